@@ -1,0 +1,56 @@
+"""measurekit: voice-informed indicators for children and families.
+
+The public calls are reached as ``measurekit.<name>`` (``import measurekit as mk``).
+Each lives in a small module and is imported only when first used, so that
+``import measurekit`` stays fast (heavy libraries load inside the functions that need them).
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API = {
+    # reliability and structure (issue 4)
+    "alpha": "measurekit.reliability",
+    "omega": "measurekit.factor",
+    "polychoric": "measurekit.factor",
+    "parallel_analysis": "measurekit.factor",
+    "efa": "measurekit.factor",
+    "item_analysis": "measurekit.item_analysis",
+    "agreement": "measurekit.agreement",
+    "score": "measurekit.scoring",
+    # CFA, invariance, DIF (issue 5)
+    "cfa": "measurekit.cfa",
+    "invariance": "measurekit.invariance",
+    "dif": "measurekit.dif",
+    # added value and coverage (issue 6)
+    "added_value": "measurekit.value",
+    "discordance": "measurekit.value",
+    "coverage": "measurekit.coverage",
+    "response_weights": "measurekit.coverage",
+    # board pack (issue 7)
+    "board_table": "measurekit.aggregate",
+    "join_board_data": "measurekit.aggregate",
+    # spec and data (issues 2, 3)
+    "load_framework": "measurekit.spec",
+    "read_dir": "measurekit.data",
+    "validate_dir": "measurekit.data",
+    "link": "measurekit.data",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'measurekit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

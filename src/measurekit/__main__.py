@@ -1,0 +1,5 @@
+import sys
+
+from measurekit.cli import main
+
+sys.exit(main())

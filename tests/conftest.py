@@ -1,0 +1,73 @@
+"""Shared fixtures. Synthetic data come from the generator (known ground truth) or the shipped copy."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FRAMEWORK_DIR = ROOT / "indicators" / "rochdale-school-readiness"
+SYNTHETIC_DIR = ROOT / "data" / "synthetic"
+
+os.environ.setdefault("MEASUREKIT_NO_PROGRESS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def framework_dir() -> Path:
+    return FRAMEWORK_DIR
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir() -> Path:
+    return SYNTHETIC_DIR
+
+
+@pytest.fixture(scope="session")
+def cohort():
+    """The seed-1, 3,000-child synthetic cohort, generated fresh (with ground truth)."""
+    from measurekit.synthetic import make_cohort
+
+    return make_cohort(n=3000, random_state=1)
+
+
+@pytest.fixture(scope="session")
+def analysis_frame(cohort):
+    """One row per child: routine data, outcomes and raw parent item codes."""
+    return cohort.analysis_frame()
+
+
+def _require(env_var: str, what: str, found: bool) -> None:
+    if found:
+        return
+    if os.environ.get(env_var):
+        pytest.fail(f"{what} is required here ({env_var} is set) but was not found")
+    pytest.skip(f"{what} not installed (CI installs it via .ci/run)")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path to Debian's chromium; skipped locally when absent, a failure in CI."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    _require("MEASUREKIT_REQUIRE_BROWSER", "Chromium", path is not None)
+    return path
+
+
+@pytest.fixture(scope="session")
+def java_path() -> str:
+    path = shutil.which("java")
+    _require("MEASUREKIT_REQUIRE_JAVA", "Java", path is not None)
+    return path
