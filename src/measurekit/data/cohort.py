@@ -1,0 +1,62 @@
+"""The ``Cohort``: the tables of one reception cohort, as read from files or generated."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.data.schemas import ASQ_DOMAINS
+
+
+@dataclass
+class Cohort:
+    """Tables keyed by file stem (children, small_areas, eyfsp, asq, voice_parent,
+    voice_practitioner, later_outcome), plus the ground truth for synthetic cohorts."""
+
+    tables: dict[str, pd.DataFrame]
+    ground_truth: dict | None = None
+    framework: object | None = field(default=None, repr=False)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def analysis_frame(self) -> pd.DataFrame:
+        """One row per child in ``children`` with routine data, outcomes and parent item codes.
+
+        Columns: every children column; ``neighbourhood_code`` (from the small-area lookup);
+        the ELG columns, ``gld`` and ``total_elgs_expected``; the ASQ-3 columns and ``asq_total``
+        (sum of the five domain scores, NaN without an ASQ); ``y1_phonics_pass``; ``responded``
+        (1 if a parent voice response is linked); ``form_language``, ``completed_on`` and the
+        parent item columns with raw codes (the don't-know code kept). Where a child has more
+        than one response, the latest is used (``measurekit.data.link`` reports duplicates).
+        """
+        t = self.tables
+        frame = t["children"].copy()
+        if "small_areas" in t and "neighbourhood_code" not in frame:
+            lookup = t["small_areas"][["small_area", "neighbourhood_code"]].drop_duplicates("small_area")
+            frame = frame.merge(lookup, on="small_area", how="left")
+        if "eyfsp" in t:
+            frame = frame.merge(t["eyfsp"].drop_duplicates("child_id"), on="child_id", how="left")
+        if "asq" in t:
+            asq = t["asq"].drop_duplicates("child_id").copy()
+            asq["asq_total"] = asq[[f"asq_{d}" for d in ASQ_DOMAINS]].sum(axis=1, min_count=5)
+            frame = frame.merge(asq, on="child_id", how="left")
+        if "later_outcome" in t:
+            frame = frame.merge(t["later_outcome"].drop_duplicates("child_id"), on="child_id", how="left")
+        voice = t.get("voice_parent")
+        if voice is not None:
+            voice = voice.sort_values(["child_id", "completed_on"]).drop_duplicates("child_id", keep="last")
+            voice = voice.drop(columns=["response_id"], errors="ignore")
+            frame = frame.merge(voice, on="child_id", how="left", indicator="_linked")
+            frame.insert(frame.columns.get_loc("form_language"), "responded", (frame.pop("_linked") == "both").astype(int))
+        else:
+            frame["responded"] = 0
+        return frame
+
+    def cohort_size(self) -> int:
+        return int(len(self.tables["children"]))
+
+    def response_rate(self) -> float:
+        f = self.analysis_frame()
+        return float(np.mean(f["responded"]))

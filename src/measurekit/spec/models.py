@@ -1,0 +1,136 @@
+"""Specification models: response scales, domains, items, indicators and the framework.
+
+These pydantic models are the one description of an instrument and its indicators; the YAML
+files in ``indicators/<framework>/`` load into them (``measurekit.spec.load_framework``).
+Unknown keys are kept (``extra="allow"``) so that richer specifications round-trip.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Option(_Model):
+    code: int
+    label: dict[str, str]
+
+
+class Scale(_Model):
+    """A response scale shared by items. ``codes`` are the substantive codes in order."""
+
+    id: str
+    title: str = ""
+    options: list[Option]
+    dont_know: Option | None = None
+
+    @property
+    def codes(self) -> list[int]:
+        return [o.code for o in self.options]
+
+    @property
+    def min(self) -> int:
+        return min(self.codes)
+
+    @property
+    def max(self) -> int:
+        return max(self.codes)
+
+    @property
+    def has_middle(self) -> bool:
+        """An odd number of options has a middle (neutral) point, needed for reverse keying."""
+        return len(self.options) % 2 == 1
+
+    @property
+    def valid_codes(self) -> list[int]:
+        """Substantive codes plus the don't-know code, if any."""
+        return self.codes + ([self.dont_know.code] if self.dont_know else [])
+
+
+class Domain(_Model):
+    """A group of items scored together. Score column: ``voice_<id>``."""
+
+    id: str
+    title: str = ""
+    min_answered: int = 1
+
+    @property
+    def score_column(self) -> str:
+        return f"voice_{self.id}"
+
+
+class Item(_Model):
+    id: str
+    domain: str
+    scale: str
+    reverse: bool = False
+    respondents: list[str] = Field(default_factory=lambda: ["parent"])
+    stem: dict[str, str]
+
+
+class Compute(_Model):
+    source: Literal["routine", "scale", "item"]
+    field: str
+    statistic: Literal["proportion", "mean", "proportion_below", "proportion_at_or_above"] = "proportion"
+    threshold: float | None = None
+    population: Literal["cohort", "respondents"] = "cohort"
+
+
+class Disclosure(_Model):
+    suppress_min: int = 1
+    suppress_max: int = 5
+    round_to: int | None = None
+
+
+class Indicator(_Model):
+    id: str
+    title: str
+    definition: str = ""
+    polarity: Literal["higher_is_better", "lower_is_better", "no_judgement"] = "no_judgement"
+    value_type: Literal["proportion", "mean"] = "proportion"
+    unit: str = ""
+    compute: Compute
+    breakdowns: list[str] = Field(default_factory=lambda: ["neighbourhood"])
+    ci_method: Literal["wilson", "t", "weighted_t"] = "wilson"
+    disclosure: Disclosure = Field(default_factory=Disclosure)
+
+
+class Framework(_Model):
+    """A measurement framework: its instrument (scales, domains, items) and indicators."""
+
+    name: str = ""
+    version: str = ""
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    scales: list[Scale] = Field(default_factory=list)
+    domains: list[Domain] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    path: Path | None = Field(default=None, exclude=True)
+
+    def item(self, item_id: str) -> Item:
+        return _find(self.items, item_id, "item")
+
+    def scale(self, scale_id: str) -> Scale:
+        return _find(self.scales, scale_id, "scale")
+
+    def domain(self, domain_id: str) -> Domain:
+        return _find(self.domains, domain_id, "domain")
+
+    def items_in(self, domain_id: str, respondent: str | None = "parent") -> list[Item]:
+        """Items of one domain (for one kind of respondent, or all when respondent is None)."""
+        return [i for i in self.items if i.domain == domain_id and (respondent is None or respondent in i.respondents)]
+
+    def item_ids(self, respondent: str | None = "parent") -> list[str]:
+        return [i.id for i in self.items if respondent is None or respondent in i.respondents]
+
+
+def _find(seq, key, what):
+    for obj in seq:
+        if obj.id == key:
+            return obj
+    raise KeyError(f"no {what} with id {key!r}; known: {', '.join(o.id for o in seq)}")
