@@ -12,32 +12,12 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
-    # reliability and structure (issue 4)
-    "alpha": "measurekit.reliability",
-    "omega": "measurekit.factor",
-    "polychoric": "measurekit.factor",
-    "parallel_analysis": "measurekit.factor",
-    "efa": "measurekit.factor",
-    "item_analysis": "measurekit.item_analysis",
-    "agreement": "measurekit.agreement",
     "score": "measurekit.scoring",
-    # CFA, invariance, DIF (issue 5)
-    "cfa": "measurekit.cfa",
-    "invariance": "measurekit.invariance",
-    "dif": "measurekit.dif",
-    # added value and coverage (issue 6)
-    "added_value": "measurekit.value",
-    "discordance": "measurekit.value",
-    "coverage": "measurekit.coverage",
-    "response_weights": "measurekit.coverage",
-    # board pack (issue 7)
-    "board_table": "measurekit.aggregate",
-    "join_board_data": "measurekit.aggregate",
-    # spec and data (issues 2, 3)
     "load_framework": "measurekit.spec",
     "read_dir": "measurekit.data",
     "validate_dir": "measurekit.data",
     "link": "measurekit.data",
+    "make_cohort": "measurekit.synthetic",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -43,6 +43,8 @@ class Problem:
     severity: str = "error"
 
     def __post_init__(self):
+        if self.row is not None:
+            object.__setattr__(self, "row", int(self.row))
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
 

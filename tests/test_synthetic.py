@@ -1,0 +1,126 @@
+"""The synthetic cohort: realistic marginals and the planted ground truth."""
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from measurekit.synthetic import make_cohort, write_cohort
+
+
+def test_marginals_look_like_the_borough(analysis_frame):
+    f = analysis_frame
+    assert len(f) == 3000
+    assert 0.58 <= f["gld"].mean() <= 0.64
+    fsm_gap = f.loc[f.fsm == 0, "gld"].mean() - f.loc[f.fsm == 1, "gld"].mean()
+    eal_gap = f.loc[f.eal == 0, "gld"].mean() - f.loc[f.eal == 1, "gld"].mean()
+    assert 0.15 <= fsm_gap <= 0.25
+    assert 0.04 <= eal_gap <= 0.10
+    by_nb = f.groupby("neighbourhood")["gld"].mean()
+    assert set(by_nb.index) == {"Heywood", "Middleton", "Pennines", "Rochdale North", "Rochdale South"}
+    assert by_nb.max() - by_nb.min() >= 0.10
+    assert 0.05 <= f["asq_total"].isna().mean() <= 0.2
+    assert 0.5 <= f["responded"].mean() <= 0.7
+
+
+def test_neighbourhoods_differ_in_deprivation_eal_and_mobility(analysis_frame):
+    g = analysis_frame.groupby("neighbourhood")[["idaci_decile", "eal", "mobility"]].mean()
+    assert g["idaci_decile"].max() - g["idaci_decile"].min() > 2
+    assert g["eal"].max() - g["eal"].min() > 0.3
+    assert g["mobility"].max() - g["mobility"].min() > 0.15
+
+
+def test_small_area_codes_are_synthetic_and_lookup_is_consistent(cohort):
+    sa = cohort.tables["small_areas"]
+    assert sa["small_area"].str.startswith("SYN-").all()
+    merged = cohort.tables["children"].merge(sa, on="small_area", suffixes=("", "_lookup"))
+    assert len(merged) == 3000
+    assert (merged["neighbourhood"] == merged["neighbourhood_lookup"]).all()
+
+
+def test_non_response_follows_the_seldom_heard_trait(cohort, analysis_frame):
+    gt = cohort.ground_truth["response"]
+    s = analysis_frame["child_id"].map(gt["seldom_heard_value"])
+    r = analysis_frame["responded"]
+    # responders have a lower seldom-heard trait, and response falls across its quartiles
+    assert s[r == 1].mean() < s[r == 0].mean() - 0.3
+    by_quartile = r.groupby(pd.qcut(s, 4)).mean().to_numpy()
+    assert np.all(np.diff(by_quartile) < 0)
+    p = analysis_frame["child_id"].map(gt["propensity"])
+    assert abs(p.mean() - r.mean()) < 0.03
+
+
+def test_ground_truth_is_complete(cohort, framework_dir):
+    from measurekit.spec import load_framework
+
+    fw = load_framework(framework_dir)
+    gt = cohort.ground_truth
+    assert gt["n_factors"] == len(fw.domains) == 4
+    for d in fw.domains:
+        info = gt["domains"][d.id]
+        assert info["items"] == [i.id for i in fw.items_in(d.id)]
+        assert 0.6 < info["true_reliability"] < 0.9
+    assert gt["dif"]["item"] in fw.item_ids()
+    lo = gt["later_outcome"]
+    assert 0.005 < lo["population_delta_auc"] < 0.05
+    assert set(gt["full_cohort_domain_means"]) == set(cohort.tables["children"]["neighbourhood"])
+
+
+def test_items_come_from_the_spec(cohort, framework_dir):
+    from measurekit.spec import load_framework
+
+    fw = load_framework(framework_dir)
+    voice = cohort.tables["voice_parent"]
+    assert [c for c in voice.columns if c in fw.item_ids()] == fw.item_ids("parent")
+    prac = cohort.tables["voice_practitioner"]
+    assert [c for c in prac.columns if c in fw.item_ids(None)] == fw.item_ids("practitioner")
+    codes = set(pd.unique(voice[fw.item_ids()].stack().dropna()))
+    assert codes <= set(fw.scale("agree5").valid_codes)
+
+
+def test_planted_dif_is_visible_in_raw_means(analysis_frame, cohort):
+    """At similar levels of the other services items, sv4 is lower for non-English home languages."""
+    from measurekit.scoring import item_values
+
+    v = item_values(analysis_frame[analysis_frame.responded == 1], cohort.framework)
+    lang = analysis_frame.loc[v.index, "home_language"] != "English"
+    rest = v[["sv1", "sv2", "sv3"]].mean(axis=1).round()
+    gap_dif = (v["sv4"][~lang] .groupby(rest).mean() - v["sv4"][lang].groupby(rest).mean()).mean()
+    gap_ok = (v["sv1"][~lang].groupby(rest).mean() - v["sv1"][lang].groupby(rest).mean()).mean()
+    assert gap_dif > gap_ok + 0.2
+
+
+def test_voice_effect_zero_removes_the_outcome_dependence():
+    c = make_cohort(3000, 5, voice_effect=0.0, truth=False)
+    assert c.ground_truth["later_outcome"]["coefficients"]["voice_latents"]["home_learning"] == 0.0
+
+
+def test_same_seed_same_bytes(tmp_path):
+    hashes = []
+    for k in range(2):
+        out = write_cohort(make_cohort(300, 11), tmp_path / f"run{k}")
+        hashes.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+    assert hashes[0] == hashes[1]
+    other = write_cohort(make_cohort(300, 12), tmp_path / "other")
+    assert hashlib.sha256((other / "children.csv").read_bytes()).hexdigest() != hashes[0]["children.csv"]
+
+
+def test_shipped_cohort_is_the_seed_1_cohort(synthetic_dir, tmp_path):
+    out = write_cohort(make_cohort(3000, 1), tmp_path / "fresh")
+    for path in sorted(synthetic_dir.glob("*.csv")) + [synthetic_dir / "ground_truth.json"]:
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.parametrize("name", ["children", "small_areas", "eyfsp", "asq", "voice_parent", "voice_practitioner", "later_outcome"])
+def test_shipped_files_pass_frictionless_validation(synthetic_dir, name):
+    from frictionless import Resource, Schema
+
+    schema = Schema.from_descriptor(json.loads((synthetic_dir / f"{name}.schema.json").read_text()))
+    schema.foreign_keys = []  # checked across files by measurekit's own validation
+    report = Resource(path=f"{name}.csv", basepath=str(synthetic_dir), schema=schema).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    described = {f.name for f in schema.fields}
+    header = (synthetic_dir / f"{name}.csv").read_text().splitlines()[0].split(",")
+    assert described == set(header)
+    assert all(f.description for f in schema.fields)
