@@ -108,7 +108,7 @@ def test_same_seed_same_bytes(tmp_path):
 
 def test_shipped_cohort_is_the_seed_1_cohort(synthetic_dir, tmp_path):
     out = write_cohort(make_cohort(3000, 1), tmp_path / "fresh")
-    for path in sorted(synthetic_dir.glob("*.csv")) + [synthetic_dir / "ground_truth.json"]:
+    for path in sorted(synthetic_dir.glob("*.csv")) + [synthetic_dir / "ground_truth.json", synthetic_dir / "README.md"]:
         assert (out / path.name).read_bytes() == path.read_bytes(), path.name
 
 

@@ -380,6 +380,41 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     return truth
 
 
+_README_HEAD = """# Synthetic reception cohort (not real children)
+
+Made by `measurekit synth --n 3000 --seed 1 --out data/synthetic` (the same seed always gives
+the same bytes). Every child, identifier, small area and answer here is invented. Codes of small
+areas start `SYN-` so they can never be mistaken for real geography.
+
+## What it is for
+Practice and testing: the cohort is realistic in its shape (GLD about 60%, an FSM gap of about
+20 points, an EAL gap of about 6 points, neighbourhoods that differ in deprivation, EAL and
+mobility), and `ground_truth.json` says exactly what was planted, so analyses can be checked.
+
+## What was planted (see `ground_truth.json`)
+- **Child development** drives the 17 ELG judgements (codes 1 = emerging, 2 = expected,
+  A = not assessed; GLD by the DfE rule, "not assessed" counts as not expected) and ASQ-3.
+- **Four voice domains** (home learning and play; family wellbeing and support; access to and
+  experience of services; the child's communication and confidence) measured by the 16 parent
+  items of the framework in `indicators/rochdale-school-readiness/items.yaml`; 1-5 agreement,
+  9 = don't know, blank = not answered. `wb2`, `wb4` and `cc4` are worded negatively (reverse keyed).
+  `domains.<d>.true_reliability` is the population alpha of each domain among responders.
+- **Differential item functioning** on `sv4` ("I get information from services in a language I
+  understand"): parents whose home language is not English answer lower at the same level of
+  the services domain. Nothing is planted by FSM.
+- **Who responds**: a "seldom heard" trait built from deprivation, EAL and mobility lowers the
+  chance a parent responds (`response.propensity` per child). The voice domains are lower where
+  the trait is high, so unweighted means are biased; `full_cohort_domain_means` are the means had
+  every parent responded.
+- **Later outcome** (`y1_phonics_pass`): depends on GLD, ASQ total and routine characteristics,
+  plus the voice domains (`later_outcome.coefficients`); `population_delta_auc` is the gain in AUC
+  from adding the four voice scores, in a very large population from the same model.
+- **Practitioner ratings** of the child's communication items for about 45% of children.
+
+Each CSV has a Frictionless Table Schema beside it (`<file>.schema.json`).
+"""
+
+
 def write_cohort(cohort: Cohort, out_dir) -> Path:
     """Write the cohort's CSVs, a Table Schema beside each, and ground_truth.json (atomically)."""
     from measurekit import _io
@@ -391,6 +426,9 @@ def write_cohort(cohort: Cohort, out_dir) -> Path:
         _io.write_csv(out_dir / f"{name}.csv", frame)
         schema = table_schema(name, cohort.framework)
         _io.write_text(out_dir / f"{name}.schema.json", json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    from measurekit.data.schemas import data_dictionary_markdown
+
+    _io.write_text(out_dir / "README.md", _README_HEAD + "\n" + data_dictionary_markdown(cohort.framework))
     if cohort.ground_truth is not None:
         _io.write_text(out_dir / "ground_truth.json", json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
     return out_dir

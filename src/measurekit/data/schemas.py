@@ -125,3 +125,26 @@ def table_schema(name: str, framework=None) -> dict:
     if name == "children":
         schema["foreignKeys"] = [{"fields": "small_area", "reference": {"resource": "small_areas", "fields": "small_area"}}]
     return schema
+
+
+def data_dictionary_markdown(framework, title: str = "Data dictionary") -> str:
+    """A Markdown data dictionary of every table: column, type, allowed values, meaning."""
+    lines = [f"## {title}", ""]
+    for name in TABLES:
+        schema = table_schema(name, framework)
+        lines += [f"### `{name}.csv`", "", "| column | type | allowed | meaning |", "|---|---|---|---|"]
+        for f in schema["fields"]:
+            c = f.get("constraints", {})
+            allowed = []
+            if "enum" in c:
+                allowed.append(", ".join(map(str, c["enum"])))
+            if "minimum" in c or "maximum" in c:
+                allowed.append(f"{c.get('minimum', '')}-{c.get('maximum', '')}")
+            if c.get("unique"):
+                allowed.append("unique")
+            if not c.get("required"):
+                allowed.append("may be blank")
+            desc = f["description"].replace("|", "/")
+            lines.append(f"| `{f['name']}` | {f['type']} | {'; '.join(allowed)} | {desc} |")
+        lines.append("")
+    return "\n".join(lines)
