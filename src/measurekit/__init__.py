@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "alpha": "measurekit.reliability",
     "score": "measurekit.scoring",
     "load_framework": "measurekit.spec",
     "read_dir": "measurekit.data",
