@@ -12,6 +12,10 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "omega": "measurekit.factor",
+    "polychoric": "measurekit.factor",
+    "parallel_analysis": "measurekit.factor",
+    "efa": "measurekit.factor",
     "alpha": "measurekit.reliability",
     "score": "measurekit.scoring",
     "load_framework": "measurekit.spec",

@@ -1,0 +1,98 @@
+"""Core factor-analysis numerics: minres extraction and GPA oblimin rotation.
+
+``minres`` follows psych::fa(fm = "minres"): uniquenesses minimise the sum of squared
+off-diagonal residuals (L-BFGS-B, bounds 0.005..1), loadings from the eigen decomposition of
+R with communalities on the diagonal. ``oblimin`` is the gradient projection algorithm of
+Bernaards and Jennrich (GPArotation::GPFoblq with the oblimin criterion, gamma = 0, no
+normalisation), run to a tighter tolerance than GPArotation's default.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _loadings_from_psi(r: np.ndarray, psi: np.ndarray, nf: int) -> np.ndarray:
+    s = r.copy()
+    np.fill_diagonal(s, 1 - psi)
+    values, vectors = np.linalg.eigh(s)
+    order = np.argsort(values)[::-1][:nf]
+    values = np.maximum(values[order], 100 * np.finfo(float).eps)
+    return vectors[:, order] * np.sqrt(values)
+
+
+def minres(r: np.ndarray, nf: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Unrotated minres loadings (p x nf), uniquenesses, converged flag."""
+    from scipy.optimize import minimize
+
+    p = r.shape[0]
+    off = ~np.eye(p, dtype=bool)
+
+    def objective(psi):
+        s = r.copy()
+        np.fill_diagonal(s, 1 - psi)
+        values, vectors = np.linalg.eigh(s)
+        order = np.argsort(values)[::-1][:nf]
+        lam = np.maximum(values[order], 100 * np.finfo(float).eps)
+        L = vectors[:, order] * np.sqrt(lam)
+        resid = s - L @ L.T
+        f = 0.5 * np.sum(resid[off] ** 2)
+        # gradient w.r.t. psi: d f / d psi_i = -sum_j resid_ij * d(model_ij)/... use the ULS result
+        # that at fixed eigenvectors the gradient equals the diagonal of the residual of the reduced matrix
+        g = -np.diag(resid)
+        return f, g
+
+    start = np.clip(1 - (1 - 1 / np.diag(np.linalg.pinv(r))), 0.005, 1.0)
+    res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=[(0.005, 1.0)] * p,
+                   options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000})
+    psi = res.x
+    L = _loadings_from_psi(r, psi, nf)
+    psi = 1 - np.sum(L**2, axis=1)
+    return L, psi, bool(res.success)
+
+
+def _vgq_oblimin(L: np.ndarray):
+    k = L.shape[1]
+    X = (L**2) @ (1 - np.eye(k))
+    return L * X, np.sum(L**2 * X) / 4
+
+
+def oblimin(A: np.ndarray, eps: float = 1e-8, max_iter: int = 5000) -> tuple[np.ndarray, np.ndarray, bool]:
+    """GPA oblique rotation with the oblimin (quartimin) criterion. Returns (loadings, Phi, converged)."""
+    k = A.shape[1]
+    if k < 2:
+        return A.copy(), np.eye(k), True
+    T = np.eye(k)
+    al = 1.0
+    L = A @ np.linalg.inv(T).T
+    Gq, f = _vgq_oblimin(L)
+    G = -(L.T @ Gq @ np.linalg.inv(T)).T
+    converged = False
+    for _ in range(max_iter):
+        Gp = G - T @ np.diag(np.sum(T * G, axis=0))
+        s = np.sqrt(np.sum(Gp**2))
+        if s < eps:
+            converged = True
+            break
+        al *= 2
+        for _ in range(11):
+            X = T - al * Gp
+            Tt = X / np.sqrt(np.sum(X**2, axis=0))
+            L = A @ np.linalg.inv(Tt).T
+            Gqt, ft = _vgq_oblimin(L)
+            if f - ft > 0.5 * s**2 * al:
+                break
+            al /= 2
+        T, f = Tt, ft
+        G = -(L.T @ Gqt @ np.linalg.inv(Tt)).T
+    return L, T.T @ T, converged
+
+
+def sort_and_sign(L: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order factors by variance accounted for (largest first) and make column sums positive, as psych does."""
+    signs = np.sign(L.sum(axis=0))
+    signs[signs == 0] = 1
+    L = L * signs
+    phi = phi * np.outer(signs, signs)
+    ss = np.diag(phi @ L.T @ L)
+    order = np.argsort(-ss, kind="stable")
+    return L[:, order], phi[np.ix_(order, order)]
