@@ -34,3 +34,13 @@ def test_cli_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "measurekit", "--help"], capture_output=True, text=True, check=True).stdout
     for cmd in ("run", "synth", "validate", "link", "check-spec", "export-form", "board-pack"):
         assert cmd in out
+
+
+def test_public_names_are_functions_not_modules():
+    """A submodule named like a public function would shadow it once imported (mk.agreement -> module)."""
+    import importlib
+    import types
+
+    for name, module in measurekit._API.items():
+        importlib.import_module(module)
+        assert not isinstance(getattr(measurekit, name), types.ModuleType), name

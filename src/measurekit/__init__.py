@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "item_analysis": "measurekit.item_stats",
+    "agreement": "measurekit.rater_agreement",
     "omega": "measurekit.factor",
     "polychoric": "measurekit.factor",
     "parallel_analysis": "measurekit.factor",

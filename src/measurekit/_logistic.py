@@ -82,3 +82,158 @@ def auc(y: np.ndarray, score: np.ndarray) -> float:
         return float("nan")
     ranks = rankdata(score)
     return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+# ---------------------------------------------------------------------------
+# Design matrices with properly coded categorical predictors
+# ---------------------------------------------------------------------------
+
+def _is_categorical(s) -> bool:
+    import pandas as pd
+
+    return (isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+            or pd.api.types.is_bool_dtype(s.dtype) and False)
+
+
+def design_matrix(df, columns, reference: dict | None = None):
+    """Numeric design (no intercept) for ``columns`` of ``df``, with categorical columns dummy-coded.
+
+    Numeric columns (including 0/1 flags and booleans) enter as they are. Text and categorical
+    columns become one 0/1 column per level except the reference level, named ``<column>_<level>``
+    (as R's ``model.matrix`` with treatment contrasts). The reference level is, in order:
+    ``reference[column]`` if given; the first category of a pandas Categorical (R's first factor
+    level); otherwise the most frequent level (ties: alphabetical first).
+
+    Returns ``(X, terms)``: ``X`` a float DataFrame indexed like ``df`` (NaN where the source is
+    missing) and ``terms`` a dict ``column -> {"columns": [...], "reference": level or None}``.
+    """
+    import pandas as pd
+
+    reference = reference or {}
+    parts, terms = [], {}
+    for col in columns:
+        s = df[col]
+        if _is_categorical(s):
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                levels = [lv for lv in s.cat.categories if (s == lv).any()]
+            else:
+                counts = s.dropna().astype(str).value_counts()
+                levels = sorted(counts.index, key=lambda lv: (-counts[lv], lv))
+                s = s.where(s.isna(), s.astype(str))
+            ref = reference.get(col, levels[0] if levels else None)
+            if ref is not None and ref not in levels:
+                raise ValueError(f"reference level {ref!r} of {col!r} does not occur in the data (levels: {levels})")
+            names = []
+            for lv in levels:
+                if lv == ref:
+                    continue
+                name = f"{col}_{lv}"
+                parts.append((s == lv).astype(float).where(s.notna()).rename(name))
+                names.append(name)
+            terms[col] = {"columns": names, "reference": ref}
+        else:
+            parts.append(pd.to_numeric(s, errors="coerce").astype(float).rename(col))
+            terms[col] = {"columns": [col], "reference": None}
+    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
+    return X, terms
+
+
+# ---------------------------------------------------------------------------
+# Batched Newton-Raphson for many weight vectors at once (bootstrap)
+# ---------------------------------------------------------------------------
+
+def _loglik_batch(eta, y, W):
+    return np.sum(W * (y * eta - np.logaddexp(0, eta)), axis=1)
+
+
+def fit_logistic_batch(X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.ndarray | None = None,
+                       max_iter: int = 30, tol: float = 1e-9):
+    """Fit one logistic regression per row of the weight matrix ``W`` (shape B x n), all at once.
+
+    Designed for the bootstrap: ``W`` holds multinomial resampling counts, and ``start`` (the
+    full-sample coefficients) warm-starts Newton-Raphson so that 3-5 iterations usually suffice.
+    The Hessians of all B problems come from one matrix product ``(W * p(1-p)) @ [x_i x_i']``.
+    Step halving keeps each log-likelihood from falling.
+
+    Returns ``(coef (B x p), loglik (B,), converged (B,) bool)``.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    W = np.atleast_2d(np.asarray(W, dtype=float))
+    B, p = W.shape[0], X.shape[1]
+    outer = (X[:, :, None] * X[:, None, :]).reshape(len(X), p * p)
+    beta = np.zeros((B, p)) if start is None else np.tile(np.asarray(start, dtype=float), (B, 1))
+    eta = beta @ X.T
+    ll = _loglik_batch(eta, y, W)
+    converged = np.zeros(B, dtype=bool)
+    ridge = 1e-10 * np.eye(p)
+    active = np.arange(B)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        Wa, ba, ea = W[active], beta[active], eta[active]
+        prob = 1.0 / (1.0 + np.exp(-ea))
+        grad = (Wa * (y - prob)) @ X
+        H = ((Wa * prob * (1 - prob)) @ outer).reshape(-1, p, p) + ridge
+        try:
+            step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(h, g, rcond=None)[0] for h, g in zip(H, grad)])
+        t = np.ones(active.size)
+        new_b = ba + step
+        new_e = new_b @ X.T
+        new_ll = _loglik_batch(new_e, y, Wa)
+        old_ll = ll[active]
+        for _half in range(12):
+            bad = ~(new_ll >= old_ll - 1e-10)
+            if not bad.any():
+                break
+            t[bad] /= 2
+            new_b[bad] = ba[bad] + t[bad, None] * step[bad]
+            new_e[bad] = new_b[bad] @ X.T
+            new_ll[bad] = _loglik_batch(new_e[bad], y, Wa[bad])
+        change = np.abs(new_ll - old_ll) / (np.abs(old_ll) + 0.1)
+        beta[active], eta[active], ll[active] = new_b, new_e, new_ll
+        done = change < tol
+        converged[active[done]] = True
+        active = active[~done]
+    return beta, ll, converged
+
+
+def auc_batch(scores: np.ndarray, y: np.ndarray, weights: np.ndarray, order: np.ndarray | None = None,
+              groups: np.ndarray | None = None):
+    """Weighted AUC (ties count one half) for each row of ``scores`` (B x n) with weights ``weights`` (B x n).
+
+    With multinomial bootstrap counts as weights this equals the AUC of the resampled data.
+    ``groups`` (optional, G x n boolean) gives the AUC within each subgroup as well: result
+    shape (G, B). Without groups the result has shape (B,).
+    """
+    scores = np.atleast_2d(scores)
+    weights = np.atleast_2d(weights)
+    B, n = scores.shape
+    if order is None:
+        order = np.argsort(scores, axis=1, kind="stable")
+    s = np.take_along_axis(scores, order, axis=1)
+    ys = np.asarray(y, dtype=float)[order]
+    ws = np.take_along_axis(weights, order, axis=1)
+    idx = np.broadcast_to(np.arange(n), (B, n))
+    new = np.ones((B, n), dtype=bool)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
+    last = np.ones((B, n), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    end = np.minimum.accumulate(np.where(last, idx, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    gmasks = [None] if groups is None else [np.asarray(g, dtype=float)[order] for g in np.atleast_2d(groups)]
+    out = []
+    for gm in gmasks:
+        w = ws if gm is None else ws * gm
+        w0 = w * (1 - ys)
+        w1 = w * ys
+        c0 = np.cumsum(w0, axis=1)
+        c0_excl = c0 - w0
+        below = np.take_along_axis(c0_excl, start, axis=1)
+        tied = np.take_along_axis(c0, end, axis=1) - below
+        num = np.sum(w1 * (below + 0.5 * tied), axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(num / (w1.sum(axis=1) * w0.sum(axis=1)))
+    return out[0] if groups is None else np.array(out)
