@@ -12,6 +12,11 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "added_value": "measurekit.value",
+    "discordance": "measurekit.value",
+    "coverage": "measurekit.coverage",
+    "response_weights": "measurekit.coverage",
+    "weighted_estimates": "measurekit.coverage",
     "item_analysis": "measurekit.item_stats",
     "agreement": "measurekit.rater_agreement",
     "omega": "measurekit.factor",

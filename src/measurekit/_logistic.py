@@ -38,15 +38,11 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     beta = np.zeros(X.shape[1]) if start is None else np.array(start, dtype=float)
 
-    def loglik(b):
-        eta = X @ b
-        return float(np.sum(w * (y * eta - np.logaddexp(0, eta))))
-
-    ll = loglik(beta)
+    eta = X @ beta
+    ll = float(np.sum(w * (y * eta - np.logaddexp(0, eta))))
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
-        eta = X @ beta
         p = 1 / (1 + np.exp(-eta))
         grad = X.T @ (w * (y - p))
         W = w * p * (1 - p)
@@ -58,12 +54,13 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
         t = 1.0
         while True:
             new = beta + t * step
-            new_ll = loglik(new)
+            new_eta = X @ new
+            new_ll = float(np.sum(w * (y * new_eta - np.logaddexp(0, new_eta))))
             if new_ll >= ll - 1e-12 or t < 1e-6:
                 break
             t /= 2
         change = abs(new_ll - ll) / (abs(ll) + 0.1)
-        beta, ll = new, new_ll
+        beta, ll, eta = new, new_ll, new_eta
         if change < tol:
             converged = True
             break
@@ -72,71 +69,27 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
     return LogitFit(beta, ll, converged, it, separated)
 
 
-def auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney form; ties count one half)."""
-    from scipy.stats import rankdata
-
+def auc(y: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Area under the ROC curve: P(score of a child with the outcome > one without), ties count
+    one half (the Mann-Whitney form). ``weights`` are frequency weights (e.g. bootstrap counts)."""
     y = np.asarray(y).astype(bool)
-    n1, n0 = y.sum(), (~y).sum()
-    if n1 == 0 or n0 == 0:
+    s = np.asarray(score, dtype=float)
+    w = np.ones(len(s)) if weights is None else np.asarray(weights, dtype=float)
+    w1, w0 = w[y].sum(), w[~y].sum()
+    if w1 == 0 or w0 == 0:
         return float("nan")
-    ranks = rankdata(score)
-    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    order = np.argsort(s[~y], kind="mergesort")
+    neg_s, neg_w = s[~y][order], w[~y][order]
+    cum = np.concatenate([[0.0], np.cumsum(neg_w)])
+    lo = np.searchsorted(neg_s, s[y], side="left")
+    hi = np.searchsorted(neg_s, s[y], side="right")
+    wins = cum[lo] + 0.5 * (cum[hi] - cum[lo])
+    return float(np.sum(w[y] * wins) / (w1 * w0))
 
 
 # ---------------------------------------------------------------------------
 # Design matrices with properly coded categorical predictors
 # ---------------------------------------------------------------------------
-
-def _is_categorical(s) -> bool:
-    import pandas as pd
-
-    return (isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
-            or pd.api.types.is_bool_dtype(s.dtype) and False)
-
-
-def design_matrix(df, columns, reference: dict | None = None):
-    """Numeric design (no intercept) for ``columns`` of ``df``, with categorical columns dummy-coded.
-
-    Numeric columns (including 0/1 flags and booleans) enter as they are. Text and categorical
-    columns become one 0/1 column per level except the reference level, named ``<column>_<level>``
-    (as R's ``model.matrix`` with treatment contrasts). The reference level is, in order:
-    ``reference[column]`` if given; the first category of a pandas Categorical (R's first factor
-    level); otherwise the most frequent level (ties: alphabetical first).
-
-    Returns ``(X, terms)``: ``X`` a float DataFrame indexed like ``df`` (NaN where the source is
-    missing) and ``terms`` a dict ``column -> {"columns": [...], "reference": level or None}``.
-    """
-    import pandas as pd
-
-    reference = reference or {}
-    parts, terms = [], {}
-    for col in columns:
-        s = df[col]
-        if _is_categorical(s):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels = [lv for lv in s.cat.categories if (s == lv).any()]
-            else:
-                counts = s.dropna().astype(str).value_counts()
-                levels = sorted(counts.index, key=lambda lv: (-counts[lv], lv))
-                s = s.where(s.isna(), s.astype(str))
-            ref = reference.get(col, levels[0] if levels else None)
-            if ref is not None and ref not in levels:
-                raise ValueError(f"reference level {ref!r} of {col!r} does not occur in the data (levels: {levels})")
-            names = []
-            for lv in levels:
-                if lv == ref:
-                    continue
-                name = f"{col}_{lv}"
-                parts.append((s == lv).astype(float).where(s.notna()).rename(name))
-                names.append(name)
-            terms[col] = {"columns": names, "reference": ref}
-        else:
-            parts.append(pd.to_numeric(s, errors="coerce").astype(float).rename(col))
-            terms[col] = {"columns": [col], "reference": None}
-    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
-    return X, terms
-
 
 # ---------------------------------------------------------------------------
 # Batched Newton-Raphson for many weight vectors at once (bootstrap)

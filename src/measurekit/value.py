@@ -1,563 +1,325 @@
 """Added value of voice-informed measures over GLD and routine data, and discordance.
 
-``added_value`` compares two nested logistic regressions for a binary outcome (GLD at age 5,
-or a later outcome such as ``y1_phonics_pass``): the *base* model (routine predictors) and the
-*full* model (base plus the *new*, voice-informed predictors).
-
-* The **test of association** is the nested likelihood-ratio (LR) test, as R's
-  ``anova(glm_base, glm_full, test = "LRT")``.
-* The **size of the gain** is reported as estimates with bootstrap percentile intervals: change
-  in AUC, Nagelkerke R-squared, Brier score, and the category-free net reclassification
-  improvement (NRI) for events and non-events separately. These are *not* tested: a DeLong test
-  of the AUC difference between nested models is invalid (its null distribution is degenerate,
-  so it is badly conservative; Demler, Pencina and D'Agostino 2012, Stat Med 31:2577; Pepe,
-  Kerr, Longton and Wang 2013, Stat Med 32:1467). If the LR test finds no association, the
-  deltas are noise around zero; if it does, the deltas say how much the new measures add.
-* Cross-validated log loss (K folds) guards against reading in-sample gains as real.
-
-``discordance`` counts children with GLD whose parents report needs, and children without GLD
-whose parents report no needs, with Wilson intervals.
+The question is whether, among children with the same routine information (FSM, SEND, EAL,
+sex, summer birth, the two-year ASQ-3, GLD), the voice measures say something more about an
+outcome. The test is the likelihood-ratio test of nested logistic models. Changes in AUC,
+Nagelkerke R-squared, Brier score and net reclassification are reported as estimates with
+bootstrap intervals, never as tests: DeLong's test of AUCs is invalid for nested models
+(its null distribution is wrong when the new terms add nothing; Demler et al. 2012; Pepe et al. 2013),
+so the LR test carries the question "is there any added information?" and the other measures
+say "how much".
 """
 from __future__ import annotations
 
-import dataclasses
-import warnings
-from typing import Any, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from measurekit._design import check_columns, design_matrix
+from measurekit._logistic import add_intercept, auc, auc_batch, fit_logistic, fit_logistic_batch
 from measurekit._result import Result
-from measurekit.problems import InputError, ProblemReport
-
-_MIN_GROUP_EVENTS = 20
+from measurekit.problems import InputError
 
 
-# ---------------------------------------------------------------------------
-# results
-# ---------------------------------------------------------------------------
+def _nagelkerke(ll: float, ll0: float, n: int) -> float:
+    cox_snell = 1 - np.exp((2 / n) * (ll0 - ll))
+    return float(cox_snell / (1 - np.exp((2 / n) * ll0)))
 
-@dataclasses.dataclass
+
+def _probs(X, coef):
+    return 1 / (1 + np.exp(-(X @ coef)))
+
+
+def _nri(p_base, p_full, y, w):
+    """Category-free NRI for events (up minus down) and non-events (down minus up)."""
+    change = np.sign(p_full - p_base)
+    ev = y == 1
+    nri_e = np.sum(w[ev] * change[ev]) / np.sum(w[ev])
+    nri_ne = -np.sum(w[~ev] * change[~ev]) / np.sum(w[~ev])
+    return float(nri_e), float(nri_ne)
+
+
+def _metrics(Xb, Xf, y, fb, ff, w=None):
+    """AUC, Nagelkerke R2, Brier score and NRI of both models (``w``: frequency weights)."""
+    w = np.ones(len(y)) if w is None else w
+    n = w.sum()
+    ybar = np.sum(w * y) / n
+    ll0 = float(n * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar)))
+    pb, pf = _probs(Xb, fb.coef), _probs(Xf, ff.coef)
+    return {
+        "auc": (auc(y, pb, w), auc(y, pf, w)),
+        "nagelkerke_r2": (_nagelkerke(fb.loglik, ll0, n), _nagelkerke(ff.loglik, ll0, n)),
+        "brier": (float(np.sum(w * (pb - y) ** 2) / n), float(np.sum(w * (pf - y) ** 2) / n)),
+        "nri": _nri(pb, pf, y, w),
+    }
+
+
+def _cv_log_loss(X, y, k, rng):
+    """Stratified k-fold cross-validated log loss (mean over held-out children)."""
+    folds = np.empty(len(y), dtype=int)
+    for cls in (0, 1):
+        idx = np.flatnonzero(y == cls)
+        rng.shuffle(idx)
+        folds[idx] = np.arange(len(idx)) % k
+    losses = np.empty(len(y))
+    for f in range(k):
+        test = folds == f
+        fit = fit_logistic(X[~test], y[~test])
+        p = np.clip(_probs(X[test], fit.coef), 1e-12, 1 - 1e-12)
+        losses[test] = -(y[test] * np.log(p) + (1 - y[test]) * np.log(1 - p))
+    return float(losses.mean())
+
+
+@dataclass
 class AddedValueResult(Result):
     """Result of :func:`added_value`.
 
-    table : one row per statistic (see ``added_value``).
-    by_group : the deltas within groups (fsm, eal, neighbourhood by default).
-    coefficients : both models' coefficients (as R's ``coef(glm)``) with standard errors.
-    missing : complete-case analysis: how the dropped rows differ from the rows used.
-    bootstrap : the bootstrap draws of each delta (one row per resample).
+    table: one row per measure with columns ``base`` (routine model), ``full`` (routine + new),
+        ``difference`` (full - base), ``ci_low``/``ci_high`` (bootstrap percentile interval of the
+        difference), ``df`` and ``p_val`` (LR test row only). Measures: log_likelihood,
+        lr_chisq (likelihood-ratio test of the new terms), auc, nagelkerke_r2, brier (lower is
+        better), cv_log_loss (k-fold cross-validated, lower is better), nri_events (share of
+        children with the outcome whose predicted risk went up minus down), nri_nonevents
+        (down minus up among those without), nri_total.
+    by_group: the same differences and the LR test within each group of the ``by`` variables
+        (no intervals), with a ``note`` where the group is too small.
+    dropped: how the children left out (missing data) compare with those analysed.
     """
 
     table: pd.DataFrame
     by_group: pd.DataFrame
-    coefficients: pd.DataFrame
-    missing: pd.DataFrame
-    bootstrap: pd.DataFrame
+    dropped: pd.DataFrame
     outcome: str = ""
     n: int = 0
-    n_dropped: int = 0
-    n_boot_done: int = 0
-    separation: bool = False
-    warnings: list = dataclasses.field(default_factory=list)
-    _curves: dict = dataclasses.field(default_factory=dict, repr=False)
-    _title = "Added value of the new measures (nested logistic regressions)"
+    n_events: int = 0
+    n_boot: int = 0
+    warnings: list[str] = field(default_factory=list)
+    _fitted: dict = field(default_factory=dict, repr=False)
+    _title = "Added value over routine data"
     _main = "table"
 
-    def notes(self) -> list[str]:
-        t = self.table.set_index("statistic")
-        lr = t.loc["lr_chisq"]
-        auc = t.loc["auc"]
-        verdict = ("adds information about" if lr["p_val"] < 0.05 else "shows no clear association with")
-        out = [
-            f"On {self.n} children with complete data ({self.n_dropped} dropped), the new measures {verdict} "
-            f"{self.outcome} beyond the base model (LR chi-square {lr['estimate']:.1f} on {int(lr['df'])} df, "
-            f"p = {lr['p_val']:.3g}).",
-            f"AUC {auc['base']:.3f} -> {auc['full']:.3f} (change {auc['estimate']:+.3f}, 95% bootstrap interval "
-            f"{auc['ci_low']:+.3f} to {auc['ci_high']:+.3f}; {self.n_boot_done} resamples). Changes in AUC, R-squared "
-            "and NRI are estimates, not tests: the LR test is the test.",
-        ]
-        return out + list(self.warnings)
+    @property
+    def p_val(self) -> float:
+        return float(self.table.set_index("measure").loc["lr_chisq", "p_val"])
 
-    def plot(self, ax=None):
-        """ROC curves and calibration (deciles of predicted risk) of both models. Returns the figure."""
+    def plot(self, bins: int = 10):
+        """ROC curves and calibration (observed vs predicted by tenths of risk) of both models."""
         import matplotlib.pyplot as plt
 
-        if ax is None:
-            fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-        else:
-            axes = np.atleast_1d(ax)
-            fig = axes[0].figure
-        y = self._curves["y"]
-        for name, p, style in (("base", self._curves["p_base"], "--"), ("base + new", self._curves["p_full"], "-")):
-            fpr, tpr = _roc(y, p)
-            axes[0].plot(fpr, tpr, style, label=f"{name} (AUC {_auc1(y, p):.3f})")
-            if len(axes) > 1:
-                bins = pd.qcut(p, 10, labels=False, duplicates="drop")
-                cal = pd.DataFrame({"p": p, "y": y, "b": bins}).groupby("b").mean()
-                axes[1].plot(cal["p"], cal["y"], style + "o", label=name)
-        axes[0].plot([0, 1], [0, 1], ":", color="grey")
-        axes[0].set(xlabel="1 - specificity", ylabel="sensitivity", title=f"ROC: {self.outcome}")
-        axes[0].legend(loc="lower right")
-        if len(axes) > 1:
-            axes[1].plot([0, 1], [0, 1], ":", color="grey")
-            axes[1].set(xlabel="predicted probability (decile mean)", ylabel="observed rate", title="Calibration")
-            axes[1].legend(loc="upper left")
+        y, pb, pf = self._fitted["y"], self._fitted["p_base"], self._fitted["p_full"]
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+        for p, label, colour in ((pb, "routine data", "#457b9d"), (pf, "routine + voice", "#e63946")):
+            order = np.argsort(-p)
+            tpr = np.concatenate([[0], np.cumsum(y[order]) / y.sum()])
+            fpr = np.concatenate([[0], np.cumsum(1 - y[order]) / (1 - y).sum()])
+            ax1.plot(fpr, tpr, color=colour, label=f"{label} (AUC {auc(y, p):.3f})")
+            q = pd.qcut(p, bins, labels=False, duplicates="drop")
+            cal = pd.DataFrame({"p": p, "y": y, "q": q}).groupby("q").mean()
+            ax2.plot(cal["p"], cal["y"], "o-", color=colour, label=label)
+        ax1.plot([0, 1], [0, 1], color="grey", lw=0.5)
+        ax1.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {self.outcome}")
+        ax2.plot([0, 1], [0, 1], color="grey", lw=0.5)
+        ax2.set(xlabel="predicted probability", ylabel="observed proportion", title="Calibration")
+        ax1.legend(fontsize=8)
+        ax2.legend(fontsize=8)
         fig.tight_layout()
         return fig
 
 
-@dataclasses.dataclass
-class DiscordanceResult(Result):
-    """Result of :func:`discordance`: one row per group plus an ``All`` row.
+def _prepare(df, outcome, base, new, by):
+    check_columns(df, [outcome], "outcome")
+    check_columns(df, list(base) + list(new))
+    y_all = pd.to_numeric(df[outcome], errors="coerce")
+    if not set(y_all.dropna().unique()) <= {0, 1}:
+        raise InputError(f"The outcome {outcome!r} must be coded 0/1.")
+    cols = [outcome, *base, *new]
+    keep = df[cols].notna().all(axis=1)
+    data = df[keep]
+    compare = [c for c in (outcome, "fsm", "eal") if c in df.columns]
+    rows = []
+    for c in compare:
+        x = pd.to_numeric(df[c], errors="coerce")
+        rows.append({"variable": c, "analysed_mean": x[keep].mean(), "dropped_mean": x[~keep].mean()})
+    dropped = pd.DataFrame(rows)
+    dropped.attrs["n_dropped"] = int((~keep).sum())
+    return data, dropped, int((~keep).sum())
 
-    Columns: group, n (children with both GLD and a voice flag), n_gld, gld_need (children with
-    GLD whose parents report needs), rate_gld_need = gld_need / n_gld with ci_low/ci_high
-    (Wilson), n_no_gld, no_gld_no_need (children without GLD whose parents report no needs),
-    rate_no_gld_no_need with ci_low_2/ci_high_2, discordant (the two together) and rate_discordant = discordant / n.
+
+def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"),
+                new=(), n_boot: int = 1000, cv: int = 5, random_state=None, by=("fsm", "eal", "neighbourhood"),
+                min_group: int = 100, level: float = 0.95) -> AddedValueResult:
+    """Does adding ``new`` predictors to ``base`` improve the prediction of a binary ``outcome``?
+
+    Complete cases are analysed (the number dropped and how they differ are reported in
+    ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
+    against their most common level. ``n_boot`` resamples give percentile intervals for the
+    differences (refits warm-started from the full-sample estimates; interrupting returns the
+    resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss.
     """
-
-    table: pd.DataFrame
-    by: str | None = None
-    warnings: list = dataclasses.field(default_factory=list)
-    _title = "Discordance between GLD and parents' reports of need"
-
-    def notes(self) -> list[str]:
-        a = self.table[self.table["group"] == "All"].iloc[0]
-        return [
-            f"{int(a['gld_need'])} of {int(a['n_gld'])} children with GLD ({a['rate_gld_need']:.0%}) have parents "
-            f"reporting needs; {int(a['no_gld_no_need'])} of {int(a['n_no_gld'])} children without GLD "
-            f"({a['rate_no_gld_no_need']:.0%}) have parents reporting no needs. These children are where GLD "
-            "alone would give a different picture from the family's own account."
-        ] + list(self.warnings)
-
-
-# ---------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------
-
-def _expit(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _roc(y, p):
-    order = np.argsort(-p, kind="stable")
-    ys = y[order]
-    tpr = np.concatenate([[0], np.cumsum(ys) / ys.sum()])
-    fpr = np.concatenate([[0], np.cumsum(1 - ys) / (1 - ys).sum()])
-    return fpr, tpr
-
-
-def _auc1(y, p):
-    from measurekit._logistic import auc
-
-    return auc(y, p)
-
-
-def _binary(s: pd.Series, name: str, report: ProblemReport) -> pd.Series:
-    x = pd.to_numeric(s, errors="coerce") if not pd.api.types.is_bool_dtype(s.dtype) else s.astype(float)
-    bad = s.notna() & ~x.isin([0, 1])
-    if bad.any():
-        report.add("not_binary", f"{name} must be 0/1 (or True/False); found {sorted(map(str, s[bad].unique()))[:5]}.",
-                   column=name, value=str(s[bad].iloc[0]))
-    return x.astype(float)
-
-
-def _nagelkerke(ll, ll0, n):
-    cs = 1 - np.exp(2 * (ll0 - ll) / n)
-    return cs / (1 - np.exp(2 * ll0 / n))
-
-
-def _check_frame(df, outcome, cols, report):
-    missing = [c for c in [outcome, *cols] if c not in df.columns]
-    if missing:
-        report.add("missing_column", f"Column(s) {missing} are not in the data. Available: {list(df.columns)[:30]}...",
-                   column=", ".join(missing))
-        return
-    for c in cols:
-        if df[c].isna().all():
-            report.add("all_missing_predictor", f"Predictor {c!r} is missing for every child, so it cannot be used. "
-                       "Check the column (was it scored or linked?) or leave it out.", column=c)
-
-
-# ---------------------------------------------------------------------------
-# added value
-# ---------------------------------------------------------------------------
-
-def added_value(df: pd.DataFrame, outcome: str, base: Sequence[str], new: Sequence[str], *, n_boot: int = 1000,
-                cv: int = 5, random_state=None, by: Sequence[str] | None = None, reference: dict | None = None,
-                level: float = 0.95, show_progress: bool | None = None) -> AddedValueResult:
-    """How much do the ``new`` predictors add to the ``base`` predictors for a binary ``outcome``?
-
-    Parameters
-    ----------
-    df : one row per child.
-    outcome : 0/1 column (e.g. ``"gld"`` or ``"y1_phonics_pass"``).
-    base, new : predictor columns. Numeric columns (scale scores, item codes, 0/1 flags) enter as
-        they are; text/categorical columns (``send``, ``sex``, ``home_language``) are dummy-coded
-        against a reference level (``reference={"send": "none"}``; default the most frequent
-        level, or a Categorical's first category as in R).
-    n_boot : bootstrap resamples for the intervals (0 for none). Batched Newton-Raphson with
-        multinomial resampling weights, warm-started from the full-sample fit.
-    cv : folds for the cross-validated log loss (0 or 1 to skip).
-    by : columns for ``by_group`` (default: those of ``fsm``, ``eal``, ``neighbourhood`` in ``df``).
-    level : interval level.
-
-    Returns
-    -------
-    AddedValueResult with ``table`` columns: statistic, base (base model), full (base + new),
-    estimate (full - base, or the statistic itself for the LR test and NRI), ci_low, ci_high
-    (bootstrap percentile), df, p_val. Statistics:
-
-    - ``log_likelihood``: maximised log-likelihood (R ``logLik(glm)``); estimate = difference.
-    - ``lr_chisq``: 2 x difference in log-likelihood, df = number of new design columns (dummies
-      counted), p_val from chi-square (R ``anova(base, full, test = "LRT")``). The test.
-    - ``auc``: area under the ROC curve (R ``pROC::auc``); estimate = delta AUC.
-    - ``nagelkerke_r2``: Nagelkerke's R-squared (Cox-Snell rescaled to max 1).
-    - ``brier``: mean squared error of the predicted probability (lower is better).
-    - ``cv_log_loss``: K-fold cross-validated mean log loss (lower is better; no interval).
-    - ``nri_events``, ``nri_nonevents``, ``nri_total``: category-free (continuous) NRI
-      (Pencina et al. 2011): among events P(risk up) - P(risk down); among non-events
-      P(down) - P(up); total is their sum (out of 2).
-
-    ``by_group``: the two models fitted on everyone, compared within each group (group, level,
-    n, events, auc_base, auc_full, delta_auc with interval, nri_events, nri_nonevents). A group
-    with no events or no non-events gives a NaN row and a warning; groups with fewer than 20
-    events or non-events get a warning (the interval will be wide).
-
-    Missing data: complete cases over outcome, base and new. ``missing`` shows the number dropped
-    and how dropped rows differ (outcome rate, fsm, eal). Survey weights are not supported here
-    (the LR test assumes independent, unweighted observations); use coverage weights for
-    descriptive estimates (``measurekit.coverage.weighted_estimates``).
-
-    Separation (a predictor that perfectly predicts the outcome) gives a warning and
-    ``separation=True``; the estimates stay finite but the coefficients of the separating
-    predictors are not meaningful.
-
-    Interrupting the bootstrap (Ctrl-C / stop button) returns the partial bootstrap with a warning.
-    """
-    from scipy import stats
-
-    from measurekit._logistic import add_intercept, auc, auc_batch, design_matrix, fit_logistic, fit_logistic_batch
     from measurekit._progress import progress
 
     base, new = list(base), list(new)
-    report = ProblemReport(title="added_value input")
-    if not isinstance(df, pd.DataFrame):
-        raise InputError("added_value needs a pandas DataFrame with one row per child.")
-    overlap = set(base) & set(new)
-    if overlap:
-        report.add("predictor_in_both", f"Predictor(s) {sorted(overlap)} are in both base and new.")
     if not new:
-        report.add("no_new_predictors", "Give at least one new predictor.")
-    _check_frame(df, outcome, base + new, report)
-    report.raise_if_errors()
-    yser = _binary(df[outcome], outcome, report)
-    report.raise_if_errors()
-
-    warn: list[str] = []
-    used = yser.notna() & df[base + new].notna().all(axis=1)
-    n_all, n_used = len(df), int(used.sum())
-    missing_tab = _missing_table(df, yser, used, outcome)
-    if n_used < n_all:
-        worst = df.loc[~used, base + new].isna().mean().sort_values(ascending=False)
-        warn.append(f"{n_all - n_used} of {n_all} rows dropped for missing data (complete cases); most often missing: "
-                    + ", ".join(f"{c} ({v:.0%})" for c, v in worst.head(3).items() if v > 0) + ". See .missing.")
-    data = df.loc[used]
-    y = yser[used].to_numpy()
-    if n_used < 10 or y.sum() == 0 or y.sum() == n_used:
-        raise InputError(f"Too few usable rows for {outcome}: {n_used} complete cases with {int(y.sum())} events.")
-
-    Xdf, terms = design_matrix(data, base + new, reference)
-    base_cols = [c for t in base for c in terms[t]["columns"]]
-    new_cols = [c for t in new for c in terms[t]["columns"]]
-    const = [c for c in base_cols + new_cols if Xdf[c].nunique() < 2]
-    if const:
-        raise InputError(f"Predictor column(s) {const} take a single value among the complete cases, so they carry "
-                         "no information; leave them out.")
-    Xb = add_intercept(Xdf[base_cols].to_numpy())
-    Xf = add_intercept(Xdf[base_cols + new_cols].to_numpy())
+        raise InputError("Name at least one new predictor in `new`.")
+    data, dropped, n_dropped = _prepare(df, outcome, base, new, by)
+    warnings = []
+    if n_dropped:
+        warnings.append(f"{n_dropped} of {len(df)} children were left out because of missing values; "
+                        "see `dropped` for how they differ from those analysed.")
+    y = data[outcome].to_numpy(dtype=float)
+    if y.sum() < 10 or (1 - y).sum() < 10:
+        raise InputError(f"Too few children with (or without) the outcome {outcome!r} to fit a model "
+                         f"({int(y.sum())} with, {int((1 - y).sum())} without).")
+    Xb_raw = design_matrix(data, base)[0].to_numpy()
+    Xn_raw = design_matrix(data, new)[0].to_numpy()
+    Xb = add_intercept(Xb_raw)
+    Xf = np.column_stack([Xb, Xn_raw])
     fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
-    separation = fb.separated or ff.separated
-    if separation:
-        big = [c for c, b in zip(["(Intercept)"] + base_cols + new_cols, ff.coef) if abs(b) > 10]
-        msg = ("Separation: some predictor(s) predict the outcome (almost) perfectly"
-               + (f" (suspect: {big})" if big else "")
-               + ". Coefficients are not meaningful and the LR test is unreliable; check the predictor "
-               "(is it the outcome in disguise?) or combine sparse categories.")
-        warnings.warn(msg, stacklevel=2)
-        warn.append(msg)
-    for f, name in ((fb, "base"), (ff, "full")):
-        if not f.converged and not separation:
-            warn.append(f"The {name} model did not fully converge.")
-
-    eta_b, eta_f = Xb @ fb.coef, Xf @ ff.coef
-    p_b, p_f = _expit(eta_b), _expit(eta_f)
-    ll0 = float(n_used * (y.mean() * np.log(y.mean()) + (1 - y.mean()) * np.log(1 - y.mean())))
-    lr = 2 * (ff.loglik - fb.loglik)
-    df_lr = len(new_cols)
-    p_lr = float(stats.chi2.sf(max(lr, 0.0), df_lr))
-
-    point = {
-        "auc": (auc(y, eta_b), auc(y, eta_f)),
-        "nagelkerke_r2": (_nagelkerke(fb.loglik, ll0, n_used), _nagelkerke(ff.loglik, ll0, n_used)),
-        "brier": (float(np.mean((y - p_b) ** 2)), float(np.mean((y - p_f) ** 2))),
-    }
-    up, down = eta_f > eta_b, eta_f < eta_b
-    ev = y == 1
-    nri_e = float(up[ev].mean() - down[ev].mean())
-    nri_n = float(down[~ev].mean() - up[~ev].mean())
-
-    # groups for by_group
-    if by is None:
-        by = [c for c in ("fsm", "eal", "neighbourhood") if c in df.columns]
-    gdefs = []
-    for col in by:
-        if col not in df.columns:
-            raise InputError(f"by_group column {col!r} is not in the data.")
-        for lv in sorted(data[col].dropna().unique(), key=str):
-            gdefs.append((col, lv, (data[col] == lv).to_numpy()))
-
-    # bootstrap
-    rng = np.random.default_rng(random_state)
-    boot_rows, gboot = [], []
-    done = 0
-    if n_boot and n_boot > 0:
-        chunk = max(1, min(100, n_boot))
-        starts = list(range(0, n_boot, chunk))
-        gm = np.array([g[2] for g in gdefs]) if gdefs else None
-        try:
-            for s0 in progress(starts, total=len(starts), desc="bootstrap", show=show_progress):
-                m = min(chunk, n_boot - s0)
-                W = rng.multinomial(n_used, np.full(n_used, 1.0 / n_used), size=m).astype(float)
-                bb, llb, cb = fit_logistic_batch(Xb, y, W, start=fb.coef)
-                bf, llf, cf = fit_logistic_batch(Xf, y, W, start=ff.coef)
-                eb, ef = bb @ Xb.T, bf @ Xf.T
-                pb, pf = _expit(eb), _expit(ef)
-                nw = W.sum(axis=1)
-                ybar = (W @ y) / nw
-                ll0b = nw * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))
-                a_b, a_f = auc_batch(eb, y, W), auc_batch(ef, y, W)
-                wev, wne = W * y, W * (1 - y)
-                upb, dnb = (ef > eb), (ef < eb)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    nri_eb = ((wev * upb).sum(1) - (wev * dnb).sum(1)) / wev.sum(1)
-                    nri_nb = ((wne * dnb).sum(1) - (wne * upb).sum(1)) / wne.sum(1)
-                boot_rows.append(pd.DataFrame({
-                    "auc": a_f - a_b,
-                    "nagelkerke_r2": _nagelkerke(llf, ll0b, nw) - _nagelkerke(llb, ll0b, nw),
-                    "brier": ((W * (y - pf) ** 2).sum(1) - (W * (y - pb) ** 2).sum(1)) / nw,
-                    "nri_events": nri_eb, "nri_nonevents": nri_nb, "nri_total": nri_eb + nri_nb,
-                    "lr_chisq": 2 * (llf - llb), "converged": cb & cf,
-                }))
-                if gm is not None:
-                    order_b = np.argsort(eb, axis=1, kind="stable")
-                    order_f = np.argsort(ef, axis=1, kind="stable")
-                    ga_b = auc_batch(eb, y, W, order=order_b, groups=gm)
-                    ga_f = auc_batch(ef, y, W, order=order_f, groups=gm)
-                    ge = (wev[None] * gm[:, None, :])
-                    gn = (wne[None] * gm[:, None, :])
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        g_nri_e = ((ge * upb).sum(2) - (ge * dnb).sum(2)) / ge.sum(2)
-                        g_nri_n = ((gn * dnb).sum(2) - (gn * upb).sum(2)) / gn.sum(2)
-                    gboot.append((ga_f - ga_b, g_nri_e, g_nri_n))
-                done += m
-        except KeyboardInterrupt:
-            msg = f"Bootstrap interrupted: intervals use the {done} of {n_boot} resamples that were done."
-            warnings.warn(msg, stacklevel=2)
-            warn.append(msg)
-    boot = pd.concat(boot_rows, ignore_index=True) if boot_rows else pd.DataFrame(
-        columns=["auc", "nagelkerke_r2", "brier", "nri_events", "nri_nonevents", "nri_total", "lr_chisq", "converged"])
-    if len(boot) and not boot["converged"].all():
-        nbad = int((~boot["converged"].astype(bool)).sum())
-        warn.append(f"{nbad} bootstrap resample(s) did not converge (often separation in a resample); they are left out.")
-    good = boot[boot["converged"].astype(bool)] if len(boot) else boot
-    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-
-    def ci(col):
-        if len(good) < 2:
-            return (np.nan, np.nan)
-        v = good[col].to_numpy(dtype=float)
-        v = v[np.isfinite(v)]
-        return tuple(np.quantile(v, [lo_q, hi_q])) if v.size > 1 else (np.nan, np.nan)
-
-    cvb, cvf = _cv_log_loss(Xb, Xf, y, cv, rng) if cv and cv > 1 else (np.nan, np.nan)
-    rows = [
-        dict(statistic="log_likelihood", base=fb.loglik, full=ff.loglik, estimate=ff.loglik - fb.loglik),
-        dict(statistic="lr_chisq", estimate=lr, df=df_lr, p_val=p_lr),
-    ]
-    for k, (vb, vf) in point.items():
-        lo, hi = ci(k)
-        rows.append(dict(statistic=k, base=vb, full=vf, estimate=vf - vb, ci_low=lo, ci_high=hi))
-    rows.append(dict(statistic="cv_log_loss", base=cvb, full=cvf, estimate=cvf - cvb))
-    for k, v in (("nri_events", nri_e), ("nri_nonevents", nri_n), ("nri_total", nri_e + nri_n)):
-        lo, hi = ci(k)
-        rows.append(dict(statistic=k, estimate=v, ci_low=lo, ci_high=hi))
-    table = pd.DataFrame(rows, columns=["statistic", "base", "full", "estimate", "ci_low", "ci_high", "df", "p_val"])
-    table["n"] = n_used
-
-    # by group (point estimates from the full-sample models)
-    grows = []
-    conv_mask = good.index.to_numpy() if len(boot) else np.array([], dtype=int)
-    G_auc = np.concatenate([g[0] for g in gboot], axis=1) if gboot else None
-    G_e = np.concatenate([g[1] for g in gboot], axis=1) if gboot else None
-    G_n = np.concatenate([g[2] for g in gboot], axis=1) if gboot else None
-    for k, (col, lv, mask) in enumerate(gdefs):
-        yy = y[mask]
-        n_g, e_g = int(mask.sum()), int(yy.sum())
-        row = dict(group=col, level=lv, n=n_g, events=e_g)
-        if e_g == 0 or e_g == n_g:
-            msg = f"Group {col} = {lv}: {'no events' if e_g == 0 else 'no non-events'} of {outcome} among {n_g} children; AUC and NRI are undefined (NaN)."
-            warnings.warn(msg, stacklevel=2)
-            warn.append(msg)
-            grows.append(row)
-            continue
-        if min(e_g, n_g - e_g) < _MIN_GROUP_EVENTS:
-            warn.append(f"Group {col} = {lv} is small ({e_g} events, {n_g - e_g} non-events): its interval is wide and unstable.")
-        ab, af = auc(yy, eta_b[mask]), auc(yy, eta_f[mask])
-        u, d = up[mask], down[mask]
-        row.update(auc_base=ab, auc_full=af, delta_auc=af - ab,
-                   nri_events=float(u[yy == 1].mean() - d[yy == 1].mean()),
-                   nri_nonevents=float(d[yy == 0].mean() - u[yy == 0].mean()))
-        if G_auc is not None and conv_mask.size > 1:
-            for name, M in (("delta_auc", G_auc), ("nri_events", G_e), ("nri_nonevents", G_n)):
-                v = M[k][conv_mask]
-                v = v[np.isfinite(v)]
-                if v.size > 1:
-                    row[f"{name}_ci_low"], row[f"{name}_ci_high"] = np.quantile(v, [lo_q, hi_q])
-        grows.append(row)
-    gcols = ["group", "level", "n", "events", "auc_base", "auc_full", "delta_auc", "delta_auc_ci_low", "delta_auc_ci_high",
-             "nri_events", "nri_events_ci_low", "nri_events_ci_high", "nri_nonevents", "nri_nonevents_ci_low",
-             "nri_nonevents_ci_high"]
-    by_group = pd.DataFrame(grows, columns=gcols)
-
-    coef = _coef_table(Xb, Xf, y, fb, ff, base_cols, new_cols, terms)
-    return AddedValueResult(table=table, by_group=by_group, coefficients=coef, missing=missing_tab,
-                            bootstrap=boot.reset_index(drop=True), outcome=outcome, n=n_used, n_dropped=n_all - n_used,
-                            n_boot_done=int(len(good)), separation=bool(separation), warnings=warn,
-                            _curves={"y": y, "p_base": p_b, "p_full": p_f})
-
-
-def _cv_log_loss(Xb, Xf, y, k, rng):
-    from measurekit._logistic import fit_logistic
-
-    n = len(y)
-    folds = rng.permutation(np.arange(n) % k)
-    out = []
-    for X in (Xb, Xf):
-        losses = np.empty(n)
-        for f in range(k):
-            test = folds == f
-            fit = fit_logistic(X[~test], y[~test])
-            eta = X[test] @ fit.coef
-            losses[test] = np.logaddexp(0, eta) - y[test] * eta
-        out.append(float(losses.mean()))
-    return tuple(out)
-
-
-def _coef_table(Xb, Xf, y, fb, ff, base_cols, new_cols, terms):
-    rows = []
-    for name, X, fit, cols in (("base", Xb, fb, base_cols), ("full", Xf, ff, base_cols + new_cols)):
-        p = _expit(X @ fit.coef)
-        H = X.T @ (X * (p * (1 - p))[:, None])
-        try:
-            se = np.sqrt(np.diag(np.linalg.inv(H)))
-        except np.linalg.LinAlgError:
-            se = np.full(len(fit.coef), np.nan)
-        for term, b, s in zip(["(Intercept)"] + cols, fit.coef, se):
-            rows.append(dict(model=name, term=term, estimate=b, se=s, z=b / s))
-    out = pd.DataFrame(rows)
+    for fit, label in ((fb, "routine"), (ff, "routine + new")):
+        if fit.separated:
+            warnings.append(f"The {label} model shows separation: some predictor (or combination) predicts the "
+                            "outcome perfectly for some children, so its coefficients run off to infinity. "
+                            "Results are unreliable; look for a predictor that is almost the outcome itself.")
+        if not fit.converged:
+            warnings.append(f"The {label} model did not converge.")
     from scipy import stats
 
-    out["p_val"] = 2 * stats.norm.sf(np.abs(out["z"]))
-    return out
+    lr = 2 * (ff.loglik - fb.loglik)
+    df_lr = Xn_raw.shape[1]
+    p_val = float(stats.chi2.sf(lr, df_lr))
+    point = _metrics(Xb, Xf, y, fb, ff)
+    rng = np.random.default_rng(random_state)
+    cv_b, cv_f = _cv_log_loss(Xb, y, cv, rng), _cv_log_loss(Xf, y, cv, rng)
+
+    boots = []
+    n = len(y)
+    chunk = 200
+    try:
+        for start in progress(range(0, n_boot, chunk), total=-(-n_boot // chunk), desc="bootstrap"):
+            b = min(chunk, n_boot - start)
+            # multinomial resample counts for b resamples at once
+            idx = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+            W = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+            W = W[(W @ y > 0) & (W @ (1 - y) > 0)]
+            cb, llb, _ = fit_logistic_batch(Xb, y, W, start=fb.coef, tol=1e-8)
+            cf, llf, _ = fit_logistic_batch(Xf, y, W, start=ff.coef, tol=1e-8)
+            pb, pf = 1 / (1 + np.exp(-(cb @ Xb.T))), 1 / (1 + np.exp(-(cf @ Xf.T)))
+            nw = W.sum(axis=1)
+            ybar = (W @ y) / nw
+            ll0 = nw * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))
+            r2 = [(1 - np.exp((2 / nw) * (ll0 - ll))) / (1 - np.exp((2 / nw) * ll0)) for ll in (llb, llf)]
+            brier = [np.sum(W * (p - y) ** 2, axis=1) / nw for p in (pb, pf)]
+            change = np.sign(pf - pb)
+            nri_e = (W * change) @ y / (W @ y)
+            nri_ne = -((W * change) @ (1 - y)) / (W @ (1 - y))
+            aucs = [auc_batch(p, y, W) for p in (pb, pf)]
+            boots.extend(np.column_stack([aucs[1] - aucs[0], r2[1] - r2[0], brier[1] - brier[0],
+                                          nri_e, nri_ne, nri_e + nri_ne]).tolist())
+    except KeyboardInterrupt:
+        warnings.append(f"The bootstrap was interrupted after {len(boots)} of {n_boot} resamples; "
+                        "intervals use those done.")
+    boots = np.array(boots).reshape(-1, 6)
+    a = (1 - level) / 2
+
+    def ci(k):
+        if len(boots) < 20:
+            return (np.nan, np.nan)
+        return tuple(np.quantile(boots[:, k], [a, 1 - a]))
+
+    nri_e, nri_ne = point["nri"]
+    rows = [
+        {"measure": "log_likelihood", "base": fb.loglik, "full": ff.loglik, "difference": ff.loglik - fb.loglik},
+        {"measure": "lr_chisq", "base": np.nan, "full": np.nan, "difference": lr, "df": df_lr, "p_val": p_val},
+        {"measure": "auc", "base": point["auc"][0], "full": point["auc"][1],
+         "difference": point["auc"][1] - point["auc"][0], "ci": ci(0)},
+        {"measure": "nagelkerke_r2", "base": point["nagelkerke_r2"][0], "full": point["nagelkerke_r2"][1],
+         "difference": point["nagelkerke_r2"][1] - point["nagelkerke_r2"][0], "ci": ci(1)},
+        {"measure": "brier", "base": point["brier"][0], "full": point["brier"][1],
+         "difference": point["brier"][1] - point["brier"][0], "ci": ci(2)},
+        {"measure": "cv_log_loss", "base": cv_b, "full": cv_f, "difference": cv_f - cv_b},
+        {"measure": "nri_events", "difference": nri_e, "ci": ci(3)},
+        {"measure": "nri_nonevents", "difference": nri_ne, "ci": ci(4)},
+        {"measure": "nri_total", "difference": nri_e + nri_ne, "ci": ci(5)},
+    ]
+    for r in rows:
+        lo_hi = r.pop("ci", (np.nan, np.nan))
+        r["ci_low"], r["ci_high"] = lo_hi
+    table = pd.DataFrame(rows, columns=["measure", "base", "full", "difference", "ci_low", "ci_high", "df", "p_val"])
+    by_group = _by_group(data, outcome, base, new, [b for b in by if b in data.columns], min_group, warnings)
+    return AddedValueResult(table, by_group, dropped, outcome, n, int(y.sum()), len(boots), warnings,
+                            {"y": y, "p_base": _probs(Xb, fb.coef), "p_full": _probs(Xf, ff.coef)})
 
 
-def _missing_table(df, yser, used, outcome):
+def _by_group(data, outcome, base, new, by, min_group, warnings):
+    from scipy import stats
+
     rows = []
-    for label, mask in (("used", used), ("dropped", ~used)):
-        sub = df[mask]
-        row = {"rows": label, "n": int(mask.sum()), f"{outcome}_rate": float(yser[mask].mean()) if mask.any() else np.nan}
-        for c in ("fsm", "eal", "summer_born"):
-            if c in df.columns:
-                row[f"{c}_rate"] = float(pd.to_numeric(sub[c], errors="coerce").mean()) if mask.any() else np.nan
-        rows.append(row)
+    for var in by:
+        for value, sub in data.groupby(var, sort=True):
+            y = sub[outcome].to_numpy(dtype=float)
+            row = {"variable": var, "group": str(value), "n": len(sub), "n_events": int(y.sum())}
+            if len(sub) < min_group or y.sum() < 10 or (1 - y).sum() < 10:
+                row["note"] = (f"too small to estimate (n = {len(sub)}, {int(y.sum())} with the outcome; "
+                               f"needs {min_group} children and 10 with and without)")
+                warnings.append(f"{var} = {value}: {row['note']}.")
+                rows.append(row)
+                continue
+            usable = [c for c in base if c != var and sub[c].nunique() > 1]
+            Xb = add_intercept(design_matrix(sub, usable)[0].to_numpy())
+            Xn = design_matrix(sub, new)[0].to_numpy()
+            Xf = np.column_stack([Xb, Xn])
+            fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
+            m = _metrics(Xb, Xf, y, fb, ff)
+            lr = 2 * (ff.loglik - fb.loglik)
+            row.update({"lr_chisq": lr, "df": Xn.shape[1], "p_val": float(stats.chi2.sf(lr, Xn.shape[1])),
+                        "delta_auc": m["auc"][1] - m["auc"][0],
+                        "delta_nagelkerke_r2": m["nagelkerke_r2"][1] - m["nagelkerke_r2"][0],
+                        "nri_events": m["nri"][0], "nri_nonevents": m["nri"][1],
+                        "note": "separation: unreliable" if (fb.separated or ff.separated) else ""})
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-# ---------------------------------------------------------------------------
-# discordance
-# ---------------------------------------------------------------------------
+@dataclass
+class DiscordanceResult(Result):
+    """Result of :func:`discordance`, one row per group (and ``all``).
 
-def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: Any = None, by: str | None = "neighbourhood", *,
-                threshold: float | None = None, level: float = 0.95) -> DiscordanceResult:
+    n, n_gld (children with GLD), gld_with_need (GLD, yet their parent reports a need), its
+    rate among children with GLD and Wilson interval, n_no_gld, no_gld_no_need (no GLD, and no
+    need reported) with its rate among children without GLD and interval.
+    """
+
+    table: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    _title = "Where GLD and parents' voices disagree"
+
+
+def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_need", by: str | None = "neighbourhood",
+                level: float = 0.95) -> DiscordanceResult:
     """Children with GLD whose parents report needs, and children without GLD whose parents report none.
 
-    Parameters
-    ----------
-    df : one row per child.
-    gld : 0/1 column of the age-5 measure.
-    voice_flag : column name (or a Series aligned with ``df``) that is 1 where the parent's answers
-        indicate a need. If the column is a score rather than a 0/1 flag, give ``threshold``: a
-        need is a score at or below it (low scores = more need).
-    by : grouping column (``None`` for the whole cohort only).
-
-    Returns a :class:`DiscordanceResult`; rates have Wilson intervals
-    (``measurekit.intervals.wilson``, as R's ``prop.test(correct = FALSE)``). Children missing
-    either the GLD or the voice flag (for example, non-respondents) are left out of the counts.
+    ``voice_flag`` is a 0/1 column (1 = the parent reports a need, e.g. a domain score below 3).
+    Rows with either value missing are left out. Rates carry Wilson score intervals.
     """
     from measurekit.intervals import wilson
 
-    report = ProblemReport(title="discordance input")
-    if gld not in df.columns:
-        report.add("missing_column", f"GLD column {gld!r} is not in the data.", column=gld)
-    if voice_flag is None:
-        report.add("missing_voice_flag", "Give voice_flag: a 0/1 column (1 = the parent reports a need) or a score column with threshold=.")
-    if by is not None and by not in df.columns:
-        report.add("missing_column", f"Grouping column {by!r} is not in the data.", column=by)
-    report.raise_if_errors()
-    if isinstance(voice_flag, str):
-        if voice_flag not in df.columns:
-            raise InputError(f"voice_flag column {voice_flag!r} is not in the data.")
-        flag_raw, flag_name = df[voice_flag], voice_flag
-    else:
-        flag_raw, flag_name = pd.Series(voice_flag, index=df.index), "voice_flag"
-    if threshold is not None:
-        v = pd.to_numeric(flag_raw, errors="coerce")
-        flag = (v <= threshold).astype(float).where(v.notna())
-    else:
-        flag = _binary(flag_raw, flag_name, report)
-        if not report.ok:
-            report.add("hint", "If voice_flag is a score, give threshold= (need = score at or below it).", severity="info")
-    g = _binary(df[gld], gld, report)
-    report.raise_if_errors()
-    if flag.isna().all():
-        raise InputError(f"{flag_name} is missing for every child.")
-    ok = g.notna() & flag.notna()
-    groups = [("All", ok)]
-    if by is not None:
-        for lv in sorted(df.loc[ok, by].dropna().unique(), key=str):
-            groups.append((lv, ok & (df[by] == lv)))
+    check_columns(df, [gld, voice_flag], "column")
+    cols = [gld, voice_flag] + ([by] if by else [])
+    if by:
+        check_columns(df, [by], "grouping column")
+    data = df[cols].dropna()
+    groups = [("all", data)] + (list(data.groupby(by, sort=True)) if by else [])
     rows = []
-    for name, m in groups:
-        gg, ff = g[m], flag[m]
-        n_gld, n_no = int((gg == 1).sum()), int((gg == 0).sum())
-        a, b = int(((gg == 1) & (ff == 1)).sum()), int(((gg == 0) & (ff == 0)).sum())
-        rows.append(dict(group=name, n=int(m.sum()), n_gld=n_gld, gld_need=a, n_no_gld=n_no, no_gld_no_need=b,
-                         discordant=a + b))
-    t = pd.DataFrame(rows)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t["rate_gld_need"] = t["gld_need"] / t["n_gld"].where(t["n_gld"] > 0)
-        t["ci_low"], t["ci_high"] = wilson(t["gld_need"], t["n_gld"], level)
-        t["rate_no_gld_no_need"] = t["no_gld_no_need"] / t["n_no_gld"].where(t["n_no_gld"] > 0)
-        t["ci_low_2"], t["ci_high_2"] = wilson(t["no_gld_no_need"], t["n_no_gld"], level)
-        t["rate_discordant"] = t["discordant"] / t["n"].where(t["n"] > 0)
-    warn = []
-    small = t[(t["group"] != "All") & (t["n"] < 30)]
-    if len(small):
-        warn.append(f"Small groups (n < 30): {list(small['group'])}; their rates are imprecise and may need suppression before publishing.")
-    n_miss = int((~ok).sum())
-    if n_miss:
-        warn.append(f"{n_miss} children without both GLD and a voice flag are left out (e.g. no parent response).")
-    t = t[["group", "n", "n_gld", "gld_need", "rate_gld_need", "ci_low", "ci_high", "n_no_gld", "no_gld_no_need",
-           "rate_no_gld_no_need", "ci_low_2", "ci_high_2", "discordant", "rate_discordant"]]
-    return DiscordanceResult(table=t, by=by, warnings=warn)
+    for name, sub in groups:
+        g, v = sub[gld].astype(int), sub[voice_flag].astype(int)
+        n_gld, n_no = int((g == 1).sum()), int((g == 0).sum())
+        a, b = int(((g == 1) & (v == 1)).sum()), int(((g == 0) & (v == 0)).sum())
+        lo1, hi1 = wilson(a, n_gld, level)
+        lo2, hi2 = wilson(b, n_no, level)
+        rows.append({"group": str(name), "n": len(sub), "n_gld": n_gld, "gld_with_need": a,
+                     "rate_gld_with_need": a / n_gld if n_gld else np.nan, "ci_low_gld_with_need": float(lo1),
+                     "ci_high_gld_with_need": float(hi1), "n_no_gld": n_no, "no_gld_no_need": b,
+                     "rate_no_gld_no_need": b / n_no if n_no else np.nan, "ci_low_no_gld_no_need": float(lo2),
+                     "ci_high_no_gld_no_need": float(hi2)})
+    return DiscordanceResult(pd.DataFrame(rows))

@@ -1,0 +1,133 @@
+"""Added value and discordance: recovery of the planted effect, null calibration, awkward data."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import measurekit as mk
+from measurekit._logistic import add_intercept, auc, fit_logistic
+from measurekit.problems import InputError
+from measurekit.synthetic import make_cohort
+
+BASE = ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"]
+
+
+def _scored(cohort):
+    f = cohort.analysis_frame()
+    r = f[f.responded == 1]
+    return pd.concat([r, mk.score(r, cohort.framework)], axis=1)
+
+
+@pytest.fixture(scope="module")
+def scored(cohort):
+    return _scored(cohort)
+
+
+def _voice(frame):
+    return [c for c in frame.columns if c.startswith("voice_")]
+
+
+def test_detects_planted_voice_effect_and_covers_true_delta_auc(scored, cohort):
+    v = mk.added_value(scored, "y1_phonics_pass", BASE, _voice(scored), n_boot=1000, random_state=1)
+    t = v.table.set_index("measure")
+    assert v.p_val < 0.001
+    assert t.loc["lr_chisq", "df"] == 4
+    truth = cohort.ground_truth["later_outcome"]["population_delta_auc"]
+    assert t.loc["auc", "ci_low"] <= truth <= t.loc["auc", "ci_high"]
+    assert t.loc["brier", "difference"] < 0 and t.loc["cv_log_loss", "difference"] < 0
+    assert v.n == len(scored.dropna(subset=BASE + _voice(scored) + ["y1_phonics_pass"]))
+    assert len(v.by_group) == 2 + 2 + 5 and set(v.by_group["variable"]) == {"fsm", "eal", "neighbourhood"}
+    assert v.dropped.attrs["n_dropped"] > 0 and any("left out" in w for w in v.warnings)
+
+
+def test_logistic_fit_matches_glm_likelihood_equations(scored):
+    """At the ML estimate the score equations X'(y - p) = 0 hold (what R's glm solves)."""
+    data = scored.dropna(subset=["gld", "asq_total", "fsm"])
+    X = add_intercept(data[["asq_total", "fsm"]].to_numpy(float))
+    y = data["gld"].to_numpy(float)
+    fit = fit_logistic(X, y)
+    p = 1 / (1 + np.exp(-X @ fit.coef))
+    assert np.abs(X.T @ (y - p)).max() < 1e-6 and fit.converged
+    from sklearn.metrics import roc_auc_score
+
+    assert auc(y, X @ fit.coef) == pytest.approx(roc_auc_score(y, X @ fit.coef), abs=1e-12)
+
+
+@pytest.mark.slow
+def test_lr_false_positive_rate_near_nominal_without_voice_effect():
+    """200 cohorts with the voice effect removed: the LR test rejects about 5% of the time."""
+    rejections = []
+    for seed in range(200):
+        c = make_cohort(3000, 1000 + seed, voice_effect=0.0, truth=False)
+        s = _scored(c)
+        v = mk.added_value(s, "y1_phonics_pass", BASE, _voice(s), n_boot=0, cv=2, by=())
+        rejections.append(v.p_val < 0.05)
+    rate = np.mean(rejections)
+    # within 2 points of 5%, as the brief asks (the seeds are fixed, so this is deterministic;
+    # the Monte Carlo SE with 200 seeds is 1.5 points: bench/null_calibration.py runs more)
+    assert abs(rate - 0.05) <= 0.02, rate
+
+
+def test_separation_is_warned_not_crashed(scored):
+    data = scored.copy()
+    data["leak"] = data["y1_phonics_pass"] * 10.0
+    v = mk.added_value(data, "y1_phonics_pass", ["fsm"], ["leak"], n_boot=0)
+    assert any("separation" in w for w in v.warnings)
+    assert np.isfinite(v.table.set_index("measure").loc["lr_chisq", "difference"])
+
+
+def test_group_with_no_events_and_all_missing_predictor(scored):
+    data = scored.copy()
+    data.loc[data.neighbourhood == "Pennines", "y1_phonics_pass"] = 1
+    v = mk.added_value(data, "y1_phonics_pass", BASE, _voice(data), n_boot=0)
+    row = v.by_group.set_index("group").loc["Pennines"]
+    assert "too small" in row["note"] and np.isnan(row.get("delta_auc", np.nan))
+    data["empty"] = np.nan
+    with pytest.raises(InputError) as info:
+        mk.added_value(data, "y1_phonics_pass", BASE, ["empty"])
+    assert "empty" in str(info.value)
+    with pytest.raises(InputError):
+        mk.added_value(data, "y1_phonics_pass", BASE, [])
+
+
+def test_bootstrap_is_reproducible(scored):
+    a = mk.added_value(scored, "gld", BASE[:-1], _voice(scored), n_boot=100, random_state=5, by=())
+    b = mk.added_value(scored, "gld", BASE[:-1], _voice(scored), n_boot=100, random_state=5, by=())
+    pd.testing.assert_frame_equal(a.table, b.table)
+    fig = a.plot()
+    assert len(fig.axes) == 2
+
+
+def test_discordance_counts_and_intervals(scored):
+    data = scored.copy()
+    data["voice_need"] = (data["voice_child_communication"] < 3).astype(float)
+    data.loc[data["voice_child_communication"].isna(), "voice_need"] = np.nan
+    d = mk.discordance(data, "gld", "voice_need", by="neighbourhood").table.set_index("group")
+    ok = data.dropna(subset=["gld", "voice_need"])
+    expected = int(((ok.gld == 1) & (ok.voice_need == 1)).sum())
+    assert d.loc["all", "gld_with_need"] == expected
+    assert d.drop("all")["gld_with_need"].sum() == expected
+    row = d.loc["all"]
+    assert row["ci_low_gld_with_need"] < row["rate_gld_with_need"] < row["ci_high_gld_with_need"]
+
+
+@pytest.mark.r_fixture
+def test_lr_test_and_coefficients_match_r_glm(fixtures_dir):
+    d = pd.read_csv(fixtures_dir / "r" / "value_seed1_complete.csv")
+    ref = pd.read_csv(fixtures_dir / "r" / "value_glm_lr.csv").iloc[0]
+    v = mk.added_value(d, "y1_phonics_pass", BASE, _voice(d), n_boot=0, by=())
+    t = v.table.set_index("measure")
+    assert t.loc["log_likelihood", "base"] == pytest.approx(ref["loglik_base"], abs=1e-6)
+    assert t.loc["log_likelihood", "full"] == pytest.approx(ref["loglik_full"], abs=1e-6)
+    assert t.loc["lr_chisq", "difference"] == pytest.approx(ref["lr_chisq"], abs=1e-6)
+    assert t.loc["lr_chisq", "df"] == ref["df"]
+    assert v.p_val == pytest.approx(ref["p_val"], rel=1e-6)
+    from measurekit._design import design_matrix
+
+    X, _ = design_matrix(d, BASE + _voice(d), reference={"send": "none", "sex": "F"})
+    coef = fit_logistic(add_intercept(X.to_numpy()), d["y1_phonics_pass"].to_numpy(float)).coef
+    r_coef = pd.read_csv(fixtures_dir / "r" / "value_glm_coef.csv")["estimate"].to_numpy()
+    ours = dict(zip(["(Intercept)", *X.columns], coef))
+    r_names = pd.read_csv(fixtures_dir / "r" / "value_glm_coef.csv")["term"]
+    mapping = {"sendehc_plan": "send_ehc_plan", "sendsen_support": "send_sen_support", "sexM": "sex_M"}
+    for name, est in zip(r_names, r_coef):
+        assert ours[mapping.get(name, name)] == pytest.approx(est, abs=1e-6), name
