@@ -61,9 +61,72 @@ def score_step(ctx) -> str:
     return f"{len(cols)} domain scores for {len(responders)} respondents"
 
 
+def reliability_step(ctx) -> str:
+    import pandas as pd
+
+    from measurekit.factor import efa, omega, parallel_analysis
+    from measurekit.item_stats import item_analysis
+    from measurekit.reliability import alpha
+    from measurekit.scoring import item_values
+
+    fw = ctx.results["framework"]
+    scored = ctx.results["scored"]
+    resp = scored[scored["responded"] == 1]
+    values = item_values(resp, fw)
+    rows = []
+    for d in fw.domains:
+        items = [i.id for i in fw.items_in(d.id)]
+        a = alpha(values, items=items, n_boot=500, random_state=1)
+        t = a.total.iloc[0]
+        rows.append({"domain": d.title, "items": len(items), "n": int(values[items].notna().any(axis=1).sum()),
+                     "alpha": t["raw_alpha"], "ci_low": t["ci_low"], "ci_high": t["ci_high"],
+                     "average_r": t["average_r"], "weakest_item": a.items["r_drop"].idxmin(),
+                     "weakest_r_drop": a.items["r_drop"].min()})
+    rel = pd.DataFrame(rows)
+    pa = parallel_analysis(values, random_state=1)
+    k = max(pa.n_factors, 1)
+    fa = efa(values, k)
+    om = omega(values, n_factors=max(k, 3)) if values.shape[1] > 4 else None
+    items = item_analysis(resp, fw, by=["home_language", "fsm"])
+    ctx.results.update(reliability=rel, parallel=pa, efa=fa, omega=om, item_analysis=items)
+    _io.write_csv(ctx.work / "measurement" / "reliability.csv", rel)
+    _io.write_csv(ctx.work / "measurement" / "efa_loadings.csv", fa.loadings.reset_index())
+    _io.write_csv(ctx.work / "measurement" / "item_analysis.csv", items.items.reset_index())
+    ctx.files["measurement tables"] = Path("measurement")
+    return f"alpha {rel['alpha'].min():.2f}-{rel['alpha'].max():.2f}; parallel analysis suggests {pa.n_factors} factors"
+
+
+def value_step(ctx) -> str:
+    from measurekit.coverage import coverage, response_weights
+    from measurekit.value import added_value
+
+    fw = ctx.results["framework"]
+    scored = ctx.results["scored"]
+    by = [c for c in ("neighbourhood", "eal", "fsm", "send", "home_language") if c in scored]
+    cov = coverage("responded", scored, by=by)
+    weights = response_weights("responded", scored, by=[c for c in ("neighbourhood", "eal", "fsm") if c in scored])
+    ctx.results.update(coverage=cov, weights=weights)
+    _io.write_csv(ctx.work / "value" / "coverage.csv", cov.table)
+    new = [d.score_column for d in fw.domains]
+    base = [c for c in ("fsm", "send", "eal", "sex", "summer_born", "asq_total") if c in scored]
+    resp = scored[scored["responded"] == 1]
+    notes = []
+    for outcome, extra in (("gld", []), ("y1_phonics_pass", ["gld"])):
+        if outcome not in resp or resp[outcome].isna().all():
+            continue
+        v = added_value(resp, outcome, base + extra, new, n_boot=500, random_state=1)
+        ctx.results[f"value_{outcome}"] = v
+        _io.write_csv(ctx.work / "value" / f"added_value_{outcome}.csv", v.table)
+        notes.append(f"{outcome}: LR p = {v.p_val:.2g}")
+    ctx.files["added value and coverage"] = Path("value")
+    return f"R-indicator {cov.r_indicator:.2f}; " + "; ".join(notes)
+
+
 STEPS = [
     ("Link survey to records", link_step),
     ("Score voice domains", score_step),
+    ("Reliability and structure", reliability_step),
+    ("Added value and coverage", value_step),
 ]
 
 
@@ -93,6 +156,44 @@ def write_report(ctx) -> str:
     rep.text(s, "Each domain score is the mean of the answered items (1 = strongly disagree ... 5 = strongly agree, "
                 "reverse-worded items flipped), for parents who answered enough of the domain's items.")
     rep.table(s, ctx.results["score_summary"], digits=2)
+    s = rep.section("Reliability and structure")
+    rep.text(s, "Alpha says how consistently a domain's items move together (0.7 or more is usually enough for "
+                "comparing groups; the interval is a bootstrap one). Parallel analysis compares the structure in "
+                "the answers with random data to suggest how many distinct domains the answers support.")
+    rep.table(s, ctx.results["reliability"], digits=2)
+    pa = ctx.results["parallel"]
+    rep.text(s, f"Parallel analysis suggests {pa.n_factors} factor(s) for {len(fw.domains)} designed domains.",
+             "ok" if pa.n_factors == len(fw.domains) else "note")
+    rep.figure(s, pa.plot().figure, "Observed eigenvalues against random data")
+    fa = ctx.results["efa"]
+    rep.figure(s, fa.plot().figure, "Factor loadings (exploratory, oblimin)")
+    if ctx.results.get("omega") is not None:
+        om = ctx.results["omega"]
+        rep.text(s, f"Omega total {om.omega_total:.2f} (all common factors); omega hierarchical {om.omega_h:.2f} "
+                    "(a single general factor): the domains are better reported separately than as one total "
+                    "when omega hierarchical is low.")
+    flagged = ctx.results["item_analysis"].items
+    flagged = flagged[flagged["flags"] != ""]
+    rep.text(s, "Items to look at again with families: " + (", ".join(f"{i} ({r})" for i, r in flagged["flags"].items())
+                                                            or "none flagged."))
+    s = rep.section("Whose voices were heard")
+    cov = ctx.results["coverage"]
+    rep.text(s, f"R-indicator {cov.r_indicator:.2f} (1 = every group equally likely to respond). "
+                + str(cov.summary.set_index("measure").loc["who_is_missing", "value"]), "note")
+    rep.figure(s, cov.plot(), "Share of respondents relative to share of the cohort")
+    w = ctx.results["weights"]
+    rep.text(s, f"Raking weights (neighbourhood, EAL, FSM): effective sample size {w.n_eff:.0f} of {len(w.weights)} respondents.")
+    for outcome, label in (("gld", "GLD at age 5"), ("y1_phonics_pass", "Year 1 phonics (later outcome)")):
+        v = ctx.results.get(f"value_{outcome}")
+        if v is None:
+            continue
+        s = rep.section(f"Added value: {label}")
+        rep.text(s, "Do the voice domains add information about this outcome beyond routine data? The likelihood-ratio "
+                    "test answers yes or no; the other rows say how much, with bootstrap intervals.")
+        rep.table(s, v.table, digits=4)
+        rep.figure(s, v.plot(), "ROC curves and calibration of the routine and routine + voice models")
+        for note in v.warnings:
+            rep.text(s, note, "note")
     s = rep.section("Run details")
     import pandas as pd
 
