@@ -38,12 +38,25 @@ def _read_yaml(path: Path, report: ProblemReport, required: bool) -> dict:
 
 
 def load_framework(path) -> Framework:
-    """Load and check a framework folder. Raises ``SpecError`` listing every problem."""
-    path = Path(path)
+    """Load and check a framework folder. Raises ``SpecError`` listing every problem.
+
+    Warnings (e.g. a missing translation) do not stop loading; ``check_framework`` lists them.
+    """
+    fw, report = _load(Path(path))
+    report.raise_if_errors(SpecError)
+    return fw
+
+
+def check_framework(path) -> ProblemReport:
+    """Every problem of a framework folder (errors and warnings), without raising."""
+    return _load(Path(path))[1]
+
+
+def _load(path: Path):
     report = ProblemReport(title=f"Specification {path}")
     if not path.is_dir():
         report.add("missing_folder", f"Framework folder {path} does not exist.")
-        raise SpecError(report)
+        return None, report
     meta = _read_yaml(path / "framework.yaml", report, required=False)
     scales = _read_yaml(path / "scales.yaml", report, required=True)
     items = _read_yaml(path / "items.yaml", report, required=True)
@@ -70,5 +83,4 @@ def load_framework(path) -> Framework:
         from measurekit.spec.rules import check_consistency
 
         report.extend(check_consistency(fw))
-    report.raise_if_errors(SpecError)
-    return fw
+    return fw, report

@@ -64,13 +64,46 @@ class Domain(_Model):
         return f"voice_{self.id}"
 
 
+VOICE_GROUPS = ("seldom_heard_outreach", "parent_panel", "practitioners", "children", "community_partners")
+STATUSES = ("proposed", "reviewed_with_parents", "cognitively_tested", "piloted", "retained", "revised", "dropped")
+
+
+class Provenance(_Model):
+    """Where an item came from: the themes and quotes of the engagement work, and who was involved."""
+
+    themes: list[str] = Field(default_factory=list)
+    quotes: list[str] = Field(default_factory=list)
+    groups: list[Literal[VOICE_GROUPS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    notes: str = ""
+
+
+class HistoryEntry(_Model):
+    """One step in an item's co-design history."""
+
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    date: str
+    by: str
+    reason: str = ""
+
+
 class Item(_Model):
+    """A question. ``stem`` holds the wording per language code; ``required``/``relevant`` are fielding rules."""
+
     id: str
     domain: str
     scale: str
     reverse: bool = False
     respondents: list[str] = Field(default_factory=lambda: ["parent"])
     stem: dict[str, str]
+    dont_know: Literal["missing", "not_offered"] = "missing"
+    required: bool = False
+    relevant: str | None = None
+    provenance: Provenance = Field(default_factory=Provenance)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.history[-1].status if self.history else "proposed"
 
 
 class Compute(_Model):
@@ -87,25 +120,68 @@ class Disclosure(_Model):
     round_to: int | None = None
 
 
+class Source(_Model):
+    definition: str = ""
+    source: str = ""
+
+
 class Indicator(_Model):
+    """An indicator, with the metadata fields public health indicator tools publish (and more)."""
+
     id: str
     title: str
     definition: str = ""
+    rationale: str = ""
     polarity: Literal["higher_is_better", "lower_is_better", "no_judgement"] = "no_judgement"
     value_type: Literal["proportion", "mean"] = "proportion"
     unit: str = ""
+    numerator: Source = Field(default_factory=Source)
+    denominator: Source = Field(default_factory=Source)
     compute: Compute
-    breakdowns: list[str] = Field(default_factory=lambda: ["neighbourhood"])
+    breakdowns: list[Literal["neighbourhood", "fsm", "eal", "send", "sex", "home_language"]] = Field(
+        default_factory=lambda: ["neighbourhood"])
     ci_method: Literal["wilson", "t", "weighted_t"] = "wilson"
     disclosure: Disclosure = Field(default_factory=Disclosure)
+    caveats: list[str] = Field(default_factory=list)
+    frequency: str = ""
+    rounding: str = ""
+    data_quality: str = ""
+    informs_decision: str = ""
+    notes: str = ""
+
+
+APPROACHES = ("integrating_voice", "understanding_needs", "best_use_of_information", "appropriate_action_and_learning")
+PRACTICES = ("voice_in_codesign", "theory_of_change", "mapping_information", "mapping_systems",
+             "broad_local_sources", "voice_in_aggregate_reporting", "voice_in_operational_use", "national_datasets")
+
+
+class TheoryOfChange(_Model):
+    vision: str = ""
+    outcomes: list[str] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class Governance(_Model):
+    lawful_basis: str = ""
+    dpia_reference: str = ""
+    retention: str = ""
+    access: dict[str, str] = Field(default_factory=dict)   # audience -> what they may see
 
 
 class Framework(_Model):
-    """A measurement framework: its instrument (scales, domains, items) and indicators."""
+    """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
     name: str = ""
+    title: str = ""
+    illustrative: bool = False
+    purpose: str = ""
+    owner: str = ""
     version: str = ""
     languages: list[str] = Field(default_factory=lambda: ["en"])
+    theory_of_change: TheoryOfChange = Field(default_factory=TheoryOfChange)
+    approaches: list[Literal[APPROACHES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    practices: list[Literal[PRACTICES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    governance: Governance = Field(default_factory=Governance)
     scales: list[Scale] = Field(default_factory=list)
     domains: list[Domain] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)

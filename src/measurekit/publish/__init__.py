@@ -1,0 +1,1 @@
+"""Outputs: fielding forms, board pack files."""

@@ -1,0 +1,118 @@
+"""Item-writing checks: each finding says why it matters and what to try instead.
+
+Checks (codes): reading_age (above the target reading age; English), too_long, double_barrelled,
+negative_wording, double_negative, jargon, leading_wording, scale_inconsistent (items of a domain on
+different scales), missing_translation. All work offline.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from measurekit.spec.readability import stats, words
+
+DEFAULT_JARGON = ("school readiness", "ehcp", "ehc plan", "send", "senco", "early help", "eyfs", "elg", "gld",
+                  "developmental", "outcomes", "cognitive", "safeguarding", "intervention", "provision",
+                  "multi-agency", "stakeholder")
+NEGATIONS = ("not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "without", "cannot", "can't",
+             "don't", "doesn't", "didn't", "won't", "isn't", "aren't", "wasn't", "haven't", "hasn't")
+LEADING = ("don't you agree", "wouldn't you", "surely", "obviously", "of course", "isn't it", "excellent",
+           "wonderful", "how much do you love", "everyone knows", "most parents agree")
+MAX_WORDS = 16
+
+
+@dataclass
+class CheckConfig:
+    """Targets for the checks; change them to suit your population."""
+
+    reading_age: float = 9.0
+    max_words: int = MAX_WORDS
+    jargon: tuple[str, ...] = DEFAULT_JARGON
+
+
+@dataclass
+class Finding:
+    item: str
+    language: str
+    code: str
+    severity: str
+    message: str
+    suggestion: str
+    detail: dict = field(default_factory=dict)
+
+
+def check_stem(text: str, item_id: str = "", language: str = "en", config: CheckConfig | None = None) -> list[Finding]:
+    """Check one stem in one language."""
+    cfg = config or CheckConfig()
+    out = []
+    lower = " " + text.lower() + " "
+    ws = [w.lower() for w in words(text)] if language == "en" else text.split()
+    if language == "en":
+        s = stats(text)
+        if s["reading_age"] > cfg.reading_age:
+            out.append(Finding(item_id, language, "reading_age", "warning",
+                               f"Reading age about {s['reading_age']:.1f} (target {cfg.reading_age:g}). Harder wording "
+                               "loses the parents we most want to hear from.",
+                               "Use shorter, everyday words (one or two syllables) and one short sentence.", s))
+    if len(ws) > cfg.max_words:
+        out.append(Finding(item_id, language, "too_long", "warning",
+                           f"{len(ws)} words (aim for {cfg.max_words} or fewer). Long questions are misread and skipped.",
+                           "Cut qualifiers and examples; keep one idea."))
+    if language == "en":
+        if re.search(r"\b(and|as well as)\b", lower):
+            out.append(Finding(item_id, language, "double_barrelled", "warning",
+                               "'and' may join two ideas, so a parent who agrees with one but not the other cannot answer.",
+                               "Split into two items, or keep only the idea that matters."))
+        elif re.search(r"\bor\b", lower):
+            out.append(Finding(item_id, language, "double_barrelled", "info",
+                               "'or' joins two options; fine if they are examples of one idea, not if they differ.",
+                               "Check in cognitive interviews that parents read both options as one thing."))
+        negs = [w for w in ws if w in NEGATIONS or w.endswith("n't")]
+        if negs:  # a negated prefix ("unhelpful", "dislike") after a negation makes a double negative
+            negs += [w for w in ws if len(w) > 5 and w.startswith(("un", "dis")) and w not in ("understand", "understood", "under")]
+        if len(negs) >= 2:
+            out.append(Finding(item_id, language, "double_negative", "warning",
+                               f"Two negatives ({', '.join(negs)}): 'disagree' then means a double negative.",
+                               "Rewrite positively."))
+        elif negs:
+            out.append(Finding(item_id, language, "negative_wording", "info",
+                               f"Negative wording ('{negs[0]}'): disagreeing with a negative is hard to think through.",
+                               "Prefer a positive statement, or make sure the scale labels read naturally."))
+        for phrase in LEADING:
+            if phrase in lower:
+                out.append(Finding(item_id, language, "leading_wording", "warning",
+                                   f"'{phrase}' suggests the answer you expect.", "Use neutral wording."))
+    for term in cfg.jargon:
+        if re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", lower):
+            out.append(Finding(item_id, language, "jargon", "warning",
+                               f"'{term}' is professional language many parents do not use.",
+                               "Say what it means in everyday words, as parents said it in the engagement work."))
+    return out
+
+
+def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
+    """Run every check on every item and language of a framework; one row per finding.
+
+    Columns: item, language, code, severity, message, suggestion.
+    """
+    rows: list[Finding] = []
+    for it in fw.items:
+        for lang in fw.languages:
+            text = it.stem.get(lang)
+            if not text:
+                rows.append(Finding(it.id, lang, "missing_translation", "error",
+                                    f"No {lang} wording: parents reading {lang} cannot answer this item.",
+                                    "Add a translation and check it with a community translator."))
+                continue
+            rows.extend(check_stem(text, it.id, lang, config))
+    for d in fw.domains:
+        scales = {i.scale for i in fw.items_in(d.id, respondent=None)}
+        if len(scales) > 1:
+            rows.append(Finding(d.id, "", "scale_inconsistent", "warning",
+                                f"Items of domain {d.id} use different scales ({', '.join(sorted(scales))}); their "
+                                "scores cannot simply be averaged.", "Use one response scale per domain."))
+    frame = pd.DataFrame([{k: getattr(f, k) for k in ("item", "language", "code", "severity", "message", "suggestion")}
+                          for f in rows], columns=["item", "language", "code", "severity", "message", "suggestion"])
+    return frame

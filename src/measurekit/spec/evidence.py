@@ -1,0 +1,94 @@
+"""Voice evidence: coded quotes (CSV) and a REFI-QDA codebook (.qdc) from NVivo, Taguette or QualCoder.
+
+quotes.csv columns: ``id``, ``text``, ``voice_group``, ``setting``, ``consent_to_quote`` (yes/no),
+``themes`` (theme codes separated by ``;``). The codebook gives each theme code a name and a
+description; theme codes are the first word of a code's name (``T01 Reading and stories``), or
+the whole name when it has no code.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from measurekit.problems import InputError, ProblemReport
+
+QUOTE_COLUMNS = ["id", "text", "voice_group", "setting", "consent_to_quote", "themes"]
+
+
+@dataclass
+class Evidence:
+    """Quotes (one row per quote, ``themes`` as a list) and themes (code, name, description, parent)."""
+
+    quotes: pd.DataFrame
+    themes: pd.DataFrame
+
+    def consented_quotes(self) -> pd.DataFrame:
+        """Quotes whose speakers agreed to be quoted: the only free text allowed in published outputs."""
+        return self.quotes[self.quotes["consent_to_quote"]]
+
+
+def read_quotes(path) -> pd.DataFrame:
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    report = ProblemReport(title=f"Quotes {path.name}")
+    for col in QUOTE_COLUMNS:
+        if col not in frame.columns:
+            report.add("missing_column", f"{path.name} needs a {col!r} column.", file=path.name, column=col)
+    report.raise_if_errors()
+    for i in frame.index[frame["id"].duplicated(keep=False)]:
+        report.add("duplicate_id", f"Quote id {frame.at[i, 'id']} is used twice.", file=path.name, row=i + 2, column="id")
+    consent = frame["consent_to_quote"].str.strip().str.lower()
+    for i in frame.index[~consent.isin(["yes", "no", "true", "false", "1", "0", "y", "n"])]:
+        report.add("unknown_code", "consent_to_quote must be yes or no.", file=path.name, row=i + 2,
+                   column="consent_to_quote", value=frame.at[i, "consent_to_quote"])
+    report.raise_if_errors()
+    frame["consent_to_quote"] = consent.isin(["yes", "true", "1", "y"])
+    frame["themes"] = frame["themes"].map(lambda s: [t.strip() for t in s.split(";") if t.strip()])
+    return frame
+
+
+def read_codebook(path) -> pd.DataFrame:
+    """Themes from a REFI-QDA codebook: columns code, name, description, parent, guid."""
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise InputError(f"{path.name} is not valid XML: {exc}") from exc
+    rows = []
+
+    def walk(node, parent):
+        for child in node:
+            tag = child.tag.split("}")[-1]
+            if tag != "Code":
+                continue
+            name = child.get("name", "")
+            desc = next((d.text or "" for d in child if d.tag.split("}")[-1] == "Description"), "")
+            first = name.split(" ", 1)[0]
+            code = first if any(ch.isdigit() for ch in first) else name
+            rows.append({"code": code, "name": name, "description": desc.strip(), "parent": parent,
+                         "guid": child.get("guid", ""), "codable": child.get("isCodable", "true") == "true"})
+            walk(child, name)
+
+    codes = next((n for n in root.iter() if n.tag.split("}")[-1] == "Codes"), None)
+    if codes is None:
+        raise InputError(f"{path.name} has no <Codes> element; is it a REFI-QDA codebook (.qdc)?")
+    walk(codes, None)
+    return pd.DataFrame(rows)
+
+
+def load_evidence(framework_or_path) -> Evidence:
+    """Read ``evidence/quotes.csv`` and ``evidence/codebook.qdc`` of a framework folder."""
+    folder = Path(getattr(framework_or_path, "path", None) or framework_or_path)
+    folder = folder / "evidence" if (folder / "evidence").is_dir() else folder
+    quotes = read_quotes(folder / "quotes.csv")
+    qdc = folder / "codebook.qdc"
+    if qdc.exists():
+        themes = read_codebook(qdc)
+        themes = themes[themes["codable"]].reset_index(drop=True)
+    else:
+        codes = sorted({t for ts in quotes["themes"] for t in ts})
+        themes = pd.DataFrame({"code": codes, "name": codes, "description": "", "parent": None})
+    return Evidence(quotes, themes)

@@ -1,0 +1,1 @@
+"""ipywidgets front ends; they call the same library functions as everything else."""

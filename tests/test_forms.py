@@ -1,0 +1,60 @@
+"""Fielding exports: the XLSForm converts with pyxform (and passes ODK Validate with Java), REDCap and paper forms."""
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from measurekit.publish.forms import REDCAP_COLUMNS, export_form, redcap_dictionary, xlsform_sheets
+from measurekit.spec import load_framework
+
+
+@pytest.fixture(scope="module")
+def fw(framework_dir):
+    return load_framework(framework_dir)
+
+
+def test_xlsform_has_every_item_language_and_choice(fw, tmp_path):
+    sheets = xlsform_sheets(fw)
+    survey = sheets["survey"]
+    assert [c for c in survey.columns if c.startswith("label::")] == ["label::English (en)", "label::Urdu (ur)", "label::Polish (pl)"]
+    assert set(fw.item_ids()) <= set(survey["name"])
+    assert (survey.loc[survey["name"] == "sv4", "label::Urdu (ur)"] == fw.item("sv4").stem["ur"]).all()
+    assert set(sheets["choices"]["name"]) == {1, 2, 3, 4, 5, 9}
+
+
+def test_xlsform_converts_with_pyxform(fw, tmp_path):
+    from pyxform.xls2xform import convert
+
+    path = export_form(fw, "xlsform", tmp_path / "voice.xlsx")[0]
+    warnings = []
+    result = convert(xlsform=str(path), warnings=warnings, validate=False)
+    assert "<h:html" in result.xform and "/grp_services/sv4" in result.xform
+    assert "itext" in result.xform and 'lang="Urdu (ur)"' in result.xform
+
+
+def test_xlsform_passes_odk_validate(fw, tmp_path, java_path):
+    from pyxform.xls2xform import convert
+
+    path = export_form(fw, "xlsform", tmp_path / "voice.xlsx")[0]
+    convert(xlsform=str(path), validate=True)
+
+
+def test_redcap_dictionary_has_the_standard_columns(fw, tmp_path):
+    d = redcap_dictionary(fw)
+    assert list(d.columns) == REDCAP_COLUMNS and len(REDCAP_COLUMNS) == 18
+    row = d.set_index("Variable / Field Name").loc["wb2"]
+    assert row["Field Type"] == "radio" and row["Choices, Calculations, OR Slider Labels"].startswith("1, Strongly disagree")
+    assert "reverse=yes" in row["Field Annotation"]
+    path = export_form(fw, "redcap", tmp_path / "dict.csv")[0]
+    assert list(pd.read_csv(path).columns) == REDCAP_COLUMNS
+
+
+def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
+    out = tmp_path / "paper"
+    r = subprocess.run([sys.executable, "-m", "measurekit", "export-form", str(framework_dir), "--format", "html",
+                        "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ur = (out / "form_ur.html").read_text(encoding="utf-8")
+    assert "dir='rtl'" in ur and fw.item("cc1").stem["ur"] in ur and "<script" not in ur and "http" not in ur
+    assert "dir='ltr'" in (out / "form_pl.html").read_text(encoding="utf-8")
