@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "dif": "measurekit.dif",
     "added_value": "measurekit.value",
     "discordance": "measurekit.value",
     "coverage": "measurekit.coverage",
