@@ -1,71 +1,129 @@
-"""DIF: the ordinal models agree with MASS::polr, and the planted DIF item is found."""
+"""DIF (lordif-style ordinal logistic regression) and the polr-compatible ordinal model."""
+from __future__ import annotations
+
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
-import measurekit as mk
 from measurekit._ordinal import fit_ordinal
 from measurekit.problems import InputError
-from measurekit.scoring import item_values
 
-
-@pytest.mark.r_fixture
-def test_ordinal_regression_matches_mass_polr(fixtures_dir):
-    d = pd.read_csv(fixtures_dir / "r" / "dif_sv4.csv")
-    y = d["sv4"].astype(int).to_numpy() - 1
-    designs = [d[["total"]].to_numpy(), d[["total", "group"]].to_numpy(),
-               np.column_stack([d["total"], d["group"], d["total"] * d["group"]])]
-    ref = pd.read_csv(fixtures_dir / "r" / "dif_polr_loglik.csv")["loglik"].to_numpy()
-    fits = [fit_ordinal(X, y) for X in designs]
-    for fit, ll in zip(fits, ref):
-        assert fit.loglik == pytest.approx(ll, abs=1e-4)   # polr stops a little earlier than we do
-    coef = pd.read_csv(fixtures_dir / "r" / "dif_polr_m3_coef.csv")["estimate"].to_numpy()
-    np.testing.assert_allclose(np.concatenate([fits[2].beta, fits[2].zeta]), coef, atol=1e-4)
+dif_mod = importlib.import_module("measurekit.dif")
+SETS = {d: [f"{d}{i}" for i in range(1, 5)] for d in ("hl", "wb", "sv", "cc")}
 
 
 @pytest.fixture(scope="module")
-def values(analysis_frame, cohort):
-    resp = analysis_frame[analysis_frame.responded == 1]
-    return item_values(resp, cohort.framework), resp
+def polr_data(fixtures_dir):
+    return pd.read_csv(fixtures_dir / "r" / "dif_sv4.csv")
 
 
-def test_planted_dif_is_flagged_by_home_language(values, cohort):
-    v, resp = values
+def _designs(d):
+    t, g = d["total"].to_numpy(float), d["group"].to_numpy(float)
+    return {"m1": t[:, None], "m2": np.column_stack([t, g]), "m3": np.column_stack([t, g, t * g])}
+
+
+def test_ordinal_matches_polr(polr_data, fixtures_dir):
+    coef = pd.read_csv(fixtures_dir / "r" / "dif_polr_coef.csv")
+    ll = pd.read_csv(fixtures_dir / "r" / "dif_polr_loglik.csv").set_index("model")["loglik"]
+    y = polr_data["sv4"].astype(int).to_numpy() - 1
+    for name, X in _designs(polr_data).items():
+        fit = fit_ordinal(X, y)
+        assert fit.converged
+        r = coef[coef["model"] == name]
+        cuts = r[r["term"].str.contains(r"\|")]
+        slopes = r[~r["term"].str.contains(r"\|")]
+        np.testing.assert_allclose(fit.beta, slopes["estimate"], atol=1e-4)
+        np.testing.assert_allclose(fit.zeta, cuts["estimate"], atol=1e-4)
+        np.testing.assert_allclose(fit.se_beta, slopes["se"], rtol=1e-3)
+        np.testing.assert_allclose(fit.se_zeta, cuts["se"], rtol=1e-3)
+        assert fit.loglik == pytest.approx(ll[name], abs=1e-4)
+
+
+def test_lr_tests_match_r(polr_data, fixtures_dir):
+    lr = pd.read_csv(fixtures_dir / "r" / "dif_polr_lr.csv").set_index("test")
+    d = polr_data
+    res = dif_mod._tests(d["sv4"].to_numpy(float), d["total"].to_numpy(float), d[["group"]].to_numpy(float))
+    for t in ("chi12", "chi13", "chi23"):
+        assert res[t] == pytest.approx(lr.loc[t, "chisq"], abs=1e-4)
+        assert res["p" + t[3:]] == pytest.approx(lr.loc[t, "p"], rel=1e-3)
+        assert res["df" + t[3:]] == lr.loc[t, "df"]
+
+
+def _english(df):
+    return df["home_language"].eq("English").map({True: "English", False: "Other"}).where(df["home_language"].notna())
+
+
+@pytest.fixture(scope="module")
+def framework(framework_dir):
+    from measurekit.spec import load_framework
+
+    return load_framework(framework_dir)
+
+
+def test_planted_dif_two_groups(cohort, analysis_frame, framework):
     truth = cohort.ground_truth["dif"]
-    domain = next(d for d, info in cohort.ground_truth["domains"].items() if truth["item"] in info["items"])
-    items = cohort.ground_truth["domains"][domain]["items"]
-    english = resp[truth["group"]].eq(truth["reference"]).map({True: "English", False: "other"})
-    res = mk.dif(v, items, english, reference="English")
-    assert truth["item"] in res.flagged and len(res.flagged) <= 2
-    row = res.table.set_index("item").loc[truth["item"]]
-    assert row["p12"] < 1e-6 and row["dif_type"] in ("uniform", "both")
-    multi = mk.dif(v, items, resp[truth["group"]], min_group=20, reference="English")
-    assert truth["item"] in multi.flagged and len(multi.flagged) <= 2
-    assert multi.table.set_index("item").loc[truth["item"], "df12"] == len(multi.groups) - 1
-    ax = res.plot(truth["item"])
-    assert ax.get_title().startswith(truth["item"])
+    import measurekit as mk
+
+    d = mk.dif(analysis_frame, SETS, _english(analysis_frame), matching="total", reference=truth["reference"],
+               framework=framework)
+    t = d.table.set_index("item")
+    assert truth["item"] in d.flagged
+    assert len(d.flagged) <= 2
+    assert t.loc[truth["item"], "dif_type"] in ("uniform", "both")
+    # planted shift is negative for non-English: the group coefficient direction shows in the plot data
+    assert t.loc[truth["item"], "chi12"] == t["chi12"].max()
+    assert (t["r2_13"] >= t["r2_12"] - 1e-12).all()
+    assert set(d.table.columns) >= {"item", "n", "chi12", "df12", "p12", "chi13", "df13", "p13", "chi23", "df23",
+                                    "p23", "r2_12", "r2_13", "r2_23", "flag", "dif_type"}
+    ax = d.plot(truth["item"])
+    assert len(ax.get_lines()) == 2
 
 
-def test_no_dif_flagged_where_none_was_planted(values, cohort):
-    v, resp = values
-    flagged = []
-    for domain, info in cohort.ground_truth["domains"].items():
-        flagged += mk.dif(v, info["items"], resp["fsm"].astype(str)).flagged
-    assert len(flagged) <= 1, flagged
+def test_planted_dif_multilevel(cohort, analysis_frame):
+    truth = cohort.ground_truth["dif"]
+    import measurekit as mk
+
+    d = mk.dif(analysis_frame, SETS, truth["group"], reference="English", min_group=20,
+               reverse=["wb2", "wb4", "cc4"])
+    assert truth["item"] in d.flagged and len(d.flagged) <= 2
+    k = analysis_frame.loc[analysis_frame["responded"] == 1, "home_language"].nunique()
+    assert int(d.table["df12"].iloc[0]) == k - 1
+    assert d.groups[0] == "English"
 
 
-def test_r2_criterion_and_errors(values):
-    v, resp = values
-    items = ["sv1", "sv2", "sv3", "sv4"]
-    g = resp["eal"].astype(str)
-    res = mk.dif(v, items, g, criterion="r2", r2_cutoff=0.005)
-    assert set(res.flagged) <= {"sv4"}
+def test_no_dif_without_planting():
+    rng = np.random.default_rng(3)
+    n = 1500
+    theta = rng.normal(size=n)
+    grp = np.where(rng.random(n) < 0.4, "b", "a")
+    theta = theta + (grp == "b") * 0.5          # real group difference, no DIF
+    cuts = np.array([-1.5, -0.5, 0.5, 1.5])
+    items = {}
+    for j in range(5):
+        latent = 1.2 * theta + rng.logistic(size=n)
+        items[f"x{j}"] = 1 + np.searchsorted(cuts * 1.7, latent)
+    df = pd.DataFrame(items).assign(g=grp)
+    d = dif_mod.dif(df, [f"x{j}" for j in range(5)], "g", criterion="chisqr", alpha=0.01)
+    assert len(d.flagged) <= 1
+    d2 = dif_mod.dif(df, [f"x{j}" for j in range(5)], "g", criterion="r2")
+    assert d2.flagged == []
+
+
+def test_errors(analysis_frame):
+    with pytest.raises(InputError) as e:
+        dif_mod.dif(analysis_frame, ["sv1", "sv2", "nope"], "fsm")
+    assert "unknown_item" in {p.code for p in e.value.report.problems}
+    one = analysis_frame.assign(one="x")
+    with pytest.raises(InputError) as e:
+        dif_mod.dif(one, SETS["sv"], "one")
+    assert "one_group" in {p.code for p in e.value.report.problems}
+    with pytest.raises(InputError) as e:
+        dif_mod.dif(analysis_frame.head(60), SETS["sv"], "fsm", min_group=5)
+    assert "too_few_cases" in {p.code for p in e.value.report.problems}
+    with pytest.raises(InputError) as e:
+        dif_mod.dif(analysis_frame, SETS["sv"], "home_language")
+    assert "small_group" in {p.code for p in e.value.report.problems}
     with pytest.raises(InputError):
-        mk.dif(v, ["sv1", "zz", "sv3"], g)
-    with pytest.raises(InputError):
-        mk.dif(v, items, pd.Series("one", index=v.index))
-    with pytest.raises(InputError) as info:
-        mk.dif(v, items, resp["home_language"])                     # several languages have < 50 respondents
-    assert "Merge" in str(info.value)
-    with pytest.raises(InputError):
-        mk.dif(v.head(30), items, g.head(30))
+        dif_mod.dif(analysis_frame, SETS["sv"], "fsm", criterion="bogus")
