@@ -24,6 +24,7 @@ def _designs(d):
     return {"m1": t[:, None], "m2": np.column_stack([t, g]), "m3": np.column_stack([t, g, t * g])}
 
 
+@pytest.mark.r_fixture
 def test_ordinal_matches_polr(polr_data, fixtures_dir):
     coef = pd.read_csv(fixtures_dir / "r" / "dif_polr_coef.csv")
     ll = pd.read_csv(fixtures_dir / "r" / "dif_polr_loglik.csv").set_index("model")["loglik"]
@@ -41,6 +42,7 @@ def test_ordinal_matches_polr(polr_data, fixtures_dir):
         assert fit.loglik == pytest.approx(ll[name], abs=1e-4)
 
 
+@pytest.mark.r_fixture
 def test_lr_tests_match_r(polr_data, fixtures_dir):
     lr = pd.read_csv(fixtures_dir / "r" / "dif_polr_lr.csv").set_index("test")
     d = polr_data
@@ -127,3 +129,55 @@ def test_errors(analysis_frame):
     assert "small_group" in {p.code for p in e.value.report.problems}
     with pytest.raises(InputError):
         dif_mod.dif(analysis_frame, SETS["sv"], "fsm", criterion="bogus")
+
+
+# --- per-domain checks on framework-keyed item values (scoring.item_values) ---
+import measurekit as mk  # noqa: E402
+from measurekit.scoring import item_values  # noqa: E402
+
+@pytest.fixture(scope="module")
+def item_vals(analysis_frame, cohort):
+    resp = analysis_frame[analysis_frame.responded == 1]
+    return item_values(resp, cohort.framework), resp
+
+
+def test_planted_dif_is_flagged_by_home_language(item_vals, cohort):
+    v, resp = item_vals
+    truth = cohort.ground_truth["dif"]
+    domain = next(d for d, info in cohort.ground_truth["domains"].items() if truth["item"] in info["items"])
+    items = cohort.ground_truth["domains"][domain]["items"]
+    english = resp[truth["group"]].eq(truth["reference"]).map({True: "English", False: "other"})
+    res = mk.dif(v, items, english, reference="English")
+    assert truth["item"] in res.flagged and len(res.flagged) <= 2
+    row = res.table.set_index("item").loc[truth["item"]]
+    assert row["p12"] < 1e-6 and row["dif_type"] in ("uniform", "both")
+    multi = mk.dif(v, items, resp[truth["group"]], min_group=20, reference="English")
+    assert truth["item"] in multi.flagged and len(multi.flagged) <= 2
+    assert multi.table.set_index("item").loc[truth["item"], "df12"] == len(multi.groups) - 1
+    ax = res.plot(truth["item"])
+    assert ax.get_title().startswith(truth["item"])
+
+
+def test_no_dif_flagged_where_none_was_planted(item_vals, cohort):
+    v, resp = item_vals
+    flagged = []
+    for domain, info in cohort.ground_truth["domains"].items():
+        flagged += mk.dif(v, info["items"], resp["fsm"].astype(str)).flagged
+    assert len(flagged) <= 1, flagged
+
+
+def test_r2_criterion_and_errors(item_vals):
+    v, resp = item_vals
+    items = ["sv1", "sv2", "sv3", "sv4"]
+    g = resp["eal"].astype(str)
+    res = mk.dif(v, items, g, criterion="r2", r2_cutoff=0.005)
+    assert set(res.flagged) <= {"sv4"}
+    with pytest.raises(InputError):
+        mk.dif(v, ["sv1", "zz", "sv3"], g)
+    with pytest.raises(InputError):
+        mk.dif(v, items, pd.Series("one", index=v.index))
+    with pytest.raises(InputError) as info:
+        mk.dif(v, items, resp["home_language"])                     # several languages have < 50 respondents
+    assert "Merge" in str(info.value)
+    with pytest.raises(InputError):
+        mk.dif(v.head(30), items, g.head(30))
