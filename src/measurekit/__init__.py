@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "board_table": "measurekit.aggregate",
+    "join_board_data": "measurekit.aggregate",
     "dif": "measurekit.dif",
     "added_value": "measurekit.value",
     "discordance": "measurekit.value",

@@ -74,15 +74,16 @@ def weighted_mean_interval(values, weights, level: float = 0.95):
     return mean, float(low), float(high), n_eff
 
 
-def funnel_limits_proportion(target: float, n, level: float = 0.95):
-    """Funnel-plot control limits for a proportion around ``target`` for denominators ``n``.
+def funnel_limits_proportion(target, n, level: float = 0.95):
+    """Funnel-plot control limits for a proportion around ``target`` (scalar or array) for denominators ``n``
+    (Spiegelhalter 2005, normal approximation).
 
     Normal approximation p0 ± z sqrt(p0 (1 - p0) / n), clipped to [0, 1].
     Returns (low, high) arrays.
     """
     n = np.asarray(n, dtype=float)
     z = _z(level)
-    p0 = float(target)
+    p0 = np.asarray(target, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = z * np.sqrt(p0 * (1 - p0) / n)
         low = np.clip(p0 - half, 0, 1)

@@ -1,0 +1,198 @@
+"""Board table, intervals, disclosure control and its independent checker, and the published pack."""
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import measurekit as mk
+from measurekit import intervals
+from measurekit.sdc import apply_disclosure_control
+from measurekit.sdc_check import check_disclosure
+from measurekit.spec import load_framework
+
+
+@pytest.fixture(scope="module")
+def fw(framework_dir):
+    return load_framework(framework_dir)
+
+
+@pytest.fixture(scope="module")
+def table(fw, cohort):
+    return mk.board_table(fw, cohort)
+
+
+def test_wilson_and_t_intervals_match_published_worked_values():
+    # R: prop.test(5, 10, correct = FALSE)$conf.int -> 0.2365931 0.7634069; prop.test(0, 20, correct=FALSE) -> 0 0.1611252
+    lo, hi = intervals.wilson([5, 0, 81], [10, 20, 263])
+    np.testing.assert_allclose(lo[:2], [0.2365931, 0.0], atol=1e-7)
+    np.testing.assert_allclose(hi[:2], [0.7634069, 0.1611252], atol=1e-7)
+    assert lo[2] < 81 / 263 < hi[2]
+    # R: t.test(c(1,2,3,4,5))$conf.int -> 1.036757 4.963243
+    lo, hi = intervals.t_interval(3.0, np.std([1, 2, 3, 4, 5], ddof=1), 5)
+    assert (float(lo), float(hi)) == pytest.approx((1.036757, 4.963243), abs=1e-6)
+    # funnel limits at 95% and 99.8% around 60% for n = 100: 60 +- 1.96 * 4.899 and 60 +- 3.09 * 4.899
+    lo95, hi95 = intervals.funnel_limits_proportion(0.6, 100, 0.95)
+    lo998, _ = intervals.funnel_limits_proportion(0.6, 100, 0.998)
+    assert float(lo95) == pytest.approx(0.6 - 1.959964 * np.sqrt(0.24 / 100), abs=1e-6)
+    assert float(lo998) == pytest.approx(0.6 - 3.090232 * np.sqrt(0.24 / 100), abs=1e-6)
+
+
+def test_board_table_contract_and_numbers(table, cohort):
+    from measurekit.aggregate import COLUMNS
+
+    assert list(table.columns) == COLUMNS
+    f = cohort.analysis_frame()
+    la = table[(table.indicator_id == "gld") & (table.geography_type == "la") & (table.breakdown == "all")].iloc[0]
+    assert la["numerator"] == f["gld"].sum() and la["denominator"] == len(f)
+    assert la["value"] == pytest.approx(100 * f["gld"].mean())
+    nb = table[(table.indicator_id == "gld") & (table.geography_type == "neighbourhood") & (table.breakdown == "all")]
+    codes = set(cohort.tables["small_areas"]["neighbourhood_code"])
+    assert set(nb["geography_code"]) == codes                         # codes pass through from the lookup
+    pen = nb.set_index("geography_name").loc["Pennines"]
+    assert pen["significance_95"] == "higher" and pen["comparator"] == pytest.approx(la["value"])
+    shown = table[~table.suppressed & table["value"].notna()]
+    assert (shown["ci_low"] <= shown["value"] + 1e-9).all() and (shown["value"] <= shown["ci_high"] + 1e-9).all()
+    mean_rows = table[table.indicator_id == "services_experience"]
+    assert set(mean_rows["ci_method"].dropna()) == {"t"}
+
+
+def test_published_table_passes_the_independent_check(table):
+    assert table["suppressed"].any()
+    assert check_disclosure(table) == []
+
+
+def test_checker_catches_primary_suppression_only(fw, cohort):
+    from measurekit.sdc import primary_mask
+
+    clear = _table_without_sdc(fw, cohort)
+    primary_only = clear.copy()
+    m = primary_mask(primary_only, fw)
+    primary_only.loc[m, ["numerator", "denominator", "value", "ci_low", "ci_high"]] = np.nan
+    primary_only["suppressed"] = m
+    problems = check_disclosure(primary_only)
+    assert any("recoverable" in p for p in problems)
+    assert check_disclosure(clear)                                    # no suppression at all: small counts in the clear
+
+
+def _table_without_sdc(fw, cohort):
+    import measurekit.aggregate as agg
+    import measurekit.sdc as sdc
+
+    saved = sdc.apply_disclosure_control
+    sdc.apply_disclosure_control = lambda t, f: t
+    try:
+        return agg.board_table(fw, cohort)
+    finally:
+        sdc.apply_disclosure_control = saved
+
+
+def _toy_framework(fw):
+    f = fw.model_copy(deep=True)
+    f.indicators = [i for i in f.indicators if i.id == "gld"]
+    return f
+
+
+def _toy_table(rows):
+    """rows: (geography_type, code, breakdown, value, numerator, denominator)."""
+    t = pd.DataFrame(rows, columns=["geography_type", "geography_code", "breakdown", "breakdown_value", "numerator", "denominator"])
+    t["indicator_id"], t["period"], t["geography_name"] = "gld", "p", t["geography_code"]
+    for c in ("value", "ci_low", "ci_high"):
+        t[c] = t["numerator"] / t["denominator"] * 100
+    t["ci_method"], t["significance_95"], t["significance_998"], t["symbol"], t["note"], t["suppressed"] = "wilson", "", "", "", "", False
+    return t
+
+
+def test_secondary_suppression_traps(fw):
+    f = _toy_framework(fw)
+    rows = [("la", "LA", "all", "all", 60, 100), ("la", "LA", "fsm", "0", 57, 80), ("la", "LA", "fsm", "1", 3, 20),
+            ("neighbourhood", "N1", "all", "all", 30, 50), ("neighbourhood", "N2", "all", "all", 30, 50),
+            ("neighbourhood", "N1", "fsm", "0", 27, 40), ("neighbourhood", "N1", "fsm", "1", 3, 10),
+            ("neighbourhood", "N2", "fsm", "0", 30, 40), ("neighbourhood", "N2", "fsm", "1", 0, 10)]
+    out = apply_disclosure_control(_toy_table(rows), f)
+    s = dict(zip(zip(out.geography_code, out.breakdown, out.breakdown_value), out.suppressed))
+    # primary: counts of 3 (and complements); secondary: the other FSM group of N1, so 30 - 27 does not give it away
+    assert s[("N1", "fsm", "1")] and s[("LA", "fsm", "1")]
+    assert s[("N1", "fsm", "0")] or s[("N1", "all", "all")]
+    # the trap: N1 fsm=1 and LA fsm=1 both hidden, N2 fsm=1 published, so LA - N2 would pin N1
+    # unless more cells are hidden; the independent checker solves every such system
+    assert check_disclosure(out) == []
+    assert out["suppressed"].sum() >= 4
+
+
+def test_rounding_to_five(fw, cohort):
+    f = fw.model_copy(deep=True)
+    for ind in f.indicators:
+        ind.disclosure.round_to = 5
+    t = mk.board_table(f, cohort)
+    shown = t.dropna(subset=["numerator"])
+    assert (shown["numerator"] % 5 == 0).all() and (shown["denominator"] % 5 == 0).all()
+
+
+def test_join_board_data_long_and_wide(table):
+    nb = table[(table.geography_type == "neighbourhood") & (table.breakdown == "all")]
+    other_wide = pd.DataFrame({"geography_code": nb["geography_code"].unique(), "housing_pressure": [1, 2, 3, 4, 5]})
+    joined = mk.join_board_data(table, other_wide, wide=True)
+    assert {"gld", "housing_pressure"} <= set(joined.columns) and len(joined) == 6
+    other_long = pd.DataFrame({"geography_code": nb["geography_code"].unique(), "indicator_id": "child_poverty",
+                               "value": [30, 20, 10, 40, 45]})
+    joined = mk.join_board_data(table, other_long)
+    assert joined.set_index("geography_name").loc["Pennines", "child_poverty"] == 10
+
+
+def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_path):
+    from frictionless import Package
+    from openpyxl import load_workbook
+
+    from measurekit.data import read_dir
+    from measurekit.publish.board_pack import write_board_pack
+
+    cohort = read_dir(synthetic_dir)
+    out = tmp_path / "pack"
+    files = write_board_pack(fw, cohort, out)
+    report = Package(str(files["datapackage"])).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    meta = json.loads(files["datapackage"].read_text())
+    assert {i["id"] for i in meta["indicators"]} == {i.id for i in fw.indicators}
+    wb = load_workbook(files["workbook"])
+    assert {"About", "Symbols", "Indicators"} <= set(wb.sheetnames) and len(wb.sheetnames) == 3 + len(fw.indicators)
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    assert len(list((out / "specs").glob("*.md"))) == len(fw.indicators)
+    assert len(list((out / "briefing").glob("*.html"))) == 5
+    # identifier scan: no child id, no date of birth, no unconsented quote anywhere in the pack
+    children = cohort.tables["children"]
+    secrets = set(children["child_id"]) | set(children["date_of_birth"].astype(str))
+    from measurekit.spec.evidence import load_evidence
+
+    ev = load_evidence(fw)
+    unconsented = set(ev.quotes.loc[~ev.quotes.consent_to_quote, "text"])
+    texts = []
+    for p in out.rglob("*"):
+        if p.suffix in (".csv", ".json", ".md", ".html"):
+            texts.append(p.read_text(encoding="utf-8"))
+    for ws in wb.worksheets:
+        texts.append(" ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None))
+    blob = "\n".join(texts)
+    leaks = [s for s in secrets if s in blob]
+    assert not leaks, leaks[:5]
+    assert not [q for q in unconsented if q in blob]
+
+
+def test_failed_run_leaves_previous_pack_intact(fw, cohort, tmp_path, monkeypatch):
+    from measurekit.publish import board_pack, excel
+
+    out = tmp_path / "pack"
+    board_pack.write_board_pack(fw, cohort, out)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    stamp = (out / "board_table.csv").read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(excel, "write_workbook", boom)
+    with pytest.raises(RuntimeError):
+        board_pack.write_board_pack(fw, cohort, out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    assert (out / "board_table.csv").read_bytes() == stamp
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pack")]
