@@ -1,0 +1,89 @@
+"""Framework review: questions, scoring summary, YAML round trip, chart and the widget driven headlessly."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from measurekit import review as rv
+from measurekit.problems import InputError
+from measurekit.spec.models import APPROACHES, PRACTICES
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return rv.load_questions()
+
+
+def test_questions_cover_framework(questions):
+    qt = rv.questions_table(questions)
+    assert set(questions["approaches"]) == set(APPROACHES)
+    assert set(questions["practices"]) == set(PRACTICES)
+    assert set(questions["enablers"]) == {"infrastructure_governance", "behaviours_culture"}
+    assert (qt.groupby("area").size() >= 2).all()
+    assert qt["id"].is_unique and (qt["criteria"].str.len() > 0).all()
+
+
+def test_summary_scores_and_low_claimed(questions, framework_dir):
+    r = rv.new_review("trial", questions=questions)
+    r["answers"]["codesign_who"]["score"] = 3
+    r["answers"]["codesign_feedback"]["score"] = 1
+    r["answers"]["toc_written"]["score"] = 1
+    r["answers"]["map_inventory"]["score"] = 0
+    s = rv.summarise(r, questions, framework=framework_dir).set_index("area")
+    assert s.loc["voice_in_codesign", "score"] == 2.0
+    assert s.loc["voice_in_codesign", "level"] == "established"
+    assert s.loc["voice_in_codesign", "n_scored"] == 2
+    claimed = set(rv.framework_claims(framework_dir)[1])
+    assert "theory_of_change" in claimed and "mapping_information" not in claimed
+    assert bool(s.loc["theory_of_change", "low"])           # claimed, scored 1
+    assert not bool(s.loc["voice_in_codesign", "low"])      # claimed, scored 2
+    assert not bool(s.loc["mapping_information", "low"])    # scored 0 but not claimed
+    a = rv.summarise_approaches(s.reset_index(), questions).set_index("approach")
+    assert a.loc["integrating_voice", "score"] == 2.0
+
+
+def test_yaml_round_trip_and_errors(questions, tmp_path):
+    r = rv.new_review("trial", "me", questions)
+    r["answers"]["gov_lawful"] = {"score": 2, "notes": "DPIA done", "evidence": ["dpia.pdf"]}
+    p = rv.save_review(r, tmp_path / "r.yaml", questions)
+    back = rv.load_review(p, questions)
+    assert back == r
+    bad = dict(r, answers={**r["answers"], "gov_lawful": {"score": 5}})
+    with pytest.raises(InputError) as e:
+        rv.save_review(bad, tmp_path / "bad.yaml", questions)
+    assert "bad_score" in {x.code for x in e.value.report.problems}
+    (tmp_path / "u.yaml").write_text("project: x\nanswers:\n  nope: {score: 1}\n")
+    with pytest.raises(InputError):
+        rv.load_review(tmp_path / "u.yaml", questions)
+
+
+def test_plot(questions, framework_dir):
+    r = rv.new_review("trial", questions=questions)
+    r["answers"]["toc_written"]["score"] = 0
+    ax = rv.plot_review(rv.summarise(r, questions, framework_dir), questions=questions)
+    assert len(ax.patches) == 10
+    assert any(lbl.get_text().startswith("* ") for lbl in ax.get_yticklabels())
+
+
+def test_widget_headless(tmp_path, framework_dir):
+    pytest.importorskip("ipywidgets")
+    from measurekit.widgets.review import FrameworkReview
+
+    path = tmp_path / "review.yaml"
+    wdg = FrameworkReview(path, framework=framework_dir, project="School readiness")
+    wdg.assessor.value = "EY team"
+    wdg.controls["codesign_who"]["score"].value = 2
+    wdg.controls["codesign_who"]["notes"].value = "Urdu and Polish groups"
+    wdg.controls["codesign_who"]["evidence"].value = "evidence/quotes.csv; minutes-2025-03.pdf"
+    wdg.save_button.click()
+    saved = yaml.safe_load(path.read_text())
+    assert saved["project"] == "School readiness" and saved["assessor"] == "EY team"
+    assert saved["answers"]["codesign_who"] == {"score": 2, "notes": "Urdu and Polish groups",
+                                                "evidence": ["evidence/quotes.csv", "minutes-2025-03.pdf"]}
+    assert saved["answers"]["toc_written"]["score"] is None
+    assert "Saved" in wdg.status.value
+    other = FrameworkReview(path, framework=framework_dir)
+    other.load_button.click()
+    assert other.controls["codesign_who"]["score"].value == 2
+    assert other.project.value == "School readiness"
+    assert bool(other.summary().set_index("area").loc["theory_of_change", "low"])
