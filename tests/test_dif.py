@@ -10,7 +10,7 @@ import pytest
 from measurekit._ordinal import fit_ordinal
 from measurekit.problems import InputError
 
-dif_mod = importlib.import_module("measurekit.dif")
+dif_mod = importlib.import_module("measurekit.ordinal_dif")
 SETS = {d: [f"{d}{i}" for i in range(1, 5)] for d in ("hl", "wb", "sv", "cc")}
 
 

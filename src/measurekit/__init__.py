@@ -12,9 +12,11 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _API = {
+    "cfa": "measurekit.cfa",
+    "invariance": "measurekit.invariance",
     "board_table": "measurekit.aggregate",
     "join_board_data": "measurekit.aggregate",
-    "dif": "measurekit.dif",
+    "dif": "measurekit.ordinal_dif",
     "added_value": "measurekit.value",
     "discordance": "measurekit.value",
     "coverage": "measurekit.coverage",

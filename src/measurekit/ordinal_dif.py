@@ -238,13 +238,3 @@ def dif(df: pd.DataFrame, items, group, matching: str = "total", criterion: str 
     return DIFResult(table.drop(columns="converged"), criterion, alpha, r2_cutoff, iteration, sorted(removed), levels, warnings,
                      {"responses": values, "matching": matchings, "group": gs})
 
-
-# Importing the submodule ``measurekit.dif`` (e.g. ``from measurekit.dif import DIFResult``) makes
-# Python set the package attribute ``measurekit.dif`` to this module, shadowing the function that
-# ``mk.dif`` lazily resolves to. Making the module callable keeps ``mk.dif(...)`` working either way.
-class _CallableModule(__import__("types").ModuleType):
-    def __call__(self, *args, **kwargs):
-        return dif(*args, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule
