@@ -7,6 +7,8 @@ Each lives in a small module and is imported only when first used, so that
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -38,6 +40,19 @@ _API = {
 }
 
 __all__ = sorted(_API) + ["__version__"]
+
+
+class _Package(types.ModuleType):
+    """Keep public functions reachable when a submodule has the same name (measurekit.cfa holds
+    mk.cfa): the import system would otherwise replace the function with the module on the package."""
+
+    def __setattr__(self, name, value):
+        if name in _API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

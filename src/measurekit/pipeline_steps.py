@@ -122,11 +122,69 @@ def value_step(ctx) -> str:
     return f"R-indicator {cov.r_indicator:.2f}; " + "; ".join(notes)
 
 
+def fairness_step(ctx) -> str:
+    from measurekit.invariance import invariance
+    from measurekit.ordinal_dif import dif
+    from measurekit.scoring import item_values
+
+    fw = ctx.results["framework"]
+    scored = ctx.results["scored"]
+    resp = scored[scored["responded"] == 1]
+    values = item_values(resp, fw)
+    model = "\n".join(f"{d.id} =~ " + " + ".join(i.id for i in fw.items_in(d.id)) for d in fw.domains)
+    data = values.copy()
+    data["fsm"] = resp["fsm"]
+    data["home_language_group"] = resp["home_language"].eq("English").map({True: "English", False: "other"})
+    inv = {g: invariance(data, model, g) for g in ("fsm", "home_language_group")}
+    domains = {d.id: [i.id for i in fw.items_in(d.id)] for d in fw.domains}
+    r = dif(resp, domains, data["home_language_group"], reference="English", framework=fw)
+    dif_table = r.table
+    ctx.results.update(invariance=inv, dif=dif_table, dif_result=r)
+    for g, r in inv.items():
+        _io.write_csv(ctx.work / "fairness" / f"invariance_{g}.csv", r.table)
+    _io.write_csv(ctx.work / "fairness" / "dif_home_language.csv", dif_table)
+    ctx.files["fairness tables"] = Path("fairness")
+    flagged = dif_table.loc[dif_table["flag"], "item"].tolist()
+    return f"DIF by home language flags: {', '.join(flagged) or 'none'}"
+
+
+def board_pack_step(ctx) -> str:
+    from measurekit.publish.board_pack import write_board_pack
+
+    fw = ctx.results["framework"]
+    rel = ctx.results.get("reliability")
+    notes = {}
+    if rel is not None:
+        for ind in fw.indicators:
+            if ind.compute.source == "scale":
+                d = ind.compute.field.removeprefix("voice_")
+                row = rel[rel["domain"] == fw.domain(d).title]
+                if len(row):
+                    r = row.iloc[0]
+                    notes.setdefault(ind.id, {})["reliability"] = (
+                        f"alpha {r['alpha']:.2f} (95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f}) in this trial")
+        v = ctx.results.get("value_y1_phonics_pass")
+        if v is not None:
+            t = v.table.set_index("measure")
+            text = (f"the four voice domains add to GLD and routine data in predicting Year 1 phonics "
+                    f"(LR test p = {v.p_val:.1g}; AUC gain {t.loc['auc', 'difference']:.3f}, "
+                    f"95% CI {t.loc['auc', 'ci_low']:.3f}-{t.loc['auc', 'ci_high']:.3f})")
+            for ind in fw.indicators:
+                if ind.compute.source == "scale":
+                    notes.setdefault(ind.id, {})["added_value"] = text
+    write_board_pack(fw, ctx.results["cohort"], ctx.work / "board_pack", evidence_notes=notes)
+    ctx.files["board pack"] = Path("board_pack")
+    ctx.files["neighbourhood briefings"] = Path("board_pack/briefing")
+    return "board table, data package, workbook, spec sheets and briefings"
+
+
 STEPS = [
     ("Link survey to records", link_step),
     ("Score voice domains", score_step),
     ("Reliability and structure", reliability_step),
+    ("Fairness: invariance and DIF", fairness_step),
     ("Added value and coverage", value_step),
+    ("Board pack", board_pack_step),
 ]
 
 
@@ -176,6 +234,22 @@ def write_report(ctx) -> str:
     flagged = flagged[flagged["flags"] != ""]
     rep.text(s, "Items to look at again with families: " + (", ".join(f"{i} ({r})" for i, r in flagged["flags"].items())
                                                             or "none flagged."))
+    s = rep.section("Fairness across language and poverty groups")
+    rep.text(s, "Measurement invariance asks whether the instrument works the same way in each group (items "
+                "treated as continuous). Differential item functioning (DIF) asks, item by item, whether families "
+                "at the same level answer differently depending on their group.")
+    for g, label in (("fsm", "free school meals"), ("home_language_group", "home language (English vs other)")):
+        inv = ctx.results["invariance"][g]
+        rep.table(s, inv.table[["level", "chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea", "verdict"]],
+                  caption=f"Invariance by {label}", digits=3)
+    dif_t = ctx.results["dif"]
+    rep.table(s, dif_t[["domain", "item", "n", "chi12", "p12", "chi23", "p23", "r2_13", "flag", "dif_type"]],
+              caption="DIF by home language (within each domain)", digits=4)
+    for item in dif_t.loc[dif_t["flag"], "item"]:
+        ax = ctx.results["dif_result"].plot(item)
+        rep.figure(s, ax.figure, f"{item}: answers at the same score, by home language")
+        rep.text(s, f"{item} works differently by home language: review its wording and translation with families "
+                    "before comparing groups on its domain.", "note")
     s = rep.section("Whose voices were heard")
     cov = ctx.results["coverage"]
     rep.text(s, f"R-indicator {cov.r_indicator:.2f} (1 = every group equally likely to respond). "
