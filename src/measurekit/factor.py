@@ -11,35 +11,8 @@ import numpy as np
 import pandas as pd
 
 from measurekit._result import Result
-from measurekit.problems import InputError, ProblemReport
-
-
-# --------------------------------------------------------------------------- input checks
-def _numeric_items(df: pd.DataFrame, items=None, min_items: int = 2, what: str = "This analysis") -> pd.DataFrame:
-    items = list(df.columns) if items is None else list(items)
-    report = ProblemReport(title="Item data")
-    cols = {}
-    for it in items:
-        if it not in df.columns:
-            report.add("unknown_item", f"Item {it!r} is not a column of the data.", column=it)
-            continue
-        col = df[it]
-        x = pd.to_numeric(col, errors="coerce")
-        bad = col[x.isna() & col.notna()]
-        if len(bad):
-            report.add("non_numeric", f"Item {it} has non-numeric codes (e.g. {bad.iloc[0]!r}); recode them first.",
-                       column=it, value=bad.iloc[0])
-            continue
-        x = x.to_numpy(dtype=float, na_value=np.nan)
-        if np.isnan(x).all():
-            report.add("all_missing", f"Item {it} has no answers at all.", column=it)
-        elif np.nanmin(x) == np.nanmax(x):
-            report.add("constant_item", f"Item {it} has the same answer for everyone; drop it.", column=it)
-        cols[it] = x
-    if len(items) < min_items:
-        report.add("too_few_items", f"{what} needs at least {min_items} items.")
-    report.raise_if_errors()
-    return pd.DataFrame(cols, index=df.index)
+from measurekit._items import numeric_items
+from measurekit.problems import InputError
 
 
 def smooth_correlation(r: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]:
@@ -97,7 +70,7 @@ def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bo
     """
     from scipy.special import ndtri
 
-    data = _numeric_items(df, items, min_items=2, what="A polychoric correlation")
+    data = numeric_items(df, items, min_items=2, what="A polychoric correlation")
     x = data.to_numpy()
     finite = x[~np.isnan(x)]
     if not np.all(finite == np.round(finite)):
@@ -269,7 +242,7 @@ def efa(df: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str 
         raise ValueError("rotation must be 'oblimin' or 'none'")
     from measurekit._fa_core import minres, oblimin, sort_and_sign
 
-    data = _numeric_items(df, items, min_items=3, what="Factor analysis")
+    data = numeric_items(df, items, min_items=3, what="Factor analysis")
     if not 1 <= n_factors < data.shape[1]:
         raise InputError(f"n_factors must be between 1 and {data.shape[1] - 1} for {data.shape[1]} items.")
     r, warnings, names = _correlation(data, cor)
@@ -380,7 +353,7 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     same size; the suggested number is how many observed eigenvalues exceed it before the first
     that does not.
     """
-    data = _numeric_items(df, items, min_items=3, what="Parallel analysis")
+    data = numeric_items(df, items, min_items=3, what="Parallel analysis")
     r, warnings, names = _correlation(data, cor)
     n_obs = int(data.notna().any(axis=1).sum())
     p = len(names)
@@ -445,7 +418,7 @@ def omega(df: pd.DataFrame, n_factors: int = 3, items=None, cor: str = "pearson"
     """
     from measurekit._fa_core import minres, oblimin, sort_and_sign
 
-    data = _numeric_items(df, items, min_items=3, what="Omega")
+    data = numeric_items(df, items, min_items=3, what="Omega")
     if not 2 <= n_factors < data.shape[1]:
         raise InputError(f"Omega needs 2 to {data.shape[1] - 1} group factors for {data.shape[1]} items.")
     r, warnings, names = _correlation(data, cor)

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from measurekit._items import numeric_items
 from measurekit._matrix import cov_to_cor, pairwise_cov, smc
 from measurekit._result import Result
-from measurekit.problems import InputError, ProblemReport
+from measurekit.problems import InputError
 
 
 def _alpha_stats(C: np.ndarray, R: np.ndarray) -> dict:
@@ -65,39 +66,6 @@ class AlphaResult(Result):
     @property
     def raw_alpha(self) -> float:
         return float(self.total["raw_alpha"].iloc[0])
-
-
-def _check_items(df: pd.DataFrame, items) -> pd.DataFrame:
-    report = ProblemReport(title="Reliability input")
-    items = list(df.columns) if items is None else list(items)
-    for it in items:
-        if it not in df.columns:
-            report.add("unknown_item", f"Item {it!r} is not a column of the data.", column=it)
-    report.raise_if_errors()
-    data = df[items]
-    columns = {}
-    for it in items:
-        col = data[it]
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            x = col.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            numeric = pd.to_numeric(col, errors="coerce")
-            bad = col[numeric.isna() & col.notna()]
-            if len(bad):
-                report.add("non_numeric", f"Item {it} has non-numeric codes (e.g. {bad.iloc[0]!r}); recode them "
-                           "to numbers or set them to missing first.", column=it, value=bad.iloc[0])
-                continue
-            x = numeric.to_numpy(dtype=float, na_value=np.nan)
-        if np.isnan(x).all():
-            report.add("all_missing", f"Item {it} has no answers at all.", column=it)
-        elif np.nanmin(x) == np.nanmax(x):
-            report.add("constant_item", f"Item {it} has the same answer for everyone, so it carries no "
-                       "information about differences between respondents; drop it from the scale.", column=it)
-        columns[it] = x
-    if len(items) < 2:
-        report.add("too_few_items", "Alpha needs at least two items.")
-    report.raise_if_errors()
-    return pd.DataFrame(columns, index=data.index)
 
 
 def _frequencies(x: pd.DataFrame, max_categories: int = 10) -> pd.DataFrame:
@@ -187,7 +155,7 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     """
     from scipy import stats
 
-    data = _check_items(df, items)
+    data = numeric_items(df, items, min_items=2, what="Alpha")
     warnings = []
     reverse = list(reverse or [])
     unknown = [r for r in reverse if r not in data.columns]
