@@ -16,6 +16,14 @@ def test_main_job_writes_reports(tmp_path):
     assert "Linkage and who responded" in html and "<img" in html and "http" not in html.split("<body>")[1][:2000]
     summary = pd.read_csv(out / "linkage" / "linkage_summary.csv")
     assert summary.loc[summary.measure == "children in the cohort", "count"].item() == 3000
+    from frictionless import Package
+
+    report = Package(str(out / "board_pack" / "datapackage.json")).validate()
+    assert report.valid
+    assert len(list((out / "board_pack" / "briefing").glob("*.html"))) == 5
+    dif = pd.read_csv(out / "fairness" / "dif_home_language.csv")
+    assert dif.loc[dif["flag"], "item"].tolist() == ["sv4"]
+    assert "Fairness across language and poverty groups" in html and "Added value: Year 1 phonics" in html
 
 
 def test_second_seed_and_bad_input(tmp_path):
