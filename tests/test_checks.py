@@ -56,8 +56,12 @@ def test_framework_checks_cover_languages_and_domains(framework_dir):
     findings = check_items(fw)
     assert set(findings["language"]) <= set(fw.languages) | {""}
     assert "sv4" in set(findings.loc[findings["code"] == "reading_age", "item"])
+    drafts = findings[findings["code"] == "translation_draft"]
+    assert set(drafts["language"]) == set(fw.languages[1:]) and (drafts["severity"] == "info").all()
     fw.items[0].scale = "other"
     assert "scale_inconsistent" in set(check_items(fw)["code"])
+    fw.translations["ur"].status = "community_reviewed"
+    assert "ur" not in set(check_items(fw).query("code == 'translation_draft'")["language"])
 
 
 def test_checks_work_without_network():

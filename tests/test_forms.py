@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
-from measurekit.publish.forms import REDCAP_COLUMNS, export_form, redcap_dictionary, xlsform_sheets
+from measurekit.publish.forms import REDCAP_COLUMNS, export_form, paper_form_html, redcap_dictionary, xlsform_sheets
 from measurekit.spec import load_framework
 
 
@@ -17,10 +17,37 @@ def fw(framework_dir):
 def test_xlsform_has_every_item_language_and_choice(fw, tmp_path):
     sheets = xlsform_sheets(fw)
     survey = sheets["survey"]
-    assert [c for c in survey.columns if c.startswith("label::")] == ["label::English (en)", "label::Urdu (ur)", "label::Polish (pl)"]
+    label_cols = [c for c in survey.columns if c.startswith("label::")]
+    assert label_cols == ["label::English (en)", "label::Urdu (ur)", "label::Bengali (bn)", "label::Punjabi (pa)",
+                          "label::Polish (pl)", "label::Arabic (ar)", "label::Romanian (ro)"]
+    assert len(label_cols) == len(fw.languages)
     assert set(fw.item_ids()) <= set(survey["name"])
     assert (survey.loc[survey["name"] == "sv4", "label::Urdu (ur)"] == fw.item("sv4").stem["ur"]).all()
+    assert (survey.loc[survey["name"] == "cc1", "label::Arabic (ar)"] == fw.item("cc1").stem["ar"]).all()
+    # group labels and the text around the questions come from the framework, per language
+    grp = survey.set_index("name").loc["grp_home_learning"]
+    assert grp["label::Polish (pl)"] == fw.domain("home_learning").label["pl"] != grp["label::English (en)"]
+    assert survey.set_index("name").loc["intro", "label::Bengali (bn)"] == fw.form_text.intro["bn"]
     assert set(sheets["choices"]["name"]) == {1, 2, 3, 4, 5, 9}
+    assert sheets["settings"].loc[0, "default_language"] == "English (en)"
+
+
+def test_item_without_dont_know_gets_its_own_choice_list(fw, tmp_path):
+    from pyxform.xls2xform import convert
+
+    fw2 = fw.model_copy(deep=True)
+    fw2.item("wb3").dont_know = "not_offered"
+    sheets = xlsform_sheets(fw2)
+    survey = sheets["survey"].set_index("name")
+    assert survey.loc["wb3", "type"] == "select_one agree5_nodk" and survey.loc["wb1", "type"] == "select_one agree5"
+    nodk = sheets["choices"][sheets["choices"]["list_name"] == "agree5_nodk"]
+    assert list(nodk["name"]) == [1, 2, 3, 4, 5]
+    row = redcap_dictionary(fw2).set_index("Variable / Field Name").loc["wb3"]
+    assert "9," not in row["Choices, Calculations, OR Slider Labels"]
+    html = paper_form_html(fw2, "en")
+    assert html.count("<table>") == len(fw2.domains) + 2     # wb3 breaks its domain's grid into three
+    result = convert(xlsform=str(export_form(fw2, "xlsform", tmp_path / "nodk.xlsx")[0]), validate=False)
+    assert "agree5_nodk" in result.xform
 
 
 def test_xlsform_converts_with_pyxform(fw, tmp_path):
@@ -58,3 +85,9 @@ def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
     ur = (out / "form_ur.html").read_text(encoding="utf-8")
     assert "dir='rtl'" in ur and fw.item("cc1").stem["ur"] in ur and "<script" not in ur and "http" not in ur
     assert "dir='ltr'" in (out / "form_pl.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"form_{lang}.html" for lang in fw.languages)
+    ar = (out / "form_ar.html").read_text(encoding="utf-8")
+    assert "dir='rtl'" in ar and fw.domain("services").label["ar"] in ar and fw.form_text.intro["ar"] in ar
+    assert "Draft translation" in ar and "Draft translation" not in (out / "form_en.html").read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="not a declared language"):
+        paper_form_html(fw, "de")

@@ -121,3 +121,35 @@ def test_items_without_evidence_are_flagged(fw_copy):
     t = traceability(fw, load_evidence(fw))
     assert not t["items"].set_index("item").loc["hl1", "has_evidence"]
     assert ("hl1", "unknown_quote", "Q999") in set(map(tuple, t["problems"].to_numpy()))
+
+
+def test_translation_problems_cover_scales_form_text_and_undeclared_languages(fw_copy):
+    def scales(doc):
+        del doc["scales"][0]["options"][1]["label"]["bn"]
+        del doc["scales"][0]["dont_know"]["label"]["ar"]
+    _edit(fw_copy, "scales.yaml", scales)
+
+    def meta(doc):
+        del doc["form_text"]["intro"]["ro"]
+        doc["translations"]["de"] = {"status": "draft"}
+    _edit(fw_copy, "framework.yaml", meta)
+    _edit(fw_copy, "items.yaml", lambda d: d["items"][1]["stem"].update(de="Mein Kind hat Platz zum Spielen."))
+    report = check_framework(fw_copy)
+    where = {(p.code, p.file, p.column, p.severity) for p in report.problems}
+    assert ("missing_translation", "scales.yaml", "scales[0].options[1].label.bn", "warning") in where
+    assert ("missing_translation", "scales.yaml", "scales[0].dont_know.label.ar", "warning") in where
+    assert ("missing_translation", "framework.yaml", "form_text.intro.ro", "warning") in where
+    assert ("undeclared_language", "framework.yaml", "translations.de", "warning") in where
+    assert ("undeclared_language", "items.yaml", "items[1].stem.de", "warning") in where
+    assert report.ok                                   # warnings only: the framework still loads
+    load_framework(fw_copy)
+
+
+def test_shipped_translations_are_marked_as_drafts(framework_dir):
+    fw = load_framework(framework_dir)
+    assert fw.languages[0] == "en" and {"ur", "bn", "pa", "pl", "ar", "ro"} <= set(fw.languages)
+    assert fw.translations["en"].status == "source"
+    assert all(fw.translations[lang].status == "draft" and "review" in fw.translations[lang].note
+               for lang in fw.languages[1:])
+    assert all(set(d.label) == set(fw.languages[1:]) for d in fw.domains)
+    assert fw.domain("services").title_in("xx") == fw.domain("services").title

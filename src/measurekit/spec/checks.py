@@ -107,6 +107,13 @@ def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
                                     "Add a translation and check it with a community translator."))
                 continue
             rows.extend(check_stem(text, it.id, lang, config))
+    for lang, tr in getattr(fw, "translations", {}).items():
+        if lang in fw.languages and tr.status == "draft":
+            rows.append(Finding("", lang, "translation_draft", "info",
+                                f"The {lang} wording is a draft nobody from the community has reviewed; a literal "
+                                "translation can change what a question asks.",
+                                "Have community translators review and back-translate it, then test it with parents "
+                                "who read this language; record the step in framework.yaml `translations`."))
     for d in fw.domains:
         scales = {i.scale for i in fw.items_in(d.id, respondent=None)}
         if len(scales) > 1:

@@ -53,15 +53,23 @@ class Scale(_Model):
 
 
 class Domain(_Model):
-    """A group of items scored together. Score column: ``voice_<id>``."""
+    """A group of items scored together. Score column: ``voice_<id>``.
+
+    ``title`` is in the framework's source language; ``label`` holds translated titles (language code -> text)
+    for forms, and ``title_in(lang)`` picks the right one.
+    """
 
     id: str
     title: str = ""
+    label: dict[str, str] = Field(default_factory=dict)
     min_answered: int = 1
 
     @property
     def score_column(self) -> str:
         return f"voice_{self.id}"
+
+    def title_in(self, language: str) -> str:
+        return self.label.get(language) or self.title
 
 
 VOICE_GROUPS = ("seldom_heard_outreach", "parent_panel", "practitioners", "children", "community_partners")
@@ -168,6 +176,27 @@ class Governance(_Model):
     access: dict[str, str] = Field(default_factory=dict)   # audience -> what they may see
 
 
+TRANSLATION_STATUSES = ("source", "draft", "community_reviewed", "cognitively_tested", "approved")
+
+
+class Translation(_Model):
+    """Where a language version stands. Only ``community_reviewed`` or later should go to families."""
+
+    status: Literal[TRANSLATION_STATUSES] = "draft"  # type: ignore[valid-type]
+    script: str = ""
+    reviewed_by: str = ""
+    date: str = ""
+    note: str = ""
+
+
+class FormText(_Model):
+    """Text around the questions on fielded forms, per language: form title, introduction, child reference prompt."""
+
+    title: dict[str, str] = Field(default_factory=dict)
+    intro: dict[str, str] = Field(default_factory=dict)
+    child_id: dict[str, str] = Field(default_factory=dict)
+
+
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
@@ -182,6 +211,8 @@ class Framework(_Model):
     approaches: list[Literal[APPROACHES]] = Field(default_factory=list)  # type: ignore[valid-type]
     practices: list[Literal[PRACTICES]] = Field(default_factory=list)  # type: ignore[valid-type]
     governance: Governance = Field(default_factory=Governance)
+    translations: dict[str, Translation] = Field(default_factory=dict)
+    form_text: FormText = Field(default_factory=FormText)
     scales: list[Scale] = Field(default_factory=list)
     domains: list[Domain] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)

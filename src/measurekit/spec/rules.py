@@ -34,6 +34,12 @@ def check_consistency(fw: Framework) -> ProblemReport:
             if not item.stem.get(lang):
                 report.add("missing_translation", f"Item {item.id} has no stem in declared language {lang!r}.",
                            file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
+        for lang in item.stem:
+            if lang not in fw.languages:
+                report.add("undeclared_language", f"Item {item.id} has a stem in {lang!r}, which framework.yaml does not "
+                           "declare in `languages`; it will not appear on forms.",
+                           file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
+    _translation_checks(fw, report)
     item_ids = {i.id for i in fw.items}
     for i, ind in enumerate(fw.indicators):
         c = ind.compute
@@ -47,3 +53,29 @@ def check_consistency(fw: Framework) -> ProblemReport:
             report.add("missing_threshold", f"Indicator {ind.id} uses {c.statistic} but gives no threshold.",
                        file="indicators.yaml", column=f"indicators[{i}].compute.threshold")
     return report
+
+
+def _translation_checks(fw: Framework, report: ProblemReport) -> None:
+    """Every declared language needs scale labels (and domain titles / form text where any are translated)."""
+    def need(labels: dict, file: str, where: str, what: str):
+        for lang in fw.languages:
+            if not labels.get(lang):
+                report.add("missing_translation", f"{what} has no text in declared language {lang!r}.",
+                           file=file, column=f"{where}.{lang}", severity="warning")
+
+    for s_i, sc in enumerate(fw.scales):
+        for o_i, opt in enumerate(sc.options):
+            need(opt.label, "scales.yaml", f"scales[{s_i}].options[{o_i}].label", f"Scale {sc.id} option {opt.code}")
+        if sc.dont_know is not None:
+            need(sc.dont_know.label, "scales.yaml", f"scales[{s_i}].dont_know.label", f"Scale {sc.id} don't-know option")
+    for d_i, d in enumerate(fw.domains):
+        if d.label:   # translated titles are optional, but once started they should be complete
+            need({fw.languages[0]: d.title, **d.label}, "items.yaml", f"domains[{d_i}].label", f"Domain {d.id} title")
+    for field in ("title", "intro", "child_id"):
+        texts = getattr(fw.form_text, field)
+        if texts:
+            need(texts, "framework.yaml", f"form_text.{field}", f"Form text {field!r}")
+    for lang in fw.translations:
+        if lang not in fw.languages:
+            report.add("undeclared_language", f"translations lists {lang!r}, which is not in `languages`.",
+                       file="framework.yaml", column=f"translations.{lang}", severity="warning")
