@@ -3,7 +3,8 @@
 quotes.csv columns: ``id``, ``text``, ``voice_group``, ``setting``, ``consent_to_quote`` (yes/no),
 ``themes`` (theme codes separated by ``;``). The codebook gives each theme code a name and a
 description; theme codes are the first word of a code's name (``T01 Reading and stories``), or
-the whole name when it has no code.
+the whole name when it has no code. A REFI-QDA project (``.qdpx``, the zip NVivo, ATLAS.ti, MAXQDA and
+QualCoder export) can be read directly: its codebook is taken from the ``project.qde`` inside.
 """
 from __future__ import annotations
 
@@ -31,14 +32,23 @@ class Evidence:
 
 
 def read_quotes(path) -> pd.DataFrame:
+    """Read coded quotes; raises ``InputError`` listing every problem (missing columns, blank ids/text/voice
+    groups, duplicate ids, consent not yes/no). Returns the quotes with ``consent_to_quote`` as bool and
+    ``themes`` as a list of theme codes."""
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"Quotes file {path} does not exist.")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     report = ProblemReport(title=f"Quotes {path.name}")
     for col in QUOTE_COLUMNS:
         if col not in frame.columns:
             report.add("missing_column", f"{path.name} needs a {col!r} column.", file=path.name, column=col)
     report.raise_if_errors()
-    for i in frame.index[frame["id"].duplicated(keep=False)]:
+    frame["id"] = frame["id"].str.strip()
+    for col in ("id", "text", "voice_group"):
+        for i in frame.index[frame[col].str.strip() == ""]:
+            report.add("missing_value", f"Quote on line {i + 2} has no {col}.", file=path.name, row=i + 2, column=col)
+    for i in frame.index[frame["id"].duplicated(keep=False) & (frame["id"] != "")]:
         report.add("duplicate_id", f"Quote id {frame.at[i, 'id']} is used twice.", file=path.name, row=i + 2, column="id")
     consent = frame["consent_to_quote"].str.strip().str.lower()
     for i in frame.index[~consent.isin(["yes", "no", "true", "false", "1", "0", "y", "n"])]:
@@ -51,10 +61,28 @@ def read_quotes(path) -> pd.DataFrame:
 
 
 def read_codebook(path) -> pd.DataFrame:
-    """Themes from a REFI-QDA codebook: columns code, name, description, parent, guid."""
+    """Themes from a REFI-QDA codebook (``.qdc``) or project (``.qdpx``).
+
+    Columns: code (theme code used in quotes.csv and items.yaml), name (the code's full name), description,
+    parent (name of the enclosing code, None at the top), guid, codable (False for grouping codes).
+    """
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"Codebook {path} does not exist.")
     try:
-        root = ET.parse(path).getroot()
+        if path.suffix.lower() == ".qdpx":
+            import zipfile
+
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    name = next((n for n in zf.namelist() if n.lower().endswith(".qde")), None)
+                    if name is None:
+                        raise InputError(f"{path.name} holds no project.qde; is it a REFI-QDA project (.qdpx)?")
+                    root = ET.fromstring(zf.read(name))
+            except zipfile.BadZipFile as exc:
+                raise InputError(f"{path.name} is not a zip archive, so not a REFI-QDA project (.qdpx).") from exc
+        else:
+            root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         raise InputError(f"{path.name} is not valid XML: {exc}") from exc
     rows = []
