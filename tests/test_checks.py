@@ -74,3 +74,29 @@ def test_checks_work_without_network():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) >= 1
+
+
+def test_word_limit_follows_each_language(framework_dir):
+    from measurekit.spec.checks import word_limits
+
+    fw = load_framework(framework_dir)
+    limits = word_limits(fw)
+    assert limits["en"] == 16 and limits["ur"] > 16          # Urdu writes postpositions as separate words
+    assert "too_long" not in set(check_items(fw)["code"])
+    fw.item("cc1").stem["ur"] = " ".join([fw.item("cc1").stem["ur"]] * 3)   # a padded translation
+    found = check_items(fw)
+    assert ("cc1", "ur") in set(zip(found.loc[found.code == "too_long", "item"], found.loc[found.code == "too_long", "language"]))
+
+
+def test_check_spec_command_exit_codes(framework_dir, tmp_path):
+    import shutil
+
+    ok = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(framework_dir)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "0 error(s)" in ok.stdout and "reading_age" in ok.stdout and "T17 Housing moves" in ok.stdout
+    bad = tmp_path / "fw"
+    shutil.copytree(framework_dir, bad)
+    text = (bad / "items.yaml").read_text(encoding="utf-8").replace("scale: agree5", "scale: agree7", 1)
+    (bad / "items.yaml").write_text(text, encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 1 and "unknown_scale" in r.stdout and "items[0].scale" in r.stdout

@@ -1,13 +1,14 @@
 """Item-writing checks: each finding says why it matters and what to try instead.
 
-Checks (codes): reading_age (above the target reading age; English), too_long, double_barrelled,
+Checks (codes): reading_age (above the target reading age; English), too_long (word limit per language,
+see ``word_limits``), double_barrelled,
 negative_wording, double_negative, jargon, leading_wording, scale_inconsistent (items of a domain on
 different scales), missing_translation. All work offline.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -92,12 +93,32 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
     return out
 
 
+def word_limits(fw, config: CheckConfig | None = None) -> dict[str, int]:
+    """The word limit per language: ``max_words`` for the source language; for a translation, ``max_words``
+    times the median ratio of its word count to the source's over the framework's items (never below
+    ``max_words``). Languages that write function words separately (Urdu, Punjabi) need more words for
+    the same question, so a fixed limit would flag every translation; this flags the stems that are long
+    for their language."""
+    import statistics
+
+    cfg = config or CheckConfig()
+    src = fw.languages[0]
+    out = {src: cfg.max_words}
+    for lang in fw.languages[1:]:
+        ratios = [len(it.stem[lang].split()) / len(it.stem[src].split())
+                  for it in fw.items if it.stem.get(lang) and it.stem.get(src)]
+        out[lang] = max(cfg.max_words, round(cfg.max_words * statistics.median(ratios))) if ratios else cfg.max_words
+    return out
+
+
 def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
     """Run every check on every item and language of a framework; one row per finding.
 
     Columns: item, language, code, severity, message, suggestion.
     """
+    cfg = config or CheckConfig()
     rows: list[Finding] = []
+    limits = word_limits(fw, cfg)
     for it in fw.items:
         for lang in fw.languages:
             text = it.stem.get(lang)
@@ -106,7 +127,7 @@ def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
                                     f"No {lang} wording: parents reading {lang} cannot answer this item.",
                                     "Add a translation and check it with a community translator."))
                 continue
-            rows.extend(check_stem(text, it.id, lang, config))
+            rows.extend(check_stem(text, it.id, lang, replace(cfg, max_words=limits[lang])))
     for lang, tr in getattr(fw, "translations", {}).items():
         if lang in fw.languages and tr.status == "draft":
             rows.append(Finding("", lang, "translation_draft", "info",
