@@ -52,3 +52,45 @@ def test_drafter_edits_a_translation_and_refuses_anonymous_saves(drafter):
     fw = load_framework(path)
     assert fw.item("cc1").stem["pl"] == "Moje dziecko umie powiedzieć, czego chce."
     assert fw.item("cc1").stem["en"] == "My child can tell me what they need."
+
+
+def _add_scales(path):
+    doc = yaml.safe_load((path / "scales.yaml").read_text(encoding="utf-8"))
+    langs = yaml.safe_load((path / "framework.yaml").read_text(encoding="utf-8"))["languages"]
+    freq = ["Never", "Rarely", "Sometimes", "Often", "Always"]
+    doc["scales"].append({"id": "often5", "title": "How often",
+                          "options": [{"code": k + 1, "label": {lang: t for lang in langs}} for k, t in enumerate(freq)]})
+    doc["scales"].append({"id": "yesno", "title": "Yes or no",
+                          "options": [{"code": 1, "label": {lang: "Yes" for lang in langs}},
+                                      {"code": 0, "label": {lang: "No" for lang in langs}}]})
+    (path / "scales.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_drafter_picks_a_scale_and_warns_about_mixed_scales(tmp_path, framework_dir):
+    path = tmp_path / "fw"
+    shutil.copytree(framework_dir, path)
+    _add_scales(path)
+    dr = ItemDrafter(path)
+    dr.item.value = "hl4"
+    assert "scale_inconsistent" not in dr.checks.value
+    dr.scale.value = "often5"
+    assert "scale_inconsistent" in dr.checks.value              # the other home-learning items use agree5
+    dr.who.value, dr.reason.value = "Co-design group", "Frequency reads better for routines"
+    assert dr.save()
+    doc = yaml.safe_load((path / "items.yaml").read_text(encoding="utf-8"))
+    assert next(i for i in doc["items"] if i["id"] == "hl4")["scale"] == "often5"
+
+
+def test_drafter_refuses_an_edit_that_breaks_the_specification(tmp_path, framework_dir):
+    path = tmp_path / "fw"
+    shutil.copytree(framework_dir, path)
+    _add_scales(path)
+    dr = ItemDrafter(path)
+    dr.item.value = "wb2"                                         # reverse keyed
+    dr.scale.value = "yesno"                                      # no middle point
+    dr.who.value, dr.reason.value = "Analyst", "Try yes/no"
+    before = (path / "items.yaml").read_text(encoding="utf-8")
+    assert dr.save() is False
+    assert "reverse_without_middle" in dr.message.value and "Not saved" in dr.message.value
+    assert (path / "items.yaml").read_text(encoding="utf-8") == before
+    load_framework(path)                                          # still loads

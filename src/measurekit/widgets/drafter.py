@@ -13,10 +13,11 @@ import datetime as dt
 import html
 
 from measurekit.spec import load_framework
-from measurekit.spec.checks import CheckConfig, check_stem
+from measurekit.spec.checks import CheckConfig, Finding, check_stem
 from measurekit.spec.evidence import load_evidence
 from measurekit.spec.io import save_framework
-from measurekit.spec.models import STATUSES, HistoryEntry
+from measurekit.spec.models import STATUSES, VOICE_GROUPS, HistoryEntry
+from measurekit.spec.rules import check_consistency
 
 
 class ItemDrafter:
@@ -49,6 +50,7 @@ class ItemDrafter:
         self.item.observe(lambda _: self._load(), names="value")
         self.language.observe(lambda _: self._load(), names="value")
         self.stem.observe(lambda _: self._update_checks(), names="value")
+        self.scale.observe(lambda _: self._update_checks(), names="value")
         self.quotes.observe(lambda _: self._update_evidence(), names="value")
         self.save_button.on_click(lambda _: self.save())
         left = w.VBox([self.item, self.language, self.stem, self.scale, self.status, self.who, self.reason,
@@ -69,7 +71,17 @@ class ItemDrafter:
         self._update_evidence()
 
     def findings(self):
-        return check_stem(self.stem.value, self.item.value, self.language.value, self.config)
+        """Wording findings for the text in the box, plus a scale_inconsistent finding when the chosen scale
+        differs from the other items of the item's domain."""
+        found = check_stem(self.stem.value, self.item.value, self.language.value, self.config)
+        it = self._current()
+        others = {i.scale for i in self.fw.items_in(it.domain, respondent=None) if i.id != it.id}
+        if others and self.scale.value not in others:
+            found.append(Finding(it.id, self.language.value, "scale_inconsistent", "warning",
+                                 f"The other items of domain {it.domain} use {', '.join(sorted(others))}; scores of "
+                                 "items on different scales cannot simply be averaged.",
+                                 "Keep one response scale per domain, or move the item to another domain."))
+        return found
 
     def _update_checks(self):
         found = self.findings()
@@ -95,19 +107,26 @@ class ItemDrafter:
         if not self.who.value.strip() or not self.reason.value.strip():
             self.message.value = "<b style='color:#c62828'>Say who made the change and why before saving.</b>"
             return False
-        it = self._current()
+        candidate = self.fw.model_copy(deep=True)
+        candidate.path = self.fw.path
+        it = candidate.item(self.item.value)
         it.stem[self.language.value] = self.stem.value.strip()
         it.scale = self.scale.value
         q = self.evidence.quotes.set_index("id")
         it.provenance.quotes = list(self.quotes.value)
         themes = [t for i in self.quotes.value for t in q.at[i, "themes"]]
         it.provenance.themes = list(dict.fromkeys(it.provenance.themes + themes))
-        groups = [g for g in dict.fromkeys(q.loc[list(self.quotes.value), "voice_group"]) if g]
+        groups = [g for g in dict.fromkeys(q.loc[list(self.quotes.value), "voice_group"]) if g in VOICE_GROUPS]
         it.provenance.groups = list(dict.fromkeys(list(it.provenance.groups) + groups))
         it.history.append(HistoryEntry(status=self.status.value, date=dt.date.today().isoformat(),
                                        by=self.who.value.strip(), reason=self.reason.value.strip()))
-        save_framework(self.fw, self.path)
-        load_framework(self.path)  # re-check the saved specification: raises if something is inconsistent
+        problems = check_consistency(candidate)
+        if not problems.ok:   # check before writing, so a bad edit never reaches the YAML files
+            msgs = "".join(f"<li>{html.escape(p.code)}: {html.escape(p.message)}</li>" for p in problems.errors)
+            self.message.value = f"<b style='color:#c62828'>Not saved:</b><ul>{msgs}</ul>"
+            return False
+        save_framework(candidate, self.path)
+        self.fw = load_framework(self.path)  # re-read what was written
         self.message.value = f"<b style='color:#2e7d32'>Saved {it.id} ({self.status.value}).</b>"
         return True
 
