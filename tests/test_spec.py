@@ -153,3 +153,28 @@ def test_shipped_translations_are_marked_as_drafts(framework_dir):
                for lang in fw.languages[1:])
     assert all(set(d.label) == set(fw.languages[1:]) for d in fw.domains)
     assert fw.domain("services").title_in("xx") == fw.domain("services").title
+
+
+def test_problems_carry_the_yaml_line(fw_copy):
+    text = (fw_copy / "items.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    hl2 = lines.index("- id: hl2")                                # 0-based line of the second item
+    scale_line = next(i for i in range(hl2, len(lines)) if lines[i].strip() == "scale: agree5")
+    lines[scale_line] = lines[scale_line].replace("agree5", "agree7")
+    (fw_copy / "items.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = check_framework(fw_copy)
+    p = next(p for p in report.problems if p.code == "unknown_scale")
+    assert (p.file, p.column, p.row) == ("items.yaml", "items[1].scale", scale_line + 1)
+    assert f"row {scale_line + 1}" in str(p)
+
+
+def test_duplicate_yaml_keys_are_reported(fw_copy):
+    text = (fw_copy / "framework.yaml").read_text(encoding="utf-8")
+    text = text.replace("version: 0.1.0\n", "version: 0.1.0\nversion: 0.2.0\n", 1)
+    (fw_copy / "framework.yaml").write_text(text, encoding="utf-8")
+    report = check_framework(fw_copy)
+    dup = [p for p in report.problems if p.code == "duplicate_key"]
+    line = text.splitlines().index("version: 0.2.0") + 1
+    assert [(p.file, p.row, p.value) for p in dup] == [("framework.yaml", line, "version")]
+    with pytest.raises(SpecError):
+        load_framework(fw_copy)
