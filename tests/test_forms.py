@@ -65,6 +65,13 @@ def test_xlsform_passes_odk_validate(fw, tmp_path, java_path):
 
     path = export_form(fw, "xlsform", tmp_path / "voice.xlsx")[0]
     convert(xlsform=str(path), validate=True)
+    # the check has teeth: a broken relevance expression that pyxform alone accepts is rejected
+    broken = fw.model_copy(deep=True)
+    broken.item("cc4").relevant = "${cc1} = = '1'"
+    bad = export_form(broken, "xlsform", tmp_path / "bad.xlsx")[0]
+    convert(xlsform=str(bad), validate=False)
+    with pytest.raises(Exception, match="(?i)invalid"):
+        convert(xlsform=str(bad), validate=True)
 
 
 def test_redcap_dictionary_has_the_standard_columns(fw, tmp_path):
@@ -91,3 +98,21 @@ def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
     assert "Draft translation" in ar and "Draft translation" not in (out / "form_en.html").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="not a declared language"):
         paper_form_html(fw, "de")
+
+
+def test_relevance_and_required_reach_every_mode(fw, tmp_path):
+    from pyxform.xls2xform import convert
+
+    from measurekit.publish.forms import redcap_branching
+
+    fw2 = fw.model_copy(deep=True)
+    fw2.item("cc4").relevant = "${cc1} != '9' and ${cc1} != ''"
+    fw2.item("cc1").required = True
+    survey = xlsform_sheets(fw2)["survey"].set_index("name")
+    assert survey.loc["cc4", "relevant"] == "${cc1} != '9' and ${cc1} != ''" and survey.loc["cc1", "required"] == "yes"
+    assert survey.loc["cc2", "relevant"] == "" and survey.loc["cc2", "required"] == ""
+    xform = convert(xlsform=str(export_form(fw2, "xlsform", tmp_path / "rel.xlsx")[0]), validate=False).xform
+    assert 'relevant=" /' in xform and 'required="true()"' in xform
+    rc = redcap_dictionary(fw2).set_index("Variable / Field Name")
+    assert rc.loc["cc4", "Branching Logic (Show field only if...)"] == "[cc1] <> '9' and [cc1] <> ''"
+    assert rc.loc["cc1", "Required Field?"] == "y" and redcap_branching(None) == ""

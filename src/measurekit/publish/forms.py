@@ -6,6 +6,7 @@ across modes. Files are written atomically.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +104,18 @@ def write_xlsform(fw, path, respondent: str = "parent") -> Path:
     return Path(path)
 
 
+def redcap_branching(relevant: str | None) -> str:
+    """An XLSForm relevance expression in REDCap branching-logic syntax (``${hl1} != '9'`` -> ``[hl1] <> '9'``).
+
+    Covers comparisons, ``and``/``or``/``not`` and parentheses, which is what item-level skip rules use; other
+    XLSForm functions are left as written for a person to translate (REDCap will reject them on upload).
+    """
+    if not relevant:
+        return ""
+    out = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", r"[\1]", relevant)
+    return out.replace("!=", "<>")
+
+
 def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_survey") -> pd.DataFrame:
     """REDCap data dictionary (the standard 18 columns); labels in the framework's first language.
 
@@ -123,6 +136,7 @@ def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_su
                          "Choices, Calculations, OR Slider Labels": " | ".join(
                              f"{o.code}, {o.label.get(lang, o.label.get('en', ''))}" for o in options),
                          "Required Field?": "y" if it.required else "",
+                         "Branching Logic (Show field only if...)": redcap_branching(it.relevant),
                          "Field Annotation": f"domain={d.id}; reverse={'yes' if it.reverse else 'no'}"})
             first = False
     return pd.DataFrame(rows, columns=REDCAP_COLUMNS).astype(object).fillna("")
