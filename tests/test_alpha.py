@@ -46,6 +46,9 @@ def test_matches_psych_alpha(fixtures_dir, name):
     feldt = res.intervals.set_index("method").loc["feldt"]
     assert feldt["ci_low"] == pytest.approx(rt["feldt_low"], abs=1e-6)
     assert feldt["ci_high"] == pytest.approx(rt["feldt_high"], abs=1e-6)
+    duh = res.intervals.set_index("method").loc["duhachek"]
+    assert duh["ci_low"] == pytest.approx(rt["duhachek_low"], abs=1e-6)
+    assert duh["ci_high"] == pytest.approx(rt["duhachek_high"], abs=1e-6)
     rd = _r(fixtures_dir, name, "if_dropped")
     for ours, theirs in DROPPED.items():
         np.testing.assert_allclose(res.if_dropped[ours].to_numpy(float), rd.loc[res.if_dropped.index, theirs].to_numpy(float),
@@ -62,6 +65,24 @@ def test_frequencies_match_psych(fixtures_dir, name):
     res = _run(fixtures_dir, name)
     rf = _r(fixtures_dir, name, "frequencies")
     np.testing.assert_allclose(res.frequencies.to_numpy(float), rf.loc[res.frequencies.index].to_numpy(float), atol=1e-9)
+
+
+@pytest.mark.r_fixture
+def test_ordinal_alpha_matches_psych_alpha_of_polychoric(fixtures_dir):
+    df = pd.read_csv(fixtures_dir / R / "bfi.csv")[["A1", "A2", "A3", "A4", "A5"]]
+    res = mk.alpha(df, reverse=["A1"], ordinal=True)
+    rt = _r(fixtures_dir, "bfi_agree_ordinal", "total").iloc[0]
+    for ours, theirs in [("raw_alpha", "raw_alpha"), ("std_alpha", "std.alpha"), ("g6_smc", "G6(smc)"),
+                         ("average_r", "average_r")]:
+        assert res.total[ours].iloc[0] == pytest.approx(rt[theirs], abs=1e-3), ours  # polychoric agrees to 1e-3
+    rd = _r(fixtures_dir, "bfi_agree_ordinal", "if_dropped")
+    np.testing.assert_allclose(res.if_dropped["raw_alpha"], rd.loc[res.if_dropped.index, "raw_alpha"], atol=1e-3)
+    # ordinal alpha exceeds Pearson alpha for coarse items; observed SDs are still reported
+    pearson = mk.alpha(df, reverse=["A1"])
+    assert res.raw_alpha > pearson.raw_alpha
+    np.testing.assert_allclose(res.items["sd"], pearson.items["sd"])
+    with pytest.raises(ValueError, match="ordinal"):
+        mk.alpha(df, reverse=["A1"], ordinal=True, n_boot=10)
 
 
 def test_listwise_equals_pairwise_on_complete_cases(fixtures_dir):

@@ -155,6 +155,9 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     """
     from scipy import stats
 
+    if ordinal and n_boot > 0:
+        raise ValueError("The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
+                         "(the Feldt and Duhachek intervals are in .intervals).")
     data = numeric_items(df, items, min_items=2, what="Alpha")
     warnings = []
     reverse = list(reverse or [])
@@ -179,10 +182,13 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     x0 = np.where(present, x, 0.0)
     n_answered = present.sum(axis=1)
     C, _ = pairwise_cov(x)
+    item_sd = np.sqrt(np.diag(C))  # observed SDs (also reported for ordinal alpha)
     if ordinal:
         from measurekit.factor import polychoric
 
-        R = polychoric(data).correlation.to_numpy()
+        # polychoric of the reverse-keyed answers, so reversed items correlate positively
+        keyed = pd.DataFrame(x, index=data.index, columns=data.columns)
+        R = polychoric(keyed).correlation.to_numpy()
         C = R.copy()
     else:
         R = cov_to_cor(C)
@@ -256,7 +262,7 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     raw_r = (sxy - sx * sy / n_i) / np.sqrt((sxx - sx**2 / n_i) * (syy - sy**2 / n_i))
     items_table = pd.DataFrame({
         "n": present.sum(axis=0), "raw_r": raw_r, "std_r": std_r, "r_cor": r_cor, "r_drop": r_drop,
-        "mean": sx / n_i, "sd": np.sqrt(np.diag(C)),
+        "mean": sx / n_i, "sd": item_sd,
     }, index=pd.Index(names, name="item"))
     weak = items_table.index[items_table["r_drop"] < 0.2].tolist()
     if weak:
