@@ -39,17 +39,24 @@ def test_agreement_errors(cohort):
                      cohort.framework)
 
 
-def test_item_analysis_flags_and_distributions(cohort, analysis_frame):
-    resp = analysis_frame[analysis_frame.responded == 1].copy()
-    resp.loc[resp.index[:400], "hl1"] = 5          # push hl1 to the ceiling for a fifth of respondents...
-    resp.loc[resp.index[400:1500], "hl1"] = 5      # ...and most of the rest
-    res = mk.item_analysis(resp, cohort.framework, by=["home_language", "fsm"])
-    assert res.items.loc["hl1", "ceiling_pct"] > 60 and "one end" in res.items.loc["hl1", "flags"]
-    assert res.items.loc["hl2", "flags"] == ""
-    assert res.items["dont_know_pct"].drop("hl1").between(1, 6).all()  # ~3% planted
-    d = res.distribution
-    sums = d.groupby(["item", "group", "group_value"])["proportion"].sum()
-    assert np.allclose(sums, 1)
-    assert {"all", "home_language", "fsm"} == set(d["group"])
-    with pytest.raises(InputError):
-        mk.item_analysis(resp, cohort.framework, by="nope")
+def test_agreement_with_a_mapping_by_hand():
+    rng = np.random.default_rng(5)
+    n = 60
+    true = rng.integers(1, 6, n)
+    parent = pd.DataFrame({"child_id": [f"c{i}" for i in range(n)], "q1": true,
+                           "q2": np.clip(true + rng.integers(-1, 2, n), 1, 5)})
+    prac = parent.sample(frac=1, random_state=1).reset_index(drop=True)   # other row order: must join on child_id
+    prac["q1"] = np.clip(prac["q1"] - rng.integers(0, 2, n), 1, 5)
+    prac = prac[prac.child_id != "c0"]                                     # one child without a practitioner rating
+    res = mk.agreement(parent, prac, {"d": {"items": ["q1", "q2"], "min": 1, "max": 5}})
+    t = res.table.set_index("name")
+    m = parent.merge(prac, on="child_id", suffixes=("_p", "_r"))
+    d = m["q1_p"] - m["q1_r"]
+    assert t.loc["q1", "n"] == n - 1
+    assert t.loc["q1", "mean_diff"] == pytest.approx(d.mean())
+    assert t.loc["q1", "loa_high"] == pytest.approx(d.mean() + 1.96 * d.std())
+    assert t.loc["q2", "icc2"] == pytest.approx(1.0) and t.loc["q2", "mean_diff"] == 0
+    from sklearn.metrics import cohen_kappa_score
+
+    assert t.loc["q1", "kappa_w"] == pytest.approx(cohen_kappa_score(m["q1_p"], m["q1_r"], weights="quadratic"))
+    assert set(t["level"]) == {"item", "scale"} and "voice_d" in t.index

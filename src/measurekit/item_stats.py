@@ -6,6 +6,7 @@ deserve a second look with the families who helped write them.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,13 +38,19 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
                   floor_ceiling_flag: float = 0.6, missing_flag: float = 0.1) -> ItemAnalysis:
     """Floor and ceiling, missing and don't-know rates, item-rest correlations and distributions by subgroup.
 
-    ``scale`` is a framework (``measurekit.spec.Framework`` or a path to one). ``by`` names subgroup
-    columns (e.g. "home_language", "fsm") for the distribution table.
+    ``scale`` is a framework (``measurekit.spec.Framework`` or a path to one) or a plain mapping as
+    :func:`measurekit.score` takes (domain -> items, or dict with items/reverse/min/max/dont_know).
+    ``by`` names subgroup columns (e.g. "home_language", "fsm") for the distribution table.
+    Items are flagged when at least ``floor_ceiling_flag`` of answers sit at one end, when at least
+    ``missing_flag`` are blank or don't know, when nobody varies, or when r_drop < 0.3.
+    The item-rest correlation is ``psych::alpha``'s r.drop computed per pair of complete answers
+    (item vs mean of the other answered items of its domain, after reverse keying).
     """
-    from measurekit.scoring import item_values
-    from measurekit.spec import Framework, load_framework
+    from measurekit.scoring import as_framework, item_values
 
-    fw = scale if isinstance(scale, Framework) else load_framework(scale)
+    if isinstance(scale, Mapping):
+        respondent = "parent"
+    fw = as_framework(scale, df)
     items = [i for i in fw.items if respondent in i.respondents]
     missing_cols = [i.id for i in items if i.id not in df.columns]
     if missing_cols:
@@ -64,7 +71,8 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
         others = [i.id for i in fw.items_in(item.domain, respondent) if i.id != item.id]
         rest = values[others].mean(axis=1) if others else pd.Series(np.nan, index=df.index)
         ok = v.notna() & rest.notna()
-        r_drop = float(np.corrcoef(v[ok], rest[ok])[0, 1]) if ok.sum() > 2 else np.nan
+        varies = ok.sum() > 2 and v[ok].std() > 0 and rest[ok].std() > 0
+        r_drop = float(np.corrcoef(v[ok], rest[ok])[0, 1]) if varies else np.nan
         floor = (raw[answered] == sc.min).mean() if answered.any() else np.nan
         ceiling = (raw[answered] == sc.max).mean() if answered.any() else np.nan
         flags = []
@@ -74,7 +82,9 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
             flags.append("often left blank")
         if dk / max(n, 1) >= missing_flag:
             flags.append("often 'don't know'")
-        if r_drop < 0.3:
+        if answered.any() and v.std() == 0:
+            flags.append("everyone gave the same answer")
+        elif r_drop < 0.3:
             flags.append("weak link with the rest of its domain")
         rows.append({"item": item.id, "domain": item.domain, "n": n, "answered": int(answered.sum()),
                      "missing_pct": 100 * raw.isna().mean(), "dont_know_pct": 100 * dk / max(n, 1),

@@ -36,11 +36,12 @@ def icc(a: np.ndarray, b: np.ndarray) -> dict:
 def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
     """Cohen's kappa with quadratic weights (as sklearn's cohen_kappa_score(weights="quadratic"))."""
     cats = list(categories)
-    idx = {c: i for i, c in enumerate(cats)}
     m = len(cats)
-    obs = np.zeros((m, m))
-    for x, y in zip(a, b):
-        obs[idx[x], idx[y]] += 1
+    ia = pd.Categorical(np.asarray(a), categories=cats).codes
+    ib = pd.Categorical(np.asarray(b), categories=cats).codes
+    if (ia < 0).any() or (ib < 0).any():
+        raise InputError("Weighted kappa: a rating is not one of the scale's categories.")
+    obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
     obs /= obs.sum()
     exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
     w = (np.subtract.outer(np.arange(m), np.arange(m)) ** 2) / (m - 1) ** 2
@@ -70,8 +71,7 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
     the don't-know code is treated as missing). With a ``framework``, items are reverse keyed and
     domain scores compared too; otherwise ``items`` names the columns to compare.
     """
-    from measurekit.scoring import item_values, score
-    from measurekit.spec import Framework, load_framework
+    from measurekit.scoring import as_framework, item_values, score
 
     for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
         if on not in frame.columns:
@@ -80,7 +80,7 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
         from measurekit import paths
 
         framework = paths.BUNDLED_FRAMEWORK
-    fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    fw = as_framework(framework)
     shared = [i.id for i in fw.items if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
     if items is not None:
         shared = [i for i in items if i in shared]

@@ -92,9 +92,20 @@ def framework_from_mapping(spec: Mapping, df: pd.DataFrame | None = None):
                             dont_know=None if dk is None else Option(code=int(dk), label={"en": "Don't know"})))
         domains.append(Domain(id=str(domain_id), min_answered=int(d.get("min_answered", 1))))
         items += [Item(id=i, domain=str(domain_id), scale=f"scale_{domain_id}", reverse=i in reverse,
-                       respondents=["parent"], stem={"en": i}) for i in ids]
+                       respondents=["parent", "practitioner"], stem={"en": i}) for i in ids]
     report.raise_if_errors()
     return Framework(scales=scales, domains=domains, items=items)
+
+
+def as_framework(obj, df: pd.DataFrame | None = None):
+    """A ``Framework`` from a Framework, a framework folder path, or a plain mapping (:func:`framework_from_mapping`)."""
+    from measurekit.spec import Framework, load_framework
+
+    if isinstance(obj, Framework):
+        return obj
+    if isinstance(obj, Mapping):
+        return framework_from_mapping(obj, df)
+    return load_framework(obj)
 
 
 def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent") -> pd.DataFrame:
@@ -123,14 +134,9 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
     There is no R equivalent with the don't-know and minimum-answered rule; without them it is
     ``psych::scoreItems(keys, x, totals = FALSE, impute = "none")``'s mean score.
     """
-    from measurekit.spec import Framework, load_framework
-
-    fw = framework_or_scale
-    if isinstance(fw, Mapping):
-        fw = framework_from_mapping(fw, df)
+    if isinstance(framework_or_scale, Mapping):
         respondent = "parent"
-    elif not isinstance(fw, Framework):
-        fw = load_framework(fw)
+    fw = as_framework(framework_or_scale, df)
     report = ProblemReport(title="Scoring")
     for domain in fw.domains:
         missing = [i.id for i in fw.items_in(domain.id, respondent) if i.id not in df.columns]
