@@ -68,33 +68,40 @@ class AlphaResult(Result):
         return float(self.total["raw_alpha"].iloc[0])
 
 
-def _frequencies(x: pd.DataFrame, max_categories: int = 10) -> pd.DataFrame:
-    a = x.to_numpy(dtype=float)
-    present = ~np.isnan(a)
-    vals = a[present]
-    empty = pd.DataFrame(index=pd.Index(x.columns, name="item"))
-    if vals.size == 0:
+def _frequencies(a: np.ndarray, columns, max_categories: int = 10) -> pd.DataFrame:
+    """psych's response.freq: share of answers in each category per item, and ``miss`` (share missing)."""
+    nrow, k = a.shape
+    empty = pd.DataFrame(index=pd.Index(columns, name="item"))
+    if nrow == 0 or np.isnan(a).all():
         return empty
-    lo, hi = vals.min(), vals.max()
-    if np.all(vals == np.round(vals)) and hi - lo < 1000:
+    lo, hi = np.nanmin(a), np.nanmax(a)
+    counts = None
+    if hi - lo < 1000:
+        # whole-number codes: one bincount over (item, code) cells; missing goes to an extra bin per item
         width = int(hi - lo) + 1
-        offset = (np.where(present, a - lo, 0).astype(np.int64) + np.arange(a.shape[1]) * width)[present]
-        counts = np.bincount(offset, minlength=a.shape[1] * width).reshape(a.shape[1], width)
-        used = counts.sum(axis=0) > 0
-        values = (np.arange(int(hi - lo) + 1) + lo)[used]
-        counts = counts[:, used]
-    else:
-        values = np.unique(vals)
+        b = a - lo
+        b[np.isnan(b)] = width
+        ib = b.astype(np.int64)
+        if np.array_equal(ib, b):
+            ib += np.arange(k, dtype=np.int64) * (width + 1)
+            allc = np.bincount(ib.ravel(), minlength=k * (width + 1)).reshape(k, width + 1)
+            counts = allc[:, :width]
+            used = counts.sum(axis=0) > 0
+            values = (np.arange(width) + lo)[used]
+            counts = counts[:, used]
+    if counts is None:
+        present = ~np.isnan(a)
+        values = np.unique(a[present])
         if len(values) > max_categories:
             return empty
-        counts = np.stack([(a[:, j][:, None] == values).sum(axis=0) for j in range(a.shape[1])])
+        counts = np.stack([(a[:, j][:, None] == values).sum(axis=0) for j in range(k)])
     if len(values) > max_categories:
         return empty
-    n = present.sum(axis=0)
+    n = counts.sum(axis=1)
     props = counts / np.maximum(n, 1)[:, None]
     labels = [str(int(v)) if float(v).is_integer() else str(v) for v in values] + ["miss"]
-    table = np.column_stack([props, 1 - n / a.shape[0]])
-    return pd.DataFrame(table, index=pd.Index(x.columns, name="item"), columns=labels)
+    table = np.column_stack([props, 1 - n / nrow])
+    return pd.DataFrame(table, index=pd.Index(columns, name="item"), columns=labels)
 
 
 def _boot_alpha(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int = 250) -> np.ndarray:
@@ -171,8 +178,8 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
             warnings.append(f"Listwise deletion dropped {before - len(data)} of {before} respondents with a missing answer.")
     elif missing != "pairwise":
         raise ValueError("missing must be 'pairwise' or 'listwise'")
-    frequencies = _frequencies(data)  # as psych: of the answers as given, before reversing
     x = data.to_numpy(dtype=float, copy=True)
+    frequencies = _frequencies(x, data.columns)  # as psych: of the answers as given, before reversing
     if reverse:
         lo, hi = np.nanmin(x), np.nanmax(x)
         cols = [data.columns.get_loc(r) for r in reverse]
