@@ -37,20 +37,26 @@ def _alpha_stats(C: np.ndarray, R: np.ndarray) -> dict:
 
 @dataclass
 class AlphaResult(Result):
-    """Result of :func:`alpha`.
+    """Result of :func:`alpha`; the tables of ``psych::alpha`` (psych 2.2.9), R's names in brackets.
 
-    total (one row): raw_alpha (Cronbach's alpha from covariances), std_alpha (from correlations),
-        g6_smc (Guttman's lambda 6 from squared multiple correlations), average_r (mean inter-item r),
-        s_n (signal/noise = n r / (1 - r)), ase (asymptotic standard error of raw alpha, Duhachek),
-        mean and sd (of the respondents' mean item score), median_r, ci_low, ci_high, ci_method.
-    if_dropped (one row per item): the same statistics without that item, plus alpha_se, var_r
-        (variance of the inter-item correlations) and med_r.
-    items (one row per item): n (answers), raw_r (item with the mean score), std_r (item with the
-        standardised total), r_cor (corrected for overlap and reliability, psych's r.cor), r_drop
-        (item with the total of the other items), mean, sd.
-    frequencies: proportion of answers in each response category per item (as given, before any
-        reversing), and ``miss`` (share missing); empty when there are more than 10 distinct values.
-    intervals: the interval by each method available (feldt, duhachek, and bootstrap when n_boot > 0).
+    total (one row, psych ``$total``): raw_alpha [raw_alpha] (Cronbach's alpha from covariances),
+        std_alpha [std.alpha] (from correlations), g6_smc [G6(smc)] (Guttman's lambda 6 from squared
+        multiple correlations), average_r [average_r] (mean inter-item r), s_n [S/N] (signal/noise =
+        k r / (1 - r)), ase [ase] (asymptotic standard error of raw alpha, Duhachek), mean and sd
+        [mean, sd] (of the respondents' mean item score, psych's cumulative = FALSE), median_r
+        [median_r], ci_low, ci_high and ci_method (the interval chosen from ``intervals``), n
+        (respondents) and n_items.
+    if_dropped (one row per item, psych ``$alpha.drop``): raw_alpha, std_alpha, g6_smc, average_r,
+        s_n, alpha_se [alpha se], var_r [var.r] (variance of the inter-item correlations), med_r
+        [med.r] -- each computed without that item.
+    items (one row per item, psych ``$item.stats``): n [n] (answers), raw_r [raw.r] (item with the
+        mean score), std_r [std.r] (item with the standardised total), r_cor [r.cor] (corrected for
+        overlap and reliability, SMCs on the diagonal), r_drop [r.drop] (item with the total of the
+        other items), mean, sd.
+    frequencies (psych ``$response.freq``): proportion of answers in each response category per item
+        (as given, before any reversing), and ``miss`` (share missing); empty with more than 10 values.
+    intervals: one row per method: feldt (psych ``$feldt``), duhachek (raw_alpha ± z·ase, as psych
+        prints) and bootstrap (percentile, when n_boot > 0); columns method, ci_low, ci_high, level.
     """
 
     total: pd.DataFrame
