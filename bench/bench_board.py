@@ -13,7 +13,7 @@ import pandas as pd
 
 import measurekit as mk
 from measurekit.publish.board_pack import write_board_pack
-from measurekit.synthetic import make_cohort
+from measurekit.data.synthetic import make_cohort
 
 fw = mk.load_framework(Path(__file__).resolve().parents[1] / "indicators" / "rochdale-school-readiness")
 cohort = make_cohort(3000, 1, truth=False)

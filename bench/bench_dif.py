@@ -6,7 +6,7 @@ variables, so that DIF fits comfortably in the main job's 60 s). Run: .venv/bin/
 import time
 
 import measurekit as mk
-from measurekit.scoring import item_values
+from measurekit.stats.scoring import item_values
 
 cohort = mk.make_cohort(n=3000, random_state=1)
 fw = cohort.framework

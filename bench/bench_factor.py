@@ -3,7 +3,7 @@ Run: python bench/bench_factor.py   (R's psych on the reference machine: ~0.6 s 
 import time
 
 import measurekit as mk
-from measurekit.synthetic import make_cohort
+from measurekit.data.synthetic import make_cohort
 
 frame = make_cohort(3000, 1, truth=False).analysis_frame()
 items = [i for i in ("hl1 hl2 hl3 hl4 wb1 wb2 wb3 wb4 sv1 sv2 sv3 sv4 cc1 cc2 cc3 cc4".split())]

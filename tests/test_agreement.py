@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import measurekit as mk
-from measurekit.rater_agreement import icc, weighted_kappa
+from measurekit.stats.agreement import icc, weighted_kappa
 from measurekit.problems import InputError
 
 

@@ -109,7 +109,7 @@ def test_bootstrap_interval_is_reproducible_and_brackets_alpha(fixtures_dir):
 
 
 def test_domain_alpha_recovers_true_reliability(analysis_frame, cohort):
-    from measurekit.scoring import item_values
+    from measurekit.stats.scoring import item_values
 
     resp = analysis_frame[analysis_frame.responded == 1]
     values = item_values(resp, cohort.framework)  # don't know -> missing, reverse keys applied

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import measurekit as mk
-from measurekit import intervals
-from measurekit.sdc import apply_disclosure_control
-from measurekit.sdc_check import check_disclosure
-from measurekit.spec import load_framework
+from measurekit.stats import intervals
+from measurekit.publish.disclosure import apply_disclosure_control
+from measurekit.publish.disclosure_audit import check_disclosure
+from measurekit.design import load_framework
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_wilson_and_t_intervals_match_published_worked_values():
 
 
 def test_board_table_contract_and_numbers(table, cohort):
-    from measurekit.aggregate import COLUMNS
+    from measurekit.publish.board_table import COLUMNS
 
     assert list(table.columns) == COLUMNS
     f = cohort.analysis_frame()
@@ -64,7 +64,7 @@ def test_published_table_passes_the_independent_check(table):
 
 
 def test_checker_catches_primary_suppression_only(fw, cohort):
-    from measurekit.sdc import primary_mask
+    from measurekit.publish.disclosure import primary_mask
 
     clear = _table_without_sdc(fw, cohort)
     primary_only = clear.copy()
@@ -77,8 +77,8 @@ def test_checker_catches_primary_suppression_only(fw, cohort):
 
 
 def _table_without_sdc(fw, cohort):
-    import measurekit.aggregate as agg
-    import measurekit.sdc as sdc
+    import measurekit.publish.board_table as agg
+    import measurekit.publish.disclosure as sdc
 
     saved = sdc.apply_disclosure_control
     sdc.apply_disclosure_control = lambda t, f: t
@@ -163,7 +163,7 @@ def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_p
     # identifier scan: no child id, no date of birth, no unconsented quote anywhere in the pack
     children = cohort.tables["children"]
     secrets = set(children["child_id"]) | set(children["date_of_birth"].astype(str))
-    from measurekit.spec.evidence import load_evidence
+    from measurekit.design.evidence import load_evidence
 
     ev = load_evidence(fw)
     unconsented = set(ev.quotes.loc[~ev.quotes.consent_to_quote, "text"])

@@ -1,7 +1,7 @@
 """The neighbourhood briefing and the trial report render in headless Chromium with no console errors."""
 import pytest
 
-from measurekit.spec import load_framework
+from measurekit.design import load_framework
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
         "--disable-component-update", "--disable-sync"]
@@ -43,7 +43,7 @@ def test_briefing_renders_offline_without_errors(chromium_path, framework_dir, c
 
 @pytest.mark.browser
 def test_trial_report_renders(chromium_path, tmp_path):
-    from measurekit.pipeline import run
+    from measurekit.pipeline.run import run
 
     run(out=tmp_path / "out", log=lambda *_: None)
     errors, requests, images, heading = _render(chromium_path, tmp_path / "out" / "trial_report.html", tmp_path / "r.png")

@@ -66,7 +66,7 @@ def test_invariance_sequence_matches_lavaan(name, model, group, hs, bfi, fixture
 
 
 def _voice(cohort, analysis_frame):
-    from measurekit.scoring import item_values
+    from measurekit.stats.scoring import item_values
 
     resp = analysis_frame[analysis_frame.responded == 1]
     v = item_values(resp, cohort.framework)

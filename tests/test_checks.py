@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from measurekit.spec import load_framework
-from measurekit.spec.checks import CheckConfig, check_items, check_stem
-from measurekit.spec.readability import stats, syllables
+from measurekit.design import load_framework
+from measurekit.design.wording import CheckConfig, check_items, check_stem
+from measurekit.design.readability import stats, syllables
 
 BAD = {
     "Do you feel that the school readiness provision is adequate and timely?": {"jargon", "double_barrelled", "reading_age"},
@@ -68,7 +68,7 @@ def test_checks_work_without_network():
     code = ("import socket\n"
             "def no(*a, **k): raise OSError('network disabled')\n"
             "socket.socket.connect = no; socket.create_connection = no\n"
-            "from measurekit.spec.checks import check_stem\n"
+            "from measurekit.design.wording import check_stem\n"
             "print(len(check_stem('Is the EHCP process clear?')))\n"
             "import sys; assert 'textstat' not in sys.modules and 'nltk' not in sys.modules\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -77,7 +77,7 @@ def test_checks_work_without_network():
 
 
 def test_word_limit_follows_each_language(framework_dir):
-    from measurekit.spec.checks import word_limits
+    from measurekit.design.wording import word_limits
 
     fw = load_framework(framework_dir)
     limits = word_limits(fw)

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from measurekit._ordinal import fit_ordinal
+from measurekit.stats._numerics.ordinal import fit_ordinal
 from measurekit.problems import InputError
 
-dif_mod = importlib.import_module("measurekit.ordinal_dif")
+dif_mod = importlib.import_module("measurekit.stats.dif")
 SETS = {d: [f"{d}{i}" for i in range(1, 5)] for d in ("hl", "wb", "sv", "cc")}
 
 
@@ -59,7 +59,7 @@ def _english(df):
 
 @pytest.fixture(scope="module")
 def framework(framework_dir):
-    from measurekit.spec import load_framework
+    from measurekit.design import load_framework
 
     return load_framework(framework_dir)
 
@@ -133,7 +133,7 @@ def test_errors(analysis_frame):
 
 # --- per-domain checks on framework-keyed item values (scoring.item_values) ---
 import measurekit as mk  # noqa: E402
-from measurekit.scoring import item_values  # noqa: E402
+from measurekit.stats.scoring import item_values  # noqa: E402
 
 @pytest.fixture(scope="module")
 def item_vals(analysis_frame, cohort):

@@ -4,8 +4,8 @@ import shutil
 import pytest
 import yaml
 
-from measurekit.spec import load_framework
-from measurekit.widgets.drafter import ItemDrafter
+from measurekit.design import load_framework
+from measurekit.design.widgets.drafter import ItemDrafter
 
 
 @pytest.fixture()

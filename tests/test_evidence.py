@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from measurekit.problems import InputError
-from measurekit.spec import load_framework
-from measurekit.spec.evidence import QUOTE_COLUMNS, load_evidence, read_codebook, read_quotes
-from measurekit.spec.trace import traceability
+from measurekit.design import load_framework
+from measurekit.design.evidence import QUOTE_COLUMNS, load_evidence, read_codebook, read_quotes
+from measurekit.design.trace import traceability
 
 NS = "urn:QDA-XML:codebook:1.0"
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import measurekit as mk
-from measurekit.factor import smooth_correlation
+from measurekit.stats.factor import smooth_correlation
 from measurekit.problems import InputError
 
 AC = ["A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3", "C4", "C5"]
@@ -94,7 +94,7 @@ def test_parallel_analysis_recovers_planted_domains(analysis_frame, cohort):
 
 
 def test_efa_recovers_the_generating_pattern(analysis_frame, cohort):
-    from measurekit.scoring import item_values
+    from measurekit.stats.scoring import item_values
 
     resp = analysis_frame[analysis_frame.responded == 1]
     data = item_values(resp, cohort.framework)          # reverse keys applied, don't know -> missing

@@ -5,8 +5,8 @@ import sys
 import pandas as pd
 import pytest
 
-from measurekit.publish.forms import REDCAP_COLUMNS, export_form, paper_form_html, redcap_dictionary, xlsform_sheets
-from measurekit.spec import load_framework
+from measurekit.design.forms import REDCAP_COLUMNS, export_form, paper_form_html, redcap_dictionary, xlsform_sheets
+from measurekit.design import load_framework
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
 def test_relevance_and_required_reach_every_mode(fw, tmp_path):
     from pyxform.xls2xform import convert
 
-    from measurekit.publish.forms import redcap_branching
+    from measurekit.design.forms import redcap_branching
 
     fw2 = fw.model_copy(deep=True)
     fw2.item("cc4").relevant = "${cc1} != '9' and ${cc1} != ''"

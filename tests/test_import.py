@@ -44,3 +44,61 @@ def test_public_names_are_functions_not_modules():
     for name, module in measurekit._API.items():
         importlib.import_module(module)
         assert not isinstance(getattr(measurekit, name), types.ModuleType), name
+
+
+def test_every_module_imports_as_a_module_and_no_top_level_module_is_named_like_a_public_call():
+    """Modules live in stage folders (measurekit.stats.cfa); the package root only maps names to them.
+
+    Importing every module must leave each public name bound to its function, and every dotted
+    module path must give back the module (``import measurekit.stats.cfa as m`` is a module).
+    """
+    import importlib
+    import pkgutil
+    import types
+
+    names = [m.name for m in pkgutil.walk_packages(measurekit.__path__, "measurekit.")]
+    assert len(names) > 30
+    for dotted in names:
+        if dotted.endswith("__main__"):
+            continue
+        module = importlib.import_module(dotted)
+        assert isinstance(module, types.ModuleType), dotted
+        parent, _, leaf = dotted.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(parent), leaf), types.ModuleType), dotted
+    top_level = {n.split(".")[1] for n in names}
+    assert not top_level & set(measurekit._API), top_level & set(measurekit._API)
+    for name in measurekit._API:
+        assert callable(getattr(measurekit, name)) and not isinstance(getattr(measurekit, name), types.ModuleType), name
+    import measurekit.stats.cfa as m
+
+    assert isinstance(m, types.ModuleType) and m.cfa is measurekit.cfa
+
+
+def test_top_level_is_the_stages():
+    from pathlib import Path
+
+    root = Path(measurekit.__file__).parent
+    entries = sorted(p.name for p in root.iterdir() if p.name != "__pycache__")
+    assert len(entries) <= 12, entries
+    for stage in ("design", "data", "stats", "publish", "pipeline", "cli", "core"):
+        assert (root / stage / "__init__.py").exists(), stage
+
+
+def test_every_result_class_has_a_main_table():
+    """`.table` is the main tidy view of every result object (AlphaResult.total, CFAResult.estimates...)."""
+    import measurekit as mk
+
+    a = mk.alpha(__import__("pandas").DataFrame({"a": [1, 2, 3, 4, 2], "b": [1, 3, 3, 4, 1], "c": [2, 2, 3, 5, 1]}))
+    assert a.table is a.total and a.to_frame().equals(a.total)
+    import importlib
+    import pkgutil
+
+    from measurekit.core.result import Result
+
+    for m in pkgutil.walk_packages(measurekit.__path__, "measurekit."):
+        if not m.name.endswith("__main__"):
+            importlib.import_module(m.name)
+    subclasses = Result.__subclasses__()
+    assert len(subclasses) >= 10
+    for cls in subclasses:
+        assert "table" in {f.name for f in __import__("dataclasses").fields(cls)} or cls._main, cls.__name__

@@ -4,7 +4,7 @@ import sys
 
 import pandas as pd
 
-from measurekit.pipeline import run
+from measurekit.pipeline.run import run
 
 
 def test_main_job_writes_reports(tmp_path):

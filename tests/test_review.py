@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from measurekit import review as rv
+from measurekit.design import review as rv
 from measurekit.problems import InputError
-from measurekit.spec.models import APPROACHES, PRACTICES
+from measurekit.design.models import APPROACHES, PRACTICES
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_plot(questions, framework_dir):
 
 def test_widget_headless(tmp_path, framework_dir):
     pytest.importorskip("ipywidgets")
-    from measurekit.widgets.review import FrameworkReview
+    from measurekit.design.widgets.review import FrameworkReview
 
     path = tmp_path / "review.yaml"
     wdg = FrameworkReview(path, framework=framework_dir, project="School readiness")

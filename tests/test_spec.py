@@ -5,10 +5,10 @@ import shutil
 import pytest
 import yaml
 
-from measurekit.spec import SpecError, check_framework, load_framework
-from measurekit.spec.evidence import load_evidence, read_codebook
-from measurekit.spec.io import framework_documents, json_schemas, save_framework
-from measurekit.spec.trace import traceability
+from measurekit.design import SpecError, check_framework, load_framework
+from measurekit.design.evidence import load_evidence, read_codebook
+from measurekit.design.saving import framework_documents, json_schemas, save_framework
+from measurekit.design.trace import traceability
 
 
 @pytest.fixture()

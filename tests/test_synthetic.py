@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from measurekit.synthetic import make_cohort, write_cohort
+from measurekit.data.synthetic import make_cohort, write_cohort
 
 
 def test_marginals_look_like_the_borough(analysis_frame):
@@ -52,7 +52,7 @@ def test_non_response_follows_the_seldom_heard_trait(cohort, analysis_frame):
 
 
 def test_ground_truth_is_complete(cohort, framework_dir):
-    from measurekit.spec import load_framework
+    from measurekit.design import load_framework
 
     fw = load_framework(framework_dir)
     gt = cohort.ground_truth
@@ -68,7 +68,7 @@ def test_ground_truth_is_complete(cohort, framework_dir):
 
 
 def test_items_come_from_the_spec(cohort, framework_dir):
-    from measurekit.spec import load_framework
+    from measurekit.design import load_framework
 
     fw = load_framework(framework_dir)
     voice = cohort.tables["voice_parent"]
@@ -81,7 +81,7 @@ def test_items_come_from_the_spec(cohort, framework_dir):
 
 def test_planted_dif_is_visible_in_raw_means(analysis_frame, cohort):
     """At similar levels of the other services items, sv4 is lower for non-English home languages."""
-    from measurekit.scoring import item_values
+    from measurekit.stats.scoring import item_values
 
     v = item_values(analysis_frame[analysis_frame.responded == 1], cohort.framework)
     lang = analysis_frame.loc[v.index, "home_language"] != "English"

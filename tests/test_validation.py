@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from measurekit._io import sha256
+from measurekit.core.atomic import sha256
 from measurekit.data import read_dir, validate_dir
 from measurekit.problems import InputError
 

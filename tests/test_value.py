@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 import measurekit as mk
-from measurekit._logistic import add_intercept, auc, fit_logistic
+from measurekit.stats._numerics.logistic import add_intercept, auc, fit_logistic
 from measurekit.problems import InputError
-from measurekit.synthetic import make_cohort
+from measurekit.data.synthetic import make_cohort
 
 BASE = ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"]
 
@@ -121,7 +121,7 @@ def test_lr_test_and_coefficients_match_r_glm(fixtures_dir):
     assert t.loc["lr_chisq", "difference"] == pytest.approx(ref["lr_chisq"], abs=1e-6)
     assert t.loc["lr_chisq", "df"] == ref["df"]
     assert v.p_val == pytest.approx(ref["p_val"], rel=1e-6)
-    from measurekit._design import design_matrix
+    from measurekit.stats._numerics.design_matrix import design_matrix
 
     X, _ = design_matrix(d, BASE + _voice(d), reference={"send": "none", "sex": "F"})
     coef = fit_logistic(add_intercept(X.to_numpy()), d["y1_phonics_pass"].to_numpy(float)).coef

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from measurekit._result import Result
+from measurekit.core.result import Result
 from measurekit.data.cohort import Cohort
 
 COMPARE_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")

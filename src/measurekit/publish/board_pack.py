@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from measurekit import _io
+from measurekit.core import atomic
 
 SYMBOLS = {"c": "confidential: suppressed to protect small numbers",
            "x": "not available: no children in this group",
@@ -58,17 +58,17 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     ``evidence_notes`` (optional): indicator id -> {"reliability": text, "added_value": text}
     for the specification sheets.
     """
-    from measurekit.aggregate import board_table
+    from measurekit.publish.board_table import board_table
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.excel import write_workbook
 
     if evidence is None and getattr(framework, "path", None) and (Path(framework.path) / "evidence").is_dir():
-        from measurekit.spec.evidence import load_evidence
+        from measurekit.design.evidence import load_evidence
 
         evidence = load_evidence(framework)
     table = board_table(framework, data, period=period)
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
-    with _io.atomic_directory(out) as tmp:
+    with atomic.atomic_directory(out) as tmp:
         table.to_csv(tmp / "board_table.csv", index=False, lineterminator="\n")
         package = {
             "name": f"{framework.name or 'measurekit'}-board-pack".lower(),
@@ -88,14 +88,3 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing"}
 
-
-def main_board_pack(args) -> int:
-    from measurekit.data import read_dir
-    from measurekit.spec import load_framework
-
-    fw = load_framework(args.framework)
-    cohort = read_dir(args.data, args.config, fw)
-    files = write_board_pack(fw, cohort, args.out, period=args.period)
-    for label, path in files.items():
-        print(f"  {label:<12} {path}")
-    return 0

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measurekit import _io
-from measurekit.report import CSS, figure_to_data_uri, table_html
+from measurekit.core import atomic
+from measurekit.publish.html import CSS, figure_to_data_uri, table_html
 
 
 def _slug(text: str) -> str:
@@ -103,8 +103,8 @@ def write_spec_sheets(fw, folder: Path, evidence=None, notes: dict | None = None
     folder.mkdir(parents=True, exist_ok=True)
     for ind in fw.indicators:
         md = spec_markdown(fw, ind, evidence, (notes or {}).get(ind.id))
-        _io.write_text(folder / f"{ind.id}.md", md)
-        _io.write_text(folder / f"{ind.id}.html", _md_to_html(md, ind.title))
+        atomic.write_text(folder / f"{ind.id}.md", md)
+        atomic.write_text(folder / f"{ind.id}.html", _md_to_html(md, ind.title))
 
 
 def _dot_plot(rows: pd.DataFrame, name: str):
@@ -171,4 +171,4 @@ def write_briefings(fw, table: pd.DataFrame, frame: pd.DataFrame, folder: Path, 
         page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
                 f"content='width=device-width, initial-scale=1'><title>{html.escape(name)} briefing</title>"
                 f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
-        _io.write_text(folder / f"{_slug(name)}.html", page)
+        atomic.write_text(folder / f"{_slug(name)}.html", page)

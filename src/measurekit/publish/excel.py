@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from measurekit import _io
+from measurekit.core import atomic
 
 VIEW = ["geography_name", "breakdown", "breakdown_value", "value", "ci_low", "ci_high", "numerator", "denominator",
         "comparator", "significance_95", "symbol", "note"]
@@ -96,5 +96,5 @@ def write_workbook(framework, table: pd.DataFrame, path) -> None:
         for col, width in zip("ABCDEFGHIJKL", (18, 14, 16, 9, 10, 10, 11, 12, 12, 16, 8, 50)):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A5"
-    with _io.atomic_path(path) as tmp:
+    with atomic.atomic_path(path) as tmp:
         wb.save(tmp)

@@ -1,0 +1,114 @@
+"""What each ``measurekit`` subcommand does: read its options, call the library, print a summary.
+
+One function per subcommand, ``<name>(args) -> exit status``. The library functions they call
+never print to the console or parse options themselves, so notebooks and other programs call
+the same code without going through the command line.
+"""
+from __future__ import annotations
+
+
+def run(args) -> int:
+    from measurekit.pipeline.run import run as run_pipeline
+
+    run_pipeline(args.data, args.framework, args.out, args.config)
+    return 0
+
+
+def synth(args) -> int:
+    from measurekit.data.synthetic import make_cohort, write_cohort
+
+    cohort = make_cohort(n=args.n, random_state=args.seed)
+    write_cohort(cohort, args.out)
+    f = cohort.analysis_frame()
+    print(f"Wrote a synthetic cohort of {len(f)} children to {args.out} "
+          f"(GLD {f['gld'].mean():.1%}, parent response {f['responded'].mean():.1%}).")
+    return 0
+
+
+def validate(args) -> int:
+    from measurekit.data import validate_dir
+
+    report = validate_dir(args.data, args.config)
+    print(report.to_text(limit=100))
+    if args.report:
+        from measurekit.core import atomic
+
+        atomic.write_csv(args.report, report.to_frame())
+        print(f"Full report written to {args.report}")
+    if report.ok:
+        print("No errors: the files can be used.")
+    return 0 if report.ok else 1
+
+
+def link(args) -> int:
+    from measurekit.core import atomic
+    from measurekit.data import link as link_cohort
+    from measurekit.data import read_dir
+
+    key = None
+    if args.pseudonymise:
+        from measurekit.data.pseudonymise import load_key
+
+        key = load_key(args.key_file)
+    cohort = read_dir(args.data, args.config)
+    result = link_cohort(cohort, key=key)
+    with atomic.atomic_directory(args.out) as out:
+        atomic.write_csv(out / "linked.csv", result.linked)
+        atomic.write_csv(out / "linkage_summary.csv", result.summary)
+        atomic.write_csv(out / "linkage_comparison.csv", result.comparison)
+        atomic.write_csv(out / "unmatched_responses.csv", result.unmatched_responses)
+        atomic.write_csv(out / "duplicate_responses.csv", result.duplicates)
+    print(result.summary.to_string(index=False))
+    for w in result.warnings:
+        print("Note:", w)
+    print(f"Linked data and the linkage report are in {args.out}")
+    return 0
+
+
+def check_spec(args) -> int:
+    from measurekit.design import check_framework, load_framework
+    from measurekit.design.evidence import load_evidence
+    from measurekit.design.trace import traceability
+    from measurekit.design.wording import CheckConfig, check_items
+
+    report = check_framework(args.framework)
+    print(report.to_text(limit=100))
+    if not report.ok:
+        return 1
+    fw = load_framework(args.framework)
+    print(f"{len(fw.items)} items in {len(fw.domains)} domains, {len(fw.indicators)} indicators, "
+          f"languages {', '.join(fw.languages)}.")
+    findings = check_items(fw, CheckConfig(reading_age=args.reading_age))
+    print(f"\nItem-writing checks: {len(findings)} finding(s)")
+    for f in findings.itertuples():
+        print(f"  [{f.severity}] {f.item} ({f.language}) {f.code}: {f.message} Try: {f.suggestion}")
+    if (fw.path / "evidence" / "quotes.csv").exists():
+        trace = traceability(fw, load_evidence(fw))
+        uncovered = trace["themes"][~trace["themes"]["covered"]]
+        no_evidence = trace["items"][~trace["items"]["has_evidence"]]
+        print(f"\nTraceability: {len(uncovered)} theme(s) no item covers"
+              + (": " + ", ".join(uncovered["name"]) if len(uncovered) else "")
+              + f"; {len(no_evidence)} item(s) without voice evidence"
+              + (": " + ", ".join(no_evidence["item"]) if len(no_evidence) else "") + ".")
+    return 0
+
+
+def export_form(args) -> int:
+    from measurekit.design.forms import export_form as write_form
+
+    for p in write_form(args.framework, args.format, args.out):
+        print(f"Wrote {p}")
+    return 0
+
+
+def board_pack(args) -> int:
+    from measurekit.data import read_dir
+    from measurekit.design import load_framework
+    from measurekit.publish.board_pack import write_board_pack
+
+    fw = load_framework(args.framework)
+    cohort = read_dir(args.data, args.config, fw)
+    files = write_board_pack(fw, cohort, args.out, period=args.period)
+    for label, path in files.items():
+        print(f"  {label:<12} {path}")
+    return 0

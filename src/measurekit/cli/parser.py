@@ -1,0 +1,91 @@
+"""The ``measurekit`` command's options: one parser per subcommand.
+
+Kept apart from the work (``cli/commands.py``) so that ``measurekit --help`` imports nothing heavy.
+Each subcommand names the function in ``commands`` that carries it out.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="measurekit",
+        description=(
+            "Build voice-informed indicators for children and families, trial them against "
+            "routine data (EYFSP/GLD, ASQ-3), and publish neighbourhood board packs."
+        ),
+        epilog="Run 'measurekit COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, target: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(_target=target)
+        return p
+
+    p = add("run", "run",
+            "Run the whole trial on one folder of data: validate, link, score, check reliability "
+            "and fairness, measure added value and coverage, and write the board pack and a trial report.")
+    p.add_argument("--data", type=Path, default=None,
+                   help="folder of input files (default: the bundled synthetic cohort)")
+    p.add_argument("--framework", type=Path, default=None,
+                   help="framework folder with framework.yaml and items.yaml (default: the bundled illustrative one)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
+    p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+
+    p = add("synth", "synth",
+            "Make a synthetic reception cohort (children, EYFSP, ASQ-3, parent and practitioner "
+            "voice responses, a later outcome) with known ground truth, for practice and testing.")
+    p.add_argument("--n", type=int, default=3000, help="number of children (default 3000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same bytes (default 1)")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the files into")
+
+    p = add("validate", "validate",
+            "Check every input file in a folder against its schema and report every problem "
+            "(file, row, column, value, rule). Exits with status 1 if there are errors. Never changes the files.")
+    p.add_argument("data", type=Path, help="folder holding children.csv, eyfsp.csv, ... (CSV or Excel)")
+    p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    p.add_argument("--report", type=Path, default=None, help="also write the full report to this CSV file")
+
+    p = add("link", "link",
+            "Link survey responses to children's routine records on the child identifier and "
+            "report matches, non-matches, duplicates and how unmatched records differ.")
+    p.add_argument("data", type=Path, help="folder of input files")
+    p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    p.add_argument("--out", type=Path, required=True, help="folder for the linked file and the linkage report")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="replace child identifiers with a keyed hash (key from MEASUREKIT_KEY or --key-file)")
+    p.add_argument("--key-file", type=Path, default=None, help="file holding the secret key for --pseudonymise")
+
+    p = add("check-spec", "check_spec",
+            "Load a framework folder, report every specification problem, and run the item-writing "
+            "checks (reading age, double-barrelled and leading wording, jargon, translations).")
+    p.add_argument("framework", type=Path, help="framework folder")
+    p.add_argument("--reading-age", type=float, default=9.0, help="target reading age in years (default 9)")
+
+    p = add("export-form", "export_form",
+            "Export the framework's items for fielding: an XLSForm for ODK/KoboToolbox, a REDCap "
+            "data dictionary, or a printable HTML form per language.")
+    p.add_argument("framework", type=Path, help="framework folder")
+    p.add_argument("--format", choices=["xlsform", "redcap", "html"], required=True)
+    p.add_argument("--out", type=Path, required=True, help="output file (.xlsx, .csv) or folder (html)")
+
+    p = add("board-pack", "board_pack",
+            "Write the neighbourhood board pack: a long indicator table with intervals and "
+            "disclosure control, a Frictionless data package, an Excel workbook, indicator "
+            "specification sheets and an HTML briefing per neighbourhood.")
+    p.add_argument("framework", type=Path, help="framework folder")
+    p.add_argument("--data", type=Path, required=True, help="folder of input files")
+    p.add_argument("--out", type=Path, required=True, help="output folder (replaced only when the new pack is complete)")
+    p.add_argument("--period", default=None, help="period label, e.g. 2025/26 (default: from the data)")
+    p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    return parser
+
+
+def _version() -> str:
+    from measurekit import __version__
+
+    return __version__

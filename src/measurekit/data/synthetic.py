@@ -1,0 +1,435 @@
+"""A synthetic reception cohort with known ground truth, for practice and for testing.
+
+``make_cohort(n=3000, random_state=1)`` returns a :class:`measurekit.data.Cohort` with the
+tables an LA would hold (children, small-area lookup, EYFSP, ASQ-3, parent and practitioner
+voice responses, a later outcome) and ``.ground_truth`` recording what was planted:
+
+* five neighbourhoods that differ in deprivation, EAL and mobility;
+* a child development latent driving the 17 ELGs (GLD by the DfE rule) and ASQ-3;
+* four correlated voice domains measured by the framework's items (read from the spec in
+  ``indicators/``: items, scales and domains are not repeated here), with a clean simple structure;
+* differential item functioning (DIF) on ``sv4`` against families whose home language is not English;
+* a "seldom heard" trait (deprivation, EAL, mobility) that lowers the chance a parent responds;
+* an effect of the voice domains on the later outcome (Year 1 phonics) beyond GLD and routine data,
+  scaled by ``voice_effect`` (0 removes it: the outcome then depends only on the routine predictors).
+
+Everything is deterministic given ``random_state``: the same seed gives the same bytes.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core import paths
+from measurekit.data.cohort import Cohort
+from measurekit.data.eyfsp import ELGS, codes_from_expected, derive_gld, total_expected
+from measurekit.data.schemas import ASQ_DOMAINS
+
+# name, code, share of cohort, mean deprivation, EAL logit, mobility logit, number of small areas, EAL language mix
+_NEIGHBOURHOODS = [
+    ("Heywood", "SYN-N01", 0.20, 0.35, -1.9, -1.5, 6, "east_european"),
+    ("Middleton", "SYN-N02", 0.22, 0.05, -2.1, -1.7, 6, "east_european"),
+    ("Pennines", "SYN-N03", 0.18, -0.90, -2.8, -2.2, 5, "mixed"),
+    ("Rochdale North", "SYN-N04", 0.20, 0.55, 0.1, -1.2, 6, "south_asian"),
+    ("Rochdale South", "SYN-N05", 0.20, 0.95, -0.2, -0.7, 6, "south_asian"),
+]
+_LANGUAGES = ["Urdu", "Bengali", "Punjabi", "Polish", "Arabic", "Romanian", "Other"]
+_LANGUAGE_MIX = {
+    "south_asian": [0.45, 0.17, 0.15, 0.06, 0.06, 0.04, 0.07],
+    "east_european": [0.22, 0.06, 0.06, 0.28, 0.10, 0.18, 0.10],
+    "mixed": [0.25, 0.10, 0.10, 0.20, 0.10, 0.10, 0.15],
+}
+_FORM_CODE = {"Urdu": "ur", "Bengali": "bn", "Punjabi": "pa", "Polish": "pl", "Arabic": "ar", "Romanian": "ro"}
+_ETHNICITY = {  # home language -> (groups, probabilities)
+    "English": (["White British", "Pakistani", "Mixed", "Black", "Indian", "Other"], [0.80, 0.06, 0.06, 0.04, 0.02, 0.02]),
+    "Urdu": (["Pakistani", "Indian"], [0.95, 0.05]),
+    "Bengali": (["Bangladeshi", "Indian"], [0.92, 0.08]),
+    "Punjabi": (["Pakistani", "Indian"], [0.6, 0.4]),
+    "Polish": (["White Other"], [1.0]),
+    "Romanian": (["White Other"], [1.0]),
+    "Arabic": (["Arab", "Black"], [0.85, 0.15]),
+    "Other": (["Black", "White Other", "Other", "Mixed"], [0.35, 0.25, 0.3, 0.1]),
+}
+
+# Voice domains: loadings on the domain latent (by position of the item in the domain),
+# and how each latent depends on child development (D) and the seldom-heard trait (s).
+_LOADINGS = {
+    "home_learning": [0.75, 0.65, 0.70, 0.62],
+    "family_wellbeing": [0.72, 0.62, 0.75, 0.58],
+    "services": [0.70, 0.75, 0.66, 0.62],
+    "child_communication": [0.75, 0.70, 0.62, 0.58],
+}
+_LATENT_ON_D = {"home_learning": 0.35, "family_wellbeing": 0.15, "services": 0.05, "child_communication": 0.45}
+_LATENT_ON_S = {"home_learning": -0.15, "family_wellbeing": -0.30, "services": -0.40, "child_communication": -0.10}
+_LATENT_CORR = np.array([
+    [1.00, 0.40, 0.30, 0.45],
+    [0.40, 1.00, 0.35, 0.30],
+    [0.30, 0.35, 1.00, 0.25],
+    [0.45, 0.30, 0.25, 1.00],
+])
+_THRESHOLDS = np.array([-1.6, -0.8, 0.0, 0.9])  # latent response cut points between codes 1|2|3|4|5
+_DIF = {"item": "sv4", "group": "home_language", "reference": "English", "shift": -0.6}
+_P_DONT_KNOW, _P_ITEM_MISSING = 0.03, 0.03
+
+# Response (unit non-response is not at random): logit P(respond) = a + b * s
+_RESPONSE = {"intercept": 0.55, "seldom_heard": -1.0}
+# Seldom-heard trait: s = 0.55 * deprivation + 0.9 * eal + 0.7 * mobility + N(0, 0.6^2) - 0.5
+_SELDOM = {"deprivation": 0.55, "eal": 0.9, "mobility": 0.7, "noise_sd": 0.6, "centre": 0.5}
+
+# Later outcome (Year 1 phonics): logit = base terms + voice_effect * voice terms
+_OUTCOME_BASE = {"intercept": 1.25, "gld": 1.5, "fsm": -0.35, "eal": -0.10, "send_sen_support": -0.7,
+                 "send_ehc_plan": -1.5, "sex_M": -0.25, "summer_born": -0.20, "asq_total_per_point": 0.008}
+_OUTCOME_VOICE = {"home_learning": 0.40, "child_communication": 0.30, "family_wellbeing": 0.20, "services": 0.0}
+_ASQ = {"communication": (42, 13), "gross_motor": (50, 9), "fine_motor": (44, 11),
+        "problem_solving": (45, 11), "personal_social": (47, 10)}
+_ASQ_CENTRE = 230.0
+_YEAR_START = date(2019, 9, 1)  # children born 1 Sep 2019 - 31 Aug 2020: reception in 2024/25
+
+
+def _expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _framework(framework):
+    from measurekit.design import load_framework
+
+    return load_framework(framework)
+
+
+def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict:
+    """Draw one cohort; returns the tables and the latent quantities (for ground truth)."""
+    nb_idx = rng.choice(len(_NEIGHBOURHOODS), size=n, p=[nb[2] for nb in _NEIGHBOURHOODS])
+    area_rows, area_effect, first_area = [], [], []
+    area_rng = np.random.default_rng(7)  # small-area layout is fixed: the same map for every seed
+    for name, code, _, _, _, _, k, _ in _NEIGHBOURHOODS:
+        abbrev = name.replace("Rochdale ", "R").upper()[:3]
+        first_area.append(len(area_rows))
+        for j in range(1, k + 1):
+            area_rows.append({"small_area": f"SYN-{abbrev}-{j:02d}", "small_area_name": f"{name} {j} (synthetic)",
+                              "neighbourhood_code": code, "neighbourhood": name})
+            area_effect.append(float(area_rng.normal(0, 0.3)))
+    n_areas = np.array([nb[6] for nb in _NEIGHBOURHOODS])
+    area_idx = np.array(first_area)[nb_idx] + np.floor(rng.random(n) * n_areas[nb_idx]).astype(int)
+    small_area = np.array([r["small_area"] for r in area_rows], dtype=object)[area_idx]
+    dep = np.array([nb[3] for nb in _NEIGHBOURHOODS])[nb_idx] + np.array(area_effect)[area_idx] + rng.normal(0, 0.8, n)
+    idaci = np.clip(1 + np.floor(10 * (1 - _norm_cdf(dep / 1.1))), 1, 10).astype(int)
+    eal = (rng.random(n) < _expit(np.array([nb[4] for nb in _NEIGHBOURHOODS])[nb_idx] + 0.3 * dep)).astype(int)
+    mix = np.array([_LANGUAGE_MIX[nb[7]] for nb in _NEIGHBOURHOODS])[nb_idx]
+    lang_draw = (rng.random(n)[:, None] > np.cumsum(mix, axis=1)).sum(axis=1)
+    home_language = np.where(eal == 1, np.array(_LANGUAGES, dtype=object)[np.minimum(lang_draw, 6)], "English")
+    fsm = (rng.random(n) < _expit(-1.45 + 1.1 * dep)).astype(int)
+    mobility = (rng.random(n) < _expit(np.array([nb[5] for nb in _NEIGHBOURHOODS])[nb_idx] + 0.4 * dep)).astype(int)
+    sex = np.where(rng.random(n) < 0.49, "F", "M")
+    day = rng.integers(0, 366, n)
+    dob = np.datetime64(_YEAR_START.isoformat()) + day.astype("timedelta64[D]")
+    month = (dob.astype("datetime64[M]").astype(int) % 12) + 1
+    summer_born = ((month >= 4) & (month <= 8)).astype(int)
+    age_c = 0.5 - day / 365.0
+    eth_u = rng.random(n)
+    ethnicity = np.empty(n, dtype=object)
+    for lang, (groups, probs) in _ETHNICITY.items():
+        m = home_language == lang
+        ethnicity[m] = np.array(groups, dtype=object)[np.minimum((eth_u[m][:, None] > np.cumsum(probs)).sum(axis=1), len(groups) - 1)]
+
+    # child development and SEND
+    D = -0.36 * dep - 0.12 * fsm + 0.8 * age_c + 0.17 * eal + rng.normal(0, 0.85, n)
+    u = rng.random(n)
+    p_ehc, p_sen = _expit(-4.4 - 1.3 * D), _expit(-2.2 - 1.0 * D)
+    send = np.where(u < p_ehc, "ehc_plan", np.where(u < p_ehc + p_sen, "sen_support", "none"))
+    D = D - 0.6 * (send == "sen_support") - 1.2 * (send == "ehc_plan")
+
+    # EYFSP
+    elg_expected = {}
+    language_areas = {"Communication and Language", "Literacy"}
+    for e in ELGS:
+        offset = {"elg_writing": 0.25, "elg_word_reading": 0.1, "elg_gross_motor": -0.4, "elg_fine_motor": -0.1,
+                  "elg_past_present": -0.2, "elg_imaginative": -0.3}.get(e.column, 0.0)
+        z = 0.9 * D + 0.44 * rng.normal(size=n) - (0.22 * eal if e.area in language_areas else 0.0)
+        elg_expected[e.column] = z > (-1.13 + offset)
+    not_assessed_child = rng.random(n) < 0.006
+    elg_cols = {}
+    for k, e in enumerate(ELGS):
+        na = not_assessed_child & ((rng.random(n) < 0.5) | (k < 3))
+        elg_cols[e.column] = codes_from_expected(elg_expected[e.column], na)
+    eyfsp = pd.DataFrame(elg_cols)
+    eyfsp["gld"] = derive_gld(eyfsp)
+    eyfsp["total_elgs_expected"] = total_expected(eyfsp)
+
+    # ASQ-3 at 2 to 2.5 years
+    Dz = (D - D.mean()) / D.std() if n > 1 else D
+    asq = {"asq_age_months": rng.integers(24, 31, n)}
+    for d in ASQ_DOMAINS:
+        mean, sd = _ASQ[d]
+        raw = mean + sd * (0.55 * Dz + 0.83 * rng.normal(size=n))
+        score = np.clip(5 * np.round(raw / 5), 0, 60).astype(int)
+        asq[f"asq_{d}"] = score
+    for d in ASQ_DOMAINS:
+        mean, sd = _ASQ[d]
+        s = asq[f"asq_{d}"]
+        asq[f"asq_{d}_zone"] = np.where(s <= mean - 2 * sd, "below", np.where(s <= mean - sd, "monitoring", "above"))
+    has_asq = rng.random(n) > _expit(-2.3 + 0.9 * mobility)
+    asq_total = sum(asq[f"asq_{d}"] for d in ASQ_DOMAINS).astype(float)
+
+    # Voice latents and the seldom-heard trait
+    s = (_SELDOM["deprivation"] * dep + _SELDOM["eal"] * eal + _SELDOM["mobility"] * mobility
+         + rng.normal(0, _SELDOM["noise_sd"], n) - _SELDOM["centre"])
+    domains = [d.id for d in fw.domains]
+    chol = np.linalg.cholesky(_LATENT_CORR)
+    U = rng.normal(size=(n, 4)) @ chol.T
+    theta = {}
+    for k, dom in enumerate(domains):
+        a, b = _LATENT_ON_D[dom], _LATENT_ON_S[dom]
+        theta[dom] = a * Dz + b * s + np.sqrt(max(1 - a**2 - b**2, 0.2)) * U[:, k]
+
+    def respond(latent_by_domain, items, dk_p, miss_p, extra_shift=None):
+        out = {}
+        for item in items:
+            dom_items = [i.id for i in fw.items_in(item.domain, respondent=None)]
+            lam = _LOADINGS[item.domain][dom_items.index(item.id) % 4]
+            ystar = lam * latent_by_domain[item.domain] + np.sqrt(1 - lam**2) * rng.normal(size=n)
+            if extra_shift is not None and item.id in extra_shift:
+                ystar = ystar + extra_shift[item.id]
+            scale = fw.scale(item.scale)
+            codes = np.array(scale.codes)
+            cuts = _THRESHOLDS if len(codes) == 5 else np.quantile(np.linspace(-2, 2, 101), np.linspace(0, 1, len(codes) + 1)[1:-1])
+            pos = (ystar[:, None] > cuts).sum(axis=1)
+            code = codes[pos] if not item.reverse else codes[::-1][pos]
+            code = code.astype(float)
+            r = rng.random(n)
+            if scale.dont_know is not None:
+                code[r < dk_p] = scale.dont_know.code
+            code[(r >= dk_p) & (r < dk_p + miss_p)] = np.nan
+            out[item.id] = code
+        return out
+
+    parent_items = [i for i in fw.items if "parent" in i.respondents]
+    dif_shift = {_DIF["item"]: _DIF["shift"] * (home_language != _DIF["reference"])}
+    parent_codes = respond(theta, parent_items, _P_DONT_KNOW, _P_ITEM_MISSING, dif_shift)
+
+    propensity = _expit(_RESPONSE["intercept"] + _RESPONSE["seldom_heard"] * s)
+    responded = rng.random(n) < propensity
+    form_lang = np.where((home_language != "English") & (rng.random(n) < 0.55),
+                         pd.Series(home_language).map(_FORM_CODE).fillna("en").to_numpy(), "en")
+    completed = np.datetime64("2025-03-03") + rng.integers(0, 100, n).astype("timedelta64[D]")
+
+    # practitioner ratings of the same child (a subset of children)
+    prac_items = [i for i in fw.items if "practitioner" in i.respondents]
+    prac_theta = {dom: 0.75 * theta[dom] + 0.66 * rng.normal(size=n) + 0.2 for dom in domains}
+    prac_codes = respond(prac_theta, prac_items, 0.01, 0.01)
+    rated = rng.random(n) < 0.45
+    setting = rng.integers(1, 121, n)
+    rated_on = np.datetime64("2025-05-01") + rng.integers(0, 50, n).astype("timedelta64[D]")
+
+    # later outcome
+    asq_for_outcome = np.where(has_asq, asq_total, _ASQ_CENTRE)
+    ob = _OUTCOME_BASE
+    lin = (ob["intercept"] + ob["gld"] * eyfsp["gld"].to_numpy() + ob["fsm"] * fsm + ob["eal"] * eal
+           + ob["send_sen_support"] * (send == "sen_support") + ob["send_ehc_plan"] * (send == "ehc_plan")
+           + ob["sex_M"] * (sex == "M") + ob["summer_born"] * summer_born
+           + ob["asq_total_per_point"] * (asq_for_outcome - _ASQ_CENTRE))
+    lin = lin + voice_effect * sum(_OUTCOME_VOICE[d] * theta[d] for d in domains)
+    phonics = (rng.random(n) < _expit(lin)).astype(int)
+
+    ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
+    child_id = np.char.add("CH", ids.astype(str)).astype(object)
+    children = pd.DataFrame({
+        "child_id": child_id, "sex": sex, "date_of_birth": np.datetime_as_string(dob, unit="D"), "summer_born": summer_born,
+        "fsm": fsm, "send": send, "eal": eal, "home_language": home_language, "ethnicity_group": ethnicity,
+        "idaci_decile": idaci, "mobility": mobility, "small_area": small_area, "neighbourhood": np.array([nb[0] for nb in _NEIGHBOURHOODS], dtype=object)[nb_idx],
+    })
+    eyfsp.insert(0, "child_id", child_id)
+    asq_df = pd.DataFrame({"child_id": child_id, **asq})[has_asq].reset_index(drop=True)
+    voice = pd.DataFrame({"child_id": child_id, "form_language": form_lang,
+                          "completed_on": np.datetime_as_string(completed, unit="D"),
+                          **{k: pd.array(v, dtype="Int64") for k, v in
+                             ((k, np.where(np.isnan(v), np.nan, v)) for k, v in parent_codes.items())}})
+    voice = voice[responded].reset_index(drop=True)
+    voice.insert(0, "response_id", [f"R{k:05d}" for k in range(1, len(voice) + 1)])
+    prac = pd.DataFrame({"child_id": child_id, "practitioner_id": np.char.add("PR", np.char.zfill(setting.astype(str), 3)).astype(object),
+                         "rated_on": np.datetime_as_string(rated_on, unit="D"),
+                         **{k: pd.array(v, dtype="Int64") for k, v in prac_codes.items()}})[rated].reset_index(drop=True)
+    later = pd.DataFrame({"child_id": child_id, "y1_phonics_pass": phonics})
+    tables = {"children": children, "small_areas": pd.DataFrame(area_rows), "eyfsp": eyfsp, "asq": asq_df,
+              "voice_parent": voice, "voice_practitioner": prac, "later_outcome": later}
+    all_answers = pd.DataFrame({k: v for k, v in parent_codes.items()})
+    return {"tables": tables, "theta": theta, "s": s, "propensity": propensity, "responded": responded,
+            "all_answers": all_answers, "D": D}
+
+
+def _norm_cdf(x):
+    from scipy.special import ndtr
+
+    return ndtr(x)
+
+
+def _alpha_pairwise(block: pd.DataFrame) -> float:
+    cov = block.cov().to_numpy()
+    k = cov.shape[0]
+    return float(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))
+
+
+@functools.lru_cache(maxsize=8)
+def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000) -> dict:
+    """Population quantities from a very large draw with a fixed seed (cached per process)."""
+    from measurekit.stats._numerics.logistic import add_intercept, auc, fit_logistic
+    from measurekit.stats.scoring import score
+
+    fw = _framework(framework_dir)
+    sim = _simulate(n, np.random.default_rng(20250601), fw, voice_effect)
+    cohort = Cohort(sim["tables"], framework=fw)
+    frame = cohort.analysis_frame()
+    resp = frame[frame["responded"] == 1]
+    from measurekit.stats.scoring import item_values
+
+    values = item_values(resp, fw)
+    reliability = {d.id: _alpha_pairwise(values[[i.id for i in fw.items_in(d.id)]]) for d in fw.domains}
+    scores = score(resp, fw)
+    data = pd.concat([resp, scores], axis=1)
+    base_cols = ["fsm", "eal", "summer_born", "asq_total", "gld"]
+    new_cols = [d.score_column for d in fw.domains]
+    data = data.dropna(subset=base_cols + new_cols + ["y1_phonics_pass"])
+    Xb = pd.concat([data[base_cols].astype(float),
+                    pd.get_dummies(data["send"], prefix="send", drop_first=True, dtype=float),
+                    (data["sex"] == "M").astype(float).rename("sex_M")], axis=1)
+    Xf = pd.concat([Xb, data[new_cols].astype(float)], axis=1)
+    y = data["y1_phonics_pass"].to_numpy()
+    aucs = []
+    for X in (Xb, Xf):
+        design = add_intercept(X.to_numpy())
+        aucs.append(auc(y, design @ fit_logistic(design, y).coef))
+    return {"true_reliability": reliability, "auc_base": float(aucs[0]), "auc_full": float(aucs[1]),
+            "population_delta_auc": float(aucs[1] - aucs[0]), "n_population": n}
+
+
+def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=paths.BUNDLED_FRAMEWORK,
+                voice_effect: float = 1.0, truth: bool = True) -> Cohort:
+    """Generate one synthetic reception cohort of ``n`` children.
+
+    Parameters
+    ----------
+    n : number of children.
+    random_state : seed; the same seed gives the same cohort (and the same bytes when written).
+    framework : framework folder whose items, scales and domains define the voice instrument.
+    voice_effect : multiplies the planted effect of the voice domains on the later outcome
+        (0 = no effect beyond the routine predictors, for checking false-positive rates).
+    truth : compute the population quantities of the ground truth (true reliability and
+        population delta AUC: one large simulation, cached per process). ``False`` skips them.
+    """
+    if n < 50:
+        raise ValueError("make_cohort needs n >= 50 children")
+    fw = _framework(framework)
+    rng = np.random.default_rng(random_state)
+    sim = _simulate(int(n), rng, fw, float(voice_effect))
+    cohort = Cohort(sim["tables"], framework=fw)
+    cohort.ground_truth = _ground_truth(sim, fw, n, random_state, voice_effect, framework if truth else None)
+    return cohort
+
+
+def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
+    from measurekit.stats.scoring import score
+
+    children = sim["tables"]["children"]
+    domains = [d.id for d in fw.domains]
+    pop = _population_truth(str(Path(framework).resolve()), float(voice_effect)) if framework is not None else {}
+    theta = np.column_stack([sim["theta"][d] for d in domains])
+    full_scores = score(sim["all_answers"], fw)
+    full_scores["neighbourhood"] = children["neighbourhood"].to_numpy()
+    full_means = full_scores.groupby("neighbourhood")[[f"voice_{d}" for d in domains]].mean()
+    truth = {
+        "seed": seed, "n": int(n), "voice_effect": float(voice_effect),
+        "n_factors": len(domains),
+        "domains": {
+            d: {"items": [i.id for i in fw.items_in(d)],
+                "loadings": {i.id: _LOADINGS[d][k % 4] for k, i in enumerate(fw.items_in(d, respondent=None))
+                             if "parent" in i.respondents},
+                "reverse_keyed": [i.id for i in fw.items_in(d) if i.reverse],
+                "true_reliability": pop.get("true_reliability", {}).get(d)}
+            for d in domains},
+        "factor_correlations": {"domains": domains, "matrix": np.round(np.corrcoef(theta, rowvar=False), 4).tolist(),
+                                "generating_residual_matrix": _LATENT_CORR.tolist()},
+        "dif": dict(_DIF, description="At the same level of the services latent, parents whose home language is not "
+                                      "English answer sv4 lower (latent shift of -0.6 before the cut points)."),
+        "invariance": {"fsm": "no DIF or non-invariance planted by FSM: same loadings and thresholds in both groups"},
+        "later_outcome": {
+            "outcome": "y1_phonics_pass",
+            "base": ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"],
+            "new": [f"voice_{d}" for d in domains],
+            "coefficients": {"base": _OUTCOME_BASE, "voice_latents": {d: voice_effect * _OUTCOME_VOICE[d] for d in domains}},
+            "asq_total_centre": _ASQ_CENTRE,
+            "population_delta_auc": pop.get("population_delta_auc"),
+            "population_auc_base": pop.get("auc_base"),
+            "population_auc_full": pop.get("auc_full"),
+        },
+        "response": {
+            "model": "logit P(respond) = intercept + seldom_heard * s",
+            "coefficients": _RESPONSE,
+            "seldom_heard": dict(_SELDOM, formula="s = deprivation*dep + eal*EAL + mobility*moved + N(0, noise_sd^2) - centre; "
+                                                  "dep is the latent behind the IDACI decile"),
+            "response_rate": float(np.mean(sim["responded"])),
+            "propensity": {cid: round(float(p), 6) for cid, p in zip(children["child_id"], sim["propensity"])},
+            "seldom_heard_value": {cid: round(float(v), 6) for cid, v in zip(children["child_id"], sim["s"])},
+        },
+        "full_cohort_domain_means": {nb: {k: round(float(v), 6) for k, v in row.items()}
+                                     for nb, row in full_means.iterrows()},
+    }
+    return truth
+
+
+_README_HEAD = """# Synthetic reception cohort (not real children)
+
+Made by `measurekit synth --n 3000 --seed 1 --out data/synthetic` (the same seed always gives
+the same bytes). Every child, identifier, small area and answer here is invented. Codes of small
+areas start `SYN-` so they can never be mistaken for real geography.
+
+## What it is for
+Practice and testing: the cohort is realistic in its shape (GLD about 60%, an FSM gap of about
+20 points, an EAL gap of about 6 points, neighbourhoods that differ in deprivation, EAL and
+mobility), and `ground_truth.json` says exactly what was planted, so analyses can be checked.
+
+## What was planted (see `ground_truth.json`)
+- **Child development** drives the 17 ELG judgements (codes 1 = emerging, 2 = expected,
+  A = not assessed; GLD by the DfE rule, "not assessed" counts as not expected) and ASQ-3.
+- **Four voice domains** (home learning and play; family wellbeing and support; access to and
+  experience of services; the child's communication and confidence) measured by the 16 parent
+  items of the framework in `indicators/rochdale-school-readiness/items.yaml`; 1-5 agreement,
+  9 = don't know, blank = not answered. `wb2`, `wb4` and `cc4` are worded negatively (reverse keyed).
+  `domains.<d>.true_reliability` is the population alpha of each domain among responders.
+- **Differential item functioning** on `sv4` ("I get information from services in a language I
+  understand"): parents whose home language is not English answer lower at the same level of
+  the services domain. Nothing is planted by FSM.
+- **Who responds**: a "seldom heard" trait built from deprivation, EAL and mobility lowers the
+  chance a parent responds (`response.propensity` per child). The voice domains are lower where
+  the trait is high, so unweighted means are biased; `full_cohort_domain_means` are the means had
+  every parent responded.
+- **Later outcome** (`y1_phonics_pass`): depends on GLD, ASQ total and routine characteristics,
+  plus the voice domains (`later_outcome.coefficients`); `population_delta_auc` is the gain in AUC
+  from adding the four voice scores, in a very large population from the same model.
+- **Practitioner ratings** of the child's communication items for about 45% of children.
+
+Each CSV has a Frictionless Table Schema beside it (`<file>.schema.json`).
+"""
+
+
+def write_cohort(cohort: Cohort, out_dir) -> Path:
+    """Write the cohort's CSVs, a Table Schema beside each, and ground_truth.json (atomically)."""
+    from measurekit.core import atomic
+    from measurekit.data.schemas import table_schema
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in cohort.tables.items():
+        atomic.write_csv(out_dir / f"{name}.csv", frame)
+        schema = table_schema(name, cohort.framework)
+        atomic.write_text(out_dir / f"{name}.schema.json", json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    from measurekit.data.schemas import data_dictionary_markdown
+
+    atomic.write_text(out_dir / "README.md", _README_HEAD + "\n" + data_dictionary_markdown(cohort.framework))
+    if cohort.ground_truth is not None:
+        atomic.write_text(out_dir / "ground_truth.json", json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
+    return out_dir
+

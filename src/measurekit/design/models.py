@@ -1,0 +1,243 @@
+"""Specification models: response scales, domains, items, indicators and the framework.
+
+These pydantic models are the one description of an instrument and its indicators; the YAML
+files in ``indicators/<framework>/`` load into them (``measurekit.design.load_framework``).
+Unknown keys are kept (``extra="allow"``) so that richer specifications round-trip.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Option(_Model):
+    code: int
+    label: dict[str, str]
+
+
+class Scale(_Model):
+    """A response scale shared by items. ``codes`` are the substantive codes in order."""
+
+    id: str
+    title: str = ""
+    options: list[Option]
+    dont_know: Option | None = None
+
+    @property
+    def codes(self) -> list[int]:
+        return [o.code for o in self.options]
+
+    @property
+    def min(self) -> int:
+        return min(self.codes)
+
+    @property
+    def max(self) -> int:
+        return max(self.codes)
+
+    @property
+    def has_middle(self) -> bool:
+        """An odd number of options has a middle (neutral) point, needed for reverse keying."""
+        return len(self.options) % 2 == 1
+
+    @property
+    def valid_codes(self) -> list[int]:
+        """Substantive codes plus the don't-know code, if any."""
+        return self.codes + ([self.dont_know.code] if self.dont_know else [])
+
+
+class Domain(_Model):
+    """A group of items scored together. Score column: ``voice_<id>``.
+
+    ``title`` is in the framework's source language; ``label`` holds translated titles (language code -> text)
+    for forms, and ``title_in(lang)`` picks the right one.
+    """
+
+    id: str
+    title: str = ""
+    label: dict[str, str] = Field(default_factory=dict)
+    min_answered: int = 1
+
+    @property
+    def score_column(self) -> str:
+        return f"voice_{self.id}"
+
+    def title_in(self, language: str) -> str:
+        return self.label.get(language) or self.title
+
+
+VOICE_GROUPS = ("seldom_heard_outreach", "parent_panel", "practitioners", "children", "community_partners")
+STATUSES = ("proposed", "reviewed_with_parents", "cognitively_tested", "piloted", "retained", "revised", "dropped")
+
+
+class Provenance(_Model):
+    """Where an item came from: the themes and quotes of the engagement work, and who was involved."""
+
+    themes: list[str] = Field(default_factory=list)
+    quotes: list[str] = Field(default_factory=list)
+    groups: list[Literal[VOICE_GROUPS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    notes: str = ""
+
+
+class HistoryEntry(_Model):
+    """One step in an item's co-design history."""
+
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    date: str
+    by: str
+    reason: str = ""
+
+
+class Item(_Model):
+    """A question. ``stem`` holds the wording per language code; ``required``/``relevant`` are fielding rules."""
+
+    id: str
+    domain: str
+    scale: str
+    reverse: bool = False
+    respondents: list[str] = Field(default_factory=lambda: ["parent"])
+    stem: dict[str, str]
+    dont_know: Literal["missing", "not_offered"] = "missing"
+    required: bool = False
+    relevant: str | None = None
+    provenance: Provenance = Field(default_factory=Provenance)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.history[-1].status if self.history else "proposed"
+
+
+class Compute(_Model):
+    source: Literal["routine", "scale", "item"]
+    field: str
+    statistic: Literal["proportion", "mean", "proportion_below", "proportion_at_or_above"] = "proportion"
+    threshold: float | None = None
+    population: Literal["cohort", "respondents"] = "cohort"
+
+
+class Disclosure(_Model):
+    suppress_min: int = 1
+    suppress_max: int = 5
+    round_to: int | None = None
+
+
+class Source(_Model):
+    definition: str = ""
+    source: str = ""
+
+
+class Indicator(_Model):
+    """An indicator, with the metadata fields public health indicator tools publish (and more)."""
+
+    id: str
+    title: str
+    definition: str = ""
+    rationale: str = ""
+    polarity: Literal["higher_is_better", "lower_is_better", "no_judgement"] = "no_judgement"
+    value_type: Literal["proportion", "mean"] = "proportion"
+    unit: str = ""
+    numerator: Source = Field(default_factory=Source)
+    denominator: Source = Field(default_factory=Source)
+    compute: Compute
+    breakdowns: list[Literal["neighbourhood", "fsm", "eal", "send", "sex", "home_language"]] = Field(
+        default_factory=lambda: ["neighbourhood"])
+    ci_method: Literal["wilson", "t", "weighted_t"] = "wilson"
+    disclosure: Disclosure = Field(default_factory=Disclosure)
+    caveats: list[str] = Field(default_factory=list)
+    frequency: str = ""
+    rounding: str = ""
+    data_quality: str = ""
+    informs_decision: str = ""
+    notes: str = ""
+
+
+APPROACHES = ("integrating_voice", "understanding_needs", "best_use_of_information", "appropriate_action_and_learning")
+PRACTICES = ("voice_in_codesign", "theory_of_change", "mapping_information", "mapping_systems",
+             "broad_local_sources", "voice_in_aggregate_reporting", "voice_in_operational_use", "national_datasets")
+
+
+class TheoryOfChange(_Model):
+    vision: str = ""
+    outcomes: list[str] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+
+
+class Governance(_Model):
+    lawful_basis: str = ""
+    dpia_reference: str = ""
+    retention: str = ""
+    access: dict[str, str] = Field(default_factory=dict)   # audience -> what they may see
+
+
+TRANSLATION_STATUSES = ("source", "draft", "community_reviewed", "cognitively_tested", "approved")
+
+
+class Translation(_Model):
+    """Where a language version stands. Only ``community_reviewed`` or later should go to families."""
+
+    status: Literal[TRANSLATION_STATUSES] = "draft"  # type: ignore[valid-type]
+    script: str = ""
+    reviewed_by: str = ""
+    date: str = ""
+    note: str = ""
+
+
+class FormText(_Model):
+    """Text around the questions on fielded forms, per language: form title, introduction, child reference prompt."""
+
+    title: dict[str, str] = Field(default_factory=dict)
+    intro: dict[str, str] = Field(default_factory=dict)
+    child_id: dict[str, str] = Field(default_factory=dict)
+
+
+class Framework(_Model):
+    """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
+
+    name: str = ""
+    title: str = ""
+    illustrative: bool = False
+    purpose: str = ""
+    owner: str = ""
+    version: str = ""
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    theory_of_change: TheoryOfChange = Field(default_factory=TheoryOfChange)
+    approaches: list[Literal[APPROACHES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    practices: list[Literal[PRACTICES]] = Field(default_factory=list)  # type: ignore[valid-type]
+    governance: Governance = Field(default_factory=Governance)
+    translations: dict[str, Translation] = Field(default_factory=dict)
+    form_text: FormText = Field(default_factory=FormText)
+    scales: list[Scale] = Field(default_factory=list)
+    domains: list[Domain] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    path: Path | None = Field(default=None, exclude=True)
+
+    def item(self, item_id: str) -> Item:
+        return _find(self.items, item_id, "item")
+
+    def scale(self, scale_id: str) -> Scale:
+        return _find(self.scales, scale_id, "scale")
+
+    def domain(self, domain_id: str) -> Domain:
+        return _find(self.domains, domain_id, "domain")
+
+    def items_in(self, domain_id: str, respondent: str | None = "parent") -> list[Item]:
+        """Items of one domain (for one kind of respondent, or all when respondent is None)."""
+        return [i for i in self.items if i.domain == domain_id and (respondent is None or respondent in i.respondents)]
+
+    def item_ids(self, respondent: str | None = "parent") -> list[str]:
+        return [i.id for i in self.items if respondent is None or respondent in i.respondents]
+
+
+def _find(seq, key, what):
+    for obj in seq:
+        if obj.id == key:
+            return obj
+    raise KeyError(f"no {what} with id {key!r}; known: {', '.join(o.id for o in seq)}")

@@ -1,0 +1,8 @@
+"""Stage 4 of the flow: the statistics, one module per family.
+
+scoring (items -> scale scores), reliability (alpha family), items (item analysis), agreement
+(parent-practitioner), factor (polychoric, EFA, parallel analysis, omega), cfa and invariance
+(with model_syntax for lavaan-style models), dif (ordinal logistic DIF), added_value (over GLD),
+coverage (whose voices were heard, raking weights), intervals (Wilson, t, weighted, funnel).
+Private numerical kernels shared by several families live in ``_numerics``.
+"""

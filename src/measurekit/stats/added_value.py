@@ -1,0 +1,325 @@
+"""Added value of voice-informed measures over GLD and routine data, and discordance.
+
+The question is whether, among children with the same routine information (FSM, SEND, EAL,
+sex, summer birth, the two-year ASQ-3, GLD), the voice measures say something more about an
+outcome. The test is the likelihood-ratio test of nested logistic models. Changes in AUC,
+Nagelkerke R-squared, Brier score and net reclassification are reported as estimates with
+bootstrap intervals, never as tests: DeLong's test of AUCs is invalid for nested models
+(its null distribution is wrong when the new terms add nothing; Demler et al. 2012; Pepe et al. 2013),
+so the LR test carries the question "is there any added information?" and the other measures
+say "how much".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
+from measurekit.stats._numerics.logistic import add_intercept, auc, auc_batch, fit_logistic, fit_logistic_batch
+from measurekit.core.result import Result
+from measurekit.problems import InputError
+
+
+def _nagelkerke(ll: float, ll0: float, n: int) -> float:
+    cox_snell = 1 - np.exp((2 / n) * (ll0 - ll))
+    return float(cox_snell / (1 - np.exp((2 / n) * ll0)))
+
+
+def _probs(X, coef):
+    return 1 / (1 + np.exp(-(X @ coef)))
+
+
+def _nri(p_base, p_full, y, w):
+    """Category-free NRI for events (up minus down) and non-events (down minus up)."""
+    change = np.sign(p_full - p_base)
+    ev = y == 1
+    nri_e = np.sum(w[ev] * change[ev]) / np.sum(w[ev])
+    nri_ne = -np.sum(w[~ev] * change[~ev]) / np.sum(w[~ev])
+    return float(nri_e), float(nri_ne)
+
+
+def _metrics(Xb, Xf, y, fb, ff, w=None):
+    """AUC, Nagelkerke R2, Brier score and NRI of both models (``w``: frequency weights)."""
+    w = np.ones(len(y)) if w is None else w
+    n = w.sum()
+    ybar = np.sum(w * y) / n
+    ll0 = float(n * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar)))
+    pb, pf = _probs(Xb, fb.coef), _probs(Xf, ff.coef)
+    return {
+        "auc": (auc(y, pb, w), auc(y, pf, w)),
+        "nagelkerke_r2": (_nagelkerke(fb.loglik, ll0, n), _nagelkerke(ff.loglik, ll0, n)),
+        "brier": (float(np.sum(w * (pb - y) ** 2) / n), float(np.sum(w * (pf - y) ** 2) / n)),
+        "nri": _nri(pb, pf, y, w),
+    }
+
+
+def _cv_log_loss(X, y, k, rng):
+    """Stratified k-fold cross-validated log loss (mean over held-out children)."""
+    folds = np.empty(len(y), dtype=int)
+    for cls in (0, 1):
+        idx = np.flatnonzero(y == cls)
+        rng.shuffle(idx)
+        folds[idx] = np.arange(len(idx)) % k
+    losses = np.empty(len(y))
+    for f in range(k):
+        test = folds == f
+        fit = fit_logistic(X[~test], y[~test])
+        p = np.clip(_probs(X[test], fit.coef), 1e-12, 1 - 1e-12)
+        losses[test] = -(y[test] * np.log(p) + (1 - y[test]) * np.log(1 - p))
+    return float(losses.mean())
+
+
+@dataclass
+class AddedValueResult(Result):
+    """Result of :func:`added_value`.
+
+    table: one row per measure with columns ``base`` (routine model), ``full`` (routine + new),
+        ``difference`` (full - base), ``ci_low``/``ci_high`` (bootstrap percentile interval of the
+        difference), ``df`` and ``p_val`` (LR test row only). Measures: log_likelihood,
+        lr_chisq (likelihood-ratio test of the new terms), auc, nagelkerke_r2, brier (lower is
+        better), cv_log_loss (k-fold cross-validated, lower is better), nri_events (share of
+        children with the outcome whose predicted risk went up minus down), nri_nonevents
+        (down minus up among those without), nri_total.
+    by_group: the same differences and the LR test within each group of the ``by`` variables
+        (no intervals), with a ``note`` where the group is too small.
+    dropped: how the children left out (missing data) compare with those analysed.
+    """
+
+    table: pd.DataFrame
+    by_group: pd.DataFrame
+    dropped: pd.DataFrame
+    outcome: str = ""
+    n: int = 0
+    n_events: int = 0
+    n_boot: int = 0
+    warnings: list[str] = field(default_factory=list)
+    _fitted: dict = field(default_factory=dict, repr=False)
+    _title = "Added value over routine data"
+    _main = "table"
+
+    @property
+    def p_val(self) -> float:
+        return float(self.table.set_index("measure").loc["lr_chisq", "p_val"])
+
+    def plot(self, bins: int = 10):
+        """ROC curves and calibration (observed vs predicted by tenths of risk) of both models."""
+        import matplotlib.pyplot as plt
+
+        y, pb, pf = self._fitted["y"], self._fitted["p_base"], self._fitted["p_full"]
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+        for p, label, colour in ((pb, "routine data", "#457b9d"), (pf, "routine + voice", "#e63946")):
+            order = np.argsort(-p)
+            tpr = np.concatenate([[0], np.cumsum(y[order]) / y.sum()])
+            fpr = np.concatenate([[0], np.cumsum(1 - y[order]) / (1 - y).sum()])
+            ax1.plot(fpr, tpr, color=colour, label=f"{label} (AUC {auc(y, p):.3f})")
+            q = pd.qcut(p, bins, labels=False, duplicates="drop")
+            cal = pd.DataFrame({"p": p, "y": y, "q": q}).groupby("q").mean()
+            ax2.plot(cal["p"], cal["y"], "o-", color=colour, label=label)
+        ax1.plot([0, 1], [0, 1], color="grey", lw=0.5)
+        ax1.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {self.outcome}")
+        ax2.plot([0, 1], [0, 1], color="grey", lw=0.5)
+        ax2.set(xlabel="predicted probability", ylabel="observed proportion", title="Calibration")
+        ax1.legend(fontsize=8)
+        ax2.legend(fontsize=8)
+        fig.tight_layout()
+        return fig
+
+
+def _prepare(df, outcome, base, new, by):
+    check_columns(df, [outcome], "outcome")
+    check_columns(df, list(base) + list(new))
+    y_all = pd.to_numeric(df[outcome], errors="coerce")
+    if not set(y_all.dropna().unique()) <= {0, 1}:
+        raise InputError(f"The outcome {outcome!r} must be coded 0/1.")
+    cols = [outcome, *base, *new]
+    keep = df[cols].notna().all(axis=1)
+    data = df[keep]
+    compare = [c for c in (outcome, "fsm", "eal") if c in df.columns]
+    rows = []
+    for c in compare:
+        x = pd.to_numeric(df[c], errors="coerce")
+        rows.append({"variable": c, "analysed_mean": x[keep].mean(), "dropped_mean": x[~keep].mean()})
+    dropped = pd.DataFrame(rows)
+    dropped.attrs["n_dropped"] = int((~keep).sum())
+    return data, dropped, int((~keep).sum())
+
+
+def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"),
+                new=(), n_boot: int = 1000, cv: int = 5, random_state=None, by=("fsm", "eal", "neighbourhood"),
+                min_group: int = 100, level: float = 0.95) -> AddedValueResult:
+    """Does adding ``new`` predictors to ``base`` improve the prediction of a binary ``outcome``?
+
+    Complete cases are analysed (the number dropped and how they differ are reported in
+    ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
+    against their most common level. ``n_boot`` resamples give percentile intervals for the
+    differences (refits warm-started from the full-sample estimates; interrupting returns the
+    resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss.
+    """
+    from measurekit.core.progress import progress
+
+    base, new = list(base), list(new)
+    if not new:
+        raise InputError("Name at least one new predictor in `new`.")
+    data, dropped, n_dropped = _prepare(df, outcome, base, new, by)
+    warnings = []
+    if n_dropped:
+        warnings.append(f"{n_dropped} of {len(df)} children were left out because of missing values; "
+                        "see `dropped` for how they differ from those analysed.")
+    y = data[outcome].to_numpy(dtype=float)
+    if y.sum() < 10 or (1 - y).sum() < 10:
+        raise InputError(f"Too few children with (or without) the outcome {outcome!r} to fit a model "
+                         f"({int(y.sum())} with, {int((1 - y).sum())} without).")
+    Xb_raw = design_matrix(data, base)[0].to_numpy()
+    Xn_raw = design_matrix(data, new)[0].to_numpy()
+    Xb = add_intercept(Xb_raw)
+    Xf = np.column_stack([Xb, Xn_raw])
+    fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
+    for fit, label in ((fb, "routine"), (ff, "routine + new")):
+        if fit.separated:
+            warnings.append(f"The {label} model shows separation: some predictor (or combination) predicts the "
+                            "outcome perfectly for some children, so its coefficients run off to infinity. "
+                            "Results are unreliable; look for a predictor that is almost the outcome itself.")
+        if not fit.converged:
+            warnings.append(f"The {label} model did not converge.")
+    from scipy import stats
+
+    lr = 2 * (ff.loglik - fb.loglik)
+    df_lr = Xn_raw.shape[1]
+    p_val = float(stats.chi2.sf(lr, df_lr))
+    point = _metrics(Xb, Xf, y, fb, ff)
+    rng = np.random.default_rng(random_state)
+    cv_b, cv_f = _cv_log_loss(Xb, y, cv, rng), _cv_log_loss(Xf, y, cv, rng)
+
+    boots = []
+    n = len(y)
+    chunk = 200
+    try:
+        for start in progress(range(0, n_boot, chunk), total=-(-n_boot // chunk), desc="bootstrap"):
+            b = min(chunk, n_boot - start)
+            # multinomial resample counts for b resamples at once
+            idx = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+            W = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+            W = W[(W @ y > 0) & (W @ (1 - y) > 0)]
+            cb, llb, _ = fit_logistic_batch(Xb, y, W, start=fb.coef, tol=1e-8)
+            cf, llf, _ = fit_logistic_batch(Xf, y, W, start=ff.coef, tol=1e-8)
+            pb, pf = 1 / (1 + np.exp(-(cb @ Xb.T))), 1 / (1 + np.exp(-(cf @ Xf.T)))
+            nw = W.sum(axis=1)
+            ybar = (W @ y) / nw
+            ll0 = nw * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))
+            r2 = [(1 - np.exp((2 / nw) * (ll0 - ll))) / (1 - np.exp((2 / nw) * ll0)) for ll in (llb, llf)]
+            brier = [np.sum(W * (p - y) ** 2, axis=1) / nw for p in (pb, pf)]
+            change = np.sign(pf - pb)
+            nri_e = (W * change) @ y / (W @ y)
+            nri_ne = -((W * change) @ (1 - y)) / (W @ (1 - y))
+            aucs = [auc_batch(p, y, W) for p in (pb, pf)]
+            boots.extend(np.column_stack([aucs[1] - aucs[0], r2[1] - r2[0], brier[1] - brier[0],
+                                          nri_e, nri_ne, nri_e + nri_ne]).tolist())
+    except KeyboardInterrupt:
+        warnings.append(f"The bootstrap was interrupted after {len(boots)} of {n_boot} resamples; "
+                        "intervals use those done.")
+    boots = np.array(boots).reshape(-1, 6)
+    a = (1 - level) / 2
+
+    def ci(k):
+        if len(boots) < 20:
+            return (np.nan, np.nan)
+        return tuple(np.quantile(boots[:, k], [a, 1 - a]))
+
+    nri_e, nri_ne = point["nri"]
+    rows = [
+        {"measure": "log_likelihood", "base": fb.loglik, "full": ff.loglik, "difference": ff.loglik - fb.loglik},
+        {"measure": "lr_chisq", "base": np.nan, "full": np.nan, "difference": lr, "df": df_lr, "p_val": p_val},
+        {"measure": "auc", "base": point["auc"][0], "full": point["auc"][1],
+         "difference": point["auc"][1] - point["auc"][0], "ci": ci(0)},
+        {"measure": "nagelkerke_r2", "base": point["nagelkerke_r2"][0], "full": point["nagelkerke_r2"][1],
+         "difference": point["nagelkerke_r2"][1] - point["nagelkerke_r2"][0], "ci": ci(1)},
+        {"measure": "brier", "base": point["brier"][0], "full": point["brier"][1],
+         "difference": point["brier"][1] - point["brier"][0], "ci": ci(2)},
+        {"measure": "cv_log_loss", "base": cv_b, "full": cv_f, "difference": cv_f - cv_b},
+        {"measure": "nri_events", "difference": nri_e, "ci": ci(3)},
+        {"measure": "nri_nonevents", "difference": nri_ne, "ci": ci(4)},
+        {"measure": "nri_total", "difference": nri_e + nri_ne, "ci": ci(5)},
+    ]
+    for r in rows:
+        lo_hi = r.pop("ci", (np.nan, np.nan))
+        r["ci_low"], r["ci_high"] = lo_hi
+    table = pd.DataFrame(rows, columns=["measure", "base", "full", "difference", "ci_low", "ci_high", "df", "p_val"])
+    by_group = _by_group(data, outcome, base, new, [b for b in by if b in data.columns], min_group, warnings)
+    return AddedValueResult(table, by_group, dropped, outcome, n, int(y.sum()), len(boots), warnings,
+                            {"y": y, "p_base": _probs(Xb, fb.coef), "p_full": _probs(Xf, ff.coef)})
+
+
+def _by_group(data, outcome, base, new, by, min_group, warnings):
+    from scipy import stats
+
+    rows = []
+    for var in by:
+        for value, sub in data.groupby(var, sort=True):
+            y = sub[outcome].to_numpy(dtype=float)
+            row = {"variable": var, "group": str(value), "n": len(sub), "n_events": int(y.sum())}
+            if len(sub) < min_group or y.sum() < 10 or (1 - y).sum() < 10:
+                row["note"] = (f"too small to estimate (n = {len(sub)}, {int(y.sum())} with the outcome; "
+                               f"needs {min_group} children and 10 with and without)")
+                warnings.append(f"{var} = {value}: {row['note']}.")
+                rows.append(row)
+                continue
+            usable = [c for c in base if c != var and sub[c].nunique() > 1]
+            Xb = add_intercept(design_matrix(sub, usable)[0].to_numpy())
+            Xn = design_matrix(sub, new)[0].to_numpy()
+            Xf = np.column_stack([Xb, Xn])
+            fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
+            m = _metrics(Xb, Xf, y, fb, ff)
+            lr = 2 * (ff.loglik - fb.loglik)
+            row.update({"lr_chisq": lr, "df": Xn.shape[1], "p_val": float(stats.chi2.sf(lr, Xn.shape[1])),
+                        "delta_auc": m["auc"][1] - m["auc"][0],
+                        "delta_nagelkerke_r2": m["nagelkerke_r2"][1] - m["nagelkerke_r2"][0],
+                        "nri_events": m["nri"][0], "nri_nonevents": m["nri"][1],
+                        "note": "separation: unreliable" if (fb.separated or ff.separated) else ""})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class DiscordanceResult(Result):
+    """Result of :func:`discordance`, one row per group (and ``all``).
+
+    n, n_gld (children with GLD), gld_with_need (GLD, yet their parent reports a need), its
+    rate among children with GLD and Wilson interval, n_no_gld, no_gld_no_need (no GLD, and no
+    need reported) with its rate among children without GLD and interval.
+    """
+
+    table: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    _title = "Where GLD and parents' voices disagree"
+
+
+def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_need", by: str | None = "neighbourhood",
+                level: float = 0.95) -> DiscordanceResult:
+    """Children with GLD whose parents report needs, and children without GLD whose parents report none.
+
+    ``voice_flag`` is a 0/1 column (1 = the parent reports a need, e.g. a domain score below 3).
+    Rows with either value missing are left out. Rates carry Wilson score intervals.
+    """
+    from measurekit.stats.intervals import wilson
+
+    check_columns(df, [gld, voice_flag], "column")
+    cols = [gld, voice_flag] + ([by] if by else [])
+    if by:
+        check_columns(df, [by], "grouping column")
+    data = df[cols].dropna()
+    groups = [("all", data)] + (list(data.groupby(by, sort=True)) if by else [])
+    rows = []
+    for name, sub in groups:
+        g, v = sub[gld].astype(int), sub[voice_flag].astype(int)
+        n_gld, n_no = int((g == 1).sum()), int((g == 0).sum())
+        a, b = int(((g == 1) & (v == 1)).sum()), int(((g == 0) & (v == 0)).sum())
+        lo1, hi1 = wilson(a, n_gld, level)
+        lo2, hi2 = wilson(b, n_no, level)
+        rows.append({"group": str(name), "n": len(sub), "n_gld": n_gld, "gld_with_need": a,
+                     "rate_gld_with_need": a / n_gld if n_gld else np.nan, "ci_low_gld_with_need": float(lo1),
+                     "ci_high_gld_with_need": float(hi1), "n_no_gld": n_no, "no_gld_no_need": b,
+                     "rate_no_gld_no_need": b / n_no if n_no else np.nan, "ci_low_no_gld_no_need": float(lo2),
+                     "ci_high_no_gld_no_need": float(hi2)})
+    return DiscordanceResult(pd.DataFrame(rows))

@@ -1,0 +1,116 @@
+"""Agreement between two raters of the same child: the parent and the practitioner.
+
+For each item and each domain score: intraclass correlations (ICC(2,1) absolute agreement
+and ICC(3,1) consistency, Shrout and Fleiss 1979, as ``psych::ICC``), quadratic-weighted kappa
+(items), and the Bland-Altman mean difference with 95% limits of agreement. Where parents and
+practitioners disagree, that is information, not error: it shows what each sees of the child.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core.result import Result
+from measurekit.problems import InputError
+
+
+def icc(a: np.ndarray, b: np.ndarray) -> dict:
+    """ICC(1,1), ICC(2,1) and ICC(3,1) for two raters from the two-way ANOVA mean squares (psych::ICC)."""
+    x = np.column_stack([a, b]).astype(float)
+    n, k = x.shape
+    grand = x.mean()
+    ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
+    ss_cols = n * np.sum((x.mean(axis=0) - grand) ** 2)
+    ss_total = np.sum((x - grand) ** 2)
+    ms_r = ss_rows / (n - 1)
+    ms_c = ss_cols / (k - 1)
+    ms_e = (ss_total - ss_rows - ss_cols) / ((n - 1) * (k - 1))
+    ms_w = (ss_total - ss_rows) / (n * (k - 1))
+    return {"icc1": (ms_r - ms_w) / (ms_r + (k - 1) * ms_w),
+            "icc2": (ms_r - ms_e) / (ms_r + (k - 1) * ms_e + k * (ms_c - ms_e) / n),
+            "icc3": (ms_r - ms_e) / (ms_r + (k - 1) * ms_e)}
+
+
+def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
+    """Cohen's kappa with quadratic weights (as sklearn's cohen_kappa_score(weights="quadratic"))."""
+    cats = list(categories)
+    m = len(cats)
+    ia = pd.Categorical(np.asarray(a), categories=cats).codes
+    ib = pd.Categorical(np.asarray(b), categories=cats).codes
+    if (ia < 0).any() or (ib < 0).any():
+        raise InputError("Weighted kappa: a rating is not one of the scale's categories.")
+    obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
+    obs /= obs.sum()
+    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
+    w = (np.subtract.outer(np.arange(m), np.arange(m)) ** 2) / (m - 1) ** 2
+    return float(1 - (w * obs).sum() / (w * exp).sum())
+
+
+@dataclass
+class AgreementResult(Result):
+    """Result of :func:`agreement`: one row per item and per domain score.
+
+    level ("item" or "scale"), name, n (children rated by both), mean_parent, mean_practitioner,
+    icc2 (absolute agreement), icc3 (consistency), kappa_w (quadratic-weighted, items only),
+    mean_diff (parent minus practitioner), loa_low / loa_high (95% limits of agreement:
+    mean_diff ± 1.96 SD of the differences).
+    """
+
+    table: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    _title = "Parent-practitioner agreement"
+
+
+def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=None, on: str = "child_id",
+              items=None) -> AgreementResult:
+    """Agreement between parent and practitioner ratings of the same children.
+
+    Both frames hold one row per child (joined on ``on``) and the shared item columns (raw codes;
+    the don't-know code is treated as missing). With a ``framework``, items are reverse keyed and
+    domain scores compared too; otherwise ``items`` names the columns to compare.
+    """
+    from measurekit.stats.scoring import as_framework, item_values, score
+
+    for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
+        if on not in frame.columns:
+            raise InputError(f"The {name} data have no {on!r} column to join on.")
+    if framework is None:
+        from measurekit.core import paths
+
+        framework = paths.BUNDLED_FRAMEWORK
+    fw = as_framework(framework)
+    shared = [i.id for i in fw.items if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
+    if items is not None:
+        shared = [i for i in items if i in shared]
+    if not shared:
+        raise InputError("The parent and practitioner data share no item columns to compare.")
+    merged = parent_df[[on, *shared]].merge(practitioner_df[[on, *shared]], on=on, suffixes=("_p", "_r"))
+    if merged[on].duplicated().any():
+        raise InputError("A child appears more than once in the parent or practitioner data; keep one rating each.")
+    vp = item_values(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent=None)[shared]
+    vr = item_values(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent=None)[shared]
+    rows, warnings = [], []
+
+    def describe(level, name, a, b, categories=None):
+        ok = a.notna() & b.notna()
+        a, b = a[ok].to_numpy(), b[ok].to_numpy()
+        n = len(a)
+        if n < 10:
+            warnings.append(f"{name}: only {n} children rated by both; agreement not estimated.")
+            return {"level": level, "name": name, "n": n}
+        d = a - b
+        out = {"level": level, "name": name, "n": n, "mean_parent": a.mean(), "mean_practitioner": b.mean(),
+               **{k: v for k, v in icc(a, b).items() if k != "icc1"},
+               "kappa_w": weighted_kappa(a, b, categories) if categories is not None else np.nan,
+               "mean_diff": d.mean(), "loa_low": d.mean() - 1.96 * d.std(ddof=1), "loa_high": d.mean() + 1.96 * d.std(ddof=1)}
+        return out
+
+    for it in shared:
+        rows.append(describe("item", it, vp[it], vr[it], fw.scale(fw.item(it).scale).codes))
+    sp = score(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent="practitioner")
+    sr = score(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent="practitioner")
+    for col in [c for c in sp.columns if c.startswith("voice_")]:
+        rows.append(describe("scale", col, sp[col], sr[col]))
+    return AgreementResult(pd.DataFrame(rows), warnings)

@@ -1,0 +1,221 @@
+"""Whose voices were heard: response coverage, representativeness, and weights.
+
+``coverage`` compares who responded with the whole cohort, group by group, and summarises
+representativeness with the R-indicator (Schouten, Cobben and Bethlehem 2009): 1 minus twice
+the standard deviation of estimated response propensities (1 = everyone equally likely to
+respond). ``response_weights`` rakes respondents to the cohort's margins so estimates speak
+for the whole cohort; ``weighted_estimates`` gives neighbourhood means with design-effect-
+adjusted intervals. Weighting only corrects for the characteristics used in it: families who
+differ from others *within* those groups remain unheard.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
+from measurekit.core.result import Result
+from measurekit.problems import InputError
+
+DEFAULT_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")
+
+
+def _responded(responses, cohort: pd.DataFrame, id_col: str) -> pd.Series:
+    """A 0/1 Series over the cohort: 1 where the child has a response."""
+    if isinstance(responses, str):
+        check_columns(cohort, [responses], "response flag")
+        return pd.to_numeric(cohort[responses], errors="coerce").fillna(0).astype(int)
+    ids = responses[id_col] if isinstance(responses, pd.DataFrame) else pd.Series(responses)
+    check_columns(cohort, [id_col], "identifier")
+    return cohort[id_col].isin(set(ids)).astype(int)
+
+
+@dataclass
+class CoverageResult(Result):
+    """Result of :func:`coverage`.
+
+    table: per ``variable`` and ``group``: n_cohort, n_responded, response_rate,
+        share_of_cohort, share_of_respondents, representation (share of respondents / share of
+        cohort: below 1 = under-represented) and difference (rate minus overall, in points).
+    summary: overall response rate, R-indicator and its interpretation, the coefficient of
+        variation of the propensities, and the groups most under-represented ("who is missing").
+    """
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    propensity: pd.Series = field(repr=False, default=None)
+    warnings: list[str] = field(default_factory=list)
+    _title = "Whose voices were heard"
+    _main = "table"
+
+    @property
+    def r_indicator(self) -> float:
+        return float(self.summary.set_index("measure").loc["r_indicator", "value"])
+
+    def plot(self):
+        import matplotlib.pyplot as plt
+
+        t = self.table
+        fig, ax = plt.subplots(figsize=(7, 0.28 * len(t) + 1))
+        labels = [f"{r.variable}: {r.group}" for r in t.itertuples()]
+        ax.barh(labels, t["representation"], color=np.where(t["representation"] < 0.9, "#e63946", "#457b9d"))
+        ax.axvline(1, color="black", lw=1)
+        ax.set_xlabel("share of respondents / share of cohort (1 = fair share)")
+        ax.invert_yaxis()
+        ax.set_title("Who is over- and under-represented")
+        return fig
+
+
+def coverage(responses, cohort: pd.DataFrame, by=DEFAULT_BY, id_col: str = "child_id") -> CoverageResult:
+    """Response coverage of ``cohort`` (one row per child) by the groups in ``by``.
+
+    ``responses`` is the survey frame (with ``id_col``), a list of ids, or the name of a 0/1
+    column of ``cohort`` (e.g. "responded").
+    """
+    from measurekit.stats._numerics.logistic import add_intercept, fit_logistic
+
+    by = [b for b in by]
+    check_columns(cohort, by, "grouping column")
+    r = _responded(responses, cohort, id_col)
+    overall = r.mean()
+    rows = []
+    n_resp = r.sum()
+    for var in by:
+        g = cohort[var].astype(str)
+        agg = pd.DataFrame({"g": g, "r": r}).groupby("g")["r"].agg(["size", "sum"])
+        for group, row in agg.iterrows():
+            rate = row["sum"] / row["size"]
+            share_c, share_r = row["size"] / len(cohort), (row["sum"] / n_resp if n_resp else np.nan)
+            rows.append({"variable": var, "group": group, "n_cohort": int(row["size"]), "n_responded": int(row["sum"]),
+                         "response_rate": rate, "share_of_cohort": share_c, "share_of_respondents": share_r,
+                         "representation": share_r / share_c, "difference": 100 * (rate - overall)})
+    table = pd.DataFrame(rows)
+    X = design_matrix(cohort, by)[0].to_numpy()
+    fit = fit_logistic(add_intercept(X), r.to_numpy(dtype=float))
+    prop = pd.Series(1 / (1 + np.exp(-(add_intercept(X) @ fit.coef))), index=cohort.index, name="propensity")
+    r_ind = 1 - 2 * prop.std(ddof=1)
+    missing = table[(table["representation"] < 0.85) & (table["n_cohort"] >= 20)].sort_values("representation")
+    who = "; ".join(f"{m.variable} = {m.group} ({m.response_rate:.0%} responded)" for m in missing.head(6).itertuples())
+    summary = pd.DataFrame([
+        {"measure": "cohort", "value": len(cohort)},
+        {"measure": "responded", "value": int(n_resp)},
+        {"measure": "response_rate", "value": overall},
+        {"measure": "r_indicator", "value": r_ind},
+        {"measure": "propensity_cv", "value": prop.std(ddof=1) / prop.mean()},
+        {"measure": "who_is_missing", "value": who or "no group is under-represented by more than 15%"},
+    ])
+    warnings = []
+    if r_ind < 0.8:
+        warnings.append(f"R-indicator {r_ind:.2f}: response differs a lot between groups, so unweighted results "
+                        "mostly speak for the groups who responded. Use response weights and say who is missing.")
+    return CoverageResult(table, summary, prop, warnings)
+
+
+@dataclass
+class WeightsResult(Result):
+    """Result of :func:`response_weights`.
+
+    weights: one weight per respondent (index as the respondents' rows of the cohort), summing to
+        the cohort size; trimmed to ``trim`` times the mean and re-raked.
+    summary: n, sum of weights, min, max, Kish effective sample size (n_eff) and design effect.
+    margins: for each variable and group, the cohort share and the weighted respondent share.
+    """
+
+    weights: pd.Series
+    summary: pd.DataFrame
+    margins: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    _title = "Response weights (raking)"
+    _main = "weights"
+
+    @property
+    def n_eff(self) -> float:
+        return float(self.summary.set_index("measure").loc["n_eff", "value"])
+
+
+def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal", "fsm"), method: str = "raking",
+                     trim: float = 5.0, id_col: str = "child_id", max_iter: int = 200, tol: float = 1e-8) -> WeightsResult:
+    """Weights for respondents so that weighted totals match the cohort on each ``by`` margin.
+
+    Raking (iterative proportional fitting) to the one-way margins; weights above ``trim`` times
+    the mean are cut back and the raking repeated, so no family counts for more than ``trim``
+    average families. Groups with no respondents cannot be weighted and are reported.
+    """
+    from measurekit.stats.intervals import kish_effective_n
+
+    if method != "raking":
+        raise ValueError("only method='raking' is supported")
+    by = list(by)
+    check_columns(cohort, by, "weighting variable")
+    r = _responded(responses, cohort, id_col).astype(bool)
+    resp = cohort[r]
+    if len(resp) == 0:
+        raise InputError("No respondents to weight.")
+    warnings = []
+    targets = {}
+    for var in by:
+        cohort_counts = cohort[var].astype(str).value_counts()
+        resp_groups = set(resp[var].astype(str))
+        empty = [g for g in cohort_counts.index if g not in resp_groups]
+        if empty:
+            warnings.append(f"{var}: nobody responded in group(s) {', '.join(empty)}; they cannot be represented by "
+                            "weighting and the other groups are raked to the remaining total.")
+        targets[var] = cohort_counts[[g for g in cohort_counts.index if g in resp_groups]]
+    w = np.full(len(resp), len(cohort) / len(resp))
+    groups = {var: resp[var].astype(str).to_numpy() for var in by}
+    for _round in range(5):
+        for _ in range(max_iter):
+            biggest = 0.0
+            for var in by:
+                t = targets[var]
+                current = pd.Series(w).groupby(groups[var]).sum()
+                factor = (t / current).reindex(groups[var]).to_numpy()
+                w = w * factor
+                biggest = max(biggest, np.max(np.abs(factor - 1)))
+            if biggest < tol:
+                break
+        cap = trim * w.mean()
+        if w.max() <= cap * (1 + 1e-9):
+            break
+        w = np.minimum(w, cap)
+    weights = pd.Series(w, index=resp.index, name="weight")
+    n_eff = kish_effective_n(w)
+    summary = pd.DataFrame([{"measure": "n", "value": len(w)}, {"measure": "sum_weights", "value": w.sum()},
+                            {"measure": "min", "value": w.min()}, {"measure": "max", "value": w.max()},
+                            {"measure": "n_eff", "value": n_eff}, {"measure": "design_effect", "value": len(w) / n_eff}])
+    rows = []
+    for var in by:
+        cs = cohort[var].astype(str).value_counts(normalize=True)
+        ws = weights.groupby(resp[var].astype(str).to_numpy()).sum() / weights.sum()
+        us = resp[var].astype(str).value_counts(normalize=True)
+        for g in cs.index:
+            rows.append({"variable": var, "group": g, "cohort_share": cs[g], "respondent_share": us.get(g, 0.0),
+                         "weighted_share": ws.get(g, 0.0)})
+    return WeightsResult(weights, summary, pd.DataFrame(rows), warnings)
+
+
+def weighted_estimates(frame: pd.DataFrame, value: str, weights: pd.Series | None = None, by: str = "neighbourhood",
+                       level: float = 0.95) -> pd.DataFrame:
+    """Mean of ``value`` by group, unweighted (t interval) and weighted (design-effect-adjusted t interval).
+
+    Columns: group, n, mean, ci_low, ci_high (unweighted); weighted_mean, weighted_ci_low,
+    weighted_ci_high, n_eff (Kish effective sample size of the weights in the group).
+    """
+    from measurekit.stats.intervals import t_interval, weighted_mean_interval
+
+    check_columns(frame, [value, by], "column")
+    rows = []
+    w_all = weights.reindex(frame.index) if weights is not None else None
+    for group, sub in frame.groupby(by, sort=True):
+        x = pd.to_numeric(sub[value], errors="coerce")
+        ok = x.notna()
+        m, s, n = x[ok].mean(), x[ok].std(ddof=1), int(ok.sum())
+        lo, hi = t_interval(m, s, n, level)
+        row = {"group": group, "n": n, "mean": m, "ci_low": float(lo), "ci_high": float(hi)}
+        if w_all is not None:
+            wm, wlo, whi, neff = weighted_mean_interval(x[ok], w_all.loc[x[ok].index], level)
+            row.update({"weighted_mean": wm, "weighted_ci_low": wlo, "weighted_ci_high": whi, "n_eff": neff})
+        rows.append(row)
+    return pd.DataFrame(rows)

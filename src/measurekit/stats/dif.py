@@ -1,0 +1,240 @@
+"""Differential item functioning (DIF) by ordinal logistic regression, in the style of lordif.
+
+For each item, three nested proportional-odds models of the item response:
+M1: item ~ matching score; M2: + group (uniform DIF); M3: + group x matching score (non-uniform DIF).
+Likelihood-ratio chi-squares chi12 (uniform), chi13 (any DIF) and chi23 (non-uniform), with
+McFadden pseudo R-squared changes r2_12, r2_13, r2_23 (effect sizes: below 0.02 is usually
+negligible, as lordif's default cut-off). lordif matches on an IRT ability estimate; we match on
+the observed score of the item set (the sum of the answered items, prorated for missing answers),
+with iterative purification one item at a time: the flagged item with the largest chi13 in each set
+is dropped from the matching score of the other items of its set and the tests are repeated, until
+no new flagged item remains (or only three items would be left to match on). One at a time, because a
+strong DIF item contaminates the total and can make clean items look biased the other way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from measurekit.stats._numerics.ordinal import fit_ordinal
+from measurekit.core.result import Result
+from measurekit.problems import InputError, ProblemReport
+
+
+@dataclass
+class DIFResult(Result):
+    """Result of :func:`dif`: one row per item.
+
+    item, n, chi12 / df12 / p12 (uniform DIF: does group matter at the same matching score?),
+    chi13 / df13 / p13 (any DIF), chi23 / df23 / p23 (non-uniform: does the group difference
+    change along the score?), r2_12, r2_13, r2_23 (McFadden pseudo R-squared changes), flag,
+    dif_type ("uniform", "non-uniform", "both" or "").
+    """
+
+    table: pd.DataFrame
+    criterion: str = "chisqr"
+    alpha: float = 0.01
+    r2_cutoff: float = 0.02
+    iterations: int = 1
+    purified: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _data: dict = field(default_factory=dict, repr=False)
+    _title = "Differential item functioning"
+    _main = "table"
+
+    @property
+    def flagged(self) -> list[str]:
+        return self.table.loc[self.table["flag"], "item"].tolist()
+
+    def plot(self, item: str, ax=None):
+        """Mean item response against the matching score, by group (binned): lines apart = DIF."""
+        import matplotlib.pyplot as plt
+
+        d = self._data
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        frame = pd.DataFrame({"y": d["responses"][item], "match": d["matching"][item], "group": d["group"]}).dropna()
+        frame["bin"] = pd.qcut(frame["match"], 8, duplicates="drop")
+        for g, sub in frame.groupby("group"):
+            m = sub.groupby("bin", observed=True).agg(match=("match", "mean"), y=("y", "mean"), n=("y", "size"))
+            m = m[m["n"] >= 10]
+            ax.plot(m["match"], m["y"], "o-", label=f"{g}")
+        ax.set(xlabel="matching score (total of the item's set)", ylabel=f"mean answer to {item}",
+               title=f"{item}: answers at the same score, by group")
+        ax.legend(title="group", fontsize=8)
+        return ax
+
+
+def _matching(values: pd.DataFrame, anchors: list[str]) -> pd.Series:
+    block = values[anchors]
+    n = block.notna().sum(axis=1)
+    return (block.mean(axis=1) * len(anchors)).where(n >= max(1, int(np.ceil(len(anchors) / 2))))
+
+
+def _tests(y, match, g_dummies):
+    ok = ~np.isnan(y) & ~np.isnan(match)
+    y, match, G = y[ok], match[ok], g_dummies[ok]
+    levels = np.unique(y)
+    codes = np.searchsorted(levels, y)
+    fits = [fit_ordinal(X, codes) for X in (match[:, None], np.column_stack([match, G]),
+                                            np.column_stack([match, G, G * match[:, None]]))]
+    ll0 = float(np.sum(np.bincount(codes) * np.log(np.bincount(codes) / len(codes))))
+    ll = [f.loglik for f in fits]
+    r2 = [1 - x / ll0 for x in ll]
+    k = G.shape[1]
+    out = {"n": int(ok.sum())}
+    for (a, b), df in (((0, 1), k), ((0, 2), 2 * k), ((1, 2), k)):
+        chi = max(2 * (ll[b] - ll[a]), 0.0)
+        tag = f"{a + 1}{b + 1}"
+        out.update({f"chi{tag}": chi, f"df{tag}": df, f"p{tag}": float(stats.chi2.sf(chi, df)),
+                    f"r2_{tag}": r2[b] - r2[a]})
+    out["converged"] = all(f.converged for f in fits)
+    return out
+
+
+def dif(df: pd.DataFrame, items, group, matching: str = "total", criterion: str = "chisqr", alpha: float = 0.01,
+        r2_cutoff: float = 0.02, purify: bool = True, max_iter: int = 10, min_group: int = 50,
+        reference=None, dont_know=(9,), reverse=(), min_n: int = 100, framework=None) -> DIFResult:
+    """DIF of each item across the groups of ``group`` (a column name or a Series aligned with ``df``).
+
+    items: a list of item columns forming ONE scale (the matching score is their total), or a dict
+        ``{domain: [items]}``: each item is then matched on its own domain's total (recommended for a
+        multi-domain instrument: a total across domains mixes different things, and real group
+        differences on one domain then look like DIF). Codes in ``dont_know`` and blanks are not
+        answers and are excluded item by item.
+    reverse: reverse-keyed items, flipped as (min + max) - x (min and max of the answered codes of the
+        whole item set, as psych does) before the totals are formed.
+    matching: "total": the total score of the item's set, item included (as lordif matches on the
+        trait of the whole scale), prorated for missing answers (mean of the answered items times the
+        number of items; at least half must be answered, else the person is left out for that item). 
+        With ``purify=True`` flagged items leave the other items' totals one at a time (see the
+        module notes); ``result.purified`` lists them.
+    criterion: "chisqr" (default, lordif's default) flags an item when any of p12, p13, p23 is below
+        ``alpha`` (0.01); "r2" flags when r2_13 (McFadden change) reaches ``r2_cutoff`` (0.02).
+        With thousands of respondents the chi-square flags small effects: read the r2 columns and the
+        plot before acting (the result's ``warnings`` say when a flag has a small effect size).
+    reference: the reference group (default: the largest). Groups with fewer than ``min_group``
+        respondents raise an error: merge them first (e.g. English vs all other home languages).
+    min_n: fewest answered responses an item needs.
+    framework: a loaded framework (``measurekit.design.load_framework``); when given, its reverse keys
+        and scales' don't-know codes are used (``measurekit.stats.scoring.item_values``) instead of
+        ``reverse`` and ``dont_know``.
+
+    Returns a :class:`DIFResult`; ``.table`` has one row per item: item, domain, n, chi12, df12, p12,
+    chi13, df13, p13, chi23, df23, p23, r2_12, r2_13, r2_23, flag, dif_type. The ordinal models match
+    MASS::polr (tests/fixtures/r/dif.R); the tests are lordif's (Choi, Gibbons and Crane 2011).
+    """
+    report = ProblemReport(title="DIF input")
+    if matching != "total":
+        report.add("bad_option", f"matching={matching!r} is not supported; use matching='total'.", column="matching")
+    if criterion.lower() not in ("chisqr", "r2"):
+        report.add("bad_option", f"criterion={criterion!r}: use 'chisqr' or 'r2'.", column="criterion")
+    criterion = criterion.lower()
+    if isinstance(items, dict):
+        sets = {str(k): list(v) for k, v in items.items()}
+    else:
+        sets = {"": list(items)}
+    items = [it for v in sets.values() for it in v]
+    domain_of = {it: k for k, v in sets.items() for it in v}
+    for it in items:
+        if it not in df.columns:
+            report.add("unknown_item", f"Item {it!r} is not a column of the data.", column=it)
+    g = df[group] if isinstance(group, str) and group in df.columns else (group if isinstance(group, pd.Series) else None)
+    if g is None:
+        report.add("unknown_column", f"Group column {group!r} is not in the data.", column=str(group))
+    for k, v in sets.items():
+        if len(v) < 3:
+            report.add("too_few_items", f"DIF by observed scores needs at least three items in a set ({k or 'items'} has {len(v)}).")
+    report.raise_if_errors()
+    values = df[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    values = values.where(~values.isin(list(dont_know)))
+    if framework is not None:
+        from measurekit.stats.scoring import item_values
+
+        fv = item_values(df, framework, respondent=None)
+        known = [it for it in items if it in fv.columns]
+        values[known] = fv[known]
+        rev = []
+    else:
+        rev = [r for r in reverse if r in items]
+    if rev:
+        lo, hi = np.nanmin(values.to_numpy()), np.nanmax(values.to_numpy())
+        values[rev] = lo + hi - values[rev]
+    g = g.reindex(df.index)
+    answered = values.notna().any(axis=1) & g.notna()
+    counts = g[answered].astype(str).value_counts()
+    if len(counts) < 2:
+        report.add("one_group", f"The group column has only one group ({', '.join(counts.index) or 'none'}) among "
+                   "respondents; DIF compares two or more groups.", column=str(getattr(g, "name", group)))
+    small = counts[counts < min_group]
+    if len(small) and len(counts) >= 2:
+        report.add("small_group", f"Groups too small for DIF (fewer than {min_group} respondents): "
+                   + ", ".join(f"{k} ({v})" for k, v in small.items())
+                   + ". Merge them, e.g. compare English with all other home languages.", column=str(getattr(g, "name", group)))
+    if reference is not None and str(reference) not in counts.index:
+        report.add("unknown_reference", f"Reference group {reference!r} is not among the groups: {', '.join(counts.index)}.")
+    n_item = values[answered].notna().sum()
+    for it in items:
+        if n_item[it] < min_n:
+            report.add("too_few_cases", f"Item {it!r} has {int(n_item[it])} answers with a group; DIF needs at least {min_n}.", column=it)
+    report.raise_if_errors()
+    ref = str(reference) if reference is not None else counts.index[0]
+    levels = [ref] + [lv for lv in counts.index if lv != ref]
+    gs = g.astype(str).where(g.notna())
+    G = np.column_stack([(gs == lv).astype(float).to_numpy() for lv in levels[1:]])
+    G[gs.isna().to_numpy()] = np.nan
+    warnings = []
+    removed: set[str] = set()     # items taken out of the matching score (purification)
+    matchings = {}
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        rows = []
+        for it in items:
+            own = sets[domain_of[it]]
+            anchors = [a for a in own if a == it or a not in removed]
+            match = _matching(values, anchors)
+            matchings[it] = match
+            res = _tests(values[it].to_numpy(), match.to_numpy(), G)
+            rows.append({"item": it, "domain": domain_of[it], **res})
+        table = pd.DataFrame(rows)
+        if criterion == "chisqr":
+            table["flag"] = (table[["p12", "p13", "p23"]] < alpha).any(axis=1)
+        else:
+            table["flag"] = table["r2_13"] >= r2_cutoff
+        if not purify:
+            break
+        # one item at a time per set: take the flagged item with the largest DIF (chi13) out of its
+        # set's matching score, as long as at least two other items remain to match on
+        added = False
+        for k, own in sets.items():
+            cand = table[table["flag"] & table["item"].isin(own) & ~table["item"].isin(removed)]
+            if cand.empty or len(own) - len(removed & set(own)) - 1 < 3:
+                continue
+            removed.add(cand.sort_values("chi13", ascending=False)["item"].iloc[0])
+            added = True
+        if not added:
+            break
+    else:
+        warnings.append(f"Purification stopped after {max_iter} rounds.")
+    if table["flag"].sum() >= len(items) - 1:
+        warnings.append("Almost every item is flagged: the matching score itself may not be fair; "
+                        "results need expert review.")
+    uni = table["p12"] < alpha if criterion == "chisqr" else table["r2_12"] >= r2_cutoff
+    non = table["p23"] < alpha if criterion == "chisqr" else table["r2_23"] >= r2_cutoff
+    table["dif_type"] = np.where(~table["flag"], "", np.where(uni & non, "both", np.where(non, "non-uniform", "uniform")))
+    small_effects = table["flag"] & (table["r2_13"] < r2_cutoff)
+    if small_effects.any():
+        warnings.append(f"Flagged by the chi-square test but with small effect sizes (R2 change < {r2_cutoff}): "
+                        + ", ".join(table.loc[small_effects, "item"]) + ". With large samples tiny differences "
+                        "are significant; judge them by the effect size and the effect plot.")
+    if not table["converged"].all():
+        warnings.append("Some ordinal models did not converge: " + ", ".join(table.loc[~table["converged"], "item"]))
+    if len(sets) == 1:
+        table = table.drop(columns="domain")
+    return DIFResult(table.drop(columns="converged"), criterion, alpha, r2_cutoff, iteration, sorted(removed), levels, warnings,
+                     {"responses": values, "matching": matchings, "group": gs})
+

@@ -1,0 +1,110 @@
+"""Item analysis: how each item behaves, overall and by subgroup.
+
+Use it before trusting a scale: items that nearly everyone answers at the top (ceiling),
+that many skip or answer "don't know", or that do not go with the rest of their domain
+deserve a second look with the families who helped write them.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core.result import Result
+from measurekit.problems import InputError
+
+
+@dataclass
+class ItemAnalysis(Result):
+    """Result of :func:`item_analysis`.
+
+    items (one row per item): domain, n (respondents shown the item), answered, missing_pct (left
+        blank), dont_know_pct, floor_pct / ceiling_pct (share of answers at the lowest / highest
+        code, before reverse keying), mean and sd (after reverse keying, don't know excluded),
+        r_drop (correlation with the mean of the other items in its domain), flags (plain English).
+    distribution (long): item, group variable and value, response category, proportion of answers.
+    """
+
+    items: pd.DataFrame
+    distribution: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    _title = "Item analysis"
+    _main = "items"
+
+
+def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, respondent: str = "parent",
+                  floor_ceiling_flag: float = 0.6, missing_flag: float = 0.1) -> ItemAnalysis:
+    """Floor and ceiling, missing and don't-know rates, item-rest correlations and distributions by subgroup.
+
+    ``scale`` is a framework (``measurekit.design.Framework`` or a path to one) or a plain mapping as
+    :func:`measurekit.score` takes (domain -> items, or dict with items/reverse/min/max/dont_know).
+    ``by`` names subgroup columns (e.g. "home_language", "fsm") for the distribution table.
+    Items are flagged when at least ``floor_ceiling_flag`` of answers sit at one end, when at least
+    ``missing_flag`` are blank or don't know, when nobody varies, or when r_drop < 0.3.
+    The item-rest correlation is ``psych::alpha``'s r.drop computed per pair of complete answers
+    (item vs mean of the other answered items of its domain, after reverse keying).
+    """
+    from measurekit.stats.scoring import as_framework, item_values
+
+    if isinstance(scale, Mapping):
+        respondent = "parent"
+    fw = as_framework(scale, df)
+    items = [i for i in fw.items if respondent in i.respondents]
+    missing_cols = [i.id for i in items if i.id not in df.columns]
+    if missing_cols:
+        raise InputError(f"The data have no column for items {', '.join(missing_cols)}.")
+    by = [by] if isinstance(by, str) else list(by or [])
+    unknown = [b for b in by if b not in df.columns]
+    if unknown:
+        raise InputError(f"Subgroup columns not in the data: {', '.join(unknown)}.")
+    values = item_values(df, fw, respondent)
+    rows, warnings = [], []
+    for item in items:
+        sc = fw.scale(item.scale)
+        raw = pd.to_numeric(df[item.id], errors="coerce")
+        n = len(raw)
+        dk = (raw == sc.dont_know.code).sum() if sc.dont_know else 0
+        answered = raw.isin(sc.codes)
+        v = values[item.id]
+        others = [i.id for i in fw.items_in(item.domain, respondent) if i.id != item.id]
+        rest = values[others].mean(axis=1) if others else pd.Series(np.nan, index=df.index)
+        ok = v.notna() & rest.notna()
+        varies = ok.sum() > 2 and v[ok].std() > 0 and rest[ok].std() > 0
+        r_drop = float(np.corrcoef(v[ok], rest[ok])[0, 1]) if varies else np.nan
+        floor = (raw[answered] == sc.min).mean() if answered.any() else np.nan
+        ceiling = (raw[answered] == sc.max).mean() if answered.any() else np.nan
+        flags = []
+        if max(floor, ceiling) >= floor_ceiling_flag:
+            flags.append("most answers at one end of the scale")
+        if raw.isna().mean() >= missing_flag:
+            flags.append("often left blank")
+        if dk / max(n, 1) >= missing_flag:
+            flags.append("often 'don't know'")
+        if answered.any() and v.std() == 0:
+            flags.append("everyone gave the same answer")
+        elif r_drop < 0.3:
+            flags.append("weak link with the rest of its domain")
+        rows.append({"item": item.id, "domain": item.domain, "n": n, "answered": int(answered.sum()),
+                     "missing_pct": 100 * raw.isna().mean(), "dont_know_pct": 100 * dk / max(n, 1),
+                     "floor_pct": 100 * floor, "ceiling_pct": 100 * ceiling, "mean": v.mean(), "sd": v.std(),
+                     "r_drop": r_drop, "flags": "; ".join(flags)})
+    table = pd.DataFrame(rows).set_index("item")
+    flagged = table[table["flags"] != ""]
+    for it, row in flagged.iterrows():
+        warnings.append(f"{it}: {row['flags']}.")
+    dist = []
+    for group_var in ["all", *by]:
+        groups = pd.Series("all", index=df.index) if group_var == "all" else df[group_var].astype(str)
+        for item in items:
+            raw = pd.to_numeric(df[item.id], errors="coerce")
+            sc = fw.scale(item.scale)
+            valid = raw.isin(sc.valid_codes)
+            counts = pd.crosstab(groups[valid], raw[valid])
+            props = counts.div(counts.sum(axis=1), axis=0)
+            for g, row in props.iterrows():
+                for code, p in row.items():
+                    dist.append({"item": item.id, "group": group_var, "group_value": g, "category": int(code),
+                                 "proportion": float(p), "n": int(counts.loc[g].sum())})
+    return ItemAnalysis(table, pd.DataFrame(dist), warnings)
