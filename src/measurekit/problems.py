@@ -5,7 +5,9 @@ Validation never stops at the first problem: every check appends ``Problem`` rec
 and the exception carries the whole report (``exc.report``).
 
 Codes are stable strings (``"duplicate_id"``, ``"unknown_scale"``...) that tests and users can
-rely on; messages are plain English and say what to do.
+rely on; messages are plain English and say what to do. ``CATALOGUE`` lists every code with a short
+title and general advice; a test checks that every code the package reports is catalogued, so a user
+can look any code up (``measurekit.problems.explain("wrong_type")``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,86 @@ from typing import Any, Iterable
 import pandas as pd
 
 SEVERITIES = ("error", "warning", "info")
+
+
+# code -> (title, what to do). One entry per code reported anywhere in the package.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # reading and validating input files (data/)
+    "missing_folder": ("Folder not found", "Check the path; it must be a folder that holds the input files."),
+    "missing_file": ("Required file missing", "Add the file, or map your file name to ours in the config."),
+    "unreadable_file": ("File cannot be read", "Save it again as CSV (UTF-8) or Excel and check it is not open elsewhere."),
+    "missing_column": ("Required column missing", "Add the column, or map your column name to ours in the config."),
+    "unknown_column": ("Column not expected", "Remove or rename it; it is ignored otherwise."),
+    "missing_value": ("Required value is blank", "Fill the value in, or remove the row if it should not be there."),
+    "wrong_type": ("Value of the wrong type", "Use the type the rule names (whole number, date, text)."),
+    "out_of_range": ("Value outside the allowed range or codes", "Use one of the allowed values, or map your codes to ours."),
+    "invalid_date": ("Not a real date", "Write dates as YYYY-MM-DD, or declare your date format."),
+    "implausible_date": ("Date outside the plausible range", "Check the year; correct typing errors."),
+    "future_date": ("Date in the future", "Check the date; records cannot describe the future."),
+    "date_before_birth": ("Date before the child's birth", "Check both dates."),
+    "duplicate_id": ("Identifier used more than once", "Keep one row per identifier; merge or remove the duplicates."),
+    "duplicate_response": ("More than one response for a child", "Keep the response to analyse; the first is used."),
+    "unknown_child": ("Child not in the children file", "Check the identifier, or add the child to children.csv."),
+    "unknown_small_area": ("Small area not in the lookup", "Add the area to small_areas.csv or correct the code."),
+    "neighbourhood_mismatch": ("Neighbourhood disagrees with the area lookup", "Correct the neighbourhood, or the lookup."),
+    "summer_born_mismatch": ("summer_born disagrees with the date of birth", "Recompute summer_born from the date of birth."),
+    "gld_mismatch": ("GLD disagrees with the 12 goals it is defined by", "Recompute GLD from the goals (see docs/data.md)."),
+    "total_elgs_mismatch": ("Total of goals at expected disagrees with the goals", "Recompute the total from the 17 goals."),
+    "asq_not_multiple_of_5": ("ASQ-3 score not a multiple of 5", "ASQ-3 item scores are 0, 5 or 10: check the score."),
+    # framework specifications (design/)
+    "yaml_syntax": ("YAML cannot be parsed", "Fix the line shown; check indentation and quotes."),
+    "yaml_type": ("YAML document of the wrong shape", "The file must hold a mapping (key: value) at the top."),
+    "duplicate_key": ("Key given twice in YAML", "Remove one; YAML would silently keep only the last."),
+    "invalid_field": ("Specification field not valid", "Correct the field as the message says (see the JSON Schemas)."),
+    "unknown_scale": ("Item uses an undefined scale", "Define the scale in scales.yaml or correct the name."),
+    "unknown_domain": ("Item uses an undefined domain", "Define the domain in framework.yaml or correct the name."),
+    "indicator_missing_item": ("Indicator refers to an item that does not exist", "Correct the item id."),
+    "missing_threshold": ("Threshold indicator without a threshold", "Add `threshold:` to the indicator."),
+    "reverse_without_middle": ("Reverse-keyed item on a scale without a middle", "Use a scale with a middle or drop the reverse key."),
+    "missing_translation": ("Wording missing in a form language", "Add a translation and review it with a community translator."),
+    "undeclared_language": ("Wording in a language the framework does not declare", "Add the language to framework.yaml or remove the text."),
+    "unknown_code": ("Quote coded with a theme not in the codebook", "Add the theme to the codebook or correct the code."),
+    "bad_evidence": ("Evidence entry not valid", "Correct the evidence entry as the message says."),
+    "bad_score": ("Review score not valid", "Scores are 0-3, or blank for not yet scored."),
+    "missing_section": ("Review file lacks a section", "Add the section, or start again from the template."),
+    "no_project": ("Review file has no project name", "Name the project in the review file."),
+    "unknown_approach": ("Review names an unknown Approach or Practice", "Use the names of the framework."),
+    "unknown_question": ("Review answers an unknown question", "Use the question ids of the review template."),
+    # wording checks on item stems (design/wording.py)
+    "reading_age": ("Reading age above the target", "Use shorter, everyday words and one short sentence."),
+    "too_long": ("Question too long", "Cut qualifiers and examples; keep one idea."),
+    "double_barrelled": ("Two ideas in one question", "Split the item, or keep the idea that matters."),
+    "double_negative": ("Double negative", "Rewrite positively."),
+    "negative_wording": ("Negative wording", "Prefer a positive statement."),
+    "leading_wording": ("Leading wording", "Use neutral wording."),
+    "jargon": ("Professional jargon", "Say it in everyday words, as parents said it."),
+    "translation_draft": ("Translation still a draft", "Have it reviewed and back-translated by community translators."),
+    "scale_inconsistent": ("Different scales in one domain", "Use one response scale per domain."),
+    # statistics given data they cannot use (stats/)
+    "invalid_input": ("Input cannot be used", "Read the message; it says what to change."),
+    "no_items": ("No items to analyse", "Name at least the items the statistic needs."),
+    "too_few_items": ("Too few items", "The statistic needs more items; see its documentation for the minimum."),
+    "unknown_item": ("Item not in the data", "Check the item ids against the data's columns."),
+    "unknown_key": ("Unknown key in a scoring mapping", "Use the keys the documentation lists."),
+    "unknown_reverse": ("Reverse key names an item not in the scale", "Correct the item id."),
+    "missing_item_column": ("Item column missing from the data", "Add the column, or score only the items present."),
+    "non_numeric": ("Answers are not numbers", "Recode the answers to their numeric codes (see the scale)."),
+    "all_missing": ("Column has no values", "Check the column; it is empty in the data given."),
+    "constant_item": ("Item has no variation", "Leave the item out of this analysis; everyone gave the same answer."),
+    "unknown_variable": ("Model names a variable not in the data", "Correct the model or add the column."),
+    "one_group": ("Only one group", "Comparing groups needs at least two groups with data."),
+    "small_group": ("Group too small", "Combine small groups, or report the result as indicative only."),
+    "too_few_cases": ("Too few complete cases", "Collect more responses, or skip this analysis for now."),
+    "unknown_reference": ("Reference group not in the data", "Name a group that occurs in the grouping column."),
+    "bad_option": ("Option value not valid", "Use one of the values the documentation lists."),
+}
+
+
+def explain(code: str) -> str:
+    """Title and advice for a problem code, for users who meet a code in a report."""
+    title, advice = CATALOGUE.get(code, ("Unknown code", "This code is not in the catalogue."))
+    return f"{code}: {title}. {advice}"
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +113,7 @@ class Problem:
     value: the offending value, as text.
     rule: the rule that was broken (e.g. ``enum: emerging|expected``, ``minimum: 0``).
     severity: "error", "warning" or "info".
+    advice: what to do about this one problem; defaults to the catalogue's advice for the code.
     """
 
     code: str
@@ -41,10 +124,18 @@ class Problem:
     value: Any = None
     rule: str | None = None
     severity: str = "error"
+    advice: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The catalogue's short title for this kind of problem."""
+        return CATALOGUE.get(self.code, (self.code.replace("_", " "), ""))[0]
 
     def __post_init__(self):
         if self.row is not None:
             object.__setattr__(self, "row", int(self.row))
+        if self.advice is None and self.code in CATALOGUE:
+            object.__setattr__(self, "advice", CATALOGUE[self.code][1])
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
 

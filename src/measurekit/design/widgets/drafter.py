@@ -1,0 +1,136 @@
+"""An item drafter for JupyterLab: evidence and item side by side, live wording checks, save to YAML.
+
+    from measurekit.design.widgets.drafter import ItemDrafter
+    ItemDrafter("my-framework-folder")          # shows the drafter in a notebook
+
+Saving writes the framework's YAML files (atomically) and adds a co-design history entry to
+the item: what changed, when, by whom and why. The drafter calls the same functions as the
+rest of measurekit (``load_framework``, ``check_stem``, ``save_framework``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from measurekit.design import load_framework
+from measurekit.design.wording import CheckConfig, Finding, check_stem
+from measurekit.design.evidence import load_evidence
+from measurekit.design.saving import save_framework
+from measurekit.design.models import STATUSES, VOICE_GROUPS, HistoryEntry
+from measurekit.design.consistency import check_consistency
+
+
+class ItemDrafter:
+    """Widgets: ``item`` (which item), ``language``, ``stem`` (wording), ``scale``, ``quotes`` (linked
+    evidence), ``status``, ``who``, ``reason``, ``save_button``; ``checks`` and ``evidence`` panels."""
+
+    def __init__(self, framework_dir, config: CheckConfig | None = None):
+        import ipywidgets as w
+
+        self.path = framework_dir
+        self.fw = load_framework(framework_dir)
+        self.evidence = load_evidence(self.fw)
+        self.config = config or CheckConfig()
+        quotes = self.evidence.quotes
+        self.item = w.Dropdown(options=[(f"{i.id}: {i.stem.get('en', '')[:50]}", i.id) for i in self.fw.items],
+                               description="Item")
+        self.language = w.Dropdown(options=self.fw.languages, description="Language")
+        self.stem = w.Textarea(description="Wording", layout=w.Layout(width="95%", height="70px"))
+        self.scale = w.Dropdown(options=[s.id for s in self.fw.scales], description="Scale")
+        self.quotes = w.SelectMultiple(options=[(f"{q.id} [{q.voice_group}] {q.text[:60]}", q.id)
+                                                for q in quotes.itertuples()],
+                                       description="Evidence", layout=w.Layout(width="95%", height="140px"))
+        self.status = w.Dropdown(options=list(STATUSES), value="revised", description="Status")
+        self.who = w.Text(description="Who", placeholder="e.g. parent panel, 3 March")
+        self.reason = w.Text(description="Why", placeholder="what changed and why")
+        self.save_button = w.Button(description="Save to YAML", button_style="success", icon="save")
+        self.checks = w.HTML()
+        self.evidence_panel = w.HTML()
+        self.message = w.HTML()
+        self.item.observe(lambda _: self._load(), names="value")
+        self.language.observe(lambda _: self._load(), names="value")
+        self.stem.observe(lambda _: self._update_checks(), names="value")
+        self.scale.observe(lambda _: self._update_checks(), names="value")
+        self.quotes.observe(lambda _: self._update_evidence(), names="value")
+        self.save_button.on_click(lambda _: self.save())
+        left = w.VBox([self.item, self.language, self.stem, self.scale, self.status, self.who, self.reason,
+                       self.save_button, self.message, self.checks], layout=w.Layout(width="55%"))
+        right = w.VBox([self.quotes, self.evidence_panel], layout=w.Layout(width="45%"))
+        self.widget = w.HBox([left, right])
+        self._load()
+
+    def _current(self):
+        return self.fw.item(self.item.value)
+
+    def _load(self):
+        it = self._current()
+        self.stem.value = it.stem.get(self.language.value, "")
+        self.scale.value = it.scale
+        self.quotes.value = tuple(q for q in it.provenance.quotes if q in set(self.evidence.quotes["id"]))
+        self._update_checks()
+        self._update_evidence()
+
+    def findings(self):
+        """Wording findings for the text in the box, plus a scale_inconsistent finding when the chosen scale
+        differs from the other items of the item's domain."""
+        found = check_stem(self.stem.value, self.item.value, self.language.value, self.config)
+        it = self._current()
+        others = {i.scale for i in self.fw.items_in(it.domain, respondent=None) if i.id != it.id}
+        if others and self.scale.value not in others:
+            found.append(Finding.about(it.id, self.language.value, "scale_inconsistent", "warning",
+                                 f"The other items of domain {it.domain} use {', '.join(sorted(others))}; scores of "
+                                 "items on different scales cannot simply be averaged.",
+                                 "Keep one response scale per domain, or move the item to another domain."))
+        return found
+
+    def _update_checks(self):
+        found = self.findings()
+        if not found:
+            self.checks.value = "<p style='color:#2e7d32'>&#10003; No wording problems found.</p>"
+            return
+        rows = "".join(f"<li><b>{html.escape(f.code)}</b>: {html.escape(f.message)} <i>Try: {html.escape(f.suggestion)}</i></li>"
+                       for f in found)
+        self.checks.value = f"<ul>{rows}</ul>"
+
+    def _update_evidence(self):
+        q = self.evidence.quotes.set_index("id")
+        chosen = [i for i in self.quotes.value if i in q.index]
+        if not chosen:
+            self.evidence_panel.value = "<p><i>No evidence linked: every item should trace back to what families said.</i></p>"
+            return
+        items = "".join(f"<li>&ldquo;{html.escape(q.at[i, 'text'])}&rdquo; <small>({html.escape(q.at[i, 'voice_group'])}, "
+                        f"{html.escape(q.at[i, 'setting'])})</small></li>" for i in chosen)
+        self.evidence_panel.value = f"<ul>{items}</ul>"
+
+    def save(self):
+        """Apply the edits to the item, add a history entry and write the YAML files."""
+        if not self.who.value.strip() or not self.reason.value.strip():
+            self.message.value = "<b style='color:#c62828'>Say who made the change and why before saving.</b>"
+            return False
+        candidate = self.fw.model_copy(deep=True)
+        candidate.path = self.fw.path
+        it = candidate.item(self.item.value)
+        it.stem[self.language.value] = self.stem.value.strip()
+        it.scale = self.scale.value
+        q = self.evidence.quotes.set_index("id")
+        it.provenance.quotes = list(self.quotes.value)
+        themes = [t for i in self.quotes.value for t in q.at[i, "themes"]]
+        it.provenance.themes = list(dict.fromkeys(it.provenance.themes + themes))
+        groups = [g for g in dict.fromkeys(q.loc[list(self.quotes.value), "voice_group"]) if g in VOICE_GROUPS]
+        it.provenance.groups = list(dict.fromkeys(list(it.provenance.groups) + groups))
+        it.history.append(HistoryEntry(status=self.status.value, date=dt.date.today().isoformat(),
+                                       by=self.who.value.strip(), reason=self.reason.value.strip()))
+        problems = check_consistency(candidate)
+        if not problems.ok:   # check before writing, so a bad edit never reaches the YAML files
+            msgs = "".join(f"<li>{html.escape(p.code)}: {html.escape(p.message)}</li>" for p in problems.errors)
+            self.message.value = f"<b style='color:#c62828'>Not saved:</b><ul>{msgs}</ul>"
+            return False
+        save_framework(candidate, self.path)
+        self.fw = load_framework(self.path)  # re-read what was written
+        self.message.value = f"<b style='color:#2e7d32'>Saved {it.id} ({self.status.value}).</b>"
+        return True
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
