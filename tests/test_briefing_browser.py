@@ -46,5 +46,5 @@ def test_trial_report_renders(chromium_path, tmp_path):
     from measurekit.pipeline.run import run
 
     run(out=tmp_path / "out", log=lambda *_: None)
-    errors, requests, images, heading = _render(chromium_path, tmp_path / "out" / "trial_report.html", tmp_path / "r.png")
+    errors, requests, images, heading = _render(chromium_path, tmp_path / "out" / "internal" / "trial_report.html", tmp_path / "r.png")
     assert errors == [] and requests == [] and len(images) >= 4 and "Trial report" in heading

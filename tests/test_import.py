@@ -102,3 +102,22 @@ def test_every_result_class_has_a_main_table():
     assert len(subclasses) >= 10
     for cls in subclasses:
         assert "table" in {f.name for f in __import__("dataclasses").fields(cls)} or cls._main, cls.__name__
+
+
+def test_notebooks_use_no_private_names():
+    """Notebooks teach the public API: no `measurekit._x` modules or `_name` imports."""
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    bad = []
+    for nb in sorted(root.glob("*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            src = "".join(cell["source"])
+            if cell["cell_type"] != "code":
+                continue
+            for line in src.splitlines():
+                if re.search(r"measurekit(\.\w+)*\._\w", line) or re.search(r"from measurekit[\w.]* import .*\b_\w", line):
+                    bad.append(f"{nb.name}: {line.strip()}")
+    assert not bad, bad

@@ -1,27 +1,30 @@
 """The main job (`measurekit run`) on the bundled cohort and on a second seed."""
+import os
 import subprocess
 import sys
 
 import pandas as pd
 
 from measurekit.pipeline.run import run
+from measurekit.pipeline.steps import STEPS
 
 
 def test_main_job_writes_reports(tmp_path):
     out = tmp_path / "out"
-    ctx = run(out=out, log=lambda *_: None)
-    for rel in ctx.files.values():
+    state = run(out=out, log=lambda *_: None)
+    for rel in state.files.values():
         assert (out / rel).exists(), rel
-    html = (out / "trial_report.html").read_text()
+    assert not state.skipped, state.skipped
+    html = (out / "internal" / "trial_report.html").read_text()
     assert "Linkage and who responded" in html and "<img" in html and "http" not in html.split("<body>")[1][:2000]
-    summary = pd.read_csv(out / "linkage" / "linkage_summary.csv")
+    summary = pd.read_csv(out / "internal" / "linkage" / "linkage_summary.csv")
     assert summary.loc[summary.measure == "children in the cohort", "count"].item() == 3000
     from frictionless import Package
 
-    report = Package(str(out / "board_pack" / "datapackage.json")).validate()
+    report = Package(str(out / "shareable" / "board_pack" / "datapackage.json")).validate()
     assert report.valid
-    assert len(list((out / "board_pack" / "briefing").glob("*.html"))) == 5
-    dif = pd.read_csv(out / "fairness" / "dif_home_language.csv")
+    assert len(list((out / "shareable" / "board_pack" / "briefing").glob("*.html"))) == 5
+    dif = pd.read_csv(out / "internal" / "fairness" / "dif_home_language.csv")
     assert dif.loc[dif["flag"], "item"].tolist() == ["sv4"]
     assert "Fairness across language and poverty groups" in html and "Added value: Year 1 phonics" in html
 
@@ -43,5 +46,83 @@ def test_second_seed_and_bad_input(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 1
     assert "unknown_code" in r.stdout + r.stderr
+    # said once, with where the full report is
+    assert (r.stdout + r.stderr).count("[value: 'unknown']") == 1
+    assert "Stopped before any analysis" in r.stderr and str(out / "internal" / "validation_report.csv") in r.stderr
     assert sorted(p.name for p in out.iterdir()) == before
-    assert (out / "trial_report.html").exists()
+    assert (out / "internal" / "trial_report.html").exists()
+    assert (out / "shareable" / "board_pack" / "board_table.csv").exists()
+
+
+def _synth(tmp_path, n, seed):
+    from measurekit.data.synthetic import make_cohort, write_cohort
+
+    return write_cohort(make_cohort(n=n, random_state=seed), tmp_path / f"data{n}_{seed}")
+
+
+def test_one_run_reads_each_input_once_and_scores_once(tmp_path, monkeypatch):
+    """Inputs are read and validated once (the run state hands the cohort on) and the voice domains are
+    scored once (the board pack reuses the scores)."""
+    import measurekit.data.validation as validation
+    import measurekit.stats.scoring as scoring
+
+    data = _synth(tmp_path, 600, 3)
+    inputs = {str(p.resolve()) for p in data.iterdir() if p.suffix in (".csv", ".xlsx")}
+    opened: list[str] = []
+    watching = [True]
+
+    def hook(event, args):
+        if not (watching[0] and event == "open" and isinstance(args[0], (str, bytes))):
+            return
+        path = args[0].decode() if isinstance(args[0], bytes) else args[0]
+        if os.path.realpath(path) in inputs:
+            opened.append(path)
+
+    sys.addaudithook(hook)
+    calls = {"read_and_check": 0, "score": 0}
+    real_check, real_score = validation.read_and_check, scoring.score
+
+    def counting_check(*a, **k):
+        calls["read_and_check"] += 1
+        return real_check(*a, **k)
+
+    def counting_score(*a, **k):
+        calls["score"] += 1
+        return real_score(*a, **k)
+
+    monkeypatch.setattr(validation, "read_and_check", counting_check)
+    monkeypatch.setattr(scoring, "score", counting_score)
+    try:
+        run(data_dir=data, out=tmp_path / "out", log=lambda *_: None)
+    finally:
+        watching[0] = False
+    assert calls == {"read_and_check": 1, "score": 1}
+    counts = {p: opened.count(p) for p in set(opened)}
+    assert all(c == 1 for c in counts.values()), counts
+
+
+def test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table(tmp_path):
+    """A pilot of 150 or 300 children: steps the data cannot support are skipped with the reason,
+    the rest (board pack, report) is written. A framework asking for weighted estimates gets them."""
+    import shutil
+
+    from measurekit.core import paths
+
+    fw_dir = tmp_path / "fw"
+    shutil.copytree(paths.BUNDLED_FRAMEWORK, fw_dir)
+    ind = fw_dir / "indicators.yaml"
+    text = ind.read_text()
+    assert text.count("ci_method: t\n") == 1
+    ind.write_text(text.replace("ci_method: t\n", "ci_method: weighted_t\n"))
+    for n in (150, 300):
+        out = tmp_path / f"out{n}"
+        state = run(data_dir=_synth(tmp_path, n, 5), framework_dir=fw_dir, out=out, log=lambda *_: None)
+        assert (out / "shareable" / "board_pack" / "board_table.csv").exists()
+        html = (out / "internal" / "trial_report.html").read_text()
+        for s in state.skipped:
+            assert s.reason and s.step in {st.name for st in STEPS}
+            assert s.reason.split(":")[0] in html
+        board = state.board.table
+        weighted = board[board["ci_method"] == "weighted_t"]
+        assert len(weighted) > 0 and set(weighted["indicator_id"]) == {
+            i.id for i in state.framework.indicators if i.ci_method == "weighted_t"}

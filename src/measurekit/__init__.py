@@ -30,6 +30,8 @@ _API = {
     "efa": "measurekit.stats.factor",
     "alpha": "measurekit.stats.reliability",
     "score": "measurekit.stats.scoring",
+    "item_values": "measurekit.stats.scoring",
+    "reliability_by_domain": "measurekit.stats.reliability",
     "load_framework": "measurekit.design",
     "read_dir": "measurekit.data",
     "validate_dir": "measurekit.data",

@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(commands, args._target)(args) or 0)
     except InputError as exc:
         print(exc.report.to_text(limit=50), file=sys.stderr)
+        path = getattr(exc, "report_path", None)
+        if path is not None:
+            print(f"\nStopped before any analysis: the input files have {len(exc.report.errors)} error(s). "
+                  f"The full list is in {path}. Nothing else was written.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)

@@ -8,14 +8,15 @@ from measurekit.data.cohort import Cohort
 from measurekit.data.linkage import LinkageResult, link
 from measurekit.data.validation import validate_dir
 
-__all__ = ["Cohort", "LinkageResult", "link", "read_dir", "validate_dir"]
+__all__ = ["Cohort", "LinkageResult", "link", "read_and_validate", "read_dir", "validate_dir"]
 
 
-def read_dir(folder, config=None, framework=None) -> Cohort:
-    """Read, validate and type every input file in ``folder``.
+def read_and_validate(folder, config=None, framework=None):
+    """Read and validate every input file in ``folder`` once. Returns ``(cohort, report)``.
 
-    Raises ``InputError`` (with the full report as ``.report``) when there are errors;
-    warnings are kept in ``cohort.warnings``. The files are only read, never written.
+    ``cohort`` is None when the report has errors; warnings are kept in ``cohort.warnings``.
+    The files are only read, never written. ``read_dir`` and the main job both use this, so a
+    run reads each file once.
     """
     from measurekit.core import paths
     from measurekit.data.readers import typed
@@ -25,7 +26,8 @@ def read_dir(folder, config=None, framework=None) -> Cohort:
 
     fw = framework if framework is not None else load_framework(paths.BUNDLED_FRAMEWORK)
     raw, _files, report = read_and_check(folder, config, fw)
-    report.raise_if_errors()
+    if not report.ok:
+        return None, report
     tables = {name: typed(frame, table_schema(name, fw)) for name, frame in raw.items()}
     cohort = Cohort(tables, framework=fw)
     cohort.warnings = [str(p) for p in report.warnings]
@@ -34,4 +36,15 @@ def read_dir(folder, config=None, framework=None) -> Cohort:
         import json
 
         cohort.ground_truth = json.loads(truth.read_text(encoding="utf-8"))
+    return cohort, report
+
+
+def read_dir(folder, config=None, framework=None) -> Cohort:
+    """Read, validate and type every input file in ``folder``.
+
+    Raises ``InputError`` (with the full report as ``.report``) when there are errors;
+    warnings are kept in ``cohort.warnings``. The files are only read, never written.
+    """
+    cohort, report = read_and_validate(folder, config, framework)
+    report.raise_if_errors()
     return cohort

@@ -235,6 +235,16 @@ class Framework(_Model):
     def item_ids(self, respondent: str | None = "parent") -> list[str]:
         return [i.id for i in self.items if respondent is None or respondent in i.respondents]
 
+    def domain_items(self, respondent: str | None = "parent") -> dict[str, list[str]]:
+        """Domain id -> its item ids, in framework order, for domains that have items for this respondent."""
+        out = {d.id: [i.id for i in self.items_in(d.id, respondent)] for d in self.domains}
+        return {d: items for d, items in out.items() if items}
+
+    def lavaan_model(self, respondent: str | None = "parent") -> str:
+        """The measurement model the framework designs, in lavaan syntax: one factor per domain
+        (``domain =~ item1 + item2 + ...``), for ``mk.cfa`` and ``mk.invariance``."""
+        return "\n".join(f"{d} =~ " + " + ".join(items) for d, items in self.domain_items(respondent).items())
+
 
 def _find(seq, key, what):
     for obj in seq:

@@ -1,74 +1,76 @@
 """The main job: one run of the whole trial on a folder of data.
 
-validate -> link -> score -> reliability and structure -> fairness (invariance, DIF)
--> added value and coverage -> board pack -> trial report.
+    read + validate inputs (once) -> link survey to records -> score voice domains (once)
+    -> reliability and structure -> fairness (invariance, DIF) -> added value and coverage
+    -> board pack (shareable) -> trial report (internal)
 
-``run()`` is what ``measurekit run`` and ``python3 tasks.py demo`` call. Each step is timed
-and printed; the output folder is replaced only when the whole run has succeeded.
+``run()`` is what ``measurekit run`` and ``python3 tasks.py demo`` call. Each step is timed and
+printed; the steps share one typed ``RunState`` (``pipeline/state.py``). The output folder is
+replaced only when the whole run has succeeded. Inputs with errors stop the run before any
+analysis, with the validation report written to ``OUT/internal/validation_report.csv``; analysis that the
+data cannot support is skipped with the reason, and the rest runs.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from measurekit.core import paths
+from measurekit.pipeline.state import Inputs, RunState, StepLog
+from measurekit.problems import InputError
 
 
-@dataclass
-class StepLog:
-    name: str
-    seconds: float
-    note: str = ""
+class RunStopped(InputError):
+    """The inputs have errors: nothing was analysed. ``report_path`` is where the full report is."""
+
+    def __init__(self, report, report_path: Path):
+        super().__init__(report)
+        self.report_path = report_path
 
 
-@dataclass
-class RunContext:
-    """What the steps share: inputs, intermediate results and the report being built."""
-
-    data_dir: Path
-    framework_dir: Path
-    work: Path
-    config: Path | None = None
-    results: dict[str, Any] = field(default_factory=dict)
-    steps: list[StepLog] = field(default_factory=list)
-    files: dict[str, Path] = field(default_factory=dict)
-
-
-def _timed(ctx: RunContext, name: str, func: Callable[[RunContext], str | None], log) -> None:
+def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> None:
     log(f"-> {name} ...")
     start = time.perf_counter()
-    note = func(ctx) or ""
+    note = func(state) or ""
     elapsed = time.perf_counter() - start
-    ctx.steps.append(StepLog(name, elapsed, note))
+    state.steps.append(StepLog(name, elapsed, note))
     log(f"   done in {elapsed:.1f} s{'  (' + note + ')' if note else ''}")
 
 
 def run(data_dir: Path | None = None, framework_dir: Path | None = None, out: Path = Path("out"),
-        config: Path | None = None, log: Callable[[str], None] = print) -> RunContext:
-    """Run the whole trial. Returns the context with every result; writes everything under ``out``."""
+        config: Path | None = None, log: Callable[[str], None] = print) -> RunState:
+    """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
+    ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared)."""
     from measurekit.core import atomic
     from measurekit.pipeline import steps
 
-    data_dir = Path(data_dir or paths.BUNDLED_DATA)
-    framework_dir = Path(framework_dir or paths.BUNDLED_FRAMEWORK)
-    out = Path(out)
+    inputs = Inputs(Path(data_dir or paths.BUNDLED_DATA), Path(framework_dir or paths.BUNDLED_FRAMEWORK), Path(out),
+                    Path(config) if config else None)
     total_start = time.perf_counter()
-    log(f"measurekit run: data {data_dir}, framework {framework_dir}")
-    # Validation first, outside the atomic folder: a failed validation writes its report beside
-    # the output folder and leaves any earlier complete output untouched.
-    ctx = RunContext(data_dir=data_dir, framework_dir=framework_dir, work=out, config=config)
-    _timed(ctx, "Validate inputs", lambda c: steps.validate(c, out), log)
-    with atomic.atomic_directory(out) as work:
-        ctx.work = work
-        for name, func in steps.STEPS:
-            _timed(ctx, name, func, log)
-        ctx.results["step_times"] = [(s.name, s.seconds) for s in ctx.steps]
-        _timed(ctx, "Write trial report", steps.write_report, log)
+    log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
+    state = RunState(inputs=inputs, work=inputs.out)
+    _timed(state, "Read and validate inputs", steps.read_inputs, log)
+    if not state.validation.ok:
+        # Stop before any analysis; an earlier complete output folder is left as it was.
+        path = inputs.out / "internal" / "validation_report.csv"
+        atomic.write_csv(path, state.validation.to_frame())
+        raise RunStopped(state.validation, path)
+    with atomic.atomic_directory(inputs.out) as work:
+        state.work = work
+        for step in steps.STEPS:
+            missing = [part for part in step.needs if getattr(state, part) is None]
+            if missing:
+                state.skip(step.name, f"needs {', '.join(missing)}, which could not be produced")
+                log(f"-> {step.name}: skipped (needs {', '.join(missing)})")
+                continue
+            _timed(state, step.name, step.func, log)
     total = time.perf_counter() - total_start
-    log(f"\nFinished in {total:.1f} s. Outputs in {out.resolve()}:")
-    for label, rel in ctx.files.items():
-        log(f"  {label:<28} {out / rel}")
-    return ctx
-
+    if state.skipped:
+        log("\nSkipped on these data (see the trial report):")
+        for s in state.skipped:
+            log(f"  {s.step}: {s.reason}")
+    log(f"\nFinished in {total:.1f} s. Outputs in {inputs.out.resolve()}:")
+    for label, rel in state.files.items():
+        log(f"  {label:<40} {inputs.out / rel}")
+    return state

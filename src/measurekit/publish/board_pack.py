@@ -52,11 +52,13 @@ def table_schema() -> dict:
 
 
 def write_board_pack(framework, data, out, period=None, evidence=None, evidence_notes: dict | None = None,
-                     coverage=None) -> dict[str, Path]:
+                     coverage=None, weights=None, lookup=None) -> dict[str, Path]:
     """Build the pack in ``out`` (atomically). Returns the main files written.
 
-    ``evidence_notes`` (optional): indicator id -> {"reliability": text, "added_value": text}
-    for the specification sheets.
+    ``data`` is a Cohort or an analysis frame; a frame that already holds the voice scores
+    (``voice_<domain>`` columns, as the main job passes) is not scored again. ``weights`` and
+    ``lookup`` go to ``board_table``. ``evidence_notes`` (optional): indicator id ->
+    {"reliability": text, "added_value": text} for the specification sheets.
     """
     from measurekit.publish.board_table import board_table
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
@@ -66,7 +68,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
         from measurekit.design.evidence import load_evidence
 
         evidence = load_evidence(framework)
-    table = board_table(framework, data, period=period)
+    table = board_table(framework, data, period=period, weights=weights, lookup=lookup)
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
     with atomic.atomic_directory(out) as tmp:
         table.to_csv(tmp / "board_table.csv", index=False, lineterminator="\n")

@@ -27,7 +27,8 @@ def _frame(data, framework) -> pd.DataFrame:
     from measurekit.stats.scoring import score
 
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data.copy()
-    if "responded" in frame and any(ind.compute.source == "scale" for ind in framework.indicators):
+    scored = all(d.score_column in frame for d in framework.domains)   # the main job scores once, before
+    if not scored and "responded" in frame and any(ind.compute.source == "scale" for ind in framework.indicators):
         resp = frame["responded"] == 1
         scores = score(frame[resp], framework)
         for col in scores.columns:
@@ -76,6 +77,8 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
     from measurekit.publish.disclosure import apply_disclosure_control
 
     frame = _frame(data, framework)
+    if weights is not None:   # align on the children's index before any merge renumbers the rows
+        frame["__weight"] = weights.reindex(frame.index)
     if lookup is None and hasattr(data, "tables") and "small_areas" in data.tables:
         lookup = data.tables["small_areas"]
     if lookup is not None:
@@ -91,7 +94,7 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
     geos = [("la", "__la_code", "__la_name"), ("neighbourhood", "neighbourhood_code", "neighbourhood")]
     if small_areas and "small_area" in frame:
         geos.append(("small_area", "small_area", "small_area_name"))
-    w = None if weights is None else weights.reindex(frame.index) if weights.index.equals(frame.index) else None
+    w = frame["__weight"] if weights is not None else None
     # breakdown columns as categorical text once (grouping on categories is much faster than on strings)
     as_text = {}
     for b in {b for ind in framework.indicators for b in ind.breakdowns if b in frame and b != "neighbourhood"}:
@@ -136,7 +139,7 @@ def _finish(t: pd.DataFrame, framework, period, level) -> pd.DataFrame:
     out["period"] = period
     for c in ("geography_type", "geography_code", "geography_name", "breakdown", "breakdown_value"):
         out[c] = t[c].to_numpy()
-    is_prop = t["indicator_id"].map(lambda i: meta[i].value_type == "proportion").to_numpy()
+    is_prop = t["indicator_id"].map(lambda i: meta[i].value_type == "proportion").to_numpy(dtype=bool)
     n = t["n"].to_numpy()
     s = t["x"].to_numpy()
     out["numerator"] = np.where(is_prop, s, s)
@@ -150,7 +153,7 @@ def _finish(t: pd.DataFrame, framework, period, level) -> pd.DataFrame:
     method = np.where(is_prop, "wilson", "t")
     if "w" in t:
         wsum = t["w"].to_numpy()
-        has_w = ~is_prop & np.nan_to_num(wsum) > 0
+        has_w = ~is_prop & (np.nan_to_num(wsum) > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             wmean = t["wx"].to_numpy() / wsum
             wvar = (t["wxx"].to_numpy() / wsum - wmean**2) * n / np.maximum(n - 1, 1)

@@ -285,3 +285,29 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         warnings.append("Ordinal alpha: computed from polychoric correlations, so raw and standardised alpha are equal "
                         "and refer to the latent continuous responses, not the observed scores.")
     return AlphaResult(total, if_dropped, items_table, frequencies, intervals, reverse, warnings)
+
+
+def reliability_by_domain(data: pd.DataFrame, framework, n_boot: int = 500, random_state=None,
+                          respondent: str = "parent") -> pd.DataFrame:
+    """Alpha of every domain of a framework, one row per domain.
+
+    ``data`` holds the raw item codes (one row per respondent); items are reverse-keyed and
+    don't-know codes dropped as in ``mk.score``. Columns: ``domain`` (id), ``title``, ``items``
+    (how many), ``n`` (respondents who answered at least one item), ``raw_alpha`` with its bootstrap
+    ``ci_low``/``ci_high`` (psych::alpha's raw_alpha with n.iter bootstraps), ``average_r``,
+    ``weakest_item`` (lowest r.drop) and ``weakest_r_drop``.
+    """
+    from measurekit.stats.scoring import item_values
+
+    values = item_values(data, framework, respondent)
+    rows = []
+    for domain, items in framework.domain_items(respondent).items():
+        items = [i for i in items if i in values]
+        a = alpha(values, items=items, n_boot=n_boot, random_state=random_state)
+        t = a.total.iloc[0]
+        rows.append({"domain": domain, "title": framework.domain(domain).title, "items": len(items),
+                     "n": int(values[items].notna().any(axis=1).sum()),
+                     "raw_alpha": t["raw_alpha"], "ci_low": t["ci_low"], "ci_high": t["ci_high"],
+                     "average_r": t["average_r"], "weakest_item": a.items["r_drop"].idxmin(),
+                     "weakest_r_drop": a.items["r_drop"].min()})
+    return pd.DataFrame(rows)

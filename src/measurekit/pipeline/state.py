@@ -1,0 +1,129 @@
+"""The typed state of one run of the main job, handed from step to step.
+
+Each step reads what earlier steps produced and fills in its own part; nothing is looked up
+by string key. A part is ``None`` until its step has run (or when the step was skipped: the
+reason is then in ``skipped``).
+
+Output folders: ``shareable`` holds what may leave the building (the board pack: every number
+in it has passed disclosure control); ``internal`` holds analyst material with unsuppressed
+counts (validation, linkage, scores, measurement tables, the trial report) and a README that
+says it must not be shared.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
+    import pandas as pd
+
+    from measurekit.data.cohort import Cohort
+    from measurekit.data.linkage import LinkageResult
+    from measurekit.design.models import Framework
+    from measurekit.problems import ProblemReport
+    from measurekit.stats.added_value import AddedValueResult
+    from measurekit.stats.coverage import CoverageResult, WeightsResult
+    from measurekit.stats.dif import DIFResult
+    from measurekit.stats.factor import EFAResult, OmegaResult, ParallelResult
+    from measurekit.stats.invariance import InvarianceResult
+    from measurekit.stats.items import ItemAnalysis
+
+
+@dataclass
+class Inputs:
+    """Where the run reads from and writes to."""
+
+    data_dir: Path
+    framework_dir: Path
+    out: Path
+    config: Path | None = None
+
+
+@dataclass
+class Measurement:
+    """Reliability and structure of the voice domains (respondents only)."""
+
+    reliability: "pd.DataFrame"              # one row per domain: see stats.reliability.reliability_by_domain
+    parallel: "ParallelResult | None" = None
+    efa: "EFAResult | None" = None
+    omega: "OmegaResult | None" = None
+    item_analysis: "ItemAnalysis | None" = None
+
+
+@dataclass
+class Fairness:
+    """Does the instrument work the same across groups? Invariance by group, DIF by home language."""
+
+    invariance: dict[str, "InvarianceResult"] = field(default_factory=dict)   # group column -> result
+    dif: "DIFResult | None" = None
+    route: str = "continuous"                 # which CFA estimator the invariance used
+
+
+@dataclass
+class Value:
+    """Whose voices were heard, and what the voice domains add to routine data."""
+
+    coverage: "CoverageResult | None" = None
+    weights: "WeightsResult | None" = None
+    added_value: dict[str, "AddedValueResult"] = field(default_factory=dict)   # outcome column -> result
+
+
+@dataclass
+class Board:
+    """The board pack written to the shareable folder."""
+
+    table: "pd.DataFrame"
+    files: dict[str, Path]
+
+
+@dataclass
+class StepLog:
+    name: str
+    seconds: float
+    note: str = ""
+
+
+@dataclass
+class Skipped:
+    """A step (or part of one) that could not run on these data, and why, in plain English."""
+
+    step: str
+    reason: str
+
+
+@dataclass
+class RunState:
+    """Everything one run knows, filled in step by step."""
+
+    inputs: Inputs
+    work: Path                                 # the folder being built (moved to inputs.out when complete)
+    framework: "Framework | None" = None
+    validation: "ProblemReport | None" = None
+    cohort: "Cohort | None" = None
+    linkage: "LinkageResult | None" = None
+    scored: "pd.DataFrame | None" = None       # one row per child: linked routine data + voice domain scores
+    score_summary: "pd.DataFrame | None" = None
+    measurement: Measurement | None = None
+    fairness: Fairness | None = None
+    value: Value | None = None
+    board: Board | None = None
+    steps: list[StepLog] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)   # label -> path relative to the output folder
+
+    @property
+    def shareable(self) -> Path:
+        return self.work / "shareable"
+
+    @property
+    def internal(self) -> Path:
+        return self.work / "internal"
+
+    @property
+    def respondents(self) -> "pd.DataFrame":
+        """Children with a linked parent response (rows of ``scored``)."""
+        return self.scored[self.scored["responded"] == 1]
+
+    def skip(self, step: str, reason: str) -> None:
+        self.skipped.append(Skipped(step, reason))
