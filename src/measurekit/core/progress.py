@@ -1,4 +1,8 @@
-"""Progress bars for long loops (bootstrap, simulation): a widget in notebooks, text in a terminal.
+"""Progress bars for long loops (bootstrap, simulation): a text bar in terminals and notebooks.
+
+In a notebook the bar is plain text on stderr, not an ipywidget: a widget bar that closes itself
+when done leaves "Error displaying widget: model not found" in the saved notebook when it is
+opened again; a text bar saves as ordinary output.
 
 Interrupting (Ctrl-C, or the notebook's stop button) raises ``KeyboardInterrupt`` as usual;
 callers that can return a partial answer catch it and say how many iterations were done.
@@ -18,9 +22,9 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", sh
         show = _interactive()
     if not show:
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
 def _interactive() -> bool:
