@@ -37,6 +37,8 @@ _API = {
     "validate_dir": "measurekit.data",
     "link": "measurekit.data",
     "make_cohort": "measurekit.data.synthetic",
+    "content_validity": "measurekit.design.content_validity",
+    "retest": "measurekit.stats.retest",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -63,6 +63,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "no_project": ("Review file has no project name", "Name the project in the review file."),
     "unknown_approach": ("Review names an unknown Approach or Practice", "Use the names of the framework."),
     "unknown_question": ("Review answers an unknown question", "Use the question ids of the review template."),
+    "duplicate_rating": ("Rater rates an item twice", "Keep one rating per rater and item; correct the rater or item code."),
+    "inconsistent_group": ("Rater listed in two rater groups", "Give each rater one group (parent, practitioner, ...)."),
     # wording checks on item stems (design/wording.py)
     "reading_age": ("Reading age above the target", "Use shorter, everyday words and one short sentence."),
     "too_long": ("Question too long", "Cut qualifiers and examples; keep one idea."),

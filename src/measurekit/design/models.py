@@ -73,7 +73,8 @@ class Domain(_Model):
 
 
 VOICE_GROUPS = ("seldom_heard_outreach", "parent_panel", "practitioners", "children", "community_partners")
-STATUSES = ("proposed", "reviewed_with_parents", "cognitively_tested", "piloted", "retained", "revised", "dropped")
+STATUSES = ("proposed", "reviewed_with_parents", "cognitively_tested", "piloted", "retained", "revised", "dropped",
+            "flagged")
 
 
 class Provenance(_Model):
@@ -86,7 +87,12 @@ class Provenance(_Model):
 
 
 class HistoryEntry(_Model):
-    """One step in an item's co-design history."""
+    """One step in an item's co-design history.
+
+    ``flagged`` marks an item a review found wanting (e.g. a content validity panel); entries written by
+    measurekit may carry the numbers behind them as extra keys (``content_validity``: per rater group
+    n_raters, i_cvi, kappa, adequacy, clarity_cvi; ``interviews``: counts of cognitive-interview findings).
+    """
 
     status: Literal[STATUSES]  # type: ignore[valid-type]
     date: str
