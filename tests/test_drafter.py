@@ -76,9 +76,19 @@ def test_drafter_picks_a_scale_and_warns_about_mixed_scales(tmp_path, framework_
     dr.scale.value = "often5"
     assert "scale_inconsistent" in dr.checks.value              # the other home-learning items use agree5
     dr.who.value, dr.reason.value = "Co-design group", "Frequency reads better for routines"
-    assert dr.save()
+    before = (path / "items.yaml").read_text(encoding="utf-8")
+    assert dr.save() is False                                    # an open warning blocks saving ...
+    assert "Not saved" in dr.message.value and "scale_inconsistent" in dr.message.value
+    assert (path / "items.yaml").read_text(encoding="utf-8") == before
+    dr.override.value = True
+    assert dr.save() is False                                    # ... an override needs a reason ...
+    dr.override_reason.value = "Trial both scales in the pilot"
+    assert dr.save()                                             # ... which is recorded
     doc = yaml.safe_load((path / "items.yaml").read_text(encoding="utf-8"))
-    assert next(i for i in doc["items"] if i["id"] == "hl4")["scale"] == "often5"
+    hl4 = next(i for i in doc["items"] if i["id"] == "hl4")
+    assert hl4["scale"] == "often5"
+    assert "scale_inconsistent" in hl4["history"][-1]["reason"] and "Trial both scales" in hl4["history"][-1]["reason"]
+    assert dr.who.value == dr.reason.value == dr.override_reason.value == "" and dr.override.value is False
 
 
 def test_drafter_refuses_an_edit_that_breaks_the_specification(tmp_path, framework_dir):
@@ -94,3 +104,42 @@ def test_drafter_refuses_an_edit_that_breaks_the_specification(tmp_path, framewo
     assert "reverse_without_middle" in dr.message.value and "Not saved" in dr.message.value
     assert (path / "items.yaml").read_text(encoding="utf-8") == before
     load_framework(path)                                          # still loads
+
+
+def test_drafter_marks_translations_out_of_date_and_lays_out_rtl(drafter):
+    """Editing the English wording marks the other languages out of date; saving one clears its mark."""
+    dr, path = drafter
+    dr.item.value = "cc1"
+    dr.stem.value = "My child can tell me what they want."
+    dr.who.value, dr.reason.value = "Parent panel", "Plainer"
+    assert dr.save(), dr.message.value
+    assert "out of date" in dr.message.value
+    assert dr.item.label.endswith("what they want.")            # the item list shows the new wording
+    fw = load_framework(path)
+    assert set(fw.item("cc1").outdated_translations) == set(fw.languages[1:])
+    dr.language.value = "ur"
+    assert "mk-rtl" in dr.stem._dom_classes                     # typed right to left
+    assert "translation_outdated" in dr.checks.value and "No wording problems" not in dr.checks.value
+    dr.language.value = "pl"
+    assert "mk-rtl" not in dr.stem._dom_classes
+    dr.who.value, dr.reason.value = "Polish translator", "New wording translated"
+    dr.stem.value = "Moje dziecko umie powiedzieć, czego chce."
+    dr.override.value, dr.override_reason.value = True, "checked with translator"
+    assert dr.save(), dr.message.value
+    assert "pl" not in load_framework(path).item("cc1").outdated_translations
+    from measurekit.design.wording import check_items
+
+    found = check_items(load_framework(path))
+    assert set(found.loc[(found["code"] == "translation_outdated") & (found["item"] == "cc1"), "language"]) == \
+        set(fw.languages[1:]) - {"pl"}
+
+
+def test_drafter_offers_standard_scales_and_clears_the_message_on_edit(drafter):
+    dr, path = drafter
+    ids = [v for _, v in dr.scale.options]
+    assert {"agree5", "agree4", "frequency5"} <= set(ids) and len(ids) >= 4
+    dr.item.value = "sv4"
+    dr.who.value, dr.reason.value = "x", "y"
+    assert dr.save() is False and "Not saved" in dr.message.value
+    dr.stem.value = "Services tell me things in my language."
+    assert dr.message.value == ""                                # the old message no longer applies

@@ -1,6 +1,8 @@
 """Framework review: questions, scoring summary, YAML round trip, chart and the widget driven headlessly."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -86,4 +88,44 @@ def test_widget_headless(tmp_path, framework_dir):
     other.load_button.click()
     assert other.controls["codesign_who"]["score"].value == 2
     assert other.project.value == "School readiness"
-    assert bool(other.summary().set_index("area").loc["theory_of_change", "low"])
+    # claimed but not scored: reported as not scored, not as low
+    row = other.summary().set_index("area").loc["theory_of_change"]
+    assert bool(row["unscored"]) and not bool(row["low"])
+
+
+def test_unscored_is_not_low_and_file_errors_are_sentences(tmp_path):
+    """A claimed Practice nobody has scored yet is 'not scored', not 'scores low'; a folder or a
+    missing file is explained in words, not as [Errno 21]."""
+    from measurekit.design.widgets.review import FrameworkReview
+
+    fw = Path(__file__).resolve().parents[1] / "indicators" / "rochdale-school-readiness"
+    w = FrameworkReview(tmp_path / "r.yaml", framework=fw, project="Pilot")
+    s = w.summary().set_index("area")
+    claimed = s[s["claimed"]]
+    assert len(claimed) and claimed["unscored"].all() and not claimed["low"].any()
+    w.path.value = str(tmp_path)                      # a folder
+    assert w.save() is None
+    assert "is a folder, not a file" in w.status.value and "Errno" not in w.status.value
+    w.path.value = str(tmp_path / "nope.yaml")
+    w.load()
+    assert "There is no file" in w.status.value and "Errno" not in w.status.value
+
+
+def test_saved_files_keep_their_permissions(tmp_path):
+    """Rewriting a shared file keeps its mode; a new file follows the umask (not mkstemp's 0600)."""
+    import os
+    import stat
+
+    from measurekit.core.atomic import write_text
+
+    shared = tmp_path / "review.yaml"
+    shared.write_text("old")
+    os.chmod(shared, 0o664)
+    write_text(shared, "new")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o664 and shared.read_text() == "new"
+    old = os.umask(0o022)
+    try:
+        fresh = write_text(tmp_path / "fresh.yaml", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644

@@ -73,6 +73,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "negative_wording": ("Negative wording", "Prefer a positive statement."),
     "leading_wording": ("Leading wording", "Use neutral wording."),
     "jargon": ("Professional jargon", "Say it in everyday words, as parents said it."),
+    "translation_outdated": ("Translation made for an earlier wording", "Translate the new source wording again."),
+    "open_findings": ("Saved with open wording problems", "Resolve them, or record why the wording is kept."),
     "translation_draft": ("Translation still a draft", "Have it reviewed and back-translated by community translators."),
     "scale_inconsistent": ("Different scales in one domain", "Use one response scale per domain."),
     # statistics given data they cannot use (stats/)

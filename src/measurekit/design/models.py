@@ -114,6 +114,10 @@ class Item(_Model):
     relevant: str | None = None
     provenance: Provenance = Field(default_factory=Provenance)
     history: list[HistoryEntry] = Field(default_factory=list)
+    outdated_translations: list[str] = Field(
+        default_factory=list, description="Languages whose wording was made for an earlier source-language "
+        "wording and must be translated again (set when the source wording changes, cleared when that "
+        "language's wording is saved).")
 
     @property
     def status(self) -> str:

@@ -109,6 +109,25 @@ def save_review(review: dict, path, questions: dict | None = None) -> Path:
     return write_text(path, text)
 
 
+def file_problem(exc: BaseException, path, action: str) -> str:
+    """A plain-English sentence for a file error met while saving or loading ``path``."""
+    p = Path(str(path))
+    if isinstance(exc, IsADirectoryError) or p.is_dir():
+        return (f"{p} is a folder, not a file. Give a file name inside it, for example "
+                f"{p / 'framework_review.yaml'}.")
+    if isinstance(exc, FileNotFoundError):
+        if action == "load":
+            return f"There is no file {p} yet. Check the name, or score the questions and save first."
+        return f"The folder {p.parent} does not exist. Create it first, or choose another folder."
+    if isinstance(exc, PermissionError):
+        return f"measurekit is not allowed to {action} {p}. Ask for access to the folder, or choose another one."
+    if isinstance(exc, InputError):
+        return f"{p} cannot be used as a review: " + "; ".join(x.message for x in exc.report.errors[:3])
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{p} is not a text (YAML) file. Choose the .yaml file measurekit saved."
+    return f"Could not {action} {p}: {exc}"
+
+
 def load_review(path, questions: dict | None = None) -> dict:
     """Read a review YAML; unanswered questions are added as unscored. Raises InputError on bad content."""
     import yaml
@@ -161,8 +180,8 @@ def summarise(review: dict, questions: dict | None = None, framework=None, low: 
 
     Columns: kind (practice/enabler), area, title, approach, n_questions, n_scored, score (mean of
     the scored questions, NaN if none), level (label of the rounded-down mean), claimed (the
-    framework says it serves this Practice), low (claimed, and unscored or below ``low``),
-    evidence (number of evidence links).
+    framework says it serves this Practice), unscored (claimed, and none of its questions scored
+    yet), low (claimed, scored, and below ``low``), evidence (number of evidence links).
     """
     questions = questions or load_questions()
     qt = questions_table(questions)
@@ -177,9 +196,10 @@ def summarise(review: dict, questions: dict | None = None, framework=None, low: 
              .reset_index())
     out["level"] = [level_label(s, questions) for s in out["score"]]
     out["claimed"] = out["area"].isin(practices)
-    out["low"] = out["claimed"] & ~(out["score"] >= low)
-    return out[["kind", "area", "title", "approach", "n_questions", "n_scored", "score", "level", "claimed", "low",
-                "evidence"]]
+    out["unscored"] = out["claimed"] & (out["n_scored"] == 0)
+    out["low"] = out["claimed"] & (out["score"] < low)
+    return out[["kind", "area", "title", "approach", "n_questions", "n_scored", "score", "level", "claimed",
+                "unscored", "low", "evidence"]]
 
 
 def summarise_approaches(summary: pd.DataFrame, questions: dict | None = None) -> pd.DataFrame:

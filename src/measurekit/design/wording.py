@@ -103,6 +103,15 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
     return out
 
 
+def outdated_translation(item, language: str, source: str) -> Finding:
+    """The finding for a translation made for an earlier source-language wording of the item."""
+    return Finding.about(item.id, language, "translation_outdated", "warning",
+                         f"The {source} wording of {item.id} changed after this {language} wording was written, so it "
+                         "may no longer ask the same question.",
+                         f"Translate the new {source} wording again and check it with a community translator; "
+                         "saving this language's wording clears the mark.")
+
+
 def word_limits(fw, config: CheckConfig | None = None) -> dict[str, int]:
     """The word limit per language: ``max_words`` for the source language; for a translation, ``max_words``
     times the median ratio of its word count to the source's over the framework's items (never below
@@ -137,6 +146,8 @@ def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
                                     f"No {lang} wording: parents reading {lang} cannot answer this item.",
                                     "Add a translation and check it with a community translator."))
                 continue
+            if lang in it.outdated_translations:
+                rows.append(outdated_translation(it, lang, fw.languages[0]))
             rows.extend(check_stem(text, it.id, lang, replace(cfg, max_words=limits[lang])))
     for lang, tr in getattr(fw, "translations", {}).items():
         if lang in fw.languages and tr.status == "draft":

@@ -4,8 +4,12 @@
     ItemDrafter("my-framework-folder")          # shows the drafter in a notebook
 
 Saving writes the framework's YAML files (atomically) and adds a co-design history entry to
-the item: what changed, when, by whom and why. The drafter calls the same functions as the
-rest of measurekit (``load_framework``, ``check_stem``, ``save_framework``).
+the item: what changed, when, by whom and why. The drafter acts on its checks: wording errors
+and warnings block saving unless "Save anyway" is ticked with a reason, which goes into the
+history entry. Changing the source-language wording marks the item's other languages as out of
+date until each is saved again. Right-to-left languages are typed right to left. The drafter
+calls the same functions as the rest of measurekit (``load_framework``, ``check_stem``,
+``save_framework``).
 """
 from __future__ import annotations
 
@@ -13,11 +17,29 @@ import datetime as dt
 import html
 
 from measurekit.design import load_framework
-from measurekit.design.wording import CheckConfig, Finding, check_stem
-from measurekit.design.evidence import load_evidence
-from measurekit.design.saving import save_framework
-from measurekit.design.models import STATUSES, VOICE_GROUPS, HistoryEntry
 from measurekit.design.consistency import check_consistency
+from measurekit.design.evidence import load_evidence
+from measurekit.design.forms import RTL
+from measurekit.design.models import STATUSES, VOICE_GROUPS, HistoryEntry, Option, Scale
+from measurekit.design.saving import save_framework
+from measurekit.design.wording import CheckConfig, Finding, check_stem, outdated_translation
+
+# Common response scales the drafter offers besides the framework's own; one that is picked is
+# added to the framework (scales.yaml) when the item is saved.
+STANDARD_SCALES = [
+    Scale(id="agree4", title="Four-point agreement (no middle)", options=[
+        Option(code=1, label={"en": "Strongly disagree"}), Option(code=2, label={"en": "Disagree"}),
+        Option(code=3, label={"en": "Agree"}), Option(code=4, label={"en": "Strongly agree"})]),
+    Scale(id="frequency5", title="Five-point frequency", options=[
+        Option(code=1, label={"en": "Never"}), Option(code=2, label={"en": "Rarely"}),
+        Option(code=3, label={"en": "Sometimes"}), Option(code=4, label={"en": "Often"}),
+        Option(code=5, label={"en": "Always"})]),
+    Scale(id="yes_sometimes_not_yet", title="Yes / sometimes / not yet (as ASQ-3)", options=[
+        Option(code=0, label={"en": "Not yet"}), Option(code=1, label={"en": "Sometimes"}),
+        Option(code=2, label={"en": "Yes"})]),
+]
+BLOCKING = ("error", "warning")
+RTL_CSS = "<style>.mk-rtl textarea { direction: rtl; text-align: right; unicode-bidi: plaintext; }</style>"
 
 
 class ItemDrafter:
@@ -32,11 +54,10 @@ class ItemDrafter:
         self.evidence = load_evidence(self.fw)
         self.config = config or CheckConfig()
         quotes = self.evidence.quotes
-        self.item = w.Dropdown(options=[(f"{i.id}: {i.stem.get('en', '')[:50]}", i.id) for i in self.fw.items],
-                               description="Item")
+        self.item = w.Dropdown(options=self._item_options(), description="Item")
         self.language = w.Dropdown(options=self.fw.languages, description="Language")
         self.stem = w.Textarea(description="Wording", layout=w.Layout(width="95%", height="70px"))
-        self.scale = w.Dropdown(options=[s.id for s in self.fw.scales], description="Scale")
+        self.scale = w.Dropdown(options=self._scale_options(), description="Scale", layout=w.Layout(width="95%"))
         self.quotes = w.SelectMultiple(options=[(f"{q.id} [{q.voice_group}] {q.text[:60]}", q.id)
                                                 for q in quotes.itertuples()],
                                        description="Evidence", layout=w.Layout(width="95%", height="140px"))
@@ -44,20 +65,34 @@ class ItemDrafter:
         self.who = w.Text(description="Who", placeholder="e.g. parent panel, 3 March")
         self.reason = w.Text(description="Why", placeholder="what changed and why")
         self.save_button = w.Button(description="Save to YAML", button_style="success", icon="save")
+        self.override = w.Checkbox(value=False, description="Save anyway, despite the open problems", indent=False)
+        self.override_reason = w.Text(description="Because", placeholder="why the wording is kept as it is")
         self.checks = w.HTML()
         self.evidence_panel = w.HTML()
         self.message = w.HTML()
         self.item.observe(lambda _: self._load(), names="value")
         self.language.observe(lambda _: self._load(), names="value")
-        self.stem.observe(lambda _: self._update_checks(), names="value")
-        self.scale.observe(lambda _: self._update_checks(), names="value")
+        self.stem.observe(lambda _: self._edited(), names="value")
+        self.scale.observe(lambda _: self._edited(), names="value")
         self.quotes.observe(lambda _: self._update_evidence(), names="value")
         self.save_button.on_click(lambda _: self.save())
-        left = w.VBox([self.item, self.language, self.stem, self.scale, self.status, self.who, self.reason,
-                       self.save_button, self.message, self.checks], layout=w.Layout(width="55%"))
+        left = w.VBox([w.HTML(RTL_CSS), self.item, self.language, self.stem, self.scale, self.status, self.who,
+                       self.reason, self.override, self.override_reason, self.save_button, self.message, self.checks],
+                      layout=w.Layout(width="55%"))
         right = w.VBox([self.quotes, self.evidence_panel], layout=w.Layout(width="45%"))
         self.widget = w.HBox([left, right])
         self._load()
+
+    def _item_options(self):
+        src = self.fw.languages[0]
+        return [(f"{i.id}: {i.stem.get(src, '')[:50]}", i.id) for i in self.fw.items]
+
+    def _scale_options(self):
+        own = {s.id for s in self.fw.scales}
+        scales = list(self.fw.scales) + [s for s in STANDARD_SCALES if s.id not in own]
+        src = self.fw.languages[0]
+        return [(f"{s.id}: {' / '.join(o.label.get(src, str(o.code)) for o in s.options)}"
+                 + ("" if s.id in own else " (new to this framework)"), s.id) for s in scales]
 
     def _current(self):
         return self.fw.item(self.item.value)
@@ -67,14 +102,25 @@ class ItemDrafter:
         self.stem.value = it.stem.get(self.language.value, "")
         self.scale.value = it.scale
         self.quotes.value = tuple(q for q in it.provenance.quotes if q in set(self.evidence.quotes["id"]))
+        if self.language.value in RTL:
+            self.stem.add_class("mk-rtl")
+        else:
+            self.stem.remove_class("mk-rtl")
         self._update_checks()
         self._update_evidence()
+        self.message.value = ""
+
+    def _edited(self):
+        self.message.value = ""      # an old "Saved" or "Not saved" no longer describes what is on screen
+        self._update_checks()
 
     def findings(self):
         """Wording findings for the text in the box, plus a scale_inconsistent finding when the chosen scale
         differs from the other items of the item's domain."""
         found = check_stem(self.stem.value, self.item.value, self.language.value, self.config)
         it = self._current()
+        if self.language.value in it.outdated_translations:
+            found.append(outdated_translation(it, self.language.value, self.fw.languages[0]))
         others = {i.scale for i in self.fw.items_in(it.domain, respondent=None) if i.id != it.id}
         if others and self.scale.value not in others:
             found.append(Finding.about(it.id, self.language.value, "scale_inconsistent", "warning",
@@ -85,11 +131,16 @@ class ItemDrafter:
 
     def _update_checks(self):
         found = self.findings()
+        if not [f for f in found if f.severity in BLOCKING]:
+            info = "".join(f"<li><small>{html.escape(f.code)}: {html.escape(f.message)}</small></li>" for f in found)
+            self.checks.value = ("<p style='color:#2e7d32'>&#10003; No wording problems found.</p>"
+                                 + (f"<ul>{info}</ul>" if info else ""))
+            return
         if not found:
             self.checks.value = "<p style='color:#2e7d32'>&#10003; No wording problems found.</p>"
             return
-        rows = "".join(f"<li><b>{html.escape(f.code)}</b>: {html.escape(f.message)} <i>Try: {html.escape(f.suggestion)}</i></li>"
-                       for f in found)
+        rows = "".join(f"<li><b>{html.escape(f.severity)} {html.escape(f.code)}</b>: {html.escape(f.message)} "
+                       f"<i>Try: {html.escape(f.suggestion)}</i></li>" for f in found)
         self.checks.value = f"<ul>{rows}</ul>"
 
     def _update_evidence(self):
@@ -110,7 +161,15 @@ class ItemDrafter:
         candidate = self.fw.model_copy(deep=True)
         candidate.path = self.fw.path
         it = candidate.item(self.item.value)
-        it.stem[self.language.value] = self.stem.value.strip()
+        lang, src = self.language.value, candidate.languages[0]
+        new_text = self.stem.value.strip()
+        if lang == src and new_text != it.stem.get(src, ""):
+            it.outdated_translations = [x for x in candidate.languages[1:] if it.stem.get(x)]
+        elif lang != src:
+            it.outdated_translations = [x for x in it.outdated_translations if x != lang]
+        it.stem[lang] = new_text
+        if self.scale.value not in {s.id for s in candidate.scales}:
+            candidate.scales.append(next(s for s in STANDARD_SCALES if s.id == self.scale.value).model_copy(deep=True))
         it.scale = self.scale.value
         q = self.evidence.quotes.set_index("id")
         it.provenance.quotes = list(self.quotes.value)
@@ -125,9 +184,30 @@ class ItemDrafter:
             msgs = "".join(f"<li>{html.escape(p.code)}: {html.escape(p.message)}</li>" for p in problems.errors)
             self.message.value = f"<b style='color:#c62828'>Not saved:</b><ul>{msgs}</ul>"
             return False
+        open_problems = [f for f in self.findings() if f.severity in BLOCKING]
+        if open_problems:
+            codes = ", ".join(dict.fromkeys(f.code for f in open_problems))
+            if not (self.override.value and self.override_reason.value.strip()):
+                self.message.value = (f"<b style='color:#c62828'>Not saved: {len(open_problems)} open wording "
+                                      f"problem(s) ({html.escape(codes)}).</b> Fix them, or tick \"Save anyway\" and "
+                                      "say why the wording is kept; the reason is recorded in the item's history.")
+                return False
+            it.history[-1] = it.history[-1].model_copy(update={"reason": it.history[-1].reason + (
+                f" [saved with open problems: {codes}; because: {self.override_reason.value.strip()}]")})
         save_framework(candidate, self.path)
         self.fw = load_framework(self.path)  # re-read what was written
-        self.message.value = f"<b style='color:#2e7d32'>Saved {it.id} ({self.status.value}).</b>"
+        saved = it.id
+        # the next save is a new change: clear who/why and the override, refresh the lists
+        self.who.value = self.reason.value = self.override_reason.value = ""
+        self.override.value = False
+        self.item.options = self._item_options()
+        self.scale.options = self._scale_options()
+        self.item.value = saved
+        self._load()
+        outdated = self.fw.item(saved).outdated_translations
+        note = (f" The wording in {', '.join(outdated)} is now marked out of date: translate the new wording."
+                if lang == src and outdated else "")
+        self.message.value = f"<b style='color:#2e7d32'>Saved {saved} ({self.status.value}).</b>{html.escape(note)}"
         return True
 
     def _ipython_display_(self):

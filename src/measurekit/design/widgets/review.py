@@ -10,6 +10,8 @@ module only lays out the widgets. Attributes for scripted use and tests: ``proje
 """
 from __future__ import annotations
 
+import html
+
 from measurekit.design import review as rv
 
 UNSCORED = "-"
@@ -83,8 +85,8 @@ class FrameworkReview:
     def save(self):
         try:
             p = rv.save_review(self.to_review(), self.path.value, self.questions)
-        except Exception as e:  # shown in the widget, not lost in the log
-            self.status.value = f"<span style='color:#c0392b'>Not saved: {e}</span>"
+        except Exception as e:  # shown in the widget as a sentence, not lost in the log
+            self.status.value = f"<span style='color:#c0392b'>Not saved. {html.escape(rv.file_problem(e, self.path.value, 'save'))}</span>"
             return None
         self.status.value = f"Saved to {p}"
         self.draw()
@@ -94,7 +96,7 @@ class FrameworkReview:
         try:
             self.set_review(rv.load_review(self.path.value, self.questions))
         except Exception as e:
-            self.status.value = f"<span style='color:#c0392b'>Not loaded: {e}</span>"
+            self.status.value = f"<span style='color:#c0392b'>Not loaded. {html.escape(rv.file_problem(e, self.path.value, 'load'))}</span>"
             return
         self.status.value = f"Loaded {self.path.value}"
         self.draw()
@@ -105,10 +107,12 @@ class FrameworkReview:
         s = self.summary()
         self.chart.clear_output()
         with self.chart:
-            ax = rv.plot_review(s, questions=self.questions)
-            low = s[s["low"]]
+            rv.plot_review(s, questions=self.questions)
+            low, unscored = s[s["low"]], s[s["unscored"]]
             if len(low):
                 print("Practices the framework claims to serve that score low: " + ", ".join(low["title"]))
+            if len(unscored):
+                print("Practices the framework claims to serve that are not scored yet: " + ", ".join(unscored["title"]))
             plt.show()
         return s
 
