@@ -1,13 +1,16 @@
 """Set up measurekit in a local virtual environment and run it.
 
-Two commands, on any machine with Python 3.11 or newer:
+Three commands, on any machine with Python 3.11 or newer:
 
     python3 tasks.py demo    # set up, then run the main job on the bundled synthetic cohort
+    python3 tasks.py lab     # set up (with JupyterLab), then open the guided notebooks
     python3 tasks.py test    # set up (with test tools), then run the whole test suite
 
 The first run creates ``.venv/`` beside this file and installs measurekit into it
 (a few minutes); later runs reuse it and reinstall only when ``pyproject.toml`` changed.
-Extra arguments after ``demo`` go to ``measurekit run``; after ``test``, to pytest.
+Extra arguments after ``demo`` go to ``measurekit run``; after ``lab``, to ``jupyter lab``;
+after ``test``, to pytest. The demo environment also has JupyterLab, so after ``demo``
+``.venv/bin/jupyter lab notebooks/`` works as well.
 """
 from __future__ import annotations
 
@@ -47,13 +50,16 @@ def ensure_env(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "lab", "test"}:
         print(__doc__)
         return 2
     cmd, rest = argv[0], argv[1:]
     if cmd == "demo":
-        ensure_env("")
+        ensure_env("notebooks")
         return subprocess.call([str(BIN / "measurekit"), "run", "--out", str(ROOT / "out"), *rest], cwd=ROOT)
+    if cmd == "lab":
+        ensure_env("notebooks")
+        return subprocess.call([str(BIN / "jupyter"), "lab", *rest, str(ROOT / "notebooks")], cwd=ROOT)
     ensure_env("dev")
     return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
 

@@ -15,9 +15,10 @@ def run(args) -> int:
 
 
 def synth(args) -> int:
+    from measurekit.core import paths
     from measurekit.data.synthetic import make_cohort, write_cohort
 
-    cohort = make_cohort(n=args.n, random_state=args.seed)
+    cohort = make_cohort(n=args.n, random_state=args.seed, framework=args.framework or paths.BUNDLED_FRAMEWORK)
     write_cohort(cohort, args.out)
     f = cohort.analysis_frame()
     print(f"Wrote a synthetic cohort of {len(f)} children to {args.out} "

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=3000, help="number of children (default 3000)")
     p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same bytes (default 1)")
     p.add_argument("--out", type=Path, required=True, help="folder to write the files into")
+    p.add_argument("--framework", type=Path, default=None,
+                   help="framework folder whose items define the voice questionnaire "
+                        "(default: the bundled illustrative one)")
 
     p = add("validate", "validate",
             "Check every input file in a folder against its schema and report every problem "

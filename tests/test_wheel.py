@@ -1,0 +1,139 @@
+"""measurekit works when installed from its wheel, not only from an editable checkout.
+
+Builds the sdist and, from it, the wheel (``python -m build``, as a release would), checks that both
+carry the illustrative framework and the seed-1 cohort file for file, installs the wheel into a new
+virtual environment outside the repository and runs, from yet another folder:
+``measurekit run``, ``measurekit synth`` (with and without ``--framework``) and
+``python -c "import measurekit as mk; mk.make_cohort(500)"``.
+
+Dependencies of the new environment: by default it borrows the test environment's installed
+libraries through a ``.pth`` file (fast, offline) while measurekit itself comes only from the wheel.
+``MEASUREKIT_WHEEL_DEPS=index`` (set by ``.ci/run``) installs the wheel with its dependencies
+resolved by pip from the package index instead, as a new user would.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# repository folder -> where it must appear inside the wheel
+BUNDLED = {
+    "indicators/rochdale-school-readiness": "measurekit/_bundled/rochdale-school-readiness",
+    "data/synthetic": "measurekit/_bundled/synthetic",
+}
+
+pytestmark = pytest.mark.slow
+
+
+def _repo_files(folder: str) -> set[str]:
+    base = ROOT / folder
+    return {p.relative_to(base).as_posix() for p in base.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+
+
+def _clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
+    env.update(MEASUREKIT_NO_PROGRESS="1", MPLBACKEND="Agg", **extra)
+    return env
+
+
+def _run(cmd, cwd, timeout=600, **kw):
+    res = subprocess.run([str(c) for c in cmd], cwd=cwd, env=_clean_env(), capture_output=True, text=True,
+                         timeout=timeout, **kw)
+    assert res.returncode == 0, f"{' '.join(map(str, cmd))} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    return res
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    try:
+        import build  # noqa: F401
+    except ImportError:
+        if os.environ.get("MEASUREKIT_WHEEL_DEPS"):
+            pytest.fail("the 'build' package (dev extra) is required here (MEASUREKIT_WHEEL_DEPS is set)")
+        pytest.skip("the 'build' package (dev extra) builds the sdist and wheel")
+    dist = tmp_path_factory.mktemp("dist")
+    # no folder given to --sdist/--wheel: build makes the sdist, then the wheel from the unpacked sdist
+    _run([sys.executable, "-m", "build", "--outdir", dist, ROOT], cwd=dist)
+    (wheel,) = dist.glob("measurekit-*.whl")
+    (sdist,) = dist.glob("measurekit-*.tar.gz")
+    return wheel, sdist
+
+
+@pytest.fixture(scope="module")
+def installed(built, tmp_path_factory):
+    wheel, _ = built
+    env_dir = tmp_path_factory.mktemp("venv")
+    assert ROOT not in env_dir.parents
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    py = bin_dir / ("python.exe" if os.name == "nt" else "python")
+    if os.environ.get("MEASUREKIT_WHEEL_DEPS") == "index":
+        _run([py, "-m", "pip", "install", "--quiet", wheel], cwd=env_dir, timeout=1800)
+    else:
+        _run([py, "-m", "pip", "install", "--quiet", "--no-deps", wheel], cwd=env_dir)
+        site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=env_dir).stdout.strip())
+        # the test environment's libraries, after the new environment's own site-packages: .pth files
+        # there (such as an editable measurekit) are not processed, so measurekit comes from the wheel
+        borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+        (site / "_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n")
+    _run([py, "-m", "pip", "check"], cwd=env_dir)
+    return env_dir, bin_dir, py
+
+
+def test_sdist_and_wheel_carry_the_examples(built):
+    wheel, sdist = built
+    with zipfile.ZipFile(wheel) as z:
+        wheel_names = set(z.namelist())
+    with tarfile.open(sdist) as t:
+        top = t.getnames()[0].split("/")[0]
+        sdist_names = {n[len(top) + 1:] for n in t.getnames()}
+    for folder, packaged in BUNDLED.items():
+        files = _repo_files(folder)
+        assert files, folder
+        missing_wheel = sorted(f for f in files if f"{packaged}/{f}" not in wheel_names)
+        missing_sdist = sorted(f for f in files if f"{folder}/{f}" not in sdist_names)
+        assert not missing_wheel, f"wheel lacks {folder}: {missing_wheel}"
+        assert not missing_sdist, f"sdist lacks {folder}: {missing_sdist}"
+        with zipfile.ZipFile(wheel) as z:
+            for f in files:  # byte for byte: the wheel's copy is the repository's
+                assert z.read(f"{packaged}/{f}") == (ROOT / folder / f).read_bytes(), f
+    assert not any(n.startswith("src/measurekit/_bundled") for n in sdist_names), "a second copy was committed"
+    metadata = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info/METADATA").decode()
+    assert "License-Expression: MIT" in metadata
+
+
+def test_installed_wheel_runs_from_another_folder(installed, tmp_path):
+    env_dir, bin_dir, py = installed
+    elsewhere = tmp_path / "somewhere_else"
+    elsewhere.mkdir()
+    where = _run([py, "-c", "import measurekit, measurekit.core.paths as p; "
+                            "print(measurekit.__file__); print(p.BUNDLED_FRAMEWORK); print(p.BUNDLED_DATA)"],
+                 cwd=elsewhere).stdout.split("\n")
+    for line in where[:3]:
+        assert Path(line).resolve().is_relative_to(env_dir.resolve()), f"{line} is not inside the new environment"
+
+    exe = bin_dir / "measurekit"
+    _run([exe, "run", "--out", "out"], cwd=elsewhere)
+    assert (elsewhere / "out" / "trial_report.html").is_file()
+    assert (elsewhere / "out" / "board_pack" / "board_table.csv").is_file()
+
+    res = _run([exe, "synth", "--n", "300", "--seed", "2", "--out", "synth"], cwd=elsewhere)
+    assert "300 children" in res.stdout
+    assert (elsewhere / "synth" / "children.csv").is_file()
+    fw = Path(where[1])
+    res = _run([exe, "synth", "--n", "200", "--framework", fw, "--out", "synth_fw"], cwd=elsewhere)
+    assert (elsewhere / "synth_fw" / "voice_parent.csv").is_file()
+
+    res = _run([py, "-c", "import measurekit as mk; c = mk.make_cohort(500); print(len(c.analysis_frame()))"],
+               cwd=elsewhere)
+    assert res.stdout.strip().endswith("500")
