@@ -1,12 +1,14 @@
-"""Confirmatory factor analysis by maximum likelihood, single- and multi-group, with equality constraints.
+"""Confirmatory factor analysis, single- and multi-group, with equality constraints: ML for items
+treated as continuous, WLSMV (DWLS on polychoric correlations and thresholds) for ordered items.
 
 No Python library fits multi-group models with cross-group equality constraints (semopy fits groups
 separately), which measurement invariance needs; this module does, with lavaan's defaults: ML
 with ``likelihood = "normal"`` (covariances divided by N), the first loading of each factor
 fixed to 1, factor variances and covariances free, a mean structure in multi-group models
 (intercepts free, factor means 0; with equal intercepts the factor means of groups after the
-first are freed), listwise deletion. Items are treated as continuous; WLSMV for ordinal items
-is not supported yet. Checked against lavaan 0.6 (``tests/fixtures/r/lavaan.R``).
+first are freed), listwise deletion. With ``ordered=`` the items are ordinal and the estimator is
+lavaan's ``estimator = "WLSMV"`` (see ``_numerics/wlsmv.py`` and ``_numerics/polychoric.py``).
+Checked against lavaan 0.6-14 (``tests/fixtures/r/lavaan.R``, ``tests/fixtures/r/lavaan_wlsmv.R``).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from scipy import stats
 
 from measurekit.core.result import Result
 from measurekit.stats.model_syntax import MeasurementModel, parse_model
-from measurekit.problems import InputError, ProblemReport
+from measurekit.problems import InputError, Problem, ProblemReport
 
 EQUAL_OPTIONS = ("loadings", "intercepts", "residuals")
 
@@ -191,10 +193,18 @@ def _start(spec: _Spec, data: _Data) -> np.ndarray:
 class CFAResult(Result):
     """Result of :func:`cfa`.
 
-    fit (one row): chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high (90%), srmr,
-        aic, bic, loglik, n, n_free, converged, admissible.
-    estimates: lhs, op (=~ loading, ~~ (co)variance, ~1 intercept or mean), rhs, group, est, se,
-        z, p_val, std_all (lavaan's fully standardised solution).
+    fit (one row), ML: chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high (90%), srmr,
+        aic, bic, loglik, n, n_free, converged, admissible, estimator, n_rows (rows given), n_dropped.
+    fit, WLSMV (``ordered=``): chisq, df, pvalue (DWLS statistic N F, lavaan's "chisq"),
+        chisq_scaled, df_scaled, pvalue_scaled (the scaled-and-shifted statistic lavaan reports for
+        WLSMV; use these), cfi_scaled, tli_scaled, rmsea_scaled (lavaan's "cfi.scaled", "tli.scaled",
+        "rmsea.scaled"), cfi, tli, rmsea (from the unscaled statistic), srmr (lavaan's "srmr": the
+        root mean square of the correlation residuals), baseline_chisq, baseline_chisq_scaled, n,
+        n_free, converged, admissible, estimator, parameterization, n_rows, n_dropped.
+    estimates: lhs, op (=~ loading, ~~ (co)variance, ~1 intercept or mean, | threshold with rhs t1,
+        t2, ..., ~*~ scale factor of an ordered item), rhs, group, est, se (robust for WLSMV), z,
+        p_val, std_all (lavaan's fully standardised solution), as ``lavaan::parameterEstimates``.
+    sample: one sentence saying how many rows were used and why any others were dropped.
     """
 
     fit: pd.DataFrame
@@ -202,13 +212,18 @@ class CFAResult(Result):
     converged: bool = True
     admissible: bool = True
     warnings: list[str] = field(default_factory=list)
-    _title = "Confirmatory factor analysis (ML)"
+    sample: str = ""
+    _title = "Confirmatory factor analysis"
     _main = "estimates"
 
 
-def _prepare(df, spec_model, group, min_cases):
+def _plain(v):
+    """A value as users write it: numpy scalars become plain ints/floats/strings in messages."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _check_columns(df, obs, group):
     report = ProblemReport(title="CFA input")
-    obs = spec_model.observed
     for x in obs + ([group] if group else []):
         if x not in df.columns:
             report.add("unknown_variable", f"The model or group uses {x!r}, which is not a column of the data.", column=x)
@@ -217,28 +232,110 @@ def _prepare(df, spec_model, group, min_cases):
         if not pd.api.types.is_numeric_dtype(df[x]):
             report.add("non_numeric", f"{x} is not numeric; recode it first.", column=x)
     report.raise_if_errors()
-    data = df[obs + ([group] if group else [])].dropna()
+
+
+def _complete_rows(df, obs, group):
+    """Rows with every item (and the group) present, and the sentence that says how many were used."""
+    cols = obs + ([group] if group else [])
+    keep = df[cols].notna().all(axis=1)
+    data = df.loc[keep, cols]
+    dropped = int((~keep).sum())
+    if dropped:
+        by_item = df[obs].isna().sum()
+        worst = ", ".join(f"{k} ({int(v)})" for k, v in by_item[by_item > 0].sort_values(ascending=False).head(3).items())
+        why = f"missing answers (most often {worst})" if worst else ""
+        if group and df[group].isna().any():
+            why = (why + " or " if why else "") + f"a missing {group}"
+        note = (f"Used {len(data):,} of {len(df):,} rows; {dropped:,} dropped because of {why} "
+                "(listwise deletion; missing='ml' uses every row with at least one answer).")
+    else:
+        note = f"Used all {len(data):,} rows (none had missing answers)."
+    return data, note, dropped
+
+
+def _check_variation(data, obs, group, groups):
+    report = ProblemReport(title="CFA input")
+    for x in obs:
+        if data[x].nunique() <= 1:
+            value = _plain(data[x].iloc[0]) if len(data) else None
+            report.add("constant_item", f"{x} has no variance: every complete row has the same answer ({value}). "
+                       "Leave it out of the model.", column=x, value=value)
+        elif group:
+            for g in groups:
+                sub = data.loc[data[group] == g, x]
+                if len(sub) and sub.nunique() <= 1:
+                    report.add("constant_item", f"{x} has no variance in group {_plain(g)} (everyone answered "
+                               f"{_plain(sub.iloc[0])}). Leave it out, or merge groups.", column=x, value=_plain(g))
+    report.raise_if_errors()
+
+
+def _prepare(df, spec_model, group, min_cases):
+    obs = spec_model.observed
+    _check_columns(df, obs, group)
+    data, note, dropped = _complete_rows(df, obs, group)
     groups = [None] if not group else sorted(data[group].unique(), key=str)
+    if group and len(groups) < 2:
+        raise InputError(ProblemReport([Problem(
+            "one_group", f"{group} has {len(groups)} group(s) with complete data "
+            f"({', '.join(str(_plain(g)) for g in groups) or 'none'}); comparing groups needs at least two.",
+            column=group)]))
+    _check_variation(data, obs, group, groups)
     S, M, N = [], [], []
     for g in groups:
         sub = data if g is None else data[data[group] == g]
         x = sub[obs].to_numpy(float)
         if len(x) < len(obs) + 1:
-            raise InputError(f"Group {g!r} has {len(x)} complete cases, fewer than the {len(obs) + 1} needed "
-                             f"for {len(obs)} variables. Merge groups or drop the grouping.")
+            where = f"Group {_plain(g)}" if g is not None else "The data"
+            raise InputError(ProblemReport([Problem(
+                "too_few_cases", f"{where} has {len(x)} complete cases, fewer than the {len(obs) + 1} needed "
+                f"for {len(obs)} variables. Merge groups or drop the grouping.", column=group,
+                value=None if g is None else str(_plain(g)))]))
         M.append(x.mean(axis=0))
         S.append(np.cov(x, rowvar=False, bias=True))
         N.append(len(x))
-    return data, [str(g) for g in groups], _Data(S, M, np.array(N, dtype=float))
+    d = _Data(S, M, np.array(N, dtype=float))
+    d.note, d.n_rows, d.dropped = note, len(df), dropped
+    return data, [str(g) for g in groups], d
 
 
-def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estimator: str = "ML",
-        release=(), _spec=None) -> CFAResult:
-    """Fit a CFA model given in lavaan syntax. ``equal`` holds any of "loadings", "intercepts",
-    "residuals" (equal across groups, as lavaan's ``group.equal``); ``release`` lists
-    ("intercepts" | "loadings" | "residuals", item) pairs freed from those constraints (partial invariance)."""
-    if estimator != "ML":
-        raise ValueError("only estimator='ML' is supported (ordinal items are treated as continuous)")
+def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estimator: str | None = None,
+        release=(), ordered=None, parameterization: str = "delta", missing: str = "listwise",
+        _spec=None) -> CFAResult:
+    """Fit a CFA model given in lavaan syntax (``lavaan::cfa``).
+
+    Items treated as continuous (default): maximum likelihood, as ``cfa(model, data)``. ``equal`` holds
+    any of "loadings", "intercepts", "residuals" (equal across groups, as lavaan's ``group.equal``);
+    ``release`` lists ("intercepts" | "loadings" | "residuals", item) pairs freed from those
+    constraints (partial invariance).
+
+    ``ordered=True`` (every item) or a list of items: the items are ordinal and the model is fitted as
+    ``cfa(model, data, ordered = ..., estimator = "WLSMV")``: thresholds and polychoric correlations,
+    DWLS, robust standard errors and the scaled-and-shifted test. ``parameterization`` is "delta"
+    (lavaan's default: latent responses have unit variance) or "theta" (unit residual variances;
+    single group only). With ``group``, ``equal`` may hold "thresholds", "loadings", "intercepts" (the
+    Wu and Estabrook 2016 sequence; see :func:`measurekit.invariance`).
+
+    ``missing="ml"`` (continuous items only): full-information maximum likelihood, as lavaan's
+    ``missing = "ml"``; every row with at least one answer is used.
+    """
+    if ordered is not None and ordered is not False:
+        if missing != "listwise":
+            raise InputError(ProblemReport([Problem("bad_option", "missing='ml' is for items treated as continuous; "
+                                                    "WLSMV uses complete rows (lavaan's default).", value=missing)]))
+        if estimator not in (None, "WLSMV"):
+            raise InputError(ProblemReport([Problem("bad_option", f"Ordered items are fitted with estimator='WLSMV', "
+                                                    f"not {estimator!r}.", value=estimator)]))
+        return _cfa_ordinal(df, model, group, ordered, parameterization, equal, release)
+    if estimator not in (None, "ML"):
+        raise InputError(ProblemReport([Problem("bad_option", f"estimator must be 'ML' (continuous items) or 'WLSMV' "
+                                                f"with ordered=..., not {estimator!r}.", value=estimator)]))
+    if missing == "ml":
+        from measurekit.stats._numerics.fiml import cfa_fiml
+
+        return cfa_fiml(df, model, group, equal, release)
+    if missing != "listwise":
+        raise InputError(ProblemReport([Problem("bad_option", f"missing must be 'listwise' or 'ml', not {missing!r}.",
+                                                value=missing)]))
     bad = [e for e in equal if e not in EQUAL_OPTIONS]
     if bad:
         raise ValueError(f"equal may contain {EQUAL_OPTIONS}, not {bad}")
@@ -256,11 +353,7 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
     if df_model < 0:
         raise InputError(f"The model is not identified: it has {spec.n_free} free parameters but only {moments} "
                          "variances, covariances and means to estimate them from. Add indicators or constraints.")
-    for f, items in m.factors.items():
-        if len(items) < 2 and len(m.factors) == 1:
-            raise InputError(f"Factor {f} has fewer than two indicators; the model is not identified.")
-    if len(m.factors) == 1 and len(next(iter(m.factors.values()))) < 3:
-        raise InputError("A single factor needs at least three indicators to be identified.")
+    _check_identified(m)
     theta0 = _start(spec, d)
     res = minimize(_objective, theta0, args=(spec, d), jac=True, method="L-BFGS-B",
                    options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30})
@@ -312,9 +405,18 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
     fit = pd.DataFrame([{"chisq": chisq, "df": df_model, "pvalue": float(stats.chi2.sf(chisq, df_model)) if df_model else np.nan,
                          "cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi, "srmr": srmr,
                          "aic": aic, "bic": bic, "loglik": loglik, "n": int(Ntot), "n_free": spec.n_free,
-                         "converged": converged, "admissible": admissible}])
+                         "converged": converged, "admissible": admissible, "estimator": "ML",
+                         "n_rows": d.n_rows, "n_dropped": d.dropped}])
     estimates = _estimates(spec, theta, d)
-    return CFAResult(fit, estimates, converged, admissible, warnings)
+    return CFAResult(fit, estimates, converged, admissible, warnings, d.note)
+
+
+def _check_identified(m: MeasurementModel) -> None:
+    for f, items in m.factors.items():
+        if len(items) < 2 and len(m.factors) == 1:
+            raise InputError(f"Factor {f} has fewer than two indicators; the model is not identified.")
+    if len(m.factors) == 1 and len(next(iter(m.factors.values()))) < 3:
+        raise InputError("A single factor needs at least three indicators to be identified.")
 
 
 def _rmsea_ci(chisq, df, N, G, level=0.90):
@@ -395,3 +497,222 @@ def _estimates(spec: _Spec, theta: np.ndarray, d: _Data) -> pd.DataFrame:
         est["z"] = np.where(est["se"] > 0, est["est"] / est["se"], np.nan)
     est["p_val"] = 2 * stats.norm.sf(np.abs(est["z"]))
     return est[["lhs", "op", "rhs", "group", "est", "se", "z", "p_val", "std_all"]]
+
+
+# --------------------------------------------------------------------------- ordered items (WLSMV)
+def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, groups: list, max_categories: int = 10):
+    """Items as codes 0..K-1 (categories = the values seen in the data, pooled over groups), checked:
+    whole numbers, at most ``max_categories`` values, at least two, and every category used in every group."""
+    report = ProblemReport(title="Ordinal CFA input")
+    levels, codes = {}, {}
+    for x in items:
+        v = data[x].to_numpy(float)
+        if not np.all(v == np.round(v)):
+            bad = _plain(v[v != np.round(v)][0])
+            report.add("non_numeric", f"{x} has the value {bad}; ordered items need whole-number codes (1, 2, 3, ...).",
+                       column=x, value=bad)
+            continue
+        lv = np.unique(v)
+        if len(lv) > max_categories:
+            report.add("bad_option", f"{x} has {len(lv)} different answers; ordered items are meant for at most "
+                       f"{max_categories} categories. Treat it as continuous (leave it out of ordered=).", column=x)
+        levels[x] = lv
+        codes[x] = np.searchsorted(lv, v)
+    report.raise_if_errors()
+    if group:
+        gv = data[group].to_numpy()
+        for x in items:
+            for g in groups:
+                used = np.bincount(codes[x][gv == g], minlength=len(levels[x]))
+                for k in np.flatnonzero(used == 0):
+                    code = int(levels[x][k])
+                    report.add("small_group", f"Nobody in group {_plain(g)} answered {code} to {x}, so "
+                               "its thresholds cannot be estimated there. Merge that answer with its neighbour "
+                               "(recode) or merge groups.", column=x, value=code)
+        report.raise_if_errors()
+    return np.column_stack([codes[x] for x in items]), np.array([len(levels[x]) for x in items]), levels
+
+
+def _ordinal_items(m: MeasurementModel, ordered) -> list[str]:
+    obs = m.observed
+    if ordered is True:
+        return obs
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    missing = [x for x in obs if x not in ordered]
+    if missing:
+        raise InputError(ProblemReport([Problem(
+            "bad_option", f"ordered= must name every item of the model (mixing ordinal and continuous items is not "
+            f"supported); not named: {', '.join(missing)}. Use ordered=True for all.", value=", ".join(missing))]))
+    return obs
+
+
+def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group, ordered):
+    """Complete rows, codes and, per group, the thresholds, polychoric correlations and Gamma."""
+    from measurekit.stats._numerics.polychoric import ordinal_moments
+
+    obs = _ordinal_items(m, ordered)
+    _check_columns(df, obs, group)
+    data, note, dropped = _complete_rows(df, obs, group)
+    groups = [None] if not group else sorted(data[group].unique(), key=str)
+    if group and len(groups) < 2:
+        raise InputError(ProblemReport([Problem(
+            "one_group", f"{group} has {len(groups)} group(s) with complete data; comparing groups needs at least two.",
+            column=group)]))
+    _check_variation(data, obs, group, groups)
+    codes, ncat, levels = ordinal_codes(data, obs, group, groups)
+    moments = []
+    for g in groups:
+        sel = slice(None) if g is None else (data[group] == g).to_numpy()
+        c = codes[sel]
+        need = int((ncat - 1).sum()) + len(obs)
+        if len(c) < need:
+            where = f"Group {_plain(g)}" if g is not None else "The data"
+            raise InputError(ProblemReport([Problem(
+                "too_few_cases", f"{where} has {len(c)} complete rows, fewer than the {need} an ordinal CFA of "
+                f"{len(obs)} items needs. Merge groups or treat the items as continuous.", column=group)]))
+        moments.append(ordinal_moments(c, ncat))
+    return dict(data=data, note=note, dropped=dropped, groups=[str(g) for g in groups], codes=codes, ncat=ncat,
+                levels=levels, moments=moments, n_rows=len(df))
+
+
+def fit_ordinal(m: MeasurementModel, sample: dict, level="configural", id_fac="marker", parameterization="delta",
+                release=()) -> CFAResult:
+    """Fit the ordinal model to prepared sample statistics; fit measures named as lavaan's."""
+    from measurekit.stats._numerics.wlsmv import baseline, build_spec, fit_dwls
+
+    moms = sample["moments"]
+    stats_ = [mo.stats for mo in moms]
+    gammas = [mo.gamma for mo in moms]
+    nobs = np.array([mo.n for mo in moms], dtype=float)
+    spec = build_spec(m, sample["groups"], sample["ncat"], parameterization, level, id_fac, release, stats_[0])
+    res = fit_dwls(spec, stats_, gammas, nobs)
+    if res.df < 0:
+        raise InputError(f"The model is not identified: it has {spec.n_free} free parameters but only "
+                         f"{sum(len(s) for s in stats_)} thresholds and correlations. Add indicators or constraints.")
+    N, G = nobs.sum(), len(moms)
+    nth = int((sample["ncat"] - 1).sum())
+    chisq_b, chisq_b_scaled, df_b = baseline(stats_, gammas, nobs, [nth] * G)
+    df = res.df
+
+    def cfi(t, tb):
+        den = max(tb - df_b, t - df, 0)
+        return 1 - max(t - df, 0) / den if den > 0 else 1.0
+
+    def tli(t, tb):
+        return ((tb / df_b) - (t / df)) / ((tb / df_b) - 1) if df > 0 else 1.0
+
+    def rmsea(t):
+        return float(np.sqrt(max(t / (N - G) / df - 1 / (N - G), 0)) * np.sqrt(G)) if df > 0 else 0.0  # lavaan: N - G
+
+    p = len(m.observed)
+    srmr = float(sum(n * np.sqrt(np.sum(r[nth:] ** 2) / (p * (p + 1) / 2)) for r, n in zip(res.residuals, nobs)) / N)
+    warnings, admissible = [], True
+    estimates = _ordinal_estimates(spec, res)
+    resid = estimates[(estimates.op == "~~") & (estimates.lhs == estimates.rhs)]
+    if (resid["est"] < 0).any() or not res.converged:
+        admissible = not (resid["est"] < 0).any()
+    if not admissible:
+        warnings.append("Improper solution: a residual variance is negative (a Heywood case). Do not interpret these "
+                        "estimates; simplify the model.")
+    if not res.converged:
+        warnings.append("The model did not converge: the numbers below are not trustworthy.")
+    if G > 1 and nobs.min() < 200:
+        warnings.append(f"The smallest group has {int(nobs.min())} rows: ordinal estimates need more data than ML "
+                        "(aim for 200+ per group).")
+    if any(mo.converged is False for mo in moms):
+        warnings.append("A polychoric correlation did not converge.")
+    from scipy import stats as st
+
+    fit = pd.DataFrame([{
+        "chisq": res.chisq, "df": df, "pvalue": float(st.chi2.sf(res.chisq, df)) if df else np.nan,
+        "chisq_scaled": res.chisq_scaled, "df_scaled": df,
+        "pvalue_scaled": float(st.chi2.sf(res.chisq_scaled, df)) if df else np.nan,
+        "cfi_scaled": cfi(res.chisq_scaled, chisq_b_scaled), "tli_scaled": tli(res.chisq_scaled, chisq_b_scaled),
+        "rmsea_scaled": rmsea(res.chisq_scaled), "cfi": cfi(res.chisq, chisq_b), "tli": tli(res.chisq, chisq_b),
+        "rmsea": rmsea(res.chisq), "srmr": srmr, "baseline_chisq": chisq_b, "baseline_chisq_scaled": chisq_b_scaled,
+        "n": int(N), "n_free": spec.n_free, "converged": res.converged, "admissible": admissible,
+        "estimator": "WLSMV", "parameterization": parameterization, "n_rows": sample["n_rows"],
+        "n_dropped": sample["dropped"]}])
+    out = CFAResult(fit, estimates, res.converged, admissible, warnings, sample["note"])
+    out._spec, out._fit = spec, res
+    return out
+
+
+def _ordinal_estimates(spec, res) -> pd.DataFrame:
+    theta, se = res.theta, res.se
+    k_of = {}
+    for (mat, g, i, j, key, v) in spec.entries:
+        k_of[(mat, g, i, j)] = spec.keys[key] if key is not None else None
+
+    def s(mat, g, i, j):
+        k = k_of.get((mat, g, i, j))
+        return float(se[k]) if k is not None else 0.0
+
+    obs, facs, ti = spec.observed, spec.factors, spec.th_item
+    rows = []
+    for g, gname in enumerate(spec.groups):
+        M = spec.matrices(theta, g)
+        L, P = M["L"], M["P"]
+        S = L @ P @ L.T
+        if spec.parameterization == "theta":
+            th = M["th"]
+            var_y = np.diag(S) + th
+            dl = 1 / np.sqrt(var_y)
+        else:
+            dl = M["dl"]
+            var_y = 1 / dl ** 2
+            th = var_y - np.diag(S)
+        sd_y, sd_f = np.sqrt(var_y), np.sqrt(np.clip(np.diag(P), 1e-300, None))
+        for fi, f in enumerate(facs):
+            for i, x in enumerate(obs):
+                if (("L", g, i, fi)) in k_of:
+                    rows.append((f, "=~", x, gname, L[i, fi], s("L", g, i, fi), L[i, fi] * sd_f[fi] / sd_y[i]))
+        t = 0
+        for i, x in enumerate(obs):
+            for k in range(spec.ncat[i] - 1):
+                rows.append((x, "|", f"t{k + 1}", gname, M["tau"][t], s("tau", g, t, 0), M["tau"][t] / sd_y[i]))
+                t += 1
+        for i, x in enumerate(obs):
+            rows.append((x, "~~", x, gname, th[i], s("th", g, i, 0), th[i] / var_y[i]))
+        for fi in range(len(facs)):
+            for fj in range(fi + 1):
+                a, b = (fj, fi)
+                rows.append((facs[a], "~~", facs[b], gname, P[fi, fj], s("P", g, fi, fj), P[fi, fj] / (sd_f[fi] * sd_f[fj])))
+        for i, x in enumerate(obs):
+            rows.append((x, "~*~", x, gname, dl[i], s("dl", g, i, 0), 1.0))
+        for i, x in enumerate(obs):
+            rows.append((x, "~1", "", gname, M["nu"][i], s("nu", g, i, 0), M["nu"][i] / sd_y[i]))
+        for fi, f in enumerate(facs):
+            rows.append((f, "~1", "", gname, M["al"][fi], s("al", g, fi, 0), M["al"][fi] / sd_f[fi]))
+    est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "est", "se", "std_all"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est["z"] = np.where(est["se"] > 0, est["est"] / est["se"], np.nan)
+    from scipy import stats as st
+
+    est["p_val"] = 2 * st.norm.sf(np.abs(est["z"]))
+    return est[["lhs", "op", "rhs", "group", "est", "se", "z", "p_val", "std_all"]]
+
+
+def _cfa_ordinal(df, model, group, ordered, parameterization, equal, release) -> CFAResult:
+    from measurekit.stats._numerics.wlsmv import LEVELS
+
+    if parameterization not in ("delta", "theta"):
+        raise InputError(ProblemReport([Problem("bad_option", f"parameterization must be 'delta' or 'theta', not "
+                                                f"{parameterization!r}.", value=parameterization)]))
+    if parameterization == "theta" and group:
+        raise InputError(ProblemReport([Problem("bad_option", "parameterization='theta' is supported for one group; "
+                                                "use 'delta' (the default) with group=.", value="theta")]))
+    equal = tuple(equal)
+    bad = [e for e in equal if e not in LEVELS[1:]]
+    if bad:
+        raise InputError(ProblemReport([Problem("bad_option", f"For ordered items equal= may hold 'thresholds', "
+                                                f"'loadings', 'intercepts' (in that order), not {bad}.", value=str(bad))]))
+    level = LEVELS[len(equal)] if equal else "configural"
+    if equal and tuple(LEVELS[1: len(equal) + 1]) != equal:
+        raise InputError(ProblemReport([Problem("bad_option", "For ordered items equality constraints build up in the "
+                                                "order thresholds, loadings, intercepts (Wu and Estabrook 2016).",
+                                                value=str(equal))]))
+    m = parse_model(model) if isinstance(model, str) else model
+    _check_identified(m)
+    sample = ordinal_sample(df, m, group, ordered)
+    return fit_ordinal(m, sample, level, "std.lv" if equal else "marker", parameterization, release)
