@@ -102,7 +102,35 @@ def _framework(framework):
 
 
 def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict:
-    """Draw one cohort; returns the tables and the latent quantities (for ground truth)."""
+    """Draw one cohort; returns the tables and the latent quantities (for ground truth).
+
+    The parts run in a fixed order on one random stream (each part's draws follow the previous
+    part's), so the same seed gives the same cohort: places, families, development, EYFSP, ASQ-3,
+    voice latents, parent answers and response, practitioner ratings, later outcome, identifiers.
+    """
+    v = _places(n, rng)
+    v.update(_families(n, rng, v))
+    v.update(_development(n, rng, v))
+    eyfsp = _eyfsp(n, rng, v)
+    v.update(_asq(n, rng, v))
+    v.update(_voice_latents(n, rng, fw, v))
+    dif_shift = {_DIF["item"]: _DIF["shift"] * (v["home_language"] != _DIF["reference"])}
+    parent_items = [i for i in fw.items if "parent" in i.respondents]
+    parent_codes = _respond(rng, fw, v["theta"], parent_items, _P_DONT_KNOW, _P_ITEM_MISSING, dif_shift)
+    v.update(_parent_response(n, rng, v))
+    practitioner = _practitioner_ratings(n, rng, fw, v)
+    phonics = _later_outcome(n, rng, fw, v, eyfsp, voice_effect)
+    ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
+    child_id = np.char.add("CH", ids.astype(str)).astype(object)
+    tables = _tables(child_id, v, eyfsp, parent_codes, practitioner, phonics)
+    return {"tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
+            "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
+            "dif_shift": dif_shift, "child_id": child_id}
+
+
+def _places(n, rng) -> dict:
+    """Neighbourhood and small area of each child (the small-area map is fixed for every seed), and the
+    deprivation latent ``dep``."""
     nb_idx = rng.choice(len(_NEIGHBOURHOODS), size=n, p=[nb[2] for nb in _NEIGHBOURHOODS])
     area_rows, area_effect, first_area = [], [], []
     area_rng = np.random.default_rng(7)  # small-area layout is fixed: the same map for every seed
@@ -117,6 +145,12 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     area_idx = np.array(first_area)[nb_idx] + np.floor(rng.random(n) * n_areas[nb_idx]).astype(int)
     small_area = np.array([r["small_area"] for r in area_rows], dtype=object)[area_idx]
     dep = np.array([nb[3] for nb in _NEIGHBOURHOODS])[nb_idx] + np.array(area_effect)[area_idx] + rng.normal(0, 0.8, n)
+    return {"nb_idx": nb_idx, "area_rows": area_rows, "small_area": small_area, "dep": dep}
+
+
+def _families(n, rng, v) -> dict:
+    """IDACI decile, EAL and home language, FSM, mobility, sex, date of birth and ethnicity."""
+    nb_idx, dep = v["nb_idx"], v["dep"]
     idaci = np.clip(1 + np.floor(10 * (1 - _norm_cdf(dep / 1.1))), 1, 10).astype(int)
     eal = (rng.random(n) < _expit(np.array([nb[4] for nb in _NEIGHBOURHOODS])[nb_idx] + 0.3 * dep)).astype(int)
     mix = np.array([_LANGUAGE_MIX[nb[7]] for nb in _NEIGHBOURHOODS])[nb_idx]
@@ -129,21 +163,28 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     dob = np.datetime64(_YEAR_START.isoformat()) + day.astype("timedelta64[D]")
     month = (dob.astype("datetime64[M]").astype(int) % 12) + 1
     summer_born = ((month >= 4) & (month <= 8)).astype(int)
-    age_c = 0.5 - day / 365.0
     eth_u = rng.random(n)
     ethnicity = np.empty(n, dtype=object)
     for lang, (groups, probs) in _ETHNICITY.items():
         m = home_language == lang
         ethnicity[m] = np.array(groups, dtype=object)[np.minimum((eth_u[m][:, None] > np.cumsum(probs)).sum(axis=1), len(groups) - 1)]
+    return {"idaci": idaci, "eal": eal, "home_language": home_language, "fsm": fsm, "mobility": mobility, "sex": sex,
+            "dob": dob, "summer_born": summer_born, "age_c": 0.5 - day / 365.0, "ethnicity": ethnicity}
 
-    # child development and SEND
-    D = -0.36 * dep - 0.12 * fsm + 0.8 * age_c + 0.17 * eal + rng.normal(0, 0.85, n)
+
+def _development(n, rng, v) -> dict:
+    """The child development latent ``D`` and SEND (which lowers ``D``)."""
+    D = -0.36 * v["dep"] - 0.12 * v["fsm"] + 0.8 * v["age_c"] + 0.17 * v["eal"] + rng.normal(0, 0.85, n)
     u = rng.random(n)
     p_ehc, p_sen = _expit(-4.4 - 1.3 * D), _expit(-2.2 - 1.0 * D)
     send = np.where(u < p_ehc, "ehc_plan", np.where(u < p_ehc + p_sen, "sen_support", "none"))
     D = D - 0.6 * (send == "sen_support") - 1.2 * (send == "ehc_plan")
+    return {"D": D, "send": send}
 
-    # EYFSP
+
+def _eyfsp(n, rng, v) -> pd.DataFrame:
+    """The 17 ELG judgements from ``D`` (language areas lower for EAL), a few not assessed, GLD by the DfE rule."""
+    D, eal = v["D"], v["eal"]
     elg_expected = {}
     language_areas = {"Communication and Language", "Literacy"}
     for e in ELGS:
@@ -159,24 +200,30 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     eyfsp = pd.DataFrame(elg_cols)
     eyfsp["gld"] = derive_gld(eyfsp)
     eyfsp["total_elgs_expected"] = total_expected(eyfsp)
+    return eyfsp
 
-    # ASQ-3 at 2 to 2.5 years
+
+def _asq(n, rng, v) -> dict:
+    """ASQ-3 at 2 to 2.5 years (domain scores, zones, who has one) and the standardised development ``Dz``."""
+    D = v["D"]
     Dz = (D - D.mean()) / D.std() if n > 1 else D
     asq = {"asq_age_months": rng.integers(24, 31, n)}
     for d in ASQ_DOMAINS:
         mean, sd = _ASQ[d]
         raw = mean + sd * (0.55 * Dz + 0.83 * rng.normal(size=n))
-        score = np.clip(5 * np.round(raw / 5), 0, 60).astype(int)
-        asq[f"asq_{d}"] = score
+        asq[f"asq_{d}"] = np.clip(5 * np.round(raw / 5), 0, 60).astype(int)
     for d in ASQ_DOMAINS:
         mean, sd = _ASQ[d]
         s = asq[f"asq_{d}"]
         asq[f"asq_{d}_zone"] = np.where(s <= mean - 2 * sd, "below", np.where(s <= mean - sd, "monitoring", "above"))
-    has_asq = rng.random(n) > _expit(-2.3 + 0.9 * mobility)
+    has_asq = rng.random(n) > _expit(-2.3 + 0.9 * v["mobility"])
     asq_total = sum(asq[f"asq_{d}"] for d in ASQ_DOMAINS).astype(float)
+    return {"Dz": Dz, "asq": asq, "has_asq": has_asq, "asq_total": asq_total}
 
-    # Voice latents and the seldom-heard trait
-    s = (_SELDOM["deprivation"] * dep + _SELDOM["eal"] * eal + _SELDOM["mobility"] * mobility
+
+def _voice_latents(n, rng, fw, v) -> dict:
+    """The seldom-heard trait ``s`` and the four correlated voice-domain latents ``theta``."""
+    s = (_SELDOM["deprivation"] * v["dep"] + _SELDOM["eal"] * v["eal"] + _SELDOM["mobility"] * v["mobility"]
          + rng.normal(0, _SELDOM["noise_sd"], n) - _SELDOM["centre"])
     domains = [d.id for d in fw.domains]
     chol = np.linalg.cholesky(_LATENT_CORR)
@@ -184,81 +231,93 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     theta = {}
     for k, dom in enumerate(domains):
         a, b = _LATENT_ON_D[dom], _LATENT_ON_S[dom]
-        theta[dom] = a * Dz + b * s + np.sqrt(max(1 - a**2 - b**2, 0.2)) * U[:, k]
+        theta[dom] = a * v["Dz"] + b * s + np.sqrt(max(1 - a**2 - b**2, 0.2)) * U[:, k]
+    return {"s": s, "theta": theta}
 
-    def respond(latent_by_domain, items, dk_p, miss_p, extra_shift=None):
-        out = {}
-        for item in items:
-            dom_items = [i.id for i in fw.items_in(item.domain, respondent=None)]
-            lam = _LOADINGS[item.domain][dom_items.index(item.id) % 4]
-            ystar = lam * latent_by_domain[item.domain] + np.sqrt(1 - lam**2) * rng.normal(size=n)
-            if extra_shift is not None and item.id in extra_shift:
-                ystar = ystar + extra_shift[item.id]
-            scale = fw.scale(item.scale)
-            codes = np.array(scale.codes)
-            cuts = _THRESHOLDS if len(codes) == 5 else np.quantile(np.linspace(-2, 2, 101), np.linspace(0, 1, len(codes) + 1)[1:-1])
-            pos = (ystar[:, None] > cuts).sum(axis=1)
-            code = codes[pos] if not item.reverse else codes[::-1][pos]
-            code = code.astype(float)
-            r = rng.random(n)
-            if scale.dont_know is not None:
-                code[r < dk_p] = scale.dont_know.code
-            code[(r >= dk_p) & (r < dk_p + miss_p)] = np.nan
-            out[item.id] = code
-        return out
 
-    parent_items = [i for i in fw.items if "parent" in i.respondents]
-    dif_shift = {_DIF["item"]: _DIF["shift"] * (home_language != _DIF["reference"])}
-    parent_codes = respond(theta, parent_items, _P_DONT_KNOW, _P_ITEM_MISSING, dif_shift)
+def _respond(rng, fw, latent_by_domain, items, dk_p, miss_p, extra_shift=None) -> dict:
+    """Answers to ``items``: latent response = loading x domain latent + unique part (+ a DIF shift), cut at
+    the thresholds into the scale's codes (reversed for reverse-keyed items); then don't know and missing."""
+    out = {}
+    n = len(next(iter(latent_by_domain.values())))
+    for item in items:
+        dom_items = [i.id for i in fw.items_in(item.domain, respondent=None)]
+        lam = _LOADINGS[item.domain][dom_items.index(item.id) % 4]
+        ystar = lam * latent_by_domain[item.domain] + np.sqrt(1 - lam**2) * rng.normal(size=n)
+        if extra_shift is not None and item.id in extra_shift:
+            ystar = ystar + extra_shift[item.id]
+        scale = fw.scale(item.scale)
+        codes = np.array(scale.codes)
+        cuts = _THRESHOLDS if len(codes) == 5 else np.quantile(np.linspace(-2, 2, 101), np.linspace(0, 1, len(codes) + 1)[1:-1])
+        pos = (ystar[:, None] > cuts).sum(axis=1)
+        code = codes[pos] if not item.reverse else codes[::-1][pos]
+        code = code.astype(float)
+        r = rng.random(n)
+        if scale.dont_know is not None:
+            code[r < dk_p] = scale.dont_know.code
+        code[(r >= dk_p) & (r < dk_p + miss_p)] = np.nan
+        out[item.id] = code
+    return out
 
-    propensity = _expit(_RESPONSE["intercept"] + _RESPONSE["seldom_heard"] * s)
+
+def _parent_response(n, rng, v) -> dict:
+    """Who responds (propensity falls with the seldom-heard trait), the form language and the completion date."""
+    propensity = _expit(_RESPONSE["intercept"] + _RESPONSE["seldom_heard"] * v["s"])
     responded = rng.random(n) < propensity
+    home_language = v["home_language"]
     form_lang = np.where((home_language != "English") & (rng.random(n) < 0.55),
                          pd.Series(home_language).map(_FORM_CODE).fillna("en").to_numpy(), "en")
     completed = np.datetime64("2025-03-03") + rng.integers(0, 100, n).astype("timedelta64[D]")
+    return {"propensity": propensity, "responded": responded, "form_lang": form_lang, "completed": completed}
 
-    # practitioner ratings of the same child (a subset of children)
+
+def _practitioner_ratings(n, rng, fw, v) -> dict:
+    """Practitioner ratings of the same children's communication items (about 45% of children rated)."""
     prac_items = [i for i in fw.items if "practitioner" in i.respondents]
-    prac_theta = {dom: 0.75 * theta[dom] + 0.66 * rng.normal(size=n) + 0.2 for dom in domains}
-    prac_codes = respond(prac_theta, prac_items, 0.01, 0.01)
+    prac_theta = {dom: 0.75 * v["theta"][dom] + 0.66 * rng.normal(size=n) + 0.2 for dom in v["theta"]}
+    codes = _respond(rng, fw, prac_theta, prac_items, 0.01, 0.01)
     rated = rng.random(n) < 0.45
     setting = rng.integers(1, 121, n)
     rated_on = np.datetime64("2025-05-01") + rng.integers(0, 50, n).astype("timedelta64[D]")
+    return {"codes": codes, "rated": rated, "setting": setting, "rated_on": rated_on}
 
-    # later outcome
-    asq_for_outcome = np.where(has_asq, asq_total, _ASQ_CENTRE)
-    ob = _OUTCOME_BASE
-    lin = (ob["intercept"] + ob["gld"] * eyfsp["gld"].to_numpy() + ob["fsm"] * fsm + ob["eal"] * eal
+
+def _later_outcome(n, rng, fw, v, eyfsp, voice_effect) -> np.ndarray:
+    """Year 1 phonics pass: routine predictors plus ``voice_effect`` x the voice latents (logistic)."""
+    asq_for_outcome = np.where(v["has_asq"], v["asq_total"], _ASQ_CENTRE)
+    ob, send, sex = _OUTCOME_BASE, v["send"], v["sex"]
+    lin = (ob["intercept"] + ob["gld"] * eyfsp["gld"].to_numpy() + ob["fsm"] * v["fsm"] + ob["eal"] * v["eal"]
            + ob["send_sen_support"] * (send == "sen_support") + ob["send_ehc_plan"] * (send == "ehc_plan")
-           + ob["sex_M"] * (sex == "M") + ob["summer_born"] * summer_born
+           + ob["sex_M"] * (sex == "M") + ob["summer_born"] * v["summer_born"]
            + ob["asq_total_per_point"] * (asq_for_outcome - _ASQ_CENTRE))
-    lin = lin + voice_effect * sum(_OUTCOME_VOICE[d] * theta[d] for d in domains)
-    phonics = (rng.random(n) < _expit(lin)).astype(int)
+    lin = lin + voice_effect * sum(_OUTCOME_VOICE[d.id] * v["theta"][d.id] for d in fw.domains)
+    return (rng.random(n) < _expit(lin)).astype(int)
 
-    ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
-    child_id = np.char.add("CH", ids.astype(str)).astype(object)
+
+def _tables(child_id, v, eyfsp, parent_codes, prac, phonics) -> dict[str, pd.DataFrame]:
+    """The seven tables an LA would hold, from the drawn quantities."""
     children = pd.DataFrame({
-        "child_id": child_id, "sex": sex, "date_of_birth": np.datetime_as_string(dob, unit="D"), "summer_born": summer_born,
-        "fsm": fsm, "send": send, "eal": eal, "home_language": home_language, "ethnicity_group": ethnicity,
-        "idaci_decile": idaci, "mobility": mobility, "small_area": small_area, "neighbourhood": np.array([nb[0] for nb in _NEIGHBOURHOODS], dtype=object)[nb_idx],
+        "child_id": child_id, "sex": v["sex"], "date_of_birth": np.datetime_as_string(v["dob"], unit="D"),
+        "summer_born": v["summer_born"], "fsm": v["fsm"], "send": v["send"], "eal": v["eal"],
+        "home_language": v["home_language"], "ethnicity_group": v["ethnicity"], "idaci_decile": v["idaci"],
+        "mobility": v["mobility"], "small_area": v["small_area"],
+        "neighbourhood": np.array([nb[0] for nb in _NEIGHBOURHOODS], dtype=object)[v["nb_idx"]],
     })
     eyfsp.insert(0, "child_id", child_id)
-    asq_df = pd.DataFrame({"child_id": child_id, **asq})[has_asq].reset_index(drop=True)
-    voice = pd.DataFrame({"child_id": child_id, "form_language": form_lang,
-                          "completed_on": np.datetime_as_string(completed, unit="D"),
-                          **{k: pd.array(v, dtype="Int64") for k, v in
-                             ((k, np.where(np.isnan(v), np.nan, v)) for k, v in parent_codes.items())}})
-    voice = voice[responded].reset_index(drop=True)
+    asq_df = pd.DataFrame({"child_id": child_id, **v["asq"]})[v["has_asq"]].reset_index(drop=True)
+    voice = pd.DataFrame({"child_id": child_id, "form_language": v["form_lang"],
+                          "completed_on": np.datetime_as_string(v["completed"], unit="D"),
+                          **{k: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64") for k, c in parent_codes.items()}})
+    voice = voice[v["responded"]].reset_index(drop=True)
     voice.insert(0, "response_id", [f"R{k:05d}" for k in range(1, len(voice) + 1)])
-    prac = pd.DataFrame({"child_id": child_id, "practitioner_id": np.char.add("PR", np.char.zfill(setting.astype(str), 3)).astype(object),
-                         "rated_on": np.datetime_as_string(rated_on, unit="D"),
-                         **{k: pd.array(v, dtype="Int64") for k, v in prac_codes.items()}})[rated].reset_index(drop=True)
+    setting = prac["setting"]
+    practitioner = pd.DataFrame({
+        "child_id": child_id, "practitioner_id": np.char.add("PR", np.char.zfill(setting.astype(str), 3)).astype(object),
+        "rated_on": np.datetime_as_string(prac["rated_on"], unit="D"),
+        **{k: pd.array(c, dtype="Int64") for k, c in prac["codes"].items()}})[prac["rated"]].reset_index(drop=True)
     later = pd.DataFrame({"child_id": child_id, "y1_phonics_pass": phonics})
-    tables = {"children": children, "small_areas": pd.DataFrame(area_rows), "eyfsp": eyfsp, "asq": asq_df,
-              "voice_parent": voice, "voice_practitioner": prac, "later_outcome": later}
-    all_answers = pd.DataFrame({k: v for k, v in parent_codes.items()})
-    return {"tables": tables, "theta": theta, "s": s, "propensity": propensity, "responded": responded,
-            "all_answers": all_answers, "D": D}
+    return {"children": children, "small_areas": pd.DataFrame(v["area_rows"]), "eyfsp": eyfsp, "asq": asq_df,
+            "voice_parent": voice, "voice_practitioner": practitioner, "later_outcome": later}
 
 
 def _norm_cdf(x):
