@@ -112,7 +112,8 @@ def test_shipped_cohort_is_the_seed_1_cohort(synthetic_dir, tmp_path):
         assert (out / path.name).read_bytes() == path.read_bytes(), path.name
 
 
-@pytest.mark.parametrize("name", ["children", "small_areas", "eyfsp", "asq", "voice_parent", "voice_practitioner", "later_outcome"])
+@pytest.mark.parametrize("name", ["children", "small_areas", "eyfsp", "asq", "voice_parent", "voice_practitioner", "later_outcome",
+                                  "voice_retest", "panel_ratings", "cognitive_interviews"])
 def test_shipped_files_pass_frictionless_validation(synthetic_dir, name):
     from frictionless import Resource, Schema
 
@@ -124,3 +125,55 @@ def test_shipped_files_pass_frictionless_validation(synthetic_dir, name):
     header = (synthetic_dir / f"{name}.csv").read_text().splitlines()[0].split(",")
     assert described == set(header)
     assert all(f.description for f in schema.fields)
+
+
+def test_retest_recovers_the_known_test_retest_reliability(cohort):
+    import measurekit as mk
+
+    gt = cohort.ground_truth["retest"]
+    retest = cohort.tables["voice_retest"]
+    assert len(retest) == gt["n"] == 150
+    first = cohort.tables["voice_parent"].set_index("child_id").loc[retest["child_id"]]
+    assert (pd.to_datetime(retest["completed_on"]).to_numpy() - pd.to_datetime(first["completed_on"]).to_numpy()
+            >= np.timedelta64(14, "D")).all()
+    res = mk.retest(cohort.tables["voice_parent"], retest, framework=cohort.framework)
+    scales = res.table[res.table["level"] == "scale"].set_index("name")
+    for domain, truth in gt["population_icc2"].items():
+        row = scales.loc[f"voice_{domain}"]
+        assert row["icc2_ci_low"] < truth < row["icc2_ci_high"], domain
+        assert abs(row["icc2"] - truth) < 0.1, domain
+    items = res.table[res.table["level"] == "item"].set_index("name")
+    # items are far less reliable than scores (as planted: unique parts redrawn at retest)
+    assert (items["icc2"] < scales["icc2"].min()).all()
+
+
+def test_panel_ratings_recover_the_planted_flags(cohort):
+    import measurekit as mk
+
+    gt = cohort.ground_truth["content_validity"]
+    res = mk.content_validity(cohort.tables["panel_ratings"], framework=cohort.framework)
+    assert sorted(res.flagged) == gt["flagged"] == ["hl4", "sv3", "wb4"]
+    t = res.items
+    for group, expected in gt["flagged_by_group"].items():
+        assert sorted(t.loc[(t["group"] == group) & t["flagged"], "item"]) == expected, group
+    reasons = t[t["group"] == "all"].set_index("item")["reason"]
+    assert "relevance" in reasons["hl4"] and "clarity" in reasons["wb4"] and reasons["sv3"] == ""
+
+
+def test_interview_log_recovers_the_planted_problems(cohort):
+    from measurekit.design.interviews import load_interviews, summarise
+
+    gt = cohort.ground_truth["interviews"]
+    log = load_interviews(cohort.tables["cognitive_interviews"], cohort.framework)
+    summary = summarise(log).set_index("item")
+    assert sorted(summary.index[summary["flagged"]]) == gt["flagged"] == ["sv4", "wb4"]
+    for item, plan in gt["planted"].items():
+        assert summary.loc[item, "problems"].startswith(plan["problem_type"]) and summary.loc[item, "changes"]
+    sv4 = log[(log["item"] == "sv4") & (log["problem_type"] == "translation")]
+    assert set(sv4["language"]) <= set(gt["planted"]["sv4"]["languages"])
+
+
+def test_framework_evidence_holds_the_synthetic_panel_and_log(synthetic_dir, framework_dir):
+    evidence = framework_dir / "evidence"
+    assert (evidence / "content_validity.csv").read_bytes() == (synthetic_dir / "panel_ratings.csv").read_bytes()
+    assert (evidence / "interviews.csv").read_bytes() == (synthetic_dir / "cognitive_interviews.csv").read_bytes()

@@ -88,6 +88,38 @@ _OUTCOME_VOICE = {"home_learning": 0.40, "child_communication": 0.30, "family_we
 _ASQ = {"communication": (42, 13), "gross_motor": (50, 9), "fine_motor": (44, 11),
         "problem_solving": (45, 11), "personal_social": (47, 10)}
 _ASQ_CENTRE = 230.0
+
+# Co-design evidence and retest, drawn on a separate random stream (so the seven tables above keep their bytes).
+# Retest: a random 5% of responders (at least 40) answer again 14-28 days later; each domain latent then is
+# stability x the first + a fresh part, and every answer has a fresh unique part.
+_RETEST = {"share": 0.05, "min_n": 40, "stability": 0.9, "days": (14, 28)}
+# Content validity panel: 8 parents and 6 practitioners rate every item. Unplanted items are rated relevant
+# (3-4) and clear (3-4) with probability 0.98; the planted items get exactly these counts of 3-4 ratings.
+_PANEL = {"raters": {"parent": 8, "practitioner": 6}, "p_relevant": 0.98, "p_clear": 0.98,
+          "relevance": {"hl4": {"parent": 3, "practitioner": 2}, "sv3": {"parent": 8, "practitioner": 2}},
+          "clarity": {"wb4": {"parent": 3, "practitioner": 3}}}
+_PANEL_COMMENTS = {
+    ("hl4", "relevance"): "Singing is nice but it is not what gets children ready for school.",
+    ("sv3", "relevance"): "Getting there is the family's business; what matters is what happens at the service.",
+    ("wb4", "clarity"): "Hard to answer: 'too tired or stressed' is two things, and 'often' is not clear.",
+}
+# Cognitive interviews: 6 per item; planted problems recur, other problems are rare one-offs.
+_INTERVIEWS = {
+    "per_item": 6, "p_noise": 0.02, "start": "2025-02-03",
+    "planted": {
+        "wb4": {"problem_type": "comprehension", "p": 0.7, "languages": None,
+                "understood": "Read it as asking whether the parent is a bad parent; unsure what 'too tired or "
+                              "stressed' covers.",
+                "change_made": "Hint added ('think about the last two weeks') and an audio version recorded."},
+        "sv4": {"problem_type": "translation", "p": 0.7, "languages": ["ur", "bn", "pa", "ar"],
+                "understood": "The translated 'information' was heard as 'official letters' only.",
+                "change_made": "Translation of 'information' changed to include leaflets, calls and talks; "
+                               "back-translated."},
+    },
+}
+_PROBES = ["In your own words, what is this question asking?", "How did you choose your answer?",
+           "What does this sentence mean to you?", "Was anything hard to answer here?"]
+_INTERVIEW_LANGUAGES = {"en": 0.4, "ur": 0.15, "bn": 0.1, "pa": 0.1, "pl": 0.1, "ar": 0.08, "ro": 0.07}
 _YEAR_START = date(2019, 9, 1)  # children born 1 Sep 2019 - 31 Aug 2020: reception in 2024/25
 
 
@@ -362,7 +394,25 @@ def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000)
         design = add_intercept(X.to_numpy())
         aucs.append(auc(y, design @ fit_logistic(design, y).coef))
     return {"true_reliability": reliability, "auc_base": float(aucs[0]), "auc_full": float(aucs[1]),
-            "population_delta_auc": float(aucs[1] - aucs[0]), "n_population": n}
+            "population_delta_auc": float(aucs[1] - aucs[0]), "n_population": n, **_population_retest(sim, fw)}
+
+
+def _population_retest(sim, fw) -> dict:
+    """ICC(2,1) of each domain score and item between first answers and a retest of every responder."""
+    from measurekit.stats.retest import icc_table
+    from measurekit.stats.scoring import item_values, score
+
+    idx = np.flatnonzero(sim["responded"])
+    first = sim["all_answers"].iloc[idx].reset_index(drop=True)
+    second = pd.DataFrame(_retest_answers(np.random.default_rng(20250602), fw, sim, idx))
+    s1, s2 = score(first, fw), score(second, fw)
+    v1, v2 = item_values(first, fw), item_values(second, fw)
+
+    def icc2(a, b):
+        return float(icc_table(np.column_stack([a, b])).set_index("type").loc["ICC2", "estimate"])
+
+    return {"retest_icc2": {d.id: icc2(s1[d.score_column], s2[d.score_column]) for d in fw.domains},
+            "retest_icc2_items": {c: icc2(v1[c], v2[c]) for c in v1.columns}}
 
 
 def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=paths.BUNDLED_FRAMEWORK,
@@ -382,11 +432,137 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
     if n < 50:
         raise ValueError("make_cohort needs n >= 50 children")
     fw = _framework(framework)
-    rng = np.random.default_rng(random_state)
-    sim = _simulate(int(n), rng, fw, float(voice_effect))
-    cohort = Cohort(sim["tables"], framework=fw)
+    seeds = np.random.SeedSequence(random_state)
+    sim = _simulate(int(n), np.random.default_rng(seeds), fw, float(voice_effect))
+    # the retest, panel and interviews come from a child stream: the cohort's own tables do not change
+    extra = _codesign(np.random.default_rng(seeds.spawn(1)[0]), fw, sim)
+    cohort = Cohort({**sim["tables"], **extra["tables"]}, framework=fw)
     cohort.ground_truth = _ground_truth(sim, fw, n, random_state, voice_effect, framework if truth else None)
+    cohort.ground_truth.update(extra["truth"])
+    if truth:
+        pop = _population_truth(str(Path(framework).resolve()), float(voice_effect))
+        cohort.ground_truth["retest"].update(population_icc2=pop["retest_icc2"],
+                                             population_icc2_items=pop["retest_icc2_items"])
     return cohort
+
+
+def _retest_answers(rng, fw, sim, idx) -> dict:
+    """Second answers of the children ``idx``: domain latents ``stability x first + fresh part``, fresh unique parts."""
+    st = _RETEST["stability"]
+    theta2 = {d: st * t[idx] + np.sqrt(1 - st ** 2) * rng.normal(size=len(idx)) for d, t in sim["theta"].items()}
+    shift = {k: v[idx] for k, v in sim["dif_shift"].items()}
+    items = [i for i in fw.items if "parent" in i.respondents]
+    return _respond(rng, fw, theta2, items, _P_DONT_KNOW, _P_ITEM_MISSING, shift)
+
+
+def _codesign(rng, fw, sim) -> dict:
+    """The retest subsample, the content validity panel's ratings and the cognitive-interview log."""
+    tables = {"voice_retest": _retest_table(rng, fw, sim), "panel_ratings": _panel_ratings(rng, fw),
+              "cognitive_interviews": _interview_log(rng, fw)}
+    planted = _PANEL["relevance"] | _PANEL["clarity"]
+    n_raters = sum(_PANEL["raters"].values())
+    truth = {
+        "retest": dict(_RETEST, n=int(len(tables["voice_retest"])), days=list(_RETEST["days"]),
+                       description="A random sample of responders answered again 14-28 days later; domain latents "
+                                   "at retest = stability x first + sqrt(1 - stability^2) x fresh normal; "
+                                   "population_icc2 is ICC(2,1) of each domain score among all responders of a "
+                                   "very large draw."),
+        "content_validity": {
+            "raters": _PANEL["raters"], "p_relevant": _PANEL["p_relevant"], "p_clear": _PANEL["p_clear"],
+            "planted_relevance": _PANEL["relevance"], "planted_clarity": _PANEL["clarity"],
+            "flagged": sorted(planted),
+            "flagged_by_group": {
+                "all": sorted(k for k, v in planted.items() if sum(v.values()) / n_raters < 0.6),
+                **{g: sorted(k for k, v in planted.items() if v[g] / _PANEL["raters"][g] < 0.6) for g in _PANEL["raters"]}},
+            "description": "Counts of raters giving 3-4 on the planted items are fixed; sv3 is relevant to parents "
+                           "but not to practitioners, so it is flagged in the practitioner group only."},
+        "interviews": {"per_item": _INTERVIEWS["per_item"], "p_noise": _INTERVIEWS["p_noise"],
+                       "planted": {k: {"problem_type": v["problem_type"], "p": v["p"], "languages": v["languages"]}
+                                   for k, v in _INTERVIEWS["planted"].items()},
+                       "flagged": sorted(_INTERVIEWS["planted"])},
+    }
+    return {"tables": tables, "truth": truth}
+
+
+def _retest_table(rng, fw, sim) -> pd.DataFrame:
+    voice = sim["tables"]["voice_parent"]
+    responders = np.flatnonzero(sim["responded"])
+    k = min(len(responders), max(_RETEST["min_n"], int(round(_RETEST["share"] * len(sim["responded"])))))
+    pick = np.sort(rng.choice(len(responders), size=k, replace=False))
+    codes = _retest_answers(rng, fw, sim, responders[pick])
+    first = voice.iloc[pick]
+    lo, hi = _RETEST["days"]
+    second_on = (first["completed_on"].to_numpy().astype("datetime64[D]")
+                 + rng.integers(lo, hi + 1, k).astype("timedelta64[D]"))
+    return pd.DataFrame({"child_id": first["child_id"].to_numpy(), "form_language": first["form_language"].to_numpy(),
+                         "completed_on": np.datetime_as_string(second_on, unit="D"),
+                         **{i: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64") for i, c in codes.items()}})
+
+
+def _panel_ratings(rng, fw) -> pd.DataFrame:
+    """Relevance and clarity ratings (1-4) of every item by the panel, planted items with fixed counts of 3-4."""
+    raters = [(f"{g[:2].upper()}{k:02d}", g) for g, m in _PANEL["raters"].items() for k in range(1, m + 1)]
+    groups = np.array([g for _, g in raters])
+
+    def ratings(planted, p):
+        ok = rng.random(len(raters)) < p
+        for g, count in (planted or {}).items():
+            members = np.flatnonzero(groups == g)
+            ok[members] = False
+            ok[rng.choice(members, size=count, replace=False)] = True
+        high = rng.random(len(raters)) < 0.6       # 4 rather than 3; 2 rather than 1
+        return np.where(ok, np.where(high, 4, 3), np.where(high, 2, 1))
+
+    rows = []
+    for item in fw.items:
+        rel = ratings(_PANEL["relevance"].get(item.id), _PANEL["p_relevant"])
+        cla = ratings(_PANEL["clarity"].get(item.id), _PANEL["p_clear"])
+        for k, (rater, group) in enumerate(raters):
+            comment = ""
+            if rel[k] <= 2 and (item.id, "relevance") in _PANEL_COMMENTS:
+                comment = _PANEL_COMMENTS[(item.id, "relevance")]
+            elif cla[k] <= 2 and (item.id, "clarity") in _PANEL_COMMENTS:
+                comment = _PANEL_COMMENTS[(item.id, "clarity")]
+            rows.append({"rater": rater, "rater_group": group, "item": item.id, "relevance": int(rel[k]),
+                         "clarity": int(cla[k]), "comment": comment})
+    return pd.DataFrame(rows)
+
+
+def _interview_log(rng, fw) -> pd.DataFrame:
+    """Six cognitive interviews per item: planted problems recur on their items, other problems are one-offs."""
+    from measurekit.design.interviews import PROBLEM_TYPES
+
+    langs, weights = list(_INTERVIEW_LANGUAGES), np.array(list(_INTERVIEW_LANGUAGES.values()))
+    start = np.datetime64(_INTERVIEWS["start"])
+    other_types = [t for t in PROBLEM_TYPES if t != "none"]
+    rows, participant = [], 0
+    for item in fw.items:
+        plan = _INTERVIEWS["planted"].get(item.id)
+        pool = plan["languages"] if plan and plan["languages"] else None
+        for k in range(_INTERVIEWS["per_item"]):
+            participant += 1
+            if pool and k < len(pool):
+                lang = pool[k]
+            else:
+                lang = langs[int(np.searchsorted(np.cumsum(weights / weights.sum()), rng.random()))]
+            problem, understood, change = "none", "Understood as intended.", ""
+            u = rng.random()
+            if plan and u < plan["p"] and (pool is None or lang in pool):
+                problem, understood = plan["problem_type"], plan["understood"]
+            elif not plan and u < _INTERVIEWS["p_noise"]:
+                problem = other_types[int(rng.integers(len(other_types)))]
+                understood = "Hesitated; answered after the question was read again."
+            rows.append({"item": item.id, "date": str(start + int(rng.integers(0, 21))), "language": lang,
+                         "participant_group": "parent (outreach)" if rng.random() < 0.6 else "parent (panel)",
+                         "participant": f"CI{participant:03d}", "probe": _PROBES[k % len(_PROBES)],
+                         "understood": understood, "problem_type": problem, "change_made": change})
+        if plan:   # the change was made once, after the round: recorded on the item's last problem interview
+            last = max((j for j in range(len(rows)) if rows[j]["item"] == item.id
+                        and rows[j]["problem_type"] == plan["problem_type"]), default=None)
+            if last is not None:
+                rows[last]["change_made"] = plan["change_made"]
+    return pd.DataFrame(rows, columns=["item", "date", "language", "participant_group", "participant", "probe",
+                                       "understood", "problem_type", "change_made"])
 
 
 def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
@@ -470,8 +646,49 @@ mobility), and `ground_truth.json` says exactly what was planted, so analyses ca
   from adding the four voice scores, in a very large population from the same model.
 - **Practitioner ratings** of the child's communication items for about 45% of children.
 
+- **Test-retest** (`voice_retest.csv`): a random 5% of responders answered the parent items again
+  14-28 days later (same columns as `voice_parent.csv` without `response_id`). Each voice latent at
+  retest is 0.9 x the first plus a fresh part; `retest.population_icc2` is the ICC(2,1) of each domain
+  score in a very large draw.
+- **Content validity panel** (`panel_ratings.csv`): 8 parents and 6 practitioners rate every item's
+  relevance and clarity (1-4). Planted: `hl4` not relevant (all groups), `wb4` not clear, `sv3`
+  relevant to parents but not to practitioners (flagged in the practitioner group only).
+- **Cognitive interviews** (`cognitive_interviews.csv`): six per item. Planted: a comprehension problem
+  on `wb4` and a translation problem on `sv4` (in Urdu, Bengali, Punjabi and Arabic interviews), each
+  with the change made; other problems are rare one-offs. The same two files are in the framework's
+  `evidence/` folder as `content_validity.csv` and `interviews.csv`.
+
 Each CSV has a Frictionless Table Schema beside it (`<file>.schema.json`).
 """
+
+
+def _retest_schema(framework) -> dict:
+    from measurekit.data.schemas import table_schema
+
+    schema = table_schema("voice_parent", framework)
+    fields = [dict(f) for f in schema["fields"] if f["name"] != "response_id"]
+    for f in fields:
+        if f["name"] == "child_id":
+            f["constraints"] = {**f.get("constraints", {}), "unique": True}
+        if f["name"] == "completed_on":
+            f["description"] = "Date the form was completed the second time (14-28 days after the first)"
+    return {**schema, "fields": fields, "primaryKey": ["child_id"]}
+
+
+def _ratings_schema(framework) -> dict:
+    from measurekit.design.content_validity import TABLE_SCHEMA
+
+    return {**TABLE_SCHEMA, "primaryKey": ["rater", "item"]}
+
+
+def _interviews_schema(framework) -> dict:
+    from measurekit.design.interviews import TABLE_SCHEMA
+
+    return {**TABLE_SCHEMA, "primaryKey": ["item", "participant"]}
+
+
+_CODESIGN_SCHEMAS = {"voice_retest": _retest_schema, "panel_ratings": _ratings_schema,
+                     "cognitive_interviews": _interviews_schema}
 
 
 def write_cohort(cohort: Cohort, out_dir) -> Path:
@@ -483,7 +700,7 @@ def write_cohort(cohort: Cohort, out_dir) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in cohort.tables.items():
         atomic.write_csv(out_dir / f"{name}.csv", frame)
-        schema = table_schema(name, cohort.framework)
+        schema = _CODESIGN_SCHEMAS[name](cohort.framework) if name in _CODESIGN_SCHEMAS else table_schema(name, cohort.framework)
         atomic.write_text(out_dir / f"{name}.schema.json", json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
     from measurekit.data.schemas import data_dictionary_markdown
 

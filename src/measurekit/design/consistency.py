@@ -40,6 +40,7 @@ def check_consistency(fw: Framework) -> ProblemReport:
                            "declare in `languages`; it will not appear on forms.",
                            file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
     _translation_checks(fw, report)
+    _evidence_checks(fw, report)
     item_ids = {i.id for i in fw.items}
     for i, ind in enumerate(fw.indicators):
         c = ind.compute
@@ -79,3 +80,24 @@ def _translation_checks(fw: Framework, report: ProblemReport) -> None:
         if lang not in fw.languages:
             report.add("undeclared_language", f"translations lists {lang!r}, which is not in `languages`.",
                        file="framework.yaml", column=f"translations.{lang}", severity="warning")
+
+
+def _evidence_checks(fw: Framework, report: ProblemReport) -> None:
+    """The co-design evidence kept beside the framework is checked with it: the cognitive-interview log
+    (``evidence/interviews.csv`` or ``.yaml``) and the content validity ratings (``evidence/content_validity.csv``)."""
+    if fw.path is None:
+        return
+    from measurekit.design.content_validity import RATINGS_FILE, check_ratings, read_ratings
+    from measurekit.design.interviews import check_interviews, find_log, read_interviews
+    from measurekit.problems import InputError
+
+    log = find_log(fw.path)
+    if log is not None:
+        name = log.relative_to(fw.path).as_posix()
+        try:
+            report.extend(check_interviews(read_interviews(log), fw, file=name))
+        except InputError as exc:
+            report.extend(exc.report)
+    ratings = fw.path / "evidence" / RATINGS_FILE
+    if ratings.exists():
+        report.extend(check_ratings(read_ratings(ratings), fw, file=f"evidence/{RATINGS_FILE}"))

@@ -35,10 +35,25 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.problems import InputError, ProblemReport
 
+RATINGS_FILE = "content_validity.csv"     # in a framework's evidence folder
 RATING_COLUMNS = ["rater", "rater_group", "item", "relevance", "clarity", "comment"]
 RELEVANCE_LABELS = {1: "Not relevant", 2: "Somewhat relevant", 3: "Quite relevant", 4: "Highly relevant"}
 CLARITY_LABELS = {1: "Not clear", 2: "Somewhat clear", 3: "Quite clear", 4: "Very clear"}
 ALL = "all"
+
+
+# Frictionless Table Schema of the ratings file.
+TABLE_SCHEMA = {"fields": [
+    {"name": "rater", "type": "string", "description": "Pseudonymous rater code", "constraints": {"required": True}},
+    {"name": "rater_group", "type": "string", "description": "Rater group (parent, practitioner, ...)",
+     "constraints": {"required": True}},
+    {"name": "item", "type": "string", "description": "Item id, as in items.yaml", "constraints": {"required": True}},
+    {"name": "relevance", "type": "integer", "description": "Relevance 1 (not relevant) to 4 (highly relevant)",
+     "constraints": {"required": True, "minimum": 1, "maximum": 4}},
+    {"name": "clarity", "type": "integer", "description": "Clarity 1 (not clear) to 4 (very clear); blank if not rated",
+     "constraints": {"minimum": 1, "maximum": 4}},
+    {"name": "comment", "type": "string", "description": "The rater's comment, if any"},
+], "missingValues": [""]}
 
 
 def chance_agreement(n: int, a: int) -> float:
