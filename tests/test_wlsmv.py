@@ -112,3 +112,84 @@ def test_sample_sentence_and_clear_errors(hs_ord):
     with pytest.raises(InputError) as err:
         mk.cfa(numeric_groups, HS_MODEL, group="school")
     assert "np.int64" not in str(err.value) and "in group 1" in str(err.value)
+
+
+# --------------------------------------------------------------------------- ordinal invariance
+INV_LEVELS = ["configural", "thresholds", "loadings", "intercepts"]
+
+
+@pytest.fixture(scope="module")
+def invariances(hs_ord, bfi):
+    return {"hs_school": mk.invariance(hs_ord, HS_MODEL, "school", ordered=True),
+            "bfi_gender": mk.invariance(bfi, BFI_MODEL, "gender", ordered=True)}
+
+
+@pytest.mark.r_fixture
+@pytest.mark.parametrize("name", ["hs_school", "bfi_gender"])
+def test_ordinal_invariance_matches_semtools_measeq(name, invariances, fixtures_dir):
+    ref = pd.read_csv(fixtures_dir / "r" / f"lavaan_wlsmv_{name}_invariance.csv").set_index("level")
+    inv = invariances[name]
+    t = inv.table.set_index("level")
+    assert list(t.index) == INV_LEVELS and inv.estimator == "WLSMV"
+    for level in INV_LEVELS:
+        for col in ("chisq", "df", "chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr"):
+            assert t.loc[level, col] == pytest.approx(ref.loc[level, col.replace("_", ".")], rel=1e-3), (level, col)
+    for level in INV_LEVELS[1:]:
+        # lavTestLRT(fit_level, fit_previous): scaled-and-shifted difference test (Satorra 2000, A.method "delta")
+        assert t.loc[level, "delta_chisq"] == pytest.approx(ref.loc[level, "diff_chisq"], rel=1e-3), level
+        assert t.loc[level, "delta_df"] == ref.loc[level, "diff_df"]
+        assert t.loc[level, "p_val"] == pytest.approx(ref.loc[level, "diff_p"], rel=1e-3), level
+
+
+@pytest.mark.r_fixture
+def test_wu_estabrook_identification_matches_semtools_estimates(invariances, fixtures_dir):
+    """At the last level: equal loadings and thresholds, scales and factor (co)variances and means free
+    in the second group, exactly as measEq.syntax writes the model."""
+    ref = pd.read_csv(fixtures_dir / "r" / "lavaan_wlsmv_hs_school_intercepts_estimates.csv").fillna({"rhs": ""})
+    ours = invariances["hs_school"].fits["intercepts"].estimates.copy()
+    ours["group"] = ours["group"].map({"Pasteur": 1, "Grant-White": 2})    # lavaan: order of appearance
+    ref = ref[ref.op.isin(["=~", "|", "~*~", "~1"]) | ((ref.op == "~~") & ref.lhs.str.startswith(("v", "t", "s")))]
+    merged = ref.merge(ours, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert len(merged) == len(ref)
+    np.testing.assert_allclose(merged["est"], merged["est_r"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(merged["se"], merged["se_r"], rtol=1e-3, atol=1e-6)
+
+
+def test_single_group_is_an_input_error(hs_ord):
+    one = hs_ord.assign(school="Pasteur")
+    for kw in ({}, {"ordered": True}):
+        with pytest.raises(InputError, match="at least two groups") as err:
+            mk.invariance(one, HS_MODEL, "school", **kw)
+        assert err.value.report.problems[0].code == "one_group"
+
+
+def test_level_after_a_failed_level_is_not_judged(fixtures_dir):
+    """Holzinger-Swineford by school (ML): scalar invariance fails, so strict is shown but not judged."""
+    hs = pd.read_csv(fixtures_dir / "r" / "holzinger.csv")
+    t = mk.invariance(hs, HS_MODEL, "school").table.set_index("level")
+    assert "scalar invariance does not hold" in t.loc["scalar", "verdict"]
+    assert t.loc["strict", "verdict"].startswith("strict: not judged, because scalar invariance did not hold")
+    assert "holds" not in t.loc["strict", "verdict"].replace("did not hold", "")
+
+
+def test_partial_ordinal_invariance_finds_the_item_with_shifted_thresholds():
+    """Two groups; item y3's latent response is shifted by 0.7 in group B (uniform DIF): the intercepts
+    level fails and releasing y3's intercept restores fit."""
+    lam = np.array([0.75, 0.7, 0.65, 0.7, 0.6, 0.72])
+    cuts = np.array([-1.0, -0.2, 0.6, 1.4])
+    rng = np.random.default_rng(11)
+    parts = []
+    for g, shift in (("A", 0.0), ("B", 0.7)):
+        f = rng.normal(size=1500)
+        ystar = f[:, None] * lam + rng.normal(size=(1500, 6)) * np.sqrt(1 - lam ** 2)
+        ystar[:, 2] += shift
+        parts.append(pd.DataFrame(np.searchsorted(cuts, ystar) + 1, columns=[f"y{i}" for i in range(1, 7)]).assign(g=g))
+    data = pd.concat(parts, ignore_index=True)
+    inv = mk.invariance(data, "f =~ y1 + y2 + y3 + y4 + y5 + y6", "g", ordered=True)
+    t = inv.table.set_index("level")
+    assert "intercepts invariance does not hold" in t.loc["intercepts", "verdict"]
+    assert t.loc["thresholds", "p_val"] > 0.001 and t.loc["intercepts", "p_val"] < 1e-6
+    ranking = inv.partial(level="intercepts")
+    assert ranking["item"].iloc[0] == "y3"
+    released = inv.partial(["y3"], level="intercepts")
+    assert "holds" in released["verdict"].iloc[1] and released["p_val"].iloc[1] > 0.001

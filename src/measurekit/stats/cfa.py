@@ -273,7 +273,7 @@ def _prepare(df, spec_model, group, min_cases):
     obs = spec_model.observed
     _check_columns(df, obs, group)
     data, note, dropped = _complete_rows(df, obs, group)
-    groups = [None] if not group else sorted(data[group].unique(), key=str)
+    groups = [None] if not group else list(pd.unique(data[group]))  # order of first appearance, as lavaan: the first is the reference
     if group and len(groups) < 2:
         raise InputError(ProblemReport([Problem(
             "one_group", f"{group} has {len(groups)} group(s) with complete data "
@@ -553,7 +553,7 @@ def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group, ordered):
     obs = _ordinal_items(m, ordered)
     _check_columns(df, obs, group)
     data, note, dropped = _complete_rows(df, obs, group)
-    groups = [None] if not group else sorted(data[group].unique(), key=str)
+    groups = [None] if not group else list(pd.unique(data[group]))  # order of first appearance, as lavaan: the first is the reference
     if group and len(groups) < 2:
         raise InputError(ProblemReport([Problem(
             "one_group", f"{group} has {len(groups)} group(s) with complete data; comparing groups needs at least two.",

@@ -1,11 +1,23 @@
-"""Measurement invariance across groups: configural, metric, scalar and strict models compared.
+"""Measurement invariance across groups: a sequence of ever more constrained models, compared.
 
-Each level adds equality constraints across groups: metric (equal loadings: the items relate to
-the domain the same way), scalar (+ equal intercepts: the same score means the same level, so
-group means can be compared), strict (+ equal residual variances). A level "holds" when fit does
-not get meaningfully worse than the previous level: change in CFI of at most .01 and change in
-RMSEA of at most .015 (Chen 2007; Cheung and Rensvold 2002); the chi-square difference test is
-reported too but is very sensitive in large samples.
+Items treated as continuous (ML; lavaan's ``group.equal``): configural, metric (equal loadings: the
+items relate to the domain the same way), scalar (+ equal intercepts: the same score means the same
+level, so group means can be compared), strict (+ equal residual variances).
+
+Ordered items (``ordered=``; WLSMV): Wu and Estabrook (2016), identified as
+``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016", ID.fac = "std.lv", parameterization =
+"delta")``: configural, thresholds (equal thresholds), loadings (+ equal loadings), intercepts
+(+ equal intercepts). Differences use lavaan's ``lavTestLRT`` scaled-and-shifted difference test and
+the changes in the scaled ("robust") CFI and RMSEA.
+
+A level "holds" when fit does not get meaningfully worse than the previous level: change in CFI of
+at most .01 and change in RMSEA of at most .015 (Chen 2007; Cheung and Rensvold 2002); the chi-square
+difference test is reported too but is very sensitive in large samples.
+
+Rule for levels after a failure: a level is only judged when every level before it held. Once a
+level does not hold, the later levels are still fitted and their numbers shown, but their verdict
+says they were not judged, because adding constraints on top of a failed level compares two models
+that are both wrong. Release the items responsible with ``partial()`` first.
 """
 from __future__ import annotations
 
@@ -13,42 +25,69 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from measurekit.core.result import Result
+from measurekit.problems import InputError, Problem, ProblemReport
 from measurekit.stats.cfa import cfa
 
 LEVELS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts"),
           "strict": ("loadings", "intercepts", "residuals")}
+ORDINAL_LEVELS = {"configural": (), "thresholds": ("thresholds",), "loadings": ("thresholds", "loadings"),
+                  "intercepts": ("thresholds", "loadings", "intercepts")}
 MEANING = {"configural": "the same items go with the same domains in every group",
            "metric": "items relate to their domain equally strongly in every group",
            "scalar": "the same answers mean the same level in every group, so group means can be compared",
-           "strict": "items are equally precise in every group"}
+           "strict": "items are equally precise in every group",
+           "thresholds": "the answer categories are used the same way in every group",
+           "loadings": "items relate to their domain equally strongly in every group",
+           "intercepts": "the same answers mean the same level in every group, so group means can be compared"}
+RELEASE_KIND = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals",
+                "thresholds": "thresholds", "loadings": "loadings", "intercepts": "intercepts"}
+ML_COLUMNS = ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "bic")
+ORDINAL_COLUMNS = ("chisq", "df", "chisq_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "tli_scaled",
+                   "rmsea_scaled", "srmr")
 
 
-def _compare(rows: list[dict], fits: list) -> pd.DataFrame:
+def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None) -> pd.DataFrame:
+    """Differences between successive rows and a verdict per level.
+
+    ``diffs`` (ordinal): per row after the first, the (scaled statistic, df) of the difference test."""
+    from scipy import stats
+
+    cfi, rmsea = ("cfi_scaled", "rmsea_scaled") if ordinal else ("cfi", "rmsea")
     table = pd.DataFrame(rows)
     for col in ("delta_chisq", "delta_df", "p_val", "delta_cfi", "delta_rmsea"):
         table[col] = np.nan
-    verdicts = []
+    verdicts, failed = [], None
     for i in range(len(table)):
+        level = str(table.at[i, "level"])
+        base = level.split(" ")[0]
         if i == 0:
-            ok = table.at[0, "cfi"] >= 0.90
-            verdicts.append(f"{table.at[0, 'level']}: {'acceptable' if ok else 'poor'} baseline fit "
-                            f"(CFI {table.at[0, 'cfi']:.3f}, RMSEA {table.at[0, 'rmsea']:.3f}); checks whether "
-                            f"{MEANING.get(table.at[0, 'level'], 'the model holds')}.")
+            ok = table.at[0, cfi] >= 0.90
+            verdicts.append(f"{level}: {'acceptable' if ok else 'poor'} baseline fit "
+                            f"(CFI {table.at[0, cfi]:.3f}, RMSEA {table.at[0, rmsea]:.3f}); checks whether "
+                            f"{MEANING.get(base, 'the model holds')}.")
             continue
-        dchi = table.at[i, "chisq"] - table.at[i - 1, "chisq"]
-        ddf = table.at[i, "df"] - table.at[i - 1, "df"]
-        dcfi = table.at[i, "cfi"] - table.at[i - 1, "cfi"]
-        drm = table.at[i, "rmsea"] - table.at[i - 1, "rmsea"]
+        if diffs is not None:
+            dchi, ddf = diffs[i - 1]
+        else:
+            dchi = table.at[i, "chisq"] - table.at[i - 1, "chisq"]
+            ddf = table.at[i, "df"] - table.at[i - 1, "df"]
+        dcfi = table.at[i, cfi] - table.at[i - 1, cfi]
+        drm = table.at[i, rmsea] - table.at[i - 1, rmsea]
         table.loc[i, ["delta_chisq", "delta_df", "p_val", "delta_cfi", "delta_rmsea"]] = [
             dchi, ddf, stats.chi2.sf(dchi, ddf) if ddf > 0 else np.nan, dcfi, drm]
+        change = f"change in {'scaled ' if ordinal else ''}CFI {dcfi:+.3f}, in RMSEA {drm:+.3f}"
+        if failed is not None:
+            verdicts.append(f"{level}: not judged, because {failed} invariance did not hold; constraints added on "
+                            f"top of a failed level compare two wrong models ({change}). Release the items "
+                            "responsible with partial() and test again.")
+            continue
         holds = dcfi >= -0.01 and drm <= 0.015
-        verdicts.append(f"{table.at[i, 'level']} invariance {'holds' if holds else 'does not hold'} "
-                        f"(change in CFI {dcfi:+.3f}, in RMSEA {drm:+.3f}): "
-                        + (MEANING.get(str(table.at[i, 'level']).split(' ')[0], "") if holds else
-                           "look for the items responsible with partial() or DIF."))
+        if not holds:
+            failed = base
+        verdicts.append(f"{level} invariance {'holds' if holds else 'does not hold'} ({change}): "
+                        + (MEANING.get(base, "") if holds else "look for the items responsible with partial() or DIF."))
     table["verdict"] = verdicts
     return table
 
@@ -57,9 +96,15 @@ def _compare(rows: list[dict], fits: list) -> pd.DataFrame:
 class InvarianceResult(Result):
     """Result of :func:`invariance`.
 
-    table: one row per level: chisq, df, cfi, tli, rmsea, srmr, bic, then differences from the
-        previous level (delta_chisq, delta_df, p_val of the chi-square difference test, delta_cfi,
-        delta_rmsea) and a plain-language verdict.
+    table: one row per level. Continuous items (ML): chisq, df, cfi, tli, rmsea, srmr, bic. Ordered
+        items (WLSMV): chisq, df, chisq_scaled, df_scaled, pvalue_scaled, cfi_scaled, tli_scaled,
+        rmsea_scaled, srmr (lavaan's names with "." as "_"). Then the differences from the previous
+        level: delta_chisq and delta_df (ML: the likelihood-ratio difference; WLSMV: lavaan's
+        ``lavTestLRT`` scaled-and-shifted difference statistic), p_val of that test, delta_cfi and
+        delta_rmsea (scaled for WLSMV), and a plain-language verdict (a level after a failed level is
+        "not judged", see the module docstring).
+    estimator: "ML" or "WLSMV".
+    sample: how many rows were used and why others were dropped.
     """
 
     table: pd.DataFrame
@@ -68,47 +113,159 @@ class InvarianceResult(Result):
     group: str = ""
     fits: dict = field(default_factory=dict, repr=False)
     warnings: list[str] = field(default_factory=list)
+    estimator: str = "ML"
+    sample: str = ""
+    ordered: object = field(default=None, repr=False)
     _title = "Measurement invariance"
     _main = "table"
+
+    @property
+    def _levels(self) -> dict:
+        return ORDINAL_LEVELS if self.estimator == "WLSMV" else LEVELS
+
+    def _fit_level(self, level, release):
+        if self.estimator == "WLSMV":
+            from measurekit.stats.cfa import fit_ordinal
+
+            return fit_ordinal(self._model, self._sample, level, "std.lv", "delta", release)
+        return cfa(self.data, self.model, self.group, equal=LEVELS[level], release=release)
+
+    def _row(self, level_name, fit) -> dict:
+        cols = ORDINAL_COLUMNS if self.estimator == "WLSMV" else ML_COLUMNS
+        f = fit.fit.iloc[0]
+        return {"level": level_name, **{k: f[k] for k in cols}}
+
+    def _diff(self, less, more):
+        from measurekit.stats._numerics.wlsmv import scaled_difference
+
+        moms = self._sample["moments"]
+        return scaled_difference(less._spec, less._fit, more._spec, more._fit, [m.gamma for m in moms],
+                                 np.array([m.n for m in moms], dtype=float))
 
     def partial(self, release=None, level: str = "scalar") -> pd.DataFrame:
         """Free named constraints at ``level`` to test partial invariance.
 
-        ``release``: list of (kind, item) with kind "intercepts", "loadings" or "residuals", or just
-        item names (their intercepts at the scalar level, loadings at metric). Without ``release``,
-        each item is released in turn: the table shows, per item, how much fit improves, so the
-        non-invariant items stand out (largest chi-square drop).
+        ``release``: list of (kind, item) with kind "intercepts", "loadings" or "residuals" (ML), or
+        "thresholds", "loadings", "intercepts" (ordered items), or just item names (the constraint the
+        level adds: intercepts at scalar, loadings at metric; for ordered items thresholds at
+        "thresholds", loadings at "loadings", intercepts at "intercepts"). Without ``release``, each
+        item is released in turn: the table shows, per item, how much fit improves, so the
+        non-invariant items stand out (largest chi-square drop; for ordered items the drop in the
+        unscaled statistic, with the p-value of the scaled difference test).
         """
-        kind = {"metric": "loadings", "scalar": "intercepts", "strict": "residuals"}[level]
-        base = self.fits[level].fit.iloc[0]
-        prev_level = list(LEVELS)[list(LEVELS).index(level) - 1]
-        prev = self.fits[prev_level].fit.iloc[0]
+        levels = list(self._levels)
+        if self.estimator == "WLSMV" and level == "scalar":
+            level = "intercepts"
+        if level not in levels[1:]:
+            raise InputError(ProblemReport([Problem("bad_option", f"level must be one of {levels[1:]}, not {level!r}.",
+                                                    value=level)]))
+        kind = RELEASE_KIND[level]
+        if level not in self.fits:
+            self.fits[level] = self._fit_level(level, ())
+        base_fit = self.fits[level]
+        prev_level = levels[levels.index(level) - 1]
+        if prev_level not in self.fits:
+            self.fits[prev_level] = self._fit_level(prev_level, ())
+        prev_fit = self.fits[prev_level]
+        ordinal = self.estimator == "WLSMV"
+        cfi = "cfi_scaled" if ordinal else "cfi"
         if release is not None:
             rel = [(r if isinstance(r, tuple) else (kind, r)) for r in release]
-            f = cfa(self.data, self.model, self.group, equal=LEVELS[level], release=rel).fit.iloc[0]
-            rows = [{"level": f"{level} (partial: {', '.join(i for _, i in rel)})",
-                     **{k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "bic")}}]
-            return _compare([{"level": prev_level, **{k: prev[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "bic")}}] + rows, [])
-        from measurekit.stats.model_syntax import parse_model
+            fit = self._fit_level(level, rel)
+            rows = [self._row(prev_level, prev_fit),
+                    self._row(f"{level} (partial: {', '.join(i for _, i in rel)})", fit)]
+            return _compare(rows, ordinal, [self._diff(prev_fit, fit)] if ordinal else None)
+        from scipy import stats
 
+        base, prev = base_fit.fit.iloc[0], prev_fit.fit.iloc[0]
         rows = []
-        for item in parse_model(self.model).observed:
-            f = cfa(self.data, self.model, self.group, equal=LEVELS[level], release=[(kind, item)]).fit.iloc[0]
+        for item in self._model.observed:
+            fit = self._fit_level(level, [(kind, item)])
+            f = fit.fit.iloc[0]
+            if ordinal:
+                stat, ddf = self._diff(fit, base_fit)
+                p = stats.chi2.sf(stat, ddf) if ddf > 0 else np.nan
+            else:
+                p = stats.chi2.sf(base["chisq"] - f["chisq"], base["df"] - f["df"])
             rows.append({"item": item, "released": kind, "chisq": f["chisq"], "df": f["df"],
-                         "chisq_drop": base["chisq"] - f["chisq"], "cfi": f["cfi"], "delta_cfi_vs_previous": f["cfi"] - prev["cfi"],
-                         "p_val": stats.chi2.sf(base["chisq"] - f["chisq"], base["df"] - f["df"])})
+                         "chisq_drop": base["chisq"] - f["chisq"], cfi: f[cfi],
+                         "delta_cfi_vs_previous": f[cfi] - prev[cfi], "p_val": p})
         return pd.DataFrame(rows).sort_values("chisq_drop", ascending=False).reset_index(drop=True)
 
 
-def invariance(df: pd.DataFrame, model: str, group: str, levels=("configural", "metric", "scalar", "strict")) -> InvarianceResult:
-    """Fit the invariance sequence across the groups of ``group`` (lavaan's group.equal), ML, items continuous."""
+def _check_groups(df: pd.DataFrame, group: str, items: list[str]) -> None:
+    if group not in df.columns:
+        raise InputError(ProblemReport([Problem("unknown_variable", f"The group {group!r} is not a column of the data.",
+                                                column=group)]))
+    present = [x for x in items if x in df.columns]
+    complete = df[present + [group]].dropna()
+    groups = complete[group].unique()
+    if len(groups) < 2:
+        only = ", ".join(str(g.item() if isinstance(g, np.generic) else g) for g in groups) or "none"
+        raise InputError(ProblemReport([Problem(
+            "one_group", f"Invariance compares groups, but {group} has {len(groups)} group with complete answers "
+            f"({only}). Choose a grouping with at least two groups.", column=group)]))
+
+
+def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=None) -> InvarianceResult:
+    """Fit the invariance sequence across the groups of ``group``.
+
+    Items treated as continuous (default): ML, levels ("configural", "metric", "scalar", "strict") as
+    lavaan's ``group.equal``. ``ordered=True`` (or the list of every item): WLSMV, levels
+    ("configural", "thresholds", "loadings", "intercepts") following Wu and Estabrook (2016) as
+    ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016", ID.fac = "std.lv", parameterization =
+    "delta")`` writes them, compared with ``lavTestLRT``'s scaled difference test. Items need at least
+    three categories, all used in every group.
+    """
+    from measurekit.stats.model_syntax import parse_model
+
+    m = parse_model(model)
+    _check_groups(df, group, m.observed)
     rows, fits, warnings = [], {}, []
+    if ordered is None or ordered is False:
+        levels = levels or tuple(LEVELS)
+        bad = [lv for lv in levels if lv not in LEVELS]
+        if bad:
+            raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(LEVELS)} for items treated as "
+                                                    f"continuous, not {bad}.", value=str(bad))]))
+        for level in levels:
+            fit = cfa(df, model, group=group, equal=LEVELS[level])
+            fits[level] = fit
+            warnings += [w for w in fit.warnings if w not in warnings]
+            f = fit.fit.iloc[0]
+            rows.append({"level": level, **{k: f[k] for k in ML_COLUMNS}})
+        out = InvarianceResult(_compare(rows), df, model, group, fits, warnings, "ML", fit.sample)
+        out._model = m
+        return out
+    from measurekit.stats.cfa import fit_ordinal, ordinal_sample
+
+    levels = levels or tuple(ORDINAL_LEVELS)
+    bad = [lv for lv in levels if lv not in ORDINAL_LEVELS]
+    if bad:
+        raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(ORDINAL_LEVELS)} for ordered "
+                                                f"items, not {bad}.", value=str(bad))]))
+    sample = ordinal_sample(df, m, group, ordered)
+    binary = [x for x, k in zip(m.observed, sample["ncat"]) if k < 3]
+    if binary:
+        raise InputError(ProblemReport([Problem(
+            "bad_option", f"{', '.join(binary)} have only two categories; Wu and Estabrook's threshold step needs "
+            "at least three (for binary items threshold invariance cannot be tested). Leave them out.",
+            value=", ".join(binary))]))
+    diffs = []
     for level in levels:
-        fit = cfa(df, model, group=group, equal=LEVELS[level])
+        fit = fit_ordinal(m, sample, level, "std.lv", "delta")
+        if fits:
+            prev = fits[list(fits)[-1]]
+            from measurekit.stats._numerics.wlsmv import scaled_difference
+
+            moms = sample["moments"]
+            diffs.append(scaled_difference(prev._spec, prev._fit, fit._spec, fit._fit, [mo.gamma for mo in moms],
+                                           np.array([mo.n for mo in moms], dtype=float)))
         fits[level] = fit
-        for w in fit.warnings:
-            if w not in warnings:
-                warnings.append(w)
+        warnings += [w for w in fit.warnings if w not in warnings]
         f = fit.fit.iloc[0]
-        rows.append({"level": level, **{k: f[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "bic")}})
-    return InvarianceResult(_compare(rows, []), df, model, group, fits, warnings)
+        rows.append({"level": level, **{k: f[k] for k in ORDINAL_COLUMNS}})
+    out = InvarianceResult(_compare(rows, True, diffs), df, model, group, fits, warnings, "WLSMV", sample["note"],
+                           ordered)
+    out._model, out._sample = m, sample
+    return out
