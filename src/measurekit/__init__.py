@@ -17,6 +17,7 @@ _API = {
     "board_table": "measurekit.publish.board_table",
     "join_board_data": "measurekit.publish.board_table",
     "dif": "measurekit.stats.dif",
+    "grm": "measurekit.stats.irt",
     "added_value": "measurekit.stats.added_value",
     "discordance": "measurekit.stats.added_value",
     "coverage": "measurekit.stats.coverage",

@@ -1,0 +1,558 @@
+"""Samejima's graded response model by marginal maximum likelihood (EM), single or multiple groups.
+
+Model (mirt's ``itemtype = "graded"``, slope-intercept form): for item j with categories 0..K-1,
+P(Y >= k | theta) = expit(a * theta + d_k), k = 1..K-1, with d_1 > d_2 > ... (IRT form: b_k = -d_k / a).
+Category probabilities are differences of adjacent cumulative curves, computed on the log scale as
+log expit(x_k) + log expit(-x_{k+1}) + log(1 - exp(x_{k+1} - x_k)) so that extreme categories keep
+their precision.
+
+Latent trait: N(0, 1) in the reference group (group 0); other groups have their own mean and SD,
+identified by the items whose parameters are equal across groups (the anchors), as
+``mirt::multipleGroup(invariance = c("free_means", "free_var", <anchor items>))``.
+
+Integration: fixed rectangular quadrature on ``quadpts`` equally spaced nodes over ``theta_lim``
+(mirt's defaults for one factor: 61 nodes on [-6, 6]), prior weights the normal density at the
+nodes, normalised. EM (Bock and Aitkin 1981): the E-step gives expected counts r[j, g, k, q] of
+answering k at node q; the M-step fits each item by Fisher scoring on those counts and each
+non-reference group's mean and SD by the weighted moments of its posterior node counts.
+Identical answer patterns (within a group) are pooled, so short scales cost little.
+
+Standard errors: observed information as the numerical derivative (central differences) of the
+exact marginal score (Fisher's identity: expected complete-data score under the posterior), which is
+Oakes' (1999) identity, as ``mirt(..., SE.type = "Oakes")``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import expit, log_expit
+
+
+def nodes(quadpts: int = 61, theta_lim: tuple[float, float] = (-6.0, 6.0)) -> np.ndarray:
+    return np.linspace(theta_lim[0], theta_lim[1], quadpts)
+
+
+def prior_weights(theta: np.ndarray, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
+    w = np.exp(-0.5 * ((theta - mean) / sd) ** 2)
+    return w / w.sum()
+
+
+def log_category_probs(a, d, theta) -> np.ndarray:
+    """log P(Y = k | theta), k = 0..K-1. Scalar ``a`` and ``d`` (K-1,): array (K, Q); or a batch of
+    items with the same K, ``a`` (B,) and ``d`` (B, K-1): array (B, K, Q)."""
+    a = np.asarray(a, dtype=float)
+    d = np.asarray(d, dtype=float)
+    x = a[..., None, None] * np.asarray(theta)[None, :] + d[..., :, None]   # (..., K-1, Q)
+    inf = np.full(x.shape[:-2] + (1, x.shape[-1]), np.inf)
+    upper = np.concatenate([inf, x], axis=-2)                               # x_k, x_0 = +inf
+    lower = np.concatenate([x, -inf], axis=-2)                              # x_{k+1}, x_K = -inf
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.where(np.isinf(upper) | np.isinf(lower), -np.inf, lower - upper)
+        return log_expit(upper) + log_expit(-lower) + np.log(-np.expm1(gap))
+
+
+def category_probs(a, d, theta) -> np.ndarray:
+    return np.exp(log_category_probs(a, d, theta))
+
+
+def category_derivs(a, d, theta):
+    """P (B, K, Q) and dP (B, K, K, Q): derivatives of P_k with respect to (a, d_1..d_{K-1}) for a
+    batch of items with the same number of categories (``a`` (B,), ``d`` (B, K-1))."""
+    a = np.atleast_1d(np.asarray(a, dtype=float))
+    d = np.atleast_2d(np.asarray(d, dtype=float))
+    B, K, Q = len(a), d.shape[1] + 1, len(theta)
+    logP = log_category_probs(a, d, theta)
+    s = expit(a[:, None, None] * theta[None, None, :] + d[:, :, None])
+    z = np.zeros((B, 1, Q))
+    w = np.concatenate([z, s * (1 - s), z], axis=1)                        # (B, K+1, Q), w_0 = w_K = 0
+    dP = np.zeros((B, K, K, Q))
+    dP[:, :, 0, :] = (w[:, :-1] - w[:, 1:]) * theta
+    idx = np.arange(1, K)
+    dP[:, idx, idx, :] = w[:, idx]
+    dP[:, idx - 1, idx, :] = -w[:, idx]
+    return logP, dP
+
+
+def pair_terms(a, d, r, theta, need_info: bool = True):
+    """For a batch of (item, group) pairs with the same K: the expected complete-data
+    log-likelihood sum r log P, its gradient (B, K) in (a, d) and the Fisher information (B, K, K)."""
+    logP, dP = category_derivs(a, d, theta)
+    logP = np.maximum(logP, -700.0)
+    q = np.sum(r * logP, axis=(1, 2))
+    if not need_info:
+        return q, None, None
+    P = np.exp(logP)
+    grad = np.einsum("bkq,bkpq->bp", r / P, dP)
+    n = r.sum(axis=1)
+    info = np.einsum("bq,bkpq,bkrq->bpr", n, dP / P[:, :, None, :], dP, optimize=True)
+    return q, grad, info
+
+
+def item_information(a: float, d: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Fisher information of one graded item at theta: sum_k (dP_k/dtheta)^2 / P_k (Samejima 1969)."""
+    theta = np.asarray(theta, dtype=float)
+    P = category_probs(a, d, theta)
+    s = expit(a * theta[None, :] + np.asarray(d)[:, None])
+    z = np.zeros((1, len(theta)))
+    w = np.vstack([z, s * (1 - s), z])
+    dtheta = a * (w[:-1] - w[1:])
+    return np.sum(dtheta ** 2 / np.maximum(P, 1e-300), axis=0)
+
+
+@dataclass
+class ItemLayout:
+    """Where one item's parameters sit: ``index[g]`` gives the positions of (a, d_1..d_{K-1}) for
+    group g in the item's own parameter vector ``values``."""
+
+    n_cat: int
+    a_free: bool
+    d_free: bool
+    n_groups: int
+    values: np.ndarray = field(default=None)
+    index: list = field(default_factory=list)
+
+    def __post_init__(self):
+        G, K = self.n_groups, self.n_cat
+        na = G if self.a_free else 1
+        nd = G if self.d_free else 1
+        self.index = [np.concatenate([[g if self.a_free else 0],
+                                      na + (g if self.d_free else 0) * (K - 1) + np.arange(K - 1)])
+                      for g in range(G)]
+        self.size = na + nd * (K - 1)
+
+    def ad(self, g: int):
+        v = self.values[self.index[g]]
+        return v[0], v[1:]
+
+    def set_start(self, a: float, d: np.ndarray):
+        v = np.empty(self.size)
+        for g in range(self.n_groups):
+            v[self.index[g]] = np.concatenate([[a], d])
+        self.values = v
+
+    def ordered(self, values: np.ndarray) -> bool:
+        return all(np.all(np.diff(values[ix[1:]]) < 0) for ix in self.index)
+
+
+@dataclass
+class GRMFit:
+    """A fitted model. ``layouts``: per item; ``mean`` / ``sd``: latent mean and SD per group;
+    ``loglik``: marginal log-likelihood; ``cov``: covariance of the free parameters (None unless
+    computed) in the order of :func:`pack`; ``patterns``: pooled answer patterns used."""
+
+    layouts: list
+    mean: np.ndarray
+    sd: np.ndarray
+    loglik: float
+    iterations: int
+    converged: bool
+    theta: np.ndarray
+    data: "PatternData"
+    cov: np.ndarray | None = None
+
+    @property
+    def n_par(self) -> int:
+        return sum(L.size for L in self.layouts) + 2 * (len(self.mean) - 1)
+
+
+@dataclass
+class PatternData:
+    """Answer codes 0..K-1 (-1 missing) pooled into unique (group, pattern) rows with counts."""
+
+    patterns: np.ndarray        # (U, J) int
+    group: np.ndarray           # (U,) int
+    counts: np.ndarray          # (U,) float
+    inverse: np.ndarray         # (n,) row of each person
+    n_cat: np.ndarray           # (J,)
+    offsets: np.ndarray         # (J,) start of each item's block in the one-hot columns
+    onehot: np.ndarray          # (U, sum K) float
+
+    @classmethod
+    def build(cls, codes: np.ndarray, group: np.ndarray, n_cat) -> "PatternData":
+        codes = np.asarray(codes, dtype=int)
+        group = np.asarray(group, dtype=int)
+        both = np.column_stack([group, codes])
+        uniq, inverse, counts = np.unique(both, axis=0, return_inverse=True, return_counts=True)
+        n_cat = np.asarray(n_cat, dtype=int)
+        offsets = np.concatenate([[0], np.cumsum(n_cat)[:-1]])
+        pats = uniq[:, 1:]
+        onehot = np.zeros((len(uniq), int(n_cat.sum())))
+        rows, cols = np.nonzero(pats >= 0)
+        onehot[rows, offsets[cols] + pats[rows, cols]] = 1.0
+        return cls(pats, uniq[:, 0], counts.astype(float), inverse.ravel(), n_cat, offsets, onehot)
+
+    def __post_init__(self):
+        from scipy import sparse
+
+        G = int(self.group.max()) + 1 if len(self.group) else 1
+        self.rows = [np.nonzero(self.group == g)[0] for g in range(G)]
+        self.sparse = [sparse.csr_matrix(self.onehot[r]) for r in self.rows]
+
+
+def _stacked_logp(layouts, g, theta):
+    return np.vstack([log_category_probs(*L.ad(g), theta) for L in layouts])
+
+
+def estep(layouts, mean, sd, data: PatternData, theta, keep_post: bool = False):
+    """Marginal log-likelihood, expected counts per group (G, sum K, Q), posterior node counts (G, Q)
+    and the posterior of each pattern (U, Q)."""
+    G = len(mean)
+    R = np.zeros((G, data.onehot.shape[1], len(theta)))
+    N = np.zeros((G, len(theta)))
+    post = np.zeros((len(data.counts), len(theta))) if keep_post else None
+    ll = 0.0
+    for g in range(G):
+        rows = data.rows[g]
+        if len(rows) == 0:
+            continue
+        X = data.sparse[g]
+        logl = X @ _stacked_logp(layouts, g, theta) + np.log(prior_weights(theta, mean[g], sd[g]))[None, :]
+        m = logl.max(axis=1, keepdims=True)
+        p = np.exp(logl - m)
+        s = p.sum(axis=1, keepdims=True)
+        p /= s
+        c = data.counts[rows]
+        ll += float(np.sum(c * (np.log(s[:, 0]) + m[:, 0])))
+        if keep_post:
+            post[rows] = p
+        pc = p * c[:, None]
+        R[g] = X.T @ pc
+        N[g] = pc.sum(axis=0)
+    return ll, R, N, post
+
+
+def _pairs(layouts, data):
+    """(item, group) pairs whose counts enter the M-step: one pooled pair (group None) for an item
+    equal across groups, one pair per group otherwise."""
+    out = []
+    for j, L in enumerate(layouts):
+        if L.a_free or L.d_free:
+            out += [(j, g) for g in range(L.n_groups)]
+        else:
+            out.append((j, None))
+    return out
+
+
+def item_terms(layouts, values, R, data, theta, need_info: bool = True):
+    """Per item: expected complete-data log-likelihood, its gradient and Fisher information in the
+    item's own parameter vector (``values[j]``), evaluated in batches of items with equal K."""
+    pairs = _pairs(layouts, data)
+    q = [0.0] * len(layouts)
+    grads = [np.zeros(L.size) for L in layouts]
+    infos = [np.zeros((L.size, L.size)) for L in layouts]
+    by_k: dict[int, list] = {}
+    for j, g in pairs:
+        by_k.setdefault(layouts[j].n_cat, []).append((j, g))
+    for K, group in by_k.items():
+        A = np.empty(len(group))
+        D = np.empty((len(group), K - 1))
+        Rk = np.empty((len(group), K, len(theta)))
+        for i, (j, g) in enumerate(group):
+            ix = layouts[j].index[g or 0]
+            A[i], D[i] = values[j][ix[0]], values[j][ix[1:]]
+            o = data.offsets[j]
+            Rk[i] = R[:, o:o + K].sum(axis=0) if g is None else R[g, o:o + K]
+        qs, gr, inf = pair_terms(A, D, Rk, theta, need_info)
+        for i, (j, g) in enumerate(group):
+            q[j] += qs[i]
+            if need_info:
+                ix = layouts[j].index[g or 0]
+                grads[j][ix] += gr[i]
+                infos[j][np.ix_(ix, ix)] += inf[i]
+    return q, grads, infos
+
+
+def mstep(layouts, R, data, theta):
+    """One Fisher-scoring step per item on the expected counts, halved until the expected
+    log-likelihood does not fall and the intercepts stay ordered."""
+    values = [L.values for L in layouts]
+    q, grads, infos = item_terms(layouts, values, R, data, theta)
+    steps = []
+    for L, g, I in zip(layouts, grads, infos):
+        try:
+            steps.append(np.linalg.solve(I + 1e-10 * np.eye(L.size), g))
+        except np.linalg.LinAlgError:
+            steps.append(np.zeros(L.size))
+    t = np.ones(len(layouts))
+    pending = np.ones(len(layouts), dtype=bool)
+    cand = list(values)
+    for _ in range(30):
+        cand = [v + ti * st if p else v for v, ti, st, p in zip(values, t, steps, pending)]
+        qc = item_terms(layouts, cand, R, data, theta, need_info=False)[0]
+        bad = np.array([p and (not L.ordered(c) or not np.isfinite(qn) or qn < qo - 1e-9)
+                        for p, L, c, qn, qo in zip(pending, layouts, cand, qc, q)])
+        if not bad.any():
+            break
+        pending &= bad
+        t[bad] /= 2
+        if t[bad].min() < 1e-6:
+            for j in np.nonzero(bad)[0]:
+                cand[j] = values[j]
+            break
+    for L, c in zip(layouts, cand):
+        L.values = c
+
+
+def start_values(codes: np.ndarray, n_cat) -> list[tuple[float, np.ndarray]]:
+    """Slopes from item-rest correlations (as normal-ogive loadings, converted to the logistic
+    metric), intercepts from the cumulative proportions, widened for the slope."""
+    codes = np.asarray(codes, dtype=float)
+    x = np.where(codes >= 0, codes, np.nan)
+    z = (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0)
+    total = np.nansum(z, axis=1)
+    out = []
+    for j, K in enumerate(n_cat):
+        ok = ~np.isnan(x[:, j])
+        rest = total[ok] - z[ok, j]
+        r = np.corrcoef(x[ok, j], rest)[0, 1] if ok.sum() > 2 else 0.5
+        lam = float(np.clip(1.2 * r, 0.2, 0.9)) if np.isfinite(r) else 0.5
+        a = 1.702 * lam / np.sqrt(1 - lam ** 2)
+        cum = np.array([(x[ok, j] >= k).mean() for k in range(1, K)])
+        cum = np.clip(cum, 1e-3, 1 - 1e-3)
+        d = np.log(cum / (1 - cum)) * np.sqrt(1 + np.pi * a ** 2 / 8)
+        d = d - np.arange(len(d)) * 1e-3                                     # strictly decreasing
+        out.append((a, d))
+    return out
+
+
+def fit_grm(codes: np.ndarray, n_cat, group=None, free_a=(), free_d=(), quadpts: int = 61,
+            theta_lim=(-6.0, 6.0), tol: float = 1e-5, max_iter: int = 2000, start=None,
+            latent_start=None) -> GRMFit:
+    """EM fit. ``codes``: (n, J) ints 0..K_j-1, -1 missing (every row answers at least one item);
+    ``group``: (n,) ints 0..G-1 (0 = reference) or None; ``free_a`` / ``free_d``: item positions
+    whose slope / intercepts differ across groups (the others are anchors). ``start``: optional list
+    of (a, d) per item; ``latent_start``: optional (mean, sd) arrays per group."""
+    codes = np.asarray(codes, dtype=int)
+    n, J = codes.shape
+    group = np.zeros(n, dtype=int) if group is None else np.asarray(group, dtype=int)
+    G = int(group.max()) + 1
+    theta = nodes(quadpts, theta_lim)
+    data = PatternData.build(codes, group, n_cat)
+    starts = start if start is not None else start_values(codes, n_cat)
+    layouts = []
+    for j in range(J):
+        L = ItemLayout(int(n_cat[j]), j in set(free_a), j in set(free_d), G)
+        L.set_start(*starts[j])
+        layouts.append(L)
+    mean = np.zeros(G)
+    sd = np.ones(G)
+    if latent_start is not None:
+        mean[1:], sd[1:] = latent_start[0][1:], latent_start[1][1:]
+    anchored = G > 1 and any(not (L.a_free and L.d_free) for L in layouts)
+    it, converged = _em(layouts, mean, sd, data, theta, anchored, tol, max_iter)
+    if anchored:
+        # a group's trait distribution must lie inside the nodes (6 SD each side), else the prior is
+        # truncated there: widen the range at the same spacing and continue from these estimates
+        step = theta[1] - theta[0]
+        lo, hi = min(theta[0], np.min(mean - 6 * sd)), max(theta[-1], np.max(mean + 6 * sd))
+        if lo < theta[0] or hi > theta[-1]:
+            theta = np.arange(np.floor(lo / step) * step, hi + step, step)
+            more, converged = _em(layouts, mean, sd, data, theta, anchored, tol, max_iter)
+            it += more
+    ll = estep(layouts, mean, sd, data, theta)[0]
+    return GRMFit(layouts, mean, sd, ll, it, converged, theta, data)
+
+
+def _em(layouts, mean, sd, data, theta, anchored, tol, max_iter):
+    """EM cycles in place on ``layouts``, ``mean`` and ``sd``; returns (iterations, converged)."""
+    ll_old = -np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        ll, R, N, _ = estep(layouts, mean, sd, data, theta)
+        before = np.concatenate([L.values for L in layouts] + [mean, sd])
+        mstep(layouts, R, data, theta)
+        if anchored:
+            for g in range(1, len(mean)):
+                tot = N[g].sum()
+                if tot > 0:
+                    mean[g] = float(N[g] @ theta / tot)
+                    sd[g] = float(np.sqrt(N[g] @ (theta - mean[g]) ** 2 / tot))
+        after = np.concatenate([L.values for L in layouts] + [mean, sd])
+        if np.max(np.abs(after - before)) < tol and abs(ll - ll_old) < 1e-7 * max(1.0, abs(ll)):
+            return it, True
+        ll_old = ll
+    return it, False
+
+
+def pack(fit: GRMFit) -> np.ndarray:
+    """Free parameters in one vector: each item's values, then (mean, sd) of groups 1..G-1 when
+    the latent distributions are estimated."""
+    parts = [L.values for L in fit.layouts]
+    if _latent_free(fit):
+        parts += [np.column_stack([fit.mean[1:], fit.sd[1:]]).ravel()]
+    return np.concatenate(parts)
+
+
+def _latent_free(fit: GRMFit) -> bool:
+    return len(fit.mean) > 1 and any(not (L.a_free and L.d_free) for L in fit.layouts)
+
+
+def _unpack(fit: GRMFit, vec):
+    pos = 0
+    layouts = []
+    for L in fit.layouts:
+        M = ItemLayout(L.n_cat, L.a_free, L.d_free, L.n_groups)
+        M.values = np.array(vec[pos:pos + L.size])
+        pos += L.size
+        layouts.append(M)
+    mean, sd = fit.mean.copy(), fit.sd.copy()
+    if _latent_free(fit):
+        ms = np.asarray(vec[pos:]).reshape(-1, 2)
+        mean[1:], sd[1:] = ms[:, 0], ms[:, 1]
+    return layouts, mean, sd
+
+
+def marginal_score(fit: GRMFit, vec) -> np.ndarray:
+    """Gradient of the marginal log-likelihood at ``vec`` (Fisher's identity: the complete-data
+    score averaged over each person's posterior)."""
+    layouts, mean, sd = _unpack(fit, vec)
+    _, R, N, _ = estep(layouts, mean, sd, fit.data, fit.theta)
+    parts = item_terms(layouts, [L.values for L in layouts], R, fit.data, fit.theta)[1]
+    if _latent_free(fit):
+        th = fit.theta
+        for g in range(1, len(mean)):
+            w = prior_weights(th, mean[g], sd[g])
+            zm = (th - mean[g]) / sd[g] ** 2
+            zs = -1 / sd[g] + (th - mean[g]) ** 2 / sd[g] ** 3
+            tot = N[g].sum()
+            parts.append(np.array([N[g] @ zm - tot * (w @ zm), N[g] @ zs - tot * (w @ zs)]))
+    return np.concatenate(parts)
+
+
+def observed_information(fit: GRMFit, h: float = 1e-5):
+    """Minus the Hessian of the marginal log-likelihood (forward differences of the exact score,
+    symmetrised) and the score itself at the estimates."""
+    vec = pack(fit)
+    P = len(vec)
+    s0 = marginal_score(fit, vec)
+    H = np.empty((P, P))
+    for i in range(P):
+        e = np.zeros(P)
+        step = h * max(1.0, abs(vec[i]))
+        e[i] = step
+        H[:, i] = (marginal_score(fit, vec + e) - s0) / step
+    return -(H + H.T) / 2, s0
+
+
+def loglik_at(fit: GRMFit, vec) -> float:
+    layouts, mean, sd = _unpack(fit, vec)
+    return estep(layouts, mean, sd, fit.data, fit.theta)[0]
+
+
+def eap(fit: GRMFit):
+    """EAP trait estimate and posterior SD of each person (order of the rows given to fit_grm)."""
+    _, _, _, post = estep(fit.layouts, fit.mean, fit.sd, fit.data, fit.theta, keep_post=True)
+    m = post @ fit.theta
+    v = post @ fit.theta ** 2 - m ** 2
+    return m[fit.data.inverse], np.sqrt(np.clip(v, 0, None))[fit.data.inverse]
+
+
+def summed_score_dist(probs: list[np.ndarray]) -> np.ndarray:
+    """Lord-Wingersky recursion: P(sum score = s | theta) from items' category probabilities (K_j, Q)."""
+    Q = probs[0].shape[1] if probs else 1
+    f = np.ones((1, Q))
+    for P in probs:
+        K = P.shape[0]
+        new = np.zeros((f.shape[0] + K - 1, Q))
+        for k in range(K):
+            new[k:k + f.shape[0]] += f * P[k]
+        f = new
+    return f
+
+
+def newton_polish(fit: GRMFit, info: np.ndarray, score: np.ndarray) -> bool:
+    """One Newton step on the marginal log-likelihood from the EM estimates, kept only when it
+    raises the log-likelihood and keeps every item's intercepts ordered."""
+    vec = pack(fit)
+    try:
+        new = vec + np.linalg.solve(info, score)
+    except np.linalg.LinAlgError:
+        return False
+    layouts, mean, sd = _unpack(fit, new)
+    if not all(L.ordered(L.values) for L in layouts) or np.any(sd <= 0):
+        return False
+    ll = estep(layouts, mean, sd, fit.data, fit.theta)[0]
+    if not np.isfinite(ll) or ll < fit.loglik:
+        return False
+    fit.layouts, fit.mean, fit.sd, fit.loglik = layouts, mean, sd, ll
+    return True
+
+
+def _collapse_row(o: np.ndarray, e: np.ndarray, mincell: float):
+    """Merge the smallest expected cell of one score group into its smaller neighbour until every
+    expected cell reaches ``mincell`` or two cells remain (mirt's collapseCells, within a row)."""
+    o, e = list(o), list(e)
+    while len(e) > 2 and min(e) < mincell:
+        m = min(e)
+        i = max(k for k, v in enumerate(e) if v == m)
+        if i == 0:
+            j = 1
+        elif i == len(e) - 1:
+            j = i - 1
+        else:
+            j = i - 1 if e[i - 1] <= e[i + 1] else i + 1
+        e[j] += e[i]
+        o[j] += o[i]
+        del e[i], o[i]
+    return np.array(o), np.array(e)
+
+
+def s_x2(fit: GRMFit, codes: np.ndarray, mincell: float = 1.0):
+    """Orlando and Thissen's S-X2 item fit for each item, on complete rows of ``codes`` (single group).
+
+    Observed counts O[s, k] of answer k among people with summed score s, against expected counts
+    N_s * E[k | s], where E[k | s] = integral P_jk(theta) f_{-j}(s - k | theta) phi(theta) /
+    integral f(s | theta) phi(theta), with the summed-score distributions f by the Lord-Wingersky
+    recursion (Kang and Chen 2008 for polytomous items). The lowest and highest summed scores are
+    left out, score groups with one person are merged with the next (as mirt), and within each score
+    group sparse expected cells are merged with a neighbour (``mincell``, mirt's default 1).
+    df = sum over score groups of (cells - 1) minus the item's free parameters.
+    Returns arrays (statistic, df, n rows used)."""
+    codes = np.asarray(codes, dtype=int)
+    rows = (codes >= 0).all(axis=1)
+    X = codes[rows]
+    J = X.shape[1]
+    th = fit.theta
+    w = prior_weights(th, fit.mean[0], fit.sd[0])
+    probs = [category_probs(*L.ad(0), th) for L in fit.layouts]
+    full = summed_score_dist(probs)                     # (S+1, Q)
+    denom = full @ w
+    total = X.sum(axis=1)
+    S = full.shape[0] - 1
+    stat = np.full(J, np.nan)
+    dfs = np.full(J, np.nan)
+    for j in range(J):
+        K = probs[j].shape[0]
+        rest = summed_score_dist([p for i, p in enumerate(probs) if i != j])
+        E = np.zeros((S + 1, K))
+        for k in range(K):
+            E[k:k + rest.shape[0], k] = (rest * probs[j][k]) @ w
+        E = E / denom[:, None]
+        O = np.zeros((S + 1, K))
+        np.add.at(O, (total, X[:, j]), 1.0)
+        Ns = O.sum(axis=1)
+        keep = np.arange(1, S)                          # drop the extreme summed scores
+        O, E, Ns = O[keep], E[keep] * Ns[keep, None], Ns[keep]
+        O, E = O[Ns > 0], E[Ns > 0]
+        # a score group with a single person joins the next one (the last joins the previous)
+        i = 0
+        while i < len(O) and len(O) > 1:
+            if O[i].sum() == 1:
+                t = i + 1 if i + 1 < len(O) else i - 1
+                O[t] += O[i]
+                E[t] += E[i]
+                O, E = np.delete(O, i, 0), np.delete(E, i, 0)
+                continue
+            i += 1
+        x2 = 0.0
+        cells = 0
+        for o_row, e_row in zip(O, E):
+            o_c, e_c = _collapse_row(o_row, e_row, mincell)
+            ok = e_c > 0
+            x2 += float(np.sum((o_c[ok] - e_c[ok]) ** 2 / e_c[ok]))
+            cells += int(ok.sum()) - 1
+        df = cells - K                                  # K free parameters: a and K-1 intercepts
+        if df > 0:
+            stat[j], dfs[j] = x2, df
+    return stat, dfs, int(rows.sum())
