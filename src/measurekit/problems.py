@@ -49,6 +49,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "yaml_type": ("YAML document of the wrong shape", "The file must hold a mapping (key: value) at the top."),
     "duplicate_key": ("Key given twice in YAML", "Remove one; YAML would silently keep only the last."),
     "invalid_field": ("Specification field not valid", "Correct the field as the message says (see the JSON Schemas)."),
+    "unsafe_name": ("Id or name cannot be used in file names", "Use letters, digits, '_', '-' and '.' only (no spaces, slashes or '..')."),
+    "unknown_spec_key": ("Key not part of the specification", "Check the spelling against the JSON Schemas; unknown keys are ignored."),
+    "yaml_too_large": ("Specification file too large", "Split or trim the file; specifications are small text files."),
+    "yaml_too_deep": ("YAML nested too deeply", "Check the brackets and indentation; specifications need only a few levels."),
+    "yaml_alias": ("YAML aliases expand too far or refer to themselves", "Write the values out instead of using &anchors and *aliases."),
     "unknown_scale": ("Item uses an undefined scale", "Define the scale in scales.yaml or correct the name."),
     "unknown_domain": ("Item uses an undefined domain", "Define the domain in framework.yaml or correct the name."),
     "indicator_missing_item": ("Indicator refers to an item that does not exist", "Correct the item id."),
@@ -65,6 +70,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_question": ("Review answers an unknown question", "Use the question ids of the review template."),
     "duplicate_rating": ("Rater rates an item twice", "Keep one rating per rater and item; correct the rater or item code."),
     "inconsistent_group": ("Rater listed in two rater groups", "Give each rater one group (parent, practitioner, ...)."),
+    # writing outputs (core/atomic.py)
+    "unsafe_path": ("Output would land outside the output folder", "Correct the id or name the file is named after (no '..' or slashes)."),
+    "unwritable_output": ("Output folder cannot be written", "Choose a folder you may write to, or ask for write access."),
+    "output_locked": ("Another run is writing to the output folder", "Wait for that run to finish, or choose another output folder."),
     # wording checks on item stems (design/wording.py)
     "reading_age": ("Reading age above the target", "Use shorter, everyday words and one short sentence."),
     "too_long": ("Question too long", "Cut qualifiers and examples; keep one idea."),

@@ -95,12 +95,13 @@ def xlsform_sheets(fw, respondent: str = "parent") -> dict[str, pd.DataFrame]:
     return {"survey": survey_df, "choices": pd.DataFrame(choices), "settings": settings}
 
 
-def write_xlsform(fw, path, respondent: str = "parent") -> Path:
+def write_xlsform(fw, path, respondent: str = "parent", *, root=None) -> Path:
     sheets = xlsform_sheets(fw, respondent)
-    with atomic.atomic_path(path) as tmp:
+    with atomic.atomic_path(path, root) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, frame in sheets.items():
                 frame.to_excel(xw, sheet_name=name, index=False)
+            atomic.protect_workbook(xw.book)     # no cell of the form is ever a live formula
     return Path(path)
 
 
@@ -208,11 +209,13 @@ def export_form(framework, fmt: str, out) -> list[Path]:
 
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     out = Path(out)
+    root = out.parent if out.suffix else out     # every file is refused if it would land outside this folder
     if fmt == "xlsform":
-        return [write_xlsform(fw, out if out.suffix else out / f"{fw.name}.xlsx")]
+        return [write_xlsform(fw, out if out.suffix else out / f"{fw.name}.xlsx", root=root)]
     if fmt == "redcap":
-        return [atomic.write_csv(out if out.suffix else out / f"{fw.name}_redcap.csv", redcap_dictionary(fw))]
+        return [atomic.write_csv(out if out.suffix else out / f"{fw.name}_redcap.csv", redcap_dictionary(fw), root=root)]
     if fmt == "html":
-        return [atomic.write_text(out / f"form_{lang}.html", paper_form_html(fw, lang)) for lang in fw.languages]
+        return [atomic.write_text(out / f"form_{lang}.html", paper_form_html(fw, lang), root=root)
+                for lang in fw.languages]
     raise ValueError("format must be xlsform, redcap or html")
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from pathlib import Path
 
 import yaml
 
 from measurekit.problems import InputError, ProblemReport
 from measurekit.design.models import Framework
+from pydantic import BaseModel
 
 
 class SpecError(InputError):
@@ -42,13 +44,106 @@ class _Loader(_Base):
         return super().construct_mapping(node, deep)
 
 
+MAX_BYTES = 5_000_000        # a framework file larger than this is refused (the bundled one is ~60 kB)
+MAX_DEPTH = 40               # nesting of blocks and brackets (real specifications need about 6)
+MAX_NODES = 200_000          # values after expanding YAML aliases (&anchor / *alias)
+
+_OPEN = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+         yaml.BlockMappingStartToken)
+_CLOSE = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _too_deep(text: str) -> int | None:
+    """Line of the first place nested deeper than ``MAX_DEPTH``, else None. Runs on the token stream and stops
+    there: libyaml's loader crashes the interpreter on very deep nesting, and its scanner slows down with depth."""
+    depth = 0
+    for tok in yaml.scan(text, Loader=_Base):
+        if isinstance(tok, _OPEN):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return tok.start_mark.line + 1
+        elif isinstance(tok, _CLOSE):
+            depth -= 1
+    return None
+
+
+def _expanded_size(text: str) -> tuple[int, int | None, str | None]:
+    """(number of values once aliases are expanded, line, problem) from the event stream, stopping as soon as the
+    count passes ``MAX_NODES`` ("alias bomb") or an alias refers to the collection it is inside (a cycle)."""
+    stack: list[list] = []       # [anchor, size] of each open collection
+    sizes: dict[str, int] = {}
+    total = 0
+    for ev in yaml.parse(text, Loader=_Base):
+        if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            stack.append([ev.anchor, 1])
+            continue
+        if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size = stack.pop()
+        elif isinstance(ev, yaml.ScalarEvent):
+            anchor, size = ev.anchor, 1
+        elif isinstance(ev, yaml.AliasEvent):
+            if any(a == ev.anchor for a, _ in stack):
+                return total, ev.start_mark.line + 1, "cycle"
+            anchor, size = None, sizes.get(ev.anchor, 1)
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        if stack:
+            stack[-1][1] += size
+        else:
+            total += size
+        if total + sum(s for _, s in stack) > MAX_NODES:
+            return total, ev.start_mark.line + 1, "bomb"
+    return total, None, None
+
+
+def _decode(raw: bytes, path: Path, report: ProblemReport) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        report.add("unreadable_file", f"{path.name} is not UTF-8 text: byte {raw[exc.start]:#04x} on line {line} "
+                   "cannot be read. Save the file as UTF-8 (most editors offer it under 'Save as').",
+                   file=path.name, row=line)
+        return None
+
+
 def _read_yaml(path: Path, report: ProblemReport, required: bool, nodes: dict) -> dict:
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         if required:
             report.add("missing_file", f"{path.name} is missing from the framework folder.", file=path.name)
         return {}
-    text = path.read_text(encoding="utf-8")
     try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            report.add("yaml_too_large", f"{path.name} is {path.stat().st_size:,} bytes; a specification file may "
+                       f"be at most {MAX_BYTES:,} bytes.", file=path.name)
+            return {}
+        raw = path.read_bytes()
+    except OSError as exc:
+        report.add("unreadable_file", f"{path.name} cannot be read ({exc.strerror or type(exc).__name__}).",
+                   file=path.name)
+        return {}
+    text = _decode(raw, path, report)
+    if text is None:
+        return {}
+    try:
+        line = _too_deep(text)
+        if line is not None:
+            report.add("yaml_too_deep", f"{path.name} nests blocks or brackets more than {MAX_DEPTH} levels deep "
+                       f"(from line {line}); a specification never needs that. Check the brackets.",
+                       file=path.name, row=line)
+            return {}
+        _, line, what = _expanded_size(text)
+        if what == "cycle":
+            report.add("yaml_alias", f"{path.name}: an alias (*name) on line {line} refers to the block it is "
+                       "inside, which would repeat forever. Write the value out instead.", file=path.name, row=line)
+            return {}
+        if what == "bomb":
+            report.add("yaml_alias", f"{path.name}: the anchors and aliases (&name, *name) expand to more than "
+                       f"{MAX_NODES:,} values (passed on line {line}). Write the values out instead of repeating "
+                       "aliases of aliases.", file=path.name, row=line)
+            return {}
         loader = _Loader(text)
         try:
             data = loader.get_single_data() or {}
@@ -114,36 +209,156 @@ def check_framework(path) -> ProblemReport:
     return _load(Path(path))[1]
 
 
+_WHERE = {"scales": "scales.yaml", "domains": "items.yaml", "items": "items.yaml", "indicators": "indicators.yaml"}
+_FILE_KEYS = {"scales.yaml": ("scales",), "items.yaml": ("domains", "items"), "indicators.yaml": ("indicators",)}
+
+
+def _short(value, limit: int = 200):
+    if isinstance(value, (dict, list)):
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
+
+
+def _model_of(annotation):
+    """The pydantic model class inside an annotation (``Item``, ``list[Item]``, ``Option | None``), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_keys(model, data, where: str):
+    """(path, key) of every key in ``data`` that ``model`` (or a model nested in it) does not define."""
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        if field is None or field.exclude:
+            yield where, key
+            continue
+        here = f"{where}.{key}" if where else key
+        ann = field.annotation
+        origin = typing.get_origin(ann)
+        args = typing.get_args(ann)
+        if origin is list and isinstance(value, list) and _model_of(args[0]):
+            for i, v in enumerate(value):
+                yield from _unknown_keys(_model_of(args[0]), v, f"{here}[{i}]")
+        elif origin is dict and isinstance(value, dict) and len(args) == 2 and _model_of(args[1]):
+            for k, v in value.items():
+                yield from _unknown_keys(_model_of(args[1]), v, f"{here}.{k}")
+        elif origin not in (list, dict) and _model_of(ann):
+            yield from _unknown_keys(_model_of(ann), value, here)
+
+
+def _report_unknown(doc: dict, files: dict, report: ProblemReport) -> None:
+    """Warn about every key the specification does not define (it is ignored, never carried into outputs)."""
+    for fname, data in files.items():
+        allowed = _FILE_KEYS.get(fname)
+        if allowed is None:
+            continue
+        for key in data:
+            if key not in allowed:
+                report.add("unknown_spec_key", f"{fname} has a top-level key {str(key)[:80]!r}, which is not part of "
+                           f"the specification (this file holds {', '.join(allowed)}); it is ignored.",
+                           file=fname, column=str(key)[:200], severity="warning")
+    for key in files.get("framework.yaml", {}):
+        if key in _WHERE:
+            report.add("unknown_spec_key", f"framework.yaml has a key {key!r}; {key} belong in {_WHERE[key]}, so "
+                       "this one is ignored.", file="framework.yaml", column=key, severity="warning")
+    for where, key in _unknown_keys(Framework, doc, ""):
+        root = where.split(".")[0].split("[")[0]
+        file = _WHERE.get(root or str(key), "framework.yaml")
+        path = f"{where}.{key}" if where else str(key)
+        report.add("unknown_spec_key", f"The key {str(key)[:80]!r} is not part of the specification"
+                   + (f" at {where}" if where else "") + "; it is ignored. Check the spelling against the JSON "
+                   "Schemas (`measurekit.design.saving`).", file=file, column=path[:200], severity="warning")
+
+
+def _salvage(doc: dict, errors: list) -> tuple[Framework | None, dict, dict]:
+    """Validate what is valid so the cross-reference checks can still run: drop each list entry that failed
+    and reset each other failing field to its default. Returns the framework, kept-index maps per list
+    (new index -> index in the file) and the ids of dropped entries per list."""
+    bad_entries: dict[str, set[int]] = {k: set() for k in _WHERE}
+    bad_fields = set()
+    for err in errors:
+        loc = err["loc"]
+        if not loc:
+            return None, {}, {}
+        if loc[0] in bad_entries and len(loc) > 1 and isinstance(loc[1], int):
+            bad_entries[loc[0]].add(loc[1])
+        else:
+            bad_fields.add(loc[0])
+    clean = {k: v for k, v in doc.items() if k not in bad_fields}
+    kept, dropped = {}, {}
+    for k, bad in bad_entries.items():
+        if k in clean and isinstance(clean[k], list):
+            kept[k] = [i for i in range(len(clean[k])) if i not in bad]
+            dropped[k] = {str(clean[k][i].get("id")) for i in bad
+                          if isinstance(clean[k][i], dict) and clean[k][i].get("id") is not None}
+            clean[k] = [clean[k][i] for i in kept[k]]
+    from pydantic import ValidationError
+
+    try:
+        return Framework.model_validate(clean), kept, dropped
+    except (ValidationError, RecursionError):
+        return None, {}, {}
+
+
+_INDEX = re.compile(r"^(scales|domains|items|indicators)\[(\d+)\]")
+
+
+def _after_salvage(report: ProblemReport, kept: dict, dropped: dict) -> ProblemReport:
+    """Cross-reference problems of a salvaged framework, with indices mapped back to the file and the
+    consequences of an entry already reported as invalid left out (no "unknown scale" for a scale that failed)."""
+    follow = {"unknown_scale": "scales", "unknown_domain": "domains", "indicator_missing_item": "items"}
+    out = ProblemReport()
+    for p in report.problems:
+        if p.code in follow and str(p.value) in dropped.get(follow[p.code], set()) | (
+                {f"voice_{d}" for d in dropped.get("domains", set())} if p.code == "indicator_missing_item" else set()):
+            continue
+        m = _INDEX.match(p.column or "")
+        if m and m.group(1) in kept:
+            p = dataclasses.replace(p, column=f"{m.group(1)}[{kept[m.group(1)][int(m.group(2))]}]" + p.column[m.end():])
+        out.problems.append(p)
+    return out
+
+
 def _load(path: Path):
     report = ProblemReport(title=f"Specification {path}")
     if not path.is_dir():
         report.add("missing_folder", f"Framework folder {path} does not exist.")
         return None, report
     nodes: dict = {}
-    meta = _read_yaml(path / "framework.yaml", report, required=False, nodes=nodes)
-    scales = _read_yaml(path / "scales.yaml", report, required=True, nodes=nodes)
-    items = _read_yaml(path / "items.yaml", report, required=True, nodes=nodes)
-    indicators = _read_yaml(path / "indicators.yaml", report, required=False, nodes=nodes)
-    where = {"scales": "scales.yaml", "domains": "items.yaml", "items": "items.yaml", "indicators": "indicators.yaml"}
-    doc = {k: v for k, v in meta.items() if k not in where}
+    files = {name: _read_yaml(path / name, report, required=name in ("scales.yaml", "items.yaml"), nodes=nodes)
+             for name in ("framework.yaml", "scales.yaml", "items.yaml", "indicators.yaml")}
+    meta, scales, items, indicators = files.values()
+    doc = {k: v for k, v in meta.items() if k not in _WHERE}
     doc["scales"] = scales.get("scales", [])
     doc["domains"] = items.get("domains", [])
     doc["items"] = items.get("items", [])
     doc["indicators"] = indicators.get("indicators", [])
+    _report_unknown(doc, files, report)
     from pydantic import ValidationError
 
-    fw = None
+    fw, kept, dropped = None, None, {}
     try:
         fw = Framework.model_validate(doc)
     except ValidationError as exc:
         for err in exc.errors():
             loc = err["loc"]
-            file = where.get(str(loc[0]), "framework.yaml") if loc else "framework.yaml"
+            file = _WHERE.get(str(loc[0]), "framework.yaml") if loc else "framework.yaml"
             dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
-            report.add("invalid_field", err["msg"], file=file, column=dotted, value=err.get("input") if not isinstance(err.get("input"), dict) else None)
+            code = "unsafe_name" if err["type"] == "unsafe_name" else "invalid_field"
+            report.add(code, err["msg"], file=file, column=dotted[:200], value=_short(err.get("input")))
+        fw, kept, dropped = _salvage(doc, exc.errors())
     if fw is not None:
         fw.path = path
         from measurekit.design.consistency import check_consistency
 
-        report.extend(check_consistency(fw))
+        cross = check_consistency(fw)
+        report.extend(_after_salvage(cross, kept, dropped) if kept is not None else cross)
     return fw, _with_lines(report, nodes)

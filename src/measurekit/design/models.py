@@ -2,18 +2,40 @@
 
 These pydantic models are the one description of an instrument and its indicators; the YAML
 files in ``indicators/<framework>/`` load into them (``measurekit.design.load_framework``).
-Unknown keys are kept (``extra="allow"``) so that richer specifications round-trip.
+Unknown keys are dropped (``extra="ignore"``), so nothing unknown reaches an output; ``load_framework``
+warns about each one by name (code ``unknown_spec_key``). Every id and the framework name become parts of
+file names and column names, so they must match ``SAFE_NAME`` (letters, digits, ``_``, ``-``, ``.``; starting
+with a letter or digit; at most 64 characters; not a reserved device name such as ``CON``): an id such as
+``../../x`` is reported by ``check-spec`` (code ``unsafe_name``) instead of writing outside the output folder.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
+
+
+def _safe_name(value: str) -> str:
+    if not SAFE_NAME.fullmatch(value) or _RESERVED.fullmatch(value):
+        raise PydanticCustomError(
+            "unsafe_name", "This id or name cannot be used: it becomes part of file and column names, so "
+            "use only letters, digits, '_', '-' and '.', start with a letter or digit, at most 64 characters "
+            "(no spaces, slashes or '..'; not a device name such as CON)", {"value": value[:80]})
+    return value
+
+
+SafeName = Annotated[str, AfterValidator(_safe_name), Field(json_schema_extra={"pattern": f"^{SAFE_NAME.pattern}$"})]
+"""An id or name that is safe as part of a file name (see ``SAFE_NAME``)."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
 
 class Option(_Model):
@@ -24,7 +46,7 @@ class Option(_Model):
 class Scale(_Model):
     """A response scale shared by items. ``codes`` are the substantive codes in order."""
 
-    id: str
+    id: SafeName
     title: str = ""
     options: list[Option]
     dont_know: Option | None = None
@@ -59,7 +81,7 @@ class Domain(_Model):
     for forms, and ``title_in(lang)`` picks the right one.
     """
 
-    id: str
+    id: SafeName
     title: str = ""
     label: dict[str, str] = Field(default_factory=dict)
     min_answered: int = 1
@@ -103,7 +125,7 @@ class HistoryEntry(_Model):
 class Item(_Model):
     """A question. ``stem`` holds the wording per language code; ``required``/``relevant`` are fielding rules."""
 
-    id: str
+    id: SafeName
     domain: str
     scale: str
     reverse: bool = False
@@ -146,7 +168,7 @@ class Source(_Model):
 class Indicator(_Model):
     """An indicator, with the metadata fields public health indicator tools publish (and more)."""
 
-    id: str
+    id: SafeName
     title: str
     definition: str = ""
     rationale: str = ""
@@ -210,13 +232,14 @@ class FormText(_Model):
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
-    name: str = ""
+    name: Annotated[str, AfterValidator(lambda v: v and _safe_name(v)),
+                    Field(json_schema_extra={"pattern": f"^({SAFE_NAME.pattern})?$"})] = ""
     title: str = ""
     illustrative: bool = False
     purpose: str = ""
     owner: str = ""
     version: str = ""
-    languages: list[str] = Field(default_factory=lambda: ["en"])
+    languages: list[SafeName] = Field(default_factory=lambda: ["en"])   # codes name form files (form_<lang>.html)
     theory_of_change: TheoryOfChange = Field(default_factory=TheoryOfChange)
     approaches: list[Literal[APPROACHES]] = Field(default_factory=list)  # type: ignore[valid-type]
     practices: list[Literal[PRACTICES]] = Field(default_factory=list)  # type: ignore[valid-type]

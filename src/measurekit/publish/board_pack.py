@@ -71,7 +71,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     table = board_table(framework, data, period=period, weights=weights, lookup=lookup)
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
     with atomic.atomic_directory(out) as tmp:
-        table.to_csv(tmp / "board_table.csv", index=False, lineterminator="\n")
+        atomic.write_csv(tmp / "board_table.csv", table)
         package = {
             "name": f"{framework.name or 'measurekit'}-board-pack".lower(),
             "title": f"{framework.title or framework.name}: neighbourhood board pack",

@@ -103,8 +103,8 @@ def write_spec_sheets(fw, folder: Path, evidence=None, notes: dict | None = None
     folder.mkdir(parents=True, exist_ok=True)
     for ind in fw.indicators:
         md = spec_markdown(fw, ind, evidence, (notes or {}).get(ind.id))
-        atomic.write_text(folder / f"{ind.id}.md", md)
-        atomic.write_text(folder / f"{ind.id}.html", _md_to_html(md, ind.title))
+        atomic.write_text(folder / f"{ind.id}.md", md, root=folder)
+        atomic.write_text(folder / f"{ind.id}.html", _md_to_html(md, ind.title), root=folder)
 
 
 def _dot_plot(rows: pd.DataFrame, name: str):

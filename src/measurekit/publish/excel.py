@@ -96,5 +96,4 @@ def write_workbook(framework, table: pd.DataFrame, path) -> None:
         for col, width in zip("ABCDEFGHIJKL", (18, 14, 16, 9, 10, 10, 11, 12, 12, 16, 8, 50)):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A5"
-    with atomic.atomic_path(path) as tmp:
-        wb.save(tmp)
+    atomic.save_workbook(wb, path)     # formula-like text (=, +, -, @) stored as text, never as a formula
