@@ -44,6 +44,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "gld_mismatch": ("GLD disagrees with the 12 goals it is defined by", "Recompute GLD from the goals (see docs/data.md)."),
     "total_elgs_mismatch": ("Total of goals at expected disagrees with the goals", "Recompute the total from the 17 goals."),
     "asq_not_multiple_of_5": ("ASQ-3 score not a multiple of 5", "ASQ-3 item scores are 0, 5 or 10: check the score."),
+    "ambiguous_file": ("Two files for one table", "Keep one file per table, or name the one to use with `path:` in the config."),
+    "symlink_loop": ("Symbolic link loop", "The link points back to itself; replace it with the file or a link to it."),
+    "broken_link": ("Symbolic link to nothing", "The link's target does not exist; fix the link or copy the file in."),
+    "undecodable_byte": ("Text in an unknown encoding", "Save the file as 'CSV UTF-8', or name its encoding in the config."),
+    "encoding_fallback": ("File not in UTF-8", "It was read in the next encoding tried; check accented names look right."),
+    "delimiter_detected": ("File not separated by commas", "It was read with the delimiter found; say `delimiter:` in the config to be explicit."),
+    "duplicate_column": ("Column header used twice", "Remove or rename the extra column; only the first is read."),
+    "date_format_hint": ("Dates in another format", "Declare the format the message suggests with `date_format:` in the config."),
+    "item_out_of_scale": ("Answer code not on the item's response scale", "Use the scale's codes, or map yours with `values:` in the config."),
+    "missing_eyfsp": ("Children without an EYFSP record", "Add the missing records; published denominators say how many are missing."),
+    "elg_not_assessed": ("Many children with an ELG not assessed", "Check the EYFSP extract is final before publishing GLD."),
     # framework specifications (design/)
     "yaml_syntax": ("YAML cannot be parsed", "Fix the line shown; check indentation and quotes."),
     "yaml_type": ("YAML document of the wrong shape", "The file must hold a mapping (key: value) at the top."),
@@ -211,12 +222,16 @@ class ProblemReport:
         n_err, n_warn = len(self.errors), len(self.warnings)
         return f"{self.title}: {n_err} error(s), {n_warn} warning(s)"
 
-    def to_text(self, limit: int | None = 200) -> str:
+    def to_text(self, limit: int | None = 200, report_file=None) -> str:
+        """The summary and the first ``limit`` problems; ``report_file`` names the file holding them all
+        (only when one was written: otherwise the text says how to write one)."""
         lines = [self.summary()]
         shown = self.problems if limit is None else self.problems[:limit]
         lines += [f"  {p}" for p in shown]
         if limit is not None and len(self.problems) > limit:
-            lines.append(f"  ... and {len(self.problems) - limit} more (see the full report file)")
+            where = (f"see the full report file {report_file}" if report_file is not None
+                     else "not shown; write them all to a file with --report FILE")
+            lines.append(f"  ... and {len(self.problems) - limit} more ({where})")
         return "\n".join(lines)
 
     def raise_if_errors(self, exc_type: type["InputError"] | None = None) -> None:

@@ -30,11 +30,12 @@ def validate(args) -> int:
     from measurekit.data import validate_dir
 
     report = validate_dir(args.data, args.config)
-    print(report.to_text(limit=100))
     if args.report:
         from measurekit.core import atomic
 
         atomic.write_csv(args.report, report.to_frame())
+    print(report.to_text(limit=100, report_file=args.report))
+    if args.report:
         print(f"Full report written to {args.report}")
     if report.ok:
         print("No errors: the files can be used.")

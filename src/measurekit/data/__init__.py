@@ -14,9 +14,10 @@ __all__ = ["Cohort", "LinkageResult", "link", "read_and_validate", "read_dir", "
 def read_and_validate(folder, config=None, framework=None):
     """Read and validate every input file in ``folder`` once. Returns ``(cohort, report)``.
 
-    ``cohort`` is None when the report has errors; warnings are kept in ``cohort.warnings``.
-    The files are only read, never written. ``read_dir`` and the main job both use this, so a
-    run reads each file once.
+    ``cohort`` is None when the report has errors; warnings are kept in ``cohort.warnings``;
+    ``cohort.completeness`` (a ``Completeness``) says how many children have no EYFSP record or an
+    ELG not assessed, for published denominators. The files are only read, never written.
+    ``read_dir`` and the main job both use this, so a run reads each file once.
     """
     from measurekit.core import paths
     from measurekit.data.readers import typed
@@ -25,12 +26,15 @@ def read_and_validate(folder, config=None, framework=None):
     from measurekit.design import load_framework
 
     fw = framework if framework is not None else load_framework(paths.BUNDLED_FRAMEWORK)
-    raw, _files, report = read_and_check(folder, config, fw)
+    raw, _files, report, completeness = read_and_check(folder, config, fw)
     if not report.ok:
         return None, report
-    tables = {name: typed(frame, table_schema(name, fw)) for name, frame in raw.items()}
+    tables = {}
+    for name in list(raw):
+        tables[name] = typed(raw.pop(name), table_schema(name, fw))   # one table in two forms at a time
     cohort = Cohort(tables, framework=fw)
     cohort.warnings = [str(p) for p in report.warnings]
+    cohort.completeness = completeness
     truth = Path(folder) / "ground_truth.json"
     if truth.exists():
         import json

@@ -2,14 +2,22 @@
 
 A folder holds one file per table: ``children``, ``small_areas``, ``eyfsp``, ``asq``,
 ``voice_parent``, ``voice_practitioner``, ``later_outcome`` (``.csv``, ``.xlsx`` or ``.xls``).
-Other names and headers are mapped with a small YAML config::
+Two files for one table (``children.csv`` and ``children.xlsx``) is an error: say which one
+to use with ``path:`` in the config. Other names and headers are mapped with a small YAML config::
 
+    columns: {UPN: child_id}          # applies to every file (say it once, not seven times)
+    values:  {fsm: {"Y": 1, "N": 0}}  # applies to every file
+    date_format: "%d/%m/%Y"           # dates as Excel writes them in the UK (default: yyyy-mm-dd)
+    completeness_threshold: 0.05      # share of children without an EYFSP record that is an error
     files:
       children:
         path: pupils_2025.xlsx        # relative to the data folder
         sheet: Pupils                 # Excel only (default: first sheet)
-        columns: {PupilRef: child_id, Gender: sex, FSMeligible: fsm}
-        values:  {sex: {Female: F, Male: M}, fsm: {"Y": 1, "N": 0}}
+        columns: {PupilRef: child_id, Gender: sex, FSMeligible: fsm}   # added to the global mapping
+        values:  {sex: {Female: F, Male: M}}
+        delimiter: ";"                # CSV only; detected from the header line when not given
+        encoding: cp1252              # CSV only; see ENCODINGS for the order tried otherwise
+        date_format: "%d/%m/%Y"       # overrides the global one for this file
       voice_parent:
         path: kobo_export.csv         # a KoboToolbox / ODK CSV export works as it is
 
@@ -18,18 +26,44 @@ Survey exports from KoboToolbox/ODK are recognised: group prefixes in headers
 ``_submission_time`` becomes ``completed_on`` when those columns are absent; other
 metadata columns starting with ``_`` are dropped.
 
-Files are only ever opened for reading.
+CSV files are read by Polars (a columnar engine: all of a 1,000,000-row file is checked with
+vectorised expressions; see ``docs/architecture.md``, "How the cost grows"). Every cell is read as
+text, blanks as ``""``; typing happens after validation. Files are only ever opened for reading.
 """
 from __future__ import annotations
 
+import csv
+import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from measurekit.data.schemas import TABLES
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
+# Encodings tried, in this order, when the config does not name one. UTF-8 (with or without the
+# byte-order mark Excel writes) first; then Windows-1252, what Excel on Windows in England writes
+# as "CSV" (it covers every byte of Latin-1 text except five unused positions).
+ENCODINGS = ("utf-8", "cp1252")
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+MAX_SHOWN = 80   # characters of a value shown in a message (a 50 MB field is never echoed whole)
+
+
+def cut(value, limit: int = MAX_SHOWN) -> str:
+    """``value`` as text, cut to ``limit`` characters with the full length said when longer."""
+    text = "" if value is None else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:max(limit - 30, 8)]}... ({len(text):,} characters)"
+
+
+class ReadProblem(Exception):
+    """A file that cannot be read as it is; ``code`` is a catalogue code, ``where`` row/column."""
+
+    def __init__(self, code: str, message: str, **where):
+        super().__init__(message)
+        self.code, self.message, self.where = code, message, where
 
 
 @dataclass
@@ -39,6 +73,11 @@ class TableSource:
     sheet: str | int | None = None
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict] = field(default_factory=dict)
+    delimiter: str | None = None
+    encoding: str | None = None
+    date_format: str | None = None
+    candidates: list[Path] = field(default_factory=list)   # every file found for this table
+    notes: list[dict] = field(default_factory=list)   # problems found while reading (keyword arguments of Problem)
 
 
 def load_config(config) -> dict:
@@ -57,41 +96,107 @@ def load_config(config) -> dict:
 
 
 def sources(folder, config=None) -> dict[str, TableSource]:
-    """Where each table comes from (path None when no file was found)."""
+    """Where each table comes from (path None when no file was found).
+
+    The top-level ``columns``, ``values`` and ``date_format`` of the config apply to every file; a
+    file's own entries are added to them (and win where both name the same column).
+    ``candidates`` lists every file that could be the table (more than one is an error).
+    """
     folder = Path(folder)
-    cfg = load_config(config).get("files", {}) or {}
+    cfg = load_config(config)
+    per_file = cfg.get("files", {}) or {}
     out = {}
     for name in TABLES:
-        entry = cfg.get(name, {}) or {}
-        path = None
+        entry = per_file.get(name, {}) or {}
+        candidates = []
         if entry.get("path"):
-            path = folder / entry["path"]
+            candidates = [folder / entry["path"]]
         else:
-            for suffix in SUFFIXES:
-                if (folder / f"{name}{suffix}").exists():
-                    path = folder / f"{name}{suffix}"
-                    break
-        out[name] = TableSource(name, path, entry.get("sheet"), dict(entry.get("columns") or {}),
-                                dict(entry.get("values") or {}))
+            candidates = [folder / f"{name}{s}" for s in SUFFIXES if os.path.lexists(folder / f"{name}{s}")]
+        columns = {**(cfg.get("columns") or {}), **(entry.get("columns") or {})}
+        values = {**(cfg.get("values") or {}), **(entry.get("values") or {})}
+        out[name] = TableSource(name, candidates[0] if candidates else None, entry.get("sheet"),
+                                {str(k): str(v) for k, v in columns.items()}, dict(values),
+                                entry.get("delimiter") or cfg.get("delimiter"),
+                                entry.get("encoding") or cfg.get("encoding"),
+                                entry.get("date_format") or cfg.get("date_format"), candidates)
     return out
 
 
-def read_raw(source: TableSource) -> pd.DataFrame:
-    """Read one file as text (every cell a string, blanks as ''), with headers mapped to ours."""
+def path_problem(path: Path) -> tuple[str, str] | None:
+    """Why ``path`` cannot be opened (code, message), or None when it can."""
+    if not os.path.lexists(path):
+        return None
+    if path.is_symlink() and not path.exists():
+        seen, here = set(), Path(os.path.abspath(path))
+        while here.is_symlink():
+            if here in seen or len(seen) > 40:
+                return "symlink_loop", f"{path.name} is a symbolic link that points (through other links) back to itself."
+            seen.add(here)
+            here = Path(os.path.abspath(here.parent / os.readlink(here)))
+        return "broken_link", f"{path.name} is a symbolic link to {os.readlink(path)}, which does not exist."
+    if path.is_dir():
+        return "unreadable_file", f"{path.name} is a folder, not a file."
+    return None
+
+
+def read_raw(source: TableSource):
+    """Read one file as text (a Polars frame, every cell a string, blanks as ''), headers mapped to ours.
+
+    Raises ``ReadProblem`` for a file that cannot be read (undecodable bytes, duplicated headers
+    are reported by the caller from ``source.notes``).
+    """
+    import polars as pl
+
     path = source.path
     if path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame, header = _read_csv(path, source)
     else:
-        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=str, keep_default_na=False)
-        frame = frame.fillna("")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.rename(columns=source.columns)
+        frame, header = _read_excel(path, source)
+    header = [str(c).strip() for c in header]
+    before = _note_duplicates(header, source, mapped=False)
+    mapped = [source.columns.get(c, c) for c in header]
+    if source.name in ("voice_parent", "voice_practitioner"):
+        mapped = [c.rsplit("/", 1)[-1] if "/" in c else c for c in mapped]
+    _note_duplicates(mapped, source, mapped=True, known=before)
+    seen, keep, names = set(), [], []
+    for i, c in enumerate(mapped):
+        if c in seen:
+            continue     # later copies of a duplicated header are reported and not used
+        seen.add(c)
+        keep.append(i)
+        names.append(c)
+    frame = frame.select([pl.col(frame.columns[i]).alias(n) for i, n in zip(keep, names)])
     if source.name in ("voice_parent", "voice_practitioner"):
         frame = _from_survey_export(frame)
+    frame = _clean_text(frame)
+    maps = []
     for col, mapping in source.values.items():
-        if col in frame:
-            frame[col] = frame[col].map(lambda v, m=mapping: str(m.get(v, m.get(_num_key(v), v))))
-    return frame.apply(lambda s: s.astype(str).str.strip())
+        if col in frame.columns and mapping:
+            uniq = frame[col].unique().to_list()
+            table = {v: str(mapping.get(v, mapping.get(_num_key(v), v))) for v in uniq}
+            table = {k: v for k, v in table.items() if k != v}
+            if table:
+                maps.append(pl.col(col).replace(table))
+    if maps:
+        frame = frame.with_columns(maps)
+    return frame
+
+
+def _clean_text(frame):
+    """Blanks for missing cells and no surrounding white space; only columns that need it are rewritten
+    (a cheap scan of the ends of every cell first: rewriting 1,000,000 strings costs more than reading them)."""
+    import polars as pl
+
+    nulls = [c for c in frame.columns if frame[c].null_count()]
+    if nulls:
+        frame = frame.with_columns([pl.col(c).fill_null("") for c in nulls])
+    ws = frame.select([(pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ") | pl.col(c).str.contains("\t", literal=True)
+                        | pl.col(c).str.ends_with("\r")).any().alias(c) for c in frame.columns])
+    dirty = [c for c in frame.columns if ws[c][0]] if frame.height else []
+    if dirty:
+        frame = frame.with_columns([pl.col(c).str.strip_chars() for c in dirty])
+    return frame
 
 
 def _num_key(v):
@@ -101,21 +206,191 @@ def _num_key(v):
         return v
 
 
-def _from_survey_export(frame: pd.DataFrame) -> pd.DataFrame:
-    """Normalise a KoboToolbox/ODK export: strip group prefixes, map metadata columns."""
-    renamed = {c: c.rsplit("/", 1)[-1] for c in frame.columns if "/" in c}
-    frame = frame.rename(columns=renamed)
-    if "response_id" not in frame and "_uuid" in frame:
-        frame = frame.rename(columns={"_uuid": "response_id"})
-    if "completed_on" not in frame and "_submission_time" in frame:
-        frame["completed_on"] = frame["_submission_time"].str.slice(0, 10)
+def _note_duplicates(header: list[str], source: TableSource, mapped: bool, known=()) -> list[list[int]]:
+    """Report headers that occur more than once (``known``: groups already reported before mapping)."""
+    positions: dict[str, list[int]] = {}
+    for i, c in enumerate(header):
+        positions.setdefault(c, []).append(i + 1)
+    groups = []
+    for c, pos in positions.items():
+        if len(pos) > 1:
+            groups.append(pos)
+            if pos in known:
+                continue
+            how = "After the config's column mapping, the" if mapped else "The"
+            source.notes.append(dict(severity="error", code="duplicate_column", column=cut(c), rule="unique headers",
+                                     message=f"{how} header {cut(c)!r} appears {len(pos)} times (columns "
+                                     f"{', '.join(map(str, pos))}); only the first is read. Remove or rename the others."))
+    return groups
+
+
+def _first_line(data: bytes) -> bytes:
+    end = data.find(b"\n")
+    return data if end < 0 else data[:end]
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV file from its header line: the most frequent of , ; tab | outside quotes."""
+    counts = {}
+    for d in DELIMITERS:
+        try:
+            counts[d] = len(next(csv.reader([header_line], delimiter=d)))
+        except (csv.Error, StopIteration):
+            counts[d] = 1
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] > 1 else ","
+
+
+def _decode_position(data: bytes, offset: int, delimiter: str) -> tuple[int, int, str | None]:
+    """Row (header = 1, counting records as a spreadsheet does) and column of byte ``offset``."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    prefix = data[:start].decode("utf-8", errors="replace")
+    rows = list(csv.reader(io.StringIO(prefix), delimiter=delimiter)) if prefix else []
+    line = data[start:offset].decode("utf-8", errors="replace")
+    try:
+        col = len(next(csv.reader([line], delimiter=delimiter)))
+    except StopIteration:
+        col = 1
+    col = max(col, 1)
+    header = next(csv.reader([_first_line(data).decode("utf-8", errors="replace")], delimiter=delimiter), [])
+    name = header[col - 1].strip() if 0 < col <= len(header) else None
+    return len(rows) + 1, col, name
+
+
+def _read_csv(path: Path, source: TableSource):
+    import polars as pl
+
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    head_text = _first_line(head).decode("utf-8-sig", errors="replace").rstrip("\r")
+    delimiter = source.delimiter or detect_delimiter(head_text)
+    if delimiter not in DELIMITERS and len(delimiter) != 1:
+        raise ReadProblem("unreadable_file", f"delimiter {delimiter!r} must be one character")
+    if source.delimiter is None and delimiter != ",":
+        source.notes.append(dict(severity="info", code="delimiter_detected", value=delimiter, message=
+                             f"{path.name} is separated by {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s, not "
+                             f"commas; it was read as such (say `delimiter: {delimiter!r}` in the config to make "
+                             "this explicit)."))
+    header = next(csv.reader([head_text], delimiter=delimiter), [])
+    names = [f"__c{i}" for i in range(len(header))]
+    kw = dict(separator=delimiter, infer_schema=False, has_header=True, new_columns=names,
+              empty_string_is_null=False, truncate_ragged_lines=True, raise_if_empty=False)
+    encodings = [source.encoding] if source.encoding else list(ENCODINGS)
+    if encodings[0].replace("-", "").lower() in ("utf8", "utf8sig"):
+        try:
+            return pl.read_csv(path, encoding="utf8", **kw), header
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise ReadProblem("unreadable_file", f"Could not read the file: {cut(exc, 300)}") from exc
+    data = path.read_bytes()
+    first_bad = None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first_bad = exc
+    tried = []
+    for enc in encodings:
+        tried.append(enc)
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError) as exc:
+            if isinstance(exc, LookupError):
+                raise ReadProblem("unreadable_file", f"unknown encoding {enc!r} in the config") from exc
+            last = exc
+            continue
+        if first_bad is not None and enc.replace("-", "").lower() not in ("utf8", "utf8sig"):
+            row, col, cname = _decode_position(data, first_bad.start, delimiter)
+            source.notes.append(dict(severity="warning", code="encoding_fallback", row=row, column=cname,
+                                     value=f"0x{data[first_bad.start]:02x}", rule="encoding: " + " then ".join(encodings), message=
+                                 f"{path.name} is not UTF-8 (byte 0x{data[first_bad.start]:02x} at row {row}, column "
+                                 f"{col}{' ' + repr(cname) if cname else ''}); it was read as {enc}. Check accented "
+                                 "names, or save the file as 'CSV UTF-8' from Excel."))
+        return pl.read_csv(text.encode("utf-8"), encoding="utf8", **kw), header
+    row, col, cname = _decode_position(data, last.start, delimiter)
+    raise ReadProblem("undecodable_byte",
+                      f"byte 0x{data[last.start]:02x} at row {row}, column {col}"
+                      f"{' (' + repr(cname) + ')' if cname else ''} cannot be read in any of the encodings tried "
+                      f"({', '.join(tried)}, in that order). Save the file as 'CSV UTF-8' or name its encoding "
+                      "in the config (`encoding:`).", row=row, column=cname)
+
+
+def _excel_text(v) -> str:
+    import datetime as dt
+
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_excel(path: Path, source: TableSource):
+    """Read a sheet with openpyxl (read-only, values not formulas); dates become yyyy-mm-dd."""
+    import polars as pl
+
+    if path.suffix.lower() == ".xls":
+        raise ReadProblem("unreadable_file", "old .xls workbooks cannot be read: save it as .xlsx or CSV UTF-8.")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = source.sheet
+        if sheet is None or sheet == 0:
+            ws = wb.worksheets[0]
+        elif isinstance(sheet, int):
+            ws = wb.worksheets[sheet]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            raise ReadProblem("unreadable_file", f"no sheet {sheet!r}; the sheets are {', '.join(wb.sheetnames)}")
+        rows = ws.iter_rows(values_only=True)
+        header = [_excel_text(v) for v in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        width = len(header)
+        body = []
+        for r in rows:
+            cells = [_excel_text(v) for v in r[:width]]
+            if not any(cells):
+                continue
+            body.append(cells + [""] * (width - len(cells)))
+    finally:
+        wb.close()
+    names = [f"__c{i}" for i in range(width)]
+    cols = list(zip(*body)) if body else [()] * width
+    return pl.DataFrame({n: pl.Series(n, list(c), dtype=pl.String) for n, c in zip(names, cols)}), header
+
+
+def _from_survey_export(frame):
+    """Normalise a KoboToolbox/ODK export (group prefixes already stripped): map metadata columns."""
+    import polars as pl
+
+    if "response_id" not in frame.columns and "_uuid" in frame.columns:
+        frame = frame.rename({"_uuid": "response_id"})
+    if "completed_on" not in frame.columns and "_submission_time" in frame.columns:
+        frame = frame.with_columns(pl.col("_submission_time").fill_null("").str.slice(0, 10).alias("completed_on"))
     drop = [c for c in frame.columns if c.startswith("_") or c in ("start", "end", "today", "deviceid", "meta/instanceID", "instanceID")]
-    return frame.drop(columns=drop)
+    return frame.drop(drop)
 
 
-def typed(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+def to_pandas(frame):
+    """A Polars text frame as a pandas frame of Python strings (no pyarrow needed)."""
+    import pandas as pd
+
+    return pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns}, columns=list(frame.columns))
+
+
+def typed(frame, schema: dict):
     """Convert text columns to the schema's types (integers as nullable Int64; dates stay ISO text)."""
-    out = frame.copy()
+    import pandas as pd
+
+    out = to_pandas(frame) if not isinstance(frame, pd.DataFrame) else frame.copy()
     for f in schema["fields"]:
         name = f["name"]
         if name not in out:

@@ -2,44 +2,125 @@
 
 Every problem is reported (not only the first), each with file, row (as a spreadsheet user
 counts it: the header is row 1), column, value, rule, a plain-English message and a stable
-code. Nothing in the input folder is ever written to.
+code. Nothing in the input folder is ever written to. Values are cut to 80 characters in
+reports and messages (a 50 MB field is never echoed whole).
 
-Codes: ``missing_file``, ``unreadable_file``, ``missing_column``, ``unknown_column`` (warning),
-``missing_value``, ``wrong_type``, ``invalid_date``, ``unknown_code``, ``item_out_of_scale``,
-``out_of_range``, ``duplicate_id``, ``unknown_child``, ``unknown_small_area``,
+The checks run on Polars columns (whole-column expressions; Python only touches the rows
+that have a problem), so a national cohort of 1,000,000 children is checked in seconds.
+
+Codes: ``missing_file``, ``ambiguous_file``, ``symlink_loop``, ``broken_link``, ``unreadable_file``,
+``undecodable_byte``, ``encoding_fallback`` (warning), ``delimiter_detected`` (info),
+``duplicate_column``, ``missing_column``, ``unknown_column`` (warning), ``missing_value``,
+``wrong_type``, ``invalid_date``, ``date_format_hint`` (warning), ``unknown_code``,
+``item_out_of_scale``, ``out_of_range``, ``duplicate_id``, ``unknown_child``, ``unknown_small_area``,
 ``neighbourhood_mismatch``, ``gld_mismatch``, ``total_elgs_mismatch``, ``summer_born_mismatch``,
 ``future_date``, ``implausible_date``, ``date_before_birth``, ``asq_not_multiple_of_5``,
-``duplicate_response`` (warning).
+``duplicate_response`` (warning), ``missing_eyfsp`` and ``elg_not_assessed`` (completeness across
+files: a warning, an error above ``completeness_threshold``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from measurekit.data import eyfsp
-from measurekit.data.readers import read_raw, sources
-from measurekit.data.schemas import REQUIRED_TABLES, TABLES, table_schema
+from measurekit.data.readers import ReadProblem, cut, load_config, path_problem, read_raw, sources
+from measurekit.data.schemas import REQUIRED_TABLES, table_schema
 from measurekit.problems import ProblemReport
 
-_INT = re.compile(r"^[+-]?\d+(\.0+)?$")
-_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INT = r"^[+-]?\d+(\.0+)?$"
+_NUM = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})$")
+COMPLETENESS_THRESHOLD = 0.05   # more than 5% of children without an EYFSP record (or not assessed) is an error
+_YES = {"y", "yes", "true", "t"}
+_NO = {"n", "no", "false", "f"}
 
 
-def _rows(mask: pd.Series) -> np.ndarray:
-    return np.flatnonzero(mask.to_numpy())
+@dataclass
+class Completeness:
+    """How complete the routine records are across files (for published denominators).
+
+    children: rows in the children file; without_eyfsp: children with no EYFSP record;
+    not_assessed: children with an EYFSP record in which at least one ELG is ``A`` (not assessed);
+    threshold: the share above which either is an error.
+    """
+
+    children: int = 0
+    without_eyfsp: int = 0
+    not_assessed: int = 0
+    threshold: float = COMPLETENESS_THRESHOLD
+
+    def to_dict(self) -> dict:
+        return dict(children=self.children, without_eyfsp=self.without_eyfsp, not_assessed=self.not_assessed,
+                    threshold=self.threshold)
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.where(values.str.match(_DATE.pattern)), format="%Y-%m-%d", errors="coerce")
+def _each(report: ProblemReport, mask, values, code: str, message, *, file: str, column: str, rule: str,
+          severity: str = "error") -> None:
+    """Add one problem per True row of ``mask`` (a Polars boolean Series); ``message`` may be a function of
+    the (cut) value. Only the flagged rows ever reach Python."""
+    rows = mask.fill_null(False).arg_true()
+    if rows.len() == 0:
+        return
+    for i, v in zip(rows.to_list(), values.gather(rows).to_list()):
+        shown = cut(v)
+        report.add(code, message(shown) if callable(message) else message, file=file, row=i + 2, column=column,
+                   value=shown, rule=rule, severity=severity)
 
 
-def check_table(name: str, frame: pd.DataFrame, schema: dict, file: str, report: ProblemReport) -> None:
-    """Check one table (text cells) against its schema, adding problems to ``report``."""
+def _iso_dates(values):
+    """yyyy-mm-dd text parsed to Polars dates (null where not a real date in that form)."""
+    import polars as pl
+
+    return (pl.when(values.str.contains(_DATE)).then(values).otherwise(None)
+            .str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+
+
+def _parse_dates(series):
+    import polars as pl
+
+    return pl.select(_iso_dates(pl.lit(series))).to_series()
+
+
+def _suggest_date_format(bad: list[str]) -> str | None:
+    """A strptime format for day/month/year text such as 15/02/2020 (UK first when ambiguous)."""
+    matches = [m for m in (_DMY.match(v) for v in bad) if m]
+    if not bad or len(matches) < len(bad) / 2:
+        return None
+    sep = matches[0].group(2)
+    first_over_12 = any(int(m.group(1)) > 12 for m in matches)
+    second_over_12 = any(int(m.group(3)) > 12 for m in matches)
+    if second_over_12 and not first_over_12:
+        return f"%m{sep}%d{sep}%Y"
+    return f"%d{sep}%m{sep}%Y"
+
+
+def _mapping_hint(col: str, bad: list[str], allowed: list) -> str:
+    """`values:` config text that maps the codes found onto the allowed ones (yes/no guessed for 0/1 flags)."""
+    flag = sorted(map(str, allowed)) == ["0", "1"]
+    pairs = []
+    for v in bad[:4]:
+        low = v.strip().lower()
+        if flag and low in _YES:
+            target = "1"
+        elif flag and low in _NO:
+            target = "0"
+        else:
+            target = f"<one of {', '.join(map(str, allowed))}>"
+        pairs.append(f"{v!r}: {target}")
+    return f"values: {{{col}: {{{', '.join(pairs)}}}}}"
+
+
+def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport, date_format: str | None = None):
+    """Check one table (a Polars frame of text cells) against its schema, adding problems to ``report``.
+
+    Returns the frame, with dates in a declared ``date_format`` rewritten as yyyy-mm-dd.
+    """
+    import polars as pl
+
     fields = {f["name"]: f for f in schema["fields"]}
     for col in fields:
         if col not in frame.columns:
@@ -48,8 +129,8 @@ def check_table(name: str, frame: pd.DataFrame, schema: dict, file: str, report:
                        file=file, column=col, rule="required column")
     for col in frame.columns:
         if col not in fields:
-            report.add("unknown_column", f"Column {col!r} is not part of the {name} schema and will be ignored.",
-                       file=file, column=col, severity="warning")
+            report.add("unknown_column", f"Column {cut(col)!r} is not part of the {name} schema and will be ignored.",
+                       file=file, column=cut(col), severity="warning")
     item_like = name in ("voice_parent", "voice_practitioner")
     for col, f in fields.items():
         if col not in frame.columns:
@@ -58,154 +139,274 @@ def check_table(name: str, frame: pd.DataFrame, schema: dict, file: str, report:
         c = f.get("constraints", {})
         blank = values == ""
         if c.get("required"):
-            for i in _rows(blank):
-                report.add("missing_value", f"{col} is empty but is required.", file=file, row=i + 2, column=col,
-                           value="", rule="required")
+            _each(report, blank, values, "missing_value", f"{col} is empty but is required.", file=file,
+                  column=col, rule="required")
         present = ~blank
-        if f["type"] == "integer":
-            bad = present & ~values.str.match(_INT.pattern)
-            for i in _rows(bad):
-                report.add("wrong_type", f"{col} must be a whole number.", file=file, row=i + 2, column=col,
-                           value=values.iloc[i], rule="type: integer")
+        parsed = None
+        if f["type"] in ("integer", "number"):
+            pattern, kind = (_INT, "a whole number") if f["type"] == "integer" else (_NUM, "a number")
+            bad = present & ~values.str.contains(pattern)
+            hint = ""
+            if "enum" in c and bad.any():
+                codes = values.filter(bad).unique(maintain_order=True).head(4).to_list()
+                hint = (f"; allowed codes: {', '.join(map(str, c['enum']))}. If your file uses other codes, map them "
+                        f"in the config: {_mapping_hint(col, [cut(v, 20) for v in codes], c['enum'])}")
+            _each(report, bad, values, "wrong_type", f"{col} must be {kind}{hint}.", file=file, column=col,
+                  rule=f"type: {f['type']}")
             ok = present & ~bad
-            parsed = pd.to_numeric(values.where(ok), errors="coerce")
-        elif f["type"] == "number":
-            bad = present & ~values.str.match(_NUM.pattern)
-            for i in _rows(bad):
-                report.add("wrong_type", f"{col} must be a number.", file=file, row=i + 2, column=col,
-                           value=values.iloc[i], rule="type: number")
-            ok = present & ~bad
-            parsed = pd.to_numeric(values.where(ok), errors="coerce")
+            parsed = values.cast(pl.Float64, strict=False)   # only read where ``ok``
         elif f["type"] == "date":
-            parsed = _parse_dates(values)
-            bad = present & parsed.isna()
-            for i in _rows(bad):
-                report.add("invalid_date", f"{col} is not a real date in the form yyyy-mm-dd.", file=file, row=i + 2,
-                           column=col, value=values.iloc[i], rule="type: date (yyyy-mm-dd)")
+            if date_format:
+                dates = values.str.strptime(pl.Date, date_format, strict=False).fill_null(_parse_dates(values))
+                bad = present & dates.is_null()
+                frame = frame.with_columns(pl.when(dates.is_not_null()).then(dates.dt.strftime("%Y-%m-%d"))
+                                           .otherwise(values).alias(col))
+                _each(report, bad, values, "invalid_date", f"{col} is not a real date in the declared format "
+                      f"{date_format!r} (date_format in the config) nor in the form yyyy-mm-dd.", file=file, column=col,
+                      rule=f"type: date ({date_format})")
+            else:
+                dates = _parse_dates(values)
+                bad = present & dates.is_null()
+                suggestion = None
+                if bad.any():
+                    suggestion = _suggest_date_format(values.filter(bad).head(1000).to_list())
+                advice = (f" It looks like {suggestion.replace('%', '').replace('d', 'dd').replace('m', 'mm').replace('Y', 'yyyy')}"
+                          f" (as Excel writes dates): declare `date_format: \"{suggestion}\"` in the config."
+                          if suggestion else "")
+                _each(report, bad, values, "invalid_date", f"{col} is not a real date in the form yyyy-mm-dd.{advice}",
+                      file=file, column=col, rule="type: date (yyyy-mm-dd)")
+                if suggestion:
+                    n_bad = int(bad.sum())
+                    report.add("date_format_hint", f"{n_bad:,} values of {col} are not yyyy-mm-dd dates but look like "
+                               f"{suggestion!r} (e.g. {cut(values.filter(bad)[0], 20)!r}); declare "
+                               f"`date_format: \"{suggestion}\"` in the config (for all files, or under this file).",
+                               file=file, column=col, value=str(n_bad), rule=f"date_format: {suggestion}",
+                               severity="warning")
             ok = present & ~bad
         else:
-            parsed = values
             ok = present
         if "enum" in c:
             allowed = c["enum"]
             if f["type"] in ("integer", "number"):
-                bad = ok & ~parsed.isin(allowed)
+                bad = ok & ~parsed.is_in([float(a) for a in allowed]).fill_null(False)
             else:
-                bad = ok & ~values.isin([str(a) for a in allowed])
+                bad = ok & ~values.is_in([str(a) for a in allowed])
             code = "item_out_of_scale" if item_like and f["type"] == "integer" else "unknown_code"
-            for i in _rows(bad):
-                what = "is not a code of this item's response scale" if code == "item_out_of_scale" else "is not an allowed code"
-                report.add(code, f"{col} = {values.iloc[i]!r} {what}; allowed: {', '.join(map(str, allowed))}.",
-                           file=file, row=i + 2, column=col, value=values.iloc[i],
-                           rule="enum: " + "|".join(map(str, allowed)))
-        for bound, op in (("minimum", np.less), ("maximum", np.greater)):
-            if bound in c and f["type"] in ("integer", "number"):
-                bad = ok & op(parsed, c[bound]).fillna(False)
-                for i in _rows(bad):
-                    report.add("out_of_range", f"{col} = {values.iloc[i]} is outside the allowed range "
-                               f"{c.get('minimum', '')}..{c.get('maximum', '')}.", file=file, row=i + 2, column=col,
-                               value=values.iloc[i], rule=f"{bound}: {c[bound]}")
-        if c.get("unique"):
-            dup = present & values.duplicated(keep=False)
-            for i in _rows(dup):
-                report.add("duplicate_id", f"{col} {values.iloc[i]!r} appears more than once; it must be unique.",
-                           file=file, row=i + 2, column=col, value=values.iloc[i], rule="unique")
+            what = "is not a code of this item's response scale" if code == "item_out_of_scale" else "is not an allowed code"
+            hint = ""
+            if code == "unknown_code" and bad.any():
+                codes = values.filter(bad).unique(maintain_order=True).head(4).to_list()
+                hint = f" If your file uses other codes, map them in the config: {_mapping_hint(col, [cut(v, 20) for v in codes], allowed)}"
+            _each(report, bad, values, code, lambda v, w=what, h=hint: f"{col} = {v!r} {w}; allowed: "
+                  f"{', '.join(map(str, allowed))}.{h}", file=file, column=col, rule="enum: " + "|".join(map(str, allowed)))
+        for bound in ("minimum", "maximum"):
+            if bound in c and parsed is not None:
+                beyond = parsed < c[bound] if bound == "minimum" else parsed > c[bound]
+                _each(report, ok & beyond.fill_null(False), values, "out_of_range",
+                      lambda v: f"{col} = {v} is outside the allowed range {c.get('minimum', '')}..{c.get('maximum', '')}.",
+                      file=file, column=col, rule=f"{bound}: {c[bound]}")
+        dup = _unique_rows(values) if c.get("unique") else None
+        if dup is not None:
+            _each(report, present & dup, values, "duplicate_id",
+                  lambda v: f"{col} {v!r} appears more than once; it must be unique.", file=file, column=col,
+                  rule="unique")
+    return frame
 
 
-def _cross_checks(raw: dict[str, pd.DataFrame], files: dict[str, str], report: ProblemReport, today: dt.date) -> None:
+# columns each table keeps for the cross-file checks when only validating (the rest is dropped after its own checks)
+_KEYS = {"children": ["child_id", "_h", "small_area", "neighbourhood", "_born"],
+         "small_areas": ["small_area", "neighbourhood"], "eyfsp": ["child_id", "_h", "_not_assessed"],
+         "voice_parent": ["child_id", "_h", "completed_on"], "voice_practitioner": ["child_id", "_h", "rated_on"]}
+
+
+def _unique_rows(values):
+    """Rows whose value occurs more than once, or None when every value is distinct.
+
+    Distinct 64-bit hashes prove distinct values, so a clean column costs one pass over its hashes;
+    only a column with repeated hashes is compared as text (exact)."""
+    if values.hash().n_unique() == values.len():
+        return None
+    return values.is_duplicated()
+
+
+def _with_key(frame):
+    """Add ``_h``, the 64-bit hash of child_id, used to join the large tables (integer joins are several times
+    faster than text joins). Two different ids share a hash with probability about n^2 / 2^64 (1e-7 for a
+    national cohort); such a pair would only hide an unknown_child or date_before_birth, never invent one."""
+    import polars as pl
+
+    return frame.with_columns(pl.col("child_id").hash().alias("_h")) if "child_id" in frame.columns else frame
+
+
+def _table_rules(name: str, frame, file: str, report: ProblemReport, today: dt.date):
+    """Rules within one table beyond its schema (dates against today, GLD and totals against the ELGs,
+    ASQ steps, repeated responses). Returns the frame with helper columns for the cross-file checks."""
+    import polars as pl
+
+    ts_today = pl.lit(today)
+    if name == "children" and "date_of_birth" in frame.columns:
+        births = _parse_dates(frame["date_of_birth"])
+        raw_dob = frame["date_of_birth"]
+        future = pl.select(pl.lit(births) > ts_today).to_series()
+        _each(report, future, raw_dob, "future_date", "date_of_birth is in the future.", file=file,
+              column="date_of_birth", rule=f"<= {today.isoformat()}")
+        age = pl.select((ts_today - pl.lit(births)).dt.total_days() / 365.25).to_series()
+        _each(report, ~future & ((age < 2) | (age > 12)), raw_dob, "implausible_date",
+              "date_of_birth gives an age outside 2-12 years for a reception cohort.", file=file,
+              column="date_of_birth", rule="age 2-12 years")
+        if "summer_born" in frame.columns:
+            expected = pl.select(pl.lit(births).dt.month().is_between(4, 8).cast(pl.Int8).cast(pl.String)).to_series()
+            sb = frame["summer_born"]
+            bad = births.is_not_null() & sb.is_in(["0", "1"]) & (sb != expected)
+            _each(report, bad, sb, "summer_born_mismatch",
+                  "summer_born disagrees with date_of_birth (born April-August = 1).", file=file, column="summer_born",
+                  rule="summer_born = month of birth in 4..8")
+        frame = frame.with_columns(births.alias("_born"))
+    for date_col in ("completed_on", "rated_on"):
+        if name in ("children", "small_areas") or date_col not in frame.columns:
+            continue
+        d = _parse_dates(frame[date_col])
+        future = pl.select(pl.lit(d) > ts_today).to_series()
+        _each(report, future, frame[date_col], "future_date", f"{date_col} is in the future.", file=file,
+              column=date_col, rule=f"<= {today.isoformat()}")
+    if name == "voice_parent" and "child_id" in frame.columns:
+        ids = frame["child_id"]
+        dup = _unique_rows(ids)
+        if dup is not None:
+            _each(report, (ids != "") & ~ids.is_first_distinct(), ids, "duplicate_response",
+                  "This child already has a parent response; the latest is used.", file=file,
+                  column="child_id", rule="one response per child", severity="warning")
+    if name == "eyfsp" and set(eyfsp.ELG_COLUMNS) <= set(frame.columns):
+        e = frame
+        if "gld" in e.columns:
+            derived = e.select(pl.all_horizontal([pl.col(c) == eyfsp.EXPECTED for c in eyfsp.GLD_COLUMNS])
+                               .cast(pl.Int8).cast(pl.String)).to_series()
+            bad = e["gld"].is_in(["0", "1"]) & (e["gld"] != derived)
+            for i in bad.arg_true().to_list():
+                report.add("gld_mismatch", f"gld = {e['gld'][i]} but the ELG judgements give {derived[i]} "
+                           "(GLD needs 'expected' in all 12 ELGs of the prime areas, literacy and mathematics).",
+                           file=file, row=i + 2, column="gld", value=e["gld"][i], rule="DfE GLD rule")
+        if "total_elgs_expected" in e.columns:
+            derived = e.select(pl.sum_horizontal([(pl.col(c) == eyfsp.EXPECTED).cast(pl.Int32)
+                                                  for c in eyfsp.ELG_COLUMNS]).cast(pl.String)).to_series()
+            tot = e["total_elgs_expected"]
+            bad = tot.str.contains(_INT) & (tot != derived)
+            for i in bad.arg_true().to_list():
+                report.add("total_elgs_mismatch", f"total_elgs_expected = {cut(tot[i])} but "
+                           f"{derived[i]} ELGs are at 'expected'.", file=file, row=i + 2, column="total_elgs_expected",
+                           value=cut(tot[i]), rule="count of ELGs at expected")
+        frame = frame.with_columns(pl.any_horizontal([pl.col(c) == eyfsp.NOT_ASSESSED for c in eyfsp.ELG_COLUMNS])
+                                   .alias("_not_assessed"))
+    if name == "asq":
+        for col in [c for c in frame.columns if c.startswith("asq_") and not c.endswith("_zone") and c != "asq_age_months"]:
+            v = frame[col]
+            num = v.cast(pl.Float64, strict=False)
+            _each(report, v.str.contains(_INT) & num.is_not_null() & (num % 5 != 0), v, "asq_not_multiple_of_5",
+                  f"{col} must be a multiple of 5 (items score 0, 5 or 10).", file=file, column=col,
+                  rule="multiple of 5")
+    return frame
+
+
+def _cross_checks(raw: dict, files: dict[str, str], report: ProblemReport,
+                  threshold: float = COMPLETENESS_THRESHOLD) -> Completeness:
+    """Rules across files: area lookup, every child_id known, dates after birth, completeness."""
+    import polars as pl
+
     children = raw.get("children")
-    known = set(children["child_id"]) if children is not None and "child_id" in children else None
-    dob = None
-    if children is not None and {"child_id", "date_of_birth"} <= set(children.columns):
-        dob = pd.Series(_parse_dates(children["date_of_birth"]).to_numpy(), index=children["child_id"].to_numpy())
-        dob = dob[~dob.index.duplicated()]
-        births = _parse_dates(children["date_of_birth"])
-        f = files["children"]
-        ts_today = pd.Timestamp(today)
-        for i in _rows(births > ts_today):
-            report.add("future_date", "date_of_birth is in the future.", file=f, row=i + 2, column="date_of_birth",
-                       value=children["date_of_birth"].iloc[i], rule=f"<= {today.isoformat()}")
-        age = (ts_today - births).dt.days / 365.25
-        for i in _rows((births <= ts_today) & ((age < 2) | (age > 12))):
-            report.add("implausible_date", "date_of_birth gives an age outside 2-12 years for a reception cohort.",
-                       file=f, row=i + 2, column="date_of_birth", value=children["date_of_birth"].iloc[i],
-                       rule="age 2-12 years")
-        if "summer_born" in children:
-            expected = births.dt.month.between(4, 8).astype("Int64").astype(str)
-            bad = births.notna() & children["summer_born"].isin(["0", "1"]) & (children["summer_born"] != expected)
-            for i in _rows(bad):
-                report.add("summer_born_mismatch", "summer_born disagrees with date_of_birth (born April-August = 1).",
-                           file=f, row=i + 2, column="summer_born", value=children["summer_born"].iloc[i],
-                           rule="summer_born = month of birth in 4..8")
+    known = dob = None
+    if children is not None and "_h" in children.columns:
+        known = children.select("_h")
+        if "_born" in children.columns:
+            dob = children.select("_h", "_born")
+        if _unique_rows(children["child_id"]) is not None:
+            known = known.unique()
+            if dob is not None:
+                dob = dob.unique("_h", keep="first", maintain_order=True)
     lookup = raw.get("small_areas")
     if children is not None and lookup is not None and {"small_area", "neighbourhood"} <= set(children.columns) \
             and {"small_area", "neighbourhood"} <= set(lookup.columns):
-        nb_of = dict(zip(lookup["small_area"], lookup["neighbourhood"]))
+        nb_of = dict(zip(lookup["small_area"].to_list(), lookup["neighbourhood"].to_list()))
         f = files["children"]
-        for i in _rows(~children["small_area"].isin(list(nb_of)) & (children["small_area"] != "")):
-            report.add("unknown_small_area", "small_area is not in the small-area lookup (small_areas file).",
-                       file=f, row=i + 2, column="small_area", value=children["small_area"].iloc[i],
-                       rule="foreign key: small_areas.small_area")
-        mapped = children["small_area"].map(nb_of)
-        for i in _rows(mapped.notna() & (mapped != children["neighbourhood"])):
+        area = children["small_area"]
+        _each(report, ~area.is_in(list(nb_of)) & (area != ""), area, "unknown_small_area",
+              "small_area is not in the small-area lookup (small_areas file).", file=f, column="small_area",
+              rule="foreign key: small_areas.small_area")
+        mapped = area.replace_strict(nb_of, default=None, return_dtype=pl.String)
+        bad = mapped.is_not_null() & (mapped != children["neighbourhood"])
+        for i in bad.fill_null(False).arg_true().to_list():
             report.add("neighbourhood_mismatch", f"neighbourhood disagrees with the lookup for small area "
-                       f"{children['small_area'].iloc[i]} ({mapped.iloc[i]}).", file=f, row=i + 2,
-                       column="neighbourhood", value=children["neighbourhood"].iloc[i], rule="lookup small_area -> neighbourhood")
+                       f"{cut(area[i])} ({cut(mapped[i])}).", file=f, row=i + 2, column="neighbourhood",
+                       value=cut(children["neighbourhood"][i]), rule="lookup small_area -> neighbourhood")
     for name, frame in raw.items():
-        if name in ("children", "small_areas") or "child_id" not in frame:
+        if name in ("children", "small_areas") or "child_id" not in frame.columns:
             continue
         f = files[name]
+        ids = frame.select("child_id", "_h").with_row_index("_row")
         if known is not None:
-            bad = (frame["child_id"] != "") & ~frame["child_id"].isin(known)
-            for i in _rows(bad):
+            unknown = ids.filter(pl.col("child_id") != "").join(known, on="_h", how="anti").sort("_row")
+            for i, v in zip(unknown["_row"].to_list(), unknown["child_id"].to_list()):
                 report.add("unknown_child", "child_id is not in the children file.", file=f, row=i + 2,
-                           column="child_id", value=frame["child_id"].iloc[i], rule="foreign key: children.child_id")
+                           column="child_id", value=cut(v), rule="foreign key: children.child_id")
         for date_col in ("completed_on", "rated_on"):
-            if date_col not in frame:
+            if date_col not in frame.columns or dob is None:
                 continue
             d = _parse_dates(frame[date_col])
-            for i in _rows(d > pd.Timestamp(today)):
-                report.add("future_date", f"{date_col} is in the future.", file=f, row=i + 2, column=date_col,
-                           value=frame[date_col].iloc[i], rule=f"<= {today.isoformat()}")
-            if dob is not None:
-                born = frame["child_id"].map(dob)
-                for i in _rows(d.notna() & born.notna() & (d < born)):
-                    report.add("date_before_birth", f"{date_col} is before the child's date of birth.", file=f,
-                               row=i + 2, column=date_col, value=frame[date_col].iloc[i], rule=">= date_of_birth")
-    if "voice_parent" in raw and "child_id" in raw["voice_parent"]:
-        v = raw["voice_parent"]
-        for i in _rows((v["child_id"] != "") & v["child_id"].duplicated(keep="first")):
-            report.add("duplicate_response", "This child already has a parent response; the latest is used.",
-                       file=files["voice_parent"], row=i + 2, column="child_id", value=v["child_id"].iloc[i],
-                       rule="one response per child", severity="warning")
-    e = raw.get("eyfsp")
-    if e is not None and set(eyfsp.ELG_COLUMNS) <= set(e.columns):
-        f = files["eyfsp"]
-        if "gld" in e:
-            derived = eyfsp.derive_gld(e).astype(str)
-            bad = e["gld"].isin(["0", "1"]) & (e["gld"] != derived)
-            for i in _rows(bad):
-                report.add("gld_mismatch", f"gld = {e['gld'].iloc[i]} but the ELG judgements give {derived.iloc[i]} "
-                           "(GLD needs 'expected' in all 12 ELGs of the prime areas, literacy and mathematics).",
-                           file=f, row=i + 2, column="gld", value=e["gld"].iloc[i], rule="DfE GLD rule")
-        if "total_elgs_expected" in e:
-            derived = eyfsp.total_expected(e).astype(str)
-            bad = e["total_elgs_expected"].str.match(_INT.pattern) & (e["total_elgs_expected"] != derived)
-            for i in _rows(bad):
-                report.add("total_elgs_mismatch", f"total_elgs_expected = {e['total_elgs_expected'].iloc[i]} but "
-                           f"{derived.iloc[i]} ELGs are at 'expected'.", file=f, row=i + 2, column="total_elgs_expected",
-                           value=e["total_elgs_expected"].iloc[i], rule="count of ELGs at expected")
-    a = raw.get("asq")
-    if a is not None:
-        for col in [c for c in a.columns if c.startswith("asq_") and not c.endswith("_zone") and c != "asq_age_months"]:
-            num = pd.to_numeric(a[col].where(a[col].str.match(_INT.pattern)), errors="coerce")
-            for i in _rows(num.notna() & (num % 5 != 0)):
-                report.add("asq_not_multiple_of_5", f"{col} must be a multiple of 5 (items score 0, 5 or 10).",
-                           file=files["asq"], row=i + 2, column=col, value=a[col].iloc[i], rule="multiple of 5")
+            born = ids.join(dob, on="_h", how="left").sort("_row")["_born"]
+            _each(report, d.is_not_null() & born.is_not_null() & (d < born), frame[date_col], "date_before_birth",
+                  f"{date_col} is before the child's date of birth.", file=f, column=date_col,
+                  rule=">= date_of_birth")
+    return _completeness(raw, files, report, threshold)
 
 
-def read_and_check(folder, config=None, framework=None, today: dt.date | None = None):
-    """Read every table as text and check it. Returns (raw tables, file names, report)."""
+def _completeness(raw: dict, files: dict[str, str], report: ProblemReport, threshold: float) -> Completeness:
+    """Children without an EYFSP record, and with an ELG not assessed: counted, reported, an error above
+    ``threshold`` (a share of the children file). GLD published on the children with records would
+    otherwise look like the whole cohort."""
+    out = Completeness(threshold=threshold)
+    children, e = raw.get("children"), raw.get("eyfsp")
+    if children is None or "child_id" not in children.columns:
+        return out
+    import polars as pl
+
+    ids = children.filter(pl.col("child_id") != "").select("child_id", "_h")
+    if _unique_rows(ids["child_id"]) is not None:
+        ids = ids.unique("_h", maintain_order=True)
+    out.children = ids.height
+    if e is None or "child_id" not in e.columns or out.children == 0:
+        return out
+    absent = ids.join(e.select("_h"), on="_h", how="anti")
+    out.without_eyfsp = absent.height
+    if "_not_assessed" in e.columns:
+        flagged = e.filter(pl.col("_not_assessed")).select("_h").unique()
+        out.not_assessed = ids.join(flagged, on="_h", how="semi").height
+    f = files.get("eyfsp", "eyfsp.csv")
+    if out.without_eyfsp:
+        share = out.without_eyfsp / out.children
+        over = share > threshold
+        missing = absent["child_id"].head(3).to_list()
+        report.add("missing_eyfsp", f"{out.without_eyfsp:,} of {out.children:,} children ({share:.1%}) have no EYFSP "
+                   f"record (e.g. {', '.join(cut(m, 20) for m in missing)}). "
+                   + ("That is more than the completeness threshold of "
+                      f"{threshold:.0%}: GLD on the others would be published as if it were the whole cohort. Add the "
+                      "missing records, or raise completeness_threshold in the config and say so in the publication."
+                      if over else "Published denominators say how many are missing."),
+                   file=f, column="child_id", value=str(out.without_eyfsp), rule=f"missing share <= {threshold:g}",
+                   severity="error" if over else "warning")
+    if out.not_assessed / out.children > threshold:
+        report.add("elg_not_assessed", f"{out.not_assessed:,} of {out.children:,} children "
+                   f"({out.not_assessed / out.children:.1%}) have at least one ELG not assessed (A), more than the "
+                   f"completeness threshold of {threshold:.0%}. Check the extract is final; such children count in "
+                   "the cohort and do not meet GLD.", file=f, value=str(out.not_assessed),
+                   rule=f"not-assessed share <= {threshold:g}")
+    return out
+
+
+def read_and_check(folder, config=None, framework=None, today: dt.date | None = None, keep_all: bool = True):
+    """Read every table as text and check it. Returns (raw Polars tables, file names, report, completeness).
+
+    With ``keep_all=False`` (validation only) each table keeps only the columns the cross-file checks
+    need once its own checks are done, so one large file at a time is held in memory whole.
+    """
     from measurekit.core import paths
     from measurekit.design import load_framework
 
@@ -216,8 +417,19 @@ def read_and_check(folder, config=None, framework=None, today: dt.date | None = 
     raw, files = {}, {}
     if not folder.is_dir():
         report.add("missing_folder", f"The data folder {folder} does not exist.")
-        return raw, files, report
-    for name, src in sources(folder, config).items():
+        return raw, files, report, Completeness()
+    cfg = load_config(config)
+    threshold = float(cfg.get("completeness_threshold", COMPLETENESS_THRESHOLD))
+    for name, src in sources(folder, cfg).items():
+        if len(src.candidates) > 1:
+            report.add("ambiguous_file", f"{len(src.candidates)} files could be the {name} table: "
+                       f"{', '.join(p.name for p in src.candidates)}. Keep one, or name the one to use with "
+                       f"`files: {{{name}: {{path: ...}}}}` in the config.", file=src.candidates[0].name)
+            continue
+        why = path_problem(src.path) if src.path is not None else None
+        if why:
+            report.add(why[0], why[1], file=src.path.name)
+            continue
         if src.path is None or not src.path.exists():
             if name in REQUIRED_TABLES or src.path is not None:
                 report.add("missing_file", f"No {name} file found in {folder} (expected {name}.csv or .xlsx, "
@@ -226,13 +438,25 @@ def read_and_check(folder, config=None, framework=None, today: dt.date | None = 
         files[name] = src.path.name
         try:
             frame = read_raw(src)
-        except Exception as exc:  # noqa: BLE001 - any read failure is reported, not raised
-            report.add("unreadable_file", f"Could not read the file: {exc}", file=src.path.name)
+        except ReadProblem as exc:
+            report.add(exc.code, exc.message, file=src.path.name, **exc.where)
             continue
+        except Exception as exc:  # noqa: BLE001 - any read failure is reported, not raised
+            report.add("unreadable_file", f"Could not read the file: {cut(exc, 300)}", file=src.path.name)
+            continue
+        finally:
+            for note in src.notes:
+                report.add(note.pop("code"), note.pop("message"), file=src.path.name, **note)
+            src.notes.clear()
+        frame = check_table(name, frame, table_schema(name, fw), src.path.name, report, src.date_format)
+        frame = _with_key(_table_rules(name, frame, src.path.name, report, today))
+        if not keep_all:
+            frame = frame.select([c for c in _KEYS.get(name, ["child_id", "_h"]) if c in frame.columns])
         raw[name] = frame
-        check_table(name, frame, table_schema(name, fw), src.path.name, report)
-    _cross_checks(raw, files, report, today)
-    return raw, files, report
+    completeness = _cross_checks(raw, files, report, threshold)
+    for name in list(raw):
+        raw[name] = raw[name].drop([c for c in ("_born", "_not_assessed", "_h") if c in raw[name].columns])
+    return raw, files, report, completeness
 
 
 def validate_dir(folder, config=None, framework=None, today: dt.date | None = None) -> ProblemReport:
@@ -241,4 +465,4 @@ def validate_dir(folder, config=None, framework=None, today: dt.date | None = No
     ``report.ok`` is False when there are errors; ``report.to_frame()`` has the columns
     severity, code, file, row, column, value, rule, message.
     """
-    return read_and_check(folder, config, framework, today)[2]
+    return read_and_check(folder, config, framework, today, keep_all=False)[2]
