@@ -21,6 +21,7 @@ from scipy import stats
 from measurekit.core.result import Result
 from measurekit.stats.model_syntax import MeasurementModel, parse_model
 from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats._numerics.threads import single_thread
 
 EQUAL_OPTIONS = ("loadings", "intercepts", "residuals")
 
@@ -151,20 +152,25 @@ def _objective(theta, spec: _Spec, data: _Data):
             G = G - Sinv @ np.outer(d, d) @ Sinv
             gmu = -2 * Sinv @ d
         f += w * fg
-        dL = 2 * G @ L @ P + (np.outer(gmu, al) if spec.meanstructure else 0)
-        dP = L.T @ G @ L
-        ix = _index(spec, g)
-        i, j, k = ix["L"]
-        np.add.at(grad, k, w * dL[i, j])
-        i, j, k = ix["P"]
-        np.add.at(grad, k, w * np.where(i == j, 1.0, 2.0) * dP[i, j])
-        i, j, k = ix["T"]
-        np.add.at(grad, k, w * np.where(i == j, 1.0, 2.0) * G[i, j])
-        i, _, k = ix["nu"]
-        np.add.at(grad, k, w * gmu[i])
-        i, _, k = ix["alpha"]
-        np.add.at(grad, k, w * (L.T @ gmu)[i])
+        _chain(spec, g, L, P, al, G, gmu, w, grad)
     return f, grad
+
+
+def _chain(spec: _Spec, g: int, L, P, al, G, gmu, w, grad) -> None:
+    """Add w * dF/dtheta to grad, given dF/dSigma = G (symmetric) and dF/dmu = gmu of group g."""
+    dL = 2 * G @ L @ P + (np.outer(gmu, al) if spec.meanstructure else 0)
+    dP = L.T @ G @ L
+    ix = _index(spec, g)
+    i, j, k = ix["L"]
+    np.add.at(grad, k, w * dL[i, j])
+    i, j, k = ix["P"]
+    np.add.at(grad, k, w * np.where(i == j, 1.0, 2.0) * dP[i, j])
+    i, j, k = ix["T"]
+    np.add.at(grad, k, w * np.where(i == j, 1.0, 2.0) * G[i, j])
+    i, _, k = ix["nu"]
+    np.add.at(grad, k, w * gmu[i])
+    i, _, k = ix["alpha"]
+    np.add.at(grad, k, w * (L.T @ gmu)[i])
 
 
 def _start(spec: _Spec, data: _Data) -> np.ndarray:
@@ -298,6 +304,7 @@ def _prepare(df, spec_model, group, min_cases):
     return data, [str(g) for g in groups], d
 
 
+@single_thread
 def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estimator: str | None = None,
         release=(), ordered=None, parameterization: str = "delta", missing: str = "listwise",
         _spec=None) -> CFAResult:
@@ -330,9 +337,7 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
         raise InputError(ProblemReport([Problem("bad_option", f"estimator must be 'ML' (continuous items) or 'WLSMV' "
                                                 f"with ordered=..., not {estimator!r}.", value=estimator)]))
     if missing == "ml":
-        from measurekit.stats._numerics.fiml import cfa_fiml
-
-        return cfa_fiml(df, model, group, equal, release)
+        return _cfa_fiml(df, model, group, equal, release)
     if missing != "listwise":
         raise InputError(ProblemReport([Problem("bad_option", f"missing must be 'listwise' or 'ml', not {missing!r}.",
                                                 value=missing)]))
@@ -366,23 +371,34 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
     chisq = Ntot * fmin
     # baseline (independence) model: diagonal covariance, free variances and means
     chisq_b = sum(n * (np.sum(np.log(np.diag(S))) - np.linalg.slogdet(S)[1]) for S, n in zip(d.S, d.N))
-    df_b = len(groups) * p * (p - 1) // 2
-    G = len(groups)
+    loglik = 0.0
+    for g in range(len(groups)):
+        L, P, T, nu, al = _matrices(spec, theta, g)
+        Sigma = L @ P @ L.T + T
+        S, M, n = d.S[g], d.M[g], d.N[g]
+        Sinv = np.linalg.inv(Sigma)
+        dm = M - (nu + L @ al if spec.meanstructure else M)
+        loglik += -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(Sigma)[1] + np.trace(S @ Sinv) + dm @ Sinv @ dm)
+    return _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, warnings, "ML")
+
+
+def _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, warnings, estimator, se=None):
+    """Fit measures (lavaan's formulas; N, not N - 1), improper-solution checks and the estimates table.
+    ``d.S``/``d.M`` are the saturated model's moments (sample moments, or EM estimates with missing data)."""
+    p, G, Ntot = len(spec.observed), len(spec.groups), d.N.sum()
+    df_b = G * p * (p - 1) // 2
     cfi_den = max(chisq_b - df_b, chisq - df_model, 0)
     cfi = 1 - max(chisq - df_model, 0) / cfi_den if cfi_den > 0 else 1.0
     tli = ((chisq_b / df_b) - (chisq / df_model)) / ((chisq_b / df_b) - 1) if df_model > 0 else 1.0
     rmsea = np.sqrt(max(chisq - df_model, 0) / (df_model * Ntot)) * np.sqrt(G) if df_model > 0 else 0.0
     lo, hi = _rmsea_ci(chisq, df_model, Ntot, G)
-    loglik, srmr_g = 0.0, []
+    srmr_g = []
     admissible = True
     for g in range(G):
         L, P, T, nu, al = _matrices(spec, theta, g)
         Sigma = L @ P @ L.T + T
-        S, M, n = d.S[g], d.M[g], d.N[g]
-        Sinv = np.linalg.inv(Sigma)
-        mu = nu + L @ al if spec.meanstructure else M
-        dm = M - mu
-        loglik += -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(Sigma)[1] + np.trace(S @ Sinv) + dm @ Sinv @ dm)
+        S, M = d.S[g], d.M[g]
+        dm = M - (nu + L @ al if spec.meanstructure else M)
         sd = 1 / np.sqrt(np.diag(S))
         R = (S - Sigma) * np.outer(sd, sd)
         ss = np.sum(R[np.tril_indices(p)] ** 2)
@@ -405,9 +421,9 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
     fit = pd.DataFrame([{"chisq": chisq, "df": df_model, "pvalue": float(stats.chi2.sf(chisq, df_model)) if df_model else np.nan,
                          "cfi": cfi, "tli": tli, "rmsea": rmsea, "rmsea_ci_low": lo, "rmsea_ci_high": hi, "srmr": srmr,
                          "aic": aic, "bic": bic, "loglik": loglik, "n": int(Ntot), "n_free": spec.n_free,
-                         "converged": converged, "admissible": admissible, "estimator": "ML",
+                         "converged": converged, "admissible": admissible, "estimator": estimator,
                          "n_rows": d.n_rows, "n_dropped": d.dropped}])
-    estimates = _estimates(spec, theta, d)
+    estimates = _estimates(spec, theta, d, se)
     return CFAResult(fit, estimates, converged, admissible, warnings, d.note)
 
 
@@ -438,7 +454,13 @@ def _rmsea_ci(chisq, df, N, G, level=0.90):
     return (np.sqrt(lam_lo / (N * df)) * np.sqrt(G), np.sqrt(lam_hi / (N * df)) * np.sqrt(G))
 
 
-def _estimates(spec: _Spec, theta: np.ndarray, d: _Data) -> pd.DataFrame:
+def _estimates(spec: _Spec, theta: np.ndarray, d: _Data, se=None) -> pd.DataFrame:
+    if se is None:
+        se = _expected_se(spec, theta, d)
+    return _estimate_rows(spec, theta, se)
+
+
+def _expected_se(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
     # standard errors from the expected information, as lavaan (ML, information = "expected"):
     # I = sum_g N_g [ 1/2 D_g' (W (x) W) D_g + Dmu_g' W Dmu_g ], W = Sigma_g^-1, D = d vec(Sigma) / d theta
     k = len(theta)
@@ -463,6 +485,10 @@ def _estimates(spec: _Spec, theta: np.ndarray, d: _Data) -> pd.DataFrame:
         se = np.sqrt(np.clip(np.diag(np.linalg.inv(info)), 0, None))
     except np.linalg.LinAlgError:
         se = np.full(k, np.nan)
+    return se
+
+
+def _estimate_rows(spec: _Spec, theta: np.ndarray, se: np.ndarray) -> pd.DataFrame:
     rows = []
     for g, gname in enumerate(spec.groups):
         L, P, T, nu, al = _matrices(spec, theta, g)
@@ -716,3 +742,95 @@ def _cfa_ordinal(df, model, group, ordered, parameterization, equal, release) ->
     _check_identified(m)
     sample = ordinal_sample(df, m, group, ordered)
     return fit_ordinal(m, sample, level, "std.lv" if equal else "marker", parameterization, release)
+
+
+# --------------------------------------------------------------------------- missing = "ml" (FIML)
+def _fiml_objective(theta, spec: _Spec, pats: list, Ntot: float):
+    """-2 loglik / N summed over groups and missing-data patterns, and its gradient."""
+    from measurekit.stats._numerics.fiml import loglik
+
+    f, grad = 0.0, np.zeros_like(theta)
+    for g, pg in enumerate(pats):
+        L, P, T, nu, al = _matrices(spec, theta, g)
+        ll, G, gmu = loglik(pg, L @ P @ L.T + T, nu + L @ al, grad=True)
+        if not np.isfinite(ll):
+            return 1e10, np.zeros_like(theta)
+        f += -2 * ll / Ntot
+        _chain(spec, g, L, P, al, G, gmu, 1 / Ntot, grad)
+    return f, grad
+
+
+def _cfa_fiml(df, model, group, equal, release) -> CFAResult:
+    """CFA by full-information ML (lavaan ``missing = "ml"``): every row with at least one answer is used;
+    the chi-square compares with the saturated model estimated by EM; standard errors from the observed
+    information (lavaan's default with missing = "ml")."""
+    from scipy.optimize import minimize
+
+    from measurekit.stats._numerics.fiml import em_saturated, independence_loglik, patterns
+
+    bad = [e for e in equal if e not in EQUAL_OPTIONS]
+    if bad:
+        raise ValueError(f"equal may contain {EQUAL_OPTIONS}, not {bad}")
+    m = parse_model(model) if isinstance(model, str) else model
+    _check_identified(m)
+    obs = m.observed
+    _check_columns(df, obs, group)
+    keep = df[obs].notna().any(axis=1)
+    if group:
+        keep &= df[group].notna()
+    data = df.loc[keep, obs + ([group] if group else [])]
+    dropped = int((~keep).sum())
+    partial = int(data[obs].isna().any(axis=1).sum())
+    note = (f"Used {len(data):,} of {len(df):,} rows (full-information ML: {partial:,} rows with some answers missing "
+            f"are used for what they answered)" + (f"; {dropped:,} dropped because they answered no item"
+                                                   + (f" or have no {group}" if group else "") if dropped else "") + ".")
+    groups = [None] if not group else list(pd.unique(data[group]))
+    if group and len(groups) < 2:
+        raise InputError(ProblemReport([Problem("one_group", f"{group} has {len(groups)} group(s) with data; "
+                                                "comparing groups needs at least two.", column=group)]))
+    _check_variation(data, obs, group, groups)
+    pats, S, M, N, ll1, ll_b = [], [], [], [], 0.0, 0.0
+    for g in groups:
+        x = (data if g is None else data[data[group] == g])[obs].to_numpy(float)
+        pg = patterns(x)
+        Sig, mu, ll, _ = em_saturated(pg, len(obs))
+        pats.append(pg)
+        S.append(Sig)
+        M.append(mu)
+        N.append(len(x))
+        ll1 += ll
+        ll_b += independence_loglik(pg, len(obs))
+    d = _Data(S, M, np.array(N, dtype=float))
+    d.note, d.n_rows, d.dropped = note, len(df), dropped
+    warnings = []
+    str_groups = [str(g) for g in groups]
+    spec = _build(m, str_groups, meanstructure=True, equal=set(equal), release=release)
+    p = len(obs)
+    df_model = len(groups) * (p * (p + 1) // 2 + p) - spec.n_free
+    if df_model < 0:
+        raise InputError(f"The model is not identified: it has {spec.n_free} free parameters but only "
+                         f"{df_model + spec.n_free} variances, covariances and means. Add indicators or constraints.")
+    Ntot = d.N.sum()
+    res = minimize(_fiml_objective, _start(spec, d), args=(spec, pats, Ntot), jac=True, method="L-BFGS-B",
+                   options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30})
+    theta = res.x
+    converged = bool(res.success) or np.max(np.abs(res.jac)) < 1e-5
+    if not converged:
+        warnings.append("The model did not converge: the numbers below are not trustworthy.")
+    loglik = -res.fun * Ntot / 2
+    # observed information: Hessian of -loglik = N/2 * Hessian of the objective (central differences of the gradient)
+    k, h = len(theta), 1e-5
+    H = np.zeros((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = h
+        H[:, i] = (_fiml_objective(theta + e, spec, pats, Ntot)[1] - _fiml_objective(theta - e, spec, pats, Ntot)[1]) / (2 * h)
+    H = (H + H.T) / 2 * Ntot / 2
+    try:
+        se = np.sqrt(np.clip(np.diag(np.linalg.inv(H)), 0, None))
+    except np.linalg.LinAlgError:
+        se = np.full(k, np.nan)
+    out = _finish(spec, theta, d, data, 2 * (ll1 - loglik), df_model, 2 * (ll1 - ll_b), loglik, converged, warnings,
+                  "ML (FIML)", se)
+    out.fit["loglik_saturated"] = ll1
+    return out

@@ -20,23 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from measurekit.stats._numerics.threads import single_thread
+
 MATRICES = ("L", "P", "tau", "nu", "al", "dl", "th")
-
-
-def single_thread(func):
-    """Run with one BLAS thread: these matrices are small (at most a few hundred rows), and on a busy
-    machine OpenBLAS threads fighting over cores made an SVD of 126 x 78 fifty times slower."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:                                   # pragma: no cover - scikit-learn brings it
-            return func(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return func(*args, **kwargs)
-    return wrapper
 
 
 @dataclass
