@@ -72,7 +72,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "reverse_without_middle": ("Reverse-keyed item on a scale without a middle", "Use a scale with a middle or drop the reverse key."),
     "missing_translation": ("Wording missing in a form language", "Add a translation and review it with a community translator."),
     "undeclared_language": ("Wording in a language the framework does not declare", "Add the language to framework.yaml or remove the text."),
-    "unknown_code": ("Quote coded with a theme not in the codebook", "Add the theme to the codebook or correct the code."),
+    "unknown_code": ("Code not in the allowed list", "Use one of the allowed codes the message lists (for a quote, a theme in the codebook), or map your codes to ours with `values:` in the config."),
     "bad_evidence": ("Evidence entry not valid", "Correct the evidence entry as the message says."),
     "bad_score": ("Review score not valid", "Scores are 0-3, or blank for not yet scored."),
     "missing_section": ("Review file lacks a section", "Add the section, or start again from the template."),
