@@ -68,3 +68,82 @@ def test_link_cli_never_writes_the_key(tmp_path, synthetic_dir, monkeypatch):
     assert "super-secret-key-123456" not in text
     first_id = pd.read_csv(synthetic_dir / "children.csv")["child_id"].iloc[0]
     assert first_id not in text
+
+
+# ------------------------------------------------------------------ data minimisation (issue 13)
+def _dated():
+    children = pd.DataFrame({"child_id": ["a", "b", "c"], "sex": ["F", "M", "F"],
+                             "date_of_birth": ["2020-02-15", "2019-09-01", "2020-08-31"],
+                             "neighbourhood": ["N1", "N1", "N2"], "small_area": ["s1", "s2", "s3"],
+                             "ethnicity_group": ["X", "Y", "Z"], "fsm": [0, 1, 0]})
+    voice = pd.DataFrame({"response_id": ["R1", "R2", "R3"], "child_id": ["a", "b", "nobody"],
+                          "form_language": ["en"] * 3, "completed_on": ["2025-05-07", "2025-06-30", "2025-05-01"],
+                          "hl1": [1, 2, 3]})
+    return Cohort({"children": children, "voice_parent": voice})
+
+
+def test_pseudonymised_linked_frame_keeps_only_what_analysis_needs():
+    key = b"a-secret-key-of-some-length"
+    res = link(_dated(), key=key)
+    linked = res.linked.set_index("child_id")
+    gone = {"date_of_birth", "completed_on", "small_area", "ethnicity_group", "response_id"}
+    assert not gone & set(res.linked.columns)
+    # whole months to 30 June of the reception year (the school year in which the child turns five), by hand:
+    # 15 Feb 2020 -> 30 Jun 2025 = 64; 1 Sep 2019 -> 30 Jun 2025 = 69; 31 Aug 2020 -> 30 Jun 2025 = 57 (30 < 31)
+    assert [linked.loc[pseudonym(c, key), "age_months_at_assessment"] for c in "abc"] == [64, 69, 57]
+    assert linked.loc[pseudonym("a", key), "completion_month"] == "2025-05"
+    assert pd.isna(linked.loc[pseudonym("c", key), "completion_month"])
+    assert {"sex", "neighbourhood", "fsm", "hl1", "responded"} <= set(res.linked.columns)
+    text = res.linked.to_csv() + res.unmatched_responses.to_csv() + res.duplicates.to_csv()
+    for raw in ("R1", "R2", "R3", "2020-02-15", "2025-05-07", "s1", "nobody"):
+        assert raw not in text, raw
+    assert res.unmatched_responses.to_dict("records") == [{"row": 4, "child_id": pseudonym("nobody", key)}]
+    kept = link(_dated(), key=key, keep=("small_area",))
+    assert "small_area" in kept.linked and "date_of_birth" not in kept.linked
+
+
+def test_unmatched_responses_never_carry_the_response_id():
+    res = link(_small())
+    assert list(res.unmatched_responses.columns) == ["row", "child_id"]
+    assert res.unmatched_responses.to_dict("records") == [{"row": 5, "child_id": "zzz"}]   # header is row 1
+
+
+def _cli(*args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
+                       env=dict(os.environ, **(env or {})))
+    assert "Traceback" not in r.stdout + r.stderr, r.stderr
+    return r
+
+
+def test_pseudonymised_link_outputs_hold_no_raw_ids_or_full_dates(tmp_path, synthetic_dir):
+    import re
+
+    from measurekit.core.atomic import sha256
+
+    before = {p.name: sha256(p) for p in synthetic_dir.iterdir() if p.is_file()}
+    (tmp_path / "key").write_text("k" * 32)
+    out = tmp_path / "linked"
+    r = _cli("link", synthetic_dir, "--out", out, "--key-file", tmp_path / "key")      # --key-file implies pseudonyms
+    assert r.returncode == 0, r.stderr
+    text = "".join(p.read_text() for p in out.iterdir())
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), "a full date reached the linked outputs"
+    raw_ids = set(pd.read_csv(synthetic_dir / "children.csv")["child_id"]) | set(
+        pd.read_csv(synthetic_dir / "voice_parent.csv")["response_id"])
+    assert not raw_ids & set(re.findall(r"\b[A-Z]{1,2}\d{5,}\b", text))
+    assert {p.name: sha256(p) for p in synthetic_dir.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize("what", ["missing", "folder", "short"])
+def test_a_bad_key_file_is_a_clear_error(tmp_path, synthetic_dir, what):
+    key = {"missing": tmp_path / "nonexistent", "folder": tmp_path, "short": tmp_path / "short"}[what]
+    (tmp_path / "short").write_text("tooshort")
+    r = _cli("link", synthetic_dir, "--out", tmp_path / "out", "--pseudonymise", "--key-file", key)
+    assert r.returncode == 1 and "key_file" in r.stderr
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(InputError) as exc:
+        load_key(key)
+    assert exc.value.report.codes() == {"key_file"}

@@ -84,6 +84,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # writing outputs (core/atomic.py)
     "unsafe_path": ("Output would land outside the output folder", "Correct the id or name the file is named after (no '..' or slashes)."),
     "unwritable_output": ("Output folder cannot be written", "Choose a folder you may write to, or ask for write access."),
+    "key_file": ("Pseudonymisation key missing or unreadable", "Give a readable key file or set MEASUREKIT_KEY (16+ characters)."),
     "output_locked": ("Another run is writing to the output folder", "Wait for that run to finish, or choose another output folder."),
     # wording checks on item stems (design/wording.py)
     "reading_age": ("Reading age above the target", "Use shorter, everyday words and one short sentence."),

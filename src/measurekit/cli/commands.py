@@ -48,7 +48,7 @@ def link(args) -> int:
     from measurekit.data import read_dir
 
     key = None
-    if args.pseudonymise:
+    if args.pseudonymise or args.key_file is not None:      # a key file means the user wants pseudonyms
         from measurekit.data.pseudonymise import load_key
 
         key = load_key(args.key_file)

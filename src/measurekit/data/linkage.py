@@ -15,6 +15,39 @@ from measurekit.data.cohort import Cohort
 
 COMPARE_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")
 
+# Dropped from the linked file once it is pseudonymised (data minimisation, UK GDPR Art. 5(1)(c)): direct
+# identifiers, full dates and fine geography. Analysis keeps age in months at assessment, month of completion,
+# neighbourhood and the published breakdowns (sex, fsm, eal, send, home language).
+MINIMISED_AWAY = ("date_of_birth", "completed_on", "small_area", "small_area_name", "ethnicity_group", "upn",
+                  "response_id", "name", "first_name", "last_name", "surname", "postcode", "address")
+
+
+def _eyfsp_date(dob: pd.Series) -> pd.Series:
+    """30 June of the reception year: the school year (September to August) in which the child turns five."""
+    year = dob.dt.year + 5 + (dob.dt.month >= 9).astype(int)
+    return pd.to_datetime(year.astype("Int64").astype(str) + "-06-30", errors="coerce")
+
+
+def minimise(frame: pd.DataFrame, keep=()) -> pd.DataFrame:
+    """The analysis frame without direct identifiers or full dates (applied by ``link`` when it pseudonymises).
+
+    Adds ``age_months_at_assessment`` (whole months from ``date_of_birth`` to 30 June of the reception year, when
+    the EYFSP is completed) and ``completion_month`` (``YYYY-MM`` of ``completed_on``), then drops the columns in
+    ``MINIMISED_AWAY`` and any other ``*_id`` column except the pseudonymised ``child_id``; ``keep`` names columns
+    to keep all the same (record why in the DPIA).
+    """
+    out = frame.copy()
+    if "date_of_birth" in out:
+        dob = pd.to_datetime(out["date_of_birth"], errors="coerce")
+        at = _eyfsp_date(dob)
+        months = (at.dt.year - dob.dt.year) * 12 + (at.dt.month - dob.dt.month) - (dob.dt.day > at.dt.day).astype(int)
+        out.insert(out.columns.get_loc("date_of_birth"), "age_months_at_assessment", months.astype("Int64"))
+    if "completed_on" in out:
+        done = pd.to_datetime(out["completed_on"], errors="coerce")
+        out.insert(out.columns.get_loc("completed_on"), "completion_month", done.dt.strftime("%Y-%m"))
+    drop = [c for c in out.columns if c not in keep and (c in MINIMISED_AWAY or (str(c).endswith("_id") and c != "child_id"))]
+    return out.drop(columns=drop)
+
 
 @dataclass
 class LinkageResult(Result):
@@ -25,9 +58,12 @@ class LinkageResult(Result):
         linked response, children without one, children with more than one response.
     comparison: by ``variable`` and ``group``: ``n_cohort``, ``n_linked``, ``rate`` (share of the
         group with a linked response) and ``difference`` (rate minus the overall rate, in points).
-    unmatched_responses: responses whose child_id is not in the children file (``response_id``, ``child_id``).
+    unmatched_responses: responses whose child_id is not in the children file: ``row`` (the row of the response
+        in voice_parent, header = row 1, as a spreadsheet shows it) and ``child_id`` (pseudonymised when ``link``
+        was given a key). The response id itself is never copied out.
     duplicates: children with more than one response (``child_id``, ``n_responses``).
-    linked: the analysis frame, one row per child (see ``Cohort.analysis_frame``).
+    linked: the analysis frame, one row per child (see ``Cohort.analysis_frame``); pseudonymised and minimised
+        (see ``minimise``: no full dates, no raw ids) when ``link`` was given a key.
     """
 
     summary: pd.DataFrame
@@ -40,9 +76,10 @@ class LinkageResult(Result):
     _main = "summary"
 
 
-def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None) -> LinkageResult:
+def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=()) -> LinkageResult:
     """Link ``voice_parent`` to ``children`` and report. With ``key``, child ids are pseudonymised first
-    (keyed HMAC-SHA256; see ``measurekit.data.pseudonymise``)."""
+    (keyed HMAC-SHA256; see ``measurekit.data.pseudonymise``) and the linked frame is minimised (``minimise``;
+    ``keep`` names columns to keep all the same)."""
     if key is not None:
         from measurekit.data.pseudonymise import pseudonymise_column
 
@@ -71,6 +108,8 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None) -> LinkageResu
     ]
     summary = pd.DataFrame(rows, columns=["measure", "count", "percent"])
     frame = cohort.analysis_frame()
+    if key is not None:
+        frame = minimise(frame, keep)
     overall = frame["responded"].mean()
     comp = []
     for var in by:
@@ -92,6 +131,8 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None) -> LinkageResu
         groups = ", ".join(f"{r.variable}={r.group} ({r.rate:.0%})" for r in big_gaps.itertuples())
         warnings.append(f"Response rates differ by 10 points or more from the overall {overall:.0%} in: {groups}. "
                         "Unweighted results will under-represent these groups.")
-    unmatched = voice.loc[~in_cohort, [c for c in ("response_id", "child_id") if c in voice]].reset_index(drop=True)
+    rows = pd.Series(range(2, len(voice) + 2), index=voice.index)
+    unmatched = pd.DataFrame({"row": rows[~in_cohort].to_numpy(),
+                              "child_id": voice.loc[~in_cohort, "child_id"].to_numpy()})
     dups = counts[counts > 1].rename_axis("child_id").reset_index(name="n_responses")
     return LinkageResult(summary, comparison, unmatched, dups, frame, warnings)
