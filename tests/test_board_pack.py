@@ -58,9 +58,9 @@ def test_board_table_contract_and_numbers(table, cohort):
     assert set(mean_rows["ci_method"].dropna()) == {"t"}
 
 
-def test_published_table_passes_the_independent_check(table):
+def test_published_table_passes_the_audit(table, fw, cohort):
     assert table["suppressed"].any()
-    assert check_disclosure(table) == []
+    assert check_disclosure(table, fw, _table_without_sdc(fw, cohort)) == []
 
 
 def test_checker_catches_primary_suppression_only(fw, cohort):
@@ -71,21 +71,26 @@ def test_checker_catches_primary_suppression_only(fw, cohort):
     m = primary_mask(primary_only, fw)
     primary_only.loc[m, ["numerator", "denominator", "value", "ci_low", "ci_high"]] = np.nan
     primary_only["suppressed"] = m
-    problems = check_disclosure(primary_only)
-    assert any("recoverable" in p for p in problems)
-    assert check_disclosure(clear)                                    # no suppression at all: small counts in the clear
+    problems = check_disclosure(primary_only, fw, clear)
+    assert any("can be narrowed" in p for p in problems)
+    assert check_disclosure(clear, fw)                                # no suppression at all: small counts in the clear
+
+
+def test_public_table_says_only_c(table):
+    sup = table[table["suppressed"]]
+    assert (sup["symbol"] == "c").all() and (sup["note"].fillna("") == "").all()
+    assert sup[["numerator", "denominator", "value", "ci_low", "ci_high"]].isna().all().all()
+    # the comparator repeats the published borough value, so it is blank where that value is suppressed
+    la = table[table.geography_type == "la"].set_index(["indicator_id", "breakdown", "breakdown_value"])
+    hidden_la = la.index[la["suppressed"]]
+    rows = table.set_index(["indicator_id", "breakdown", "breakdown_value"])
+    assert len(hidden_la) and rows.loc[rows.index.isin(hidden_la), "comparator"].isna().all()
+    text = table.astype(str).to_csv()
+    assert "primary" not in text and "secondary" not in text and "small count" not in text
 
 
 def _table_without_sdc(fw, cohort):
-    import measurekit.publish.board_table as agg
-    import measurekit.publish.disclosure as sdc
-
-    saved = sdc.apply_disclosure_control
-    sdc.apply_disclosure_control = lambda t, f: t
-    try:
-        return agg.board_table(fw, cohort)
-    finally:
-        sdc.apply_disclosure_control = saved
+    return mk.board_table(fw, cohort, disclosure=False)
 
 
 def _toy_framework(fw):
@@ -116,8 +121,8 @@ def test_secondary_suppression_traps(fw):
     assert s[("N1", "fsm", "1")] and s[("LA", "fsm", "1")]
     assert s[("N1", "fsm", "0")] or s[("N1", "all", "all")]
     # the trap: N1 fsm=1 and LA fsm=1 both hidden, N2 fsm=1 published, so LA - N2 would pin N1
-    # unless more cells are hidden; the independent checker solves every such system
-    assert check_disclosure(out) == []
+    # unless more cells are hidden; the audit solves every such system
+    assert check_disclosure(out, f, _toy_table(rows)) == []
     assert out["suppressed"].sum() >= 4
 
 
@@ -127,7 +132,15 @@ def test_rounding_to_five(fw, cohort):
         ind.disclosure.round_to = 5
     t = mk.board_table(f, cohort)
     shown = t.dropna(subset=["numerator"])
-    assert (shown["numerator"] % 5 == 0).all() and (shown["denominator"] % 5 == 0).all()
+    prop = shown[shown["ci_method"] == "wilson"]
+    assert (prop["numerator"] % 5 == 0).all() and (shown["denominator"] % 5 == 0).all()
+    # percentages come from the rounded counts, so they give the exact counts no way back; for means the
+    # numerator (a sum of scores, not a count) is the mean times the rounded number of children
+    np.testing.assert_allclose(prop["value"], 100 * prop["numerator"] / prop["denominator"])
+    means = shown[shown["ci_method"] != "wilson"]
+    np.testing.assert_allclose(means["numerator"], means["value"] * means["denominator"])
+    # and the audit, knowing counts lie within 2 of the rounded ones, passes
+    assert check_disclosure(t, f, mk.board_table(f, cohort, disclosure=False)) == []
 
 
 def test_join_board_data_long_and_wide(table):

@@ -63,7 +63,7 @@ def _period(data, frame, period):
 
 
 def board_table(framework, data, period=None, weights: pd.Series | None = None, lookup: pd.DataFrame | None = None,
-                small_areas: bool = False, level: float = 0.95) -> pd.DataFrame:
+                small_areas: bool = False, level: float = 0.95, disclosure: bool = True) -> pd.DataFrame:
     """Aggregate every indicator of ``framework`` over ``data`` (a Cohort or an analysis frame).
 
     ``lookup`` (small_area, small_area_name, neighbourhood_code, neighbourhood) replaces the
@@ -72,7 +72,9 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
     design-effect-adjusted intervals for mean indicators. Disclosure control is applied
     (``measurekit.publish.disclosure``) as each indicator declares. ``small_areas=True`` adds small-area rows
     (breakdown "all" only); their sums to neighbourhoods are not yet protected by secondary
-    suppression, so they are for internal use, not publication.
+    suppression, so they are for internal use, not publication. ``disclosure=False`` returns the
+    table before disclosure control (internal: true counts; ``measurekit.publish.disclosure.protect``
+    protects it).
     """
     from measurekit.publish.disclosure import apply_disclosure_control
 
@@ -129,7 +131,7 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
                 parts.append(agg.drop(columns=[c for c in keys if c not in ("geography_code",)], errors="ignore"))
     table = pd.concat(parts, ignore_index=True)
     table = _finish(table, framework, per, level)
-    return apply_disclosure_control(table, framework)
+    return apply_disclosure_control(table, framework, level) if disclosure else table
 
 
 def _finish(t: pd.DataFrame, framework, period, level) -> pd.DataFrame:

@@ -1,97 +1,472 @@
-"""An independent check of disclosure control: try to recover every suppressed cell.
+"""The intruder's view of a board table: what can be worked out about every suppressed count.
 
-Written separately from ``measurekit.publish.disclosure`` (it imports nothing from it): it rebuilds the sums in
-the published table (breakdown values of a geography add up to its "all" row; neighbourhoods add
-up to the local authority), treats every suppressed count as an unknown >= 0, and for each one
-solves two linear programmes (minimum and maximum) subject to those sums. A cell whose minimum
-equals its maximum is recoverable: the check fails. It also fails on any small count published in
-the clear.
+An intruder who has the published board table knows, besides the numbers printed in it:
+
+* sums: the breakdown values of one geography add up to its "all" row, and the neighbourhoods add
+  up to the local authority, for numerators and denominators alike (an equality when the groups
+  cover everyone, otherwise "at most");
+* bounds: every count is a whole number >= 0 and a numerator is at most its denominator, so the
+  complement (denominator - numerator, the children *without* the outcome) is >= 0 as well;
+* zeros: a published 0 is a number like any other and pins every cell of a sum it is in;
+* relations between indicators: indicators about the same group of children have the same
+  denominator for the same cell (GLD and voice coverage both count the whole cohort), and a
+  voice indicator's denominator is at most the number of families who answered (the coverage
+  numerator); such relations are found from the definitions and the data (equal, or never
+  larger, in every cell the indicators share) and are all given to the intruder;
+* rounding: a count published rounded to the nearest 5 lies within 2 of it, and neither it nor
+  its rounded value is a small count (else it would have been suppressed);
+* the rule itself: a published count is not in the suppression range.
+
+:func:`build_model` turns an (unsuppressed) board table into that system of linear
+constraints, one integer unknown per count. :func:`audit` then takes a suppression pattern and,
+for every suppressed numerator, denominator and complement, computes the interval of values the
+intruder cannot rule out, by linear programming with the HiGHS solver (``scipy.optimize.linprog``)
+and, when the linear optimum is not a whole number, integer programming (``scipy.optimize.milp``),
+so the bounds are those of the integer problem the intruder would solve. The problem is split
+into independent pieces (connected components of unknowns), and feasible whole-number solutions
+already found are used as evidence that an interval is wide, so most bounds need no solve.
+
+A suppressed count fails the audit when the intruder can pin it exactly, or when its interval
+reaches into the suppression range (by default 1-5) and is narrower than that range (fewer than
+5 possible values by default): the intruder could then tell a small count more precisely than
+the rule allows. This matches the "attacker problem" of sdcTable's ``attack()`` and tau-Argus's
+audit (Hundepool et al. 2012, *Statistical Disclosure Control*, chapter 4.3), with whole-number
+unknowns and the links between indicators added.
 """
 from __future__ import annotations
+
+import dataclasses
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from measurekit.core.result import Result
 
-def _sums(t: pd.DataFrame):
-    sums = []
-    totals = {k: i for k, i in zip(t.loc[t["breakdown"] == "all", ["indicator_id", "period", "geography_type",
-                                                                    "geography_code"]].itertuples(index=False, name=None),
-                                   t.index[t["breakdown"] == "all"])}
-    for key, g in t[t["breakdown"] != "all"].groupby(["indicator_id", "period", "geography_type", "geography_code",
-                                                      "breakdown"], sort=False):
-        if key[:4] in totals:
-            sums.append((totals[key[:4]], list(g.index)))
-    la = {k: i for k, i in zip(t.loc[t["geography_type"] == "la", ["indicator_id", "period", "breakdown",
-                                                                   "breakdown_value"]].itertuples(index=False, name=None),
-                               t.index[t["geography_type"] == "la"])}
-    for key, g in t[t["geography_type"] == "neighbourhood"].groupby(["indicator_id", "period", "breakdown",
-                                                                      "breakdown_value"], sort=False):
-        if key in la:
-            sums.append((la[key], list(g.index)))
-    return sums
+KEY = ["period", "geography_type", "geography_code", "breakdown", "breakdown_value"]
 
 
-def recoverable_cells(published: pd.DataFrame, column: str = "numerator", tol: float = 1e-6) -> pd.DataFrame:
-    """Suppressed cells whose ``column`` is pinned to one value by the published sums."""
-    from scipy.optimize import linprog
+@dataclasses.dataclass
+class CountModel:
+    """The linear system an intruder can write down for one board table.
 
-    t = published.reset_index(drop=True)
-    hidden = t[column].isna() & t["suppressed"].astype(bool)
-    idx = list(t.index[hidden])
-    if not idx:
-        return t.iloc[0:0]
-    pos = {c: k for k, c in enumerate(idx)}
-    rows, rhs = [], []
-    for total, members in _sums(t):
-        cells = [total, *members]
-        if not any(c in pos for c in cells):
+    ``den_var[i]``/``num_var[i]``: index of row i's denominator / numerator unknown (-1: none; means
+    have no count numerator). ``A`` (sparse, constraints x unknowns) with ``sense`` ('=' or '<') and
+    right-hand side 0. ``groups``: row sets tied by an equality (a sum with its total, or two
+    indicators with equal counts), used by secondary suppression. ``truth``: the true counts.
+    ``smin``/``smax``: the suppression range of each row's indicator.
+    """
+
+    table: pd.DataFrame
+    den_var: np.ndarray
+    num_var: np.ndarray
+    var_row: np.ndarray
+    truth: np.ndarray
+    A: Any
+    sense: np.ndarray
+    groups: list
+    smin: np.ndarray
+    smax: np.ndarray
+    is_prop: np.ndarray
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.var_row)
+
+
+def _indicator_rules(framework) -> dict:
+    return {ind.id: ind for ind in framework.indicators}
+
+
+def build_model(table: pd.DataFrame, framework) -> CountModel:
+    """The intruder's constraint system for ``table`` (the board table before suppression)."""
+    from scipy import sparse
+
+    t = table.reset_index(drop=True)
+    rules = _indicator_rules(framework)
+    ind = t["indicator_id"].to_numpy()
+    is_prop = np.array([rules[i].value_type == "proportion" for i in ind])
+    n = len(t)
+    den_var = np.arange(n)
+    num_var = np.full(n, -1)
+    num_var[is_prop] = n + np.arange(is_prop.sum())
+    var_row = np.concatenate([np.arange(n), np.flatnonzero(is_prop)])
+    den = t["denominator"].to_numpy(dtype=float)
+    num = t["numerator"].to_numpy(dtype=float)
+    truth = np.concatenate([den, num[is_prop]])
+    smin = np.array([rules[i].disclosure.suppress_min for i in ind], dtype=float)
+    smax = np.array([rules[i].disclosure.suppress_max for i in ind], dtype=float)
+
+    rows_i, cols_i, vals_i, sense = [], [], [], []
+    groups = []
+    n_con = 0
+
+    def add(vars_, coefs, s):
+        nonlocal n_con
+        rows_i.extend([n_con] * len(vars_))
+        cols_i.extend(vars_)
+        vals_i.extend(coefs)
+        sense.append(s)
+        n_con += 1
+
+    def add_sum(total: int, members: list[int]):
+        """members add up to total (numerators and denominators); '=' when true, else '<='."""
+        members = list(members)
+        for var in (den_var, num_var):
+            if var[total] < 0:
+                continue
+            vs = [var[m] for m in members]
+            exact = np.isclose(truth[vs].sum(), truth[var[total]])
+            add(vs + [var[total]], [1.0] * len(vs) + [-1.0], "=" if exact else "<")
+        if np.isclose(den[members].sum(), den[total]):
+            groups.append(np.array([total, *members]))
+
+    # 1. breakdown values of one geography add up to its "all" row
+    is_all = (t["breakdown"] == "all").to_numpy()
+    totals = dict(zip(t.loc[is_all, ["indicator_id", "period", "geography_type", "geography_code"]]
+                      .itertuples(index=False, name=None), np.flatnonzero(is_all)))
+    sub = t.loc[~is_all]
+    for key, g in sub.groupby(["indicator_id", "period", "geography_type", "geography_code", "breakdown"], sort=False):
+        total = totals.get(key[:4])
+        if total is not None:
+            add_sum(total, list(g.index))
+    # 2. neighbourhoods add up to the local authority (same indicator, breakdown and value)
+    la = t["geography_type"] == "la"
+    la_rows = dict(zip(t.loc[la, ["indicator_id", "period", "breakdown", "breakdown_value"]]
+                       .itertuples(index=False, name=None), np.flatnonzero(la.to_numpy())))
+    nb = t[t["geography_type"] == "neighbourhood"]
+    for key, g in nb.groupby(["indicator_id", "period", "breakdown", "breakdown_value"], sort=False):
+        total = la_rows.get(key)
+        if total is not None:
+            add_sum(total, list(g.index))
+    # 3. numerator <= denominator
+    for i in np.flatnonzero(is_prop):
+        add([num_var[i], den_var[i]], [1.0, -1.0], "<")
+    # 4. counts of the same (or a nested) group of children in different indicators:
+    #    every denominator, and the numerator of a coverage indicator (children whose family answered)
+    pops = []
+    for iid, rule in rules.items():
+        mask = ind == iid
+        if not mask.any():
             continue
-        a = np.zeros(len(idx))
-        b = 0.0
-        for c, sign in [(total, -1.0)] + [(m, 1.0) for m in members]:
-            if c in pos:
-                a[pos[c]] += sign
-            else:
-                v = t.at[c, column]
-                if pd.isna(v):
-                    break
-                b -= sign * v
-        else:
-            rows.append(a)
-            rhs.append(b)
-    if not rows:
-        return t.iloc[0:0]
-    A, B = np.array(rows), np.array(rhs)
-    pinned = []
-    for k, c in enumerate(idx):
-        obj = np.zeros(len(idx))
-        obj[k] = 1
-        lo = linprog(obj, A_eq=A, b_eq=B, bounds=(0, None), method="highs")
-        hi = linprog(-obj, A_eq=A, b_eq=B, bounds=(0, None), method="highs")
-        if lo.status == 0 and hi.status == 0 and abs(-hi.fun - lo.fun) < tol:
-            pinned.append((c, lo.fun))
-    out = t.loc[[c for c, _ in pinned]].copy()
-    out[f"recovered_{column}"] = [v for _, v in pinned]
-    return out
+        pops.append((iid, "denominator", mask, den_var))
+        if rule.value_type == "proportion" and rule.compute.field == "responded" and rule.compute.statistic == "proportion":
+            pops.append((iid, "numerator", mask, num_var))
+    keyed = t[KEY].astype(str).agg("\x1f".join, axis=1).to_numpy()
+    for a in range(len(pops)):
+        for b in range(len(pops)):
+            ia, _, ma, va = pops[a]
+            ib, _, mb, vb = pops[b]
+            if ia == ib:
+                continue
+            ra = pd.Series(np.flatnonzero(ma), index=keyed[ma])
+            rb = pd.Series(np.flatnonzero(mb), index=keyed[mb])
+            shared = ra.index.intersection(rb.index)
+            if not len(shared):
+                continue
+            xa, xb = va[ra[shared].to_numpy()], vb[rb[shared].to_numpy()]
+            ua, ub = truth[xa], truth[xb]
+            if np.allclose(ua, ub):
+                if a < b:
+                    for p, q, ra_, rb_ in zip(xa, xb, ra[shared].to_numpy(), rb[shared].to_numpy()):
+                        add([p, q], [1.0, -1.0], "=")
+                        groups.append(np.array([ra_, rb_]))
+            elif (ua <= ub + 1e-9).all():
+                for p, q in zip(xa, xb):
+                    add([p, q], [1.0, -1.0], "<")
+    A = sparse.csr_matrix((vals_i, (rows_i, cols_i)), shape=(n_con, len(var_row)))
+    return CountModel(t, den_var, num_var, var_row, truth, A, np.array(sense), groups, smin, smax, is_prop)
 
 
-def check_disclosure(published: pd.DataFrame, min_count: int = 1, max_count: int = 5) -> list[str]:
-    """Every way the published table leaks a small count; an empty list means it passes."""
-    t = published.reset_index(drop=True)
+def published_bounds(model: CountModel, suppressed: np.ndarray, round_to: np.ndarray | None = None):
+    """Lower and upper bound of every unknown as the intruder reads them off the publication.
+
+    ``round_to``: per row, the rounding base (NaN: not rounded). Published unrounded counts are
+    fixed; rounded ones lie within half the base, minus the suppressed range; suppressed ones >= 0.
+    """
+    v = model.truth
+    rows = model.var_row
+    supp = suppressed[rows]
+    lo = np.where(supp, 0.0, v)
+    hi = np.where(supp, np.inf, v)
+    if round_to is not None:
+        base = np.asarray(round_to, dtype=float)[rows]
+        rounded = ~supp & ~np.isnan(base) & (base > 1)
+        for k in np.flatnonzero(rounded):
+            b = base[k]
+            r = np.round(v[k] / b) * b
+            half = np.floor(b / 2)
+            cand = np.arange(max(r - half, 0), r + half + 1)
+            sm, sx = model.smin[rows[k]], model.smax[rows[k]]
+            rc = np.round(cand / b) * b
+            # a published count was not suppressed: neither it nor its rounded value is small
+            cand = cand[(np.abs(rc - r) < 1e-9) & ((cand == 0) | (((cand < sm) | (cand > sx)) & ((rc < sm) | (rc > sx))))]
+            lo[k], hi[k] = (cand.min(), cand.max()) if len(cand) else (r, r)
+    return lo, hi
+
+
+@dataclasses.dataclass
+class AuditResult(Result):
+    """What an intruder can work out about each suppressed count.
+
+    ``table``: one row per suppressed count, with columns ``row`` (row of the board table),
+    indicator_id, geography_type, geography_code, breakdown, breakdown_value, ``count``
+    (numerator | denominator | complement, the children without the outcome), ``low`` and
+    ``high`` (values the intruder cannot rule out: when ``solved`` they are the intruder's exact
+    bounds, otherwise two feasible values, so the true interval is at least this wide),
+    ``required`` (the width the interval must have: the width of the suppression range when it
+    may hold a small count, else 1), ``passed``. ``table`` is internal: it holds no true values
+    but lists which rows were suppressed. Matches sdcTable's ``attack()`` output (low, up,
+    protected).
+    """
+
+    table: pd.DataFrame
+    passed: bool
+    _title = "Disclosure audit: what an intruder can derive about suppressed counts"
+
+    @property
+    def problems(self) -> list[str]:
+        bad = self.table[~self.table["passed"]]
+        return [f"row {r.row}: suppressed {r.count} can be narrowed to {r.low:g}-{r.high:g} "
+                f"({r.indicator_id}, {r.geography_type} {r.geography_code}, {r.breakdown}={r.breakdown_value})"
+                for r in bad.itertuples()]
+
+
+def _integral(x, tol=1e-6) -> bool:
+    return x is not None and bool(np.all(np.abs(x - np.round(x)) < tol))
+
+
+class _Component:
+    """One independent piece of the intruder's problem: free unknowns and the constraints among them.
+
+    Solved with HiGHS. When the ``highspy`` package (HiGHS's own Python interface) is installed the
+    model is passed to the solver once and only the objective changes between solves, so each
+    bound is a warm-started dual simplex from the previous basis; otherwise each bound is a fresh
+    ``scipy.optimize.linprog(method="highs")``. Integer optima use ``scipy.optimize.milp`` (HiGHS).
+    """
+
+    def __init__(self, A_eq, b_eq, A_ub, b_ub, lo, hi):
+        self.A_eq, self.b_eq, self.A_ub, self.b_ub = A_eq, b_eq, A_ub, b_ub
+        self.lo, self.hi = lo, hi
+        self.n = len(lo)
+        self.points: list[np.ndarray] = []
+        self._h = None
+        try:
+            import highspy
+        except ImportError:
+            return
+        from scipy import sparse
+
+        parts = [m for m in (A_eq, A_ub) if m is not None]
+        A = sparse.vstack(parts).tocsc() if parts else sparse.csc_matrix((0, self.n))
+        rl = np.concatenate([b for b in (b_eq, np.full(0 if A_ub is None else A_ub.shape[0], -np.inf)) if b is not None])
+        ru = np.concatenate([b for b in (b_eq, b_ub) if b is not None]) if parts else np.zeros(0)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, A.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.asarray(lo, dtype=float)
+        lp.col_upper_ = np.where(np.isinf(hi), inf, hi).astype(float)
+        lp.row_lower_ = np.where(np.isinf(rl), -inf, rl).astype(float)
+        lp.row_upper_ = ru.astype(float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        h.passModel(lp)
+        self._h, self._hs, self._idx = h, highspy, np.arange(self.n, dtype=np.int32)
+
+    def _lp(self, c, maximise, bounds=None):
+        """(status, x): status 'optimal', 'unbounded' or a message."""
+        if self._h is not None:
+            h, hs = self._h, self._hs
+            if bounds is not None:
+                h.changeColsBounds(self.n, self._idx, bounds[0].astype(float),
+                                   np.where(np.isinf(bounds[1]), hs.kHighsInf, bounds[1]).astype(float))
+            h.changeColsCost(self.n, self._idx, np.asarray(c, dtype=float))
+            h.changeObjectiveSense(hs.ObjSense.kMaximize if maximise else hs.ObjSense.kMinimize)
+            h.run()
+            st = h.getModelStatus()
+            x = np.array(h.getSolution().col_value) if st == hs.HighsModelStatus.kOptimal else None
+            if bounds is not None:
+                h.changeColsBounds(self.n, self._idx, np.asarray(self.lo, dtype=float),
+                                   np.where(np.isinf(self.hi), hs.kHighsInf, self.hi).astype(float))
+            if st == hs.HighsModelStatus.kOptimal:
+                return "optimal", x
+            if st in (hs.HighsModelStatus.kUnbounded, hs.HighsModelStatus.kUnboundedOrInfeasible):
+                return "unbounded", None
+            return h.modelStatusToString(st), None
+        from scipy.optimize import linprog
+
+        lo, hi = bounds if bounds is not None else (self.lo, self.hi)
+        res = linprog(-c if maximise else c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq,
+                      bounds=np.column_stack([lo, hi]), method="highs")
+        return ("optimal", res.x) if res.status == 0 else ("unbounded", None) if res.status == 3 else (res.message, None)
+
+    def point(self, c: np.ndarray, maximise: bool, box) -> None:
+        """Add the optimum of c.x within ``box`` (a feasible solution of the real problem) if whole."""
+        st, x = self._lp(c, maximise, box)
+        if st == "optimal" and _integral(x):
+            self.points.append(np.round(x))
+
+    def solve(self, c: np.ndarray, maximise: bool) -> float:
+        """Exact integer optimum of c.x (LP first; integer programme only if the LP vertex is fractional)."""
+        st, x = self._lp(c, maximise)
+        if st == "unbounded":
+            return np.inf if maximise else -np.inf
+        if st != "optimal":
+            raise RuntimeError(f"disclosure audit: the intruder's problem could not be solved ({st})")
+        if _integral(x):
+            self.points.append(np.round(x))
+            return float(c @ np.round(x))
+        return self._milp(c, -1.0 if maximise else 1.0)
+
+    def _milp(self, c, sign) -> float:
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        cons = []
+        if self.A_eq is not None:
+            cons.append(LinearConstraint(self.A_eq, self.b_eq, self.b_eq))
+        if self.A_ub is not None:
+            cons.append(LinearConstraint(self.A_ub, -np.inf, self.b_ub))
+        res = milp(sign * c, constraints=cons, integrality=np.ones(len(c)), bounds=Bounds(self.lo, self.hi))
+        if res.status != 0 or res.x is None:
+            raise RuntimeError(f"disclosure audit: the intruder's integer problem could not be solved ({res.message})")
+        self.points.append(np.round(res.x))
+        return float(c @ np.round(res.x))
+
+
+def audit(model: CountModel, suppressed, round_to=None, full: bool = False, previous: AuditResult | None = None,
+          random_state: int = 0) -> AuditResult:
+    """Attack the publication that ``suppressed`` (bool per row of ``model.table``) and ``round_to``
+    (per row: rounding base, NaN for none) describe; see the module docstring.
+
+    ``full=True`` solves every bound exactly (slower); otherwise bounds are solved only until the
+    interval is shown to be wide enough. ``previous``: an audit of a publication that suppressed a
+    subset of these rows (with the same rounding); counts that passed it pass again without a solve,
+    since suppressing more only takes information away from the intruder. ``random_state`` seeds
+    the random directions used to find feasible solutions quickly (it does not change the verdict).
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    suppressed = np.asarray(suppressed, dtype=bool)
+    t = model.table
+    lo, hi = published_bounds(model, suppressed, round_to)
+    free = lo < hi
+    targets = []      # (row, count, coefficient dict over variables)
+    for i in np.flatnonzero(suppressed):
+        d, m = model.den_var[i], model.num_var[i]
+        targets.append((i, "denominator", {d: 1.0}))
+        if m >= 0:
+            targets.append((i, "numerator", {m: 1.0}))
+            targets.append((i, "complement", {d: 1.0, m: -1.0}))
+    records = []
+    if previous is not None and not full:
+        prev = previous.table[previous.table["passed"]]
+        keep = {(int(r), c) for r, c in zip(prev["row"], prev["count"])}
+        kept = [(r, c) for r, c, _ in targets if (r, c) in keep]
+        targets = [tg for tg in targets if (tg[0], tg[1]) not in keep]
+        p = prev.set_index(["row", "count"]).loc[kept] if kept else prev.iloc[0:0].set_index(["row", "count"])
+        for (r, c), x in p.iterrows():
+            records.append((r, c, x["low"], x["high"], False, x["required"], True))
+    rng = np.random.default_rng(random_state)
+    if targets:
+        fixed_val = np.where(free, 0.0, lo)
+        A = model.A
+        active = np.asarray((A[:, free] != 0).sum(axis=1)).ravel() > 0
+        A_act = A[active]
+        rhs = -(A_act @ fixed_val)
+        sense = model.sense[active]
+        Af = A_act[:, free].tocsr()
+        free_idx = np.flatnonzero(free)
+        pos = np.full(model.n_vars, -1)
+        pos[free_idx] = np.arange(len(free_idx))
+        # components of free unknowns linked by constraints
+        adj = (Af.T @ Af) if Af.shape[0] else sparse.csr_matrix((len(free_idx), len(free_idx)))
+        ncomp, label = connected_components(adj, directed=False)
+        con_comp = label[np.asarray(abs(Af).argmax(axis=1)).ravel()] if Af.shape[0] else np.array([], int)
+        comps: dict[int, _Component] = {}
+        by_comp: dict[int, list] = {}
+        for tg in targets:
+            k = pos[next(iter(tg[2]))]
+            by_comp.setdefault(label[k], []).append(tg)
+        for comp, tgs in by_comp.items():
+            cols = np.flatnonzero(label == comp)
+            rows_c = np.flatnonzero(con_comp == comp)
+            sub = Af[rows_c][:, cols]
+            b = rhs[rows_c]
+            eq = sense[rows_c] == "="
+            A_eq = sub[eq] if eq.any() else None
+            A_ub = sub[~eq] if (~eq).any() else None
+            C = _Component(A_eq, b[eq] if eq.any() else None, A_ub, b[~eq] if (~eq).any() else None,
+                           lo[free_idx[cols]], hi[free_idx[cols]])
+            local = {v: j for j, v in enumerate(free_idx[cols])}
+            # feasible whole-number solutions that show intervals are wide without a solve per count:
+            # the true counts, and optima of random directions inside a box (feasible for the real problem)
+            C.points.append(model.truth[free_idx[cols]])
+            if not full:
+                cap = 2 * float(np.max(model.truth)) + 10
+                box = (C.lo, np.minimum(C.hi, cap))
+                for k in range(min(12, 2 + len(tgs) // 10)):
+                    C.point(rng.uniform(0.1, 1.0, len(cols)), k % 2 == 1, box)
+            for row, count, coefs in tgs:
+                c = np.zeros(len(cols))
+                const = 0.0
+                for v, a in coefs.items():
+                    if v in local:
+                        c[local[v]] += a
+                    else:
+                        const += a * lo[v]
+                W = model.smax[row] - model.smin[row] + 1
+                vals = [c @ p + const for p in C.points]
+                low, high, solved = min(vals), max(vals), False
+                if full or high - low < W:
+                    low = C.solve(c, False) + const
+                    vals = [c @ p + const for p in C.points]
+                    high = max(vals)
+                    if full or high - low < W:
+                        high = C.solve(c, True) + const
+                        solved = True
+                reaches = low <= model.smax[row] and high >= model.smin[row]
+                need = W if reaches else 1.0
+                records.append((row, count, low, high, solved, need, high - low >= need))
+    # published rows contribute no records; fixed suppressed counts (free is False) are exact
+    out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
+    for c in ("indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value"):
+        out.insert(len(out.columns) - 5, c, t[c].to_numpy()[out["row"].to_numpy()] if len(out) else [])
+    return AuditResult(out, bool(out["passed"].all()) if len(out) else True)
+
+
+def check_disclosure(published: pd.DataFrame, framework, true_table: pd.DataFrame | None = None) -> list[str]:
+    """Every way a published board table leaks a count; an empty list means it passes.
+
+    Checks that no count in the suppression range is published in the clear and that suppressed
+    rows publish no number; with ``true_table`` (the table before suppression, from which the
+    intruder's constraints are built) it also runs :func:`audit` on the suppression pattern.
+    """
+    pub = published.reset_index(drop=True)
+    base = pub if true_table is None else true_table.reset_index(drop=True)
+    suppressed = pub["suppressed"].astype(bool).to_numpy()
     problems = []
-    clear = ~t["suppressed"].astype(bool)
-    prop = t["ci_method"].eq("wilson")
-    num, den = t["numerator"], t["denominator"]
-    for i in t.index[clear & prop & (num.between(min_count, max_count) | (den - num).between(min_count, max_count))]:
-        problems.append(f"row {i}: a count of {min_count}-{max_count} is published ({t.at[i, 'indicator_id']}, "
-                        f"{t.at[i, 'geography_name']}, {t.at[i, 'breakdown']}={t.at[i, 'breakdown_value']})")
-    leaked = t["suppressed"].astype(bool) & (t["value"].notna() | t["denominator"].notna())
-    for i in t.index[leaked]:
-        problems.append(f"row {i}: suppressed but its value or denominator is published")
-    for column in ("numerator", "denominator"):
-        for row in recoverable_cells(t, column).itertuples():
-            problems.append(f"row {row.Index}: suppressed {column} recoverable as {getattr(row, 'recovered_' + column):g} "
-                            f"from the published totals ({row.indicator_id}, {row.geography_name}, "
-                            f"{row.breakdown}={row.breakdown_value})")
+    rules = _indicator_rules(framework)
+    for i in np.flatnonzero(~suppressed):
+        r = rules[pub.at[i, "indicator_id"]].disclosure
+        counts = [pub.at[i, "denominator"]]
+        if rules[pub.at[i, "indicator_id"]].value_type == "proportion":
+            counts += [pub.at[i, "numerator"], pub.at[i, "denominator"] - pub.at[i, "numerator"]]
+        if any(r.suppress_min <= c <= r.suppress_max for c in counts if pd.notna(c)):
+            problems.append(f"row {i}: a count of {r.suppress_min}-{r.suppress_max} is published "
+                            f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
+                            f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+    leaked = suppressed & (pub[["numerator", "denominator", "value", "ci_low", "ci_high"]].notna().any(axis=1).to_numpy())
+    for i in np.flatnonzero(leaked):
+        problems.append(f"row {i}: suppressed but a number is published")
+    if true_table is not None:
+        model = build_model(base, framework)
+        rounding = base["indicator_id"].map(lambda i: rules[i].disclosure.round_to).astype(float).to_numpy()
+        problems += audit(model, suppressed, rounding).problems
     return problems

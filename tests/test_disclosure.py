@@ -1,0 +1,259 @@
+"""Disclosure control judged by an intruder who has only the published board_table.csv.
+
+The intruder here is written independently of measurekit.publish.disclosure / disclosure_audit
+(it imports neither): it reads the CSV, writes down every relation it can see or infer (sums to
+totals, neighbourhoods to the borough, 0 <= numerator <= denominator, equal denominators of
+indicators that agree in every cell both publish, voice denominators at most the coverage
+numerator), and solves an integer programme (scipy's HiGHS) for the lowest and highest value of
+every suppressed numerator, denominator and complement.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import measurekit as mk
+from measurekit.design import load_framework
+
+SMALL = (1, 5)
+
+
+# ----------------------------------------------------------------------------- the intruder
+def intruder(csv_path) -> pd.DataFrame:
+    """Bounds the intruder can derive: one row per suppressed count (row, count, lo, hi).
+
+    When whole-number solutions already show a count can take values at least as far apart as
+    the suppression range, lo and hi are those values (the true bounds are at least as wide);
+    otherwise they are the integer programme's exact minimum and maximum."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse.csgraph import connected_components
+
+    pub = pd.read_csv(csv_path, dtype={"geography_code": str, "breakdown_value": str}, keep_default_na=False,
+                      na_values={"numerator": [""], "denominator": [""]})
+    pub["suppressed"] = pub["suppressed"].astype(str).str.lower().eq("true")
+    unknown: dict[tuple[int, str], int] = {}
+    for r in pub.index[pub["suppressed"]]:
+        unknown[(r, "N")] = len(unknown)
+        if pub.at[r, "ci_method"] == "wilson":
+            unknown[(r, "K")] = len(unknown)
+
+    def term(r, what):
+        if (r, what) in unknown:
+            return {unknown[(r, what)]: 1.0}, 0.0
+        return {}, float(pub.at[r, "denominator" if what == "N" else "numerator"])
+
+    eqs, les = [], []       # (coefficients, constant): coefficients . x + constant (== | <=) 0
+
+    def relate(pos_cells, neg_cells, what, into):
+        co, const = {}, 0.0
+        for cells, s in ((pos_cells, 1.0), (neg_cells, -1.0)):
+            for r in cells:
+                d, c = term(r, what)
+                for j, a in d.items():
+                    co[j] = co.get(j, 0.0) + s * a
+                const += s * c
+        if co:
+            into.append((co, const))
+
+    wilson = pub["ci_method"].eq("wilson")
+    for what in ("N", "K"):
+        use = pub if what == "N" else pub[wilson]
+        alls = use[use["breakdown"] == "all"].set_index(["indicator_id", "geography_type", "geography_code"]).index
+        all_row = dict(zip(alls, use.index[use["breakdown"] == "all"]))
+        for (i, gt, gc, _), g in use[use["breakdown"] != "all"].groupby(
+                ["indicator_id", "geography_type", "geography_code", "breakdown"]):
+            if (i, gt, gc) in all_row:
+                relate(list(g.index), [all_row[(i, gt, gc)]], what, eqs)
+        la = use[use["geography_type"] == "la"]
+        la_row = dict(zip(la.set_index(["indicator_id", "breakdown", "breakdown_value"]).index, la.index))
+        for key, g in use[use["geography_type"] == "neighbourhood"].groupby(["indicator_id", "breakdown", "breakdown_value"]):
+            if key in la_row:
+                relate(list(g.index), [la_row[key]], what, eqs)
+    for r in pub.index[pub["suppressed"] & wilson]:
+        relate([r], [], "K", les)
+        les[-1] = ({**les[-1][0], unknown[(r, "N")]: -1.0}, 0.0)
+    # links between indicators, inferred from the cells both publish
+    # (assumed when at least 5 cells, the borough total among them, are published by both and agree)
+    cell = ["geography_type", "geography_code", "breakdown", "breakdown_value"]
+    ids = list(pub["indicator_id"].unique())
+    order = pub["geography_type"].ne("la") | pub["breakdown"].ne("all")        # the borough total first
+    by = {i: pub[pub["indicator_id"] == i].assign(o=order).reset_index().sort_values(["o", "index"], kind="stable")
+          .set_index(cell)["index"] for i in ids}
+    for a in ids:
+        for b in ids:
+            if a >= b:
+                continue
+            shared = by[a].index.intersection(by[b].index)
+            ra, rb = by[a][shared].to_numpy(), by[b][shared].to_numpy()
+            both = ~pub.loc[ra, "suppressed"].to_numpy() & ~pub.loc[rb, "suppressed"].to_numpy()
+            if both.sum() >= 5 and both[0] and np.array_equal(pub.loc[ra[both], "denominator"].to_numpy(),
+                                                  pub.loc[rb[both], "denominator"].to_numpy()):
+                for x, y in zip(ra, rb):
+                    relate([x], [y], "N", eqs)
+    cov = "parent_voice_coverage"
+    for b in ids:
+        if b == cov or b not in by or cov not in by:
+            continue
+        shared = by[b].index.intersection(by[cov].index)
+        rb, rc = by[b][shared].to_numpy(), by[cov][shared].to_numpy()
+        both = ~pub.loc[rb, "suppressed"].to_numpy() & ~pub.loc[rc, "suppressed"].to_numpy()
+        nb, kc = pub.loc[rb[both], "denominator"].to_numpy(), pub.loc[rc[both], "numerator"].to_numpy()
+        if both.sum() >= 5 and both[0] and (nb <= kc).all() and not (pub.loc[rb[both], "denominator"].to_numpy()
+                                                         == pub.loc[rc[both], "denominator"].to_numpy()).all():
+            for x, y in zip(rb, rc):
+                dn, cn = term(x, "N")
+                dk, ck = term(y, "K")
+                co = dict(dn)
+                for j, v in dk.items():
+                    co[j] = co.get(j, 0.0) - v
+                if co:
+                    les.append((co, cn - ck))
+    n = len(unknown)
+
+    def matrix(rel):
+        rows, cols, vals, rhs = [], [], [], []
+        for k, (co, const) in enumerate(rel):
+            for j, v in co.items():
+                rows.append(k), cols.append(j), vals.append(v)
+            rhs.append(-const)
+        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(rel), n)), np.array(rhs)
+
+    Aeq, beq = matrix(eqs)
+    Aub, bub = matrix(les)
+    both = sparse.vstack([Aeq, Aub]).tocsr()
+    ncomp, label = connected_components(abs(both).T @ abs(both), directed=False)
+    out = []
+    for comp in range(ncomp):
+        cols = np.flatnonzero(label == comp)
+        e = np.flatnonzero(np.asarray(abs(Aeq[:, cols]).sum(axis=1)).ravel() > 0)
+        u = np.flatnonzero(np.asarray(abs(Aub[:, cols]).sum(axis=1)).ravel() > 0)
+        ae, be, au, bu = Aeq[e][:, cols], beq[e], Aub[u][:, cols], bub[u]
+
+        points = []
+
+        def lp(c, sign, bounds):
+            res = linprog(sign * c, A_ub=au if len(u) else None, b_ub=bu if len(u) else None,
+                          A_eq=ae if len(e) else None, b_eq=be if len(e) else None, bounds=bounds, method="highs")
+            return res
+
+        def best(c, sign):
+            res = lp(c, sign, (0, None))
+            if res.status == 3:
+                return np.inf if sign < 0 else -np.inf
+            assert res.status == 0, res.message
+            if np.allclose(res.x, np.round(res.x), atol=1e-7):
+                points.append(np.round(res.x))
+                return float(c @ np.round(res.x))
+            cons = ([LinearConstraint(ae, be, be)] if len(e) else []) + ([LinearConstraint(au, -np.inf, bu)] if len(u) else [])
+            res = milp(sign * c, constraints=cons, integrality=np.ones(len(cols)), bounds=Bounds(0, np.inf))
+            assert res.status == 0, res.message
+            points.append(np.round(res.x))
+            return float(c @ np.round(res.x))
+
+        # whole-number solutions of random objectives in a box: each is a value the intruder cannot rule out
+        rng = np.random.default_rng(0)
+        cap = 10 * np.nanmax(pub["denominator"].to_numpy(dtype=float)) + 10
+        for k in range(12):
+            res = lp(rng.uniform(0.1, 1, len(cols)), 1.0 if k % 2 else -1.0, (0, cap))
+            if res.status == 0 and np.allclose(res.x, np.round(res.x), atol=1e-7):
+                points.append(np.round(res.x))
+
+        where = {j: k for k, j in enumerate(cols)}
+        for (r, what), j in unknown.items():
+            if j not in where:
+                continue
+            exprs = [(what, {j: 1.0})]
+            if what == "K":
+                exprs.append(("complement", {unknown[(r, "N")]: 1.0, j: -1.0}))
+            for name, co in exprs:
+                c = np.zeros(len(cols))
+                for jj, v in co.items():
+                    c[where[jj]] = v
+                seen = [c @ p for p in points]
+                if seen and max(seen) - min(seen) >= SMALL[1] - SMALL[0] + 1:
+                    lo, hi, solved = min(seen), max(seen), False     # wide enough: no need to solve to the end
+                else:
+                    lo, hi, solved = best(c, 1.0), best(c, -1.0), True
+                out.append((r, {"N": "denominator", "K": "numerator"}.get(name, name), lo, hi, solved))
+    return pd.DataFrame(out, columns=["row", "count", "lo", "hi", "solved"])
+
+
+def verdict(csv_path, truth: pd.DataFrame) -> dict:
+    """Attack the CSV; compare with the true counts (truth: the table before suppression, same rows)."""
+    b = intruder(csv_path)
+    num, den = truth["numerator"].to_numpy(), truth["denominator"].to_numpy()
+    true = np.where(b["count"] == "denominator", den[b["row"]],
+                    np.where(b["count"] == "numerator", num[b["row"]], den[b["row"]] - num[b["row"]]))
+    sound = (b["lo"] <= true + 1e-6) & (true <= b["hi"] + 1e-6)
+    assert sound[b["solved"]].all()                                        # the intruder's model is sound
+    small = (true >= SMALL[0]) & (true <= SMALL[1])
+    return {"suppressed_counts": len(b), "exact": int((b["hi"] - b["lo"] < 0.5).sum()),
+            "small_narrowed": int((small & (b["hi"] - b["lo"] < SMALL[1] - SMALL[0] + 1)).sum())}
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def fw(framework_dir):
+    return load_framework(framework_dir)
+
+
+def _raw(fw, cohort):
+    return mk.board_table(fw, cohort, disclosure=False)
+
+
+def _old_method(table, fw):
+    """A minimal copy of the previous secondary suppression: within one indicator, a sum with one
+    suppressed cell gets another (the smallest), until no sum has exactly one."""
+    from measurekit.publish.disclosure import primary_mask
+
+    t = table.reset_index(drop=True).copy()
+    supp = primary_mask(t, fw)
+    groups = []
+    alls = {k: i for i, k in zip(t.index[t.breakdown == "all"], t.loc[t.breakdown == "all", ["indicator_id", "geography_type",
+                                                                                            "geography_code"]].itertuples(index=False, name=None))}
+    for key, g in t[t.breakdown != "all"].groupby(["indicator_id", "geography_type", "geography_code", "breakdown"]):
+        groups.append([alls[key[:3]], *g.index])
+    la = {k: i for i, k in zip(t.index[t.geography_type == "la"], t.loc[t.geography_type == "la", ["indicator_id", "breakdown",
+                                                                                                  "breakdown_value"]].itertuples(index=False, name=None))}
+    for key, g in t[t.geography_type == "neighbourhood"].groupby(["indicator_id", "breakdown", "breakdown_value"]):
+        groups.append([la[key], *g.index])
+    den = t["denominator"].to_numpy()
+    changed = True
+    while changed:
+        changed = False
+        for cells in groups:
+            if sum(supp[c] for c in cells) == 1:
+                cand = [c for c in cells[1:] if not supp[c] and den[c] > 0] or [c for c in cells[:1] if not supp[c]]
+                if cand:
+                    supp[min(cand, key=lambda c: den[c])] = True
+                    changed = True
+    t.loc[supp, ["numerator", "denominator", "value", "ci_low", "ci_high"]] = np.nan
+    t["suppressed"] = supp
+    return t
+
+
+# ----------------------------------------------------------------------------- tests
+@pytest.mark.parametrize("n,seed", [(150, 1), (150, 2), (300, 1), (300, 2), (800, 1), (800, 2), (3000, 1)])
+def test_intruder_recovers_nothing(fw, cohort, tmp_path, n, seed):
+    from measurekit.publish.disclosure import protect
+
+    c = cohort if (n, seed) == (3000, 1) else mk.make_cohort(n, random_state=seed, truth=False)
+    raw = _raw(fw, c)
+    result = protect(raw, fw)
+    result.table.to_csv(tmp_path / "board_table.csv", index=False)
+    v = verdict(tmp_path / "board_table.csv", raw)
+    assert v["suppressed_counts"] > 0
+    assert v["exact"] == 0, v
+    assert v["small_narrowed"] == 0, v
+    # the audit inside measurekit agrees: it passed
+    assert result.audit.passed
+
+
+def test_intruder_breaks_the_old_method(fw, tmp_path):
+    c = mk.make_cohort(300, random_state=1, truth=False)
+    raw = _raw(fw, c)
+    _old_method(raw, fw).to_csv(tmp_path / "board_table.csv", index=False)
+    v = verdict(tmp_path / "board_table.csv", raw)
+    assert v["exact"] > 0 and v["small_narrowed"] > 0, v
