@@ -441,31 +441,40 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     return AuditResult(out, bool(out["passed"].all()) if len(out) else True)
 
 
-def check_disclosure(published: pd.DataFrame, framework, true_table: pd.DataFrame | None = None) -> list[str]:
+def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.DataFrame | None = None) -> list[str]:
     """Every way a published board table leaks a count; an empty list means it passes.
 
-    Checks that no count in the suppression range is published in the clear and that suppressed
-    rows publish no number; with ``true_table`` (the table before suppression, from which the
-    intruder's constraints are built) it also runs :func:`audit` on the suppression pattern.
+    Checks that no count in the suppression range (the framework's, else 1-5) is published in the
+    clear, directly or as denominator - numerator, and that suppressed rows publish no number;
+    with ``framework`` and ``true_table`` (the table before suppression, from which the intruder's
+    constraints are built) it also runs :func:`audit` on the suppression pattern.
     """
     pub = published.reset_index(drop=True)
-    base = pub if true_table is None else true_table.reset_index(drop=True)
     suppressed = pub["suppressed"].astype(bool).to_numpy()
     problems = []
-    rules = _indicator_rules(framework)
-    for i in np.flatnonzero(~suppressed):
-        r = rules[pub.at[i, "indicator_id"]].disclosure
-        counts = [pub.at[i, "denominator"]]
-        if rules[pub.at[i, "indicator_id"]].value_type == "proportion":
-            counts += [pub.at[i, "numerator"], pub.at[i, "denominator"] - pub.at[i, "numerator"]]
-        if any(r.suppress_min <= c <= r.suppress_max for c in counts if pd.notna(c)):
-            problems.append(f"row {i}: a count of {r.suppress_min}-{r.suppress_max} is published "
-                            f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
-                            f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+    if framework is not None:
+        rules = _indicator_rules(framework)
+        lo = pub["indicator_id"].map(lambda i: rules[i].disclosure.suppress_min).to_numpy(dtype=float)
+        hi = pub["indicator_id"].map(lambda i: rules[i].disclosure.suppress_max).to_numpy(dtype=float)
+        prop = pub["indicator_id"].map(lambda i: rules[i].value_type == "proportion").to_numpy()
+    else:
+        lo, hi = np.full(len(pub), 1.0), np.full(len(pub), 5.0)
+        prop = pub["ci_method"].eq("wilson").to_numpy()
+    num, den = pub["numerator"].to_numpy(dtype=float), pub["denominator"].to_numpy(dtype=float)
+
+    def small(x):
+        return (x >= lo) & (x <= hi)
+
+    clear_small = ~suppressed & (small(den) | (prop & (small(num) | small(den - num))))
+    for i in np.flatnonzero(clear_small):
+        problems.append(f"row {i}: a count of {lo[i]:g}-{hi[i]:g} is published "
+                        f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
+                        f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
     leaked = suppressed & (pub[["numerator", "denominator", "value", "ci_low", "ci_high"]].notna().any(axis=1).to_numpy())
     for i in np.flatnonzero(leaked):
         problems.append(f"row {i}: suppressed but a number is published")
-    if true_table is not None:
+    if framework is not None and true_table is not None:
+        base = true_table.reset_index(drop=True)
         model = build_model(base, framework)
         rounding = base["indicator_id"].map(lambda i: rules[i].disclosure.round_to).astype(float).to_numpy()
         problems += audit(model, suppressed, rounding).problems
