@@ -5,6 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
+from measurekit.design import forms
 from measurekit.design.forms import REDCAP_COLUMNS, export_form, paper_form_html, redcap_dictionary, xlsform_sheets
 from measurekit.design import load_framework
 
@@ -116,3 +117,94 @@ def test_relevance_and_required_reach_every_mode(fw, tmp_path):
     rc = redcap_dictionary(fw2).set_index("Variable / Field Name")
     assert rc.loc["cc4", "Branching Logic (Show field only if...)"] == "[cc1] <> '9' and [cc1] <> ''"
     assert rc.loc["cc1", "Required Field?"] == "y" and redcap_branching(None) == ""
+
+
+def test_low_literacy_xlsform_passes_odk_validate_in_every_language(fw, tmp_path, java_path):
+    """Media per language on items and choices, hints, constraints with messages, a choice filter and the faces
+    scale: ODK Validate accepts the form, and every language's translation carries each of them."""
+    from pyxform.xls2xform import convert
+
+    fw2 = fw.model_copy(deep=True)
+    fw2.item("sv1").constraint = ". != '9' or ${sv2} != '9'"
+    fw2.item("sv1").constraint_message = {lang: f"[{lang}] Please try to answer one of these two." for lang in fw2.languages}
+    fw2.item("cc2").choice_filter = "name != '9'"
+    path = export_form(fw2, "xlsform", tmp_path / "lowlit.xlsx", pictorial=True)[0]
+    media = tmp_path / "lowlit-media"
+    assert sorted(p.name for p in media.iterdir()) == sorted(
+        [f"face_{c}.png" for c in range(1, 6)] + ["hl1_books.png"] + [f"wb4_{lang}.wav" for lang in fw2.languages])
+    assert (media / "face_3.png").read_bytes() == (fw2.path / "media/faces/face_3.png").read_bytes()
+    xform = convert(xlsform=str(path), validate=True).xform
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xform)
+    ns = {"x": "http://www.w3.org/2002/xforms"}
+    translations = {t.get("lang"): t for t in root.iter("{http://www.w3.org/2002/xforms}translation")}
+    assert len(translations) == len(fw2.languages) == 7
+    for lang in fw2.languages:
+        text = ET.tostring(translations[f"{forms.LANGUAGE_NAMES[lang]} ({lang})"], encoding="unicode")
+        assert f"jr://audio/wb4_{lang}.wav" in text, lang
+        assert "jr://images/face_1.png" in text and "jr://images/hl1_books.png" in text, lang
+        assert fw2.item("wb4").hint[lang] in text, lang
+        assert f"[{lang}] Please try" in text and fw2.form_text.child_id_message[lang] in text, lang
+    assert "regex(., '^CH[0-9]{6}$')" in xform and "randomize" not in xform
+    assert "nodeset=\"instance('agree5_faces')/root/item[name != '9']\"" in xform     # the choice filter
+    survey = xlsform_sheets(fw2, pictorial=True)["survey"].set_index("name")
+    assert survey.loc["hl1", "type"] == "select_one agree5_faces" and survey.loc["hl1", "appearance"] == "columns-pack"
+    assert xlsform_sheets(fw2)["survey"].set_index("name").loc["hl1", "type"] == "select_one agree5"
+
+
+def test_missing_media_is_reported_and_stops_the_export(fw, tmp_path):
+    from measurekit.design.consistency import check_consistency
+    from measurekit.problems import InputError
+
+    fw2 = fw.model_copy(deep=True)
+    fw2.item("hl2").media = type(fw2.item("hl1").media)(image={"en": "media/items/nowhere.png"})
+    report = check_consistency(fw2)
+    p = next(p for p in report if p.code == "missing_media")
+    assert p.file == "items.yaml" and p.column.endswith("media.image.en") and p.value == "media/items/nowhere.png"
+    with pytest.raises(InputError, match="nowhere.png"):
+        export_form(fw2, "xlsform", tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_redcap_names_checked_by_check_spec_and_export(fw, framework_dir, tmp_path):
+    import shutil
+
+    from measurekit.design.forms import redcap_name_problems
+    from measurekit.problems import InputError
+
+    assert redcap_name_problems("hl1") == []
+    assert redcap_name_problems("HL1") == ["lower case only"]
+    assert redcap_name_problems("1st_item") == ["must start with a letter"]
+    assert redcap_name_problems("sing-songs") == ["letters, digits and underscores only"]
+    assert redcap_name_problems("a" * 27) == ["at most 26 characters (has 27)"] and not redcap_name_problems("a" * 26)
+    copy = tmp_path / "fw"
+    shutil.copytree(framework_dir, copy)
+    for name in ("interviews.csv", "content_validity.csv"):          # they name hl4; not part of this check
+        (copy / "evidence" / name).unlink()
+    items = copy / "items.yaml"
+    items.write_text(items.read_text(encoding="utf-8").replace("- id: hl4\n", "- id: Sing_songs_and_rhymes_together\n"),
+                     encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(copy)], capture_output=True, text=True)
+    assert "redcap_name" in r.stdout and "Sing_songs_and_rhymes_together" in r.stdout and "26 characters" in r.stdout
+    from measurekit.design import load_framework as load
+
+    with pytest.raises(InputError) as e:
+        redcap_dictionary(load(copy))
+    assert e.value.report.problems[0].code == "redcap_name"
+
+
+def test_redcap_validation_types_and_notes(fw):
+    d = redcap_dictionary(fw).set_index("Variable / Field Name")
+    assert d.loc["completed_on", "Text Validation Type OR Show Slider Number"] == "date_ymd"
+    assert d.loc["wb4", "Field Note"] == fw.item("wb4").hint["en"]
+    assert "CH and six numbers" in d.loc["child_id", "Field Note"]
+    assert (d.loc[fw.item_ids(), "Field Type"] == "radio").all()
+
+
+def test_paper_form_prints_the_pictorial_scale_and_hints(fw):
+    plain = paper_form_html(fw, "bn")
+    faces = paper_form_html(fw, "bn", pictorial=True)
+    assert "class='face'" not in plain and faces.count("class='face'") == len(fw.domains) * 5
+    assert "data:image/png;base64," in faces and "http" not in faces and "<script" not in faces
+    assert fw.item("wb4").hint["bn"] in plain and "class='prompt'" in plain     # hl1's picture beside the question

@@ -79,6 +79,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "no_project": ("Review file has no project name", "Name the project in the review file."),
     "unknown_approach": ("Review names an unknown Approach or Practice", "Use the names of the framework."),
     "unknown_question": ("Review answers an unknown question", "Use the question ids of the review template."),
+    "redcap_name": ("Name REDCap will not accept", "Use lower case letters, digits and _, start with a letter, at most 26 characters."),
+    "missing_media": ("Media file not found", "Put the audio or picture file in the framework folder, or correct its path."),
+    "media_name_clash": ("Two media files share a file name", "Rename one: forms refer to media by file name only."),
+    "pictorial_incomplete": ("Pictorial scale lacks a picture", "Give every substantive code of the scale a picture."),
     "duplicate_rating": ("Rater rates an item twice", "Keep one rating per rater and item; correct the rater or item code."),
     "inconsistent_group": ("Rater listed in two rater groups", "Give each rater one group (parent, practitioner, ...)."),
     # writing outputs (core/atomic.py)

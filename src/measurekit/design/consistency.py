@@ -40,6 +40,7 @@ def check_consistency(fw: Framework) -> ProblemReport:
                            "declare in `languages`; it will not appear on forms.",
                            file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
     _translation_checks(fw, report)
+    _fielding_checks(fw, report)
     _evidence_checks(fw, report)
     item_ids = {i.id for i in fw.items}
     for i, ind in enumerate(fw.indicators):
@@ -101,3 +102,63 @@ def _evidence_checks(fw: Framework, report: ProblemReport) -> None:
     ratings = fw.path / "evidence" / RATINGS_FILE
     if ratings.exists():
         report.extend(check_ratings(read_ratings(ratings), fw, file=f"evidence/{RATINGS_FILE}"))
+
+
+def _fielding_checks(fw: Framework, report: ProblemReport) -> None:
+    """What the fielding exports need: REDCap-valid item names, media files that exist (with distinct file
+    names, in declared languages), hints and constraint messages in every language, complete pictorial scales."""
+    from measurekit.design.forms import redcap_name_problems
+
+    base = fw.path
+    media_names: dict[str, str] = {}
+
+    def check_media(media, where: str, file: str):
+        if media is None:
+            return
+        for kind in ("audio", "image"):
+            for lang, rel in getattr(media, kind).items():
+                column = f"{where}.media.{kind}.{lang}"
+                if lang != "all" and lang not in fw.languages:
+                    report.add("undeclared_language", f"{where}: {kind} for {lang!r}, which framework.yaml does not "
+                               "declare.", file=file, column=column, severity="warning")
+                check_file(rel, file, column)
+
+    def check_file(rel: str, file: str, column: str):
+        if base is not None and not (base / rel).is_file():
+            report.add("missing_media", f"Media file {rel} is not in the framework folder; form exports that "
+                       "use it will stop until it is there.", file=file, column=column, value=rel, severity="warning")
+        name = rel.replace("\\", "/").rsplit("/", 1)[-1]
+        if media_names.setdefault(name, rel) != rel:
+            report.add("media_name_clash", f"{rel} and {media_names[name]} have the same file name; forms refer "
+                       "to media by name only.", file=file, column=column, value=name, severity="warning")
+
+    def need(texts: dict, file: str, where: str, what: str):
+        for lang in fw.languages:
+            if not texts.get(lang):
+                report.add("missing_translation", f"{what} has no text in declared language {lang!r}.",
+                           file=file, column=f"{where}.{lang}", severity="warning")
+
+    for i, item in enumerate(fw.items):
+        broken = redcap_name_problems(item.id)
+        if broken:
+            report.add("redcap_name", f"Item id {item.id!r} cannot be a REDCap field name: {'; '.join(broken)}.",
+                       file="items.yaml", column=f"items[{i}].id", value=item.id, severity="warning",
+                       rule="lower case letters, digits and _; starts with a letter; at most 26 characters")
+        check_media(item.media, f"items[{i}]", "items.yaml")
+        if item.hint:
+            need(item.hint, "items.yaml", f"items[{i}].hint", f"Item {item.id} hint")
+        if item.constraint:
+            need(item.constraint_message, "items.yaml", f"items[{i}].constraint_message",
+                 f"Item {item.id} constraint message")
+    for s_i, sc in enumerate(fw.scales):
+        for o_i, opt in enumerate(sc.options):
+            check_media(opt.media, f"scales[{s_i}].options[{o_i}]", "scales.yaml")
+        if sc.pictorial is not None:
+            missing = [c for c in sc.codes if c not in sc.pictorial.images]
+            if missing:
+                report.add("pictorial_incomplete", f"Scale {sc.id}'s pictorial version has no picture for "
+                           f"code(s) {missing}.", file="scales.yaml", column=f"scales[{s_i}].pictorial.images")
+            for code, rel in sc.pictorial.images.items():
+                check_file(rel, "scales.yaml", f"scales[{s_i}].pictorial.images.{code}")
+    if fw.form_text.child_id_pattern:
+        need(fw.form_text.child_id_message, "framework.yaml", "form_text.child_id_message", "Child reference message")

@@ -2,11 +2,20 @@
 
 Every export reads the same specification, so wording, codes and translations stay identical
 across modes. Files are written atomically.
+
+For families who read little, the XLSForm carries per-language audio and picture prompts on items and
+choices (``media::audio::<language>``, ``media::image::<language>``; the files named in the framework are
+copied into ``<form>-media/`` beside the form, the folder ODK Collect reads; upload them with the form to
+ODK Central or KoboToolbox), hints, constraints with their messages, choice filters and, with
+``pictorial=True``, the pictorial (faces) version of a scale. The paper form prints hints, item pictures
+and the pictorial scale. REDCap field names are checked against REDCap's rules (:func:`redcap_name_problems`).
 """
 from __future__ import annotations
 
+import base64
 import html
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -37,10 +46,31 @@ def form_text(fw, field: str, language: str) -> str:
     return texts.get(language) or texts.get(fw.languages[0]) or texts.get("en", "")
 
 
-def choice_list(fw, item) -> str:
-    """The XLSForm choice list an item uses: its scale, or ``<scale>_nodk`` when the item does not offer "don't know"."""
+REDCAP_NAME_MAX = 26
+_REDCAP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def redcap_name_problems(name: str) -> list[str]:
+    """The REDCap field-name rules a name breaks (empty when it is fine): lower case; only letters, digits and
+    underscores; starting with a letter; at most 26 characters (REDCap's recommended limit)."""
+    broken = []
+    if name != name.lower():
+        broken.append("lower case only")
+    if not re.fullmatch(r"[A-Za-z0-9_]*", name):
+        broken.append("letters, digits and underscores only")
+    if not name[:1].isalpha():
+        broken.append("must start with a letter")
+    if len(name) > REDCAP_NAME_MAX:
+        broken.append(f"at most {REDCAP_NAME_MAX} characters (has {len(name)})")
+    return broken
+
+
+def choice_list(fw, item, pictorial: bool = False) -> str:
+    """The XLSForm choice list an item uses: its scale, or ``<scale>_nodk`` when the item does not offer "don't
+    know"; with ``pictorial`` and a scale that has a pictorial version, ``<scale>_faces`` (``_faces_nodk``)."""
     sc = fw.scale(item.scale)
-    return f"{sc.id}_nodk" if (sc.dont_know is not None and item.dont_know == "not_offered") else sc.id
+    name = f"{sc.id}_faces" if (pictorial and sc.pictorial is not None) else sc.id
+    return f"{name}_nodk" if (sc.dont_know is not None and item.dont_know == "not_offered") else name
 
 
 def item_options(fw, item) -> list:
@@ -53,10 +83,70 @@ def _lang_col(prefix: str, code: str) -> str:
     return f"{prefix}::{LANGUAGE_NAMES.get(code, code)} ({code})"
 
 
-def xlsform_sheets(fw, respondent: str = "parent") -> dict[str, pd.DataFrame]:
-    """The survey, choices and settings sheets of an XLSForm (as DataFrames)."""
+def _media_name(path: str) -> str:
+    return Path(path).name
+
+
+def media_files(fw, pictorial: bool = False, respondent: str | None = "parent") -> dict[str, Path]:
+    """Media files the form uses: file name on the form -> file in the framework folder.
+
+    Raises ``InputError`` (``missing_media``, ``media_name_clash``) when a file is missing or two different
+    files share a name (forms refer to media by file name only)."""
+    from measurekit.problems import InputError, ProblemReport
+
+    base = Path(fw.path) if fw.path is not None else Path(".")
+    refs: list[tuple[str, str]] = []            # (where, relative path)
+    for it in fw.items:
+        if respondent is not None and respondent not in it.respondents:
+            continue
+        if it.media is not None:
+            refs += [(f"item {it.id}", f) for f in (*it.media.audio.values(), *it.media.image.values())]
+    for sc in fw.scales:
+        for o in sc.options + ([sc.dont_know] if sc.dont_know else []):
+            if o.media is not None:
+                refs += [(f"scale {sc.id} option {o.code}", f) for f in (*o.media.audio.values(), *o.media.image.values())]
+        if pictorial and sc.pictorial is not None:
+            refs += [(f"scale {sc.id} pictorial {c}", f) for c, f in sc.pictorial.images.items()]
+    report = ProblemReport(title="Form media")
+    files: dict[str, Path] = {}
+    for where, rel in refs:
+        src = base / rel
+        name = _media_name(rel)
+        if not src.is_file():
+            report.add("missing_media", f"{where} names media file {rel}, which is not in the framework folder.",
+                       value=rel)
+        elif name in files and files[name].resolve() != src.resolve():
+            report.add("media_name_clash", f"{where}: {rel} and {files[name]} have the same file name; forms "
+                       "refer to media by name only, so rename one.", value=name)
+        else:
+            files[name] = src
+    report.raise_if_errors()
+    return files
+
+
+def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> dict[str, pd.DataFrame]:
+    """The survey, choices and settings sheets of an XLSForm (as DataFrames).
+
+    Per language: ``label::``, ``hint::``, ``constraint_message::``, ``media::image::`` and ``media::audio::``
+    columns (media by file name; :func:`write_xlsform` copies the files). Items carry ``required``,
+    ``relevant``, ``constraint``, ``choice_filter`` and, when shown with a pictorial scale, its
+    ``appearance``. ``completed_on`` records the date (ODK ``today``) as in the voice data.
+    """
     langs = fw.languages
     survey = []
+
+    def per_language(prefix, texts, r):
+        if texts:
+            for lang in langs:
+                r[_lang_col(prefix, lang)] = texts.get(lang, texts.get("en", ""))
+
+    def media(prefix_kind, m, r):
+        if m is None:
+            return
+        for lang in langs:
+            f = m.file(prefix_kind, lang)
+            if f:
+                r[_lang_col(f"media::{prefix_kind}", lang)] = _media_name(f)
 
     def row(type_, name, labels, **extra):
         r = {"type": type_, "name": name}
@@ -64,45 +154,73 @@ def xlsform_sheets(fw, respondent: str = "parent") -> dict[str, pd.DataFrame]:
             r[_lang_col("label", lang)] = labels.get(lang, labels.get("en", ""))
         r.update(extra)
         survey.append(r)
+        return r
 
     row("note", "intro", {lang: form_text(fw, "intro", lang) for lang in langs})
-    row("text", "child_id", {lang: form_text(fw, "child_id", lang) for lang in langs}, required="yes")
+    child = row("text", "child_id", {lang: form_text(fw, "child_id", lang) for lang in langs}, required="yes")
+    if fw.form_text.child_id_pattern:
+        child["constraint"] = f"regex(., '{fw.form_text.child_id_pattern}')"
+        per_language("constraint_message", fw.form_text.child_id_message, child)
+    survey.append({"type": "today", "name": "completed_on"})
     for d in fw.domains:
         items = fw.items_in(d.id, respondent)
         if not items:
             continue
         row("begin_group", f"grp_{d.id}", {lang: d.title_in(lang) for lang in langs}, appearance="field-list")
         for it in items:
-            row(f"select_one {choice_list(fw, it)}", it.id, it.stem, required="yes" if it.required else "",
-                relevant=it.relevant or "")
+            sc = fw.scale(it.scale)
+            r = row(f"select_one {choice_list(fw, it, pictorial)}", it.id, it.stem,
+                    required="yes" if it.required else "", relevant=it.relevant or "",
+                    constraint=it.constraint or "", choice_filter=it.choice_filter or "",
+                    appearance=sc.pictorial.appearance if (pictorial and sc.pictorial is not None) else "")
+            per_language("hint", it.hint, r)
+            if it.constraint:
+                per_language("constraint_message", it.constraint_message, r)
+            media("image", it.media, r)
+            media("audio", it.media, r)
         row("end_group", "", {})
     survey_df = pd.DataFrame(survey).fillna("")
     choices = []
-    used = {choice_list(fw, it): it for it in fw.items if respondent is None or respondent in it.respondents}
+    used = {choice_list(fw, it, pictorial) for it in fw.items if respondent is None or respondent in it.respondents}
     for sc in fw.scales:   # every scale's list (forms may add items later), plus "no don't know" lists in use
-        lists = [(sc.id, list(sc.options) + ([sc.dont_know] if sc.dont_know else []))]
+        lists = [(sc.id, list(sc.options) + ([sc.dont_know] if sc.dont_know else []), None)]
         if f"{sc.id}_nodk" in used:
-            lists.append((f"{sc.id}_nodk", list(sc.options)))
-        for list_name, options in lists:
+            lists.append((f"{sc.id}_nodk", list(sc.options), None))
+        if pictorial and sc.pictorial is not None:
+            lists.append((f"{sc.id}_faces", list(sc.options) + ([sc.dont_know] if sc.dont_know else []), sc.pictorial))
+            if f"{sc.id}_faces_nodk" in used:
+                lists.append((f"{sc.id}_faces_nodk", list(sc.options), sc.pictorial))
+        for list_name, options, picture in lists:
             for o in options:
                 c = {"list_name": list_name, "name": o.code}
                 for lang in langs:
                     c[_lang_col("label", lang)] = o.label.get(lang, o.label.get("en", ""))
+                media("image", o.media, c)
+                media("audio", o.media, c)
+                if picture is not None and o.code in picture.images:
+                    for lang in langs:
+                        c[_lang_col("media::image", lang)] = _media_name(picture.images[o.code])
                 choices.append(c)
     settings = pd.DataFrame([{"form_title": form_text(fw, "title", langs[0]), "form_id": (fw.name or "voice").replace("-", "_"),
                               "version": (fw.version or "1").replace(".", ""),
                               "default_language": f"{LANGUAGE_NAMES.get(langs[0], langs[0])} ({langs[0]})"}])
-    return {"survey": survey_df, "choices": pd.DataFrame(choices), "settings": settings}
+    return {"survey": survey_df, "choices": pd.DataFrame(choices).fillna(""), "settings": settings}
 
 
-def write_xlsform(fw, path, respondent: str = "parent", *, root=None) -> Path:
-    sheets = xlsform_sheets(fw, respondent)
+def write_xlsform(fw, path, respondent: str = "parent", pictorial: bool = False, *, root=None) -> Path:
+    """Write the XLSForm (atomically) and copy its media files into ``<form name>-media/`` beside it."""
+    files = media_files(fw, pictorial, respondent)
+    sheets = xlsform_sheets(fw, respondent, pictorial)
+    path = Path(path)
     with atomic.atomic_path(path, root) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             for name, frame in sheets.items():
                 frame.to_excel(xw, sheet_name=name, index=False)
             atomic.protect_workbook(xw.book)     # no cell of the form is ever a live formula
-    return Path(path)
+    for name, src in files.items():
+        with atomic.atomic_path(path.parent / f"{path.stem}-media" / name, root) as tmp:
+            shutil.copyfile(src, tmp)
+    return path
 
 
 def redcap_branching(relevant: str | None) -> str:
@@ -120,35 +238,72 @@ def redcap_branching(relevant: str | None) -> str:
 def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_survey") -> pd.DataFrame:
     """REDCap data dictionary (the standard 18 columns); labels in the framework's first language.
 
-    Other languages can be added with REDCap's Multi-Language Management from the XLSForm labels.
+    Other languages can be added with REDCap's Multi-Language Management from the XLSForm labels. Hints
+    become field notes; ``completed_on`` is a date field (validation ``date_ymd``, ``@TODAY``). Raises
+    ``InputError`` (``redcap_name``) when an item id breaks REDCap's name rules.
     """
+    from measurekit.problems import InputError, ProblemReport
+
     lang = fw.languages[0]
+    report = ProblemReport(title="REDCap field names")
+    for name in [form_name] + [it.id for it in fw.items if respondent is None or respondent in it.respondents]:
+        broken = redcap_name_problems(name)
+        if broken:
+            report.add("redcap_name", f"{name!r} cannot be a REDCap name: {'; '.join(broken)}.", value=name,
+                       rule="lower case letters, digits, _; starts with a letter; at most 26 characters")
+    report.raise_if_errors()
+    child_note = fw.form_text.child_id_message.get(lang, "") if fw.form_text.child_id_pattern else ""
     rows = [{"Variable / Field Name": "record_id", "Form Name": form_name, "Field Type": "text",
              "Field Label": "Record ID"},
             {"Variable / Field Name": "child_id", "Form Name": form_name, "Field Type": "text",
-             "Field Label": form_text(fw, "child_id", lang), "Identifier?": "y", "Required Field?": "y"}]
+             "Field Label": form_text(fw, "child_id", lang), "Field Note": child_note, "Identifier?": "y",
+             "Required Field?": "y",
+             "Field Annotation": f"pattern={fw.form_text.child_id_pattern}" if fw.form_text.child_id_pattern else ""},
+            {"Variable / Field Name": "completed_on", "Form Name": form_name, "Field Type": "text",
+             "Field Label": "Date completed", "Text Validation Type OR Show Slider Number": "date_ymd",
+             "Field Annotation": "@TODAY @HIDDEN-SURVEY"}]
     for d in fw.domains:
         first = True
         for it in fw.items_in(d.id, respondent):
             options = item_options(fw, it)
+            notes = [f"domain={d.id}", f"reverse={'yes' if it.reverse else 'no'}"]
+            if it.constraint:
+                notes.append(f"XLSForm constraint not carried over: {it.constraint}")
+            if it.choice_filter:
+                notes.append(f"XLSForm choice filter not carried over: {it.choice_filter}")
             rows.append({"Variable / Field Name": it.id, "Form Name": form_name,
                          "Section Header": d.title_in(lang) if first else "", "Field Type": "radio",
                          "Field Label": it.stem.get(lang, it.stem.get("en", "")),
                          "Choices, Calculations, OR Slider Labels": " | ".join(
                              f"{o.code}, {o.label.get(lang, o.label.get('en', ''))}" for o in options),
+                         "Field Note": it.hint.get(lang, ""),
                          "Required Field?": "y" if it.required else "",
                          "Branching Logic (Show field only if...)": redcap_branching(it.relevant),
-                         "Field Annotation": f"domain={d.id}; reverse={'yes' if it.reverse else 'no'}"})
+                         "Field Annotation": "; ".join(notes)})
             first = False
     return pd.DataFrame(rows, columns=REDCAP_COLUMNS).astype(object).fillna("")
 
 
-def paper_form_html(fw, language: str, respondent: str = "parent") -> str:
+def _data_uri(path: Path) -> str:
+    kind = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+            ".svg": "image/svg+xml"}.get(path.suffix.lower(), "application/octet-stream")
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _image_tag(fw, rel: str | None, alt: str, css: str) -> str:
+    if not rel or fw.path is None or not (Path(fw.path) / rel).is_file():
+        return ""
+    return f"<img class='{css}' alt='{html.escape(alt)}' src='{_data_uri(Path(fw.path) / rel)}'>"
+
+
+def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bool = False) -> str:
     """A printable, self-contained HTML form in one language (right to left where the script needs it).
 
     Items of a domain that share the same response options are printed as one grid; a change of scale
     (or of "don't know" handling) starts a new grid, so every row's boxes match its column labels.
-    A translation whose status is still ``draft`` is marked as such in the footer.
+    A translation whose status is still ``draft`` is marked as such in the footer. Hints are printed under
+    the question and item pictures beside it; with ``pictorial=True`` the column heads of a scale that has a
+    pictorial version show its pictures (e.g. faces) above the words. Pictures are embedded in the page.
     """
     if language not in fw.languages:
         raise ValueError(f"{language!r} is not a declared language of the framework ({', '.join(fw.languages)})")
@@ -167,6 +322,8 @@ def paper_form_html(fw, language: str, respondent: str = "parent") -> str:
              "td.box{text-align:center;width:4.5rem}"
              ".box span{display:inline-block;width:1.1rem;height:1.1rem;border:1.5px solid #333}"
              "h2{font-size:14pt;margin-top:1.5rem}footer{font-size:9pt;color:#555;margin-top:2rem}"
+             ".hint{font-size:10pt;color:#444}img.face{display:block;margin:0 auto;width:3rem;height:3rem}"
+             "img.prompt{float:right;width:4rem;margin-left:.5rem}"
              "@media print{body{margin:1cm}}</style></head><body>",
              f"<h1>{title}</h1>",
              f"<p>{html.escape(form_text(fw, 'intro', language))}</p>",
@@ -185,11 +342,15 @@ def paper_form_html(fw, language: str, respondent: str = "parent") -> str:
             else:
                 groups.append((options, [it]))
         for options, group in groups:
-            head = "".join(f"<th>{label(o.label)}</th>" for o in options)
+            faces = fw.scale(group[0].scale).pictorial if pictorial else None
+            head = "".join(f"<th>{_image_tag(fw, faces.images.get(o.code) if faces else None, label(o.label), 'face')}"
+                           f"{label(o.label)}</th>" for o in options)
             parts.append(f"<table><tr><th></th>{head}</tr>")
             for it in group:
                 boxes = "<td class='box'><span></span></td>" * len(options)
-                parts.append(f"<tr><td>{label(it.stem)}</td>{boxes}</tr>")
+                picture = _image_tag(fw, it.media.file("image", language) if it.media else None, "", "prompt")
+                hint = f"<div class='hint'>{label(it.hint)}</div>" if it.hint else ""
+                parts.append(f"<tr><td>{picture}{label(it.stem)}{hint}</td>{boxes}</tr>")
             parts.append("</table>")
     notes = []
     status = getattr(fw.translations.get(language), "status", None)
@@ -203,19 +364,20 @@ def paper_form_html(fw, language: str, respondent: str = "parent") -> str:
     return "".join(parts)
 
 
-def export_form(framework, fmt: str, out) -> list[Path]:
-    """Write the form(s): ``xlsform`` -> one .xlsx, ``redcap`` -> one .csv, ``html`` -> a folder with one page per language."""
+def export_form(framework, fmt: str, out, pictorial: bool = False) -> list[Path]:
+    """Write the form(s): ``xlsform`` -> one .xlsx (and its media folder), ``redcap`` -> one .csv, ``html`` -> a
+    folder with one page per language. ``pictorial`` uses the pictorial version of scales that have one."""
     from measurekit.design import Framework, load_framework
 
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
     out = Path(out)
     root = out.parent if out.suffix else out     # every file is refused if it would land outside this folder
     if fmt == "xlsform":
-        return [write_xlsform(fw, out if out.suffix else out / f"{fw.name}.xlsx", root=root)]
+        return [write_xlsform(fw, out if out.suffix else out / f"{fw.name}.xlsx", pictorial=pictorial, root=root)]
     if fmt == "redcap":
         return [atomic.write_csv(out if out.suffix else out / f"{fw.name}_redcap.csv", redcap_dictionary(fw), root=root)]
     if fmt == "html":
-        return [atomic.write_text(out / f"form_{lang}.html", paper_form_html(fw, lang), root=root)
+        return [atomic.write_text(out / f"form_{lang}.html", paper_form_html(fw, lang, pictorial=pictorial), root=root)
                 for lang in fw.languages]
     raise ValueError("format must be xlsform, redcap or html")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
 from pydantic_core import PydanticCustomError
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -38,9 +38,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class Media(_Model):
+    """Audio and picture prompts for families who read little, per language: language code (or ``all`` for
+    every language) -> file path relative to the framework folder. Exports copy the files beside the form."""
+
+    audio: dict[str, str] = Field(default_factory=dict)
+    image: dict[str, str] = Field(default_factory=dict)
+
+    def file(self, kind: str, language: str) -> str | None:
+        files = getattr(self, kind)
+        return files.get(language) or files.get("all")
+
+
 class Option(_Model):
     code: int
     label: dict[str, str]
+    media: Media | None = None
 
 
 class Scale(_Model):
@@ -50,6 +63,7 @@ class Scale(_Model):
     title: str = ""
     options: list[Option]
     dont_know: Option | None = None
+    pictorial: "Pictorial | None" = None
 
     @property
     def codes(self) -> list[int]:
@@ -72,6 +86,18 @@ class Scale(_Model):
     def valid_codes(self) -> list[int]:
         """Substantive codes plus the don't-know code, if any."""
         return self.codes + ([self.dont_know.code] if self.dont_know else [])
+
+
+class Pictorial(_Model):
+    """A pictorial version of a scale (e.g. faces) for forms used with families who read little: one picture
+    per substantive code (file paths relative to the framework folder). ``appearance`` is the XLSForm appearance
+    of items shown with it."""
+
+    images: dict[int, str]
+    appearance: str = "columns-pack"
+
+
+Scale.model_rebuild()
 
 
 class Domain(_Model):
@@ -111,15 +137,26 @@ class Provenance(_Model):
 class HistoryEntry(_Model):
     """One step in an item's co-design history.
 
-    ``flagged`` marks an item a review found wanting (e.g. a content validity panel); entries written by
-    measurekit may carry the numbers behind them as extra keys (``content_validity``: per rater group
-    n_raters, i_cvi, kappa, adequacy, clarity_cvi; ``interviews``: counts of cognitive-interview findings).
+    ``flagged`` marks an item a review found wanting (e.g. a content validity panel). Entries written by
+    measurekit carry the numbers behind them: ``content_validity`` (per rater group: group, n_raters, i_cvi,
+    kappa, adequacy, clarity_cvi) or ``interviews`` (n, n_problems, problems, languages). Both are left out
+    of the saved YAML when empty.
     """
 
     status: Literal[STATUSES]  # type: ignore[valid-type]
     date: str
     by: str
     reason: str = ""
+    content_validity: list[dict[str, Any]] | None = None
+    interviews: dict[str, Any] | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_evidence(self, handler):
+        data = handler(self)
+        for key in ("content_validity", "interviews"):
+            if isinstance(data, dict) and data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class Item(_Model):
@@ -134,6 +171,11 @@ class Item(_Model):
     dont_know: Literal["missing", "not_offered"] = "missing"
     required: bool = False
     relevant: str | None = None
+    hint: dict[str, str] = Field(default_factory=dict, description="Help shown under the question, per language.")
+    media: Media | None = None
+    constraint: str | None = Field(default=None, description="XLSForm constraint expression ('.' is the answer).")
+    constraint_message: dict[str, str] = Field(default_factory=dict, description="Shown when the constraint fails.")
+    choice_filter: str | None = Field(default=None, description="XLSForm choice_filter over the choices' columns.")
     provenance: Provenance = Field(default_factory=Provenance)
     history: list[HistoryEntry] = Field(default_factory=list)
     outdated_translations: list[str] = Field(
@@ -227,6 +269,8 @@ class FormText(_Model):
     title: dict[str, str] = Field(default_factory=dict)
     intro: dict[str, str] = Field(default_factory=dict)
     child_id: dict[str, str] = Field(default_factory=dict)
+    child_id_pattern: str = Field(default="", description="Regular expression a child reference must match.")
+    child_id_message: dict[str, str] = Field(default_factory=dict, description="Shown when the reference does not match.")
 
 
 class Framework(_Model):
