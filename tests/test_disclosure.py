@@ -257,3 +257,166 @@ def test_intruder_breaks_the_old_method(fw, tmp_path):
     _old_method(raw, fw).to_csv(tmp_path / "board_table.csv", index=False)
     v = verdict(tmp_path / "board_table.csv", raw)
     assert v["exact"] > 0 and v["small_narrowed"] > 0, v
+
+
+# ----------------------------------------------------------------------------- the shareable folder
+def _small_counts_in_pack(folder) -> list[str]:
+    """An independent scan of every file of a board pack for a count of 1-5 outside a suppressed cell."""
+    import json
+    import re
+
+    from openpyxl import load_workbook
+
+    found = []
+    lo, hi = SMALL
+
+    def table_rows(header, rows, where):
+        h = [str(x).strip().lower() for x in header]
+        idx = {name: h.index(name) for name in ("numerator", "denominator", "children", "n") if name in h}
+        sym = h.index("symbol") if "symbol" in h else None
+        for k, r in enumerate(rows):
+            if sym is not None and sym < len(r) and str(r[sym]).strip() == "c":
+                continue
+            vals = {}
+            for name, j in idx.items():
+                try:
+                    vals[name] = float(str(r[j]).replace(",", ""))
+                except (ValueError, IndexError):
+                    continue
+                if lo <= vals[name] <= hi and vals[name] == int(vals[name]):
+                    found.append(f"{where} row {k}: {name} = {vals[name]:g}")
+            if {"numerator", "denominator"} <= set(vals) and vals["numerator"] == int(vals["numerator"]) \
+                    and vals["numerator"] <= vals["denominator"] and lo <= vals["denominator"] - vals["numerator"] <= hi:
+                found.append(f"{where} row {k}: denominator - numerator = {vals['denominator'] - vals['numerator']:g}")
+
+    kinds = set()
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        kinds.add(p.suffix)
+        where = p.relative_to(folder).as_posix()
+        if p.suffix == ".csv":
+            t = pd.read_csv(p, dtype=str, keep_default_na=False)
+            wilson = t["ci_method"].eq("wilson") if "ci_method" in t else pd.Series(True, index=t.index)
+            t.loc[~wilson, "numerator"] = ""                        # means: the numerator is a sum of scores
+            table_rows(list(t.columns), t.to_numpy().tolist(), where)
+        elif p.suffix == ".xlsx":
+            wb = load_workbook(p, read_only=True)
+            for ws in wb.worksheets:
+                rows = [list(r) for r in ws.iter_rows(values_only=True)]
+                for k, r in enumerate(rows):
+                    if "Numerator" in r and "Denominator" in r and ws.title not in ("Indicators",):
+                        table_rows(r, rows[k + 1:], f"{where}[{ws.title}]")
+                        break
+            wb.close()
+        elif p.suffix in (".html", ".md"):
+            text = p.read_text(encoding="utf-8")
+            for tab in re.findall(r"<table.*?</table>", text, flags=re.S):
+                trs = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S) for tr in re.findall(r"<tr.*?</tr>", tab, flags=re.S)]
+                trs = [[re.sub(r"<[^>]+>", "", c).strip() for c in tr] for tr in trs if tr]
+                if trs:
+                    table_rows(trs[0], trs[1:], where)
+            plain = re.sub(r"<[^>]+>|data:[^'\"]+", " ", text)
+            for m in re.finditer(r"(?<![\d.])([1-5]) (children|families|pupils|parents)\b", plain):
+                found.append(f"{where}: '{m.group(0)}'")
+        elif p.suffix == ".json":
+            def walk(o, path):
+                if isinstance(o, dict):
+                    for k, v in o.items():
+                        if k in ("numerator", "denominator", "n", "count") and isinstance(v, (int, float)) and lo <= v <= hi:
+                            found.append(f"{where}: {path}{k} = {v}")
+                        walk(v, f"{path}{k}.")
+                elif isinstance(o, list):
+                    for v in o:
+                        walk(v, path)
+            walk(json.loads(p.read_text(encoding="utf-8")), "")
+        else:
+            found.append(f"{where}: a file the scan cannot read")
+    assert {".csv", ".xlsx", ".html", ".md", ".json"} <= kinds
+    return found
+
+
+@pytest.fixture(scope="module")
+def pack(fw, tmp_path_factory):
+    from measurekit.publish.board_pack import write_board_pack
+
+    c = mk.make_cohort(300, random_state=3, truth=False)
+    out = tmp_path_factory.mktemp("share") / "board_pack"
+    write_board_pack(fw, c, out)
+    return c, out
+
+
+def test_shareable_pack_holds_no_small_count(pack, tmp_path):
+    import shutil
+
+    _, out = pack
+    t = pd.read_csv(out / "board_table.csv")
+    assert t["suppressed"].any() and (~t["suppressed"]).any()
+    assert _small_counts_in_pack(out) == []
+    # the scan can fail: the same pack with one suppressed row given back its complement of 3
+    shutil.copytree(out, tmp_path / "leaky")
+    i = int(np.flatnonzero(t["suppressed"] & t["ci_method"].eq("wilson"))[0])
+    t.loc[i, ["numerator", "denominator", "suppressed", "symbol"]] = [20, 23, False, ""]
+    t.to_csv(tmp_path / "leaky" / "board_table.csv", index=False)
+    assert _small_counts_in_pack(tmp_path / "leaky") == [f"board_table.csv row {i}: denominator - numerator = 3"]
+
+
+def test_gate_refuses_every_kind_of_leak(pack, tmp_path):
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from measurekit.publish.gate import DisclosureGateError, check_shareable
+
+    _, out = pack
+    assert len(check_shareable(out)) == 0
+    plants = {
+        "extra.csv": lambda d: (d / "extra.csv").write_text("send,group,n_cohort,n_responded\nsend,ehc_plan,11,4\n"),
+        "note.md": lambda d: (d / "note.md").write_text("# Note\n\nOnly 3 children with an EHC plan answered.\n"),
+        "page.html": lambda d: (d / "page.html").write_text("<table><tr><th>group</th><th>children</th></tr>"
+                                                            "<tr><td>ehc_plan</td><td>2</td></tr></table>"),
+        "meta.json": lambda d: (d / "meta.json").write_text('{"groups": [{"name": "ehc_plan", "count": 5}]}'),
+        "chart.png": lambda d: (d / "chart.png").write_bytes(b"\x89PNG"),
+    }
+    for name, plant in plants.items():
+        d = tmp_path / name
+        shutil.copytree(out, d)
+        plant(d)
+        with pytest.raises(DisclosureGateError) as err:
+            check_shareable(d)
+        assert {p.file for p in err.value.report} == {name}, err.value.report.to_text()
+    # a workbook with a small count typed into it
+    d = tmp_path / "xlsx"
+    shutil.copytree(out, d)
+    wb = load_workbook(d / "board_pack.xlsx")
+    ws = wb.worksheets[3]
+    col = [c.value for c in ws[4]].index("Denominator") + 1
+    ws.cell(row=5, column=col, value=4)
+    wb.save(d / "board_pack.xlsx")
+    with pytest.raises(DisclosureGateError, match="a count of 4"):
+        check_shareable(d)
+
+
+def test_board_pack_refuses_to_finish_when_the_gate_fails(fw, pack, tmp_path, monkeypatch):
+    import shutil
+
+    from measurekit.publish import board_pack, disclosure
+    from measurekit.publish.gate import DisclosureGateError
+
+    c, out = pack
+    dest = tmp_path / "board_pack"
+    shutil.copytree(out, dest)
+    before = (dest / "board_table.csv").read_bytes()
+    real = disclosure.protect
+
+    def leaky(table, framework, *a, **k):            # publish one primary-suppressed row in the clear
+        r = real(table, framework, *a, **k)
+        i = int(np.flatnonzero(r.reasons.to_numpy() == "primary")[0])
+        r.table.loc[i, ["numerator", "denominator", "value"]] = table.loc[i, ["numerator", "denominator", "value"]]
+        r.table.loc[i, ["suppressed", "symbol"]] = [False, ""]
+        return r
+
+    monkeypatch.setattr(disclosure, "protect", leaky)
+    with pytest.raises(DisclosureGateError):
+        board_pack.write_board_pack(fw, c, dest)
+    assert (dest / "board_table.csv").read_bytes() == before             # the previous pack is untouched

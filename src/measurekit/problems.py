@@ -119,6 +119,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "too_few_cases": ("Too few complete cases", "Collect more responses, or skip this analysis for now."),
     "unknown_reference": ("Reference group not in the data", "Name a group that occurs in the grouping column."),
     "bad_option": ("Option value not valid", "Use one of the values the documentation lists."),
+    # disclosure control and the gate for shareable output (publish/)
+    "small_count_published": ("A small count would be shared", "Suppress it (symbol c), or keep the file in the "
+                              "internal folder; counts of 1-5 must never leave the building."),
+    "unscanned_file": ("File the disclosure gate cannot read", "Move it to the internal folder, or share it as "
+                       "CSV, Excel, JSON, HTML or Markdown so it can be checked."),
+    "disclosure_audit_failed": ("Suppressed counts can be worked out", "Re-run disclosure control on the same table; "
+                                "never edit a published board table by hand."),
 }
 
 

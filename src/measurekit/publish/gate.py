@@ -1,0 +1,274 @@
+"""One gate for everything that leaves the building.
+
+``check_shareable(folder, audit=...)`` reads every file of a folder meant to be shared (CSV,
+JSON, Excel, HTML, Markdown, plain text) and refuses (raises :class:`DisclosureGateError`) when
+
+* a count of 1 to 5 (the suppression range) appears in the clear: any whole number in that range
+  in a column or key that holds counts (numerator, denominator, n, count, children, families,
+  respondents, pupils...), a "denominator - numerator" of 1-5 in a board-table row, or a phrase
+  such as "3 children" in text;
+* the board table's disclosure audit (``measurekit.publish.disclosure_audit``) did not pass, or
+  the suppressed rows of ``board_table.csv`` are not the ones it audited;
+* a file is of a kind the gate cannot read (images, archives, PDFs...): it cannot vouch for it.
+
+Percentages, means, intervals and years are not counts and are not flagged. Rows whose symbol
+is ``c`` are suppressed and carry no numbers. The scan is deliberately blunt: a column named like
+a count in any shared file is treated as one. Files that must hold small numbers (linkage and
+coverage detail, row-level scores, trial reports) belong in the internal folder, never here.
+"""
+from __future__ import annotations
+
+import html.parser
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from measurekit.problems import MeasurekitError, Problem, ProblemReport
+
+SCANNED = {".csv", ".json", ".xlsx", ".html", ".htm", ".md", ".txt"}
+IGNORED = {".gitkeep"}
+COUNT_NAME = re.compile(
+    r"^(numerator|denominator|n|n_[a-z_]+|[a-z_]+_n|count|counts|[a-z_]*_count|count_[a-z_]+|number( of [a-z ]+)?|"
+    r"children|families|pupils|parents|respondents|responses|people|girls|boys|frequency|freq|cases|total)$")
+COUNT_PHRASE = re.compile(r"(?<![\d.,])([1-9]\d*)\s+(children|child|pupils?|famil(?:y|ies)|parents?|respondents?|"
+                          r"people|girls|boys|cases)\b", re.I)
+
+
+class DisclosureGateError(MeasurekitError):
+    """The shareable folder would disclose a small count; ``.report`` lists where."""
+
+    def __init__(self, report: ProblemReport):
+        self.report = report
+        super().__init__(report.to_text(limit=30))
+
+
+def _is_count_name(name) -> bool:
+    key = re.sub(r"[\s\-]+", "_", str(name).strip().lower()).strip("_")
+    return bool(COUNT_NAME.match(key.replace("_", " ") if key.startswith("number") else key))
+
+
+def _numbers(values) -> np.ndarray:
+    return pd.to_numeric(pd.Series(list(values), dtype=object).map(
+        lambda v: str(v).replace(",", "").strip() if v is not None else ""), errors="coerce").to_numpy(dtype=float)
+
+
+def _scan_table(frame: pd.DataFrame, where: str, lo: float, hi: float, report: ProblemReport) -> None:
+    """Flag whole numbers in [lo, hi] in count columns of rows that are not suppressed."""
+    if frame.empty:
+        return
+    cols = {c: str(c) for c in frame.columns}
+    sym = next((c for c in frame.columns if str(c).strip().lower() == "symbol"), None)
+    sup = next((c for c in frame.columns if str(c).strip().lower() == "suppressed"), None)
+    hidden = np.zeros(len(frame), dtype=bool)
+    if sym is not None:
+        hidden |= frame[sym].astype(str).str.strip().str.lower().eq("c").to_numpy()
+    if sup is not None:
+        hidden |= frame[sup].astype(str).str.strip().str.lower().isin(["true", "1"]).to_numpy()
+    values = {}
+    for c, name in cols.items():
+        if not _is_count_name(name):
+            continue
+        x = _numbers(frame[c])
+        values[name.strip().lower()] = x
+        bad = (x >= lo) & (x <= hi) & (np.abs(x - np.round(x)) < 1e-9)
+        for i in np.flatnonzero(bad):
+            report.add("small_count_published", f"{where}: a count of {x[i]:g} in column '{name}' is published "
+                       + ("in a row marked suppressed" if hidden[i] else "in the clear"),
+                       file=where, row=int(i) + 2, column=name, value=f"{x[i]:g}", rule=f"counts of {lo:g}-{hi:g} suppressed")
+    if "numerator" in values and "denominator" in values:
+        num, den = values["numerator"], values["denominator"]
+        method = next((c for c in frame.columns if str(c).strip().lower() == "ci_method"), None)
+        prop = (frame[method].astype(str).eq("wilson").to_numpy() if method is not None
+                else (num <= den) & (np.abs(num - np.round(num)) < 1e-9))
+        comp = den - num
+        bad = prop & (comp >= lo) & (comp <= hi)
+        for i in np.flatnonzero(bad):
+            report.add("small_count_published", f"{where}: denominator - numerator = {comp[i]:g} (children without "
+                       "the outcome) can be read from this row", file=where, row=int(i) + 2, column="denominator",
+                       value=f"{comp[i]:g}", rule=f"counts of {lo:g}-{hi:g} suppressed")
+
+
+def _scan_text(text: str, where: str, lo: float, hi: float, report: ProblemReport) -> None:
+    for m in COUNT_PHRASE.finditer(text):
+        v = float(m.group(1))
+        if lo <= v <= hi:
+            report.add("small_count_published", f"{where}: the text says '{m.group(0)}'", file=where,
+                       value=m.group(0), rule=f"counts of {lo:g}-{hi:g} suppressed")
+
+
+class _HtmlTables(html.parser.HTMLParser):
+    """Tables (header = the first row) and visible text of an HTML page; scripts, styles and data URIs skipped."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self.text: list[str] = []
+        self._row = None
+        self._cell = None
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self._row = []
+            self.tables[-1].append(self._row)
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr":
+            self._row = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        if self._cell is not None:
+            self._cell.append(data)
+        else:
+            self.text.append(data)
+
+
+def _rows_to_frame(rows: list[list[str]]) -> pd.DataFrame:
+    rows = [r for r in rows if r]
+    if len(rows) < 2:
+        return pd.DataFrame()
+    width = max(len(r) for r in rows)
+    head = rows[0] + [f"col{k}" for k in range(len(rows[0]), width)]
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows[1:]], columns=head)
+
+
+def _markdown_tables(text: str):
+    block: list[list[str]] = []
+    rest = []
+    for line in text.splitlines() + [""]:
+        if line.strip().startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-: ") for c in cells):
+                block.append(cells)
+            continue
+        if block:
+            yield block, None
+            block = []
+        rest.append(line)
+    yield None, "\n".join(rest)
+
+
+def _json_counts(obj, path, where, lo, hi, report):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and _is_count_name(k):
+                if lo <= v <= hi and float(v).is_integer():
+                    report.add("small_count_published", f"{where}: {path}{k} = {v:g}", file=where,
+                               column=f"{path}{k}", value=f"{v:g}", rule=f"counts of {lo:g}-{hi:g} suppressed")
+            else:
+                _json_counts(v, f"{path}{k}.", where, lo, hi, report)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _json_counts(v, f"{path}[{i}].", where, lo, hi, report)
+    elif isinstance(obj, str):
+        _scan_text(obj, where, lo, hi, report)
+
+
+def _scan_xlsx(path: Path, where: str, lo, hi, report) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for ws in wb.worksheets:
+            rows = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
+            header = next((k for k, r in enumerate(rows) if sum(_is_count_name(v) for v in r if isinstance(v, str))), None)
+            for r in rows[: header if header is not None else len(rows)]:
+                for v in r:
+                    if isinstance(v, str):
+                        _scan_text(v, f"{where} [{ws.title}]", lo, hi, report)
+            if header is not None:
+                frame = _rows_to_frame([[str(v) for v in r] for r in rows[header:]])
+                _scan_table(frame, f"{where} [{ws.title}]", lo, hi, report)
+    finally:
+        wb.close()
+
+
+def scan_folder(folder, small: tuple[int, int] = (1, 5)) -> ProblemReport:
+    """Every small count found in the files of ``folder`` (see the module docstring)."""
+    folder = Path(folder)
+    lo, hi = float(small[0]), float(small[1])
+    report = ProblemReport(title=f"Shareable folder {folder}")
+    if not folder.is_dir():
+        report.add("missing_folder", f"{folder} is not a folder")
+        return report
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        where = path.relative_to(folder).as_posix()
+        suffix = path.suffix.lower()
+        if path.name in IGNORED:
+            continue
+        if suffix not in SCANNED:
+            report.add("unscanned_file", f"{where}: the gate cannot read {suffix or 'this kind of'} files, so it "
+                       "cannot vouch for them; move the file to the internal folder", file=where)
+            continue
+        if suffix == ".xlsx":
+            _scan_xlsx(path, where, lo, hi, report)
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if suffix == ".csv":
+            try:
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            except Exception as exc:                      # noqa: BLE001 - any unreadable CSV is refused
+                report.add("unscanned_file", f"{where}: cannot be read as CSV ({exc})", file=where)
+                continue
+            _scan_table(frame, where, lo, hi, report)
+        elif suffix == ".json":
+            try:
+                _json_counts(json.loads(text), "", where, lo, hi, report)
+            except json.JSONDecodeError as exc:
+                report.add("unscanned_file", f"{where}: not valid JSON ({exc})", file=where)
+        elif suffix in (".html", ".htm"):
+            parser = _HtmlTables()
+            parser.feed(text)
+            for rows in parser.tables:
+                _scan_table(_rows_to_frame(rows), where, lo, hi, report)
+            _scan_text(" ".join(parser.text), where, lo, hi, report)
+        else:
+            for block, rest in _markdown_tables(text):
+                if block is not None:
+                    _scan_table(_rows_to_frame(block), where, lo, hi, report)
+                else:
+                    _scan_text(rest, where, lo, hi, report)
+    return report
+
+
+def check_shareable(folder, audit=None, small: tuple[int, int] = (1, 5)) -> ProblemReport:
+    """Refuse to let ``folder`` leave the building if it would disclose a small count.
+
+    ``audit``: the :class:`~measurekit.publish.disclosure_audit.AuditResult` of the board table
+    in the folder (``write_board_pack`` passes it); it must have passed, and the suppressed rows of
+    ``board_table.csv`` must be the ones it audited. Raises :class:`DisclosureGateError` (with the
+    whole report) on any problem; returns the (empty) report otherwise.
+    """
+    folder = Path(folder)
+    report = scan_folder(folder, small)
+    if audit is not None:
+        if not audit.passed:
+            for msg in audit.problems:
+                report.add("disclosure_audit_failed", msg, file="board_table.csv")
+        tables = sorted(folder.rglob("board_table.csv"))
+        for path in tables:
+            t = pd.read_csv(path, dtype=str, keep_default_na=False)
+            rows = set(np.flatnonzero(t["suppressed"].str.lower().eq("true")).tolist())
+            audited = set(audit.table["row"].astype(int).tolist())
+            if rows != audited:
+                report.add("disclosure_audit_failed", f"{path.relative_to(folder).as_posix()}: its suppressed rows are "
+                           "not the ones the disclosure audit checked", file=path.relative_to(folder).as_posix())
+    if len(report):
+        raise DisclosureGateError(report)
+    return report
