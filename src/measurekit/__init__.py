@@ -40,6 +40,7 @@ _API = {
     "make_cohort": "measurekit.data.synthetic",
     "content_validity": "measurekit.design.content_validity",
     "retest": "measurekit.stats.retest",
+    "cosmin_table": "measurekit.stats.cosmin",
 }
 
 __all__ = sorted(_API) + ["__version__"]

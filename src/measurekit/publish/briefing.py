@@ -54,6 +54,9 @@ def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
         for key in ("reliability", "added_value"):
             if notes.get(key):
                 lines.append(f"- {key.replace('_', ' ').capitalize()}: {notes[key]}")
+    if notes.get("cosmin"):     # a Markdown table from measurekit.stats.cosmin (CosminResult.to_markdown)
+        lines += ["", "## Measurement properties (COSMIN)", "",
+                  "Rated + sufficient, - insufficient, ? indeterminate, by the criterion shown.", "", notes["cosmin"]]
     if ind.caveats:
         lines += ["", "## Caveats", ""] + [f"- {c}" for c in ind.caveats]
     return "\n".join(lines) + "\n"
@@ -99,10 +102,15 @@ def _md_to_html(md: str, title: str) -> str:
             f"<style>{CSS}</style></head><body><main>{''.join(out)}</main></body></html>")
 
 
-def write_spec_sheets(fw, folder: Path, evidence=None, notes: dict | None = None) -> None:
+def write_spec_sheets(fw, folder: Path, evidence=None, notes: dict | None = None, cosmin=None) -> None:
+    """One Markdown and one HTML sheet per indicator. ``notes``: indicator id -> {"reliability", "added_value",
+    "cosmin": Markdown table}; ``cosmin``: a ``stats.cosmin.CosminResult`` whose rows fill the COSMIN section."""
     folder.mkdir(parents=True, exist_ok=True)
     for ind in fw.indicators:
-        md = spec_markdown(fw, ind, evidence, (notes or {}).get(ind.id))
+        ind_notes = dict((notes or {}).get(ind.id) or {})
+        if cosmin is not None and not cosmin.for_indicator(ind.id).empty:
+            ind_notes["cosmin"] = cosmin.to_markdown(ind.id)
+        md = spec_markdown(fw, ind, evidence, ind_notes)
         atomic.write_text(folder / f"{ind.id}.md", md, root=folder)
         atomic.write_text(folder / f"{ind.id}.html", _md_to_html(md, ind.title), root=folder)
 
