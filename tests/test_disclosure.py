@@ -420,3 +420,52 @@ def test_board_pack_refuses_to_finish_when_the_gate_fails(fw, pack, tmp_path, mo
     with pytest.raises(DisclosureGateError):
         board_pack.write_board_pack(fw, c, dest)
     assert (dest / "board_table.csv").read_bytes() == before             # the previous pack is untouched
+
+
+# ----------------------------------------------------------------------------- settings
+def _framework_with(tmp_path, framework_dir, **disclosure):
+    import shutil
+
+    import yaml
+
+    d = tmp_path / "fw"
+    shutil.copytree(framework_dir, d)
+    doc = yaml.safe_load((d / "indicators.yaml").read_text(encoding="utf-8"))
+    doc["indicators"][0]["disclosure"] = {**doc["indicators"][0].get("disclosure", {}), **disclosure}
+    (d / "indicators.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return d
+
+
+@pytest.mark.parametrize("setting,code", [({"suppress_max": 0}, "suppress_range"),
+                                          ({"suppress_min": 3, "suppress_max": 2}, "suppress_range"),
+                                          ({"suppress_max": 3}, "weaker_disclosure"),
+                                          ({"suppress_min": 2}, "weaker_disclosure"),
+                                          ({"round_to": 0}, "weaker_disclosure"),
+                                          ({"suppress_max": 3, "allow_weaker_disclosure": True}, "weaker_disclosure")])
+def test_disclosure_settings_are_checked(tmp_path, framework_dir, setting, code):
+    from measurekit.design import check_framework
+    from measurekit.problems import CATALOGUE
+
+    report = check_framework(_framework_with(tmp_path, framework_dir, **setting))
+    codes = {p.code for p in report.errors}
+    assert code in codes and code in CATALOGUE, report.to_text()
+    assert any("disclosure" in (p.column or "") for p in report.errors if p.code == code)
+
+
+def test_weaker_disclosure_is_said_in_plain_words(tmp_path, framework_dir, pack):
+    from measurekit.design import check_framework
+    from measurekit.publish.briefing import spec_markdown, write_briefings
+
+    d = _framework_with(tmp_path, framework_dir, suppress_max=3, allow_weaker_disclosure=True,
+                        reason="the board asked for counts of 4 and 5 and the IG lead agreed on 1 May")
+    assert not check_framework(d).errors
+    f = load_framework(d)
+    ind = f.indicators[0]
+    md = spec_markdown(f, ind)
+    assert "WEAKER THAN THE STANDARD RULE" in md and "counts of 4 to 5 are published" in md and "IG lead agreed" in md
+    assert "WEAKER" not in spec_markdown(f, f.indicators[1])
+    _, out = pack
+    table = pd.read_csv(out / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str})
+    write_briefings(f, table, None, tmp_path / "briefing")
+    page = next((tmp_path / "briefing").glob("*.html")).read_text(encoding="utf-8")
+    assert f"For {ind.title}, small numbers are protected less than usual" in page

@@ -124,6 +124,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                               "internal folder; counts of 1-5 must never leave the building."),
     "unscanned_file": ("File the disclosure gate cannot read", "Move it to the internal folder, or share it as "
                        "CSV, Excel, JSON, HTML or Markdown so it can be checked."),
+    "suppress_range": ("Suppression range is empty", "Set suppress_max at or above suppress_min (standard: 1 to 5)."),
+    "weaker_disclosure": ("Disclosure rule weaker than the standard", "Use the standard (counts of 1 to 5 suppressed), "
+                          "or add allow_weaker_disclosure: true and the reason your information governance lead agreed."),
     "disclosure_audit_failed": ("Suppressed counts can be worked out", "Re-run disclosure control on the same table; "
                                 "never edit a published board table by hand."),
 }

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -197,9 +197,41 @@ class Compute(_Model):
 
 
 class Disclosure(_Model):
-    suppress_min: int = 1
+    """Disclosure control of one indicator: counts from suppress_min to suppress_max are suppressed
+    (standard: 1 to 5); round_to rounds published counts (e.g. 5; 0 or 1 switches rounding off).
+    A weaker rule (a narrower range, or rounding switched off) needs allow_weaker_disclosure: true
+    and a reason, which the specification sheet and briefings print."""
+
+    suppress_min: int = Field(1, ge=0)
     suppress_max: int = 5
-    round_to: int | None = None
+    round_to: int | None = Field(None, ge=0)
+    allow_weaker_disclosure: bool = False
+    reason: str = ""
+
+    def weakenings(self) -> list[str]:
+        """How this rule is weaker than the standard one, in plain words (empty: not weaker)."""
+        out = []
+        if self.suppress_min > 1:
+            out.append(f"counts below {self.suppress_min} are published")
+        if self.suppress_max < 5:
+            out.append(f"counts of {max(self.suppress_max + 1, 1)} to 5 are published")
+        if self.round_to is not None and self.round_to <= 1:
+            out.append("rounding is switched off")
+        return out
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.suppress_max < self.suppress_min:
+            raise PydanticCustomError(
+                "suppress_range", "suppress_max ({max}) is below suppress_min ({min}): no count would be suppressed; "
+                "the standard rule is suppress_min: 1, suppress_max: 5", {"min": self.suppress_min, "max": self.suppress_max})
+        weaker = self.weakenings()
+        if weaker and not (self.allow_weaker_disclosure and self.reason.strip()):
+            raise PydanticCustomError(
+                "weaker_disclosure", "This rule is weaker than the standard (counts of 1 to 5 suppressed): {what}. "
+                "If your information governance lead has agreed it, add allow_weaker_disclosure: true and a reason",
+                {"what": "; ".join(weaker)})
+        return self
 
 
 class Source(_Model):

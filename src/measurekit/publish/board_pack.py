@@ -51,14 +51,6 @@ def table_schema() -> dict:
                                              "breakdown_value"]}
 
 
-def _small_range(framework) -> tuple[int, int]:
-    """The widest suppression range any indicator declares (the gate looks for counts in it)."""
-    rules = [ind.disclosure for ind in framework.indicators] or [None]
-    lo = min((r.suppress_min for r in rules if r is not None), default=1)
-    hi = max((r.suppress_max for r in rules if r is not None), default=5)
-    return (lo, hi) if hi >= lo else (1, 5)
-
-
 def write_board_pack(framework, data, out, period=None, evidence=None, evidence_notes: dict | None = None,
                      coverage=None, weights=None, lookup=None) -> dict[str, Path]:
     """Build the pack in ``out`` (atomically). Returns the main files written.
@@ -72,7 +64,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.disclosure import protect
     from measurekit.publish.excel import write_workbook
-    from measurekit.publish.gate import check_shareable
+    from measurekit.publish.gate import check_shareable, small_range
 
     if evidence is None and getattr(framework, "path", None) and (Path(framework.path) / "evidence").is_dir():
         from measurekit.design.evidence import load_evidence
@@ -99,7 +91,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
         write_spec_sheets(framework, tmp / "specs", evidence, evidence_notes or {})
         write_briefings(framework, table, frame, tmp / "briefing", evidence)
         # nothing is swapped into place unless the whole pack passes the gate and the audit
-        check_shareable(tmp, audit=protected.audit, small=_small_range(framework))
+        check_shareable(tmp, audit=protected.audit, small=small_range(framework))
     out = Path(out)
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing"}

@@ -25,6 +25,16 @@ def _items_for(fw, ind):
     return []
 
 
+def _disclosure_text(d) -> str:
+    text = (f"counts of {d.suppress_min} to {d.suppress_max} suppressed, with further cells suppressed so that no "
+            "suppressed count can be worked out from the others" + (f"; counts rounded to the nearest {d.round_to}"
+                                                                   if d.round_to and d.round_to > 1 else ""))
+    if d.weakenings():
+        text += (f". WEAKER THAN THE STANDARD RULE (counts of 1 to 5 suppressed): {'; '.join(d.weakenings())}. "
+                 f"Agreed because: {d.reason.strip()}")
+    return text
+
+
 def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
     notes = notes or {}
     lines = [f"# {ind.title}", "", f"*Indicator `{ind.id}` of {fw.title or fw.name}*"
@@ -37,9 +47,7 @@ def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
              + (f" (threshold {ind.compute.threshold:g})" if ind.compute.threshold is not None else "")
              + f", among the {ind.compute.population}"),
             ("Breakdowns", ", ".join(ind.breakdowns)), ("Confidence interval", ind.ci_method),
-            ("Disclosure control", f"counts of {ind.disclosure.suppress_min} to {ind.disclosure.suppress_max} suppressed, "
-                                   "with secondary suppression" + (f"; counts rounded to {ind.disclosure.round_to}"
-                                                                   if ind.disclosure.round_to else "")),
+            ("Disclosure control", _disclosure_text(ind.disclosure)),
             ("Frequency", ind.frequency), ("Informs the decision", ind.informs_decision), ("Data quality", ind.data_quality)]
     lines += ["| Field | |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows if v]
     items = _items_for(fw, ind)
@@ -175,7 +183,12 @@ def write_briefings(fw, table: pd.DataFrame, frame: pd.DataFrame, folder: Path, 
         parts.append("<h2>Reading these figures with care</h2><ul>"
                      "<li>Voice indicators come from parents who answered the survey; see who was heard above.</li>"
                      "<li>The interval shows the range the true value is likely to be in; small groups give wide intervals.</li>"
-                     "<li>Numbers marked c are withheld so that no child or family can be identified.</li></ul></main>")
+                     "<li>Numbers marked c are withheld so that no child or family can be identified.</li>"
+                     + "".join(f"<li>For {html.escape(ind.title)}, small numbers are protected less than usual "
+                               f"({html.escape('; '.join(ind.disclosure.weakenings()))}), because "
+                               f"{html.escape(ind.disclosure.reason.strip())}.</li>"
+                               for ind in fw.indicators if ind.disclosure.weakenings())
+                     + "</ul></main>")
         page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
                 f"content='width=device-width, initial-scale=1'><title>{html.escape(name)} briefing</title>"
                 f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")

@@ -247,6 +247,16 @@ def scan_folder(folder, small: tuple[int, int] = (1, 5)) -> ProblemReport:
     return report
 
 
+def small_range(framework) -> tuple[int, int]:
+    """The counts the gate looks for: the narrowest range every indicator suppresses (standard 1-5;
+    an indicator allowed a weaker rule publishes the counts outside its range)."""
+    rules = [ind.disclosure for ind in framework.indicators]
+    if not rules:
+        return (1, 5)
+    lo, hi = max(r.suppress_min for r in rules), min(r.suppress_max for r in rules)
+    return (lo, hi) if hi >= lo else (1, 0)
+
+
 def check_shareable(folder, audit=None, small: tuple[int, int] = (1, 5)) -> ProblemReport:
     """Refuse to let ``folder`` leave the building if it would disclose a small count.
 
