@@ -295,7 +295,8 @@ def cosmin_table(framework, *, content_validity=None, cfa=None, reliability=None
             ci = f" (95% CI {a[1]:.2f}-{a[2]:.2f})" if pd.notna(a[1]) else ""
             text = f"alpha {a[0]:.2f}{ci}{_omega_text(omega, domain)}"
             if structural[0] != SUFFICIENT:
-                out["internal consistency"] = (INDETERMINATE, text + "; structural validity not sufficient")
+                why = "not assessed" if structural[0] == INDETERMINATE else "not sufficient"
+                out["internal consistency"] = (INDETERMINATE, text + f"; structural validity {why}")
             else:
                 out["internal consistency"] = (_rate(a[0] >= 0.70), text)
         out["cross-cultural validity"] = _cross_cultural(invariance, dif, items)
