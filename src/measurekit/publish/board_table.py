@@ -23,17 +23,24 @@ LOW_RELIABILITY_N = 30
 
 
 def _frame(data, framework) -> pd.DataFrame:
-    """One row per child with routine columns and voice scores (respondents only)."""
+    """One row per child with the columns the board table uses: routine columns, the indicators' fields
+    and voice scores (respondents only). A new frame of those columns only: the caller's data are not copied
+    whole nor changed."""
     from measurekit.stats.scoring import score
 
-    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data.copy()
+    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
+    needed = {ind.compute.field for ind in framework.indicators} | {b for ind in framework.indicators for b in ind.breakdowns}
+    needed |= {"responded", "neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "completed_on"}
+    out = pd.DataFrame({c: frame[c] for c in frame.columns if c in needed}, index=frame.index)
     scored = all(d.score_column in frame for d in framework.domains)   # the main job scores once, before
     if not scored and "responded" in frame and any(ind.compute.source == "scale" for ind in framework.indicators):
         resp = frame["responded"] == 1
-        scores = score(frame[resp], framework)
+        items = [i.id for i in framework.items if i.id in frame.columns]
+        scores = score(frame.loc[resp, items], framework)
         for col in scores.columns:
-            frame[col] = scores[col].reindex(frame.index)
-    return frame
+            if col in needed:
+                out[col] = scores[col].reindex(frame.index)
+    return out
 
 
 def _indicator_values(frame: pd.DataFrame, ind) -> pd.Series:
@@ -83,10 +90,10 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
         frame["__weight"] = weights.reindex(frame.index)
     if lookup is None and hasattr(data, "tables") and "small_areas" in data.tables:
         lookup = data.tables["small_areas"]
-    if lookup is not None:
-        lk = lookup.drop_duplicates("small_area")
-        frame = frame.drop(columns=[c for c in ("neighbourhood_code", "small_area_name") if c in frame])
-        frame = frame.merge(lk[["small_area", "small_area_name", "neighbourhood_code"]], on="small_area", how="left")
+    if lookup is not None:   # a left join on small_area, done as two column look-ups
+        lk = lookup.drop_duplicates("small_area").set_index("small_area")
+        for c in ("small_area_name", "neighbourhood_code"):
+            frame[c] = frame["small_area"].map(lk[c])
     if "neighbourhood_code" not in frame:
         frame["neighbourhood_code"] = frame["neighbourhood"]
     if "small_area_name" not in frame and "small_area" in frame:
@@ -96,42 +103,121 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
     geos = [("la", "__la_code", "__la_name"), ("neighbourhood", "neighbourhood_code", "neighbourhood")]
     if small_areas and "small_area" in frame:
         geos.append(("small_area", "small_area", "small_area_name"))
-    w = frame["__weight"] if weights is not None else None
-    # breakdown columns as categorical text once (grouping on categories is much faster than on strings)
-    as_text = {}
-    for b in {b for ind in framework.indicators for b in ind.breakdowns if b in frame and b != "neighbourhood"}:
-        as_text[b] = frame[b].astype(str).where(frame[b].notna(), None).astype("category")
+    w = frame["__weight"].to_numpy(dtype=float) if weights is not None else None
+    table = _aggregate(frame, framework, geos, w)
+    table = _finish(table, framework, per, level)
+    return apply_disclosure_control(table, framework, level) if disclosure else table
+
+
+def _codes(column: pd.Series, as_text: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Category codes (-1 = missing) and the sorted category labels of a key column.
+
+    ``as_text``: the labels are the values as text, sorted as text (as ``astype(str)`` then grouping would
+    give), but only the few distinct values are converted, not every child's.
+    """
+    cat = column.astype("category")
+    codes = cat.cat.codes.to_numpy(dtype=np.int64)
+    labels = np.asarray(cat.cat.categories, dtype=object)
+    if as_text:
+        text = np.array([str(v) for v in labels], dtype=object)
+        labels, inverse = np.unique(text, return_inverse=True) if len(text) else (text, np.zeros(0, dtype=np.int64))
+        codes = np.where(codes >= 0, inverse.reshape(-1)[np.maximum(codes, 0)], -1) if len(text) else codes
+    return codes, labels
+
+
+def _groups(keys: list[tuple[np.ndarray, np.ndarray]]):
+    """Group index of each child (-1 where a key is missing) and each group's labels, for the observed
+    combinations of the key columns in sorted order (as pandas ``groupby(sort=True, observed=True)``)."""
+    n = len(keys[0][0])
+    combined = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    size = 1
+    for codes, labels in keys:
+        valid &= codes >= 0
+        combined = combined * max(len(labels), 1) + np.where(codes >= 0, codes, 0)
+        size *= max(len(labels), 1)
+    if size <= 4 * n + 1_000_000:
+        seen = np.bincount(combined[valid], minlength=size) > 0
+        observed = np.flatnonzero(seen)
+        slot = np.cumsum(seen) - 1
+        group = np.where(valid, slot[combined], -1)
+    else:
+        observed, inverse = np.unique(combined[valid], return_inverse=True)
+        group = np.full(n, -1, dtype=np.int64)
+        group[valid] = inverse
+    labels_out = []
+    rest = observed
+    for codes, labels in reversed(keys):
+        k = max(len(labels), 1)
+        labels_out.append(labels[rest % k] if len(labels) else np.array([], dtype=object))
+        rest = rest // k
+    return group, len(observed), labels_out[::-1]
+
+
+def _aggregate(frame: pd.DataFrame, framework, geos, w) -> pd.DataFrame:
+    """Sums (x, x2, n and, with weights, w, wx, wxx, ww) of every indicator for every group.
+
+    The children's values of all indicators form one matrix; each geography x breakdown grouping is
+    computed once (category codes, observed combinations) and summed for every indicator at once by one
+    sparse product (groups x children) @ (children x sums). Cost: one pass over the children per grouping,
+    whatever the number of indicators; everything after works on the small aggregated table.
+    """
+    from scipy import sparse
+
+    inds = list(framework.indicators)
+    n = len(frame)
+    values = np.column_stack([_indicator_values(frame, ind).to_numpy(dtype=float) for ind in inds]) \
+        if inds else np.zeros((n, 0))
+    present = ~np.isnan(values)
+    x = np.where(present, values, 0.0)
+    blocks = [x, x * x, present.astype(float)]
+    names = ["x", "x2", "n"]
+    if w is not None:
+        ww = np.where(present, w[:, None], np.nan)
+        wz = np.nan_to_num(ww)
+        blocks += [wz, wz * x, wz * x * x, wz * wz]
+        names += ["w", "wx", "wxx", "ww"]
+    k = len(inds)
+    keys = {}
+    for b in {b for ind in inds for b in ind.breakdowns if b in frame and b != "neighbourhood"}:
+        keys[b] = _codes(frame[b], as_text=True)
     for _, code_col, name_col in geos:
-        for k in (code_col, name_col):
-            as_text.setdefault(k, frame[k].astype("category"))
+        for c in (code_col, name_col):
+            keys.setdefault(c, _codes(frame[c]))
+    cache = {}
+
+    def grouped(geo, bd):
+        if (geo, bd) not in cache:
+            _, code_col, name_col = geo
+            cols = [code_col, name_col] + ([] if bd == "all" else [bd])
+            group, n_groups, labels = _groups([keys[c] for c in cols])
+            ok = group >= 0
+            # groups x children, one entry per child: built column by column in O(children), no sort
+            indptr = np.concatenate([[0], np.cumsum(ok)])
+            g = sparse.csc_matrix((np.ones(int(indptr[-1])), group[ok], indptr), shape=(n_groups, n))
+            cache[(geo, bd)] = (np.hstack([g @ b for b in blocks]), labels)
+        return cache[(geo, bd)]
+
     parts = []
-    for ind in framework.indicators:
-        x = _indicator_values(frame, ind)
+    for j, ind in enumerate(inds):
         breakdowns = ["all"] + [b for b in ind.breakdowns if b != "neighbourhood" and b in frame]
-        for geo_type, code_col, name_col in geos:
+        for geo in geos:
+            geo_type = geo[0]
             for bd in breakdowns:
                 if geo_type == "small_area" and bd != "all":
                     continue
-                keys = [code_col, name_col] + ([] if bd == "all" else [bd])
-                df = pd.DataFrame({"x": x, "x2": x * x, "n": x.notna().astype(float)})
-                for k in keys:
-                    df[k] = as_text[k]
-                if w is not None and ind.value_type == "mean":
-                    ww = w.where(x.notna())
-                    df["w"], df["wx"], df["wxx"], df["ww"] = ww, ww * x, ww * x * x, ww * ww
-                g = df.groupby(keys, sort=True, dropna=True, observed=True)
-                agg = g[[c for c in ("x", "x2", "n", "w", "wx", "wxx", "ww") if c in df]].sum(min_count=0)
-                agg = agg.reset_index()
+                sums, labels = grouped(geo, bd)
+                agg = pd.DataFrame({nm: sums[:, i * k + j] for i, nm in enumerate(names)})
+                if w is not None and ind.value_type != "mean":
+                    agg[["w", "wx", "wxx", "ww"]] = np.nan
                 agg["geography_type"] = geo_type
-                agg["geography_code"] = agg[code_col].astype(str)
-                agg["geography_name"] = agg[name_col].astype(str)
+                agg["geography_code"] = pd.Series(labels[0], dtype=object).astype(str).to_numpy()
+                agg["geography_name"] = pd.Series(labels[1], dtype=object).astype(str).to_numpy()
                 agg["breakdown"] = bd
-                agg["breakdown_value"] = "all" if bd == "all" else agg[bd].astype(str)
+                agg["breakdown_value"] = "all" if bd == "all" else pd.Series(labels[2], dtype=object).astype(str).to_numpy()
                 agg["indicator_id"] = ind.id
-                parts.append(agg.drop(columns=[c for c in keys if c not in ("geography_code",)], errors="ignore"))
-    table = pd.concat(parts, ignore_index=True)
-    table = _finish(table, framework, per, level)
-    return apply_disclosure_control(table, framework, level) if disclosure else table
+                parts.append(agg)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _finish(t: pd.DataFrame, framework, period, level) -> pd.DataFrame:

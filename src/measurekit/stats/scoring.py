@@ -33,7 +33,8 @@ def item_values(df: pd.DataFrame, framework, respondent: str | None = "parent") 
         scale = framework.scale(item.scale)
         col = df[item.id]
         x = pd.to_numeric(col, errors="coerce").astype(float)
-        bad = col[x.isna() & col.notna() & (col.astype(str).str.strip() != "")]
+        bad = col[x.isna() & col.notna()]          # text only where the number failed (fast on numeric columns)
+        bad = bad[bad.astype(str).str.strip() != ""]
         if len(bad):
             report.add("non_numeric", f"Item {item.id} has codes that are not numbers (e.g. {bad.iloc[0]!r}); "
                        "recode them to the scale's numeric codes first.", column=item.id, value=str(bad.iloc[0]))
