@@ -57,13 +57,18 @@ def check_consistency(fw: Framework) -> ProblemReport:
     return report
 
 
+def _need_languages(fw: Framework, report: ProblemReport, labels: dict, file: str, where: str, what: str) -> None:
+    """A missing_translation warning for every declared language ``labels`` has no text in."""
+    for lang in fw.languages:
+        if not labels.get(lang):
+            report.add("missing_translation", f"{what} has no text in declared language {lang!r}.",
+                       file=file, column=f"{where}.{lang}", severity="warning")
+
+
 def _translation_checks(fw: Framework, report: ProblemReport) -> None:
     """Every declared language needs scale labels (and domain titles / form text where any are translated)."""
     def need(labels: dict, file: str, where: str, what: str):
-        for lang in fw.languages:
-            if not labels.get(lang):
-                report.add("missing_translation", f"{what} has no text in declared language {lang!r}.",
-                           file=file, column=f"{where}.{lang}", severity="warning")
+        _need_languages(fw, report, labels, file, where, what)
 
     for s_i, sc in enumerate(fw.scales):
         for o_i, opt in enumerate(sc.options):
@@ -133,10 +138,7 @@ def _fielding_checks(fw: Framework, report: ProblemReport) -> None:
                        "to media by name only.", file=file, column=column, value=name, severity="warning")
 
     def need(texts: dict, file: str, where: str, what: str):
-        for lang in fw.languages:
-            if not texts.get(lang):
-                report.add("missing_translation", f"{what} has no text in declared language {lang!r}.",
-                           file=file, column=f"{where}.{lang}", severity="warning")
+        _need_languages(fw, report, texts, file, where, what)
 
     for i, item in enumerate(fw.items):
         broken = redcap_name_problems(item.id)
