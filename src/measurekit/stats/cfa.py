@@ -12,6 +12,7 @@ Checked against lavaan 0.6-14 (``tests/fixtures/r/lavaan.R``, ``tests/fixtures/r
 """
 from __future__ import annotations
 
+import warnings as _warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -260,19 +261,35 @@ def _complete_rows(df, obs, group):
 
 
 def _check_variation(data, obs, group, groups):
+    """Every item must vary (overall and within each group); numpy min/max, ignoring missing values."""
     report = ProblemReport(title="CFA input")
-    for x in obs:
-        if data[x].nunique() <= 1:
-            value = _plain(data[x].iloc[0]) if len(data) else None
-            report.add("constant_item", f"{x} has no variance: every complete row has the same answer ({value}). "
-                       "Leave it out of the model.", column=x, value=value)
-        elif group:
-            for g in groups:
-                sub = data.loc[data[group] == g, x]
-                if len(sub) and sub.nunique() <= 1:
-                    report.add("constant_item", f"{x} has no variance in group {_plain(g)} (everyone answered "
-                               f"{_plain(sub.iloc[0])}). Leave it out, or merge groups.", column=x, value=_plain(g))
+    x = data[obs].to_numpy(float)
+    gv = data[group].to_numpy() if group else None
+    for where, rows in [(None, slice(None))] + ([(g, gv == g) for g in groups] if group else []):
+        sub = x[rows]
+        if not len(sub):
+            continue
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)          # all-missing columns
+            flat = np.nanmax(sub, axis=0) == np.nanmin(sub, axis=0)
+        for i in np.flatnonzero(flat):
+            xi = obs[i]
+            value = _plain(sub[~np.isnan(sub[:, i]), i][0]) if np.any(~np.isnan(sub[:, i])) else None
+            value = int(value) if isinstance(value, float) and value == int(value) else value
+            if where is None:
+                report.add("constant_item", f"{xi} has no variance: every row has the same answer ({value}). "
+                           "Leave it out of the model.", column=xi, value=value)
+            elif not any(p.column == xi for p in report.problems):
+                report.add("constant_item", f"{xi} has no variance in group {_plain(where)} (everyone answered "
+                           f"{value}). Leave it out, or merge groups.", column=xi, value=_plain(where))
     report.raise_if_errors()
+
+
+def _few_categories(data, obs) -> bool:
+    """True when some item has 7 or fewer distinct answers (the ordinal route would suit it better)."""
+    x = np.sort(data[obs].to_numpy(float), axis=0)
+    distinct = (np.diff(x, axis=0) != 0).sum(axis=0) + 1 - np.isnan(x).any(axis=0)
+    return bool((distinct <= 7).any())
 
 
 def _prepare(df, spec_model, group, min_cases):
@@ -360,11 +377,12 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
                          "variances, covariances and means to estimate them from. Add indicators or constraints.")
     _check_identified(m)
     theta0 = _start(spec, d)
-    res = minimize(_objective, theta0, args=(spec, d), jac=True, method="L-BFGS-B",
-                   options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30})
-    theta = res.x
-    fmin = res.fun
-    converged = bool(res.success) or np.max(np.abs(res.jac)) < 1e-5
+    theta, fmin, grad, converged = _fisher_scoring(spec, theta0, d)
+    if not converged:                       # Fisher scoring can fail far from the solution: L-BFGS-B from the start
+        res = minimize(_objective, theta0, args=(spec, d), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30})
+        theta, fmin = res.x, res.fun
+        converged = bool(res.success) or np.max(np.abs(res.jac)) < 1e-5
     if not converged:
         warnings.append("The model did not converge: the numbers below are not trustworthy.")
     Ntot = d.N.sum()
@@ -415,7 +433,7 @@ def _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, w
     if not admissible:
         warnings.append("Improper solution: a residual variance is negative or the factor covariance matrix is not "
                         "positive definite (a Heywood case). Do not interpret these estimates; simplify the model.")
-    if any(pd.Series(data[x]).nunique() <= 7 for x in spec.observed):
+    if _few_categories(data, spec.observed):
         warnings.append("Items with 7 or fewer response categories are treated as continuous (ML). "
                         "Estimates of fit can be biased for strongly skewed items.")
     fit = pd.DataFrame([{"chisq": chisq, "df": df_model, "pvalue": float(stats.chi2.sf(chisq, df_model)) if df_model else np.nan,
@@ -460,32 +478,81 @@ def _estimates(spec: _Spec, theta: np.ndarray, d: _Data, se=None) -> pd.DataFram
     return _estimate_rows(spec, theta, se)
 
 
-def _expected_se(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
-    # standard errors from the expected information, as lavaan (ML, information = "expected"):
-    # I = sum_g N_g [ 1/2 D_g' (W (x) W) D_g + Dmu_g' W Dmu_g ], W = Sigma_g^-1, D = d vec(Sigma) / d theta
+def _delta(spec: _Spec, theta: np.ndarray, g: int):
+    """Analytic d vec(Sigma_g) / d theta' (p*p x k) and d mu_g / d theta' (p x k)."""
+    L, P, T, nu, al = _matrices(spec, theta, g)
+    p, k = L.shape[0], theta.size
+    LP = L @ P
+    dS = np.zeros((k, p, p))
+    dm = np.zeros((k, p))
+    ix = _index(spec, g)
+    i, f, kk = ix["L"]
+    part = np.zeros((k, p, p))
+    np.add.at(part, (kk, i), LP[:, f].T)                  # d(L P L')/dL_if = e_i (LP)_{.f}' + transpose
+    dS += part + part.transpose(0, 2, 1)
+    np.add.at(dm, (kk, i), al[f])
+    a, b, kk = ix["P"]
+    outer = np.einsum("ik,jk->kij", L[:, a], L[:, b])
+    outer = outer + np.where((a != b)[:, None, None], outer.transpose(0, 2, 1), 0.0)
+    np.add.at(dS, kk, outer)
+    a, b, kk = ix["T"]
+    np.add.at(dS, (kk, a, b), 1.0)
+    off = a != b
+    np.add.at(dS, (kk[off], b[off], a[off]), 1.0)
+    i, _, kk = ix["nu"]
+    np.add.at(dm, (kk, i), 1.0)
+    f, _, kk = ix["alpha"]
+    np.add.at(dm, kk, L[:, f].T)
+    return dS.reshape(k, p * p).T, dm.T
+
+
+def _information(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
+    """Expected information, as lavaan (ML, information = "expected"):
+    I = sum_g N_g [ 1/2 D_g' (W (x) W) D_g + Dmu_g' W Dmu_g ], W = Sigma_g^-1, D = d vec(Sigma) / d theta'."""
     k = len(theta)
     info = np.zeros((k, k))
-    eps = 1e-6
     for g in range(len(spec.groups)):
-        def moments(th):
-            L, P, T, nu, al = _matrices(spec, th, g)
-            return (L @ P @ L.T + T).ravel(), (nu + L @ al)
-        s0, m0 = moments(theta)
-        D = np.zeros((s0.size, k))
-        Dm = np.zeros((m0.size, k))
-        for i in range(k):
-            e = np.zeros(k)
-            e[i] = eps
-            sp, mp = moments(theta + e)
-            sm, mm = moments(theta - e)
-            D[:, i], Dm[:, i] = (sp - sm) / (2 * eps), (mp - mm) / (2 * eps)
-        W = np.linalg.inv(s0.reshape(len(m0), len(m0)))
-        info += d.N[g] * (0.5 * D.T @ np.kron(W, W) @ D + (Dm.T @ W @ Dm if spec.meanstructure else 0))
+        L, P, T, nu, al = _matrices(spec, theta, g)
+        W = np.linalg.inv(L @ P @ L.T + T)
+        D, Dm = _delta(spec, theta, g)
+        p = W.shape[0]
+        # D'(W kron W)D without the kronecker product: entry (c, e) = tr(W D_c W D_e), D_c as p x p matrices
+        WD = np.matmul(W, D.T.reshape(k, p, p))
+        sym = WD.reshape(k, p * p) @ WD.transpose(0, 2, 1).reshape(k, p * p).T
+        info += d.N[g] * (0.5 * sym + (Dm.T @ W @ Dm if spec.meanstructure else 0))
+    return info
+
+
+def _expected_se(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
     try:
-        se = np.sqrt(np.clip(np.diag(np.linalg.inv(info)), 0, None))
+        return np.sqrt(np.clip(np.diag(np.linalg.inv(_information(spec, theta, d))), 0, None))
     except np.linalg.LinAlgError:
-        se = np.full(k, np.nan)
-    return se
+        return np.full(len(theta), np.nan)
+
+
+def _fisher_scoring(spec: _Spec, theta: np.ndarray, d: _Data, max_iter: int = 200, tol: float = 1e-9):
+    """Minimise the ML objective by Fisher scoring (expected information, step halving).
+    Returns (theta, f, gradient, converged); the caller falls back on L-BFGS-B when it fails."""
+    f, g = _objective(theta, spec, d)
+    Ntot = d.N.sum()
+    for _ in range(max_iter):
+        H = 2 * _information(spec, theta, d) / Ntot           # expected Hessian of the objective
+        try:
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            return theta, f, g, False
+        t = 1.0
+        for _half in range(30):
+            fn, gn = _objective(theta + t * step, spec, d)
+            if fn <= f + 1e-4 * t * (g @ step):
+                break
+            t /= 2
+        else:
+            return theta, f, g, False
+        theta, f, g = theta + t * step, fn, gn
+        if np.max(np.abs(t * step)) < tol:
+            return theta, f, g, bool(np.max(np.abs(g)) < 1e-7)
+    return theta, f, g, False
 
 
 def _estimate_rows(spec: _Spec, theta: np.ndarray, se: np.ndarray) -> pd.DataFrame:

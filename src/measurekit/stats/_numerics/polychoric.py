@@ -60,16 +60,26 @@ def pair_tables(codes: np.ndarray, K: int, pairs) -> np.ndarray:
 
 
 def _cell_probs(rho, ci, cj, with_derivative=True):
-    """Cell probabilities P (pairs, K, K) and dP/drho for cut points ci, cj (pairs, K + 1)."""
+    """Cell probabilities P (pairs, K, K) and dP/drho for cut points ci, cj (pairs, K + 1; the first -inf,
+    the last ones +inf). Only the interior corners need the bivariate normal; the edges are univariate."""
+    from scipy.special import ndtr
+
     from measurekit.stats._numerics.bvn import bvn_cdf, bvn_pdf
 
+    npair, K1 = ci.shape
     r = rho[:, None, None]
-    F = bvn_cdf(ci[:, :, None], cj[:, None, :], r)
+    hi, hj = ci[:, 1:-1], cj[:, 1:-1]
+    F = np.zeros((npair, K1, K1))
+    F[:, 1:-1, 1:-1] = bvn_cdf(hi[:, :, None], hj[:, None, :], r)
+    F[:, -1, 1:-1] = ndtr(hj)
+    F[:, 1:-1, -1] = ndtr(hi)
+    F[:, -1, -1] = 1.0
     P = F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
     if not with_derivative:
         return P, None
-    f = bvn_pdf(ci[:, :, None], cj[:, None, :], r)
-    f = np.where(np.isfinite(ci)[:, :, None] & np.isfinite(cj)[:, None, :], f, 0.0)
+    f = np.zeros((npair, K1, K1))
+    inner = bvn_pdf(hi[:, :, None], hj[:, None, :], r)
+    f[:, 1:-1, 1:-1] = np.where(np.isfinite(hi)[:, :, None] & np.isfinite(hj)[:, None, :], inner, 0.0)
     dP = f[:, 1:, 1:] - f[:, :-1, 1:] - f[:, 1:, :-1] + f[:, :-1, :-1]
     return P, dP
 

@@ -175,6 +175,50 @@ class DWLSFit:
     vcov: np.ndarray
 
 
+def _gauss_newton(resid, jac, x0, max_iter=100, tol=1e-10):
+    """Minimise ||r(x)||^2 by Gauss-Newton with step halving and a Levenberg damping fallback.
+    Converged when the largest step is below tol (relative to max(1, |x|)) and the gradient is tiny."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    x = np.asarray(x0, dtype=float).copy()
+    r = resid(x)
+    f = r @ r
+    lam = 0.0
+    for _ in range(max_iter):
+        J = jac(x)
+        g = J.T @ r
+        A = J.T @ J
+        step = None
+        for _inner in range(30):
+            try:
+                M = A + lam * np.diag(np.diag(A) + 1e-12)
+                c, low = cho_factor(M)
+                step = -cho_solve((c, low), g)
+            except np.linalg.LinAlgError:
+                lam = max(lam * 10, 1e-6)
+                continue
+            t = 1.0
+            for _half in range(20):
+                xn = x + t * step
+                rn = resid(xn)
+                fn = rn @ rn
+                if np.isfinite(fn) and fn <= f + 1e-4 * t * (g @ step):
+                    break
+                t /= 2
+            else:
+                lam = max(lam * 10, 1e-6)
+                continue
+            break
+        if step is None:
+            return x, False
+        done = np.max(np.abs(t * step) / np.maximum(1.0, np.abs(x))) < tol
+        x, r, f = xn, rn, fn
+        lam = lam / 10 if lam > 1e-9 else 0.0
+        if done:
+            return x, bool(np.max(np.abs(jac(x).T @ r)) < 1e-6)
+    return x, False
+
+
 @single_thread
 def fit_dwls(spec: OrdSpec, stats: list[np.ndarray], gammas: list[np.ndarray], nobs: np.ndarray) -> DWLSFit:
     """Estimate by DWLS, then robust SEs and the scaled-shifted test."""
@@ -193,8 +237,11 @@ def fit_dwls(spec: OrdSpec, stats: list[np.ndarray], gammas: list[np.ndarray], n
         return np.vstack([-s[:, None] * spec.jacobian(th, g) for g, s in enumerate(sw)])
 
     x0 = np.array(spec.start, dtype=float)
-    res = least_squares(resid, x0, jac=jac, method="lm", xtol=1e-12, ftol=1e-14, gtol=1e-12, max_nfev=2000)
-    theta = res.x
+    theta, converged = _gauss_newton(resid, jac, x0)
+    if not converged:                      # fall back on MINPACK's Levenberg-Marquardt from where we are
+        res = least_squares(resid, theta, jac=jac, method="lm", xtol=1e-12, ftol=1e-14, gtol=1e-12, max_nfev=2000)
+        theta = res.x
+        converged = bool(res.success) or (res.grad is not None and np.max(np.abs(res.grad)) < 1e-6)
     r = resid(theta)
     chisq = float(N * r @ r)
     D = np.vstack([spec.jacobian(theta, g) for g in range(len(stats))])
@@ -217,9 +264,8 @@ def fit_dwls(spec: OrdSpec, stats: list[np.ndarray], gammas: list[np.ndarray], n
         chisq_scaled = a * chisq + (df - a * tr1)
     else:
         chisq_scaled = chisq
-    grad_ok = np.max(np.abs(res.grad)) < 1e-6 if res.grad is not None else True
     residuals = [st - spec.implied(theta, g) for g, st in enumerate(stats)]
-    return DWLSFit(theta, se, chisq, df, float(chisq_scaled), tr1, tr2, bool(res.success or grad_ok), residuals, vcov)
+    return DWLSFit(theta, se, chisq, df, float(chisq_scaled), tr1, tr2, converged, residuals, vcov)
 
 
 def baseline(stats: list[np.ndarray], gammas: list[np.ndarray], nobs: np.ndarray, nth: list[int]) -> tuple[float, float, int]:
