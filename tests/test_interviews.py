@@ -76,3 +76,15 @@ def test_findings_go_into_history_and_the_item_record(framework_dir):
     assert new.item("hl1").history[-1].status == "cognitively_tested" and "no problems" in new.item("hl1").history[-1].reason
     record = item_history(new, "wb4", interviews=pd.DataFrame(LOG))
     assert list(record["kind"]).count("interview") == 2 and record["date"].is_monotonic_increasing
+
+
+def test_drafter_shows_the_items_interviews(framework_dir, tmp_path):
+    from measurekit.design.widgets.drafter import ItemDrafter
+
+    shutil.copytree(framework_dir, tmp_path / "fw")
+    dr = ItemDrafter(tmp_path / "fw")
+    dr.item.value = "wb4"
+    assert "Cognitive interviews (6)" in dr.record_panel.value and "comprehension" in dr.record_panel.value
+    assert "Changed: Hint added" in dr.record_panel.value
+    dr.item.value = "hl1"
+    assert "comprehension" not in dr.record_panel.value

@@ -69,6 +69,8 @@ class ItemDrafter:
         self.override_reason = w.Text(description="Because", placeholder="why the wording is kept as it is")
         self.checks = w.HTML()
         self.evidence_panel = w.HTML()
+        self.record_panel = w.HTML()      # cognitive interviews of the item (evidence/interviews.csv or .yaml)
+        self.interviews = self._interview_log()
         self.message = w.HTML()
         self.item.observe(lambda _: self._load(), names="value")
         self.language.observe(lambda _: self._load(), names="value")
@@ -79,7 +81,7 @@ class ItemDrafter:
         left = w.VBox([w.HTML(RTL_CSS), self.item, self.language, self.stem, self.scale, self.status, self.who,
                        self.reason, self.override, self.override_reason, self.save_button, self.message, self.checks],
                       layout=w.Layout(width="55%"))
-        right = w.VBox([self.quotes, self.evidence_panel], layout=w.Layout(width="45%"))
+        right = w.VBox([self.quotes, self.evidence_panel, self.record_panel], layout=w.Layout(width="45%"))
         self.widget = w.HBox([left, right])
         self._load()
 
@@ -108,7 +110,28 @@ class ItemDrafter:
             self.stem.remove_class("mk-rtl")
         self._update_checks()
         self._update_evidence()
+        self._update_record()
         self.message.value = ""
+
+    def _interview_log(self):
+        from measurekit.design.interviews import find_log, load_interviews
+
+        log = find_log(self.fw.path)
+        return load_interviews(log, self.fw) if log is not None else None
+
+    def _update_record(self):
+        """What the cognitive interviews found for this item and what was changed (design.interviews)."""
+        if self.interviews is None:
+            self.record_panel.value = ""
+            return
+        rows = self.interviews[self.interviews["item"] == self.item.value]
+        if rows.empty:
+            self.record_panel.value = "<p><i>No cognitive interviews recorded for this item yet.</i></p>"
+            return
+        lines = "".join(f"<li>{html.escape(r.date)} [{html.escape(r.language)}] <b>{html.escape(r.problem_type)}</b>: "
+                        f"{html.escape(r.understood)}" + (f" <i>Changed: {html.escape(r.change_made)}</i>" if r.change_made else "")
+                        + "</li>" for r in rows.itertuples(index=False))
+        self.record_panel.value = f"<p><b>Cognitive interviews ({len(rows)})</b></p><ul>{lines}</ul>"
 
     def _edited(self):
         self.message.value = ""      # an old "Saved" or "Not saved" no longer describes what is on screen
