@@ -60,3 +60,35 @@ def test_agreement_with_a_mapping_by_hand():
 
     assert t.loc["q1", "kappa_w"] == pytest.approx(cohen_kappa_score(m["q1_p"], m["q1_r"], weights="quadratic"))
     assert set(t["level"]) == {"item", "scale"} and "voice_d" in t.index
+
+
+# ------------------------------------------------------------ shorthand and items= (issue 13)
+def _pairs(cohort, analysis_frame, cols):
+    parents = analysis_frame[analysis_frame.responded == 1]
+    prac = cohort.tables["voice_practitioner"]
+    m = parents[["child_id", *cols]].merge(prac[["child_id", *cols]], on="child_id", suffixes=("_p", "_r"))
+    return parents, prac, m
+
+
+def test_shorthand_mapping_compares_every_pair(cohort, analysis_frame):
+    parents, prac, m = _pairs(cohort, analysis_frame, ["cc1"])
+    expected = int((m["cc1_p"].notna() & m["cc1_r"].notna()).sum())
+    assert expected > 100
+    res = mk.agreement(parents, prac, framework={"dom": ["cc1"]})
+    t = res.table.set_index("name")
+    assert t.loc["cc1", "n"] == expected and t.loc["voice_dom", "n"] == expected
+    ok = m["cc1_p"].notna() & m["cc1_r"].notna()
+    assert t.loc["cc1", "mean_diff"] == pytest.approx((m.loc[ok, "cc1_p"] - m.loc[ok, "cc1_r"]).mean())
+
+
+def test_items_without_a_framework_names_the_columns(cohort, analysis_frame):
+    parents, prac, m = _pairs(cohort, analysis_frame, ["cc1", "cc2"])
+    res = mk.agreement(parents, prac, items=["cc2", "cc1"])
+    t = res.table
+    assert t["name"].tolist() == ["cc2", "cc1"] and set(t["level"]) == {"item"}
+    ok = m["cc2_p"].notna() & m["cc2_r"].notna()
+    assert t.set_index("name").loc["cc2", "n"] == ok.sum()
+    assert t.set_index("name").loc["cc2", "mean_parent"] == pytest.approx(m.loc[ok, "cc2_p"].mean())
+    with pytest.raises(InputError) as exc:
+        mk.agreement(parents, prac, items=["cc1", "no_such_column"])
+    assert exc.value.report.codes() == {"unknown_item"} and "no_such_column" in str(exc.value)

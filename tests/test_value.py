@@ -131,3 +131,51 @@ def test_lr_test_and_coefficients_match_r_glm(fixtures_dir):
     mapping = {"sendehc_plan": "send_ehc_plan", "sendsen_support": "send_sen_support", "sexM": "sex_M"}
     for name, est in zip(r_names, r_coef):
         assert ours[mapping.get(name, name)] == pytest.approx(est, abs=1e-6), name
+
+
+# ------------------------------------------------------------ odd input (issue 13)
+@pytest.mark.r_fixture
+@pytest.mark.parametrize("case,extra", [("constant", ["const"]), ("collinear", ["twice"]), ("both", ["const", "twice"])])
+def test_constant_or_collinear_new_predictor_is_dropped_as_r_does(fixtures_dir, case, extra):
+    d = pd.read_csv(fixtures_dir / "r" / "value_seed1_complete.csv")
+    d["const"] = 1
+    d["twice"] = 2 * d["voice_home_learning"] + 1
+    ref = pd.read_csv(fixtures_dir / "r" / "value_aliased_lr.csv").set_index("case").loc[case]
+    with np.errstate(all="raise"):
+        v = mk.added_value(d, "y1_phonics_pass", BASE, ["voice_home_learning", *extra], n_boot=0, by=())
+    t = v.table.set_index("measure")
+    assert t.loc["lr_chisq", "df"] == ref["df"] == 1
+    assert t.loc["lr_chisq", "difference"] == pytest.approx(ref["lr_chisq"], abs=1e-6)
+    assert t.loc["log_likelihood", "full"] == pytest.approx(ref["loglik_full"], abs=1e-6)
+    assert v.p_val == pytest.approx(ref["p_val"], rel=1e-5)
+    note = [w for w in v.warnings if "left out" in w]
+    assert len(note) == 1 and all(name in note[0] for name in ref["aliased"].split())
+
+
+def test_only_constant_new_predictors_is_a_clear_error(scored):
+    data = scored.assign(same=3.0)
+    with pytest.raises(InputError) as exc:
+        mk.added_value(data, "y1_phonics_pass", BASE, ["same"], n_boot=0, by=())
+    assert exc.value.report.codes() == {"aliased_predictor"} and "same" in str(exc.value)
+
+
+def test_cv_zero_means_no_cross_validation_and_bad_options_are_errors(scored):
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("error")                     # no divide-by-zero RuntimeWarning
+        v = mk.added_value(scored, "y1_phonics_pass", BASE, _voice(scored), n_boot=0, cv=0, by=())
+    t = v.table.set_index("measure")
+    assert np.isnan(t.loc["cv_log_loss", "difference"]) and np.isfinite(t.loc["lr_chisq", "difference"])
+    for bad in ({"cv": 1}, {"cv": -2}, {"cv": 2.5}, {"n_boot": -1}, {"level": 1.5}, {"cv": 10 ** 9}):
+        with pytest.raises(InputError) as exc:
+            mk.added_value(scored, "y1_phonics_pass", BASE, _voice(scored), **{"n_boot": 0, "by": (), **bad})
+        assert exc.value.report.codes() == {"bad_option"}, bad
+
+
+def test_new_predictor_constant_within_a_group_is_noted_not_crashed(scored):
+    data = scored.copy()
+    data["flag"] = np.where(data["fsm"] == 1, 1.0, np.random.default_rng(0).normal(size=len(data)))
+    v = mk.added_value(data, "y1_phonics_pass", BASE, ["flag"], n_boot=0, by=("fsm",), min_group=50)
+    g = v.by_group.set_index("group")
+    assert "do not vary" in g.loc["1", "note"] and g.loc["0", "df"] == 1

@@ -118,6 +118,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "small_group": ("Group too small", "Combine small groups, or report the result as indicative only."),
     "too_few_cases": ("Too few complete cases", "Collect more responses, or skip this analysis for now."),
     "unknown_reference": ("Reference group not in the data", "Name a group that occurs in the grouping column."),
+    "aliased_predictor": ("Predictor constant or a combination of others", "Leave it out; it carries no information the model does not already have."),
     "bad_option": ("Option value not valid", "Use one of the values the documentation lists."),
     # disclosure control and the gate for shareable output (publish/)
     "small_count_published": ("A small count would be shared", "Suppress it (symbol c), or keep the file in the "

@@ -209,6 +209,7 @@ def check_framework(path) -> ProblemReport:
     return _load(Path(path))[1]
 
 
+SPEC_FILES = {"spec_files": True}     # validation context: names must be safe as file names (models.SAFE_NAME)
 _WHERE = {"scales": "scales.yaml", "domains": "items.yaml", "items": "items.yaml", "indicators": "indicators.yaml"}
 _FILE_KEYS = {"scales.yaml": ("scales",), "items.yaml": ("domains", "items"), "indicators.yaml": ("indicators",)}
 
@@ -303,7 +304,7 @@ def _salvage(doc: dict, errors: list) -> tuple[Framework | None, dict, dict]:
     from pydantic import ValidationError
 
     try:
-        return Framework.model_validate(clean), kept, dropped
+        return Framework.model_validate(clean, context=SPEC_FILES), kept, dropped
     except (ValidationError, RecursionError):
         return None, {}, {}
 
@@ -346,7 +347,7 @@ def _load(path: Path):
 
     fw, kept, dropped = None, None, {}
     try:
-        fw = Framework.model_validate(doc)
+        fw = Framework.model_validate(doc, context=SPEC_FILES)
     except ValidationError as exc:
         for err in exc.errors():
             loc = err["loc"]

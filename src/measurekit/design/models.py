@@ -4,7 +4,7 @@ These pydantic models are the one description of an instrument and its indicator
 files in ``indicators/<framework>/`` load into them (``measurekit.design.load_framework``).
 Unknown keys are dropped (``extra="ignore"``), so nothing unknown reaches an output; ``load_framework``
 warns about each one by name (code ``unknown_spec_key``). Every id and the framework name become parts of
-file names and column names, so they must match ``SAFE_NAME`` (letters, digits, ``_``, ``-``, ``.``; starting
+file names and column names, so in specification files they must match ``SAFE_NAME`` (letters, digits, ``_``, ``-``, ``.``; starting
 with a letter or digit; at most 64 characters; not a reserved device name such as ``CON``): an id such as
 ``../../x`` is reported by ``check-spec`` (code ``unsafe_name``) instead of writing outside the output folder.
 """
@@ -14,14 +14,19 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
 
 
-def _safe_name(value: str) -> str:
+def _safe_name(value: str, info: ValidationInfo) -> str:
+    """Checked when a specification is read from files (``load_framework`` validates with the context
+    ``{"spec_files": True}``); frameworks built in code from data columns (``mk.score``'s mapping shorthand) may
+    use any column name, and every writer still refuses a path outside its output folder."""
+    if not (info.context or {}).get("spec_files"):
+        return value
     if not SAFE_NAME.fullmatch(value) or _RESERVED.fullmatch(value):
         raise PydanticCustomError(
             "unsafe_name", "This id or name cannot be used: it becomes part of file and column names, so "
@@ -308,7 +313,7 @@ class FormText(_Model):
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
-    name: Annotated[str, AfterValidator(lambda v: v and _safe_name(v)),
+    name: Annotated[str, AfterValidator(lambda v, info: v and _safe_name(v, info)),
                     Field(json_schema_extra={"pattern": f"^({SAFE_NAME.pattern})?$"})] = ""
     title: str = ""
     illustrative: bool = False

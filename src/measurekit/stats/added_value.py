@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
-from measurekit.stats._numerics.logistic import add_intercept, auc, auc_batch, fit_logistic, fit_logistic_batch
+from measurekit.stats._numerics.logistic import auc, auc_batch, fit_logistic, fit_logistic_batch
 from measurekit.core.result import Result
 from measurekit.problems import InputError
 
@@ -146,51 +146,49 @@ def _prepare(df, outcome, base, new, by):
     return data, dropped, int((~keep).sum())
 
 
-def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"),
-                new=(), n_boot: int = 1000, cv: int = 5, random_state=None, by=("fsm", "eal", "neighbourhood"),
-                min_group: int = 100, level: float = 0.95) -> AddedValueResult:
-    """Does adding ``new`` predictors to ``base`` improve the prediction of a binary ``outcome``?
+def _independent(X: np.ndarray, names: list[str], basis: np.ndarray | None = None, tol: float = 1e-7):
+    """Columns of ``X`` that add something to ``basis`` and to the columns kept before them, in order, as R's
+    ``glm`` keeps them (its pivoted QR gives an aliased column an NA coefficient): a column whose residual after
+    projection on the kept columns is below ``tol`` of its length is constant (given an intercept) or a
+    combination of the others. Returns (kept indices, dropped names)."""
+    q = np.empty((len(X), 0)) if basis is None else np.linalg.qr(basis)[0]
+    keep, dropped = [], []
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        r = col - q @ (q.T @ col)
+        r = r - q @ (q.T @ r)                   # twice: Gram-Schmidt loses orthogonality once
+        size = np.linalg.norm(col)
+        if size == 0 or np.linalg.norm(r) <= tol * size:
+            dropped.append(names[j])
+        else:
+            keep.append(j)
+            q = np.column_stack([q, r / np.linalg.norm(r)])
+    return keep, dropped
 
-    Complete cases are analysed (the number dropped and how they differ are reported in
-    ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
-    against their most common level. ``n_boot`` resamples give percentile intervals for the
-    differences (refits warm-started from the full-sample estimates; interrupting returns the
-    resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss.
-    """
+
+def _design(data, base, new, warnings, label=""):
+    """Routine and full design matrices, leaving out (with a warning) columns that are constant or a combination
+    of columns before them. Returns (Xb with intercept, Xf, number of new columns kept)."""
+    Xb_frame, Xn_frame = design_matrix(data, base)[0], design_matrix(data, new)[0]
+    one = np.ones((len(data), 1))
+    kb, db = _independent(Xb_frame.to_numpy(), list(Xb_frame.columns), one)
+    Xb = np.column_stack([one, Xb_frame.to_numpy()[:, kb]])
+    kn, dn = _independent(Xn_frame.to_numpy(), list(Xn_frame.columns), Xb)
+    where = f" ({label})" if label else ""
+    if db:
+        warnings.append(f"Routine predictor column(s) {', '.join(db)}{where} left out: constant, or a combination of "
+                        "the others (R's glm gives them an NA coefficient).")
+    if dn:
+        warnings.append(f"New predictor column(s) {', '.join(dn)}{where} left out: constant, or a combination of the "
+                        "routine data or the new columns before them, so they carry no information (R's glm gives "
+                        "them an NA coefficient); the LR test counts only the columns kept.")
+    return Xb, np.column_stack([Xb, Xn_frame.to_numpy()[:, kn]]), len(kn)
+
+
+def _bootstrap(Xb, Xf, y, fb, ff, n_boot, rng, warnings) -> np.ndarray:
+    """Bootstrap differences (n_boot x 6: AUC, Nagelkerke R2, Brier, NRI events, non-events, total), refits
+    warm-started from the full-sample estimates, 200 resamples at a time; an interrupt keeps those done."""
     from measurekit.core.progress import progress
-
-    base, new = list(base), list(new)
-    if not new:
-        raise InputError("Name at least one new predictor in `new`.")
-    data, dropped, n_dropped = _prepare(df, outcome, base, new, by)
-    warnings = []
-    if n_dropped:
-        warnings.append(f"{n_dropped} of {len(df)} children were left out because of missing values; "
-                        "see `dropped` for how they differ from those analysed.")
-    y = data[outcome].to_numpy(dtype=float)
-    if y.sum() < 10 or (1 - y).sum() < 10:
-        raise InputError(f"Too few children with (or without) the outcome {outcome!r} to fit a model "
-                         f"({int(y.sum())} with, {int((1 - y).sum())} without).")
-    Xb_raw = design_matrix(data, base)[0].to_numpy()
-    Xn_raw = design_matrix(data, new)[0].to_numpy()
-    Xb = add_intercept(Xb_raw)
-    Xf = np.column_stack([Xb, Xn_raw])
-    fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
-    for fit, label in ((fb, "routine"), (ff, "routine + new")):
-        if fit.separated:
-            warnings.append(f"The {label} model shows separation: some predictor (or combination) predicts the "
-                            "outcome perfectly for some children, so its coefficients run off to infinity. "
-                            "Results are unreliable; look for a predictor that is almost the outcome itself.")
-        if not fit.converged:
-            warnings.append(f"The {label} model did not converge.")
-    from scipy import stats
-
-    lr = 2 * (ff.loglik - fb.loglik)
-    df_lr = Xn_raw.shape[1]
-    p_val = float(stats.chi2.sf(lr, df_lr))
-    point = _metrics(Xb, Xf, y, fb, ff)
-    rng = np.random.default_rng(random_state)
-    cv_b, cv_f = _cv_log_loss(Xb, y, cv, rng), _cv_log_loss(Xf, y, cv, rng)
 
     boots = []
     n = len(y)
@@ -219,7 +217,11 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
     except KeyboardInterrupt:
         warnings.append(f"The bootstrap was interrupted after {len(boots)} of {n_boot} resamples; "
                         "intervals use those done.")
-    boots = np.array(boots).reshape(-1, 6)
+    return np.array(boots).reshape(-1, 6)
+
+
+def _table(fb, ff, lr, df_lr, p_val, point, cv_ll, boots, level) -> pd.DataFrame:
+    """The result table (see ``AddedValueResult``) from the fits, point estimates and bootstrap differences."""
     a = (1 - level) / 2
 
     def ci(k):
@@ -228,6 +230,7 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
         return tuple(np.quantile(boots[:, k], [a, 1 - a]))
 
     nri_e, nri_ne = point["nri"]
+    cv_b, cv_f = cv_ll
     rows = [
         {"measure": "log_likelihood", "base": fb.loglik, "full": ff.loglik, "difference": ff.loglik - fb.loglik},
         {"measure": "lr_chisq", "base": np.nan, "full": np.nan, "difference": lr, "df": df_lr, "p_val": p_val},
@@ -245,9 +248,82 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
     for r in rows:
         lo_hi = r.pop("ci", (np.nan, np.nan))
         r["ci_low"], r["ci_high"] = lo_hi
-    table = pd.DataFrame(rows, columns=["measure", "base", "full", "difference", "ci_low", "ci_high", "df", "p_val"])
+    return pd.DataFrame(rows, columns=["measure", "base", "full", "difference", "ci_low", "ci_high", "df", "p_val"])
+
+
+def _problem(code: str, message: str, **where) -> InputError:
+    from measurekit.problems import Problem, ProblemReport
+
+    return InputError(ProblemReport([Problem(code, message, **where)], title="added_value"))
+
+
+def _check_options(n_boot, cv, level):
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise _problem("bad_option", f"n_boot must be a whole number, 0 or more (0 = no bootstrap), not {n_boot!r}.",
+                       column="n_boot", value=repr(n_boot))
+    if cv is not None and (isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv == 1 or cv < 0):
+        raise _problem("bad_option", f"cv must be the number of cross-validation folds (2 or more), or 0/None for no "
+                       f"cross-validation, not {cv!r}.", column="cv", value=repr(cv))
+    if not 0 < level < 1:
+        raise _problem("bad_option", f"level must be between 0 and 1 (e.g. 0.95), not {level!r}.", column="level",
+                       value=repr(level))
+
+
+def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"),
+                new=(), n_boot: int = 1000, cv: int | None = 5, random_state=None, by=("fsm", "eal", "neighbourhood"),
+                min_group: int = 100, level: float = 0.95) -> AddedValueResult:
+    """Does adding ``new`` predictors to ``base`` improve the prediction of a binary ``outcome``?
+
+    Complete cases are analysed (the number dropped and how they differ are reported in
+    ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
+    against their most common level. A design column that is constant, or a combination of the columns
+    before it, is left out with a warning and not counted in the LR test's df, as R's ``glm`` (NA
+    coefficient) and ``anova(base, full, test = "LRT")`` do; ``InputError`` (``aliased_predictor``) when no
+    new column is left. ``n_boot`` resamples give percentile intervals for the
+    differences (refits warm-started from the full-sample estimates; interrupting returns the
+    resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss (``cv=0`` or
+    ``None``: none, the row is NaN).
+    """
+    base, new = list(base), list(new)
+    if not new:
+        raise InputError("Name at least one new predictor in `new`.")
+    _check_options(n_boot, cv, level)
+    data, dropped, n_dropped = _prepare(df, outcome, base, new, by)
+    warnings = []
+    if n_dropped:
+        warnings.append(f"{n_dropped} of {len(df)} children were left out because of missing values; "
+                        "see `dropped` for how they differ from those analysed.")
+    y = data[outcome].to_numpy(dtype=float)
+    if y.sum() < 10 or (1 - y).sum() < 10:
+        raise InputError(f"Too few children with (or without) the outcome {outcome!r} to fit a model "
+                         f"({int(y.sum())} with, {int((1 - y).sum())} without).")
+    Xb, Xf, df_lr = _design(data, base, new, warnings)
+    if df_lr == 0:
+        raise _problem("aliased_predictor", f"The new predictor(s) {', '.join(map(str, new))} are constant among the "
+                       f"{len(y)} children analysed, or a combination of the routine data, so they cannot add "
+                       "anything. Check the columns (e.g. a score that is the same for everyone).",
+                       column=", ".join(map(str, new)))
+    if cv and cv > len(y):
+        raise _problem("bad_option", f"cv = {cv} folds is more than the {len(y)} children analysed.", column="cv")
+    fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
+    for fit, label in ((fb, "routine"), (ff, "routine + new")):
+        if fit.separated:
+            warnings.append(f"The {label} model shows separation: some predictor (or combination) predicts the "
+                            "outcome perfectly for some children, so its coefficients run off to infinity. "
+                            "Results are unreliable; look for a predictor that is almost the outcome itself.")
+        if not fit.converged:
+            warnings.append(f"The {label} model did not converge.")
+    from scipy import stats
+
+    lr = 2 * (ff.loglik - fb.loglik)
+    p_val = float(stats.chi2.sf(lr, df_lr))
+    point = _metrics(Xb, Xf, y, fb, ff)
+    rng = np.random.default_rng(random_state)
+    cv_ll = (_cv_log_loss(Xb, y, cv, rng), _cv_log_loss(Xf, y, cv, rng)) if cv else (np.nan, np.nan)
+    boots = _bootstrap(Xb, Xf, y, fb, ff, n_boot, rng, warnings)
+    table = _table(fb, ff, lr, df_lr, p_val, point, cv_ll, boots, level)
     by_group = _by_group(data, outcome, base, new, [b for b in by if b in data.columns], min_group, warnings)
-    return AddedValueResult(table, by_group, dropped, outcome, n, int(y.sum()), len(boots), warnings,
+    return AddedValueResult(table, by_group, dropped, outcome, len(y), int(y.sum()), len(boots), warnings,
                             {"y": y, "p_base": _probs(Xb, fb.coef), "p_full": _probs(Xf, ff.coef)})
 
 
@@ -266,13 +342,15 @@ def _by_group(data, outcome, base, new, by, min_group, warnings):
                 rows.append(row)
                 continue
             usable = [c for c in base if c != var and sub[c].nunique() > 1]
-            Xb = add_intercept(design_matrix(sub, usable)[0].to_numpy())
-            Xn = design_matrix(sub, new)[0].to_numpy()
-            Xf = np.column_stack([Xb, Xn])
+            Xb, Xf, k = _design(sub, usable, new, [], f"{var} = {value}")
+            if k == 0:
+                row["note"] = "the new predictors do not vary within this group"
+                rows.append(row)
+                continue
             fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
             m = _metrics(Xb, Xf, y, fb, ff)
             lr = 2 * (ff.loglik - fb.loglik)
-            row.update({"lr_chisq": lr, "df": Xn.shape[1], "p_val": float(stats.chi2.sf(lr, Xn.shape[1])),
+            row.update({"lr_chisq": lr, "df": k, "p_val": float(stats.chi2.sf(lr, k)),
                         "delta_auc": m["auc"][1] - m["auc"][0],
                         "delta_nagelkerke_r2": m["nagelkerke_r2"][1] - m["nagelkerke_r2"][0],
                         "nri_events": m["nri"][0], "nri_nonevents": m["nri"][1],

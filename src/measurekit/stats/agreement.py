@@ -63,24 +63,42 @@ class AgreementResult(Result):
     _title = "Parent-practitioner agreement"
 
 
+def _problem(code: str, message: str, **where) -> InputError:
+    from measurekit.problems import Problem, ProblemReport
+
+    return InputError(ProblemReport([Problem(code, message, **where)], title="agreement"))
+
+
 def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=None, on: str = "child_id",
               items=None) -> AgreementResult:
     """Agreement between parent and practitioner ratings of the same children.
 
     Both frames hold one row per child (joined on ``on``) and the shared item columns (raw codes;
-    the don't-know code is treated as missing). With a ``framework``, items are reverse keyed and
-    domain scores compared too; otherwise ``items`` names the columns to compare.
+    the don't-know code is treated as missing). ``framework`` is a ``Framework``, a framework folder or the
+    shorthand mapping of ``mk.score`` (``{"domain": ["q1", "q2"]}``, or with ``min``/``max``/``codes``/
+    ``reverse``/``dont_know``; without codes, the codes seen in either frame are the scale): items are
+    reverse keyed and domain scores compared too, and ``items`` (if given) keeps only those items. Without
+    a framework, ``items`` names the columns to compare, item by item (codes as seen in the data; no domain
+    scores); with neither, the bundled framework's practitioner items are compared.
     """
     from measurekit.stats.scoring import as_framework, item_values, score
 
     for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
         if on not in frame.columns:
             raise InputError(f"The {name} data have no {on!r} column to join on.")
-    if framework is None:
+    items = None if items is None else [items] if isinstance(items, str) else list(items)
+    for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
+        missing = [i for i in items or () if i not in frame.columns]
+        if missing:
+            raise _problem("unknown_item", f"items names {', '.join(map(repr, missing))}, not a column of the {name} "
+                           "data.", column=", ".join(map(str, missing)))
+    by_columns = framework is None and items is not None
+    if framework is None and items is None:
         from measurekit.core import paths
 
         framework = paths.BUNDLED_FRAMEWORK
-    fw = as_framework(framework)
+    both = pd.concat([parent_df, practitioner_df], ignore_index=True)    # codes seen, for a mapping without codes
+    fw = as_framework({"items": items} if by_columns else framework, both)
     shared = [i.id for i in fw.items if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
     if items is not None:
         shared = [i for i in items if i in shared]
@@ -109,8 +127,9 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
 
     for it in shared:
         rows.append(describe("item", it, vp[it], vr[it], fw.scale(fw.item(it).scale).codes))
-    sp = score(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent="practitioner")
-    sr = score(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent="practitioner")
-    for col in [c for c in sp.columns if c.startswith("voice_")]:
-        rows.append(describe("scale", col, sp[col], sr[col]))
+    if not by_columns:
+        sp = score(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent="practitioner")
+        sr = score(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent="practitioner")
+        for col in [c for c in sp.columns if c.startswith("voice_")]:
+            rows.append(describe("scale", col, sp[col], sr[col]))
     return AgreementResult(pd.DataFrame(rows), warnings)
