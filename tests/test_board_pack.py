@@ -169,7 +169,7 @@ def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_p
     meta = json.loads(files["datapackage"].read_text())
     assert {i["id"] for i in meta["indicators"]} == {i.id for i in fw.indicators}
     wb = load_workbook(files["workbook"])
-    assert {"About", "Symbols", "Indicators"} <= set(wb.sheetnames) and len(wb.sheetnames) == 3 + len(fw.indicators)
+    assert {"README", "Symbols", "Indicators"} <= set(wb.sheetnames) and len(wb.sheetnames) == 3 + len(fw.indicators)
     assert all(len(n) <= 31 for n in wb.sheetnames)
     assert len(list((out / "specs").glob("*.md"))) == len(fw.indicators)
     assert len(list((out / "briefing").glob("*.html"))) == 5

@@ -1,4 +1,5 @@
-"""Write the neighbourhood board pack: CSV + Frictionless data package, Excel, spec sheets, briefings.
+"""Write the neighbourhood board pack: CSV + Frictionless data package, Excel, spec sheets, briefings,
+and a page for families per neighbourhood (``families/<code>.html``).
 
 ``write_board_pack(framework, data, out)`` builds everything in a temporary folder and swaps it
 into place only when complete, so a failed run never leaves a half-written pack and an earlier
@@ -64,6 +65,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.disclosure import protect
     from measurekit.publish.excel import write_workbook
+    from measurekit.publish.family_page import write_family_pages
     from measurekit.publish.gate import check_shareable, small_range
 
     if evidence is None and getattr(framework, "path", None) and (Path(framework.path) / "evidence").is_dir():
@@ -90,9 +92,11 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
         write_workbook(framework, table, tmp / "board_pack.xlsx")
         write_spec_sheets(framework, tmp / "specs", evidence, evidence_notes or {})
         write_briefings(framework, table, frame, tmp / "briefing", evidence)
+        write_family_pages(framework, table, tmp / "families", evidence)
         # nothing is swapped into place unless the whole pack passes the gate and the audit
         check_shareable(tmp, audit=protected.audit, small=small_range(framework))
     out = Path(out)
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
-            "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing"}
+            "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing",
+            "families": out / "families"}
 

@@ -1,7 +1,11 @@
-"""The board pack workbook: an About sheet, symbol notes, indicator metadata and a sheet per indicator.
+"""The board pack workbook: a README sheet, symbols, indicator definitions and a sheet per indicator.
 
 Plain openpyxl features only (no macros, formulas or external links) so that Excel and
-LibreOffice open it without repair prompts.
+LibreOffice open it without repair prompts. Every sheet is ready to read and print: labels
+instead of codes (:mod:`measurekit.core.labels`), frozen header rows, column widths, number
+formats (one decimal for values and intervals, whole numbers with separators for counts), A4
+landscape printing fitted to the page width with the header row repeated on each page.
+The technical column names of board_table.csv are listed on the README sheet for analysts.
 """
 from __future__ import annotations
 
@@ -9,14 +13,16 @@ import re
 
 import pandas as pd
 
-from measurekit.core import atomic
+from measurekit.core import atomic, labels
 
 VIEW = ["geography_name", "breakdown", "breakdown_value", "value", "ci_low", "ci_high", "numerator", "denominator",
         "comparator", "significance_95", "symbol", "note"]
 HEADERS = {"geography_name": "Area", "breakdown": "Breakdown", "breakdown_value": "Group", "value": "Value",
-           "ci_low": "95% CI low", "ci_high": "95% CI high", "numerator": "Numerator", "denominator": "Denominator",
-           "comparator": "Borough value", "significance_95": "Compared with borough (95%)", "symbol": "Symbol",
-           "note": "Note"}
+           "ci_low": "95% interval, lower", "ci_high": "95% interval, upper", "numerator": "Numerator",
+           "denominator": "Number of children", "comparator": "Borough value",
+           "significance_95": "Compared with the borough (95% funnel limits)", "symbol": "Symbol", "note": "Note"}
+WIDTHS = {"geography_name": 18, "breakdown": 22, "breakdown_value": 30, "value": 10, "ci_low": 11, "ci_high": 11,
+          "numerator": 12, "denominator": 12, "comparator": 11, "significance_95": 30, "symbol": 8, "note": 40}
 
 
 def _sheet_name(text: str, used: set) -> str:
@@ -30,70 +36,175 @@ def _sheet_name(text: str, used: set) -> str:
     return name
 
 
+COUNT_FORMAT, VALUE_FORMAT = "#,##0", "0.0"
+
+
+def _plain(v):
+    """A cell value: missing -> empty, numpy scalars -> Python numbers, everything else as it is."""
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    return v
+
+
+def _print_setup(ws, title_rows: str | None = None, landscape: bool = True) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def _style_header(row_cells, fill) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    for cell in row_cells:
+        cell.font = Font(bold=True)
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _rows_for(table: pd.DataFrame, ind) -> pd.DataFrame:
+    rows = table[(table["indicator_id"] == ind.id) & (table["geography_type"] != "small_area")].copy()
+    order_b = {b: k for k, b in enumerate(["all"] + list(ind.breakdowns))}
+    rows["_b"] = rows["breakdown"].map(order_b).fillna(99)
+    rows["_g"] = (rows["geography_type"] != "la").astype(int)
+    return rows.sort_values(["_b", "_g", "geography_name", "breakdown_value"], kind="stable")
+
+
 def write_workbook(framework, table: pd.DataFrame, path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from measurekit.publish.board_pack import SYMBOLS
+    from measurekit.publish.board_table import COLUMNS as COLUMN_NAMES
 
     wb = Workbook()
-    about = wb.active
-    about.title = "About"
-    lines = [framework.title or framework.name,
-             "Indicators for neighbourhood boards, built with measurekit." + (
-                 " ILLUSTRATIVE: synthetic data, not official statistics." if framework.illustrative else ""),
-             "", "How to read this workbook:",
-             "- One sheet per indicator: each neighbourhood and the borough, then breakdowns by group.",
-             "- Value: a percentage (proportions) or a mean score; 95% CI: the range the true value is likely in.",
-             "- 'Compared with borough': higher, similar or lower than the borough value (funnel-plot limits at 95%).",
-             "- Blank numbers with symbol c have been withheld so that no child can be identified.",
-             "- The 'Indicators' sheet defines each indicator; 'Symbols' explains the symbols."]
-    for i, line in enumerate(lines, start=1):
-        about.cell(row=i, column=1, value=line)
-    about["A1"].font = Font(bold=True, size=14)
-    about.column_dimensions["A"].width = 110
+    head_fill = PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    readme = wb.active
+    readme.title = "README"
+    period = str(table["period"].iloc[0]) if len(table) else ""
+    lines = [(framework.title or framework.name, "title"),
+             ("Indicators for neighbourhood boards, built with measurekit." + (
+                 " ILLUSTRATIVE: synthetic data, not official statistics." if framework.illustrative else ""), ""),
+             (f"Period: {period}. Owner: {framework.owner or 'not stated'}.", ""), ("", ""),
+             ("How to read this workbook", "head"),
+             ("One sheet per indicator: the borough and each neighbourhood first, then each group (for example "
+              "children eligible for free school meals).", ""),
+             ("Value: a percentage (0-100) or a mean score on the survey's scale. The 95% interval is the range the "
+              "true value is likely to be in; small groups give wide intervals.", ""),
+             ("'Compared with the borough': higher or lower only when the value lies outside the 95% funnel-plot "
+              "limits around the borough value; otherwise similar (the difference could be chance).", ""),
+             ("Blank numbers with symbol c have been withheld so that no child or family can be identified; "
+              "u marks fewer than 30 children (read with caution).", ""),
+             ("The 'Indicators' sheet defines each indicator; the 'Symbols' sheet explains the symbols.", ""), ("", ""),
+             ("For analysts", "head"),
+             ("The same figures are in board_table.csv (one row per indicator, area and group) with these columns: "
+              + ", ".join(COLUMN_NAMES) + ". Breakdown codes there: "
+              + "; ".join(f"{b} = {labels.breakdown(b)}" for b in sorted(set(table["breakdown"]))) + ".", "")]
+    for i, (line, kind) in enumerate(lines, start=1):
+        c = readme.cell(row=i, column=1, value=line)
+        c.alignment = wrap
+        if kind == "title":
+            c.font = Font(bold=True, size=14)
+        elif kind == "head":
+            c.font = Font(bold=True, size=12)
+    readme.column_dimensions["A"].width = 110
+    _print_setup(readme, landscape=False)
     sym = wb.create_sheet("Symbols")
     sym.append(["Symbol", "Meaning"])
+    _style_header(sym[1], head_fill)
     for k, v in SYMBOLS.items():
         sym.append([k, v])
+    sym.column_dimensions["A"].width = 10
     sym.column_dimensions["B"].width = 70
+    sym.freeze_panes = "A2"
+    _print_setup(sym, "1:1", landscape=False)
     meta = wb.create_sheet("Indicators")
-    fields = ["id", "title", "definition", "rationale", "polarity", "unit", "numerator", "denominator", "ci_method",
-              "disclosure", "caveats", "frequency", "informs_decision"]
-    meta.append([f.replace("_", " ").capitalize() for f in fields])
+    fields = [("title", "Indicator", 34), ("definition", "Definition", 50), ("rationale", "Why it matters", 44),
+              ("polarity", "Better when", 16), ("unit", "Unit", 10), ("numerator", "Numerator", 36),
+              ("denominator", "Denominator", 36), ("ci_method", "Interval method", 14),
+              ("disclosure", "Disclosure control", 30), ("caveats", "Caveats", 44), ("frequency", "Frequency", 14),
+              ("informs_decision", "Informs the decision", 36)]
+    meta.append([h for _, h, _ in fields])
+    _style_header(meta[1], head_fill)
+    better = {"higher_is_better": "Higher", "lower_is_better": "Lower", "no_judgement": "No judgement"}
+    methods = {"wilson": "Wilson score", "t": "t interval", "weighted_t": "Weighted t interval"}
     for ind in framework.indicators:
         d = ind.model_dump(mode="json")
         row = []
-        for f in fields:
+        for f, _, _ in fields:
             v = d.get(f)
-            if isinstance(v, dict):
-                v = "; ".join(f"{k}: {x}" for k, x in v.items() if x not in (None, ""))
+            if f == "polarity":
+                v = better.get(v, v)
+            elif f == "ci_method":
+                v = methods.get(v, v)
+            elif f in ("numerator", "denominator"):
+                v = f"{v.get('definition', '')} (source: {v.get('source', '')})"
+            elif f == "disclosure":
+                v = (f"Counts of {v.get('suppress_min')} to {v.get('suppress_max')} withheld, with secondary suppression"
+                     + (f"; counts rounded to {v['round_to']}" if v.get("round_to") else ""))
             elif isinstance(v, list):
                 v = " ".join(map(str, v))
             row.append(v)
         meta.append(row)
-    for col in "ABCDEFGHIJKLM":
-        meta.column_dimensions[col].width = 28
-    used = {"about", "symbols", "indicators"}
-    head_fill = PatternFill("solid", fgColor="DDE6F0")
+    for k, (_, _, width) in enumerate(fields, start=1):
+        meta.column_dimensions[meta.cell(row=1, column=k).column_letter].width = width
+    for row in meta.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = wrap
+    meta.freeze_panes = "B2"
+    _print_setup(meta, "1:1")
+    used = {"readme", "symbols", "indicators"}
     for ind in framework.indicators:
         ws = wb.create_sheet(_sheet_name(ind.title, used))
         ws.append([ind.title])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([ind.definition])
-        ws.append([])
-        rows = table[(table["indicator_id"] == ind.id) & (table["geography_type"] != "small_area")]
-        rows = rows.sort_values(["breakdown", "geography_type", "geography_name", "breakdown_value"],
-                                key=lambda s: s.map({"all": "0", "la": "1", "neighbourhood": "0"}).fillna(s))
-        ws.append([HEADERS[c] for c in VIEW])
-        for cell in ws[4]:
-            cell.font = Font(bold=True)
-            cell.fill = head_fill
-            cell.alignment = Alignment(wrap_text=True)
-        for r in rows[VIEW].itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and pd.isna(v)) else (round(v, 1) if isinstance(v, float) else v)
-                       for v in r])
-        for col, width in zip("ABCDEFGHIJKL", (18, 14, 16, 9, 10, 10, 11, 12, 12, 16, 8, 50)):
-            ws.column_dimensions[col].width = width
-        ws.freeze_panes = "A5"
+        ws.append([f"Period {period}. Values are " + ("percentages (0-100)." if ind.value_type == "proportion"
+                                                      else f"mean scores ({ind.unit})."), ])
+        headers = dict(HEADERS)
+        headers["value"] = "Value (%)" if ind.value_type == "proportion" else "Mean score"
+        if ind.value_type != "proportion":
+            headers["numerator"] = "Sum of scores"
+        ws.append([headers[c] for c in VIEW])
+        _style_header(ws[4], head_fill)
+        for r in _rows_for(table, ind).itertuples(index=False):
+            out = []
+            for col in VIEW:
+                v = _plain(getattr(r, col))
+                if col == "breakdown":
+                    v = labels.breakdown(v)
+                elif col == "breakdown_value":
+                    v = "" if r.breakdown == "all" else labels.category(r.breakdown, v)
+                elif col == "significance_95":
+                    v = labels.comparison(v, r.polarity) if v else ""
+                elif col in ("numerator", "denominator") and v is not None and (
+                        ind.value_type == "proportion" or col == "denominator"):
+                    v = int(round(v))
+                elif col == "geography_name" and r.geography_type == "la":
+                    v = "Borough"
+                out.append(v)
+            ws.append(out)
+        for k, col in enumerate(VIEW, start=1):
+            letter = ws.cell(row=4, column=k).column_letter
+            ws.column_dimensions[letter].width = WIDTHS[col]
+            fmt = COUNT_FORMAT if col in ("numerator", "denominator") else VALUE_FORMAT if col in (
+                "value", "ci_low", "ci_high", "comparator") else None
+            if ind.value_type != "proportion" and col in ("value", "ci_low", "ci_high", "comparator"):
+                fmt = "0.00"
+            for row in ws.iter_rows(min_row=5, min_col=k, max_col=k):
+                for c in row:
+                    if fmt:
+                        c.number_format = fmt
+                    if col in ("note", "significance_95", "breakdown_value"):
+                        c.alignment = wrap
+        ws.freeze_panes = "B5"
+        _print_setup(ws, "4:4")
     atomic.save_workbook(wb, path)     # formula-like text (=, +, -, @) stored as text, never as a formula

@@ -19,6 +19,8 @@ header{background:#1d3557;color:#fff;padding:1.2rem 2rem}
 header h1{margin:0 0 .3rem 0;font-size:1.6rem}
 main{max-width:1100px;margin:0 auto;padding:1rem 2rem 3rem}
 nav ol{columns:2;font-size:.95rem}
+nav li{margin:.15rem 0}
+nav a{display:inline-block;min-height:24px;line-height:24px}
 section{border-top:1px solid #ddd;margin-top:1.5rem;padding-top:.5rem}
 h2{color:#1d3557}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.88rem}
@@ -30,8 +32,44 @@ td:first-child,th:first-child{text-align:left}
 .bad{background:#fdecea;border-left:4px solid #c62828;padding:.4rem .8rem;margin:.6rem 0}
 figure{margin:.8rem 0}
 figcaption{font-size:.85rem;color:#555}
-img{max-width:100%}
-.muted{color:#666;font-size:.85rem}
+img{max-width:100%;height:auto}
+.muted{color:#595959;font-size:.85rem}
+a{color:#1d4f91}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.6rem;margin:.6rem 0}
+.card{border:1px solid #c8d1dc;border-radius:6px;padding:.5rem .7rem;break-inside:avoid}
+.card h3{font-size:.95rem;margin:0 0 .25rem 0;color:#1d3557}
+.card .big{font-size:1.6rem;font-weight:700;color:#1b1b1b}
+.card p{margin:.15rem 0;font-size:.85rem}
+.key{font-size:.85rem;margin:.4rem 0;padding:0;list-style:none}
+.key li{margin:.1rem 0}
+.verdict{background:#eef4fb;border-left:4px solid #1d4f91;padding:.5rem .8rem;margin:.6rem 0}
+.analysts{font-size:.85rem}
+[dir=rtl]{text-align:right}
+@media print{
+  @page{size:A4;margin:11mm 12mm}
+  html{font-size:8.6pt}
+  body{line-height:1.25;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  .cards{grid-template-columns:repeat(3,1fr);gap:.3rem;margin:.3rem 0}
+  .card{padding:.25rem .45rem}
+  .card .big{font-size:1.35rem;margin:0}
+  figure{margin:.3rem 0;text-align:center}
+  figure img{max-width:88%}
+  figcaption{text-align:left}
+  ul{margin:.2rem 0;padding-left:1.2rem}
+  p{margin:.25rem 0}
+  .note{margin:.3rem 0;padding:.2rem .6rem}
+  .cols{columns:2;column-gap:1.2rem;font-size:.92em}
+  .cols h2,.cols h3{break-after:avoid;column-span:none}
+  header{padding:.4rem .8rem}
+  header h1{font-size:13pt;margin:0}
+  main{max-width:none;padding:0}
+  h2{font-size:11pt;margin:.45rem 0 .2rem;break-after:avoid}
+  h3{font-size:9.5pt;margin:.3rem 0 .1rem;break-after:avoid}
+  figure,.card,table,blockquote,.keep{break-inside:avoid}
+  section{margin-top:.5rem}
+  .page-break{break-before:page}
+  nav{display:none}
+}
 """
 
 
@@ -43,6 +81,23 @@ def figure_to_data_uri(fig, dpi: int = 110) -> str:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def figure_html(fig, alt: str, caption: str = "", dpi: int = 110, width: str = "") -> str:
+    """A chart as ``<figure>`` with alt text (WCAG 1.1.1) and an optional visible caption."""
+    uri = figure_to_data_uri(fig, dpi=dpi)
+    style = f" style='width:{width}'" if width else ""
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f"<figure><img alt='{html.escape(alt, quote=True)}' src='{uri}'{style}>{cap}</figure>"
+
+
+def plain_table(rows: list[list[str]], header: list[str], caption: str = "", cls: str = "") -> str:
+    """A small table of already-formatted text with ``<th scope=col>`` headers and an optional caption."""
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    klass = f" class='{cls}'" if cls else ""
+    return f"<table{klass}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def table_html(frame: pd.DataFrame, digits: int = 3, index: bool = False, max_rows: int = 80) -> str:
@@ -94,12 +149,13 @@ class HtmlReport:
         section.parts.append(table_html(frame, **kwargs))
 
     @staticmethod
-    def figure(section: Section, fig, caption: str = "") -> None:
-        uri = figure_to_data_uri(fig)
-        section.parts.append(
-            f"<figure><img alt='{html.escape(caption or 'figure')}' src='{uri}'>"
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
+    def figure(section: Section, fig, caption: str = "", alt: str = "") -> None:
+        section.parts.append(figure_html(fig, alt or caption or "figure", caption))
+
+    @staticmethod
+    def raw(section: Section, markup: str) -> None:
+        """Add ready-made (already escaped) HTML."""
+        section.parts.append(markup)
 
     def render(self) -> str:
         toc = "".join(f"<li><a href='#{s.anchor}'>{html.escape(s.title)}</a></li>" for s in self.sections)

@@ -1,0 +1,220 @@
+"""One vocabulary for every human-facing output (briefings, family pages, workbook, trial report).
+
+Technical names (``fsm``, ``ehc_plan``, ``chi12``) stay in CSV/EES columns and in the "for
+analysts" appendix of the trial report; everything a person reads goes through these functions:
+
+- :func:`breakdown` – a breakdown column (``fsm`` -> "Free school meals").
+- :func:`category` – a breakdown value (``("fsm", "1")`` -> "Eligible for free school meals").
+- :func:`indicator` – an indicator id -> its title from the framework.
+- :func:`statistic` – a statistic's name in words with R's name in brackets
+  (``chi12`` -> "Uniform + non-uniform DIF test (chi12)").
+- :func:`p_value`, :func:`count`, :func:`number`, :func:`percent` – numbers as people read them
+  ("< 0.001", "1,859", "61.0", "61%").
+- :func:`comparison` – "higher"/"similar"/"lower" than the borough, in words, with polarity.
+
+Unknown codes fall back to a tidied version of the code (underscores to spaces, first letter
+capitalised), so a new breakdown never shows up as a bare code.
+"""
+from __future__ import annotations
+
+import math
+
+BREAKDOWNS = {
+    "all": "All children",
+    "fsm": "Free school meals",
+    "eal": "English as an additional language",
+    "send": "Special educational needs",
+    "sex": "Sex",
+    "home_language": "Home language",
+    "summer_born": "Month of birth",
+    "neighbourhood": "Neighbourhood",
+    "ethnicity": "Ethnic group",
+    "responded": "Parent answered the survey",
+    "home_language_group": "Home language",
+}
+
+# (breakdown, value) -> label. Values are matched as text after normalising 1.0 / True -> "1".
+CATEGORIES = {
+    ("all", "all"): "All children",
+    ("fsm", "0"): "Not eligible for free school meals",
+    ("fsm", "1"): "Eligible for free school meals",
+    ("eal", "0"): "English as first language",
+    ("eal", "1"): "English as an additional language",
+    ("send", "none"): "No special educational needs",
+    ("send", "sen_support"): "SEN support",
+    ("send", "ehc_plan"): "EHC plan",
+    ("sex", "F"): "Girls",
+    ("sex", "M"): "Boys",
+    ("summer_born", "0"): "Born September to April",
+    ("summer_born", "1"): "Summer-born (May to August)",
+    ("responded", "0"): "No parent response",
+    ("responded", "1"): "Parent answered",
+    ("home_language_group", "other"): "Home language not English",
+    ("home_language_group", "English"): "English at home",
+    ("home_language", "Other"): "Other languages",
+}
+
+# Plain words for families (no acronyms).
+CATEGORIES_PLAIN = {
+    ("fsm", "1"): "families who get free school meals",
+    ("fsm", "0"): "families who do not get free school meals",
+    ("eal", "1"): "families who speak another language at home",
+    ("eal", "0"): "families who speak English at home",
+    ("send", "sen_support"): "children who get extra help at school",
+    ("send", "ehc_plan"): "children with a care plan for their needs",
+    ("send", "none"): "children without extra help at school",
+}
+
+# statistic name -> words. R's (or the table's) name is added in brackets by statistic().
+STATISTICS = {
+    "raw_alpha": "Cronbach's alpha",
+    "alpha": "Cronbach's alpha",
+    "std_alpha": "Standardised alpha",
+    "average_r": "Average correlation between items",
+    "r_drop": "Item-rest correlation",
+    "omega_total": "Omega total",
+    "omega_h": "Omega hierarchical",
+    "chisq": "Chi-square",
+    "df": "Degrees of freedom",
+    "cfi": "Comparative fit index",
+    "tli": "Tucker-Lewis index",
+    "rmsea": "Root mean square error of approximation",
+    "srmr": "Standardised root mean square residual",
+    "delta_cfi": "Change in comparative fit index",
+    "delta_rmsea": "Change in RMSEA",
+    "chi12": "Uniform + non-uniform DIF test",
+    "p12": "p-value, uniform + non-uniform DIF",
+    "chi13": "Any DIF test",
+    "p13": "p-value, any DIF",
+    "chi23": "Non-uniform DIF test",
+    "p23": "p-value, non-uniform DIF",
+    "r2_12": "Effect size, uniform DIF (change in R²)",
+    "r2_13": "Effect size, any DIF (change in R²)",
+    "r2_23": "Effect size, non-uniform DIF (change in R²)",
+    "lr_chisq": "Likelihood-ratio test",
+    "lr_df": "Degrees of freedom of the likelihood-ratio test",
+    "p_val": "p-value",
+    "auc": "Area under the ROC curve",
+    "brier": "Brier score",
+    "nri_events": "Net reclassification, children with the outcome",
+    "nri_nonevents": "Net reclassification, children without the outcome",
+    "nri": "Net reclassification improvement",
+    "idi": "Integrated discrimination improvement",
+    "log_loss": "Log loss",
+    "log_likelihood": "Log-likelihood",
+    "nagelkerke_r2": "Nagelkerke R²",
+    "nri_total": "Net reclassification improvement, total",
+    "cv_log_loss": "Cross-validated log loss",
+    "r_indicator": "Representativeness indicator",
+    "n": "Number of children",
+    "n_eff": "Effective sample size",
+    "estimate": "Estimate",
+    "se": "Standard error",
+    "ci_low": "95% interval, lower",
+    "ci_high": "95% interval, upper",
+    "difference": "Difference",
+    "value": "Value",
+}
+
+SIGNIFICANCE = {"higher": "higher than", "lower": "lower than", "similar": "similar to", "": "not compared with"}
+SYMBOLS = {"c": "Withheld to protect small numbers",
+           "x": "Not available: no children in this group",
+           "z": "Not applicable",
+           "u": "Fewer than 30 children: read with caution"}
+
+
+def _tidy(code) -> str:
+    text = str(code).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else ""
+
+
+def _norm_value(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
+
+
+def breakdown(code: str) -> str:
+    """Words for a breakdown column: ``breakdown("eal")`` -> "English as an additional language"."""
+    return BREAKDOWNS.get(str(code), _tidy(code))
+
+
+def category(breakdown_code: str, value, plain: bool = False) -> str:
+    """Words for one group: ``category("fsm", 1)`` -> "Eligible for free school meals".
+
+    ``plain=True`` gives the family-page wording where one exists ("families who get free school meals").
+    """
+    key = (str(breakdown_code), _norm_value(value))
+    if plain and key in CATEGORIES_PLAIN:
+        return CATEGORIES_PLAIN[key]
+    if key in CATEGORIES:
+        return CATEGORIES[key]
+    if key[1] in ("0", "1"):        # an unknown yes/no breakdown: never show a bare 0/1
+        return "Not " + breakdown(breakdown_code).lower() if key[1] == "0" else breakdown(breakdown_code)
+    return _tidy(key[1])
+
+
+def indicator(framework, indicator_id: str) -> str:
+    """The indicator's title from the framework (its id tidied when the framework does not know it)."""
+    for ind in getattr(framework, "indicators", []):
+        if ind.id == indicator_id:
+            return ind.title
+    return _tidy(indicator_id)
+
+
+def statistic(name: str, r_name: str | None = None) -> str:
+    """``statistic("chi12")`` -> "Uniform + non-uniform DIF test (chi12)"; R's name in brackets."""
+    words = STATISTICS.get(name)
+    if words is None:
+        return _tidy(name)
+    return f"{words} ({r_name or name})"
+
+
+def p_value(p) -> str:
+    """A p-value as published: "< 0.001", otherwise three decimals ("0.023"); blank when missing."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    p = float(p)
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def count(n) -> str:
+    """A count as a whole number with thousands separators ("1,859"); blank when missing."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return ""
+    return f"{int(round(float(n))):,}"
+
+
+def number(x, digits: int = 1) -> str:
+    """A measured value with ``digits`` decimals; blank when missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{float(x):,.{digits}f}"
+
+
+def percent(x, digits: int = 0) -> str:
+    """A value already on 0-100 as a percentage ("61%")."""
+    text = number(x, digits)
+    return f"{text}%" if text else ""
+
+
+def value(x, value_type: str, digits: int = 1) -> str:
+    """An indicator value in its unit: "61.0%" for proportions, "3.8" for mean scores."""
+    return percent(x, digits) if value_type == "proportion" else number(x, digits)
+
+
+def comparison(significance: str, polarity: str = "no_judgement", place: str = "the borough") -> str:
+    """A sentence fragment the numbers support: "similar to the borough", "higher than the borough (better)".
+
+    "higher"/"lower" are only said when the value lies outside the funnel-plot limits around the
+    borough value; otherwise the word is "similar".
+    """
+    sig = str(significance or "")
+    text = f"{SIGNIFICANCE.get(sig, 'not compared with')} {place}"
+    if sig in ("higher", "lower") and polarity in ("higher_is_better", "lower_is_better"):
+        good = (sig == "higher") == (polarity == "higher_is_better")
+        text += " (better)" if good else " (worse)"
+    return text

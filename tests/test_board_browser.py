@@ -1,0 +1,138 @@
+"""Board-ready outputs in a real browser (issue 15): every briefing, every family page and the trial report.
+
+One run of the main job feeds all checks. Each page is loaded in Debian's headless Chromium and
+must: render offline (no network request, no console error, every chart decoded), pass axe-core
+(vendored in tests/vendor/axe-core, pinned 4.10.2) with no serious or critical WCAG 2.x A/AA
+violation, and show no raw code in its visible text (fsm, eal, ehc_plan, 0/1 group values,
+counts printed as floats). Technical names may appear only in brackets after their words (R's
+name of a statistic) or inside the trial report's "for analysts" appendix. A briefing printed
+to A4 PDF is at most two pages and no chart is split across pages.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+        "--disable-component-update", "--disable-sync"]
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+RAW_CODES = re.compile(r"\b(fsm|eal|ehc_plan|sen_support|breakdown_value|p_val|chi12|chi23|p12|p23|r2_13|lr_chisq|"
+                       r"nri_events|home_language_group)\b")
+FLOAT_COUNT = re.compile(r"\b\d{3,}\.0\b(?![\d%])")
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory):
+    from measurekit.pipeline.run import run
+
+    out = tmp_path_factory.mktemp("board") / "out"
+    run(out=out, log=lambda *_: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _pages(out: Path) -> list[Path]:
+    pack = out / "shareable" / "board_pack"
+    pages = sorted((pack / "briefing").glob("*.html")) + sorted((pack / "families").glob("*.html"))
+    return pages
+
+
+def visible_text_outside_appendix(page) -> str:
+    """innerText of the body without the analysts' appendix and with bracketed text removed."""
+    text = page.evaluate("""() => {
+        const body = document.body.cloneNode(true);
+        body.querySelectorAll('.analysts').forEach(e => e.remove());
+        document.documentElement.appendChild(body); const t = body.innerText; body.remove(); return t; }""")
+    return re.sub(r"\([^()]*\)", " ", text)
+
+
+def test_raw_code_check_catches_what_it_should():
+    """The checker itself (independent of the pages): codes and float counts are caught, words are not."""
+    assert RAW_CODES.search("Free school meals: fsm 1") and RAW_CODES.search("group ehc_plan")
+    assert FLOAT_COUNT.search("611.0 children") and not FLOAT_COUNT.search("61.0% of 611 children, mean 3.0")
+    assert not RAW_CODES.search("Eligible for free school meals; SEN support; EHC plan")
+    assert "chi12" not in re.sub(r"\([^()]*\)", " ", "Uniform + non-uniform DIF test (chi12)")
+
+
+@pytest.mark.browser
+def test_every_page_is_accessible_offline_and_free_of_codes(run_out, browser):
+    pages = _pages(run_out)
+    assert len(pages) == 10 and all(p.exists() for p in pages)
+    axe = AXE.read_text(encoding="utf-8")
+    problems = []
+    for path in pages:
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        errors, requests = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+        page.goto(path.resolve().as_uri())
+        page.wait_for_load_state("load")
+        images = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.getAttribute('alt') || ''])")
+        lang = page.get_attribute("html", "lang")
+        page.add_script_tag(content=axe)
+        result = page.evaluate("""async () => await axe.run(document, {resultTypes: ['violations'],
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
+        text = visible_text_outside_appendix(page)
+        first_cells = page.eval_on_selector_all("tbody tr > :first-child", "els => els.map(e => e.innerText.trim())")
+        page.close()
+        name = f"{path.parent.name}/{path.name}"
+        bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        if bad:
+            problems.append(f"{name}: axe {bad}")
+        if errors or requests:
+            problems.append(f"{name}: console errors {errors[:3]} or network requests {requests[:3]}")
+        if lang != "en":
+            problems.append(f"{name}: html lang is {lang!r}")
+        if any(w <= 100 or len(alt) < 20 for w, alt in images):
+            problems.append(f"{name}: a chart did not decode or has no real alt text")
+        for pattern in (RAW_CODES, FLOAT_COUNT):
+            found = sorted(set(m.group(0) for m in pattern.finditer(text)))
+            if found:
+                problems.append(f"{name}: raw codes or float counts in visible text: {found[:8]}")
+        if {"0", "1"} & set(first_cells):
+            problems.append(f"{name}: a table row is labelled with a bare 0/1 code")
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_translated_blocks_carry_language_and_direction(run_out, browser):
+    path = sorted((run_out / "shareable" / "board_pack" / "families").glob("*.html"))[0]
+    page = browser.new_page()
+    page.goto(path.resolve().as_uri())
+    blocks = page.eval_on_selector_all("section[lang]", "els => els.map(e => [e.lang, e.dir])")
+    page.close()
+    langs = dict(blocks)
+    assert {"ur", "bn", "pa", "pl", "ar", "ro"} <= set(langs)
+    assert langs["ar"] == "rtl" and langs["ur"] == "rtl" and langs["pl"] == "" and langs["bn"] == ""
+
+
+@pytest.mark.browser
+def test_briefing_prints_on_two_a4_pages_without_split_charts(run_out, browser, tmp_path):
+    from pypdf import PdfReader
+
+    for path in sorted((run_out / "shareable" / "board_pack" / "briefing").glob("*.html")):
+        page = browser.new_page()
+        page.goto(path.resolve().as_uri())
+        n_charts = page.eval_on_selector_all("img", "els => els.length")
+        pdf = tmp_path / f"{path.stem}.pdf"
+        page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+        page.close()
+        reader = PdfReader(str(pdf))
+        box = reader.pages[0].mediabox
+        assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2   # A4 in points
+        assert len(reader.pages) <= 2, (path.name, len(reader.pages))
+        # a chart cut by a page break is drawn on both pages: every chart must appear on exactly one page
+        per_page = [len(p.images) for p in reader.pages]
+        assert sum(per_page) == n_charts >= 3, (path.name, per_page, n_charts)

@@ -1,0 +1,147 @@
+"""Board-ready outputs without a browser: the label vocabulary, file names from codes, the family
+page's reading age and languages, and the workbook's print layout (issue 15; file names: issue 13)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from measurekit.core import labels
+
+
+@pytest.fixture(scope="module")
+def fw(framework_dir):
+    from measurekit.design import load_framework
+
+    return load_framework(framework_dir)
+
+
+@pytest.fixture(scope="module")
+def table(fw, cohort):
+    from measurekit.publish.board_table import board_table
+
+    return board_table(fw, cohort)
+
+
+def test_labels_name_every_code_in_words():
+    assert labels.category("fsm", 1) == "Eligible for free school meals"
+    assert labels.category("fsm", "0") == "Not eligible for free school meals"
+    assert labels.category("eal", 1.0) == "English as an additional language"
+    assert labels.category("send", "sen_support") == "SEN support" and labels.category("send", "ehc_plan") == "EHC plan"
+    assert labels.category("summer_born", True) == "Summer-born (May to August)"
+    assert labels.category("new_flag", "1") == "New flag" and labels.category("new_flag", 0) == "Not new flag"
+    assert labels.breakdown("eal") == "English as an additional language"
+    assert labels.statistic("chi12") == "Uniform + non-uniform DIF test (chi12)"
+    assert labels.statistic("raw_alpha") == "Cronbach's alpha (raw_alpha)"
+    assert [labels.p_value(p) for p in (0.0, 0.0004, 0.001, 0.0234, float("nan"))] == ["< 0.001", "< 0.001", "0.001",
+                                                                                        "0.023", ""]
+    assert labels.count(1859.0) == "1,859" and labels.count(611.0) == "611" and labels.count(None) == ""
+    assert labels.value(48.837, "proportion") == "48.8%" and labels.value(3.2567, "mean") == "3.3"
+    assert labels.comparison("lower", "higher_is_better") == "lower than the borough (worse)"
+    assert labels.comparison("higher", "lower_is_better") == "higher than the borough (worse)"
+    assert labels.comparison("similar", "higher_is_better") == "similar to the borough"
+
+
+def test_file_names_come_from_codes_and_never_collide():
+    from measurekit.publish.briefing import file_stems
+
+    stems = file_stems(["Rochdale  North!", "Rochdale North", "rochdale-north", "روچڈیل", "", "E02001234"])
+    assert len(set(stems.values())) == 6
+    assert all(s and not s.startswith(".") and all(c.isascii() and (c.isalnum() or c == "-") for c in s)
+               for s in stems.values())
+    assert stems["E02001234"] == "e02001234"
+    assert file_stems(["روچڈیل"]) == file_stems(["روچڈیل"])          # stable between runs
+
+
+def test_briefings_and_family_pages_for_names_that_slug_alike(fw, table, tmp_path):
+    """Two neighbourhoods named alike and one non-Latin name: three briefings, none hidden, none overwritten."""
+    from measurekit.publish.briefing import write_briefings
+    from measurekit.publish.family_page import write_family_pages
+
+    rename = {"SYN-N01": "Rochdale  North!", "SYN-N02": "Rochdale North", "SYN-N03": "روچڈیل"}
+    t = table.copy()
+    t["geography_name"] = [rename.get(c, n) for c, n in zip(t["geography_code"], t["geography_name"])]
+    t = t[t["geography_code"].isin(["LA", "SYN-N01", "SYN-N02", "SYN-N03"])]
+    written = write_family_pages(fw, t, tmp_path / "families")
+    files = sorted(p.name for p in (tmp_path / "families").iterdir())
+    assert len(files) == 3 and not any(f.startswith(".") for f in files)
+    for code, name in rename.items():
+        assert name in written[code].read_text(encoding="utf-8")
+    briefs = write_briefings(fw, t[t["indicator_id"].isin(["gld", "parent_voice_coverage"])], None, tmp_path / "b")
+    assert len({p.name for p in briefs.values()}) == 3
+
+
+def test_family_page_reads_at_age_nine_or_below_and_says_only_what_the_limits_support(fw, table):
+    from measurekit.design.readability import stats
+    from measurekit.publish.family_page import english_sentences, english_text
+
+    codes = sorted(table.loc[table["geography_type"] == "neighbourhood", "geography_code"].unique())
+    for code in codes:
+        text = english_text(fw, table, code)
+        s = stats(text)
+        assert s["reading_age"] <= 9, (code, s)
+        assert s["words"] / s["sentences"] <= 12
+        for jargon in ("significan", "confidence interval", "95%", "funnel", "percentage", "indicator", "borough value"):
+            assert jargon not in text.lower()
+        rows = table[(table["geography_code"] == code) & (table["breakdown"] == "all")].set_index("indicator_id")
+        for _d, _title, said, _k, ind in english_sentences(fw, table, code)["told"]:
+            sig = rows.loc[ind.id, "significance_95"]
+            joined = " ".join(said)
+            if sig == "similar":
+                assert "about the same" in joined
+            else:
+                assert ("more" in joined or "fewer" in joined or "higher" in joined or "lower" in joined)
+
+
+def test_family_page_numbers_match_the_table(fw, table):
+    from measurekit.publish.family_page import english_sentences
+
+    code = "SYN-N05"
+    rows = table[(table["geography_code"] == code) & (table["breakdown"] == "all")].set_index("indicator_id")
+    told = english_sentences(fw, table, code)["told"]
+    for _d, _title, said, k, ind in told:
+        if k is not None:                          # "about k in 10" is the percentage rounded to tens
+            assert k == round(rows.loc[ind.id, "value"] / 10)
+            assert f"{k} in 10" in said[0]
+
+
+def test_family_page_languages_and_drafts(fw, table):
+    from measurekit.publish.family_page import family_page
+
+    page = family_page(fw, table, "SYN-N01")
+    assert "<html lang='en'>" in page
+    for lang in ("ur", "ar"):
+        assert f"<section class='lang' lang='{lang}' dir='rtl'>" in page
+    for lang in ("bn", "pa", "pl", "ro"):
+        assert f"<section class='lang' lang='{lang}'>" in page
+    assert page.count("Draft translation") == 6       # the bundled framework's translations are drafts
+    not_illustrative = fw.model_copy(update={"illustrative": False})
+    assert "<section class='lang'" not in family_page(not_illustrative, table, "SYN-N01")
+
+
+def test_workbook_prints_and_reads_without_codes(fw, table, tmp_path):
+    from openpyxl import load_workbook
+
+    from measurekit.publish.excel import write_workbook
+
+    path = tmp_path / "pack.xlsx"
+    write_workbook(fw, table, path)
+    wb = load_workbook(path)
+    assert wb.sheetnames[:3] == ["README", "Symbols", "Indicators"]
+    readme = " ".join(str(c.value) for row in wb["README"].iter_rows() for c in row if c.value)
+    assert "For analysts" in readme and "breakdown_value" in readme
+    for ws in wb.worksheets[3:]:
+        assert ws.freeze_panes == "B5" and ws.print_title_rows == "$4:$4"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0 and ws.page_setup.orientation == "landscape"
+        header = [c.value for c in ws[4]]
+        body = pd.DataFrame(list(ws.iter_rows(min_row=5, values_only=True)), columns=header)
+        groups = set(body["Group"].dropna()) | set(body["Breakdown"].dropna())
+        assert not groups & {"0", "1", "fsm", "eal", "send", "ehc_plan", "sen_support", "F", "M"}
+        col = header.index("Number of children") + 1
+        counts = [c.value for row in ws.iter_rows(min_row=5, min_col=col, max_col=col) for c in row if c.value is not None]
+        assert counts and all(isinstance(v, int) for v in counts)
+        assert ws.cell(row=5, column=header.index("Number of children") + 1).number_format == "#,##0"
+        assert ws.column_dimensions["C"].width >= 25
+    gld = wb[wb.sheetnames[3]]
+    cells = {c.value for row in gld.iter_rows(min_row=5) for c in row}
+    assert "Eligible for free school meals" in cells and "EHC plan" in cells
