@@ -452,6 +452,6 @@ def write_briefings(fw, table: pd.DataFrame, frame: pd.DataFrame, folder: Path, 
     written = {}
     for code in codes:
         path = folder / f"{stems[code]}.html"
-        atomic.write_text(path, briefing_page(fw, table, code, evidence))
+        atomic.write_text(path, briefing_page(fw, table, code, evidence), root=folder)
         written[code] = path
     return written

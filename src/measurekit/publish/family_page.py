@@ -283,5 +283,6 @@ def write_family_pages(fw, table: pd.DataFrame, folder: Path, evidence=None) -> 
     stems = file_stems(codes)
     written = {}
     for code in codes:
-        written[code] = atomic.write_text(folder / f"{stems[code]}.html", family_page(fw, table, code, evidence))
+        written[code] = atomic.write_text(folder / f"{stems[code]}.html", family_page(fw, table, code, evidence),
+                                          root=folder)
     return written
