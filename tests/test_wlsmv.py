@@ -193,3 +193,14 @@ def test_partial_ordinal_invariance_finds_the_item_with_shifted_thresholds():
     assert ranking["item"].iloc[0] == "y3"
     released = inv.partial(["y3"], level="intercepts")
     assert "holds" in released["verdict"].iloc[1] and released["p_val"].iloc[1] > 0.001
+
+
+def test_an_answer_nobody_in_a_group_gave_is_merged_with_its_neighbour(hs_ord):
+    data = hs_ord.copy()
+    data.loc[(data.school == "Pasteur") & (data.x1 == 4), "x1"] = 3
+    inv = mk.invariance(data, HS_MODEL, "school", ordered=True, levels=("configural", "thresholds"))
+    assert any("answers 3 and 4 of x1 were merged" in w and "group Pasteur" in w for w in inv.warnings)
+    thresholds = inv.fits["configural"].estimates.query("op == '|' and lhs == 'x1'")
+    assert len(thresholds) == 2 * 2                       # two thresholds left for x1, in each group
+    with pytest.raises(InputError, match="Nobody in group Pasteur answered 4 to x1"):
+        mk.invariance(data, HS_MODEL, "school", ordered=True, merge_empty=False)

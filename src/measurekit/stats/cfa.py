@@ -593,9 +593,12 @@ def _estimate_rows(spec: _Spec, theta: np.ndarray, se: np.ndarray) -> pd.DataFra
 
 
 # --------------------------------------------------------------------------- ordered items (WLSMV)
-def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, groups: list, max_categories: int = 10):
+def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, groups: list, max_categories: int = 10,
+                  merge_empty: bool = False):
     """Items as codes 0..K-1 (categories = the values seen in the data, pooled over groups), checked:
-    whole numbers, at most ``max_categories`` values, at least two, and every category used in every group."""
+    whole numbers, at most ``max_categories`` values, at least two, and every category used in every group.
+    With ``merge_empty`` an answer nobody in some group gave is merged with its neighbour (in every group)
+    and a note says so; the notes are returned as a fourth value."""
     report = ProblemReport(title="Ordinal CFA input")
     levels, codes = {}, {}
     for x in items:
@@ -612,18 +615,34 @@ def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, group
         levels[x] = lv
         codes[x] = np.searchsorted(lv, v)
     report.raise_if_errors()
+    notes = []
     if group:
         gv = data[group].to_numpy()
         for x in items:
-            for g in groups:
-                used = np.bincount(codes[x][gv == g], minlength=len(levels[x]))
-                for k in np.flatnonzero(used == 0):
-                    code = int(levels[x][k])
-                    report.add("small_group", f"Nobody in group {_plain(g)} answered {code} to {x}, so "
-                               "its thresholds cannot be estimated there. Merge that answer with its neighbour "
-                               "(recode) or merge groups.", column=x, value=code)
+            while True:
+                counts = np.stack([np.bincount(codes[x][gv == g], minlength=len(levels[x])) for g in groups])
+                empty = np.argwhere(counts == 0)
+                if not len(empty) or not merge_empty:
+                    break
+                if len(levels[x]) <= 2:
+                    break
+                gi, k = empty[0]
+                total = counts.sum(axis=0)
+                # merge the empty answer with its neighbour (the less used one when there are two)
+                nb = k + 1 if k == 0 else k - 1 if k == len(total) - 1 else (k - 1 if total[k - 1] <= total[k + 1] else k + 1)
+                lo_, hi_ = sorted((k, nb))
+                notes.append(f"Nobody in group {_plain(groups[gi])} answered {int(levels[x][k])} to {x}, so answers "
+                             f"{int(levels[x][lo_])} and {int(levels[x][hi_])} of {x} were merged into one category "
+                             "in every group (its thresholds could not be estimated otherwise).")
+                codes[x] = np.where(codes[x] > lo_, codes[x] - 1, codes[x])
+                levels[x] = np.delete(levels[x], hi_)
+            for gi, k in np.argwhere(counts == 0):
+                code = int(levels[x][k])
+                report.add("small_group", f"Nobody in group {_plain(groups[gi])} answered {code} to {x}, so "
+                           "its thresholds cannot be estimated there. Merge that answer with its neighbour "
+                           "(recode) or merge groups.", column=x, value=code)
         report.raise_if_errors()
-    return np.column_stack([codes[x] for x in items]), np.array([len(levels[x]) for x in items]), levels
+    return np.column_stack([codes[x] for x in items]), np.array([len(levels[x]) for x in items]), levels, notes
 
 
 def _ordinal_items(m: MeasurementModel, ordered) -> list[str]:
@@ -639,7 +658,7 @@ def _ordinal_items(m: MeasurementModel, ordered) -> list[str]:
     return obs
 
 
-def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group, ordered):
+def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group, ordered, merge_empty: bool = False):
     """Complete rows, codes and, per group, the thresholds, polychoric correlations and Gamma."""
     from measurekit.stats._numerics.polychoric import ordinal_moments
 
@@ -652,7 +671,7 @@ def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group, ordered):
             "one_group", f"{group} has {len(groups)} group(s) with complete data; comparing groups needs at least two.",
             column=group)]))
     _check_variation(data, obs, group, groups)
-    codes, ncat, levels = ordinal_codes(data, obs, group, groups)
+    codes, ncat, levels, merged = ordinal_codes(data, obs, group, groups, merge_empty=merge_empty)
     moments = []
     for g in groups:
         sel = slice(None) if g is None else (data[group] == g).to_numpy()
@@ -665,7 +684,7 @@ def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group, ordered):
                 f"{len(obs)} items needs. Merge groups or treat the items as continuous.", column=group)]))
         moments.append(ordinal_moments(c, ncat))
     return dict(data=data, note=note, dropped=dropped, groups=[str(g) for g in groups], codes=codes, ncat=ncat,
-                levels=levels, moments=moments, n_rows=len(df))
+                levels=levels, moments=moments, n_rows=len(df), merged=merged)
 
 
 def fit_ordinal(m: MeasurementModel, sample: dict, level="configural", id_fac="marker", parameterization="delta",
@@ -699,7 +718,7 @@ def fit_ordinal(m: MeasurementModel, sample: dict, level="configural", id_fac="m
 
     p = len(m.observed)
     srmr = float(sum(n * np.sqrt(np.sum(r[nth:] ** 2) / (p * (p + 1) / 2)) for r, n in zip(res.residuals, nobs)) / N)
-    warnings, admissible = [], True
+    warnings, admissible = list(sample.get("merged", [])), True
     estimates = _ordinal_estimates(spec, res)
     resid = estimates[(estimates.op == "~~") & (estimates.lhs == estimates.rhs)]
     if (resid["est"] < 0).any() or not res.converged:

@@ -207,7 +207,8 @@ def _check_groups(df: pd.DataFrame, group: str, items: list[str]) -> None:
             f"({only}). Choose a grouping with at least two groups.", column=group)]))
 
 
-def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=None) -> InvarianceResult:
+def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=None,
+               merge_empty: bool = True) -> InvarianceResult:
     """Fit the invariance sequence across the groups of ``group``.
 
     Items treated as continuous (default): ML, levels ("configural", "metric", "scalar", "strict") as
@@ -215,7 +216,8 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
     ("configural", "thresholds", "loadings", "intercepts") following Wu and Estabrook (2016) as
     ``semTools::measEq.syntax(ID.cat = "Wu.Estabrook.2016", ID.fac = "std.lv", parameterization =
     "delta")`` writes them, compared with ``lavTestLRT``'s scaled difference test. Items need at least
-    three categories, all used in every group.
+    three categories. An answer that nobody in some group gave is merged with its neighbouring answer
+    in every group, and a warning says so (``merge_empty=False``: an InputError instead, as lavaan).
     """
     from measurekit.stats.model_syntax import parse_model
 
@@ -244,7 +246,7 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
     if bad:
         raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(ORDINAL_LEVELS)} for ordered "
                                                 f"items, not {bad}.", value=str(bad))]))
-    sample = ordinal_sample(df, m, group, ordered)
+    sample = ordinal_sample(df, m, group, ordered, merge_empty)
     binary = [x for x, k in zip(m.observed, sample["ncat"]) if k < 3]
     if binary:
         raise InputError(ProblemReport([Problem(
