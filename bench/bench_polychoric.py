@@ -5,28 +5,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-
 import measurekit as mk
-from measurekit.data.synthetic import make_cohort
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_cfa_ordinal import voice_items  # noqa: E402
+from bench_cfa_ordinal import best, voice_items  # noqa: E402
 
 data = voice_items(3000)[0]
 mk.polychoric(data.iloc[:200])
-
-
-def best(func, repeat=5):
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        func()
-        out.append(time.perf_counter() - t)
-    return min(out)
 
 
 ours = best(lambda: mk.polychoric(data))

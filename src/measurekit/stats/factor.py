@@ -13,6 +13,7 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.stats._numerics.item_data import numeric_items
 from measurekit.problems import InputError
+from measurekit.stats._numerics.threads import single_thread
 
 
 def smooth_correlation(r: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]:
@@ -48,6 +49,7 @@ class PolychoricResult(Result):
     _main = "correlation"
 
 
+@single_thread
 def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bool = True) -> PolychoricResult:
     """Polychoric correlations of ordinal items, matching ``psych::polychoric`` defaults.
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats._numerics.threads import single_thread
 from measurekit.stats.cfa import cfa
 
 LEVELS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts"),
@@ -142,6 +143,7 @@ class InvarianceResult(Result):
         return scaled_difference(less._spec, less._fit, more._spec, more._fit, [m.gamma for m in moms],
                                  np.array([m.n for m in moms], dtype=float))
 
+    @single_thread
     def partial(self, release=None, level: str = "scalar") -> pd.DataFrame:
         """Free named constraints at ``level`` to test partial invariance.
 
@@ -207,6 +209,7 @@ def _check_groups(df: pd.DataFrame, group: str, items: list[str]) -> None:
             f"({only}). Choose a grouping with at least two groups.", column=group)]))
 
 
+@single_thread
 def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=None,
                merge_empty: bool = True) -> InvarianceResult:
     """Fit the invariance sequence across the groups of ``group``.
