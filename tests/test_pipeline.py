@@ -27,6 +27,15 @@ def test_main_job_writes_reports(tmp_path):
     dif = pd.read_csv(out / "internal" / "fairness" / "dif_home_language.csv")
     assert dif.loc[dif["flag"], "item"].tolist() == ["sv4"]
     assert "Fairness across language and poverty groups" in html and "Added value: Year 1 phonics" in html
+    # five-point items: the invariance models treat them as ordered categories, and the report says so
+    assert state.fairness.route.startswith("ordinal") and "items treated as ordinal" in html
+    assert list(state.fairness.invariance["fsm"].table["level"]) == ["configural", "thresholds", "loadings", "intercepts"]
+    # COSMIN evidence from what was run, in the report and in the voice indicators' spec sheets
+    rated = state.cosmin.table
+    assert set(rated["rating"]) <= {"+", "-", "?"} and {"internal consistency", "cross-cultural validity"} <= set(rated["property"])
+    scale_ind = next(i.id for i in state.framework.indicators if i.compute.source == "scale")
+    assert "Measurement properties (COSMIN)" in html
+    assert "sufficient" in (out / "shareable" / "board_pack" / "specs" / f"{scale_ind}.md").read_text()
 
 
 def test_second_seed_and_bad_input(tmp_path):
@@ -79,7 +88,8 @@ def test_one_run_reads_each_input_once_and_scores_once(tmp_path, monkeypatch):
             opened.append(path)
 
     sys.addaudithook(hook)
-    calls = {"read_and_check": 0, "score": 0}
+    calls = {"read_and_check": 0}
+    scored_rows: list[int] = []
     real_check, real_score = validation.read_and_check, scoring.score
 
     def counting_check(*a, **k):
@@ -87,16 +97,20 @@ def test_one_run_reads_each_input_once_and_scores_once(tmp_path, monkeypatch):
         return real_check(*a, **k)
 
     def counting_score(*a, **k):
-        calls["score"] += 1
+        scored_rows.append(len(a[0]))
         return real_score(*a, **k)
 
     monkeypatch.setattr(validation, "read_and_check", counting_check)
     monkeypatch.setattr(scoring, "score", counting_score)
     try:
-        run(data_dir=data, out=tmp_path / "out", log=lambda *_: None)
+        state = run(data_dir=data, out=tmp_path / "out", log=lambda *_: None)
     finally:
         watching[0] = False
-    assert calls == {"read_and_check": 1, "score": 1}
+    assert calls == {"read_and_check": 1}
+    # the cohort's respondents are scored once; the only other scoring is of the small retest
+    # subsample (its two administrations), which is different data
+    n_resp, n_retest = len(state.respondents), len(pd.read_csv(data / "voice_retest.csv"))
+    assert scored_rows.count(n_resp) == 1 and sorted(scored_rows) == sorted([n_resp] + [n_retest] * 2), scored_rows
     counts = {p: opened.count(p) for p in set(opened)}
     assert all(c == 1 for c in counts.values()), counts
 

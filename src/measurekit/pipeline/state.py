@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.design.models import Framework
     from measurekit.problems import ProblemReport
     from measurekit.stats.added_value import AddedValueResult
+    from measurekit.stats.cosmin import CosminResult
     from measurekit.stats.coverage import CoverageResult, WeightsResult
     from measurekit.stats.dif import DIFResult
     from measurekit.stats.factor import EFAResult, OmegaResult, ParallelResult
@@ -107,6 +108,7 @@ class RunState:
     measurement: Measurement | None = None
     fairness: Fairness | None = None
     value: Value | None = None
+    cosmin: "CosminResult | None" = None       # measurement properties rated + / - / ? per indicator
     board: Board | None = None
     steps: list[StepLog] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)

@@ -130,15 +130,23 @@ def fairness_frame(state: RunState):
     return data
 
 
+def ordinal_items(framework) -> bool:
+    """True when every parent item is answered on a scale of at most 7 categories: the invariance
+    models then treat the answers as ordered categories (WLSMV), not as continuous (ML)."""
+    return all(len(framework.scale(framework.item(i).scale).codes) <= 7 for i in framework.item_ids())
+
+
 def fairness_step(state: RunState) -> str:
     from measurekit.stats.dif import dif
     from measurekit.stats.invariance import invariance
 
     step, fw = "Fairness: invariance and DIF", state.framework
     data = fairness_frame(state)
-    f = Fairness()
+    ordinal = ordinal_items(fw)
+    f = Fairness(route="ordinal (WLSMV, Wu and Estabrook 2016)" if ordinal else "continuous (maximum likelihood)")
     for group, label in FAIRNESS_GROUPS.items():
-        r = attempt(state, step, f"invariance by {label}", invariance, data, fw.lavaan_model(), group)
+        r = attempt(state, step, f"invariance by {label}", invariance, data, fw.lavaan_model(), group,
+                    ordered=True if ordinal else None)
         if r is not None:
             f.invariance[group] = r
             atomic.write_csv(state.internal / "fairness" / f"invariance_{group}.csv", r.table)
@@ -148,10 +156,11 @@ def fairness_step(state: RunState) -> str:
         atomic.write_csv(state.internal / "fairness" / "dif_home_language.csv", f.dif.table)
     state.fairness = f
     state.files["fairness tables (internal)"] = Path("internal/fairness")
+    route = "ordinal" if ordinal else "continuous"
     if f.dif is None:
-        return "DIF skipped"
+        return f"invariance {route}; DIF skipped"
     flagged = f.dif.table.loc[f.dif.table["flag"], "item"].tolist()
-    return f"DIF by home language flags: {', '.join(flagged) or 'none'}"
+    return f"invariance {route}; DIF by home language flags: {', '.join(flagged) or 'none'}"
 
 
 def value_step(state: RunState) -> str:
@@ -183,6 +192,47 @@ def value_step(state: RunState) -> str:
     state.files["added value and coverage (internal)"] = Path("internal/value")
     lead = f"R-indicator {v.coverage.r_indicator:.2f}; " if v.coverage is not None else ""
     return lead + "; ".join(notes)
+
+
+def evidence_step(state: RunState) -> str:
+    """COSMIN-style rating of every voice indicator's measurement properties from what this run computed,
+    plus the co-design evidence kept with the framework (content validity panel, cognitive interviews)
+    and a retest file in the data folder (``voice_retest.csv``) when there is one."""
+    import pandas as pd
+
+    from measurekit.stats.cosmin import cosmin_table
+
+    step, fw = "Measurement evidence (COSMIN)", state.framework
+    evidence = Path(fw.path) / "evidence" if fw.path else None
+    cv = log = rt = None
+    if evidence is not None and (evidence / "content_validity.csv").exists():
+        from measurekit.design.content_validity import content_validity, read_ratings
+
+        cv = attempt(state, step, "content validity", lambda: content_validity(read_ratings(evidence / "content_validity.csv"), fw))
+    if evidence is not None and (evidence / "interviews.csv").exists():
+        from measurekit.design.interviews import load_interviews
+
+        log = attempt(state, step, "cognitive interviews", load_interviews, evidence / "interviews.csv", fw)
+    retest_file = state.inputs.data_dir / "voice_retest.csv"
+    if retest_file.exists():
+        from measurekit.stats.retest import retest
+
+        second = pd.read_csv(retest_file, dtype={"child_id": str})
+        first = state.cohort.tables["voice_parent"]
+        first = first[first["child_id"].isin(second["child_id"])]
+        rt = attempt(state, step, "test-retest", retest, first, second, framework=fw)
+    m, fa, v = state.measurement, state.fairness, state.value
+    dif = {"home_language_group": fa.dif} if fa is not None and fa.dif is not None else None
+    state.cosmin = cosmin_table(
+        fw, content_validity=cv, reliability=m.reliability if m else None, omega=m.omega if m else None,
+        invariance=fa.invariance if fa is not None and fa.invariance else None, dif=dif, retest=rt,
+        added_value=v.added_value if v is not None and v.added_value else None, interviews=log)
+    atomic.write_csv(state.internal / "measurement" / "cosmin_properties.csv", state.cosmin.table)
+    atomic.write_csv(state.internal / "measurement" / "item_evidence_cards.csv", state.cosmin.items)
+    state.files["measurement evidence (internal)"] = Path("internal/measurement/cosmin_properties.csv")
+    rated = state.cosmin.table["rating"].value_counts()
+    return f"{int(rated.get('+', 0))} properties sufficient, {int(rated.get('-', 0))} insufficient, " \
+           f"{int(rated.get('?', 0))} indeterminate"
 
 
 def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
@@ -219,8 +269,13 @@ def board_pack_step(state: RunState) -> str:
             state.skip("Board pack", "weighted estimates: no response weights could be made; unweighted intervals used")
         else:
             weights = state.value.weights.weights
+    notes = evidence_notes(state)
+    if state.cosmin is not None:
+        for ind in fw.indicators:
+            if not state.cosmin.for_indicator(ind.id).empty:
+                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
     files = write_board_pack(fw, state.scored, state.shareable / "board_pack", weights=weights,
-                             lookup=state.cohort.tables.get("small_areas"), evidence_notes=evidence_notes(state))
+                             lookup=state.cohort.tables.get("small_areas"), evidence_notes=notes)
     import pandas as pd
 
     state.board = Board(table=pd.read_csv(files["board_table"], dtype={"symbol": str}, keep_default_na=False,
@@ -251,6 +306,7 @@ STEPS = [
     Step("Reliability and structure", reliability_step, needs=("scored",)),
     Step("Fairness: invariance and DIF", fairness_step, needs=("scored",)),
     Step("Added value and coverage", value_step, needs=("scored",)),
+    Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),
     Step("Board pack", board_pack_step, needs=("scored",)),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]

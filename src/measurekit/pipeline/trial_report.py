@@ -35,6 +35,7 @@ def write_trial_report(state: RunState, path: Path) -> Path:
     _fairness(rep, state)
     _coverage(rep, state)
     _added_value(rep, state)
+    _cosmin(rep, state)
     s = rep.section("Run details")
     rep.table(s, pd.DataFrame([(x.name, x.seconds) for x in state.steps], columns=["step", "seconds"]), digits=2)
     return atomic.write_text(path, rep.render())
@@ -105,8 +106,9 @@ def _fairness(rep, state):
     for group, label in FAIRNESS_GROUPS.items():
         inv = f.invariance.get(group)
         if inv is not None:
-            rep.table(s, inv.table[["level", "chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea", "verdict"]],
-                      caption=f"Invariance by {label}", digits=3)
+            cols = [c for c in ("level", "chisq", "df", "chisq_scaled", "df_scaled", "cfi", "cfi_scaled", "rmsea",
+                                "rmsea_scaled", "delta_cfi", "delta_rmsea", "verdict") if c in inv.table]
+            rep.table(s, inv.table[cols], caption=f"Invariance by {label} (items treated as {f.route})", digits=3)
     if f.dif is None:
         return
     dif_t = f.dif.table
@@ -147,6 +149,18 @@ def _added_value(rep, state):
         rep.figure(s, v.plot(), "ROC curves and calibration of the routine and routine + voice models")
         for note in v.warnings:
             rep.text(s, note, "note")
+
+
+def _cosmin(rep, state):
+    c = state.cosmin
+    if c is None:
+        return
+    s = rep.section("Measurement properties (COSMIN)")
+    rep.text(s, "Each voice indicator's measurement properties rated by COSMIN's published criteria (Prinsen et al. "
+                "2018; Terwee et al. 2007): + sufficient, - insufficient, ? indeterminate (not enough evidence yet). "
+                "The criterion and its source are in the table.")
+    rep.table(s, c.table, caption="Measurement properties by indicator")
+    rep.table(s, c.items, caption="Evidence card of every item", digits=2)
 
 
 def _response_plot(comparison):
