@@ -140,3 +140,16 @@ def test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table(tm
         weighted = board[board["ci_method"] == "weighted_t"]
         assert len(weighted) > 0 and set(weighted["indicator_id"]) == {
             i.id for i in state.framework.indicators if i.ci_method == "weighted_t"}
+
+
+def test_trial_sample_runs_the_trial_analyses_on_a_subsample(tmp_path):
+    """At national scale the trial analyses run on a random sample; the board pack still uses everyone."""
+    data = _synth(tmp_path, 800, 7)
+    full = run(data_dir=data, out=tmp_path / "full", log=lambda *_: None)
+    part = run(data_dir=data, out=tmp_path / "part", log=lambda *_: None, trial_sample=250)
+    n = len(part.respondents)
+    assert n > 250 and len(part.trial_respondents) == 250
+    assert part.measurement.reliability["n"].max() <= 250 < full.measurement.reliability["n"].max()
+    html = (tmp_path / "part" / "internal" / "trial_report.html").read_text()
+    assert f"random sample of 250 of {n:,} respondents" in html
+    pd.testing.assert_frame_equal(part.board.table, full.board.table)      # the pack uses every child

@@ -10,7 +10,7 @@ from __future__ import annotations
 def run(args) -> int:
     from measurekit.pipeline.run import run as run_pipeline
 
-    run_pipeline(args.data, args.framework, args.out, args.config)
+    run_pipeline(args.data, args.framework, args.out, args.config, trial_sample=args.trial_sample)
     return 0
 
 

@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="framework folder with framework.yaml and items.yaml (default: the bundled illustrative one)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    p.add_argument("--trial-sample", type=int, default=None, metavar="N",
+                   help="for a very large (e.g. national) cohort: run reliability, fairness, added value and the "
+                        "measurement evidence on a random sample of N respondents; linkage, coverage and the board "
+                        "pack still use every child")
 
     p = add("synth", "synth",
             "Make a synthetic reception cohort (children, EYFSP, ASQ-3, parent and practitioner "

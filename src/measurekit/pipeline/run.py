@@ -39,14 +39,17 @@ def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> 
 
 
 def run(data_dir: Path | None = None, framework_dir: Path | None = None, out: Path = Path("out"),
-        config: Path | None = None, log: Callable[[str], None] = print) -> RunState:
+        config: Path | None = None, log: Callable[[str], None] = print, trial_sample: int | None = None) -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
-    ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared)."""
+    ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
+
+    ``trial_sample``: for a national-scale cohort, run the trial analyses (reliability, fairness, added
+    value, evidence) on a random sample of this many respondents; everything else uses every child."""
     from measurekit.core import atomic
     from measurekit.pipeline import steps
 
     inputs = Inputs(Path(data_dir or paths.BUNDLED_DATA), Path(framework_dir or paths.BUNDLED_FRAMEWORK), Path(out),
-                    Path(config) if config else None)
+                    Path(config) if config else None, trial_sample)
     total_start = time.perf_counter()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)

@@ -39,6 +39,7 @@ class Inputs:
     framework_dir: Path
     out: Path
     config: Path | None = None
+    trial_sample: int | None = None   # run the trial analyses on a random sample of this many respondents
 
 
 @dataclass
@@ -126,6 +127,26 @@ class RunState:
     def respondents(self) -> "pd.DataFrame":
         """Children with a linked parent response (rows of ``scored``)."""
         return self.scored[self.scored["responded"] == 1]
+
+    @property
+    def trial_respondents(self) -> "pd.DataFrame":
+        """The respondents the trial analyses (reliability, fairness, added value, evidence) use: all of
+        them, or a simple random sample of ``inputs.trial_sample`` (seed 1) when that is set and smaller.
+        Linkage, coverage and the board pack always use every child."""
+        resp = self.respondents
+        n = self.inputs.trial_sample
+        if n is None or len(resp) <= n:
+            return resp
+        return resp.sample(n=n, random_state=1).sort_index()
+
+    @property
+    def sample_note(self) -> str:
+        n, total = self.inputs.trial_sample, len(self.respondents)
+        if n is None or total <= n:
+            return ""
+        return (f"Reliability, fairness, added value and the measurement evidence used a random sample of {n:,} of "
+                f"{total:,} respondents (simple random sample, seed 1); linkage, coverage and the board pack used "
+                "every child.")
 
     def skip(self, step: str, reason: str) -> None:
         self.skipped.append(Skipped(step, reason))

@@ -86,7 +86,8 @@ def score_step(state: RunState) -> str:
     state.score_summary = summary.rename_axis("scale").reset_index()
     atomic.write_csv(state.internal / "scores" / "score_summary.csv", state.score_summary)
     state.files["scale score summary (internal)"] = Path("internal/scores/score_summary.csv")
-    return f"{len(cols)} domain scores for {len(responders)} respondents"
+    sample = f"; trial analyses on a random sample of {state.inputs.trial_sample:,}" if state.sample_note else ""
+    return f"{len(cols)} domain scores for {len(responders)} respondents{sample}"
 
 
 def reliability_step(state: RunState) -> str:
@@ -95,7 +96,7 @@ def reliability_step(state: RunState) -> str:
     from measurekit.stats.reliability import reliability_by_domain
     from measurekit.stats.scoring import item_values
 
-    step, fw, resp = "Reliability and structure", state.framework, state.respondents
+    step, fw, resp = "Reliability and structure", state.framework, state.trial_respondents
     rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, fw, n_boot=500, random_state=1)
     if rel is None:
         return "skipped"
@@ -123,7 +124,7 @@ def fairness_frame(state: RunState):
     """Reverse-keyed item values of respondents with the fairness group columns beside them."""
     from measurekit.stats.scoring import item_values
 
-    resp = state.respondents
+    resp = state.trial_respondents
     data = item_values(resp, state.framework)
     data["fsm"] = resp["fsm"]
     data["home_language_group"] = resp["home_language"].eq("English").map({True: "English", False: "other"})
@@ -150,7 +151,7 @@ def fairness_step(state: RunState) -> str:
         if r is not None:
             f.invariance[group] = r
             atomic.write_csv(state.internal / "fairness" / f"invariance_{group}.csv", r.table)
-    f.dif = attempt(state, step, "DIF by home language", dif, state.respondents, fw.domain_items(),
+    f.dif = attempt(state, step, "DIF by home language", dif, state.trial_respondents, fw.domain_items(),
                     data["home_language_group"], reference="English", framework=fw)
     if f.dif is not None:
         atomic.write_csv(state.internal / "fairness" / "dif_home_language.csv", f.dif.table)
@@ -177,7 +178,7 @@ def value_step(state: RunState) -> str:
         atomic.write_csv(state.internal / "value" / "coverage.csv", v.coverage.table)
     new = [d.score_column for d in fw.domains]
     base = [c for c in ("fsm", "send", "eal", "sex", "summer_born", "asq_total") if c in scored]
-    resp = state.respondents
+    resp = state.trial_respondents
     notes = []
     for outcome, extra in (("gld", []), ("y1_phonics_pass", ["gld"])):
         if outcome not in resp or resp[outcome].isna().all():

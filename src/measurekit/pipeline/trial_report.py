@@ -25,6 +25,8 @@ def write_trial_report(state: RunState, path: Path) -> Path:
     rep.text(s, "This report checks the input files, links parents' survey responses to children's routine records, "
                 "and scores the voice domains. Read the notes on who responded before reading any result: families "
                 "who are seldom heard are the least likely to be in the survey.")
+    if state.sample_note:
+        rep.text(s, state.sample_note, "note")
     if state.skipped:
         rep.text(s, "Some analyses could not run on these data and were skipped: "
                     + "; ".join(f"{k.step} ({k.reason})" for k in state.skipped) + ".", "note")
