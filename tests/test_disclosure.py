@@ -305,8 +305,11 @@ def _small_counts_in_pack(folder) -> list[str]:
             for ws in wb.worksheets:
                 rows = [list(r) for r in ws.iter_rows(values_only=True)]
                 for k, r in enumerate(rows):
-                    if "Numerator" in r and "Denominator" in r and ws.title not in ("Indicators",):
-                        table_rows(r, rows[k + 1:], f"{where}[{ws.title}]")
+                    if "Number of children" in r or "Denominator" in r:
+                        names = {"Number of children": "denominator", "Denominator": "denominator",
+                                 "Numerator": "numerator", "Symbol": "symbol"}     # "Sum of scores" (means) is no count
+                        table_rows([names.get(x, x) for x in r], rows[k + 1:], f"{where}[{ws.title}]")
+                        kinds.add("xlsx table")
                         break
             wb.close()
         elif p.suffix in (".html", ".md"):
@@ -332,7 +335,7 @@ def _small_counts_in_pack(folder) -> list[str]:
             walk(json.loads(p.read_text(encoding="utf-8")), "")
         else:
             found.append(f"{where}: a file the scan cannot read")
-    assert {".csv", ".xlsx", ".html", ".md", ".json"} <= kinds
+    assert {".csv", ".xlsx", "xlsx table", ".html", ".md", ".json"} <= kinds
     return found
 
 
@@ -390,7 +393,7 @@ def test_gate_refuses_every_kind_of_leak(pack, tmp_path):
     shutil.copytree(out, d)
     wb = load_workbook(d / "board_pack.xlsx")
     ws = wb.worksheets[3]
-    col = [c.value for c in ws[4]].index("Denominator") + 1
+    col = [c.value for c in ws[4]].index("Number of children") + 1
     ws.cell(row=5, column=col, value=4)
     wb.save(d / "board_pack.xlsx")
     with pytest.raises(DisclosureGateError, match="a count of 4"):
@@ -465,7 +468,9 @@ def test_weaker_disclosure_is_said_in_plain_words(tmp_path, framework_dir, pack)
     assert "WEAKER THAN THE STANDARD RULE" in md and "counts of 4 to 5 are published" in md and "IG lead agreed" in md
     assert "WEAKER" not in spec_markdown(f, f.indicators[1])
     _, out = pack
-    table = pd.read_csv(out / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str})
+    numbers = ["numerator", "denominator", "value", "ci_low", "ci_high", "comparator"]
+    table = pd.read_csv(out / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str},
+                        keep_default_na=False, na_values={c: [""] for c in numbers})
     write_briefings(f, table, None, tmp_path / "briefing")
     page = next((tmp_path / "briefing").glob("*.html")).read_text(encoding="utf-8")
     assert f"For {ind.title}, small numbers are protected less than usual" in page

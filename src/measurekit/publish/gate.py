@@ -78,8 +78,9 @@ def _scan_table(frame: pd.DataFrame, where: str, lo: float, hi: float, report: P
             report.add("small_count_published", f"{where}: a count of {x[i]:g} in column '{name}' is published "
                        + ("in a row marked suppressed" if hidden[i] else "in the clear"),
                        file=where, row=int(i) + 2, column=name, value=f"{x[i]:g}", rule=f"counts of {lo:g}-{hi:g} suppressed")
-    if "numerator" in values and "denominator" in values:
-        num, den = values["numerator"], values["denominator"]
+    den_name = next((k for k in ("denominator", "number of children") if k in values), None)
+    if "numerator" in values and den_name:
+        num, den = values["numerator"], values[den_name]
         method = next((c for c in frame.columns if str(c).strip().lower() == "ci_method"), None)
         prop = (frame[method].astype(str).eq("wilson").to_numpy() if method is not None
                 else (num <= den) & (np.abs(num - np.round(num)) < 1e-9))
