@@ -45,7 +45,7 @@ def browser(chromium_path):
 def _pages(out: Path) -> list[Path]:
     pack = out / "shareable" / "board_pack"
     pages = sorted((pack / "briefing").glob("*.html")) + sorted((pack / "families").glob("*.html"))
-    return pages
+    return pages + [out / "internal" / "trial_report.html"]
 
 
 def visible_text_outside_appendix(page) -> str:
@@ -68,7 +68,7 @@ def test_raw_code_check_catches_what_it_should():
 @pytest.mark.browser
 def test_every_page_is_accessible_offline_and_free_of_codes(run_out, browser):
     pages = _pages(run_out)
-    assert len(pages) == 10 and all(p.exists() for p in pages)
+    assert len(pages) == 11 and all(p.exists() for p in pages)
     axe = AXE.read_text(encoding="utf-8")
     problems = []
     for path in pages:
@@ -136,3 +136,15 @@ def test_briefing_prints_on_two_a4_pages_without_split_charts(run_out, browser, 
         # a chart cut by a page break is drawn on both pages: every chart must appear on exactly one page
         per_page = [len(p.images) for p in reader.pages]
         assert sum(per_page) == n_charts >= 3, (path.name, per_page, n_charts)
+
+
+def test_trial_report_opens_each_section_with_a_verdict_and_reconciles_invariance_with_dif(run_out):
+    text = (run_out / "internal" / "trial_report.html").read_text(encoding="utf-8")
+    for title in ("Reliability and structure", "Fairness across language and poverty groups", "Whose voices were heard",
+                  "Added value: GLD at age 5"):
+        section = text.split(f"<h2>{title}</h2>")[1]
+        assert section.startswith("<p class='verdict'>"), title
+    fairness = text.split("<h2>Fairness across language and poverty groups</h2>")[1].split("<section")[0]
+    if "works differently" in fairness and "so group means can be compared" in fairness:
+        assert "Why the two results do not contradict each other" in fairness
+    assert "Uniform + non-uniform DIF test (chi12)" in text and "0.0000" not in text

@@ -106,6 +106,26 @@ STATISTICS = {
     "nri_total": "Net reclassification improvement, total",
     "cv_log_loss": "Cross-validated log loss",
     "r_indicator": "Representativeness indicator",
+    "chisq_scaled": "Chi-square, scaled",
+    "df_scaled": "Degrees of freedom, scaled",
+    "cfi_scaled": "Comparative fit index, scaled",
+    "rmsea_scaled": "RMSEA, scaled",
+    "i_cvi": "Item content validity index",
+    "kappa": "Modified kappa",
+    "clarity_cvi": "Clarity index",
+    "interviews": "Cognitive interviews",
+    "interview_problems": "Problems found in interviews",
+    "loading": "Standardised loading",
+    "dif_r2": "Largest DIF effect size (McFadden R² change)",
+    "dif_flag": "Flagged for DIF",
+    "icc2": "Test-retest agreement, ICC(2,1)",
+    "kappa_w": "Test-retest weighted kappa",
+    "sem": "Standard error of measurement",
+    "sdc": "Smallest detectable change",
+    "status": "Co-design status",
+    "content": "Content validity rating",
+    "cross_cultural": "Cross-cultural validity rating",
+    "reliability": "Reliability rating",
     "n": "Number of children",
     "n_eff": "Effective sample size",
     "estimate": "Estimate",
@@ -183,9 +203,12 @@ def p_value(p) -> str:
 
 def count(n) -> str:
     """A count as a whole number with thousands separators ("1,859"); blank when missing."""
-    if n is None or (isinstance(n, float) and math.isnan(n)):
+    if n is None or (isinstance(n, float) and math.isnan(n)) or n == "":
         return ""
-    return f"{int(round(float(n))):,}"
+    try:
+        return f"{int(round(float(n))):,}"
+    except (TypeError, ValueError):      # text where a count was expected: shown as it is
+        return str(n)
 
 
 def number(x, digits: int = 1) -> str:
