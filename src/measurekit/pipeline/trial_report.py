@@ -488,7 +488,7 @@ def _cosmin(rep, state):
     bad = t[t["rating"] == "-"]
     unknown = t[t["rating"] == "?"]
     text = (f"{labels.count((t['rating'] == '+').sum())} of {labels.count(len(t))} ratings are sufficient (+)"
-            + (f"; insufficient (-): " + "; ".join(f"{labels.indicator(fw, r.indicator)}, {r.property}"
+            + ("; insufficient (-): " + "; ".join(f"{labels.indicator(fw, r.indicator)}, {r.property}"
                                                   for r in bad.itertuples()) if len(bad) else "")
             + (f"; {labels.count(len(unknown))} cannot be rated yet (?) for lack of evidence" if len(unknown) else "")
             + ".")

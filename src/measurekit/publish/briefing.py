@@ -19,7 +19,7 @@ import pandas as pd
 
 from measurekit.core import atomic
 from measurekit.core import labels
-from measurekit.publish.html import CSS, figure_html, plain_table
+from measurekit.publish.html import CSS, figure_html
 
 
 def _slug(text: str) -> str:
@@ -440,18 +440,19 @@ def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: st
             f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
 
 
+def write_neighbourhood_pages(table: pd.DataFrame, folder: Path, render) -> dict[str, Path]:
+    """Write ``render(code)`` for every neighbourhood of ``table`` to ``folder/<stem>.html`` (stems from
+    :func:`file_stems`, inside ``folder`` only). Returns code -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = table[(table["geography_type"] == "neighbourhood") & (table["breakdown"] == "all")]
+    codes = list(dict.fromkeys(nb["geography_code"].astype(str)))
+    stems = file_stems(codes)
+    return {code: atomic.write_text(folder / f"{stems[code]}.html", render(code), root=folder) for code in codes}
+
+
 def write_briefings(fw, table: pd.DataFrame, frame: pd.DataFrame, folder: Path, evidence=None) -> dict[str, Path]:
     """One self-contained HTML page per neighbourhood (inline CSS and images; no scripts, no network).
 
     Files are named from the neighbourhood codes (:func:`file_stems`). Returns code -> path.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    nb = table[(table["geography_type"] == "neighbourhood") & (table["breakdown"] == "all")]
-    codes = list(dict.fromkeys(nb["geography_code"].astype(str)))
-    stems = file_stems(codes)
-    written = {}
-    for code in codes:
-        path = folder / f"{stems[code]}.html"
-        atomic.write_text(path, briefing_page(fw, table, code, evidence), root=folder)
-        written[code] = path
-    return written
+    return write_neighbourhood_pages(table, folder, lambda code: briefing_page(fw, table, code, evidence))

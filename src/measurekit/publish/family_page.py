@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from measurekit.core import atomic, labels
+from measurekit.core import labels
 from measurekit.publish.html import CSS
 
 RTL_LANGUAGES = {"ar", "ur", "fa", "he", "ps", "sd", "yi", "ug", "ckb"}
@@ -275,14 +275,6 @@ def family_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str 
 
 def write_family_pages(fw, table: pd.DataFrame, folder: Path, evidence=None) -> dict[str, Path]:
     """One page per neighbourhood in ``folder`` (named from the codes, as the briefings). Returns code -> path."""
-    from measurekit.publish.briefing import file_stems
+    from measurekit.publish.briefing import write_neighbourhood_pages
 
-    folder.mkdir(parents=True, exist_ok=True)
-    nb = table[(table["geography_type"] == "neighbourhood") & (table["breakdown"] == "all")]
-    codes = list(dict.fromkeys(nb["geography_code"].astype(str)))
-    stems = file_stems(codes)
-    written = {}
-    for code in codes:
-        written[code] = atomic.write_text(folder / f"{stems[code]}.html", family_page(fw, table, code, evidence),
-                                          root=folder)
-    return written
+    return write_neighbourhood_pages(table, folder, lambda code: family_page(fw, table, code, evidence))

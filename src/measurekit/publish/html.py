@@ -91,15 +91,6 @@ def figure_html(fig, alt: str, caption: str = "", dpi: int = 110, width: str = "
     return f"<figure><img alt='{html.escape(alt, quote=True)}' src='{uri}'{style}>{cap}</figure>"
 
 
-def plain_table(rows: list[list[str]], header: list[str], caption: str = "", cls: str = "") -> str:
-    """A small table of already-formatted text with ``<th scope=col>`` headers and an optional caption."""
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    head = "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    klass = f" class='{cls}'" if cls else ""
-    return f"<table{klass}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def table_html(frame: pd.DataFrame, digits: int = 3, index: bool = False, max_rows: int = 80) -> str:
     """A DataFrame as an HTML table with rounded numbers and blank missing values."""
     def fmt(x):
