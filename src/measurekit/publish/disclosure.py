@@ -120,11 +120,15 @@ def _close_singletons(supp, groups, cost, den) -> None:
                 changed = True
 
 
-def _partner(r, supp, row_groups, model, cost, den, taken):
-    """The row to suppress next to protect row r (or None)."""
+def _partner(r, supp, row_groups, model, cost, den, taken, allow_empty=False):
+    """The row to suppress next to protect row r (or None). ``allow_empty``: rows with no children
+    (published as x) may be taken too: in a small cohort an 'x' can itself give a hidden count away
+    (no respondents in a group pins that group's response count to 0), so it is withheld as c."""
     best = None
+    has = (den >= 0) if allow_empty else (den > 0)
+    has = has | np.isnan(den) if allow_empty else has
     for g in row_groups.get(r, ()):
-        cands = g[~supp[g] & (den[g] > 0) & ~taken[g]]
+        cands = g[~supp[g] & has[g] & ~taken[g]]
         if not len(cands):
             continue
         c = cands[np.argmin(cost[cands])]
@@ -144,7 +148,7 @@ def _partner(r, supp, row_groups, model, cost, den, taken):
             return None
         vs = np.unique(model.A[cons].nonzero()[1])
         rows = np.unique(model.var_row[vs])
-        cands = np.array([x for x in rows if x not in seen_rows and not supp[x] and den[x] > 0 and not taken[x]], int)
+        cands = np.array([x for x in rows if x not in seen_rows and not supp[x] and has[x] and not taken[x]], int)
         if len(cands):
             return cands[np.argmin(cost[cands])]
         seen_rows |= set(rows.tolist())
@@ -181,6 +185,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         added = 0
         for r in failing:
             p = _partner(int(r), supp, row_groups, model, cost, den, taken)
+            if p is None:   # last resort in small cohorts: withhold an empty (x) cell that gives the count away
+                p = _partner(int(r), supp, row_groups, model, cost, den, taken, allow_empty=True)
             if p is not None:
                 taken[p] = True
                 added += 1
