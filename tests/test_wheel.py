@@ -124,8 +124,8 @@ def test_installed_wheel_runs_from_another_folder(installed, tmp_path):
 
     exe = bin_dir / "measurekit"
     _run([exe, "run", "--out", "out"], cwd=elsewhere)
-    assert (elsewhere / "out" / "trial_report.html").is_file()
-    assert (elsewhere / "out" / "board_pack" / "board_table.csv").is_file()
+    assert (elsewhere / "out" / "internal" / "trial_report.html").is_file()
+    assert (elsewhere / "out" / "shareable" / "board_pack" / "board_table.csv").is_file()
 
     res = _run([exe, "synth", "--n", "300", "--seed", "2", "--out", "synth"], cwd=elsewhere)
     assert "300 children" in res.stdout
