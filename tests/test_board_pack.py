@@ -1,6 +1,7 @@
 """Board table, intervals, disclosure control and its independent checker, and the published pack."""
 import json
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,9 @@ def test_board_table_contract_and_numbers(table, cohort):
     f = cohort.analysis_frame()
     la = table[(table.indicator_id == "gld") & (table.geography_type == "la") & (table.breakdown == "all")].iloc[0]
     assert la["numerator"] == f["gld"].sum() and la["denominator"] == len(f)
-    assert la["value"] == pytest.approx(100 * f["gld"].mean())
+    # published values are rounded half away from zero to the indicator's decimal places (1 for gld)
+    expected = Decimal(repr(float(100 * f["gld"].mean()))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    assert la["value"] == float(expected)
     nb = table[(table.indicator_id == "gld") & (table.geography_type == "neighbourhood") & (table.breakdown == "all")]
     codes = set(cohort.tables["small_areas"]["neighbourhood_code"])
     assert set(nb["geography_code"]) == codes                         # codes pass through from the lookup
@@ -166,7 +169,17 @@ def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_p
     files = write_board_pack(fw, cohort, out)
     report = Package(str(files["datapackage"])).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    # counts are written as whole numbers (no "1820.0"); rates with at most the indicator's decimal places
+    raw = pd.read_csv(files["board_table"], dtype=str, keep_default_na=False)
+    assert raw["denominator"].str.fullmatch(r"\d*").all()
+    prop = raw["indicator_id"] != "services_experience"
+    assert raw.loc[prop, "numerator"].str.fullmatch(r"\d*").all()
+    dp = raw["indicator_id"].map({i.id: i.decimal_places for i in fw.indicators})
+    for col in ("value", "ci_low", "ci_high", "comparator"):
+        decimals = raw[col].str.partition(".")[2].str.len()
+        assert (decimals <= dp).all(), col
     meta = json.loads(files["datapackage"].read_text())
+    assert "rounded half away from zero" in meta["rounding"]
     assert {i["id"] for i in meta["indicators"]} == {i.id for i in fw.indicators}
     wb = load_workbook(files["workbook"])
     assert {"README", "Symbols", "Indicators"} <= set(wb.sheetnames) and len(wb.sheetnames) == 3 + len(fw.indicators)

@@ -130,6 +130,19 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "or add allow_weaker_disclosure: true and the reason your information governance lead agreed."),
     "disclosure_audit_failed": ("Suppressed counts can be worked out", "Re-run disclosure control on the same table; "
                                 "never edit a published board table by hand."),
+    # DfE open-data (EES) files (publish/ees.py, publish/ees_check.py); see docs/board_pack.md
+    "ees_no_area": ("Framework does not declare its local authority", "Add `area:` with the LA's codes to framework.yaml."),
+    "ees_time_period": ("time_period not valid", "Academic years are six digits of consecutive years, e.g. 202425."),
+    "ees_file_name": ("File name not valid for EES", "Lower-case snake_case, no spaces or years; the metadata is <name>.meta.csv."),
+    "ees_missing_column": ("Required EES column missing", "Add the column (time_period, time_identifier, geographic_level, country_code, country_name, ...)."),
+    "ees_column_name": ("Column name not valid", "Use snake_case (lower-case letters, digits, underscores), unique, at most 50 characters."),
+    "ees_allowed_value": ("Value not in DfE's allowed list", "Use a value from DfE's list (e.g. time_identifier 'Academic year', geographic_level 'Local authority')."),
+    "ees_code": ("Geography code not valid", "GSS codes are 9 characters with the entity prefix (E92 country, E12 region, E06-E10 LA, E05 ward); old_la_code is 3 digits."),
+    "ees_blank": ("Blank cell", "Fill the cell: a number, or a GSS symbol (c, x, z, low) in indicators; names and filters are never blank."),
+    "ees_symbol": ("Indicator value is neither a number nor a GSS symbol", "Use a number, or c (confidential), x (not available), z (not applicable), low, u."),
+    "ees_total": ("Filter without a Total", "Add the Total row for every filter (all children)."),
+    "ees_duplicate_row": ("Two rows for the same time, place and filters", "Keep one row per combination."),
+    "ees_meta": ("Metadata file disagrees with the data or the standard", "Correct the .meta.csv as the message says."),
 }
 
 

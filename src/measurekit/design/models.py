@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -260,6 +260,8 @@ class Indicator(_Model):
     breakdowns: list[Literal["neighbourhood", "fsm", "eal", "send", "sex", "home_language"]] = Field(
         default_factory=lambda: ["neighbourhood"])
     ci_method: Literal["wilson", "t", "weighted_t"] = "wilson"
+    # places after the decimal point for published percentages, averages and confidence limits
+    decimal_places: int = Field(default=1, ge=0, le=4)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     caveats: list[str] = Field(default_factory=list)
     frequency: str = ""
@@ -310,6 +312,31 @@ class FormText(_Model):
     child_id_message: dict[str, str] = Field(default_factory=dict, description="Shown when the reference does not match.")
 
 
+class Area(_Model):
+    """The local authority the framework publishes for, with its official codes (used in DfE open-data
+    files). GSS codes are checked by pattern and entity type (``measurekit.core.gss``)."""
+
+    la_name: str
+    old_la_code: str          # DfE's three-digit LA number, e.g. 354
+    new_la_code: str          # GSS code of the LA: E06/E07/E08/E09/E10 + 6 digits, e.g. E08000005
+    region_code: str          # E12 + 6 digits, e.g. E12000002
+    region_name: str
+    country_code: str = "E92000001"
+    country_name: str = "England"
+
+    @field_validator("old_la_code", "new_la_code", "region_code", "country_code", mode="before")
+    @classmethod
+    def _codes(cls, v, info):
+        from measurekit.core import gss
+
+        text = str(v).strip()
+        entity = {"new_la_code": "la", "region_code": "region", "country_code": "country"}.get(info.field_name)
+        problem = gss.old_la_problem(text) if entity is None else gss.gss_problem(text, entity)
+        if problem:
+            raise ValueError(problem)
+        return text
+
+
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
@@ -331,6 +358,7 @@ class Framework(_Model):
     domains: list[Domain] = Field(default_factory=list)
     items: list[Item] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
+    area: Area | None = None   # the LA and its codes; needed for DfE open-data (EES) files
     path: Path | None = Field(default=None, exclude=True)
 
     def item(self, item_id: str) -> Item:

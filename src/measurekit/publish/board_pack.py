@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from measurekit.core import atomic
+from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE, publish_board_table
 
 SYMBOLS = {"c": "confidential: suppressed to protect small numbers",
            "x": "not available: no children in this group",
@@ -35,7 +36,8 @@ def table_schema() -> dict:
           enum=["all", "fsm", "eal", "send", "sex", "home_language"]),
         s("breakdown_value", "Value of the breakdown characteristic ('all' for everyone)", required=True),
         n("numerator", "Numerator (children meeting the definition; sum of scores for means)", minimum=0),
-        n("denominator", "Denominator (children in the group)", minimum=0),
+        {"name": "denominator", "type": "integer", "description": "Denominator (children in the group)",
+         "constraints": {"minimum": 0}},
         n("value", "Indicator value: percentage for proportions, mean for scores"),
         n("ci_low", "Lower 95% confidence limit"),
         n("ci_high", "Upper 95% confidence limit"),
@@ -64,6 +66,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     from measurekit.publish.board_table import board_table
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.disclosure import protect
+    from measurekit.publish.ees import write_ees
     from measurekit.publish.excel import write_workbook
     from measurekit.publish.family_page import write_family_pages
     from measurekit.publish.gate import check_shareable, small_range
@@ -74,10 +77,10 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
         evidence = load_evidence(framework)
     protected = protect(board_table(framework, data, period=period, weights=weights, lookup=lookup, disclosure=False),
                         framework)
-    table = protected.table
+    table = publish_board_table(protected.table, framework)   # rounded and typed as every output is
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
     with atomic.atomic_directory(out) as tmp:
-        atomic.write_csv(tmp / "board_table.csv", table)
+        atomic.write_csv(tmp / "board_table.csv", table, float_format=CSV_FLOAT_FORMAT)
         package = {
             "name": f"{framework.name or 'measurekit'}-board-pack".lower(),
             "title": f"{framework.title or framework.name}: neighbourhood board pack",
@@ -86,6 +89,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
             "resources": [{"name": "board_table", "path": "board_table.csv", "profile": "tabular-data-resource",
                            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": table_schema()}],
             "symbols": SYMBOLS,
+            "rounding": ROUNDING_NOTE,
             "indicators": [ind.model_dump(mode="json") for ind in framework.indicators],
         }
         (tmp / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -93,10 +97,12 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
         write_spec_sheets(framework, tmp / "specs", evidence, evidence_notes or {})
         write_briefings(framework, table, frame, tmp / "briefing", evidence)
         write_family_pages(framework, table, tmp / "families", evidence)
+        ees_files = write_ees(framework, table, tmp) if getattr(framework, "area", None) is not None else ()
         # nothing is swapped into place unless the whole pack passes the gate and the audit
         check_shareable(tmp, audit=protected.audit, small=small_range(framework))
     out = Path(out)
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing",
-            "families": out / "families"}
+            "families": out / "families",
+            **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in ees_files)))}
 

@@ -6,7 +6,10 @@ send | sex | home_language), breakdown_value, numerator, denominator, value, ci_
 ci_method, comparator (the LA value for the same breakdown value), significance_95 and
 significance_998 (higher | similar | lower than the LA, from funnel-plot limits), polarity,
 suppressed, symbol (GSS: c confidential, x not available, z not applicable, u low reliability),
-note. Proportions are published as percentages (0-100); means on their own scale.
+note. Proportions are published as percentages (0-100); means on their own scale. Denominators are
+whole numbers; numerators whole for proportions; value, limits and comparator rounded half away from
+zero to the indicator's ``decimal_places`` (``measurekit.core.formatting``). geography_code of the
+la rows is the framework's ``area.new_la_code`` (GSS) when declared, else the placeholder "LA".
 """
 from __future__ import annotations
 
@@ -99,14 +102,18 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
     if "small_area_name" not in frame and "small_area" in frame:
         frame["small_area_name"] = frame["small_area"]
     per = _period(data, frame, period)
-    frame["__la_code"], frame["__la_name"] = LA_CODE, LA_NAME
+    area = getattr(framework, "area", None)   # the LA's GSS code and name when the framework declares them
+    frame["__la_code"], frame["__la_name"] = (area.new_la_code, area.la_name) if area else (LA_CODE, LA_NAME)
     geos = [("la", "__la_code", "__la_name"), ("neighbourhood", "neighbourhood_code", "neighbourhood")]
     if small_areas and "small_area" in frame:
         geos.append(("small_area", "small_area", "small_area_name"))
     w = frame["__weight"].to_numpy(dtype=float) if weights is not None else None
     table = _aggregate(frame, framework, geos, w)
     table = _finish(table, framework, per, level)
-    return apply_disclosure_control(table, framework, level) if disclosure else table
+    from measurekit.core.formatting import publish_board_table
+
+    # rounding and typing come last, after every calculation and the disclosure control
+    return publish_board_table(apply_disclosure_control(table, framework, level) if disclosure else table, framework)
 
 
 def _codes(column: pd.Series, as_text: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -58,6 +58,8 @@ def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
              + f", among the {ind.compute.population}"),
             ("Breakdowns", ", ".join(ind.breakdowns)), ("Confidence interval", ind.ci_method),
             ("Disclosure control", _disclosure_text(ind.disclosure)),
+            ("Rounding", f"percentages and averages to {ind.decimal_places} decimal place(s), half away from zero; "
+                         "counts are whole numbers" + (f" ({ind.rounding})" if ind.rounding else "")),
             ("Frequency", ind.frequency), ("Informs the decision", ind.informs_decision), ("Data quality", ind.data_quality)]
     lines += ["| Field | |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows if v]
     items = _items_for(fw, ind)

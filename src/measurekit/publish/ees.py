@@ -1,0 +1,180 @@
+"""The board table as DfE open data for explore-education-statistics (EES): ``<name>.csv`` + ``<name>.meta.csv``.
+
+Beside ``board_table.csv`` (measurekit's own long table: one row per indicator, with intervals,
+comparisons and notes), this writes the same numbers in the shape DfE publishes EYFSP results
+in, so analysts can put them next to DfE's files and load them into EES-style tools:
+
+- **Observational units** (always filled): ``time_period`` (six digits, e.g. ``202425``),
+  ``time_identifier`` ("Academic year"), ``geographic_level`` ("Local authority"),
+  ``country_code/country_name``, ``region_code/region_name``, ``old_la_code/new_la_code/la_name``,
+  from the framework's ``area`` (the LA's real codes).
+- **Filters** (each with a ``Total``): ``neighbourhood`` (the board areas; ``Total`` = the whole LA),
+  ``characteristic_group`` (Total, Free school meals, First language, SEN provision, Sex, Home language)
+  and ``characteristic`` (its values, grouped by ``characteristic_group``).
+  Neighbourhoods are not a DfE geography, so they are a filter, not a ``geographic_level``; a
+  ward-level file would need a ward lookup from the LA (ward codes E05), which measurekit does not
+  yet take: see docs/board_pack.md.
+- **Indicators**, one measure per column named ``{indicator}_{type}``: for a proportion
+  ``<id>_count`` (numerator), ``<id>_children_count`` (denominator), ``<id>_percent`` and
+  ``<id>_percent_lower_ci``/``<id>_percent_upper_ci`` (95%, Wilson); for a mean ``<id>_average``,
+  its limits and ``<id>_children_count``. Counts are whole numbers; percentages (0-100) and averages
+  are rounded half away from zero to the indicator's ``decimal_places`` (``core.formatting``).
+- **Symbols in the value cells** (never a blank): ``c`` suppressed by disclosure control (every
+  measure of that cell), ``x`` no children in the group, ``z`` the indicator is not broken down by
+  that characteristic, ``low`` a non-zero value that rounds to zero. Values from fewer than 30
+  children are published (the board table flags them ``u``); their intervals show the uncertainty.
+
+``measurekit check-ees FILE`` (``publish.ees_check``) checks a file against DfE's screener rules.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from measurekit.core import atomic, formatting
+from measurekit.problems import InputError, Problem, ProblemReport
+
+OBSERVATIONAL = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+                 "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+FILTERS = ["neighbourhood", "characteristic_group", "characteristic"]
+META_COLUMNS = ["col_name", "col_type", "label", "indicator_grouping", "indicator_unit", "indicator_dp",
+                "filter_hint", "filter_grouping_column"]
+TOTAL = "Total"
+# board-table breakdown -> (characteristic_group label, {breakdown_value: characteristic label})
+CHARACTERISTICS = {
+    "fsm": ("Free school meals", {"1": "Known to be eligible for free school meals",
+                                  "0": "Not known to be eligible for free school meals"}),
+    "eal": ("First language", {"1": "First language other than English", "0": "First language English"}),
+    "send": ("SEN provision", {"none": "No identified SEN", "sen_support": "SEN support", "ehc_plan": "EHC plan"}),
+    "sex": ("Sex", {"F": "Female", "M": "Male"}),
+    "home_language": ("Home language", {}),
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_YEAR = re.compile(r"(19|20)\d{2}")
+
+
+def ees_name(text: str) -> str:
+    """A file name that meets the standard: lower-case snake case, no spaces, no years."""
+    name = _YEAR.sub("", str(text).lower())
+    name = re.sub(r"[^a-z0-9]+", "_", name).strip("_")
+    name = re.sub(r"_+", "_", name)
+    if not name or not name[0].isalpha():
+        name = f"data_{name}".strip("_")
+    return name
+
+
+def time_period(period: str) -> str:
+    """'2024/25' (or '2024-25', '202425') -> '202425'; raises InputError for anything else."""
+    text = str(period).strip()
+    m = re.fullmatch(r"(\d{4})\s*[/-]?\s*(\d{2})", text)
+    if m and (int(m.group(1)) + 1) % 100 == int(m.group(2)):
+        return m.group(1) + m.group(2)
+    raise InputError(ProblemReport([Problem(
+        "ees_time_period", f"Period {text!r} is not an academic year such as 2024/25: DfE open data needs a six-digit "
+        "time_period of two consecutive years (202425). Give --period 2024/25.", column="period", value=text,
+        rule="YYYY/YY, consecutive years")]))
+
+
+def _label(title: str, suffix: str, limit: int = 80) -> str:
+    room = limit - len(suffix)
+    if len(title) > room:
+        title = title[: room - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return title + suffix
+
+
+def _measures(ind) -> list[tuple[str, str, str, str]]:
+    """(column, board-table column, kind, label suffix) for one indicator."""
+    if ind.value_type == "proportion":
+        return [(f"{ind.id}_count", "numerator", "count", ": number of children"),
+                (f"{ind.id}_children_count", "denominator", "count", ": children in the group"),
+                (f"{ind.id}_percent", "value", "percent", " (%)"),
+                (f"{ind.id}_percent_lower_ci", "ci_low", "percent", ": lower 95% confidence limit (%)"),
+                (f"{ind.id}_percent_upper_ci", "ci_high", "percent", ": upper 95% confidence limit (%)")]
+    return [(f"{ind.id}_children_count", "denominator", "count", ": children in the group"),
+            (f"{ind.id}_average", "value", "average", ": average"),
+            (f"{ind.id}_average_lower_ci", "ci_low", "average", ": lower 95% confidence limit"),
+            (f"{ind.id}_average_upper_ci", "ci_high", "average", ": upper 95% confidence limit")]
+
+
+def _characteristic(breakdown: str, value: str) -> tuple[str, str]:
+    if breakdown == "all":
+        return TOTAL, TOTAL
+    group, labels = CHARACTERISTICS.get(breakdown, (breakdown.replace("_", " ").capitalize(), {}))
+    return group, labels.get(str(value), str(value))
+
+
+def ees_tables(framework, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The EES data and metadata frames (all cells text) for a board table of ``framework``.
+
+    Needs ``framework.area`` (the LA's codes). Small-area rows are left out (internal use only).
+    """
+    area = getattr(framework, "area", None)
+    if area is None:
+        raise InputError(ProblemReport([Problem(
+            "ees_no_area", "The framework does not declare its local authority: add an `area:` block to framework.yaml "
+            "with la_name, old_la_code (e.g. 354), new_la_code (e.g. E08000005), region_code (e.g. E12000002) and "
+            "region_name, so the open-data file carries the LA's real codes.", file="framework.yaml", column="area")]))
+    t = table[table["geography_type"].isin(["la", "neighbourhood"])].copy()
+    t["neighbourhood"] = t["geography_name"].where(t["geography_type"] == "neighbourhood", TOTAL).astype(str)
+    pairs = [_characteristic(b, v) for b, v in zip(t["breakdown"], t["breakdown_value"])]
+    t["characteristic_group"] = [g for g, _ in pairs]
+    t["characteristic"] = [c for _, c in pairs]
+    keys = ["period", *FILTERS]
+    # one row per period x neighbourhood x characteristic that any indicator has
+    grid = t[keys].drop_duplicates()
+    grid["_nb_order"] = grid["neighbourhood"].ne(TOTAL)
+    grid["_ch_order"] = grid["characteristic_group"].ne(TOTAL)
+    grid = grid.sort_values(["period", "_nb_order", "neighbourhood", "_ch_order", "characteristic_group",
+                             "characteristic"]).drop(columns=["_nb_order", "_ch_order"]).reset_index(drop=True)
+    data = pd.DataFrame({
+        "time_period": [time_period(p) for p in grid["period"]],
+        "time_identifier": "Academic year",
+        "geographic_level": "Local authority",
+        "country_code": area.country_code, "country_name": area.country_name,
+        "region_code": area.region_code, "region_name": area.region_name,
+        "old_la_code": area.old_la_code, "new_la_code": area.new_la_code, "la_name": area.la_name,
+    })
+    for f in FILTERS:
+        data[f] = grid[f].to_numpy()
+    meta_rows = [
+        dict(col_name="neighbourhood", col_type="Filter", label="Neighbourhood",
+             filter_hint="Neighbourhood board area; Total is the whole local authority"),
+        dict(col_name="characteristic_group", col_type="Filter", label="Characteristic group",
+             filter_hint="Which characteristic children are grouped by; Total is all children"),
+        dict(col_name="characteristic", col_type="Filter", label="Characteristic",
+             filter_hint="Children with this characteristic; Total is all children",
+             filter_grouping_column="characteristic_group"),
+    ]
+    for ind in framework.indicators:
+        rows = t[t["indicator_id"] == ind.id].set_index(keys)
+        rows = rows[~rows.index.duplicated()]
+        joined = rows.reindex(pd.MultiIndex.from_frame(grid[keys]))
+        present = joined["indicator_id"].notna().to_numpy()
+        suppressed = joined["suppressed"].fillna(False).astype(bool).to_numpy()
+        nobody = (pd.to_numeric(joined["denominator"], errors="coerce").fillna(0) == 0).to_numpy()
+        symbols = ["z" if not p else ("c" if s else ("x" if n else "")) for p, s, n in zip(present, suppressed, nobody)]
+        dp = int(getattr(ind, "decimal_places", formatting.DEFAULT_DP))
+        for col, source, kind, suffix in _measures(ind):
+            data[col] = formatting.cell_texts(joined[source].to_numpy(), kind, dp, symbols)
+            meta_rows.append(dict(col_name=col, col_type="Indicator", label=_label(ind.title, suffix),
+                                  indicator_grouping=_label(ind.title, ""), indicator_unit="%" if kind == "percent" else "",
+                                  indicator_dp=str(0 if kind == "count" else dp)))
+    meta = pd.DataFrame([{c: row.get(c, "") for c in META_COLUMNS} for row in meta_rows], columns=META_COLUMNS)
+    return data, meta
+
+
+def write_ees(framework, table: pd.DataFrame, folder, name: str | None = None) -> tuple[Path, Path]:
+    """Write ``<name>.csv`` and ``<name>.meta.csv`` into ``folder`` (atomically); returns both paths.
+
+    ``name`` defaults to the framework's name in snake case without years (e.g.
+    ``rochdale_school_readiness``).
+    """
+    data, meta = ees_tables(framework, table)
+    name = ees_name(name or framework.name or "measurekit_indicators")
+    folder = Path(folder)
+    csv_path, meta_path = folder / f"{name}.csv", folder / f"{name}.meta.csv"
+    for frame, path in ((data, csv_path), (meta, meta_path)):
+        atomic.write_csv(path, frame, root=folder)   # formula-like text neutralised; never outside the folder
+    return csv_path, meta_path
