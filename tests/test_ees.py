@@ -150,7 +150,8 @@ def test_framework_with_a_bad_la_code_fails_to_load_with_a_clear_error(framework
     with pytest.raises(SpecError) as err:
         load_framework(copy)
     problem = err.value.report.errors[0]
-    assert problem.column == "area.new_la_code" and "not a local authority code" in problem.message
+    assert problem.code == "gss_code" and problem.column == "area.new_la_code"
+    assert "not a local authority code" in problem.message
     assert problem.file == "framework.yaml" and problem.row is not None
 
 
@@ -162,3 +163,84 @@ def test_period_that_is_not_an_academic_year_is_refused(fw, board):
     with pytest.raises(InputError) as err:
         ees_tables(fw, bad)
     assert err.value.report.errors[0].code == "ees_time_period"
+
+
+def _copy(exported, tmp_path, edit=None, edit_meta=None):
+    """Copies of the exported pair, optionally changed by ``edit(data)`` / ``edit_meta(meta)``."""
+    data_path, meta_path = exported
+    data, meta = _read(data_path), _read(meta_path)
+    if edit:
+        data = edit(data)
+    if edit_meta:
+        meta = edit_meta(meta)
+    out = tmp_path / data_path.name
+    data.to_csv(out, index=False, lineterminator="\n")
+    meta.to_csv(tmp_path / meta_path.name, index=False, lineterminator="\n")
+    return out
+
+
+def test_demo_export_passes_the_checker_and_the_cli(exported):
+    from measurekit.cli import main
+    from measurekit.publish.ees_check import check_ees
+
+    report = check_ees(exported[0])
+    assert report.ok and not report.warnings, report.to_text()
+    assert main(["check-ees", str(exported[0])]) == 0
+
+
+def _where(report, code):
+    return [(p.row, p.column, p.rule) for p in report.errors if p.code == code]
+
+
+def test_planted_faults_fail_with_row_and_rule(exported, tmp_path, capsys):
+    from measurekit.cli import main
+    from measurekit.publish.ees_check import check_ees
+
+    def plant(d):
+        d.loc[3, "gld_percent"] = ""                 # blank indicator cell -> data row 3 is spreadsheet row 5
+        d.loc[5, "new_la_code"] = "E12000002"        # a region code where an LA code belongs
+        d.loc[6, "old_la_code"] = "35"               # not three digits
+        d.loc[7, "time_period"] = "202426"           # not consecutive years
+        d.loc[8, "gld_count"] = "n/a"                # neither number nor symbol
+        d.loc[9, "time_identifier"] = "School year"  # not one of DfE's identifiers
+        return d
+
+    bad = _copy(exported, tmp_path, plant)
+    report = check_ees(bad)
+    assert not report.ok
+    assert (5, "gld_percent", "ind_blanks") in _where(report, "ees_blank")
+    assert (7, "new_la_code", "gss_la_code") in _where(report, "gss_code")
+    assert (8, "old_la_code", "old_la_code") in _where(report, "gss_code")
+    assert (9, "time_period", "time_period_six") in _where(report, "ees_time_period")
+    assert (10, "gld_count", "ind_invalid_entry") in _where(report, "ees_symbol")
+    assert (11, "time_identifier", "time_identifier") in _where(report, "ees_allowed_value")
+    assert len(report.errors) == 6, report.to_text()
+    assert main(["check-ees", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "row 5" in out and "gld_percent" in out
+
+
+def test_meta_and_naming_faults(exported, tmp_path):
+    from measurekit.publish.ees_check import check_ees
+
+    def meta_edit(m):
+        m.loc[m["col_name"] == "gld_percent", "indicator_unit"] = "percent"   # not an allowed unit
+        m.loc[m["col_name"] == "neighbourhood", "indicator_dp"] = "1"         # dp on a filter
+        return m[m["col_name"] != "gld_count"]                              # data column missing from meta
+
+    def data_edit(d):
+        d.loc[d["neighbourhood"] == "Total", "neighbourhood"] = "All areas"  # no Total left
+        return d.drop(columns=["country_name"])
+
+    bad = _copy(exported, tmp_path, data_edit, meta_edit)
+    renamed = bad.with_name("School Readiness 2025.csv")
+    bad.rename(renamed)
+    bad.with_name(bad.name.replace(".csv", ".meta.csv")).rename(renamed.with_name("School Readiness 2025.meta.csv"))
+    report = check_ees(renamed)
+    rules = {(p.code, p.rule) for p in report.problems}
+    assert ("ees_missing_column", "required_columns") in rules
+    assert ("ees_meta", "meta_indicator_unit_validation") in rules
+    assert ("ees_meta", "meta_indicator_dp") in rules
+    assert ("ees_meta", "filenames_match_columns") in rules
+    assert ("ees_file_name", "filename_spaces") in rules and ("ees_file_name", "filename_no_years") in rules
+    assert ("ees_total", "filter_total") in rules

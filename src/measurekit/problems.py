@@ -137,7 +137,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ees_missing_column": ("Required EES column missing", "Add the column (time_period, time_identifier, geographic_level, country_code, country_name, ...)."),
     "ees_column_name": ("Column name not valid", "Use snake_case (lower-case letters, digits, underscores), unique, at most 50 characters."),
     "ees_allowed_value": ("Value not in DfE's allowed list", "Use a value from DfE's list (e.g. time_identifier 'Academic year', geographic_level 'Local authority')."),
-    "ees_code": ("Geography code not valid", "GSS codes are 9 characters with the entity prefix (E92 country, E12 region, E06-E10 LA, E05 ward); old_la_code is 3 digits."),
+    "gss_code": ("Geography code not valid", "GSS codes are 9 characters with the entity prefix (E92 country, E12 region, E06-E10 LA, E05 ward); old_la_code is 3 digits."),
     "ees_blank": ("Blank cell", "Fill the cell: a number, or a GSS symbol (c, x, z, low) in indicators; names and filters are never blank."),
     "ees_symbol": ("Indicator value is neither a number nor a GSS symbol", "Use a number, or c (confidential), x (not available), z (not applicable), low, u."),
     "ees_total": ("Filter without a Total", "Add the Total row for every filter (all children)."),

@@ -114,3 +114,19 @@ def board_pack(args) -> int:
     for label, path in files.items():
         print(f"  {label:<12} {path}")
     return 0
+
+
+def check_ees(args) -> int:
+    from measurekit.publish.ees_check import check_ees as check
+
+    report = check(args.file, args.meta)
+    print(report.to_text(limit=100))
+    if args.report:
+        from measurekit.core import atomic
+
+        atomic.write_csv(args.report, report.to_frame())
+        print(f"Full report written to {args.report}")
+    if report.ok:
+        print("No errors against the screener rules measurekit checks (see measurekit.publish.ees_check); "
+              "run DfE's own screener before uploading to EES.")
+    return 0 if report.ok else 1

@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder (replaced only when the new pack is complete)")
     p.add_argument("--period", default=None, help="period label, e.g. 2025/26 (default: from the data)")
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+
+    p = add("check-ees", "check_ees",
+            "Check a DfE open-data (explore-education-statistics) CSV and its .meta.csv against the main rules "
+            "of DfE's data screener; report every failure with its row and rule. Exits with status 1 on errors.")
+    p.add_argument("file", type=Path, help="the data file, e.g. board_pack/rochdale_school_readiness.csv")
+    p.add_argument("--meta", type=Path, default=None, help="the metadata file (default: <file name>.meta.csv beside it)")
+    p.add_argument("--report", type=Path, default=None, help="also write the full report to this CSV file")
     return parser
 
 

@@ -353,7 +353,7 @@ def _load(path: Path):
             loc = err["loc"]
             file = _WHERE.get(str(loc[0]), "framework.yaml") if loc else "framework.yaml"
             dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
-            code = err["type"] if err["type"] in ("unsafe_name", "suppress_range", "weaker_disclosure") else "invalid_field"
+            code = err["type"] if err["type"] in ("unsafe_name", "suppress_range", "weaker_disclosure", "gss_code") else "invalid_field"
             report.add(code, err["msg"], file=file, column=dotted[:200], value=_short(err.get("input")))
         fw, kept, dropped = _salvage(doc, exc.errors())
     if fw is not None:

@@ -333,7 +333,7 @@ class Area(_Model):
         entity = {"new_la_code": "la", "region_code": "region", "country_code": "country"}.get(info.field_name)
         problem = gss.old_la_problem(text) if entity is None else gss.gss_problem(text, entity)
         if problem:
-            raise ValueError(problem)
+            raise PydanticCustomError("gss_code", problem)
         return text
 
 
