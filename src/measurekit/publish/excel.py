@@ -41,7 +41,7 @@ COUNT_FORMAT, VALUE_FORMAT = "#,##0", "0.0"
 
 def _plain(v):
     """A cell value: missing -> empty, numpy scalars -> Python numbers, everything else as it is."""
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):   # pd.NA: a missing whole-number count
         return None
     if hasattr(v, "item"):
         v = v.item()
