@@ -60,6 +60,7 @@ class Fairness:
     invariance: dict[str, "InvarianceResult"] = field(default_factory=dict)   # group column -> result
     dif: "DIFResult | None" = None
     route: str = "continuous"                 # which CFA estimator the invariance used
+    routes: dict[str, str] = field(default_factory=dict)   # group column -> route, where it differs (fallback)
 
 
 @dataclass

@@ -148,6 +148,12 @@ def fairness_step(state: RunState) -> str:
     for group, label in FAIRNESS_GROUPS.items():
         r = attempt(state, step, f"invariance by {label}", invariance, data, fw.lavaan_model(), group,
                     ordered=True if ordinal else None)
+        if r is None and ordinal:   # ordinal models need more answers per group than ML: fall back, and say so
+            r = attempt(state, step, f"invariance by {label} (continuous fallback)", invariance, data,
+                        fw.lavaan_model(), group)
+            if r is not None:
+                f.routes[group] = "continuous (maximum likelihood), because the ordinal model could not be fitted"
+                state.skip(step, f"invariance by {label}: the ordinal route was replaced by the continuous (ML) route")
         if r is not None:
             f.invariance[group] = r
             atomic.write_csv(state.internal / "fairness" / f"invariance_{group}.csv", r.table)

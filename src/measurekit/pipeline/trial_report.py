@@ -353,7 +353,7 @@ def _fairness(rep, state):
                                       ("delta_rmsea", _col("delta_rmsea"), 3),
                                       ("p_val", "Chi-square difference test, p-value (p_val)", "p"),
                                       ("verdict", "Result", _result)]),
-                  caption=f"Invariance by {label}: items treated as {f.route}")
+                  caption=f"Invariance by {label}: items treated as {f.routes.get(group, f.route)}")
     if dif_t is None:
         return ("Fairness", text)
     titles = {d.id: d.title for d in fw.domains}
