@@ -323,6 +323,26 @@ def _fa_values_fast(r: np.ndarray, iters: int = 200) -> np.ndarray:
     return np.sort(np.linalg.eigvalsh(s))[::-1]
 
 
+def _random_correlation(rng: np.random.Generator, n_obs: int, p: int) -> np.ndarray:
+    """Correlation matrix of ``n_obs`` independent standard normal rows of ``p`` variables.
+
+    Up to ``LARGE_N`` rows the data are drawn and correlated (as before, so results for a given
+    random_state are unchanged). Above it the scatter matrix is drawn directly from its Wishart
+    distribution, W_p(n_obs - 1, I), by Bartlett's decomposition (W = A A', A lower triangular with
+    A_ii = sqrt(chi2(n_obs - 1 - i)) and standard normal entries below the diagonal): the same
+    distribution of correlation matrices at a cost of p^2 numbers instead of n_obs * p.
+    """
+    from measurekit.stats.reliability import LARGE_N
+
+    if n_obs <= LARGE_N:
+        return np.corrcoef(rng.standard_normal((n_obs, p)), rowvar=False)
+    a = np.tril(rng.standard_normal((p, p)), -1)
+    a[np.diag_indices(p)] = np.sqrt(rng.chisquare(n_obs - 1 - np.arange(p)))
+    w = a @ a.T
+    d = np.sqrt(np.diag(w))
+    return w / np.outer(d, d)
+
+
 def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, items=None, quantile: float = 0.95,
                       cor: str = "pearson") -> ParallelResult:
     """Horn's parallel analysis as ``psych::fa.parallel(x, fa = "both")``.
@@ -330,7 +350,9 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     Observed eigenvalues (components and one-factor minres factors) are compared with the
     ``quantile`` (default 95th percentile) of those from ``n_iter`` random normal data sets of the
     same size; the suggested number is how many observed eigenvalues exceed it before the first
-    that does not.
+    that does not. The observed correlations are one pass over the data; each simulated matrix costs
+    n x p normal draws up to 50,000 rows and p x p draws above (its Wishart distribution), so national
+    cohorts take as long as a borough's.
     """
     data = numeric_items(df, items, min_items=3, what="Parallel analysis")
     r, warnings, names = _correlation(data, cor)
@@ -343,8 +365,7 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     from measurekit.core.progress import progress
 
     for i in progress(range(n_iter), total=n_iter, desc="parallel analysis"):
-        z = rng.standard_normal((n_obs, p))
-        rs = np.corrcoef(z, rowvar=False)
+        rs = _random_correlation(rng, n_obs, p)
         pcs[i] = np.sort(np.linalg.eigvalsh(rs))[::-1]
         fas[i] = _fa_values_fast(rs)
     pc_q, fa_q = np.quantile(pcs, quantile, axis=0), np.quantile(fas, quantile, axis=0)

@@ -110,26 +110,67 @@ def _frequencies(a: np.ndarray, columns, max_categories: int = 10) -> pd.DataFra
     return pd.DataFrame(table, index=pd.Index(columns, name="item"), columns=labels)
 
 
+# Above this many respondents the bootstrap and parallel analysis draw their sufficient statistics directly
+# (pattern counts from a multinomial, correlation matrices from a Wishart) instead of resampling rows: the same
+# distribution at a cost that does not grow with n. Below it the draws are the row resamples of earlier versions,
+# so results on a borough's cohort are unchanged for a given random_state.
+LARGE_N = 50_000
+
+
+def _patterns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct answer patterns of ``x`` (rows, NaN kept) and each respondent's pattern number."""
+    m = np.isnan(x)
+    sentinel = float(np.nanmin(x)) - 1.0 if (~m).any() else 0.0   # below every answer: no collision
+    key = np.where(m, sentinel, x) - sentinel                      # 0 = missing, answers >= 1
+    width = float(key.max()) + 1 if key.size else 1.0
+    if key.size and np.array_equal(key, np.round(key)) and width ** x.shape[1] < 2 ** 62:
+        # whole-number codes: one integer per row (mixed radix), a 1-D sort instead of a row sort
+        weights = (int(width) ** np.arange(x.shape[1] - 1, -1, -1)).astype(np.int64)
+        codes, inverse = np.unique(key.astype(np.int64) @ weights, return_inverse=True)
+        digits = (codes[:, None] // weights[None, :]) % int(width)
+        uniq = digits.astype(float) + sentinel
+        uniq[digits == 0] = np.nan
+        return uniq, inverse.reshape(-1)
+    uniq, inverse = np.unique(np.where(m, sentinel, x), axis=0, return_inverse=True)
+    uniq[uniq == sentinel] = np.nan
+    return uniq, inverse.reshape(-1)
+
+
 def _boot_alpha(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int = 250) -> np.ndarray:
-    """Raw alpha in ``n_boot`` bootstrap resamples, vectorised with multinomial count weights."""
+    """Raw alpha in ``n_boot`` bootstrap resamples, vectorised with multinomial count weights.
+
+    The resampled covariances need only per-pattern sums, so respondents with the same answer pattern are
+    counted together (ordinal items: a few thousand patterns however many respondents). Up to ``LARGE_N``
+    respondents the row indices are drawn as before (``chunk`` resamples at a time, fewer when n is large,
+    to bound memory); above it each resample's pattern counts are drawn from their multinomial directly.
+    """
     n, k = x.shape
-    m = ~np.isnan(x)
-    x0 = np.where(m, x, 0.0)
+    uniq, inverse = _patterns(x)
+    freq = np.bincount(inverse, minlength=len(uniq))
+    m = ~np.isnan(uniq)
+    x0 = np.where(m, uniq, 0.0)
     mf = m.astype(float)
     jj, kk = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
     jj, kk = jj.ravel(), kk.ravel()
     P = x0[:, jj] * mf[:, kk]         # x_j where both present (x0 is 0 where x_j missing)
     SS = x0[:, jj] * x0[:, kk]
     N = mf[:, jj] * mf[:, kk]
+    n_pat = len(uniq)
     out = np.empty(n_boot)
     done = 0
+    large = n > LARGE_N
+    chunk = max(1, min(chunk, 5_000_000 // max(n, 1))) if not large else chunk
     from measurekit.core.progress import progress
 
     for start in progress(range(0, n_boot, chunk), total=-(-n_boot // chunk), desc="bootstrap"):
         b = min(chunk, n_boot - start)
-        # resample counts (multinomial): draw row indices, count them per resample
-        idx = rng.integers(0, n, size=(b, n), dtype=np.int64) + (np.arange(b, dtype=np.int64) * n)[:, None]
-        W = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
+        if large:
+            W = rng.multinomial(n, freq / n, size=b).astype(float)
+        else:
+            # resample rows (multinomial counts): draw row indices, count their patterns per resample
+            idx = rng.integers(0, n, size=(b, n), dtype=np.int64)
+            pat = inverse[idx] + (np.arange(b, dtype=np.int64) * n_pat)[:, None]
+            W = np.bincount(pat.ravel(), minlength=b * n_pat).reshape(b, n_pat).astype(float)
         s = (W @ P).reshape(b, k, k)
         ss = (W @ SS).reshape(b, k, k)
         nn = (W @ N).reshape(b, k, k)
@@ -140,6 +181,34 @@ def _boot_alpha(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int
         out[start:start + b] = (1 - tr / tot) * (k / (k - 1))
         done += b
     return out[:done]
+
+
+def _intervals(raw_alpha: float, ase: float, nsub: int, k: int, level: float) -> list[dict]:
+    """Feldt (F distribution, psych's alpha.ci) and Duhachek (raw_alpha +/- z ase) intervals."""
+    from scipy import stats
+
+    fd = (nsub - 1, (nsub - 1) * (k - 1))
+    p = 1 - level
+    feldt = (1 - (1 - raw_alpha) * stats.f.ppf(1 - p / 2, *fd), 1 - (1 - raw_alpha) * stats.f.ppf(p / 2, *fd))
+    z = stats.norm.ppf(1 - p / 2)
+    duh = (raw_alpha - z * ase, raw_alpha + z * ase)
+    return [{"method": "feldt", "ci_low": feldt[0], "ci_high": feldt[1], "level": level},
+            {"method": "duhachek", "ci_low": duh[0], "ci_high": duh[1], "level": level}]
+
+
+def _bootstrap_interval(x: np.ndarray, n_boot: int, random_state, level: float, warnings: list) -> dict | None:
+    """Percentile interval of raw alpha over ``n_boot`` resamples (None when interrupted)."""
+    p = 1 - level
+    rng = np.random.default_rng(random_state)
+    try:
+        boots = _boot_alpha(x, int(n_boot), rng)
+    except KeyboardInterrupt:
+        boots = np.array([])
+        warnings.append("The bootstrap was interrupted; no bootstrap interval.")
+    if not boots.size:
+        return None
+    return {"method": "bootstrap", "ci_low": float(np.nanquantile(boots, p / 2)),
+            "ci_high": float(np.nanquantile(boots, 1 - p / 2)), "level": level, "n_boot": int(boots.size)}
 
 
 def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: int = 0,
@@ -166,8 +235,6 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     Matches ``psych::alpha(x, keys = reverse)``; the Feldt and Duhachek intervals match the
     ones psych prints.
     """
-    from scipy import stats
-
     if ordinal and n_boot > 0:
         raise ValueError("The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
                          "(the Feldt and Duhachek intervals are in .intervals).")
@@ -212,24 +279,11 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         scores = x0.sum(axis=1) / n_answered  # each respondent's mean of answered items (psych: rowMeans)
     ase = np.sqrt(tot["Q"] / nsub)
     level = ci
-    fd = (nsub - 1, (nsub - 1) * (k - 1))
-    p = 1 - level
-    feldt = (1 - (1 - tot["raw_alpha"]) * stats.f.ppf(1 - p / 2, *fd), 1 - (1 - tot["raw_alpha"]) * stats.f.ppf(p / 2, *fd))
-    z = stats.norm.ppf(1 - p / 2)
-    duh = (tot["raw_alpha"] - z * ase, tot["raw_alpha"] + z * ase)
-    intervals = [{"method": "feldt", "ci_low": feldt[0], "ci_high": feldt[1], "level": level},
-                 {"method": "duhachek", "ci_low": duh[0], "ci_high": duh[1], "level": level}]
+    intervals = _intervals(tot["raw_alpha"], ase, nsub, k, level)
     if n_boot > 0:
-        rng = np.random.default_rng(random_state)
-        try:
-            boots = _boot_alpha(x, int(n_boot), rng)
-        except KeyboardInterrupt:
-            boots = np.array([])
-            warnings.append("The bootstrap was interrupted; no bootstrap interval.")
-        if boots.size:
-            intervals.append({"method": "bootstrap", "ci_low": float(np.nanquantile(boots, p / 2)),
-                              "ci_high": float(np.nanquantile(boots, 1 - p / 2)), "level": level,
-                              "n_boot": int(boots.size)})
+        boot = _bootstrap_interval(x, n_boot, random_state, level, warnings)
+        if boot is not None:
+            intervals.append(boot)
     intervals = pd.DataFrame(intervals)
     method = ci_method or ("bootstrap" if "bootstrap" in set(intervals["method"]) else "feldt")
     if method not in set(intervals["method"]):
