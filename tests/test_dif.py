@@ -181,3 +181,48 @@ def test_r2_criterion_and_errors(item_vals):
     assert "Merge" in str(info.value)
     with pytest.raises(InputError):
         mk.dif(v.head(30), items, g.head(30))
+
+
+# --- the IRT route: likelihood-ratio tests in a multi-group graded response model ---
+
+def test_planted_dif_found_by_the_irt_route(item_vals, cohort):
+    v, resp = item_vals
+    truth = cohort.ground_truth["dif"]
+    domain = next(d for d, info in cohort.ground_truth["domains"].items() if truth["item"] in info["items"])
+    items = cohort.ground_truth["domains"][domain]["items"]
+    english = resp[truth["group"]].eq(truth["reference"]).map({True: "English", False: "other"})
+    res = mk.dif(v, items, english, reference="English", method="irt")
+    t = res.table.set_index("item")
+    assert res.flagged == [truth["item"]]
+    assert t.loc[truth["item"], "p12"] < 1e-6 and t.loc[truth["item"], "dif_type"] == "uniform"
+    assert t.loc[truth["item"], "chi13"] == t["chi13"].max()
+    # planted: non-English parents answer lower at the same trait level -> thresholds shift up
+    assert t.loc[truth["item"], "b_shift"] > 0.3
+    assert (t["df12"] == t["df13"] - 1).all() and (t["df23"] == 1).all()
+    assert "r2_13" not in t.columns
+    assert res.purified == [truth["item"]]
+    ax = res.plot(truth["item"])
+    assert "trait" in ax.get_xlabel()
+
+
+def test_irt_route_quiet_without_planting():
+    rng = np.random.default_rng(3)
+    n = 1200
+    theta = rng.normal(size=n)
+    grp = np.where(rng.random(n) < 0.4, "b", "a")
+    theta = theta + (grp == "b") * 0.5          # real group difference, no DIF
+    cuts = np.array([-1.5, -0.5, 0.5, 1.5]) * 1.7
+    df = pd.DataFrame({f"x{j}": 1 + np.searchsorted(cuts, 1.2 * theta + rng.logistic(size=n)) for j in range(4)})
+    d = mk.dif(df.assign(g=grp), list(df.columns), "g", method="irt", purify=False)
+    assert d.flagged == []
+    assert (d.table["p13"] > 0.001).all()
+
+
+def test_irt_route_option_errors(analysis_frame):
+    with pytest.raises(InputError) as e:
+        mk.dif(analysis_frame, SETS["sv"], "fsm", method="irt", criterion="r2")
+    assert "bad_option" in {p.code for p in e.value.report.problems}
+    with pytest.raises(InputError):
+        mk.dif(analysis_frame, SETS["sv"], "fsm", method="irt", matching="total")
+    with pytest.raises(InputError):
+        mk.dif(analysis_frame, SETS["sv"], "fsm", method="bayes")

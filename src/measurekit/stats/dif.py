@@ -32,6 +32,11 @@ class DIFResult(Result):
     chi13 / df13 / p13 (any DIF), chi23 / df23 / p23 (non-uniform: does the group difference
     change along the score?), r2_12, r2_13, r2_23 (McFadden pseudo R-squared changes), flag,
     dif_type ("uniform", "non-uniform", "both" or "").
+    With ``method="irt"`` the chi-squares are likelihood-ratio tests between multi-group graded
+    response models (M0 anchored, M1 intercepts free, M2 slope and intercepts free; mirt::DIF),
+    there are no r2 columns, and b_shift (or b_shift_<group>) gives the mean shift of the item's
+    thresholds in each focal group, in reference-group SD units (positive: lower answers at the
+    same trait level).
     """
 
     table: pd.DataFrame
@@ -51,7 +56,8 @@ class DIFResult(Result):
         return self.table.loc[self.table["flag"], "item"].tolist()
 
     def plot(self, item: str, ax=None):
-        """Mean item response against the matching score, by group (binned): lines apart = DIF."""
+        """Mean item response against the matching score (the IRT route: the trait estimate), by group
+        (binned): lines apart = DIF."""
         import matplotlib.pyplot as plt
 
         d = self._data
@@ -63,7 +69,9 @@ class DIFResult(Result):
             m = sub.groupby("bin", observed=True).agg(match=("match", "mean"), y=("y", "mean"), n=("y", "size"))
             m = m[m["n"] >= 10]
             ax.plot(m["match"], m["y"], "o-", label=f"{g}")
-        ax.set(xlabel="matching score (total of the item's set)", ylabel=f"mean answer to {item}",
+        xlabel = ("latent trait (GRM, anchored on the other items)" if d.get("method") == "irt"
+                  else "matching score (total of the item's set)")
+        ax.set(xlabel=xlabel, ylabel=f"mean answer to {item}",
                title=f"{item}: answers at the same score, by group")
         ax.legend(title="group", fontsize=8)
         return ax
@@ -96,44 +104,35 @@ def _tests(y, match, g_dummies):
     return out
 
 
-def dif(df: pd.DataFrame, items, group, matching: str = "total", criterion: str = "chisqr", alpha: float = 0.01,
-        r2_cutoff: float = 0.02, purify: bool = True, max_iter: int = 10, min_group: int = 50,
-        reference=None, dont_know=(9,), reverse=(), min_n: int = 100, framework=None) -> DIFResult:
-    """DIF of each item across the groups of ``group`` (a column name or a Series aligned with ``df``).
+@dataclass
+class _Prepared:
+    """Checked inputs of :func:`dif`: item values (don't-know removed, reverse keys flipped), the
+    item sets and each item's set, the group labels (``gs``), their levels (reference first) and
+    the group dummies ``G`` (one column per non-reference level)."""
 
-    items: a list of item columns forming ONE scale (the matching score is their total), or a dict
-        ``{domain: [items]}``: each item is then matched on its own domain's total (recommended for a
-        multi-domain instrument: a total across domains mixes different things, and real group
-        differences on one domain then look like DIF). Codes in ``dont_know`` and blanks are not
-        answers and are excluded item by item.
-    reverse: reverse-keyed items, flipped as (min + max) - x (min and max of the answered codes of the
-        whole item set, as psych does) before the totals are formed.
-    matching: "total": the total score of the item's set, item included (as lordif matches on the
-        trait of the whole scale), prorated for missing answers (mean of the answered items times the
-        number of items; at least half must be answered, else the person is left out for that item). 
-        With ``purify=True`` flagged items leave the other items' totals one at a time (see the
-        module notes); ``result.purified`` lists them.
-    criterion: "chisqr" (default, lordif's default) flags an item when any of p12, p13, p23 is below
-        ``alpha`` (0.01); "r2" flags when r2_13 (McFadden change) reaches ``r2_cutoff`` (0.02).
-        With thousands of respondents the chi-square flags small effects: read the r2 columns and the
-        plot before acting (the result's ``warnings`` say when a flag has a small effect size).
-    reference: the reference group (default: the largest). Groups with fewer than ``min_group``
-        respondents raise an error: merge them first (e.g. English vs all other home languages).
-    min_n: fewest answered responses an item needs.
-    framework: a loaded framework (``measurekit.design.load_framework``); when given, its reverse keys
-        and scales' don't-know codes are used (``measurekit.stats.scoring.item_values``) instead of
-        ``reverse`` and ``dont_know``.
+    values: pd.DataFrame
+    sets: dict
+    domain_of: dict
+    items: list
+    gs: pd.Series
+    levels: list
+    G: np.ndarray
 
-    Returns a :class:`DIFResult`; ``.table`` has one row per item: item, domain, n, chi12, df12, p12,
-    chi13, df13, p13, chi23, df23, p23, r2_12, r2_13, r2_23, flag, dif_type. The ordinal models match
-    MASS::polr (tests/fixtures/r/dif.R); the tests are lordif's (Choi, Gibbons and Crane 2011).
-    """
+
+def _prepare(df, items, group, matching, criterion, method, min_group, reference, dont_know, reverse, min_n,
+             framework) -> _Prepared:
     report = ProblemReport(title="DIF input")
-    if matching != "total":
-        report.add("bad_option", f"matching={matching!r} is not supported; use matching='total'.", column="matching")
-    if criterion.lower() not in ("chisqr", "r2"):
+    if method not in ("ordinal", "irt"):
+        report.add("bad_option", f"method={method!r}: use 'ordinal' or 'irt'.", column="method")
+    elif matching != ("total" if method == "ordinal" else "trait"):
+        report.add("bad_option", f"matching={matching!r} is not supported with method={method!r}; use matching="
+                   + ("'total'." if method == "ordinal" else "'trait' (the IRT route matches on the latent trait)."),
+                   column="matching")
+    if criterion not in ("chisqr", "r2"):
         report.add("bad_option", f"criterion={criterion!r}: use 'chisqr' or 'r2'.", column="criterion")
-    criterion = criterion.lower()
+    elif method == "irt" and criterion == "r2":
+        report.add("bad_option", "criterion='r2' (McFadden R-squared) belongs to the ordinal route; the IRT route "
+                   "flags by the likelihood-ratio tests (criterion='chisqr').", column="criterion")
     if isinstance(items, dict):
         sets = {str(k): list(v) for k, v in items.items()}
     else:
@@ -187,28 +186,41 @@ def dif(df: pd.DataFrame, items, group, matching: str = "total", criterion: str 
     gs = g.astype(str).where(g.notna())
     G = np.column_stack([(gs == lv).astype(float).to_numpy() for lv in levels[1:]])
     G[gs.isna().to_numpy()] = np.nan
+    return _Prepared(values, sets, domain_of, items, gs, levels, G)
+
+
+def _ordinal_round(prep: _Prepared, removed: set, matchings: dict) -> pd.DataFrame:
+    """Fitting, ordinal route: the three nested proportional-odds models of every item on its
+    matching score (the total of its set without the purified items), group and interaction."""
+    rows = []
+    for it in prep.items:
+        own = prep.sets[prep.domain_of[it]]
+        anchors = [a for a in own if a == it or a not in removed]
+        match = _matching(prep.values, anchors)
+        matchings[it] = match
+        res = _tests(prep.values[it].to_numpy(), match.to_numpy(), prep.G)
+        rows.append({"item": it, "domain": prep.domain_of[it], **res})
+    return pd.DataFrame(rows)
+
+
+def _flags(table: pd.DataFrame, criterion: str, alpha: float, r2_cutoff: float) -> pd.Series:
+    if criterion == "chisqr":
+        return (table[["p12", "p13", "p23"]] < alpha).any(axis=1)
+    return table["r2_13"] >= r2_cutoff
+
+
+def _purify(fit_round, sets: dict, flag, purify: bool, max_iter: int):
+    """Purification: repeat the fitting round, each time taking out of its set's matching (score or
+    anchors) the flagged item with the largest chi13 of each set, one at a time, as long as three
+    other items remain; stop when no new item is flagged. Returns (table, removed, rounds, warnings)."""
+    removed: set[str] = set()
     warnings = []
-    removed: set[str] = set()     # items taken out of the matching score (purification)
-    matchings = {}
     iteration = 0
     for iteration in range(1, max_iter + 1):
-        rows = []
-        for it in items:
-            own = sets[domain_of[it]]
-            anchors = [a for a in own if a == it or a not in removed]
-            match = _matching(values, anchors)
-            matchings[it] = match
-            res = _tests(values[it].to_numpy(), match.to_numpy(), G)
-            rows.append({"item": it, "domain": domain_of[it], **res})
-        table = pd.DataFrame(rows)
-        if criterion == "chisqr":
-            table["flag"] = (table[["p12", "p13", "p23"]] < alpha).any(axis=1)
-        else:
-            table["flag"] = table["r2_13"] >= r2_cutoff
+        table = fit_round(removed)
+        table["flag"] = flag(table)
         if not purify:
             break
-        # one item at a time per set: take the flagged item with the largest DIF (chi13) out of its
-        # set's matching score, as long as at least two other items remain to match on
         added = False
         for k, own in sets.items():
             cand = table[table["flag"] & table["item"].isin(own) & ~table["item"].isin(removed)]
@@ -220,21 +232,152 @@ def dif(df: pd.DataFrame, items, group, matching: str = "total", criterion: str 
             break
     else:
         warnings.append(f"Purification stopped after {max_iter} rounds.")
-    if table["flag"].sum() >= len(items) - 1:
+    return table, removed, iteration, warnings
+
+
+def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: str = "chisqr", alpha: float = 0.01,
+        r2_cutoff: float = 0.02, purify: bool = True, max_iter: int = 10, min_group: int = 50,
+        reference=None, dont_know=(9,), reverse=(), min_n: int = 100, framework=None,
+        method: str = "ordinal") -> DIFResult:
+    """DIF of each item across the groups of ``group`` (a column name or a Series aligned with ``df``).
+
+    method: "ordinal" (default): lordif-style nested ordinal logistic regressions on an observed
+        matching score (module notes). "irt": likelihood-ratio tests in a multi-group graded response
+        model (:func:`measurekit.grm`), the route of ``mirt::DIF`` and of IRT-LR-DIF (Thissen,
+        Steinberg and Wainer 1993): the trait has mean 0, SD 1 in the reference group and its own
+        mean and SD in each other group, linked by the anchor items (every other item of the set not
+        purified). For each item, M0 holds its parameters equal across groups, M1 frees its
+        intercepts (uniform DIF), M2 frees its slope too; chi12 = 2 (logL1 - logL0) with
+        (K-1)(G-1) df, chi13 = M2 vs M0 with K(G-1) df, chi23 = M2 vs M1 (non-uniform) with G-1 df.
+        Purification frees flagged items from the anchors, as the ordinal route takes them out of
+        the matching score. The table has no r2 columns; ``b_shift`` (two groups) is the mean change
+        of the item's thresholds b_k in the focal group under M1, in reference-group SD units
+        (negative: the focal group gives higher answers at the same trait level; positive: lower);
+        with more groups one ``b_shift_<group>`` column per focal group. lordif (Choi, Gibbons and
+        Crane 2011) matches on the same GRM trait but tests with ordinal regressions; mirt::DIF
+        (Chalmers 2012) tests as here.
+    items: a list of item columns forming ONE scale (the matching score is their total), or a dict
+        ``{domain: [items]}``: each item is then matched on its own domain's total (recommended for a
+        multi-domain instrument: a total across domains mixes different things, and real group
+        differences on one domain then look like DIF). Codes in ``dont_know`` and blanks are not
+        answers and are excluded item by item.
+    reverse: reverse-keyed items, flipped as (min + max) - x (min and max of the answered codes of the
+        whole item set, as psych does) before the totals are formed.
+    matching: "total" (the ordinal route's only option, its default): the total score of the item's
+        set, item included (as lordif matches on the trait of the whole scale), prorated for missing
+        answers (mean of the answered items times the number of items; at least half must be
+        answered, else the person is left out for that item). "trait" (the IRT route's only option,
+        its default): the latent trait of the multi-group GRM. With ``purify=True`` flagged items
+        leave the other items' matching one at a time (see the module notes); ``result.purified``
+        lists them.
+    criterion: "chisqr" (default, lordif's default) flags an item when any of p12, p13, p23 is below
+        ``alpha`` (0.01); "r2" (ordinal route only) flags when r2_13 (McFadden change) reaches
+        ``r2_cutoff`` (0.02). With thousands of respondents the chi-square flags small effects: read
+        the r2 columns (or b_shift) and the plot before acting (the result's ``warnings`` say when a
+        flag has a small effect size).
+    reference: the reference group (default: the largest). Groups with fewer than ``min_group``
+        respondents raise an error: merge them first (e.g. English vs all other home languages).
+    min_n: fewest answered responses an item needs.
+    framework: a loaded framework (``measurekit.design.load_framework``); when given, its reverse keys
+        and scales' don't-know codes are used (``measurekit.stats.scoring.item_values``) instead of
+        ``reverse`` and ``dont_know``.
+
+    Returns a :class:`DIFResult`; ``.table`` has one row per item: item, domain, n, chi12, df12, p12,
+    chi13, df13, p13, chi23, df23, p23, r2_12, r2_13, r2_23 (ordinal route) or b_shift (IRT route),
+    flag, dif_type. The ordinal models match MASS::polr (tests/fixtures/r/dif.R); the tests are
+    lordif's (Choi, Gibbons and Crane 2011).
+    """
+    criterion = criterion.lower()
+    if matching is None:
+        matching = "trait" if method == "irt" else "total"
+    prep = _prepare(df, items, group, matching, criterion, method, min_group, reference, dont_know, reverse,
+                    min_n, framework)
+    matchings: dict = {}
+    if method == "irt":
+        cache: dict = {}
+        fit_round = lambda removed: _irt_round(prep, removed, matchings, cache)  # noqa: E731
+    else:
+        fit_round = lambda removed: _ordinal_round(prep, removed, matchings)  # noqa: E731
+    table, removed, iteration, warnings = _purify(fit_round, prep.sets,
+                                                  lambda t: _flags(t, criterion, alpha, r2_cutoff), purify, max_iter)
+    return _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings, method)
+
+
+def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings, method) -> DIFResult:
+    if table["flag"].sum() >= len(prep.items) - 1:
         warnings.append("Almost every item is flagged: the matching score itself may not be fair; "
                         "results need expert review.")
     uni = table["p12"] < alpha if criterion == "chisqr" else table["r2_12"] >= r2_cutoff
     non = table["p23"] < alpha if criterion == "chisqr" else table["r2_23"] >= r2_cutoff
     table["dif_type"] = np.where(~table["flag"], "", np.where(uni & non, "both", np.where(non, "non-uniform", "uniform")))
-    small_effects = table["flag"] & (table["r2_13"] < r2_cutoff)
-    if small_effects.any():
-        warnings.append(f"Flagged by the chi-square test but with small effect sizes (R2 change < {r2_cutoff}): "
-                        + ", ".join(table.loc[small_effects, "item"]) + ". With large samples tiny differences "
-                        "are significant; judge them by the effect size and the effect plot.")
-    if not table["converged"].all():
-        warnings.append("Some ordinal models did not converge: " + ", ".join(table.loc[~table["converged"], "item"]))
-    if len(sets) == 1:
+    if method == "ordinal":
+        small_effects = table["flag"] & (table["r2_13"] < r2_cutoff)
+        if small_effects.any():
+            warnings.append(f"Flagged by the chi-square test but with small effect sizes (R2 change < {r2_cutoff}): "
+                            + ", ".join(table.loc[small_effects, "item"]) + ". With large samples tiny differences "
+                            "are significant; judge them by the effect size and the effect plot.")
+        if not table["converged"].all():
+            warnings.append("Some ordinal models did not converge: " + ", ".join(table.loc[~table["converged"], "item"]))
+    elif not table["converged"].all():
+        warnings.append("Some graded response models did not converge: "
+                        + ", ".join(table.loc[~table["converged"], "item"]))
+    if len(prep.sets) == 1:
         table = table.drop(columns="domain")
-    return DIFResult(table.drop(columns="converged"), criterion, alpha, r2_cutoff, iteration, sorted(removed), levels, warnings,
-                     {"responses": values, "matching": matchings, "group": gs})
+    return DIFResult(table.drop(columns="converged"), criterion, alpha, r2_cutoff, iteration, sorted(removed),
+                     prep.levels, warnings,
+                     {"responses": prep.values, "matching": matchings, "group": prep.gs, "method": method})
 
+
+def _irt_round(prep: _Prepared, removed: set, matchings: dict, cache: dict) -> pd.DataFrame:
+    """Fitting, IRT route: per set, the anchored multi-group GRM (M0) and, per item, M1 (its
+    intercepts free across groups) and M2 (slope and intercepts free); likelihood-ratio tests.
+    A set whose purified items did not change since an earlier round is taken from ``cache``."""
+    from measurekit.stats._numerics.grm_em import eap, fit_grm
+    from measurekit.stats.irt import item_codes
+
+    gmap = {lv: i for i, lv in enumerate(prep.levels)}
+    n_groups = len(prep.levels)
+    rows = []
+    for domain, own in prep.sets.items():
+        key = (domain, frozenset(removed & set(own)))
+        if key in cache:
+            rows += cache[key]
+            continue
+        first = len(rows)
+        values = prep.values[own]
+        keep = values.notna().any(axis=1) & prep.gs.notna()
+        codes, n_cat, _ = item_codes(values[keep])
+        gvec = prep.gs[keep].map(gmap).to_numpy(dtype=int)
+        base_fits = {}
+        for j, it in enumerate(own):
+            free = tuple(sorted(own.index(r) for r in removed & set(own) if r != it))
+            if free not in base_fits:
+                base_fits[free] = fit_grm(codes, n_cat, gvec, free_a=free, free_d=free, tol=1e-4)
+            m0 = base_fits[free]
+            start = [L.ad(0) for L in m0.layouts]
+            latent = (m0.mean, m0.sd)
+            m1 = fit_grm(codes, n_cat, gvec, free_a=free, free_d=free + (j,), start=start, latent_start=latent,
+                         tol=1e-4)
+            m2 = fit_grm(codes, n_cat, gvec, free_a=free + (j,), free_d=free + (j,), start=start,
+                         latent_start=latent, tol=1e-4)
+            theta = pd.Series(np.nan, index=prep.values.index)
+            theta[keep] = eap(m0)[0]
+            matchings[it] = theta
+            K = int(n_cat[j])
+            ll0, ll1, ll2 = m0.loglik, max(m1.loglik, m0.loglik), max(m2.loglik, m1.loglik, m0.loglik)
+            out = {"item": it, "domain": domain, "n": int((codes[:, j] >= 0).sum())}
+            for tag, (lo, hi), df in (("12", (ll0, ll1), (K - 1) * (n_groups - 1)),
+                                      ("13", (ll0, ll2), K * (n_groups - 1)),
+                                      ("23", (ll1, ll2), n_groups - 1)):
+                chi = max(2 * (hi - lo), 0.0)
+                out.update({f"chi{tag}": chi, f"df{tag}": df, f"p{tag}": float(stats.chi2.sf(chi, df))})
+            a_ref, d_ref = m1.layouts[j].ad(0)
+            for g in range(1, n_groups):
+                a_g, d_g = m1.layouts[j].ad(g)
+                name = "b_shift" if n_groups == 2 else f"b_shift_{prep.levels[g]}"
+                out[name] = float(np.mean(-d_g / a_g - (-d_ref / a_ref)))
+            out["converged"] = m0.converged and m1.converged and m2.converged
+            rows.append(out)
+        cache[key] = rows[first:]
+    table = pd.DataFrame(rows)
+    return table.set_index("item").loc[prep.items].reset_index()
