@@ -239,3 +239,14 @@ def test_errors():
     with pytest.raises(InputError) as e:
         mk.grm(df.assign(q1="x"), list(df.columns))
     assert "non_numeric" in e.value.report.codes()
+
+
+@pytest.mark.r_fixture
+def test_slopes_agree_with_lavaan_ordinal_cfa(fixtures_dir):
+    """lavaan cfa(ordered=, estimator="WLSMV") standardised loadings converted to the logistic
+    metric, a = 1.702 lambda / sqrt(1 - lambda^2) (tests/fixtures/r/grm_lavaan.R)."""
+    data = pd.read_csv(fixtures_dir / "r" / "grm_sim.csv")
+    lav = pd.read_csv(fixtures_dir / "r" / "grm_lavaan_loadings.csv").set_index("item")
+    res = mk.grm(data, list(data.columns), se=False, item_fit=False)
+    a = res.table.set_index("item").loc[lav.index, "a"]
+    np.testing.assert_allclose(a.to_numpy(), lav["a_logistic"].to_numpy(), rtol=0.05)
