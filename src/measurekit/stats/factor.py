@@ -343,6 +343,30 @@ def _random_correlation(rng: np.random.Generator, n_obs: int, p: int) -> np.ndar
     return w / np.outer(d, d)
 
 
+def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
+    """:func:`_fa_values_fast` for a stack of matrices at once: one batched eigendecomposition per
+    iteration for the matrices not yet converged (each matrix follows exactly its own iteration)."""
+    m, p, _ = rs.shape
+    if p < 2:
+        return np.stack([_fa_values_fast(r, iters) for r in rs])
+    h2 = 1 - 1 / np.diagonal(np.linalg.pinv(rs), axis1=1, axis2=2)
+    s = rs.copy()
+    active = np.arange(m)
+    diag = np.arange(p)
+    for _ in range(iters):
+        if not active.size:
+            break
+        sa = s[active]
+        sa[:, diag, diag] = h2[active]
+        values, vectors = np.linalg.eigh(sa)
+        new = np.clip(vectors[:, :, -1] ** 2 * np.maximum(values[:, -1], 0)[:, None], 0, 0.995)
+        done = np.max(np.abs(new - h2[active]), axis=1) < 1e-8
+        h2[active] = new
+        active = active[~done]
+    s[:, diag, diag] = h2
+    return np.sort(np.linalg.eigvalsh(s), axis=1)[:, ::-1]
+
+
 def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, items=None, quantile: float = 0.95,
                       cor: str = "pearson") -> ParallelResult:
     """Horn's parallel analysis as ``psych::fa.parallel(x, fa = "both")``.
@@ -364,10 +388,11 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     pcs, fas = np.empty((n_iter, p)), np.empty((n_iter, p))
     from measurekit.core.progress import progress
 
+    sims = np.empty((n_iter, p, p))
     for i in progress(range(n_iter), total=n_iter, desc="parallel analysis"):
-        rs = _random_correlation(rng, n_obs, p)
-        pcs[i] = np.sort(np.linalg.eigvalsh(rs))[::-1]
-        fas[i] = _fa_values_fast(rs)
+        sims[i] = _random_correlation(rng, n_obs, p)
+    pcs = np.sort(np.linalg.eigvalsh(sims), axis=1)[:, ::-1]
+    fas = _fa_values_batch(sims)
     pc_q, fa_q = np.quantile(pcs, quantile, axis=0), np.quantile(fas, quantile, axis=0)
 
     def first_not_above(obs, ref):
