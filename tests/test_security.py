@@ -329,3 +329,17 @@ def test_exported_forms_hold_no_formula_cells(framework_dir, tmp_path):
     red = export_form(fw, "redcap", tmp_path)[0]
     rows = list(csv.reader(io.StringIO(red.read_text(encoding="utf-8"), newline="")))
     assert all(_cell_is_safe(c) for r in rows for c in r)
+
+
+def test_media_named_outside_the_framework_folder_is_never_copied(framework_dir, tmp_path):
+    from measurekit.design.forms import media_files
+    from measurekit.design.models import Media
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"not for the form")
+    fw = load_framework(framework_dir)
+    for ref in (str(secret), "../" * 12 + str(secret).lstrip("/"), "media/../../" + "x" * 3):
+        fw.items[0].media = Media(image={"en": ref})
+        with pytest.raises(InputError) as exc:
+            media_files(fw)
+        assert "missing_media" in exc.value.report.codes()

@@ -112,7 +112,10 @@ def media_files(fw, pictorial: bool = False, respondent: str | None = "parent") 
     for where, rel in refs:
         src = base / rel
         name = _media_name(rel)
-        if not src.is_file():
+        if not src.resolve().is_relative_to(base.resolve()):     # never copy a file from outside the framework
+            report.add("missing_media", f"{where} names media file {rel}, which is outside the framework folder; "
+                       "keep media files inside it (e.g. in media/).", value=rel)
+        elif not src.is_file():
             report.add("missing_media", f"{where} names media file {rel}, which is not in the framework folder.",
                        value=rel)
         elif name in files and files[name].resolve() != src.resolve():
