@@ -18,11 +18,19 @@ def frozen(fixtures_dir, cohort):
     return fixtures_dir / "board_table", list(mod.variants(cohort))
 
 
-def test_aggregation_identical_to_frozen_output(frozen):
+def test_aggregation_identical_to_frozen_output(frozen, monkeypatch):
+    import measurekit.core.formatting as formatting
+
+    # the aggregation before publication rounding (added after the freeze, tested in its own module)
+    monkeypatch.setattr(formatting, "publish_board_table", lambda table, framework: table)
     folder, variants = frozen
     for name, fw, cohort, kw in variants:
         new = bt.board_table(fw, cohort, disclosure=False, **kw)
         old = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        area = getattr(fw, "area", None)
+        if area:   # LA rows carry the framework's GSS code and name since the EES export (not before)
+            la = old["geography_type"] == "la"
+            old.loc[la, "geography_code"], old.loc[la, "geography_name"] = area.new_la_code, area.la_name
         assert list(new.columns) == list(old.columns) and len(new) == len(old), name
         for col in new.columns:
             if col in ("numerator", "denominator", "value", "ci_low", "ci_high", "comparator"):
