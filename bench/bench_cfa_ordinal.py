@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import measurekit as mk
+from _timing import best
 
 MODEL = "\n".join(f"{d} =~ " + " + ".join(f"{d}{i}" for i in range(1, 5)) for d in ("hl", "wb", "sv", "cc"))
 
@@ -26,13 +27,6 @@ def voice_items(n, seed=1):
     return data, group
 
 
-def best(func, repeat=3):
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        func()
-        out.append(time.perf_counter() - t)
-    return min(out)
 
 
 if __name__ == "__main__":

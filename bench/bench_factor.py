@@ -4,6 +4,7 @@ import time
 
 import measurekit as mk
 from measurekit.data.synthetic import make_cohort
+from _timing import best
 
 frame = make_cohort(3000, 1, truth=False).analysis_frame()
 items = [i for i in ("hl1 hl2 hl3 hl4 wb1 wb2 wb3 wb4 sv1 sv2 sv3 sv4 cc1 cc2 cc3 cc4".split())]
@@ -12,14 +13,7 @@ data = data.fillna(data.median())                             # complete 3,000 x
 mk.polychoric(data.iloc[:200])
 
 
-def best(func, repeat=5):
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        func()
-        out.append(time.perf_counter() - t)
-    return min(out)
 
 
-print(f"polychoric, 3,000 x 16:                  {best(lambda: mk.polychoric(data)):.3f} s   (target < 0.5 s; psych ~0.6 s)")
-print(f"parallel_analysis, 20 iterations, 3,000 x 16: {best(lambda: mk.parallel_analysis(data, n_iter=20, random_state=1)):.3f} s   (target < 0.5 s; psych ~0.4 s)")
+print(f"polychoric, 3,000 x 16:                  {best(lambda: mk.polychoric(data), repeat=5):.3f} s   (target < 0.5 s; psych ~0.6 s)")
+print(f"parallel_analysis, 20 iterations, 3,000 x 16: {best(lambda: mk.parallel_analysis(data, n_iter=20, random_state=1), repeat=5):.3f} s   (target < 0.5 s; psych ~0.4 s)")

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 import measurekit as mk
+from _timing import best
 
 
 def likert(n, k, seed):
@@ -21,22 +22,15 @@ def likert(n, k, seed):
     return pd.DataFrame(x, columns=[f"i{j}" for j in range(k)])
 
 
-def best_of(func, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 small = likert(3000, 8, 1)
 mk.alpha(small, n_boot=50, random_state=0)  # warm up imports
-t = best_of(lambda: mk.alpha(small, n_boot=1000, random_state=0))
+t = best(lambda: mk.alpha(small, n_boot=1000, random_state=0))
 print(f"alpha, 1,000 bootstrap resamples, 3,000 x 8:  {t:.3f} s   (target < 0.2 s; psych ~0.65 s)")
 
 big = likert(600_000, 8, 2)
-t = best_of(lambda: mk.alpha(big), repeat=3)
+t = best(lambda: mk.alpha(big), repeat=3)
 tracemalloc.start()
 mk.alpha(big)
 peak = tracemalloc.get_traced_memory()[1] / 2**20

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from _timing import best
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -26,12 +27,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def best_of(fn, repeat=3) -> float:
     fn()                                   # warm-up (imports, caches)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return best(fn, repeat)
 
 
 R_TEMPLATE = r"""

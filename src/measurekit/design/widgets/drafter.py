@@ -159,9 +159,6 @@ class ItemDrafter:
             self.checks.value = ("<p style='color:#2e7d32'>&#10003; No wording problems found.</p>"
                                  + (f"<ul>{info}</ul>" if info else ""))
             return
-        if not found:
-            self.checks.value = "<p style='color:#2e7d32'>&#10003; No wording problems found.</p>"
-            return
         rows = "".join(f"<li><b>{html.escape(f.severity)} {html.escape(f.code)}</b>: {html.escape(f.message)} "
                        f"<i>Try: {html.escape(f.suggestion)}</i></li>" for f in found)
         self.checks.value = f"<ul>{rows}</ul>"
