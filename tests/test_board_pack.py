@@ -226,3 +226,28 @@ def test_failed_run_leaves_previous_pack_intact(fw, cohort, tmp_path, monkeypatc
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
     assert (out / "board_table.csv").read_bytes() == stamp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pack")]
+
+
+def test_workbook_shows_each_indicator_to_its_declared_decimal_places(fw, cohort, tmp_path):
+    """The workbook's number formats follow Indicator.decimal_places, like the CSV and the EES file."""
+    from openpyxl import load_workbook
+
+    from measurekit.publish.board_pack import write_board_pack
+
+    fw = fw.model_copy(deep=True)
+    for ind in fw.indicators:                   # declare places the old fixed formats (0.0 / 0.00) would not show
+        ind.decimal_places = {"gld": 0, "services_experience": 3}.get(ind.id, ind.decimal_places)
+    files = write_board_pack(fw, cohort, tmp_path / "pack")
+    wb = load_workbook(files["workbook"])
+    checked = 0
+    for ind in fw.indicators:
+        sheet = next((ws for ws in wb.worksheets if ws.cell(row=1, column=1).value == ind.title), None)
+        if sheet is None:
+            continue
+        header = [c.value for c in sheet[4]]
+        col = next(k for k, h in enumerate(header, start=1) if h in ("Value (%)", "Mean score"))
+        fmt = sheet.cell(row=5, column=col).number_format
+        dp = ind.decimal_places
+        assert fmt == ("0" if dp == 0 else "0." + "0" * dp), (ind.id, fmt)
+        checked += 1
+    assert checked >= 3 and {i.decimal_places for i in fw.indicators} >= {0, 1, 3}

@@ -36,7 +36,14 @@ def _sheet_name(text: str, used: set) -> str:
     return name
 
 
-COUNT_FORMAT, VALUE_FORMAT = "#,##0", "0.0"
+COUNT_FORMAT = "#,##0"
+
+
+def value_format(ind) -> str:
+    """Excel number format showing an indicator's values to its declared decimal places, as the CSV,
+    data package and EES file publish them (core.formatting)."""
+    dp = int(getattr(ind, "decimal_places", 1) or 0)
+    return "0" if dp == 0 else "0." + "0" * dp
 
 
 def _plain(v):
@@ -195,10 +202,8 @@ def write_workbook(framework, table: pd.DataFrame, path) -> None:
         for k, col in enumerate(VIEW, start=1):
             letter = ws.cell(row=4, column=k).column_letter
             ws.column_dimensions[letter].width = WIDTHS[col]
-            fmt = COUNT_FORMAT if col in ("numerator", "denominator") else VALUE_FORMAT if col in (
+            fmt = COUNT_FORMAT if col in ("numerator", "denominator") else value_format(ind) if col in (
                 "value", "ci_low", "ci_high", "comparator") else None
-            if ind.value_type != "proportion" and col in ("value", "ci_low", "ci_high", "comparator"):
-                fmt = "0.00"
             for row in ws.iter_rows(min_row=5, min_col=k, max_col=k):
                 for c in row:
                     if fmt:
