@@ -8,12 +8,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
 import measurekit as mk
 from measurekit.publish.board_pack import write_board_pack
 from measurekit.data.synthetic import make_cohort
+from _areas import spread_over_areas
 
 fw = mk.load_framework(Path(__file__).resolve().parents[1] / "indicators" / "rochdale-school-readiness")
 cohort = make_cohort(3000, 1, truth=False)
@@ -24,12 +23,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
 big = make_cohort(600_000, 2, truth=False)
 frame = big.analysis_frame()
-rng = np.random.default_rng(0)
-frame["small_area"] = np.char.add("SA", rng.integers(0, 600, len(frame)).astype(str))
-lookup = pd.DataFrame({"small_area": [f"SA{i}" for i in range(600)], "small_area_name": [f"Small area {i}" for i in range(600)],
-                       "neighbourhood_code": [f"AREA{i % 150:03d}" for i in range(600)],
-                       "neighbourhood": [f"Area {i % 150}" for i in range(600)]})
-frame["neighbourhood"] = frame["small_area"].map(dict(zip(lookup.small_area, lookup.neighbourhood)))
+frame, lookup = spread_over_areas(frame)
 t = time.perf_counter()
 table = mk.board_table(fw, frame, lookup=lookup)
 elapsed = time.perf_counter() - t

@@ -11,13 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 
 import measurekit as mk
 from measurekit.data.synthetic import make_cohort
 from measurekit.publish import disclosure_audit
 from measurekit.publish.disclosure import protect
+from _areas import spread_over_areas
 
 fw = mk.load_framework(Path(__file__).resolve().parents[1] / "indicators" / "rochdale-school-readiness")
 
@@ -38,15 +37,7 @@ def run(label, data, lookup=None, target=None):
 
 def national(n, seed):
     big = make_cohort(n, seed, truth=False)
-    frame = big.analysis_frame()
-    rng = np.random.default_rng(0)
-    frame["small_area"] = np.char.add("SA", rng.integers(0, 600, len(frame)).astype(str))
-    lookup = pd.DataFrame({"small_area": [f"SA{i}" for i in range(600)],
-                           "small_area_name": [f"Small area {i}" for i in range(600)],
-                           "neighbourhood_code": [f"AREA{i % 150:03d}" for i in range(600)],
-                           "neighbourhood": [f"Area {i % 150}" for i in range(600)]})
-    frame["neighbourhood"] = frame["small_area"].map(dict(zip(lookup.small_area, lookup.neighbourhood)))
-    return frame, lookup
+    return spread_over_areas(big.analysis_frame())
 
 
 run("bundled cohort, 3,000 children:", make_cohort(3000, 1, truth=False), target=10)

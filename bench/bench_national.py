@@ -55,6 +55,8 @@ def make_national(folder: Path, copies: int) -> Path:
 BOARD_TABLE_SNIPPET = r"""
 import sys, time
 from pathlib import Path
+sys.path.insert(0, str(Path(sys.argv[1]) / "bench"))
+from _areas import spread_over_areas
 import numpy as np, pandas as pd
 import measurekit as mk
 from measurekit.data import read_dir
@@ -62,12 +64,7 @@ root = Path(sys.argv[1])
 fw = mk.load_framework(root / "indicators" / "rochdale-school-readiness")
 base = read_dir(root / "data" / "synthetic", framework=fw).analysis_frame()
 frame = pd.concat([base] * 200, ignore_index=True)                       # 600,000 children
-rng = np.random.default_rng(0)
-frame["small_area"] = np.char.add("SA", rng.integers(0, 600, len(frame)).astype(str))
-lookup = pd.DataFrame({"small_area": [f"SA{i}" for i in range(600)], "small_area_name": [f"Small area {i}" for i in range(600)],
-                       "neighbourhood_code": [f"AREA{i % 150:03d}" for i in range(600)],
-                       "neighbourhood": [f"Area {i % 150}" for i in range(600)]})
-frame["neighbourhood"] = frame["small_area"].map(dict(zip(lookup.small_area, lookup.neighbourhood)))
+frame, lookup = spread_over_areas(frame)
 t = time.perf_counter(); c = time.process_time()
 table = mk.board_table(fw, frame, lookup=lookup)
 print(f"BOARD_TABLE_SECONDS {time.perf_counter() - t:.2f} cpu {time.process_time() - c:.2f} rows {len(table)}")

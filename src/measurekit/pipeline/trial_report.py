@@ -207,15 +207,14 @@ def _measurement(rep, state):
     fw = state.framework
     s = rep.section("Reliability and structure")
     rel = m.reliability
-    alpha_col = "raw_alpha" if "raw_alpha" in rel else "alpha"
     title_col = "title" if "title" in rel else "domain"
     good = rel[rel["ci_low"] >= GOOD_ALPHA]
-    border = rel[(rel[alpha_col] >= GOOD_ALPHA) & (rel["ci_low"] < GOOD_ALPHA)]
-    weak = rel[rel[alpha_col] < GOOD_ALPHA]
+    border = rel[(rel["raw_alpha"] >= GOOD_ALPHA) & (rel["ci_low"] < GOOD_ALPHA)]
+    weak = rel[rel["raw_alpha"] < GOOD_ALPHA]
     parts = []
     if len(good) == len(rel):
         parts.append(f"All {len(rel)} voice domains are reliable enough for reporting groups such as neighbourhoods "
-                     f"(Cronbach's alpha {rel[alpha_col].min():.2f} to {rel[alpha_col].max():.2f}, each with its 95% "
+                     f"(Cronbach's alpha {rel['raw_alpha'].min():.2f} to {rel['raw_alpha'].max():.2f}, each with its 95% "
                      f"interval above {GOOD_ALPHA:.2f}); they are not precise enough for decisions about one child.")
     else:
         if len(good):
@@ -236,7 +235,7 @@ def _measurement(rep, state):
                 "enough for comparing groups; the interval is a bootstrap one). Parallel analysis compares the "
                 "structure of the answers with random data to suggest how many distinct domains they support.")
     rep.table(s, _fmt(rel, [(title_col, "Domain", None), ("items", "Items", "count"), ("n", "Parents", "count"),
-                            (alpha_col, _col("raw_alpha", alpha_col), 2), ("ci_low", "95% interval, lower", 2),
+                            ("raw_alpha", _col("raw_alpha"), 2), ("ci_low", "95% interval, lower", 2),
                             ("ci_high", "95% interval, upper", 2), ("average_r", _col("average_r"), 2),
                             ("weakest_item", "Weakest item", None), ("weakest_r_drop", _col("r_drop"), 2)]))
     if m.parallel is not None:
