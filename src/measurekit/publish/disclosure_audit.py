@@ -78,6 +78,27 @@ def _indicator_rules(framework) -> dict:
     return {ind.id: ind for ind in framework.indicators}
 
 
+def _sorted_groups(keys: pd.DataFrame) -> list[np.ndarray]:
+    """Row positions of each distinct key, groups in order of first appearance and rows in table order
+    (as ``groupby(sort=False)`` iterates them), from integer codes instead of per-group frames."""
+    keys = keys[keys.notna().all(axis=1).to_numpy()]       # groupby leaves out rows with a missing key
+    if not len(keys):
+        return []
+    codes = np.zeros(len(keys), dtype=np.int64)
+    for c in keys.columns:
+        k, uniq = pd.factorize(keys[c], sort=False, use_na_sentinel=False)
+        codes = codes * (len(uniq) + 1) + k
+    group, _ = pd.factorize(codes, sort=False)            # numbered by first appearance
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    return np.split(keys.index.to_numpy()[order], bounds)
+
+
+def _close(a: float, b: float) -> bool:
+    """``np.isclose`` for two numbers (same tolerances), without the array call per pair."""
+    return abs(a - b) <= 1e-8 + 1e-5 * abs(b)
+
+
 def build_model(table: pd.DataFrame, framework) -> CountModel:
     """The intruder's constraint system for ``table`` (the board table before suppression)."""
     from scipy import sparse
@@ -96,52 +117,52 @@ def build_model(table: pd.DataFrame, framework) -> CountModel:
     truth = np.concatenate([den, num[is_prop]])
     smin = np.array([rules[i].disclosure.suppress_min for i in ind], dtype=float)
     smax = np.array([rules[i].disclosure.suppress_max for i in ind], dtype=float)
+    truth_l, den_l = truth.tolist(), den.tolist()
+    den_vl, num_vl = den_var.tolist(), num_var.tolist()
 
     rows_i, cols_i, vals_i, sense = [], [], [], []
     groups = []
-    n_con = 0
 
     def add(vars_, coefs, s):
-        nonlocal n_con
-        rows_i.extend([n_con] * len(vars_))
+        rows_i.extend([len(sense)] * len(vars_))
         cols_i.extend(vars_)
         vals_i.extend(coefs)
         sense.append(s)
-        n_con += 1
 
-    def add_sum(total: int, members: list[int]):
+    def add_sum(total: int, members: np.ndarray):
         """members add up to total (numerators and denominators); '=' when true, else '<='."""
-        members = list(members)
-        for var in (den_var, num_var):
+        ms = members.tolist()
+        for var in (den_vl, num_vl):
             if var[total] < 0:
                 continue
-            vs = [var[m] for m in members]
-            exact = np.isclose(truth[vs].sum(), truth[var[total]])
+            vs = [var[m] for m in ms]
+            exact = _close(float(np.sum(truth[vs])), truth_l[var[total]])
             add(vs + [var[total]], [1.0] * len(vs) + [-1.0], "=" if exact else "<")
-        if np.isclose(den[members].sum(), den[total]):
-            groups.append(np.array([total, *members]))
+        if _close(float(np.sum(den[members])), den_l[total]):
+            groups.append(np.concatenate([[total], members]))
 
     # 1. breakdown values of one geography add up to its "all" row
     is_all = (t["breakdown"] == "all").to_numpy()
     totals = dict(zip(t.loc[is_all, ["indicator_id", "period", "geography_type", "geography_code"]]
-                      .itertuples(index=False, name=None), np.flatnonzero(is_all)))
-    sub = t.loc[~is_all]
-    for key, g in sub.groupby(["indicator_id", "period", "geography_type", "geography_code", "breakdown"], sort=False):
-        total = totals.get(key[:4])
+                      .itertuples(index=False, name=None), np.flatnonzero(is_all).tolist()))
+    cols = ["indicator_id", "period", "geography_type", "geography_code", "breakdown"]
+    key_of = list(t[cols[:4]].itertuples(index=False, name=None))
+    for members in _sorted_groups(t.loc[~is_all, cols]):
+        total = totals.get(key_of[members[0]])
         if total is not None:
-            add_sum(total, list(g.index))
+            add_sum(total, members)
     # 2. neighbourhoods add up to the local authority (same indicator, breakdown and value)
     la = t["geography_type"] == "la"
-    la_rows = dict(zip(t.loc[la, ["indicator_id", "period", "breakdown", "breakdown_value"]]
-                       .itertuples(index=False, name=None), np.flatnonzero(la.to_numpy())))
-    nb = t[t["geography_type"] == "neighbourhood"]
-    for key, g in nb.groupby(["indicator_id", "period", "breakdown", "breakdown_value"], sort=False):
-        total = la_rows.get(key)
+    cols = ["indicator_id", "period", "breakdown", "breakdown_value"]
+    la_rows = dict(zip(t.loc[la, cols].itertuples(index=False, name=None), np.flatnonzero(la.to_numpy()).tolist()))
+    key_of = list(t[cols].itertuples(index=False, name=None))
+    for members in _sorted_groups(t.loc[t["geography_type"] == "neighbourhood", cols]):
+        total = la_rows.get(key_of[members[0]])
         if total is not None:
-            add_sum(total, list(g.index))
+            add_sum(total, members)
     # 3. numerator <= denominator
-    for i in np.flatnonzero(is_prop):
-        add([num_var[i], den_var[i]], [1.0, -1.0], "<")
+    for i in np.flatnonzero(is_prop).tolist():
+        add([num_vl[i], den_vl[i]], [1.0, -1.0], "<")
     # 4. counts of the same (or a nested) group of children in different indicators:
     #    every denominator, and the numerator of a coverage indicator (children whose family answered)
     pops = []
@@ -152,7 +173,8 @@ def build_model(table: pd.DataFrame, framework) -> CountModel:
         pops.append((iid, "denominator", mask, den_var))
         if rule.value_type == "proportion" and rule.compute.field == "responded" and rule.compute.statistic == "proportion":
             pops.append((iid, "numerator", mask, num_var))
-    keyed = t[KEY].astype(str).agg("\x1f".join, axis=1).to_numpy()
+    text = t[KEY].astype(str)
+    keyed = text[KEY[0]].str.cat([text[c] for c in KEY[1:]], sep="\x1f").to_numpy(dtype=object)
     for a in range(len(pops)):
         for b in range(len(pops)):
             ia, _, ma, va = pops[a]
@@ -168,13 +190,13 @@ def build_model(table: pd.DataFrame, framework) -> CountModel:
             ua, ub = truth[xa], truth[xb]
             if np.allclose(ua, ub):
                 if a < b:
-                    for p, q, ra_, rb_ in zip(xa, xb, ra[shared].to_numpy(), rb[shared].to_numpy()):
+                    for p, q, ra_, rb_ in zip(xa.tolist(), xb.tolist(), ra[shared].tolist(), rb[shared].tolist()):
                         add([p, q], [1.0, -1.0], "=")
                         groups.append(np.array([ra_, rb_]))
             elif (ua <= ub + 1e-9).all():
-                for p, q in zip(xa, xb):
+                for p, q in zip(xa.tolist(), xb.tolist()):
                     add([p, q], [1.0, -1.0], "<")
-    A = sparse.csr_matrix((vals_i, (rows_i, cols_i)), shape=(n_con, len(var_row)))
+    A = sparse.csr_matrix((vals_i, (rows_i, cols_i)), shape=(len(sense), len(var_row)))
     return CountModel(t, den_var, num_var, var_row, truth, A, np.array(sense), groups, smin, smax, is_prop)
 
 
@@ -250,6 +272,7 @@ class _Component:
         self.lo, self.hi = lo, hi
         self.n = len(lo)
         self.points: list[np.ndarray] = []
+        self._stacked = np.zeros((0, self.n))
         self._h = None
         try:
             import highspy
@@ -305,6 +328,12 @@ class _Component:
         res = linprog(-c if maximise else c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq,
                       bounds=np.column_stack([lo, hi]), method="highs")
         return ("optimal", res.x) if res.status == 0 else ("unbounded", None) if res.status == 3 else (res.message, None)
+
+    def values(self, c: np.ndarray) -> np.ndarray:
+        """c.x at every feasible whole-number solution found so far (one matrix product)."""
+        if len(self._stacked) != len(self.points):
+            self._stacked = np.array(self.points).reshape(len(self.points), self.n)
+        return self._stacked @ c
 
     def point(self, c: np.ndarray, maximise: bool, box) -> None:
         """Add the optimum of c.x within ``box`` (a feasible solution of the real problem) if whole."""
@@ -422,12 +451,11 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                     else:
                         const += a * lo[v]
                 W = model.smax[row] - model.smin[row] + 1
-                vals = [c @ p + const for p in C.points]
-                low, high, solved = min(vals), max(vals), False
+                vals = C.values(c) + const
+                low, high, solved = vals.min(), vals.max(), False
                 if full or high - low < W:
                     low = C.solve(c, False) + const
-                    vals = [c @ p + const for p in C.points]
-                    high = max(vals)
+                    high = C.values(c).max() + const
                     if full or high - low < W:
                         high = C.solve(c, True) + const
                         solved = True
