@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from measurekit.pipeline.run import run
 from measurekit.pipeline.steps import STEPS
@@ -153,3 +154,32 @@ def test_trial_sample_runs_the_trial_analyses_on_a_subsample(tmp_path):
     html = (tmp_path / "part" / "internal" / "trial_report.html").read_text()
     assert f"random sample of 250 of {n:,} respondents" in html
     pd.testing.assert_frame_equal(part.board.table, full.board.table)      # the pack uses every child
+
+
+def test_trial_sample_is_automatic_above_the_national_threshold(tmp_path, monkeypatch):
+    """Without being asked, more respondents than AUTO_TRIAL_SAMPLE means a stated random sample of that many;
+    "all" and a number override it; the CLI refuses nonsense."""
+    import argparse
+
+    from measurekit.cli.parser import _trial_sample
+    from measurekit.pipeline import state as st
+
+    monkeypatch.setattr(st, "AUTO_TRIAL_SAMPLE", 300)
+    scored = pd.DataFrame({"responded": [1] * 700 + [0] * 300, "x": range(1000)})
+
+    def state(sample):
+        s = st.RunState(inputs=st.Inputs(tmp_path, tmp_path, tmp_path, None, sample), work=tmp_path)
+        s.scored = scored
+        return s
+
+    auto = state("auto")
+    assert len(auto.trial_respondents) == 300 and auto.trial_respondents["responded"].eq(1).all()
+    assert "random sample of 300 of 700 respondents" in auto.sample_note and "--trial-sample all" in auto.sample_note
+    assert len(state("all").trial_respondents) == 700 and state("all").sample_note == ""
+    assert len(state(500).trial_respondents) == 500 and "--trial-sample all" not in state(500).sample_note
+    scored = scored.iloc[500:]   # 200 respondents: under the threshold, everyone is used
+    assert len(state("auto").trial_respondents) == 200 and state("auto").sample_note == ""
+    assert _trial_sample("all") == "all" and _trial_sample("2000") == 2000
+    for bad in ("many", "10"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _trial_sample(bad)

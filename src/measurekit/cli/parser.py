@@ -35,10 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="framework folder with framework.yaml and items.yaml (default: the bundled illustrative one)")
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
-    p.add_argument("--trial-sample", type=int, default=None, metavar="N",
-                   help="for a very large (e.g. national) cohort: run reliability, fairness, added value and the "
-                        "measurement evidence on a random sample of N respondents; linkage, coverage and the board "
-                        "pack still use every child")
+    p.add_argument("--trial-sample", type=_trial_sample, default="auto", metavar="N|all",
+                   help="how many respondents reliability, fairness, added value and the measurement evidence use: "
+                        "a random sample of N, or all of them (default: all of them up to 20,000, else a random "
+                        "sample of 20,000, as a national cohort needs); linkage, coverage and the board pack "
+                        "always use every child")
 
     p = add("synth", "synth",
             "Make a synthetic reception cohort (children, EYFSP, ASQ-3, parent and practitioner "
@@ -103,3 +104,16 @@ def _version() -> str:
     from measurekit import __version__
 
     return __version__
+
+
+def _trial_sample(text: str) -> int | str:
+    """``--trial-sample``: a whole number of respondents (at least 50), "all" or "auto"."""
+    if text in ("all", "auto"):
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of respondents or 'all'") from None
+    if n < 50:
+        raise argparse.ArgumentTypeError(f"{n} respondents are too few for the trial analyses: give at least 50, or 'all'")
+    return n

@@ -39,12 +39,13 @@ def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> 
 
 
 def run(data_dir: Path | None = None, framework_dir: Path | None = None, out: Path = Path("out"),
-        config: Path | None = None, log: Callable[[str], None] = print, trial_sample: int | None = None) -> RunState:
+        config: Path | None = None, log: Callable[[str], None] = print, trial_sample: int | str = "auto") -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
     ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
 
-    ``trial_sample``: for a national-scale cohort, run the trial analyses (reliability, fairness, added
-    value, evidence) on a random sample of this many respondents; everything else uses every child."""
+    ``trial_sample``: how many respondents the trial analyses (reliability, fairness, added value,
+    evidence) use: "auto" (default: every one up to 20,000, else a random sample of 20,000, said in the
+    console and the report), "all", or a number. Linkage, coverage and the board pack use every child."""
     from measurekit.core import atomic
     from measurekit.pipeline import steps
 

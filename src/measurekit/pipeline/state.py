@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+AUTO_TRIAL_SAMPLE = 20_000   # respondents: above this the trial analyses use a random sample unless told otherwise
+
 if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     import pandas as pd
 
@@ -39,7 +41,9 @@ class Inputs:
     framework_dir: Path
     out: Path
     config: Path | None = None
-    trial_sample: int | None = None   # run the trial analyses on a random sample of this many respondents
+    # the respondents the trial analyses use: "auto" (every one up to AUTO_TRIAL_SAMPLE, else a random
+    # sample of that many), "all" (every one) or a number (a random sample of that many)
+    trial_sample: int | str = "auto"
 
 
 @dataclass
@@ -130,24 +134,32 @@ class RunState:
         return self.scored[self.scored["responded"] == 1]
 
     @property
+    def trial_size(self) -> int | None:
+        """How many respondents the trial analyses use (None: every one); see ``Inputs.trial_sample``."""
+        n = self.inputs.trial_sample
+        if n in (None, "all"):
+            return None
+        size = AUTO_TRIAL_SAMPLE if n == "auto" else int(n)
+        return size if len(self.respondents) > size else None
+
+    @property
     def trial_respondents(self) -> "pd.DataFrame":
         """The respondents the trial analyses (reliability, fairness, added value, evidence) use: all of
-        them, or a simple random sample of ``inputs.trial_sample`` (seed 1) when that is set and smaller.
+        them, or a simple random sample of ``trial_size`` (seed 1) at national scale (see ``Inputs.trial_sample``).
         Linkage, coverage and the board pack always use every child."""
-        resp = self.respondents
-        n = self.inputs.trial_sample
-        if n is None or len(resp) <= n:
-            return resp
-        return resp.sample(n=n, random_state=1).sort_index()
+        n = self.trial_size
+        return self.respondents if n is None else self.respondents.sample(n=n, random_state=1).sort_index()
 
     @property
     def sample_note(self) -> str:
-        n, total = self.inputs.trial_sample, len(self.respondents)
-        if n is None or total <= n:
+        n, total = self.trial_size, len(self.respondents)
+        if n is None:
             return ""
+        why = (f" because there are more than {AUTO_TRIAL_SAMPLE:,} (a sample this size estimates these statistics "
+               "precisely; `--trial-sample all` uses every respondent)") if self.inputs.trial_sample == "auto" else ""
         return (f"Reliability, fairness, added value and the measurement evidence used a random sample of {n:,} of "
-                f"{total:,} respondents (simple random sample, seed 1); linkage, coverage and the board pack used "
-                "every child.")
+                f"{total:,} respondents (simple random sample, seed 1){why}; linkage, coverage and the board pack "
+                "used every child.")
 
     def skip(self, step: str, reason: str) -> None:
         self.skipped.append(Skipped(step, reason))
