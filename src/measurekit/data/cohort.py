@@ -8,6 +8,8 @@ import pandas as pd
 
 from measurekit.data.schemas import ASQ_DOMAINS
 
+_KEY = "__child"   # integer code of child_id while tables are joined
+
 
 @dataclass
 class Cohort:
@@ -36,23 +38,37 @@ class Cohort:
         if "small_areas" in t and "neighbourhood_code" not in frame:
             lookup = t["small_areas"][["small_area", "neighbourhood_code"]].drop_duplicates("small_area")
             frame = frame.merge(lookup, on="small_area", how="left")
+        # the child_id of every table as one integer code, hashed once: the joins below are on integers
+        joined = [n for n in ("eyfsp", "asq", "later_outcome", "voice_parent") if n in t]
+        ids = [frame["child_id"].to_numpy()] + [t[n]["child_id"].to_numpy() for n in joined]
+        codes = np.split(pd.factorize(np.concatenate(ids))[0], np.cumsum([len(i) for i in ids])[:-1])
+        key = dict(zip(joined, codes[1:]))
+        frame[_KEY] = codes[0]
+
+        def one_per_child(name: str) -> pd.DataFrame:
+            """The table with an integer key instead of child_id; the first row of each child."""
+            right = t[name].drop(columns="child_id").assign(**{_KEY: key[name]})
+            return right[~right[_KEY].duplicated().to_numpy()]
+
         if "eyfsp" in t:
-            frame = frame.merge(t["eyfsp"].drop_duplicates("child_id"), on="child_id", how="left")
+            frame = frame.merge(one_per_child("eyfsp"), on=_KEY, how="left")
         if "asq" in t:
-            asq = t["asq"].drop_duplicates("child_id").copy()
+            asq = one_per_child("asq")
             asq["asq_total"] = asq[[f"asq_{d}" for d in ASQ_DOMAINS]].sum(axis=1, min_count=5)
-            frame = frame.merge(asq, on="child_id", how="left")
+            frame = frame.merge(asq, on=_KEY, how="left")
         if "later_outcome" in t:
-            frame = frame.merge(t["later_outcome"].drop_duplicates("child_id"), on="child_id", how="left")
+            frame = frame.merge(one_per_child("later_outcome"), on=_KEY, how="left")
         voice = t.get("voice_parent")
         if voice is not None:
-            voice = voice.sort_values(["child_id", "completed_on"]).drop_duplicates("child_id", keep="last")
+            # the latest response of each child (a missing date sorts last, as pandas sorts it)
+            voice = voice.drop(columns="child_id").assign(**{_KEY: key["voice_parent"]})
+            voice = voice.sort_values([_KEY, "completed_on"]).drop_duplicates(_KEY, keep="last")
             voice = voice.drop(columns=["response_id"], errors="ignore")
-            frame = frame.merge(voice, on="child_id", how="left", indicator="_linked")
+            frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")
             frame.insert(frame.columns.get_loc("form_language"), "responded", (frame.pop("_linked") == "both").astype(int))
         else:
             frame["responded"] = 0
-        return frame
+        return frame.drop(columns=_KEY)
 
     def cohort_size(self) -> int:
         return int(len(self.tables["children"]))

@@ -404,17 +404,18 @@ def to_pandas(frame):
     return pd.DataFrame({c: _text_array(frame[c]) for c in frame.columns}, columns=list(frame.columns))
 
 
-def _numbers(series):
+def _numbers(series, whole_as_int: bool = True):
     """A Polars text column as numbers, as ``pandas.to_numeric(errors="coerce")`` reads it (blank,
     unreadable -> NaN; surrounding spaces ignored), parsed by Polars in one vectorised pass. int64 when
-    every value is a whole number written without a decimal point or exponent (as pandas gives), else
-    float64."""
+    ``whole_as_int`` and every value is a whole number written without a decimal point or exponent (as
+    pandas gives), else float64."""
     import numpy as np
     import polars as pl
 
     text = series.str.strip_chars()
     values = text.cast(pl.Float64, strict=False)
-    if values.null_count() == 0 and not values.is_nan().any() and text.str.contains(r"^[+-]?[0-9]+$").all():
+    if whole_as_int and values.null_count() == 0 and not values.is_nan().any() \
+            and text.str.contains(r"^[+-]?[0-9]+$").all():
         whole = text.cast(pl.Int64, strict=False)
         if whole.null_count() == 0:
             return whole.to_numpy()
@@ -436,7 +437,7 @@ def typed(frame, schema: dict):
     for name in frame.columns:
         col, kind = frame[name], kinds.get(name)
         if kind == "integer":
-            num = pd.Series(_numbers(col)).round().astype("Int64")
+            num = pd.Series(_numbers(col, whole_as_int=False)).round().astype("Int64")
             columns[name] = num.astype("int64") if not num.isna().any() else num
         elif kind == "number":
             columns[name] = _numbers(col)

@@ -75,10 +75,12 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
         from measurekit.design.evidence import load_evidence
 
         evidence = load_evidence(framework)
-    protected = protect(board_table(framework, data, period=period, weights=weights, lookup=lookup, disclosure=False),
+    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data   # built once, used twice
+    if lookup is None and hasattr(data, "tables") and "small_areas" in data.tables:
+        lookup = data.tables["small_areas"]
+    protected = protect(board_table(framework, frame, period=period, weights=weights, lookup=lookup, disclosure=False),
                         framework)
     table = publish_board_table(protected.table, framework)   # rounded and typed as every output is
-    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
     with atomic.atomic_directory(out) as tmp:
         atomic.write_csv(tmp / "board_table.csv", table, float_format=CSV_FLOAT_FORMAT)
         package = {
