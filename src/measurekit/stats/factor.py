@@ -304,69 +304,94 @@ def _fa_values(r: np.ndarray) -> np.ndarray:
     return np.sort(np.linalg.eigvalsh(s))[::-1]
 
 
-def _fa_values_fast(r: np.ndarray, iters: int = 200) -> np.ndarray:
-    """Reduced-matrix eigenvalues of a one-factor solution by iterated principal axes
-    (a fixed point of the same least-squares criterion as minres), for simulated matrices."""
-    p = r.shape[0]
-    h2 = np.full(p, 0.5) if p < 2 else 1 - 1 / np.diag(np.linalg.pinv(r))
-    s = r.copy()
-    for _ in range(iters):
-        np.fill_diagonal(s, h2)
-        values, vectors = np.linalg.eigh(s)
-        new = vectors[:, -1] ** 2 * max(values[-1], 0)
-        new = np.clip(new, 0, 0.995)
-        if np.max(np.abs(new - h2)) < 1e-8:
-            h2 = new
-            break
-        h2 = new
-    np.fill_diagonal(s, h2)
-    return np.sort(np.linalg.eigvalsh(s))[::-1]
+def _random_correlations(rng: np.random.Generator, n_obs: int, p: int, n_iter: int) -> np.ndarray:
+    """``n_iter`` correlation matrices (n_iter x p x p) of ``n_obs`` independent standard normal rows of
+    ``p`` variables.
 
-
-def _random_correlation(rng: np.random.Generator, n_obs: int, p: int) -> np.ndarray:
-    """Correlation matrix of ``n_obs`` independent standard normal rows of ``p`` variables.
-
-    Up to ``LARGE_N`` rows the data are drawn and correlated (as before, so results for a given
-    random_state are unchanged). Above it the scatter matrix is drawn directly from its Wishart
-    distribution, W_p(n_obs - 1, I), by Bartlett's decomposition (W = A A', A lower triangular with
-    A_ii = sqrt(chi2(n_obs - 1 - i)) and standard normal entries below the diagonal): the same
+    Up to ``LARGE_N`` rows the data are drawn and correlated, several data sets per call (the normals
+    come from the generator in the same order as one data set at a time, so a given random_state gives
+    the same matrices as before, to rounding). Above it each scatter matrix is drawn directly from its
+    Wishart distribution, W_p(n_obs - 1, I), by Bartlett's decomposition (W = A A', A lower triangular
+    with A_ii = sqrt(chi2(n_obs - 1 - i)) and standard normal entries below the diagonal): the same
     distribution of correlation matrices at a cost of p^2 numbers instead of n_obs * p.
     """
     from measurekit.stats.reliability import LARGE_N
 
+    out = np.empty((n_iter, p, p))
     if n_obs <= LARGE_N:
-        return np.corrcoef(rng.standard_normal((n_obs, p)), rowvar=False)
-    a = np.tril(rng.standard_normal((p, p)), -1)
-    a[np.diag_indices(p)] = np.sqrt(rng.chisquare(n_obs - 1 - np.arange(p)))
-    w = a @ a.T
-    d = np.sqrt(np.diag(w))
-    return w / np.outer(d, d)
+        chunk = max(1, min(n_iter, 2_000_000 // max(n_obs * p, 1)))     # at most ~16 MB of normals at once
+        for start in range(0, n_iter, chunk):
+            k = min(chunk, n_iter - start)
+            x = rng.standard_normal((k, n_obs, p))
+            x -= x.mean(axis=1, keepdims=True)
+            out[start:start + k] = np.matmul(x.transpose(0, 2, 1), x)
+    else:
+        for i in range(n_iter):
+            a = np.tril(rng.standard_normal((p, p)), -1)
+            a[np.diag_indices(p)] = np.sqrt(rng.chisquare(n_obs - 1 - np.arange(p)))
+            out[i] = a @ a.T
+    d = np.sqrt(np.diagonal(out, axis1=1, axis2=2))
+    out /= d[:, :, None] * d[:, None, :]
+    np.clip(out, -1, 1, out=out)
+    return out
+
+
+def _top_eigenpairs(s: np.ndarray, v: np.ndarray, steps: int = 2):
+    """Largest eigenvalue and unit eigenvector of each symmetric matrix in ``s`` (k x p x p), by
+    ``steps`` Rayleigh-quotient iterations from approximate eigenvectors ``v`` (k x p), or None when the
+    result cannot be vouched for: every residual ``|S v - lam v|`` must be below 1e-13 and no
+    eigenvalue above ``lam + 1e-9`` (``(lam + 1e-9) I - S`` has a Cholesky factor). Two solves per
+    matrix cost a fifth of a 16 x 16 ``eigh``."""
+    eye = np.eye(s.shape[1])
+    for _ in range(steps):
+        mu = np.einsum("ki,ki->k", np.matmul(s, v[:, :, None])[:, :, 0], v)
+        try:                       # shifted a hair above the estimate, so an exact eigenvalue is not singular
+            y = np.linalg.solve(s - (mu + 1e-11)[:, None, None] * eye, v[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            return None
+        v = y / np.sqrt(np.einsum("ki,ki->k", y, y))[:, None]
+    w = np.matmul(s, v[:, :, None])[:, :, 0]
+    lam = np.einsum("ki,ki->k", w, v)
+    if not np.abs(w - lam[:, None] * v).max() < 1e-13:
+        return None
+    try:
+        np.linalg.cholesky((lam + 1e-9)[:, None, None] * eye - s)
+    except np.linalg.LinAlgError:
+        return None
+    return lam, v
 
 
 def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
-    """:func:`_fa_values_fast` for a stack of matrices at once: one batched eigendecomposition per
-    iteration for the matrices not yet converged (each matrix follows exactly its own iteration)."""
+    """Reduced-matrix eigenvalues of a one-factor solution for each matrix of a stack (m x p x p), by
+    iterated principal axes (a fixed point of the same least-squares criterion as minres; used for the
+    simulated matrices of parallel analysis): communalities start at the squared multiple correlations,
+    then h2 <- largest eigenvalue x its eigenvector squared (clipped to [0, 0.995]) until no
+    communality moves by 1e-8, at most ``iters`` times. Each matrix follows exactly its own iteration;
+    all are advanced together, the largest eigenpair by Rayleigh-quotient iteration from the previous
+    step's eigenvector (:func:`_top_eigenpairs`; a full ``eigh`` when that cannot be vouched for)."""
     m, p, _ = rs.shape
-    if p < 2:
-        return np.stack([_fa_values_fast(r, iters) for r in rs])
-    h2 = 1 - 1 / np.diagonal(np.linalg.pinv(rs), axis1=1, axis2=2)
-    s = rs.copy()
-    active = np.arange(m)
     diag = np.arange(p)
+    h2 = np.full((m, p), 0.5) if p < 2 else 1 - 1 / np.diagonal(np.linalg.pinv(rs), axis1=1, axis2=2)
+    active, sa, h2a, vec = np.arange(m), rs.copy(), h2.copy(), None
     for _ in range(iters):
         if not active.size:
             break
-        sa = s[active]
-        sa[:, diag, diag] = h2[active]
-        values, vectors = np.linalg.eigh(sa)
-        new = np.clip(vectors[:, :, -1] ** 2 * np.maximum(values[:, -1], 0)[:, None], 0, 0.995)
-        done = np.max(np.abs(new - h2[active]), axis=1) < 1e-8
+        sa[:, diag, diag] = h2a
+        pair = None if vec is None else _top_eigenpairs(sa, vec)
+        if pair is None:
+            values, vectors = np.linalg.eigh(sa)
+            pair = values[:, -1], vectors[:, :, -1]
+        top, vec = pair
+        new = np.clip(vec ** 2 * np.maximum(top, 0)[:, None], 0, 0.995)
+        keep = np.max(np.abs(new - h2a), axis=1) >= 1e-8
         h2[active] = new
-        active = active[~done]
+        active, sa, h2a, vec = active[keep], sa[keep], new[keep], vec[keep]
+    s = rs.copy()
     s[:, diag, diag] = h2
     return np.sort(np.linalg.eigvalsh(s), axis=1)[:, ::-1]
 
 
+@single_thread
 def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, items=None, quantile: float = 0.95,
                       cor: str = "pearson") -> ParallelResult:
     """Horn's parallel analysis as ``psych::fa.parallel(x, fa = "both")``.
@@ -385,12 +410,7 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     pc_obs = np.sort(np.linalg.eigvalsh(r))[::-1]
     fa_obs = _fa_values(r)
     rng = np.random.default_rng(random_state)
-    pcs, fas = np.empty((n_iter, p)), np.empty((n_iter, p))
-    from measurekit.core.progress import progress
-
-    sims = np.empty((n_iter, p, p))
-    for i in progress(range(n_iter), total=n_iter, desc="parallel analysis"):
-        sims[i] = _random_correlation(rng, n_obs, p)
+    sims = _random_correlations(rng, n_obs, p, n_iter)
     pcs = np.sort(np.linalg.eigvalsh(sims), axis=1)[:, ::-1]
     fas = _fa_values_batch(sims)
     pc_q, fa_q = np.quantile(pcs, quantile, axis=0), np.quantile(fas, quantile, axis=0)

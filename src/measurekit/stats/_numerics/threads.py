@@ -1,18 +1,40 @@
 """Run small-matrix numerical work with one BLAS thread."""
 from __future__ import annotations
 
+import threading
+
+_state = threading.local()
+_controller = []            # the threadpoolctl controller, made once (finding the BLAS libraries costs ~3 ms)
+
+
+def _get_controller():
+    if not _controller:
+        import scipy.linalg  # noqa: F401  - load scipy's own OpenBLAS first, so the controller sees it too
+        from threadpoolctl import ThreadpoolController
+
+        _controller.append(ThreadpoolController())
+    return _controller[0]
+
 
 def single_thread(func):
     """Run with one BLAS thread: these matrices are small (at most a few hundred rows), and on a busy
-    machine OpenBLAS threads fighting over cores made an SVD of 126 x 78 fifty times slower."""
+    machine OpenBLAS threads fighting over cores made an SVD of 126 x 78 fifty times slower (and a
+    16 x 16 minres ten times slower). The library scan is done once per process, and a call made from
+    inside another single-threaded call does not limit again."""
     import functools
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        if getattr(_state, "depth", 0):
+            return func(*args, **kwargs)
         try:
-            from threadpoolctl import threadpool_limits
+            controller = _get_controller()
         except ImportError:                                   # pragma: no cover - scikit-learn brings it
             return func(*args, **kwargs)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return func(*args, **kwargs)
+        _state.depth = 1
+        try:
+            with controller.limit(limits=1, user_api="blas"):
+                return func(*args, **kwargs)
+        finally:
+            _state.depth = 0
     return wrapper
