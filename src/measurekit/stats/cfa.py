@@ -76,49 +76,61 @@ def _build(model: MeasurementModel, groups: list[str], meanstructure: bool, equa
     return _Spec(model, obs, facs, groups, meanstructure, slots, np.array(keys), len(index))
 
 
-def _index(spec: _Spec, g: int) -> dict:
-    """Per group: for each matrix, the (i, j) positions of free parameters and their indices in theta (cached)."""
+@dataclass
+class _Maps:
+    """theta -> model matrices of every group, as dense linear maps (built once per spec).
+
+    For each matrix X in L (p x m loadings), P (m x m factor covariances), T (p x p residual
+    covariances), nu (p intercepts), alpha (m factor means): ``dX`` (G x k x shape) is dX_g / dtheta_k,
+    so X = theta . dX (+ the fixed loadings for L). A symmetric entry maps to both (i, j) and (j, i),
+    which makes a gradient with respect to X (entries treated as independent) into one with respect to
+    theta by the same contraction, and gives the derivatives of Sigma and mu for the information in a
+    few batched products (no per-parameter loops)."""
+    dL: np.ndarray
+    dP: np.ndarray
+    dT: np.ndarray
+    dnu: np.ndarray
+    dal: np.ndarray
+    L0: np.ndarray
+
+
+def _maps(spec: _Spec) -> _Maps:
     cache = spec.__dict__.setdefault("_cache", {})
-    if g in cache:
-        return cache[g]
-    out = {}
-    for name in ("L", "P", "T", "nu", "alpha"):
-        sel = [(i, j, k) for (m, gg, i, j), k in zip(spec.slots, spec.slot_param) if m == name and gg == g]
-        arr = np.array(sel, dtype=int).reshape(-1, 3)
-        out[name] = (arr[:, 0], arr[:, 1], arr[:, 2])
-    p, m = len(spec.observed), len(spec.factors)
+    if "maps" in cache:
+        return cache["maps"]
+    G, p, m, k = len(spec.groups), len(spec.observed), len(spec.factors), spec.n_free
+    dL, dP, dT = np.zeros((G, k, p, m)), np.zeros((G, k, m, m)), np.zeros((G, k, p, p))
+    dnu, dal = np.zeros((G, k, p)), np.zeros((G, k, m))
+    for (name, g, i, j), kk in zip(spec.slots, spec.slot_param):
+        if name == "L":
+            dL[g, kk, i, j] = 1.0
+        elif name in ("P", "T"):
+            mat = dP if name == "P" else dT
+            mat[g, kk, i, j] = mat[g, kk, j, i] = 1.0
+        else:
+            (dnu if name == "nu" else dal)[g, kk, i] = 1.0
     L0 = np.zeros((p, m))
     for fi, f in enumerate(spec.factors):
-        for k, x in enumerate(spec.model.factors[f]):
+        for n, x in enumerate(spec.model.factors[f]):
             i = spec.observed.index(x)
             if (f, x) in spec.model.fixed_loadings:
                 L0[i, fi] = spec.model.fixed_loadings[(f, x)]
-            elif k == 0 and f not in spec.model.free_first:
+            elif n == 0 and f not in spec.model.free_first:
                 L0[i, fi] = 1.0
-    out["L0"] = L0
-    cache[g] = out
+    cache["maps"] = out = _Maps(dL, dP, dT, dnu, dal, L0)
     return out
 
 
+def _all_matrices(spec: _Spec, theta: np.ndarray):
+    """L, P, T, nu, alpha of every group, stacked (G x ...)."""
+    mp = _maps(spec)
+    return (np.einsum("k,gkij->gij", theta, mp.dL) + mp.L0, np.einsum("k,gkij->gij", theta, mp.dP),
+            np.einsum("k,gkij->gij", theta, mp.dT), np.einsum("k,gki->gi", theta, mp.dnu),
+            np.einsum("k,gki->gi", theta, mp.dal))
+
+
 def _matrices(spec: _Spec, theta: np.ndarray, g: int):
-    p, m = len(spec.observed), len(spec.factors)
-    ix = _index(spec, g)
-    L = ix["L0"].copy()
-    P, T = np.zeros((m, m)), np.zeros((p, p))
-    nu, al = np.zeros(p), np.zeros(m)
-    i, j, k = ix["L"]
-    L[i, j] = theta[k]
-    i, j, k = ix["P"]
-    P[i, j] = theta[k]
-    P[j, i] = theta[k]
-    i, j, k = ix["T"]
-    T[i, j] = theta[k]
-    T[j, i] = theta[k]
-    i, _, k = ix["nu"]
-    nu[i] = theta[k]
-    i, _, k = ix["alpha"]
-    al[i] = theta[k]
-    return L, P, T, nu, al
+    return tuple(x[g] for x in _all_matrices(spec, theta))
 
 
 @dataclass
@@ -127,51 +139,54 @@ class _Data:
     M: list[np.ndarray]
     N: np.ndarray
 
+    def stacked(self):
+        """(S, M, log det S) of every group as arrays, computed once."""
+        if not hasattr(self, "_stacked"):
+            S = np.stack(self.S)
+            self._stacked = (S, np.stack(self.M), np.linalg.slogdet(S)[1])
+        return self._stacked
+
 
 def _objective(theta, spec: _Spec, data: _Data):
-    """lavaan's 2 * fmin = sum_g (N_g / N) F_g, and its gradient."""
-    Ntot = data.N.sum()
-    f = 0.0
+    """lavaan's 2 * fmin = sum_g (N_g / N) F_g, and its gradient (all groups in one batch)."""
+    L, P, T, nu, al = _all_matrices(spec, theta)
+    S, M, logdet_s = data.stacked()
+    Sigma = L @ P @ L.transpose(0, 2, 1) + T
+    try:
+        C = np.linalg.cholesky(Sigma)
+    except np.linalg.LinAlgError:
+        return 1e10, np.zeros_like(theta)
+    Sinv = np.linalg.inv(Sigma)
+    w = data.N / data.N.sum()
+    p = S.shape[1]
+    fg = 2 * np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1) + (S * Sinv).sum(axis=(1, 2)) - logdet_s - p
+    G = Sinv - Sinv @ S @ Sinv
+    gmu = np.zeros(M.shape)
+    if spec.meanstructure:
+        d = M - nu - (L @ al[:, :, None])[:, :, 0]
+        sd = (Sinv @ d[:, :, None])[:, :, 0]
+        fg += (d * sd).sum(axis=1)
+        G -= sd[:, :, None] * sd[:, None, :]
+        gmu = -2 * sd
     grad = np.zeros_like(theta)
-    for g in range(len(spec.groups)):
-        L, P, T, nu, al = _matrices(spec, theta, g)
-        Sigma = L @ P @ L.T + T
-        try:
-            C = np.linalg.cholesky(Sigma)
-        except np.linalg.LinAlgError:
-            return 1e10, np.zeros_like(theta)
-        Sinv = np.linalg.inv(Sigma)
-        S, M, w = data.S[g], data.M[g], data.N[g] / Ntot
-        logdet = 2 * np.sum(np.log(np.diag(C)))
-        fg = logdet + np.trace(S @ Sinv) - np.linalg.slogdet(S)[1] - len(S)
-        G = Sinv - Sinv @ S @ Sinv
-        gmu = np.zeros(len(S))
-        if spec.meanstructure:
-            mu = nu + L @ al
-            d = M - mu
-            fg += d @ Sinv @ d
-            G = G - Sinv @ np.outer(d, d) @ Sinv
-            gmu = -2 * Sinv @ d
-        f += w * fg
-        _chain(spec, g, L, P, al, G, gmu, w, grad)
-    return f, grad
+    _chain(spec, None, L, P, al, G * w[:, None, None], gmu * w[:, None], 1.0, grad)
+    return float(w @ fg), grad
 
 
-def _chain(spec: _Spec, g: int, L, P, al, G, gmu, w, grad) -> None:
-    """Add w * dF/dtheta to grad, given dF/dSigma = G (symmetric) and dF/dmu = gmu of group g."""
-    dL = 2 * G @ L @ P + (np.outer(gmu, al) if spec.meanstructure else 0)
-    dP = L.T @ G @ L
-    ix = _index(spec, g)
-    i, j, k = ix["L"]
-    np.add.at(grad, k, w * dL[i, j])
-    i, j, k = ix["P"]
-    np.add.at(grad, k, w * np.where(i == j, 1.0, 2.0) * dP[i, j])
-    i, j, k = ix["T"]
-    np.add.at(grad, k, w * np.where(i == j, 1.0, 2.0) * G[i, j])
-    i, _, k = ix["nu"]
-    np.add.at(grad, k, w * gmu[i])
-    i, _, k = ix["alpha"]
-    np.add.at(grad, k, w * (L.T @ gmu)[i])
+def _chain(spec: _Spec, g, L, P, al, G, gmu, w, grad) -> None:
+    """Add w * dF/dtheta to grad, given dF/dSigma = G (symmetric) and dF/dmu = gmu of group g
+    (``g=None``: every group at once, the arguments stacked)."""
+    mp = _maps(spec)
+    sel = slice(None) if g is None else slice(g, g + 1)
+    if g is not None:
+        L, P, al, G, gmu = L[None], P[None], al[None], G[None], gmu[None]
+    dL = 2 * G @ L @ P
+    if spec.meanstructure:
+        dL = dL + gmu[:, :, None] * al[:, None, :]
+    dP = L.transpose(0, 2, 1) @ G @ L
+    grad += w * (np.einsum("gkij,gij->k", mp.dL[sel], dL) + np.einsum("gkij,gij->k", mp.dP[sel], dP)
+                 + np.einsum("gkij,gij->k", mp.dT[sel], G) + np.einsum("gki,gi->k", mp.dnu[sel], gmu)
+                 + np.einsum("gki,gi->k", mp.dal[sel], (L.transpose(0, 2, 1) @ gmu[:, :, None])[:, :, 0]))
 
 
 def _start(spec: _Spec, data: _Data) -> np.ndarray:
@@ -318,13 +333,14 @@ def _prepare(df, spec_model, group, min_cases):
         N.append(len(x))
     d = _Data(S, M, np.array(N, dtype=float))
     d.note, d.n_rows, d.dropped = note, len(df), dropped
+    d.few_categories = _few_categories(data, obs)
     return data, [str(g) for g in groups], d
 
 
 @single_thread
 def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estimator: str | None = None,
         release=(), ordered=None, parameterization: str = "delta", missing: str = "listwise",
-        _spec=None) -> CFAResult:
+        _spec=None, _sample=None, _warm=None) -> CFAResult:
     """Fit a CFA model given in lavaan syntax (``lavaan::cfa``).
 
     Items treated as continuous (default): maximum likelihood, as ``cfa(model, data)``. ``equal`` holds
@@ -364,7 +380,8 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
     from scipy.optimize import minimize
 
     m = parse_model(model) if isinstance(model, str) else model
-    data, groups, d = _prepare(df, m, group, 0)
+    # _sample: _prepare's output for these df, model and group, shared by the fits of an invariance sequence
+    data, groups, d = _sample if _sample is not None else _prepare(df, m, group, 0)
     warnings = []
     if group and d.N.min() < 100:
         warnings.append(f"The smallest group has {int(d.N.min())} cases: estimates will be imprecise (aim for 100+).")
@@ -377,6 +394,8 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
                          "variances, covariances and means to estimate them from. Add indicators or constraints.")
     _check_identified(m)
     theta0 = _start(spec, d)
+    if _warm is not None and getattr(_warm, "_ml", None) is not None:
+        theta0 = _warm_start(spec, theta0, *_warm._ml)
     theta, fmin, grad, converged = _fisher_scoring(spec, theta0, d)
     if not converged:                       # Fisher scoring can fail far from the solution: L-BFGS-B from the start
         res = minimize(_objective, theta0, args=(spec, d), jac=True, method="L-BFGS-B",
@@ -397,7 +416,25 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
         Sinv = np.linalg.inv(Sigma)
         dm = M - (nu + L @ al if spec.meanstructure else M)
         loglik += -n / 2 * (p * np.log(2 * np.pi) + np.linalg.slogdet(Sigma)[1] + np.trace(S @ Sinv) + dm @ Sinv @ dm)
-    return _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, warnings, "ML")
+    out = _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, warnings, "ML")
+    out._ml = (spec, theta)
+    return out
+
+
+def _warm_start(spec: _Spec, theta0: np.ndarray, prev_spec: _Spec, prev_theta: np.ndarray) -> np.ndarray:
+    """Start values from a fit of the same model and groups under other equality constraints (the previous
+    level of an invariance sequence): each parameter takes the mean of the previous estimates of the
+    matrix entries it stands for; parameters new to this model (factor means) keep ``theta0``. The
+    optimum does not depend on the start; the fit needs a third of the iterations."""
+    if (prev_spec.groups, prev_spec.observed, prev_spec.factors) != (spec.groups, spec.observed, spec.factors):
+        return theta0
+    prev = {slot: prev_theta[k] for slot, k in zip(prev_spec.slots, prev_spec.slot_param)}
+    total, count = np.zeros_like(theta0), np.zeros_like(theta0)
+    for slot, k in zip(spec.slots, spec.slot_param):
+        if slot in prev:
+            total[k] += prev[slot]
+            count[k] += 1
+    return np.where(count > 0, total / np.maximum(count, 1), theta0)
 
 
 def _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, warnings, estimator, se=None):
@@ -433,7 +470,8 @@ def _finish(spec, theta, d, data, chisq, df_model, chisq_b, loglik, converged, w
     if not admissible:
         warnings.append("Improper solution: a residual variance is negative or the factor covariance matrix is not "
                         "positive definite (a Heywood case). Do not interpret these estimates; simplify the model.")
-    if _few_categories(data, spec.observed):
+    few = getattr(d, "few_categories", None)
+    if few if few is not None else _few_categories(data, spec.observed):
         warnings.append("Items with 7 or fewer response categories are treated as continuous (ML). "
                         "Estimates of fit can be biased for strongly skewed items.")
     fit = pd.DataFrame([{"chisq": chisq, "df": df_model, "pvalue": float(stats.chi2.sf(chisq, df_model)) if df_model else np.nan,
@@ -457,9 +495,11 @@ def _rmsea_ci(chisq, df, N, G, level=0.90):
     if df <= 0:
         return np.nan, np.nan
     from scipy.optimize import brentq
+    from scipy.special import chdtr, chndtr
 
     def ncp_for(prob):
-        f = lambda lam: stats.ncx2.cdf(chisq, df, lam) - prob if lam > 0 else stats.chi2.cdf(chisq, df) - prob
+        # scipy.special's functions behind stats.ncx2.cdf / stats.chi2.cdf (same values, without their overhead)
+        f = lambda lam: chndtr(chisq, df, lam) - prob if lam > 0 else chdtr(df, chisq) - prob
         if f(0) < 0:
             return 0.0
         hi = max(chisq, 1.0)
@@ -478,49 +518,61 @@ def _estimates(spec: _Spec, theta: np.ndarray, d: _Data, se=None) -> pd.DataFram
     return _estimate_rows(spec, theta, se)
 
 
-def _delta(spec: _Spec, theta: np.ndarray, g: int):
-    """Analytic d vec(Sigma_g) / d theta' (p*p x k) and d mu_g / d theta' (p x k)."""
-    L, P, T, nu, al = _matrices(spec, theta, g)
-    p, k = L.shape[0], theta.size
-    LP = L @ P
-    dS = np.zeros((k, p, p))
-    dm = np.zeros((k, p))
-    ix = _index(spec, g)
-    i, f, kk = ix["L"]
-    part = np.zeros((k, p, p))
-    np.add.at(part, (kk, i), LP[:, f].T)                  # d(L P L')/dL_if = e_i (LP)_{.f}' + transpose
-    dS += part + part.transpose(0, 2, 1)
-    np.add.at(dm, (kk, i), al[f])
-    a, b, kk = ix["P"]
-    outer = np.einsum("ik,jk->kij", L[:, a], L[:, b])
-    outer = outer + np.where((a != b)[:, None, None], outer.transpose(0, 2, 1), 0.0)
-    np.add.at(dS, kk, outer)
-    a, b, kk = ix["T"]
-    np.add.at(dS, (kk, a, b), 1.0)
-    off = a != b
-    np.add.at(dS, (kk[off], b[off], a[off]), 1.0)
-    i, _, kk = ix["nu"]
-    np.add.at(dm, (kk, i), 1.0)
-    f, _, kk = ix["alpha"]
-    np.add.at(dm, kk, L[:, f].T)
-    return dS.reshape(k, p * p).T, dm.T
+def _delta(spec: _Spec, L, P, al):
+    """Analytic d Sigma_g / d theta_k (G x k x p x p) and d mu_g / d theta_k (G x k x p), all groups."""
+    mp = _maps(spec)
+    X = mp.dL @ (L @ P).transpose(0, 2, 1)[:, None]           # dL P L'
+    Lb = L[:, None]
+    dS = X + X.transpose(0, 1, 3, 2) + Lb @ mp.dP @ Lb.transpose(0, 1, 3, 2) + mp.dT
+    dm = mp.dnu + (mp.dL @ al[:, None, :, None])[..., 0] + (Lb @ mp.dal[..., None])[..., 0]
+    return dS, dm
 
 
-def _information(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
+def _information(spec: _Spec, theta: np.ndarray, d: _Data, observed: bool = False) -> np.ndarray:
     """Expected information, as lavaan (ML, information = "expected"):
-    I = sum_g N_g [ 1/2 D_g' (W (x) W) D_g + Dmu_g' W Dmu_g ], W = Sigma_g^-1, D = d vec(Sigma) / d theta'."""
-    k = len(theta)
-    info = np.zeros((k, k))
-    for g in range(len(spec.groups)):
-        L, P, T, nu, al = _matrices(spec, theta, g)
-        W = np.linalg.inv(L @ P @ L.T + T)
-        D, Dm = _delta(spec, theta, g)
-        p = W.shape[0]
-        # D'(W kron W)D without the kronecker product: entry (c, e) = tr(W D_c W D_e), D_c as p x p matrices
-        WD = np.matmul(W, D.T.reshape(k, p, p))
-        sym = WD.reshape(k, p * p) @ WD.transpose(0, 2, 1).reshape(k, p * p).T
-        info += d.N[g] * (0.5 * sym + (Dm.T @ W @ Dm if spec.meanstructure else 0))
-    return info
+    I = sum_g N_g [ 1/2 D_g' (W (x) W) D_g + Dmu_g' W Dmu_g ], W = Sigma_g^-1, D = d vec(Sigma) / d theta'.
+    D'(W kron W)D without the kronecker product: entry (c, e) = tr(W D_c W D_e), D_c as p x p matrices.
+
+    ``observed=True``: the observed information (N/2 times the Hessian of the objective), analytic:
+    per group, with d = M - mu, A = W - W (S + d d') W and Sigma_ce, mu_ce the second derivatives,
+    H_ce = -tr(W D_e W D_c) + 2 tr(W D_e W (S + d d') W D_c) + 2 d'W D_c W Dmu_e + 2 d'W D_e W Dmu_c
+    + 2 Dmu_e' W Dmu_c + tr(A Sigma_ce) - 2 d'W mu_ce. It equals the expected one when the model
+    reproduces S and M exactly; Newton steps with it converge quadratically where Fisher scoring's
+    are only linear (rate ~0.3 on a two-group model of 887 children)."""
+    L, P, T, nu, al = _all_matrices(spec, theta)
+    W = np.linalg.inv(L @ P @ L.transpose(0, 2, 1) + T)
+    D, Dm = _delta(spec, L, P, al)
+    G, k, p = D.shape[0], D.shape[1], D.shape[2]
+    WD = W[:, None] @ D
+
+    def trace_pairs(X, Y):          # [c, e] = tr(X_c Y_e) for stacks X, Y (G x k x p x p)
+        return X.reshape(G, k, p * p) @ Y.transpose(0, 1, 3, 2).reshape(G, k, p * p).transpose(0, 2, 1)
+
+    sym = trace_pairs(WD, WD)
+    mm = Dm @ W @ Dm.transpose(0, 2, 1) if spec.meanstructure else 0.0
+    if not observed:
+        return np.einsum("g,gkl->kl", d.N, 0.5 * sym + mm)
+    mp = _maps(spec)
+    S, M, _ = d.stacked()
+    Sd = S.copy()
+    dev = np.zeros(M.shape)
+    if spec.meanstructure:
+        dev = M - nu - (L @ al[:, :, None])[:, :, 0]
+        Sd += dev[:, :, None] * dev[:, None, :]
+    B = W @ Sd
+    A = W - B @ W
+    Wd = (W @ dev[:, :, None])[:, :, 0]
+    H = -sym + 2 * trace_pairs(B[:, None] @ WD, WD)
+    flat = lambda X: X.reshape(G, k, -1)
+    dL = flat(mp.dL)
+    H += 2 * dL @ flat(A[:, None] @ mp.dL @ P[:, None]).transpose(0, 2, 1)           # L-L part of tr(A Sigma_ce)
+    lp = dL @ flat((A @ L)[:, None] @ mp.dP).transpose(0, 2, 1)                     # L-P part
+    H += 2 * (lp + lp.transpose(0, 2, 1))
+    if spec.meanstructure:
+        v = (WD @ Wd[:, None, :, None])[..., 0] @ Dm.transpose(0, 2, 1)              # d'W D_c W Dmu_e
+        q = (mp.dL.transpose(0, 1, 3, 2) @ Wd[:, None, :, None])[..., 0] @ mp.dal.transpose(0, 2, 1)  # d'W mu_ce
+        H += 2 * (v + v.transpose(0, 2, 1)) + 2 * mm - 2 * (q + q.transpose(0, 2, 1))
+    return np.einsum("g,gkl->kl", d.N, 0.5 * H)
 
 
 def _expected_se(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
@@ -531,27 +583,42 @@ def _expected_se(spec: _Spec, theta: np.ndarray, d: _Data) -> np.ndarray:
 
 
 def _fisher_scoring(spec: _Spec, theta: np.ndarray, d: _Data, max_iter: int = 200, tol: float = 1e-9):
-    """Minimise the ML objective by Fisher scoring (expected information, step halving).
-    Returns (theta, f, gradient, converged); the caller falls back on L-BFGS-B when it fails."""
+    """Minimise the ML objective: Fisher scoring (expected information, step halving) while far from the
+    solution, then Newton steps with the analytic observed information once the steps are below 0.01
+    and that information is positive definite (quadratic convergence: the last step below ``tol``
+    leaves an error of order tol^2; Fisher scoring alone converges linearly and its step-halving test
+    cannot resolve changes of the objective below ~1e-16). Returns (theta, f, gradient, converged);
+    the caller falls back on L-BFGS-B when it fails."""
     f, g = _objective(theta, spec, d)
     Ntot = d.N.sum()
+    near = False
     for _ in range(max_iter):
-        H = 2 * _information(spec, theta, d) / Ntot           # expected Hessian of the objective
+        H = None
+        if near:
+            H = 2 * _information(spec, theta, d, observed=True) / Ntot
+            try:
+                np.linalg.cholesky(H)
+            except np.linalg.LinAlgError:
+                H = None
+        if H is None:
+            H = 2 * _information(spec, theta, d) / Ntot          # expected Hessian of the objective
         try:
             step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
             return theta, f, g, False
-        t = 1.0
+        t, tiny = 1.0, near and np.max(np.abs(step)) < 1e-6
         for _half in range(30):
             fn, gn = _objective(theta + t * step, spec, d)
-            if fn <= f + 1e-4 * t * (g @ step):
+            if fn <= f + 1e-4 * t * (g @ step) or (tiny and fn < 1e9):
                 break
             t /= 2
         else:
             return theta, f, g, False
         theta, f, g = theta + t * step, fn, gn
-        if np.max(np.abs(t * step)) < tol:
+        size = np.max(np.abs(t * step))
+        if size < tol:
             return theta, f, g, bool(np.max(np.abs(g)) < 1e-7)
+        near = size < 1e-2
     return theta, f, g, False
 
 
@@ -584,12 +651,15 @@ def _estimate_rows(spec: _Spec, theta: np.ndarray, se: np.ndarray) -> pd.DataFra
             for fi, f in enumerate(spec.factors):
                 kk = free.get(("alpha", fi, 0))
                 rows.append(("~1", f, "", gname, al[fi], se[kk] if kk is not None else 0.0, al[fi] / sd_lat[fi]))
-    est = pd.DataFrame(rows, columns=["op", "lhs", "rhs", "group", "est", "se", "std_all"])[
-        ["lhs", "op", "rhs", "group", "est", "se", "std_all"]]
+    from scipy.special import ndtr
+
+    op, lhs, rhs, grp, *nums = zip(*rows)
+    value, se, std_all = (np.array(x, dtype=float) for x in nums)
     with np.errstate(divide="ignore", invalid="ignore"):
-        est["z"] = np.where(est["se"] > 0, est["est"] / est["se"], np.nan)
-    est["p_val"] = 2 * stats.norm.sf(np.abs(est["z"]))
-    return est[["lhs", "op", "rhs", "group", "est", "se", "z", "p_val", "std_all"]]
+        z = np.where(se > 0, value / se, np.nan)
+    # 2 * ndtr(-|z|) is what stats.norm.sf computes, without its per-call overhead
+    return pd.DataFrame({"lhs": list(lhs), "op": list(op), "rhs": list(rhs), "group": list(grp), "est": value,
+                         "se": se, "z": z, "p_val": 2 * ndtr(-np.abs(z)), "std_all": std_all})
 
 
 # --------------------------------------------------------------------------- ordered items (WLSMV)

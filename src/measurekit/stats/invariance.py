@@ -53,31 +53,31 @@ def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None)
     """Differences between successive rows and a verdict per level.
 
     ``diffs`` (ordinal): per row after the first, the (scaled statistic, df) of the difference test."""
-    from scipy import stats
+    from scipy.special import chdtrc
 
     cfi, rmsea = ("cfi_scaled", "rmsea_scaled") if ordinal else ("cfi", "rmsea")
     table = pd.DataFrame(rows)
-    for col in ("delta_chisq", "delta_df", "p_val", "delta_cfi", "delta_rmsea"):
-        table[col] = np.nan
+    levels = [str(v) for v in table["level"]]
+    chisq, df_ = table["chisq"].to_numpy(), table["df"].to_numpy()
+    cfis, rmseas = table[cfi].to_numpy(float), table[rmsea].to_numpy(float)
+    new = {col: np.full(len(table), np.nan) for col in ("delta_chisq", "delta_df", "p_val", "delta_cfi", "delta_rmsea")}
     verdicts, failed = [], None
-    for i in range(len(table)):
-        level = str(table.at[i, "level"])
+    for i, level in enumerate(levels):
         base = level.split(" ")[0]
         if i == 0:
-            ok = table.at[0, cfi] >= 0.90
+            ok = cfis[0] >= 0.90
             verdicts.append(f"{level}: {'acceptable' if ok else 'poor'} baseline fit "
-                            f"(CFI {table.at[0, cfi]:.3f}, RMSEA {table.at[0, rmsea]:.3f}); checks whether "
+                            f"(CFI {cfis[0]:.3f}, RMSEA {rmseas[0]:.3f}); checks whether "
                             f"{MEANING.get(base, 'the model holds')}.")
             continue
         if diffs is not None:
             dchi, ddf = diffs[i - 1]
         else:
-            dchi = table.at[i, "chisq"] - table.at[i - 1, "chisq"]
-            ddf = table.at[i, "df"] - table.at[i - 1, "df"]
-        dcfi = table.at[i, cfi] - table.at[i - 1, cfi]
-        drm = table.at[i, rmsea] - table.at[i - 1, rmsea]
-        table.loc[i, ["delta_chisq", "delta_df", "p_val", "delta_cfi", "delta_rmsea"]] = [
-            dchi, ddf, stats.chi2.sf(dchi, ddf) if ddf > 0 else np.nan, dcfi, drm]
+            dchi, ddf = chisq[i] - chisq[i - 1], df_[i] - df_[i - 1]
+        dcfi, drm = cfis[i] - cfis[i - 1], rmseas[i] - rmseas[i - 1]
+        # chdtrc is what stats.chi2.sf computes
+        for col, v in zip(new, (dchi, ddf, chdtrc(ddf, dchi) if ddf > 0 else np.nan, dcfi, drm)):
+            new[col][i] = v
         change = f"change in {'scaled ' if ordinal else ''}CFI {dcfi:+.3f}, in RMSEA {drm:+.3f}"
         if failed is not None:
             verdicts.append(f"{level}: not judged, because {failed} invariance did not hold; constraints added on "
@@ -89,6 +89,8 @@ def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None)
             failed = base
         verdicts.append(f"{level} invariance {'holds' if holds else 'does not hold'} ({change}): "
                         + (MEANING.get(base, "") if holds else "look for the items responsible with partial() or DIF."))
+    for col, v in new.items():
+        table[col] = v
     table["verdict"] = verdicts
     return table
 
@@ -129,7 +131,8 @@ class InvarianceResult(Result):
             from measurekit.stats.cfa import fit_ordinal
 
             return fit_ordinal(self._model, self._sample, level, "std.lv", "delta", release)
-        return cfa(self.data, self.model, self.group, equal=LEVELS[level], release=release)
+        return cfa(self.data, getattr(self, "_model", None) or self.model, self.group, equal=LEVELS[level], release=release,
+                   _sample=getattr(self, "_ml_sample", None), _warm=self.fits.get(level))
 
     def _row(self, level_name, fit) -> dict:
         cols = ORDINAL_COLUMNS if self.estimator == "WLSMV" else ML_COLUMNS
@@ -233,14 +236,18 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         if bad:
             raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(LEVELS)} for items treated as "
                                                     f"continuous, not {bad}.", value=str(bad))]))
+        from measurekit.stats.cfa import _prepare
+
+        sample = _prepare(df, m, group, 0)          # complete rows, checks and moments: once for every level
+        prev = None
         for level in levels:
-            fit = cfa(df, model, group=group, equal=LEVELS[level])
-            fits[level] = fit
+            fit = cfa(df, m, group=group, equal=LEVELS[level], _sample=sample, _warm=prev)
+            fits[level], prev = fit, fit
             warnings += [w for w in fit.warnings if w not in warnings]
             f = fit.fit.iloc[0]
             rows.append({"level": level, **{k: f[k] for k in ML_COLUMNS}})
         out = InvarianceResult(_compare(rows), df, model, group, fits, warnings, "ML", fit.sample)
-        out._model = m
+        out._model, out._ml_sample = m, sample
         return out
     from measurekit.stats.cfa import fit_ordinal, ordinal_sample
 
