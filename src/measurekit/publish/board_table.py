@@ -95,20 +95,20 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
         lookup = data.tables["small_areas"]
     if lookup is not None:   # a left join on small_area, done as two column look-ups
         lk = lookup.drop_duplicates("small_area").set_index("small_area")
-        for c in ("small_area_name", "neighbourhood_code"):
+        for c in ("small_area_name", "neighbourhood_code") if small_areas else ("neighbourhood_code",):
             frame[c] = frame["small_area"].map(lk[c])
     if "neighbourhood_code" not in frame:
         frame["neighbourhood_code"] = frame["neighbourhood"]
-    if "small_area_name" not in frame and "small_area" in frame:
+    if small_areas and "small_area_name" not in frame and "small_area" in frame:
         frame["small_area_name"] = frame["small_area"]
     per = _period(data, frame, period)
     area = getattr(framework, "area", None)   # the LA's GSS code and name when the framework declares them
-    frame["__la_code"], frame["__la_name"] = (area.new_la_code, area.la_name) if area else (LA_CODE, LA_NAME)
+    la = (area.new_la_code, area.la_name) if area else (LA_CODE, LA_NAME)
     geos = [("la", "__la_code", "__la_name"), ("neighbourhood", "neighbourhood_code", "neighbourhood")]
     if small_areas and "small_area" in frame:
         geos.append(("small_area", "small_area", "small_area_name"))
     w = frame["__weight"].to_numpy(dtype=float) if weights is not None else None
-    table = _aggregate(frame, framework, geos, w)
+    table = _aggregate(frame, framework, geos, w, constant={"__la_code": la[0], "__la_name": la[1]})
     table = _finish(table, framework, per, level)
     from measurekit.core.formatting import publish_board_table
 
@@ -161,13 +161,14 @@ def _groups(keys: list[tuple[np.ndarray, np.ndarray]]):
     return group, len(observed), labels_out[::-1]
 
 
-def _aggregate(frame: pd.DataFrame, framework, geos, w) -> pd.DataFrame:
+def _aggregate(frame: pd.DataFrame, framework, geos, w, constant: dict) -> pd.DataFrame:
     """Sums (x, x2, n and, with weights, w, wx, wxx, ww) of every indicator for every group.
 
     The children's values of all indicators form one matrix; each geography x breakdown grouping is
     computed once (category codes, observed combinations) and summed for every indicator at once by one
     sparse product (groups x children) @ (children x sums). Cost: one pass over the children per grouping,
     whatever the number of indicators; everything after works on the small aggregated table.
+    ``constant``: key columns with one value for every child (the LA's code and name), not in ``frame``.
     """
     from scipy import sparse
 
@@ -185,12 +186,13 @@ def _aggregate(frame: pd.DataFrame, framework, geos, w) -> pd.DataFrame:
         blocks += [wz, wz * x, wz * x * x, wz * wz]
         names += ["w", "wx", "wxx", "ww"]
     k = len(inds)
-    keys = {}
+    keys = {c: (np.zeros(n, dtype=np.int64), np.array([v], dtype=object)) for c, v in constant.items()}
     for b in {b for ind in inds for b in ind.breakdowns if b in frame and b != "neighbourhood"}:
         keys[b] = _codes(frame[b], as_text=True)
     for _, code_col, name_col in geos:
         for c in (code_col, name_col):
-            keys.setdefault(c, _codes(frame[c]))
+            if c not in keys:
+                keys[c] = _codes(frame[c])
     cache = {}
 
     def grouped(geo, bd):
