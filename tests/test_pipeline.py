@@ -143,11 +143,17 @@ def test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table(tm
             i.id for i in state.framework.indicators if i.ci_method == "weighted_t"}
 
 
-def test_trial_sample_runs_the_trial_analyses_on_a_subsample(tmp_path):
-    """At national scale the trial analyses run on a random sample; the board pack still uses everyone."""
+def test_trial_sample_runs_the_trial_analyses_on_a_subsample(tmp_path, monkeypatch):
+    """At national scale (here: above a threshold lowered to 250) the trial analyses run on a random sample
+    without being asked, and say so; the board pack still uses everyone."""
+    from measurekit.pipeline import state as state_module
+
     data = _synth(tmp_path, 800, 7)
-    full = run(data_dir=data, out=tmp_path / "full", log=lambda *_: None)
-    part = run(data_dir=data, out=tmp_path / "part", log=lambda *_: None, trial_sample=250)
+    full = run(data_dir=data, out=tmp_path / "full", log=lambda *_: None, trial_sample="all")
+    monkeypatch.setattr(state_module, "AUTO_TRIAL_SAMPLE", 250)
+    lines = []
+    part = run(data_dir=data, out=tmp_path / "part", log=lines.append)
+    assert any("trial analyses on a random sample of 250" in line for line in lines)
     n = len(part.respondents)
     assert n > 250 and len(part.trial_respondents) == 250
     assert part.measurement.reliability["n"].max() <= 250 < full.measurement.reliability["n"].max()

@@ -86,7 +86,7 @@ def score_step(state: RunState) -> str:
     state.score_summary = summary.rename_axis("scale").reset_index()
     atomic.write_csv(state.internal / "scores" / "score_summary.csv", state.score_summary)
     state.files["scale score summary (internal)"] = Path("internal/scores/score_summary.csv")
-    sample = f"; trial analyses on a random sample of {state.inputs.trial_sample:,}" if state.sample_note else ""
+    sample = f"; trial analyses on a random sample of {state.trial_size:,}" if state.sample_note else ""
     return f"{len(cols)} domain scores for {len(responders)} respondents{sample}"
 
 
