@@ -336,13 +336,14 @@ def _random_correlations(rng: np.random.Generator, n_obs: int, p: int, n_iter: i
     return out
 
 
-def _rayleigh_step(s: np.ndarray, v: np.ndarray, ref: np.ndarray, eye: np.ndarray) -> np.ndarray:
-    """One Rayleigh-quotient-iteration step for each symmetric matrix of ``s`` (k x p x p) from the vectors
-    ``v`` (k x p): solve (S - (q + 1e-11) I) y = v, q the Rayleigh quotient (shifted a hair, so that an
-    exact eigenvalue is not singular). Returns unit vectors signed to agree with ``ref``."""
+def _rayleigh_step(s: np.ndarray, v: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """One Rayleigh-quotient-iteration step for each symmetric matrix of ``s`` (k x p x p) from vectors
+    ``v`` (k x p) near its top eigenvector: solve (S - (q - 1e-11) I) y = v, q the Rayleigh quotient.
+    q never exceeds the largest eigenvalue, so the shift stays below it: the system is not singular
+    at an exact eigenvalue and y keeps v's orientation. Returns unit vectors."""
     q = np.einsum("ki,ki->k", np.matmul(s, v[:, :, None])[:, :, 0], v) / np.einsum("ki,ki->k", v, v)
-    y = np.linalg.solve(s - (q + 1e-11)[:, None, None] * eye, v[:, :, None])[:, :, 0]
-    return y * (np.sign(np.einsum("ki,ki->k", y, ref)) / np.sqrt(np.einsum("ki,ki->k", y, y)))[:, None]
+    y = np.linalg.solve(s - (q - 1e-11)[:, None, None] * eye, v[:, :, None])[:, :, 0]
+    return y / np.sqrt(np.einsum("ki,ki->k", y, y))[:, None]
 
 
 def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
@@ -366,40 +367,40 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
     active, sa, h2a = np.arange(m), rs.copy(), h2.copy()
     vec = prev = second = None
     for _ in range(iters):
-        if not active.size:
-            break
         sa[:, diag, diag] = h2a
         if vec is None:
             values, vectors = np.linalg.eigh(sa)
             lam, v, second = values[:, -1], vectors[:, :, -1], values[:, -2] + 1e-12
         else:
-            lam, v = np.full(len(active), -np.inf), vec
             try:
-                v = _rayleigh_step(sa, vec if prev is None else 2 * vec - prev, vec, eye)
-                for step in range(2):
+                v = _rayleigh_step(sa, vec if prev is None else 2 * vec - prev, eye)
+                w = np.matmul(sa, v[:, :, None])[:, :, 0]
+                lam = np.einsum("ki,ki->k", w, v)
+                if not np.abs(w - lam[:, None] * v).max() < 1e-13:
+                    v = _rayleigh_step(sa, v, eye)
                     w = np.matmul(sa, v[:, :, None])[:, :, 0]
                     lam = np.einsum("ki,ki->k", w, v)
-                    resid = np.abs(w - lam[:, None] * v).max(axis=1)
-                    if step or resid.max() < 1e-13:
-                        break
-                    v = _rayleigh_step(sa, v, vec, eye)
-                lam = np.where(resid < 1e-13, lam, -np.inf)
-            except np.linalg.LinAlgError:          # an exactly singular shift: take eigh for all
-                lam = np.full(len(active), -np.inf)
+                    lam = np.where(np.abs(w - lam[:, None] * v).max(axis=1) < 1e-13, lam, -np.inf)
+            except np.linalg.LinAlgError:          # an exactly singular shift: eigh for all
+                v, lam = vec, np.full(len(active), -np.inf)
             bad = ~(lam > second)
             if bad.any():
                 values, vectors = np.linalg.eigh(sa[bad])
                 vb = vectors[:, :, -1]
-                v, lam, second = v.copy(), lam.copy(), second.copy()
+                v, second = v.copy(), second.copy()
                 v[bad] = vb * np.where(np.einsum("ki,ki->k", vb, vec[bad]) < 0, -1.0, 1.0)[:, None]
                 lam[bad], second[bad] = values[:, -1], values[:, -2] + 1e-12
         new = np.clip(v ** 2 * np.maximum(lam, 0)[:, None], 0, 0.995)
         moved = np.abs(new - h2a).max(axis=1)
         h2[active] = new
-        keep = moved >= 1e-8
         second = second + moved
-        prev = None if vec is None else vec[keep]
-        active, sa, h2a, vec, second = active[keep], sa[keep], new[keep], v[keep], second[keep]
+        prev, vec, h2a = vec, v, new
+        keep = moved >= 1e-8
+        if not keep.all():
+            if not keep.any():
+                break
+            active, sa, h2a, vec, second = active[keep], sa[keep], h2a[keep], vec[keep], second[keep]
+            prev = None if prev is None else prev[keep]
     s = rs.copy()
     s[:, diag, diag] = h2
     return np.sort(np.linalg.eigvalsh(s), axis=1)[:, ::-1]
