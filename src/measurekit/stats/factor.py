@@ -323,8 +323,8 @@ def _random_correlations(rng: np.random.Generator, n_obs: int, p: int, n_iter: i
         for start in range(0, n_iter, chunk):
             k = min(chunk, n_iter - start)
             x = rng.standard_normal((k, n_obs, p))
-            x -= x.mean(axis=1, keepdims=True)
-            out[start:start + k] = np.matmul(x.transpose(0, 2, 1), x)
+            total = x.sum(axis=1)                      # scatter = X'X - n m m' (no centred copy of X)
+            out[start:start + k] = np.matmul(x.transpose(0, 2, 1), x) - total[:, :, None] * total[:, None, :] / n_obs
     else:
         for i in range(n_iter):
             a = np.tril(rng.standard_normal((p, p)), -1)
