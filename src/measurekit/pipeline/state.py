@@ -119,6 +119,7 @@ class RunState:
     steps: list[StepLog] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)   # label -> path relative to the output folder
+    _respondents: tuple | None = field(default=None, repr=False, compare=False)   # (scored, respondents, samples)
 
     @property
     def shareable(self) -> Path:
@@ -130,8 +131,11 @@ class RunState:
 
     @property
     def respondents(self) -> "pd.DataFrame":
-        """Children with a linked parent response (rows of ``scored``)."""
-        return self.scored[self.scored["responded"] == 1]
+        """Children with a linked parent response (rows of ``scored``). Kept while ``scored`` is the same
+        frame: at national scale each selection copies a few hundred MB."""
+        if self._respondents is None or self._respondents[0] is not self.scored:
+            self._respondents = (self.scored, self.scored[self.scored["responded"] == 1], {})
+        return self._respondents[1]
 
     @property
     def trial_size(self) -> int | None:
@@ -148,7 +152,12 @@ class RunState:
         them, or a simple random sample of ``trial_size`` (seed 1) at national scale (see ``Inputs.trial_sample``).
         Linkage, coverage and the board pack always use every child."""
         n = self.trial_size
-        return self.respondents if n is None else self.respondents.sample(n=n, random_state=1).sort_index()
+        if n is None:
+            return self.respondents
+        samples = self._respondents[2]     # by size, for the same scored frame
+        if n not in samples:
+            samples[n] = self.respondents.sample(n=n, random_state=1).sort_index()
+        return samples[n]
 
     @property
     def sample_note(self) -> str:

@@ -150,7 +150,7 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
     by = list(by)
     check_columns(cohort, by, "weighting variable")
     r = _responded(responses, cohort, id_col).astype(bool)
-    resp = cohort[r]
+    resp = cohort.loc[r, by]                 # only the weighting columns: a national cohort has 70 more
     if len(resp) == 0:
         raise InputError("No respondents to weight.")
     warnings = []
@@ -164,14 +164,16 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
                             "weighting and the other groups are raked to the remaining total.")
         targets[var] = cohort_counts[[g for g in cohort_counts.index if g in resp_groups]]
     w = np.full(len(resp), len(cohort) / len(resp))
-    groups = {var: resp[var].astype(str).to_numpy() for var in by}
+    codes, target = {}, {}   # each respondent's group as an integer, and each group's cohort count
+    for var in by:
+        codes[var], labels = pd.factorize(resp[var].astype(str).to_numpy())
+        target[var] = targets[var].reindex(labels).to_numpy(dtype=float)
     for _round in range(5):
         for _ in range(max_iter):
             biggest = 0.0
             for var in by:
-                t = targets[var]
-                current = pd.Series(w).groupby(groups[var]).sum()
-                factor = (t / current).reindex(groups[var]).to_numpy()
+                current = np.bincount(codes[var], weights=w, minlength=len(target[var]))
+                factor = (target[var] / current)[codes[var]]
                 w = w * factor
                 biggest = max(biggest, np.max(np.abs(factor - 1)))
             if biggest < tol:
