@@ -383,24 +383,26 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
                     lam = np.where(np.abs(w - lam[:, None] * v).max(axis=1) < 1e-13, lam, -np.inf)
             except np.linalg.LinAlgError:          # an exactly singular shift: eigh for all
                 v, lam = vec, np.full(len(active), -np.inf)
-            bad = ~(lam > second)
-            if bad.any():
+            if not (lam > second).all():
+                bad = ~(lam > second)
                 values, vectors = np.linalg.eigh(sa[bad])
                 vb = vectors[:, :, -1]
                 v, second = v.copy(), second.copy()
                 v[bad] = vb * np.where(np.einsum("ki,ki->k", vb, vec[bad]) < 0, -1.0, 1.0)[:, None]
                 lam[bad], second[bad] = values[:, -1], values[:, -2] + 1e-12
-        new = np.clip(v ** 2 * np.maximum(lam, 0)[:, None], 0, 0.995)
+        new = np.clip(v * v * lam[:, None], 0, 0.995)        # lam >= trace / p >= 0
         moved = np.abs(new - h2a).max(axis=1)
-        h2[active] = new
         second = second + moved
         prev, vec, h2a = vec, v, new
         keep = moved >= 1e-8
         if not keep.all():
+            h2[active] = h2a
             if not keep.any():
                 break
             active, sa, h2a, vec, second = active[keep], sa[keep], h2a[keep], vec[keep], second[keep]
             prev = None if prev is None else prev[keep]
+    else:
+        h2[active] = h2a
     s = rs.copy()
     s[:, diag, diag] = h2
     return np.sort(np.linalg.eigvalsh(s), axis=1)[:, ::-1]
