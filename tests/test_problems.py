@@ -65,3 +65,20 @@ def test_wording_findings_are_problems():
     report = ProblemReport(found)
     assert report.codes() <= set(CATALOGUE)
     assert all(f.suggestion and f.item == "x1" and f.language == "en" for f in found)
+
+
+def test_repeated_problems_are_counted_in_one_line_before_the_list():
+    from measurekit.problems import Problem, ProblemReport
+
+    report = ProblemReport([Problem("unknown_code", "bad sex", file="children.csv", row=r, column="sex", value="f",
+                                    rule="enum: F|M") for r in range(2, 1502)]
+                           + [Problem("wrong_type", "fsm not a number", file="children.csv", row=7, column="fsm",
+                                      value="yes", rule="type: integer")])
+    overview = report.overview()
+    assert len(overview) == 2
+    assert overview[0].startswith("ERROR unknown_code at children.csv, sex: 1,500 row(s), first at row 2, value 'f'")
+    assert "1 row(s)" in overview[1] and "fsm" in overview[1]
+    text = report.to_text(limit=10)
+    assert text.index("1,500 row(s)") < text.index("One by one") and text.count("\n") < 20
+    single = ProblemReport([Problem("missing_file", "no children file", file="children.csv")])
+    assert "By file, column and rule" not in single.to_text()      # nothing repeats: no overview

@@ -251,10 +251,39 @@ class ProblemReport:
         n_err, n_warn = len(self.errors), len(self.warnings)
         return f"{self.title}: {n_err} error(s), {n_warn} warning(s)"
 
+    def overview(self) -> list[str]:
+        """One line per kind of problem (severity, code, file, column, rule), most frequent first, with how
+        many rows have it and the first row and value: 1,471 rows with the same unknown code read as one
+        line, not 1,471."""
+        groups: dict[tuple, list[Problem]] = {}
+        for p in self.problems:
+            groups.setdefault((p.severity, p.code, p.file, p.column, p.rule), []).append(p)
+        lines = []
+        for (severity, code, file, column, rule), ps in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            first = ps[0]
+            where = ", ".join(b for b in (file, column) if b) or "(whole input)"
+            example = f"first at row {first.row}" if first.row is not None else ""
+            if first.value is not None:
+                example += f"{', ' if example else ''}value {first.value!r}"
+            values = {str(p.value) for p in ps if p.value is not None}
+            if len(values) > 1:
+                example += f" ({len(values):,} different values)"
+            count = f"{len(ps):,} row(s)" if first.row is not None else f"{len(ps):,} time(s)"
+            lines.append(f"{severity.upper()} {code} at {where}: {count}" + (f", {example}" if example else "")
+                         + (f"; rule: {rule}" if rule else ""))
+        return lines
+
     def to_text(self, limit: int | None = 200, report_file=None) -> str:
         """The summary and the first ``limit`` problems; ``report_file`` names the file holding them all
         (only when one was written: otherwise the text says how to write one)."""
         lines = [self.summary()]
+        overview = self.overview()
+        if len(overview) < len(self.problems):      # some problems repeat: say so before listing them one by one
+            lines.append("  By file, column and rule:")
+            lines += [f"    {o}" for o in overview[:30]]
+            if len(overview) > 30:
+                lines.append(f"    ... and {len(overview) - 30} more kinds")
+            lines.append("  One by one:")
         shown = self.problems if limit is None else self.problems[:limit]
         lines += [f"  {p}" for p in shown]
         if limit is not None and len(self.problems) > limit:
