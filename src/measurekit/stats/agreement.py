@@ -17,20 +17,11 @@ from measurekit.problems import InputError
 
 
 def icc(a: np.ndarray, b: np.ndarray) -> dict:
-    """ICC(1,1), ICC(2,1) and ICC(3,1) for two raters from the two-way ANOVA mean squares (psych::ICC)."""
-    x = np.column_stack([a, b]).astype(float)
-    n, k = x.shape
-    grand = x.mean()
-    ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
-    ss_cols = n * np.sum((x.mean(axis=0) - grand) ** 2)
-    ss_total = np.sum((x - grand) ** 2)
-    ms_r = ss_rows / (n - 1)
-    ms_c = ss_cols / (k - 1)
-    ms_e = (ss_total - ss_rows - ss_cols) / ((n - 1) * (k - 1))
-    ms_w = (ss_total - ss_rows) / (n * (k - 1))
-    return {"icc1": (ms_r - ms_w) / (ms_r + (k - 1) * ms_w),
-            "icc2": (ms_r - ms_e) / (ms_r + (k - 1) * ms_e + k * (ms_c - ms_e) / n),
-            "icc3": (ms_r - ms_e) / (ms_r + (k - 1) * ms_e)}
+    """ICC(1,1), ICC(2,1) and ICC(3,1) for two raters (psych::ICC), read from ``stats.retest.icc_table``."""
+    from measurekit.stats.retest import icc_table
+
+    est = icc_table(np.column_stack([a, b])).set_index("type")["estimate"]
+    return {"icc1": float(est["ICC1"]), "icc2": float(est["ICC2"]), "icc3": float(est["ICC3"])}
 
 
 def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
