@@ -7,6 +7,11 @@ caches; R: lavaan/psych lazy loading and byte compilation, which make R's first 
 slow), then the best of the same number of timed calls (R inside R with ``system.time``, so starting R
 and loading packages is not counted). Without Rscript only the Python times are printed.
 
+psych's fa.parallel (and polychoric) run their iterations through parallel::mclapply, by default on 2
+cores (options(mc.cores)); measurekit uses one. So R's parallel-analysis time depends on whether the second
+core is free: about 0.33 s on a quiet 2-core machine, 0.55 s with mc.cores = 1, 0.65-1.0 s while other
+work runs.
+
 Workloads (issue 19): polychoric correlations of the 16 items (psych::polychoric); parallel analysis with
 20 iterations (psych::fa.parallel, fa = "both"); ML invariance, 4 levels, 3 factors x 12 items, 2 groups
 (lavaan cfa with group.equal, as measurekit.invariance); alpha with 1,000 bootstraps of an 8-item scale

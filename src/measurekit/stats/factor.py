@@ -363,7 +363,7 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
     Results agree with an ``eigh`` at every step to about 1e-13."""
     m, p, _ = rs.shape
     diag, eye = np.arange(p), np.eye(p)
-    h2 = np.full((m, p), 0.5) if p < 2 else 1 - 1 / np.diagonal(np.linalg.pinv(rs), axis1=1, axis2=2)
+    h2 = 1 - 1 / np.diagonal(np.linalg.pinv(rs), axis1=1, axis2=2)          # p >= 3 (parallel_analysis)
     active, sa, h2a = np.arange(m), rs.copy(), h2.copy()
     vec = prev = second = None
     for _ in range(iters):
@@ -394,7 +394,7 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
         moved = np.abs(new - h2a).max(axis=1)
         second = second + moved
         prev, vec, h2a = vec, v, new
-        keep = moved >= 1e-8
+        keep = ~(moved < 1e-8)
         if not keep.all():
             h2[active] = h2a
             if not keep.any():
