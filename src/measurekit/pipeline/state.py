@@ -165,7 +165,7 @@ class RunState:
         if n is None:
             return ""
         why = (f" because there are more than {AUTO_TRIAL_SAMPLE:,} (a sample this size estimates these statistics "
-               "precisely; `--trial-sample all` uses every respondent)") if self.inputs.trial_sample == "auto" else ""
+               "precisely; run with --trial-sample all to use every respondent)") if self.inputs.trial_sample == "auto" else ""
         return (f"Reliability, fairness, added value and the measurement evidence used a random sample of {n:,} of "
                 f"{total:,} respondents (simple random sample, seed 1){why}; linkage, coverage and the board pack "
                 "used every child.")
