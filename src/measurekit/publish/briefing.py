@@ -19,7 +19,7 @@ import pandas as pd
 
 from measurekit.core import atomic
 from measurekit.core import labels
-from measurekit.publish.html import CSS, figure_html
+from measurekit.publish.html import CSS, figure_svg
 
 
 def _slug(text: str) -> str:
@@ -174,16 +174,6 @@ def _wrap(text: str, width: int = 34) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    return plt
-
-
 def _scale_range(fw, ind, rows) -> tuple[float, float]:
     """The response scale's range for a mean score (from the framework), else the data's."""
     try:
@@ -195,37 +185,54 @@ def _scale_range(fw, ind, rows) -> tuple[float, float]:
         return float(np.floor(lo)), float(np.ceil(hi))
 
 
-def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], xlabel: str):
-    """Dots with 95% intervals for one neighbourhood, the borough as a black bar; full wrapped labels."""
-    plt = _plt()
+WIDTH = 700.0        # chart width in CSS pixels: 7 inches at 100 per inch
+
+
+def _key(kind: str, colour: str, size: float = 7.0, **kw):
+    """A legend key: a marker, or a line ('-', '--', ':') of ``colour``."""
+    from measurekit.publish.svg import PT
+
+    dashes = {"-": "", "--": "5,2.2", ":": "1.4,2.3"}
+    if kind in dashes:
+        width = kw.get("width", 1.0) * PT
+        return lambda c, x, y: c.line(x - 9, y, x + 9, y, colour, width, dashes[kind])
+    return lambda c, x, y: c.marker(kind, x, y, size, colour, **kw)
+
+
+def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], xlabel: str, alt: str) -> str:
+    """Dots with 95% intervals for one neighbourhood, the borough as a black bar; full wrapped labels (SVG)."""
+    from measurekit.publish.svg import PT, Canvas, nice_ticks, scale, text_width
+
     labels_ = [_wrap(t, 38) for t in rows["indicator_title"]]
-    lines = sum(l.count("\n") + 1 for l in labels_)
-    ax_h = 0.15 * lines + 0.12 * len(rows) + 0.1
-    fig_h = ax_h + 0.95
-    fig, ax = plt.subplots(figsize=(7.0, fig_h))
-    y = np.arange(len(rows))
+    line_h = 8 * PT * 1.2
+    left = max(text_width(line, 8) for lab in labels_ for line in lab.split("\n")) + 16
+    heights = [(lab.count("\n") + 1) * line_h + 14 for lab in labels_]
+    top, right = 6.0, 16.0
+    axis_y = top + sum(heights)
+    mids = top + np.cumsum(heights) - np.asarray(heights) / 2
+    sx = scale(xlim[0], xlim[1], left, WIDTH - right)
+    clip = lambda v: sx(min(max(float(v), xlim[0]), xlim[1]))
+    c = Canvas(WIDTH)
+    for lab, y in zip(labels_, mids):
+        c.text(left - 8, y, lab, 8, "end")
+    c.x_axis(sx, nice_ticks(*xlim, 5), axis_y, left, WIDTH - right, 8, grid_to=top)
+    c.line(left, top, left, axis_y, "#1b1b1b", 0.8)
+    c.text((left + WIDTH - right) / 2, axis_y + 31, xlabel, 8, "middle")
     used = []
-    for k, r in enumerate(rows.itertuples()):
+    for y, r in zip(mids, rows.itertuples()):
         j = judgement(r.significance_95, r.polarity)
         marker, colour, _ = MARKERS.get(j, MARKERS[""])
         used.append(j)
-        ax.plot([r.ci_low, r.ci_high], [k, k], color="#595959", lw=1.6, solid_capstyle="butt")
-        ax.scatter([r.value], [k], marker=marker, s=60, color=colour, zorder=3, edgecolor="white", linewidth=.6)
-        ax.scatter([r.comparator], [k], marker="|", s=200, color=BOROUGH, zorder=4, linewidths=2)
-    ax.set_yticks(y, labels_, fontsize=8)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlim(*xlim)
-    ax.set_xlabel(xlabel, fontsize=8)
-    ax.tick_params(axis="x", labelsize=8)
-    ax.grid(axis="x", color="#e0e0e0", lw=.6)
-    ax.set_axisbelow(True)
-    handles = [plt.Line2D([], [], marker=MARKERS[j][0], color=MARKERS[j][1], ls="", ms=7, label=f"{name}: " + MARKERS[j][2].lower())
-               for j in dict.fromkeys(used)]
-    handles += [plt.Line2D([], [], color="#595959", lw=1.6, label="95% interval"),
-                plt.Line2D([], [], marker="|", color=BOROUGH, ls="", ms=12, mew=2, label="Borough")]
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 3), fontsize=7.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.3 / fig_h * (1 + (len(handles) > 3)), 1, 1))
-    return fig
+        if pd.notna(r.ci_low) and pd.notna(r.ci_high):
+            c.line(clip(r.ci_low), y, clip(r.ci_high), y, "#595959", 1.6 * PT)
+        if pd.notna(r.comparator):
+            c.marker("|", clip(r.comparator), y, 14, BOROUGH, edge_width=2 * PT)
+        c.marker(marker, clip(r.value), y, 7.75, colour, edge="#fff", edge_width=0.6 * PT)
+    entries = [(_key(MARKERS[j][0], MARKERS[j][1]), f"{name}: " + MARKERS[j][2].lower()) for j in dict.fromkeys(used)]
+    entries += [(_key("-", "#595959", width=1.6), "95% interval"),
+                (lambda cv, x, y: cv.marker("|", x, y, 12, BOROUGH, edge_width=2 * PT), "Borough")]
+    c.height = c.legend(entries, axis_y + 44, 7.5, ncol=3) + 6
+    return c.svg(alt)
 
 
 def _chart_alt(rows: pd.DataFrame, name: str, value_type: str, kind: str) -> str:
@@ -251,80 +258,143 @@ def funnel_limits(rows: pd.DataFrame, value_type: str, la_row, n_grid, level: fl
     return intervals.funnel_limits_mean(target, sd, n_grid, level)
 
 
-def _funnel_chart(fw, table: pd.DataFrame, code: str, name: str):
-    """Small multiples: one funnel plot per indicator, every neighbourhood, this one highlighted."""
-    plt = _plt()
-    inds = [i for i in fw.indicators if len(table[(table["indicator_id"] == i.id) & (table["breakdown"] == "all")])]
-    ncol = 3
-    nrow = int(np.ceil(len(inds) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 1.6 * nrow + 0.45), squeeze=False)
-    for ax in axes.flat[len(inds):]:
-        ax.axis("off")
-    for ax, ind in zip(axes.flat, inds):
-        t = table[(table["indicator_id"] == ind.id) & (table["breakdown"] == "all")]
+class FunnelCharts:
+    """Funnel plots of every indicator (small multiples), every neighbourhood against the borough, as SVG.
+
+    Everything but the highlighted neighbourhood is the same on every briefing, so it is drawn once
+    per board table; :meth:`svg` adds one neighbourhood's marker (shape and colour by its
+    comparison, drawn in place of its grey dot) and the legend naming it.
+    """
+
+    PANEL_W, PLOT_H, NCOL = WIDTH / 3, 84.0, 3
+
+    def __init__(self, fw, table: pd.DataFrame):
+        from measurekit.publish.svg import PT, Canvas
+
+        everyone = table[table["breakdown"] == "all"]
+        by_ind = dict(tuple(everyone.groupby("indicator_id", sort=False)))
+        inds = [i for i in fw.indicators if i.id in by_ind]
+        self.parts: list = []          # markup strings, and per panel a dict code -> (grey dot, highlight)
+        self.canvas = Canvas(WIDTH)
+        line_h = 8 * PT * 1.2
+        titles = [_wrap(ind.title, 30) for ind in inds]
+        top = 2.0
+        for row in range(int(np.ceil(len(inds) / self.NCOL))):
+            row_titles = titles[row * self.NCOL:(row + 1) * self.NCOL]
+            title_h = max(t.count("\n") + 1 for t in row_titles) * line_h + 6
+            for k, ind in enumerate(inds[row * self.NCOL:(row + 1) * self.NCOL]):
+                self._panel(ind, by_ind[ind.id], titles[row * self.NCOL + k], k * self.PANEL_W, top, title_h)
+            top += title_h + self.PLOT_H + 44
+        self.legend_top = top
+
+    def _panel(self, ind, t: pd.DataFrame, title: str, x0: float, y0: float, title_h: float) -> None:
+        from measurekit.publish.svg import PT, Canvas, nice_ticks, padded, scale
+
         la = t[t["geography_type"] == "la"]
         nb = t[(t["geography_type"] == "neighbourhood") & t["value"].notna()]
         if la.empty or nb.empty or pd.isna(la["value"].iloc[0]):
-            ax.axis("off")
-            continue
+            return
         la = la.iloc[0]
         n_max = max(float(nb["denominator"].max()) * 1.15, 10)
         grid = np.linspace(max(float(nb["denominator"].min()) * 0.6, 5), n_max, 120)
-        for level, style in ((0.95, "--"), (0.998, ":")):
-            lo, hi = funnel_limits(nb, ind.value_type, la, grid, level)
-            ax.plot(grid, lo, style, color="#595959", lw=1)
-            ax.plot(grid, hi, style, color="#595959", lw=1)
-        ax.axhline(la["value"], color=BOROUGH, lw=1.2)
-        others = nb[nb["geography_code"] != code]
-        ax.scatter(others["denominator"], others["value"], s=18, color="#8c8c8c", zorder=3)
-        me = nb[nb["geography_code"] == code]
-        if len(me):
-            r = me.iloc[0]
-            marker, colour, _ = MARKERS.get(judgement(r["significance_95"], r["polarity"]), MARKERS[""])
-            ax.scatter([r["denominator"]], [r["value"]], s=60, marker=marker, color=colour, zorder=4,
-                       edgecolor="black", linewidth=.6)
-        ax.set_title(_wrap(ind.title, 30), fontsize=8, loc="left")
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("children counted", fontsize=7)
-        ax.set_ylabel("%" if ind.value_type == "proportion" else "mean score", fontsize=7)
-    handles = [plt.Line2D([], [], marker="o", color="#1b1b1b", mfc="white", ls="", ms=7, label=f"{name} (shape and colour as above)"),
-               plt.Line2D([], [], marker="o", color="#8c8c8c", ls="", ms=5, label="Other neighbourhoods"),
-               plt.Line2D([], [], color=BOROUGH, lw=1.2, label="Borough"),
-               plt.Line2D([], [], color="#595959", ls="--", lw=1, label="95% limits"),
-               plt.Line2D([], [], color="#595959", ls=":", lw=1, label="99.8% limits")]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.42 / (1.6 * nrow + 0.45), 1, 1), h_pad=0.3)
-    return fig
+        limits = [(style, funnel_limits(nb, ind.value_type, la, grid, level))
+                  for level, style in ((0.95, "5,2.2"), (0.998, "1.4,2.3"))]
+        ys = np.concatenate([np.asarray(v, dtype=float) for _, lim in limits for v in lim]
+                            + [nb["value"].to_numpy(dtype=float), [float(la["value"])]])
+        ys = ys[np.isfinite(ys)]
+        ylim = padded(float(ys.min()), float(ys.max()), 0.1)     # room for the highlighted marker
+        xlim = padded(float(grid[0]), float(grid[-1]))
+        left, right = x0 + 46, x0 + self.PANEL_W - 12
+        top, bottom = y0 + title_h, y0 + title_h + self.PLOT_H
+        sx, sy = scale(*xlim, left, right), scale(*ylim, bottom, top)
+        c = Canvas(WIDTH)
+        xt, yt = nice_ticks(*xlim, 4), nice_ticks(*ylim, 3)
+        # text order matters to the disclosure gate, which reads the text of the page: tick values are
+        # never followed directly by a word such as "children"
+        c.x_axis(sx, xt, bottom, left, right, 7)
+        c.y_axis(sy, yt, left, top, bottom, 7)
+        c.text(x0 + 9, (top + bottom) / 2, "%" if ind.value_type == "proportion" else "mean score", 7, "middle",
+               rotate=True)
+        c.text((left + right) / 2, bottom + 27, "children counted", 7, "middle")
+        c.text(x0 + 8, y0 + 2 + 8 * PT * 0.6, title, 8, middle=False)
+        gx = [sx(v) for v in grid]
+        for dash, lim in limits:
+            for v in lim:
+                c.polyline(gx, [sy(float(y)) for y in v], "#595959", PT, dash)
+        c.line(left, sy(float(la["value"])), right, sy(float(la["value"])), BOROUGH, 1.2 * PT)
+        self.parts.append("".join(c.parts))
+        dots = {}
+        for r in nb.itertuples():
+            x, y = sx(float(r.denominator)), sy(float(r.value))
+            grey, mine = Canvas(WIDTH), Canvas(WIDTH)
+            grey.marker("o", x, y, 4.25, "#8c8c8c")
+            marker, colour, _ = MARKERS.get(judgement(r.significance_95, r.polarity), MARKERS[""])
+            mine.marker(marker, x, y, 7.75, colour, edge=INK, edge_width=0.6 * PT)
+            dots[str(r.geography_code)] = (grey.parts[0], mine.parts[0])
+        self.parts.append(dots)
+
+    def svg(self, code: str, name: str, alt: str) -> str:
+        """The chart for one neighbourhood's briefing: ``code`` highlighted, ``name`` in the legend."""
+        from measurekit.publish.svg import PT, Canvas
+
+        c = Canvas(WIDTH)
+        for part in self.parts:
+            if isinstance(part, str):
+                c.add(part)
+                continue
+            c.parts += [grey for k, (grey, _) in part.items() if k != code]
+            if code in part:
+                c.add(part[code][1])
+        entries = [(_key("o", INK, 7, edge=INK, edge_width=PT, hollow=True), f"{name} (shape and colour as above)"),
+                   (_key("o", "#8c8c8c", 5), "Other neighbourhoods"),
+                   (_key("-", BOROUGH, width=1.2), "Borough"),
+                   (_key("--", "#595959"), "95% limits"),
+                   (_key(":", "#595959"), "99.8% limits")]
+        c.height = c.legend(entries, self.legend_top, 7.5, ncol=3) + 4
+        return c.svg(alt)
 
 
-def _coverage_chart(cov: pd.DataFrame, overall: float, name: str):
-    """Who was heard: share of children whose parent answered, by group, as labelled bars.
+def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str) -> str:
+    """Who was heard: share of children whose parent answered, by group, as labelled bars (SVG).
 
     Home languages in a second panel so the chart stays short enough for the printed page.
     """
-    plt = _plt()
+    from measurekit.publish.svg import PT, Canvas, nice_ticks, scale, text_width
+
     panels = [cov[cov["breakdown"] != "home_language"], cov[cov["breakdown"] == "home_language"]]
     panels = [p for p in panels if len(p)]
     rows_max = max(len(p) for p in panels)
-    fig_h = 0.25 * rows_max + 0.85
-    fig, axes = plt.subplots(1, len(panels), figsize=(7.2, fig_h), squeeze=False)
-    for ax, part in zip(axes[0], panels):
+    row_h, top = 25.0, 6.0
+    axis_y = top + row_h * rows_max
+    panel_w = WIDTH / len(panels)
+    c = Canvas(WIDTH)
+    ticks = nice_ticks(0, 100, 5)
+    for k, part in enumerate(panels):
+        x0 = k * panel_w
         labels_ = [_wrap(labels.category(r.breakdown, r.breakdown_value), 34) for r in part.itertuples()]
-        y = np.arange(len(part))
-        ax.barh(y, part["value"].fillna(0).to_numpy(), color="#5b7fa6", height=.65)
-        for k, r in enumerate(part.itertuples()):
+        left = x0 + max(text_width(line, 7) for lab in labels_ for line in lab.split("\n")) + 14
+        right = x0 + panel_w - 46
+        sx = scale(0, 100, left, right)
+        mids = [top + (j + 0.5) * row_h for j in range(len(part))]
+        for lab, y in zip(labels_, mids):
+            c.text(left - 7, y, lab, 7, "end")
+        for y, r in zip(mids, part.itertuples()):
+            if pd.notna(r.value):
+                c.rect(left, y - row_h * 0.325, sx(float(r.value)) - left, row_h * 0.65, "#5b7fa6")
+        line_x = sx(overall)
+        c.line(line_x, top - 2, line_x, axis_y, BOROUGH, 1.2 * PT, "5,2.2")
+        for y, r in zip(mids, part.itertuples()):
             text = "withheld (c)" if r.symbol == "c" else f"{r.value:.0f}%" + (" (u)" if r.symbol == "u" else "")
-            ax.text((0 if pd.isna(r.value) else r.value) + 1.5, k, text, va="center", fontsize=7, color=INK)
-        ax.axvline(overall, color=BOROUGH, ls="--", lw=1.2)
-        ax.set_yticks(y, labels_, fontsize=7)
-        ax.set_ylim(rows_max - 0.5, -0.5)
-        ax.set_xlim(0, 100)
-        ax.tick_params(axis="x", labelsize=7.5)
-        ax.set_xlabel("% whose parent answered", fontsize=7.5)
-    fig.legend(handles=[plt.Line2D([], [], color=BOROUGH, ls="--", lw=1.2, label=f"All of {name}: {overall:.0f}%")],
-               loc="lower center", fontsize=7.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.3 / fig_h, 1, 1))
-    return fig
+            x = sx(0 if pd.isna(r.value) else float(r.value)) + 4
+            if x - 3 < line_x < x + text_width(text, 7) + 2:        # the label would sit on the borough line
+                x = line_x + 4
+            c.text(x, y, text, 7, halo=True)
+        c.x_axis(sx, ticks, axis_y, left, right, 7.5)
+        c.line(left, top - 2, left, axis_y, "#1b1b1b", 0.8)
+        c.text((left + right) / 2, axis_y + 29, "% whose parent answered", 7.5, "middle")
+    entries = [(_key("--", BOROUGH, width=1.2), f"All of {name}: {overall:.0f}%")]
+    c.height = c.legend(entries, axis_y + 40, 7.5, ncol=1) + 4
+    return c.svg(alt)
 
 
 def _limits_words(r) -> str:
@@ -348,13 +418,18 @@ def _card(r, name: str, value_type: str) -> str:
     return f"<div class='card'><h3>{html.escape(r.indicator_title)}</h3>{body}</div>"
 
 
-def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str | None = None) -> str:
-    """The HTML briefing for one neighbourhood (by code)."""
+def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str | None = None,
+                  funnels: FunnelCharts | None = None, own: pd.DataFrame | None = None) -> str:
+    """The HTML briefing for one neighbourhood (by code).
+
+    When many briefings are made from one table, :func:`write_briefings` passes what is shared or can be
+    found once: ``funnels`` (the table's :class:`FunnelCharts`) and ``own`` (:func:`own_rows` of ``code``).
+    """
     import datetime as _dt
 
     meta = {ind.id: ind for ind in fw.indicators}
-    nb = table[(table["geography_type"] == "neighbourhood") & (table["breakdown"] == "all")]
-    rows = nb[nb["geography_code"] == code]
+    own = own_rows(table, code) if own is None else own
+    rows = own[own["breakdown"] == "all"]
     rows = rows.assign(_o=rows["indicator_id"].map({i.id: k for k, i in enumerate(fw.indicators)})).sort_values("_o")
     name = str(rows["geography_name"].iloc[0])
     period = str(rows["period"].iloc[0])
@@ -371,37 +446,35 @@ def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: st
     props = shown[shown["indicator_id"].map(lambda i: meta[i].value_type == "proportion")]
     means = shown[shown["indicator_id"].map(lambda i: meta[i].value_type != "proportion")]
     if len(props):
-        fig = _indicator_chart(props, name, (0, 100), "Percentage of children or parents (0-100%)")
-        parts.append(figure_html(fig, _chart_alt(props, name, "proportion", "Chart of the percentage indicators"),
-                                 "Percentages with their 95% intervals; the black bar is the borough.", dpi=100))
+        alt = _chart_alt(props, name, "proportion", "Chart of the percentage indicators")
+        chart = _indicator_chart(props, name, (0, 100), "Percentage of children or parents (0-100%)", alt)
+        parts.append(figure_svg(chart, "Percentages with their 95% intervals; the black bar is the borough."))
     for r in means.itertuples():
         ind = meta[r.indicator_id]
         lo, hi = _scale_range(fw, ind, means)
         one = means[means["indicator_id"] == r.indicator_id]
-        fig = _indicator_chart(one, name, (lo, hi), f"Mean score on the survey's scale ({lo:g} = lowest, {hi:g} = highest)")
-        parts.append(figure_html(fig, _chart_alt(one, name, "mean", "Chart of a mean score"),
-                                 f"{ind.title}: mean score from {lo:g} to {hi:g}, with its 95% interval.", dpi=100))
+        chart = _indicator_chart(one, name, (lo, hi), f"Mean score on the survey's scale ({lo:g} = lowest, {hi:g} = "
+                                 "highest)", _chart_alt(one, name, "mean", "Chart of a mean score"))
+        parts.append(figure_svg(chart, f"{ind.title}: mean score from {lo:g} to {hi:g}, with its 95% interval."))
     parts.append("<h2>All neighbourhoods against the borough</h2>")
-    fig = _funnel_chart(fw, table, code, name)
     alt = (f"Funnel plots, one per indicator: each neighbourhood's value against the number of children counted, "
            f"with the borough value and 95% and 99.8% limits. {name} is highlighted. Points outside the limits differ "
            f"from the borough by more than chance. " + " ".join(
                f"{r.indicator_title}: {labels.comparison(r.significance_95, r.polarity)} at 95%, "
                f"{labels.comparison(r.significance_998, r.polarity)} at 99.8%." for r in shown.itertuples()))
-    parts.append(figure_html(fig, alt, "A neighbourhood outside the dashed lines differs from the borough by more "
-                             "than chance would give (95%); outside the dotted lines (99.8%) the difference is very "
-                             "unlikely to be chance.", dpi=100))
+    funnels = funnels if funnels is not None else FunnelCharts(fw, table)
+    parts.append(figure_svg(funnels.svg(code, name, alt), "A neighbourhood outside the dashed lines differs from the "
+                            "borough by more than chance would give (95%); outside the dotted lines (99.8%) the "
+                            "difference is very unlikely to be chance."))
     parts.append("<h2>Who was heard</h2>")
-    cov = table[(table["indicator_id"] == "parent_voice_coverage") & (table["geography_code"] == code)
-                & (table["geography_type"] == "neighbourhood") & (table["breakdown"] != "all")]
+    cov = own[(own["indicator_id"] == "parent_voice_coverage") & (own["breakdown"] != "all")]
     cov_all = rows[rows["indicator_id"] == "parent_voice_coverage"]
     if len(cov) and len(cov_all) and pd.notna(cov_all["value"].iloc[0]):
         overall = float(cov_all["value"].iloc[0])
-        fig = _coverage_chart(cov, overall, name)
         alt = (f"Bar chart: share of children whose parent answered the survey in {name}, by group. " + "; ".join(
             f"{labels.category(r.breakdown, r.breakdown_value)}: "
             + ("withheld" if pd.isna(r.value) else labels.percent(r.value)) for r in cov.itertuples()) + ".")
-        parts.append(figure_html(fig, alt, "", dpi=100))
+        parts.append(figure_svg(_coverage_chart(cov, overall, name, alt)))
         low = cov[cov["value"] < overall - 10]
         text = (f"Parents of {labels.percent(overall)} of children in {name} answered the survey. ")
         if len(low):
@@ -415,7 +488,7 @@ def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: st
         for q in quotes.head(3).itertuples():
             parts.append(f"<li>&ldquo;{e(q.text)}&rdquo; <span class='muted'>({e(labels.breakdown(q.voice_group))})</span></li>")
         parts.append("</ul><p class='muted'>Quotes shared with consent; not necessarily from this neighbourhood.</p>")
-    used_symbols = sorted({s for s in table.loc[table["geography_code"] == code, "symbol"] if s})
+    used_symbols = sorted({s for s in own["symbol"] if s})
     parts.append("<div class='cols'><h2>Reading these figures with care</h2><ul>"
                  "<li>Voice indicators come from parents who answered the survey; see who was heard above.</li>"
                  "<li>The 95% interval is the range the true value is likely to be in; small groups give wide intervals.</li>"
@@ -442,19 +515,32 @@ def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: st
             f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
 
 
-def write_neighbourhood_pages(table: pd.DataFrame, folder: Path, render) -> dict[str, Path]:
-    """Write ``render(code)`` for every neighbourhood of ``table`` to ``folder/<stem>.html`` (stems from
-    :func:`file_stems`, inside ``folder`` only). Returns code -> path."""
+def own_rows(table: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The rows of one neighbourhood (every indicator and breakdown) in a board table."""
+    return table[(table["geography_type"] == "neighbourhood") & (table["geography_code"].astype(str) == code)]
+
+
+def write_neighbourhood_pages(table: pd.DataFrame, folder: Path, render, desc: str = "") -> dict[str, Path]:
+    """Write ``render(code, own)`` for every neighbourhood of ``table`` to ``folder/<stem>.html`` (stems from
+    :func:`file_stems`, inside ``folder`` only), with a progress bar named ``desc``. ``own`` is the
+    neighbourhood's rows (:func:`own_rows`), split from the table once for all pages. Returns code -> path."""
+    from measurekit.core.progress import progress
+
     folder.mkdir(parents=True, exist_ok=True)
-    nb = table[(table["geography_type"] == "neighbourhood") & (table["breakdown"] == "all")]
-    codes = list(dict.fromkeys(nb["geography_code"].astype(str)))
+    nb = table[table["geography_type"] == "neighbourhood"]
+    keys = nb["geography_code"].astype(str)
+    codes = list(dict.fromkeys(keys[nb["breakdown"] == "all"]))
+    own = dict(tuple(nb.groupby(keys, sort=False)))
     stems = file_stems(codes)
-    return {code: atomic.write_text(folder / f"{stems[code]}.html", render(code), root=folder) for code in codes}
+    return {code: atomic.write_text(folder / f"{stems[code]}.html", render(code, own[code]), root=folder)
+            for code in progress(codes, total=len(codes), desc=desc)}
 
 
 def write_briefings(fw, table: pd.DataFrame, frame: pd.DataFrame, folder: Path, evidence=None) -> dict[str, Path]:
-    """One self-contained HTML page per neighbourhood (inline CSS and images; no scripts, no network).
+    """One self-contained HTML page per neighbourhood (inline CSS and SVG charts; no scripts, no network).
 
     Files are named from the neighbourhood codes (:func:`file_stems`). Returns code -> path.
     """
-    return write_neighbourhood_pages(table, folder, lambda code: briefing_page(fw, table, code, evidence))
+    funnels = FunnelCharts(fw, table)
+    return write_neighbourhood_pages(
+        table, folder, lambda code, own: briefing_page(fw, table, code, evidence, funnels=funnels, own=own), "Briefings")

@@ -142,11 +142,13 @@ def _compare(sig: str, statistic: str) -> str:
     return f"This is {'higher' if sig == 'higher' else 'lower'} than across the whole borough."
 
 
-def english_sentences(fw, table: pd.DataFrame, code: str) -> dict[str, list]:
-    """The page's own English text (not quotes), by part: intro, told (list of (topic, sentences, k)), heard, next."""
-    from measurekit.publish.briefing import _scale_range
+def english_sentences(fw, table: pd.DataFrame, code: str, own: pd.DataFrame | None = None) -> dict[str, list]:
+    """The page's own English text (not quotes), by part: intro, told (list of (domain, topic, sentences, k,
+    indicator)), heard, next; and ``scores``: indicator id -> (scale low, scale high, mean) for the mean scores told.
+    ``own``: the neighbourhood's rows (``briefing.own_rows``) when already split from the table."""
+    from measurekit.publish.briefing import _scale_range, own_rows
 
-    rows = table[(table["geography_type"] == "neighbourhood") & (table["geography_code"] == code)]
+    rows = own_rows(table, code) if own is None else own
     everyone = rows[rows["breakdown"] == "all"].set_index("indicator_id")
     name = str(rows["geography_name"].iloc[0])
     intro = [TEXT["thanks"]["en"]]
@@ -156,7 +158,7 @@ def english_sentences(fw, table: pd.DataFrame, code: str) -> dict[str, list]:
             n = int(round(float(cov["numerator"]), -1))
             intro.append(f"About {n:,} families in {name} answered.")
             intro.append(f"That is about {_k_text(_in_ten(cov['value'])).lower()} in 10 families.")
-    told = []
+    told, scores = [], {}
     for ind in fw.indicators:
         topic = _topic(fw, ind)
         if topic is None or ind.id not in everyone.index or pd.isna(everyone.loc[ind.id, "value"]):
@@ -170,6 +172,7 @@ def english_sentences(fw, table: pd.DataFrame, code: str) -> dict[str, list]:
         elif ind.value_type == "mean":
             lo, hi = _scale_range(fw, ind, rows[rows["indicator_id"] == ind.id])
             k = None
+            scores[ind.id] = (lo, hi, float(r["value"]))
             said = [TEXT["score"]["en"].format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{r['value']:.1f}")]
         else:
             continue
@@ -187,7 +190,7 @@ def english_sentences(fw, table: pd.DataFrame, code: str) -> dict[str, list]:
             heard = [f"{f[:1].upper()}{f[1:]}." for f in few]
     nxt = [TEXT["next"]["en"], "They will use it to plan help like play groups and books for your child.",
            "We will ask you again next year. Then you can see what has changed.", TEXT["private"]["en"]]
-    return {"name": name, "intro": intro, "told": told, "heard": heard, "next": nxt}
+    return {"name": name, "intro": intro, "told": told, "heard": heard, "next": nxt, "scores": scores}
 
 
 def english_text(fw, table: pd.DataFrame, code: str) -> str:
@@ -218,10 +221,11 @@ blockquote{margin:.4rem 0 .4rem 1rem;font-style:italic}
 """
 
 
-def family_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str | None = None) -> str:
-    """The HTML page for families of one neighbourhood (by code)."""
+def family_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str | None = None,
+                own: pd.DataFrame | None = None) -> str:
+    """The HTML page for families of one neighbourhood (by code); ``own`` as in :func:`english_sentences`."""
     e = html.escape
-    s = english_sentences(fw, table, code)
+    s = english_sentences(fw, table, code, own)
     name = s["name"]
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
     parts = [f"<header><h1>{e(name)}: what you told us and what happens next</h1>"
@@ -254,12 +258,8 @@ def family_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str 
             if k is not None:
                 text = phrase(fw, "need", lang).format(k=k)
             else:
-                r = table[(table["geography_code"] == code) & (table["indicator_id"] == ind.id)
-                          & (table["breakdown"] == "all")].iloc[0]
-                from measurekit.publish.briefing import _scale_range
-
-                lo, hi = _scale_range(fw, ind, table[table["indicator_id"] == ind.id])
-                text = phrase(fw, "score", lang).format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{r['value']:.1f}")
+                lo, hi, v = s["scores"][ind.id]
+                text = phrase(fw, "score", lang).format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{v:.1f}")
             block.append(f"<li><b>{e(label)}</b>: {e(text)}</li>")
         block.append(f"</ul><p>{e(phrase(fw, 'next', lang))} {e(phrase(fw, 'private', lang))}</p>")
         if draft:
@@ -277,4 +277,5 @@ def write_family_pages(fw, table: pd.DataFrame, folder: Path, evidence=None) -> 
     """One page per neighbourhood in ``folder`` (named from the codes, as the briefings). Returns code -> path."""
     from measurekit.publish.briefing import write_neighbourhood_pages
 
-    return write_neighbourhood_pages(table, folder, lambda code: family_page(fw, table, code, evidence))
+    return write_neighbourhood_pages(table, folder, lambda code, own: family_page(fw, table, code, evidence, own=own),
+                                     "Family pages")

@@ -1,7 +1,8 @@
 """A small builder for self-contained HTML reports (the trial report).
 
-Everything is inline: CSS in a <style> block, plots as base64 PNG, no scripts, no web fonts,
-so the file opens on a machine with no network and can be e-mailed as one attachment.
+Everything is inline: CSS in a <style> block, matplotlib plots as base64 PNG (``figure_html``) and
+charts drawn as SVG inline (``figure_svg``, see :mod:`measurekit.publish.svg`), no scripts, no web
+fonts, so the file opens on a machine with no network and can be e-mailed as one attachment.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ td:first-child,th:first-child{text-align:left}
 .bad{background:#fdecea;border-left:4px solid #c62828;padding:.4rem .8rem;margin:.6rem 0}
 figure{margin:.8rem 0}
 figcaption{font-size:.85rem;color:#555}
-img{max-width:100%;height:auto}
+img,figure svg{max-width:100%;height:auto}
 .muted{color:#595959;font-size:.85rem}
 a{color:#1d4f91}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:.6rem;margin:.6rem 0}
@@ -53,7 +54,7 @@ a{color:#1d4f91}
   .card{padding:.25rem .45rem}
   .card .big{font-size:1.35rem;margin:0}
   figure{margin:.3rem 0;text-align:center}
-  figure img{max-width:88%}
+  figure img,figure svg{max-width:88%}
   figcaption{text-align:left}
   ul{margin:.2rem 0;padding-left:1.2rem}
   p{margin:.25rem 0}
@@ -89,6 +90,12 @@ def figure_html(fig, alt: str, caption: str = "", dpi: int = 110, width: str = "
     style = f" style='width:{width}'" if width else ""
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return f"<figure><img alt='{html.escape(alt, quote=True)}' src='{uri}'{style}>{cap}</figure>"
+
+
+def figure_svg(svg: str, caption: str = "") -> str:
+    """An inline SVG chart (already named by its aria-label and title) as ``<figure>`` with an optional caption."""
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return f"<figure>{svg}{cap}</figure>"
 
 
 def table_html(frame: pd.DataFrame, digits: int = 3, index: bool = False, max_rows: int = 80) -> str:

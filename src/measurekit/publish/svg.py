@@ -1,0 +1,169 @@
+"""Charts drawn straight to inline SVG from the numbers (the neighbourhood briefings).
+
+A briefing's charts are simple (dots with intervals, funnel plots, bars), so they are written as
+SVG markup here instead of being rendered by matplotlib and embedded as PNG: vector (sharp on
+screen, zoomed and on A4 paper), a few kilobytes each, real text in the page's own font, and
+milliseconds to make, so a publication with 150 neighbourhoods costs seconds, not minutes.
+
+Sizes are CSS pixels at 100 per inch (a 700-wide chart is 7 inches, as the PNGs at 100 dpi were);
+font sizes are given in points (``PT`` pixels each). Every chart is one ``<svg role='img'>`` named
+by ``aria-label`` and by a ``<title>`` (its alt text, WCAG 1.1.1); the drawing inside is
+presentation only. Text widths are estimated (``text_width``) because there is no font engine
+here: labels are anchored at the axis so an estimate that is a little off moves their free end.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+PT = 100 / 72            # pixels per point at 100 pixels per inch
+INK, GREY = "#1b1b1b", "#595959"
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def num(x: float) -> str:
+    """A coordinate with one decimal, no trailing zeros (keeps the markup short)."""
+    return f"{x:.1f}".removesuffix(".0")
+
+
+def text_width(text: str, size_pt: float) -> float:
+    """Estimated width in pixels of ``text`` in a sans-serif font of ``size_pt`` points (slightly generous)."""
+    wide = sum(c in "mwMW%@" for c in text)
+    narrow = sum(c in "il.,:;|!'()[] 1tfjr" for c in text)
+    return (0.56 * (len(text) - wide - narrow) + 0.9 * wide + 0.32 * narrow) * size_pt * PT
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Round tick values within [lo, hi], about ``target`` steps of 1, 2, 2.5 or 5 times a power of ten (at least
+    two ticks when the range is not a single value)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo] if math.isfinite(lo) else []
+    for want in range(max(target, 1), max(target, 1) + 8):
+        raw = (hi - lo) / want
+        mag = 10 ** math.floor(math.log10(raw))
+        step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * 0.999)
+        first = math.ceil(lo / step - 1e-9)
+        ticks = [round((first + k) * step, 10) for k in range(math.floor(hi / step + 1e-9) - first + 1)]
+        if len(ticks) >= 2:
+            break
+    return ticks
+
+
+def tick_label(value: float, ticks: list[float]) -> str:
+    """A tick value with as many decimals as the step between ticks needs (2.5 -> one, 0.25 -> two)."""
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+    while decimals < 4 and abs(step * 10 ** decimals - round(step * 10 ** decimals)) > 1e-6:
+        decimals += 1
+    return f"{value:,.{decimals}f}"
+
+
+def scale(d0: float, d1: float, r0: float, r1: float):
+    """A linear map from data [d0, d1] to pixels [r0, r1]."""
+    k = (r1 - r0) / (d1 - d0) if d1 != d0 else 0.0
+    return lambda v: r0 + (v - d0) * k
+
+
+def padded(lo: float, hi: float, margin: float = 0.05) -> tuple[float, float]:
+    """Data limits widened by ``margin`` of the span on each side (a single value gets a unit span)."""
+    if hi <= lo:
+        return lo - 0.5, hi + 0.5
+    pad = (hi - lo) * margin
+    return lo - pad, hi + pad
+
+
+class Canvas:
+    """Collects SVG elements; ``svg(alt)`` returns the finished ``<svg>`` element."""
+
+    def __init__(self, width: float, height: float = 0.0):
+        self.width, self.height = width, height
+        self.parts: list[str] = []
+
+    def add(self, markup: str) -> None:
+        self.parts.append(markup)
+
+    def line(self, x1, y1, x2, y2, stroke=INK, width=1.0, dash: str = "", cap: str = "") -> None:
+        extra = (f" stroke-dasharray='{dash}'" if dash else "") + (f" stroke-linecap='{cap}'" if cap else "")
+        self.parts.append(f"<line x1='{num(x1)}' y1='{num(y1)}' x2='{num(x2)}' y2='{num(y2)}' stroke='{stroke}' "
+                          f"stroke-width='{num(width)}'{extra}/>")
+
+    def polyline(self, xs, ys, stroke=INK, width=1.0, dash: str = "") -> None:
+        pts = " ".join(f"{num(x)},{num(y)}" for x, y in zip(xs, ys) if math.isfinite(x) and math.isfinite(y))
+        extra = f" stroke-dasharray='{dash}'" if dash else ""
+        self.parts.append(f"<polyline points='{pts}' fill='none' stroke='{stroke}' stroke-width='{num(width)}'{extra}/>")
+
+    def rect(self, x, y, w, h, fill) -> None:
+        self.parts.append(f"<rect x='{num(x)}' y='{num(y)}' width='{num(max(w, 0))}' height='{num(max(h, 0))}' "
+                          f"fill='{fill}'/>")
+
+    def text(self, x, y, text, size: float, anchor: str = "start", colour: str = INK, bold: bool = False,
+             middle: bool = True, rotate: bool = False, halo: bool = False) -> None:
+        """One or more lines (``text`` may hold newlines) at (x, y); ``middle``: y is the middle of the block."""
+        lines = str(text).split("\n")
+        lh = size * PT * 1.2
+        y0 = y - (len(lines) - 1) * lh / 2 if middle else y
+        attrs = f" text-anchor='{anchor}'" if anchor != "start" else ""
+        attrs += " font-weight='bold'" if bold else ""
+        attrs += f" transform='rotate(-90 {num(x)} {num(y)})'" if rotate else ""
+        attrs += " stroke='#fff' stroke-width='3' paint-order='stroke'" if halo else ""
+        dy = "0.35em" if middle else "0"
+        spans = "".join(f"<tspan x='{num(x)}' y='{num(y0 + k * lh)}' dy='{dy}'>{esc(t)}</tspan>"
+                        for k, t in enumerate(lines))
+        self.parts.append(f"<text font-size='{num(size * PT)}' fill='{colour}'{attrs}>{spans}</text>")
+
+    def marker(self, kind: str, x: float, y: float, size: float, fill: str, edge: str = "", edge_width: float = 0.0,
+               hollow: bool = False) -> None:
+        """A scatter marker of ``size`` points across: 'o' circle, '^'/'v' triangles, '|' a vertical bar."""
+        s = size * PT
+        paint = f"fill='{'#fff' if hollow else fill}'" + (f" stroke='{edge}' stroke-width='{num(edge_width)}'"
+                                                          if edge else "")
+        if kind == "|":
+            self.line(x, y - s / 2, x, y + s / 2, fill, max(edge_width, 2 * PT))
+        elif kind in "^v":
+            r = s * 0.62                   # circumradius: the triangle's area is close to a circle of size s
+            sgn = -1 if kind == "^" else 1
+            pts = [(x, y + sgn * r), (x - r * 0.866, y - sgn * r / 2), (x + r * 0.866, y - sgn * r / 2)]
+            self.parts.append(f"<polygon points='{' '.join(f'{num(a)},{num(b)}' for a, b in pts)}' {paint}/>")
+        else:
+            self.parts.append(f"<circle cx='{num(x)}' cy='{num(y)}' r='{num(s / 2)}' {paint}/>")
+
+    def x_axis(self, sx, ticks, y, x0, x1, size: float, grid_to: float | None = None) -> None:
+        """Bottom axis line from x0 to x1 at y, with ticks and labels (and vertical grid lines up to ``grid_to``)."""
+        for t in ticks:
+            if grid_to is not None:
+                self.line(sx(t), grid_to, sx(t), y, "#e0e0e0", 0.6 * PT)
+        self.line(x0, y, x1, y, INK, 0.8)
+        for t in ticks:
+            self.line(sx(t), y, sx(t), y + 4, INK, 0.8)
+            self.text(sx(t), y + 5 + size * PT * 0.6, tick_label(t, ticks), size, "middle")
+
+    def y_axis(self, sy, ticks, x, y0, y1, size: float) -> None:
+        """Left axis line from y0 to y1 at x, with ticks and labels."""
+        self.line(x, y0, x, y1, INK, 0.8)
+        for t in ticks:
+            self.line(x - 4, sy(t), x, sy(t), INK, 0.8)
+            self.text(x - 6, sy(t), tick_label(t, ticks), size, "end")
+
+    def legend(self, entries, top: float, size: float, ncol: int = 3) -> float:
+        """Draw ``entries`` (callable(canvas, x, y) drawing the key, label) centred in rows of ``ncol`` from ``top``;
+        returns the y below the legend."""
+        ncol = max(1, min(ncol, len(entries)))
+        widths = [24 + text_width(label, size) for _, label in entries]
+        col_w = [max(widths[k::ncol]) + 14 for k in range(ncol)]
+        x0 = max((self.width - sum(col_w)) / 2, 4)
+        row_h = size * PT * 1.6
+        for k, (key, label) in enumerate(entries):
+            x = x0 + sum(col_w[: k % ncol])
+            y = top + (k // ncol + 0.5) * row_h
+            key(self, x + 9, y)
+            self.text(x + 22, y, label, size)
+        return top + math.ceil(len(entries) / ncol) * row_h
+
+    def svg(self, alt: str) -> str:
+        """The ``<svg>`` element: role img, named by ``alt`` (aria-label and title), scaling with its container."""
+        w, h = num(self.width), num(self.height)
+        return (f"<svg xmlns='http://www.w3.org/2000/svg' role='img' aria-label='{esc(alt)}' width='{w}' height='{h}' "
+                f"viewBox='0 0 {w} {h}' font-family='inherit'><title>{esc(alt)}</title>{''.join(self.parts)}</svg>")
