@@ -341,9 +341,9 @@ def _rayleigh_step(s: np.ndarray, v: np.ndarray, eye: np.ndarray) -> np.ndarray:
     ``v`` (k x p) near its top eigenvector: solve (S - (q - 1e-11) I) y = v, q the Rayleigh quotient.
     q never exceeds the largest eigenvalue, so the shift stays below it: the system is not singular
     at an exact eigenvalue and y keeps v's orientation. Returns unit vectors."""
-    q = np.einsum("ki,ki->k", np.matmul(s, v[:, :, None])[:, :, 0], v) / np.einsum("ki,ki->k", v, v)
+    q = (np.matmul(s, v[:, :, None])[:, :, 0] * v).sum(axis=1) / (v * v).sum(axis=1)
     y = np.linalg.solve(s - (q - 1e-11)[:, None, None] * eye, v[:, :, None])[:, :, 0]
-    return y / np.sqrt(np.einsum("ki,ki->k", y, y))[:, None]
+    return y / np.sqrt((y * y).sum(axis=1))[:, None]
 
 
 def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
@@ -375,11 +375,11 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
             try:
                 v = _rayleigh_step(sa, vec if prev is None else 2 * vec - prev, eye)
                 w = np.matmul(sa, v[:, :, None])[:, :, 0]
-                lam = np.einsum("ki,ki->k", w, v)
+                lam = (w * v).sum(axis=1)
                 if not np.abs(w - lam[:, None] * v).max() < 1e-13:
                     v = _rayleigh_step(sa, v, eye)
                     w = np.matmul(sa, v[:, :, None])[:, :, 0]
-                    lam = np.einsum("ki,ki->k", w, v)
+                    lam = (w * v).sum(axis=1)
                     lam = np.where(np.abs(w - lam[:, None] * v).max(axis=1) < 1e-13, lam, -np.inf)
             except np.linalg.LinAlgError:          # an exactly singular shift: eigh for all
                 v, lam = vec, np.full(len(active), -np.inf)
@@ -388,7 +388,7 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
                 values, vectors = np.linalg.eigh(sa[bad])
                 vb = vectors[:, :, -1]
                 v, second = v.copy(), second.copy()
-                v[bad] = vb * np.where(np.einsum("ki,ki->k", vb, vec[bad]) < 0, -1.0, 1.0)[:, None]
+                v[bad] = vb * np.where((vb * vec[bad]).sum(axis=1) < 0, -1.0, 1.0)[:, None]
                 lam[bad], second[bad] = values[:, -1], values[:, -2] + 1e-12
         new = np.clip(v * v * lam[:, None], 0, 0.995)        # lam >= trace / p >= 0
         moved = np.abs(new - h2a).max(axis=1)
