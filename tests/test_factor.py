@@ -174,15 +174,23 @@ def test_factor_analyzer_works_with_installed_scikit_learn(hs):
     np.testing.assert_allclose(np.abs(fa.loadings_[:, 0]), np.abs(ours.loadings.iloc[:, 0]), atol=5e-3)
 
 
-def test_batched_simulation_matches_one_data_set_at_a_time():
-    """The simulated matrices of parallel analysis are drawn several data sets per call; a plain loop of
-    np.corrcoef over the same generator's draws (one data set per call) gives the same matrices."""
+def test_simulated_correlations_have_the_distribution_of_correlated_normal_data():
+    """Parallel analysis draws each random correlation matrix from its Wishart distribution (Bartlett's
+    decomposition). Checked against correlating actual normal data: E[r^2] = 1 / (n - 1) for
+    independent variables, and the mean largest eigenvalue of the two kinds of matrices agrees."""
     from measurekit.stats.factor import _random_correlations
 
-    got = _random_correlations(np.random.default_rng(7), 300, 6, 5)
-    rng = np.random.default_rng(7)
-    want = np.stack([np.corrcoef(rng.standard_normal((300, 6)), rowvar=False) for _ in range(5)])
-    np.testing.assert_allclose(got, want, atol=1e-13)
+    n, p, m = 40, 5, 4000
+    got = _random_correlations(np.random.default_rng(7), n, p, m)
+    assert np.allclose(got, got.transpose(0, 2, 1)) and np.allclose(np.diagonal(got, axis1=1, axis2=2), 1)
+    off = got[:, np.triu_indices(p, 1)[0], np.triu_indices(p, 1)[1]]
+    r2 = off ** 2
+    assert abs(r2.mean() - 1 / (n - 1)) < 4 * r2.std() / np.sqrt(r2.size)
+    rng = np.random.default_rng(8)
+    direct = np.stack([np.corrcoef(rng.standard_normal((n, p)), rowvar=False) for _ in range(m)])
+    top_w, top_d = np.linalg.eigvalsh(got)[:, -1], np.linalg.eigvalsh(direct)[:, -1]
+    se = np.sqrt(top_w.var() / m + top_d.var() / m)
+    assert abs(top_w.mean() - top_d.mean()) < 4 * se
 
 
 def test_batched_principal_axes_follow_the_plain_iteration():
