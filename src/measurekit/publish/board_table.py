@@ -37,12 +37,14 @@ def _frame(data, framework) -> pd.DataFrame:
     out = pd.DataFrame({c: frame[c] for c in frame.columns if c in needed}, index=frame.index)
     scored = all(d.score_column in frame for d in framework.domains)   # the main job scores once, before
     if not scored and "responded" in frame and any(ind.compute.source == "scale" for ind in framework.indicators):
-        resp = frame["responded"] == 1
+        resp = (frame["responded"] == 1).to_numpy()
         items = [i.id for i in framework.items if i.id in frame.columns]
         scores = score(frame.loc[resp, items], framework)
         for col in scores.columns:
-            if col in needed:
-                out[col] = scores[col].reindex(frame.index)
+            if col in needed:          # by position: the respondents' rows of the frame
+                full = np.full(len(frame), np.nan)
+                full[resp] = scores[col].to_numpy(dtype=float)
+                out[col] = full
     return out
 
 

@@ -94,6 +94,11 @@ def _sorted_groups(keys: pd.DataFrame) -> list[np.ndarray]:
     return np.split(keys.index.to_numpy()[order], bounds)
 
 
+def _rows(frame: pd.DataFrame, cols: list[str]) -> list[tuple]:
+    """The rows of ``cols`` as tuples (as ``itertuples``), read column-wise from plain object arrays."""
+    return list(zip(*(frame[c].to_numpy(dtype=object) for c in cols)))
+
+
 def _close(a: float, b: float) -> bool:
     """``np.isclose`` for two numbers (same tolerances), without the array call per pair."""
     return abs(a - b) <= 1e-8 + 1e-5 * abs(b)
@@ -143,10 +148,10 @@ def build_model(table: pd.DataFrame, framework) -> CountModel:
 
     # 1. breakdown values of one geography add up to its "all" row
     is_all = (t["breakdown"] == "all").to_numpy()
-    totals = dict(zip(t.loc[is_all, ["indicator_id", "period", "geography_type", "geography_code"]]
-                      .itertuples(index=False, name=None), np.flatnonzero(is_all).tolist()))
+    totals = dict(zip(_rows(t.loc[is_all], ["indicator_id", "period", "geography_type", "geography_code"]),
+                      np.flatnonzero(is_all).tolist()))
     cols = ["indicator_id", "period", "geography_type", "geography_code", "breakdown"]
-    key_of = list(t[cols[:4]].itertuples(index=False, name=None))
+    key_of = _rows(t, cols[:4])
     for members in _sorted_groups(t.loc[~is_all, cols]):
         total = totals.get(key_of[members[0]])
         if total is not None:
@@ -154,8 +159,8 @@ def build_model(table: pd.DataFrame, framework) -> CountModel:
     # 2. neighbourhoods add up to the local authority (same indicator, breakdown and value)
     la = t["geography_type"] == "la"
     cols = ["indicator_id", "period", "breakdown", "breakdown_value"]
-    la_rows = dict(zip(t.loc[la, cols].itertuples(index=False, name=None), np.flatnonzero(la.to_numpy()).tolist()))
-    key_of = list(t[cols].itertuples(index=False, name=None))
+    la_rows = dict(zip(_rows(t.loc[la], cols), np.flatnonzero(la.to_numpy()).tolist()))
+    key_of = _rows(t, cols)
     for members in _sorted_groups(t.loc[t["geography_type"] == "neighbourhood", cols]):
         total = la_rows.get(key_of[members[0]])
         if total is not None:

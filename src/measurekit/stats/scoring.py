@@ -32,14 +32,18 @@ def item_values(df: pd.DataFrame, framework, respondent: str | None = "parent") 
             continue
         scale = framework.scale(item.scale)
         col = df[item.id]
-        x = pd.to_numeric(col, errors="coerce").astype(float)
-        bad = col[x.isna() & col.notna()]          # text only where the number failed (fast on numeric columns)
-        bad = bad[bad.astype(str).str.strip() != ""]
-        if len(bad):
-            report.add("non_numeric", f"Item {item.id} has codes that are not numbers (e.g. {bad.iloc[0]!r}); "
-                       "recode them to the scale's numeric codes first.", column=item.id, value=str(bad.iloc[0]))
-            continue
-        x = x.where(x.isin(scale.codes))
+        if col.dtype.kind in "fiub":               # already numbers: nothing can fail to convert
+            x = col.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            num = pd.to_numeric(col, errors="coerce").astype(float)
+            bad = col[num.isna() & col.notna()]    # text only where the number failed
+            bad = bad[bad.astype(str).str.strip() != ""]
+            if len(bad):
+                report.add("non_numeric", f"Item {item.id} has codes that are not numbers (e.g. {bad.iloc[0]!r}); "
+                           "recode them to the scale's numeric codes first.", column=item.id, value=str(bad.iloc[0]))
+                continue
+            x = num.to_numpy()
+        x = np.where(np.isin(x, scale.codes), x, np.nan)
         if item.reverse:
             x = scale.min + scale.max - x
         out[item.id] = x
