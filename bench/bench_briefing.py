@@ -6,7 +6,7 @@ Run: python bench/bench_briefing.py [N_AREAS]   (default 150)
    target under 4 s.
 2. A regional-size cohort (30,000 children spread over 150 neighbourhoods): the cost per extra
    neighbourhood, target well under 0.5 s. Its table skips the secondary suppression search
-   (``protect``, timed in bench_disclosure.py; minutes at 150 areas): the pages cost the same either way.
+   (``protect``, timed in bench_disclosure.py): the pages cost the same either way.
 """
 import sys
 import tempfile
