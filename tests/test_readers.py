@@ -280,3 +280,26 @@ def test_new_codes_are_catalogued():
                  "delimiter_detected", "duplicate_column", "date_format_hint", "missing_eyfsp", "elg_not_assessed",
                  "item_out_of_scale"):
         assert code in CATALOGUE
+
+
+def test_numbers_are_parsed_as_pandas_to_numeric_would_and_codes_share_strings():
+    """Typing moved from pandas.to_numeric to Polars: same values and dtypes (pandas is the oracle here);
+    text columns with few distinct values hold one string object per value."""
+    import numpy as np
+    import pandas as pd
+    import polars as pl
+
+    from measurekit.data.readers import _numbers, _text_array
+
+    cases = [["1", " 2", "3 ", "-7", "+8", "007"], ["1", "2", ""], ["4.5", "1e3", "2.", ".5"],
+             ["1", "abc", "1,000", "0x10"], ["inf", "nan", "3"]]
+    for texts in cases:
+        want = pd.to_numeric(pd.Series(texts, dtype=object).replace("", None), errors="coerce")
+        got = _numbers(pl.Series(texts, dtype=pl.String))
+        assert got.dtype == want.dtype, texts
+        assert np.array_equal(got, want.to_numpy(), equal_nan=True), texts
+    codes = pl.Series(["F", "M", None, "M"] * 1000, dtype=pl.String)
+    arr = _text_array(codes)
+    assert list(arr[:4]) == ["F", "M", None, "M"] and arr[1] is arr[3] is arr[5]
+    ids = pl.Series([f"child-{i}" for i in range(5000)], dtype=pl.String)
+    assert list(_text_array(ids)) == ids.to_list()
