@@ -474,3 +474,38 @@ def test_weaker_disclosure_is_said_in_plain_words(tmp_path, framework_dir, pack)
     write_briefings(f, table, None, tmp_path / "briefing")
     page = next((tmp_path / "briefing").glob("*.html")).read_text(encoding="utf-8")
     assert f"For {ind.title}, small numbers are protected less than usual" in page
+
+
+def _whole_groups(table: pd.DataFrame, below: int) -> pd.DataFrame:
+    """Published proportion rows of 0% or 100% in a group of fewer than ``below`` children (read off the table)."""
+    shown = table[~table["suppressed"].astype(bool) & table["ci_method"].eq("wilson")]
+    num, den = shown["numerator"].astype(float), shown["denominator"].astype(float)
+    return shown[(den > 0) & (den < below) & ((num == 0) | (num == den))]
+
+
+def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, cohort):
+    """Off by default; when set, no 0% or 100% of a small group is published, the audit still passes and an
+    independent intruder pins no withheld count."""
+    import yaml
+
+    from measurekit.design import check_framework
+    from measurekit.publish.disclosure import protect
+    from measurekit.publish.disclosure_audit import check_disclosure
+
+    d = _framework_with(tmp_path, framework_dir)
+    doc = yaml.safe_load((d / "indicators.yaml").read_text(encoding="utf-8"))
+    for ind in doc["indicators"]:
+        ind["disclosure"] = {**ind.get("disclosure", {}), "all_or_none_below": 30}
+    (d / "indicators.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert not check_framework(d).errors
+    strict, usual = load_framework(d), load_framework(framework_dir)
+    raw = _raw(usual, cohort)                                       # the bundled 3,000 children
+    before = protect(raw, usual).table
+    assert len(_whole_groups(before, 30)) > 0                      # the default publishes such rows
+    result = protect(raw, strict)
+    assert len(_whole_groups(result.table, 30)) == 0 and result.audit.passed
+    assert check_disclosure(result.table, strict) == [] and check_disclosure(before, strict) != []
+    result.table.to_csv(tmp_path / "board_table.csv", index=False)
+    v = verdict(tmp_path / "board_table.csv", raw)
+    assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+    assert "0% and 100% withheld in groups of fewer than 30 children" in strict.indicators[0].disclosure.describe()

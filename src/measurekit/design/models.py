@@ -205,13 +205,28 @@ class Disclosure(_Model):
     """Disclosure control of one indicator: counts from suppress_min to suppress_max are suppressed
     (standard: 1 to 5); round_to rounds published counts (e.g. 5; 0 or 1 switches rounding off).
     A weaker rule (a narrower range, or rounding switched off) needs allow_weaker_disclosure: true
-    and a reason, which the specification sheet and briefings print."""
+    and a reason, which the specification sheet and briefings print. all_or_none_below (off unless
+    set, e.g. 30): a proportion of 0% or 100% is withheld when fewer children than this are in the
+    group, since it tells the outcome of every child in it (group disclosure), with secondary
+    suppression as for small counts."""
 
     suppress_min: int = Field(1, ge=0)
     suppress_max: int = 5
     round_to: int | None = Field(None, ge=0)
+    all_or_none_below: int | None = Field(None, ge=1)
     allow_weaker_disclosure: bool = False
     reason: str = ""
+
+    def describe(self) -> str:
+        """The rule in plain words, for specification sheets, briefings and the workbook."""
+        text = (f"counts of {self.suppress_min} to {self.suppress_max} suppressed, with further cells suppressed so "
+                "that no suppressed count can be worked out from the others")
+        if self.all_or_none_below:
+            text += (f"; 0% and 100% withheld in groups of fewer than {self.all_or_none_below} children (they would "
+                     "tell every child's outcome)")
+        if self.round_to and self.round_to > 1:
+            text += f"; counts rounded to the nearest {self.round_to}"
+        return text
 
     def weakenings(self) -> list[str]:
         """How this rule is weaker than the standard one, in plain words (empty: not weaker)."""

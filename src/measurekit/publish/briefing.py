@@ -36,9 +36,7 @@ def _items_for(fw, ind):
 
 
 def _disclosure_text(d) -> str:
-    text = (f"counts of {d.suppress_min} to {d.suppress_max} suppressed, with further cells suppressed so that no "
-            "suppressed count can be worked out from the others" + (f"; counts rounded to the nearest {d.round_to}"
-                                                                   if d.round_to and d.round_to > 1 else ""))
+    text = d.describe()
     if d.weakenings():
         text += (f". WEAKER THAN THE STANDARD RULE (counts of 1 to 5 suppressed): {'; '.join(d.weakenings())}. "
                  f"Agreed because: {d.reason.strip()}")

@@ -489,7 +489,8 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
     """Every way a published board table leaks a count; an empty list means it passes.
 
     Checks that no count in the suppression range (the framework's, else 1-5) is published in the
-    clear, directly or as denominator - numerator, and that suppressed rows publish no number;
+    clear, directly or as denominator - numerator, that suppressed rows publish no number, and (with
+    ``framework``) that no 0% or 100% is published in a group smaller than the indicator's ``all_or_none_below``;
     with ``framework`` and ``true_table`` (the table before suppression, from which the intruder's
     constraints are built) it also runs :func:`audit` on the suppression pattern.
     """
@@ -514,6 +515,14 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
         problems.append(f"row {i}: a count of {lo[i]:g}-{hi[i]:g} is published "
                         f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
                         f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+    if framework is not None:
+        limit = pub["indicator_id"].map(lambda i: rules[i].disclosure.all_or_none_below or np.nan).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            whole = ~suppressed & prop & (den > 0) & (den < limit) & ((num == 0) | (num == den))
+        for i in np.flatnonzero(whole):
+            problems.append(f"row {i}: {num[i] / den[i]:.0%} of a group of {den[i]:g} is published, which tells every "
+                            f"child's outcome ({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
+                            f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
     leaked = suppressed & (pub[["numerator", "denominator", "value", "ci_low", "ci_high"]].notna().any(axis=1).to_numpy())
     for i in np.flatnonzero(leaked):
         problems.append(f"row {i}: suppressed but a number is published")

@@ -155,8 +155,8 @@ def write_workbook(framework, table: pd.DataFrame, path) -> None:
             elif f in ("numerator", "denominator"):
                 v = f"{v.get('definition', '')} (source: {v.get('source', '')})"
             elif f == "disclosure":
-                v = (f"Counts of {v.get('suppress_min')} to {v.get('suppress_max')} withheld, with secondary suppression"
-                     + (f"; counts rounded to {v['round_to']}" if v.get("round_to") else ""))
+                text = ind.disclosure.describe()
+                v = text[0].upper() + text[1:]
             elif isinstance(v, list):
                 v = " ".join(map(str, v))
             row.append(v)
