@@ -276,8 +276,7 @@ class _Component:
         self.A_eq, self.b_eq, self.A_ub, self.b_ub = A_eq, b_eq, A_ub, b_ub
         self.lo, self.hi = lo, hi
         self.n = len(lo)
-        self.points: list[np.ndarray] = []
-        self._stacked = np.zeros((16, self.n))   # the points as rows, grown by doubling as points are found
+        self._points = np.zeros((16, self.n))   # feasible whole-number solutions as rows, grown by doubling
         self._count = 0
         self._h = None
         try:
@@ -338,24 +337,23 @@ class _Component:
                       bounds=np.column_stack([lo, hi]), method="highs")
         return ("optimal", res.x) if res.status == 0 else ("unbounded", None) if res.status == 3 else (res.message, None)
 
+    def keep(self, x: np.ndarray) -> None:
+        """Remember a feasible whole-number solution (evidence that intervals are at least this wide)."""
+        if self._count == len(self._points):
+            self._points = np.vstack([self._points, np.zeros_like(self._points)])
+        self._points[self._count] = x
+        self._count += 1
+
     def values(self, c: np.ndarray) -> np.ndarray:
-        """c.x at every feasible whole-number solution found so far (one matrix product)."""
-        k = len(self.points)
-        if self._count < k:
-            if k > len(self._stacked):
-                grown = np.zeros((max(2 * len(self._stacked), k), self.n))
-                grown[:self._count] = self._stacked[:self._count]
-                self._stacked = grown
-            self._stacked[self._count:k] = self.points[self._count:k]
-            self._count = k
+        """c.x at every feasible whole-number solution kept so far."""
         nz = np.flatnonzero(c)              # a count is one unknown or a difference of two
-        return self._stacked[:k, nz] @ c[nz]
+        return self._points[:self._count, nz] @ c[nz]
 
     def point(self, c: np.ndarray, maximise: bool, box) -> None:
         """Add the optimum of c.x within ``box`` (a feasible solution of the real problem) if whole."""
         st, x = self._lp(c, maximise, box)
         if st == "optimal" and _integral(x):
-            self.points.append(np.round(x))
+            self.keep(np.round(x))
 
     def solve(self, c: np.ndarray, maximise: bool) -> float:
         """Exact integer optimum of c.x (LP first; integer programme only if the LP vertex is fractional)."""
@@ -365,7 +363,7 @@ class _Component:
         if st != "optimal":
             raise RuntimeError(f"disclosure audit: the intruder's problem could not be solved ({st})")
         if _integral(x):
-            self.points.append(np.round(x))
+            self.keep(np.round(x))
             return float(c @ np.round(x))
         return self._milp(c, -1.0 if maximise else 1.0)
 
@@ -380,7 +378,7 @@ class _Component:
         res = milp(sign * c, constraints=cons, integrality=np.ones(len(c)), bounds=Bounds(self.lo, self.hi))
         if res.status != 0 or res.x is None:
             raise RuntimeError(f"disclosure audit: the intruder's integer problem could not be solved ({res.message})")
-        self.points.append(np.round(res.x))
+        self.keep(np.round(res.x))
         return float(c @ np.round(res.x))
 
 
@@ -452,7 +450,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
             local = {v: j for j, v in enumerate(free_idx[cols])}
             # feasible whole-number solutions that show intervals are wide without a solve per count:
             # the true counts, and optima of random directions inside a box (feasible for the real problem)
-            C.points.append(model.truth[free_idx[cols]])
+            C.keep(model.truth[free_idx[cols]])
             if not full:
                 cap = 2 * float(np.max(model.truth)) + 10
                 box = (C.lo, np.minimum(C.hi, cap))
@@ -510,19 +508,19 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
     def small(x):
         return (x >= lo) & (x <= hi)
 
+    def where(i) -> str:
+        return (f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
+                f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+
     clear_small = ~suppressed & (small(den) | (prop & (small(num) | small(den - num))))
     for i in np.flatnonzero(clear_small):
-        problems.append(f"row {i}: a count of {lo[i]:g}-{hi[i]:g} is published "
-                        f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
-                        f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+        problems.append(f"row {i}: a count of {lo[i]:g}-{hi[i]:g} is published {where(i)}")
     if framework is not None:
-        limit = pub["indicator_id"].map(lambda i: rules[i].disclosure.all_or_none_below or np.nan).to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            whole = ~suppressed & prop & (den > 0) & (den < limit) & ((num == 0) | (num == den))
-        for i in np.flatnonzero(whole):
+        from measurekit.publish.disclosure import all_or_none
+
+        for i in np.flatnonzero(~suppressed & all_or_none(pub, framework)):
             problems.append(f"row {i}: {num[i] / den[i]:.0%} of a group of {den[i]:g} is published, which tells every "
-                            f"child's outcome ({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
-                            f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+                            f"child's outcome {where(i)}")
     leaked = suppressed & (pub[["numerator", "denominator", "value", "ci_low", "ci_high"]].notna().any(axis=1).to_numpy())
     for i in np.flatnonzero(leaked):
         problems.append(f"row {i}: suppressed but a number is published")
