@@ -63,7 +63,7 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     ``lookup`` go to ``board_table``. ``evidence_notes`` (optional): indicator id ->
     {"reliability": text, "added_value": text} for the specification sheets.
     """
-    from measurekit.publish.board_table import board_table
+    from measurekit.publish.board_table import board_table, small_area_lookup
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.disclosure import protect
     from measurekit.publish.ees import write_ees
@@ -76,10 +76,8 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
 
         evidence = load_evidence(framework)
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data   # built once, used twice
-    if lookup is None and hasattr(data, "tables") and "small_areas" in data.tables:
-        lookup = data.tables["small_areas"]
-    protected = protect(board_table(framework, frame, period=period, weights=weights, lookup=lookup, disclosure=False),
-                        framework)
+    protected = protect(board_table(framework, frame, period=period, weights=weights,
+                                    lookup=small_area_lookup(data, lookup), disclosure=False), framework)
     table = publish_board_table(protected.table, framework)   # rounded and typed as every output is
     with atomic.atomic_directory(out) as tmp:
         atomic.write_csv(tmp / "board_table.csv", table, float_format=CSV_FLOAT_FORMAT)

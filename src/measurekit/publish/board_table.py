@@ -61,6 +61,13 @@ def _indicator_values(frame: pd.DataFrame, ind) -> pd.Series:
     return x
 
 
+def small_area_lookup(data, lookup=None):
+    """``lookup`` when given, else a Cohort's small-area table (None for a plain frame without one)."""
+    if lookup is None and hasattr(data, "tables") and "small_areas" in data.tables:
+        return data.tables["small_areas"]
+    return lookup
+
+
 def _period(data, frame, period):
     if period:
         return str(period)
@@ -93,8 +100,7 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
     frame = _frame(data, framework)
     if weights is not None:   # align on the children's index before any merge renumbers the rows
         frame["__weight"] = weights.reindex(frame.index)
-    if lookup is None and hasattr(data, "tables") and "small_areas" in data.tables:
-        lookup = data.tables["small_areas"]
+    lookup = small_area_lookup(data, lookup)
     if lookup is not None:   # a left join on small_area, done as two column look-ups
         lk = lookup.drop_duplicates("small_area").set_index("small_area")
         for c in ("small_area_name", "neighbourhood_code") if small_areas else ("neighbourhood_code",):
