@@ -141,12 +141,20 @@ def item_vals(analysis_frame, cohort):
     return item_values(resp, cohort.framework), resp
 
 
-def test_planted_dif_is_flagged_by_home_language(item_vals, cohort):
-    v, resp = item_vals
+@pytest.fixture(scope="module")
+def planted(item_vals, cohort):
+    """The planted DIF (ground truth), the items of its domain and the English / other grouping."""
+    _, resp = item_vals
     truth = cohort.ground_truth["dif"]
     domain = next(d for d, info in cohort.ground_truth["domains"].items() if truth["item"] in info["items"])
     items = cohort.ground_truth["domains"][domain]["items"]
     english = resp[truth["group"]].eq(truth["reference"]).map({True: "English", False: "other"})
+    return truth, items, english
+
+
+def test_planted_dif_is_flagged_by_home_language(item_vals, planted):
+    v, resp = item_vals
+    truth, items, english = planted
     res = mk.dif(v, items, english, reference="English")
     assert truth["item"] in res.flagged and len(res.flagged) <= 2
     row = res.table.set_index("item").loc[truth["item"]]
@@ -185,12 +193,9 @@ def test_r2_criterion_and_errors(item_vals):
 
 # --- the IRT route: likelihood-ratio tests in a multi-group graded response model ---
 
-def test_planted_dif_found_by_the_irt_route(item_vals, cohort):
-    v, resp = item_vals
-    truth = cohort.ground_truth["dif"]
-    domain = next(d for d, info in cohort.ground_truth["domains"].items() if truth["item"] in info["items"])
-    items = cohort.ground_truth["domains"][domain]["items"]
-    english = resp[truth["group"]].eq(truth["reference"]).map({True: "English", False: "other"})
+def test_planted_dif_found_by_the_irt_route(item_vals, planted):
+    v, _ = item_vals
+    truth, items, english = planted
     res = mk.dif(v, items, english, reference="English", method="irt")
     t = res.table.set_index("item")
     assert res.flagged == [truth["item"]]
