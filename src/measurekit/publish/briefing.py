@@ -151,7 +151,7 @@ def file_stems(codes) -> dict[str, str]:
     out, used = {}, set()
     for code in codes:
         code = str(code)
-        stem = re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-")[:60]
+        stem = _slug(code)[:60]
         if not stem or stem in used:
             stem = (stem + "-" if stem else "area-") + hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
         used.add(stem)
