@@ -66,6 +66,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "yaml_too_deep": ("YAML nested too deeply", "Check the brackets and indentation; specifications need only a few levels."),
     "yaml_alias": ("YAML aliases expand too far or refer to themselves", "Write the values out instead of using &anchors and *aliases."),
     "unknown_scale": ("Item uses an undefined scale", "Define the scale in scales.yaml or correct the name."),
+    "unknown_coverage_indicator": ("coverage_indicator names an undefined indicator",
+                                   "Name the id of the indicator that measures who gave their views, or remove the line."),
     "unknown_domain": ("Item uses an undefined domain", "Define the domain in framework.yaml or correct the name."),
     "indicator_missing_item": ("Indicator refers to an item that does not exist", "Correct the item id."),
     "missing_threshold": ("Threshold indicator without a threshold", "Add `threshold:` to the indicator."),

@@ -54,6 +54,10 @@ def check_consistency(fw: Framework) -> ProblemReport:
         if c.statistic in ("proportion_below", "proportion_at_or_above") and c.threshold is None:
             report.add("missing_threshold", f"Indicator {ind.id} uses {c.statistic} but gives no threshold.",
                        file="indicators.yaml", column=f"indicators[{i}].compute.threshold")
+    if fw.coverage_indicator and fw.coverage_indicator not in {ind.id for ind in fw.indicators}:
+        report.add("unknown_coverage_indicator",
+                   f"coverage_indicator names {fw.coverage_indicator!r}, which indicators.yaml does not define.",
+                   file="framework.yaml", column="coverage_indicator", value=fw.coverage_indicator)
     return report
 
 

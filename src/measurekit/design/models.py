@@ -338,6 +338,15 @@ class Area(_Model):
     region_name: str
     country_code: str = "E92000001"
     country_name: str = "England"
+    # The words people use for the places (human-facing outputs only; technical columns keep their names):
+    la_word: str = "local authority"      # the whole area, e.g. "borough", "county", "city"
+    area_word: str = "area"               # the areas boards cover, e.g. "neighbourhood", "locality"
+    area_word_plural: str = ""            # "" = area_word + "s"
+    small_area_word: str = "small area"   # e.g. "ward", "LSOA"
+
+    @property
+    def areas_word(self) -> str:
+        return self.area_word_plural or f"{self.area_word}s"
 
     @field_validator("old_la_code", "new_la_code", "region_code", "country_code", mode="before")
     @classmethod
@@ -374,6 +383,9 @@ class Framework(_Model):
     items: list[Item] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
     area: Area | None = None   # the LA and its codes; needed for DfE open-data (EES) files
+    # the indicator whose value is the share of the population that gave their views (briefings and family pages
+    # lead with it); None: the framework has none
+    coverage_indicator: str | None = None
     path: Path | None = Field(default=None, exclude=True)
 
     def item(self, item_id: str) -> Item:
