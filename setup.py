@@ -1,8 +1,8 @@
-"""Build hook: ship the illustrative framework and the seed-1 cohort inside the package.
+"""Build hook: ship the illustrative frameworks and the seed-1 cohort inside the package.
 
-The repository keeps one copy of each (``indicators/rochdale-school-readiness`` and
+The repository keeps one copy of each (every ``indicators/<name>/`` with a ``framework.yaml``, and
 ``data/synthetic``). When a wheel is built, ``build_py`` copies them to
-``measurekit/_bundled/<name>`` in the build folder, so an installed measurekit finds them with
+``measurekit/_bundled/frameworks/<name>`` and ``measurekit/_bundled/synthetic`` in the build folder, so an installed measurekit finds them with
 ``importlib.resources`` (``measurekit.core.paths``). ``MANIFEST.in`` puts the same folders in
 the sdist, so a wheel built from the sdist gets them too. Editable installs (``pip install -e``)
 copy nothing: ``paths`` then uses the repository folders directly.
@@ -17,11 +17,6 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-# name inside measurekit/_bundled/ -> folder in the repository (and in the sdist)
-BUNDLED = {
-    "rochdale-school-readiness": "indicators/rochdale-school-readiness",
-    "synthetic": "data/synthetic",
-}
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".~lock*", ".DS_Store")
 
 
@@ -31,11 +26,13 @@ class build_py_with_examples(build_py):
         if getattr(self, "editable_mode", False):
             return
         target = Path(self.build_lib) / "measurekit" / "_bundled"
-        for name, source in BUNDLED.items():
-            src = ROOT / source
-            if not (src / ("framework.yaml" if name != "synthetic" else "children.csv")).is_file():
-                raise SystemExit(f"measurekit build: {src} is missing; build from the repository or its sdist")
-            dest = target / name
+        frameworks = sorted(p.parent for p in (ROOT / "indicators").glob("*/framework.yaml"))
+        if not frameworks or not (ROOT / "data" / "synthetic" / "children.csv").is_file():
+            raise SystemExit(f"measurekit build: {ROOT} has no indicators/<name>/framework.yaml or data/synthetic; "
+                             "build from the repository or its sdist")
+        copies = {target / "frameworks" / p.name: p for p in frameworks}
+        copies[target / "synthetic"] = ROOT / "data" / "synthetic"
+        for dest, src in copies.items():
             if dest.exists():
                 shutil.rmtree(dest)
             shutil.copytree(src, dest, ignore=_SKIP)

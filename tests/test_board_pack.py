@@ -13,6 +13,8 @@ from measurekit.publish.disclosure import apply_disclosure_control
 from measurekit.publish.disclosure_audit import check_disclosure
 from measurekit.design import load_framework
 
+from conftest import FRAMEWORK_DIR
+
 
 @pytest.fixture(scope="module")
 def fw(framework_dir):
@@ -168,7 +170,7 @@ def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_p
     from measurekit.data import read_dir
     from measurekit.publish.board_pack import write_board_pack
 
-    cohort = read_dir(synthetic_dir)
+    cohort = read_dir(synthetic_dir, framework=FRAMEWORK_DIR)
     out = tmp_path / "pack"
     files = write_board_pack(fw, cohort, out)
     report = Package(str(files["datapackage"])).validate()

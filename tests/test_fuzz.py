@@ -19,6 +19,8 @@ from measurekit.cli import main
 from measurekit.core import atomic
 from measurekit.problems import CATALOGUE, InputError
 
+from conftest import FRAMEWORK_DIR
+
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
@@ -159,7 +161,7 @@ def test_validate_answers_random_csv_shapes_with_clear_errors(synthetic_dir, dat
         body = "\n".join(sep.join(c.replace("\n", " ") for c in r) for r in rows)
         (d / table).write_text(head + body + "\n", encoding="utf-8")
     before = _hashes(d)
-    _run("validate", d)
+    _run("validate", d, "--framework", FRAMEWORK_DIR)
     assert _hashes(d) == before
 
 

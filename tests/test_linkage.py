@@ -5,6 +5,8 @@ from measurekit.data import Cohort, link
 from measurekit.data.pseudonymise import load_key, pseudonym
 from measurekit.problems import InputError
 
+from conftest import FRAMEWORK_DIR
+
 
 def _small():
     children = pd.DataFrame({"child_id": ["a", "b", "c", "d", "e"], "neighbourhood": ["N1", "N1", "N2", "N2", "N2"],
@@ -61,7 +63,7 @@ def test_link_cli_never_writes_the_key(tmp_path, synthetic_dir, monkeypatch):
 
     env = dict(os.environ, MEASUREKIT_KEY="super-secret-key-123456")
     out = tmp_path / "linked"
-    r = subprocess.run([sys.executable, "-m", "measurekit", "link", str(synthetic_dir), "--out", str(out), "--pseudonymise"],
+    r = subprocess.run([sys.executable, "-m", "measurekit", "link", str(synthetic_dir), "--framework", str(FRAMEWORK_DIR), "--out", str(out), "--pseudonymise"],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     text = "".join(p.read_text() for p in out.iterdir())
@@ -127,7 +129,7 @@ def test_pseudonymised_link_outputs_hold_no_raw_ids_or_full_dates(tmp_path, synt
     before = {p.name: sha256(p) for p in synthetic_dir.iterdir() if p.is_file()}
     (tmp_path / "key").write_text("k" * 32)
     out = tmp_path / "linked"
-    r = _cli("link", synthetic_dir, "--out", out, "--key-file", tmp_path / "key")      # --key-file implies pseudonyms
+    r = _cli("link", synthetic_dir, "--framework", FRAMEWORK_DIR, "--out", out, "--key-file", tmp_path / "key")      # --key-file implies pseudonyms
     assert r.returncode == 0, r.stderr
     text = "".join(p.read_text() for p in out.iterdir())
     assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), "a full date reached the linked outputs"
@@ -141,7 +143,7 @@ def test_pseudonymised_link_outputs_hold_no_raw_ids_or_full_dates(tmp_path, synt
 def test_a_bad_key_file_is_a_clear_error(tmp_path, synthetic_dir, what):
     key = {"missing": tmp_path / "nonexistent", "folder": tmp_path, "short": tmp_path / "short"}[what]
     (tmp_path / "short").write_text("tooshort")
-    r = _cli("link", synthetic_dir, "--out", tmp_path / "out", "--pseudonymise", "--key-file", key)
+    r = _cli("link", synthetic_dir, "--framework", FRAMEWORK_DIR, "--out", tmp_path / "out", "--pseudonymise", "--key-file", key)
     assert r.returncode == 1 and "key_file" in r.stderr
     assert not (tmp_path / "out").exists()
     with pytest.raises(InputError) as exc:

@@ -9,6 +9,8 @@ import pytest
 from measurekit.pipeline.run import run
 from measurekit.pipeline.steps import STEPS
 
+from conftest import FRAMEWORK_DIR
+
 
 def test_main_job_writes_reports(tmp_path):
     out = tmp_path / "out"
@@ -41,9 +43,9 @@ def test_main_job_writes_reports(tmp_path):
 
 def test_second_seed_and_bad_input(tmp_path):
     data = tmp_path / "seed2"
-    subprocess.run([sys.executable, "-m", "measurekit", "synth", "--n", "800", "--seed", "2", "--out", str(data)], check=True)
+    subprocess.run([sys.executable, "-m", "measurekit", "synth", "--framework", str(FRAMEWORK_DIR), "--n", "800", "--seed", "2", "--out", str(data)], check=True)
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(data), "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(data), "--framework", str(FRAMEWORK_DIR), "--out", str(out)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "Finished in" in r.stdout and "trial_report.html" in r.stdout
@@ -52,13 +54,13 @@ def test_second_seed_and_bad_input(tmp_path):
     ch = pd.read_csv(data / "children.csv", dtype=str, keep_default_na=False)
     ch.loc[0, "sex"] = "unknown"
     ch.to_csv(data / "children.csv", index=False)
-    r = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(data), "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(data), "--framework", str(FRAMEWORK_DIR), "--out", str(out)],
                        capture_output=True, text=True)
     assert r.returncode == 1
     assert "unknown_code" in r.stdout + r.stderr
     # said once, with where the full report is
     assert (r.stdout + r.stderr).count("[value: 'unknown']") == 1
-    assert "Stopped before any analysis" in r.stderr and str(out / "internal" / "validation_report.csv") in r.stderr
+    assert "Stopped before any analysis" in r.stderr and str(out.with_name(out.name + ".failed") / "validation_report.csv") in r.stderr
     assert sorted(p.name for p in out.iterdir()) == before
     assert (out / "internal" / "trial_report.html").exists()
     assert (out / "shareable" / "board_pack" / "board_table.csv").exists()
@@ -104,7 +106,7 @@ def test_one_run_reads_each_input_once_and_scores_once(tmp_path, monkeypatch):
     monkeypatch.setattr(validation, "read_and_check", counting_check)
     monkeypatch.setattr(scoring, "score", counting_score)
     try:
-        state = run(data_dir=data, out=tmp_path / "out", log=lambda *_: None)
+        state = run(data, framework=FRAMEWORK_DIR, out=tmp_path / "out", log=lambda *_: None)
     finally:
         watching[0] = False
     assert calls == {"read_and_check": 1}
@@ -131,7 +133,7 @@ def test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table(tm
     ind.write_text(text.replace("ci_method: t\n", "ci_method: weighted_t\n"))
     for n in (150, 300):
         out = tmp_path / f"out{n}"
-        state = run(data_dir=_synth(tmp_path, n, 5), framework_dir=fw_dir, out=out, log=lambda *_: None)
+        state = run(_synth(tmp_path, n, 5), framework=fw_dir, out=out, log=lambda *_: None)
         assert (out / "shareable" / "board_pack" / "board_table.csv").exists()
         html = (out / "internal" / "trial_report.html").read_text()
         for s in state.skipped:
@@ -149,10 +151,10 @@ def test_trial_sample_runs_the_trial_analyses_on_a_subsample(tmp_path, monkeypat
     from measurekit.pipeline import state as state_module
 
     data = _synth(tmp_path, 800, 7)
-    full = run(data_dir=data, out=tmp_path / "full", log=lambda *_: None, trial_sample="all")
+    full = run(data, framework=FRAMEWORK_DIR, out=tmp_path / "full", log=lambda *_: None, trial_sample="all")
     monkeypatch.setattr(state_module, "AUTO_TRIAL_SAMPLE", 250)
     lines = []
-    part = run(data_dir=data, out=tmp_path / "part", log=lines.append)
+    part = run(data, framework=FRAMEWORK_DIR, out=tmp_path / "part", log=lines.append)
     assert any("trial analyses on a random sample of 250" in line for line in lines)
     n = len(part.respondents)
     assert n > 250 and len(part.trial_respondents) == 250

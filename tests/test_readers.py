@@ -14,6 +14,8 @@ from measurekit.core.atomic import sha256
 from measurekit.data import read_dir, validate_dir
 from measurekit.problems import CATALOGUE, InputError
 
+from conftest import FRAMEWORK_DIR
+
 N_CHILDREN = 200
 
 
@@ -65,7 +67,7 @@ def _unchanged(folder):
 
 
 def test_small_folder_is_clean(small):
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     assert report.ok and len(report) == 0, report.to_text()
 
 
@@ -74,13 +76,13 @@ def test_delimiter_detected_and_named(small, delimiter):
     for name in ("children.csv", "eyfsp.csv"):
         h, rows = _read(small / name)
         _write(small / name, h, rows, delimiter=delimiter)
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
     notes = [p for p in report.problems if p.code == "delimiter_detected"]
     assert {p.file for p in notes} == {"children.csv", "eyfsp.csv"}
     word = "semicolon" if delimiter == ";" else "tab"
     assert all(word in p.message and p.severity == "info" for p in notes)
-    cohort = read_dir(small)
+    cohort = read_dir(small, framework=FRAMEWORK_DIR)
     assert len(cohort.tables["children"]) == N_CHILDREN and "sex" in cohort.tables["children"]
 
 
@@ -90,12 +92,12 @@ def test_cp1252_byte_read_with_row_and_column(small):
     rows[4][col] = rows[4][col] + " Caf\u00e9"             # é is 0xE9 in Windows-1252, not valid UTF-8
     _write(small / "small_areas.csv", h, rows, encoding="cp1252")
     before = _unchanged(small)
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
     [p] = [p for p in report.problems if p.code == "encoding_fallback"]
     assert (p.row, p.column, p.value) == (6, "small_area_name", "0xe9")
     assert "row 6" in p.message and "cp1252" in p.message
-    assert read_dir(small).tables["small_areas"]["small_area_name"].iloc[4].endswith("Caf\u00e9")
+    assert read_dir(small, framework=FRAMEWORK_DIR).tables["small_areas"]["small_area_name"].iloc[4].endswith("Caf\u00e9")
     assert _unchanged(small) == before
 
 
@@ -105,7 +107,7 @@ def test_undecodable_byte_names_row_column_and_encodings_tried(small):
     cells[7] = cells[7] + b"\x81"                        # undefined in cp1252 and invalid in UTF-8
     data[3] = b",".join(cells)
     (small / "children.csv").write_bytes(b"\n".join(data))
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "undecodable_byte"]
     assert p.row == 4 and p.column == "home_language" and p.file == "children.csv"
     assert "utf-8, cp1252" in p.message and "column 8" in p.message
@@ -127,16 +129,16 @@ def test_xlsx_read_with_real_dates(small):
         cells[k] = dt.datetime.fromisoformat(r[k])      # Excel stores dates as dates
         ws.append(cells)
     wb.save(small / "children.xlsx")
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
-    ch = read_dir(small).tables["children"]
+    ch = read_dir(small, framework=FRAMEWORK_DIR).tables["children"]
     assert list(ch["date_of_birth"]) == [r[k] for r in rows]
     assert ch["idaci_decile"].dtype == "int64"
 
 
 def test_two_files_for_one_table_is_an_error(small):
     shutil.copy(small / "children.csv", small / "children.xlsx")
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "ambiguous_file"]
     assert p.severity == "error" and "children.csv" in p.message and "children.xlsx" in p.message
     assert "path" in p.message
@@ -146,7 +148,7 @@ def test_duplicate_header_named(small):
     h, rows = _read(small / "children.csv")
     k = h.index("fsm")
     _write(small / "children.csv", h + ["fsm"], [r + [r[k]] for r in rows])
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     dup = [p for p in report.problems if p.code == "duplicate_column"]
     assert len(dup) == 1 and dup[0].column == "fsm" and f"columns {k + 1}, {len(h) + 1}" in dup[0].message
     assert not any(p.code == "unknown_column" for p in report.problems)
@@ -156,7 +158,7 @@ def test_long_value_cut_in_messages(small):
     h, rows = _read(small / "children.csv")
     rows[0][h.index("sex")] = "X" * 5_000_000
     _write(small / "children.csv", h, rows)
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "unknown_code" and p.column == "sex"]
     assert len(p.message) < 400 and len(str(p.value)) <= 80 and "5,000,000 characters" in p.value
     assert len(report.to_text()) < 5_000
@@ -170,15 +172,15 @@ def test_uk_dates_suggested_then_declared(small):
         y, m, d = r[k].split("-")
         r[k] = f"{d}/{m}/{y}"
     _write(small / "children.csv", h, rows)
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     [hint] = [p for p in report.problems if p.code == "date_format_hint"]
     assert '"%d/%m/%Y"' in hint.message and hint.column == "date_of_birth"
     bad = [p for p in report.problems if p.code == "invalid_date"]
     assert len(bad) == N_CHILDREN and "%d/%m/%Y" in bad[0].message
     (small / "config.yaml").write_text('date_format: "%d/%m/%Y"\n')
-    report = validate_dir(small, small / "config.yaml")
+    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
-    assert list(read_dir(small, small / "config.yaml").tables["children"]["date_of_birth"]) == iso
+    assert list(read_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR).tables["children"]["date_of_birth"]) == iso
 
 
 def test_one_mapping_block_for_every_file(small):
@@ -186,9 +188,9 @@ def test_one_mapping_block_for_every_file(small):
         h, rows = _read(src)
         if "child_id" in h:
             _write(src, ["UPN" if c == "child_id" else c for c in h], rows)
-    assert any(p.code == "missing_column" for p in validate_dir(small).problems)
+    assert any(p.code == "missing_column" for p in validate_dir(small, framework=FRAMEWORK_DIR).problems)
     (small / "config.yaml").write_text("columns: {UPN: child_id}\n")
-    report = validate_dir(small, small / "config.yaml")
+    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
 
 
@@ -200,7 +202,7 @@ def test_coded_column_message_names_allowed_values_and_mapping(small):
     s = h.index("sex")
     rows[0][s] = "Female"
     _write(small / "children.csv", h, rows)
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     fsm = [p for p in report.problems if p.column == "fsm"]
     assert fsm and all(p.code == "wrong_type" for p in fsm)
     assert "allowed codes: 0, 1" in fsm[0].message and "values: {fsm: {'" in fsm[0].message
@@ -208,27 +210,27 @@ def test_coded_column_message_names_allowed_values_and_mapping(small):
     [sex] = [p for p in report.problems if p.column == "sex"]
     assert "allowed: F, M" in sex.message and "values: {sex: {'Female': <one of F, M>}}" in sex.message
     (small / "config.yaml").write_text('values: {fsm: {"Y": 1, "N": 0}, sex: {Female: F}}\n')
-    assert validate_dir(small, small / "config.yaml").ok
+    assert validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR).ok
 
 
 def test_header_only_children_does_not_crash(small):
     h, _ = _read(small / "children.csv")
     _write(small / "children.csv", h, [])
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     assert not report.ok and "unknown_child" in _codes(report)
     with pytest.raises(InputError):
-        read_dir(small)
+        read_dir(small, framework=FRAMEWORK_DIR)
 
 
 @pytest.mark.parametrize("dropped, severity", [(2, "warning"), (40, "error"), (N_CHILDREN, "error")])
 def test_children_without_eyfsp_counted(small, dropped, severity):
     h, rows = _read(small / "eyfsp.csv")
     _write(small / "eyfsp.csv", h, rows[dropped:])
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "missing_eyfsp"]
     assert p.severity == severity and p.value == str(dropped) and f"{dropped:,} of {N_CHILDREN}" in p.message
     if severity == "warning":
-        cohort = read_dir(small)
+        cohort = read_dir(small, framework=FRAMEWORK_DIR)
         assert cohort.completeness.without_eyfsp == dropped and cohort.completeness.children == N_CHILDREN
 
 
@@ -241,12 +243,12 @@ def test_elg_not_assessed_counted_and_error_above_threshold(small):
             r[tot] = str(int(r[tot]) - 1)
         r[k] = "A"
     _write(small / "eyfsp.csv", h, rows)
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "elg_not_assessed"]
     n = int(p.value)
     assert n >= 30 and p.severity == "error"
     (small / "config.yaml").write_text("completeness_threshold: 0.5\n")
-    cohort = read_dir(small, small / "config.yaml")
+    cohort = read_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
     assert cohort.completeness.not_assessed == n
 
 
@@ -254,11 +256,11 @@ def test_elg_not_assessed_counted_and_error_above_threshold(small):
 def test_symlink_loop_is_not_a_missing_file(small):
     (small / "children.csv").unlink()
     os.symlink(small / "children.csv", small / "children.csv")
-    report = validate_dir(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
     assert "symlink_loop" in _codes(report) and "missing_file" not in _codes(report)
     (small / "voice_practitioner.csv").unlink()
     os.symlink(small / "nowhere.csv", small / "voice_practitioner.csv")
-    assert "broken_link" in _codes(validate_dir(small))
+    assert "broken_link" in _codes(validate_dir(small, framework=FRAMEWORK_DIR))
 
 
 def test_report_file_line_only_when_written(small, tmp_path):
@@ -266,7 +268,7 @@ def test_report_file_line_only_when_written(small, tmp_path):
     for r in rows:
         r[h.index("sex")] = "X"
     _write(small / "children.csv", h, rows)
-    cmd = [sys.executable, "-m", "measurekit", "validate", str(small)]
+    cmd = [sys.executable, "-m", "measurekit", "validate", str(small), "--framework", str(FRAMEWORK_DIR)]
     plain = subprocess.run(cmd, capture_output=True, text=True)
     assert plain.returncode == 1 and "more (" in plain.stdout and "see the full report file" not in plain.stdout
     assert "--report FILE" in plain.stdout

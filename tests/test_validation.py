@@ -10,6 +10,8 @@ from measurekit.core.atomic import sha256
 from measurekit.data import read_dir, validate_dir
 from measurekit.problems import InputError
 
+from conftest import FRAMEWORK_DIR
+
 
 @pytest.fixture()
 def corrupted(tmp_path, synthetic_dir):
@@ -43,13 +45,13 @@ def corrupted(tmp_path, synthetic_dir):
 
 
 def test_clean_data_has_no_problems(synthetic_dir):
-    report = validate_dir(synthetic_dir)
+    report = validate_dir(synthetic_dir, framework=FRAMEWORK_DIR)
     assert report.ok and len(report) == 0
 
 
 def test_report_names_every_planted_error(corrupted):
     folder, planted = corrupted
-    report = validate_dir(folder)
+    report = validate_dir(folder, framework=FRAMEWORK_DIR)
     assert not report.ok
     found = {(p.code, p.row, p.column) for p in report.problems}
     missing = [p for p in planted if p not in found]
@@ -67,22 +69,22 @@ def test_report_names_every_planted_error(corrupted):
 def test_validation_never_modifies_inputs(corrupted):
     folder, _ = corrupted
     before = {p.name: sha256(p) for p in folder.iterdir()}
-    validate_dir(folder)
+    validate_dir(folder, framework=FRAMEWORK_DIR)
     with pytest.raises(InputError):
-        read_dir(folder)
+        read_dir(folder, framework=FRAMEWORK_DIR)
     assert {p.name: sha256(p) for p in folder.iterdir()} == before
 
 
 def test_read_dir_raises_with_the_whole_report(corrupted):
     folder, planted = corrupted
     with pytest.raises(InputError) as info:
-        read_dir(folder)
+        read_dir(folder, framework=FRAMEWORK_DIR)
     assert len(info.value.report.errors) >= len(planted)
 
 
 def test_cli_exit_codes_and_report_file(corrupted, synthetic_dir, tmp_path):
     folder, _ = corrupted
-    bad = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(folder), "--report", str(tmp_path / "r.csv")],
+    bad = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(folder), "--framework", str(FRAMEWORK_DIR), "--report", str(tmp_path / "r.csv")],
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert "gld_mismatch" in bad.stdout and "row" in bad.stdout
@@ -97,7 +99,7 @@ def test_missing_required_file_and_column(tmp_path, synthetic_dir):
     (d / "eyfsp.csv").unlink()
     ch = pd.read_csv(d / "children.csv", dtype=str, keep_default_na=False).drop(columns=["sex"])
     ch.to_csv(d / "children.csv", index=False)
-    report = validate_dir(d)
+    report = validate_dir(d, framework=FRAMEWORK_DIR)
     codes = {(p.code, p.column) for p in report.problems}
     assert ("missing_column", "sex") in codes
     assert any(p.code == "missing_file" and "eyfsp" in (p.file or "") for p in report.problems)
@@ -124,8 +126,8 @@ def test_la_headers_excel_and_kobo_export_via_config(tmp_path, synthetic_dir):
         "  children:\n    path: pupils.xlsx\n    columns: {PupilRef: child_id, Gender: sex}\n"
         "    values: {sex: {Female: F, Male: M}}\n"
         "  voice_parent:\n    path: kobo_export.csv\n")
-    report = validate_dir(d, d / "config.yaml")
+    report = validate_dir(d, d / "config.yaml", framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
-    cohort = read_dir(d, d / "config.yaml")
+    cohort = read_dir(d, d / "config.yaml", framework=FRAMEWORK_DIR)
     assert cohort.analysis_frame()["responded"].sum() == len(v)
     assert set(cohort.tables["children"]["sex"]) == {"F", "M"}

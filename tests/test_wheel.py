@@ -127,10 +127,13 @@ def test_installed_wheel_runs_from_another_folder(installed, tmp_path):
     assert (elsewhere / "out" / "internal" / "trial_report.html").is_file()
     assert (elsewhere / "out" / "shareable" / "board_pack" / "board_table.csv").is_file()
 
-    res = _run([exe, "synth", "--n", "300", "--seed", "2", "--out", "synth"], cwd=elsewhere)
+    fw = Path(where[1])
+    # a shipped framework by name: a user with only the wheel can make data for it and run on them
+    res = _run([exe, "synth", "--framework", fw.name, "--n", "300", "--seed", "2", "--out", "synth"], cwd=elsewhere)
     assert "300 children" in res.stdout
     assert (elsewhere / "synth" / "children.csv").is_file()
-    fw = Path(where[1])
+    res = _run([exe, "validate", "synth", "--framework", fw.name], cwd=elsewhere)
+    assert "No errors" in res.stdout
     res = _run([exe, "synth", "--n", "200", "--framework", fw, "--out", "synth_fw"], cwd=elsewhere)
     assert (elsewhere / "synth_fw" / "voice_parent.csv").is_file()
 

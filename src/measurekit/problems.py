@@ -23,6 +23,9 @@ SEVERITIES = ("error", "warning", "info")
 # code -> (title, what to do). One entry per code reported anywhere in the package.
 CATALOGUE: dict[str, tuple[str, str]] = {
     # reading and validating input files (data/)
+    "framework_required": ("No framework named for this data",
+                           "Name the framework the data were collected with: --framework FOLDER (framework= in Python)."),
+    "framework_not_found": ("Framework not found", "Give the folder that holds framework.yaml, or a shipped framework's name."),
     "missing_folder": ("Folder not found", "Check the path; it must be a folder that holds the input files."),
     "missing_file": ("Required file missing", "Add the file, or map your file name to ours in the config."),
     "unreadable_file": ("File cannot be read", "Save it again as CSV (UTF-8) or Excel and check it is not open elsewhere."),

@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         path = getattr(exc, "report_path", None)
         if path is not None:
             print(f"\nStopped before any analysis: the input files have {len(exc.report.errors)} error(s). "
-                  f"The full list is in {path}. Nothing else was written.", file=sys.stderr)
+                  f"The full list is in {path}. The output folder was not touched.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)

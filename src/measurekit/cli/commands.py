@@ -7,18 +7,25 @@ the same code without going through the command line.
 from __future__ import annotations
 
 
+def _framework(args):
+    """The framework a data command uses: ``--framework``, or the demo framework with the bundled demo data only."""
+    from measurekit.design.choose import choose_framework
+
+    return choose_framework(args.framework, data=args.data, option="--framework")
+
+
 def run(args) -> int:
     from measurekit.pipeline.run import run as run_pipeline
 
-    run_pipeline(args.data, args.framework, args.out, args.config, trial_sample=args.trial_sample)
+    run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample)
     return 0
 
 
 def synth(args) -> int:
-    from measurekit.core import paths
     from measurekit.data.synthetic import make_cohort, write_cohort
+    from measurekit.design.choose import framework_path
 
-    cohort = make_cohort(n=args.n, random_state=args.seed, framework=args.framework or paths.BUNDLED_FRAMEWORK)
+    cohort = make_cohort(n=args.n, random_state=args.seed, framework=framework_path(args.framework, option="--framework"))
     write_cohort(cohort, args.out)
     f = cohort.analysis_frame()
     print(f"Wrote a synthetic cohort of {len(f)} children to {args.out} "
@@ -29,7 +36,7 @@ def synth(args) -> int:
 def validate(args) -> int:
     from measurekit.data import validate_dir
 
-    report = validate_dir(args.data, args.config)
+    report = validate_dir(args.data, args.config, framework=_framework(args))
     if args.report:
         from measurekit.core import atomic
 
@@ -52,7 +59,7 @@ def link(args) -> int:
         from measurekit.data.pseudonymise import load_key
 
         key = load_key(args.key_file)
-    cohort = read_dir(args.data, args.config)
+    cohort = read_dir(args.data, args.config, framework=_framework(args))
     result = link_cohort(cohort, key=key)
     with atomic.atomic_directory(args.out) as out:
         atomic.write_csv(out / "linked.csv", result.linked)
@@ -105,11 +112,10 @@ def export_form(args) -> int:
 
 def board_pack(args) -> int:
     from measurekit.data import read_dir
-    from measurekit.design import load_framework
     from measurekit.publish.board_pack import write_board_pack
 
-    fw = load_framework(args.framework)
-    cohort = read_dir(args.data, args.config, fw)
+    fw = _framework(args)
+    cohort = read_dir(args.data, args.config, framework=fw)
     files = write_board_pack(fw, cohort, args.out, period=args.period)
     for label, path in files.items():
         print(f"  {label:<12} {path}")

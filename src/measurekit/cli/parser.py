@@ -9,6 +9,10 @@ import argparse
 from pathlib import Path
 
 
+FRAMEWORK_HELP = ("the framework the data were collected with: its folder (framework.yaml, items.yaml ...) or the name "
+                  "of a framework shipped with measurekit; required except with the bundled demo data")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="measurekit",
@@ -31,8 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
             "and fairness, measure added value and coverage, and write the board pack and a trial report.")
     p.add_argument("--data", type=Path, default=None,
                    help="folder of input files (default: the bundled synthetic cohort)")
-    p.add_argument("--framework", type=Path, default=None,
-                   help="framework folder with framework.yaml and items.yaml (default: the bundled illustrative one)")
+    p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
     p.add_argument("--trial-sample", type=_trial_sample, default="auto", metavar="N|all",
@@ -47,14 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=3000, help="number of children (default 3000)")
     p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same bytes (default 1)")
     p.add_argument("--out", type=Path, required=True, help="folder to write the files into")
-    p.add_argument("--framework", type=Path, default=None,
-                   help="framework folder whose items define the voice questionnaire "
-                        "(default: the bundled illustrative one)")
+    p.add_argument("--framework", required=True,
+                   help="the framework whose items define the voice questionnaire: its folder, or the name of a "
+                        "framework shipped with measurekit; later steps on these data take the same --framework")
 
     p = add("validate", "validate",
             "Check every input file in a folder against its schema and report every problem "
             "(file, row, column, value, rule). Exits with status 1 if there are errors. Never changes the files.")
     p.add_argument("data", type=Path, help="folder holding children.csv, eyfsp.csv, ... (CSV or Excel)")
+    p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
     p.add_argument("--report", type=Path, default=None, help="also write the full report to this CSV file")
 
@@ -62,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Link survey responses to children's routine records on the child identifier and "
             "report matches, non-matches, duplicates and how unmatched records differ.")
     p.add_argument("data", type=Path, help="folder of input files")
+    p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
     p.add_argument("--out", type=Path, required=True, help="folder for the linked file and the linkage report")
     p.add_argument("--pseudonymise", action="store_true",
@@ -85,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Write the neighbourhood board pack: a long indicator table with intervals and "
             "disclosure control, a Frictionless data package, an Excel workbook, indicator "
             "specification sheets and an HTML briefing per neighbourhood.")
-    p.add_argument("framework", type=Path, help="framework folder")
+    p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
     p.add_argument("--data", type=Path, required=True, help="folder of input files")
     p.add_argument("--out", type=Path, required=True, help="output folder (replaced only when the new pack is complete)")
     p.add_argument("--period", default=None, help="period label, e.g. 2025/26 (default: from the data)")

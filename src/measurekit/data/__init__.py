@@ -11,22 +11,24 @@ from measurekit.data.validation import validate_dir
 __all__ = ["Cohort", "LinkageResult", "link", "read_and_validate", "read_dir", "validate_dir"]
 
 
-def read_and_validate(folder, config=None, framework=None):
+def read_and_validate(folder, config=None, *, framework=None):
     """Read and validate every input file in ``folder`` once. Returns ``(cohort, report)``.
+
+    ``framework``: the framework the data were collected with (a loaded Framework, its folder, or a shipped
+    framework's name); it may be left out only for the bundled demo data (``measurekit.design.choose``).
 
     ``cohort`` is None when the report has errors; warnings are kept in ``cohort.warnings``;
     ``cohort.completeness`` (a ``Completeness``) says how many children have no EYFSP record or an
     ELG not assessed, for published denominators. The files are only read, never written.
     ``read_dir`` and the main job both use this, so a run reads each file once.
     """
-    from measurekit.core import paths
     from measurekit.data.readers import typed
     from measurekit.data.schemas import table_schema
     from measurekit.data.validation import read_and_check
-    from measurekit.design import load_framework
+    from measurekit.design.choose import choose_framework
 
-    fw = framework if framework is not None else load_framework(paths.BUNDLED_FRAMEWORK)
-    raw, _files, report, completeness = read_and_check(folder, config, fw)
+    fw = choose_framework(framework, data=folder)
+    raw, _files, report, completeness = read_and_check(folder, config, framework=fw)
     if not report.ok:
         return None, report
     tables = {}
@@ -43,12 +45,12 @@ def read_and_validate(folder, config=None, framework=None):
     return cohort, report
 
 
-def read_dir(folder, config=None, framework=None) -> Cohort:
+def read_dir(folder, config=None, *, framework=None) -> Cohort:
     """Read, validate and type every input file in ``folder``.
 
     Raises ``InputError`` (with the full report as ``.report``) when there are errors;
     warnings are kept in ``cohort.warnings``. The files are only read, never written.
     """
-    cohort, report = read_and_validate(folder, config, framework)
+    cohort, report = read_and_validate(folder, config, framework=framework)
     report.raise_if_errors()
     return cohort

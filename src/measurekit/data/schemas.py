@@ -10,14 +10,13 @@ from __future__ import annotations
 from measurekit.data.eyfsp import CODES as ELG_CODES
 from measurekit.data.eyfsp import ELGS
 
-NEIGHBOURHOODS = ["Heywood", "Middleton", "Pennines", "Rochdale North", "Rochdale South"]
 HOME_LANGUAGES = ["English", "Urdu", "Bengali", "Punjabi", "Polish", "Arabic", "Romanian", "Other"]
 FORM_LANGUAGES = ["en", "ur", "bn", "pa", "pl", "ar", "ro"]
 ETHNICITY_GROUPS = ["White British", "White Other", "Pakistani", "Bangladeshi", "Indian", "Black", "Arab", "Mixed", "Other"]
 SEND = ["none", "sen_support", "ehc_plan"]
 ASQ_DOMAINS = ["communication", "gross_motor", "fine_motor", "problem_solving", "personal_social"]
 ASQ_ZONES = ["above", "monitoring", "below"]
-TABLES = ["children", "small_areas", "eyfsp", "asq", "voice_parent", "voice_practitioner", "later_outcome"]
+TABLES = ["children", "small_areas", "eyfsp", "asq", "voice_parent", "voice_practitioner", "later_outcome", "voice_retest"]
 # tables every analysis needs; the others may be absent
 REQUIRED_TABLES = ["children", "eyfsp", "voice_parent"]
 
@@ -108,6 +107,14 @@ def table_schema(name: str, framework=None) -> dict:
                   _f("completed_on", "date", "Date the form was completed", required=True)]
         fields += _item_fields(framework, "parent")
         key = ["response_id"]
+    elif name == "voice_retest":
+        # the same parents answering the same items a second time (test-retest reliability, measurement error)
+        fields = [_child_id(unique=True),
+                  _f("form_language", "string", "Language the form was completed in (ISO 639-1)", required=True, enum=FORM_LANGUAGES),
+                  _f("completed_on", "date", "Date the form was completed the second time (14-28 days after the first)",
+                     required=True)]
+        fields += _item_fields(framework, "parent")
+        key = ["child_id"]
     elif name == "voice_practitioner":
         fields = [_child_id(unique=True),
                   _f("practitioner_id", "string", "Pseudonymous practitioner identifier", required=True),

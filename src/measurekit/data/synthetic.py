@@ -577,6 +577,7 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     full_means = full_scores.groupby("neighbourhood")[[f"voice_{d}" for d in domains]].mean()
     truth = {
         "seed": seed, "n": int(n), "voice_effect": float(voice_effect),
+        "framework": fw.name,   # the framework the voice answers were made for (``--framework`` of later steps)
         "n_factors": len(domains),
         "domains": {
             d: {"items": [i.id for i in fw.items_in(d)],
@@ -662,19 +663,6 @@ Each CSV has a Frictionless Table Schema beside it (`<file>.schema.json`).
 """
 
 
-def _retest_schema(framework) -> dict:
-    from measurekit.data.schemas import table_schema
-
-    schema = table_schema("voice_parent", framework)
-    fields = [dict(f) for f in schema["fields"] if f["name"] != "response_id"]
-    for f in fields:
-        if f["name"] == "child_id":
-            f["constraints"] = {**f.get("constraints", {}), "unique": True}
-        if f["name"] == "completed_on":
-            f["description"] = "Date the form was completed the second time (14-28 days after the first)"
-    return {**schema, "fields": fields, "primaryKey": ["child_id"]}
-
-
 def _ratings_schema(framework) -> dict:
     from measurekit.design.content_validity import TABLE_SCHEMA
 
@@ -687,7 +675,7 @@ def _interviews_schema(framework) -> dict:
     return {**TABLE_SCHEMA, "primaryKey": ["item", "participant"]}
 
 
-_CODESIGN_SCHEMAS = {"voice_retest": _retest_schema, "panel_ratings": _ratings_schema,
+_CODESIGN_SCHEMAS = {"panel_ratings": _ratings_schema,
                      "cognitive_interviews": _interviews_schema}
 
 

@@ -401,17 +401,16 @@ def _completeness(raw: dict, files: dict[str, str], report: ProblemReport, thres
     return out
 
 
-def read_and_check(folder, config=None, framework=None, today: dt.date | None = None, keep_all: bool = True):
+def read_and_check(folder, config=None, *, framework=None, today: dt.date | None = None, keep_all: bool = True):
     """Read every table as text and check it. Returns (raw Polars tables, file names, report, completeness).
 
     With ``keep_all=False`` (validation only) each table keeps only the columns the cross-file checks
     need once its own checks are done, so one large file at a time is held in memory whole.
     """
-    from measurekit.core import paths
-    from measurekit.design import load_framework
+    from measurekit.design.choose import choose_framework
 
     folder = Path(folder)
-    fw = framework if framework is not None else load_framework(paths.BUNDLED_FRAMEWORK)
+    fw = choose_framework(framework, data=folder)
     report = ProblemReport(title=f"Validation of {folder}")
     today = today or dt.date.today()
     raw, files = {}, {}
@@ -459,10 +458,10 @@ def read_and_check(folder, config=None, framework=None, today: dt.date | None = 
     return raw, files, report, completeness
 
 
-def validate_dir(folder, config=None, framework=None, today: dt.date | None = None) -> ProblemReport:
+def validate_dir(folder, config=None, *, framework=None, today: dt.date | None = None) -> ProblemReport:
     """Check every input file in ``folder``; returns a report of every problem found.
 
     ``report.ok`` is False when there are errors; ``report.to_frame()`` has the columns
     severity, code, file, row, column, value, rule, message.
     """
-    return read_and_check(folder, config, framework, today, keep_all=False)[2]
+    return read_and_check(folder, config, framework=framework, today=today, keep_all=False)[2]

@@ -7,8 +7,9 @@
 ``run()`` is what ``measurekit run`` and ``python3 tasks.py demo`` call. Each step is timed and
 printed; the steps share one typed ``RunState`` (``pipeline/state.py``). The output folder is
 replaced only when the whole run has succeeded. Inputs with errors stop the run before any
-analysis, with the validation report written to ``OUT/internal/validation_report.csv``; analysis that the
-data cannot support is skipped with the reason, and the rest runs.
+analysis, with the validation report written beside the output folder (``OUT.failed/validation_report.csv``),
+the previous output left as it was; analysis that the data cannot support is skipped with the reason, and the rest
+runs.
 """
 from __future__ import annotations
 
@@ -19,6 +20,21 @@ from typing import Callable
 from measurekit.core import paths
 from measurekit.pipeline.state import Inputs, RunState, StepLog
 from measurekit.problems import InputError
+
+
+FAILED_README = """\
+INTERNAL: DO NOT SHARE
+
+The last run into {out} stopped because its input files have errors; validation_report.csv lists every problem
+(file, row, column, value, rule). Nothing was analysed and {out} still holds the last complete run, unchanged.
+This folder is replaced by the next failed run.
+"""
+
+
+def failed_folder(out: Path) -> Path:
+    """Where a run that stopped on invalid inputs writes its problems: beside ``out``, never inside it."""
+    out = Path(out)
+    return out.with_name(out.name + ".failed")
 
 
 class RunStopped(InputError):
@@ -38,28 +54,38 @@ def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> 
     log(f"   done in {elapsed:.1f} s{'  (' + note + ')' if note else ''}")
 
 
-def run(data_dir: Path | None = None, framework_dir: Path | None = None, out: Path = Path("out"),
-        config: Path | None = None, log: Callable[[str], None] = print, trial_sample: int | str = "auto") -> RunState:
+def run(data: Path | str | None = None, *, framework=None, out: Path | str = Path("out"),
+        config: Path | str | None = None, log: Callable[[str], None] = print, trial_sample: int | str = "auto") -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
     ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
 
-    ``trial_sample``: how many respondents the trial analyses (reliability, fairness, added value,
-    evidence) use: "auto" (default: every one up to 20,000, else a random sample of 20,000, said in the
-    console and the report), "all", or a number. Linkage, coverage and the board pack use every child."""
+    ``data``: the folder of input files (None: the bundled synthetic cohort, the demo). ``framework``: the folder of
+    the framework the data were collected with, or a shipped framework's name; it may be left out only with the
+    bundled demo data (see ``measurekit.design.choose``). ``trial_sample``: how many respondents the trial analyses
+    (reliability, fairness, added value, evidence) use: "auto" (default: every one up to 20,000, else a random
+    sample of 20,000, said in the console and the report), "all", or a number. Linkage, coverage and the board pack
+    use every child.
+
+    Inputs with errors raise ``RunStopped`` before any analysis: the previous output folder is left as it was, and
+    the validation report goes to its own folder beside it, ``<out>.failed/`` (``RunStopped.report_path``)."""
     from measurekit.core import atomic
+    from measurekit.design.choose import framework_path
     from measurekit.pipeline import steps
 
-    inputs = Inputs(Path(data_dir or paths.BUNDLED_DATA), Path(framework_dir or paths.BUNDLED_FRAMEWORK), Path(out),
-                    Path(config) if config else None, trial_sample)
+    data_dir = Path(data) if data is not None else paths.bundled_data()
+    inputs = Inputs(data_dir, framework_path(framework, data=data), Path(out), Path(config) if config else None,
+                    trial_sample)
     total_start = time.perf_counter()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)
     _timed(state, "Read and validate inputs", steps.read_inputs, log)
     if not state.validation.ok:
-        # Stop before any analysis; an earlier complete output folder is left as it was.
-        path = inputs.out / "internal" / "validation_report.csv"
-        atomic.write_csv(path, state.validation.to_frame())
-        raise RunStopped(state.validation, path)
+        # Stop before any analysis; an earlier complete output folder is left byte for byte as it was.
+        failed = failed_folder(inputs.out)
+        with atomic.atomic_directory(failed) as work:
+            atomic.write_csv(work / "validation_report.csv", state.validation.to_frame())
+            atomic.write_text(work / "README.txt", FAILED_README.format(out=inputs.out))
+        raise RunStopped(state.validation, failed / "validation_report.csv")
     with atomic.atomic_directory(inputs.out) as work:
         state.work = work
         for step in steps.STEPS:

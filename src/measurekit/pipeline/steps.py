@@ -52,7 +52,8 @@ def read_inputs(state: RunState) -> str:
     from measurekit.design import load_framework
 
     state.framework = load_framework(state.inputs.framework_dir)
-    state.cohort, state.validation = read_and_validate(state.inputs.data_dir, state.inputs.config, state.framework)
+    state.cohort, state.validation = read_and_validate(state.inputs.data_dir, state.inputs.config,
+                                                       framework=state.framework)
     return state.validation.summary()
 
 
@@ -205,8 +206,6 @@ def evidence_step(state: RunState) -> str:
     """COSMIN-style rating of every voice indicator's measurement properties from what this run computed,
     plus the co-design evidence kept with the framework (content validity panel, cognitive interviews)
     and a retest file in the data folder (``voice_retest.csv``) when there is one."""
-    import pandas as pd
-
     from measurekit.stats.cosmin import cosmin_table
 
     step, fw = "Measurement evidence (COSMIN)", state.framework
@@ -220,11 +219,10 @@ def evidence_step(state: RunState) -> str:
         from measurekit.design.interviews import load_interviews
 
         log = attempt(state, step, "cognitive interviews", load_interviews, evidence / "interviews.csv", fw)
-    retest_file = state.inputs.data_dir / "voice_retest.csv"
-    if retest_file.exists():
+    second = state.cohort.tables.get("voice_retest")   # read and checked with every other input
+    if second is not None:
         from measurekit.stats.retest import retest
 
-        second = pd.read_csv(retest_file, dtype={"child_id": str})
         first = state.cohort.tables["voice_parent"]
         first = first[first["child_id"].isin(second["child_id"])]
         rt = attempt(state, step, "test-retest", retest, first, second, framework=fw)
