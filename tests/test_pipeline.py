@@ -191,3 +191,24 @@ def test_trial_sample_is_automatic_above_the_national_threshold(tmp_path, monkey
     for bad in ("many", "10"):
         with pytest.raises(argparse.ArgumentTypeError):
             _trial_sample(bad)
+
+
+def test_retest_file_goes_through_the_reader_with_the_column_mapping(tmp_path, synthetic_dir):
+    """voice_retest.csv is read like every input: a council's own column name, mapped in the config, works, and
+    the test-retest evidence is computed; without the mapping it is a validation error, not a KeyError."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(synthetic_dir, data)
+    retest = pd.read_csv(data / "voice_retest.csv", dtype=str, keep_default_na=False)
+    retest.rename(columns={"child_id": "PupilRef"}).to_csv(data / "voice_retest.csv", index=False)
+    config = tmp_path / "mapping.yaml"
+    config.write_text("files:\n  voice_retest:\n    columns: {PupilRef: child_id}\n", encoding="utf-8")
+    state = run(data, framework=FRAMEWORK_DIR, out=tmp_path / "out", config=config, log=lambda *_: None)
+    rows = state.cosmin.table
+    retest_rows = rows[rows["property"].str.contains("reliab", case=False) & (rows["rating"] != "?")]
+    assert len(retest_rows) > 0, rows[["property", "rating"]].to_string()
+    with pytest.raises(Exception) as info:
+        run(data, framework=FRAMEWORK_DIR, out=tmp_path / "out2", log=lambda *_: None)
+    assert "missing_column" in str(info.value) and "voice_retest" in str(info.value)
+    assert not (tmp_path / "out2").exists()
