@@ -177,3 +177,27 @@ def test_framework_evidence_holds_the_synthetic_panel_and_log(synthetic_dir, fra
     evidence = framework_dir / "evidence"
     assert (evidence / "content_validity.csv").read_bytes() == (synthetic_dir / "panel_ratings.csv").read_bytes()
     assert (evidence / "interviews.csv").read_bytes() == (synthetic_dir / "cognitive_interviews.csv").read_bytes()
+
+
+def test_any_framework_synthesises_without_a_profile_and_bad_profiles_are_named(tmp_path, framework_dir):
+    """The generator's framework-specific numbers live in the framework's synthetic.yaml; without one, neutral
+    defaults (three areas, no planted DIF) make a cohort for the framework's own items; a profile that names a
+    domain or item the framework lacks is a clear error."""
+    import shutil
+
+    from measurekit.problems import InputError
+
+    fw = tmp_path / "fw"
+    shutil.copytree(framework_dir, fw)
+    (fw / "synthetic.yaml").unlink()
+    c = make_cohort(300, 4, framework=fw, truth=False)
+    assert sorted(c.tables["children"]["neighbourhood"].unique()) == ["Area A", "Area B", "Area C"]
+    assert c.ground_truth["dif"] is None
+    assert set(c.tables["voice_parent"].columns) >= {i.id for i in c.framework.items if "parent" in i.respondents}
+    (fw / "synthetic.yaml").write_text("domains:\n  no_such_domain: {loadings: [0.7]}\ndif: {item: zz9, group: "
+                                       "home_language, reference: English, shift: -1}\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        make_cohort(300, 4, framework=fw, truth=False)
+    codes = [p.code for p in info.value.report.problems]
+    assert codes == ["bad_synthetic_profile", "bad_synthetic_profile"], codes
+    assert "no_such_domain" in str(info.value) and "zz9" in str(info.value)

@@ -26,6 +26,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "framework_required": ("No framework named for this data",
                            "Name the framework the data were collected with: --framework FOLDER (framework= in Python)."),
     "framework_not_found": ("Framework not found", "Give the folder that holds framework.yaml, or a shipped framework's name."),
+    "bad_synthetic_profile": ("The framework's synthetic.yaml does not fit the framework",
+                              "Correct synthetic.yaml (domains, items and language mixes it names must exist), or remove "
+                              "it to synthesise with neutral defaults."),
     "missing_folder": ("Folder not found", "Check the path; it must be a folder that holds the input files."),
     "missing_file": ("Required file missing", "Add the file, or map your file name to ours in the config."),
     "unreadable_file": ("File cannot be read", "Save it again as CSV (UTF-8) or Excel and check it is not open elsewhere."),

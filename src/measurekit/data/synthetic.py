@@ -4,15 +4,17 @@
 tables an LA would hold (children, small-area lookup, EYFSP, ASQ-3, parent and practitioner
 voice responses, a later outcome) and ``.ground_truth`` recording what was planted:
 
-* five neighbourhoods that differ in deprivation, EAL and mobility;
+* areas that differ in deprivation, EAL and mobility;
 * a child development latent driving the 17 ELGs (GLD by the DfE rule) and ASQ-3;
-* four correlated voice domains measured by the framework's items (read from the spec in
-  ``indicators/``: items, scales and domains are not repeated here), with a clean simple structure;
-* differential item functioning (DIF) on ``sv4`` against families whose home language is not English;
+* correlated voice domains measured by the framework's items (read from the framework: items, scales and
+  domains are not repeated here), with a clean simple structure;
+* differential item functioning (DIF) where the framework's synthesis profile plants it;
 * a "seldom heard" trait (deprivation, EAL, mobility) that lowers the chance a parent responds;
 * an effect of the voice domains on the later outcome (Year 1 phonics) beyond GLD and routine data,
   scaled by ``voice_effect`` (0 removes it: the outcome then depends only on the routine predictors).
 
+What is particular to a framework (its areas, how its domains behave, what is planted) comes from its synthesis
+profile (``synthetic.yaml`` beside ``framework.yaml``; defaults otherwise: ``data/synthetic_profile.py``).
 Everything is deterministic given ``random_state``: the same seed gives the same bytes.
 """
 from __future__ import annotations
@@ -29,21 +31,8 @@ from measurekit.core import paths
 from measurekit.data.cohort import Cohort
 from measurekit.data.eyfsp import ELGS, codes_from_expected, derive_gld, total_expected
 from measurekit.data.schemas import ASQ_DOMAINS
+from measurekit.data.synthetic_profile import LANGUAGES, Profile, load_profile
 
-# name, code, share of cohort, mean deprivation, EAL logit, mobility logit, number of small areas, EAL language mix
-_NEIGHBOURHOODS = [
-    ("Heywood", "SYN-N01", 0.20, 0.35, -1.9, -1.5, 6, "east_european"),
-    ("Middleton", "SYN-N02", 0.22, 0.05, -2.1, -1.7, 6, "east_european"),
-    ("Pennines", "SYN-N03", 0.18, -0.90, -2.8, -2.2, 5, "mixed"),
-    ("Rochdale North", "SYN-N04", 0.20, 0.55, 0.1, -1.2, 6, "south_asian"),
-    ("Rochdale South", "SYN-N05", 0.20, 0.95, -0.2, -0.7, 6, "south_asian"),
-]
-_LANGUAGES = ["Urdu", "Bengali", "Punjabi", "Polish", "Arabic", "Romanian", "Other"]
-_LANGUAGE_MIX = {
-    "south_asian": [0.45, 0.17, 0.15, 0.06, 0.06, 0.04, 0.07],
-    "east_european": [0.22, 0.06, 0.06, 0.28, 0.10, 0.18, 0.10],
-    "mixed": [0.25, 0.10, 0.10, 0.20, 0.10, 0.10, 0.15],
-}
 _FORM_CODE = {"Urdu": "ur", "Bengali": "bn", "Punjabi": "pa", "Polish": "pl", "Arabic": "ar", "Romanian": "ro"}
 _ETHNICITY = {  # home language -> (groups, probabilities)
     "English": (["White British", "Pakistani", "Mixed", "Black", "Indian", "Other"], [0.80, 0.06, 0.06, 0.04, 0.02, 0.02]),
@@ -56,24 +45,7 @@ _ETHNICITY = {  # home language -> (groups, probabilities)
     "Other": (["Black", "White Other", "Other", "Mixed"], [0.35, 0.25, 0.3, 0.1]),
 }
 
-# Voice domains: loadings on the domain latent (by position of the item in the domain),
-# and how each latent depends on child development (D) and the seldom-heard trait (s).
-_LOADINGS = {
-    "home_learning": [0.75, 0.65, 0.70, 0.62],
-    "family_wellbeing": [0.72, 0.62, 0.75, 0.58],
-    "services": [0.70, 0.75, 0.66, 0.62],
-    "child_communication": [0.75, 0.70, 0.62, 0.58],
-}
-_LATENT_ON_D = {"home_learning": 0.35, "family_wellbeing": 0.15, "services": 0.05, "child_communication": 0.45}
-_LATENT_ON_S = {"home_learning": -0.15, "family_wellbeing": -0.30, "services": -0.40, "child_communication": -0.10}
-_LATENT_CORR = np.array([
-    [1.00, 0.40, 0.30, 0.45],
-    [0.40, 1.00, 0.35, 0.30],
-    [0.30, 0.35, 1.00, 0.25],
-    [0.45, 0.30, 0.25, 1.00],
-])
 _THRESHOLDS = np.array([-1.6, -0.8, 0.0, 0.9])  # latent response cut points between codes 1|2|3|4|5
-_DIF = {"item": "sv4", "group": "home_language", "reference": "English", "shift": -0.6}
 _P_DONT_KNOW, _P_ITEM_MISSING = 0.03, 0.03
 
 # Response (unit non-response is not at random): logit P(respond) = a + b * s
@@ -84,7 +56,6 @@ _SELDOM = {"deprivation": 0.55, "eal": 0.9, "mobility": 0.7, "noise_sd": 0.6, "c
 # Later outcome (Year 1 phonics): logit = base terms + voice_effect * voice terms
 _OUTCOME_BASE = {"intercept": 1.25, "gld": 1.5, "fsm": -0.35, "eal": -0.10, "send_sen_support": -0.7,
                  "send_ehc_plan": -1.5, "sex_M": -0.25, "summer_born": -0.20, "asq_total_per_point": 0.008}
-_OUTCOME_VOICE = {"home_learning": 0.40, "child_communication": 0.30, "family_wellbeing": 0.20, "services": 0.0}
 _ASQ = {"communication": (42, 13), "gross_motor": (50, 9), "fine_motor": (44, 11),
         "problem_solving": (45, 11), "personal_social": (47, 10)}
 _ASQ_CENTRE = 230.0
@@ -93,33 +64,8 @@ _ASQ_CENTRE = 230.0
 # Retest: a random 5% of responders (at least 40) answer again 14-28 days later; each domain latent then is
 # stability x the first + a fresh part, and every answer has a fresh unique part.
 _RETEST = {"share": 0.05, "min_n": 40, "stability": 0.9, "days": (14, 28)}
-# Content validity panel: 8 parents and 6 practitioners rate every item. Unplanted items are rated relevant
-# (3-4) and clear (3-4) with probability 0.98; the planted items get exactly these counts of 3-4 ratings.
-_PANEL = {"raters": {"parent": 8, "practitioner": 6}, "p_relevant": 0.98, "p_clear": 0.98,
-          "relevance": {"hl4": {"parent": 3, "practitioner": 2}, "sv3": {"parent": 8, "practitioner": 2}},
-          "clarity": {"wb4": {"parent": 3, "practitioner": 3}}}
-_PANEL_COMMENTS = {
-    ("hl4", "relevance"): "Singing is nice but it is not what gets children ready for school.",
-    ("sv3", "relevance"): "Getting there is the family's business; what matters is what happens at the service.",
-    ("wb4", "clarity"): "Hard to answer: 'too tired or stressed' is two things, and 'often' is not clear.",
-}
-# Cognitive interviews: 6 per item; planted problems recur, other problems are rare one-offs.
-_INTERVIEWS = {
-    "per_item": 6, "p_noise": 0.02, "start": "2025-02-03",
-    "planted": {
-        "wb4": {"problem_type": "comprehension", "p": 0.7, "languages": None,
-                "understood": "Read it as asking whether the parent is a bad parent; unsure what 'too tired or "
-                              "stressed' covers.",
-                "change_made": "Hint added ('think about the last two weeks') and an audio version recorded."},
-        "sv4": {"problem_type": "translation", "p": 0.7, "languages": ["ur", "bn", "pa", "ar"],
-                "understood": "The translated 'information' was heard as 'official letters' only.",
-                "change_made": "Translation of 'information' changed to include leaflets, calls and talks; "
-                               "back-translated."},
-    },
-}
 _PROBES = ["In your own words, what is this question asking?", "How did you choose your answer?",
            "What does this sentence mean to you?", "Was anything hard to answer here?"]
-_INTERVIEW_LANGUAGES = {"en": 0.4, "ur": 0.15, "bn": 0.1, "pa": 0.1, "pl": 0.1, "ar": 0.08, "ro": 0.07}
 _YEAR_START = date(2019, 9, 1)  # children born 1 Sep 2019 - 31 Aug 2020: reception in 2024/25
 
 
@@ -140,56 +86,60 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     part's), so the same seed gives the same cohort: places, families, development, EYFSP, ASQ-3,
     voice latents, parent answers and response, practitioner ratings, later outcome, identifiers.
     """
-    v = _places(n, rng)
-    v.update(_families(n, rng, v))
+    prof = load_profile(fw)
+    v = _places(n, rng, prof)
+    v.update(_families(n, rng, v, prof))
     v.update(_development(n, rng, v))
     eyfsp = _eyfsp(n, rng, v)
     v.update(_asq(n, rng, v))
-    v.update(_voice_latents(n, rng, fw, v))
-    dif_shift = {_DIF["item"]: _DIF["shift"] * (v["home_language"] != _DIF["reference"])}
+    v.update(_voice_latents(n, rng, fw, v, prof))
+    dif = prof.dif
+    dif_shift = {dif["item"]: dif["shift"] * (v[dif["group"]] != dif["reference"])} if dif else {}
     parent_items = [i for i in fw.items if "parent" in i.respondents]
-    parent_codes = _respond(rng, fw, v["theta"], parent_items, _P_DONT_KNOW, _P_ITEM_MISSING, dif_shift)
+    parent_codes = _respond(rng, fw, prof, v["theta"], parent_items, _P_DONT_KNOW, _P_ITEM_MISSING, dif_shift)
     v.update(_parent_response(n, rng, v))
-    practitioner = _practitioner_ratings(n, rng, fw, v)
-    phonics = _later_outcome(n, rng, fw, v, eyfsp, voice_effect)
+    practitioner = _practitioner_ratings(n, rng, fw, prof, v)
+    phonics = _later_outcome(n, rng, fw, prof, v, eyfsp, voice_effect)
     ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
     child_id = np.char.add("CH", ids.astype(str)).astype(object)
-    tables = _tables(child_id, v, eyfsp, parent_codes, practitioner, phonics)
-    return {"tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
+    tables = _tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
+    return {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
             "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
             "dif_shift": dif_shift, "child_id": child_id}
 
 
-def _places(n, rng) -> dict:
-    """Neighbourhood and small area of each child (the small-area map is fixed for every seed), and the
+def _places(n, rng, prof: Profile) -> dict:
+    """Area and small area of each child (the small-area map is fixed for every seed), and the
     deprivation latent ``dep``."""
-    nb_idx = rng.choice(len(_NEIGHBOURHOODS), size=n, p=[nb[2] for nb in _NEIGHBOURHOODS])
+    areas = prof.areas
+    nb_idx = rng.choice(len(areas), size=n, p=[a.share for a in areas])
     area_rows, area_effect, first_area = [], [], []
     area_rng = np.random.default_rng(7)  # small-area layout is fixed: the same map for every seed
-    for name, code, _, _, _, _, k, _ in _NEIGHBOURHOODS:
-        abbrev = name.replace("Rochdale ", "R").upper()[:3]
+    for a in areas:
         first_area.append(len(area_rows))
-        for j in range(1, k + 1):
-            area_rows.append({"small_area": f"SYN-{abbrev}-{j:02d}", "small_area_name": f"{name} {j} (synthetic)",
-                              "neighbourhood_code": code, "neighbourhood": name})
+        for j in range(1, a.small_areas + 1):
+            area_rows.append({"small_area": f"SYN-{a.small_area_prefix}-{j:02d}",
+                              "small_area_name": f"{a.name} {j} (synthetic)",
+                              "neighbourhood_code": a.code, "neighbourhood": a.name})
             area_effect.append(float(area_rng.normal(0, 0.3)))
-    n_areas = np.array([nb[6] for nb in _NEIGHBOURHOODS])
+    n_areas = np.array([a.small_areas for a in areas])
     area_idx = np.array(first_area)[nb_idx] + np.floor(rng.random(n) * n_areas[nb_idx]).astype(int)
     small_area = np.array([r["small_area"] for r in area_rows], dtype=object)[area_idx]
-    dep = np.array([nb[3] for nb in _NEIGHBOURHOODS])[nb_idx] + np.array(area_effect)[area_idx] + rng.normal(0, 0.8, n)
+    dep = np.array([a.deprivation for a in areas])[nb_idx] + np.array(area_effect)[area_idx] + rng.normal(0, 0.8, n)
     return {"nb_idx": nb_idx, "area_rows": area_rows, "small_area": small_area, "dep": dep}
 
 
-def _families(n, rng, v) -> dict:
+def _families(n, rng, v, prof: Profile) -> dict:
     """IDACI decile, EAL and home language, FSM, mobility, sex, date of birth and ethnicity."""
     nb_idx, dep = v["nb_idx"], v["dep"]
     idaci = np.clip(1 + np.floor(10 * (1 - _norm_cdf(dep / 1.1))), 1, 10).astype(int)
-    eal = (rng.random(n) < _expit(np.array([nb[4] for nb in _NEIGHBOURHOODS])[nb_idx] + 0.3 * dep)).astype(int)
-    mix = np.array([_LANGUAGE_MIX[nb[7]] for nb in _NEIGHBOURHOODS])[nb_idx]
+    areas = prof.areas
+    eal = (rng.random(n) < _expit(np.array([a.eal_logit for a in areas])[nb_idx] + 0.3 * dep)).astype(int)
+    mix = np.array([prof.language_mixes[a.language_mix] for a in areas])[nb_idx]
     lang_draw = (rng.random(n)[:, None] > np.cumsum(mix, axis=1)).sum(axis=1)
-    home_language = np.where(eal == 1, np.array(_LANGUAGES, dtype=object)[np.minimum(lang_draw, 6)], "English")
+    home_language = np.where(eal == 1, np.array(LANGUAGES, dtype=object)[np.minimum(lang_draw, len(LANGUAGES) - 1)], "English")
     fsm = (rng.random(n) < _expit(-1.45 + 1.1 * dep)).astype(int)
-    mobility = (rng.random(n) < _expit(np.array([nb[5] for nb in _NEIGHBOURHOODS])[nb_idx] + 0.4 * dep)).astype(int)
+    mobility = (rng.random(n) < _expit(np.array([a.mobility_logit for a in areas])[nb_idx] + 0.4 * dep)).astype(int)
     sex = np.where(rng.random(n) < 0.49, "F", "M")
     day = rng.integers(0, 366, n)
     dob = np.datetime64(_YEAR_START.isoformat()) + day.astype("timedelta64[D]")
@@ -253,28 +203,28 @@ def _asq(n, rng, v) -> dict:
     return {"Dz": Dz, "asq": asq, "has_asq": has_asq, "asq_total": asq_total}
 
 
-def _voice_latents(n, rng, fw, v) -> dict:
-    """The seldom-heard trait ``s`` and the four correlated voice-domain latents ``theta``."""
+def _voice_latents(n, rng, fw, v, prof: Profile) -> dict:
+    """The seldom-heard trait ``s`` and the correlated voice-domain latents ``theta``."""
     s = (_SELDOM["deprivation"] * v["dep"] + _SELDOM["eal"] * v["eal"] + _SELDOM["mobility"] * v["mobility"]
          + rng.normal(0, _SELDOM["noise_sd"], n) - _SELDOM["centre"])
     domains = [d.id for d in fw.domains]
-    chol = np.linalg.cholesky(_LATENT_CORR)
-    U = rng.normal(size=(n, 4)) @ chol.T
+    chol = np.linalg.cholesky(prof.domain_correlation)
+    U = rng.normal(size=(n, len(domains))) @ chol.T
     theta = {}
     for k, dom in enumerate(domains):
-        a, b = _LATENT_ON_D[dom], _LATENT_ON_S[dom]
+        a, b = prof.domains[dom].on_development, prof.domains[dom].on_seldom_heard
         theta[dom] = a * v["Dz"] + b * s + np.sqrt(max(1 - a**2 - b**2, 0.2)) * U[:, k]
     return {"s": s, "theta": theta}
 
 
-def _respond(rng, fw, latent_by_domain, items, dk_p, miss_p, extra_shift=None) -> dict:
+def _respond(rng, fw, prof: Profile, latent_by_domain, items, dk_p, miss_p, extra_shift=None) -> dict:
     """Answers to ``items``: latent response = loading x domain latent + unique part (+ a DIF shift), cut at
     the thresholds into the scale's codes (reversed for reverse-keyed items); then don't know and missing."""
     out = {}
     n = len(next(iter(latent_by_domain.values())))
     for item in items:
         dom_items = [i.id for i in fw.items_in(item.domain, respondent=None)]
-        lam = _LOADINGS[item.domain][dom_items.index(item.id) % 4]
+        lam = prof.loading(item.domain, dom_items.index(item.id))
         ystar = lam * latent_by_domain[item.domain] + np.sqrt(1 - lam**2) * rng.normal(size=n)
         if extra_shift is not None and item.id in extra_shift:
             ystar = ystar + extra_shift[item.id]
@@ -303,18 +253,18 @@ def _parent_response(n, rng, v) -> dict:
     return {"propensity": propensity, "responded": responded, "form_lang": form_lang, "completed": completed}
 
 
-def _practitioner_ratings(n, rng, fw, v) -> dict:
+def _practitioner_ratings(n, rng, fw, prof: Profile, v) -> dict:
     """Practitioner ratings of the same children's communication items (about 45% of children rated)."""
     prac_items = [i for i in fw.items if "practitioner" in i.respondents]
     prac_theta = {dom: 0.75 * v["theta"][dom] + 0.66 * rng.normal(size=n) + 0.2 for dom in v["theta"]}
-    codes = _respond(rng, fw, prac_theta, prac_items, 0.01, 0.01)
+    codes = _respond(rng, fw, prof, prac_theta, prac_items, 0.01, 0.01)
     rated = rng.random(n) < 0.45
     setting = rng.integers(1, 121, n)
     rated_on = np.datetime64("2025-05-01") + rng.integers(0, 50, n).astype("timedelta64[D]")
     return {"codes": codes, "rated": rated, "setting": setting, "rated_on": rated_on}
 
 
-def _later_outcome(n, rng, fw, v, eyfsp, voice_effect) -> np.ndarray:
+def _later_outcome(n, rng, fw, prof: Profile, v, eyfsp, voice_effect) -> np.ndarray:
     """Year 1 phonics pass: routine predictors plus ``voice_effect`` x the voice latents (logistic)."""
     asq_for_outcome = np.where(v["has_asq"], v["asq_total"], _ASQ_CENTRE)
     ob, send, sex = _OUTCOME_BASE, v["send"], v["sex"]
@@ -322,18 +272,18 @@ def _later_outcome(n, rng, fw, v, eyfsp, voice_effect) -> np.ndarray:
            + ob["send_sen_support"] * (send == "sen_support") + ob["send_ehc_plan"] * (send == "ehc_plan")
            + ob["sex_M"] * (sex == "M") + ob["summer_born"] * v["summer_born"]
            + ob["asq_total_per_point"] * (asq_for_outcome - _ASQ_CENTRE))
-    lin = lin + voice_effect * sum(_OUTCOME_VOICE[d.id] * v["theta"][d.id] for d in fw.domains)
+    lin = lin + voice_effect * sum(prof.domains[d.id].later_outcome * v["theta"][d.id] for d in fw.domains)
     return (rng.random(n) < _expit(lin)).astype(int)
 
 
-def _tables(child_id, v, eyfsp, parent_codes, prac, phonics) -> dict[str, pd.DataFrame]:
+def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> dict[str, pd.DataFrame]:
     """The seven tables an LA would hold, from the drawn quantities."""
     children = pd.DataFrame({
         "child_id": child_id, "sex": v["sex"], "date_of_birth": np.datetime_as_string(v["dob"], unit="D"),
         "summer_born": v["summer_born"], "fsm": v["fsm"], "send": v["send"], "eal": v["eal"],
         "home_language": v["home_language"], "ethnicity_group": v["ethnicity"], "idaci_decile": v["idaci"],
         "mobility": v["mobility"], "small_area": v["small_area"],
-        "neighbourhood": np.array([nb[0] for nb in _NEIGHBOURHOODS], dtype=object)[v["nb_idx"]],
+        "neighbourhood": np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]],
     })
     eyfsp.insert(0, "child_id", child_id)
     asq_df = pd.DataFrame({"child_id": child_id, **v["asq"]})[v["has_asq"]].reset_index(drop=True)
@@ -452,15 +402,16 @@ def _retest_answers(rng, fw, sim, idx) -> dict:
     theta2 = {d: st * t[idx] + np.sqrt(1 - st ** 2) * rng.normal(size=len(idx)) for d, t in sim["theta"].items()}
     shift = {k: v[idx] for k, v in sim["dif_shift"].items()}
     items = [i for i in fw.items if "parent" in i.respondents]
-    return _respond(rng, fw, theta2, items, _P_DONT_KNOW, _P_ITEM_MISSING, shift)
+    return _respond(rng, fw, sim["profile"], theta2, items, _P_DONT_KNOW, _P_ITEM_MISSING, shift)
 
 
 def _codesign(rng, fw, sim) -> dict:
     """The retest subsample, the content validity panel's ratings and the cognitive-interview log."""
-    tables = {"voice_retest": _retest_table(rng, fw, sim), "panel_ratings": _panel_ratings(rng, fw),
-              "cognitive_interviews": _interview_log(rng, fw)}
-    planted = _PANEL["relevance"] | _PANEL["clarity"]
-    n_raters = sum(_PANEL["raters"].values())
+    panel, interviews = sim["profile"].panel, sim["profile"].interviews
+    tables = {"voice_retest": _retest_table(rng, fw, sim), "panel_ratings": _panel_ratings(rng, fw, sim["profile"]),
+              "cognitive_interviews": _interview_log(rng, fw, interviews)}
+    planted = panel["relevance"] | panel["clarity"]
+    n_raters = sum(panel["raters"].values())
     truth = {
         "retest": dict(_RETEST, n=int(len(tables["voice_retest"])), days=list(_RETEST["days"]),
                        description="A random sample of responders answered again 14-28 days later; domain latents "
@@ -468,18 +419,17 @@ def _codesign(rng, fw, sim) -> dict:
                                    "population_icc2 is ICC(2,1) of each domain score among all responders of a "
                                    "very large draw."),
         "content_validity": {
-            "raters": _PANEL["raters"], "p_relevant": _PANEL["p_relevant"], "p_clear": _PANEL["p_clear"],
-            "planted_relevance": _PANEL["relevance"], "planted_clarity": _PANEL["clarity"],
+            "raters": panel["raters"], "p_relevant": panel["p_relevant"], "p_clear": panel["p_clear"],
+            "planted_relevance": panel["relevance"], "planted_clarity": panel["clarity"],
             "flagged": sorted(planted),
             "flagged_by_group": {
                 "all": sorted(k for k, v in planted.items() if sum(v.values()) / n_raters < 0.6),
-                **{g: sorted(k for k, v in planted.items() if v[g] / _PANEL["raters"][g] < 0.6) for g in _PANEL["raters"]}},
-            "description": "Counts of raters giving 3-4 on the planted items are fixed; sv3 is relevant to parents "
-                           "but not to practitioners, so it is flagged in the practitioner group only."},
-        "interviews": {"per_item": _INTERVIEWS["per_item"], "p_noise": _INTERVIEWS["p_noise"],
+                **{g: sorted(k for k, v in planted.items() if v[g] / panel["raters"][g] < 0.6) for g in panel["raters"]}},
+            "description": panel["description"]},
+        "interviews": {"per_item": interviews["per_item"], "p_noise": interviews["p_noise"],
                        "planted": {k: {"problem_type": v["problem_type"], "p": v["p"], "languages": v["languages"]}
-                                   for k, v in _INTERVIEWS["planted"].items()},
-                       "flagged": sorted(_INTERVIEWS["planted"])},
+                                   for k, v in interviews["planted"].items()},
+                       "flagged": sorted(interviews["planted"])},
     }
     return {"tables": tables, "truth": truth}
 
@@ -499,9 +449,10 @@ def _retest_table(rng, fw, sim) -> pd.DataFrame:
                          **{i: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64") for i, c in codes.items()}})
 
 
-def _panel_ratings(rng, fw) -> pd.DataFrame:
+def _panel_ratings(rng, fw, prof: Profile) -> pd.DataFrame:
     """Relevance and clarity ratings (1-4) of every item by the panel, planted items with fixed counts of 3-4."""
-    raters = [(f"{g[:2].upper()}{k:02d}", g) for g, m in _PANEL["raters"].items() for k in range(1, m + 1)]
+    panel = prof.panel
+    raters = [(f"{g[:2].upper()}{k:02d}", g) for g, m in panel["raters"].items() for k in range(1, m + 1)]
     groups = np.array([g for _, g in raters])
 
     def ratings(planted, p):
@@ -515,31 +466,32 @@ def _panel_ratings(rng, fw) -> pd.DataFrame:
 
     rows = []
     for item in fw.items:
-        rel = ratings(_PANEL["relevance"].get(item.id), _PANEL["p_relevant"])
-        cla = ratings(_PANEL["clarity"].get(item.id), _PANEL["p_clear"])
+        rel = ratings(panel["relevance"].get(item.id), panel["p_relevant"])
+        cla = ratings(panel["clarity"].get(item.id), panel["p_clear"])
+        on_relevance, on_clarity = prof.panel_comment(item.id, "relevance"), prof.panel_comment(item.id, "clarity")
         for k, (rater, group) in enumerate(raters):
             comment = ""
-            if rel[k] <= 2 and (item.id, "relevance") in _PANEL_COMMENTS:
-                comment = _PANEL_COMMENTS[(item.id, "relevance")]
-            elif cla[k] <= 2 and (item.id, "clarity") in _PANEL_COMMENTS:
-                comment = _PANEL_COMMENTS[(item.id, "clarity")]
+            if rel[k] <= 2 and on_relevance is not None:
+                comment = on_relevance
+            elif cla[k] <= 2 and on_clarity is not None:
+                comment = on_clarity
             rows.append({"rater": rater, "rater_group": group, "item": item.id, "relevance": int(rel[k]),
                          "clarity": int(cla[k]), "comment": comment})
     return pd.DataFrame(rows)
 
 
-def _interview_log(rng, fw) -> pd.DataFrame:
+def _interview_log(rng, fw, plan_of: dict) -> pd.DataFrame:
     """Six cognitive interviews per item: planted problems recur on their items, other problems are one-offs."""
     from measurekit.design.interviews import PROBLEM_TYPES
 
-    langs, weights = list(_INTERVIEW_LANGUAGES), np.array(list(_INTERVIEW_LANGUAGES.values()))
-    start = np.datetime64(_INTERVIEWS["start"])
+    langs, weights = list(plan_of["languages"]), np.array(list(plan_of["languages"].values()))
+    start = np.datetime64(plan_of["start"])
     other_types = [t for t in PROBLEM_TYPES if t != "none"]
     rows, participant = [], 0
     for item in fw.items:
-        plan = _INTERVIEWS["planted"].get(item.id)
+        plan = plan_of["planted"].get(item.id)
         pool = plan["languages"] if plan and plan["languages"] else None
-        for k in range(_INTERVIEWS["per_item"]):
+        for k in range(plan_of["per_item"]):
             participant += 1
             if pool and k < len(pool):
                 lang = pool[k]
@@ -549,7 +501,7 @@ def _interview_log(rng, fw) -> pd.DataFrame:
             u = rng.random()
             if plan and u < plan["p"] and (pool is None or lang in pool):
                 problem, understood = plan["problem_type"], plan["understood"]
-            elif not plan and u < _INTERVIEWS["p_noise"]:
+            elif not plan and u < plan_of["p_noise"]:
                 problem = other_types[int(rng.integers(len(other_types)))]
                 understood = "Hesitated; answered after the question was read again."
             rows.append({"item": item.id, "date": str(start + int(rng.integers(0, 21))), "language": lang,
@@ -568,7 +520,7 @@ def _interview_log(rng, fw) -> pd.DataFrame:
 def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     from measurekit.stats.scoring import score
 
-    children = sim["tables"]["children"]
+    children, prof = sim["tables"]["children"], sim["profile"]
     domains = [d.id for d in fw.domains]
     pop = _population_truth(str(Path(framework).resolve()), float(voice_effect)) if framework is not None else {}
     theta = np.column_stack([sim["theta"][d] for d in domains])
@@ -581,21 +533,21 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
         "n_factors": len(domains),
         "domains": {
             d: {"items": [i.id for i in fw.items_in(d)],
-                "loadings": {i.id: _LOADINGS[d][k % 4] for k, i in enumerate(fw.items_in(d, respondent=None))
+                "loadings": {i.id: prof.loading(d, k) for k, i in enumerate(fw.items_in(d, respondent=None))
                              if "parent" in i.respondents},
                 "reverse_keyed": [i.id for i in fw.items_in(d) if i.reverse],
                 "true_reliability": pop.get("true_reliability", {}).get(d)}
             for d in domains},
         "factor_correlations": {"domains": domains, "matrix": np.round(np.corrcoef(theta, rowvar=False), 4).tolist(),
-                                "generating_residual_matrix": _LATENT_CORR.tolist()},
-        "dif": dict(_DIF, description="At the same level of the services latent, parents whose home language is not "
-                                      "English answer sv4 lower (latent shift of -0.6 before the cut points)."),
+                                "generating_residual_matrix": prof.domain_correlation.tolist()},
+        "dif": dict(prof.dif) if prof.dif else None,
         "invariance": {"fsm": "no DIF or non-invariance planted by FSM: same loadings and thresholds in both groups"},
         "later_outcome": {
             "outcome": "y1_phonics_pass",
             "base": ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"],
             "new": [f"voice_{d}" for d in domains],
-            "coefficients": {"base": _OUTCOME_BASE, "voice_latents": {d: voice_effect * _OUTCOME_VOICE[d] for d in domains}},
+            "coefficients": {"base": _OUTCOME_BASE,
+                             "voice_latents": {d: voice_effect * prof.domains[d].later_outcome for d in domains}},
             "asq_total_centre": _ASQ_CENTRE,
             "population_delta_auc": pop.get("population_delta_auc"),
             "population_auc_base": pop.get("auc_base"),
@@ -614,53 +566,6 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
                                      for nb, row in full_means.iterrows()},
     }
     return truth
-
-
-_README_HEAD = """# Synthetic reception cohort (not real children)
-
-Made by `measurekit synth --n 3000 --seed 1 --out data/synthetic` (the same seed always gives
-the same bytes). Every child, identifier, small area and answer here is invented. Codes of small
-areas start `SYN-` so they can never be mistaken for real geography.
-
-## What it is for
-Practice and testing: the cohort is realistic in its shape (GLD about 60%, an FSM gap of about
-20 points, an EAL gap of about 6 points, neighbourhoods that differ in deprivation, EAL and
-mobility), and `ground_truth.json` says exactly what was planted, so analyses can be checked.
-
-## What was planted (see `ground_truth.json`)
-- **Child development** drives the 17 ELG judgements (codes 1 = emerging, 2 = expected,
-  A = not assessed; GLD by the DfE rule, "not assessed" counts as not expected) and ASQ-3.
-- **Four voice domains** (home learning and play; family wellbeing and support; access to and
-  experience of services; the child's communication and confidence) measured by the 16 parent
-  items of the framework in `indicators/rochdale-school-readiness/items.yaml`; 1-5 agreement,
-  9 = don't know, blank = not answered. `wb2`, `wb4` and `cc4` are worded negatively (reverse keyed).
-  `domains.<d>.true_reliability` is the population alpha of each domain among responders.
-- **Differential item functioning** on `sv4` ("I get information from services in a language I
-  understand"): parents whose home language is not English answer lower at the same level of
-  the services domain. Nothing is planted by FSM.
-- **Who responds**: a "seldom heard" trait built from deprivation, EAL and mobility lowers the
-  chance a parent responds (`response.propensity` per child). The voice domains are lower where
-  the trait is high, so unweighted means are biased; `full_cohort_domain_means` are the means had
-  every parent responded.
-- **Later outcome** (`y1_phonics_pass`): depends on GLD, ASQ total and routine characteristics,
-  plus the voice domains (`later_outcome.coefficients`); `population_delta_auc` is the gain in AUC
-  from adding the four voice scores, in a very large population from the same model.
-- **Practitioner ratings** of the child's communication items for about 45% of children.
-
-- **Test-retest** (`voice_retest.csv`): a random 5% of responders answered the parent items again
-  14-28 days later (same columns as `voice_parent.csv` without `response_id`). Each voice latent at
-  retest is 0.9 x the first plus a fresh part; `retest.population_icc2` is the ICC(2,1) of each domain
-  score in a very large draw.
-- **Content validity panel** (`panel_ratings.csv`): 8 parents and 6 practitioners rate every item's
-  relevance and clarity (1-4). Planted: `hl4` not relevant (all groups), `wb4` not clear, `sv3`
-  relevant to parents but not to practitioners (flagged in the practitioner group only).
-- **Cognitive interviews** (`cognitive_interviews.csv`): six per item. Planted: a comprehension problem
-  on `wb4` and a translation problem on `sv4` (in Urdu, Bengali, Punjabi and Arabic interviews), each
-  with the change made; other problems are rare one-offs. The same two files are in the framework's
-  `evidence/` folder as `content_validity.csv` and `interviews.csv`.
-
-Each CSV has a Frictionless Table Schema beside it (`<file>.schema.json`).
-"""
 
 
 def _ratings_schema(framework) -> dict:
@@ -692,7 +597,8 @@ def write_cohort(cohort: Cohort, out_dir) -> Path:
         atomic.write_text(out_dir / f"{name}.schema.json", json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
     from measurekit.data.schemas import data_dictionary_markdown
 
-    atomic.write_text(out_dir / "README.md", _README_HEAD + "\n" + data_dictionary_markdown(cohort.framework))
+    readme = load_profile(cohort.framework).readme
+    atomic.write_text(out_dir / "README.md", readme + "\n" + data_dictionary_markdown(cohort.framework))
     if cohort.ground_truth is not None:
         atomic.write_text(out_dir / "ground_truth.json", json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
     return out_dir
