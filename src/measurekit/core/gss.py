@@ -1,7 +1,7 @@
 """GSS (Government Statistical Service) geography codes: pattern and entity checks.
 
 A GSS code is 9 characters: a letter for the country (E England, W Wales, S Scotland, N Northern
-Ireland), two digits naming the entity type, then six digits (``E08000005`` is Rochdale, a
+Ireland), two digits naming the entity type, then six digits (``E08000003`` is Manchester, a
 metropolitan district). The entity types measurekit publishes or reads:
 
 - ``country``: E92 (England)
@@ -12,7 +12,7 @@ metropolitan district). The entity types measurekit publishes or reads:
 - ``lsoa``: E01 lower layer super output area (2021)
 - ``msoa``: E02 middle layer super output area (2021)
 
-DfE's ``old_la_code`` is the three-digit LA number (Rochdale 354), not a GSS code.
+DfE's ``old_la_code`` is the three-digit LA number (Manchester 352), not a GSS code.
 """
 from __future__ import annotations
 
@@ -49,5 +49,5 @@ def old_la_problem(code) -> str | None:
     """Why ``code`` is not a three-digit DfE LA number (``old_la_code``), or None when it is."""
     text = "" if code is None else str(code)
     if not OLD_LA_PATTERN.match(text):
-        return f"{text!r} is not a DfE LA number: old_la_code is three digits (e.g. 354 for Rochdale)."
+        return f"{text!r} is not a DfE LA number: old_la_code is three digits (e.g. 352 for Manchester)."
     return None

@@ -9,7 +9,7 @@ with the package; pass your own file to :func:`load_questions`). Each question i
     r = new_review("School readiness trial", assessor="EY team")
     r["answers"]["codesign_who"] = {"score": 2, "notes": "...", "evidence": ["https://..."]}
     save_review(r, "review.yaml"); r = load_review("review.yaml", q)
-    s = summarise(r, q, framework="indicators/rochdale-school-readiness")
+    s = summarise(r, q, framework="indicators/<your-framework>")
     plot_review(s)
 
 The widget ``measurekit.design.widgets.review.FrameworkReview`` calls these functions.
