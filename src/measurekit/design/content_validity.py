@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from measurekit.core import thresholds
 from measurekit.core.result import Result
 from measurekit.problems import InputError, ProblemReport
 
@@ -70,11 +71,11 @@ def adequacy(kappa: float) -> str:
     """Label of a modified kappa: excellent (> 0.74), good (0.60-0.74), fair (0.40-0.59), poor (< 0.40)."""
     if kappa is None or not np.isfinite(kappa):
         return ""
-    if kappa > 0.74:
+    if kappa > thresholds.KAPPA_EXCELLENT:
         return "excellent"
-    if kappa >= 0.60:
+    if kappa >= thresholds.KAPPA_GOOD:
         return "good"
-    if kappa >= 0.40:
+    if kappa >= thresholds.KAPPA_FAIR:
         return "fair"
     return "poor"
 
@@ -98,8 +99,8 @@ class ContentValidityResult(Result):
     scale: pd.DataFrame
     comments: pd.DataFrame
     flagged: list[str] = field(default_factory=list)
-    kappa_min: float = 0.60
-    clarity_min: float = 0.78
+    kappa_min: float = thresholds.KAPPA_GOOD
+    clarity_min: float = thresholds.CLARITY_MIN
     warnings: list[str] = field(default_factory=list)
     _title = "Content validity (CVI and modified kappa, Polit, Beck and Owen 2007)"
     _main = "items"
@@ -194,7 +195,8 @@ def _group_items(frame: pd.DataFrame, group: str, kappa_min: float, clarity_min:
     return rows
 
 
-def content_validity(ratings, framework=None, *, kappa_min: float = 0.60, clarity_min: float = 0.78,
+def content_validity(ratings, framework=None, *, kappa_min: float = thresholds.KAPPA_GOOD,
+                     clarity_min: float = thresholds.CLARITY_MIN,
                      by: str = "rater_group") -> ContentValidityResult:
     """I-CVI, S-CVI/Ave, S-CVI/UA and the modified kappa of every item, by rater group and overall.
 
