@@ -26,8 +26,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # repository folder -> where it must appear inside the wheel
+# (every framework folder under indicators/ ships, found by its framework.yaml, never by name)
 BUNDLED = {
-    "indicators/rochdale-school-readiness": "measurekit/_bundled/rochdale-school-readiness",
+    **{f"indicators/{p.parent.name}": f"measurekit/_bundled/frameworks/{p.parent.name}"
+       for p in sorted((ROOT / "indicators").glob("*/framework.yaml"))},
     "data/synthetic": "measurekit/_bundled/synthetic",
 }
 
