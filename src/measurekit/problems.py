@@ -326,3 +326,12 @@ class InputError(MeasurekitError, ValueError):
             report = ProblemReport([Problem("invalid_input", report)])
         self.report = report
         super().__init__(report.to_text(limit=50))
+
+    @classmethod
+    def of(cls, code: str, message: str, *, title: str = "Problems", **where) -> "InputError":
+        """One problem with its catalogued ``code`` (and file, row, column, value, rule where known)."""
+        return cls(ProblemReport([Problem(code, message, **where)], title=title))
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.report.problems]

@@ -380,7 +380,9 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
         population delta AUC: one large simulation, cached per process). ``False`` skips them.
     """
     if n < 50:
-        raise ValueError("make_cohort needs n >= 50 children")
+        from measurekit.problems import InputError
+
+        raise InputError.of("bad_option", f"make_cohort needs n >= 50 children, not {n}.", column="n", value=str(n))
     fw = _framework(framework)
     seeds = np.random.SeedSequence(random_state)
     sim = _simulate(int(n), np.random.default_rng(seeds), fw, float(voice_effect))

@@ -120,7 +120,7 @@ def read_ratings(path) -> pd.DataFrame:
     """Read a ratings file (CSV, or Excel .xlsx) as text; checks happen in :func:`check_ratings`."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"Ratings file {path} does not exist.")
+        raise InputError.of("missing_file", f"Ratings file {path} does not exist.", file=str(path))
     if path.suffix.lower() in (".xlsx", ".xls"):
         frame = pd.read_excel(path, dtype=str).fillna("")
     else:

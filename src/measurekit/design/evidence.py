@@ -37,7 +37,7 @@ def read_quotes(path) -> pd.DataFrame:
     ``themes`` as a list of theme codes."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"Quotes file {path} does not exist.")
+        raise InputError.of("missing_file", f"Quotes file {path} does not exist.", file=str(path))
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     report = ProblemReport(title=f"Quotes {path.name}")
     for col in QUOTE_COLUMNS:
@@ -68,7 +68,7 @@ def read_codebook(path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"Codebook {path} does not exist.")
+        raise InputError.of("missing_file", f"Codebook {path} does not exist.", file=str(path))
     try:
         if path.suffix.lower() == ".qdpx":
             import zipfile
@@ -77,14 +77,16 @@ def read_codebook(path) -> pd.DataFrame:
                 with zipfile.ZipFile(path) as zf:
                     name = next((n for n in zf.namelist() if n.lower().endswith(".qde")), None)
                     if name is None:
-                        raise InputError(f"{path.name} holds no project.qde; is it a REFI-QDA project (.qdpx)?")
+                        raise InputError.of("unreadable_file", f"{path.name} holds no project.qde; is it a REFI-QDA "
+                                            "project (.qdpx)?", file=path.name)
                     root = ET.fromstring(zf.read(name))
             except zipfile.BadZipFile as exc:
-                raise InputError(f"{path.name} is not a zip archive, so not a REFI-QDA project (.qdpx).") from exc
+                raise InputError.of("unreadable_file", f"{path.name} is not a zip archive, so not a REFI-QDA project "
+                                     "(.qdpx).", file=path.name) from exc
         else:
             root = ET.parse(path).getroot()
     except ET.ParseError as exc:
-        raise InputError(f"{path.name} is not valid XML: {exc}") from exc
+        raise InputError.of("unreadable_file", f"{path.name} is not valid XML: {exc}", file=path.name) from exc
     rows = []
 
     def walk(node, parent):
@@ -102,7 +104,8 @@ def read_codebook(path) -> pd.DataFrame:
 
     codes = next((n for n in root.iter() if n.tag.split("}")[-1] == "Codes"), None)
     if codes is None:
-        raise InputError(f"{path.name} has no <Codes> element; is it a REFI-QDA codebook (.qdc)?")
+        raise InputError.of("unreadable_file", f"{path.name} has no <Codes> element; is it a REFI-QDA codebook (.qdc)?",
+                            file=path.name)
     walk(codes, None)
     return pd.DataFrame(rows)
 

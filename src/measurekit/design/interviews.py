@@ -69,7 +69,7 @@ def read_interviews(path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"Interview log {path} does not exist.")
+        raise InputError.of("missing_file", f"Interview log {path} does not exist.", file=str(path))
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 

@@ -135,7 +135,7 @@ def load_review(path, questions: dict | None = None) -> dict:
     questions = questions or load_questions()
     review = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(review, dict):
-        raise InputError(f"{path} is not a framework review (expected a mapping).")
+        raise InputError.of("unreadable_file", f"{path} is not a framework review (expected a mapping).", file=str(path))
     check_review(review, questions).raise_if_errors()
     answers = review.setdefault("answers", {}) or {}
     review["answers"] = answers
