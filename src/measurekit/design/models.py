@@ -339,7 +339,7 @@ class Area(_Model):
     country_code: str = "E92000001"
     country_name: str = "England"
     # The words people use for the places (human-facing outputs only; technical columns keep their names):
-    la_word: str = "local authority"      # the whole area, e.g. "borough", "county", "city"
+    la_word: str = "local authority"      # the whole area, e.g. "county", "city", "district"
     area_word: str = "area"               # the areas boards cover, e.g. "neighbourhood", "locality"
     area_word_plural: str = ""            # "" = area_word + "s"
     small_area_word: str = "small area"   # e.g. "ward", "LSOA"
