@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -37,11 +37,16 @@ class Result:
             raise ValueError(f"{type(self).__name__} holds no table")
         return next(iter(tables.values()))
 
-    def __getattr__(self, name: str):
-        # Only reached when normal lookup fails: results with a field named ``table`` keep it.
-        if name == "table":
-            return self._main_table()
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    if TYPE_CHECKING:
+        # For type checkers: every result has ``.table``; any other attribute must be declared by the subclass, so a
+        # misspelt attribute is a type error.
+        table: pd.DataFrame
+    else:
+        def __getattr__(self, name: str):
+            # Only reached when normal lookup fails: results with a field named ``table`` keep it.
+            if name == "table":
+                return self._main_table()
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def to_frame(self) -> pd.DataFrame:
         return self._main_table().copy()
