@@ -146,6 +146,52 @@ def test_deep_nesting_is_a_clear_error_not_a_crash(spec, text):
     assert _hashes(spec) == before
 
 
+@pytest.mark.parametrize("depth,refused", [(30, False), (45, True)])
+def test_depth_is_measured_on_the_text_before_any_parser(spec, depth, refused, monkeypatch):
+    """The code is decided by measurekit, not by the wording of a YAML library: with every parser entry point
+    broken, a too-deep file is still ``yaml_too_deep``; a moderately nested one is not refused for depth."""
+    from measurekit.design import loading
+
+    nested = "extra: " + "[" * depth + "]" * depth + "\n"
+    (spec / "scales.yaml").write_text((spec / "scales.yaml").read_text(encoding="utf-8") + nested, encoding="utf-8")
+    if refused:
+        def broken(*a, **k):
+            raise AssertionError("the parser was called before the depth was decided")
+        for name in ("scan", "parse", "compose", "load", "safe_load"):
+            monkeypatch.setattr(loading.yaml, name, broken)
+        monkeypatch.setattr(loading, "_Loader", broken)
+    from measurekit.problems import ProblemReport
+
+    report = ProblemReport()
+    try:
+        loading._read_yaml(spec / "scales.yaml", report, True, {})
+    except AssertionError:
+        assert not refused
+    assert ("yaml_too_deep" in report.codes()) is refused, report.codes()
+    if not refused:
+        assert "yaml_too_deep" not in _check(spec).codes()
+
+
+def test_one_long_value_reused_by_alias_everywhere_is_refused(spec):
+    """One anchored 60,000-character title reused by every indicator once expanded many megabytes of output."""
+    text = (spec / "indicators.yaml").read_text(encoding="utf-8")
+    long = "word " * 1_900          # 9,500 characters: under the per-value limit
+    doc = "huge: &t \"" + long + "\"\n" + text
+    doc = re.sub(r"(?m)^(\s+)title: .*$", lambda m: m.group(1) + "title: *t", doc)
+    # repeat the indicators block's titles enough times (extra keys) that the expansion passes the limit
+    doc += "copies:\n" + "".join(f"  - [{', '.join(['*t'] * 50)}]\n" for _ in range(12))
+    (spec / "indicators.yaml").write_text(doc, encoding="utf-8")
+    assert "yaml_alias" in {p.code for p in _check(spec).errors}
+
+
+def test_a_text_value_longer_than_the_limit_is_refused(spec):
+    text = (spec / "framework.yaml").read_text(encoding="utf-8")
+    (spec / "framework.yaml").write_text(text + "note: \"" + "x" * 10_001 + "\"\n", encoding="utf-8")
+    assert "yaml_text_too_long" in {p.code for p in _check(spec).errors}
+    (spec / "framework.yaml").write_text(text + "note: \"" + "x" * 9_000 + "\"\n", encoding="utf-8")
+    assert "yaml_text_too_long" not in _check(spec).codes()
+
+
 def test_alias_bomb_is_refused_before_it_grows(spec):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8))

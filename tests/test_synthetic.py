@@ -1,6 +1,7 @@
 """The synthetic cohort: realistic marginals and the planted ground truth."""
 import hashlib
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -106,10 +107,49 @@ def test_same_seed_same_bytes(tmp_path):
     assert hashlib.sha256((other / "children.csv").read_bytes()).hexdigest() != hashes[0]["children.csv"]
 
 
+# Numbers in ground_truth.json agree to this absolute tolerance. They are probabilities, AUCs, ICCs and model
+# coefficients on unit scale; the population figures come from iterative fits (logistic regression stopping at a
+# relative deviance change of 1e-10) over a very large draw, whose last digits move with numpy/scipy/BLAS releases
+# (population_auc_base moved by 5e-8 between releases), and figures rounded to 6 decimals can flip in the last place.
+GROUND_TRUTH_ABS_TOL = 2e-6
+
+
+def _same_truth(fresh, shipped, where="ground_truth"):
+    """Structure, keys, strings, integers and booleans exactly; floats within GROUND_TRUTH_ABS_TOL."""
+    if isinstance(shipped, float) or isinstance(fresh, float):
+        assert isinstance(fresh, (int, float)) and isinstance(shipped, (int, float)), where
+        assert not isinstance(fresh, bool) and not isinstance(shipped, bool), where
+        assert math.isclose(fresh, shipped, rel_tol=0.0, abs_tol=GROUND_TRUTH_ABS_TOL), (where, fresh, shipped)
+    elif isinstance(shipped, dict):
+        assert isinstance(fresh, dict) and list(fresh) == list(shipped), (where, list(fresh), list(shipped))
+        for key in shipped:
+            _same_truth(fresh[key], shipped[key], f"{where}.{key}")
+    elif isinstance(shipped, list):
+        assert isinstance(fresh, list) and len(fresh) == len(shipped), where
+        for i, (a, b) in enumerate(zip(fresh, shipped)):
+            _same_truth(a, b, f"{where}[{i}]")
+    else:
+        assert type(fresh) is type(shipped) and fresh == shipped, (where, fresh, shipped)
+
+
 def test_shipped_cohort_is_the_seed_1_cohort(synthetic_dir, tmp_path):
     out = write_cohort(make_cohort(3000, 1), tmp_path / "fresh")
-    for path in sorted(synthetic_dir.glob("*.csv")) + [synthetic_dir / "ground_truth.json", synthetic_dir / "README.md"]:
+    for path in sorted(synthetic_dir.glob("*.csv")) + [synthetic_dir / "README.md"]:
         assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+    _same_truth(json.loads((out / "ground_truth.json").read_text(encoding="utf-8")),
+                json.loads((synthetic_dir / "ground_truth.json").read_text(encoding="utf-8")))
+
+
+def test_ground_truth_comparison_is_not_blind():
+    """The tolerant comparison still catches a changed number, key, string or type."""
+    base = {"a": 0.5, "b": [1, "x", {"c": 0.25}]}
+    _same_truth(base, json.loads(json.dumps(base)))
+    _same_truth({"a": 0.5 + 1e-7, "b": [1, "x", {"c": 0.25}]}, base)
+    for changed in ({"a": 0.5 + 1e-4, "b": [1, "x", {"c": 0.25}]}, {"a": 0.5, "b": [2, "x", {"c": 0.25}]},
+                    {"a": 0.5, "b": [1, "y", {"c": 0.25}]}, {"a": 0.5, "b": [1, "x", {"d": 0.25}]},
+                    {"a": 0.5, "b": [1, "x"]}, {"a": "0.5", "b": [1, "x", {"c": 0.25}]}):
+        with pytest.raises(AssertionError):
+            _same_truth(changed, base)
 
 
 @pytest.mark.parametrize("name", ["children", "small_areas", "eyfsp", "asq", "voice_parent", "voice_practitioner", "later_outcome",

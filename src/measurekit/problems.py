@@ -70,6 +70,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_spec_key": ("Key not part of the specification", "Check the spelling against the JSON Schemas; unknown keys are ignored."),
     "yaml_too_large": ("Specification file too large", "Split or trim the file; specifications are small text files."),
     "yaml_too_deep": ("YAML nested too deeply", "Check the brackets and indentation; specifications need only a few levels."),
+    "yaml_text_too_long": ("Text value in a specification too long", "Shorten it to a few sentences; keep long documents in separate files."),
     "yaml_alias": ("YAML aliases expand too far or refer to themselves", "Write the values out instead of using &anchors and *aliases."),
     "unknown_scale": ("Item uses an undefined scale", "Define the scale in scales.yaml or correct the name."),
     "unknown_coverage_indicator": ("coverage_indicator names an undefined indicator",

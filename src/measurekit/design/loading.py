@@ -47,53 +47,137 @@ class _Loader(_Base):
 MAX_BYTES = 5_000_000        # a framework file larger than this is refused (the bundled one is ~60 kB)
 MAX_DEPTH = 40               # nesting of blocks and brackets (real specifications need about 6)
 MAX_NODES = 200_000          # values after expanding YAML aliases (&anchor / *alias)
+MAX_EXPANDED_CHARS = MAX_BYTES   # characters after expanding aliases: no more than a file we would read
+MAX_TEXT_CHARS = 10_000      # one text value (a title, a stem, a note); the bundled framework's longest is ~300
 
-_OPEN = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
-         yaml.BlockMappingStartToken)
-_CLOSE = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+_BLOCK_SCALAR = re.compile(r"[|>][0-9+-]{0,2}\s*(#.*)?$")
 
 
 def _too_deep(text: str) -> int | None:
-    """Line of the first place nested deeper than ``MAX_DEPTH``, else None. Runs on the token stream and stops
-    there: libyaml's loader crashes the interpreter on very deep nesting, and its scanner slows down with depth."""
-    depth = 0
-    for tok in yaml.scan(text, Loader=_Base):
-        if isinstance(tok, _OPEN):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return tok.start_mark.line + 1
-        elif isinstance(tok, _CLOSE):
-            depth -= 1
+    """Line of the first place nested deeper than ``MAX_DEPTH``, else None.
+
+    Measured on the text itself, before any YAML library sees it (libyaml's loader crashed the interpreter on
+    very deep nesting, and newer PyYAML releases refuse it with their own wording): the depth of a place is
+    the number of enclosing indented blocks (a deeper indentation, or each ``- `` / ``? `` at the start of a
+    line) plus the number of open flow brackets (``[`` or ``{`` that start a value, outside quotes and
+    comments). The lines of a block scalar (``|``, ``>``) are text and do not count."""
+    blocks: list[int] = []       # columns of the open indented blocks
+    flow = 0                     # open [ and {
+    quote = None                 # the quote character of an open quoted scalar
+    scalar_indent = None         # inside a block scalar: lines indented more than this are its text
+    for lineno, line in enumerate(text.splitlines(), 1):
+        indent = len(line) - len(line.lstrip(" "))
+        stripped = line.strip()
+        if scalar_indent is not None:
+            if not stripped or indent > scalar_indent:
+                continue
+            scalar_indent = None
+        pos = 0
+        value_start = True       # at a place where a value (and so a quote or a flow bracket) may begin
+        if flow == 0 and quote is None:
+            if not stripped or stripped.startswith("#") or stripped.startswith("%"):
+                continue
+            if stripped.startswith(("---", "...")) and stripped[3:4] in ("", " ", "\t"):
+                blocks.clear()
+                pos = indent + 3
+            else:
+                while blocks and blocks[-1] > indent:
+                    blocks.pop()
+                if not blocks or blocks[-1] < indent:
+                    blocks.append(indent)
+                pos = indent
+                while line[pos:pos + 1] in ("-", "?") and line[pos + 1:pos + 2] in (" ", "\t", ""):
+                    pos += 1
+                    while line[pos:pos + 1] in (" ", "\t"):
+                        pos += 1
+                    if pos >= len(line):
+                        break
+                    if not blocks or blocks[-1] < pos:
+                        blocks.append(pos)
+                    if len(blocks) > MAX_DEPTH:
+                        return lineno
+            if len(blocks) > MAX_DEPTH:
+                return lineno
+        n = len(line)
+        while pos < n:
+            ch = line[pos]
+            if quote == "'":
+                if ch == "'":
+                    if line[pos + 1:pos + 2] == "'":
+                        pos += 1
+                    else:
+                        quote, value_start = None, False
+            elif quote == '"':
+                if ch == "\\":
+                    pos += 1
+                elif ch == '"':
+                    quote, value_start = None, False
+            elif ch == "#" and (pos == 0 or line[pos - 1] in " \t"):
+                break
+            elif ch in " \t":
+                pass
+            elif value_start and ch in "'\"":
+                quote = ch
+            elif ch in "[{" and (value_start or flow):
+                flow += 1
+                value_start = True
+                if len(blocks) + flow > MAX_DEPTH:
+                    return lineno
+            elif ch in "]}" and flow:
+                flow -= 1
+                value_start = False
+            elif ch == "," and flow:
+                value_start = True
+            elif ch == ":" and line[pos + 1:pos + 2] in (" ", "\t", "") or (ch == ":" and flow):
+                value_start = True
+            elif ch in "-?" and value_start and line[pos + 1:pos + 2] in (" ", "\t", ""):
+                pass             # "- " inside a line after a key is a plain scalar or an entry counted above
+            elif ch in "&!" and value_start:
+                while pos < n and line[pos] not in " \t":
+                    pos += 1
+                continue
+            elif value_start and flow == 0 and _BLOCK_SCALAR.match(line, pos):
+                scalar_indent = indent
+                break
+            else:
+                value_start = False
+            pos += 1
     return None
 
 
 def _expanded_size(text: str) -> tuple[int, int | None, str | None]:
     """(number of values once aliases are expanded, line, problem) from the event stream, stopping as soon as the
-    count passes ``MAX_NODES`` ("alias bomb") or an alias refers to the collection it is inside (a cycle)."""
-    stack: list[list] = []       # [anchor, size] of each open collection
-    sizes: dict[str, int] = {}
-    total = 0
+    count passes ``MAX_NODES`` or the expanded text passes ``MAX_EXPANDED_CHARS`` ("alias bomb": one long value
+    reused by alias in every title multiplies the output), an alias refers to the collection it is inside (a
+    cycle: "cycle"), or one text value is longer than ``MAX_TEXT_CHARS`` ("long")."""
+    stack: list[list] = []       # [anchor, values, characters] of each open collection
+    sizes: dict[str, tuple[int, int]] = {}
+    total = chars = 0
     for ev in yaml.parse(text, Loader=_Base):
         if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            stack.append([ev.anchor, 1])
+            stack.append([ev.anchor, 1, 1])
             continue
         if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            anchor, size = stack.pop()
+            anchor, size, length = stack.pop()
         elif isinstance(ev, yaml.ScalarEvent):
-            anchor, size = ev.anchor, 1
+            anchor, size, length = ev.anchor, 1, len(ev.value) + 1
+            if len(ev.value) > MAX_TEXT_CHARS:
+                return total, ev.start_mark.line + 1, "long"
         elif isinstance(ev, yaml.AliasEvent):
-            if any(a == ev.anchor for a, _ in stack):
+            if any(a == ev.anchor for a, _, _ in stack):
                 return total, ev.start_mark.line + 1, "cycle"
-            anchor, size = None, sizes.get(ev.anchor, 1)
+            anchor, (size, length) = None, sizes.get(ev.anchor, (1, 1))
         else:
             continue
         if anchor is not None:
-            sizes[anchor] = size
+            sizes[anchor] = (size, length)
         if stack:
             stack[-1][1] += size
+            stack[-1][2] += length
         else:
             total += size
-        if total + sum(s for _, s in stack) > MAX_NODES:
+            chars += length
+        if total + sum(s[1] for s in stack) > MAX_NODES or chars + sum(s[2] for s in stack) > MAX_EXPANDED_CHARS:
             return total, ev.start_mark.line + 1, "bomb"
     return total, None, None
 
@@ -141,8 +225,14 @@ def _read_yaml(path: Path, report: ProblemReport, required: bool, nodes: dict) -
             return {}
         if what == "bomb":
             report.add("yaml_alias", f"{path.name}: the anchors and aliases (&name, *name) expand to more than "
-                       f"{MAX_NODES:,} values (passed on line {line}). Write the values out instead of repeating "
-                       "aliases of aliases.", file=path.name, row=line)
+                       f"{MAX_NODES:,} values or {MAX_EXPANDED_CHARS:,} characters (passed on line {line}). Write the "
+                       "values out instead of repeating aliases of long values or of aliases.", file=path.name, row=line)
+            return {}
+        if what == "long":
+            report.add("yaml_text_too_long", f"{path.name}: the text value on line {line} is longer than "
+                       f"{MAX_TEXT_CHARS:,} characters; titles, wordings and notes in a specification are a few "
+                       "sentences. Shorten it, or keep long documents in a file beside the framework.",
+                       file=path.name, row=line)
             return {}
         loader = _Loader(text)
         try:
