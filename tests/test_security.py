@@ -389,3 +389,80 @@ def test_media_named_outside_the_framework_folder_is_never_copied(framework_dir,
         with pytest.raises(InputError) as exc:
             media_files(fw)
         assert "missing_media" in exc.value.report.codes()
+
+
+# ---------------------------------------------------------------------- outputs never destroy inputs (issue 31)
+@pytest.fixture
+def workspace(framework_dir, synthetic_dir, tmp_path):
+    """A user's project: a data folder D and a framework folder FW side by side, each a private copy."""
+    project = tmp_path / "project"
+    shutil.copytree(synthetic_dir, project / "D")
+    shutil.copytree(framework_dir, project / "FW")
+    (project / "notes.txt").write_text("the analyst's own notes\n", encoding="utf-8")
+    return project
+
+
+def _tree(folder: Path) -> dict:
+    """Every file under ``folder`` (and the folder's own hash-free listing), to prove nothing changed."""
+    return {p.relative_to(folder).as_posix(): (atomic.sha256(p) if p.is_file() else "dir")
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("case", [
+    "run --data D --out D", "run --data D --out .", "board-pack --data D --out D", "board-pack --data D --out FW",
+    "link D --out D", "validate D --report D/children.csv", "export-form FW --format redcap --out FW/items.yaml",
+    "synth --out D", "run --data D --out D/results", "check-ees D/children.csv --report D/children.csv",
+    "synth --out FW", "run --out BUNDLED", "board-pack --data D --out DATA_PARENT"])
+def test_an_output_over_an_input_is_refused_and_nothing_changes(workspace, synthetic_dir, case):
+    args = case.split()
+    needs_fw = args[0] in ("run", "board-pack", "link", "validate", "synth")
+    if needs_fw and "--framework" not in args and not (args[0] == "run" and "--data" not in args):
+        args += ["--framework", str(workspace / "FW")]
+    args = [str(synthetic_dir) if a == "BUNDLED" else str(workspace.parent) if a == "DATA_PARENT"
+            else str(workspace) if a == "." else a for a in args]
+    before = _tree(workspace)
+    bundled_before = _tree(synthetic_dir)
+    proc = _cli(*args, cwd=workspace, timeout=300)
+    assert proc.returncode == 1, (case, proc.returncode, proc.stdout[-1000:], proc.stderr[-2000:])
+    assert re.search(r"output_overlaps_input|output_not_ours", proc.stderr), proc.stderr
+    assert "Nothing was written" in proc.stderr and "Choose" in proc.stderr, proc.stderr
+    assert _tree(workspace) == before, case
+    assert _tree(synthetic_dir) == bundled_before
+
+
+def test_an_existing_folder_measurekit_did_not_make_is_refused(workspace, tmp_path):
+    other = tmp_path / "holiday_photos"
+    other.mkdir()
+    (other / "a.jpg").write_bytes(b"\xff\xd8 not really a photo")
+    proc = _cli("link", "D", "--framework", "FW", "--out", other, cwd=workspace)
+    assert proc.returncode == 1 and "output_not_ours" in proc.stderr
+    assert (other / "a.jpg").read_bytes() == b"\xff\xd8 not really a photo"
+
+
+def test_re_running_into_measurekits_own_output_is_allowed(workspace, tmp_path):
+    out = tmp_path / "linked"
+    for _ in range(2):
+        proc = _cli("link", "D", "--framework", "FW", "--out", out, cwd=workspace)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert (out / "linked.csv").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _cli("link", "D", "--framework", "FW", "--out", empty, cwd=workspace).returncode == 0
+
+
+def test_synth_replaces_only_what_synth_made(workspace, tmp_path):
+    out = tmp_path / "practice"
+    for _ in range(2):                      # a re-run into its own output is allowed
+        proc = _cli("synth", "--n", 200, "--framework", "FW", "--out", out, cwd=workspace)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    linked = tmp_path / "linked"
+    assert _cli("link", "D", "--framework", "FW", "--out", linked, cwd=workspace).returncode == 0
+    before = _tree(linked)
+    proc = _cli("synth", "--n", 200, "--framework", "FW", "--out", linked, cwd=workspace)
+    assert proc.returncode == 1 and "output_not_ours" in proc.stderr
+    assert _tree(linked) == before
+    # and another command does not replace synthetic data (it may be somebody's input)
+    before = _tree(out)
+    proc = _cli("link", "D", "--framework", "FW", "--out", out, cwd=workspace)
+    assert proc.returncode == 1 and "output_not_ours" in proc.stderr
+    assert _tree(out) == before

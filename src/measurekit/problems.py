@@ -98,6 +98,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unsafe_path": ("Output would land outside the output folder", "Correct the id or name the file is named after (no '..' or slashes)."),
     "unwritable_output": ("Output folder cannot be written", "Choose a folder you may write to, or ask for write access."),
     "key_file": ("Pseudonymisation key missing or unreadable", "Give a readable key file or set MEASUREKIT_KEY (16+ characters)."),
+    "output_overlaps_input": ("Output would overwrite an input", "Choose an output folder or file outside every input, the framework and measurekit's own data."),
+    "output_not_ours": ("Output folder holds files measurekit did not make", "Choose a new or empty folder, or move that folder's contents away first."),
     "output_locked": ("Another run is writing to the output folder", "Wait for that run to finish, or choose another output folder."),
     # wording checks on item stems (design/wording.py)
     "reading_age": ("Reading age above the target", "Use shorter, everyday words and one short sentence."),

@@ -14,9 +14,25 @@ def _framework(args):
     return choose_framework(args.framework, data=args.data, option="--framework")
 
 
+def _guard(out, *inputs, folder: bool = True, command: str = "output") -> None:
+    """Refuse, before anything is written, an output that is, holds or lies inside an input or measurekit's own
+    data, or that would replace a folder measurekit did not make (``core.paths.check_output``)."""
+    from measurekit.core.paths import check_output
+
+    check_output(out, inputs=[i for i in inputs if i is not None], folder=folder, command=command)
+
+
+def _framework_folder(args, data=None):
+    from measurekit.design.choose import framework_path
+
+    return framework_path(args.framework, data=data, option="--framework")
+
+
 def run(args) -> int:
+    from measurekit.core.paths import bundled_data
     from measurekit.pipeline.run import run as run_pipeline
 
+    _guard(args.out, args.data or bundled_data(), _framework_folder(args, args.data), args.config)
     run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample)
     return 0
 
@@ -25,8 +41,14 @@ def synth(args) -> int:
     from measurekit.data.synthetic import make_cohort, write_cohort
     from measurekit.design.choose import framework_path
 
-    cohort = make_cohort(n=args.n, random_state=args.seed, framework=framework_path(args.framework, option="--framework"))
+    from measurekit.core import atomic
+    from measurekit.core.paths import MARKER, marker_text
+
+    framework = framework_path(args.framework, option="--framework")
+    _guard(args.out, framework, command="synth")
+    cohort = make_cohort(n=args.n, random_state=args.seed, framework=framework)
     write_cohort(cohort, args.out)
+    atomic.write_text(args.out / MARKER, marker_text("synth"))
     f = cohort.analysis_frame()
     print(f"Wrote a synthetic cohort of {len(f)} children to {args.out} "
           f"(GLD {f['gld'].mean():.1%}, parent response {f['responded'].mean():.1%}).")
@@ -36,7 +58,10 @@ def synth(args) -> int:
 def validate(args) -> int:
     from measurekit.data import validate_dir
 
-    report = validate_dir(args.data, args.config, framework=_framework(args))
+    fw = _framework(args)
+    if args.report:
+        _guard(args.report, args.data, args.config, fw.path, folder=False)
+    report = validate_dir(args.data, args.config, framework=fw)
     if args.report:
         from measurekit.core import atomic
 
@@ -54,12 +79,14 @@ def link(args) -> int:
     from measurekit.data import link as link_cohort
     from measurekit.data import read_dir
 
+    fw = _framework(args)
+    _guard(args.out, args.data, args.config, args.key_file, fw.path)
     key = None
     if args.pseudonymise or args.key_file is not None:      # a key file means the user wants pseudonyms
         from measurekit.data.pseudonymise import load_key
 
         key = load_key(args.key_file)
-    cohort = read_dir(args.data, args.config, framework=_framework(args))
+    cohort = read_dir(args.data, args.config, framework=fw)
     result = link_cohort(cohort, key=key)
     with atomic.atomic_directory(args.out) as out:
         atomic.write_csv(out / "linked.csv", result.linked)
@@ -105,6 +132,7 @@ def check_spec(args) -> int:
 def export_form(args) -> int:
     from measurekit.design.forms import export_form as write_form
 
+    _guard(args.out, args.framework, folder=False)
     for p in write_form(args.framework, args.format, args.out):
         print(f"Wrote {p}")
     return 0
@@ -115,6 +143,7 @@ def board_pack(args) -> int:
     from measurekit.publish.board_pack import write_board_pack
 
     fw = _framework(args)
+    _guard(args.out, args.data, args.config, fw.path)
     cohort = read_dir(args.data, args.config, framework=fw)
     files = write_board_pack(fw, cohort, args.out, period=args.period)
     for label, path in files.items():
@@ -125,6 +154,8 @@ def board_pack(args) -> int:
 def check_ees(args) -> int:
     from measurekit.publish.ees_check import check_ees as check
 
+    if args.report:
+        _guard(args.report, args.file, args.meta, folder=False)
     report = check(args.file, args.meta)
     print(report.to_text(limit=100))
     if args.report:

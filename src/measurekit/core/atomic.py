@@ -262,8 +262,11 @@ def glob_escape(name: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, command: str = "output") -> Iterator[Path]:
     """Build a whole folder under a temporary name; swap it into place only when complete.
+
+    The finished folder holds a marker file (``paths.MARKER``, naming ``command``) so a later run may replace it
+    while a folder measurekit did not make is refused (``paths.check_output``).
 
     If the block raises, the temporary folder is removed and any earlier ``path`` is left
     exactly as it was. On success an earlier ``path`` is replaced. A lock file (``.<name>.lock``
@@ -284,6 +287,9 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
             raise _unwritable(path.parent, exc) from None
         try:
             yield tmp
+            from measurekit.core.paths import MARKER, marker_text
+
+            (tmp / MARKER).write_text(marker_text(command), encoding="utf-8")
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

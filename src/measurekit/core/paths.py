@@ -64,3 +64,96 @@ def __getattr__(name: str) -> Path:
     if name == "BUNDLED_DATA":
         return bundled_data()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ------------------------------------------------------------------------------ where outputs may go
+MARKER = ".measurekit"
+"""File that marks a folder measurekit made (written by ``atomic.atomic_directory`` and by ``synth``); it holds
+the command that made the folder. Only a marked folder (or an empty or new one) may be replaced by an output."""
+
+
+def _resolved(path) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def made_by(folder) -> str | None:
+    """The command that made ``folder`` (from its marker file), or None if measurekit did not make it."""
+    marker = Path(folder) / MARKER
+    try:
+        if not marker.is_file() or marker.is_symlink():
+            return None
+        import json
+
+        data = json.loads(marker.read_text(encoding="utf-8")[:10_000])
+        return str(data.get("command", "measurekit")) if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def marker_text(command: str) -> str:
+    """Contents of the marker file for a folder made by ``command``."""
+    import json
+
+    from measurekit import __version__
+
+    return json.dumps({"made_by": "measurekit", "command": command, "version": __version__}, indent=1) + "\n"
+
+
+def protected_folders() -> list[Path]:
+    """The repository's (or the installed package's) own data: the bundled framework and cohort folders."""
+    return [_resolved(p) for p in bundled_frameworks().values()] + [_resolved(bundled_data())]
+
+
+def check_output(out, *, inputs=(), folder: bool = True, command: str = "output") -> Path:
+    """Refuse an output that would destroy what the user has, before anything is written. Returns ``out`` resolved.
+
+    Refused with ``InputError`` code ``output_overlaps_input``: an output (folder or file) that is, contains or lies
+    inside any of ``inputs`` (data folders, framework folders, config and key files, ...) or the bundled
+    framework and cohort folders. Refused with code ``output_not_ours`` (only when ``folder``, an output folder
+    that replaces what is there): an existing folder that is not empty and that measurekit did not make (no
+    marker file, see ``MARKER``); and for ``command="synth"``, an existing folder that ``synth`` did not make,
+    so synthetic data never replaces a real cohort. Other commands may replace a folder any measurekit command
+    made except synthetic data (which may be someone's input).
+    """
+    from measurekit.problems import InputError
+
+    target = _resolved(out)
+    given = [(Path(p), "input") for p in inputs if p is not None]
+    given += [(p, "bundled") for p in protected_folders()]
+    for raw, why in given:
+        p = _resolved(raw)
+        what = f"the input {str(raw)!r}" if why == "input" else f"measurekit's own example data {str(p)!r}"
+        elsewhere = p.parent / f"{p.stem or 'measurekit'}-{command}"
+        if target == p:
+            how = f"is {what}"
+        elif p in target.parents:
+            how = f"lies inside {what}"
+        elif target in p.parents:
+            how = f"contains {what}"
+        else:
+            continue
+        raise InputError.of(
+            "output_overlaps_input",
+            f"Refused: the output {str(out)!r} {how}; writing it would overwrite or delete that. Nothing was "
+            f"written. Choose an output {'folder' if folder else 'file'} outside every input, for example "
+            f"{str(elsewhere)!r}.", value=str(out))
+    if folder and target.is_dir():
+        try:
+            entries = [e for e in target.iterdir()]
+        except OSError:
+            entries = []
+        maker = made_by(target)
+        if entries and (maker is None or (command == "synth") != (maker == "synth")):
+            if maker is None:
+                why = "was not made by measurekit"
+            elif command == "synth":
+                why = f"was made by 'measurekit {maker}', not by synth"
+            else:
+                why = "holds synthetic data (it may be another run's input)"
+            raise InputError.of(
+                "output_not_ours",
+                f"Refused: the output folder {str(out)!r} already exists, holds {len(entries)} entr"
+                f"{'y' if len(entries) == 1 else 'ies'} and {why}; the output would replace all of it. Nothing "
+                "was written. Choose a new or empty folder, or move that folder's contents away yourself first.",
+                value=str(out))
+    return target
