@@ -156,12 +156,123 @@ def test_duplicate_header_named(small):
 
 def test_long_value_cut_in_messages(small):
     h, rows = _read(small / "children.csv")
-    rows[0][h.index("sex")] = "X" * 5_000_000
+    rows[0][h.index("sex")] = "X" * 30_000
     _write(small / "children.csv", h, rows)
     report = validate_dir(small, framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "unknown_code" and p.column == "sex"]
-    assert len(p.message) < 400 and len(str(p.value)) <= 80 and "5,000,000 characters" in p.value
+    assert len(p.message) < 400 and len(str(p.value)) <= 80 and "30,000 characters" in p.value
     assert len(report.to_text()) < 5_000
+
+
+def test_a_field_longer_than_a_cell_is_refused_before_it_is_used(small):
+    """A 1 MB neighbourhood name once drove a run past 17 GB: a field over 32,767 characters (Excel's cell limit)
+    stops the file with its row and column, and the message never echoes the value whole."""
+    before = _unchanged(small)
+    h, rows = _read(small / "children.csv")
+    rows[4][h.index("neighbourhood")] = "N" * 1_000_000
+    _write(small / "children.csv", h, rows)
+    before = _unchanged(small)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
+    [p] = [p for p in report.problems if p.code == "field_too_long"]
+    assert (p.row, p.column, p.file) == (6, "neighbourhood", "children.csv")
+    assert "1,000,000 characters" in p.message and len(p.message) < 500 and len(str(p.value)) <= 80
+    assert not report.ok and len(report.to_text()) < 5_000
+    assert _unchanged(small) == before
+    with pytest.raises(InputError):
+        read_dir(small, framework=FRAMEWORK_DIR)
+
+
+def test_names_longer_than_a_label_are_errors(small):
+    h, rows = _read(small / "small_areas.csv")
+    rows[1][h.index("small_area_name")] = "A very long name " * 10
+    _write(small / "small_areas.csv", h, rows)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
+    [p] = [p for p in report.problems if p.code == "name_too_long"]
+    assert (p.row, p.column, p.severity) == (3, "small_area_name", "error")
+
+
+def test_two_neighbourhoods_with_one_name_are_an_error(small):
+    """Two neighbourhood codes under one name would be merged into one row of the published files."""
+    h, rows = _read(small / "small_areas.csv")
+    code, name = h.index("neighbourhood_code"), h.index("neighbourhood")
+    names = sorted({r[name] for r in rows})
+    assert len(names) >= 2
+    first, second = names[0], names[1]
+    second_code = next(r[code] for r in rows if r[name] == second)
+    # give the second neighbourhood the first one's name in the lookup (and in children.csv, so only this differs)
+    for r in rows:
+        if r[name] == second:
+            r[name] = first
+    _write(small / "small_areas.csv", h, rows)
+    hc, crows = _read(small / "children.csv")
+    for r in crows:
+        if r[hc.index("neighbourhood")] == second:
+            r[hc.index("neighbourhood")] = first
+    _write(small / "children.csv", hc, crows)
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
+    dup = [p for p in report.problems if p.code == "duplicate_name"]
+    assert len(dup) == 1 and dup[0].column == "neighbourhood" and dup[0].value == first, report.to_text()
+    assert second_code in dup[0].message and dup[0].file == "small_areas.csv" and dup[0].row >= 2
+    assert not report.ok
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_a_named_pipe_is_refused_without_waiting(small, tmp_path):
+    os.remove(small / "asq.csv")
+    os.mkfifo(small / "asq.csv")
+    proc = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(small), "--framework",
+                           str(FRAMEWORK_DIR)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "special_file" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_a_link_leading_outside_the_data_folder_is_refused(small, tmp_path):
+    secret = tmp_path / "elsewhere" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:SECRET-FIRST-LINE\n")
+    os.remove(small / "asq.csv")
+    os.symlink(secret, small / "asq.csv")
+    report = validate_dir(small, framework=FRAMEWORK_DIR)
+    [p] = [p for p in report.problems if p.file == "asq.csv"]
+    assert p.code == "link_outside" and "SECRET" not in report.to_text()
+    # a link to a file inside the data folder is still read
+    os.remove(small / "asq.csv")
+    os.rename(small / "eyfsp.csv", small / "eyfsp_2025.csv")
+    os.symlink("eyfsp_2025.csv", small / "eyfsp.csv")
+    assert "link_outside" not in _codes(validate_dir(small, framework=FRAMEWORK_DIR))
+
+
+@pytest.mark.parametrize("text,code,expect", [
+    ("date_fromat: '%d/%m/%Y'\n", "unknown_config_key", "Did you mean 'date_format'?"),
+    ("files:\n  pupils:\n    path: p.csv\n", "unknown_config_key", "children"),
+    ("files:\n  children:\n    pth: p.csv\n", "unknown_config_key", "Did you mean 'path'?"),
+    ("columns: {UPN: child_id\n", "yaml_syntax", "line"),
+    ("columns:\n  - a\n   b: c\n", "yaml_syntax", "line"),
+])
+def test_config_mistakes_are_clear_errors(small, text, code, expect):
+    (small / "config.yaml").write_text(text)
+    with pytest.raises(InputError) as exc:
+        validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    [p] = exc.value.report.problems
+    assert p.code == code and expect in p.message, p.message
+    proc = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(small), "--framework",
+                           str(FRAMEWORK_DIR), "--config", str(small / "config.yaml")], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 1 and code in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_a_config_that_does_not_exist_is_a_clear_error(small, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(small), "--framework",
+                           str(FRAMEWORK_DIR), "--config", str(tmp_path / "nope.yaml"), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "missing_file" in proc.stderr and "nope.yaml" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_wrong_path_in_the_config_is_reported_as_that_path(small):
+    (small / "config.yaml").write_text("files:\n  asq:\n    path: asq_2025.csv\n")
+    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    [p] = [p for p in report.problems if p.code == "missing_file"]
+    assert "asq_2025.csv" in p.message and "path:" in p.message and "or a path in the config" not in p.message
 
 
 def test_uk_dates_suggested_then_declared(small):
@@ -305,3 +416,12 @@ def test_numbers_are_parsed_as_pandas_to_numeric_would_and_codes_share_strings()
     assert list(arr[:4]) == ["F", "M", None, "M"] and arr[1] is arr[3] is arr[5]
     ids = pl.Series([f"child-{i}" for i in range(5000)], dtype=pl.String)
     assert list(_text_array(ids)) == ids.to_list()
+
+
+def test_a_semicolon_file_read_with_the_wrong_delimiter_gets_a_hint(small):
+    h, rows = _read(small / "asq.csv")
+    _write(small / "asq.csv", h, rows, delimiter=";")
+    (small / "config.yaml").write_text("files:\n  asq:\n    delimiter: ','\n")
+    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    [hint] = [p for p in report.problems if p.code == "delimiter_detected"]
+    assert hint.file == "asq.csv" and "semicolon" in hint.message and "delimiter: ';'" in hint.message

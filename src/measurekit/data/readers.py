@@ -48,6 +48,17 @@ ENCODINGS = ("utf-8", "cp1252")
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 MAX_SHOWN = 80   # characters of a value shown in a message (a 50 MB field is never echoed whole)
+MAX_FIELD_CHARS = 32_767   # one cell: Excel's own limit; a longer field is refused (a 1 MB name once drove a run past 17 GB)
+MAX_NAME_CHARS = 100       # names and codes that become labels in every output (ONS area names are under 60)
+NAME_COLUMNS = ("neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "home_language",
+                "ethnicity_group")
+# small_areas.csv: each pair must name each other one to one (two areas of one name would merge in the outputs)
+UNIQUE_NAMES = (("neighbourhood_code", "neighbourhood"), ("small_area", "small_area_name"))
+
+# The config's keys: top level, and under files: <table>: (see the module docstring).
+CONFIG_KEYS = ("columns", "values", "date_format", "completeness_threshold", "files", "delimiter", "encoding")
+FILE_KEYS = ("path", "sheet", "columns", "values", "delimiter", "encoding", "date_format")
+MAX_CONFIG_BYTES = 1_000_000
 
 
 def cut(value, limit: int = MAX_SHOWN) -> str:
@@ -77,21 +88,110 @@ class TableSource:
     encoding: str | None = None
     date_format: str | None = None
     candidates: list[Path] = field(default_factory=list)   # every file found for this table
+    given: bool = False       # the path was named with ``path:`` in the config (not found by its name)
     notes: list[dict] = field(default_factory=list)   # problems found while reading (keyword arguments of Problem)
 
 
+def _did_you_mean(word: str, choices) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"Did you mean {close[0]!r}?" if close else f"The keys allowed here are: {', '.join(choices)}."
+
+
+def check_config(cfg: dict, file: str = "config") -> "ProblemReport":
+    """Every problem of a config mapping: unknown keys (a typo such as ``date_fromat`` would otherwise be ignored
+    silently and change the results), unknown table names under ``files:``, and values of the wrong shape."""
+    from measurekit.problems import ProblemReport
+
+    report = ProblemReport(title=f"Config {file}")
+    if not isinstance(cfg, dict):
+        report.add("config_invalid", "The config must be a mapping (key: value) with keys such as `columns:`, "
+                   "`date_format:` and `files:`.", file=file)
+        return report
+    for key in cfg:
+        if key not in CONFIG_KEYS:
+            report.add("unknown_config_key", f"The config key {cut(key)!r} is not one measurekit reads, so it would "
+                       f"be ignored. {_did_you_mean(key, CONFIG_KEYS)}", file=file, column=cut(key), value=cut(key),
+                       rule="keys: " + ", ".join(CONFIG_KEYS))
+    for key in ("columns", "values", "files"):
+        if cfg.get(key) is not None and not isinstance(cfg[key], dict):
+            report.add("config_invalid", f"`{key}:` must be a mapping (name: value), not {type(cfg[key]).__name__}.",
+                       file=file, column=key)
+    files = cfg.get("files") if isinstance(cfg.get("files"), dict) else {}
+    for table, entry in files.items():
+        if table not in TABLES:
+            report.add("unknown_config_key", f"`files:` names the table {cut(table)!r}, which measurekit does not "
+                       f"read. {_did_you_mean(table, TABLES)} The tables are: {', '.join(TABLES)} (name your own "
+                       "file with `path:` under one of them).", file=file, column=f"files.{cut(table)}",
+                       value=cut(table), rule="tables: " + ", ".join(TABLES))
+            continue
+        if entry is None:
+            continue
+        if not isinstance(entry, dict):
+            report.add("config_invalid", f"`files: {table}:` must be a mapping (path:, columns:, ...).", file=file,
+                       column=f"files.{table}")
+            continue
+        for key in entry:
+            if key not in FILE_KEYS:
+                report.add("unknown_config_key", f"The key {cut(key)!r} under `files: {table}:` is not one measurekit "
+                           f"reads, so it would be ignored. {_did_you_mean(key, FILE_KEYS)}", file=file,
+                           column=f"files.{table}.{cut(key)}", value=cut(key), rule="keys: " + ", ".join(FILE_KEYS))
+    return report
+
+
 def load_config(config) -> dict:
-    """Read the column-mapping config (a path to YAML, a dict, or None)."""
+    """Read and check the column-mapping config (a path to YAML, a dict, or None).
+
+    Raises ``InputError``: a config file that does not exist (``missing_file``), cannot be parsed
+    (``yaml_syntax``, with its line), or names keys measurekit does not read (``unknown_config_key``, with a
+    did-you-mean)."""
+    from measurekit.problems import InputError, ProblemReport
+
     if config is None:
         return {}
     if isinstance(config, dict):
-        return config
-    import yaml
+        data, name = config, "config"
+    else:
+        import yaml
 
-    with open(config, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{config}: the config must be a mapping with a 'files' section")
+        path = Path(config)
+        name = path.name
+        report = ProblemReport(title=f"Config {path}")
+        if not path.exists():
+            report.add("missing_file", f"The config file {str(path)!r} does not exist. Check the path given to "
+                       "--config.", file=name, value=str(path))
+            raise InputError(report)
+        why = path_problem(path, folder=False)
+        if why is None and path.stat().st_size > MAX_CONFIG_BYTES:
+            why = ("unreadable_file", f"{name} is {path.stat().st_size:,} bytes; a config is a short text file.")
+        if why:
+            report.add(why[0], why[1], file=name)
+            raise InputError(report)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            report.add("unreadable_file", f"{name} cannot be read as UTF-8 text ({cut(exc, 200)}).", file=name)
+            raise InputError(report) from None
+        from measurekit.design.loading import _too_deep
+
+        line = _too_deep(text)
+        if line is not None:
+            report.add("yaml_too_deep", f"{name} nests blocks or brackets too deeply (line {line}); a config needs "
+                       "three levels.", file=name, row=line)
+            raise InputError(report)
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            row = (mark.line + 1) if mark else None
+            report.add("yaml_syntax", f"{name} is not valid YAML{f' (line {row})' if row else ''}: "
+                       f"{cut(getattr(exc, 'problem', None) or exc, 200)}. Check the indentation and quotes on that "
+                       "line; a value holding ':' or '#' needs quotes.", file=name, row=row)
+            raise InputError(report) from None
+    problems = check_config(data, name)
+    if problems.errors:
+        raise InputError(problems)
     return data
 
 
@@ -109,8 +209,9 @@ def sources(folder, config=None) -> dict[str, TableSource]:
     for name in TABLES:
         entry = per_file.get(name, {}) or {}
         candidates = []
-        if entry.get("path"):
-            candidates = [folder / entry["path"]]
+        given = bool(entry.get("path"))
+        if given:
+            candidates = [folder / str(entry["path"])]
         else:
             candidates = [folder / f"{name}{s}" for s in SUFFIXES if os.path.lexists(folder / f"{name}{s}")]
         columns = {**(cfg.get("columns") or {}), **(entry.get("columns") or {})}
@@ -119,13 +220,24 @@ def sources(folder, config=None) -> dict[str, TableSource]:
                                 {str(k): str(v) for k, v in columns.items()}, dict(values),
                                 entry.get("delimiter") or cfg.get("delimiter"),
                                 entry.get("encoding") or cfg.get("encoding"),
-                                entry.get("date_format") or cfg.get("date_format"), candidates)
+                                entry.get("date_format") or cfg.get("date_format"), candidates, given=given)
     return out
 
 
-def path_problem(path: Path) -> tuple[str, str] | None:
-    """Why ``path`` cannot be opened (code, message), or None when it can."""
+def path_problem(path: Path, given: bool = False, folder: bool = True) -> tuple[str, str] | None:
+    """Why ``path`` cannot be opened (code, message), or None when it can.
+
+    ``given``: the path was named in the config, so its absence is reported as that path not found (a table
+    found by its name is simply absent). Refused: links in a loop or to nothing, folders, special files (a named
+    pipe would hang the read, a device never ends) and, with ``folder``, a symbolic link that leads outside the
+    folder it is in (an input linked to a system file)."""
+    import stat
+
+    path = Path(path)
     if not os.path.lexists(path):
+        if given:
+            return "missing_file", (f"The config names {str(path)!r} with `path:`, and no such file exists. Check the "
+                                    "spelling; the path is relative to the data folder.")
         return None
     if path.is_symlink() and not path.exists():
         seen, here = set(), Path(os.path.abspath(path))
@@ -137,6 +249,19 @@ def path_problem(path: Path) -> tuple[str, str] | None:
         return "broken_link", f"{path.name} is a symbolic link to {os.readlink(path)}, which does not exist."
     if path.is_dir():
         return "unreadable_file", f"{path.name} is a folder, not a file."
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return "unreadable_file", f"{path.name} cannot be read ({exc.strerror or exc})."
+    if not stat.S_ISREG(mode):
+        return "special_file", (f"{path.name} is not an ordinary file (a named pipe, socket or device); reading it could "
+                                "wait for ever. Save the data as an ordinary CSV or Excel file.")
+    if folder and path.is_symlink():
+        home = Path(os.path.abspath(path)).parent.resolve()
+        target = path.resolve()
+        if home not in target.parents:
+            return "link_outside", (f"{path.name} is a symbolic link to {str(target)!r}, outside the data folder; "
+                                    "measurekit reads only files in the data folder. Copy the file into the folder.")
     return None
 
 
@@ -180,7 +305,74 @@ def read_raw(source: TableSource):
                 maps.append(pl.col(col).replace(table))
     if maps:
         frame = frame.with_columns(maps)
+    _check_sizes(frame, source)
+    _check_names(frame, source)
     return frame
+
+
+def _first_row(frame, condition) -> tuple[int, str]:
+    """Spreadsheet row (header = 1) and value of the first row where ``condition`` holds."""
+    import polars as pl
+
+    hit = frame.with_row_index("__row").filter(condition).head(1)
+    return int(hit["__row"][0]) + 2, hit
+
+
+def _check_sizes(frame, source: TableSource) -> None:
+    """Refuse a field longer than ``MAX_FIELD_CHARS`` (``ReadProblem`` ``field_too_long``); report names and codes
+    longer than ``MAX_NAME_CHARS`` (``name_too_long``): they are labels in every table, chart and page."""
+    import polars as pl
+
+    if not frame.height or not frame.width:
+        return
+    longest = frame.select([pl.col(c).str.len_bytes().max().alias(c) for c in frame.columns]).row(0)
+    for col, nbytes in zip(frame.columns, longest):
+        if nbytes is None or nbytes <= MAX_FIELD_CHARS:
+            continue
+        long = pl.col(col).str.len_chars() > MAX_FIELD_CHARS
+        if frame.select(long.any()).item():
+            row, hit = _first_row(frame, long)
+            raise ReadProblem("field_too_long", f"the value in row {row}, column {cut(col)!r} is "
+                              f"{len(hit[col][0]):,} characters long; a cell may hold at most {MAX_FIELD_CHARS:,} "
+                              "(Excel's own limit). Check the file was exported correctly (an unclosed quote "
+                              "joins many rows into one cell).", row=row, column=cut(col),
+                              value=cut(hit[col][0]))
+    for col in NAME_COLUMNS:
+        if col in frame.columns and frame.height:
+            long = pl.col(col).str.len_chars() > MAX_NAME_CHARS
+            n = frame.select(long.sum()).item()
+            if n:
+                row, hit = _first_row(frame, long)
+                source.notes.append(dict(severity="error", code="name_too_long", row=row, column=col,
+                                         value=cut(hit[col][0]), rule=f"at most {MAX_NAME_CHARS} characters",
+                                         message=f"{n:,} {col} value(s) are longer than {MAX_NAME_CHARS} characters "
+                                         f"(first in row {row}); names and codes are labels in every table, chart "
+                                         "and page. Shorten them."))
+
+
+def _check_names(frame, source: TableSource) -> None:
+    """In the small-area lookup each code has one name and each name one code (``duplicate_name``): two
+    neighbourhoods sharing a name would be merged into one row of the published files."""
+    import polars as pl
+
+    if source.name != "small_areas":
+        return
+    for code, name in UNIQUE_NAMES:
+        if code not in frame.columns or name not in frame.columns:
+            continue
+        pairs = frame.select(pl.col(code), pl.col(name)).filter((pl.col(code) != "") & (pl.col(name) != "")).unique()
+        for a, b, what in ((name, code, "name"), (code, name, "code")):
+            many = pairs.group_by(a).agg(pl.col(b).sort().alias("others")).filter(pl.col("others").list.len() > 1)
+            for value, others in many.sort(a).head(20).iter_rows():
+                row, _ = _first_row(frame, pl.col(a) == value)
+                shown = ", ".join(cut(o, 40) for o in others[:5])
+                source.notes.append(dict(severity="error", code="duplicate_name", row=row, column=a, value=cut(value),
+                                         rule=f"one {b} per {a}", message=
+                                         f"The {a} {cut(value)!r} goes with {len(others)} different {b} values "
+                                         f"({shown}). Each {'code' if a == code else 'name'} must have one "
+                                         f"{'name' if a == code else 'code'}, or the areas would be merged (or split) "
+                                         "in the outputs. Give each area its own name and code."))
+
 
 
 def _clean_text(frame):
@@ -272,6 +464,13 @@ def _read_csv(path: Path, source: TableSource):
                              f"commas; it was read as such (say `delimiter: {delimiter!r}` in the config to make "
                              "this explicit)."))
     header = next(csv.reader([head_text], delimiter=delimiter), [])
+    if source.delimiter is not None and len(header) <= 1 and detect_delimiter(head_text) != delimiter:
+        found = detect_delimiter(head_text)
+        source.notes.append(dict(severity="warning", code="delimiter_detected", value=found, message=
+                                 f"The config says {path.name} is separated by {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s, "
+                                 f"but its header line is one column and looks separated by "
+                                 f"{DELIMITER_NAMES.get(found, repr(found))}s. Say `delimiter: {found!r}` in the config, "
+                                 "or leave `delimiter:` out to have it detected."))
     names = [f"__c{i}" for i in range(len(header))]
     kw = dict(separator=delimiter, infer_schema=False, has_header=True, new_columns=names,
               empty_string_is_null=False, truncate_ragged_lines=True, raise_if_empty=False)

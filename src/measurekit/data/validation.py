@@ -425,7 +425,7 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
                        f"{', '.join(p.name for p in src.candidates)}. Keep one, or name the one to use with "
                        f"`files: {{{name}: {{path: ...}}}}` in the config.", file=src.candidates[0].name)
             continue
-        why = path_problem(src.path) if src.path is not None else None
+        why = path_problem(src.path, given=src.given) if src.path is not None else None
         if why:
             report.add(why[0], why[1], file=src.path.name)
             continue
