@@ -466,3 +466,18 @@ def test_synth_replaces_only_what_synth_made(workspace, tmp_path):
     proc = _cli("link", "D", "--framework", "FW", "--out", out, cwd=workspace)
     assert proc.returncode == 1 and "output_not_ours" in proc.stderr
     assert _tree(out) == before
+
+
+def test_matplotlib_writes_nothing_under_home(tmp_path):
+    """With an empty $HOME and no MPLCONFIGDIR, drawing a chart through measurekit leaves $HOME empty."""
+    import os
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    code = ("import measurekit, os; import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt; "
+            "plt.plot([1, 2]); plt.savefig(os.devnull, format='png'); print(matplotlib.get_cachedir())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not str(home) in proc.stdout and not list(home.rglob("*")), list(home.rglob("*"))

@@ -10,6 +10,10 @@ import importlib
 
 __version__ = "0.1.0"
 
+from measurekit.core.paths import keep_matplotlib_out_of_home as _mpl_home  # noqa: E402
+
+_mpl_home()     # matplotlib's font cache goes to a private temporary folder, never under $HOME
+
 # public name -> module that defines it
 _API = {
     "cfa": "measurekit.stats.cfa",

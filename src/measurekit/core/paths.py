@@ -157,3 +157,28 @@ def check_output(out, *, inputs=(), folder: bool = True, command: str = "output"
                 "was written. Choose a new or empty folder, or move that folder's contents away yourself first.",
                 value=str(out))
     return target
+
+
+# ------------------------------------------------------------------------------ matplotlib's cache
+def keep_matplotlib_out_of_home() -> str | None:
+    """Point matplotlib's config and font cache (``MPLCONFIGDIR``) at a private folder in the temporary directory
+    unless the user set one: measurekit must not write under ``$HOME``. The folder (``measurekit-matplotlib-<user>``,
+    mode 0700) is kept between runs so the font list is built once; if it exists but is not ours (another user, a
+    link) a fresh one is made. Returns the folder, or None when ``MPLCONFIGDIR`` was already set. Called by
+    ``import measurekit``, before any matplotlib import."""
+    import os
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return None
+    user = str(os.getuid()) if hasattr(os, "getuid") else (os.environ.get("USERNAME") or "user")
+    folder = Path(tempfile.gettempdir()) / f"measurekit-matplotlib-{user}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+        if folder.is_symlink() or not folder.is_dir() or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            raise PermissionError(str(folder))
+    except OSError:
+        folder = Path(tempfile.mkdtemp(prefix="measurekit-matplotlib-"))
+    os.environ["MPLCONFIGDIR"] = str(folder)
+    return str(folder)
