@@ -481,3 +481,28 @@ def test_matplotlib_writes_nothing_under_home(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not str(home) in proc.stdout and not list(home.rglob("*")), list(home.rglob("*"))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes need a POSIX system")
+def test_a_named_pipe_in_a_framework_is_refused_without_waiting(spec):
+    import os
+
+    os.remove(spec / "scales.yaml")
+    os.mkfifo(spec / "scales.yaml")
+    proc = _cli("check-spec", spec, timeout=120)
+    assert proc.returncode == 1 and "special_file" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_config_yaml_gets_the_same_limits(tmp_path, synthetic_dir):
+    from measurekit.data.readers import load_config
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("columns: " + "[" * 5000 + "\n")
+    with pytest.raises(InputError) as exc:
+        load_config(cfg)
+    assert exc.value.report.codes() == {"yaml_too_deep"}
+    cfg.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8)))
+    with pytest.raises(InputError) as exc:
+        load_config(cfg)
+    assert exc.value.report.codes() == {"yaml_alias"}

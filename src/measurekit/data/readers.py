@@ -173,14 +173,11 @@ def load_config(config) -> dict:
         except (OSError, UnicodeDecodeError) as exc:
             report.add("unreadable_file", f"{name} cannot be read as UTF-8 text ({cut(exc, 200)}).", file=name)
             raise InputError(report) from None
-        from measurekit.design.loading import _too_deep
+        from measurekit.design.loading import yaml_text_ok
 
-        line = _too_deep(text)
-        if line is not None:
-            report.add("yaml_too_deep", f"{name} nests blocks or brackets too deeply (line {line}); a config needs "
-                       "three levels.", file=name, row=line)
-            raise InputError(report)
         try:
+            if not yaml_text_ok(text, name, report):
+                raise InputError(report)
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)

@@ -193,12 +193,50 @@ def _decode(raw: bytes, path: Path, report: ProblemReport) -> str | None:
         return None
 
 
+def yaml_text_ok(text: str, name: str, report: ProblemReport) -> bool:
+    """Check YAML text against measurekit's limits before any parser builds it; add each problem to ``report``
+    and return False if the text must not be parsed. Codes, decided here and not by a YAML library's wording:
+    ``yaml_too_deep`` (more than ``MAX_DEPTH`` levels, measured on the text itself), ``yaml_alias`` (aliases that
+    expand past ``MAX_NODES`` values or ``MAX_EXPANDED_CHARS`` characters, or refer to themselves) and
+    ``yaml_text_too_long`` (one value over ``MAX_TEXT_CHARS``). Syntax errors found while measuring the aliases
+    propagate as ``yaml.YAMLError`` for the caller to report with its line. Use it for every YAML file a user
+    gives (frameworks, configs, interview logs, reviews)."""
+    line = _too_deep(text)
+    if line is not None:
+        report.add("yaml_too_deep", f"{name} nests blocks or brackets more than {MAX_DEPTH} levels deep "
+                   f"(from line {line}); a specification never needs that. Check the brackets.", file=name, row=line)
+        return False
+    _, line, what = _expanded_size(text)
+    if what == "cycle":
+        report.add("yaml_alias", f"{name}: an alias (*name) on line {line} refers to the block it is "
+                   "inside, which would repeat forever. Write the value out instead.", file=name, row=line)
+        return False
+    if what == "bomb":
+        report.add("yaml_alias", f"{name}: the anchors and aliases (&name, *name) expand to more than "
+                   f"{MAX_NODES:,} values or {MAX_EXPANDED_CHARS:,} characters (passed on line {line}). Write the "
+                   "values out instead of repeating aliases of long values or of aliases.", file=name, row=line)
+        return False
+    if what == "long":
+        report.add("yaml_text_too_long", f"{name}: the text value on line {line} is longer than "
+                   f"{MAX_TEXT_CHARS:,} characters; titles, wordings and notes in a specification are a few "
+                   "sentences. Shorten it, or keep long documents in a file beside the framework.",
+                   file=name, row=line)
+        return False
+    return True
+
+
 def _read_yaml(path: Path, report: ProblemReport, required: bool, nodes: dict) -> dict:
     if not path.exists() and not path.is_symlink():
         if required:
             report.add("missing_file", f"{path.name} is missing from the framework folder.", file=path.name)
         return {}
     try:
+        if path.exists() and not path.is_file():
+            special = not path.is_dir()
+            report.add("special_file" if special else "unreadable_file",
+                       f"{path.name} is {'not an ordinary file (a named pipe, socket or device)' if special else 'a folder'}; "
+                       "save the specification as an ordinary text file.", file=path.name)
+            return {}
         if path.is_file() and path.stat().st_size > MAX_BYTES:
             report.add("yaml_too_large", f"{path.name} is {path.stat().st_size:,} bytes; a specification file may "
                        f"be at most {MAX_BYTES:,} bytes.", file=path.name)
@@ -212,27 +250,7 @@ def _read_yaml(path: Path, report: ProblemReport, required: bool, nodes: dict) -
     if text is None:
         return {}
     try:
-        line = _too_deep(text)
-        if line is not None:
-            report.add("yaml_too_deep", f"{path.name} nests blocks or brackets more than {MAX_DEPTH} levels deep "
-                       f"(from line {line}); a specification never needs that. Check the brackets.",
-                       file=path.name, row=line)
-            return {}
-        _, line, what = _expanded_size(text)
-        if what == "cycle":
-            report.add("yaml_alias", f"{path.name}: an alias (*name) on line {line} refers to the block it is "
-                       "inside, which would repeat forever. Write the value out instead.", file=path.name, row=line)
-            return {}
-        if what == "bomb":
-            report.add("yaml_alias", f"{path.name}: the anchors and aliases (&name, *name) expand to more than "
-                       f"{MAX_NODES:,} values or {MAX_EXPANDED_CHARS:,} characters (passed on line {line}). Write the "
-                       "values out instead of repeating aliases of long values or of aliases.", file=path.name, row=line)
-            return {}
-        if what == "long":
-            report.add("yaml_text_too_long", f"{path.name}: the text value on line {line} is longer than "
-                       f"{MAX_TEXT_CHARS:,} characters; titles, wordings and notes in a specification are a few "
-                       "sentences. Shorten it, or keep long documents in a file beside the framework.",
-                       file=path.name, row=line)
+        if not yaml_text_ok(text, path.name, report):
             return {}
         loader = _Loader(text)
         try:
