@@ -68,7 +68,7 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     assert (out / "a.txt").read_text() == "first"
     with atomic.atomic_directory(out) as tmp:          # free again once the first run has finished
         (tmp / "b.txt").write_text("second")
-    assert sorted(p.name for p in out.iterdir()) == [".measurekit", "b.txt"]   # the marker: measurekit made it
+    assert sorted(p.name for p in out.iterdir()) == [".measurekit.json", "b.txt"]   # the marker: measurekit made it
 
 
 @pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root ignores permissions")

@@ -506,3 +506,17 @@ def test_config_yaml_gets_the_same_limits(tmp_path, synthetic_dir):
     with pytest.raises(InputError) as exc:
         load_config(cfg)
     assert exc.value.report.codes() == {"yaml_alias"}
+
+
+def test_library_calls_never_replace_a_folder_measurekit_did_not_make(workspace):
+    """The last line for notebook and library users: a board pack written over the data folder is refused."""
+    import measurekit as mk
+    from measurekit.publish.board_pack import write_board_pack
+
+    fw = load_framework(workspace / "FW")
+    cohort = mk.make_cohort(200, random_state=5, framework=workspace / "FW", truth=False)
+    before = _tree(workspace)
+    with pytest.raises(InputError) as exc:
+        write_board_pack(fw, cohort, workspace / "D")
+    assert exc.value.report.codes() == {"output_not_ours"}
+    assert _tree(workspace) == before

@@ -261,6 +261,25 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([\[\]*?])", r"[\1]", name)
 
 
+def _refuse_foreign(path: Path) -> None:
+    """``output_not_ours`` for an existing folder that is not empty and that measurekit did not make (no marker
+    file): replacing it would delete someone's files, for example a data folder given as the output. The
+    commands check more before this (``paths.check_output``); this is the last line for library callers."""
+    from measurekit.core.paths import made_by
+
+    if not path.is_dir() or made_by(path) is not None:
+        return
+    try:
+        entries = sum(1 for _ in zip(range(1000), path.iterdir()))
+    except OSError:
+        return
+    if entries:
+        raise _problem("output_not_ours", f"Refused: the output folder {str(path)!r} already exists, holds files "
+                       "and was not made by measurekit; the output would replace all of it. Nothing was written. "
+                       "Choose a new or empty folder, or move that folder's contents away yourself first.",
+                       value=str(path))
+
+
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike, command: str = "output") -> Iterator[Path]:
     """Build a whole folder under a temporary name; swap it into place only when complete.
@@ -272,12 +291,14 @@ def atomic_directory(path: str | os.PathLike, command: str = "output") -> Iterat
     exactly as it was. On success an earlier ``path`` is replaced. A lock file (``.<name>.lock``
     beside the folder) stops a second run into the same folder (``InputError`` code ``output_locked``);
     partial folders left by killed runs are removed; an output parent that cannot be written gives
-    ``InputError`` code ``unwritable_output``.
+    ``InputError`` code ``unwritable_output``. An existing folder that is not empty and holds no marker (one
+    measurekit did not make) is refused before anything is written (code ``output_not_ours``).
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise _problem("unwritable_output", f"{str(path)!r} is a file, not a folder. Choose another output "
                        "folder.", value=str(path))
+    _refuse_foreign(path)
     _mkdir(path.parent)
     with _lock(path):
         _remove_stale(path)

@@ -67,7 +67,7 @@ def __getattr__(name: str) -> Path:
 
 
 # ------------------------------------------------------------------------------ where outputs may go
-MARKER = ".measurekit"
+MARKER = ".measurekit.json"
 """File that marks a folder measurekit made (written by ``atomic.atomic_directory`` and by ``synth``); it holds
 the command that made the folder. Only a marked folder (or an empty or new one) may be replaced by an output."""
 
