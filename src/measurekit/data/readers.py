@@ -92,11 +92,14 @@ class TableSource:
     notes: list[dict] = field(default_factory=list)   # problems found while reading (keyword arguments of Problem)
 
 
-def _did_you_mean(word: str, choices) -> str:
+def _did_you_mean(word: str, choices, listed: bool = False) -> str:
+    """"Did you mean 'x'?" for the nearest of ``choices``; else the choices (unless the message ``listed`` them)."""
     import difflib
 
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f"Did you mean {close[0]!r}?" if close else f"The keys allowed here are: {', '.join(choices)}."
+    if close:
+        return f"Did you mean {close[0]!r}?"
+    return "" if listed else f"The keys allowed here are: {', '.join(choices)}."
 
 
 def check_config(cfg: dict, file: str = "config") -> "ProblemReport":
@@ -121,8 +124,9 @@ def check_config(cfg: dict, file: str = "config") -> "ProblemReport":
     files = cfg.get("files") if isinstance(cfg.get("files"), dict) else {}
     for table, entry in files.items():
         if table not in TABLES:
+            hint = _did_you_mean(table, TABLES, listed=True)
             report.add("unknown_config_key", f"`files:` names the table {cut(table)!r}, which measurekit does not "
-                       f"read. {_did_you_mean(table, TABLES)} The tables are: {', '.join(TABLES)} (name your own "
+                       f"read. {hint + ' ' if hint else ''}The tables are: {', '.join(TABLES)} (name your own "
                        "file with `path:` under one of them).", file=file, column=f"files.{cut(table)}",
                        value=cut(table), rule="tables: " + ", ".join(TABLES))
             continue
