@@ -48,6 +48,8 @@ R_EXPR = {
     "invariance": ('for (eq in list("", c("loadings"), c("loadings", "intercepts"), '
                    'c("loadings", "intercepts", "residuals"))) suppressWarnings(cfa(m, data = x, group = "%(group)s", '
                    'group.equal = eq))'),
+    "cfa_ml": "suppressWarnings(cfa(m, data = x))",
+    "cfa_fiml": 'suppressWarnings(cfa(m, data = x, missing = "ml"))',
 }
 
 
@@ -80,6 +82,7 @@ def cohort_workloads() -> dict:
     """name -> (python call, data frame, item columns, repeats, lavaan model) on the bundled cohort."""
     import measurekit as mk
     from measurekit.data import read_dir
+    from measurekit.stats.cfa import cfa
     from measurekit.stats.factor import parallel_analysis, polychoric
     from measurekit.stats.invariance import invariance
     from measurekit.stats.reliability import alpha
@@ -96,11 +99,14 @@ def cohort_workloads() -> dict:
     data = vals.copy()
     data["fsm"] = resp["fsm"].to_numpy()
     inv_data = data.dropna(subset=inv_items)       # lavaan and measurekit both drop incomplete rows; same rows
+    fiml_data = data[data[inv_items].notna().any(axis=1)]   # rows with at least one answer (both sides use all of them)
     return {
         "polychoric": (lambda: polychoric(vals), data, items, 3, ""),
         "parallel": (lambda: parallel_analysis(vals, n_iter=20, random_state=1), data, items, 5, ""),
         "invariance": (lambda: invariance(inv_data, model, "fsm"), inv_data, inv_items, 3, model),
         "alpha": (lambda: alpha(vals[items[:8]], n_boot=1000, random_state=1), data, items, 2, ""),
+        "cfa_ml": (lambda: cfa(inv_data, model), inv_data, inv_items, 10, model),
+        "cfa_fiml": (lambda: cfa(fiml_data, model, missing="ml"), fiml_data, inv_items, 10, model),
     }
 
 

@@ -124,12 +124,14 @@ def test_improper_solution_is_flagged():
 
 
 def _ml_problem(hs, model, group, equal):
-    from measurekit.stats import cfa as C
-    from measurekit.stats.model_syntax import parse_model
+    from measurekit.stats.sem import ml as C
+    from measurekit.stats.sem.sample import ml_sample
+    from measurekit.stats.sem.spec import build
+    from measurekit.stats.sem.syntax import parse_model
 
     m = parse_model(model)
-    _, groups, d = C._prepare(hs, m, group, 0)
-    return C, C._build(m, groups, group is not None, set(equal), ()), d
+    sample = ml_sample(hs, m, group)
+    return C, build(m, sample.groups, group is not None, set(equal), ()), sample.moments
 
 
 @pytest.mark.parametrize("group,equal", [(None, ()), ("school", ("loadings", "intercepts"))])
@@ -138,22 +140,28 @@ def test_observed_information_is_the_hessian_of_the_objective(hs, group, equal):
     gradient, away from the optimum; the model has a cross-loading and a residual covariance."""
     model = "visual =~ x1 + x2 + x3 + x9\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9\n x1 ~~ x4"
     C, spec, d = _ml_problem(hs, model, group, equal)
-    theta = C._start(spec, d) + 0.05 * np.random.default_rng(3).standard_normal(spec.n_free)
+    from measurekit.stats.sem.spec import start
+
+    theta = start(spec, d.S, d.M) + 0.05 * np.random.default_rng(3).standard_normal(spec.n_free)
     k, h = spec.n_free, 1e-6
-    numeric = np.column_stack([(C._objective(theta + h * e, spec, d)[1] - C._objective(theta - h * e, spec, d)[1]) / (2 * h)
+    numeric = np.column_stack([(C.objective(theta + h * e, spec, d)[1] - C.objective(theta - h * e, spec, d)[1]) / (2 * h)
                                for e in np.eye(k)])
-    analytic = 2 * C._information(spec, theta, d, observed=True) / d.N.sum()
+    analytic = 2 * C.information(spec, theta, d, observed=True) / d.N.sum()
     np.testing.assert_allclose(analytic, numeric, atol=1e-6 * np.abs(numeric).max())
 
 
 def test_ml_fit_reaches_the_optimum_and_does_not_depend_on_the_start(hs):
     """Newton steps at the end leave a gradient at rounding level; a warm start (the invariance
     sequence's) and the default start reach the same estimates."""
+    from measurekit.stats.sem.sample import ml_sample
+    from measurekit.stats.sem.spec import start
+    from measurekit.stats.sem.syntax import parse_model
+
     C, spec, d = _ml_problem(hs, HS_MODEL, "school", ("loadings",))
-    theta, f, grad, ok = C._fisher_scoring(spec, C._start(spec, d), d)
+    theta, f, grad, ok = C.fisher_scoring(spec, start(spec, d.S, d.M), d)
     assert ok and np.max(np.abs(grad)) < 1e-12
     configural = mk.cfa(hs, HS_MODEL, group="school")
     cold = mk.cfa(hs, HS_MODEL, group="school", equal=("loadings",))
-    warm = mk.cfa(hs, HS_MODEL, group="school", equal=("loadings",), _warm=configural)
+    warm = C.fit_ml(ml_sample(hs, parse_model(HS_MODEL), "school"), ("loadings",), (), configural._solution)
     np.testing.assert_allclose(warm.estimates["est"], cold.estimates["est"], atol=1e-10)
     assert warm.fit["chisq"].iloc[0] == pytest.approx(cold.fit["chisq"].iloc[0], rel=1e-12)

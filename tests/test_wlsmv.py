@@ -59,10 +59,10 @@ def test_wlsmv_loadings_thresholds_and_robust_se_match_lavaan(name, fits, fixtur
 
 def test_analytic_jacobian_equals_numerical_differences(fits, hs_ord):
     for name in ("hs", "hs_theta"):
-        spec, theta = fits[name]._spec, fits[name]._fit.theta
+        spec, theta = fits[name]._solution.spec, fits[name]._solution.theta
         np.testing.assert_allclose(spec.jacobian(theta, 0), spec.jacobian_numeric(theta, 0), atol=1e-7)
     multi = mk.cfa(hs_ord, HS_MODEL, group="school", ordered=True, equal=("thresholds", "loadings", "intercepts"))
-    spec, theta = multi._spec, multi._fit.theta + 0.01
+    spec, theta = multi._solution.spec, multi._solution.theta + 0.01
     for g in (0, 1):
         np.testing.assert_allclose(spec.jacobian(theta, g), spec.jacobian_numeric(theta, g), atol=1e-7)
 

@@ -138,6 +138,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_reference": ("Reference group not in the data", "Name a group that occurs in the grouping column."),
     "aliased_predictor": ("Predictor constant or a combination of others", "Leave it out; it carries no information the model does not already have."),
     "bad_option": ("Option value not valid", "Use one of the values the documentation lists."),
+    "model_syntax": ("Model syntax cannot be read", "Write the model in lavaan syntax: 'f =~ x1 + x2 + x3' for "
+                     "loadings, 'x1 ~~ x2' for a residual covariance (see docs/cfa.md)."),
+    "not_identified": ("Model not identified", "Give each factor enough indicators (three for a single factor) or "
+                       "fewer free parameters."),
     # disclosure control and the gate for shareable output (publish/)
     "small_count_published": ("A small count would be shared", "Suppress it (symbol c), or keep the file in the "
                               "internal folder; counts of 1-5 must never leave the building."),

@@ -29,7 +29,7 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
 from measurekit.stats._numerics.threads import single_thread
-from measurekit.stats.cfa import cfa
+from measurekit.stats.sem.syntax import MeasurementModel
 
 LEVELS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts"),
           "strict": ("loadings", "intercepts", "residuals")}
@@ -119,6 +119,8 @@ class InvarianceResult(Result):
     estimator: str = "ML"
     sample: str = ""
     ordered: object = field(default=None, repr=False)
+    _model: MeasurementModel | None = field(default=None, repr=False, compare=False)
+    _sample: object = field(default=None, repr=False, compare=False)   # sem.sample.MLSample or OrdinalSample
     _title = "Measurement invariance"
     _main = "table"
 
@@ -128,11 +130,13 @@ class InvarianceResult(Result):
 
     def _fit_level(self, level, release):
         if self.estimator == "WLSMV":
-            from measurekit.stats.cfa import fit_ordinal
+            from measurekit.stats.sem.wlsmv import fit_ordinal
 
-            return fit_ordinal(self._model, self._sample, level, "std.lv", "delta", release)
-        return cfa(self.data, getattr(self, "_model", None) or self.model, self.group, equal=LEVELS[level], release=release,
-                   _sample=getattr(self, "_ml_sample", None), _warm=self.fits.get(level))
+            return fit_ordinal(self._sample, level, "std.lv", "delta", release)
+        from measurekit.stats.sem.ml import fit_ml
+
+        warm = self.fits.get(level)
+        return fit_ml(self._sample, LEVELS[level], release, warm._solution if warm is not None else None)
 
     def _row(self, level_name, fit) -> dict:
         cols = ORDINAL_COLUMNS if self.estimator == "WLSMV" else ML_COLUMNS
@@ -142,9 +146,9 @@ class InvarianceResult(Result):
     def _diff(self, less, more):
         from measurekit.stats._numerics.wlsmv import scaled_difference
 
-        moms = self._sample["moments"]
-        return scaled_difference(less._spec, less._fit, more._spec, more._fit, [m.gamma for m in moms],
-                                 np.array([m.n for m in moms], dtype=float))
+        moms = self._sample.moments
+        return scaled_difference(less._solution.spec, less._solution.fitted, more._solution.spec,
+                                 more._solution.fitted, [m.gamma for m in moms], np.array([m.n for m in moms], dtype=float))
 
     @single_thread
     def partial(self, release=None, level: str = "scalar") -> pd.DataFrame:
@@ -225,9 +229,11 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
     three categories. An answer that nobody in some group gave is merged with its neighbouring answer
     in every group, and a warning says so (``merge_empty=False``: an InputError instead, as lavaan).
     """
-    from measurekit.stats.model_syntax import parse_model
+    from measurekit.stats.sem.spec import check_identified
+    from measurekit.stats.sem.syntax import parse_model
 
     m = parse_model(model)
+    check_identified(m)
     _check_groups(df, group, m.observed)
     rows, fits, warnings = [], {}, []
     if ordered is None or ordered is False:
@@ -236,20 +242,20 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         if bad:
             raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(LEVELS)} for items treated as "
                                                     f"continuous, not {bad}.", value=str(bad))]))
-        from measurekit.stats.cfa import _prepare
+        from measurekit.stats.sem.ml import fit_ml
+        from measurekit.stats.sem.sample import ml_sample
 
-        sample = _prepare(df, m, group, 0)          # complete rows, checks and moments: once for every level
+        sample = ml_sample(df, m, group)          # complete rows, checks and moments: once for every level
         prev = None
         for level in levels:
-            fit = cfa(df, m, group=group, equal=LEVELS[level], _sample=sample, _warm=prev)
+            fit = fit_ml(sample, LEVELS[level], (), prev._solution if prev is not None else None)
             fits[level], prev = fit, fit
             warnings += [w for w in fit.warnings if w not in warnings]
             f = fit.fit.iloc[0]
             rows.append({"level": level, **{k: f[k] for k in ML_COLUMNS}})
-        out = InvarianceResult(_compare(rows), df, model, group, fits, warnings, "ML", fit.sample)
-        out._model, out._ml_sample = m, sample
-        return out
-    from measurekit.stats.cfa import fit_ordinal, ordinal_sample
+        return InvarianceResult(_compare(rows), df, model, group, fits, warnings, "ML", fit.sample, None, m, sample)
+    from measurekit.stats.sem.sample import ordinal_sample
+    from measurekit.stats.sem.wlsmv import fit_ordinal
 
     levels = levels or tuple(ORDINAL_LEVELS)
     bad = [lv for lv in levels if lv not in ORDINAL_LEVELS]
@@ -257,7 +263,7 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(ORDINAL_LEVELS)} for ordered "
                                                 f"items, not {bad}.", value=str(bad))]))
     sample = ordinal_sample(df, m, group, ordered, merge_empty)
-    binary = [x for x, k in zip(m.observed, sample["ncat"]) if k < 3]
+    binary = [x for x, k in zip(m.observed, sample.ncat) if k < 3]
     if binary:
         raise InputError(ProblemReport([Problem(
             "bad_option", f"{', '.join(binary)} have only two categories; Wu and Estabrook's threshold step needs "
@@ -265,19 +271,18 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
             value=", ".join(binary))]))
     diffs = []
     for level in levels:
-        fit = fit_ordinal(m, sample, level, "std.lv", "delta")
+        fit = fit_ordinal(sample, level, "std.lv", "delta")
         if fits:
             prev = fits[list(fits)[-1]]
             from measurekit.stats._numerics.wlsmv import scaled_difference
 
-            moms = sample["moments"]
-            diffs.append(scaled_difference(prev._spec, prev._fit, fit._spec, fit._fit, [mo.gamma for mo in moms],
+            moms = sample.moments
+            diffs.append(scaled_difference(prev._solution.spec, prev._solution.fitted, fit._solution.spec,
+                                           fit._solution.fitted, [mo.gamma for mo in moms],
                                            np.array([mo.n for mo in moms], dtype=float)))
         fits[level] = fit
         warnings += [w for w in fit.warnings if w not in warnings]
         f = fit.fit.iloc[0]
         rows.append({"level": level, **{k: f[k] for k in ORDINAL_COLUMNS}})
-    out = InvarianceResult(_compare(rows, True, diffs), df, model, group, fits, warnings, "WLSMV", sample["note"],
-                           ordered)
-    out._model, out._sample = m, sample
-    return out
+    return InvarianceResult(_compare(rows, True, diffs), df, model, group, fits, warnings, "WLSMV", sample.note,
+                            ordered, m, sample)

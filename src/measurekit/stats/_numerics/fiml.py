@@ -82,7 +82,12 @@ def loglik(pats, Sigma: np.ndarray, mu: np.ndarray, grad: bool = False):
 
 
 def em_saturated(pats: list[Pattern], p: int, tol: float = 1e-11, max_iter: int = 5000):
-    """EM estimates of the unrestricted mean and covariance; returns (Sigma, mu, loglik, iterations)."""
+    """EM estimates of the unrestricted mean and covariance; returns (Sigma, mu, loglik, iterations).
+
+    The E-step works on each pattern's sufficient statistics (its mean and covariance), batched over
+    patterns with as many observed variables: with B = Sigma_oo^-1 Sigma_om and x_m^ = mu_m + B'(xbar_o -
+    mu_o), a pattern of n rows adds n xbar_o and n x_m^ to the sum, and n (C_o + xbar_o xbar_o'),
+    n (C_o B + xbar_o x_m^') and n (B' C_o B + x_m^ x_m^' + Sigma_mm - Sigma_mo B) to the cross-products."""
     n = sum(pt.n for pt in pats)
     mu = np.zeros(p)
     cnt = np.zeros(p)
@@ -94,26 +99,37 @@ def em_saturated(pats: list[Pattern], p: int, tol: float = 1e-11, max_iter: int 
     for pt in pats:
         var[pt.obs] += np.diag(pt.cov) * pt.n + (pt.mean - mu[pt.obs]) ** 2 * pt.n
     Sigma = np.diag(var / np.maximum(cnt, 1))
+    batches = pats.batches if isinstance(pats, PatternSet) else _batches(pats)
+    prep = []
+    for obs, nb, mean, cov in batches:
+        B, k = obs.shape
+        mis = np.stack([np.setdiff1d(np.arange(p), o) for o in obs]).reshape(B, p - k)
+        inv = np.argsort(np.concatenate([obs, mis], axis=1), axis=1)
+        prep.append((obs, mis, inv, nb, mean, cov, cov + mean[:, :, None] * mean[:, None, :]))
     old = -np.inf
     for it in range(max_iter):
         T1 = np.zeros(p)
         T2 = np.zeros((p, p))
-        for pt in pats:
-            o = pt.obs
-            m = np.setdiff1d(np.arange(p), o)
-            if len(m) == 0:
-                T1 += pt.x.sum(axis=0)
-                T2 += pt.x.T @ pt.x
+        for obs, mis, inv, nb, mean, cov, second in prep:
+            k = obs.shape[1]
+            if k == p:
+                T1[obs[0]] += nb @ mean
+                T2[obs[0][:, None], obs[0][None, :]] += np.einsum("b,bij->ij", nb, second)
                 continue
-            B = np.linalg.solve(Sigma[np.ix_(o, o)], Sigma[np.ix_(o, m)])       # |o| x |m|
-            cond_cov = Sigma[np.ix_(m, m)] - Sigma[np.ix_(m, o)] @ B
-            xm = mu[m] + (pt.x - mu[o]) @ B                                      # n x |m|
-            full = np.empty((pt.n, p))
-            full[:, o] = pt.x
-            full[:, m] = xm
-            T1 += full.sum(axis=0)
-            T2 += full.T @ full
-            T2[np.ix_(m, m)] += pt.n * cond_cov
+            oi, mi = obs[:, :, None], mis[:, :, None]
+            Soo, Som = Sigma[oi, obs[:, None, :]], Sigma[oi, mis[:, None, :]]
+            Bm = np.linalg.solve(Soo, Som)                                       # (B, k, m)
+            xm = mu[mis] + np.einsum("bk,bkm->bm", mean - mu[obs], Bm)
+            E = np.empty((len(nb), p, p))
+            E[:, :k, :k] = second
+            om = cov @ Bm + mean[:, :, None] * xm[:, None, :]
+            E[:, :k, k:] = om
+            E[:, k:, :k] = om.transpose(0, 2, 1)
+            E[:, k:, k:] = (Bm.transpose(0, 2, 1) @ cov @ Bm + xm[:, :, None] * xm[:, None, :]
+                            + Sigma[mi, mis[:, None, :]] - Som.transpose(0, 2, 1) @ Bm)
+            E = np.take_along_axis(np.take_along_axis(E, inv[:, :, None], 1), inv[:, None, :], 2)
+            T1 += nb @ np.take_along_axis(np.concatenate([mean, xm], axis=1), inv, 1)
+            T2 += np.einsum("b,bij->ij", nb, E)
         mu = T1 / n
         Sigma = T2 / n - np.outer(mu, mu)
         ll = loglik(pats, Sigma, mu)

@@ -12,7 +12,9 @@ Estimation minimises F = sum_g (N_g / N) (s_g - sigma_g)' W_g (s_g - sigma_g) wi
 (D'WD)^-1 D'W Gamma W D (D'WD)^-1 / N, and the scaled-and-shifted statistic (Asparouhov and Muthen
 2010, lavaan's default for WLSMV) uses the traces of U Gamma with U = W - W D (D'WD)^-1 D'W, all
 stacked over groups exactly as lavaan does (``lav_test_satorra_bentler``, lavaan >= 0.6-13).
-Cross-group equality constraints are shared parameters.
+Cross-group equality constraints are shared parameters. Residual covariances (``y1 ~~ y5``) are
+off-diagonal entries of Theta ("T"), free in every group: rho*_jk = delta_j delta_k (Lambda Psi Lambda'
++ Theta)_jk, as lavaan's ordered-categorical model has them in both parameterisations.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from measurekit.stats._numerics.threads import single_thread
 
-MATRICES = ("L", "P", "tau", "nu", "al", "dl", "th")
+MATRICES = ("L", "P", "tau", "nu", "al", "dl", "th", "T")
 
 
 @dataclass
@@ -36,6 +38,8 @@ class OrdSpec:
     keys: dict = field(default_factory=dict)        # key -> parameter index
     start: list = field(default_factory=list)
     labels: list = field(default_factory=list)
+    rescov: bool = False                            # any residual covariance (entries of "T")
+    residual_covariances: list = field(default_factory=list)   # (a, b) item names as the model writes them
 
     def add(self, matrix, g, i, j, key, value):
         """A free parameter (key not None; shared by every entry with the same key) or a fixed value."""
@@ -66,25 +70,29 @@ class OrdSpec:
             self._idx.append(out)
         p = len(self.observed)
         self._pairs = np.triu_indices(p, 1)[::-1]
+        self.rescov = any(e[0] == "T" for e in self.entries)
         return self
 
     def matrices(self, theta, g):
         p, m, nth = len(self.observed), len(self.factors), int((self.ncat - 1).sum())
-        shapes = {"L": (p, m), "P": (m, m), "tau": (nth, 1), "nu": (p, 1), "al": (m, 1), "dl": (p, 1), "th": (p, 1)}
+        shapes = {"L": (p, m), "P": (m, m), "tau": (nth, 1), "nu": (p, 1), "al": (m, 1), "dl": (p, 1), "th": (p, 1),
+                  "T": (p, p)}
         out = {}
         for name, (i, j, k, v) in self._idx[g].items():
             M = np.zeros(shapes[name])
             val = np.where(k >= 0, theta[np.maximum(k, 0)], v)
             M[i, j] = val
-            if name == "P":
+            if name in ("P", "T"):
                 M[j, i] = val
-            out[name] = M if name in ("L", "P") else M[:, 0]
+            out[name] = M if name in ("L", "P", "T") else M[:, 0]
         return out
 
     def implied(self, theta, g, matrices=None):
         M = matrices or self.matrices(theta, g)
         L, P = M["L"], M["P"]
         S = L @ P @ L.T
+        if self.rescov:
+            S = S + M["T"]                          # off-diagonal only: the diagonal is unchanged
         if self.parameterization == "theta":
             d = 1 / np.sqrt(np.clip(np.diag(S) + M["th"], 1e-12, None))
         else:
@@ -102,6 +110,8 @@ class OrdSpec:
         p, nk = L.shape[0], theta.size
         LP = L @ P
         S = LP @ L.T
+        if self.rescov:
+            S = S + M["T"]
         dS = np.zeros((nk, p, p))
         dmu = np.zeros((nk, p))
         nth = M["tau"].size
@@ -122,6 +132,12 @@ class OrdSpec:
         outer = np.einsum("ik,jk->kij", L[:, a], L[:, b])
         outer = outer + np.where((a != b)[:, None, None], outer.transpose(0, 2, 1), 0.0)
         np.add.at(dS, k, outer)
+        if self.rescov:
+            a, b, k, _ = ix["T"]
+            free = k >= 0
+            a, b, k = a[free], b[free], k[free]
+            np.add.at(dS, (k, a, b), 1.0)
+            np.add.at(dS, (k, b, a), 1.0)
         t, _, k, _ = ix["tau"]
         free = k >= 0
         np.add.at(dtau, (k[free], t[free]), 1.0)
@@ -307,7 +323,8 @@ def build_spec(model, groups: list[str], ncat: np.ndarray, parameterization: str
     p = len(obs)
     lv = LEVELS.index(level)
     release = {(k, x) for k, x in release}
-    spec = OrdSpec(obs, facs, groups, np.asarray(ncat), parameterization)
+    spec = OrdSpec(obs, facs, groups, np.asarray(ncat), parameterization,
+                   residual_covariances=list(model.residual_covariances))
     R, ti = start_stats, None
     nth = int((spec.ncat - 1).sum())
     # starting loadings (std.lv metric) from the first group's correlations
@@ -365,6 +382,9 @@ def build_spec(model, groups: list[str], ncat: np.ndarray, parameterization: str
                 spec.add("dl", g, i, 0, ("dl", i, g) if free_dl else None, 1.0)
             else:
                 spec.add("th", g, i, 0, None, 1.0)
+        for a, b in model.residual_covariances:       # free in every group, as measEq.syntax leaves them
+            i, j = sorted((obs.index(a), obs.index(b)), reverse=True)
+            spec.add("T", g, i, j, ("T", i, j, g), 0.0)
     return spec.compile()
 
 

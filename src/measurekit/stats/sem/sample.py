@@ -1,0 +1,338 @@
+"""Step 2 of a fit: the sample statistics, after the one set of input checks every estimator shares
+(lavaan's ``lav_data`` and ``lav_samplestats``).
+
+- :func:`select` checks the columns (in the data, not empty, numeric), keeps the rows an estimator
+  uses (complete rows for ML and WLSMV, rows with at least one answer for FIML), checks the groups and
+  that every item varies, and words the sentence saying which rows were used;
+- :func:`ml_sample`: covariance matrices (divided by N, lavaan's ``likelihood = "normal"``) and means
+  per group;
+- :func:`fiml_sample`: missing-data patterns per group, the saturated moments by EM and the
+  log-likelihoods of the saturated and independence models;
+- :func:`ordinal_sample`: codes, thresholds, polychoric correlations and their asymptotic covariance
+  (Gamma) per group.
+"""
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats.sem.syntax import MeasurementModel
+
+
+def plain(v):
+    """A value as users write it: numpy scalars become plain ints/floats/strings in messages."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+@dataclass
+class Selection:
+    """The rows an estimator uses: ``data`` (items and group), the groups in order of first appearance
+    (lavaan's order: the first is the reference), the sentence for users, rows given and dropped."""
+    data: pd.DataFrame
+    groups: list
+    note: str
+    n_rows: int
+    dropped: int
+
+
+def check_columns(df: pd.DataFrame, obs: list[str], group: str | None) -> None:
+    """Every item and the group are columns; every item has answers and is numeric."""
+    report = ProblemReport(title="CFA input")
+    for x in obs + ([group] if group else []):
+        if x not in df.columns:
+            report.add("unknown_variable", f"The model or group uses {x!r}, which is not a column of the data.", column=x)
+    report.raise_if_errors()
+    for x in obs:
+        if df[x].isna().all():
+            report.add("all_missing", f"{x} has no answers: every one of the {len(df):,} rows is missing. Leave it "
+                       "out of the model.", column=x)
+        elif not pd.api.types.is_numeric_dtype(df[x]):
+            report.add("non_numeric", f"{x} is not numeric; recode it first.", column=x)
+    report.raise_if_errors()
+
+
+def select(df: pd.DataFrame, obs: list[str], group: str | None, rows: str = "complete") -> Selection:
+    """Checked columns, the rows used (``rows``: "complete", or "any" answer for FIML) and the groups."""
+    check_columns(df, obs, group)
+    cols = obs + ([group] if group else [])
+    present = df[obs].notna().to_numpy()
+    keep = present.all(axis=1) if rows == "complete" else present.any(axis=1)
+    if group:
+        keep &= df[group].notna().to_numpy()
+    data = df.loc[keep, cols]
+    dropped = int((~keep).sum())
+    if rows == "complete":
+        if dropped:
+            by_item = df[obs].isna().sum()
+            worst = ", ".join(f"{k} ({int(v)})" for k, v in
+                              by_item[by_item > 0].sort_values(ascending=False).head(3).items())
+            why = f"missing answers (most often {worst})" if worst else ""
+            if group and df[group].isna().any():
+                why = (why + " or " if why else "") + f"a missing {group}"
+            note = (f"Used {len(data):,} of {len(df):,} rows; {dropped:,} dropped because of {why} "
+                    "(listwise deletion; missing='ml' uses every row with at least one answer).")
+        else:
+            note = f"Used all {len(data):,} rows (none had missing answers)."
+    else:
+        partial = int((~present[keep]).any(axis=1).sum())
+        note = (f"Used {len(data):,} of {len(df):,} rows (full-information ML: {partial:,} rows with some answers "
+                "missing are used for what they answered)"
+                + (f"; {dropped:,} dropped because they answered no item" + (f" or have no {group}" if group else "")
+                   if dropped else "") + ".")
+    groups = [None] if not group else list(pd.unique(data[group]))
+    if group and len(groups) < 2:
+        with_data = "complete data" if rows == "complete" else "data"
+        raise InputError(ProblemReport([Problem(
+            "one_group", f"{group} has {len(groups)} group(s) with {with_data} "
+            f"({', '.join(str(plain(g)) for g in groups) or 'none'}); comparing groups needs at least two.",
+            column=group)]))
+    check_variation(data, obs, group, groups)
+    return Selection(data, groups, note, len(df), dropped)
+
+
+def check_variation(data: pd.DataFrame, obs: list[str], group: str | None, groups: list) -> None:
+    """Every item must vary (overall and within each group) and have answers in each group."""
+    report = ProblemReport(title="CFA input")
+    x = data[obs].to_numpy(float)
+    gv = data[group].to_numpy() if group else None
+    for where, rows in [(None, slice(None))] + ([(g, gv == g) for g in groups] if group else []):
+        sub = x[rows]
+        if not len(sub):
+            continue
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)          # all-missing columns
+            hi, lo = np.nanmax(sub, axis=0), np.nanmin(sub, axis=0)
+        for i in np.flatnonzero(np.isnan(hi)):
+            if not any(p.column == obs[i] for p in report.problems):
+                report.add("all_missing", f"{obs[i]} has no answers in group {plain(where)}, so it cannot be "
+                           "estimated there. Leave it out, or merge groups.", column=obs[i], value=plain(where))
+        for i in np.flatnonzero(hi == lo):
+            xi = obs[i]
+            value = plain(sub[~np.isnan(sub[:, i]), i][0])
+            value = int(value) if isinstance(value, float) and value == int(value) else value
+            if where is None:
+                report.add("constant_item", f"{xi} has no variance: every row has the same answer ({value}). "
+                           "Leave it out of the model.", column=xi, value=value)
+            elif not any(p.column == xi for p in report.problems):
+                report.add("constant_item", f"{xi} has no variance in group {plain(where)} (everyone answered "
+                           f"{value}). Leave it out, or merge groups.", column=xi, value=plain(where))
+    report.raise_if_errors()
+
+
+def too_few(where, n: int, need: int, message: str, group: str | None) -> InputError:
+    return InputError(ProblemReport([Problem(
+        "too_few_cases", f"{'Group ' + str(plain(where)) if where is not None else 'The data'} has {n} {message}",
+        column=group, value=None if where is None else str(plain(where)))]))
+
+
+def few_categories(x: np.ndarray) -> bool:
+    """True when some item has 7 or fewer distinct answers (the ordinal route would suit it better)."""
+    x = np.sort(x, axis=0)
+    distinct = (np.diff(x, axis=0) != 0).sum(axis=0) + 1 - np.isnan(x).any(axis=0)
+    return bool((distinct <= 7).any())
+
+
+@dataclass
+class Moments:
+    """Per group: covariance matrix S (divided by N), mean vector M and size N; stacked once."""
+    S: list[np.ndarray]
+    M: list[np.ndarray]
+    N: np.ndarray
+    S_all: np.ndarray = field(init=False, repr=False)
+    M_all: np.ndarray = field(init=False, repr=False)
+    logdet_S: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.S_all, self.M_all = np.stack(self.S), np.stack(self.M)
+        self.logdet_S = np.linalg.slogdet(self.S_all)[1]
+
+    def stacked(self):
+        """(S, M, log det S) of every group as arrays."""
+        return self.S_all, self.M_all, self.logdet_S
+
+
+@dataclass
+class MLSample:
+    """Sample statistics for ML: the model and group column, the rows used, group names (as text) and
+    moments."""
+    model: MeasurementModel
+    group: str | None
+    selection: Selection
+    groups: list[str]
+    moments: Moments
+    few_categories: bool
+
+
+def group_rows(sel: Selection, group: str | None):
+    """(group value, boolean row mask or slice) for every group."""
+    if group is None:
+        return [(None, slice(None))]
+    gv = sel.data[group].to_numpy()
+    return [(g, gv == g) for g in sel.groups]
+
+
+def ml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> MLSample:
+    """Complete rows, checks, and the covariance matrix and means of every group."""
+    obs = m.observed
+    sel = select(df, obs, group, "complete")
+    x_all = sel.data[obs].to_numpy(float)
+    S, M, N = [], [], []
+    for g, rows in group_rows(sel, group):
+        x = x_all[rows]
+        if len(x) < len(obs) + 1:
+            raise too_few(g, len(x), len(obs) + 1, f"complete cases, fewer than the {len(obs) + 1} needed for "
+                          f"{len(obs)} variables. Merge groups or drop the grouping.", group)
+        M.append(x.mean(axis=0))
+        S.append(np.cov(x, rowvar=False, bias=True))
+        N.append(len(x))
+    return MLSample(m, group, sel, [str(g) for g in sel.groups], Moments(S, M, np.array(N, dtype=float)), few_categories(x_all))
+
+
+@dataclass
+class FIMLSample:
+    """Sample statistics for full-information ML: missing-data patterns per group, the saturated
+    model's moments (EM) and the log-likelihoods of the saturated (h1) and independence models."""
+    model: MeasurementModel
+    group: str | None
+    selection: Selection
+    groups: list[str]
+    patterns: list
+    moments: Moments
+    loglik_saturated: float
+    loglik_baseline: float
+    few_categories: bool
+
+
+def fiml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> FIMLSample:
+    from measurekit.stats._numerics.fiml import em_saturated, independence_loglik, patterns
+
+    obs = m.observed
+    sel = select(df, obs, group, "any")
+    x_all = sel.data[obs].to_numpy(float)
+    pats, S, M, N, ll1, ll_b = [], [], [], [], 0.0, 0.0
+    for g, rows in group_rows(sel, group):
+        x = x_all[rows]
+        if len(x) < len(obs) + 1:
+            raise too_few(g, len(x), len(obs) + 1, f"rows with answers, fewer than the {len(obs) + 1} needed to "
+                          f"estimate the covariances of {len(obs)} variables. Merge groups or collect more "
+                          "responses.", group)
+        pg = patterns(x)
+        Sig, mu, ll, _ = em_saturated(pg, len(obs))
+        pats.append(pg)
+        S.append(Sig)
+        M.append(mu)
+        N.append(len(x))
+        ll1 += ll
+        ll_b += independence_loglik(pg, len(obs))
+    return FIMLSample(m, group, sel, [str(g) for g in sel.groups], pats, Moments(S, M, np.array(N, dtype=float)), ll1, ll_b,
+                      few_categories(x_all))
+
+
+# --------------------------------------------------------------------------- ordered items (WLSMV)
+@dataclass
+class OrdinalSample:
+    """Sample statistics for WLSMV: the rows used, item codes 0..K-1, categories per item, the answer
+    each code stands for, per group the thresholds, polychoric correlations and Gamma, and notes on
+    merged answers."""
+    model: MeasurementModel
+    group: str | None
+    selection: Selection
+    groups: list[str]
+    codes: np.ndarray
+    ncat: np.ndarray
+    levels: dict
+    moments: list
+    merged: list[str]
+
+    @property
+    def note(self) -> str:
+        return self.selection.note
+
+
+def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, groups: list, max_categories: int = 10,
+                  merge_empty: bool = False):
+    """Items as codes 0..K-1 (categories = the values seen in the data, pooled over groups), checked:
+    whole numbers, at most ``max_categories`` values, at least two, and every category used in every group.
+    With ``merge_empty`` an answer nobody in some group gave is merged with its neighbour (in every group)
+    and a note says so; the notes are returned as a fourth value."""
+    report = ProblemReport(title="Ordinal CFA input")
+    levels, codes = {}, {}
+    for x in items:
+        v = data[x].to_numpy(float)
+        if not np.all(v == np.round(v)):
+            bad = plain(v[v != np.round(v)][0])
+            report.add("non_numeric", f"{x} has the value {bad}; ordered items need whole-number codes (1, 2, 3, ...).",
+                       column=x, value=bad)
+            continue
+        lv = np.unique(v)
+        if len(lv) > max_categories:
+            report.add("bad_option", f"{x} has {len(lv)} different answers; ordered items are meant for at most "
+                       f"{max_categories} categories. Treat it as continuous (leave it out of ordered=).", column=x)
+        levels[x] = lv
+        codes[x] = np.searchsorted(lv, v)
+    report.raise_if_errors()
+    notes = []
+    if group:
+        gv = data[group].to_numpy()
+        for x in items:
+            while True:
+                counts = np.stack([np.bincount(codes[x][gv == g], minlength=len(levels[x])) for g in groups])
+                empty = np.argwhere(counts == 0)
+                if not len(empty) or not merge_empty:
+                    break
+                if len(levels[x]) <= 2:
+                    break
+                gi, k = empty[0]
+                total = counts.sum(axis=0)
+                # merge the empty answer with its neighbour (the less used one when there are two)
+                nb = k + 1 if k == 0 else k - 1 if k == len(total) - 1 else (k - 1 if total[k - 1] <= total[k + 1] else k + 1)
+                lo_, hi_ = sorted((k, nb))
+                notes.append(f"Nobody in group {plain(groups[gi])} answered {int(levels[x][k])} to {x}, so answers "
+                             f"{int(levels[x][lo_])} and {int(levels[x][hi_])} of {x} were merged into one category "
+                             "in every group (its thresholds could not be estimated otherwise).")
+                codes[x] = np.where(codes[x] > lo_, codes[x] - 1, codes[x])
+                levels[x] = np.delete(levels[x], hi_)
+            for gi, k in np.argwhere(counts == 0):
+                code = int(levels[x][k])
+                report.add("small_group", f"Nobody in group {plain(groups[gi])} answered {code} to {x}, so "
+                           "its thresholds cannot be estimated there. Merge that answer with its neighbour "
+                           "(recode) or merge groups.", column=x, value=code)
+        report.raise_if_errors()
+    return np.column_stack([codes[x] for x in items]), np.array([len(levels[x]) for x in items]), levels, notes
+
+
+def ordinal_items(m: MeasurementModel, ordered) -> list[str]:
+    """The model's items, after checking ``ordered=`` names every one of them."""
+    obs = m.observed
+    if ordered is True:
+        return obs
+    ordered = [ordered] if isinstance(ordered, str) else list(ordered)
+    missing = [x for x in obs if x not in ordered]
+    if missing:
+        raise InputError(ProblemReport([Problem(
+            "bad_option", f"ordered= must name every item of the model (mixing ordinal and continuous items is not "
+            f"supported); not named: {', '.join(missing)}. Use ordered=True for all.", value=", ".join(missing))]))
+    return obs
+
+
+def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None, ordered,
+                   merge_empty: bool = False) -> OrdinalSample:
+    """Complete rows, codes and, per group, the thresholds, polychoric correlations and Gamma."""
+    from measurekit.stats._numerics.polychoric import ordinal_moments
+
+    obs = ordinal_items(m, ordered)
+    sel = select(df, obs, group, "complete")
+    codes, ncat, levels, merged = ordinal_codes(sel.data, obs, group, sel.groups, merge_empty=merge_empty)
+    moments = []
+    for g, rows in group_rows(sel, group):
+        c = codes[rows]
+        need = int((ncat - 1).sum()) + len(obs)
+        if len(c) < need:
+            raise too_few(g, len(c), need, f"complete rows, fewer than the {need} an ordinal CFA of {len(obs)} items "
+                          "needs. Merge groups or treat the items as continuous.", group)
+        moments.append(ordinal_moments(c, ncat))
+    return OrdinalSample(m, group, sel, [str(g) for g in sel.groups], codes, ncat, levels, moments, merged)
