@@ -165,3 +165,105 @@ def test_ml_fit_reaches_the_optimum_and_does_not_depend_on_the_start(hs):
     warm = C.fit_ml(ml_sample(hs, parse_model(HS_MODEL), "school"), ("loadings",), (), configural._solution)
     np.testing.assert_allclose(warm.estimates["est"], cold.estimates["est"], atol=1e-10)
     assert warm.fit["chisq"].iloc[0] == pytest.approx(cold.fit["chisq"].iloc[0], rel=1e-12)
+
+
+# --------------------------------------------------------------------------- held-out: tests/fixtures/r/lavaan_sem.R
+PD_MODEL = """ind60 =~ x1 + x2 + x3
+  dem60 =~ y1 + y2 + y3 + y4
+  dem65 =~ y5 + y6 + y7 + y8
+  y1 ~~ y5
+  y2 ~~ y4 + y6
+  y3 ~~ y7
+  y4 ~~ y8
+  y6 ~~ y8"""
+
+
+@pytest.fixture(scope="module")
+def political_democracy(fixtures_dir):
+    return pd.read_csv(fixtures_dir / "r" / "political_democracy.csv")
+
+
+def _compare_estimates(ours, ref_file, n_expected):
+    ref = pd.read_csv(ref_file).fillna({"rhs": ""})
+    merged = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_r", ""), how="left")
+    assert merged["est"].notna().all(), merged[merged["est"].isna()][["lhs", "op", "rhs"]]
+    assert len(merged) == len(ref) == n_expected
+    np.testing.assert_allclose(merged["est"], merged["est_r"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(merged["se"], merged["se_r"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(merged["std_all"], merged["std.all"], rtol=1e-3, atol=1e-6)
+    return merged
+
+
+@pytest.mark.r_fixture
+def test_residual_covariances_and_their_std_all_match_lavaan(political_democracy, fixtures_dir):
+    """lavaan's tutorial measurement model with six residual covariances, 'y2 ~~ y4 + y6' read as two;
+    std.all of a residual covariance is over the residual SDs (y1 ~~ y5: 0.296)."""
+    fit = mk.cfa(political_democracy, PD_MODEL)
+    ref = pd.read_csv(fixtures_dir / "r" / "lavaan_sem_pd_fit.csv").iloc[0]
+    f = fit.fit.iloc[0]
+    for ours, theirs in FIT.items():
+        assert f[ours] == pytest.approx(ref[theirs], rel=1e-3), ours
+    assert f["df"] == ref["df"] == 35
+    merged = _compare_estimates(fit.estimates, fixtures_dir / "r" / "lavaan_sem_pd_estimates.csv", 34)
+    rc = merged[(merged.op == "~~") & (merged.lhs != merged.rhs) & merged.lhs.str.startswith("y")]
+    assert len(rc) == 6
+    y15 = rc[(rc.lhs == "y1") & (rc.rhs == "y5")].iloc[0]
+    assert y15["std_all"] == pytest.approx(0.2958, abs=1e-3)
+
+
+def test_residual_covariance_std_all_is_the_residual_correlation(political_democracy):
+    """Written independently of the code: std_all of a ~~ b equals theta_ab / sqrt(theta_aa theta_bb)
+    from the same table's estimates, and differs from theta_ab over the total SDs."""
+    est = mk.cfa(political_democracy, PD_MODEL).estimates.set_index(["lhs", "op", "rhs"])
+    for a, b in [("y1", "y5"), ("y2", "y4"), ("y2", "y6"), ("y3", "y7"), ("y4", "y8"), ("y6", "y8")]:
+        cov = est.loc[(a, "~~", b), "est"]
+        va, vb = est.loc[(a, "~~", a), "est"], est.loc[(b, "~~", b), "est"]
+        assert est.loc[(a, "~~", b), "std_all"] == pytest.approx(cov / np.sqrt(va * vb), rel=1e-10)
+        total = political_democracy[[a, b]].var(ddof=0)
+        assert abs(est.loc[(a, "~~", b), "std_all"] - cov / np.sqrt(total[a] * total[b])) > 0.01
+
+
+def test_model_syntax_reads_as_lavaan_does():
+    from measurekit.stats.sem.syntax import parse_model
+
+    m = parse_model("f =~ a + b +\n  c  ! continued\ng =~ d + e + f2; a ~~ b + c\n d ~~ e # comment")
+    assert m.factors == {"f": ["a", "b", "c"], "g": ["d", "e", "f2"]}
+    assert m.residual_covariances == [("a", "b"), ("a", "c"), ("d", "e")]
+    for bad, code in [("f =~ a + b + c\n y ~ f", "model_syntax"), ("f =~ a + b + c\n a ~~ 0*b", "model_syntax"),
+                      ("f =~ a + b + c\n a ~~ z", "model_syntax"), ("f =~ a + b + c\n f ~~ a", "model_syntax"),
+                      ("f =~ a + b + a", "model_syntax"), ("f =~ a + b + c\n a ~~ b\n b ~~ a", "model_syntax"),
+                      ("f =~ a + b + c\ng =~ f + d + e", "model_syntax"), ("", "model_syntax")]:
+        with pytest.raises(InputError) as err:
+            parse_model(bad)
+        assert err.value.report.problems[0].code == code, bad
+
+
+def test_cfa_with_an_empty_item_or_too_few_rows_is_a_clear_error(hs):
+    """Issue 31: every estimator refuses an item with no answers (code all_missing) instead of a numpy
+    error or a zero loading reported as converged; FIML on fewer rows than items + 1 is too_few_cases
+    (it gave NaN in the RMSEA interval)."""
+    from measurekit.problems import CATALOGUE
+
+    empty = hs.assign(x3=np.nan)
+    for kw in ({}, {"missing": "ml"}, {"ordered": True}):
+        data = empty.copy()
+        if kw.get("ordered"):
+            for c in [f"x{i}" for i in range(1, 10) if i != 3]:
+                data[c] = pd.qcut(data[c], 4, labels=False)
+        with pytest.raises(InputError, match="x3 has no answers") as err:
+            mk.cfa(data, HS_MODEL, **kw)
+        assert err.value.report.problems[0].code == "all_missing" and err.value.report.problems[0].column == "x3"
+    in_one_group = hs.copy()
+    in_one_group.loc[in_one_group.school == "Pasteur", "x3"] = np.nan
+    with pytest.raises(InputError, match="x3 has no answers in group Pasteur") as err:
+        mk.cfa(in_one_group, HS_MODEL, group="school", missing="ml")
+    assert err.value.report.problems[0].code == "all_missing"
+    with pytest.raises(InputError, match="5 rows with answers, fewer than the 10") as err:
+        mk.cfa(hs.head(5), HS_MODEL, missing="ml")
+    assert err.value.report.problems[0].code == "too_few_cases"
+    with pytest.raises(InputError) as err:
+        mk.cfa(hs, HS_MODEL, equal=("thresholds",))
+    assert err.value.report.problems[0].code == "bad_option"
+    for code in ("all_missing", "too_few_cases", "model_syntax", "not_identified", "bad_option"):
+        assert code in CATALOGUE
+    assert hs["x3"].notna().all()                        # inputs untouched

@@ -204,3 +204,69 @@ def test_an_answer_nobody_in_a_group_gave_is_merged_with_its_neighbour(hs_ord):
     assert len(thresholds) == 2 * 2                       # two thresholds left for x1, in each group
     with pytest.raises(InputError, match="Nobody in group Pasteur answered 4 to x1"):
         mk.invariance(data, HS_MODEL, "school", ordered=True, merge_empty=False)
+
+
+# --------------------------------------------------------------------------- residual covariances (tests/fixtures/r/lavaan_sem.R)
+RC_MODEL = HS_MODEL + "\n x7 ~~ x8\n x1 ~~ x4 + x9"
+
+
+@pytest.mark.r_fixture
+def test_ordinal_cfa_honours_residual_covariances_as_lavaan(hs_ord, fixtures_dir):
+    """Held out: WLSMV with three residual covariances: df, chi-square (and the scaled test) and every
+    estimate, SE and std.all as lavaan's (the residual covariances were dropped before: df 24 for 21)."""
+    fit = mk.cfa(hs_ord, RC_MODEL, ordered=True)
+    ref = pd.read_csv(fixtures_dir / "r" / "lavaan_sem_hs_ordinal_rescov_fit.csv").iloc[0]
+    f = fit.fit.iloc[0]
+    assert f["df"] == ref["df"] == 21
+    for col in FIT:
+        assert f[col] == pytest.approx(ref[col.replace("_", ".")], rel=1e-3), col
+    est = pd.read_csv(fixtures_dir / "r" / "lavaan_sem_hs_ordinal_rescov_estimates.csv").fillna({"rhs": ""})
+    est = est[est.op.isin(["=~", "|", "~~", "~*~"])]
+    merged = est.merge(fit.estimates, on=["lhs", "op", "rhs"], suffixes=("_r", ""), how="left")
+    assert merged["est"].notna().all() and len(merged) == len(est)
+    assert ((merged.op == "~~") & (merged.lhs != merged.rhs) & merged.lhs.str.startswith("x")).sum() == 3
+    np.testing.assert_allclose(merged["est"], merged["est_r"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(merged["se"], merged["se_r"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(merged["std_all"], merged["std.all"], rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.r_fixture
+def test_ordinal_invariance_honours_residual_covariances_as_semtools(hs_ord, fixtures_dir):
+    ref = pd.read_csv(fixtures_dir / "r" / "lavaan_sem_hs_school_rescov_invariance.csv").set_index("level")
+    inv = mk.invariance(hs_ord, RC_MODEL, "school", ordered=True)
+    t = inv.table.set_index("level")
+    for level in INV_LEVELS:
+        for col in ("chisq", "df", "chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr"):
+            assert t.loc[level, col] == pytest.approx(ref.loc[level, col.replace("_", ".")], rel=1e-3), (level, col)
+    for level in INV_LEVELS[1:]:
+        assert t.loc[level, "delta_chisq"] == pytest.approx(ref.loc[level, "diff_chisq"], rel=1e-3), level
+        assert t.loc[level, "delta_df"] == ref.loc[level, "diff_df"]
+    est = pd.read_csv(fixtures_dir / "r" / "lavaan_sem_hs_school_rescov_intercepts_estimates.csv").fillna({"rhs": ""})
+    est = est[(est.op == "~~") & (est.lhs != est.rhs) & est.lhs.str.startswith("x")]
+    ours = inv.fits["intercepts"].estimates.copy()
+    ours["group"] = ours["group"].map({"Pasteur": 1, "Grant-White": 2})
+    merged = est.merge(ours, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert len(merged) == len(est) == 6                  # three residual covariances in each of two groups
+    np.testing.assert_allclose(merged["est"], merged["est_r"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(merged["se"], merged["se_r"], rtol=1e-3, atol=1e-6)
+
+
+def test_residual_covariance_is_recovered_from_simulated_ordinal_data():
+    """Known truth: latent responses whose residuals of y1 and y4 correlate 0.4 (beyond one factor);
+    the ordinal fit recovers that residual correlation as std_all, and without the term the model fits worse."""
+    rng = np.random.default_rng(5)
+    n, lam = 5000, np.array([0.7, 0.6, 0.65, 0.7, 0.6, 0.55])
+    f = rng.normal(size=n)
+    e = rng.normal(size=(n, 6)) * np.sqrt(1 - lam ** 2)
+    shared = rng.normal(size=n)
+    r = 0.4
+    for j in (0, 3):
+        e[:, j] = np.sqrt(1 - lam[j] ** 2) * (np.sqrt(r) * shared + np.sqrt(1 - r) * rng.normal(size=n))
+    data = pd.DataFrame(np.searchsorted([-1.0, 0.0, 1.0], f[:, None] * lam + e) + 1, columns=[f"y{i}" for i in range(1, 7)])
+    base = "f =~ y1 + y2 + y3 + y4 + y5 + y6"
+    with_rc = mk.cfa(data, base + "\n y1 ~~ y4", ordered=True)
+    without = mk.cfa(data, base, ordered=True)
+    assert with_rc.fit["df"].iloc[0] == without.fit["df"].iloc[0] - 1
+    row = with_rc.estimates.query("op == '~~' and lhs == 'y1' and rhs == 'y4'").iloc[0]
+    assert row["std_all"] == pytest.approx(r, abs=0.05)
+    assert with_rc.fit["pvalue_scaled"].iloc[0] > 0.001 > without.fit["pvalue_scaled"].iloc[0]

@@ -26,10 +26,17 @@ class Pattern:
 def patterns(x: np.ndarray) -> "PatternSet":
     """Missing-data patterns of x (rows with nothing observed must be removed first)."""
     miss = np.isnan(x)
-    keys, inverse = np.unique(miss, axis=0, return_inverse=True)
+    if miss.shape[1] <= 62:
+        code = miss @ (1 << np.arange(miss.shape[1], dtype=np.int64))     # one integer per pattern
+        codes, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    else:
+        codes, first, inverse = np.unique(miss, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(inverse.ravel(), kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse.ravel(), minlength=len(codes)))])
     out = []
-    for k, key in enumerate(keys):
-        rows = x[inverse.ravel() == k][:, ~key]
+    for k in range(len(codes)):
+        key = miss[first[k]]
+        rows = x[order[bounds[k]: bounds[k + 1]]][:, ~key]
         m = rows.mean(axis=0)
         c = rows - m
         out.append(Pattern(np.flatnonzero(~key), len(rows), m, c.T @ c / len(rows), rows))
@@ -103,7 +110,9 @@ def em_saturated(pats: list[Pattern], p: int, tol: float = 1e-11, max_iter: int 
     prep = []
     for obs, nb, mean, cov in batches:
         B, k = obs.shape
-        mis = np.stack([np.setdiff1d(np.arange(p), o) for o in obs]).reshape(B, p - k)
+        missing = np.ones((B, p), dtype=bool)
+        missing[np.arange(B)[:, None], obs] = False
+        mis = np.nonzero(missing)[1].reshape(B, p - k)
         inv = np.argsort(np.concatenate([obs, mis], axis=1), axis=1)
         prep.append((obs, mis, inv, nb, mean, cov, cov + mean[:, :, None] * mean[:, None, :]))
     old = -np.inf

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from measurekit.stats.sem.ml import chain, information_blocks, lbfgs, newton, standard_errors
+from measurekit.stats.sem.ml import chain, derivatives, lbfgs, newton, standard_errors
 from measurekit.stats.sem.spec import Spec
 
 
@@ -33,23 +33,64 @@ def objective(theta: np.ndarray, spec: Spec, pats: list, n_total: float):
 
 
 def information(spec: Spec, theta: np.ndarray, pats: list, observed: bool = False) -> np.ndarray:
-    """Expected or observed information of the FIML fit: every missing-data pattern a block of the ML
-    information on the items it observes (patterns with as many observed items stacked in one batch)."""
+    """Expected or observed information of the FIML fit: the sum over missing-data patterns of the ML
+    information of :func:`measurekit.stats.sem.ml.information_blocks` on the items each pattern observes.
+
+    Every term of that information is linear in a pattern's W = Sigma_oo^-1, W (C + d d') W, W d or in
+    products of two of them, so the patterns enter through a few weighted sums of those matrices
+    embedded in p x p (zeros for the items a pattern misses); the derivatives of Sigma and mu are then
+    used once per group, not once per pattern."""
     mp = spec.maps
     L_, P_, T_, nu_, al_ = spec.all_matrices(theta)
     k = spec.n_free
     out = np.zeros((k, k))
     for g, pg in enumerate(pats):
+        L, P, al = L_[g], P_[g], al_[g]
+        Sigma, mu = L @ P @ L.T + T_[g], nu_[g] + L @ al
+        p = len(mu)
+        D, Dm = derivatives(L[None], P[None], al[None], mp.dL[g][None], mp.dP[g][None], mp.dT[g][None],
+                            mp.dnu[g][None], mp.dal[g][None])
+        D, Dm = D[0], Dm[0]
+        K1, K2 = np.zeros((p, p, p, p)), np.zeros((p, p, p, p))
+        Q = np.zeros((p, p, p))
+        Wsum, Vsum, Wd_sum = np.zeros((p, p)), np.zeros((p, p)), np.zeros(p)
         for obs, n, mean, cov in pg.batches:
-            B, q = obs.shape
-            m = P_.shape[1]
+            B = len(n)
             oi, oj = obs[:, :, None], obs[:, None, :]
-            out += information_blocks(
-                L_[g][obs], np.broadcast_to(P_[g], (B, m, m)), T_[g][oi, oj], nu_[g][obs],
-                np.broadcast_to(al_[g], (B, m)),
-                mp.dL[g][:, obs].transpose(1, 0, 2, 3), np.broadcast_to(mp.dP[g], (B,) + mp.dP[g].shape),
-                mp.dT[g][:, oi, oj].transpose(1, 0, 2, 3), mp.dnu[g][:, obs].transpose(1, 0, 2),
-                np.broadcast_to(mp.dal[g], (B,) + mp.dal[g].shape), cov, mean, n, True, observed)
+            bi = np.arange(B)[:, None, None]
+            W = np.linalg.inv(Sigma[oi, oj])
+            Wf = np.zeros((B, p, p))
+            Wf[bi, oi, oj] = W
+            K1 += np.einsum("b,bli,bjk->ijkl", n, Wf, Wf)
+            Wsum += np.einsum("b,bij->ij", n, Wf)
+            if observed:
+                dev = mean - mu[obs]
+                Wd = (W @ dev[:, :, None])[:, :, 0]
+                V = W @ (cov + dev[:, :, None] * dev[:, None, :]) @ W
+                Vf = np.zeros((B, p, p))
+                Vf[bi, oi, oj] = V
+                Wdf = np.zeros((B, p))
+                Wdf[np.arange(B)[:, None], obs] = Wd
+                K2 += np.einsum("b,bli,bjk->ijkl", n, Vf, Wf)
+                Q += np.einsum("b,bi,bjk->ijk", n, Wdf, Wf)
+                Vsum += np.einsum("b,bij->ij", n, Vf)
+                Wd_sum += n @ Wdf
+        Df = D.reshape(k, p * p)
+        sym = Df @ K1.reshape(p * p, p * p) @ Df.T
+        mm = Dm @ Wsum @ Dm.T
+        if not observed:
+            out += 0.5 * sym + mm
+            continue
+        A = Wsum - Vsum
+        dLf = mp.dL[g].reshape(k, -1)
+        H = -sym + 2 * Df @ K2.reshape(p * p, p * p) @ Df.T
+        H += 2 * dLf @ (A @ mp.dL[g] @ P).reshape(k, -1).T
+        lp = dLf @ ((A @ L) @ mp.dP[g]).reshape(k, -1).T
+        H += 2 * (lp + lp.T)
+        v = np.einsum("cij,ijk,ek->ce", D, Q, Dm)
+        q = (mp.dL[g].transpose(0, 2, 1) @ Wd_sum) @ mp.dal[g].T
+        H += 2 * (v + v.T) + 2 * mm - 2 * (q + q.T)
+        out += 0.5 * H
     return out
 
 

@@ -58,6 +58,15 @@ def chain(spec: Spec, g, L, P, al, G, gmu, w, grad) -> None:
                  + np.einsum("gki,gi->k", mp.dal[sel], (L.transpose(0, 2, 1) @ gmu[:, :, None])[:, :, 0]))
 
 
+def derivatives(L, P, al, dL, dP, dT, dnu, dal):
+    """Analytic d Sigma_b / d theta_k (b x k x p x p) and d mu_b / d theta_k (b x k x p) of a batch."""
+    X = dL @ (L @ P).transpose(0, 2, 1)[:, None]           # dL P L'
+    Lb = L[:, None]
+    D = X + X.transpose(0, 1, 3, 2) + Lb @ dP @ Lb.transpose(0, 1, 3, 2) + dT
+    Dm = dnu + (dL @ al[:, None, :, None])[..., 0] + (Lb @ dal[..., None])[..., 0]
+    return D, Dm
+
+
 def information_blocks(L, P, T, nu, al, dL, dP, dT, dnu, dal, S, M, N, meanstructure: bool,
                        observed: bool = False) -> np.ndarray:
     """Information of a batch of blocks b (groups, or missing-data patterns on their observed items):
@@ -75,10 +84,7 @@ def information_blocks(L, P, T, nu, al, dL, dP, dT, dnu, dal, S, M, N, meanstruc
     reproduces S and M exactly; Newton steps with it converge quadratically where Fisher scoring's
     are only linear."""
     W = np.linalg.inv(L @ P @ L.transpose(0, 2, 1) + T)
-    X = dL @ (L @ P).transpose(0, 2, 1)[:, None]           # dL P L'
-    Lb = L[:, None]
-    D = X + X.transpose(0, 1, 3, 2) + Lb @ dP @ Lb.transpose(0, 1, 3, 2) + dT
-    Dm = dnu + (dL @ al[:, None, :, None])[..., 0] + (Lb @ dal[..., None])[..., 0]
+    D, Dm = derivatives(L, P, al, dL, dP, dT, dnu, dal)
     B_, k, p = D.shape[0], D.shape[1], D.shape[2]
     WD = W[:, None] @ D
 

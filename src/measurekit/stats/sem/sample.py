@@ -30,77 +30,98 @@ def plain(v):
 
 @dataclass
 class Selection:
-    """The rows an estimator uses: ``data`` (items and group), the groups in order of first appearance
-    (lavaan's order: the first is the reference), the sentence for users, rows given and dropped."""
-    data: pd.DataFrame
+    """The rows an estimator uses: ``x`` (their answers, rows x items, float), ``g`` (their group values,
+    None without groups), the groups in order of first appearance (lavaan's order: the first is the
+    reference), the sentence for users, rows given and dropped."""
+    x: np.ndarray
+    g: np.ndarray | None
     groups: list
     note: str
     n_rows: int
     dropped: int
 
+    def rows(self):
+        """(group value, row selector) for every group (one group: (None, all rows))."""
+        if self.g is None:
+            return [(None, slice(None))]
+        return [(v, self.g == v) for v in self.groups]
 
-def check_columns(df: pd.DataFrame, obs: list[str], group: str | None) -> None:
-    """Every item and the group are columns; every item has answers and is numeric."""
+
+def check_columns(df: pd.DataFrame, obs: list[str], group: str | None) -> np.ndarray:
+    """Every item and the group are columns; every item has answers and is numeric. Returns the
+    items as a float matrix (all rows)."""
     report = ProblemReport(title="CFA input")
     for x in obs + ([group] if group else []):
         if x not in df.columns:
             report.add("unknown_variable", f"The model or group uses {x!r}, which is not a column of the data.", column=x)
     report.raise_if_errors()
-    for x in obs:
-        if df[x].isna().all():
-            report.add("all_missing", f"{x} has no answers: every one of the {len(df):,} rows is missing. Leave it "
-                       "out of the model.", column=x)
-        elif not pd.api.types.is_numeric_dtype(df[x]):
-            report.add("non_numeric", f"{x} is not numeric; recode it first.", column=x)
+    items = df[obs]
+    numeric = [pd.api.types.is_numeric_dtype(t) for t in items.dtypes]
+    empty = items.isna().all().to_numpy() if not all(numeric) else None
+    if all(numeric):
+        x = items.to_numpy(float, na_value=np.nan)
+        empty = np.isnan(x).all(axis=0)
+    for i, name in enumerate(obs):
+        if empty[i]:
+            report.add("all_missing", f"{name} has no answers: every one of the {len(df):,} rows is missing. Leave it "
+                       "out of the model.", column=name)
+        elif not numeric[i]:
+            report.add("non_numeric", f"{name} is not numeric; recode it first.", column=name)
     report.raise_if_errors()
+    return x
 
 
 def select(df: pd.DataFrame, obs: list[str], group: str | None, rows: str = "complete") -> Selection:
     """Checked columns, the rows used (``rows``: "complete", or "any" answer for FIML) and the groups."""
-    check_columns(df, obs, group)
-    cols = obs + ([group] if group else [])
-    present = df[obs].notna().to_numpy()
+    x = check_columns(df, obs, group)
+    present = ~np.isnan(x)
     keep = present.all(axis=1) if rows == "complete" else present.any(axis=1)
+    gv = None
     if group:
-        keep &= df[group].notna().to_numpy()
-    data = df.loc[keep, cols]
-    dropped = int((~keep).sum())
+        gv = df[group].to_numpy()
+        no_group = pd.isna(gv)
+        keep &= ~no_group
+    n_kept = int(keep.sum())
+    dropped = len(df) - n_kept
     if rows == "complete":
         if dropped:
-            by_item = df[obs].isna().sum()
+            by_item = pd.Series((~present).sum(axis=0), index=obs)
             worst = ", ".join(f"{k} ({int(v)})" for k, v in
                               by_item[by_item > 0].sort_values(ascending=False).head(3).items())
             why = f"missing answers (most often {worst})" if worst else ""
-            if group and df[group].isna().any():
+            if group and no_group.any():
                 why = (why + " or " if why else "") + f"a missing {group}"
-            note = (f"Used {len(data):,} of {len(df):,} rows; {dropped:,} dropped because of {why} "
+            note = (f"Used {n_kept:,} of {len(df):,} rows; {dropped:,} dropped because of {why} "
                     "(listwise deletion; missing='ml' uses every row with at least one answer).")
         else:
-            note = f"Used all {len(data):,} rows (none had missing answers)."
+            note = f"Used all {n_kept:,} rows (none had missing answers)."
     else:
         partial = int((~present[keep]).any(axis=1).sum())
-        note = (f"Used {len(data):,} of {len(df):,} rows (full-information ML: {partial:,} rows with some answers "
+        note = (f"Used {n_kept:,} of {len(df):,} rows (full-information ML: {partial:,} rows with some answers "
                 "missing are used for what they answered)"
                 + (f"; {dropped:,} dropped because they answered no item" + (f" or have no {group}" if group else "")
                    if dropped else "") + ".")
-    groups = [None] if not group else list(pd.unique(data[group]))
+    if dropped:
+        x = x[keep]
+        gv = gv[keep] if gv is not None else None
+    groups = [None] if not group else list(pd.unique(gv))
     if group and len(groups) < 2:
         with_data = "complete data" if rows == "complete" else "data"
         raise InputError(ProblemReport([Problem(
             "one_group", f"{group} has {len(groups)} group(s) with {with_data} "
             f"({', '.join(str(plain(g)) for g in groups) or 'none'}); comparing groups needs at least two.",
             column=group)]))
-    check_variation(data, obs, group, groups)
-    return Selection(data, groups, note, len(df), dropped)
+    sel = Selection(x, gv, groups, note, len(df), dropped)
+    check_variation(sel, obs)
+    return sel
 
 
-def check_variation(data: pd.DataFrame, obs: list[str], group: str | None, groups: list) -> None:
+def check_variation(sel: Selection, obs: list[str]) -> None:
     """Every item must vary (overall and within each group) and have answers in each group."""
     report = ProblemReport(title="CFA input")
-    x = data[obs].to_numpy(float)
-    gv = data[group].to_numpy() if group else None
-    for where, rows in [(None, slice(None))] + ([(g, gv == g) for g in groups] if group else []):
-        sub = x[rows]
+    parts = [(None, slice(None))] + (sel.rows() if sel.g is not None else [])
+    for where, rows in parts:
+        sub = sel.x[rows]
         if not len(sub):
             continue
         with _warnings.catch_warnings():
@@ -167,21 +188,13 @@ class MLSample:
     few_categories: bool
 
 
-def group_rows(sel: Selection, group: str | None):
-    """(group value, boolean row mask or slice) for every group."""
-    if group is None:
-        return [(None, slice(None))]
-    gv = sel.data[group].to_numpy()
-    return [(g, gv == g) for g in sel.groups]
-
-
 def ml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> MLSample:
     """Complete rows, checks, and the covariance matrix and means of every group."""
     obs = m.observed
     sel = select(df, obs, group, "complete")
-    x_all = sel.data[obs].to_numpy(float)
+    x_all = sel.x
     S, M, N = [], [], []
-    for g, rows in group_rows(sel, group):
+    for g, rows in sel.rows():
         x = x_all[rows]
         if len(x) < len(obs) + 1:
             raise too_few(g, len(x), len(obs) + 1, f"complete cases, fewer than the {len(obs) + 1} needed for "
@@ -212,9 +225,9 @@ def fiml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> FIM
 
     obs = m.observed
     sel = select(df, obs, group, "any")
-    x_all = sel.data[obs].to_numpy(float)
+    x_all = sel.x
     pats, S, M, N, ll1, ll_b = [], [], [], [], 0.0, 0.0
-    for g, rows in group_rows(sel, group):
+    for g, rows in sel.rows():
         x = x_all[rows]
         if len(x) < len(obs) + 1:
             raise too_few(g, len(x), len(obs) + 1, f"rows with answers, fewer than the {len(obs) + 1} needed to "
@@ -253,16 +266,17 @@ class OrdinalSample:
         return self.selection.note
 
 
-def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, groups: list, max_categories: int = 10,
+def ordinal_codes(x: np.ndarray, items: list[str], gv: np.ndarray | None, groups: list, max_categories: int = 10,
                   merge_empty: bool = False):
     """Items as codes 0..K-1 (categories = the values seen in the data, pooled over groups), checked:
     whole numbers, at most ``max_categories`` values, at least two, and every category used in every group.
     With ``merge_empty`` an answer nobody in some group gave is merged with its neighbour (in every group)
     and a note says so; the notes are returned as a fourth value."""
     report = ProblemReport(title="Ordinal CFA input")
+    x_all = x
     levels, codes = {}, {}
-    for x in items:
-        v = data[x].to_numpy(float)
+    for col, x in enumerate(items):
+        v = x_all[:, col]
         if not np.all(v == np.round(v)):
             bad = plain(v[v != np.round(v)][0])
             report.add("non_numeric", f"{x} has the value {bad}; ordered items need whole-number codes (1, 2, 3, ...).",
@@ -276,8 +290,7 @@ def ordinal_codes(data: pd.DataFrame, items: list[str], group: str | None, group
         codes[x] = np.searchsorted(lv, v)
     report.raise_if_errors()
     notes = []
-    if group:
-        gv = data[group].to_numpy()
+    if gv is not None:
         for x in items:
             while True:
                 counts = np.stack([np.bincount(codes[x][gv == g], minlength=len(levels[x])) for g in groups])
@@ -326,9 +339,9 @@ def ordinal_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None, ord
 
     obs = ordinal_items(m, ordered)
     sel = select(df, obs, group, "complete")
-    codes, ncat, levels, merged = ordinal_codes(sel.data, obs, group, sel.groups, merge_empty=merge_empty)
+    codes, ncat, levels, merged = ordinal_codes(sel.x, obs, sel.g, sel.groups, merge_empty=merge_empty)
     moments = []
-    for g, rows in group_rows(sel, group):
+    for g, rows in sel.rows():
         c = codes[rows]
         need = int((ncat - 1).sum()) + len(obs)
         if len(c) < need:
