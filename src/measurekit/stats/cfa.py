@@ -22,7 +22,7 @@ from measurekit.stats.sem.results import CFAResult
 from measurekit.stats.sem.spec import EQUAL_OPTIONS
 from measurekit.stats.sem.syntax import MeasurementModel, parse_model
 
-__all__ = ["cfa", "CFAResult", "EQUAL_OPTIONS"]
+__all__ = ["EQUAL_OPTIONS", "CFAResult", "cfa"]
 
 
 def _bad_option(message: str, value) -> InputError:

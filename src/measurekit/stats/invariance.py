@@ -111,7 +111,7 @@ class InvarianceResult(Result):
     """
 
     table: pd.DataFrame
-    data: pd.DataFrame = field(repr=False, default=None)
+    data: pd.DataFrame | None = field(repr=False, default=None)
     model: str = ""
     group: str = ""
     fits: dict = field(default_factory=dict, repr=False)
@@ -147,6 +147,7 @@ class InvarianceResult(Result):
         from measurekit.stats._numerics.wlsmv import scaled_difference
 
         moms = self._sample.moments
+        assert less._solution is not None and more._solution is not None
         return scaled_difference(less._solution.spec, less._solution.fitted, more._solution.spec,
                                  more._solution.fitted, [m.gamma for m in moms], np.array([m.n for m in moms], dtype=float))
 
@@ -188,6 +189,7 @@ class InvarianceResult(Result):
 
         base, prev = base_fit.fit.iloc[0], prev_fit.fit.iloc[0]
         rows = []
+        assert self._model is not None
         for item in self._model.observed:
             fit = self._fit_level(level, [(kind, item)])
             f = fit.fit.iloc[0]
@@ -262,8 +264,8 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
     if bad:
         raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(ORDINAL_LEVELS)} for ordered "
                                                 f"items, not {bad}.", value=str(bad))]))
-    sample = ordinal_sample(df, m, group, ordered, merge_empty)
-    binary = [x for x, k in zip(m.observed, sample.ncat) if k < 3]
+    osample = ordinal_sample(df, m, group, ordered, merge_empty)
+    binary = [x for x, k in zip(m.observed, osample.ncat) if k < 3]
     if binary:
         raise InputError(ProblemReport([Problem(
             "bad_option", f"{', '.join(binary)} have only two categories; Wu and Estabrook's threshold step needs "
@@ -271,12 +273,13 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
             value=", ".join(binary))]))
     diffs = []
     for level in levels:
-        fit = fit_ordinal(sample, level, "std.lv", "delta")
+        fit = fit_ordinal(osample, level, "std.lv", "delta")
         if fits:
             prev = fits[list(fits)[-1]]
             from measurekit.stats._numerics.wlsmv import scaled_difference
 
-            moms = sample.moments
+            moms = osample.moments
+            assert prev._solution is not None and fit._solution is not None
             diffs.append(scaled_difference(prev._solution.spec, prev._solution.fitted, fit._solution.spec,
                                            fit._solution.fitted, [mo.gamma for mo in moms],
                                            np.array([mo.n for mo in moms], dtype=float)))
@@ -284,5 +287,5 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         warnings += [w for w in fit.warnings if w not in warnings]
         f = fit.fit.iloc[0]
         rows.append({"level": level, **{k: f[k] for k in ORDINAL_COLUMNS}})
-    return InvarianceResult(_compare(rows, True, diffs), df, model, group, fits, warnings, "WLSMV", sample.note,
-                            ordered, m, sample)
+    return InvarianceResult(_compare(rows, True, diffs), df, model, group, fits, warnings, "WLSMV", osample.note,
+                            ordered, m, osample)

@@ -23,7 +23,7 @@ class Pattern:
     x: np.ndarray            # the rows (observed columns only), for EM
 
 
-def patterns(x: np.ndarray) -> "PatternSet":
+def patterns(x: np.ndarray) -> PatternSet:
     """Missing-data patterns of x (rows with nothing observed must be removed first)."""
     miss = np.isnan(x)
     if miss.shape[1] <= 62:

@@ -325,7 +325,7 @@ def build_spec(model, groups: list[str], ncat: np.ndarray, parameterization: str
     release = {(k, x) for k, x in release}
     spec = OrdSpec(obs, facs, groups, np.asarray(ncat), parameterization,
                    residual_covariances=list(model.residual_covariances))
-    R, ti = start_stats, None
+    R = start_stats
     nth = int((spec.ncat - 1).sum())
     # starting loadings (std.lv metric) from the first group's correlations
     lam = np.full(p, 0.7)
@@ -407,7 +407,7 @@ def scaled_difference(spec1: OrdSpec, fit1: DWLSFit, spec0: OrdSpec, fit0: DWLSF
     D1 = np.vstack([spec1.jacobian(fit1.theta, g) for g in range(G)])
     D0 = np.vstack([spec0.jacobian(fit0.theta, g) for g in range(G)])
     H = np.linalg.pinv(D1) @ D0
-    Q, R = np.linalg.qr(H, mode="complete")
+    Q, _ = np.linalg.qr(H, mode="complete")
     rank = np.linalg.matrix_rank(H)
     A = Q[:, rank:].T
     V = np.concatenate([1 / np.diag(Gm) for Gm in gammas])

@@ -53,7 +53,7 @@ def rmsea_ci(chisq: float, df: float, n: float, groups: int, level: float = 0.90
 
 
 def pvalue(chisq: float, df: float) -> float:
-    from scipy.special import chdtrc           # what stats.chi2.sf computes
+    from scipy.special import chdtrc  # what stats.chi2.sf computes
 
     return float(chdtrc(df, chisq)) if df else np.nan
 

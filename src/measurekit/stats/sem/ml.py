@@ -123,8 +123,9 @@ def information(spec: Spec, theta: np.ndarray, d: Moments, observed: bool = Fals
     """Expected (or observed) information of the ML fit, every group a block."""
     mp = spec.maps
     S, M, _ = d.stacked()
-    return information_blocks(*spec.all_matrices(theta), mp.dL, mp.dP, mp.dT, mp.dnu, mp.dal, S, M, d.N,
-                              spec.meanstructure, observed)
+    L, P, T, nu, al = spec.all_matrices(theta)
+    return information_blocks(L, P, T, nu, al, mp.dL, mp.dP, mp.dT, mp.dnu, mp.dal, S, M, d.N, spec.meanstructure,
+                              observed)
 
 
 def standard_errors(info: np.ndarray) -> np.ndarray:

@@ -51,16 +51,15 @@ def check_columns(df: pd.DataFrame, obs: list[str], group: str | None) -> np.nda
     """Every item and the group are columns; every item has answers and is numeric. Returns the
     items as a float matrix (all rows)."""
     report = ProblemReport(title="CFA input")
-    for x in obs + ([group] if group else []):
-        if x not in df.columns:
-            report.add("unknown_variable", f"The model or group uses {x!r}, which is not a column of the data.", column=x)
+    for name in obs + ([group] if group else []):
+        if name not in df.columns:
+            report.add("unknown_variable", f"The model or group uses {name!r}, which is not a column of the data.",
+                       column=name)
     report.raise_if_errors()
     items = df[obs]
     numeric = [pd.api.types.is_numeric_dtype(t) for t in items.dtypes]
-    empty = items.isna().all().to_numpy() if not all(numeric) else None
-    if all(numeric):
-        x = items.to_numpy(float, na_value=np.nan)
-        empty = np.isnan(x).all(axis=0)
+    x = items.to_numpy(float, na_value=np.nan) if all(numeric) else None
+    empty = np.isnan(x).all(axis=0) if x is not None else items.isna().all().to_numpy()
     for i, name in enumerate(obs):
         if empty[i]:
             report.add("all_missing", f"{name} has no answers: every one of the {len(df):,} rows is missing. Leave it "
@@ -68,6 +67,7 @@ def check_columns(df: pd.DataFrame, obs: list[str], group: str | None) -> np.nda
         elif not numeric[i]:
             report.add("non_numeric", f"{name} is not numeric; recode it first.", column=name)
     report.raise_if_errors()
+    assert x is not None                    # every item numeric, or an error was raised above
     return x
 
 
@@ -76,7 +76,8 @@ def select(df: pd.DataFrame, obs: list[str], group: str | None, rows: str = "com
     x = check_columns(df, obs, group)
     present = ~np.isnan(x)
     keep = present.all(axis=1) if rows == "complete" else present.any(axis=1)
-    gv = None
+    gv: np.ndarray | None = None
+    no_group = np.zeros(len(df), dtype=bool)
     if group:
         gv = df[group].to_numpy()
         no_group = pd.isna(gv)
@@ -104,7 +105,7 @@ def select(df: pd.DataFrame, obs: list[str], group: str | None, rows: str = "com
     if dropped:
         x = x[keep]
         gv = gv[keep] if gv is not None else None
-    groups = [None] if not group else list(pd.unique(gv))
+    groups = [None] if gv is None else list(pd.unique(gv))
     if group and len(groups) < 2:
         with_data = "complete data" if rows == "complete" else "data"
         raise InputError(ProblemReport([Problem(
@@ -221,7 +222,11 @@ class FIMLSample:
 
 
 def fiml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> FIMLSample:
-    from measurekit.stats._numerics.fiml import em_saturated, independence_loglik, patterns
+    from measurekit.stats._numerics.fiml import (
+        em_saturated,
+        independence_loglik,
+        patterns,
+    )
 
     obs = m.observed
     sel = select(df, obs, group, "any")
@@ -266,17 +271,16 @@ class OrdinalSample:
         return self.selection.note
 
 
-def ordinal_codes(x: np.ndarray, items: list[str], gv: np.ndarray | None, groups: list, max_categories: int = 10,
+def ordinal_codes(answers: np.ndarray, items: list[str], gv: np.ndarray | None, groups: list, max_categories: int = 10,
                   merge_empty: bool = False):
     """Items as codes 0..K-1 (categories = the values seen in the data, pooled over groups), checked:
     whole numbers, at most ``max_categories`` values, at least two, and every category used in every group.
     With ``merge_empty`` an answer nobody in some group gave is merged with its neighbour (in every group)
     and a note says so; the notes are returned as a fourth value."""
     report = ProblemReport(title="Ordinal CFA input")
-    x_all = x
     levels, codes = {}, {}
     for col, x in enumerate(items):
-        v = x_all[:, col]
+        v = answers[:, col]
         if not np.all(v == np.round(v)):
             bad = plain(v[v != np.round(v)][0])
             report.add("non_numeric", f"{x} has the value {bad}; ordered items need whole-number codes (1, 2, 3, ...).",

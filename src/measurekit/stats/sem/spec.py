@@ -74,7 +74,9 @@ def build(model: MeasurementModel, groups: list[str], meanstructure: bool, equal
     """The parameter table for ``groups`` with ``equal`` (subset of :data:`EQUAL_OPTIONS`, lavaan's
     ``group.equal``) and ``release`` ((kind, item) pairs freed from them, ``group.partial``)."""
     obs, facs = model.observed, list(model.factors)
-    slots, keys, index = [], [], {}
+    slots: list[tuple] = []
+    keys: list[int] = []
+    index: dict[tuple, int] = {}
 
     def add(matrix, g, i, j, shared):
         key = (matrix, i, j) if shared else (matrix, i, j, g)

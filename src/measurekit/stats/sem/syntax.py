@@ -51,7 +51,7 @@ def _error(message: str, statement: str | None = None) -> InputError:
 
 def _statements(text: str) -> list[str]:
     """Statements without comments; lines continued as lavaan continues them."""
-    lines = []
+    lines: list[str] = []
     for raw in str(text).splitlines():
         line = re.split(r"[#!]", raw, maxsplit=1)[0]
         lines.extend(part.strip() for part in line.split(";"))
