@@ -81,10 +81,15 @@ def loglik(pats, Sigma: np.ndarray, mu: np.ndarray, grad: bool = False):
         logdet = 2 * np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1)
         ll += float(np.sum(-n / 2 * (k * LOG2PI + logdet + np.einsum("pij,pij->p", Si, cov) + np.einsum("pi,pi->p", d, Sd))))
         if grad:
+            # each pattern's derivatives embedded in p x p (its observed items are distinct), then summed
             A = cov + d[:, :, None] * d[:, None, :]
-            Gp = n[:, None, None] * (Si - Si @ A @ Si)
-            np.add.at(G, (obs[:, :, None], obs[:, None, :]), Gp)
-            np.add.at(gmu, obs, -2 * n[:, None] * Sd)
+            B = len(n)
+            emb = np.zeros((B, p, p))
+            emb[np.arange(B)[:, None, None], obs[:, :, None], obs[:, None, :]] = n[:, None, None] * (Si - Si @ A @ Si)
+            G += emb.sum(axis=0)
+            vec = np.zeros((B, p))
+            vec[np.arange(B)[:, None], obs] = -2 * n[:, None] * Sd
+            gmu += vec.sum(axis=0)
     return (ll, G, gmu) if grad else ll
 
 

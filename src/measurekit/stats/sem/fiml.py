@@ -51,43 +51,49 @@ def information(spec: Spec, theta: np.ndarray, pats: list, observed: bool = Fals
         D, Dm = derivatives(L[None], P[None], al[None], mp.dL[g][None], mp.dP[g][None], mp.dT[g][None],
                             mp.dnu[g][None], mp.dal[g][None])
         D, Dm = D[0], Dm[0]
-        K1, K2 = np.zeros((p, p, p, p)), np.zeros((p, p, p, p))
-        Q = np.zeros((p, p, p))
-        Wsum, Vsum, Wd_sum = np.zeros((p, p)), np.zeros((p, p)), np.zeros(p)
+        # the patterns' embedded W, W (C + d d') W and W d, stacked: (patterns, p * p) and (patterns, p)
+        Wf, Vf, Wdf, ns = [], [], [], []
         for obs, n, mean, cov in pg.batches:
             B = len(n)
             oi, oj = obs[:, :, None], obs[:, None, :]
             bi = np.arange(B)[:, None, None]
             W = np.linalg.inv(Sigma[oi, oj])
-            Wf = np.zeros((B, p, p))
-            Wf[bi, oi, oj] = W
-            K1 += np.einsum("b,bli,bjk->ijkl", n, Wf, Wf)
-            Wsum += np.einsum("b,bij->ij", n, Wf)
+            emb = np.zeros((B, p, p))
+            emb[bi, oi, oj] = W
+            Wf.append(emb.reshape(B, p * p))
+            ns.append(n)
             if observed:
                 dev = mean - mu[obs]
-                Wd = (W @ dev[:, :, None])[:, :, 0]
-                V = W @ (cov + dev[:, :, None] * dev[:, None, :]) @ W
-                Vf = np.zeros((B, p, p))
-                Vf[bi, oi, oj] = V
-                Wdf = np.zeros((B, p))
-                Wdf[np.arange(B)[:, None], obs] = Wd
-                K2 += np.einsum("b,bli,bjk->ijkl", n, Vf, Wf)
-                Q += np.einsum("b,bi,bjk->ijk", n, Wdf, Wf)
-                Vsum += np.einsum("b,bij->ij", n, Vf)
-                Wd_sum += n @ Wdf
+                emb = np.zeros((B, p, p))
+                emb[bi, oi, oj] = W @ (cov + dev[:, :, None] * dev[:, None, :]) @ W
+                Vf.append(emb.reshape(B, p * p))
+                wd = np.zeros((B, p))
+                wd[np.arange(B)[:, None], obs] = (W @ dev[:, :, None])[:, :, 0]
+                Wdf.append(wd)
+        n = np.concatenate(ns)
+        Wn = np.concatenate(Wf) * n[:, None]
+
+        def four(X):               # sum_b n_b X_b[l, i] W_b[j, k] as [(i, j), (k, l)]; X_b and W_b symmetric
+            return (X.T @ Wn).reshape(p, p, p, p).transpose(0, 2, 3, 1).reshape(p * p, p * p)
+
+        Wflat = np.concatenate(Wf)
         Df = D.reshape(k, p * p)
-        sym = Df @ K1.reshape(p * p, p * p) @ Df.T
+        sym = Df @ four(Wflat) @ Df.T
+        Wsum = Wn.sum(axis=0).reshape(p, p)
         mm = Dm @ Wsum @ Dm.T
         if not observed:
             out += 0.5 * sym + mm
             continue
-        A = Wsum - Vsum
+        Vflat, Wd_all = np.concatenate(Vf), np.concatenate(Wdf)
+        A = Wsum - (n @ Vflat).reshape(p, p)
+        Wd_sum = n @ Wd_all
+        Q = (Wd_all.T @ Wn).reshape(p, p * p)           # [i, (j, k)] = sum_b n_b (W d)_i W_jk
         dLf = mp.dL[g].reshape(k, -1)
-        H = -sym + 2 * Df @ K2.reshape(p * p, p * p) @ Df.T
+        H = -sym + 2 * Df @ four(Vflat) @ Df.T
         H += 2 * dLf @ (A @ mp.dL[g] @ P).reshape(k, -1).T
         lp = dLf @ ((A @ L) @ mp.dP[g]).reshape(k, -1).T
         H += 2 * (lp + lp.T)
-        v = np.einsum("cij,ijk,ek->ce", D, Q, Dm)
+        v = Df @ Q.reshape(p * p, p) @ Dm.T
         q = (mp.dL[g].transpose(0, 2, 1) @ Wd_sum) @ mp.dal[g].T
         H += 2 * (v + v.T) + 2 * mm - 2 * (q + q.T)
         out += 0.5 * H
