@@ -264,6 +264,13 @@ def test_cfa_with_an_empty_item_or_too_few_rows_is_a_clear_error(hs):
     with pytest.raises(InputError) as err:
         mk.cfa(hs, HS_MODEL, equal=("thresholds",))
     assert err.value.report.problems[0].code == "bad_option"
-    for code in ("all_missing", "too_few_cases", "model_syntax", "not_identified", "bad_option"):
+    infinite = hs.copy()
+    infinite.loc[infinite.index[4], "x5"] = -np.inf
+    for kw in ({}, {"missing": "ml"}, {"group": "school"}):
+        with pytest.raises(InputError, match="x5 is -inf in row 6") as err:
+            mk.cfa(infinite, HS_MODEL, **kw)
+        problem = err.value.report.problems[0]
+        assert (problem.code, problem.column, problem.row, problem.value) == ("infinite_value", "x5", 6, -np.inf)
+    for code in ("all_missing", "too_few_cases", "model_syntax", "not_identified", "bad_option", "infinite_value"):
         assert code in CATALOGUE
     assert hs["x3"].notna().all()                        # inputs untouched

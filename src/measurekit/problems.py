@@ -140,6 +140,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_option": ("Option value not valid", "Use one of the values the documentation lists."),
     "model_syntax": ("Model syntax cannot be read", "Write the model in lavaan syntax: 'f =~ x1 + x2 + x3' for "
                      "loadings, 'x1 ~~ x2' for a residual covariance (see docs/cfa.md)."),
+    "infinite_value": ("Value is infinite", "Replace it with the real answer or leave it blank (missing)."),
     "not_identified": ("Model not identified", "Give each factor enough indicators (three for a single factor) or "
                        "fewer free parameters."),
     # disclosure control and the gate for shareable output (publish/)

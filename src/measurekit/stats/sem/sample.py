@@ -68,6 +68,12 @@ def check_columns(df: pd.DataFrame, obs: list[str], group: str | None) -> np.nda
             report.add("non_numeric", f"{name} is not numeric; recode it first.", column=name)
     report.raise_if_errors()
     assert x is not None                    # every item numeric, or an error was raised above
+    for i, j in zip(*np.nonzero(np.isinf(x))):
+        if not any(p.column == obs[j] for p in report.problems):
+            report.add("infinite_value", f"{obs[j]} is {plain(x[i, j])} in row {i + 2} (index {df.index[i]!r}); "
+                       "answers must be finite numbers (leave a missing answer blank).", column=obs[j], row=int(i) + 2,
+                       value=plain(x[i, j]))
+    report.raise_if_errors()
     return x
 
 
