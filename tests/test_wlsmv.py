@@ -270,3 +270,16 @@ def test_residual_covariance_is_recovered_from_simulated_ordinal_data():
     row = with_rc.estimates.query("op == '~~' and lhs == 'y1' and rhs == 'y4'").iloc[0]
     assert row["std_all"] == pytest.approx(r, abs=0.05)
     assert with_rc.fit["pvalue_scaled"].iloc[0] > 0.001 > without.fit["pvalue_scaled"].iloc[0]
+
+
+def test_analytic_jacobian_with_residual_covariances_equals_numerical_differences(hs_ord):
+    """Residual covariances in both parameterisations and in a two-group model (equal thresholds,
+    loadings and intercepts): the analytic Jacobian against central differences, away from the optimum."""
+    fits = [mk.cfa(hs_ord, RC_MODEL, ordered=True, parameterization="theta"),
+            mk.cfa(hs_ord, RC_MODEL, ordered=True, group="school", equal=("thresholds", "loadings", "intercepts"))]
+    for fit in fits:
+        spec = fit._solution.spec
+        assert spec.rescov and len(spec.residual_covariances) == 3
+        theta = fit._solution.theta + 0.01
+        for g in range(len(spec.groups)):
+            np.testing.assert_allclose(spec.jacobian(theta, g), spec.jacobian_numeric(theta, g), atol=1e-7)
