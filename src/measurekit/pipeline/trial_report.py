@@ -1,4 +1,4 @@
-"""The trial report: one self-contained HTML page for the analysts, built from the run state.
+"""The trial report: one self-contained HTML page for the analysts, a pure function of the run state.
 
 It holds unsuppressed counts (response rates by group, DIF sample sizes), so it is written to the
 internal folder. Each section opens with a one-paragraph verdict in plain English (is each voice
@@ -7,10 +7,18 @@ items not, does it add to GLD and by how much, whose voices are missing), then t
 statistics labelled in words with R's name in brackets (:mod:`measurekit.core.labels`), p-values
 as "< 0.001", counts as whole numbers. Technical column names appear only in the "For analysts"
 appendix. A part that was skipped is named with its reason instead of a table.
+
+How it is made: :func:`render_trial_report` collects sections of blocks (verdicts, text, tables of
+text cells, SVG charts drawn from the numbers by :mod:`measurekit.publish.svg`, item cards) from the
+:class:`~measurekit.pipeline.state.RunState` alone (it reads no file of the run back) and renders them
+with the Jinja2 template ``pipeline/templates/trial_report.html.j2`` (package data, autoescaping on).
+The page has no script, no web font and no network request; it fits a 1280-pixel screen and its print
+style puts it on A4 with no text below 8 points. :func:`write_trial_report` writes it atomically.
 """
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +35,123 @@ LEVELS = {"configural": "Same structure (configural)", "thresholds": "Same thres
           "strict": "Same residual variances (strict)", "residuals": "Same residual variances (residuals)"}
 MEANS_COMPARABLE = {"scalar", "intercepts", "strict", "residuals"}     # levels at which group means can be compared
 METRIC = {"metric", "loadings"}
+OUTCOMES = {"gld": ("GLD at age 5", "reaching a Good Level of Development"),
+            "y1_phonics_pass": ("Year 1 phonics (later outcome)", "passing the Year 1 phonics check")}
+RATINGS = {"+": "sufficient (+)", "-": "insufficient (-)", "?": "not known yet (?)"}
+TEMPLATE = "trial_report.html.j2"
 
 
 def _base(level) -> str:
     return str(level).split(" ")[0]
-OUTCOMES = {"gld": ("GLD at age 5", "reaching a Good Level of Development"),
-            "y1_phonics_pass": ("Year 1 phonics (later outcome)", "passing the Year 1 phonics check")}
+
+
+# ---------------------------------------------------------------- the page model
+@dataclass
+class Table:
+    """A table of text cells: headers, rows, the columns holding words (left-aligned), and a note on rows left out."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+    text_columns: set[int] = field(default_factory=set)
+    more: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[dict] = field(default_factory=list)
+    css_class: str = ""
+
+    @property
+    def anchor(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+
+
+def _is_number_text(text: str) -> bool:
+    t = text.replace(",", "").replace("%", "").replace("<", "").replace("+", "").replace("\u2212", "-").strip()
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
+def _table(frame: pd.DataFrame, caption: str = "", max_rows: int = 80) -> Table:
+    """A DataFrame of display values as a :class:`Table` (missing values blank, floats to three decimals)."""
+    def cell(x) -> str:
+        if x is None or (isinstance(x, float) and np.isnan(x)):
+            return ""
+        if isinstance(x, (float, np.floating)):
+            return f"{x:.3f}"
+        return str(x)
+
+    shown = frame.head(max_rows)
+    rows = [[cell(x) for x in r] for r in shown.itertuples(index=False)]
+    text_cols = {j for j in range(shown.shape[1]) if any(v and not _is_number_text(v) for v in (r[j] for r in rows))}
+    more = f"Showing {max_rows} of {len(frame):,} rows." if len(frame) > max_rows else ""
+    return Table([str(c) for c in shown.columns], rows, caption, text_cols, more)
+
+
+class _Report:
+    """Sections of blocks, filled by the parts below and rendered by the template."""
+
+    def __init__(self, title: str, subtitle: str):
+        self.title, self.subtitle = title, subtitle
+        self.sections: list[Section] = []
+
+    def section(self, title: str, css_class: str = "") -> Section:
+        s = Section(title, css_class=css_class)
+        self.sections.append(s)
+        return s
+
+    @staticmethod
+    def verdict(s: Section, text: str) -> None:
+        s.blocks.append({"kind": "verdict", "text": text})
+
+    @staticmethod
+    def text(s: Section, text: str, kind: str = "text", lead: str = "") -> None:
+        s.blocks.append({"kind": "note" if kind == "note" else "text", "text": text, "lead": lead})
+
+    @staticmethod
+    def bullets(s: Section, entries: list[tuple[str, str]]) -> None:
+        s.blocks.append({"kind": "list", "entries": entries})
+
+    @staticmethod
+    def table(s: Section, frame: pd.DataFrame, caption: str = "", max_rows: int = 80) -> None:
+        s.blocks.append({"kind": "table", "table": _table(frame, caption, max_rows)})
+
+    @staticmethod
+    def figure(s: Section, svg_markup: str, caption: str) -> None:
+        from markupsafe import Markup
+
+        # the SVG is drawn by measurekit.publish.svg, which escapes every text it writes
+        s.blocks.append({"kind": "figure", "svg": Markup(svg_markup), "caption": caption})
+
+    @staticmethod
+    def figures(s: Section, charts: list[tuple[str, str]]) -> None:
+        """Charts side by side where the page is wide enough (one under the other on paper)."""
+        from markupsafe import Markup
+
+        s.blocks.append({"kind": "figures", "figures": [{"svg": Markup(m), "caption": c} for m, c in charts]})
+
+    @staticmethod
+    def cards(s: Section, cards: list[dict], caption: str = "") -> None:
+        s.blocks.append({"kind": "cards", "cards": cards, "caption": caption})
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    folder = Path(__file__).resolve().parent / "templates"
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (Path(__file__).resolve().parent / "templates" / "trial_report.css").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -63,34 +182,34 @@ def _fmt(frame: pd.DataFrame, spec: list[tuple[str, str, object]]) -> pd.DataFra
     return pd.DataFrame(out)
 
 
-def _group_label(variable, group) -> str:
-    if variable == "neighbourhood":
-        return f"Neighbourhood: {group}"
+def _group_label(fw, variable, group) -> str:
+    """A group of the linkage and coverage tables in words; the framework names its areas."""
+    if variable in ("neighbourhood", "area"):
+        return f"{_area_word(fw).capitalize()}: {group}"
     if variable == "home_language":
-        return f"Home language: {group}"
+        return f"{labels.breakdown('home_language')}: {group}"
     return labels.category(variable, group)
 
 
+def _area_word(fw, plural: bool = False) -> str:
+    area = getattr(fw, "area", None)
+    if area is None:
+        return "areas" if plural else "area"
+    return area.areas_word if plural else area.area_word
+
+
 def _verdict(rep, s, text: str) -> None:
-    rep.raw(s, f"<p class='verdict'><b>Verdict.</b> {html.escape(text)}</p>")
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    rep.verdict(s, text)
 
 
 # ---------------------------------------------------------------- report
-def write_trial_report(state: RunState, path: Path) -> Path:
-    from measurekit.publish.html import HtmlReport
+def render_trial_report(state: RunState) -> str:
+    """The trial report as one HTML string, from the run state alone (no file of the run is read)."""
+    import measurekit
 
     fw = state.framework
-    rep = HtmlReport("Trial report: voice-informed school readiness indicators",
-                     f"Framework: {fw.title or fw.name or state.inputs.framework_dir.name}")
+    rep = _Report("Trial report: voice-informed school readiness indicators",
+                  f"Framework: {fw.title or fw.name or state.inputs.framework_dir.name}")
     summary = rep.section("Summary")
     verdicts: list[tuple[str, str]] = []
     rep.text(summary, "This report checks the input files, links parents' survey responses to children's records, "
@@ -108,13 +227,20 @@ def write_trial_report(state: RunState, path: Path) -> Path:
         if v:
             verdicts.append(v)
     if verdicts:
-        rep.raw(summary, "<ul>" + "".join(f"<li><b>{html.escape(t)}:</b> {html.escape(v)}</li>" for t, v in verdicts)
-                + "</ul>")
+        rep.bullets(summary, verdicts)
     s = rep.section("Run details")
     rep.table(s, _fmt(pd.DataFrame([(x.name, x.seconds) for x in state.steps], columns=["step", "seconds"]),
                       [("step", "Step", None), ("seconds", "Seconds", 1)]))
     _appendix(rep, state)
-    return atomic.write_text(path, rep.render())
+    made_by = (f"Made by measurekit {measurekit.__version__} from the data folder "
+               f"\u201c{Path(state.inputs.data_dir).name}\u201d. Internal: it holds unsuppressed counts; do not share it.")
+    return _environment().get_template(TEMPLATE).render(title=rep.title, subtitle=rep.subtitle, made_by=made_by,
+                                                        sections=rep.sections, css=_css())
+
+
+def write_trial_report(state: RunState, path: Path) -> Path:
+    """Render the trial report (:func:`render_trial_report`) and write it atomically to ``path``."""
+    return atomic.write_text(path, render_trial_report(state))
 
 
 def _inputs(rep, state):
@@ -132,6 +258,7 @@ def _inputs(rep, state):
 
 
 def _linkage(rep, state):
+    fw = state.framework
     s = rep.section("Linkage and who responded")
     link = state.linkage
     summ = link.summary.set_index("measure")
@@ -146,7 +273,8 @@ def _linkage(rep, state):
         for words, part in (("lower", comp[comp["rate"] <= overall - 0.10]), ("higher", comp[comp["rate"] >= overall + 0.10])):
             if len(part):
                 text += (f" Response was at least 10 points {words} among: "
-                         + ", ".join(f"{_group_label(r.variable, r.group)} ({r.rate:.0%})" for r in part.itertuples()) + ".")
+                         + ", ".join(f"{_group_label(fw, r.variable, r.group)} ({r.rate:.0%})"
+                                     for r in part.itertuples()) + ".")
         _verdict(rep, s, text)
     rep.table(s, _fmt(link.summary, [("measure", "Measure", lambda x: (str(x)[:1].upper() + str(x)[1:])
                                       .replace("child_id", "child reference")),
@@ -154,35 +282,38 @@ def _linkage(rep, state):
     for w in link.warnings:
         if not w.startswith("Response rates differ"):      # said in the verdict, with labels instead of codes
             rep.text(s, w, "note")
-    comp = link.comparison.assign(label=[_group_label(r.variable, r.group) for r in link.comparison.itertuples()])
+    comp = link.comparison.assign(label=[_group_label(fw, r.variable, r.group) for r in link.comparison.itertuples()])
     rep.table(s, _fmt(comp, [("label", "Group", None), ("n_cohort", "Children", "count"),
                              ("n_linked", "Parent responses", "count"), ("rate", "Response rate (%)", "pct"),
                              ("difference", "Difference from the overall rate (points)", 1)]),
               caption="Response rate by group")
-    fig, alt = _rate_chart(comp, "rate", "Response rate (%)", overall=(linked / cohort) if cohort else None)
-    rep.figure(s, fig, "Share of each group with a linked parent response; dashed line: all children", alt=alt)
+    overall = (linked / cohort) if cohort else None
+    rep.figure(s, _rate_chart(comp, "rate", "Response rate (%)", overall=overall),
+               "Share of each group with a linked parent response; dashed line: all children")
     return ("Who responded", text) if text else None
 
 
-def _rate_chart(comp: pd.DataFrame, col: str, xlabel: str, overall=None, ref: float | None = None):
-    plt = _plt()
-    data = comp[comp["variable"].isin(["neighbourhood", "home_language", "fsm", "eal", "send"])]
-    fig, ax = plt.subplots(figsize=(7, 0.24 * len(data) + 1))
-    scale = 100 if col == "rate" else 1
-    values = data[col].to_numpy(dtype=float) * scale
-    ax.barh(np.arange(len(data)), values, color="#4a6f96")
-    ax.set_yticks(np.arange(len(data)), data["label"], fontsize=8)
-    ax.set_ylim(len(data) - 0.5, -0.5)
-    if overall is not None:
-        ax.axvline(overall * 100, color="#1b1b1b", ls="--", lw=1.2)
-        ax.set_xlim(0, 100)
-    if ref is not None:
-        ax.axvline(ref, color="#1b1b1b", lw=1)
-    ax.set_xlabel(xlabel)
-    fig.tight_layout()
-    alt = (f"Bar chart, {xlabel.lower()} by group: "
-           + "; ".join(f"{lab} {v:.0f}" if scale == 100 else f"{lab} {v:.2f}" for lab, v in zip(data["label"], values)) + ".")
-    return fig, alt
+CHART_GROUPS = ("neighbourhood", "area", "home_language", "fsm", "eal", "send")
+
+
+def _rate_chart(comp: pd.DataFrame, col: str, xlabel: str, overall=None, ref: float | None = None) -> str:
+    """Bars by group (the framework's areas, home language, free school meals, EAL, SEND) as inline SVG."""
+    from measurekit.publish import svg
+
+    data = comp[comp["variable"].isin(CHART_GROUPS)]
+    if col == "rate":
+        values = (data[col].to_numpy(dtype=float) * 100).tolist()
+        ref_value = overall * 100 if overall is not None else None
+        alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(f"{lab} {v:.0f}%" for lab, v in zip(data["label"], values))
+        if ref_value is not None:
+            alt += f"; all children {ref_value:.0f}%"
+        return svg.bar_chart(data["label"], values, alt=alt + ".", axis_label=xlabel, lo=0, hi=100, ref=ref_value,
+                             ref_label=f"All children {ref_value:.0f}%" if ref_value is not None else "",
+                             ref_dashed=True, value_text=lambda v: f"{v:.0f}%")
+    values = data[col].to_numpy(dtype=float).tolist()
+    alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(f"{lab} {v:.2f}" for lab, v in zip(data["label"], values))
+    return svg.bar_chart(data["label"], values, alt=alt + ".", axis_label=xlabel, lo=0, ref=ref,
+                         ref_label="Fair share (1)" if ref is not None else "")
 
 
 def _scores(rep, state):
@@ -213,7 +344,8 @@ def _measurement(rep, state):
     weak = rel[rel["raw_alpha"] < GOOD_ALPHA]
     parts = []
     if len(good) == len(rel):
-        parts.append(f"All {len(rel)} voice domains are reliable enough for reporting groups such as neighbourhoods "
+        parts.append(f"All {len(rel)} voice domains are reliable enough for reporting groups such as "
+                     f"{_area_word(fw, plural=True)} "
                      f"(Cronbach's alpha {rel['raw_alpha'].min():.2f} to {rel['raw_alpha'].max():.2f}, each with its 95% "
                      f"interval above {GOOD_ALPHA:.2f}); they are not precise enough for decisions about one child.")
     else:
@@ -239,12 +371,10 @@ def _measurement(rep, state):
                             ("ci_high", "95% interval, upper", 2), ("average_r", _col("average_r"), 2),
                             ("weakest_item", "Weakest item", None), ("weakest_r_drop", _col("r_drop"), 2)]))
     if m.parallel is not None:
-        rep.figure(s, m.parallel.plot().figure, "Observed eigenvalues against random data (parallel analysis)",
-                   alt=f"Scree plot: observed eigenvalues against those of random data; {m.parallel.n_factors} "
-                       "observed eigenvalues lie above the random ones.")
+        rep.figure(s, _scree_chart(m.parallel), "Observed eigenvalues against random data (parallel analysis)")
     if m.efa is not None:
-        rep.figure(s, m.efa.plot().figure, "Factor loadings (exploratory factor analysis, oblimin rotation)",
-                   alt="Heat map of exploratory factor loadings: each item loads mainly on the factor of its own domain.")
+        rep.figure(s, _loadings_chart(m.efa), "Factor loadings (exploratory factor analysis, oblimin rotation); "
+                                              "values below 0.30 in grey")
     if m.omega is not None:
         rep.text(s, f"{_col('omega_total')}: {m.omega.omega_total:.2f} (all common factors); "
                     f"{_col('omega_h')}: {m.omega.omega_h:.2f} (one general factor). A low omega hierarchical means "
@@ -255,7 +385,116 @@ def _measurement(rep, state):
         rep.text(s, "Items to look at again with families: "
                  + ("; ".join(f"{i} (“{_stem(fw, i)}”): {str(r).replace('_', ' ')}" for i, r in flagged["flags"].items())
                     or "none flagged."))
+    if state.cosmin is None and (m.item_analysis is not None or m.efa is not None):
+        rep.cards(s, _item_cards(state), caption="Item cards")
     return ("Reliability", text)
+
+
+def _scree_chart(parallel) -> str:
+    from measurekit.publish import svg
+
+    e = parallel.eigenvalues
+    x = list(range(1, len(e) + 1))
+    series = [{"name": "Components, your data", "x": x, "y": e["pc_observed"], "colour": "#1d3557", "marker": "o"},
+              {"name": "Factors, your data", "x": x, "y": e["fa_observed"], "colour": "#2e7d32", "marker": "^"},
+              {"name": "Components, random data (95th percentile)", "x": x, "y": e["pc_simulated"],
+               "colour": "#b5470b", "dash": "6,4", "marker": ""},
+              {"name": "Factors, random data (95th percentile)", "x": x, "y": e["fa_simulated"],
+               "colour": "#b5470b", "dash": "2,3", "marker": ""}]
+    alt = (f"Scree plot of parallel analysis: {parallel.n_factors} factor(s) and {parallel.n_components} "
+           "component(s) of the observed data lie above those of random data. Observed component eigenvalues: "
+           + ", ".join(f"{v:.2f}" for v in e["pc_observed"].head(6)) + ".")
+    return svg.line_chart(series, alt=alt, x_label="Factor or component number", y_label="Eigenvalue", hline=0.0)
+
+
+def _loadings_chart(efa) -> str:
+    from measurekit.publish import svg
+
+    L = efa.loadings
+    main = L.abs().idxmax(axis=1)
+    alt = ("Heat map of exploratory factor loadings. Each item's largest loading: "
+           + "; ".join(f"{i} {f} {L.loc[i, f]:.2f}" for i, f in main.items()) + ".")
+    return svg.heat_map(list(L.index), list(L.columns), L.to_numpy().tolist(), alt=alt)
+
+
+def _own_factor_loadings(fw, efa) -> dict[str, float]:
+    """Each item's EFA loading on its own domain's factor: the factor on which the domain's items load most in sum
+    (so an item that loads on another domain's factor shows a small number here, not that other loading)."""
+    L = efa.loadings
+    out = {}
+    for d in fw.domains:
+        ids = [i.id for i in fw.items_in(d.id) if i.id in L.index]
+        if not ids:
+            continue
+        factor = L.loc[ids].sum(axis=0).abs().idxmax()
+        out.update({i: float(L.loc[i, factor]) for i in ids})
+    return out
+
+
+def _item_cards(state) -> list[dict]:
+    """One card per item: the numbers the run computed about it, in words (a number not computed says so)."""
+    fw, m, c = state.framework, state.measurement, state.cosmin
+    base = c.items.set_index("item") if c is not None else pd.DataFrame()
+
+    def known(col, item) -> float:
+        if col in base and item in base.index and pd.notna(base.loc[item, col]):
+            return base.loc[item, col]
+        return np.nan
+
+    cfa_loadings = c is not None and "loading" in base and base["loading"].notna().any()
+    loadings = {} if cfa_loadings or m is None or m.efa is None else _own_factor_loadings(fw, m.efa)
+    loading_label = labels.statistic("loading", "CFA, std.all" if cfa_loadings else "EFA, own domain's factor")
+    r_drop = {}
+    if m is not None and m.item_analysis is not None and "r_drop" in m.item_analysis.items:
+        r_drop = m.item_analysis.items["r_drop"].to_dict()
+    titles = {d.id: d.title for d in fw.domains}
+    dif_by = ", ".join(labels.breakdown(g).lower() for g in ("home_language_group",))
+
+    def num(x, digits=2):
+        return (labels.number(x, digits), "") if pd.notna(x) else ("not computed", "missing")
+
+    cards = []
+    for it in fw.items:
+        i = it.id
+        loading = known("loading", i) if cfa_loadings else loadings.get(i, np.nan)
+        rest = known("r_drop", i)
+        rest = rest if pd.notna(rest) else r_drop.get(i, np.nan)
+        fields = [(loading_label, *num(loading))]
+        fields.append((labels.statistic("r_drop"), *num(rest)))
+        if c is not None:
+            status = base.loc[i, "status"] if i in base.index else it.status
+            fields.append((labels.STATISTICS["status"], str(status).replace("_", " ").capitalize(), ""))
+            fields.append((labels.statistic("i_cvi", "I-CVI"), *num(known("i_cvi", i))))
+            fields.append((labels.statistic("clarity_cvi"), *num(known("clarity_cvi", i))))
+            n_int = known("interviews", i)
+            fields.append((labels.STATISTICS["interviews"], labels.count(n_int) if pd.notna(n_int) else "0", ""))
+            problems = str(base.loc[i, "interview_problems"]) if i in base.index else ""
+            if problems and problems != "nan":
+                fields.append((labels.STATISTICS["interview_problems"], _problems_words(problems),
+                               "flag"))
+            dif = known("dif_r2", i)
+            fields.append((f"DIF effect size by {dif_by} (McFadden R\u00b2 change)",
+                           _small(dif) if pd.notna(dif) else "not computed", "" if pd.notna(dif) else "missing"))
+            flagged = bool(base.loc[i, "dif_flag"]) if i in base.index and "dif_flag" in base else False
+            fields.append((labels.STATISTICS["dif_flag"], "Yes" if flagged else "No", "flag" if flagged else ""))
+            fields.append((labels.statistic("icc2"), *num(known("icc2", i))))
+            fields.append((labels.statistic("sdc"), *num(known("sdc", i))))
+            for col in ("content", "cross_cultural", "reliability"):
+                rating = str(base.loc[i, col]) if i in base.index and col in base else "?"
+                fields.append((labels.STATISTICS[col], RATINGS.get(rating, rating), "flag" if rating == "-" else ""))
+        cards.append({"id": i, "title": f"{i} \u00b7 {titles.get(it.domain, it.domain)}", "subtitle": _stem(fw, i),
+                      "fields": fields})
+    return cards
+
+
+def _problems_words(text: str) -> str:
+    """``comprehension:3; translation:1`` -> "comprehension (3), translation (1)"."""
+    parts = [p.strip() for p in str(text).replace(",", ";").split(";") if p.strip()]
+    out = []
+    for p in parts:
+        kind, _, n = p.partition(":")
+        out.append(f"{kind.replace('_', ' ')} ({n})" if n else kind.replace("_", " "))
+    return ", ".join(out)
 
 
 def _stem(fw, item_id: str) -> str:
@@ -326,7 +565,7 @@ def _fairness(rep, state):
     text = " ".join(parts)
     _verdict(rep, s, text)
     for label, scalar in reconcile:
-        rep.raw(s, "<p class='note'><b>Why the two results do not contradict each other.</b> " + html.escape(
+        rep.text(s, lead="Why the two results do not contradict each other.", kind="note", text=(
             f"Invariance by {label} is a whole-scale test: it asks whether the means of all items together can be "
             f"compared, treating the answers as {f.route.split(' (')[0]}, and its thresholds (change in comparative fit "
             f"index no worse than -0.010) allow small differences in single items. Here the change was "
@@ -335,7 +574,7 @@ def _fairness(rep, state):
             + ", so the whole scale passes while one item does not. Differential item functioning (DIF) is an "
             "item-level test on the ordinal answers of parents at the same level of the domain, so it sees what the "
             "whole-scale test averages away. Act on the DIF flag: until the item is reviewed, compare language groups "
-            "on its domain with and without it.") + "</p>")
+            "on its domain with and without it."))
     rep.text(s, "Measurement invariance asks whether the instrument works the same way in each group; items treated "
                 f"as {f.route}. Differential item functioning (DIF) asks, item by item, whether families at the same "
                 "level answer differently depending on their group.")
@@ -364,11 +603,84 @@ def _fairness(rep, state):
                              ("dif_type", "Type of difference", lambda x: str(x).replace("-", " ") if x else "")]),
               caption="Differential item functioning by home language (English or other), within each domain")
     for r in flagged.itertuples():
-        rep.figure(s, f.dif.plot(r.item).figure, f"{r.item}: mean answer at the same domain score, by home language",
-                   alt=f"Line chart for item {r.item}: mean answer against the domain score for families whose home "
-                       "language is English and for other families; the lines are apart, which is the difference "
-                       "the DIF test flags.")
+        chart = _dif_chart(fw, f.dif, r.item)
+        if chart:
+            rep.figure(s, chart, f"{r.item}: mean answer at the same level of the domain, by home language")
     return ("Fairness", text)
+
+
+def _dif_chart(fw, dif, item: str) -> str:
+    """Mean answer to ``item`` against the matching level (eight bins of equal size), one line per group, as in
+    ``DIFResult.plot``: lines apart at the same level are the difference the DIF test flags."""
+    from measurekit.publish import svg
+
+    d = getattr(dif, "_data", None) or {}
+    if "responses" not in d or item not in d["responses"]:
+        return ""
+    frame = pd.DataFrame({"y": d["responses"][item], "match": d["matching"][item], "group": d["group"]}).dropna()
+    if frame.empty:
+        return ""
+    frame["bin"] = pd.qcut(frame["match"], 8, duplicates="drop")
+    series, words = [], []
+    for g, sub in frame.groupby("group"):
+        m = sub.groupby("bin", observed=True).agg(match=("match", "mean"), y=("y", "mean"), n=("y", "size"))
+        m = m[m["n"] >= 10]
+        name = labels.category("home_language_group", g)
+        series.append({"name": name, "x": m["match"].tolist(), "y": m["y"].tolist()})
+        words.append(f"{name}: " + ", ".join(f"{v:.1f}" for v in m["y"]))
+    level = ("level of the domain (trait estimate of a graded response model)" if d.get("method") == "irt"
+             else "level of the domain (total of its other items)")
+    alt = (f"Line chart for item {item}, \u201c{_stem(fw, item)}\u201d: mean answer against the {level}, one line per "
+           "home-language group; mean answers from low to high level, " + "; ".join(words) + ".")
+    return svg.line_chart(series, alt=alt, x_label=level[:1].upper() + level[1:], y_label=f"Mean answer to {item}",
+                          height=320)
+
+
+def _roc_points(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """True positive rate at each false positive rate of ``grid`` (the empirical ROC curve, interpolated)."""
+    order = np.argsort(-p, kind="mergesort")
+    y, p = y[order], p[order]
+    last = np.r_[np.flatnonzero(np.diff(p)), len(p) - 1]         # the last case of each distinct threshold
+    tps, fps = np.cumsum(y)[last], np.cumsum(1 - y)[last]
+    tpr = np.r_[0.0, tps / max(tps[-1], 1)]
+    fpr = np.r_[0.0, fps / max(fps[-1], 1)]
+    return np.interp(grid, fpr, tpr)
+
+
+def _added_value_charts(v, words: str) -> list[tuple[str, str]]:
+    """ROC curves and calibration (observed against predicted by tenths of risk) of the routine and the routine +
+    voice models, drawn from the fitted risks the added-value result keeps."""
+    from measurekit.publish import svg
+
+    fitted = getattr(v, "_fitted", None) or {}
+    if not {"y", "p_base", "p_full"} <= set(fitted):
+        return []
+    y = np.asarray(fitted["y"], dtype=float)
+    models = (("Routine data only", np.asarray(fitted["p_base"], dtype=float), "#b5470b", "6,4"),
+              ("Routine data + voice", np.asarray(fitted["p_full"], dtype=float), "#1d3557", ""))
+    grid = np.linspace(0, 1, 101)
+    t = v.table.set_index("measure")
+    auc = t.loc["auc"] if "auc" in t.index else None
+    roc = [{"name": name + (f" (area {auc['base' if k == 0 else 'full']:.3f})" if auc is not None else ""),
+            "x": grid, "y": _roc_points(y, p, grid), "colour": colour, "dash": dash, "marker": ""}
+           for k, (name, p, colour, dash) in enumerate(models)]
+    alt_roc = (f"ROC curves of the two models predicting children {words}"
+               + (f": area under the curve {auc['base']:.3f} with routine data only and {auc['full']:.3f} with "
+                  "the voice domains added" if auc is not None else "") + "; the dashed diagonal is chance.")
+    cal, alt_cal = [], []
+    for name, p, colour, dash in models:
+        bins = pd.qcut(pd.Series(p), 10, labels=False, duplicates="drop")
+        g = pd.DataFrame({"p": p, "y": y, "bin": bins}).groupby("bin").mean()
+        cal.append({"name": name, "x": g["p"], "y": g["y"], "colour": colour, "dash": dash})
+        alt_cal.append(f"{name}: " + ", ".join(f"{a:.2f} predicted, {b:.2f} observed" for a, b in zip(g["p"], g["y"])))
+    return [(svg.line_chart(roc, alt=alt_roc, x_label="False positive rate", y_label="True positive rate",
+                            x_range=(0, 1), y_range=(0, 1), diagonal=True, width=520, height=380, legend_columns=1),
+             "ROC curves of the routine and routine + voice models"),
+            (svg.line_chart(cal, alt="Calibration by tenths of predicted risk. " + "; ".join(alt_cal) + ".",
+                            x_label="Predicted probability", y_label="Observed proportion", x_range=(0, 1),
+                            y_range=(0, 1), diagonal=True, width=520, height=380, legend_columns=1),
+             "Calibration: observed against predicted risk by tenths, for both models; the diagonal is perfect "
+             "calibration")]
 
 
 def _small(x) -> str:
@@ -389,7 +701,8 @@ def _coverage(rep, state):
         return None
     s = rep.section("Whose voices were heard")
     cov = v.coverage
-    t = cov.table.assign(label=[_group_label(r.variable, r.group) for r in cov.table.itertuples()])
+    fw = state.framework
+    t = cov.table.assign(label=[_group_label(fw, r.variable, r.group) for r in cov.table.itertuples()])
     missing = t[t["representation"] < 0.85]
     text = (f"{_col('r_indicator', 'R-indicator')}: {cov.r_indicator:.2f} (1 = every group equally likely to "
             "respond). ")
@@ -398,11 +711,11 @@ def _coverage(rep, state):
              + ". Unweighted voice figures speak mostly for the groups who responded."
              if len(missing) else "No group is under-represented by more than 15%.")
     _verdict(rep, s, text)
-    fig, alt = _rate_chart(t, "representation", "Share of respondents / share of children (1 = fair share)", ref=1.0)
-    rep.figure(s, fig, "Who is over- and under-represented among respondents; the line at 1 is a fair share", alt=alt)
+    rep.figure(s, _rate_chart(t, "representation", "Share of respondents / share of children (1 = fair share)",
+                              ref=1.0), "Who is over- and under-represented among respondents; the line at 1 is a fair share")
     if v.weights is not None:
         w = v.weights
-        rep.text(s, f"Raking weights (neighbourhood, English as an additional language, free school meals): "
+        rep.text(s, f"Raking weights ({_area_word(fw)}, English as an additional language, free school meals): "
                     f"{_col('n_eff')} {labels.count(w.n_eff)} of {labels.count(len(w.weights))} respondents.")
     return ("Whose voices are missing", text)
 
@@ -438,9 +751,9 @@ def _added_value(rep, state):
                                  ("full", "Routine data + voice", 3), ("difference", "Difference", 3),
                                  ("ci_low", "95% interval, lower", 3), ("ci_high", "95% interval, upper", 3),
                                  ("df", _col("df"), "count"), ("p_val", _col("p_val"), "p")]))
-        rep.figure(s, v.plot(), "ROC curves and calibration of the routine and routine + voice models",
-                   alt=f"Left: ROC curves of the two models predicting {words}; the routine + voice curve lies "
-                       "slightly above. Right: observed against predicted risk by tenths for both models.")
+        charts = _added_value_charts(v, words)
+        if charts:
+            rep.figures(s, charts)
         for note in v.warnings:
             if "`dropped`" in note:
                 note = note.replace("see `dropped` for how they differ from those analysed.",
@@ -448,7 +761,8 @@ def _added_value(rep, state):
                 rep.text(s, note, "note")
                 dropped = getattr(v, "dropped", None)
                 if dropped is not None and len(dropped):
-                    rep.table(s, _fmt(dropped, [("variable", "Characteristic", lambda x: labels.breakdown(x)),
+                    rep.table(s, _fmt(dropped, [("variable", "Characteristic",
+                                                 lambda x: OUTCOMES[x][0] if x in OUTCOMES else labels.breakdown(x)),
                                                 ("analysed_mean", "Children analysed (mean)", 3),
                                                 ("dropped_mean", "Children left out (mean)", 3)]))
             else:
@@ -500,17 +814,13 @@ def _cosmin(rep, state):
             ("property", "Property", lambda x: str(x)[:1].upper() + str(x)[1:]), ("result", "Result", _codes_to_words),
             ("rating", "Rating", None), ("criterion", "Criterion", None), ("source", "Source", None)]
     rep.table(s, _fmt(t, spec), caption="Measurement properties by indicator")
-    items = c.items
-    spec = [("item", "Item", None), ("domain", "Domain", lambda x: titles.get(x, x))]
-    spec += [(col, _col(col), _cell) for col in items.columns if col not in ("item", "domain")]
-    rep.table(s, _fmt(items, spec), caption="Evidence card of every item")
+    rep.cards(s, _item_cards(state), caption="Evidence card of every item")
     return ("Measurement properties", text)
 
 
 def _appendix(rep, state):
     """Technical names, for analysts who open the CSV files or compare with R."""
-    s = rep.section("For analysts")
-    rep.raw(s, "<div class='analysts'>")
+    s = rep.section("For analysts", css_class="analysts")
     rep.text(s, "The tables behind this report are CSV files in the internal folder, with the technical column names "
                 "used by R (psych, lavaan, lordif) so that results can be compared directly.")
     used = ["raw_alpha", "average_r", "r_drop", "chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea", "p_val",
@@ -521,4 +831,3 @@ def _appendix(rep, state):
     codes = pd.DataFrame([(f"{b} = {v}", labels.category(b, v)) for (b, v) in labels.CATEGORIES if b != "all"],
                          columns=["Code in the data", "Label in this report"])
     rep.table(s, codes)
-    rep.raw(s, "</div>")

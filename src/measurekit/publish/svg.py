@@ -167,3 +167,135 @@ class Canvas:
         w, h = num(self.width), num(self.height)
         return (f"<svg xmlns='http://www.w3.org/2000/svg' role='img' aria-label='{esc(alt)}' width='{w}' height='{h}' "
                 f"viewBox='0 0 {w} {h}' font-family='inherit'><title>{esc(alt)}</title>{''.join(self.parts)}</svg>")
+
+
+# ---------------------------------------------------------------- charts of the trial report
+# Bars, lines and a heat map drawn from the numbers (added for the trial report; the briefings' charts live in
+# publish/briefing.py). Each returns one finished ``<svg role='img'>`` element named by ``alt``.
+
+SERIES_COLOURS = ("#1d3557", "#b5470b", "#2e7d32", "#6a3d9a", "#8a6d00", "#0f6e7a")
+
+
+def bar_chart(labels, values, *, alt: str, axis_label: str, lo: float | None = None, hi: float | None = None,
+              ref: float | None = None, ref_label: str = "", ref_dashed: bool = False, value_text=None,
+              width: float = 700, size: float = 8.5, colour: str = "#4a6f96") -> str:
+    """Horizontal bars, one per label, from ``lo`` (default 0) to each value, with the value written at the bar's
+    end (``value_text(v)``, default two decimals), an optional vertical reference line at ``ref`` (named in the
+    legend line above the bars by ``ref_label``), and an axis with ``axis_label`` below. Missing values draw no
+    bar and say "no data"."""
+    labels = [str(x) for x in labels]
+    vals = [float(v) if v is not None and math.isfinite(float(v)) else math.nan for v in values]
+    fmt = value_text or (lambda v: f"{v:.2f}")
+    finite = [v for v in vals if math.isfinite(v)] + ([ref] if ref is not None else [])
+    lo = 0.0 if lo is None else lo
+    hi = max(finite + [lo + 1e-9]) * 1.08 if hi is None else hi
+    lab_w = min(max([text_width(t, size) for t in labels] + [10]) + 10, width * 0.42)
+    val_w = max([text_width(fmt(v), size) for v in vals if math.isfinite(v)] + [text_width("no data", size)]) + 8
+    row = max(size * PT * 1.75, 16)
+    top = size * PT * 2.2 if ref is not None and ref_label else 6
+    x0, x1 = lab_w, width - val_w - 4
+    ticks = nice_ticks(lo, hi, 5)
+    sx = scale(lo, hi, x0, x1)
+    height = top + row * len(labels) + size * PT * 3.6
+    c = Canvas(width, height)
+    bottom = top + row * len(labels)
+    c.x_axis(sx, ticks, bottom, x0, x1, size, grid_to=top)
+    for k, (label, v) in enumerate(zip(labels, vals)):
+        y = top + (k + 0.5) * row
+        c.text(x0 - 6, y, label, size, "end")
+        if math.isfinite(v):
+            a, b = sx(max(min(v, hi), lo)), sx(lo)
+            c.rect(min(a, b), y - row * 0.34, abs(a - b), row * 0.68, colour)
+            c.text(max(a, b) + 4, y, fmt(v), size, colour=INK, halo=True)
+        else:
+            c.text(x0 + 4, y, "no data", size, colour=GREY)
+    if ref is not None and lo <= ref <= hi:
+        c.line(sx(ref), top - 2, sx(ref), bottom, INK, 1.4, dash="5,3" if ref_dashed else "")
+        if ref_label:
+            c.text(sx(ref), top - size * PT * 1.1, ref_label, size, "middle", halo=True)
+    c.text((x0 + x1) / 2, height - size * PT * 0.7, axis_label, size, "middle")
+    return c.svg(alt)
+
+
+def line_chart(series, *, alt: str, x_label: str, y_label: str, x_range: tuple | None = None,
+               y_range: tuple | None = None, hline: float | None = None, diagonal: bool = False,
+               width: float = 640, height: float = 340, size: float = 8.5, legend_columns: int = 2) -> str:
+    """Lines (and markers) of several series on shared axes with a legend below.
+
+    ``series``: a list of dicts with ``name``, ``x``, ``y`` and optionally ``colour``, ``dash`` (an SVG dash
+    pattern) and ``marker`` ('o', '^', 'v' or '' for none). ``hline``: a thin grey horizontal line at that value;
+    ``diagonal``: the line y = x (a calibration or ROC reference)."""
+    pts = [(float(a), float(b)) for s in series for a, b in zip(s["x"], s["y"])
+           if math.isfinite(float(a)) and math.isfinite(float(b))]
+    xs, ys = [p[0] for p in pts] or [0.0, 1.0], [p[1] for p in pts] or [0.0, 1.0]
+    xlo, xhi = x_range or padded(min(xs), max(xs), 0.03)
+    ylo, yhi = y_range or padded(min(ys + ([hline] if hline is not None else [])),
+                                 max(ys + ([hline] if hline is not None else [])))
+    yt, xt = nice_ticks(ylo, yhi, 5), nice_ticks(xlo, xhi, 6)
+    left = max(text_width(tick_label(t, yt), size) for t in yt) + size * PT * 2.6 if yt else 40
+    entries = []
+    for k, s in enumerate(series):
+        colour, dash, mk = s.get("colour", SERIES_COLOURS[k % len(SERIES_COLOURS)]), s.get("dash", ""), s.get("marker", "o")
+
+        def key(cv, x, y, colour=colour, dash=dash, mk=mk):
+            cv.line(x - 9, y, x + 9, y, colour, 2, dash)
+            if mk:
+                cv.marker(mk, x, y, 6, colour)
+        entries.append((key, str(s["name"])))
+    ncol = max(1, min(legend_columns, len(entries)))
+    legend_h = math.ceil(len(entries) / ncol) * size * PT * 1.6 if entries else 0
+    top, plot_bottom = 10, height - legend_h - size * PT * 4.2
+    right = width - 12
+    sx, sy = scale(xlo, xhi, left, right), scale(ylo, yhi, plot_bottom, top)
+    c = Canvas(width, height)
+    for t in yt:
+        c.line(left, sy(t), right, sy(t), "#e0e0e0", 0.6 * PT)
+    c.x_axis(sx, xt, plot_bottom, left, right, size)
+    c.y_axis(sy, yt, left, plot_bottom, top, size)
+    if hline is not None and ylo <= hline <= yhi:
+        c.line(left, sy(hline), right, sy(hline), GREY, 0.8)
+    if diagonal:
+        d0, d1 = max(xlo, ylo), min(xhi, yhi)
+        c.line(sx(d0), sy(d0), sx(d1), sy(d1), GREY, 1, dash="3,3")
+    for k, s in enumerate(series):
+        colour = s.get("colour", SERIES_COLOURS[k % len(SERIES_COLOURS)])
+        x = [sx(float(a)) for a in s["x"]]
+        y = [sy(float(b)) for b in s["y"]]
+        c.polyline(x, y, colour, 2, s.get("dash", ""))
+        if s.get("marker", "o"):
+            for a, b in zip(x, y):
+                if math.isfinite(a) and math.isfinite(b):
+                    c.marker(s.get("marker", "o"), a, b, 5, colour)
+    c.text((left + right) / 2, plot_bottom + size * PT * 2.4, x_label, size, "middle")
+    c.text(size * PT * 0.9, (top + plot_bottom) / 2, y_label, size, "middle", rotate=True)
+    c.legend(entries, plot_bottom + size * PT * 3.4, size, ncol)
+    return c.svg(alt)
+
+
+def heat_map(row_labels, column_labels, values, *, alt: str, cut: float = 0.3, size: float = 8.5,
+             cell_width: float = 64, max_width: float = 700) -> str:
+    """A table of numbers as coloured cells (blue positive, red negative, stronger with the absolute value up to 1),
+    each cell with its value to two decimals; values below ``cut`` in absolute value are written in grey."""
+    rows, cols = [str(r) for r in row_labels], [str(c) for c in column_labels]
+    lab_w = min(max([text_width(r, size) for r in rows] + [10]) + 12, max_width * 0.5)
+    cell_w = min(cell_width, (max_width - lab_w) / max(len(cols), 1))
+    row_h = size * PT * 1.7
+    top = size * PT * 2
+    width, height = lab_w + cell_w * len(cols) + 2, top + row_h * len(rows) + 4
+    c = Canvas(width, height)
+    for j, name in enumerate(cols):
+        c.text(lab_w + (j + 0.5) * cell_w, top / 2, name, size, "middle", bold=True)
+    for i, name in enumerate(rows):
+        y = top + i * row_h
+        c.text(lab_w - 8, y + row_h / 2, name, size, "end")
+        for j in range(len(cols)):
+            v = float(values[i][j])
+            if not math.isfinite(v):
+                continue
+            strength = min(abs(v), 1.0)
+            base = (29, 79, 145) if v >= 0 else (181, 71, 11)
+            fill = "#" + "".join(f"{round(255 - (255 - ch) * strength * 0.55):02x}" for ch in base)
+            c.rect(lab_w + j * cell_w + 1, y + 1, cell_w - 2, row_h - 2, fill)     # light enough for black text
+            c.text(lab_w + (j + 0.5) * cell_w, y + row_h / 2, f"{v:.2f}", size, "middle",
+                   colour=INK if abs(v) >= cut else GREY, bold=abs(v) >= cut)
+    return c.svg(alt)

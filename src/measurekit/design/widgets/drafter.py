@@ -10,11 +10,18 @@ history entry. Changing the source-language wording marks the item's other langu
 date until each is saved again. Right-to-left languages are typed right to left. The drafter
 calls the same functions as the rest of measurekit (``load_framework``, ``check_stem``,
 ``save_framework``).
+
+Nothing saved is overwritten unasked: the drafter remembers the framework files as it loaded (or last
+saved) them. If they changed on disk since (another drafter, a hand edit, another notebook), Save
+stops and says so; ``reload()`` (the Reload button) reads them again, keeping nothing typed, and
+"Replace the files on disk" saves over them.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+from pathlib import Path
 
 from measurekit.design import load_framework
 from measurekit.design.consistency import check_consistency
@@ -51,6 +58,7 @@ class ItemDrafter:
 
         self.path = framework_dir
         self.fw = load_framework(framework_dir)
+        self._known = self._fingerprint()
         self.evidence = load_evidence(self.fw)
         self.config = config or CheckConfig()
         quotes = self.evidence.quotes
@@ -67,6 +75,9 @@ class ItemDrafter:
         self.save_button = w.Button(description="Save to YAML", button_style="success", icon="save")
         self.override = w.Checkbox(value=False, description="Save anyway, despite the open problems", indent=False)
         self.override_reason = w.Text(description="Because", placeholder="why the wording is kept as it is")
+        self.replace = w.Checkbox(value=False, description="Replace the files on disk (they changed since loading)",
+                                  indent=False)
+        self.reload_button = w.Button(description="Reload from disk", icon="refresh")
         self.checks = w.HTML()
         self.evidence_panel = w.HTML()
         self.record_panel = w.HTML()      # cognitive interviews of the item (evidence/interviews.csv or .yaml)
@@ -78,12 +89,33 @@ class ItemDrafter:
         self.scale.observe(lambda _: self._edited(), names="value")
         self.quotes.observe(lambda _: self._update_evidence(), names="value")
         self.save_button.on_click(lambda _: self.save())
+        self.reload_button.on_click(lambda _: self.reload())
         left = w.VBox([w.HTML(RTL_CSS), self.item, self.language, self.stem, self.scale, self.status, self.who,
-                       self.reason, self.override, self.override_reason, self.save_button, self.message, self.checks],
+                       self.reason, self.override, self.override_reason, w.HBox([self.save_button, self.reload_button]),
+                       self.replace, self.message, self.checks],
                       layout=w.Layout(width="55%"))
         right = w.VBox([self.quotes, self.evidence_panel, self.record_panel], layout=w.Layout(width="45%"))
         self.widget = w.HBox([left, right])
         self._load()
+
+    def _fingerprint(self) -> str:
+        """A hash of the framework's YAML files as they are on disk now."""
+        h = hashlib.sha256()
+        for f in sorted(Path(self.path).glob("*.y*ml")):
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        return h.hexdigest()
+
+    def reload(self):
+        """Read the framework files again (after they changed on disk); what was typed and not saved is dropped."""
+        current = self.item.value
+        self.fw = load_framework(self.path)
+        self._known = self._fingerprint()
+        self.evidence = load_evidence(self.fw)
+        self.item.options = self._item_options()
+        self.scale.options = self._scale_options()
+        self.item.value = current if current in {i.id for i in self.fw.items} else self.fw.items[0].id
+        self._load()
+        self.message.value = "Reloaded the framework from disk."
 
     def _item_options(self):
         src = self.fw.languages[0]
@@ -178,6 +210,12 @@ class ItemDrafter:
         if not self.who.value.strip() or not self.reason.value.strip():
             self.message.value = "<b style='color:#c62828'>Say who made the change and why before saving.</b>"
             return False
+        if self._fingerprint() != self._known and not self.replace.value:
+            self.message.value = ("<b style='color:#c62828'>Not saved: the framework files changed on disk since the "
+                                  "drafter loaded them</b> (another drafter, a hand edit or another notebook saved "
+                                  "them). Copy your wording, press \"Reload from disk\" and apply it again, or tick "
+                                  "\"Replace the files on disk\" to save over those changes.")
+            return False
         candidate = self.fw.model_copy(deep=True)
         candidate.path = self.fw.path
         it = candidate.item(self.item.value)
@@ -216,6 +254,8 @@ class ItemDrafter:
                 f" [saved with open problems: {codes}; because: {self.override_reason.value.strip()}]")})
         save_framework(candidate, self.path)
         self.fw = load_framework(self.path)  # re-read what was written
+        self._known = self._fingerprint()
+        self.replace.value = False
         saved = it.id
         # the next save is a new change: clear who/why and the override, refresh the lists
         self.who.value = self.reason.value = self.override_reason.value = ""

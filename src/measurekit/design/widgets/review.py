@@ -6,11 +6,20 @@
 All the work is done by ``measurekit.design.review`` (questions, checking, saving, summary, chart); this
 module only lays out the widgets. Attributes for scripted use and tests: ``project``, ``assessor``,
 ``controls`` (question id -> dict of ``score``/``notes``/``evidence`` widgets), ``path``,
-``save_button``, ``load_button``, ``status``, ``chart`` (an Output).
+``save_button``, ``load_button``, ``replace`` (a checkbox), ``status``, ``chart`` (an Output).
+
+The analyst's work is never lost to a re-run: when the file already exists the widget opens with the
+saved review loaded (a re-run of the notebook shows the scores saved last time). Save writes over the
+file only when it is the version this widget loaded or saved last; a file that is there but was not
+loaded (it changed on disk, or could not be read) is replaced only after "Replace the saved file" is
+ticked, and the status line says so.
 """
 from __future__ import annotations
 
 import html
+
+import hashlib
+from pathlib import Path
 
 from measurekit.design import review as rv
 
@@ -32,6 +41,8 @@ class FrameworkReview:
         self.path = w.Text(value=str(path), description="File", layout=w.Layout(width="60%"))
         self.save_button = w.Button(description="Save", button_style="primary", icon="save")
         self.load_button = w.Button(description="Load", icon="folder-open")
+        self.replace = w.Checkbox(value=False, description="Replace the saved file", indent=False)
+        self._known: tuple[str, str | None] | None = None   # (path, fingerprint) of the file as loaded or saved
         self.status = w.HTML()
         self.chart = w.Output()
         self.controls: dict[str, dict] = {}
@@ -59,7 +70,10 @@ class FrameworkReview:
         self.widget = w.VBox([w.HTML("<b>Framework self-assessment</b> (* = a Practice the framework says it "
                                      f"serves)<br><small>{legend}</small>"),
                               w.HBox([self.project, self.assessor]), self.accordion,
-                              w.HBox([self.path, self.save_button, self.load_button]), self.status, self.chart])
+                              w.HBox([self.path, self.save_button, self.load_button, self.replace]), self.status,
+                              self.chart])
+        if Path(str(self.path.value)).is_file():     # a re-run shows what was saved, not a blank form
+            self.load()
 
     # --- data in and out -------------------------------------------------------------------------
     def to_review(self) -> dict:
@@ -82,23 +96,43 @@ class FrameworkReview:
     def summary(self):
         return rv.summarise(self.to_review(), self.questions, self.framework)
 
+    def _fingerprint(self) -> str | None:
+        """A hash of the file's bytes now (None: no file)."""
+        try:
+            return hashlib.sha256(Path(str(self.path.value)).read_bytes()).hexdigest()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
     def save(self):
+        """Write the review; a file this widget did not load or save is only replaced when ``replace`` is ticked."""
+        now = self._fingerprint()
+        if now is not None and self._known != (str(self.path.value), now) and not self.replace.value:
+            self.status.value = (
+                "<span style='color:#c0392b'>Not saved. "
+                + html.escape(f"{self.path.value} already holds a review that this form did not load (it was saved "
+                              "elsewhere or changed since). Press Load to see it, or tick \"Replace the saved file\" "
+                              "and Save again to write over it.") + "</span>")
+            return None
         try:
             p = rv.save_review(self.to_review(), self.path.value, self.questions)
         except Exception as e:  # shown in the widget as a sentence, not lost in the log
             self.status.value = f"<span style='color:#c0392b'>Not saved. {html.escape(rv.file_problem(e, self.path.value, 'save'))}</span>"
             return None
-        self.status.value = f"Saved to {p}"
+        self._known = (str(self.path.value), self._fingerprint())
+        self.replace.value = False
+        self.status.value = f"Saved to {html.escape(str(p))}"
         self.draw()
         return p
 
     def load(self):
         try:
+            before = self._fingerprint()
             self.set_review(rv.load_review(self.path.value, self.questions))
         except Exception as e:
             self.status.value = f"<span style='color:#c0392b'>Not loaded. {html.escape(rv.file_problem(e, self.path.value, 'load'))}</span>"
             return
-        self.status.value = f"Loaded {self.path.value}"
+        self._known = (str(self.path.value), before)
+        self.status.value = f"Loaded {html.escape(str(self.path.value))}"
         self.draw()
 
     def draw(self):
