@@ -1,12 +1,55 @@
-"""Every guided notebook runs top to bottom on the bundled synthetic data, and is stored without outputs."""
+"""Every guided notebook runs top to bottom on the bundled synthetic data, and is stored without outputs.
+
+The notebooks run on a COPY of the repository's folders (notebooks/, indicators/, data/) in a temporary
+folder, never in place: a run writes the notebook's outputs (``notebooks/output/``) and an analyst's own
+work lives there, so running the suite must neither touch that work nor leave anything behind
+(``git status`` of the repository is the same before and after).
+"""
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+FOLDERS = ("notebooks", "indicators", "data")
+
+
+def _git_status() -> str | None:
+    try:
+        r = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--ignored", "--", *FOLDERS],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout if r.returncode == 0 else None
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory) -> Path:
+    """The repository's notebook, framework and data folders copied (without any notebook outputs)."""
+    dst = tmp_path_factory.mktemp("repo")
+    for name in FOLDERS:
+        shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("output", ".ipynb_checkpoints"))
+    return dst
+
+
+def execute(path: Path, extra: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    """Run the notebook at ``path`` in its own folder (as Run All does), with ``extra`` cells appended."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    for source in extra:
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def errors(nb) -> list:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -16,33 +59,96 @@ def test_notebook_is_stored_without_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} have stored outputs; strip them before committing"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_has_hidden_answers_and_a_next_step(path):
+    """Exercises with answers that do not run on Run All (guarded by SHOW_ANSWERS = False), and a way on; only
+    the last notebook may say it is the last."""
+    nb = nbformat.read(path, as_version=4)
+    answers = [c for c in nb.cells if c.cell_type == "code" and "answer" in c.metadata.get("tags", [])]
+    assert answers, f"{path.name}: no exercise answers"
+    for c in answers:
+        assert "SHOW_ANSWERS = False\nif SHOW_ANSWERS:\n" in c.source, c.source[:80]
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Exercises" in text
+    if path != NOTEBOOKS[-1]:
+        assert "last notebook" not in text.lower(), path.name
+        assert "Next" in text, path.name
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path):
-    """Runs in place (outputs go to notebooks/output/<notebook>/, ignored by git). An analyst's own
-    framework review saved there must survive notebook 08's worked example."""
-    from nbclient import NotebookClient
-
-    own = path.parent / "output" / "08_framework_review" / "framework_review.yaml"
-    sentinel = "# my own review: the worked example must not overwrite it\nproject: mine\n"
-    if path.stem.startswith("08"):
-        own.parent.mkdir(parents=True, exist_ok=True)
-        kept = own.read_bytes() if own.exists() else None
-        own.write_text(sentinel)
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute()
-        if path.stem.startswith("08"):
-            assert own.read_text() == sentinel, "notebook 08 overwrote the analyst's own review file"
-    finally:
-        if path.stem.startswith("08"):
-            own.unlink()
-            if kept is not None:
-                own.write_bytes(kept)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"]
-    assert not errors
+def test_notebook_runs(path, repo_copy):
+    """Runs on the copy. Answers print nothing on Run All; switched on (appended at the end), they run."""
+    status = _git_status()
+    copy = repo_copy / "notebooks" / path.name
+    stored = nbformat.read(copy, as_version=4)
+    answers = [c.source.replace("SHOW_ANSWERS = False", "SHOW_ANSWERS = True") for c in stored.cells
+               if c.cell_type == "code" and "answer" in c.metadata.get("tags", [])]
+    nb = execute(copy, tuple(answers))
+    assert not errors(nb), errors(nb)[:1]
+    n = len(stored.cells)
+    for c in nb.cells[:n]:
+        if c.cell_type == "code" and "answer" in c.metadata.get("tags", []):
+            assert not c.outputs, f"{path.name}: a hidden answer printed on Run All"
+    for c in nb.cells[n:]:
+        assert c.outputs, f"{path.name}: an answer switched on shows nothing"
     widgets = [c.source[:40] for c in nb.cells if c.cell_type == "code" for o in c.outputs
                if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
                and not any(w in c.source for w in ("FrameworkReview(", "ItemDrafter(", "\nw\n", "\ndr\n"))]
     assert not widgets, f"{path.name}: progress or other widgets left in saved outputs: {widgets}"
+    assert _git_status() == status, "running a notebook changed the repository"
+
+
+@pytest.mark.slow
+def test_analysts_edits_survive_a_rerun(repo_copy):
+    """An item edited in notebook 01's drafter and a review scored in notebook 08's widget are intact after both
+    notebooks run again; the demo edits of 01 happen on their own copy, and 08's widget opens with the review."""
+    import yaml
+
+    from measurekit.design import load_framework
+    from measurekit.design.widgets.drafter import ItemDrafter
+    from measurekit.design.widgets.review import FrameworkReview
+
+    status = _git_status()
+    nbdir = repo_copy / "notebooks"
+    shipped = load_framework(repo_copy / "indicators" / "rochdale-school-readiness")
+    for name in ("01_draft_items.ipynb", "08_framework_review.ipynb"):
+        assert not errors(execute(nbdir / name))
+    work = nbdir / "output" / "01_draft_items" / "framework"
+    assert load_framework(work).item("sv4") == shipped.item("sv4"), "the demo edited the analyst's copy"
+    # the analyst edits an item in the drafter and saves
+    dr = ItemDrafter(work)
+    dr.item.value = "hl1"
+    dr.stem.value = "We read books together on most days."
+    dr.who.value, dr.reason.value = "Analyst", "my own edit"
+    dr.override.value, dr.override_reason.value = True, "kept for the test"
+    assert dr.save(), dr.message.value
+    mine = {p.name: p.read_bytes() for p in work.glob("*.yaml")}
+    # ... and scores the review in notebook 08's widget
+    review = nbdir / "output" / "08_framework_review" / "framework_review.yaml"
+    w = FrameworkReview(review, framework=repo_copy / "indicators" / "rochdale-school-readiness", project="Mine")
+    scores = {"codesign_who": 3, "toc_written": 0, "gov_lawful": 1}
+    for qid, s in scores.items():
+        w.controls[qid]["score"].value = s
+    w.controls["codesign_who"]["notes"].value = "my notes"
+    assert w.save() is not None, w.status.value
+    saved_review = review.read_bytes()
+    # Run All again, twice for 01 (a demo that appended each time would show on the second run)
+    for _ in range(2):
+        assert not errors(execute(nbdir / "01_draft_items.ipynb"))
+    nb8 = execute(nbdir / "08_framework_review.ipynb", (
+        "import json\nprint(json.dumps({q: c['score'].value for q, c in w.controls.items()"
+        " if c['score'].value is not None}))\nw.save()\nprint(w.status.value)",))
+    assert not errors(nb8)
+    assert {p.name: p.read_bytes() for p in work.glob("*.yaml")} == mine
+    item = load_framework(work).item("hl1")
+    assert item.stem["en"] == "We read books together on most days."
+    assert len(item.history) == len(shipped.item("hl1").history) + 1
+    assert review.read_bytes() == saved_review
+    assert yaml.safe_load(saved_review)["answers"]["codesign_who"]["notes"] == "my notes"
+    shown = "".join(o.get("text", "") for o in nb8.cells[-1].outputs if o.get("output_type") == "stream")
+    import json
+
+    assert json.loads(shown.splitlines()[0]) == scores, "the re-run widget did not open with the saved review"
+    assert "Saved" in shown                 # it loaded the file, so saving it again needs no confirmation
+    assert _git_status() == status
