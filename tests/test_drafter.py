@@ -143,3 +143,43 @@ def test_drafter_offers_standard_scales_and_clears_the_message_on_edit(drafter):
     assert dr.save() is False and "Not saved" in dr.message.value
     dr.stem.value = "Services tell me things in my language."
     assert dr.message.value == ""                                # the old message no longer applies
+
+
+def test_save_never_overwrites_files_changed_on_disk_since_loading(tmp_path, framework_dir):
+    """Two drafters on one folder (two notebooks, or a re-run beside an open one): the second save stops and says
+    so instead of silently dropping the first one's edit; Reload or an explicit Replace resolves it."""
+    import shutil
+
+    from measurekit.design import load_framework
+    from measurekit.design.widgets.drafter import ItemDrafter
+
+    d = tmp_path / "fw"
+    shutil.copytree(framework_dir, d)
+    a, b = ItemDrafter(d), ItemDrafter(d)
+    for dr, item, text in ((a, "hl1", "We read books together on most days."), (b, "hl2", "My child has space to play.")):
+        dr.item.value = item
+        dr.stem.value = text
+        dr.who.value, dr.reason.value = "Analyst", "test"
+        dr.override.value, dr.override_reason.value = True, "test"
+    assert a.save()
+    after_a = {p.name: p.read_bytes() for p in d.glob("*.yaml")}
+    assert b.save() is False and "changed on disk" in b.message.value
+    assert {p.name: p.read_bytes() for p in d.glob("*.yaml")} == after_a
+    b.reload()
+    assert b.fw.item("hl1").stem["en"] == "We read books together on most days."
+    b.item.value = "hl2"
+    b.stem.value = "My child has space to play."
+    b.who.value, b.reason.value = "Analyst", "test"
+    b.override.value, b.override_reason.value = True, "test"
+    assert b.save()
+    fw = load_framework(d)
+    assert fw.item("hl1").stem["en"] == "We read books together on most days."     # both edits kept
+    assert fw.item("hl2").stem["en"] == "My child has space to play."
+    # an explicit Replace saves over a change made elsewhere
+    a.item.value = "hl3"
+    a.stem.value = "I know how to help my child learn."
+    a.who.value, a.reason.value = "Analyst", "test"
+    a.override.value, a.override_reason.value = True, "test"
+    assert a.save() is False
+    a.replace.value = True
+    assert a.save() and load_framework(d).item("hl3").stem["en"] == "I know how to help my child learn."

@@ -129,3 +129,34 @@ def test_saved_files_keep_their_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+
+
+def test_widget_opens_with_the_saved_review_and_never_overwrites_an_unloaded_file(tmp_path, framework_dir):
+    """A re-run (a new widget on the same file) shows what was saved; a file the widget did not load (saved by
+    another widget since, or unreadable) is replaced only when asked."""
+    pytest.importorskip("ipywidgets")
+    from measurekit.design.widgets.review import FrameworkReview
+
+    path = tmp_path / "review.yaml"
+    first = FrameworkReview(path, framework=framework_dir, project="Mine")
+    first.controls["codesign_who"]["score"].value = 3
+    assert first.save() is not None
+    again = FrameworkReview(path, framework=framework_dir)          # the notebook run again
+    assert again.controls["codesign_who"]["score"].value == 3 and again.project.value == "Mine"
+    assert "Loaded" in again.status.value
+    # someone else saves in between: the first widget's Save asks instead of writing over it
+    again.controls["toc_written"]["score"].value = 1
+    assert again.save() is not None
+    kept = path.read_bytes()
+    first.controls["codesign_who"]["score"].value = 0
+    assert first.save() is None and path.read_bytes() == kept
+    assert "did not load" in first.status.value and "Replace" in first.status.value
+    first.replace.value = True
+    assert first.save() is not None and yaml.safe_load(path.read_text())["answers"]["codesign_who"]["score"] == 0
+    assert first.replace.value is False                              # asked once, for one save
+    # an unreadable file is shown as a problem and kept
+    path.write_text("answers: [not, a, review\n")
+    broken = path.read_bytes()
+    third = FrameworkReview(path, framework=framework_dir)
+    assert "Not loaded" in third.status.value
+    assert third.save() is None and path.read_bytes() == broken
