@@ -22,7 +22,7 @@ FOLDERS = ("notebooks", "indicators", "data")
 def _git_status() -> str | None:
     try:
         r = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--ignored", "--", *FOLDERS],
-                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+                           cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return r.stdout if r.returncode == 0 else None
@@ -136,9 +136,9 @@ def test_analysts_edits_survive_a_rerun(repo_copy):
     # Run All again, twice for 01 (a demo that appended each time would show on the second run)
     for _ in range(2):
         assert not errors(execute(nbdir / "01_draft_items.ipynb"))
-    nb8 = execute(nbdir / "08_framework_review.ipynb", (
-        "import json\nprint(json.dumps({q: c['score'].value for q, c in w.controls.items()"
-        " if c['score'].value is not None}))\nw.save()\nprint(w.status.value)",))
+    show = ("import json\nprint(json.dumps({q: c['score'].value for q, c in w.controls.items()"
+            " if c['score'].value is not None}))\nw.save()\nprint(w.status.value)")
+    nb8 = execute(nbdir / "08_framework_review.ipynb", (show,))
     assert not errors(nb8)
     assert {p.name: p.read_bytes() for p in work.glob("*.yaml")} == mine
     item = load_framework(work).item("hl1")

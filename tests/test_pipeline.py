@@ -19,7 +19,7 @@ def test_main_job_writes_reports(tmp_path):
         assert (out / rel).exists(), rel
     assert not state.skipped, state.skipped
     html = (out / "internal" / "trial_report.html").read_text()
-    assert "Linkage and who responded" in html and "<img" in html and "http" not in html.split("<body>")[1][:2000]
+    assert "Linkage and who responded" in html and "<svg" in html and "http" not in html.split("<body>")[1][:2000]
     summary = pd.read_csv(out / "internal" / "linkage" / "linkage_summary.csv")
     assert summary.loc[summary.measure == "children in the cohort", "count"].item() == 3000
     from frictionless import Package

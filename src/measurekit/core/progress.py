@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterable, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 T = TypeVar("T")
 NOTEBOOK_DELAY = 1.0        # seconds a loop runs in a notebook before its bar appears

@@ -679,8 +679,8 @@ def _added_value_charts(v, words: str) -> list[tuple[str, str]]:
             (svg.line_chart(cal, alt="Calibration by tenths of predicted risk. " + "; ".join(alt_cal) + ".",
                             x_label="Predicted probability", y_label="Observed proportion", x_range=(0, 1),
                             y_range=(0, 1), diagonal=True, width=520, height=380, legend_columns=1),
-             "Calibration: observed against predicted risk by tenths, for both models; the diagonal is perfect "
-             "calibration")]
+             ("Calibration: observed against predicted risk by tenths, for both models; the diagonal is perfect "
+              "calibration"))]
 
 
 def _small(x) -> str:

@@ -29,7 +29,12 @@ from measurekit.design.evidence import load_evidence
 from measurekit.design.forms import RTL
 from measurekit.design.models import STATUSES, VOICE_GROUPS, HistoryEntry, Option, Scale
 from measurekit.design.saving import save_framework
-from measurekit.design.wording import CheckConfig, Finding, check_stem, outdated_translation
+from measurekit.design.wording import (
+    CheckConfig,
+    Finding,
+    check_stem,
+    outdated_translation,
+)
 
 # Common response scales the drafter offers besides the framework's own; one that is picked is
 # added to the framework (scales.yaml) when the item is saved.

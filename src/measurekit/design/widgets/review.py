@@ -16,9 +16,8 @@ ticked, and the status line says so.
 """
 from __future__ import annotations
 
-import html
-
 import hashlib
+import html
 from pathlib import Path
 
 from measurekit.design import review as rv
