@@ -24,7 +24,7 @@ def trial(tmp_path_factory):
     data = base / "data"
     shutil.copytree(paths.BUNDLED_DATA, data)
     out = base / "out"
-    state = run(data_dir=data, framework_dir=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
+    state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
     return state, out, data
 
 
