@@ -170,3 +170,24 @@ def test_report_fits_a_laptop_screen_and_prints_readably_on_a4(trial, chromium_p
     assert len(sizes) > 500
     small = [(round(s, 1), t) for s, t in sizes if s < 8 - 1e-6]
     assert not small, small[:5]
+
+
+def test_svg_charts_are_drawn_to_scale_and_named():
+    """The chart functions the report uses: bar lengths proportional to the values, missing values drawn as
+    'no data', every text escaped, the chart named by its alt text."""
+    from measurekit.publish import svg
+
+    chart = svg.bar_chart(["a <b>", "half", "none"], [100, 50, None], alt="Bars & more", axis_label="Rate",
+                          lo=0, hi=100, ref=50, ref_label="All")
+    widths = [float(w) for w in re.findall(r"<rect [^>]*width='([\d.]+)'", chart)]
+    assert len(widths) == 2 and widths[0] == pytest.approx(2 * widths[1], rel=0.01)
+    assert "no data" in chart and "a &lt;b&gt;" in chart and "<b>" not in chart
+    assert "aria-label='Bars &amp; more'" in chart and "<title>Bars &amp; more</title>" in chart
+    line = svg.line_chart([{"name": "x", "x": [0, 1], "y": [0, 1]}], alt="Line", x_label="X", y_label="Y",
+                          x_range=(0, 1), y_range=(0, 1))
+    (points,) = re.findall(r"<polyline points='([^']*)'", line)
+    (x0, y0), (x1, y1) = [tuple(map(float, p.split(","))) for p in points.split()]
+    assert x1 > x0 and y1 < y0                       # up and to the right (SVG y grows downwards)
+    heat = svg.heat_map(["i1", "i2"], ["F1"], [[0.7], [0.1]], alt="Heat", cut=0.3)
+    cells = dict((v, a) for a, v in re.findall(r"<text ([^>]*)><tspan[^>]*>(0\.\d\d)</tspan>", heat))
+    assert "font-weight='bold'" in cells["0.70"] and "font-weight" not in cells["0.10"]     # below the cut: plain

@@ -448,7 +448,7 @@ def _item_cards(state) -> list[dict]:
     if m is not None and m.item_analysis is not None and "r_drop" in m.item_analysis.items:
         r_drop = m.item_analysis.items["r_drop"].to_dict()
     titles = {d.id: d.title for d in fw.domains}
-    dif_by = ", ".join(labels.breakdown(g).lower() for g in ("home_language_group",))
+    dif_by = labels.breakdown("home_language_group").lower()     # the grouping the main job tests DIF by
 
     def num(x, digits=2):
         return (labels.number(x, digits), "") if pd.notna(x) else ("not computed", "missing")
