@@ -189,5 +189,5 @@ def test_svg_charts_are_drawn_to_scale_and_named():
     (x0, y0), (x1, y1) = [tuple(map(float, p.split(","))) for p in points.split()]
     assert x1 > x0 and y1 < y0                       # up and to the right (SVG y grows downwards)
     heat = svg.heat_map(["i1", "i2"], ["F1"], [[0.7], [0.1]], alt="Heat", cut=0.3)
-    cells = dict((v, a) for a, v in re.findall(r"<text ([^>]*)><tspan[^>]*>(0\.\d\d)</tspan>", heat))
+    cells = {v: a for a, v in re.findall(r"<text ([^>]*)><tspan[^>]*>(0\.\d\d)</tspan>", heat)}
     assert "font-weight='bold'" in cells["0.70"] and "font-weight" not in cells["0.10"]     # below the cut: plain
