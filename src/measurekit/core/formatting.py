@@ -82,14 +82,15 @@ def decimal_places(framework, indicator_ids) -> np.ndarray:
 
 def publish_board_table(table: pd.DataFrame, framework) -> pd.DataFrame:
     """Round and type the board table's numbers (a new frame): denominators as whole numbers
-    (``Int64``); numerators whole for proportions and rounded to the indicator's places for means
-    (a sum of scores); value, confidence limits and comparator rounded to the indicator's places."""
+    (``Int64``); numerators of proportions as whole numbers; value, confidence limits and comparator rounded to
+    the indicator's places. A mean score has no numerator to publish (a sum of scores means nothing to a
+    reader and is not a count): its numerator is left blank; the denominator is its number of children."""
     t = table.copy()
     dps = decimal_places(framework, t["indicator_id"])
     is_mean = t["indicator_id"].map({ind.id: ind.value_type == "mean" for ind in framework.indicators}).fillna(False)
     t["denominator"] = publish(t["denominator"], "count")
     num = pd.to_numeric(t["numerator"], errors="coerce").astype(float).to_numpy()
-    t["numerator"] = np.where(is_mean.to_numpy(dtype=bool), _round_rows(num, dps), round_half_away(num, 0))
+    t["numerator"] = np.where(is_mean.to_numpy(dtype=bool), np.nan, round_half_away(num, 0))
     for col in BOARD_RATES:
         if col in t:
             t[col] = _round_rows(pd.to_numeric(t[col], errors="coerce").astype(float).to_numpy(), dps)

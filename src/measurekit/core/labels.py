@@ -10,7 +10,9 @@ analysts" appendix of the trial report; everything a person reads goes through t
   (``chi12`` -> "Uniform + non-uniform DIF test (chi12)").
 - :func:`p_value`, :func:`count`, :func:`number`, :func:`percent` – numbers as people read them
   ("< 0.001", "1,859", "61.0", "61%").
-- :func:`comparison` – "higher"/"similar"/"lower" than the borough, in words, with polarity.
+- :func:`comparison` – "higher"/"similar"/"lower" than the local authority, in words, with polarity.
+- :func:`place_words` – the framework's words for its places (``framework.area``: "borough", "neighbourhood"...),
+  neutral ("local authority", "area") when it declares none; generic code never writes a place word itself.
 
 Unknown codes fall back to a tidied version of the code (underscores to spaces, first letter
 capitalised), so a new breakdown never shows up as a bare code.
@@ -18,6 +20,7 @@ capitalised), so a new breakdown never shows up as a bare code.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 BREAKDOWNS = {
     "all": "All children",
@@ -27,7 +30,7 @@ BREAKDOWNS = {
     "sex": "Sex",
     "home_language": "Home language",
     "summer_born": "Month of birth",
-    "neighbourhood": "Neighbourhood",
+    "neighbourhood": "Area",
     "ethnicity": "Ethnic group",
     "responded": "Parent answered the survey",
     "home_language_group": "Home language",
@@ -229,11 +232,12 @@ def value(x, value_type: str, digits: int = 1) -> str:
     return percent(x, digits) if value_type == "proportion" else number(x, digits)
 
 
-def comparison(significance: str, polarity: str = "no_judgement", place: str = "the borough") -> str:
-    """A sentence fragment the numbers support: "similar to the borough", "higher than the borough (better)".
+def comparison(significance: str, polarity: str = "no_judgement", place: str = "the local authority") -> str:
+    """A sentence fragment the numbers support: "similar to the local authority", "higher than the borough
+    (better)" (``place``: the framework's word, see :func:`place_words`).
 
     "higher"/"lower" are only said when the value lies outside the funnel-plot limits around the
-    borough value; otherwise the word is "similar".
+    local authority's value; otherwise the word is "similar".
     """
     sig = str(significance or "")
     text = f"{SIGNIFICANCE.get(sig, 'not compared with')} {place}"
@@ -241,3 +245,94 @@ def comparison(significance: str, polarity: str = "no_judgement", place: str = "
         good = (sig == "higher") == (polarity == "higher_is_better")
         text += " (better)" if good else " (worse)"
     return text
+
+
+@dataclass(frozen=True)
+class PlaceWords:
+    """How people name the places of one framework: ``la`` the whole local authority ("borough", "county"),
+    ``area`` / ``areas`` the areas its boards cover ("neighbourhood"), ``small_area`` ("ward", "LSOA")."""
+
+    la: str = "local authority"
+    area: str = "area"
+    areas: str = "areas"
+    small_area: str = "small area"
+
+    @property
+    def the_la(self) -> str:
+        return f"the {self.la}"
+
+    @property
+    def La(self) -> str:        # noqa: N802 - the word with a capital, to start a sentence or a label
+        return self.la[:1].upper() + self.la[1:]
+
+    @property
+    def Area(self) -> str:      # noqa: N802
+        return self.area[:1].upper() + self.area[1:]
+
+    @property
+    def Areas(self) -> str:     # noqa: N802
+        return self.areas[:1].upper() + self.areas[1:]
+
+
+def place_words(framework) -> PlaceWords:
+    """The framework's place words (``framework.area.la_word``, ``area_word``, ``areas_word``,
+    ``small_area_word``); neutral words when the framework has no ``area:`` block."""
+    area = getattr(framework, "area", None)
+    if area is None:
+        return PlaceWords()
+    return PlaceWords(la=area.la_word, area=area.area_word, areas=area.areas_word, small_area=area.small_area_word)
+
+
+# Terms a board member may meet on a page (in an indicator's own text or in ours), each said in plain words.
+# Pages list the ones their text uses (see :func:`glossary`).
+GLOSSARY = {
+    "GLD": "a good level of development: the child reached the expected level in the 12 early learning goals of "
+           "communication, personal and social development, physical development, literacy and maths at the end "
+           "of reception",
+    "ELG": "an early learning goal: one of the 17 goals a teacher judges (expected or not yet) at the end of "
+           "reception",
+    "EYFSP": "the Early Years Foundation Stage Profile: the teacher's assessment at the end of reception",
+    "95% interval": "the range the true value is likely to be in; small groups give wide intervals",
+    "fairness checks": "tests, in the analysts' trial report, of whether each survey question works the same for "
+                       "every group of families (for example whatever their home language)",
+    "SEN": "special educational needs",
+    "EHC plan": "an education, health and care plan: a legal plan for a child with more complex needs",
+    "free school meals": "a sign of low family income used in school statistics",
+}
+
+# codes that reach human-facing text through an indicator's or a statistic's own words, and their words
+CODE_WORDS = {
+    "home_language_group": "home language (English or other)",
+    "home_language": "home language",
+    "fsm": "free school meals",
+    "eal": "English as an additional language",
+    "send": "special educational needs",
+    "ehc_plan": "EHC plan",
+    "sen_support": "SEN support",
+    "wilson": "Wilson score interval",
+    "weighted_t": "weighted t interval",
+    "gld": "GLD",
+}
+
+
+def plain(text, extra: dict | None = None) -> str:
+    """Text for a reader: Markdown marks (backticks, ``**``, stray ``*``) removed and known codes (``fsm``,
+    ``home_language_group``, ``wilson``, a framework's field names given in ``extra``) replaced by words."""
+    import re
+
+    words = {**CODE_WORDS, **(extra or {})}
+    out = str(text).replace("**", "").replace("`", "")
+    out = re.sub(r"(?<!\w)\*(?!\s)|(?<=\S)\*(?!\w)", "", out)
+    if words:
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in sorted(words, key=len, reverse=True))
+                             + r")(?![\w-])")
+        out = pattern.sub(lambda m: words[m.group(1)], out)
+    return out
+
+
+def glossary(text: str) -> list[tuple[str, str]]:
+    """The :data:`GLOSSARY` terms that ``text`` uses, with their plain words, in the order of the glossary."""
+    import re
+
+    return [(term, meaning) for term, meaning in GLOSSARY.items()
+            if re.search(r"(?<![\w-])" + re.escape(term) + r"(?:s)?(?![\w-])", text)]

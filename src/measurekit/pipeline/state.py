@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.data.linkage import LinkageResult
     from measurekit.design.models import Framework
     from measurekit.problems import ProblemReport
+    from measurekit.publish.board_table import BoardTable
     from measurekit.stats.added_value import AddedValueResult
     from measurekit.stats.cosmin import CosminResult
     from measurekit.stats.coverage import CoverageResult, WeightsResult
@@ -78,9 +79,10 @@ class Value:
 
 @dataclass
 class Board:
-    """The board pack written to the shareable folder."""
+    """The board pack written to the shareable folder: the board table object it was rendered from (built
+    once, kept in memory: never read back from the files) and the files."""
 
-    table: "pd.DataFrame"
+    table: "BoardTable"
     files: dict[str, Path]
 
 

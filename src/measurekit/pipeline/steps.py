@@ -264,8 +264,10 @@ def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
 
 
 def board_pack_step(state: RunState) -> str:
-    """The board pack from the scores computed once; weighted estimates use the raking weights."""
-    from measurekit.publish.board_pack import write_board_pack
+    """The board table, built once from the scores computed once and kept in memory (``state.board.table``);
+    the pack and the shareable folder's README are rendered from it. Weighted estimates use the raking weights."""
+    from measurekit.publish.board_pack import render_board_pack, shareable_readme
+    from measurekit.publish.board_table import build_board_table
 
     fw = state.framework
     weights = None
@@ -279,14 +281,14 @@ def board_pack_step(state: RunState) -> str:
         for ind in fw.indicators:
             if not state.cosmin.for_indicator(ind.id).empty:
                 notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
-    files = write_board_pack(fw, state.scored, state.shareable / "board_pack", weights=weights,
-                             lookup=state.cohort.tables.get("small_areas"), evidence_notes=notes)
-    import pandas as pd
-
-    state.board = Board(table=pd.read_csv(files["board_table"], dtype={"symbol": str}, keep_default_na=False,
-                                          na_values=[""]), files=files)
+    board = build_board_table(fw, state.scored, weights=weights, lookup=state.cohort.tables.get("small_areas"))
+    files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
+    state.board = Board(table=board, files=files)
+    atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),
+                      root=state.shareable)
     state.files["board pack (shareable)"] = Path("shareable/board_pack")
-    state.files["neighbourhood briefings (shareable)"] = Path("shareable/board_pack/briefing")
+    state.files[f"{board.words.area} briefings (shareable)"] = Path("shareable/board_pack/briefing")
+    state.files["shareable folder README"] = Path("shareable/README.txt")
     return "board table, data package, workbook, spec sheets and briefings"
 
 

@@ -1,9 +1,10 @@
-"""Write the neighbourhood board pack: CSV + Frictionless data package, Excel, spec sheets, briefings,
-and a page for families per neighbourhood (``families/<code>.html``).
+"""Write the board pack: CSV + Frictionless data package, EES open data, Excel, spec sheets, a briefing
+per area (``briefing/<code>.html``) and a page for families per area (``families/<code>.html``).
 
-``write_board_pack(framework, data, out)`` builds everything in a temporary folder and swaps it
-into place only when complete, so a failed run never leaves a half-written pack and an earlier
-pack is replaced only by a finished one.
+``write_board_pack(framework, data, out)`` builds the board table once
+(:func:`~measurekit.publish.board_table.build_board_table`) and :func:`render_board_pack` writes every file
+from that one object, in a temporary folder swapped into place only when complete and passed by the gate,
+so a failed run never leaves a half-written pack and an earlier pack is replaced only by a finished one.
 """
 from __future__ import annotations
 
@@ -13,12 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from measurekit.core import atomic
-from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE, publish_board_table
+from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE
 
-SYMBOLS = {"c": "confidential: suppressed to protect small numbers",
-           "x": "not available: no children in this group",
-           "z": "not applicable",
-           "u": "low reliability: fewer than 30 children, read with caution"}
+from measurekit.publish.board_table import SYMBOLS  # noqa: E402,F401 - the data package's symbols, kept here too
 
 
 def table_schema() -> dict:
@@ -35,7 +33,7 @@ def table_schema() -> dict:
         s("breakdown", "Which characteristic the row is broken down by", required=True,
           enum=["all", "fsm", "eal", "send", "sex", "home_language"]),
         s("breakdown_value", "Value of the breakdown characteristic ('all' for everyone)", required=True),
-        n("numerator", "Numerator (children meeting the definition; sum of scores for means)", minimum=0),
+        n("numerator", "Numerator: children meeting the definition (proportions); blank for mean scores", minimum=0),
         {"name": "denominator", "type": "integer", "description": "Denominator (children in the group)",
          "constraints": {"minimum": 0}},
         n("value", "Indicator value: percentage for proportions, mean for scores"),
@@ -54,55 +52,118 @@ def table_schema() -> dict:
                                              "breakdown_value"]}
 
 
+def datapackage(board) -> dict:
+    """The Frictionless data package descriptor of a board table (``datapackage.json``)."""
+    fw = board.framework
+    words = board.words
+    return {
+        "name": f"{fw.name or 'measurekit'}-board-pack".lower(),
+        "title": f"{fw.title or fw.name}: {words.area} board pack",
+        "description": f"Voice-informed indicators by {words.area} with confidence intervals and disclosure control"
+                       + (" (ILLUSTRATIVE, synthetic data)" if fw.illustrative else ""),
+        "resources": [{"name": "board_table", "path": "board_table.csv", "profile": "tabular-data-resource",
+                       "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": table_schema()}],
+        "symbols": SYMBOLS,
+        "rounding": ROUNDING_NOTE,
+        "periods": list(board.periods),
+        "indicators": [ind.model_dump(mode="json") for ind in fw.indicators],
+    }
+
+
+def write_board_csv(board, path) -> Path:
+    """``board_table.csv``: the published rows, numbers as :mod:`measurekit.core.formatting` types them."""
+    return atomic.write_csv(path, board.rows, float_format=CSV_FLOAT_FORMAT, root=Path(path).parent)
+
+
 def write_board_pack(framework, data, out, period=None, evidence=None, evidence_notes: dict | None = None,
-                     coverage=None, weights=None, lookup=None) -> dict[str, Path]:
-    """Build the pack in ``out`` (atomically). Returns the main files written.
+                     weights=None, lookup=None) -> dict[str, Path]:
+    """Build the board table of ``framework`` over ``data`` and write the pack in ``out`` (atomically).
+    Returns the main files written.
 
     ``data`` is a Cohort or an analysis frame; a frame that already holds the voice scores
     (``voice_<domain>`` columns, as the main job passes) is not scored again. ``weights`` and
-    ``lookup`` go to ``board_table``. ``evidence_notes`` (optional): indicator id ->
-    {"reliability": text, "added_value": text} for the specification sheets.
+    ``lookup`` go to :func:`~measurekit.publish.board_table.build_board_table`. ``evidence_notes``
+    (optional): indicator id -> {"reliability": text, "added_value": text} for the specification sheets.
     """
-    from measurekit.publish.board_table import board_table, small_area_lookup
+    from measurekit.publish.board_table import build_board_table
+
+    board = build_board_table(framework, data, period=period, weights=weights, lookup=lookup, evidence=evidence)
+    return render_board_pack(board, out, evidence_notes=evidence_notes)
+
+
+def render_board_pack(board, out, evidence_notes: dict | None = None) -> dict[str, Path]:
+    """Write every file of the pack for ``board`` (a :class:`~measurekit.publish.board_table.BoardTable`) in
+    ``out``: built in a temporary folder and swapped into place only when complete and passed by the gate, so a
+    failed run never leaves a half-written pack and an earlier pack is replaced only by a finished one."""
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
-    from measurekit.publish.disclosure import protect
     from measurekit.publish.ees import write_ees
     from measurekit.publish.excel import write_workbook
     from measurekit.publish.family_page import write_family_pages
-    from measurekit.publish.gate import check_shareable, small_range
+    from measurekit.publish.gate import check_shareable
 
-    if evidence is None and getattr(framework, "path", None) and (Path(framework.path) / "evidence").is_dir():
-        from measurekit.design.evidence import load_evidence
-
-        evidence = load_evidence(framework)
-    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data   # built once, used twice
-    protected = protect(board_table(framework, frame, period=period, weights=weights,
-                                    lookup=small_area_lookup(data, lookup), disclosure=False), framework)
-    table = publish_board_table(protected.table, framework)   # rounded and typed as every output is
+    if not board.published:
+        raise ValueError("this board table was built with disclosure=False: it holds true counts and is never "
+                         "written to a board pack")
+    fw = board.framework
     with atomic.atomic_directory(out) as tmp:
-        atomic.write_csv(tmp / "board_table.csv", table, float_format=CSV_FLOAT_FORMAT)
-        package = {
-            "name": f"{framework.name or 'measurekit'}-board-pack".lower(),
-            "title": f"{framework.title or framework.name}: neighbourhood board pack",
-            "description": "Voice-informed indicators by neighbourhood with confidence intervals and disclosure control"
-                           + (" (ILLUSTRATIVE, synthetic data)" if framework.illustrative else ""),
-            "resources": [{"name": "board_table", "path": "board_table.csv", "profile": "tabular-data-resource",
-                           "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": table_schema()}],
-            "symbols": SYMBOLS,
-            "rounding": ROUNDING_NOTE,
-            "indicators": [ind.model_dump(mode="json") for ind in framework.indicators],
-        }
-        (tmp / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        write_workbook(framework, table, tmp / "board_pack.xlsx")
-        write_spec_sheets(framework, tmp / "specs", evidence, evidence_notes or {})
-        write_briefings(framework, table, frame, tmp / "briefing", evidence)
-        write_family_pages(framework, table, tmp / "families", evidence)
-        ees_files = write_ees(framework, table, tmp) if getattr(framework, "area", None) is not None else ()
+        write_board_csv(board, tmp / "board_table.csv")
+        atomic.write_text(tmp / "datapackage.json", json.dumps(datapackage(board), indent=2, ensure_ascii=False)
+                          + "\n", root=tmp)
+        write_workbook(board, tmp / "board_pack.xlsx")
+        write_spec_sheets(board, tmp / "specs", evidence_notes or {})
+        write_briefings(board, tmp / "briefing")
+        write_family_pages(board, tmp / "families")
+        ees_files = write_ees(board, tmp) if getattr(fw, "area", None) is not None else ()
         # nothing is swapped into place unless the whole pack passes the gate and the audit
-        check_shareable(tmp, audit=protected.audit, small=small_range(framework))
+        check_shareable(tmp, board=board)
     out = Path(out)
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing",
             "families": out / "families",
             **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in ees_files)))}
 
+
+def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
+    """The README of the shareable folder: what each file holds and what passed disclosure control."""
+    fw, words = board.framework, board.words
+    d = sorted({(ind.disclosure.suppress_min, ind.disclosure.suppress_max) for ind in fw.indicators})
+    ranges = ", ".join(f"{lo} to {hi}" for lo, hi in d) or "1 to 5"
+    rel = {k: Path(v).relative_to(root).as_posix() if Path(v).is_absolute() else str(v) for k, v in files.items()}
+    lines = [
+        "SHAREABLE: FILES THAT MAY LEAVE THE ORGANISATION",
+        "",
+        f"{fw.title or fw.name}, period {', '.join(board.periods)}."
+        + (" ILLUSTRATIVE: made from synthetic data, not real children or families." if fw.illustrative else ""),
+        "",
+        "What this folder holds",
+        f"- {rel.get('board_table', 'board_pack/board_table.csv')}: every indicator for {words.the_la}, each "
+        f"{words.area} and each group of children, with 95% intervals and the comparison with {words.the_la} "
+        "(one row per indicator, area and group; the columns are described in datapackage.json).",
+        f"- {rel.get('datapackage', 'board_pack/datapackage.json')}: the Frictionless data package describing the "
+        "table, its symbols, its rounding and every indicator's definition.",
+        f"- {rel.get('workbook', 'board_pack/board_pack.xlsx')}: the same figures as a workbook, one sheet per "
+        "indicator, ready to print.",
+        f"- {rel.get('specs', 'board_pack/specs')}/: one specification sheet per indicator (Markdown and HTML).",
+        f"- {rel.get('briefing', 'board_pack/briefing')}/: one printable briefing page per {words.area} for its "
+        "board.",
+        f"- {rel.get('families', 'board_pack/families')}/: one page per {words.area} for the families who answered, "
+        "in plain words and their languages.",
+    ]
+    if "ees_data" in rel:
+        lines.append(f"- {rel['ees_data']} and {rel.get('ees_meta', '')}: the same numbers as open data in the "
+                     "Department for Education's format (explore education statistics).")
+    lines += [
+        "",
+        "What passed disclosure control",
+        f"Every number in these files comes from one board table that passed disclosure control: counts of "
+        f"{ranges} are withheld (shown as c), and further cells are withheld where a withheld count could be worked "
+        "out from totals; an audit solved every way of working a withheld count back and found none. Before the "
+        "files were put here, a gate read every file (tables, workbook, pages, text) and found no small count in "
+        "the clear.",
+        "",
+        "Symbols: " + "; ".join(f"{k} = {v}" for k, v in SYMBOLS.items()) + ".",
+        "",
+        "Material with unsuppressed counts (validation, linkage, measurement tables, the trial report) is in the "
+        "internal folder beside this one and must not be shared.",
+    ]
+    return "\n".join(lines) + "\n"

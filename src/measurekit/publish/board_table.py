@@ -7,15 +7,28 @@ ci_method, comparator (the LA value for the same breakdown value), significance_
 significance_998 (higher | similar | lower than the LA, from funnel-plot limits), polarity,
 suppressed, symbol (GSS: c confidential, x not available, z not applicable, u low reliability),
 note. Proportions are published as percentages (0-100); means on their own scale. Denominators are
-whole numbers; numerators whole for proportions; value, limits and comparator rounded half away from
-zero to the indicator's ``decimal_places`` (``measurekit.core.formatting``). geography_code of the
+whole numbers; numerators whole for proportions and blank for means (a sum of scores is not published);
+value, limits and comparator rounded half away from zero to the indicator's ``decimal_places``
+(``measurekit.core.formatting``), once, after disclosure control. geography_code of the
 la rows is the framework's ``area.new_la_code`` (GSS) when declared, else the placeholder "LA".
+("neighbourhood" is the technical name of the areas the boards cover, whatever the framework calls them.)
+
+The flow: :func:`build_board_table` aggregates (one pass over the children per grouping), computes the
+intervals and the comparisons with the LA, applies disclosure control (``publish.disclosure.protect``) and
+rounds once; it returns a :class:`BoardTable`, the object every writer of the board pack renders.
+:func:`board_table` returns just its rows (the public DataFrame call). The Wilson and t intervals match R's
+``prop.test(correct = FALSE)`` and ``t.test``; funnel limits are those of the PHE/OHID fingertips tools.
 """
 from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from measurekit.core import labels
 from measurekit.stats import intervals
 
 COLUMNS = ["indicator_id", "indicator_title", "period", "geography_type", "geography_code", "geography_name",
@@ -23,15 +36,19 @@ COLUMNS = ["indicator_id", "indicator_title", "period", "geography_type", "geogr
            "comparator", "significance_95", "significance_998", "polarity", "suppressed", "symbol", "note"]
 LA_CODE, LA_NAME = "LA", "Local authority"
 LOW_RELIABILITY_N = 30
+# the GSS symbols of the published table, as the data package and the workbook explain them
+SYMBOLS = {"c": "confidential: suppressed to protect small numbers",
+           "x": "not available: no children in this group",
+           "z": "not applicable",
+           "u": f"low reliability: fewer than {LOW_RELIABILITY_N} children, read with caution"}
 
 
-def _frame(data, framework) -> pd.DataFrame:
+def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
     """One row per child with the columns the board table uses: routine columns, the indicators' fields
     and voice scores (respondents only). A new frame of those columns only: the caller's data are not copied
     whole nor changed."""
     from measurekit.stats.scoring import score
 
-    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
     needed = {ind.compute.field for ind in framework.indicators} | {b for ind in framework.indicators for b in ind.breakdowns}
     needed |= {"responded", "neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "completed_on"}
     out = pd.DataFrame({c: frame[c] for c in frame.columns if c in needed}, index=frame.index)
@@ -83,21 +100,37 @@ def _period(data, frame, period):
 
 def board_table(framework, data, period=None, weights: pd.Series | None = None, lookup: pd.DataFrame | None = None,
                 small_areas: bool = False, level: float = 0.95, disclosure: bool = True) -> pd.DataFrame:
-    """Aggregate every indicator of ``framework`` over ``data`` (a Cohort or an analysis frame).
+    """Aggregate every indicator of ``framework`` over ``data`` (a Cohort or an analysis frame): the rows of
+    :func:`build_board_table` (see there for the arguments).
+
+    ``disclosure=False`` returns the table before disclosure control and before rounding (internal: true
+    counts at full precision; ``measurekit.publish.disclosure.protect`` protects it).
+    """
+    return build_board_table(framework, data, period=period, weights=weights, lookup=lookup,
+                             small_areas=small_areas, level=level, disclosure=disclosure).rows
+
+
+def build_board_table(framework, data, *, period=None, weights: pd.Series | None = None,
+                      lookup: pd.DataFrame | None = None, small_areas: bool = False, level: float = 0.95,
+                      disclosure: bool = True, evidence=None) -> "BoardTable":
+    """The board table of ``framework`` over ``data`` (a Cohort or an analysis frame), built once:
+    aggregate -> intervals -> comparisons -> disclosure control -> rounding (once, last).
 
     ``lookup`` (small_area, small_area_name, neighbourhood_code, neighbourhood) replaces the
     cohort's small-area lookup: codes and names pass through unchanged. ``weights`` (indexed like
     the analysis frame; e.g. ``response_weights(...).weights``) gives weighted means with
     design-effect-adjusted intervals for mean indicators. Disclosure control is applied
-    (``measurekit.publish.disclosure``) as each indicator declares. ``small_areas=True`` adds small-area rows
-    (breakdown "all" only); their sums to neighbourhoods are not yet protected by secondary
-    suppression, so they are for internal use, not publication. ``disclosure=False`` returns the
-    table before disclosure control (internal: true counts; ``measurekit.publish.disclosure.protect``
-    protects it).
+    (``measurekit.publish.disclosure.protect``) as each indicator declares. ``small_areas=True`` adds small-area
+    rows (breakdown "all" only); their sums to the areas are not yet protected by secondary
+    suppression, so they are for internal use, not publication. ``disclosure=False``: no disclosure control
+    and no rounding (the internal table of true counts). ``evidence`` (``design.evidence.Evidence``) is kept on
+    the object for the pages that quote families; by default the framework's ``evidence/`` folder is read, once.
     """
-    from measurekit.publish.disclosure import apply_disclosure_control
+    from measurekit.core import formatting
+    from measurekit.publish.disclosure import protect
 
-    frame = _frame(data, framework)
+    frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
+    frame = _frame(frame, framework)
     if weights is not None:   # align on the children's index before any merge renumbers the rows
         frame["__weight"] = weights.reindex(frame.index)
     lookup = small_area_lookup(data, lookup)
@@ -117,11 +150,68 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
         geos.append(("small_area", "small_area", "small_area_name"))
     w = frame["__weight"].to_numpy(dtype=float) if weights is not None else None
     table = _aggregate(frame, framework, geos, w, constant={"__la_code": la[0], "__la_name": la[1]})
-    table = _finish(table, framework, per, level)
-    from measurekit.core.formatting import publish_board_table
+    table, sd = _finish(table, framework, per, level)
+    if evidence is None:
+        evidence = framework_evidence(framework)
+    if not disclosure:
+        return BoardTable(framework, table, sd=sd, evidence=evidence, level=level, published=False)
+    quiet_solver_banner()
+    result = protect(table, framework, level)
+    # rounding and typing come last, once, after every calculation and the disclosure control
+    rows = formatting.publish_board_table(result.table, framework)
+    return BoardTable(framework, rows, sd=sd, disclosure=result, evidence=evidence, level=level)
 
-    # rounding and typing come last, after every calculation and the disclosure control
-    return publish_board_table(apply_disclosure_control(table, framework, level) if disclosure else table, framework)
+
+@functools.lru_cache(maxsize=1)
+def quiet_solver_banner() -> None:
+    """HiGHS (``highspy``, the disclosure audit's solver) prints a copyright banner to the process's standard
+    output the first time a solver is made, whatever its options. Make that first one here, once per process,
+    with the standard output file descriptor pointed at the null device, so no run prints it."""
+    try:
+        import highspy
+    except ImportError:
+        return
+    import os
+    import sys
+
+    try:
+        sys.stdout.flush()
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+    except (AttributeError, OSError, ValueError):   # no real standard output (embedded, some notebooks)
+        fd = 1
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w", encoding="utf-8") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            try:
+                highspy.Highs()
+            finally:
+                _flush_c_stdout()
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    """Flush the C library's stdout buffer (what HiGHS printed) before the descriptor is restored."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):   # no C library to ask (e.g. Windows): HiGHS flushes its own line
+        pass
+
+
+def framework_evidence(framework):
+    """The framework's quotes and themes (``evidence/`` beside framework.yaml), or None when it has none."""
+    from pathlib import Path
+
+    folder = getattr(framework, "path", None)
+    if not folder or not (Path(folder) / "evidence" / "quotes.csv").is_file():
+        return None
+    from measurekit.design.evidence import load_evidence
+
+    return load_evidence(framework)
 
 
 def _codes(column: pd.Series, as_text: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -237,8 +327,10 @@ def _aggregate(frame: pd.DataFrame, framework, geos, w, constant: dict) -> pd.Da
     return pd.concat(parts, ignore_index=True)
 
 
-def _finish(t: pd.DataFrame, framework, period, level) -> pd.DataFrame:
-    meta = {ind.id: ind for ind in framework.indicators}
+def _finish(t: pd.DataFrame, framework, period, level) -> tuple[pd.DataFrame, np.ndarray]:
+    """The board table's columns from the sums, at full precision; and each row's SD of the children's
+    values (unweighted: the spread the funnel limits of means use)."""
+    meta = indicator_lookup(framework)
     out = pd.DataFrame({"indicator_id": t["indicator_id"]})
     out["indicator_title"] = t["indicator_id"].map(lambda i: meta[i].title)
     out["period"] = period
@@ -295,7 +387,7 @@ def _finish(t: pd.DataFrame, framework, period, level) -> pd.DataFrame:
     out["symbol"] = np.where(n == 0, "x", np.where(n < LOW_RELIABILITY_N, "u", ""))
     out["note"] = np.where(n == 0, "no children in this group", np.where(n < LOW_RELIABILITY_N,
                            f"fewer than {LOW_RELIABILITY_N} children: low reliability", ""))
-    return out[COLUMNS].reset_index(drop=True)
+    return out[COLUMNS].reset_index(drop=True), sd
 
 
 def join_board_data(board: pd.DataFrame, other: pd.DataFrame, on: str = "geography_code", wide: bool = False,
@@ -318,3 +410,96 @@ def join_board_data(board: pd.DataFrame, other: pd.DataFrame, on: str = "geograp
         theirs = other.copy()
     theirs[on] = theirs[on].astype(str)
     return ours.merge(theirs, left_on="geography_code", right_on=on, how="left")
+
+
+def indicator_lookup(framework) -> dict:
+    """Indicator id -> the framework's indicator (the one place this lookup is made)."""
+    return {ind.id: ind for ind in framework.indicators}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BoardTable:
+    """The board table as it is published, with what the renderers need beside it.
+
+    Built once by :func:`build_board_table` (aggregate -> intervals -> comparisons -> disclosure control ->
+    rounding once); every writer of the board pack (CSV, data package, EES files, workbook, spec sheets,
+    briefings, family pages) is a function of this object, and the gate checks it against the files.
+
+    ``framework``: the framework it was built for. ``rows``: the published long table (columns
+    :data:`COLUMNS`; see the module docstring for their meaning), disclosure-controlled and rounded.
+    ``sd`` (internal, never published): per row, the standard deviation of the children's values before any
+    rounding (the spread the funnel limits of mean scores use); None when the rows were read back from a file.
+    ``disclosure``: the :class:`~measurekit.publish.disclosure.DisclosureResult` (suppression reasons and the
+    audit, internal); None when built with ``disclosure=False`` or read back. ``evidence``: the framework's
+    quotes (``design.evidence.Evidence``) or None. ``level``: the confidence level of the intervals.
+    ``published``: False for the internal table of true counts (``disclosure=False``), never to be shared.
+    """
+
+    framework: Any
+    rows: pd.DataFrame
+    sd: np.ndarray | None = None
+    disclosure: Any = None
+    evidence: Any = None
+    level: float = 0.95
+    published: bool = True
+
+    @classmethod
+    def from_rows(cls, framework, rows: pd.DataFrame, evidence=None) -> "BoardTable":
+        """A board table whose rows were published before (e.g. read from ``board_table.csv``): no audit, no SDs."""
+        return cls(framework, rows.reset_index(drop=True), evidence=evidence)
+
+    def with_rows(self, rows: pd.DataFrame) -> "BoardTable":
+        """The same board table with other rows (a selection of these, for one page or one test); SDs follow
+        the rows' index when it is this table's index, else they are dropped."""
+        sd = None
+        if self.sd is not None and rows.index.isin(self.rows.index).all():
+            sd = self.sd[self.rows.index.get_indexer(rows.index)]
+        return dataclasses.replace(self, rows=rows, sd=sd, disclosure=None)
+
+    @functools.cached_property
+    def indicators(self) -> dict:
+        """Indicator id -> the framework's indicator, for every row's metadata."""
+        return indicator_lookup(self.framework)
+
+    def indicator(self, indicator_id: str):
+        return self.indicators[str(indicator_id)]
+
+    @property
+    def audit(self):
+        """The disclosure audit (``disclosure_audit.AuditResult``) of this table, or None."""
+        return self.disclosure.audit if self.disclosure is not None else None
+
+    @property
+    def periods(self) -> tuple[str, ...]:
+        """The periods the table covers, in the order they appear."""
+        return tuple(dict.fromkeys(str(p) for p in self.rows["period"]))
+
+    @property
+    def words(self) -> "labels.PlaceWords":
+        """The framework's words for its places (``framework.area``; neutral when it declares none)."""
+        return labels.place_words(self.framework)
+
+    @property
+    def coverage_indicator(self):
+        """The framework's coverage indicator (share of children whose parent gave their views), or None."""
+        cid = getattr(self.framework, "coverage_indicator", None)
+        return self.indicators.get(cid) if cid else None
+
+    def area_codes(self) -> list[str]:
+        """The codes of the areas (geography_type "neighbourhood") in the order of the table."""
+        nb = self.rows[(self.rows["geography_type"] == "neighbourhood") & (self.rows["breakdown"] == "all")]
+        return list(dict.fromkeys(nb["geography_code"].astype(str)))
+
+    def area_rows(self, code: str) -> pd.DataFrame:
+        """Every row (indicators, breakdowns) of one area, by code."""
+        t = self.rows
+        return t[(t["geography_type"] == "neighbourhood") & (t["geography_code"].astype(str) == str(code))]
+
+    def la_sd(self, indicator_id: str, breakdown: str = "all", value: str = "all") -> float:
+        """The SD of the children's values over the whole local authority (NaN when not carried)."""
+        if self.sd is None:
+            return float("nan")
+        t = self.rows
+        m = ((t["indicator_id"] == indicator_id) & (t["geography_type"] == "la") & (t["breakdown"] == breakdown)
+             & (t["breakdown_value"].astype(str) == value)).to_numpy()
+        return float(self.sd[m][0]) if m.any() else float("nan")

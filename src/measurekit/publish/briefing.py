@@ -1,16 +1,21 @@
-"""Indicator specification sheets (Markdown + HTML) and a self-contained briefing page per neighbourhood.
+"""Indicator specification sheets (Markdown + HTML) and a self-contained briefing page per area.
 
-A briefing (``briefing/<code>.html``, named from the neighbourhood's code so names never collide)
-has: headline cards (value, 95% interval, borough value and the comparison in words), one chart
-for the percentage indicators on a 0-100 axis and one for mean scores on their own scale, a
-funnel plot of every neighbourhood against the borough with 95% and 99.8% limits, who was
-heard, consented quotes, caveats, data source and date. Labels come from
-:mod:`measurekit.core.labels`; comparisons are only "higher"/"lower" when the value lies outside
-the board table's 95% funnel-plot limits, otherwise "similar". It prints on at most two A4 pages.
+Every function here renders a :class:`~measurekit.publish.board_table.BoardTable` (its published rows, its
+framework, the SDs and quotes it carries) and nothing else: no file is read, nothing is recomputed from
+rounded numbers. Pages come from the Jinja2 templates in ``templates/`` (autoescaped).
+
+A briefing (``briefing/<code>.html``, named from the area's code so names never collide) has: headline cards
+(value, 95% interval, the local authority's value and the comparison in words), one chart for the percentage
+indicators on a 0-100 axis and one for mean scores on their own scale, a funnel plot of every area against
+the local authority with 95% and 99.8% limits, who was heard, consented quotes (saying where they come
+from), caveats, a glossary of the terms the page uses, data source and date. Place words ("borough",
+"neighbourhood"...) are the framework's (``framework.area``); labels come from :mod:`measurekit.core.labels`;
+comparisons are only "higher"/"lower" when the value lies outside the board table's 95% limits, otherwise
+"similar". Charts draw only published values: a withheld value is said "withheld" and never drawn. It prints
+on at most two A4 pages.
 """
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
@@ -19,7 +24,7 @@ import pandas as pd
 
 from measurekit.core import atomic
 from measurekit.core import labels
-from measurekit.publish.html import CSS, figure_svg
+from measurekit.publish import html as pagekit
 
 
 def _slug(text: str) -> str:
@@ -43,30 +48,97 @@ def _disclosure_text(d) -> str:
     return text
 
 
-def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
-    notes = notes or {}
-    lines = [f"# {ind.title}", "", f"*Indicator `{ind.id}` of {fw.title or fw.name}*"
-             + (" — ILLUSTRATIVE example, not an official indicator." if fw.illustrative else ""), ""]
-    rows = [("Definition", ind.definition), ("Rationale", ind.rationale), ("Polarity", ind.polarity.replace("_", " ")),
-            ("Unit and value type", f"{ind.unit} ({ind.value_type})"),
-            ("Numerator", f"{ind.numerator.definition} (source: {ind.numerator.source})"),
+POLARITY = {"higher_is_better": "Higher is better", "lower_is_better": "Lower is better",
+            "no_judgement": "Neither higher nor lower is better"}
+CI_METHODS = {"wilson": "Wilson score interval", "t": "t interval (from the spread of the scores)",
+              "weighted_t": "weighted t interval (weights for who answered; design effect allowed for)"}
+POPULATIONS = {"respondents": "children whose parent answered the survey", "cohort": "all children in the cohort"}
+STATUS = {"cognitively_tested": "tested in cognitive interviews"}
+
+
+def field_words(fw, field: str) -> str:
+    """What an indicator's field is, in words: a voice domain's score, an item's question, or a routine field."""
+    if field.startswith("voice_"):
+        try:
+            d = fw.domain(field.removeprefix("voice_"))
+            return f"the {d.title.lower()} score (the average of a parent's answers to its questions)"
+        except Exception:   # noqa: BLE001 - not a domain of this framework: said as a routine field
+            pass
+    try:
+        item = fw.item(field)
+        return f"the answer to “{item.stem.get('en', '')}”"
+    except Exception:   # noqa: BLE001 - not an item: a routine field
+        return labels.plain(labels.breakdown(field))
+
+
+def computed_words(fw, ind) -> str:
+    """How an indicator is computed, in words (no codes)."""
+    c = ind.compute
+    what = field_words(fw, c.field)
+    among = POPULATIONS.get(c.population, labels.plain(c.population.replace("_", " ")))
+    if c.statistic == "proportion_below":
+        text = f"The percentage whose {what} is below {c.threshold:g}"
+    elif c.statistic == "proportion_at_or_above":
+        text = f"The percentage whose {what} is {c.threshold:g} or more"
+    elif c.statistic == "proportion":
+        text = "The numerator as a percentage of the denominator"
+    elif c.statistic == "mean":
+        text = f"The average of {what}"
+    else:
+        text = labels.plain(c.statistic.replace("_", " ")).capitalize() + f" of {what}"
+    return f"{text}, among {among}."
+
+
+def _code_words(fw) -> dict[str, str]:
+    """The framework's own codes (score columns, item and indicator ids) -> words, for :func:`labels.plain`."""
+    words = {d.score_column: f"{d.title.lower()} score" for d in fw.domains}
+    words.update({ind.id: ind.title for ind in fw.indicators})
+    return words
+
+
+def spec_rows(fw, ind, words: labels.PlaceWords) -> list[tuple[str, str]]:
+    """The fields of an indicator's specification sheet, in words."""
+    unit = "Percentage (0-100)" if ind.value_type == "proportion" else f"Mean score ({ind.unit})"
+    breakdowns = [words.Area if b == "neighbourhood" else labels.breakdown(b) for b in ind.breakdowns]
+    rows = [("Definition", ind.definition), ("Rationale", ind.rationale),
+            ("Polarity", POLARITY.get(ind.polarity, labels.plain(ind.polarity.replace("_", " ")))),
+            ("Unit", unit),
+            ("Numerator", f"{ind.numerator.definition} (source: {ind.numerator.source})"
+             if ind.value_type == "proportion" else "None published: a mean score has no numerator"),
             ("Denominator", f"{ind.denominator.definition} (source: {ind.denominator.source})"),
-            ("How it is computed", f"{ind.compute.statistic.replace('_', ' ')} of {ind.compute.field}"
-             + (f" (threshold {ind.compute.threshold:g})" if ind.compute.threshold is not None else "")
-             + f", among the {ind.compute.population}"),
-            ("Breakdowns", ", ".join(ind.breakdowns)), ("Confidence interval", ind.ci_method),
+            ("How it is computed", computed_words(fw, ind)),
+            ("Breakdowns", ", ".join(breakdowns)),
+            ("Confidence interval", "95% " + CI_METHODS.get(ind.ci_method, labels.plain(ind.ci_method))),
             ("Disclosure control", _disclosure_text(ind.disclosure)),
             ("Rounding", f"percentages and averages to {ind.decimal_places} decimal place(s), half away from zero; "
                          "counts are whole numbers" + (f" ({ind.rounding})" if ind.rounding else "")),
-            ("Frequency", ind.frequency), ("Informs the decision", ind.informs_decision), ("Data quality", ind.data_quality)]
-    lines += ["| Field | |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows if v]
-    items = _items_for(fw, ind)
+            ("Frequency", ind.frequency), ("Informs the decision", ind.informs_decision),
+            ("Data quality", ind.data_quality)]
+    extra = _code_words(fw)
+    return [(k, labels.plain(v, extra)) for k, v in rows if v]
+
+
+def _provenance(fw, ind) -> list[dict]:
+    out = []
+    for it in _items_for(fw, ind):
+        groups = ", ".join(g.replace("_", " ") for g in it.provenance.groups) or "no voice evidence recorded"
+        out.append({"id": it.id, "stem": it.stem.get("en", ""), "groups": groups,
+                    "status": STATUS.get(it.status, it.status.replace("_", " "))})
+    return out
+
+
+def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
+    """The specification sheet of one indicator as Markdown (for analysts' repositories)."""
+    notes = notes or {}
+    words = labels.place_words(fw)
+    lines = [f"# {ind.title}", "", f"*Indicator `{ind.id}` of {fw.title or fw.name}*"
+             + (" — ILLUSTRATIVE example, not an official indicator." if fw.illustrative else ""), ""]
+    lines += ["| Field | |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in spec_rows(fw, ind, words)]
+    items = _provenance(fw, ind)
     if items:
         lines += ["", "## Voice provenance", "",
                   "The items behind this indicator were shaped with these groups (quotes linked per item):", ""]
-        for it in items:
-            groups = ", ".join(g.replace("_", " ") for g in it.provenance.groups) or "no voice evidence recorded"
-            lines.append(f"- **{it.id}** “{it.stem.get('en', '')}” — {groups}; status: {it.status.replace('_', ' ')}")
+        lines += [f"- **{it['id']}** “{it['stem']}” — {it['groups']}; status: {it['status']}" for it in items]
     if notes.get("reliability") or notes.get("added_value"):
         lines += ["", "## Evidence that it works", ""]
         for key in ("reliability", "added_value"):
@@ -80,69 +152,59 @@ def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _md_to_html(md: str, title: str) -> str:
-    out, in_table, in_list = [], False, False
-    for line in md.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set(line) <= set("|-"):
-                continue
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("- "):
-            if not in_list:
-                out.append("<ul>")
-                in_list = True
-            text = html.escape(line[2:])
-            text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
-            out.append(f"<li>{text}</li>")
-            continue
-        if in_list:
-            out.append("</ul>")
-            in_list = False
-        if line.startswith("# "):
-            out.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line.strip('*'))}</p>")
-    if in_table:
-        out.append("</table>")
-    if in_list:
-        out.append("</ul>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body><main>{''.join(out)}</main></body></html>")
+def _markdown_table(md: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a Markdown table (as ``CosminResult.to_markdown`` writes it)."""
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in md.splitlines()
+            if line.strip().startswith("|") and not set(line.strip()) <= set("|-: ")]
+    return (rows[0], rows[1:]) if rows else ([], [])
 
 
-def write_spec_sheets(fw, folder: Path, evidence=None, notes: dict | None = None, cosmin=None) -> None:
-    """One Markdown and one HTML sheet per indicator. ``notes``: indicator id -> {"reliability", "added_value",
-    "cosmin": Markdown table}; ``cosmin``: a ``stats.cosmin.CosminResult`` whose rows fill the COSMIN section."""
+def spec_page(fw, ind, notes: dict | None = None) -> str:
+    """The specification sheet of one indicator as an HTML page (template ``spec.html.j2``): words for every
+    code, no Markdown syntax; the indicator's identifier only in the analysts' line."""
+    notes = notes or {}
+    words = labels.place_words(fw)
+    extra = _code_words(fw)
+    head, rows = _markdown_table(notes.get("cosmin", ""))
+    evidence = [(key.replace("_", " ").capitalize(), labels.plain(notes[key], extra))
+                for key in ("reliability", "added_value") if notes.get(key)]
+    caveats = [labels.plain(c, extra) for c in ind.caveats]
+    text = " ".join([ind.definition, ind.rationale, *caveats, *(t for _, t in evidence)])
+    return pagekit.render(
+        "spec.html.j2", title=ind.title, lang="en", heading=ind.title, framework_title=fw.title or fw.name,
+        illustrative=fw.illustrative, indicator_id=ind.id, fields=spec_rows(fw, ind, words),
+        provenance=_provenance(fw, ind), evidence=evidence,
+        cosmin_head=[labels.plain(h, extra) for h in head],
+        cosmin_rows=[[labels.plain(c, extra) for c in r] for r in rows], caveats=caveats,
+        glossary=labels.glossary(text))
+
+
+def write_spec_sheets(board, folder: Path, notes: dict | None = None, cosmin=None) -> None:
+    """One Markdown and one HTML sheet per indicator of a board table's framework (``board`` may also be the
+    framework itself: the sheets describe the indicators, not the numbers). ``notes``: indicator id ->
+    {"reliability", "added_value", "cosmin": Markdown table}; ``cosmin``: a ``stats.cosmin.CosminResult`` whose
+    rows fill the COSMIN section."""
+    fw = getattr(board, "framework", board)
     folder.mkdir(parents=True, exist_ok=True)
     for ind in fw.indicators:
         ind_notes = dict((notes or {}).get(ind.id) or {})
         if cosmin is not None and not cosmin.for_indicator(ind.id).empty:
             ind_notes["cosmin"] = cosmin.to_markdown(ind.id)
-        md = spec_markdown(fw, ind, evidence, ind_notes)
-        atomic.write_text(folder / f"{ind.id}.md", md, root=folder)
-        atomic.write_text(folder / f"{ind.id}.html", _md_to_html(md, ind.title), root=folder)
+        atomic.write_text(folder / f"{ind.id}.md", spec_markdown(fw, ind, None, ind_notes), root=folder)
+        atomic.write_text(folder / f"{ind.id}.html", spec_page(fw, ind, ind_notes), root=folder)
 
 
-INK, BETTER, WORSE, SIMILAR, BOROUGH = "#1b1b1b", "#1a7f5a", "#b3261e", "#1d4f91", "#1b1b1b"
-MARKERS = {"similar": ("o", SIMILAR, "Similar to the borough"), "better": ("^", BETTER, "Better than the borough"),
-           "worse": ("v", WORSE, "Worse than the borough"), "higher": ("^", SIMILAR, "Higher than the borough"),
-           "lower": ("v", SIMILAR, "Lower than the borough"), "": ("o", "#767676", "Not compared")}
+INK, BETTER, WORSE, SIMILAR, LA_INK = "#1b1b1b", "#1a7f5a", "#b3261e", "#1d4f91", "#1b1b1b"
+# marker shape, colour and words ("{la}" is the framework's word for the local authority)
+MARKERS = {"similar": ("o", SIMILAR, "Similar to the {la}"), "better": ("^", BETTER, "Better than the {la}"),
+           "worse": ("v", WORSE, "Worse than the {la}"), "higher": ("^", SIMILAR, "Higher than the {la}"),
+           "lower": ("v", SIMILAR, "Lower than the {la}"), "": ("o", "#767676", "Not compared")}
 
 
 def file_stems(codes) -> dict[str, str]:
     """A safe, unique file name stem per geography code (lower-case ASCII letters, digits and dashes).
 
-    Names come from codes, never from free-text names, so "Rochdale  North!" and "Rochdale North"
+    Names come from codes, never from free-text names, so "North  End!" and "North End"
     cannot overwrite each other and a non-Latin name never becomes a hidden file. Codes that clean
     to the same stem (or to nothing) get a short hash of the original code.
     """
@@ -184,6 +246,7 @@ def _scale_range(fw, ind, rows) -> tuple[float, float]:
 
 
 WIDTH = 700.0        # chart width in CSS pixels: 7 inches at 100 per inch
+LABEL_PAD = 6.0      # labels start this far from the chart's left edge (never cut by it)
 
 
 def _key(kind: str, colour: str, size: float = 7.0, **kw):
@@ -197,13 +260,25 @@ def _key(kind: str, colour: str, size: float = 7.0, **kw):
     return lambda c, x, y: c.marker(kind, x, y, size, colour, **kw)
 
 
-def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], xlabel: str, alt: str) -> str:
-    """Dots with 95% intervals for one neighbourhood, the borough as a black bar; full wrapped labels (SVG)."""
-    from measurekit.publish.svg import PT, Canvas, nice_ticks, scale, text_width
+def _label_column(labels_: list[str], size: float, x0: float = 0.0) -> float:
+    """The x where a chart's plot starts when its labels are written from ``x0 + LABEL_PAD``, left-aligned:
+    the labels' widest line (estimated generously, so a wider real font runs into the gap, never off the
+    chart's left edge as right-aligned labels did) plus a gap."""
+    from measurekit.publish.svg import text_width
+
+    widest = max((text_width(line, size) for lab in labels_ for line in lab.split("\n")), default=0.0)
+    return x0 + LABEL_PAD + widest * 1.12 + 14
+
+
+def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], xlabel: str, alt: str,
+                     words: labels.PlaceWords) -> str:
+    """Dots with 95% intervals for one area, the local authority as a black bar; full wrapped labels (SVG).
+    ``rows``: published rows with a value (a withheld value is never drawn)."""
+    from measurekit.publish.svg import PT, Canvas, nice_ticks, scale
 
     labels_ = [_wrap(t, 38) for t in rows["indicator_title"]]
     line_h = 8 * PT * 1.2
-    left = max(text_width(line, 8) for lab in labels_ for line in lab.split("\n")) + 16
+    left = _label_column(labels_, 8)
     heights = [(lab.count("\n") + 1) * line_h + 14 for lab in labels_]
     top, right = 6.0, 16.0
     axis_y = top + sum(heights)
@@ -212,7 +287,7 @@ def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], x
     clip = lambda v: sx(min(max(float(v), xlim[0]), xlim[1]))
     c = Canvas(WIDTH)
     for lab, y in zip(labels_, mids):
-        c.text(left - 8, y, lab, 8, "end")
+        c.text(LABEL_PAD, y, lab, 8)
     c.x_axis(sx, nice_ticks(*xlim, 5), axis_y, left, WIDTH - right, 8, grid_to=top)
     c.line(left, top, left, axis_y, "#1b1b1b", 0.8)
     c.text((left + WIDTH - right) / 2, axis_y + 31, xlabel, 8, "middle")
@@ -224,54 +299,55 @@ def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], x
         if pd.notna(r.ci_low) and pd.notna(r.ci_high):
             c.line(clip(r.ci_low), y, clip(r.ci_high), y, "#595959", 1.6 * PT)
         if pd.notna(r.comparator):
-            c.marker("|", clip(r.comparator), y, 14, BOROUGH, edge_width=2 * PT)
+            c.marker("|", clip(r.comparator), y, 14, LA_INK, edge_width=2 * PT)
         c.marker(marker, clip(r.value), y, 7.75, colour, edge="#fff", edge_width=0.6 * PT)
-    entries = [(_key(MARKERS[j][0], MARKERS[j][1]), f"{name}: " + MARKERS[j][2].lower()) for j in dict.fromkeys(used)]
+    entries = [(_key(MARKERS[j][0], MARKERS[j][1]), f"{name}: " + MARKERS[j][2].format(la=words.la).lower())
+               for j in dict.fromkeys(used)]
     entries += [(_key("-", "#595959", width=1.6), "95% interval"),
-                (lambda cv, x, y: cv.marker("|", x, y, 12, BOROUGH, edge_width=2 * PT), "Borough")]
+                (lambda cv, x, y: cv.marker("|", x, y, 12, LA_INK, edge_width=2 * PT), words.La)]
     c.height = c.legend(entries, axis_y + 44, 7.5, ncol=3) + 6
     return c.svg(alt)
 
 
-def _chart_alt(rows: pd.DataFrame, name: str, value_type: str, kind: str) -> str:
+def _chart_alt(rows: pd.DataFrame, name: str, value_type: str, kind: str, words: labels.PlaceWords) -> str:
     parts = [f"{r.indicator_title}: {labels.value(r.value, value_type)} in {name} (95% interval "
-             f"{labels.value(r.ci_low, value_type)} to {labels.value(r.ci_high, value_type)}), borough "
-             f"{labels.value(r.comparator, value_type)}, {labels.comparison(r.significance_95, r.polarity)}"
+             f"{labels.value(r.ci_low, value_type)} to {labels.value(r.ci_high, value_type)}), {words.la} "
+             f"{labels.value(r.comparator, value_type)}, {labels.comparison(r.significance_95, r.polarity, words.the_la)}"
              for r in rows.itertuples()]
     return f"{kind} for {name}. " + "; ".join(parts) + "."
 
 
-def funnel_limits(rows: pd.DataFrame, value_type: str, la_row, n_grid, level: float):
-    """Funnel limits around the borough value for denominators ``n_grid`` (same rule as the board table)."""
+def funnel_limits(value_type: str, target: float, sd: float, n_grid, level: float):
+    """Funnel limits around the local authority's published value ``target`` for denominators ``n_grid`` (the
+    board table's rule); ``sd``: the SD of the children's values over the local authority (means only), carried
+    by the board table (never rebuilt from a rounded interval)."""
     from measurekit.stats import intervals
 
-    target = float(la_row["value"])
     if value_type == "proportion":
         lo, hi = intervals.funnel_limits_proportion(target / 100, n_grid, level)
         return lo * 100, hi * 100
-    from scipy import stats
-
-    n_la = float(la_row["denominator"])
-    sd = (float(la_row["ci_high"]) - float(la_row["ci_low"])) / 2 * np.sqrt(n_la) / stats.t.ppf(0.975, n_la - 1)
     return intervals.funnel_limits_mean(target, sd, n_grid, level)
 
 
 class FunnelCharts:
-    """Funnel plots of every indicator (small multiples), every neighbourhood against the borough, as SVG.
+    """Funnel plots of every indicator (small multiples), every area against the local authority, as SVG.
 
-    Everything but the highlighted neighbourhood is the same on every briefing, so it is drawn once
-    per board table; :meth:`svg` adds one neighbourhood's marker (shape and colour by its
-    comparison, drawn in place of its grey dot) and the legend naming it.
+    Everything but the highlighted area is the same on every briefing, so it is drawn once per board table;
+    :meth:`svg` adds one area's marker (shape and colour by its comparison, drawn in place of its grey dot) and
+    the legend naming it. Only published values are drawn; an indicator whose local authority value is
+    withheld, or a mean whose SD the board table does not carry, has no panel.
     """
 
     PANEL_W, PLOT_H, NCOL = WIDTH / 3, 84.0, 3
 
-    def __init__(self, fw, table: pd.DataFrame):
+    def __init__(self, board):
         from measurekit.publish.svg import PT, Canvas
 
+        self.words = board.words
+        table = board.rows
         everyone = table[table["breakdown"] == "all"]
         by_ind = dict(tuple(everyone.groupby("indicator_id", sort=False)))
-        inds = [i for i in fw.indicators if i.id in by_ind]
+        inds = [i for i in board.indicators.values() if i.id in by_ind and self._drawable(board, i, by_ind[i.id])]
         self.parts: list = []          # markup strings, and per panel a dict code -> (grey dot, highlight)
         self.canvas = Canvas(WIDTH)
         line_h = 8 * PT * 1.2
@@ -281,24 +357,30 @@ class FunnelCharts:
             row_titles = titles[row * self.NCOL:(row + 1) * self.NCOL]
             title_h = max(t.count("\n") + 1 for t in row_titles) * line_h + 6
             for k, ind in enumerate(inds[row * self.NCOL:(row + 1) * self.NCOL]):
-                self._panel(ind, by_ind[ind.id], titles[row * self.NCOL + k], k * self.PANEL_W, top, title_h)
+                self._panel(board, ind, by_ind[ind.id], titles[row * self.NCOL + k], k * self.PANEL_W, top, title_h)
             top += title_h + self.PLOT_H + 44
         self.legend_top = top
 
-    def _panel(self, ind, t: pd.DataFrame, title: str, x0: float, y0: float, title_h: float) -> None:
-        from measurekit.publish.svg import PT, Canvas, nice_ticks, padded, scale
-
+    @staticmethod
+    def _drawable(board, ind, t: pd.DataFrame) -> bool:
         la = t[t["geography_type"] == "la"]
         nb = t[(t["geography_type"] == "neighbourhood") & t["value"].notna()]
         if la.empty or nb.empty or pd.isna(la["value"].iloc[0]):
-            return
-        la = la.iloc[0]
+            return False
+        return ind.value_type == "proportion" or np.isfinite(board.la_sd(ind.id))
+
+    def _panel(self, board, ind, t: pd.DataFrame, title: str, x0: float, y0: float, title_h: float) -> None:
+        from measurekit.publish.svg import PT, Canvas, nice_ticks, padded, scale
+
+        la = t[t["geography_type"] == "la"].iloc[0]
+        nb = t[(t["geography_type"] == "neighbourhood") & t["value"].notna()]
         n_max = max(float(nb["denominator"].max()) * 1.15, 10)
         grid = np.linspace(max(float(nb["denominator"].min()) * 0.6, 5), n_max, 120)
-        limits = [(style, funnel_limits(nb, ind.value_type, la, grid, level))
+        target, sd = float(la["value"]), board.la_sd(ind.id)
+        limits = [(style, funnel_limits(ind.value_type, target, sd, grid, level))
                   for level, style in ((0.95, "5,2.2"), (0.998, "1.4,2.3"))]
         ys = np.concatenate([np.asarray(v, dtype=float) for _, lim in limits for v in lim]
-                            + [nb["value"].to_numpy(dtype=float), [float(la["value"])]])
+                            + [nb["value"].to_numpy(dtype=float), [target]])
         ys = ys[np.isfinite(ys)]
         ylim = padded(float(ys.min()), float(ys.max()), 0.1)     # room for the highlighted marker
         xlim = padded(float(grid[0]), float(grid[-1]))
@@ -319,7 +401,7 @@ class FunnelCharts:
         for dash, lim in limits:
             for v in lim:
                 c.polyline(gx, [sy(float(y)) for y in v], "#595959", PT, dash)
-        c.line(left, sy(float(la["value"])), right, sy(float(la["value"])), BOROUGH, 1.2 * PT)
+        c.line(left, sy(target), right, sy(target), LA_INK, 1.2 * PT)
         self.parts.append("".join(c.parts))
         dots = {}
         for r in nb.itertuples():
@@ -332,7 +414,7 @@ class FunnelCharts:
         self.parts.append(dots)
 
     def svg(self, code: str, name: str, alt: str) -> str:
-        """The chart for one neighbourhood's briefing: ``code`` highlighted, ``name`` in the legend."""
+        """The chart for one area's briefing: ``code`` highlighted, ``name`` in the legend."""
         from measurekit.publish.svg import PT, Canvas
 
         c = Canvas(WIDTH)
@@ -343,19 +425,20 @@ class FunnelCharts:
             c.parts += [grey for k, (grey, _) in part.items() if k != code]
             if code in part:
                 c.add(part[code][1])
+        w = self.words
         entries = [(_key("o", INK, 7, edge=INK, edge_width=PT, hollow=True), f"{name} (shape and colour as above)"),
-                   (_key("o", "#8c8c8c", 5), "Other neighbourhoods"),
-                   (_key("-", BOROUGH, width=1.2), "Borough"),
+                   (_key("o", "#8c8c8c", 5), f"Other {w.areas}"),
+                   (_key("-", LA_INK, width=1.2), w.La),
                    (_key("--", "#595959"), "95% limits"),
                    (_key(":", "#595959"), "99.8% limits")]
         c.height = c.legend(entries, self.legend_top, 7.5, ncol=3) + 4
         return c.svg(alt)
 
-
 def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str) -> str:
     """Who was heard: share of children whose parent answered, by group, as labelled bars (SVG).
 
-    Home languages in a second panel so the chart stays short enough for the printed page.
+    Home languages in a second panel so the chart stays short enough for the printed page. ``cov``: the
+    published rows; a withheld group is labelled "withheld (c)" and has no bar (its value is never drawn).
     """
     from measurekit.publish.svg import PT, Canvas, nice_ticks, scale, text_width
 
@@ -370,175 +453,208 @@ def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str) -> s
     for k, part in enumerate(panels):
         x0 = k * panel_w
         labels_ = [_wrap(labels.category(r.breakdown, r.breakdown_value), 34) for r in part.itertuples()]
-        left = x0 + max(text_width(line, 7) for lab in labels_ for line in lab.split("\n")) + 14
+        left = _label_column(labels_, 7, x0)
         right = x0 + panel_w - 46
         sx = scale(0, 100, left, right)
         mids = [top + (j + 0.5) * row_h for j in range(len(part))]
         for lab, y in zip(labels_, mids):
-            c.text(left - 7, y, lab, 7, "end")
+            c.text(x0 + LABEL_PAD, y, lab, 7)
         for y, r in zip(mids, part.itertuples()):
-            if pd.notna(r.value):
+            if pd.notna(r.value) and r.symbol != "c":
                 c.rect(left, y - row_h * 0.325, sx(float(r.value)) - left, row_h * 0.65, "#5b7fa6")
         line_x = sx(overall)
-        c.line(line_x, top - 2, line_x, axis_y, BOROUGH, 1.2 * PT, "5,2.2")
+        c.line(line_x, top - 2, line_x, axis_y, LA_INK, 1.2 * PT, "5,2.2")
         for y, r in zip(mids, part.itertuples()):
-            text = "withheld (c)" if r.symbol == "c" else f"{r.value:.0f}%" + (" (u)" if r.symbol == "u" else "")
-            x = sx(0 if pd.isna(r.value) else float(r.value)) + 4
-            if x - 3 < line_x < x + text_width(text, 7) + 2:        # the label would sit on the borough line
+            shown = pd.notna(r.value) and r.symbol != "c"
+            text = f"{r.value:.0f}%" + (" (u)" if r.symbol == "u" else "") if shown else (
+                "withheld (c)" if r.symbol == "c" else "no children (x)")
+            x = sx(float(r.value) if shown else 0) + 4
+            if x - 3 < line_x < x + text_width(text, 7) + 2:        # the label would sit on the dashed line
                 x = line_x + 4
             c.text(x, y, text, 7, halo=True)
         c.x_axis(sx, ticks, axis_y, left, right, 7.5)
         c.line(left, top - 2, left, axis_y, "#1b1b1b", 0.8)
         c.text((left + right) / 2, axis_y + 29, "% whose parent answered", 7.5, "middle")
-    entries = [(_key("--", BOROUGH, width=1.2), f"All of {name}: {overall:.0f}%")]
+    entries = [(_key("--", LA_INK, width=1.2), f"All of {name}: {overall:.0f}%")]
     c.height = c.legend(entries, axis_y + 40, 7.5, ncol=1) + 4
     return c.svg(alt)
 
 
-def _limits_words(r) -> str:
+def _chance_words(r) -> str:
+    """Whether a difference from the local authority could be chance, in plain words."""
     if r.significance_95 in ("higher", "lower"):
-        return ("Outside the 95% and 99.8% limits: very unlikely to be chance." if r.significance_998 == r.significance_95
-                else "Outside the 95% limits: unlikely to be chance.")
-    return "Within the 95% limits: the difference could be chance." if r.significance_95 else ""
+        return ("A clear difference: very unlikely to be chance." if r.significance_998 == r.significance_95
+                else "A difference that is unlikely to be chance.")
+    return "The difference could be chance." if r.significance_95 else ""
 
 
-def _card(r, name: str, value_type: str) -> str:
-    sym = f" <span class='sym'>({html.escape(r.symbol)})</span>" if r.symbol else ""
+def _card(r, value_type: str, words: labels.PlaceWords) -> dict:
+    """One headline card's texts (the template lays them out)."""
     if pd.isna(r.value):
-        body = f"<p class='big'>{html.escape(labels.SYMBOLS.get(r.symbol, 'Not available'))}</p>"
-    else:
-        comp = labels.comparison(r.significance_95, r.polarity)
-        body = (f"<p class='big'>{labels.value(r.value, value_type)}{sym}</p>"
-                f"<p>95% interval {labels.value(r.ci_low, value_type)} to {labels.value(r.ci_high, value_type)}"
-                f" · {labels.count(r.denominator)} children</p>"
-                f"<p><b>{html.escape(comp[:1].upper() + comp[1:])}</b> ({labels.value(r.comparator, value_type)})</p>"
-                f"<p class='muted'>{html.escape(_limits_words(r))}</p>")
-    return f"<div class='card'><h3>{html.escape(r.indicator_title)}</h3>{body}</div>"
+        return {"title": r.indicator_title, "missing": labels.SYMBOLS.get(r.symbol, "Not available")}
+    comp = labels.comparison(r.significance_95, r.polarity, words.the_la)
+    return {"title": r.indicator_title, "missing": "", "value": labels.value(r.value, value_type), "symbol": r.symbol,
+            "low": labels.value(r.ci_low, value_type), "high": labels.value(r.ci_high, value_type),
+            "children": labels.count(r.denominator), "comparison": comp[:1].upper() + comp[1:],
+            "comparator": labels.value(r.comparator, value_type) if pd.notna(r.comparator) else "withheld",
+            "chance": _chance_words(r)}
 
 
-def briefing_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str | None = None,
-                  funnels: FunnelCharts | None = None, own: pd.DataFrame | None = None) -> str:
-    """The HTML briefing for one neighbourhood (by code).
+QUOTES_PER_PAGE = 3
+
+
+def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
+    """Consented quotes for one area's pages and the sentence that says where they come from.
+
+    Quotes are not recorded by area, so no page pretends they are its own: the note says they come from
+    families across the local authority. Pages take turns through the consented quotes (area ``k`` of the
+    table starts at quote ``k * k_per_page``), so the pages do not all repeat the same few."""
+    ev = board.evidence
+    quotes = ev.consented_quotes() if ev is not None else pd.DataFrame()
+    if not len(quotes):
+        return [], ""
+    w = board.words
+    k_per_page = QUOTES_PER_PAGE
+    n = min(k_per_page, len(quotes))
+    start = (k * k_per_page) % len(quotes)
+    picked = [quotes.iloc[(start + j) % len(quotes)] for j in range(n)]
+    out = [{"text": q["text"], "source": ", ".join(t for t in (labels.breakdown(q["voice_group"]).capitalize(),
+                                                                  str(q.get("setting", "") or "").strip()) if t)}
+           for q in picked]
+    same = (f"every {w.area}'s page shows quotes from the same set" if len(quotes) <= k_per_page
+            else f"each {w.area}'s page shows a different few of them")
+    note = (f"Families across the {w.la} said we could share these words. Quotes are not recorded by {w.area}, "
+            f"so they may not be from {board.area_rows(code)['geography_name'].iloc[0]}; {same}. After each quote: "
+            "the group the family was heard through and where.")
+    return out, note
+
+
+def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelCharts | None = None,
+                  own: pd.DataFrame | None = None) -> str:
+    """The HTML briefing for one area (by code) of a board table (template ``briefing.html.j2``).
 
     When many briefings are made from one table, :func:`write_briefings` passes what is shared or can be
-    found once: ``funnels`` (the table's :class:`FunnelCharts`) and ``own`` (:func:`own_rows` of ``code``).
+    found once: ``funnels`` (the table's :class:`FunnelCharts`) and ``own`` (:meth:`BoardTable.area_rows`).
     """
     import datetime as _dt
 
-    meta = {ind.id: ind for ind in fw.indicators}
-    own = own_rows(table, code) if own is None else own
+    fw, words = board.framework, board.words
+    meta = board.indicators
+    own = board.area_rows(code) if own is None else own
     rows = own[own["breakdown"] == "all"]
-    rows = rows.assign(_o=rows["indicator_id"].map({i.id: k for k, i in enumerate(fw.indicators)})).sort_values("_o")
+    rows = rows.assign(_o=rows["indicator_id"].map({i: k for k, i in enumerate(meta)})).sort_values("_o")
     name = str(rows["geography_name"].iloc[0])
     period = str(rows["period"].iloc[0])
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
-    e = html.escape
-    parts = [f"<header><h1>{e(name)}: what families tell us about starting school</h1>"
-             f"<div>{e(fw.title or fw.name)} · {e(period)} · neighbourhood briefing</div></header><main>"]
-    if fw.illustrative:
-        parts.append("<p class='note'>Illustrative example built from synthetic data: not real children or families.</p>")
-    parts.append("<h2>Headlines compared with the borough</h2><div class='cards'>")
-    parts += [_card(r, name, meta[r.indicator_id].value_type) for r in rows.itertuples()]
-    parts.append("</div>")
-    shown = rows.dropna(subset=["value"])
+    cards = [_card(r, meta[r.indicator_id].value_type, words) for r in rows.itertuples()]
+    shown = rows[rows["value"].notna() & rows["symbol"].ne("c")]          # published values only
     props = shown[shown["indicator_id"].map(lambda i: meta[i].value_type == "proportion")]
     means = shown[shown["indicator_id"].map(lambda i: meta[i].value_type != "proportion")]
+    charts = []
     if len(props):
-        alt = _chart_alt(props, name, "proportion", "Chart of the percentage indicators")
-        chart = _indicator_chart(props, name, (0, 100), "Percentage of children or parents (0-100%)", alt)
-        parts.append(figure_svg(chart, "Percentages with their 95% intervals; the black bar is the borough."))
+        alt = _chart_alt(props, name, "proportion", "Chart of the percentage indicators", words)
+        chart = _indicator_chart(props, name, (0, 100), "Percentage of children or parents (0-100%)", alt, words)
+        charts.append({"svg": pagekit.markup(chart),
+                       "caption": f"Percentages with their 95% intervals; the black bar is the {words.la}."})
     for r in means.itertuples():
         ind = meta[r.indicator_id]
         lo, hi = _scale_range(fw, ind, means)
         one = means[means["indicator_id"] == r.indicator_id]
         chart = _indicator_chart(one, name, (lo, hi), f"Mean score on the survey's scale ({lo:g} = lowest, {hi:g} = "
-                                 "highest)", _chart_alt(one, name, "mean", "Chart of a mean score"))
-        parts.append(figure_svg(chart, f"{ind.title}: mean score from {lo:g} to {hi:g}, with its 95% interval."))
-    parts.append("<h2>All neighbourhoods against the borough</h2>")
-    alt = (f"Funnel plots, one per indicator: each neighbourhood's value against the number of children counted, "
-           f"with the borough value and 95% and 99.8% limits. {name} is highlighted. Points outside the limits differ "
-           f"from the borough by more than chance. " + " ".join(
-               f"{r.indicator_title}: {labels.comparison(r.significance_95, r.polarity)} at 95%, "
-               f"{labels.comparison(r.significance_998, r.polarity)} at 99.8%." for r in shown.itertuples()))
-    funnels = funnels if funnels is not None else FunnelCharts(fw, table)
-    parts.append(figure_svg(funnels.svg(code, name, alt), "A neighbourhood outside the dashed lines differs from the "
-                            "borough by more than chance would give (95%); outside the dotted lines (99.8%) the "
-                            "difference is very unlikely to be chance."))
-    parts.append("<h2>Who was heard</h2>")
-    cov = own[(own["indicator_id"] == "parent_voice_coverage") & (own["breakdown"] != "all")]
-    cov_all = rows[rows["indicator_id"] == "parent_voice_coverage"]
-    if len(cov) and len(cov_all) and pd.notna(cov_all["value"].iloc[0]):
-        overall = float(cov_all["value"].iloc[0])
-        alt = (f"Bar chart: share of children whose parent answered the survey in {name}, by group. " + "; ".join(
-            f"{labels.category(r.breakdown, r.breakdown_value)}: "
-            + ("withheld" if pd.isna(r.value) else labels.percent(r.value)) for r in cov.itertuples()) + ".")
-        parts.append(figure_svg(_coverage_chart(cov, overall, name, alt)))
-        low = cov[cov["value"] < overall - 10]
-        text = (f"Parents of {labels.percent(overall)} of children in {name} answered the survey. ")
-        if len(low):
-            text += ("Fewer answered among: " + ", ".join(labels.category(r.breakdown, r.breakdown_value)
-                                                          for r in low.itertuples())
-                     + ". Their views are under-represented in the voice indicators above.")
-        parts.append(f"<p>{e(text)}</p>")
-    quotes = evidence.consented_quotes() if evidence is not None else pd.DataFrame()
-    if len(quotes):
-        parts.append("<h2>In families' own words</h2><ul class='keep'>")
-        for q in quotes.head(3).itertuples():
-            parts.append(f"<li>&ldquo;{e(q.text)}&rdquo; <span class='muted'>({e(labels.breakdown(q.voice_group))})</span></li>")
-        parts.append("</ul><p class='muted'>Quotes shared with consent; not necessarily from this neighbourhood.</p>")
+                                 "highest)", _chart_alt(one, name, "mean", "Chart of a mean score", words), words)
+        charts.append({"svg": pagekit.markup(chart),
+                       "caption": f"{ind.title}: mean score from {lo:g} to {hi:g}, with its 95% interval."})
+    alt = (f"Funnel plots, one per indicator: each {words.area}'s value against the number of children counted, "
+           f"with the {words.la} value and 95% and 99.8% limits. {name} is highlighted. Points outside the limits "
+           f"differ from the {words.la} by more than chance. " + " ".join(
+               f"{r.indicator_title}: {labels.comparison(r.significance_95, r.polarity, words.the_la)} at 95%, "
+               f"{labels.comparison(r.significance_998, r.polarity, words.the_la)} at 99.8%." for r in shown.itertuples()))
+    funnels = funnels if funnels is not None else FunnelCharts(board)
+    funnel = {"svg": pagekit.markup(funnels.svg(code, name, alt)),
+              "caption": f"Each dot is one {words.area}; the solid line is the {words.la}. An {words.area} outside "
+                         "the dashed lines differs by more than chance alone would give 95 times in 100 for a group "
+                         "that size; outside the dotted lines (99.8%) the difference is very unlikely to be chance."}
+    coverage = _coverage(board, own, rows, name)
+    k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
+    quotes, quotes_note = page_quotes(board, code, k)
+    extra = _code_words(fw)
+    care = ["Voice indicators come from parents who answered the survey; see who was heard above.",
+            "The 95% interval is the range the true value is likely to be in; small groups give wide intervals.",
+            f"“Similar” means the difference from the {words.la} could be chance: it is smaller than chance alone "
+            "would give 95 times in 100 for a group that size."]
+    care += [f"{ind.title}: {labels.plain(c, extra)}" for ind in meta.values() for c in ind.caveats]
+    care += [f"For {ind.title}, small numbers are protected less than usual ({'; '.join(ind.disclosure.weakenings())}),"
+             f" because {ind.disclosure.reason.strip()}." for ind in meta.values() if ind.disclosure.weakenings()]
     used_symbols = sorted({s for s in own["symbol"] if s})
-    parts.append("<div class='cols'><h2>Reading these figures with care</h2><ul>"
-                 "<li>Voice indicators come from parents who answered the survey; see who was heard above.</li>"
-                 "<li>The 95% interval is the range the true value is likely to be in; small groups give wide intervals.</li>"
-                 "<li>&ldquo;Similar&rdquo; means the difference from the borough is within the 95% funnel limits, "
-                 "so it could be chance.</li>")
-    for ind in fw.indicators:
-        for c in ind.caveats:
-            parts.append(f"<li>{e(ind.title)}: {e(c)}</li>")
-    parts += [f"<li>For {e(ind.title)}, small numbers are protected less than usual "
-              f"({e('; '.join(ind.disclosure.weakenings()))}), because {e(ind.disclosure.reason.strip())}.</li>"
-              for ind in fw.indicators if ind.disclosure.weakenings()]
-    parts.append("</ul>")
-    parts.append("<h3>Key to symbols</h3><ul class='key'>"
-                 "<li>▲ better than the borough · ▼ worse than the borough · ● similar to the borough "
-                 "(shapes as well as colours)</li><li>Black bar: the borough value · grey line: 95% interval</li>")
-    parts += [f"<li>({e(s)}): {e(labels.SYMBOLS.get(s, s))}</li>" for s in used_symbols]
-    parts.append("</ul></div>")
-    sources = sorted({ind.numerator.source for ind in fw.indicators} | {ind.denominator.source for ind in fw.indicators})
-    parts.append(f"<p class='muted'>Data: {e(', '.join(s for s in sources if s))}; period {e(period)}. "
-                 f"Made on {e(made_on)} with measurekit. Numbers for every group are in board_table.csv and "
-                 "board_pack.xlsx beside this page.</p></main>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
-            f"content='width=device-width, initial-scale=1'><title>{e(name)}: neighbourhood briefing</title>"
-            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
+    sources = sorted({ind.numerator.source for ind in meta.values()} | {ind.denominator.source for ind in meta.values()})
+    text = " ".join([*(c["title"] for c in cards), *care, *(f["caption"] for f in charts), funnel["caption"]])
+    return pagekit.render(
+        "briefing.html.j2", title=f"{name}: {words.area} briefing", lang="en", name=name,
+        framework_title=fw.title or fw.name, period=period, words=words, illustrative=fw.illustrative, cards=cards,
+        charts=charts, funnel=funnel, coverage=coverage, quotes=quotes, quotes_note=quotes_note, care=care,
+        glossary=labels.glossary(text), symbols=[(s, labels.SYMBOLS.get(s, s)) for s in used_symbols],
+        sources=", ".join(s for s in sources if s), made_on=made_on)
+
+
+def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict | None:
+    """The "who was heard" chart and sentence of a briefing, from the framework's coverage indicator."""
+    ind = board.coverage_indicator
+    if ind is None:
+        return None
+    words = board.words
+    cov = own[(own["indicator_id"] == ind.id) & (own["breakdown"] != "all")]
+    cov_all = rows[rows["indicator_id"] == ind.id]
+    if not (len(cov) and len(cov_all) and pd.notna(cov_all["value"].iloc[0])):
+        return None
+    overall = float(cov_all["value"].iloc[0])
+    published = cov[cov["value"].notna() & cov["symbol"].ne("c")]
+    withheld_all = [b for b, g in cov.groupby("breakdown", sort=False) if not g["value"].notna().any()]
+    drawn = cov[~cov["breakdown"].isin(withheld_all)]
+    alt = (f"Bar chart: share of children whose parent answered the survey in {name}, by group. " + "; ".join(
+        f"{labels.category(r.breakdown, r.breakdown_value)}: "
+        + ("withheld" if pd.isna(r.value) else labels.percent(r.value)) for r in drawn.itertuples()) + ".")
+    low = published[published["value"] < overall - 10]
+    text = f"Parents of {labels.percent(overall)} of children in {name} answered the survey. "
+    if len(low):
+        text += ("Fewer answered among: " + ", ".join(labels.category(r.breakdown, r.breakdown_value)
+                                                      for r in low.itertuples())
+                 + ". Their views are under-represented in the voice indicators above.")
+    if withheld_all:
+        text += (" Every group of " + " and ".join(labels.breakdown(b).lower() for b in withheld_all)
+                 + f" is withheld in {name} to protect small numbers, so it is not drawn.")
+    caption = (f"Only published figures are drawn; a withheld group has no bar. First language (English or an "
+               f"additional language) comes from school records, home language from the survey: they are different "
+               f"questions, so a group can be shown under one and withheld under the other. The dashed line is all of "
+               f"{name}.")
+    return {"svg": pagekit.markup(_coverage_chart(drawn, overall, name, alt)) if len(drawn) else "",
+            "caption": caption, "text": text}
 
 
 def own_rows(table: pd.DataFrame, code: str) -> pd.DataFrame:
-    """The rows of one neighbourhood (every indicator and breakdown) in a board table."""
+    """The rows of one area (every indicator and breakdown) in a board table's rows."""
     return table[(table["geography_type"] == "neighbourhood") & (table["geography_code"].astype(str) == code)]
 
 
-def write_neighbourhood_pages(table: pd.DataFrame, folder: Path, render, desc: str = "") -> dict[str, Path]:
-    """Write ``render(code, own)`` for every neighbourhood of ``table`` to ``folder/<stem>.html`` (stems from
+def write_area_pages(board, folder: Path, render, desc: str = "") -> dict[str, Path]:
+    """Write ``render(code, own)`` for every area of ``board`` to ``folder/<stem>.html`` (stems from
     :func:`file_stems`, inside ``folder`` only), with a progress bar named ``desc``. ``own`` is the
-    neighbourhood's rows (:func:`own_rows`), split from the table once for all pages. Returns code -> path."""
+    area's rows, split from the table once for all pages. Returns code -> path."""
     from measurekit.core.progress import progress
 
     folder.mkdir(parents=True, exist_ok=True)
+    table = board.rows
     nb = table[table["geography_type"] == "neighbourhood"]
     keys = nb["geography_code"].astype(str)
-    codes = list(dict.fromkeys(keys[nb["breakdown"] == "all"]))
+    codes = board.area_codes()
     own = dict(tuple(nb.groupby(keys, sort=False)))
     stems = file_stems(codes)
     return {code: atomic.write_text(folder / f"{stems[code]}.html", render(code, own[code]), root=folder)
             for code in progress(codes, total=len(codes), desc=desc)}
 
 
-def write_briefings(fw, table: pd.DataFrame, frame: pd.DataFrame, folder: Path, evidence=None) -> dict[str, Path]:
-    """One self-contained HTML page per neighbourhood (inline CSS and SVG charts; no scripts, no network).
-
-    Files are named from the neighbourhood codes (:func:`file_stems`). Returns code -> path.
-    """
-    funnels = FunnelCharts(fw, table)
-    return write_neighbourhood_pages(
-        table, folder, lambda code, own: briefing_page(fw, table, code, evidence, funnels=funnels, own=own), "Briefings")
+def write_briefings(board, folder: Path) -> dict[str, Path]:
+    """One self-contained HTML page per area of a board table (inline CSS and SVG charts; no scripts, no
+    network). Files are named from the area codes (:func:`file_stems`). Returns code -> path."""
+    funnels = FunnelCharts(board)
+    return write_area_pages(board, folder, lambda code, own: briefing_page(board, code, funnels=funnels, own=own),
+                            "Briefings")

@@ -105,11 +105,13 @@ def _characteristic(breakdown: str, value: str) -> tuple[str, str]:
     return group, labels.get(str(value), str(value))
 
 
-def ees_tables(framework, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The EES data and metadata frames (all cells text) for a board table of ``framework``.
+def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The EES data and metadata frames (all cells text) of a board table
+    (:class:`~measurekit.publish.board_table.BoardTable`).
 
     Needs ``framework.area`` (the LA's codes). Small-area rows are left out (internal use only).
     """
+    framework, table, words = board.framework, board.rows, board.words
     area = getattr(framework, "area", None)
     if area is None:
         raise InputError(ProblemReport([Problem(
@@ -139,15 +141,15 @@ def ees_tables(framework, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     for f in FILTERS:
         data[f] = grid[f].to_numpy()
     meta_rows = [
-        dict(col_name="neighbourhood", col_type="Filter", label="Neighbourhood",
-             filter_hint="Neighbourhood board area; Total is the whole local authority"),
+        dict(col_name="neighbourhood", col_type="Filter", label=words.Area,
+             filter_hint=f"{words.Area} board area; Total is the whole local authority"),
         dict(col_name="characteristic_group", col_type="Filter", label="Characteristic group",
              filter_hint="Which characteristic children are grouped by; Total is all children"),
         dict(col_name="characteristic", col_type="Filter", label="Characteristic",
              filter_hint="Children with this characteristic; Total is all children",
              filter_grouping_column="characteristic_group"),
     ]
-    for ind in framework.indicators:
+    for ind in board.indicators.values():
         rows = t[t["indicator_id"] == ind.id].set_index(keys)
         rows = rows[~rows.index.duplicated()]
         joined = rows.reindex(pd.MultiIndex.from_frame(grid[keys]))
@@ -165,14 +167,11 @@ def ees_tables(framework, table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     return data, meta
 
 
-def write_ees(framework, table: pd.DataFrame, folder, name: str | None = None) -> tuple[Path, Path]:
-    """Write ``<name>.csv`` and ``<name>.meta.csv`` into ``folder`` (atomically); returns both paths.
-
-    ``name`` defaults to the framework's name in snake case without years (e.g.
-    ``rochdale_school_readiness``).
-    """
-    data, meta = ees_tables(framework, table)
-    name = ees_name(name or framework.name or "measurekit_indicators")
+def write_ees(board, folder, name: str | None = None) -> tuple[Path, Path]:
+    """Write ``<name>.csv`` and ``<name>.meta.csv`` of a board table into ``folder`` (atomically); returns both
+    paths. ``name`` defaults to the framework's name in snake case without years."""
+    data, meta = ees_tables(board)
+    name = ees_name(name or board.framework.name or "measurekit_indicators")
     folder = Path(folder)
     csv_path, meta_path = folder / f"{name}.csv", folder / f"{name}.meta.csv"
     for frame, path in ((data, csv_path), (meta, meta_path)):

@@ -19,18 +19,31 @@ VIEW = ["geography_name", "breakdown", "breakdown_value", "value", "ci_low", "ci
         "comparator", "significance_95", "symbol", "note"]
 HEADERS = {"geography_name": "Area", "breakdown": "Breakdown", "breakdown_value": "Group", "value": "Value",
            "ci_low": "95% interval, lower", "ci_high": "95% interval, upper", "numerator": "Numerator",
-           "denominator": "Number of children", "comparator": "Borough value",
-           "significance_95": "Compared with the borough (95% funnel limits)", "symbol": "Symbol", "note": "Note"}
+           "denominator": "Number of children", "comparator": "{La} value",
+           "significance_95": "Compared with the {la}", "symbol": "Symbol", "note": "Note"}
 WIDTHS = {"geography_name": 18, "breakdown": 22, "breakdown_value": 30, "value": 10, "ci_low": 11, "ci_high": 11,
           "numerator": 12, "denominator": 12, "comparator": 11, "significance_95": 30, "symbol": 8, "note": 40}
 
 
+def _fit_words(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary (never mid-word; a single word longer
+    than the limit is the only thing cut)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[: limit + 1] else text[:limit]
+    return cut.rstrip(" ,;:-(") or text[:limit]
+
+
 def _sheet_name(text: str, used: set) -> str:
-    name = re.sub(r"[\[\]\*\?/\\:]", " ", text)[:31].strip()
-    base, k = name, 2
+    """An Excel sheet name (31 characters at most, none of []*?/\\:) from ``text``, cut between words; a
+    number is added to tell apart names that would repeat."""
+    clean = re.sub(r"[\[\]\*\?/\\:]", " ", text)
+    name = _fit_words(clean, 31)
+    k = 2
     while name.lower() in used:
         suffix = f" {k}"
-        name = base[: 31 - len(suffix)] + suffix
+        name = _fit_words(clean, 31 - len(suffix)) + suffix
         k += 1
     used.add(name.lower())
     return name
@@ -56,6 +69,8 @@ def _plain(v):
 
 
 def _print_setup(ws, title_rows: str | None = None, landscape: bool = True) -> None:
+    """A4, fitted to the page width, the header rows repeated, and the print area the sheet's filled cells."""
+    ws.print_area = f"A1:{ws.cell(row=1, column=max(ws.max_column, 1)).column_letter}{max(ws.max_row, 1)}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
@@ -84,32 +99,37 @@ def _rows_for(table: pd.DataFrame, ind) -> pd.DataFrame:
     return rows.sort_values(["_b", "_g", "geography_name", "breakdown_value"], kind="stable")
 
 
-def write_workbook(framework, table: pd.DataFrame, path) -> None:
+def write_workbook(board, path) -> None:
+    """The workbook of a board table (:class:`~measurekit.publish.board_table.BoardTable`) at ``path``."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from measurekit.publish.board_pack import SYMBOLS
     from measurekit.publish.board_table import COLUMNS as COLUMN_NAMES
+    from measurekit.publish.board_table import SYMBOLS
+
+    framework, table, words = board.framework, board.rows, board.words
 
     wb = Workbook()
     head_fill = PatternFill("solid", fgColor="DDE6F0")
     wrap = Alignment(wrap_text=True, vertical="top")
     readme = wb.active
     readme.title = "README"
-    period = str(table["period"].iloc[0]) if len(table) else ""
+    period = ", ".join(board.periods)
     lines = [(framework.title or framework.name, "title"),
-             ("Indicators for neighbourhood boards, built with measurekit." + (
+             (f"Indicators for {words.area} boards, built with measurekit." + (
                  " ILLUSTRATIVE: synthetic data, not official statistics." if framework.illustrative else ""), ""),
              (f"Period: {period}. Owner: {framework.owner or 'not stated'}.", ""), ("", ""),
              ("How to read this workbook", "head"),
-             ("One sheet per indicator: the borough and each neighbourhood first, then each group (for example "
+             (f"One sheet per indicator: {words.the_la} and each {words.area} first, then each group (for example "
               "children eligible for free school meals).", ""),
              ("Value: a percentage (0-100) or a mean score on the survey's scale. The 95% interval is the range the "
               "true value is likely to be in; small groups give wide intervals.", ""),
-             ("'Compared with the borough': higher or lower only when the value lies outside the 95% funnel-plot "
-              "limits around the borough value; otherwise similar (the difference could be chance).", ""),
+             (f"'Compared with the {words.la}': higher or lower only when the difference from the {words.la} value "
+              "is bigger than chance alone would give 95 times in 100 (for the size of the group); otherwise "
+              "similar (the difference could be chance).", ""),
              ("Blank numbers with symbol c have been withheld so that no child or family can be identified; "
-              "u marks fewer than 30 children (read with caution).", ""),
+              "u marks fewer than 30 children (read with caution). Mean scores have no numerator: the number of "
+              "children is the number of parents' answers averaged.", ""),
              ("The 'Indicators' sheet defines each indicator; the 'Symbols' sheet explains the symbols.", ""), ("", ""),
              ("For analysts", "head"),
              ("The same figures are in board_table.csv (one row per indicator, area and group) with these columns: "
@@ -143,7 +163,7 @@ def write_workbook(framework, table: pd.DataFrame, path) -> None:
     _style_header(meta[1], head_fill)
     better = {"higher_is_better": "Higher", "lower_is_better": "Lower", "no_judgement": "No judgement"}
     methods = {"wilson": "Wilson score", "t": "t interval", "weighted_t": "Weighted t interval"}
-    for ind in framework.indicators:
+    for ind in board.indicators.values():
         d = ind.model_dump(mode="json")
         row = []
         for f, _, _ in fields:
@@ -169,37 +189,36 @@ def write_workbook(framework, table: pd.DataFrame, path) -> None:
     meta.freeze_panes = "B2"
     _print_setup(meta, "1:1")
     used = {"readme", "symbols", "indicators"}
-    for ind in framework.indicators:
+    for ind in board.indicators.values():
         ws = wb.create_sheet(_sheet_name(ind.title, used))
         ws.append([ind.title])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([ind.definition])
         ws.append([f"Period {period}. Values are " + ("percentages (0-100)." if ind.value_type == "proportion"
                                                       else f"mean scores ({ind.unit})."), ])
-        headers = dict(HEADERS)
+        headers = {k: v.format(la=words.la, La=words.La) for k, v in HEADERS.items()}
         headers["value"] = "Value (%)" if ind.value_type == "proportion" else "Mean score"
-        if ind.value_type != "proportion":
-            headers["numerator"] = "Sum of scores"
-        ws.append([headers[c] for c in VIEW])
+        view = VIEW if ind.value_type == "proportion" else [c for c in VIEW if c != "numerator"]
+        ws.append([headers[c] for c in view])
         _style_header(ws[4], head_fill)
         for r in _rows_for(table, ind).itertuples(index=False):
             out = []
-            for col in VIEW:
+            for col in view:
                 v = _plain(getattr(r, col))
                 if col == "breakdown":
                     v = labels.breakdown(v)
                 elif col == "breakdown_value":
                     v = "" if r.breakdown == "all" else labels.category(r.breakdown, v)
                 elif col == "significance_95":
-                    v = labels.comparison(v, r.polarity) if v else ""
+                    v = labels.comparison(v, r.polarity, words.the_la) if v else ""
                 elif col in ("numerator", "denominator") and v is not None and (
                         ind.value_type == "proportion" or col == "denominator"):
                     v = int(round(v))
                 elif col == "geography_name" and r.geography_type == "la":
-                    v = "Borough"
+                    v = words.La
                 out.append(v)
             ws.append(out)
-        for k, col in enumerate(VIEW, start=1):
+        for k, col in enumerate(view, start=1):
             letter = ws.cell(row=4, column=k).column_letter
             ws.column_dimensions[letter].width = WIDTHS[col]
             fmt = COUNT_FORMAT if col in ("numerator", "denominator") else value_format(ind) if col in (

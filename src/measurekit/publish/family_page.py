@@ -1,9 +1,9 @@
-"""A page for families per neighbourhood: "what you told us and what happens next".
+"""A page for families per area: "what you told us and what happens next".
 
 Feeding back to the families who gave their voice is part of the framework this serves. The page
 has no statistics jargon: shares are said as "about 3 in 10 families", a comparison with the
-borough is only made when the board table's 95% funnel limits support it ("about the same"
-otherwise), and sentences are short (the English text is checked with
+local authority (in the framework's word for it) is only made when the board table's 95% limits support
+it ("about the same" otherwise), and sentences are short (the English text is checked with
 :mod:`measurekit.design.readability`; the tests hold it at a reading age of 9 or below).
 
 Languages: the page is in English (``lang="en"``) with a block per other framework language
@@ -13,18 +13,20 @@ which the framework can override with ``form_text.family_<key>`` entries. Drafts
 for illustrative frameworks and are marked as drafts; otherwise only translations reviewed by the
 community (status ``community_reviewed`` or later) reach families.
 
+A menu at the top links to each language's section; quotes say who said them and where; the page names
+Noto fonts covering every script of its languages. Rendered from ``templates/family.html.j2`` (autoescaped)
+as a function of the board table alone.
+
 Files: ``families/<code>.html`` beside ``briefing/`` in the board pack, named from the codes.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import html
 from pathlib import Path
 
 import pandas as pd
 
 from measurekit.core import labels
-from measurekit.publish.html import CSS
 
 RTL_LANGUAGES = {"ar", "ur", "fa", "he", "ps", "sd", "yi", "ug", "ckb"}
 LANGUAGE_NAMES = {"en": "English", "ur": "اردو", "bn": "বাংলা", "pa": "ਪੰਜਾਬੀ", "pl": "Polski", "ar": "العربية",
@@ -134,32 +136,35 @@ def _topic(fw, ind):
     return d, d.title
 
 
-def _compare(sig: str, statistic: str) -> str:
+def _compare(sig: str, statistic: str, la: str) -> str:
     if sig not in ("higher", "lower"):
-        return "This is about the same as across the whole borough." if sig else ""
+        return f"This is about the same as across the whole {la}." if sig else ""
     if statistic.startswith("proportion"):
-        return f"This is {'more' if sig == 'higher' else 'fewer'} than across the whole borough."
-    return f"This is {'higher' if sig == 'higher' else 'lower'} than across the whole borough."
+        return f"This is {'more' if sig == 'higher' else 'fewer'} than across the whole {la}."
+    return f"This is {'higher' if sig == 'higher' else 'lower'} than across the whole {la}."
 
 
-def english_sentences(fw, table: pd.DataFrame, code: str, own: pd.DataFrame | None = None) -> dict[str, list]:
+def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict[str, list]:
     """The page's own English text (not quotes), by part: intro, told (list of (domain, topic, sentences, k,
     indicator)), heard, next; and ``scores``: indicator id -> (scale low, scale high, mean) for the mean scores told.
-    ``own``: the neighbourhood's rows (``briefing.own_rows``) when already split from the table."""
-    from measurekit.publish.briefing import _scale_range, own_rows
+    ``own``: the area's rows (``BoardTable.area_rows``) when already split from the table. Published values only."""
+    from measurekit.publish.briefing import _scale_range
 
-    rows = own_rows(table, code) if own is None else own
+    fw, words = board.framework, board.words
+    rows = board.area_rows(code) if own is None else own
     everyone = rows[rows["breakdown"] == "all"].set_index("indicator_id")
     name = str(rows["geography_name"].iloc[0])
     intro = [TEXT["thanks"]["en"]]
-    if "parent_voice_coverage" in everyone.index:
-        cov = everyone.loc["parent_voice_coverage"]
+    cov_ind = board.coverage_indicator
+    cov_id = cov_ind.id if cov_ind is not None else None
+    if cov_id in everyone.index:
+        cov = everyone.loc[cov_id]
         if pd.notna(cov["numerator"]) and pd.notna(cov["value"]):
             n = int(round(float(cov["numerator"]), -1))
             intro.append(f"About {n:,} families in {name} answered.")
             intro.append(f"That is about {_k_text(_in_ten(cov['value'])).lower()} in 10 families.")
     told, scores = [], {}
-    for ind in fw.indicators:
+    for ind in board.indicators.values():
         topic = _topic(fw, ind)
         if topic is None or ind.id not in everyone.index or pd.isna(everyone.loc[ind.id, "value"]):
             continue
@@ -176,39 +181,39 @@ def english_sentences(fw, table: pd.DataFrame, code: str, own: pd.DataFrame | No
             said = [TEXT["score"]["en"].format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{r['value']:.1f}")]
         else:
             continue
-        comp = _compare(r["significance_95"], ind.compute.statistic)
+        comp = _compare(r["significance_95"], ind.compute.statistic, words.la)
         if comp:
             said.append(comp)
         told.append((d, title, said, k, ind))
     heard = []
-    cov = rows[(rows["indicator_id"] == "parent_voice_coverage") & rows["breakdown"].isin(["fsm", "eal", "send"])]
-    overall = everyone["value"].get("parent_voice_coverage") if "parent_voice_coverage" in everyone.index else None
-    if overall is not None and pd.notna(overall):
-        few = [labels.category(r.breakdown, r.breakdown_value, plain=True) for r in cov.itertuples()
-               if pd.notna(r.value) and r.value < overall - 5 and r.breakdown_value not in ("0", "none")]
-        if few:
-            heard = [f"{f[:1].upper()}{f[1:]}." for f in few]
+    if cov_id is not None:
+        cov = rows[(rows["indicator_id"] == cov_id) & rows["breakdown"].isin(["fsm", "eal", "send"])]
+        overall = everyone["value"].get(cov_id) if cov_id in everyone.index else None
+        if overall is not None and pd.notna(overall):
+            few = [labels.category(r.breakdown, r.breakdown_value, plain=True) for r in cov.itertuples()
+                   if pd.notna(r.value) and r.value < overall - 5 and r.breakdown_value not in ("0", "none")]
+            if few:
+                heard = [f"{f[:1].upper()}{f[1:]}." for f in few]
     nxt = [TEXT["next"]["en"], "They will use it to plan help like play groups and books for your child.",
            "We will ask you again next year. Then you can see what has changed.", TEXT["private"]["en"]]
     return {"name": name, "intro": intro, "told": told, "heard": heard, "next": nxt, "scores": scores}
 
 
-def english_text(fw, table: pd.DataFrame, code: str) -> str:
+def english_text(board, code: str) -> str:
     """All the English sentences the page writes itself (for the reading-age check)."""
-    s = english_sentences(fw, table, code)
+    s = english_sentences(board, code)
     heard = ["We did not hear enough from these groups."] + s["heard"] + ["We want to hear from you next time."] \
         if s["heard"] else []
     parts = s["intro"] + [t for item in s["told"] for t in [item[1] + "."] + item[2]] + heard + s["next"]
     return " ".join(parts)
 
 
-def _dots(k: int | None, lang: str = "en") -> str:
+def _dots(k: int | None) -> dict | None:
+    """The ten dots of "about k in 10" (k filled), for the template; None for a mean score."""
     if k is None:
-        return ""
+        return None
     k = max(0, min(10, k))
-    label = f"{k} in 10" if lang == "en" else f"{k} / 10"
-    return (f"<p class='dots' role='img' aria-label='{html.escape(label)}'>"
-            + "<span class='on'>●</span>" * k + "<span class='off'>○</span>" * (10 - k) + "</p>")
+    return {"label": f"{k} in 10", "on": k, "off": 10 - k}
 
 
 FAMILY_CSS = """
@@ -217,42 +222,32 @@ FAMILY_CSS = """
 .lang{border:1px solid #c8d1dc;border-radius:6px;padding:.4rem .8rem;margin:.6rem 0;break-inside:avoid}
 .lang h2{margin:.2rem 0}
 .family p,.family li{font-size:1.05rem}
+nav.languages ul{list-style:none;padding:0;margin:.4rem 0;display:flex;flex-wrap:wrap;gap:.4rem 1rem}
+nav.languages a{display:inline-block;min-height:24px;line-height:24px;font-size:1.05rem}
 blockquote{margin:.4rem 0 .4rem 1rem;font-style:italic}
+blockquote footer{font-style:normal;font-size:.85rem;color:#595959}
 """
 
 
-def family_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str | None = None,
-                own: pd.DataFrame | None = None) -> str:
-    """The HTML page for families of one neighbourhood (by code); ``own`` as in :func:`english_sentences`."""
-    e = html.escape
-    s = english_sentences(fw, table, code, own)
+def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame | None = None) -> str:
+    """The HTML page for families of one area (by code) of a board table (template ``family.html.j2``);
+    ``own`` as in :func:`english_sentences`.
+
+    At the top, a menu of the page's languages links to each language's section (readers need not scroll past
+    English); quotes say who said them and where, and that they come from families across the local authority;
+    the page names Noto fonts that cover the script of every language it holds (:func:`html.font_css`).
+    """
+    from measurekit.publish import html as pagekit
+    from measurekit.publish.briefing import page_quotes
+
+    fw = board.framework
+    s = english_sentences(board, code, own)
     name = s["name"]
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
-    parts = [f"<header><h1>{e(name)}: what you told us and what happens next</h1>"
-             f"<div>{e(fw.title or fw.name)}</div></header><main class='family'>"]
-    if fw.illustrative:
-        parts.append("<p class='note'>This is an example made with made-up families. It is not about real people.</p>")
-    parts.append("<p>" + " ".join(e(t) for t in s["intro"]) + "</p>")
-    parts.append("<h2>What you told us</h2>")
-    for d, title, said, k, ind in s["told"]:
-        parts.append(f"<div class='keep'><h3>{e(title)}</h3>{_dots(k)}<p>{' '.join(e(t) for t in said)}</p></div>")
-    quotes = evidence.consented_quotes() if evidence is not None else pd.DataFrame()
-    if len(quotes):
-        parts.append("<h2>In your words</h2>")
-        parts += [f"<blockquote>&ldquo;{e(q.text)}&rdquo;</blockquote>" for q in quotes.head(2).itertuples()]
-        parts.append("<p class='muted'>Families said we could share these words.</p>")
-    if s["heard"]:
-        parts.append("<h2>Who we need to hear from</h2><p>We did not hear enough from these groups.</p><ul>"
-                     + "".join(f"<li>{e(t)}</li>" for t in s["heard"]) + "</ul><p>We want to hear from you next time.</p>")
-    parts.append("<h2>What happens next</h2><ul>" + "".join(f"<li>{e(t)}</li>" for t in s["next"]) + "</ul>")
+    told = [{"title": title, "dots": _dots(k), "said": " ".join(said)} for d, title, said, k, ind in s["told"]]
+    blocks = []
     for lang, draft in _languages(fw):
-        dir_ = " dir='rtl'" if is_rtl(fw, lang) else ""
-        block = [f"<section class='lang' lang='{e(lang)}'{dir_}>",
-                 f"<h2>{e(LANGUAGE_NAMES.get(lang, lang))}</h2>"]
-        title = getattr(fw.form_text, "title", {}).get(lang)
-        if title:
-            block.append(f"<p><b>{e(title)}</b></p>")
-        block.append(f"<p>{e(phrase(fw, 'thanks', lang))}</p><h3>{e(phrase(fw, 'told', lang))}</h3><ul>")
+        items = []
         for d, _title, said, k, ind in s["told"]:
             label = d.label.get(lang) or d.title
             if k is not None:
@@ -260,22 +255,27 @@ def family_page(fw, table: pd.DataFrame, code: str, evidence=None, made_on: str 
             else:
                 lo, hi, v = s["scores"][ind.id]
                 text = phrase(fw, "score", lang).format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{v:.1f}")
-            block.append(f"<li><b>{e(label)}</b>: {e(text)}</li>")
-        block.append(f"</ul><p>{e(phrase(fw, 'next', lang))} {e(phrase(fw, 'private', lang))}</p>")
-        if draft:
-            block.append("<p class='muted' lang='en' dir='ltr'>Draft translation: not yet checked with families "
-                         "who read this language.</p>")
-        block.append("</section>")
-        parts.append("".join(block))
-    parts.append(f"<p class='muted'>Made by {e(fw.owner or 'the council')} on {e(made_on)}.</p></main>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' "
-            f"content='width=device-width, initial-scale=1'><title>{e(name)}: what you told us</title>"
-            f"<style>{CSS}{FAMILY_CSS}</style></head><body>{''.join(parts)}</body></html>")
+            items.append({"label": label, "text": text})
+        blocks.append({"lang": lang, "anchor": f"lang-{lang}", "rtl": is_rtl(fw, lang),
+                       "name": LANGUAGE_NAMES.get(lang, lang), "title": getattr(fw.form_text, "title", {}).get(lang),
+                       "thanks": phrase(fw, "thanks", lang), "told": phrase(fw, "told", lang), "lines": items,
+                       "next": f"{phrase(fw, 'next', lang)} {phrase(fw, 'private', lang)}", "draft": draft})
+    k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
+    quotes, quotes_note = page_quotes(board, code, k)
+    menu = ([{"anchor": "lang-en", "name": LANGUAGE_NAMES["en"], "lang": "en"}]
+            + [{"anchor": b["anchor"], "name": b["name"], "lang": b["lang"]} for b in blocks]) if blocks else []
+    languages = ["en"] + [b["lang"] for b in blocks]
+    return pagekit.render(
+        "family.html.j2", title=f"{name}: what you told us", lang="en",
+        extra_css=FAMILY_CSS + pagekit.font_css(languages), name=name, framework_title=fw.title or fw.name,
+        illustrative=fw.illustrative, intro=" ".join(s["intro"]), told=told, quotes=quotes[:2],
+        quotes_note=quotes_note, heard=s["heard"], next=s["next"], blocks=blocks, menu=menu,
+        owner=fw.owner or "the council", made_on=made_on)
 
 
-def write_family_pages(fw, table: pd.DataFrame, folder: Path, evidence=None) -> dict[str, Path]:
-    """One page per neighbourhood in ``folder`` (named from the codes, as the briefings). Returns code -> path."""
-    from measurekit.publish.briefing import write_neighbourhood_pages
+def write_family_pages(board, folder: Path) -> dict[str, Path]:
+    """One page per area of a board table in ``folder`` (named from the codes, as the briefings).
+    Returns code -> path."""
+    from measurekit.publish.briefing import write_area_pages
 
-    return write_neighbourhood_pages(table, folder, lambda code, own: family_page(fw, table, code, evidence, own=own),
-                                     "Family pages")
+    return write_area_pages(board, folder, lambda code, own: family_page(board, code, own=own), "Family pages")

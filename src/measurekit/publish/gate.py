@@ -258,28 +258,39 @@ def small_range(framework) -> tuple[int, int]:
     return (lo, hi) if hi >= lo else (1, 0)
 
 
-def check_shareable(folder, audit=None, small: tuple[int, int] = (1, 5)) -> ProblemReport:
+def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, board=None) -> ProblemReport:
     """Refuse to let ``folder`` leave the building if it would disclose a small count.
 
-    ``audit``: the :class:`~measurekit.publish.disclosure_audit.AuditResult` of the board table
-    in the folder (``write_board_pack`` passes it); it must have passed, and the suppressed rows of
-    ``board_table.csv`` must be the ones it audited. Raises :class:`DisclosureGateError` (with the
-    whole report) on any problem; returns the (empty) report otherwise.
+    ``board``: the :class:`~measurekit.publish.board_table.BoardTable` the folder was rendered from
+    (``render_board_pack`` passes it): its audit must have passed, and the suppressed rows of every
+    ``board_table.csv`` in the folder (read from the file, as written) must be the ones it audited and the
+    ones the object holds; its framework gives the counts to look for (:func:`small_range`). ``audit``: an
+    :class:`~measurekit.publish.disclosure_audit.AuditResult` given on its own (no object). ``small``: the
+    range of counts to look for when no board is given (default 1-5). Raises :class:`DisclosureGateError`
+    (with the whole report) on any problem; returns the (empty) report otherwise.
     """
     folder = Path(folder)
-    report = scan_folder(folder, small)
+    if board is not None:
+        audit = board.audit if audit is None else audit
+        small = small_range(board.framework) if small is None else small
+        if audit is None:
+            raise ValueError("the board table carries no disclosure audit (built with disclosure=False or read "
+                             "back from a file): it cannot be vouched for")
+    report = scan_folder(folder, small or (1, 5))
     if audit is not None:
         if not audit.passed:
             for msg in audit.problems:
                 report.add("disclosure_audit_failed", msg, file="board_table.csv")
-        tables = sorted(folder.rglob("board_table.csv"))
-        for path in tables:
+        audited = set(audit.table["row"].astype(int).tolist())
+        held = set(np.flatnonzero(board.rows["suppressed"].astype(bool).to_numpy()).tolist()) if board is not None \
+            else audited
+        for path in sorted(folder.rglob("board_table.csv")):
+            where = path.relative_to(folder).as_posix()
             t = pd.read_csv(path, dtype=str, keep_default_na=False)
             rows = set(np.flatnonzero(t["suppressed"].str.lower().eq("true")).tolist())
-            audited = set(audit.table["row"].astype(int).tolist())
-            if rows != audited:
-                report.add("disclosure_audit_failed", f"{path.relative_to(folder).as_posix()}: its suppressed rows are "
-                           "not the ones the disclosure audit checked", file=path.relative_to(folder).as_posix())
+            if rows != audited or rows != held:
+                report.add("disclosure_audit_failed", f"{where}: its suppressed rows are not the ones the disclosure "
+                           "audit checked", file=where)
     if len(report):
         raise DisclosureGateError(report)
     return report

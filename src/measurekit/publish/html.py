@@ -1,21 +1,32 @@
-"""A small builder for self-contained HTML reports (the trial report).
+"""Self-contained HTML pages: the Jinja2 templates of the board pack's pages, and a small builder for the
+trial report.
 
 Everything is inline: CSS in a <style> block, matplotlib plots as base64 PNG (``figure_html``) and
 charts drawn as SVG inline (``figure_svg``, see :mod:`measurekit.publish.svg`), no scripts, no web
 fonts, so the file opens on a machine with no network and can be e-mailed as one attachment.
+
+The briefings, family pages and specification sheets are rendered by :func:`render` from the templates in
+``measurekit/publish/templates/`` (package data), with autoescaping on: every text is escaped unless it is
+markup this package made (SVG charts, wrapped in ``markupsafe.Markup``).
+
+Fonts: pages name system fonts and, for every language of the framework, Noto fonts that cover its script
+(:func:`font_css`); on Debian/Ubuntu they come from ``fonts-noto-core`` (Latin, Bengali, Gurmukhi, Devanagari,
+Arabic: Noto Naskh Arabic, Urdu: Noto Nastaliq Urdu) and ``fonts-noto-cjk`` (Chinese, Japanese, Korean).
 """
 from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import html
 import io
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+FONT_STACK = "system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif"
 CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;margin:0;color:#1b1b1b;line-height:1.45}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;margin:0;color:#1b1b1b;line-height:1.45}
 header{background:#1d3557;color:#fff;padding:1.2rem 2rem}
 header h1{margin:0 0 .3rem 0;font-size:1.6rem}
 main{max-width:1100px;margin:0 auto;padding:1rem 2rem 3rem}
@@ -169,3 +180,56 @@ class HtmlReport:
             f"<main><p class='muted'>Made by measurekit on {stamp}.</p><nav><ol>{toc}</ol></nav>{body}</main>"
             "</body></html>"
         )
+
+
+# Noto fonts by the script of a language (ISO 639-1 code): every one is in Debian's fonts-noto-core except CJK
+# (fonts-noto-cjk). A language not listed here is written in Latin, Greek or Cyrillic (Noto Sans covers them).
+SCRIPT_FONTS = {
+    "ur": ("Noto Nastaliq Urdu", "Noto Naskh Arabic"), "ar": ("Noto Naskh Arabic", "Noto Sans Arabic"),
+    "fa": ("Noto Naskh Arabic", "Noto Sans Arabic"), "ps": ("Noto Naskh Arabic", "Noto Sans Arabic"),
+    "ckb": ("Noto Naskh Arabic", "Noto Sans Arabic"), "sd": ("Noto Naskh Arabic", "Noto Sans Arabic"),
+    "bn": ("Noto Sans Bengali", "Noto Serif Bengali"), "pa": ("Noto Sans Gurmukhi",),
+    "hi": ("Noto Sans Devanagari",), "ne": ("Noto Sans Devanagari",), "mr": ("Noto Sans Devanagari",),
+    "gu": ("Noto Sans Gujarati",), "ta": ("Noto Sans Tamil",), "te": ("Noto Sans Telugu",),
+    "si": ("Noto Sans Sinhala",), "ti": ("Noto Sans Ethiopic",), "am": ("Noto Sans Ethiopic",),
+    "he": ("Noto Sans Hebrew",), "yi": ("Noto Sans Hebrew",), "th": ("Noto Sans Thai",),
+    "zh": ("Noto Sans CJK SC",), "ja": ("Noto Sans CJK JP",), "ko": ("Noto Sans CJK KR",),
+    "ku": ("Noto Sans",), "el": ("Noto Sans",), "ru": ("Noto Sans",), "uk": ("Noto Sans",), "bg": ("Noto Sans",),
+}
+
+
+def fonts_for(languages) -> dict[str, tuple[str, ...]]:
+    """Language -> the Noto fonts named for its script (Noto Sans for Latin, Greek and Cyrillic)."""
+    return {str(lang): SCRIPT_FONTS.get(str(lang).split("-")[0], ("Noto Sans",)) for lang in languages}
+
+
+def font_css(languages) -> str:
+    """CSS naming, for each language, fonts that cover its script (``:lang(bn){font-family:...}``)."""
+    rules = []
+    for lang, fonts in fonts_for(languages).items():
+        if fonts == ("Noto Sans",):
+            continue
+        names = ",".join(f"'{f}'" for f in fonts)
+        rules.append(f":lang({lang}){{font-family:{names},{FONT_STACK}}}")
+    return "\n".join(rules)
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("measurekit.publish", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render(template: str, **context) -> str:
+    """Render one of the package's templates (``templates/<template>``) with autoescaping on."""
+    return _environment().get_template(template).render(css=CSS, **context)
+
+
+def markup(text: str):
+    """Markup this package made (an SVG chart): inserted into a template as it is, not escaped."""
+    from markupsafe import Markup
+
+    return Markup(text)
