@@ -163,3 +163,56 @@ def test_trial_report_opens_each_section_with_a_verdict_and_reconciles_invarianc
     if "works differently" in fairness and "so group means can be compared" in fairness:
         assert "Why the two results do not contradict each other" in fairness
     assert "Uniform + non-uniform DIF test (chi12)" in text and "0.0000" not in text
+
+
+MARKDOWN = re.compile(r"`|\*\*|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)|^\s*\|?\s*-{3,}|^#{1,6}\s|\[[^\]]+\]\([^)]+\)", re.M)
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+
+
+def test_markdown_and_code_checks_catch_what_they_should():
+    """The checkers themselves (independent of the pages)."""
+    for bad in ("Indicator `gld`", "**hl1** text", "a stray *", "*Indicator*", "|---|---|", "## Caveats"):
+        assert MARKDOWN.search(bad), bad
+    for good in ("alpha >= 0.70", "Rated + sufficient, - insufficient, ? indeterminate", "ICC(2,1) 0.63", "3 x 4"):
+        assert not MARKDOWN.search(good), good
+    assert SNAKE.search("mean of voice_services") and SNAKE.search("home_language_group: holds")
+    assert not SNAKE.search("Home language (English or other)")
+
+
+@pytest.mark.browser
+def test_spec_sheets_show_no_markdown_and_no_codes(run_out, browser):
+    """Each specification sheet as a reader sees it: no Markdown syntax, no code (fsm, wilson, voice_home_learning
+    or any snake_case name), no "proportion below of"; the identifier only in the analysts' line."""
+    specs = sorted((run_out / "shareable" / "board_pack" / "specs").glob("*.html"))
+    assert len(specs) == 6
+    problems = []
+    for path in specs:
+        page = browser.new_page()
+        page.goto(path.resolve().as_uri())
+        text = page.evaluate("""() => { const b = document.body.cloneNode(true);
+            b.querySelectorAll('.analysts').forEach(e => e.remove()); return b.innerText; }""")
+        page.close()
+        found = [m.group(0) for m in MARKDOWN.finditer(text)] + [m.group(0) for m in SNAKE.finditer(text)]
+        found += [m.group(0) for m in RAW_CODES.finditer(text)]
+        found += [w for w in ("wilson", "proportion below", "proportion of", path.stem) if w in text]
+        if found:
+            problems.append(f"{path.name}: {sorted(set(found))[:8]}")
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_chart_labels_are_whole_on_screen(run_out, browser):
+    """Every text of every chart lies inside its chart (no first letters cut off at the left edge), measured by
+    the browser's own font."""
+    problems = []
+    for path in sorted((run_out / "shareable" / "board_pack" / "briefing").glob("*.html")):
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.goto(path.resolve().as_uri())
+        cut = page.evaluate("""() => [...document.querySelectorAll('svg[role=img]')].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
+            return [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()])
+                .filter(([s, r]) => r.left < box.left - 0.5 || r.right > box.right + 0.5).map(([s, r]) => s); })""")
+        page.close()
+        if cut:
+            problems.append(f"{path.name}: {cut[:5]}")
+    assert problems == []

@@ -1,6 +1,7 @@
 """Board table, intervals, disclosure control and its independent checker, and the published pack."""
 import json
 import shutil
+from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -139,15 +140,14 @@ def test_rounding_to_five(fw, cohort):
     shown = t.dropna(subset=["numerator"])
     prop = shown[shown["ci_method"] == "wilson"]
     assert (prop["numerator"] % 5 == 0).all() and (shown["denominator"] % 5 == 0).all()
-    # percentages come from the rounded counts, so they give the exact counts no way back; for means the
-    # numerator (a sum of scores, not a count) is the mean times the rounded number of children
+    # percentages come from the rounded counts, so they give the exact counts no way back
     # (published values are rounded to the indicator's decimal places: within half a unit of the last place)
     half = 0.5 * 10.0 ** -shown["indicator_id"].map({i.id: i.decimal_places for i in f.indicators})
     den = prop["denominator"].astype(float)
     assert ((prop["value"] - 100 * prop["numerator"] / den).abs() <= half[prop.index] + 1e-9).all()
-    means = shown[shown["ci_method"] != "wilson"]
-    mden = means["denominator"].astype(float)
-    assert ((means["numerator"] - means["value"] * mden).abs() <= half[means.index] * (mden + 1) + 1e-9).all()
+    # a mean score publishes no numerator (a sum of scores is no count), only its rounded number of children
+    means = t[(t["ci_method"] != "wilson") & t["denominator"].notna()]
+    assert len(means) and means["numerator"].isna().all() and (means["denominator"] % 5 == 0).all()
     # and the audit, knowing counts lie within 2 of the rounded ones, passes
     assert check_disclosure(t, f, mk.board_table(f, cohort, disclosure=False)) == []
 
@@ -178,8 +178,9 @@ def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_p
     # counts are written as whole numbers (no "1820.0"); rates with at most the indicator's decimal places
     raw = pd.read_csv(files["board_table"], dtype=str, keep_default_na=False)
     assert raw["denominator"].str.fullmatch(r"\d*").all()
-    prop = raw["indicator_id"] != "services_experience"
+    prop = raw["indicator_id"].map({i.id: i.value_type == "proportion" for i in fw.indicators})
     assert raw.loc[prop, "numerator"].str.fullmatch(r"\d*").all()
+    assert (raw.loc[~prop, "numerator"] == "").all() and (~prop).any()      # no fractional "sum of scores"
     dp = raw["indicator_id"].map({i.id: i.decimal_places for i in fw.indicators})
     for col in ("value", "ci_low", "ci_high", "comparator"):
         decimals = raw[col].str.partition(".")[2].str.len()
@@ -253,3 +254,81 @@ def test_workbook_shows_each_indicator_to_its_declared_decimal_places(fw, cohort
         assert fmt == ("0" if dp == 0 else "0." + "0" * dp), (ind.id, fmt)
         checked += 1
     assert checked >= 3 and {i.decimal_places for i in fw.indicators} >= {0, 1, 3}
+
+
+def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_back(tmp_path, monkeypatch):
+    """One run of the main job: the aggregation, the disclosure control and the rounding each run once; no
+    code but the gate reads board_table.csv back; the state holds the object the files were rendered from."""
+    import inspect
+    from collections import Counter
+
+    import measurekit.core.formatting as formatting
+    import measurekit.publish.board_table as bt
+    import measurekit.publish.disclosure as disclosure
+    from measurekit.pipeline.run import run
+
+    calls, readers = Counter(), []
+
+    def counted(module, name):
+        real = getattr(module, name)
+
+        def spy(*a, **k):
+            calls[name] += 1
+            return real(*a, **k)
+        monkeypatch.setattr(module, name, spy)
+
+    counted(bt, "_aggregate")
+    counted(disclosure, "protect")
+    counted(formatting, "publish_board_table")
+    real_read_csv = pd.read_csv
+
+    def read_csv(path, *a, **k):
+        if "board_table" in str(path):
+            readers.append(Path(inspect.stack()[1].filename).name)
+        return real_read_csv(path, *a, **k)
+    monkeypatch.setattr(pd, "read_csv", read_csv)
+    state = run(out=tmp_path / "out", log=lambda *_: None)
+    assert calls["_aggregate"] == 1 and calls["protect"] == 1 and calls["publish_board_table"] == 1, calls
+    assert readers and set(readers) == {"gate.py"}, readers  # only the gate reads the file (to check it)
+    board = state.board.table
+    assert isinstance(board, bt.BoardTable) and board.audit is not None and board.audit.passed
+    written = real_read_csv(tmp_path / "out" / "shareable" / "board_pack" / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str,
+                                                                     "symbol": str}, keep_default_na=False,
+                            na_values={c: [""] for c in ("numerator", "denominator", "value", "ci_low", "ci_high",
+                                                         "comparator")})
+    assert len(written) == len(board.rows) and list(written.columns) == list(board.rows.columns)
+    for col in ("numerator", "denominator", "value", "ci_low", "ci_high", "comparator"):
+        np.testing.assert_array_equal(written[col].to_numpy(dtype=float), board.rows[col].to_numpy(dtype=float))
+    assert board.periods == ("2024/25",) and board.indicator("gld").id == "gld"
+    readme = (tmp_path / "out" / "shareable" / "README.txt").read_text(encoding="utf-8")
+    assert "passed disclosure control" in readme and "board_pack/board_table.csv" in readme
+    from measurekit.publish.gate import scan_folder
+    assert len(scan_folder(tmp_path / "out" / "shareable")) == 0
+
+
+def test_rounding_once_matches_rounding_the_unrounded_table(fw, cohort):
+    """Rounded once, after disclosure control: the same numbers as protecting the full-precision table and
+    rounding it by the rule (half away from zero, checked with Decimal), never a rounding of a rounding."""
+    from measurekit.publish.board_table import build_board_table
+    from measurekit.publish.disclosure import protect
+
+    board = build_board_table(fw, cohort)
+    raw = build_board_table(fw, cohort, disclosure=False)
+    assert not raw.published and raw.disclosure is None
+    assert raw.rows["value"].map(lambda v: pd.notna(v) and round(v, 1) != v).any()     # full precision inside
+    expected = protect(raw.rows, fw).table
+    dp = {i.id: i.decimal_places for i in fw.indicators}
+    for col in ("value", "ci_low", "ci_high", "comparator"):
+        want = [float(Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-dp[i]), rounding=ROUND_HALF_UP))
+                if pd.notna(v) else np.nan for v, i in zip(expected[col], expected["indicator_id"])]
+        np.testing.assert_allclose(board.rows[col].to_numpy(dtype=float), want, equal_nan=True, atol=1e-12)
+    assert (board.rows["suppressed"].to_numpy() == expected["suppressed"].to_numpy()).all()
+
+
+def test_render_refuses_the_internal_table(fw, cohort, tmp_path):
+    from measurekit.publish.board_pack import render_board_pack
+    from measurekit.publish.board_table import build_board_table
+
+    with pytest.raises(ValueError, match="disclosure=False"):
+        render_board_pack(build_board_table(fw, cohort, disclosure=False), tmp_path / "pack")
+    assert not (tmp_path / "pack").exists()

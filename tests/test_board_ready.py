@@ -16,10 +16,15 @@ def fw(framework_dir):
 
 
 @pytest.fixture(scope="module")
-def table(fw, cohort):
-    from measurekit.publish.board_table import board_table
+def board(fw, cohort):
+    from measurekit.publish.board_table import build_board_table
 
-    return board_table(fw, cohort)
+    return build_board_table(fw, cohort)
+
+
+@pytest.fixture(scope="module")
+def table(board):
+    return board.rows
 
 
 def test_labels_name_every_code_in_words():
@@ -36,9 +41,9 @@ def test_labels_name_every_code_in_words():
                                                                                         "0.023", ""]
     assert labels.count(1859.0) == "1,859" and labels.count(611.0) == "611" and labels.count(None) == ""
     assert labels.value(48.837, "proportion") == "48.8%" and labels.value(3.2567, "mean") == "3.3"
-    assert labels.comparison("lower", "higher_is_better") == "lower than the borough (worse)"
-    assert labels.comparison("higher", "lower_is_better") == "higher than the borough (worse)"
-    assert labels.comparison("similar", "higher_is_better") == "similar to the borough"
+    assert labels.comparison("lower", "higher_is_better", "the borough") == "lower than the borough (worse)"
+    assert labels.comparison("higher", "lower_is_better", "the county") == "higher than the county (worse)"
+    assert labels.comparison("similar", "higher_is_better") == "similar to the local authority"
 
 
 def test_file_names_come_from_codes_and_never_collide():
@@ -52,7 +57,7 @@ def test_file_names_come_from_codes_and_never_collide():
     assert file_stems(["روچڈیل"]) == file_stems(["روچڈیل"])          # stable between runs
 
 
-def test_briefings_and_family_pages_for_names_that_slug_alike(fw, table, tmp_path):
+def test_briefings_and_family_pages_for_names_that_slug_alike(board, table, tmp_path):
     """Two neighbourhoods named alike and one non-Latin name: three briefings, none hidden, none overwritten."""
     from measurekit.publish.briefing import write_briefings
     from measurekit.publish.family_page import write_family_pages
@@ -61,29 +66,30 @@ def test_briefings_and_family_pages_for_names_that_slug_alike(fw, table, tmp_pat
     t = table.copy()
     t["geography_name"] = [rename.get(c, n) for c, n in zip(t["geography_code"], t["geography_name"])]
     t = t[t["geography_code"].isin(["LA", "SYN-N01", "SYN-N02", "SYN-N03"])]
-    written = write_family_pages(fw, t, tmp_path / "families")
+    written = write_family_pages(board.with_rows(t), tmp_path / "families")
     files = sorted(p.name for p in (tmp_path / "families").iterdir())
     assert len(files) == 3 and not any(f.startswith(".") for f in files)
     for code, name in rename.items():
         assert name in written[code].read_text(encoding="utf-8")
-    briefs = write_briefings(fw, t[t["indicator_id"].isin(["gld", "parent_voice_coverage"])], None, tmp_path / "b")
+    briefs = write_briefings(board.with_rows(t[t["indicator_id"].isin(["gld", "parent_voice_coverage"])]),
+                             tmp_path / "b")
     assert len({p.name for p in briefs.values()}) == 3
 
 
-def test_family_page_reads_at_age_nine_or_below_and_says_only_what_the_limits_support(fw, table):
+def test_family_page_reads_at_age_nine_or_below_and_says_only_what_the_limits_support(board, table):
     from measurekit.design.readability import stats
     from measurekit.publish.family_page import english_sentences, english_text
 
     codes = sorted(table.loc[table["geography_type"] == "neighbourhood", "geography_code"].unique())
     for code in codes:
-        text = english_text(fw, table, code)
+        text = english_text(board, code)
         s = stats(text)
         assert s["reading_age"] <= 9, (code, s)
         assert s["words"] / s["sentences"] <= 12
         for jargon in ("significan", "confidence interval", "95%", "funnel", "percentage", "indicator", "borough value"):
             assert jargon not in text.lower()
         rows = table[(table["geography_code"] == code) & (table["breakdown"] == "all")].set_index("indicator_id")
-        for _d, _title, said, _k, ind in english_sentences(fw, table, code)["told"]:
+        for _d, _title, said, _k, ind in english_sentences(board, code)["told"]:
             sig = rows.loc[ind.id, "significance_95"]
             joined = " ".join(said)
             if sig == "similar":
@@ -92,39 +98,64 @@ def test_family_page_reads_at_age_nine_or_below_and_says_only_what_the_limits_su
                 assert ("more" in joined or "fewer" in joined or "higher" in joined or "lower" in joined)
 
 
-def test_family_page_numbers_match_the_table(fw, table):
+def test_family_page_numbers_match_the_table(board, table):
     from measurekit.publish.family_page import english_sentences
 
     code = "SYN-N05"
     rows = table[(table["geography_code"] == code) & (table["breakdown"] == "all")].set_index("indicator_id")
-    told = english_sentences(fw, table, code)["told"]
+    told = english_sentences(board, code)["told"]
     for _d, _title, said, k, ind in told:
         if k is not None:                          # "about k in 10" is the percentage rounded to tens
             assert k == round(rows.loc[ind.id, "value"] / 10)
             assert f"{k} in 10" in said[0]
 
 
-def test_family_page_languages_and_drafts(fw, table):
+def test_family_page_languages_and_drafts(fw, board):
+    import dataclasses
+
     from measurekit.publish.family_page import family_page
 
-    page = family_page(fw, table, "SYN-N01")
-    assert "<html lang='en'>" in page
+    page = family_page(board, "SYN-N01")
+    assert '<html lang="en">' in page
     for lang in ("ur", "ar"):
-        assert f"<section class='lang' lang='{lang}' dir='rtl'>" in page
+        assert f'<section class="lang" id="lang-{lang}" lang="{lang}" dir="rtl">' in page
     for lang in ("bn", "pa", "pl", "ro"):
-        assert f"<section class='lang' lang='{lang}'>" in page
+        assert f'<section class="lang" id="lang-{lang}" lang="{lang}">' in page
     assert page.count("Draft translation") == 6       # the bundled framework's translations are drafts
     not_illustrative = fw.model_copy(update={"illustrative": False})
-    assert "<section class='lang'" not in family_page(not_illustrative, table, "SYN-N01")
+    plain = family_page(dataclasses.replace(board, framework=not_illustrative), "SYN-N01")
+    assert '<section class="lang"' not in plain and "Languages on this page" not in plain
 
 
-def test_workbook_prints_and_reads_without_codes(fw, table, tmp_path):
+def test_family_page_menu_quotes_and_fonts(fw, board):
+    """A language menu at the top links to every language section; quotes say where they come from and that
+    they are not this area's own; the page names a Noto font for every script of its languages."""
+    import re
+
+    pages = {code: __import__("measurekit.publish.family_page", fromlist=["x"]).family_page(board, code)
+             for code in board.area_codes()}
+    page = pages["SYN-N01"]
+    nav = page.index("Languages on this page")
+    assert nav < page.index("What you told us")                        # the menu comes before the English text
+    anchors = re.findall(r'<a href="#(lang-[\w-]+)"', page)
+    sections = re.findall(r'<section[^>]* id="(lang-[\w-]+)"', page)
+    assert anchors == sections and len(anchors) == 7                  # English + the 6 draft languages, in order
+    for lang, font in (("bn", "Noto Sans Bengali"), ("ur", "Noto Nastaliq Urdu"), ("pa", "Noto Sans Gurmukhi"),
+                       ("ar", "Noto Naskh Arabic")):
+        assert re.search(rf":lang\({lang}\)\{{font-family:'{font}'", page), lang
+    quotes = {code: re.findall(r"<blockquote>(.*?)</blockquote>", p, flags=re.S) for code, p in pages.items()}
+    assert all(len(q) == 2 and all("<footer>" in b for b in q) for q in quotes.values())
+    assert all("may not be from" in p for p in pages.values())
+    assert len({tuple(q) for q in quotes.values()}) > 1               # not the same quotes on every page
+
+
+def test_workbook_prints_and_reads_without_codes(board, tmp_path):
     from openpyxl import load_workbook
 
     from measurekit.publish.excel import write_workbook
 
     path = tmp_path / "pack.xlsx"
-    write_workbook(fw, table, path)
+    write_workbook(board, path)
     wb = load_workbook(path)
     assert wb.sheetnames[:3] == ["README", "Symbols", "Indicators"]
     readme = " ".join(str(c.value) for row in wb["README"].iter_rows() for c in row if c.value)
@@ -133,6 +164,8 @@ def test_workbook_prints_and_reads_without_codes(fw, table, tmp_path):
         assert ws.freeze_panes == "B5" and ws.print_title_rows == "$4:$4"
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
         assert ws.page_setup.fitToHeight == 0 and ws.page_setup.orientation == "landscape"
+        assert ws.print_area and ws.print_area.endswith(f"${ws.max_row}")      # a print area over the filled cells
+        assert len(ws.title) <= 31
         header = [c.value for c in ws[4]]
         body = pd.DataFrame(list(ws.iter_rows(min_row=5, values_only=True)), columns=header)
         groups = set(body["Group"].dropna()) | set(body["Breakdown"].dropna())
@@ -145,3 +178,16 @@ def test_workbook_prints_and_reads_without_codes(fw, table, tmp_path):
     gld = wb[wb.sheetnames[3]]
     cells = {c.value for row in gld.iter_rows(min_row=5) for c in row}
     assert "Eligible for free school meals" in cells and "EHC plan" in cells
+
+
+def test_workbook_sheet_names_are_cut_between_words():
+    from measurekit.publish.excel import _sheet_name
+
+    used: set = set()
+    long = "Parents reporting little support for home learning and play"
+    name = _sheet_name(long, used)
+    assert len(name) <= 31 and long.startswith(name) and long[len(name)] == " "      # ends on a whole word
+    again = _sheet_name(long, used)
+    assert again != name and again.endswith(" 2") and len(again) <= 31
+    assert long.startswith(again[:-2]) and long[len(again) - 2] == " "
+    assert _sheet_name("GLD", used) == "GLD" and _sheet_name("a/b:c", used) == "a b c"

@@ -19,11 +19,15 @@ def fw(framework_dir):
 
 
 @pytest.fixture(scope="module")
-def table(fw, cohort):
-    from measurekit.core.formatting import publish_board_table
-    from measurekit.publish.board_table import board_table
+def board(fw, cohort):
+    from measurekit.publish.board_table import build_board_table
 
-    return publish_board_table(board_table(fw, cohort), fw)
+    return build_board_table(fw, cohort)
+
+
+@pytest.fixture(scope="module")
+def table(board):
+    return board.rows
 
 
 def _charts(page: str) -> list[ET.Element]:
@@ -47,16 +51,16 @@ def test_ticks_are_round_evenly_spaced_and_inside_the_range(lo, hi, target):
     assert all(abs(float(s.replace(",", "")) - t) < 1e-9 for s, t in zip(labels, ticks))
 
 
-def test_briefing_charts_are_named_svg_and_highlight_only_this_neighbourhood(fw, table):
+def test_briefing_charts_are_named_svg_and_highlight_only_this_neighbourhood(board, table):
     from measurekit.publish.briefing import FunnelCharts, briefing_page
 
-    funnels = FunnelCharts(fw, table)
+    funnels = FunnelCharts(board)
     everyone = table[(table["breakdown"] == "all") & (table["geography_type"] == "neighbourhood")]
     codes = sorted(everyone["geography_code"].unique())
     plotted = everyone[everyone["value"].notna()]
     for code in codes[:2]:
-        page = briefing_page(fw, table, code, funnels=funnels)
-        assert page == briefing_page(fw, table, code)                      # shared drawing changes nothing
+        page = briefing_page(board, code, funnels=funnels)
+        assert page == briefing_page(board, code)                          # shared drawing changes nothing
         assert "<img" not in page and "data:image" not in page
         charts = _charts(page)
         assert len(charts) == 4
@@ -78,12 +82,12 @@ def test_briefing_charts_are_named_svg_and_highlight_only_this_neighbourhood(fw,
         assert len(mine) == (plotted["geography_code"] == code).sum() <= n_ind
 
 
-def test_indicator_chart_places_values_and_intervals_on_the_axis(fw, table):
+def test_indicator_chart_places_values_and_intervals_on_the_axis(board, table):
     """Read the chart back: the marker and interval ends sit where the axis ticks say the numbers are."""
     from measurekit.publish.briefing import briefing_page
 
     code = "SYN-N03"
-    page = briefing_page(fw, table, code)
+    page = briefing_page(board, code)
     svg = next(s for s in _charts(page) if s.get("aria-label").startswith("Chart of the percentage"))
     ticks = {t.findtext(f"{SVG}tspan"): t.find(f"{SVG}tspan") for t in svg.iter(f"{SVG}text")}
     x0, x100, tick_y = float(ticks["0"].get("x")), float(ticks["100"].get("x")), float(ticks["0"].get("y"))
@@ -98,7 +102,7 @@ def test_indicator_chart_places_values_and_intervals_on_the_axis(fw, table):
         assert abs(a - lo) < 0.1 and abs(b - hi) < 0.1
 
 
-def test_chart_text_never_reads_as_a_small_count(fw, table, tmp_path):
+def test_chart_text_never_reads_as_a_small_count(board, table, tmp_path):
     """The gate reads a page's text run together: tick values next to axis words ('5 children counted') would be
     refused. Shrink every neighbourhood so the funnel axes get single-digit ticks, then scan the charts alone."""
     from measurekit.publish.briefing import briefing_page
@@ -109,7 +113,7 @@ def test_chart_text_never_reads_as_a_small_count(fw, table, tmp_path):
     small.loc[nb, "denominator"] = (small.loc[nb, "denominator"] / 100).round().clip(lower=1)
     ticks_seen = set()
     for code in sorted(small.loc[nb, "geography_code"].unique()):
-        page = briefing_page(fw, small, code)
+        page = briefing_page(board.with_rows(small), code)
         svgs = re.findall(r"<svg .*?</svg>", page, flags=re.S)
         (tmp_path / f"{code}.html").write_text("<html><body>" + "".join(svgs) + "</body></html>", encoding="utf-8")
         ticks_seen |= {t for s in svgs for t in re.findall(r">([1-5])</tspan>", s)}
@@ -120,7 +124,7 @@ def test_chart_text_never_reads_as_a_small_count(fw, table, tmp_path):
     assert len(scan_folder(tmp_path)) == 1
 
 
-def test_write_briefings_shows_a_progress_bar_over_neighbourhoods(fw, table, tmp_path, monkeypatch):
+def test_write_briefings_shows_a_progress_bar_over_neighbourhoods(board, table, tmp_path, monkeypatch):
     from measurekit.core import progress as progress_module
     from measurekit.publish.briefing import write_briefings
 
@@ -131,6 +135,6 @@ def test_write_briefings_shows_a_progress_bar_over_neighbourhoods(fw, table, tmp
         return iterable
 
     monkeypatch.setattr(progress_module, "progress", spy)
-    written = write_briefings(fw, table, None, tmp_path / "b")
+    written = write_briefings(board, tmp_path / "b")
     n = table.loc[table["geography_type"] == "neighbourhood", "geography_code"].nunique()
     assert seen == [("Briefings", n)] and len(written) == n

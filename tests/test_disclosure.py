@@ -457,6 +457,7 @@ def test_disclosure_settings_are_checked(tmp_path, framework_dir, setting, code)
 
 def test_weaker_disclosure_is_said_in_plain_words(tmp_path, framework_dir, pack):
     from measurekit.design import check_framework
+    from measurekit.publish.board_table import BoardTable
     from measurekit.publish.briefing import spec_markdown, write_briefings
 
     d = _framework_with(tmp_path, framework_dir, suppress_max=3, allow_weaker_disclosure=True,
@@ -471,7 +472,7 @@ def test_weaker_disclosure_is_said_in_plain_words(tmp_path, framework_dir, pack)
     numbers = ["numerator", "denominator", "value", "ci_low", "ci_high", "comparator"]
     table = pd.read_csv(out / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str},
                         keep_default_na=False, na_values={c: [""] for c in numbers})
-    write_briefings(f, table, None, tmp_path / "briefing")
+    write_briefings(BoardTable.from_rows(f, table), tmp_path / "briefing")
     page = next((tmp_path / "briefing").glob("*.html")).read_text(encoding="utf-8")
     assert f"For {ind.title}, small numbers are protected less than usual" in page
 

@@ -34,18 +34,23 @@ def cohort(synthetic_dir, fw):
 
 
 @pytest.fixture(scope="module")
-def board(fw, cohort):
-    from measurekit.publish.board_table import board_table
+def built(fw, cohort):
+    from measurekit.publish.board_table import build_board_table
 
-    return board_table(fw, cohort)
+    return build_board_table(fw, cohort)
 
 
 @pytest.fixture(scope="module")
-def exported(fw, board, tmp_path_factory):
+def board(built):
+    return built.rows
+
+
+@pytest.fixture(scope="module")
+def exported(built, tmp_path_factory):
     from measurekit.publish.ees import write_ees
 
     folder = tmp_path_factory.mktemp("ees")
-    data_path, meta_path = write_ees(fw, board, folder)
+    data_path, meta_path = write_ees(built, folder)
     return data_path, meta_path
 
 
@@ -155,13 +160,13 @@ def test_framework_with_a_bad_la_code_fails_to_load_with_a_clear_error(framework
     assert problem.file == "framework.yaml" and problem.row is not None
 
 
-def test_period_that_is_not_an_academic_year_is_refused(fw, board):
+def test_period_that_is_not_an_academic_year_is_refused(built, board):
     from measurekit.problems import InputError
     from measurekit.publish.ees import ees_tables
 
-    bad = board.assign(period="2024/26")
+    bad = built.with_rows(board.assign(period="2024/26"))
     with pytest.raises(InputError) as err:
-        ees_tables(fw, bad)
+        ees_tables(bad)
     assert err.value.report.errors[0].code == "ees_time_period"
 
 

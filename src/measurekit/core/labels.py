@@ -286,9 +286,8 @@ def place_words(framework) -> PlaceWords:
 # Terms a board member may meet on a page (in an indicator's own text or in ours), each said in plain words.
 # Pages list the ones their text uses (see :func:`glossary`).
 GLOSSARY = {
-    "GLD": "a good level of development: the child reached the expected level in the 12 early learning goals of "
-           "communication, personal and social development, physical development, literacy and maths at the end "
-           "of reception",
+    "GLD": "a good level of development: the expected level, at the end of reception, in the 12 early learning "
+           "goals that count (language, personal and physical development, literacy, maths)",
     "ELG": "an early learning goal: one of the 17 goals a teacher judges (expected or not yet) at the end of "
            "reception",
     "EYFSP": "the Early Years Foundation Stage Profile: the teacher's assessment at the end of reception",

@@ -61,12 +61,12 @@ def field_words(fw, field: str) -> str:
     if field.startswith("voice_"):
         try:
             d = fw.domain(field.removeprefix("voice_"))
-            return f"the {d.title.lower()} score (the average of a parent's answers to its questions)"
+            return f"{d.title.lower()} score (the average of a parent's answers to its questions)"
         except Exception:   # noqa: BLE001 - not a domain of this framework: said as a routine field
             pass
     try:
         item = fw.item(field)
-        return f"the answer to “{item.stem.get('en', '')}”"
+        return f"answer to “{item.stem.get('en', '')}”"
     except Exception:   # noqa: BLE001 - not an item: a routine field
         return labels.plain(labels.breakdown(field))
 
@@ -83,9 +83,9 @@ def computed_words(fw, ind) -> str:
     elif c.statistic == "proportion":
         text = "The numerator as a percentage of the denominator"
     elif c.statistic == "mean":
-        text = f"The average of {what}"
+        text = f"The average of the {what}"
     else:
-        text = labels.plain(c.statistic.replace("_", " ")).capitalize() + f" of {what}"
+        text = labels.plain(c.statistic.replace("_", " ")).capitalize() + f" of the {what}"
     return f"{text}, among {among}."
 
 
@@ -500,7 +500,7 @@ def _card(r, value_type: str, words: labels.PlaceWords) -> dict:
             "chance": _chance_words(r)}
 
 
-QUOTES_PER_PAGE = 3
+QUOTES_PER_PAGE = 2
 
 
 def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
@@ -523,9 +523,8 @@ def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
            for q in picked]
     same = (f"every {w.area}'s page shows quotes from the same set" if len(quotes) <= k_per_page
             else f"each {w.area}'s page shows a different few of them")
-    note = (f"Families across the {w.la} said we could share these words. Quotes are not recorded by {w.area}, "
-            f"so they may not be from {board.area_rows(code)['geography_name'].iloc[0]}; {same}. After each quote: "
-            "the group the family was heard through and where.")
+    note = (f"Shared with consent by families across the {w.la}: not recorded by {w.area}, so they may not be from "
+            f"{board.area_rows(code)['geography_name'].iloc[0]}; {same}. After each quote: who was heard, and where.")
     return out, note
 
 
@@ -571,17 +570,16 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
                f"{labels.comparison(r.significance_998, r.polarity, words.the_la)} at 99.8%." for r in shown.itertuples()))
     funnels = funnels if funnels is not None else FunnelCharts(board)
     funnel = {"svg": pagekit.markup(funnels.svg(code, name, alt)),
-              "caption": f"Each dot is one {words.area}; the solid line is the {words.la}. An {words.area} outside "
-                         "the dashed lines differs by more than chance alone would give 95 times in 100 for a group "
-                         "that size; outside the dotted lines (99.8%) the difference is very unlikely to be chance."}
+              "caption": f"Each dot is one {words.area}; the solid line is the {words.la}. Outside the dashed lines: "
+                         "a difference bigger than chance alone would give 95 times in 100 for a group that size; "
+                         "outside the dotted lines (99.8%): very unlikely to be chance."}
     coverage = _coverage(board, own, rows, name)
     k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
     quotes, quotes_note = page_quotes(board, code, k)
     extra = _code_words(fw)
     care = ["Voice indicators come from parents who answered the survey; see who was heard above.",
-            "The 95% interval is the range the true value is likely to be in; small groups give wide intervals.",
-            f"“Similar” means the difference from the {words.la} could be chance: it is smaller than chance alone "
-            "would give 95 times in 100 for a group that size."]
+            "95% interval: the range the true value is likely to be in; small groups give wide intervals.",
+            f"“Similar”: the difference from the {words.la} could be chance."]
     care += [f"{ind.title}: {labels.plain(c, extra)}" for ind in meta.values() for c in ind.caveats]
     care += [f"For {ind.title}, small numbers are protected less than usual ({'; '.join(ind.disclosure.weakenings())}),"
              f" because {ind.disclosure.reason.strip()}." for ind in meta.values() if ind.disclosure.weakenings()]
@@ -620,12 +618,10 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
                                                       for r in low.itertuples())
                  + ". Their views are under-represented in the voice indicators above.")
     if withheld_all:
-        text += (" Every group of " + " and ".join(labels.breakdown(b).lower() for b in withheld_all)
-                 + f" is withheld in {name} to protect small numbers, so it is not drawn.")
-    caption = (f"Only published figures are drawn; a withheld group has no bar. First language (English or an "
-               f"additional language) comes from school records, home language from the survey: they are different "
-               f"questions, so a group can be shown under one and withheld under the other. The dashed line is all of "
-               f"{name}.")
+        text += (" " + " and ".join(labels.breakdown(b) for b in withheld_all)
+                 + ": every group withheld to protect small numbers (not drawn).")
+    caption = ("Only published figures are drawn. First language is from school records, home language from the "
+               "survey: a group can be shown under one and withheld under the other.")
     return {"svg": pagekit.markup(_coverage_chart(drawn, overall, name, alt)) if len(drawn) else "",
             "caption": caption, "text": text}
 
