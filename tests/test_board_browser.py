@@ -165,7 +165,7 @@ def test_trial_report_opens_each_section_with_a_verdict_and_reconciles_invarianc
     assert "Uniform + non-uniform DIF test (chi12)" in text and "0.0000" not in text
 
 
-MARKDOWN = re.compile(r"`|\*\*|(?<!\w)\*(?=\w)|(?<=\w)\*(?!\w)|^\s*\|?\s*-{3,}|^#{1,6}\s|\[[^\]]+\]\([^)]+\)", re.M)
+MARKDOWN = re.compile(r"`|\*|^\s*\|?\s*-{3,}|^#{1,6}\s|\[[^\]]+\]\([^)]+\)", re.M)   # any * is Markdown here
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
 
 

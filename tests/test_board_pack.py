@@ -329,6 +329,14 @@ def test_render_refuses_the_internal_table(fw, cohort, tmp_path):
     from measurekit.publish.board_pack import render_board_pack
     from measurekit.publish.board_table import build_board_table
 
-    with pytest.raises(ValueError, match="disclosure=False"):
-        render_board_pack(build_board_table(fw, cohort, disclosure=False), tmp_path / "pack")
+    from measurekit.problems import InputError
+    from measurekit.publish.board_table import BoardTable
+
+    raw = build_board_table(fw, cohort, disclosure=False)
+    with pytest.raises(InputError) as err:
+        render_board_pack(raw, tmp_path / "pack")
+    assert err.value.report.codes() == {"board_table_unprotected"}
+    published = build_board_table(fw, cohort)
+    with pytest.raises(InputError):                     # rows without their audit (e.g. read back from a file)
+        render_board_pack(BoardTable.from_rows(fw, published.rows), tmp_path / "pack")
     assert not (tmp_path / "pack").exists()

@@ -138,3 +138,35 @@ def test_write_briefings_shows_a_progress_bar_over_neighbourhoods(board, table, 
     written = write_briefings(board, tmp_path / "b")
     n = table.loc[table["geography_type"] == "neighbourhood", "geography_code"].nunique()
     assert seen == [("Briefings", n)] and len(written) == n
+
+
+def test_charts_draw_only_published_values(board, table):
+    """Withhold (as disclosure control would) one area's headline and one of its coverage groups: neither value
+    is drawn or named anywhere on the page; the bars drawn are exactly the published groups."""
+    from measurekit.publish.briefing import briefing_page
+
+    code, cov_id = "SYN-N02", board.framework.coverage_indicator
+    t = table.copy()
+    own = t["geography_code"] == code
+    head = own & (t["indicator_id"] == "gld") & (t["breakdown"] == "all")
+    group = own & (t["indicator_id"] == cov_id) & (t["breakdown"] == "eal") & (t["breakdown_value"] == "0")
+    hidden = t.loc[head | group, "value"].tolist()
+    assert len(hidden) == 2 and all(v == v for v in hidden)
+    numbers = ["numerator", "denominator", "value", "ci_low", "ci_high"]
+    t.loc[head | group, numbers] = float("nan")
+    t.loc[head | group, ["symbol", "suppressed"]] = ["c", True]
+    page = briefing_page(board.with_rows(t), code)
+    charts = _charts(page)
+    gld_title = t.loc[head, "indicator_title"].iloc[0]
+    pct = next(s for s in charts if s.get("aria-label").startswith("Chart of the percentage"))
+    assert gld_title not in pct.get("aria-label")
+    assert gld_title not in [x.text for x in pct.iter(f"{SVG}tspan")]
+    cov = next(s for s in charts if s.get("aria-label").startswith("Bar chart"))
+    texts = [x.text for x in cov.iter(f"{SVG}tspan")]
+    mine = t[own & (t["indicator_id"] == cov_id) & (t["breakdown"] != "all")]
+    drawn = mine.groupby("breakdown").filter(lambda g: g["value"].notna().any())    # groups with anything published
+    bars = [r for r in cov.iter(f"{SVG}rect") if r.get("fill") == "#5b7fa6"]
+    assert len(bars) == drawn["value"].notna().sum()
+    assert texts.count("withheld (c)") == (drawn["symbol"] == "c").sum() >= 1
+    assert f"{hidden[1]:.0f}%" not in " ".join(texts) or (drawn["value"].round() == round(hidden[1])).any()
+    assert "Withheld to protect small numbers" in page

@@ -153,6 +153,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "or add allow_weaker_disclosure: true and the reason your information governance lead agreed."),
     "disclosure_audit_failed": ("Suppressed counts can be worked out", "Re-run disclosure control on the same table; "
                                 "never edit a published board table by hand."),
+    "board_table_unprotected": ("Board table without disclosure control", "Build it with disclosure control "
+                                "(build_board_table(..., disclosure=True), the default) before writing or sharing it."),
     # DfE open-data (EES) files (publish/ees.py, publish/ees_check.py); see docs/board_pack.md
     "ees_no_area": ("Framework does not declare its local authority", "Add `area:` with the LA's codes to framework.yaml."),
     "ees_time_period": ("time_period not valid", "Academic years are six digits of consecutive years, e.g. 202425."),

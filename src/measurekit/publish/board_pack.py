@@ -101,9 +101,13 @@ def render_board_pack(board, out, evidence_notes: dict | None = None) -> dict[st
     from measurekit.publish.family_page import write_family_pages
     from measurekit.publish.gate import check_shareable
 
-    if not board.published:
-        raise ValueError("this board table was built with disclosure=False: it holds true counts and is never "
-                         "written to a board pack")
+    if not board.published or board.audit is None:
+        from measurekit.problems import InputError, Problem, ProblemReport
+
+        raise InputError(ProblemReport([Problem(
+            "board_table_unprotected", "This board table has no disclosure audit (built with disclosure=False, or "
+            "read back from a file): it may hold true small counts and is never written to a board pack.",
+            rule="every shared number passes disclosure control")]))
     fw = board.framework
     with atomic.atomic_directory(out) as tmp:
         write_board_csv(board, tmp / "board_table.csv")

@@ -487,8 +487,12 @@ class BoardTable:
 
     def area_codes(self) -> list[str]:
         """The codes of the areas (geography_type "neighbourhood") in the order of the table."""
+        return list(self._area_codes)
+
+    @functools.cached_property
+    def _area_codes(self) -> tuple[str, ...]:
         nb = self.rows[(self.rows["geography_type"] == "neighbourhood") & (self.rows["breakdown"] == "all")]
-        return list(dict.fromkeys(nb["geography_code"].astype(str)))
+        return tuple(dict.fromkeys(nb["geography_code"].astype(str)))
 
     def area_rows(self, code: str) -> pd.DataFrame:
         """Every row (indicators, breakdowns) of one area, by code."""

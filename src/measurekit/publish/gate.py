@@ -274,8 +274,10 @@ def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, bo
         audit = board.audit if audit is None else audit
         small = small_range(board.framework) if small is None else small
         if audit is None:
-            raise ValueError("the board table carries no disclosure audit (built with disclosure=False or read "
-                             "back from a file): it cannot be vouched for")
+            raise DisclosureGateError(ProblemReport([Problem(
+                "board_table_unprotected", "The board table carries no disclosure audit (built with disclosure=False "
+                "or read back from a file): the gate cannot vouch for it.", rule="every shared number passes "
+                "disclosure control")]))
     report = scan_folder(folder, small or (1, 5))
     if audit is not None:
         if not audit.passed:
