@@ -91,11 +91,11 @@ def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
                         "--out", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     ur = (out / "form_ur.html").read_text(encoding="utf-8")
-    assert "dir='rtl'" in ur and fw.item("cc1").stem["ur"] in ur and "<script" not in ur and "http" not in ur
-    assert "dir='ltr'" in (out / "form_pl.html").read_text(encoding="utf-8")
+    assert 'dir="rtl"' in ur and fw.item("cc1").stem["ur"] in ur and "<script" not in ur and "http" not in ur
+    assert 'dir="ltr"' in (out / "form_pl.html").read_text(encoding="utf-8")
     assert sorted(p.name for p in out.iterdir()) == sorted(f"form_{lang}.html" for lang in fw.languages)
     ar = (out / "form_ar.html").read_text(encoding="utf-8")
-    assert "dir='rtl'" in ar and fw.domain("services").label["ar"] in ar and fw.form_text.intro["ar"] in ar
+    assert 'dir="rtl"' in ar and fw.domain("services").label["ar"] in ar and fw.form_text.intro["ar"] in ar
     assert "Draft translation" in ar and "Draft translation" not in (out / "form_en.html").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="not a declared language"):
         paper_form_html(fw, "de")
@@ -205,6 +205,15 @@ def test_redcap_validation_types_and_notes(fw):
 def test_paper_form_prints_the_pictorial_scale_and_hints(fw):
     plain = paper_form_html(fw, "bn")
     faces = paper_form_html(fw, "bn", pictorial=True)
-    assert "class='face'" not in plain and faces.count("class='face'") == len(fw.domains) * 5
+    assert 'class="face"' not in plain and faces.count('class="face"') == len(fw.domains) * 5
     assert "data:image/png;base64," in faces and "http" not in faces and "<script" not in faces
-    assert fw.item("wb4").hint["bn"] in plain and "class='prompt'" in plain     # hl1's picture beside the question
+    assert fw.item("wb4").hint["bn"] in plain and 'class="prompt"' in plain     # hl1's picture beside the question
+    assert "Noto Sans Bengali" in plain                                         # a font for the form's script
+
+
+def test_paper_form_escapes_the_framework_text(fw):
+    """The paper form is rendered from a template with autoescaping: text from the framework is never markup."""
+    f = fw.model_copy(deep=True)
+    f.items[0].stem["en"] = "<script>alert(1)</script> & <b>bold</b>"
+    page = paper_form_html(f, "en")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page

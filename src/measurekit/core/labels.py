@@ -291,7 +291,6 @@ GLOSSARY = {
     "ELG": "an early learning goal: one of the 17 goals a teacher judges (expected or not yet) at the end of "
            "reception",
     "EYFSP": "the Early Years Foundation Stage Profile: the teacher's assessment at the end of reception",
-    "95% interval": "the range the true value is likely to be in; small groups give wide intervals",
     "fairness checks": "tests, in the analysts' trial report, of whether each survey question works the same for "
                        "every group of families (for example whatever their home language)",
     "SEN": "special educational needs",

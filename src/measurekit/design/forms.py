@@ -13,7 +13,6 @@ and the pictorial scale. REDCap field names are checked against REDCap's rules (
 from __future__ import annotations
 
 import base64
-import html
 import re
 import shutil
 from pathlib import Path
@@ -293,14 +292,30 @@ def _data_uri(path: Path) -> str:
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _image_tag(fw, rel: str | None, alt: str, css: str) -> str:
+def _image_uri(fw, rel: str | None) -> str:
+    """A picture of the framework folder as a data URI ('' when there is none)."""
     if not rel or fw.path is None or not (Path(fw.path) / rel).is_file():
         return ""
-    return f"<img class='{css}' alt='{html.escape(alt)}' src='{_data_uri(Path(fw.path) / rel)}'>"
+    return _data_uri(Path(fw.path) / rel)
+
+
+# fonts named on the paper form, by script: system fonts first, Noto fonts (Debian: fonts-noto-core) for the rest
+PAPER_FONTS = {"ur": "'Noto Nastaliq Urdu','Noto Naskh Arabic'", "ar": "'Noto Naskh Arabic'",
+               "fa": "'Noto Naskh Arabic'", "bn": "'Noto Sans Bengali'", "pa": "'Noto Sans Gurmukhi'",
+               "hi": "'Noto Sans Devanagari'"}
+
+
+def _template(name: str):
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("measurekit.design", "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(name)
 
 
 def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bool = False) -> str:
-    """A printable, self-contained HTML form in one language (right to left where the script needs it).
+    """A printable, self-contained HTML form in one language (right to left where the script needs it), from
+    the template ``design/templates/paper_form.html.j2`` (autoescaped).
 
     Items of a domain that share the same response options are printed as one grid; a change of scale
     (or of "don't know" handling) starts a new grid, so every row's boxes match its column labels.
@@ -309,33 +324,20 @@ def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bo
     pictorial version show its pictures (e.g. faces) above the words. Pictures are embedded in the page.
     """
     if language not in fw.languages:
-        raise ValueError(f"{language!r} is not a declared language of the framework ({', '.join(fw.languages)})")
-    direction = "rtl" if language in RTL else "ltr"
+        from measurekit.problems import InputError, Problem, ProblemReport
+
+        raise InputError(ProblemReport([Problem(
+            "out_of_range", f"{language!r} is not a declared language of the framework ({', '.join(fw.languages)})",
+            column="language", value=str(language), rule="one of the framework's languages")]))
 
     def label(texts: dict) -> str:
-        return html.escape(texts.get(language) or texts.get(fw.languages[0], ""))
+        return texts.get(language) or texts.get(fw.languages[0], "")
 
-    title = html.escape(form_text(fw, "title", language))
-    parts = [f"<!DOCTYPE html><html lang='{language}' dir='{direction}'><head><meta charset='utf-8'>",
-             f"<title>{title}</title><style>",
-             "body{font-family:'Noto Sans','Noto Sans Bengali','Noto Sans Gurmukhi','Noto Naskh Arabic',"
-             "'Noto Nastaliq Urdu',Arial,sans-serif;margin:2rem;font-size:13pt;line-height:1.5}"
-             "table{border-collapse:collapse;width:100%;margin-bottom:1.2rem;page-break-inside:avoid}"
-             "td,th{border:1px solid #999;padding:.4rem;vertical-align:middle}th{background:#eee;font-size:10pt}"
-             "td.box{text-align:center;width:4.5rem}"
-             ".box span{display:inline-block;width:1.1rem;height:1.1rem;border:1.5px solid #333}"
-             "h2{font-size:14pt;margin-top:1.5rem}footer{font-size:9pt;color:#555;margin-top:2rem}"
-             ".hint{font-size:10pt;color:#444}img.face{display:block;margin:0 auto;width:3rem;height:3rem}"
-             "img.prompt{float:right;width:4rem;margin-left:.5rem}"
-             "@media print{body{margin:1cm}}</style></head><body>",
-             f"<h1>{title}</h1>",
-             f"<p>{html.escape(form_text(fw, 'intro', language))}</p>",
-             f"<p>{html.escape(form_text(fw, 'child_id', language))}: ____________________</p>"]
+    domains = []
     for d in fw.domains:
         items = fw.items_in(d.id, respondent)
         if not items:
             continue
-        parts.append(f"<h2>{html.escape(d.title_in(language))}</h2>")
         groups: list[tuple[list, list]] = []
         for it in items:
             options = item_options(fw, it)
@@ -344,27 +346,27 @@ def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bo
                 groups[-1][1].append(it)
             else:
                 groups.append((options, [it]))
+        grids = []
         for options, group in groups:
             faces = fw.scale(group[0].scale).pictorial if pictorial else None
-            head = "".join(f"<th>{_image_tag(fw, faces.images.get(o.code) if faces else None, label(o.label), 'face')}"
-                           f"{label(o.label)}</th>" for o in options)
-            parts.append(f"<table><tr><th></th>{head}</tr>")
-            for it in group:
-                boxes = "<td class='box'><span></span></td>" * len(options)
-                picture = _image_tag(fw, it.media.file("image", language) if it.media else None, "", "prompt")
-                hint = f"<div class='hint'>{label(it.hint)}</div>" if it.hint else ""
-                parts.append(f"<tr><td>{picture}{label(it.stem)}{hint}</td>{boxes}</tr>")
-            parts.append("</table>")
+            grids.append({
+                "options": [{"label": label(o.label),
+                             "image": _image_uri(fw, faces.images.get(o.code) if faces else None)} for o in options],
+                "rows": [{"stem": label(it.stem), "hint": label(it.hint) if it.hint else "",
+                           "image": _image_uri(fw, it.media.file("image", language) if it.media else None)}
+                          for it in group]})
+        domains.append({"title": d.title_in(language), "grids": grids})
     notes = []
     status = getattr(fw.translations.get(language), "status", None)
     if status == "draft":
         notes.append("Draft translation for review; not yet checked with families who read this language.")
     if getattr(fw, "illustrative", False):
         notes.append("Illustrative example form; not an official instrument.")
-    if notes:
-        parts.append("<footer>" + "<br>".join(html.escape(n) for n in notes) + "</footer>")
-    parts.append("</body></html>")
-    return "".join(parts)
+    fonts = ",".join(f for f in ("'Noto Sans'", PAPER_FONTS.get(language.split("-")[0], "")) if f)
+    return _template("paper_form.html.j2").render(
+        language=language, direction="rtl" if language in RTL else "ltr", title=form_text(fw, "title", language),
+        intro=form_text(fw, "intro", language), child_id=form_text(fw, "child_id", language), domains=domains,
+        notes=notes, fonts=fonts)
 
 
 def export_form(framework, fmt: str, out, pictorial: bool = False) -> list[Path]:
