@@ -277,8 +277,11 @@ def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_bac
             return real(*a, **k)
         monkeypatch.setattr(module, name, spy)
 
+    import measurekit.design.evidence as evidence
+
     counted(bt, "_aggregate")
     counted(disclosure, "protect")
+    counted(evidence, "read_quotes")
     counted(formatting, "publish_board_table")
     real_read_csv = pd.read_csv
 
@@ -289,9 +292,10 @@ def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_bac
     monkeypatch.setattr(pd, "read_csv", read_csv)
     state = run(out=tmp_path / "out", log=lambda *_: None)
     assert calls["_aggregate"] == 1 and calls["protect"] == 1 and calls["publish_board_table"] == 1, calls
+    assert calls["read_quotes"] == 1, calls                 # the framework's quotes read once for every page
     assert readers and set(readers) == {"gate.py"}, readers  # only the gate reads the file (to check it)
-    board = state.board.table
-    assert isinstance(board, bt.BoardTable) and board.audit is not None and board.audit.passed
+    board = state.board.board_table
+    assert isinstance(board, bt.BoardTable) and state.board.table is board.rows and board.audit is not None and board.audit.passed
     written = real_read_csv(tmp_path / "out" / "shareable" / "board_pack" / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str,
                                                                      "symbol": str}, keep_default_na=False,
                             na_values={c: [""] for c in ("numerator", "denominator", "value", "ci_low", "ci_high",

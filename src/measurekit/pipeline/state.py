@@ -82,8 +82,13 @@ class Board:
     """The board pack written to the shareable folder: the board table object it was rendered from (built
     once, kept in memory: never read back from the files) and the files."""
 
-    table: "BoardTable"
+    board_table: "BoardTable"
     files: dict[str, Path]
+
+    @property
+    def table(self) -> "pd.DataFrame":
+        """The published rows of the board table (what board_table.csv holds)."""
+        return self.board_table.rows
 
 
 @dataclass

@@ -264,7 +264,7 @@ def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
 
 
 def board_pack_step(state: RunState) -> str:
-    """The board table, built once from the scores computed once and kept in memory (``state.board.table``);
+    """The board table, built once from the scores computed once and kept in memory (``state.board.board_table``);
     the pack and the shareable folder's README are rendered from it. Weighted estimates use the raking weights."""
     from measurekit.publish.board_pack import render_board_pack, shareable_readme
     from measurekit.publish.board_table import build_board_table
@@ -283,7 +283,7 @@ def board_pack_step(state: RunState) -> str:
                 notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
     board = build_board_table(fw, state.scored, weights=weights, lookup=state.cohort.tables.get("small_areas"))
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
-    state.board = Board(table=board, files=files)
+    state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),
                       root=state.shareable)
     state.files["board pack (shareable)"] = Path("shareable/board_pack")

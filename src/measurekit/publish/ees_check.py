@@ -35,7 +35,7 @@ Rules covered (screener check -> code here):
   ``indicator_grouping`` only on indicators -> ``ees_meta``
 
 Not covered: comparisons against DfE's lookups of real place names and codes (``geog_combos``:
-whether E08000005 really is Rochdale), harmonised filter names (``harmonised``), filter item limits,
+whether a new_la_code really is the la_name beside it), harmonised filter names (``harmonised``), filter item limits,
 whitespace trimming beyond blanks, and the screener's advisory checks. DfE's own screener remains
 the last step before an upload to EES.
 """
