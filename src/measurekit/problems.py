@@ -168,6 +168,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ees_total": ("Filter without a Total", "Add the Total row for every filter (all children)."),
     "ees_duplicate_row": ("Two rows for the same time, place and filters", "Keep one row per combination."),
     "ees_meta": ("Metadata file disagrees with the data or the standard", "Correct the .meta.csv as the message says."),
+    # information inventories and maps (mapping/); see docs/information_map.md
+    "unknown_priority": ("Link to a priority the inventory does not define", "Add the priority under 'priorities:' or correct the id."),
+    "unknown_actor": ("Actor or system the inventory does not define", "Add it under 'actors:' or correct the id."),
+    "unknown_information": ("Link to an information type that does not exist", "Add the type under 'information:' or correct the id."),
+    "information_cycle": ("Information goes round in a circle", "Remove the 'feeds' link or the repeated actor that points back."),
+    "unknown_voice_domain": ("Priority names a voice domain the framework lacks", "Use a domain id of the framework given, or give the framework the inventory was written for."),
+    "output_holds_input": ("Output folder is or holds an input file", "Choose an output folder that does not contain the input; it is replaced whole."),
 }
 
 
