@@ -45,6 +45,10 @@ _API = {
     "content_validity": "measurekit.design.content_validity",
     "retest": "measurekit.stats.retest",
     "cosmin_table": "measurekit.stats.cosmin",
+    "read_inventory": "measurekit.mapping.reading",
+    "check_inventory": "measurekit.mapping.reading",
+    "information_map": "measurekit.mapping.analysis",
+    "write_information_map": "measurekit.mapping.writing",
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -167,3 +167,23 @@ def check_ees(args) -> int:
         print("No errors against the screener rules measurekit checks (see measurekit.publish.ees_check); "
               "run DfE's own screener before uploading to EES.")
     return 0 if report.ok else 1
+
+
+def information_map(args) -> int:
+    from measurekit.mapping.analysis import information_map as analyse
+    from measurekit.mapping.reading import check_inventory, read_inventory
+    from measurekit.mapping.writing import check_output, write_information_map
+
+    check_output(args.out, [args.inventory, args.framework])
+    report = check_inventory(args.inventory)
+    if not report.ok:
+        print(report.to_text(limit=100))
+        return 1
+    if len(report):
+        print(report.to_text(limit=20))
+    result = analyse(read_inventory(args.inventory), framework=args.framework)
+    files = write_information_map(result, args.out)
+    for finding in result.findings + result.warnings:
+        print("-", finding)
+    print(f"The map, the page and the tables are in {args.out} (open {files['information_map.html'].name}).")
+    return 0

@@ -102,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="the data file, e.g. board_pack/rochdale_school_readiness.csv")
     p.add_argument("--meta", type=Path, default=None, help="the metadata file (default: <file name>.meta.csv beside it)")
     p.add_argument("--report", type=Path, default=None, help="also write the full report to this CSV file")
+
+    p = add("map", "information_map",
+            "Map an information inventory (YAML): which information reaches the strategic priorities, whose "
+            "voices are lost on the way, who carries information across boundaries; writes an accessible map "
+            "(SVG), a page (HTML) and the tables (CSV). Exits with status 1 if the inventory has errors.")
+    p.add_argument("inventory", type=Path, help="the inventory file, e.g. data/information_map/early_years_inventory.yaml")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder (replaced whole when the map is complete; it may not hold the inventory)")
+    p.add_argument("--framework", type=Path, default=None,
+                   help="framework folder whose voice indicators could bring unused voice sources to a priority")
     return parser
 
 

@@ -56,6 +56,7 @@ class InformationMap(Result):
     n_used: int
     n_outside: int
     title: str = ""
+    framework_name: str = ""
     illustrative: bool = False
     findings: list = dataclasses.field(default_factory=list)
     warnings: list = dataclasses.field(default_factory=list)
@@ -125,7 +126,9 @@ def information_map(inventory, *, framework=None) -> InformationMap:
                             national_local=national_local, voice_outside=voice_outside, gaps=gaps,
                             n_collected=len(information), n_used=int(information["used"].sum()),
                             n_outside=int((~information["used"]).sum()), title=inventory.title,
-                            illustrative=inventory.illustrative, warnings=warnings, _inventory=inventory, _graph=g)
+                            illustrative=inventory.illustrative, warnings=warnings,
+                            framework_name=getattr(framework, "name", "") if framework is not None else "",
+                            _inventory=inventory, _graph=g)
     result.findings = _findings(result)
     return result
 
