@@ -10,7 +10,7 @@ One YAML file with four sections (see docs/information_map.md for a worked examp
     priorities:           # required, at least one: the strategic priorities progress is judged against
       - id: safeguarding
         title: Keeping children safe
-        voice_domains: [family_wellbeing]   # optional: voice domains of a measurekit framework that speak to it
+        voice_domains: [wellbeing]   # optional: voice domains of a measurekit framework that speak to it
     actors:               # optional: services, teams and IT systems that collect, hold or pass on information
       - id: health_visiting
         title: Health visiting service
