@@ -239,16 +239,21 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
+def _verb(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
 def _findings(r: InformationMap) -> list[str]:
     inv = r.inventory
-    out = [f"{_plural(r.n_collected, 'type')} of information are collected; {r.n_used:,} are used to judge progress "
-           f"against the {_plural(len(inv.priorities), 'strategic priority', 'strategic priorities')}, and "
-           f"{r.n_outside:,} never reach strategic reporting."]
+    out = [f"{_plural(r.n_collected, 'type')} of information {_verb(r.n_collected, 'is', 'are')} collected; "
+           f"{r.n_used:,} {_verb(r.n_used, 'is', 'are')} used to judge progress against the "
+           f"{_plural(len(inv.priorities), 'strategic priority', 'strategic priorities')}, and "
+           f"{r.n_outside:,} never {_verb(r.n_outside, 'reaches', 'reach')} strategic reporting."]
     vo = r.voice_outside
     if len(vo):
         names = ", ".join(vo["title"].head(6)) + (f" and {len(vo) - 6:,} more" if len(vo) > 6 else "")
-        out.append(f"{_plural(len(vo), 'type')} that carry children's, parents' or practitioners' voice reach no "
-                   f"priority: {names}.")
+        out.append(f"{_plural(len(vo), 'type')} that {_verb(len(vo), 'carries', 'carry')} children's, parents' or "
+                   f"practitioners' voice {_verb(len(vo), 'reaches', 'reach')} no priority: {names}.")
     else:
         out.append("Every type that carries someone's voice reaches at least one priority.")
     only = r.priorities[r.priorities["measured_only_nationally"]]
