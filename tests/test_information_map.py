@@ -444,3 +444,27 @@ def test_map_page_prints_on_a4_with_the_map_on_one_page(map_page, browser, tmp_p
     top = [i for i, t in enumerate(texts) if "chart0topmark" in t]
     end = [i for i, t in enumerate(texts) if "chart0endmark" in t]
     assert len(top) == 1 and top == end, (top, end)
+
+
+def test_svg_is_well_formed_named_and_sets_the_unused_apart():
+    import xml.etree.ElementTree as ET
+
+    r = mk.information_map(ILLUSTRATIVE)
+    root = ET.fromstring(r.svg())
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.get("role") == "img" and "41 types" in root.get("aria-label")
+    assert float(root.get("width")) <= 700                 # 7 inches: within A4's printable width
+    desc = root.find(f"{ns}desc").text
+    outside = desc.split("Reaching no priority: ")[1]
+    for title in r.information.loc[~r.information["used"], "title"]:
+        assert title in outside, title
+    for title in r.information.loc[r.information["used"], "title"]:
+        assert title not in outside and title in desc, title
+    # one marker per type (41) plus the four in the key: circles are national, squares local
+    shapes = root.find(f"{ns}g")
+    circles = len(shapes.findall(f"{ns}circle"))
+    squares = [e for e in shapes.findall(f"{ns}rect") if e.get("width") == "8"]
+    n_national = int((r.information["requirement"] == "national").sum())
+    assert circles == n_national + 2 and len(squares) == 41 - n_national + 2
+    dashed = [e for e in shapes.findall(f"{ns}rect") if e.get("stroke-dasharray")]
+    assert len(dashed) == 1                                  # the box of what reaches no priority

@@ -261,7 +261,7 @@ def _findings(r: InformationMap) -> list[str]:
         out.append("Measured only by national returns: " + ", ".join(only["title"]) + ".")
     unmeasured = r.priorities[r.priorities["n_measures"] == 0]
     if len(unmeasured):
-        out.append("Measured by nothing in the inventory (only informed): " + ", ".join(unmeasured["title"]) + ".")
+        out.append("Nothing in the inventory measures: " + ", ".join(unmeasured["title"]) + ".")
     novoice = r.priorities[r.priorities["n_voice_types"] == 0]
     if len(novoice):
         out.append("No information carrying anyone's voice reaches: " + ", ".join(novoice["title"]) + ".")
@@ -270,15 +270,17 @@ def _findings(r: InformationMap) -> list[str]:
         top = b.sort_values("n_types_lost", ascending=False, kind="stable").head(3)
         out.append("If one actor left, information would stop reaching the priorities: " + "; ".join(
             f"without {t.title}, {_plural(t.n_types_lost, 'type')}" for t in top.itertuples()) + ".")
-    if len(r.brokers):
+    if len(r.brokers) and r.brokers["betweenness"].iloc[0] > 0:
         t = r.brokers.iloc[0]
         out.append(f"{t['title']} stands between the most pairs of nodes (betweenness {t['betweenness']:.2f}) and "
                    f"carries information of {_plural(int(t['n_organisations']), 'organisation')}.")
-    nl = r.national_local.set_index("group")
-    if nl.loc["collected", "n"]:
-        out.append(f"National requirements are {nl.loc['collected', 'share_national']:.0%} of the types collected, "
-                   f"{nl.loc['used', 'share_national']:.0%} of those used and "
-                   f"{(nl.loc['links to priorities', 'share_national'] or 0):.0%} of the links to priorities.")
+    share = r.national_local.set_index("group")["share_national"]
+    words = {"collected": "of the types collected", "used": "of those used",
+             "links to priorities": "of the links to priorities"}
+    parts = [f"{share[g]:.0%} {w}" for g, w in words.items() if pd.notna(share[g])]
+    if parts:
+        out.append("National requirements are " + (", ".join(parts[:-1]) + " and " if len(parts) > 1 else "")
+                   + parts[-1] + ".")
     if len(r.gaps):
         g = r.gaps[r.gaps["priority"] != ""]
         out.append(f"{_plural(r.gaps['information'].nunique(), 'unused voice source')} could reach a priority through "
