@@ -468,3 +468,27 @@ def test_svg_is_well_formed_named_and_sets_the_unused_apart():
     assert circles == n_national + 2 and len(squares) == 41 - n_national + 2
     dashed = [e for e in shapes.findall(f"{ns}rect") if e.get("stroke-dasharray")]
     assert len(dashed) == 1                                  # the box of what reaches no priority
+
+
+def test_routes_are_shortest_paths_to_a_priority(small):
+    r = mk.information_map(small)
+    doc = yaml.safe_load(SMALL)
+    edges = set(edges_of(doc))
+    pids = {p["id"] for p in doc["priorities"]}
+
+    def distance(start):                        # breadth-first, on the edge list read from the YAML
+        seen, frontier, d = {start}, [start], 0
+        while frontier:
+            if any(n in pids for n in frontier):
+                return d
+            frontier = [v for u in frontier for (a, v) in edges if a == u and v not in seen and not seen.add(v)]
+            d += 1
+        return None
+
+    for row in r.information.itertuples():
+        hops = row.route.split(" > ") if row.route else []
+        if not row.used:
+            assert hops == [] and distance(row.id) is None
+            continue
+        assert hops[0] == row.id and hops[-1] in pids and all(e in edges for e in zip(hops[:-1], hops[1:]))
+        assert len(hops) - 1 == distance(row.id), row.id

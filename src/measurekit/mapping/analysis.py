@@ -153,19 +153,12 @@ def declared_priorities(inventory: Inventory) -> dict[str, list[str]]:
 
 
 def _information_table(inventory: Inventory, g, used: set[str]) -> pd.DataFrame:
-    import networkx as nx
+    from measurekit.mapping.network import shortest_routes
 
     frame = inventory.information_frame()
     linked = declared_priorities(inventory)
-    pids = [p.id for p in inventory.priorities]
-    routes = []
-    for i in inventory.information:
-        route = ""
-        if i.id in used:
-            lengths = nx.single_source_shortest_path(g, i.id)
-            best = min((lengths[p] for p in pids if p in lengths), key=len)
-            route = " > ".join(best)
-        routes.append(route)
+    shortest = shortest_routes(g)
+    routes = [" > ".join(shortest[i.id]) if i.id in used else "" for i in inventory.information]
     frame = frame.drop(columns=["informs", "measures", "feeds", "held_in"])
     frame["used"] = frame["id"].isin(used)
     frame["priorities"] = frame["id"].map(lambda t: "; ".join(linked[t]))
@@ -205,9 +198,8 @@ def _broker_table(inventory: Inventory, g, used: set[str]) -> pd.DataFrame:
         carried = [i for i in inventory.information
                    if a.id == i.collected_by or a.id in i.held_in or any(a.id in e.via for e in i.edges)]
         orgs = {org.get(i.collected_by, "") for i in carried} | {a.organisation}
-        h = g.copy()
-        h.remove_node(a.id)
-        lost = [i.id for i in inventory.information if i.id in used and i.id not in used_types(h)]
+        still = used_types(g, without=a.id)
+        lost = [i.id for i in inventory.information if i.id in used and i.id not in still]
         rows.append({"id": a.id, "title": a.title, "kind": a.kind, "organisation": a.organisation,
                      "betweenness": between.get(a.id, 0.0), "n_types_carried": len(carried),
                      "n_organisations": len({o for o in orgs if o}), "n_types_lost": len(lost),

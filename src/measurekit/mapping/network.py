@@ -57,14 +57,38 @@ def priorities_reached(g, source: str) -> set[str]:
     return {n for n in nx.descendants(g, source) if g.nodes[n].get("kind") == "priority"}
 
 
-def used_types(g) -> set[str]:
-    """Information types from which some directed path reaches a priority (one reverse search from all priorities)."""
+def used_types(g, without: str | None = None) -> set[str]:
+    """Information types from which some directed path reaches a priority (one reverse search from all priorities);
+    ``without``: as if that node (an actor who leaves) and its edges were not there."""
     seen: set[str] = set()
-    stack = [n for n, k in g.nodes(data="kind") if k == "priority"]
+    stack = [n for n, k in g.nodes(data="kind") if k == "priority" and n != without]
     while stack:
         n = stack.pop()
         for p in g.predecessors(n):
-            if p not in seen:
+            if p not in seen and p != without:
                 seen.add(p)
                 stack.append(p)
     return {n for n in seen if g.nodes[n].get("kind") == "information"}
+
+
+def shortest_routes(g) -> dict[str, list[str]]:
+    """Node -> one shortest directed path from it to the nearest priority (the node first, the priority last), for
+    every node that reaches one: a single breadth-first search backwards from all priorities at once, O(nodes +
+    edges). Among equally short paths the one found first (in the order nodes and edges were added) is kept."""
+    from collections import deque
+
+    nxt: dict[str, str | None] = {n: None for n, k in g.nodes(data="kind") if k == "priority"}
+    queue = deque(nxt)
+    while queue:
+        n = queue.popleft()
+        for p in g.predecessors(n):
+            if p not in nxt:
+                nxt[p] = n
+                queue.append(p)
+    routes = {}
+    for n in nxt:
+        path = [n]
+        while nxt[path[-1]] is not None:
+            path.append(nxt[path[-1]])
+        routes[n] = path
+    return routes
