@@ -323,6 +323,10 @@ def test_each_malformed_case_is_reported_with_its_line(tmp_path, text, code, mar
         assert hits[0].row == line_of(text, marker)
     if code == "yaml_syntax":
         assert hits[0].row is not None
+    done = _cli("map", path, "--out", tmp_path / "out")
+    assert done.returncode == 1 and code in done.stdout and "Traceback" not in done.stdout + done.stderr
+    if hits[0].row is not None:
+        assert f"row {hits[0].row}" in done.stdout
 
 
 def test_unknown_keys_are_warnings_not_errors(tmp_path):
