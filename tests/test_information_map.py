@@ -358,14 +358,19 @@ def test_cli_reports_a_malformed_inventory_without_traceback(tmp_path):
 def test_cli_writes_the_map_and_refuses_an_output_folder_holding_the_inventory(tmp_path, small):
     before = small.read_bytes()
     refused = _cli("map", small, "--out", small.parent)
-    assert refused.returncode == 1 and "output_holds_input" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.returncode == 1 and "output_overlaps_input" in refused.stderr and "Traceback" not in refused.stderr
+    inside = _cli("map", small, "--out", small.parent / "sub")      # beside the inventory is fine ...
+    assert inside.returncode == 0, inside.stderr
+    assert _cli("map", small, "--out", small).returncode == 1        # ... the inventory itself is not
     assert small.read_bytes() == before
     out = tmp_path / "map_out"
     done = _cli("map", small, "--out", out)
     assert done.returncode == 0, done.stderr
     from measurekit.mapping.writing import FILES
 
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(FILES)
+    again = _cli("map", small, "--out", out)                           # a re-run replaces its own output
+    assert again.returncode == 0, again.stderr
     page = (out / "information_map.html").read_text(encoding="utf-8")
     assert "<svg" in page and "T four" in page and "<script" not in page
     assert small.read_bytes() == before
@@ -390,9 +395,9 @@ def map_page(tmp_path_factory, framework_dir_module):
 
 @pytest.fixture(scope="module")
 def framework_dir_module():
-    from measurekit.core.paths import BUNDLED_FRAMEWORK
+    from measurekit.core.paths import demo_framework
 
-    return BUNDLED_FRAMEWORK
+    return demo_framework()
 
 
 @pytest.fixture(scope="module")

@@ -174,7 +174,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_information": ("Link to an information type that does not exist", "Add the type under 'information:' or correct the id."),
     "information_cycle": ("Information goes round in a circle", "Remove the 'feeds' link or the repeated actor that points back."),
     "unknown_voice_domain": ("Priority names a voice domain the framework lacks", "Use a domain id of the framework given, or give the framework the inventory was written for."),
-    "output_holds_input": ("Output folder is or holds an input file", "Choose an output folder that does not contain the input; it is replaced whole."),
 }
 
 

@@ -172,17 +172,18 @@ def check_ees(args) -> int:
 def information_map(args) -> int:
     from measurekit.mapping.analysis import information_map as analyse
     from measurekit.mapping.reading import check_inventory, read_inventory
-    from measurekit.mapping.writing import check_output, write_information_map
+    from measurekit.mapping.writing import write_information_map
 
-    check_output(args.out, [args.inventory, args.framework])
+    framework = None if args.framework is None else _framework_folder(args)
+    _guard(args.out, args.inventory, framework, command="map")
     report = check_inventory(args.inventory)
     if not report.ok:
         print(report.to_text(limit=100))
         return 1
     if len(report):
         print(report.to_text(limit=20))
-    result = analyse(read_inventory(args.inventory), framework=args.framework)
-    files = write_information_map(result, args.out)
+    result = analyse(read_inventory(args.inventory), framework=framework)
+    files = write_information_map(result, args.out, inputs=[framework])
     for finding in result.findings + result.warnings:
         print("-", finding)
     print(f"The map, the page and the tables are in {args.out} (open {files['information_map.html'].name}).")

@@ -109,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
             "(SVG), a page (HTML) and the tables (CSV). Exits with status 1 if the inventory has errors.")
     p.add_argument("inventory", type=Path, help="the inventory file, e.g. data/information_map/early_years_inventory.yaml")
     p.add_argument("--out", type=Path, required=True,
-                   help="output folder (replaced whole when the map is complete; it may not hold the inventory)")
+                   help="output folder (replaced whole when the map is complete; a new or empty folder, or one "
+                        "measurekit made; never one that holds the inventory)")
     p.add_argument("--framework", type=Path, default=None,
-                   help="framework folder whose voice indicators could bring unused voice sources to a priority")
+                   help="framework folder (or a shipped framework's name) whose voice indicators could bring unused "
+                        "voice sources to a priority")
     return parser
 
 

@@ -15,7 +15,6 @@ networkx on small graphs with known answers):
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pandas as pd
 
@@ -100,7 +99,7 @@ def information_map(inventory, *, framework=None) -> InformationMap:
     of its voice indicators would bring an unused voice source to a priority.
 
     inventory: an ``Inventory`` or the path of an inventory YAML file (read with ``read_inventory``).
-    framework: optional ``Framework`` or framework folder; its voice indicators are matched against the
+    framework: optional ``Framework``, framework folder or name of a shipped framework; its voice indicators are matched against the
         unused voice sources (see ``measurekit.mapping.gaps``).
     Returns an ``InformationMap`` (``.table`` is ``.information``); ``.svg()`` and ``.html()`` draw it.
     """
@@ -111,9 +110,9 @@ def information_map(inventory, *, framework=None) -> InformationMap:
     if not isinstance(inventory, Inventory):
         inventory = read_inventory(inventory)
     if framework is not None and not hasattr(framework, "indicators"):
-        from measurekit.design import load_framework
+        from measurekit.design.choose import choose_framework
 
-        framework = load_framework(Path(framework))
+        framework = choose_framework(framework, option="framework=")
     g = build_graph(inventory)
     used = used_types(g)
     information = _information_table(inventory, g, used)
