@@ -501,3 +501,15 @@ def test_routes_are_shortest_paths_to_a_priority(small):
             continue
         assert hops[0] == row.id and hops[-1] in pids and all(e in edges for e in zip(hops[:-1], hops[1:]))
         assert len(hops) - 1 == distance(row.id), row.id
+
+
+def test_page_speaks_in_titles_not_inventory_ids(framework_dir):
+    """People read titles: no id of a priority, actor or type (nor a framework indicator or domain id) is printed."""
+    r = mk.information_map(ILLUSTRATIVE, framework=framework_dir)
+    page = r.html()
+    doc = yaml.safe_load(ILLUSTRATIVE.read_text(encoding="utf-8"))
+    ids = [x["id"] for s in ("priorities", "actors", "information") for x in doc[s]]
+    ids += list(r.gaps["indicator"]) + list(r.gaps["domain"])
+    assert len(r.gaps) and [i for i in set(ids) if "_" in i and i in page] == []
+    for title in list(r.priorities["title"]) + list(r.gaps["indicator_title"]):
+        assert title.replace("'", "&#39;") in page, title
