@@ -394,6 +394,21 @@ def map_page(tmp_path_factory, framework_dir_module):
 
 
 @pytest.fixture(scope="module")
+def bare_page(tmp_path_factory):
+    """A map with nothing used, no broker and no gaps: the empty branches of the page."""
+    folder = tmp_path_factory.mktemp("bare")
+    (folder / "inv.yaml").write_text(textwrap.dedent("""\
+        inventory: {title: Nothing reaches the board}
+        priorities: [{id: p, title: Only priority}]
+        actors: [{id: a, title: Lone team}]
+        information:
+          - {id: t, title: Lone notes, collected_by: a, voice: child, level: individual, requirement: local}
+        """), encoding="utf-8")
+    mk.write_information_map(mk.information_map(folder / "inv.yaml"), folder / "out")
+    return folder / "out" / "information_map.html"
+
+
+@pytest.fixture(scope="module")
 def framework_dir_module():
     from measurekit.core.paths import demo_framework
 
@@ -413,9 +428,11 @@ def browser(chromium_path):
 
 
 @pytest.mark.browser
-def test_map_page_passes_axe_offline(map_page, browser):
+@pytest.mark.parametrize("which", ["map_page", "bare_page"])
+def test_map_page_passes_axe_offline(which, request, browser):
     from test_board_browser import AXE
 
+    map_page = request.getfixturevalue(which)
     page = browser.new_page(viewport={"width": 1100, "height": 1400})
     errors, requests = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -430,7 +447,7 @@ def test_map_page_passes_axe_offline(map_page, browser):
     page.close()
     bad = [(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert bad == [] and errors == [] and requests == [] and lang == "en"
-    assert len(svgs) == 1 and svgs[0][0] > 300 and len(svgs[0][1]) > 100 and svgs[0][2] == 1
+    assert len(svgs) == 1 and svgs[0][0] > 300 and len(svgs[0][1]) > 100 and svgs[0][2] == 1, svgs
 
 
 @pytest.mark.browser
