@@ -16,6 +16,7 @@ Codes: ``yaml_syntax``, ``yaml_type``, ``duplicate_key``, ``yaml_too_large`` ...
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from measurekit.mapping import schema
@@ -64,8 +65,6 @@ def _read(path: Path) -> tuple[Inventory | None, ProblemReport]:
     report = _with_lines(report, nodes)
     if not report.ok:
         return None, report
-    import dataclasses
-
     return dataclasses.replace(inventory, path=path), report
 
 
