@@ -418,7 +418,6 @@ def framework_dir_module():
 @pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
-
     from test_board_browser import ARGS
 
     with sync_playwright() as p:
@@ -453,7 +452,6 @@ def test_map_page_passes_axe_offline(which, request, browser):
 @pytest.mark.browser
 def test_map_page_prints_on_a4_with_the_map_on_one_page(map_page, browser, tmp_path):
     from pypdf import PdfReader
-
     from test_board_browser import MARK_FIGURES
 
     page = browser.new_page()

@@ -236,10 +236,10 @@ def _verb(n: int, one: str, many: str) -> str:
 
 def _findings(r: InformationMap) -> list[str]:
     inv = r.inventory
-    out = [f"{_plural(r.n_collected, 'type')} of information {_verb(r.n_collected, 'is', 'are')} collected; "
-           f"{r.n_used:,} {_verb(r.n_used, 'is', 'are')} used to judge progress against the "
-           f"{_plural(len(inv.priorities), 'strategic priority', 'strategic priorities')}, and "
-           f"{r.n_outside:,} never {_verb(r.n_outside, 'reaches', 'reach')} strategic reporting."]
+    out = [(f"{_plural(r.n_collected, 'type')} of information {_verb(r.n_collected, 'is', 'are')} collected; "
+            f"{r.n_used:,} {_verb(r.n_used, 'is', 'are')} used to judge progress against the "
+            f"{_plural(len(inv.priorities), 'strategic priority', 'strategic priorities')}, and "
+            f"{r.n_outside:,} never {_verb(r.n_outside, 'reaches', 'reach')} strategic reporting.")]
     vo = r.voice_outside
     if len(vo):
         names = ", ".join(vo["title"].head(6)) + (f" and {len(vo) - 6:,} more" if len(vo) > 6 else "")

@@ -14,7 +14,7 @@ tables for screen readers and for people who prefer them.
 """
 from __future__ import annotations
 
-from measurekit.publish.svg import PT, esc, num, text_width
+from measurekit.publish.svg import esc, num, text_width
 
 WIDTH = 700
 MARGIN, GAP = 8, 10

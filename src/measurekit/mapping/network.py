@@ -15,6 +15,8 @@ network counts it as able to pass others): this is the usual reading of an infor
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 from measurekit.mapping.inventory import Inventory
 
 
@@ -43,7 +45,7 @@ def build_graph(inventory: Inventory):
                 link(s, i.id, "holds")
         for e in i.edges:
             hops = [i.id, *e.via, e.priority]
-            for u, v in zip(hops[:-1], hops[1:]):
+            for u, v in pairwise(hops):
                 link(u, v, e.relation if v == e.priority else "passes")
         for t in i.feeds:
             link(i.id, t, "feeds")
