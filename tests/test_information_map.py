@@ -528,3 +528,8 @@ def test_page_speaks_in_titles_not_inventory_ids(framework_dir):
     assert len(r.gaps) and [i for i in set(ids) if "_" in i and i in page] == []
     for title in list(r.priorities["title"]) + list(r.gaps["indicator_title"]):
         assert title.replace("'", "&#39;") in page, title
+
+
+def test_the_template_inventory_reads_and_maps():
+    r = mk.information_map(ROOT / "data" / "information_map" / "template_inventory.yaml")
+    assert (r.n_collected, r.n_used, r.n_outside) == (2, 1, 1) and list(r.voice_outside["id"]) == ["family_feedback"]
