@@ -1,8 +1,11 @@
-"""Link parent survey responses to children's routine records on ``child_id``.
+"""Link parent survey responses to children's routine records.
 
-The linkage report shows what linked and what did not, and whether the children whose
-parents did not respond (or whose responses did not link) differ from the rest, so that
-bias is visible before anyone looks at the results.
+On ``child_id`` when the responses carry it (``voice_parent``); without a shared identifier, ``link(cohort,
+responses=...)`` links deterministically on any shared identifier first and probabilistically on the names,
+date of birth, postcode and setting families give for the rest (``measurekit.data.linkage_match``), with a
+clerical review queue between two thresholds. The linkage report shows what linked and what did not, and
+whether the children whose parents did not respond (or whose responses did not link) differ from the rest, so
+that bias is visible before anyone looks at the results.
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ COMPARE_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")
 # Dropped from the linked file once it is pseudonymised (data minimisation, UK GDPR Art. 5(1)(c)): direct
 # identifiers, full dates and fine geography. Analysis keeps age in months at assessment, month of completion,
 # neighbourhood and the published breakdowns (sex, fsm, eal, send, home language).
+# Never in the linked analysis file, key or no key: identifiers are for linking only.
+IDENTIFIERS_AWAY = ("first_name", "last_name", "forename", "surname", "name", "postcode", "address", "nhs_number")
+
 MINIMISED_AWAY = ("date_of_birth", "completed_on", "small_area", "small_area_name", "ethnicity_group", "upn",
                   "response_id", "name", "first_name", "last_name", "surname", "postcode", "address")
 
@@ -63,7 +69,16 @@ class LinkageResult(Result):
         was given a key). The response id itself is never copied out.
     duplicates: children with more than one response (``child_id``, ``n_responses``).
     linked: the analysis frame, one row per child (see ``Cohort.analysis_frame``); pseudonymised and minimised
-        (see ``minimise``: no full dates, no raw ids) when ``link`` was given a key.
+        (see ``minimise``: no full dates, no raw ids) when ``link`` was given a key. Names, postcodes and
+        addresses are never in it (``IDENTIFIERS_AWAY``).
+
+    Only when ``link`` was given ``responses`` (linkage without a shared identifier; internal, never to share):
+    matches: one row per response (``measurekit.data.linkage_match.Matches.table``): how it linked or why not.
+    review: the clerical review queue (``measurekit.data.linkage_review.review_queue``), names side by side.
+    by_group: match rates and share in review by group, with a flag where a group links less often than the
+        rest beyond chance (``linkage_match.by_group``).
+    parameters: the model's m and u probabilities and match weights per comparison level.
+    waterfall: how the match weight of each pair in review adds up (``LinkageModel.waterfall``).
     """
 
     summary: pd.DataFrame
@@ -72,14 +87,33 @@ class LinkageResult(Result):
     duplicates: pd.DataFrame
     linked: pd.DataFrame = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    matches: pd.DataFrame | None = field(default=None, repr=False)
+    review: pd.DataFrame | None = field(default=None, repr=False)
+    by_group: pd.DataFrame | None = None
+    parameters: pd.DataFrame | None = field(default=None, repr=False)
+    waterfall: pd.DataFrame | None = field(default=None, repr=False)
     _title = "Linkage of survey responses to routine records"
     _main = "summary"
 
 
-def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=()) -> LinkageResult:
+def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, responses: pd.DataFrame | None = None,
+         lower: float = 0.5, upper: float = 0.95, decisions: pd.DataFrame | None = None, random_state: int | None = 1,
+         model_options: dict | None = None) -> LinkageResult:
     """Link ``voice_parent`` to ``children`` and report. With ``key``, child ids are pseudonymised first
     (keyed HMAC-SHA256; see ``measurekit.data.pseudonymise``) and the linked frame is minimised (``minimise``;
-    ``keep`` names columns to keep all the same)."""
+    ``keep`` names columns to keep all the same).
+
+    ``responses``: survey responses without a reliable ``child_id`` but with the identifiers families give
+    (``first_name``, ``last_name``, ``date_of_birth``, ``postcode``, ``setting``; ``child_id``, ``upn`` or
+    ``nhs_number`` where given). They are linked to ``children`` (which then holds the legal identifiers) exactly
+    on a shared identifier first, probabilistically for the rest: a best candidate with match probability of at
+    least ``upper`` links, one between ``lower`` and ``upper`` goes to the clerical review queue, below ``lower``
+    it does not link. ``decisions`` (``response_id``, ``child_id``, ``decision`` = accept/reject) from an earlier
+    review are applied. The linked responses then take the place of ``voice_parent``; identifiers never reach the
+    linked frame. The model is trained on the data each run (``random_state`` fixes its random pairs).
+    """
+    if responses is not None:
+        return _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, random_state, model_options)
     if key is not None:
         from measurekit.data.pseudonymise import pseudonymise_column
 
@@ -108,6 +142,7 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=()) -> Li
     ]
     summary = pd.DataFrame(rows, columns=["measure", "count", "percent"])
     frame = cohort.analysis_frame()
+    frame = frame.drop(columns=[c for c in IDENTIFIERS_AWAY if c in frame and c not in keep])
     if key is not None:
         frame = minimise(frame, keep)
     overall = frame["responded"].mean()
@@ -136,3 +171,73 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=()) -> Li
                               "child_id": voice.loc[~in_cohort, "child_id"].to_numpy()})
     dups = counts[counts > 1].rename_axis("child_id").reset_index(name="n_responses")
     return LinkageResult(summary, comparison, unmatched, dups, frame, warnings)
+
+
+def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, random_state, model_options):
+    """``link`` for responses without a shared identifier (see ``link``)."""
+    from measurekit.data.linkage_match import by_group, match_responses
+    from measurekit.data.linkage_review import review_queue
+
+    responses = responses.copy()
+    if key is not None:
+        from measurekit.data.pseudonymise import pseudonymise_column
+
+        if "child_id" in responses:
+            responses["child_id"] = pseudonymise_column(responses["child_id"].astype(object), key)
+    children = cohort.tables["children"]
+    if key is not None:
+        from measurekit.data.pseudonymise import pseudonymise_column
+
+        children = children.copy()
+        children["child_id"] = pseudonymise_column(children["child_id"].astype(object), key)
+    m = match_responses(responses, children, lower=lower, upper=upper, decisions=decisions,
+                        random_state=random_state, model_options=model_options)
+    drop = [c for c in ("first_name", "last_name", "date_of_birth", "postcode", "setting", "upn", "nhs_number",
+                        "name", "address") if c in responses]
+    voice = responses.drop(columns=drop).reset_index(drop=True)
+    voice["child_id"] = m.table["child_id"].to_numpy()
+    tables = dict(cohort.tables)
+    tables["voice_parent"] = voice
+    tables.pop("survey_responses", None)
+    if key is not None:
+        from measurekit.data.pseudonymise import pseudonymise_column
+
+        for name, t in tables.items():
+            if name != "voice_parent" and "child_id" in t:
+                t = t.copy()
+                t["child_id"] = pseudonymise_column(t["child_id"].astype(object), key)
+                tables[name] = t
+    result = link(Cohort(tables, cohort.ground_truth, cohort.framework), by=by, key=None, keep=keep)
+    if key is not None:
+        result.linked = minimise(result.linked, keep)
+    result.warnings = [w for w in result.warnings if "have a child_id that is not in the children file" not in w]
+    t = m.table
+    counts = [("responses linked on a shared identifier", int(t["method"].fillna("").str.startswith("exact").sum())),
+              ("responses linked probabilistically", int((t["method"] == "probabilistic").sum())),
+              ("responses linked by clerical review", int((t["method"] == "clerical").sum())),
+              ("responses in the review queue", int((t["status"] == "review").sum())),
+              ("responses not linked", int((t["status"] == "not linked").sum()))]
+    n = max(len(t), 1)
+    extra = pd.DataFrame([(k, v, 100 * v / n) for k, v in counts], columns=["measure", "count", "percent"])
+    result.summary = pd.concat([result.summary, extra], ignore_index=True)
+    result.summary.loc[result.summary["measure"] == "responses not linked (unknown child_id)", "measure"] = \
+        "responses not linked (review or no match)"
+    result.matches = t
+    result.review = review_queue(m)
+    result.by_group = by_group(t, responses, children, by=("form_language",) + tuple(
+        v for v in ("home_language", "ethnicity_group", "fsm", "eal", "neighbourhood") if v in children))
+    if m.model is not None:
+        result.parameters = m.model.parameters
+        in_review = m.pairs[m.pairs["response_key"].isin(set(result.review["response_id"]))] if len(m.pairs) else m.pairs
+        result.waterfall = m.model.waterfall(in_review.sort_values("match_weight", ascending=False), limit=200) \
+            if len(in_review) else None
+    flagged = result.by_group[result.by_group["flag"]]
+    if len(flagged):
+        groups = ", ".join(f"{r.variable}={r.group} ({r.rate:.0%} vs {r.rest_rate:.0%})" for r in flagged.itertuples())
+        result.warnings.append(f"Responses link less often than the rest, beyond chance, in: {groups}. Their "
+                               "voices are under-counted; weight responses with these variables among the margins "
+                               "(measurekit.data.linkage_match.adjusted_margins) and say so.")
+    if (t["status"] == "review").any():
+        result.warnings.append(f"{int((t['status'] == 'review').sum())} responses wait in the clerical review "
+                               "queue; they are not linked until accepted.")
+    return result
