@@ -107,6 +107,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "key_file": ("Pseudonymisation key missing or unreadable", "Give a readable key file or set MEASUREKIT_KEY (16+ characters)."),
     "output_overlaps_input": ("Output would overwrite an input", "Choose an output folder or file outside every input, the framework and measurekit's own data."),
     "output_not_ours": ("Output folder holds files measurekit did not make", "Choose a new or empty folder, or move that folder's contents away first."),
+    # linkage without a shared identifier (data/linkage_match.py, data/linkage_files.py); see docs/linkage.md
+    "no_identifiers": ("Nothing to link responses on", "Give a shared id (child_id, upn, nhs_number) or the identifiers families give (first_name, last_name, date_of_birth, postcode, setting) in both files."),
+    "review_decision": ("Clerical review decision not valid", "Keep the review queue's columns; write accept or reject in 'decision', or leave it blank."),
+    "internal_only": ("Linkage detail would go to a shareable folder", "Write linkage output to an internal folder: it holds names, dates of birth and postcodes."),
+    "identifier_in_shareable": ("A name, date of birth or postcode would be shared", "Remove the identifier from the file, or keep the file in the internal folder; identifiers are for linking only."),
     "output_locked": ("Another run is writing to the output folder", "Wait for that run to finish, or choose another output folder."),
     # wording checks on item stems (design/wording.py)
     "reading_age": ("Reading age above the target", "Use shorter, everyday words and one short sentence."),

@@ -80,24 +80,42 @@ def link(args) -> int:
     from measurekit.data import read_dir
 
     fw = _framework(args)
-    _guard(args.out, args.data, args.config, args.key_file, fw.path)
+    _guard(args.out, args.data, args.config, args.key_file, fw.path, getattr(args, "responses", None),
+           getattr(args, "decisions", None))
     key = None
     if args.pseudonymise or args.key_file is not None:      # a key file means the user wants pseudonyms
         from measurekit.data.pseudonymise import load_key
 
         key = load_key(args.key_file)
     cohort = read_dir(args.data, args.config, framework=fw)
-    result = link_cohort(cohort, key=key)
+    if getattr(args, "responses", None) is not None:
+        from measurekit.data.linkage_files import check_internal, read_responses
+        from measurekit.data.linkage_review import read_decisions
+
+        check_internal(args.out)
+        responses = read_responses(args.responses, cohort.framework)
+        decisions = read_decisions(args.decisions) if args.decisions is not None else None
+        result = link_cohort(cohort, key=key, responses=responses, lower=args.lower, upper=args.upper,
+                             decisions=decisions)
+    else:
+        result = link_cohort(cohort, key=key)
     with atomic.atomic_directory(args.out) as out:
         atomic.write_csv(out / "linked.csv", result.linked)
         atomic.write_csv(out / "linkage_summary.csv", result.summary)
         atomic.write_csv(out / "linkage_comparison.csv", result.comparison)
         atomic.write_csv(out / "unmatched_responses.csv", result.unmatched_responses)
         atomic.write_csv(out / "duplicate_responses.csv", result.duplicates)
+        if result.matches is not None:
+            from measurekit.data.linkage_files import write_linkage_detail
+
+            write_linkage_detail(out, result)
     print(result.summary.to_string(index=False))
     for w in result.warnings:
         print("Note:", w)
     print(f"Linked data and the linkage report are in {args.out}")
+    if result.review is not None and len(result.review):
+        print(f"Clerical review: fill in 'decision' in {args.out / 'review_queue.csv'} (accept or reject), save it "
+              "outside that folder, and re-run with --decisions FILE.")
     return 0
 
 

@@ -72,6 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pseudonymise", action="store_true",
                    help="replace child identifiers with a keyed hash (key from MEASUREKIT_KEY or --key-file)")
     p.add_argument("--key-file", type=Path, default=None, help="file holding the secret key for --pseudonymise")
+    p.add_argument("--responses", type=Path, default=None,
+                   help="survey responses without a reliable child id (CSV: response_id, the identifiers families "
+                        "give - first_name, last_name, date_of_birth, postcode, setting - and the answers): linked "
+                        "on a shared id where given, probabilistically on the identifiers for the rest; they take "
+                        "the place of voice_parent. --out must then be an internal folder (never 'shareable')")
+    p.add_argument("--lower", type=_probability, default=0.5,
+                   help="match probability below which a response's best candidate is not linked (default 0.5)")
+    p.add_argument("--upper", type=_probability, default=0.95,
+                   help="match probability at or above which it links; between --lower and --upper it goes to "
+                        "the clerical review queue, review_queue.csv (default 0.95)")
+    p.add_argument("--decisions", type=Path, default=None,
+                   help="a filled-in review queue (decision = accept or reject); decisions are kept by response_id "
+                        "and child_id and apply again on every re-run")
 
     p = add("check-spec", "check_spec",
             "Load a framework folder, report every specification problem, and run the item-writing "
@@ -134,3 +147,14 @@ def _trial_sample(text: str) -> int | str:
     if n < 50:
         raise argparse.ArgumentTypeError(f"{n} respondents are too few for the trial analyses: give at least 50, or 'all'")
     return n
+
+
+def _probability(text: str) -> float:
+    """``--lower``/``--upper``: a match probability strictly between 0 and 1."""
+    try:
+        p = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a probability (a number between 0 and 1)") from None
+    if not 0 < p < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not strictly between 0 and 1")
+    return p

@@ -24,7 +24,8 @@ Comparisons (each level a row of ``LinkageModel.parameters``):
 A missing value on either side is a null level: it neither adds nor takes away evidence.
 
 Blocking (which pairs are scored at all; a pair is scored if any rule admits it): same date of birth and family
-name sound; same date of birth and first name sound; date of birth swapped on one side; same date of birth and
+name sound; same date of birth and first name sound; date of birth swapped on one side with the same family or
+first name sound; same date of birth and
 postcode sector; same postcode and first name sound; same district and both name sounds; same year-month of
 birth and both name sounds; same setting and both name sounds; first and family names swapped with the same date
 of birth.
@@ -46,7 +47,8 @@ COMPARED = ("first_name", "last_name", "dob", "postcode", "setting")
 BLOCKING_RULES = [
     "l.dob = r.dob AND l.last_name_phon = r.last_name_phon",
     "l.dob = r.dob AND l.first_name_phon = r.first_name_phon",
-    "l.dob_swapped = r.dob",
+    "l.dob_swapped = r.dob AND l.last_name_phon = r.last_name_phon",
+    "l.dob_swapped = r.dob AND l.first_name_phon = r.first_name_phon",
     "l.dob = r.dob AND l.pc_sector = r.pc_sector",
     "l.postcode = r.postcode AND l.first_name_phon = r.first_name_phon",
     "l.pc_district = r.pc_district AND l.first_name_phon = r.first_name_phon AND l.last_name_phon = r.last_name_phon",
@@ -212,7 +214,7 @@ def _parameters(linker) -> tuple[pd.DataFrame, float]:
 
 
 def fit_model(responses: pd.DataFrame, records: pd.DataFrame, *, response_key: str = "response_id",
-              record_key: str = "child_id", random_state: int | None = 1, u_pairs: float = 2e6,
+              record_key: str = "child_id", random_state: int | None = 1, u_pairs: float = 5e5,
               em_max_pairs: float | None = 2e6, threads: int | None = None) -> LinkageModel:
     """Prepare both sides, build the splink model and estimate its parameters without labels (see the module
     docstring). ``u_pairs`` random pairs estimate the u probabilities; ``em_max_pairs`` caps the pairs of each EM

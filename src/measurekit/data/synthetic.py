@@ -366,7 +366,7 @@ def _population_retest(sim, fw) -> dict:
 
 
 def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=paths.BUNDLED_FRAMEWORK,
-                voice_effect: float = 1.0, truth: bool = True) -> Cohort:
+                voice_effect: float = 1.0, truth: bool = True, identifiers: bool = False) -> Cohort:
     """Generate one synthetic reception cohort of ``n`` children.
 
     Parameters
@@ -378,6 +378,8 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
         (0 = no effect beyond the routine predictors, for checking false-positive rates).
     truth : compute the population quantities of the ground truth (true reliability and
         population delta AUC: one large simulation, cached per process). ``False`` skips them.
+    identifiers : add legal names, postcodes and settings to ``children`` and a ``survey_responses`` table with
+        identifiers as families give them (``measurekit.data.synthetic_identifiers``); other tables unchanged.
     """
     if n < 50:
         from measurekit.problems import InputError
@@ -395,6 +397,10 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
         pop = _population_truth(str(Path(framework).resolve()), float(voice_effect))
         cohort.ground_truth["retest"].update(population_icc2=pop["retest_icc2"],
                                              population_icc2_items=pop["retest_icc2_items"])
+    if identifiers:
+        from measurekit.data.synthetic_identifiers import add_identifiers
+
+        cohort = add_identifiers(cohort, random_state)
     return cohort
 
 
@@ -582,8 +588,14 @@ def _interviews_schema(framework) -> dict:
     return {**TABLE_SCHEMA, "primaryKey": ["item", "participant"]}
 
 
+def _survey_schema(framework) -> dict:
+    from measurekit.data.synthetic_identifiers import survey_schema
+
+    return survey_schema(framework)
+
+
 _CODESIGN_SCHEMAS = {"panel_ratings": _ratings_schema,
-                     "cognitive_interviews": _interviews_schema}
+                     "cognitive_interviews": _interviews_schema, "survey_responses": _survey_schema}
 
 
 def write_cohort(cohort: Cohort, out_dir) -> Path:

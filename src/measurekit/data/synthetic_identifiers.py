@@ -291,3 +291,22 @@ def add_identifiers(cohort, random_state=None, rates=None):
                                    "planted": {**children.attrs.get("planted", {}), "not_in_records": n_new,
                                                "id_given": int(given["child_id"].notna().sum())}}
     return out
+
+
+def survey_schema(framework) -> dict:
+    """Table Schema of ``survey_responses.csv``: the parent responses as received, identifiers as given."""
+    from measurekit.data.schemas import table_schema
+
+    voice = table_schema("voice_parent", framework)
+    given = [
+        {"name": "child_id", "type": "string", "description": "The child's record id where the family or setting "
+         "gave it (blank otherwise; not always right)"},
+        {"name": "first_name", "type": "string", "description": "Child's first name as the family gave it"},
+        {"name": "last_name", "type": "string", "description": "Child's family name as the family gave it"},
+        {"name": "date_of_birth", "type": "string", "description": "Child's date of birth as given (YYYY-MM-DD; "
+         "day and month may be swapped)"},
+        {"name": "postcode", "type": "string", "description": "Home postcode as given (may be an old one)"},
+        {"name": "setting", "type": "string", "description": "Early years setting or school code as given"},
+    ]
+    fields = [voice["fields"][0]] + given + [f for f in voice["fields"][2:]]
+    return {"fields": fields, "primaryKey": ["response_id"], "missingValues": [""]}

@@ -9,7 +9,8 @@ JSON, Excel, HTML, Markdown, plain text) and refuses (raises :class:`DisclosureG
   such as "3 children" in text;
 * the board table's disclosure audit (``measurekit.publish.disclosure_audit``) did not pass, or
   the suppressed rows of ``board_table.csv`` are not the ones it audited;
-* a file is of a kind the gate cannot read (images, archives, PDFs...): it cannot vouch for it.
+* a file is of a kind the gate cannot read (images, archives, PDFs...): it cannot vouch for it;
+* a name, date of birth or postcode appears (``scan_identifiers``): identifiers are for linking only.
 
 Percentages, means, intervals and years are not counts and are not flagged. Rows whose symbol
 is ``c`` are suppressed and carry no numbers. The scan is deliberately blunt: a column named like
@@ -258,6 +259,69 @@ def small_range(framework) -> tuple[int, int]:
     return (lo, hi) if hi >= lo else (1, 0)
 
 
+IDENTIFIER_NAME = re.compile(r"^(first[ _]?names?|forenames?|given[ _]?names?|last[ _]?name|surname|family[ _]?name|"
+                             r"full[ _]?name|child[ _]?name|name[ _]of[ _]child|date[ _]of[ _]birth|dob|birth[ _]?date|"
+                             r"post[ _]?code|postal[ _]code|address|nhs[ _]number|upn)$", re.I)
+POSTCODE_TEXT = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2}\b")
+NAME_PAIR = re.compile(r"\b([A-Z][a-z\u00c0-\u017f]+)[ ,]+([A-Z][a-z\u00c0-\u017f'-]+)\b")
+
+
+def scan_identifiers(folder, known=()) -> ProblemReport:
+    """Names, dates of birth and postcodes in the files of a shareable ``folder`` (code ``identifier_in_shareable``).
+
+    Flags a column, key or table header named like an identifier (first_name, surname, date_of_birth, dob,
+    postcode, address, nhs_number, upn...), any text shaped like a full UK postcode, a given name followed by a
+    family name from the bundled name lists (``identifier_names.json``), and any of ``known`` (identifier values
+    from the linkage input: names, dates of birth, postcodes; compared without case or spaces) found as a word in
+    any file. Reads the same kinds of file as ``scan_folder``; files it cannot read are ``scan_folder``'s concern.
+    """
+    from measurekit.data.synthetic_identifiers import name_lists
+
+    folder = Path(folder)
+    report = ProblemReport(title=f"Identifiers in the shareable folder {folder}")
+    if not folder.is_dir():
+        return report
+    lists = name_lists()
+    given = {n.lower() for v in lists.values() for s in ("F", "M") for n in v[s]}
+    family = {n.lower() for v in lists.values() for n in v["surname"]}
+    squash = lambda v: re.sub(r"\s+", "", str(v)).lower()  # noqa: E731
+    wanted = {squash(k) for k in known if k is not None and len(squash(k)) >= 4}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SCANNED):
+        where = path.relative_to(folder).as_posix()
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True, data_only=True)
+            try:
+                cells = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v is not None]
+            finally:
+                wb.close()
+            text = "\n".join(cells)
+        else:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            cells = [c.strip().strip('"') for c in re.split(r"[,\t|\n<>]", text)]
+            if path.suffix.lower() == ".json":
+                cells += re.findall(r'"([^"\\]{1,60})"\s*:', text)
+        for c in sorted({c for c in cells if IDENTIFIER_NAME.match(c.strip())}):
+            report.add("identifier_in_shareable", f"{where}: a column or field named {c!r} (an identifier)",
+                       file=where, column=c, rule="no identifier columns in shareable files")
+        for m in sorted(set(POSTCODE_TEXT.findall(text))):
+            report.add("identifier_in_shareable", f"{where}: {m!r} looks like a postcode", file=where, value=m,
+                       rule="no postcodes in shareable files")
+        for a, b in sorted(set(NAME_PAIR.findall(text))):
+            if a.lower() in given and b.lower() in family:
+                report.add("identifier_in_shareable", f"{where}: {a} {b!s} looks like a child's name", file=where,
+                           value=f"{a} {b}", rule="no names in shareable files")
+        if wanted:
+            found = {squash(c) for c in cells} & wanted
+            flat = squash(text)
+            found |= {k for k in wanted - found if k in flat and not k.isdigit()}
+            for k in sorted(found):
+                report.add("identifier_in_shareable", f"{where}: holds an identifier from the linkage input",
+                           file=where, rule="no identifiers in shareable files")
+    return report
+
+
 def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, board=None) -> ProblemReport:
     """Refuse to let ``folder`` leave the building if it would disclose a small count.
 
@@ -279,6 +343,7 @@ def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, bo
                 "or read back from a file): the gate cannot vouch for it.", rule="every shared number passes "
                 "disclosure control")]))
     report = scan_folder(folder, small or (1, 5))
+    report.extend(scan_identifiers(folder))
     if audit is not None:
         if not audit.passed:
             for msg in audit.problems:
