@@ -231,6 +231,8 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
         in_review = m.pairs[m.pairs["response_key"].isin(set(result.review["response_id"]))] if len(m.pairs) else m.pairs
         result.waterfall = m.model.waterfall(in_review.sort_values("match_weight", ascending=False), limit=200) \
             if len(in_review) else None
+    if m.model is not None:
+        result.warnings.extend(m.model.notes)
     flagged = result.by_group[result.by_group["flag"]]
     if len(flagged):
         groups = ", ".join(f"{r.variable}={r.group} ({r.rate:.0%} vs {r.rest_rate:.0%})" for r in flagged.itertuples())

@@ -91,7 +91,10 @@ def variant_groups(name: str | None) -> list[int]:
 def _by_unique(series: pd.Series, fn) -> pd.Series:
     values = pd.Series(series, copy=False).astype(object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.array([fn(u) for u in uniques] + [fn(None)], dtype=object)
+    results = [fn(u) for u in uniques] + [fn(None)]
+    mapped = np.empty(len(results), dtype=object)    # filled one by one: lists must stay lists, not a 2-D array
+    for k, r in enumerate(results):
+        mapped[k] = r
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 

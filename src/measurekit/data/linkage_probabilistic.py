@@ -82,16 +82,20 @@ def prepare(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _levels(col: str, other: str | None, fuzzy_dl: bool, tf: bool) -> list[dict]:
     lv = [{"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
-          {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact",
+          {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact", "m_probability": 0.85,
            **({"tf_adjustment_column": col, "tf_adjustment_weight": 1.0} if tf else {})},
-          {"sql_condition": f"list_has_any({col}_groups_l, {col}_groups_r)", "label_for_charts": "known variant"},
-          {"sql_condition": f"jaro_winkler_similarity({col}_l, {col}_r) >= 0.9", "label_for_charts": "Jaro-Winkler >= 0.9"},
-          {"sql_condition": f"{col}_phon_l = {col}_phon_r", "label_for_charts": "same sound"}]
+          {"sql_condition": f"list_has_any({col}_groups_l, {col}_groups_r)", "label_for_charts": "known variant",
+           "m_probability": 0.05},
+          {"sql_condition": f"jaro_winkler_similarity({col}_l, {col}_r) >= 0.9", "label_for_charts": "Jaro-Winkler >= 0.9",
+           "m_probability": 0.04},
+          {"sql_condition": f"{col}_phon_l = {col}_phon_r", "label_for_charts": "same sound", "m_probability": 0.02}]
     if fuzzy_dl:
-        lv.append({"sql_condition": f"damerau_levenshtein({col}_l, {col}_r) <= 2", "label_for_charts": "2 edits or fewer"})
+        lv.append({"sql_condition": f"damerau_levenshtein({col}_l, {col}_r) <= 2", "label_for_charts": "2 edits or fewer",
+                   "m_probability": 0.01})
     if other:
-        lv.append({"sql_condition": f"{col}_l = {other}_r OR {other}_l = {col}_r", "label_for_charts": "in the other name field"})
-    lv.append({"sql_condition": "ELSE", "label_for_charts": "different"})
+        lv.append({"sql_condition": f"{col}_l = {other}_r OR {other}_l = {col}_r", "label_for_charts": "in the other name field",
+                   "m_probability": 0.01})
+    lv.append({"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.02})
     return lv
 
 
@@ -104,22 +108,22 @@ def settings_dict() -> dict:
          "comparison_levels": _levels("last_name", "first_name", False, True)},
         {"output_column_name": "dob", "comparison_description": "date of birth", "comparison_levels": [
             {"sql_condition": "dob_l IS NULL OR dob_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
-            {"sql_condition": "dob_l = dob_r", "label_for_charts": "exact"},
-            {"sql_condition": "dob_swapped_l = dob_r", "label_for_charts": "day and month swapped"},
-            {"sql_condition": "damerau_levenshtein(dob_l, dob_r) <= 1", "label_for_charts": "one keystroke apart"},
-            {"sql_condition": "substr(dob_l, 6, 5) = substr(dob_r, 6, 5)", "label_for_charts": "same day and month, other year"},
-            {"sql_condition": "dob_ym_l = dob_ym_r", "label_for_charts": "same year and month"},
-            {"sql_condition": "ELSE", "label_for_charts": "different"}]},
+            {"sql_condition": "dob_l = dob_r", "label_for_charts": "exact", "m_probability": 0.9},
+            {"sql_condition": "dob_swapped_l = dob_r", "label_for_charts": "day and month swapped", "m_probability": 0.03},
+            {"sql_condition": "damerau_levenshtein(dob_l, dob_r) <= 1", "label_for_charts": "one keystroke apart", "m_probability": 0.02},
+            {"sql_condition": "substr(dob_l, 6, 5) = substr(dob_r, 6, 5)", "label_for_charts": "same day and month, other year", "m_probability": 0.01},
+            {"sql_condition": "dob_ym_l = dob_ym_r", "label_for_charts": "same year and month", "m_probability": 0.01},
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.03}]},
         {"output_column_name": "postcode", "comparison_description": "postcode", "comparison_levels": [
             {"sql_condition": "postcode_l IS NULL OR postcode_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
-            {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "exact"},
-            {"sql_condition": "pc_sector_l = pc_sector_r", "label_for_charts": "same sector"},
-            {"sql_condition": "pc_district_l = pc_district_r", "label_for_charts": "same district"},
-            {"sql_condition": "ELSE", "label_for_charts": "different"}]},
+            {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "exact", "m_probability": 0.8},
+            {"sql_condition": "pc_sector_l = pc_sector_r", "label_for_charts": "same sector", "m_probability": 0.05},
+            {"sql_condition": "pc_district_l = pc_district_r", "label_for_charts": "same district", "m_probability": 0.05},
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.1}]},
         {"output_column_name": "setting", "comparison_description": "setting", "comparison_levels": [
             {"sql_condition": "setting_l IS NULL OR setting_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
-            {"sql_condition": "setting_l = setting_r", "label_for_charts": "exact"},
-            {"sql_condition": "ELSE", "label_for_charts": "different"}]},
+            {"sql_condition": "setting_l = setting_r", "label_for_charts": "exact", "m_probability": 0.9},
+            {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.1}]},
     ]
     return {"link_type": "link_only", "comparisons": comparisons,
             "blocking_rules_to_generate_predictions": list(BLOCKING_RULES),
@@ -140,6 +144,7 @@ class LinkageModel:
     prior_weight: float
     n_responses: int
     n_records: int
+    notes: list = field(default_factory=list)
 
     def predict(self, min_probability: float = 0.01, chunks: int = 1) -> pd.DataFrame:
         """Scored pairs with probability of at least ``min_probability``: ``response_key``, ``record_key``,
@@ -213,6 +218,17 @@ def _parameters(linker) -> tuple[pd.DataFrame, float]:
     return pd.DataFrame(rows), float(np.log2(lam / (1 - lam)))
 
 
+MIN_EM_PAIRS = 500
+
+
+def _blocked_pairs(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> int:
+    """How many pairs agree on all of ``keys`` (none missing): the size of an EM training set."""
+    a = left[keys].dropna().value_counts()
+    b = right[keys].dropna().value_counts()
+    both = a.to_frame("a").join(b.to_frame("b"), how="inner")
+    return int((both["a"] * both["b"]).sum())
+
+
 def fit_model(responses: pd.DataFrame, records: pd.DataFrame, *, response_key: str = "response_id",
               record_key: str = "child_id", random_state: int | None = 1, u_pairs: float = 5e5,
               em_max_pairs: float | None = 2e6, threads: int | None = None) -> LinkageModel:
@@ -237,13 +253,30 @@ def fit_model(responses: pd.DataFrame, records: pd.DataFrame, *, response_key: s
     seed = None if random_state is None else int(random_state) % (2**31)
     linker.training.estimate_probability_two_random_records_match(
         ["l.first_name = r.first_name AND l.last_name = r.last_name AND l.dob = r.dob"], recall=0.7)
+    core = linker._settings_obj.core_model_settings
+    lam = core.probability_two_random_records_match
+    if not (lam and 0 < lam < 1):
+        # no pair agrees exactly on all three: assume most responses have their child among the records
+        core.probability_two_random_records_match = 0.9 / max(len(right), 2)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    from splink.internals.exceptions import EMTrainingException
+
     em = {"max_pairs": em_max_pairs} if em_max_pairs and len(left) * len(right) > 50_000_000 else {}
-    linker.training.estimate_parameters_using_expectation_maximisation("l.dob = r.dob", **em)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        "l.first_name_phon = r.first_name_phon AND l.last_name_phon = r.last_name_phon", **em)
+    notes = []
+    for keys, rule, what in ((["dob"], "l.dob = r.dob", "names, postcode and setting"),
+                             (["first_name_phon", "last_name_phon"],
+                              "l.first_name_phon = r.first_name_phon AND l.last_name_phon = r.last_name_phon",
+                              "date of birth")):
+        try:
+            if _blocked_pairs(left, right, keys) < MIN_EM_PAIRS:
+                raise EMTrainingException("too few pairs")
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, **em)
+        except (EMTrainingException, ValueError, ZeroDivisionError):
+            notes.append(f"Too few pairs to estimate the m probabilities of {what} from the data; the starting "
+                         "values were kept (see docs/linkage.md). Link more responses at once, or check the result "
+                         "in clerical review.")
     params, prior = _parameters(linker)
-    return LinkageModel(linker, params, prior, len(left), len(right))
+    return LinkageModel(linker, params, prior, len(left), len(right), notes)
 
 
 def decide(pairs: pd.DataFrame, lower: float, upper: float, margin: float = 3.0) -> pd.DataFrame:
