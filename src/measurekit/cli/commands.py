@@ -46,7 +46,8 @@ def synth(args) -> int:
 
     framework = framework_path(args.framework, option="--framework")
     _guard(args.out, framework, command="synth")
-    cohort = make_cohort(n=args.n, random_state=args.seed, framework=framework)
+    cohort = make_cohort(n=args.n, random_state=args.seed, framework=framework,
+                         identifiers=getattr(args, "identifiers", False))
     write_cohort(cohort, args.out)
     atomic.write_text(args.out / MARKER, marker_text("synth"))
     f = cohort.analysis_frame()

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", required=True,
                    help="the framework whose items define the voice questionnaire: its folder, or the name of a "
                         "framework shipped with measurekit; later steps on these data take the same --framework")
+    p.add_argument("--identifiers", action="store_true",
+                   help="also give children legal names, postcodes and settings, and write survey_responses.csv "
+                        "with the identifiers as families give them (errors at documented rates; true links in "
+                        "ground_truth.json), for practising linkage without a shared id (docs/linkage.md)")
 
     p = add("validate", "validate",
             "Check every input file in a folder against its schema and report every problem "
