@@ -373,7 +373,7 @@ def test_bundled_board_pack_passes_the_identifier_check(tmp_path, framework_dir,
     from measurekit.publish.gate import scan_identifiers
 
     out = tmp_path / "pack"
-    r = _cli("board-pack", framework_dir, "--data", synthetic_dir, "--out", out)
+    r = _cli("board-pack", "--framework", framework_dir, "--data", synthetic_dir, "--out", out)
     assert r.returncode == 0, r.stderr
     assert len(scan_identifiers(out)) == 0
 
@@ -386,7 +386,7 @@ def _cli(*args, env=None):
     return r
 
 
-def test_link_cli_without_shared_ids(tmp_path, small_id_cohort):
+def test_link_cli_without_shared_ids(tmp_path, small_id_cohort, framework_dir):
     from measurekit.core.atomic import sha256
     from measurekit.data.synthetic import write_cohort
     from measurekit.publish.gate import scan_identifiers
@@ -395,7 +395,8 @@ def test_link_cli_without_shared_ids(tmp_path, small_id_cohort):
     before = {p.name: sha256(p) for p in data.iterdir()}
     (tmp_path / "key").write_text("k" * 32)
     out = tmp_path / "internal" / "linkage"
-    r = _cli("link", data, "--out", out, "--responses", data / "survey_responses.csv", "--key-file", tmp_path / "key")
+    fw = ("--framework", framework_dir)
+    r = _cli("link", data, *fw, "--out", out, "--responses", data / "survey_responses.csv", "--key-file", tmp_path / "key")
     assert r.returncode == 0, r.stderr
     assert {"linked.csv", "link_matches.csv", "review_queue.csv", "linkage_by_group.csv", "linkage_model.csv"} <= {
         p.name for p in out.iterdir()}
@@ -413,7 +414,7 @@ def test_link_cli_without_shared_ids(tmp_path, small_id_cohort):
     assert linked["child_id"].str.match(r"^P[0-9a-f]{16}$").all()
     assert not set(kids["child_id"]) & set(linked["child_id"])
     # the review files hold identifiers: the command refuses a shareable folder
-    r = _cli("link", data, "--out", tmp_path / "shareable" / "x", "--responses", data / "survey_responses.csv")
+    r = _cli("link", data, *fw, "--out", tmp_path / "shareable" / "x", "--responses", data / "survey_responses.csv")
     assert r.returncode == 1 and "internal_only" in r.stderr
-    r = _cli("link", data, "--out", tmp_path / "o", "--responses", data / "survey_responses.csv", "--upper", "1.5")
+    r = _cli("link", data, *fw, "--out", tmp_path / "o", "--responses", data / "survey_responses.csv", "--upper", "1.5")
     assert r.returncode == 2 and "between 0 and 1" in r.stderr
