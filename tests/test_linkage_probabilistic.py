@@ -228,6 +228,11 @@ def test_linkage_options_are_checked():
     with pytest.raises(InputError) as exc:
         match_responses(pd.DataFrame({"response_id": ["R1", "R1"], "first_name": ["A", "B"]}), kids)
     assert "duplicate_id" in exc.value.report.codes()
+    from measurekit.data import Cohort
+
+    with pytest.raises(InputError) as exc:
+        link(Cohort({"children": kids}), responses=pd.DataFrame({"response_id": ["R1"], "first_name": ["A"]}))
+    assert {p.column for p in exc.value.report} == {"form_language", "completed_on"}
 
 
 # ------------------------------------------------------------------ clerical review
@@ -413,6 +418,22 @@ def test_link_cli_without_shared_ids(tmp_path, small_id_cohort, framework_dir):
     linked = pd.read_csv(out / "linked.csv", dtype=str)
     assert linked["child_id"].str.match(r"^P[0-9a-f]{16}$").all()
     assert not set(kids["child_id"]) & set(linked["child_id"])
+    # a review round trip through files, with pseudonyms (the same key on both runs)
+    strict = tmp_path / "internal" / "strict"
+    r = _cli("link", data, *fw, "--out", strict, "--responses", data / "survey_responses.csv", "--key-file",
+             tmp_path / "key", "--upper", "0.99999")
+    assert r.returncode == 0, r.stderr
+    queue = pd.read_csv(strict / "review_queue.csv", dtype=str, keep_default_na=False)
+    assert len(queue) and queue["child_id"].str.match(r"^P[0-9a-f]{16}$").all()
+    queue["decision"] = "accept"
+    first = queue.drop_duplicates("response_id")
+    first.to_csv(tmp_path / "reviewed.csv", index=False)
+    r = _cli("link", data, *fw, "--out", strict, "--responses", data / "survey_responses.csv", "--key-file",
+             tmp_path / "key", "--upper", "0.99999", "--decisions", tmp_path / "reviewed.csv")
+    assert r.returncode == 0, r.stderr
+    matches = pd.read_csv(strict / "link_matches.csv", dtype=str, keep_default_na=False)
+    clerical = matches[matches["method"] == "clerical"]
+    assert dict(zip(clerical["response_id"], clerical["child_id"])) == dict(zip(first["response_id"], first["child_id"]))
     # the review files hold identifiers: the command refuses a shareable folder
     r = _cli("link", data, *fw, "--out", tmp_path / "shareable" / "x", "--responses", data / "survey_responses.csv")
     assert r.returncode == 1 and "internal_only" in r.stderr

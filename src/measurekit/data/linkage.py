@@ -178,6 +178,13 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
     from measurekit.data.linkage_match import by_group, match_responses
     from measurekit.data.linkage_review import review_queue
 
+    missing = [c for c in ("response_id", "form_language", "completed_on") if c not in responses]
+    if missing:
+        from measurekit.problems import InputError, Problem, ProblemReport
+
+        raise InputError(ProblemReport([Problem(
+            "missing_column", f"The survey responses have no {c!r} column; it is needed as in voice_parent.",
+            column=c, rule="required column") for c in missing], title="Survey responses"))
     responses = responses.copy()
     if key is not None:
         from measurekit.data.pseudonymise import pseudonymise_column
