@@ -181,6 +181,19 @@ def test_identifiers_never_reach_the_linked_frame(held_out):
     assert not names & cells
 
 
+@pytest.mark.slow
+def test_linkage_weights_give_flagged_groups_their_cohort_share(held_out):
+    from measurekit.data.linkage_match import linkage_weights
+
+    for _cohort, result in held_out:
+        flagged = set(result.by_group.loc[result.by_group["flag"], "variable"]) & set(result.linked.columns)
+        w = linkage_weights(result)
+        m = w.margins
+        assert set(m["variable"]) == {"neighbourhood", "eal", "fsm"} | flagged
+        assert (m["weighted_share"] - m["cohort_share"]).abs().max() < 1e-6
+        assert w.weights.sum() == pytest.approx(len(result.linked))
+
+
 # ------------------------------------------------------------------ deterministic first
 def test_exact_route_gives_the_same_links_as_today(synthetic_dir):
     from measurekit.data import read_dir
