@@ -79,6 +79,8 @@ class LinkageResult(Result):
         rest beyond chance (``linkage_match.by_group``).
     parameters: the model's m and u probabilities and match weights per comparison level.
     waterfall: how the match weight of each pair in review adds up (``LinkageModel.waterfall``).
+    pairs, model: every scored candidate pair and the trained model, to explain any pair:
+        ``result.model.waterfall(result.pairs[result.pairs["response_key"] == "S000123"])``.
     """
 
     summary: pd.DataFrame
@@ -92,6 +94,8 @@ class LinkageResult(Result):
     by_group: pd.DataFrame | None = None
     parameters: pd.DataFrame | None = field(default=None, repr=False)
     waterfall: pd.DataFrame | None = field(default=None, repr=False)
+    pairs: pd.DataFrame | None = field(default=None, repr=False)
+    model: object = field(default=None, repr=False)
     _title = "Linkage of survey responses to routine records"
     _main = "summary"
 
@@ -234,6 +238,7 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
     result.by_group = by_group(t, responses, children, by=("form_language",) + tuple(
         v for v in ("home_language", "ethnicity_group", "fsm", "eal", "neighbourhood") if v in children))
     if m.model is not None:
+        result.pairs, result.model = m.pairs, m.model
         result.parameters = m.model.parameters
         in_review = m.pairs[m.pairs["response_key"].isin(set(result.review["response_id"]))] if len(m.pairs) else m.pairs
         result.waterfall = m.model.waterfall(in_review.sort_values("match_weight", ascending=False), limit=200) \
