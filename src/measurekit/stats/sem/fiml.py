@@ -32,6 +32,12 @@ def objective(theta: np.ndarray, spec: Spec, pats: list, n_total: float):
     return f, grad
 
 
+def _four(X: np.ndarray, Wn: np.ndarray, p: int) -> np.ndarray:
+    """sum_b X_b[l, i] (n_b W_b)[j, k] as a (p * p) x (p * p) matrix indexed [(i, j), (k, l)], from the
+    patterns' embedded symmetric X_b and n_b W_b stacked as rows (patterns x p * p)."""
+    return (X.T @ Wn).reshape(p, p, p, p).transpose(0, 2, 3, 1).reshape(p * p, p * p)
+
+
 def information(spec: Spec, theta: np.ndarray, pats: list, observed: bool = False) -> np.ndarray:
     """Expected or observed information of the FIML fit: the sum over missing-data patterns of the ML
     information of :func:`measurekit.stats.sem.ml.information_blocks` on the items each pattern observes.
@@ -73,12 +79,9 @@ def information(spec: Spec, theta: np.ndarray, pats: list, observed: bool = Fals
         n = np.concatenate(ns)
         Wn = np.concatenate(Wf) * n[:, None]
 
-        def four(X):               # sum_b n_b X_b[l, i] W_b[j, k] as [(i, j), (k, l)]; X_b and W_b symmetric
-            return (X.T @ Wn).reshape(p, p, p, p).transpose(0, 2, 3, 1).reshape(p * p, p * p)
-
         Wflat = np.concatenate(Wf)
         Df = D.reshape(k, p * p)
-        sym = Df @ four(Wflat) @ Df.T
+        sym = Df @ _four(Wflat, Wn, p) @ Df.T
         Wsum = Wn.sum(axis=0).reshape(p, p)
         mm = Dm @ Wsum @ Dm.T
         if not observed:
@@ -89,7 +92,7 @@ def information(spec: Spec, theta: np.ndarray, pats: list, observed: bool = Fals
         Wd_sum = n @ Wd_all
         Q = (Wd_all.T @ Wn).reshape(p, p * p)           # [i, (j, k)] = sum_b n_b (W d)_i W_jk
         dLf = mp.dL[g].reshape(k, -1)
-        H = -sym + 2 * Df @ four(Vflat) @ Df.T
+        H = -sym + 2 * Df @ _four(Vflat, Wn, p) @ Df.T
         H += 2 * dLf @ (A @ mp.dL[g] @ P).reshape(k, -1).T
         lp = dLf @ ((A @ L) @ mp.dP[g]).reshape(k, -1).T
         H += 2 * (lp + lp.T)
