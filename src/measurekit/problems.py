@@ -148,6 +148,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "infinite_value": ("Value is infinite", "Replace it with the real answer or leave it blank (missing)."),
     "not_identified": ("Model not identified", "Give each factor enough indicators (three for a single factor) or "
                        "fewer free parameters."),
+    "not_item_codes": ("Values are not whole-number answer codes", "Score items from their numeric codes (1, 2, 3, ...); "
+                       "give a plain score column to the statistics that take scores, or declare the codes."),
+    "missing_group": ("Group missing for some children", "Fill the value in, or code it as an explicit group "
+                      "(e.g. 'unknown') so those children are counted."),
     # disclosure control and the gate for shareable output (publish/)
     "small_count_published": ("A small count would be shared", "Suppress it (symbol c), or keep the file in the "
                               "internal folder; counts of 1-5 must never leave the building."),

@@ -127,13 +127,40 @@ class AddedValueResult(Result):
         return fig
 
 
-def _prepare(df, outcome, base, new, by):
+def _text_numbers(df, columns, warnings):
+    """``df`` with each of ``columns`` that holds numbers stored as text (every non-blank value reads as a
+    number; not a pandas Categorical) converted to numbers, and a warning naming them; the caller's frame is
+    untouched. Such a column would otherwise be dummy coded, one category per distinct number."""
+    converted = {}
+    for c in columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        present = s[s.notna() & (s.astype(str).str.strip() != "")]
+        if present.empty or present.map(lambda v: isinstance(v, bool)).any():
+            continue
+        num = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+        if num.notna().all():
+            converted[c] = pd.to_numeric(s.where(s.astype(str).str.strip() != ""), errors="coerce")
+    if not converted:
+        return df
+    warnings.append(f"Column(s) {', '.join(converted)} hold numbers stored as text; they were read as numbers "
+                    "(one slope each), not as categories. To treat a column as categories, make it a pandas "
+                    "Categorical first (df[col].astype('category')).")
+    return df.assign(**converted)
+
+
+def _prepare(df, outcome, base, new, by, warnings):
     check_columns(df, [outcome], "outcome")
     check_columns(df, list(base) + list(new))
     y_all = pd.to_numeric(df[outcome], errors="coerce")
     if not set(y_all.dropna().unique()) <= {0, 1}:
-        raise InputError(f"The outcome {outcome!r} must be coded 0/1.")
+        bad = y_all.dropna()[~y_all.dropna().isin([0, 1])]
+        raise _problem("out_of_range", f"The outcome {outcome!r} must be coded 0/1 (e.g. {bad.iloc[0]!r} is not).",
+                       column=outcome, value=str(bad.iloc[0]), rule="0 or 1")
     cols = [outcome, *base, *new]
+    df = _text_numbers(df[list(dict.fromkeys([*cols, *[b for b in (*by, "fsm", "eal") if b in df.columns]]))], [*base, *new], warnings)
+    df = df.assign(**{outcome: y_all})
     keep = df[cols].notna().all(axis=1)
     data = df[keep]
     compare = [c for c in (outcome, "fsm", "eal") if c in df.columns]
@@ -284,18 +311,21 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
     resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss (``cv=0`` or
     ``None``: none, the row is NaN).
     """
-    base, new = list(base), list(new)
+    from measurekit.stats._numerics.item_data import named_frame, names
+
+    outcome, base, new, by = str(outcome), names(base) or [], names(new) or [], names(by) or []
     if not new:
-        raise InputError("Name at least one new predictor in `new`.")
+        raise _problem("no_items", "Name at least one new predictor in `new`.", column="new")
     _check_options(n_boot, cv, level)
-    data, dropped, n_dropped = _prepare(df, outcome, base, new, by)
+    df = named_frame(df, "The data", used=[outcome, *base, *new, *by])
     warnings = []
+    data, dropped, n_dropped = _prepare(df, outcome, base, new, by, warnings)
     if n_dropped:
         warnings.append(f"{n_dropped} of {len(df)} children were left out because of missing values; "
                         "see `dropped` for how they differ from those analysed.")
     y = data[outcome].to_numpy(dtype=float)
     if y.sum() < 10 or (1 - y).sum() < 10:
-        raise InputError(f"Too few children with (or without) the outcome {outcome!r} to fit a model "
+        raise _problem("too_few_cases", f"Too few children with (or without) the outcome {outcome!r} to fit a model "
                          f"({int(y.sum())} with, {int((1 - y).sum())} without).")
     Xb, Xf, df_lr = _design(data, base, new, warnings)
     if df_lr == 0:

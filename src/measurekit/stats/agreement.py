@@ -28,8 +28,9 @@ def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
     """Cohen's kappa with quadratic weights (as sklearn's cohen_kappa_score(weights="quadratic"))."""
     cats = list(categories)
     m = len(cats)
-    ia = pd.Categorical(np.asarray(a), categories=cats).codes
-    ib = pd.Categorical(np.asarray(b), categories=cats).codes
+    # category numbers as int64: pandas' own codes are int8 for up to 127 categories, and ia * m + ib overflows
+    ia = pd.Categorical(np.asarray(a), categories=cats).codes.astype(np.int64)
+    ib = pd.Categorical(np.asarray(b), categories=cats).codes.astype(np.int64)
     if (ia < 0).any() or (ib < 0).any():
         raise InputError("Weighted kappa: a rating is not one of the scale's categories.")
     obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
@@ -72,12 +73,16 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
     a framework, ``items`` names the columns to compare, item by item (codes as seen in the data; no domain
     scores); with neither, the bundled framework's practitioner items are compared.
     """
+    from measurekit.stats._numerics.item_data import item_names_of, named_frame, names
     from measurekit.stats.scoring import as_framework, item_values, score
 
+    on, items = str(on), names(items)
+    used = [on, *(items or []), *(item_names_of(framework) if isinstance(framework, dict) else [])]
+    parent_df = named_frame(parent_df, "The parent data", used=used)
+    practitioner_df = named_frame(practitioner_df, "The practitioner data", used=used)
     for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
         if on not in frame.columns:
-            raise InputError(f"The {name} data have no {on!r} column to join on.")
-    items = None if items is None else [items] if isinstance(items, str) else list(items)
+            raise _problem("missing_column", f"The {name} data have no {on!r} column to join on.", column=on)
     for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
         missing = [i for i in items or () if i not in frame.columns]
         if missing:
@@ -88,16 +93,19 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
         from measurekit.core import paths
 
         framework = paths.BUNDLED_FRAMEWORK
-    both = pd.concat([parent_df, practitioner_df], ignore_index=True)    # codes seen, for a mapping without codes
+    both = pd.concat([f.loc[:, ~f.columns.duplicated()] for f in (parent_df, practitioner_df)],
+                     ignore_index=True)                                 # codes seen, for a mapping without codes
     fw = as_framework({"items": items} if by_columns else framework, both)
     shared = [i.id for i in fw.items if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
     if items is not None:
         shared = [i for i in items if i in shared]
     if not shared:
-        raise InputError("The parent and practitioner data share no item columns to compare.")
+        raise _problem("no_items", "The parent and practitioner data share no item columns to compare.")
     merged = parent_df[[on, *shared]].merge(practitioner_df[[on, *shared]], on=on, suffixes=("_p", "_r"))
     if merged[on].duplicated().any():
-        raise InputError("A child appears more than once in the parent or practitioner data; keep one rating each.")
+        dup = merged.loc[merged[on].duplicated(), on].iloc[0]
+        raise _problem("duplicate_id", f"Child {dup!r} appears more than once in the parent or practitioner data; "
+                       "keep one rating each.", column=on, value=str(dup))
     vp = item_values(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent=None)[shared]
     vr = item_values(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent=None)[shared]
     rows, warnings = [], []

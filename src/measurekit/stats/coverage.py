@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
+from measurekit.stats._numerics.item_data import bad_option, named_frame, names
 from measurekit.core.result import Result
-from measurekit.problems import InputError
+from measurekit.problems import InputError, ProblemReport
 
 DEFAULT_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")
 
@@ -27,9 +28,32 @@ def _responded(responses, cohort: pd.DataFrame, id_col: str) -> pd.Series:
     if isinstance(responses, str):
         check_columns(cohort, [responses], "response flag")
         return pd.to_numeric(cohort[responses], errors="coerce").fillna(0).astype(int)
-    ids = responses[id_col] if isinstance(responses, pd.DataFrame) else pd.Series(responses)
+    if isinstance(responses, pd.DataFrame):
+        responses = named_frame(responses, "The responses", used=[id_col])
+        check_columns(responses, [id_col], "identifier")
+        ids = responses[id_col]
+    else:
+        ids = pd.Series(responses)
     check_columns(cohort, [id_col], "identifier")
     return cohort[id_col].isin(set(ids)).astype(int)
+
+
+def _checked_groups(cohort: pd.DataFrame, by, what: str) -> tuple[pd.DataFrame, list[str]]:
+    """The cohort with text column names and the grouping columns, checked: present, not all blank, and
+    no blank group (``missing_group``: a child without a group can be neither compared nor weighted)."""
+    by = names(by) or []
+    cohort = named_frame(cohort, "The cohort", used=by)
+    check_columns(cohort, by, what)
+    report = ProblemReport(title="Groups")
+    for var in by:
+        blank = cohort[var].isna().to_numpy()
+        if blank.any():
+            rows = np.flatnonzero(blank)
+            report.add("missing_group", f"{int(blank.sum())} of {len(cohort)} children have no value of the {what} "
+                       f"{var!r} (first at row {int(rows[0]) + 2}).", column=var, row=int(rows[0]) + 2,
+                       rule="every child in a group")
+    report.raise_if_errors()
+    return cohort, by
 
 
 @dataclass
@@ -76,8 +100,8 @@ def coverage(responses, cohort: pd.DataFrame, by=DEFAULT_BY, id_col: str = "chil
     """
     from measurekit.stats._numerics.logistic import add_intercept, fit_logistic
 
-    by = [b for b in by]
-    check_columns(cohort, by, "grouping column")
+    cohort, by = _checked_groups(cohort, by, "grouping column")
+    id_col = str(id_col)
     r = _responded(responses, cohort, id_col)
     overall = r.mean()
     rows = []
@@ -146,9 +170,9 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
     from measurekit.stats.intervals import kish_effective_n
 
     if method != "raking":
-        raise ValueError("only method='raking' is supported")
-    by = list(by)
-    check_columns(cohort, by, "weighting variable")
+        raise bad_option("method", "Only method='raking' is supported.", method)
+    cohort, by = _checked_groups(cohort, by, "weighting variable")
+    id_col = str(id_col)
     r = _responded(responses, cohort, id_col).astype(bool)
     resp = cohort.loc[r, by]                 # only the weighting columns: a national cohort has 70 more
     if len(resp) == 0:

@@ -133,11 +133,22 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     elif method == "irt" and criterion == "r2":
         report.add("bad_option", "criterion='r2' (McFadden R-squared) belongs to the ordinal route; the IRT route "
                    "flags by the likelihood-ratio tests (criterion='chisqr').", column="criterion")
+    from measurekit.stats._numerics.item_data import named_frame, names
+
     if isinstance(items, dict):
-        sets = {str(k): list(v) for k, v in items.items()}
+        sets = {str(k): names(v) for k, v in items.items()}
     else:
-        sets = {"": list(items)}
+        sets = {"": names(items)}
     items = [it for v in sets.values() for it in v]
+    if isinstance(group, pd.Series):
+        group = group.rename(None) if group.name is not None and not isinstance(group.name, str) else group
+    else:
+        group = str(group)
+    df = named_frame(df, "The data", used=items + ([group] if isinstance(group, str) else []))
+    dup = sorted({it for it in items if items.count(it) > 1})
+    if dup:
+        report.add("duplicate_column", f"Items listed twice: {', '.join(dup)}; list each item once.",
+                   column=", ".join(dup), rule="items listed once")
     domain_of = {it: k for k, v in sets.items() for it in v}
     for it in items:
         if it not in df.columns:
@@ -149,7 +160,9 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
         if len(v) < 3:
             report.add("too_few_items", f"DIF by observed scores needs at least three items in a set ({k or 'items'} has {len(v)}).")
     report.raise_if_errors()
-    values = df[items].apply(pd.to_numeric, errors="coerce").astype(float)
+    from measurekit.stats._numerics.item_data import numeric_items
+
+    values = numeric_items(df, items, min_items=0, what="DIF", allow_constant=True)
     values = values.where(~values.isin(list(dont_know)))
     if framework is not None:
         from measurekit.stats.scoring import item_values
@@ -180,6 +193,10 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     for it in items:
         if n_item[it] < min_n:
             report.add("too_few_cases", f"Item {it!r} has {int(n_item[it])} answers with a group; DIF needs at least {min_n}.", column=it)
+        elif values.loc[answered, it].nunique() < 2:
+            report.add("constant_item", f"Item {it!r} has the same answer from everyone with a group "
+                       f"({values.loc[answered, it].dropna().iloc[0]:g}), so it cannot differ between groups; "
+                       "leave it out of the DIF analysis.", column=it, rule="at least two different answers")
     report.raise_if_errors()
     ref = str(reference) if reference is not None else counts.index[0]
     levels = [ref] + [lv for lv in counts.index if lv != ref]

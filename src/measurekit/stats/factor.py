@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
-from measurekit.stats._numerics.item_data import numeric_items
-from measurekit.problems import InputError
+from measurekit.stats._numerics.item_data import bad_option, numeric_items
+from measurekit.problems import InputError, Problem, ProblemReport
 from measurekit.stats._numerics.threads import single_thread
 
 
@@ -135,7 +135,7 @@ def _correlation(data: pd.DataFrame, cor: str) -> tuple[np.ndarray, list[str], l
         warnings += pc.warnings
         return pc.correlation.to_numpy(), warnings, list(data.columns)
     if cor != "pearson":
-        raise ValueError("cor must be 'pearson' or 'poly'")
+        raise bad_option("cor", "cor must be 'pearson' or 'poly'.", cor)
     r = pairwise_cor(data.to_numpy())
     if not np.all(np.isfinite(r)):
         raise InputError("Some pairs of items were never answered together, so their correlation is unknown.")
@@ -216,9 +216,9 @@ def efa(df: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str 
     Loadings agree with psych to about 2e-3 (psych stops its optimiser earlier than we do).
     """
     if method != "minres":
-        raise ValueError("only method='minres' is supported")
+        raise bad_option("method", "Only method='minres' is supported.", method)
     if rotation not in ("oblimin", "none"):
-        raise ValueError("rotation must be 'oblimin' or 'none'")
+        raise bad_option("rotation", "rotation must be 'oblimin' or 'none'.", rotation)
     from measurekit.stats._numerics.fa_core import minres, oblimin, sort_and_sign
 
     data = numeric_items(df, items, min_items=3, what="Factor analysis")
@@ -411,9 +411,14 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     long as a borough's.
     """
     data = numeric_items(df, items, min_items=3, what="Parallel analysis")
-    r, warnings, names = _correlation(data, cor)
     n_obs = int(data.notna().any(axis=1).sum())
-    p = len(names)
+    p = data.shape[1]
+    if n_obs <= p:
+        raise InputError(ProblemReport([Problem(
+            "too_few_cases", f"Parallel analysis compares the data with random data of the same size, which needs "
+            f"more respondents than items: {n_obs} respondents answered, for {p} items.", value=n_obs,
+            rule=f"more than {p} respondents")], title="Parallel analysis"))
+    r, warnings, names = _correlation(data, cor)
     pc_obs = np.sort(np.linalg.eigvalsh(r))[::-1]
     fa_obs = _fa_values(r)
     rng = np.random.default_rng(random_state)

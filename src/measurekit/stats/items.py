@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
-from measurekit.problems import InputError
+from measurekit.problems import InputError, Problem, ProblemReport
 
 
 @dataclass
@@ -46,16 +46,20 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
     The item-rest correlation is ``psych::alpha``'s r.drop computed per pair of complete answers
     (item vs mean of the other answered items of its domain, after reverse keying).
     """
+    from measurekit.stats._numerics.item_data import named_frame, names
     from measurekit.stats.scoring import as_framework, item_values
 
     if isinstance(scale, Mapping):
         respondent = "parent"
     fw = as_framework(scale, df)
+    by = names(by) or []
+    df = named_frame(df, used=[i.id for i in fw.items] + by)
     items = [i for i in fw.items if respondent in i.respondents]
     missing_cols = [i.id for i in items if i.id not in df.columns]
     if missing_cols:
-        raise InputError(f"The data have no column for items {', '.join(missing_cols)}.")
-    by = [by] if isinstance(by, str) else list(by or [])
+        raise InputError(ProblemReport([Problem("missing_item_column", f"The data have no column for items "
+                                                f"{', '.join(missing_cols)}.", column=", ".join(missing_cols))],
+                                       title="Item analysis"))
     unknown = [b for b in by if b not in df.columns]
     if unknown:
         raise InputError(f"Subgroup columns not in the data: {', '.join(unknown)}.")

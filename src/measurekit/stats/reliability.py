@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from measurekit.stats._numerics.item_data import numeric_items
+from measurekit.stats._numerics.item_data import bad_option, numeric_items
+from measurekit.stats._numerics.item_data import names as _names
 from measurekit.stats._numerics.matrix import cov_to_cor, pairwise_cov, smc
 from measurekit.core.result import Result
 from measurekit.problems import InputError
@@ -236,11 +237,11 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     ones psych prints.
     """
     if ordinal and n_boot > 0:
-        raise ValueError("The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
+        raise bad_option("n_boot", "The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
                          "(the Feldt and Duhachek intervals are in .intervals).")
     data = numeric_items(df, items, min_items=2, what="Alpha")
     warnings = []
-    reverse = list(reverse or [])
+    reverse = _names(reverse) or []
     unknown = [r for r in reverse if r not in data.columns]
     if unknown:
         raise InputError(f"reverse names items that are not in the scale: {', '.join(unknown)}")
@@ -250,7 +251,7 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         if len(data) < before:
             warnings.append(f"Listwise deletion dropped {before - len(data)} of {before} respondents with a missing answer.")
     elif missing != "pairwise":
-        raise ValueError("missing must be 'pairwise' or 'listwise'")
+        raise bad_option("missing", "missing must be 'pairwise' or 'listwise'.")
     x = data.to_numpy(dtype=float, copy=True)
     frequencies = _frequencies(x, data.columns)  # as psych: of the answers as given, before reversing
     if reverse:
@@ -287,7 +288,8 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     intervals = pd.DataFrame(intervals)
     method = ci_method or ("bootstrap" if "bootstrap" in set(intervals["method"]) else "feldt")
     if method not in set(intervals["method"]):
-        raise ValueError(f"ci_method {method!r} is not available (n_boot={n_boot})")
+        raise bad_option("ci_method", f"ci_method {method!r} is not available (n_boot={n_boot}): use 'feldt', "
+                          "'duhachek', or 'bootstrap' with n_boot > 0.")
     chosen = intervals.set_index("method").loc[method]
     valid_scores = scores[~np.isnan(scores)]
     total = pd.DataFrame([{

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
+from measurekit.stats._numerics.item_data import numeric_items
 from measurekit.problems import InputError, Problem, ProblemReport
 
 ICC_TYPES = ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
@@ -106,28 +107,35 @@ class RetestResult(Result):
 
 
 def _frameworks(first, second, items, framework):
-    """The framework that scores the items (reverse keys, don't-know codes) and the item list."""
+    """The framework that scores the coded items (reverse keys, don't-know codes), the item list and the
+    plain score columns (without a framework: columns whose values are not whole numbers, analysed as
+    they are, with no kappa and no scale score)."""
     from measurekit.design.models import Framework
+    from measurekit.stats._numerics.item_data import names
     from measurekit.stats.scoring import as_framework
 
     if framework is None and isinstance(items, Mapping):
         fw = as_framework(items, pd.concat([first, second], ignore_index=True))
-        return fw, [i.id for i in fw.items]
+        return fw, [i.id for i in fw.items], []
     if framework is None:
         if items is None:
             raise InputError(ProblemReport([_no_items()]))
-        items = list(items)
-        fw = as_framework({"total": items}, pd.concat([first[items], second[items]], ignore_index=True)
-                          if all(i in first and i in second for i in items) else None)
-        return fw, items
+        items = names(items)
+        if not all(i in first and i in second for i in items):
+            return None, items, []                      # unknown items are reported by the caller
+        both = pd.concat([first[items], second[items]], ignore_index=True)
+        values = numeric_items(both, items, min_items=1, what="Test-retest")   # non-numeric codes: InputError
+        scores = [i for i in items if not np.all(np.mod(values[i].dropna().to_numpy(), 1) == 0)]
+        coded = [i for i in items if i not in scores]
+        return (as_framework({"total": coded}, both) if coded else None), items, scores
     fw = as_framework(framework)
     if items is None:
         items = [i.id for i in fw.items if i.id in first.columns and i.id in second.columns]
-    items = list(items)
+    items = names(items)
     keep = [i for i in fw.items if i.id in items]
     domains = [d for d in fw.domains if any(i.domain == d.id for i in keep)]
     sub = Framework(scales=fw.scales, domains=domains, items=keep, languages=fw.languages)
-    return sub, items
+    return sub, items, []
 
 
 def _no_items():
@@ -142,7 +150,9 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
     ----------
     first, second : one row per person (joined on ``id``), one column per item (raw codes). Not modified.
     items : the item columns; a list (scored together as one scale called ``total``) or a mapping
-        scale -> items (as :func:`measurekit.score`). Default with a framework: every framework item in
+        scale -> items (as :func:`measurekit.score`). Without a framework, a listed column whose values
+        are not whole numbers is a plain score: it gets a row of level "scale" under its own name (ICC,
+        SEM, SDC; no kappa) and is not part of ``total``. Default with a framework: every framework item in
         both frames, scored by the framework's domains.
     id : the column that identifies a person in both frames.
     framework : ``Framework`` or folder: reverse keys, the don't-know code (treated as not answered) and
@@ -152,9 +162,14 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
     Returns :class:`RetestResult`; its numbers agree with ``psych::ICC(cbind(first, second), lmer = FALSE)``
     (checked to 1e-6 against stored R output).
     """
+    from measurekit.stats._numerics.item_data import item_names_of, named_frame
     from measurekit.stats.agreement import weighted_kappa
     from measurekit.stats.scoring import item_values, score
 
+    id = str(id)
+    used = [id, *item_names_of(items)]
+    first = named_frame(first, "The first data", used=used)
+    second = named_frame(second, "The second data", used=used)
     report = ProblemReport(title="Test-retest data")
     for name, frame in (("first", first), ("second", second)):
         if id not in frame.columns:
@@ -164,7 +179,7 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
             report.add("duplicate_id", f"{dup} appears more than once in the {name} data; keep one answer each.",
                        column=id, value=dup, row=int(np.flatnonzero(frame[id].duplicated().to_numpy())[0]) + 2)
     report.raise_if_errors()
-    fw, items = _frameworks(first, second, items, framework)
+    fw, items, scores = _frameworks(first, second, items, framework)
     for name, frame in (("first", first), ("second", second)):
         for it in items:
             if it not in frame.columns:
@@ -178,7 +193,11 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
                                                 f"Only {len(merged)} people are in both the first and the second data.")]))
     t1 = merged.rename(columns={f"{i}_1": i for i in items})
     t2 = merged.rename(columns={f"{i}_2": i for i in items})
-    v1, v2 = item_values(t1, fw, respondent=None)[items], item_values(t2, fw, respondent=None)[items]
+    coded = [i for i in items if i not in scores]
+    v1 = pd.concat([item_values(t1, fw, respondent=None)[coded] if fw is not None else pd.DataFrame(index=t1.index),
+                    numeric_items(t1, scores, min_items=0)], axis=1)
+    v2 = pd.concat([item_values(t2, fw, respondent=None)[coded] if fw is not None else pd.DataFrame(index=t2.index),
+                    numeric_items(t2, scores, min_items=0)], axis=1)
     rows, iccs, warnings = [], [], []
 
     def describe(level, name, a, b, categories=None):
@@ -198,11 +217,14 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
                 "sem": me["sem"], "sdc": me["sdc"],
                 "kappa_w": weighted_kappa(a, b, categories) if categories is not None else np.nan}
 
-    for it in items:
+    for it in coded:
         rows.append(describe("item", it, v1[it], v2[it], fw.scale(fw.item(it).scale).codes))
-    s1, s2 = score(t1, fw, respondent=None), score(t2, fw, respondent=None)
-    for col in [c for c in s1.columns if c.startswith("voice_")]:
-        rows.append(describe("scale", col, s1[col], s2[col]))
+    for it in scores:          # a plain score (not whole-number codes): no kappa, not part of a scale score
+        rows.append(describe("scale", it, v1[it], v2[it]))
+    if fw is not None:
+        s1, s2 = score(t1, fw, respondent=None), score(t2, fw, respondent=None)
+        for col in [c for c in s1.columns if c.startswith("voice_")]:
+            rows.append(describe("scale", col, s1[col], s2[col]))
     icc = pd.concat(iccs, ignore_index=True) if iccs else pd.DataFrame()
     if len(icc):
         icc = icc[["name", *[c for c in icc.columns if c != "name"]]]

@@ -23,6 +23,9 @@ def item_values(df: pd.DataFrame, framework, respondent: str | None = "parent") 
     already flipped, so higher always means "more of" the domain's title). Raises ``InputError``
     (code ``non_numeric``, naming the column) when an item column holds text that is not a number.
     """
+    from measurekit.stats._numerics.item_data import named_frame
+
+    df = named_frame(df, used=[i.id for i in framework.items])
     out = {}
     report = ProblemReport(title="Item codes")
     for item in framework.items:
@@ -32,7 +35,7 @@ def item_values(df: pd.DataFrame, framework, respondent: str | None = "parent") 
             continue
         scale = framework.scale(item.scale)
         col = df[item.id]
-        if col.dtype.kind in "fiub":               # already numbers: nothing can fail to convert
+        if col.dtype.kind in "fiub":               # numbers (nullable ones too): nothing can fail to convert
             x = col.to_numpy(dtype=float, na_value=np.nan)
         else:
             num = pd.to_numeric(col, errors="coerce").astype(float)
@@ -62,7 +65,10 @@ def framework_from_mapping(spec: Mapping, df: pd.DataFrame | None = None):
     observed minimum and maximum, as psych does.
     """
     from measurekit.design.models import Domain, Framework, Item, Option, Scale
+    from measurekit.stats._numerics.item_data import item_names_of, named_frame, names
 
+    if df is not None:
+        df = named_frame(df, used=item_names_of(spec))
     report = ProblemReport(title="Scoring specification")
     scales, domains, items = [], [], []
     for domain_id, d in spec.items():
@@ -70,11 +76,11 @@ def framework_from_mapping(spec: Mapping, df: pd.DataFrame | None = None):
         unknown_keys = set(d) - {"items", "reverse", "codes", "min", "max", "dont_know", "min_answered"}
         if unknown_keys:
             report.add("unknown_key", f"Domain {domain_id}: unknown keys {sorted(unknown_keys)}.")
-        ids = list(d.get("items") or [])
+        ids = names(d.get("items") or [])
         if not ids:
             report.add("no_items", f"Domain {domain_id} lists no items.")
             continue
-        reverse = list(d.get("reverse") or [])
+        reverse = names(d.get("reverse") or [])
         stray = [r for r in reverse if r not in ids]
         if stray:
             report.add("unknown_reverse", f"Domain {domain_id}: reverse names items not in the domain: {stray}.")
@@ -88,8 +94,15 @@ def framework_from_mapping(spec: Mapping, df: pd.DataFrame | None = None):
                 vals = vals[vals != d["dont_know"]]
             codes = sorted(vals.unique().tolist())
             if not codes:
-                report.add("all_missing", f"Domain {domain_id}: its items have no answers.")
+                report.add("all_missing", f"Domain {domain_id}: its items have no answers.", column=", ".join(ids))
                 continue
+            fractional = [c for c in codes if not float(c).is_integer()]
+            if fractional:
+                report.add("not_item_codes", f"Domain {domain_id}: its items hold values that are not whole-number "
+                           f"answer codes (e.g. {fractional[0]!r}), so they cannot be scored as items.",
+                           column=", ".join(ids), value=fractional[0], rule="whole-number codes")
+                continue
+            codes = [int(c) for c in codes]
         else:
             codes = []  # missing columns are reported by score()
         dk = d.get("dont_know")
@@ -139,9 +152,12 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
     There is no R equivalent with the don't-know and minimum-answered rule; without them it is
     ``psych::scoreItems(keys, x, totals = FALSE, impute = "none")``'s mean score.
     """
+    from measurekit.stats._numerics.item_data import named_frame
+
     if isinstance(framework_or_scale, Mapping):
         respondent = "parent"
     fw = as_framework(framework_or_scale, df)
+    df = named_frame(df, used=[i.id for i in fw.items])
     report = ProblemReport(title="Scoring")
     for domain in fw.domains:
         missing = [i.id for i in fw.items_in(domain.id, respondent) if i.id not in df.columns]
