@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
-from measurekit.stats._numerics.item_data import bad_option, named_frame, names
+from measurekit.stats._numerics.item_data import bad_option, named_frame, names, numeric_items
 from measurekit.core.result import Result
 from measurekit.problems import InputError, ProblemReport
 
@@ -231,17 +231,20 @@ def weighted_estimates(frame: pd.DataFrame, value: str, weights: pd.Series | Non
     """
     from measurekit.stats.intervals import t_interval, weighted_mean_interval
 
+    value, by = str(value), str(by)
+    frame = named_frame(frame, "The data", used=[value, by])
     check_columns(frame, [value, by], "column")
+    values = numeric_items(frame, [value], min_items=1, what="A weighted estimate", allow_constant=True)[value]
     rows = []
     w_all = weights.reindex(frame.index) if weights is not None else None
-    for group, sub in frame.groupby(by, sort=True):
-        x = pd.to_numeric(sub[value], errors="coerce")
+    for group, pos in sorted(frame.groupby(by, sort=True).indices.items(), key=lambda kv: kv[0]):
+        x = values.iloc[pos]
         ok = x.notna()
         m, s, n = x[ok].mean(), x[ok].std(ddof=1), int(ok.sum())
         lo, hi = t_interval(m, s, n, level)
         row = {"group": group, "n": n, "mean": m, "ci_low": float(lo), "ci_high": float(hi)}
         if w_all is not None:
-            wm, wlo, whi, neff = weighted_mean_interval(x[ok], w_all.loc[x[ok].index], level)
+            wm, wlo, whi, neff = weighted_mean_interval(x[ok], w_all.iloc[pos][ok.to_numpy()], level)
             row.update({"weighted_mean": wm, "weighted_ci_low": wlo, "weighted_ci_high": whi, "n_eff": neff})
         rows.append(row)
     return pd.DataFrame(rows)

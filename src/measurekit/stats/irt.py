@@ -187,9 +187,12 @@ def grm(data: pd.DataFrame, items, groups=None, *, reference=None, free=(), dont
     Kang and Chen (2008); Chalmers (2012), mirt; Choi, Gibbons and Crane (2011), lordif.
     """
     from measurekit.stats._numerics import grm_em
-    from measurekit.stats._numerics.item_data import numeric_items
+    from measurekit.stats._numerics.item_data import named_frame, names, numeric_items
 
-    items = list(items)
+    items, free = names(items) or [], names(free) or []
+    if groups is not None and not isinstance(groups, pd.Series):
+        groups = str(groups)
+    data = named_frame(data, "The data", used=items + ([groups] if isinstance(groups, str) else []))
     report = ProblemReport(title="GRM input")
     for f in free:
         if f not in items:
