@@ -21,7 +21,7 @@ from scipy import stats
 
 from measurekit.stats._numerics.ordinal import fit_ordinal
 from measurekit.core.result import Result
-from measurekit.problems import InputError, ProblemReport
+from measurekit.problems import InputError, Problem, ProblemReport
 
 
 @dataclass
@@ -48,6 +48,7 @@ class DIFResult(Result):
     groups: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _data: dict = field(default_factory=dict, repr=False)
+    matching: str = "total"
     _title = "Differential item functioning"
     _main = "table"
 
@@ -70,6 +71,7 @@ class DIFResult(Result):
             m = m[m["n"] >= 10]
             ax.plot(m["match"], m["y"], "o-", label=f"{g}")
         xlabel = ("latent trait (GRM, anchored on the other items)" if d.get("method") == "irt"
+                  else "latent trait (GRM, purified as lordif)" if d.get("matching_kind") == "trait"
                   else "matching score (total of the item's set)")
         ax.set(xlabel=xlabel, ylabel=f"mean answer to {item}",
                title=f"{item}: answers at the same score, by group")
@@ -84,7 +86,7 @@ def _matching(values: pd.DataFrame, anchors: list[str]) -> pd.Series:
 
 
 def _tests(y, match, g_dummies):
-    ok = ~np.isnan(y) & ~np.isnan(match)
+    ok = ~np.isnan(y) & ~np.isnan(match) & ~np.isnan(g_dummies).any(axis=1)
     y, match, G = y[ok], match[ok], g_dummies[ok]
     levels = np.unique(y)
     codes = np.searchsorted(levels, y)
@@ -124,10 +126,10 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     report = ProblemReport(title="DIF input")
     if method not in ("ordinal", "irt"):
         report.add("bad_option", f"method={method!r}: use 'ordinal' or 'irt'.", column="method")
-    elif matching != ("total" if method == "ordinal" else "trait"):
+    elif matching not in (("trait", "total") if method == "ordinal" else ("trait",)):
         report.add("bad_option", f"matching={matching!r} is not supported with method={method!r}; use matching="
-                   + ("'total'." if method == "ordinal" else "'trait' (the IRT route matches on the latent trait)."),
-                   column="matching")
+                   + ("'trait' or 'total'." if method == "ordinal"
+                      else "'trait' (the IRT route matches on the latent trait)."), column="matching")
     if criterion not in ("chisqr", "r2"):
         report.add("bad_option", f"criterion={criterion!r}: use 'chisqr' or 'r2'.", column="criterion")
     elif method == "irt" and criterion == "r2":
@@ -305,22 +307,121 @@ def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: 
     lordif's (Choi, Gibbons and Crane 2011).
     """
     criterion = criterion.lower()
+    chosen = matching is not None
     if matching is None:
-        matching = "trait" if method == "irt" else "total"
+        matching = "trait"
     prep = _prepare(df, items, group, matching, criterion, method, min_group, reference, dont_know, reverse,
                     min_n, framework)
     matchings: dict = {}
+    flag = lambda t: _flags(t, criterion, alpha, r2_cutoff)  # noqa: E731
+    if method == "ordinal" and matching == "trait":
+        try:
+            table, removed, iteration, warnings = _purify_trait(prep, matchings, flag, purify, max_iter)
+            return _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings,
+                           method, "trait")
+        except _NoTrait as exc:
+            if chosen:
+                raise InputError(ProblemReport([Problem("too_few_cases", f"matching='trait': {exc} Use "
+                                                        "matching='total'.", column="matching")], title="DIF"))
+            reason = f"The graded response model could not be used for matching ({exc}); items were matched on the " \
+                     "total score of their set instead."
+            matchings.clear()
+    else:
+        reason = None
     if method == "irt":
         cache: dict = {}
         fit_round = lambda removed: _irt_round(prep, removed, matchings, cache)  # noqa: E731
     else:
         fit_round = lambda removed: _ordinal_round(prep, removed, matchings)  # noqa: E731
-    table, removed, iteration, warnings = _purify(fit_round, prep.sets,
-                                                  lambda t: _flags(t, criterion, alpha, r2_cutoff), purify, max_iter)
-    return _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings, method)
+    table, removed, iteration, warnings = _purify(fit_round, prep.sets, flag, purify, max_iter)
+    if reason:
+        warnings.insert(0, reason)
+    return _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings, method,
+                   "trait" if method == "irt" else "total")
 
 
-def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings, method) -> DIFResult:
+class _NoTrait(Exception):
+    """The graded response model cannot give the matching trait (the reason is the message)."""
+
+
+def _grm_trait(prep: _Prepared, own: list, split: set) -> pd.Series:
+    """lordif's matching trait for one item set: EAP estimates (prior N(0, 1) for everyone) from a one-group graded
+    response model of the set in which each item of ``split`` (flagged for DIF) is replaced by one copy per group,
+    answered only by that group's respondents, so a flagged item has its own slope and thresholds in each group
+    and no longer pulls one group's trait up or down; the other items are the anchors that keep the groups on one
+    scale. A group's copy of an item with fewer than two different answers is left out."""
+    from measurekit.stats._numerics.grm_em import eap, fit_grm
+    from measurekit.stats.irt import item_codes
+
+    values = prep.values[own]
+    keep = (values.notna().any(axis=1) & prep.gs.notna()).to_numpy()
+    cols = {}
+    for it in own:
+        if it not in split:
+            cols[it] = values[it]
+            continue
+        for lv in prep.levels:
+            part = values[it].where(prep.gs == lv)
+            if part[keep].nunique() >= 2:
+                cols[f"{it} [{lv}]"] = part
+    expanded = pd.DataFrame(cols)[keep]
+    answered = expanded.notna().any(axis=1).to_numpy()
+    if len(own) < 3:
+        raise _NoTrait(f"fewer than three items to estimate the trait of {', '.join(own)}")
+    codes, n_cat, _ = item_codes(expanded[answered])
+    if (n_cat < 2).any():
+        raise _NoTrait("an item has a single answer among those analysed")
+    try:
+        fit = fit_grm(codes, n_cat, tol=1e-4, max_iter=500)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:   # numerical failure of EM
+        raise _NoTrait(f"the model could not be fitted: {exc}") from None
+    if not fit.converged:
+        raise _NoTrait(f"the model for {', '.join(own)} did not converge in 500 EM cycles")
+    theta = pd.Series(np.nan, index=prep.values.index)
+    theta.iloc[np.flatnonzero(keep)[answered]] = eap(fit)[0]
+    return theta
+
+
+def _purify_trait(prep: _Prepared, matchings: dict, flag, purify: bool, max_iter: int):
+    """Iterative purification as lordif's (Choi, Gibbons and Crane 2011): estimate the GRM trait, test every item
+    on it with the three ordinal models, give the flagged items group-specific parameters, estimate the trait
+    again, and repeat until the items given group-specific parameters no longer change (or ``max_iter`` rounds).
+    At least two items of a set stay anchors (the flagged ones with the smallest chi13 stay when more are
+    flagged): with every item split, each group's trait would be scaled on its own items and a real difference
+    between the groups would vanish from the trait and reappear as DIF in every item."""
+    warnings = []
+    split: set[str] = set()
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        rows = []
+        for domain, own in prep.sets.items():
+            theta = _grm_trait(prep, own, split & set(own))
+            for it in own:
+                matchings[it] = theta
+                res = _tests(prep.values[it].to_numpy(), theta.to_numpy(), prep.G)
+                rows.append({"item": it, "domain": domain, **res})
+        table = pd.DataFrame(rows).set_index("item").loc[prep.items].reset_index()
+        table["flag"] = flag(table)
+        if not purify:
+            break
+        new_split: set[str] = set()
+        for own in prep.sets.values():
+            cand = table[table["flag"] & table["item"].isin(own)].sort_values("chi13", ascending=False)
+            new_split |= set(cand["item"].iloc[:max(len(own) - 2, 0)])
+        if new_split == split:
+            break
+        split = new_split
+    else:
+        warnings.append(f"Purification stopped after {max_iter} rounds with the flagged items still changing.")
+    kept = table.loc[table["flag"] & ~table["item"].isin(split), "item"].tolist()
+    if purify and kept:
+        warnings.append(f"Flagged items {', '.join(kept)} stayed anchors of the trait: at least two items of a set "
+                        "must link the groups. With so many items flagged the trait itself may differ between groups.")
+    return table, sorted(split), iteration, warnings
+
+
+def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnings, matchings, method,
+            matching="total") -> DIFResult:
     if table["flag"].sum() >= len(prep.items) - 1:
         warnings.append("Almost every item is flagged: the matching score itself may not be fair; "
                         "results need expert review.")
@@ -342,7 +443,8 @@ def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnin
         table = table.drop(columns="domain")
     return DIFResult(table.drop(columns="converged"), criterion, alpha, r2_cutoff, iteration, sorted(removed),
                      prep.levels, warnings,
-                     {"responses": prep.values, "matching": matchings, "group": prep.gs, "method": method})
+                     {"responses": prep.values, "matching": matchings, "group": prep.gs, "method": method,
+                      "matching_kind": matching}, matching=matching)
 
 
 def _irt_round(prep: _Prepared, removed: set, matchings: dict, cache: dict) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from measurekit.stats._numerics.item_data import bad_option, numeric_items
 from measurekit.stats._numerics.item_data import names as _names
 from measurekit.stats._numerics.matrix import cov_to_cor, pairwise_cov, smc
 from measurekit.core.result import Result
-from measurekit.problems import InputError
+from measurekit.problems import InputError, Problem, ProblemReport
 
 
 def _alpha_stats(C: np.ndarray, R: np.ndarray) -> dict:
@@ -274,7 +274,18 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     else:
         R = cov_to_cor(C)
     if not np.all(np.isfinite(C)):
-        raise InputError("Some pairs of items were never answered together, so their covariance is unknown.")
+        raise InputError(ProblemReport([Problem("too_few_cases", "Some pairs of items were never answered together "
+                                                "(or by one respondent only), so their covariance is unknown.",
+                                                rule="at least 2 respondents per pair of items")], title="Alpha"))
+    flat = [str(data.columns[j]) for j in np.flatnonzero(~(np.diag(C) > 0))]
+    if flat or nsub < 2:
+        report = ProblemReport(title="Alpha")
+        for it in flat:
+            report.add("constant_item", f"Item {it} has the same answer from every respondent analysed"
+                       + (" after listwise deletion" if missing == "listwise" else "") + "; leave it out.", column=it)
+        if nsub < 2:
+            report.add("too_few_cases", f"Alpha needs at least 2 respondents; {nsub} are analysed.", value=nsub)
+        raise InputError(report)
     tot = _alpha_stats(C, R)
     with np.errstate(invalid="ignore", divide="ignore"):
         scores = x0.sum(axis=1) / n_answered  # each respondent's mean of answered items (psych: rowMeans)
