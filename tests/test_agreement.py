@@ -92,3 +92,38 @@ def test_items_without_a_framework_names_the_columns(cohort, analysis_frame):
     with pytest.raises(InputError) as exc:
         mk.agreement(parents, prac, items=["cc1", "no_such_column"])
     assert exc.value.report.codes() == {"unknown_item"} and "no_such_column" in str(exc.value)
+
+
+def _two_raters(seed=8, n=150, k=3, names=None):
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(size=n)
+    names = names or [f"q{j}" for j in range(k)]
+    rate = lambda: {nm: np.clip(np.round(3 + theta + rng.normal(0, 0.6, n)), 1, 5).astype(int) for nm in names}  # noqa: E731
+    return (pd.DataFrame({"child_id": range(n), **rate()}), pd.DataFrame({"child_id": range(n), **rate()}))
+
+
+def test_integer_column_names_work_as_text():
+    parent, prac = _two_raters(names=[0, 1, 2])
+    by_items = mk.agreement(parent, prac, items=[0, 1, 2])
+    assert by_items.table["name"].tolist() == ["0", "1", "2"]
+    assert (by_items.table["icc2"] > 0.5).all()
+    by_mapping = mk.agreement(parent, prac, framework={"d": [0, 1, 2]})
+    assert "voice_d" in by_mapping.table["name"].tolist()
+
+
+def test_weighted_kappa_with_many_categories():
+    """issue 31: pandas' category codes are int8, and code_a * m + code_b overflowed above 11 categories."""
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 61, 500)
+    b = np.clip(a + rng.integers(-3, 4, 500), 0, 60)
+    cats = range(61)
+    k = weighted_kappa(a, b, cats)
+    # quadratic-weighted kappa written out from its definition: 1 - sum w O / sum w E
+    m = 61
+    obs = np.zeros((m, m))
+    np.add.at(obs, (a, b), 1)
+    obs /= obs.sum()
+    exp = np.outer(obs.sum(1), obs.sum(0))
+    w = np.subtract.outer(np.arange(m), np.arange(m)) ** 2
+    assert k == pytest.approx(1 - (w * obs).sum() / (w * exp).sum(), abs=1e-12)
+    assert k > 0.95

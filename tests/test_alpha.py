@@ -159,3 +159,17 @@ def test_result_has_html_and_dict(fixtures_dir):
     res = _run(fixtures_dir, "bfi_agree")
     assert "raw_alpha" in res._repr_html_()
     assert res.to_dict()["total"][0]["raw_alpha"] == pytest.approx(res.raw_alpha)
+
+
+def test_integer_column_names_with_a_weak_item():
+    """issue 31: the warning about a weak item was worded with str.join over integer names (TypeError)."""
+    rng = np.random.default_rng(6)
+    theta = rng.normal(size=300)
+    df = pd.DataFrame({j: np.clip(np.round(3 + theta + rng.normal(0, 0.7, 300)), 1, 5) for j in range(4)})
+    df[4] = rng.integers(1, 6, 300)                          # unrelated to the others
+    before = df.copy()
+    res = mk.alpha(df)
+    assert list(res.items.index) == ["0", "1", "2", "3", "4"]
+    assert any("4" in w and "weak" in w for w in res.warnings)
+    pd.testing.assert_frame_equal(df, before)
+    assert mk.alpha(df, reverse=[4]).reversed == ["4"]

@@ -55,3 +55,19 @@ def test_weighting_reports_empty_groups_and_bad_input(analysis_frame):
     none = data.assign(responded=0)
     with pytest.raises(InputError):
         mk.response_weights("responded", none, by=["eal"])
+
+
+def test_blank_group_is_a_clear_error():
+    rng = np.random.default_rng(11)
+    n = 300
+    cohort = pd.DataFrame({"child_id": range(n), "area": rng.choice(["a", "b", "c"], n),
+                           "eal": rng.integers(0, 2, n).astype(float), "responded": rng.integers(0, 2, n)})
+    cohort.loc[5, "eal"] = np.nan
+    cohort.loc[5, "responded"] = 1
+    for call in (mk.response_weights, mk.coverage):
+        with pytest.raises(InputError) as info:
+            call("responded", cohort, by=["area", "eal"])
+        p = info.value.report.problems[0]
+        assert (p.code, p.column, p.row) == ("missing_group", "eal", 7)
+    ok = mk.response_weights("responded", cohort.assign(eal=cohort["eal"].fillna(-1)), by=["area", "eal"])
+    assert ok.weights.sum() == pytest.approx(n)

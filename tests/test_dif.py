@@ -231,3 +231,66 @@ def test_irt_route_option_errors(analysis_frame):
         mk.dif(analysis_frame, SETS["sv"], "fsm", method="irt", matching="total")
     with pytest.raises(InputError):
         mk.dif(analysis_frame, SETS["sv"], "fsm", method="bayes")
+
+
+# --- the ordinal route's matching on the graded-response trait (lordif), issue 31 ---
+
+def _slope_halved(seed: int, n: int = 500, n_items: int = 6):
+    """Two groups of ``n`` answering ``n_items`` five-category graded items (slope-intercept form, as
+    mirt::simdata: P(Y >= k) = 1 / (1 + exp(-(a theta + d_k)))); the focal group has item d0's slope halved
+    and the same intercepts (non-uniform DIF), and a trait mean 0.3 lower. Written from the model here."""
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(1.2, 2.2, n_items)
+    d = -a[:, None] * np.sort(rng.normal(0, 1, (n_items, 4)), axis=1)
+    frames = []
+    for group, shift in (("ref", 0.0), ("focal", -0.3)):
+        theta = rng.normal(shift, 1, n)
+        slopes = a.copy()
+        if group == "focal":
+            slopes[0] /= 2
+        at_least = 1 / (1 + np.exp(-(slopes[None, :, None] * theta[:, None, None] + d[None])))
+        answers = 1 + (rng.random((n, n_items, 1)) < at_least).sum(axis=2)
+        frames.append(pd.DataFrame(answers, columns=[f"d{j}" for j in range(n_items)]).assign(g=group))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_trait_matching_finds_a_halved_slope():
+    found, false_flags = 0, 0
+    for seed in range(5):
+        data = _slope_halved(1000 + seed)
+        items = [c for c in data.columns if c != "g"]
+        res = mk.dif(data, items, "g", reference="ref")
+        assert res.matching == "trait"
+        found += "d0" in res.flagged
+        false_flags += len(set(res.flagged) - {"d0"})
+    assert found >= 4                      # measured 12 of 12 on seeds 100-111 (the total score: 11 of 12)
+    assert false_flags <= 3                # 5 x 5 clean items at alpha 0.01
+
+
+def test_trait_matching_falls_back_to_the_total_with_the_reason(monkeypatch):
+    from measurekit.stats._numerics import grm_em
+
+    data = _slope_halved(7, n=150, n_items=4)
+    items = [c for c in data.columns if c != "g"]
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("singular matrix")
+
+    monkeypatch.setattr(grm_em, "fit_grm", broken)
+    res = mk.dif(data, items, "g", reference="ref", min_n=50)
+    assert res.matching == "total"
+    assert "matched on the total score" in res.warnings[0] and "singular matrix" in res.warnings[0]
+    with pytest.raises(InputError) as info:              # asked for explicitly: no silent change of method
+        mk.dif(data, items, "g", reference="ref", min_n=50, matching="trait")
+    assert "too_few_cases" in info.value.report.codes()
+    assert mk.dif(data, items, "g", reference="ref", min_n=50, matching="total").matching == "total"
+
+
+def test_constant_item_is_refused_by_both_routes():
+    data = _slope_halved(3, n=120, n_items=4).assign(d3=2)
+    items = [f"d{j}" for j in range(4)]
+    for method in ("ordinal", "irt"):
+        with pytest.raises(InputError) as info:
+            mk.dif(data, items, "g", min_n=50, method=method)
+        assert info.value.report.codes() == {"constant_item"}
+        assert info.value.report.problems[0].column == "d3"

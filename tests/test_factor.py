@@ -216,3 +216,25 @@ def test_batched_principal_axes_follow_the_plain_iteration():
         np.fill_diagonal(s, h)
         want.append(np.sort(np.linalg.eigvalsh(s))[::-1])
     np.testing.assert_allclose(_fa_values_batch(rs), np.array(want), atol=1e-10)
+
+
+def test_parallel_analysis_with_fewer_respondents_than_items_is_a_clear_error():
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.integers(1, 6, size=(6, 8)), columns=[f"q{j}" for j in range(8)])
+    with pytest.raises(InputError) as info:
+        mk.parallel_analysis(df, n_iter=5, random_state=1)
+    assert info.value.report.codes() == {"too_few_cases"}
+    assert "6 respondents" in str(info.value)
+
+
+def test_factor_functions_read_integer_column_names_as_text():
+    rng = np.random.default_rng(5)
+    theta = rng.normal(size=400)
+    df = pd.DataFrame({j: np.clip(np.round(3 + theta + rng.normal(0, 0.8, 400)), 1, 5) for j in range(6)})
+    res = mk.efa(df, 1)
+    assert list(res.loadings.index) == [str(j) for j in range(6)]
+    assert (res.loadings["F1"].abs() > 0.5).all()
+    assert mk.efa(df, 1, items=[0, 1, 2, 3]).loadings.index.tolist() == ["0", "1", "2", "3"]
+    with pytest.raises(InputError) as info:                 # 1 and "1" are one name written as text
+        mk.efa(df.rename(columns={2: "1"}), 1)
+    assert info.value.report.codes() == {"duplicate_column"}

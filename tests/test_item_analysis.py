@@ -66,3 +66,15 @@ def test_item_analysis_flags_and_distributions(cohort, analysis_frame):
     assert {"all", "home_language", "fsm"} == set(d["group"])
     with pytest.raises(InputError):
         mk.item_analysis(resp, cohort.framework, by="nope")
+
+
+def test_integer_column_names_work_as_text():
+    rng = np.random.default_rng(7)
+    theta = rng.normal(size=200)
+    df = pd.DataFrame({j: np.clip(np.round(3 + theta + rng.normal(0, 0.7, 200)), 1, 5).astype(int) for j in range(4)})
+    res = mk.item_analysis(df, {"d": [0, 1, 2, 3]})
+    assert list(res.items.index) == ["0", "1", "2", "3"]
+    assert (res.items["r_drop"] > 0.4).all()
+    text = df.rename(columns=str)
+    expected = mk.item_analysis(text, {"d": ["0", "1", "2", "3"]}).items
+    pd.testing.assert_frame_equal(res.items, expected)

@@ -79,3 +79,21 @@ def test_retest_errors_name_the_problem(pairs):
     assert "unknown_item" in e.value.report.codes()
     with pytest.raises(InputError, match="child_id"):
         mk.retest(first, first, items=["q1"])
+
+
+def test_integer_column_names_and_plain_scores():
+    rng = np.random.default_rng(10)
+    n = 120
+    true = rng.normal(30, 8, n)
+    first = pd.DataFrame({"child_id": range(n), 0: np.clip(np.round(true + rng.normal(0, 2, n)), 0, 60).astype(int)})
+    second = pd.DataFrame({"child_id": range(n), 0: np.clip(np.round(true + rng.normal(0, 2, n)), 0, 60).astype(int)})
+    res = mk.retest(first, second, items=[0])           # a 0-60 score: kappa over 61 codes (int8 overflow before)
+    row = res.table.set_index("name").loc["0"]
+    assert row["icc2"] > 0.8 and row["kappa_w"] > 0.8
+    assert mk.retest(first, second, items=0).table.set_index("name").loc["0", "icc2"] == row["icc2"]
+    # a score with decimals is not a set of answer codes: ICC, SEM and SDC, no kappa, no scale score
+    frac1, frac2 = first.assign(**{"0": first[0] + 0.5}).drop(columns=0), second.assign(**{"0": second[0] / 2})
+    frac2 = frac2.drop(columns=0)
+    plain = mk.retest(frac1, frac2, items=["0"]).table
+    assert plain["level"].tolist() == ["scale"] and np.isnan(plain["kappa_w"].iloc[0])
+    assert plain["sdc"].iloc[0] == pytest.approx(1.96 * np.sqrt(2) * plain["sem"].iloc[0])

@@ -179,3 +179,26 @@ def test_new_predictor_constant_within_a_group_is_noted_not_crashed(scored):
     v = mk.added_value(data, "y1_phonics_pass", BASE, ["flag"], n_boot=0, by=("fsm",), min_group=50)
     g = v.by_group.set_index("group")
     assert "do not vary" in g.loc["1", "note"] and g.loc["0", "df"] == 1
+
+
+def test_numbers_stored_as_text_are_read_as_numbers_with_a_warning():
+    """issue 31: a voice score read from a CSV as text was dummy coded, one category per value, silently."""
+    rng = np.random.default_rng(12)
+    n = 600
+    fsm = rng.integers(0, 2, n)
+    voice = np.round(rng.uniform(1, 5, n), 1)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-0.5 - 0.6 * fsm + 0.5 * (voice - 3))))).astype(int)
+    numeric = pd.DataFrame({"y": y, "fsm": fsm, "voice": voice})
+    text = numeric.assign(voice=numeric["voice"].map(lambda v: f" {v} "))
+    text.loc[3, "voice"] = ""                                   # a blank cell is missing, not a category
+    before = text.copy()
+    got = mk.added_value(text, "y", base=["fsm"], new=["voice"], n_boot=0, cv=None, by=())
+    want = mk.added_value(numeric.assign(voice=numeric["voice"].where(numeric.index != 3)), "y", base=["fsm"],
+                          new=["voice"], n_boot=0, cv=None, by=())
+    assert got.table.set_index("measure").loc["lr_chisq", "df"] == 1
+    assert got.p_val == pytest.approx(want.p_val, rel=1e-9)
+    assert any("numbers stored as text" in w and "voice" in w for w in got.warnings)
+    pd.testing.assert_frame_equal(text, before)
+    as_categories = mk.added_value(text.assign(voice=text["voice"].astype("category")), "y", base=["fsm"],
+                                   new=["voice"], n_boot=0, cv=None, by=())
+    assert not any("numbers stored as text" in w for w in as_categories.warnings)

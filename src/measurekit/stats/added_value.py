@@ -303,7 +303,9 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
 
     Complete cases are analysed (the number dropped and how they differ are reported in
     ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
-    against their most common level. A design column that is constant, or a combination of the columns
+    against their most common level. A text column whose every non-blank value is a number (numbers stored
+    as text, as a CSV read with ``dtype=str`` gives them) is read as numbers, with a warning naming it; to
+    treat such a column as categories, make it a pandas Categorical first. Blank text is missing. A design column that is constant, or a combination of the columns
     before it, is left out with a warning and not counted in the LR test's df, as R's ``glm`` (NA
     coefficient) and ``anova(base, full, test = "LRT")`` do; ``InputError`` (``aliased_predictor``) when no
     new column is left. ``n_boot`` resamples give percentile intervals for the
