@@ -1,5 +1,8 @@
 """Differential item functioning (DIF) by ordinal logistic regression, in the style of lordif.
 
+By default items are matched on the graded-response trait with lordif's purification (``_purify_trait``);
+the notes below describe the observed-score matching (``matching="total"``), which is also the fallback.
+
 For each item, three nested proportional-odds models of the item response:
 M1: item ~ matching score; M2: + group (uniform DIF); M3: + group x matching score (non-uniform DIF).
 Likelihood-ratio chi-squares chi12 (uniform), chi13 (any DIF) and chi23 (non-uniform), with
@@ -37,6 +40,9 @@ class DIFResult(Result):
     there are no r2 columns, and b_shift (or b_shift_<group>) gives the mean shift of the item's
     thresholds in each focal group, in reference-group SD units (positive: lower answers at the
     same trait level).
+    ``matching``: what the ordinal route matched on, "trait" (lordif's GRM trait, the default) or "total"
+    (asked for, or the fallback when the GRM could not be fitted: the first warning says why); "trait" for
+    the IRT route.
     """
 
     table: pd.DataFrame
@@ -282,13 +288,15 @@ def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: 
         answers and are excluded item by item.
     reverse: reverse-keyed items, flipped as (min + max) - x (min and max of the answered codes of the
         whole item set, as psych does) before the totals are formed.
-    matching: "total" (the ordinal route's only option, its default): the total score of the item's
-        set, item included (as lordif matches on the trait of the whole scale), prorated for missing
-        answers (mean of the answered items times the number of items; at least half must be
-        answered, else the person is left out for that item). "trait" (the IRT route's only option,
-        its default): the latent trait of the multi-group GRM. With ``purify=True`` flagged items
-        leave the other items' matching one at a time (see the module notes); ``result.purified``
-        lists them.
+    matching: "trait" (default): for the ordinal route, lordif's matching: the EAP trait of a one-group
+        graded response model of the item's set, with lordif's purification (flagged items split into one
+        copy per group, trait re-estimated, items re-tested, until the split items stop changing; at least
+        two items stay unsplit); when the GRM cannot be fitted, the total score, with the reason in
+        ``warnings`` (``result.matching`` says which was used). For the IRT route: the latent trait of the
+        multi-group GRM. "total" (ordinal route): the total score of the item's set, item included,
+        prorated for missing answers (mean of the answered items times the number of items; at least half
+        must be answered, else the person is left out for that item), with flagged items leaving the other
+        items' total one at a time. ``result.purified`` lists the purified items.
     criterion: "chisqr" (default, lordif's default) flags an item when any of p12, p13, p23 is below
         ``alpha`` (0.01); "r2" (ordinal route only) flags when r2_13 (McFadden change) reaches
         ``r2_cutoff`` (0.02). With thousands of respondents the chi-square flags small effects: read
