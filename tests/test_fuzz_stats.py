@@ -7,7 +7,7 @@ constant and all-missing columns, non-numeric text, and fewer rows than columns.
 not odd follow one latent trait, so the statistics have something to find when the frame is usable.
 CFA and invariance are fuzzed elsewhere (their own helper's tests).
 
-The default budget (12 frames per statistic, the same frames every run) takes about a minute; explore
+The default budget (20 frames per statistic, the same frames every run) takes about a minute; explore
 further with ``FUZZ_EXAMPLES=200 FUZZ_RANDOM=1 pytest tests/test_fuzz_stats.py``.
 """
 from __future__ import annotations
@@ -121,6 +121,7 @@ CALLS = {
     "grm_groups": lambda f, i: mk.grm(f, i, groups="g", min_group=3, se=False),
     "added_value": lambda f, i: mk.added_value(f, "outcome", base=["fsm"], new=i[:2], n_boot=5, cv=None,
                                                random_state=1, by=["g"], min_group=5),
+    "discordance": lambda f, i: mk.discordance(f, "outcome", i[0], by="g"),
     "response_weights": lambda f, i: mk.response_weights("responded", f, by=["g", "fsm"]),
     "response_weights_ids": lambda f, i: mk.response_weights(f.iloc[::2], f, by=[i[0], "fsm"]),
     "coverage": lambda f, i: mk.coverage("responded", f, by=["g", "fsm"]),
@@ -131,7 +132,7 @@ CALLS = {
 
 
 @pytest.mark.parametrize("name", list(CALLS))
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 12)), deadline=None,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 20)), deadline=None,
           derandomize=not os.environ.get("FUZZ_RANDOM"), database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=odd_frames())

@@ -414,11 +414,24 @@ def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_nee
     """
     from measurekit.stats.intervals import wilson
 
+    from measurekit.stats._numerics.item_data import named_frame
+
+    gld, voice_flag, by = str(gld), str(voice_flag), (str(by) if by is not None else None)
+    df = named_frame(df, "The data", used=[gld, voice_flag, *([by] if by else [])])
     check_columns(df, [gld, voice_flag], "column")
     cols = [gld, voice_flag] + ([by] if by else [])
     if by:
         check_columns(df, [by], "grouping column")
-    data = df[cols].dropna()
+    flags = {}
+    for c in (gld, voice_flag):
+        x = pd.to_numeric(df[c].where(df[c].astype(str).str.strip() != ""), errors="coerce")
+        bad = df[c][df[c].notna() & ~x.isin([0, 1])]
+        bad = bad[bad.astype(str).str.strip() != ""]
+        if len(bad):
+            raise _problem("out_of_range", f"{c!r} must be coded 0/1 (e.g. {bad.iloc[0]!r} is not).", column=c,
+                           value=str(bad.iloc[0]), rule="0 or 1")
+        flags[c] = x
+    data = df[cols].assign(**flags).dropna()
     groups = [("all", data)] + (list(data.groupby(by, sort=True)) if by else [])
     rows = []
     for name, sub in groups:
