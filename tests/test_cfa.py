@@ -274,3 +274,18 @@ def test_cfa_with_an_empty_item_or_too_few_rows_is_a_clear_error(hs):
     for code in ("all_missing", "too_few_cases", "model_syntax", "not_identified", "bad_option", "infinite_value"):
         assert code in CATALOGUE
     assert hs["x3"].notna().all()                        # inputs untouched
+
+
+def test_rmsea_interval_of_a_model_far_from_the_data_is_finite():
+    """A chi-square so large that scipy's non-central CDF returns NaN (a small group fitted by the continuous
+    fallback gave 1.2e12) no longer stops the fit: the interval comes from the normal form of the non-central
+    chi-square, which agrees with scipy where both are defined."""
+    from scipy.stats import ncx2
+
+    from measurekit.stats.sem.fit_measures import _ncp_normal, rmsea_ci
+
+    lo, hi = rmsea_ci(1.22e12, 104, 600, 2)
+    assert np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi
+    for chisq, df in [(5000.0, 100.0), (20000.0, 50.0)]:
+        for prob in (0.95, 0.05):
+            assert abs(ncx2.cdf(chisq, df, _ncp_normal(chisq, df, prob)) - prob) < 0.005

@@ -20,6 +20,14 @@ import pandas as pd
 SEVERITIES = ("error", "warning", "info")
 
 
+# Codes that say the data cannot support an analysis (too few people, too few items, a model the data cannot
+# identify), not that the input or the call is wrong. The main job skips an analysis only for these, with the reason;
+# any other error stops it, so a bug is never reported as "skipped".
+CANNOT_SUPPORT = frozenset({
+    "too_few_cases", "small_group", "one_group", "not_identified", "aliased_predictor", "never_together",
+    "constant_item", "too_few_items", "all_missing", "no_items",
+})
+
 # code -> (title, what to do). One entry per code reported anywhere in the package.
 CATALOGUE: dict[str, tuple[str, str]] = {
     # reading and validating input files (data/)
@@ -139,6 +147,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_variable": ("Model names a variable not in the data", "Correct the model or add the column."),
     "one_group": ("Only one group", "Comparing groups needs at least two groups with data."),
     "small_group": ("Group too small", "Combine small groups, or report the result as indicative only."),
+    "never_together": ("Items never answered together", "Their correlation is unknown: collect more answers, or "
+                       "analyse the items apart."),
     "too_few_cases": ("Too few complete cases", "Collect more responses, or skip this analysis for now."),
     "unknown_reference": ("Reference group not in the data", "Name a group that occurs in the grouping column."),
     "aliased_predictor": ("Predictor constant or a combination of others", "Leave it out; it carries no information the model does not already have."),

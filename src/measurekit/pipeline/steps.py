@@ -14,14 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from measurekit.core import atomic
 from measurekit.pipeline.state import Board, Fairness, Measurement, RunState, Value
-from measurekit.problems import InputError
+from measurekit.problems import CANNOT_SUPPORT, InputError
 
-# What a statistic raises when the data cannot support it: the run records the reason and goes on.
-CANNOT_RUN = (InputError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 # Group columns compared for fairness, and the label the report uses for each.
 FAIRNESS_GROUPS = {"fsm": "free school meals", "home_language_group": "home language (English or other)"}
@@ -37,12 +33,16 @@ passed disclosure control and may leave the organisation.
 
 
 def attempt(state: RunState, step: str, what: str, func: Callable, *args, **kwargs):
-    """Run one part of an analysis step; on data it cannot use, record why and return None."""
+    """Run one part of an analysis step; when the data cannot support it (an ``InputError`` whose every problem has
+    a code in ``problems.CANNOT_SUPPORT``), record why and return None. Anything else propagates: a wrong call or a
+    bug stops the run loudly instead of showing as "skipped"."""
     try:
         return func(*args, **kwargs)
-    except CANNOT_RUN as exc:
-        reason = exc.report.problems[0].message if isinstance(exc, InputError) and exc.report.problems else str(exc)
-        state.skip(step, f"{what}: {reason}")
+    except InputError as exc:
+        errors = exc.report.errors
+        if not errors or any(p.code not in CANNOT_SUPPORT for p in errors):
+            raise
+        state.skip(step, f"{what}: {errors[0].message}")
         return None
 
 

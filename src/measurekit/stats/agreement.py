@@ -32,7 +32,7 @@ def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
     ia = pd.Categorical(np.asarray(a), categories=cats).codes.astype(np.int64)
     ib = pd.Categorical(np.asarray(b), categories=cats).codes.astype(np.int64)
     if (ia < 0).any() or (ib < 0).any():
-        raise InputError("Weighted kappa: a rating is not one of the scale's categories.")
+        raise InputError.of("out_of_range", "Weighted kappa: a rating is not one of the scale's categories.")
     obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
     obs /= obs.sum()
     exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))

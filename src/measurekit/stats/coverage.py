@@ -176,7 +176,7 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
     r = _responded(responses, cohort, id_col).astype(bool)
     resp = cohort.loc[r, by]                 # only the weighting columns: a national cohort has 70 more
     if len(resp) == 0:
-        raise InputError("No respondents to weight.")
+        raise InputError.of("too_few_cases", "No respondents to weight.")
     warnings = []
     targets = {}
     for var in by:

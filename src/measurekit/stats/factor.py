@@ -65,11 +65,11 @@ def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bo
     x = data.to_numpy()
     finite = x[~np.isnan(x)]
     if not np.all(finite == np.round(finite)):
-        raise InputError("Polychoric correlations need whole-number response codes (1, 2, 3, ...).")
+        raise InputError.of("not_item_codes", "Polychoric correlations need whole-number response codes (1, 2, 3, ...).")
     lo, hi = finite.min(), finite.max()
     ncat = int(hi - lo) + 1
     if ncat > max_categories:
-        raise InputError(f"The items have {ncat} possible values; polychoric correlations are meant for "
+        raise InputError.of("not_item_codes", f"The items have {ncat} possible values; polychoric correlations are meant for "
                          f"ordinal items with at most {max_categories} categories.")
     warnings = []
     codes = np.where(np.isnan(x), -1, x - lo).astype(int)
@@ -138,7 +138,8 @@ def _correlation(data: pd.DataFrame, cor: str) -> tuple[np.ndarray, list[str], l
         raise bad_option("cor", "cor must be 'pearson' or 'poly'.", cor)
     r = pairwise_cor(data.to_numpy())
     if not np.all(np.isfinite(r)):
-        raise InputError("Some pairs of items were never answered together, so their correlation is unknown.")
+        raise InputError.of("never_together", "Some pairs of items were never answered together, so their correlation is "
+                            "unknown.")
     r, smoothed = smooth_correlation(r)
     if smoothed:
         warnings.append("The correlation matrix was not positive definite and was smoothed (psych::cor.smooth).")
@@ -223,7 +224,8 @@ def efa(df: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str 
 
     data = numeric_items(df, items, min_items=3, what="Factor analysis")
     if not 1 <= n_factors < data.shape[1]:
-        raise InputError(f"n_factors must be between 1 and {data.shape[1] - 1} for {data.shape[1]} items.")
+        raise bad_option("n_factors", f"n_factors must be between 1 and {data.shape[1] - 1} for {data.shape[1]} items.",
+                         n_factors)
     r, warnings, names = _correlation(data, cor)
     L, psi, ok = minres(r, n_factors)
     phi = np.eye(n_factors)
@@ -477,7 +479,7 @@ def omega(df: pd.DataFrame, n_factors: int = 3, items=None, cor: str = "pearson"
 
     data = numeric_items(df, items, min_items=3, what="Omega")
     if not 2 <= n_factors < data.shape[1]:
-        raise InputError(f"Omega needs 2 to {data.shape[1] - 1} group factors for {data.shape[1]} items.")
+        raise InputError.of("too_few_items", f"Omega needs 2 to {data.shape[1] - 1} group factors for {data.shape[1]} items.")
     r, warnings, names = _correlation(data, cor)
     L, _, _ = minres(r, n_factors)
     L, phi, _ = oblimin(L)

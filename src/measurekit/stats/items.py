@@ -62,7 +62,8 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
                                        title="Item analysis"))
     unknown = [b for b in by if b not in df.columns]
     if unknown:
-        raise InputError(f"Subgroup columns not in the data: {', '.join(unknown)}.")
+        raise InputError.of("unknown_variable", f"Subgroup columns not in the data: {', '.join(unknown)}.",
+                            column=", ".join(map(str, unknown)))
     values = item_values(df, fw, respondent)
     rows, warnings = [], []
     for item in items:

@@ -244,7 +244,8 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     reverse = _names(reverse) or []
     unknown = [r for r in reverse if r not in data.columns]
     if unknown:
-        raise InputError(f"reverse names items that are not in the scale: {', '.join(unknown)}")
+        raise InputError.of("unknown_reverse", f"reverse names items that are not in the scale: {', '.join(unknown)}",
+                            column=", ".join(unknown))
     if missing == "listwise":
         before = len(data)
         data = data.dropna()

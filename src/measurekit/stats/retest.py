@@ -36,7 +36,8 @@ def icc_table(x, alpha: float = 0.05) -> pd.DataFrame:
     x = x[~np.isnan(x).any(axis=1)]
     n, k = x.shape
     if n < 2 or k < 2:
-        raise InputError("An intraclass correlation needs at least 2 people with at least 2 ratings each.")
+        raise InputError.of("too_few_cases", "An intraclass correlation needs at least 2 people with at least 2 ratings "
+                            "each.")
     with np.errstate(divide="ignore", invalid="ignore"):   # perfect agreement: MSE = 0, ICC = 1, no interval
         return _icc_table(x, n, k, alpha)
 

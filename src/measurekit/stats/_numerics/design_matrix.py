@@ -38,7 +38,10 @@ def design_matrix(df, columns, reference: dict | None = None):
                 s = s.where(s.isna(), s.astype(str))
             ref = reference.get(col, levels[0] if levels else None)
             if ref is not None and ref not in levels:
-                raise ValueError(f"reference level {ref!r} of {col!r} does not occur in the data (levels: {levels})")
+                from measurekit.problems import InputError
+
+                raise InputError.of("unknown_reference", f"The reference level {ref!r} of {col!r} does not occur in the "
+                                    f"data (levels: {', '.join(map(str, levels))}).", column=str(col), value=str(ref))
             names = []
             for lv in levels:
                 if lv == ref:

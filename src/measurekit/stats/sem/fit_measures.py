@@ -43,13 +43,29 @@ def rmsea_ci(chisq: float, df: float, n: float, groups: int, level: float = 0.90
         if f(0) < 0:
             return 0.0
         hi = max(chisq, 1.0)
-        while f(hi) > 0:
+        while (value := f(hi)) > 0:
             hi *= 2
+        if np.isnan(value):
+            # a chi-square so large (a model far from the data) that scipy's non-central CDF returns NaN: there the
+            # non-central chi-square is normal to many digits, mean df + lam and variance 2 (df + 2 lam)
+            return _ncp_normal(chisq, df, prob)
         return brentq(f, 1e-10, hi)
 
     lam_lo = ncp_for((1 + level) / 2)
     lam_hi = ncp_for((1 - level) / 2)
     return (np.sqrt(lam_lo / (n * df)) * np.sqrt(groups), np.sqrt(lam_hi / (n * df)) * np.sqrt(groups))
+
+
+def _ncp_normal(chisq: float, df: float, prob: float) -> float:
+    """The non-centrality lam with P(X <= chisq) = prob when X ~ N(df + lam, 2 (df + 2 lam)): the root of
+    chisq - df - lam = z sqrt(2 df + 4 lam), z the normal quantile of prob."""
+    from scipy.special import ndtri
+
+    z = float(ndtri(prob))
+    # (chisq - df - lam)^2 = z^2 (2 df + 4 lam) with chisq - df - lam having the sign of z
+    a, b = chisq - df, z * z
+    root = a + 2 * b - np.sign(z) * np.sqrt(max((a + 2 * b) ** 2 - (a * a - 2 * b * df), 0.0)) if z else a
+    return float(max(root, 0.0))
 
 
 def pvalue(chisq: float, df: float) -> float:
