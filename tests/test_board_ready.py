@@ -191,3 +191,49 @@ def test_workbook_sheet_names_are_cut_between_words():
     assert again != name and again.endswith(" 2") and len(again) <= 31
     assert long.startswith(again[:-2]) and long[len(again) - 2] == " "
     assert _sheet_name("GLD", used) == "GLD" and _sheet_name("a/b:c", used) == "a b c"
+
+
+def test_plain_words_replace_markdown_and_codes():
+    assert labels.plain("Indicator `gld` by **fsm** and home_language_group*") == \
+        "Indicator GLD by free school meals and home language (English or other)"
+    assert labels.plain("mean of voice_x", {"voice_x": "x score"}) == "mean of x score"
+    assert labels.plain("alpha >= 0.70; ICC(2,1)") == "alpha >= 0.70; ICC(2,1)"       # nothing else touched
+    terms = [t for t, _ in labels.glossary("Children not assessed in an ELG; see the fairness checks. GLD.")]
+    assert terms == ["GLD", "ELG", "fairness checks"]
+
+
+@pytest.mark.parametrize("area", [None, {"la_word": "county", "area_word": "locality", "area_word_plural": "localities",
+                                         "small_area_word": "ward"}])
+def test_pages_use_the_frameworks_place_words(fw, cohort, area, tmp_path):
+    """Generic code writes no place word of its own: a framework without an area block reads 'local authority' and
+    'area'; one that declares 'county' and 'locality' reads those, on briefings, family pages and the workbook."""
+    import re
+
+    from openpyxl import load_workbook
+
+    from measurekit.publish.board_table import build_board_table
+    from measurekit.publish.briefing import briefing_page
+    from measurekit.publish.excel import write_workbook
+    from measurekit.publish.family_page import family_page
+
+    from measurekit.design.models import Framework
+
+    # the framework's own texts (titles, caveats...) may name its places as they like: neutralised here, so the
+    # check is on what measurekit writes; no quotes (path None)
+    text = fw.model_dump_json().replace('"neighbourhood"', '"@code@"')          # the breakdown code stays
+    for old, new in (("neighbourhood", "place"), ("Neighbourhood", "Place"), ("borough", "place"), ("Borough", "Place")):
+        text = text.replace(old, new)
+    f = Framework.model_validate_json(text.replace('"@code@"', '"neighbourhood"'))
+    f.area = None if area is None else fw.area.model_copy(update=area)
+    board = build_board_table(f, cohort)
+    la, place = ("local authority", "area") if area is None else ("county", "locality")
+    code = board.area_codes()[0]
+    path = tmp_path / "pack.xlsx"
+    write_workbook(board, path)
+    wb = load_workbook(path)
+    cells = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    for text in (briefing_page(board, code), family_page(board, code), cells):
+        visible = re.sub(r"<style>.*?</style>|<[^>]+>", " ", text, flags=re.S)
+        assert not re.search(r"\bborough|neighbourhood", visible, flags=re.I), re.findall(r".{30}borough.{30}", visible)
+        assert la in visible
+    assert f"{place} briefing" in briefing_page(board, code) and f"All {'areas' if area is None else 'localities'} against the {la}" in briefing_page(board, code)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from measurekit.core.paths import MARKER
 from measurekit.problems import MeasurekitError, Problem, ProblemReport
 
 SCANNED = {".csv", ".json", ".xlsx", ".html", ".htm", ".md", ".txt"}
@@ -214,6 +215,8 @@ def scan_folder(folder, small: tuple[int, int] = (1, 5)) -> ProblemReport:
         suffix = path.suffix.lower()
         if path.name in IGNORED:
             continue
+        if path.name == MARKER:               # the JSON marker of a folder measurekit made: read as JSON
+            suffix = ".json"
         if suffix not in SCANNED:
             report.add("unscanned_file", f"{where}: the gate cannot read {suffix or 'this kind of'} files, so it "
                        "cannot vouch for them; move the file to the internal folder", file=where)
