@@ -122,6 +122,9 @@ def fit_fiml(sample, equal=(), release=()):
 
     theta0 = start(spec, d.S, d.M)
     theta, fmin, _g, converged = newton(f, lambda t, obs: information(spec, t, pats, obs), theta0, n_total)
+    if not converged:                      # from lavaan's simple start, then L-BFGS-B from there
+        theta0 = start(spec, d.S, d.M, triads=False)
+        theta, fmin, _g, converged = newton(f, lambda t, obs: information(spec, t, pats, obs), theta0, n_total)
     if not converged:
         theta, fmin, converged = lbfgs(f, theta0)
     warnings = [] if converged else ["The model did not converge: the numbers below are not trustworthy."]

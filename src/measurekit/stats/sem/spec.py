@@ -134,10 +134,13 @@ def _maps(spec: Spec) -> Maps:
     return Maps(dL, dP, dT, dnu, dal, L0)
 
 
-def start(spec: Spec, S: list[np.ndarray], M: list[np.ndarray]) -> np.ndarray:
-    """Start values (lavaan's "simple" start): loadings from the covariances with the marker, factor
-    variances half the marker's variance, residual variances half the item's, covariances 0, intercepts
-    the item means."""
+def start(spec: Spec, S: list[np.ndarray], M: list[np.ndarray], triads: bool = True) -> np.ndarray:
+    """Start values: factor variances half the marker's variance, residual variances half the item's,
+    covariances 0, intercepts the item means (lavaan's "simple" start), and loadings from triads: in a
+    factor with a marker fixed to 1 and at least three items, loading_i = median over the factor's other
+    items o of S_io / S_marker,o (a one-factor model implies that ratio exactly). ``triads=False``, or a
+    factor without a fixed marker: the covariance with the marker over its variance. The optimum does
+    not depend on the start; triads save about a third of the iterations."""
     theta = np.zeros(spec.n_free)
     for (matrix, g, i, j), k in zip(spec.slots, spec.slot_param):
         Sg, Mg = S[g], M[g]
@@ -155,6 +158,18 @@ def start(spec: Spec, S: list[np.ndarray], M: list[np.ndarray]) -> np.ndarray:
         if matrix == "P" and i == j:
             marker = spec.observed.index(spec.model.factors[spec.factors[i]][0])
             theta[k] = S[g][marker, marker] / 2
+    if triads:
+        m = spec.model
+        for (matrix, g, i, j), k in zip(spec.slots, spec.slot_param):
+            f = spec.factors[j] if matrix == "L" else None
+            if f is None or f in m.free_first or len(m.factors[f]) < 3 or any((f, x) in m.fixed_loadings
+                                                                               for x in m.factors[f]):
+                continue
+            marker = spec.observed.index(m.factors[f][0])
+            others = [spec.observed.index(x) for x in m.factors[f][1:]]
+            ratios = [S[g][i, o] / S[g][marker, o] for o in others if o != i and abs(S[g][marker, o]) > 1e-8]
+            if ratios and np.isfinite(np.median(ratios)):
+                theta[k] = float(np.median(ratios))
     return theta
 
 
