@@ -189,12 +189,12 @@ def fisher_scoring(spec: Spec, theta: np.ndarray, d: Moments, max_iter: int = 20
                   d.N.sum(), max_iter, tol)
 
 
-def fit(spec: Spec, d: Moments, theta0: np.ndarray, fallback: np.ndarray | None = None):
+def fit(spec: Spec, d: Moments, theta0: np.ndarray, fallback=None):
     """Estimates, F at the optimum and whether it converged. When the steps from ``theta0`` fail, they
-    are tried from ``fallback`` (lavaan's simple start), then L-BFGS-B from there."""
+    are tried from ``fallback()`` (lavaan's simple start), then L-BFGS-B from there."""
     theta, fmin, _grad, converged = fisher_scoring(spec, theta0, d)
     if not converged and fallback is not None:
-        theta0 = fallback
+        theta0 = fallback()
         theta, fmin, _grad, converged = fisher_scoring(spec, theta0, d)
     if not converged:                       # Fisher scoring can fail far from the solution: L-BFGS-B from the start
         theta, fmin, converged = lbfgs(lambda t: objective(t, spec, d), theta0)
@@ -236,7 +236,7 @@ def fit_ml(sample, equal=(), release=(), warm=None):
     theta0 = start(spec, d.S, d.M)
     if warm is not None:
         theta0 = warm_start(spec, theta0, warm.spec, warm.theta)
-    theta, fmin, converged = fit(spec, d, theta0, start(spec, d.S, d.M, triads=False))
+    theta, fmin, converged = fit(spec, d, theta0, lambda: start(spec, d.S, d.M, triads=False))
     if not converged:
         warnings.append("The model did not converge: the numbers below are not trustworthy.")
     chisq = d.N.sum() * fmin

@@ -12,6 +12,7 @@ are equal).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import median
 
 import numpy as np
 
@@ -167,9 +168,9 @@ def start(spec: Spec, S: list[np.ndarray], M: list[np.ndarray], triads: bool = T
                 continue
             marker = spec.observed.index(m.factors[f][0])
             others = [spec.observed.index(x) for x in m.factors[f][1:]]
-            ratios = [S[g][i, o] / S[g][marker, o] for o in others if o != i and abs(S[g][marker, o]) > 1e-8]
-            if ratios and np.isfinite(np.median(ratios)):
-                theta[k] = float(np.median(ratios))
+            ratios = [float(S[g][i, o] / S[g][marker, o]) for o in others if o != i and abs(S[g][marker, o]) > 1e-8]
+            if ratios and np.isfinite(median(ratios)):
+                theta[k] = median(ratios)
     return theta
 
 
