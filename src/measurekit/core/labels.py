@@ -11,7 +11,7 @@ analysts" appendix of the trial report; everything a person reads goes through t
 - :func:`p_value`, :func:`count`, :func:`number`, :func:`percent` – numbers as people read them
   ("< 0.001", "1,859", "61.0", "61%").
 - :func:`comparison` – "higher"/"similar"/"lower" than the local authority, in words, with polarity.
-- :func:`place_words` – the framework's words for its places (``framework.area``: "borough", "neighbourhood"...),
+- :func:`place_words` – the framework's words for its places (``framework.area``: "county", "locality"...),
   neutral ("local authority", "area") when it declares none; generic code never writes a place word itself.
 
 Unknown codes fall back to a tidied version of the code (underscores to spaces, first letter
@@ -233,7 +233,7 @@ def value(x, value_type: str, digits: int = 1) -> str:
 
 
 def comparison(significance: str, polarity: str = "no_judgement", place: str = "the local authority") -> str:
-    """A sentence fragment the numbers support: "similar to the local authority", "higher than the borough
+    """A sentence fragment the numbers support: "similar to the local authority", "higher than the council
     (better)" (``place``: the framework's word, see :func:`place_words`).
 
     "higher"/"lower" are only said when the value lies outside the funnel-plot limits around the
@@ -249,7 +249,7 @@ def comparison(significance: str, polarity: str = "no_judgement", place: str = "
 
 @dataclass(frozen=True)
 class PlaceWords:
-    """How people name the places of one framework: ``la`` the whole local authority ("borough", "county"),
+    """How people name the places of one framework: ``la`` the whole local authority ("county", "city"),
     ``area`` / ``areas`` the areas its boards cover ("neighbourhood"), ``small_area`` ("ward", "LSOA")."""
 
     la: str = "local authority"

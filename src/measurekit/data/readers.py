@@ -22,7 +22,7 @@ to use with ``path:`` in the config. Other names and headers are mapped with a s
         path: kobo_export.csv         # a KoboToolbox / ODK CSV export works as it is
 
 Survey exports from KoboToolbox/ODK are recognised: group prefixes in headers
-(``home_learning/hl1``) are removed, ``_uuid`` becomes ``response_id`` and
+(``<group>/<item>``) are removed, ``_uuid`` becomes ``response_id`` and
 ``_submission_time`` becomes ``completed_on`` when those columns are absent; other
 metadata columns starting with ``_`` are dropped.
 

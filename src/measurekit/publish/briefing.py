@@ -8,7 +8,7 @@ A briefing (``briefing/<code>.html``, named from the area's code so names never 
 (value, 95% interval, the local authority's value and the comparison in words), one chart for the percentage
 indicators on a 0-100 axis and one for mean scores on their own scale, a funnel plot of every area against
 the local authority with 95% and 99.8% limits, who was heard, consented quotes (saying where they come
-from), caveats, a glossary of the terms the page uses, data source and date. Place words ("borough",
+from), caveats, a glossary of the terms the page uses, data source and date. Place words ("county",
 "neighbourhood"...) are the framework's (``framework.area``); labels come from :mod:`measurekit.core.labels`;
 comparisons are only "higher"/"lower" when the value lies outside the board table's 95% limits, otherwise
 "similar". Charts draw only published values: a withheld value is said "withheld" and never drawn. It prints

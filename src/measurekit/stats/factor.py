@@ -410,7 +410,7 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     same size; the suggested number is how many observed eigenvalues exceed it before the first
     that does not. The observed correlations are one pass over the data; each simulated correlation
     matrix is drawn from its Wishart distribution (p x p draws, not n x p), so national cohorts take as
-    long as a borough's.
+    long as a council's.
     """
     data = numeric_items(df, items, min_items=3, what="Parallel analysis")
     n_obs = int(data.notna().any(axis=1).sum())

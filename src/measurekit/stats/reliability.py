@@ -114,7 +114,7 @@ def _frequencies(a: np.ndarray, columns, max_categories: int = 10) -> pd.DataFra
 # Above this many respondents the bootstrap and parallel analysis draw their sufficient statistics directly
 # (pattern counts from a multinomial, correlation matrices from a Wishart) instead of resampling rows: the same
 # distribution at a cost that does not grow with n. Below it the draws are the row resamples of earlier versions,
-# so results on a borough's cohort are unchanged for a given random_state.
+# so results on a council's cohort are unchanged for a given random_state.
 LARGE_N = 50_000
 
 

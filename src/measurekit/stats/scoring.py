@@ -134,7 +134,7 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
     df : one row per respondent, one column per item id (raw codes, don't-know code allowed).
     framework_or_scale : a ``measurekit.design.Framework``, a path to a framework folder, or a plain
         mapping of domain id -> item list or dict (see :func:`framework_from_mapping`), e.g.
-        ``{"wellbeing": {"items": ["wb1", "wb2", "wb3"], "reverse": ["wb2"], "min": 1, "max": 5,
+        ``{"wellbeing": {"items": ["w1", "w2", "w3"], "reverse": ["w2"], "min": 1, "max": 5,
         "dont_know": 9, "min_answered": 2}}``.
     respondent : score the items meant for this respondent ("parent" or "practitioner"; ignored for
         a mapping).

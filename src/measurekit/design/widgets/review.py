@@ -1,7 +1,7 @@
 """Framework review widget: score each Practice's and Enabler's questions 0-3, save to YAML, chart.
 
     from measurekit.design.widgets.review import FrameworkReview
-    FrameworkReview("review.yaml", framework="indicators/rochdale-school-readiness")
+    FrameworkReview("review.yaml", framework="indicators/<your-framework>")
 
 All the work is done by ``measurekit.design.review`` (questions, checking, saving, summary, chart); this
 module only lays out the widgets. Attributes for scripted use and tests: ``project``, ``assessor``,
