@@ -11,7 +11,7 @@ from pathlib import Path
 
 import measurekit as mk
 from measurekit.publish.board_pack import write_board_pack
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 from _areas import spread_over_areas
 
 fw = mk.load_framework(Path(__file__).resolve().parents[1] / "indicators" / "rochdale-school-readiness")

@@ -21,7 +21,7 @@ import dataclasses
 import measurekit as mk
 from measurekit.core.formatting import publish_board_table
 from measurekit.data import read_dir
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 from measurekit.publish.board_table import build_board_table
 from measurekit.publish.briefing import write_briefings
 from measurekit.publish.family_page import write_family_pages

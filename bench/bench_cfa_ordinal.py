@@ -17,7 +17,7 @@ MODEL = "\n".join(f"{d} =~ " + " + ".join(f"{d}{i}" for i in range(1, 5)) for d 
 
 def voice_items(n, seed=1):
     """The synthetic cohort's 16 voice items (5 categories), complete rows, and a two-level group."""
-    from measurekit.data.synthetic import make_cohort
+    from measurekit.synth.cohort import make_cohort
 
     frame = make_cohort(n, seed, truth=False).analysis_frame()
     items = "hl1 hl2 hl3 hl4 wb1 wb2 wb3 wb4 sv1 sv2 sv3 sv4 cc1 cc2 cc3 cc4".split()

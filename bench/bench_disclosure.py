@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 import measurekit as mk
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 from measurekit.publish import disclosure_audit
 from measurekit.publish.disclosure import protect
 from _areas import spread_over_areas

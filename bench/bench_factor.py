@@ -3,7 +3,7 @@ Run: python bench/bench_factor.py   (R's psych on the reference machine: ~0.6 s 
 import time
 
 import measurekit as mk
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 from _timing import best
 
 frame = make_cohort(3000, 1, truth=False).analysis_frame()

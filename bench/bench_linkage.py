@@ -3,7 +3,7 @@
 1. 3,000 children and their parents' survey responses (the bundled cohort's size, identifiers variant):
    train the splink model without labels, score, decide: target seconds.
 2. 60,000 responses against 600,000 records (a national reception cohort, with identifiers drawn as in
-   ``measurekit.data.synthetic_identifiers``): target minutes on a 2-core machine; peak memory printed (the
+   ``measurekit.synth.identifiers``): target minutes on a 2-core machine; peak memory printed (the
    largest resident set of this process, which includes DuckDB's memory).
 Also prints precision and recall against the planted truth. ``--quick`` runs the first only.
 Not a test: speed is measured here, never asserted in the test suite.
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from measurekit.data.linkage_match import match_responses, quality
-from measurekit.data.synthetic import make_cohort
-from measurekit.data.synthetic_identifiers import given_identifiers, legal_identifiers
+from measurekit.synth.cohort import make_cohort
+from measurekit.synth.identifiers import given_identifiers, legal_identifiers
 
 LANGS = ["English", "Urdu", "Bengali", "Punjabi", "Polish", "Arabic", "Romanian", "Other"]
 SHARE = [0.80, 0.07, 0.03, 0.02, 0.03, 0.02, 0.01, 0.02]
@@ -41,7 +41,7 @@ def report(label, m, truth, children, seconds, target):
 
 
 def bundled_size():
-    from measurekit.data.synthetic_identifiers import add_identifiers
+    from measurekit.synth.identifiers import add_identifiers
 
     c = add_identifiers(make_cohort(3000, random_state=7, truth=False), 7)
     resp, children = c.tables["survey_responses"], c.tables["children"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 import measurekit as mk
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 
 BASE = ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"]
 n_seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 500

@@ -39,7 +39,7 @@ def synthetic_dir() -> Path:
 @pytest.fixture(scope="session")
 def cohort():
     """The seed-1, 3,000-child synthetic cohort, generated fresh (with ground truth)."""
-    from measurekit.data.synthetic import make_cohort
+    from measurekit.synth.cohort import make_cohort
 
     return make_cohort(n=3000, random_state=1)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.data.cohort import Cohort
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 
 
 def test_analysis_frame_joins_each_child_to_its_own_records_and_latest_response():

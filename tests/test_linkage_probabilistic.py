@@ -50,8 +50,8 @@ def test_dates_and_postcodes_split_for_comparison():
 
 # ------------------------------------------------------------------ synthetic identifiers
 def test_identifier_variant_changes_only_what_it_says():
-    from measurekit.data.synthetic import make_cohort
-    from measurekit.data.synthetic_identifiers import name_lists
+    from measurekit.synth.cohort import make_cohort
+    from measurekit.data.linkage_names import name_lists
 
     plain = make_cohort(600, random_state=9, truth=False)
     ids = make_cohort(600, random_state=9, truth=False, identifiers=True)
@@ -77,8 +77,8 @@ def test_identifier_variant_changes_only_what_it_says():
 
 
 def test_error_rates_are_realised_near_the_documented_rates():
-    from measurekit.data.synthetic import make_cohort
-    from measurekit.data.synthetic_identifiers import RATES
+    from measurekit.synth.cohort import make_cohort
+    from measurekit.synth.identifiers import RATES
 
     c = make_cohort(6000, random_state=77, truth=False, identifiers=True)
     s = c.tables["survey_responses"].set_index("response_id")
@@ -104,7 +104,7 @@ def test_error_rates_are_realised_near_the_documented_rates():
 # ------------------------------------------------------------------ quality on held-out cohorts
 @pytest.fixture(scope="module")
 def held_out():
-    from measurekit.data.synthetic import make_cohort
+    from measurekit.synth.cohort import make_cohort
 
     out = []
     for seed in HELD_OUT:
@@ -183,7 +183,7 @@ def test_identifiers_never_reach_the_linked_frame(held_out):
 
 @pytest.mark.slow
 def test_linkage_weights_give_flagged_groups_their_cohort_share(held_out):
-    from measurekit.data.linkage_match import linkage_weights
+    from measurekit.stats.coverage import linkage_weights
 
     for _cohort, result in held_out:
         flagged = set(result.by_group.loc[result.by_group["flag"], "variable"]) & set(result.linked.columns)
@@ -251,7 +251,7 @@ def test_linkage_options_are_checked():
 # ------------------------------------------------------------------ clerical review
 @pytest.fixture(scope="module")
 def small_id_cohort():
-    from measurekit.data.synthetic import make_cohort
+    from measurekit.synth.cohort import make_cohort
 
     return make_cohort(800, random_state=403, truth=False, identifiers=True)
 
@@ -406,7 +406,7 @@ def _cli(*args, env=None):
 
 def test_link_cli_without_shared_ids(tmp_path, small_id_cohort, framework_dir):
     from measurekit.core.atomic import sha256
-    from measurekit.data.synthetic import write_cohort
+    from measurekit.synth.cohort import write_cohort
     from measurekit.publish.gate import scan_identifiers
 
     data = write_cohort(small_id_cohort, tmp_path / "data")

@@ -67,7 +67,7 @@ def test_second_seed_and_bad_input(tmp_path):
 
 
 def _synth(tmp_path, n, seed):
-    from measurekit.data.synthetic import make_cohort, write_cohort
+    from measurekit.synth.cohort import make_cohort, write_cohort
 
     return write_cohort(make_cohort(n=n, random_state=seed), tmp_path / f"data{n}_{seed}")
 

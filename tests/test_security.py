@@ -339,7 +339,7 @@ def test_workbooks_hold_no_formula_cells(tmp_path):
 
 
 def test_hostile_titles_reach_the_board_pack_as_text(framework_dir, tmp_path):
-    from measurekit.data.synthetic import make_cohort
+    from measurekit.synth.cohort import make_cohort
     from measurekit.publish.board_pack import write_board_pack
 
     fw = load_framework(framework_dir)

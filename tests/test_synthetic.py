@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from measurekit.data.synthetic import make_cohort, write_cohort
+from measurekit.synth.cohort import make_cohort, write_cohort
 
 
 def test_marginals_look_like_the_borough(analysis_frame):

@@ -6,7 +6,7 @@ import pytest
 import measurekit as mk
 from measurekit.stats._numerics.logistic import add_intercept, auc, fit_logistic
 from measurekit.problems import InputError
-from measurekit.data.synthetic import make_cohort
+from measurekit.synth.cohort import make_cohort
 
 BASE = ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"]
 

@@ -38,7 +38,7 @@ def run(args) -> int:
 
 
 def synth(args) -> int:
-    from measurekit.data.synthetic import make_cohort, write_cohort
+    from measurekit.synth.cohort import make_cohort, write_cohort
     from measurekit.design.choose import framework_path
 
     from measurekit.core import atomic

@@ -284,16 +284,3 @@ def adjusted_margins(groups: pd.DataFrame, base=("neighbourhood", "eal", "fsm"),
             if var not in out and (available is None or var in available):
                 out.append(str(var))
     return out
-
-
-def linkage_weights(result, base=("neighbourhood", "eal", "fsm"), **options):
-    """Response weights for a ``LinkageResult`` of ``link(responses=...)``: ``mk.response_weights`` (raking to the
-    cohort's margins) of the children with a linked response, with ``adjusted_margins`` (the base margins plus
-    every variable in which a group links less often beyond chance). Returns the ``WeightsResult``; its
-    ``margins`` table shows each group's cohort share and weighted share. ``options`` go to
-    ``response_weights`` (``trim``...)."""
-    from measurekit.stats.coverage import response_weights
-
-    frame = result.linked
-    margins = adjusted_margins(result.by_group, base=[b for b in base if b in frame], available=set(frame.columns))
-    return response_weights(frame[frame["responded"] == 1], frame, by=margins, **options)

@@ -148,3 +148,10 @@ def postcode_parts(series: pd.Series) -> dict[str, pd.Series]:
         return f
 
     return {"postcode": pc, "pc_sector": _by_unique(pc, part("sector")), "pc_district": _by_unique(pc, part("district"))}
+
+
+@functools.lru_cache(maxsize=1)
+def name_lists() -> dict:
+    """Home language -> {"F": given names, "M": given names, "surname": family names} (package data)."""
+    raw = json.loads(resources.files("measurekit.data").joinpath("identifier_names.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in raw.items() if not k.startswith("_")}

@@ -20,6 +20,7 @@ import pandas as pd
 
 from measurekit.core.result import Result
 from measurekit.mapping.inventory import Inventory
+from measurekit.mapping.network import declared_priorities
 
 
 @dataclasses.dataclass(repr=False)
@@ -130,25 +131,6 @@ def information_map(inventory, *, framework=None) -> InformationMap:
                             _inventory=inventory, _graph=g)
     result.findings = _findings(result)
     return result
-
-
-def declared_priorities(inventory: Inventory) -> dict[str, list[str]]:
-    """Type id -> the priorities the inventory links it to, directly or through the types it feeds (file order)."""
-    order = {p.id: k for k, p in enumerate(inventory.priorities)}
-    direct = {i.id: {e.priority for e in i.edges} for i in inventory.information}
-    feeds = {i.id: i.feeds for i in inventory.information}
-    out = {}
-    for i in inventory.information:
-        seen, stack, found = {i.id}, [i.id], set()
-        while stack:
-            t = stack.pop()
-            found |= direct[t]
-            for f in feeds[t]:
-                if f not in seen:
-                    seen.add(f)
-                    stack.append(f)
-        out[i.id] = sorted(found, key=order.get)
-    return out
 
 
 def _information_table(inventory: Inventory, g, used: set[str]) -> pd.DataFrame:

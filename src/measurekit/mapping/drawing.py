@@ -122,7 +122,7 @@ def map_svg(result) -> str:
     used = set(result.information.loc[result.information["used"], "id"])
     primary = primary_priority(inv)
     number = {p.id: k + 1 for k, p in enumerate(inv.priorities)}
-    from measurekit.mapping.analysis import declared_priorities
+    from measurekit.mapping.network import declared_priorities
 
     linked = declared_priorities(inv)
     measures = {(e.information, e.priority) for e in inv.edges() if e.relation == "measures"}

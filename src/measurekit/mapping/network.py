@@ -94,3 +94,22 @@ def shortest_routes(g) -> dict[str, list[str]]:
             path.append(nxt[path[-1]])
         routes[n] = path
     return routes
+
+
+def declared_priorities(inventory: Inventory) -> dict[str, list[str]]:
+    """Type id -> the priorities the inventory links it to, directly or through the types it feeds (file order)."""
+    order = {p.id: k for k, p in enumerate(inventory.priorities)}
+    direct = {i.id: {e.priority for e in i.edges} for i in inventory.information}
+    feeds = {i.id: i.feeds for i in inventory.information}
+    out = {}
+    for i in inventory.information:
+        seen, stack, found = {i.id}, [i.id], set()
+        while stack:
+            t = stack.pop()
+            found |= direct[t]
+            for f in feeds[t]:
+                if f not in seen:
+                    seen.add(f)
+                    stack.append(f)
+        out[i.id] = sorted(found, key=order.get)
+    return out

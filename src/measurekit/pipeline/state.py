@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Group columns compared for fairness, and the label the report uses for each.
+FAIRNESS_GROUPS = {"fsm": "free school meals", "home_language_group": "home language (English or other)"}
 AUTO_TRIAL_SAMPLE = 20_000   # respondents: above this the trial analyses use a random sample unless told otherwise
 
 if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only

@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Callable
 
 from measurekit.core import atomic
-from measurekit.pipeline.state import Board, Fairness, Measurement, RunState, Value
+from measurekit.pipeline.state import (
+    FAIRNESS_GROUPS,
+    Board,
+    Fairness,
+    Measurement,
+    RunState,
+    Value,
+)
 from measurekit.problems import CANNOT_SUPPORT, InputError
-
-
-# Group columns compared for fairness, and the label the report uses for each.
-FAIRNESS_GROUPS = {"fsm": "free school meals", "home_language_group": "home language (English or other)"}
 
 INTERNAL_README = """\
 INTERNAL: DO NOT SHARE

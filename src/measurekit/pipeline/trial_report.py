@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core import atomic, labels
-from measurekit.pipeline.state import RunState
-from measurekit.pipeline.steps import FAIRNESS_GROUPS
+from measurekit.pipeline.state import FAIRNESS_GROUPS, RunState
 
 GOOD_ALPHA = 0.70          # usual minimum for comparing groups (Nunnally); individual decisions need ~0.90
 LEVELS = {"configural": "Same structure (configural)", "thresholds": "Same thresholds (thresholds)",

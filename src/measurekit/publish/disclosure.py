@@ -63,21 +63,8 @@ def primary_mask(table: pd.DataFrame, framework) -> np.ndarray:
 
     rounded_complement = np.round(den / b) * b - np.round(num / b) * b        # what a reader computes
     implied = ~np.isnan(base) & (rounded_complement >= lo) & (rounded_complement <= hi)
-    return np.where(is_prop, small(num) | small(den - num) | small(den) | implied | all_or_none(table, framework),
+    return np.where(is_prop, small(num) | small(den - num) | small(den) | implied | _audit.all_or_none(table, framework),
                     small(den))
-
-
-def all_or_none(table: pd.DataFrame, framework) -> np.ndarray:
-    """True for proportion rows of 0% or 100% in a group smaller than the indicator's ``all_or_none_below``
-    (group disclosure: the row would tell every child's outcome); False where the rule is not set."""
-    limits = {ind.id: ind.disclosure.all_or_none_below for ind in framework.indicators
-              if ind.value_type == "proportion" and ind.disclosure.all_or_none_below}
-    if not limits:
-        return np.zeros(len(table), dtype=bool)
-    limit = table["indicator_id"].map(limits).to_numpy(dtype=float)     # NaN: rule not set
-    num, den = table["numerator"].to_numpy(dtype=float), table["denominator"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        return (den > 0) & (den < limit) & ((num == 0) | (num == den))
 
 
 def information_cost(table: pd.DataFrame, framework) -> np.ndarray:

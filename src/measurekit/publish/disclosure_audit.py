@@ -74,6 +74,19 @@ class CountModel:
         return len(self.var_row)
 
 
+def all_or_none(table: pd.DataFrame, framework) -> np.ndarray:
+    """True for proportion rows of 0% or 100% in a group smaller than the indicator's ``all_or_none_below``
+    (group disclosure: the row would tell every child's outcome); False where the rule is not set."""
+    limits = {ind.id: ind.disclosure.all_or_none_below for ind in framework.indicators
+              if ind.value_type == "proportion" and ind.disclosure.all_or_none_below}
+    if not limits:
+        return np.zeros(len(table), dtype=bool)
+    limit = table["indicator_id"].map(limits).to_numpy(dtype=float)     # NaN: rule not set
+    num, den = table["numerator"].to_numpy(dtype=float), table["denominator"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (den > 0) & (den < limit) & ((num == 0) | (num == den))
+
+
 def _indicator_rules(framework) -> dict:
     return {ind.id: ind for ind in framework.indicators}
 
@@ -516,7 +529,6 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
     for i in np.flatnonzero(clear_small):
         problems.append(f"row {i}: a count of {lo[i]:g}-{hi[i]:g} is published {where(i)}")
     if framework is not None:
-        from measurekit.publish.disclosure import all_or_none
 
         for i in np.flatnonzero(~suppressed & all_or_none(pub, framework)):
             problems.append(f"row {i}: {num[i] / den[i]:.0%} of a group of {den[i]:g} is published, which tells every "

@@ -278,7 +278,7 @@ def scan_identifiers(folder, known=()) -> ProblemReport:
     from the linkage input: names, dates of birth, postcodes; compared without case or spaces) found as a word in
     any file. Reads the same kinds of file as ``scan_folder``; files it cannot read are ``scan_folder``'s concern.
     """
-    from measurekit.data.synthetic_identifiers import name_lists
+    from measurekit.data.linkage_names import name_lists
 
     folder = Path(folder)
     report = ProblemReport(title=f"Identifiers in the shareable folder {folder}")

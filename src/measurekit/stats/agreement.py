@@ -14,30 +14,14 @@ import pandas as pd
 
 from measurekit.core.result import Result
 from measurekit.problems import InputError
+from measurekit.stats.retest import icc_table, weighted_kappa
 
 
 def icc(a: np.ndarray, b: np.ndarray) -> dict:
     """ICC(1,1), ICC(2,1) and ICC(3,1) for two raters (psych::ICC), read from ``stats.retest.icc_table``."""
-    from measurekit.stats.retest import icc_table
 
     est = icc_table(np.column_stack([a, b])).set_index("type")["estimate"]
     return {"icc1": float(est["ICC1"]), "icc2": float(est["ICC2"]), "icc3": float(est["ICC3"])}
-
-
-def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
-    """Cohen's kappa with quadratic weights (as sklearn's cohen_kappa_score(weights="quadratic"))."""
-    cats = list(categories)
-    m = len(cats)
-    # category numbers as int64: pandas' own codes are int8 for up to 127 categories, and ia * m + ib overflows
-    ia = pd.Categorical(np.asarray(a), categories=cats).codes.astype(np.int64)
-    ib = pd.Categorical(np.asarray(b), categories=cats).codes.astype(np.int64)
-    if (ia < 0).any() or (ib < 0).any():
-        raise InputError.of("out_of_range", "Weighted kappa: a rating is not one of the scale's categories.")
-    obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
-    obs /= obs.sum()
-    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
-    w = (np.subtract.outer(np.arange(m), np.arange(m)) ** 2) / (m - 1) ** 2
-    return float(1 - (w * obs).sum() / (w * exp).sum())
 
 
 @dataclass

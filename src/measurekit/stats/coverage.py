@@ -248,3 +248,16 @@ def weighted_estimates(frame: pd.DataFrame, value: str, weights: pd.Series | Non
             row.update({"weighted_mean": wm, "weighted_ci_low": wlo, "weighted_ci_high": whi, "n_eff": neff})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def linkage_weights(result, base=("neighbourhood", "eal", "fsm"), **options):
+    """Response weights for a ``LinkageResult`` of ``link(responses=...)``: :func:`response_weights` (raking to the
+    cohort's margins) of the children with a linked response, with ``adjusted_margins`` (the base margins plus
+    every variable in which a group links less often beyond chance). Returns the ``WeightsResult``; its
+    ``margins`` table shows each group's cohort share and weighted share. ``options`` go to
+    ``response_weights`` (``trim``...)."""
+    from measurekit.data.linkage_match import adjusted_margins
+
+    frame = result.linked
+    margins = adjusted_margins(result.by_group, base=[b for b in base if b in frame], available=set(frame.columns))
+    return response_weights(frame[frame["responded"] == 1], frame, by=margins, **options)

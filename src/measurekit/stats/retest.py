@@ -6,7 +6,7 @@ mixed, consistency), with the F-based confidence intervals of Shrout and Fleiss 
 and Wong (1996) exactly as ``psych::ICC(x, lmer = FALSE)`` reports them; the standard error of
 measurement ``SEM = SD * sqrt(1 - ICC(2,1))``; the smallest detectable change
 ``SDC = 1.96 * sqrt(2) * SEM`` (de Vet et al. 2006); and, for items, the quadratic-weighted kappa
-(``measurekit.stats.agreement.weighted_kappa``). COSMIN's criterion for sufficient reliability is
+(``weighted_kappa`` below). COSMIN's criterion for sufficient reliability is
 ICC >= 0.70 (Prinsen et al. 2018).
 """
 from __future__ import annotations
@@ -18,10 +18,26 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
-from measurekit.stats._numerics.item_data import numeric_items
 from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats._numerics.item_data import numeric_items
 
 ICC_TYPES = ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
+
+
+def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
+    """Cohen's kappa with quadratic weights (as sklearn's cohen_kappa_score(weights="quadratic"))."""
+    cats = list(categories)
+    m = len(cats)
+    # category numbers as int64: pandas' own codes are int8 for up to 127 categories, and ia * m + ib overflows
+    ia = pd.Categorical(np.asarray(a), categories=cats).codes.astype(np.int64)
+    ib = pd.Categorical(np.asarray(b), categories=cats).codes.astype(np.int64)
+    if (ia < 0).any() or (ib < 0).any():
+        raise InputError.of("out_of_range", "Weighted kappa: a rating is not one of the scale's categories.")
+    obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
+    obs /= obs.sum()
+    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
+    w = (np.subtract.outer(np.arange(m), np.arange(m)) ** 2) / (m - 1) ** 2
+    return float(1 - (w * obs).sum() / (w * exp).sum())
 
 
 def icc_table(x, alpha: float = 0.05) -> pd.DataFrame:
@@ -164,7 +180,6 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
     (checked to 1e-6 against stored R output).
     """
     from measurekit.stats._numerics.item_data import item_names_of, named_frame
-    from measurekit.stats.agreement import weighted_kappa
     from measurekit.stats.scoring import item_values, score
 
     id = str(id)

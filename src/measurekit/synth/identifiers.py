@@ -39,12 +39,10 @@ siblings                   0.02   of children share a household (family name, po
 """
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
-
 import numpy as np
 import pandas as pd
+
+from measurekit.data.linkage_names import name_lists
 
 RATES = {"first_variant": 0.15, "last_variant": 0.06, "translit": 0.15, "diacritics": 0.50, "typo_first": 0.03,
          "typo_last": 0.03, "name_order": 0.02, "first_missing": 0.01, "last_missing": 0.02, "dob_swapped": 0.05,
@@ -54,13 +52,6 @@ RATES = {"first_variant": 0.15, "last_variant": 0.06, "translit": 0.15, "diacrit
 SCRIPT_LANGUAGES = ("Urdu", "Bengali", "Punjabi", "Arabic")
 IDENTIFIER_COLUMNS = ("first_name", "last_name", "date_of_birth", "postcode", "setting")
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))   # the letters UK postcodes use in the inward code
-
-
-@functools.lru_cache(maxsize=1)
-def name_lists() -> dict:
-    """Home language -> {"F": given names, "M": given names, "surname": family names} (package data)."""
-    raw = json.loads(resources.files("measurekit.data").joinpath("identifier_names.json").read_text(encoding="utf-8"))
-    return {k: v for k, v in raw.items() if not k.startswith("_")}
 
 
 def _names_for(languages: np.ndarray, sex: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +121,11 @@ def legal_identifiers(children: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
 
 
 def _other_variant(name: str, rng) -> str:
-    from measurekit.data.linkage_names import normalise_name, variant_groups, variant_groups_list
+    from measurekit.data.linkage_names import (
+        normalise_name,
+        variant_groups,
+        variant_groups_list,
+    )
 
     norm = normalise_name(name)
     groups = variant_groups(norm)

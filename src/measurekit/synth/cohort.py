@@ -14,7 +14,7 @@ voice responses, a later outcome) and ``.ground_truth`` recording what was plant
   scaled by ``voice_effect`` (0 removes it: the outcome then depends only on the routine predictors).
 
 What is particular to a framework (its areas, how its domains behave, what is planted) comes from its synthesis
-profile (``synthetic.yaml`` beside ``framework.yaml``; defaults otherwise: ``data/synthetic_profile.py``).
+profile (``synthetic.yaml`` beside ``framework.yaml``; defaults otherwise: ``synth/profile.py``).
 Everything is deterministic given ``random_state``: the same seed gives the same bytes.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from measurekit.core import paths
 from measurekit.data.cohort import Cohort
 from measurekit.data.eyfsp import ELGS, codes_from_expected, derive_gld, total_expected
 from measurekit.data.schemas import ASQ_DOMAINS
-from measurekit.data.synthetic_profile import LANGUAGES, Profile, load_profile
+from measurekit.synth.profile import LANGUAGES, Profile, load_profile
 
 _FORM_CODE = {"Urdu": "ur", "Bengali": "bn", "Punjabi": "pa", "Polish": "pl", "Arabic": "ar", "Romanian": "ro"}
 _ETHNICITY = {  # home language -> (groups, probabilities)
@@ -379,7 +379,7 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
     truth : compute the population quantities of the ground truth (true reliability and
         population delta AUC: one large simulation, cached per process). ``False`` skips them.
     identifiers : add legal names, postcodes and settings to ``children`` and a ``survey_responses`` table with
-        identifiers as families give them (``measurekit.data.synthetic_identifiers``); other tables unchanged.
+        identifiers as families give them (``measurekit.synth.identifiers``); other tables unchanged.
     """
     if n < 50:
         from measurekit.problems import InputError
@@ -398,7 +398,7 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
         cohort.ground_truth["retest"].update(population_icc2=pop["retest_icc2"],
                                              population_icc2_items=pop["retest_icc2_items"])
     if identifiers:
-        from measurekit.data.synthetic_identifiers import add_identifiers
+        from measurekit.synth.identifiers import add_identifiers
 
         cohort = add_identifiers(cohort, random_state)
     return cohort
@@ -589,7 +589,7 @@ def _interviews_schema(framework) -> dict:
 
 
 def _survey_schema(framework) -> dict:
-    from measurekit.data.synthetic_identifiers import survey_schema
+    from measurekit.synth.identifiers import survey_schema
 
     return survey_schema(framework)
 
