@@ -33,6 +33,8 @@ VENV = ROOT / ".venv"
 LATEST = ROOT / ".venv-latest"
 CONSTRAINTS = ROOT / "constraints.txt"
 COMMANDS = ("demo", "lab", "test", "test-latest", "freeze")
+# the whole suite on every core (pytest-xdist) and the 20 slowest tests listed; arguments after them win
+PYTEST_DEFAULTS = ("-n", "auto", "--durations=20")
 
 
 def _bin(env: Path) -> Path:
@@ -178,9 +180,9 @@ def main(argv: list[str]) -> int:
         return freeze()
     if cmd == "test-latest":
         ensure_env("dev", LATEST, pinned=False)
-        return _run([str(_py(LATEST)), "-m", "pytest", *rest])
+        return _run([str(_py(LATEST)), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
     ensure_env("dev")
-    return _run([str(PY), "-m", "pytest", *rest])
+    return _run([str(PY), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
 
 
 if __name__ == "__main__":
