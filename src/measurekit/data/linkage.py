@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from measurekit.core import thresholds as th
 from measurekit.core.result import Result
 from measurekit.data.cohort import Cohort
 
@@ -165,7 +166,7 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, re
         warnings.append(f"{int((~in_cohort).sum())} responses have a child_id that is not in the children file.")
     if (counts > 1).any():
         warnings.append(f"{int((counts > 1).sum())} children have more than one response; the latest is used.")
-    big_gaps = comparison[comparison["difference"].abs() >= 10]
+    big_gaps = comparison[comparison["difference"].abs() >= th.LINKAGE_GAP_POINTS]
     if len(big_gaps):
         groups = ", ".join(f"{r.variable}={r.group} ({r.rate:.0%})" for r in big_gaps.itertuples())
         warnings.append(f"Response rates differ by 10 points or more from the overall {overall:.0%} in: {groups}. "

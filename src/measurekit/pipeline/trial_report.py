@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core import atomic, labels
+from measurekit.core import thresholds as th
 from measurekit.pipeline.state import FAIRNESS_GROUPS, RunState
 
-GOOD_ALPHA = 0.70          # usual minimum for comparing groups (Nunnally); individual decisions need ~0.90
+GOOD_ALPHA = th.ALPHA_MIN   # usual minimum for comparing groups (core/thresholds.py); individual decisions need ~0.90
 LEVELS = {"configural": "Same structure (configural)", "thresholds": "Same thresholds (thresholds)",
           "metric": "Same loadings (metric)", "loadings": "Same loadings (loadings)",
           "scalar": "Same intercepts (scalar)", "intercepts": "Same intercepts (intercepts)",
@@ -702,7 +703,7 @@ def _coverage(rep, state):
     cov = v.coverage
     fw = state.framework
     t = cov.table.assign(label=[_group_label(fw, r.variable, r.group) for r in cov.table.itertuples()])
-    missing = t[t["representation"] < 0.85]
+    missing = t[t["representation"] < th.REPRESENTATION_MIN]
     text = (f"{_col('r_indicator', 'R-indicator')}: {cov.r_indicator:.2f} (1 = every group equally likely to "
             "respond). ")
     text += ("Under-represented by more than 15% (their share of respondents against their share of children): "

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from measurekit.core import thresholds as th
 from measurekit.core.result import Result
 
 SUFFICIENT, INSUFFICIENT, INDETERMINATE = "+", "-", "?"
@@ -126,7 +127,8 @@ def _structural(cfa, invariance):
     fit, where = _fit_values(cfa, invariance)
     if fit is None:
         return INDETERMINATE, "no CFA run"
-    ok = (fit["cfi"] > 0.95) or (fit["tli"] > 0.95) or (fit["rmsea"] < 0.06) or (fit["srmr"] < 0.08)
+    ok = ((fit["cfi"] > th.CFI_MIN) or (fit["tli"] > th.TLI_MIN) or (fit["rmsea"] < th.RMSEA_MAX)
+          or (fit["srmr"] < th.SRMR_MAX))
     known = any(np.isfinite(v) for v in fit.values())
     text = ", ".join(f"{k.upper()} {v:.3f}" for k, v in fit.items() if np.isfinite(v)) + f" ({where})"
     return _rate(bool(ok), known), text
@@ -201,7 +203,7 @@ def _cross_cultural(invariance, dif, items):
     for group, t in difs:
         t = t[t["item"].isin(items)]
         if len(t):
-            big = t.loc[t["r2_13"] >= 0.02, "item"].tolist()
+            big = t.loc[t["r2_13"] >= th.DIF_R2_CHANGE, "item"].tolist()
             small = [i for i in t.loc[t["flag"].astype(bool), "item"] if i not in big] if "flag" in t else []
             parts.append(f"DIF by {group}: largest R2 change {t['r2_13'].max():.3f}"
                          + (f" (important: {', '.join(big)})" if big else "")
@@ -298,14 +300,14 @@ def cosmin_table(framework, *, content_validity=None, cfa=None, reliability=None
                 why = "not assessed" if structural[0] == INDETERMINATE else "not sufficient"
                 out["internal consistency"] = (INDETERMINATE, text + f"; structural validity {why}")
             else:
-                out["internal consistency"] = (_rate(a[0] >= 0.70), text)
+                out["internal consistency"] = (_rate(a[0] >= th.ALPHA_MIN), text)
         out["cross-cultural validity"] = _cross_cultural(invariance, dif, items)
         r = _retest_row(retest, domain)
         if r is None:
             out["reliability"] = (INDETERMINATE, "no test-retest data")
             out["measurement error"] = (INDETERMINATE, "no test-retest data")
         else:
-            out["reliability"] = (_rate(r["icc2"] >= 0.70), f"ICC(2,1) {r['icc2']:.2f} (95% CI {r['icc2_ci_low']:.2f}-"
+            out["reliability"] = (_rate(r["icc2"] >= th.ICC_MIN), f"ICC(2,1) {r['icc2']:.2f} (95% CI {r['icc2_ci_low']:.2f}-"
                                   f"{r['icc2_ci_high']:.2f}), n = {int(r['n'])}")
             m = mic.get(domain) if isinstance(mic, Mapping) else mic
             text = f"SEM {r['sem']:.2f}, SDC {r['sdc']:.2f} (score points)"
@@ -359,11 +361,11 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews)
             card.update(interviews=0, interview_problems="")
         card.update(loading=loadings.get(it.id, np.nan), r_drop=r_drop.get(it.id, np.nan),
                     dif_r2=dif_r2.get(it.id, np.nan), dif_flag=dif_flag.get(it.id, False),
-                    cross_cultural=_rate(dif_r2[it.id] < 0.02) if it.id in dif_r2 else INDETERMINATE)
+                    cross_cultural=_rate(dif_r2[it.id] < th.DIF_R2_CHANGE) if it.id in dif_r2 else INDETERMINATE)
         if rt is not None and it.id in rt.index and pd.notna(rt.loc[it.id].get("icc2")):
             r = rt.loc[it.id]
             card.update(icc2=r["icc2"], kappa_w=r["kappa_w"], sem=r["sem"], sdc=r["sdc"],
-                        reliability=_rate(max(r["icc2"], r["kappa_w"]) >= 0.70))
+                        reliability=_rate(max(r["icc2"], r["kappa_w"]) >= th.ICC_MIN))
         else:
             card.update(icc2=np.nan, kappa_w=np.nan, sem=np.nan, sdc=np.nan, reliability=INDETERMINATE)
         cards.append(card)

@@ -15,10 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
-from measurekit.stats._numerics.item_data import bad_option, named_frame, names, numeric_items
+from measurekit.core import thresholds as th
 from measurekit.core.result import Result
 from measurekit.problems import InputError, ProblemReport
+from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
+from measurekit.stats._numerics.item_data import (
+    bad_option,
+    named_frame,
+    names,
+    numeric_items,
+)
 
 DEFAULT_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")
 
@@ -120,7 +126,8 @@ def coverage(responses, cohort: pd.DataFrame, by=DEFAULT_BY, id_col: str = "chil
     fit = fit_logistic(add_intercept(X), r.to_numpy(dtype=float))
     prop = pd.Series(1 / (1 + np.exp(-(add_intercept(X) @ fit.coef))), index=cohort.index, name="propensity")
     r_ind = 1 - 2 * prop.std(ddof=1)
-    missing = table[(table["representation"] < 0.85) & (table["n_cohort"] >= 20)].sort_values("representation")
+    missing = table[(table["representation"] < th.REPRESENTATION_MIN)
+                    & (table["n_cohort"] >= th.REPRESENTATION_MIN_GROUP)].sort_values("representation")
     who = "; ".join(f"{m.variable} = {m.group} ({m.response_rate:.0%} responded)" for m in missing.head(6).itertuples())
     summary = pd.DataFrame([
         {"measure": "cohort", "value": len(cohort)},

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from measurekit.stats._numerics.ordinal import fit_ordinal
+from measurekit.core import thresholds as th
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats._numerics.ordinal import fit_ordinal
 
 
 @dataclass
@@ -48,7 +49,7 @@ class DIFResult(Result):
     table: pd.DataFrame
     criterion: str = "chisqr"
     alpha: float = 0.01
-    r2_cutoff: float = 0.02
+    r2_cutoff: float = th.DIF_R2_CHANGE
     iterations: int = 1
     purified: list = field(default_factory=list)
     groups: list = field(default_factory=list)
@@ -261,7 +262,7 @@ def _purify(fit_round, sets: dict, flag, purify: bool, max_iter: int):
 
 
 def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: str = "chisqr", alpha: float = 0.01,
-        r2_cutoff: float = 0.02, purify: bool = True, max_iter: int = 10, min_group: int = 50,
+        r2_cutoff: float = th.DIF_R2_CHANGE, purify: bool = True, max_iter: int = 10, min_group: int = 50,
         reference=None, dont_know=(9,), reverse=(), min_n: int = 100, framework=None,
         method: str = "ordinal") -> DIFResult:
     """DIF of each item across the groups of ``group`` (a column name or a Series aligned with ``df``).

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from measurekit.core import thresholds as th
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
 from measurekit.stats._numerics.threads import single_thread
@@ -84,7 +85,7 @@ def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None)
                             f"top of a failed level compare two wrong models ({change}). Release the items "
                             "responsible with partial() and test again.")
             continue
-        holds = dcfi >= -0.01 and drm <= 0.015
+        holds = dcfi >= -th.DELTA_CFI_MAX and drm <= th.DELTA_RMSEA_MAX
         if not holds:
             failed = base
         verdicts.append(f"{level} invariance {'holds' if holds else 'does not hold'} ({change}): "
