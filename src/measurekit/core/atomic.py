@@ -141,7 +141,7 @@ def neutralise_frame(frame):
     import pandas as pd
 
     changed = {}
-    for i, (name, col) in enumerate(frame.items()):
+    for i, (_name, col) in enumerate(frame.items()):
         if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):

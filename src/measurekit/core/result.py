@@ -23,6 +23,8 @@ class Result:
     _main: str | None = None
 
     def _fields(self) -> dict[str, Any]:
+        if not dataclasses.is_dataclass(self):  # every subclass is a dataclass (see the class docstring)
+            raise TypeError(f"{type(self).__name__} is not a dataclass")
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -79,7 +81,8 @@ class Result:
         scalars = {k: v for k, v in self._fields().items()
                    if isinstance(v, (int, float, str, bool)) and k != "warnings"}
         if scalars:
-            rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in scalars.items())
+            rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+                           for k, v in scalars.items())
             parts.append(f"<table>{rows}</table>")
         return "\n".join(parts)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 # measurement properties, Prinsen et al. 2018 / Terwee et al. 2007). Decisions about individuals need about .90.
 ALPHA_MIN = 0.70
 
-# Test-retest reliability and agreement: ICC or weighted kappa of at least .70 (Prinsen et al. 2018; Terwee et al. 2007).
+# Test-retest reliability and agreement: ICC or weighted kappa of at least .70
+# (Prinsen et al. 2018; Terwee et al. 2007).
 ICC_MIN = 0.70
 
 # Structural validity, COSMIN criteria (Prinsen et al. 2018): CFI or TLI above .95, or RMSEA below .06, or SRMR
