@@ -42,7 +42,7 @@ class Cohort:
         joined = [n for n in ("eyfsp", "asq", "later_outcome", "voice_parent") if n in t]
         ids = [frame["child_id"].to_numpy()] + [t[n]["child_id"].to_numpy() for n in joined]
         codes = np.split(pd.factorize(np.concatenate(ids))[0], np.cumsum([len(i) for i in ids])[:-1])
-        key = dict(zip(joined, codes[1:]))
+        key: dict[str, np.ndarray] = dict(zip(joined, codes[1:]))
         frame[_KEY] = codes[0]
 
         def one_per_child(name: str) -> pd.DataFrame:
@@ -65,7 +65,9 @@ class Cohort:
             voice = voice.sort_values([_KEY, "completed_on"]).drop_duplicates(_KEY, keep="last")
             voice = voice.drop(columns=["response_id"], errors="ignore")
             frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")
-            frame.insert(frame.columns.get_loc("form_language"), "responded", (frame.pop("_linked") == "both").astype(int))
+            at = frame.columns.get_loc("form_language")
+            assert isinstance(at, int)  # the merged columns are unique, so get_loc gives a position
+            frame.insert(at, "responded", (frame.pop("_linked") == "both").astype(int))
         else:
             frame["responded"] = 0
         return frame.drop(columns=_KEY)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from pathlib import Path
 
 import pandas as pd
 

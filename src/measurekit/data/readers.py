@@ -37,8 +37,14 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from measurekit.data.schemas import TABLES
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from measurekit.problems import ProblemReport
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
 # Encodings tried, in this order, when the config does not name one. UTF-8 (with or without the
@@ -48,7 +54,8 @@ ENCODINGS = ("utf-8", "cp1252")
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 MAX_SHOWN = 80   # characters of a value shown in a message (a 50 MB field is never echoed whole)
-MAX_FIELD_CHARS = 32_767   # one cell: Excel's own limit; a longer field is refused (a 1 MB name once drove a run past 17 GB)
+# One cell: Excel's own limit; a longer field is refused (a 1 MB name once drove a run past 17 GB).
+MAX_FIELD_CHARS = 32_767
 MAX_NAME_CHARS = 100       # names and codes that become labels in every output (ONS area names are under 60)
 NAME_COLUMNS = ("neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "home_language",
                 "ethnicity_group")
@@ -102,7 +109,7 @@ def _did_you_mean(word: str, choices, listed: bool = False) -> str:
     return "" if listed else f"The keys allowed here are: {', '.join(choices)}."
 
 
-def check_config(cfg: dict, file: str = "config") -> "ProblemReport":
+def check_config(cfg: dict, file: str = "config") -> ProblemReport:
     """Every problem of a config mapping: unknown keys (a typo such as ``date_fromat`` would otherwise be ignored
     silently and change the results), unknown table names under ``files:``, and values of the wrong shape."""
     from measurekit.problems import ProblemReport
@@ -121,7 +128,8 @@ def check_config(cfg: dict, file: str = "config") -> "ProblemReport":
         if cfg.get(key) is not None and not isinstance(cfg[key], dict):
             report.add("config_invalid", f"`{key}:` must be a mapping (name: value), not {type(cfg[key]).__name__}.",
                        file=file, column=key)
-    files = cfg.get("files") if isinstance(cfg.get("files"), dict) else {}
+    given_files = cfg.get("files")
+    files = given_files if isinstance(given_files, dict) else {}
     for table, entry in files.items():
         if table not in TABLES:
             hint = _did_you_mean(table, TABLES, listed=True)
@@ -241,13 +249,16 @@ def path_problem(path: Path, given: bool = False, folder: bool = True) -> tuple[
                                     "spelling; the path is relative to the data folder.")
         return None
     if path.is_symlink() and not path.exists():
-        seen, here = set(), Path(os.path.abspath(path))
+        seen: set[Path] = set()
+        here = Path(os.path.abspath(path))
         while here.is_symlink():
             if here in seen or len(seen) > 40:
-                return "symlink_loop", f"{path.name} is a symbolic link that points (through other links) back to itself."
+                return "symlink_loop", (f"{path.name} is a symbolic link that points (through other links) back "
+                                        "to itself.")
             seen.add(here)
             here = Path(os.path.abspath(here.parent / os.readlink(here)))
-        return "broken_link", f"{path.name} is a symbolic link to {os.readlink(path)}, which does not exist."
+        return "broken_link", (f"{path.name} is a symbolic link to {os.readlink(path)}, which does not "
+                               "exist.")
     if path.is_dir():
         return "unreadable_file", f"{path.name} is a folder, not a file."
     try:
@@ -255,8 +266,8 @@ def path_problem(path: Path, given: bool = False, folder: bool = True) -> tuple[
     except OSError as exc:
         return "unreadable_file", f"{path.name} cannot be read ({exc.strerror or exc})."
     if not stat.S_ISREG(mode):
-        return "special_file", (f"{path.name} is not an ordinary file (a named pipe, socket or device); reading it could "
-                                "wait for ever. Save the data as an ordinary CSV or Excel file.")
+        return "special_file", (f"{path.name} is not an ordinary file (a named pipe, socket or device); reading it "
+                                "could wait for ever. Save the data as an ordinary CSV or Excel file.")
     if folder and path.is_symlink():
         home = Path(os.path.abspath(path)).parent.resolve()
         target = path.resolve()
@@ -275,6 +286,7 @@ def read_raw(source: TableSource):
     import polars as pl
 
     path = source.path
+    assert path is not None, "read_raw is called only for a table whose file was found"
     if path.suffix.lower() == ".csv":
         frame, header = _read_csv(path, source)
     else:
@@ -311,10 +323,8 @@ def read_raw(source: TableSource):
     return frame
 
 
-def _first_row(frame, condition) -> tuple[int, str]:
-    """Spreadsheet row (header = 1) and value of the first row where ``condition`` holds."""
-    import polars as pl
-
+def _first_row(frame, condition) -> tuple[int, pl.DataFrame]:
+    """Spreadsheet row (header = 1) and the first row (a one-row frame) where ``condition`` holds."""
     hit = frame.with_row_index("__row").filter(condition).head(1)
     return int(hit["__row"][0]) + 2, hit
 
@@ -362,7 +372,7 @@ def _check_names(frame, source: TableSource) -> None:
         if code not in frame.columns or name not in frame.columns:
             continue
         pairs = frame.select(pl.col(code), pl.col(name)).filter((pl.col(code) != "") & (pl.col(name) != "")).unique()
-        for a, b, what in ((name, code, "name"), (code, name, "code")):
+        for a, b in ((name, code), (code, name)):
             many = pairs.group_by(a).agg(pl.col(b).sort().alias("others")).filter(pl.col("others").list.len() > 1)
             for value, others in many.sort(a).head(20).iter_rows():
                 row, _ = _first_row(frame, pl.col(a) == value)
@@ -384,7 +394,8 @@ def _clean_text(frame):
     nulls = [c for c in frame.columns if frame[c].null_count()]
     if nulls:
         frame = frame.with_columns([pl.col(c).fill_null("") for c in nulls])
-    ws = frame.select([(pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ") | pl.col(c).str.contains("\t", literal=True)
+    ws = frame.select([(pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ")
+                        | pl.col(c).str.contains("\t", literal=True)
                         | pl.col(c).str.ends_with("\r")).any().alias(c) for c in frame.columns])
     dirty = [c for c in frame.columns if ws[c][0]] if frame.height else []
     if dirty:
@@ -413,7 +424,8 @@ def _note_duplicates(header: list[str], source: TableSource, mapped: bool, known
             how = "After the config's column mapping, the" if mapped else "The"
             source.notes.append(dict(severity="error", code="duplicate_column", column=cut(c), rule="unique headers",
                                      message=f"{how} header {cut(c)!r} appears {len(pos)} times (columns "
-                                     f"{', '.join(map(str, pos))}); only the first is read. Remove or rename the others."))
+                                     f"{', '.join(map(str, pos))}); only the first is read. Remove or rename the "
+                                     "others."))
     return groups
 
 
@@ -468,17 +480,22 @@ def _read_csv(path: Path, source: TableSource):
     if source.delimiter is not None and len(header) <= 1 and detect_delimiter(head_text) != delimiter:
         found = detect_delimiter(head_text)
         source.notes.append(dict(severity="warning", code="delimiter_detected", value=found, message=
-                                 f"The config says {path.name} is separated by {DELIMITER_NAMES.get(delimiter, repr(delimiter))}s, "
+                                 f"The config says {path.name} is separated by "
+                                 f"{DELIMITER_NAMES.get(delimiter, repr(delimiter))}s, "
                                  f"but its header line is one column and looks separated by "
-                                 f"{DELIMITER_NAMES.get(found, repr(found))}s. Say `delimiter: {found!r}` in the config, "
-                                 "or leave `delimiter:` out to have it detected."))
+                                 f"{DELIMITER_NAMES.get(found, repr(found))}s. Say `delimiter: {found!r}` in the "
+                                 "config, or leave `delimiter:` out to have it detected."))
     names = [f"__c{i}" for i in range(len(header))]
-    kw = dict(separator=delimiter, infer_schema=False, has_header=True, new_columns=names,
-              empty_string_is_null=False, truncate_ragged_lines=True, raise_if_empty=False)
+
+    def read(source_data: Path | bytes) -> pl.DataFrame:
+        return pl.read_csv(source_data, encoding="utf8", separator=delimiter, infer_schema=False, has_header=True,
+                           new_columns=names, empty_string_is_null=False, truncate_ragged_lines=True,
+                           raise_if_empty=False)
+
     encodings = [source.encoding] if source.encoding else list(ENCODINGS)
     if encodings[0].replace("-", "").lower() in ("utf8", "utf8sig"):
         try:
-            return pl.read_csv(path, encoding="utf8", **kw), header
+            return read(path), header
         except pl.exceptions.ComputeError as exc:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
                 raise ReadProblem("unreadable_file", f"Could not read the file: {cut(exc, 300)}") from exc
@@ -501,11 +518,12 @@ def _read_csv(path: Path, source: TableSource):
         if first_bad is not None and enc.replace("-", "").lower() not in ("utf8", "utf8sig"):
             row, col, cname = _decode_position(data, first_bad.start, delimiter)
             source.notes.append(dict(severity="warning", code="encoding_fallback", row=row, column=cname,
-                                     value=f"0x{data[first_bad.start]:02x}", rule="encoding: " + " then ".join(encodings), message=
+                                     value=f"0x{data[first_bad.start]:02x}",
+                                     rule="encoding: " + " then ".join(encodings), message=
                                  f"{path.name} is not UTF-8 (byte 0x{data[first_bad.start]:02x} at row {row}, column "
                                  f"{col}{' ' + repr(cname) if cname else ''}); it was read as {enc}. Check accented "
                                  "names, or save the file as 'CSV UTF-8' from Excel."))
-        return pl.read_csv(text.encode("utf-8"), encoding="utf8", **kw), header
+        return read(text.encode("utf-8")), header
     row, col, cname = _decode_position(data, last.start, delimiter)
     raise ReadProblem("undecodable_byte",
                       f"byte 0x{data[last.start]:02x} at row {row}, column {col}"
@@ -575,7 +593,8 @@ def _from_survey_export(frame):
         frame = frame.rename({"_uuid": "response_id"})
     if "completed_on" not in frame.columns and "_submission_time" in frame.columns:
         frame = frame.with_columns(pl.col("_submission_time").fill_null("").str.slice(0, 10).alias("completed_on"))
-    drop = [c for c in frame.columns if c.startswith("_") or c in ("start", "end", "today", "deviceid", "meta/instanceID", "instanceID")]
+    drop = [c for c in frame.columns
+            if c.startswith("_") or c in ("start", "end", "today", "deviceid", "meta/instanceID", "instanceID")]
     return frame.drop(drop)
 
 
@@ -623,7 +642,8 @@ def _numbers(series, whole_as_int: bool = True):
 
 
 def typed(frame, schema: dict):
-    """A Polars text frame (as the readers give it) as a pandas frame with the schema's types (integers as nullable Int64; dates stay ISO text).
+    """A Polars text frame (as the readers give it) as a pandas frame with the schema's types (integers as nullable
+    Int64; dates stay ISO text).
 
     Numbers are parsed by Polars before the frame becomes a pandas frame (``pandas.to_numeric`` on a
     million Python strings is what made typing slow); text columns become Python strings with blanks

@@ -24,11 +24,15 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from measurekit.data import eyfsp
 from measurekit.data.readers import ReadProblem, cut, load_config, path_problem, read_raw, sources
 from measurekit.data.schemas import REQUIRED_TABLES, table_schema
 from measurekit.problems import ProblemReport
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _INT = r"^[+-]?\d+(\.0+)?$"
 _NUM = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
@@ -170,7 +174,8 @@ def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport
                 suggestion = None
                 if bad.any():
                     suggestion = _suggest_date_format(values.filter(bad).head(1000).to_list())
-                advice = (f" It looks like {suggestion.replace('%', '').replace('d', 'dd').replace('m', 'mm').replace('Y', 'yyyy')}"
+                advice = (" It looks like "
+                          f"{suggestion.replace('%', '').replace('d', 'dd').replace('m', 'mm').replace('Y', 'yyyy')}"
                           f" (as Excel writes dates): declare `date_format: \"{suggestion}\"` in the config."
                           if suggestion else "")
                 _each(report, bad, values, "invalid_date", f"{col} is not a real date in the form yyyy-mm-dd.{advice}",
@@ -187,28 +192,32 @@ def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport
             ok = present
         if "enum" in c:
             allowed = c["enum"]
-            if f["type"] in ("integer", "number"):
+            if parsed is not None:   # an integer or number column
                 bad = ok & ~parsed.is_in([float(a) for a in allowed]).fill_null(False)
             else:
                 bad = ok & ~values.is_in([str(a) for a in allowed])
             code = "item_out_of_scale" if item_like and f["type"] == "integer" else "unknown_code"
-            what = "is not a code of this item's response scale" if code == "item_out_of_scale" else "is not an allowed code"
+            what = ("is not a code of this item's response scale" if code == "item_out_of_scale"
+                    else "is not an allowed code")
             hint = ""
             if code == "unknown_code" and bad.any():
                 codes = values.filter(bad).unique(maintain_order=True).head(4).to_list()
-                hint = f" If your file uses other codes, map them in the config: {_mapping_hint(col, [cut(v, 20) for v in codes], allowed)}"
-            _each(report, bad, values, code, lambda v, w=what, h=hint: f"{col} = {v!r} {w}; allowed: "
-                  f"{', '.join(map(str, allowed))}.{h}", file=file, column=col, rule="enum: " + "|".join(map(str, allowed)))
+                hint = (" If your file uses other codes, map them in the config: "
+                        f"{_mapping_hint(col, [cut(v, 20) for v in codes], allowed)}")
+            _each(report, bad, values, code, lambda v, w=what, h=hint, col=col, allowed=allowed: f"{col} = {v!r} {w}; "
+                  f"allowed: {', '.join(map(str, allowed))}.{h}", file=file, column=col,
+                  rule="enum: " + "|".join(map(str, allowed)))
         for bound in ("minimum", "maximum"):
             if bound in c and parsed is not None:
                 beyond = parsed < c[bound] if bound == "minimum" else parsed > c[bound]
                 _each(report, ok & beyond.fill_null(False), values, "out_of_range",
-                      lambda v: f"{col} = {v} is outside the allowed range {c.get('minimum', '')}..{c.get('maximum', '')}.",
+                      lambda v, col=col, c=c: f"{col} = {v} is outside the allowed range "
+                      f"{c.get('minimum', '')}..{c.get('maximum', '')}.",
                       file=file, column=col, rule=f"{bound}: {c[bound]}")
         dup = _unique_rows(values) if c.get("unique") else None
         if dup is not None:
             _each(report, present & dup, values, "duplicate_id",
-                  lambda v: f"{col} {v!r} appears more than once; it must be unique.", file=file, column=col,
+                  lambda v, col=col: f"{col} {v!r} appears more than once; it must be unique.", file=file, column=col,
                   rule="unique")
     return frame
 
@@ -298,7 +307,8 @@ def _table_rules(name: str, frame, file: str, report: ProblemReport, today: dt.d
         frame = frame.with_columns(pl.any_horizontal([pl.col(c) == eyfsp.NOT_ASSESSED for c in eyfsp.ELG_COLUMNS])
                                    .alias("_not_assessed"))
     if name == "asq":
-        for col in [c for c in frame.columns if c.startswith("asq_") and not c.endswith("_zone") and c != "asq_age_months"]:
+        for col in [c for c in frame.columns
+                    if c.startswith("asq_") and not c.endswith("_zone") and c != "asq_age_months"]:
             v = frame[col]
             num = v.cast(pl.Float64, strict=False)
             _each(report, v.str.contains(_INT) & num.is_not_null() & (num % 5 != 0), v, "asq_not_multiple_of_5",
@@ -413,7 +423,8 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
     fw = choose_framework(framework, data=folder)
     report = ProblemReport(title=f"Validation of {folder}")
     today = today or dt.date.today()
-    raw, files = {}, {}
+    raw: dict[str, pl.DataFrame] = {}
+    files: dict[str, str] = {}
     if not folder.is_dir():
         report.add("missing_folder", f"The data folder {folder} does not exist.")
         return raw, files, report, Completeness()
@@ -425,10 +436,11 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
                        f"{', '.join(p.name for p in src.candidates)}. Keep one, or name the one to use with "
                        f"`files: {{{name}: {{path: ...}}}}` in the config.", file=src.candidates[0].name)
             continue
-        why = path_problem(src.path, given=src.given) if src.path is not None else None
-        if why:
-            report.add(why[0], why[1], file=src.path.name)
-            continue
+        if src.path is not None:
+            why = path_problem(src.path, given=src.given)
+            if why:
+                report.add(why[0], why[1], file=src.path.name)
+                continue
         if src.path is None or not src.path.exists():
             if name in REQUIRED_TABLES or src.path is not None:
                 report.add("missing_file", f"No {name} file found in {folder} (expected {name}.csv or .xlsx, "

@@ -23,6 +23,7 @@ import functools
 import json
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,8 @@ from measurekit.synth.profile import LANGUAGES, Profile, load_profile
 
 _FORM_CODE = {"Urdu": "ur", "Bengali": "bn", "Punjabi": "pa", "Polish": "pl", "Arabic": "ar", "Romanian": "ro"}
 _ETHNICITY = {  # home language -> (groups, probabilities)
-    "English": (["White British", "Pakistani", "Mixed", "Black", "Indian", "Other"], [0.80, 0.06, 0.06, 0.04, 0.02, 0.02]),
+    "English": (["White British", "Pakistani", "Mixed", "Black", "Indian", "Other"],
+                [0.80, 0.06, 0.06, 0.04, 0.02, 0.02]),
     "Urdu": (["Pakistani", "Indian"], [0.95, 0.05]),
     "Bengali": (["Bangladeshi", "Indian"], [0.92, 0.08]),
     "Punjabi": (["Pakistani", "Indian"], [0.6, 0.4]),
@@ -63,7 +65,16 @@ _ASQ_CENTRE = 230.0
 # Co-design evidence and retest, drawn on a separate random stream (so the seven tables above keep their bytes).
 # Retest: a random 5% of responders (at least 40) answer again 14-28 days later; each domain latent then is
 # stability x the first + a fresh part, and every answer has a fresh unique part.
-_RETEST = {"share": 0.05, "min_n": 40, "stability": 0.9, "days": (14, 28)}
+
+
+class _RetestDesign(TypedDict):
+    share: float             # share of all children asked again (at least min_n responders)
+    min_n: int
+    stability: float         # correlation of a domain latent between the two answers
+    days: tuple[int, int]    # the second answer comes this many days after the first (inclusive range)
+
+
+_RETEST: _RetestDesign = {"share": 0.05, "min_n": 40, "stability": 0.9, "days": (14, 28)}
 _PROBES = ["In your own words, what is this question asking?", "How did you choose your answer?",
            "What does this sentence mean to you?", "Was anything hard to answer here?"]
 _YEAR_START = date(2019, 9, 1)  # children born 1 Sep 2019 - 31 Aug 2020: reception in 2024/25
@@ -113,7 +124,9 @@ def _places(n, rng, prof: Profile) -> dict:
     deprivation latent ``dep``."""
     areas = prof.areas
     nb_idx = rng.choice(len(areas), size=n, p=[a.share for a in areas])
-    area_rows, area_effect, first_area = [], [], []
+    area_rows: list[dict[str, str]] = []
+    area_effect: list[float] = []
+    first_area: list[int] = []
     area_rng = np.random.default_rng(7)  # small-area layout is fixed: the same map for every seed
     for a in areas:
         first_area.append(len(area_rows))
@@ -137,7 +150,8 @@ def _families(n, rng, v, prof: Profile) -> dict:
     eal = (rng.random(n) < _expit(np.array([a.eal_logit for a in areas])[nb_idx] + 0.3 * dep)).astype(int)
     mix = np.array([prof.language_mixes[a.language_mix] for a in areas])[nb_idx]
     lang_draw = (rng.random(n)[:, None] > np.cumsum(mix, axis=1)).sum(axis=1)
-    home_language = np.where(eal == 1, np.array(LANGUAGES, dtype=object)[np.minimum(lang_draw, len(LANGUAGES) - 1)], "English")
+    home_language = np.where(eal == 1, np.array(LANGUAGES, dtype=object)[np.minimum(lang_draw, len(LANGUAGES) - 1)],
+                             "English")
     fsm = (rng.random(n) < _expit(-1.45 + 1.1 * dep)).astype(int)
     mobility = (rng.random(n) < _expit(np.array([a.mobility_logit for a in areas])[nb_idx] + 0.4 * dep)).astype(int)
     sex = np.where(rng.random(n) < 0.49, "F", "M")
@@ -149,7 +163,8 @@ def _families(n, rng, v, prof: Profile) -> dict:
     ethnicity = np.empty(n, dtype=object)
     for lang, (groups, probs) in _ETHNICITY.items():
         m = home_language == lang
-        ethnicity[m] = np.array(groups, dtype=object)[np.minimum((eth_u[m][:, None] > np.cumsum(probs)).sum(axis=1), len(groups) - 1)]
+        draw = np.minimum((eth_u[m][:, None] > np.cumsum(probs)).sum(axis=1), len(groups) - 1)
+        ethnicity[m] = np.array(groups, dtype=object)[draw]
     return {"idaci": idaci, "eal": eal, "home_language": home_language, "fsm": fsm, "mobility": mobility, "sex": sex,
             "dob": dob, "summer_born": summer_born, "age_c": 0.5 - day / 365.0, "ethnicity": ethnicity}
 
@@ -230,7 +245,8 @@ def _respond(rng, fw, prof: Profile, latent_by_domain, items, dk_p, miss_p, extr
             ystar = ystar + extra_shift[item.id]
         scale = fw.scale(item.scale)
         codes = np.array(scale.codes)
-        cuts = _THRESHOLDS if len(codes) == 5 else np.quantile(np.linspace(-2, 2, 101), np.linspace(0, 1, len(codes) + 1)[1:-1])
+        cuts = (_THRESHOLDS if len(codes) == 5
+                else np.quantile(np.linspace(-2, 2, 101), np.linspace(0, 1, len(codes) + 1)[1:-1]))
         pos = (ystar[:, None] > cuts).sum(axis=1)
         code = codes[pos] if not item.reverse else codes[::-1][pos]
         code = code.astype(float)
@@ -289,12 +305,14 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
     asq_df = pd.DataFrame({"child_id": child_id, **v["asq"]})[v["has_asq"]].reset_index(drop=True)
     voice = pd.DataFrame({"child_id": child_id, "form_language": v["form_lang"],
                           "completed_on": np.datetime_as_string(v["completed"], unit="D"),
-                          **{k: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64") for k, c in parent_codes.items()}})
+                          **{k: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64")
+                             for k, c in parent_codes.items()}})
     voice = voice[v["responded"]].reset_index(drop=True)
     voice.insert(0, "response_id", [f"R{k:05d}" for k in range(1, len(voice) + 1)])
     setting = prac["setting"]
     practitioner = pd.DataFrame({
-        "child_id": child_id, "practitioner_id": np.char.add("PR", np.char.zfill(setting.astype(str), 3)).astype(object),
+        "child_id": child_id,
+        "practitioner_id": np.char.add("PR", np.char.zfill(setting.astype(str), 3)).astype(object),
         "rated_on": np.datetime_as_string(prac["rated_on"], unit="D"),
         **{k: pd.array(c, dtype="Int64") for k, c in prac["codes"].items()}})[prac["rated"]].reset_index(drop=True)
     later = pd.DataFrame({"child_id": child_id, "y1_phonics_pass": phonics})
@@ -432,7 +450,8 @@ def _codesign(rng, fw, sim) -> dict:
             "flagged": sorted(planted),
             "flagged_by_group": {
                 "all": sorted(k for k, v in planted.items() if sum(v.values()) / n_raters < 0.6),
-                **{g: sorted(k for k, v in planted.items() if v[g] / panel["raters"][g] < 0.6) for g in panel["raters"]}},
+                **{g: sorted(k for k, v in planted.items() if v[g] / panel["raters"][g] < 0.6)
+                   for g in panel["raters"]}},
             "description": panel["description"]},
         "interviews": {"per_item": interviews["per_item"], "p_noise": interviews["p_noise"],
                        "planted": {k: {"problem_type": v["problem_type"], "p": v["p"], "languages": v["languages"]}
@@ -564,8 +583,8 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
         "response": {
             "model": "logit P(respond) = intercept + seldom_heard * s",
             "coefficients": _RESPONSE,
-            "seldom_heard": dict(_SELDOM, formula="s = deprivation*dep + eal*EAL + mobility*moved + N(0, noise_sd^2) - centre; "
-                                                  "dep is the latent behind the IDACI decile"),
+            "seldom_heard": dict(_SELDOM, formula="s = deprivation*dep + eal*EAL + mobility*moved + N(0, noise_sd^2) "
+                                                  "- centre; dep is the latent behind the IDACI decile"),
             "response_rate": float(np.mean(sim["responded"])),
             "propensity": {cid: round(float(p), 6) for cid, p in zip(children["child_id"], sim["propensity"])},
             "seldom_heard_value": {cid: round(float(v), 6) for cid, v in zip(children["child_id"], sim["s"])},
@@ -607,13 +626,15 @@ def write_cohort(cohort: Cohort, out_dir) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in cohort.tables.items():
         atomic.write_csv(out_dir / f"{name}.csv", frame)
-        schema = _CODESIGN_SCHEMAS[name](cohort.framework) if name in _CODESIGN_SCHEMAS else table_schema(name, cohort.framework)
+        schema = (_CODESIGN_SCHEMAS[name](cohort.framework) if name in _CODESIGN_SCHEMAS
+                  else table_schema(name, cohort.framework))
         atomic.write_text(out_dir / f"{name}.schema.json", json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
     from measurekit.data.schemas import data_dictionary_markdown
 
     readme = load_profile(cohort.framework).readme
     atomic.write_text(out_dir / "README.md", readme + "\n" + data_dictionary_markdown(cohort.framework))
     if cohort.ground_truth is not None:
-        atomic.write_text(out_dir / "ground_truth.json", json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
+        atomic.write_text(out_dir / "ground_truth.json",
+                          json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
     return out_dir
 

@@ -122,7 +122,8 @@ def load_profile(fw) -> Profile:
     problems = []
     if corr.shape != (len(domains), len(domains)):
         problems.append(Problem("bad_synthetic_profile", f"domain_correlation is {corr.shape[0]} x {corr.shape[1]}; "
-                                f"the framework has {len(domains)} domains.", file=str(path), column="domain_correlation"))
+                                f"the framework has {len(domains)} domains.", file=str(path),
+                                column="domain_correlation"))
     unknown = sorted(set(given) - set(domains))
     if unknown:
         problems.append(Problem("bad_synthetic_profile", f"domains names {', '.join(unknown)}, not domains of the "
@@ -144,6 +145,7 @@ def load_profile(fw) -> Profile:
              "clarity": {}, "comments": [], "description": "No item was planted as not relevant or unclear.",
              **(raw.get("panel") or {})}
     interviews = {"per_item": 6, "p_noise": 0.02, "start": "2025-02-03", "planted": {},
-                  "languages": {lang: 1.0 / len(fw.languages) for lang in fw.languages}, **(raw.get("interviews") or {})}
+                  "languages": {lang: 1.0 / len(fw.languages) for lang in fw.languages},
+                  **(raw.get("interviews") or {})}
     return Profile(areas=areas, language_mixes=mixes, domains=behaviour, domain_correlation=corr, dif=dif,
                    panel=panel, interviews=interviews, readme=raw.get("readme", _DEFAULT_README), source=path)
