@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
+from measurekit.design.models import Domain, Framework, Indicator, Item, Scale
 from measurekit.problems import ProblemReport
-from measurekit.design.models import Framework
 
 
 def check_consistency(fw: Framework) -> ProblemReport:
     report = ProblemReport()
-    for kind, seq, file in (("scales", fw.scales, "scales.yaml"), ("domains", fw.domains, "items.yaml"),
-                            ("items", fw.items, "items.yaml"), ("indicators", fw.indicators, "indicators.yaml")):
+    sections: tuple[tuple[str, Sequence[Scale | Domain | Item | Indicator], str], ...] = (
+        ("scales", fw.scales, "scales.yaml"), ("domains", fw.domains, "items.yaml"),
+        ("items", fw.items, "items.yaml"), ("indicators", fw.indicators, "indicators.yaml"))
+    for kind, seq, file in sections:
         counts = Counter(o.id for o in seq)
         for i, obj in enumerate(seq):
             if counts[obj.id] > 1:
@@ -20,7 +23,8 @@ def check_consistency(fw: Framework) -> ProblemReport:
     domain_ids = {d.id for d in fw.domains}
     for i, item in enumerate(fw.items):
         if item.scale not in scale_ids:
-            report.add("unknown_scale", f"Item {item.id} uses scale {item.scale!r}, which scales.yaml does not define.",
+            report.add("unknown_scale",
+                       f"Item {item.id} uses scale {item.scale!r}, which scales.yaml does not define.",
                        file="items.yaml", column=f"items[{i}].scale", value=item.scale)
         elif item.reverse and not fw.scale(item.scale).has_middle:
             report.add("reverse_without_middle",
@@ -28,7 +32,8 @@ def check_consistency(fw: Framework) -> ProblemReport:
                        "reverse keying needs a symmetric scale with a middle.",
                        file="items.yaml", column=f"items[{i}].reverse", value=item.reverse)
         if item.domain not in domain_ids:
-            report.add("unknown_domain", f"Item {item.id} is in domain {item.domain!r}, which items.yaml does not define.",
+            report.add("unknown_domain",
+                       f"Item {item.id} is in domain {item.domain!r}, which items.yaml does not define.",
                        file="items.yaml", column=f"items[{i}].domain", value=item.domain)
         for lang in fw.languages:
             if not item.stem.get(lang):
@@ -36,8 +41,8 @@ def check_consistency(fw: Framework) -> ProblemReport:
                            file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
         for lang in item.stem:
             if lang not in fw.languages:
-                report.add("undeclared_language", f"Item {item.id} has a stem in {lang!r}, which framework.yaml does not "
-                           "declare in `languages`; it will not appear on forms.",
+                report.add("undeclared_language", f"Item {item.id} has a stem in {lang!r}, which framework.yaml does "
+                           "not declare in `languages`; it will not appear on forms.",
                            file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
     _translation_checks(fw, report)
     _fielding_checks(fw, report)
@@ -78,7 +83,8 @@ def _translation_checks(fw: Framework, report: ProblemReport) -> None:
         for o_i, opt in enumerate(sc.options):
             need(opt.label, "scales.yaml", f"scales[{s_i}].options[{o_i}].label", f"Scale {sc.id} option {opt.code}")
         if sc.dont_know is not None:
-            need(sc.dont_know.label, "scales.yaml", f"scales[{s_i}].dont_know.label", f"Scale {sc.id} don't-know option")
+            need(sc.dont_know.label, "scales.yaml", f"scales[{s_i}].dont_know.label",
+                 f"Scale {sc.id} don't-know option")
     for d_i, d in enumerate(fw.domains):
         if d.label:   # translated titles are optional, but once started they should be complete
             need({fw.languages[0]: d.title, **d.label}, "items.yaml", f"domains[{d_i}].label", f"Domain {d.id} title")

@@ -28,6 +28,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,8 +143,8 @@ def check_ratings(ratings: pd.DataFrame, framework=None, file: str | None = None
         return report
     text = ratings.astype(object).where(ratings.notna(), "").astype(str).apply(lambda s: s.str.strip())
     for col in ("rater", "rater_group", "item", "relevance"):
-        for pos in np.flatnonzero(text[col].to_numpy() == ""):
-            report.add("missing_value", f"Row {pos + 2} has no {col}.", file=file, row=pos + 2, column=col)
+        for at in np.flatnonzero(text[col].to_numpy() == ""):
+            report.add("missing_value", f"Row {at + 2} has no {col}.", file=file, row=at + 2, column=col)
     for col in ("relevance", "clarity"):
         if col not in text:
             continue
@@ -152,9 +153,9 @@ def check_ratings(ratings: pd.DataFrame, framework=None, file: str | None = None
                 report.add("out_of_range", f"{col} must be 1, 2, 3 or 4 (row {pos + 2}).", file=file, row=pos + 2,
                            column=col, value=value, rule="one of 1|2|3|4")
     key = text["rater"] + "\x00" + text["item"]
-    for pos in np.flatnonzero(key.duplicated(keep="first").to_numpy() & (text["rater"] != "").to_numpy()):
-        report.add("duplicate_rating", f"Rater {text['rater'].iloc[pos]} rates item {text['item'].iloc[pos]} "
-                   "more than once.", file=file, row=pos + 2, column="item", value=text["item"].iloc[pos])
+    for at in np.flatnonzero(key.duplicated(keep="first").to_numpy() & (text["rater"] != "").to_numpy()):
+        report.add("duplicate_rating", f"Rater {text['rater'].iloc[at]} rates item {text['item'].iloc[at]} "
+                   "more than once.", file=file, row=at + 2, column="item", value=text["item"].iloc[at])
     groups = text.groupby("rater")["rater_group"].nunique()
     for rater in groups.index[groups > 1]:
         pos = int(np.flatnonzero(text["rater"].to_numpy() == rater)[0])
@@ -175,7 +176,7 @@ def _group_items(frame: pd.DataFrame, group: str, kappa_min: float, clarity_min:
         rel = block["relevance"].dropna()
         n, a = int(len(rel)), int((rel >= 3).sum())
         cl = block["clarity"].dropna()
-        row = {"group": group, "item": item, "n_raters": n, "n_relevant": a}
+        row: dict[str, Any] = {"group": group, "item": item, "n_raters": n, "n_relevant": a}
         if n:
             i_cvi = a / n
             pc = chance_agreement(n, a)
@@ -229,7 +230,8 @@ def content_validity(ratings, framework=None, *, kappa_min: float = thresholds.K
         "clarity": pd.to_numeric(ratings["clarity"], errors="coerce") if "clarity" in ratings else np.nan,
         "comment": ratings["comment"].fillna("").astype(str) if "comment" in ratings else "",
     })
-    groups = [(ALL, frame)] + [(g, b) for g, b in frame.groupby("rater_group", sort=True)]
+    # the group names are text (rater_group was made str above)
+    groups = [(ALL, frame)] + [(str(g), b) for g, b in frame.groupby("rater_group", sort=True)]
     item_rows, scale_rows, warnings = [], [], []
     for group, block in groups:
         rows = _group_items(block, group, kappa_min, clarity_min)
@@ -255,7 +257,8 @@ def content_validity(ratings, framework=None, *, kappa_min: float = thresholds.K
     com = frame[(frame["comment"].str.strip() != "")]
     com = com[np.array([(g, i) in flagged_keys or (ALL, i) in flagged_keys
                         for g, i in zip(com["rater_group"], com["item"])], dtype=bool)]
-    comments = com.rename(columns={"rater_group": "group"})[["group", "item", "rater", "relevance", "clarity", "comment"]]
+    comments = com.rename(columns={"rater_group": "group"})[["group", "item", "rater", "relevance", "clarity",
+                                                             "comment"]]
     return ContentValidityResult(items=items, scale=pd.DataFrame(scale_rows), comments=comments.reset_index(drop=True),
                                  flagged=flagged, kappa_min=kappa_min, clarity_min=clarity_min, warnings=warnings)
 

@@ -49,7 +49,9 @@ def read_quotes(path) -> pd.DataFrame:
         for i in frame.index[frame[col].str.strip() == ""]:
             report.add("missing_value", f"Quote on line {i + 2} has no {col}.", file=path.name, row=i + 2, column=col)
     for i in frame.index[frame["id"].duplicated(keep=False) & (frame["id"] != "")]:
-        report.add("duplicate_id", f"Quote id {frame.at[i, 'id']} is used twice.", file=path.name, row=i + 2, column="id")
+        # every cell was read as text (dtype=str): !s states it for the type checker and prints the same
+        report.add("duplicate_id", f"Quote id {frame.at[i, 'id']!s} is used twice.", file=path.name, row=i + 2,
+                   column="id")
     consent = frame["consent_to_quote"].str.strip().str.lower()
     for i in frame.index[~consent.isin(["yes", "no", "true", "false", "1", "0", "y", "n"])]:
         report.add("unknown_code", "consent_to_quote must be yes or no.", file=path.name, row=i + 2,

@@ -79,7 +79,8 @@ def read_interviews(path) -> pd.DataFrame:
         except yaml.YAMLError as exc:
             report = ProblemReport(title=f"Interview log {path.name}")
             mark = getattr(exc, "problem_mark", None)
-            report.add("yaml_syntax", f"YAML syntax error: {exc}", file=path.name, row=(mark.line + 1) if mark else None)
+            report.add("yaml_syntax", f"YAML syntax error: {exc}", file=path.name,
+                       row=(mark.line + 1) if mark else None)
             raise InputError(report) from None
         records = data.get("interviews", []) if isinstance(data, dict) else data
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -136,7 +137,8 @@ def check_interviews(log: pd.DataFrame, framework=None, file: str | None = None)
                     report.add("future_date", f"Interview date {row['date']} is in the future.", file=file,
                                value=row["date"], **where(pos, "date"))
         if row["problem_type"] and row["problem_type"] not in PROBLEM_TYPES:
-            report.add("out_of_range", f"problem_type {row['problem_type']!r} is not one of {', '.join(PROBLEM_TYPES)}.",
+            report.add("out_of_range",
+                       f"problem_type {row['problem_type']!r} is not one of {', '.join(PROBLEM_TYPES)}.",
                        file=file, value=row["problem_type"], rule="one of " + "|".join(PROBLEM_TYPES),
                        **where(pos, "problem_type"))
         if known_items is not None and row["item"] and row["item"] not in known_items:
@@ -208,19 +210,19 @@ def interview_history(framework, log, *, by: str = "cognitive interviews", save:
     log = load_interviews(log, framework)
     fw = framework.model_copy(deep=True)
     known = {i.id for i in fw.items}
-    for row in summarise(log).itertuples(index=False):
-        if row.item not in known:
+    for row in summarise(log).to_dict("records"):
+        if row["item"] not in known:
             continue
-        item = fw.item(row.item)
-        found = f"problems found: {row.problems}" if row.problems else "no problems found"
+        item = fw.item(row["item"])
+        found = f"problems found: {row['problems']}" if row["problems"] else "no problems found"
         item.history.append(HistoryEntry(
-            status="cognitively_tested", date=row.last_date, by=by,
-            reason=f"{row.n_interviews} cognitive interview(s) in {row.languages.replace(';', ', ')}; {found}.",
-            interviews={"n": int(row.n_interviews), "n_problems": int(row.n_problems), "problems": row.problems,
-                        "languages": row.languages}))
-        if row.changes:
-            item.history.append(HistoryEntry(status="revised", date=row.last_date, by=by,
-                                             reason=f"Changed after cognitive interviews: {row.changes}"))
+            status="cognitively_tested", date=row["last_date"], by=by,
+            reason=f"{row['n_interviews']} cognitive interview(s) in {row['languages'].replace(';', ', ')}; {found}.",
+            interviews={"n": int(row["n_interviews"]), "n_problems": int(row["n_problems"]),
+                        "problems": row["problems"], "languages": row["languages"]}))
+        if row["changes"]:
+            item.history.append(HistoryEntry(status="revised", date=row["last_date"], by=by,
+                                             reason=f"Changed after cognitive interviews: {row['changes']}"))
     if save:
         save_framework(fw)
     return fw

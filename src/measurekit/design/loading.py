@@ -14,23 +14,26 @@ import typing
 from pathlib import Path
 
 import yaml
-
-from measurekit.problems import InputError, ProblemReport
-from measurekit.design.models import Framework
 from pydantic import BaseModel
+
+from measurekit.design.models import Framework
+from measurekit.problems import InputError, ProblemReport
 
 
 class SpecError(InputError):
     """The specification cannot be used; ``.report`` lists every problem."""
 
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: several times faster
+if typing.TYPE_CHECKING:
+    _Base = yaml.SafeLoader   # CSafeLoader has the same interface; type checkers see the pure-Python one
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: several times faster
 
 
 class _Loader(_Base):
     """SafeLoader that records duplicate keys (YAML silently keeps the last one) instead of losing them."""
 
-    def __init__(self, stream):
+    def __init__(self, stream) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[str, int]] = []
 
@@ -145,6 +148,12 @@ def _too_deep(text: str) -> int | None:
     return None
 
 
+def _line(event: yaml.Event) -> int:
+    """The 1-based line where a parser event starts (the parser always marks its events)."""
+    assert event.start_mark is not None
+    return event.start_mark.line + 1
+
+
 def _expanded_size(text: str) -> tuple[int, int | None, str | None]:
     """(number of values once aliases are expanded, line, problem) from the event stream, stopping as soon as the
     count passes ``MAX_NODES`` or the expanded text passes ``MAX_EXPANDED_CHARS`` ("alias bomb": one long value
@@ -162,10 +171,11 @@ def _expanded_size(text: str) -> tuple[int, int | None, str | None]:
         elif isinstance(ev, yaml.ScalarEvent):
             anchor, size, length = ev.anchor, 1, len(ev.value) + 1
             if len(ev.value) > MAX_TEXT_CHARS:
-                return total, ev.start_mark.line + 1, "long"
+                return total, _line(ev), "long"
         elif isinstance(ev, yaml.AliasEvent):
             if any(a == ev.anchor for a, _, _ in stack):
-                return total, ev.start_mark.line + 1, "cycle"
+                return total, _line(ev), "cycle"
+            assert ev.anchor is not None   # an alias always names its anchor
             anchor, (size, length) = None, sizes.get(ev.anchor, (1, 1))
         else:
             continue
@@ -178,7 +188,7 @@ def _expanded_size(text: str) -> tuple[int, int | None, str | None]:
             total += size
             chars += length
         if total + sum(s[1] for s in stack) > MAX_NODES or chars + sum(s[2] for s in stack) > MAX_EXPANDED_CHARS:
-            return total, ev.start_mark.line + 1, "bomb"
+            return total, _line(ev), "bomb"
     return total, None, None
 
 
@@ -234,7 +244,8 @@ def _read_yaml(path: Path, report: ProblemReport, required: bool, nodes: dict) -
         if path.exists() and not path.is_file():
             special = not path.is_dir()
             report.add("special_file" if special else "unreadable_file",
-                       f"{path.name} is {'not an ordinary file (a named pipe, socket or device)' if special else 'a folder'}; "
+                       f"{path.name} is "
+                       f"{'not an ordinary file (a named pipe, socket or device)' if special else 'a folder'}; "
                        "save the specification as an ordinary text file.", file=path.name)
             return {}
         if path.is_file() and path.stat().st_size > MAX_BYTES:
@@ -429,9 +440,10 @@ def _after_salvage(report: ProblemReport, kept: dict, dropped: dict) -> ProblemR
         if p.code in follow and str(p.value) in dropped.get(follow[p.code], set()) | (
                 {f"voice_{d}" for d in dropped.get("domains", set())} if p.code == "indicator_missing_item" else set()):
             continue
-        m = _INDEX.match(p.column or "")
+        column = p.column or ""
+        m = _INDEX.match(column)
         if m and m.group(1) in kept:
-            p = dataclasses.replace(p, column=f"{m.group(1)}[{kept[m.group(1)][int(m.group(2))]}]" + p.column[m.end():])
+            p = dataclasses.replace(p, column=f"{m.group(1)}[{kept[m.group(1)][int(m.group(2))]}]" + column[m.end():])
         out.problems.append(p)
     return out
 
@@ -453,7 +465,9 @@ def _load(path: Path):
     _report_unknown(doc, files, report)
     from pydantic import ValidationError
 
-    fw, kept, dropped = None, None, {}
+    fw: Framework | None = None
+    kept: dict | None = None
+    dropped: dict = {}
     try:
         fw = Framework.model_validate(doc, context=SPEC_FILES)
     except ValidationError as exc:
@@ -461,7 +475,8 @@ def _load(path: Path):
             loc = err["loc"]
             file = _WHERE.get(str(loc[0]), "framework.yaml") if loc else "framework.yaml"
             dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
-            code = err["type"] if err["type"] in ("unsafe_name", "suppress_range", "weaker_disclosure", "gss_code") else "invalid_field"
+            catalogued = ("unsafe_name", "suppress_range", "weaker_disclosure", "gss_code")
+            code = err["type"] if err["type"] in catalogued else "invalid_field"
             report.add(code, err["msg"], file=file, column=dotted[:200], value=_short(err.get("input")))
         fw, kept, dropped = _salvage(doc, exc.errors())
     if fw is not None:

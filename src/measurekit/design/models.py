@@ -4,17 +4,26 @@ These pydantic models are the one description of an instrument and its indicator
 files in ``indicators/<framework>/`` load into them (``measurekit.design.load_framework``).
 Unknown keys are dropped (``extra="ignore"``), so nothing unknown reaches an output; ``load_framework``
 warns about each one by name (code ``unknown_spec_key``). Every id and the framework name become parts of
-file names and column names, so in specification files they must match ``SAFE_NAME`` (letters, digits, ``_``, ``-``, ``.``; starting
-with a letter or digit; at most 64 characters; not a reserved device name such as ``CON``): an id such as
-``../../x`` is reported by ``check-spec`` (code ``unsafe_name``) instead of writing outside the output folder.
+file names and column names, so in specification files they must match ``SAFE_NAME`` (letters, digits, ``_``, ``-``,
+``.``; starting with a letter or digit; at most 64 characters; not a reserved device name such as ``CON``): an id
+such as ``../../x`` is reported by ``check-spec`` (code ``unsafe_name``) instead of writing outside the output folder.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -125,9 +134,11 @@ class Domain(_Model):
         return self.label.get(language) or self.title
 
 
-VOICE_GROUPS = ("seldom_heard_outreach", "parent_panel", "practitioners", "children", "community_partners")
-STATUSES = ("proposed", "reviewed_with_parents", "cognitively_tested", "piloted", "retained", "revised", "dropped",
-            "flagged")
+VoiceGroup = Literal["seldom_heard_outreach", "parent_panel", "practitioners", "children", "community_partners"]
+Status = Literal["proposed", "reviewed_with_parents", "cognitively_tested", "piloted", "retained", "revised", "dropped",
+                 "flagged"]
+VOICE_GROUPS: tuple[str, ...] = get_args(VoiceGroup)
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class Provenance(_Model):
@@ -135,7 +146,7 @@ class Provenance(_Model):
 
     themes: list[str] = Field(default_factory=list)
     quotes: list[str] = Field(default_factory=list)
-    groups: list[Literal[VOICE_GROUPS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    groups: list[VoiceGroup] = Field(default_factory=list)
     notes: str = ""
 
 
@@ -148,7 +159,7 @@ class HistoryEntry(_Model):
     of the saved YAML when empty.
     """
 
-    status: Literal[STATUSES]  # type: ignore[valid-type]
+    status: Status
     date: str
     by: str
     reason: str = ""
@@ -210,10 +221,10 @@ class Disclosure(_Model):
     group, since it tells the outcome of every child in it (group disclosure), with secondary
     suppression as for small counts."""
 
-    suppress_min: int = Field(1, ge=0)
+    suppress_min: int = Field(default=1, ge=0)
     suppress_max: int = 5
-    round_to: int | None = Field(None, ge=0)
-    all_or_none_below: int | None = Field(None, ge=1)
+    round_to: int | None = Field(default=None, ge=0)
+    all_or_none_below: int | None = Field(default=None, ge=1)
     allow_weaker_disclosure: bool = False
     reason: str = ""
 
@@ -244,7 +255,8 @@ class Disclosure(_Model):
         if self.suppress_max < self.suppress_min:
             raise PydanticCustomError(
                 "suppress_range", "suppress_max ({max}) is below suppress_min ({min}): no count would be suppressed; "
-                "the standard rule is suppress_min: 1, suppress_max: 5", {"min": self.suppress_min, "max": self.suppress_max})
+                "the standard rule is suppress_min: 1, suppress_max: 5",
+                {"min": self.suppress_min, "max": self.suppress_max})
         weaker = self.weakenings()
         if weaker and not (self.allow_weaker_disclosure and self.reason.strip()):
             raise PydanticCustomError(
@@ -257,6 +269,13 @@ class Disclosure(_Model):
 class Source(_Model):
     definition: str = ""
     source: str = ""
+
+
+Breakdown = Literal["neighbourhood", "fsm", "eal", "send", "sex", "home_language"]
+
+
+def _default_breakdowns() -> list[Breakdown]:
+    return ["neighbourhood"]
 
 
 class Indicator(_Model):
@@ -272,8 +291,7 @@ class Indicator(_Model):
     numerator: Source = Field(default_factory=Source)
     denominator: Source = Field(default_factory=Source)
     compute: Compute
-    breakdowns: list[Literal["neighbourhood", "fsm", "eal", "send", "sex", "home_language"]] = Field(
-        default_factory=lambda: ["neighbourhood"])
+    breakdowns: list[Breakdown] = Field(default_factory=_default_breakdowns)
     ci_method: Literal["wilson", "t", "weighted_t"] = "wilson"
     # places after the decimal point for published percentages, averages and confidence limits
     decimal_places: int = Field(default=1, ge=0, le=4)
@@ -304,13 +322,14 @@ class Governance(_Model):
     access: dict[str, str] = Field(default_factory=dict)   # audience -> what they may see
 
 
-TRANSLATION_STATUSES = ("source", "draft", "community_reviewed", "cognitively_tested", "approved")
+TranslationStatus = Literal["source", "draft", "community_reviewed", "cognitively_tested", "approved"]
+TRANSLATION_STATUSES: tuple[str, ...] = get_args(TranslationStatus)
 
 
 class Translation(_Model):
     """Where a language version stands. Only ``community_reviewed`` or later should go to families."""
 
-    status: Literal[TRANSLATION_STATUSES] = "draft"  # type: ignore[valid-type]
+    status: TranslationStatus = "draft"
     script: str = ""
     reviewed_by: str = ""
     date: str = ""
@@ -324,7 +343,8 @@ class FormText(_Model):
     intro: dict[str, str] = Field(default_factory=dict)
     child_id: dict[str, str] = Field(default_factory=dict)
     child_id_pattern: str = Field(default="", description="Regular expression a child reference must match.")
-    child_id_message: dict[str, str] = Field(default_factory=dict, description="Shown when the reference does not match.")
+    child_id_message: dict[str, str] = Field(default_factory=dict,
+                                             description="Shown when the reference does not match.")
 
 
 class Area(_Model):

@@ -86,8 +86,8 @@ def check_review(review: dict, questions: dict) -> ProblemReport:
             continue
         s = (ans or {}).get("score")
         if s is not None and s not in LEVELS:
-            report.add("bad_score", f"Score {s!r} for {qid!r}: use 0, 1, 2, 3 or leave blank.", column=f"answers.{qid}.score",
-                       value=s, rule="0-3")
+            report.add("bad_score", f"Score {s!r} for {qid!r}: use 0, 1, 2, 3 or leave blank.",
+                       column=f"answers.{qid}.score", value=s, rule="0-3")
         if not isinstance((ans or {}).get("evidence", []), list):
             report.add("bad_evidence", f"Evidence for {qid!r} must be a list of links or file names.",
                        column=f"answers.{qid}.evidence")
@@ -135,7 +135,8 @@ def load_review(path, questions: dict | None = None) -> dict:
     questions = questions or load_questions()
     review = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(review, dict):
-        raise InputError.of("unreadable_file", f"{path} is not a framework review (expected a mapping).", file=str(path))
+        raise InputError.of("unreadable_file", f"{path} is not a framework review (expected a mapping).",
+                            file=str(path))
     check_review(review, questions).raise_if_errors()
     answers = review.setdefault("answers", {}) or {}
     review["answers"] = answers

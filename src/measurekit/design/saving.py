@@ -8,8 +8,10 @@ import yaml
 
 from measurekit.core import atomic
 from measurekit.design.models import Framework, Indicator, Item, Scale
+from measurekit.problems import InputError
 
-FILES = {"framework.yaml": None, "scales.yaml": "scales", "items.yaml": ("domains", "items"), "indicators.yaml": "indicators"}
+FILES = {"framework.yaml": None, "scales.yaml": "scales", "items.yaml": ("domains", "items"),
+         "indicators.yaml": "indicators"}
 
 
 def _dump(data) -> str:
@@ -27,7 +29,11 @@ def framework_documents(fw: Framework) -> dict[str, dict]:
 
 def save_framework(fw: Framework, path=None) -> Path:
     """Write the framework's YAML files (atomically, one file at a time) to ``path`` (default: where it was loaded)."""
-    path = Path(path or fw.path)
+    target = path or fw.path
+    if target is None:   # a framework built in code (not loaded from a folder) and no path given
+        raise InputError.of("missing_folder", "This framework was not loaded from a folder, so there is nowhere to "
+                            "save it back to: name the folder with path=.")
+    path = Path(target)
     header = "# Written by measurekit. Comments are not kept; keep notes in the `notes` fields.\n"
     if fw.illustrative:
         header += "# ILLUSTRATIVE: a worked example, not an official or validated instrument.\n"

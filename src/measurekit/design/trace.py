@@ -56,7 +56,7 @@ def traceability(fw: Framework, evidence: Evidence) -> dict[str, pd.DataFrame]:
     theme_rows = []
     for code, name in theme_names.items():
         its = [it for it in fw.items if code in it.provenance.themes]
-        n_quotes = int(evidence.quotes["themes"].map(lambda ts: code in ts).sum())
+        n_quotes = int(evidence.quotes["themes"].map(lambda ts, code=code: code in ts).sum())
         inds = sorted({i for it in its for i in _indicators_using(fw, it)})
         theme_rows.append({"code": code, "name": name, "n_quotes": n_quotes, "items": ", ".join(i.id for i in its),
                            "indicators": ", ".join(inds), "covered": bool(its)})

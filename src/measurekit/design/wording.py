@@ -69,12 +69,14 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
                                "Use shorter, everyday words (one or two syllables) and one short sentence.", s))
     if len(ws) > cfg.max_words:
         out.append(Finding.about(item_id, language, "too_long", "warning",
-                           f"{len(ws)} words (aim for {cfg.max_words} or fewer). Long questions are misread and skipped.",
+                           f"{len(ws)} words (aim for {cfg.max_words} or fewer). Long questions are misread and "
+                           "skipped.",
                            "Cut qualifiers and examples; keep one idea."))
     if language == "en":
         if re.search(r"\b(and|as well as)\b", lower):
             out.append(Finding.about(item_id, language, "double_barrelled", "warning",
-                               "'and' may join two ideas, so a parent who agrees with one but not the other cannot answer.",
+                               "'and' may join two ideas, so a parent who agrees with one but not the other cannot "
+                               "answer.",
                                "Split into two items, or keep only the idea that matters."))
         elif re.search(r"\bor\b", lower):
             out.append(Finding.about(item_id, language, "double_barrelled", "info",
@@ -82,7 +84,8 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
                                "Check in cognitive interviews that parents read both options as one thing."))
         negs = [w for w in ws if w in NEGATIONS or w.endswith("n't")]
         if negs:  # a negated prefix ("unhelpful", "dislike") after a negation makes a double negative
-            negs += [w for w in ws if len(w) > 5 and w.startswith(("un", "dis")) and w not in ("understand", "understood", "under")]
+            negs += [w for w in ws if len(w) > 5 and w.startswith(("un", "dis"))
+                     and w not in ("understand", "understood", "under")]
         if len(negs) >= 2:
             out.append(Finding.about(item_id, language, "double_negative", "warning",
                                f"Two negatives ({', '.join(negs)}): 'disagree' then means a double negative.",

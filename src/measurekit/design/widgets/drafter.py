@@ -71,8 +71,8 @@ class ItemDrafter:
         self.language = w.Dropdown(options=self.fw.languages, description="Language")
         self.stem = w.Textarea(description="Wording", layout=w.Layout(width="95%", height="70px"))
         self.scale = w.Dropdown(options=self._scale_options(), description="Scale", layout=w.Layout(width="95%"))
-        self.quotes = w.SelectMultiple(options=[(f"{q.id} [{q.voice_group}] {q.text[:60]}", q.id)
-                                                for q in quotes.itertuples()],
+        self.quotes = w.SelectMultiple(options=[(f"{qid} [{group}] {text[:60]}", qid) for qid, group, text
+                                                in zip(quotes["id"], quotes["voice_group"], quotes["text"])],
                                        description="Evidence", layout=w.Layout(width="95%", height="140px"))
         self.status = w.Dropdown(options=list(STATUSES), value="revised", description="Status")
         self.who = w.Text(description="Who", placeholder="e.g. parent panel, 3 March")
@@ -166,7 +166,8 @@ class ItemDrafter:
             self.record_panel.value = "<p><i>No cognitive interviews recorded for this item yet.</i></p>"
             return
         lines = "".join(f"<li>{html.escape(r.date)} [{html.escape(r.language)}] <b>{html.escape(r.problem_type)}</b>: "
-                        f"{html.escape(r.understood)}" + (f" <i>Changed: {html.escape(r.change_made)}</i>" if r.change_made else "")
+                        f"{html.escape(r.understood)}"
+                        + (f" <i>Changed: {html.escape(r.change_made)}</i>" if r.change_made else "")
                         + "</li>" for r in rows.itertuples(index=False))
         self.record_panel.value = f"<p><b>Cognitive interviews ({len(rows)})</b></p><ul>{lines}</ul>"
 
@@ -204,9 +205,11 @@ class ItemDrafter:
         q = self.evidence.quotes.set_index("id")
         chosen = [i for i in self.quotes.value if i in q.index]
         if not chosen:
-            self.evidence_panel.value = "<p><i>No evidence linked: every item should trace back to what families said.</i></p>"
+            self.evidence_panel.value = ("<p><i>No evidence linked: every item should trace back to what families "
+                                         "said.</i></p>")
             return
-        items = "".join(f"<li>&ldquo;{html.escape(q.at[i, 'text'])}&rdquo; <small>({html.escape(q.at[i, 'voice_group'])}, "
+        items = "".join(f"<li>&ldquo;{html.escape(q.at[i, 'text'])}&rdquo; "
+                        f"<small>({html.escape(q.at[i, 'voice_group'])}, "
                         f"{html.escape(q.at[i, 'setting'])})</small></li>" for i in chosen)
         self.evidence_panel.value = f"<ul>{items}</ul>"
 

@@ -47,15 +47,15 @@ class FrameworkReview:
         self.controls: dict[str, dict] = {}
         sections = []
         titles = []
-        for (kind, area), group in self.table.groupby(["kind", "area"], sort=False):
+        for (_kind, area), group in self.table.groupby(["kind", "area"], sort=False):
             rows = []
-            for q in group.itertuples():
+            for q in group.to_dict("records"):
                 score = w.Dropdown(options=options, value=None, description="Score")
                 notes = w.Textarea(placeholder="Notes", layout=w.Layout(width="95%", height="50px"))
                 evidence = w.Text(placeholder="Evidence links or file names, separated by ;",
                                   layout=w.Layout(width="95%"))
-                self.controls[q.id] = {"score": score, "notes": notes, "evidence": evidence}
-                rows.append(w.VBox([w.HTML(f"<b>{q.text}</b><br><small>Criteria: {q.criteria}</small>"),
+                self.controls[q["id"]] = {"score": score, "notes": notes, "evidence": evidence}
+                rows.append(w.VBox([w.HTML(f"<b>{q['text']}</b><br><small>Criteria: {q['criteria']}</small>"),
                                     score, notes, evidence]))
             sections.append(w.VBox(rows))
             mark = " *" if area in claimed else ""
@@ -115,7 +115,8 @@ class FrameworkReview:
         try:
             p = rv.save_review(self.to_review(), self.path.value, self.questions)
         except Exception as e:  # shown in the widget as a sentence, not lost in the log
-            self.status.value = f"<span style='color:#c0392b'>Not saved. {html.escape(rv.file_problem(e, self.path.value, 'save'))}</span>"
+            why = html.escape(rv.file_problem(e, self.path.value, 'save'))
+            self.status.value = f"<span style='color:#c0392b'>Not saved. {why}</span>"
             return None
         self._known = (str(self.path.value), self._fingerprint())
         self.replace.value = False
@@ -128,7 +129,8 @@ class FrameworkReview:
             before = self._fingerprint()
             self.set_review(rv.load_review(self.path.value, self.questions))
         except Exception as e:
-            self.status.value = f"<span style='color:#c0392b'>Not loaded. {html.escape(rv.file_problem(e, self.path.value, 'load'))}</span>"
+            why = html.escape(rv.file_problem(e, self.path.value, 'load'))
+            self.status.value = f"<span style='color:#c0392b'>Not loaded. {why}</span>"
             return
         self._known = (str(self.path.value), before)
         self.status.value = f"Loaded {html.escape(str(self.path.value))}"
@@ -145,7 +147,8 @@ class FrameworkReview:
             if len(low):
                 print("Practices the framework claims to serve that score low: " + ", ".join(low["title"]))
             if len(unscored):
-                print("Practices the framework claims to serve that are not scored yet: " + ", ".join(unscored["title"]))
+                print("Practices the framework claims to serve that are not scored yet: "
+                      + ", ".join(unscored["title"]))
             plt.show()
         return s
 
