@@ -68,6 +68,7 @@ class InformationMap(Result):
 
     @property
     def inventory(self) -> Inventory:
+        assert self._inventory is not None   # map_information always sets it
         return self._inventory
 
     @property
@@ -100,8 +101,8 @@ def information_map(inventory, *, framework=None) -> InformationMap:
     of its voice indicators would bring an unused voice source to a priority.
 
     inventory: an ``Inventory`` or the path of an inventory YAML file (read with ``read_inventory``).
-    framework: optional ``Framework``, framework folder or name of a shipped framework; its voice indicators are matched against the
-        unused voice sources (see ``measurekit.mapping.gaps``).
+    framework: optional ``Framework``, framework folder or name of a shipped framework; its voice indicators are
+        matched against the unused voice sources (see ``measurekit.mapping.gaps``).
     Returns an ``InformationMap`` (``.table`` is ``.information``); ``.svg()`` and ``.html()`` draw it.
     """
     from measurekit.mapping.gaps import framework_gaps
@@ -242,7 +243,7 @@ def _findings(r: InformationMap) -> list[str]:
     if len(b):
         top = b.sort_values("n_types_lost", ascending=False, kind="stable").head(3)
         out.append("If one actor left, information would stop reaching the priorities: " + "; ".join(
-            f"without {t.title}, {_plural(t.n_types_lost, 'type')}" for t in top.itertuples()) + ".")
+            f"without {t['title']}, {_plural(t['n_types_lost'], 'type')}" for t in top.to_dict("records")) + ".")
     if len(r.brokers) and r.brokers["betweenness"].iloc[0] > 0:
         t = r.brokers.iloc[0]
         out.append(f"{t['title']} stands between the most pairs of nodes (betweenness {t['betweenness']:.2f}) and "

@@ -37,7 +37,8 @@ def primary_priority(inventory) -> dict[str, str | None]:
             return memo[t]
         i = info[t]
         for relation in ("measures", "informs"):
-            ps = sorted({e.priority for e in i.edges if e.relation == relation}, key=order.get)
+            ps = sorted({e.priority for e in i.edges if e.relation == relation},
+                        key=lambda p: order.get(p, len(order)))   # checked ids are all in order
             if ps:
                 return ps[0]
         for f in i.feeds:
@@ -128,7 +129,7 @@ def map_svg(result) -> str:
     measures = {(e.information, e.priority) for e in inv.edges() if e.relation == "measures"}
     col_w = (WIDTH - 2 * MARGIN - GAP) / 2
     body: list[str] = []
-    y = MARGIN
+    y: float = MARGIN
     body.append(f"<text x='{MARGIN}' y='{num(y + 14)}' font-size='11pt' font-weight='700' fill='{INK}'>"
                 f"{esc(_fit(inv.title, WIDTH - 2 * MARGIN, 11))}</text>")
     y += 22
@@ -148,8 +149,10 @@ def map_svg(result) -> str:
             body.append(_box(x, y, col_w, height, heading))
             if not members:
                 n = sum(pid in ps for ps in linked.values())
+                words = (f"{n} types serve it; each is shown in another box (also {number[pid]})" if n
+                         else "no information reaches this priority")
                 body.append(f"<text x='{num(x + 10)}' y='{num(y + HEAD + LINE)}' font-size='{FONT}pt' "
-                            f"fill='{GREY}'>{esc(_fit(f'{n} types serve it; each is shown in another box (also {number[pid]})' if n else 'no information reaches this priority', col_w - 20, FONT))}</text>")
+                            f"fill='{GREY}'>{esc(_fit(words, col_w - 20, FONT))}</text>")
             for j, info in enumerate(members):
                 also = [number[q] for q in linked[info.id] if q != pid]
                 body.append(_entry(x, y + HEAD + LINE * (j + 1), col_w, info, (info.id, pid) in measures, also,
@@ -226,7 +229,8 @@ def _legend(body: list[str], y: float) -> float:
                     f"font-size='{FONT}pt' fill='{INK}'>{esc(words)}</text>")
     y += LINE * 2 + 4
     body.append(f"<text x='{MARGIN}' y='{num(y + 9)}' font-size='{FONT}pt' fill='{INK}'>"
-                "Letters: whose voice the information carries (C children, P parents, S staff and practitioners).</text>"
+                "Letters: whose voice the information carries (C children, P parents, S staff and "
+                "practitioners).</text>"
                 f"<text x='{MARGIN}' y='{num(y + 9 + LINE)}' font-size='{FONT}pt' fill='{INK}'>"
                 "Numbers after 'also': the other priorities it serves, by the numbers of their boxes.</text>")
     return y + LINE + 18 + MARGIN

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from measurekit.mapping.inventory import Inventory
+from measurekit.mapping.inventory import Inventory, Priority
 
 GAP_COLUMNS = ["information", "information_title", "voice", "indicator", "indicator_title", "domain",
                "domain_title", "priority", "priority_title", "how"]
@@ -57,19 +57,20 @@ def framework_gaps(inventory: Inventory, used: set[str], framework=None) -> tupl
     for info in inventory.information:
         if info.id in used or not info.carries_voice:
             continue
-        for ind in indicators.itertuples():
-            shared = [v for v in info.voices if v in ind.respondents.split("; ")]
+        for ind in indicators.to_dict("records"):
+            shared = [v for v in info.voices if v in ind["respondents"].split("; ")]
             if not shared:
                 continue
-            targets = [p for p in inventory.priorities if ind.domain in p.voice_domains]
+            targets: list[Priority | None] = [p for p in inventory.priorities if ind["domain"] in p.voice_domains]
             voice_words = " and ".join(f"{v}s'" if v != "child" else "children's" for v in shared)
-            for p in targets or [None]:
-                to = (f"which would bring {voice_words} views to '{p.title}'" if p is not None else
+            for target in targets or [None]:
+                to = (f"which would bring {voice_words} views to '{target.title}'" if target is not None else
                       "but no priority names this domain under voice_domains yet")
                 rows.append({"information": info.id, "information_title": info.title, "voice": "; ".join(shared),
-                             "indicator": ind.indicator, "indicator_title": ind.indicator_title,
-                             "domain": ind.domain, "domain_title": ind.domain_title,
-                             "priority": p.id if p else "", "priority_title": p.title if p else "",
+                             "indicator": ind["indicator"], "indicator_title": ind["indicator_title"],
+                             "domain": ind["domain"], "domain_title": ind["domain_title"],
+                             "priority": target.id if target else "", "priority_title": target.title if target else "",
                              "how": f"'{info.title}' holds {voice_words} views that reach no priority; the indicator "
-                                    f"'{ind.indicator_title}' measures the same voices ({ind.domain_title}), {to}."})
+                                    f"'{ind['indicator_title']}' measures the same voices ({ind['domain_title']}), "
+                                    f"{to}."})
     return pd.DataFrame(rows, columns=GAP_COLUMNS), warnings

@@ -90,8 +90,10 @@ def shortest_routes(g) -> dict[str, list[str]]:
     routes = {}
     for n in nxt:
         path = [n]
-        while nxt[path[-1]] is not None:
-            path.append(nxt[path[-1]])
+        step = nxt[n]
+        while step is not None:
+            path.append(step)
+            step = nxt[step]
         routes[n] = path
     return routes
 
@@ -111,5 +113,5 @@ def declared_priorities(inventory: Inventory) -> dict[str, list[str]]:
                 if f not in seen:
                     seen.add(f)
                     stack.append(f)
-        out[i.id] = sorted(found, key=order.get)
+        out[i.id] = sorted(found, key=lambda p: order.get(p, len(order)))   # checked ids are all in order
     return out

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from measurekit.mapping import schema
 from measurekit.mapping.inventory import Actor, Edge, Information, Inventory, Priority
@@ -36,6 +37,7 @@ def read_inventory(path) -> Inventory:
     """
     inventory, report = _read(Path(path))
     report.raise_if_errors(InventoryError)
+    assert inventory is not None   # _read gives None only with an error, raised above
     return inventory
 
 
@@ -63,7 +65,7 @@ def _read(path: Path) -> tuple[Inventory | None, ProblemReport]:
     checker = _Checker(path.name, report)
     inventory = checker.check(doc)
     report = _with_lines(report, nodes)
-    if not report.ok:
+    if inventory is None or not report.ok:   # check gives None only after reporting an error
         return None, report
     return dataclasses.replace(inventory, path=path), report
 
@@ -236,15 +238,15 @@ class _Checker:
         if entry is None:
             return None
         iid = self.new_id(entry, where)
-        out = {"id": iid, "title": self.text(entry, "title", where),
-               "level": self.enum(entry, "level", where, schema.LEVELS),
-               "requirement": self.enum(entry, "requirement", where, schema.REQUIREMENTS),
-               "frequency": self.enum(entry, "frequency", where, schema.FREQUENCIES),
-               "description": self.text(entry, "description", where),
-               "collected_by": self.ids_in(entry, "collected_by", where)[:1],
-               "held_in": self.ids_in(entry, "held_in", where),
-               "feeds": self.ids_in(entry, "feeds", where),
-               "via": self.ids_in(entry, "via", where)}
+        out: dict[str, Any] = {"id": iid, "title": self.text(entry, "title", where),
+                                "level": self.enum(entry, "level", where, schema.LEVELS),
+                                "requirement": self.enum(entry, "requirement", where, schema.REQUIREMENTS),
+                                "frequency": self.enum(entry, "frequency", where, schema.FREQUENCIES),
+                                "description": self.text(entry, "description", where),
+                                "collected_by": self.ids_in(entry, "collected_by", where)[:1],
+                                "held_in": self.ids_in(entry, "held_in", where),
+                                "feeds": self.ids_in(entry, "feeds", where),
+                                "via": self.ids_in(entry, "via", where)}
         if isinstance(entry.get("collected_by"), list) and len(entry["collected_by"]) != 1:
             self.add("wrong_type", f"{where}.collected_by names one actor (the one that collects it); list the "
                      "others under held_in or via.", f"{where}.collected_by", entry["collected_by"], "type: one id")
@@ -276,7 +278,7 @@ class _Checker:
                 places = [f"{where}.{relation}[{k}]" for k in range(len(value))]
             for v, place in zip(value, places):
                 if isinstance(v, dict):
-                    v = self.fields(v, place, schema.EDGE_FIELDS, "link to a priority")
+                    self.fields(v, place, schema.EDGE_FIELDS, "link to a priority")   # a mapping comes back as is
                     pr = self.ids_in(v, "priority", place)
                     via = self.ids_in(v, "via", place) if "via" in v else None
                     if pr:
@@ -303,7 +305,7 @@ class _Checker:
                      f"'{section}' or correct the id.", place, ref, f"defined in: {section}")
             return False
 
-        for info, where in infos:
+        for info, _where in infos:
             for ref, place in info["collected_by"] + info["held_in"]:
                 need(ref, place, aids, "unknown_actor", "an actor", "actors")
             routes = [info["via"]] + [via for _, _, via in info["edges"] if via is not None]
