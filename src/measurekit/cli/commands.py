@@ -38,11 +38,10 @@ def run(args) -> int:
 
 
 def synth(args) -> int:
-    from measurekit.synth.cohort import make_cohort, write_cohort
-    from measurekit.design.choose import framework_path
-
     from measurekit.core import atomic
     from measurekit.core.paths import MARKER, marker_text
+    from measurekit.design.choose import framework_path
+    from measurekit.synth.cohort import make_cohort, write_cohort
 
     framework = framework_path(args.framework, option="--framework")
     _guard(args.out, framework, command="synth")
@@ -131,6 +130,7 @@ def check_spec(args) -> int:
     if not report.ok:
         return 1
     fw = load_framework(args.framework)
+    assert fw.path is not None   # load_framework records the folder it read
     print(f"{len(fw.items)} items in {len(fw.domains)} domains, {len(fw.indicators)} indicators, "
           f"languages {', '.join(fw.languages)}.")
     findings = check_items(fw, CheckConfig(reading_age=args.reading_age))

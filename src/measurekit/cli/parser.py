@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
 FRAMEWORK_HELP = ("the framework the data were collected with: its folder (framework.yaml, items.yaml ...) or the name "
                   "of a framework shipped with measurekit; required except with the bundled demo data")
 
@@ -109,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
             "specification sheets and an HTML briefing per neighbourhood.")
     p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
     p.add_argument("--data", type=Path, required=True, help="folder of input files")
-    p.add_argument("--out", type=Path, required=True, help="output folder (replaced only when the new pack is complete)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder (replaced only when the new pack is complete)")
     p.add_argument("--period", default=None, help="period label, e.g. 2025/26 (default: from the data)")
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
 
@@ -117,14 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
             "Check a DfE open-data (explore-education-statistics) CSV and its .meta.csv against the main rules "
             "of DfE's data screener; report every failure with its row and rule. Exits with status 1 on errors.")
     p.add_argument("file", type=Path, help="the data file, e.g. board_pack/rochdale_school_readiness.csv")
-    p.add_argument("--meta", type=Path, default=None, help="the metadata file (default: <file name>.meta.csv beside it)")
+    p.add_argument("--meta", type=Path, default=None,
+                   help="the metadata file (default: <file name>.meta.csv beside it)")
     p.add_argument("--report", type=Path, default=None, help="also write the full report to this CSV file")
 
     p = add("map", "information_map",
             "Map an information inventory (YAML): which information reaches the strategic priorities, whose "
             "voices are lost on the way, who carries information across boundaries; writes an accessible map "
             "(SVG), a page (HTML) and the tables (CSV). Exits with status 1 if the inventory has errors.")
-    p.add_argument("inventory", type=Path, help="the inventory file, e.g. data/information_map/early_years_inventory.yaml")
+    p.add_argument("inventory", type=Path,
+                   help="the inventory file, e.g. data/information_map/early_years_inventory.yaml")
     p.add_argument("--out", type=Path, required=True,
                    help="output folder (replaced whole when the map is complete; a new or empty folder, or one "
                         "measurekit made; never one that holds the inventory)")
@@ -149,7 +151,8 @@ def _trial_sample(text: str) -> int | str:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of respondents or 'all'") from None
     if n < 50:
-        raise argparse.ArgumentTypeError(f"{n} respondents are too few for the trial analyses: give at least 50, or 'all'")
+        raise argparse.ArgumentTypeError(f"{n} respondents are too few for the trial analyses: give at least 50, "
+                                         "or 'all'")
     return n
 
 
