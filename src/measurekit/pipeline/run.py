@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from measurekit.core import paths
-from measurekit.pipeline.state import Inputs, RunState, StepLog
+from measurekit.pipeline.state import Inputs, RunState, StepLog, ready
 from measurekit.problems import InputError
-
 
 FAILED_README = """\
 INTERNAL: DO NOT SHARE
@@ -55,7 +54,8 @@ def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> 
 
 
 def run(data: Path | str | None = None, *, framework=None, out: Path | str = Path("out"),
-        config: Path | str | None = None, log: Callable[[str], None] = print, trial_sample: int | str = "auto") -> RunState:
+        config: Path | str | None = None, log: Callable[[str], None] = print,
+        trial_sample: int | str = "auto") -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
     ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
 
@@ -79,13 +79,14 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)
     _timed(state, "Read and validate inputs", steps.read_inputs, log)
-    if not state.validation.ok:
+    validation = ready(state.validation, "validation report")
+    if not validation.ok:
         # Stop before any analysis; an earlier complete output folder is left byte for byte as it was.
         failed = failed_folder(inputs.out)
         with atomic.atomic_directory(failed) as work:
-            atomic.write_csv(work / "validation_report.csv", state.validation.to_frame())
+            atomic.write_csv(work / "validation_report.csv", validation.to_frame())
             atomic.write_text(work / "README.txt", FAILED_README.format(out=inputs.out))
-        raise RunStopped(state.validation, failed / "validation_report.csv")
+        raise RunStopped(validation, failed / "validation_report.csv")
     with atomic.atomic_directory(inputs.out) as work:
         state.work = work
         for step in steps.STEPS:

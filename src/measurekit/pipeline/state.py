@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 # Group columns compared for fairness, and the label the report uses for each.
 FAIRNESS_GROUPS = {"fsm": "free school meals", "home_language_group": "home language (English or other)"}
@@ -34,6 +34,18 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.stats.factor import EFAResult, OmegaResult, ParallelResult
     from measurekit.stats.invariance import InvarianceResult
     from measurekit.stats.items import ItemAnalysis
+
+
+T = TypeVar("T")
+
+
+def ready(part: T | None, name: str) -> T:
+    """``part`` of the run state, which the step reading it can count on: an earlier step always fills it in, or
+    the step names it in its ``needs`` (the runner skips a step whose needs are None). None here is a fault in
+    the order of the steps or in their ``needs``, not a problem of the data."""
+    if part is None:
+        raise RuntimeError(f"the run state has no {name} yet: a step read it before the step that makes it ran")
+    return part
 
 
 @dataclass
@@ -128,7 +140,9 @@ class RunState:
     steps: list[StepLog] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)   # label -> path relative to the output folder
-    _respondents: tuple | None = field(default=None, repr=False, compare=False)   # (scored, respondents, samples)
+    # (scored, respondents, samples by size): see ``respondents``
+    _respondents: tuple[pd.DataFrame, pd.DataFrame, dict[int, pd.DataFrame]] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def shareable(self) -> Path:
@@ -142,8 +156,9 @@ class RunState:
     def respondents(self) -> "pd.DataFrame":
         """Children with a linked parent response (rows of ``scored``). Kept while ``scored`` is the same
         frame: at national scale each selection copies a few hundred MB."""
-        if self._respondents is None or self._respondents[0] is not self.scored:
-            self._respondents = (self.scored, self.scored[self.scored["responded"] == 1], {})
+        scored = ready(self.scored, "scores")
+        if self._respondents is None or self._respondents[0] is not scored:
+            self._respondents = (scored, scored[scored["responded"] == 1], {})
         return self._respondents[1]
 
     @property
@@ -163,7 +178,7 @@ class RunState:
         n = self.trial_size
         if n is None:
             return self.respondents
-        samples = self._respondents[2]     # by size, for the same scored frame
+        samples = ready(self._respondents, "respondents")[2]     # by size, for the same scored frame
         if n not in samples:
             samples[n] = self.respondents.sample(n=n, random_state=1).sort_index()
         return samples[n]
@@ -174,7 +189,8 @@ class RunState:
         if n is None:
             return ""
         why = (f" because there are more than {AUTO_TRIAL_SAMPLE:,} (a sample this size estimates these statistics "
-               "precisely; run with --trial-sample all to use every respondent)") if self.inputs.trial_sample == "auto" else ""
+               "precisely; run with --trial-sample all to use every respondent)"
+               if self.inputs.trial_sample == "auto" else "")
         return (f"Reliability, fairness, added value and the measurement evidence used a random sample of {n:,} of "
                 f"{total:,} respondents (simple random sample, seed 1){why}; linkage, coverage and the board pack "
                 "used every child.")

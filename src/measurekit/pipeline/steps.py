@@ -22,6 +22,7 @@ from measurekit.pipeline.state import (
     Measurement,
     RunState,
     Value,
+    ready,
 )
 from measurekit.problems import CANNOT_SUPPORT, InputError
 
@@ -63,10 +64,10 @@ def read_inputs(state: RunState) -> str:
 def link_step(state: RunState) -> str:
     from measurekit.data import link
 
-    result = link(state.cohort)
+    result = link(ready(state.cohort, "cohort"))
     state.linkage = result
     atomic.write_text(state.internal / "README.txt", INTERNAL_README)
-    atomic.write_csv(state.internal / "validation_report.csv", state.validation.to_frame())
+    atomic.write_csv(state.internal / "validation_report.csv", ready(state.validation, "validation report").to_frame())
     state.files["validation report (internal)"] = Path("internal/validation_report.csv")
     folder = state.internal / "linkage"
     atomic.write_csv(folder / "linkage_summary.csv", result.summary)
@@ -81,8 +82,8 @@ def score_step(state: RunState) -> str:
     """Score the voice domains once; every later step (and the board pack) uses these scores."""
     from measurekit.stats.scoring import score
 
-    fw = state.framework
-    frame = state.linkage.linked
+    fw = ready(state.framework, "framework")
+    frame = ready(state.linkage, "linkage").linked
     responders = frame[frame["responded"] == 1]
     state.scored = frame.join(score(responders, fw))
     cols = [d.score_column for d in fw.domains]
@@ -100,7 +101,7 @@ def reliability_step(state: RunState) -> str:
     from measurekit.stats.reliability import reliability_by_domain
     from measurekit.stats.scoring import item_values
 
-    step, fw, resp = "Reliability and structure", state.framework, state.trial_respondents
+    step, fw, resp = "Reliability and structure", ready(state.framework, "framework"), state.trial_respondents
     rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, fw, n_boot=500, random_state=1)
     if rel is None:
         return "skipped"
@@ -145,7 +146,7 @@ def fairness_step(state: RunState) -> str:
     from measurekit.stats.dif import dif
     from measurekit.stats.invariance import invariance
 
-    step, fw = "Fairness: invariance and DIF", state.framework
+    step, fw = "Fairness: invariance and DIF", ready(state.framework, "framework")
     data = fairness_frame(state)
     ordinal = ordinal_items(fw)
     f = Fairness(route="ordinal (WLSMV, Wu and Estabrook 2016)" if ordinal else "continuous (maximum likelihood)")
@@ -178,7 +179,7 @@ def value_step(state: RunState) -> str:
     from measurekit.stats.added_value import added_value
     from measurekit.stats.coverage import coverage, response_weights
 
-    step, fw, scored = "Added value and coverage", state.framework, state.scored
+    step, fw, scored = "Added value and coverage", ready(state.framework, "framework"), ready(state.scored, "scores")
     v = Value()
     by = [c for c in ("neighbourhood", "eal", "fsm", "send", "home_language") if c in scored]
     v.coverage = attempt(state, step, "coverage", coverage, "responded", scored, by=by)
@@ -211,22 +212,24 @@ def evidence_step(state: RunState) -> str:
     and a retest file in the data folder (``voice_retest.csv``) when there is one."""
     from measurekit.stats.cosmin import cosmin_table
 
-    step, fw = "Measurement evidence (COSMIN)", state.framework
+    step, fw = "Measurement evidence (COSMIN)", ready(state.framework, "framework")
     evidence = Path(fw.path) / "evidence" if fw.path else None
     cv = log = rt = None
     if evidence is not None and (evidence / "content_validity.csv").exists():
         from measurekit.design.content_validity import content_validity, read_ratings
 
-        cv = attempt(state, step, "content validity", lambda: content_validity(read_ratings(evidence / "content_validity.csv"), fw))
+        ratings = evidence / "content_validity.csv"
+        cv = attempt(state, step, "content validity", lambda: content_validity(read_ratings(ratings), fw))
     if evidence is not None and (evidence / "interviews.csv").exists():
         from measurekit.design.interviews import load_interviews
 
         log = attempt(state, step, "cognitive interviews", load_interviews, evidence / "interviews.csv", fw)
-    second = state.cohort.tables.get("voice_retest")   # read and checked with every other input
+    tables = ready(state.cohort, "cohort").tables
+    second = tables.get("voice_retest")   # read and checked with every other input
     if second is not None:
         from measurekit.stats.retest import retest
 
-        first = state.cohort.tables["voice_parent"]
+        first = tables["voice_parent"]
         first = first[first["child_id"].isin(second["child_id"])]
         rt = attempt(state, step, "test-retest", retest, first, second, framework=fw)
     m, fa, v = state.measurement, state.fairness, state.value
@@ -245,7 +248,8 @@ def evidence_step(state: RunState) -> str:
 
 def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
     """Indicator id -> plain-English evidence (reliability, added value) for the spec sheets."""
-    fw, notes = state.framework, {}
+    fw = ready(state.framework, "framework")
+    notes: dict[str, dict[str, str]] = {}
     scale_indicators = [ind for ind in fw.indicators if ind.compute.source == "scale"]
     if state.measurement is not None:
         rel = state.measurement.reliability.set_index("domain")
@@ -257,10 +261,10 @@ def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
                     f"alpha {r['raw_alpha']:.2f} (95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f}) in this trial")
     v = state.value.added_value.get("y1_phonics_pass") if state.value is not None else None
     if v is not None:
-        t = v.table.set_index("measure")
+        auc = v.table.set_index("measure").loc["auc"]
         text = (f"the voice domains add to GLD and routine data in predicting Year 1 phonics "
-                f"(LR test p = {v.p_val:.1g}; AUC gain {t.loc['auc', 'difference']:.3f}, "
-                f"95% CI {t.loc['auc', 'ci_low']:.3f}-{t.loc['auc', 'ci_high']:.3f})")
+                f"(LR test p = {v.p_val:.1g}; AUC gain {auc['difference']:.3f}, "
+                f"95% CI {auc['ci_low']:.3f}-{auc['ci_high']:.3f})")
         for ind in scale_indicators:
             notes.setdefault(ind.id, {})["added_value"] = text
     return notes
@@ -272,11 +276,12 @@ def board_pack_step(state: RunState) -> str:
     from measurekit.publish.board_pack import render_board_pack, shareable_readme
     from measurekit.publish.board_table import build_board_table
 
-    fw = state.framework
+    fw = ready(state.framework, "framework")
     weights = None
     if any(ind.ci_method == "weighted_t" for ind in fw.indicators):
         if state.value is None or state.value.weights is None:
-            state.skip("Board pack", "weighted estimates: no response weights could be made; unweighted intervals used")
+            state.skip("Board pack",
+                       "weighted estimates: no response weights could be made; unweighted intervals used")
         else:
             weights = state.value.weights.weights
     notes = evidence_notes(state)
@@ -284,7 +289,8 @@ def board_pack_step(state: RunState) -> str:
         for ind in fw.indicators:
             if not state.cosmin.for_indicator(ind.id).empty:
                 notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
-    board = build_board_table(fw, state.scored, weights=weights, lookup=state.cohort.tables.get("small_areas"))
+    board = build_board_table(fw, state.scored, weights=weights,
+                              lookup=ready(state.cohort, "cohort").tables.get("small_areas"))
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
     state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),
