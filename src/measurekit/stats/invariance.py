@@ -150,7 +150,8 @@ class InvarianceResult(Result):
         moms = self._sample.moments
         assert less._solution is not None and more._solution is not None
         return scaled_difference(less._solution.spec, less._solution.fitted, more._solution.spec,
-                                 more._solution.fitted, [m.gamma for m in moms], np.array([m.n for m in moms], dtype=float))
+                                 more._solution.fitted, [m.gamma for m in moms],
+                                 np.array([m.n for m in moms], dtype=float))
 
     @single_thread
     def partial(self, release=None, level: str = "scalar") -> pd.DataFrame:

@@ -52,7 +52,8 @@ def ml_table(spec, theta: np.ndarray, se: np.ndarray) -> pd.DataFrame:
             rows.append((x, "~~", x, gname, T[i, i], se[free[("T", i, i)]], T[i, i] / Sigma[i, i]))
         for a, b in spec.model.residual_covariances:
             i, j = sorted((spec.observed.index(a), spec.observed.index(b)), reverse=True)
-            rows.append((a, "~~", b, gname, T[i, j], se[free[("T", i, j)]], residual_correlation(T[i, j], T[i, i], T[j, j])))
+            rows.append((a, "~~", b, gname, T[i, j], se[free[("T", i, j)]],
+                         residual_correlation(T[i, j], T[i, i], T[j, j])))
         for fi in range(len(spec.factors)):
             for fj in range(fi + 1):
                 kk = free[("P", fi, fj)]
@@ -73,7 +74,7 @@ def ordinal_table(spec, res) -> pd.DataFrame:
 
     theta, se = res.theta, res.se
     k_of = {}
-    for (mat, g, i, j, key, v) in spec.entries:
+    for (mat, g, i, j, key, _value) in spec.entries:
         k_of[(mat, g, i, j)] = spec.keys[key] if key is not None else None
 
     def s(mat, g, i, j):
@@ -113,7 +114,8 @@ def ordinal_table(spec, res) -> pd.DataFrame:
         for fi in range(len(facs)):
             for fj in range(fi + 1):
                 a, b = (fj, fi)
-                rows.append((facs[a], "~~", facs[b], gname, P[fi, fj], s("P", g, fi, fj), P[fi, fj] / (sd_f[fi] * sd_f[fj])))
+                rows.append((facs[a], "~~", facs[b], gname, P[fi, fj], s("P", g, fi, fj),
+                             P[fi, fj] / (sd_f[fi] * sd_f[fj])))
         for i, x in enumerate(obs):
             rows.append((x, "~*~", x, gname, dl[i], s("dl", g, i, 0), 1.0))
         for i, x in enumerate(obs):

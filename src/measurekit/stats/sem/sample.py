@@ -209,7 +209,8 @@ def ml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> MLSam
         M.append(x.mean(axis=0))
         S.append(np.cov(x, rowvar=False, bias=True))
         N.append(len(x))
-    return MLSample(m, group, sel, [str(g) for g in sel.groups], Moments(S, M, np.array(N, dtype=float)), few_categories(x_all))
+    return MLSample(m, group, sel, [str(g) for g in sel.groups], Moments(S, M, np.array(N, dtype=float)),
+                    few_categories(x_all))
 
 
 @dataclass
@@ -252,8 +253,8 @@ def fiml_sample(df: pd.DataFrame, m: MeasurementModel, group: str | None) -> FIM
         N.append(len(x))
         ll1 += ll
         ll_b += independence_loglik(pg, len(obs))
-    return FIMLSample(m, group, sel, [str(g) for g in sel.groups], pats, Moments(S, M, np.array(N, dtype=float)), ll1, ll_b,
-                      few_categories(x_all))
+    return FIMLSample(m, group, sel, [str(g) for g in sel.groups], pats, Moments(S, M, np.array(N, dtype=float)),
+                      ll1, ll_b, few_categories(x_all))
 
 
 # --------------------------------------------------------------------------- ordered items (WLSMV)
@@ -312,7 +313,8 @@ def ordinal_codes(answers: np.ndarray, items: list[str], gv: np.ndarray | None, 
                 gi, k = empty[0]
                 total = counts.sum(axis=0)
                 # merge the empty answer with its neighbour (the less used one when there are two)
-                nb = k + 1 if k == 0 else k - 1 if k == len(total) - 1 else (k - 1 if total[k - 1] <= total[k + 1] else k + 1)
+                nb = (k + 1 if k == 0 else k - 1 if k == len(total) - 1
+                      else (k - 1 if total[k - 1] <= total[k + 1] else k + 1))
                 lo_, hi_ = sorted((k, nb))
                 notes.append(f"Nobody in group {plain(groups[gi])} answered {int(levels[x][k])} to {x}, so answers "
                              f"{int(levels[x][lo_])} and {int(levels[x][hi_])} of {x} were merged into one category "

@@ -101,7 +101,7 @@ def parse_model(text: str) -> MeasurementModel:
         elif op == "~~":
             lhs, rhs = (p.strip() for p in st.split("~~", 1))
             lefts = _terms(lhs, st)
-            for mod, name in lefts + _terms(rhs, st):
+            for mod, _name in lefts + _terms(rhs, st):
                 if mod is not None:
                     raise _error(f"Fixed or started (co)variances ({st!r}) are not supported; write 'a ~~ b' for a "
                                  "free covariance.", st)
