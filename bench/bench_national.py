@@ -1,18 +1,23 @@
 """Time and peak memory of measurekit at national scale (issue 19's table), one row per workload.
 
     python bench/bench_national.py [--copies 334] [--data /tmp/mk_national] [--only validate,board_table,...]
+                                   [--timeout 1800]
 
 The national cohort is the bundled 3,000-child synthetic cohort tiled ``--copies`` times (334 copies =
 1,002,000 children, about 252 MB of CSV) with every identifier made unique per copy; it is written once
 to ``--data`` (never into the repository) and reused. Each workload runs in a fresh Python process so
 its peak memory (``ru_maxrss`` of the child) is its own.
+
+The main job's growth (issue 30): ``run_3k`` (the bundled cohort), ``run_30k`` (10 copies) and ``run_300k`` (100
+copies) run ``measurekit run`` with the default trial sample (every respondent up to 20,000, else a random 20,000), so
+the rows show how the whole job's time grows with the number of children. ``--timeout`` bounds each workload (a row
+that hits it shows rc 124).
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -87,12 +92,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("/tmp/mk_national"))
     ap.add_argument("--copies", type=int, default=334)
-    ap.add_argument("--only", default="validate,board_pack,board_table,run")
+    ap.add_argument("--only", default="validate,board_pack,board_table,run,run_3k,run_30k,run_300k")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds allowed to each workload (default 1800)")
     args = ap.parse_args()
+    keys = args.only.split(",")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MEASUREKIT_NO_PROGRESS="1")
     py = [sys.executable]
-    big = make_national(args.data, args.copies)
-    run_data = make_national(Path(str(args.data) + "_600k"), 200)
+    needs_big = {"validate", "board_pack"} & set(keys)
+    big = make_national(args.data, args.copies) if needs_big else args.data
+    run_data = make_national(Path(str(args.data) + "_600k"), 200) if "run" in keys else Path(str(args.data) + "_600k")
+    growth = {k: (BUNDLED if c == 1 else make_national(Path(f"{args.data}_{k[4:]}"), c) if k in keys else BUNDLED)
+              for k, c in (("run_3k", 1), ("run_30k", 10), ("run_300k", 100))}
     rows = {
         "validate": ("measurekit validate, 1,002,000 children", "15 s, 1 GB",
                      py + ["-m", "measurekit", "validate", str(big)]),
@@ -103,12 +113,15 @@ def main() -> int:
                         py + ["-c", BOARD_TABLE_SNIPPET, str(ROOT)]),
         "run": ("measurekit run, 600,000 children", "120 s, 4 GB",
                 py + ["-m", "measurekit", "run", "--data", str(run_data), "--out", "/tmp/mk_bench_run"]),
+        **{k: (f"measurekit run, {n} children (trial sample default)", t,
+               py + ["-m", "measurekit", "run", "--data", str(growth[k]), "--out", f"/tmp/mk_bench_{k}"])
+           for k, n, t in (("run_3k", "3,000", "5 s"), ("run_30k", "30,000", "-"), ("run_300k", "300,000", "-"))},
     }
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores: figures are only comparable on a quiet machine)")
     print(f"{'workload':45s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}  target   rc")
-    for key in args.only.split(","):
+    for key in keys:
         label, target, cmd = rows[key]
-        r = timed(cmd, env)
+        r = timed(["timeout", str(args.timeout)] + cmd, env)
         note = ""
         if key == "board_table":
             line = [ln for ln in r["out"].splitlines() if ln.startswith("BOARD_TABLE_SECONDS")]

@@ -33,7 +33,8 @@ def run(args) -> int:
     from measurekit.pipeline.run import run as run_pipeline
 
     _guard(args.out, args.data or bundled_data(), _framework_folder(args, args.data), args.config)
-    run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample)
+    run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample,
+                 profile=getattr(args, "profile", False))
     return 0
 
 

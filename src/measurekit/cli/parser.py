@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "a random sample of N, or all of them (default: all of them up to 20,000, else a random "
                         "sample of 20,000, as a national cohort needs); linkage, coverage and the board pack "
                         "always use every child")
+    p.add_argument("--profile", action="store_true",
+                   help="also print where the time went: each step's share and the slowest functions (cProfile)")
 
     p = add("synth", "synth",
             "Make a synthetic reception cohort (children, EYFSP, ASQ-3, parent and practitioner "

@@ -53,9 +53,30 @@ def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> 
     log(f"   done in {elapsed:.1f} s{'  (' + note + ')' if note else ''}")
 
 
+def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) -> str:
+    """Where a profiled run's time went: each step's wall time and share of the run, then the ``top`` functions
+    by cumulative time (measurekit's own first, then any) and by own time (``cProfile``; times include its
+    overhead, so read them as shares)."""
+    import io
+    import pstats
+
+    lines = ["", "Profile (wall time per step; cProfile adds overhead, compare shares):"]
+    for s in sorted(steps, key=lambda s: -s.seconds):
+        lines.append(f"  {s.seconds:7.2f} s  {100 * s.seconds / max(total, 1e-9):5.1f}%  {s.name}")
+    for title, key, pattern in (("measurekit functions by cumulative time", "cumulative", "measurekit"),
+                                ("all functions by own time", "tottime", "")):
+        buf = io.StringIO()
+        stats = pstats.Stats(profiler, stream=buf).sort_stats(key)
+        stats.print_stats(pattern, top) if pattern else stats.print_stats(top)
+        body = buf.getvalue().splitlines()
+        head = next((i for i, line in enumerate(body) if line.lstrip().startswith("ncalls")), 0)
+        lines += ["", f"Top {top} {title}:"] + [line for line in body[head:] if line.strip()]
+    return "\n".join(lines)
+
+
 def run(data: Path | str | None = None, *, framework=None, out: Path | str = Path("out"),
         config: Path | str | None = None, log: Callable[[str], None] = print,
-        trial_sample: int | str = "auto") -> RunState:
+        trial_sample: int | str = "auto", profile: bool = False) -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
     ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
 
@@ -67,7 +88,21 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     use every child.
 
     Inputs with errors raise ``RunStopped`` before any analysis: the previous output folder is left as it was, and
-    the validation report goes to its own folder beside it, ``<out>.failed/`` (``RunStopped.report_path``)."""
+    the validation report goes to its own folder beside it, ``<out>.failed/`` (``RunStopped.report_path``).
+
+    ``profile=True`` (``measurekit run --profile``) runs under ``cProfile`` and logs ``profile_report`` at the end."""
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        try:
+            state = profiler.runcall(run, data, framework=framework, out=out, config=config, log=log,
+                                     trial_sample=trial_sample)
+        finally:
+            profiler.disable()
+        log(profile_report(profiler, state.steps, time.perf_counter() - start))
+        return state
     from measurekit.core import atomic
     from measurekit.design.choose import framework_path
     from measurekit.pipeline import steps
