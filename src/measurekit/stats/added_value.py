@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
-from measurekit.stats._numerics.logistic import auc, auc_batch, fit_logistic, fit_logistic_batch
 from measurekit.core.result import Result
 from measurekit.problems import InputError
+from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
+from measurekit.stats._numerics.logistic import (
+    auc,
+    auc_batch,
+    fit_logistic,
+    fit_logistic_batch,
+)
+from measurekit.stats._numerics.threads import single_thread
 
 
 def _nagelkerke(ll: float, ll0: float, n: int) -> float:
@@ -212,9 +218,11 @@ def _design(data, base, new, warnings, label=""):
     return Xb, np.column_stack([Xb, Xn_frame.to_numpy()[:, kn]]), len(kn)
 
 
+@single_thread
 def _bootstrap(Xb, Xf, y, fb, ff, n_boot, rng, warnings) -> np.ndarray:
     """Bootstrap differences (n_boot x 6: AUC, Nagelkerke R2, Brier, NRI events, non-events, total), refits
-    warm-started from the full-sample estimates, 200 resamples at a time; an interrupt keeps those done."""
+    warm-started from the full-sample estimates, 200 resamples at a time; an interrupt keeps those done. One BLAS
+    thread (see ``fit_logistic_batch``)."""
     from measurekit.core.progress import progress
 
     boots = []
@@ -412,9 +420,8 @@ def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_nee
     ``voice_flag`` is a 0/1 column (1 = the parent reports a need, e.g. a domain score below 3).
     Rows with either value missing are left out. Rates carry Wilson score intervals.
     """
-    from measurekit.stats.intervals import wilson
-
     from measurekit.stats._numerics.item_data import named_frame
+    from measurekit.stats.intervals import wilson
 
     gld, voice_flag, by = str(gld), str(voice_flag), (str(by) if by is not None else None)
     df = named_frame(df, "The data", used=[gld, voice_flag, *([by] if by else [])])
