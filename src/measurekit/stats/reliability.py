@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from measurekit.core.result import Result
+from measurekit.problems import InputError, Problem, ProblemReport
 from measurekit.stats._numerics.item_data import bad_option, numeric_items
 from measurekit.stats._numerics.item_data import names as _names
 from measurekit.stats._numerics.matrix import cov_to_cor, pairwise_cov, smc
-from measurekit.core.result import Result
-from measurekit.problems import InputError, Problem, ProblemReport
 
 
 def _alpha_stats(C: np.ndarray, R: np.ndarray) -> dict:
@@ -185,13 +185,15 @@ def _boot_alpha(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int
 
 
 def _intervals(raw_alpha: float, ase: float, nsub: int, k: int, level: float) -> list[dict]:
-    """Feldt (F distribution, psych's alpha.ci) and Duhachek (raw_alpha +/- z ase) intervals."""
-    from scipy import stats
+    """Feldt (F distribution, psych's alpha.ci) and Duhachek (raw_alpha +/- z ase) intervals. The quantiles come
+    from ``scipy.special`` (what ``scipy.stats.f.ppf`` and ``norm.ppf`` call, the same numbers) without the
+    distribution objects' argument handling or the import of ``scipy.stats``."""
+    from scipy import special
 
     fd = (nsub - 1, (nsub - 1) * (k - 1))
     p = 1 - level
-    feldt = (1 - (1 - raw_alpha) * stats.f.ppf(1 - p / 2, *fd), 1 - (1 - raw_alpha) * stats.f.ppf(p / 2, *fd))
-    z = stats.norm.ppf(1 - p / 2)
+    feldt = (1 - (1 - raw_alpha) * special.fdtri(*fd, 1 - p / 2), 1 - (1 - raw_alpha) * special.fdtri(*fd, p / 2))
+    z = special.ndtri(1 - p / 2)
     duh = (raw_alpha - z * ase, raw_alpha + z * ase)
     return [{"method": "feldt", "ci_low": feldt[0], "ci_high": feldt[1], "level": level},
             {"method": "duhachek", "ci_low": duh[0], "ci_high": duh[1], "level": level}]
@@ -297,12 +299,13 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         boot = _bootstrap_interval(x, n_boot, random_state, level, warnings)
         if boot is not None:
             intervals.append(boot)
-    intervals = pd.DataFrame(intervals)
-    method = ci_method or ("bootstrap" if "bootstrap" in set(intervals["method"]) else "feldt")
-    if method not in set(intervals["method"]):
+    by_method = {row["method"]: row for row in intervals}
+    method = ci_method or ("bootstrap" if "bootstrap" in by_method else "feldt")
+    if method not in by_method:
         raise bad_option("ci_method", f"ci_method {method!r} is not available (n_boot={n_boot}): use 'feldt', "
                           "'duhachek', or 'bootstrap' with n_boot > 0.")
-    chosen = intervals.set_index("method").loc[method]
+    chosen = by_method[method]
+    intervals = pd.DataFrame(intervals)
     valid_scores = scores[~np.isnan(scores)]
     total = pd.DataFrame([{
         "raw_alpha": tot["raw_alpha"], "std_alpha": tot["std_alpha"], "g6_smc": tot["g6_smc"],
