@@ -227,6 +227,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                 "never edit a published board table by hand."),
     "board_table_unprotected": ("Board table without disclosure control", "Build it with disclosure control "
                                 "(build_board_table(..., disclosure=True), the default) before writing or sharing it."),
+    "disclosure_infeasible": ("No pattern of withheld rows protects this release",
+                              "Publish fewer breakdowns or geographies, or (with a ledger) publish the same breakdowns "
+                              "and geographies as the earlier release of these children; see docs/board_pack.md."),
+    "small_areas_without_lookup": ("Small-area rows without their lookup", "Pass the small-area lookup (small_area, "
+                                   "neighbourhood_code) so small areas are audited as parts of their areas."),
+    "ledger_unreadable": ("Release ledger cannot be read", "Point --ledger at the folder measurekit wrote its "
+                          "releases to; do not edit the files in it by hand (register an earlier release instead)."),
+    "ledger_mismatch": ("Earlier release does not fit its record", "Register the earlier release with the table it "
+                        "was made from (the same rows and the same published values)."),
     # DfE open-data (EES) files (publish/ees.py, publish/ees_check.py); see docs/board_pack.md
     "ees_no_area": ("Framework does not declare its local authority",
                     "Add `area:` with the LA's codes to framework.yaml."),

@@ -302,6 +302,8 @@ class Indicator(_Model):
     data_quality: str = ""
     informs_decision: str = ""
     notes: str = ""
+    # a headline indicator (the framework's main measures): disclosure control withholds its rows last
+    headline: bool = False
 
 
 APPROACHES = ("integrating_voice", "understanding_needs", "best_use_of_information", "appropriate_action_and_learning")
@@ -381,6 +383,19 @@ class Area(_Model):
         return text
 
 
+class BreakdownRelation(_Model):
+    """Two breakdowns of the same children that determine one another: the group ``breakdown`` =
+    ``value`` is exactly the union of the groups ``equals_breakdown`` in ``equals_values`` (e.g. EAL 0,
+    English not an additional language, is the home-language group English). Disclosure control gives
+    the relation to the intruder, so withheld counts cannot be recovered through it."""
+
+    breakdown: Literal["fsm", "eal", "send", "sex", "home_language"]
+    value: str
+    equals_breakdown: Literal["fsm", "eal", "send", "sex", "home_language"]
+    equals_values: list[str] = Field(min_length=1)
+    note: str = ""
+
+
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
@@ -406,6 +421,8 @@ class Framework(_Model):
     # the indicator whose value is the share of the population that gave their views (briefings and family pages
     # lead with it); None: the framework has none
     coverage_indicator: str | None = None
+    # breakdowns derived from one another (disclosure control audits these equalities too)
+    breakdown_relations: list[BreakdownRelation] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
 
     def item(self, item_id: str) -> Item:

@@ -4,22 +4,29 @@ Primary suppression: a row is suppressed when a count it publishes is small (by 
 the numerator, the complement (denominator - numerator: children without the outcome) or the
 denominator; for means, the number of children.
 
-Secondary suppression ("audit and repair", as sdcTable's SIMPLEHEURISTIC does with its attacker
-problems): the intruder's problem is written down for the whole publication at once
-(:mod:`measurekit.publish.disclosure_audit`: all indicators, breakdowns and geographies, the sums
-between them, numerators <= denominators, equal denominators of indicators about the same
-children, published zeros and rounding). Then, until the audit passes:
+Secondary suppression is an optimisation: withhold the rows that cost readers least (a declared
+:func:`suppression_cost`: headline rows, the "all" row of an area and above all of the local
+authority, cost far more than breakdown rows, and indicators marked ``headline`` more than the
+rest) subject to the protection the audit asks for (no withheld count can be worked out exactly;
+no count in the suppression range can be narrowed to fewer values than the range holds). It is
+solved by constraint generation, as tau-Argus's optimal method (Fischetti and Salazar 2001) and
+sdcTable's ``OPT`` do it (read for their method, no code taken):
 
-1. every equality (a sum and its total, or two indicators' equal counts) that has exactly one
-   suppressed row gets a second one, since that row would follow by subtraction;
-2. the audit computes by linear and integer programming (HiGHS) the interval the intruder can
-   derive for every suppressed count; a row fails if a count can be pinned exactly, or if it may be
-   small and its interval is narrower than the suppression range;
-3. for each failing row, one more row is suppressed in the sum that ties it most tightly (the one
-   with the fewest suppressed rows), choosing the row of least information value: neighbourhood
-   before local authority, breakdown rows before "all" (headline) rows, the breakdown used by the
-   fewest indicators first, and within that the largest count (a large count hides a small one
-   best).
+1. a master integer programme (HiGHS, through ``scipy.optimize.milp``) chooses the rows to withhold
+   at least cost, subject to the primary rows being withheld, every sum or equality with one
+   withheld row having a second, and every cut found so far;
+2. the audit (:mod:`measurekit.publish.disclosure_audit`: the intruder's integer programme over the
+   whole publication: every indicator, breakdown and geography, small areas to areas to the
+   local authority, breakdowns derived from one another as the framework declares, numerators
+   <= denominators, equal counts of indicators about the same children, rounding, and earlier
+   releases in a ledger) attacks the pattern;
+3. for every count that fails, the dual of the intruder's linear programme gives a capacity cut
+   (:func:`~measurekit.publish.disclosure_audit.protection_cut`): an upper bound, linear in the
+   pattern, on how wide the intruder's interval can be, valid for every pattern (weak duality),
+   which the master must make at least as wide as required. When only the intruder's integer
+   problem separates the pattern, a combinatorial cut forbids its neighbourhood as it is.
+Steps 1-3 repeat until the audit passes; the first pattern that passes is optimal for the cost,
+since every cut is satisfied by every protecting pattern.
 
 Rounding (``round_to``, e.g. 5) is applied to every published numerator and denominator
 (totals included) after suppression is decided on the true counts; percentages and their
@@ -68,36 +75,61 @@ def primary_mask(table: pd.DataFrame, framework) -> np.ndarray:
 
 
 def information_cost(table: pd.DataFrame, framework) -> np.ndarray:
-    """Rank of each row as a candidate for secondary suppression (0 = suppress first).
-
-    Neighbourhood rows before local-authority rows, breakdown rows before "all" (headline) rows,
-    breakdowns used by fewer indicators first, larger denominators first.
-    """
-    usage = Counter(b for ind in framework.indicators for b in ind.breakdowns)
-    bd = table["breakdown"].to_numpy()
-    level = (table["geography_type"].to_numpy() == "la") * 1 + (bd == "all") * 2
-    used = np.array([usage.get(b, 0) for b in bd])
-    den = table["denominator"].to_numpy(dtype=float)
-    order = np.lexsort((np.arange(len(table)), -den, used, level))
+    """Rank of each row as a candidate for secondary suppression (0 = withhold first), the order of
+    :func:`suppression_cost` (kept for readers who want an order rather than a cost)."""
+    cost = suppression_cost(table, framework)
+    order = np.lexsort((np.arange(len(table)), cost))
     rank = np.empty(len(table), dtype=int)
     rank[order] = np.arange(len(table))
     return rank
+
+
+#: cost of withholding one row, by kind of row (before the headline-indicator factor)
+COSTS = {"breakdown": 1.0, "la_breakdown": 5.0, "area_all": 1e4, "la_all": 1e6, "empty": 1.5}
+HEADLINE_FACTOR = 1.5
+
+
+def suppression_cost(table: pd.DataFrame, framework) -> np.ndarray:
+    """What withholding each row costs the readers: the objective secondary suppression minimises.
+
+    Headline rows ("all" of an area, and above all of the local authority) cost far more than
+    breakdown rows (``COSTS``: 10,000 and 1,000,000 against 1-3), so a headline row is withheld only
+    when it is small itself or when no pattern of breakdown rows protects the table; rows of
+    indicators the framework marks ``headline: true`` cost ``HEADLINE_FACTOR`` times more. Within a
+    kind, a row costs a little more the more children it counts (factor 1 + log(1 + n) / 50), as
+    tau-Argus's and sdcTable's default cost grows with the cell's size. Rows with no children (x)
+    cost ``COSTS["empty"]``.
+    """
+    headline = {ind.id: bool(getattr(ind, "headline", False)) for ind in framework.indicators}
+    geo = table["geography_type"].to_numpy()
+    is_all = (table["breakdown"] == "all").to_numpy()
+    den = np.nan_to_num(table["denominator"].to_numpy(dtype=float))
+    base = np.where(geo == "la", np.where(is_all, COSTS["la_all"], COSTS["la_breakdown"]),
+                    np.where(is_all & (geo != "small_area"), COSTS["area_all"], COSTS["breakdown"]))
+    base = np.where(den <= 0, COSTS["empty"], base)
+    factor = np.where(table["indicator_id"].map(headline).fillna(False).to_numpy(dtype=bool), HEADLINE_FACTOR, 1.0)
+    return base * factor * (1.0 + np.log1p(den) / 50.0)
 
 
 @dataclasses.dataclass
 class DisclosureResult(Result):
     """Board table after disclosure control.
 
-    ``table``: the public table (suppressed rows: numbers blank, symbol ``c``, no note).
-    ``reasons`` (internal, never publish): per row, "primary" (a small count), "secondary" (to
-    protect a small count elsewhere) or "". ``audit``: the final :class:`AuditResult` (passed).
-    ``rounds``: repair rounds the secondary suppression needed.
+    ``table``: the public table (suppressed rows: numbers blank, symbol ``c``).
+    ``reasons`` (internal, never publish): per row, "primary" (a small count, or 0%/100% of a small
+    group), "secondary" (withheld to protect a count elsewhere) or "". ``why`` (internal): per
+    withheld row, the reason in plain words; a withheld headline row says whether it was small
+    itself or no pattern of breakdown rows protected the table. ``audit``: the final
+    :class:`AuditResult` (passed). ``rounds``: rounds of the optimisation (master problem solved,
+    pattern audited, cuts added). ``cost``: the pattern's total :func:`suppression_cost`.
     """
 
     table: pd.DataFrame
     reasons: pd.Series
     audit: _audit.AuditResult
     rounds: int
+    why: pd.Series = None
+    cost: float = float("nan")
     _title = "Disclosure control"
 
 
@@ -106,96 +138,154 @@ def _rounding(table: pd.DataFrame, framework) -> np.ndarray:
     return np.array([np.nan if base[i] is None else float(base[i]) for i in table["indicator_id"]])
 
 
-def _close_singletons(supp, groups, cost, den) -> None:
-    """Equality groups with exactly one suppressed row get a second (the cheapest with children)."""
-    changed = True
-    while changed:
-        changed = False
-        for g in groups:
-            s = supp[g]
-            if s.sum() != 1:
-                continue
-            cands = g[~s & (den[g] > 0)]
-            if len(cands):
-                supp[cands[np.argmin(cost[cands])]] = True
-                changed = True
+class _Master:
+    """The master problem: choose the rows to withhold (x_r = 1) at least cost, subject to every cut
+    found so far (a set-covering integer programme solved by HiGHS through ``scipy.optimize.milp``)."""
 
+    def __init__(self, cost, fixed_on, fixed_off, time_limit):
+        self.cost = np.asarray(cost, dtype=float)
+        self.lb = np.asarray(fixed_on, dtype=float)
+        self.ub = np.where(fixed_off, 0.0, 1.0)
+        self.rows, self.cols, self.vals, self.rhs = [], [], [], []
+        self.time_limit = time_limit
 
-def _partner(r, supp, row_groups, model, cost, den, taken, allow_empty=False):
-    """The row to suppress next to protect row r (or None). ``allow_empty``: rows with no children
-    (published as x) may be taken too: in a small cohort an 'x' can itself give a hidden count away
-    (no respondents in a group pins that group's response count to 0), so it is withheld as c."""
-    best = None
-    has = (den >= 0) if allow_empty else (den > 0)
-    has = has | np.isnan(den) if allow_empty else has
-    for g in row_groups.get(r, ()):
-        cands = g[~supp[g] & has[g] & ~taken[g]]
-        if not len(cands):
-            continue
-        c = cands[np.argmin(cost[cands])]
-        key = (int(supp[g].sum()), cost[c])
-        if best is None or key < best[0]:
-            best = (key, c)
-    if best is not None:
-        return best[1]
-    # no equality group: any published row sharing a constraint with r's counts, then their neighbours
-    vars_r = [v for v in (model.den_var[r], model.num_var[r]) if v >= 0]
-    A = model.A.tocsc()
-    seen_rows = {r}
-    frontier = vars_r
-    for _ in range(3):
-        cons = np.unique(A[:, frontier].nonzero()[0])
-        if not len(cons):
+    def add(self, coef: dict, rhs: float) -> None:
+        """sum(coef[r] x_r) >= rhs."""
+        k = len(self.rhs)
+        for r, a in coef.items():
+            self.rows.append(k), self.cols.append(int(r)), self.vals.append(float(a))
+        self.rhs.append(float(rhs))
+
+    def solve(self) -> np.ndarray:
+        from scipy import sparse
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        n = len(self.cost)
+        cons = []
+        if self.rhs:
+            A = sparse.csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.rhs), n))
+            cons.append(LinearConstraint(A, np.array(self.rhs), np.inf))
+        res = milp(self.cost, constraints=cons, integrality=np.ones(n), bounds=Bounds(self.lb, self.ub),
+                   options={"time_limit": self.time_limit, "mip_rel_gap": 1e-6})
+        if res.x is None:
             return None
-        vs = np.unique(model.A[cons].nonzero()[1])
-        rows = np.unique(model.var_row[vs])
-        cands = np.array([x for x in rows if x not in seen_rows and not supp[x] and has[x] and not taken[x]], int)
-        if len(cands):
-            return cands[np.argmin(cost[cands])]
-        seen_rows |= set(rows.tolist())
-        frontier = vs
-    return None
+        return np.round(res.x) > 0.5
 
 
-def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int = 1000) -> DisclosureResult:
-    """Primary and secondary suppression, then rounding, as each indicator declares (see the module doc)."""
+def _target_coefs(model, row: int, count: str) -> dict:
+    d, m = int(model.den_var[row]), int(model.num_var[row])
+    return {"denominator": {d: 1.0}, "numerator": {m: 1.0}, "complement": {d: 1.0, m: -1.0}}[count]
+
+
+def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int = 500, *, nesting=None,
+            earlier=None, time_limit: float = 60.0) -> DisclosureResult:
+    """Primary and secondary suppression, then rounding, as each indicator declares (see the module doc).
+
+    ``nesting`` (optional): small-area code -> area code, so small-area rows are audited as parts of
+    their area. ``earlier``: earlier releases about the same children (:class:`measurekit.publish.ledger.Release`
+    objects, or a :class:`~measurekit.publish.ledger.Ledger`), audited jointly with this one;
+    their withheld cells stay protected. ``time_limit``: seconds per master solve.
+    """
+    from measurekit.problems import InputError, ProblemReport
+
     t = table.reset_index(drop=True)
-    model = _audit.build_model(t, framework)
+    n = len(t)
     primary = primary_mask(t, framework)
-    supp = primary.copy()
-    cost = information_cost(t, framework)
-    den = t["denominator"].to_numpy(dtype=float)
+    cost = suppression_cost(t, framework)
     rounding = _rounding(t, framework)
-    row_groups: dict[int, list] = {}
-    for g in model.groups:
-        for r in g:
-            row_groups.setdefault(int(r), []).append(g)
-    rounds = 0
-    result = None
+    model = _audit.build_model(t, framework, nesting=nesting)
+    joint = None
+    if earlier is not None:
+        from measurekit.publish import ledger as _ledger
+
+        joint = _ledger.joint_model(model, t, earlier, framework)
+    m = joint.model if joint is not None else model
+    N = m.table.shape[0]
+    full_cost = np.concatenate([cost, np.zeros(N - n)])
+    on = np.concatenate([primary, joint.old_suppressed if joint is not None else np.zeros(0, bool)])
+    off = np.concatenate([np.zeros(n, bool), ~joint.old_suppressed if joint is not None else np.zeros(0, bool)])
+    full_round = np.concatenate([rounding, joint.old_rounding if joint is not None else np.zeros(0)])
+    master = _Master(full_cost, on, off, time_limit)
+    # a withheld row alone in a sum (or beside an equal count) follows by subtraction: it needs a partner
+    for g in m.groups:
+        for i in g:
+            master.add({**{int(j): 1.0 for j in g if j != i}, int(i): -1.0}, 0.0)
+    cap = float(np.nanmax(m.truth)) + 1
+    rounds, result, prev_supp = 0, None, None
     while True:
-        if supp.any():
-            _close_singletons(supp, model.groups, cost, den)
-        result = _audit.audit(model, supp, rounding, previous=result)
+        supp = master.solve()
+        if supp is None:
+            report = ProblemReport()
+            report.add("disclosure_infeasible",
+                       "no pattern of withheld rows protects this release"
+                       + (" together with the earlier releases in the ledger (a cell they published is now small, or "
+                          "a cell they withheld cannot be hidden again)" if joint is not None else ""),
+                       file="board_table.csv")
+            raise InputError(report)
+        rounds += 1
+        prev = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
+        result = _audit.audit(m, supp, full_round, previous=prev)
+        prev_supp = supp
         if result.passed:
             break
-        rounds += 1
-        if rounds > max_rounds:
+        if rounds >= max_rounds:
             raise RuntimeError("secondary suppression did not converge: " + "; ".join(result.problems[:5]))
-        taken = np.zeros(len(t), dtype=bool)
-        failing = pd.unique(result.table.loc[~result.table["passed"], "row"].to_numpy())
+        comps = _audit.free_components(m, supp, full_round)
+        bad = result.table[~result.table["passed"]]
         added = 0
-        for r in failing:
-            p = _partner(int(r), supp, row_groups, model, cost, den, taken)
-            if p is None:   # last resort in small cohorts: withhold an empty (x) cell that gives the count away
-                p = _partner(int(r), supp, row_groups, model, cost, den, taken, allow_empty=True)
-            if p is not None:
-                taken[p] = True
-                added += 1
+        for r, count, need in zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist()):
+            coefs = _target_coefs(m, r, count)
+            true = sum(a * m.truth[v] for v, a in coefs.items())
+            # a count above the range passes once its interval stops reaching into the range, however narrow:
+            # only "not pinned" (width 1) is necessary for it in every pattern, so the cut asks no more
+            need = need if true <= m.smax[r] else min(need, 1.0)
+            cut = _audit.protection_cut(m, supp, coefs, full_round, cap, comps)
+            cond = not on[r]                       # a secondary row needs protecting only when withheld
+            if cut is not None:
+                const, coef = cut
+                if cond:
+                    coef = {**coef, r: coef.get(r, 0.0) - need}
+                    rhs = -const
+                else:
+                    rhs = need - const
+                rhs -= 1e-6
+                now = sum(a for j, a in coef.items() if supp[j])
+                if now < rhs:
+                    master.add(coef, rhs)
+                    added += 1
+                    continue
+            # the linear intruder cannot separate this (an integer effect): forbid this neighbourhood as it is
+            inside, around = _audit.neighbourhood_of(m, supp, r, comps)
+            coef = {int(j): 1.0 for j in around if j < n}
+            rhs = 1.0
+            for j in inside:
+                if j < n and not on[j]:
+                    coef[int(j)] = coef.get(int(j), 0.0) - 1.0
+                    rhs -= 1.0
+            master.add(coef, rhs)
+            added += 1
         if not added:
             raise RuntimeError("secondary suppression cannot protect these rows: " + "; ".join(result.problems[:5]))
-        supp |= taken
+    supp = supp[:n]
     reasons = pd.Series(np.where(primary, "primary", np.where(supp, "secondary", "")), index=t.index, name="reason")
-    return DisclosureResult(_publish(t, supp, rounding, level), reasons, result, rounds)
+    why = pd.Series(_why(t, primary, supp), index=t.index, name="why")
+    audit_result = result
+    if joint is not None:
+        audit_result = _audit.AuditResult(result.table[result.table["row"] < n].reset_index(drop=True), result.passed)
+    return DisclosureResult(_publish(t, supp, rounding, level), reasons, audit_result, rounds, why,
+                            float(cost[supp].sum()))
+
+
+def _why(t: pd.DataFrame, primary: np.ndarray, supp: np.ndarray) -> np.ndarray:
+    """Per row, why it is withheld, in plain words (internal)."""
+    headline = (t["breakdown"] == "all").to_numpy() & (t["geography_type"] != "small_area").to_numpy()
+    out = np.full(len(t), "", dtype=object)
+    out[primary] = "a count in the suppression range (or 0%/100% of a small group)"
+    sec = supp & ~primary
+    out[sec & ~headline] = "withheld to protect a small count in a related row"
+    out[sec & headline] = ("headline row withheld because no pattern of breakdown rows protects the small counts "
+                           "in this table (the least costly protection found by the optimiser)")
+    return out
 
 
 def apply_disclosure_control(table: pd.DataFrame, framework, level: float = 0.95) -> pd.DataFrame:

@@ -26,10 +26,11 @@ so the bounds are those of the integer problem the intruder would solve. The pro
 into independent pieces (connected components of unknowns), and feasible whole-number solutions
 already found are used as evidence that an interval is wide, so most bounds need no solve.
 
-A suppressed count fails the audit when the intruder can pin it exactly, or when its interval
-reaches into the suppression range (by default 1-5) and is narrower than that range (fewer than
-5 possible values by default): the intruder could then tell a small count more precisely than
-the rule allows. This matches the "attacker problem" of sdcTable's ``attack()`` and tau-Argus's
+A suppressed count fails the audit when the intruder can pin it exactly, or, for a count in the
+suppression range (by default 1-5), when its interval is narrower than that range is wide (the
+upper end less than 5 above the lower by default): the intruder could then tell a small count
+more precisely than the rule allows. (Counts of 0 and counts above the range need only not be
+pinned, as tau-Argus and sdcTable require protection intervals of the sensitive cells only.) This matches the "attacker problem" of sdcTable's ``attack()`` and tau-Argus's
 audit (Hundepool et al. 2012, *Statistical Disclosure Control*, chapter 4.3), with whole-number
 unknowns and the links between indicators added.
 """
@@ -117,8 +118,12 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-8 + 1e-5 * abs(b)
 
 
-def build_model(table: pd.DataFrame, framework) -> CountModel:
-    """The intruder's constraint system for ``table`` (the board table before suppression)."""
+def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> CountModel:
+    """The intruder's constraint system for ``table`` (the board table before suppression).
+
+    ``nesting``: small-area code -> area code (the public lookup), so small-area rows add up to their
+    area's row. Required when the table has small-area rows: they are audited, never left out.
+    """
     from scipy import sparse
 
     t = table.reset_index(drop=True)
@@ -178,6 +183,38 @@ def build_model(table: pd.DataFrame, framework) -> CountModel:
         total = la_rows.get(key_of[members[0]])
         if total is not None:
             add_sum(total, members)
+    # 2b. small areas add up to their area (the lookup from small area to area is public)
+    is_sa = (t["geography_type"] == "small_area").to_numpy()
+    if is_sa.any():
+        if nesting is None:
+            from measurekit.problems import InputError, ProblemReport
+
+            report = ProblemReport()
+            report.add("small_areas_without_lookup", "the table has small-area rows but no lookup from small area "
+                       "to area was given, so their sums to the areas cannot be audited",
+                       column="geography_code", value=str(t.loc[is_sa, "geography_code"].iloc[0]))
+            raise InputError(report)
+        parent = t["geography_code"].where(~pd.Series(is_sa), t["geography_code"].map(nesting))
+        area = t["geography_type"] == "neighbourhood"
+        cols = ["indicator_id", "period", "geography_code", "breakdown", "breakdown_value"]
+        area_rows = dict(zip(_rows(t.loc[area], cols), np.flatnonzero(area.to_numpy()).tolist()))
+        key_of = _rows(t.assign(geography_code=parent), cols)
+        sa = t.loc[is_sa, cols].assign(geography_code=parent[is_sa])
+        for members in _sorted_groups(sa):
+            total = area_rows.get(key_of[members[0]])
+            if total is not None:
+                add_sum(total, members)
+    # 2c. breakdowns derived from one another (declared in the framework): one group equals a union of others
+    for rel in getattr(framework, "breakdown_relations", None) or ():
+        lhs = (t["breakdown"] == rel.breakdown) & (t["breakdown_value"].astype(str) == str(rel.value))
+        rhs = (t["breakdown"] == rel.equals_breakdown) & t["breakdown_value"].astype(str).isin([str(v) for v in rel.equals_values])
+        cols = ["indicator_id", "period", "geography_type", "geography_code"]
+        lhs_rows = dict(zip(_rows(t.loc[lhs], cols), np.flatnonzero(lhs.to_numpy()).tolist()))
+        key_of = _rows(t, cols)
+        for members in _sorted_groups(t.loc[rhs, cols]):
+            total = lhs_rows.get(key_of[members[0]])
+            if total is not None:
+                add_sum(total, members)
     # 3. numerator <= denominator
     for i in np.flatnonzero(is_prop).tolist():
         add([num_vl[i], den_vl[i]], [1.0, -1.0], "<")
@@ -477,17 +514,19 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                         c[local[v]] += a
                     else:
                         const += a * lo[v]
-                W = model.smax[row] - model.smin[row] + 1
+                true = sum(a * model.truth[v] for v, a in coefs.items())
+                # a count in the suppression range must stay as uncertain as the range is wide; any other
+                # withheld count (0, or above the range) must not be pinned
+                small = model.smin[row] <= true <= model.smax[row]
+                need = (model.smax[row] - model.smin[row] + 1) if small else 1.0
                 vals = C.values(c) + const
                 low, high, solved = vals.min(), vals.max(), False
-                if full or high - low < W:
+                if full or high - low < need:
                     low = C.solve(c, False) + const
                     high = C.values(c).max() + const
-                    if full or high - low < W:
+                    if full or high - low < need:
                         high = C.solve(c, True) + const
                         solved = True
-                reaches = low <= model.smax[row] and high >= model.smin[row]
-                need = W if reaches else 1.0
                 records.append((row, count, low, high, solved, need, high - low >= need))
     # published rows contribute no records; fixed suppressed counts (free is False) are exact
     out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
@@ -542,3 +581,104 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
         rounding = base["indicator_id"].map(lambda i: rules[i].disclosure.round_to).astype(float).to_numpy()
         problems += audit(model, suppressed, rounding).problems
     return problems
+
+
+# ----------------------------------------------------------------------------- cuts for optimal suppression
+def free_components(model: CountModel, suppressed: np.ndarray, round_to=None):
+    """(lo, hi, label): the intruder's bounds of every unknown for this pattern, and the connected
+    component of each free unknown (-1: fixed), as :func:`audit` splits the problem."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    lo, hi = published_bounds(model, np.asarray(suppressed, dtype=bool), round_to)
+    free = lo < hi
+    label = np.full(model.n_vars, -1)
+    idx = np.flatnonzero(free)
+    if len(idx):
+        Af = model.A[:, idx]
+        Af = Af[np.asarray((Af != 0).sum(axis=1)).ravel() > 0]
+        adj = (abs(Af).T @ abs(Af)) if Af.shape[0] else sparse.csr_matrix((len(idx), len(idx)))
+        _, lab = connected_components(adj, directed=False)
+        label[idx] = lab
+    return lo, hi, label
+
+
+def protection_cut(model: CountModel, suppressed: np.ndarray, coefs: dict, round_to=None, cap: float | None = None,
+                   components=None):
+    """The Fischetti-Salazar capacity cut for one count (``coefs``: unknown -> coefficient).
+
+    The intruder's interval for the count under any suppression pattern x (one 0/1 per row) is at
+    most ``const + sum(row_coef[r] * x[r])`` wide: both ends come from the dual of the intruder's
+    linear programme solved for the current pattern (weak duality: the dual stays feasible when
+    the pattern, and so the unknowns' bounds, change; a suppressed unknown lies in [0, cap]).
+    A pattern that protects the count must therefore satisfy ``const + row_coef . x >= required``;
+    for the current pattern the bound equals the linear intruder's interval. Returns (const,
+    row_coef as a dict row -> coefficient) or None if the count's unknowns are fixed.
+    """
+    from scipy.optimize import linprog
+
+    supp = np.asarray(suppressed, dtype=bool)
+    lo, hi, label = components if components is not None else free_components(model, supp, round_to)
+    v0 = next(iter(coefs))
+    comp = label[v0]
+    if comp < 0:
+        return None
+    cap = float(np.nanmax(model.truth)) + 1 if cap is None else cap
+    p_lo, p_hi = published_bounds(model, np.zeros_like(supp), round_to)
+    cols = np.flatnonzero(label == comp)
+    A = model.A.tocsr()
+    Acols = A[:, cols]
+    rows_c = np.flatnonzero(np.asarray((Acols != 0).sum(axis=1)).ravel() > 0)
+    fixed = np.where(label == comp, 0.0, lo)
+    sub_full = A[rows_c]
+    b = -(sub_full @ fixed)
+    sub = Acols[rows_c]
+    eq = model.sense[rows_c] == "="
+    c = np.zeros(len(cols))
+    where = {int(v): k for k, v in enumerate(cols)}
+    for v, a in coefs.items():
+        c[where[int(v)]] += a
+    bounds = np.column_stack([lo[cols], hi[cols]])
+    total_const, row_coef = 0.0, {}
+    for sign in (1.0, -1.0):          # min c.y (lower end), then min -c.y (minus the upper end)
+        res = linprog(sign * c, A_ub=sub[~eq] if (~eq).any() else None, b_ub=b[~eq] if (~eq).any() else None,
+                      A_eq=sub[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None, bounds=bounds,
+                      method="highs")
+        if res.status != 0:
+            return None
+        lam = np.zeros(len(rows_c))
+        if eq.any():
+            lam[eq] = res.eqlin.marginals
+        if (~eq).any():
+            lam[~eq] = np.minimum(res.ineqlin.marginals, 0.0)
+        cfull = np.zeros(model.n_vars)
+        cfull[cols] = sign * c
+        d = cfull - sub_full.T @ lam                       # reduced costs over every unknown
+        d[np.abs(d) < 1e-9] = 0.0
+        pos, neg = d > 0, d < 0
+        # lower bound of min(sign*c.y) = sum over d>0 of d*lower(x) + over d<0 of d*upper(x):
+        # lower(x) = p_lo (1 - x_r), upper(x) = p_hi + (cap - p_hi) x_r
+        total_const -= float(d[pos] @ p_lo[pos] + d[neg] @ p_hi[neg])
+        grow = np.zeros(model.n_vars)
+        grow[pos] = d[pos] * p_lo[pos]                      # the interval widens by these when x_r = 1
+        grow[neg] = -d[neg] * (cap - p_hi[neg])
+        for v in np.flatnonzero(grow > 1e-9):
+            r = int(model.var_row[v])
+            row_coef[r] = row_coef.get(r, 0.0) + float(grow[v])
+    return total_const, row_coef
+
+
+def neighbourhood_of(model: CountModel, suppressed: np.ndarray, row: int, components) -> tuple[np.ndarray, np.ndarray]:
+    """(suppressed rows in ``row``'s component, published rows sharing a constraint with it): what a
+    'no-good' cut names when the linear intruder's cut cannot separate an integer failure."""
+    lo, hi, label = components
+    v = model.den_var[row]
+    comp = label[v]
+    vars_c = np.flatnonzero(label == comp)
+    A = model.A.tocsc()
+    cons = np.unique(A[:, vars_c].nonzero()[0])
+    touched = np.unique(model.A.tocsr()[cons].nonzero()[1]) if len(cons) else vars_c
+    rows_in = np.unique(model.var_row[vars_c])
+    rows_touch = np.unique(model.var_row[touched])
+    supp = np.asarray(suppressed, dtype=bool)
+    return rows_in[supp[rows_in]], rows_touch[~supp[rows_touch]]
