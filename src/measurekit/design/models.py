@@ -212,19 +212,23 @@ class Compute(_Model):
     population: Literal["cohort", "respondents"] = "cohort"
 
 
+ALL_OR_NONE_STANDARD = 10   # group disclosure: 0% / 100% withheld in groups smaller than this
+
+
 class Disclosure(_Model):
     """Disclosure control of one indicator: counts from suppress_min to suppress_max are suppressed
     (standard: 1 to 5); round_to rounds published counts (e.g. 5; 0 or 1 switches rounding off).
     A weaker rule (a narrower range, or rounding switched off) needs allow_weaker_disclosure: true
-    and a reason, which the specification sheet and briefings print. all_or_none_below (off unless
-    set, e.g. 30): a proportion of 0% or 100% is withheld when fewer children than this are in the
-    group, since it tells the outcome of every child in it (group disclosure), with secondary
-    suppression as for small counts."""
+    and a reason, which the specification sheet and briefings print. all_or_none_below (default 10):
+    a proportion of 0% or 100% is withheld when fewer children than this are in the group, since it
+    tells the outcome of every child in it (group disclosure), with secondary suppression as for
+    small counts; switching it off (null or 0) or lowering it is a weaker rule and needs the same
+    agreement and reason."""
 
     suppress_min: int = Field(default=1, ge=0)
     suppress_max: int = 5
     round_to: int | None = Field(default=None, ge=0)
-    all_or_none_below: int | None = Field(default=None, ge=1)
+    all_or_none_below: int | None = Field(default=ALL_OR_NONE_STANDARD, ge=0)
     allow_weaker_disclosure: bool = False
     reason: str = ""
 
@@ -248,6 +252,12 @@ class Disclosure(_Model):
             out.append(f"counts of {max(self.suppress_max + 1, 1)} to 5 are published")
         if self.round_to is not None and self.round_to <= 1:
             out.append("rounding is switched off")
+        if not self.all_or_none_below:
+            out.append("0% and 100% are published however few children are in the group (group disclosure "
+                       "rule switched off)")
+        elif self.all_or_none_below < ALL_OR_NONE_STANDARD:
+            out.append(f"0% and 100% are published in groups of {self.all_or_none_below} to "
+                       f"{ALL_OR_NONE_STANDARD - 1} children")
         return out
 
     @model_validator(mode="after")

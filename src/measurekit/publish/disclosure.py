@@ -37,6 +37,8 @@ show only the GSS symbol ``c``; why a row was suppressed (primary or secondary) 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time as _time
 from collections import Counter
 
 import numpy as np
@@ -45,6 +47,7 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.publish import disclosure_audit as _audit
 
+_log = logging.getLogger(__name__)
 NUMBERS = ["numerator", "denominator", "value", "ci_low", "ci_high"]
 
 
@@ -122,6 +125,7 @@ class DisclosureResult(Result):
     itself or no pattern of breakdown rows protected the table. ``audit``: the final
     :class:`AuditResult` (passed). ``rounds``: rounds of the optimisation (master problem solved,
     pattern audited, cuts added). ``cost``: the pattern's total :func:`suppression_cost`.
+    ``optimal``: True when the pattern is least-cost (False after the large-table fallback).
     """
 
     table: pd.DataFrame
@@ -130,6 +134,7 @@ class DisclosureResult(Result):
     rounds: int
     why: pd.Series = None
     cost: float = float("nan")
+    optimal: bool = True
     _title = "Disclosure control"
 
 
@@ -140,36 +145,103 @@ def _rounding(table: pd.DataFrame, framework) -> np.ndarray:
 
 class _Master:
     """The master problem: choose the rows to withhold (x_r = 1) at least cost, subject to every cut
-    found so far (a set-covering integer programme solved by HiGHS through ``scipy.optimize.milp``)."""
+    found so far: a covering integer programme held by HiGHS (``highspy``) between rounds, so each
+    round only adds the new cuts and starts from the previous pattern repaired to satisfy them."""
 
-    def __init__(self, cost, fixed_on, fixed_off, time_limit):
-        self.cost = np.asarray(cost, dtype=float)
+    def __init__(self, cost, fixed_on, fixed_off, time_limit, gap: float = 1e-2):
+        import highspy
+
+        self.hs = highspy
+        self.cost = np.where(fixed_on, 0.0, np.asarray(cost, dtype=float))   # fixed rows: a constant
         self.lb = np.asarray(fixed_on, dtype=float)
         self.ub = np.where(fixed_off, 0.0, 1.0)
-        self.rows, self.cols, self.vals, self.rhs = [], [], [], []
-        self.time_limit = time_limit
+        self.n = len(self.cost)
+        self.pending: list[tuple[dict, float]] = []
+        self.cuts: list[tuple[np.ndarray, np.ndarray, float]] = []
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, 0
+        lp.col_cost_ = self.cost
+        lp.col_lower_ = self.lb
+        lp.col_upper_ = self.ub
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * self.n
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.zeros(self.n + 1, dtype=np.int32)
+        h.passModel(lp)
+        self.h = h
+        self.last = None
 
     def add(self, coef: dict, rhs: float) -> None:
         """sum(coef[r] x_r) >= rhs."""
-        k = len(self.rhs)
-        for r, a in coef.items():
-            self.rows.append(k), self.cols.append(int(r)), self.vals.append(float(a))
-        self.rhs.append(float(rhs))
+        self.pending.append((coef, float(rhs)))
+
+    def _flush(self):
+        if not self.pending:
+            return
+        starts, idx, vals, lower = [], [], [], []
+        for coef, rhs in self.pending:
+            starts.append(len(idx))
+            keys = np.fromiter(coef.keys(), dtype=np.int32, count=len(coef))
+            v = np.fromiter(coef.values(), dtype=float, count=len(coef))
+            idx.extend(keys.tolist()), vals.extend(v.tolist()), lower.append(rhs)
+            self.cuts.append((keys, v, rhs))
+        inf = self.hs.kHighsInf
+        self.h.addRows(len(lower), np.array(lower), np.full(len(lower), inf), len(idx),
+                       np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32), np.array(vals))
+        self.pending = []
+
+    def _repair(self, x: np.ndarray) -> np.ndarray:
+        """The previous pattern made to satisfy every cut (greedily, most helpful row first): a starting
+        incumbent for the solver."""
+        x = np.maximum(x.astype(float), self.lb)
+        for _ in range(4):
+            ok = True
+            for keys, v, rhs in self.cuts:
+                for _ in range(len(keys)):
+                    if float(v @ x[keys]) >= rhs - 1e-9:
+                        break
+                    ok = False
+                    room = (v > 0) & (x[keys] < 1) & (self.ub[keys] > 0)
+                    if not room.any():
+                        return None
+                    j = np.flatnonzero(room)[np.argmax(v[room] / np.maximum(self.cost[keys][room], 1e-9))]
+                    x[keys[j]] = 1.0
+            if ok:
+                return x
+        return None
+
+    frozen = False
+
+    def freeze(self, x: np.ndarray) -> None:
+        """Keep the rows withheld in ``x`` withheld from now on."""
+        keep = np.flatnonzero(np.asarray(x, dtype=bool))
+        self.lb[keep] = 1.0
+        self.h.changeColsBounds(len(keep), keep.astype(np.int32), np.ones(len(keep)), self.ub[keep].astype(float))
+        self.frozen = True
 
     def solve(self) -> np.ndarray:
-        from scipy import sparse
-        from scipy.optimize import Bounds, LinearConstraint, milp
-
-        n = len(self.cost)
-        cons = []
-        if self.rhs:
-            A = sparse.csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.rhs), n))
-            cons.append(LinearConstraint(A, np.array(self.rhs), np.inf))
-        res = milp(self.cost, constraints=cons, integrality=np.ones(n), bounds=Bounds(self.lb, self.ub),
-                   options={"time_limit": self.time_limit, "mip_rel_gap": 1e-6})
-        if res.x is None:
+        self._flush()
+        if self.last is not None:
+            start = self._repair(self.last)
+            if start is not None:
+                sol = self.hs.HighsSolution()
+                sol.col_value = start.tolist()
+                sol.value_valid = True
+                self.h.setSolution(sol)
+        self.h.run()
+        st = self.h.getModelStatus()
+        info = self.h.getInfo()
+        if info.primal_solution_status != 2:          # no feasible solution
             return None
-        return np.round(res.x) > 0.5
+        x = np.round(np.array(self.h.getSolution().col_value)) > 0.5
+        self.pending_check = sum(float(v @ x[k]) < r - 1e-6 for k, v, r in self.cuts)
+        _log.debug("master status %s, %d cuts violated by its solution", self.h.modelStatusToString(st), self.pending_check)
+        self.last = x
+        self.optimal = st == self.hs.HighsModelStatus.kOptimal
+        return x
 
 
 def _target_coefs(model, row: int, count: str) -> dict:
@@ -178,13 +250,17 @@ def _target_coefs(model, row: int, count: str) -> dict:
 
 
 def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int = 500, *, nesting=None,
-            earlier=None, time_limit: float = 60.0) -> DisclosureResult:
+            earlier=None, time_limit: float = 60.0, optimal_rounds: int = 30, time_budget: float = 40.0
+            ) -> DisclosureResult:
     """Primary and secondary suppression, then rounding, as each indicator declares (see the module doc).
 
     ``nesting`` (optional): small-area code -> area code, so small-area rows are audited as parts of
     their area. ``earlier``: earlier releases about the same children (:class:`measurekit.publish.ledger.Release`
     objects, or a :class:`~measurekit.publish.ledger.Ledger`), audited jointly with this one;
-    their withheld cells stay protected. ``time_limit``: seconds per master solve.
+    their withheld cells stay protected. ``time_limit``: seconds per master solve. After
+    ``optimal_rounds`` rounds, or ``time_budget`` seconds (large tables), the pattern found so far is
+    kept and later rounds only add rows (the modular fallback: still audited to the same standard,
+    but no longer guaranteed least-cost; ``DisclosureResult.optimal`` says which).
     """
     from measurekit.problems import InputError, ProblemReport
 
@@ -205,15 +281,23 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     on = np.concatenate([primary, joint.old_suppressed if joint is not None else np.zeros(0, bool)])
     off = np.concatenate([np.zeros(n, bool), ~joint.old_suppressed if joint is not None else np.zeros(0, bool)])
     full_round = np.concatenate([rounding, joint.old_rounding if joint is not None else np.zeros(0)])
-    master = _Master(full_cost, on, off, time_limit)
-    # a withheld row alone in a sum (or beside an equal count) follows by subtraction: it needs a partner
-    for g in m.groups:
-        for i in g:
-            master.add({**{int(j): 1.0 for j in g if j != i}, int(i): -1.0}, 0.0)
-    cap = float(np.nanmax(m.truth)) + 1
+    G = len(m.groups)
+    master = _Master(np.concatenate([full_cost, np.zeros(G)]), np.concatenate([on, np.zeros(G, bool)]),
+                     np.concatenate([off, np.zeros(G, bool)]), time_limit)
+    # a withheld row alone in a sum (or beside an equal count) follows by subtraction: every sum withholds
+    # none of its rows or at least two (y_g = 1 when sum g withholds any: 2 y_g <= sum_g x <= |g| y_g)
+    for k, g in enumerate(m.groups):
+        members = {int(j): 1.0 for j in g}
+        master.add({**members, N + k: -2.0}, 0.0)
+        master.add({**{j: -1.0 for j in members}, N + k: float(len(members))}, 0.0)
+    gen = _audit.CutGenerator(m, full_round)
     rounds, result, prev_supp = 0, None, None
+    started = _time.perf_counter()
     while True:
+        _tm = _time.perf_counter()
         supp = master.solve()
+        supp = None if supp is None else supp[:N]
+        _log.debug("master solved in %.2f s", _time.perf_counter() - _tm)
         if supp is None:
             report = ProblemReport()
             report.add("disclosure_infeasible",
@@ -223,6 +307,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
                        file="board_table.csv")
             raise InputError(report)
         rounds += 1
+        _t0 = _time.perf_counter()
         prev = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
         result = _audit.audit(m, supp, full_round, previous=prev)
         prev_supp = supp
@@ -230,20 +315,22 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             break
         if rounds >= max_rounds:
             raise RuntimeError("secondary suppression did not converge: " + "; ".join(result.problems[:5]))
+        if rounds == optimal_rounds or (_time.perf_counter() - started > time_budget and not master.frozen):
+            master.freeze(supp)            # from here on only add rows: monotone, each audit reuses the last
+        _t1 = _time.perf_counter()
         comps = _audit.free_components(m, supp, full_round)
         bad = result.table[~result.table["passed"]]
+        todo = list(zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist(), bad["published"].tolist()))
+        found = gen.cuts(supp, [_target_coefs(m, r, count) for r, count, _, _ in todo], comps)
         added = 0
-        for r, count, need in zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist()):
-            coefs = _target_coefs(m, r, count)
-            true = sum(a * m.truth[v] for v, a in coefs.items())
-            # a count above the range passes once its interval stops reaching into the range, however narrow:
-            # only "not pinned" (width 1) is necessary for it in every pattern, so the cut asks no more
-            need = need if true <= m.smax[r] else min(need, 1.0)
-            cut = _audit.protection_cut(m, supp, coefs, full_round, cap, comps)
+        for (r, count, need, pub), cut in zip(todo, found):
             cond = not on[r]                       # a secondary row needs protecting only when withheld
             if cut is not None:
                 const, coef = cut
-                if cond:
+                if pub:                            # a rounded count given back: widen it, or withhold its row
+                    coef = {**coef, r: coef.get(r, 0.0) + need}
+                    rhs = need - const
+                elif cond:
                     coef = {**coef, r: coef.get(r, 0.0) - need}
                     rhs = -const
                 else:
@@ -257,6 +344,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             # the linear intruder cannot separate this (an integer effect): forbid this neighbourhood as it is
             inside, around = _audit.neighbourhood_of(m, supp, r, comps)
             coef = {int(j): 1.0 for j in around if j < n}
+            if pub:
+                coef[int(r)] = 1.0
             rhs = 1.0
             for j in inside:
                 if j < n and not on[j]:
@@ -264,6 +353,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
                     rhs -= 1.0
             master.add(coef, rhs)
             added += 1
+        _log.debug("round %d: %d withheld, %d failing counts, %d cuts added, audit %.2f s, cuts %.2f s (reused %s)",
+                   rounds, int(supp.sum()), len(bad), added, _t1 - _t0, _time.perf_counter() - _t1, prev is not None)
         if not added:
             raise RuntimeError("secondary suppression cannot protect these rows: " + "; ".join(result.problems[:5]))
     supp = supp[:n]
@@ -273,7 +364,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     if joint is not None:
         audit_result = _audit.AuditResult(result.table[result.table["row"] < n].reset_index(drop=True), result.passed)
     return DisclosureResult(_publish(t, supp, rounding, level), reasons, audit_result, rounds, why,
-                            float(cost[supp].sum()))
+                            float(cost[supp].sum()), not master.frozen and getattr(master, "optimal", True))
 
 
 def _why(t: pd.DataFrame, primary: np.ndarray, supp: np.ndarray) -> np.ndarray:
@@ -294,18 +385,27 @@ def apply_disclosure_control(table: pd.DataFrame, framework, level: float = 0.95
 
 
 def _publish(t: pd.DataFrame, supp: np.ndarray, rounding: np.ndarray, level: float) -> pd.DataFrame:
-    """The public table: suppressed rows blank with symbol c; rounding; comparators from published values."""
+    """The public table: suppressed rows blank with symbol c; rounding; flags from published values.
+
+    With rounding, a proportion's numerator and denominator are each rounded to the nearest base
+    (so each lies within half the base of the truth, as documented); its percentage and interval are
+    computed from the rounded counts; a mean's number of children is rounded and its sum of scores
+    is not published (with the mean it would give the number back). The ``u`` flag (fewer than 30
+    children) and the significance flags of rounded rows are computed from the published values
+    only: ``u`` from the published denominator, significance of a proportion from its published
+    counts against the published local-authority value, of a mean from its published interval.
+    """
+    from measurekit.publish.board_table import LOW_RELIABILITY_N
     from measurekit.stats import intervals
 
     out = t.copy()
     is_prop = (out["ci_method"] == "wilson").to_numpy()
-    has_r = ~np.isnan(rounding) & ~supp
+    has_r = ~np.isnan(rounding) & (np.nan_to_num(rounding) > 1) & ~supp
     if has_r.any():
         b = np.where(has_r, rounding, 1.0)
         num, den = out["numerator"].to_numpy(dtype=float), out["denominator"].to_numpy(dtype=float)
         rden = np.where(has_r, np.round(den / b) * b, den)
-        value = out["value"].to_numpy(dtype=float).copy()
-        rnum = np.where(has_r & is_prop, np.round(num / b) * b, np.where(has_r, value * rden, num))
+        rnum = np.where(has_r & is_prop, np.round(num / b) * b, np.where(has_r, np.nan, num))
         with np.errstate(invalid="ignore", divide="ignore"):
             lo, hi = intervals.wilson(rnum, rden, level)
             pv = 100 * rnum / rden
@@ -314,6 +414,11 @@ def _publish(t: pd.DataFrame, supp: np.ndarray, rounding: np.ndarray, level: flo
         out.loc[p, "value"] = pv[p]
         out.loc[p, "ci_low"] = (np.asarray(lo) * 100)[p]
         out.loc[p, "ci_high"] = (np.asarray(hi) * 100)[p]
+        few = has_r & (rden > 0) & (rden < LOW_RELIABILITY_N)
+        enough = has_r & (rden >= LOW_RELIABILITY_N) & (out["symbol"] == "u").to_numpy()
+        out.loc[few, "symbol"] = "u"
+        out.loc[few, "note"] = f"fewer than {LOW_RELIABILITY_N} children: low reliability"
+        out.loc[enough, ["symbol", "note"]] = ""
     out.loc[supp, NUMBERS] = np.nan
     out.loc[supp, ["significance_95", "significance_998"]] = ""
     out["suppressed"] = supp
@@ -323,6 +428,33 @@ def _publish(t: pd.DataFrame, supp: np.ndarray, rounding: np.ndarray, level: flo
     la = out[out["geography_type"] == "la"].set_index(["indicator_id", "breakdown", "breakdown_value"])["value"]
     key = pd.MultiIndex.from_frame(out[["indicator_id", "breakdown", "breakdown_value"]])
     out["comparator"] = la.reindex(key).to_numpy()
+    if has_r.any():
+        _published_significance(out, has_r & (out["geography_type"] != "la").to_numpy(), is_prop)
     no_comp = out["comparator"].isna().to_numpy()
     out.loc[no_comp, ["significance_95", "significance_998"]] = ""
     return out
+
+
+def _published_significance(out: pd.DataFrame, rows: np.ndarray, is_prop: np.ndarray) -> None:
+    """Significance flags of ``rows`` recomputed from published numbers only (in place): proportions
+    by funnel limits around the published comparator with the published denominator; means by
+    whether the published interval lies wholly above or below the comparator (99.8%: the interval
+    widened by the ratio of the normal quantiles)."""
+    from measurekit.stats import intervals
+
+    comp = out["comparator"].to_numpy(dtype=float)
+    den = out["denominator"].to_numpy(dtype=float)
+    v = out["value"].to_numpy(dtype=float)
+    lo_ci, hi_ci = out["ci_low"].to_numpy(dtype=float), out["ci_high"].to_numpy(dtype=float)
+    for lvl, col in ((0.95, "significance_95"), (0.998, "significance_998")):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lo_f, hi_f = intervals.funnel_limits_proportion(comp / 100, den, lvl)
+            widen = {0.95: 1.0, 0.998: 3.0902 / 1.96}[lvl]
+            mid, half = (lo_ci + hi_ci) / 2, (hi_ci - lo_ci) / 2 * widen
+        sig_p = np.where(v > hi_f * 100, "higher", np.where(v < lo_f * 100, "lower", "similar"))
+        sig_m = np.where(mid - half > comp, "higher", np.where(mid + half < comp, "lower", "similar"))
+        sig = np.where(is_prop, sig_p, sig_m)
+        sig = np.where(np.isnan(v) | np.isnan(comp), "", sig)
+        cur = out[col].to_numpy(dtype=object).copy()
+        cur[rows] = sig[rows]
+        out[col] = cur

@@ -291,8 +291,9 @@ class AuditResult(Result):
     (numerator | denominator | complement, the children without the outcome), ``low`` and
     ``high`` (values the intruder cannot rule out: when ``solved`` they are the intruder's exact
     bounds, otherwise two feasible values, so the true interval is at least this wide),
-    ``required`` (the width the interval must have: the width of the suppression range when it
-    may hold a small count, else 1), ``passed``. ``table`` is internal: it holds no true values
+    ``required`` (the width the interval must have: the width of the suppression range for a
+    count in that range, else 1), ``passed``; ``published`` is True for a published rounded count
+    (the intruder must not be able to un-round it), False for a withheld one. ``table`` is internal: it holds no true values
     but lists which rows were suppressed. Matches sdcTable's ``attack()`` output (low, up,
     protected).
     """
@@ -304,7 +305,7 @@ class AuditResult(Result):
     @property
     def problems(self) -> list[str]:
         bad = self.table[~self.table["passed"]]
-        return [f"row {r.row}: suppressed {r.count} can be narrowed to {r.low:g}-{r.high:g} "
+        return [f"row {r.row}: {'rounded' if r.published else 'suppressed'} {r.count} can be narrowed to {r.low:g}-{r.high:g} "
                 f"({r.indicator_id}, {r.geography_type} {r.geography_code}, {r.breakdown}={r.breakdown_value})"
                 for r in bad.itertuples()]
 
@@ -457,12 +458,24 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
         if m >= 0:
             targets.append((i, "numerator", {m: 1.0}))
             targets.append((i, "complement", {d: 1.0, m: -1.0}))
+    # published rounded counts: the sums must not give them back exactly (un-rounding)
+    rounded_rows = set()
+    if round_to is not None:
+        base = np.asarray(round_to, dtype=float)
+        for i in np.flatnonzero(~suppressed & ~np.isnan(base) & (np.nan_to_num(base) > 1)):
+            d, m = model.den_var[i], model.num_var[i]
+            if lo[d] < hi[d] or (m >= 0 and lo[m] < hi[m]):
+                rounded_rows.add(int(i))
+                targets.append((i, "denominator", {d: 1.0}))
+                if m >= 0:
+                    targets.append((i, "numerator", {m: 1.0}))
+                    targets.append((i, "complement", {d: 1.0, m: -1.0}))
     records = []
     if previous is not None and not full:
-        prev = previous.table[previous.table["passed"]]
+        prev = previous.table[previous.table["passed"] & ~previous.table["published"]]
         keep = {(int(r), c) for r, c in zip(prev["row"], prev["count"])}
-        kept = [(r, c) for r, c, _ in targets if (r, c) in keep]
-        targets = [tg for tg in targets if (tg[0], tg[1]) not in keep]
+        kept = [(r, c) for r, c, _ in targets if (r, c) in keep and r not in rounded_rows]
+        targets = [tg for tg in targets if (tg[0], tg[1]) not in keep or tg[0] in rounded_rows]
         p = prev.set_index(["row", "count"]).loc[kept] if kept else prev.iloc[0:0].set_index(["row", "count"])
         records += [(r, c, low, high, False, need, True) for (r, c), low, high, need
                     in zip(p.index, p["low"].tolist(), p["high"].tolist(), p["required"].tolist())]
@@ -517,7 +530,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 true = sum(a * model.truth[v] for v, a in coefs.items())
                 # a count in the suppression range must stay as uncertain as the range is wide; any other
                 # withheld count (0, or above the range) must not be pinned
-                small = model.smin[row] <= true <= model.smax[row]
+                small = model.smin[row] <= true <= model.smax[row] and row not in rounded_rows
                 need = (model.smax[row] - model.smin[row] + 1) if small else 1.0
                 vals = C.values(c) + const
                 low, high, solved = vals.min(), vals.max(), False
@@ -530,6 +543,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 records.append((row, count, low, high, solved, need, high - low >= need))
     # published rows contribute no records; fixed suppressed counts (free is False) are exact
     out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
+    out.insert(2, "published", out["row"].isin(rounded_rows).to_numpy(dtype=bool) if len(out) else [])
     for c in ("indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value"):
         out.insert(len(out.columns) - 5, c, t[c].to_numpy()[out["row"].to_numpy()] if len(out) else [])
     return AuditResult(out, bool(out["passed"].all()) if len(out) else True)
@@ -603,69 +617,144 @@ def free_components(model: CountModel, suppressed: np.ndarray, round_to=None):
     return lo, hi, label
 
 
-def protection_cut(model: CountModel, suppressed: np.ndarray, coefs: dict, round_to=None, cap: float | None = None,
-                   components=None):
-    """The Fischetti-Salazar capacity cut for one count (``coefs``: unknown -> coefficient).
+class CutGenerator:
+    """Fischetti-Salazar capacity cuts for counts that fail the audit (see :meth:`cuts`).
 
-    The intruder's interval for the count under any suppression pattern x (one 0/1 per row) is at
-    most ``const + sum(row_coef[r] * x[r])`` wide: both ends come from the dual of the intruder's
-    linear programme solved for the current pattern (weak duality: the dual stays feasible when
-    the pattern, and so the unknowns' bounds, change; a suppressed unknown lies in [0, cap]).
-    A pattern that protects the count must therefore satisfy ``const + row_coef . x >= required``;
-    for the current pattern the bound equals the linear intruder's interval. Returns (const,
-    row_coef as a dict row -> coefficient) or None if the count's unknowns are fixed.
-    """
-    from scipy.optimize import linprog
+    Built once per model: the published bounds of every unknown (as if nothing were withheld) and
+    the constraint matrix in both sparse layouts are kept between rounds."""
 
-    supp = np.asarray(suppressed, dtype=bool)
-    lo, hi, label = components if components is not None else free_components(model, supp, round_to)
-    v0 = next(iter(coefs))
-    comp = label[v0]
-    if comp < 0:
-        return None
-    cap = float(np.nanmax(model.truth)) + 1 if cap is None else cap
-    p_lo, p_hi = published_bounds(model, np.zeros_like(supp), round_to)
-    cols = np.flatnonzero(label == comp)
-    A = model.A.tocsr()
-    Acols = A[:, cols]
-    rows_c = np.flatnonzero(np.asarray((Acols != 0).sum(axis=1)).ravel() > 0)
-    fixed = np.where(label == comp, 0.0, lo)
-    sub_full = A[rows_c]
-    b = -(sub_full @ fixed)
-    sub = Acols[rows_c]
-    eq = model.sense[rows_c] == "="
-    c = np.zeros(len(cols))
-    where = {int(v): k for k, v in enumerate(cols)}
-    for v, a in coefs.items():
-        c[where[int(v)]] += a
-    bounds = np.column_stack([lo[cols], hi[cols]])
-    total_const, row_coef = 0.0, {}
-    for sign in (1.0, -1.0):          # min c.y (lower end), then min -c.y (minus the upper end)
-        res = linprog(sign * c, A_ub=sub[~eq] if (~eq).any() else None, b_ub=b[~eq] if (~eq).any() else None,
+    def __init__(self, model: CountModel, round_to=None, cap: float | None = None):
+        self.model = model
+        self.round_to = round_to
+        self.cap = float(np.nanmax(model.truth)) + 1 if cap is None else cap
+        self.p_lo, self.p_hi = published_bounds(model, np.zeros(len(model.table), dtype=bool), round_to)
+        self.A = model.A.tocsr()
+        self.Ac = model.A.tocsc()
+
+    def cuts(self, suppressed: np.ndarray, targets: list, components=None) -> list:
+        """For each target (unknown -> coefficient dict), (const, row_coef) or None (count fixed).
+
+        The intruder's interval for the count under any suppression pattern x (one 0/1 per row) is
+        at most ``const + sum(row_coef[r] * x[r])`` wide: both ends come from the dual of the
+        intruder's linear programme for the current pattern (weak duality: the dual stays feasible
+        when the pattern, and so the unknowns' bounds, change; a withheld unknown lies in
+        [0, cap]). A pattern that protects the count must therefore make this at least the
+        required width; for the current pattern it equals the linear intruder's interval.
+        """
+        from scipy.optimize import linprog
+
+        model = self.model
+        supp = np.asarray(suppressed, dtype=bool)
+        lo, hi, label = components if components is not None else free_components(model, supp, self.round_to)
+        self._hi_now = np.where(np.isinf(hi), self.cap, hi)
+        out = [None] * len(targets)
+        by_comp: dict[int, list] = {}
+        for k, coefs in enumerate(targets):
+            comp = max(label[int(v)] for v in coefs)
+            if comp >= 0:
+                by_comp.setdefault(int(comp), []).append(k)
+        for comp, ks in by_comp.items():
+            cols = np.flatnonzero(label == comp)
+            rows_c = np.unique(self.Ac[:, cols].nonzero()[0])
+            sub_full = self.A[rows_c]
+            fixed = np.where(label == comp, 0.0, lo)
+            b = -(sub_full @ fixed)
+            sub = sub_full[:, cols]
+            eq = model.sense[rows_c] == "="
+            where = {int(v): j for j, v in enumerate(cols)}
+            bounds = np.column_stack([lo[cols], hi[cols]])
+            kw = dict(A_ub=sub[~eq] if (~eq).any() else None, b_ub=b[~eq] if (~eq).any() else None,
                       A_eq=sub[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None, bounds=bounds,
                       method="highs")
-        if res.status != 0:
+            h = self._highs(sub, b, eq, bounds)
+            for k in ks:
+                c = np.zeros(len(cols))
+                for v, a in targets[k].items():
+                    if int(v) in where:
+                        c[where[int(v)]] += a
+                out[k] = self._one(c, cols, rows_c, sub_full, eq, kw, linprog, h, lo)
+        return out
+
+    @staticmethod
+    def _highs(sub, b, eq, bounds):
+        """The component's linear programme held by HiGHS, so that only the objective changes between
+        solves (warm-started primal simplex), or None without highspy."""
+        try:
+            import highspy
+        except ImportError:
             return None
-        lam = np.zeros(len(rows_c))
-        if eq.any():
-            lam[eq] = res.eqlin.marginals
-        if (~eq).any():
-            lam[~eq] = np.minimum(res.ineqlin.marginals, 0.0)
-        cfull = np.zeros(model.n_vars)
-        cfull[cols] = sign * c
-        d = cfull - sub_full.T @ lam                       # reduced costs over every unknown
-        d[np.abs(d) < 1e-9] = 0.0
-        pos, neg = d > 0, d < 0
-        # lower bound of min(sign*c.y) = sum over d>0 of d*lower(x) + over d<0 of d*upper(x):
-        # lower(x) = p_lo (1 - x_r), upper(x) = p_hi + (cap - p_hi) x_r
-        total_const -= float(d[pos] @ p_lo[pos] + d[neg] @ p_hi[neg])
-        grow = np.zeros(model.n_vars)
-        grow[pos] = d[pos] * p_lo[pos]                      # the interval widens by these when x_r = 1
-        grow[neg] = -d[neg] * (cap - p_hi[neg])
-        for v in np.flatnonzero(grow > 1e-9):
-            r = int(model.var_row[v])
-            row_coef[r] = row_coef.get(r, 0.0) + float(grow[v])
-    return total_const, row_coef
+        A = sub.tocsc()
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+        lp.col_cost_ = np.zeros(A.shape[1])
+        lp.col_lower_ = bounds[:, 0].astype(float)
+        lp.col_upper_ = np.where(np.isinf(bounds[:, 1]), inf, bounds[:, 1]).astype(float)
+        lp.row_lower_ = np.where(eq, b, -inf).astype(float)
+        lp.row_upper_ = b.astype(float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("simplex_strategy", 4)
+        h.passModel(lp)
+        return h, highspy, np.arange(A.shape[1], dtype=np.int32)
+
+    def _one(self, c, cols, rows_c, sub_full, eq, kw, linprog, h, lo):
+        model, p_lo, p_hi = self.model, self.p_lo, self.p_hi
+        total_const, row_coef = 0.0, {}
+        for sign in (1.0, -1.0):          # min c.y (lower end), then min -c.y (minus the upper end)
+            lam = None
+            if h is not None:
+                hh, hs, idx = h
+                hh.changeColsCost(len(idx), idx, sign * c)
+                hh.run()
+                if hh.getModelStatus() == hs.HighsModelStatus.kOptimal:
+                    sol = hh.getSolution()
+                    lam = np.array(sol.row_dual, dtype=float)
+                    lam[~eq] = np.minimum(lam[~eq], 0.0)
+                    opt = float(hh.getInfo().objective_function_value)
+            if lam is None:
+                res = linprog(sign * c, **kw)
+                if res.status != 0:
+                    return None
+                lam = np.zeros(len(rows_c))
+                if eq.any():
+                    lam[eq] = res.eqlin.marginals
+                if (~eq).any():
+                    lam[~eq] = np.minimum(res.ineqlin.marginals, 0.0)
+                opt = float(res.fun)
+            touched = np.union1d(sub_full.nonzero()[1], cols)
+            d = -(sub_full.T @ lam)[touched]                     # reduced costs of the unknowns involved
+            pos_in = np.searchsorted(touched, cols)
+            d[pos_in] += sign * c
+            d[np.abs(d) < 1e-9] = 0.0
+            pos, neg = d > 0, d < 0
+            # lower bound of min(sign*c.y) = sum over d>0 of d*lower(x) + over d<0 of d*upper(x), where
+            # lower(x) = p_lo (1 - x_r) and upper(x) = p_hi + (cap - p_hi) x_r
+            total_const -= float(d[pos] @ p_lo[touched[pos]] + d[neg] @ p_hi[touched[neg]])
+            # self-check: at the current pattern the dual bound must equal the optimum (else the duals'
+            # signs were not as assumed: fall back to scipy's marginals, whose convention is documented)
+            cur = float(np.where(d > 0, d * lo[touched], 0.0).sum() + np.where(d < 0, d * self._hi_now[touched], 0.0).sum())
+            if abs(cur - opt) > 1e-6 * max(1.0, abs(opt)) and h is not None:
+                return self._one(c, cols, rows_c, sub_full, eq, kw, linprog, None, lo)
+            grow = np.zeros(len(touched))
+            grow[pos] = d[pos] * p_lo[touched[pos]]             # the interval widens by these when x_r = 1
+            grow[neg] = -d[neg] * (self.cap - p_hi[touched[neg]])
+            for j in np.flatnonzero(grow > 1e-9):
+                r = int(model.var_row[touched[j]])
+                row_coef[r] = row_coef.get(r, 0.0) + float(grow[j])
+        return total_const, row_coef
+
+
+def protection_cut(model: CountModel, suppressed: np.ndarray, coefs: dict, round_to=None, cap: float | None = None,
+                   components=None):
+    """One capacity cut (:meth:`CutGenerator.cuts`) for the count ``coefs`` (unknown -> coefficient):
+    (const, row -> coefficient), or None if the count's unknowns are fixed."""
+    return CutGenerator(model, round_to, cap).cuts(suppressed, [coefs], components)[0]
 
 
 def neighbourhood_of(model: CountModel, suppressed: np.ndarray, row: int, components) -> tuple[np.ndarray, np.ndarray]:
@@ -673,6 +762,8 @@ def neighbourhood_of(model: CountModel, suppressed: np.ndarray, row: int, compon
     'no-good' cut names when the linear intruder's cut cannot separate an integer failure."""
     lo, hi, label = components
     v = model.den_var[row]
+    if label[v] < 0 and model.num_var[row] >= 0:
+        v = model.num_var[row]
     comp = label[v]
     vars_c = np.flatnonzero(label == comp)
     A = model.A.tocsc()
