@@ -379,9 +379,11 @@ def _why(t: pd.DataFrame, primary: np.ndarray, supp: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply_disclosure_control(table: pd.DataFrame, framework, level: float = 0.95) -> pd.DataFrame:
-    """Suppress (primary and secondary) and round as each indicator declares; returns the public table."""
-    return protect(table, framework, level).table
+def apply_disclosure_control(table: pd.DataFrame, framework, level: float = 0.95, *, nesting=None,
+                             earlier=None) -> pd.DataFrame:
+    """Suppress (primary and secondary) and round as each indicator declares; returns the public table.
+    ``nesting`` and ``earlier`` as for :func:`protect`."""
+    return protect(table, framework, level, nesting=nesting, earlier=earlier).table
 
 
 def _publish(t: pd.DataFrame, supp: np.ndarray, rounding: np.ndarray, level: float) -> pd.DataFrame:
