@@ -112,7 +112,7 @@ def board_table(framework, data, period=None, weights: pd.Series | None = None, 
 
 def build_board_table(framework, data, *, period=None, weights: pd.Series | None = None,
                       lookup: pd.DataFrame | None = None, small_areas: bool = False, level: float = 0.95,
-                      disclosure: bool = True, evidence=None) -> "BoardTable":
+                      disclosure: bool = True, evidence=None, ledger=None) -> "BoardTable":
     """The board table of ``framework`` over ``data`` (a Cohort or an analysis frame), built once:
     aggregate -> intervals -> comparisons -> disclosure control -> rounding (once, last).
 
@@ -156,7 +156,10 @@ def build_board_table(framework, data, *, period=None, weights: pd.Series | None
     if not disclosure:
         return BoardTable(framework, table, sd=sd, evidence=evidence, level=level, published=False)
     quiet_solver_banner()
-    result = protect(table, framework, level)
+    # small areas are audited as parts of their areas; ``ledger``: earlier releases audited jointly with this one
+    nesting = (dict(zip(frame["small_area"].astype(str), frame["neighbourhood_code"].astype(str)))
+               if small_areas and "small_area" in frame else None)
+    result = protect(table, framework, level, nesting=nesting, earlier=ledger)
     # rounding and typing come last, once, after every calculation and the disclosure control
     rows = formatting.publish_board_table(result.table, framework)
     return BoardTable(framework, rows, sd=sd, disclosure=result, evidence=evidence, level=level)
