@@ -40,7 +40,8 @@ def design_matrix(df, columns, reference: dict | None = None):
             if ref is not None and ref not in levels:
                 from measurekit.problems import InputError
 
-                raise InputError.of("unknown_reference", f"The reference level {ref!r} of {col!r} does not occur in the "
+                raise InputError.of("unknown_reference",
+                                    f"The reference level {ref!r} of {col!r} does not occur in the "
                                     f"data (levels: {', '.join(map(str, levels))}).", column=str(col), value=str(ref))
             names = []
             for lv in levels:

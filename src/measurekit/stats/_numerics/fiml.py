@@ -45,7 +45,7 @@ def patterns(x: np.ndarray) -> PatternSet:
 
 def _batches(pats: list[Pattern]) -> list[tuple]:
     """Patterns with the same number of observed variables stacked, for batched Cholesky/inverse."""
-    out = {}
+    out: dict[int, list[Pattern]] = {}
     for pt in pats:
         out.setdefault(len(pt.obs), []).append(pt)
     return [(np.stack([pt.obs for pt in group]), np.array([pt.n for pt in group], dtype=float),
@@ -79,7 +79,8 @@ def loglik(pats, Sigma: np.ndarray, mu: np.ndarray, grad: bool = False):
         d = mean - mu[obs]
         Sd = np.einsum("pij,pj->pi", Si, d)
         logdet = 2 * np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1)
-        ll += float(np.sum(-n / 2 * (k * LOG2PI + logdet + np.einsum("pij,pij->p", Si, cov) + np.einsum("pi,pi->p", d, Sd))))
+        ll += float(np.sum(-n / 2 * (k * LOG2PI + logdet + np.einsum("pij,pij->p", Si, cov)
+                                     + np.einsum("pi,pi->p", d, Sd))))
         if grad:
             # each pattern's derivatives embedded in p x p (its observed items are distinct), then summed
             A = cov + d[:, :, None] * d[:, None, :]

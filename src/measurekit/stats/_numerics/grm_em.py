@@ -109,7 +109,7 @@ class ItemLayout:
     a_free: bool
     d_free: bool
     n_groups: int
-    values: np.ndarray = field(default=None)
+    values: np.ndarray = field(default_factory=lambda: np.empty(0))    # set by set_start (or assigned)
     index: list = field(default_factory=list)
 
     def __post_init__(self):
@@ -121,7 +121,7 @@ class ItemLayout:
                       for g in range(G)]
         self.size = na + nd * (K - 1)
 
-    def ad(self, g: int):
+    def ad(self, g: int) -> tuple[float, np.ndarray]:
         v = self.values[self.index[g]]
         return v[0], v[1:]
 
@@ -141,7 +141,7 @@ class GRMFit:
     ``loglik``: marginal log-likelihood; ``cov``: covariance of the free parameters (None unless
     computed) in the order of :func:`pack`; ``patterns``: pooled answer patterns used."""
 
-    layouts: list
+    layouts: list[ItemLayout]
     mean: np.ndarray
     sd: np.ndarray
     loglik: float
@@ -214,7 +214,7 @@ def estep(layouts, mean, sd, data: PatternData, theta, keep_post: bool = False):
         p /= s
         c = data.counts[rows]
         ll += float(np.sum(c * (np.log(s[:, 0]) + m[:, 0])))
-        if keep_post:
+        if post is not None:
             post[rows] = p
         pc = p * c[:, None]
         R[g] = X.T @ pc
@@ -269,9 +269,9 @@ def mstep(layouts, R, data, theta):
     values = [L.values for L in layouts]
     q, grads, infos = item_terms(layouts, values, R, data, theta)
     steps = []
-    for L, g, I in zip(layouts, grads, infos):
+    for L, g, info in zip(layouts, grads, infos):
         try:
-            steps.append(np.linalg.solve(I + 1e-10 * np.eye(L.size), g))
+            steps.append(np.linalg.solve(info + 1e-10 * np.eye(L.size), g))
         except np.linalg.LinAlgError:
             steps.append(np.zeros(L.size))
     t = np.ones(len(layouts))
@@ -482,20 +482,20 @@ def newton_polish(fit: GRMFit, info: np.ndarray, score: np.ndarray) -> bool:
 def _collapse_row(o: np.ndarray, e: np.ndarray, mincell: float):
     """Merge the smallest expected cell of one score group into its smaller neighbour until every
     expected cell reaches ``mincell`` or two cells remain (mirt's collapseCells, within a row)."""
-    o, e = list(o), list(e)
-    while len(e) > 2 and min(e) < mincell:
-        m = min(e)
-        i = max(k for k, v in enumerate(e) if v == m)
+    obs, exp = list(o), list(e)
+    while len(exp) > 2 and min(exp) < mincell:
+        m = min(exp)
+        i = max(k for k, v in enumerate(exp) if v == m)
         if i == 0:
             j = 1
-        elif i == len(e) - 1:
+        elif i == len(exp) - 1:
             j = i - 1
         else:
-            j = i - 1 if e[i - 1] <= e[i + 1] else i + 1
-        e[j] += e[i]
-        o[j] += o[i]
-        del e[i], o[i]
-    return np.array(o), np.array(e)
+            j = i - 1 if exp[i - 1] <= exp[i + 1] else i + 1
+        exp[j] += exp[i]
+        obs[j] += obs[i]
+        del exp[i], obs[i]
+    return np.array(obs), np.array(exp)
 
 
 def s_x2(fit: GRMFit, codes: np.ndarray, mincell: float = 1.0):
@@ -529,25 +529,25 @@ def s_x2(fit: GRMFit, codes: np.ndarray, mincell: float = 1.0):
         for k in range(K):
             E[k:k + rest.shape[0], k] = (rest * probs[j][k]) @ w
         E = E / denom[:, None]
-        O = np.zeros((S + 1, K))
-        np.add.at(O, (total, X[:, j]), 1.0)
-        Ns = O.sum(axis=1)
+        Obs = np.zeros((S + 1, K))
+        np.add.at(Obs, (total, X[:, j]), 1.0)
+        Ns = Obs.sum(axis=1)
         keep = np.arange(1, S)                          # drop the extreme summed scores
-        O, E, Ns = O[keep], E[keep] * Ns[keep, None], Ns[keep]
-        O, E = O[Ns > 0], E[Ns > 0]
+        Obs, E, Ns = Obs[keep], E[keep] * Ns[keep, None], Ns[keep]
+        Obs, E = Obs[Ns > 0], E[Ns > 0]
         # a score group with a single person joins the next one (the last joins the previous)
         i = 0
-        while i < len(O) and len(O) > 1:
-            if O[i].sum() == 1:
-                t = i + 1 if i + 1 < len(O) else i - 1
-                O[t] += O[i]
+        while i < len(Obs) and len(Obs) > 1:
+            if Obs[i].sum() == 1:
+                t = i + 1 if i + 1 < len(Obs) else i - 1
+                Obs[t] += Obs[i]
                 E[t] += E[i]
-                O, E = np.delete(O, i, 0), np.delete(E, i, 0)
+                Obs, E = np.delete(Obs, i, 0), np.delete(E, i, 0)
                 continue
             i += 1
         x2 = 0.0
         cells = 0
-        for o_row, e_row in zip(O, E):
+        for o_row, e_row in zip(Obs, E):
             o_c, e_c = _collapse_row(o_row, e_row, mincell)
             ok = e_c > 0
             x2 += float(np.sum((o_c[ok] - e_c[ok]) ** 2 / e_c[ok]))

@@ -44,7 +44,8 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
     ll = float(np.sum(w * (y * eta - np.logaddexp(0, eta))))
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        it += 1
         p = 1 / (1 + np.exp(-eta))
         grad = X.T @ (w * (y - p))
         W = w * p * (1 - p)

@@ -82,7 +82,8 @@ def fit_ordinal(X: np.ndarray, y: np.ndarray, tol: float = 1e-9, max_iter: int =
     ll, grad, H = _loglik_parts(theta, X, y, n_cut)
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        it += 1
         try:
             step = np.linalg.solve(H, grad)
         except np.linalg.LinAlgError:

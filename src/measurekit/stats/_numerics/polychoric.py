@@ -54,7 +54,7 @@ def _phi(x):
 def pair_tables(codes: np.ndarray, K: int, pairs) -> np.ndarray:
     """Counts table (pairs, K, K) of every pair: [a, b] = number with item i in a and item j in b."""
     ii, jj = pairs
-    n, npair = codes.shape[0], len(ii)
+    npair = len(ii)
     flat = (codes[:, ii] * K + codes[:, jj]) + (np.arange(npair) * K * K)[None, :]
     return np.bincount(flat.ravel(), minlength=npair * K * K).reshape(npair, K, K).astype(float)
 
@@ -158,8 +158,10 @@ def ordinal_moments(codes: np.ndarray, ncat: np.ndarray, gamma: bool = True, chu
     s = np.sqrt(1 - rho_v ** 2)[:, None, None]
     r = rho_v[:, None, None]
     # G_i[k, b] = phi(ci[k]) [Phi((cj[b+1] - r ci[k]) / s) - Phi((cj[b] - r ci[k]) / s)]  -> dP_ab / d ci[k]
-    Gi = _phi(ci)[:, :, None] * np.diff(ndtr((cj[:, None, :] - r * np.where(np.isfinite(ci), ci, 0)[:, :, None]) / s), axis=2)
-    Gj = _phi(cj)[:, :, None] * np.diff(ndtr((ci[:, None, :] - r * np.where(np.isfinite(cj), cj, 0)[:, :, None]) / s), axis=2)
+    Gi = _phi(ci)[:, :, None] * np.diff(ndtr((cj[:, None, :] - r * np.where(np.isfinite(ci), ci, 0)[:, :, None]) / s),
+                                        axis=2)
+    Gj = _phi(cj)[:, :, None] * np.diff(ndtr((ci[:, None, :] - r * np.where(np.isfinite(cj), cj, 0)[:, :, None]) / s),
+                                        axis=2)
     Q = np.where(okc, tabs * Srho / Ps, 0.0)                 # n_ab * S_rho / P_ab
     A21i = (Gi[:, 1:K, :] * (Q[:, : K - 1, :] - Q[:, 1:K, :])).sum(axis=2)          # (pairs, K - 1)
     A21j = (Gj[:, 1:K, :] * (Q[:, :, : K - 1] - Q[:, :, 1:K]).transpose(0, 2, 1)).sum(axis=2)

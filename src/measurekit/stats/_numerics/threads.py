@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
 
 _state = threading.local()
-_controller = []            # the threadpoolctl controller, made once (finding the BLAS libraries costs ~3 ms)
+# the threadpoolctl controller, made once (finding the BLAS libraries costs ~3 ms)
+_controller: list[ThreadpoolController] = []
 
 
 def _get_controller():

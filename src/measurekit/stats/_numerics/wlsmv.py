@@ -284,14 +284,13 @@ def fit_dwls(spec: OrdSpec, stats: list[np.ndarray], gammas: list[np.ndarray], n
     return DWLSFit(theta, se, chisq, df, float(chisq_scaled), tr1, tr2, converged, residuals, vcov)
 
 
-def baseline(stats: list[np.ndarray], gammas: list[np.ndarray], nobs: np.ndarray, nth: list[int]) -> tuple[float, float, int]:
+def baseline(stats: list[np.ndarray], gammas: list[np.ndarray], nobs: np.ndarray,
+             nth: list[int]) -> tuple[float, float, int]:
     """Independence model (thresholds free in every group, correlations 0): chisq, scaled chisq, df.
 
     With W diagonal, U is W with the threshold block removed, so the traces are closed-form."""
-    N = nobs.sum()
-    fg = nobs / N
     chisq, tr1, tr2, df = 0.0, 0.0, 0.0, 0
-    for s, G, f, t, n in zip(stats, gammas, fg, nth, nobs):
+    for s, G, t, n in zip(stats, gammas, nth, nobs):
         w = 1 / np.diag(G)[t:]
         r = s[t:]
         chisq += (n - 1) * np.sum(w * r * r)
@@ -330,10 +329,10 @@ def build_spec(model, groups: list[str], ncat: np.ndarray, parameterization: str
     # starting loadings (std.lv metric) from the first group's correlations
     lam = np.full(p, 0.7)
     if R is not None:
-        i, j = np.triu_indices(p, 1)[::-1]
+        lower, upper = np.triu_indices(p, 1)[::-1]
         C = np.eye(p)
-        C[i, j] = C[j, i] = R[nth:]
-        for f, items in model.factors.items():
+        C[lower, upper] = C[upper, lower] = R[nth:]
+        for items in model.factors.values():
             idx = [obs.index(x) for x in items]
             if len(idx) > 1:
                 # first principal component of the factor's items: signed, so reverse-keyed items start negative
@@ -371,7 +370,7 @@ def build_spec(model, groups: list[str], ncat: np.ndarray, parameterization: str
         t = 0
         for i, x in enumerate(obs):
             eq_thr = lv >= 1 and ("thresholds", x) not in release
-            for k in range(spec.ncat[i] - 1):
+            for _ in range(spec.ncat[i] - 1):
                 start = start_stats[t] if start_stats is not None else 0.0
                 spec.add("tau", g, t, 0, ("tau", t) if eq_thr else ("tau", t, g), start)
                 t += 1
