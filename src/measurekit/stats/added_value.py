@@ -19,12 +19,7 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.problems import InputError
 from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
-from measurekit.stats._numerics.logistic import (
-    auc,
-    auc_batch,
-    fit_logistic,
-    fit_logistic_batch,
-)
+from measurekit.stats._numerics.logistic import auc, auc_batch, fit_logistic, fit_logistic_batch
 from measurekit.stats._numerics.threads import single_thread
 
 
@@ -107,7 +102,7 @@ class AddedValueResult(Result):
 
     @property
     def p_val(self) -> float:
-        return float(self.table.set_index("measure").loc["lr_chisq", "p_val"])
+        return float(self.table.set_index("measure")["p_val"].loc["lr_chisq"])
 
     def plot(self, bins: int = 10):
         """ROC curves and calibration (observed vs predicted by tenths of risk) of both models."""
@@ -165,7 +160,8 @@ def _prepare(df, outcome, base, new, by, warnings):
         raise _problem("out_of_range", f"The outcome {outcome!r} must be coded 0/1 (e.g. {bad.iloc[0]!r} is not).",
                        column=outcome, value=str(bad.iloc[0]), rule="0 or 1")
     cols = [outcome, *base, *new]
-    df = _text_numbers(df[list(dict.fromkeys([*cols, *[b for b in (*by, "fsm", "eal") if b in df.columns]]))], [*base, *new], warnings)
+    df = _text_numbers(df[list(dict.fromkeys([*cols, *[b for b in (*by, "fsm", "eal") if b in df.columns]]))],
+                       [*base, *new], warnings)
     df = df.assign(**{outcome: y_all})
     keep = df[cols].notna().all(axis=1)
     data = df[keep]
@@ -313,10 +309,10 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
     ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
     against their most common level. A text column whose every non-blank value is a number (numbers stored
     as text, as a CSV read with ``dtype=str`` gives them) is read as numbers, with a warning naming it; to
-    treat such a column as categories, make it a pandas Categorical first. Blank text is missing. A design column that is constant, or a combination of the columns
-    before it, is left out with a warning and not counted in the LR test's df, as R's ``glm`` (NA
-    coefficient) and ``anova(base, full, test = "LRT")`` do; ``InputError`` (``aliased_predictor``) when no
-    new column is left. ``n_boot`` resamples give percentile intervals for the
+    treat such a column as categories, make it a pandas Categorical first. Blank text is missing. A design column
+    that is constant, or a combination of the columns before it, is left out with a warning and not counted in
+    the LR test's df, as R's ``glm`` (NA coefficient) and ``anova(base, full, test = "LRT")`` do; ``InputError``
+    (``aliased_predictor``) when no new column is left. ``n_boot`` resamples give percentile intervals for the
     differences (refits warm-started from the full-sample estimates; interrupting returns the
     resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss (``cv=0`` or
     ``None``: none, the row is NaN).
@@ -328,7 +324,7 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
         raise _problem("no_items", "Name at least one new predictor in `new`.", column="new")
     _check_options(n_boot, cv, level)
     df = named_frame(df, "The data", used=[outcome, *base, *new, *by])
-    warnings = []
+    warnings: list[str] = []
     data, dropped, n_dropped = _prepare(df, outcome, base, new, by, warnings)
     if n_dropped:
         warnings.append(f"{n_dropped} of {len(df)} children were left out because of missing values; "

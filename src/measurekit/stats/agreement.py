@@ -80,7 +80,8 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
     both = pd.concat([f.loc[:, ~f.columns.duplicated()] for f in (parent_df, practitioner_df)],
                      ignore_index=True)                                 # codes seen, for a mapping without codes
     fw = as_framework({"items": items} if by_columns else framework, both)
-    shared = [i.id for i in fw.items if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
+    shared = [i.id for i in fw.items
+              if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
     if items is not None:
         shared = [i for i in items if i in shared]
     if not shared:
@@ -105,7 +106,8 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
         out = {"level": level, "name": name, "n": n, "mean_parent": a.mean(), "mean_practitioner": b.mean(),
                **{k: v for k, v in icc(a, b).items() if k != "icc1"},
                "kappa_w": weighted_kappa(a, b, categories) if categories is not None else np.nan,
-               "mean_diff": d.mean(), "loa_low": d.mean() - 1.96 * d.std(ddof=1), "loa_high": d.mean() + 1.96 * d.std(ddof=1)}
+               "mean_diff": d.mean(), "loa_low": d.mean() - 1.96 * d.std(ddof=1),
+               "loa_high": d.mean() + 1.96 * d.std(ddof=1)}
         return out
 
     for it in shared:

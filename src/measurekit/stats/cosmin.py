@@ -87,9 +87,9 @@ class CosminResult(Result):
         """The indicator's rows as a Markdown table (for spec sheets)."""
         rows = self.for_indicator(indicator)
         lines = ["| Measurement property | Result | Rating | Criterion (source) |", "|---|---|---|---|"]
-        for r in rows.itertuples(index=False):
-            lines.append(f"| {r.property} | {str(r.result).replace('|', '/')} | {r.rating} | "
-                         f"{r.criterion.replace('|', '/')} ({r.source}) |")
+        for r in rows.to_dict("records"):
+            lines.append(f"| {r['property']} | {str(r['result']).replace('|', '/')} | {r['rating']} | "
+                         f"{r['criterion'].replace('|', '/')} ({r['source']}) |")
         return "\n".join(lines)
 
 
@@ -113,7 +113,8 @@ def _fit_values(cfa=None, invariance=None):
     elif invariance:
         first = next(iter(invariance.values())) if isinstance(invariance, Mapping) else invariance
         f = first.table.iloc[0]
-        where = f"configural model of invariance by {first.group}" if getattr(first, "group", "") else "configural model"
+        where = (f"configural model of invariance by {first.group}" if getattr(first, "group", "")
+                 else "configural model")
     else:
         return None, ""
     out = {}
@@ -195,7 +196,8 @@ def _cross_cultural(invariance, dif, items):
         return INDETERMINATE, "no invariance or DIF analysis run"
     parts, ok, known = [], True, True
     for group, level, holds in levels:
-        parts.append(f"{level} by {group}: {'holds' if holds else ('not judged' if holds is None else 'does not hold')}")
+        verdict = "holds" if holds else ("not judged" if holds is None else "does not hold")
+        parts.append(f"{level} by {group}: {verdict}")
         if holds is None:
             known = False
         elif not holds:
@@ -276,7 +278,8 @@ def cosmin_table(framework, *, content_validity=None, cfa=None, reliability=None
 
     Nothing is modified, fitted or read; the same inputs give the same table.
     """
-    rows, warnings = [], []
+    rows: list[dict] = []
+    warnings: list[str] = []
     structural = _structural(cfa, invariance)
     added = _added_value_row(added_value)
     for ind in framework.indicators:
@@ -326,7 +329,8 @@ def cosmin_table(framework, *, content_validity=None, cfa=None, reliability=None
 
 def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews) -> pd.DataFrame:
     cards = []
-    cv = content_validity.items[content_validity.items["group"] == "all"].set_index("item") if content_validity else None
+    cv = (content_validity.items[content_validity.items["group"] == "all"].set_index("item") if content_validity
+          else None)
     loadings = {}
     if cfa is not None:
         est = cfa.estimates
@@ -336,11 +340,12 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews)
         for res in reliability.values():
             if res is not None:
                 r_drop.update(res.items["r_drop"].to_dict())
-    dif_r2, dif_flag = {}, {}
+    dif_r2: dict[str, float] = {}
+    dif_flag: dict[str, bool] = {}
     for _, t in _dif_tables(dif):
-        for r in t.itertuples(index=False):
-            dif_r2[r.item] = max(dif_r2.get(r.item, 0.0), float(r.r2_13))
-            dif_flag[r.item] = bool(dif_flag.get(r.item, False) or r.flag)
+        for r in t.to_dict("records"):
+            dif_r2[r["item"]] = max(dif_r2.get(r["item"], 0.0), float(r["r2_13"]))
+            dif_flag[r["item"]] = bool(dif_flag.get(r["item"], False) or r["flag"])
     rt = retest.table[retest.table["level"] == "item"].set_index("name") if retest is not None else None
     log = None
     if interviews is not None:
@@ -352,7 +357,8 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews)
         if cv is not None and it.id in cv.index:
             r = cv.loc[it.id]
             card.update(i_cvi=r["i_cvi"], kappa=r["kappa"], clarity_cvi=r["clarity_cvi"],
-                        content=_rate(bool(r["i_cvi"] >= 0.78 and (pd.isna(r["clarity_cvi"]) or r["clarity_cvi"] >= 0.78))))
+                        content=_rate(bool(r["i_cvi"] >= 0.78
+                                           and (pd.isna(r["clarity_cvi"]) or r["clarity_cvi"] >= 0.78))))
         else:
             card.update(i_cvi=np.nan, kappa=np.nan, clarity_cvi=np.nan, content=INDETERMINATE)
         if log is not None and it.id in log.index:

@@ -11,6 +11,7 @@ differ from others *within* those groups remain unheard.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,14 +76,14 @@ class CoverageResult(Result):
 
     table: pd.DataFrame
     summary: pd.DataFrame
-    propensity: pd.Series = field(repr=False, default=None)
+    propensity: pd.Series | None = field(repr=False, default=None)
     warnings: list[str] = field(default_factory=list)
     _title = "Whose voices were heard"
     _main = "table"
 
     @property
     def r_indicator(self) -> float:
-        return float(self.summary.set_index("measure").loc["r_indicator", "value"])
+        return float(self.summary.set_index("measure")["value"].loc["r_indicator"])
 
     def plot(self):
         import matplotlib.pyplot as plt
@@ -163,11 +164,12 @@ class WeightsResult(Result):
 
     @property
     def n_eff(self) -> float:
-        return float(self.summary.set_index("measure").loc["n_eff", "value"])
+        return float(self.summary.set_index("measure")["value"].loc["n_eff"])
 
 
 def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal", "fsm"), method: str = "raking",
-                     trim: float = 5.0, id_col: str = "child_id", max_iter: int = 200, tol: float = 1e-8) -> WeightsResult:
+                     trim: float = 5.0, id_col: str = "child_id", max_iter: int = 200,
+                     tol: float = 1e-8) -> WeightsResult:
     """Weights for respondents so that weighted totals match the cohort on each ``by`` margin.
 
     Raking (iterative proportional fitting) to the one-way margins; weights above ``trim`` times
@@ -217,7 +219,8 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
     n_eff = kish_effective_n(w)
     summary = pd.DataFrame([{"measure": "n", "value": len(w)}, {"measure": "sum_weights", "value": w.sum()},
                             {"measure": "min", "value": w.min()}, {"measure": "max", "value": w.max()},
-                            {"measure": "n_eff", "value": n_eff}, {"measure": "design_effect", "value": len(w) / n_eff}])
+                            {"measure": "n_eff", "value": n_eff},
+                            {"measure": "design_effect", "value": len(w) / n_eff}])
     rows = []
     for var in by:
         cs = cohort[var].astype(str).value_counts(normalize=True)
@@ -244,7 +247,9 @@ def weighted_estimates(frame: pd.DataFrame, value: str, weights: pd.Series | Non
     values = numeric_items(frame, [value], min_items=1, what="A weighted estimate", allow_constant=True)[value]
     rows = []
     w_all = weights.reindex(frame.index) if weights is not None else None
-    for group, pos in sorted(frame.groupby(by, sort=True).indices.items(), key=lambda kv: kv[0]):
+    # keyed by the values of the `by` column (sortable scalars; the stubs say only Hashable)
+    positions: dict[Any, pd.Index | np.ndarray | list[int]] = frame.groupby(by, sort=True).indices
+    for group, pos in sorted(positions.items(), key=lambda kv: kv[0]):
         x = values.iloc[pos]
         ok = x.notna()
         m, s, n = x[ok].mean(), x[ok].std(ddof=1), int(ok.sum())

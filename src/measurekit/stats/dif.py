@@ -162,12 +162,14 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     for it in items:
         if it not in df.columns:
             report.add("unknown_item", f"Item {it!r} is not a column of the data.", column=it)
-    g = df[group] if isinstance(group, str) and group in df.columns else (group if isinstance(group, pd.Series) else None)
+    g = (df[group] if isinstance(group, str) and group in df.columns
+         else (group if isinstance(group, pd.Series) else None))
     if g is None:
         report.add("unknown_column", f"Group column {group!r} is not in the data.", column=str(group))
     for k, v in sets.items():
         if len(v) < 3:
-            report.add("too_few_items", f"DIF by observed scores needs at least three items in a set ({k or 'items'} has {len(v)}).")
+            report.add("too_few_items", "DIF by observed scores needs at least three items in a set "
+                       f"({k or 'items'} has {len(v)}).")
     report.raise_if_errors()
     from measurekit.stats._numerics.item_data import numeric_items
 
@@ -185,6 +187,7 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     if rev:
         lo, hi = np.nanmin(values.to_numpy()), np.nanmax(values.to_numpy())
         values[rev] = lo + hi - values[rev]
+    assert g is not None                       # a missing group column was reported above
     g = g.reindex(df.index)
     answered = values.notna().any(axis=1) & g.notna()
     counts = g[answered].astype(str).value_counts()
@@ -195,13 +198,17 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     if len(small) and len(counts) >= 2:
         report.add("small_group", f"Groups too small for DIF (fewer than {min_group} respondents): "
                    + ", ".join(f"{k} ({v})" for k, v in small.items())
-                   + ". Merge them, e.g. compare English with all other home languages.", column=str(getattr(g, "name", group)))
+                   + ". Merge them, e.g. compare English with all other home languages.",
+                   column=str(getattr(g, "name", group)))
     if reference is not None and str(reference) not in counts.index:
-        report.add("unknown_reference", f"Reference group {reference!r} is not among the groups: {', '.join(counts.index)}.")
+        report.add("unknown_reference",
+                   f"Reference group {reference!r} is not among the groups: {', '.join(counts.index)}.")
     n_item = values[answered].notna().sum()
     for it in items:
         if n_item[it] < min_n:
-            report.add("too_few_cases", f"Item {it!r} has {int(n_item[it])} answers with a group; DIF needs at least {min_n}.", column=it)
+            report.add("too_few_cases",
+                       f"Item {it!r} has {int(n_item[it])} answers with a group; DIF needs at least {min_n}.",
+                       column=it)
         elif values.loc[answered, it].nunique() < 2:
             report.add("constant_item", f"Item {it!r} has the same answer from everyone with a group "
                        f"({values.loc[answered, it].dropna().iloc[0]:g}), so it cannot differ between groups; "
@@ -240,15 +247,16 @@ def _purify(fit_round, sets: dict, flag, purify: bool, max_iter: int):
     anchors) the flagged item with the largest chi13 of each set, one at a time, as long as three
     other items remain; stop when no new item is flagged. Returns (table, removed, rounds, warnings)."""
     removed: set[str] = set()
-    warnings = []
+    warnings: list[str] = []
     iteration = 0
-    for iteration in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        iteration += 1
         table = fit_round(removed)
         table["flag"] = flag(table)
         if not purify:
             break
         added = False
-        for k, own in sets.items():
+        for own in sets.values():
             cand = table[table["flag"] & table["item"].isin(own) & ~table["item"].isin(removed)]
             if cand.empty or len(own) - len(removed & set(own)) - 1 < 3:
                 continue
@@ -331,7 +339,8 @@ def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: 
         except _NoTrait as exc:
             if chosen:
                 raise InputError(ProblemReport([Problem("too_few_cases", f"matching='trait': {exc} Use "
-                                                        "matching='total'.", column="matching")], title="DIF"))
+                                                        "matching='total'.", column="matching")],
+                                               title="DIF")) from None
             reason = f"The graded response model could not be used for matching ({exc}); items were matched on the " \
                      "total score of their set instead."
             matchings.clear()
@@ -401,7 +410,8 @@ def _purify_trait(prep: _Prepared, matchings: dict, flag, purify: bool, max_iter
     warnings = []
     split: set[str] = set()
     iteration = 0
-    for iteration in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        iteration += 1
         rows = []
         for domain, own in prep.sets.items():
             theta = _grm_trait(prep, own, split & set(own))
@@ -436,7 +446,8 @@ def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnin
                         "results need expert review.")
     uni = table["p12"] < alpha if criterion == "chisqr" else table["r2_12"] >= r2_cutoff
     non = table["p23"] < alpha if criterion == "chisqr" else table["r2_23"] >= r2_cutoff
-    table["dif_type"] = np.where(~table["flag"], "", np.where(uni & non, "both", np.where(non, "non-uniform", "uniform")))
+    table["dif_type"] = np.where(~table["flag"], "",
+                                 np.where(uni & non, "both", np.where(non, "non-uniform", "uniform")))
     if method == "ordinal":
         small_effects = table["flag"] & (table["r2_13"] < r2_cutoff)
         if small_effects.any():
@@ -444,7 +455,8 @@ def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnin
                             + ", ".join(table.loc[small_effects, "item"]) + ". With large samples tiny differences "
                             "are significant; judge them by the effect size and the effect plot.")
         if not table["converged"].all():
-            warnings.append("Some ordinal models did not converge: " + ", ".join(table.loc[~table["converged"], "item"]))
+            warnings.append("Some ordinal models did not converge: "
+                            + ", ".join(table.loc[~table["converged"], "item"]))
     elif not table["converged"].all():
         warnings.append("Some graded response models did not converge: "
                         + ", ".join(table.loc[~table["converged"], "item"]))

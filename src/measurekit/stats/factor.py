@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
-from measurekit.stats._numerics.item_data import bad_option, numeric_items
 from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats._numerics.item_data import bad_option, numeric_items
 from measurekit.stats._numerics.threads import single_thread
 
 
@@ -65,12 +65,13 @@ def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bo
     x = data.to_numpy()
     finite = x[~np.isnan(x)]
     if not np.all(finite == np.round(finite)):
-        raise InputError.of("not_item_codes", "Polychoric correlations need whole-number response codes (1, 2, 3, ...).")
+        raise InputError.of("not_item_codes",
+                            "Polychoric correlations need whole-number response codes (1, 2, 3, ...).")
     lo, hi = finite.min(), finite.max()
     ncat = int(hi - lo) + 1
     if ncat > max_categories:
-        raise InputError.of("not_item_codes", f"The items have {ncat} possible values; polychoric correlations are meant for "
-                         f"ordinal items with at most {max_categories} categories.")
+        raise InputError.of("not_item_codes", f"The items have {ncat} possible values; polychoric correlations are "
+                            f"meant for ordinal items with at most {max_categories} categories.")
     warnings = []
     codes = np.where(np.isnan(x), -1, x - lo).astype(int)
     nvar = x.shape[1]
@@ -94,9 +95,8 @@ def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bo
     cuts = np.hstack([-inf, tau, inf])
     H, K = cuts[ii], cuts[jj]
     # maximum likelihood rho of every pair at once: Fisher scoring with the analytic score and information
-    from measurekit.stats._numerics.polychoric import polychoric_pairs
-
     from measurekit.stats._numerics.matrix import pairwise_cor
+    from measurekit.stats._numerics.polychoric import polychoric_pairs
 
     start = np.nan_to_num(pairwise_cor(x)[ii, jj])        # Pearson start: Fisher scoring then needs ~4 steps
     rho, converged = polychoric_pairs(tabs, H, K, start)
@@ -138,8 +138,8 @@ def _correlation(data: pd.DataFrame, cor: str) -> tuple[np.ndarray, list[str], l
         raise bad_option("cor", "cor must be 'pearson' or 'poly'.", cor)
     r = pairwise_cor(data.to_numpy())
     if not np.all(np.isfinite(r)):
-        raise InputError.of("never_together", "Some pairs of items were never answered together, so their correlation is "
-                            "unknown.")
+        raise InputError.of("never_together", "Some pairs of items were never answered together, so their "
+                            "correlation is unknown.")
     r, smoothed = smooth_correlation(r)
     if smoothed:
         warnings.append("The correlation matrix was not positive definite and was smoothed (psych::cor.smooth).")
@@ -250,7 +250,8 @@ def efa(df: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str 
                                          "Bartlett p_val"],
                              "value": [overall, *per_item, bt["chisq"], bt["df"], bt["p_val"]]})
     if overall < 0.6:
-        warnings.append(f"KMO is {overall:.2f}: the items share little common variance; factor analysis may not be useful.")
+        warnings.append(f"KMO is {overall:.2f}: the items share little common variance; "
+                        "factor analysis may not be useful.")
     ss = np.diag(phi @ L.T @ L)
     return EFAResult(
         loadings=pd.DataFrame(L, index=pd.Index(names, name="item"), columns=cols),
@@ -367,6 +368,7 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
             values, vectors = np.linalg.eigh(sa)
             lam, v, second = values[:, -1], vectors[:, :, -1], values[:, -2] + 1e-12
         else:
+            assert second is not None                      # set together with vec by the first eigh
             try:
                 v = _rayleigh_step(sa, vec if prev is None else 2 * vec - prev, eye)
                 w = np.matmul(sa, v[:, :, None])[:, :, 0]
@@ -482,7 +484,8 @@ def omega(df: pd.DataFrame, n_factors: int = 3, items=None, cor: str = "pearson"
 
     data = numeric_items(df, items, min_items=3, what="Omega")
     if not 2 <= n_factors < data.shape[1]:
-        raise InputError.of("too_few_items", f"Omega needs 2 to {data.shape[1] - 1} group factors for {data.shape[1]} items.")
+        raise InputError.of("too_few_items",
+                            f"Omega needs 2 to {data.shape[1] - 1} group factors for {data.shape[1]} items.")
     r, warnings, names = _correlation(data, cor)
     L, _, _ = minres(r, n_factors)
     L, phi, _ = oblimin(L)

@@ -20,12 +20,16 @@ Numerics live in ``measurekit.stats._numerics.grm_em``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
-from measurekit.problems import InputError, ProblemReport
+from measurekit.problems import ProblemReport
+
+if TYPE_CHECKING:
+    from measurekit.stats._numerics.grm_em import GRMFit
 
 
 @dataclass
@@ -66,7 +70,7 @@ class GRMResult(Result):
     iterations: int
     groups: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    _fit: object = field(default=None, repr=False)
+    _fit: GRMFit | None = field(default=None, repr=False)
     _items: list = field(default_factory=list, repr=False)
     _title = "Graded response model"
 
@@ -78,6 +82,7 @@ class GRMResult(Result):
 
         th = np.round(np.arange(-4, 4.0001, 0.1), 10) if theta is None else np.asarray(theta, dtype=float)
         g = 0 if group is None else self.groups.index(str(group))
+        assert self._fit is not None, "GRMResult without its fitted model (grm() always attaches it)"
         out = {"theta": th}
         for name, L in zip(self._items, self._fit.layouts):
             out[name] = item_information(*L.ad(g), th)
@@ -91,6 +96,7 @@ class GRMResult(Result):
         from measurekit.stats._numerics.grm_em import category_probs
 
         th = np.round(np.arange(-4, 4.0001, 0.1), 10) if theta is None else np.asarray(theta, dtype=float)
+        assert self._fit is not None, "GRMResult without its fitted model (grm() always attaches it)"
         L = self._fit.layouts[self._items.index(item)]
         P = category_probs(*L.ad(0), th)
         row = self.table[self.table["item"] == item].iloc[0]
@@ -345,7 +351,7 @@ def _latent_table(fit, levels, gvec, cov):
     return pd.DataFrame(rows)
 
 
-def _marginal_reliability(fit) -> float:
+def _marginal_reliability(fit: GRMFit) -> float:
     """mirt's marginal_rxx: integral of I(theta) / (I(theta) + var) * density, reference group."""
     from measurekit.stats._numerics.grm_em import item_information, prior_weights
 

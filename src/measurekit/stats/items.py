@@ -108,8 +108,9 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
             valid = raw.isin(sc.valid_codes)
             counts = pd.crosstab(groups[valid], raw[valid])
             props = counts.div(counts.sum(axis=1), axis=0)
-            for g, row in props.iterrows():
-                for code, p in row.items():
+            # groups are text (astype(str) or "all"), columns the numeric answer codes
+            for g, shares, n in zip(props.index.astype(str), props.to_numpy(), counts.sum(axis=1).to_numpy()):
+                for code, p in zip(props.columns.to_numpy(), shares):
                     dist.append({"item": item.id, "group": group_var, "group_value": g, "category": int(code),
-                                 "proportion": float(p), "n": int(counts.loc[g].sum())})
+                                 "proportion": float(p), "n": int(n)})
     return ItemAnalysis(table, pd.DataFrame(dist), warnings)

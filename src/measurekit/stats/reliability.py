@@ -151,8 +151,8 @@ def _boot_alpha(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int
     m = ~np.isnan(uniq)
     x0 = np.where(m, uniq, 0.0)
     mf = m.astype(float)
-    jj, kk = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    jj, kk = jj.ravel(), kk.ravel()
+    grid_j, grid_k = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    jj, kk = grid_j.ravel(), grid_k.ravel()
     P = x0[:, jj] * mf[:, kk]         # x_j where both present (x0 is 0 where x_j missing)
     SS = x0[:, jj] * x0[:, kk]
     N = mf[:, jj] * mf[:, kk]
@@ -252,14 +252,15 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         before = len(data)
         data = data.dropna()
         if len(data) < before:
-            warnings.append(f"Listwise deletion dropped {before - len(data)} of {before} respondents with a missing answer.")
+            warnings.append(f"Listwise deletion dropped {before - len(data)} of {before} respondents "
+                            "with a missing answer.")
     elif missing != "pairwise":
         raise bad_option("missing", "missing must be 'pairwise' or 'listwise'.")
     x = data.to_numpy(dtype=float, copy=True)
     frequencies = _frequencies(x, data.columns)  # as psych: of the answers as given, before reversing
     if reverse:
         lo, hi = np.nanmin(x), np.nanmax(x)
-        cols = [data.columns.get_loc(r) for r in reverse]
+        cols = data.columns.get_indexer(pd.Index(reverse))     # unique columns, all present (checked above)
         x[:, cols] = lo + hi - x[:, cols]
     nsub, k = x.shape
     present = ~np.isnan(x)
@@ -280,7 +281,7 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         raise InputError(ProblemReport([Problem("too_few_cases", "Some pairs of items were never answered together "
                                                 "(or by one respondent only), so their covariance is unknown.",
                                                 rule="at least 2 respondents per pair of items")], title="Alpha"))
-    flat = [str(data.columns[j]) for j in np.flatnonzero(~(np.diag(C) > 0))]
+    flat = [str(data.columns[int(j)]) for j in np.flatnonzero(~(np.diag(C) > 0))]
     if flat or nsub < 2:
         report = ProblemReport(title="Alpha")
         for it in flat:
@@ -294,18 +295,18 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
         scores = x0.sum(axis=1) / n_answered  # each respondent's mean of answered items (psych: rowMeans)
     ase = np.sqrt(tot["Q"] / nsub)
     level = ci
-    intervals = _intervals(tot["raw_alpha"], ase, nsub, k, level)
+    interval_rows = _intervals(tot["raw_alpha"], ase, nsub, k, level)
     if n_boot > 0:
         boot = _bootstrap_interval(x, n_boot, random_state, level, warnings)
         if boot is not None:
-            intervals.append(boot)
-    by_method = {row["method"]: row for row in intervals}
+            interval_rows.append(boot)
+    by_method = {row["method"]: row for row in interval_rows}
     method = ci_method or ("bootstrap" if "bootstrap" in by_method else "feldt")
     if method not in by_method:
         raise bad_option("ci_method", f"ci_method {method!r} is not available (n_boot={n_boot}): use 'feldt', "
                           "'duhachek', or 'bootstrap' with n_boot > 0.")
     chosen = by_method[method]
-    intervals = pd.DataFrame(intervals)
+    intervals = pd.DataFrame(interval_rows)
     valid_scores = scores[~np.isnan(scores)]
     total = pd.DataFrame([{
         "raw_alpha": tot["raw_alpha"], "std_alpha": tot["std_alpha"], "g6_smc": tot["g6_smc"],

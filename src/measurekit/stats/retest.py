@@ -52,8 +52,8 @@ def icc_table(x, alpha: float = 0.05) -> pd.DataFrame:
     x = x[~np.isnan(x).any(axis=1)]
     n, k = x.shape
     if n < 2 or k < 2:
-        raise InputError.of("too_few_cases", "An intraclass correlation needs at least 2 people with at least 2 ratings "
-                            "each.")
+        raise InputError.of("too_few_cases", "An intraclass correlation needs at least 2 people with at least "
+                            "2 ratings each.")
     with np.errstate(divide="ignore", invalid="ignore"):   # perfect agreement: MSE = 0, ICC = 1, no interval
         return _icc_table(x, n, k, alpha)
 
@@ -86,8 +86,10 @@ def _icc_table(x, n, k, alpha):
     f2u, f2l = stats.f.ppf(q, n - 1, v), stats.f.ppf(q, v, n - 1)
     l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
     u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
-    low = [(f1l - 1) / (f1l + k - 1), l2, (f3l - 1) / (f3l + k - 1), 1 - 1 / f1l, l2 * k / (1 + l2 * (k - 1)), 1 - 1 / f3l]
-    high = [(f1u - 1) / (f1u + k - 1), u2, (f3u - 1) / (f3u + k - 1), 1 - 1 / f1u, u2 * k / (1 + u2 * (k - 1)), 1 - 1 / f3u]
+    low = [(f1l - 1) / (f1l + k - 1), l2, (f3l - 1) / (f3l + k - 1),
+           1 - 1 / f1l, l2 * k / (1 + l2 * (k - 1)), 1 - 1 / f3l]
+    high = [(f1u - 1) / (f1u + k - 1), u2, (f3u - 1) / (f3u + k - 1),
+            1 - 1 / f1u, u2 * k / (1 + u2 * (k - 1)), 1 - 1 / f3u]
     return pd.DataFrame({"type": ICC_TYPES, "estimate": est, "F": [f11, f21, f21] * 2,
                          "df1": [df11n, df21n, df21n] * 2, "df2": [df11d, df21d, df21d] * 2,
                          "p_val": [p11, p21, p21] * 2, "ci_low": low, "ci_high": high, "n": n})
@@ -205,8 +207,8 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
     report.raise_if_errors()
     merged = first[[id, *items]].merge(second[[id, *items]], on=id, suffixes=("_1", "_2"))
     if len(merged) < 2:
-        raise InputError(ProblemReport([Problem("too_few_cases",
-                                                f"Only {len(merged)} people are in both the first and the second data.")]))
+        raise InputError(ProblemReport([Problem("too_few_cases", f"Only {len(merged)} people are in both the first "
+                                                "and the second data.")]))
     t1 = merged.rename(columns={f"{i}_1": i for i in items})
     t2 = merged.rename(columns={f"{i}_2": i for i in items})
     coded = [i for i in items if i not in scores]

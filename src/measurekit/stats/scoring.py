@@ -116,7 +116,8 @@ def framework_from_mapping(spec: Mapping, df: pd.DataFrame | None = None):
 
 
 def as_framework(obj, df: pd.DataFrame | None = None):
-    """A ``Framework`` from a Framework, a framework folder path, or a plain mapping (:func:`framework_from_mapping`)."""
+    """A ``Framework`` from a Framework, a framework folder path, or a plain mapping
+    (:func:`framework_from_mapping`)."""
     from measurekit.design import Framework, load_framework
 
     if isinstance(obj, Framework):
@@ -162,7 +163,8 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
     for domain in fw.domains:
         missing = [i.id for i in fw.items_in(domain.id, respondent) if i.id not in df.columns]
         if missing:
-            report.add("missing_item_column", f"Domain {domain.id} needs item columns {missing}, which the data do not have.",
+            report.add("missing_item_column",
+                       f"Domain {domain.id} needs item columns {missing}, which the data do not have.",
                        column=", ".join(missing))
     report.raise_if_errors()
     values = item_values(df, fw, respondent)

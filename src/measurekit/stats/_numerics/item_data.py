@@ -10,6 +10,7 @@ codes are read by :func:`numeric_items` (or ``stats.scoring.item_values``) into 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,10 @@ def bad_option(option: str, message: str, value=None) -> InputError:
                                              value=None if value is None else repr(value))], title="Options"))
 
 
+@overload
+def names(items: str | int | np.integer | Iterable[Any]) -> list[str]: ...
+@overload
+def names(items: None) -> None: ...
 def names(items) -> list[str] | None:
     """A list of column names as text: ``None`` stays None, one name (text or number) becomes a list of one."""
     if items is None:
