@@ -11,18 +11,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from measurekit.core import atomic
 from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE
+from measurekit.publish.board_table import SYMBOLS  # noqa: F401 - the data package's symbols, kept here too
 
-from measurekit.publish.board_table import SYMBOLS  # noqa: E402,F401 - the data package's symbols, kept here too
+
+def _field(name: str, kind: str, desc: str, constraints: dict) -> dict:
+    return {"name": name, "type": kind, "description": desc, **({"constraints": constraints} if constraints else {})}
 
 
 def table_schema() -> dict:
     """Frictionless Table Schema of board_table.csv."""
-    s = lambda name, desc, **c: {"name": name, "type": "string", "description": desc, **({"constraints": c} if c else {})}
-    n = lambda name, desc, **c: {"name": name, "type": "number", "description": desc, **({"constraints": c} if c else {})}
+    def s(name: str, desc: str, **c) -> dict:
+        return _field(name, "string", desc, c)
+
+    def n(name: str, desc: str, **c) -> dict:
+        return _field(name, "number", desc, c)
+
     return {"fields": [
         s("indicator_id", "Indicator identifier (see the indicators in this package)", required=True),
         s("indicator_title", "Indicator title"),
@@ -39,9 +44,11 @@ def table_schema() -> dict:
         n("value", "Indicator value: percentage for proportions, mean for scores"),
         n("ci_low", "Lower 95% confidence limit"),
         n("ci_high", "Upper 95% confidence limit"),
-        s("ci_method", "Interval method: wilson (proportions), t or weighted_t (means)", enum=["wilson", "t", "weighted_t"]),
+        s("ci_method", "Interval method: wilson (proportions), t or weighted_t (means)",
+          enum=["wilson", "t", "weighted_t"]),
         n("comparator", "The local authority value for the same breakdown"),
-        s("significance_95", "Compared with the local authority at 95% (funnel-plot limits)", enum=["higher", "similar", "lower", ""]),
+        s("significance_95", "Compared with the local authority at 95% (funnel-plot limits)",
+          enum=["higher", "similar", "lower", ""]),
         s("significance_998", "Compared with the local authority at 99.8%", enum=["higher", "similar", "lower", ""]),
         s("polarity", "Whether higher values are better", enum=["higher_is_better", "lower_is_better", "no_judgement"]),
         {"name": "suppressed", "type": "boolean", "description": "True when numbers are withheld (symbol c)"},

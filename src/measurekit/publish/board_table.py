@@ -49,7 +49,8 @@ def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
     whole nor changed."""
     from measurekit.stats.scoring import score
 
-    needed = {ind.compute.field for ind in framework.indicators} | {b for ind in framework.indicators for b in ind.breakdowns}
+    needed = ({ind.compute.field for ind in framework.indicators}
+              | {b for ind in framework.indicators for b in ind.breakdowns})
     needed |= {"responded", "neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "completed_on"}
     out = pd.DataFrame({c: frame[c] for c in frame.columns if c in needed}, index=frame.index)
     scored = all(d.score_column in frame for d in framework.domains)   # the main job scores once, before
@@ -240,10 +241,10 @@ def _groups(keys: list[tuple[np.ndarray, np.ndarray]]):
     combined = np.zeros(n, dtype=np.int64)
     valid = np.ones(n, dtype=bool)
     size = 1
-    for codes, labels in keys:
+    for codes, levels in keys:
         valid &= codes >= 0
-        combined = combined * max(len(labels), 1) + np.where(codes >= 0, codes, 0)
-        size *= max(len(labels), 1)
+        combined = combined * max(len(levels), 1) + np.where(codes >= 0, codes, 0)
+        size *= max(len(levels), 1)
     if size <= 4 * n + 1_000_000:
         seen = np.bincount(combined[valid], minlength=size) > 0
         observed = np.flatnonzero(seen)
@@ -255,9 +256,9 @@ def _groups(keys: list[tuple[np.ndarray, np.ndarray]]):
         group[valid] = inverse
     labels_out = []
     rest = observed
-    for codes, labels in reversed(keys):
-        k = max(len(labels), 1)
-        labels_out.append(labels[rest % k] if len(labels) else np.array([], dtype=object))
+    for _, levels in reversed(keys):
+        k = max(len(levels), 1)
+        labels_out.append(levels[rest % k] if len(levels) else np.array([], dtype=object))
         rest = rest // k
     return group, len(observed), labels_out[::-1]
 
@@ -324,7 +325,8 @@ def _aggregate(frame: pd.DataFrame, framework, geos, w, constant: dict) -> pd.Da
                 agg["geography_code"] = pd.Series(labels[0], dtype=object).astype(str).to_numpy()
                 agg["geography_name"] = pd.Series(labels[1], dtype=object).astype(str).to_numpy()
                 agg["breakdown"] = bd
-                agg["breakdown_value"] = "all" if bd == "all" else pd.Series(labels[2], dtype=object).astype(str).to_numpy()
+                agg["breakdown_value"] = ("all" if bd == "all"
+                                          else pd.Series(labels[2], dtype=object).astype(str).to_numpy())
                 agg["indicator_id"] = ind.id
                 parts.append(agg)
     return pd.concat(parts, ignore_index=True)

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from measurekit.core import atomic
-from measurekit.core import labels
+from measurekit.core import atomic, labels
 from measurekit.publish import html as pagekit
 
 
@@ -133,7 +132,8 @@ def spec_markdown(fw, ind, evidence=None, notes: dict | None = None) -> str:
     words = labels.place_words(fw)
     lines = [f"# {ind.title}", "", f"*Indicator `{ind.id}` of {fw.title or fw.name}*"
              + (" — ILLUSTRATIVE example, not an official indicator." if fw.illustrative else ""), ""]
-    lines += ["| Field | |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in spec_rows(fw, ind, words)]
+    lines += ["| Field | |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |"
+                                            for k, v in spec_rows(fw, ind, words)]
     items = _provenance(fw, ind)
     if items:
         lines += ["", "## Voice provenance", "",
@@ -284,7 +284,10 @@ def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], x
     axis_y = top + sum(heights)
     mids = top + np.cumsum(heights) - np.asarray(heights) / 2
     sx = scale(xlim[0], xlim[1], left, WIDTH - right)
-    clip = lambda v: sx(min(max(float(v), xlim[0]), xlim[1]))
+
+    def clip(v) -> float:
+        return sx(min(max(float(v), xlim[0]), xlim[1]))
+
     c = Canvas(WIDTH)
     for lab, y in zip(labels_, mids):
         c.text(LABEL_PAD, y, lab, 8)
@@ -292,15 +295,15 @@ def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], x
     c.line(left, top, left, axis_y, "#1b1b1b", 0.8)
     c.text((left + WIDTH - right) / 2, axis_y + 31, xlabel, 8, "middle")
     used = []
-    for y, r in zip(mids, rows.itertuples()):
-        j = judgement(r.significance_95, r.polarity)
+    for y, r in zip(mids, rows.to_dict("records")):
+        j = judgement(r["significance_95"], r["polarity"])
         marker, colour, _ = MARKERS.get(j, MARKERS[""])
         used.append(j)
-        if pd.notna(r.ci_low) and pd.notna(r.ci_high):
-            c.line(clip(r.ci_low), y, clip(r.ci_high), y, "#595959", 1.6 * PT)
-        if pd.notna(r.comparator):
-            c.marker("|", clip(r.comparator), y, 14, LA_INK, edge_width=2 * PT)
-        c.marker(marker, clip(r.value), y, 7.75, colour, edge="#fff", edge_width=0.6 * PT)
+        if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
+            c.line(clip(r["ci_low"]), y, clip(r["ci_high"]), y, "#595959", 1.6 * PT)
+        if pd.notna(r["comparator"]):
+            c.marker("|", clip(r["comparator"]), y, 14, LA_INK, edge_width=2 * PT)
+        c.marker(marker, clip(r["value"]), y, 7.75, colour, edge="#fff", edge_width=0.6 * PT)
     entries = [(_key(MARKERS[j][0], MARKERS[j][1]), f"{name}: " + MARKERS[j][2].format(la=words.la).lower())
                for j in dict.fromkeys(used)]
     entries += [(_key("-", "#595959", width=1.6), "95% interval"),
@@ -310,10 +313,11 @@ def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], x
 
 
 def _chart_alt(rows: pd.DataFrame, name: str, value_type: str, kind: str, words: labels.PlaceWords) -> str:
-    parts = [f"{r.indicator_title}: {labels.value(r.value, value_type)} in {name} (95% interval "
-             f"{labels.value(r.ci_low, value_type)} to {labels.value(r.ci_high, value_type)}), {words.la} "
-             f"{labels.value(r.comparator, value_type)}, {labels.comparison(r.significance_95, r.polarity, words.the_la)}"
-             for r in rows.itertuples()]
+    parts = [f"{r['indicator_title']}: {labels.value(r['value'], value_type)} in {name} (95% interval "
+             f"{labels.value(r['ci_low'], value_type)} to {labels.value(r['ci_high'], value_type)}), {words.la} "
+             f"{labels.value(r['comparator'], value_type)}, "
+             f"{labels.comparison(r['significance_95'], r['polarity'], words.the_la)}"
+             for r in rows.to_dict("records")]
     return f"{kind} for {name}. " + "; ".join(parts) + "."
 
 
@@ -404,13 +408,13 @@ class FunnelCharts:
         c.line(left, sy(target), right, sy(target), LA_INK, 1.2 * PT)
         self.parts.append("".join(c.parts))
         dots = {}
-        for r in nb.itertuples():
-            x, y = sx(float(r.denominator)), sy(float(r.value))
+        for r in nb.to_dict("records"):
+            x, y = sx(float(r["denominator"])), sy(float(r["value"]))
             grey, mine = Canvas(WIDTH), Canvas(WIDTH)
             grey.marker("o", x, y, 4.25, "#8c8c8c")
-            marker, colour, _ = MARKERS.get(judgement(r.significance_95, r.polarity), MARKERS[""])
+            marker, colour, _ = MARKERS.get(judgement(r["significance_95"], r["polarity"]), MARKERS[""])
             mine.marker(marker, x, y, 7.75, colour, edge=INK, edge_width=0.6 * PT)
-            dots[str(r.geography_code)] = (grey.parts[0], mine.parts[0])
+            dots[str(r["geography_code"])] = (grey.parts[0], mine.parts[0])
         self.parts.append(dots)
 
     def svg(self, code: str, name: str, alt: str) -> str:
@@ -452,23 +456,24 @@ def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str) -> s
     ticks = nice_ticks(0, 100, 5)
     for k, part in enumerate(panels):
         x0 = k * panel_w
-        labels_ = [_wrap(labels.category(r.breakdown, r.breakdown_value), 34) for r in part.itertuples()]
+        labels_ = [_wrap(labels.category(r["breakdown"], r["breakdown_value"]), 34)
+                   for r in part.to_dict("records")]
         left = _label_column(labels_, 7, x0)
         right = x0 + panel_w - 46
         sx = scale(0, 100, left, right)
         mids = [top + (j + 0.5) * row_h for j in range(len(part))]
         for lab, y in zip(labels_, mids):
             c.text(x0 + LABEL_PAD, y, lab, 7)
-        for y, r in zip(mids, part.itertuples()):
-            if pd.notna(r.value) and r.symbol != "c":
-                c.rect(left, y - row_h * 0.325, sx(float(r.value)) - left, row_h * 0.65, "#5b7fa6")
+        for y, r in zip(mids, part.to_dict("records")):
+            if pd.notna(r["value"]) and r["symbol"] != "c":
+                c.rect(left, y - row_h * 0.325, sx(float(r["value"])) - left, row_h * 0.65, "#5b7fa6")
         line_x = sx(overall)
         c.line(line_x, top - 2, line_x, axis_y, LA_INK, 1.2 * PT, "5,2.2")
-        for y, r in zip(mids, part.itertuples()):
-            shown = pd.notna(r.value) and r.symbol != "c"
-            text = f"{r.value:.0f}%" + (" (u)" if r.symbol == "u" else "") if shown else (
-                "withheld (c)" if r.symbol == "c" else "no children (x)")
-            x = sx(float(r.value) if shown else 0) + 4
+        for y, r in zip(mids, part.to_dict("records")):
+            shown = pd.notna(r["value"]) and r["symbol"] != "c"
+            text = f"{r['value']:.0f}%" + (" (u)" if r["symbol"] == "u" else "") if shown else (
+                "withheld (c)" if r["symbol"] == "c" else "no children (x)")
+            x = sx(float(r["value"]) if shown else 0) + 4
             if x - 3 < line_x < x + text_width(text, 7) + 2:        # the label would sit on the dashed line
                 x = line_x + 4
             c.text(x, y, text, 7, halo=True)
@@ -566,8 +571,9 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
     alt = (f"Funnel plots, one per indicator: each {words.area}'s value against the number of children counted, "
            f"with the {words.la} value and 95% and 99.8% limits. {name} is highlighted. Points outside the limits "
            f"differ from the {words.la} by more than chance. " + " ".join(
-               f"{r.indicator_title}: {labels.comparison(r.significance_95, r.polarity, words.the_la)} at 95%, "
-               f"{labels.comparison(r.significance_998, r.polarity, words.the_la)} at 99.8%." for r in shown.itertuples()))
+               f"{r['indicator_title']}: {labels.comparison(r['significance_95'], r['polarity'], words.the_la)} "
+               f"at 95%, {labels.comparison(r['significance_998'], r['polarity'], words.the_la)} at 99.8%."
+               for r in shown.to_dict("records")))
     funnels = funnels if funnels is not None else FunnelCharts(board)
     funnel = {"svg": pagekit.markup(funnels.svg(code, name, alt)),
               "caption": f"Each dot is one {words.area}; the solid line is the {words.la}. Outside the dashed lines: "
@@ -581,10 +587,12 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
             "95% interval: the range the true value is likely to be in; small groups give wide intervals.",
             f"“Similar”: the difference from the {words.la} could be chance."]
     care += [f"{ind.title}: {labels.plain(c, extra)}" for ind in meta.values() for c in ind.caveats]
-    care += [f"For {ind.title}, small numbers are protected less than usual ({'; '.join(ind.disclosure.weakenings())}),"
-             f" because {ind.disclosure.reason.strip()}." for ind in meta.values() if ind.disclosure.weakenings()]
+    care += [f"For {ind.title}, small numbers are protected less than usual "
+             f"({'; '.join(ind.disclosure.weakenings())}), because {ind.disclosure.reason.strip()}."
+             for ind in meta.values() if ind.disclosure.weakenings()]
     used_symbols = sorted({s for s in own["symbol"] if s})
-    sources = sorted({ind.numerator.source for ind in meta.values()} | {ind.denominator.source for ind in meta.values()})
+    sources = sorted({ind.numerator.source for ind in meta.values()}
+                     | {ind.denominator.source for ind in meta.values()})
     text = " ".join([*(c["title"] for c in cards), *care, *(f["caption"] for f in charts), funnel["caption"]])
     return pagekit.render(
         "briefing.html.j2", title=f"{name}: {words.area} briefing", lang="en", name=name,
@@ -599,7 +607,6 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
     ind = board.coverage_indicator
     if ind is None:
         return None
-    words = board.words
     cov = own[(own["indicator_id"] == ind.id) & (own["breakdown"] != "all")]
     cov_all = rows[rows["indicator_id"] == ind.id]
     if not (len(cov) and len(cov_all) and pd.notna(cov_all["value"].iloc[0])):

@@ -161,7 +161,8 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
         for col, source, kind, suffix in _measures(ind):
             data[col] = formatting.cell_texts(joined[source].to_numpy(), kind, dp, symbols)
             meta_rows.append(dict(col_name=col, col_type="Indicator", label=_label(ind.title, suffix),
-                                  indicator_grouping=_label(ind.title, ""), indicator_unit="%" if kind == "percent" else "",
+                                  indicator_grouping=_label(ind.title, ""),
+                                  indicator_unit="%" if kind == "percent" else "",
                                   indicator_dp=str(0 if kind == "count" else dp)))
     meta = pd.DataFrame([{c: row.get(c, "") for c in META_COLUMNS} for row in meta_rows], columns=META_COLUMNS)
     return data, meta

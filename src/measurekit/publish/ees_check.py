@@ -47,7 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 from measurekit.core import gss
-from measurekit.problems import Problem, ProblemReport
+from measurekit.problems import ProblemReport
 
 REQUIRED = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name"]
 META_REQUIRED = ["col_name", "col_type", "label", "indicator_grouping", "indicator_unit", "indicator_dp",
@@ -250,14 +250,14 @@ def _check_geography(r, data: pd.DataFrame, file: str) -> None:
     for col, entity in CODE_ENTITIES.items():
         if col not in data:
             continue
-        for i, code in data[col].items():
+        for i, code in enumerate(data[col]):          # read_csv's RangeIndex: position = label
             if code in ("", "x", "z"):
                 continue
             message = gss.gss_problem(code, entity)
             if message:
                 r.add("gss_code", message, file=file, row=i + 2, column=col, value=code, rule=f"gss_{entity}_code")
     if "old_la_code" in data:
-        for i, code in data["old_la_code"].items():
+        for i, code in enumerate(data["old_la_code"]):
             if code not in ("", "x", "z") and gss.old_la_problem(code):
                 r.add("gss_code", gss.old_la_problem(code), file=file, row=i + 2, column="old_la_code", value=code,
                       rule="old_la_code")
@@ -275,10 +275,10 @@ def _check_meta(r, meta: pd.DataFrame, data: pd.DataFrame, file: str):
     indicators, filters = [], []
     seen_names, seen_labels = set(), set()
     data_cols = set(data.columns)
-    for i, m in meta.iterrows():
+    for i, m in enumerate(meta.to_dict("records")):        # read_csv's RangeIndex: position = label
         row, name, kind = i + 2, m["col_name"], m["col_type"]
 
-        def bad(message, column, rule, value=None):
+        def bad(message, column, rule, value=None, row=row):
             r.add("ees_meta", message, file=file, row=row, column=column, value=value, rule=rule)
 
         if kind not in ("Filter", "Indicator"):
@@ -340,7 +340,8 @@ def _check_indicators(r, data: pd.DataFrame, indicators: list[str], file: str) -
         for row in _rows(odd):
             value = data.at[row - 2, col]
             if value == "u":
-                r.add("ees_symbol", "u (low reliability) is a GSS symbol but not in the screener's list (c, x, z, low).",
+                r.add("ees_symbol",
+                      "u (low reliability) is a GSS symbol but not in the screener's list (c, x, z, low).",
                       file=file, row=row, column=col, value=value, rule="ind_invalid_entry", severity="warning")
             elif value in LEGACY_SYMBOLS:
                 r.add("ees_symbol", "Legacy symbol: use c, x, z or low.", file=file, row=row, column=col, value=value,

@@ -181,8 +181,8 @@ def write_workbook(board, path) -> None:
                 v = " ".join(map(str, v))
             row.append(v)
         meta.append(row)
-    for k, (_, _, width) in enumerate(fields, start=1):
-        meta.column_dimensions[meta.cell(row=1, column=k).column_letter].width = width
+    for pos, (_, _, width) in enumerate(fields, start=1):
+        meta.column_dimensions[meta.cell(row=1, column=pos).column_letter].width = width
     for row in meta.iter_rows(min_row=2):
         for c in row:
             c.alignment = wrap
@@ -201,29 +201,29 @@ def write_workbook(board, path) -> None:
         view = VIEW if ind.value_type == "proportion" else [c for c in VIEW if c != "numerator"]
         ws.append([headers[c] for c in view])
         _style_header(ws[4], head_fill)
-        for r in _rows_for(table, ind).itertuples(index=False):
+        for r in _rows_for(table, ind).to_dict("records"):
             out = []
             for col in view:
-                v = _plain(getattr(r, col))
+                cell = _plain(r[col])
                 if col == "breakdown":
-                    v = labels.breakdown(v)
+                    cell = labels.breakdown(cell)
                 elif col == "breakdown_value":
-                    v = "" if r.breakdown == "all" else labels.category(r.breakdown, v)
+                    cell = "" if r["breakdown"] == "all" else labels.category(r["breakdown"], cell)
                 elif col == "significance_95":
-                    v = labels.comparison(v, r.polarity, words.the_la) if v else ""
-                elif col in ("numerator", "denominator") and v is not None and (
+                    cell = labels.comparison(cell, r["polarity"], words.the_la) if cell else ""
+                elif col in ("numerator", "denominator") and cell is not None and (
                         ind.value_type == "proportion" or col == "denominator"):
-                    v = int(round(v))
-                elif col == "geography_name" and r.geography_type == "la":
-                    v = words.La
-                out.append(v)
+                    cell = int(round(cell))
+                elif col == "geography_name" and r["geography_type"] == "la":
+                    cell = words.La
+                out.append(cell)
             ws.append(out)
-        for k, col in enumerate(view, start=1):
-            letter = ws.cell(row=4, column=k).column_letter
+        for pos, col in enumerate(view, start=1):
+            letter = ws.cell(row=4, column=pos).column_letter
             ws.column_dimensions[letter].width = WIDTHS[col]
             fmt = COUNT_FORMAT if col in ("numerator", "denominator") else value_format(ind) if col in (
                 "value", "ci_low", "ci_high", "comparator") else None
-            for row in ws.iter_rows(min_row=5, min_col=k, max_col=k):
+            for row in ws.iter_rows(min_row=5, min_col=pos, max_col=pos):
                 for c in row:
                     if fmt:
                         c.number_format = fmt

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -144,7 +145,7 @@ def _compare(sig: str, statistic: str, la: str) -> str:
     return f"This is {'higher' if sig == 'higher' else 'lower'} than across the whole {la}."
 
 
-def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict[str, list]:
+def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict[str, Any]:
     """The page's own English text (not quotes), by part: intro, told (list of (domain, topic, sentences, k,
     indicator)), heard, next; and ``scores``: indicator id -> (scale low, scale high, mean) for the mean scores told.
     ``own``: the area's rows (``BoardTable.area_rows``) when already split from the table. Published values only."""
@@ -248,7 +249,7 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
     blocks = []
     for lang, draft in _languages(fw):
         items = []
-        for d, _title, said, k, ind in s["told"]:
+        for d, _title, _said, k, ind in s["told"]:
             label = d.label.get(lang) or d.title
             if k is not None:
                 text = phrase(fw, "need", lang).format(k=k)

@@ -79,7 +79,8 @@ def _scan_table(frame: pd.DataFrame, where: str, lo: float, hi: float, report: P
         for i in np.flatnonzero(bad):
             report.add("small_count_published", f"{where}: a count of {x[i]:g} in column '{name}' is published "
                        + ("in a row marked suppressed" if hidden[i] else "in the clear"),
-                       file=where, row=int(i) + 2, column=name, value=f"{x[i]:g}", rule=f"counts of {lo:g}-{hi:g} suppressed")
+                       file=where, row=int(i) + 2, column=name, value=f"{x[i]:g}",
+                       rule=f"counts of {lo:g}-{hi:g} suppressed")
     den_name = next((k for k in ("denominator", "number of children") if k in values), None)
     if "numerator" in values and den_name:
         num, den = values["numerator"], values[den_name]
@@ -190,7 +191,8 @@ def _scan_xlsx(path: Path, where: str, lo, hi, report) -> None:
     try:
         for ws in wb.worksheets:
             rows = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
-            header = next((k for k, r in enumerate(rows) if sum(_is_count_name(v) for v in r if isinstance(v, str))), None)
+            header = next((k for k, r in enumerate(rows)
+                           if sum(_is_count_name(v) for v in r if isinstance(v, str))), None)
             for r in rows[: header if header is not None else len(rows)]:
                 for v in r:
                     if isinstance(v, str):
@@ -296,7 +298,8 @@ def scan_identifiers(folder, known=()) -> ProblemReport:
 
             wb = load_workbook(path, read_only=True, data_only=True)
             try:
-                cells = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v is not None]
+                cells = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r
+                         if v is not None]
             finally:
                 wb.close()
             text = "\n".join(cells)
@@ -319,7 +322,7 @@ def scan_identifiers(folder, known=()) -> ProblemReport:
             found = {squash(c) for c in cells} & wanted
             flat = squash(text)
             found |= {k for k in wanted - found if k in flat and not k.isdigit()}
-            for k in sorted(found):
+            for _ in found:          # one problem per identifier, never naming it
                 report.add("identifier_in_shareable", f"{where}: holds an identifier from the linkage input",
                            file=where, rule="no identifiers in shareable files")
     return report

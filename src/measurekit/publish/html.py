@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 FONT_STACK = "system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif"
-CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif;margin:0;color:#1b1b1b;line-height:1.45}
+CSS = "\nbody{font-family:" + FONT_STACK + ";margin:0;color:#1b1b1b;line-height:1.45}" + """
 header{background:#1d3557;color:#fff;padding:1.2rem 2rem}
 header h1{margin:0 0 .3rem 0;font-size:1.6rem}
 main{max-width:1100px;margin:0 auto;padding:1rem 2rem 3rem}
@@ -169,7 +168,8 @@ class HtmlReport:
     def render(self) -> str:
         toc = "".join(f"<li><a href='#{s.anchor}'>{html.escape(s.title)}</a></li>" for s in self.sections)
         body = "".join(
-            f"<section id='{s.anchor}'><h2>{html.escape(s.title)}</h2>{''.join(s.parts)}</section>" for s in self.sections
+            f"<section id='{s.anchor}'><h2>{html.escape(s.title)}</h2>{''.join(s.parts)}</section>"
+            for s in self.sections
         )
         stamp = _dt.datetime.now().strftime("%d %B %Y %H:%M")
         return (

@@ -93,7 +93,8 @@ class Canvas:
     def polyline(self, xs, ys, stroke=INK, width=1.0, dash: str = "") -> None:
         pts = " ".join(f"{num(x)},{num(y)}" for x, y in zip(xs, ys) if math.isfinite(x) and math.isfinite(y))
         extra = f" stroke-dasharray='{dash}'" if dash else ""
-        self.parts.append(f"<polyline points='{pts}' fill='none' stroke='{stroke}' stroke-width='{num(width)}'{extra}/>")
+        self.parts.append(f"<polyline points='{pts}' fill='none' stroke='{stroke}' "
+                          f"stroke-width='{num(width)}'{extra}/>")
 
     def rect(self, x, y, w, h, fill) -> None:
         self.parts.append(f"<rect x='{num(x)}' y='{num(y)}' width='{num(max(w, 0))}' height='{num(max(h, 0))}' "
@@ -235,7 +236,8 @@ def line_chart(series, *, alt: str, x_label: str, y_label: str, x_range: tuple |
     left = max(text_width(tick_label(t, yt), size) for t in yt) + size * PT * 2.6 if yt else 40
     entries = []
     for k, s in enumerate(series):
-        colour, dash, mk = s.get("colour", SERIES_COLOURS[k % len(SERIES_COLOURS)]), s.get("dash", ""), s.get("marker", "o")
+        colour = s.get("colour", SERIES_COLOURS[k % len(SERIES_COLOURS)])
+        dash, mk = s.get("dash", ""), s.get("marker", "o")
 
         def key(cv, x, y, colour=colour, dash=dash, mk=mk):
             cv.line(x - 9, y, x + 9, y, colour, 2, dash)
