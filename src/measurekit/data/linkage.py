@@ -47,12 +47,18 @@ def minimise(frame: pd.DataFrame, keep=()) -> pd.DataFrame:
     if "date_of_birth" in out:
         dob = pd.to_datetime(out["date_of_birth"], errors="coerce")
         at = _eyfsp_date(dob)
-        months = (at.dt.year - dob.dt.year) * 12 + (at.dt.month - dob.dt.month) - (dob.dt.day > at.dt.day).astype(int)
-        out.insert(out.columns.get_loc("date_of_birth"), "age_months_at_assessment", months.astype("Int64"))
+        months = ((at.dt.year - dob.dt.year) * 12 + (at.dt.month - dob.dt.month)
+                  - (dob.dt.day > at.dt.day).astype(int))
+        pos = out.columns.get_loc("date_of_birth")
+        assert isinstance(pos, int), "date_of_birth is one column"
+        out.insert(pos, "age_months_at_assessment", months.astype("Int64"))
     if "completed_on" in out:
         done = pd.to_datetime(out["completed_on"], errors="coerce")
-        out.insert(out.columns.get_loc("completed_on"), "completion_month", done.dt.strftime("%Y-%m"))
-    drop = [c for c in out.columns if c not in keep and (c in MINIMISED_AWAY or (str(c).endswith("_id") and c != "child_id"))]
+        pos = out.columns.get_loc("completed_on")
+        assert isinstance(pos, int), "completed_on is one column"
+        out.insert(pos, "completion_month", done.dt.strftime("%Y-%m"))
+    drop = [c for c in out.columns
+            if c not in keep and (c in MINIMISED_AWAY or (str(c).endswith("_id") and c != "child_id"))]
     return out.drop(columns=drop)
 
 
@@ -140,9 +146,11 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, re
         ("children in the cohort", n_children, 100.0),
         ("survey responses", n_resp, 100.0),
         ("responses linked to a child", int(in_cohort.sum()), 100 * in_cohort.mean() if n_resp else 0.0),
-        ("responses not linked (unknown child_id)", int((~in_cohort).sum()), 100 * (~in_cohort).mean() if n_resp else 0.0),
+        ("responses not linked (unknown child_id)", int((~in_cohort).sum()),
+         100 * (~in_cohort).mean() if n_resp else 0.0),
         ("children with a linked response", n_linked_children, 100 * n_linked_children / n_children),
-        ("children without a response", n_children - n_linked_children, 100 * (n_children - n_linked_children) / n_children),
+        ("children without a response", n_children - n_linked_children,
+         100 * (n_children - n_linked_children) / n_children),
         ("children with more than one response", int((counts > 1).sum()), 100 * (counts > 1).sum() / n_children),
     ]
     summary = pd.DataFrame(rows, columns=["measure", "count", "percent"])
@@ -171,8 +179,8 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, re
         groups = ", ".join(f"{r.variable}={r.group} ({r.rate:.0%})" for r in big_gaps.itertuples())
         warnings.append(f"Response rates differ by 10 points or more from the overall {overall:.0%} in: {groups}. "
                         "Unweighted results will under-represent these groups.")
-    rows = pd.Series(range(2, len(voice) + 2), index=voice.index)
-    unmatched = pd.DataFrame({"row": rows[~in_cohort].to_numpy(),
+    row_numbers = pd.Series(range(2, len(voice) + 2), index=voice.index)
+    unmatched = pd.DataFrame({"row": row_numbers[~in_cohort].to_numpy(),
                               "child_id": voice.loc[~in_cohort, "child_id"].to_numpy()})
     dups = counts[counts > 1].rename_axis("child_id").reset_index(name="n_responses")
     return LinkageResult(summary, comparison, unmatched, dups, frame, warnings)
@@ -241,7 +249,8 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
     if m.model is not None:
         result.pairs, result.model = m.pairs, m.model
         result.parameters = m.model.parameters
-        in_review = m.pairs[m.pairs["response_key"].isin(set(result.review["response_id"]))] if len(m.pairs) else m.pairs
+        in_review = (m.pairs[m.pairs["response_key"].isin(set(result.review["response_id"]))] if len(m.pairs)
+                     else m.pairs)
         result.waterfall = m.model.waterfall(in_review.sort_values("match_weight", ascending=False), limit=200) \
             if len(in_review) else None
     if m.model is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.problems import InputError, ProblemReport
 
 SHARED_IDS = ("child_id", "upn", "nhs_number")
 IDENTIFIERS = ("first_name", "last_name", "date_of_birth", "postcode", "setting")
@@ -51,7 +51,8 @@ class Matches:
 
 def _text(s: pd.Series) -> pd.Series:
     s = s.astype(object)
-    return s.where(s.notna() & (s.astype(str).str.strip() != ""), None).map(lambda v: None if v is None else str(v).strip())
+    return (s.where(s.notna() & (s.astype(str).str.strip() != ""), None)
+            .map(lambda v: None if v is None else str(v).strip()))
 
 
 def check_decisions(decisions: pd.DataFrame | None, where: str = "review decisions") -> pd.DataFrame:
@@ -163,14 +164,14 @@ def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: f
 def _apply_decisions(table: pd.DataFrame, decisions: pd.DataFrame, known: set) -> None:
     """Accepted pairs link (method ``clerical``); a rejected pair is unlinked (status ``not linked``)."""
     pos = {r: i for i, r in enumerate(table["response_id"])}
-    for d in decisions.itertuples(index=False):
-        i = pos.get(d.response_id)
-        if i is None or d.child_id not in known:
+    for d in decisions.to_dict("records"):
+        i = pos.get(d["response_id"])
+        if i is None or d["child_id"] not in known:
             continue                                    # the pair is no longer in the data: nothing to apply
-        if d.decision == "accept":
-            table.loc[i, ["child_id", "method", "status"]] = [d.child_id, "clerical", "linked"]
+        if d["decision"] == "accept":
+            table.loc[i, ["child_id", "method", "status"]] = [d["child_id"], "clerical", "linked"]
             table.loc[i, "reason"] = "accepted in clerical review"
-        elif table.loc[i, "child_id"] == d.child_id or table.loc[i, "candidate"] == d.child_id:
+        elif table.loc[i, "child_id"] == d["child_id"] or table.loc[i, "candidate"] == d["child_id"]:
             table.loc[i, ["child_id", "method", "status"]] = [None, None, "not linked"]
             table.loc[i, "reason"] = "rejected in clerical review"
 
@@ -259,7 +260,8 @@ def quality(table: pd.DataFrame, truth: dict, children: pd.DataFrame, by=()) -> 
         ok = int((correct & true_m).sum())
         rows.append({"variable": var, "group": grp, "n_true": n_true, "n_linked": n_link, "correct": ok,
                      "precision": ok / n_link if n_link else np.nan, "recall": ok / n_true if n_true else np.nan,
-                     "review": int(((t["status"] == "review") & true_m).sum()), "false_links": n_link - int((correct & link_m).sum())})
+                     "review": int(((t["status"] == "review") & true_m).sum()),
+                     "false_links": n_link - int((correct & link_m).sum())})
 
     has_true = true.notna()
     row("all", "all", has_true, linked)

@@ -147,7 +147,8 @@ def postcode_parts(series: pd.Series) -> dict[str, pd.Series]:
             return None if m is None else (m.group(1) + " " + m.group(2) if k == "sector" else m.group(1))
         return f
 
-    return {"postcode": pc, "pc_sector": _by_unique(pc, part("sector")), "pc_district": _by_unique(pc, part("district"))}
+    return {"postcode": pc, "pc_sector": _by_unique(pc, part("sector")),
+            "pc_district": _by_unique(pc, part("district"))}
 
 
 @functools.lru_cache(maxsize=1)

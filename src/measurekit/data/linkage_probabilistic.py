@@ -36,11 +36,15 @@ term by term. splink and DuckDB are imported inside the functions that use them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from measurekit.data.linkage_names import dob_parts, name_columns, postcode_parts
+
+if TYPE_CHECKING:
+    from splink import Linker
 
 IDENTIFIERS = ("first_name", "last_name", "date_of_birth", "postcode", "setting")
 COMPARED = ("first_name", "last_name", "dob", "postcode", "setting")
@@ -64,7 +68,10 @@ def prepare(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     ``pc_district`` and ``setting``. Missing identifier columns become empty (null) columns."""
     n = len(frame)
     blank = pd.Series([None] * n, index=frame.index, dtype=object)
-    col = lambda c: frame[c] if c in frame else blank  # noqa: E731
+
+    def col(c: str) -> pd.Series:
+        return frame[c] if c in frame else blank
+
     out = {"unique_id": frame[key].astype(str)}
     out.update(name_columns(col("first_name"), "first_name"))
     out.update(name_columns(col("last_name"), "last_name"))
@@ -81,20 +88,21 @@ def prepare(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _levels(col: str, other: str | None, fuzzy_dl: bool, tf: bool) -> list[dict]:
-    lv = [{"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
+    lv = [{"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": "missing",
+           "is_null_level": True},
           {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact", "m_probability": 0.85,
            **({"tf_adjustment_column": col, "tf_adjustment_weight": 1.0} if tf else {})},
           {"sql_condition": f"list_has_any({col}_groups_l, {col}_groups_r)", "label_for_charts": "known variant",
            "m_probability": 0.05},
-          {"sql_condition": f"jaro_winkler_similarity({col}_l, {col}_r) >= 0.9", "label_for_charts": "Jaro-Winkler >= 0.9",
-           "m_probability": 0.04},
+          {"sql_condition": f"jaro_winkler_similarity({col}_l, {col}_r) >= 0.9",
+           "label_for_charts": "Jaro-Winkler >= 0.9", "m_probability": 0.04},
           {"sql_condition": f"{col}_phon_l = {col}_phon_r", "label_for_charts": "same sound", "m_probability": 0.02}]
     if fuzzy_dl:
-        lv.append({"sql_condition": f"damerau_levenshtein({col}_l, {col}_r) <= 2", "label_for_charts": "2 edits or fewer",
-                   "m_probability": 0.01})
+        lv.append({"sql_condition": f"damerau_levenshtein({col}_l, {col}_r) <= 2",
+                   "label_for_charts": "2 edits or fewer", "m_probability": 0.01})
     if other:
-        lv.append({"sql_condition": f"{col}_l = {other}_r OR {other}_l = {col}_r", "label_for_charts": "in the other name field",
-                   "m_probability": 0.01})
+        lv.append({"sql_condition": f"{col}_l = {other}_r OR {other}_l = {col}_r",
+                   "label_for_charts": "in the other name field", "m_probability": 0.01})
     lv.append({"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.02})
     return lv
 
@@ -107,21 +115,28 @@ def settings_dict() -> dict:
         {"output_column_name": "last_name", "comparison_description": "family name",
          "comparison_levels": _levels("last_name", "first_name", False, True)},
         {"output_column_name": "dob", "comparison_description": "date of birth", "comparison_levels": [
-            {"sql_condition": "dob_l IS NULL OR dob_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
+            {"sql_condition": "dob_l IS NULL OR dob_r IS NULL", "label_for_charts": "missing",
+             "is_null_level": True},
             {"sql_condition": "dob_l = dob_r", "label_for_charts": "exact", "m_probability": 0.9},
-            {"sql_condition": "dob_swapped_l = dob_r", "label_for_charts": "day and month swapped", "m_probability": 0.03},
-            {"sql_condition": "damerau_levenshtein(dob_l, dob_r) <= 1", "label_for_charts": "one keystroke apart", "m_probability": 0.02},
-            {"sql_condition": "substr(dob_l, 6, 5) = substr(dob_r, 6, 5)", "label_for_charts": "same day and month, other year", "m_probability": 0.01},
+            {"sql_condition": "dob_swapped_l = dob_r", "label_for_charts": "day and month swapped",
+             "m_probability": 0.03},
+            {"sql_condition": "damerau_levenshtein(dob_l, dob_r) <= 1", "label_for_charts": "one keystroke apart",
+             "m_probability": 0.02},
+            {"sql_condition": "substr(dob_l, 6, 5) = substr(dob_r, 6, 5)",
+             "label_for_charts": "same day and month, other year", "m_probability": 0.01},
             {"sql_condition": "dob_ym_l = dob_ym_r", "label_for_charts": "same year and month", "m_probability": 0.01},
             {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.03}]},
         {"output_column_name": "postcode", "comparison_description": "postcode", "comparison_levels": [
-            {"sql_condition": "postcode_l IS NULL OR postcode_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
+            {"sql_condition": "postcode_l IS NULL OR postcode_r IS NULL", "label_for_charts": "missing",
+             "is_null_level": True},
             {"sql_condition": "postcode_l = postcode_r", "label_for_charts": "exact", "m_probability": 0.8},
             {"sql_condition": "pc_sector_l = pc_sector_r", "label_for_charts": "same sector", "m_probability": 0.05},
-            {"sql_condition": "pc_district_l = pc_district_r", "label_for_charts": "same district", "m_probability": 0.05},
+            {"sql_condition": "pc_district_l = pc_district_r", "label_for_charts": "same district",
+             "m_probability": 0.05},
             {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.1}]},
         {"output_column_name": "setting", "comparison_description": "setting", "comparison_levels": [
-            {"sql_condition": "setting_l IS NULL OR setting_r IS NULL", "label_for_charts": "missing", "is_null_level": True},
+            {"sql_condition": "setting_l IS NULL OR setting_r IS NULL", "label_for_charts": "missing",
+             "is_null_level": True},
             {"sql_condition": "setting_l = setting_r", "label_for_charts": "exact", "m_probability": 0.9},
             {"sql_condition": "ELSE", "label_for_charts": "different", "m_probability": 0.1}]},
     ]
@@ -139,7 +154,7 @@ class LinkageModel:
     level's number, -1 for missing), ``m``, ``u`` and ``match_weight`` = log2(m/u)), ``prior_weight`` (log2 of
     the prior odds that a scored pair matches) and the DuckDB-backed splink linker (``linker``)."""
 
-    linker: object = field(repr=False)
+    linker: Linker = field(repr=False)
     parameters: pd.DataFrame
     prior_weight: float
     n_responses: int
@@ -150,10 +165,10 @@ class LinkageModel:
         """Scored pairs with probability of at least ``min_probability``: ``response_key``, ``record_key``,
         ``match_weight``, ``match_probability`` and each comparison's level (``gamma_<comparison>``). ``chunks``
         splits the records side into parts (less memory for a national file)."""
-        kw = {"threshold_match_probability": min_probability}
-        if chunks > 1:
-            kw.update(num_chunks_left=1, num_chunks_right=chunks)
-        df = self.linker.inference.predict(**kw).as_pandas_dataframe()
+        chunked = chunks > 1                 # None: splink's default, no chunks
+        df = self.linker.inference.predict(threshold_match_probability=min_probability,
+                                           num_chunks_left=1 if chunked else None,
+                                           num_chunks_right=chunks if chunked else None).as_pandas_dataframe()
         return _oriented(df)
 
     def waterfall(self, pairs: pd.DataFrame, limit: int = 20) -> pd.DataFrame:
@@ -165,8 +180,7 @@ class LinkageModel:
         probability is ``2^w / (1 + 2^w)``). This is splink's waterfall chart as a table."""
         rows = []
         labels = {(r.comparison, r.gamma): r.level for r in self.parameters.itertuples()}
-        for k, p in enumerate(pairs.head(limit).itertuples(index=False)):
-            p = p._asdict()
+        for k, p in enumerate(pairs.head(limit).to_dict("records")):
             total = self.prior_weight
             rows.append({"pair": k, "response_key": p["response_key"], "record_key": p["record_key"], "term": "prior",
                          "level": "chance two records match", "response_value": None, "record_value": None,
@@ -181,7 +195,8 @@ class LinkageModel:
                              "record_value": p.get(f"{c}_rec"), "weight": w, "cumulative": total})
             rows.append({"pair": k, "response_key": p["response_key"], "record_key": p["record_key"], "term": "total",
                          "level": f"probability {p['match_probability']:.3f}", "response_value": None,
-                         "record_value": None, "weight": float(p["match_weight"]), "cumulative": float(p["match_weight"])})
+                         "record_value": None, "weight": float(p["match_weight"]),
+                         "cumulative": float(p["match_weight"])})
         return pd.DataFrame(rows)
 
 
@@ -261,7 +276,7 @@ def fit_model(responses: pd.DataFrame, records: pd.DataFrame, *, response_key: s
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     from splink.internals.exceptions import EMTrainingException
 
-    em = {"max_pairs": em_max_pairs} if em_max_pairs and len(left) * len(right) > 50_000_000 else {}
+    max_pairs = em_max_pairs if em_max_pairs and len(left) * len(right) > 50_000_000 else None
     notes = []
     for keys, rule, what in ((["dob"], "l.dob = r.dob", "names, postcode and setting"),
                              (["first_name_phon", "last_name_phon"],
@@ -270,7 +285,7 @@ def fit_model(responses: pd.DataFrame, records: pd.DataFrame, *, response_key: s
         try:
             if _blocked_pairs(left, right, keys) < MIN_EM_PAIRS:
                 raise EMTrainingException("too few pairs")
-            linker.training.estimate_parameters_using_expectation_maximisation(rule, **em)
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
         except (EMTrainingException, ValueError, ZeroDivisionError):
             notes.append(f"Too few pairs to estimate the m probabilities of {what} from the data; the starting "
                          "values were kept (see docs/linkage.md). Link more responses at once, or check the result "
