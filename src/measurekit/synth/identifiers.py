@@ -175,6 +175,14 @@ def _strip_accents(name: str) -> str:
     return (normalise_name(name) or name).capitalize()
 
 
+def _blank_where(mask: np.ndarray, values) -> np.ndarray:
+    """``values`` as an object array with None where ``mask`` is true (``np.where(mask, None, values)``, which
+    numpy's stubs do not accept)."""
+    out = np.array(values, dtype=object)
+    out[mask] = None
+    return out
+
+
 def given_identifiers(records: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
     """The identifiers a family gives for each child in ``records`` (rows of the legal-identifier children frame):
     ``first_name``, ``last_name``, ``date_of_birth``, ``postcode``, ``setting`` and ``child_id`` (blank unless the
@@ -205,8 +213,8 @@ def given_identifiers(records: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
             last[i] = _typo(last[i], rng)
         if draws["order"][i] < r["name_order"]:
             first[i], last[i] = last[i], first[i]
-    first = np.where(draws["fm"] < r["first_missing"], None, first)
-    last = np.where(draws["lm"] < r["last_missing"], None, last)
+    first = _blank_where(draws["fm"] < r["first_missing"], first)
+    last = _blank_where(draws["lm"] < r["last_missing"], last)
     dob = records["date_of_birth"].astype(str).to_numpy().copy()
     sw, ty, mi = u(), u(), u()
     for i in range(n):
@@ -219,7 +227,7 @@ def given_identifiers(records: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
             else:
                 day = int(d) + 1 if int(d) < 28 else int(d) - 1
                 dob[i] = f"{y}-{m}-{day:02d}"
-    dob = np.where(mi < r["dob_missing"], None, dob)
+    dob = _blank_where(mi < r["dob_missing"], dob)
     pc = records["postcode"].astype(str).to_numpy().copy()
     mobile = records["mobility"].to_numpy() == 1 if "mobility" in records else np.zeros(n, bool)
     moved = u() < (r["moved"] + r["moved_if_mobile"] * mobile)
@@ -229,21 +237,22 @@ def given_identifiers(records: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
         other = np.where(same, district, rng.integers(1, 9, moved.sum()).astype(str))
         pc[moved] = _postcodes(other, rng.integers(0, 10, moved.sum()), rng)
     pt = u()
-    for i in np.flatnonzero(pt < r["postcode_typo"]):
-        chars = list(pc[i])
+    for j in np.flatnonzero(pt < r["postcode_typo"]):
+        chars = list(pc[j])
         k = int(rng.integers(len(chars)))
         if chars[k] != " ":
             chars[k] = str(rng.integers(10)) if chars[k].isdigit() else str(_LETTERS[rng.integers(len(_LETTERS))])
-        pc[i] = "".join(chars)
+        pc[j] = "".join(chars)
     # families write postcodes in their own way: lower case, no space
     style = u()
-    pc = np.array([p.lower() if s < 0.1 else (p.replace(" ", "") if s < 0.2 else p) for p, s in zip(pc, style)], dtype=object)
-    pc = np.where(u() < r["postcode_missing"], None, pc)
+    pc = np.array([p.lower() if s < 0.1 else (p.replace(" ", "") if s < 0.2 else p) for p, s in zip(pc, style)],
+                  dtype=object)
+    pc = _blank_where(u() < r["postcode_missing"], pc)
     setting = records["setting"].astype(str).to_numpy().copy()
     wrong = u() < r["setting_wrong"]
     setting[wrong] = setting[rng.permutation(n)][wrong]
-    setting = np.where(u() < r["setting_missing"], None, setting)
-    ids = np.where(u() < r["id_given"], records["child_id"].astype(str).to_numpy(), None)
+    setting = _blank_where(u() < r["setting_missing"], setting)
+    ids = _blank_where(~(u() < r["id_given"]), records["child_id"].astype(str).to_numpy())
     bad = (ids != None) & (u() < r["id_wrong"])  # noqa: E711 - elementwise on an object array
     ids[bad] = [f"XX{rng.integers(10**6):06d}" for _ in range(int(bad.sum()))]
     return pd.DataFrame({"child_id": ids, "first_name": first, "last_name": last, "date_of_birth": dob,
