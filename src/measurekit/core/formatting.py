@@ -63,8 +63,8 @@ def cell_text(value, kind: str, dp: int = DEFAULT_DP, symbol: str = "") -> str:
 def cell_texts(values, kind: str, dp: int = DEFAULT_DP, symbols=None) -> list[str]:
     """``cell_text`` over a column; ``symbols`` (same length, "" for none) override numbers."""
     vals = list(pd.to_numeric(pd.Series(values), errors="coerce"))
-    syms = [""] * len(vals) if symbols is None else ["" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s)
-                                                    for s in symbols]
+    syms = ([""] * len(vals) if symbols is None
+            else ["" if s is None or (isinstance(s, float) and np.isnan(s)) else str(s) for s in symbols])
     return [cell_text(v, kind, dp, s) for v, s in zip(vals, syms)]
 
 

@@ -25,14 +25,16 @@ LANGUAGE_NAMES = {"en": "English", "ur": "Urdu", "bn": "Bengali", "pa": "Punjabi
                   "ro": "Romanian", "so": "Somali", "ku": "Kurdish", "fa": "Farsi"}
 RTL = {"ur", "ar", "fa", "ps", "he"}
 REDCAP_COLUMNS = ["Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-                  "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
-                  "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
+                  "Choices, Calculations, OR Slider Labels", "Field Note",
+                  "Text Validation Type OR Show Slider Number", "Text Validation Min", "Text Validation Max",
+                  "Identifier?", "Branching Logic (Show field only if...)",
                   "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
                   "Matrix Ranking?", "Field Annotation"]
 
 # Used when framework.yaml has no `form_text` for a language (the framework's own text always wins).
 _DEFAULT_TEXT = {"title": {"en": "Your child, your family, your views"},
-                 "intro": {"en": "Your answers help us understand what families need. There are no right or wrong answers."},
+                 "intro": {"en": "Your answers help us understand what families need. "
+                                 "There are no right or wrong answers."},
                  "child_id": {"en": "Child reference (from your letter)"}}
 
 
@@ -91,7 +93,7 @@ def media_files(fw, pictorial: bool = False, respondent: str | None = "parent") 
 
     Raises ``InputError`` (``missing_media``, ``media_name_clash``) when a file is missing or two different
     files share a name (forms refer to media by file name only)."""
-    from measurekit.problems import InputError, ProblemReport
+    from measurekit.problems import ProblemReport
 
     base = Path(fw.path) if fw.path is not None else Path(".")
     refs: list[tuple[str, str]] = []            # (where, relative path)
@@ -103,7 +105,8 @@ def media_files(fw, pictorial: bool = False, respondent: str | None = "parent") 
     for sc in fw.scales:
         for o in sc.options + ([sc.dont_know] if sc.dont_know else []):
             if o.media is not None:
-                refs += [(f"scale {sc.id} option {o.code}", f) for f in (*o.media.audio.values(), *o.media.image.values())]
+                refs += [(f"scale {sc.id} option {o.code}", f)
+                         for f in (*o.media.audio.values(), *o.media.image.values())]
         if pictorial and sc.pictorial is not None:
             refs += [(f"scale {sc.id} pictorial {c}", f) for c, f in sc.pictorial.images.items()]
     report = ProblemReport(title="Form media")
@@ -203,7 +206,8 @@ def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> d
                     for lang in langs:
                         c[_lang_col("media::image", lang)] = _media_name(picture.images[o.code])
                 choices.append(c)
-    settings = pd.DataFrame([{"form_title": form_text(fw, "title", langs[0]), "form_id": (fw.name or "voice").replace("-", "_"),
+    settings = pd.DataFrame([{"form_title": form_text(fw, "title", langs[0]),
+                              "form_id": (fw.name or "voice").replace("-", "_"),
                               "version": (fw.version or "1").replace(".", ""),
                               "default_language": f"{LANGUAGE_NAMES.get(langs[0], langs[0])} ({langs[0]})"}])
     return {"survey": survey_df, "choices": pd.DataFrame(choices).fillna(""), "settings": settings}
@@ -244,7 +248,7 @@ def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_su
     become field notes; ``completed_on`` is a date field (validation ``date_ymd``, ``@TODAY``). Raises
     ``InputError`` (``redcap_name``) when an item id breaks REDCap's name rules.
     """
-    from measurekit.problems import InputError, ProblemReport
+    from measurekit.problems import ProblemReport
 
     lang = fw.languages[0]
     report = ProblemReport(title="REDCap field names")
@@ -380,7 +384,8 @@ def export_form(framework, fmt: str, out, pictorial: bool = False) -> list[Path]
     if fmt == "xlsform":
         return [write_xlsform(fw, out if out.suffix else out / f"{fw.name}.xlsx", pictorial=pictorial, root=root)]
     if fmt == "redcap":
-        return [atomic.write_csv(out if out.suffix else out / f"{fw.name}_redcap.csv", redcap_dictionary(fw), root=root)]
+        return [atomic.write_csv(out if out.suffix else out / f"{fw.name}_redcap.csv", redcap_dictionary(fw),
+                                 root=root)]
     if fmt == "html":
         return [atomic.write_text(out / f"form_{lang}.html", paper_form_html(fw, lang, pictorial=pictorial), root=root)
                 for lang in fw.languages]
