@@ -310,7 +310,8 @@ def cosmin_table(framework, *, content_validity=None, cfa=None, reliability=None
             out["reliability"] = (INDETERMINATE, "no test-retest data")
             out["measurement error"] = (INDETERMINATE, "no test-retest data")
         else:
-            out["reliability"] = (_rate(r["icc2"] >= th.ICC_MIN), f"ICC(2,1) {r['icc2']:.2f} (95% CI {r['icc2_ci_low']:.2f}-"
+            out["reliability"] = (_rate(r["icc2"] >= th.ICC_MIN),
+                                  f"ICC(2,1) {r['icc2']:.2f} (95% CI {r['icc2_ci_low']:.2f}-"
                                   f"{r['icc2_ci_high']:.2f}), n = {int(r['n'])}")
             m = mic.get(domain) if isinstance(mic, Mapping) else mic
             text = f"SEM {r['sem']:.2f}, SDC {r['sdc']:.2f} (score points)"
