@@ -26,7 +26,7 @@ import pandas as pd
 
 from measurekit.core import atomic, labels
 from measurekit.core import thresholds as th
-from measurekit.pipeline.state import FAIRNESS_GROUPS, RunState
+from measurekit.pipeline.state import FAIRNESS_GROUPS, RunState, ready
 
 GOOD_ALPHA = th.ALPHA_MIN   # usual minimum for comparing groups (core/thresholds.py); individual decisions need ~0.90
 LEVELS = {"configural": "Same structure (configural)", "thresholds": "Same thresholds (thresholds)",
@@ -207,7 +207,7 @@ def render_trial_report(state: RunState) -> str:
     """The trial report as one HTML string, from the run state alone (no file of the run is read)."""
     import measurekit
 
-    fw = state.framework
+    fw = ready(state.framework, "framework")
     rep = _Report("Trial report: voice-informed school readiness indicators",
                   f"Framework: {fw.title or fw.name or state.inputs.framework_dir.name}")
     summary = rep.section("Summary")
@@ -233,7 +233,8 @@ def render_trial_report(state: RunState) -> str:
                       [("step", "Step", None), ("seconds", "Seconds", 1)]))
     _appendix(rep, state)
     made_by = (f"Made by measurekit {measurekit.__version__} from the data folder "
-               f"\u201c{Path(state.inputs.data_dir).name}\u201d. Internal: it holds unsuppressed counts; do not share it.")
+               f"\u201c{Path(state.inputs.data_dir).name}\u201d. Internal: it holds unsuppressed counts; "
+               "do not share it.")
     return _environment().get_template(TEMPLATE).render(title=rep.title, subtitle=rep.subtitle, made_by=made_by,
                                                         sections=rep.sections, css=_css())
 
@@ -270,7 +271,8 @@ def _linkage(rep, state):
                 "response linked to their record.")
         comp = link.comparison
         overall = linked / cohort
-        for words, part in (("lower", comp[comp["rate"] <= overall - 0.10]), ("higher", comp[comp["rate"] >= overall + 0.10])):
+        for words, part in (("lower", comp[comp["rate"] <= overall - 0.10]),
+                            ("higher", comp[comp["rate"] >= overall + 0.10])):
             if len(part):
                 text += (f" Response was at least 10 points {words} among: "
                          + ", ".join(f"{_group_label(fw, r.variable, r.group)} ({r.rate:.0%})"
@@ -278,7 +280,8 @@ def _linkage(rep, state):
         _verdict(rep, s, text)
     rep.table(s, _fmt(link.summary, [("measure", "Measure", lambda x: (str(x)[:1].upper() + str(x)[1:])
                                       .replace("child_id", "child reference")),
-                                     ("count", "Count", "count"), ("percent", "Percent", lambda x: labels.percent(x, 1))]))
+                                     ("count", "Count", "count"),
+                                     ("percent", "Percent", lambda x: labels.percent(x, 1))]))
     for w in link.warnings:
         if not w.startswith("Response rates differ"):      # said in the verdict, with labels instead of codes
             rep.text(s, w, "note")
@@ -304,14 +307,16 @@ def _rate_chart(comp: pd.DataFrame, col: str, xlabel: str, overall=None, ref: fl
     if col == "rate":
         values = (data[col].to_numpy(dtype=float) * 100).tolist()
         ref_value = overall * 100 if overall is not None else None
-        alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(f"{lab} {v:.0f}%" for lab, v in zip(data["label"], values))
+        alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(
+            f"{lab} {v:.0f}%" for lab, v in zip(data["label"], values))
         if ref_value is not None:
             alt += f"; all children {ref_value:.0f}%"
         return svg.bar_chart(data["label"], values, alt=alt + ".", axis_label=xlabel, lo=0, hi=100, ref=ref_value,
                              ref_label=f"All children {ref_value:.0f}%" if ref_value is not None else "",
                              ref_dashed=True, value_text=lambda v: f"{v:.0f}%")
     values = data[col].to_numpy(dtype=float).tolist()
-    alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(f"{lab} {v:.2f}" for lab, v in zip(data["label"], values))
+    alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(
+        f"{lab} {v:.2f}" for lab, v in zip(data["label"], values))
     return svg.bar_chart(data["label"], values, alt=alt + ".", axis_label=xlabel, lo=0, ref=ref,
                          ref_label="Fair share (1)" if ref is not None else "")
 
@@ -346,7 +351,8 @@ def _measurement(rep, state):
     if len(good) == len(rel):
         parts.append(f"All {len(rel)} voice domains are reliable enough for reporting groups such as "
                      f"{_area_word(fw, plural=True)} "
-                     f"(Cronbach's alpha {rel['raw_alpha'].min():.2f} to {rel['raw_alpha'].max():.2f}, each with its 95% "
+                     f"(Cronbach's alpha {rel['raw_alpha'].min():.2f} to {rel['raw_alpha'].max():.2f}, "
+                     "each with its 95% "
                      f"interval above {GOOD_ALPHA:.2f}); they are not precise enough for decisions about one child.")
     else:
         if len(good):
@@ -383,7 +389,8 @@ def _measurement(rep, state):
         flagged = m.item_analysis.items
         flagged = flagged[flagged["flags"] != ""]
         rep.text(s, "Items to look at again with families: "
-                 + ("; ".join(f"{i} (“{_stem(fw, i)}”): {str(r).replace('_', ' ')}" for i, r in flagged["flags"].items())
+                 + ("; ".join(f"{i} (“{_stem(fw, i)}”): {str(r).replace('_', ' ')}"
+                              for i, r in flagged["flags"].items())
                     or "none flagged."))
     if state.cosmin is None and (m.item_analysis is not None or m.efa is not None):
         rep.cards(s, _item_cards(state), caption="Item cards")
@@ -553,7 +560,8 @@ def _fairness(rep, state):
             parts.append(f"By {label}, items relate to their domains equally (metric invariance) but the same answers "
                          "may not mean the same level (scalar invariance fails): do not compare group means yet.")
         else:
-            parts.append(f"By {label}, the domains do not have the same structure in every group: do not compare groups.")
+            parts.append(f"By {label}, the domains do not have the same structure in every group: "
+                         "do not compare groups.")
     if dif_t is not None:
         if len(flagged):
             parts.append("Item by item, " + "; ".join(
@@ -567,7 +575,8 @@ def _fairness(rep, state):
     for label, scalar in reconcile:
         rep.text(s, lead="Why the two results do not contradict each other.", kind="note", text=(
             f"Invariance by {label} is a whole-scale test: it asks whether the means of all items together can be "
-            f"compared, treating the answers as {f.route.split(' (')[0]}, and its thresholds (change in comparative fit "
+            f"compared, treating the answers as {f.route.split(' (')[0]}, and its thresholds "
+            "(change in comparative fit "
             f"index no worse than -0.010) allow small differences in single items. Here the change was "
             f"{scalar['delta_cfi']:+.3f}" + (f" and the chi-square difference test gave p {_p_words(scalar['p_val'])}"
                                              if pd.notna(scalar.get("p_val")) else "")
@@ -584,7 +593,8 @@ def _fairness(rep, state):
             continue
         rep.table(s, _fmt(inv.table, [("level", "Level", lambda x: LEVELS.get(_base(x), x)),
                                       ("chisq", _col("chisq"), 2), ("df", _col("df"), "count"),
-                                      ("chisq_scaled", _col("chisq_scaled"), 2), ("df_scaled", _col("df_scaled"), _cell),
+                                      ("chisq_scaled", _col("chisq_scaled"), 2),
+                                      ("df_scaled", _col("df_scaled"), _cell),
                                       ("cfi", _col("cfi"), 3), ("cfi_scaled", _col("cfi_scaled"), 3),
                                       ("rmsea", _col("rmsea"), 3), ("rmsea_scaled", _col("rmsea_scaled"), 3),
                                       ("delta_cfi", _col("delta_cfi"), 3),
@@ -712,7 +722,8 @@ def _coverage(rep, state):
              if len(missing) else "No group is under-represented by more than 15%.")
     _verdict(rep, s, text)
     rep.figure(s, _rate_chart(t, "representation", "Share of respondents / share of children (1 = fair share)",
-                              ref=1.0), "Who is over- and under-represented among respondents; the line at 1 is a fair share")
+                              ref=1.0),
+               "Who is over- and under-represented among respondents; the line at 1 is a fair share")
     if v.weights is not None:
         w = v.weights
         rep.text(s, f"Raking weights ({_area_word(fw)}, English as an additional language, free school meals): "
@@ -810,7 +821,8 @@ def _cosmin(rep, state):
                 "2018; Terwee et al. 2007): + sufficient, - insufficient, ? indeterminate (not enough evidence yet). "
                 "The criterion and its source are in the table.")
     titles = {d.id: d.title for d in fw.domains}
-    spec = [("indicator", "Indicator", lambda x: labels.indicator(fw, x)), ("domain", "Domain", lambda x: titles.get(x, x)),
+    spec = [("indicator", "Indicator", lambda x: labels.indicator(fw, x)),
+            ("domain", "Domain", lambda x: titles.get(x, x)),
             ("property", "Property", lambda x: str(x)[:1].upper() + str(x)[1:]), ("result", "Result", _codes_to_words),
             ("rating", "Rating", None), ("criterion", "Criterion", None), ("source", "Source", None)]
     rep.table(s, _fmt(t, spec), caption="Measurement properties by indicator")
