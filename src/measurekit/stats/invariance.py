@@ -17,7 +17,8 @@ difference test is reported too but is very sensitive in large samples.
 Rule for levels after a failure: a level is only judged when every level before it held. Once a
 level does not hold, the later levels are still fitted and their numbers shown, but their verdict
 says they were not judged, because adding constraints on top of a failed level compares two models
-that are both wrong. Release the items responsible with ``partial()`` first.
+that are both wrong. Release the items responsible with ``partial()`` first. A level whose model did
+not converge is "not judged" (its numbers are left blank), and so are the levels after it.
 """
 from __future__ import annotations
 
@@ -62,9 +63,16 @@ def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None)
     chisq, df_ = table["chisq"].to_numpy(), table["df"].to_numpy()
     cfis, rmseas = table[cfi].to_numpy(float), table[rmsea].to_numpy(float)
     new = {col: np.full(len(table), np.nan) for col in ("delta_chisq", "delta_df", "p_val", "delta_cfi", "delta_rmsea")}
+    conv = table["converged"].to_numpy(bool) if "converged" in table else np.ones(len(table), bool)
     verdicts, failed = [], None
     for i, level in enumerate(levels):
         base = level.split(" ")[0]
+        if not conv[i]:
+            verdicts.append(f"{level}: not judged: the fit did not converge, so its numbers are not shown "
+                            "(a group may be too small for this model).")
+            if failed is None:
+                failed = f"{base} (the fit did not converge)"
+            continue
         if i == 0:
             ok = cfis[0] >= 0.90
             verdicts.append(f"{level}: {'acceptable' if ok else 'poor'} baseline fit "
@@ -80,6 +88,9 @@ def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None)
         for col, v in zip(new, (dchi, ddf, chdtrc(ddf, dchi) if ddf > 0 else np.nan, dcfi, drm)):
             new[col][i] = v
         change = f"change in {'scaled ' if ordinal else ''}CFI {dcfi:+.3f}, in RMSEA {drm:+.3f}"
+        if failed is not None and failed.endswith("(the fit did not converge)"):
+            verdicts.append(f"{level}: not judged, because the {failed.split(' ')[0]} fit did not converge.")
+            continue
         if failed is not None:
             verdicts.append(f"{level}: not judged, because {failed} invariance did not hold; constraints added on "
                             f"top of a failed level compare two wrong models ({change}). Release the items "
@@ -100,7 +111,10 @@ def _compare(rows: list[dict], ordinal: bool = False, diffs: list | None = None)
 class InvarianceResult(Result):
     """Result of :func:`invariance`.
 
-    table: one row per level. Continuous items (ML): chisq, df, cfi, tli, rmsea, srmr, bic. Ordered
+    table: one row per level. Continuous items (ML): chisq, df, cfi, tli, rmsea, srmr, bic, converged
+        (False: the optimiser found no optimum, the numbers are left blank and the level is "not judged:
+        the fit did not converge"; the levels' chi-squares never decrease as constraints are added,
+        see :func:`_nest`). Ordered
         items (WLSMV): chisq, df, chisq_scaled, df_scaled, pvalue_scaled, cfi_scaled, tli_scaled,
         rmsea_scaled, srmr (lavaan's names with "." as "_"). Then the differences from the previous
         level: delta_chisq and delta_df (ML: the likelihood-ratio difference; WLSMV: lavaan's
@@ -140,9 +154,10 @@ class InvarianceResult(Result):
         return fit_ml(self._sample, LEVELS[level], release, warm._solution if warm is not None else None)
 
     def _row(self, level_name, fit) -> dict:
-        cols = ORDINAL_COLUMNS if self.estimator == "WLSMV" else ML_COLUMNS
+        if self.estimator != "WLSMV":
+            return _ml_row(level_name, fit)
         f = fit.fit.iloc[0]
-        return {"level": level_name, **{k: f[k] for k in cols}}
+        return {"level": level_name, **{k: f[k] for k in ORDINAL_COLUMNS}}
 
     def _diff(self, less, more):
         from measurekit.stats._numerics.wlsmv import scaled_difference
@@ -206,6 +221,37 @@ class InvarianceResult(Result):
         return pd.DataFrame(rows).sort_values("chisq_drop", ascending=False).reset_index(drop=True)
 
 
+def _ml_row(level_name: str, fit) -> dict:
+    """A row of the ML table; a fit that did not converge shows no numbers (converged False)."""
+    f = fit.fit.iloc[0]
+    row = {"level": level_name, **{k: f[k] for k in ML_COLUMNS}, "converged": bool(fit.converged)}
+    if not fit.converged:
+        row.update({k: np.nan for k in ML_COLUMNS if k != "df"})
+    return row
+
+
+def _nest(sample, levels, fits) -> None:
+    """Make the ML levels' fits consistent with their nesting. A level whose constraints include another's
+    is a special case of it, so its chi-square cannot be lower at the optimum; when it is (or the less
+    constrained fit did not converge), the less constrained model is fitted again starting from the more
+    constrained solution (a point of the less constrained model with the same fit, see
+    :func:`measurekit.stats.sem.spec.warm_start`), and that fit replaces the first when it is better.
+    Walks from the most constrained level down, so the whole sequence ends non-decreasing."""
+    from measurekit.stats.sem.ml import fit_ml
+
+    for less, more in reversed(list(zip(levels[:-1], levels[1:]))):
+        a, b = fits[less], fits[more]
+        if not set(LEVELS[less]) <= set(LEVELS[more]) or not b.converged:
+            continue
+        ca, cb = a.fit["chisq"].iloc[0], b.fit["chisq"].iloc[0]
+        if a.converged and ca <= cb + 1e-6 * max(1.0, abs(cb)):
+            continue
+        refit = fit_ml(sample, LEVELS[less], (), [b._solution, a._solution])
+        cr = refit.fit["chisq"].iloc[0]
+        if refit.converged and (not a.converged or cr < ca):
+            fits[less] = refit
+
+
 def _check_groups(df: pd.DataFrame, group: str, items: list[str]) -> None:
     if group not in df.columns:
         raise InputError(ProblemReport([Problem("unknown_variable", f"The group {group!r} is not a column of the data.",
@@ -254,9 +300,13 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         for level in levels:
             fit = fit_ml(sample, LEVELS[level], (), prev._solution if prev is not None else None)
             fits[level], prev = fit, fit
+        _nest(sample, levels, fits)
+        for level in levels:
+            fit = fits[level]
             warnings += [w for w in fit.warnings if w not in warnings]
-            f = fit.fit.iloc[0]
-            rows.append({"level": level, **{k: f[k] for k in ML_COLUMNS}})
+            if not fit.converged:
+                warnings.append(f"The {level} model did not converge: its fit is not shown and not judged.")
+            rows.append(_ml_row(level, fit))
         return InvarianceResult(_compare(rows), df, model, group, fits, warnings, "ML", fit.sample, None, m, sample)
     from measurekit.stats.sem.sample import ordinal_sample
     from measurekit.stats.sem.wlsmv import fit_ordinal

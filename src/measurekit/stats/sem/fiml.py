@@ -6,13 +6,14 @@ The chi-square compares with the saturated model estimated by EM; standard error
 observed information (lavaan's default with ``missing = "ml"``), analytic: the ML information of
 :mod:`measurekit.stats.sem.ml` with every missing-data pattern a block on its observed items. The
 optimiser is the same Fisher-scoring/Newton routine as ML's (the expected information of a pattern
-is the ML one on its items), with L-BFGS-B as the fall-back.
+is the ML one on its items; :func:`measurekit.stats.sem.ml.minimise`), with L-BFGS-B as the fall-back;
+the objective is infinite where a group's Sigma is not positive definite.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from measurekit.stats.sem.ml import chain, derivatives, lbfgs, newton, standard_errors
+from measurekit.stats.sem.ml import chain, derivatives, minimise, standard_errors
 from measurekit.stats.sem.spec import Spec
 
 
@@ -26,7 +27,7 @@ def objective(theta: np.ndarray, spec: Spec, pats: list, n_total: float):
         L, P, T, nu, al = L_[g], P_[g], T_[g], nu_[g], al_[g]
         ll, G, gmu = loglik(pg, L @ P @ L.T + T, nu + L @ al, grad=True)
         if not np.isfinite(ll):
-            return 1e10, np.zeros_like(theta)
+            return np.inf, np.zeros_like(theta)
         f += -2 * ll / n_total
         chain(spec, g, L, P, al, G, gmu, 1 / n_total, grad)
     return f, grad
@@ -106,7 +107,7 @@ def information(spec: Spec, theta: np.ndarray, pats: list, observed: bool = Fals
 def fit_fiml(sample, equal=(), release=()):
     """A FIML fit of ``sample.model`` to :class:`~measurekit.stats.sem.sample.FIMLSample` ``sample``."""
     from measurekit.stats.sem.results import finish
-    from measurekit.stats.sem.spec import build, not_identified, start
+    from measurekit.stats.sem.spec import build, improper, not_identified, start
 
     d, pats = sample.moments, sample.patterns
     spec = build(sample.model, sample.groups, meanstructure=True, equal=set(equal), release=release)
@@ -120,13 +121,10 @@ def fit_fiml(sample, equal=(), release=()):
     def f(t):
         return objective(t, spec, pats, n_total)
 
-    theta0 = start(spec, d.S, d.M)
-    theta, fmin, _g, converged = newton(f, lambda t, obs: information(spec, t, pats, obs), theta0, n_total)
-    if not converged:                      # from lavaan's simple start, then L-BFGS-B from there
-        theta0 = start(spec, d.S, d.M, triads=False)
-        theta, fmin, _g, converged = newton(f, lambda t, obs: information(spec, t, pats, obs), theta0, n_total)
-    if not converged:
-        theta, fmin, converged = lbfgs(f, theta0)
+    # the triad start, then lavaan's simple start, then L-BFGS-B from the lowest point reached
+    theta, fmin, converged = minimise(f, lambda t, obs: information(spec, t, pats, obs),
+                                      [start(spec, d.S, d.M), lambda: start(spec, d.S, d.M, triads=False)], n_total,
+                                      lambda t: improper(spec, t))
     warnings = [] if converged else ["The model did not converge: the numbers below are not trustworthy."]
     loglik = -fmin * n_total / 2
     se = standard_errors(information(spec, theta, pats, observed=True))

@@ -3,10 +3,15 @@
 errors).
 
 The objective is lavaan's 2 * fmin = sum_g (N_g / N) F_g with F_g = log|Sigma| + tr(S Sigma^-1) -
-log|S| - p (+ the mean part with a mean structure). It is minimised by Fisher scoring while far from
-the solution and Newton steps with the analytic observed information near it (quadratic convergence);
-L-BFGS-B from the start is the fall-back. The information matrices are written once, for a batch of
-"blocks" (the groups here; the missing-data patterns of :mod:`measurekit.stats.sem.fiml`).
+log|S| - p (+ the mean part with a mean structure); it is infinite where a group's Sigma is not
+positive definite (no normal likelihood there). It is minimised by Fisher scoring while far from the
+solution and Newton steps with the analytic observed information near it (quadratic convergence),
+every step accepted only when it lowers the objective (Armijo, step halving). :func:`minimise` tries
+the starts it is given in turn (a warm start from a neighbouring model, then lavaan-style cold
+starts) and falls back on L-BFGS-B from the best point reached; a fit is "converged" only at a point
+where the objective is finite and its gradient vanishes, never at a point the steps could not leave.
+The information matrices are written once, for a batch of "blocks" (the groups here; the
+missing-data patterns of :mod:`measurekit.stats.sem.fiml`).
 """
 from __future__ import annotations
 
@@ -17,14 +22,15 @@ from measurekit.stats.sem.spec import Spec
 
 
 def objective(theta: np.ndarray, spec: Spec, d: Moments):
-    """lavaan's 2 * fmin = sum_g (N_g / N) F_g, and its gradient (all groups in one batch)."""
+    """lavaan's 2 * fmin = sum_g (N_g / N) F_g, and its gradient (all groups in one batch); ``inf`` (and
+    a zero gradient, which means nothing there) where a group's Sigma is not positive definite."""
     L, P, T, nu, al = spec.all_matrices(theta)
     S, M, logdet_s = d.stacked()
     Sigma = L @ P @ L.transpose(0, 2, 1) + T
     try:
         C = np.linalg.cholesky(Sigma)
     except np.linalg.LinAlgError:
-        return 1e10, np.zeros_like(theta)
+        return np.inf, np.zeros_like(theta)
     Sinv = np.linalg.inv(Sigma)
     w = d.N / d.N.sum()
     p = S.shape[1]
@@ -137,13 +143,22 @@ def standard_errors(info: np.ndarray) -> np.ndarray:
 
 def newton(f, info, theta: np.ndarray, n_total: float, max_iter: int = 200, tol: float = 1e-9):
     """Minimise f (returning value and gradient): Fisher scoring (``info(theta, False)``, the expected
-    information; step halving) while far from the solution, then Newton steps with the observed
-    information (``info(theta, True)``) once the steps are below 0.01 and it is positive definite
-    (quadratic convergence: the last step below ``tol`` leaves an error of order tol^2; Fisher scoring
-    alone converges linearly and its step-halving test cannot resolve changes below ~1e-16). The
-    Hessian of f is 2 I / N. Returns (theta, f, gradient, converged); callers fall back on L-BFGS-B."""
+    information) while far from the solution, then Newton steps with the observed information
+    (``info(theta, True)``) once the steps are below 0.01 and it is positive definite (quadratic
+    convergence: the last step below ``tol`` leaves an error of order tol^2; Fisher scoring alone
+    converges linearly). The Hessian of f is 2 I / N.
+
+    Each step is halved until it lowers f by Armijo's rule (a step whose model-implied covariance is not
+    positive definite has f = inf and is halved too); only a step already below 1e-6 may be taken when
+    f changes by no more than its rounding error, which Armijo's test cannot resolve. A start where f
+    is not finite, a step that no halving makes acceptable, or five steps in a row cut below 1/1000
+    (the search creeping towards a boundary, e.g. a factor variance going to 0) end the search without
+    convergence: the point reached is never reported as an optimum. Returns (theta, f, gradient,
+    converged)."""
     fv, g = f(theta)
-    near = False
+    if not np.isfinite(fv):
+        return theta, fv, g, False
+    near, short = False, 0
     for _ in range(max_iter):
         H = None
         if near:
@@ -158,10 +173,14 @@ def newton(f, info, theta: np.ndarray, n_total: float, max_iter: int = 200, tol:
             step = -np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
             return theta, fv, g, False
-        t, tiny = 1.0, near and np.max(np.abs(step)) < 1e-6
+        if not np.all(np.isfinite(step)):
+            return theta, fv, g, False
+        slope = float(g @ step)
+        t, tiny = 1.0, np.max(np.abs(step)) < 1e-6
+        noise = 1e-13 * max(1.0, abs(fv))
         for _half in range(30):
             fn, gn = f(theta + t * step)
-            if fn <= fv + 1e-4 * t * (g @ step) or (tiny and fn < 1e9):
+            if np.isfinite(fn) and (fn <= fv + 1e-4 * t * slope or (tiny and fn <= fv + noise)):
                 break
             t /= 2
         else:
@@ -171,16 +190,76 @@ def newton(f, info, theta: np.ndarray, n_total: float, max_iter: int = 200, tol:
         if size < tol:
             return theta, fv, g, bool(np.max(np.abs(g)) < 1e-7)
         near = size < 1e-2
+        short = short + 1 if t < 1e-3 else 0
+        if short >= 5:        # steps cut a thousandfold, again and again: heading for a boundary, not an optimum
+            return theta, fv, g, False
     return theta, fv, g, False
 
 
 def lbfgs(f, theta0: np.ndarray):
-    """The fall-back: L-BFGS-B from ``theta0``. Returns (theta, f, converged)."""
+    """The fall-back: L-BFGS-B from ``theta0`` (a point where f is finite). Where f is infinite the
+    search sees a large value, so it backs off. Returns (theta, f, converged): converged only at a
+    point where f is finite and the gradient is below 1e-5."""
     from scipy.optimize import minimize
 
-    res = minimize(f, theta0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30})
-    return res.x, res.fun, bool(res.success) or np.max(np.abs(res.jac)) < 1e-5
+    def bounded(t):
+        fv, g = f(t)
+        return (fv, g) if np.isfinite(fv) else (1e10, np.zeros_like(t))
+
+    res = minimize(bounded, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 30})
+    fv, g = f(res.x)
+    return res.x, fv, bool(np.isfinite(fv) and np.max(np.abs(g)) < 1e-5)
+
+
+def minimise(f, info, starts, n_total: float, improper=None):
+    """:func:`newton` from each start in turn (arrays, or callables computed only when reached) until one
+    converges to a proper solution (``improper(theta)`` false: no negative residual variance, a positive
+    definite factor covariance matrix). An improper optimum may be one of several local optima (a
+    small group with a Heywood case), so the other starts are tried too, and then L-BFGS-B (a
+    quasi-Newton search like lavaan's nlminb, which takes other paths): from the last start (lavaan's
+    simple start), then the others, then the lowest point reached, until one search converges; its
+    end point is polished by Newton steps. The lowest converged point wins. Returns (theta, f,
+    converged); when nothing converged, the lowest point found (f = inf when no start was feasible)
+    and ``converged=False``."""
+    found: list[tuple[float, np.ndarray]] = []
+    best: tuple[float, np.ndarray] | None = None
+    feasible = []
+    theta0 = np.zeros(0)
+    for start in starts:
+        theta0 = start() if callable(start) else start
+        theta, fv, _g, ok = newton(f, info, theta0, n_total)
+        if not np.isfinite(fv):
+            continue
+        feasible.append(theta0)
+        if ok:
+            found.append((fv, theta))
+            if improper is None or not improper(theta):
+                fv, theta = min(found, key=lambda x: x[0])
+                return theta, fv, True
+        elif best is None or fv < best[0]:
+            best = (fv, theta)
+    # L-BFGS-B from lavaan's simple start first (the last start), then the others and the lowest point reached,
+    # until one search converges
+    for theta0 in feasible[::-1] + ([best[1]] if best is not None else []):
+        theta, fv, ok = lbfgs(f, theta0)
+        if not np.isfinite(fv):
+            continue
+        polished, fp, _g, ok2 = newton(f, info, theta, n_total, max_iter=30)
+        if ok2 and fp <= fv + 1e-10 * max(1.0, abs(fv)):
+            found.append((fp, polished))
+            break
+        if ok:
+            found.append((fv, theta))
+            break
+        if best is None or fv < best[0]:
+            best = (fv, theta)
+    if found:
+        fv, theta = min(found, key=lambda x: x[0])
+        return theta, fv, True
+    if best is None:
+        return theta0, np.inf, False
+    return best[1], best[0], False
 
 
 def fisher_scoring(spec: Spec, theta: np.ndarray, d: Moments, max_iter: int = 200, tol: float = 1e-9):
@@ -189,16 +268,13 @@ def fisher_scoring(spec: Spec, theta: np.ndarray, d: Moments, max_iter: int = 20
                   d.N.sum(), max_iter, tol)
 
 
-def fit(spec: Spec, d: Moments, theta0: np.ndarray, fallback=None):
-    """Estimates, F at the optimum and whether it converged. When the steps from ``theta0`` fail, they
-    are tried from ``fallback()`` (lavaan's simple start), then L-BFGS-B from there."""
-    theta, fmin, _grad, converged = fisher_scoring(spec, theta0, d)
-    if not converged and fallback is not None:
-        theta0 = fallback()
-        theta, fmin, _grad, converged = fisher_scoring(spec, theta0, d)
-    if not converged:                       # Fisher scoring can fail far from the solution: L-BFGS-B from the start
-        theta, fmin, converged = lbfgs(lambda t: objective(t, spec, d), theta0)
-    return theta, fmin, converged
+def fit(spec: Spec, d: Moments, starts):
+    """Estimates, F at the optimum and whether it converged: :func:`minimise` on the ML objective from
+    ``starts`` (tried in turn)."""
+    from measurekit.stats.sem.spec import improper
+
+    return minimise(lambda t: objective(t, spec, d), lambda t, obs: information(spec, t, d, obs), starts,
+                    d.N.sum(), lambda t: improper(spec, t))
 
 
 def loglik(spec: Spec, theta: np.ndarray, d: Moments) -> float:
@@ -217,8 +293,11 @@ def loglik(spec: Spec, theta: np.ndarray, d: Moments) -> float:
 
 def fit_ml(sample, equal=(), release=(), warm=None):
     """An ML fit of ``sample.model`` to :class:`~measurekit.stats.sem.sample.MLSample` ``sample``;
-    ``warm``: a :class:`~measurekit.stats.sem.results.Solution` of the same model under other equality
-    constraints to start from (the previous level of an invariance sequence)."""
+    ``warm``: a :class:`~measurekit.stats.sem.results.Solution` (or a list of them) of the same model
+    under other equality constraints to start from (the previous level of an invariance sequence, or
+    the next, more constrained one, whose solution is a point of this model with the same fit).
+    Starts are tried in turn: the warm ones, the triad start, lavaan's simple start (see
+    :func:`minimise`)."""
     from measurekit.stats.sem.results import finish
     from measurekit.stats.sem.spec import build, not_identified, start, warm_start
 
@@ -234,9 +313,9 @@ def fit_ml(sample, equal=(), release=(), warm=None):
         raise not_identified(f"The model is not identified: it has {spec.n_free} free parameters but only {moments} "
                              "variances, covariances and means to estimate them from. Add indicators or constraints.")
     theta0 = start(spec, d.S, d.M)
-    if warm is not None:
-        theta0 = warm_start(spec, theta0, warm.spec, warm.theta)
-    theta, fmin, converged = fit(spec, d, theta0, lambda: start(spec, d.S, d.M, triads=False))
+    warm = [] if warm is None else [warm] if not isinstance(warm, (list, tuple)) else list(warm)
+    starts = [warm_start(spec, theta0, w.spec, w.theta) for w in warm]
+    theta, fmin, converged = fit(spec, d, [*starts, theta0, lambda: start(spec, d.S, d.M, triads=False)])
     if not converged:
         warnings.append("The model did not converge: the numbers below are not trustworthy.")
     chisq = d.N.sum() * fmin

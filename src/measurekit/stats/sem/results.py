@@ -11,6 +11,7 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.stats.sem import fit_measures as fm
 from measurekit.stats.sem.estimates import ml_table
+from measurekit.stats.sem.spec import improper
 
 
 @dataclass
@@ -63,12 +64,10 @@ def finish(spec, theta, d, selection, chisq, df_model, chisq_b, loglik, converge
     df_b = G * p * (p - 1) // 2
     lo, hi = fm.rmsea_ci(chisq, df_model, Ntot, G)
     srmr_g = []
-    admissible = True
+    admissible = not improper(spec, theta)
     for g in range(G):
         L, P, T, nu, al = spec.matrices(theta, g)
         srmr_g.append(fm.srmr_ml(d.S[g], d.M[g], L @ P @ L.T + T, nu + L @ al if spec.meanstructure else None))
-        if np.any(np.diag(T) < 0) or np.any(np.linalg.eigvalsh(P) < -1e-10):
-            admissible = False
     srmr = float(np.sum(np.array(srmr_g) * d.N) / Ntot)
     if not admissible:
         warnings.append("Improper solution: a residual variance is negative or the factor covariance matrix is not "

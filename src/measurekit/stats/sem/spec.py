@@ -175,19 +175,39 @@ def start(spec: Spec, S: list[np.ndarray], M: list[np.ndarray], triads: bool = T
 
 
 def warm_start(spec: Spec, theta0: np.ndarray, prev_spec: Spec, prev_theta: np.ndarray) -> np.ndarray:
-    """Start values from a fit of the same model and groups under other equality constraints (the previous
-    level of an invariance sequence): each parameter takes the mean of the previous estimates of the
-    matrix entries it stands for; parameters new to this model (factor means) keep ``theta0``. The
-    optimum does not depend on the start; the fit needs a third of the iterations."""
-    if (prev_spec.groups, prev_spec.observed, prev_spec.factors) != (spec.groups, spec.observed, spec.factors):
+    """Start values from a fit of the same model and groups under other equality constraints: each
+    parameter takes the mean of the previous fit's values of the matrix entries it stands for (an entry
+    the previous model fixed counts with its fixed value: a factor mean held at 0 starts at 0).
+
+    From a less constrained fit (the previous level of an invariance sequence) this averages the
+    group-specific estimates the new constraint makes equal; the optimum does not depend on the start,
+    and the fit needs a third of the iterations. From a more constrained fit (the next level) the start
+    is that solution itself, a point of this model with the same fit: free factor means this model does
+    not have (intercepts free, factor means 0) are moved into the intercepts, nu_g + L_g alpha_g, so the
+    model-implied means are unchanged. A descent from there cannot end above the constrained fit."""
+    if (prev_spec.groups, prev_spec.observed, prev_spec.factors, prev_spec.meanstructure) != (
+            spec.groups, spec.observed, spec.factors, spec.meanstructure):
         return theta0
-    prev = {slot: prev_theta[k] for slot, k in zip(prev_spec.slots, prev_spec.slot_param)}
+    L, P, T, nu, al = prev_spec.all_matrices(prev_theta)
+    if spec.meanstructure:
+        free_means = {g for matrix, g, _i, _j in spec.slots if matrix == "alpha"}
+        for g in range(len(spec.groups)):
+            if g not in free_means:
+                nu[g] = nu[g] + L[g] @ al[g]
+                al[g] = 0.0
+    values = {"L": L, "P": P, "T": T, "nu": nu[:, :, None], "alpha": al[:, :, None]}
     total, count = np.zeros_like(theta0), np.zeros_like(theta0)
-    for slot, k in zip(spec.slots, spec.slot_param):
-        if slot in prev:
-            total[k] += prev[slot]
-            count[k] += 1
+    for (matrix, g, i, j), k in zip(spec.slots, spec.slot_param):
+        total[k] += values[matrix][g, i, j]
+        count[k] += 1
     return np.where(count > 0, total / np.maximum(count, 1), theta0)
+
+
+def improper(spec: Spec, theta: np.ndarray) -> bool:
+    """An improper solution (a Heywood case): a negative residual variance, or a factor covariance matrix
+    that is not positive semi-definite, in some group."""
+    _L, P, T, _nu, _al = spec.all_matrices(theta)
+    return bool(np.any(np.diagonal(T, axis1=1, axis2=2) < 0) or np.any(np.linalg.eigvalsh(P) < -1e-10))
 
 
 def not_identified(message: str):
