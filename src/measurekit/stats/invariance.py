@@ -237,9 +237,11 @@ def _nest(sample, levels, fits) -> None:
     constrained solution (a point of the less constrained model with the same fit, see
     :func:`measurekit.stats.sem.spec.warm_start`), and that fit replaces the first when it is better.
     Walks from the most constrained level down, so the whole sequence ends non-decreasing."""
+    from itertools import pairwise
+
     from measurekit.stats.sem.ml import fit_ml
 
-    for less, more in reversed(list(zip(levels[:-1], levels[1:]))):
+    for less, more in reversed(list(pairwise(levels))):
         a, b = fits[less], fits[more]
         if not set(LEVELS[less]) <= set(LEVELS[more]) or not b.converged:
             continue
