@@ -21,8 +21,8 @@ child_communication =~ cc1 + cc2 + cc3 + cc4"""
 
 
 def _cohort(n: int, seed: int) -> pd.DataFrame:
-    from measurekit.data.synthetic import make_cohort
     from measurekit.stats.scoring import item_values
+    from measurekit.synth.cohort import make_cohort
 
     c = make_cohort(n=n, random_state=seed)
     f = c.analysis_frame().query("responded == 1")
