@@ -524,6 +524,20 @@ def _highest_level(inv) -> tuple[str | None, pd.Series | None]:
     return level, t.assign(base=t["level"].map(_base)).set_index("base")
 
 
+def _unfitted(inv) -> bool:
+    """True when the first level that does not hold failed because its fit did not converge (``converged`` False),
+    not because the data disagree with it."""
+    t = inv.table
+    if "converged" not in t:
+        return False
+    for _, r in t.iterrows():
+        if not bool(r["converged"]):
+            return True
+        if _result(r["verdict"]) not in ("holds", "baseline"):
+            return False
+    return False
+
+
 def _result(verdict) -> str:
     v = str(verdict)
     if "does not hold" in v:
@@ -559,6 +573,9 @@ def _fairness(rep, state):
         elif level in METRIC or level == "thresholds":
             parts.append(f"By {label}, items relate to their domains equally (metric invariance) but the same answers "
                          "may not mean the same level (scalar invariance fails): do not compare group means yet.")
+        elif _unfitted(inv):
+            parts.append(f"By {label}, the model could not be fitted in every group (the fit did not converge, "
+                         "usually because a group is small): this check says nothing yet; do not compare groups.")
         else:
             parts.append(f"By {label}, the domains do not have the same structure in every group: "
                          "do not compare groups.")
