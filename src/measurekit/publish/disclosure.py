@@ -244,6 +244,10 @@ class _Master:
         return x
 
 
+# rounds the same count may fail the audit before its row (or the rows around it) is withheld outright
+STALL_ROUNDS = 8
+
+
 def _target_coefs(model, row: int, count: str) -> dict:
     d, m = int(model.den_var[row]), int(model.num_var[row])
     return {"denominator": {d: 1.0}, "numerator": {m: 1.0}, "complement": {d: 1.0, m: -1.0}}[count]
@@ -292,6 +296,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         master.add({**{j: -1.0 for j in members}, N + k: float(len(members))}, 0.0)
     gen = _audit.CutGenerator(m, full_round)
     rounds, result, prev_supp = 0, None, None
+    failing: Counter = Counter()          # (row, count) -> rounds it has failed the audit
     started = _time.perf_counter()
     while True:
         _tm = _time.perf_counter()
@@ -321,6 +326,20 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         comps = _audit.free_components(m, supp, full_round)
         bad = result.table[~result.table["passed"]]
         todo = list(zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist(), bad["published"].tolist()))
+        failing.update((r, count) for r, count, _, _ in todo)
+        stuck = [(r, pub) for r, count, _, pub in todo if failing[(r, count)] > STALL_ROUNDS]
+        if stuck:
+            # the same counts keep failing while the cuts change nothing the audit sees (rounded counts can do this):
+            # withhold the failing row itself where it is published, else every row around it. Rows are only ever
+            # added this way, so the loop ends; the pattern may withhold a little more than the least-cost one.
+            for r, pub in stuck:
+                inside, around = _audit.neighbourhood_of(m, supp, r, comps)
+                force = [r] if pub or not supp[r] else [j for j in around if j < n]
+                for j in force:
+                    master.add({int(j): 1.0}, 1.0)
+            _log.debug("round %d: %d counts failing for more than %d rounds: their rows forced", rounds, len(stuck),
+                       STALL_ROUNDS)
+            continue
         found = gen.cuts(supp, [_target_coefs(m, r, count) for r, count, _, _ in todo], comps)
         added = 0
         for (r, count, need, pub), cut in zip(todo, found):
