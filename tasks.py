@@ -7,6 +7,7 @@ Commands, on any machine with Python 3.11 or newer:
     python3 tasks.py test         # set up (with test tools), then run the whole test suite
     python3 tasks.py test-latest  # the suite again in .venv-latest, with the newest versions the ranges allow
     python3 tasks.py freeze       # write constraints.txt from the working .venv (after changing a range)
+    python3 tasks.py lint         # ruff and mypy on src/ (settings in pyproject.toml), as CI runs them
 
 The first run creates ``.venv/`` beside this file and installs measurekit into it (a few minutes) with the
 tested versions pinned in ``constraints.txt``; later runs reuse it and reinstall only when ``pyproject.toml``
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LATEST = ROOT / ".venv-latest"
 CONSTRAINTS = ROOT / "constraints.txt"
-COMMANDS = ("demo", "lab", "test", "test-latest", "freeze")
+COMMANDS = ("demo", "lab", "test", "test-latest", "freeze", "lint")
 # the whole suite on every core (pytest-xdist) and the 20 slowest tests listed; arguments after them win
 PYTEST_DEFAULTS = ("-n", "auto", "--durations=20")
 
@@ -178,6 +179,9 @@ def main(argv: list[str]) -> int:
         return _run(lab_command(rest))
     if cmd == "freeze":
         return freeze()
+    if cmd == "lint":
+        ensure_env("dev")
+        return _run([str(BIN / "ruff"), "check", "src", *rest]) or _run([str(BIN / "mypy"), *rest])
     if cmd == "test-latest":
         ensure_env("dev", LATEST, pinned=False)
         return _run([str(_py(LATEST)), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
