@@ -73,7 +73,8 @@ def primary_mask(table: pd.DataFrame, framework) -> np.ndarray:
 
     rounded_complement = np.round(den / b) * b - np.round(num / b) * b        # what a reader computes
     implied = ~np.isnan(base) & (rounded_complement >= lo) & (rounded_complement <= hi)
-    return np.where(is_prop, small(num) | small(den - num) | small(den) | implied | _audit.all_or_none(table, framework),
+    return np.where(is_prop,
+                    small(num) | small(den - num) | small(den) | implied | _audit.all_or_none(table, framework),
                     small(den))
 
 
@@ -132,7 +133,7 @@ class DisclosureResult(Result):
     reasons: pd.Series
     audit: _audit.AuditResult
     rounds: int
-    why: pd.Series = None
+    why: pd.Series | None = None
     cost: float = float("nan")
     optimal: bool = True
     _title = "Disclosure control"
@@ -172,7 +173,7 @@ class _Master:
         lp.a_matrix_.start_ = np.zeros(self.n + 1, dtype=np.int32)
         h.passModel(lp)
         self.h = h
-        self.last = None
+        self.last: np.ndarray | None = None
 
     def add(self, coef: dict, rhs: float) -> None:
         """sum(coef[r] x_r) >= rhs."""
@@ -193,7 +194,7 @@ class _Master:
                        np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32), np.array(vals))
         self.pending = []
 
-    def _repair(self, x: np.ndarray) -> np.ndarray:
+    def _repair(self, x: np.ndarray) -> np.ndarray | None:
         """The previous pattern made to satisfy every cut (greedily, most helpful row first): a starting
         incumbent for the solver."""
         x = np.maximum(x.astype(float), self.lb)
@@ -222,7 +223,7 @@ class _Master:
         self.h.changeColsBounds(len(keep), keep.astype(np.int32), np.ones(len(keep)), self.ub[keep].astype(float))
         self.frozen = True
 
-    def solve(self) -> np.ndarray:
+    def solve(self) -> np.ndarray | None:
         self._flush()
         if self.last is not None:
             start = self._repair(self.last)
@@ -238,7 +239,8 @@ class _Master:
             return None
         x = np.round(np.array(self.h.getSolution().col_value)) > 0.5
         self.pending_check = sum(float(v @ x[k]) < r - 1e-6 for k, v, r in self.cuts)
-        _log.debug("master status %s, %d cuts violated by its solution", self.h.modelStatusToString(st), self.pending_check)
+        _log.debug("master status %s, %d cuts violated by its solution", self.h.modelStatusToString(st),
+                   self.pending_check)
         self.last = x
         self.optimal = st == self.hs.HighsModelStatus.kOptimal
         return x
@@ -313,7 +315,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             raise InputError(report)
         rounds += 1
         _t0 = _time.perf_counter()
-        prev = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
+        prev: _audit.AuditResult | None = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
         result = _audit.audit(m, supp, full_round, previous=prev)
         prev_supp = supp
         if result.passed:
@@ -325,7 +327,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         _t1 = _time.perf_counter()
         comps = _audit.free_components(m, supp, full_round)
         bad = result.table[~result.table["passed"]]
-        todo = list(zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist(), bad["published"].tolist()))
+        todo = list(zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist(),
+                        bad["published"].tolist()))
         failing.update((r, count) for r, count, _, _ in todo)
         stuck = [(r, pub) for r, count, _, pub in todo if failing[(r, count)] > STALL_ROUNDS]
         if stuck:
@@ -342,7 +345,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             continue
         found = gen.cuts(supp, [_target_coefs(m, r, count) for r, count, _, _ in todo], comps)
         added = 0
-        for (r, count, need, pub), cut in zip(todo, found):
+        for (r, _count, need, pub), cut in zip(todo, found):
             cond = not on[r]                       # a secondary row needs protecting only when withheld
             if cut is not None:
                 const, coef = cut

@@ -30,7 +30,8 @@ A suppressed count fails the audit when the intruder can pin it exactly, or, for
 suppression range (by default 1-5), when its interval is narrower than that range is wide (the
 upper end less than 5 above the lower by default): the intruder could then tell a small count
 more precisely than the rule allows. (Counts of 0 and counts above the range need only not be
-pinned, as tau-Argus and sdcTable require protection intervals of the sensitive cells only.) This matches the "attacker problem" of sdcTable's ``attack()`` and tau-Argus's
+pinned, as tau-Argus and sdcTable require protection intervals of the sensitive cells only.) This
+matches the "attacker problem" of sdcTable's ``attack()`` and tau-Argus's
 audit (Hundepool et al. 2012, *Statistical Disclosure Control*, chapter 4.3), with whole-number
 unknowns and the links between indicators added.
 """
@@ -143,7 +144,8 @@ def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> 
     truth_l, den_l = truth.tolist(), den.tolist()
     den_vl, num_vl = den_var.tolist(), num_var.tolist()
 
-    rows_i, cols_i, vals_i, sense = [], [], [], []
+    rows_i, cols_i, vals_i = [], [], []
+    sense: list[str] = []
     groups = []
 
     def add(vars_, coefs, s):
@@ -207,7 +209,8 @@ def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> 
     # 2c. breakdowns derived from one another (declared in the framework): one group equals a union of others
     for rel in getattr(framework, "breakdown_relations", None) or ():
         lhs = (t["breakdown"] == rel.breakdown) & (t["breakdown_value"].astype(str) == str(rel.value))
-        rhs = (t["breakdown"] == rel.equals_breakdown) & t["breakdown_value"].astype(str).isin([str(v) for v in rel.equals_values])
+        rhs = ((t["breakdown"] == rel.equals_breakdown)
+               & t["breakdown_value"].astype(str).isin([str(v) for v in rel.equals_values]))
         cols = ["indicator_id", "period", "geography_type", "geography_code"]
         lhs_rows = dict(zip(_rows(t.loc[lhs], cols), np.flatnonzero(lhs.to_numpy()).tolist()))
         key_of = _rows(t, cols)
@@ -226,10 +229,12 @@ def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> 
         if not mask.any():
             continue
         pops.append((iid, "denominator", mask, den_var))
-        if rule.value_type == "proportion" and rule.compute.field == "responded" and rule.compute.statistic == "proportion":
+        if (rule.value_type == "proportion" and rule.compute.field == "responded"
+                and rule.compute.statistic == "proportion"):
             pops.append((iid, "numerator", mask, num_var))
     text = t[KEY].astype(str)
-    keyed = text[KEY[0]].str.cat([text[c] for c in KEY[1:]], sep="\x1f").to_numpy(dtype=object)
+    # pandas-stubs gap: str.cat takes a list of Series (documented), the stub lists only list[str]
+    keyed = text[KEY[0]].str.cat([text[c] for c in KEY[1:]], sep="\x1f").to_numpy(dtype=object)  # type: ignore[misc]
     for a in range(len(pops)):
         for b in range(len(pops)):
             ia, _, ma, va = pops[a]
@@ -277,7 +282,8 @@ def published_bounds(model: CountModel, suppressed: np.ndarray, round_to: np.nda
             sm, sx = model.smin[rows[k]], model.smax[rows[k]]
             rc = np.round(cand / b) * b
             # a published count was not suppressed: neither it nor its rounded value is small
-            cand = cand[(np.abs(rc - r) < 1e-9) & ((cand == 0) | (((cand < sm) | (cand > sx)) & ((rc < sm) | (rc > sx))))]
+            cand = cand[(np.abs(rc - r) < 1e-9)
+                        & ((cand == 0) | (((cand < sm) | (cand > sx)) & ((rc < sm) | (rc > sx))))]
             lo[k], hi[k] = (cand.min(), cand.max()) if len(cand) else (r, r)
     return lo, hi
 
@@ -293,8 +299,8 @@ class AuditResult(Result):
     bounds, otherwise two feasible values, so the true interval is at least this wide),
     ``required`` (the width the interval must have: the width of the suppression range for a
     count in that range, else 1), ``passed``; ``published`` is True for a published rounded count
-    (the intruder must not be able to un-round it), False for a withheld one. ``table`` is internal: it holds no true values
-    but lists which rows were suppressed. Matches sdcTable's ``attack()`` output (low, up,
+    (the intruder must not be able to un-round it), False for a withheld one. ``table`` is internal: it holds no
+    true values but lists which rows were suppressed. Matches sdcTable's ``attack()`` output (low, up,
     protected).
     """
 
@@ -305,7 +311,8 @@ class AuditResult(Result):
     @property
     def problems(self) -> list[str]:
         bad = self.table[~self.table["passed"]]
-        return [f"row {r.row}: {'rounded' if r.published else 'suppressed'} {r.count} can be narrowed to {r.low:g}-{r.high:g} "
+        return [f"row {r.row}: {'rounded' if r.published else 'suppressed'} {r.count} can be narrowed to "
+                f"{r.low:g}-{r.high:g} "
                 f"({r.indicator_id}, {r.geography_type} {r.geography_code}, {r.breakdown}={r.breakdown_value})"
                 for r in bad.itertuples()]
 
@@ -338,7 +345,8 @@ class _Component:
 
         parts = [m for m in (A_eq, A_ub) if m is not None]
         A = sparse.vstack(parts).tocsc() if parts else sparse.csc_matrix((0, self.n))
-        rl = np.concatenate([b for b in (b_eq, np.full(0 if A_ub is None else A_ub.shape[0], -np.inf)) if b is not None])
+        rl = np.concatenate([b for b in (b_eq, np.full(0 if A_ub is None else A_ub.shape[0], -np.inf))
+                             if b is not None])
         ru = np.concatenate([b for b in (b_eq, b_ub) if b is not None]) if parts else np.zeros(0)
         inf = highspy.kHighsInf
         lp = highspy.HighsLp()
@@ -386,7 +394,8 @@ class _Component:
         lo, hi = bounds if bounds is not None else (self.lo, self.hi)
         res = linprog(-c if maximise else c, A_ub=self.A_ub, b_ub=self.b_ub, A_eq=self.A_eq, b_eq=self.b_eq,
                       bounds=np.column_stack([lo, hi]), method="highs")
-        return ("optimal", res.x) if res.status == 0 else ("unbounded", None) if res.status == 3 else (res.message, None)
+        return (("optimal", res.x) if res.status == 0 else ("unbounded", None) if res.status == 3
+                else (res.message, None))
 
     def keep(self, x: np.ndarray) -> None:
         """Remember a feasible whole-number solution (evidence that intervals are at least this wide)."""
@@ -495,7 +504,6 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
         adj = (Af.T @ Af) if Af.shape[0] else sparse.csr_matrix((len(free_idx), len(free_idx)))
         ncomp, label = connected_components(adj, directed=False)
         con_comp = label[np.asarray(abs(Af).argmax(axis=1)).ravel()] if Af.shape[0] else np.array([], int)
-        comps: dict[int, _Component] = {}
         by_comp: dict[int, list] = {}
         for tg in targets:
             k = pos[next(iter(tg[2]))]
@@ -544,8 +552,8 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     # published rows contribute no records; fixed suppressed counts (free is False) are exact
     out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
     out.insert(2, "published", out["row"].isin(rounded_rows).to_numpy(dtype=bool) if len(out) else [])
-    for c in ("indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value"):
-        out.insert(len(out.columns) - 5, c, t[c].to_numpy()[out["row"].to_numpy()] if len(out) else [])
+    for col in ("indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value"):
+        out.insert(len(out.columns) - 5, col, t[col].to_numpy()[out["row"].to_numpy()] if len(out) else [])
     return AuditResult(out, bool(out["passed"].all()) if len(out) else True)
 
 
@@ -575,8 +583,8 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
         return (x >= lo) & (x <= hi)
 
     def where(i) -> str:
-        return (f"({pub.at[i, 'indicator_id']}, {pub.at[i, 'geography_name']}, "
-                f"{pub.at[i, 'breakdown']}={pub.at[i, 'breakdown_value']})")
+        return (f"({str(pub.at[i, 'indicator_id'])}, {str(pub.at[i, 'geography_name'])}, "
+                f"{str(pub.at[i, 'breakdown'])}={str(pub.at[i, 'breakdown_value'])})")
 
     clear_small = ~suppressed & (small(den) | (prop & (small(num) | small(den - num))))
     for i in np.flatnonzero(clear_small):
@@ -586,7 +594,8 @@ def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.Dat
         for i in np.flatnonzero(~suppressed & all_or_none(pub, framework)):
             problems.append(f"row {i}: {num[i] / den[i]:.0%} of a group of {den[i]:g} is published, which tells every "
                             f"child's outcome {where(i)}")
-    leaked = suppressed & (pub[["numerator", "denominator", "value", "ci_low", "ci_high"]].notna().any(axis=1).to_numpy())
+    leaked = suppressed & (pub[["numerator", "denominator", "value", "ci_low", "ci_high"]].notna().any(axis=1)
+                           .to_numpy())
     for i in np.flatnonzero(leaked):
         problems.append(f"row {i}: suppressed but a number is published")
     if framework is not None and true_table is not None:
@@ -738,7 +747,8 @@ class CutGenerator:
             total_const -= float(d[pos] @ p_lo[touched[pos]] + d[neg] @ p_hi[touched[neg]])
             # self-check: at the current pattern the dual bound must equal the optimum (else the duals'
             # signs were not as assumed: fall back to scipy's marginals, whose convention is documented)
-            cur = float(np.where(d > 0, d * lo[touched], 0.0).sum() + np.where(d < 0, d * self._hi_now[touched], 0.0).sum())
+            cur = float(np.where(d > 0, d * lo[touched], 0.0).sum()
+                        + np.where(d < 0, d * self._hi_now[touched], 0.0).sum())
             if abs(cur - opt) > 1e-6 * max(1.0, abs(opt)) and h is not None:
                 return self._one(c, cols, rows_c, sub_full, eq, kw, linprog, None, lo)
             grow = np.zeros(len(touched))

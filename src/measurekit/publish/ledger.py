@@ -67,7 +67,8 @@ class Ledger:
 
     def _folders(self) -> list[Path]:
         root = self.path / "releases"
-        return sorted(p for p in root.iterdir() if p.is_dir() and (p / "release.json").is_file()) if root.is_dir() else []
+        return (sorted(p for p in root.iterdir() if p.is_dir() and (p / "release.json").is_file())
+                if root.is_dir() else [])
 
     def releases(self, periods=None) -> list[Release]:
         """Every recorded release (about ``periods`` only, when given), oldest first."""
@@ -132,7 +133,8 @@ class Ledger:
 
 
 def _check_same_rows(counts: pd.DataFrame, published: pd.DataFrame) -> None:
-    if len(counts) != len(published) or not (counts[KEY].astype(str).to_numpy() == published[KEY].astype(str).to_numpy()).all():
+    if (len(counts) != len(published)
+            or not (counts[KEY].astype(str).to_numpy() == published[KEY].astype(str).to_numpy()).all()):
         raise _problem("ledger_mismatch", "the counts and the published table do not have the same rows in the "
                        "same order", column="indicator_id")
     supp = published["suppressed"].astype(str).str.lower().eq("true").to_numpy()
@@ -188,22 +190,27 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
         return None
     # stack the models block-diagonally
     row_off, var_off = 0, 0
-    den_var, num_var, var_row, truth, blocks, sense, groups, smin, smax, is_prop, tables = ([] for _ in range(11))
+    den_vars, num_vars, var_row, truths, blocks, senses, groups, smin, smax, is_prop, tables = ([] for _ in range(11))
     for k, m in enumerate(models):
-        den_var.append(m.den_var + var_off)
-        num_var.append(np.where(m.num_var >= 0, m.num_var + var_off, -1))
+        den_vars.append(m.den_var + var_off)
+        num_vars.append(np.where(m.num_var >= 0, m.num_var + var_off, -1))
         var_row.append(m.var_row + row_off)
-        truth.append(m.truth)
+        truths.append(m.truth)
         blocks.append(m.A)
-        sense.append(m.sense)
+        senses.append(m.sense)
         groups += [g + row_off for g in m.groups]
-        smin.append(m.smin), smax.append(m.smax), is_prop.append(m.is_prop)
+        smin.append(m.smin)
+        smax.append(m.smax)
+        is_prop.append(m.is_prop)
         tables.append(m.table.assign(release=k)[KEY + ["numerator", "denominator", "release"]])
         row_off += len(m.table)
         var_off += m.n_vars
-    den_var, num_var, truth = np.concatenate(den_var), np.concatenate(num_var), np.concatenate(truth)
+    den_var, num_var, truth = np.concatenate(den_vars), np.concatenate(num_vars), np.concatenate(truths)
     A = sparse.block_diag(blocks, format="csr")
-    extra_r, extra_c, extra_v, extra_s = [], [], [], []
+    extra_r: list[int] = []
+    extra_c: list[int] = []
+    extra_v: list[float] = []
+    extra_s: list[str] = []
 
     def link(p, q, s):     # p - q (= | <) 0
         k = A.shape[0] + len(extra_s)
@@ -253,7 +260,7 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
     if extra_s:
         E = sparse.csr_matrix((extra_v, ([r - A.shape[0] for r in extra_r], extra_c)), shape=(len(extra_s), A.shape[1]))
         A = sparse.vstack([A, E], format="csr")
-    sense = np.concatenate(sense + [np.array(extra_s, dtype=object)]) if extra_s else np.concatenate(sense)
+    sense = np.concatenate(senses + [np.array(extra_s, dtype=object)]) if extra_s else np.concatenate(senses)
     joint = _audit.CountModel(big, den_var, num_var, np.concatenate(var_row), truth, A, sense, groups,
                               np.concatenate(smin), np.concatenate(smax), np.concatenate(is_prop))
     return JointModel(joint, np.concatenate(supps), np.concatenate(rounds))
