@@ -246,7 +246,7 @@ class _Master:
         return x
 
 
-# rounds the same count may fail the audit before its row (or the rows around it) is withheld outright
+# rounds a published rounded count may fail the audit before its row is withheld outright
 STALL_ROUNDS = 8
 
 
@@ -330,18 +330,15 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         todo = list(zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist(),
                         bad["published"].tolist()))
         failing.update((r, count) for r, count, _, _ in todo)
-        stuck = [(r, pub) for r, count, _, pub in todo if failing[(r, count)] > STALL_ROUNDS]
+        stuck = [r for r, count, _, pub in todo if pub and failing[(r, count)] > STALL_ROUNDS]
         if stuck:
-            # the same counts keep failing while the cuts change nothing the audit sees (rounded counts can do this):
-            # withhold the failing row itself where it is published, else every row around it. Rows are only ever
-            # added this way, so the loop ends; the pattern may withhold a little more than the least-cost one.
-            for r, pub in stuck:
-                inside, around = _audit.neighbourhood_of(m, supp, r, comps)
-                force = [r] if pub or not supp[r] else [j for j in around if j < n]
-                for j in force:
-                    master.add({int(j): 1.0}, 1.0)
-            _log.debug("round %d: %d counts failing for more than %d rounds: their rows forced", rounds, len(stuck),
-                       STALL_ROUNDS)
+            # a rounded count that is published keeps failing while the cuts change nothing the audit sees (this
+            # cycled for hundreds of rounds with round_to: 5): withhold its row outright. Only published rounded
+            # counts are handled so; every other failing count keeps its least-cost cuts.
+            for r in stuck:
+                master.add({int(r): 1.0}, 1.0)
+            _log.debug("round %d: %d published rounded counts failing for more than %d rounds: their rows withheld",
+                       rounds, len(stuck), STALL_ROUNDS)
             continue
         found = gen.cuts(supp, [_target_coefs(m, r, count) for r, count, _, _ in todo], comps)
         added = 0
