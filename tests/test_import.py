@@ -32,7 +32,7 @@ def test_public_api_names_resolve():
 
 def test_cli_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "measurekit", "--help"], capture_output=True, text=True, check=True).stdout
-    for cmd in ("run", "synth", "validate", "link", "check-spec", "export-form", "board-pack", "check-ees"):
+    for cmd in ("run", "synth", "validate", "link", "check-spec", "export-form", "board-pack", "check-ees", "map"):
         assert cmd in out
 
 
