@@ -45,3 +45,7 @@ LINKAGE_GAP_POINTS = 10.0
 
 # DIF: McFadden pseudo R-squared change of .02 or more flags an item (Choi, Gibbons and Crane 2011, lordif).
 DIF_R2_CHANGE = 0.02
+
+# Published values from fewer than 30 children are flagged "u" (low reliability), as the GSS symbol convention and
+# public-health indicator tools do for small denominators.
+LOW_RELIABILITY_N = 30

@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from measurekit.core import labels
+from measurekit.core import labels, thresholds
 from measurekit.stats import intervals
 
 COLUMNS = ["indicator_id", "indicator_title", "period", "geography_type", "geography_code", "geography_name",
            "breakdown", "breakdown_value", "numerator", "denominator", "value", "ci_low", "ci_high", "ci_method",
            "comparator", "significance_95", "significance_998", "polarity", "suppressed", "symbol", "note"]
 LA_CODE, LA_NAME = "LA", "Local authority"
-LOW_RELIABILITY_N = 30
+LOW_RELIABILITY_N = thresholds.LOW_RELIABILITY_N   # fewer children than this: the 'u' flag
 # the GSS symbols of the published table, as the data package and the workbook explain them
 SYMBOLS = {"c": "confidential: suppressed to protect small numbers",
            "x": "not available: no children in this group",

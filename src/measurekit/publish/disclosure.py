@@ -416,7 +416,7 @@ def _publish(t: pd.DataFrame, supp: np.ndarray, rounding: np.ndarray, level: flo
     only: ``u`` from the published denominator, significance of a proportion from its published
     counts against the published local-authority value, of a mean from its published interval.
     """
-    from measurekit.publish.board_table import LOW_RELIABILITY_N
+    from measurekit.core.thresholds import LOW_RELIABILITY_N
     from measurekit.stats import intervals
 
     out = t.copy()
