@@ -20,24 +20,15 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
 from measurekit.stats._numerics.item_data import numeric_items
+from measurekit.stats._numerics.kappa import contingency, weighted_kappa_table
 
 ICC_TYPES = ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
 
 
-def weighted_kappa(a: np.ndarray, b: np.ndarray, categories) -> float:
-    """Cohen's kappa with quadratic weights (as sklearn's cohen_kappa_score(weights="quadratic"))."""
-    cats = list(categories)
-    m = len(cats)
-    # category numbers as int64: pandas' own codes are int8 for up to 127 categories, and ia * m + ib overflows
-    ia = pd.Categorical(np.asarray(a), categories=cats).codes.astype(np.int64)
-    ib = pd.Categorical(np.asarray(b), categories=cats).codes.astype(np.int64)
-    if (ia < 0).any() or (ib < 0).any():
-        raise InputError.of("out_of_range", "Weighted kappa: a rating is not one of the scale's categories.")
-    obs = np.bincount(ia * m + ib, minlength=m * m).reshape(m, m).astype(float)
-    obs /= obs.sum()
-    exp = np.outer(obs.sum(axis=1), obs.sum(axis=0))
-    w = (np.subtract.outer(np.arange(m), np.arange(m)) ** 2) / (m - 1) ** 2
-    return float(1 - (w * obs).sum() / (w * exp).sum())
+def weighted_kappa(a: np.ndarray, b: np.ndarray, categories, weights: str = "quadratic") -> float:
+    """Cohen's kappa with quadratic (default) or linear weights (as sklearn's cohen_kappa_score(weights=...) and
+    psych::cohen.kappa's weighted.kappa); the kernel is ``stats._numerics.kappa``."""
+    return weighted_kappa_table(contingency(a, b, categories), weights)["estimate"]
 
 
 def icc_table(x, alpha: float = 0.05) -> pd.DataFrame:
