@@ -272,6 +272,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_voice_domain": ("Priority names a voice domain the framework lacks",
                              "Use a domain id of the framework given, or give the framework the inventory was written "
                              "for."),
+    # two perspectives rating the same topics (stats/perspectives.py)
+    "perspectives_required": ("Two perspectives to compare not named",
+                              "Give perspectives=(first, second): two different values of the perspective column; "
+                              "differences are first minus second."),
+    "unknown_perspective": ("Perspective not in the data",
+                            "Use a value the perspective column holds (check spelling and case)."),
+    "group_varies": ("Group changes within one review",
+                     "Give each person one value of the group column (locality, gender ...) per review."),
 }
 
 

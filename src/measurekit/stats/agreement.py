@@ -1,4 +1,5 @@
-"""Agreement between two raters of the same child: the parent and the practitioner.
+"""Agreement between two raters of the same person: the parent and the practitioner (``agreement``), or any two
+perspectives on the same topic (``pair_agreement``, the per-topic kernel of ``stats.perspectives``).
 
 For each item and each domain score: intraclass correlations (ICC(2,1) absolute agreement
 and ICC(3,1) consistency, Shrout and Fleiss 1979, as ``psych::ICC``), quadratic-weighted kappa
@@ -15,6 +16,76 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.problems import InputError
 from measurekit.stats.retest import icc_table, weighted_kappa
+
+
+def cohen_kappa(a, b, categories, *, weights: str = "quadratic", alpha: float = 0.05) -> dict:
+    """Weighted kappa of two ratings over the ordered ``categories``: ``estimate`` (psych::cohen.kappa
+    ``weighted.kappa`` with ``w = 1 - (|i - j| / (m - 1)) ** p``, p = 1 linear, 2 quadratic; levels = categories),
+    ``se`` (Fleiss, Cohen and Everitt 1969), ``ci_low`` / ``ci_high`` (level 1 - alpha), ``n``."""
+    from measurekit.stats._numerics.kappa import contingency, weighted_kappa_table
+
+    return weighted_kappa_table(contingency(a, b, categories), weights, 1 - alpha)
+
+
+def bland_altman(a, b, *, alpha: float = 0.05) -> dict:
+    """Mean difference (a minus b) with its t interval and the 95% limits of agreement with their intervals.
+
+    ``mean_diff``, ``sd_diff``, ``mean_diff_ci_low`` / ``mean_diff_ci_high`` (mean ± t(n-1) sd / sqrt(n)),
+    ``loa_low`` / ``loa_high`` (mean ± 1.96 sd, Bland and Altman 1986), and the confidence limits of each limit
+    (Bland and Altman 1999, section 3: standard error ``sd * sqrt(1/n + 1.96**2 / (2 (n - 1)))``, ± t(n-1)):
+    ``loa_low_ci_low``, ``loa_low_ci_high``, ``loa_high_ci_low``, ``loa_high_ci_high``. Level 1 - alpha for the
+    intervals; the limits themselves are always the 95% limits.
+    """
+    from scipy import stats
+
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    n = len(d)
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    t = float(stats.t.ppf(1 - alpha / 2, n - 1))
+    se_mean, se_loa = sd / np.sqrt(n), sd * np.sqrt(1 / n + 1.96 ** 2 / (2 * (n - 1)))
+    low, high = mean - 1.96 * sd, mean + 1.96 * sd
+    return {"mean_diff": mean, "sd_diff": sd, "mean_diff_ci_low": mean - t * se_mean,
+            "mean_diff_ci_high": mean + t * se_mean, "loa_low": low, "loa_high": high,
+            "loa_low_ci_low": low - t * se_loa, "loa_low_ci_high": low + t * se_loa,
+            "loa_high_ci_low": high - t * se_loa, "loa_high_ci_high": high + t * se_loa}
+
+
+def share_within(a, b, k: float = 2, *, alpha: float = 0.05) -> dict:
+    """Pairs whose ratings differ by at most ``k`` points: ``n_within``, ``share_within`` and its Wilson interval
+    ``share_within_ci_low`` / ``share_within_ci_high`` (``prop.test(correct = FALSE)``)."""
+    from measurekit.stats.intervals import wilson
+
+    d = np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+    hit, n = int((d <= k + 1e-9).sum()), len(d)
+    low, high = wilson(hit, n, 1 - alpha)
+    return {"n_within": hit, "share_within": hit / n if n else np.nan,
+            "share_within_ci_low": float(low), "share_within_ci_high": float(high)}
+
+
+def pair_agreement(a, b, *, categories=None, k: float = 2, alpha: float = 0.05) -> tuple[dict, pd.DataFrame]:
+    """Every agreement statistic of two ratings of the same cases (rows where either is missing dropped).
+
+    Returns ``(row, icc)``: ``row`` holds ``n``, ``mean_first``, ``mean_second``, the six ICCs with their
+    intervals (``icc1``, ``icc1_ci_low``, ``icc1_ci_high`` ... ``icc3k``: psych::ICC rows ICC1 ... ICC3k), the
+    linear and quadratic weighted kappas with their intervals when ``categories`` are given (``kappa_linear``,
+    ``kappa_linear_se``, ``kappa_linear_ci_low`` ...; ``kappa_quadratic`` ...), :func:`bland_altman` and
+    :func:`share_within`; ``icc`` is :func:`stats.retest.icc_table` (all six rows with F, df1, df2, p).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    tab = icc_table(np.column_stack([a, b]), alpha)
+    row: dict = {"n": len(a), "mean_first": float(a.mean()), "mean_second": float(b.mean())}
+    for r in tab.itertuples():
+        name = str(r.type).lower()
+        row |= {name: r.estimate, f"{name}_ci_low": r.ci_low, f"{name}_ci_high": r.ci_high}
+    for w in ("linear", "quadratic"):
+        kap = (cohen_kappa(a, b, categories, weights=w, alpha=alpha) if categories is not None
+               else {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+        row |= {f"kappa_{w}": kap["estimate"], f"kappa_{w}_se": kap["se"], f"kappa_{w}_ci_low": kap["ci_low"],
+                f"kappa_{w}_ci_high": kap["ci_high"]}
+    row |= bland_altman(a, b, alpha=alpha) | share_within(a, b, k, alpha=alpha)
+    return row, tab
 
 
 def icc(a: np.ndarray, b: np.ndarray) -> dict:
