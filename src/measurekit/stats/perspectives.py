@@ -250,7 +250,7 @@ def stack_perspectives(data: Mapping[str, pd.DataFrame], *, items, id: str = "pe
             if c not in frame.columns:
                 report.add("missing_column", f"The {name} ratings have no {c!r} column.", column=c,
                            rule="columns: " + ", ".join(unit + items))
-        if report.has_errors:
+        if report.errors:
             continue
         long = frame[unit + items].melt(id_vars=unit, value_vars=items, var_name=topic, value_name=rating)
         parts.append(long.assign(**{perspective: str(name)}))
