@@ -214,6 +214,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                        "statistics that take scores, or declare the codes."),
     "missing_group": ("Group missing for some children", "Fill the value in, or code it as an explicit group "
                       "(e.g. 'unknown') so those children are counted."),
+    # statistics over time (stats/trend.py, stats/target.py, stats/inequality.py, stats/funnel.py); docs/over_time.md
+    "bad_period": ("Period not readable", "Write periods as years (2024), academic years (2023/24) or EES time "
+                   "periods (202324), one kind in a series."),
+    "duplicate_period": ("Period given twice in one series", "Keep one row per period (and per group); add the "
+                         "counts up first if a period is split over rows."),
+    "count_above_denominator": ("Count larger than its denominator", "Check the two columns: the numerator counts "
+                                "children among the denominator's, so it cannot be larger."),
+    "bad_target": ("Target not usable", "Give the target as a percentage (75 for 75%) and a period after the "
+                   "latest data (2028, or 2027/28)."),
+    "zero_count": ("A group has a count of 0 (or all children)", "The logit of 0% or 100% is infinite: combine "
+                   "small groups, or use value_type='other' (no transformation)."),
     # disclosure control and the gate for shareable output (publish/)
     "small_count_published": ("A small count would be shared", "Suppress it (symbol c), or keep the file in the "
                               "internal folder; counts of 1-5 must never leave the building."),

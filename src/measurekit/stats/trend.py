@@ -1,0 +1,288 @@
+"""Trend markers as OHID's Fingertips marks them, and the change from the previous period.
+
+:func:`trend_markers` tests for a "recent trend" over the most recent five points of each series, as
+the Fingertips trend-markers technical guidance describes: for proportions the chi-squared test for
+trend in proportions (Cochran-Armitage; base R ``prop.trend.test`` with the periods as scores), for
+means a weighted linear regression of the values on time with weights one over each value's
+variance, whose slope over its standard error, squared, is referred to chi-squared on 1 df. Fewer than
+five points: no marker ("could not be calculated", with the reason). The words follow the indicator's
+polarity ("Increasing and getting better" ...), as Fingertips words them.
+
+:func:`change_from_previous` gives each period's change from the period before with an interval: for
+proportions the difference of two independent proportions with Newcombe's (1998) method 10 (hybrid
+Wilson score, as PHE's tools), for means Welch's t interval.
+
+Series are long tables: one row per period (and per group when ``by`` names grouping columns). Periods
+are years (2024) or academic years (2023/24, 202324); see ``stats/_numerics/series.py``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core.result import Result
+from measurekit.stats._numerics import series as S
+
+POLARITIES = ("higher_is_better", "lower_is_better", "no_judgement")
+VALUE_TYPES = ("proportion", "mean")
+
+#: Fingertips' marker words, by polarity and direction.
+MARKER_WORDS = {
+    ("higher_is_better", "increasing"): "Increasing and getting better",
+    ("higher_is_better", "decreasing"): "Decreasing and getting worse",
+    ("lower_is_better", "increasing"): "Increasing and getting worse",
+    ("lower_is_better", "decreasing"): "Decreasing and getting better",
+    ("no_judgement", "increasing"): "Increasing",
+    ("no_judgement", "decreasing"): "Decreasing",
+}
+NO_CHANGE = "No significant change"
+NOT_CALCULATED = "Could not be calculated"
+
+
+@dataclass
+class TrendResult(Result):
+    """Result of :func:`trend_markers`: one row per series (per group of ``by``).
+
+    Columns: the ``by`` columns; ``first_period`` and ``last_period`` of the points tested; ``points`` (how many,
+    at most ``points``); ``slope`` (change per year on the published scale: percentage points a year for
+    proportions, units a year for means; the Cochran-Armitage slope, i.e. the least-squares line weighted by
+    the denominators, for proportions; the inverse-variance weighted regression slope for means); ``chi2``
+    (the chi-squared statistic for trend on 1 df, as R's ``prop.trend.test`` for proportions); ``p_val``;
+    ``direction`` ("increasing", "decreasing", "no significant change", "could not be calculated");
+    ``marker`` (Fingertips' words, aware of polarity: "Increasing and getting better" ...); ``reason`` (why
+    no marker could be calculated, else blank); ``note`` (e.g. a gap in the years tested).
+    """
+
+    table: pd.DataFrame
+    level: float = 0.998
+    warnings: list[str] = field(default_factory=list)
+    _title = "Recent trend (Fingertips trend markers)"
+
+
+@dataclass
+class ChangeResult(Result):
+    """Result of :func:`change_from_previous`: one row per period that has a period before it (per group).
+
+    Columns: the ``by`` columns; ``period`` and ``previous_period``; ``value`` and ``previous_value`` (percent
+    for proportions, the mean for means); ``change`` (value minus previous value: percentage points for
+    proportions); ``ci_low``/``ci_high`` (the interval for the change at ``level``: Newcombe's method 10 for
+    proportions, Welch's t for means); ``p_val`` (two-sided, z test of the difference with the pooled
+    proportion for proportions, Welch's t test for means); ``significant`` (the interval excludes 0);
+    ``words`` ("Higher than 2023/24 and better", "Similar to 2023/24" ...); ``years_between`` (more than 1:
+    a gap in the series).
+    """
+
+    table: pd.DataFrame
+    level: float = 0.95
+    warnings: list[str] = field(default_factory=list)
+    _title = "Change from the previous period"
+
+
+def _check_options(value_type: str, polarity: str, level: float, points: int | None = None) -> None:
+    from measurekit.stats._numerics.item_data import bad_option
+
+    if value_type not in VALUE_TYPES:
+        raise bad_option("value_type", f"value_type must be one of {', '.join(VALUE_TYPES)}, not {value_type!r}.",
+                         value_type)
+    if polarity not in POLARITIES:
+        raise bad_option("polarity", f"polarity must be one of {', '.join(POLARITIES)}, not {polarity!r}.", polarity)
+    if not (isinstance(level, (int, float)) and 0.5 < float(level) < 1):
+        raise bad_option("level", f"level must be a confidence level between 0.5 and 1 (e.g. 0.95), not {level!r}.",
+                         level)
+    if points is not None and (not isinstance(points, (int, np.integer)) or isinstance(points, bool) or points < 3):
+        raise bad_option("points", f"points must be a whole number of at least 3, not {points!r}.", points)
+
+
+def prepare_series(data: pd.DataFrame, *, period: str, by, value_type: str, numerator: str, denominator: str,
+                   mean: str, sd: str, n: str) -> tuple[pd.DataFrame, list[str]]:
+    """A checked copy of the series (input untouched) with ``_period_number``, ``_k``/``_n`` (proportions) or
+    ``_mean``/``_sd``/``_n`` (means), sorted by group and period. Used by trend, target and inequality."""
+    if not isinstance(data, pd.DataFrame):
+        raise S.problem("invalid_input", f"The series must be a table (pandas DataFrame), not {type(data).__name__}.")
+    keys = S.group_keys(by)
+    needed = [period, *keys, *((numerator, denominator) if value_type == "proportion" else (mean, sd, n))]
+    S.columns_present(data, needed, "The series")
+    df = data[list(dict.fromkeys(needed))].copy().reset_index(drop=True)
+    if df.empty:
+        raise S.problem("too_few_cases", "The series has no rows.")
+    df["_period_number"] = S.periods(df, period)
+    if value_type == "proportion":
+        df["_k"], df["_n"] = S.counts(df, numerator, denominator)
+    else:
+        df["_mean"] = S.numeric_column(df, mean, minimum=None)
+        df["_sd"] = S.numeric_column(df, sd)
+        df["_n"] = S.numeric_column(df, n, positive=True)
+    for k in keys:
+        blank = df[k].isna().to_numpy()
+        if blank.any():
+            i = int(np.flatnonzero(blank)[0])
+            raise S.problem("missing_group", f"{k!r} is blank in row {i + 2}; name the group or drop the row.",
+                            row=i + 2, column=k)
+    S.no_duplicate_periods(df, keys, period)
+    return df.sort_values([*keys, "_period_number"], kind="stable").reset_index(drop=True), keys
+
+
+def _groups(df: pd.DataFrame, keys: list[str]):
+    if not keys:
+        yield {}, df
+        return
+    for values, g in df.groupby(keys, sort=False, dropna=False):
+        values = values if isinstance(values, tuple) else (values,)
+        yield dict(zip(keys, values)), g
+
+
+def proportion_trend(k, n, x) -> tuple[float, float, float]:
+    """(slope per unit of x on the 0-1 scale, chi-squared for trend, p) for counts k of n at times x:
+    the Cochran-Armitage test as R's ``prop.trend.test(k, n, score = x)``."""
+    from scipy import stats
+
+    k, n, x = (np.asarray(a, dtype=float) for a in (k, n, x))
+    pbar = k.sum() / n.sum()
+    xbar = np.sum(n * x) / n.sum()
+    sxx = np.sum(n * (x - xbar) ** 2)
+    if pbar <= 0 or pbar >= 1 or sxx <= 0:
+        return np.nan, np.nan, np.nan
+    slope = np.sum(n * (x - xbar) * (k / n - pbar)) / sxx
+    chi2 = slope**2 * sxx / (pbar * (1 - pbar))
+    return float(slope), float(chi2), float(stats.chi2.sf(chi2, 1))
+
+
+def weighted_trend(y, se, x) -> tuple[float, float, float, float]:
+    """(slope, its standard error, chi-squared, p) of the inverse-variance weighted regression of y on x."""
+    from scipy import stats
+
+    y, se, x = (np.asarray(a, dtype=float) for a in (y, se, x))
+    if np.any(se <= 0) or not np.all(np.isfinite(se)):
+        return np.nan, np.nan, np.nan, np.nan
+    w = 1 / se**2
+    xbar, ybar = np.sum(w * x) / w.sum(), np.sum(w * y) / w.sum()
+    sxx = np.sum(w * (x - xbar) ** 2)
+    if sxx <= 0:
+        return np.nan, np.nan, np.nan, np.nan
+    slope = np.sum(w * (x - xbar) * (y - ybar)) / sxx
+    se_slope = 1 / np.sqrt(sxx)
+    chi2 = (slope / se_slope) ** 2
+    return float(slope), float(se_slope), float(chi2), float(stats.chi2.sf(chi2, 1))
+
+
+def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_type: str = "proportion",
+                  numerator: str = "numerator", denominator: str = "denominator", mean: str = "mean",
+                  sd: str = "sd", n: str = "n", polarity: str = "no_judgement", points: int = 5,
+                  level: float = 0.998) -> TrendResult:
+    """Fingertips' recent-trend marker for each series, over its most recent ``points`` (5) periods.
+
+    ``data`` is a long table, one row per period (per group of the ``by`` columns): ``numerator`` and
+    ``denominator`` counts for proportions; ``mean``, ``sd`` and ``n`` for means. ``polarity`` is the
+    indicator's (``higher_is_better``, ``lower_is_better``, ``no_judgement``) and sets the words. A trend is
+    significant when p < 1 - ``level``; Fingertips tests at 99.8% (``level=0.998``). Series with fewer
+    than ``points`` periods get "Could not be calculated" and the reason, not an error. Numbers agree with
+    R's ``prop.trend.test(k, n, score = year)`` (tests/fixtures/r/trend_markers.R).
+    """
+    _check_options(value_type, polarity, level, points)
+    df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
+                              denominator=denominator, mean=mean, sd=sd, n=n)
+    rows = []
+    for where, g in _groups(df, keys):
+        recent = g.tail(points)
+        x = recent["_period_number"].to_numpy()
+        row = {**where, "first_period": recent[period].iloc[0], "last_period": recent[period].iloc[-1],
+               "points": len(recent), "slope": np.nan, "chi2": np.nan, "p_val": np.nan,
+               "direction": "could not be calculated", "marker": NOT_CALCULATED, "reason": "", "note": ""}
+        if len(recent) < points:
+            row["reason"] = (f"only {len(recent)} period{'s' if len(recent) != 1 else ''} of data; a trend needs "
+                             f"{points}")
+            rows.append(row)
+            continue
+        gaps = np.diff(x)
+        if np.any(gaps > 1):
+            row["note"] = "gap in the series: the periods tested are not consecutive years (spaced as they fall)"
+        if value_type == "proportion":
+            slope, chi2, p = proportion_trend(recent["_k"], recent["_n"], x)
+            slope *= 100
+            why = "every child in the periods tested has the same outcome (0% or 100%)"
+        else:
+            se = recent["_sd"].to_numpy() / np.sqrt(recent["_n"].to_numpy())
+            slope, _, chi2, p = weighted_trend(recent["_mean"], se, x)
+            why = "a period's mean has no spread (standard deviation 0), so it has no weight"
+        if not np.isfinite(chi2):
+            row["reason"] = why
+            rows.append(row)
+            continue
+        row.update(slope=slope, chi2=chi2, p_val=p)
+        if p < 1 - level:
+            direction = "increasing" if slope > 0 else "decreasing"
+            row.update(direction=direction, marker=MARKER_WORDS[(polarity, direction)])
+        else:
+            row.update(direction="no significant change", marker=NO_CHANGE)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    warnings = [f"{len(table) - int((table['reason'] == '').sum())} series had too few points or no variation for "
+                "a trend marker; see 'reason'."] if (table["reason"] != "").any() else []
+    return TrendResult(table, float(level), warnings)
+
+
+def _change_words(change: float, low: float, high: float, polarity: str, previous: str) -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "Could not be calculated"
+    if low <= 0 <= high:
+        return f"Similar to {previous}"
+    up = change > 0
+    words = f"{'Higher' if up else 'Lower'} than {previous}"
+    if polarity == "higher_is_better":
+        words += " and better" if up else " and worse"
+    elif polarity == "lower_is_better":
+        words += " and worse" if up else " and better"
+    return words
+
+
+def change_from_previous(data: pd.DataFrame, *, period: str = "period", by=None, value_type: str = "proportion",
+                         numerator: str = "numerator", denominator: str = "denominator", mean: str = "mean",
+                         sd: str = "sd", n: str = "n", polarity: str = "no_judgement",
+                         level: float = 0.95) -> ChangeResult:
+    """Each period's change from the period before it (per group), with an interval at ``level``.
+
+    Proportions: difference in percentage points with Newcombe's method 10 (hybrid Wilson score, no
+    continuity correction; as PHE's tools; checked against the same formula written in R in
+    tests/fixtures/r/trend_markers.R). Means: difference of means with Welch's t interval (R's
+    ``t.test(var.equal = FALSE)`` from summary statistics). The previous period is the one before it in
+    the data; ``years_between`` says when a year is missing between them.
+    """
+    from scipy import stats
+
+    _check_options(value_type, polarity, level)
+    df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
+                              denominator=denominator, mean=mean, sd=sd, n=n)
+    rows = []
+    for where, g in _groups(df, keys):
+        for i in range(1, len(g)):
+            cur, prev = g.iloc[i], g.iloc[i - 1]
+            row = {**where, "period": cur[period], "previous_period": prev[period]}
+            if value_type == "proportion":
+                d, lo, hi = S.newcombe_difference(cur["_k"], cur["_n"], prev["_k"], prev["_n"], level)
+                pooled = (cur["_k"] + prev["_k"]) / (cur["_n"] + prev["_n"])
+                se0 = np.sqrt(pooled * (1 - pooled) * (1 / cur["_n"] + 1 / prev["_n"]))
+                p = float(2 * stats.norm.sf(abs(d) / se0)) if se0 > 0 else (1.0 if d == 0 else 0.0)
+                value, previous = 100 * cur["_k"] / cur["_n"], 100 * prev["_k"] / prev["_n"]
+                d, lo, hi = 100 * float(d), 100 * float(lo), 100 * float(hi)
+            else:
+                v1, v0 = cur["_sd"] ** 2 / cur["_n"], prev["_sd"] ** 2 / prev["_n"]
+                value, previous = float(cur["_mean"]), float(prev["_mean"])
+                d = value - previous
+                se = np.sqrt(v1 + v0)
+                if se > 0 and cur["_n"] > 1 and prev["_n"] > 1:
+                    df_w = (v1 + v0) ** 2 / (v1**2 / (cur["_n"] - 1) + v0**2 / (prev["_n"] - 1))
+                    t = float(stats.t.ppf(0.5 + level / 2, df_w))
+                    lo, hi = d - t * se, d + t * se
+                    p = float(2 * stats.t.sf(abs(d) / se, df_w))
+                else:
+                    lo = hi = p = np.nan
+            row.update(value=value, previous_value=previous, change=d, ci_low=lo, ci_high=hi, p_val=p,
+                       significant=bool(np.isfinite(lo) and not (lo <= 0 <= hi)),
+                       words=_change_words(d, lo, hi, polarity, str(prev[period])),
+                       years_between=int(cur["_period_number"] - prev["_period_number"]))
+            rows.append(row)
+    cols = [*keys, "period", "previous_period", "value", "previous_value", "change", "ci_low", "ci_high", "p_val",
+            "significant", "words", "years_between"]
+    return ChangeResult(pd.DataFrame(rows, columns=cols), float(level))
