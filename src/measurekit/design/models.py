@@ -406,6 +406,19 @@ class BreakdownRelation(_Model):
     note: str = ""
 
 
+class Target(_Model):
+    """A target for one indicator: ``value`` on the indicator's published scale (a percentage for proportions,
+    75 for 75%) to reach by ``period`` (a year, 2028, or the academic year whose data show it, 2027/28; a year
+    and the academic year ending in it are the same point), with where the target comes from.
+    ``measurekit.stats.target.target_progress`` reads it."""
+
+    indicator: SafeName
+    value: float
+    period: str = Field(pattern=r"^\s*\d{4}(\s*[/-]\s*(\d{2}|\d{4}))?\s*$")
+    source: str = ""
+    note: str = ""
+
+
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
@@ -433,6 +446,8 @@ class Framework(_Model):
     coverage_indicator: str | None = None
     # breakdowns derived from one another (disclosure control audits these equalities too)
     breakdown_relations: list[BreakdownRelation] = Field(default_factory=list)
+    # targets for indicators (stats/target.py): value to reach by a period, with its source
+    targets: list[Target] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
 
     def item(self, item_id: str) -> Item:

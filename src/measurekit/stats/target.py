@@ -1,0 +1,225 @@
+"""Progress towards a target: the gap now, the change a year it needs, and whether the current trend gets there.
+
+For a series of counts (one row per period: numerator, denominator; per group of ``by``) and a target
+(a percentage to reach by a period, e.g. GLD 75% by 2028), :func:`target_progress` gives, for each
+series: the gap now in percentage points and in children (how many more children than now would have
+to reach it at the current cohort size, and that spread over the years left), the yearly change it
+needs, and a straight-line projection of the most recent points to the target period with an interval,
+in plain words ("on track", "not on track at the current rate", "too few points to say").
+
+The projection is the least-squares line through the most recent ``points`` (5) periods weighted by
+their denominators (the Cochran-Armitage line of ``stats/trend.py``). Its uncertainty is binomial,
+scaled up by the residual dispersion when the points scatter about the line more than binomial noise
+explains (quasi-binomial: phi = Pearson X^2 / (points - 2), used when above 1, with t on points - 2 df);
+the interval is a prediction interval for the target year's published value (the line's uncertainty plus
+that year's sampling noise at the current cohort size). Like R's
+``predict(lm(p ~ year, weights = n), interval = "prediction")`` when the points are overdispersed.
+A framework with no target for the indicator gets ``None`` back: no text, no error.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core.result import Result
+from measurekit.stats._numerics import series as S
+
+ON_TRACK = "on track"
+NOT_ON_TRACK = "not on track at the current rate"
+TOO_FEW = "too few points to say"
+ALREADY_MET = "already met"
+
+
+@dataclass
+class TargetResult(Result):
+    """Result of :func:`target_progress`: one row per series (per group of ``by``).
+
+    Columns: the ``by`` columns; ``current_period``, ``current_value`` (percent), ``current_numerator``,
+    ``current_denominator``; ``target_value`` (percent) and ``target_period``; ``years_left`` (from the
+    latest period to the target period, a year and the academic year ending in it being the same point);
+    ``gap_pp`` (target minus current value, percentage points); ``gap_children`` (how many more children
+    than now would need to reach the level for the target to be met at the current denominator: the
+    smallest whole count at or beyond the target minus the current count; negative when already beyond);
+    ``children_per_year`` (``gap_children`` over ``years_left``); ``change_needed_pp`` (percentage points a
+    year needed: ``gap_pp`` over ``years_left``); ``points`` (periods in the trend line);
+    ``trend_pp`` (the line's slope, percentage points a year); ``projected_value`` (the line at the target
+    period, percent) with ``projected_low``/``projected_high`` (prediction interval at ``level``);
+    ``dispersion`` (phi, 1 when the points scatter no more than binomial noise); ``reaches_target`` (the
+    projection meets the target); ``interval_includes_target``; ``status`` ("on track", "not on track at the
+    current rate", "too few points to say", "already met"); ``words`` (one plain-English sentence).
+    """
+
+    table: pd.DataFrame
+    level: float = 0.95
+    source: str = ""
+    warnings: list[str] = field(default_factory=list)
+    _title = "Progress towards the target"
+
+
+def framework_target(framework, indicator: str):
+    """The framework's target for ``indicator`` (a ``Target`` with value, period, source), or None."""
+    for t in getattr(framework, "targets", None) or ():
+        if t.indicator == indicator:
+            return t
+    return None
+
+
+def _line(k, n, x):
+    """Denominator-weighted least-squares line of p on x: (centre x, fitted p at centre, slope, p-bar,
+    Sxx, dispersion phi, residual df)."""
+    p = k / n
+    xbar = float(np.sum(n * x) / n.sum())
+    pbar = float(k.sum() / n.sum())
+    sxx = float(np.sum(n * (x - xbar) ** 2))
+    slope = float(np.sum(n * (x - xbar) * (p - pbar)) / sxx) if sxx > 0 else 0.0
+    fit = pbar + slope * (x - xbar)
+    df = len(x) - 2
+    var_unit = pbar * (1 - pbar)
+    phi = float(np.sum(n * (p - fit) ** 2) / var_unit / df) if df > 0 and var_unit > 0 else 1.0
+    return xbar, pbar, slope, sxx, phi, df
+
+
+def _needed_count(target_pct: float, n: float, higher: bool) -> int:
+    exact = target_pct / 100 * n
+    # the smallest (largest, when lower is better) whole count that meets the target; the tolerance
+    # keeps 75% of 200 at 150 despite floating point
+    return math.ceil(exact - 1e-9) if higher else math.floor(exact + 1e-9)
+
+
+def target_progress(data: pd.DataFrame, *, target: float | None = None, target_period=None, framework=None,
+                    indicator: str | None = None, period: str = "period", by=None, numerator: str = "numerator",
+                    denominator: str = "denominator", polarity: str | None = None, points: int = 5,
+                    min_points: int = 3, level: float = 0.95) -> TargetResult | None:
+    """Gap to a target, the yearly change it needs and whether the current trend reaches it.
+
+    The target is ``target`` (a percentage: 75 for 75%) by ``target_period`` (2028 or 2027/28), or, with
+    ``framework`` and ``indicator``, the framework's declared target for that indicator (and its polarity).
+    No target: returns ``None``. ``polarity`` ("higher_is_better", the default without a framework, or
+    "lower_is_better") says which side of the target counts as meeting it. ``data`` is a long table of
+    counts, one row per period per group of ``by``. Fewer than ``min_points`` (3) periods: the gap is given,
+    the projection is not ("too few points to say").
+    """
+    from scipy import stats
+
+    from measurekit.stats._numerics.item_data import bad_option
+    from measurekit.stats.trend import prepare_series
+
+    source, warnings = "", []
+    if target is None and framework is not None and indicator is not None:
+        declared = framework_target(framework, indicator)
+        if declared is None:
+            return None
+        target, target_period, source = declared.value, declared.period, declared.source
+        if polarity is None:
+            ind = next((i for i in getattr(framework, "indicators", ()) if i.id == indicator), None)
+            polarity = getattr(ind, "polarity", None)
+    if target is None:
+        return None
+    if polarity is None:
+        polarity = "higher_is_better"
+    if polarity not in ("higher_is_better", "lower_is_better"):
+        raise bad_option("polarity", "A target needs a direction: polarity 'higher_is_better' or 'lower_is_better', "
+                         f"not {polarity!r}.", polarity)
+    if not (isinstance(level, (int, float)) and 0.5 < float(level) < 1):
+        raise bad_option("level", f"level must be between 0.5 and 1 (e.g. 0.95), not {level!r}.", level)
+    if not isinstance(points, (int, np.integer)) or not isinstance(min_points, (int, np.integer)) \
+            or min_points < 3 or points < min_points:
+        raise bad_option("points", f"points ({points!r}) and min_points ({min_points!r}) must be whole numbers, "
+                         "min_points at least 3 and points at least min_points.", points)
+    try:
+        target_value = float(target)
+    except (TypeError, ValueError):
+        raise S.problem("bad_target", f"The target {target!r} is not a number.", column="target",
+                        value=str(target), rule="a percentage, 0 to 100") from None
+    if not (0 <= target_value <= 100):
+        raise S.problem("bad_target", f"The target {target!r} is not a percentage between 0 and 100.",
+                        column="target", value=str(target), rule="a percentage, 0 to 100")
+    if target_value <= 1:
+        warnings.append(f"The target {target_value:g} is read as {target_value:g}%; write 75 for 75%.")
+    if target_period is None:
+        raise S.problem("bad_target", "A target needs the period to reach it by (target_period=2028).",
+                        column="target_period", rule="a year or academic year")
+    try:
+        target_x = S.period_number(target_period)
+    except Exception:
+        raise S.problem("bad_target", f"The target period {target_period!r} is not a year (2028) or an academic "
+                        "year (2027/28).", column="target_period", value=str(target_period),
+                        rule="a year or academic year") from None
+    df, keys = prepare_series(data, period=period, by=by, value_type="proportion", numerator=numerator,
+                              denominator=denominator, mean="", sd="", n="")
+    higher = polarity == "higher_is_better"
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    rows = []
+    groups = [((), df)] if not keys else list(df.groupby(keys, sort=False))
+    for values, g in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        where = dict(zip(keys, values))
+        last = g.iloc[-1]
+        k_now, n_now = float(last["_k"]), float(last["_n"])
+        value_now = 100 * k_now / n_now
+        years_left = int(target_x - last["_period_number"])
+        gap_pp = target_value - value_now
+        gap_children = _needed_count(target_value, n_now, higher) - int(k_now)
+        met_now = value_now >= target_value if higher else value_now <= target_value
+        row = {**where, "current_period": last[period], "current_value": value_now, "current_numerator": int(k_now),
+               "current_denominator": int(n_now), "target_value": target_value, "target_period": str(target_period),
+               "years_left": years_left, "gap_pp": gap_pp, "gap_children": gap_children,
+               "children_per_year": gap_children / years_left if years_left > 0 else np.nan,
+               "change_needed_pp": gap_pp / years_left if years_left > 0 else np.nan}
+        recent = g.tail(points)
+        m = len(recent)
+        row.update(points=m, trend_pp=np.nan, projected_value=np.nan, projected_low=np.nan, projected_high=np.nan,
+                   dispersion=np.nan, reaches_target=None, interval_includes_target=None)
+        if m >= min_points:
+            k, n, x = (recent[c].to_numpy(dtype=float) for c in ("_k", "_n", "_period_number"))
+            xbar, pbar, slope, sxx, phi_hat, dfree = _line(k, n, x)
+            if sxx > 0:
+                phi = max(1.0, phi_hat)
+                q = float(stats.t.ppf(0.5 + level / 2, dfree)) if phi_hat > 1 else z
+                fit0 = pbar + slope * (target_x - xbar)
+                var_line = phi * pbar * (1 - pbar) * (1 / n.sum() + (target_x - xbar) ** 2 / sxx)
+                p0 = min(max(fit0, 0.0), 1.0)
+                var_pred = var_line + phi * p0 * (1 - p0) / n_now
+                half = q * math.sqrt(var_pred)
+                proj, lo, hi = 100 * fit0, 100 * max(fit0 - half, 0.0), 100 * min(fit0 + half, 1.0)
+                reaches = proj >= target_value if higher else proj <= target_value
+                row.update(trend_pp=100 * slope, projected_value=min(max(proj, 0.0), 100.0), projected_low=lo,
+                           projected_high=hi, dispersion=phi_hat, reaches_target=bool(reaches),
+                           interval_includes_target=bool(lo <= target_value <= hi))
+        if met_now and (row["reaches_target"] is not False):
+            status = ALREADY_MET
+        elif row["reaches_target"] is None:
+            status = TOO_FEW
+        else:
+            status = ON_TRACK if row["reaches_target"] else NOT_ON_TRACK
+        row["status"] = status
+        row["words"] = _words(row, status, level, higher)
+        rows.append(row)
+    return TargetResult(pd.DataFrame(rows), float(level), source, warnings)
+
+
+def _words(row: dict, status: str, level: float, higher: bool) -> str:
+    tv, tp = row["target_value"], row["target_period"]
+    now = f"{row['current_value']:.1f}% in {row['current_period']}"
+    more = "more" if higher else "fewer"
+    need = ""
+    if row["years_left"] > 0 and status != ALREADY_MET:
+        per_year = abs(row["children_per_year"])
+        need = (f" Reaching {tv:g}% by {tp} needs {abs(row['change_needed_pp']):.1f} percentage points a year: "
+                f"about {per_year:.0f} {more} children a year at the current cohort size "
+                f"({abs(row['gap_children'])} in all).")
+    if status == TOO_FEW:
+        return (f"Too few points to say: {now}, {abs(row['gap_pp']):.1f} points from the target of {tv:g}% by {tp}; "
+                f"a trend needs at least 3 periods (there {'is' if row['points'] == 1 else 'are'} "
+                f"{row['points']}).{need}")
+    proj = (f"the current trend ({row['trend_pp']:+.1f} points a year) gives about {row['projected_value']:.1f}% "
+            f"by {tp} ({round(level * 100):d}% interval {row['projected_low']:.1f}% to {row['projected_high']:.1f}%)")
+    if status == ALREADY_MET:
+        return f"Already met: {now}, against a target of {tv:g}% by {tp}" + (f"; {proj}." if
+                                                                               np.isfinite(row["trend_pp"]) else ".")
+    unsure = " The interval includes the target, so this is not certain." if row["interval_includes_target"] else ""
+    head = "On track" if status == ON_TRACK else "Not on track at the current rate"
+    return f"{head}: {now}; {proj}.{unsure}{need}"
