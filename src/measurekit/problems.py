@@ -114,6 +114,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "yaml_alias": ("YAML aliases expand too far or refer to themselves",
                    "Write the values out instead of using &anchors and *aliases."),
     "unknown_scale": ("Item uses an undefined scale", "Define the scale in scales.yaml or correct the name."),
+    "unknown_breakdown": ("Breakdown not declared by the framework",
+                          "Declare it under `breakdowns:` in framework.yaml (id = the column of the population "
+                          "table, title, values with their labels), or correct the id."),
+    "area_breakdown": ("More than one area breakdown",
+                       "Mark only the breakdown by the framework's board areas with area: true."),
     "unknown_coverage_indicator": ("coverage_indicator names an undefined indicator",
                                    "Name the id of the indicator that measures who gave their views, or remove the "
                                    "line."),

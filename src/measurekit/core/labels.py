@@ -5,6 +5,10 @@ analysts" appendix of the trial report; everything a person reads goes through t
 
 - :func:`breakdown` – a breakdown column (``fsm`` -> "Free school meals").
 - :func:`category` – a breakdown value (``("fsm", "1")`` -> "Eligible for free school meals").
+  With ``framework=``, both take the words the framework declares (``breakdowns:`` in framework.yaml: title,
+  value labels, plain words for families); :func:`breakdown_code_words` gives its codes' words for
+  :func:`plain`. Every renderer of the board pack passes its framework; the module's own tables below are
+  the fallback for analysis columns named without a framework (the trial report's groups).
 - :func:`indicator` – an indicator id -> its title from the framework.
 - :func:`statistic` – a statistic's name in words with R's name in brackets
   (``chi12`` -> "Uniform + non-uniform DIF test (chi12)").
@@ -160,24 +164,61 @@ def _norm_value(value) -> str:
     return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
 
 
-def breakdown(code: str) -> str:
-    """Words for a breakdown column: ``breakdown("eal")`` -> "English as an additional language"."""
+def _declared(framework, code):
+    """The framework's declared breakdown ``code`` (``design.models.Breakdown``), or None."""
+    find = getattr(framework, "breakdown", None)
+    return find(str(code)) if callable(find) else None
+
+
+def breakdown(code: str, framework=None) -> str:
+    """Words for a breakdown column: ``breakdown("eal", framework=fw)`` -> the title ``fw`` declares for it
+    ("English as an additional language"); without a framework, or for a code it does not declare, the
+    module's fallback words or the code tidied."""
+    declared = _declared(framework, code)
+    if declared is not None:
+        return declared.title
     return BREAKDOWNS.get(str(code), _tidy(code))
 
 
-def category(breakdown_code: str, value, plain: bool = False) -> str:
-    """Words for one group: ``category("fsm", 1)`` -> "Eligible for free school meals".
+def category(breakdown_code: str, value, plain: bool = False, framework=None) -> str:
+    """Words for one group: ``category("fsm", 1, framework=fw)`` -> the label ``fw`` declares for it
+    ("Eligible for free school meals").
 
-    ``plain=True`` gives the family-page wording where one exists ("families who get free school meals").
+    ``plain=True`` gives the family-page wording where one is declared ("families who get free school meals").
+    A value the framework does not declare is shown as its value, tidied (a yes/no value as the breakdown's
+    words: never a bare 0/1).
     """
     key = (str(breakdown_code), _norm_value(value))
-    if plain and key in CATEGORIES_PLAIN:
-        return CATEGORIES_PLAIN[key]
-    if key in CATEGORIES:
-        return CATEGORIES[key]
-    if key[1] in ("0", "1"):        # an unknown yes/no breakdown: never show a bare 0/1
-        return "Not " + breakdown(breakdown_code).lower() if key[1] == "0" else breakdown(breakdown_code)
+    declared = _declared(framework, breakdown_code)
+    if declared is not None:
+        group = declared.value(key[1])
+        if group is not None:
+            return (group.plain or group.label) if plain else group.label
+    else:
+        if plain and key in CATEGORIES_PLAIN:
+            return CATEGORIES_PLAIN[key]
+        if key in CATEGORIES:
+            return CATEGORIES[key]
+    if key[1] in ("0", "1"):        # an undeclared yes/no group: never show a bare 0/1
+        words = breakdown(breakdown_code, framework)
+        return "Not " + words.lower() if key[1] == "0" else words
     return _tidy(key[1])
+
+
+def breakdown_code_words(framework) -> dict[str, str]:
+    """The framework's breakdown codes -> words, for :func:`plain`: each declared breakdown id -> how it reads
+    in a sentence, and each declared group code written as a code (with an underscore, e.g. ``sen_support``)
+    -> its label. Values that are ordinary words or digits (``none``, ``1``) are left alone."""
+    import re
+
+    words: dict[str, str] = {}
+    for b in getattr(framework, "declared_breakdowns", None) or ():
+        if not b.area:
+            words[b.id] = b.in_words
+        for v in b.values:
+            if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+", v.value):
+                words[v.value] = v.label
+    return words
 
 
 def indicator(framework, indicator_id: str) -> str:

@@ -59,6 +59,7 @@ def check_consistency(fw: Framework) -> ProblemReport:
         if c.statistic in ("proportion_below", "proportion_at_or_above") and c.threshold is None:
             report.add("missing_threshold", f"Indicator {ind.id} uses {c.statistic} but gives no threshold.",
                        file="indicators.yaml", column=f"indicators[{i}].compute.threshold")
+    _breakdown_checks(fw, report)
     if fw.coverage_indicator and fw.coverage_indicator not in {ind.id for ind in fw.indicators}:
         report.add("unknown_coverage_indicator",
                    f"coverage_indicator names {fw.coverage_indicator!r}, which indicators.yaml does not define.",
@@ -174,3 +175,35 @@ def _fielding_checks(fw: Framework, report: ProblemReport) -> None:
                 check_file(rel, "scales.yaml", f"scales[{s_i}].pictorial.images.{code}")
     if fw.form_text.child_id_pattern:
         need(fw.form_text.child_id_message, "framework.yaml", "form_text.child_id_message", "Child reference message")
+
+
+def _breakdown_checks(fw: Framework, report: ProblemReport) -> None:
+    """Indicators and breakdown relations name only declared breakdowns (``breakdowns:`` in framework.yaml; none
+    declared: only the area breakdown ``neighbourhood``); ids unique; at most one area breakdown."""
+    declared = {b.id for b in fw.declared_breakdowns}
+    known = ", ".join(sorted(declared))
+    counts = Counter(b.id for b in fw.breakdowns)
+    for i, b in enumerate(fw.breakdowns):
+        if counts[b.id] > 1:
+            report.add("duplicate_id", f"The breakdown id {b.id!r} is declared more than once; ids must be unique.",
+                       file="framework.yaml", column=f"breakdowns[{i}].id", value=b.id)
+    areas = [i for i, b in enumerate(fw.breakdowns) if b.area]
+    for i in areas[1:]:
+        report.add("area_breakdown", f"Breakdown {fw.breakdowns[i].id!r} is marked area: true, but "
+                   f"{fw.breakdowns[areas[0]].id!r} already is; a framework has one breakdown by its board areas.",
+                   file="framework.yaml", column=f"breakdowns[{i}].area", value=fw.breakdowns[i].id,
+                   rule="at most one breakdown with area: true")
+    for i, ind in enumerate(fw.indicators):
+        for j, b in enumerate(ind.breakdowns):
+            if b not in declared:
+                report.add("unknown_breakdown", f"Indicator {ind.id} is broken down by {b!r}, which framework.yaml "
+                           f"does not declare under `breakdowns:` (declared: {known}).", file="indicators.yaml",
+                           column=f"indicators[{i}].breakdowns[{j}]", value=b, rule="a declared breakdown id")
+    for i, rel in enumerate(fw.breakdown_relations):
+        for key in ("breakdown", "equals_breakdown"):
+            b = getattr(rel, key)
+            if b not in declared or fw.breakdown(b).area:
+                report.add("unknown_breakdown", f"breakdown_relations[{i}] names {b!r}, which is not a declared "
+                           f"breakdown by groups (declared: {known}).", file="framework.yaml",
+                           column=f"breakdown_relations[{i}].{key}", value=b,
+                           rule="a declared breakdown id, not the area breakdown")

@@ -281,11 +281,63 @@ class Source(_Model):
     source: str = ""
 
 
-Breakdown = Literal["neighbourhood", "fsm", "eal", "send", "sex", "home_language"]
+AREA_BREAKDOWN = "neighbourhood"   # the area breakdown's id when a framework declares no ``breakdowns:``
 
 
-def _default_breakdowns() -> list[Breakdown]:
-    return ["neighbourhood"]
+def _default_breakdowns() -> list[str]:
+    return [AREA_BREAKDOWN]   # the framework's area breakdown (Framework renames it to its declared id)
+
+
+class BreakdownValue(_Model):
+    """One group of a breakdown: its ``value`` as the data hold it (as text: ``1``, ``sen_support``) and the
+    words people read. ``label``: workbook, briefings, trial report ("Eligible for free school meals").
+    ``plain``: words for families on the family pages ("families who get free school meals"); a value with
+    ``plain`` words is one a family page may name when few of its families were heard (leave it empty for the
+    comparison group). ``ees``: the characteristic label in DfE open-data files (default: ``label``)."""
+
+    value: str
+    label: str
+    plain: str = ""
+    ees: str = ""
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _text(cls, v):
+        if isinstance(v, bool):
+            return "1" if v else "0"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v) if isinstance(v, (int, float)) else v
+
+
+class Breakdown(_Model):
+    """A way the board table breaks indicators down, declared by the framework (``breakdowns:`` in
+    framework.yaml). ``id``: the column of the population table holding each child's group (it becomes the
+    ``breakdown`` column of board_table.csv). ``title``: its name in plain English ("Free school meals").
+    ``area: true`` marks the breakdown by the framework's board areas (rows by geography, not groups; its words
+    come from ``area:``); at most one. ``values``: the groups with their words (a group in the data but not declared
+    is shown as its value, tidied). ``words``: how
+    the id reads inside a sentence (default: the title in lower case). ``ees_name``: in DfE open-data files,
+    the filter column of the area breakdown (default ``area``) or the characteristic group of any other
+    (default: the title). ``own_panel``: drawn in a panel of its own in the briefings' "who was heard" chart
+    (a breakdown with many groups, such as languages)."""
+
+    id: SafeName
+    title: str
+    area: bool = False
+    values: list[BreakdownValue] = Field(default_factory=list)
+    words: str = ""
+    ees_name: str = ""
+    own_panel: bool = False
+    notes: str = ""
+
+    def value(self, value) -> BreakdownValue | None:
+        text = str(value)
+        return next((v for v in self.values if v.value == text), None)
+
+    @property
+    def in_words(self) -> str:
+        return self.words or (self.title[:1].lower() + self.title[1:])
 
 
 class Indicator(_Model):
@@ -301,7 +353,8 @@ class Indicator(_Model):
     numerator: Source = Field(default_factory=Source)
     denominator: Source = Field(default_factory=Source)
     compute: Compute
-    breakdowns: list[Breakdown] = Field(default_factory=_default_breakdowns)
+    # ids of the framework's declared ``breakdowns:`` (by default only its area breakdown)
+    breakdowns: list[str] = Field(default_factory=_default_breakdowns)
     ci_method: Literal["wilson", "t", "weighted_t"] = "wilson"
     # places after the decimal point for published percentages, averages and confidence limits
     decimal_places: int = Field(default=1, ge=0, le=4)
@@ -397,13 +450,65 @@ class BreakdownRelation(_Model):
     """Two breakdowns of the same children that determine one another: the group ``breakdown`` =
     ``value`` is exactly the union of the groups ``equals_breakdown`` in ``equals_values`` (e.g. EAL 0,
     English not an additional language, is the home-language group English). Disclosure control gives
-    the relation to the intruder, so withheld counts cannot be recovered through it."""
+    the relation to the intruder, so withheld counts cannot be recovered through it. Both are ids of the
+    framework's declared ``breakdowns:``. ``reader_note``: a sentence the briefings print under the chart
+    of who was heard (why a group can show under one breakdown and be withheld under the other)."""
 
-    breakdown: Literal["fsm", "eal", "send", "sex", "home_language"]
+    breakdown: str
     value: str
-    equals_breakdown: Literal["fsm", "eal", "send", "sex", "home_language"]
+    equals_breakdown: str
     equals_values: list[str] = Field(min_length=1)
     note: str = ""
+    reader_note: str = ""
+
+
+class FairnessGroup(_Model):
+    """A grouping the fairness checks compare (measurement invariance; DIF when ``dif``). ``column``: the
+    population table's column. ``id``: the name of the group variable in the analysis and its files
+    (``invariance_<id>.csv``; default: the column). ``reference``: with it, the groups are ``reference`` vs
+    ``other_label`` (a rule such as "English vs other"), the reference being the comparison group of DIF;
+    without it, the column's own values. ``label``: the words the trial report uses ("free school meals")."""
+
+    column: str
+    id: SafeName | None = None
+    label: str = ""
+    reference: str | None = None
+    other_label: str = "other"
+    dif: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.id or self.column
+
+    @property
+    def words(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+
+class Outcome(_Model):
+    """An outcome the added-value analysis predicts: does adding the voice scores to ``covariates`` (routine
+    columns) predict ``column`` better? ``given``: earlier outcomes added to the covariates (a later outcome
+    given the earlier one). ``evidence_note``: the words the specification sheets of the voice indicators
+    print before the result ("the voice domains add to ... in predicting ..."); empty: not printed."""
+
+    column: str
+    covariates: list[str] = Field(default_factory=list)
+    given: list[str] = Field(default_factory=list)
+    title: str = ""
+    evidence_note: str = ""
+
+
+class Analysis(_Model):
+    """The roles of the population table's columns in the trial analyses (``analysis:`` in framework.yaml).
+    ``fairness_groups``: invariance and DIF; ``item_analysis_by``: the groups of the item distribution table;
+    ``coverage_by``: who answered, by group (coverage and R-indicator); ``weighting_by``: the margins of the
+    response weights; ``outcomes``: the added-value analysis. A part left empty is skipped with the reason."""
+
+    fairness_groups: list[FairnessGroup] = Field(default_factory=list)
+    item_analysis_by: list[str] = Field(default_factory=list)
+    coverage_by: list[str] = Field(default_factory=list)
+    weighting_by: list[str] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list)
 
 
 class Target(_Model):
@@ -444,11 +549,46 @@ class Framework(_Model):
     # the indicator whose value is the share of the population that gave their views (briefings and family pages
     # lead with it); None: the framework has none
     coverage_indicator: str | None = None
+    # the ways indicators are broken down (none declared: only the area breakdown, id "neighbourhood")
+    breakdowns: list[Breakdown] = Field(default_factory=list)
     # breakdowns derived from one another (disclosure control audits these equalities too)
     breakdown_relations: list[BreakdownRelation] = Field(default_factory=list)
+<<<<<<< HEAD
     # targets for indicators (stats/target.py): value to reach by a period, with its source
     targets: list[Target] = Field(default_factory=list)
+=======
+    # roles of the data's columns in the trial analyses (none declared: those analyses are skipped)
+    analysis: Analysis = Field(default_factory=Analysis)
+>>>>>>> 0a83fb1 (Breakdowns declared by the framework (design/models.Breakdown, BreakdownValue) instead of a Literal; indicators' breakdowns and breakdown_relations checked against the declaration (unknown_breakdown, area_breakdown); analysis roles (Analysis: fairness groups, item-analysis, coverage and weighting groups, outcomes with covariates) declared; the bundled framework declares today's breakdowns, labels and analysis columns; labels.breakdown/category take framework=)
     path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _area_breakdown_default(self):
+        """An indicator that names no breakdowns is broken down by the framework's area breakdown (whatever its id)."""
+        area = self.area_breakdown
+        if area is not None and area.id != AREA_BREAKDOWN:
+            for ind in self.indicators:
+                if "breakdowns" not in ind.model_fields_set:
+                    ind.breakdowns = [area.id]
+        return self
+
+    @property
+    def declared_breakdowns(self) -> list[Breakdown]:
+        """The breakdowns the framework declares; none declared: only the area breakdown (id "neighbourhood")."""
+        return self.breakdowns or [Breakdown(id=AREA_BREAKDOWN, title="Area", area=True)]
+
+    @property
+    def area_breakdown(self) -> Breakdown | None:
+        return next((b for b in self.declared_breakdowns if b.area), None)
+
+    @property
+    def group_breakdowns(self) -> list[Breakdown]:
+        """The declared breakdowns by groups of children (every one but the area breakdown), in declared order."""
+        return [b for b in self.declared_breakdowns if not b.area]
+
+    def breakdown(self, breakdown_id: str) -> Breakdown | None:
+        """The declared breakdown with this id, or None."""
+        return next((b for b in self.declared_breakdowns if b.id == str(breakdown_id)), None)
 
     def item(self, item_id: str) -> Item:
         return _find(self.items, item_id, "item")
