@@ -318,7 +318,7 @@ class Breakdown(_Model):
     come from ``area:``); at most one. ``values``: the groups with their words (a group in the data but not declared
     is shown as its value, tidied). ``words``: how
     the id reads inside a sentence (default: the title in lower case). ``ees_name``: in DfE open-data files,
-    the filter column of the area breakdown (default ``area``) or the characteristic group of any other
+    the filter column of the area breakdown (default: its id) or the characteristic group of any other
     (default: the title). ``own_panel``: drawn in a panel of its own in the briefings' "who was heard" chart
     (a breakdown with many groups, such as languages)."""
 

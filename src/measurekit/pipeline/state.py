@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-# Group columns compared for fairness, and the label the report uses for each.
-FAIRNESS_GROUPS = {"fsm": "free school meals", "home_language_group": "home language (English or other)"}
 AUTO_TRIAL_SAMPLE = 20_000   # respondents: above this the trial analyses use a random sample unless told otherwise
 
 if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
@@ -24,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
 
     from measurekit.data.cohort import Cohort
     from measurekit.data.linkage import LinkageResult
-    from measurekit.design.models import Framework
+    from measurekit.design.models import Framework, Outcome
     from measurekit.problems import ProblemReport
     from measurekit.publish.board_table import BoardTable
     from measurekit.stats.added_value import AddedValueResult
@@ -74,8 +72,11 @@ class Measurement:
 
 @dataclass
 class Fairness:
-    """Does the instrument work the same across groups? Invariance by group, DIF by home language."""
+    """Does the instrument work the same across groups? Invariance by each group the framework declares, DIF by
+    the one it marks ``dif: true``."""
 
+    # the groups compared (the framework's ``analysis.fairness_groups``): group name -> the words the report uses
+    groups: dict[str, str] = field(default_factory=dict)
     invariance: dict[str, "InvarianceResult"] = field(default_factory=dict)   # group column -> result
     dif: "DIFResult | None" = None
     route: str = "continuous"                 # which CFA estimator the invariance used
@@ -89,6 +90,8 @@ class Value:
     coverage: "CoverageResult | None" = None
     weights: "WeightsResult | None" = None
     added_value: dict[str, "AddedValueResult"] = field(default_factory=dict)   # outcome column -> result
+    # outcome column -> the framework's declaration of it (``analysis.outcomes``: covariates, words)
+    outcomes: dict[str, "Outcome"] = field(default_factory=dict)
 
 
 @dataclass

@@ -7,6 +7,10 @@ writes its files (shareable ones under ``state.shareable``, analyst material und
 Analysis steps degrade instead of aborting: a part that cannot run on these data (too few
 children in a group, no variation in an item...) is recorded in ``state.skipped`` with the
 reason, and the rest of the run goes on. Only unusable inputs stop a run.
+
+Which columns the analyses use is the framework's (``analysis:`` in framework.yaml: fairness groups, item
+analysis, coverage and weighting groups, outcomes with their covariates); nothing here names a column of a
+particular framework. A part the framework declares nothing for is skipped with that reason.
 """
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ from typing import Callable
 
 from measurekit.core import atomic
 from measurekit.pipeline.state import (
-    FAIRNESS_GROUPS,
     Board,
     Fairness,
     Measurement,
@@ -112,7 +115,8 @@ def reliability_step(state: RunState) -> str:
     m.efa = attempt(state, step, "exploratory factor analysis", efa, values, k)
     if values.shape[1] > 4:
         m.omega = attempt(state, step, "omega", omega, values, n_factors=max(k, 3))
-    m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, fw, by=["home_language", "fsm"])
+    by = [c for c in fw.analysis.item_analysis_by if c in resp]
+    m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, fw, by=by)
     state.measurement = m
     folder = state.internal / "measurement"
     atomic.write_csv(folder / "reliability.csv", rel)
@@ -125,14 +129,25 @@ def reliability_step(state: RunState) -> str:
     return f"alpha {rel['raw_alpha'].min():.2f}-{rel['raw_alpha'].max():.2f}{found}"
 
 
+NO_DECLARATION = "the framework declares no {what} (`analysis: {key}:` in framework.yaml)"
+
+
 def fairness_frame(state: RunState):
-    """Reverse-keyed item values of respondents with the fairness group columns beside them."""
+    """Reverse-keyed item values of respondents with the fairness group columns (the framework's
+    ``analysis.fairness_groups``) beside them, each under its group name: the column's values, or
+    ``reference`` vs ``other_label`` when the group declares a reference (e.g. "English" vs "other")."""
     from measurekit.stats.scoring import item_values
 
     resp = state.trial_respondents
-    data = item_values(resp, state.framework)
-    data["fsm"] = resp["fsm"]
-    data["home_language_group"] = resp["home_language"].eq("English").map({True: "English", False: "other"})
+    fw = ready(state.framework, "framework")
+    data = item_values(resp, fw)
+    for g in fw.analysis.fairness_groups:
+        if g.column not in resp:
+            continue
+        col = resp[g.column]
+        if g.reference is not None:
+            col = col.astype(str).eq(g.reference).where(col.notna()).map({True: g.reference, False: g.other_label})
+        data[g.name] = col
     return data
 
 
@@ -147,10 +162,18 @@ def fairness_step(state: RunState) -> str:
     from measurekit.stats.invariance import invariance
 
     step, fw = "Fairness: invariance and DIF", ready(state.framework, "framework")
+    declared = fw.analysis.fairness_groups
+    if not declared:
+        state.skip(step, NO_DECLARATION.format(what="groups to compare", key="fairness_groups"))
+        return "skipped: no fairness groups declared"
     data = fairness_frame(state)
+    missing = [g.column for g in declared if g.name not in data]
+    if missing:
+        state.skip(step, f"the data have no column {', '.join(missing)} (declared in `analysis: fairness_groups:`)")
     ordinal = ordinal_items(fw)
-    f = Fairness(route="ordinal (WLSMV, Wu and Estabrook 2016)" if ordinal else "continuous (maximum likelihood)")
-    for group, label in FAIRNESS_GROUPS.items():
+    f = Fairness(route="ordinal (WLSMV, Wu and Estabrook 2016)" if ordinal else "continuous (maximum likelihood)",
+                 groups={g.name: g.words for g in declared if g.name in data})
+    for group, label in f.groups.items():
         r = attempt(state, step, f"invariance by {label}", invariance, data, fw.lavaan_model(), group,
                     ordered=True if ordinal else None)
         if r is None and ordinal:   # ordinal models need more answers per group than ML: fall back, and say so
@@ -162,17 +185,25 @@ def fairness_step(state: RunState) -> str:
         if r is not None:
             f.invariance[group] = r
             atomic.write_csv(state.internal / "fairness" / f"invariance_{group}.csv", r.table)
-    f.dif = attempt(state, step, "DIF by home language", dif, state.trial_respondents, fw.domain_items(),
-                    data["home_language_group"], reference="English", framework=fw)
+    by = next((g for g in declared if g.dif and g.name in data), None)
+    words = ""
+    if by is None:
+        state.skip(step, "DIF: " + NO_DECLARATION.format(what="group to test items by", key="fairness_groups: ... "
+                                                         "dif: true"))
+    else:
+        declared_by = fw.breakdown(by.column)
+        words = declared_by.in_words if declared_by is not None else by.column.replace("_", " ")
+        f.dif = attempt(state, step, f"DIF by {words}", dif, state.trial_respondents, fw.domain_items(),
+                        data[by.name], reference=by.reference, framework=fw)
     if f.dif is not None:
-        atomic.write_csv(state.internal / "fairness" / "dif_home_language.csv", f.dif.table)
+        atomic.write_csv(state.internal / "fairness" / f"dif_{by.column}.csv", f.dif.table)
     state.fairness = f
     state.files["fairness tables (internal)"] = Path("internal/fairness")
     route = "ordinal" if ordinal else "continuous"
     if f.dif is None:
         return f"invariance {route}; DIF skipped"
     flagged = f.dif.table.loc[f.dif.table["flag"], "item"].tolist()
-    return f"invariance {route}; DIF by home language flags: {', '.join(flagged) or 'none'}"
+    return f"invariance {route}; DIF by {words} flags: {', '.join(flagged) or 'none'}"
 
 
 def value_step(state: RunState) -> str:
@@ -181,23 +212,35 @@ def value_step(state: RunState) -> str:
 
     step, fw, scored = "Added value and coverage", ready(state.framework, "framework"), ready(state.scored, "scores")
     v = Value()
-    by = [c for c in ("neighbourhood", "eal", "fsm", "send", "home_language") if c in scored]
-    v.coverage = attempt(state, step, "coverage", coverage, "responded", scored, by=by)
-    v.weights = attempt(state, step, "response weights", response_weights, "responded", scored,
-                        by=[c for c in ("neighbourhood", "eal", "fsm") if c in scored])
+    roles = fw.analysis
+    by = [c for c in roles.coverage_by if c in scored]
+    if by:
+        v.coverage = attempt(state, step, "coverage", coverage, "responded", scored, by=by)
+    else:
+        state.skip(step, "coverage: " + NO_DECLARATION.format(what="groups to compare coverage by",
+                                                              key="coverage_by"))
+    margins = [c for c in roles.weighting_by if c in scored]
+    if margins:
+        v.weights = attempt(state, step, "response weights", response_weights, "responded", scored, by=margins)
+    else:
+        state.skip(step, "response weights: " + NO_DECLARATION.format(what="weighting margins", key="weighting_by"))
     if v.coverage is not None:
         atomic.write_csv(state.internal / "value" / "coverage.csv", v.coverage.table)
     new = [d.score_column for d in fw.domains]
-    base = [c for c in ("fsm", "send", "eal", "sex", "summer_born", "asq_total") if c in scored]
     resp = state.trial_respondents
     notes = []
-    for outcome, extra in (("gld", []), ("y1_phonics_pass", ["gld"])):
+    if not roles.outcomes:
+        state.skip(step, "added value: " + NO_DECLARATION.format(what="outcomes", key="outcomes"))
+    for o in roles.outcomes:
+        outcome = o.column
         if outcome not in resp or resp[outcome].isna().all():
             continue
-        r = attempt(state, step, f"added value for {outcome}", added_value, resp, outcome, base + extra, new,
+        base = [c for c in o.covariates if c in scored] + list(o.given)
+        r = attempt(state, step, f"added value for {outcome}", added_value, resp, outcome, base, new,
                     n_boot=500, random_state=1)
         if r is not None:
             v.added_value[outcome] = r
+            v.outcomes[outcome] = o
             atomic.write_csv(state.internal / "value" / f"added_value_{outcome}.csv", r.table)
             notes.append(f"{outcome}: LR p = {r.p_val:.2g}")
     state.value = v
@@ -259,10 +302,12 @@ def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
                 r = rel.loc[d]
                 notes.setdefault(ind.id, {})["reliability"] = (
                     f"alpha {r['raw_alpha']:.2f} (95% CI {r['ci_low']:.2f}-{r['ci_high']:.2f}) in this trial")
-    v = state.value.added_value.get("y1_phonics_pass") if state.value is not None else None
-    if v is not None:
+    for o in fw.analysis.outcomes:      # the outcomes whose result the framework has the spec sheets print
+        v = state.value.added_value.get(o.column) if state.value is not None and o.evidence_note else None
+        if v is None:
+            continue
         auc = v.table.set_index("measure").loc["auc"]
-        text = (f"the voice domains add to GLD and routine data in predicting Year 1 phonics "
+        text = (f"{o.evidence_note.strip()} "
                 f"(LR test p = {v.p_val:.1g}; AUC gain {auc['difference']:.3f}, "
                 f"95% CI {auc['ci_low']:.3f}-{auc['ci_high']:.3f})")
         for ind in scale_indicators:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from measurekit.core import atomic, labels
 from measurekit.core import thresholds as th
-from measurekit.pipeline.state import FAIRNESS_GROUPS, RunState, ready
+from measurekit.pipeline.state import RunState, ready
 
 GOOD_ALPHA = th.ALPHA_MIN   # usual minimum for comparing groups (core/thresholds.py); individual decisions need ~0.90
 LEVELS = {"configural": "Same structure (configural)", "thresholds": "Same thresholds (thresholds)",
@@ -558,7 +558,7 @@ def _fairness(rep, state):
     parts, reconcile = [], []
     dif_t = f.dif.table if f.dif is not None else None
     flagged = dif_t[dif_t["flag"]] if dif_t is not None else pd.DataFrame()
-    for group, label in FAIRNESS_GROUPS.items():
+    for group, label in f.groups.items():
         inv = f.invariance.get(group)
         if inv is None:
             continue
@@ -604,7 +604,7 @@ def _fairness(rep, state):
     rep.text(s, "Measurement invariance asks whether the instrument works the same way in each group; items treated "
                 f"as {f.route}. Differential item functioning (DIF) asks, item by item, whether families at the same "
                 "level answer differently depending on their group.")
-    for group, label in FAIRNESS_GROUPS.items():
+    for group, label in f.groups.items():
         inv = f.invariance.get(group)
         if inv is None:
             continue

@@ -20,8 +20,8 @@ def _field(name: str, kind: str, desc: str, constraints: dict) -> dict:
     return {"name": name, "type": kind, "description": desc, **({"constraints": constraints} if constraints else {})}
 
 
-def table_schema() -> dict:
-    """Frictionless Table Schema of board_table.csv."""
+def table_schema(framework=None) -> dict:
+    """Frictionless Table Schema of board_table.csv (the breakdowns: "all" and the framework's declared ones)."""
     def s(name: str, desc: str, **c) -> dict:
         return _field(name, "string", desc, c)
 
@@ -36,7 +36,7 @@ def table_schema() -> dict:
         s("geography_code", "Geography code (joins with other data by this code)", required=True),
         s("geography_name", "Geography name"),
         s("breakdown", "Which characteristic the row is broken down by", required=True,
-          enum=["all", "fsm", "eal", "send", "sex", "home_language"]),
+          enum=["all", *(b.id for b in getattr(framework, "group_breakdowns", []))]),
         s("breakdown_value", "Value of the breakdown characteristic ('all' for everyone)", required=True),
         n("numerator", "Numerator: children meeting the definition (proportions); blank for mean scores", minimum=0),
         {"name": "denominator", "type": "integer", "description": "Denominator (children in the group)",
@@ -69,7 +69,7 @@ def datapackage(board) -> dict:
         "description": f"Voice-informed indicators by {words.area} with confidence intervals and disclosure control"
                        + (" (ILLUSTRATIVE, synthetic data)" if fw.illustrative else ""),
         "resources": [{"name": "board_table", "path": "board_table.csv", "profile": "tabular-data-resource",
-                       "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": table_schema()}],
+                       "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": table_schema(fw)}],
         "symbols": SYMBOLS,
         "rounding": ROUNDING_NOTE,
         "periods": list(board.periods),

@@ -1,8 +1,8 @@
 """The board table: one long tidy table of indicators by period, geography and breakdown.
 
 Columns (the contract other tools join on): indicator_id, indicator_title, period, geography_type
-(la | neighbourhood | small_area), geography_code, geography_name, breakdown (all | fsm | eal |
-send | sex | home_language), breakdown_value, numerator, denominator, value, ci_low, ci_high,
+(la | neighbourhood | small_area), geography_code, geography_name, breakdown (all | the id of a breakdown
+the framework declares, e.g. fsm), breakdown_value, numerator, denominator, value, ci_low, ci_high,
 ci_method, comparator (the LA value for the same breakdown value), significance_95 and
 significance_998 (higher | similar | lower than the LA, from funnel-plot limits), polarity,
 suppressed, symbol (GSS: c confidential, x not available, z not applicable, u low reliability),
@@ -289,7 +289,8 @@ def _aggregate(frame: pd.DataFrame, framework, geos, w, constant: dict) -> pd.Da
         names += ["w", "wx", "wxx", "ww"]
     k = len(inds)
     keys = {c: (np.zeros(n, dtype=np.int64), np.array([v], dtype=object)) for c, v in constant.items()}
-    for b in {b for ind in inds for b in ind.breakdowns if b in frame and b != "neighbourhood"}:
+    areas = area_breakdown_ids(framework)
+    for b in {b for ind in inds for b in ind.breakdowns if b in frame and b not in areas}:
         keys[b] = _codes(frame[b], as_text=True)
     for _, code_col, name_col in geos:
         for c in (code_col, name_col):
@@ -311,7 +312,7 @@ def _aggregate(frame: pd.DataFrame, framework, geos, w, constant: dict) -> pd.Da
 
     parts = []
     for j, ind in enumerate(inds):
-        breakdowns = ["all"] + [b for b in ind.breakdowns if b != "neighbourhood" and b in frame]
+        breakdowns = ["all"] + [b for b in ind.breakdowns if b not in areas and b in frame]
         for geo in geos:
             geo_type = geo[0]
             for bd in breakdowns:
@@ -330,6 +331,12 @@ def _aggregate(frame: pd.DataFrame, framework, geos, w, constant: dict) -> pd.Da
                 agg["indicator_id"] = ind.id
                 parts.append(agg)
     return pd.concat(parts, ignore_index=True)
+
+
+def area_breakdown_ids(framework) -> set[str]:
+    """The id of the framework's area breakdown (its rows are the geographies, not groups of children)."""
+    area = getattr(framework, "area_breakdown", None)
+    return {area.id} if area is not None else {"neighbourhood"}
 
 
 def _finish(t: pd.DataFrame, framework, period, level) -> tuple[pd.DataFrame, np.ndarray]:

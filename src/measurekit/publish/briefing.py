@@ -67,7 +67,7 @@ def field_words(fw, field: str) -> str:
         item = fw.item(field)
         return f"answer to “{item.stem.get('en', '')}”"
     except Exception:   # noqa: BLE001 - not an item: a routine field
-        return labels.plain(labels.breakdown(field))
+        return labels.plain(labels.breakdown(field, fw), labels.breakdown_code_words(fw))
 
 
 def computed_words(fw, ind) -> str:
@@ -89,8 +89,9 @@ def computed_words(fw, ind) -> str:
 
 
 def _code_words(fw) -> dict[str, str]:
-    """The framework's own codes (score columns, item and indicator ids) -> words, for :func:`labels.plain`."""
-    words = {d.score_column: f"{d.title.lower()} score" for d in fw.domains}
+    """The framework's own codes (breakdowns, score columns, indicator ids) -> words, for :func:`labels.plain`."""
+    words = labels.breakdown_code_words(fw)     # breakdown ids and group codes, as the framework declares them
+    words.update({d.score_column: f"{d.title.lower()} score" for d in fw.domains})
     words.update({ind.id: ind.title for ind in fw.indicators})
     return words
 
@@ -98,7 +99,8 @@ def _code_words(fw) -> dict[str, str]:
 def spec_rows(fw, ind, words: labels.PlaceWords) -> list[tuple[str, str]]:
     """The fields of an indicator's specification sheet, in words."""
     unit = "Percentage (0-100)" if ind.value_type == "proportion" else f"Mean score ({ind.unit})"
-    breakdowns = [words.Area if b == "neighbourhood" else labels.breakdown(b) for b in ind.breakdowns]
+    area = fw.area_breakdown
+    breakdowns = [words.Area if area is not None and b == area.id else labels.breakdown(b, fw) for b in ind.breakdowns]
     rows = [("Definition", ind.definition), ("Rationale", ind.rationale),
             ("Polarity", POLARITY.get(ind.polarity, labels.plain(ind.polarity.replace("_", " ")))),
             ("Unit", unit),
@@ -438,15 +440,17 @@ class FunnelCharts:
         c.height = c.legend(entries, self.legend_top, 7.5, ncol=3) + 4
         return c.svg(alt)
 
-def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str) -> str:
+def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str, framework=None) -> str:
     """Who was heard: share of children whose parent answered, by group, as labelled bars (SVG).
 
-    Home languages in a second panel so the chart stays short enough for the printed page. ``cov``: the
+    Breakdowns the framework declares ``own_panel: true`` (many groups, such as languages) in a second panel so the
+    chart stays short enough for the printed page. ``cov``: the
     published rows; a withheld group is labelled "withheld (c)" and has no bar (its value is never drawn).
     """
     from measurekit.publish.svg import PT, Canvas, nice_ticks, scale, text_width
 
-    panels = [cov[cov["breakdown"] != "home_language"], cov[cov["breakdown"] == "home_language"]]
+    own = cov["breakdown"].isin([b.id for b in getattr(framework, "group_breakdowns", []) if b.own_panel])
+    panels = [cov[~own], cov[own]]
     panels = [p for p in panels if len(p)]
     rows_max = max(len(p) for p in panels)
     row_h, top = 25.0, 6.0
@@ -456,7 +460,7 @@ def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str) -> s
     ticks = nice_ticks(0, 100, 5)
     for k, part in enumerate(panels):
         x0 = k * panel_w
-        labels_ = [_wrap(labels.category(r["breakdown"], r["breakdown_value"]), 34)
+        labels_ = [_wrap(labels.category(r["breakdown"], r["breakdown_value"], framework=framework), 34)
                    for r in part.to_dict("records")]
         left = _label_column(labels_, 7, x0)
         right = x0 + panel_w - 46
@@ -604,7 +608,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
 
 def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict | None:
     """The "who was heard" chart and sentence of a briefing, from the framework's coverage indicator."""
-    ind = board.coverage_indicator
+    ind, fw = board.coverage_indicator, board.framework
     if ind is None:
         return None
     cov = own[(own["indicator_id"] == ind.id) & (own["breakdown"] != "all")]
@@ -616,20 +620,22 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
     withheld_all = [b for b, g in cov.groupby("breakdown", sort=False) if not g["value"].notna().any()]
     drawn = cov[~cov["breakdown"].isin(withheld_all)]
     alt = (f"Bar chart: share of children whose parent answered the survey in {name}, by group. " + "; ".join(
-        f"{labels.category(r.breakdown, r.breakdown_value)}: "
+        f"{labels.category(r.breakdown, r.breakdown_value, framework=fw)}: "
         + ("withheld" if pd.isna(r.value) else labels.percent(r.value)) for r in drawn.itertuples()) + ".")
     low = published[published["value"] < overall - 10]
     text = f"Parents of {labels.percent(overall)} of children in {name} answered the survey. "
     if len(low):
-        text += ("Fewer answered among: " + ", ".join(labels.category(r.breakdown, r.breakdown_value)
+        text += ("Fewer answered among: " + ", ".join(labels.category(r.breakdown, r.breakdown_value, framework=fw)
                                                       for r in low.itertuples())
                  + ". Their views are under-represented in the voice indicators above.")
     if withheld_all:
-        text += (" " + " and ".join(labels.breakdown(b) for b in withheld_all)
+        text += (" " + " and ".join(labels.breakdown(b, fw) for b in withheld_all)
                  + ": every group withheld to protect small numbers (not drawn).")
-    caption = ("Only published figures are drawn. First language is from school records, home language from the "
-               "survey: a group can be shown under one and withheld under the other.")
-    return {"svg": pagekit.markup(_coverage_chart(drawn, overall, name, alt)) if len(drawn) else "",
+    shown = set(cov["breakdown"])
+    caption = " ".join(["Only published figures are drawn."] + [
+        rel.reader_note.strip() for rel in getattr(fw, "breakdown_relations", ())
+        if rel.reader_note.strip() and {rel.breakdown, rel.equals_breakdown} <= shown])
+    return {"svg": pagekit.markup(_coverage_chart(drawn, overall, name, alt, fw)) if len(drawn) else "",
             "caption": caption, "text": text}
 
 

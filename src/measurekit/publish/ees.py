@@ -8,9 +8,10 @@ in, so analysts can put them next to DfE's files and load them into EES-style to
   ``time_identifier`` ("Academic year"), ``geographic_level`` ("Local authority"),
   ``country_code/country_name``, ``region_code/region_name``, ``old_la_code/new_la_code/la_name``,
   from the framework's ``area`` (the LA's real codes).
-- **Filters** (each with a ``Total``): ``neighbourhood`` (the board areas; ``Total`` = the whole LA),
-  ``characteristic_group`` (Total, Free school meals, First language, SEN provision, Sex, Home language)
-  and ``characteristic`` (its values, grouped by ``characteristic_group``).
+- **Filters** (each with a ``Total``): the board areas (the column is the framework's area breakdown's
+  ``ees_name``, e.g. ``neighbourhood``; ``Total`` = the whole LA), ``characteristic_group`` (Total and each
+  declared breakdown's ``ees_name`` or title, e.g. Free school meals) and ``characteristic`` (its values'
+  ``ees`` labels or labels, grouped by ``characteristic_group``; an undeclared value as it is).
   Neighbourhoods are not a DfE geography, so they are a filter, not a ``geographic_level``; a
   ward-level file would need a ward lookup from the LA (ward codes E05), which measurekit does not
   yet take: see docs/board_pack.md.
@@ -38,19 +39,10 @@ from measurekit.problems import InputError, Problem, ProblemReport
 
 OBSERVATIONAL = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
                  "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
-FILTERS = ["neighbourhood", "characteristic_group", "characteristic"]
+FILTERS = ["characteristic_group", "characteristic"]   # after the area filter (see area_filter)
 META_COLUMNS = ["col_name", "col_type", "label", "indicator_grouping", "indicator_unit", "indicator_dp",
                 "filter_hint", "filter_grouping_column"]
 TOTAL = "Total"
-# board-table breakdown -> (characteristic_group label, {breakdown_value: characteristic label})
-CHARACTERISTICS = {
-    "fsm": ("Free school meals", {"1": "Known to be eligible for free school meals",
-                                  "0": "Not known to be eligible for free school meals"}),
-    "eal": ("First language", {"1": "First language other than English", "0": "First language English"}),
-    "send": ("SEN provision", {"none": "No identified SEN", "sen_support": "SEN support", "ehc_plan": "EHC plan"}),
-    "sex": ("Sex", {"F": "Female", "M": "Male"}),
-    "home_language": ("Home language", {}),
-}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _YEAR = re.compile(r"(19|20)\d{2}")
 
@@ -98,11 +90,21 @@ def _measures(ind) -> list[tuple[str, str, str, str]]:
             (f"{ind.id}_average_upper_ci", "ci_high", "average", ": upper 95% confidence limit")]
 
 
-def _characteristic(breakdown: str, value: str) -> tuple[str, str]:
+def area_filter(framework) -> str:
+    """The name of the area filter column: the area breakdown's ``ees_name`` (default: its id)."""
+    area = getattr(framework, "area_breakdown", None)
+    return ees_name((area.ees_name or area.id) if area is not None else "area")
+
+
+def _characteristic(framework, breakdown: str, value: str) -> tuple[str, str]:
+    """(characteristic_group, characteristic) of a board-table breakdown and value, in the framework's words."""
     if breakdown == "all":
         return TOTAL, TOTAL
-    group, labels = CHARACTERISTICS.get(breakdown, (breakdown.replace("_", " ").capitalize(), {}))
-    return group, labels.get(str(value), str(value))
+    declared = framework.breakdown(breakdown) if hasattr(framework, "breakdown") else None
+    if declared is None:
+        return breakdown.replace("_", " ").capitalize(), str(value)
+    group = declared.value(value)
+    return declared.ees_name or declared.title, (group.ees or group.label) if group is not None else str(value)
 
 
 def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -118,17 +120,19 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
             "ees_no_area", "The framework does not declare its local authority: add an `area:` block to framework.yaml "
             "with la_name, old_la_code (e.g. 354), new_la_code (e.g. E08000005), region_code (e.g. E12000002) and "
             "region_name, so the open-data file carries the LA's real codes.", file="framework.yaml", column="area")]))
+    area_col = area_filter(framework)
+    filters = [area_col, *FILTERS]
     t = table[table["geography_type"].isin(["la", "neighbourhood"])].copy()
-    t["neighbourhood"] = t["geography_name"].where(t["geography_type"] == "neighbourhood", TOTAL).astype(str)
-    pairs = [_characteristic(b, v) for b, v in zip(t["breakdown"], t["breakdown_value"])]
+    t[area_col] = t["geography_name"].where(t["geography_type"] == "neighbourhood", TOTAL).astype(str)
+    pairs = [_characteristic(framework, b, v) for b, v in zip(t["breakdown"], t["breakdown_value"])]
     t["characteristic_group"] = [g for g, _ in pairs]
     t["characteristic"] = [c for _, c in pairs]
-    keys = ["period", *FILTERS]
-    # one row per period x neighbourhood x characteristic that any indicator has
+    keys = ["period", *filters]
+    # one row per period x area x characteristic that any indicator has
     grid = t[keys].drop_duplicates()
-    grid["_nb_order"] = grid["neighbourhood"].ne(TOTAL)
+    grid["_nb_order"] = grid[area_col].ne(TOTAL)
     grid["_ch_order"] = grid["characteristic_group"].ne(TOTAL)
-    grid = grid.sort_values(["period", "_nb_order", "neighbourhood", "_ch_order", "characteristic_group",
+    grid = grid.sort_values(["period", "_nb_order", area_col, "_ch_order", "characteristic_group",
                              "characteristic"]).drop(columns=["_nb_order", "_ch_order"]).reset_index(drop=True)
     data = pd.DataFrame({
         "time_period": [time_period(p) for p in grid["period"]],
@@ -138,10 +142,10 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
         "region_code": area.region_code, "region_name": area.region_name,
         "old_la_code": area.old_la_code, "new_la_code": area.new_la_code, "la_name": area.la_name,
     })
-    for f in FILTERS:
+    for f in filters:
         data[f] = grid[f].to_numpy()
     meta_rows = [
-        dict(col_name="neighbourhood", col_type="Filter", label=words.Area,
+        dict(col_name=area_col, col_type="Filter", label=words.Area,
              filter_hint=f"{words.Area} board area; Total is the whole local authority"),
         dict(col_name="characteristic_group", col_type="Filter", label="Characteristic group",
              filter_hint="Which characteristic children are grouped by; Total is all children"),

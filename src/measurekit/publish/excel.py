@@ -99,6 +99,18 @@ def _rows_for(table: pd.DataFrame, ind) -> pd.DataFrame:
     return rows.sort_values(["_b", "_g", "geography_name", "breakdown_value"], kind="stable")
 
 
+def _example_group(framework) -> str:
+    """" (for example children <a group>)" from the framework's first declared breakdown by groups that
+    indicators use: its first group with words for families, else its last group; "" when there is none."""
+    used = {b for ind in framework.indicators for b in ind.breakdowns}
+    for b in getattr(framework, "group_breakdowns", []):
+        if b.id in used and b.values:
+            v = next((v for v in b.values if v.plain), b.values[-1])
+            label = v.label[:1].lower() + v.label[1:] if v.label[1:2].islower() else v.label
+            return f" (for example children {label})"
+    return ""
+
+
 def write_workbook(board, path) -> None:
     """The workbook of a board table (:class:`~measurekit.publish.board_table.BoardTable`) at ``path``."""
     from openpyxl import Workbook
@@ -120,8 +132,8 @@ def write_workbook(board, path) -> None:
                  " ILLUSTRATIVE: synthetic data, not official statistics." if framework.illustrative else ""), ""),
              (f"Period: {period}. Owner: {framework.owner or 'not stated'}.", ""), ("", ""),
              ("How to read this workbook", "head"),
-             (f"One sheet per indicator: {words.the_la} and each {words.area} first, then each group (for example "
-              "children eligible for free school meals).", ""),
+             (f"One sheet per indicator: {words.the_la} and each {words.area} first, then each group"
+              + _example_group(framework) + ".", ""),
              ("Value: a percentage (0-100) or a mean score on the survey's scale. The 95% interval is the range the "
               "true value is likely to be in; small groups give wide intervals.", ""),
              (f"'Compared with the {words.la}': higher or lower only when the difference from the {words.la} value "
@@ -134,7 +146,8 @@ def write_workbook(board, path) -> None:
              ("For analysts", "head"),
              ("The same figures are in board_table.csv (one row per indicator, area and group) with these columns: "
               + ", ".join(COLUMN_NAMES) + ". Breakdown codes there: "
-              + "; ".join(f"{b} = {labels.breakdown(b)}" for b in sorted(set(table["breakdown"]))) + ".", "")]
+              + "; ".join(f"{b} = {labels.breakdown(b, framework)}" for b in sorted(set(table["breakdown"])))
+              + ".", "")]
     for i, (line, kind) in enumerate(lines, start=1):
         c = readme.cell(row=i, column=1, value=line)
         c.alignment = wrap
@@ -206,9 +219,10 @@ def write_workbook(board, path) -> None:
             for col in view:
                 cell = _plain(r[col])
                 if col == "breakdown":
-                    cell = labels.breakdown(cell)
+                    cell = labels.breakdown(cell, framework)
                 elif col == "breakdown_value":
-                    cell = "" if r["breakdown"] == "all" else labels.category(r["breakdown"], cell)
+                    cell = "" if r["breakdown"] == "all" else labels.category(r["breakdown"], cell,
+                                                                              framework=framework)
                 elif col == "significance_95":
                     cell = labels.comparison(cell, r["polarity"], words.the_la) if cell else ""
                 elif col in ("numerator", "denominator") and cell is not None and (

@@ -188,11 +188,13 @@ def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict
         told.append((d, title, said, k, ind))
     heard = []
     if cov_id is not None:
-        cov = rows[(rows["indicator_id"] == cov_id) & rows["breakdown"].isin(["fsm", "eal", "send"])]
+        # the groups the framework gives words for families (``plain`` in its declared breakdowns)
+        named = {(b.id, v.value) for b in getattr(fw, "group_breakdowns", []) for v in b.values if v.plain}
+        cov = rows[(rows["indicator_id"] == cov_id) & rows["breakdown"].isin({b for b, _ in named})]
         overall = everyone["value"].get(cov_id) if cov_id in everyone.index else None
         if overall is not None and pd.notna(overall):
-            few = [labels.category(r.breakdown, r.breakdown_value, plain=True) for r in cov.itertuples()
-                   if pd.notna(r.value) and r.value < overall - 5 and r.breakdown_value not in ("0", "none")]
+            few = [labels.category(r.breakdown, r.breakdown_value, plain=True, framework=fw) for r in cov.itertuples()
+                   if pd.notna(r.value) and r.value < overall - 5 and (r.breakdown, str(r.breakdown_value)) in named]
             if few:
                 heard = [f"{f[:1].upper()}{f[1:]}." for f in few]
     nxt = [TEXT["next"]["en"], "They will use it to plan help like play groups and books for your child.",
