@@ -252,6 +252,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                           "releases to; do not edit the files in it by hand (register an earlier release instead)."),
     "ledger_mismatch": ("Earlier release does not fit its record", "Register the earlier release with the table it "
                         "was made from (the same rows and the same published values)."),
+    "ledger_small_change": ("Release too close to an earlier release of the same children",
+                            "Keep the earlier release as it is, or publish the corrected figures when at least 10 "
+                            "children have changed, or with the next period; see docs/board_pack.md (the ledger)."),
+    "ledger_in_shareable": ("Release ledger inside a folder that is shared or replaced",
+                            "Keep the ledger on the council network beside the pseudonymised data, outside the output "
+                            "folder (it holds true counts, and the output folder is replaced on every run)."),
     # DfE open-data (EES) files (publish/ees.py, publish/ees_check.py); see docs/board_pack.md
     "ees_no_area": ("Framework does not declare its local authority",
                     "Add `area:` with the LA's codes to framework.yaml."),

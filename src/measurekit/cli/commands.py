@@ -34,7 +34,7 @@ def run(args) -> int:
 
     _guard(args.out, args.data or bundled_data(), _framework_folder(args, args.data), args.config)
     run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample,
-                 profile=getattr(args, "profile", False))
+                 profile=getattr(args, "profile", False), ledger=getattr(args, "ledger", None))
     return 0
 
 
@@ -165,9 +165,50 @@ def board_pack(args) -> int:
     fw = _framework(args)
     _guard(args.out, args.data, args.config, fw.path)
     cohort = read_dir(args.data, args.config, framework=fw)
-    files = write_board_pack(fw, cohort, args.out, period=args.period)
+    files = write_board_pack(fw, cohort, args.out, period=args.period, ledger=getattr(args, "ledger", None),
+                             label=getattr(args, "label", None),
+                             shares_children_with=getattr(args, "shares_children_with", None) or ())
     for label, path in files.items():
         print(f"  {label:<12} {path}")
+    if getattr(args, "ledger", None) is None:
+        print("No release ledger given (--ledger DIR): no earlier release was checked; the pack's README says so.")
+    return 0
+
+
+def ledger(args) -> int:
+    """``measurekit ledger list|register``: the release ledger (publish/ledger.py)."""
+    from measurekit.publish.ledger import Ledger
+
+    led = Ledger(args.ledger)
+    if args.action == "list":
+        table = led.summary()
+        print(table.to_string(index=False) if len(table) else f"No release recorded in {args.ledger}.")
+        return 0
+    from measurekit.problems import InputError
+
+    missing = [o for o, v in (("--published", args.published), ("--data", args.data)) if v is None]
+    if missing:
+        raise InputError.of("ledger_mismatch", "register needs the published board table and the data it was made "
+                            f"from: give {' and '.join(missing)}", column=missing[0],
+                            rule="an earlier release is registered with the table it was made from")
+    import pandas as pd
+
+    from measurekit.data import read_dir
+    from measurekit.publish.board_table import build_board_table, small_area_lookup
+
+    fw = _framework(args)
+    pub = pd.read_csv(args.published, dtype=str, keep_default_na=False)
+    period = args.period or (pub["period"].iloc[0] if "period" in pub and len(pub) else None)
+    small = "geography_type" in pub and pub["geography_type"].eq("small_area").any()
+    cohort = read_dir(args.data, args.config, framework=fw)
+    counts = build_board_table(fw, cohort, period=period, small_areas=small, disclosure=False).rows
+    nesting = None
+    if small:
+        lk = small_area_lookup(cohort)
+        nesting = dict(zip(lk["small_area"].astype(str), lk["neighbourhood_code"].astype(str)))
+    folder = led.register(args.published, counts, label=args.label or f"registered {args.published.name} {period}",
+                          nesting=nesting)
+    print(f"Registered {args.published} (period {period}) in the release ledger: {folder}")
     return 0
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+LEDGER_HELP = ("the release ledger folder (INTERNAL: it holds true counts; keep it on the council network, never in "
+               "or under the output folder): the pack is audited with the earlier releases recorded there and "
+               "recorded there after it is written (default: none, and the README says no earlier release was "
+               "checked)")
 FRAMEWORK_HELP = ("the framework the data were collected with: its folder (framework.yaml, items.yaml ...) or the name "
                   "of a framework shipped with measurekit; required except with the bundled demo data")
 
@@ -44,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "always use every child")
     p.add_argument("--profile", action="store_true",
                    help="also print where the time went: each step's share and the slowest functions (cProfile)")
+
+    p.add_argument("--ledger", type=Path, default=None, metavar="DIR",
+                   help=LEDGER_HELP)
 
     p = add("synth", "synth",
             "Make a synthetic reception cohort (children, EYFSP, ASQ-3, parent and practitioner "
@@ -114,6 +121,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (replaced only when the new pack is complete)")
     p.add_argument("--period", default=None, help="period label, e.g. 2025/26 (default: from the data)")
     p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    p.add_argument("--ledger", type=Path, default=None, metavar="DIR", help=LEDGER_HELP)
+    p.add_argument("--label", default=None, help="the pack's name in the ledger (default: 'board pack <period>')")
+    p.add_argument("--shares-children-with", action="append", default=[], metavar="PERIOD",
+                   help="an earlier period whose releases in the ledger are about some of the same children (e.g. "
+                        "2024/25 for next year's pack of a mixed-age cohort); they are audited with this pack. "
+                        "Repeat for several. The pack has no child ids, so this is declared, never detected")
+
+    p = add("ledger", "ledger",
+            "The release ledger: list the releases it records, or register a release published before the ledger "
+            "existed (from its board_table.csv and the data it was made from), so later packs are audited with it.")
+    p.add_argument("action", choices=["list", "register"], help="list the releases, or register an earlier one")
+    p.add_argument("--ledger", type=Path, required=True, metavar="DIR", help=LEDGER_HELP)
+    p.add_argument("--published", type=Path, default=None,
+                   help="register: the board_table.csv of the earlier release, as it was published")
+    p.add_argument("--data", type=Path, default=None, help="register: the folder of input files as they were then")
+    p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
+    p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    p.add_argument("--period", default=None,
+                   help="register: the period label the release used (default: the period in --published)")
+    p.add_argument("--label", default=None, help="register: the release's name in the ledger")
 
     p = add("check-ees", "check_ees",
             "Check a DfE open-data (explore-education-statistics) CSV and its .meta.csv against the main rules "

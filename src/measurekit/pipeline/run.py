@@ -76,7 +76,7 @@ def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) 
 
 def run(data: Path | str | None = None, *, framework=None, out: Path | str = Path("out"),
         config: Path | str | None = None, log: Callable[[str], None] = print,
-        trial_sample: int | str = "auto", profile: bool = False) -> RunState:
+        trial_sample: int | str = "auto", profile: bool = False, ledger: Path | str | None = None) -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
     ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
 
@@ -90,7 +90,11 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     Inputs with errors raise ``RunStopped`` before any analysis: the previous output folder is left as it was, and
     the validation report goes to its own folder beside it, ``<out>.failed/`` (``RunStopped.report_path``).
 
-    ``profile=True`` (``measurekit run --profile``) runs under ``cProfile`` and logs ``profile_report`` at the end."""
+    ``profile=True`` (``measurekit run --profile``) runs under ``cProfile`` and logs ``profile_report`` at the end.
+
+    ``ledger`` (``--ledger DIR``; default none): the release ledger (``measurekit.publish.ledger``). The board
+    pack is audited jointly with the earlier releases recorded there, and recorded there once the whole output
+    folder is in place. A ledger inside ``out`` is refused (``ledger_in_shareable``) before anything runs."""
     if profile:
         import cProfile
 
@@ -98,7 +102,7 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
         start = time.perf_counter()
         try:
             state = profiler.runcall(run, data, framework=framework, out=out, config=config, log=log,
-                                     trial_sample=trial_sample)
+                                     trial_sample=trial_sample, ledger=ledger)
         finally:
             profiler.disable()
         log(profile_report(profiler, state.steps, time.perf_counter() - start))
@@ -108,8 +112,12 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     from measurekit.pipeline import steps
 
     data_dir = Path(data) if data is not None else paths.bundled_data()
+    if ledger is not None:
+        from measurekit.publish.board_pack import open_ledger
+
+        open_ledger(ledger, out)       # refused before anything runs when it lies inside the output folder
     inputs = Inputs(data_dir, framework_path(framework, data=data), Path(out), Path(config) if config else None,
-                    trial_sample)
+                    trial_sample, Path(ledger) if ledger is not None else None)
     total_start = time.perf_counter()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)
@@ -131,6 +139,11 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
                 log(f"-> {step.name}: skipped (needs {', '.join(missing)})")
                 continue
             _timed(state, step.name, step.func, log)
+    if inputs.ledger is not None and state.board is not None:
+        from measurekit.publish.board_pack import record_release
+
+        folder = record_release(state.board.board_table, inputs.ledger)
+        log(f"Recorded the board pack in the release ledger: {folder}")
     total = time.perf_counter() - total_start
     if state.skipped:
         log("\nSkipped on these data (see the trial report):")

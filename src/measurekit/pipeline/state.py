@@ -57,6 +57,9 @@ class Inputs:
     # the respondents the trial analyses use: "auto" (every one up to AUTO_TRIAL_SAMPLE, else a random
     # sample of that many), "all" (every one) or a number (a random sample of that many)
     trial_sample: int | str = "auto"
+    # the release ledger (publish/ledger.py): the pack is audited with the earlier releases there and recorded
+    # in it after the run; None: no ledger (the shareable README then says no earlier release was checked)
+    ledger: Path | None = None
 
 
 @dataclass

@@ -334,8 +334,13 @@ def board_pack_step(state: RunState) -> str:
         for ind in fw.indicators:
             if not state.cosmin.for_indicator(ind.id).empty:
                 notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
+    led = None
+    if state.inputs.ledger is not None:
+        from measurekit.publish.ledger import Ledger
+
+        led = Ledger(state.inputs.ledger)
     board = build_board_table(fw, state.scored, weights=weights,
-                              lookup=ready(state.cohort, "cohort").tables.get("small_areas"))
+                              lookup=ready(state.cohort, "cohort").tables.get("small_areas"), ledger=led)
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
     state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),

@@ -83,7 +83,8 @@ def write_board_csv(board, path) -> Path:
 
 
 def write_board_pack(framework, data, out, period=None, evidence=None, evidence_notes: dict | None = None,
-                     weights=None, lookup=None) -> dict[str, Path]:
+                     weights=None, lookup=None, ledger=None, label: str | None = None,
+                     shares_children_with=()) -> dict[str, Path]:
     """Build the board table of ``framework`` over ``data`` and write the pack in ``out`` (atomically).
     Returns the main files written.
 
@@ -91,17 +92,91 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     (``voice_<domain>`` columns, as the main job passes) is not scored again. ``weights`` and
     ``lookup`` go to :func:`~measurekit.publish.board_table.build_board_table`. ``evidence_notes``
     (optional): indicator id -> {"reliability": text, "added_value": text} for the specification sheets.
+
+    ``ledger`` (a folder, or a :class:`~measurekit.publish.ledger.Ledger`; default none): the release ledger.
+    The pack is audited jointly with the earlier releases recorded there about the same period (and the periods
+    named in ``shares_children_with``: earlier releases about some of the same children), and recorded there
+    (as ``label``, default "board pack <period>") once it has been written. The ledger holds true counts: a
+    ledger folder inside ``out`` is refused (``ledger_in_shareable``). Without a ledger, the pack's
+    ``README.txt`` says that no earlier release was checked.
     """
     from measurekit.publish.board_table import build_board_table
 
-    board = build_board_table(framework, data, period=period, weights=weights, lookup=lookup, evidence=evidence)
-    return render_board_pack(board, out, evidence_notes=evidence_notes)
+    led = open_ledger(ledger, out, shares_children_with)
+    board = build_board_table(framework, data, period=period, weights=weights, lookup=lookup, evidence=evidence,
+                              ledger=led)
+    files = render_board_pack(board, out, evidence_notes=evidence_notes, readme=True)
+    if led is not None:
+        files["ledger_release"] = record_release(board, led, label)
+    return files
 
 
-def render_board_pack(board, out, evidence_notes: dict | None = None) -> dict[str, Path]:
+def open_ledger(ledger, shareable, shares_children_with=()):
+    """The :class:`~measurekit.publish.ledger.Ledger` at ``ledger`` (None: none), refused
+    (``ledger_in_shareable``) when it is, holds or lies inside ``shareable`` (the folder that is shared or
+    replaced): the ledger holds true counts and must outlive every output folder."""
+    if ledger is None:
+        return None
+    from measurekit.publish.ledger import Ledger
+
+    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger, shares_children_with)
+    if shares_children_with and isinstance(ledger, Ledger):
+        led.shares_children_with = [str(p) for p in ([shares_children_with] if isinstance(shares_children_with, str)
+                                                     else shares_children_with)]
+    where, folder = Path(led.path).resolve(), Path(shareable).resolve()
+    if where == folder or folder in where.parents or where in folder.parents:
+        from measurekit.problems import InputError
+
+        raise InputError.of(
+            "ledger_in_shareable",
+            f"Refused: the release ledger {str(led.path)!r} "
+            + ("is" if where == folder else "lies inside" if folder in where.parents else "contains")
+            + f" the output folder {str(shareable)!r}. The ledger holds the true counts of every release, so it is as "
+            "sensitive as the child-level data; it must never be shared, and the output folder is replaced on every "
+            "run. Nothing was written.", file=str(led.path), column="--ledger", value=str(led.path),
+            rule="the ledger lives outside every output folder")
+    return led
+
+
+def record_release(board, ledger, label: str | None = None) -> Path:
+    """Record ``board`` (a protected :class:`~measurekit.publish.board_table.BoardTable`, as published) in the
+    release ledger: its true counts, the table as released and its period. Returns the release's folder.
+    Call it after the pack has been written (``write_board_pack`` and ``measurekit run`` do)."""
+    from measurekit.publish.ledger import Ledger
+
+    res = board.disclosure
+    if res is None or res.counts is None or not board.published:
+        from measurekit.problems import InputError
+
+        raise InputError.of("board_table_unprotected", "only a protected board table (built with disclosure "
+                            "control) is recorded in the release ledger", rule="record what was published")
+    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    return led.record(res.counts, board.rows, label or f"board pack {', '.join(board.periods)}",
+                      nesting=res.nesting)
+
+
+def ledger_note(board) -> list[str]:
+    """The README's paragraph on earlier releases: which were audited with this one, or that none was."""
+    earlier = getattr(board.disclosure, "earlier", None)
+    if earlier is None:
+        return ["Earlier releases: none was checked. This pack was made without a release ledger, so it was not "
+                "audited together with any earlier release about the same children; if one was published (a pack "
+                "re-run with late records, by other areas or other groups), tell the information governance "
+                "officer before sharing this one."]
+    if not earlier:
+        return ["Earlier releases: the release ledger holds no earlier release about these children; this pack "
+                "has been recorded in it, so later releases are audited together with it."]
+    return ["Earlier releases: audited together with " + "; ".join(f"'{x}'" for x in earlier) + " (recorded in "
+            "the release ledger), so no withheld number in this pack or in those can be worked out by comparing "
+            "them. This pack has been recorded in the ledger too."]
+
+
+def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bool = False) -> dict[str, Path]:
     """Write every file of the pack for ``board`` (a :class:`~measurekit.publish.board_table.BoardTable`) in
     ``out``: built in a temporary folder and swapped into place only when complete and passed by the gate, so a
-    failed run never leaves a half-written pack and an earlier pack is replaced only by a finished one."""
+    failed run never leaves a half-written pack and an earlier pack is replaced only by a finished one.
+    ``readme``: also write ``README.txt`` (what passed disclosure control, and which earlier releases were
+    audited with this one; the main job writes its own README beside the pack instead)."""
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.ees import write_ees
     from measurekit.publish.excel import write_workbook
@@ -125,20 +200,40 @@ def render_board_pack(board, out, evidence_notes: dict | None = None) -> dict[st
         write_briefings(board, tmp / "briefing")
         write_family_pages(board, tmp / "families")
         ees_files = write_ees(board, tmp) if getattr(fw, "area", None) is not None else ()
+        if readme:
+            atomic.write_text(tmp / "README.txt", _pack_readme(board), root=tmp)
         # nothing is swapped into place unless the whole pack passes the gate and the audit
         check_shareable(tmp, board=board)
     out = Path(out)
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing",
             "families": out / "families",
-            **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in ees_files)))}
+            **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in ees_files))),
+            **({"readme": out / "README.txt"} if readme else {})}
+
+
+def _pack_readme(board) -> str:
+    """README.txt of a pack written by ``measurekit board-pack``: what passed disclosure control, earlier releases."""
+    fw = board.framework
+    lines = [f"{fw.title or fw.name}: board pack, period {', '.join(board.periods)}."
+             + (" ILLUSTRATIVE: made from synthetic data, not real children or families." if fw.illustrative else ""),
+             "", "What passed disclosure control", _controlled(board), ""] + ledger_note(board)
+    return "\n".join(lines) + "\n"
+
+
+def _controlled(board) -> str:
+    d = sorted({(ind.disclosure.suppress_min, ind.disclosure.suppress_max) for ind in board.framework.indicators})
+    ranges = ", ".join(f"{lo} to {hi}" for lo, hi in d) or "1 to 5"
+    return (f"Every number in these files comes from one board table that passed disclosure control: counts of "
+            f"{ranges} are withheld (shown as c), and further cells are withheld where a withheld count could be "
+            "worked out from totals; an audit solved every way of working a withheld count back and found none. "
+            "Before the files were put here, a gate read every file (tables, workbook, pages, text) and found no "
+            "small count in the clear.")
 
 
 def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
     """The README of the shareable folder: what each file holds and what passed disclosure control."""
     fw, words = board.framework, board.words
-    d = sorted({(ind.disclosure.suppress_min, ind.disclosure.suppress_max) for ind in fw.indicators})
-    ranges = ", ".join(f"{lo} to {hi}" for lo, hi in d) or "1 to 5"
     rel = {k: Path(v).relative_to(root).as_posix() if Path(v).is_absolute() else str(v) for k, v in files.items()}
     lines = [
         "SHAREABLE: FILES THAT MAY LEAVE THE ORGANISATION",
@@ -166,11 +261,9 @@ def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
     lines += [
         "",
         "What passed disclosure control",
-        f"Every number in these files comes from one board table that passed disclosure control: counts of "
-        f"{ranges} are withheld (shown as c), and further cells are withheld where a withheld count could be worked "
-        "out from totals; an audit solved every way of working a withheld count back and found none. Before the "
-        "files were put here, a gate read every file (tables, workbook, pages, text) and found no small count in "
-        "the clear.",
+        _controlled(board),
+        "",
+        *ledger_note(board),
         "",
         "Symbols: " + "; ".join(f"{k} = {v}" for k, v in SYMBOLS.items()) + ".",
         "",

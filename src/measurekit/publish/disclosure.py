@@ -136,6 +136,9 @@ class DisclosureResult(Result):
     why: pd.Series | None = None
     cost: float = float("nan")
     optimal: bool = True
+    counts: pd.DataFrame | None = None
+    nesting: dict | None = None
+    earlier: list | None = None
     _title = "Disclosure control"
 
 
@@ -382,8 +385,10 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     audit_result = result
     if joint is not None:
         audit_result = _audit.AuditResult(result.table[result.table["row"] < n].reset_index(drop=True), result.passed)
+    labels = None if earlier is None else (joint.labels if joint is not None else [])
     return DisclosureResult(_publish(t, supp, rounding, level), reasons, audit_result, rounds, why,
-                            float(cost[supp].sum()), not master.frozen and getattr(master, "optimal", True))
+                            float(cost[supp].sum()), not master.frozen and getattr(master, "optimal", True),
+                            counts=t, nesting=nesting, earlier=labels)
 
 
 def _why(t: pd.DataFrame, primary: np.ndarray, supp: np.ndarray) -> np.ndarray:

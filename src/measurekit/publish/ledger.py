@@ -36,6 +36,11 @@ from measurekit.publish import disclosure_audit as _audit
 
 KEY = ["indicator_id", "period", "geography_type", "geography_code", "breakdown", "breakdown_value"]
 COUNTS = KEY + ["numerator", "denominator"]
+#: a release that differs from an earlier one about the same children by fewer than this many children in every
+#: cell they share is refused (``ledger_small_change``): subtracting the two is a table of those few children
+#: (where they live, their groups, their outcomes), every count of which is small. 10 is the group-disclosure
+#: threshold (``all_or_none_below``).
+MIN_CHANGE = 10
 
 
 @dataclasses.dataclass
@@ -49,6 +54,13 @@ class Release:
     suppressed: np.ndarray
     nesting: dict | None
     meta: dict
+    #: the new release's period this release is linked to when it is about another period that shares children
+    #: (a declared relation, ``Ledger(..., shares_children_with=...)``); None: matched on its own period
+    linked_to: str | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.meta.get("label", "earlier release"))
 
 
 def _problem(code: str, message: str, **where):
@@ -60,10 +72,20 @@ def _problem(code: str, message: str, **where):
 
 
 class Ledger:
-    """A folder of earlier releases (see the module docstring)."""
+    """A folder of earlier releases (see the module docstring).
 
-    def __init__(self, path):
+    ``shares_children_with``: periods of earlier releases about (some of) the same children as the new
+    release, e.g. ``["2024/25"]`` for next year's pack of a mixed-age cohort. The pack has no child ids, so
+    sharing children is never detected: it is declared. Releases of those periods are then audited with the
+    new one as if they were about its period (cell for cell: equal, or one never smaller, as the true counts
+    show), and the declaration is recorded with the new release.
+    """
+
+    def __init__(self, path, shares_children_with=()):
         self.path = Path(path)
+        if isinstance(shares_children_with, str):
+            shares_children_with = [shares_children_with]
+        self.shares_children_with = [str(p) for p in shares_children_with]
 
     def _folders(self) -> list[Path]:
         root = self.path / "releases"
@@ -71,7 +93,8 @@ class Ledger:
                 if root.is_dir() else [])
 
     def releases(self, periods=None) -> list[Release]:
-        """Every recorded release (about ``periods`` only, when given), oldest first."""
+        """Every recorded release (about ``periods`` only, when given, and the periods declared in
+        ``shares_children_with``, linked to the first of ``periods``), oldest first."""
         out = []
         for folder in self._folders():
             try:
@@ -84,11 +107,34 @@ class Ledger:
             except (OSError, ValueError, KeyError) as exc:
                 raise _problem("ledger_unreadable", f"release {folder.name} cannot be read: {exc}",
                                file=str(folder)) from None
-            if periods is not None and not set(map(str, meta.get("periods", []))) & set(map(str, periods)):
-                continue
+            linked = None
+            own = set(map(str, meta.get("periods", [])))
+            if periods is not None and not own & set(map(str, periods)):
+                if not own & set(self.shares_children_with):
+                    continue
+                linked = str(sorted(map(str, periods))[0])
             supp = pub["suppressed"].astype(str).str.lower().eq("true").to_numpy()
-            out.append(Release(counts, pub, supp, meta.get("nesting"), meta))
+            out.append(Release(counts, pub, supp, meta.get("nesting"), meta, linked))
         return out
+
+    def summary(self) -> pd.DataFrame:
+        """One row per recorded release: folder, label, periods, geography types, rows, rows withheld,
+        periods it was declared to share children with, when it was recorded."""
+        rows = []
+        for folder in self._folders():
+            try:
+                meta = json.loads((folder / "release.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise _problem("ledger_unreadable", f"release {folder.name} cannot be read: {exc}",
+                               file=str(folder)) from None
+            rows.append({"release": folder.name, "label": meta.get("label", ""),
+                         "periods": ", ".join(meta.get("periods", [])),
+                         "geography_types": ", ".join(meta.get("geography_types", [])),
+                         "rows": meta.get("rows"), "rows_withheld": meta.get("rows_withheld"),
+                         "shares_children_with": ", ".join(meta.get("shares_children_with", [])),
+                         "recorded": meta.get("recorded", "")})
+        return pd.DataFrame(rows, columns=["release", "label", "periods", "geography_types", "rows",
+                                           "rows_withheld", "shares_children_with", "recorded"])
 
     def record(self, counts: pd.DataFrame, published: pd.DataFrame, label: str = "release",
                nesting: dict | None = None) -> Path:
@@ -107,7 +153,8 @@ class Ledger:
                 "periods": sorted(map(str, p["period"].unique())),
                 "geography_types": sorted(map(str, p["geography_type"].unique())),
                 "areas": sorted(map(str, p.loc[p["geography_type"] != "la", "geography_code"].unique())),
-                "rows": int(len(p)), "rows_withheld": int(supp.sum()), "nesting": nesting}
+                "rows": int(len(p)), "rows_withheld": int(supp.sum()), "nesting": nesting,
+                "shares_children_with": list(self.shares_children_with)}
         with atomic.atomic_directory(folder) as tmp:
             atomic.write_csv(tmp / "counts.csv", c[COUNTS])
             atomic.write_csv(tmp / "published.csv", p)
@@ -155,6 +202,7 @@ class JointModel:
     model: _audit.CountModel
     old_suppressed: np.ndarray
     old_rounding: np.ndarray
+    labels: list = dataclasses.field(default_factory=list)    # the earlier releases audited with the new one
 
 
 def _as_releases(earlier, periods) -> list[Release]:
@@ -179,6 +227,8 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
     for rel in rels:
         old = rel.counts.copy()
         old = old[old["indicator_id"].isin(rules)].reset_index(drop=True)
+        if rel.linked_to is not None and old["period"].nunique() == 1:   # declared: about the same children
+            old["period"] = rel.linked_to
         keep = rel.counts["indicator_id"].isin(rules).to_numpy()
         for c in ("geography_name", "indicator_title"):
             old[c] = ""
@@ -226,7 +276,7 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
     new_idx = pd.Series(np.arange(len(t)), index=key[:len(t)].to_numpy())
     new_idx = new_idx[~new_idx.index.duplicated()]
     start = len(t)
-    for m in models[1:]:
+    for rel, m in zip(rels, models[1:]):
         rows = np.arange(start, start + len(m.table))
         start += len(m.table)
         keys = key.to_numpy()[rows]
@@ -240,6 +290,17 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
         nv = np.concatenate([p[0] for p in pairs])
         ov = np.concatenate([p[1] for p in pairs])
         diff = truth[nv] - truth[ov]
+        change = float(np.max(np.abs(diff))) if len(diff) else 0.0
+        if 0.5 < change < MIN_CHANGE:
+            raise _problem(
+                "ledger_small_change",
+                f"this release differs from the earlier release '{rel.label}' (period "
+                f"{', '.join(map(str, rel.meta.get('periods', [])))}) by at most {change:g} children in every cell "
+                f"both publish: subtracting one from the other would tell a reader about those children (where they "
+                f"live, their groups, their outcomes). A release that close to an earlier one cannot be protected",
+                file=str(rel.meta.get("label", "")), column="denominator", value=f"{change:g}",
+                rule=f"a re-issue differs from every earlier release of the same children by none or at least "
+                     f"{MIN_CHANGE} children")
         if np.allclose(diff, 0):
             for p, q in zip(nv.tolist(), ov.tolist()):
                 link(p, q, "=")
@@ -263,4 +324,4 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
     sense = np.concatenate(senses + [np.array(extra_s, dtype=object)]) if extra_s else np.concatenate(senses)
     joint = _audit.CountModel(big, den_var, num_var, np.concatenate(var_row), truth, A, sense, groups,
                               np.concatenate(smin), np.concatenate(smax), np.concatenate(is_prop))
-    return JointModel(joint, np.concatenate(supps), np.concatenate(rounds))
+    return JointModel(joint, np.concatenate(supps), np.concatenate(rounds), [r.label for r in rels])
