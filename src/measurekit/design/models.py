@@ -553,13 +553,10 @@ class Framework(_Model):
     breakdowns: list[Breakdown] = Field(default_factory=list)
     # breakdowns derived from one another (disclosure control audits these equalities too)
     breakdown_relations: list[BreakdownRelation] = Field(default_factory=list)
-<<<<<<< HEAD
-    # targets for indicators (stats/target.py): value to reach by a period, with its source
-    targets: list[Target] = Field(default_factory=list)
-=======
     # roles of the data's columns in the trial analyses (none declared: those analyses are skipped)
     analysis: Analysis = Field(default_factory=Analysis)
->>>>>>> 0a83fb1 (Breakdowns declared by the framework (design/models.Breakdown, BreakdownValue) instead of a Literal; indicators' breakdowns and breakdown_relations checked against the declaration (unknown_breakdown, area_breakdown); analysis roles (Analysis: fairness groups, item-analysis, coverage and weighting groups, outcomes with covariates) declared; the bundled framework declares today's breakdowns, labels and analysis columns; labels.breakdown/category take framework=)
+    # targets for indicators (stats/target.py): value to reach by a period, with its source
+    targets: list[Target] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
