@@ -197,3 +197,34 @@ def test_bad_options_are_input_errors():
         with pytest.raises(InputError) as exc:
             trend_markers(data, **kwargs)
         assert exc.value.codes == ["bad_option"]
+
+
+def _fingertips_one_point_check(k, n):
+    """Independent: the logit slope, by the textbook formula with points numbered 1..5, keeps its sign when each
+    point is left out in turn."""
+    y = np.log(np.asarray(k, float) / (np.asarray(n, float) - np.asarray(k, float)))
+    t = np.arange(1, 6, dtype=float)
+    signs = []
+    for drop in [None, 0, 1, 2, 3, 4]:
+        keep = [i for i in range(5) if i != drop]
+        yy, tt = y[keep], t[keep]
+        m = len(keep)
+        slope = (m * np.sum(yy * tt) - yy.sum() * tt.sum()) / (m * np.sum(tt**2) - tt.sum() ** 2)
+        signs.append(-1 if slope < 0 else 1)
+    return abs(sum(signs)) == 6
+
+
+def test_a_trend_made_by_one_point_is_not_marked():
+    # flat and slightly falling for four years, then a jump: chi-squared is large, but leaving the last year
+    # out reverses the direction, so Fingertips marks no significant change
+    k, n = [520, 500, 510, 490, 700], [1000] * 5
+    assert not _fingertips_one_point_check(k, n)
+    data = pd.DataFrame({"period": range(2020, 2025), "numerator": k, "denominator": n})
+    row = trend_markers(data).table.iloc[0]
+    assert row["p_val"] < 0.002
+    assert row["robust"] is not None and not row["robust"]
+    assert row["marker"] == "No significant change" and "one period" in row["note"]
+    steady = [500, 530, 560, 590, 620]
+    assert _fingertips_one_point_check(steady, n)
+    rising = trend_markers(data.assign(numerator=steady)).table.iloc[0]
+    assert rising["robust"] and rising["marker"] == "Increasing"

@@ -4,8 +4,13 @@
 the Fingertips trend-markers technical guidance describes: for proportions the chi-squared test for
 trend in proportions (Cochran-Armitage; base R ``prop.trend.test`` with the periods as scores), for
 means a weighted linear regression of the values on time with weights one over each value's
-variance, whose slope over its standard error, squared, is referred to chi-squared on 1 df. Fewer than
-five points: no marker ("could not be calculated", with the reason). The words follow the indicator's
+variance, whose slope over its standard error, squared, is referred to chi-squared on 1 df. A significant
+trend is marked only when its direction does not hang on one point: the slope (of the logits, for
+proportions) keeps its sign with each point left out in turn, as Fingertips' own calculator checks
+(``TrendMarkerCalculator`` in ukhsa-collaboration/fingertips-open, which tests at 99.8%: chi-squared above
+9.5495). Fewer than five points: no marker ("could not be calculated", with the reason). Periods are
+placed at their years (Fingertips numbers the five points 1 to 5; the same when the years are
+consecutive, and a gap is noted). The words follow the indicator's
 polarity ("Increasing and getting better" ...), as Fingertips words them.
 
 :func:`change_from_previous` gives each period's change from the period before with an interval: for
@@ -48,7 +53,9 @@ class TrendResult(Result):
     Columns: the ``by`` columns; ``first_period`` and ``last_period`` of the points tested; ``points`` (how many,
     at most ``points``); ``slope`` (change per year on the published scale: percentage points a year for
     proportions, units a year for means; the Cochran-Armitage slope, i.e. the least-squares line weighted by
-    the denominators, for proportions; the inverse-variance weighted regression slope for means); ``chi2``
+    the denominators, for proportions; the inverse-variance weighted regression slope for means); ``robust``
+    (the slope keeps its sign with each point left out: Fingertips' check; a significant trend that is not
+    robust is marked "No significant change"; blank when not tested); ``chi2``
     (the chi-squared statistic for trend on 1 df, as R's ``prop.trend.test`` for proportions); ``p_val``;
     ``direction`` ("increasing", "decreasing", "no significant change", "could not be calculated");
     ``marker`` (Fingertips' words, aware of polarity: "Increasing and getting better" ...); ``reason`` (why
@@ -167,6 +174,21 @@ def weighted_trend(y, se, x) -> tuple[float, float, float, float]:
     return float(slope), float(se_slope), float(chi2), float(stats.chi2.sf(chi2, 1))
 
 
+def _same_sign_left_out(y, x, w=None) -> bool:
+    """Fingertips' check against a trend made by one point: the slope keeps its sign with each point left out in
+    turn (least squares of y on x, weighted by w when given; a slope of exactly 0 counts as positive)."""
+    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=float)
+    signs = []
+    for drop in range(-1, y.size):
+        keep = np.arange(y.size) != drop
+        ww, xx, yy = w[keep], x[keep], y[keep]
+        xbar, ybar = np.sum(ww * xx) / ww.sum(), np.sum(ww * yy) / ww.sum()
+        slope = np.sum(ww * (xx - xbar) * (yy - ybar)) / np.sum(ww * (xx - xbar) ** 2)
+        signs.append(-1 if slope < 0 else 1)
+    return abs(sum(signs)) == len(signs)
+
+
 def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_type: str = "proportion",
                   numerator: str = "numerator", denominator: str = "denominator", mean: str = "mean",
                   sd: str = "sd", n: str = "n", polarity: str = "no_judgement", points: int = 5,
@@ -189,7 +211,8 @@ def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_
         x = recent["_period_number"].to_numpy()
         row = {**where, "first_period": recent[period].iloc[0], "last_period": recent[period].iloc[-1],
                "points": len(recent), "slope": np.nan, "chi2": np.nan, "p_val": np.nan,
-               "direction": "could not be calculated", "marker": NOT_CALCULATED, "reason": "", "note": ""}
+               "direction": "could not be calculated", "marker": NOT_CALCULATED, "robust": None, "reason": "",
+               "note": ""}
         if len(recent) < points:
             row["reason"] = (f"only {len(recent)} period{'s' if len(recent) != 1 else ''} of data; a trend needs "
                              f"{points}")
@@ -211,7 +234,21 @@ def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_
             rows.append(row)
             continue
         row.update(slope=slope, chi2=chi2, p_val=p)
-        if p < 1 - level:
+        if value_type == "proportion":
+            k, nn = recent["_k"].to_numpy(), recent["_n"].to_numpy()
+            edge = not np.all((k > 0) & (k < nn))
+            robust = None if edge else _same_sign_left_out(np.log(k / (nn - k)), x)
+            if edge:
+                row["note"] = "; ".join(filter(None, [row["note"], "a period at 0% or 100%: the one-point check "
+                                                      "(logit slopes) cannot be made and is skipped"]))
+        else:
+            robust = _same_sign_left_out(recent["_mean"], x, 1 / se**2)
+        row["robust"] = robust
+        if p < 1 - level and robust is False:
+            row.update(direction="no significant change", marker=NO_CHANGE)
+            row["note"] = "; ".join(filter(None, [row["note"], "significant only because of one period: leaving a "
+                                                  "period out reverses the direction"]))
+        elif p < 1 - level:
             direction = "increasing" if slope > 0 else "decreasing"
             row.update(direction=direction, marker=MARKER_WORDS[(polarity, direction)])
         else:
