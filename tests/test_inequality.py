@@ -71,7 +71,7 @@ def test_monte_carlo_limits_agree_with_phe_sii_within_simulation_error(case):
 
 
 def test_hand_computation_of_sii_and_rii():
-    for area, g in EXAMPLE.groupby("area"):
+    for _area, g in EXAMPLE.groupby("area"):
         beta, rii, alpha = hand_sii(g.population, g.value.to_numpy())
         got = sii(g, quantile="decile", value="value", lower_cl="lowerCL", upper_cl="upperCL", value_type="other",
                   repetitions=1000, random_state=0).table.iloc[0]

@@ -44,6 +44,10 @@ class SIIResult(Result):
     (the total); with ``reliability``, ``sii_mad``/``rii_mad`` (mean absolute difference of nine more
     simulations' limits from the first). ``phe_sii`` (PHEindicatormethods) computes the same numbers;
     tests/fixtures/r/inequality_sii.R ran it.
+
+    ``quantiles``: the inputs as used, one row per group and quantile: ``quantile``, ``population``, ``value``,
+    ``se`` (on the log/logit scale for rates/proportions), ``share`` (a: share of the group's population) and
+    ``relative_rank`` (b: midpoint of the quantile's band in the cumulative population).
     """
 
     table: pd.DataFrame
@@ -291,9 +295,10 @@ def sii(data: pd.DataFrame, *, quantile: str = "quantile", population: str = "po
                 if rii:
                     row["rii_mad"] = float(diffs[:, 2:].mean())
             rows.append(row)
-        quantile_rows.append(pd.DataFrame({**{k: [v] * len(g) for k, v in where.items()}, "quantile": g[quantile].to_numpy(),
-                                           "population": g["_pop"].to_numpy(), "value": g["_v"].to_numpy(),
-                                           "se": g["_se"].to_numpy(), "share": a, "relative_rank": b}))
+        quantile_rows.append(pd.DataFrame({**{k: [v] * len(g) for k, v in where.items()},
+                                           "quantile": g[quantile].to_numpy(), "population": g["_pop"].to_numpy(),
+                                           "value": g["_v"].to_numpy(), "se": g["_se"].to_numpy(), "share": a,
+                                           "relative_rank": b}))
     if dropped:
         warnings.append(f"Left out (not every quantile has a value and a standard error): {'; '.join(dropped)}.")
     if not rows:
