@@ -122,3 +122,23 @@ def test_mistakes_are_input_errors(change, kwargs, code):
     with pytest.raises(InputError) as exc:
         funnel(change(areas), **kwargs)
     assert exc.value.codes == [code] and code in CATALOGUE
+
+
+def test_funnel_svg_draws_every_area_and_the_limits():
+    import re
+
+    from measurekit.publish.funnel_chart import funnel_svg
+
+    areas = pd.read_csv(R / "funnel_areas.csv")
+    res = funnel(areas)
+    out = funnel_svg(res, alt="Funnel plot of the areas")
+    assert out.startswith("<svg") and "<title>Funnel plot of the areas</title>" in out
+    assert len(re.findall(r"<circle ", out)) == len(areas)
+    # filled dots: the areas outside the adjusted limits (the ones to read), each labelled
+    flagged = res.table[(res.table["adj_outside_95"] != "") | (res.table["adj_outside_99_8"] != "")]
+    assert len(re.findall(r"<circle [^>]*fill='#1b1b1b'", out)) == len(flagged)
+    for name in flagged["area"]:
+        assert f">{name}</tspan>" in out
+    assert out.count("stroke-dasharray='5,3'") >= 4                # adjusted limits drawn dashed
+    plain = funnel_svg(funnel(areas, overdispersion_adjust=False), alt="x")
+    assert "stroke-dasharray='5,3'" not in plain
