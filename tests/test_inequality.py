@@ -206,3 +206,22 @@ def test_gap_errors():
     with pytest.raises(InputError) as exc:
         group_gap(data, group="g", groups=("a",))
     assert exc.value.codes == ["bad_option"]
+
+
+def test_limits_agree_across_seeds_to_the_decimals_the_result_states():
+    for data, kwargs in (CASES["example_normal"], CASES["counts_proportion"]):
+        kwargs = {k: v for k, v in kwargs.items() if k != "confidence"}
+        first = sii(data, by="area", random_state=100, reliability=True, **kwargs).table
+        assert (first["sii_stable_decimals"] >= 0).all()
+        for seed in (101, 102, 103):
+            other = sii(data, by="area", random_state=seed, **kwargs).table
+            for what in ("sii", "rii"):
+                unit = 10.0 ** -first[f"{what}_stable_decimals"]
+                for side in ("lower", "upper"):
+                    assert ((first[f"{what}_{side}"] - other[f"{what}_{side}"]).abs() < unit).all(), (what, side)
+
+
+def test_stable_decimals_rule():
+    from measurekit.stats.inequality import stable_decimals
+
+    assert [stable_decimals(m) for m in (0.5, 0.05, 0.009, 0.0009, 0.00001)] == [0, 0, 1, 2, 4]

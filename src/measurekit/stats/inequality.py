@@ -42,7 +42,8 @@ class SIIResult(Result):
     at the most deprived end; inverted when ``multiplier`` is negative) with ``rii_lower``/``rii_upper``;
     ``intercept`` (the fitted value at the most deprived end, b = 0); ``quantiles`` (how many); ``population``
     (the total); with ``reliability``, ``sii_mad``/``rii_mad`` (mean absolute difference of nine more
-    simulations' limits from the first). ``phe_sii`` (PHEindicatormethods) computes the same numbers;
+    simulations' limits from the first) and ``sii_stable_decimals``/``rii_stable_decimals`` (the decimal
+    places the limits can be shown to: MAD below 0.01 for one, below 0.001 for two). ``phe_sii`` (PHEindicatormethods) computes the same numbers;
     tests/fixtures/r/inequality_sii.R ran it.
 
     ``quantiles``: the inputs as used, one row per group and quantile: ``quantile``, ``population``, ``value``,
@@ -292,8 +293,10 @@ def sii(data: pd.DataFrame, *, quantile: str = "quantile", population: str = "po
                 arr = np.asarray(lims)                               # 10 x 4
                 diffs = np.abs(arr[1:] - arr[0])
                 row["sii_mad"] = float(diffs[:, :2].mean())
+                row["sii_stable_decimals"] = stable_decimals(row["sii_mad"])
                 if rii:
                     row["rii_mad"] = float(diffs[:, 2:].mean())
+                    row["rii_stable_decimals"] = stable_decimals(row["rii_mad"])
             rows.append(row)
         quantile_rows.append(pd.DataFrame({**{k: [v] * len(g) for k, v in where.items()},
                                            "quantile": g[quantile].to_numpy(), "population": g["_pop"].to_numpy(),
@@ -306,6 +309,16 @@ def sii(data: pd.DataFrame, *, quantile: str = "quantile", population: str = "po
                         column=quantile)
     quantiles = pd.concat(quantile_rows, ignore_index=True)
     return SIIResult(pd.DataFrame(rows), quantiles, int(repetitions), warnings)
+
+
+def stable_decimals(mad: float) -> int:
+    """Decimal places the Monte Carlo limits can be shown to, by the PHEindicatormethods guidance on the MAD: below
+    0.01 for one decimal place, below 0.001 for two (0 when the MAD is 0.1 or more)."""
+    if not np.isfinite(mad):
+        return 0
+    if mad <= 0:
+        return 15
+    return int(max(0, np.floor(-np.log10(mad)) - 1))
 
 
 def _simulate(rng, v_scale, se, sqrt_a, b, value_type, transform, repetitions, sets):
