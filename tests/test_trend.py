@@ -228,3 +228,26 @@ def test_a_trend_made_by_one_point_is_not_marked():
     assert _fingertips_one_point_check(steady, n)
     rising = trend_markers(data.assign(numerator=steady)).table.iloc[0]
     assert rising["robust"] and rising["marker"] == "Increasing"
+
+
+def test_other_values_with_limits_use_fingertips_standard_errors():
+    # e.g. a series of SIIs with their 95% limits: the standard error is the width over 3.92
+    years = np.arange(2019, 2026)
+    value = np.array([10.0, 10.5, 11.8, 12.1, 13.0, 13.9, 14.2])
+    half = np.array([1.1, 1.0, 1.2, 0.9, 1.0, 1.1, 1.0])
+    data = pd.DataFrame({"period": years, "value": value, "lower_cl": value - half, "upper_cl": value + half})
+    got = trend_markers(data, value_type="other", polarity="lower_is_better").table.iloc[0]
+    se = 2 * half[-5:] / 3.92
+    w = 1 / se**2
+    X = np.column_stack([np.ones(5), years[-5:].astype(float)])
+    cov = np.linalg.inv(X.T @ (w[:, None] * X))
+    beta = cov @ X.T @ (w * value[-5:])
+    assert got["slope"] == pytest.approx(beta[1], rel=1e-9)
+    assert got["chi2"] == pytest.approx(beta[1] ** 2 / cov[1, 1], rel=1e-9)
+    assert got["marker"] == "Increasing and getting worse"
+    ch = change_from_previous(data, value_type="other").table.iloc[-1]
+    d, s = 14.2 - 13.9, np.hypot(2 * 1.0 / 3.92, 2 * 1.1 / 3.92)
+    assert (ch["change"], ch["ci_low"], ch["ci_high"]) == pytest.approx((d, d - 1.959964 * s, d + 1.959964 * s))
+    with pytest.raises(InputError) as exc:
+        trend_markers(data.assign(lower_cl=value + 5), value_type="other")
+    assert exc.value.codes == ["out_of_range"]

@@ -31,7 +31,7 @@ from measurekit.core.result import Result
 from measurekit.stats._numerics import series as S
 
 POLARITIES = ("higher_is_better", "lower_is_better", "no_judgement")
-VALUE_TYPES = ("proportion", "mean")
+VALUE_TYPES = ("proportion", "mean", "other")
 
 #: Fingertips' marker words, by polarity and direction.
 MARKER_WORDS = {
@@ -103,13 +103,16 @@ def _check_options(value_type: str, polarity: str, level: float, points: int | N
 
 
 def prepare_series(data: pd.DataFrame, *, period: str, by, value_type: str, numerator: str, denominator: str,
-                   mean: str, sd: str, n: str) -> tuple[pd.DataFrame, list[str]]:
+                   mean: str, sd: str, n: str, value: str = "value", lower_cl: str = "lower_cl",
+                   upper_cl: str = "upper_cl") -> tuple[pd.DataFrame, list[str]]:
     """A checked copy of the series (input untouched) with ``_period_number``, ``_k``/``_n`` (proportions) or
-    ``_mean``/``_sd``/``_n`` (means), sorted by group and period. Used by trend, target and inequality."""
+    ``_mean``/``_se`` (means: also ``_sd``/``_n``; other values: the standard error read from the 95% limits as
+    their width over 3.92, as Fingertips), sorted by group and period. Used by trend, target and inequality."""
     if not isinstance(data, pd.DataFrame):
         raise S.problem("invalid_input", f"The series must be a table (pandas DataFrame), not {type(data).__name__}.")
     keys = S.group_keys(by)
-    needed = [period, *keys, *((numerator, denominator) if value_type == "proportion" else (mean, sd, n))]
+    columns = {"proportion": (numerator, denominator), "mean": (mean, sd, n), "other": (value, lower_cl, upper_cl)}
+    needed = [period, *keys, *columns[value_type]]
     S.columns_present(data, needed, "The series")
     df = data[list(dict.fromkeys(needed))].copy().reset_index(drop=True)
     if df.empty:
@@ -117,10 +120,22 @@ def prepare_series(data: pd.DataFrame, *, period: str, by, value_type: str, nume
     df["_period_number"] = S.periods(df, period)
     if value_type == "proportion":
         df["_k"], df["_n"] = S.counts(df, numerator, denominator)
-    else:
+    elif value_type == "mean":
         df["_mean"] = S.numeric_column(df, mean, minimum=None)
         df["_sd"] = S.numeric_column(df, sd)
         df["_n"] = S.numeric_column(df, n, positive=True)
+        df["_se"] = df["_sd"] / np.sqrt(df["_n"])
+    else:
+        df["_mean"] = S.numeric_column(df, value, minimum=None)
+        lo = S.numeric_column(df, lower_cl, minimum=None)
+        hi = S.numeric_column(df, upper_cl, minimum=None)
+        wrong = np.flatnonzero((lo > df["_mean"].to_numpy()) | (hi < df["_mean"].to_numpy()))
+        if wrong.size:
+            i = int(wrong[0])
+            raise S.problem("out_of_range", f"Row {i + 2}: the value {df[value].iloc[i]!r} is not between its limits "
+                            f"{df[lower_cl].iloc[i]!r} and {df[upper_cl].iloc[i]!r}.", row=i + 2, column=value,
+                            value=str(df[value].iloc[i]), rule=f"{lower_cl} <= {value} <= {upper_cl}")
+        df["_se"] = (hi - lo) / 3.92
     for k in keys:
         blank = df[k].isna().to_numpy()
         if blank.any():
@@ -191,12 +206,15 @@ def _same_sign_left_out(y, x, w=None) -> bool:
 
 def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_type: str = "proportion",
                   numerator: str = "numerator", denominator: str = "denominator", mean: str = "mean",
-                  sd: str = "sd", n: str = "n", polarity: str = "no_judgement", points: int = 5,
+                  sd: str = "sd", n: str = "n", value: str = "value", lower_cl: str = "lower_cl",
+                  upper_cl: str = "upper_cl", polarity: str = "no_judgement", points: int = 5,
                   level: float = 0.998) -> TrendResult:
     """Fingertips' recent-trend marker for each series, over its most recent ``points`` (5) periods.
 
     ``data`` is a long table, one row per period (per group of the ``by`` columns): ``numerator`` and
-    ``denominator`` counts for proportions; ``mean``, ``sd`` and ``n`` for means. ``polarity`` is the
+    ``denominator`` counts for proportions; ``mean``, ``sd`` and ``n`` for means; for any other value with 95%
+    limits (a rate, an SII, a gap: ``value_type="other"``) ``value``, ``lower_cl`` and ``upper_cl``, the
+    standard error being the limits' width over 3.92 as Fingertips reads it. ``polarity`` is the
     indicator's (``higher_is_better``, ``lower_is_better``, ``no_judgement``) and sets the words. A trend is
     significant when p < 1 - ``level``; Fingertips tests at 99.8% (``level=0.998``). Series with fewer
     than ``points`` periods get "Could not be calculated" and the reason, not an error. Numbers agree with
@@ -204,7 +222,8 @@ def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_
     """
     _check_options(value_type, polarity, level, points)
     df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
-                              denominator=denominator, mean=mean, sd=sd, n=n)
+                              denominator=denominator, mean=mean, sd=sd, n=n, value=value, lower_cl=lower_cl,
+                              upper_cl=upper_cl)
     rows = []
     for where, g in _groups(df, keys):
         recent = g.tail(points)
@@ -226,9 +245,9 @@ def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_
             slope *= 100
             why = "every child in the periods tested has the same outcome (0% or 100%)"
         else:
-            se = recent["_sd"].to_numpy() / np.sqrt(recent["_n"].to_numpy())
+            se = recent["_se"].to_numpy()
             slope, _, chi2, p = weighted_trend(recent["_mean"], se, x)
-            why = "a period's mean has no spread (standard deviation 0), so it has no weight"
+            why = "a period's value has no uncertainty (standard error 0), so its weight is infinite"
         if not np.isfinite(chi2):
             row["reason"] = why
             rows.append(row)
@@ -276,21 +295,26 @@ def _change_words(change: float, low: float, high: float, polarity: str, previou
 
 def change_from_previous(data: pd.DataFrame, *, period: str = "period", by=None, value_type: str = "proportion",
                          numerator: str = "numerator", denominator: str = "denominator", mean: str = "mean",
-                         sd: str = "sd", n: str = "n", polarity: str = "no_judgement",
+                         sd: str = "sd", n: str = "n", value: str = "value", lower_cl: str = "lower_cl",
+                         upper_cl: str = "upper_cl", polarity: str = "no_judgement",
                          level: float = 0.95) -> ChangeResult:
     """Each period's change from the period before it (per group), with an interval at ``level``.
 
     Proportions: difference in percentage points with Newcombe's method 10 (hybrid Wilson score, no
     continuity correction; as PHE's tools; checked against the same formula written in R in
     tests/fixtures/r/trend_markers.R). Means: difference of means with Welch's t interval (R's
-    ``t.test(var.equal = FALSE)`` from summary statistics). The previous period is the one before it in
+    ``t.test(var.equal = FALSE)`` from summary statistics). Other values with 95% limits: the normal interval
+    of the difference, its standard error sqrt(se1^2 + se0^2) with each se the limits' width over 3.92. The
+    previous period is the one before it in
     the data; ``years_between`` says when a year is missing between them.
     """
     from scipy import stats
 
     _check_options(value_type, polarity, level)
     df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
-                              denominator=denominator, mean=mean, sd=sd, n=n)
+                              denominator=denominator, mean=mean, sd=sd, n=n, value=value, lower_cl=lower_cl,
+                              upper_cl=upper_cl)
+    z = float(stats.norm.ppf(0.5 + level / 2))
     rows = []
     for where, g in _groups(df, keys):
         for i in range(1, len(g)):
@@ -301,12 +325,18 @@ def change_from_previous(data: pd.DataFrame, *, period: str = "period", by=None,
                 pooled = (cur["_k"] + prev["_k"]) / (cur["_n"] + prev["_n"])
                 se0 = np.sqrt(pooled * (1 - pooled) * (1 / cur["_n"] + 1 / prev["_n"]))
                 p = float(2 * stats.norm.sf(abs(d) / se0)) if se0 > 0 else (1.0 if d == 0 else 0.0)
-                value, previous = 100 * cur["_k"] / cur["_n"], 100 * prev["_k"] / prev["_n"]
+                now, previous = 100 * cur["_k"] / cur["_n"], 100 * prev["_k"] / prev["_n"]
                 d, lo, hi = 100 * float(d), 100 * float(lo), 100 * float(hi)
+            elif value_type == "other":
+                now, previous = float(cur["_mean"]), float(prev["_mean"])
+                d = now - previous
+                se = float(np.sqrt(cur["_se"] ** 2 + prev["_se"] ** 2))
+                lo, hi = (d - z * se, d + z * se) if se > 0 else (np.nan, np.nan)
+                p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else np.nan
             else:
                 v1, v0 = cur["_sd"] ** 2 / cur["_n"], prev["_sd"] ** 2 / prev["_n"]
-                value, previous = float(cur["_mean"]), float(prev["_mean"])
-                d = value - previous
+                now, previous = float(cur["_mean"]), float(prev["_mean"])
+                d = now - previous
                 se = np.sqrt(v1 + v0)
                 if se > 0 and cur["_n"] > 1 and prev["_n"] > 1:
                     df_w = (v1 + v0) ** 2 / (v1**2 / (cur["_n"] - 1) + v0**2 / (prev["_n"] - 1))
@@ -315,7 +345,7 @@ def change_from_previous(data: pd.DataFrame, *, period: str = "period", by=None,
                     p = float(2 * stats.t.sf(abs(d) / se, df_w))
                 else:
                     lo = hi = p = np.nan
-            row.update(value=value, previous_value=previous, change=d, ci_low=lo, ci_high=hi, p_val=p,
+            row.update(value=now, previous_value=previous, change=d, ci_low=lo, ci_high=hi, p_val=p,
                        significant=bool(np.isfinite(lo) and not (lo <= 0 <= hi)),
                        words=_change_words(d, lo, hi, polarity, str(prev[period])),
                        years_between=int(cur["_period_number"] - prev["_period_number"]))
