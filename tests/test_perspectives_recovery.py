@@ -8,8 +8,13 @@ import pandas as pd
 import pytest
 
 from measurekit.problems import InputError
-from measurekit.stats.perspectives import (perspective_agreement, perspective_divergence, perspective_missingness,
-                                           review_change, routine_discordance)
+from measurekit.stats.perspectives import (
+    perspective_agreement,
+    perspective_divergence,
+    perspective_missingness,
+    review_change,
+    routine_discordance,
+)
 
 TOPICS = ["ta", "tb", "tc", "td", "te"]
 SHIFT = {"ta": 0, "tb": 2, "tc": 0, "td": -2, "te": 0}          # self minus adviser, exactly (no clamping)
@@ -99,8 +104,8 @@ def test_a_planted_group_difference_is_detected(sim):
     assert welch.p_val < 1e-6
     from statsmodels.stats.oneway import anova_oneway
 
-    first = bent[(bent.review == 1) & (bent.item == "tc")].pivot_table(index=["pid", "area"], columns="who", values="score").dropna()
-    first = first.reset_index()
+    first = bent[(bent.review == 1) & (bent.item == "tc")]
+    first = first.pivot_table(index=["pid", "area"], columns="who", values="score").dropna().reset_index()
     sm = anova_oneway(first["young"] - first["worker"], groups=first["area"], use_var="unequal")
     assert welch.statistic == pytest.approx(sm.statistic, rel=1e-9)
     assert welch.df2 == pytest.approx(sm.df_denom, rel=1e-9)

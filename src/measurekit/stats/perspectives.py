@@ -16,7 +16,7 @@ The data are **long**: one row per person, review, perspective and topic, with c
   rated). A rating that is absent (no row) and a blank rating both count as missing.
 
 Per-perspective wide tables (one row per person and review, one column per topic) become this shape with
-:func:`stack_perspectives`. Group columns (``by=``: locality, gender, age band...) are columns of the data, one
+:func:`stack_perspectives`. Group columns (``by=``: area, gender, age band...) are columns of the data, one
 value per person and review.
 
 Domain scores: ``domains={"domain": [topic, ...]}`` (a topic may be listed under several domains and then counts in
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core.result import Result
-from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.problems import InputError, ProblemReport
 
 _TITLE = "Two-perspective ratings"
 _MAX_LISTED = 20          # problems listed per check before the report says "and N more"
@@ -233,7 +233,7 @@ def stack_perspectives(data: Mapping[str, pd.DataFrame], *, items, id: str = "pe
 
     ``data`` maps each perspective value (e.g. the two respondents' names) to its table: one row per person (and
     review, column ``round``), one column per topic in ``items``. ``keep`` names further columns to carry along
-    (groups such as locality). Returns columns ``id``, ``round`` (when given), ``keep``..., ``perspective``, ``topic``,
+    (groups such as an area). Returns columns ``id``, ``round`` (when given), ``keep``..., ``perspective``, ``topic``,
     ``rating``: one row per table row and topic (a blank rating stays as a row with a blank rating).
     """
     from measurekit.stats._numerics.item_data import named_frame, names
@@ -318,7 +318,7 @@ def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person
         cats = _categories(scale, np.r_[a[ok], b[ok]]) if level == "topic" else None
         row, tab = pair_agreement(a[ok], b[ok], categories=cats, k=k, alpha=alpha)
         rows.append(head | row)
-        iccs.append(tab.assign(level=level, name=name))
+        iccs.append(tab.assign(level=str(level), name=str(name)))
     icc = pd.concat(iccs, ignore_index=True) if iccs else pd.DataFrame()
     if len(icc):
         icc = icc[["level", "name", *[c for c in icc.columns if c not in ("level", "name")]]]
@@ -430,7 +430,10 @@ def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str
                    scale=scale)
     frame = _pick_review(_with_domains(design, min_topics), review)
     frame = frame.assign(diff=frame[design.first] - frame[design.second]).dropna(subset=["diff"])
-    rows, tests, flags, warnings = [], [], [], []
+    rows: list[dict] = []
+    tests: list[dict] = []
+    flags: list[dict] = []
+    warnings: list[str] = []
     for (level, name), g in frame.groupby(["level", "topic"], sort=False):
         d = g["diff"].to_numpy(float)
         rows.append({"level": level, "name": name, "by": "all", "group": "all"} | _describe_diff(d, k, alpha))
@@ -623,7 +626,7 @@ def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str 
                                       "to_round": last.loc[keep, "round"].to_numpy(),
                                       "before": first.loc[keep, p].to_numpy(), "after": last.loc[keep, p].to_numpy()})
             ch = (pairs["after"] - pairs["before"]).to_numpy(float)
-            changes.append(pairs.assign(change=ch, level=level, name=name, perspective=p))
+            changes.append(pairs.assign(change=ch, level=str(level), name=str(name), perspective=p))
             n = len(ch)
             mean = float(ch.mean()) if n else np.nan
             sd = float(ch.std(ddof=1)) if n > 1 else np.nan
@@ -667,7 +670,7 @@ def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: s
                         value=1, threshold: float = 4, by=None, id: str = "person_id", round: str | None = None,
                         perspective: str = "perspective", topic: str = "topic", rating: str = "rating",
                         topics=None, review="latest", scale=(0, 10), alpha: float = 0.05) -> DiscordanceResult:
-    """Among people whose routine record has ``measure == value`` (e.g. accommodation suitable = 1), the share
+    """Among people whose routine record has ``measure == value`` (e.g. a routine yes/no flag = 1), the share
     rating a topic ``<= threshold`` from the perspective ``perspective_value``, per topic and group.
 
     ``routine``: one row per person (column ``id``; with ``round`` too, the record of the same review is used),
