@@ -203,3 +203,67 @@ def test_inputs_are_not_modified(long):
     before = long.copy()
     perspective_agreement(long, perspectives=("self", "adviser"), domains=DOMAINS)
     pd.testing.assert_frame_equal(long, before)
+
+
+def _two_reviews(long):
+    """The fixture data as two reviews: the second adds 1 to every self rating of the first (capped at 10)."""
+    first = long.assign(review="2025-03")
+    second = long.assign(review="2025-09",
+                         rating=np.where(long.perspective == "self", np.minimum(long.rating + 1, 10), long.rating))
+    return pd.concat([first, second], ignore_index=True)
+
+
+def test_review_choice_with_text_rounds(long):
+    both = _two_reviews(long)
+    base = perspective_agreement(long, perspectives=("self", "adviser")).table.set_index("name")
+    first = perspective_agreement(both, perspectives=("self", "adviser"), round="review",
+                                  review="2025-03").table.set_index("name")
+    latest = perspective_agreement(both, perspectives=("self", "adviser"), round="review").table.set_index("name")
+    np.testing.assert_allclose(first["icc2"], base["icc2"])
+    assert (latest["mean_first"] > first["mean_first"]).all()
+    with pytest.raises(InputError) as e:
+        perspective_agreement(both, perspectives=("self", "adviser"), round="review", review="2026-03")
+    assert e.value.codes == ["bad_option"]
+
+
+def test_change_between_text_rounds_by_hand(long):
+    from measurekit.stats.perspectives import review_change
+
+    both = _two_reviews(long)
+    res = review_change(both, perspectives=["self", "adviser"], round="review", k=1).table
+    t = res.set_index(["name", "perspective"])
+    for topic in ("t1", "t2", "t3"):
+        s = long[(long.topic == topic) & (long.perspective == "self")].rating.dropna()
+        assert t.loc[(topic, "self"), "n_pairs"] == len(s)
+        assert t.loc[(topic, "self"), "mean_change"] == pytest.approx((np.minimum(s + 1, 10) - s).mean())
+        assert t.loc[(topic, "self"), "n_improved"] == (s < 10).sum()
+        assert t.loc[(topic, "adviser"), "mean_change"] == 0 and t.loc[(topic, "adviser"), "n_worse"] == 0
+        assert t.loc[(topic, "self"), "n_single"] == 0
+
+
+def test_divergence_of_a_domain_is_the_mean_of_its_topic_differences(wide, long):
+    from measurekit.stats.perspectives import perspective_divergence
+
+    res = perspective_divergence(long, perspectives=("self", "adviser"), domains=DOMAINS)
+    row = res.table[(res.table.name == "d2") & (res.table.by == "all")].iloc[0]
+    w = wide.set_index(["person_id", "topic"])[["self", "adviser"]].unstack("topic")
+    d = (w["self"][["t2", "t3"]].mean(axis=1, skipna=False) - w["adviser"][["t2", "t3"]].mean(axis=1, skipna=False))
+    assert row["n"] == d.notna().sum() and row["mean_diff"] == pytest.approx(d.mean(), abs=1e-12)
+    assert res.flagged.set_index("name").loc["t2", "diverges"]          # t2 was simulated with self 1.5 higher
+
+
+def test_routine_record_per_review(long):
+    from measurekit.stats.perspectives import routine_discordance
+
+    both = _two_reviews(long)
+    ids = sorted(long.person_id.unique())
+    routine = pd.DataFrame({"person_id": ids * 2, "review": ["2025-03"] * len(ids) + ["2025-09"] * len(ids),
+                            "flag": [1] * len(ids) + [0] * len(ids)})
+    before = routine.copy()
+    res = routine_discordance(both, routine, measure="flag", perspective_value="self", round="review", topics=["t1"])
+    pd.testing.assert_frame_equal(routine, before)
+    assert res.table.empty and "numerator" in res.table and res.warnings   # the latest records say 0 for everyone
+    res = routine_discordance(both, routine, measure="flag", perspective_value="self", round="review",
+                              topics=["t1"], review="2025-03").table.iloc[0]
+    s = long[(long.topic == "t1") & (long.perspective == "self")].rating
+    assert res.n_measure == len(s) and res.denominator == s.notna().sum() and res.numerator == (s <= 4).sum()

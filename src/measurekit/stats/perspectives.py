@@ -726,4 +726,7 @@ def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: s
                              "threshold": threshold, "by": b, "group": grp, "n_measure": n_measure,
                              "n_unrated": unrated, "denominator": den, "numerator": num,
                              "share": num / den if den else np.nan, "ci_low": float(lo), "ci_high": float(hi)})
-    return DiscordanceResult(pd.DataFrame(rows))
+    columns = ["name", "perspective", "measure", "value", "threshold", "by", "group", "n_measure", "n_unrated",
+               "denominator", "numerator", "share", "ci_low", "ci_high"]
+    warnings = [] if rows else [f"No routine record has {measure} = {value!r} at the reviews used; nothing to show."]
+    return DiscordanceResult(pd.DataFrame(rows, columns=columns), warnings)
