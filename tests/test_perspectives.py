@@ -260,10 +260,26 @@ def test_routine_record_per_review(long):
     routine = pd.DataFrame({"person_id": ids * 2, "review": ["2025-03"] * len(ids) + ["2025-09"] * len(ids),
                             "flag": [1] * len(ids) + [0] * len(ids)})
     before = routine.copy()
-    res = routine_discordance(both, routine, measure="flag", perspective_value="self", round="review", topics=["t1"])
+    res = routine_discordance(both, routine, measure="flag", perspective_value="self", round="review", items=["t1"])
     pd.testing.assert_frame_equal(routine, before)
     assert res.table.empty and "numerator" in res.table and res.warnings   # the latest records say 0 for everyone
     res = routine_discordance(both, routine, measure="flag", perspective_value="self", round="review",
-                              topics=["t1"], review="2025-03").table.iloc[0]
+                              items=["t1"], review="2025-03").table.iloc[0]
     s = long[(long.topic == "t1") & (long.perspective == "self")].rating
     assert res.n_measure == len(s) and res.denominator == s.notna().sum() and res.numerator == (s <= 4).sum()
+
+
+def test_framework_supplies_scale_dont_know_code_and_domains(long):
+    fw = {"d1": {"items": ["t1", "t2"], "min": 0, "max": 10, "dont_know": 99},
+          "d2": {"items": ["t3", "t4"], "min": 0, "max": 10}}           # t4 is never rated: d2 left out, noted
+    coded = long.assign(rating=long.rating.fillna(99))                  # blanks written as the don't-know code
+    r = perspective_agreement(coded, perspectives=("self", "adviser"), framework=fw)
+    plain = perspective_agreement(long, perspectives=("self", "adviser"), domains={"d1": ["t1", "t2"]})
+    pd.testing.assert_frame_equal(r.table, plain.table)
+    assert any("d2" in w and "t4" in w for w in r.warnings)
+    with pytest.raises(InputError) as e:                                # without the framework 99 is off the scale
+        perspective_agreement(coded, perspectives=("self", "adviser"))
+    assert e.value.codes[0] == "out_of_range"
+    with pytest.raises(InputError) as e:
+        perspective_agreement(long, perspectives=("self", "adviser"), framework={"d": ["x1", "x2"]})
+    assert e.value.codes == ["no_items"]

@@ -70,7 +70,7 @@ def test_divergence_recovers_the_planted_topics(sim):
     data, _ = sim
     before = data.copy()
     res = perspective_divergence(data, perspectives=SP, by=["area", "sex"], review="first",
-                                 topics=["ta", "tb", "tc", "td"], **COLS)
+                                 items=["ta", "tb", "tc", "td"], **COLS)
     pd.testing.assert_frame_equal(data, before)
     f = res.flagged.set_index("name")
     assert set(f.index[f.diverges]) == {"tb", "td"}
@@ -99,7 +99,7 @@ def test_a_planted_group_difference_is_detected(sim):
     bent = data.copy()
     north = (bent.area == "north") & (bent.item == "tc") & (bent.who == "young")
     bent.loc[north, "score"] = (bent.loc[north, "score"] + 2).clip(upper=10)
-    res = perspective_divergence(bent, perspectives=SP, by="area", review="first", topics=["tc"], **COLS)
+    res = perspective_divergence(bent, perspectives=SP, by="area", review="first", items=["tc"], **COLS)
     welch = res.tests[(res.tests.test == "welch_anova")].iloc[0]
     assert welch.p_val < 1e-6
     from statsmodels.stats.oneway import anova_oneway
@@ -173,7 +173,7 @@ def test_discordance_recovers_the_planted_share_with_its_counts(sim):
     data, people = sim
     routine = people[["pid", "suitable"]].copy()
     res = routine_discordance(data, routine, measure="suitable", value=1, perspective_value="young", by="area",
-                              topics=["te"], **COLS)
+                              items=["te"], **COLS)
     t = res.table.set_index(["by", "group"])
     for a in AREAS:
         assert t.loc[("area", a), "ci_low"] <= LOW_HOME[a] <= t.loc[("area", a), "ci_high"]
@@ -192,8 +192,8 @@ def test_discordance_recovers_the_planted_share_with_its_counts(sim):
 
 def test_agreement_on_repeated_reviews_uses_one_review_per_person_by_default(sim):
     data, people = sim
-    latest = perspective_agreement(data, perspectives=SP, topics=["tb"], **COLS).table.iloc[0]
-    every = perspective_agreement(data, perspectives=SP, topics=["tb"], review="all", **COLS).table.iloc[0]
+    latest = perspective_agreement(data, perspectives=SP, items=["tb"], **COLS).table.iloc[0]
+    every = perspective_agreement(data, perspectives=SP, items=["tb"], review="all", **COLS).table.iloc[0]
     assert latest.n <= len(people) < every.n
     assert latest.mean_diff == pytest.approx(2, abs=0.15)
 

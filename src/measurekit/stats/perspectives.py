@@ -15,6 +15,11 @@ The data are **long**: one row per person, review, perspective and topic, with c
 - ``topic`` (default ``"topic"``) and ``rating`` (default ``"rating"``, numeric, within ``scale``; blank = not
   rated). A rating that is absent (no row) and a blank rating both count as missing.
 
+``items=`` keeps only those topics. ``scale=(lowest, highest)`` is the rating range (default 0-10). With
+``framework=`` (a ``Framework``, its folder, or the mapping ``mk.score`` takes) the scale, the don't-know code (read
+as not rated) and the domains come from the framework unless given; a framework domain whose items are not all
+rated is left out with a note in ``warnings``.
+
 Per-perspective wide tables (one row per person and review, one column per topic) become this shape with
 :func:`stack_perspectives`. Group columns (``by=``: area, gender, age band...) are columns of the data, one
 value per person and review.
@@ -58,6 +63,7 @@ class _Design:
     by: list[str]
     domains: dict[str, list[str]]
     warnings: list[str] = field(default_factory=list)
+    scale: tuple = (0, 10)
 
 
 def _row(i) -> int:
@@ -73,7 +79,7 @@ def _as_list(x) -> list[str]:
 
 
 def _read(data, *, id, round, perspective, topic, rating, perspectives, by=None, topics=None, domains=None,
-          scale=(0, 10), need_two=True, what=_TITLE) -> _Design:
+          framework=None, scale=None, need_two=True, what=_TITLE) -> _Design:
     """Check the long data (every problem, with row, column, value and rule) and pivot it to one row per person,
     review and topic with one rating column per perspective."""
     from measurekit.stats._numerics.item_data import named_frame
@@ -112,10 +118,19 @@ def _read(data, *, id, round, perspective, topic, rating, perspectives, by=None,
         for i in np.flatnonzero(blank.to_numpy())[:_MAX_LISTED]:
             report.add("missing_value", f"A rating row has no {c}.", row=_row(frame.index[i]), column=c,
                        rule="required")
+    notes: list[str] = []
+    dont_know: set = set()
+    if framework is not None:
+        known0 = set(frame[topic].dropna().astype(str))
+        scale, dont_know, domains, notes = _from_framework(framework, known0, domains, scale, topic)
+    if scale is None:
+        scale = (0, 10)
     values = pd.to_numeric(frame[rating], errors="coerce")
     bad = values.isna() & frame[rating].notna() & (frame[rating].astype("string").str.strip() != "")
+    values = values.mask(values.isin(list(dont_know)))          # the framework's don't-know code: not rated
     for i in np.flatnonzero(bad.to_numpy())[:_MAX_LISTED]:
-        report.add("wrong_type", f"The rating {frame[rating].iloc[i]!r} is not a number.", row=_row(frame.index[i]),
+        report.add("wrong_type", f"The rating {str(frame[rating].iloc[i])!r} is not a number.",
+                   row=_row(frame.index[i]),
                    column=rating, value=str(frame[rating].iloc[i]), rule="number")
     lo, hi = scale
     out = values.notna() & ((values < lo) | (values > hi))
@@ -176,7 +191,34 @@ def _read(data, *, id, round, perspective, topic, rating, perspectives, by=None,
         round_col = round
         wide = wide.rename(columns={round: "round"})
     wide = wide.rename(columns={id: "id"})
-    return _Design(wide, id, round_col, pair[0], pair[-1], wanted, by, doms)
+    return _Design(wide, id, round_col, pair[0], pair[-1], wanted, by, doms, notes, tuple(scale))
+
+
+def _from_framework(framework, known: set, domains, scale, topic: str):
+    """Defaults a framework supplies: the scale (lowest and highest code of the rated items' scales), the
+    don't-know codes (read as not rated) and, unless ``domains`` is given, its item -> domain mapping (a domain
+    whose items are not all rated is left out, with a note)."""
+    from measurekit.stats.scoring import as_framework
+
+    fw = as_framework(framework)
+    rated = [i for i in fw.items if i.id in known]
+    if not rated:
+        raise InputError.of("no_items", f"No {topic} of the ratings is an item of the framework.", column=topic,
+                            value=", ".join(sorted(known)[:5]), rule="item ids of the framework", title=_TITLE)
+    scales = {i.scale: fw.scale(i.scale) for i in rated}
+    if scale is None:
+        scale = (min(sc.min for sc in scales.values()), max(sc.max for sc in scales.values()))
+    dont_know = {sc.dont_know.code for sc in scales.values() if sc.dont_know is not None}
+    notes: list[str] = []
+    if domains is None:
+        domains = {}
+        for d, ids in fw.domain_items(respondent=None).items():
+            absent = [i for i in ids if i not in known]
+            if absent:
+                notes.append(f"Domain {d} not scored: its items {', '.join(absent)} have no ratings.")
+            else:
+                domains[d] = ids
+    return scale, dont_know, domains, notes
 
 
 def _with_domains(design: _Design, min_topics=None, perspectives=None) -> pd.DataFrame:
@@ -293,8 +335,9 @@ class PerspectiveAgreementResult(Result):
 
 def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person_id", round: str | None = None,
                           perspective: str = "perspective", topic: str = "topic", rating: str = "rating",
-                          topics=None, domains=None, min_topics=None, review="latest", k: float = 2,
-                          scale=(0, 10), alpha: float = 0.05, min_pairs: int = 10) -> PerspectiveAgreementResult:
+                          items=None, domains=None, min_topics=None, review="latest", k: float = 2,
+                          framework=None, scale=None, alpha: float = 0.05, min_pairs: int = 10
+                          ) -> PerspectiveAgreementResult:
     """Agreement between two perspectives, per topic and per domain (long data: see the module docstring).
 
     ``k``: the share of pairs within ``k`` points (default 2). ``scale``: the lowest and highest rating (the kappa
@@ -303,8 +346,8 @@ def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person
     """
     from measurekit.stats.agreement import pair_agreement
 
-    design = _read(data, **_common(locals()), perspectives=perspectives, topics=topics, domains=domains,
-                   scale=scale)
+    design = _read(data, **_common(locals()), perspectives=perspectives, topics=items, framework=framework,
+                   domains=domains, scale=scale)
     frame = _pick_review(_with_domains(design, min_topics), review)
     rows, iccs, warnings = [], [], []
     for (level, name), g in frame.groupby(["level", "topic"], sort=False):
@@ -315,14 +358,14 @@ def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person
             warnings.append(f"{name}: only {int(ok.sum())} pairs rated from both perspectives; not estimated.")
             rows.append(head | {"n": int(ok.sum())})
             continue
-        cats = _categories(scale, np.r_[a[ok], b[ok]]) if level == "topic" else None
+        cats = _categories(design.scale, np.r_[a[ok], b[ok]]) if level == "topic" else None
         row, tab = pair_agreement(a[ok], b[ok], categories=cats, k=k, alpha=alpha)
         rows.append(head | row)
         iccs.append(tab.assign(level=str(level), name=str(name)))
     icc = pd.concat(iccs, ignore_index=True) if iccs else pd.DataFrame()
     if len(icc):
         icc = icc[["level", "name", *[c for c in icc.columns if c not in ("level", "name")]]]
-    return PerspectiveAgreementResult(pd.DataFrame(rows), icc, k, str(review), warnings)
+    return PerspectiveAgreementResult(pd.DataFrame(rows), icc, k, str(review), design.warnings + warnings)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -415,8 +458,8 @@ def _describe_diff(d: np.ndarray, k: float, alpha: float) -> dict:
 
 def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str = "person_id",
                            round: str | None = None, perspective: str = "perspective", topic: str = "topic",
-                           rating: str = "rating", topics=None, domains=None, min_topics=None, review="latest",
-                           k: float = 2, scale=(0, 10), alpha: float = 0.05, min_diff: float = 1.0
+                           rating: str = "rating", items=None, domains=None, min_topics=None, review="latest",
+                           k: float = 2, framework=None, scale=None, alpha: float = 0.05, min_diff: float = 1.0
                            ) -> DivergenceResult:
     """Where the two perspectives diverge: mean difference (first minus second) and share within ``k`` points, per
     topic (and domain), overall and per group of each ``by`` column, with tests of difference between groups and
@@ -426,8 +469,8 @@ def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str
     from scipy import stats
 
     by = _as_list(by)
-    design = _read(data, **_common(locals()), perspectives=perspectives, by=by, topics=topics, domains=domains,
-                   scale=scale)
+    design = _read(data, **_common(locals()), perspectives=perspectives, by=by, topics=items, framework=framework,
+                   domains=domains, scale=scale)
     frame = _pick_review(_with_domains(design, min_topics), review)
     frame = frame.assign(diff=frame[design.first] - frame[design.second]).dropna(subset=["diff"])
     rows: list[dict] = []
@@ -465,7 +508,7 @@ def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str
     if len(flagged):
         flagged["p_holm"] = _holm(flagged["p_val"])
         flagged["diverges"] = (flagged["p_holm"] < alpha) & (flagged["mean_diff"].abs() >= min_diff)
-    return DivergenceResult(pd.DataFrame(rows), tests_df, flagged, warnings)
+    return DivergenceResult(pd.DataFrame(rows), tests_df, flagged, design.warnings + warnings)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -494,8 +537,8 @@ class MissingnessResult(Result):
 
 def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: str = "person_id",
                             round: str | None = None, perspective: str = "perspective", topic: str = "topic",
-                            rating: str = "rating", topics=None, expected: pd.DataFrame | None = None,
-                            scale=(0, 10), alpha: float = 0.05) -> MissingnessResult:
+                            rating: str = "rating", items=None, expected: pd.DataFrame | None = None,
+                            framework=None, scale=None, alpha: float = 0.05) -> MissingnessResult:
     """How many expected ratings are missing, from each perspective, per topic and group, and in which pattern.
 
     ``expected`` (optional): the reviews that should have been rated, one row per person (and ``round``), with the
@@ -505,7 +548,8 @@ def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: st
     from measurekit.stats.intervals import wilson
 
     by = _as_list(by)
-    design = _read(data, **_common(locals()), perspectives=perspectives, by=by, topics=topics, scale=scale)
+    design = _read(data, **_common(locals()), perspectives=perspectives, by=by, topics=items, framework=framework,
+                   domains={}, scale=scale)
     frame = design.data
     if expected is not None:
         from measurekit.stats._numerics.item_data import named_frame
@@ -559,7 +603,8 @@ def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: st
                                  "n_expected": n, "share": c / n if n else np.nan, "ci_low": float(lo),
                                  "ci_high": float(hi)})
     return MissingnessResult(pd.DataFrame(rows), pd.DataFrame(pats),
-                             pd.DataFrame(tests, columns=["name", "perspective", "by", "statistic", "df", "p_val"]))
+                             pd.DataFrame(tests, columns=["name", "perspective", "by", "statistic", "df", "p_val"]),
+                             design.warnings)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -585,9 +630,9 @@ class ChangeResult(Result):
 
 
 def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str = "person_id",
-                  perspective: str = "perspective", topic: str = "topic", rating: str = "rating", topics=None,
+                  perspective: str = "perspective", topic: str = "topic", rating: str = "rating", items=None,
                   domains=None, min_topics=None, compare: str = "consecutive", k: float = 2,
-                  higher_is_better: bool = True, scale=(0, 10), alpha: float = 0.05) -> ChangeResult:
+                  higher_is_better: bool = True, framework=None, scale=None, alpha: float = 0.05) -> ChangeResult:
     """Paired change of each topic's (and domain's) rating between reviews of the same person, per perspective.
 
     ``compare="consecutive"``: each rated review against the person's previous rated review of that topic;
@@ -606,8 +651,8 @@ def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str 
         frame0 = named_frame(data, "The ratings")
         if perspective in frame0.columns:
             perspectives = sorted(frame0[perspective].dropna().astype(str).unique())
-    design = _read(data, **_common(locals()), perspectives=perspectives, topics=topics, domains=domains,
-                   scale=scale, need_two=False)
+    design = _read(data, **_common(locals()), perspectives=perspectives, topics=items, framework=framework,
+                   domains=domains, scale=scale, need_two=False)
     pers = _as_list(perspectives)
     frame = _with_domains(design, min_topics, perspectives=pers)
     rows, changes = [], []
@@ -644,7 +689,7 @@ def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str 
                          "worse_ci_low": float(wl), "worse_ci_high": float(wh)})
     cols = ["level", "name", "perspective", "id", "from_round", "to_round", "before", "after", "change"]
     ch_df = pd.concat(changes, ignore_index=True)[cols] if changes else pd.DataFrame(columns=cols)
-    return ChangeResult(pd.DataFrame(rows), ch_df)
+    return ChangeResult(pd.DataFrame(rows), ch_df, design.warnings)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -669,7 +714,8 @@ class DiscordanceResult(Result):
 def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: str, perspective_value: str,
                         value=1, threshold: float = 4, by=None, id: str = "person_id", round: str | None = None,
                         perspective: str = "perspective", topic: str = "topic", rating: str = "rating",
-                        topics=None, review="latest", scale=(0, 10), alpha: float = 0.05) -> DiscordanceResult:
+                        items=None, review="latest", framework=None, scale=None, alpha: float = 0.05
+                        ) -> DiscordanceResult:
     """Among people whose routine record has ``measure == value`` (e.g. a routine yes/no flag = 1), the share
     rating a topic ``<= threshold`` from the perspective ``perspective_value``, per topic and group.
 
@@ -697,7 +743,8 @@ def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: s
                             row=_row(i), column=id, value=str(routine[id].iloc[i]),
                             rule="one row per " + ", ".join(join), title=_TITLE)
     design = _read(data, **_common(locals()), perspectives=[perspective_value],
-                   by=[b for b in by if b not in from_routine], topics=topics, scale=scale, need_two=False)
+                   by=[b for b in by if b not in from_routine], topics=items, framework=framework, domains={},
+                   scale=scale, need_two=False)
     frame = _pick_review(design.data, review)
     rec = routine[[*join, measure, *from_routine]].rename(columns={id: "id", **({round: "round"}
                                                                                 if len(join) > 1 else {})})
@@ -728,5 +775,6 @@ def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: s
                              "share": num / den if den else np.nan, "ci_low": float(lo), "ci_high": float(hi)})
     columns = ["name", "perspective", "measure", "value", "threshold", "by", "group", "n_measure", "n_unrated",
                "denominator", "numerator", "share", "ci_low", "ci_high"]
-    warnings = [] if rows else [f"No routine record has {measure} = {value!r} at the reviews used; nothing to show."]
-    return DiscordanceResult(pd.DataFrame(rows, columns=columns), warnings)
+    warnings: list[str] = [] if rows else [f"No routine record has {measure} = {value!r} at the reviews used; "
+                                           "nothing to show."]
+    return DiscordanceResult(pd.DataFrame(rows, columns=columns), design.warnings + warnings)
