@@ -214,3 +214,24 @@ def test_routine_with_two_records_for_one_person_is_refused(sim):
         routine_discordance(data, routine, measure="suitable", perspective_value="young", **COLS)
     p = e.value.report.problems[0]
     assert p.code == "duplicate_id" and p.row == len(people) + 2 and p.value == people.pid.iloc[3]
+
+
+def test_whole_reviews_missing_from_one_perspective_are_counted(sim):
+    data, _ = sim
+    rng = np.random.default_rng(11)
+    east = data[data.area == "east"][["pid", "review"]].drop_duplicates()
+    gone = east.iloc[rng.choice(len(east), 40, replace=False)]
+    blank = data.merge(gone.assign(_gone=True), how="left", on=["pid", "review"])
+    blank.loc[blank._gone.eq(True) & (blank.who == "worker"), "score"] = np.nan
+    blank = blank.drop(columns="_gone")
+    res = perspective_missingness(blank, perspectives=SP, by="area", **COLS)
+    t = res.table[(res.table.name == "whole review") & (res.table.by == "area")].set_index(["perspective", "group"])
+    # by hand: reviews where the worker rated nothing
+    rated = blank[blank.who == "worker"].groupby(["pid", "review", "area"]).score.count().reset_index()
+    for a in AREAS:
+        r = rated[rated.area == a]
+        assert t.loc[("worker", a), "n_expected"] == len(r)
+        assert t.loc[("worker", a), "n_missing"] == (r.score == 0).sum()
+    assert t.loc[("worker", "east"), "n_missing"] >= 40
+    pat = res.patterns[(res.patterns.name == "whole review") & (res.patterns.by == "all")].set_index("pattern")
+    assert pat.n.sum() == pat.n_expected.iloc[0] == len(data[["pid", "review"]].drop_duplicates())

@@ -519,7 +519,9 @@ class MissingnessResult(Result):
     """Result of :func:`perspective_missingness`. Expected ratings: every topic, from each perspective, at every
     review of every person in the data (or in ``expected``).
 
-    ``table``: one row per topic (``"all topics"`` pooled) x perspective x group: name, perspective, by (``"all"``
+    ``table``: one row per topic (plus ``"all topics"``: every expected rating pooled; ``"whole review"``: a review
+    counts as missing from a perspective when that perspective rated none of its topics) x perspective x group:
+    name, perspective, by (``"all"``
     for the overall rows), group, n_expected, n_missing, share_missing, ci_low / ci_high (Wilson).
     ``patterns``: one row per topic x group x pattern: pattern (``"both"``, ``"first only"``, ``"second only"``,
     ``"neither"``; first_present / second_present say which), first, second (the perspectives), n (pattern
@@ -574,9 +576,19 @@ def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: st
     pf, ps = frame[first].notna(), frame[second].notna()
     frame = frame.assign(_m1=~pf, _m2=~ps, _pattern=np.select([pf & ps, pf & ~ps, ~pf & ps],
                                                              ["both", "first only", "second only"], "neither"))
-    rows, pats, tests = [], [], []
+    rows: list[dict] = []
+    pats: list[dict] = []
+    tests: list[dict] = []
     pooled = frame.assign(topic="all topics")
-    for name, g in pd.concat([frame, pooled], ignore_index=True).groupby("topic", sort=False):
+    # a whole review: a perspective is missing when it rated none of the topics at that review
+    keys = ["id", "round", *[b for b in by if b in frame.columns]]
+    whole = frame.groupby(keys, dropna=False, sort=False).agg(_p1=(first, "count"), _p2=(second, "count"))
+    whole = whole.reset_index()
+    w1, w2 = whole["_p1"] > 0, whole["_p2"] > 0
+    whole = whole.assign(topic="whole review", _m1=~w1, _m2=~w2,
+                         _pattern=np.select([w1 & w2, w1 & ~w2, ~w1 & w2], ["both", "first only", "second only"],
+                                            "neither"))
+    for name, g in pd.concat([frame, pooled, whole], ignore_index=True).groupby("topic", sort=False):
         for b in ["all", *by]:
             groups = [("all", g)] if b == "all" else list(g.groupby(b, dropna=False, sort=True))
             for persp, col in ((first, "_m1"), (second, "_m2")):
