@@ -33,6 +33,7 @@ def result(long):
     return perspective_agreement(long, perspectives=("self", "adviser"), domains=DOMAINS)
 
 
+@pytest.mark.r_fixture
 def test_icc_all_six_rows_match_psych(result):
     ref = pd.read_csv(R / "rater_agreement_icc.csv")
     got = result.icc.merge(ref, on=["level", "name", "type"], suffixes=("", "_r"))
@@ -47,6 +48,7 @@ def test_icc_all_six_rows_match_psych(result):
         assert t.loc[r.name, f"{r.type.lower()}_ci_low"] == pytest.approx(r.lower, abs=1e-6)
 
 
+@pytest.mark.r_fixture
 def test_weighted_kappa_matches_psych_linear_and_quadratic(result):
     ref = pd.read_csv(R / "rater_agreement_kappa.csv")
     t = result.table.set_index("name")
