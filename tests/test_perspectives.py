@@ -24,8 +24,8 @@ def wide():
 
 @pytest.fixture(scope="module")
 def long(wide):
-    return wide.melt(id_vars=["person_id", "topic"], value_vars=["self", "adviser"], var_name="perspective",
-                     value_name="rating")
+    return wide.melt(id_vars=["person_id", "topic", "area"], value_vars=["self", "adviser"],
+                     var_name="perspective", value_name="rating")
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,24 @@ def test_weighted_kappa_matches_psych_linear_and_quadratic(result):
         assert t.loc[r.name, f"kappa_{r.weights}"] == pytest.approx(r.weighted_kappa, abs=1e-6)
         assert t.loc[r.name, "n"] == r.n
     assert t.loc[["d1", "d2"], "kappa_quadratic"].isna().all()   # domain means are not categories
+
+
+@pytest.mark.r_fixture
+def test_divergence_by_group_matches_r(long):
+    from measurekit.stats.perspectives import perspective_divergence
+
+    ref = pd.read_csv(R / "rater_divergence.csv")
+    res = perspective_divergence(long, perspectives=("self", "adviser"), by="area")
+    got = res.table[res.table.by == "area"].merge(ref, on=["name", "group"], suffixes=("", "_r"))
+    assert len(got) == len(ref) == 9
+    for col in ("n", "mean_diff", "ci_low", "ci_high", "n_within", "share_ci_low", "share_ci_high"):
+        np.testing.assert_allclose(got[col], got[f"{col}_r"], atol=1e-9, err_msg=col)
+    tests = res.tests.set_index(["name", "test"])
+    for r in ref.drop_duplicates("name").itertuples():
+        w, c = tests.loc[(r.name, "welch_anova")], tests.loc[(r.name, "chisq_within")]
+        assert (w.statistic, w.df1, w.df2, w.p_val) == pytest.approx((r.welch_f, r.welch_df1, r.welch_df2, r.welch_p),
+                                                                      rel=1e-9)
+        assert (c.statistic, c.df1, c.p_val) == pytest.approx((r.chisq, r.chisq_df, r.chisq_p), rel=1e-9)
 
 
 def test_kappa_and_its_standard_error_against_sklearn_and_statsmodels(wide, result):
