@@ -303,3 +303,11 @@ def test_framework_supplies_scale_dont_know_code_and_domains(long):
     with pytest.raises(InputError) as e:
         perspective_agreement(long, perspectives=("self", "adviser"), framework={"d": ["x1", "x2"]})
     assert e.value.codes == ["no_items"]
+
+
+@pytest.mark.parametrize("option", [{"alpha": 1.5}, {"k": -1}, {"min_pairs": 1}, {"min_topics": 0}, {"k": "two"}])
+def test_unusable_options_are_refused(long, option):
+    with pytest.raises(InputError) as e:
+        perspective_agreement(long, perspectives=("self", "adviser"), **option)
+    p = e.value.report.problems[0]
+    assert e.value.codes == ["bad_option"] and p.column == next(iter(option)) and p.rule

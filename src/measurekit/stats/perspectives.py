@@ -221,6 +221,27 @@ def _from_framework(framework, known: set, domains, scale, topic: str):
     return scale, dont_know, domains, notes
 
 
+def _options(**given) -> None:
+    """Refuse option values the statistics cannot use (``bad_option``): alpha in (0, 1), k and min_diff >= 0,
+    min_pairs >= 3, min_topics >= 1, numeric threshold."""
+    report = ProblemReport(title=_TITLE)
+    rules = {"alpha": (lambda v: 0 < v < 1, "0 < alpha < 1"), "k": (lambda v: v >= 0, "k >= 0"),
+             "min_diff": (lambda v: v >= 0, "min_diff >= 0"), "min_pairs": (lambda v: v >= 3, "min_pairs >= 3"),
+             "min_topics": (lambda v: v >= 1, "min_topics >= 1"), "threshold": (lambda v: True, "a number")}
+    for name, value in given.items():
+        if value is None and name == "min_topics":
+            continue
+        ok, rule = rules[name]
+        try:
+            good = bool(ok(float(value)))
+        except (TypeError, ValueError):
+            good = False
+        if not good:
+            report.add("bad_option", f"{name}={value!r} cannot be used ({rule}).", column=name, value=repr(value),
+                       rule=rule)
+    report.raise_if_errors()
+
+
 def _with_domains(design: _Design, min_topics=None, perspectives=None) -> pd.DataFrame:
     """The design's topic rows (``level`` "topic") plus one row per person, review and domain (``level`` "domain",
     ``topic`` = the domain) holding the mean of the domain's topics for each perspective."""
@@ -344,6 +365,7 @@ def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person
     categories are its whole points). ``min_pairs``: a topic or domain with fewer pairs gets a row with ``n`` only
     and a warning. Returns :class:`PerspectiveAgreementResult`; ICCs match psych::ICC to 1e-6 (stored fixture).
     """
+    _options(alpha=alpha, k=k, min_pairs=min_pairs, min_topics=min_topics)
     from measurekit.stats.agreement import pair_agreement
 
     design = _read(data, **_common(locals()), perspectives=perspectives, topics=items, framework=framework,
@@ -466,6 +488,7 @@ def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str
     the topics that diverge overall (``flagged``). Long data: see the module docstring. Returns
     :class:`DivergenceResult`.
     """
+    _options(alpha=alpha, k=k, min_diff=min_diff, min_topics=min_topics)
     from scipy import stats
 
     by = _as_list(by)
@@ -547,6 +570,7 @@ def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: st
     ``by`` columns; without it, every person-review with any row in ``data`` is expected, rated or not (a review
     with no row at all is then invisible: pass ``expected`` to count it). Long data: see the module docstring.
     """
+    _options(alpha=alpha)
     from measurekit.stats.intervals import wilson
 
     by = _as_list(by)
@@ -651,6 +675,7 @@ def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str 
     ``"first_latest"``: the first against the latest rated review. ``perspectives``: the perspective values to
     analyse (default: every value in the data). Long data: see the module docstring; ``round`` is required.
     """
+    _options(alpha=alpha, k=k, min_topics=min_topics)
     from measurekit.stats.intervals import t_interval, wilson
 
     if compare not in ("consecutive", "first_latest"):
@@ -734,6 +759,7 @@ def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: s
     ``routine``: one row per person (column ``id``; with ``round`` too, the record of the same review is used),
     holding ``measure`` and any ``by`` columns not in ``data``. Long data: see the module docstring.
     """
+    _options(alpha=alpha, threshold=threshold)
     from measurekit.stats._numerics.item_data import named_frame
     from measurekit.stats.intervals import wilson
 
