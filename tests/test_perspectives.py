@@ -311,3 +311,18 @@ def test_unusable_options_are_refused(long, option):
         perspective_agreement(long, perspectives=("self", "adviser"), **option)
     p = e.value.report.problems[0]
     assert e.value.codes == ["bad_option"] and p.column == next(iter(option)) and p.rule
+
+
+def test_names_that_would_clash_inside_are_refused(long):
+    # a data column named "level" is fine while the analysis does not read it
+    perspective_agreement(long.rename(columns={"area": "level"}), perspectives=("self", "adviser"))
+    from measurekit.stats.perspectives import perspective_divergence
+
+    with pytest.raises(InputError) as e:
+        perspective_divergence(long.rename(columns={"area": "level"}), perspectives=("self", "adviser"), by="level")
+    assert e.value.codes == ["bad_option"] and e.value.report.problems[0].value == "level"
+    blank = long.assign(review=1).astype({"review": "float"})
+    blank.loc[3, "review"] = np.nan
+    with pytest.raises(InputError) as e:
+        perspective_agreement(blank, perspectives=("self", "adviser"), round="review")
+    assert e.value.codes == ["missing_value"] and e.value.report.problems[0].row == 5

@@ -110,10 +110,17 @@ def _read(data, *, id, round, perspective, topic, rating, perspectives, by=None,
                        f"{', '.join(sorted(seen)[:10]) or 'nothing'}.", column=perspective, value=p,
                        rule="one of the column's values")
     report.raise_if_errors()
+    inner = {"id", "round", "topic", "level", "diff"}    # names used inside; a clash would mix two columns up
+    for name, what_ in [*((b, "by") for b in by), *((p, "perspectives") for p in pair)]:
+        if name in inner - {c for c, k in zip(("id", "round", "topic"), (id, round, topic)) if k == c} or \
+                (what_ == "perspectives" and name in by):
+            report.add("bad_option", f"{what_} names {name!r}, a name the analysis uses for another column; rename "
+                       "it in the data first.", column=what_, value=name, rule="not " + ", ".join(sorted(inner)))
+    report.raise_if_errors()
     frame = data[cols + by].reset_index(drop=True)     # a copy: the caller's frame is never modified; index = position
     frame[perspective] = frame[perspective].astype("string")
     frame = frame[frame[perspective].isin(pair)]
-    for c in (id, topic):
+    for c in (id, topic, *([round] if round else [])):
         blank = frame[c].isna()
         for i in np.flatnonzero(blank.to_numpy())[:_MAX_LISTED]:
             report.add("missing_value", f"A rating row has no {c}.", row=_row(frame.index[i]), column=c,
