@@ -235,3 +235,20 @@ def test_whole_reviews_missing_from_one_perspective_are_counted(sim):
     assert t.loc[("worker", "east"), "n_missing"] >= 40
     pat = res.patterns[(res.patterns.name == "whole review") & (res.patterns.by == "all")].set_index("pattern")
     assert pat.n.sum() == pat.n_expected.iloc[0] == len(data[["pid", "review"]].drop_duplicates())
+
+
+def test_stack_perspectives_with_reviews_and_groups(sim):
+    from measurekit.stats.perspectives import stack_perspectives
+
+    data, _ = sim
+    tables = {who: g.pivot(index=["pid", "review", "area"], columns="item", values="score").reset_index()
+              for who, g in data.groupby("who")}
+    long = stack_perspectives(tables, items=TOPICS, id="pid", round="review", keep=["area"], perspective="who",
+                              topic="item", rating="score")
+    key = ["pid", "review", "who", "item"]
+    a = long.sort_values(key).reset_index(drop=True)
+    b = data[["pid", "review", "area", "who", "item", "score"]].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[b.columns], b, check_dtype=False)
+    with pytest.raises(InputError) as e:
+        stack_perspectives(tables, items=[*TOPICS, "tz"], id="pid", round="review")
+    assert set(e.value.codes) == {"missing_column"} and e.value.report.problems[0].column == "tz"
