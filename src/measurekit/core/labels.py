@@ -333,7 +333,7 @@ GLOSSARY = {
            "reception",
     "EYFSP": "the Early Years Foundation Stage Profile: the teacher's assessment at the end of reception",
     "fairness checks": "tests, in the analysts' trial report, of whether each survey question works the same for "
-                       "every group of families (for example whatever their home language)",
+                       "every group of families{example}",
     "SEN": "special educational needs",
     "EHC plan": "an education, health and care plan: a legal plan for a child with more complex needs",
     "free school meals": "a sign of low family income used in school statistics",
@@ -369,9 +369,22 @@ def plain(text, extra: dict | None = None) -> str:
     return out
 
 
-def glossary(text: str) -> list[tuple[str, str]]:
-    """The :data:`GLOSSARY` terms that ``text`` uses, with their plain words, in the order of the glossary."""
+def _fairness_example(framework) -> str:
+    """" (for example whatever their <group>)": the group the framework's fairness checks test items by (its DIF
+    group, else its first fairness group), in the words its breakdown declares; "" without one."""
+    groups = list(getattr(getattr(framework, "analysis", None), "fairness_groups", None) or ())
+    g = next((g for g in groups if g.dif), groups[0] if groups else None)
+    if g is None:
+        return ""
+    declared = _declared(framework, g.column)
+    return f" (for example whatever their {declared.in_words if declared is not None else g.words})"
+
+
+def glossary(text: str, framework=None) -> list[tuple[str, str]]:
+    """The :data:`GLOSSARY` terms that ``text`` uses, with their plain words, in the order of the glossary
+    (an example group from ``framework``'s declared fairness groups where a meaning gives one)."""
     import re
 
-    return [(term, meaning) for term, meaning in GLOSSARY.items()
+    example = _fairness_example(framework)
+    return [(term, meaning.replace("{example}", example)) for term, meaning in GLOSSARY.items()
             if re.search(r"(?<![\w-])" + re.escape(term) + r"(?:s)?(?![\w-])", text)]

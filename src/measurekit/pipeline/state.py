@@ -82,6 +82,7 @@ class Fairness:
     groups: dict[str, str] = field(default_factory=dict)
     invariance: dict[str, "InvarianceResult"] = field(default_factory=dict)   # group column -> result
     dif: "DIFResult | None" = None
+    dif_group: str = ""                        # the group name DIF was tested by (a key of ``groups``)
     route: str = "continuous"                 # which CFA estimator the invariance used
     routes: dict[str, str] = field(default_factory=dict)   # group column -> route, where it differs (fallback)
 

@@ -193,6 +193,7 @@ def fairness_step(state: RunState) -> str:
     else:
         declared_by = fw.breakdown(by.column)
         words = declared_by.in_words if declared_by is not None else by.column.replace("_", " ")
+        f.dif_group = by.name
         f.dif = attempt(state, step, f"DIF by {words}", dif, state.trial_respondents, fw.domain_items(),
                         data[by.name], reference=by.reference, framework=fw)
     if f.dif is not None:
@@ -276,7 +277,7 @@ def evidence_step(state: RunState) -> str:
         first = first[first["child_id"].isin(second["child_id"])]
         rt = attempt(state, step, "test-retest", retest, first, second, framework=fw)
     m, fa, v = state.measurement, state.fairness, state.value
-    dif = {"home_language_group": fa.dif} if fa is not None and fa.dif is not None else None
+    dif = {fa.dif_group: fa.dif} if fa is not None and fa.dif is not None else None
     state.cosmin = cosmin_table(
         fw, content_validity=cv, reliability=m.reliability if m else None, omega=m.omega if m else None,
         invariance=fa.invariance if fa is not None and fa.invariance else None, dif=dif, retest=rt,

@@ -91,6 +91,8 @@ def computed_words(fw, ind) -> str:
 def _code_words(fw) -> dict[str, str]:
     """The framework's own codes (breakdowns, score columns, indicator ids) -> words, for :func:`labels.plain`."""
     words = labels.breakdown_code_words(fw)     # breakdown ids and group codes, as the framework declares them
+    analysis = getattr(fw, "analysis", None)
+    words.update({g.name: g.words for g in (analysis.fairness_groups if analysis is not None else ())})
     words.update({d.score_column: f"{d.title.lower()} score" for d in fw.domains})
     words.update({ind.id: ind.title for ind in fw.indicators})
     return words
@@ -178,7 +180,7 @@ def spec_page(fw, ind, notes: dict | None = None) -> str:
         provenance=_provenance(fw, ind), evidence=evidence,
         cosmin_head=[labels.plain(h, extra) for h in head],
         cosmin_rows=[[labels.plain(c, extra) for c in r] for r in rows], caveats=caveats,
-        glossary=labels.glossary(text))
+        glossary=labels.glossary(text, fw))
 
 
 def write_spec_sheets(board, folder: Path, notes: dict | None = None, cosmin=None) -> None:
@@ -602,7 +604,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
         "briefing.html.j2", title=f"{name}: {words.area} briefing", lang="en", name=name,
         framework_title=fw.title or fw.name, period=period, words=words, illustrative=fw.illustrative, cards=cards,
         charts=charts, funnel=funnel, coverage=coverage, quotes=quotes, quotes_note=quotes_note, care=care,
-        glossary=labels.glossary(text), symbols=[(s, labels.SYMBOLS.get(s, s)) for s in used_symbols],
+        glossary=labels.glossary(text, fw), symbols=[(s, labels.SYMBOLS.get(s, s)) for s in used_symbols],
         sources=", ".join(s for s in sources if s), made_on=made_on)
 
 
