@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# Fallback words for columns named without a framework (the trial report's analysis groups, e.g. summer_born,
+# responded). Breakdowns in board-pack outputs take the framework's declared words (``framework=``).
 BREAKDOWNS = {
     "all": "All children",
     "fsm": "Free school meals",
@@ -59,17 +61,6 @@ CATEGORIES = {
     ("home_language_group", "other"): "Home language not English",
     ("home_language_group", "English"): "English at home",
     ("home_language", "Other"): "Other languages",
-}
-
-# Plain words for families (no acronyms).
-CATEGORIES_PLAIN = {
-    ("fsm", "1"): "families who get free school meals",
-    ("fsm", "0"): "families who do not get free school meals",
-    ("eal", "1"): "families who speak another language at home",
-    ("eal", "0"): "families who speak English at home",
-    ("send", "sen_support"): "children who get extra help at school",
-    ("send", "ehc_plan"): "children with a care plan for their needs",
-    ("send", "none"): "children without extra help at school",
 }
 
 # statistic name -> words. R's (or the table's) name is added in brackets by statistic().
@@ -194,11 +185,8 @@ def category(breakdown_code: str, value, plain: bool = False, framework=None) ->
         group = declared.value(key[1])
         if group is not None:
             return (group.plain or group.label) if plain else group.label
-    else:
-        if plain and key in CATEGORIES_PLAIN:
-            return CATEGORIES_PLAIN[key]
-        if key in CATEGORIES:
-            return CATEGORIES[key]
+    elif key in CATEGORIES:
+        return CATEGORIES[key]
     if key[1] in ("0", "1"):        # an undeclared yes/no group: never show a bare 0/1
         words = breakdown(breakdown_code, framework)
         return "Not " + words.lower() if key[1] == "0" else words
