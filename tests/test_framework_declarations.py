@@ -264,8 +264,8 @@ def _make_renamed(tmp_path: Path) -> tuple[Path, Path, set[str], set[str]]:
     for old, new in NEW_IDS.items():
         if old == "neighbourhood":       # the area column belongs to the population table's schema: kept
             continue
-        col = kids[old].map(lambda v: NEW_VALUES.get(old, {}).get(v, v))
-        kids[new] = col.map(lambda v: langs.get(v, v)) if old == "home_language" else col
+        values = {**NEW_VALUES.get(old, {}), **(langs if old == "home_language" else {})}
+        kids[new] = kids[old].map(lambda v, values=values: values.get(v, v))
     kids["birth_season"] = kids["summer_born"]
     kids["early_screen"] = kids["child_id"].map(total).map(lambda x: "" if pd.isna(x) else str(int(x)))
     kids.to_csv(data / "children.csv", index=False)

@@ -194,16 +194,17 @@ def _breakdown_checks(fw: Framework, report: ProblemReport) -> None:
                    file="framework.yaml", column=f"breakdowns[{i}].area", value=fw.breakdowns[i].id,
                    rule="at most one breakdown with area: true")
     for i, ind in enumerate(fw.indicators):
-        for j, b in enumerate(ind.breakdowns):
-            if b not in declared:
-                report.add("unknown_breakdown", f"Indicator {ind.id} is broken down by {b!r}, which framework.yaml "
+        for j, name in enumerate(ind.breakdowns):
+            if name not in declared:
+                report.add("unknown_breakdown", f"Indicator {ind.id} is broken down by {name!r}, which framework.yaml "
                            f"does not declare under `breakdowns:` (declared: {known}).", file="indicators.yaml",
-                           column=f"indicators[{i}].breakdowns[{j}]", value=b, rule="a declared breakdown id")
+                           column=f"indicators[{i}].breakdowns[{j}]", value=name, rule="a declared breakdown id")
     for i, rel in enumerate(fw.breakdown_relations):
         for key in ("breakdown", "equals_breakdown"):
-            b = getattr(rel, key)
-            if b not in declared or fw.breakdown(b).area:
-                report.add("unknown_breakdown", f"breakdown_relations[{i}] names {b!r}, which is not a declared "
+            name = getattr(rel, key)
+            found = fw.breakdown(name)
+            if found is None or found.area:
+                report.add("unknown_breakdown", f"breakdown_relations[{i}] names {name!r}, which is not a declared "
                            f"breakdown by groups (declared: {known}).", file="framework.yaml",
-                           column=f"breakdown_relations[{i}].{key}", value=b,
+                           column=f"breakdown_relations[{i}].{key}", value=name,
                            rule="a declared breakdown id, not the area breakdown")

@@ -196,7 +196,7 @@ def fairness_step(state: RunState) -> str:
         f.dif_group = by.name
         f.dif = attempt(state, step, f"DIF by {words}", dif, state.trial_respondents, fw.domain_items(),
                         data[by.name], reference=by.reference, framework=fw)
-    if f.dif is not None:
+    if f.dif is not None and by is not None:
         atomic.write_csv(state.internal / "fairness" / f"dif_{by.column}.csv", f.dif.table)
     state.fairness = f
     state.files["fairness tables (internal)"] = Path("internal/fairness")
