@@ -1,0 +1,182 @@
+"""The release ledger (issue 32): wired into the pack and the commands, and what it stops.
+
+The intruder is the one of tests/test_disclosure_attack.py (written independently of
+measurekit.publish: it reads the released files only). Cohorts use seeds no other test uses.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_disclosure_attack import COHORT_WIDE, attack, judge
+
+import measurekit as mk
+from measurekit.design import load_framework
+from measurekit.problems import InputError
+
+KEY = ["indicator_id", "period", "geography_type", "geography_code", "breakdown", "breakdown_value"]
+
+
+@pytest.fixture(scope="module")
+def fw(framework_dir):
+    f = load_framework(framework_dir)
+    COHORT_WIDE.update(ind.id for ind in f.indicators if ind.compute.population == "cohort")
+    return f
+
+
+def _read(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"geography_code": str, "breakdown_value": str, "period": str},
+                       keep_default_na=False, na_values={"numerator": [""], "denominator": [""]})
+
+
+# ----------------------------------------------------------------------------- wiring
+def test_pack_is_audited_with_and_recorded_in_the_ledger(fw, tmp_path):
+    from measurekit.publish.board_pack import write_board_pack
+    from measurekit.publish.ledger import Ledger
+
+    cohort = mk.make_cohort(800, random_state=31, truth=False)
+    files = write_board_pack(fw, cohort, tmp_path / "plain", period="2024/25")
+    assert "none was checked" in files["readme"].read_text(encoding="utf-8")
+    assert "ledger_release" not in files
+    led = tmp_path / "ledger"
+    first = write_board_pack(fw, cohort, tmp_path / "first", period="2024/25", ledger=led, label="first pack")
+    assert "holds no earlier release" in first["readme"].read_text(encoding="utf-8")
+    second = write_board_pack(fw, cohort, tmp_path / "second", period="2024/25", ledger=led, label="second pack")
+    assert "'first pack'" in second["readme"].read_text(encoding="utf-8")
+    summary = Ledger(led).summary()
+    assert summary["label"].tolist() == ["first pack", "second pack"]
+    # what the ledger says was published is what was published; its true counts never reach the pack
+    rec = _read(second["ledger_release"] / "published.csv")
+    pub = _read(second["board_table"])
+    assert rec[KEY].equals(pub[KEY])
+    assert rec["suppressed"].astype(str).tolist() == pub["suppressed"].astype(str).tolist()
+    counts = _read(second["ledger_release"] / "counts.csv")
+    supp = pub["suppressed"].astype(str).str.lower().eq("true").to_numpy()
+    assert counts.loc[supp, "denominator"].notna().all()           # withheld rows' true counts are kept ...
+    assert pub.loc[supp, "denominator"].isna().all()                 # ... and not published
+    assert not list((tmp_path / "second").rglob("counts.csv"))
+    assert not list((tmp_path / "second").rglob("release.json"))
+
+
+def test_a_ledger_inside_the_output_folder_is_refused(fw, tmp_path):
+    from measurekit.pipeline.run import run
+    from measurekit.publish.board_pack import write_board_pack
+
+    cohort = mk.make_cohort(300, random_state=32, truth=False)
+    with pytest.raises(InputError) as exc:
+        write_board_pack(fw, cohort, tmp_path / "pack", ledger=tmp_path / "pack" / "ledger")
+    assert exc.value.codes == ["ledger_in_shareable"]
+    assert not (tmp_path / "pack").exists()
+    with pytest.raises(InputError) as exc:      # the main job: refused before anything runs
+        run(None, out=tmp_path / "out", ledger=tmp_path / "out" / "internal" / "ledger", log=lambda *_: None)
+    assert exc.value.codes == ["ledger_in_shareable"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_register_an_earlier_release_from_its_csv(fw, framework_dir, tmp_path, capsys):
+    from measurekit.cli import main
+    from measurekit.synth.cohort import write_cohort
+
+    write_cohort(mk.make_cohort(800, random_state=33, truth=False), tmp_path / "data")
+    base = ["--data", str(tmp_path / "data"), "--framework", str(framework_dir)]
+    assert main(["board-pack", *base, "--out", str(tmp_path / "old"), "--period", "2024/25"]) == 0
+    led = str(tmp_path / "ledger")
+    # a published file that does not fit the data is refused
+    bad = _read(tmp_path / "old" / "board_table.csv")
+    row = int(np.flatnonzero(bad["denominator"].notna().to_numpy())[3])
+    bad.loc[row, "denominator"] += 10
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["ledger", "register", "--ledger", led, "--published", str(tmp_path / "bad.csv"), *base]) == 1
+    assert "ledger_mismatch" in capsys.readouterr().err
+    assert main(["ledger", "register", "--ledger", led, "--published", str(tmp_path / "old" / "board_table.csv"),
+                 *base, "--label", "2024 pack"]) == 0
+    capsys.readouterr()
+    assert main(["ledger", "list", "--ledger", led]) == 0
+    assert "2024 pack" in capsys.readouterr().out
+    assert main(["board-pack", *base, "--out", str(tmp_path / "new"), "--period", "2024/25", "--ledger", led]) == 0
+    assert "'2024 pack'" in (tmp_path / "new" / "README.txt").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- differencing
+def _first_release(fw, table, tmp_path):
+    from measurekit.publish.disclosure import protect
+    from measurekit.publish.ledger import Ledger
+
+    first = protect(table, fw)
+    led = Ledger(tmp_path / "ledger")
+    led.record(table, first.table, "first")
+    first.table.to_csv(tmp_path / "a.csv", index=False)
+    return first, led
+
+
+@pytest.mark.parametrize("change", ["three late records", "one child removed"])
+def test_a_reissue_that_differs_by_a_few_children_is_refused(fw, tmp_path, change):
+    """Subtracting the two releases would describe those few children; without the ledger it does."""
+    from measurekit.publish.disclosure import protect
+
+    frame = mk.make_cohort(800, random_state=34, truth=False).analysis_frame()
+    if change == "three late records":
+        before, after = frame.iloc[3:], frame
+    else:
+        before, after = frame, frame.drop(frame.index[17])
+    t_before = mk.board_table(fw, before, disclosure=False, period="2024/25")
+    t_after = mk.board_table(fw, after, disclosure=False, period="2024/25")
+    first, led = _first_release(fw, t_before, tmp_path)
+    with pytest.raises(InputError) as exc:
+        protect(t_after, fw, earlier=led)
+    assert exc.value.codes == ["ledger_small_change"]
+    # without the ledger the re-issue is published, and a reader subtracts the two: every row both publish whose
+    # counts differ is a fact about the changed children (their area, groups and outcomes)
+    second = protect(t_after, fw)
+    m = first.table.merge(second.table, on=KEY, suffixes=("_a", "_b"))
+    both = ~m["suppressed_a"].astype(bool) & ~m["suppressed_b"].astype(bool)
+    differs = both & ((m["denominator_a"] != m["denominator_b"])
+                      | (m["numerator_a"].fillna(-1) != m["numerator_b"].fillna(-1)))
+    assert differs.sum() > 0
+    if change == "one child removed":     # e.g. the child's GLD outcome, by subtraction of the LA rows
+        gld = m[both & (m["indicator_id"] == "gld") & (m["geography_type"] == "la") & (m["breakdown"] == "all")]
+        assert len(gld) == 1
+        assert gld["numerator_a"].iloc[0] - gld["numerator_b"].iloc[0] == frame.loc[frame.index[17], "gld"]
+
+
+def test_a_reissue_with_many_late_records_is_repaired(fw, tmp_path):
+    """40 late records: the re-issue is audited with the first release; the independent intruder reading both
+    recovers no withheld count exactly and narrows no small one (without the ledger it does)."""
+    from measurekit.publish.disclosure import protect
+
+    frame = mk.make_cohort(800, random_state=21, truth=False).analysis_frame()
+    t_before = mk.board_table(fw, frame.iloc[40:], disclosure=False, period="2024/25")
+    t_after = mk.board_table(fw, frame, disclosure=False, period="2024/25")
+    first, led = _first_release(fw, t_before, tmp_path)
+    truths = [t_before.reset_index(drop=True), t_after.reset_index(drop=True)]
+    found = {}
+    for use in (False, True):
+        second = protect(t_after, fw, earlier=led if use else None)
+        assert second.earlier == (["first"] if use else None)
+        second.table.to_csv(tmp_path / "b.csv", index=False)
+        found[use] = judge(attack([tmp_path / "a.csv", tmp_path / "b.csv"]), truths)
+    assert found[True]["withheld_counts"] > 0
+    assert found[True]["exact"] == 0 and found[True]["small_narrowed"] == 0, found
+    assert found[False]["exact"] + found[False]["small_narrowed"] > 0, found     # the attack is real
+
+
+def test_a_later_period_sharing_children_is_audited_when_declared(fw, tmp_path):
+    """Next year's pack of a mixed-age group: the same children and 60 more, period 2025/26. The pack has no
+    child ids: sharing children is declared (shares_children_with), and then the two are audited together."""
+    from measurekit.publish.disclosure import protect
+    from measurekit.publish.ledger import Ledger
+
+    frame = mk.make_cohort(800, random_state=35, truth=False).analysis_frame()
+    t_before = mk.board_table(fw, frame.iloc[60:], disclosure=False, period="2024/25")
+    t_after = mk.board_table(fw, frame, disclosure=False, period="2025/26")
+    first, _ = _first_release(fw, t_before, tmp_path)
+    assert protect(t_after, fw, earlier=Ledger(tmp_path / "ledger")).earlier == []       # not declared: not linked
+    second = protect(t_after, fw, earlier=Ledger(tmp_path / "ledger", shares_children_with=["2024/25"]))
+    assert second.earlier == ["first"]
+    # the intruder knows the two periods are about the same children (it is declared in the pack's papers)
+    b = second.table.assign(period="2024/25")
+    b.to_csv(tmp_path / "b.csv", index=False)
+    v = judge(attack([tmp_path / "a.csv", tmp_path / "b.csv"]),
+              [t_before.reset_index(drop=True), t_after.reset_index(drop=True)])
+    assert v["withheld_counts"] > 0
+    assert v["exact"] == 0 and v["small_narrowed"] == 0, v
