@@ -25,10 +25,138 @@ KEY = ["indicator_id", "period", "geography_type", "geography_code", "breakdown"
 
 
 def _read(path) -> pd.DataFrame:
+    """A released board table (a CSV file), or every table of a shareable folder (see :func:`read_folder`)."""
+    from pathlib import Path
+
+    if Path(path).is_dir():
+        return read_folder(path)
     pub = pd.read_csv(path, dtype={"geography_code": str, "breakdown_value": str, "period": str},
                       keep_default_na=False, na_values={"numerator": [""], "denominator": [""]})
     pub["suppressed"] = pub["suppressed"].astype(str).str.lower().eq("true")
     return pub
+
+
+# ----------------------------------------------------------------------------- every shareable file
+# What the intruder reads in the files' own words (written from the published files and their metadata, not from
+# measurekit's code): the EES file's characteristic groups and characteristics, and the workbook's breakdowns and
+# groups, as the board table's codes (board_pack.xlsx's README lists the codes of board_table.csv).
+EES_GROUPS = {"Total": "all", "First language": "eal", "Free school meals": "fsm", "Home language": "home_language",
+              "SEN provision": "send", "Sex": "sex"}
+EES_VALUES = {("eal", "First language English"): "0", ("eal", "First language other than English"): "1",
+              ("fsm", "Known to be eligible for free school meals"): "1",
+              ("fsm", "Not known to be eligible for free school meals"): "0",
+              ("send", "EHC plan"): "ehc_plan", ("send", "No identified SEN"): "none", ("send", "SEN support"): "sen_support",
+              ("sex", "Female"): "F", ("sex", "Male"): "M", ("all", "Total"): "all"}
+BOOK_GROUPS = {"All children": "all", "English as an additional language": "eal", "Free school meals": "fsm",
+               "Home language": "home_language", "Special educational needs": "send", "Sex": "sex"}
+BOOK_VALUES = {("eal", "English as an additional language"): "1", ("eal", "English as first language"): "0",
+               ("fsm", "Eligible for free school meals"): "1", ("fsm", "Not eligible for free school meals"): "0",
+               ("home_language", "Other languages"): "Other", ("send", "EHC plan"): "ehc_plan",
+               ("send", "No special educational needs"): "none", ("send", "SEN support"): "sen_support",
+               ("sex", "Boys"): "M", ("sex", "Girls"): "F", ("all", None): "all"}
+READ_LOG: dict = {}         # folder -> {file: cells read}, for the test that the intruder reads every file
+
+
+def _number(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def read_folder(folder) -> pd.DataFrame:
+    """Every table of a shareable folder as one board table: the board table (and every CSV resource the data
+    package lists), the EES open-data file and every indicator sheet of the workbook. A cell any file prints
+    a number for is known to the intruder, even if another file withholds it; two files printing different
+    numbers for one cell fail the test (one of them is not what was released)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    base = pd.read_csv(folder / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str,
+                                                          "period": str},
+                       keep_default_na=False, na_values={"numerator": [""], "denominator": [""]})
+    base["suppressed"] = base["suppressed"].astype(str).str.lower().eq("true")
+    cell = {tuple(k): i for i, k in zip(base.index, base[KEY].itertuples(index=False, name=None))}
+    seen: dict = {}          # (row, "numerator" | "denominator") -> value
+    log: dict = {}
+
+    def see(source, key, what, value):
+        v = _number(value)
+        if np.isnan(v):
+            return
+        r = cell.get(key)
+        assert r is not None, (source, key)
+        old = seen.setdefault((r, what), v)
+        assert abs(old - v) < 1e-9, (source, key, what, old, v)
+        log[source] = log.get(source, 0) + 1
+
+    def see_board(source, frame):
+        for k, num, den in zip(frame[KEY].itertuples(index=False, name=None), frame["numerator"], frame["denominator"]):
+            see(source, k, "numerator", num)
+            see(source, k, "denominator", den)
+
+    see_board("board_table.csv", base)
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for res in package.get("resources", []):
+        path = folder / res["path"]
+        if path.suffix == ".csv":
+            see_board("datapackage:" + res["path"], pd.read_csv(
+                path, dtype={"geography_code": str, "breakdown_value": str, "period": str}, keep_default_na=False))
+    names = base.drop_duplicates("geography_name").set_index("geography_name")
+    la = base[base["geography_type"] == "la"].iloc[0]
+    period = str(base["period"].iloc[0])
+    titles = base.drop_duplicates("indicator_id").set_index("indicator_title")["indicator_id"]
+
+    def geo(name):
+        if name in ("Total", "Borough", la["geography_name"]):
+            return "la", la["geography_code"]
+        return "neighbourhood", names.at[name, "geography_code"]
+
+    for ees in folder.glob("*.csv"):
+        if ees.name == "board_table.csv" or ees.name.endswith(".meta.csv"):
+            continue
+        e = pd.read_csv(ees, dtype=str, keep_default_na=False)
+        ids = [c[: -len("_children_count")] for c in e.columns if c.endswith("_children_count")]
+        for _, row in e.iterrows():
+            bd = EES_GROUPS[row["characteristic_group"]]
+            bv = EES_VALUES.get((bd, row["characteristic"]), row["characteristic"])
+            gt, gc = geo(row["neighbourhood"])
+            for i in ids:
+                key = (i, period, gt, gc, bd, bv)
+                if key not in cell and row[f"{i}_children_count"] in ("z", "x"):
+                    continue
+                see(ees.name, key, "denominator", row[f"{i}_children_count"])
+                if f"{i}_count" in row:
+                    see(ees.name, key, "numerator", row[f"{i}_count"])
+    import openpyxl
+
+    wb = openpyxl.load_workbook(folder / "board_pack.xlsx", read_only=True)
+    for ws in wb.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        if not rows or rows[0][0] not in titles.index:
+            continue
+        ind = titles[rows[0][0]]
+        head = next(k for k, r in enumerate(rows) if r and r[0] == "Area")
+        col = {name: j for j, name in enumerate(rows[head]) if name}
+        for r in rows[head + 1:]:
+            if not r or r[0] is None:
+                continue
+            bd = BOOK_GROUPS[r[col["Breakdown"]]]
+            bv = BOOK_VALUES.get((bd, r[col["Group"]]), r[col["Group"]])
+            gt, gc = geo(r[col["Area"]])
+            key = (ind, period, gt, gc, bd, bv)
+            see("board_pack.xlsx:" + ws.title, key, "denominator", r[col["Number of children"]])
+            if "Numerator" in col:
+                see("board_pack.xlsx:" + ws.title, key, "numerator", r[col["Numerator"]])
+    READ_LOG[str(folder)] = log
+    out = base.copy()
+    for (r, what), v in seen.items():
+        out.at[r, what] = v
+    # a row is withheld for the intruder only when no file prints its counts
+    known = np.array([(r, "denominator") in seen for r in range(len(out))])
+    out["suppressed"] = base["suppressed"].to_numpy() & ~known
+    return out
 
 
 def attack(paths, lookup: dict | None = None) -> pd.DataFrame:
@@ -241,6 +369,85 @@ def test_headline_rows_kept_at_800(packs):
 
 
 # two releases of one cohort (late records added, one child removed): tests/test_ledger.py
+
+
+@pytest.fixture(scope="module")
+def folders(fw, tmp_path_factory):
+    """Whole shareable packs (write_board_pack: CSV, data package, EES, workbook, pages) of held-out cohorts."""
+    from measurekit.publish.board_pack import write_board_pack
+
+    out = {}
+    root = tmp_path_factory.mktemp("packs")
+    for n, seed in ((300, 15), (800, 16), (3000, 17)):
+        cohort = mk.make_cohort(n, random_state=seed, truth=False)
+        raw = mk.board_table(fw, cohort, disclosure=False, period="2024/25")
+        write_board_pack(fw, cohort, root / f"pack_{n}", period="2024/25")
+        out[n] = (raw.reset_index(drop=True), root / f"pack_{n}")
+    return out
+
+
+@pytest.mark.parametrize("n", [300, 800, 3000])
+def test_every_shareable_file_gives_nothing_away(folders, n):
+    raw, folder = folders[n]
+    pub = pd.read_csv(folder / "board_table.csv", dtype=str, keep_default_na=False)
+    assert (pub[KEY].to_numpy() == raw[KEY].astype(str).to_numpy()).all()      # truth lines up with the rows
+    v = judge(attack([folder]), [raw])
+    log = READ_LOG[str(folder)]
+    # the intruder read every table: the board table, the data package's resource, the EES file, each sheet
+    assert {"board_table.csv", "datapackage:board_table.csv"} <= set(log), log
+    assert any(k.endswith(".csv") and not k.startswith(("board", "datapackage")) for k in log), log
+    assert sum(k.startswith("board_pack.xlsx:") for k in log) == len({i for i in raw["indicator_id"]}), log
+    assert v["withheld_counts"] > 0
+    assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+
+
+def test_a_count_printed_in_any_file_is_used(folders, tmp_path):
+    """The intruder really reads the EES file and the workbook: a withheld count printed in one of them (as a
+    faulty writer might) is recovered."""
+    import shutil
+
+    import openpyxl
+
+    raw, folder = folders[800]
+    pub = pd.read_csv(folder / "board_table.csv", dtype=str, keep_default_na=False)
+    labels = {("sex", "F"): ("Female", "Girls"), ("sex", "M"): ("Male", "Boys"),
+              ("fsm", "1"): ("Known to be eligible for free school meals", "Eligible for free school meals"),
+              ("fsm", "0"): ("Not known to be eligible for free school meals", "Not eligible for free school meals")}
+    withheld = pub.index[pub["suppressed"].str.lower().eq("true") & pub["breakdown"].isin(["sex", "fsm"])
+                         & pub["ci_method"].eq("wilson")]
+    assert len(withheld)
+    r = int(withheld[0])
+    ind = pub.at[r, "indicator_id"]
+    for where in ("ees", "workbook"):
+        leak = tmp_path / where
+        shutil.copytree(folder, leak)
+        area = pub.at[r, "geography_name"] if pub.at[r, "geography_type"] != "la" else "Total"
+        sex = labels[(pub.at[r, "breakdown"], pub.at[r, "breakdown_value"])]
+        truth = raw.at[r, "denominator"]
+        if where == "ees":
+            ees = next(p for p in leak.glob("*.csv") if p.name != "board_table.csv" and ".meta." not in p.name)
+            e = pd.read_csv(ees, dtype=str, keep_default_na=False)
+            hit = e["neighbourhood"].eq(area) & e["characteristic"].eq(sex[0])
+            assert hit.sum() == 1
+            e.loc[hit, f"{ind}_children_count"] = str(int(truth))
+            e.to_csv(ees, index=False)
+        else:
+            wb = openpyxl.load_workbook(leak / "board_pack.xlsx")
+            ws = wb.worksheets[[w.title for w in wb.worksheets].index(next(
+                w.title for w in wb.worksheets if w.cell(1, 1).value == pub.at[r, "indicator_title"]))]
+            head = next(k for k in range(1, ws.max_row + 1) if ws.cell(k, 1).value == "Area")
+            cols = {ws.cell(head, j).value: j for j in range(1, ws.max_column + 1)}
+            hits = [k for k in range(head + 1, ws.max_row + 1)
+                    if ws.cell(k, 1).value == (area if area != "Total" else "Borough")
+                    and ws.cell(k, cols["Group"]).value == sex[1]]
+            assert len(hits) == 1
+            ws.cell(hits[0], cols["Number of children"]).value = int(truth)
+            wb.save(leak / "board_pack.xlsx")
+        b = attack([leak])
+        got = b[(b["row"] == r) & (b["count"] == "denominator")]
+        assert got.empty, (where, got)        # no longer withheld: the intruder knows it from that file
+        seen = read_folder(leak)
+        assert float(seen.at[r, "denominator"]) == float(truth) and not seen.at[r, "suppressed"], where
 
 
 def test_area_pack_and_small_area_pack_learn_nothing(fw, tmp_path):
