@@ -312,7 +312,7 @@ def _small_counts_in_pack(folder) -> list[str]:
                         kinds.add("xlsx table")
                         break
             wb.close()
-        elif p.suffix in (".html", ".md"):
+        elif p.suffix in (".html", ".md", ".txt"):
             text = p.read_text(encoding="utf-8")
             for tab in re.findall(r"<table.*?</table>", text, flags=re.S):
                 trs = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S) for tr in re.findall(r"<tr.*?</tr>", tab, flags=re.S)]

@@ -33,6 +33,9 @@ def run(args) -> int:
     from measurekit.pipeline.run import run as run_pipeline
 
     _guard(args.out, args.data or bundled_data(), _framework_folder(args, args.data), args.config)
+    if getattr(args, "ledger", None) is not None:     # the ledger is written to: never inside an input
+        _guard(args.ledger, args.data or bundled_data(), _framework_folder(args, args.data), args.config,
+               folder=False, command="ledger")
     run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample,
                  profile=getattr(args, "profile", False), ledger=getattr(args, "ledger", None))
     return 0
@@ -164,6 +167,8 @@ def board_pack(args) -> int:
 
     fw = _framework(args)
     _guard(args.out, args.data, args.config, fw.path)
+    if getattr(args, "ledger", None) is not None:     # the ledger is written to: never inside an input
+        _guard(args.ledger, args.data, args.config, fw.path, folder=False, command="ledger")
     cohort = read_dir(args.data, args.config, framework=fw)
     files = write_board_pack(fw, cohort, args.out, period=args.period, ledger=getattr(args, "ledger", None),
                              label=getattr(args, "label", None),
@@ -197,6 +202,7 @@ def ledger(args) -> int:
     from measurekit.publish.board_table import build_board_table, small_area_lookup
 
     fw = _framework(args)
+    _guard(args.ledger, args.data, args.config, args.published, fw.path, folder=False, command="ledger")
     pub = pd.read_csv(args.published, dtype=str, keep_default_na=False)
     period = args.period or (pub["period"].iloc[0] if "period" in pub and len(pub) else None)
     small = "geography_type" in pub and pub["geography_type"].eq("small_area").any()
