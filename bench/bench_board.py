@@ -25,7 +25,7 @@ big = make_cohort(600_000, 2, truth=False)
 frame = big.analysis_frame()
 frame, lookup = spread_over_areas(frame)
 t = time.perf_counter()
-table = mk.board_table(fw, frame, lookup=lookup)
+table = mk.board_table(frame, framework=fw, lookup=lookup)
 elapsed = time.perf_counter() - t
 peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 print(f"board table, 600,000 children, 150 areas:  {elapsed:6.2f} s   (target < 15 s); {len(table):,} rows; "

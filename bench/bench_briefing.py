@@ -43,7 +43,7 @@ def pages(board, folder):
     write_family_pages(board, folder / "families")
 
 
-small = published(read_dir(ROOT / "data" / "synthetic", None, fw))
+small = published(read_dir(ROOT / "data" / "synthetic", framework=fw))
 frame, lookup = spread_over_areas(make_cohort(30_000, 3, truth=False).analysis_frame(), n_small=2 * N_AREAS, n_areas=N_AREAS)
 large = published(frame, suppress=False, lookup=lookup)
 with tempfile.TemporaryDirectory() as tmp:

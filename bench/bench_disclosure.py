@@ -33,7 +33,7 @@ PREVIOUS = {300: [(242, 286), (249, 290), (263, 296)], 800: [(228, 314), (208, 3
 
 
 def run(label, data, lookup=None, target=None):
-    raw = mk.board_table(fw, data, lookup=lookup, disclosure=False)
+    raw = mk.board_table(data, framework=fw, lookup=lookup, disclosure=False)
     t = time.perf_counter()
     res = protect(raw, fw)
     elapsed = time.perf_counter() - t
@@ -52,7 +52,7 @@ def shares():
     for n in (300, 800, 3000):
         now, before = [], []
         for k, seed in enumerate((1, 2, 3)):
-            raw = mk.board_table(fw, make_cohort(n, seed, truth=False), disclosure=False)
+            raw = mk.board_table(make_cohort(n, seed, truth=False), framework=fw, disclosure=False)
             res = protect(raw, fw)
             s = res.table["suppressed"].to_numpy()
             head = (raw["breakdown"] == "all").to_numpy()
@@ -76,7 +76,7 @@ def tau_compare(n, seed):
         return
     cohort = make_cohort(n, seed, truth=False)
     frame = cohort.analysis_frame()
-    raw = mk.board_table(fw, cohort, disclosure=False)
+    raw = mk.board_table(cohort, framework=fw, disclosure=False)
     # the GLD rows as a table of counts only (a mean-type copy of the indicator: only the number of children)
     ind = next(i for i in fw.indicators if i.id == "gld")
     fw1 = fw.model_copy(update={"indicators": [ind.model_copy(update={"value_type": "mean", "ci_method": "t"})]})

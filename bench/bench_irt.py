@@ -24,13 +24,13 @@ for j in range(n_items):
 data = pd.DataFrame(cols)
 
 t = time.perf_counter()
-mk.grm(data.head(300), list(data.columns)[:4], se=False)      # first call: imports scipy pieces once
+mk.grm(data.head(300), items=list(data.columns)[:4], se=False)      # first call: imports scipy pieces once
 print(f"first call on 300 x 4 (imports included): {time.perf_counter() - t:.2f} s")
 t = time.perf_counter()
-full = mk.grm(data, list(data.columns))
+full = mk.grm(data, items=list(data.columns))
 t_full = time.perf_counter() - t
 t = time.perf_counter()
-mk.grm(data, list(data.columns), se=False, item_fit=False)
+mk.grm(data, items=list(data.columns), se=False, item_fit=False)
 t_bare = time.perf_counter() - t
 print(f"GRM 16 items x 3,000 with SEs, EAP and S-X2: {t_full:.2f} s ({full.iterations} EM cycles) vs target 3 s")
 print(f"GRM 16 items x 3,000, estimates and EAP only: {t_bare:.2f} s")

@@ -30,7 +30,7 @@ def _data():
     frame = cohort.analysis_frame().query("responded == 1")
     from measurekit.stats.scoring import item_values
 
-    values = item_values(frame, fw)                      # reverse-keyed items flipped, don't know as missing
+    values = item_values(frame, framework=fw)                      # reverse-keyed items flipped, don't know as missing
     return fw, cohort, values
 
 
@@ -64,7 +64,7 @@ def bench_icc(cohort, fw):
     first = first[first["child_id"].isin(second["child_id"])].set_index("child_id")
     second = second.set_index("child_id").loc[first.index]
     col = fw.domains[0].score_column
-    pair = np.column_stack([score(first, fw)[col], score(second, fw)[col]])
+    pair = np.column_stack([score(first, framework=fw)[col], score(second, framework=fw)[col]])
     pair = pair[~np.isnan(pair).any(axis=1)]
     long = pd.DataFrame({"target": np.repeat(np.arange(len(pair)), 2), "rater": np.tile([0, 1], len(pair)),
                          "rating": pair.ravel()})
@@ -121,11 +121,11 @@ def bench_grm(values, domains):
 
     items = domains[0][1]
     data = values[items].dropna().astype(int)
-    mk.grm(data, items, se=False, item_fit=False)
+    mk.grm(data, items=items, se=False, item_fit=False)
     girth.grm_mml(data.to_numpy().T)
-    ours = best(lambda: mk.grm(data, items, se=False, item_fit=False))
+    ours = best(lambda: mk.grm(data, items=items, se=False, item_fit=False))
     theirs = best(lambda: girth.grm_mml(data.to_numpy().T))
-    a = mk.grm(data, items, se=False, item_fit=False).table.set_index("item").loc[items, "a"].to_numpy()
+    a = mk.grm(data, items=items, se=False, item_fit=False).table.set_index("item").loc[items, "a"].to_numpy()
     b = np.asarray(girth.grm_mml(data.to_numpy().T)["Discrimination"])
     _row(f"GRM, {len(items)} items ({len(data)} people)", ours, theirs, float(np.max(np.abs(a - b))),
          "slopes; girth's quadrature and priors differ; tests compare to 2e-2")

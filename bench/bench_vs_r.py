@@ -95,7 +95,7 @@ def cohort_workloads() -> dict:
     fw = mk.load_framework(ROOT / "indicators" / "rochdale-school-readiness")
     f = read_dir(ROOT / "data" / "synthetic", framework=fw).analysis_frame()
     resp = f[f["responded"] == 1]
-    vals = item_values(resp, fw)
+    vals = item_values(resp, framework=fw)
     items = list(vals.columns)
     domains = [[i.id for i in fw.items_in(d.id)] for d in fw.domains][:3]
     inv_items = [i for d in domains for i in d]

@@ -16,7 +16,7 @@ p = []
 for seed in range(n_seeds):
     f = make_cohort(3000, 50_000 + seed, voice_effect=0.0, truth=False).analysis_frame()
     r = f[f.responded == 1]
-    s = pd.concat([r, mk.score(r, mk.load_framework(mk.__path__[0] + "/../../indicators/rochdale-school-readiness"))], axis=1)
+    s = pd.concat([r, mk.score(r, framework=mk.load_framework(mk.__path__[0] + "/../../indicators/rochdale-school-readiness"))], axis=1)
     new = [c for c in s.columns if c.startswith("voice_")]
     p.append(mk.added_value(s, "y1_phonics_pass", BASE, new, n_boot=0, cv=2, by=()).p_val)
 p = np.array(p)

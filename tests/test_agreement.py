@@ -19,7 +19,7 @@ def test_icc_and_weighted_kappa_match_psych(fixtures_dir):
 
 def test_parent_practitioner_agreement_on_synthetic_cohort(cohort, analysis_frame):
     parents = analysis_frame[analysis_frame.responded == 1]
-    res = mk.agreement(parents, cohort.tables["voice_practitioner"], cohort.framework)
+    res = mk.agreement(parents, cohort.tables["voice_practitioner"], framework=cohort.framework)
     t = res.table.set_index("name")
     assert set(t.index) == {"cc1", "cc2", "cc3", "cc4", "voice_child_communication"}
     both = set(parents.child_id) & set(cohort.tables["voice_practitioner"].child_id)
@@ -33,10 +33,10 @@ def test_parent_practitioner_agreement_on_synthetic_cohort(cohort, analysis_fram
 
 def test_agreement_errors(cohort):
     with pytest.raises(InputError):
-        mk.agreement(pd.DataFrame({"x": [1]}), cohort.tables["voice_practitioner"], cohort.framework)
+        mk.agreement(pd.DataFrame({"x": [1]}), cohort.tables["voice_practitioner"], framework=cohort.framework)
     with pytest.raises(InputError):
         mk.agreement(pd.DataFrame({"child_id": ["a"], "hl1": [1]}), pd.DataFrame({"child_id": ["a"], "hl1": [2]}),
-                     cohort.framework)
+                     framework=cohort.framework)
 
 
 def test_agreement_with_a_mapping_by_hand():
@@ -48,7 +48,7 @@ def test_agreement_with_a_mapping_by_hand():
     prac = parent.sample(frac=1, random_state=1).reset_index(drop=True)   # other row order: must join on child_id
     prac["q1"] = np.clip(prac["q1"] - rng.integers(0, 2, n), 1, 5)
     prac = prac[prac.child_id != "c0"]                                     # one child without a practitioner rating
-    res = mk.agreement(parent, prac, {"d": {"items": ["q1", "q2"], "min": 1, "max": 5}})
+    res = mk.agreement(parent, prac, framework={"d": {"items": ["q1", "q2"], "min": 1, "max": 5}})
     t = res.table.set_index("name")
     m = parent.merge(prac, on="child_id", suffixes=("_p", "_r"))
     d = m["q1_p"] - m["q1_r"]

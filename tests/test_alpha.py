@@ -112,7 +112,7 @@ def test_domain_alpha_recovers_true_reliability(analysis_frame, cohort):
     from measurekit.stats.scoring import item_values
 
     resp = analysis_frame[analysis_frame.responded == 1]
-    values = item_values(resp, cohort.framework)  # don't know -> missing, reverse keys applied
+    values = item_values(resp, framework=cohort.framework)  # don't know -> missing, reverse keys applied
     for domain, truth in cohort.ground_truth["domains"].items():
         res = mk.alpha(values, items=truth["items"], n_boot=1000, random_state=1)
         lo, hi = res.total["ci_low"].iloc[0], res.total["ci_high"].iloc[0]

@@ -24,7 +24,7 @@ def fw(framework_dir):
 
 @pytest.fixture(scope="module")
 def table(fw, cohort):
-    return mk.board_table(fw, cohort)
+    return mk.board_table(cohort, framework=fw)
 
 
 def test_wilson_and_t_intervals_match_published_worked_values():
@@ -96,7 +96,7 @@ def test_public_table_says_only_c(table):
 
 
 def _table_without_sdc(fw, cohort):
-    return mk.board_table(fw, cohort, disclosure=False)
+    return mk.board_table(cohort, framework=fw, disclosure=False)
 
 
 def _toy_framework(fw):
@@ -136,7 +136,7 @@ def test_rounding_to_five(fw, cohort):
     f = fw.model_copy(deep=True)
     for ind in f.indicators:
         ind.disclosure.round_to = 5
-    t = mk.board_table(f, cohort)
+    t = mk.board_table(cohort, framework=f)
     shown = t.dropna(subset=["numerator"])
     prop = shown[shown["ci_method"] == "wilson"]
     assert (prop["numerator"] % 5 == 0).all() and (shown["denominator"] % 5 == 0).all()
@@ -149,7 +149,7 @@ def test_rounding_to_five(fw, cohort):
     means = t[(t["ci_method"] != "wilson") & t["denominator"].notna()]
     assert len(means) and means["numerator"].isna().all() and (means["denominator"] % 5 == 0).all()
     # and the audit, knowing counts lie within 2 of the rounded ones, passes
-    assert check_disclosure(t, f, mk.board_table(f, cohort, disclosure=False)) == []
+    assert check_disclosure(t, f, mk.board_table(cohort, framework=f, disclosure=False)) == []
 
 
 def test_join_board_data_long_and_wide(table):
@@ -316,8 +316,8 @@ def test_rounding_once_matches_rounding_the_unrounded_table(fw, cohort):
     from measurekit.publish.board_table import build_board_table
     from measurekit.publish.disclosure import protect
 
-    board = build_board_table(fw, cohort)
-    raw = build_board_table(fw, cohort, disclosure=False)
+    board = build_board_table(cohort, framework=fw)
+    raw = build_board_table(cohort, framework=fw, disclosure=False)
     assert not raw.published and raw.disclosure is None
     assert raw.rows["value"].map(lambda v: pd.notna(v) and round(v, 1) != v).any()     # full precision inside
     expected = protect(raw.rows, fw).table
@@ -336,11 +336,11 @@ def test_render_refuses_the_internal_table(fw, cohort, tmp_path):
     from measurekit.problems import InputError
     from measurekit.publish.board_table import BoardTable
 
-    raw = build_board_table(fw, cohort, disclosure=False)
+    raw = build_board_table(cohort, framework=fw, disclosure=False)
     with pytest.raises(InputError) as err:
         render_board_pack(raw, tmp_path / "pack")
     assert err.value.report.codes() == {"board_table_unprotected"}
-    published = build_board_table(fw, cohort)
+    published = build_board_table(cohort, framework=fw)
     with pytest.raises(InputError):                     # rows without their audit (e.g. read back from a file)
         render_board_pack(BoardTable.from_rows(fw, published.rows), tmp_path / "pack")
     assert not (tmp_path / "pack").exists()

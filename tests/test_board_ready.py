@@ -19,7 +19,7 @@ def fw(framework_dir):
 def board(fw, cohort):
     from measurekit.publish.board_table import build_board_table
 
-    return build_board_table(fw, cohort)
+    return build_board_table(cohort, framework=fw)
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +225,7 @@ def test_pages_use_the_frameworks_place_words(fw, cohort, area, tmp_path):
         text = text.replace(old, new)
     f = Framework.model_validate_json(text.replace('"@code@"', '"neighbourhood"'))
     f.area = None if area is None else fw.area.model_copy(update=area)
-    board = build_board_table(f, cohort)
+    board = build_board_table(cohort, framework=f)
     la, place = ("local authority", "area") if area is None else ("county", "locality")
     code = board.area_codes()[0]
     path = tmp_path / "pack.xlsx"

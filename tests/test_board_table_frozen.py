@@ -25,7 +25,7 @@ def test_aggregation_identical_to_frozen_output(frozen, monkeypatch):
     monkeypatch.setattr(formatting, "publish_board_table", lambda table, framework: table)
     folder, variants = frozen
     for name, fw, cohort, kw in variants:
-        new = bt.board_table(fw, cohort, disclosure=False, **kw)
+        new = bt.board_table(cohort, framework=fw, disclosure=False, **kw)
         old = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
         area = getattr(fw, "area", None)
         if area:   # LA rows carry the framework's GSS code and name since the EES export (not before)

@@ -22,7 +22,7 @@ def fw(framework_dir):
 def board(fw, cohort):
     from measurekit.publish.board_table import build_board_table
 
-    return build_board_table(fw, cohort)
+    return build_board_table(cohort, framework=fw)
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ def _voice(cohort, analysis_frame):
     from measurekit.stats.scoring import item_values
 
     resp = analysis_frame[analysis_frame.responded == 1]
-    v = item_values(resp, cohort.framework)
+    v = item_values(resp, framework=cohort.framework)
     v["fsm"] = resp["fsm"]
     v["language"] = resp["home_language"].eq("English").map({True: "English", False: "other"})
     return v

@@ -39,24 +39,24 @@ def _rating(res, prop, domain="home_learning"):
                                            ((0.90, 0.90, 0.059, 0.09), "+"), ((0.90, 0.90, 0.08, 0.079), "+"),
                                            ((0.95, 0.95, 0.06, 0.08), "-")])
 def test_structural_validity_criterion(fw, fit, expected):
-    assert _rating(cosmin_table(fw, cfa=_cfa(*fit)), "structural validity") == expected
+    assert _rating(cosmin_table(framework=fw, cfa=_cfa(*fit)), "structural validity") == expected
 
 
 def test_internal_consistency_needs_sufficient_structure(fw):
     good, bad = _cfa(0.97, 0.97, 0.03, 0.03), _cfa(0.90, 0.90, 0.09, 0.09)
-    assert _rating(cosmin_table(fw, cfa=good, reliability=_rel(0.70)), "internal consistency") == "+"
-    assert _rating(cosmin_table(fw, cfa=good, reliability=_rel(0.699)), "internal consistency") == "-"
-    assert _rating(cosmin_table(fw, cfa=bad, reliability=_rel(0.90)), "internal consistency") == "?"
-    assert _rating(cosmin_table(fw, reliability=_rel(0.90)), "internal consistency") == "?"
+    assert _rating(cosmin_table(framework=fw, cfa=good, reliability=_rel(0.70)), "internal consistency") == "+"
+    assert _rating(cosmin_table(framework=fw, cfa=good, reliability=_rel(0.699)), "internal consistency") == "-"
+    assert _rating(cosmin_table(framework=fw, cfa=bad, reliability=_rel(0.90)), "internal consistency") == "?"
+    assert _rating(cosmin_table(framework=fw, reliability=_rel(0.90)), "internal consistency") == "?"
 
 
 def test_reliability_and_measurement_error_criteria(fw):
-    assert _rating(cosmin_table(fw, retest=_retest(0.70, 1.0)), "reliability") == "+"
-    assert _rating(cosmin_table(fw, retest=_retest(0.699, 1.0)), "reliability") == "-"
-    assert _rating(cosmin_table(fw), "reliability") == "?"
-    assert _rating(cosmin_table(fw, retest=_retest(0.8, 1.0)), "measurement error") == "?"        # no MIC
-    assert _rating(cosmin_table(fw, retest=_retest(0.8, 1.0), mic=1.2), "measurement error") == "+"
-    assert _rating(cosmin_table(fw, retest=_retest(0.8, 1.0), mic={"home_learning": 1.0}), "measurement error") == "-"
+    assert _rating(cosmin_table(framework=fw, retest=_retest(0.70, 1.0)), "reliability") == "+"
+    assert _rating(cosmin_table(framework=fw, retest=_retest(0.699, 1.0)), "reliability") == "-"
+    assert _rating(cosmin_table(framework=fw), "reliability") == "?"
+    assert _rating(cosmin_table(framework=fw, retest=_retest(0.8, 1.0)), "measurement error") == "?"        # no MIC
+    assert _rating(cosmin_table(framework=fw, retest=_retest(0.8, 1.0), mic=1.2), "measurement error") == "+"
+    assert _rating(cosmin_table(framework=fw, retest=_retest(0.8, 1.0), mic={"home_learning": 1.0}), "measurement error") == "-"
 
 
 def test_cross_cultural_validity_criterion(fw):
@@ -69,14 +69,14 @@ def test_cross_cultural_validity_criterion(fw):
         return SimpleNamespace(group="fsm", table=pd.DataFrame({"level": ["configural", "metric", "scalar", "strict"],
                                                                 "verdict": ["baseline", *verdicts]}))
 
-    assert _rating(cosmin_table(fw, dif=dif(0.019)), "cross-cultural validity") == "+"
-    assert _rating(cosmin_table(fw, dif=dif(0.02)), "cross-cultural validity") == "-"
-    assert _rating(cosmin_table(fw, dif=dif(0.05)), "cross-cultural validity", "services") == "+"   # hl2 is not in it
+    assert _rating(cosmin_table(framework=fw, dif=dif(0.019)), "cross-cultural validity") == "+"
+    assert _rating(cosmin_table(framework=fw, dif=dif(0.02)), "cross-cultural validity") == "-"
+    assert _rating(cosmin_table(framework=fw, dif=dif(0.05)), "cross-cultural validity", "services") == "+"   # hl2 is not in it
     ok = inv("metric invariance holds (..)", "scalar invariance holds (..)", "strict invariance does not hold")
-    assert _rating(cosmin_table(fw, invariance={"fsm": ok}), "cross-cultural validity") == "+"    # strict not needed
+    assert _rating(cosmin_table(framework=fw, invariance={"fsm": ok}), "cross-cultural validity") == "+"    # strict not needed
     fail = inv("metric invariance holds", "scalar invariance does not hold", "strict: not judged, because")
-    assert _rating(cosmin_table(fw, invariance={"fsm": fail}), "cross-cultural validity") == "-"
-    assert _rating(cosmin_table(fw), "cross-cultural validity") == "?"
+    assert _rating(cosmin_table(framework=fw, invariance={"fsm": fail}), "cross-cultural validity") == "-"
+    assert _rating(cosmin_table(framework=fw), "cross-cultural validity") == "?"
 
 
 def test_on_the_synthetic_panel_and_retest(fw, synthetic_dir):
@@ -86,9 +86,9 @@ def test_on_the_synthetic_panel_and_retest(fw, synthetic_dir):
     retest_data = pd.read_csv(synthetic_dir / "voice_retest.csv")
     cv = mk.content_validity(pd.read_csv(synthetic_dir / "panel_ratings.csv"), framework=fw)
     rt = mk.retest(voice, retest_data, framework=fw)
-    rel = reliability_by_domain(voice, fw, n_boot=0)
+    rel = reliability_by_domain(voice, framework=fw, n_boot=0)
     snapshot = (rt.table.copy(), rel.copy())
-    res = cosmin_table(fw, content_validity=cv, retest=rt, reliability=rel)
+    res = cosmin_table(framework=fw, content_validity=cv, retest=rt, reliability=rel)
     pd.testing.assert_frame_equal(rt.table, snapshot[0])
     pd.testing.assert_frame_equal(rel, snapshot[1])
     # planted: hl4 (relevance), wb4 (clarity), sv3 (practitioners) -> their subscales are not sufficient
@@ -112,7 +112,7 @@ def test_on_the_synthetic_panel_and_retest(fw, synthetic_dir):
 def test_spec_sheets_show_the_cosmin_table(fw, tmp_path):
     from measurekit.publish.briefing import write_spec_sheets
 
-    res = cosmin_table(fw, cfa=_cfa(0.97, 0.97, 0.03, 0.03), reliability=_rel(0.75), retest=_retest(0.72, 1.0))
+    res = cosmin_table(framework=fw, cfa=_cfa(0.97, 0.97, 0.03, 0.03), reliability=_rel(0.75), retest=_retest(0.72, 1.0))
     write_spec_sheets(fw, tmp_path, cosmin=res)
     ind = res.table["indicator"].iloc[0]
     md = (tmp_path / f"{ind}.md").read_text(encoding="utf-8")

@@ -68,7 +68,7 @@ def test_planted_dif_two_groups(cohort, analysis_frame, framework):
     truth = cohort.ground_truth["dif"]
     import measurekit as mk
 
-    d = mk.dif(analysis_frame, SETS, _english(analysis_frame), matching="total", reference=truth["reference"],
+    d = mk.dif(analysis_frame, items=SETS, group=_english(analysis_frame), matching="total", reference=truth["reference"],
                framework=framework)
     t = d.table.set_index("item")
     assert truth["item"] in d.flagged
@@ -87,7 +87,7 @@ def test_planted_dif_multilevel(cohort, analysis_frame):
     truth = cohort.ground_truth["dif"]
     import measurekit as mk
 
-    d = mk.dif(analysis_frame, SETS, truth["group"], reference="English", min_group=20,
+    d = mk.dif(analysis_frame, items=SETS, group=truth["group"], reference="English", min_group=20,
                reverse=["wb2", "wb4", "cc4"])
     assert truth["item"] in d.flagged and len(d.flagged) <= 2
     k = analysis_frame.loc[analysis_frame["responded"] == 1, "home_language"].nunique()
@@ -107,28 +107,28 @@ def test_no_dif_without_planting():
         latent = 1.2 * theta + rng.logistic(size=n)
         items[f"x{j}"] = 1 + np.searchsorted(cuts * 1.7, latent)
     df = pd.DataFrame(items).assign(g=grp)
-    d = dif_mod.dif(df, [f"x{j}" for j in range(5)], "g", criterion="chisqr", alpha=0.01)
+    d = dif_mod.dif(df, items=[f"x{j}" for j in range(5)], group="g", criterion="chisqr", alpha=0.01)
     assert len(d.flagged) <= 1
-    d2 = dif_mod.dif(df, [f"x{j}" for j in range(5)], "g", criterion="r2")
+    d2 = dif_mod.dif(df, items=[f"x{j}" for j in range(5)], group="g", criterion="r2")
     assert d2.flagged == []
 
 
 def test_errors(analysis_frame):
     with pytest.raises(InputError) as e:
-        dif_mod.dif(analysis_frame, ["sv1", "sv2", "nope"], "fsm")
+        dif_mod.dif(analysis_frame, items=["sv1", "sv2", "nope"], group="fsm")
     assert "unknown_item" in {p.code for p in e.value.report.problems}
     one = analysis_frame.assign(one="x")
     with pytest.raises(InputError) as e:
-        dif_mod.dif(one, SETS["sv"], "one")
+        dif_mod.dif(one, items=SETS["sv"], group="one")
     assert "one_group" in {p.code for p in e.value.report.problems}
     with pytest.raises(InputError) as e:
-        dif_mod.dif(analysis_frame.head(60), SETS["sv"], "fsm", min_group=5)
+        dif_mod.dif(analysis_frame.head(60), items=SETS["sv"], group="fsm", min_group=5)
     assert "too_few_cases" in {p.code for p in e.value.report.problems}
     with pytest.raises(InputError) as e:
-        dif_mod.dif(analysis_frame, SETS["sv"], "home_language")
+        dif_mod.dif(analysis_frame, items=SETS["sv"], group="home_language")
     assert "small_group" in {p.code for p in e.value.report.problems}
     with pytest.raises(InputError):
-        dif_mod.dif(analysis_frame, SETS["sv"], "fsm", criterion="bogus")
+        dif_mod.dif(analysis_frame, items=SETS["sv"], group="fsm", criterion="bogus")
 
 
 # --- per-domain checks on framework-keyed item values (scoring.item_values) ---
@@ -138,7 +138,7 @@ from measurekit.stats.scoring import item_values  # noqa: E402
 @pytest.fixture(scope="module")
 def item_vals(analysis_frame, cohort):
     resp = analysis_frame[analysis_frame.responded == 1]
-    return item_values(resp, cohort.framework), resp
+    return item_values(resp, framework=cohort.framework), resp
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +155,11 @@ def planted(item_vals, cohort):
 def test_planted_dif_is_flagged_by_home_language(item_vals, planted):
     v, resp = item_vals
     truth, items, english = planted
-    res = mk.dif(v, items, english, reference="English")
+    res = mk.dif(v, items=items, group=english, reference="English")
     assert truth["item"] in res.flagged and len(res.flagged) <= 2
     row = res.table.set_index("item").loc[truth["item"]]
     assert row["p12"] < 1e-6 and row["dif_type"] in ("uniform", "both")
-    multi = mk.dif(v, items, resp[truth["group"]], min_group=20, reference="English")
+    multi = mk.dif(v, items=items, group=resp[truth["group"]], min_group=20, reference="English")
     assert truth["item"] in multi.flagged and len(multi.flagged) <= 2
     assert multi.table.set_index("item").loc[truth["item"], "df12"] == len(multi.groups) - 1
     ax = res.plot(truth["item"])
@@ -170,7 +170,7 @@ def test_no_dif_flagged_where_none_was_planted(item_vals, cohort):
     v, resp = item_vals
     flagged = []
     for domain, info in cohort.ground_truth["domains"].items():
-        flagged += mk.dif(v, info["items"], resp["fsm"].astype(str)).flagged
+        flagged += mk.dif(v, items=info["items"], group=resp["fsm"].astype(str)).flagged
     assert len(flagged) <= 1, flagged
 
 
@@ -178,17 +178,17 @@ def test_r2_criterion_and_errors(item_vals):
     v, resp = item_vals
     items = ["sv1", "sv2", "sv3", "sv4"]
     g = resp["eal"].astype(str)
-    res = mk.dif(v, items, g, criterion="r2", r2_cutoff=0.005)
+    res = mk.dif(v, items=items, group=g, criterion="r2", r2_cutoff=0.005)
     assert set(res.flagged) <= {"sv4"}
     with pytest.raises(InputError):
-        mk.dif(v, ["sv1", "zz", "sv3"], g)
+        mk.dif(v, items=["sv1", "zz", "sv3"], group=g)
     with pytest.raises(InputError):
-        mk.dif(v, items, pd.Series("one", index=v.index))
+        mk.dif(v, items=items, group=pd.Series("one", index=v.index))
     with pytest.raises(InputError) as info:
-        mk.dif(v, items, resp["home_language"])                     # several languages have < 50 respondents
+        mk.dif(v, items=items, group=resp["home_language"])                     # several languages have < 50 respondents
     assert "Merge" in str(info.value)
     with pytest.raises(InputError):
-        mk.dif(v.head(30), items, g.head(30))
+        mk.dif(v.head(30), items=items, group=g.head(30))
 
 
 # --- the IRT route: likelihood-ratio tests in a multi-group graded response model ---
@@ -196,7 +196,7 @@ def test_r2_criterion_and_errors(item_vals):
 def test_planted_dif_found_by_the_irt_route(item_vals, planted):
     v, _ = item_vals
     truth, items, english = planted
-    res = mk.dif(v, items, english, reference="English", method="irt")
+    res = mk.dif(v, items=items, group=english, reference="English", method="irt")
     t = res.table.set_index("item")
     assert res.flagged == [truth["item"]]
     assert t.loc[truth["item"], "p12"] < 1e-6 and t.loc[truth["item"], "dif_type"] == "uniform"
@@ -218,19 +218,19 @@ def test_irt_route_quiet_without_planting():
     theta = theta + (grp == "b") * 0.5          # real group difference, no DIF
     cuts = np.array([-1.5, -0.5, 0.5, 1.5]) * 1.7
     df = pd.DataFrame({f"x{j}": 1 + np.searchsorted(cuts, 1.2 * theta + rng.logistic(size=n)) for j in range(4)})
-    d = mk.dif(df.assign(g=grp), list(df.columns), "g", method="irt", purify=False)
+    d = mk.dif(df.assign(g=grp), items=list(df.columns), group="g", method="irt", purify=False)
     assert d.flagged == []
     assert (d.table["p13"] > 0.001).all()
 
 
 def test_irt_route_option_errors(analysis_frame):
     with pytest.raises(InputError) as e:
-        mk.dif(analysis_frame, SETS["sv"], "fsm", method="irt", criterion="r2")
+        mk.dif(analysis_frame, items=SETS["sv"], group="fsm", method="irt", criterion="r2")
     assert "bad_option" in {p.code for p in e.value.report.problems}
     with pytest.raises(InputError):
-        mk.dif(analysis_frame, SETS["sv"], "fsm", method="irt", matching="total")
+        mk.dif(analysis_frame, items=SETS["sv"], group="fsm", method="irt", matching="total")
     with pytest.raises(InputError):
-        mk.dif(analysis_frame, SETS["sv"], "fsm", method="bayes")
+        mk.dif(analysis_frame, items=SETS["sv"], group="fsm", method="bayes")
 
 
 # --- the ordinal route's matching on the graded-response trait (lordif), issue 31 ---
@@ -259,7 +259,7 @@ def test_trait_matching_finds_a_halved_slope():
     for seed in range(5):
         data = _slope_halved(1000 + seed)
         items = [c for c in data.columns if c != "g"]
-        res = mk.dif(data, items, "g", reference="ref")
+        res = mk.dif(data, items=items, group="g", reference="ref")
         assert res.matching == "trait"
         found += "d0" in res.flagged
         false_flags += len(set(res.flagged) - {"d0"})
@@ -277,13 +277,13 @@ def test_trait_matching_falls_back_to_the_total_with_the_reason(monkeypatch):
         raise np.linalg.LinAlgError("singular matrix")
 
     monkeypatch.setattr(grm_em, "fit_grm", broken)
-    res = mk.dif(data, items, "g", reference="ref", min_n=50)
+    res = mk.dif(data, items=items, group="g", reference="ref", min_n=50)
     assert res.matching == "total"
     assert "matched on the total score" in res.warnings[0] and "singular matrix" in res.warnings[0]
     with pytest.raises(InputError) as info:              # asked for explicitly: no silent change of method
-        mk.dif(data, items, "g", reference="ref", min_n=50, matching="trait")
+        mk.dif(data, items=items, group="g", reference="ref", min_n=50, matching="trait")
     assert "too_few_cases" in info.value.report.codes()
-    assert mk.dif(data, items, "g", reference="ref", min_n=50, matching="total").matching == "total"
+    assert mk.dif(data, items=items, group="g", reference="ref", min_n=50, matching="total").matching == "total"
 
 
 def test_constant_item_is_refused_by_both_routes():
@@ -291,6 +291,6 @@ def test_constant_item_is_refused_by_both_routes():
     items = [f"d{j}" for j in range(4)]
     for method in ("ordinal", "irt"):
         with pytest.raises(InputError) as info:
-            mk.dif(data, items, "g", min_n=50, method=method)
+            mk.dif(data, items=items, group="g", min_n=50, method=method)
         assert info.value.report.codes() == {"constant_item"}
         assert info.value.report.problems[0].column == "d3"

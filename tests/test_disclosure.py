@@ -200,7 +200,7 @@ def fw(framework_dir):
 
 
 def _raw(fw, cohort):
-    return mk.board_table(fw, cohort, disclosure=False)
+    return mk.board_table(cohort, framework=fw, disclosure=False)
 
 
 def _old_method(table, fw):

@@ -338,7 +338,7 @@ def packs(fw, tmp_path_factory):
     folder = tmp_path_factory.mktemp("attack")
     for n in (300, 800, 3000):
         for seed in (11, 12):
-            raw = mk.board_table(fw, mk.make_cohort(n, random_state=seed, truth=False), disclosure=False)
+            raw = mk.board_table(mk.make_cohort(n, random_state=seed, truth=False), framework=fw, disclosure=False)
             res = protect(raw, fw)
             path = folder / f"board_{n}_{seed}.csv"
             res.table.to_csv(path, index=False)
@@ -380,7 +380,7 @@ def folders(fw, tmp_path_factory):
     root = tmp_path_factory.mktemp("packs")
     for n, seed in ((300, 15), (800, 16), (3000, 17)):
         cohort = mk.make_cohort(n, random_state=seed, truth=False)
-        raw = mk.board_table(fw, cohort, disclosure=False, period="2024/25")
+        raw = mk.board_table(cohort, framework=fw, disclosure=False, period="2024/25")
         write_board_pack(fw, cohort, root / f"pack_{n}", period="2024/25")
         out[n] = (raw.reset_index(drop=True), root / f"pack_{n}")
     return out
@@ -457,8 +457,8 @@ def test_area_pack_and_small_area_pack_learn_nothing(fw, tmp_path):
     cohort = mk.make_cohort(800, random_state=14, truth=False)
     lookup = cohort.tables["small_areas"]
     nest = dict(zip(lookup["small_area"], lookup["neighbourhood_code"]))
-    areas = mk.board_table(fw, cohort, disclosure=False, period="2024/25")
-    small = mk.board_table(fw, cohort, disclosure=False, period="2024/25", small_areas=True)
+    areas = mk.board_table(cohort, framework=fw, disclosure=False, period="2024/25")
+    small = mk.board_table(cohort, framework=fw, disclosure=False, period="2024/25", small_areas=True)
     first = protect(areas, fw)
     led = Ledger(tmp_path / "ledger")
     led.record(areas, first.table, "areas")

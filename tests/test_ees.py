@@ -37,7 +37,7 @@ def cohort(synthetic_dir, fw):
 def built(fw, cohort):
     from measurekit.publish.board_table import build_board_table
 
-    return build_board_table(fw, cohort)
+    return build_board_table(cohort, framework=fw)
 
 
 @pytest.fixture(scope="module")

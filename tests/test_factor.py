@@ -97,7 +97,7 @@ def test_efa_recovers_the_generating_pattern(analysis_frame, cohort):
     from measurekit.stats.scoring import item_values
 
     resp = analysis_frame[analysis_frame.responded == 1]
-    data = item_values(resp, cohort.framework)          # reverse keys applied, don't know -> missing
+    data = item_values(resp, framework=cohort.framework)          # reverse keys applied, don't know -> missing
     truth = cohort.ground_truth["domains"]
     items = list(data.columns)
     target = np.zeros((len(items), len(truth)))

@@ -26,7 +26,7 @@ def _cohort(n: int, seed: int) -> pd.DataFrame:
 
     c = make_cohort(n=n, random_state=seed)
     f = c.analysis_frame().query("responded == 1")
-    v = item_values(f, c.framework)
+    v = item_values(f, framework=c.framework)
     v["fsm"] = f["fsm"].to_numpy()
     v["home_language_group"] = f["home_language"].eq("English").map({True: "English", False: "other"}).to_numpy()
     return v

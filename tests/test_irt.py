@@ -52,7 +52,7 @@ def _b_table(res, items):
 @pytest.fixture(scope="module")
 def big():
     df, a, b, theta = simulate(3000, 16, seed=11)
-    return df, a, b, theta, mk.grm(df, list(df.columns))
+    return df, a, b, theta, mk.grm(df, items=list(df.columns))
 
 
 def test_recovers_known_parameters(big):
@@ -102,7 +102,7 @@ def test_s_x2_flags_an_item_that_does_not_follow_the_model():
     # an item whose answers rise and then fall along the trait: no graded-response curve fits
     latent = -1.5 * np.abs(theta - 0.3) + rng.logistic(size=len(theta))
     df["bad"] = np.digitize(latent, [-2.5, -1.5, -0.7]) + 1.0
-    res = mk.grm(df, list(df.columns), se=False)
+    res = mk.grm(df, items=list(df.columns), se=False)
     f = res.item_fit.set_index("item")
     assert f.loc["bad", "p"] < 1e-4
     assert f.loc["bad", "p"] == f["p"].min()
@@ -145,7 +145,7 @@ def _brute_loglik(df, res, group=None):
 
 def test_loglik_equals_brute_force_integration():
     df = simulate(200, 6, seed=21, missing=0.1)[0]
-    res = mk.grm(df, list(df.columns), se=False, item_fit=False)
+    res = mk.grm(df, items=list(df.columns), se=False, item_fit=False)
     assert res.loglik == pytest.approx(_brute_loglik(df, res), abs=1e-6 * abs(res.loglik))
 
 
@@ -156,7 +156,7 @@ def test_multigroup_latent_distribution_and_loglik():
     theta = rng.normal(size=n)
     theta = np.where(grp == "b", 0.5 + 1.3 * theta, theta)
     df, *_ = simulate(n, 6, seed=9, theta=theta)
-    res = mk.grm(df, list(df.columns), groups=grp)
+    res = mk.grm(df, items=list(df.columns), groups=grp)
     lat = res.latent.set_index("group")
     assert lat.loc["a", "mean"] == 0 and lat.loc["a", "sd"] == 1
     assert lat.loc["b", "mean"] == pytest.approx(0.5, abs=0.12)
@@ -165,7 +165,7 @@ def test_multigroup_latent_distribution_and_loglik():
     assert (res.table["group"] == "all").all()
     assert res.item_fit["s_x2"].isna().all()
     small = df.iloc[:250]
-    sub = mk.grm(small, list(df.columns), groups=grp.iloc[:250], free=["q1"], min_group=50, se=False)
+    sub = mk.grm(small, items=list(df.columns), groups=grp.iloc[:250], free=["q1"], min_group=50, se=False)
     assert set(sub.table.loc[sub.table["item"] == "q1", "group"]) == {"a", "b"}
     assert sub.loglik == pytest.approx(_brute_loglik(small, sub, grp.iloc[:250]), abs=1e-6 * abs(sub.loglik))
 
@@ -173,7 +173,7 @@ def test_multigroup_latent_distribution_and_loglik():
 def test_agrees_with_girth():
     girth = pytest.importorskip("girth")
     df, a, b, _ = simulate(1200, 8, seed=31)
-    res = mk.grm(df, list(df.columns), se=False, item_fit=False)
+    res = mk.grm(df, items=list(df.columns), se=False, item_fit=False)
     g = girth.grm_mml(df.to_numpy(int).T)
     t = res.table.set_index("item")
     np.testing.assert_allclose(t["a"].to_numpy(), g["Discrimination"], atol=0.03)
@@ -207,13 +207,13 @@ def test_codes_missing_and_dont_know():
     recoded = df.replace({1.0: 0.0, 2.0: 1.0, 3.0: 2.0, 4.0: 3.0, 5.0: 4.0})
     recoded.iloc[:40, 0] = 9                               # "don't know"
     before = recoded.copy()
-    r = mk.grm(recoded, list(df.columns), dont_know=(9,), se=False, item_fit=False)
+    r = mk.grm(recoded, items=list(df.columns), dont_know=(9,), se=False, item_fit=False)
     pd.testing.assert_frame_equal(recoded, before)          # input not modified
     assert r.table.set_index("item").loc["q1", "codes"] == "0,1,2,3,4"
     assert r.table.set_index("item").loc["q1", "n"] == recoded["q1"].between(0, 4).sum()
     empty = recoded.copy()
     empty.iloc[:3] = np.nan
-    r2 = mk.grm(empty, list(df.columns), dont_know=(9,), se=False, item_fit=False)
+    r2 = mk.grm(empty, items=list(df.columns), dont_know=(9,), se=False, item_fit=False)
     assert r2.scores["theta"].iloc[:3].isna().all() and r2.n == len(df) - 3
     assert any("3 of 600 rows" in w for w in r2.warnings)
 
@@ -221,23 +221,23 @@ def test_codes_missing_and_dont_know():
 def test_errors():
     df = simulate(200, 4, seed=2)[0]
     with pytest.raises(InputError) as e:
-        mk.grm(df, ["q1", "q2", "nope"])
+        mk.grm(df, items=["q1", "q2", "nope"])
     assert "unknown_item" in e.value.report.codes()
     with pytest.raises(InputError) as e:
-        mk.grm(df, ["q1", "q2"])
+        mk.grm(df, items=["q1", "q2"])
     assert "too_few_items" in e.value.report.codes()
     with pytest.raises(InputError) as e:
-        mk.grm(df, list(df.columns), free=["q1"])
+        mk.grm(df, items=list(df.columns), free=["q1"])
     assert "bad_option" in e.value.report.codes()
     g = pd.Series(np.where(np.arange(200) < 20, "x", "y"))
     with pytest.raises(InputError) as e:
-        mk.grm(df, list(df.columns), groups=g)
+        mk.grm(df, items=list(df.columns), groups=g)
     assert "small_group" in e.value.report.codes()
     with pytest.raises(InputError) as e:
-        mk.grm(df, list(df.columns), groups=g, free=list(df.columns), min_group=10)
+        mk.grm(df, items=list(df.columns), groups=g, free=list(df.columns), min_group=10)
     assert "bad_option" in e.value.report.codes()
     with pytest.raises(InputError) as e:
-        mk.grm(df.assign(q1="x"), list(df.columns))
+        mk.grm(df.assign(q1="x"), items=list(df.columns))
     assert "non_numeric" in e.value.report.codes()
 
 
@@ -247,6 +247,6 @@ def test_slopes_agree_with_lavaan_ordinal_cfa(fixtures_dir):
     metric, a = 1.702 lambda / sqrt(1 - lambda^2) (tests/fixtures/r/grm_lavaan.R)."""
     data = pd.read_csv(fixtures_dir / "r" / "grm_sim.csv")
     lav = pd.read_csv(fixtures_dir / "r" / "grm_lavaan_loadings.csv").set_index("item")
-    res = mk.grm(data, list(data.columns), se=False, item_fit=False)
+    res = mk.grm(data, items=list(data.columns), se=False, item_fit=False)
     a = res.table.set_index("item").loc[lav.index, "a"]
     np.testing.assert_allclose(a.to_numpy(), lav["a_logistic"].to_numpy(), rtol=0.05)

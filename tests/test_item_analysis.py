@@ -15,7 +15,7 @@ def test_rates_and_correlations_by_hand():
         "lang": ["en", "en", "ur", "ur", "en", "ur", "en", "ur", "en", "ur"],
     })
     spec = {"d": {"items": ["a", "b", "c"], "reverse": ["c"], "min": 1, "max": 5, "dont_know": 9}}
-    res = mk.item_analysis(df, spec, by="lang")
+    res = mk.item_analysis(df, framework=spec, by="lang")
     a = res.items.loc["a"]
     answered = pd.Series([1, 1, 5, 2, 3, 4, 5, 1], dtype=float)
     assert a["n"] == 10 and a["answered"] == 8
@@ -39,7 +39,7 @@ def test_rates_and_correlations_by_hand():
 
 def test_constant_item_is_flagged_not_fatal():
     df = pd.DataFrame({"a": [3] * 6, "b": [1, 2, 3, 4, 5, 3], "c": [2, 2, 3, 4, 5, 1]})
-    res = mk.item_analysis(df, {"d": ["a", "b", "c"]})
+    res = mk.item_analysis(df, framework={"d": ["a", "b", "c"]})
     assert "same answer" in res.items.loc["a", "flags"] and np.isnan(res.items.loc["a", "r_drop"])
     assert any(w.startswith("a:") for w in res.warnings)
 
@@ -47,16 +47,16 @@ def test_constant_item_is_flagged_not_fatal():
 def test_errors_name_the_column():
     df = pd.DataFrame({"a": [1, 2], "b": ["x", "2"]})
     with pytest.raises(InputError, match="b"):
-        mk.item_analysis(df, {"d": {"items": ["a", "b"], "min": 1, "max": 5}})
+        mk.item_analysis(df, framework={"d": {"items": ["a", "b"], "min": 1, "max": 5}})
     with pytest.raises(InputError, match="zz"):
-        mk.item_analysis(df, {"d": {"items": ["a", "zz"], "min": 1, "max": 5}})
+        mk.item_analysis(df, framework={"d": {"items": ["a", "zz"], "min": 1, "max": 5}})
 
 
 def test_item_analysis_flags_and_distributions(cohort, analysis_frame):
     resp = analysis_frame[analysis_frame.responded == 1].copy()
     resp.loc[resp.index[:400], "hl1"] = 5          # push hl1 to the ceiling for a fifth of respondents...
     resp.loc[resp.index[400:1500], "hl1"] = 5      # ...and most of the rest
-    res = mk.item_analysis(resp, cohort.framework, by=["home_language", "fsm"])
+    res = mk.item_analysis(resp, framework=cohort.framework, by=["home_language", "fsm"])
     assert res.items.loc["hl1", "ceiling_pct"] > 60 and "one end" in res.items.loc["hl1", "flags"]
     assert res.items.loc["hl2", "flags"] == ""
     assert res.items["dont_know_pct"].drop("hl1").between(1, 6).all()  # ~3% planted
@@ -65,16 +65,16 @@ def test_item_analysis_flags_and_distributions(cohort, analysis_frame):
     assert np.allclose(sums, 1)
     assert {"all", "home_language", "fsm"} == set(d["group"])
     with pytest.raises(InputError):
-        mk.item_analysis(resp, cohort.framework, by="nope")
+        mk.item_analysis(resp, framework=cohort.framework, by="nope")
 
 
 def test_integer_column_names_work_as_text():
     rng = np.random.default_rng(7)
     theta = rng.normal(size=200)
     df = pd.DataFrame({j: np.clip(np.round(3 + theta + rng.normal(0, 0.7, 200)), 1, 5).astype(int) for j in range(4)})
-    res = mk.item_analysis(df, {"d": [0, 1, 2, 3]})
+    res = mk.item_analysis(df, framework={"d": [0, 1, 2, 3]})
     assert list(res.items.index) == ["0", "1", "2", "3"]
     assert (res.items["r_drop"] > 0.4).all()
     text = df.rename(columns=str)
-    expected = mk.item_analysis(text, {"d": ["0", "1", "2", "3"]}).items
+    expected = mk.item_analysis(text, framework={"d": ["0", "1", "2", "3"]}).items
     pd.testing.assert_frame_equal(res.items, expected)

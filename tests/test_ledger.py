@@ -119,8 +119,8 @@ def test_a_reissue_that_differs_by_a_few_children_is_refused(fw, tmp_path, chang
         before, after = frame.iloc[3:], frame
     else:
         before, after = frame, frame.drop(frame.index[17])
-    t_before = mk.board_table(fw, before, disclosure=False, period="2024/25")
-    t_after = mk.board_table(fw, after, disclosure=False, period="2024/25")
+    t_before = mk.board_table(before, framework=fw, disclosure=False, period="2024/25")
+    t_after = mk.board_table(after, framework=fw, disclosure=False, period="2024/25")
     first, led = _first_release(fw, t_before, tmp_path)
     with pytest.raises(InputError) as exc:
         protect(t_after, fw, earlier=led)
@@ -145,8 +145,8 @@ def test_a_reissue_with_many_late_records_is_repaired(fw, tmp_path):
     from measurekit.publish.disclosure import protect
 
     frame = mk.make_cohort(800, random_state=21, truth=False).analysis_frame()
-    t_before = mk.board_table(fw, frame.iloc[40:], disclosure=False, period="2024/25")
-    t_after = mk.board_table(fw, frame, disclosure=False, period="2024/25")
+    t_before = mk.board_table(frame.iloc[40:], framework=fw, disclosure=False, period="2024/25")
+    t_after = mk.board_table(frame, framework=fw, disclosure=False, period="2024/25")
     first, led = _first_release(fw, t_before, tmp_path)
     truths = [t_before.reset_index(drop=True), t_after.reset_index(drop=True)]
     found = {}
@@ -167,8 +167,8 @@ def test_a_later_period_sharing_children_is_audited_when_declared(fw, tmp_path):
     from measurekit.publish.ledger import Ledger
 
     frame = mk.make_cohort(800, random_state=35, truth=False).analysis_frame()
-    t_before = mk.board_table(fw, frame.iloc[60:], disclosure=False, period="2024/25")
-    t_after = mk.board_table(fw, frame, disclosure=False, period="2025/26")
+    t_before = mk.board_table(frame.iloc[60:], framework=fw, disclosure=False, period="2024/25")
+    t_after = mk.board_table(frame, framework=fw, disclosure=False, period="2025/26")
     first, _ = _first_release(fw, t_before, tmp_path)
     assert protect(t_after, fw, earlier=Ledger(tmp_path / "ledger")).earlier == []       # not declared: not linked
     second = protect(t_after, fw, earlier=Ledger(tmp_path / "ledger", shares_children_with=["2024/25"]))

@@ -354,7 +354,7 @@ def test_flagged_groups_enter_the_response_weights():
     cohort = kids.assign(fsm=np.arange(len(kids)) % 3 == 0)
     responders = pd.DataFrame({"child_id": table.loc[table["status"] == "linked", "child_id"]})
     unweighted = cohort[cohort["child_id"].isin(responders["child_id"])]["home_language"].eq("Bengali").mean()
-    w = response_weights(responders, cohort, by=margins)
+    w = response_weights(cohort, responded=responders, by=margins)
     share = w.weights.groupby(cohort.loc[w.weights.index, "home_language"]).sum() / w.weights.sum()
     assert unweighted < 0.15 - 0.02
     assert share["Bengali"] == pytest.approx(300 / 2000, abs=1e-6)

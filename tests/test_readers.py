@@ -251,7 +251,7 @@ def test_a_link_leading_outside_the_data_folder_is_refused(small, tmp_path):
 def test_config_mistakes_are_clear_errors(small, text, code, expect):
     (small / "config.yaml").write_text(text)
     with pytest.raises(InputError) as exc:
-        validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+        validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     [p] = exc.value.report.problems
     assert p.code == code and expect in p.message, p.message
     proc = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(small), "--framework",
@@ -270,7 +270,7 @@ def test_a_config_that_does_not_exist_is_a_clear_error(small, tmp_path):
 
 def test_a_wrong_path_in_the_config_is_reported_as_that_path(small):
     (small / "config.yaml").write_text("files:\n  asq:\n    path: asq_2025.csv\n")
-    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    report = validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     [p] = [p for p in report.problems if p.code == "missing_file"]
     assert "asq_2025.csv" in p.message and "path:" in p.message and "or a path in the config" not in p.message
 
@@ -289,9 +289,9 @@ def test_uk_dates_suggested_then_declared(small):
     bad = [p for p in report.problems if p.code == "invalid_date"]
     assert len(bad) == N_CHILDREN and "%d/%m/%Y" in bad[0].message
     (small / "config.yaml").write_text('date_format: "%d/%m/%Y"\n')
-    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    report = validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
-    assert list(read_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR).tables["children"]["date_of_birth"]) == iso
+    assert list(read_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR).tables["children"]["date_of_birth"]) == iso
 
 
 def test_one_mapping_block_for_every_file(small):
@@ -301,7 +301,7 @@ def test_one_mapping_block_for_every_file(small):
             _write(src, ["UPN" if c == "child_id" else c for c in h], rows)
     assert any(p.code == "missing_column" for p in validate_dir(small, framework=FRAMEWORK_DIR).problems)
     (small / "config.yaml").write_text("columns: {UPN: child_id}\n")
-    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    report = validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
 
 
@@ -321,7 +321,7 @@ def test_coded_column_message_names_allowed_values_and_mapping(small):
     [sex] = [p for p in report.problems if p.column == "sex"]
     assert "allowed: F, M" in sex.message and "values: {sex: {'Female': <one of F, M>}}" in sex.message
     (small / "config.yaml").write_text('values: {fsm: {"Y": 1, "N": 0}, sex: {Female: F}}\n')
-    assert validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR).ok
+    assert validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR).ok
 
 
 def test_header_only_children_does_not_crash(small):
@@ -359,7 +359,7 @@ def test_elg_not_assessed_counted_and_error_above_threshold(small):
     n = int(p.value)
     assert n >= 30 and p.severity == "error"
     (small / "config.yaml").write_text("completeness_threshold: 0.5\n")
-    cohort = read_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    cohort = read_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     assert cohort.completeness.not_assessed == n
 
 
@@ -422,6 +422,6 @@ def test_a_semicolon_file_read_with_the_wrong_delimiter_gets_a_hint(small):
     h, rows = _read(small / "asq.csv")
     _write(small / "asq.csv", h, rows, delimiter=";")
     (small / "config.yaml").write_text("files:\n  asq:\n    delimiter: ','\n")
-    report = validate_dir(small, small / "config.yaml", framework=FRAMEWORK_DIR)
+    report = validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     [hint] = [p for p in report.problems if p.code == "delimiter_detected"]
     assert hint.file == "asq.csv" and "semicolon" in hint.message and "delimiter: ';'" in hint.message

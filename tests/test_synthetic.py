@@ -84,7 +84,7 @@ def test_planted_dif_is_visible_in_raw_means(analysis_frame, cohort):
     """At similar levels of the other services items, sv4 is lower for non-English home languages."""
     from measurekit.stats.scoring import item_values
 
-    v = item_values(analysis_frame[analysis_frame.responded == 1], cohort.framework)
+    v = item_values(analysis_frame[analysis_frame.responded == 1], framework=cohort.framework)
     lang = analysis_frame.loc[v.index, "home_language"] != "English"
     rest = v[["sv1", "sv2", "sv3"]].mean(axis=1).round()
     gap_dif = (v["sv4"][~lang] .groupby(rest).mean() - v["sv4"][lang].groupby(rest).mean()).mean()

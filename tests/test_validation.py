@@ -126,8 +126,8 @@ def test_la_headers_excel_and_kobo_export_via_config(tmp_path, synthetic_dir):
         "  children:\n    path: pupils.xlsx\n    columns: {PupilRef: child_id, Gender: sex}\n"
         "    values: {sex: {Female: F, Male: M}}\n"
         "  voice_parent:\n    path: kobo_export.csv\n")
-    report = validate_dir(d, d / "config.yaml", framework=FRAMEWORK_DIR)
+    report = validate_dir(d, config=d / "config.yaml", framework=FRAMEWORK_DIR)
     assert report.ok, report.to_text()
-    cohort = read_dir(d, d / "config.yaml", framework=FRAMEWORK_DIR)
+    cohort = read_dir(d, config=d / "config.yaml", framework=FRAMEWORK_DIR)
     assert cohort.analysis_frame()["responded"].sum() == len(v)
     assert set(cohort.tables["children"]["sex"]) == {"F", "M"}

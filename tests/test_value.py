@@ -14,7 +14,7 @@ BASE = ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"]
 def _scored(cohort):
     f = cohort.analysis_frame()
     r = f[f.responded == 1]
-    return pd.concat([r, mk.score(r, cohort.framework)], axis=1)
+    return pd.concat([r, mk.score(r, framework=cohort.framework)], axis=1)
 
 
 @pytest.fixture(scope="module")

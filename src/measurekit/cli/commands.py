@@ -65,7 +65,7 @@ def validate(args) -> int:
     fw = _framework(args)
     if args.report:
         _guard(args.report, args.data, args.config, fw.path, folder=False)
-    report = validate_dir(args.data, args.config, framework=fw)
+    report = validate_dir(args.data, config=args.config, framework=fw)
     if args.report:
         from measurekit.core import atomic
 
@@ -91,7 +91,7 @@ def link(args) -> int:
         from measurekit.data.pseudonymise import load_key
 
         key = load_key(args.key_file)
-    cohort = read_dir(args.data, args.config, framework=fw)
+    cohort = read_dir(args.data, config=args.config, framework=fw)
     if getattr(args, "responses", None) is not None:
         from measurekit.data.linkage_files import check_internal, read_responses
         from measurekit.data.linkage_review import read_decisions
@@ -169,7 +169,7 @@ def board_pack(args) -> int:
     _guard(args.out, args.data, args.config, fw.path)
     if getattr(args, "ledger", None) is not None:     # the ledger is written to: never inside an input
         _guard(args.ledger, args.data, args.config, fw.path, folder=False, command="ledger")
-    cohort = read_dir(args.data, args.config, framework=fw)
+    cohort = read_dir(args.data, config=args.config, framework=fw)
     files = write_board_pack(fw, cohort, args.out, period=args.period, ledger=getattr(args, "ledger", None),
                              label=getattr(args, "label", None),
                              shares_children_with=getattr(args, "shares_children_with", None) or ())
@@ -206,8 +206,8 @@ def ledger(args) -> int:
     pub = pd.read_csv(args.published, dtype=str, keep_default_na=False)
     period = args.period or (pub["period"].iloc[0] if "period" in pub and len(pub) else None)
     small = "geography_type" in pub and pub["geography_type"].eq("small_area").any()
-    cohort = read_dir(args.data, args.config, framework=fw)
-    counts = build_board_table(fw, cohort, period=period, small_areas=small, disclosure=False).rows
+    cohort = read_dir(args.data, config=args.config, framework=fw)
+    counts = build_board_table(cohort, framework=fw, period=period, small_areas=small, disclosure=False).rows
     nesting = None
     if small:
         lk = small_area_lookup(cohort)

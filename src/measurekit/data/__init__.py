@@ -11,7 +11,7 @@ from measurekit.data.validation import validate_dir
 __all__ = ["Cohort", "LinkageResult", "link", "read_and_validate", "read_dir", "validate_dir"]
 
 
-def read_and_validate(folder, config=None, *, framework=None):
+def read_and_validate(folder, *, config=None, framework=None):
     """Read and validate every input file in ``folder`` once. Returns ``(cohort, report)``.
 
     ``framework``: the framework the data were collected with (a loaded Framework, its folder, or a shipped
@@ -45,12 +45,12 @@ def read_and_validate(folder, config=None, *, framework=None):
     return cohort, report
 
 
-def read_dir(folder, config=None, *, framework=None) -> Cohort:
+def read_dir(folder, *, config=None, framework=None) -> Cohort:
     """Read, validate and type every input file in ``folder``.
 
     Raises ``InputError`` (with the full report as ``.report``) when there are errors;
     warnings are kept in ``cohort.warnings``. The files are only read, never written.
     """
-    cohort, report = read_and_validate(folder, config, framework=framework)
+    cohort, report = read_and_validate(folder, config=config, framework=framework)
     report.raise_if_errors()
     return cohort

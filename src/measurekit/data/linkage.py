@@ -107,10 +107,11 @@ class LinkageResult(Result):
     _main = "summary"
 
 
-def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, responses: pd.DataFrame | None = None,
+def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, responses: pd.DataFrame | None = None,
          lower: float = 0.5, upper: float = 0.95, decisions: pd.DataFrame | None = None, random_state: int | None = 1,
          model_options: dict | None = None) -> LinkageResult:
-    """Link ``voice_parent`` to ``children`` and report. With ``key``, child ids are pseudonymised first
+    """Link ``voice_parent`` to ``children`` of the Cohort ``data`` and report. With ``key``, child ids are
+    pseudonymised first
     (keyed HMAC-SHA256; see ``measurekit.data.pseudonymise``) and the linked frame is minimised (``minimise``;
     ``keep`` names columns to keep all the same).
 
@@ -124,19 +125,19 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, re
     linked frame. The model is trained on the data each run (``random_state`` fixes its random pairs).
     """
     if responses is not None:
-        return _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, random_state, model_options)
+        return _link_responses(data, responses, by, key, keep, lower, upper, decisions, random_state, model_options)
     if key is not None:
         from measurekit.data.pseudonymise import pseudonymise_column
 
         tables = {}
-        for name, t in cohort.tables.items():
+        for name, t in data.tables.items():
             t = t.copy()
             if "child_id" in t:
                 t["child_id"] = pseudonymise_column(t["child_id"].astype(object), key)
             tables[name] = t
-        cohort = Cohort(tables, cohort.ground_truth, cohort.framework)
-    children = cohort.tables["children"]
-    voice = cohort.tables.get("voice_parent", pd.DataFrame(columns=["response_id", "child_id"]))
+        data = Cohort(tables, data.ground_truth, data.framework)
+    children = data.tables["children"]
+    voice = data.tables.get("voice_parent", pd.DataFrame(columns=["response_id", "child_id"]))
     known = set(children["child_id"])
     in_cohort = voice["child_id"].isin(known)
     counts = voice.loc[in_cohort, "child_id"].value_counts()
@@ -154,7 +155,7 @@ def link(cohort: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, re
         ("children with more than one response", int((counts > 1).sum()), 100 * (counts > 1).sum() / n_children),
     ]
     summary = pd.DataFrame(rows, columns=["measure", "count", "percent"])
-    frame = cohort.analysis_frame()
+    frame = data.analysis_frame()
     frame = frame.drop(columns=[c for c in IDENTIFIERS_AWAY if c in frame and c not in keep])
     if key is not None:
         frame = minimise(frame, keep)

@@ -470,7 +470,7 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
     return raw, files, report, completeness
 
 
-def validate_dir(folder, config=None, *, framework=None, today: dt.date | None = None) -> ProblemReport:
+def validate_dir(folder, *, config=None, framework=None, today: dt.date | None = None) -> ProblemReport:
     """Check every input file in ``folder``; returns a report of every problem found.
 
     ``report.ok`` is False when there are errors; ``report.to_frame()`` has the columns

@@ -196,14 +196,14 @@ def _group_items(frame: pd.DataFrame, group: str, kappa_min: float, clarity_min:
     return rows
 
 
-def content_validity(ratings, framework=None, *, kappa_min: float = thresholds.KAPPA_GOOD,
+def content_validity(data, *, framework=None, kappa_min: float = thresholds.KAPPA_GOOD,
                      clarity_min: float = thresholds.CLARITY_MIN,
                      by: str = "rater_group") -> ContentValidityResult:
     """I-CVI, S-CVI/Ave, S-CVI/UA and the modified kappa of every item, by rater group and overall.
 
     Parameters
     ----------
-    ratings : DataFrame (or path to a CSV/.xlsx) with columns rater, rater_group, item, relevance (1-4) and
+    data : the ratings: a DataFrame (or path to a CSV/.xlsx) with columns rater, rater_group, item, relevance (1-4) and
         optionally clarity (1-4) and comment. Not modified.
     framework : optional ``Framework`` (or folder); when given, item ids are checked against it.
     kappa_min : an item is flagged in a group when its modified kappa is below this (default 0.60: "fair"
@@ -214,21 +214,21 @@ def content_validity(ratings, framework=None, *, kappa_min: float = thresholds.K
     Raises ``InputError`` listing every problem of the ratings (see :func:`check_ratings`). The same
     numbers are not in psych; they are checked by hand against Polit et al.'s definitions in the tests.
     """
-    if not isinstance(ratings, pd.DataFrame):
-        ratings = read_ratings(ratings)
+    if not isinstance(data, pd.DataFrame):
+        data = read_ratings(data)
     if framework is not None and not hasattr(framework, "items"):
         from measurekit.design import load_framework
 
         framework = load_framework(framework)
-    check_ratings(ratings.rename(columns={by: "rater_group"}) if by != "rater_group" else ratings,
+    check_ratings(data.rename(columns={by: "rater_group"}) if by != "rater_group" else data,
                   framework).raise_if_errors()
     frame = pd.DataFrame({
-        "rater": ratings["rater"].astype(str).str.strip(),
-        "rater_group": ratings[by].astype(str).str.strip(),
-        "item": ratings["item"].astype(str).str.strip(),
-        "relevance": pd.to_numeric(ratings["relevance"], errors="coerce"),
-        "clarity": pd.to_numeric(ratings["clarity"], errors="coerce") if "clarity" in ratings else np.nan,
-        "comment": ratings["comment"].fillna("").astype(str) if "comment" in ratings else "",
+        "rater": data["rater"].astype(str).str.strip(),
+        "rater_group": data[by].astype(str).str.strip(),
+        "item": data["item"].astype(str).str.strip(),
+        "relevance": pd.to_numeric(data["relevance"], errors="coerce"),
+        "clarity": pd.to_numeric(data["clarity"], errors="coerce") if "clarity" in data else np.nan,
+        "comment": data["comment"].fillna("").astype(str) if "comment" in data else "",
     })
     # the group names are text (rater_group was made str above)
     groups = [(ALL, frame)] + [(str(g), b) for g, b in frame.groupby("rater_group", sort=True)]

@@ -95,12 +95,12 @@ class InformationMap(Result):
         return f"<h4>{_html.escape(self.title or self._title)}</h4><ul>{items}</ul>" + self.svg()
 
 
-def information_map(inventory, *, framework=None) -> InformationMap:
+def information_map(data, *, framework=None) -> InformationMap:
     """Analyse an information inventory: what is collected, what reaches the strategic priorities, whose voice
     is lost on the way, who carries information across boundaries, and (given a measurekit framework) where one
     of its voice indicators would bring an unused voice source to a priority.
 
-    inventory: an ``Inventory`` or the path of an inventory YAML file (read with ``read_inventory``).
+    data: the inventory, an ``Inventory`` or the path of an inventory YAML file (read with ``read_inventory``).
     framework: optional ``Framework``, framework folder or name of a shipped framework; its voice indicators are
         matched against the unused voice sources (see ``measurekit.mapping.gaps``).
     Returns an ``InformationMap`` (``.table`` is ``.information``); ``.svg()`` and ``.html()`` draw it.
@@ -109,27 +109,27 @@ def information_map(inventory, *, framework=None) -> InformationMap:
     from measurekit.mapping.network import build_graph, used_types
     from measurekit.mapping.reading import read_inventory
 
-    if not isinstance(inventory, Inventory):
-        inventory = read_inventory(inventory)
+    if not isinstance(data, Inventory):
+        data = read_inventory(data)
     if framework is not None and not hasattr(framework, "indicators"):
         from measurekit.design.choose import choose_framework
 
         framework = choose_framework(framework, option="framework=")
-    g = build_graph(inventory)
+    g = build_graph(data)
     used = used_types(g)
-    information = _information_table(inventory, g, used)
-    priorities = _priority_table(inventory, information)
-    brokers = _broker_table(inventory, g, used)
-    national_local = _national_local(inventory, used)
+    information = _information_table(data, g, used)
+    priorities = _priority_table(data, information)
+    brokers = _broker_table(data, g, used)
+    national_local = _national_local(data, used)
     voice_outside = information[~information["used"] & (information["voice"] != "none")].reset_index(drop=True)
-    gaps, warnings = framework_gaps(inventory, used, framework)
+    gaps, warnings = framework_gaps(data, used, framework)
     result = InformationMap(information=information, priorities=priorities, brokers=brokers,
                             national_local=national_local, voice_outside=voice_outside, gaps=gaps,
                             n_collected=len(information), n_used=int(information["used"].sum()),
-                            n_outside=int((~information["used"]).sum()), title=inventory.title,
-                            illustrative=inventory.illustrative, warnings=warnings,
+                            n_outside=int((~information["used"]).sum()), title=data.title,
+                            illustrative=data.illustrative, warnings=warnings,
                             framework_name=getattr(framework, "name", "") if framework is not None else "",
-                            _inventory=inventory, _graph=g)
+                            _inventory=data, _graph=g)
     result.findings = _findings(result)
     return result
 

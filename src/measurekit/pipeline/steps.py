@@ -59,7 +59,7 @@ def read_inputs(state: RunState) -> str:
     from measurekit.design import load_framework
 
     state.framework = load_framework(state.inputs.framework_dir)
-    state.cohort, state.validation = read_and_validate(state.inputs.data_dir, state.inputs.config,
+    state.cohort, state.validation = read_and_validate(state.inputs.data_dir, config=state.inputs.config,
                                                        framework=state.framework)
     return state.validation.summary()
 
@@ -88,7 +88,7 @@ def score_step(state: RunState) -> str:
     fw = ready(state.framework, "framework")
     frame = ready(state.linkage, "linkage").linked
     responders = frame[frame["responded"] == 1]
-    state.scored = frame.join(score(responders, fw))
+    state.scored = frame.join(score(responders, framework=fw))
     cols = [d.score_column for d in fw.domains]
     summary = state.respondents[cols].describe().T[["count", "mean", "std", "min", "max"]]
     state.score_summary = summary.rename_axis("scale").reset_index()
@@ -105,10 +105,10 @@ def reliability_step(state: RunState) -> str:
     from measurekit.stats.scoring import item_values
 
     step, fw, resp = "Reliability and structure", ready(state.framework, "framework"), state.trial_respondents
-    rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, fw, n_boot=500, random_state=1)
+    rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, framework=fw, n_boot=500, random_state=1)
     if rel is None:
         return "skipped"
-    values = item_values(resp, fw)
+    values = item_values(resp, framework=fw)
     m = Measurement(reliability=rel)
     m.parallel = attempt(state, step, "parallel analysis", parallel_analysis, values, random_state=1)
     k = max(m.parallel.n_factors, 1) if m.parallel is not None else len(fw.domain_items())
@@ -116,7 +116,7 @@ def reliability_step(state: RunState) -> str:
     if values.shape[1] > 4:
         m.omega = attempt(state, step, "omega", omega, values, n_factors=max(k, 3))
     by = [c for c in fw.analysis.item_analysis_by if c in resp]
-    m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, fw, by=by)
+    m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, framework=fw, by=by)
     state.measurement = m
     folder = state.internal / "measurement"
     atomic.write_csv(folder / "reliability.csv", rel)
@@ -140,7 +140,7 @@ def fairness_frame(state: RunState):
 
     resp = state.trial_respondents
     fw = ready(state.framework, "framework")
-    data = item_values(resp, fw)
+    data = item_values(resp, framework=fw)
     for g in fw.analysis.fairness_groups:
         if g.column not in resp:
             continue
@@ -194,8 +194,8 @@ def fairness_step(state: RunState) -> str:
         declared_by = fw.breakdown(by.column)
         words = declared_by.in_words if declared_by is not None else by.column.replace("_", " ")
         f.dif_group = by.name
-        f.dif = attempt(state, step, f"DIF by {words}", dif, state.trial_respondents, fw.domain_items(),
-                        data[by.name], reference=by.reference, framework=fw)
+        f.dif = attempt(state, step, f"DIF by {words}", dif, state.trial_respondents,
+                        items=fw.domain_items(), group=data[by.name], reference=by.reference, framework=fw)
     if f.dif is not None and by is not None:
         atomic.write_csv(state.internal / "fairness" / f"dif_{by.column}.csv", f.dif.table)
     state.fairness = f
@@ -216,13 +216,14 @@ def value_step(state: RunState) -> str:
     roles = fw.analysis
     by = [c for c in roles.coverage_by if c in scored]
     if by:
-        v.coverage = attempt(state, step, "coverage", coverage, "responded", scored, by=by)
+        v.coverage = attempt(state, step, "coverage", coverage, scored, responded="responded", by=by)
     else:
         state.skip(step, "coverage: " + NO_DECLARATION.format(what="groups to compare coverage by",
                                                               key="coverage_by"))
     margins = [c for c in roles.weighting_by if c in scored]
     if margins:
-        v.weights = attempt(state, step, "response weights", response_weights, "responded", scored, by=margins)
+        v.weights = attempt(state, step, "response weights", response_weights, scored, responded="responded",
+                            by=margins)
     else:
         state.skip(step, "response weights: " + NO_DECLARATION.format(what="weighting margins", key="weighting_by"))
     if v.coverage is not None:
@@ -263,7 +264,7 @@ def evidence_step(state: RunState) -> str:
         from measurekit.design.content_validity import content_validity, read_ratings
 
         ratings = evidence / "content_validity.csv"
-        cv = attempt(state, step, "content validity", lambda: content_validity(read_ratings(ratings), fw))
+        cv = attempt(state, step, "content validity", lambda: content_validity(read_ratings(ratings), framework=fw))
     if evidence is not None and (evidence / "interviews.csv").exists():
         from measurekit.design.interviews import load_interviews
 
@@ -279,7 +280,7 @@ def evidence_step(state: RunState) -> str:
     m, fa, v = state.measurement, state.fairness, state.value
     dif = {fa.dif_group: fa.dif} if fa is not None and fa.dif is not None else None
     state.cosmin = cosmin_table(
-        fw, content_validity=cv, reliability=m.reliability if m else None, omega=m.omega if m else None,
+        framework=fw, content_validity=cv, reliability=m.reliability if m else None, omega=m.omega if m else None,
         invariance=fa.invariance if fa is not None and fa.invariance else None, dif=dif, retest=rt,
         added_value=v.added_value if v is not None and v.added_value else None, interviews=log)
     atomic.write_csv(state.internal / "measurement" / "cosmin_properties.csv", state.cosmin.table)
@@ -340,7 +341,7 @@ def board_pack_step(state: RunState) -> str:
         from measurekit.publish.ledger import Ledger
 
         led = Ledger(state.inputs.ledger)
-    board = build_board_table(fw, state.scored, weights=weights,
+    board = build_board_table(state.scored, framework=fw, weights=weights,
                               lookup=ready(state.cohort, "cohort").tables.get("small_areas"), ledger=led)
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
     state.board = Board(board_table=board, files=files)

@@ -57,7 +57,7 @@ def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
     if not scored and "responded" in frame and any(ind.compute.source == "scale" for ind in framework.indicators):
         resp = (frame["responded"] == 1).to_numpy()
         items = [i.id for i in framework.items if i.id in frame.columns]
-        scores = score(frame.loc[resp, items], framework)
+        scores = score(frame.loc[resp, items], framework=framework)
         for col in scores.columns:
             if col in needed:          # by position: the respondents' rows of the frame
                 full = np.full(len(frame), np.nan)
@@ -99,19 +99,20 @@ def _period(data, frame, period):
     return "unspecified"
 
 
-def board_table(framework, data, period=None, weights: pd.Series | None = None, lookup: pd.DataFrame | None = None,
-                small_areas: bool = False, level: float = 0.95, disclosure: bool = True) -> pd.DataFrame:
+def board_table(data, *, framework, period=None, weights: pd.Series | None = None,
+                lookup: pd.DataFrame | None = None, small_areas: bool = False, level: float = 0.95,
+                disclosure: bool = True) -> pd.DataFrame:
     """Aggregate every indicator of ``framework`` over ``data`` (a Cohort or an analysis frame): the rows of
     :func:`build_board_table` (see there for the arguments).
 
     ``disclosure=False`` returns the table before disclosure control and before rounding (internal: true
     counts at full precision; ``measurekit.publish.disclosure.protect`` protects it).
     """
-    return build_board_table(framework, data, period=period, weights=weights, lookup=lookup,
+    return build_board_table(data, framework=framework, period=period, weights=weights, lookup=lookup,
                              small_areas=small_areas, level=level, disclosure=disclosure).rows
 
 
-def build_board_table(framework, data, *, period=None, weights: pd.Series | None = None,
+def build_board_table(data, *, framework, period=None, weights: pd.Series | None = None,
                       lookup: pd.DataFrame | None = None, small_areas: bool = False, level: float = 0.95,
                       disclosure: bool = True, evidence=None, ledger=None) -> "BoardTable":
     """The board table of ``framework`` over ``data`` (a Cohort or an analysis frame), built once:

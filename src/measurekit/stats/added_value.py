@@ -300,9 +300,10 @@ def _check_options(n_boot, cv, level):
                        value=repr(level))
 
 
-def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"),
-                new=(), n_boot: int = 1000, cv: int | None = 5, random_state=None, by=("fsm", "eal", "neighbourhood"),
-                min_group: int = 100, level: float = 0.95) -> AddedValueResult:
+def added_value(data: pd.DataFrame, outcome: str = "gld",
+                base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"), new=(), n_boot: int = 1000,
+                cv: int | None = 5, random_state=None, by=("fsm", "eal", "neighbourhood"), min_group: int = 100,
+                level: float = 0.95) -> AddedValueResult:
     """Does adding ``new`` predictors to ``base`` improve the prediction of a binary ``outcome``?
 
     Complete cases are analysed (the number dropped and how they differ are reported in
@@ -323,7 +324,7 @@ def added_value(df: pd.DataFrame, outcome: str = "gld", base=("fsm", "send", "ea
     if not new:
         raise _problem("no_items", "Name at least one new predictor in `new`.", column="new")
     _check_options(n_boot, cv, level)
-    df = named_frame(df, "The data", used=[outcome, *base, *new, *by])
+    df = named_frame(data, "The data", used=[outcome, *base, *new, *by])
     warnings: list[str] = []
     data, dropped, n_dropped = _prepare(df, outcome, base, new, by, warnings)
     if n_dropped:
@@ -409,7 +410,7 @@ class DiscordanceResult(Result):
     _title = "Where GLD and parents' voices disagree"
 
 
-def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_need", by: str | None = "neighbourhood",
+def discordance(data: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_need", by: str | None = "neighbourhood",
                 level: float = 0.95) -> DiscordanceResult:
     """Children with GLD whose parents report needs, and children without GLD whose parents report none.
 
@@ -420,7 +421,7 @@ def discordance(df: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_nee
     from measurekit.stats.intervals import wilson
 
     gld, voice_flag, by = str(gld), str(voice_flag), (str(by) if by is not None else None)
-    df = named_frame(df, "The data", used=[gld, voice_flag, *([by] if by else [])])
+    df = named_frame(data, "The data", used=[gld, voice_flag, *([by] if by else [])])
     check_columns(df, [gld, voice_flag], "column")
     cols = [gld, voice_flag] + ([by] if by else [])
     if by:

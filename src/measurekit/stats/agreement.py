@@ -116,11 +116,13 @@ def _problem(code: str, message: str, **where) -> InputError:
     return InputError(ProblemReport([Problem(code, message, **where)], title="agreement"))
 
 
-def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=None, on: str = "child_id",
+def agreement(parent: pd.DataFrame, practitioner: pd.DataFrame, *, framework=None, on: str = "child_id",
               items=None) -> AgreementResult:
     """Agreement between parent and practitioner ratings of the same children.
 
-    Both frames hold one row per child (joined on ``on``) and the shared item columns (raw codes;
+    One of the two-data exceptions to the signature rule (docs/architecture.md): ``parent`` and
+    ``practitioner`` are the two frames, first and second. Both hold one row per child (joined on ``on``)
+    and the shared item columns (raw codes;
     the don't-know code is treated as missing). ``framework`` is a ``Framework``, a framework folder or the
     shorthand mapping of ``mk.score`` (``{"domain": ["q1", "q2"]}``, or with ``min``/``max``/``codes``/
     ``reverse``/``dont_know``; without codes, the codes seen in either frame are the scale): items are
@@ -133,12 +135,12 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
 
     on, items = str(on), names(items)
     used = [on, *(items or []), *(item_names_of(framework) if isinstance(framework, dict) else [])]
-    parent_df = named_frame(parent_df, "The parent data", used=used)
-    practitioner_df = named_frame(practitioner_df, "The practitioner data", used=used)
-    for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
+    parent = named_frame(parent, "The parent data", used=used)
+    practitioner = named_frame(practitioner, "The practitioner data", used=used)
+    for name, frame in (("parent", parent), ("practitioner", practitioner)):
         if on not in frame.columns:
             raise _problem("missing_column", f"The {name} data have no {on!r} column to join on.", column=on)
-    for name, frame in (("parent", parent_df), ("practitioner", practitioner_df)):
+    for name, frame in (("parent", parent), ("practitioner", practitioner)):
         missing = [i for i in items or () if i not in frame.columns]
         if missing:
             raise _problem("unknown_item", f"items names {', '.join(map(repr, missing))}, not a column of the {name} "
@@ -148,22 +150,22 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
         from measurekit.core import paths
 
         framework = paths.BUNDLED_FRAMEWORK
-    both = pd.concat([f.loc[:, ~f.columns.duplicated()] for f in (parent_df, practitioner_df)],
+    both = pd.concat([f.loc[:, ~f.columns.duplicated()] for f in (parent, practitioner)],
                      ignore_index=True)                                 # codes seen, for a mapping without codes
     fw = as_framework({"items": items} if by_columns else framework, both)
     shared = [i.id for i in fw.items
-              if "practitioner" in i.respondents and i.id in parent_df and i.id in practitioner_df]
+              if "practitioner" in i.respondents and i.id in parent and i.id in practitioner]
     if items is not None:
         shared = [i for i in items if i in shared]
     if not shared:
         raise _problem("no_items", "The parent and practitioner data share no item columns to compare.")
-    merged = parent_df[[on, *shared]].merge(practitioner_df[[on, *shared]], on=on, suffixes=("_p", "_r"))
+    merged = parent[[on, *shared]].merge(practitioner[[on, *shared]], on=on, suffixes=("_p", "_r"))
     if merged[on].duplicated().any():
         dup = merged.loc[merged[on].duplicated(), on].iloc[0]
         raise _problem("duplicate_id", f"Child {dup!r} appears more than once in the parent or practitioner data; "
                        "keep one rating each.", column=on, value=str(dup))
-    vp = item_values(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent=None)[shared]
-    vr = item_values(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent=None)[shared]
+    vp = item_values(merged.rename(columns={f"{i}_p": i for i in shared}), framework=fw, respondent=None)[shared]
+    vr = item_values(merged.rename(columns={f"{i}_r": i for i in shared}), framework=fw, respondent=None)[shared]
     rows, warnings = [], []
 
     def describe(level, name, a, b, categories=None):
@@ -184,8 +186,8 @@ def agreement(parent_df: pd.DataFrame, practitioner_df: pd.DataFrame, framework=
     for it in shared:
         rows.append(describe("item", it, vp[it], vr[it], fw.scale(fw.item(it).scale).codes))
     if not by_columns:
-        sp = score(merged.rename(columns={f"{i}_p": i for i in shared}), fw, respondent="practitioner")
-        sr = score(merged.rename(columns={f"{i}_r": i for i in shared}), fw, respondent="practitioner")
+        sp = score(merged.rename(columns={f"{i}_p": i for i in shared}), framework=fw, respondent="practitioner")
+        sr = score(merged.rename(columns={f"{i}_r": i for i in shared}), framework=fw, respondent="practitioner")
         for col in [c for c in sp.columns if c.startswith("voice_")]:
             rows.append(describe("scale", col, sp[col], sr[col]))
     return AgreementResult(pd.DataFrame(rows), warnings)

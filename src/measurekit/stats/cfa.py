@@ -38,7 +38,7 @@ def _model(model: str | MeasurementModel) -> MeasurementModel:
 
 
 @single_thread
-def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estimator: str | None = None,
+def cfa(data: pd.DataFrame, model: str, group: str | None = None, equal=(), estimator: str | None = None,
         release=(), ordered=None, parameterization: str = "delta", missing: str = "listwise") -> CFAResult:
     """Fit a CFA model given in lavaan syntax (``lavaan::cfa``).
 
@@ -68,7 +68,7 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
                               "default).", missing)
         if estimator not in (None, "WLSMV"):
             raise _bad_option(f"Ordered items are fitted with estimator='WLSMV', not {estimator!r}.", estimator)
-        return _cfa_ordinal(df, model, group, ordered, parameterization, equal, release)
+        return _cfa_ordinal(data, model, group, ordered, parameterization, equal, release)
     if estimator not in (None, "ML"):
         raise _bad_option(f"estimator must be 'ML' (continuous items) or 'WLSMV' with ordered=..., not {estimator!r}.",
                           estimator)
@@ -83,11 +83,11 @@ def cfa(df: pd.DataFrame, model: str, group: str | None = None, equal=(), estima
         from measurekit.stats.sem.fiml import fit_fiml
         from measurekit.stats.sem.sample import fiml_sample
 
-        return fit_fiml(fiml_sample(df, m, group), equal, release)
+        return fit_fiml(fiml_sample(data, m, group), equal, release)
     from measurekit.stats.sem.ml import fit_ml
     from measurekit.stats.sem.sample import ml_sample
 
-    return fit_ml(ml_sample(df, m, group), equal, release)
+    return fit_ml(ml_sample(data, m, group), equal, release)
 
 
 def _cfa_ordinal(df, model, group, ordered, parameterization, equal, release) -> CFAResult:

@@ -256,7 +256,7 @@ def _content_rows(content_validity, items):
     return _rate(s_ave >= 0.90 and not low), text
 
 
-def cosmin_table(framework, *, content_validity=None, cfa=None, reliability=None, omega=None, invariance=None,
+def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None, omega=None, invariance=None,
                  dif=None, retest=None, added_value=None, mic: Mapping | float | None = None,
                  interviews=None) -> CosminResult:
     """Rate every measurement property of every voice indicator from results already computed.

@@ -99,39 +99,39 @@ class CoverageResult(Result):
         return fig
 
 
-def coverage(responses, cohort: pd.DataFrame, by=DEFAULT_BY, id_col: str = "child_id") -> CoverageResult:
-    """Response coverage of ``cohort`` (one row per child) by the groups in ``by``.
+def coverage(data: pd.DataFrame, *, responded, by=DEFAULT_BY, id_col: str = "child_id") -> CoverageResult:
+    """Response coverage of the cohort ``data`` (one row per child) by the groups in ``by``.
 
-    ``responses`` is the survey frame (with ``id_col``), a list of ids, or the name of a 0/1
-    column of ``cohort`` (e.g. "responded").
+    ``responded`` says who responded: the survey frame (with ``id_col``), a list of ids, or the name
+    of a 0/1 column of ``data`` (e.g. "responded").
     """
     from measurekit.stats._numerics.logistic import add_intercept, fit_logistic
 
-    cohort, by = _checked_groups(cohort, by, "grouping column")
+    data, by = _checked_groups(data, by, "grouping column")
     id_col = str(id_col)
-    r = _responded(responses, cohort, id_col)
+    r = _responded(responded, data, id_col)
     overall = r.mean()
     rows = []
     n_resp = r.sum()
     for var in by:
-        g = cohort[var].astype(str)
+        g = data[var].astype(str)
         agg = pd.DataFrame({"g": g, "r": r}).groupby("g")["r"].agg(["size", "sum"])
         for group, row in agg.iterrows():
             rate = row["sum"] / row["size"]
-            share_c, share_r = row["size"] / len(cohort), (row["sum"] / n_resp if n_resp else np.nan)
+            share_c, share_r = row["size"] / len(data), (row["sum"] / n_resp if n_resp else np.nan)
             rows.append({"variable": var, "group": group, "n_cohort": int(row["size"]), "n_responded": int(row["sum"]),
                          "response_rate": rate, "share_of_cohort": share_c, "share_of_respondents": share_r,
                          "representation": share_r / share_c, "difference": 100 * (rate - overall)})
     table = pd.DataFrame(rows)
-    X = design_matrix(cohort, by)[0].to_numpy()
+    X = design_matrix(data, by)[0].to_numpy()
     fit = fit_logistic(add_intercept(X), r.to_numpy(dtype=float))
-    prop = pd.Series(1 / (1 + np.exp(-(add_intercept(X) @ fit.coef))), index=cohort.index, name="propensity")
+    prop = pd.Series(1 / (1 + np.exp(-(add_intercept(X) @ fit.coef))), index=data.index, name="propensity")
     r_ind = 1 - 2 * prop.std(ddof=1)
     missing = table[(table["representation"] < th.REPRESENTATION_MIN)
                     & (table["n_cohort"] >= th.REPRESENTATION_MIN_GROUP)].sort_values("representation")
     who = "; ".join(f"{m.variable} = {m.group} ({m.response_rate:.0%} responded)" for m in missing.head(6).itertuples())
     summary = pd.DataFrame([
-        {"measure": "cohort", "value": len(cohort)},
+        {"measure": "cohort", "value": len(data)},
         {"measure": "responded", "value": int(n_resp)},
         {"measure": "response_rate", "value": overall},
         {"measure": "r_indicator", "value": r_ind},
@@ -167,7 +167,7 @@ class WeightsResult(Result):
         return float(self.summary.set_index("measure")["value"].loc["n_eff"])
 
 
-def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal", "fsm"), method: str = "raking",
+def response_weights(data: pd.DataFrame, *, responded, by=("neighbourhood", "eal", "fsm"), method: str = "raking",
                      trim: float = 5.0, id_col: str = "child_id", max_iter: int = 200,
                      tol: float = 1e-8) -> WeightsResult:
     """Weights for respondents so that weighted totals match the cohort on each ``by`` margin.
@@ -175,28 +175,29 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
     Raking (iterative proportional fitting) to the one-way margins; weights above ``trim`` times
     the mean are cut back and the raking repeated, so no family counts for more than ``trim``
     average families. Groups with no respondents cannot be weighted and are reported.
+    ``data`` is the cohort (one row per child); ``responded`` says who responded, as in :func:`coverage`.
     """
     from measurekit.stats.intervals import kish_effective_n
 
     if method != "raking":
         raise bad_option("method", "Only method='raking' is supported.", method)
-    cohort, by = _checked_groups(cohort, by, "weighting variable")
+    data, by = _checked_groups(data, by, "weighting variable")
     id_col = str(id_col)
-    r = _responded(responses, cohort, id_col).astype(bool)
-    resp = cohort.loc[r, by]                 # only the weighting columns: a national cohort has 70 more
+    r = _responded(responded, data, id_col).astype(bool)
+    resp = data.loc[r, by]                 # only the weighting columns: a national cohort has 70 more
     if len(resp) == 0:
         raise InputError.of("too_few_cases", "No respondents to weight.")
     warnings = []
     targets = {}
     for var in by:
-        cohort_counts = cohort[var].astype(str).value_counts()
+        cohort_counts = data[var].astype(str).value_counts()
         resp_groups = set(resp[var].astype(str))
         empty = [g for g in cohort_counts.index if g not in resp_groups]
         if empty:
             warnings.append(f"{var}: nobody responded in group(s) {', '.join(empty)}; they cannot be represented by "
                             "weighting and the other groups are raked to the remaining total.")
         targets[var] = cohort_counts[[g for g in cohort_counts.index if g in resp_groups]]
-    w = np.full(len(resp), len(cohort) / len(resp))
+    w = np.full(len(resp), len(data) / len(resp))
     codes, target = {}, {}   # each respondent's group as an integer, and each group's cohort count
     for var in by:
         codes[var], labels = pd.factorize(resp[var].astype(str).to_numpy())
@@ -223,7 +224,7 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
                             {"measure": "design_effect", "value": len(w) / n_eff}])
     rows = []
     for var in by:
-        cs = cohort[var].astype(str).value_counts(normalize=True)
+        cs = data[var].astype(str).value_counts(normalize=True)
         ws = weights.groupby(resp[var].astype(str).to_numpy()).sum() / weights.sum()
         us = resp[var].astype(str).value_counts(normalize=True)
         for g in cs.index:
@@ -232,7 +233,7 @@ def response_weights(responses, cohort: pd.DataFrame, by=("neighbourhood", "eal"
     return WeightsResult(weights, summary, pd.DataFrame(rows), warnings)
 
 
-def weighted_estimates(frame: pd.DataFrame, value: str, weights: pd.Series | None = None, by: str = "neighbourhood",
+def weighted_estimates(data: pd.DataFrame, value: str, weights: pd.Series | None = None, by: str = "neighbourhood",
                        level: float = 0.95) -> pd.DataFrame:
     """Mean of ``value`` by group, unweighted (t interval) and weighted (design-effect-adjusted t interval).
 
@@ -242,13 +243,13 @@ def weighted_estimates(frame: pd.DataFrame, value: str, weights: pd.Series | Non
     from measurekit.stats.intervals import t_interval, weighted_mean_interval
 
     value, by = str(value), str(by)
-    frame = named_frame(frame, "The data", used=[value, by])
-    check_columns(frame, [value, by], "column")
-    values = numeric_items(frame, [value], min_items=1, what="A weighted estimate", allow_constant=True)[value]
+    data = named_frame(data, "The data", used=[value, by])
+    check_columns(data, [value, by], "column")
+    values = numeric_items(data, [value], min_items=1, what="A weighted estimate", allow_constant=True)[value]
     rows = []
-    w_all = weights.reindex(frame.index) if weights is not None else None
+    w_all = weights.reindex(data.index) if weights is not None else None
     # keyed by the values of the `by` column (sortable scalars; the stubs say only Hashable)
-    positions: dict[Any, pd.Index | np.ndarray | list[int]] = frame.groupby(by, sort=True).indices
+    positions: dict[Any, pd.Index | np.ndarray | list[int]] = data.groupby(by, sort=True).indices
     for group, pos in sorted(positions.items(), key=lambda kv: kv[0]):
         x = values.iloc[pos]
         ok = x.notna()

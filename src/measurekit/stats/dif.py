@@ -178,7 +178,7 @@ def _prepare(df, items, group, matching, criterion, method, min_group, reference
     if framework is not None:
         from measurekit.stats.scoring import item_values
 
-        fv = item_values(df, framework, respondent=None)
+        fv = item_values(df, framework=framework, respondent=None)
         known = [it for it in items if it in fv.columns]
         values[known] = fv[known]
         rev = []
@@ -269,11 +269,11 @@ def _purify(fit_round, sets: dict, flag, purify: bool, max_iter: int):
     return table, removed, iteration, warnings
 
 
-def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: str = "chisqr", alpha: float = 0.01,
-        r2_cutoff: float = th.DIF_R2_CHANGE, purify: bool = True, max_iter: int = 10, min_group: int = 50,
-        reference=None, dont_know=(9,), reverse=(), min_n: int = 100, framework=None,
+def dif(data: pd.DataFrame, *, items, group, matching: str | None = None, criterion: str = "chisqr",
+        alpha: float = 0.01, r2_cutoff: float = th.DIF_R2_CHANGE, purify: bool = True, max_iter: int = 10,
+        min_group: int = 50, reference=None, dont_know=(9,), reverse=(), min_n: int = 100, framework=None,
         method: str = "ordinal") -> DIFResult:
-    """DIF of each item across the groups of ``group`` (a column name or a Series aligned with ``df``).
+    """DIF of each item across the groups of ``group`` (a column name or a Series aligned with ``data``).
 
     method: "ordinal" (default): lordif-style nested ordinal logistic regressions on an observed
         matching score (module notes). "irt": likelihood-ratio tests in a multi-group graded response
@@ -327,7 +327,7 @@ def dif(df: pd.DataFrame, items, group, matching: str | None = None, criterion: 
     chosen = matching is not None
     if matching is None:
         matching = "trait"
-    prep = _prepare(df, items, group, matching, criterion, method, min_group, reference, dont_know, reverse,
+    prep = _prepare(data, items, group, matching, criterion, method, min_group, reference, dont_know, reverse,
                     min_n, framework)
     matchings: dict = {}
     flag = lambda t: _flags(t, criterion, alpha, r2_cutoff)  # noqa: E731

@@ -50,7 +50,7 @@ class PolychoricResult(Result):
 
 
 @single_thread
-def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bool = True) -> PolychoricResult:
+def polychoric(data: pd.DataFrame, *, items=None, max_categories: int = 8, smooth: bool = True) -> PolychoricResult:
     """Polychoric correlations of ordinal items, matching ``psych::polychoric`` defaults.
 
     Thresholds come from each item's marginal proportions (``global = TRUE``); each correlation
@@ -61,7 +61,7 @@ def polychoric(df: pd.DataFrame, items=None, max_categories: int = 8, smooth: bo
     """
     from scipy.special import ndtri
 
-    data = numeric_items(df, items, min_items=2, what="A polychoric correlation")
+    data = numeric_items(data, items, min_items=2, what="A polychoric correlation")
     x = data.to_numpy()
     finite = x[~np.isnan(x)]
     if not np.all(finite == np.round(finite)):
@@ -209,7 +209,7 @@ class EFAResult(Result):
 
 
 @single_thread
-def efa(df: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str = "oblimin",
+def efa(data: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str = "oblimin", *,
         items=None, cor: str = "pearson") -> EFAResult:
     """Exploratory factor analysis, like ``psych::fa(x, nfactors, fm = "minres", rotate = "oblimin")``.
 
@@ -225,7 +225,7 @@ def efa(df: pd.DataFrame, n_factors: int, method: str = "minres", rotation: str 
         raise bad_option("rotation", "rotation must be 'oblimin' or 'none'.", rotation)
     from measurekit.stats._numerics.fa_core import minres, oblimin, sort_and_sign
 
-    data = numeric_items(df, items, min_items=3, what="Factor analysis")
+    data = numeric_items(data, items, min_items=3, what="Factor analysis")
     if not 1 <= n_factors < data.shape[1]:
         raise bad_option("n_factors", f"n_factors must be between 1 and {data.shape[1] - 1} for {data.shape[1]} items.",
                          n_factors)
@@ -406,7 +406,7 @@ def _fa_values_batch(rs: np.ndarray, iters: int = 200) -> np.ndarray:
 
 
 @single_thread
-def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, items=None, quantile: float = 0.95,
+def parallel_analysis(data: pd.DataFrame, n_iter: int = 20, random_state=None, *, items=None, quantile: float = 0.95,
                       cor: str = "pearson") -> ParallelResult:
     """Horn's parallel analysis as ``psych::fa.parallel(x, fa = "both")``.
 
@@ -417,7 +417,7 @@ def parallel_analysis(df: pd.DataFrame, n_iter: int = 20, random_state=None, ite
     matrix is drawn from its Wishart distribution (p x p draws, not n x p), so national cohorts take as
     long as a council's.
     """
-    data = numeric_items(df, items, min_items=3, what="Parallel analysis")
+    data = numeric_items(data, items, min_items=3, what="Parallel analysis")
     n_obs = int(data.notna().any(axis=1).sum())
     p = data.shape[1]
     if n_obs <= p:
@@ -472,7 +472,7 @@ class OmegaResult(Result):
         return float(self.summary["omega_total"].iloc[0])
 
 
-def omega(df: pd.DataFrame, n_factors: int = 3, items=None, cor: str = "pearson") -> OmegaResult:
+def omega(data: pd.DataFrame, n_factors: int = 3, *, items=None, cor: str = "pearson") -> OmegaResult:
     """Omega hierarchical and total, as ``psych::omega(x, nfactors)`` (minres, oblimin, Schmid-Leiman).
 
     Group factors: minres with ``n_factors`` and an oblimin rotation; the general factor: a
@@ -482,7 +482,7 @@ def omega(df: pd.DataFrame, n_factors: int = 3, items=None, cor: str = "pearson"
     """
     from measurekit.stats._numerics.fa_core import minres, oblimin, sort_and_sign
 
-    data = numeric_items(df, items, min_items=3, what="Omega")
+    data = numeric_items(data, items, min_items=3, what="Omega")
     if not 2 <= n_factors < data.shape[1]:
         raise InputError.of("too_few_items",
                             f"Omega needs 2 to {data.shape[1] - 1} group factors for {data.shape[1]} items.")

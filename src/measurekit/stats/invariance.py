@@ -269,7 +269,7 @@ def _check_groups(df: pd.DataFrame, group: str, items: list[str]) -> None:
 
 
 @single_thread
-def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=None,
+def invariance(data: pd.DataFrame, model: str, group: str, levels=None, ordered=None,
                merge_empty: bool = True) -> InvarianceResult:
     """Fit the invariance sequence across the groups of ``group``.
 
@@ -286,7 +286,7 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
 
     m = parse_model(model)
     check_identified(m)
-    _check_groups(df, group, m.observed)
+    _check_groups(data, group, m.observed)
     rows, fits, warnings = [], {}, []
     if ordered is None or ordered is False:
         levels = levels or tuple(LEVELS)
@@ -297,7 +297,7 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         from measurekit.stats.sem.ml import fit_ml
         from measurekit.stats.sem.sample import ml_sample
 
-        sample = ml_sample(df, m, group)          # complete rows, checks and moments: once for every level
+        sample = ml_sample(data, m, group)          # complete rows, checks and moments: once for every level
         prev = None
         for level in levels:
             fit = fit_ml(sample, LEVELS[level], (), prev._solution if prev is not None else None)
@@ -309,7 +309,7 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
             if not fit.converged:
                 warnings.append(f"The {level} model did not converge: its fit is not shown and not judged.")
             rows.append(_ml_row(level, fit))
-        return InvarianceResult(_compare(rows), df, model, group, fits, warnings, "ML", fit.sample, None, m, sample)
+        return InvarianceResult(_compare(rows), data, model, group, fits, warnings, "ML", fit.sample, None, m, sample)
     from measurekit.stats.sem.sample import ordinal_sample
     from measurekit.stats.sem.wlsmv import fit_ordinal
 
@@ -318,7 +318,7 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
     if bad:
         raise InputError(ProblemReport([Problem("bad_option", f"levels may be {tuple(ORDINAL_LEVELS)} for ordered "
                                                 f"items, not {bad}.", value=str(bad))]))
-    osample = ordinal_sample(df, m, group, ordered, merge_empty)
+    osample = ordinal_sample(data, m, group, ordered, merge_empty)
     binary = [x for x, k in zip(m.observed, osample.ncat) if k < 3]
     if binary:
         raise InputError(ProblemReport([Problem(
@@ -341,5 +341,5 @@ def invariance(df: pd.DataFrame, model: str, group: str, levels=None, ordered=No
         warnings += [w for w in fit.warnings if w not in warnings]
         f = fit.fit.iloc[0]
         rows.append({"level": level, **{k: f[k] for k in ORDINAL_COLUMNS}})
-    return InvarianceResult(_compare(rows, True, diffs), df, model, group, fits, warnings, "WLSMV", osample.note,
+    return InvarianceResult(_compare(rows, True, diffs), data, model, group, fits, warnings, "WLSMV", osample.note,
                             ordered, m, osample)

@@ -166,7 +166,7 @@ def _fmt(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-def grm(data: pd.DataFrame, items, groups=None, *, reference=None, free=(), dont_know=(),
+def grm(data: pd.DataFrame, *, items, groups=None, reference=None, free=(), dont_know=(),
         min_group: int = 50, se: bool = True, item_fit: bool = True, quadpts: int = 61,
         tol: float = 1e-4, max_iter: int = 2000) -> GRMResult:
     """Fit Samejima's graded response model to ordinal items (one trait), as ``mirt::mirt(data, 1,

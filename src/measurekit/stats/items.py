@@ -34,11 +34,11 @@ class ItemAnalysis(Result):
     _main = "items"
 
 
-def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, respondent: str = "parent",
+def item_analysis(data: pd.DataFrame, *, framework, by: str | list[str] | None = None, respondent: str = "parent",
                   floor_ceiling_flag: float = 0.6, missing_flag: float = 0.1) -> ItemAnalysis:
     """Floor and ceiling, missing and don't-know rates, item-rest correlations and distributions by subgroup.
 
-    ``scale`` is a framework (``measurekit.design.Framework`` or a path to one) or a plain mapping as
+    ``framework`` is a framework (``measurekit.design.Framework`` or a path to one) or a plain mapping as
     :func:`measurekit.score` takes (domain -> items, or dict with items/reverse/min/max/dont_know).
     ``by`` names subgroup columns (e.g. "home_language", "fsm") for the distribution table.
     Items are flagged when at least ``floor_ceiling_flag`` of answers sit at one end, when at least
@@ -49,32 +49,32 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
     from measurekit.stats._numerics.item_data import named_frame, names
     from measurekit.stats.scoring import as_framework, item_values
 
-    if isinstance(scale, Mapping):
+    if isinstance(framework, Mapping):
         respondent = "parent"
-    fw = as_framework(scale, df)
+    fw = as_framework(framework, data)
     by = names(by) or []
-    df = named_frame(df, used=[i.id for i in fw.items] + by)
+    data = named_frame(data, used=[i.id for i in fw.items] + by)
     items = [i for i in fw.items if respondent in i.respondents]
-    missing_cols = [i.id for i in items if i.id not in df.columns]
+    missing_cols = [i.id for i in items if i.id not in data.columns]
     if missing_cols:
         raise InputError(ProblemReport([Problem("missing_item_column", f"The data have no column for items "
                                                 f"{', '.join(missing_cols)}.", column=", ".join(missing_cols))],
                                        title="Item analysis"))
-    unknown = [b for b in by if b not in df.columns]
+    unknown = [b for b in by if b not in data.columns]
     if unknown:
         raise InputError.of("unknown_variable", f"Subgroup columns not in the data: {', '.join(unknown)}.",
                             column=", ".join(map(str, unknown)))
-    values = item_values(df, fw, respondent)
+    values = item_values(data, framework=fw, respondent=respondent)
     rows, warnings = [], []
     for item in items:
         sc = fw.scale(item.scale)
-        raw = pd.to_numeric(df[item.id], errors="coerce")
+        raw = pd.to_numeric(data[item.id], errors="coerce")
         n = len(raw)
         dk = (raw == sc.dont_know.code).sum() if sc.dont_know else 0
         answered = raw.isin(sc.codes)
         v = values[item.id]
         others = [i.id for i in fw.items_in(item.domain, respondent) if i.id != item.id]
-        rest = values[others].mean(axis=1) if others else pd.Series(np.nan, index=df.index)
+        rest = values[others].mean(axis=1) if others else pd.Series(np.nan, index=data.index)
         ok = v.notna() & rest.notna()
         varies = ok.sum() > 2 and v[ok].std() > 0 and rest[ok].std() > 0
         r_drop = float(np.corrcoef(v[ok], rest[ok])[0, 1]) if varies else np.nan
@@ -101,9 +101,9 @@ def item_analysis(df: pd.DataFrame, scale, by: str | list[str] | None = None, re
         warnings.append(f"{it}: {row['flags']}.")
     dist = []
     for group_var in ["all", *by]:
-        groups = pd.Series("all", index=df.index) if group_var == "all" else df[group_var].astype(str)
+        groups = pd.Series("all", index=data.index) if group_var == "all" else data[group_var].astype(str)
         for item in items:
-            raw = pd.to_numeric(df[item.id], errors="coerce")
+            raw = pd.to_numeric(data[item.id], errors="coerce")
             sc = fw.scale(item.scale)
             valid = raw.isin(sc.valid_codes)
             counts = pd.crosstab(groups[valid], raw[valid])

@@ -214,14 +214,14 @@ def _bootstrap_interval(x: np.ndarray, n_boot: int, random_state, level: float, 
             "ci_high": float(np.nanquantile(boots, 1 - p / 2)), "level": level, "n_boot": int(boots.size)}
 
 
-def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: int = 0,
+def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_boot: int = 0,
           random_state=None, missing: str = "pairwise", ordinal: bool = False,
           ci_method: str | None = None) -> AlphaResult:
     """Cronbach's alpha with the statistics of ``psych::alpha`` (psych 2.2.9 defaults).
 
     Parameters
     ----------
-    df : one row per respondent.
+    data : one row per respondent.
     items : item columns (default: every column).
     reverse : names of items to reverse before scoring; flipped as psych does:
         (minimum + maximum over the whole item set) - x.
@@ -241,7 +241,7 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     if ordinal and n_boot > 0:
         raise bad_option("n_boot", "The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
                          "(the Feldt and Duhachek intervals are in .intervals).")
-    data = numeric_items(df, items, min_items=2, what="Alpha")
+    data = numeric_items(data, items, min_items=2, what="Alpha")
     warnings = []
     reverse = _names(reverse) or []
     unknown = [r for r in reverse if r not in data.columns]
@@ -359,7 +359,7 @@ def alpha(df: pd.DataFrame, items=None, reverse=None, ci: float = 0.95, n_boot: 
     return AlphaResult(total, if_dropped, items_table, frequencies, intervals, reverse, warnings)
 
 
-def reliability_by_domain(data: pd.DataFrame, framework, n_boot: int = 500, random_state=None,
+def reliability_by_domain(data: pd.DataFrame, *, framework, n_boot: int = 500, random_state=None,
                           respondent: str = "parent") -> pd.DataFrame:
     """Alpha of every domain of a framework, one row per domain.
 
@@ -371,7 +371,7 @@ def reliability_by_domain(data: pd.DataFrame, framework, n_boot: int = 500, rand
     """
     from measurekit.stats.scoring import item_values
 
-    values = item_values(data, framework, respondent)
+    values = item_values(data, framework=framework, respondent=respondent)
     rows = []
     for domain, items in framework.domain_items(respondent).items():
         items = [i for i in items if i in values]

@@ -152,13 +152,14 @@ def _no_items():
     return Problem("no_items", "Name the items to compare (items=[...]) or give a framework.")
 
 
-def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "child_id", *, framework=None,
+def retest(first: pd.DataFrame, second: pd.DataFrame, *, items=None, id: str = "child_id", framework=None,
            alpha: float = 0.05) -> RetestResult:
     """Test-retest reliability of items and scale scores from two administrations to the same people.
 
     Parameters
     ----------
     first, second : one row per person (joined on ``id``), one column per item (raw codes). Not modified.
+        (A two-data exception to the signature rule of docs/architecture.md.)
     items : the item columns; a list (scored together as one scale called ``total``) or a mapping
         scale -> items (as :func:`measurekit.score`). Without a framework, a listed column whose values
         are not whole numbers is a plain score: it gets a row of level "scale" under its own name (ICC,
@@ -203,10 +204,10 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
     t1 = merged.rename(columns={f"{i}_1": i for i in items})
     t2 = merged.rename(columns={f"{i}_2": i for i in items})
     coded = [i for i in items if i not in scores]
-    v1 = pd.concat([item_values(t1, fw, respondent=None)[coded] if fw is not None else pd.DataFrame(index=t1.index),
-                    numeric_items(t1, scores, min_items=0)], axis=1)
-    v2 = pd.concat([item_values(t2, fw, respondent=None)[coded] if fw is not None else pd.DataFrame(index=t2.index),
-                    numeric_items(t2, scores, min_items=0)], axis=1)
+    v1 = pd.concat([item_values(t1, framework=fw, respondent=None)[coded] if fw is not None
+                    else pd.DataFrame(index=t1.index), numeric_items(t1, scores, min_items=0)], axis=1)
+    v2 = pd.concat([item_values(t2, framework=fw, respondent=None)[coded] if fw is not None
+                    else pd.DataFrame(index=t2.index), numeric_items(t2, scores, min_items=0)], axis=1)
     rows, iccs, warnings = [], [], []
 
     def describe(level, name, a, b, categories=None):
@@ -231,7 +232,7 @@ def retest(first: pd.DataFrame, second: pd.DataFrame, items=None, id: str = "chi
     for it in scores:          # a plain score (not whole-number codes): no kappa, not part of a scale score
         rows.append(describe("scale", it, v1[it], v2[it]))
     if fw is not None:
-        s1, s2 = score(t1, fw, respondent=None), score(t2, fw, respondent=None)
+        s1, s2 = score(t1, framework=fw, respondent=None), score(t2, framework=fw, respondent=None)
         for col in [c for c in s1.columns if c.startswith("voice_")]:
             rows.append(describe("scale", col, s1[col], s2[col]))
     icc = pd.concat(iccs, ignore_index=True) if iccs else pd.DataFrame()

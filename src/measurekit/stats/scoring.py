@@ -16,25 +16,25 @@ import pandas as pd
 from measurekit.problems import ProblemReport
 
 
-def item_values(df: pd.DataFrame, framework, respondent: str | None = "parent") -> pd.DataFrame:
+def item_values(data: pd.DataFrame, *, framework, respondent: str | None = "parent") -> pd.DataFrame:
     """Item codes as floats, reverse-keyed, with don't-know and out-of-scale codes set to NaN.
 
-    Columns: one per item of the framework that is present in ``df`` (reverse-keyed items are
+    Columns: one per item of the framework that is present in ``data`` (reverse-keyed items are
     already flipped, so higher always means "more of" the domain's title). Raises ``InputError``
     (code ``non_numeric``, naming the column) when an item column holds text that is not a number.
     """
     from measurekit.stats._numerics.item_data import named_frame
 
-    df = named_frame(df, used=[i.id for i in framework.items])
+    data = named_frame(data, used=[i.id for i in framework.items])
     out = {}
     report = ProblemReport(title="Item codes")
     for item in framework.items:
         if respondent is not None and respondent not in item.respondents:
             continue
-        if item.id not in df.columns:
+        if item.id not in data.columns:
             continue
         scale = framework.scale(item.scale)
-        col = df[item.id]
+        col = data[item.id]
         if col.dtype.kind in "fiub":               # numbers (nullable ones too): nothing can fail to convert
             x = col.to_numpy(dtype=float, na_value=np.nan)
         else:
@@ -51,7 +51,7 @@ def item_values(df: pd.DataFrame, framework, respondent: str | None = "parent") 
             x = scale.min + scale.max - x
         out[item.id] = x
     report.raise_if_errors()
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=data.index)
 
 
 def framework_from_mapping(spec: Mapping, df: pd.DataFrame | None = None):
@@ -127,13 +127,13 @@ def as_framework(obj, df: pd.DataFrame | None = None):
     return load_framework(obj)
 
 
-def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent") -> pd.DataFrame:
-    """Score every domain of a framework for every row of ``df``.
+def score(data: pd.DataFrame, *, framework, respondent: str | None = "parent") -> pd.DataFrame:
+    """Score every domain of a framework for every row of ``data``.
 
     Parameters
     ----------
-    df : one row per respondent, one column per item id (raw codes, don't-know code allowed).
-    framework_or_scale : a ``measurekit.design.Framework``, a path to a framework folder, or a plain
+    data : one row per respondent, one column per item id (raw codes, don't-know code allowed).
+    framework : a ``measurekit.design.Framework``, a path to a framework folder, or a plain
         mapping of domain id -> item list or dict (see :func:`framework_from_mapping`), e.g.
         ``{"wellbeing": {"items": ["w1", "w2", "w3"], "reverse": ["w2"], "min": 1, "max": 5,
         "dont_know": 9, "min_answered": 2}}``.
@@ -142,7 +142,7 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
 
     Returns
     -------
-    DataFrame indexed like ``df`` with, per domain (in the framework's order):
+    DataFrame indexed like ``data`` with, per domain (in the framework's order):
 
     - ``voice_<domain>``: mean of the answered items after reverse keying (``min + max - x`` with the
       scale's min and max); the don't-know code and codes outside the scale count as not answered;
@@ -155,19 +155,19 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
     """
     from measurekit.stats._numerics.item_data import named_frame
 
-    if isinstance(framework_or_scale, Mapping):
+    if isinstance(framework, Mapping):
         respondent = "parent"
-    fw = as_framework(framework_or_scale, df)
-    df = named_frame(df, used=[i.id for i in fw.items])
+    fw = as_framework(framework, data)
+    data = named_frame(data, used=[i.id for i in fw.items])
     report = ProblemReport(title="Scoring")
     for domain in fw.domains:
-        missing = [i.id for i in fw.items_in(domain.id, respondent) if i.id not in df.columns]
+        missing = [i.id for i in fw.items_in(domain.id, respondent) if i.id not in data.columns]
         if missing:
             report.add("missing_item_column",
                        f"Domain {domain.id} needs item columns {missing}, which the data do not have.",
                        column=", ".join(missing))
     report.raise_if_errors()
-    values = item_values(df, fw, respondent)
+    values = item_values(data, framework=fw, respondent=respondent)
     out = {}
     for domain in fw.domains:
         items = [i.id for i in fw.items_in(domain.id, respondent)]
@@ -178,4 +178,4 @@ def score(df: pd.DataFrame, framework_or_scale, respondent: str | None = "parent
         mean = block.mean(axis=1)
         out[domain.score_column] = mean.where(n >= domain.min_answered, np.nan)
         out[f"n_answered_{domain.id}"] = n.astype(int)
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=data.index)

@@ -345,9 +345,9 @@ def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000)
     resp = frame[frame["responded"] == 1]
     from measurekit.stats.scoring import item_values
 
-    values = item_values(resp, fw)
+    values = item_values(resp, framework=fw)
     reliability = {d.id: _alpha_pairwise(values[[i.id for i in fw.items_in(d.id)]]) for d in fw.domains}
-    scores = score(resp, fw)
+    scores = score(resp, framework=fw)
     data = pd.concat([resp, scores], axis=1)
     base_cols = ["fsm", "eal", "summer_born", "asq_total", "gld"]
     new_cols = [d.score_column for d in fw.domains]
@@ -373,8 +373,8 @@ def _population_retest(sim, fw) -> dict:
     idx = np.flatnonzero(sim["responded"])
     first = sim["all_answers"].iloc[idx].reset_index(drop=True)
     second = pd.DataFrame(_retest_answers(np.random.default_rng(20250602), fw, sim, idx))
-    s1, s2 = score(first, fw), score(second, fw)
-    v1, v2 = item_values(first, fw), item_values(second, fw)
+    s1, s2 = score(first, framework=fw), score(second, framework=fw)
+    v1, v2 = item_values(first, framework=fw), item_values(second, framework=fw)
 
     def icc2(a, b):
         return float(icc_table(np.column_stack([a, b])).set_index("type").loc["ICC2", "estimate"])
@@ -551,7 +551,7 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     domains = [d.id for d in fw.domains]
     pop = _population_truth(str(Path(framework).resolve()), float(voice_effect)) if framework is not None else {}
     theta = np.column_stack([sim["theta"][d] for d in domains])
-    full_scores = score(sim["all_answers"], fw)
+    full_scores = score(sim["all_answers"], framework=fw)
     full_scores["neighbourhood"] = children["neighbourhood"].to_numpy()
     full_means = full_scores.groupby("neighbourhood")[[f"voice_{d}" for d in domains]].mean()
     truth = {
