@@ -32,7 +32,7 @@ fw = mk.load_framework(ROOT / "indicators" / "rochdale-school-readiness")
 
 
 def published(data, suppress=True, **kw):
-    board = build_board_table(fw, data, disclosure=suppress, **kw)
+    board = build_board_table(data, framework=fw, disclosure=suppress, **kw)
     if not suppress:   # pages timed without the disclosure control (benchmarked on its own): rounded only
         board = dataclasses.replace(board, rows=publish_board_table(board.rows, fw), published=True)
     return board
