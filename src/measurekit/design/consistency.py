@@ -102,22 +102,10 @@ def _translation_checks(fw: Framework, report: ProblemReport) -> None:
 def _evidence_checks(fw: Framework, report: ProblemReport) -> None:
     """The co-design evidence kept beside the framework is checked with it: the cognitive-interview log
     (``evidence/interviews.csv`` or ``.yaml``) and the content validity ratings (``evidence/content_validity.csv``)."""
-    if fw.path is None:
-        return
-    from measurekit.design.content_validity import RATINGS_FILE, check_ratings, read_ratings
-    from measurekit.design.interviews import check_interviews, find_log, read_interviews
-    from measurekit.problems import InputError
+    from measurekit.design.evidence import read_framework_evidence
 
-    log = find_log(fw.path)
-    if log is not None:
-        name = log.relative_to(fw.path).as_posix()
-        try:
-            report.extend(check_interviews(read_interviews(log), fw, file=name))
-        except InputError as exc:
-            report.extend(exc.report)
-    ratings = fw.path / "evidence" / RATINGS_FILE
-    if ratings.exists():
-        report.extend(check_ratings(read_ratings(ratings), fw, file=f"evidence/{RATINGS_FILE}"))
+    # the one reader of the evidence folder; the framework keeps what it read, so a run does not read it again
+    fw._evidence = read_framework_evidence(fw, report=report)
 
 
 def _fielding_checks(fw: Framework, report: ProblemReport) -> None:

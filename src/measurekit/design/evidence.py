@@ -125,3 +125,73 @@ def load_evidence(framework_or_path) -> Evidence:
         codes = sorted({t for ts in quotes["themes"] for t in ts})
         themes = pd.DataFrame({"code": codes, "name": codes, "description": "", "parent": None})
     return Evidence(quotes, themes)
+
+
+@dataclass
+class FrameworkEvidence:
+    """Everything a framework's ``evidence/`` folder holds, read and checked once (:func:`read_framework_evidence`).
+
+    ``folder``: the evidence folder (None when the framework has none). ``voice``: the coded quotes and themes
+    (``quotes.csv``, ``codebook.qdc``) or None without ``quotes.csv``. ``ratings``: the content-validity panel's
+    ratings (``content_validity.csv``, as text, as ``content_validity.read_ratings`` gives them) or None.
+    ``interviews``: the cognitive-interview log (``interviews.csv``, checked against the framework's items, as
+    ``interviews.load_interviews`` gives it) or None. Each part is None when its file is not there.
+    """
+
+    folder: Path | None = None
+    voice: Evidence | None = None
+    ratings: pd.DataFrame | None = None
+    interviews: pd.DataFrame | None = None
+
+
+def read_framework_evidence(framework, *, report: ProblemReport | None = None) -> FrameworkEvidence:
+    """Read the ``evidence/`` folder beside a framework's ``framework.yaml`` once: quotes (and codebook),
+    content-validity ratings and the cognitive-interview log, each through its own checks (the codes of
+    ``read_quotes``, ``read_codebook``, ``content_validity.check_ratings``, ``interviews.check_interviews``).
+
+    ``load_framework`` calls it with its ``report`` (problems are added there, nothing is raised) and the loaded
+    framework keeps the result, which later calls return without reading the files again. Without ``report``,
+    every error of every file is raised together as one ``InputError``. A framework without a folder on disk,
+    or without an ``evidence/`` folder, gives an empty result. The files are only read.
+    """
+    from measurekit.design.content_validity import RATINGS_FILE, check_ratings, read_ratings
+    from measurekit.design.interviews import check_interviews, find_log, load_interviews, read_interviews
+
+    kept = getattr(framework, "_evidence", None)
+    if report is None and kept is not None:
+        return kept
+    base = getattr(framework, "path", None)
+    folder = Path(base) / "evidence" if base else None
+    out = FrameworkEvidence(folder=folder if folder is not None and folder.is_dir() else None)
+    problems = ProblemReport(title=f"Framework evidence {folder}")
+
+    def part(read):
+        try:
+            return read()
+        except InputError as exc:
+            problems.extend(exc.report)
+            return None
+
+    if out.folder is not None and (out.folder / "quotes.csv").is_file():
+        out.voice = part(lambda: load_evidence(out.folder))
+    log = find_log(base) if base else None
+    if base and log is not None:
+        name = log.relative_to(base).as_posix()
+        frame = part(lambda: read_interviews(log))
+        if frame is not None:
+            found = check_interviews(frame, framework, file=name)
+            problems.extend(found)
+            if found.ok:
+                out.interviews = load_interviews(frame)
+    if out.folder is not None and (out.folder / RATINGS_FILE).is_file():
+        ratings = part(lambda: read_ratings(out.folder / RATINGS_FILE))
+        if ratings is not None:
+            found = check_ratings(ratings, framework, file=f"evidence/{RATINGS_FILE}")
+            problems.extend(found)
+            if found.ok:
+                out.ratings = ratings
+    if report is not None:
+        report.extend(problems)
+    else:
+        problems.raise_if_errors()
+    return out

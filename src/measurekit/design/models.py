@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_serializer,
@@ -558,6 +559,9 @@ class Framework(_Model):
     # targets for indicators (stats/target.py): value to reach by a period, with its source
     targets: list[Target] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
+    # what the evidence/ folder held when the framework was loaded and checked (design.evidence.FrameworkEvidence):
+    # read once, with the spec's checks; read_framework_evidence returns it instead of reading the files again
+    _evidence: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _area_breakdown_default(self):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
 
     from measurekit.data.cohort import Cohort
     from measurekit.data.linkage import LinkageResult
+    from measurekit.design.evidence import FrameworkEvidence
     from measurekit.design.models import Framework, Outcome
     from measurekit.problems import ProblemReport
     from measurekit.publish.board_table import BoardTable
@@ -134,6 +135,7 @@ class RunState:
     inputs: Inputs
     work: Path                                 # the folder being built (moved to inputs.out when complete)
     framework: "Framework | None" = None
+    evidence: "FrameworkEvidence | None" = None   # the framework's evidence/ folder, read once with the inputs
     validation: "ProblemReport | None" = None
     cohort: "Cohort | None" = None
     linkage: "LinkageResult | None" = None

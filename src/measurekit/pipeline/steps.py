@@ -54,13 +54,21 @@ def attempt(state: RunState, step: str, what: str, func: Callable, *args, **kwar
 
 
 def read_inputs(state: RunState) -> str:
-    """Load the framework and read + validate every input file, once."""
+    """Load the framework and read + validate every input file, once: the data folder and the framework's
+    ``evidence/`` folder (quotes, content-validity ratings, interview log; ``design.evidence``). Problems of
+    the evidence files join the validation report, so they stop the run before any analysis as data problems do."""
     from measurekit.data import read_and_validate
     from measurekit.design import load_framework
+    from measurekit.design.evidence import read_framework_evidence
 
     state.framework = load_framework(state.inputs.framework_dir)
     state.cohort, state.validation = read_and_validate(state.inputs.data_dir, config=state.inputs.config,
                                                        framework=state.framework)
+    try:
+        state.evidence = read_framework_evidence(state.framework)
+    except InputError as exc:
+        ready(state.validation, "validation report").extend(exc.report)
+        state.cohort = None
     return state.validation.summary()
 
 
@@ -258,17 +266,13 @@ def evidence_step(state: RunState) -> str:
     from measurekit.stats.cosmin import cosmin_table
 
     step, fw = "Measurement evidence (COSMIN)", ready(state.framework, "framework")
-    evidence = Path(fw.path) / "evidence" if fw.path else None
-    cv = log = rt = None
-    if evidence is not None and (evidence / "content_validity.csv").exists():
-        from measurekit.design.content_validity import content_validity, read_ratings
+    evidence = ready(state.evidence, "framework evidence")   # read once with the inputs (read_inputs)
+    cv = rt = None
+    if evidence.ratings is not None:
+        from measurekit.design.content_validity import content_validity
 
-        ratings = evidence / "content_validity.csv"
-        cv = attempt(state, step, "content validity", lambda: content_validity(read_ratings(ratings), framework=fw))
-    if evidence is not None and (evidence / "interviews.csv").exists():
-        from measurekit.design.interviews import load_interviews
-
-        log = attempt(state, step, "cognitive interviews", load_interviews, evidence / "interviews.csv", fw)
+        cv = attempt(state, step, "content validity", content_validity, evidence.ratings, framework=fw)
+    log = evidence.interviews
     tables = ready(state.cohort, "cohort").tables
     second = tables.get("voice_retest")   # read and checked with every other input
     if second is not None:
@@ -342,7 +346,8 @@ def board_pack_step(state: RunState) -> str:
 
         led = Ledger(state.inputs.ledger)
     board = build_board_table(state.scored, framework=fw, weights=weights,
-                              lookup=ready(state.cohort, "cohort").tables.get("small_areas"), ledger=led)
+                              lookup=ready(state.cohort, "cohort").tables.get("small_areas"), ledger=led,
+                              evidence=ready(state.evidence, "framework evidence"))
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
     state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),

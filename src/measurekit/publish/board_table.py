@@ -125,8 +125,10 @@ def build_board_table(data, *, framework, period=None, weights: pd.Series | None
     (``measurekit.publish.disclosure.protect``) as each indicator declares. ``small_areas=True`` adds small-area
     rows (breakdown "all" only); their sums to the areas are not yet protected by secondary
     suppression, so they are for internal use, not publication. ``disclosure=False``: no disclosure control
-    and no rounding (the internal table of true counts). ``evidence`` (``design.evidence.Evidence``) is kept on
-    the object for the pages that quote families; by default the framework's ``evidence/`` folder is read, once.
+    and no rounding (the internal table of true counts). ``evidence``: the framework's evidence folder as read by
+    ``design.evidence.read_framework_evidence`` (the main job passes what it read with the inputs) or its quotes
+    (``design.evidence.Evidence``); the quotes are kept on the object for the pages that quote families. Left
+    out, the framework's ``evidence/`` folder is read here, once.
     """
     from measurekit.core import formatting
     from measurekit.publish.disclosure import protect
@@ -154,7 +156,10 @@ def build_board_table(data, *, framework, period=None, weights: pd.Series | None
     table = _aggregate(frame, framework, geos, w, constant={"__la_code": la[0], "__la_name": la[1]})
     table, sd = _finish(table, framework, per, level)
     if evidence is None:
-        evidence = framework_evidence(framework)
+        from measurekit.design.evidence import read_framework_evidence
+
+        evidence = read_framework_evidence(framework)
+    evidence = getattr(evidence, "voice", evidence)   # the quotes of a FrameworkEvidence; an Evidence as given
     if not disclosure:
         return BoardTable(framework, table, sd=sd, evidence=evidence, level=level, published=False)
     quiet_solver_banner()
@@ -205,18 +210,6 @@ def _flush_c_stdout() -> None:
         ctypes.CDLL(None).fflush(None)
     except (OSError, AttributeError, TypeError):   # no C library to ask (e.g. Windows): HiGHS flushes its own line
         pass
-
-
-def framework_evidence(framework):
-    """The framework's quotes and themes (``evidence/`` beside framework.yaml), or None when it has none."""
-    from pathlib import Path
-
-    folder = getattr(framework, "path", None)
-    if not folder or not (Path(folder) / "evidence" / "quotes.csv").is_file():
-        return None
-    from measurekit.design.evidence import load_evidence
-
-    return load_evidence(framework)
 
 
 def _codes(column: pd.Series, as_text: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,88 @@
+"""The framework's evidence/ folder is read once per run (design.evidence.read_framework_evidence) and what it
+read reaches the board table and the evidence step."""
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from conftest import FRAMEWORK_DIR
+
+import measurekit.design.content_validity as cv_module
+import measurekit.design.evidence as evidence_module
+import measurekit.design.interviews as interviews_module
+from measurekit.pipeline.run import run
+from measurekit.problems import InputError
+
+
+@pytest.fixture(scope="module")
+def counted_run(tmp_path_factory):
+    """The bundled run, counting how often each evidence file is read."""
+    calls = {"quotes": 0, "ratings": 0, "interviews": 0}
+    mp = pytest.MonkeyPatch()
+
+    def counting(key, func):
+        def wrapped(*args, **kwargs):
+            calls[key] += 1
+            return func(*args, **kwargs)
+        return wrapped
+
+    mp.setattr(evidence_module, "read_quotes", counting("quotes", evidence_module.read_quotes))
+    mp.setattr(cv_module, "read_ratings", counting("ratings", cv_module.read_ratings))
+    mp.setattr(interviews_module, "read_interviews", counting("interviews", interviews_module.read_interviews))
+    out = tmp_path_factory.mktemp("run") / "out"
+    try:
+        state = run(out=out, log=lambda *_: None)
+    finally:
+        mp.undo()
+    return state, out, calls
+
+
+def test_evidence_folder_read_once(counted_run):
+    state, _out, calls = counted_run
+    evidence = FRAMEWORK_DIR / "evidence"
+    assert (evidence / "quotes.csv").is_file() and (evidence / "content_validity.csv").is_file()
+    assert (evidence / "interviews.csv").is_file()
+    # each file once per run: when the framework is loaded and checked (the run keeps what was read)
+    assert calls == {"quotes": 1, "ratings": 1, "interviews": 1}
+    # what was read is kept in the run state and is what the board table carries
+    assert state.evidence is not None and state.evidence.folder == evidence
+    assert state.board.board_table.evidence is state.evidence.voice
+    assert len(state.evidence.voice.quotes) == len(pd.read_csv(evidence / "quotes.csv"))
+    assert len(state.evidence.ratings) == len(pd.read_csv(evidence / "content_validity.csv"))
+
+
+def _framework_copy(tmp_path):
+    target = tmp_path / "framework"
+    shutil.copytree(FRAMEWORK_DIR, target)
+    return target
+
+
+def test_a_bad_ratings_file_stops_the_run_before_any_analysis(tmp_path):
+    fw = _framework_copy(tmp_path)
+    path = fw / "evidence" / "content_validity.csv"
+    ratings = pd.read_csv(path, dtype=str, keep_default_na=False)
+    ratings.loc[2, "relevance"] = "7"
+    ratings.to_csv(path, index=False)
+    with pytest.raises(InputError) as info:      # the framework's own check (load_framework) refuses it
+        run(framework=fw, out=tmp_path / "out", log=lambda *_: None)
+    problems = info.value.report.to_frame()
+    bad = problems[problems["column"] == "relevance"]
+    assert len(bad) == 1 and bad["row"].iloc[0] == 4 and str(bad["value"].iloc[0]) == "7"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_quotes_file_stops_the_run_before_any_analysis(tmp_path):
+    fw = _framework_copy(tmp_path)
+    path = fw / "evidence" / "quotes.csv"
+    quotes = pd.read_csv(path, dtype=str, keep_default_na=False)
+    quotes.loc[0, "consent_to_quote"] = "maybe"
+    quotes.to_csv(path, index=False)
+    before = path.read_bytes()
+    with pytest.raises(InputError) as info:
+        run(framework=fw, out=tmp_path / "out", log=lambda *_: None)
+    assert "unknown_code" in info.value.report.codes()
+    bad = info.value.report.to_frame()
+    assert (bad["column"] == "consent_to_quote").any() and (bad["value"].astype(str) == "maybe").any()
+    assert not (tmp_path / "out").exists()
+    assert path.read_bytes() == before          # the input is only read
