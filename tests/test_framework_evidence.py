@@ -1,9 +1,11 @@
 """The framework's evidence/ folder is read once per run (design.evidence.read_framework_evidence) and what it
-read reaches the board table and the evidence step."""
+read reaches the board table and the evidence step; the item evidence cards carry the item-rest correlations
+the reliability step computed."""
 from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import FRAMEWORK_DIR
@@ -11,6 +13,7 @@ from conftest import FRAMEWORK_DIR
 import measurekit.design.content_validity as cv_module
 import measurekit.design.evidence as evidence_module
 import measurekit.design.interviews as interviews_module
+from measurekit.design import load_framework
 from measurekit.pipeline.run import run
 from measurekit.problems import InputError
 
@@ -50,6 +53,31 @@ def test_evidence_folder_read_once(counted_run):
     assert state.board.board_table.evidence is state.evidence.voice
     assert len(state.evidence.voice.quotes) == len(pd.read_csv(evidence / "quotes.csv"))
     assert len(state.evidence.ratings) == len(pd.read_csv(evidence / "content_validity.csv"))
+
+
+def test_item_cards_have_item_rest_for_every_parent_item(counted_run):
+    state, out, _calls = counted_run
+    cards = pd.read_csv(out / "internal" / "measurement" / "item_evidence_cards.csv").set_index("item")
+    fw = load_framework(FRAMEWORK_DIR)
+    parent = [i for i in fw.items if "parent" in i.respondents]
+    assert parent
+    resp = state.trial_respondents
+    for item in parent:
+        got = cards.loc[item.id, "r_drop"]
+        assert np.isfinite(got), item.id
+        # independent check: reverse-key by the scale's ends, drop the don't-know code, correlate the item
+        # with the mean of the other answered parent items of its domain over rows with both
+        def keyed(it):
+            sc = fw.scale(it.scale)
+            x = pd.to_numeric(resp[it.id], errors="coerce")
+            x = x.where(x.isin(sc.codes))
+            return (sc.min + sc.max - x) if it.reverse else x
+        others = [o for o in parent if o.domain == item.domain and o.id != item.id]
+        rest = pd.concat([keyed(o) for o in others], axis=1).mean(axis=1)
+        v = keyed(item)
+        ok = v.notna() & rest.notna()
+        want = np.corrcoef(v[ok], rest[ok])[0, 1]
+        assert got == pytest.approx(want, abs=1e-9), item.id
 
 
 def _framework_copy(tmp_path):

@@ -286,7 +286,8 @@ def evidence_step(state: RunState) -> str:
     state.cosmin = cosmin_table(
         framework=fw, content_validity=cv, reliability=m.reliability if m else None, omega=m.omega if m else None,
         invariance=fa.invariance if fa is not None and fa.invariance else None, dif=dif, retest=rt,
-        added_value=v.added_value if v is not None and v.added_value else None, interviews=log)
+        added_value=v.added_value if v is not None and v.added_value else None, interviews=log,
+        item_analysis=m.item_analysis if m else None)
     atomic.write_csv(state.internal / "measurement" / "cosmin_properties.csv", state.cosmin.table)
     atomic.write_csv(state.internal / "measurement" / "item_evidence_cards.csv", state.cosmin.items)
     state.files["measurement evidence (internal)"] = Path("internal/measurement/cosmin_properties.csv")

@@ -258,7 +258,7 @@ def _content_rows(content_validity, items):
 
 def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None, omega=None, invariance=None,
                  dif=None, retest=None, added_value=None, mic: Mapping | float | None = None,
-                 interviews=None) -> CosminResult:
+                 interviews=None, item_analysis=None) -> CosminResult:
     """Rate every measurement property of every voice indicator from results already computed.
 
     Parameters (all optional; a property without its result is rated ``?``)
@@ -275,6 +275,8 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
     added_value : ``mk.added_value`` result or a dict outcome -> result.
     mic : minimal important change on the score scale (one number, or a dict domain -> number).
     interviews : a cognitive-interview log (``design.interviews``), for the item cards.
+    item_analysis : :func:`measurekit.item_analysis` result: its ``r_drop`` (item-rest correlation) fills the
+        item cards; where ``reliability`` is a dict of ``mk.alpha`` results, alpha's ``r_drop`` is used instead.
 
     Nothing is modified, fitted or read; the same inputs give the same table.
     """
@@ -325,10 +327,10 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
                          "criterion": criterion, "source": source})
     table = pd.DataFrame(rows, columns=["indicator", "domain", "property", "result", "rating", "criterion", "source"])
     return CosminResult(table=table, items=_item_cards(framework, content_validity, cfa, reliability, dif, retest,
-                                                       interviews), warnings=warnings)
+                                                       interviews, item_analysis), warnings=warnings)
 
 
-def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews) -> pd.DataFrame:
+def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews, item_analysis) -> pd.DataFrame:
     cards = []
     cv = (content_validity.items[content_validity.items["group"] == "all"].set_index("item") if content_validity
           else None)
@@ -337,6 +339,8 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews)
         est = cfa.estimates
         loadings = est[est["op"] == "=~"].set_index("rhs")["std_all"].to_dict()
     r_drop = {}
+    if item_analysis is not None:
+        r_drop.update(item_analysis.items["r_drop"].dropna().to_dict())
     if isinstance(reliability, Mapping):
         for res in reliability.values():
             if res is not None:
