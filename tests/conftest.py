@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,33 @@ def cohort():
 def analysis_frame(cohort):
     """One row per child: routine data, outcomes and raw parent item codes."""
     return cohort.analysis_frame()
+
+
+@dataclass(frozen=True)
+class BundledRun:
+    """One finished run of the main job: its ``RunState``, output folder and the data folder it read."""
+
+    state: object
+    out: Path
+    data: Path
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory) -> BundledRun:
+    """The main job (``measurekit run``) on a copy of the bundled cohort with the demo framework, run once per test
+    session (once per pytest-xdist worker) and shared by every test that only reads its state or its files (the
+    run takes about a tenth of the suite's time when each test module ran its own). Tests must not change the
+    state or the folders; one that needs them gone (``test_report_is_a_pure_function_of_the_run_state``) moves them
+    aside and puts them back. A test that needs its own run (monkeypatched steps, other data) still calls ``run``."""
+    from measurekit.core import paths
+    from measurekit.pipeline.run import run
+
+    base = tmp_path_factory.mktemp("bundled_run")
+    data = base / "data"
+    shutil.copytree(paths.BUNDLED_DATA, data)
+    out = base / "out"
+    state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
+    return BundledRun(state, out, data)
 
 
 def _require(env_var: str, what: str, found: bool) -> None:

@@ -24,12 +24,9 @@ FLOAT_COUNT = re.compile(r"\b\d{3,}\.0\b(?![\d%])")
 
 
 @pytest.fixture(scope="module")
-def run_out(tmp_path_factory):
-    from measurekit.pipeline.run import run
-
-    out = tmp_path_factory.mktemp("board") / "out"
-    run(out=out, log=lambda *_: None)
-    return out
+def run_out(bundled_run):
+    """The output folder of the shared run of the main job on the bundled data (conftest ``bundled_run``)."""
+    return bundled_run.out
 
 
 @pytest.fixture(scope="module")

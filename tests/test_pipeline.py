@@ -12,9 +12,8 @@ from measurekit.pipeline.steps import STEPS
 from conftest import FRAMEWORK_DIR
 
 
-def test_main_job_writes_reports(tmp_path):
-    out = tmp_path / "out"
-    state = run(out=out, log=lambda *_: None)
+def test_main_job_writes_reports(bundled_run):
+    out, state = bundled_run.out, bundled_run.state
     for rel in state.files.values():
         assert (out / rel).exists(), rel
     assert not state.skipped, state.skipped

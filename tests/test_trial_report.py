@@ -4,7 +4,6 @@ and prints on A4 at a readable size."""
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,17 +14,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--n
 
 
 @pytest.fixture(scope="module")
-def trial(tmp_path_factory):
-    """One run of the main job on a copy of the bundled data; the state, its output folder and the data copy."""
-    from measurekit.core import paths
-    from measurekit.pipeline.run import run
-
-    base = tmp_path_factory.mktemp("trial")
-    data = base / "data"
-    shutil.copytree(paths.BUNDLED_DATA, data)
-    out = base / "out"
-    state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
-    return state, out, data
+def trial(bundled_run):
+    """The shared run of the main job on a copy of the bundled data (conftest ``bundled_run``): the state, its
+    output folder and the data copy."""
+    return bundled_run.state, bundled_run.out, bundled_run.data
 
 
 class Cards(HTMLParser):
@@ -88,9 +80,16 @@ def test_report_is_a_pure_function_of_the_run_state(trial):
 
     state, out, data = trial
     before = render_trial_report(state)
-    shutil.rmtree(out)
-    shutil.rmtree(data)
-    assert render_trial_report(state) == before
+    # the run is shared with other tests: move both folders out of their paths (gone, as deleted) and back after
+    gone = {folder: folder.with_name(folder.name + ".moved-away") for folder in (out, data)}
+    for folder, aside in gone.items():
+        folder.rename(aside)
+    try:
+        assert not out.exists() and not data.exists()
+        assert render_trial_report(state) == before
+    finally:
+        for folder, aside in gone.items():
+            aside.rename(folder)
     # the page written by the run differs only by the run details' row of the trial report step itself
     assert "Linkage and who responded" in before and "Made by measurekit" in before
 
