@@ -103,8 +103,8 @@ def write_board_pack(framework, data, out, period=None, evidence=None, evidence_
     from measurekit.publish.board_table import build_board_table
 
     led = open_ledger(ledger, out, shares_children_with)
-    board = build_board_table(data, framework=framework, period=period, weights=weights, lookup=lookup, evidence=evidence,
-                              ledger=led)
+    board = build_board_table(data, framework=framework, period=period, weights=weights, lookup=lookup,
+                              evidence=evidence, ledger=led)
     files = render_board_pack(board, out, evidence_notes=evidence_notes, readme=True)
     if led is not None:
         files["ledger_release"] = record_release(board, led, label)

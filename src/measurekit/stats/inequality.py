@@ -43,7 +43,8 @@ class SIIResult(Result):
     ``intercept`` (the fitted value at the most deprived end, b = 0); ``quantiles`` (how many); ``population``
     (the total); with ``reliability``, ``sii_mad``/``rii_mad`` (mean absolute difference of nine more
     simulations' limits from the first) and ``sii_stable_decimals``/``rii_stable_decimals`` (the decimal
-    places the limits can be shown to: MAD below 0.01 for one, below 0.001 for two). ``phe_sii`` (PHEindicatormethods) computes the same numbers;
+    places the limits can be shown to: MAD below 0.01 for one, below 0.001 for two). ``phe_sii``
+    (PHEindicatormethods) computes the same numbers;
     tests/fixtures/r/inequality_sii.R ran it.
 
     ``quantiles``: the inputs as used, one row per group and quantile: ``quantile``, ``population``, ``value``,
