@@ -205,7 +205,7 @@ def ledger(args) -> int:
     _guard(args.ledger, args.data, args.config, args.published, fw.path, folder=False, command="ledger")
     pub = pd.read_csv(args.published, dtype=str, keep_default_na=False)
     period = args.period or (pub["period"].iloc[0] if "period" in pub and len(pub) else None)
-    small = "geography_type" in pub and pub["geography_type"].eq("small_area").any()
+    small = bool("geography_type" in pub and pub["geography_type"].eq("small_area").any())
     cohort = read_dir(args.data, config=args.config, framework=fw)
     counts = build_board_table(cohort, framework=fw, period=period, small_areas=small, disclosure=False).rows
     nesting = None

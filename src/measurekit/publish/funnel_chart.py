@@ -57,13 +57,22 @@ def funnel_svg(result, *, alt: str, area: str = "area", y_label: str = "Percent"
             c.text(x + 6, y, str(row[area]), size * 0.9, halo=True)
     c.text((left + right) / 2, bottom + size * svg.PT * 2.4, x_label, size, "middle")
     c.text(size * svg.PT * 0.9, (top + bottom) / 2, y_label, size, "middle", rotate=True)
-    entries = [(lambda cv, x, y: cv.line(x - 9, y, x + 9, y, svg.INK, 1.2), f"target {result.target:.1f}%")]
+    entries = [(_swatch(svg.INK, 1.2), f"target {result.target:.1f}%")]
     for lv in levels:
         colour = LIMIT_COLOURS.get(lv, svg.GREY)
-        entries.append((lambda cv, x, y, colour=colour: cv.line(x - 9, y, x + 9, y, colour, 1.2),
-                        f"{lv.replace('_', '.')}% limits"))
+        entries.append((_swatch(colour, 1.2), f"{lv.replace('_', '.')}% limits"))
         if result.adjusted:
-            entries.append((lambda cv, x, y, colour=colour: cv.line(x - 9, y, x + 9, y, colour, 1.4, "5,3"),
+            entries.append((_swatch(colour, 1.4, "5,3"),
                             f"{lv.replace('_', '.')}% limits, adjusted for overdispersion"))
     c.legend(entries, bottom + size * svg.PT * 3.4, size, 3)
     return c.svg(alt)
+
+
+def _swatch(colour: str, width: float, dash: str | None = None):
+    """A legend key: a short line in the given colour (dashed when ``dash`` is given)."""
+    def draw(cv, x, y):
+        if dash is None:
+            cv.line(x - 9, y, x + 9, y, colour, width)
+        else:
+            cv.line(x - 9, y, x + 9, y, colour, width, dash)
+    return draw
