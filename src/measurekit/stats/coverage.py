@@ -273,4 +273,4 @@ def linkage_weights(result, base=("neighbourhood", "eal", "fsm"), **options):
 
     frame = result.linked
     margins = adjusted_margins(result.by_group, base=[b for b in base if b in frame], available=set(frame.columns))
-    return response_weights(frame[frame["responded"] == 1], frame, by=margins, **options)
+    return response_weights(frame, responded=frame[frame["responded"] == 1], by=margins, **options)
