@@ -38,6 +38,7 @@ unknowns and the links between indicators added.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -317,6 +318,35 @@ class AuditResult(Result):
                 for r in bad.itertuples()]
 
 
+def _highs_model(A, col_lo, col_hi, row_lo, row_hi):
+    """A silent HiGHS solver holding the linear programme ``col_lo <= x <= col_hi``, ``row_lo <= A x <= row_hi``
+    (``A`` in CSC form; infinite bounds as HiGHS's infinity) with a zero objective, for repeated solves in which
+    only the objective changes. Returns ``(solver, highspy)``; needs highspy.
+
+    Between bounds only the objective changes, so the last optimal basis stays primal feasible and the primal
+    simplex continues from it (the dual simplex, HiGHS's default, took twice as long here); no presolve."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = np.zeros(A.shape[1])
+    lp.col_lower_ = np.asarray(col_lo, dtype=float)
+    lp.col_upper_ = np.where(np.isinf(col_hi), inf, col_hi).astype(float)
+    lp.row_lower_ = np.where(np.isinf(row_lo), -inf, row_lo).astype(float)
+    lp.row_upper_ = np.asarray(row_hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_strategy", 4)
+    h.passModel(lp)
+    return h, highspy
+
+
 def _integral(x, tol=1e-6) -> bool:
     return x is not None and bool(np.all(np.abs(x - np.round(x)) < tol))
 
@@ -337,9 +367,7 @@ class _Component:
         self._points = np.zeros((16, self.n))   # feasible whole-number solutions as rows, grown by doubling
         self._count = 0
         self._h = None
-        try:
-            import highspy
-        except ImportError:
+        if importlib.util.find_spec("highspy") is None:
             return
         from scipy import sparse
 
@@ -348,26 +376,8 @@ class _Component:
         rl = np.concatenate([b for b in (b_eq, np.full(0 if A_ub is None else A_ub.shape[0], -np.inf))
                              if b is not None])
         ru = np.concatenate([b for b in (b_eq, b_ub) if b is not None]) if parts else np.zeros(0)
-        inf = highspy.kHighsInf
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.n, A.shape[0]
-        lp.col_cost_ = np.zeros(self.n)
-        lp.col_lower_ = np.asarray(lo, dtype=float)
-        lp.col_upper_ = np.where(np.isinf(hi), inf, hi).astype(float)
-        lp.row_lower_ = np.where(np.isinf(rl), -inf, rl).astype(float)
-        lp.row_upper_ = ru.astype(float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data.astype(float)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "off")
-        # between bounds only the objective changes: the last optimal basis stays primal feasible, so the
-        # primal simplex continues from it (the dual simplex, HiGHS's default, took twice as long here)
-        h.setOptionValue("simplex_strategy", 4)
-        h.passModel(lp)
-        self._h, self._hs, self._idx = h, highspy, np.arange(self.n, dtype=np.int32)
+        self._h, self._hs = _highs_model(A, lo, hi, rl, ru)
+        self._idx = np.arange(self.n, dtype=np.int32)
 
     def _lp(self, c, maximise, bounds=None):
         """(status, x): status 'optimal', 'unbounded' or a message."""
@@ -688,29 +698,11 @@ class CutGenerator:
     def _highs(sub, b, eq, bounds):
         """The component's linear programme held by HiGHS, so that only the objective changes between
         solves (warm-started primal simplex), or None without highspy."""
-        try:
-            import highspy
-        except ImportError:
+        if importlib.util.find_spec("highspy") is None:
             return None
         A = sub.tocsc()
-        inf = highspy.kHighsInf
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-        lp.col_cost_ = np.zeros(A.shape[1])
-        lp.col_lower_ = bounds[:, 0].astype(float)
-        lp.col_upper_ = np.where(np.isinf(bounds[:, 1]), inf, bounds[:, 1]).astype(float)
-        lp.row_lower_ = np.where(eq, b, -inf).astype(float)
-        lp.row_upper_ = b.astype(float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data.astype(float)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("presolve", "off")
-        h.setOptionValue("simplex_strategy", 4)
-        h.passModel(lp)
-        return h, highspy, np.arange(A.shape[1], dtype=np.int32)
+        h, hs = _highs_model(A, bounds[:, 0], bounds[:, 1], np.where(eq, b, -np.inf), b)
+        return h, hs, np.arange(A.shape[1], dtype=np.int32)
 
     def _one(self, c, cols, rows_c, sub_full, eq, kw, linprog, h, lo):
         model, p_lo, p_hi = self.model, self.p_lo, self.p_hi
