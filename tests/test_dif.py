@@ -164,6 +164,23 @@ def test_planted_dif_is_flagged_by_home_language(item_vals, planted):
     assert multi.table.set_index("item").loc[truth["item"], "df12"] == len(multi.groups) - 1
     ax = res.plot(truth["item"])
     assert ax.get_title().startswith(truth["item"])
+    # DIFResult.curves (what the plot and the trial report draw): every answer is in one bin of one group, and
+    # at the same matching level the planted item's groups sit further apart than an unplanted item's
+    for item in items:
+        c = res.curves(item, min_n=0)
+        assert list(c.columns) == ["group", "match", "y", "n"] and set(c["group"]) == {"English", "other"}
+        assert 0 < c["n"].sum() <= v[item].notna().sum()
+        assert c["y"].between(v[item].min(), v[item].max()).all()
+
+    def gap(item):
+        c = res.curves(item)
+        counts = c["group"].value_counts()
+        assert counts["English"] == counts["other"]      # the same bins in both groups, so they pair by position
+        wide = c.pivot_table(index=c.groupby("group").cumcount(), columns="group", values="y")
+        return float((wide["English"] - wide["other"]).abs().mean())
+    others = [i for i in items if i != truth["item"] and i not in res.flagged]
+    assert gap(truth["item"]) > max(gap(i) for i in others)
+    assert res.curves("no_such_item").empty
 
 
 def test_no_dif_flagged_where_none_was_planted(item_vals, cohort):

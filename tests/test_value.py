@@ -202,3 +202,22 @@ def test_numbers_stored_as_text_are_read_as_numbers_with_a_warning():
     as_categories = mk.added_value(text.assign(voice=text["voice"].astype("category")), "y", base=["fsm"],
                                    new=["voice"], n_boot=0, cv=None, by=())
     assert not any("numbers stored as text" in w for w in as_categories.warnings)
+
+
+def test_fitted_risks_are_the_two_models_the_table_reports(scored):
+    """AddedValueResult.fitted_risks (what the trial report's ROC and calibration charts draw): one row per child
+    analysed, and the AUC and Brier score computed here from it by hand are the table's."""
+    v = mk.added_value(scored, "gld", BASE, _voice(scored), n_boot=0, cv=0)
+    risks = v.fitted_risks()
+    assert list(risks.columns) == ["y", "p_base", "p_full"] and len(risks) == v.n
+    assert int(risks["y"].sum()) == v.n_events
+    t = v.table.set_index("measure")
+    y = risks["y"].to_numpy()
+    for col, model in (("p_base", "base"), ("p_full", "full")):
+        p = risks[col].to_numpy()
+        pos, neg = p[y == 1], p[y == 0]
+        # Mann-Whitney form of the AUC, ties counted one half: independent of the package's auc()
+        hand_auc = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (
+            len(pos) * len(neg))
+        assert hand_auc == pytest.approx(t.loc["auc", model], abs=1e-12)
+        assert np.mean((p - y) ** 2) == pytest.approx(t.loc["brier", model], abs=1e-12)

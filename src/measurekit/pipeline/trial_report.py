@@ -637,25 +637,19 @@ def _fairness(rep, state):
 
 
 def _dif_chart(fw, dif, item: str) -> str:
-    """Mean answer to ``item`` against the matching level (eight bins of equal size), one line per group, as in
-    ``DIFResult.plot``: lines apart at the same level are the difference the DIF test flags."""
+    """Mean answer to ``item`` against the matching level (``DIFResult.curves``: eight bins of equal size), one
+    line per group, as in ``DIFResult.plot``: lines apart at the same level are the difference the DIF test flags."""
     from measurekit.publish import svg
 
-    d = getattr(dif, "_data", None) or {}
-    if "responses" not in d or item not in d["responses"]:
+    curves = dif.curves(item)
+    if curves.empty:
         return ""
-    frame = pd.DataFrame({"y": d["responses"][item], "match": d["matching"][item], "group": d["group"]}).dropna()
-    if frame.empty:
-        return ""
-    frame["bin"] = pd.qcut(frame["match"], 8, duplicates="drop")
     series, words = [], []
-    for g, sub in frame.groupby("group"):
-        m = sub.groupby("bin", observed=True).agg(match=("match", "mean"), y=("y", "mean"), n=("y", "size"))
-        m = m[m["n"] >= 10]
+    for g, m in curves.groupby("group", sort=False):
         name = labels.category("home_language_group", g)
         series.append({"name": name, "x": m["match"].tolist(), "y": m["y"].tolist()})
         words.append(f"{name}: " + ", ".join(f"{v:.1f}" for v in m["y"]))
-    level = ("level of the domain (trait estimate of a graded response model)" if d.get("method") == "irt"
+    level = ("level of the domain (trait estimate of a graded response model)" if dif.method == "irt"
              else "level of the domain (total of its other items)")
     alt = (f"Line chart for item {item}, \u201c{_stem(fw, item)}\u201d: mean answer against the {level}, one line per "
            "home-language group; mean answers from low to high level, " + "; ".join(words) + ".")
@@ -676,15 +670,15 @@ def _roc_points(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 def _added_value_charts(v, words: str) -> list[tuple[str, str]]:
     """ROC curves and calibration (observed against predicted by tenths of risk) of the routine and the routine +
-    voice models, drawn from the fitted risks the added-value result keeps."""
+    voice models, drawn from the result's fitted risks (``AddedValueResult.fitted_risks``)."""
     from measurekit.publish import svg
 
-    fitted = getattr(v, "_fitted", None) or {}
-    if not {"y", "p_base", "p_full"} <= set(fitted):
+    risks = v.fitted_risks()
+    if risks.empty:
         return []
-    y = np.asarray(fitted["y"], dtype=float)
-    models = (("Routine data only", np.asarray(fitted["p_base"], dtype=float), "#b5470b", "6,4"),
-              ("Routine data + voice", np.asarray(fitted["p_full"], dtype=float), "#1d3557", ""))
+    y = risks["y"].to_numpy(dtype=float)
+    models = (("Routine data only", risks["p_base"].to_numpy(dtype=float), "#b5470b", "6,4"),
+              ("Routine data + voice", risks["p_full"].to_numpy(dtype=float), "#1d3557", ""))
     grid = np.linspace(0, 1, 101)
     t = v.table.set_index("measure")
     auc = t.loc["auc"] if "auc" in t.index else None

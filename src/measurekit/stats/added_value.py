@@ -104,11 +104,21 @@ class AddedValueResult(Result):
     def p_val(self) -> float:
         return float(self.table.set_index("measure")["p_val"].loc["lr_chisq"])
 
+    def fitted_risks(self) -> pd.DataFrame:
+        """One row per child analysed: ``y`` (the outcome, 0/1), ``p_base`` (predicted risk from the routine
+        model) and ``p_full`` (from routine + new), in-sample, as R's ``fitted(glm(...))`` of the two models; what
+        the ROC curves and the calibration plot are drawn from. Empty when the result holds no fitted models."""
+        f = self._fitted
+        if not {"y", "p_base", "p_full"} <= set(f):
+            return pd.DataFrame({"y": [], "p_base": [], "p_full": []})
+        return pd.DataFrame({"y": f["y"], "p_base": f["p_base"], "p_full": f["p_full"]})
+
     def plot(self, bins: int = 10):
         """ROC curves and calibration (observed vs predicted by tenths of risk) of both models."""
         import matplotlib.pyplot as plt
 
-        y, pb, pf = self._fitted["y"], self._fitted["p_base"], self._fitted["p_full"]
+        risks = self.fitted_risks()
+        y, pb, pf = (risks[c].to_numpy(dtype=float) for c in ("y", "p_base", "p_full"))
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
         for p, label, colour in ((pb, "routine data", "#457b9d"), (pf, "routine + voice", "#e63946")):
             order = np.argsort(-p)

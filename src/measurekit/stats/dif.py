@@ -56,6 +56,7 @@ class DIFResult(Result):
     warnings: list[str] = field(default_factory=list)
     _data: dict = field(default_factory=dict, repr=False)
     matching: str = "total"
+    method: str = "ordinal"
     _title = "Differential item functioning"
     _main = "table"
 
@@ -63,22 +64,40 @@ class DIFResult(Result):
     def flagged(self) -> list[str]:
         return self.table.loc[self.table["flag"], "item"].tolist()
 
-    def plot(self, item: str, ax=None):
-        """Mean item response against the matching score (the IRT route: the trait estimate), by group
-        (binned): lines apart = DIF."""
-        import matplotlib.pyplot as plt
+    def curves(self, item: str, bins: int = 8, min_n: int = 10) -> pd.DataFrame:
+        """Mean answer to ``item`` along the matching level, by group: what the DIF test compares.
 
+        The respondents' matching levels for ``item`` (``matching`` "trait": the GRM trait estimate; "total": the
+        total of the item's set, after purification) are cut into ``bins`` bins of equal size (fewer where levels
+        tie). One row per group and bin, groups in sorted order: ``group``, ``match`` (mean matching level in the
+        bin), ``y`` (mean answer to the item, reverse-keyed, don't know left out) and ``n`` (answers); bins with
+        fewer than ``min_n`` answers are left out. Lines apart at the same level are differential functioning.
+        Empty when ``item`` was not analysed. (lordif's plots draw the same from the fitted models.)"""
         d = self._data
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
+        empty = pd.DataFrame({"group": [], "match": [], "y": [], "n": []})
+        if "responses" not in d or item not in d["responses"]:
+            return empty
         frame = pd.DataFrame({"y": d["responses"][item], "match": d["matching"][item], "group": d["group"]}).dropna()
-        frame["bin"] = pd.qcut(frame["match"], 8, duplicates="drop")
+        if frame.empty:
+            return empty
+        frame["bin"] = pd.qcut(frame["match"], bins, duplicates="drop")
+        parts = []
         for g, sub in frame.groupby("group"):
             m = sub.groupby("bin", observed=True).agg(match=("match", "mean"), y=("y", "mean"), n=("y", "size"))
-            m = m[m["n"] >= 10]
+            parts.append(m[m["n"] >= min_n].reset_index(drop=True).assign(group=g))
+        return pd.concat(parts, ignore_index=True)[["group", "match", "y", "n"]]
+
+    def plot(self, item: str, ax=None):
+        """Mean item response against the matching score (the IRT route: the trait estimate), by group
+        (binned, :meth:`curves`): lines apart = DIF."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        for g, m in self.curves(item).groupby("group", sort=False):
             ax.plot(m["match"], m["y"], "o-", label=f"{g}")
-        xlabel = ("latent trait (GRM, anchored on the other items)" if d.get("method") == "irt"
-                  else "latent trait (GRM, purified as lordif)" if d.get("matching_kind") == "trait"
+        xlabel = ("latent trait (GRM, anchored on the other items)" if self.method == "irt"
+                  else "latent trait (GRM, purified as lordif)" if self.matching == "trait"
                   else "matching score (total of the item's set)")
         ax.set(xlabel=xlabel, ylabel=f"mean answer to {item}",
                title=f"{item}: answers at the same score, by group")
@@ -464,8 +483,8 @@ def _finish(table, prep, criterion, alpha, r2_cutoff, iteration, removed, warnin
         table = table.drop(columns="domain")
     return DIFResult(table.drop(columns="converged"), criterion, alpha, r2_cutoff, iteration, sorted(removed),
                      prep.levels, warnings,
-                     {"responses": prep.values, "matching": matchings, "group": prep.gs, "method": method,
-                      "matching_kind": matching}, matching=matching)
+                     {"responses": prep.values, "matching": matchings, "group": prep.gs}, matching=matching,
+                     method=method)
 
 
 def _irt_round(prep: _Prepared, removed: set, matchings: dict, cache: dict) -> pd.DataFrame:
