@@ -15,6 +15,12 @@ SYNTHETIC_DIR = ROOT / "data" / "synthetic"
 
 os.environ.setdefault("MEASUREKIT_NO_PROGRESS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One BLAS thread per test process (set before any test imports numpy; subprocesses inherit it): the suite runs one
+# pytest-xdist worker per core, so OpenBLAS threads on top only fight the other worker for the same cores. On this
+# 2-core machine under load a QR of 1,900 x 8 took 130 ms with two threads and 0.2 ms with one. The library's own
+# hot loops limit themselves already (stats/_numerics/threads.py); this covers everything else the tests call.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 @pytest.fixture(scope="session")

@@ -53,8 +53,16 @@ def test_logistic_fit_matches_glm_likelihood_equations(scored):
 
 
 @pytest.mark.slow
-def test_lr_false_positive_rate_near_nominal_without_voice_effect():
+def test_lr_false_positive_rate_near_nominal_without_voice_effect(monkeypatch):
     """200 cohorts with the voice effect removed: the LR test rejects about 5% of the time."""
+    from measurekit.core import paths
+    from measurekit.design import load_framework
+    from measurekit.synth import cohort as synth_cohort
+
+    # the framework read once for all 200 cohorts instead of once per cohort (the same object each time; the
+    # cohorts drawn from it are the same: make_cohort only reads it)
+    framework = load_framework(paths.BUNDLED_FRAMEWORK)
+    monkeypatch.setattr(synth_cohort, "_framework", lambda path: framework)
     rejections = []
     for seed in range(200):
         c = make_cohort(3000, 1000 + seed, voice_effect=0.0, truth=False)
