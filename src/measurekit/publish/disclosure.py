@@ -325,8 +325,10 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             break
         if rounds >= max_rounds:
             raise RuntimeError("secondary suppression did not converge: " + "; ".join(result.problems[:5]))
-        if rounds == optimal_rounds or (_time.perf_counter() - started > time_budget and not master.frozen):
-            master.freeze(supp)            # from here on only add rows: monotone, each audit reuses the last
+        if master.frozen or rounds == optimal_rounds or _time.perf_counter() - started > time_budget:
+            # from here on only add rows: monotone, so each audit reuses the last (before, only the rows withheld at
+            # the first freeze were kept, later ones could be dropped again and every audit started afresh)
+            master.freeze(supp[:master.n])
         _t1 = _time.perf_counter()
         comps = _audit.free_components(m, supp, full_round)
         bad = result.table[~result.table["passed"]]
