@@ -251,3 +251,33 @@ def test_other_values_with_limits_use_fingertips_standard_errors():
     with pytest.raises(InputError) as exc:
         trend_markers(data.assign(lower_cl=value + 5), value_type="other")
     assert exc.value.codes == ["out_of_range"]
+
+
+def test_many_series_of_different_lengths_each_match_the_independent_computation():
+    rng = np.random.default_rng(99)
+    rows, truth = [], {}
+    for g in range(40):
+        m = int(rng.integers(2, 9))
+        years = np.arange(2025 - m + 1, 2026)
+        n = rng.integers(100, 400, size=m)
+        k = rng.binomial(n, rng.uniform(0.3, 0.7))
+        rows += [{"la": f"L{g % 3}", "area": f"A{g:02d}", "period": int(y), "numerator": int(a), "denominator": int(b)}
+                 for y, a, b in zip(years, k, n)]
+        truth[(f"L{g % 3}", f"A{g:02d}")] = (_chi2_children_one_by_one(k[-5:], n[-5:], years[-5:]) if m >= 5
+                                             else None, min(m, 5))
+    data = pd.DataFrame(rows).sample(frac=1, random_state=1)              # any row order
+    got = trend_markers(data, by=["la", "area"]).table
+    assert len(got) == 40
+    for _, r in got.iterrows():
+        want, points = truth[(r["la"], r["area"])]
+        assert r["points"] == points
+        if want is None:
+            assert np.isnan(r["chi2"]) and r["marker"] == "Could not be calculated"
+        else:
+            assert r["chi2"] == pytest.approx(want, rel=1e-9)
+    ch = change_from_previous(data, by=["la", "area"]).table
+    assert len(ch) == len(data) - 40
+    one = ch[(ch.area == "A07")].iloc[-1]
+    src = data[data.area == "A07"].sort_values("period")
+    assert one["change"] == pytest.approx(100 * (src.numerator.iloc[-1] / src.denominator.iloc[-1]
+                                                 - src.numerator.iloc[-2] / src.denominator.iloc[-2]))

@@ -67,21 +67,6 @@ def framework_target(framework, indicator: str):
     return None
 
 
-def _line(k, n, x):
-    """Denominator-weighted least-squares line of p on x: (centre x, fitted p at centre, slope, p-bar,
-    Sxx, dispersion phi, residual df)."""
-    p = k / n
-    xbar = float(np.sum(n * x) / n.sum())
-    pbar = float(k.sum() / n.sum())
-    sxx = float(np.sum(n * (x - xbar) ** 2))
-    slope = float(np.sum(n * (x - xbar) * (p - pbar)) / sxx) if sxx > 0 else 0.0
-    fit = pbar + slope * (x - xbar)
-    df = len(x) - 2
-    var_unit = pbar * (1 - pbar)
-    phi = float(np.sum(n * (p - fit) ** 2) / var_unit / df) if df > 0 and var_unit > 0 else 1.0
-    return xbar, pbar, slope, sxx, phi, df
-
-
 def _needed_count(target_pct: float, n: float, higher: bool) -> int:
     exact = target_pct / 100 * n
     # the smallest (largest, when lower is better) whole count that meets the target; the tolerance
@@ -105,7 +90,7 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
     from scipy import stats
 
     from measurekit.stats._numerics.item_data import bad_option
-    from measurekit.stats.trend import prepare_series
+    from measurekit.stats.trend import _group_ids, prepare_series
 
     source, warnings = "", []
     if target is None and framework is not None and indicator is not None:
@@ -152,44 +137,60 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
                               denominator=denominator, mean="", sd="", n="")
     higher = polarity == "higher_is_better"
     z = float(stats.norm.ppf(0.5 + level / 2))
+    # every series at once: groups are contiguous (sorted by group, then period); sums by group with bincount
+    gid = _group_ids(df, keys)
+    n_groups = int(gid.max()) + 1
+    last = np.r_[gid[1:] != gid[:-1], True]
+    lastrow = df[last].reset_index(drop=True)
+    k_now, n_now = lastrow["_k"].to_numpy(dtype=float), lastrow["_n"].to_numpy(dtype=float)
+    value_now = 100 * k_now / n_now
+    years_left = (target_x - lastrow["_period_number"].to_numpy()).astype(int)
+    gap_pp = target_value - value_now
+    gap_children = np.array([_needed_count(target_value, nn, higher) for nn in n_now], dtype=int) - k_now.astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_year = np.where(years_left > 0, gap_children / np.where(years_left > 0, years_left, 1), np.nan)
+        needed = np.where(years_left > 0, gap_pp / np.where(years_left > 0, years_left, 1), np.nan)
+    from_end = df.groupby(gid).cumcount(ascending=False).to_numpy()
+    use = from_end < points
+    g, k, n, x = gid[use], *(df.loc[use, c].to_numpy(dtype=float) for c in ("_k", "_n", "_period_number"))
+
+    def total(v):
+        return np.bincount(g, weights=v, minlength=n_groups)
+
+    m = np.bincount(g, minlength=n_groups)
+    sum_n = total(n)
+    pbar, xbar = total(k) / sum_n, total(n * x) / sum_n
+    sxx = total(n * (x - xbar[g]) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = total(n * (x - xbar[g]) * (k / n - pbar[g])) / sxx
+        fit = pbar[g] + slope[g] * (x - xbar[g])
+        unit = pbar * (1 - pbar)
+        phi_hat = np.where((m > 2) & (unit > 0), total(n * (k / n - fit) ** 2) / unit / np.maximum(m - 2, 1), 1.0)
+        fitted = (m >= min_points) & (sxx > 0)
+        phi = np.maximum(1.0, phi_hat)
+        q = np.where(phi_hat > 1, stats.t.ppf(0.5 + level / 2, np.maximum(m - 2, 1)), z)
+        fit0 = pbar + slope * (target_x - xbar)
+        var_line = phi * unit * (1 / sum_n + (target_x - xbar) ** 2 / sxx)
+        p0 = np.clip(fit0, 0.0, 1.0)
+        half = q * np.sqrt(var_line + phi * p0 * (1 - p0) / n_now)
+    proj = np.where(fitted, 100 * fit0, np.nan)
+    low = np.where(fitted, 100 * np.maximum(fit0 - half, 0.0), np.nan)
+    high = np.where(fitted, 100 * np.minimum(fit0 + half, 1.0), np.nan)
+    reaches = np.where(higher, proj >= target_value, proj <= target_value)
+    met_now = value_now >= target_value if higher else value_now <= target_value
     rows = []
-    groups = [((), df)] if not keys else list(df.groupby(keys, sort=False))
-    for values, g in groups:
-        values = values if isinstance(values, tuple) else (values,)
-        where = dict(zip(keys, values))
-        last = g.iloc[-1]
-        k_now, n_now = float(last["_k"]), float(last["_n"])
-        value_now = 100 * k_now / n_now
-        years_left = int(target_x - last["_period_number"])
-        gap_pp = target_value - value_now
-        gap_children = _needed_count(target_value, n_now, higher) - int(k_now)
-        met_now = value_now >= target_value if higher else value_now <= target_value
-        row = {**where, "current_period": last[period], "current_value": value_now, "current_numerator": int(k_now),
-               "current_denominator": int(n_now), "target_value": target_value, "target_period": str(target_period),
-               "years_left": years_left, "gap_pp": gap_pp, "gap_children": gap_children,
-               "children_per_year": gap_children / years_left if years_left > 0 else np.nan,
-               "change_needed_pp": gap_pp / years_left if years_left > 0 else np.nan}
-        recent = g.tail(points)
-        m = len(recent)
-        row.update(points=m, trend_pp=np.nan, projected_value=np.nan, projected_low=np.nan, projected_high=np.nan,
-                   dispersion=np.nan, reaches_target=None, interval_includes_target=None)
-        if m >= min_points:
-            k, n, x = (recent[c].to_numpy(dtype=float) for c in ("_k", "_n", "_period_number"))
-            xbar, pbar, slope, sxx, phi_hat, dfree = _line(k, n, x)
-            if sxx > 0:
-                phi = max(1.0, phi_hat)
-                q = float(stats.t.ppf(0.5 + level / 2, dfree)) if phi_hat > 1 else z
-                fit0 = pbar + slope * (target_x - xbar)
-                var_line = phi * pbar * (1 - pbar) * (1 / n.sum() + (target_x - xbar) ** 2 / sxx)
-                p0 = min(max(fit0, 0.0), 1.0)
-                var_pred = var_line + phi * p0 * (1 - p0) / n_now
-                half = q * math.sqrt(var_pred)
-                proj, lo, hi = 100 * fit0, 100 * max(fit0 - half, 0.0), 100 * min(fit0 + half, 1.0)
-                reaches = proj >= target_value if higher else proj <= target_value
-                row.update(trend_pp=100 * slope, projected_value=min(max(proj, 0.0), 100.0), projected_low=lo,
-                           projected_high=hi, dispersion=phi_hat, reaches_target=bool(reaches),
-                           interval_includes_target=bool(lo <= target_value <= hi))
-        if met_now and (row["reaches_target"] is not False):
+    for i in range(n_groups):
+        row = {**{kk: lastrow[kk].iloc[i] for kk in keys}, "current_period": lastrow[period].iloc[i],
+               "current_value": value_now[i], "current_numerator": int(k_now[i]), "current_denominator": int(n_now[i]),
+               "target_value": target_value, "target_period": str(target_period), "years_left": int(years_left[i]),
+               "gap_pp": gap_pp[i], "gap_children": int(gap_children[i]), "children_per_year": per_year[i],
+               "change_needed_pp": needed[i], "points": int(m[i]),
+               "trend_pp": 100 * slope[i] if fitted[i] else np.nan, "projected_value":
+               min(max(proj[i], 0.0), 100.0) if fitted[i] else np.nan, "projected_low": low[i],
+               "projected_high": high[i], "dispersion": phi_hat[i] if fitted[i] else np.nan,
+               "reaches_target": bool(reaches[i]) if fitted[i] else None,
+               "interval_includes_target": bool(low[i] <= target_value <= high[i]) if fitted[i] else None}
+        if met_now[i] and row["reaches_target"] is not False:
             status = ALREADY_MET
         elif row["reaches_target"] is None:
             status = TOO_FEW

@@ -146,15 +146,6 @@ def prepare_series(data: pd.DataFrame, *, period: str, by, value_type: str, nume
     return df.sort_values([*keys, "_period_number"], kind="stable").reset_index(drop=True), keys
 
 
-def _groups(df: pd.DataFrame, keys: list[str]):
-    if not keys:
-        yield {}, df
-        return
-    for values, g in df.groupby(keys, sort=False, dropna=False):
-        values = values if isinstance(values, tuple) else (values,)
-        yield dict(zip(keys, values)), g
-
-
 def proportion_trend(k, n, x) -> tuple[float, float, float]:
     """(slope per unit of x on the 0-1 scale, chi-squared for trend, p) for counts k of n at times x:
     the Cochran-Armitage test as R's ``prop.trend.test(k, n, score = x)``."""
@@ -192,16 +183,32 @@ def weighted_trend(y, se, x) -> tuple[float, float, float, float]:
 def _same_sign_left_out(y, x, w=None) -> bool:
     """Fingertips' check against a trend made by one point: the slope keeps its sign with each point left out in
     turn (least squares of y on x, weighted by w when given; a slope of exactly 0 counts as positive)."""
-    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
-    w = np.ones_like(y) if w is None else np.asarray(w, dtype=float)
-    signs = []
-    for drop in range(-1, y.size):
-        keep = np.arange(y.size) != drop
-        ww, xx, yy = w[keep], x[keep], y[keep]
-        xbar, ybar = np.sum(ww * xx) / ww.sum(), np.sum(ww * yy) / ww.sum()
-        slope = np.sum(ww * (xx - xbar) * (yy - ybar)) / np.sum(ww * (xx - xbar) ** 2)
-        signs.append(-1 if slope < 0 else 1)
-    return abs(sum(signs)) == len(signs)
+    y, x = np.asarray(y, dtype=float)[None, :], np.asarray(x, dtype=float)[None, :]
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=float)[None, :]
+    return bool(_same_sign_rows(y, x, w)[0])
+
+
+def _same_sign_rows(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`_same_sign_left_out` for each row of (series x points) arrays at once."""
+    m = y.shape[1]
+    signs = np.zeros(y.shape[0])
+    for drop in range(-1, m):
+        ww = w.copy()
+        if drop >= 0:
+            ww[:, drop] = 0.0
+        sw = ww.sum(axis=1, keepdims=True)
+        xbar, ybar = (ww * x).sum(axis=1, keepdims=True) / sw, (ww * y).sum(axis=1, keepdims=True) / sw
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = (ww * (x - xbar) * (y - ybar)).sum(axis=1) / (ww * (x - xbar) ** 2).sum(axis=1)
+        signs += np.where(slope < 0, -1.0, 1.0)
+    return np.abs(signs) == m + 1
+
+
+def _group_ids(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Group number of each row of a frame sorted by ``keys`` then period (groups are contiguous)."""
+    if not keys:
+        return np.zeros(len(df), dtype=int)
+    return df.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
 
 
 def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_type: str = "proportion",
@@ -218,65 +225,95 @@ def trend_markers(data: pd.DataFrame, *, period: str = "period", by=None, value_
     indicator's (``higher_is_better``, ``lower_is_better``, ``no_judgement``) and sets the words. A trend is
     significant when p < 1 - ``level``; Fingertips tests at 99.8% (``level=0.998``). Series with fewer
     than ``points`` periods get "Could not be calculated" and the reason, not an error. Numbers agree with
-    R's ``prop.trend.test(k, n, score = year)`` (tests/fixtures/r/trend_markers.R).
+    R's ``prop.trend.test(k, n, score = year)`` (tests/fixtures/r/trend_markers.R). All series are computed
+    at once (arrays of series x points), so thousands of series take well under a second.
     """
+    from scipy import stats
+
     _check_options(value_type, polarity, level, points)
     df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
                               denominator=denominator, mean=mean, sd=sd, n=n, value=value, lower_cl=lower_cl,
                               upper_cl=upper_cl)
-    rows = []
-    for where, g in _groups(df, keys):
-        recent = g.tail(points)
-        x = recent["_period_number"].to_numpy()
-        row = {**where, "first_period": recent[period].iloc[0], "last_period": recent[period].iloc[-1],
-               "points": len(recent), "slope": np.nan, "chi2": np.nan, "p_val": np.nan,
-               "direction": "could not be calculated", "marker": NOT_CALCULATED, "robust": None, "reason": "",
-               "note": ""}
-        if len(recent) < points:
-            row["reason"] = (f"only {len(recent)} period{'s' if len(recent) != 1 else ''} of data; a trend needs "
-                             f"{points}")
-            rows.append(row)
-            continue
-        gaps = np.diff(x)
-        if np.any(gaps > 1):
-            row["note"] = "gap in the series: the periods tested are not consecutive years (spaced as they fall)"
+    gid = _group_ids(df, keys)
+    from_end = df.groupby(gid).cumcount(ascending=False).to_numpy()
+    recent = df[from_end < points]
+    rgid = gid[from_end < points]
+    n_groups = int(gid.max()) + 1
+    size = np.bincount(rgid, minlength=n_groups)
+    first_row = np.r_[0, np.cumsum(size)[:-1]]
+    last_row = np.cumsum(size) - 1
+    out = pd.DataFrame({k: recent[k].to_numpy()[first_row] for k in keys})
+    out["first_period"] = recent[period].to_numpy()[first_row]
+    out["last_period"] = recent[period].to_numpy()[last_row]
+    out["points"] = size
+    slope = np.full(n_groups, np.nan)
+    chi2 = np.full(n_groups, np.nan)
+    robust = np.full(n_groups, None, dtype=object)
+    reason = np.array([f"only {m} period{'s' if m != 1 else ''} of data; a trend needs {points}" if m < points
+                       else "" for m in size], dtype=object)
+    note = np.full(n_groups, "", dtype=object)
+    full = np.flatnonzero(size == points)
+    if full.size:
+        rows = np.isin(rgid, full)
+        sub = recent[rows]
+        x = sub["_period_number"].to_numpy(dtype=float).reshape(full.size, points)
+        gap = (np.diff(x, axis=1) > 1).any(axis=1)
+        note[full[gap]] = "gap in the series: the periods tested are not consecutive years (spaced as they fall)"
         if value_type == "proportion":
-            slope, chi2, p = proportion_trend(recent["_k"], recent["_n"], x)
-            slope *= 100
-            why = "every child in the periods tested has the same outcome (0% or 100%)"
+            k = sub["_k"].to_numpy(dtype=float).reshape(full.size, points)
+            nn = sub["_n"].to_numpy(dtype=float).reshape(full.size, points)
+            pbar = k.sum(axis=1) / nn.sum(axis=1)
+            xbar = (nn * x).sum(axis=1) / nn.sum(axis=1)
+            sxx = (nn * (x - xbar[:, None]) ** 2).sum(axis=1)
+            ok = (pbar > 0) & (pbar < 1) & (sxx > 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                b = (nn * (x - xbar[:, None]) * (k / nn - pbar[:, None])).sum(axis=1) / sxx
+                c2 = b**2 * sxx / (pbar * (1 - pbar))
+            slope[full[ok]], chi2[full[ok]] = 100 * b[ok], c2[ok]
+            reason[full[~ok]] = "every child in the periods tested has the same outcome (0% or 100%)"
+            edge = ((k <= 0) | (k >= nn)).any(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                same = _same_sign_rows(np.log(k / (nn - k)), x, np.ones_like(x))
+            robust[full[ok & ~edge]] = same[ok & ~edge]
+            for i in full[ok & edge]:
+                note[i] = "; ".join(filter(None, [note[i], "a period at 0% or 100%: the one-point check (logit "
+                                                  "slopes) cannot be made and is skipped"]))
         else:
-            se = recent["_se"].to_numpy()
-            slope, _, chi2, p = weighted_trend(recent["_mean"], se, x)
-            why = "a period's value has no uncertainty (standard error 0), so its weight is infinite"
-        if not np.isfinite(chi2):
-            row["reason"] = why
-            rows.append(row)
-            continue
-        row.update(slope=slope, chi2=chi2, p_val=p)
-        if value_type == "proportion":
-            k, nn = recent["_k"].to_numpy(), recent["_n"].to_numpy()
-            edge = not np.all((k > 0) & (k < nn))
-            robust = None if edge else _same_sign_left_out(np.log(k / (nn - k)), x)
-            if edge:
-                row["note"] = "; ".join(filter(None, [row["note"], "a period at 0% or 100%: the one-point check "
-                                                      "(logit slopes) cannot be made and is skipped"]))
-        else:
-            robust = _same_sign_left_out(recent["_mean"], x, 1 / se**2)
-        row["robust"] = robust
-        if p < 1 - level and robust is False:
-            row.update(direction="no significant change", marker=NO_CHANGE)
-            row["note"] = "; ".join(filter(None, [row["note"], "significant only because of one period: leaving a "
-                                                  "period out reverses the direction"]))
-        elif p < 1 - level:
-            direction = "increasing" if slope > 0 else "decreasing"
-            row.update(direction=direction, marker=MARKER_WORDS[(polarity, direction)])
-        else:
-            row.update(direction="no significant change", marker=NO_CHANGE)
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    warnings = [f"{len(table) - int((table['reason'] == '').sum())} series had too few points or no variation for "
-                "a trend marker; see 'reason'."] if (table["reason"] != "").any() else []
-    return TrendResult(table, float(level), warnings)
+            y = sub["_mean"].to_numpy(dtype=float).reshape(full.size, points)
+            se = sub["_se"].to_numpy(dtype=float).reshape(full.size, points)
+            ok = (se > 0).all(axis=1) & np.isfinite(se).all(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                w = 1 / se**2
+                xbar = (w * x).sum(axis=1) / w.sum(axis=1)
+                ybar = (w * y).sum(axis=1) / w.sum(axis=1)
+                sxx = (w * (x - xbar[:, None]) ** 2).sum(axis=1)
+                b = (w * (x - xbar[:, None]) * (y - ybar[:, None])).sum(axis=1) / sxx
+                c2 = b**2 * sxx
+            ok &= sxx > 0
+            slope[full[ok]], chi2[full[ok]] = b[ok], c2[ok]
+            reason[full[~ok]] = "a period's value has no uncertainty (standard error 0), so its weight is infinite"
+            with np.errstate(invalid="ignore", divide="ignore"):
+                same = _same_sign_rows(y, x, np.where(np.isfinite(w), w, 0.0))
+            robust[full[ok]] = same[ok]
+    p_val = np.where(np.isfinite(chi2), stats.chi2.sf(np.where(np.isfinite(chi2), chi2, 0.0), 1), np.nan)
+    significant = np.isfinite(chi2) & (p_val < 1 - level)
+    one_point = significant & np.array([r is False or r is np.False_ for r in robust])
+    for i in np.flatnonzero(one_point):
+        note[i] = "; ".join(filter(None, [note[i], "significant only because of one period: leaving a period out "
+                                          "reverses the direction"]))
+    marked = significant & ~one_point
+    direction = np.where(~np.isfinite(chi2), "could not be calculated",
+                         np.where(marked, np.where(slope > 0, "increasing", "decreasing"), "no significant change"))
+    words = {"could not be calculated": NOT_CALCULATED, "no significant change": NO_CHANGE}
+    marker = [words.get(d) or MARKER_WORDS[(polarity, d)] for d in direction]
+    out = out.assign(slope=slope, chi2=chi2, p_val=p_val, direction=direction, marker=marker,
+                     robust=pd.Series([None if r is None else bool(r) for r in robust], dtype=object),
+                     reason=reason, note=note)
+    table = out[[*keys, "first_period", "last_period", "points", "slope", "chi2", "p_val", "direction", "marker",
+                 "robust", "reason", "note"]]
+    bad = int((table["reason"] != "").sum())
+    warnings = [f"{bad} series had too few points or no variation for a trend marker; see 'reason'."] if bad else []
+    return TrendResult(table.reset_index(drop=True), float(level), warnings)
 
 
 def _change_words(change: float, low: float, high: float, polarity: str, previous: str) -> str:
@@ -305,8 +342,8 @@ def change_from_previous(data: pd.DataFrame, *, period: str = "period", by=None,
     tests/fixtures/r/trend_markers.R). Means: difference of means with Welch's t interval (R's
     ``t.test(var.equal = FALSE)`` from summary statistics). Other values with 95% limits: the normal interval
     of the difference, its standard error sqrt(se1^2 + se0^2) with each se the limits' width over 3.92. The
-    previous period is the one before it in
-    the data; ``years_between`` says when a year is missing between them.
+    previous period is the one before it in the data; ``years_between`` says when a year is missing between
+    them.
     """
     from scipy import stats
 
@@ -314,42 +351,45 @@ def change_from_previous(data: pd.DataFrame, *, period: str = "period", by=None,
     df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
                               denominator=denominator, mean=mean, sd=sd, n=n, value=value, lower_cl=lower_cl,
                               upper_cl=upper_cl)
+    gid = _group_ids(df, keys)
+    has_prev = np.r_[False, gid[1:] == gid[:-1]]
+    cur = df[has_prev].reset_index(drop=True)
+    prev = df[np.r_[has_prev[1:], False]].reset_index(drop=True)
     z = float(stats.norm.ppf(0.5 + level / 2))
-    rows = []
-    for where, g in _groups(df, keys):
-        for i in range(1, len(g)):
-            cur, prev = g.iloc[i], g.iloc[i - 1]
-            row = {**where, "period": cur[period], "previous_period": prev[period]}
-            if value_type == "proportion":
-                d, lo, hi = S.newcombe_difference(cur["_k"], cur["_n"], prev["_k"], prev["_n"], level)
-                pooled = (cur["_k"] + prev["_k"]) / (cur["_n"] + prev["_n"])
-                se0 = np.sqrt(pooled * (1 - pooled) * (1 / cur["_n"] + 1 / prev["_n"]))
-                p = float(2 * stats.norm.sf(abs(d) / se0)) if se0 > 0 else (1.0 if d == 0 else 0.0)
-                now, previous = 100 * cur["_k"] / cur["_n"], 100 * prev["_k"] / prev["_n"]
-                d, lo, hi = 100 * float(d), 100 * float(lo), 100 * float(hi)
-            elif value_type == "other":
-                now, previous = float(cur["_mean"]), float(prev["_mean"])
-                d = now - previous
-                se = float(np.sqrt(cur["_se"] ** 2 + prev["_se"] ** 2))
-                lo, hi = (d - z * se, d + z * se) if se > 0 else (np.nan, np.nan)
-                p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if value_type == "proportion":
+            k1, n1, k0, n0 = (a.to_numpy(dtype=float) for a in (cur["_k"], cur["_n"], prev["_k"], prev["_n"]))
+            d, lo, hi = S.newcombe_difference(k1, n1, k0, n0, level)
+            pooled = (k1 + k0) / (n1 + n0)
+            se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+            p = np.where(se0 > 0, 2 * stats.norm.sf(np.abs(d) / np.where(se0 > 0, se0, 1.0)),
+                         np.where(d == 0, 1.0, 0.0))
+            now, before = 100 * k1 / n1, 100 * k0 / n0
+            d, lo, hi = 100 * d, 100 * lo, 100 * hi
+        else:
+            now, before = cur["_mean"].to_numpy(dtype=float), prev["_mean"].to_numpy(dtype=float)
+            d = now - before
+            v1, v0 = cur["_se"].to_numpy(dtype=float) ** 2, prev["_se"].to_numpy(dtype=float) ** 2
+            se = np.sqrt(v1 + v0)
+            if value_type == "mean":
+                n1, n0 = cur["_n"].to_numpy(dtype=float), prev["_n"].to_numpy(dtype=float)
+                usable = (se > 0) & (n1 > 1) & (n0 > 1)
+                df_w = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+                q = np.where(usable, stats.t.ppf(0.5 + level / 2, np.where(usable, df_w, 1.0)), np.nan)
+                p = np.where(usable, 2 * stats.t.sf(np.abs(d) / np.where(usable, se, 1.0), np.where(usable, df_w, 1.0)),
+                             np.nan)
             else:
-                v1, v0 = cur["_sd"] ** 2 / cur["_n"], prev["_sd"] ** 2 / prev["_n"]
-                now, previous = float(cur["_mean"]), float(prev["_mean"])
-                d = now - previous
-                se = np.sqrt(v1 + v0)
-                if se > 0 and cur["_n"] > 1 and prev["_n"] > 1:
-                    df_w = (v1 + v0) ** 2 / (v1**2 / (cur["_n"] - 1) + v0**2 / (prev["_n"] - 1))
-                    t = float(stats.t.ppf(0.5 + level / 2, df_w))
-                    lo, hi = d - t * se, d + t * se
-                    p = float(2 * stats.t.sf(abs(d) / se, df_w))
-                else:
-                    lo = hi = p = np.nan
-            row.update(value=now, previous_value=previous, change=d, ci_low=lo, ci_high=hi, p_val=p,
-                       significant=bool(np.isfinite(lo) and not (lo <= 0 <= hi)),
-                       words=_change_words(d, lo, hi, polarity, str(prev[period])),
-                       years_between=int(cur["_period_number"] - prev["_period_number"]))
-            rows.append(row)
-    cols = [*keys, "period", "previous_period", "value", "previous_value", "change", "ci_low", "ci_high", "p_val",
-            "significant", "words", "years_between"]
-    return ChangeResult(pd.DataFrame(rows, columns=cols), float(level))
+                usable = se > 0
+                q = np.where(usable, z, np.nan)
+                p = np.where(usable, 2 * stats.norm.sf(np.abs(d) / np.where(usable, se, 1.0)), np.nan)
+            lo, hi = d - q * se, d + q * se
+    significant = np.isfinite(lo) & ~((lo <= 0) & (0 <= hi))
+    out = cur[keys].copy()
+    out["period"] = cur[period].to_numpy()
+    out["previous_period"] = prev[period].to_numpy()
+    out = out.assign(value=now, previous_value=before, change=d, ci_low=lo, ci_high=hi, p_val=p,
+                     significant=significant.astype(bool),
+                     words=[_change_words(a, b, c, polarity, str(pp)) for a, b, c, pp in
+                            zip(d, lo, hi, prev[period])],
+                     years_between=(cur["_period_number"].to_numpy() - prev["_period_number"].to_numpy()).astype(int))
+    return ChangeResult(out.reset_index(drop=True), float(level))

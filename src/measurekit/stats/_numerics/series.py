@@ -71,27 +71,31 @@ def columns_present(df: pd.DataFrame, columns: Sequence[str], what: str) -> None
 def numeric_column(df: pd.DataFrame, column: str, *, minimum: float | None = 0.0, allow_missing: bool = False,
                    positive: bool = False) -> np.ndarray:
     """The column as floats, with a problem (row as a spreadsheet user sees it: header is row 1) for text,
-    blanks (unless allowed), infinities and values below ``minimum`` (or not above 0 when ``positive``)."""
+    blanks (unless allowed), infinities and values below ``minimum`` (or not above 0 when ``positive``); the
+    first offending row is reported."""
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    for i, (v, r) in enumerate(zip(values, raw)):
-        row = i + 2
-        if np.isnan(v):
-            if pd.isna(r):
-                if not allow_missing:
-                    raise problem("missing_value", f"{column!r} is blank in row {row}.", row=row, column=column)
-                continue
-            raise problem("non_numeric", f"{column!r} holds {r!r} in row {row}, not a number.", row=row,
-                          column=column, value=str(r), rule="a number")
-        if np.isinf(v):
-            raise problem("infinite_value", f"{column!r} is infinite in row {row}.", row=row, column=column,
-                          value=str(r))
-        if positive and v <= 0:
-            raise problem("out_of_range", f"{column!r} is {r!r} in row {row}; it must be above 0.", row=row,
-                          column=column, value=str(r), rule="> 0")
-        if minimum is not None and v < minimum:
-            raise problem("out_of_range", f"{column!r} is {r!r} in row {row}; it cannot be below {minimum:g}.",
-                          row=row, column=column, value=str(r), rule=f">= {minimum:g}")
+    blank = raw.isna().to_numpy()
+    checks = [
+        (np.isnan(values) & ~blank, "non_numeric", "holds {r!r} in row {row}, not a number", "a number"),
+        (blank & (not allow_missing), "missing_value", "is blank in row {row}", None),
+        (np.isinf(values), "infinite_value", "is infinite in row {row}", None),
+    ]
+    if positive:
+        checks.append((values <= 0, "out_of_range", "is {r!r} in row {row}; it must be above 0", "> 0"))
+    if minimum is not None:
+        checks.append((values < minimum, "out_of_range", "is {r!r} in row {row}; it cannot be below " f"{minimum:g}",
+                       f">= {minimum:g}"))
+    first = None
+    for mask, code, text, rule in checks:
+        hit = np.flatnonzero(mask)
+        if hit.size and (first is None or hit[0] < first[0]):
+            first = (int(hit[0]), code, text, rule)
+    if first is not None:
+        i, code, text, rule = first
+        r, row = raw.iloc[i], i + 2
+        raise problem(code, f"{column!r} " + text.format(r=r, row=row) + ".", row=row, column=column,
+                      value=None if code == "missing_value" else str(r), rule=rule)
     return values
 
 
@@ -117,14 +121,22 @@ def counts(df: pd.DataFrame, numerator: str, denominator: str) -> tuple[np.ndarr
 def periods(df: pd.DataFrame, column: str) -> np.ndarray:
     """Each row's period number (see :func:`period_number`); every row of one kind (years or academic years)."""
     kinds, numbers = [], []
+    seen: dict = {}
     for i, v in enumerate(df[column]):
         if pd.isna(v):
             raise problem("missing_value", f"{column!r} is blank in row {i + 2}.", row=i + 2, column=column)
         try:
-            kind, number = period_kind_and_number(v)
-        except InputError as exc:
-            p = exc.report.problems[0]
-            raise problem("bad_period", p.message, row=i + 2, column=column, value=str(v), rule=p.rule) from None
+            key = (type(v), v)
+            hash(key)
+        except TypeError:
+            key = (type(v), repr(v))
+        if key not in seen:
+            try:
+                seen[key] = period_kind_and_number(v)
+            except InputError as exc:
+                p = exc.report.problems[0]
+                raise problem("bad_period", p.message, row=i + 2, column=column, value=str(v), rule=p.rule) from None
+        kind, number = seen[key]
         kinds.append(kind)
         numbers.append(number)
     if len(set(kinds)) > 1:
