@@ -135,3 +135,13 @@ def test_a_fraction_target_is_warned_about():
     res = target_progress(series([1, 2, 3], [10, 10, 10]), target=0.75, target_period=2028)
     assert any("75 for 75%" in w for w in res.warnings)
     assert math.isclose(res.table.iloc[0]["target_value"], 0.75)
+
+
+def test_latest_data_at_or_after_the_target_period_say_met_or_not_met():
+    data = series([1300, 1340, 1380], [2000] * 3, periods=["2025/26", "2026/27", "2027/28"])
+    row = target_progress(data, target=75, target_period=2028).table.iloc[0]
+    assert row["years_left"] == 0 and row["status"] == "not met"
+    assert row["words"].startswith("Not met: 69.0% in 2027/28 (the target period)")
+    assert np.isnan(row["children_per_year"]) and row["gap_children"] == 1500 - 1380
+    met = target_progress(data, target=65, target_period="2026/27").table.iloc[0]
+    assert met["years_left"] == -1 and met["status"] == "met"

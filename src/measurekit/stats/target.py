@@ -31,6 +31,8 @@ ON_TRACK = "on track"
 NOT_ON_TRACK = "not on track at the current rate"
 TOO_FEW = "too few points to say"
 ALREADY_MET = "already met"
+MET = "met"                       # the latest data are for the target period or later
+NOT_MET = "not met"
 
 
 @dataclass
@@ -49,7 +51,8 @@ class TargetResult(Result):
     period, percent) with ``projected_low``/``projected_high`` (prediction interval at ``level``);
     ``dispersion`` (phi, 1 when the points scatter no more than binomial noise); ``reaches_target`` (the
     projection meets the target); ``interval_includes_target``; ``status`` ("on track", "not on track at the
-    current rate", "too few points to say", "already met"); ``words`` (one plain-English sentence).
+    current rate", "too few points to say", "already met"; when the latest data are for the target period or
+    later, "met" or "not met"); ``words`` (one plain-English sentence).
     """
 
     table: pd.DataFrame
@@ -190,7 +193,9 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
                "projected_high": high[i], "dispersion": phi_hat[i] if fitted[i] else np.nan,
                "reaches_target": bool(reaches[i]) if fitted[i] else None,
                "interval_includes_target": bool(low[i] <= target_value <= high[i]) if fitted[i] else None}
-        if met_now[i] and row["reaches_target"] is not False:
+        if years_left[i] <= 0:
+            status = MET if met_now[i] else NOT_MET
+        elif met_now[i] and row["reaches_target"] is not False:
             status = ALREADY_MET
         elif row["reaches_target"] is None:
             status = TOO_FEW
@@ -212,6 +217,10 @@ def _words(row: dict, status: str, level: float, higher: bool) -> str:
         need = (f" Reaching {tv:g}% by {tp} needs {abs(row['change_needed_pp']):.1f} percentage points a year: "
                 f"about {per_year:.0f} {more} children a year at the current cohort size "
                 f"({abs(row['gap_children'])} in all).")
+    if status in (MET, NOT_MET):
+        when = "the target period" if row["years_left"] == 0 else "after the target period"
+        return (f"{'Met' if status == MET else 'Not met'}: {now} ({when}), against a target of {tv:g}% by {tp}"
+                + ("." if status == MET else f"; {abs(row['gap_pp']):.1f} percentage points short."))
     if status == TOO_FEW:
         return (f"Too few points to say: {now}, {abs(row['gap_pp']):.1f} points from the target of {tv:g}% by {tp}; "
                 f"a trend needs at least 3 periods (there {'is' if row['points'] == 1 else 'are'} "
