@@ -225,3 +225,24 @@ def test_stable_decimals_rule():
     from measurekit.stats.inequality import stable_decimals
 
     assert [stable_decimals(m) for m in (0.5, 0.05, 0.009, 0.0009, 0.00001)] == [0, 0, 1, 2, 4]
+
+
+def test_sii_over_periods_feeds_the_trend_markers():
+    """The SII by period, with its limits, is a series Fingertips marks like any other value with limits: a
+    planted widening of the gradient is marked increasing."""
+    from measurekit.stats.trend import trend_markers
+
+    rng = np.random.default_rng(21)
+    rows = []
+    for i, year in enumerate(range(2019, 2026)):
+        pop = rng.integers(8000, 12000, size=10)
+        ranks = relative_rank(pop)
+        p = 0.60 + (0.10 + 0.03 * i) * ranks                         # SII grows by 3 points a year
+        rows += [{"period": year, "quantile": q + 1, "population": int(pop[q]), "x": int(rng.binomial(pop[q], p[q]))}
+                 for q in range(10)]
+    res = sii(pd.DataFrame(rows), numerator="x", by="period", multiplier=100, repetitions=20_000, random_state=1)
+    assert res.table["sii"].iloc[-1] == pytest.approx(10 + 3 * 6, abs=3)
+    marker = trend_markers(res.table, value_type="other", value="sii", lower_cl="sii_lower", upper_cl="sii_upper",
+                           polarity="lower_is_better").table.iloc[0]
+    assert marker["marker"] == "Increasing and getting worse"
+    assert marker["slope"] == pytest.approx(3, abs=1)
