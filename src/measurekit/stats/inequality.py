@@ -107,8 +107,8 @@ def _from_scale(values, value_type: str):
 def _fit(sqrt_a: np.ndarray, b: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Coefficients (intercept, slope) of ``y*sqrt(a) ~ sqrt(a) + b*sqrt(a) - 1`` for each column of y."""
     X = np.column_stack([sqrt_a, b * sqrt_a])
-    H = np.linalg.solve(X.T @ X, X.T)                 # 2 x k
-    return H @ (y * sqrt_a[:, None])                  # 2 x reps
+    H = np.linalg.solve(X.T @ X, X.T) * sqrt_a        # 2 x k, the weighting by sqrt(a) folded in
+    return H @ y                                      # 2 x reps
 
 
 def _positions(repetitions: int, confidence: float) -> tuple[int, int]:
@@ -334,20 +334,25 @@ def _simulate(rng, v_scale, se, sqrt_a, b, value_type, transform, repetitions, s
     return out
 
 
+def _order_stats(values: np.ndarray, lo_i: int, hi_i: int) -> tuple[float, float]:
+    """The ``lo_i``-th and ``hi_i``-th smallest values (0-based), as sorting would give, without a full sort."""
+    part = np.partition(values, [lo_i, hi_i])
+    return float(part[lo_i]), float(part[hi_i])
+
+
 def _limits(s0, s1, conf, repetitions, transform, value_type, multiplier, c0, c1):
     """(sii_lower, sii_upper, rii_lower, rii_upper) from one set of simulated lines."""
     lo_i, hi_i = _positions(repetitions, conf)
     if not transform:
-        sii_sorted = np.sort(s1 * multiplier)
+        sii_lo, sii_hi = _order_stats(s1 * multiplier, lo_i, hi_i)
         rii_sims = (s0 + s1) / s0
         if multiplier < 0:
             rii_sims = 1 / rii_sims
-        rii_sorted = np.sort(rii_sims)
-        return sii_sorted[lo_i], sii_sorted[hi_i], rii_sorted[lo_i], rii_sorted[hi_i]
+        rii_lo, rii_hi = _order_stats(rii_sims, lo_i, hi_i)
+        return sii_lo, sii_hi, rii_lo, rii_hi
     # transform: the slope's limits on the log/logit scale, placed symmetrically about the fitted line's
     # midpoint (b = 1/2) and turned back into the indicator's units, as phe_sii
-    slopes = np.sort(s1)
-    s_lo, s_hi = slopes[lo_i], slopes[hi_i]
+    s_lo, s_hi = _order_stats(s1, lo_i, hi_i)
     mid = c0 + c1 / 2
 
     def back(slope):
