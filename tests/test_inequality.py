@@ -246,3 +246,10 @@ def test_sii_over_periods_feeds_the_trend_markers():
                            polarity="lower_is_better").table.iloc[0]
     assert marker["marker"] == "Increasing and getting worse"
     assert marker["slope"] == pytest.approx(3, abs=1)
+
+
+def test_value_and_numerator_together_use_the_counts_for_the_limits():
+    a = sii(COUNTS, quantile="decile", numerator="x", value="value", by="area", random_state=3,
+            repetitions=1000).table
+    b = sii(COUNTS, quantile="decile", numerator="x", by="area", random_state=3, repetitions=1000).table
+    pd.testing.assert_frame_equal(a, b, rtol=1e-12)

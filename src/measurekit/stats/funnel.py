@@ -164,8 +164,8 @@ def funnel(data: pd.DataFrame, *, area: str = "area", numerator: str = "numerato
         except (TypeError, ValueError):
             raise S.problem("bad_target", f"The target {target!r} is not a percentage.", "Funnel plot",
                             column="target", value=str(target), rule="a percentage, 0 to 100") from None
-        if target <= 1:
-            warnings.append(f"The target {target:g} is read as {target:g}%; write 75 for 75%.")
+        if 100 * theta <= 1:
+            warnings.append(f"The target {100 * theta:g} is read as {100 * theta:g}%; write 75 for 75%.")
     if not 0 < theta < 1:
         raise S.problem("bad_target", f"The target ({100 * theta:g}%) must be above 0% and below 100% for funnel "
                         "limits.", "Funnel plot", column="target", value=f"{100 * theta:g}", rule="0 < target < 100")

@@ -194,10 +194,11 @@ def sii(data: pd.DataFrame, *, quantile: str = "quantile", population: str = "po
         raise S.problem("non_numeric", f"{quantile!r} holds {df[quantile].iloc[i]!r} in row {i + 2}; quantiles are "
                         "numbered 1 (most deprived) upwards.", title, row=i + 2, column=quantile,
                         value=str(df[quantile].iloc[i]), rule="a number")
+    k = S.counts(df, str(numerator), population)[0] if numerator is not None else None
     if value is not None:
         v = S.numeric_column(df, value, minimum=None, allow_missing=True)
     else:
-        k, _ = S.counts(df, str(numerator), population)
+        assert k is not None
         v = k / pop
     if value_type == "proportion":
         outside = np.flatnonzero((v < 0) | (v > 1))
@@ -225,6 +226,7 @@ def sii(data: pd.DataFrame, *, quantile: str = "quantile", population: str = "po
             lo = S.numeric_column(df, lower_cl, minimum=None, allow_missing=True)
             hi = S.numeric_column(df, upper_cl, minimum=None, allow_missing=True)   # type: ignore[arg-type]
         else:
+            assert k is not None                      # checked above: proportions given as counts
             lo, hi = S.wilson(k, pop, 1.959963984540054)
         if value_type != "other":
             for name, arr in ((lower_cl, lo), (upper_cl, hi)):
