@@ -145,3 +145,15 @@ def test_latest_data_at_or_after_the_target_period_say_met_or_not_met():
     assert np.isnan(row["children_per_year"]) and row["gap_children"] == 1500 - 1380
     met = target_progress(data, target=65, target_period="2026/27").table.iloc[0]
     assert met["years_left"] == -1 and met["status"] == "met"
+
+
+def test_framework_folder_and_a_target_without_direction():
+    data = series([1300, 1330, 1350, 1390, 1410], [2000] * 5)
+    by_folder = target_progress(data, framework=paths.BUNDLED_FRAMEWORK, indicator="gld")
+    assert by_folder is not None and by_folder.table.iloc[0]["target_value"] == 75
+    fw = load_framework(paths.BUNDLED_FRAMEWORK)
+    gld = next(i for i in fw.indicators if i.id == "gld")
+    odd = fw.model_copy(update={"indicators": [gld.model_copy(update={"polarity": "no_judgement"})]})
+    with pytest.raises(InputError) as exc:
+        target_progress(data, framework=odd, indicator="gld")
+    assert exc.value.codes == ["bad_target"]

@@ -84,7 +84,8 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
     """Gap to a target, the yearly change it needs and whether the current trend reaches it.
 
     The target is ``target`` (a percentage: 75 for 75%) by ``target_period`` (2028 or 2027/28), or, with
-    ``framework`` and ``indicator``, the framework's declared target for that indicator (and its polarity).
+    ``framework`` (a ``Framework`` or a framework folder) and ``indicator``, the framework's declared target
+    for that indicator (and its polarity).
     No target: returns ``None``. ``polarity`` ("higher_is_better", the default without a framework, or
     "lower_is_better") says which side of the target counts as meeting it. ``data`` is a long table of
     counts, one row per period per group of ``by``. Fewer than ``min_points`` (3) periods: the gap is given,
@@ -97,6 +98,10 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
 
     source, warnings = "", []
     if target is None and framework is not None and indicator is not None:
+        from measurekit.design import Framework, load_framework
+
+        if not isinstance(framework, Framework):
+            framework = load_framework(framework)          # a framework folder
         declared = framework_target(framework, indicator)
         if declared is None:
             return None
@@ -104,6 +109,11 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
         if polarity is None:
             ind = next((i for i in getattr(framework, "indicators", ()) if i.id == indicator), None)
             polarity = getattr(ind, "polarity", None)
+            if polarity == "no_judgement":
+                raise S.problem("bad_target", f"The framework declares a target for {indicator!r}, whose polarity "
+                                "is no_judgement: say whether higher or lower is better (polarity in "
+                                "indicators.yaml) so the target has a direction.", column="polarity",
+                                value=polarity, rule="higher_is_better or lower_is_better")
     if target is None:
         return None
     if polarity is None:
