@@ -173,3 +173,40 @@ def test_integer_column_names_with_a_weak_item():
     assert any("4" in w and "weak" in w for w in res.warnings)
     pd.testing.assert_frame_equal(df, before)
     assert mk.alpha(df, reverse=[4]).reversed == ["4"]
+
+
+def test_headline_is_the_total_row_and_tables_are_of_the_data_at_the_call(fixtures_dir):
+    """issue 30: the tables are built when first read; they must be those of the data as they were at the call."""
+    df = pd.read_csv(fixtures_dir / R / "bfi.csv")[["A1", "A2", "A3", "A4", "A5"]].astype(float)
+    res = mk.alpha(df, reverse=["A1"], ci_method="duhachek")
+    fresh = mk.alpha(df.copy(), reverse=["A1"], ci_method="duhachek")
+    df.iloc[:, :] = 1.0                                   # the caller reuses its frame before reading the tables
+    t = res.total.iloc[0]
+    assert (res.raw_alpha, res.std_alpha, res.ci_low, res.ci_high, res.n, res.n_items) == (
+        t["raw_alpha"], t["std_alpha"], t["ci_low"], t["ci_high"], t["n"], t["n_items"])
+    iv = res.intervals.set_index("method").loc["duhachek"]
+    assert (res.ci_low, res.ci_high) == (iv["ci_low"], iv["ci_high"]) and res.ci_method == "duhachek"
+    for name in ("total", "if_dropped", "items", "frequencies", "intervals"):
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(fresh, name), check_exact=True)
+    assert res.warnings == fresh.warnings
+
+
+def test_plain_and_odd_frames_give_the_same_numbers():
+    """A plain float frame is read directly; nullable, text and integer-named columns go through the full
+    checks. Both routes must give the same result to the last bit."""
+    rng = np.random.default_rng(11)
+    theta = rng.normal(size=500)
+    x = np.clip(np.round(3 + theta[:, None] + rng.normal(0, 1, (500, 5))), 1, 5)
+    x[rng.random(x.shape) < 0.08] = np.nan
+    plain = pd.DataFrame(x, columns=list("abcde"))
+    odd = plain.copy()
+    odd["a"] = odd["a"].astype("Float64")
+    odd["b"] = odd["b"].map(lambda v: "" if np.isnan(v) else str(v)).astype(object)
+    numbered = pd.DataFrame(x)
+    for kw in ({}, {"reverse": ["c"]}, {"missing": "listwise"}, {"n_boot": 40, "random_state": 2}):
+        a = mk.alpha(plain, **kw)
+        for other in (mk.alpha(odd, **kw),
+                      mk.alpha(numbered, **{**kw, "reverse": [2]} if "reverse" in kw else kw)):
+            for name in ("total", "if_dropped", "items", "intervals"):
+                pd.testing.assert_frame_equal(getattr(a, name).reset_index(drop=True),
+                                              getattr(other, name).reset_index(drop=True), check_exact=True)

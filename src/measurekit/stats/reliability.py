@@ -5,7 +5,9 @@ Swineford (1939): the total, if-dropped and item tables agree to 1e-6.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,45 +36,6 @@ def _alpha_stats(C: np.ndarray, R: np.ndarray) -> dict:
     Q = (2 * n**2 / ((n - 1) ** 2 * sumC**3)) * (sumC * (np.trace(CC) + trC**2) - 2 * (trC * CC.sum()))
     return {"raw_alpha": raw, "std_alpha": std, "g6_smc": g6, "average_r": av_r, "s_n": sn, "Q": Q,
             "var_r": var_r, "med_r": med_r}
-
-
-@dataclass
-class AlphaResult(Result):
-    """Result of :func:`alpha`; the tables of ``psych::alpha`` (psych 2.2.9), R's names in brackets.
-
-    total (one row, psych ``$total``): raw_alpha [raw_alpha] (Cronbach's alpha from covariances),
-        std_alpha [std.alpha] (from correlations), g6_smc [G6(smc)] (Guttman's lambda 6 from squared
-        multiple correlations), average_r [average_r] (mean inter-item r), s_n [S/N] (signal/noise =
-        k r / (1 - r)), ase [ase] (asymptotic standard error of raw alpha, Duhachek), mean and sd
-        [mean, sd] (of the respondents' mean item score, psych's cumulative = FALSE), median_r
-        [median_r], ci_low, ci_high and ci_method (the interval chosen from ``intervals``), n
-        (respondents) and n_items.
-    if_dropped (one row per item, psych ``$alpha.drop``): raw_alpha, std_alpha, g6_smc, average_r,
-        s_n, alpha_se [alpha se], var_r [var.r] (variance of the inter-item correlations), med_r
-        [med.r] -- each computed without that item.
-    items (one row per item, psych ``$item.stats``): n [n] (answers), raw_r [raw.r] (item with the
-        mean score), std_r [std.r] (item with the standardised total), r_cor [r.cor] (corrected for
-        overlap and reliability, SMCs on the diagonal), r_drop [r.drop] (item with the total of the
-        other items), mean, sd.
-    frequencies (psych ``$response.freq``): proportion of answers in each response category per item
-        (as given, before any reversing), and ``miss`` (share missing); empty with more than 10 values.
-    intervals: one row per method: feldt (psych ``$feldt``), duhachek (raw_alpha ± z·ase, as psych
-        prints) and bootstrap (percentile, when n_boot > 0); columns method, ci_low, ci_high, level.
-    """
-
-    total: pd.DataFrame
-    if_dropped: pd.DataFrame
-    items: pd.DataFrame
-    frequencies: pd.DataFrame
-    intervals: pd.DataFrame
-    reversed: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    _title = "Cronbach's alpha (as psych::alpha)"
-    _main = "total"
-
-    @property
-    def raw_alpha(self) -> float:
-        return float(self.total["raw_alpha"].iloc[0])
 
 
 def _frequencies(a: np.ndarray, columns, max_categories: int = 10) -> pd.DataFrame:
@@ -184,21 +147,6 @@ def _boot_alpha(x: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int
     return out[:done]
 
 
-def _intervals(raw_alpha: float, ase: float, nsub: int, k: int, level: float) -> list[dict]:
-    """Feldt (F distribution, psych's alpha.ci) and Duhachek (raw_alpha +/- z ase) intervals. The quantiles come
-    from ``scipy.special`` (what ``scipy.stats.f.ppf`` and ``norm.ppf`` call, the same numbers) without the
-    distribution objects' argument handling or the import of ``scipy.stats``."""
-    from scipy import special
-
-    fd = (nsub - 1, (nsub - 1) * (k - 1))
-    p = 1 - level
-    feldt = (1 - (1 - raw_alpha) * special.fdtri(*fd, 1 - p / 2), 1 - (1 - raw_alpha) * special.fdtri(*fd, p / 2))
-    z = special.ndtri(1 - p / 2)
-    duh = (raw_alpha - z * ase, raw_alpha + z * ase)
-    return [{"method": "feldt", "ci_low": feldt[0], "ci_high": feldt[1], "level": level},
-            {"method": "duhachek", "ci_low": duh[0], "ci_high": duh[1], "level": level}]
-
-
 def _bootstrap_interval(x: np.ndarray, n_boot: int, random_state, level: float, warnings: list) -> dict | None:
     """Percentile interval of raw alpha over ``n_boot`` resamples (None when interrupted)."""
     p = 1 - level
@@ -212,6 +160,224 @@ def _bootstrap_interval(x: np.ndarray, n_boot: int, random_state, level: float, 
         return None
     return {"method": "bootstrap", "ci_low": float(np.nanquantile(boots, p / 2)),
             "ci_high": float(np.nanquantile(boots, 1 - p / 2)), "level": level, "n_boot": int(boots.size)}
+
+
+def _feldt(raw_alpha: float, nsub: int, k: int, level: float) -> dict:
+    """Feldt interval (F distribution, psych's alpha.ci). The quantiles come from ``scipy.special`` (what
+    ``scipy.stats.f.ppf`` calls, the same numbers) without the distribution objects' argument handling or the
+    import of ``scipy.stats``."""
+    from scipy import special
+
+    fd = (nsub - 1, (nsub - 1) * (k - 1))
+    p = 1 - level
+    return {"method": "feldt", "ci_low": 1 - (1 - raw_alpha) * special.fdtri(*fd, 1 - p / 2),
+            "ci_high": 1 - (1 - raw_alpha) * special.fdtri(*fd, p / 2), "level": level}
+
+
+def _duhachek(raw_alpha: float, ase: float, level: float) -> dict:
+    """Duhachek interval: raw_alpha +/- z ase (z from ``scipy.special.ndtri``, as ``scipy.stats.norm.ppf``)."""
+    from scipy import special
+
+    z = special.ndtri(1 - (1 - level) / 2)
+    return {"method": "duhachek", "ci_low": raw_alpha - z * ase, "ci_high": raw_alpha + z * ase, "level": level}
+
+
+class _Parts:
+    """What the tables of an :class:`AlphaResult` are computed from, kept until they are first asked for."""
+
+    __slots__ = ("x", "x_given", "columns", "C", "R", "sd", "level", "intervals", "early", "ordinal")
+
+    def __init__(self, x, x_given, columns, C, R, sd, level, intervals, early, ordinal):
+        self.x, self.x_given, self.columns, self.C, self.R, self.sd = x, x_given, columns, C, R, sd
+        self.level, self.intervals, self.early, self.ordinal = level, intervals, early, ordinal
+
+
+@dataclass(eq=False, repr=False)
+class AlphaResult(Result):
+    """Result of :func:`alpha`; the tables of ``psych::alpha`` (psych 2.2.9), R's names in brackets.
+
+    Computed by the call (the headline): raw_alpha [raw_alpha] (Cronbach's alpha from covariances),
+    std_alpha [std.alpha] (from correlations), ci_low and ci_high (the interval of raw alpha that
+    ci_method names: feldt, duhachek or bootstrap), n (respondents) and n_items. The tables below are
+    computed from the same covariance and correlation matrices the first time they are read (attributes
+    of the result, as before: the same columns and numbers whenever they are read):
+
+    total (one row, psych ``$total``): raw_alpha, std_alpha, g6_smc [G6(smc)] (Guttman's lambda 6 from
+        squared multiple correlations), average_r [average_r] (mean inter-item r), s_n [S/N]
+        (signal/noise = k r / (1 - r)), ase [ase] (asymptotic standard error of raw alpha, Duhachek),
+        mean and sd [mean, sd] (of the respondents' mean item score, psych's cumulative = FALSE),
+        median_r [median_r], ci_low, ci_high and ci_method (the interval chosen from ``intervals``),
+        n (respondents) and n_items.
+    if_dropped (one row per item, psych ``$alpha.drop``): raw_alpha, std_alpha, g6_smc, average_r,
+        s_n, alpha_se [alpha se], var_r [var.r] (variance of the inter-item correlations), med_r
+        [med.r] -- each computed without that item.
+    items (one row per item, psych ``$item.stats``): n [n] (answers), raw_r [raw.r] (item with the
+        mean score), std_r [std.r] (item with the standardised total), r_cor [r.cor] (corrected for
+        overlap and reliability, SMCs on the diagonal), r_drop [r.drop] (item with the total of the
+        other items), mean, sd.
+    frequencies (psych ``$response.freq``): proportion of answers in each response category per item
+        (as given, before any reversing), and ``miss`` (share missing); empty with more than 10 values.
+    intervals: one row per method: feldt (psych ``$feldt``), duhachek (raw_alpha ± z·ase, as psych
+        prints) and bootstrap (percentile, when n_boot > 0); columns method, ci_low, ci_high, level
+        (and n_boot, the resamples used, on the bootstrap row).
+    reversed: the items reversed. warnings: plain-English notes (listwise deletion, an interrupted
+        bootstrap, items that correlate weakly with the rest (r_drop < 0.2), ordinal alpha).
+    """
+
+    raw_alpha: float
+    std_alpha: float
+    ci_low: float
+    ci_high: float
+    ci_method: str
+    n: int
+    n_items: int
+    reversed: list[str]
+    _parts: _Parts
+    _title = "Cronbach's alpha (as psych::alpha)"
+    _main = "total"
+
+    def _fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in
+                ("total", "if_dropped", "items", "frequencies", "intervals", "reversed", "warnings")}
+
+    def __repr__(self) -> str:
+        return (f"<AlphaResult: raw_alpha {self.raw_alpha:.4f} ({self.ci_method} {self.ci_low:.4f} to "
+                f"{self.ci_high:.4f}), {self.n_items} items, n {self.n}>")
+
+    @functools.cached_property
+    def _stats(self) -> dict:
+        """psych's alpha.1 of the whole set (every column of ``total`` but the interval and the scores)."""
+        p = self._parts
+        tot = _alpha_stats(p.C, p.R)
+        tot["ase"] = np.sqrt(tot["Q"] / self.n)
+        return tot
+
+    @functools.cached_property
+    def _scores(self) -> np.ndarray:
+        """Each respondent's mean of the items answered (psych: rowMeans), NaN for none."""
+        x = self._parts.x
+        present = ~np.isnan(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(present, x, 0.0).sum(axis=1) / present.sum(axis=1)
+
+    @functools.cached_property
+    def total(self) -> pd.DataFrame:
+        tot = self._stats
+        scores = self._scores
+        valid_scores = scores[~np.isnan(scores)]
+        return pd.DataFrame([{
+            "raw_alpha": tot["raw_alpha"], "std_alpha": tot["std_alpha"], "g6_smc": tot["g6_smc"],
+            "average_r": tot["average_r"], "s_n": tot["s_n"], "ase": tot["ase"],
+            "mean": float(valid_scores.mean()), "sd": float(valid_scores.std(ddof=1)), "median_r": tot["med_r"],
+            "ci_low": float(self.ci_low), "ci_high": float(self.ci_high), "ci_method": self.ci_method,
+            "n": self.n, "n_items": self.n_items,
+        }])
+
+    @functools.cached_property
+    def intervals(self) -> pd.DataFrame:
+        rows = {r["method"]: r for r in self._parts.intervals}
+        if "duhachek" not in rows:
+            rows["duhachek"] = _duhachek(self.raw_alpha, self._stats["ase"], self._parts.level)
+        order = ("feldt", "duhachek", "bootstrap")
+        return pd.DataFrame([rows[m] for m in order if m in rows])
+
+    @functools.cached_property
+    def if_dropped(self) -> pd.DataFrame:
+        p = self._parts
+        C, R, k, nsub = p.C, p.R, self.n_items, self.n
+        rows = []
+        for i in range(k):
+            keep = [j for j in range(k) if j != i]
+            if k > 2:
+                s = _alpha_stats(C[np.ix_(keep, keep)], R[np.ix_(keep, keep)])
+                rows.append({"raw_alpha": s["raw_alpha"], "std_alpha": s["std_alpha"], "g6_smc": s["g6_smc"],
+                             "average_r": s["average_r"], "s_n": s["s_n"], "alpha_se": np.sqrt(s["Q"] / nsub),
+                             "var_r": s["var_r"], "med_r": s["med_r"]})
+            else:  # psych's special case for two items
+                o = keep[0]
+                r12 = R[0, 1]
+                rows.append({"raw_alpha": C[0, 1] / C[o, o], "std_alpha": r12, "g6_smc": smc(R)[0],
+                             "average_r": r12, "s_n": r12 / (1 - r12), "alpha_se": np.nan, "var_r": 0.0,
+                             "med_r": r12})
+        return pd.DataFrame(rows, index=pd.Index(p.columns, name="item"))
+
+    @functools.cached_property
+    def items(self) -> pd.DataFrame:
+        p = self._parts
+        C, R, x, k = p.C, p.R, p.x, self.n_items
+        Vt = R.sum()
+        std_r = R.sum(axis=0) / np.sqrt(Vt)
+        RC = R.copy()
+        np.fill_diagonal(RC, smc(R))
+        with np.errstate(invalid="ignore"):
+            r_cor = RC.sum(axis=0) / np.sqrt(RC.sum())
+        r_drop = np.array([(C[:, i].sum() - C[i, i]) / np.sqrt(C[i, i] * np.delete(np.delete(C, i, 0), i, 1).sum())
+                           for i in range(k)])
+        # raw_r: Pearson r of each item with the mean score, over respondents answering the item
+        present = ~np.isnan(x)
+        x0 = np.where(present, x, 0.0)
+        mf = present.astype(float)
+        scores = self._scores
+        s0 = np.where(present.sum(axis=1) > 0, scores, 0.0)
+        n_i = mf.sum(axis=0)
+        sx, sy = x0.sum(axis=0), mf.T @ s0
+        sxx, syy, sxy = (x0 * x0).sum(axis=0), mf.T @ (s0 * s0), x0.T @ s0
+        raw_r = (sxy - sx * sy / n_i) / np.sqrt((sxx - sx**2 / n_i) * (syy - sy**2 / n_i))
+        return pd.DataFrame({
+            "n": present.sum(axis=0), "raw_r": raw_r, "std_r": std_r, "r_cor": r_cor, "r_drop": r_drop,
+            "mean": sx / n_i, "sd": p.sd,
+        }, index=pd.Index(p.columns, name="item"))
+
+    @functools.cached_property
+    def frequencies(self) -> pd.DataFrame:
+        return _frequencies(self._parts.x_given, pd.Index(self._parts.columns))
+
+    @functools.cached_property
+    def warnings(self) -> list[str]:
+        out = list(self._parts.early)
+        weak = self.items.index[self.items["r_drop"] < 0.2].tolist()
+        if weak:
+            out.append(f"Items {', '.join(weak)} correlate weakly with the rest of the scale (r_drop < 0.2): "
+                       "check their wording, whether they need reversing, or whether they belong to this scale.")
+        if self._parts.ordinal:
+            out.append("Ordinal alpha: computed from polychoric correlations, so raw and standardised alpha are "
+                       "equal and refer to the latent continuous responses, not the observed scores.")
+        return out
+
+
+_NUMERIC_KINDS = frozenset("fiub")
+
+
+def _plain_values(df, items) -> tuple[np.ndarray, list[str]] | None:
+    """The item columns as a new float array and their names, read directly when ``df`` is a plain DataFrame
+    whose item columns are unique text names of numpy numeric dtypes (what :func:`numeric_items` would pass
+    unchanged); None otherwise, and the full checks run instead. The array is column-major, as the frame
+    :func:`numeric_items` builds gives it: the sums below then add in the same order, to the last bit."""
+    if type(df) is not pd.DataFrame:
+        return None
+    cols = df.columns
+    if not cols.is_unique or not ((cols.dtype == "str" and not cols.hasnans) or all(type(c) is str for c in cols)):
+        return None
+    if items is None:
+        values = df.to_numpy()       # numeric kinds only from numeric columns (and categories of numbers)
+        if values.dtype.kind not in _NUMERIC_KINDS:
+            return None
+        return np.array(values, dtype=float, order="F"), list(cols)
+    want = _names(items)
+    if len(set(want)) != len(want):
+        return None
+    series = []
+    for it in want:
+        if it not in cols:
+            return None
+        s = df[it]
+        if not isinstance(s.dtype, np.dtype) or s.dtype.kind not in _NUMERIC_KINDS:
+            return None
+        series.append(s)
+    x = np.empty((len(df), len(want)), order="F")
+    for j, s in enumerate(series):
+        x[:, j] = s.to_numpy(dtype=float)
+    return x, want
 
 
 def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_boot: int = 0,
@@ -236,53 +402,71 @@ def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_b
         "duhachek" (alpha ± z * ase) or "bootstrap". Default: bootstrap when n_boot > 0, else feldt.
 
     Matches ``psych::alpha(x, keys = reverse)``; the Feldt and Duhachek intervals match the
-    ones psych prints.
+    ones psych prints. The call computes the headline (raw and standardised alpha, the chosen interval);
+    the tables (``total``, ``if_dropped``, ``items``, ``frequencies``, ``intervals``) and the warnings
+    about weak items are computed when first read (see :class:`AlphaResult`).
     """
     if ordinal and n_boot > 0:
         raise bad_option("n_boot", "The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
                          "(the Feldt and Duhachek intervals are in .intervals).")
-    data = numeric_items(data, items, min_items=2, what="Alpha")
-    warnings = []
+    plain = _plain_values(data, items)
+
+    def full_checks():
+        """On the direct read, every check the full reading makes, so problems are reported as it reports them."""
+        if plain is not None:
+            numeric_items(data, items, min_items=2, what="Alpha")
+
+    if plain is None:
+        frame = numeric_items(data, items, min_items=2, what="Alpha")
+        x, columns = np.array(frame.to_numpy(dtype=float), order="F"), list(frame.columns)
+    else:
+        x, columns = plain
+        if x.shape[1] < 2:
+            full_checks()
+    early: list[str] = []
     reverse = _names(reverse) or []
-    unknown = [r for r in reverse if r not in data.columns]
+    unknown = [r for r in reverse if r not in columns]
     if unknown:
+        full_checks()
         raise InputError.of("unknown_reverse", f"reverse names items that are not in the scale: {', '.join(unknown)}",
                             column=", ".join(unknown))
     if missing == "listwise":
-        before = len(data)
-        data = data.dropna()
-        if len(data) < before:
-            warnings.append(f"Listwise deletion dropped {before - len(data)} of {before} respondents "
-                            "with a missing answer.")
+        before = len(x)
+        x = np.asfortranarray(x[~np.isnan(x).any(axis=1)])
+        if len(x) < before:
+            early.append(f"Listwise deletion dropped {before - len(x)} of {before} respondents "
+                         "with a missing answer.")
     elif missing != "pairwise":
+        full_checks()
         raise bad_option("missing", "missing must be 'pairwise' or 'listwise'.")
-    x = data.to_numpy(dtype=float, copy=True)
-    frequencies = _frequencies(x, data.columns)  # as psych: of the answers as given, before reversing
+    x_given = x  # frequencies are of the answers as given (psych), before reversing
     if reverse:
+        x = x.copy(order="F")
         lo, hi = np.nanmin(x), np.nanmax(x)
-        cols = data.columns.get_indexer(pd.Index(reverse))     # unique columns, all present (checked above)
+        cols = [columns.index(r) for r in dict.fromkeys(reverse)]
         x[:, cols] = lo + hi - x[:, cols]
     nsub, k = x.shape
-    present = ~np.isnan(x)
-    x0 = np.where(present, x, 0.0)
-    n_answered = present.sum(axis=1)
     C, _ = pairwise_cov(x)
     item_sd = np.sqrt(np.diag(C))  # observed SDs (also reported for ordinal alpha)
+    if not (np.isfinite(C).all() and (item_sd > 0).all()):
+        full_checks()              # an empty or constant item: reported as the full reading reports it
     if ordinal:
         from measurekit.stats.factor import polychoric
 
         # polychoric of the reverse-keyed answers, so reversed items correlate positively
-        keyed = pd.DataFrame(x, index=data.index, columns=data.columns)
-        R = polychoric(keyed).correlation.to_numpy()
+        R = polychoric(pd.DataFrame(x, columns=columns)).correlation.to_numpy()
         C = R.copy()
     else:
         R = cov_to_cor(C)
-    if not np.all(np.isfinite(C)):
+    if not np.isfinite(C).all():
+        full_checks()
         raise InputError(ProblemReport([Problem("too_few_cases", "Some pairs of items were never answered together "
                                                 "(or by one respondent only), so their covariance is unknown.",
                                                 rule="at least 2 respondents per pair of items")], title="Alpha"))
-    flat = [str(data.columns[int(j)]) for j in np.flatnonzero(~(np.diag(C) > 0))]
-    if flat or nsub < 2:
+    positive = np.diag(C) > 0
+    if not positive.all() or nsub < 2:
+        full_checks()
+        flat = [columns[int(j)] for j in np.flatnonzero(~positive)]
         report = ProblemReport(title="Alpha")
         for it in flat:
             report.add("constant_item", f"Item {it} has the same answer from every respondent analysed"
@@ -290,73 +474,25 @@ def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_b
         if nsub < 2:
             report.add("too_few_cases", f"Alpha needs at least 2 respondents; {nsub} are analysed.", value=nsub)
         raise InputError(report)
-    tot = _alpha_stats(C, R)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = x0.sum(axis=1) / n_answered  # each respondent's mean of answered items (psych: rowMeans)
-    ase = np.sqrt(tot["Q"] / nsub)
-    level = ci
-    interval_rows = _intervals(tot["raw_alpha"], ase, nsub, k, level)
+    # the headline: psych's alpha.1 for raw and standardised alpha (the same expressions as _alpha_stats)
+    raw = (1 - np.trace(C) / C.sum()) * (k / (k - 1))
+    std = (1 - k / R.sum()) * (k / (k - 1))
+    rows = [_feldt(raw, nsub, k, ci)]
+    if ci_method == "duhachek":
+        rows.append(_duhachek(raw, np.sqrt(_alpha_stats(C, R)["Q"] / nsub), ci))
     if n_boot > 0:
-        boot = _bootstrap_interval(x, n_boot, random_state, level, warnings)
+        boot = _bootstrap_interval(x, n_boot, random_state, ci, early)
         if boot is not None:
-            interval_rows.append(boot)
-    by_method = {row["method"]: row for row in interval_rows}
-    method = ci_method or ("bootstrap" if "bootstrap" in by_method else "feldt")
-    if method not in by_method:
+            rows.append(boot)
+    available = {"feldt", "duhachek"} | {r["method"] for r in rows}
+    method = ci_method or ("bootstrap" if "bootstrap" in available else "feldt")
+    if method not in available:
         raise bad_option("ci_method", f"ci_method {method!r} is not available (n_boot={n_boot}): use 'feldt', "
                           "'duhachek', or 'bootstrap' with n_boot > 0.")
-    chosen = by_method[method]
-    intervals = pd.DataFrame(interval_rows)
-    valid_scores = scores[~np.isnan(scores)]
-    total = pd.DataFrame([{
-        "raw_alpha": tot["raw_alpha"], "std_alpha": tot["std_alpha"], "g6_smc": tot["g6_smc"],
-        "average_r": tot["average_r"], "s_n": tot["s_n"], "ase": ase,
-        "mean": float(valid_scores.mean()), "sd": float(valid_scores.std(ddof=1)), "median_r": tot["med_r"],
-        "ci_low": float(chosen["ci_low"]), "ci_high": float(chosen["ci_high"]), "ci_method": method,
-        "n": nsub, "n_items": k,
-    }])
-    names = list(data.columns)
-    rows = []
-    for i in range(k):
-        keep = [j for j in range(k) if j != i]
-        if k > 2:
-            s = _alpha_stats(C[np.ix_(keep, keep)], R[np.ix_(keep, keep)])
-            rows.append({"raw_alpha": s["raw_alpha"], "std_alpha": s["std_alpha"], "g6_smc": s["g6_smc"],
-                         "average_r": s["average_r"], "s_n": s["s_n"], "alpha_se": np.sqrt(s["Q"] / nsub),
-                         "var_r": s["var_r"], "med_r": s["med_r"]})
-        else:  # psych's special case for two items
-            o = keep[0]
-            r12 = R[0, 1]
-            rows.append({"raw_alpha": C[0, 1] / C[o, o], "std_alpha": r12, "g6_smc": smc(R)[0],
-                         "average_r": r12, "s_n": r12 / (1 - r12), "alpha_se": np.nan, "var_r": 0.0, "med_r": r12})
-    if_dropped = pd.DataFrame(rows, index=pd.Index(names, name="item"))
-    Vt = R.sum()
-    std_r = R.sum(axis=0) / np.sqrt(Vt)
-    RC = R.copy()
-    np.fill_diagonal(RC, smc(R))
-    with np.errstate(invalid="ignore"):
-        r_cor = RC.sum(axis=0) / np.sqrt(RC.sum())
-    r_drop = np.array([(C[:, i].sum() - C[i, i]) / np.sqrt(C[i, i] * np.delete(np.delete(C, i, 0), i, 1).sum())
-                       for i in range(k)])
-    # raw_r: Pearson r of each item with the mean score, over respondents answering the item
-    mf = present.astype(float)
-    s0 = np.where(n_answered > 0, scores, 0.0)
-    n_i = mf.sum(axis=0)
-    sx, sy = x0.sum(axis=0), mf.T @ s0
-    sxx, syy, sxy = (x0 * x0).sum(axis=0), mf.T @ (s0 * s0), x0.T @ s0
-    raw_r = (sxy - sx * sy / n_i) / np.sqrt((sxx - sx**2 / n_i) * (syy - sy**2 / n_i))
-    items_table = pd.DataFrame({
-        "n": present.sum(axis=0), "raw_r": raw_r, "std_r": std_r, "r_cor": r_cor, "r_drop": r_drop,
-        "mean": sx / n_i, "sd": item_sd,
-    }, index=pd.Index(names, name="item"))
-    weak = items_table.index[items_table["r_drop"] < 0.2].tolist()
-    if weak:
-        warnings.append(f"Items {', '.join(weak)} correlate weakly with the rest of the scale (r_drop < 0.2): "
-                        "check their wording, whether they need reversing, or whether they belong to this scale.")
-    if ordinal:
-        warnings.append("Ordinal alpha: computed from polychoric correlations, so raw and standardised alpha are equal "
-                        "and refer to the latent continuous responses, not the observed scores.")
-    return AlphaResult(total, if_dropped, items_table, frequencies, intervals, reverse, warnings)
+    chosen = next(r for r in rows if r["method"] == method)
+    parts = _Parts(x, x_given, columns, C, R, item_sd, ci, rows, early, ordinal)
+    return AlphaResult(float(raw), float(std), float(chosen["ci_low"]), float(chosen["ci_high"]), method, nsub, k,
+                       reverse, parts)
 
 
 def reliability_by_domain(data: pd.DataFrame, *, framework, n_boot: int = 500, random_state=None,
