@@ -77,16 +77,25 @@ def category_derivs(a, d, theta):
 def pair_terms(a, d, r, theta, need_info: bool = True):
     """For a batch of (item, group) pairs with the same K: the expected complete-data
     log-likelihood sum r log P, its gradient (B, K) in (a, d) and the Fisher information (B, K, K)."""
+    if not need_info:       # the same logP as category_derivs gives, without the derivatives
+        logP = np.maximum(log_category_probs(np.atleast_1d(np.asarray(a, dtype=float)),
+                                             np.atleast_2d(np.asarray(d, dtype=float)), theta), -700.0)
+        return np.sum(r * logP, axis=(1, 2)), None, None
     logP, dP = category_derivs(a, d, theta)
     logP = np.maximum(logP, -700.0)
     q = np.sum(r * logP, axis=(1, 2))
-    if not need_info:
-        return q, None, None
     P = np.exp(logP)
     grad = np.einsum("bkq,bkpq->bp", r / P, dP)
     n = r.sum(axis=1)
-    info = np.einsum("bq,bkpq,bkrq->bpr", n, dP / P[:, :, None, :], dP, optimize=True)
+    dPP = dP / P[:, :, None, :]
+    path = _INFO_PATHS.get(dP.shape)
+    if path is None:     # the contraction order einsum's optimizer picks, found once per shape (same result)
+        path = _INFO_PATHS[dP.shape] = np.einsum_path("bq,bkpq,bkrq->bpr", n, dPP, dP, optimize=True)[0]
+    info = np.einsum("bq,bkpq,bkrq->bpr", n, dPP, dP, optimize=path)
     return q, grad, info
+
+
+_INFO_PATHS: dict[tuple, list] = {}
 
 
 def item_information(a: float, d: np.ndarray, theta: np.ndarray) -> np.ndarray:
@@ -173,7 +182,7 @@ class PatternData:
         codes = np.asarray(codes, dtype=int)
         group = np.asarray(group, dtype=int)
         both = np.column_stack([group, codes])
-        uniq, inverse, counts = np.unique(both, axis=0, return_inverse=True, return_counts=True)
+        uniq, inverse, counts = _unique_rows(both)
         n_cat = np.asarray(n_cat, dtype=int)
         offsets = np.concatenate([[0], np.cumsum(n_cat)[:-1]])
         pats = uniq[:, 1:]
@@ -188,10 +197,49 @@ class PatternData:
         G = int(self.group.max()) + 1 if len(self.group) else 1
         self.rows = [np.nonzero(self.group == g)[0] for g in range(G)]
         self.sparse = [sparse.csr_matrix(self.onehot[r]) for r in self.rows]
+        # the transposes the E-step multiplies by, made once (rows in the same order: the same sums)
+        self.sparse_t = [X.T.tocsr() for X in self.sparse]
+
+
+def _unique_rows(rows: np.ndarray):
+    """``np.unique(rows, axis=0, return_inverse=True, return_counts=True)`` for small non-negative-ish integer
+    codes (here >= -1): each row is read as one number in a mixed radix, whose order is the rows' lexicographic
+    order, so the same rows come back in the same order, with a 1-D sort instead of a sort of row records."""
+    lo = int(rows.min()) if rows.size else 0
+    shifted = rows.astype(np.int64) - lo
+    width = int(shifted.max()) + 1 if rows.size else 1
+    if rows.ndim != 2 or rows.shape[1] == 0 or width ** rows.shape[1] >= 2 ** 62:
+        uniq, inverse, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+        return uniq, inverse.reshape(-1), counts
+    weights = width ** np.arange(rows.shape[1] - 1, -1, -1, dtype=np.int64)
+    keys, first, inverse, counts = np.unique(shifted @ weights, return_index=True, return_inverse=True,
+                                             return_counts=True)
+    return rows[first], inverse.reshape(-1), counts
 
 
 def _stacked_logp(layouts, g, theta):
-    return np.vstack([log_category_probs(*L.ad(g), theta) for L in layouts])
+    """log P(Y_j = k | theta) of every item stacked (sum K, Q), items with the same number of categories in
+    one batch (elementwise: the same numbers as item by item)."""
+    by_k: dict[int, list[int]] = {}
+    for j, L in enumerate(layouts):
+        by_k.setdefault(L.n_cat, []).append(j)
+    if len(by_k) == 1:
+        A = np.empty(len(layouts))
+        D = np.empty((len(layouts), layouts[0].n_cat - 1))
+        for j, L in enumerate(layouts):
+            A[j], D[j] = L.ad(g)
+        return log_category_probs(A, D, theta).reshape(-1, len(theta))
+    out = np.empty((sum(L.n_cat for L in layouts), len(theta)))
+    starts = np.concatenate([[0], np.cumsum([L.n_cat for L in layouts])])
+    for K, js in by_k.items():
+        A = np.empty(len(js))
+        D = np.empty((len(js), K - 1))
+        for i, j in enumerate(js):
+            A[i], D[i] = layouts[j].ad(g)
+        block = log_category_probs(A, D, theta)
+        for i, j in enumerate(js):
+            out[starts[j]:starts[j + 1]] = block[i]
+    return out
 
 
 def estep(layouts, mean, sd, data: PatternData, theta, keep_post: bool = False):
@@ -217,7 +265,7 @@ def estep(layouts, mean, sd, data: PatternData, theta, keep_post: bool = False):
         if post is not None:
             post[rows] = p
         pc = p * c[:, None]
-        R[g] = X.T @ pc
+        R[g] = data.sparse_t[g] @ pc
         N[g] = pc.sum(axis=0)
     return ll, R, N, post
 
@@ -237,6 +285,18 @@ def _pairs(layouts, data):
 def item_terms(layouts, values, R, data, theta, need_info: bool = True):
     """Per item: expected complete-data log-likelihood, its gradient and Fisher information in the
     item's own parameter vector (``values[j]``), evaluated in batches of items with equal K."""
+    if len(data.rows) == 1 and len({L.n_cat for L in layouts}) == 1:
+        # one group, items with the same number of categories: one batch, each item's own terms as they are
+        K, Q = layouts[0].n_cat, len(theta)
+        A = np.empty(len(layouts))
+        D = np.empty((len(layouts), K - 1))
+        for j, v in enumerate(values):
+            A[j], D[j] = v[0], v[1:]
+        Rk = R[0][data.offsets[:, None] + np.arange(K)]                    # (J, K, Q)
+        qs, gr, inf = pair_terms(A, D, Rk.reshape(len(layouts), K, Q), theta, need_info)
+        if not need_info:
+            return list(qs), None, None
+        return list(qs), list(gr), list(inf)
     pairs = _pairs(layouts, data)
     q = [0.0] * len(layouts)
     grads = [np.zeros(L.size) for L in layouts]
@@ -263,17 +323,37 @@ def item_terms(layouts, values, R, data, theta, need_info: bool = True):
     return q, grads, infos
 
 
+def _scoring_steps(layouts, grads, infos) -> list[np.ndarray]:
+    """Each item's Fisher-scoring step info^-1 grad (a tiny ridge keeps it defined; a singular item does not
+    move). Items with the same number of parameters are solved in one batched call (LAPACK's gesv on each
+    matrix, as one call per item would)."""
+    steps: list[np.ndarray] = [np.empty(0)] * len(layouts)
+    by_size: dict[int, list[int]] = {}
+    for j, L in enumerate(layouts):
+        by_size.setdefault(L.size, []).append(j)
+    for size, js in by_size.items():
+        A = np.stack([infos[j] for j in js]) + 1e-10 * np.eye(size)
+        b = np.stack([grads[j] for j in js])[..., None]
+        try:
+            solved = np.linalg.solve(A, b)[..., 0]
+        except np.linalg.LinAlgError:            # one singular item: solve one by one
+            for j in js:
+                try:
+                    steps[j] = np.linalg.solve(infos[j] + 1e-10 * np.eye(size), grads[j])
+                except np.linalg.LinAlgError:
+                    steps[j] = np.zeros(size)
+            continue
+        for i, j in enumerate(js):
+            steps[j] = solved[i]
+    return steps
+
+
 def mstep(layouts, R, data, theta):
     """One Fisher-scoring step per item on the expected counts, halved until the expected
     log-likelihood does not fall and the intercepts stay ordered."""
     values = [L.values for L in layouts]
     q, grads, infos = item_terms(layouts, values, R, data, theta)
-    steps = []
-    for L, g, info in zip(layouts, grads, infos):
-        try:
-            steps.append(np.linalg.solve(info + 1e-10 * np.eye(L.size), g))
-        except np.linalg.LinAlgError:
-            steps.append(np.zeros(L.size))
+    steps = _scoring_steps(layouts, grads, infos)
     t = np.ones(len(layouts))
     pending = np.ones(len(layouts), dtype=bool)
     cand = list(values)
