@@ -269,9 +269,11 @@ def grm(data: pd.DataFrame, *, items, groups=None, reference=None, free=(), dont
     table = _parameter_table(fit, items, n_cat, labels, codes, gvec, levels, cov)
     fit_table = _item_fit_table(fit, codes, items, item_fit and g is None)
     theta_hat, post_sd = grm_em.eap(fit)
-    scores = pd.DataFrame({"theta": np.nan, "se": np.nan, "n_answered": values.notna().sum(axis=1)}, index=data.index)
-    scores.loc[keep, "theta"] = theta_hat
-    scores.loc[keep, "se"] = post_sd
+    rows = keep.to_numpy()
+    theta_col, se_col = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    theta_col[rows], se_col[rows] = theta_hat, post_sd
+    scores = pd.DataFrame({"theta": theta_col, "se": se_col, "n_answered": values.notna().sum(axis=1)},
+                          index=data.index)
     latent = _latent_table(fit, levels, gvec, cov)
     n = int(keep.sum())
     rel = _marginal_reliability(fit)
@@ -356,7 +358,14 @@ def _marginal_reliability(fit: GRMFit) -> float:
     from measurekit.stats._numerics.grm_em import item_information, prior_weights
 
     th = np.linspace(-6, 6, 1201)
-    info = sum(item_information(*L.ad(0), th) for L in fit.layouts)
+    by_k: dict[int, list] = {}
+    for L in fit.layouts:
+        by_k.setdefault(L.n_cat, []).append(L.ad(0))
+    if len(by_k) == 1:     # one batch: each item's curve as item by item, added in the same order
+        (ads,) = by_k.values()
+        info = 0 + item_information(np.array([a for a, _ in ads]), np.array([d for _, d in ads]), th).sum(axis=0)
+    else:
+        info = sum(item_information(*L.ad(0), th) for L in fit.layouts)
     w = prior_weights(th, fit.mean[0], fit.sd[0])
     var = fit.sd[0] ** 2
     return float(np.sum(info / (info + var) * w))

@@ -98,15 +98,19 @@ def pair_terms(a, d, r, theta, need_info: bool = True):
 _INFO_PATHS: dict[tuple, list] = {}
 
 
-def item_information(a: float, d: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Fisher information of one graded item at theta: sum_k (dP_k/dtheta)^2 / P_k (Samejima 1969)."""
+def item_information(a, d, theta: np.ndarray) -> np.ndarray:
+    """Fisher information of one graded item at theta: sum_k (dP_k/dtheta)^2 / P_k (Samejima 1969): (Q,) for
+    scalar ``a`` and ``d`` (K-1,); for a batch of items with the same K, ``a`` (B,) and ``d`` (B, K-1): (B, Q)."""
     theta = np.asarray(theta, dtype=float)
+    a = np.asarray(a, dtype=float)
+    d = np.asarray(d, dtype=float)
     P = category_probs(a, d, theta)
-    s = expit(a * theta[None, :] + np.asarray(d)[:, None])
-    z = np.zeros((1, len(theta)))
-    w = np.vstack([z, s * (1 - s), z])
-    dtheta = a * (w[:-1] - w[1:])
-    return np.sum(dtheta ** 2 / np.maximum(P, 1e-300), axis=0)
+    ax = a[..., None, None]
+    s = expit(ax * theta + d[..., :, None])
+    z = np.zeros(s.shape[:-2] + (1, len(theta)))
+    w = np.concatenate([z, s * (1 - s), z], axis=-2)
+    dtheta = ax * (w[..., :-1, :] - w[..., 1:, :])
+    return np.sum(dtheta ** 2 / np.maximum(P, 1e-300), axis=-2)
 
 
 @dataclass
