@@ -14,7 +14,7 @@ import pandas as pd
 
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
-from measurekit.stats._numerics.item_data import bad_option, numeric_items
+from measurekit.stats._numerics.item_data import bad_option, numeric_items, plain_values
 from measurekit.stats._numerics.item_data import names as _names
 from measurekit.stats._numerics.matrix import cov_to_cor, pairwise_cov, smc
 
@@ -345,41 +345,6 @@ class AlphaResult(Result):
         return out
 
 
-_NUMERIC_KINDS = frozenset("fiub")
-
-
-def _plain_values(df, items) -> tuple[np.ndarray, list[str]] | None:
-    """The item columns as a new float array and their names, read directly when ``df`` is a plain DataFrame
-    whose item columns are unique text names of numpy numeric dtypes (what :func:`numeric_items` would pass
-    unchanged); None otherwise, and the full checks run instead. The array is column-major, as the frame
-    :func:`numeric_items` builds gives it: the sums below then add in the same order, to the last bit."""
-    if type(df) is not pd.DataFrame:
-        return None
-    cols = df.columns
-    if not cols.is_unique or not ((cols.dtype == "str" and not cols.hasnans) or all(type(c) is str for c in cols)):
-        return None
-    if items is None:
-        values = df.to_numpy()       # numeric kinds only from numeric columns (and categories of numbers)
-        if values.dtype.kind not in _NUMERIC_KINDS:
-            return None
-        return np.array(values, dtype=float, order="F"), list(cols)
-    want = _names(items)
-    if len(set(want)) != len(want):
-        return None
-    series = []
-    for it in want:
-        if it not in cols:
-            return None
-        s = df[it]
-        if not isinstance(s.dtype, np.dtype) or s.dtype.kind not in _NUMERIC_KINDS:
-            return None
-        series.append(s)
-    x = np.empty((len(df), len(want)), order="F")
-    for j, s in enumerate(series):
-        x[:, j] = s.to_numpy(dtype=float)
-    return x, want
-
-
 def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_boot: int = 0,
           random_state=None, missing: str = "pairwise", ordinal: bool = False,
           ci_method: str | None = None) -> AlphaResult:
@@ -409,7 +374,7 @@ def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_b
     if ordinal and n_boot > 0:
         raise bad_option("n_boot", "The bootstrap interval is for Pearson alpha; with ordinal=True use n_boot=0 "
                          "(the Feldt and Duhachek intervals are in .intervals).")
-    plain = _plain_values(data, items)
+    plain = plain_values(data, items)
 
     def full_checks():
         """On the direct read, every check the full reading makes, so problems are reported as it reports them."""

@@ -139,3 +139,54 @@ def _as_float(col: pd.Series, name: str, report: ProblemReport):
                    rule="numeric codes")
         return None
     return num.to_numpy(dtype=float, na_value=np.nan)
+
+
+_NUMERIC_KINDS = frozenset("fiub")
+
+
+def plain_values(df, items) -> tuple[np.ndarray, list[str]] | None:
+    """The item columns as a new float array and their names, read directly when ``df`` is a plain DataFrame
+    whose item columns are unique text names of numpy numeric dtypes (what :func:`numeric_items` would pass
+    unchanged); None otherwise, and the full checks run instead. The array is column-major, as the frame
+    :func:`numeric_items` builds gives it: the sums below then add in the same order, to the last bit."""
+    if type(df) is not pd.DataFrame:
+        return None
+    cols = df.columns
+    if not cols.is_unique or not ((cols.dtype == "str" and not cols.hasnans) or all(type(c) is str for c in cols)):
+        return None
+    if items is None:
+        values = df.to_numpy()       # numeric kinds only from numeric columns (and categories of numbers)
+        if values.dtype.kind not in _NUMERIC_KINDS:
+            return None
+        return np.array(values, dtype=float, order="F"), list(cols)
+    want = names(items)
+    if len(set(want)) != len(want):
+        return None
+    series = []
+    for it in want:
+        if it not in cols:
+            return None
+        s = df[it]
+        if not isinstance(s.dtype, np.dtype) or s.dtype.kind not in _NUMERIC_KINDS:
+            return None
+        series.append(s)
+    x = np.empty((len(df), len(want)), order="F")
+    for j, s in enumerate(series):
+        x[:, j] = s.to_numpy(dtype=float)
+    return x, want
+
+
+def checked_matrix(df, items=None, min_items: int = 2, what: str = "This analysis") -> tuple[np.ndarray, list[str]]:
+    """The item columns as a float matrix (column-major, a new array) and their names, with every check of
+    :func:`numeric_items`: read directly by :func:`plain_values` when it can be, and through
+    :func:`numeric_items` (which reports the problems) when it cannot, or when an item is empty or constant,
+    or there are too few items."""
+    plain = plain_values(df, items)
+    if plain is not None:
+        x, cols = plain
+        if x.shape[1] >= min_items:
+            empty = np.isnan(x).all(axis=0)
+            if not empty.any() and not (np.nanmin(x, axis=0) == np.nanmax(x, axis=0)).any():
+                return x, cols
+    data = numeric_items(df, items, min_items=min_items, what=what)
+    return np.array(data.to_numpy(dtype=float), order="F"), list(data.columns)
