@@ -1,6 +1,6 @@
 """measurekit beside the independent Python peers, on the same data, in the same run (issue 30).
 
-Run: .venv/bin/python bench/bench_peers.py
+Run: .venv/bin/python bench/bench_peers.py [--runs 5]   (--runs: repeat and print each row's median ratio)
 
 Peers (the dev extra; never imported by measurekit): pingouin (Cronbach's alpha, ICC), factor_analyzer (EFA, minres
 and maximum likelihood), semopy (ML CFA) and girth (graded response model). For each: measurekit's time and the
@@ -34,7 +34,18 @@ def _data():
     return fw, cohort, values
 
 
+RESULTS: dict[str, list[tuple[float, float]]] = {}     # row -> (measurekit s, peer s) of every run
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:                                      # not Linux
+        return "unknown"
+
+
 def _row(what, ours, theirs, diff, tol):
+    RESULTS.setdefault(what, []).append((ours, theirs))
     ratio = theirs / ours if ours > 0 else float("inf")
     verdict = "ok" if ratio >= TARGET else "BELOW TARGET"
     print(f"{what:<44} measurekit {ours * 1000:8.2f} ms   peer {theirs * 1000:8.2f} ms   {ratio:6.1f}x "
@@ -153,15 +164,35 @@ def bench_grm(values, domains):
 
 
 def main():
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=1, help="repeat every comparison this many times and print the "
+                    "median of each row (the machine is shared: one run is noisy)")
+    args = ap.parse_args()
     fw, cohort, values = _data()
     domains = list(fw.domain_items().items())
-    print("measurekit beside its Python peers (best of 3 after a warm-up call on each side)\n")
-    for func, args in ((bench_alpha, (values, domains)), (bench_icc, (cohort, fw)), (bench_efa, (values,)),
-                       (bench_cfa, (values, fw)), (bench_grm, (values, domains))):
-        try:
-            func(*args)
-        except ImportError as exc:
-            print(f"{func.__name__}: peer not installed ({exc}); install the dev extra")
+    print("measurekit beside its Python peers (best of 3 after a warm-up call on each side); "
+          f"load average {_loadavg()}\n")
+    for run in range(args.runs):
+        if args.runs > 1:
+            print(f"run {run + 1} of {args.runs} (load average {_loadavg()})")
+        for func, a in ((bench_alpha, (values, domains)), (bench_icc, (cohort, fw)), (bench_efa, (values,)),
+                        (bench_cfa, (values, fw)), (bench_grm, (values, domains))):
+            try:
+                func(*a)
+            except ImportError as exc:
+                print(f"{func.__name__}: peer not installed ({exc}); install the dev extra")
+    if args.runs > 1:
+        print(f"\nmedian of {args.runs} runs (load average at the end {_loadavg()})")
+        for what, pairs in RESULTS.items():
+            ours = float(np.median([o for o, _ in pairs]))
+            theirs = float(np.median([t for _, t in pairs]))
+            ratios = sorted(t / o for o, t in pairs)
+            ratio = float(np.median(ratios))
+            verdict = "ok" if ratio >= TARGET else "BELOW TARGET"
+            print(f"{what:<44} measurekit {ours * 1000:8.2f} ms   peer {theirs * 1000:8.2f} ms   ratio median "
+                  f"{ratio:6.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f}; target >= {TARGET:.0f}x: {verdict})")
 
 
 if __name__ == "__main__":

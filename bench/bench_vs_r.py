@@ -1,4 +1,4 @@
-"""measurekit against its R peer, timed in one run: python bench/bench_vs_r.py [--only parallel,invariance]
+"""measurekit against its R peer, timed in one run: python bench/bench_vs_r.py [--only parallel,invariance] [--runs 5]
 
 For each workload the Python call and the same call in R (``Rscript``, with psych / lavaan) run on the
 same data (the bundled cohort's parent responders, written to a temporary CSV) and both times are printed
@@ -118,25 +118,50 @@ def cohort_workloads() -> dict:
 TARGETS = {"polychoric": 59.0, "parallel": 55.0, "invariance": 17.0, "cfa_ml": 10.0, "cfa_fiml": 10.0}
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:                                      # not Linux
+        return "unknown"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="", help="comma-separated workloads (default: all)")
+    ap.add_argument("--runs", type=int, default=1, help="repeat each workload this many times (Python and R) and "
+                    "print the median ratio (the machine is shared: one run is noisy)")
     args = ap.parse_args()
     work = cohort_workloads()
     only = [w for w in args.only.split(",") if w] or list(work)
     n = len(next(iter(work.values()))[1])
     print(f"{n} respondents; R peer: {shutil.which('Rscript') or 'not found'}; "
-          "each side: 1 warm-up call, then the best of the repeats")
+          f"each side: 1 warm-up call, then the best of the repeats; load average {_loadavg()}")
     print(f"{'workload':12s} {'repeats':>7s} {'python s':>9s} {'R s':>9s} {'R/python':>9s} {'target':>7s}")
+    medians = []
     for what in only:
         fn, frame, cols, repeat, model = work[what]
-        py = python_seconds(fn, repeat)
-        r_s = r_seconds(frame, cols, what, repeat, model)
-        ratio = f"{r_s / py:9.1f}" if r_s else f"{'-':>9s}"
-        target = TARGETS.get(what)
-        verdict = "" if target is None or not r_s else ("  met" if r_s / py >= target else "  NOT met")
-        print(f"{what:12s} {repeat:7d} {py:9.3f} {r_s if r_s is not None else float('nan'):9.3f} {ratio} "
-              f"{'>= ' + format(target, 'g') if target else '-':>7s}{verdict}", flush=True)
+        ratios = []
+        for _ in range(args.runs):
+            py = python_seconds(fn, repeat)
+            r_s = r_seconds(frame, cols, what, repeat, model)
+            ratio = f"{r_s / py:9.1f}" if r_s else f"{'-':>9s}"
+            if r_s:
+                ratios.append(r_s / py)
+            target = TARGETS.get(what)
+            verdict = "" if target is None or not r_s else ("  met" if r_s / py >= target else "  NOT met")
+            print(f"{what:12s} {repeat:7d} {py:9.3f} {r_s if r_s is not None else float('nan'):9.3f} {ratio} "
+                  f"{'>= ' + format(target, 'g') if target else '-':>7s}{verdict}", flush=True)
+        if args.runs > 1 and ratios:
+            medians.append((what, sorted(ratios)))
+    if medians:
+        print(f"\nmedian R/python of {args.runs} runs (load average at the end {_loadavg()})")
+        for what, ratios in medians:
+            target = TARGETS.get(what)
+            med = float(sorted(ratios)[len(ratios) // 2]) if len(ratios) % 2 else (
+                (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2)
+            verdict = "" if target is None else ("  met" if med >= target else "  NOT met")
+            print(f"{what:12s} median {med:6.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f})"
+                  f"{'  target >= ' + format(target, 'g') if target else ''}{verdict}")
     return 0
 
 
