@@ -54,13 +54,24 @@ class Spec:
 
     def __post_init__(self):
         self.maps = _maps(self)
+        # each matrix entry is one parameter (or none): where theta goes in the stacked matrices, so that
+        # theta . dX is a scatter (the same numbers: every other term of that sum is 0 * theta)
+        self._scatter = []
+        for dX in (self.maps.dL, self.maps.dP, self.maps.dT, self.maps.dnu, self.maps.dal):
+            G, k = dX.shape[:2]
+            g, kk, pos = np.nonzero(dX.reshape(G, k, -1))
+            shape = (G,) + dX.shape[2:]
+            self._scatter.append((g * int(np.prod(dX.shape[2:], dtype=int)) + pos, kk, shape))
 
     def all_matrices(self, theta: np.ndarray):
-        """L, P, T, nu, alpha of every group, stacked (G x ...)."""
-        mp = self.maps
-        return (np.einsum("k,gkij->gij", theta, mp.dL) + mp.L0, np.einsum("k,gkij->gij", theta, mp.dP),
-                np.einsum("k,gkij->gij", theta, mp.dT), np.einsum("k,gki->gi", theta, mp.dnu),
-                np.einsum("k,gki->gi", theta, mp.dal))
+        """L, P, T, nu, alpha of every group, stacked (G x ...): theta . dX (+ the fixed loadings for L)."""
+        out = []
+        for target, kk, shape in self._scatter:
+            x = np.zeros(shape)
+            x.reshape(-1)[target] = theta[kk]
+            out.append(x)
+        out[0] += self.maps.L0
+        return tuple(out)
 
     def matrices(self, theta: np.ndarray, g: int):
         return tuple(x[g] for x in self.all_matrices(theta))
