@@ -302,6 +302,25 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                             "Use a value the perspective column holds (check spelling and case)."),
     "group_varies": ("Group changes within one review",
                      "Give each person one value of the group column (locality, gender ...) per review."),
+    # the data a framework declares (population, tables) and items in several domains (issue 26)
+    "no_tables_declared": ("The framework declares no data tables",
+                           "Declare `population:` and `tables:` in framework.yaml (the bundled framework shows how)."),
+    "unknown_table": ("No such table in the framework",
+                      "Use one of the table names the framework declares under `tables:`."),
+    "bad_table_declaration": ("A data table is declared wrong",
+                              "Correct the `population:` or `tables:` entry named (see the rule): columns, keys, "
+                              "types and allowed values must fit together."),
+    "duplicate_key": ("The same key twice",
+                      "Each combination of the key columns (e.g. a person and a review round) may appear once; "
+                      "remove or correct the repeated row."),
+    "cross_loading_items": ("Items in several domains: no one-factor-per-domain model",
+                            "Write the factor model yourself in lavaan syntax, or keep each item in one domain."),
+    "missing_domain": ("Item without a domain", "Give the item `domain: <id>` or `domains: [<id>, ...]`."),
+    "domain_mismatch": ("`domain` and `domains` disagree",
+                        "Give only `domains` for an item in several domains (its first is its main domain)."),
+    "bad_scale_range": ("A numeric scale declared wrong",
+                        "Give `range: [low, high]` with whole numbers, low below high, and anchors within it; or "
+                        "list the options instead."),
 }
 
 

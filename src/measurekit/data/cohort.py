@@ -1,4 +1,8 @@
-"""The ``Cohort``: the tables of one reception cohort, as read from files or generated."""
+"""The ``Cohort``: the tables of one cohort of people, as read from files or generated.
+
+Which table holds the people, their id and the other tables come from the framework's declaration
+(``population`` and ``tables``); a ``Cohort`` built without a framework uses the data contract's default names
+(``children``, ``child_id``, ``small_areas``, ``eyfsp``, ``asq``, ``later_outcome``, ``voice_parent``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,13 +12,45 @@ import pandas as pd
 
 from measurekit.data.schemas import ASQ_DOMAINS
 
-_KEY = "__child"   # integer code of child_id while tables are joined
+_KEY = "__child"   # integer code of the person id while tables are joined
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where things are in the tables: the population table and id, the lookup and its area code, the tables
+    with one row per person joined in order (name, kind), and the voice table whose latest answers are joined."""
+
+    table: str
+    id: str
+    lookup: str | None
+    small_area: str | None
+    area_code: str | None
+    routine: tuple[tuple[str, str], ...]
+    voice: str | None
+    voice_date: str | None
+    voice_drop: tuple[str, ...]
+
+
+def _layout(framework, tables: dict) -> _Layout:
+    fw = framework
+    if fw is None or not getattr(fw, "tables", None) or getattr(fw, "population", None) is None:
+        routine = tuple((n, n) for n in ("eyfsp", "asq", "later_outcome") if n in tables)
+        return _Layout("children", "child_id", "small_areas", "small_area", "neighbourhood_code", routine,
+                       "voice_parent", "completed_on", ("response_id",))
+    pop = fw.population
+    routine = tuple((t.name, t.kind) for t in fw.tables
+                    if t.kind != "voice" and t.name not in (pop.table, pop.lookup) and list(t.key or [pop.id]) == [pop.id]
+                    and t.name in tables)
+    first = next((t for t in fw.tables if t.kind == "voice" and not t.retest), None)
+    drop = tuple(k for k in (first.key if first else []) if k != pop.id)
+    return _Layout(pop.table, pop.id, pop.lookup, pop.small_area, pop.area_code, routine,
+                   first.name if first else None, first.date if first else None, drop)
 
 
 @dataclass
 class Cohort:
-    """Tables keyed by file stem (children, small_areas, eyfsp, asq, voice_parent,
-    voice_practitioner, later_outcome), plus the ground truth for synthetic cohorts."""
+    """Tables keyed by file stem (the tables the framework declares), plus the ground truth for synthetic
+    cohorts."""
 
     tables: dict[str, pd.DataFrame]
     ground_truth: dict | None = None
@@ -24,48 +60,53 @@ class Cohort:
         return self.tables[name]
 
     def analysis_frame(self) -> pd.DataFrame:
-        """One row per child in ``children`` with routine data, outcomes and parent item codes.
+        """One row per person in the population table with routine data, outcomes and the first voice table's
+        item codes (the bundled framework: one row per child in ``children``).
 
-        Columns: every children column; ``neighbourhood_code`` (from the small-area lookup);
-        the ELG columns, ``gld`` and ``total_elgs_expected``; the ASQ-3 columns and ``asq_total``
-        (sum of the five domain scores, NaN without an ASQ); ``y1_phonics_pass``; ``responded``
-        (1 if a parent voice response is linked); ``form_language``, ``completed_on`` and the
-        parent item columns with raw codes (the don't-know code kept). Where a child has more
-        than one response, the latest is used (``measurekit.data.link`` reports duplicates).
+        Columns: every population column; the area code (``neighbourhood_code`` in the bundled framework, from the
+        small-area lookup); then the columns of each table with one row per person, in the framework's order
+        (bundled: the ELG columns, ``gld`` and ``total_elgs_expected``; the ASQ-3 columns and ``asq_total``, the
+        sum of the five domain scores, NaN without an ASQ; ``y1_phonics_pass``); ``responded`` (1 if a response
+        of the first voice table is linked); that table's other columns (bundled: ``form_language``,
+        ``completed_on``) and its item columns with raw codes (the don't-know code kept). Where a person has more
+        than one response (or several review rounds), the latest by its date column is used
+        (``measurekit.data.link`` reports duplicates).
         """
         t = self.tables
-        frame = t["children"].copy()
-        if "small_areas" in t and "neighbourhood_code" not in frame:
-            lookup = t["small_areas"][["small_area", "neighbourhood_code"]].drop_duplicates("small_area")
-            frame = frame.merge(lookup, on="small_area", how="left")
-        # the child_id of every table as one integer code, hashed once: the joins below are on integers
-        joined = [n for n in ("eyfsp", "asq", "later_outcome", "voice_parent") if n in t]
-        ids = [frame["child_id"].to_numpy()] + [t[n]["child_id"].to_numpy() for n in joined]
+        lay = _layout(self.framework, t)
+        pid = lay.id
+        frame = t[lay.table].copy()
+        if lay.lookup and lay.lookup in t and lay.area_code and lay.small_area and lay.area_code not in frame:
+            lookup = t[lay.lookup][[lay.small_area, lay.area_code]].drop_duplicates(lay.small_area)
+            frame = frame.merge(lookup, on=lay.small_area, how="left")
+        # the person id of every table as one integer code, hashed once: the joins below are on integers
+        voice_name = lay.voice if lay.voice in t else None
+        joined = [n for n, _ in lay.routine] + ([voice_name] if voice_name else [])
+        ids = [frame[pid].to_numpy()] + [t[n][pid].to_numpy() for n in joined]
         codes = np.split(pd.factorize(np.concatenate(ids))[0], np.cumsum([len(i) for i in ids])[:-1])
         key: dict[str, np.ndarray] = dict(zip(joined, codes[1:]))
         frame[_KEY] = codes[0]
 
         def one_per_child(name: str) -> pd.DataFrame:
             """The table with an integer key instead of child_id; the first row of each child."""
-            right = t[name].drop(columns="child_id").assign(**{_KEY: key[name]})
+            right = t[name].drop(columns=pid).assign(**{_KEY: key[name]})
             return right[~right[_KEY].duplicated().to_numpy()]
 
-        if "eyfsp" in t:
-            frame = frame.merge(one_per_child("eyfsp"), on=_KEY, how="left")
-        if "asq" in t:
-            asq = one_per_child("asq")
-            asq["asq_total"] = asq[[f"asq_{d}" for d in ASQ_DOMAINS]].sum(axis=1, min_count=5)
-            frame = frame.merge(asq, on=_KEY, how="left")
-        if "later_outcome" in t:
-            frame = frame.merge(one_per_child("later_outcome"), on=_KEY, how="left")
-        voice = t.get("voice_parent")
+        for name, kind in lay.routine:
+            right = one_per_child(name)
+            if kind == "asq":
+                right["asq_total"] = right[[f"asq_{d}" for d in ASQ_DOMAINS]].sum(axis=1, min_count=5)
+            frame = frame.merge(right, on=_KEY, how="left")
+        voice = t.get(voice_name) if voice_name else None
         if voice is not None:
-            # the latest response of each child (a missing date sorts last, as pandas sorts it)
-            voice = voice.drop(columns="child_id").assign(**{_KEY: key["voice_parent"]})
-            voice = voice.sort_values([_KEY, "completed_on"]).drop_duplicates(_KEY, keep="last")
-            voice = voice.drop(columns=["response_id"], errors="ignore")
+            # the latest response of each person (a missing date sorts last, as pandas sorts it)
+            voice = voice.drop(columns=pid).assign(**{_KEY: key[voice_name]})
+            order = [_KEY] + ([lay.voice_date] if lay.voice_date in voice else [])
+            voice = voice.sort_values(order).drop_duplicates(_KEY, keep="last")
+            voice = voice.drop(columns=list(lay.voice_drop), errors="ignore")
+            first_column = next((c for c in voice.columns if c != _KEY), None)
             frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")
-            at = frame.columns.get_loc("form_language")
+            at = frame.columns.get_loc(first_column) if first_column is not None else len(frame.columns) - 1
             assert isinstance(at, int)  # the merged columns are unique, so get_loc gives a position
             frame.insert(at, "responded", (frame.pop("_linked") == "both").astype(int))
         else:
@@ -73,7 +114,7 @@ class Cohort:
         return frame.drop(columns=_KEY)
 
     def cohort_size(self) -> int:
-        return int(len(self.tables["children"]))
+        return int(len(self.tables[_layout(self.framework, self.tables).table]))
 
     def response_rate(self) -> float:
         f = self.analysis_frame()

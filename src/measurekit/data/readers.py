@@ -1,7 +1,7 @@
 """Read an LA's input files (CSV or Excel), mapping its column names onto ours.
 
-A folder holds one file per table: ``children``, ``small_areas``, ``eyfsp``, ``asq``,
-``voice_parent``, ``voice_practitioner``, ``later_outcome`` (``.csv``, ``.xlsx`` or ``.xls``).
+A folder holds one file per table the framework declares (``tables:`` in its framework.yaml; e.g. ``children``,
+``eyfsp``, ``voice_parent``), each ``<table>.csv``, ``.xlsx`` or ``.xls``.
 Two files for one table (``children.csv`` and ``children.xlsx``) is an error: say which one
 to use with ``path:`` in the config. Other names and headers are mapped with a small YAML config::
 
@@ -39,8 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from measurekit.data.schemas import TABLES
-
 if TYPE_CHECKING:
     import polars as pl
 
@@ -57,10 +55,6 @@ MAX_SHOWN = 80   # characters of a value shown in a message (a 50 MB field is ne
 # One cell: Excel's own limit; a longer field is refused (a 1 MB name once drove a run past 17 GB).
 MAX_FIELD_CHARS = 32_767
 MAX_NAME_CHARS = 100       # names and codes that become labels in every output (ONS area names are under 60)
-NAME_COLUMNS = ("neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "home_language",
-                "ethnicity_group")
-# small_areas.csv: each pair must name each other one to one (two areas of one name would merge in the outputs)
-UNIQUE_NAMES = (("neighbourhood_code", "neighbourhood"), ("small_area", "small_area_name"))
 
 # The config's keys: top level, and under files: <table>: (see the module docstring).
 CONFIG_KEYS = ("columns", "values", "date_format", "completeness_threshold", "files", "delimiter", "encoding")
@@ -97,6 +91,10 @@ class TableSource:
     candidates: list[Path] = field(default_factory=list)   # every file found for this table
     given: bool = False       # the path was named with ``path:`` in the config (not found by its name)
     notes: list[dict] = field(default_factory=list)   # problems found while reading (keyword arguments of Problem)
+    survey: bool = False      # a voice table: survey-export headers (group prefixes, _uuid ...) are recognised
+    name_columns: tuple[str, ...] = ()   # columns whose values are labels in the outputs (at most MAX_NAME_CHARS)
+    # a lookup table: pairs (code, name) that must name each other one to one (two areas of one name would merge)
+    unique_names: tuple[tuple[str, str], ...] = ()
 
 
 def _did_you_mean(word: str, choices, listed: bool = False) -> str:
@@ -109,9 +107,10 @@ def _did_you_mean(word: str, choices, listed: bool = False) -> str:
     return "" if listed else f"The keys allowed here are: {', '.join(choices)}."
 
 
-def check_config(cfg: dict, file: str = "config") -> ProblemReport:
+def check_config(cfg: dict, file: str = "config", tables=None) -> ProblemReport:
     """Every problem of a config mapping: unknown keys (a typo such as ``date_fromat`` would otherwise be ignored
-    silently and change the results), unknown table names under ``files:``, and values of the wrong shape."""
+    silently and change the results), table names under ``files:`` that are not among ``tables`` (the
+    framework's; not checked when None), and values of the wrong shape."""
     from measurekit.problems import ProblemReport
 
     report = ProblemReport(title=f"Config {file}")
@@ -131,12 +130,12 @@ def check_config(cfg: dict, file: str = "config") -> ProblemReport:
     given_files = cfg.get("files")
     files = given_files if isinstance(given_files, dict) else {}
     for table, entry in files.items():
-        if table not in TABLES:
-            hint = _did_you_mean(table, TABLES, listed=True)
+        if tables is not None and table not in tables:
+            hint = _did_you_mean(table, tables, listed=True)
             report.add("unknown_config_key", f"`files:` names the table {cut(table)!r}, which measurekit does not "
-                       f"read. {hint + ' ' if hint else ''}The tables are: {', '.join(TABLES)} (name your own "
+                       f"read. {hint + ' ' if hint else ''}The tables are: {', '.join(tables)} (name your own "
                        "file with `path:` under one of them).", file=file, column=f"files.{cut(table)}",
-                       value=cut(table), rule="tables: " + ", ".join(TABLES))
+                       value=cut(table), rule="tables: " + ", ".join(tables))
             continue
         if entry is None:
             continue
@@ -152,8 +151,9 @@ def check_config(cfg: dict, file: str = "config") -> ProblemReport:
     return report
 
 
-def load_config(config) -> dict:
-    """Read and check the column-mapping config (a path to YAML, a dict, or None).
+def load_config(config, tables=None) -> dict:
+    """Read and check the column-mapping config (a path to YAML, a dict, or None); ``tables``: the table names
+    the framework declares (``files:`` may name only these).
 
     Raises ``InputError``: a config file that does not exist (``missing_file``), cannot be parsed
     (``yaml_syntax``, with its line), or names keys measurekit does not read (``unknown_config_key``, with a
@@ -198,24 +198,32 @@ def load_config(config) -> dict:
                        f"{cut(getattr(exc, 'problem', None) or exc, 200)}. Check the indentation and quotes on that "
                        "line; a value holding ':' or '#' needs quotes.", file=name, row=row)
             raise InputError(report) from None
-    problems = check_config(data, name)
+    problems = check_config(data, name, tables)
     if problems.errors:
         raise InputError(problems)
     return data
 
 
-def sources(folder, config=None) -> dict[str, TableSource]:
-    """Where each table comes from (path None when no file was found).
+def sources(folder, config=None, *, framework=None) -> dict[str, TableSource]:
+    """Where each table the framework declares comes from (path None when no file was found).
 
     The top-level ``columns``, ``values`` and ``date_format`` of the config apply to every file; a
     file's own entries are added to them (and win where both name the same column).
     ``candidates`` lists every file that could be the table (more than one is an error).
     """
+    from measurekit.data.schemas import declared
+
+    fw = declared(framework)
+    pop = fw.population
+    names = [t.name for t in fw.tables]
     folder = Path(folder)
-    cfg = load_config(config)
+    cfg = load_config(config, names)
     per_file = cfg.get("files", {}) or {}
+    area_columns = tuple(c for c in (pop.area, pop.area_code, pop.small_area, pop.small_area_name) if c)
+    pairs = tuple((a, b) for a, b in ((pop.area_code, pop.area), (pop.small_area, pop.small_area_name)) if a and b)
     out = {}
-    for name in TABLES:
+    for table in fw.tables:
+        name = table.name
         entry = per_file.get(name, {}) or {}
         candidates = []
         given = bool(entry.get("path"))
@@ -229,7 +237,11 @@ def sources(folder, config=None) -> dict[str, TableSource]:
                                 {str(k): str(v) for k, v in columns.items()}, dict(values),
                                 entry.get("delimiter") or cfg.get("delimiter"),
                                 entry.get("encoding") or cfg.get("encoding"),
-                                entry.get("date_format") or cfg.get("date_format"), candidates, given=given)
+                                entry.get("date_format") or cfg.get("date_format"), candidates, given=given,
+                                survey=table.kind == "voice",
+                                name_columns=area_columns + tuple(c.name for c in table.columns
+                                                                  if c.label and c.name not in area_columns),
+                                unique_names=pairs if name == pop.lookup else ())
     return out
 
 
@@ -294,7 +306,7 @@ def read_raw(source: TableSource):
     header = [str(c).strip() for c in header]
     before = _note_duplicates(header, source, mapped=False)
     mapped = [source.columns.get(c, c) for c in header]
-    if source.name in ("voice_parent", "voice_practitioner"):
+    if source.survey:
         mapped = [c.rsplit("/", 1)[-1] if "/" in c else c for c in mapped]
     _note_duplicates(mapped, source, mapped=True, known=before)
     seen, keep, names = set(), [], []
@@ -305,7 +317,7 @@ def read_raw(source: TableSource):
         keep.append(i)
         names.append(c)
     frame = frame.select([pl.col(frame.columns[i]).alias(n) for i, n in zip(keep, names)])
-    if source.name in ("voice_parent", "voice_practitioner"):
+    if source.survey:
         frame = _from_survey_export(frame)
     frame = _clean_text(frame)
     maps = []
@@ -348,7 +360,7 @@ def _check_sizes(frame, source: TableSource) -> None:
                               "(Excel's own limit). Check the file was exported correctly (an unclosed quote "
                               "joins many rows into one cell).", row=row, column=cut(col),
                               value=cut(hit[col][0]))
-    for col in NAME_COLUMNS:
+    for col in source.name_columns:
         if col in frame.columns and frame.height:
             long = pl.col(col).str.len_chars() > MAX_NAME_CHARS
             n = frame.select(long.sum()).item()
@@ -363,12 +375,10 @@ def _check_sizes(frame, source: TableSource) -> None:
 
 def _check_names(frame, source: TableSource) -> None:
     """In the small-area lookup each code has one name and each name one code (``duplicate_name``): two
-    neighbourhoods sharing a name would be merged into one row of the published files."""
+    areas sharing a name would be merged into one row of the published files."""
     import polars as pl
 
-    if source.name != "small_areas":
-        return
-    for code, name in UNIQUE_NAMES:
+    for code, name in source.unique_names:
         if code not in frame.columns or name not in frame.columns:
             continue
         pairs = frame.select(pl.col(code), pl.col(name)).filter((pl.col(code) != "") & (pl.col(name) != "")).unique()

@@ -1,5 +1,9 @@
 """Validate a folder of input files against their Table Schemas and the cross-file rules.
 
+The tables, their columns and which of them holds the people (id, area, small area, date of birth) come from the
+framework's declaration (``population`` and ``tables`` in its framework.yaml); the rules of the national datasets
+(EYFSP's GLD, ASQ-3's steps) apply to tables of that ``kind``.
+
 Every problem is reported (not only the first), each with file, row (as a spreadsheet user
 counts it: the header is row 1), column, value, rule, a plain-English message and a stable
 code. Nothing in the input folder is ever written to. Values are cut to 80 characters in
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from measurekit.data import eyfsp
 from measurekit.data.readers import ReadProblem, cut, load_config, path_problem, read_raw, sources
-from measurekit.data.schemas import REQUIRED_TABLES, table_schema
+from measurekit.data.schemas import declared, required_tables, table_schema
 from measurekit.problems import ProblemReport
 
 if TYPE_CHECKING:
@@ -118,9 +122,11 @@ def _mapping_hint(col: str, bad: list[str], allowed: list) -> str:
     return f"values: {{{col}: {{{', '.join(pairs)}}}}}"
 
 
-def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport, date_format: str | None = None):
+def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport, date_format: str | None = None,
+                *, item_like: bool = False):
     """Check one table (a Polars frame of text cells) against its schema, adding problems to ``report``.
 
+    ``item_like``: a voice table (a code outside an integer column's codes is ``item_out_of_scale``).
     Returns the frame, with dates in a declared ``date_format`` rewritten as yyyy-mm-dd.
     """
     import polars as pl
@@ -135,7 +141,6 @@ def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport
         if col not in fields:
             report.add("unknown_column", f"Column {cut(col)!r} is not part of the {name} schema and will be ignored.",
                        file=file, column=cut(col), severity="warning")
-    item_like = name in ("voice_parent", "voice_practitioner")
     for col, f in fields.items():
         if col not in frame.columns:
             continue
@@ -222,10 +227,19 @@ def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport
     return frame
 
 
-# columns each table keeps for the cross-file checks when only validating (the rest is dropped after its own checks)
-_KEYS = {"children": ["child_id", "_h", "small_area", "neighbourhood", "_born"],
-         "small_areas": ["small_area", "neighbourhood"], "eyfsp": ["child_id", "_h", "_not_assessed"],
-         "voice_parent": ["child_id", "_h", "completed_on"], "voice_practitioner": ["child_id", "_h", "rated_on"]}
+def _kept_columns(table, fw) -> list[str]:
+    """Columns a table keeps for the cross-file checks when only validating (the rest is dropped after its own
+    checks)."""
+    pop = fw.population
+    if table.name == pop.table:
+        return [pop.id, "_h", pop.small_area or "", pop.area, "_born"]
+    if table.name == pop.lookup:
+        return [pop.small_area or "", pop.area]
+    if table.kind == "eyfsp":
+        return [pop.id, "_h", "_not_assessed"]
+    if table.kind == "voice" and table.date:
+        return [pop.id, "_h", table.date]
+    return [pop.id, "_h"]
 
 
 def _unique_rows(values):
@@ -238,54 +252,70 @@ def _unique_rows(values):
     return values.is_duplicated()
 
 
-def _with_key(frame):
-    """Add ``_h``, the 64-bit hash of child_id, used to join the large tables (integer joins are several times
+def _with_key(frame, id_column: str):
+    """Add ``_h``, the 64-bit hash of the person id, used to join the large tables (integer joins are several times
     faster than text joins). Two different ids share a hash with probability about n^2 / 2^64 (1e-7 for a
     national cohort); such a pair would only hide an unknown_child or date_before_birth, never invent one."""
     import polars as pl
 
-    return frame.with_columns(pl.col("child_id").hash().alias("_h")) if "child_id" in frame.columns else frame
+    return frame.with_columns(pl.col(id_column).hash().alias("_h")) if id_column in frame.columns else frame
 
 
-def _table_rules(name: str, frame, file: str, report: ProblemReport, today: dt.date):
-    """Rules within one table beyond its schema (dates against today, GLD and totals against the ELGs,
-    ASQ steps, repeated responses). Returns the frame with helper columns for the cross-file checks."""
+def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.date):
+    """Rules within one table beyond its schema (dates against today, plausible ages, GLD and totals against the
+    ELGs, ASQ steps, repeated responses, a compound key used twice). Returns the frame with helper columns for the
+    cross-file checks."""
     import polars as pl
 
+    pop = fw.population
+    name, person = table.name, pop.person
     ts_today = pl.lit(today)
-    if name == "children" and "date_of_birth" in frame.columns:
-        births = _parse_dates(frame["date_of_birth"])
-        raw_dob = frame["date_of_birth"]
+    birth = pop.birth_date
+    if name == pop.table and birth and birth in frame.columns:
+        births = _parse_dates(frame[birth])
+        raw_dob = frame[birth]
         future = pl.select(pl.lit(births) > ts_today).to_series()
-        _each(report, future, raw_dob, "future_date", "date_of_birth is in the future.", file=file,
-              column="date_of_birth", rule=f"<= {today.isoformat()}")
-        age = pl.select((ts_today - pl.lit(births)).dt.total_days() / 365.25).to_series()
-        _each(report, ~future & ((age < 2) | (age > 12)), raw_dob, "implausible_date",
-              "date_of_birth gives an age outside 2-12 years for a reception cohort.", file=file,
-              column="date_of_birth", rule="age 2-12 years")
+        _each(report, future, raw_dob, "future_date", f"{birth} is in the future.", file=file,
+              column=birth, rule=f"<= {today.isoformat()}")
+        if pop.age_years:
+            lo, hi = pop.age_years
+            age = pl.select((ts_today - pl.lit(births)).dt.total_days() / 365.25).to_series()
+            _each(report, ~future & ((age < lo) | (age > hi)), raw_dob, "implausible_date",
+                  f"{birth} gives an age outside {lo}-{hi} years" + (f" for {pop.group}." if pop.group else "."),
+                  file=file, column=birth, rule=f"age {lo}-{hi} years")
+        # the English school year: born 1 April to 31 August is the youngest in the year group
         if "summer_born" in frame.columns:
             expected = pl.select(pl.lit(births).dt.month().is_between(4, 8).cast(pl.Int8).cast(pl.String)).to_series()
             sb = frame["summer_born"]
             bad = births.is_not_null() & sb.is_in(["0", "1"]) & (sb != expected)
             _each(report, bad, sb, "summer_born_mismatch",
-                  "summer_born disagrees with date_of_birth (born April-August = 1).", file=file, column="summer_born",
+                  f"summer_born disagrees with {birth} (born April-August = 1).", file=file, column="summer_born",
                   rule="summer_born = month of birth in 4..8")
         frame = frame.with_columns(births.alias("_born"))
-    for date_col in ("completed_on", "rated_on"):
-        if name in ("children", "small_areas") or date_col not in frame.columns:
-            continue
+    date_col = table.date if table.kind == "voice" else None
+    if date_col and date_col in frame.columns:
         d = _parse_dates(frame[date_col])
         future = pl.select(pl.lit(d) > ts_today).to_series()
         _each(report, future, frame[date_col], "future_date", f"{date_col} is in the future.", file=file,
               column=date_col, rule=f"<= {today.isoformat()}")
-    if name == "voice_parent" and "child_id" in frame.columns:
-        ids = frame["child_id"]
+    key = list(table.key) or [pop.id]
+    if table.kind == "voice" and pop.id in frame.columns and pop.id not in key and not table.round:
+        ids = frame[pop.id]
         dup = _unique_rows(ids)
         if dup is not None:
             _each(report, (ids != "") & ~ids.is_first_distinct(), ids, "duplicate_response",
-                  "This child already has a parent response; the latest is used.", file=file,
-                  column="child_id", rule="one response per child", severity="warning")
-    if name == "eyfsp" and set(eyfsp.ELG_COLUMNS) <= set(frame.columns):
+                  f"This {person} already has a {table.respondent} response; the latest is used.", file=file,
+                  column=pop.id, rule=f"one response per {person}", severity="warning")
+    if len(key) > 1 and set(key) <= set(frame.columns):
+        # a compound key (a person and a review round): each combination once
+        whole = frame.select(pl.all_horizontal([pl.col(k) != "" for k in key]).alias("_full"),
+                             pl.struct(key).is_duplicated().alias("_dup"),
+                             pl.struct(key).is_first_distinct().alias("_first"),
+                             pl.concat_str([pl.col(k) for k in key], separator=" / ").alias("_shown"))
+        _each(report, whole["_full"] & whole["_dup"] & ~whole["_first"], whole["_shown"], "duplicate_key",
+              lambda v: f"{' and '.join(key)} = {v} appears more than once; each combination must be unique.",
+              file=file, column=" + ".join(key), rule="unique: " + " + ".join(key))
+    if table.kind == "eyfsp" and set(eyfsp.ELG_COLUMNS) <= set(frame.columns):
         e = frame
         if "gld" in e.columns:
             derived = e.select(pl.all_horizontal([pl.col(c) == eyfsp.EXPECTED for c in eyfsp.GLD_COLUMNS])
@@ -306,7 +336,7 @@ def _table_rules(name: str, frame, file: str, report: ProblemReport, today: dt.d
                            value=cut(tot[i]), rule="count of ELGs at expected")
         frame = frame.with_columns(pl.any_horizontal([pl.col(c) == eyfsp.NOT_ASSESSED for c in eyfsp.ELG_COLUMNS])
                                    .alias("_not_assessed"))
-    if name == "asq":
+    if table.kind == "asq":
         for col in [c for c in frame.columns
                     if c.startswith("asq_") and not c.endswith("_zone") and c != "asq_age_months"]:
             v = frame[col]
@@ -317,95 +347,102 @@ def _table_rules(name: str, frame, file: str, report: ProblemReport, today: dt.d
     return frame
 
 
-def _cross_checks(raw: dict, files: dict[str, str], report: ProblemReport,
+def _cross_checks(raw: dict, files: dict[str, str], report: ProblemReport, fw,
                   threshold: float = COMPLETENESS_THRESHOLD) -> Completeness:
-    """Rules across files: area lookup, every child_id known, dates after birth, completeness."""
+    """Rules across files: area lookup, every person id known, dates after birth, completeness."""
     import polars as pl
 
-    children = raw.get("children")
+    pop = fw.population
+    pid, person = pop.id, pop.person
+    children = raw.get(pop.table)
     known = dob = None
     if children is not None and "_h" in children.columns:
         known = children.select("_h")
         if "_born" in children.columns:
             dob = children.select("_h", "_born")
-        if _unique_rows(children["child_id"]) is not None:
+        if _unique_rows(children[pid]) is not None:
             known = known.unique()
             if dob is not None:
                 dob = dob.unique("_h", keep="first", maintain_order=True)
-    lookup = raw.get("small_areas")
-    if children is not None and lookup is not None and {"small_area", "neighbourhood"} <= set(children.columns) \
-            and {"small_area", "neighbourhood"} <= set(lookup.columns):
-        nb_of = dict(zip(lookup["small_area"].to_list(), lookup["neighbourhood"].to_list()))
-        f = files["children"]
-        area = children["small_area"]
+    lookup = raw.get(pop.lookup) if pop.lookup else None
+    sa, area_col = pop.small_area, pop.area
+    if children is not None and lookup is not None and sa and {sa, area_col} <= set(children.columns) \
+            and {sa, area_col} <= set(lookup.columns):
+        nb_of = dict(zip(lookup[sa].to_list(), lookup[area_col].to_list()))
+        f = files[pop.table]
+        area = children[sa]
         _each(report, ~area.is_in(list(nb_of)) & (area != ""), area, "unknown_small_area",
-              "small_area is not in the small-area lookup (small_areas file).", file=f, column="small_area",
-              rule="foreign key: small_areas.small_area")
+              f"{sa} is not in the small-area lookup ({pop.lookup} file).", file=f, column=sa,
+              rule=f"foreign key: {pop.lookup}.{sa}")
         mapped = area.replace_strict(nb_of, default=None, return_dtype=pl.String)
-        bad = mapped.is_not_null() & (mapped != children["neighbourhood"])
+        bad = mapped.is_not_null() & (mapped != children[area_col])
         for i in bad.fill_null(False).arg_true().to_list():
-            report.add("neighbourhood_mismatch", f"neighbourhood disagrees with the lookup for small area "
-                       f"{cut(area[i])} ({cut(mapped[i])}).", file=f, row=i + 2, column="neighbourhood",
-                       value=cut(children["neighbourhood"][i]), rule="lookup small_area -> neighbourhood")
+            report.add("neighbourhood_mismatch", f"{area_col} disagrees with the lookup for small area "
+                       f"{cut(area[i])} ({cut(mapped[i])}).", file=f, row=i + 2, column=area_col,
+                       value=cut(children[area_col][i]), rule=f"lookup {sa} -> {area_col}")
     for name, frame in raw.items():
-        if name in ("children", "small_areas") or "child_id" not in frame.columns:
+        if name in (pop.table, pop.lookup) or pid not in frame.columns:
             continue
         f = files[name]
-        ids = frame.select("child_id", "_h").with_row_index("_row")
+        ids = frame.select(pid, "_h").with_row_index("_row")
         if known is not None:
-            unknown = ids.filter(pl.col("child_id") != "").join(known, on="_h", how="anti").sort("_row")
-            for i, v in zip(unknown["_row"].to_list(), unknown["child_id"].to_list()):
-                report.add("unknown_child", "child_id is not in the children file.", file=f, row=i + 2,
-                           column="child_id", value=cut(v), rule="foreign key: children.child_id")
-        for date_col in ("completed_on", "rated_on"):
-            if date_col not in frame.columns or dob is None:
-                continue
+            unknown = ids.filter(pl.col(pid) != "").join(known, on="_h", how="anti").sort("_row")
+            for i, v in zip(unknown["_row"].to_list(), unknown[pid].to_list()):
+                report.add("unknown_child", f"{pid} is not in the {pop.table} file.", file=f, row=i + 2,
+                           column=pid, value=cut(v), rule=f"foreign key: {pop.table}.{pid}")
+        table = fw.table(name)
+        date_col = table.date if table.kind == "voice" else None
+        if date_col and date_col in frame.columns and dob is not None:
             d = _parse_dates(frame[date_col])
             born = ids.join(dob, on="_h", how="left").sort("_row")["_born"]
             _each(report, d.is_not_null() & born.is_not_null() & (d < born), frame[date_col], "date_before_birth",
-                  f"{date_col} is before the child's date of birth.", file=f, column=date_col,
-                  rule=">= date_of_birth")
-    return _completeness(raw, files, report, threshold)
+                  f"{date_col} is before the {person}'s date of birth.", file=f, column=date_col,
+                  rule=f">= {pop.birth_date}")
+    return _completeness(raw, files, report, fw, threshold)
 
 
-def _completeness(raw: dict, files: dict[str, str], report: ProblemReport, threshold: float) -> Completeness:
-    """Children without an EYFSP record, and with an ELG not assessed: counted, reported, an error above
-    ``threshold`` (a share of the children file). GLD published on the children with records would
-    otherwise look like the whole cohort."""
+def _completeness(raw: dict, files: dict[str, str], report: ProblemReport, fw, threshold: float) -> Completeness:
+    """People without an EYFSP record, and with an ELG not assessed (when the framework has a table of kind
+    eyfsp): counted, reported, an error above ``threshold`` (a share of the population table). GLD published on
+    the children with records would otherwise look like the whole cohort."""
     out = Completeness(threshold=threshold)
-    children, e = raw.get("children"), raw.get("eyfsp")
-    if children is None or "child_id" not in children.columns:
+    pop = fw.population
+    pid, people = pop.id, pop.people
+    children = raw.get(pop.table)
+    if children is None or pid not in children.columns:
         return out
     import polars as pl
 
-    ids = children.filter(pl.col("child_id") != "").select("child_id", "_h")
-    if _unique_rows(ids["child_id"]) is not None:
+    ids = children.filter(pl.col(pid) != "").select(pid, "_h")
+    if _unique_rows(ids[pid]) is not None:
         ids = ids.unique("_h", maintain_order=True)
     out.children = ids.height
-    if e is None or "child_id" not in e.columns or out.children == 0:
+    kinds = [t.name for t in fw.tables if t.kind == "eyfsp"]
+    e = raw.get(kinds[0]) if kinds else None
+    if e is None or pid not in e.columns or out.children == 0:
         return out
     absent = ids.join(e.select("_h"), on="_h", how="anti")
     out.without_eyfsp = absent.height
     if "_not_assessed" in e.columns:
         flagged = e.filter(pl.col("_not_assessed")).select("_h").unique()
         out.not_assessed = ids.join(flagged, on="_h", how="semi").height
-    f = files.get("eyfsp", "eyfsp.csv")
+    f = files.get(kinds[0], f"{kinds[0]}.csv")
     if out.without_eyfsp:
         share = out.without_eyfsp / out.children
         over = share > threshold
-        missing = absent["child_id"].head(3).to_list()
-        report.add("missing_eyfsp", f"{out.without_eyfsp:,} of {out.children:,} children ({share:.1%}) have no EYFSP "
+        missing = absent[pid].head(3).to_list()
+        report.add("missing_eyfsp", f"{out.without_eyfsp:,} of {out.children:,} {people} ({share:.1%}) have no EYFSP "
                    f"record (e.g. {', '.join(cut(m, 20) for m in missing)}). "
                    + ("That is more than the completeness threshold of "
                       f"{threshold:.0%}: GLD on the others would be published as if it were the whole cohort. Add the "
                       "missing records, or raise completeness_threshold in the config and say so in the publication."
                       if over else "Published denominators say how many are missing."),
-                   file=f, column="child_id", value=str(out.without_eyfsp), rule=f"missing share <= {threshold:g}",
+                   file=f, column=pid, value=str(out.without_eyfsp), rule=f"missing share <= {threshold:g}",
                    severity="error" if over else "warning")
     if out.not_assessed / out.children > threshold:
-        report.add("elg_not_assessed", f"{out.not_assessed:,} of {out.children:,} children "
+        report.add("elg_not_assessed", f"{out.not_assessed:,} of {out.children:,} {people} "
                    f"({out.not_assessed / out.children:.1%}) have at least one ELG not assessed (A), more than the "
-                   f"completeness threshold of {threshold:.0%}. Check the extract is final; such children count in "
+                   f"completeness threshold of {threshold:.0%}. Check the extract is final; such {people} count in "
                    "the cohort and do not meet GLD.", file=f, value=str(out.not_assessed),
                    rule=f"not-assessed share <= {threshold:g}")
     return out
@@ -420,7 +457,7 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
     from measurekit.design.choose import choose_framework
 
     folder = Path(folder)
-    fw = choose_framework(framework, data=folder)
+    fw = declared(choose_framework(framework, data=folder))
     report = ProblemReport(title=f"Validation of {folder}")
     today = today or dt.date.today()
     raw: dict[str, pl.DataFrame] = {}
@@ -428,9 +465,10 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
     if not folder.is_dir():
         report.add("missing_folder", f"The data folder {folder} does not exist.")
         return raw, files, report, Completeness()
-    cfg = load_config(config)
+    cfg = load_config(config, [t.name for t in fw.tables])
     threshold = float(cfg.get("completeness_threshold", COMPLETENESS_THRESHOLD))
-    for name, src in sources(folder, cfg).items():
+    required = required_tables(fw)
+    for name, src in sources(folder, cfg, framework=fw).items():
         if len(src.candidates) > 1:
             report.add("ambiguous_file", f"{len(src.candidates)} files could be the {name} table: "
                        f"{', '.join(p.name for p in src.candidates)}. Keep one, or name the one to use with "
@@ -442,7 +480,7 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
                 report.add(why[0], why[1], file=src.path.name)
                 continue
         if src.path is None or not src.path.exists():
-            if name in REQUIRED_TABLES or src.path is not None:
+            if name in required or src.path is not None:
                 report.add("missing_file", f"No {name} file found in {folder} (expected {name}.csv or .xlsx, "
                            "or a path in the config).", file=str(src.path.name if src.path else f"{name}.csv"))
             continue
@@ -459,12 +497,14 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
             for note in src.notes:
                 report.add(note.pop("code"), note.pop("message"), file=src.path.name, **note)
             src.notes.clear()
-        frame = check_table(name, frame, table_schema(name, fw), src.path.name, report, src.date_format)
-        frame = _with_key(_table_rules(name, frame, src.path.name, report, today))
+        table = fw.table(name)
+        frame = check_table(name, frame, table_schema(name, fw), src.path.name, report, src.date_format,
+                            item_like=table.kind == "voice")
+        frame = _with_key(_table_rules(table, fw, frame, src.path.name, report, today), fw.population.id)
         if not keep_all:
-            frame = frame.select([c for c in _KEYS.get(name, ["child_id", "_h"]) if c in frame.columns])
+            frame = frame.select([c for c in _kept_columns(table, fw) if c and c in frame.columns])
         raw[name] = frame
-    completeness = _cross_checks(raw, files, report, threshold)
+    completeness = _cross_checks(raw, files, report, fw, threshold)
     for name in list(raw):
         raw[name] = raw[name].drop([c for c in ("_born", "_not_assessed", "_h") if c in raw[name].columns])
     return raw, files, report, completeness

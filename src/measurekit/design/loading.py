@@ -475,7 +475,8 @@ def _load(path: Path):
             loc = err["loc"]
             file = _WHERE.get(str(loc[0]), "framework.yaml") if loc else "framework.yaml"
             dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
-            catalogued = ("unsafe_name", "suppress_range", "weaker_disclosure", "gss_code")
+            catalogued = ("unsafe_name", "suppress_range", "weaker_disclosure", "gss_code", "missing_domain",
+                          "domain_mismatch", "bad_scale_range")
             code = err["type"] if err["type"] in catalogued else "invalid_field"
             report.add(code, err["msg"], file=file, column=dotted[:200], value=_short(err.get("input")))
         fw, kept, dropped = _salvage(doc, exc.errors())
@@ -484,5 +485,161 @@ def _load(path: Path):
         from measurekit.design.consistency import check_consistency
 
         cross = check_consistency(fw)
+        cross.extend(check_declared_data(fw))
         report.extend(_after_salvage(cross, kept, dropped) if kept is not None else cross)
     return fw, _with_lines(report, nodes)
+
+
+def check_declared_data(fw: Framework) -> ProblemReport:
+    """Every problem of the data a framework declares (``population``, ``tables``) and of items in several domains.
+
+    Code ``bad_table_declaration`` (file framework.yaml, column = the path, e.g. ``tables[2].columns[1].enum``,
+    value and rule) for: a population without tables or tables without a population; a population naming a
+    table or column that is not declared; two tables or two columns of one name; a key column not declared; columns
+    declared for a national dataset measurekit builds (``kind: eyfsp``/``asq``); a voice table without a respondent
+    whom items name, or naming a date or round column it does not declare, or a column named like an item; a table
+    without the person id; allowed values of the wrong type; a range on a text column. Items whose ``domains`` name
+    an undefined domain: ``unknown_domain``."""
+    report = ProblemReport()
+    domain_ids = {d.id for d in fw.domains}
+    for i, item in enumerate(fw.items):
+        for k, d in enumerate(item.domains):
+            if d not in domain_ids:
+                report.add("unknown_domain", f"Item {item.id} is in domain {d!r}, which items.yaml does not define.",
+                           file="items.yaml", column=f"items[{i}].domains[{k}]", value=d)
+    pop, tables = fw.population, fw.tables
+
+    def bad(message: str, column: str, value=None, rule: str = "") -> None:
+        report.add("bad_table_declaration", message, file="framework.yaml", column=column,
+                   value=None if value is None else str(value)[:200], rule=rule)
+
+    if pop is None and not tables:
+        return report
+    if pop is None:
+        bad("`tables:` is declared without `population:`; say which table holds the people and its id column.",
+            "population", rule="population and tables declared together")
+        return report
+    if not tables:
+        bad("`population:` is declared without `tables:`.", "tables", rule="population and tables declared together")
+        return report
+    names = [t.name for t in tables]
+    for ti, t in enumerate(tables):
+        if names.count(t.name) > 1 and names.index(t.name) != ti:
+            bad(f"The table {t.name!r} is declared twice.", f"tables[{ti}].name", t.name, "one entry per table")
+    by_name = {t.name: (ti, t) for ti, t in reversed(list(enumerate(tables)))}
+    items = {it.id for it in fw.items}
+    respondents = set(fw.respondents())
+    if pop.table not in by_name:
+        bad(f"population.table names {pop.table!r}, which `tables:` does not declare.", "population.table",
+            pop.table, "tables: " + ", ".join(names))
+    else:
+        pi, pt = by_name[pop.table]
+        cols = {c.name: c for c in pt.columns}
+        if pt.kind != "routine":
+            bad(f"The population table {pop.table!r} must be of kind routine (its columns declared), not {pt.kind}.",
+                f"tables[{pi}].kind", pt.kind, "kind: routine")
+        if not pt.required:
+            bad(f"The population table {pop.table!r} must be `required: true`: nothing can be read without it.",
+                f"tables[{pi}].required", pt.required, "required: true")
+        for field in ("id", "area", "small_area", "birth_date"):
+            col = getattr(pop, field)
+            if col and col not in cols:
+                bad(f"population.{field} names the column {col!r}, which the table {pop.table!r} does not declare.",
+                    f"population.{field}", col, f"a column of {pop.table}")
+        if pop.id in cols and not cols[pop.id].unique:
+            bad(f"The id column {pop.id!r} of the population table must be `unique: true` (one row per person).",
+                f"tables[{pi}].columns", pop.id, "unique: true")
+        if pop.birth_date in cols and cols[pop.birth_date].type != "date":
+            bad(f"population.birth_date {pop.birth_date!r} must be a column of type date.", "population.birth_date",
+                cols[pop.birth_date].type, "type: date")
+    if pop.age_years and pop.age_years[0] >= pop.age_years[1]:
+        bad("population.age_years must be [lowest, highest] with the lowest below the highest.", "population.age_years",
+            pop.age_years, "low < high")
+    if pop.lookup:
+        if pop.lookup not in by_name:
+            bad(f"population.lookup names {pop.lookup!r}, which `tables:` does not declare.", "population.lookup",
+                pop.lookup, "tables: " + ", ".join(names))
+        else:
+            li, lt = by_name[pop.lookup]
+            lcols = {c.name for c in lt.columns}
+            for field in ("small_area", "small_area_name", "area", "area_code"):
+                col = getattr(pop, field)
+                if col and col not in lcols:
+                    bad(f"The lookup table {pop.lookup!r} must have the column {col!r} (population.{field}).",
+                        f"tables[{li}].columns", col, f"population.{field} in {pop.lookup}")
+            if not pop.small_area:
+                bad("population.lookup needs population.small_area: the column both tables share.",
+                    "population.small_area", None, "small_area with lookup")
+    for ti, t in enumerate(tables):
+        where = f"tables[{ti}]"
+        cols = [c.name for c in t.columns]
+        for ci, c in enumerate(t.columns):
+            if cols.count(c.name) > 1 and cols.index(c.name) != ci:
+                bad(f"The column {c.name!r} is declared twice in table {t.name!r}.", f"{where}.columns[{ci}].name",
+                    c.name, "one entry per column")
+            at = f"{where}.columns[{ci}]"
+            if c.enum is not None and c.values_from:
+                bad(f"Column {c.name!r} gives both `enum` and `values_from`; give one.", f"{at}.values_from",
+                    c.values_from, "enum or values_from")
+            if c.enum is not None:
+                if not c.enum:
+                    bad(f"Column {c.name!r} has an empty `enum`: no value would be allowed.", f"{at}.enum", "[]",
+                        "at least one allowed value")
+                want = int if c.type == "integer" else (int, float) if c.type == "number" else str
+                wrong = [v for v in c.enum if not isinstance(v, want) or isinstance(v, bool)]
+                if c.type == "date" or wrong:
+                    bad(f"Column {c.name!r} is of type {c.type}, but its allowed values "
+                        f"{', '.join(map(repr, wrong or c.enum))[:150]} are not "
+                        f"{'whole numbers' if c.type == 'integer' else 'numbers' if c.type == 'number' else 'text'}"
+                        + (" (a date column cannot list values)" if c.type == "date" else "")
+                        + ". Quote codes of a text column ('01'), or change the type.", f"{at}.enum",
+                        (wrong or c.enum)[0], f"enum values of type {c.type}")
+            if c.values_from and c.type != "string":
+                bad(f"Column {c.name!r} takes its values from the languages, so it must be of type string.",
+                    f"{at}.type", c.type, "type: string")
+            for bound in ("minimum", "maximum"):
+                if getattr(c, bound) is not None and c.type not in ("integer", "number"):
+                    bad(f"Column {c.name!r} is {c.type}; a {bound} applies only to integer or number columns.",
+                        f"{at}.{bound}", getattr(c, bound), "minimum/maximum on numbers")
+            if c.minimum is not None and c.maximum is not None and c.minimum > c.maximum:
+                bad(f"Column {c.name!r}: minimum {c.minimum} is above maximum {c.maximum}.", f"{at}.minimum",
+                    c.minimum, "minimum <= maximum")
+        if t.kind in ("eyfsp", "asq"):
+            if t.columns:
+                bad(f"Table {t.name!r} is of kind {t.kind}: measurekit knows its columns (a national dataset), so "
+                    "declare none.", f"{where}.columns", ", ".join(cols)[:200], f"kind {t.kind}: no columns")
+            if t.key and list(t.key) != [pop.id]:
+                bad(f"Table {t.name!r} ({t.kind}) has one row per person: its key is {pop.id!r}.", f"{where}.key",
+                    ", ".join(t.key), f"key: [{pop.id}]")
+            continue
+        for k in t.key:
+            if k not in cols:
+                bad(f"The key column {k!r} of table {t.name!r} is not among its columns.", f"{where}.key", k,
+                    f"key columns declared in {t.name}")
+        if t.name != pop.table and t.name != pop.lookup and pop.id not in cols:
+            bad(f"Table {t.name!r} has no {pop.id!r} column, so its rows cannot be joined to the {pop.people}.",
+                f"{where}.columns", pop.id, f"every table but the lookup has {pop.id}")
+        if t.kind == "voice":
+            if not t.respondent:
+                bad(f"Voice table {t.name!r} needs `respondent:` (whose answers it holds).", f"{where}.respondent",
+                    None, "respondent of some item")
+            elif respondents and t.respondent not in respondents:
+                bad(f"Voice table {t.name!r} holds the answers of {t.respondent!r}, but no item names that "
+                    f"respondent (items name: {', '.join(sorted(respondents))}).", f"{where}.respondent",
+                    t.respondent, "respondent of some item")
+            for field in ("date", "round"):
+                col = getattr(t, field)
+                if col and col not in cols:
+                    bad(f"Voice table {t.name!r} names {field} column {col!r}, which it does not declare.",
+                        f"{where}.{field}", col, f"{field} column among the columns")
+            if t.date and t.date in cols and t.columns[cols.index(t.date)].type != "date":
+                bad(f"The date column {t.date!r} of table {t.name!r} must be of type date.", f"{where}.date", t.date,
+                    "type: date")
+            clash = [c for c in cols if c in items]
+            if clash:
+                bad(f"Voice table {t.name!r} declares columns named like items ({', '.join(clash)}); item columns come "
+                    "from the items.", f"{where}.columns", clash[0], "no item ids among the declared columns")
+        elif t.respondent or t.date or t.round or t.retest:
+            bad(f"Table {t.name!r} is of kind {t.kind}; respondent, date, round and retest belong to voice tables.",
+                where, t.kind, "kind: voice")
+    return report

@@ -177,10 +177,16 @@ class HistoryEntry(_Model):
 
 
 class Item(_Model):
-    """A question. ``stem`` holds the wording per language code; ``required``/``relevant`` are fielding rules."""
+    """A question. ``stem`` holds the wording per language code; ``required``/``relevant`` are fielding rules.
+
+    ``domain`` is the item's (first) domain; ``domains`` lists every domain it belongs to when it belongs to several
+    (a many-to-many topic -> domain mapping). Give either: ``domains: [a, b]`` alone sets ``domain`` to ``a``;
+    ``domain`` alone means ``domains == [domain]``. ``all_domains`` is the list every caller should use.
+    """
 
     id: SafeName
-    domain: str
+    domain: str = ""
+    domains: list[str] = Field(default_factory=list)
     scale: str
     reverse: bool = False
     respondents: list[str] = Field(default_factory=lambda: ["parent"])
@@ -203,6 +209,23 @@ class Item(_Model):
     @property
     def status(self) -> str:
         return self.history[-1].status if self.history else "proposed"
+
+    @property
+    def all_domains(self) -> list[str]:
+        """Every domain the item belongs to, its first domain first."""
+        return list(self.domains) if self.domains else ([self.domain] if self.domain else [])
+
+    @model_validator(mode="after")
+    def _one_or_many_domains(self):
+        if not self.domain and not self.domains:
+            raise PydanticCustomError("missing_domain", "An item needs `domain: <id>` or `domains: [<id>, ...]`", {})
+        if self.domains and not self.domain:
+            self.domain = self.domains[0]
+        elif self.domains and self.domain != self.domains[0]:
+            raise PydanticCustomError(
+                "domain_mismatch", "`domain` ({domain}) must be the first of `domains` ({domains}); give only "
+                "`domains` for an item in several domains", {"domain": self.domain, "domains": ", ".join(self.domains)})
+        return self
 
 
 class Compute(_Model):
@@ -525,6 +548,85 @@ class Target(_Model):
     note: str = ""
 
 
+ColumnType = Literal["string", "integer", "number", "date"]
+TableKind = Literal["routine", "eyfsp", "asq", "voice"]
+TABLE_KINDS: tuple[str, ...] = get_args(TableKind)
+
+
+class Column(_Model):
+    """One column of a declared input table (a Frictionless Table Schema field).
+
+    ``enum`` lists the allowed values (text for a string column, whole numbers for an integer one);
+    ``values_from: languages`` takes them from the framework's ``languages`` (a form-language column);
+    ``minimum``/``maximum`` bound a number; ``required``: a blank is an error; ``unique``: no value twice;
+    ``label``: its values become labels in outputs (area names, groups), so they are held to 100 characters."""
+
+    name: SafeName
+    type: ColumnType = "string"
+    description: str = ""
+    required: bool = False
+    unique: bool = False
+    enum: list[int | str] | None = None
+    values_from: Literal["languages"] | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    label: bool = False
+
+
+class DataTable(_Model):
+    """An input table the framework's data come in (one file per table, ``<name>.csv`` or ``.xlsx``).
+
+    ``kind``: ``routine`` (columns as declared), ``eyfsp`` or ``asq`` (national datasets whose columns and rules
+    measurekit knows: the person id column plus the dataset's own columns), or ``voice`` (survey answers of one
+    ``respondent``: the declared columns, then one column per item that respondent answers, codes from the item's
+    scale). ``key``: the primary key (default: the population's id). ``required``: an analysis needs it (a missing
+    file is an error; other tables may be absent). A voice table names its ``date`` column (checked against today
+    and the date of birth), optionally a ``round`` column (the review round of repeated reviews; then one row per
+    person and round), and ``retest: true`` for a second answering of the same items (test-retest)."""
+
+    name: SafeName
+    kind: TableKind = "routine"
+    title: str = ""
+    required: bool = False
+    key: list[str] = Field(default_factory=list)
+    columns: list[Column] = Field(default_factory=list)
+    respondent: str | None = None
+    date: str | None = None
+    round: str | None = None
+    retest: bool = False
+
+
+class Population(_Model):
+    """The table of the people the framework is about (one row each) and the words for them.
+
+    ``table``: its name among ``tables``; ``id``: the person id column every other table carries; ``area``: the
+    column of the area boards cover (``Area.area_word``) and ``area_code`` its code in the ``lookup`` table;
+    ``small_area`` (and ``small_area_name`` in the lookup): the small area of the home address; ``lookup``: the
+    table that maps each small area to its area (optional); ``birth_date`` and ``age_years`` [low, high]: the
+    date-of-birth column and the plausible ages (an age outside is reported), ``group`` the words for the whole
+    population in messages ("a reception cohort"); ``person``/``people``: the word for one and for many."""
+
+    table: SafeName
+    id: SafeName
+    area: SafeName
+    area_code: str | None = None
+    small_area: str | None = None
+    small_area_name: str | None = None
+    lookup: str | None = None
+    birth_date: str | None = None
+    age_years: list[int] | None = Field(default=None, min_length=2, max_length=2)
+    group: str = ""
+    person: str = "person"
+    people: str = "people"
+
+
+class DeclaredData(_Model):
+    """The data sections of ``framework.yaml`` (``population`` and ``tables``), for their JSON Schema."""
+
+    population: Population | None = None
+    tables: list[DataTable] = Field(default_factory=list)
+
+
 class Framework(_Model):
     """A measurement framework: its purpose and governance, instrument (scales, domains, items) and indicators."""
 
@@ -558,6 +660,9 @@ class Framework(_Model):
     analysis: Analysis = Field(default_factory=Analysis)
     # targets for indicators (stats/target.py): value to reach by a period, with its source
     targets: list[Target] = Field(default_factory=list)
+    # the input tables the data come in, and which of them holds the people (data/schemas.py builds the schemas)
+    population: Population | None = None
+    tables: list[DataTable] = Field(default_factory=list)
     path: Path | None = Field(default=None, exclude=True)
     # what the evidence/ folder held when the framework was loaded and checked (design.evidence.FrameworkEvidence):
     # read once, with the spec's checks; read_framework_evidence returns it instead of reading the files again
@@ -591,6 +696,19 @@ class Framework(_Model):
         """The declared breakdown with this id, or None."""
         return next((b for b in self.declared_breakdowns if b.id == str(breakdown_id)), None)
 
+    def table(self, name: str) -> DataTable:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(f"no table {name!r}; the framework declares: {', '.join(t.name for t in self.tables)}")
+
+    def respondents(self) -> list[str]:
+        """Every kind of respondent (perspective) the items name, in the order first named."""
+        out: list[str] = []
+        for item in self.items:
+            out += [r for r in item.respondents if r not in out]
+        return out
+
     def item(self, item_id: str) -> Item:
         return _find(self.items, item_id, "item")
 
@@ -601,8 +719,10 @@ class Framework(_Model):
         return _find(self.domains, domain_id, "domain")
 
     def items_in(self, domain_id: str, respondent: str | None = "parent") -> list[Item]:
-        """Items of one domain (for one kind of respondent, or all when respondent is None)."""
-        return [i for i in self.items if i.domain == domain_id and (respondent is None or respondent in i.respondents)]
+        """Items of one domain (for one kind of respondent, or all when respondent is None); an item in several
+        domains (``Item.domains``) is in each of them."""
+        return [i for i in self.items
+                if domain_id in i.all_domains and (respondent is None or respondent in i.respondents)]
 
     def item_ids(self, respondent: str | None = "parent") -> list[str]:
         return [i.id for i in self.items if respondent is None or respondent in i.respondents]
@@ -614,7 +734,20 @@ class Framework(_Model):
 
     def lavaan_model(self, respondent: str | None = "parent") -> str:
         """The measurement model the framework designs, in lavaan syntax: one factor per domain
-        (``domain =~ item1 + item2 + ...``), for ``mk.cfa`` and ``mk.invariance``."""
+        (``domain =~ item1 + item2 + ...``), for ``mk.cfa`` and ``mk.invariance``.
+
+        Refused (``InputError`` ``cross_loading_items``) when an item belongs to several domains: one factor per
+        domain would then be a model with cross-loadings the framework did not design as such."""
+        shared = [i.id for i in self.items
+                  if len(i.all_domains) > 1 and (respondent is None or respondent in i.respondents)]
+        if shared:
+            from measurekit.problems import InputError
+
+            raise InputError.of("cross_loading_items", f"{len(shared)} item(s) belong to several domains "
+                                f"({', '.join(shared[:5])}), so the framework does not design one factor per domain; "
+                                "write the measurement model yourself (lavaan syntax) if a factor model is wanted.",
+                                column="items.domains", value=", ".join(shared[:5]),
+                                rule="one domain per item for a factor model")
         return "\n".join(f"{d} =~ " + " + ".join(items) for d, items in self.domain_items(respondent).items())
 
 
