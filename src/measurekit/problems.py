@@ -25,7 +25,7 @@ SEVERITIES = ("error", "warning", "info")
 # any other error stops it, so a bug is never reported as "skipped".
 CANNOT_SUPPORT = frozenset({
     "too_few_cases", "small_group", "one_group", "not_identified", "aliased_predictor", "never_together",
-    "constant_item", "too_few_items", "all_missing", "no_items",
+    "constant_item", "too_few_items", "all_missing", "no_items", "cross_loading_items",
 })
 
 # code -> (title, what to do). One entry per code reported anywhere in the package.

@@ -72,13 +72,53 @@ class Option(_Model):
 
 
 class Scale(_Model):
-    """A response scale shared by items. ``codes`` are the substantive codes in order."""
+    """A response scale shared by items. ``codes`` are the substantive codes in order.
+
+    A numeric rating scale (e.g. 0-10) may be declared by its ``range`` [low, high] and its ``anchors`` (code ->
+    label per language, e.g. 0 and 10) instead of listing every option: the options are then the whole numbers
+    from low to high, each labelled by its anchor or, between the anchors, by the number itself (in every
+    language an anchor is written in)."""
 
     id: SafeName
     title: str = ""
     options: list[Option]
     dont_know: Option | None = None
     pictorial: "Pictorial | None" = None
+    range: list[int] | None = Field(default=None, min_length=2, max_length=2)
+    anchors: dict[int, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_from_range(cls, data):
+        if not isinstance(data, dict) or data.get("options") or data.get("range") is None:
+            return data
+        rng, anchors = data.get("range"), data.get("anchors") or {}
+        if not (isinstance(rng, (list, tuple)) and len(rng) == 2 and all(isinstance(v, int) for v in rng)
+                and rng[0] < rng[1] and rng[1] - rng[0] <= 100 and isinstance(anchors, dict)):
+            raise PydanticCustomError("bad_scale_range", "`range` must be [low, high]: whole numbers, low below high, "
+                                      "at most 100 apart; `anchors` a mapping code -> label per language", {})
+        languages = sorted({lang for label in anchors.values() if isinstance(label, dict) for lang in label}) or ["en"]
+        options = []
+        for code in range(rng[0], rng[1] + 1):
+            label = anchors.get(code, anchors.get(str(code)))
+            options.append({"code": code, "label": label if label else {lang: str(code) for lang in languages}})
+        return {**data, "options": options}
+
+    @model_validator(mode="after")
+    def _anchors_on_the_scale(self):
+        outside = [c for c in self.anchors if c not in self.codes]
+        if self.range is not None and self.codes != list(range(self.range[0], self.range[1] + 1)):
+            raise PydanticCustomError("bad_scale_range", "The options' codes are not the whole numbers of `range` "
+                                      "{low}-{high}", {"low": self.range[0], "high": self.range[1]})
+        if outside:
+            raise PydanticCustomError("bad_scale_range", "Anchors {codes} are not codes of the scale",
+                                      {"codes": ", ".join(map(str, outside))})
+        return self
+
+    @property
+    def numeric(self) -> bool:
+        """A rating scale declared by its range (its codes are the numbers themselves)."""
+        return self.range is not None
 
     @property
     def codes(self) -> list[int]:
