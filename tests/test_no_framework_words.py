@@ -8,15 +8,17 @@ import csv
 import re
 from pathlib import Path
 
+import yaml
+
 from measurekit.core import paths
-from measurekit.data.schemas import table_schema
+from measurekit.data.schemas import table_names, table_schema
 from measurekit.design import load_framework
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "measurekit"
 # routine-data columns are the data contract (children.csv's `neighbourhood`, eyfsp.csv's `gld` ...), not words of a
 # framework; "Heywood case" is a statistical term (a negative variance), not a place; "London borough" is a GSS
-# entity type
-ROUTINE_TABLES = ("children", "small_areas", "eyfsp", "asq", "later_outcome")
+# entity type. Every framework declares its own tables (issue 26): the columns of its routine tables (not of its
+# voice tables, whose item columns are its ids) are column names, not words.
 ALLOWED_PHRASES = [re.compile(r"Heywood case", re.I), re.compile(r"London borough")]
 
 
@@ -31,8 +33,13 @@ def _words() -> tuple[set[str], set[str]]:
                 *(i.id for i in fw.indicators)}
         if fw.area is not None:
             names |= {fw.area.la_name, fw.area.la_word}
-        for t in ROUTINE_TABLES:
-            routine |= {f["name"] for f in table_schema(t, fw)["fields"]}
+        for t in table_names(fw):
+            if fw.table(t).kind != "voice":
+                routine |= {f["name"] for f in table_schema(t, fw)["fields"]}
+        # the places its synthetic profile invents
+        profile = folder / "synthetic.yaml"
+        if profile.exists():
+            names |= {a["name"] for a in (yaml.safe_load(profile.read_text(encoding="utf-8")) or {}).get("areas", [])}
     with open(paths.bundled_data() / "small_areas.csv", encoding="utf-8") as fh:
         names |= {r["neighbourhood"] for r in csv.DictReader(fh)}
     return {w for w in ids - routine if len(w) > 2}, names
@@ -41,6 +48,12 @@ def _words() -> tuple[set[str], set[str]]:
 def test_the_word_lists_are_not_empty():
     ids, names = _words()
     assert len(ids) > 10 and len(names) > 3 and any(" " in w for w in names), (sorted(ids), sorted(names))
+    # both shipped frameworks are covered: ids and names of each are in the lists
+    assert len(paths.bundled_frameworks()) >= 2
+    for folder in paths.bundled_frameworks().values():
+        fw = load_framework(folder)
+        assert fw.name in ids and fw.area is not None and fw.area.la_name in names
+        assert {i.id for i in fw.items if len(i.id) > 2} & ids
 
 
 def test_src_names_no_word_of_a_shipped_framework():

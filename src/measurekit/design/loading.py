@@ -523,6 +523,7 @@ def check_declared_data(fw: Framework) -> ProblemReport:
         bad("`population:` is declared without `tables:`.", "tables", rule="population and tables declared together")
         return report
     names = [t.name for t in tables]
+    _check_indicator_tables(fw, report)
     for ti, t in enumerate(tables):
         if names.count(t.name) > 1 and names.index(t.name) != ti:
             bad(f"The table {t.name!r} is declared twice.", f"tables[{ti}].name", t.name, "one entry per table")
@@ -643,3 +644,41 @@ def check_declared_data(fw: Framework) -> ProblemReport:
             bad(f"Table {t.name!r} is of kind {t.kind}; respondent, date, round and retest belong to voice tables.",
                 where, t.kind, "kind: voice")
     return report
+
+
+def _check_indicator_tables(fw: Framework, report: ProblemReport) -> None:
+    """An indicator's ``compute.table`` and ``compute.among`` name declared tables and columns, and allowed values
+    (code ``bad_table_declaration``, file indicators.yaml)."""
+    tables = {t.name: t for t in fw.tables}
+    items = {i.id for i in fw.items}
+
+    def bad(message: str, column: str, value=None, rule: str = "") -> None:
+        report.add("bad_table_declaration", message, file="indicators.yaml", column=column,
+                   value=None if value is None else str(value)[:200], rule=rule)
+
+    for k, ind in enumerate(fw.indicators):
+        c = ind.compute
+        for where, table, field, values in ((f"indicators[{k}].compute", c.table, c.field, None),
+                                            (f"indicators[{k}].compute.among",
+                                             c.among.table if c.among else None, c.among.field if c.among else None,
+                                             c.among.values if c.among else None)):
+            if table is None:
+                continue
+            if table not in tables:
+                bad(f"Indicator {ind.id} reads table {table!r}, which framework.yaml does not declare.",
+                    f"{where}.table", table, "tables: " + ", ".join(tables))
+                continue
+            t = tables[table]
+            cols = {col.name: col for col in t.columns}
+            known = set(cols) | ({"responded"} | items if t.kind == "voice" else set())
+            if t.kind in ("eyfsp", "asq") or field in known:
+                col = cols.get(field or "")
+                if values and col is not None and col.enum is not None:
+                    outside = [v for v in values if v not in col.enum]
+                    if outside:
+                        bad(f"Indicator {ind.id} restricts to {field} = {', '.join(map(str, outside))}, which is not "
+                            f"an allowed value of {table}.{field}.", f"{where}.values", outside[0],
+                            f"enum: {'|'.join(map(str, col.enum))}")
+                continue
+            bad(f"Indicator {ind.id} reads {field!r} from table {table!r}, which has no such column.",
+                f"{where}.field", field, f"a column of {table}")

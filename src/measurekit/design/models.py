@@ -268,12 +268,27 @@ class Item(_Model):
         return self
 
 
+class Condition(_Model):
+    """People an indicator is restricted to: those whose ``field`` (a column of the declared ``table``; default
+    the population's joined routine data) holds one of ``values``, e.g. accommodation judged suitable."""
+
+    table: str | None = None
+    field: str
+    values: list[int | str] = Field(min_length=1)
+
+
 class Compute(_Model):
+    """How an indicator is computed. ``table`` (optional): the declared table ``field`` is read from (a voice table
+    gives each person's latest review; ``responded`` there is 1 for a person with a row in it); ``among``
+    (optional): restrict the population to people meeting a ``Condition``."""
+
     source: Literal["routine", "scale", "item"]
     field: str
     statistic: Literal["proportion", "mean", "proportion_below", "proportion_at_or_above"] = "proportion"
     threshold: float | None = None
     population: Literal["cohort", "respondents"] = "cohort"
+    table: str | None = None
+    among: Condition | None = None
 
 
 ALL_OR_NONE_STANDARD = 10   # group disclosure: 0% / 100% withheld in groups smaller than this
