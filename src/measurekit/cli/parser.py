@@ -53,9 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=LEDGER_HELP)
 
     p = add("synth", "synth",
-            "Make a synthetic reception cohort (children, EYFSP, ASQ-3, parent and practitioner "
-            "voice responses, a later outcome) with known ground truth, for practice and testing.")
-    p.add_argument("--n", type=int, default=3000, help="number of children (default 3000)")
+            "Make synthetic data with known ground truth, for practice and testing: a reception cohort (children, "
+            "EYFSP, ASQ-3, parent and practitioner voice responses, a later outcome) for a framework with an EYFSP "
+            "table; for any other framework, its declared tables (routine and voice, several review rounds) as its "
+            "synthetic.yaml shapes them.")
+    p.add_argument("--n", type=int, default=3000, help="number of children or people (default 3000)")
     p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same bytes (default 1)")
     p.add_argument("--out", type=Path, required=True, help="folder to write the files into")
     p.add_argument("--framework", required=True,
