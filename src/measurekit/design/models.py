@@ -290,6 +290,15 @@ class Compute(_Model):
     table: str | None = None
     among: Condition | None = None
 
+    @model_serializer(mode="wrap")
+    def _drop_unset_table(self, handler):
+        """``table`` and ``among`` are left out when not given, so indicators without them dump as before."""
+        data = handler(self)
+        for key in ("table", "among"):
+            if isinstance(data, dict) and data.get(key) is None:
+                data.pop(key, None)
+        return data
+
 
 ALL_OR_NONE_STANDARD = 10   # group disclosure: 0% / 100% withheld in groups smaller than this
 
