@@ -246,7 +246,9 @@ def _make_renamed(tmp_path: Path) -> tuple[Path, Path, set[str], set[str]]:
                 g["reference"] = langs[g["reference"]]
         doc["area"].update(la_word="district", area_word="patch", area_word_plural="patches")
         analysis = doc.pop("analysis")
-        doc.update(rename({k: doc[k] for k in doc if k != "area"}))
+        # the declared input tables (population, tables) describe the data files, whose old columns stay beside the
+        # renamed ones added below: the declaration keeps the old column names and codes
+        doc.update(rename({k: doc[k] for k in doc if k not in ("area", "population", "tables")}))
         doc["analysis"] = yaml.safe_load(_rename_text(yaml.safe_dump(analysis, width=10_000), phrase_map, data_map))
     _edit_yaml(fw / "framework.yaml", framework)
     for name in ("indicators.yaml", "items.yaml", "scales.yaml"):
