@@ -144,3 +144,39 @@ def test_a_profile_naming_what_the_framework_lacks_is_refused(tmp_path, old, new
         make_declared_cohort(60, 1, framework=copy)
     assert err.value.codes == ["bad_synthetic_profile"]
     assert err.value.report.problems[0].file == "synthetic.yaml"
+
+
+def test_the_two_perspective_statistics_find_what_was_planted(written):
+    """The generator's data through measurekit's own statistics for this design (stats/perspectives.py): the
+    divergent topics are the flagged ones, the adviser's missing ratings peak in the planted locality, and the
+    planted group in "suitable" accommodation rates "Your home" 4 or less far more often."""
+    from measurekit.stats.perspectives import (
+        perspective_divergence,
+        perspective_missingness,
+        routine_discordance,
+        stack_perspectives,
+    )
+
+    truth = json.loads((written / "ground_truth.json").read_text())
+    yp, adv = _read(written, "voice_young_person"), _read(written, "voice_adviser")
+    people, ret = _read(written, "young_people"), _read(written, "care_leaver_return")
+    items = [c for c in yp.columns if c not in ("young_person_id", "review_round", "reviewed_on", "form_language")]
+    long = stack_perspectives({"young_person": yp, "adviser": adv}, items=items, id="young_person_id",
+                              round="review_round")
+    keys = dict(id="young_person_id", round="review_round", framework=FOLDER)
+    div = perspective_divergence(long, perspectives=("adviser", "young_person"), **keys)
+    topics = div.table[(div.table["level"] == "topic") & (div.table["by"] == "all")].set_index("name")
+    flagged = set(topics.index[(topics["ci_high"] < -1.0)])
+    assert flagged == {d["item"] for d in truth["divergence"]}, topics[["mean_diff", "ci_low", "ci_high"]]
+    expected = people[["young_person_id", "locality"]].merge(pd.DataFrame({"review_round": [1, 2, 3]}), how="cross")
+    miss = perspective_missingness(long.merge(people[["young_person_id", "locality"]], on="young_person_id"),
+                                   perspectives=("young_person", "adviser"), by="locality", expected=expected, **keys)
+    t = miss.table
+    adviser = t[(t["perspective"] == "adviser") & (t["by"] == "locality")].groupby("group")["share_missing"].mean()
+    assert adviser.idxmax() == truth["missing"]["area"] and adviser.max() > adviser.drop(adviser.idxmax()).max() + 0.2
+    g = truth["discordant_group"]
+    ret["planted"] = (ret[g["column"]] == g["value"]).map({True: "planted", False: "others"})
+    dis = routine_discordance(long, ret[["young_person_id", g["suitable_column"], "planted"]],
+                              measure=g["suitable_column"], perspective_value="young_person", threshold=4,
+                              by="planted", items=[g["item"]], **keys).table.set_index("group")
+    assert dis.loc["planted", "ci_low"] > dis.loc["others", "ci_high"], dis
