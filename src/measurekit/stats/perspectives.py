@@ -15,7 +15,7 @@ The data are **long**: one row per person, review, perspective and topic, with c
 - ``topic`` (default ``"topic"``) and ``rating`` (default ``"rating"``, numeric, within ``scale``; blank = not
   rated). A rating that is absent (no row) and a blank rating both count as missing.
 
-``items=`` keeps only those topics. ``scale=(lowest, highest)`` is the rating range (default 0-10). With
+``items=`` keeps only those topics. ``rating_range=(lowest, highest)`` is the rating range (default 0-10). With
 ``framework=`` (a ``Framework``, its folder, or the mapping ``mk.score`` takes) the scale, the don't-know code (read
 as not rated) and the domains come from the framework unless given; a framework domain whose items are not all
 rated is left out with a note in ``warnings``.
@@ -364,11 +364,11 @@ class PerspectiveAgreementResult(Result):
 def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person_id", round: str | None = None,
                           perspective: str = "perspective", topic: str = "topic", rating: str = "rating",
                           items=None, domains=None, min_topics=None, review="latest", k: float = 2,
-                          framework=None, scale=None, alpha: float = 0.05, min_pairs: int = 10
+                          framework=None, rating_range=None, alpha: float = 0.05, min_pairs: int = 10
                           ) -> PerspectiveAgreementResult:
     """Agreement between two perspectives, per topic and per domain (long data: see the module docstring).
 
-    ``k``: the share of pairs within ``k`` points (default 2). ``scale``: the lowest and highest rating (the kappa
+    ``k``: the share of pairs within ``k`` points (default 2). ``rating_range``: the lowest and highest rating (the kappa
     categories are its whole points). ``min_pairs``: a topic or domain with fewer pairs gets a row with ``n`` only
     and a warning. Returns :class:`PerspectiveAgreementResult`; ICCs match psych::ICC to 1e-6 (stored fixture).
     """
@@ -376,7 +376,7 @@ def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person
     from measurekit.stats.agreement import pair_agreement
 
     design = _read(data, **_common(locals()), perspectives=perspectives, topics=items, framework=framework,
-                   domains=domains, scale=scale)
+                   domains=domains, scale=rating_range)
     frame = _pick_review(_with_domains(design, min_topics), review)
     rows, iccs, warnings = [], [], []
     for (level, name), g in frame.groupby(["level", "topic"], sort=False):
@@ -488,7 +488,7 @@ def _describe_diff(d: np.ndarray, k: float, alpha: float) -> dict:
 def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str = "person_id",
                            round: str | None = None, perspective: str = "perspective", topic: str = "topic",
                            rating: str = "rating", items=None, domains=None, min_topics=None, review="latest",
-                           k: float = 2, framework=None, scale=None, alpha: float = 0.05, min_diff: float = 1.0
+                           k: float = 2, framework=None, rating_range=None, alpha: float = 0.05, min_diff: float = 1.0
                            ) -> DivergenceResult:
     """Where the two perspectives diverge: mean difference (first minus second) and share within ``k`` points, per
     topic (and domain), overall and per group of each ``by`` column, with tests of difference between groups and
@@ -500,7 +500,7 @@ def perspective_divergence(data: pd.DataFrame, *, perspectives, by=None, id: str
 
     by = _as_list(by)
     design = _read(data, **_common(locals()), perspectives=perspectives, by=by, topics=items, framework=framework,
-                   domains=domains, scale=scale)
+                   domains=domains, scale=rating_range)
     frame = _pick_review(_with_domains(design, min_topics), review)
     frame = frame.assign(diff=frame[design.first] - frame[design.second]).dropna(subset=["diff"])
     rows: list[dict] = []
@@ -570,7 +570,7 @@ class MissingnessResult(Result):
 def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: str = "person_id",
                             round: str | None = None, perspective: str = "perspective", topic: str = "topic",
                             rating: str = "rating", items=None, expected: pd.DataFrame | None = None,
-                            framework=None, scale=None, alpha: float = 0.05) -> MissingnessResult:
+                            framework=None, rating_range=None, alpha: float = 0.05) -> MissingnessResult:
     """How many expected ratings are missing, from each perspective, per topic and group, and in which pattern.
 
     ``expected`` (optional): the reviews that should have been rated, one row per person (and ``round``), with the
@@ -582,7 +582,7 @@ def perspective_missingness(data: pd.DataFrame, *, perspectives, by=None, id: st
 
     by = _as_list(by)
     design = _read(data, **_common(locals()), perspectives=perspectives, by=by, topics=items, framework=framework,
-                   domains={}, scale=scale)
+                   domains={}, scale=rating_range)
     frame = design.data
     if expected is not None:
         from measurekit.stats._numerics.item_data import named_frame
@@ -675,7 +675,7 @@ class ChangeResult(Result):
 def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str = "person_id",
                   perspective: str = "perspective", topic: str = "topic", rating: str = "rating", items=None,
                   domains=None, min_topics=None, compare: str = "consecutive", k: float = 2,
-                  higher_is_better: bool = True, framework=None, scale=None, alpha: float = 0.05) -> ChangeResult:
+                  higher_is_better: bool = True, framework=None, rating_range=None, alpha: float = 0.05) -> ChangeResult:
     """Paired change of each topic's (and domain's) rating between reviews of the same person, per perspective.
 
     ``compare="consecutive"``: each rated review against the person's previous rated review of that topic;
@@ -696,7 +696,7 @@ def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str 
         if perspective in frame0.columns:
             perspectives = sorted(frame0[perspective].dropna().astype(str).unique())
     design = _read(data, **_common(locals()), perspectives=perspectives, topics=items, framework=framework,
-                   domains=domains, scale=scale, need_two=False)
+                   domains=domains, scale=rating_range, need_two=False)
     pers = _as_list(perspectives)
     frame = _with_domains(design, min_topics, perspectives=pers)
     rows, changes = [], []
@@ -758,7 +758,7 @@ class DiscordanceResult(Result):
 def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: str, perspective_value: str,
                         value=1, threshold: float = 4, by=None, id: str = "person_id", round: str | None = None,
                         perspective: str = "perspective", topic: str = "topic", rating: str = "rating",
-                        items=None, review="latest", framework=None, scale=None, alpha: float = 0.05
+                        items=None, review="latest", framework=None, rating_range=None, alpha: float = 0.05
                         ) -> DiscordanceResult:
     """Among people whose routine record has ``measure == value`` (e.g. a routine yes/no flag = 1), the share
     rating a topic ``<= threshold`` from the perspective ``perspective_value``, per topic and group.
@@ -789,7 +789,7 @@ def routine_discordance(data: pd.DataFrame, routine: pd.DataFrame, *, measure: s
                             rule="one row per " + ", ".join(join), title=_TITLE)
     design = _read(data, **_common(locals()), perspectives=[perspective_value],
                    by=[b for b in by if b not in from_routine], topics=items, framework=framework, domains={},
-                   scale=scale, need_two=False)
+                   scale=rating_range, need_two=False)
     frame = _pick_review(design.data, review)
     rec = routine[[*join, measure, *from_routine]].rename(columns={id: "id", **({round: "round"}
                                                                                 if len(join) > 1 else {})})
