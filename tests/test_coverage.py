@@ -66,7 +66,7 @@ def test_blank_group_is_a_clear_error():
     cohort.loc[5, "responded"] = 1
     for call in (mk.response_weights, mk.coverage):
         with pytest.raises(InputError) as info:
-            call("responded", cohort, by=["area", "eal"])
+            call(cohort, responded="responded", by=["area", "eal"])
         p = info.value.report.problems[0]
         assert (p.code, p.column, p.row) == ("missing_group", "eal", 7)
     ok = mk.response_weights(cohort.assign(eal=cohort["eal"].fillna(-1)), responded="responded", by=["area", "eal"])
