@@ -5,6 +5,7 @@ numbers are checked against stored psych outputs (``tests/fixtures/r/factor.R``)
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,17 +167,17 @@ def kmo(r: np.ndarray) -> tuple[float, np.ndarray]:
 
 def bartlett(r: np.ndarray, n: int) -> dict:
     """Bartlett's test that the correlation matrix is an identity matrix (psych::cortest.bartlett)."""
-    from scipy import stats
+    from scipy.special import chdtrc       # what scipy.stats.chi2.sf computes, without its per-call overhead
 
     p = r.shape[0]
     sign, logdet = np.linalg.slogdet(r)
     chisq = -(n - 1 - (2 * p + 5) / 6) * logdet
     df = p * (p - 1) / 2
-    return {"chisq": float(chisq), "df": int(df), "p_val": float(stats.chi2.sf(chisq, df))}
+    return {"chisq": float(chisq), "df": int(df), "p_val": float(chdtrc(df, chisq))}
 
 
 # --------------------------------------------------------------------------- EFA
-@dataclass
+@dataclass(eq=False)
 class EFAResult(Result):
     """Exploratory factor analysis (psych::fa with fm = "minres" or "ml", rotate = "oblimin" or "none").
 
@@ -186,18 +187,54 @@ class EFAResult(Result):
     factor_correlations: factors x factors (Phi; identity for an orthogonal rotation).
     variance: per factor ``ss_loadings`` and ``proportion`` of total variance.
     adequacy: KMO overall and per item (psych::KMO) and Bartlett's test (chisq, df, p_val).
+    n (respondents with an answer), converged, warnings.
+
+    The tables are built from the fitted matrices when first read (the call computes the numbers; the
+    same tables whenever they are read).
     """
 
-    loadings: pd.DataFrame
-    communalities: pd.DataFrame
-    factor_correlations: pd.DataFrame
-    variance: pd.DataFrame
-    adequacy: pd.DataFrame
-    n: int = 0
-    converged: bool = True
-    warnings: list[str] = field(default_factory=list)
+    n: int
+    converged: bool
+    warnings: list[str]
+    _fitted: dict = field(repr=False)
     _title = "Exploratory factor analysis"
     _main = "loadings"
+
+    def _fields(self) -> dict:
+        return {name: getattr(self, name) for name in ("loadings", "communalities", "factor_correlations",
+                                                       "variance", "adequacy", "n", "converged", "warnings")}
+
+    def __repr__(self) -> str:
+        return f"<EFAResult: {len(self._fitted['names'])} items, {len(self._fitted['cols'])} factors, n {self.n}>"
+
+    @functools.cached_property
+    def loadings(self) -> pd.DataFrame:
+        f = self._fitted
+        return pd.DataFrame(f["L"], index=pd.Index(f["names"], name="item"), columns=f["cols"])
+
+    @functools.cached_property
+    def communalities(self) -> pd.DataFrame:
+        f = self._fitted
+        return pd.DataFrame({"h2": f["h2"], "u2": 1 - f["h2"]}, index=pd.Index(f["names"], name="item"))
+
+    @functools.cached_property
+    def factor_correlations(self) -> pd.DataFrame:
+        f = self._fitted
+        return pd.DataFrame(f["phi"], index=f["cols"], columns=f["cols"])
+
+    @functools.cached_property
+    def variance(self) -> pd.DataFrame:
+        f = self._fitted
+        return pd.DataFrame({"ss_loadings": f["ss"], "proportion": f["ss"] / len(f["names"])},
+                            index=pd.Index(f["cols"], name="factor"))
+
+    @functools.cached_property
+    def adequacy(self) -> pd.DataFrame:
+        f = self._fitted
+        bt = f["bartlett"]
+        return pd.DataFrame({"measure": ["KMO overall", *[f"KMO {n}" for n in f["names"]], "Bartlett chisq",
+                                         "Bartlett df", "Bartlett p_val"],
+                             "value": [f["kmo"], *f["kmo_items"], bt["chisq"], bt["df"], bt["p_val"]]})
 
     def plot(self, ax=None, cut: float = 0.3):
         """Heat map of the loadings (values below ``cut`` shown faint)."""
@@ -266,19 +303,13 @@ def efa(data: pd.DataFrame, n_factors: int, method: str = "minres", rotation: st
     h2 = np.sum((L @ phi) * L, axis=1)
     overall, per_item = kmo(r)
     bt = bartlett(r, n_obs)
-    adequacy = pd.DataFrame({"measure": ["KMO overall", *[f"KMO {n}" for n in names], "Bartlett chisq", "Bartlett df",
-                                         "Bartlett p_val"],
-                             "value": [overall, *per_item, bt["chisq"], bt["df"], bt["p_val"]]})
     if overall < 0.6:
         warnings.append(f"KMO is {overall:.2f}: the items share little common variance; "
                         "factor analysis may not be useful.")
     ss = np.diag(phi @ L.T @ L)
-    return EFAResult(
-        loadings=pd.DataFrame(L, index=pd.Index(names, name="item"), columns=cols),
-        communalities=pd.DataFrame({"h2": h2, "u2": 1 - h2}, index=pd.Index(names, name="item")),
-        factor_correlations=pd.DataFrame(phi, index=cols, columns=cols),
-        variance=pd.DataFrame({"ss_loadings": ss, "proportion": ss / len(names)}, index=pd.Index(cols, name="factor")),
-        adequacy=adequacy, n=n_obs, converged=converged, warnings=warnings)
+    return EFAResult(n=n_obs, converged=converged, warnings=warnings,
+                     _fitted={"L": L, "phi": phi, "h2": h2, "ss": ss, "names": names, "cols": cols, "kmo": overall,
+                              "kmo_items": per_item, "bartlett": bt})
 
 
 # --------------------------------------------------------------------------- parallel analysis
