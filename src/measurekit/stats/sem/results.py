@@ -42,10 +42,14 @@ class CFAResult(Result):
         p_val, std_all (lavaan's fully standardised solution; a residual covariance over the residual
         SDs), as ``lavaan::parameterEstimates(fit, standardized = TRUE)``.
     sample: one sentence saying how many rows were used and why any others were dropped.
+
+    An ML or FIML fit computes the estimates, the test statistic and the checks of the solution in the
+    call; ``fit`` and ``estimates`` are built from them when first read (as lavaan's ``fitMeasures`` and
+    ``parameterEstimates`` are separate calls; the same tables whenever they are read).
     """
 
-    fit: pd.DataFrame
-    estimates: pd.DataFrame
+    _fit_table: Any                 # the table, or a function that builds it the first time it is read
+    _estimates_table: Any
     converged: bool = True
     admissible: bool = True
     warnings: list[str] = field(default_factory=list)
@@ -54,6 +58,22 @@ class CFAResult(Result):
     _title = "Confirmatory factor analysis"
     _main = "estimates"
 
+    @property
+    def fit(self) -> pd.DataFrame:
+        if callable(self._fit_table):
+            self._fit_table = self._fit_table()
+        return self._fit_table
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        if callable(self._estimates_table):
+            self._estimates_table = self._estimates_table()
+        return self._estimates_table
+
+    def _fields(self) -> dict[str, Any]:
+        return {"fit": self.fit, "estimates": self.estimates, "converged": self.converged,
+                "admissible": self.admissible, "warnings": self.warnings, "sample": self.sample}
+
 
 def finish(spec, theta, d, selection, chisq, df_model, chisq_b, loglik, converged, warnings, estimator, se,
            few_categories: bool, extra: dict | None = None) -> CFAResult:
@@ -61,25 +81,30 @@ def finish(spec, theta, d, selection, chisq, df_model, chisq_b, loglik, converge
     of an ML or FIML fit. ``d`` holds the saturated model's moments (sample moments, or EM estimates
     with missing data)."""
     p, G, Ntot = len(spec.observed), len(spec.groups), d.N.sum()
-    df_b = G * p * (p - 1) // 2
-    lo, hi = fm.rmsea_ci(chisq, df_model, Ntot, G)
-    srmr_g = []
     admissible = not improper(spec, theta)
-    for g in range(G):
-        L, P, T, nu, al = spec.matrices(theta, g)
-        srmr_g.append(fm.srmr_ml(d.S[g], d.M[g], L @ P @ L.T + T, nu + L @ al if spec.meanstructure else None))
-    srmr = float(np.sum(np.array(srmr_g) * d.N) / Ntot)
     if not admissible:
         warnings.append("Improper solution: a residual variance is negative or the factor covariance matrix is not "
                         "positive definite (a Heywood case). Do not interpret these estimates; simplify the model.")
     if few_categories:
         warnings.append("Items with 7 or fewer response categories are treated as continuous (ML). "
                         "Estimates of fit can be biased for strongly skewed items.")
-    row = {"chisq": chisq, "df": df_model, "pvalue": fm.pvalue(chisq, df_model),
-           "cfi": fm.cfi(chisq, df_model, chisq_b, df_b), "tli": fm.tli(chisq, df_model, chisq_b, df_b),
-           "rmsea": fm.rmsea(chisq, df_model, Ntot, G), "rmsea_ci_low": lo, "rmsea_ci_high": hi, "srmr": srmr,
-           "aic": -2 * loglik + 2 * spec.n_free, "bic": -2 * loglik + spec.n_free * np.log(Ntot), "loglik": loglik,
-           "n": int(Ntot), "n_free": spec.n_free, "converged": converged, "admissible": admissible,
-           "estimator": estimator, "n_rows": selection.n_rows, "n_dropped": selection.dropped, **(extra or {})}
-    return CFAResult(pd.DataFrame([row]), ml_table(spec, theta, se), converged, admissible, warnings,
+
+    def fit_table() -> pd.DataFrame:
+        df_b = G * p * (p - 1) // 2
+        lo, hi = fm.rmsea_ci(chisq, df_model, Ntot, G)
+        srmr_g = []
+        for g in range(G):
+            L, P, T, nu, al = spec.matrices(theta, g)
+            srmr_g.append(fm.srmr_ml(d.S[g], d.M[g], L @ P @ L.T + T, nu + L @ al if spec.meanstructure else None))
+        srmr = float(np.sum(np.array(srmr_g) * d.N) / Ntot)
+        row = {"chisq": chisq, "df": df_model, "pvalue": fm.pvalue(chisq, df_model),
+               "cfi": fm.cfi(chisq, df_model, chisq_b, df_b), "tli": fm.tli(chisq, df_model, chisq_b, df_b),
+               "rmsea": fm.rmsea(chisq, df_model, Ntot, G), "rmsea_ci_low": lo, "rmsea_ci_high": hi, "srmr": srmr,
+               "aic": -2 * loglik + 2 * spec.n_free, "bic": -2 * loglik + spec.n_free * np.log(Ntot),
+               "loglik": loglik, "n": int(Ntot), "n_free": spec.n_free, "converged": converged,
+               "admissible": admissible, "estimator": estimator, "n_rows": selection.n_rows,
+               "n_dropped": selection.dropped, **(extra or {})}
+        return pd.DataFrame([row])
+
+    return CFAResult(fit_table, lambda: ml_table(spec, theta, se), converged, admissible, warnings,
                      selection.note, Solution(spec, theta))
