@@ -310,6 +310,7 @@ def _check_options(n_boot, cv, level):
                        value=repr(level))
 
 
+@single_thread
 def added_value(data: pd.DataFrame, outcome: str = "gld",
                 base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"), new=(), n_boot: int = 1000,
                 cv: int | None = 5, random_state=None, by=("fsm", "eal", "neighbourhood"), min_group: int = 100,
@@ -326,7 +327,9 @@ def added_value(data: pd.DataFrame, outcome: str = "gld",
     (``aliased_predictor``) when no new column is left. ``n_boot`` resamples give percentile intervals for the
     differences (refits warm-started from the full-sample estimates; interrupting returns the
     resamples done so far). ``cv``-fold cross-validation gives the out-of-sample log loss (``cv=0`` or
-    ``None``: none, the row is NaN).
+    ``None``: none, the row is NaN). Runs with one BLAS thread (``threads.single_thread``): its matrices are at
+    most a few thousand rows by a dozen columns, and on a busy 2-core machine OpenBLAS threads made the QR of the
+    design columns 100+ times slower (the numbers are the same: every CSV of the main job byte-identical).
     """
     from measurekit.stats._numerics.item_data import named_frame, names
 
