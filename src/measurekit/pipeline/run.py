@@ -46,23 +46,25 @@ class RunStopped(InputError):
 
 def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> None:
     log(f"-> {name} ...")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     note = func(state) or ""
     elapsed = time.perf_counter() - start
-    state.steps.append(StepLog(name, elapsed, note))
+    state.steps.append(StepLog(name, elapsed, note, cpu=time.process_time() - cpu_start))
     log(f"   done in {elapsed:.1f} s{'  (' + note + ')' if note else ''}")
 
 
 def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) -> str:
-    """Where a profiled run's time went: each step's wall time and share of the run, then the ``top`` functions
-    by cumulative time (measurekit's own first, then any) and by own time (``cProfile``; times include its
-    overhead, so read them as shares)."""
+    """Where a profiled run's time went: each step's wall time, its CPU time (on a busy machine the wall time
+    includes waiting for a core; the CPU time does not) and its share of the run's wall time, then the ``top``
+    functions by cumulative time (measurekit's own first, then any) and by own time (``cProfile``; times include
+    its overhead, so read them as shares)."""
     import io
     import pstats
 
-    lines = ["", "Profile (wall time per step; cProfile adds overhead, compare shares):"]
+    lines = ["", "Profile (wall and CPU time per step, share of the wall time; cProfile adds overhead, compare shares):"]
     for s in sorted(steps, key=lambda s: -s.seconds):
-        lines.append(f"  {s.seconds:7.2f} s  {100 * s.seconds / max(total, 1e-9):5.1f}%  {s.name}")
+        cpu = f"{s.cpu:7.2f} s CPU" if s.cpu is not None else " " * 13
+        lines.append(f"  {s.seconds:7.2f} s  {cpu}  {100 * s.seconds / max(total, 1e-9):5.1f}%  {s.name}")
     for title, key, pattern in (("measurekit functions by cumulative time", "cumulative", "measurekit"),
                                 ("all functions by own time", "tottime", "")):
         buf = io.StringIO()

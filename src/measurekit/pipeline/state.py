@@ -116,8 +116,9 @@ class Board:
 @dataclass
 class StepLog:
     name: str
-    seconds: float
+    seconds: float              # wall time
     note: str = ""
+    cpu: float | None = None    # CPU time of this process (all threads) during the step; None when not measured
 
 
 @dataclass
