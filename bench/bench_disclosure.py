@@ -116,7 +116,18 @@ def tau_compare(n, seed):
               flush=True)
 
 
+def load() -> str:
+    """The machine's load average (1, 5, 15 minutes): the figures above are only comparable at a similar load."""
+    import os
+
+    try:
+        return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+    except OSError:
+        return "load average not available"
+
+
 if __name__ == "__main__":
+    print(load())
     run("bundled cohort, 3,000 children:", make_cohort(3000, 1, truth=False), target=10)
     shares()
     print("\nGLD children by area and breakdown (tau-Argus tables are single, not linked across breakdowns):")
@@ -127,3 +138,4 @@ if __name__ == "__main__":
         for n in (60_000, 600_000):
             frame, lookup = spread_over_areas(make_cohort(n, 2, truth=False).analysis_frame())
             run(f"national cohort, {n:,} children, 150 areas:", frame, lookup, target=120)
+    print(load())
