@@ -180,3 +180,24 @@ def test_a_later_period_sharing_children_is_audited_when_declared(fw, tmp_path):
               [t_before.reset_index(drop=True), t_after.reset_index(drop=True)])
     assert v["withheld_counts"] > 0
     assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+
+
+def test_the_main_job_records_its_pack(tmp_path):
+    """measurekit run --ledger DIR: the pack is audited with the ledger and recorded once the run is complete; the
+    shareable README says what was checked; a second run of the same data is audited with the first."""
+    from measurekit.cli import main
+    from measurekit.publish.ledger import Ledger
+
+    led = tmp_path / "ledger"
+    assert main(["run", "--out", str(tmp_path / "out"), "--ledger", str(led)]) == 0
+    readme = (tmp_path / "out" / "shareable" / "README.txt").read_text(encoding="utf-8")
+    assert "holds no earlier release" in readme
+    summary = Ledger(led).summary()
+    assert len(summary) == 1
+    published = _read(tmp_path / "out" / "shareable" / "board_pack" / "board_table.csv")
+    recorded = _read(led / "releases" / summary["release"].iloc[0] / "published.csv")
+    assert recorded[KEY].equals(published[KEY])
+    assert not list((tmp_path / "out").rglob("counts.csv"))
+    assert main(["run", "--out", str(tmp_path / "out2"), "--ledger", str(led)]) == 0
+    assert summary["label"].iloc[0] in (tmp_path / "out2" / "shareable" / "README.txt").read_text(encoding="utf-8")
+    assert len(Ledger(led).summary()) == 2
