@@ -73,7 +73,7 @@ def test_two_perspectives_and_items_in_several_domains(tmp_path):
 def test_scores_count_a_shared_item_in_each_of_its_domains(tmp_path):
     fw = load_framework(_framework(tmp_path))
     df = pd.DataFrame({"t1": [8, 2, np.nan], "t2": [4, np.nan, 6], "t3": [0, 10, np.nan]})
-    got = score(df, fw, respondent="young_person")
+    got = score(df, framework=fw, respondent="young_person")
     # by hand: a = t1; b = mean(t1, t2); c = mean(t2, t3), answered items only
     assert got["voice_a"].tolist()[:2] == [8.0, 2.0] and np.isnan(got["voice_a"].iloc[2])
     assert got["voice_b"].tolist() == [6.0, 2.0, 6.0]
