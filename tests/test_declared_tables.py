@@ -109,7 +109,7 @@ def test_a_framework_of_its_own_validates_its_own_tables(tmp_path):
     assert ("unknown_code", "housing.csv", 3, "suitable") in got
     assert ("out_of_range", "housing.csv", 4, "rooms") in got
     assert ("unknown_child", "housing.csv", 4, "member_ref") in got
-    assert ("duplicate_key", "views_member.csv", 4, "member_ref + round") in got
+    assert ("duplicate_compound_key", "views_member.csv", 4, "member_ref + round") in got
     assert ("unknown_code", "views_member.csv", 5, "lang") in got
     assert ("item_out_of_scale", "views_member.csv", 5, "t_home") in got
     assert not report.ok

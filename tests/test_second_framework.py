@@ -89,7 +89,8 @@ def test_indicators_for_the_board():
     home = [i for i in fw.indicators if i.compute.field == "your_home"]
     assert any(i.compute.statistic == "proportion_at_or_above" and i.compute.threshold == 7 for i in home)
     discord = [i for i in home if i.compute.among is not None]
-    assert len(discord) == 1 and discord[0].compute.threshold == 5 and discord[0].compute.statistic == "proportion_below"
+    assert len(discord) == 1 and discord[0].compute.threshold == 5
+    assert discord[0].compute.statistic == "proportion_below"
     assert discord[0].compute.among.field == "accommodation_suitable" and discord[0].compute.among.values == [1]
     assert any(i.compute.table == "voice_adviser" and i.compute.field == "responded" for i in fw.indicators)
     assert any(i.compute.field == "accommodation_suitable" and i.compute.among is None for i in fw.indicators)

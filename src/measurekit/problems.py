@@ -310,9 +310,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_table_declaration": ("A data table is declared wrong",
                               "Correct the `population:` or `tables:` entry named (see the rule): columns, keys, "
                               "types and allowed values must fit together."),
-    "duplicate_key": ("The same key twice",
-                      "Each combination of the key columns (e.g. a person and a review round) may appear once; "
-                      "remove or correct the repeated row."),
+    "duplicate_compound_key": ("The same combination of key columns twice",
+                               "Each combination of the key columns (e.g. a person and a review round) may appear "
+                               "once; remove or correct the repeated row."),
     "cross_loading_items": ("Items in several domains: no one-factor-per-domain model",
                             "Write the factor model yourself in lavaan syntax, or keep each item in one domain."),
     "missing_domain": ("Item without a domain", "Give the item `domain: <id>` or `domains: [<id>, ...]`."),

@@ -65,7 +65,8 @@ def synth(args) -> int:
         atomic.write_text(args.out / MARKER, marker_text("synth"))
         truth = cohort.ground_truth or {}
         rows = {name: len(t) for name, t in cohort.tables.items()}
-        print(f"Wrote synthetic data for {args.n} {fw.population.people} to {args.out} "
+        people = fw.population.people if fw.population is not None else "people"
+        print(f"Wrote synthetic data for {args.n} {people} to {args.out} "
               f"({truth.get('rounds', 1)} review rounds; rows: "
               + ", ".join(f"{k} {v:,}" for k, v in rows.items()) + "; planted truth in ground_truth.json).")
         return 0

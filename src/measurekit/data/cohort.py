@@ -39,8 +39,8 @@ def _layout(framework, tables: dict) -> _Layout:
                        "voice_parent", "completed_on", ("response_id",))
     pop = fw.population
     routine = tuple((t.name, t.kind) for t in fw.tables
-                    if t.kind != "voice" and t.name not in (pop.table, pop.lookup) and list(t.key or [pop.id]) == [pop.id]
-                    and t.name in tables)
+                    if t.kind != "voice" and t.name not in (pop.table, pop.lookup)
+                    and list(t.key or [pop.id]) == [pop.id] and t.name in tables)
     first = next((t for t in fw.tables if t.kind == "voice" and not t.retest), None)
     drop = tuple(k for k in (first.key if first else []) if k != pop.id)
     return _Layout(pop.table, pop.id, pop.lookup, pop.small_area, pop.area_code, routine,
@@ -98,10 +98,10 @@ class Cohort:
                 right["asq_total"] = right[[f"asq_{d}" for d in ASQ_DOMAINS]].sum(axis=1, min_count=5)
             frame = frame.merge(right, on=_KEY, how="left")
         voice = t.get(voice_name) if voice_name else None
-        if voice is not None:
+        if voice is not None and voice_name is not None:
             # the latest response of each person (a missing date sorts last, as pandas sorts it)
             voice = voice.drop(columns=pid).assign(**{_KEY: key[voice_name]})
-            order = [_KEY] + ([lay.voice_date] if lay.voice_date in voice else [])
+            order: list[str] = [_KEY] + ([lay.voice_date] if lay.voice_date and lay.voice_date in voice else [])
             voice = voice.sort_values(order).drop_duplicates(_KEY, keep="last")
             voice = voice.drop(columns=list(lay.voice_drop), errors="ignore")
             first_column = next((c for c in voice.columns if c != _KEY), None)

@@ -211,10 +211,10 @@ def sources(folder, config=None, *, framework=None) -> dict[str, TableSource]:
     file's own entries are added to them (and win where both name the same column).
     ``candidates`` lists every file that could be the table (more than one is an error).
     """
-    from measurekit.data.schemas import declared
+    from measurekit.data.schemas import declared, population
 
     fw = declared(framework)
-    pop = fw.population
+    pop = population(fw)
     names = [t.name for t in fw.tables]
     folder = Path(folder)
     cfg = load_config(config, names)

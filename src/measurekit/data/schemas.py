@@ -19,7 +19,7 @@ from measurekit.data.eyfsp import CODES as ELG_CODES
 from measurekit.data.eyfsp import ELGS
 
 if TYPE_CHECKING:
-    from measurekit.design.models import DataTable, Framework
+    from measurekit.design.models import DataTable, Framework, Population
 
 # ASQ-3 (Ages and Stages Questionnaires, third edition): the five domains and the three zones of each score
 ASQ_DOMAINS = ["communication", "gross_motor", "fine_motor", "problem_solving", "personal_social"]
@@ -38,6 +38,13 @@ def declared(framework) -> Framework:
             "against. Declare `population:` and `tables:` in framework.yaml (see the bundled framework).",
             file="framework.yaml", column="tables", rule="population and tables declared")
     return framework
+
+
+def population(framework) -> Population:
+    """The framework's ``population`` declaration (``InputError`` ``no_tables_declared`` without one)."""
+    pop = declared(framework).population
+    assert pop is not None   # declared() refuses a framework without one
+    return pop
 
 
 def table_names(framework) -> list[str]:
@@ -87,7 +94,7 @@ def _column_field(col, framework) -> dict:
 
 def _id_field(framework, unique: bool) -> dict:
     """The person id column as the population table declares it (unique or not in the table at hand)."""
-    pop = framework.population
+    pop = population(framework)
     declared_col = next((c for c in framework.table(pop.table).columns if c.name == pop.id), None)
     description = declared_col.description if declared_col is not None else f"Pseudonymous {pop.person} identifier"
     kw = {"required": True}
@@ -146,7 +153,7 @@ def table_schema(name: str, framework=None) -> dict:
     from measurekit.problems import InputError
 
     fw = declared(framework)
-    pop = fw.population
+    pop = population(fw)
     try:
         table = fw.table(name)
     except KeyError:

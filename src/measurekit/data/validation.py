@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from measurekit.data import eyfsp
 from measurekit.data.readers import ReadProblem, cut, load_config, path_problem, read_raw, sources
-from measurekit.data.schemas import declared, required_tables, table_schema
+from measurekit.data.schemas import declared, population, required_tables, table_schema
 from measurekit.problems import ProblemReport
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def check_table(name: str, frame, schema: dict, file: str, report: ProblemReport
 def _kept_columns(table, fw) -> list[str]:
     """Columns a table keeps for the cross-file checks when only validating (the rest is dropped after its own
     checks)."""
-    pop = fw.population
+    pop = population(fw)
     if table.name == pop.table:
         return [pop.id, "_h", pop.small_area or "", pop.area, "_born"]
     if table.name == pop.lookup:
@@ -267,7 +267,7 @@ def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.d
     cross-file checks."""
     import polars as pl
 
-    pop = fw.population
+    pop = population(fw)
     name, person = table.name, pop.person
     ts_today = pl.lit(today)
     birth = pop.birth_date
@@ -312,7 +312,7 @@ def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.d
                              pl.struct(key).is_duplicated().alias("_dup"),
                              pl.struct(key).is_first_distinct().alias("_first"),
                              pl.concat_str([pl.col(k) for k in key], separator=" / ").alias("_shown"))
-        _each(report, whole["_full"] & whole["_dup"] & ~whole["_first"], whole["_shown"], "duplicate_key",
+        _each(report, whole["_full"] & whole["_dup"] & ~whole["_first"], whole["_shown"], "duplicate_compound_key",
               lambda v: f"{' and '.join(key)} = {v} appears more than once; each combination must be unique.",
               file=file, column=" + ".join(key), rule="unique: " + " + ".join(key))
     if table.kind == "eyfsp" and set(eyfsp.ELG_COLUMNS) <= set(frame.columns):
@@ -352,7 +352,7 @@ def _cross_checks(raw: dict, files: dict[str, str], report: ProblemReport, fw,
     """Rules across files: area lookup, every person id known, dates after birth, completeness."""
     import polars as pl
 
-    pop = fw.population
+    pop = population(fw)
     pid, person = pop.id, pop.person
     children = raw.get(pop.table)
     known = dob = None
@@ -406,7 +406,7 @@ def _completeness(raw: dict, files: dict[str, str], report: ProblemReport, fw, t
     eyfsp): counted, reported, an error above ``threshold`` (a share of the population table). GLD published on
     the children with records would otherwise look like the whole cohort."""
     out = Completeness(threshold=threshold)
-    pop = fw.population
+    pop = population(fw)
     pid, people = pop.id, pop.people
     children = raw.get(pop.table)
     if children is None or pid not in children.columns:
@@ -500,7 +500,7 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
         table = fw.table(name)
         frame = check_table(name, frame, table_schema(name, fw), src.path.name, report, src.date_format,
                             item_like=table.kind == "voice")
-        frame = _with_key(_table_rules(table, fw, frame, src.path.name, report, today), fw.population.id)
+        frame = _with_key(_table_rules(table, fw, frame, src.path.name, report, today), population(fw).id)
         if not keep_all:
             frame = frame.select([c for c in _kept_columns(table, fw) if c and c in frame.columns])
         raw[name] = frame

@@ -573,9 +573,9 @@ def check_declared_data(fw: Framework) -> ProblemReport:
                     "population.small_area", None, "small_area with lookup")
     for ti, t in enumerate(tables):
         where = f"tables[{ti}]"
-        cols = [c.name for c in t.columns]
+        col_names = [c.name for c in t.columns]
         for ci, c in enumerate(t.columns):
-            if cols.count(c.name) > 1 and cols.index(c.name) != ci:
+            if col_names.count(c.name) > 1 and col_names.index(c.name) != ci:
                 bad(f"The column {c.name!r} is declared twice in table {t.name!r}.", f"{where}.columns[{ci}].name",
                     c.name, "one entry per column")
             at = f"{where}.columns[{ci}]"
@@ -586,7 +586,8 @@ def check_declared_data(fw: Framework) -> ProblemReport:
                 if not c.enum:
                     bad(f"Column {c.name!r} has an empty `enum`: no value would be allowed.", f"{at}.enum", "[]",
                         "at least one allowed value")
-                want = int if c.type == "integer" else (int, float) if c.type == "number" else str
+                want: type | tuple[type, ...] = (int if c.type == "integer" else (int, float) if c.type == "number"
+                                                 else str)
                 wrong = [v for v in c.enum if not isinstance(v, want) or isinstance(v, bool)]
                 if c.type == "date" or wrong:
                     bad(f"Column {c.name!r} is of type {c.type}, but its allowed values "
@@ -608,16 +609,16 @@ def check_declared_data(fw: Framework) -> ProblemReport:
         if t.kind in ("eyfsp", "asq"):
             if t.columns:
                 bad(f"Table {t.name!r} is of kind {t.kind}: measurekit knows its columns (a national dataset), so "
-                    "declare none.", f"{where}.columns", ", ".join(cols)[:200], f"kind {t.kind}: no columns")
+                    "declare none.", f"{where}.columns", ", ".join(col_names)[:200], f"kind {t.kind}: no columns")
             if t.key and list(t.key) != [pop.id]:
                 bad(f"Table {t.name!r} ({t.kind}) has one row per person: its key is {pop.id!r}.", f"{where}.key",
                     ", ".join(t.key), f"key: [{pop.id}]")
             continue
-        for k in t.key:
-            if k not in cols:
-                bad(f"The key column {k!r} of table {t.name!r} is not among its columns.", f"{where}.key", k,
-                    f"key columns declared in {t.name}")
-        if t.name != pop.table and t.name != pop.lookup and pop.id not in cols:
+        for key_col in t.key:
+            if key_col not in col_names:
+                bad(f"The key column {key_col!r} of table {t.name!r} is not among its columns.", f"{where}.key",
+                    key_col, f"key columns declared in {t.name}")
+        if t.name != pop.table and t.name != pop.lookup and pop.id not in col_names:
             bad(f"Table {t.name!r} has no {pop.id!r} column, so its rows cannot be joined to the {pop.people}.",
                 f"{where}.columns", pop.id, f"every table but the lookup has {pop.id}")
         if t.kind == "voice":
@@ -630,13 +631,13 @@ def check_declared_data(fw: Framework) -> ProblemReport:
                     t.respondent, "respondent of some item")
             for field in ("date", "round"):
                 col = getattr(t, field)
-                if col and col not in cols:
+                if col and col not in col_names:
                     bad(f"Voice table {t.name!r} names {field} column {col!r}, which it does not declare.",
                         f"{where}.{field}", col, f"{field} column among the columns")
-            if t.date and t.date in cols and t.columns[cols.index(t.date)].type != "date":
+            if t.date and t.date in col_names and t.columns[col_names.index(t.date)].type != "date":
                 bad(f"The date column {t.date!r} of table {t.name!r} must be of type date.", f"{where}.date", t.date,
                     "type: date")
-            clash = [c for c in cols if c in items]
+            clash = [c for c in col_names if c in items]
             if clash:
                 bad(f"Voice table {t.name!r} declares columns named like items ({', '.join(clash)}); item columns come "
                     "from the items.", f"{where}.columns", clash[0], "no item ids among the declared columns")

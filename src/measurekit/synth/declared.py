@@ -121,7 +121,8 @@ def _check_profile(prof: dict, fw) -> None:
     if group:
         t = tables.get(group.get("table"))
         cols = {c.name: c for c in t.columns} if t is not None else {}
-        if group.get("column") not in cols or group.get("suitable_column") not in cols or group.get("item") not in items:
+        named = (group.get("column"), group.get("suitable_column"))
+        if any(c not in cols for c in named) or group.get("item") not in items:
             raise _bad("plant.discordant_group must name a declared table, two of its columns and an item.",
                        column="plant.discordant_group", value=str(group.get("column")),
                        rule="table, column, suitable_column and item declared")
@@ -248,20 +249,21 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
         if table.name == pop.lookup:
             names = {pop.small_area: "code", pop.small_area_name: "name", pop.area_code: "area_code",
                      pop.area: "area"}
-            frame = {}
+            drawn: dict[str, np.ndarray] = {}
             for col in table.columns:
                 key = names.get(col.name)
-                frame[col.name] = (np.asarray([r[key] for r in lookup_rows], dtype=object) if key
-                                   else _generic(col, len(lookup_rows), rng, fw, colspec.get(f"{table.name}.{col.name}")))
-            tables[table.name] = pd.DataFrame(frame)
+                spec = colspec.get(f"{table.name}.{col.name}")
+                drawn[col.name] = (np.asarray([r[key] for r in lookup_rows], dtype=object) if key
+                                   else _generic(col, len(lookup_rows), rng, fw, spec))
+            tables[table.name] = pd.DataFrame(drawn)
         elif table.kind == "routine":
-            frame = {}
+            drawn = {}
             # columns drawn from another column come after it, whatever the declared order
             depends = {c.name for c in table.columns
                        if {"by", "one_when"} & set(colspec.get(f"{table.name}.{c.name}") or {})}
             for col in sorted(table.columns, key=lambda c: c.name in depends):
-                frame[col.name] = column_values(table, col, frame)
-            tables[table.name] = pd.DataFrame({c.name: frame[c.name] for c in table.columns})
+                drawn[col.name] = column_values(table, col, drawn)
+            tables[table.name] = pd.DataFrame({c.name: drawn[c.name] for c in table.columns})
 
     # planted: a group whose accommodation is "suitable" by the return while its true state on an item is low
     plant = prof.get("plant") or {}
@@ -340,17 +342,21 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
                 blank = rng.random(len(idx)) < float(voice.get("item_missing", 0.03))
                 out[blank] = pd.NA
                 answers[item.id] += list(out)
-        frame = pd.DataFrame(rows)
+        voice_frame = pd.DataFrame(rows)
         for item in answered_items:
-            frame[item.id] = pd.array(answers[item.id], dtype="Int64")
-        if table.round and len(frame):
-            frame = frame.sort_values([pop.id, table.round], kind="stable").reset_index(drop=True)
-        tables[table.name] = frame
-    for name, frame in tables.items():
-        for col in frame.columns:
-            if frame[col].dtype == object and frame[col].map(lambda v: v is None or isinstance(v, (int, np.integer))).all() \
-                    and frame[col].notna().any():
-                frame[col] = pd.array([None if v is None else int(v) for v in frame[col]], dtype="Int64")
+            voice_frame[item.id] = pd.array(answers[item.id], dtype="Int64")
+        if table.round and len(voice_frame):
+            voice_frame = voice_frame.sort_values([pop.id, table.round], kind="stable").reset_index(drop=True)
+        tables[table.name] = voice_frame
+
+    def whole_numbers(values: pd.Series) -> bool:
+        return bool(values.map(lambda v: v is None or isinstance(v, (int, np.integer))).all())
+
+    for written in tables.values():
+        for col in written.columns:
+            # whole numbers with blanks (a 0/1 flag left blank) as nullable integers: written 1, not 1.0
+            if written[col].dtype == object and whole_numbers(written[col]) and written[col].notna().any():
+                written[col] = pd.array([None if v is None else int(v) for v in written[col]], dtype="Int64")
     ordered = {t.name: tables[t.name] for t in fw.tables if t.name in tables}
     truth = {
         "generator": "declared_tables", "framework": fw.name, "seed": random_state, "n": int(n), "rounds": rounds,
@@ -368,8 +374,8 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
                                     f"{float(missing['response']):g} in {missing['area']} instead of "
                                     f"{float(response.get(missing['respondent'], 0.8)):g}"} if missing else None),
         "discordant_group": ({**group, "shift": float(group["shift"]), "n": int(in_group.sum()),
-                              "description": f"{group['column']} = {group['value']}: {group['suitable_column']} = 1 for "
-                                             f"all, true {group['item']} {float(group['shift']):+g} points"}
+                              "description": f"{group['column']} = {group['value']}: {group['suitable_column']} = 1 "
+                                             f"for all, true {group['item']} {float(group['shift']):+g} points"}
                              if group else None),
         "change": {i: s["change_per_round"] for i, s in truth_items.items() if s["change_per_round"]},
     }
@@ -384,7 +390,7 @@ def write_declared_cohort(cohort: Cohort, out_dir) -> Path:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fw = cohort.framework
+    fw: Any = cohort.framework
     for name, frame in cohort.tables.items():
         atomic.write_csv(out_dir / f"{name}.csv", frame)
         atomic.write_text(out_dir / f"{name}.schema.json",
@@ -392,5 +398,6 @@ def write_declared_cohort(cohort: Cohort, out_dir) -> Path:
     readme = load_declared_profile(fw).get("readme") or f"# Synthetic data for {fw.title or fw.name}\n"
     atomic.write_text(out_dir / "README.md", readme + "\n" + data_dictionary_markdown(fw))
     if cohort.ground_truth is not None:
-        atomic.write_text(out_dir / "ground_truth.json", json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
+        atomic.write_text(out_dir / "ground_truth.json",
+                          json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
     return out_dir
