@@ -318,6 +318,16 @@ def test_a_framework_with_other_breakdowns_and_analysis_columns_runs_without_the
     shareable = out / "shareable"
     table = pd.read_csv(shareable / "board_pack" / "board_table.csv", dtype=str)
     assert set(table["breakdown"]) == {"all"} | {b for b in NEW_IDS.values() if b != "patch"}
+    # the EES file files the areas under the declared filter name and the groups under the declared words
+    from measurekit.publish.ees_check import check_ees
+
+    ees = next((shareable / "board_pack").glob("*.meta.csv")).with_name(
+        next((shareable / "board_pack").glob("*.meta.csv")).name.removesuffix(".meta.csv") + ".csv")
+    assert not check_ees(ees).errors
+    ees_rows = pd.read_csv(ees, dtype=str)
+    assert "patch" in ees_rows.columns and "neighbourhood" not in ees_rows.columns
+    declared = {b.ees_name or b.title for b in loaded.group_breakdowns}
+    assert set(ees_rows["characteristic_group"]) == {"Total"} | declared
     # the renamed analysis columns were used: fairness by the renamed groups, added value for the renamed outcomes
     assert (out / "internal" / "fairness" / "invariance_meal_grant.csv").is_file()
     assert (out / "internal" / "fairness" / "invariance_tongue_group.csv").is_file()
