@@ -161,6 +161,25 @@ def test_a_framework_without_analysis_roles_skips_those_analyses_with_a_reason(t
     assert not (tmp_path / "out" / "internal" / "fairness").exists()
 
 
+def test_declared_analysis_columns_the_data_lack_are_said_not_dropped_quietly(tmp_path):
+    from measurekit.pipeline.run import run
+
+    fw = _copy_framework(tmp_path)
+
+    def change(doc):
+        doc["analysis"]["coverage_by"].append("free_meals_typo")
+        doc["analysis"]["outcomes"][0]["covariates"].append("birth_month_typo")
+        doc["analysis"]["outcomes"].append({"column": "ks1_typo", "covariates": ["fsm"]})
+    _edit_yaml(fw / "framework.yaml", change)
+    state = run(DATA, framework=fw, out=tmp_path / "out", log=lambda _: None)
+    reasons = " | ".join(s.reason for s in state.skipped)
+    assert "'free_meals_typo'" in reasons and "coverage_by" in reasons
+    assert "'birth_month_typo'" in reasons and "'ks1_typo'" in reasons
+    # the declared columns the data have are still used
+    assert state.value.coverage is not None and set(state.value.added_value) == {
+        o["column"] for o in yaml.safe_load((BUNDLED / "framework.yaml").read_text())["analysis"]["outcomes"]}
+
+
 # --- a framework made differently ---------------------------------------------------------------------------------
 
 NEW_IDS = {"fsm": "meal_grant", "eal": "second_tongue", "send": "learning_plan", "sex": "gender_rec",

@@ -123,7 +123,7 @@ def reliability_step(state: RunState) -> str:
     m.efa = attempt(state, step, "exploratory factor analysis", efa, values, k)
     if values.shape[1] > 4:
         m.omega = attempt(state, step, "omega", omega, values, n_factors=max(k, 3))
-    by = [c for c in fw.analysis.item_analysis_by if c in resp]
+    by = declared_columns(state, step, "item analysis groups", "item_analysis_by", fw.analysis.item_analysis_by, resp)
     m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, framework=fw, by=by)
     state.measurement = m
     folder = state.internal / "measurement"
@@ -138,6 +138,16 @@ def reliability_step(state: RunState) -> str:
 
 
 NO_DECLARATION = "the framework declares no {what} (`analysis: {key}:` in framework.yaml)"
+
+
+def declared_columns(state: RunState, step: str, what: str, key: str, columns, frame) -> list[str]:
+    """The columns of ``frame`` among those the framework declares for ``what`` (``analysis: key:``); each declared
+    column the data do not have is recorded in ``state.skipped`` (a misspelt column is said, never dropped quietly)."""
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        state.skip(step, f"{what}: the data have no column {', '.join(map(repr, missing))} (declared in "
+                   f"`analysis: {key}:` in framework.yaml); left out")
+    return [c for c in columns if c in frame]
 
 
 def fairness_frame(state: RunState):
@@ -222,13 +232,13 @@ def value_step(state: RunState) -> str:
     step, fw, scored = "Added value and coverage", ready(state.framework, "framework"), ready(state.scored, "scores")
     v = Value()
     roles = fw.analysis
-    by = [c for c in roles.coverage_by if c in scored]
+    by = declared_columns(state, step, "coverage", "coverage_by", roles.coverage_by, scored)
     if by:
         v.coverage = attempt(state, step, "coverage", coverage, scored, responded="responded", by=by)
     else:
         state.skip(step, "coverage: " + NO_DECLARATION.format(what="groups to compare coverage by",
                                                               key="coverage_by"))
-    margins = [c for c in roles.weighting_by if c in scored]
+    margins = declared_columns(state, step, "response weights", "weighting_by", roles.weighting_by, scored)
     if margins:
         v.weights = attempt(state, step, "response weights", response_weights, scored, responded="responded",
                             by=margins)
@@ -243,9 +253,14 @@ def value_step(state: RunState) -> str:
         state.skip(step, "added value: " + NO_DECLARATION.format(what="outcomes", key="outcomes"))
     for o in roles.outcomes:
         outcome = o.column
-        if outcome not in resp or resp[outcome].isna().all():
+        if outcome not in resp:
+            state.skip(step, f"added value for {outcome}: the data have no column {outcome!r} (declared in "
+                       "`analysis: outcomes:` in framework.yaml)")
             continue
-        base = [c for c in o.covariates if c in scored] + list(o.given)
+        if resp[outcome].isna().all():
+            continue
+        base = declared_columns(state, step, f"added value for {outcome}", "outcomes: covariates", o.covariates,
+                                scored) + list(o.given)
         r = attempt(state, step, f"added value for {outcome}", added_value, resp, outcome, base, new,
                     n_boot=500, random_state=1)
         if r is not None:
