@@ -117,6 +117,19 @@ def test_an_indicator_without_breakdowns_is_broken_down_by_the_declared_area(tmp
     assert loaded.indicators[1].breakdowns[0] == "patch"
 
 
+def test_without_a_declaration_the_area_breakdown_is_the_population_area_column():
+    """The second bundled framework declares its population table (area column) and no breakdowns: its indicators
+    are broken down by that area column, never by a word of the first framework."""
+    other = ROOT / "indicators" / "north-yorkshire-care-leavers"
+    raw = yaml.safe_load((other / "framework.yaml").read_text(encoding="utf-8"))
+    assert "breakdowns" not in raw and raw["population"]["area"] != "neighbourhood"
+    fw = load_framework(other)
+    assert fw.area_breakdown.id == raw["population"]["area"]
+    plain = [i for i, ind in enumerate(yaml.safe_load((other / "indicators.yaml").read_text())["indicators"])
+             if "breakdowns" not in ind]
+    assert plain and all(fw.indicators[i].breakdowns == [raw["population"]["area"]] for i in plain)
+
+
 def test_labels_come_from_the_declaration():
     fw = load_framework(BUNDLED)
     raw = yaml.safe_load((BUNDLED / "framework.yaml").read_text(encoding="utf-8"))

@@ -167,7 +167,8 @@ def _fielding_checks(fw: Framework, report: ProblemReport) -> None:
 
 def _breakdown_checks(fw: Framework, report: ProblemReport) -> None:
     """Indicators and breakdown relations name only declared breakdowns (``breakdowns:`` in framework.yaml; none
-    declared: only the area breakdown ``neighbourhood``); ids unique; at most one area breakdown."""
+    declared: only the area breakdown, ``population.area`` or ``neighbourhood``); ids unique; at most one area
+    breakdown."""
     declared = {b.id for b in fw.declared_breakdowns}
     known = ", ".join(sorted(declared))
     counts = Counter(b.id for b in fw.breakdowns)

@@ -716,7 +716,8 @@ class Framework(_Model):
     # the indicator whose value is the share of the population that gave their views (briefings and family pages
     # lead with it); None: the framework has none
     coverage_indicator: str | None = None
-    # the ways indicators are broken down (none declared: only the area breakdown, id "neighbourhood")
+    # the ways indicators are broken down (none declared: only the area breakdown, id population.area or
+    # "neighbourhood")
     breakdowns: list[Breakdown] = Field(default_factory=list)
     # breakdowns derived from one another (disclosure control audits these equalities too)
     breakdown_relations: list[BreakdownRelation] = Field(default_factory=list)
@@ -744,8 +745,12 @@ class Framework(_Model):
 
     @property
     def declared_breakdowns(self) -> list[Breakdown]:
-        """The breakdowns the framework declares; none declared: only the area breakdown (id "neighbourhood")."""
-        return self.breakdowns or [Breakdown(id=AREA_BREAKDOWN, title="Area", area=True)]
+        """The breakdowns the framework declares; none declared: only the area breakdown, whose id is the area
+        column of the declared population table (``population.area``), else "neighbourhood"."""
+        if self.breakdowns:
+            return self.breakdowns
+        area = self.population.area if self.population is not None else AREA_BREAKDOWN
+        return [Breakdown(id=area, title="Area", area=True)]
 
     @property
     def area_breakdown(self) -> Breakdown | None:
