@@ -107,6 +107,26 @@ class LinkageResult(Result):
     _main = "summary"
 
 
+def population_names(data: Cohort) -> dict:
+    """Where the people are in a Cohort: its population table, id column, first voice table, area column and the
+    words for one person and many, from the framework's ``population`` declaration (a Cohort without one: the
+    data contract's ``children``, ``child_id``, ``voice_parent``, ``neighbourhood``). ``declared``: True when a
+    framework other than the data contract's default layout declared them; ``coverage_by``: its coverage groups."""
+    from measurekit.data.cohort import _layout
+
+    fw = data.framework
+    lay = _layout(fw, data.tables)
+    pop = getattr(fw, "population", None) if getattr(fw, "tables", None) else None
+    default = lay.table == "children" and lay.id == "child_id"
+    analysis = getattr(fw, "analysis", None)
+    return {"table": lay.table, "id": lay.id, "voice": lay.voice,
+            "area": pop.area if pop is not None else "neighbourhood",
+            "person": pop.person if pop is not None and not default else "child",
+            "people": pop.people if pop is not None and not default else "children",
+            "declared": not default,
+            "coverage_by": tuple(analysis.coverage_by) if analysis is not None else ()}
+
+
 def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, responses: pd.DataFrame | None = None,
          lower: float = 0.5, upper: float = 0.95, decisions: pd.DataFrame | None = None, random_state: int | None = 1,
          model_options: dict | None = None) -> LinkageResult:
@@ -136,23 +156,27 @@ def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, resp
                 t["child_id"] = pseudonymise_column(t["child_id"].astype(object), key)
             tables[name] = t
         data = Cohort(tables, data.ground_truth, data.framework)
-    children = data.tables["children"]
-    voice = data.tables.get("voice_parent", pd.DataFrame(columns=["response_id", "child_id"]))
-    known = set(children["child_id"])
-    in_cohort = voice["child_id"].isin(known)
-    counts = voice.loc[in_cohort, "child_id"].value_counts()
+    names = population_names(data)
+    pid, people, person = names["id"], names["people"], names["person"]
+    children = data.tables[names["table"]]
+    voice = data.tables.get(names["voice"] or "", pd.DataFrame(columns=["response_id", pid]))
+    if by is COMPARE_BY and names["declared"]:   # a framework of its own: its area and its coverage groups
+        by = tuple(dict.fromkeys([names["area"], *names["coverage_by"]]))
+    known = set(children[pid])
+    in_cohort = voice[pid].isin(known)
+    counts = voice.loc[in_cohort, pid].value_counts()
     n_children, n_resp = len(children), len(voice)
-    n_linked_children = int(children["child_id"].isin(set(voice["child_id"])).sum())
+    n_linked_children = int(children[pid].isin(set(voice[pid])).sum())
     rows = [
-        ("children in the cohort", n_children, 100.0),
+        (f"{people} in the cohort", n_children, 100.0),
         ("survey responses", n_resp, 100.0),
-        ("responses linked to a child", int(in_cohort.sum()), 100 * in_cohort.mean() if n_resp else 0.0),
-        ("responses not linked (unknown child_id)", int((~in_cohort).sum()),
+        (f"responses linked to a {person}", int(in_cohort.sum()), 100 * in_cohort.mean() if n_resp else 0.0),
+        (f"responses not linked (unknown {pid})", int((~in_cohort).sum()),
          100 * (~in_cohort).mean() if n_resp else 0.0),
-        ("children with a linked response", n_linked_children, 100 * n_linked_children / n_children),
-        ("children without a response", n_children - n_linked_children,
+        (f"{people} with a linked response", n_linked_children, 100 * n_linked_children / n_children),
+        (f"{people} without a response", n_children - n_linked_children,
          100 * (n_children - n_linked_children) / n_children),
-        ("children with more than one response", int((counts > 1).sum()), 100 * (counts > 1).sum() / n_children),
+        (f"{people} with more than one response", int((counts > 1).sum()), 100 * (counts > 1).sum() / n_children),
     ]
     summary = pd.DataFrame(rows, columns=["measure", "count", "percent"])
     frame = data.analysis_frame()
@@ -172,9 +196,10 @@ def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, resp
     comparison = pd.DataFrame(comp, columns=["variable", "group", "n_cohort", "n_linked", "rate", "difference"])
     warnings = []
     if (~in_cohort).any():
-        warnings.append(f"{int((~in_cohort).sum())} responses have a child_id that is not in the children file.")
+        warnings.append(f"{int((~in_cohort).sum())} responses have a {pid} that is not in the {names['table']} "
+                        "file.")
     if (counts > 1).any():
-        warnings.append(f"{int((counts > 1).sum())} children have more than one response; the latest is used.")
+        warnings.append(f"{int((counts > 1).sum())} {people} have more than one response; the latest is used.")
     big_gaps = comparison[comparison["difference"].abs() >= th.LINKAGE_GAP_POINTS]
     if len(big_gaps):
         groups = ", ".join(f"{r.variable}={r.group} ({r.rate:.0%})" for r in big_gaps.itertuples())
@@ -182,8 +207,8 @@ def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, resp
                         "Unweighted results will under-represent these groups.")
     row_numbers = pd.Series(range(2, len(voice) + 2), index=voice.index)
     unmatched = pd.DataFrame({"row": row_numbers[~in_cohort].to_numpy(),
-                              "child_id": voice.loc[~in_cohort, "child_id"].to_numpy()})
-    dups = counts[counts > 1].rename_axis("child_id").reset_index(name="n_responses")
+                              pid: voice.loc[~in_cohort, pid].to_numpy()})
+    dups = counts[counts > 1].rename_axis(pid).reset_index(name="n_responses")
     return LinkageResult(summary, comparison, unmatched, dups, frame, warnings)
 
 

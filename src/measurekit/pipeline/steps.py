@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from measurekit.core import atomic
+from measurekit.data.population import declared, first_respondent, technical_frame
 from measurekit.pipeline.state import (
     Board,
     Fairness,
@@ -74,6 +75,7 @@ def read_inputs(state: RunState) -> str:
 
 def link_step(state: RunState) -> str:
     from measurekit.data import link
+    from measurekit.data.linkage import population_names
 
     result = link(ready(state.cohort, "cohort"))
     state.linkage = result
@@ -85,7 +87,11 @@ def link_step(state: RunState) -> str:
     atomic.write_csv(folder / "linkage_comparison.csv", result.comparison)
     atomic.write_csv(folder / "unmatched_responses.csv", result.unmatched_responses)
     state.files["linkage report (internal)"] = Path("internal/linkage")
-    linked = int(result.summary.loc[result.summary["measure"] == "children with a linked response", "count"].iloc[0])
+    words = population_names(ready(state.cohort, "cohort"))
+    linked = int(result.summary.loc[result.summary["measure"] == f"{words['people']} with a linked response",
+                                    "count"].iloc[0])
+    if words["declared"]:
+        return f"{linked} of {len(result.linked)} {words['people']} have a linked response"
     return f"{linked} of {len(result.linked)} children have a linked parent response"
 
 
@@ -96,7 +102,7 @@ def score_step(state: RunState) -> str:
     fw = ready(state.framework, "framework")
     frame = ready(state.linkage, "linkage").linked
     responders = frame[frame["responded"] == 1]
-    state.scored = frame.join(score(responders, framework=fw))
+    state.scored = frame.join(score(responders, framework=fw, respondent=first_respondent(fw)))
     cols = [d.score_column for d in fw.domains]
     summary = state.respondents[cols].describe().T[["count", "mean", "std", "min", "max"]]
     state.score_summary = summary.rename_axis("scale").reset_index()
@@ -113,18 +119,21 @@ def reliability_step(state: RunState) -> str:
     from measurekit.stats.scoring import item_values
 
     step, fw, resp = "Reliability and structure", ready(state.framework, "framework"), state.trial_respondents
-    rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, framework=fw, n_boot=500, random_state=1)
+    who = first_respondent(fw)
+    rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, framework=fw, n_boot=500, random_state=1,
+                  respondent=who)
     if rel is None:
         return "skipped"
-    values = item_values(resp, framework=fw)
+    values = item_values(resp, framework=fw, respondent=who)
     m = Measurement(reliability=rel)
     m.parallel = attempt(state, step, "parallel analysis", parallel_analysis, values, random_state=1)
-    k = max(m.parallel.n_factors, 1) if m.parallel is not None else len(fw.domain_items())
+    k = max(m.parallel.n_factors, 1) if m.parallel is not None else len(fw.domain_items(who))
     m.efa = attempt(state, step, "exploratory factor analysis", efa, values, k)
     if values.shape[1] > 4:
         m.omega = attempt(state, step, "omega", omega, values, n_factors=max(k, 3))
     by = declared_columns(state, step, "item analysis groups", "item_analysis_by", fw.analysis.item_analysis_by, resp)
-    m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, framework=fw, by=by)
+    m.item_analysis = attempt(state, step, "item analysis", item_analysis, resp, framework=fw, by=by,
+                              respondent=who)
     state.measurement = m
     folder = state.internal / "measurement"
     atomic.write_csv(folder / "reliability.csv", rel)
@@ -361,8 +370,11 @@ def board_pack_step(state: RunState) -> str:
         from measurekit.publish.ledger import Ledger
 
         led = Ledger(state.inputs.ledger)
-    board = build_board_table(state.scored, framework=fw, weights=weights,
-                              lookup=ready(state.cohort, "cohort").tables.get("small_areas"), ledger=led,
+    tables = ready(state.cohort, "cohort").tables
+    # a framework's own population, area and table names -> the board table's technical names (unchanged else)
+    frame = technical_frame(ready(state.scored, "scores"), tables, fw)
+    lookup_name = fw.population.lookup if declared(fw) and fw.population.lookup else "small_areas"
+    board = build_board_table(frame, framework=fw, weights=weights, lookup=tables.get(lookup_name), ledger=led,
                               evidence=ready(state.evidence, "framework evidence"))
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
     state.board = Board(board_table=board, files=files)

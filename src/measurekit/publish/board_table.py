@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core import labels, thresholds
+from measurekit.data.population import among_mask, field_column, technical_frame, technical_lookup
 from measurekit.stats import intervals
 
 COLUMNS = ["indicator_id", "indicator_title", "period", "geography_type", "geography_code", "geography_name",
@@ -49,7 +50,9 @@ def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
     whole nor changed."""
     from measurekit.stats.scoring import score
 
-    needed = ({ind.compute.field for ind in framework.indicators}
+    needed = ({field_column(ind.compute.table, ind.compute.field) for ind in framework.indicators}
+              | {field_column(ind.compute.among.table, ind.compute.among.field)
+                 for ind in framework.indicators if ind.compute.among is not None}
               | {b for ind in framework.indicators for b in ind.breakdowns})
     needed |= {"responded", "neighbourhood", "neighbourhood_code", "small_area", "small_area_name", "completed_on"}
     out = pd.DataFrame({c: frame[c] for c in frame.columns if c in needed}, index=frame.index)
@@ -69,9 +72,13 @@ def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
 def _indicator_values(frame: pd.DataFrame, ind) -> pd.Series:
     """Per child: the 0/1 flag (proportions) or value (means) the indicator aggregates; NaN = not in denominator."""
     c = ind.compute
-    x = pd.to_numeric(frame[c.field], errors="coerce") if c.field in frame else pd.Series(np.nan, index=frame.index)
+    col = field_column(c.table, c.field)
+    x = pd.to_numeric(frame[col], errors="coerce") if col in frame else pd.Series(np.nan, index=frame.index)
     if c.population == "respondents" and "responded" in frame:
         x = x.where(frame["responded"] == 1)
+    if c.among is not None:   # only the people meeting the condition (e.g. accommodation judged suitable)
+        among = field_column(c.among.table, c.among.field)
+        x = x.where(among_mask(frame[among], c.among.values)) if among in frame else x * np.nan
     if c.statistic == "proportion_below":
         return (x < c.threshold).astype(float).where(x.notna())
     if c.statistic == "proportion_at_or_above":
@@ -134,10 +141,11 @@ def build_board_table(data, *, framework, period=None, weights: pd.Series | None
     from measurekit.publish.disclosure import protect
 
     frame = data.analysis_frame() if hasattr(data, "analysis_frame") else data
+    frame = technical_frame(frame, getattr(data, "tables", None), framework)   # declared names -> technical ones
     frame = _frame(frame, framework)
     if weights is not None:   # align on the children's index before any merge renumbers the rows
         frame["__weight"] = weights.reindex(frame.index)
-    lookup = small_area_lookup(data, lookup)
+    lookup = technical_lookup(small_area_lookup(data, lookup), framework)
     if lookup is not None:   # a left join on small_area, done as two column look-ups
         lk = lookup.drop_duplicates("small_area").set_index("small_area")
         for c in ("small_area_name", "neighbourhood_code") if small_areas else ("neighbourhood_code",):

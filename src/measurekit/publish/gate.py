@@ -354,7 +354,10 @@ def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, bo
         if not audit.passed:
             for msg in audit.problems:
                 report.add("disclosure_audit_failed", msg, file="board_table.csv")
-        audited = set(audit.table["row"].astype(int).tolist())
+        checked = audit.table
+        if "published" in checked:   # published (e.g. rounded) cells are audited too: compare the suppressed ones
+            checked = checked[~checked["published"].astype(bool)]
+        audited = set(checked["row"].astype(int).tolist())
         held = set(np.flatnonzero(board.rows["suppressed"].astype(bool).to_numpy()).tolist()) if board is not None \
             else audited
         for path in sorted(folder.rglob("board_table.csv")):
