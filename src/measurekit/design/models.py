@@ -250,6 +250,13 @@ class Item(_Model):
     def status(self) -> str:
         return self.history[-1].status if self.history else "proposed"
 
+    def topic(self, lang: str = "en") -> str:
+        """The item's short name for people: its stem in ``lang`` (else the first language) up to a colon in its first
+        60 characters ("Your home: how do you feel ..." -> "Your home"), else the whole stem."""
+        text = self.stem.get(lang) or next(iter(self.stem.values()), self.id)
+        head, colon, _ = text.partition(":")
+        return head.strip() if colon and 0 < len(head.strip()) <= 60 else text.strip()
+
     @property
     def all_domains(self) -> list[str]:
         """Every domain the item belongs to, its first domain first."""
@@ -498,6 +505,10 @@ class FormText(_Model):
     child_id_pattern: str = Field(default="", description="Regular expression a child reference must match.")
     child_id_message: dict[str, str] = Field(default_factory=dict,
                                              description="Shown when the reference does not match.")
+    family: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="The page for the people who answered (publish/family_page.py): its "
+        "phrases in the framework's own words, by key (thanks, answered, in_ten, rated, need, score, plan, again, next, "
+        "private, told) and language; a key left out keeps the page's default wording.")
 
 
 class Area(_Model):
@@ -586,6 +597,32 @@ class Outcome(_Model):
     evidence_note: str = ""
 
 
+class RoutineCheck(_Model):
+    """A routine measure the ratings are read against (the perspectives step's discordance): among people whose
+    ``column`` (of the declared ``table``; default: the population's joined routine data) is ``value``, the share
+    rating each of ``items`` at or below ``threshold`` from ``perspective`` (default: the first voice table's
+    respondent), overall and by the perspectives' ``by`` groups plus this check's own ``by`` columns."""
+
+    table: str | None = None
+    column: str
+    value: int | str = 1
+    items: list[str] = Field(min_length=1)
+    threshold: float = 4
+    perspective: str | None = None
+    by: list[str] = Field(default_factory=list)
+    title: str = ""
+
+
+class PerspectiveRoles(_Model):
+    """The perspectives step of a framework with two voice tables of the same topics (two perspectives): ``by``
+    (population or routine columns the divergence and missingness are broken down by, besides the area), ``k``
+    (ratings within k points count as agreeing), ``routine`` (the routine measures read against the ratings)."""
+
+    by: list[str] = Field(default_factory=list)
+    k: float = 2
+    routine: list[RoutineCheck] = Field(default_factory=list)
+
+
 class Analysis(_Model):
     """The roles of the population table's columns in the trial analyses (``analysis:`` in framework.yaml).
     ``fairness_groups``: invariance and DIF; ``item_analysis_by``: the groups of the item distribution table;
@@ -597,6 +634,7 @@ class Analysis(_Model):
     coverage_by: list[str] = Field(default_factory=list)
     weighting_by: list[str] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
+    perspectives: PerspectiveRoles = Field(default_factory=PerspectiveRoles)
 
 
 class Target(_Model):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.design.models import Framework, Outcome
     from measurekit.problems import ProblemReport
     from measurekit.publish.board_table import BoardTable
+    from measurekit.pipeline.perspectives_step import Perspectives
     from measurekit.stats.added_value import AddedValueResult
     from measurekit.stats.cosmin import CosminResult
     from measurekit.stats.coverage import CoverageResult, WeightsResult
@@ -146,6 +147,7 @@ class RunState:
     fairness: Fairness | None = None
     value: Value | None = None
     cosmin: "CosminResult | None" = None       # measurement properties rated + / - / ? per indicator
+    perspectives: "Perspectives | None" = None   # two perspectives of the same topics (pipeline/perspectives_step.py)
     board: Board | None = None
     steps: list[StepLog] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)

@@ -120,6 +120,20 @@ def reliability_step(state: RunState) -> str:
 
     step, fw, resp = "Reliability and structure", ready(state.framework, "framework"), state.trial_respondents
     who = first_respondent(fw)
+    shared = [i.id for i in fw.items if who in i.respondents and len(i.all_domains) > 1]
+    if shared:
+        # each topic is one rating mapped onto several domains: a domain groups topics, it is not a scale whose
+        # items measure one thing, so alpha, factor analysis and omega do not apply (agreement between
+        # perspectives and change between reviews are this design's evidence: the perspectives step)
+        state.skip(step, f"alpha, factor analysis and omega: the topics are single ratings, {len(shared)} of them in "
+                         "several domains each, so a domain is a grouping of topics rather than a scale of items "
+                         "measuring one thing")
+        by = [c for c in fw.analysis.item_analysis_by if c in resp]
+        ia = attempt(state, step, "item analysis", item_analysis, resp, framework=fw, by=by, respondent=who)
+        if ia is not None:
+            atomic.write_csv(state.internal / "measurement" / "item_analysis.csv", ia.items.reset_index())
+            state.files["measurement tables (internal)"] = Path("internal/measurement")
+        return "skipped: single-rating topics in several domains (no alpha)"
     rel = attempt(state, step, "alpha by domain", reliability_by_domain, resp, framework=fw, n_boot=500, random_state=1,
                   respondent=who)
     if rel is None:
@@ -279,8 +293,8 @@ def value_step(state: RunState) -> str:
             notes.append(f"{outcome}: LR p = {r.p_val:.2g}")
     state.value = v
     state.files["added value and coverage (internal)"] = Path("internal/value")
-    lead = f"R-indicator {v.coverage.r_indicator:.2f}; " if v.coverage is not None else ""
-    return lead + "; ".join(notes)
+    lead = [f"R-indicator {v.coverage.r_indicator:.2f}"] if v.coverage is not None else []
+    return "; ".join(lead + notes)
 
 
 def evidence_step(state: RunState) -> str:
@@ -394,6 +408,13 @@ def trial_report_step(state: RunState) -> str:
     return path.name
 
 
+def perspectives_step(state: RunState) -> str:
+    """Two perspectives of the same topics (``pipeline/perspectives_step.py``); skipped with one perspective."""
+    from measurekit.pipeline.perspectives_step import perspectives_step as run_step
+
+    return run_step(state)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -408,6 +429,7 @@ STEPS = [
     Step("Fairness: invariance and DIF", fairness_step, needs=("scored",)),
     Step("Added value and coverage", value_step, needs=("scored",)),
     Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),
+    Step("Two perspectives", perspectives_step, needs=("linkage",)),
     Step("Board pack", board_pack_step, needs=("scored",)),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]

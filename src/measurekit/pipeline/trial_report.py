@@ -226,6 +226,12 @@ def render_trial_report(state: RunState) -> str:
         v = part(rep, state)
         if v:
             verdicts.append(v)
+    if getattr(state, "perspectives", None) is not None:   # two perspectives of the same topics
+        from measurekit.pipeline.trial_report_perspectives import perspectives_section
+
+        v = perspectives_section(rep, state, _verdict)
+        if v:
+            verdicts.append(v)
     if verdicts:
         rep.bullets(summary, verdicts)
     s = rep.section("Run details")
@@ -263,8 +269,9 @@ def _linkage(rep, state):
     s = rep.section("Linkage and who responded")
     link = state.linkage
     summ = link.summary.set_index("measure")
-    cohort = summ["count"].get("children in the cohort")
-    linked = summ["count"].get("children with a linked response")
+    people = fw.population.people if fw.population is not None else "children"
+    cohort = summ["count"].get(f"{people} in the cohort")
+    linked = summ["count"].get(f"{people} with a linked response")
     text = ""
     if cohort is not None and linked is not None and cohort:
         text = (f"{labels.count(linked)} of {labels.count(cohort)} children ({linked / cohort:.0%}) have a parent "
