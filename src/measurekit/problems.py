@@ -59,6 +59,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "unknown_small_area": ("Small area not in the lookup", "Add the area to small_areas.csv or correct the code."),
     "neighbourhood_mismatch": ("Neighbourhood disagrees with the area lookup",
                                "Correct the neighbourhood, or the lookup."),
+    # several periods in one data folder (data/periods.py)
+    "period_bad_name": ("Folder is not an academic year",
+                        "Name each period's folder YYYY-YY (e.g. 2023-24); move other folders out of the data folder."),
+    "period_duplicate": ("Two folders for one academic year", "Keep one folder per period."),
+    "period_gap": ("Academic years missing between periods",
+                   "Add the missing years if they exist; otherwise the series have a gap there (allowed)."),
+    "period_missing_file": ("A period lacks a file the other periods have",
+                            "Add the file to that period, or leave the table out of every period."),
+    "period_child_overlap": ("A child in two periods",
+                             "Each period holds one reception cohort: keep the child in the period of their "
+                             "reception year, or correct the identifier."),
+    "period_eyfsp_twice": ("A child with an EYFSP record in two periods",
+                           "The profile is completed once, at the end of reception: keep the record of the child's "
+                           "reception year, or correct the identifier."),
+    "period_boundary_change": ("A small area moved to another area between periods",
+                               "Nothing to correct if the boundary really changed: read area trends across the change "
+                               "with care (the over-time tables use each period's own lookup)."),
     "summer_born_mismatch": ("summer_born disagrees with the date of birth",
                              "Recompute summer_born from the date of birth."),
     "gld_mismatch": ("GLD disagrees with the 12 goals it is defined by",

@@ -514,6 +514,11 @@ def validate_dir(folder, *, config=None, framework=None, today: dt.date | None =
     """Check every input file in ``folder``; returns a report of every problem found.
 
     ``report.ok`` is False when there are errors; ``report.to_frame()`` has the columns
-    severity, code, file, row, column, value, rule, message.
+    severity, code, file, row, column, value, rule, message. A folder of academic-year subfolders is
+    validated period by period and across periods (``data/periods.py``).
     """
+    from measurekit.data.periods import is_period_folder, validate_periods
+
+    if is_period_folder(folder):    # one subfolder per academic year (data/periods.py)
+        return validate_periods(folder, config=config, framework=framework)
     return read_and_check(folder, config, framework=framework, today=today, keep_all=False)[2]

@@ -1,0 +1,265 @@
+"""A multi-year synthetic cohort with planted change, for the statistics over time (issue 27).
+
+``make_periods("2021/22-2025/26", n=3000, random_state=1, framework=...)`` draws one reception cohort per
+academic year with the single-year generator's parts (``synth/cohort.py``: places, families, development,
+ASQ-3, EYFSP, voice, later outcome) and plants, on the child development latent behind the ELGs:
+
+* a GLD trend per area: the framework's first area improving, its second flat, its third worsening
+  (``area_trend``: a shift of the development latent per year);
+* an FSM gap that narrows in the fourth area (FSM children start further behind and their development rises each
+  year until the last period, where the gap is the usual one) and widens in the fifth (it falls each year); with
+  fewer areas the roles wrap round;
+* a boundary change: from the third period on, the last two small areas of the fourth area belong to the
+  fifth (the lookup and the children's area change; the planted shifts follow the published area);
+* children followed from two to five: each child's ASQ-3 at 2 to 2.5 years (three years before their
+  reception year) is drawn before the planted shifts, so "flagged at two" (below the cut-off in any domain)
+  is the same notion in every year, and the share of flagged children reaching GLD at five is planted
+  through the development latent they share.
+
+``ground_truth`` records the plan and the population values of every planted quantity, computed from a
+very large draw of the same model for each period (GLD by area, the FSM gap by area, GLD among flagged and
+unflagged children by area), so tests compare estimates with the truth rather than with the plan's words.
+The single-year generator is not changed: ``make_cohort`` gives the same bytes as before.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core import paths
+from measurekit.data.cohort import Cohort
+from measurekit.data.schemas import ASQ_DOMAINS
+from measurekit.synth import cohort as single
+from measurekit.synth.profile import load_profile
+
+AREA_TREND = 0.12      # development-latent shift per year: improving area +, worsening area -
+FSM_TREND = 0.22       # shift per year of FSM children's development: + where the gap narrows, - where it widens
+BOUNDARY_PERIOD = 2    # index of the first period with the new boundaries
+MOVED_SMALL_AREAS = 2
+_TRUTH_N = 200_000
+_YEARS = re.compile(r"^\s*(\d{4})\s*/\s*(\d{2})\s*-\s*(\d{4})\s*/\s*(\d{2})\s*$")
+_ROLES = ("improving", "flat", "worsening", "gap_narrowing", "gap_widening")
+
+
+@dataclasses.dataclass
+class MultiYear:
+    """The cohorts by academic year (``2021/22`` -> ``Cohort``) and the planted truth across years."""
+
+    cohorts: dict
+    ground_truth: dict
+    framework: object = None
+
+
+def parse_years(text: str) -> list[int]:
+    """``2021/22-2025/26`` -> the start years [2021, ..., 2025]; ``InputError`` (``bad_option``) otherwise."""
+    from measurekit.problems import InputError
+
+    m = _YEARS.match(str(text))
+    ok = m is not None
+    if ok:
+        a, a2, b, b2 = (int(g) for g in m.groups())
+        ok = (a + 1) % 100 == a2 and (b + 1) % 100 == b2 and a <= b and b - a < 30
+    if not ok:
+        raise InputError.of("bad_option", f"--years {text!r} is not a range of academic years such as 2021/22-2025/26 "
+                            "(first year first, each of two consecutive years).", column="--years", value=str(text),
+                            rule="YYYY/YY-YYYY/YY")
+    return list(range(a, b + 1))
+
+
+def label(start: int) -> str:
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def folder_name(start: int) -> str:
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def _plan(prof, n_periods: int) -> dict:
+    """Which area plays which role (by the profile's order of areas; roles wrap round with fewer than five)."""
+    names = [a.name for a in prof.areas]
+    roles = {r: names[k % len(names)] for k, r in enumerate(_ROLES)}
+    src = next(a for a in prof.areas if a.name == roles["gap_narrowing"])
+    moved = [f"SYN-{src.small_area_prefix}-{j:02d}" for j in range(max(1, src.small_areas - MOVED_SMALL_AREAS + 1),
+                                                                    src.small_areas + 1)]
+    if roles["gap_narrowing"] == roles["gap_widening"]:
+        moved = []
+    return {"roles": roles, "n_periods": n_periods, "area_trend_per_year": AREA_TREND, "fsm_trend_per_year": FSM_TREND,
+            "boundary": {"first_period_index": BOUNDARY_PERIOD, "small_areas": moved,
+                         "from": roles["gap_narrowing"], "to": roles["gap_widening"]}}
+
+
+def _publish_areas(v, prof, plan, t) -> tuple[np.ndarray, list[dict]]:
+    """Each child's published area index and the lookup rows, after the boundary change from its period on."""
+    names = [a.name for a in prof.areas]
+    nb = v["nb_idx"].copy()
+    rows = [dict(r) for r in v["area_rows"]]
+    b = plan["boundary"]
+    if t >= b["first_period_index"] and b["small_areas"]:
+        to = names.index(b["to"])
+        code = prof.areas[to].code
+        moved = set(b["small_areas"])
+        for r in rows:
+            if r["small_area"] in moved:
+                r["neighbourhood"], r["neighbourhood_code"] = b["to"], code
+        nb = np.where(np.isin(v["small_area"], list(moved)), to, nb)
+    return nb, rows
+
+
+def _shift(nb, fsm, prof, plan, t) -> np.ndarray:
+    names = [a.name for a in prof.areas]
+    r = plan["roles"]
+    area = np.array(names, dtype=object)[nb]
+    s = np.zeros(len(nb))
+    s += AREA_TREND * t * (area == r["improving"]) - AREA_TREND * t * (area == r["worsening"])
+    # narrowing: FSM children start behind and catch up to the usual gap by the last period (never past zero)
+    last = plan["n_periods"] - 1
+    s += FSM_TREND * (t - last) * fsm * (area == r["gap_narrowing"]) - FSM_TREND * t * fsm * (area == r["gap_widening"])
+    return s
+
+
+def _routine(n, rng, prof, plan, t):
+    """Places, families, development, ASQ-3 at two (before the shift), then the planted shift and the EYFSP."""
+    v = single._places(n, rng, prof)
+    v.update(single._families(n, rng, v, prof))
+    v.update(single._development(n, rng, v))
+    v.update(single._asq(n, rng, v))
+    nb, rows = _publish_areas(v, prof, plan, t)
+    v["nb_idx"], v["area_rows"] = nb, rows
+    v["D"] = v["D"] + _shift(nb, v["fsm"], prof, plan, t)
+    eyfsp = single._eyfsp(n, rng, v)
+    return v, eyfsp
+
+
+def _flagged(v) -> np.ndarray:
+    """Below the ASQ-3 cut-off in any domain (children with an ASQ-3 only; others are False)."""
+    below = np.zeros(len(v["D"]), dtype=bool)
+    for d in ASQ_DOMAINS:
+        below |= v["asq"][f"asq_{d}_zone"] == "below"
+    return below & v["has_asq"]
+
+
+def _shift_dates(values, years: int) -> np.ndarray:
+    s = pd.to_datetime(pd.Series(values))
+    return (s + pd.DateOffset(years=years)).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+
+
+def _year(n, rng, fw, prof, plan, t, start) -> dict:
+    v, eyfsp = _routine(n, rng, prof, plan, t)
+    v.update(single._voice_latents(n, rng, fw, v, prof))
+    dif = prof.dif
+    dif_shift = {dif["item"]: dif["shift"] * (v[dif["group"]] != dif["reference"])} if dif else {}
+    parent_items = [i for i in fw.items if "parent" in i.respondents]
+    parent_codes = single._respond(rng, fw, prof, v["theta"], parent_items, single._P_DONT_KNOW,
+                                   single._P_ITEM_MISSING, dif_shift)
+    v.update(single._parent_response(n, rng, v))
+    practitioner = single._practitioner_ratings(n, rng, fw, prof, v)
+    phonics = single._later_outcome(n, rng, fw, prof, v, eyfsp, 1.0)
+    ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
+    child_id = np.char.add(f"CH{start % 100:02d}", ids.astype(str)).astype(object)
+    tables = single._tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
+    k = start - 2024     # the single-year generator's dates are for reception in 2024/25
+    tables["children"]["date_of_birth"] = _shift_dates(tables["children"]["date_of_birth"], k)
+    tables["voice_parent"]["completed_on"] = _shift_dates(tables["voice_parent"]["completed_on"], k)
+    tables["voice_practitioner"]["rated_on"] = _shift_dates(tables["voice_practitioner"]["rated_on"], k)
+    return {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
+            "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
+            "dif_shift": dif_shift, "child_id": child_id, "flagged": _flagged(v), "has_asq": v["has_asq"]}
+
+
+def _population(prof, plan, t, seed) -> dict:
+    """Population values of period ``t`` from a very large draw of the routine part of the model."""
+    rng = np.random.default_rng([20270127, seed, t])
+    v, eyfsp = _routine(_TRUTH_N, rng, prof, plan, t)
+    names = np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]]
+    frame = pd.DataFrame({"area": names, "gld": eyfsp["gld"].to_numpy(), "fsm": v["fsm"], "flagged": _flagged(v),
+                          "has_asq": v["has_asq"]})
+    out: dict = {"gld_percent": {}, "fsm_gap_pp": {}, "gld_flagged_percent": {}, "gld_unflagged_percent": {}}
+    for area, g in [("LA", frame), *frame.groupby("area")]:
+        out["gld_percent"][area] = round(100 * float(g["gld"].mean()), 3)
+        out["fsm_gap_pp"][area] = round(100 * float(g.loc[g.fsm == 1, "gld"].mean() - g.loc[g.fsm == 0, "gld"].mean()),
+                                        3)
+        a = g[g["has_asq"]]
+        out["gld_flagged_percent"][area] = round(100 * float(a.loc[a.flagged, "gld"].mean()), 3)
+        out["gld_unflagged_percent"][area] = round(100 * float(a.loc[~a.flagged, "gld"].mean()), 3)
+    return out
+
+
+def make_periods(years: str = "2021/22-2025/26", n: int = 3000, random_state: int | None = 1, *,
+                 framework=paths.BUNDLED_FRAMEWORK, truth: bool = True) -> MultiYear:
+    """One synthetic reception cohort of ``n`` children for each academic year in ``years`` (a range such as
+    ``2021/22-2025/26``), with the planted trends, gap changes, boundary change and follow-up from two to five
+    described in the module docstring. Same seed, same bytes. ``truth=False`` skips the population draws."""
+    from measurekit.problems import InputError
+
+    starts = parse_years(years)
+    if n < 50:
+        raise InputError.of("bad_option", f"make_periods needs n >= 50 children a year, not {n}.", column="n",
+                            value=str(n))
+    fw = single._framework(framework)
+    prof = load_profile(fw)
+    plan = _plan(prof, len(starts))
+    seeds = np.random.SeedSequence(random_state).spawn(len(starts))
+    cohorts, periods_truth = {}, {}
+    for t, (start, seq) in enumerate(zip(starts, seeds)):
+        sim = _year(int(n), np.random.default_rng(seq), fw, prof, plan, t, start)
+        tables = sim["tables"]
+        c = Cohort(tables, framework=fw)
+        c.ground_truth = single._ground_truth(sim, fw, n, random_state, 1.0, None)
+        c.ground_truth["period"] = label(start)
+        cohorts[label(start)] = c
+        entry = {"period": label(start), "years_from_first": t, "asq_review_year": f"{start - 3}/{(start - 2) % 100:02d}",
+                 "flagged_at_two": int(sim["flagged"].sum()), "with_asq": int(sim["has_asq"].sum())}
+        if truth:
+            entry["population"] = _population(prof, plan, t, 0 if random_state is None else int(random_state))
+        periods_truth[label(start)] = entry
+    gt = {
+        "kind": "multi-period synthetic cohort", "seed": random_state, "n_per_period": int(n),
+        "framework": fw.name, "periods": [label(s) for s in starts], "plan": plan,
+        "expected": {
+            "gld_trend": {plan["roles"]["improving"]: "increasing", plan["roles"]["flat"]: "no change",
+                          plan["roles"]["worsening"]: "decreasing"},
+            "fsm_gap": {plan["roles"]["gap_narrowing"]: "narrowing", plan["roles"]["gap_widening"]: "widening"},
+            "boundary_change": {"period": label(starts[min(BOUNDARY_PERIOD, len(starts) - 1)])
+                                if len(starts) > BOUNDARY_PERIOD else None,
+                                "small_areas": plan["boundary"]["small_areas"] if len(starts) > BOUNDARY_PERIOD
+                                else []},
+        },
+        "by_period": periods_truth,
+        "description": ("Development latent D of each child shifted by area_trend_per_year x years since the first "
+                        "period (improving +, worsening -) and, for FSM children, by fsm_trend_per_year x years "
+                        "(gap_narrowing: fsm_trend_per_year x (years - years to the last period), catching up; gap_widening -); GLD follows from the ELGs drawn on D. The ASQ-3 at two "
+                        "is drawn before the shift (flagged = below the cut-off in any domain). population: values "
+                        f"of each period in a draw of {_TRUTH_N:,} children of the same model."),
+    }
+    return MultiYear(cohorts, gt, fw)
+
+
+def write_periods(result: MultiYear, out_dir) -> Path:
+    """Write one folder per academic year (``2021-22/`` ...: the single-year files, schemas, README and that
+    period's ground truth) and the planted truth across years as ``ground_truth.json`` beside them."""
+    from measurekit.core import atomic
+    from measurekit.synth.cohort import write_cohort
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for lab, c in result.cohorts.items():
+        write_cohort(c, out_dir / folder_name(int(lab[:4])))
+    atomic.write_text(out_dir / "ground_truth.json", json.dumps(result.ground_truth, indent=1, sort_keys=True) + "\n")
+    atomic.write_text(out_dir / "README.md", _README.format(periods=", ".join(result.cohorts)))
+    return out_dir
+
+
+_README = """# Synthetic data over several academic years (not real children)
+
+One folder per academic year ({periods}), each a complete data folder for that year's reception cohort (children,
+small-area lookup, EYFSP, ASQ-3 at two, voice responses, later outcome). Planted truth across the years (trends by
+area, FSM gaps that narrow and widen, a boundary change, children followed from two to five) is in
+ground_truth.json; each period's own truth is in its folder. Validate with
+`measurekit validate DATA --framework ...`; the over-time tables: `measurekit over-time --data DATA ...`
+(docs/over_time.md).
+"""
