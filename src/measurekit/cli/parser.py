@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also give children legal names, postcodes and settings, and write survey_responses.csv "
                         "with the identifiers as families give them (errors at documented rates; true links in "
                         "ground_truth.json), for practising linkage without a shared id (docs/linkage.md)")
+    p.add_argument("--years", default=None, metavar="YYYY/YY-YYYY/YY",
+                   help="several academic years, e.g. 2021/22-2025/26: one folder per year (each --n children) with "
+                        "planted trends by area, FSM gaps that narrow and widen, a boundary change and children "
+                        "followed from the ASQ-3 at two to the EYFSP at five (docs/over_time.md)")
 
     p = add("validate", "validate",
             "Check every input file in a folder against its schema and report every problem "
@@ -143,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", default=None,
                    help="register: the period label the release used (default: the period in --published)")
     p.add_argument("--label", default=None, help="register: the release's name in the ledger")
+
+    p = add("over-time", "over_time",
+            "The statistics over time from a data folder holding one subfolder per academic year: each area's "
+            "series, Fingertips trend markers, change from the previous year, progress to the framework's targets, "
+            "SII/RII by deprivation decile, the FSM gap and its trend, the latest year's funnel comparison and "
+            "children followed from two to five. Writes internal CSV tables (not for sharing: small counts).")
+    p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
+    p.add_argument("--data", type=Path, required=True, help="folder of period folders (2021-22/, 2022-23/ ...)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (replaced only when complete)")
+    p.add_argument("--config", type=Path, default=None, help="YAML file mapping your column names to ours")
+    p.add_argument("--seed", type=int, default=1,
+                   help="random seed of the Monte Carlo limits of the SII and the added-value bootstrap (default 1)")
 
     p = add("check-ees", "check_ees",
             "Check a DfE open-data (explore-education-statistics) CSV and its .meta.csv against the main rules "

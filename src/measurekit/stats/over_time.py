@@ -1,0 +1,355 @@
+"""The over-time tables of a multi-period data set: one call, no pipeline (issue 27).
+
+``over_time(data, framework=fw)`` takes the periods a multi-period folder holds (``data.periods.read_periods``,
+or a dict ``{"2023/24": Cohort, ...}``) and computes, for the framework's headline routine indicators (every
+indicator computed from a routine column as a proportion; GLD in the school-readiness framework), with the
+statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, ``stats/funnel.py`` and
+``stats/added_value.py``:
+
+``series``
+    one row per indicator, geography and period: ``indicator``, ``polarity``, ``geography`` ("la" for the whole
+    local authority, "area" for each board area), ``area`` (the area's name; "All areas" for the LA), ``period``,
+    ``numerator`` (children counted), ``denominator`` (children with a value: for GLD, with an EYFSP record),
+    ``value`` (percent) and its Wilson 95% limits ``ci_low``/``ci_high`` (Fingertips' method; R
+    ``prop.test(correct = FALSE)``). Areas are as each period's lookup draws them (a boundary change moves
+    children between areas: the cross-period validation reports it).
+``trend``
+    ``trend_markers`` per indicator and geography: Fingertips' recent trend over the most recent five periods
+    (chi-squared test for trend, R ``prop.trend.test``, 99.8%), ``slope`` (pp a year), ``marker`` (words by
+    polarity).
+``change``
+    ``change_from_previous``: each period against the one before (Newcombe's method 10 interval, pp).
+``target``
+    ``target_progress`` for indicators the framework declares a target for (none declared: no rows, no error):
+    ``gap_pp``, ``gap_children``, ``children_per_year``, ``change_needed_pp``, ``trend_pp``, ``projected_value``
+    with ``projected_low``/``projected_high``, ``status`` and ``words``, for the LA and each area.
+``inequality``
+    ``sii`` per indicator and period (LA), by the deprivation decile of the children's small areas (``deprivation``
+    column: ``idaci_decile``, 1 most deprived), as PHEindicatormethods ``phe_sii(rii = TRUE)``: ``sii`` (pp,
+    least minus most deprived end of the fitted line) with Monte Carlo ``sii_lower``/``sii_upper``, ``rii`` with
+    limits; ``inequality_trend``: the SII series' trend marker (a growing SII for a higher-is-better indicator is
+    "getting worse").
+``gap`` and ``gap_trend``
+    ``group_gap`` between the ``gap`` groups (FSM 1 minus FSM 0, pp) per indicator, geography and period with
+    Newcombe's interval, and each gap's trend over the most recent five periods ("narrowing", "widening", "no
+    significant change" at 95%).
+``funnel``
+    the latest period's areas against the LA's pooled value: ``funnel`` (Spiegelhalter's exact limits at 95% and
+    99.8%, overdispersion adjustment when areas differ more than chance, as NHS-R FunnelPlotR).
+``followup``
+    children followed from two to five: per period (and ``period`` "all" pooled), geography and ``group``
+    ("flagged at two": below the ASQ-3 cut-off in any domain, zone "below"; "not flagged"; children without an
+    ASQ-3 review are left out): ``numerator`` (reached GLD at five), ``denominator``, ``value`` (percent) with
+    Wilson 95% limits.
+``followup_added_value`` and ``followup_added_value_by_area``
+    among flagged children whose parent answered the voice questions (all periods pooled): ``added_value``'s
+    table (does adding the voice domain scores to FSM, SEND, EAL, sex, summer birth and the ASQ-3 total improve
+    the prediction of GLD at five: LR test, change in AUC, R2, Brier, NRI with bootstrap intervals; R ``glm`` and
+    ``anova(test = "LRT")``) and its ``by_group`` table by area. Skipped, with the reason in ``warnings``, when the
+    data cannot support it (too few flagged respondents).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core.result import Result
+
+LA = "All areas"
+
+
+@dataclass
+class OverTimeResult(Result):
+    """The over-time tables (see the module docstring for every column); ``series`` is the main view."""
+
+    series: pd.DataFrame
+    trend: pd.DataFrame
+    change: pd.DataFrame
+    target: pd.DataFrame
+    inequality: pd.DataFrame
+    inequality_trend: pd.DataFrame
+    gap: pd.DataFrame
+    gap_trend: pd.DataFrame
+    funnel: pd.DataFrame
+    followup: pd.DataFrame
+    followup_added_value: pd.DataFrame
+    followup_added_value_by_area: pd.DataFrame
+    periods: list = field(default_factory=list)
+    summary: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    _title = "Over time"
+    _main = "series"
+
+
+def _cohorts(data) -> dict:
+    from measurekit.problems import InputError
+
+    cohorts = getattr(data, "cohorts", data)
+    if not isinstance(cohorts, dict) or not cohorts:
+        raise InputError.of("wrong_type", "over_time needs the periods of a multi-period folder (read_periods) or a "
+                            "dict of academic year -> Cohort.", column="data", value=type(data).__name__,
+                            rule="periods")
+    from measurekit.stats._numerics.series import period_number
+
+    return dict(sorted(cohorts.items(), key=lambda kv: period_number(kv[0])))
+
+
+def _headline(fw, frame: pd.DataFrame, indicators) -> list:
+    """Routine proportion indicators whose column the analysis frame holds (or those named in ``indicators``)."""
+    out = []
+    for ind in fw.indicators:
+        c = ind.compute
+        if indicators is not None and ind.id not in indicators:
+            continue
+        if c.source == "routine" and c.statistic == "proportion" and ind.value_type == "proportion" \
+                and c.field in frame.columns and getattr(c, "among", None) is None:
+            out.append(ind)
+    return out
+
+
+def _counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
+    v = pd.to_numeric(frame[column], errors="coerce")
+    d = pd.DataFrame({k: frame[k].astype(str).to_numpy() for k in keys})
+    d["numerator"] = (v == 1).astype(int).to_numpy()
+    d["denominator"] = v.notna().astype(int).to_numpy()
+    return d.groupby(keys, sort=True, observed=True)[["numerator", "denominator"]].sum().reset_index()
+
+
+def _with_wilson(df: pd.DataFrame) -> pd.DataFrame:
+    from measurekit.stats.intervals import wilson
+
+    k, n = df["numerator"].to_numpy(float), df["denominator"].to_numpy(float)
+    lo, hi = wilson(k, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["value"] = np.where(n > 0, 100 * k / np.where(n > 0, n, 1), np.nan)
+    df["ci_low"], df["ci_high"] = 100 * np.asarray(lo), 100 * np.asarray(hi)
+    return df
+
+
+def _flagged(frame: pd.DataFrame) -> pd.Series:
+    """True: below the ASQ-3 cut-off in any domain; False: reviewed, not below; NaN: no ASQ-3 review."""
+    from measurekit.data.schemas import ASQ_DOMAINS
+
+    zones = [f"asq_{d}_zone" for d in ASQ_DOMAINS if f"asq_{d}_zone" in frame.columns]
+    if not zones:
+        return pd.Series(np.nan, index=frame.index)
+    z = frame[zones].astype("string")
+    reviewed = z.notna().any(axis=1)
+    below = z.eq("below").fillna(False).any(axis=1)
+    return below.where(reviewed).astype("object")
+
+
+def over_time(data, *, framework=None, indicators=None, deprivation: str = "idaci_decile", gap: str = "fsm",
+              repetitions: int = 10_000, n_boot: int = 200, random_state=1) -> OverTimeResult:
+    """The over-time tables of several periods (see the module docstring for what each table holds).
+
+    ``data``: ``data.periods.Periods`` (``read_periods``) or a dict academic year -> ``Cohort``. ``framework``: the
+    framework (default: the cohorts' own). ``indicators``: ids to restrict to (default: every routine proportion
+    indicator). ``deprivation``: the decile column of the children's small areas for the SII; ``gap``: the 0/1
+    column whose groups are compared (1 minus 0). ``repetitions``: Monte Carlo draws of the SII limits;
+    ``n_boot``: bootstrap resamples of the added value; ``random_state``: seed of both.
+    """
+    from measurekit.problems import CANNOT_SUPPORT, InputError
+    from measurekit.stats.funnel import funnel
+    from measurekit.stats.inequality import group_gap, sii
+    from measurekit.stats.target import target_progress
+    from measurekit.stats.trend import change_from_previous, trend_markers
+
+    cohorts = _cohorts(data)
+    fw = framework if framework is not None else next(iter(cohorts.values())).framework
+    if fw is not None and not hasattr(fw, "indicators"):
+        from measurekit.design import load_framework
+
+        fw = load_framework(fw)
+    area = fw.population.area
+    frames = {}
+    for label, c in cohorts.items():
+        f = c.analysis_frame()
+        f["_flagged"] = _flagged(f)
+        frames[label] = f
+    first = next(iter(frames.values()))
+    heads = _headline(fw, first, indicators)
+    warnings: list[str] = []
+    if not heads:
+        raise InputError.of("too_few_cases", "No routine proportion indicator of the framework has its column in the "
+                            "data: nothing to follow over time.", column="indicators", rule="routine proportion")
+    series_parts, gap_parts, sii_parts = [], [], []
+    for ind in heads:
+        col = ind.compute.field
+        for label, f in frames.items():
+            f = f.assign(_la=LA)
+            for geo, key in (("la", "_la"), ("area", area)):
+                c = _counts(f, col, [key]).rename(columns={key: "area"})
+                c.insert(0, "geography", geo)
+                c.insert(0, "period", label)
+                c.insert(0, "polarity", ind.polarity)
+                c.insert(0, "indicator", ind.id)
+                series_parts.append(c)
+                if gap in f.columns:
+                    g = _counts(f, col, [key, gap]).rename(columns={key: "area", gap: "group"})
+                    g["group"] = g["group"].str.replace(r"\.0$", "", regex=True)
+                    g.insert(0, "geography", geo)
+                    g.insert(0, "period", label)
+                    g.insert(0, "indicator", ind.id)
+                    gap_parts.append(g)
+            if deprivation in f.columns:
+                q = _counts(f.dropna(subset=[deprivation]), col, [deprivation]).rename(columns={deprivation: "quantile"})
+                q["quantile"] = pd.to_numeric(q["quantile"]).astype(int)
+                q.insert(0, "period", label)
+                q.insert(0, "indicator", ind.id)
+                q["polarity"] = ind.polarity
+                sii_parts.append(q)
+    series = _with_wilson(pd.concat(series_parts, ignore_index=True))
+    series = series[series["denominator"] > 0].reset_index(drop=True)
+    keys = ["indicator", "geography", "area"]
+
+    trend, change, target = [], [], []
+    for ind in heads:
+        s = series[series["indicator"] == ind.id]
+        t = trend_markers(s, period="period", by=keys, polarity=ind.polarity)
+        trend.append(t.table)
+        warnings += t.warnings
+        ch = change_from_previous(s, period="period", by=keys, polarity=ind.polarity)
+        change.append(ch.table)
+        tp = target_progress(s, framework=fw, indicator=ind.id, period="period", by=keys)
+        if tp is not None:
+            target.append(tp.table)
+    trend_df = pd.concat(trend, ignore_index=True)
+    change_df = pd.concat(change, ignore_index=True)
+    target_df = pd.concat(target, ignore_index=True) if target else pd.DataFrame(columns=keys)
+
+    ineq, ineq_trend = pd.DataFrame(), pd.DataFrame()
+    if sii_parts:
+        q = pd.concat(sii_parts, ignore_index=True)
+        q = q[q["denominator"] > 0].rename(columns={"denominator": "population"})
+        res = sii(q, quantile="quantile", population="population", numerator="numerator", value_type="proportion",
+                  multiplier=100, by=["indicator", "period"], repetitions=repetitions, random_state=random_state)
+        ineq = res.table
+        warnings += res.warnings
+        parts = []
+        for ind in heads:
+            s = ineq[ineq["indicator"] == ind.id]
+            if len(s):
+                pol = {"higher_is_better": "lower_is_better", "lower_is_better": "higher_is_better"}.get(
+                    ind.polarity, "no_judgement")
+                parts.append(trend_markers(s, period="period", by=["indicator"], value_type="other", value="sii",
+                                           lower_cl="sii_lower", upper_cl="sii_upper", polarity=pol).table)
+        ineq_trend = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    else:
+        warnings.append(f"No {deprivation!r} column: no slope index of inequality.")
+
+    gap_df, gap_trend = pd.DataFrame(), pd.DataFrame()
+    if gap_parts:
+        g = pd.concat(gap_parts, ignore_index=True)
+        g = g[g["group"].isin(["0", "1"])]
+        gr = group_gap(g, group="group", groups=("1", "0"), period="period", by=keys)
+        gap_df, gap_trend = gr.table, gr.trend
+        warnings += gr.warnings
+    else:
+        warnings.append(f"No {gap!r} column: no gap between groups.")
+
+    latest = list(frames)[-1]
+    funnels = []
+    for ind in heads:
+        s = series[(series["indicator"] == ind.id) & (series["period"] == latest) & (series["geography"] == "area")]
+        if len(s) >= 3:
+            fr = funnel(s[["area", "numerator", "denominator"]], area="area")
+            t = fr.table.copy()
+            t.insert(0, "period", latest)
+            t.insert(0, "indicator", ind.id)
+            t["target"], t["adjusted"], t["phi"], t["tau2"] = fr.target, fr.adjusted, fr.phi, fr.tau2
+            funnels.append(t)
+            warnings += fr.warnings
+    funnel_df = pd.concat(funnels, ignore_index=True) if funnels else pd.DataFrame()
+
+    followup, av, av_by = _followup(frames, fw, area, n_boot, random_state, warnings, CANNOT_SUPPORT, InputError)
+    summary = _summary(trend_df, target_df, gap_trend, ineq_trend, followup, list(frames))
+    return OverTimeResult(series, trend_df, change_df, target_df, ineq, ineq_trend, gap_df, gap_trend, funnel_df,
+                          followup, av, av_by, list(frames), summary, warnings)
+
+
+def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputError):
+    """GLD at five by ASQ-3 flag at two, and what the voice domains add among flagged children."""
+    parts = []
+    for label, f in list(frames.items()) + [("all", pd.concat(list(frames.values()), ignore_index=True))]:
+        f = f[f["_flagged"].notna() & f["gld"].notna()] if "gld" in f.columns else f.iloc[0:0]
+        if not len(f):
+            continue
+        f = f.assign(_la=LA, group=np.where(f["_flagged"].astype(bool), "flagged at two", "not flagged"))
+        for geo, key in (("la", "_la"), ("area", area)):
+            c = _counts(f, "gld", [key, "group"]).rename(columns={key: "area"})
+            c.insert(0, "geography", geo)
+            c.insert(0, "period", label)
+            parts.append(c)
+    followup = _with_wilson(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame()
+    if not parts:
+        warnings.append("No ASQ-3 reviews with an EYFSP record: no follow-up from two to five.")
+        return followup, pd.DataFrame(), pd.DataFrame()
+    from measurekit.stats.added_value import added_value
+    from measurekit.stats.scoring import score
+
+    pooled = pd.concat(list(frames.values()), ignore_index=True)
+    flagged = pooled[(pooled["_flagged"] == True) & (pooled["responded"] == 1)].reset_index(drop=True)  # noqa: E712
+    new = [d.score_column for d in fw.domains]
+    if not len(flagged) or not new:
+        warnings.append("No flagged child with voice answers: the voice domains' added value was not estimated.")
+        return followup, pd.DataFrame(), pd.DataFrame()
+    scored = pd.concat([flagged, score(flagged, framework=fw)[new]], axis=1)
+    base = [c for c in ("fsm", "send", "eal", "sex", "summer_born", "asq_total") if c in scored.columns]
+    try:
+        res = added_value(scored, outcome="gld", base=base, new=new, n_boot=n_boot, cv=5, random_state=random_state,
+                          by=(area,), min_group=100)
+    except InputError as e:
+        if not set(e.codes) <= cannot:
+            raise
+        warnings.append(f"Added value of the voice domains among flagged children not estimated: {e.report.problems[0].message}")
+        return followup, pd.DataFrame(), pd.DataFrame()
+    warnings += res.warnings
+    table = res.table.copy()
+    table.insert(0, "n_children", res.n)
+    table.insert(1, "n_reached_gld", res.n_events)
+    return followup, table, res.by_group
+
+
+def _summary(trend, target, gap_trend, ineq_trend, followup, periods) -> list[str]:
+    lines = [f"Periods: {', '.join(periods)}."]
+    for r in trend.itertuples():
+        lines.append(f"{r.indicator} {r.area}: {r.marker}" + (f" ({r.slope:+.1f} pp a year)"
+                                                              if pd.notna(getattr(r, "slope", np.nan)) else ""))
+    for r in target.itertuples() if len(target) and "words" in target else ():
+        lines.append(f"{r.indicator} {r.area}: {r.words}")
+    for r in gap_trend.itertuples() if len(gap_trend) else ():
+        lines.append(f"{r.indicator} {r.area}: FSM gap {r.direction}")
+    for r in ineq_trend.itertuples() if len(ineq_trend) else ():
+        lines.append(f"{r.indicator}: slope index of inequality {str(r.marker).lower()}")
+    return lines
+
+
+def write_over_time(result: OverTimeResult, out) -> dict:
+    """Write every table of ``result`` as an internal CSV into the folder ``out`` (built aside, swapped into place
+    when complete) with a README saying the tables hold unsuppressed counts. Returns name -> path."""
+    from measurekit.core import atomic
+
+    files = {}
+    with atomic.atomic_directory(out) as folder:
+        for name, table in result.tables().items():
+            path = folder / f"{name}.csv"
+            atomic.write_csv(path, table)
+            files[name] = path
+        atomic.write_text(folder / "README.md", _README.format(periods=", ".join(result.periods),
+                                                              warnings="\n".join(f"- {w}" for w in result.warnings)
+                                                              or "- none"))
+    return {k: out / v.name for k, v in files.items()}
+
+
+_README = """# Over-time tables (INTERNAL: do not share)
+
+Periods: {periods}. These tables hold unsuppressed counts (small numbers included): they are for analysts, not for
+publication; the board pack applies disclosure control. What each column means: docs/over_time.md and the docstring
+of measurekit.stats.over_time.
+
+Notes:
+{warnings}
+"""
