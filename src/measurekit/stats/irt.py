@@ -137,10 +137,11 @@ class GRMResult(Result):
         return ax
 
 
-def item_codes(values: pd.DataFrame):
-    """Answer codes of each item mapped to categories 0..K-1 (its observed codes, lowest first; -1
-    missing). Returns (codes array, number of categories per item, codes per item)."""
-    X = values.to_numpy(dtype=float)
+def item_codes(values):
+    """Answer codes of each item (a DataFrame or a rows x items array) mapped to categories 0..K-1 (its
+    observed codes, lowest first; -1 missing). Returns (codes array, number of categories per item, codes
+    per item)."""
+    X = values.to_numpy(dtype=float) if isinstance(values, pd.DataFrame) else np.asarray(values, dtype=float)
     codes = np.full(X.shape, -1, dtype=int)
     cats, labels = [], []
     for j in range(X.shape[1]):
@@ -193,7 +194,7 @@ def grm(data: pd.DataFrame, *, items, groups=None, reference=None, free=(), dont
     Kang and Chen (2008); Chalmers (2012), mirt; Choi, Gibbons and Crane (2011), lordif.
     """
     from measurekit.stats._numerics import grm_em
-    from measurekit.stats._numerics.item_data import named_frame, names, numeric_items
+    from measurekit.stats._numerics.item_data import checked_matrix, named_frame, names
 
     items, free = names(items) or [], names(free) or []
     if groups is not None and not isinstance(groups, pd.Series):
@@ -215,10 +216,11 @@ def grm(data: pd.DataFrame, *, items, groups=None, reference=None, free=(), dont
         report.add("bad_option", "At least one item must be an anchor (not in free=) to link the groups.",
                    column="free")
     report.raise_if_errors()
-    values = numeric_items(data, items, min_items=3, what="The graded response model")
+    x, _ = checked_matrix(data, items, min_items=3, what="The graded response model")   # a new array
     if dont_know:
-        values = values.where(~values.isin(list(dont_know)))
-    keep = values.notna().any(axis=1)
+        x[np.isin(x, list(dont_know))] = np.nan
+    answered = ~np.isnan(x)
+    keep = pd.Series(answered.any(axis=1), index=data.index)
     warnings = []
     levels = ["all"]
     gcode = pd.Series(0, index=data.index)
@@ -236,8 +238,7 @@ def grm(data: pd.DataFrame, *, items, groups=None, reference=None, free=(), dont
             report.add("unknown_reference", f"Reference group {reference!r} is not among the groups.")
     n_drop = int((~keep).sum())
     report.raise_if_errors()
-    used = values[keep]
-    codes, n_cat, labels = item_codes(used)
+    codes, n_cat, labels = item_codes(x[keep.to_numpy()])
     for j, it in enumerate(items):
         if n_cat[j] < 2:
             report.add("constant_item", f"Item {it} has the same answer for everyone analysed; drop it.", column=it)
@@ -272,7 +273,7 @@ def grm(data: pd.DataFrame, *, items, groups=None, reference=None, free=(), dont
     rows = keep.to_numpy()
     theta_col, se_col = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
     theta_col[rows], se_col[rows] = theta_hat, post_sd
-    scores = pd.DataFrame({"theta": theta_col, "se": se_col, "n_answered": values.notna().sum(axis=1)},
+    scores = pd.DataFrame({"theta": theta_col, "se": se_col, "n_answered": answered.sum(axis=1)},
                           index=data.index)
     latent = _latent_table(fit, levels, gvec, cov)
     n = int(keep.sum())
