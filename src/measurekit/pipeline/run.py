@@ -61,7 +61,8 @@ def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) 
     import io
     import pstats
 
-    lines = ["", "Profile (wall and CPU time per step, share of the wall time; cProfile adds overhead, compare shares):"]
+    lines = ["", "Profile (wall and CPU time per step, share of the wall time; cProfile adds overhead, "
+                 "compare shares):"]
     for s in sorted(steps, key=lambda s: -s.seconds):
         cpu = f"{s.cpu:7.2f} s CPU" if s.cpu is not None else " " * 13
         lines.append(f"  {s.seconds:7.2f} s  {cpu}  {100 * s.seconds / max(total, 1e-9):5.1f}%  {s.name}")
