@@ -65,7 +65,8 @@ def test_perspectives_diverge_in_the_two_planted_topics_only(written):
 
 
 def test_adviser_ratings_are_missing_more_in_one_locality(written):
-    truth = json.loads((written / "ground_truth.json").read_text())["missing"]
+    whole = json.loads((written / "ground_truth.json").read_text())
+    truth, engaged = whole["missing"], whole["engaged"]["adviser"]      # 1: every young person has an adviser
     people = _read(written, "young_people")[["young_person_id", "locality"]]
     per_area = people["locality"].value_counts()
 
@@ -75,9 +76,10 @@ def test_adviser_ratings_are_missing_more_in_one_locality(written):
 
     adviser, own = rate("voice_adviser"), rate("voice_young_person")
     area = truth["area"]
-    assert abs(adviser[area] - truth["response"]) < 0.08
+    # rows at each round: the engaged share times the per-round share (lower in the planted area)
+    assert abs(adviser[area] - engaged * truth["response"]) < 0.08
     others = adviser.drop(area)
-    assert (abs(others - truth["other_response"]) < 0.08).all(), others
+    assert (abs(others - engaged * truth["other_response"]) < 0.08).all(), others
     assert adviser[area] < others.min() - 0.2
     assert abs(own[area] - own.drop(area).mean()) < 0.08     # only the adviser perspective is missing there
 
@@ -95,6 +97,27 @@ def test_a_suitable_group_rates_your_home_low(written):
     assert abs(gap - g["shift"]) < 0.5, gap
     # the return alone cannot see it: the group is as "suitable" as anyone
     assert ret.loc[group, g["suitable_column"]].mean() >= ret.loc[~group, g["suitable_column"]].mean()
+
+
+def test_non_response_can_cluster_within_people(tmp_path):
+    """With ``voice: engaged:`` some people take part in no review from a perspective (as when a young person is
+    not in touch): the share with no rating of their own at all is then the non-engaged share plus the engaged who
+    missed every round, far above what independent misses at each round give."""
+    copy = tmp_path / "fw"
+    shutil.copytree(FOLDER, copy)
+    text = (copy / "synthetic.yaml").read_text(encoding="utf-8")
+    assert "  response:\n" in text
+    (copy / "synthetic.yaml").write_text(text.replace("  response:\n", "  engaged:\n    young_person: 0.7\n"
+                                                      "  response:\n", 1), encoding="utf-8")
+    cohort = make_declared_cohort(2000, 4, framework=copy)
+    truth = cohort.ground_truth
+    rated = set(cohort.tables["voice_young_person"]["young_person_id"])
+    never = 1 - cohort.tables["young_people"]["young_person_id"].isin(rated).mean()
+    engaged, per_round = truth["engaged"]["young_person"], truth["response"]["young_person"]
+    assert engaged == 0.7 and truth["engaged"]["adviser"] == 1.0
+    expected = (1 - engaged) + engaged * (1 - per_round) ** truth["rounds"]
+    assert abs(never - expected) < 0.03, (never, expected)
+    assert never > 5 * (1 - per_round) ** truth["rounds"]
 
 
 def test_ratings_change_between_reviews_as_planted(written):

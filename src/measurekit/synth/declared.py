@@ -15,12 +15,14 @@ Keys of ``synthetic.yaml`` read here:
   share_of_ones: {<value>: p, default: p}, blank_when: [...]}`` for a 0/1 column that depends on another;
   ``{one_when: {column, values}}`` for a 0/1 column derived from another; ``{age_from_birth: true}`` for the age in
   whole years at the last review; anything else is drawn evenly from the allowed values or range;
-- ``voice``: ``form_languages`` (language -> weight), ``response`` (respondent -> share of people with a row at
-  each round), ``pool`` (column -> number of distinct codes, e.g. advisers, one per person), ``item_missing``
+- ``voice``: ``form_languages`` (language -> weight), ``engaged`` (respondent -> share of people who take part
+  from that perspective at all; default 1), ``response`` (respondent -> share of those with a row at each round),
+  ``pool`` (column -> number of distinct codes, e.g. advisers, one per person), ``item_missing``
   (share of blank answers), ``items`` (``default`` and per item: ``mean`` at round 1, ``person_sd`` between people,
   ``noise_sd`` within a review, ``change_per_round``);
 - ``plant``: ``divergence`` (list of ``{item, respondent, shift}``: that respondent rates the item ``shift`` points
-  away from the others), ``missing`` (``{respondent, area, response}``: fewer rows in one area),
+  away from the others), ``missing`` (``{respondent, area, response}``: fewer rows in one area, ``response``
+  replacing the per-round share among the engaged there),
   ``discordant_group`` (``{table, column, value, suitable_column, item, shift}``: people with that value all have
   ``suitable_column`` = 1 and their true state on ``item`` is ``shift`` points lower).
 
@@ -293,6 +295,7 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
             latent[item.id] = latent[item.id] + float(group["shift"]) * in_group
     shifts = {(d["respondent"], d["item"]): float(d["shift"]) for d in plant.get("divergence") or []}
     response = voice.get("response") or {}
+    engaged = voice.get("engaged") or {}
     missing = plant.get("missing") or {}
     pools = voice.get("pool") or {}
     languages = voice.get("form_languages") or {}
@@ -303,6 +306,10 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
         p_row = np.full(n, float(response.get(who, 0.8)))
         if missing and missing.get("respondent") == who:
             p_row[area_name == missing["area"]] = float(missing["response"])
+        # people who take part at all from this perspective (the others have no row in any round): non-response
+        # clusters within people, as it does when a young person is not in touch
+        if who in engaged:    # drawn only when asked for: without it the stream (and the data) are as before
+            p_row = p_row * (rng.random(n) < float(engaged[who]))
         n_rounds = rounds if table.round else 1
         pool_of = {c: rng.integers(1, int(k) + 1, size=n) for c, k in pools.items()}
         rows: dict[str, list] = {c.name: [] for c in table.columns}
@@ -364,6 +371,7 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
         "areas": [{"name": a["name"], "share": a["share"]} for a in areas],
         "items": truth_items,
         "response": {r: float(response.get(r, 0.8)) for r in fw.respondents()},
+        "engaged": {r: float(engaged.get(r, 1.0)) for r in fw.respondents()},
         "divergence": [{"item": d["item"], "respondent": d["respondent"], "shift": float(d["shift"]),
                         "description": f"{d['respondent']} ratings of {d['item']} are {float(d['shift']):+g} points "
                                        "from the true state the other perspectives rate"}
