@@ -117,3 +117,24 @@ def among_mask(values: pd.Series, allowed) -> pd.Series:
     nums = pd.to_numeric(pd.Series(list(allowed), dtype=object), errors="coerce")
     as_number = num.isin(nums.dropna().astype(float).tolist()) if nums.notna().any() else False
     return values.astype(str).isin([str(a) for a in allowed]) | as_number
+
+
+def review_rule(framework, ind) -> str:
+    """In words, which review of each person an indicator reads when its ratings come from a voice table with
+    review rounds (the board table takes each person's latest review: ``Cohort.analysis_frame`` for the first
+    voice table, :func:`technical_frame` for the others); "" when no such table is involved."""
+    voices = voice_tables(framework)
+    if not voices:
+        return ""
+    c = ind.compute
+    table = c.table or (voices[0].name if c.source in ("item", "scale") or c.field == "responded" else None)
+    decl = next((v for v in voices if v.name == table), None)
+    if decl is None or not decl.round:
+        return ""
+    pop = framework.population
+    person = pop.person if pop is not None else "person"
+    whose = f"the {(decl.respondent or decl.name).replace('_', ' ')}'s ratings"
+    if c.field == "responded":
+        return f"a {person} counts when {whose} are recorded at one or more reviews in the period"
+    return (f"{whose} at each {person}'s latest review in the period; earlier reviews are not in this figure (the "
+            "trial report shows change between reviews)")

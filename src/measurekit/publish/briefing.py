@@ -100,6 +100,8 @@ def _code_words(fw) -> dict[str, str]:
 
 def spec_rows(fw, ind, words: labels.PlaceWords) -> list[tuple[str, str]]:
     """The fields of an indicator's specification sheet, in words."""
+    from measurekit.data.population import review_rule
+
     unit = "Percentage (0-100)" if ind.value_type == "proportion" else f"Mean score ({ind.unit})"
     area = fw.area_breakdown
     breakdowns = [words.Area if area is not None and b == area.id else labels.breakdown(b, fw) for b in ind.breakdowns]
@@ -115,6 +117,7 @@ def spec_rows(fw, ind, words: labels.PlaceWords) -> list[tuple[str, str]]:
             ("Disclosure control", _disclosure_text(ind.disclosure)),
             ("Rounding", f"percentages and averages to {ind.decimal_places} decimal place(s), half away from zero; "
                          "counts are whole numbers" + (f" ({ind.rounding})" if ind.rounding else "")),
+            ("Reviews used", review_rule(fw, ind)),
             ("Frequency", ind.frequency), ("Informs the decision", ind.informs_decision),
             ("Data quality", ind.data_quality)]
     extra = _code_words(fw)
@@ -534,7 +537,8 @@ def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
            for q in picked]
     same = (f"every {w.area}'s page shows quotes from the same set" if len(quotes) <= k_per_page
             else f"each {w.area}'s page shows a different few of them")
-    note = (f"Shared with consent by families across the {w.la}: not recorded by {w.area}, so they may not be from "
+    quoted = ((getattr(board.framework.form_text, "family", None) or {}).get("quoted_by") or {}).get("en", "families")
+    note = (f"Shared with consent by {quoted} across the {w.la}: not recorded by {w.area}, so they may not be from "
             f"{board.area_rows(code)['geography_name'].iloc[0]}; {same}. After each quote: who was heard, and where.")
     return out, note
 

@@ -76,15 +76,31 @@ def _label(title: str, suffix: str, limit: int = 80) -> str:
     return title + suffix
 
 
-def _measures(ind) -> list[tuple[str, str, str, str]]:
-    """(column, board-table column, kind, label suffix) for one indicator."""
+def _people(framework) -> str:
+    """The framework's word for many people (``population.people``; the data contract's "children")."""
+    pop = getattr(framework, "population", None)
+    return pop.people if pop is not None and pop.people else "children"
+
+
+def _group_word(board) -> str:
+    """The word in each indicator's group-size column ``<id>_<word>_count``: the people word in snake case
+    (``children``), or ``group`` when that would make a column name longer than EES allows (50 characters)."""
+    word = ees_name(_people(board.framework))
+    longest = max((len(ind.id) for ind in board.indicators.values()), default=0)
+    return word if longest + len(word) + len("__count") <= 50 else "group"
+
+
+def _measures(ind, people: str = "children", group_word: str = "") -> list[tuple[str, str, str, str]]:
+    """(column, board-table column, kind, label suffix) for one indicator; ``people``: the word for the population
+    (the group-size column is ``<id>_<people>_count``)."""
+    group = ees_name(group_word or people)
     if ind.value_type == "proportion":
-        return [(f"{ind.id}_count", "numerator", "count", ": number of children"),
-                (f"{ind.id}_children_count", "denominator", "count", ": children in the group"),
+        return [(f"{ind.id}_count", "numerator", "count", f": number of {people}"),
+                (f"{ind.id}_{group}_count", "denominator", "count", f": {people} in the group"),
                 (f"{ind.id}_percent", "value", "percent", " (%)"),
                 (f"{ind.id}_percent_lower_ci", "ci_low", "percent", ": lower 95% confidence limit (%)"),
                 (f"{ind.id}_percent_upper_ci", "ci_high", "percent", ": upper 95% confidence limit (%)")]
-    return [(f"{ind.id}_children_count", "denominator", "count", ": children in the group"),
+    return [(f"{ind.id}_{group}_count", "denominator", "count", f": {people} in the group"),
             (f"{ind.id}_average", "value", "average", ": average"),
             (f"{ind.id}_average_lower_ci", "ci_low", "average", ": lower 95% confidence limit"),
             (f"{ind.id}_average_upper_ci", "ci_high", "average", ": upper 95% confidence limit")]
@@ -148,9 +164,9 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
         dict(col_name=area_col, col_type="Filter", label=words.Area,
              filter_hint=f"{words.Area} board area; Total is the whole local authority"),
         dict(col_name="characteristic_group", col_type="Filter", label="Characteristic group",
-             filter_hint="Which characteristic children are grouped by; Total is all children"),
+             filter_hint=f"Which characteristic {_people(framework)} are grouped by; Total is all {_people(framework)}"),
         dict(col_name="characteristic", col_type="Filter", label="Characteristic",
-             filter_hint="Children with this characteristic; Total is all children",
+             filter_hint=f"{_people(framework).capitalize()} with this characteristic; Total is all {_people(framework)}",
              filter_grouping_column="characteristic_group"),
     ]
     for ind in board.indicators.values():
@@ -162,7 +178,7 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
         nobody = (pd.to_numeric(joined["denominator"], errors="coerce").fillna(0) == 0).to_numpy()
         symbols = ["z" if not p else ("c" if s else ("x" if n else "")) for p, s, n in zip(present, suppressed, nobody)]
         dp = int(getattr(ind, "decimal_places", formatting.DEFAULT_DP))
-        for col, source, kind, suffix in _measures(ind):
+        for col, source, kind, suffix in _measures(ind, _people(framework), _group_word(board)):
             data[col] = formatting.cell_texts(joined[source].to_numpy(), kind, dp, symbols)
             meta_rows.append(dict(col_name=col, col_type="Indicator", label=_label(ind.title, suffix),
                                   indicator_grouping=_label(ind.title, ""),

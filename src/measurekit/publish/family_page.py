@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -77,6 +78,12 @@ TEXT = {
         "ar": "سنشارك هذا مع الأشخاص الذين يخططون لمساعدة العائلات في منطقتك.",
         "ro": "Vom împărtăși acest lucru cu oamenii care plănuiesc ajutorul pentru familii din zona dumneavoastră.",
     },
+    "answered": {"en": "About {n} families in {name} answered."},
+    "in_ten": {"en": "That is about {k} in 10 families."},
+    "need_none": {"en": "Fewer than 1 in 10 families told us they need more help with this."},
+    "plan": {"en": "They will use it to plan help like play groups and books for your child."},
+    "again": {"en": "We will ask you again next year. Then you can see what has changed."},
+    "made_up": {"en": "This is an example made with made-up families. It is not about real people."},
     "private": {
         "en": "We never show your name or your child's name.",
         "ur": "ہم کبھی آپ کا یا آپ کے بچے کا نام نہیں دکھاتے۔",
@@ -91,7 +98,11 @@ TEXT = {
 
 def phrase(fw, key: str, lang: str) -> str:
     """The framework's ``form_text.family_<key>`` in ``lang`` when it has one, else this module's draft ('' if none)."""
-    own = getattr(getattr(fw, "form_text", None), f"family_{key}", None)
+    form = getattr(fw, "form_text", None)
+    own = getattr(form, f"family_{key}", None)
+    if isinstance(own, dict) and own.get(lang):
+        return own[lang]
+    own = (getattr(form, "family", None) or {}).get(key)   # form_text.family: {key: {lang: text}}
     if isinstance(own, dict) and own.get(lang):
         return own[lang]
     return TEXT.get(key, {}).get(lang, "")
@@ -128,6 +139,14 @@ def _k_text(k: int) -> str:
 def _topic(fw, ind):
     """(domain, English topic) for a voice indicator; None when the indicator is not a voice scale."""
     c = ind.compute
+    if c.source == "item" and c.table is None and c.among is None:
+        # a topic rated on its own (one item): its short name in each language (Item.topic)
+        try:
+            item = fw.item(c.field)
+        except Exception:   # noqa: BLE001 - not an item of the framework: no family wording for it
+            return None
+        return SimpleNamespace(id=item.id, title=item.topic("en"),
+                               label={lang: item.topic(lang) for lang in item.stem}), item.topic("en")
     if c.source != "scale":
         return None
     try:
@@ -155,15 +174,15 @@ def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict
     rows = board.area_rows(code) if own is None else own
     everyone = rows[rows["breakdown"] == "all"].set_index("indicator_id")
     name = str(rows["geography_name"].iloc[0])
-    intro = [TEXT["thanks"]["en"]]
+    intro = [phrase(fw, "thanks", "en")]
     cov_ind = board.coverage_indicator
     cov_id = cov_ind.id if cov_ind is not None else None
     if cov_id in everyone.index:
         cov = everyone.loc[cov_id]
         if pd.notna(cov["numerator"]) and pd.notna(cov["value"]):
             n = int(round(float(cov["numerator"]), -1))
-            intro.append(f"About {n:,} families in {name} answered.")
-            intro.append(f"That is about {_k_text(_in_ten(cov['value'])).lower()} in 10 families.")
+            intro.append(phrase(fw, "answered", "en").format(n=f"{n:,}", name=name))
+            intro.append(phrase(fw, "in_ten", "en").format(k=_k_text(_in_ten(cov['value'])).lower()))
     told, scores = [], {}
     for ind in board.indicators.values():
         topic = _topic(fw, ind)
@@ -173,13 +192,17 @@ def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict
         d, title = topic
         if ind.value_type == "proportion" and ind.compute.statistic == "proportion_below":
             k = _in_ten(r["value"])
-            said = [TEXT["need"]["en"].format(k=k) if k else
-                    "Fewer than 1 in 10 families told us they need more help with this."]
+            said = [phrase(fw, "need", "en").format(k=k) if k else phrase(fw, "need_none", "en")]
         elif ind.value_type == "mean":
             lo, hi = _scale_range(fw, ind, rows[rows["indicator_id"] == ind.id])
             k = None
             scores[ind.id] = (lo, hi, float(r["value"]))
-            said = [TEXT["score"]["en"].format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{r['value']:.1f}")]
+            said = [phrase(fw, "score", "en").format(lo=f"{lo:g}", hi=f"{hi:g}", v=f"{r['value']:.1f}")]
+        elif ind.value_type == "proportion" and ind.compute.statistic == "proportion_at_or_above" and \
+                phrase(fw, "rated", "en"):
+            k = _in_ten(r["value"])
+            said = [phrase(fw, "rated", "en").format(k=_k_text(k), t=f"{ind.compute.threshold:g}",
+                                                     hi=f"{_scale_top(fw, ind):g}")]
         else:
             continue
         comp = _compare(r["significance_95"], ind.compute.statistic, words.la)
@@ -197,8 +220,7 @@ def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict
                    if pd.notna(r.value) and r.value < overall - 5 and (r.breakdown, str(r.breakdown_value)) in named]
             if few:
                 heard = [f"{f[:1].upper()}{f[1:]}." for f in few]
-    nxt = [TEXT["next"]["en"], "They will use it to plan help like play groups and books for your child.",
-           "We will ask you again next year. Then you can see what has changed.", TEXT["private"]["en"]]
+    nxt = [phrase(fw, "next", "en"), phrase(fw, "plan", "en"), phrase(fw, "again", "en"), phrase(fw, "private", "en")]
     return {"name": name, "intro": intro, "told": told, "heard": heard, "next": nxt, "scores": scores}
 
 
@@ -209,6 +231,30 @@ def english_text(board, code: str) -> str:
         if s["heard"] else []
     parts = s["intro"] + [t for item in s["told"] for t in [item[1] + "."] + item[2]] + heard + s["next"]
     return " ".join(parts)
+
+
+def _scale_top(fw, ind) -> float:
+    """The highest rating of an item indicator's scale (10 for a 0-10 rating)."""
+    try:
+        return float(fw.scale(fw.item(ind.compute.field).scale).max)
+    except Exception:   # noqa: BLE001 - no scale to read: the threshold's own words stand alone
+        return float("nan")
+
+
+def _topic_quotes(board) -> dict[str, list[dict]]:
+    """Item id -> consented quotes about that topic (quotes.csv's optional ``topic`` column: an item id), at most two
+    each, to show beside the topic's numbers as plain text (never only on mouse-over)."""
+    ev = board.evidence
+    quotes = ev.consented_quotes() if ev is not None else pd.DataFrame()
+    if not len(quotes) or "topic" not in quotes:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for q in quotes.itertuples():
+        topic = str(getattr(q, "topic", "") or "").strip()
+        if topic and len(out.setdefault(topic, [])) < 2:
+            out[topic].append({"text": q.text, "source": ", ".join(
+                t for t in (labels.breakdown(q.voice_group).capitalize(), str(q.setting or "").strip()) if t)})
+    return out
 
 
 def _dots(k: int | None) -> dict | None:
@@ -247,13 +293,20 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
     s = english_sentences(board, code, own)
     name = s["name"]
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
-    told = [{"title": title, "dots": _dots(k), "said": " ".join(said)} for d, title, said, k, ind in s["told"]]
+    beside = _topic_quotes(board)
+    told = [{"title": title, "dots": _dots(k), "said": " ".join(said), "quotes": beside.get(getattr(d, "id", None), [])}
+            for d, title, said, k, ind in s["told"]]
     blocks = []
     for lang, draft in _languages(fw):
         items = []
         for d, _title, _said, k, ind in s["told"]:
             label = d.label.get(lang) or d.title
-            if k is not None:
+            if k is not None and ind.compute.statistic == "proportion_at_or_above":
+                text = phrase(fw, "rated", lang).format(k=_k_text(k), t=f"{ind.compute.threshold:g}",
+                                                        hi=f"{_scale_top(fw, ind):g}")
+                if not text:
+                    continue
+            elif k is not None:
                 text = phrase(fw, "need", lang).format(k=k)
             else:
                 lo, hi, v = s["scores"][ind.id]
@@ -265,13 +318,17 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
                        "next": f"{phrase(fw, 'next', lang)} {phrase(fw, 'private', lang)}", "draft": draft})
     k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
     quotes, quotes_note = page_quotes(board, code, k)
+    shown = {q["text"] for t in told for q in t["quotes"]}
+    if shown:   # a quote already beside its topic's numbers is not repeated below
+        quotes = [q for q in quotes if q["text"] not in shown]
     menu = ([{"anchor": "lang-en", "name": LANGUAGE_NAMES["en"], "lang": "en"}]
             + [{"anchor": b["anchor"], "name": b["name"], "lang": b["lang"]} for b in blocks]) if blocks else []
     languages = ["en"] + [b["lang"] for b in blocks]
     return pagekit.render(
         "family.html.j2", title=f"{name}: what you told us", lang="en",
         extra_css=FAMILY_CSS + pagekit.font_css(languages), name=name, framework_title=fw.title or fw.name,
-        illustrative=fw.illustrative, intro=" ".join(s["intro"]), told=told, quotes=quotes[:2],
+        illustrative=fw.illustrative, made_up=phrase(fw, "made_up", "en"), intro=" ".join(s["intro"]), told=told,
+        quotes=quotes[:2],
         quotes_note=quotes_note, heard=s["heard"], next=s["next"], blocks=blocks, menu=menu,
         owner=fw.owner or "the council", made_on=made_on)
 
