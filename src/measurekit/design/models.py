@@ -634,7 +634,8 @@ class Analysis(_Model):
     coverage_by: list[str] = Field(default_factory=list)
     weighting_by: list[str] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
-    perspectives: PerspectiveRoles = Field(default_factory=PerspectiveRoles)
+    # None: not declared; the perspectives step still runs for two voice tables with review rounds (defaults)
+    perspectives: PerspectiveRoles | None = None
 
 
 class Target(_Model):

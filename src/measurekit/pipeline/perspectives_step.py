@@ -58,7 +58,21 @@ def _people(state: RunState, cols: list[str]) -> pd.DataFrame:
     return linked[[pid, *have]].drop_duplicates(pid)
 
 
+def applies(state: RunState) -> bool:
+    """Whether the step belongs in this run: the framework declares ``analysis: perspectives:``, or it has two voice
+    tables with review rounds. Otherwise the step is not part of the run at all (not "skipped"): a framework of one
+    perspective, or two without repeated reviews and without the declaration, runs exactly as before."""
+    fw = state.framework
+    if fw is None:
+        return False
+    if fw.analysis.perspectives is not None:
+        return True
+    voices = voice_tables(fw)
+    return len(voices) >= 2 and all(v.round for v in voices[:2])
+
+
 def perspectives_step(state: RunState) -> str:
+    from measurekit.design.models import PerspectiveRoles
     from measurekit.pipeline.steps import attempt
     from measurekit.stats.perspectives import (
         perspective_agreement,
@@ -87,7 +101,7 @@ def perspectives_step(state: RunState) -> str:
     if not topics:
         state.skip(STEP, f"no topic is rated by both {first} and {second}")
         return "skipped: no shared topics"
-    roles = fw.analysis.perspectives
+    roles = fw.analysis.perspectives or PerspectiveRoles()
     area = pop.area
     by = [area] + [b for b in roles.by if b != area]
     people = _people(state, by)
@@ -127,8 +141,10 @@ def perspectives_step(state: RunState) -> str:
         routine = routine.merge(people[[pid, *[b for b in by if b not in routine]]], on=pid, how="left")
         who = check.perspective or first
         groups = [b for b in [*by, *check.by] if b in routine]
-        r = attempt(state, STEP, f"discordance with {check.column}", routine_discordance, long[long.columns.drop(
-            [b for b in by if b in long.columns])], routine, measure=check.column, perspective_value=who,
+        # that perspective's own reviews: its latest review is the person's latest review it rated in
+        own = long.loc[long["perspective"] == who, long.columns.drop([b for b in by if b in long.columns])]
+        r = attempt(state, STEP, f"discordance with {check.column}", routine_discordance, own, routine,
+                    measure=check.column, perspective_value=who,
             value=check.value, threshold=check.threshold, by=groups, id=pid, round=rnd, framework=fw,
             items=[i for i in check.items if i in topics])
         if r is not None:

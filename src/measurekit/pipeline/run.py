@@ -136,6 +136,8 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     with atomic.atomic_directory(inputs.out) as work:
         state.work = work
         for step in steps.STEPS:
+            if step.applies is not None and not step.applies(state):
+                continue     # a step for another kind of framework (e.g. two perspectives): not part of this run
             missing = [part for part in step.needs if getattr(state, part) is None]
             if missing:
                 state.skip(step.name, f"needs {', '.join(missing)}, which could not be produced")

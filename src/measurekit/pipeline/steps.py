@@ -415,11 +415,19 @@ def perspectives_step(state: RunState) -> str:
     return run_step(state)
 
 
+def perspectives_apply(state: RunState) -> bool:
+    from measurekit.pipeline.perspectives_step import applies
+
+    return applies(state)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
     func: Callable[[RunState], str]
     needs: tuple[str, ...] = ()   # RunState parts that must be filled in for the step to run
+    # None: every run; else the step is part of a run only when this returns True (not logged, not "skipped")
+    applies: Callable[[RunState], bool] | None = None
 
 
 STEPS = [
@@ -429,7 +437,7 @@ STEPS = [
     Step("Fairness: invariance and DIF", fairness_step, needs=("scored",)),
     Step("Added value and coverage", value_step, needs=("scored",)),
     Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),
-    Step("Two perspectives", perspectives_step, needs=("linkage",)),
+    Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_apply),
     Step("Board pack", board_pack_step, needs=("scored",)),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]

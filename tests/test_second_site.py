@@ -1,0 +1,210 @@
+"""The whole flow on the second illustrative framework (issue 26): a framework that declares its own population,
+tables and two perspectives (tests name it only by its folder; nothing in ``src/`` does).
+
+``measurekit synth`` then ``measurekit run`` complete on 500 young people (and on 5,000 in a slow-marked test);
+the truths the generator planted (ground_truth.json) are found again in the run's own output files, read here
+with plain pandas: the topics where the two perspectives diverge, the locality where adviser ratings are missing
+most, the group in "suitable" accommodation whose home ratings are low. ``check-spec`` passes, the EES file passes
+``check-ees``, and the independent intruder of tests/test_disclosure_attack.py learns no withheld count of the
+published board table.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "indicators" / "north-yorkshire-care-leavers"
+
+
+def _cli(*args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout)
+
+
+def _synth_and_run(base: Path, n: int, seed: int):
+    data, out = base / "data", base / "out"
+    done = _cli("synth", "--framework", FOLDER, "--n", n, "--seed", seed, "--out", data)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = _cli("run", "--framework", FOLDER, "--data", data, "--out", out)
+    return data, out, done
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    data, out, done = _synth_and_run(tmp_path_factory.mktemp("second_site"), 500, 5)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return data, out, done.stdout
+
+
+def test_run_completes_and_says_what_it_skipped_and_why(site):
+    data, out, stdout = site
+    assert "Traceback" not in stdout
+    assert "Finished in" in stdout
+    # the parts this design cannot support are named with a plain reason, not a traceback
+    assert "alpha, factor analysis and omega: the topics are single ratings" in stdout
+    assert "the framework declares no groups to compare" in stdout
+    for folder in ("internal/linkage", "internal/perspectives", "shareable/board_pack/briefing",
+                   "shareable/board_pack/families", "shareable/board_pack/specs"):
+        assert (out / folder).is_dir(), folder
+    summary = pd.read_csv(out / "internal" / "linkage" / "linkage_summary.csv").set_index("measure")["count"]
+    people = pd.read_csv(data / "young_people.csv")
+    voice = pd.read_csv(data / "voice_young_person.csv")
+    # the linkage counts the declared population and its first voice table, checked against the files here
+    assert summary["young people in the cohort"] == len(people)
+    assert summary["young people with a linked response"] == voice["young_person_id"].nunique()
+    assert summary["survey responses"] == len(voice)
+
+
+def test_the_divergent_topics_are_the_planted_ones(site):
+    data, out, _ = site
+    truth = json.loads((data / "ground_truth.json").read_text())
+    flagged = pd.read_csv(out / "internal" / "perspectives" / "divergence_flagged.csv")
+    topics = flagged[flagged["level"] == "topic"]
+    found = set(topics.loc[topics["diverges"].astype(bool), "name"])
+    assert found == {d["item"] for d in truth["divergence"]}, topics
+    # the sign: the planted perspective rates lower, so (first minus second) has the opposite sign of the shift
+    first = pd.read_csv(out / "internal" / "perspectives" / "agreement.csv")["first"].iloc[0]   # first minus second
+    for d in truth["divergence"]:
+        row = topics.set_index("name").loc[d["item"]]
+        sign = 1 if d["respondent"] == first else -1
+        assert sign * row["mean_diff"] * d["shift"] > 0, row
+        assert abs(abs(row["mean_diff"]) - abs(d["shift"])) < 0.6, row
+
+
+def test_adviser_ratings_are_missing_most_in_the_planted_locality(site):
+    data, out, _ = site
+    truth = json.loads((data / "ground_truth.json").read_text())["missing"]
+    miss = pd.read_csv(out / "internal" / "perspectives" / "missingness.csv")
+    rows = miss[(miss["perspective"] == truth["respondent"]) & (miss["name"] == "all topics")
+                & (miss["by"] == "locality")].set_index("group")["share_missing"]
+    assert rows.idxmax() == truth["area"], rows
+    assert rows.max() > rows.drop(rows.idxmax()).max() + 0.2, rows
+    # the other perspective has no such peak there
+    other = miss[(miss["perspective"] != truth["respondent"]) & (miss["name"] == "all topics")
+                 & (miss["by"] == "locality")].set_index("group")["share_missing"]
+    assert other[truth["area"]] < rows[truth["area"]] - 0.2
+
+
+def test_the_suitable_but_low_home_group_stands_out(site):
+    data, out, _ = site
+    g = json.loads((data / "ground_truth.json").read_text())["discordant_group"]
+    dis = pd.read_csv(out / "internal" / "perspectives" / "discordance.csv", dtype={"group": str})
+    rows = dis[(dis["measure"] == g["suitable_column"]) & (dis["name"] == g["item"]) & (dis["by"] == g["column"])]
+    rows = rows.set_index("group")
+    planted = rows.loc[g["value"]]
+    others = rows.drop(index=g["value"])
+    others = others[others["denominator"] >= 20]
+    assert planted["ci_low"] > others["ci_high"].max(), rows[["numerator", "denominator", "share"]]
+    # the shares are the counts as written (recomputed here from the young people's latest own rating)
+    ret = pd.read_csv(data / "care_leaver_return.csv")
+    yp = pd.read_csv(data / "voice_young_person.csv").sort_values(["young_person_id", "review_round"])
+    latest = yp.groupby("young_person_id").tail(1)    # each young person's latest review, rated or not
+    joined = latest.merge(ret, on="young_person_id")
+    joined = joined[joined[g["item"]].notna()]
+    joined = joined[(joined[g["suitable_column"]] == 1) & (joined[g["column"]] == g["value"])]
+    assert planted["denominator"] == len(joined)
+    assert planted["numerator"] == int((joined[g["item"]] <= 4).sum())
+
+
+def test_change_between_reviews_follows_the_planted_trend(site):
+    data, out, _ = site
+    truth = json.loads((data / "ground_truth.json").read_text())
+    change = pd.read_csv(out / "internal" / "perspectives" / "change.csv")
+    topics = change[change["level"] == "topic"].groupby("name")["mean_change"].mean()
+    rising = {k for k, v in truth["change"].items() if v > 0}
+    flat = set(topics.index) - rising
+    assert min(topics[list(rising)]) > max(topics[list(flat)]), topics
+
+
+def test_board_pack_ees_and_spec_pass_their_checks(site):
+    data, out, _ = site
+    pack = out / "shareable" / "board_pack"
+    ees = [p for p in pack.glob("*.csv") if p.name != "board_table.csv" and not p.name.endswith(".meta.csv")]
+    assert len(ees) == 1
+    done = _cli("check-ees", ees[0])
+    assert done.returncode == 0 and "0 error(s)" in done.stdout, done.stdout + done.stderr
+    header = ees[0].read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "locality" in header and not any("children" in c for c in header)
+    done = _cli("check-spec", FOLDER)
+    assert done.returncode == 0 and "0 error(s)" in done.stdout, done.stdout + done.stderr
+    table = pd.read_csv(pack / "board_table.csv")
+    ids = set(table["indicator_id"])
+    assert {"adviser_home_rated_7_or_more", "home_rated_7_or_more", "suitable_but_home_rated_low",
+            "suitable_accommodation"} <= ids
+    spec = (pack / "specs" / "home_rated_7_or_more.md").read_text(encoding="utf-8")
+    assert "latest review" in spec
+
+
+def test_the_page_for_young_people_shows_statements_beside_the_numbers(site):
+    _, out, _ = site
+    pages = sorted((out / "shareable" / "board_pack" / "families").glob("*.html"))
+    assert len(pages) == 6
+    quotes = pd.read_csv(FOLDER / "evidence" / "quotes.csv")
+    withheld = set(quotes.loc[quotes["consent_to_quote"] == "no", "text"])
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "young people" in html and "your child" not in html
+        for text in withheld:
+            assert text.replace("'", "&#39;") not in html and text not in html
+        # a statement sits inside the same block as its topic's number (no tooltip, no title attribute)
+        block = html.split("<h3>Your home</h3>")[1].split("</div>")[0]
+        assert "in 10 young people" in block and "<blockquote>" in block
+        assert "title=" not in block
+
+
+def test_the_intruder_learns_no_withheld_count_of_the_board_table(site, tmp_path):
+    """tests/test_disclosure_attack.py's intruder (written from the published files, not from measurekit's
+    disclosure code) against the framework's board table, judged by the true counts of the same data. That intruder
+    reads every published count as exact, so it attacks the table as published without rounding (the framework
+    copied with ``round_to: null``): suppression alone must hold; rounding to 5 only widens what it can learn."""
+    import shutil
+
+    from test_disclosure_attack import COHORT_WIDE, attack, judge
+
+    import measurekit as mk
+    from measurekit.data import read_and_validate
+    from measurekit.design import load_framework
+
+    data, _, _ = site
+    copy = tmp_path / "framework"
+    shutil.copytree(FOLDER, copy)
+    text = (copy / "indicators.yaml").read_text(encoding="utf-8")
+    assert "round_to: 5" in text
+    (copy / "indicators.yaml").write_text(text.replace("round_to: 5", "round_to: null"), encoding="utf-8")
+    fw = load_framework(copy)
+    # denominators that are every young person by their published definitions (case record, the return)
+    COHORT_WIDE.update({"young_person_rating_coverage", "adviser_rating_coverage", "in_education_employment_training"})
+    cohort, _ = read_and_validate(data, framework=fw)
+    raw = mk.board_table(cohort, framework=fw, disclosure=False).reset_index(drop=True)
+    published = mk.board_table(cohort, framework=fw)
+    path = tmp_path / "board_table.csv"
+    published.to_csv(path, index=False)
+    key = ["indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value"]
+    assert (published[key].astype(str).to_numpy() == raw[key].astype(str).to_numpy()).all()
+    assert published["suppressed"].astype(bool).any()
+    bounds = attack([path])
+    # attack() reports a maximum its linear programme cannot bound (nothing published caps the count: here the areas'
+    # and the county's population totals are all withheld) as NaN; that interval is unbounded, the widest there is
+    unbounded = bounds["hi"].isna()
+    bounds.loc[unbounded, "hi"] = float("inf")
+    v = judge(bounds, [raw])
+    assert v["withheld_counts"] > 0
+    assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+
+
+@pytest.mark.slow
+def test_run_completes_on_5000_young_people(tmp_path):
+    """Measured on the shared 2-core machine (load about 10): synth about 5 s, run about 60 s."""
+    data, out, done = _synth_and_run(tmp_path, 5000, 7)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    truth = json.loads((data / "ground_truth.json").read_text())
+    flagged = pd.read_csv(out / "internal" / "perspectives" / "divergence_flagged.csv")
+    topics = flagged[flagged["level"] == "topic"]
+    assert set(topics.loc[topics["diverges"].astype(bool), "name"]) == {d["item"] for d in truth["divergence"]}
+    assert (out / "shareable" / "board_pack" / "board_table.csv").exists()
