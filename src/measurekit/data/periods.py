@@ -182,12 +182,12 @@ def _cross_checks(cohorts: dict, folders: dict, fw, report: ProblemReport) -> No
                 continue
             ids = cohort.tables[table][idc].astype(str).to_numpy()
             again = np.flatnonzero(np.isin(ids, list(seen)))
-            for i in again:
+            for i in again.tolist():
                 first = seen[ids[i]]
                 rule = ("one reception cohort per period: a child belongs to one" if code == "period_child_overlap"
                         else "the EYFSP is completed once, at the end of reception")
                 report.add(code, f"{idc} {ids[i]!r} has {what} in {first} and again in {label}.",
-                           file=f"{name}/{table}.csv", row=int(i) + 2, column=idc, value=ids[i], rule=rule)
+                           file=f"{name}/{table}.csv", row=i + 2, column=idc, value=ids[i], rule=rule)
             for v in ids:
                 seen.setdefault(v, label)
     lookup = pop.lookup

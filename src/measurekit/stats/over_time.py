@@ -25,7 +25,8 @@ statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, 
     with ``projected_low``/``projected_high``, ``status`` and ``words``, for the LA and each area.
 ``inequality``
     ``sii`` per indicator and period (LA), by the deprivation decile of the children's small areas (``deprivation``
-    column: ``idaci_decile``, 1 most deprived), as PHEindicatormethods ``phe_sii(rii = TRUE)``: ``sii`` (pp,
+    column: ``idaci_decile``, 1 most deprived; by quintile in a period where a decile's proportion is 0 or 1:
+    ``quantile_kind``), as PHEindicatormethods ``phe_sii(rii = TRUE)``: ``sii`` (pp,
     least minus most deprived end of the fitted line) with Monte Carlo ``sii_lower``/``sii_upper``, ``rii`` with
     limits; ``inequality_trend``: the SII series' trend marker (a growing SII for a higher-is-better indicator is
     "getting worse").
@@ -137,7 +138,7 @@ def _flagged(frame: pd.DataFrame) -> pd.Series:
         return pd.Series(np.nan, index=frame.index)
     z = frame[zones].astype("string")
     reviewed = z.notna().any(axis=1)
-    below = z.eq("below").fillna(False).any(axis=1)
+    below = (z == "below").fillna(False).any(axis=1)
     return below.where(reviewed).astype("object")
 
 
@@ -153,7 +154,7 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
     """
     from measurekit.problems import CANNOT_SUPPORT, InputError
     from measurekit.stats.funnel import funnel
-    from measurekit.stats.inequality import group_gap, sii
+    from measurekit.stats.inequality import group_gap
     from measurekit.stats.target import target_progress
     from measurekit.stats.trend import change_from_previous, trend_markers
 
@@ -195,7 +196,8 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
                     g.insert(0, "indicator", ind.id)
                     gap_parts.append(g)
             if deprivation in f.columns:
-                q = _counts(f.dropna(subset=[deprivation]), col, [deprivation]).rename(columns={deprivation: "quantile"})
+                q = _counts(f.dropna(subset=[deprivation]), col, [deprivation])
+                q = q.rename(columns={deprivation: "quantile"})
                 q["quantile"] = pd.to_numeric(q["quantile"]).astype(int)
                 q.insert(0, "period", label)
                 q.insert(0, "indicator", ind.id)
@@ -224,13 +226,10 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
     if sii_parts:
         q = pd.concat(sii_parts, ignore_index=True)
         q = q[q["denominator"] > 0].rename(columns={"denominator": "population"})
-        res = sii(q, quantile="quantile", population="population", numerator="numerator", value_type="proportion",
-                  multiplier=100, by=["indicator", "period"], repetitions=repetitions, random_state=random_state)
-        ineq = res.table
-        warnings += res.warnings
+        ineq = _sii_each(q, heads, repetitions, random_state, warnings, CANNOT_SUPPORT, InputError)
         parts = []
         for ind in heads:
-            s = ineq[ineq["indicator"] == ind.id]
+            s = ineq[ineq["indicator"] == ind.id] if len(ineq) else ineq
             if len(s):
                 pol = {"higher_is_better": "lower_is_better", "lower_is_better": "higher_is_better"}.get(
                     ind.polarity, "no_judgement")
@@ -256,11 +255,11 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
         s = series[(series["indicator"] == ind.id) & (series["period"] == latest) & (series["geography"] == "area")]
         if len(s) >= 3:
             fr = funnel(s[["area", "numerator", "denominator"]], area="area")
-            t = fr.table.copy()
-            t.insert(0, "period", latest)
-            t.insert(0, "indicator", ind.id)
-            t["target"], t["adjusted"], t["phi"], t["tau2"] = fr.target, fr.adjusted, fr.phi, fr.tau2
-            funnels.append(t)
+            ft = fr.table.copy()
+            ft.insert(0, "period", latest)
+            ft.insert(0, "indicator", ind.id)
+            ft["target"], ft["adjusted"], ft["phi"], ft["tau2"] = fr.target, fr.adjusted, fr.phi, fr.tau2
+            funnels.append(ft)
             warnings += fr.warnings
     funnel_df = pd.concat(funnels, ignore_index=True) if funnels else pd.DataFrame()
 
@@ -268,6 +267,40 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
     summary = _summary(trend_df, target_df, gap_trend, ineq_trend, followup, list(frames))
     return OverTimeResult(series, trend_df, change_df, target_df, ineq, ineq_trend, gap_df, gap_trend, funnel_df,
                           followup, av, av_by, list(frames), summary, warnings)
+
+
+def _sii_each(q, heads, repetitions, random_state, warnings, cannot, InputError) -> pd.DataFrame:
+    """The SII of each indicator and period by decile; where a decile's proportion is 0 or 1 (its logit is
+    infinite: small areas with few children), by quintile (deciles 1-2, 3-4 ...); else left out with a note."""
+    from measurekit.stats.inequality import sii
+
+    out = []
+    for (ind, period), g in q.groupby(["indicator", "period"], sort=False):
+        for kind, data in (("decile", g), ("quintile", _quintiles(g))):
+            try:
+                res = sii(data, quantile="quantile", population="population", numerator="numerator",
+                          value_type="proportion", multiplier=100, repetitions=repetitions, random_state=random_state)
+            except InputError as e:
+                if not set(e.codes) <= cannot | {"zero_count"}:
+                    raise
+                if kind == "quintile":
+                    warnings.append(f"{ind} {period}: no slope index of inequality ({e.report.problems[0].message})")
+                continue
+            t = res.table.copy()
+            t.insert(0, "quantile_kind", kind)
+            t.insert(0, "period", period)
+            t.insert(0, "indicator", ind)
+            out.append(t)
+            warnings += res.warnings
+            if kind == "quintile":
+                warnings.append(f"{ind} {period}: SII by quintile (a decile's proportion was 0 or 1).")
+            break
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def _quintiles(g: pd.DataFrame) -> pd.DataFrame:
+    g = g.assign(quantile=(g["quantile"] + 1) // 2)
+    return g.groupby("quantile", as_index=False)[["numerator", "population"]].sum()
 
 
 def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputError):
@@ -304,7 +337,8 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
     except InputError as e:
         if not set(e.codes) <= cannot:
             raise
-        warnings.append(f"Added value of the voice domains among flagged children not estimated: {e.report.problems[0].message}")
+        warnings.append("Added value of the voice domains among flagged children not estimated: "
+                        + e.report.problems[0].message)
         return followup, pd.DataFrame(), pd.DataFrame()
     warnings += res.warnings
     table = res.table.copy()

@@ -60,10 +60,8 @@ def parse_years(text: str) -> list[int]:
     from measurekit.problems import InputError
 
     m = _YEARS.match(str(text))
-    ok = m is not None
-    if ok:
-        a, a2, b, b2 = (int(g) for g in m.groups())
-        ok = (a + 1) % 100 == a2 and (b + 1) % 100 == b2 and a <= b and b - a < 30
+    a, a2, b, b2 = (int(g) for g in m.groups()) if m is not None else (0, 0, -1, 0)
+    ok = m is not None and (a + 1) % 100 == a2 and (b + 1) % 100 == b2 and a <= b and b - a < 30
     if not ok:
         raise InputError.of("bad_option", f"--years {text!r} is not a range of academic years such as 2021/22-2025/26 "
                             "(first year first, each of two consecutive years).", column="--years", value=str(text),
@@ -212,7 +210,7 @@ def make_periods(years: str = "2021/22-2025/26", n: int = 3000, random_state: in
         c.ground_truth = single._ground_truth(sim, fw, n, random_state, 1.0, None)
         c.ground_truth["period"] = label(start)
         cohorts[label(start)] = c
-        entry = {"period": label(start), "years_from_first": t, "asq_review_year": f"{start - 3}/{(start - 2) % 100:02d}",
+        entry = {"period": label(start), "years_from_first": t, "asq_review_year": label(start - 3),
                  "flagged_at_two": int(sim["flagged"].sum()), "with_asq": int(sim["has_asq"].sum())}
         if truth:
             entry["population"] = _population(prof, plan, t, 0 if random_state is None else int(random_state))
@@ -231,8 +229,10 @@ def make_periods(years: str = "2021/22-2025/26", n: int = 3000, random_state: in
         },
         "by_period": periods_truth,
         "description": ("Development latent D of each child shifted by area_trend_per_year x years since the first "
-                        "period (improving +, worsening -) and, for FSM children, by fsm_trend_per_year x years "
-                        "(gap_narrowing: fsm_trend_per_year x (years - years to the last period), catching up; gap_widening -); GLD follows from the ELGs drawn on D. The ASQ-3 at two "
+                        "period (improving +, worsening -) and, for FSM children, by fsm_trend_per_year x (years "
+                        "since the first period - years from the first to the last) where the gap narrows (they "
+                        "catch up) and by -fsm_trend_per_year x years where it widens; GLD follows from the ELGs "
+                        "drawn on D. The ASQ-3 at two "
                         "is drawn before the shift (flagged = below the cut-off in any domain). population: values "
                         f"of each period in a draw of {_TRUTH_N:,} children of the same model."),
     }
