@@ -143,14 +143,16 @@ def _flagged(frame: pd.DataFrame) -> pd.Series:
 
 
 def over_time(data, *, framework=None, indicators=None, deprivation: str = "idaci_decile", gap: str = "fsm",
-              repetitions: int = 10_000, n_boot: int = 200, random_state=1) -> OverTimeResult:
+              repetitions: int = 10_000, n_boot: int = 200, max_sample: int = 20_000,
+              random_state=1) -> OverTimeResult:
     """The over-time tables of several periods (see the module docstring for what each table holds).
 
     ``data``: ``data.periods.Periods`` (``read_periods``) or a dict academic year -> ``Cohort``. ``framework``: the
     framework (default: the cohorts' own). ``indicators``: ids to restrict to (default: every routine proportion
     indicator). ``deprivation``: the decile column of the children's small areas for the SII; ``gap``: the 0/1
     column whose groups are compared (1 minus 0). ``repetitions``: Monte Carlo draws of the SII limits;
-    ``n_boot``: bootstrap resamples of the added value; ``random_state``: seed of both.
+    ``n_boot``: bootstrap resamples of the added value, estimated on a random sample of at most ``max_sample``
+    flagged respondents (as the main job's trial sample); ``random_state``: seed of all three.
     """
     from measurekit.problems import CANNOT_SUPPORT, InputError
     from measurekit.stats.funnel import funnel
@@ -263,7 +265,8 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
             warnings += fr.warnings
     funnel_df = pd.concat(funnels, ignore_index=True) if funnels else pd.DataFrame()
 
-    followup, av, av_by = _followup(frames, fw, area, n_boot, random_state, warnings, CANNOT_SUPPORT, InputError)
+    followup, av, av_by = _followup(frames, fw, area, n_boot, random_state, warnings, CANNOT_SUPPORT, InputError,
+                                    max_sample)
     summary = _summary(trend_df, target_df, gap_trend, ineq_trend, followup, list(frames))
     return OverTimeResult(series, trend_df, change_df, target_df, ineq, ineq_trend, gap_df, gap_trend, funnel_df,
                           followup, av, av_by, list(frames), summary, warnings)
@@ -303,7 +306,7 @@ def _quintiles(g: pd.DataFrame) -> pd.DataFrame:
     return g.groupby("quantile", as_index=False)[["numerator", "population"]].sum()
 
 
-def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputError):
+def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputError, max_sample):
     """GLD at five by ASQ-3 flag at two, and what the voice domains add among flagged children."""
     parts = []
     for label, f in list(frames.items()) + [("all", pd.concat(list(frames.values()), ignore_index=True))]:
@@ -329,6 +332,11 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
     if not len(flagged) or not new:
         warnings.append("No flagged child with voice answers: the voice domains' added value was not estimated.")
         return followup, pd.DataFrame(), pd.DataFrame()
+    if len(flagged) > max_sample:       # as the main job's trial sample: the bootstrap refits per resample
+        warnings.append(f"Added value among flagged children estimated on a random sample of {max_sample:,} of "
+                        f"{len(flagged):,} (max_sample).")
+        keep = np.sort(np.random.default_rng(random_state).choice(len(flagged), size=max_sample, replace=False))
+        flagged = flagged.iloc[keep].reset_index(drop=True)
     scored = pd.concat([flagged, score(flagged, framework=fw)[new]], axis=1)
     base = [c for c in ("fsm", "send", "eal", "sex", "summer_born", "asq_total") if c in scored.columns]
     try:
