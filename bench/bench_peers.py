@@ -27,9 +27,25 @@ TARGET = 5.0
 REPEAT = 5          # timed calls per side after the warm-up; the best is kept (the least disturbed by other work)
 
 
+_CPU: list[float] = []   # the least CPU time of the last best() calls (measurekit's, then the peer's), for _row
+
+
 def best(func):
-    """The best of REPEAT timed calls, the same rule for measurekit and its peer."""
-    return _best(func, REPEAT)
+    """The best of REPEAT timed calls (wall time), the same rule for measurekit and its peer. The least CPU time
+    of the process over those calls (every thread counted) is kept for the row too: on a shared machine it is the
+    steadier figure, since wall time includes waiting for a core."""
+    import time
+
+    cpu = []
+
+    def timed():
+        t = time.process_time()
+        func()
+        cpu.append(time.process_time() - t)
+
+    wall = _best(timed, REPEAT)
+    _CPU.append(min(cpu))
+    return wall
 
 
 def _data():
@@ -43,6 +59,7 @@ def _data():
 
 
 RESULTS: dict[str, list[tuple[float, float]]] = {}     # row -> (measurekit s, peer s) of every run
+CPU_RATIOS: dict[str, list[float]] = {}                 # row -> peer CPU / measurekit CPU of every run
 
 
 def _loadavg() -> str:
@@ -54,10 +71,14 @@ def _loadavg() -> str:
 
 def _row(what, ours, theirs, diff, tol):
     RESULTS.setdefault(what, []).append((ours, theirs))
+    cpu_ours, cpu_theirs = _CPU[-2:]
+    _CPU.clear()
+    cpu_ratio = cpu_theirs / cpu_ours if cpu_ours > 0 else float("inf")
+    CPU_RATIOS.setdefault(what, []).append(cpu_ratio)
     ratio = theirs / ours if ours > 0 else float("inf")
     verdict = "ok" if ratio >= TARGET else "BELOW TARGET"
     print(f"{what:<44} measurekit {ours * 1000:8.2f} ms   peer {theirs * 1000:8.2f} ms   {ratio:6.1f}x "
-          f"(target >= {TARGET:.0f}x: {verdict})   largest difference {diff:.2e} ({tol})")
+          f"(target >= {TARGET:.0f}x: {verdict}; CPU time {cpu_ratio:.1f}x)   largest difference {diff:.2e} ({tol})")
 
 
 def bench_alpha(values, domains):
@@ -201,8 +222,10 @@ def main():
             ratios = sorted(t / o for o, t in pairs)
             ratio = float(np.median(ratios))
             verdict = "ok" if ratio >= TARGET else "BELOW TARGET"
+            cpu = float(np.median(CPU_RATIOS[what]))
             print(f"{what:<44} measurekit {ours * 1000:8.2f} ms   peer {theirs * 1000:8.2f} ms   ratio median "
-                  f"{ratio:6.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f}; target >= {TARGET:.0f}x: {verdict})")
+                  f"{ratio:6.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f}; target >= {TARGET:.0f}x: {verdict}; "
+                  f"CPU time {cpu:.1f}x)")
 
 
 if __name__ == "__main__":
