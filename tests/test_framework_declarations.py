@@ -117,17 +117,20 @@ def test_an_indicator_without_breakdowns_is_broken_down_by_the_declared_area(tmp
     assert loaded.indicators[1].breakdowns[0] == "patch"
 
 
-def test_without_a_declaration_the_area_breakdown_is_the_population_area_column():
-    """The second bundled framework declares its population table (area column) and no breakdowns: its indicators
-    are broken down by that area column, never by a word of the first framework."""
-    other = ROOT / "indicators" / "north-yorkshire-care-leavers"
-    raw = yaml.safe_load((other / "framework.yaml").read_text(encoding="utf-8"))
-    assert "breakdowns" not in raw and raw["population"]["area"] != "neighbourhood"
-    fw = load_framework(other)
-    assert fw.area_breakdown.id == raw["population"]["area"]
-    plain = [i for i, ind in enumerate(yaml.safe_load((other / "indicators.yaml").read_text())["indicators"])
-             if "breakdowns" not in ind]
-    assert plain and all(fw.indicators[i].breakdowns == [raw["population"]["area"]] for i in plain)
+def test_without_a_declaration_the_area_breakdown_is_the_population_area_column(tmp_path):
+    """A framework that declares its population table (with an area column other than "neighbourhood") and no
+    breakdowns: its indicators are broken down by that area column, never by a word of another framework."""
+    fw = tmp_path / "fw"
+    shutil.copytree(ROOT / "indicators" / "north-yorkshire-care-leavers", fw)
+    _edit_yaml(fw / "framework.yaml", lambda d: (d.pop("breakdowns", None), d.pop("breakdown_relations", None)))
+    _edit_yaml(fw / "indicators.yaml", lambda d: [ind.pop("breakdowns", None) for ind in d["indicators"]])
+    raw = yaml.safe_load((fw / "framework.yaml").read_text(encoding="utf-8"))
+    area = raw["population"]["area"]
+    assert area != "neighbourhood"
+    loaded = load_framework(fw)
+    assert loaded.area_breakdown.id == area and [b.id for b in loaded.declared_breakdowns] == [area]
+    assert loaded.indicators and all(ind.breakdowns == [area] for ind in loaded.indicators)
+    assert not [p for p in check_framework(fw).problems if p.code == "unknown_breakdown"]
 
 
 def test_labels_come_from_the_declaration():
