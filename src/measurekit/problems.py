@@ -338,6 +338,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "bad_scale_range": ("A numeric scale declared wrong",
                         "Give `range: [low, high]` with whole numbers, low below high, and anchors within it; or "
                         "list the options instead."),
+    # starting a framework of one's own (design/new_framework.py); see docs/framework.md
+    "folder_not_empty": ("Folder is not empty",
+                         "Give a new or empty folder for the new framework; new-framework never overwrites files."),
+    "placeholder_code": ("A placeholder the framework must replace",
+                         "Write your council's name and real codes in framework.yaml `area:` (DfE LA number, GSS "
+                         "codes of the LA and region; the ONS Open Geography Portal lists them)."),
+    "placeholder_text": ("Text still to be written (TODO)",
+                         "Replace the TODO text with your own; check-spec passes meanwhile, but it shows in outputs."),
 }
 
 

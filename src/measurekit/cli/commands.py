@@ -195,7 +195,10 @@ def check_spec(args) -> int:
     from measurekit.design.trace import traceability
     from measurekit.design.wording import CheckConfig, check_items
 
+    from measurekit.design.new_framework import placeholder_problems
+
     report = check_framework(args.framework)
+    report.extend(placeholder_problems(args.framework))     # new-framework's placeholders (docs/framework.md)
     print(report.to_text(limit=100))
     if not report.ok:
         return 1
@@ -320,4 +323,21 @@ def information_map(args) -> int:
     for finding in result.findings + result.warnings:
         print("-", finding)
     print(f"The map, the page and the tables are in {args.out} (open {files['information_map.html'].name}).")
+    return 0
+
+
+def new_framework(args) -> int:
+    from measurekit.design.new_framework import placeholder_problems, write_new_framework
+
+    folder = write_new_framework(args.folder, name=args.name, title=args.title, la_name=args.la_name,
+                                 la_code=args.la_code, old_la_code=args.old_la_code, region_code=args.region_code,
+                                 region_name=args.region_name, area_word=args.area_word, id_prefix=args.id_prefix)
+    left = placeholder_problems(folder)
+    print(f"Wrote a new framework to {folder}: framework.yaml, scales.yaml, items.yaml, indicators.yaml, "
+          "synthetic.yaml.")
+    if left.errors:
+        print(f"Before check-spec passes, replace the {len(left.errors)} placeholder(s) in framework.yaml `area:` "
+              "(your council's name and codes).")
+    print(f"Next: edit the files (docs/framework.md), then 'measurekit check-spec {folder}'; try it with "
+          f"'measurekit synth --framework {folder} --n 500 --out <folder>'.")
     return 0

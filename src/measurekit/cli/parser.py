@@ -180,6 +180,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", type=Path, default=None,
                    help="framework folder (or a shipped framework's name) whose voice indicators could bring unused "
                         "voice sources to a priority")
+
+    p = add("new-framework", "new_framework",
+            "Start a framework of your own: write a minimal, valid, commented framework (framework.yaml, scales, "
+            "items, indicators and a synthetic.yaml) into a new folder for you to edit (docs/framework.md). "
+            "check-spec refuses it until your council's codes replace the placeholders.")
+    p.add_argument("folder", type=Path, help="the new framework's folder (must not exist, or be empty)")
+    p.add_argument("--name", default=None, help="the framework's name (default: the folder's name)")
+    p.add_argument("--title", default=None, help="its title, e.g. 'Family help as families see it'")
+    p.add_argument("--la-name", default=None, help="your council's name")
+    p.add_argument("--la-code", default=None, help="your council's GSS code (E06, E07, E08, E09 or E10 + 6 digits)")
+    p.add_argument("--old-la-code", default=None, help="your council's three-digit DfE LA number")
+    p.add_argument("--region-code", default=None, help="your region's GSS code (E12 + 6 digits)")
+    p.add_argument("--region-name", default=None, help="your region's name")
+    p.add_argument("--area-word", default="area",
+                   help="the word for the areas your board looks at, e.g. locality (default: area)")
+    p.add_argument("--id-prefix", default="FH",
+                   help="capital letters starting each person's reference in synthetic data and forms (default FH)")
     return parser
 
 
