@@ -19,34 +19,15 @@ documented in ``measurekit.stats.perspectives``. A framework with one perspectiv
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from measurekit.core import atomic
 from measurekit.data.population import voice_tables
-from measurekit.pipeline.state import RunState, ready
+from measurekit.pipeline.state import Perspectives, RunState, attempt, ready
 
 STEP = "Two perspectives"
-
-
-@dataclass
-class Perspectives:
-    """What the perspectives step found: the two perspectives (``first`` minus ``second`` for differences), the
-    area column, the group columns, and each result of ``measurekit.stats.perspectives`` (None when skipped)."""
-
-    first: str
-    second: str
-    area: str
-    by: list[str]
-    agreement: object | None = None
-    divergence: object | None = None
-    missingness: object | None = None
-    change: object | None = None
-    discordance: pd.DataFrame | None = None           # every declared routine check, one table
-    checks: list = field(default_factory=list)          # the RoutineCheck declarations that ran
-    warnings: list[str] = field(default_factory=list)
 
 
 def _people(state: RunState, cols: list[str]) -> pd.DataFrame:
@@ -73,7 +54,6 @@ def applies(state: RunState) -> bool:
 
 def perspectives_step(state: RunState) -> str:
     from measurekit.design.models import PerspectiveRoles
-    from measurekit.pipeline.steps import attempt
     from measurekit.stats.perspectives import (
         perspective_agreement,
         perspective_divergence,

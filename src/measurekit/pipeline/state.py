@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+from measurekit.problems import CANNOT_SUPPORT, InputError
 
 AUTO_TRIAL_SAMPLE = 20_000   # respondents: above this the trial analyses use a random sample unless told otherwise
 
@@ -26,7 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.design.models import Framework, Outcome
     from measurekit.problems import ProblemReport
     from measurekit.publish.board_table import BoardTable
-    from measurekit.pipeline.perspectives_step import Perspectives
     from measurekit.stats.added_value import AddedValueResult
     from measurekit.stats.cosmin import CosminResult
     from measurekit.stats.coverage import CoverageResult, WeightsResult
@@ -112,6 +113,25 @@ class Board:
     def table(self) -> "pd.DataFrame":
         """The published rows of the board table (what board_table.csv holds)."""
         return self.board_table.rows
+
+
+@dataclass
+class Perspectives:
+    """What the perspectives step (``pipeline/perspectives_step.py``) found: the two perspectives (``first`` minus
+    ``second`` for differences), the area column, the group columns, and each result of
+    ``measurekit.stats.perspectives`` (None when skipped)."""
+
+    first: str
+    second: str
+    area: str
+    by: list[str]
+    agreement: object | None = None
+    divergence: object | None = None
+    missingness: object | None = None
+    change: object | None = None
+    discordance: "pd.DataFrame | None" = None       # every declared routine check, one table
+    checks: list = field(default_factory=list)      # the RoutineCheck declarations that ran
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -209,3 +229,17 @@ class RunState:
 
     def skip(self, step: str, reason: str) -> None:
         self.skipped.append(Skipped(step, reason))
+
+
+def attempt(state: RunState, step: str, what: str, func: Callable, *args, **kwargs):
+    """Run one part of an analysis step; when the data cannot support it (an ``InputError`` whose every problem has
+    a code in ``problems.CANNOT_SUPPORT``), record why and return None. Anything else propagates: a wrong call or a
+    bug stops the run loudly instead of showing as "skipped"."""
+    try:
+        return func(*args, **kwargs)
+    except InputError as exc:
+        errors = exc.report.errors
+        if not errors or any(p.code not in CANNOT_SUPPORT for p in errors):
+            raise
+        state.skip(step, f"{what}: {errors[0].message}")
+        return None

@@ -20,15 +20,17 @@ from typing import Callable
 
 from measurekit.core import atomic
 from measurekit.data.population import declared, first_respondent, technical_frame
+from measurekit.pipeline.perspectives_step import applies as perspectives_applies
+from measurekit.pipeline.perspectives_step import perspectives_step
 from measurekit.pipeline.state import (
     Board,
     Fairness,
     Measurement,
     RunState,
     Value,
+    attempt,
     ready,
 )
-from measurekit.problems import CANNOT_SUPPORT, InputError
 
 INTERNAL_README = """\
 INTERNAL: DO NOT SHARE
@@ -38,20 +40,6 @@ The files in this folder are for the analysts running the trial. They hold unsup
 that could identify children in small groups. Only the `shareable` folder beside this one has
 passed disclosure control and may leave the organisation.
 """
-
-
-def attempt(state: RunState, step: str, what: str, func: Callable, *args, **kwargs):
-    """Run one part of an analysis step; when the data cannot support it (an ``InputError`` whose every problem has
-    a code in ``problems.CANNOT_SUPPORT``), record why and return None. Anything else propagates: a wrong call or a
-    bug stops the run loudly instead of showing as "skipped"."""
-    try:
-        return func(*args, **kwargs)
-    except InputError as exc:
-        errors = exc.report.errors
-        if not errors or any(p.code not in CANNOT_SUPPORT for p in errors):
-            raise
-        state.skip(step, f"{what}: {errors[0].message}")
-        return None
 
 
 def read_inputs(state: RunState) -> str:
@@ -408,19 +396,6 @@ def trial_report_step(state: RunState) -> str:
     return path.name
 
 
-def perspectives_step(state: RunState) -> str:
-    """Two perspectives of the same topics (``pipeline/perspectives_step.py``); skipped with one perspective."""
-    from measurekit.pipeline.perspectives_step import perspectives_step as run_step
-
-    return run_step(state)
-
-
-def perspectives_apply(state: RunState) -> bool:
-    from measurekit.pipeline.perspectives_step import applies
-
-    return applies(state)
-
-
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -437,7 +412,7 @@ STEPS = [
     Step("Fairness: invariance and DIF", fairness_step, needs=("scored",)),
     Step("Added value and coverage", value_step, needs=("scored",)),
     Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),
-    Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_apply),
+    Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies),
     Step("Board pack", board_pack_step, needs=("scored",)),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from measurekit.core import atomic, labels
 from measurekit.core import thresholds as th
+from measurekit.data.population import declared, first_respondent
 from measurekit.pipeline.state import RunState, ready
 
 GOOD_ALPHA = th.ALPHA_MIN   # usual minimum for comparing groups (core/thresholds.py); individual decisions need ~0.90
@@ -208,15 +209,24 @@ def render_trial_report(state: RunState) -> str:
     import measurekit
 
     fw = ready(state.framework, "framework")
-    rep = _Report("Trial report: voice-informed school readiness indicators",
+    own = declared(fw)   # a framework with its own population: its title and words (the bundled report unchanged)
+    rep = _Report(f"Trial report: {fw.title or fw.name}" if own else
+                  "Trial report: voice-informed school readiness indicators",
                   f"Framework: {fw.title or fw.name or state.inputs.framework_dir.name}")
     summary = rep.section("Summary")
     verdicts: list[tuple[str, str]] = []
-    rep.text(summary, "This report checks the input files, links parents' survey responses to children's records, "
-                      "scores the voice domains and tests whether they are reliable, fair across groups and add to "
-                      "what routine data already say. Each section starts with its verdict; the evidence follows. "
-                      "Read who responded before any result: families who are seldom heard are the least likely to "
-                      "be in the survey.")
+    if own:
+        pop = fw.population
+        rep.text(summary, f"This report checks the input files, links the {pop.people}'s ratings to their records, "
+                          "and says for each analysis what it found or why it could not run on this design. Each "
+                          "section starts with its verdict; the evidence follows. Read whose ratings are missing "
+                          "before any result.")
+    else:
+        rep.text(summary, "This report checks the input files, links parents' survey responses to children's records, "
+                          "scores the voice domains and tests whether they are reliable, fair across groups and add to "
+                          "what routine data already say. Each section starts with its verdict; the evidence follows. "
+                          "Read who responded before any result: families who are seldom heard are the least likely to "
+                          "be in the survey.")
     if getattr(state, "sample_note", ""):
         rep.text(summary, state.sample_note, "note")
     if state.skipped:
@@ -274,8 +284,8 @@ def _linkage(rep, state):
     linked = summ["count"].get(f"{people} with a linked response")
     text = ""
     if cohort is not None and linked is not None and cohort:
-        text = (f"{labels.count(linked)} of {labels.count(cohort)} children ({linked / cohort:.0%}) have a parent "
-                "response linked to their record.")
+        text = (f"{labels.count(linked)} of {labels.count(cohort)} {people} ({linked / cohort:.0%}) have a "
+                f"{first_respondent(fw).replace('_', ' ')} response linked to their record.")
         comp = link.comparison
         overall = linked / cohort
         for words, part in (("lower", comp[comp["rate"] <= overall - 0.10]),
