@@ -111,11 +111,31 @@ def _headline(fw, frame: pd.DataFrame, indicators) -> list:
 
 
 def _counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
-    v = pd.to_numeric(frame[column], errors="coerce")
-    d = pd.DataFrame({k: frame[k].astype(str).to_numpy() for k in keys})
-    d["numerator"] = (v == 1).astype(int).to_numpy()
-    d["denominator"] = v.notna().astype(int).to_numpy()
-    return d.groupby(keys, sort=True, observed=True)[["numerator", "denominator"]].sum().reset_index()
+    """Children counted (value 1) and children with a value of ``column`` per group of ``keys`` (column names, or
+    ``(name, constant)`` pairs for a group that is the whole frame); keys as text in the result."""
+    v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    d = pd.DataFrame({"numerator": (v == 1).astype(np.int64), "denominator": (~np.isnan(v)).astype(np.int64)})
+    names, arrays = [], []
+    for k in keys:
+        if isinstance(k, tuple):
+            names.append(k[0])
+            arrays.append(np.full(len(frame), k[1], dtype=object))
+        else:
+            names.append(k)
+            arrays.append(frame[k].to_numpy())
+    out = d.groupby(arrays, sort=True, dropna=True).sum()
+    out.index.names = names
+    out = out.reset_index()
+    for k in names:
+        out[k] = [_text(x) for x in out[k]]
+    return out
+
+
+def _text(x) -> str:
+    """A group's value as text: whole numbers without a decimal point (FSM 1.0 -> "1")."""
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        return str(int(x))
+    return str(x)
 
 
 def _with_wilson(df: pd.DataFrame) -> pd.DataFrame:
@@ -182,17 +202,16 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
     for ind in heads:
         col = ind.compute.field
         for label, f in frames.items():
-            f = f.assign(_la=LA)
-            for geo, key in (("la", "_la"), ("area", area)):
-                c = _counts(f, col, [key]).rename(columns={key: "area"})
+            for geo, key in (("la", ("_la", LA)), ("area", area)):
+                name = key[0] if isinstance(key, tuple) else key
+                c = _counts(f, col, [key]).rename(columns={name: "area"})
                 c.insert(0, "geography", geo)
                 c.insert(0, "period", label)
                 c.insert(0, "polarity", ind.polarity)
                 c.insert(0, "indicator", ind.id)
                 series_parts.append(c)
                 if gap in f.columns:
-                    g = _counts(f, col, [key, gap]).rename(columns={key: "area", gap: "group"})
-                    g["group"] = g["group"].str.replace(r"\.0$", "", regex=True)
+                    g = _counts(f, col, [key, gap]).rename(columns={name: "area", gap: "group"})
                     g.insert(0, "geography", geo)
                     g.insert(0, "period", label)
                     g.insert(0, "indicator", ind.id)
@@ -309,16 +328,21 @@ def _quintiles(g: pd.DataFrame) -> pd.DataFrame:
 def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputError, max_sample):
     """GLD at five by ASQ-3 flag at two, and what the voice domains add among flagged children."""
     parts = []
-    for label, f in list(frames.items()) + [("all", pd.concat(list(frames.values()), ignore_index=True))]:
+    for label, f in frames.items():
         f = f[f["_flagged"].notna() & f["gld"].notna()] if "gld" in f.columns else f.iloc[0:0]
         if not len(f):
             continue
-        f = f.assign(_la=LA, group=np.where(f["_flagged"].astype(bool), "flagged at two", "not flagged"))
-        for geo, key in (("la", "_la"), ("area", area)):
-            c = _counts(f, "gld", [key, "group"]).rename(columns={key: "area"})
+        f = f.assign(group=np.where(f["_flagged"].astype(bool), "flagged at two", "not flagged"))
+        for geo, key in (("la", ("_la", LA)), ("area", area)):
+            name = key[0] if isinstance(key, tuple) else key
+            c = _counts(f, "gld", [key, "group"]).rename(columns={name: "area"})
             c.insert(0, "geography", geo)
             c.insert(0, "period", label)
             parts.append(c)
+    if parts:     # all periods pooled: the sums of the periods' counts
+        every = pd.concat(parts, ignore_index=True)
+        pooled_counts = every.groupby(["geography", "area", "group"], sort=False)[["numerator", "denominator"]].sum()
+        parts.append(pooled_counts.reset_index().assign(period="all")[every.columns])
     followup = _with_wilson(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame()
     if not parts:
         warnings.append("No ASQ-3 reviews with an EYFSP record: no follow-up from two to five.")
@@ -326,8 +350,8 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
     from measurekit.stats.added_value import added_value
     from measurekit.stats.scoring import score
 
-    pooled = pd.concat(list(frames.values()), ignore_index=True)
-    flagged = pooled[(pooled["_flagged"] == True) & (pooled["responded"] == 1)].reset_index(drop=True)  # noqa: E712
+    flagged = pd.concat([f[(f["_flagged"] == True) & (f["responded"] == 1)] for f in frames.values()],  # noqa: E712
+                        ignore_index=True)
     new = [d.score_column for d in fw.domains]
     if not len(flagged) or not new:
         warnings.append("No flagged child with voice answers: the voice domains' added value was not estimated.")
