@@ -25,7 +25,8 @@ from measurekit.problems import CATALOGUE, InputError
 from measurekit.stats.over_time import LA, over_time, write_over_time
 from measurekit.synth.over_time import make_periods, parse_years, write_periods
 
-PERIOD_CODES = ["period_bad_name", "period_duplicate", "period_gap", "period_missing_file", "period_child_overlap",
+PERIOD_CODES = ["period_folder", "period_bad_name", "period_duplicate", "period_gap", "period_missing_file",
+                "period_child_overlap",
                 "period_eyfsp_twice", "period_boundary_change"]
 
 
@@ -351,3 +352,13 @@ def test_parse_years():
         with pytest.raises(InputError) as e:
             parse_years(bad)
         assert e.value.codes == ["bad_option"]
+
+
+def test_one_year_reader_refuses_a_folder_of_years_clearly(small):
+    from measurekit.data import read_dir
+
+    with pytest.raises(InputError) as e:
+        read_dir(small, framework=FRAMEWORK_DIR)
+    assert e.value.codes == ["period_folder"]
+    cohort = read_dir(small / "2022-23", framework=FRAMEWORK_DIR)     # one year's folder reads as before
+    assert len(cohort.tables["children"]) == 120
