@@ -362,3 +362,21 @@ def test_one_year_reader_refuses_a_folder_of_years_clearly(small):
     assert e.value.codes == ["period_folder"]
     cohort = read_dir(small / "2022-23", framework=FRAMEWORK_DIR)     # one year's folder reads as before
     assert len(cohort.tables["children"]) == 120
+
+
+def test_sii_by_the_lookups_imd_decile():
+    """An IMD decile in the small-area lookup is joined to the children by small area and used for the SII."""
+    m = make_periods("2024/25-2025/26", n=1500, random_state=2, framework=FRAMEWORK_DIR, truth=False)
+    cohorts = {}
+    for label, c in m.cohorts.items():
+        lk = c.tables["small_areas"].copy()
+        lk["imd_decile"] = np.arange(len(lk)) % 10 + 1          # 1..10 by row: a decile for every small area
+        cohorts[label] = type(c)({**c.tables, "small_areas": lk}, framework=c.framework)
+    ot = over_time(cohorts, framework=FRAMEWORK_DIR, indicators=["gld"], repetitions=1000, n_boot=10)
+    for label, c in cohorts.items():
+        ch, ey, lk = c.tables["children"], c.tables["eyfsp"], c.tables["small_areas"]
+        decile = ch["small_area"].map(dict(zip(lk["small_area"], lk["imd_decile"])))
+        has_gld = ch["child_id"].isin(ey.loc[ey["gld"].notna(), "child_id"])
+        row = ot.inequality[ot.inequality["period"] == label].iloc[0]
+        assert row["population"] == int((has_gld & decile.notna()).sum())
+        assert row["quantiles"] == 10 and row["quantile_kind"] == "decile"

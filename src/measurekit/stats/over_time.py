@@ -24,12 +24,12 @@ statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, 
     ``gap_pp``, ``gap_children``, ``children_per_year``, ``change_needed_pp``, ``trend_pp``, ``projected_value``
     with ``projected_low``/``projected_high``, ``status`` and ``words``, for the LA and each area.
 ``inequality``
-    ``sii`` per indicator and period (LA), by the deprivation decile of the children's small areas (``deprivation``
-    column: ``idaci_decile``, 1 most deprived; by quintile in a period where a decile's proportion is 0 or 1:
-    ``quantile_kind``), as PHEindicatormethods ``phe_sii(rii = TRUE)``: ``sii`` (pp,
-    least minus most deprived end of the fitted line) with Monte Carlo ``sii_lower``/``sii_upper``, ``rii`` with
-    limits; ``inequality_trend``: the SII series' trend marker (a growing SII for a higher-is-better indicator is
-    "getting worse").
+    ``sii`` per indicator and period (LA), by the deprivation decile of the children's small areas
+    (``deprivation`` column: the lookup's ``imd_decile`` when it has one, else ``idaci_decile``; 1 most
+    deprived; by quintile in a period where a decile's proportion is 0 or 1: ``quantile_kind``), as
+    PHEindicatormethods ``phe_sii(rii = TRUE)``: ``sii`` (pp, least minus most deprived end of the fitted line)
+    with Monte Carlo ``sii_lower``/``sii_upper``, ``rii`` with limits; ``inequality_trend``: the SII series'
+    trend marker (a growing SII for a higher-is-better indicator is "getting worse").
 ``gap`` and ``gap_trend``
     ``group_gap`` between the ``gap`` groups (FSM 1 minus FSM 0, pp) per indicator, geography and period with
     Newcombe's interval, and each gap's trend over the most recent five periods ("narrowing", "widening", "no
@@ -162,14 +162,16 @@ def _flagged(frame: pd.DataFrame) -> pd.Series:
     return below.where(reviewed).astype("object")
 
 
-def over_time(data, *, framework=None, indicators=None, deprivation: str = "idaci_decile", gap: str = "fsm",
+def over_time(data, *, framework=None, indicators=None, deprivation: str | None = None, gap: str = "fsm",
               repetitions: int = 10_000, n_boot: int = 200, max_sample: int = 20_000,
               random_state=1) -> OverTimeResult:
     """The over-time tables of several periods (see the module docstring for what each table holds).
 
     ``data``: ``data.periods.Periods`` (``read_periods``) or a dict academic year -> ``Cohort``. ``framework``: the
     framework (default: the cohorts' own). ``indicators``: ids to restrict to (default: every routine proportion
-    indicator). ``deprivation``: the decile column of the children's small areas for the SII; ``gap``: the 0/1
+    indicator). ``deprivation``: the decile column (1 most deprived) for the SII: a column of the children's data,
+    or of the small-area lookup (joined on the small area); default ``imd_decile`` when the lookup has it (the
+    IMD decile of each LSOA), else each child's ``idaci_decile``. ``gap``: the 0/1
     column whose groups are compared (1 minus 0). ``repetitions``: Monte Carlo draws of the SII limits;
     ``n_boot``: bootstrap resamples of the added value, estimated on a random sample of at most ``max_sample``
     flagged respondents (as the main job's trial sample); ``random_state``: seed of all three.
@@ -188,9 +190,17 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str = "idac
         fw = load_framework(fw)
     area = fw.population.area
     frames = {}
+    pop = fw.population
     for label, c in cohorts.items():
         f = c.analysis_frame()
         f["_flagged"] = _flagged(f)
+        lk = c.tables.get(pop.lookup) if pop.lookup else None
+        if deprivation is None:       # the lookup's IMD decile of each small area, else the child's IDACI decile
+            deprivation = "imd_decile" if lk is not None and "imd_decile" in lk else "idaci_decile"
+        if deprivation not in f.columns and lk is not None and deprivation in lk and pop.small_area in f \
+                and pop.small_area in lk:
+            f = f.merge(lk[[pop.small_area, deprivation]].drop_duplicates(pop.small_area), on=pop.small_area,
+                        how="left")
         frames[label] = f
     first = next(iter(frames.values()))
     heads = _headline(fw, first, indicators)
