@@ -223,12 +223,20 @@ def test_new_framework_synth_validate_run(tmp_path, capsys):
         assert not _found(p.read_text(encoding="utf-8"), anywhere - {"gld", "asq", "eyfsp"}), p
 
 
-@pytest.mark.parametrize("word", ["locality", "ward"])
-def test_area_word_reaches_the_outputs_words(tmp_path, word):
+@pytest.mark.parametrize("word, plural", [("locality", "localities"), ("ward", "wards"), ("parish", "parishes")])
+def test_area_word_reaches_the_outputs_words(tmp_path, word, plural):
     from measurekit.design import load_framework
 
     folder = tmp_path / word
     assert _mk("new-framework", folder, "--area-word", word) == 0
     fw = load_framework(folder)
-    assert fw.area.area_word == word and fw.area.areas_word == word + "s"
+    assert fw.area.area_word == word and fw.area.areas_word == plural
     assert [a["name"] for a in _yaml(folder / "synthetic.yaml")["areas"]][0] == word.title() + " A"
+
+
+def test_area_word_plural_given(tmp_path):
+    from measurekit.design import load_framework
+
+    folder = tmp_path / "x"
+    assert _mk("new-framework", folder, "--area-word", "area of need", "--area-word-plural", "areas of need") == 0
+    assert load_framework(folder).area.areas_word == "areas of need"

@@ -331,7 +331,8 @@ def new_framework(args) -> int:
 
     folder = write_new_framework(args.folder, name=args.name, title=args.title, la_name=args.la_name,
                                  la_code=args.la_code, old_la_code=args.old_la_code, region_code=args.region_code,
-                                 region_name=args.region_name, area_word=args.area_word, id_prefix=args.id_prefix)
+                                 region_name=args.region_name, area_word=args.area_word,
+                                 area_words=args.area_word_plural, id_prefix=args.id_prefix)
     left = placeholder_problems(folder)
     print(f"Wrote a new framework to {folder}: framework.yaml, scales.yaml, items.yaml, indicators.yaml, "
           "synthetic.yaml.")

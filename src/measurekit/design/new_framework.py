@@ -52,6 +52,15 @@ def _name_from(folder: Path) -> str:
     return text or "my-framework"
 
 
+def _plural(word: str) -> str:
+    """An English plural good enough for area words (locality -> localities, parish -> parishes, ward -> wards)."""
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    return word + "s"
+
+
 def _yaml_text(value: str) -> str:
     """``value`` as a YAML scalar that reads back as that exact text (a JSON string is a YAML double-quoted one)."""
     return json.dumps(str(value), ensure_ascii=False)
@@ -105,13 +114,13 @@ def render(*, name: str, title: str | None = None, la_name: str | None = None, a
         "__NEW_LA_CODE__": _yaml_text(la_code or PLACEHOLDER_CODES["new_la_code"]),
         "__REGION_CODE__": _yaml_text(region_code or PLACEHOLDER_CODES["region_code"]),
         "__AREA_WORD_TITLE__": area_word[:1].upper() + area_word[1:],
-        "__AREA_WORDS__": _yaml_text(area_words or f"{area_word}s"),
+        "__AREA_WORDS__": _yaml_text(area_words or _plural(area_word)),
         "__AREA_WORD__": _yaml_text(area_word),
         "__PREFIX__": id_prefix,
         "__TODAY__": (today or dt.date.today()).isoformat(),
     }
     for option, text in (("--title", title), ("--la-name", la_name), ("--area-word", area_word),
-                         ("--region-name", region_name)):
+                         ("--area-word-plural", area_words), ("--region-name", region_name)):
         if text is not None and (len(text) > 200 or any(ch in text for ch in "\r\n\t")):
             raise _bad_option(option, text[:200], f"{option} must be one line of at most 200 characters.")
     if not re.fullmatch(r"[A-Za-z][A-Za-z -]{0,39}", area_word):
