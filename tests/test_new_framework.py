@@ -220,7 +220,22 @@ def test_new_framework_synth_validate_run(tmp_path, capsys):
     shareable = [p for p in (out / "shareable").rglob("*") if p.is_file() and p.suffix in (".csv", ".json", ".html")]
     assert shareable
     for p in shareable:
-        assert not _found(p.read_text(encoding="utf-8"), anywhere - {"gld", "asq", "eyfsp"}), p
+        assert not _found(p.read_text(encoding="utf-8"), anywhere), p
+
+
+def test_the_new_framework_is_not_an_output_another_command_may_replace(tmp_path, capsys):
+    """new-framework writes no marker of a measurekit output, so no command may replace the folder with its own
+    output (the analyst's edits would be lost)."""
+    folder = tmp_path / "fw"
+    other = tmp_path / "other"
+    assert _mk("new-framework", folder) == 0
+    assert _mk("new-framework", other) == 0
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert _mk("synth", "--framework", other, "--n", 60, "--out", folder) == 1
+    assert "output_not_ours" in _problems(capsys)
+    assert _mk("synth", "--framework", folder, "--n", 60, "--out", folder / "data") == 1
+    assert "output_overlaps_input" in _problems(capsys)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 @pytest.mark.parametrize("word, plural", [("locality", "localities"), ("ward", "wards"), ("parish", "parishes")])
