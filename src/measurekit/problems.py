@@ -75,6 +75,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "period_eyfsp_twice": ("A child with an EYFSP record in two periods",
                            "The profile is completed once, at the end of reception: keep the record of the child's "
                            "reception year, or correct the identifier."),
+    "period_option_multi": ("--period given with a multi-period data folder",
+                            "Leave out --period: each subfolder's name (YYYY-YY) is its period."),
     "period_boundary_change": ("A small area moved to another area between periods",
                                "Nothing to correct if the boundary really changed: read area trends across the change "
                                "with care (the over-time tables use each period's own lookup)."),

@@ -238,6 +238,13 @@ def board_pack(args) -> int:
     _guard(args.out, args.data, args.config, fw.path)
     if getattr(args, "ledger", None) is not None:     # the ledger is written to: never inside an input
         _guard(args.ledger, args.data, args.config, fw.path, folder=False, command="ledger")
+    from measurekit.data.periods import is_period_folder
+
+    if is_period_folder(args.data):     # one subfolder per academic year: the pack carries every period
+        files = _board_pack_over_time(args, fw)
+        for label, path in files.items():
+            print(f"  {label:<12} {path}")
+        return 0
     cohort = read_dir(args.data, config=args.config, framework=fw)
     files = write_board_pack(fw, cohort, args.out, period=args.period, ledger=getattr(args, "ledger", None),
                              label=getattr(args, "label", None),
@@ -247,6 +254,26 @@ def board_pack(args) -> int:
     if getattr(args, "ledger", None) is None:
         print("No release ledger given (--ledger DIR): no earlier release was checked; the pack's README says so.")
     return 0
+
+
+def _board_pack_over_time(args, fw) -> dict:
+    """``board-pack`` on a multi-period data folder (publish/over_time_pack.py): every period read and validated
+    (errors in any period or across periods stop it, as ``read_dir`` does for one), one pack over all periods."""
+    from measurekit.data.periods import read_periods
+    from measurekit.publish.over_time_pack import write_board_pack_over_time
+
+    if args.period:
+        from measurekit.problems import InputError
+
+        raise InputError.of("period_option_multi", "--period names the period of a one-year data folder; this folder "
+                            "holds one subfolder per academic year, which name the periods.", column="--period",
+                            value=str(args.period), rule="no --period with a multi-period folder")
+    periods = read_periods(args.data, config=args.config, framework=fw)
+    files = write_board_pack_over_time(fw, periods, args.out, ledger=getattr(args, "ledger", None),
+                                       label=getattr(args, "label", None))
+    if getattr(args, "ledger", None) is None:
+        print("No release ledger given (--ledger DIR): no earlier release was checked; the pack's README says so.")
+    return files
 
 
 def ledger(args) -> int:

@@ -171,12 +171,16 @@ def ledger_note(board) -> list[str]:
             "them. This pack has been recorded in the ledger too."]
 
 
-def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bool = False) -> dict[str, Path]:
+def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bool = False,
+                      over_time=None) -> dict[str, Path]:
     """Write every file of the pack for ``board`` (a :class:`~measurekit.publish.board_table.BoardTable`) in
     ``out``: built in a temporary folder and swapped into place only when complete and passed by the gate, so a
     failed run never leaves a half-written pack and an earlier pack is replaced only by a finished one.
     ``readme``: also write ``README.txt`` (what passed disclosure control, and which earlier releases were
-    audited with this one; the main job writes its own README beside the pack instead)."""
+    audited with this one; the main job writes its own README beside the pack instead). ``over_time``: the
+    :class:`~measurekit.publish.over_time_pack.PublishedOverTime` of a multi-period board table: the briefings and
+    family pages show the latest period (briefings with an "Over time" section) and ``over_time/`` holds its
+    tables."""
     from measurekit.publish.briefing import write_briefings, write_spec_sheets
     from measurekit.publish.ees import write_ees
     from measurekit.publish.excel import write_workbook
@@ -197,8 +201,14 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
                           + "\n", root=tmp)
         write_workbook(board, tmp / "board_pack.xlsx")
         write_spec_sheets(board, tmp / "specs", evidence_notes or {})
-        write_briefings(board, tmp / "briefing")
-        write_family_pages(board, tmp / "families")
+        pages = board
+        if over_time is not None:
+            from measurekit.publish.over_time_pack import latest_period_board, write_over_time_files
+
+            pages = latest_period_board(board)
+            write_over_time_files(over_time, tmp / "over_time")
+        write_briefings(pages, tmp / "briefing", over_time=over_time)
+        write_family_pages(pages, tmp / "families")
         ees_files = write_ees(board, tmp) if getattr(fw, "area", None) is not None else ()
         if readme:
             atomic.write_text(tmp / "README.txt", _pack_readme(board), root=tmp)
@@ -209,7 +219,8 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing",
             "families": out / "families",
             **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in ees_files))),
-            **({"readme": out / "README.txt"} if readme else {})}
+            **({"readme": out / "README.txt"} if readme else {}),
+            **({"over_time": out / "over_time"} if over_time is not None else {})}
 
 
 def _pack_readme(board) -> str:

@@ -544,11 +544,14 @@ def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
 
 
 def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelCharts | None = None,
-                  own: pd.DataFrame | None = None) -> str:
+                  own: pd.DataFrame | None = None, over_time=None) -> str:
     """The HTML briefing for one area (by code) of a board table (template ``briefing.html.j2``).
 
     When many briefings are made from one table, :func:`write_briefings` passes what is shared or can be
     found once: ``funnels`` (the table's :class:`FunnelCharts`) and ``own`` (:meth:`BoardTable.area_rows`).
+    ``over_time``: the published over-time results of a multi-period pack
+    (:func:`~measurekit.publish.over_time_pack.briefing_section`: each indicator's series as small multiples, the
+    target line, the trend words and the gap between groups).
     """
     import datetime as _dt
 
@@ -608,8 +611,15 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
         "briefing.html.j2", title=f"{name}: {words.area} briefing", lang="en", name=name,
         framework_title=fw.title or fw.name, period=period, words=words, illustrative=fw.illustrative, cards=cards,
         charts=charts, funnel=funnel, coverage=coverage, quotes=quotes, quotes_note=quotes_note, care=care,
+        over_time=None if over_time is None else _over_time_section(over_time, board, code),
         glossary=labels.glossary(text, fw), symbols=[(s, labels.SYMBOLS.get(s, s)) for s in used_symbols],
         sources=", ".join(s for s in sources if s), made_on=made_on)
+
+
+def _over_time_section(over_time, board, code):
+    from measurekit.publish.over_time_pack import briefing_section
+
+    return briefing_section(over_time, board, code)
 
 
 def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict | None:
@@ -671,9 +681,9 @@ def write_area_pages(board, folder: Path, render, desc: str = "") -> dict[str, P
             for code in progress(codes, total=len(codes), desc=desc)}
 
 
-def write_briefings(board, folder: Path) -> dict[str, Path]:
+def write_briefings(board, folder: Path, over_time=None) -> dict[str, Path]:
     """One self-contained HTML page per area of a board table (inline CSS and SVG charts; no scripts, no
     network). Files are named from the area codes (:func:`file_stems`). Returns code -> path."""
     funnels = FunnelCharts(board)
-    return write_area_pages(board, folder, lambda code, own: briefing_page(board, code, funnels=funnels, own=own),
-                            "Briefings")
+    return write_area_pages(board, folder, lambda code, own: briefing_page(board, code, funnels=funnels, own=own,
+                                                                           over_time=over_time), "Briefings")

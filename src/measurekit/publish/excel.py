@@ -17,11 +17,13 @@ from measurekit.core import atomic, labels
 
 VIEW = ["geography_name", "breakdown", "breakdown_value", "value", "ci_low", "ci_high", "numerator", "denominator",
         "comparator", "significance_95", "symbol", "note"]
-HEADERS = {"geography_name": "Area", "breakdown": "Breakdown", "breakdown_value": "Group", "value": "Value",
+HEADERS = {"period": "Period", "geography_name": "Area",
+           "breakdown": "Breakdown", "breakdown_value": "Group", "value": "Value",
            "ci_low": "95% interval, lower", "ci_high": "95% interval, upper", "numerator": "Numerator",
            "denominator": "Number of children", "comparator": "{La} value",
            "significance_95": "Compared with the {la}", "symbol": "Symbol", "note": "Note"}
-WIDTHS = {"geography_name": 18, "breakdown": 22, "breakdown_value": 30, "value": 10, "ci_low": 11, "ci_high": 11,
+WIDTHS = {"period": 10, "geography_name": 18,
+          "breakdown": 22, "breakdown_value": 30, "value": 10, "ci_low": 11, "ci_high": 11,
           "numerator": 12, "denominator": 12, "comparator": 11, "significance_95": 30, "symbol": 8, "note": 40}
 
 
@@ -96,7 +98,8 @@ def _rows_for(table: pd.DataFrame, ind) -> pd.DataFrame:
     order_b = {b: k for k, b in enumerate(["all"] + list(ind.breakdowns))}
     rows["_b"] = rows["breakdown"].map(order_b).fillna(99)
     rows["_g"] = (rows["geography_type"] != "la").astype(int)
-    return rows.sort_values(["_b", "_g", "geography_name", "breakdown_value"], kind="stable")
+    # several periods (a multi-period pack): each period's rows together, oldest first
+    return rows.sort_values(["period", "_b", "_g", "geography_name", "breakdown_value"], kind="stable")
 
 
 def _example_group(framework) -> str:
@@ -212,6 +215,8 @@ def write_workbook(board, path) -> None:
         headers = {k: v.format(la=words.la, La=words.La) for k, v in HEADERS.items()}
         headers["value"] = "Value (%)" if ind.value_type == "proportion" else "Mean score"
         view = VIEW if ind.value_type == "proportion" else [c for c in VIEW if c != "numerator"]
+        if len(board.periods) > 1:     # a multi-period pack: say which period each row is
+            view = ["period", *view]
         ws.append([headers[c] for c in view])
         _style_header(ws[4], head_fill)
         for r in _rows_for(table, ind).to_dict("records"):

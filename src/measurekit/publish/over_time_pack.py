@@ -1,0 +1,416 @@
+"""The board pack over several periods (issue 27): one board table with a row set per period, protected at once,
+and the over-time results beside it, computed from the published numbers only.
+
+``build_board_table_over_time(periods, framework=fw)`` builds each period's table of true counts
+(:func:`~measurekit.publish.board_table.build_board_table` with ``disclosure=False``, ``period`` set to the academic
+year), protects each (:func:`~measurekit.publish.disclosure.protect`: its own primary and secondary suppression,
+its comparator its own LA row), stacks them, and gives ONE audit every period together
+(:func:`stack_results`: the intruder's system of all periods' counts, attacked with the stacked pattern); the
+gate refuses the pack unless that audit passed. The audit's sums are within a period (areas add up to
+the local authority, groups to their "all" row, for the same period), so the periods are independent tables: a
+multi-period data folder holds different children in each period (a child in two periods is the validation error
+``period_child_overlap``), so no sum links one period's counts to another's. Where earlier releases about the same
+children exist (a pack re-run, or periods that share children by declaration), the release ledger
+(``ledger=``, :mod:`measurekit.publish.ledger`) audits the stacked table jointly with them.
+
+``over_time_published(board, periods)`` computes the over-time results from that PUBLISHED board table:
+
+``series``
+    one row per proportion indicator, geography and period whose row was published: ``indicator_id``,
+    ``geography_type`` (la | neighbourhood), ``geography_code``, ``geography_name``, ``period``, ``value`` (percent,
+    as published), ``ci_low``/``ci_high`` (as published). A withheld row (symbol c) is not in the series: the
+    statistics below never see its count.
+``trend``
+    Fingertips' recent trend (chi-squared test for trend over the most recent five published periods, R
+    ``prop.trend.test``, 99.8%; :func:`~measurekit.stats.trend.trend_markers`) per indicator and geography:
+    ``points`` (periods used), ``slope`` (pp a year), ``marker`` (words by polarity, e.g. "Increasing and getting
+    better").
+``change``
+    each published period against the previous published one (R-checked Newcombe method 10 interval,
+    :func:`~measurekit.stats.trend.change_from_previous`): ``change`` (pp), ``change_low``/``change_high`` and
+    ``words``. A withheld period is skipped, so the change is between two published periods.
+``target``
+    progress to the framework's declared target (:func:`~measurekit.stats.target.target_progress`): ``gap_pp``,
+    ``gap_children``, ``change_needed_pp``, ``trend_pp``, ``projected_value`` with limits, ``status`` and ``words``.
+    A framework without targets: no rows, no error.
+``gap`` and ``gap_trend``
+    the gap between the two groups of the gap breakdown (free school meals: eligible minus not, pp) from the
+    published breakdown rows, with Newcombe's interval (:func:`~measurekit.stats.inequality.group_gap`), and the
+    gap's trend ("narrowing", "widening", "no significant change").
+``inequality``
+    the slope index of inequality for the local authority by deprivation quintile of the children's small areas
+    (PHEindicatormethods ``phe_sii``; :func:`~measurekit.stats.inequality.sii`): ``sii`` (pp, least minus most
+    deprived end of the fitted line), ``sii_lower``/``sii_upper`` (Monte Carlo 95%), ``rii``. The quintile counts
+    are not in the board table, so the SII is computed from true counts under its own small-count rule: a period's
+    SII is published only when every quintile holds more than the indicator's ``suppress_max`` children meeting
+    and more than ``suppress_max`` not meeting the definition, and the quintile counts themselves are never
+    written. An SII combines all five quintiles' proportions in one fitted slope; it does not add up with any
+    board-table row, so it gives no equation on a withheld area or group count.
+
+Why the published numbers: every figure in ``series``, ``trend``, ``change``, ``target`` and ``gap`` is a function
+of numbers the board table already publishes, so it cannot tell a reader more than the table does; in particular a
+change from previous or a trend never spans a withheld count (tests/test_board_over_time.py attacks this with an
+independent solver). The price: an area whose count is withheld in one year has one point fewer in its trend.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from measurekit.core.result import Result
+
+KEYS = ["indicator_id", "geography_type", "geography_code", "geography_name"]
+
+
+def _cohorts(periods) -> dict:
+    from measurekit.stats.over_time import _cohorts as ordered
+
+    return ordered(periods)
+
+
+def build_board_table_over_time(periods, *, framework, ledger=None, evidence=None, level: float = 0.95,
+                                weights=None):
+    """One :class:`~measurekit.publish.board_table.BoardTable` of every period in ``periods`` (``Periods`` from
+    ``data.periods.read_periods`` or a dict academic year -> Cohort), its ``period`` column filled per period,
+    disclosure control applied to all periods at once (see the module docstring). ``ledger``: a
+    :class:`~measurekit.publish.ledger.Ledger` (or None): earlier releases about any of these periods are audited
+    with this table."""
+    from measurekit.core import formatting
+    from measurekit.publish.board_table import BoardTable, build_board_table, quiet_solver_banner
+    from measurekit.publish.disclosure import protect
+
+    cohorts = _cohorts(periods)
+    if evidence is None:
+        from measurekit.design.evidence import read_framework_evidence
+
+        evidence = read_framework_evidence(framework)
+    evidence = getattr(evidence, "voice", evidence)
+    parts, sds, results = [], [], []
+    quiet_solver_banner()
+    for label, cohort in cohorts.items():
+        t = build_board_table(cohort, framework=framework, period=label, disclosure=False, evidence=evidence,
+                              level=level, weights=None if weights is None else weights.get(label))
+        # each period's table is protected as its own table (its comparator is its own LA row), jointly with
+        # the ledger's earlier releases about that period
+        results.append(protect(t.rows, framework, level, earlier=ledger))
+        sds.append(t.sd if t.sd is not None else np.full(len(t.rows), np.nan))
+    res = stack_results(results, framework)
+    rows = formatting.publish_board_table(res.table, framework)
+    sd = np.concatenate(sds) if len(rows) == sum(len(s) for s in sds) else None
+    return BoardTable(framework, rows, sd=sd, disclosure=res, evidence=evidence, level=level)
+
+
+def stack_results(results: list, framework):
+    """One :class:`~measurekit.publish.disclosure.DisclosureResult` for the periods' results stacked in order,
+    with ONE audit of every period together: the intruder's constraint system of the stacked true counts
+    (``disclosure_audit.build_model``) attacked with the stacked suppression pattern and rounding. It passes only
+    when no withheld count of any period can be worked out from everything published for all periods."""
+    from measurekit.publish import disclosure_audit as _audit
+    from measurekit.publish.disclosure import DisclosureResult
+
+    counts = pd.concat([r.counts for r in results], ignore_index=True)
+    table = pd.concat([r.table for r in results], ignore_index=True)
+    supp = table["suppressed"].astype(bool).to_numpy()
+    rules = {ind.id: ind for ind in framework.indicators}
+    round_to = np.array([np.nan if rules[i].disclosure.round_to is None else float(rules[i].disclosure.round_to)
+                         for i in counts["indicator_id"]])
+    joint = _audit.audit(_audit.build_model(counts, framework), supp, round_to)
+    earlier = None
+    if any(r.earlier is not None for r in results):
+        earlier = list(dict.fromkeys(x for r in results for x in (r.earlier or [])))
+    return DisclosureResult(
+        table, pd.concat([r.reasons for r in results], ignore_index=True), joint, sum(r.rounds for r in results),
+        pd.concat([r.why for r in results], ignore_index=True) if all(r.why is not None for r in results) else None,
+        float(sum(r.cost for r in results)), all(r.optimal for r in results), counts=counts, nesting=None,
+        earlier=earlier)
+
+
+@dataclass
+class PublishedOverTime(Result):
+    """The over-time results of a published multi-period board table (see the module docstring for every
+    column); ``trend`` is the main view."""
+
+    series: pd.DataFrame
+    trend: pd.DataFrame
+    change: pd.DataFrame
+    target: pd.DataFrame
+    gap: pd.DataFrame
+    gap_trend: pd.DataFrame
+    inequality: pd.DataFrame
+    periods: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    _title = "Over time (published)"
+    _main = "trend"
+
+
+def _published(board) -> pd.DataFrame:
+    """Published proportion rows (numbers present, not withheld) of the board table, numbers as floats."""
+    t = board.rows
+    meta = board.indicators
+    prop = t["indicator_id"].map(lambda i: meta[i].value_type == "proportion").astype(bool)
+    ok = (prop & t["geography_type"].isin(["la", "neighbourhood"]) & t["symbol"].astype(str).ne("c")
+          & pd.to_numeric(t["numerator"], errors="coerce").notna()
+          & (pd.to_numeric(t["denominator"], errors="coerce") > 0))
+    p = t[ok].copy()
+    for c in ("numerator", "denominator", "value", "ci_low", "ci_high"):
+        p[c] = pd.to_numeric(p[c], errors="coerce").astype(float)
+    for c in ("geography_code", "geography_name", "breakdown", "breakdown_value", "period"):
+        p[c] = p[c].astype(str)
+    return p
+
+
+def gap_breakdown(framework) -> tuple[str, tuple[str, str]] | None:
+    """The breakdown whose two groups' gap is followed (free school meals when declared): (id, (group, other))."""
+    ids = {b.id for b in getattr(framework, "group_breakdowns", [])}
+    for bid in ("fsm", "disadvantaged", "eal"):
+        if bid in ids:
+            return bid, ("1", "0")
+    return None
+
+
+def over_time_published(board, periods=None, *, deprivation: str = "idaci_decile", repetitions: int = 10_000,
+                        random_state=1) -> PublishedOverTime:
+    """Trend, change from previous, target progress, the gap between groups (from the published board table
+    ``board``) and the SII (from ``periods``' true counts under its own small-count rule; left out when
+    ``periods`` is None). See the module docstring for every table and why nothing withheld can be recovered."""
+    from measurekit.stats.inequality import group_gap
+    from measurekit.stats.target import target_progress
+    from measurekit.stats.trend import change_from_previous, trend_markers
+
+    fw = board.framework
+    pub = _published(board)
+    allrows = pub[pub["breakdown"] == "all"]
+    warnings: list[str] = []
+    series = allrows[[*KEYS, "period", "numerator", "denominator", "value", "ci_low", "ci_high"]].reset_index(
+        drop=True)
+    trend, change, target = [], [], []
+    for ind in fw.indicators:
+        s = series[series["indicator_id"] == ind.id]
+        if not len(s):
+            continue
+        t = trend_markers(s, period="period", by=KEYS, polarity=ind.polarity)
+        trend.append(t.table)
+        ch = change_from_previous(s, period="period", by=KEYS, polarity=ind.polarity)
+        change.append(ch.table)
+        tp = target_progress(s, framework=fw, indicator=ind.id, period="period", by=KEYS)
+        if tp is not None:
+            target.append(tp.table)
+    trend_df = pd.concat(trend, ignore_index=True) if trend else pd.DataFrame(columns=KEYS)
+    change_df = pd.concat(change, ignore_index=True) if change else pd.DataFrame(columns=KEYS)
+    target_df = pd.concat(target, ignore_index=True) if target else pd.DataFrame(columns=KEYS)
+
+    gap_df, gap_trend = pd.DataFrame(columns=KEYS), pd.DataFrame(columns=KEYS)
+    gb = gap_breakdown(fw)
+    if gb is not None:
+        bid, groups = gb
+        g = pub[(pub["breakdown"] == bid) & pub["breakdown_value"].isin(groups)]
+        parts, tparts = [], []
+        for ind_id, gi in g.groupby("indicator_id", sort=False):
+            if gi["period"].nunique() < 1:
+                continue
+            res = group_gap(gi, group="breakdown_value", groups=groups, period="period", by=KEYS)
+            parts.append(res.table.assign(breakdown=bid))
+            tparts.append(res.trend.assign(breakdown=bid))
+            warnings += res.warnings
+        if parts:
+            gap_df, gap_trend = pd.concat(parts, ignore_index=True), pd.concat(tparts, ignore_index=True)
+    ineq = _sii_table(board, periods, deprivation, repetitions, random_state, warnings) if periods is not None \
+        else pd.DataFrame()
+    return PublishedOverTime(series.drop(columns=["numerator", "denominator"]), trend_df, change_df, target_df,
+                             gap_df, gap_trend, ineq, list(board.periods), warnings)
+
+
+def _sii_table(board, periods, deprivation, repetitions, random_state, warnings) -> pd.DataFrame:
+    """SII by deprivation quintile per routine proportion indicator and period, under the SII's own small-count
+    rule (every quintile above ``suppress_max`` meeting and not meeting the definition)."""
+    from measurekit.problems import CANNOT_SUPPORT, InputError
+    from measurekit.stats.inequality import sii
+    from measurekit.stats.over_time import _counts, _headline
+
+    fw = board.framework
+    out = []
+    for label, cohort in _cohorts(periods).items():
+        if label not in board.periods:
+            continue
+        f = cohort.analysis_frame()
+        if deprivation not in f.columns:
+            warnings.append(f"{label}: no {deprivation!r} column, no slope index of inequality.")
+            continue
+        f = f.dropna(subset=[deprivation])
+        for ind in _headline(fw, f, None):
+            q = _counts(f, ind.compute.field, [deprivation]).rename(columns={deprivation: "quantile",
+                                                                             "denominator": "population"})
+            q["quantile"] = (pd.to_numeric(q["quantile"]).astype(int) + 1) // 2
+            q = q.groupby("quantile", as_index=False)[["numerator", "population"]].sum()
+            smax = ind.disclosure.suppress_max
+            if len(q) < 5 or (q["numerator"] <= smax).any() or ((q["population"] - q["numerator"]) <= smax).any():
+                warnings.append(f"{ind.id} {label}: slope index of inequality withheld (a deprivation quintile has "
+                                f"too few children for its own small-count rule).")
+                continue
+            try:
+                res = sii(q, quantile="quantile", population="population", numerator="numerator",
+                          value_type="proportion", multiplier=100, repetitions=repetitions,
+                          random_state=random_state)
+            except InputError as e:
+                if not set(e.codes) <= CANNOT_SUPPORT | {"zero_count"}:
+                    raise
+                warnings.append(f"{ind.id} {label}: no slope index of inequality ({e.report.problems[0].message})")
+                continue
+            r = res.table.iloc[0]
+            dp = ind.decimal_places
+            out.append({"indicator_id": ind.id, "geography_type": "la", "period": label, "quantile_kind": "quintile",
+                        **{c: round(float(r[c]), dp) for c in ("sii", "sii_lower", "sii_upper")
+                           if c in res.table.columns},
+                        **{c: round(float(r[c]), 3) for c in ("rii", "rii_lower", "rii_upper")
+                           if c in res.table.columns}})
+    return pd.DataFrame(out)
+
+
+def latest_period_board(board):
+    """The same board table restricted to its latest period (the period the briefing cards, funnels and family
+    pages describe); SDs follow the rows."""
+    last = board.periods[-1]
+    return board.with_rows(board.rows[board.rows["period"].astype(str) == last])
+
+
+def _period_start(label: str) -> float:
+    from measurekit.stats._numerics.series import period_number
+
+    return float(period_number(label))
+
+
+def briefing_section(over: PublishedOverTime, board, code: str) -> dict | None:
+    """The "Over time" section of one area's briefing: per proportion indicator with a published series here,
+    a small chart (the area and the local authority, the target line where declared) drawn from the published
+    numbers, the trend words, the change from the previous period, the target in plain words and the gap between
+    groups. None when no series has two published periods."""
+    from measurekit.core import labels as _labels
+    from measurekit.publish import html as pagekit
+    from measurekit.publish import svg
+    from measurekit.stats.target import framework_target
+
+    fw, words = board.framework, board.words
+    s = over.series
+    mine = s[(s["geography_type"] == "neighbourhood") & (s["geography_code"].astype(str) == str(code))]
+    la = s[s["geography_type"] == "la"]
+    items, lines = [], []
+    for ind in fw.indicators:
+        a = mine[mine["indicator_id"] == ind.id]
+        if a["period"].nunique() < 2:
+            continue
+        name = str(a["geography_name"].iloc[0])
+        b = la[la["indicator_id"] == ind.id]
+        tgt = framework_target(fw, ind.id)
+        series = [{"name": name, "x": [_period_start(p) for p in a["period"]], "y": a["value"].tolist()},
+                  {"name": words.La, "x": [_period_start(p) for p in b["period"]], "y": b["value"].tolist(),
+                   "dash": "5,3", "marker": "^"}]
+        tr = _one(over.trend, ind.id, code)
+        marker = str(tr["marker"]) if tr is not None else "Could not be calculated"
+        ch = _one(over.change, ind.id, code, last=True)
+        tp = _one(over.target, ind.id, code)
+        gp = _one(over.gap_trend, ind.id, code)
+        points = "; ".join(f"{p}: {_labels.percent(v)}" for p, v in zip(a["period"], a["value"]))
+        alt = (f"Line chart of {ind.title} in {name} by academic year ({points}), with the {words.la}'s line"
+               + (f" and the target of {tgt.value:g}% by {tgt.period}" if tgt is not None else "")
+               + f". Trend: {marker}.")
+        years = sorted({_period_start(p) for p in pd.concat([a["period"], b["period"]])})
+        x_range = (years[0] - 0.3, years[-1] + 0.3)
+        chart = svg.line_chart(series, alt=alt, x_label="Academic year (starting)", y_label="Percent",
+                               x_range=x_range, y_range=(0, 100), hline=tgt.value if tgt is not None else None,
+                               width=320, height=220, size=7.5)
+        text = [f"Trend: {marker}."]
+        if ch is not None:
+            text.append(f"{ch['period']}: {_labels.percent(ch['value'])}, change from {ch['previous_period']} "
+                        f"{ch['change']:+.1f} percentage points (95% interval {ch['ci_low']:+.1f} to "
+                        f"{ch['ci_high']:+.1f}): {str(ch['words']).lower()}.")
+        if tp is not None:
+            text.append(str(tp["words"]))
+        if gp is not None:
+            gap_rows = over.gap[(over.gap["indicator_id"] == ind.id)
+                                & (over.gap["geography_code"].astype(str) == str(code))]
+            if len(gap_rows):
+                g = gap_rows.iloc[-1]
+                text.append(f"Gap between children eligible for free school meals and others in {g['period']}: "
+                            f"{g['gap']:+.1f} percentage points (95% interval {g['ci_low']:+.1f} to "
+                            f"{g['ci_high']:+.1f}); over the years the gap shows {gp['direction']}.")
+        caption = (f"{ind.title}: {name} (solid) and the {words.la} (dashed), published figures only"
+                   + (f"; grey line: target {tgt.value:g}% by {tgt.period}" if tgt is not None else "") + ".")
+        items.append({"svg": pagekit.markup(chart), "caption": caption, "title": ind.title, "text": text})
+    if over.inequality is not None and len(over.inequality):
+        last = over.inequality.sort_values("period").groupby("indicator_id").tail(1)
+        for r in last.itertuples():
+            t = board.indicators.get(r.indicator_id)
+            if t is None:
+                continue
+            lines.append(f"{t.title}, {words.the_la} {r.period}: slope index of inequality {r.sii:.1f} percentage "
+                         f"points (95% interval {r.sii_lower:.1f} to {r.sii_upper:.1f}) between the most and least "
+                         "deprived small areas.")
+    if not items:
+        return None
+    return {"items": items, "lines": lines}
+
+
+def _one(table: pd.DataFrame, indicator_id: str, code: str, last: bool = False):
+    if table is None or not len(table) or "geography_code" not in table:
+        return None
+    t = table[(table["indicator_id"] == indicator_id) & (table["geography_code"].astype(str) == str(code))
+              & (table["geography_type"] == "neighbourhood")]
+    if not len(t):
+        return None
+    return t.iloc[-1] if last else t.iloc[0]
+
+
+def write_over_time_files(over: PublishedOverTime, folder) -> dict:
+    """Write the published over-time tables as CSVs in ``folder`` (inside the pack's temporary folder) with a
+    README. Only published-derived figures: no count column."""
+    from pathlib import Path
+
+    from measurekit.core import atomic
+    from measurekit.core.formatting import CSV_FLOAT_FORMAT
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    drop = {"current_numerator", "current_denominator", "numerator", "denominator", "n_a", "n_b"}
+    files = {}
+    for name in ("series", "trend", "change", "target", "gap", "gap_trend", "inequality"):
+        t = getattr(over, name)
+        if t is None or not len(t):
+            continue
+        t = t[[c for c in t.columns if c not in drop]]
+        files[name] = atomic.write_csv(folder / f"{name}.csv", t, float_format=CSV_FLOAT_FORMAT, root=folder)
+    atomic.write_text(folder / "README.txt", OVER_TIME_README.format(periods=", ".join(over.periods)), root=folder)
+    return files
+
+
+OVER_TIME_README = """Over time: periods {periods}.
+
+These tables are computed from the published board table only (board_table.csv): a number withheld there (c) is
+left out of every series, trend, change and target figure here, so nothing withheld can be worked out from them.
+series.csv: each indicator's published value and 95% interval per area and year.
+trend.csv: the recent trend over the last five published years (chi-squared test for trend, as OHID Fingertips; words
+by polarity). change.csv: each year against the previous published year, percentage points with a 95% interval.
+target.csv: progress to the declared target (absent when the framework declares none).
+gap.csv and gap_trend.csv: the gap between children eligible for free school meals and others, and its trend.
+inequality.csv: the slope index of inequality by deprivation quintile (local authority), published only when every
+quintile has enough children meeting and not meeting the definition.
+"""
+
+
+def write_board_pack_over_time(framework, periods, out, *, ledger=None, label: str | None = None,
+                               evidence_notes: dict | None = None, repetitions: int = 10_000) -> dict:
+    """The board pack of a multi-period data folder: ``board_table.csv`` (every period), the data package, the
+    EES files (one ``time_period`` per period), the workbook (every period), specification sheets, the briefings and
+    family pages of the latest period (briefings with an "Over time" section) and ``over_time/`` (the published
+    over-time tables), written atomically and passed by the gate. ``ledger``: as
+    :func:`~measurekit.publish.board_pack.write_board_pack`."""
+    from measurekit.publish.board_pack import open_ledger, record_release, render_board_pack
+
+    led = open_ledger(ledger, out)
+    board = build_board_table_over_time(periods, framework=framework, ledger=led)
+    over = over_time_published(board, periods, repetitions=repetitions)
+    files = render_board_pack(board, out, evidence_notes=evidence_notes, readme=True, over_time=over)
+    if led is not None:
+        files["ledger_release"] = record_release(board, led, label)
+    return files
