@@ -596,7 +596,8 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
     k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
     quotes, quotes_note = page_quotes(board, code, k)
     extra = _code_words(fw)
-    care = ["Voice indicators come from parents who answered the survey; see who was heard above.",
+    said = page_words(fw)
+    care = [said["care"],
             "95% interval: the range the true value is likely to be in; small groups give wide intervals.",
             f"“Similar”: the difference from the {words.la} could be chance."]
     care += [f"{ind.title}: {labels.plain(c, extra)}" for ind in meta.values() for c in ind.caveats]
@@ -611,7 +612,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
         "briefing.html.j2", title=f"{name}: {words.area} briefing", lang="en", name=name,
         framework_title=fw.title or fw.name, period=period, words=words, illustrative=fw.illustrative, cards=cards,
         charts=charts, funnel=funnel, coverage=coverage, quotes=quotes, quotes_note=quotes_note, care=care,
-        over_time=None if over_time is None else _over_time_section(over_time, board, code),
+        said=said, over_time=None if over_time is None else _over_time_section(over_time, board, code),
         glossary=labels.glossary(text, fw), symbols=[(s, labels.SYMBOLS.get(s, s)) for s in used_symbols],
         sources=", ".join(s for s in sources if s), made_on=made_on)
 
@@ -620,6 +621,26 @@ def _over_time_section(over_time, board, code):
     from measurekit.publish.over_time_pack import briefing_section
 
     return briefing_section(over_time, board, code)
+
+
+BRIEFING_WORDS = {"heading": "what families tell us about starting school",
+                  "synthetic": "Illustrative example built from synthetic data: not real children or families.",
+                  "people": "children", "quotes": "In families' own words",
+                  "care": "Voice indicators come from parents who answered the survey; see who was heard above."}
+
+
+def page_words(fw) -> dict[str, str]:
+    """The briefing's own words about the people: a framework that declares its own population (``population``
+    with its ``people`` word) gets them in that word; any other keeps the data contract's (children, families)."""
+    from measurekit.data.population import declared
+
+    if not declared(fw):
+        return dict(BRIEFING_WORDS)
+    people = fw.population.people
+    return {"heading": f"what {people} tell us", "people": people,
+            "synthetic": f"Illustrative example built from synthetic data: not real {people}.",
+            "quotes": f"In {people}'s own words" if not people.endswith("s") else f"In {people}' own words",
+            "care": f"Voice indicators come from the {people} who gave their own ratings; see who was heard above."}
 
 
 def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict | None:
@@ -640,6 +661,11 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
         + ("withheld" if pd.isna(r.value) else labels.percent(r.value)) for r in drawn.itertuples()) + ".")
     low = published[published["value"] < overall - 10]
     text = f"Parents of {labels.percent(overall)} of children in {name} answered the survey. "
+    from measurekit.data.population import declared
+
+    if declared(fw):     # a framework with its own population: in its words
+        text = f"{labels.percent(overall)} of {fw.population.people} in {name} gave their own ratings. "
+        alt = alt.replace("children whose parent answered the survey", f"{fw.population.people} who gave ratings")
     if len(low):
         text += ("Fewer answered among: " + ", ".join(labels.category(r.breakdown, r.breakdown_value, framework=fw)
                                                       for r in low.itertuples())
