@@ -189,7 +189,11 @@ def test_new_framework_synth_validate_run(tmp_path, capsys):
     capsys.readouterr()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before         # the framework is an input
 
-    board = pd.read_csv(out / "shareable" / "board_pack" / "board_table.csv")
+    pack = out / "shareable" / "board_pack"
+    assert _mk("check-ees", pack / "fw.csv") == 0                                 # the open-data file (named after it)
+    assert "0 error(s)" in _problems(capsys)
+    assert len(list((pack / "briefing").glob("*.html"))) == 3                      # one briefing per area
+    board = pd.read_csv(pack / "board_table.csv")
     assert set(board["indicator_id"]) == {"plan_agreed_on_time", "feel_listened_to"}
     la = board[(board["geography_type"] == "la") & (board["breakdown"] == "all")].set_index("indicator_id")
     assert set(la["geography_code"]) == {REAL["new_la_code"]}

@@ -192,10 +192,9 @@ def link(args) -> int:
 def check_spec(args) -> int:
     from measurekit.design import check_framework, load_framework
     from measurekit.design.evidence import load_evidence
+    from measurekit.design.new_framework import placeholder_problems
     from measurekit.design.trace import traceability
     from measurekit.design.wording import CheckConfig, check_items
-
-    from measurekit.design.new_framework import placeholder_problems
 
     report = check_framework(args.framework)
     report.extend(placeholder_problems(args.framework))     # new-framework's placeholders (docs/framework.md)

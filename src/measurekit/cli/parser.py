@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area-word", default="area",
                    help="the word for the areas your board looks at, e.g. locality (default: area)")
     p.add_argument("--area-word-plural", default=None,
-                   help="its plural, when adding s, es or ies does not make it (e.g. --area-word-plural 'areas of need')")
+                   help="its plural, when adding s, es or ies does not make it (e.g. 'areas of need')")
     p.add_argument("--id-prefix", default="FH",
                    help="capital letters starting each person's reference in synthetic data and forms (default FH)")
     return parser
