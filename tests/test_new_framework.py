@@ -101,6 +101,15 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]        # no partial folder left beside it
 
 
+def test_refuses_a_folder_inside_a_bundled_framework(capsys):
+    inside = BUNDLED[0] / "mine"
+    assert not inside.exists()
+    before = sorted(p.name for p in BUNDLED[0].iterdir())
+    assert _mk("new-framework", inside) == 1
+    assert "output_overlaps_input" in _problems(capsys)
+    assert sorted(p.name for p in BUNDLED[0].iterdir()) == before
+
+
 def test_refuses_a_file_and_bad_options(tmp_path, capsys):
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     assert _mk("new-framework", tmp_path / "afile") == 1

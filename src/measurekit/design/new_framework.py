@@ -140,10 +140,15 @@ def write_new_framework(folder, *, name: str | None = None, **options) -> Path:
 
     ``options`` are those of ``render`` (``title``, ``la_name``, ``area_word``, ``area_words``, ``old_la_code``,
     ``la_code``, ``region_code``, ``region_name``, ``id_prefix``); ``name`` defaults to the folder's name made safe.
-    Refused with ``InputError`` code ``folder_not_empty`` (a folder holding anything, hidden files too) or
-    ``unwritable_output`` (a file of that name, or a parent that cannot be written). Nothing is written unless the
+    Refused with ``InputError`` code ``folder_not_empty`` (a folder holding anything, hidden files too),
+    ``output_overlaps_input`` (inside measurekit's own bundled frameworks or data) or ``unwritable_output`` (a file
+    of that name, or a parent that cannot be written). Nothing is written unless the
     whole framework is."""
+    from measurekit.core.paths import check_output
+
     folder = Path(folder)
+    # never inside (or around) measurekit's own bundled frameworks and data: output_overlaps_input
+    check_output(folder, folder=False, command="new-framework")
     if folder.exists() and not folder.is_dir():
         raise InputError.of("unwritable_output", f"{str(folder)!r} is a file, not a folder. Give a new folder for "
                             "the framework.", title="new-framework", value=str(folder))
