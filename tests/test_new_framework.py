@@ -158,6 +158,14 @@ def test_placeholders_refused_by_check_spec_until_filled_in(tmp_path, capsys):
     assert {p.code for p in left.warnings} == {"placeholder_text"}       # TODO text: warnings only
     assert any(p.column == "governance.lawful_basis" for p in left.warnings)
 
+    # placeholders or not, the framework can be tried at once: synth, then validate
+    data = tmp_path / "practice"
+    assert _mk("synth", "--framework", folder, "--n", 120, "--out", data) == 0
+    assert _mk("validate", data, "--framework", folder) == 0
+    capsys.readouterr()
+    assert sorted(p.stem for p in data.glob("*.csv")) == ["area_lookup", "families", "support_record",
+                                                          "voice_family"]
+
     # the analyst writes the real name and codes in framework.yaml, as docs/framework.md says
     path = folder / "framework.yaml"
     text = path.read_text(encoding="utf-8")
