@@ -332,7 +332,9 @@ def briefing_section(over: PublishedOverTime, board, code: str) -> dict | None:
                                 & (over.gap["geography_code"].astype(str) == str(code))]
             if len(gap_rows):
                 g = gap_rows.iloc[-1]
-                text.append(f"Gap between children eligible for free school meals and others in {g['period']}: "
+                gb = gap_breakdown(fw)
+                one, other = (_labels.category(gb[0], v, framework=fw) for v in gb[1])
+                text.append(f"Gap between {one} and {other} in {g['period']}: "
                             f"{g['gap']:+.1f} percentage points (95% interval {g['ci_low']:+.1f} to "
                             f"{g['ci_high']:+.1f}); over the years the gap shows {gp['direction']}.")
         caption = (f"{ind.title}: {name} (solid) and the {words.la} (dashed), published figures only"
@@ -368,7 +370,7 @@ def write_over_time_files(over: PublishedOverTime, folder) -> dict:
     from pathlib import Path
 
     from measurekit.core import atomic
-    from measurekit.core.formatting import CSV_FLOAT_FORMAT
+    from measurekit.core.formatting import CSV_FLOAT_FORMAT, round_half_away
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -378,7 +380,11 @@ def write_over_time_files(over: PublishedOverTime, folder) -> dict:
         t = getattr(over, name)
         if t is None or not len(t):
             continue
-        t = t[[c for c in t.columns if c not in drop]]
+        t = t[[c for c in t.columns if c not in drop]].copy()
+        for c in t.columns:     # figures in percent or percentage points: one decimal; tests' p values: 4
+            if pd.api.types.is_float_dtype(t[c]):
+                t[c] = round_half_away(t[c].to_numpy(dtype=float),
+                                       4 if c in ("p_val", "chi2", "dispersion", "se") or c.startswith("rii") else 1)
         files[name] = atomic.write_csv(folder / f"{name}.csv", t, float_format=CSV_FLOAT_FORMAT, root=folder)
     atomic.write_text(folder / "README.txt", OVER_TIME_README.format(periods=", ".join(over.periods)), root=folder)
     return files
