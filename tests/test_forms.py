@@ -90,13 +90,16 @@ def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
     r = subprocess.run([sys.executable, "-m", "measurekit", "export-form", str(framework_dir), "--format", "html",
                         "--out", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    ur = (out / "form_ur.html").read_text(encoding="utf-8")
+    who = fw.respondents()         # one form per respondent the items name, each file named after it
+    first = f"form_{who[0]}_" if len(who) > 1 else "form_"
+    ur = (out / f"{first}ur.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in ur and fw.item("cc1").stem["ur"] in ur and "<script" not in ur and "http" not in ur
-    assert 'dir="ltr"' in (out / "form_pl.html").read_text(encoding="utf-8")
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"form_{lang}.html" for lang in fw.languages)
-    ar = (out / "form_ar.html").read_text(encoding="utf-8")
+    assert 'dir="ltr"' in (out / f"{first}pl.html").read_text(encoding="utf-8")
+    stems = [f"form_{r}_" for r in who] if len(who) > 1 else ["form_"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{s}{lang}.html" for s in stems for lang in fw.languages)
+    ar = (out / f"{first}ar.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in ar and fw.domain("services").label["ar"] in ar and fw.form_text.intro["ar"] in ar
-    assert "Draft translation" in ar and "Draft translation" not in (out / "form_en.html").read_text(encoding="utf-8")
+    assert "Draft translation" in ar and "Draft translation" not in (out / f"{first}en.html").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="not a declared language"):
         paper_form_html(fw, "de")
 
@@ -217,3 +220,80 @@ def test_paper_form_escapes_the_framework_text(fw):
     f.items[0].stem["en"] = "<script>alert(1)</script> & <b>bold</b>"
     page = paper_form_html(f, "en")
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+
+
+# ---- forms per declared respondent (a framework whose items are rated by two respondents, on 0-10) ----
+
+@pytest.fixture(scope="module")
+def fw2(root):
+    return load_framework(root / "indicators" / "north-yorkshire-care-leavers")
+
+
+def test_one_form_per_respondent_with_that_respondents_items(fw2, tmp_path):
+    from pyxform.xls2xform import convert
+
+    respondents = fw2.respondents()
+    assert len(respondents) == 2
+    paths = export_form(fw2, "xlsform", tmp_path / "x")
+    assert [p.name for p in paths] == [f"{fw2.name}_{r}.xlsx" for r in respondents]
+    form_ids = set()
+    for r, p in zip(respondents, paths):
+        mine = {it.id for it in fw2.items if r in it.respondents}
+        survey = pd.read_excel(p, sheet_name="survey").fillna("")
+        asked = survey[survey["type"].str.startswith("select_one")]
+        assert sorted(asked["name"]) == sorted(mine) and asked["name"].is_unique   # each item asked once
+        for name, label in zip(asked["name"], asked["label::English (en)"]):
+            assert label == fw2.item(name).stem["en"]
+        result = convert(xlsform=str(p), validate=False)
+        assert all(f"/{i}" in result.xform for i in mine)
+        form_ids.add(pd.read_excel(p, sheet_name="settings").loc[0, "form_id"])
+    assert len(form_ids) == 2                            # ODK servers need a distinct form id per form
+
+
+def test_item_in_several_domains_is_asked_once_under_its_first(fw2):
+    shared = [it for it in fw2.items if len(it.all_domains) > 1]
+    assert shared
+    survey = xlsform_sheets(fw2, fw2.respondents()[0])["survey"]
+    group = None
+    where = {}
+    for t, n in zip(survey["type"], survey["name"]):
+        if t == "begin_group":
+            group = n
+        elif str(t).startswith("select_one"):
+            where[n] = group
+    for it in shared:
+        assert where[it.id] == f"grp_{it.all_domains[0]}"
+    d = redcap_dictionary(fw2, fw2.respondents()[1]).set_index("Variable / Field Name")
+    it = shared[0]
+    assert d.loc[it.id, "Field Annotation"].startswith("domain=" + ",".join(it.all_domains))
+
+
+def test_zero_to_ten_scale_renders_with_its_anchors(fw2, tmp_path):
+    sc = next(s for s in fw2.scales if s.numeric)
+    lo, hi = sc.range
+    choices = xlsform_sheets(fw2, "adviser")["choices"]
+    mine = choices[choices["list_name"] == sc.id]
+    assert list(mine["name"]) == list(range(lo, hi + 1))
+    labels = dict(zip(mine["name"], mine["label::English (en)"]))
+    assert labels[lo] == sc.anchors[lo]["en"] and labels[hi] == sc.anchors[hi]["en"] and labels[5] == "5"
+    html = paper_form_html(fw2, "en", "young_person")
+    first = html[html.index("<table>"):html.index("</table>")]
+    head = first.split("</tr>")[0]
+    assert head.count("<th>") == (hi - lo + 1) + 1                     # 11 boxes and the question column
+    assert sc.anchors[lo]["en"] in head and sc.anchors[hi]["en"] in head
+    row = first.split("</tr>")[1]
+    assert row.count('class="box"') == hi - lo + 1
+    paths = export_form(fw2, "html", tmp_path / "h")
+    assert {p.name for p in paths} == {f"form_{r}_{lang}.html" for r in fw2.respondents() for lang in fw2.languages}
+
+
+def test_respondent_must_be_declared(fw2, fw):
+    from measurekit.problems import InputError
+
+    with pytest.raises(InputError) as e:
+        redcap_dictionary(fw2, "teacher")
+    assert e.value.codes == ["unknown_respondent"] and "respondent=" in str(e.value)
+    # no respondent named: the first the items name (the main perspective)
+    first = fw2.respondents()[0]
+    assert xlsform_sheets(fw2)["survey"].equals(xlsform_sheets(fw2, first)["survey"])
+    assert set(xlsform_sheets(fw)["survey"]["name"]) >= set(fw.item_ids(fw.respondents()[0]))

@@ -350,6 +350,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                          "codes of the LA and region; the ONS Open Geography Portal lists them)."),
     "placeholder_text": ("Text still to be written (TODO)",
                          "Replace the TODO text with your own; check-spec passes meanwhile, but it shows in outputs."),
+    # what still assumed one framework's tables and respondents (issues 25/26)
+    "unknown_respondent": ("Respondent not named by the framework",
+                           "Name one of the respondents the framework's items list (`respondents:` of an item), "
+                           "e.g. respondent=... in Python."),
+    "role_required": ("A column role the analysis needs was not given",
+                      "Pass the column(s) named in the message, or declare them in framework.yaml `analysis:` "
+                      "(the pipeline passes the framework's declared roles)."),
+    "no_voice_table": ("The framework declares no voice table",
+                       "Declare the survey responses as a table with `kind: voice` in framework.yaml `tables:`."),
 }
 
 

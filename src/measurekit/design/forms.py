@@ -47,6 +47,13 @@ def form_text(fw, field: str, language: str) -> str:
     return texts.get(language) or texts.get(fw.languages[0]) or texts.get("en", "")
 
 
+def form_title(fw, language: str, respondent: str) -> str:
+    """The form's title in one language; when the framework's items name several respondents, followed by the
+    respondent it is for (its id in words, e.g. ``young_person`` -> "young person"), so the forms differ."""
+    title = form_text(fw, "title", language)
+    return f"{title} ({respondent.replace('_', ' ')})" if len(fw.respondents()) > 1 else title
+
+
 REDCAP_NAME_MAX = 26
 _REDCAP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -64,6 +71,35 @@ def redcap_name_problems(name: str) -> list[str]:
     if len(name) > REDCAP_NAME_MAX:
         broken.append(f"at most {REDCAP_NAME_MAX} characters (has {len(name)})")
     return broken
+
+
+def form_respondent(fw, respondent: str | None) -> str:
+    """The respondent a form is for: ``respondent`` when the framework's items name it; ``None`` means the
+    first respondent the framework's items name (its main perspective). Raises ``InputError``
+    (``unknown_respondent``) naming the ``respondent`` parameter when no item names it."""
+    from measurekit.problems import InputError
+
+    declared = fw.respondents()
+    if respondent is None and declared:
+        return declared[0]
+    if respondent is not None and respondent in declared:
+        return respondent
+    detail = ("the framework's items name no respondent" if respondent is None
+              else f"no item of the framework is answered by {respondent!r}")
+    raise InputError.of("unknown_respondent", f"{detail}: respondent= one of {', '.join(declared) or '(none)'}.",
+                        column="respondent", value="" if respondent is None else str(respondent),
+                        rule="one of the respondents the framework's items name")
+
+
+def form_respondents(fw, respondent: str | None = None) -> list[str]:
+    """The respondents to write forms for: the one named, else every respondent the framework declares."""
+    return [form_respondent(fw, respondent)] if respondent is not None else fw.respondents()
+
+
+def placed_items(fw, domain_id: str, respondent: str) -> list:
+    """The items a form shows under one domain: those whose first domain it is (an item in several domains,
+    ``Item.all_domains``, is asked once, in the group of its first domain)."""
+    return [it for it in fw.items_in(domain_id, respondent) if it.all_domains[0] == domain_id]
 
 
 def choice_list(fw, item, pictorial: bool = False) -> str:
@@ -88,11 +124,11 @@ def _media_name(path: str) -> str:
     return Path(path).name
 
 
-def media_files(fw, pictorial: bool = False, respondent: str | None = "parent") -> dict[str, Path]:
+def media_files(fw, pictorial: bool = False, respondent: str | None = None) -> dict[str, Path]:
     """Media files the form uses: file name on the form -> file in the framework folder.
 
     Raises ``InputError`` (``missing_media``, ``media_name_clash``) when a file is missing or two different
-    files share a name (forms refer to media by file name only)."""
+    files share a name (forms refer to media by file name only). ``respondent=None``: every respondent's items."""
     from measurekit.problems import ProblemReport
 
     base = Path(fw.path) if fw.path is not None else Path(".")
@@ -129,14 +165,20 @@ def media_files(fw, pictorial: bool = False, respondent: str | None = "parent") 
     return files
 
 
-def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> dict[str, pd.DataFrame]:
-    """The survey, choices and settings sheets of an XLSForm (as DataFrames).
+def xlsform_sheets(fw, respondent: str | None = None, pictorial: bool = False) -> dict[str, pd.DataFrame]:
+    """The survey, choices and settings sheets of an XLSForm (as DataFrames) for one respondent (``None``: the
+    first the framework's items name, see :func:`form_respondent`).
+
+    Each item is asked once, in the group of its first domain. A rating scale declared by its ``range`` (e.g.
+    0-10 with two anchors) is a ``select_one`` of its numbers, the anchors labelling the two ends, shown
+    side by side (appearance ``likert``).
 
     Per language: ``label::``, ``hint::``, ``constraint_message::``, ``media::image::`` and ``media::audio::``
     columns (media by file name; :func:`write_xlsform` copies the files). Items carry ``required``,
     ``relevant``, ``constraint``, ``choice_filter`` and, when shown with a pictorial scale, its
     ``appearance``. ``completed_on`` records the date (ODK ``today``) as in the voice data.
     """
+    respondent = form_respondent(fw, respondent)
     langs = fw.languages
     survey = []
 
@@ -168,7 +210,7 @@ def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> d
         per_language("constraint_message", fw.form_text.child_id_message, child)
     survey.append({"type": "today", "name": "completed_on"})
     for d in fw.domains:
-        items = fw.items_in(d.id, respondent)
+        items = placed_items(fw, d.id, respondent)
         if not items:
             continue
         row("begin_group", f"grp_{d.id}", {lang: d.title_in(lang) for lang in langs}, appearance="field-list")
@@ -177,7 +219,8 @@ def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> d
             r = row(f"select_one {choice_list(fw, it, pictorial)}", it.id, it.stem,
                     required="yes" if it.required else "", relevant=it.relevant or "",
                     constraint=it.constraint or "", choice_filter=it.choice_filter or "",
-                    appearance=sc.pictorial.appearance if (pictorial and sc.pictorial is not None) else "")
+                    appearance=sc.pictorial.appearance if (pictorial and sc.pictorial is not None)
+                    else ("likert" if sc.numeric else ""))
             per_language("hint", it.hint, r)
             if it.constraint:
                 per_language("constraint_message", it.constraint_message, r)
@@ -186,7 +229,7 @@ def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> d
         row("end_group", "", {})
     survey_df = pd.DataFrame(survey).fillna("")
     choices = []
-    used = {choice_list(fw, it, pictorial) for it in fw.items if respondent is None or respondent in it.respondents}
+    used = {choice_list(fw, it, pictorial) for it in fw.items if respondent in it.respondents}
     for sc in fw.scales:   # every scale's list (forms may add items later), plus "no don't know" lists in use
         lists = [(sc.id, list(sc.options) + ([sc.dont_know] if sc.dont_know else []), None)]
         if f"{sc.id}_nodk" in used:
@@ -206,15 +249,17 @@ def xlsform_sheets(fw, respondent: str = "parent", pictorial: bool = False) -> d
                     for lang in langs:
                         c[_lang_col("media::image", lang)] = _media_name(picture.images[o.code])
                 choices.append(c)
-    settings = pd.DataFrame([{"form_title": form_text(fw, "title", langs[0]),
-                              "form_id": (fw.name or "voice").replace("-", "_"),
+    several = len(fw.respondents()) > 1       # one form per respondent: each its own id and title
+    settings = pd.DataFrame([{"form_title": form_title(fw, langs[0], respondent),
+                              "form_id": (fw.name or "voice").replace("-", "_") + (f"_{respondent}" if several else ""),
                               "version": (fw.version or "1").replace(".", ""),
                               "default_language": f"{LANGUAGE_NAMES.get(langs[0], langs[0])} ({langs[0]})"}])
     return {"survey": survey_df, "choices": pd.DataFrame(choices).fillna(""), "settings": settings}
 
 
-def write_xlsform(fw, path, respondent: str = "parent", pictorial: bool = False, *, root=None) -> Path:
+def write_xlsform(fw, path, respondent: str | None = None, pictorial: bool = False, *, root=None) -> Path:
     """Write the XLSForm (atomically) and copy its media files into ``<form name>-media/`` beside it."""
+    respondent = form_respondent(fw, respondent)
     files = media_files(fw, pictorial, respondent)
     sheets = xlsform_sheets(fw, respondent, pictorial)
     path = Path(path)
@@ -241,8 +286,10 @@ def redcap_branching(relevant: str | None) -> str:
     return out.replace("!=", "<>")
 
 
-def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_survey") -> pd.DataFrame:
-    """REDCap data dictionary (the standard 18 columns); labels in the framework's first language.
+def redcap_dictionary(fw, respondent: str | None = None, form_name: str = "voice_survey") -> pd.DataFrame:
+    """REDCap data dictionary (the standard 18 columns) for one respondent (``None``: the first the items name);
+    labels in the framework's first language. Each item is asked once, under its first domain; the field
+    annotation names all its domains (``domain=a,b``).
 
     Other languages can be added with REDCap's Multi-Language Management from the XLSForm labels. Hints
     become field notes; ``completed_on`` is a date field (validation ``date_ymd``, ``@TODAY``). Raises
@@ -250,9 +297,10 @@ def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_su
     """
     from measurekit.problems import ProblemReport
 
+    respondent = form_respondent(fw, respondent)
     lang = fw.languages[0]
     report = ProblemReport(title="REDCap field names")
-    for name in [form_name] + [it.id for it in fw.items if respondent is None or respondent in it.respondents]:
+    for name in [form_name] + [it.id for it in fw.items if respondent in it.respondents]:
         broken = redcap_name_problems(name)
         if broken:
             report.add("redcap_name", f"{name!r} cannot be a REDCap name: {'; '.join(broken)}.", value=name,
@@ -270,9 +318,9 @@ def redcap_dictionary(fw, respondent: str = "parent", form_name: str = "voice_su
              "Field Annotation": "@TODAY @HIDDEN-SURVEY"}]
     for d in fw.domains:
         first = True
-        for it in fw.items_in(d.id, respondent):
+        for it in placed_items(fw, d.id, respondent):
             options = item_options(fw, it)
-            notes = [f"domain={d.id}", f"reverse={'yes' if it.reverse else 'no'}"]
+            notes = [f"domain={','.join(it.all_domains)}", f"reverse={'yes' if it.reverse else 'no'}"]
             if it.constraint:
                 notes.append(f"XLSForm constraint not carried over: {it.constraint}")
             if it.choice_filter:
@@ -317,9 +365,11 @@ def _template(name: str):
     return env.get_template(name)
 
 
-def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bool = False) -> str:
-    """A printable, self-contained HTML form in one language (right to left where the script needs it), from
-    the template ``design/templates/paper_form.html.j2`` (autoescaped).
+def paper_form_html(fw, language: str, respondent: str | None = None, pictorial: bool = False) -> str:
+    """A printable, self-contained HTML form in one language (right to left where the script needs it) for one
+    respondent (``None``: the first the items name), from the template ``design/templates/paper_form.html.j2``
+    (autoescaped). Each item is printed once, under its first domain; a 0-10 rating prints 11 boxes headed by
+    the numbers, the two anchors' words over the ends.
 
     Items of a domain that share the same response options are printed as one grid; a change of scale
     (or of "don't know" handling) starts a new grid, so every row's boxes match its column labels.
@@ -334,12 +384,14 @@ def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bo
             "out_of_range", f"{language!r} is not a declared language of the framework ({', '.join(fw.languages)})",
             column="language", value=str(language), rule="one of the framework's languages")]))
 
+    respondent = form_respondent(fw, respondent)
+
     def label(texts: dict) -> str:
         return texts.get(language) or texts.get(fw.languages[0], "")
 
     domains = []
     for d in fw.domains:
-        items = fw.items_in(d.id, respondent)
+        items = placed_items(fw, d.id, respondent)
         if not items:
             continue
         groups: list[tuple[list, list]] = []
@@ -368,26 +420,45 @@ def paper_form_html(fw, language: str, respondent: str = "parent", pictorial: bo
         notes.append("Illustrative example form; not an official instrument.")
     fonts = ",".join(f for f in ("'Noto Sans'", PAPER_FONTS.get(language.split("-")[0], "")) if f)
     return _template("paper_form.html.j2").render(
-        language=language, direction="rtl" if language in RTL else "ltr", title=form_text(fw, "title", language),
+        language=language, direction="rtl" if language in RTL else "ltr", title=form_title(fw, language, respondent),
         intro=form_text(fw, "intro", language), child_id=form_text(fw, "child_id", language), domains=domains,
         notes=notes, fonts=fonts)
 
 
-def export_form(framework, fmt: str, out, pictorial: bool = False) -> list[Path]:
-    """Write the form(s): ``xlsform`` -> one .xlsx (and its media folder), ``redcap`` -> one .csv, ``html`` -> a
-    folder with one page per language. ``pictorial`` uses the pictorial version of scales that have one."""
+def export_form(framework, fmt: str, out, pictorial: bool = False, respondent: str | None = None) -> list[Path]:
+    """Write the form(s), one per respondent the framework's items name (or only ``respondent``): ``xlsform``
+    -> one .xlsx (and its media folder), ``redcap`` -> one .csv, ``html`` -> one page per language.
+    ``pictorial`` uses the pictorial version of scales that have one.
+
+    With one respondent the files are named as given (``out`` a file) or after the framework (``out`` a
+    folder: ``<name>.xlsx``, ``<name>_redcap.csv``, ``form_<lang>.html``); with several, each file name ends
+    in the respondent (``<stem>_<respondent>.xlsx``, ``form_<respondent>_<lang>.html``)."""
     from measurekit.design import Framework, load_framework
+    from measurekit.problems import InputError
 
     fw = framework if isinstance(framework, Framework) else load_framework(framework)
+    if fmt not in ("xlsform", "redcap", "html"):
+        raise InputError.of("out_of_range", f"format {fmt!r} is not one of xlsform, redcap, html", column="format",
+                            value=str(fmt), rule="xlsform, redcap or html")
     out = Path(out)
     root = out.parent if out.suffix else out     # every file is refused if it would land outside this folder
-    if fmt == "xlsform":
-        return [write_xlsform(fw, out if out.suffix else out / f"{fw.name}.xlsx", pictorial=pictorial, root=root)]
-    if fmt == "redcap":
-        return [atomic.write_csv(out if out.suffix else out / f"{fw.name}_redcap.csv", redcap_dictionary(fw),
-                                 root=root)]
-    if fmt == "html":
-        return [atomic.write_text(out / f"form_{lang}.html", paper_form_html(fw, lang, pictorial=pictorial), root=root)
-                for lang in fw.languages]
-    raise ValueError("format must be xlsform, redcap or html")
+    who = form_respondents(fw, respondent)
+    several = len(who) > 1
 
+    def named(default: str, ext: str, r: str) -> Path:
+        path = out if out.suffix else out / f"{default}{ext}"
+        return path.with_name(f"{path.stem}_{r}{path.suffix}") if several else path
+
+    written: list[Path] = []
+    for r in who:
+        if fmt == "xlsform":
+            written.append(write_xlsform(fw, named(fw.name, ".xlsx", r), r, pictorial=pictorial, root=root))
+        elif fmt == "redcap":
+            written.append(atomic.write_csv(named(f"{fw.name}_redcap", ".csv", r), redcap_dictionary(fw, r),
+                                            root=root))
+        else:
+            stem = f"form_{r}_" if several else "form_"
+            written += [atomic.write_text(out / f"{stem}{lang}.html",
+                                          paper_form_html(fw, lang, r, pictorial=pictorial), root=root)
+                        for lang in fw.languages]
+    return written
