@@ -1,8 +1,9 @@
 """Files of the linkage without a shared identifier: reading survey responses as received, and writing the
 linkage detail into an internal folder only.
 
-``read_responses(path, framework)``: a CSV of responses (``response_id``, identifiers as given, the answers) with
-the answers typed as the ``voice_parent`` schema says; every cell that is not a whole number where one is needed
+``read_responses(path, framework, table=None)``: a CSV of responses (``response_id``, identifiers as given, the
+answers) with the answers typed as the schema of the framework's voice table says (``table``, default the first
+declared voice table, see :func:`responses_table`); every cell that is not a whole number where one is needed
 is reported (code ``wrong_type``, with row, column, value and rule). ``check_internal(folder)`` refuses an output
 folder inside a folder called ``shareable`` (code ``internal_only``): the linkage detail holds names, dates of
 birth and postcodes. ``write_linkage_detail(out, result)`` writes, atomically:
@@ -33,9 +34,31 @@ def check_internal(folder) -> None:
             rule="not inside a folder named 'shareable'")], title="Linkage output folder"))
 
 
-def read_responses(path, framework=None) -> pd.DataFrame:
+def responses_table(framework, table: str | None = None):
+    """The declared voice table survey responses belong to: ``table`` (which must be a voice table) or, when
+    ``None``, the first voice table the framework declares (its main respondent). Raises ``InputError``:
+    ``no_voice_table`` when the framework declares none, ``unknown_table`` when ``table`` is not one of them."""
+    from measurekit.data.population import voice_tables
+
+    voices = voice_tables(framework)
+    if not voices:
+        raise InputError.of("no_voice_table", "The framework declares no voice table (a table with kind: voice), "
+                            "so there is no schema for survey responses.", column="tables",
+                            rule="at least one table with kind: voice")
+    if table is None:
+        return voices[0]
+    found = next((t for t in voices if t.name == table), None)
+    if found is None:
+        raise InputError.of("unknown_table", f"{table!r} is not a voice table of the framework; table= one of "
+                            f"{', '.join(t.name for t in voices)}.", column="table", value=str(table),
+                            rule="a declared table with kind: voice")
+    return found
+
+
+def read_responses(path, framework=None, table: str | None = None) -> pd.DataFrame:
     """The survey responses of ``path`` with blanks as None and item answers as whole numbers (see the module
-    docstring). The file is only read."""
+    docstring), typed by the framework's voice table ``table`` (``None``: its first voice table). The file is
+    only read."""
     from measurekit.data.schemas import table_schema
 
     where = Path(path).name
@@ -54,7 +77,7 @@ def read_responses(path, framework=None) -> pd.DataFrame:
         report.add("missing_column", "The responses need a response_id column.", file=where, column="response_id",
                    rule="required column")
     if framework is not None:
-        for f in table_schema("voice_parent", framework)["fields"]:
+        for f in table_schema(responses_table(framework, table).name, framework)["fields"]:
             if f["type"] != "integer" or f["name"] not in frame:
                 continue
             num = pd.to_numeric(frame[f["name"]], errors="coerce")

@@ -2,7 +2,8 @@
 
 ``add_identifiers(cohort, random_state)`` returns a copy of a synthetic cohort whose ``children`` table also holds
 legal ``first_name``, ``last_name``, a ``postcode`` and an early-years ``setting`` (with twins and siblings in the
-same household), plus a ``survey_responses`` table: the parent responses as a council would receive them, with no
+same household), plus a ``survey_responses`` table: the responses of the framework's first voice table as a council
+would receive them, with no
 reliable ``child_id`` but the child's identifiers as the family gave them. ``ground_truth["linkage"]`` keeps the
 true child of every response (None for a child who is not in the records), the rates below and counts of what
 was planted, so linkage quality is measurable. The cohort's other tables are not changed.
@@ -266,8 +267,10 @@ def add_identifiers(cohort, random_state=None, rates=None):
 
     r = {**RATES, **(rates or {})}
     rng = np.random.default_rng(np.random.SeedSequence(random_state).spawn(2)[1])
+    from measurekit.data.linkage_files import responses_table
+
     children = legal_identifiers(cohort.tables["children"], rng, r)
-    voice = cohort.tables["voice_parent"]
+    voice = cohort.tables[responses_table(cohort.framework).name]
     rec = children.set_index("child_id").loc[voice["child_id"]].reset_index()
     given = given_identifiers(rec, rng, r)
     true_child = voice["child_id"].astype(str).tolist()
@@ -298,10 +301,12 @@ def add_identifiers(cohort, random_state=None, rates=None):
 
 
 def survey_schema(framework) -> dict:
-    """Table Schema of ``survey_responses.csv``: the parent responses as received, identifiers as given."""
+    """Table Schema of ``survey_responses.csv``: the responses of the framework's first voice table as received,
+    identifiers as given."""
+    from measurekit.data.linkage_files import responses_table
     from measurekit.data.schemas import table_schema
 
-    voice = table_schema("voice_parent", framework)
+    voice = table_schema(responses_table(framework).name, framework)
     given = [
         {"name": "child_id", "type": "string", "description": "The child's record id where the family or setting "
          "gave it (blank otherwise; not always right)"},
@@ -312,5 +317,7 @@ def survey_schema(framework) -> dict:
         {"name": "postcode", "type": "string", "description": "Home postcode as given (may be an old one)"},
         {"name": "setting", "type": "string", "description": "Early years setting or school code as given"},
     ]
-    fields = [voice["fields"][0]] + given + [f for f in voice["fields"][2:]]
+    pid = framework.population.id if getattr(framework, "population", None) is not None else "child_id"
+    first = [f for f in voice["fields"] if f["name"] == "response_id"]
+    fields = first + given + [f for f in voice["fields"] if f["name"] not in ("response_id", pid)]
     return {"fields": fields, "primaryKey": ["response_id"], "missingValues": [""]}
