@@ -303,8 +303,10 @@ def _linkage(rep, state):
         if not w.startswith("Response rates differ"):      # said in the verdict, with labels instead of codes
             rep.text(s, w, "note")
     comp = link.comparison.assign(label=[_group_label(fw, r.variable, r.group) for r in link.comparison.itertuples()])
-    rep.table(s, _fmt(comp, [("label", "Group", None), ("n_cohort", "Children", "count"),
-                             ("n_linked", "Parent responses", "count"), ("rate", "Response rate (%)", "pct"),
+    heads = (("Children", "Parent responses") if not declared(fw) else
+             (people[:1].upper() + people[1:], f"With a {first_respondent(fw).replace('_', ' ')} response"))
+    rep.table(s, _fmt(comp, [("label", "Group", None), ("n_cohort", heads[0], "count"),
+                             ("n_linked", heads[1], "count"), ("rate", "Response rate (%)", "pct"),
                              ("difference", "Difference from the overall rate (points)", 1)]),
               caption="Response rate by group")
     overall = (linked / cohort) if cohort else None
@@ -343,11 +345,18 @@ def _scores(rep, state):
         return None
     fw = state.framework
     s = rep.section("Voice domain scores")
-    rep.text(s, "Each domain score is the mean of the answered items (1 = strongly disagree ... 5 = strongly agree, "
-                "reverse-worded items flipped), for parents who answered enough of the domain's items.")
+    who = "Parents"
+    if declared(fw):   # a framework with its own population: its scales and its people
+        who = f"{fw.population.people[:1].upper()}{fw.population.people[1:]}"
+        rep.text(s, f"Each domain score is the mean of the answered items of the domain ({first_respondent(fw)}'s "
+                    f"ratings at their latest review), for {fw.population.people} who answered enough of them."
+                    .replace("_", " "))
+    else:
+        rep.text(s, "Each domain score is the mean of the answered items (1 = strongly disagree ... 5 = strongly agree, "
+                    "reverse-worded items flipped), for parents who answered enough of the domain's items.")
     titles = {d.score_column: d.title for d in fw.domains}
     rep.table(s, _fmt(state.score_summary, [("scale", "Domain", lambda x: titles.get(x, x)),
-                                            ("count", "Parents with a score", "count"), ("mean", "Mean", 2),
+                                            ("count", f"{who} with a score", "count"), ("mean", "Mean", 2),
                                             ("std", "Standard deviation", 2), ("min", "Lowest", 2),
                                             ("max", "Highest", 2)]))
     return None

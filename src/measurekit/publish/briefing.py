@@ -625,7 +625,7 @@ def _over_time_section(over_time, board, code):
 
 BRIEFING_WORDS = {"heading": "what families tell us about starting school",
                   "synthetic": "Illustrative example built from synthetic data: not real children or families.",
-                  "people": "children", "quotes": "In families' own words",
+                  "people": "children", "quotes": "",   # "": the template's own "In families' own words"
                   "care": "Voice indicators come from parents who answered the survey; see who was heard above."}
 
 
