@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from measurekit.core import atomic
-from measurekit.data.population import declared, first_respondent, technical_frame
+from measurekit.data.population import declared, first_respondent, technical_frame, voice_tables
 from measurekit.pipeline.perspectives_step import applies as perspectives_applies
 from measurekit.pipeline.perspectives_step import perspectives_step
 from measurekit.pipeline.state import (
@@ -300,13 +300,19 @@ def evidence_step(state: RunState) -> str:
         cv = attempt(state, step, "content validity", content_validity, evidence.ratings, framework=fw)
     log = evidence.interviews
     tables = ready(state.cohort, "cohort").tables
-    second = tables.get("voice_retest")   # read and checked with every other input
-    if second is not None:
+    # the declared retest table and first voice table (the data contract's voice_retest, voice_parent, child_id)
+    retest_name = next((t.name for t in (fw.tables or []) if t.kind == "voice" and t.retest), "voice_retest")
+    voices = voice_tables(fw)
+    first_name = voices[0].name if voices else "voice_parent"
+    pid = fw.population.id if declared(fw) else "child_id"
+    second = tables.get(retest_name)   # read and checked with every other input
+    if second is not None and first_name in tables:
         from measurekit.stats.retest import retest
 
-        first = tables["voice_parent"]
-        first = first[first["child_id"].isin(second["child_id"])]
-        rt = attempt(state, step, "test-retest", retest, first, second, framework=fw)
+        first = tables[first_name]
+        first = first[first[pid].isin(second[pid])]
+        rt = attempt(state, step, "test-retest", retest, first, second, framework=fw,
+                     **({"id": pid} if pid != "child_id" else {}))
     m, fa, v = state.measurement, state.fairness, state.value
     dif = {fa.dif_group: fa.dif} if fa is not None and fa.dif is not None else None
     state.cosmin = cosmin_table(

@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from measurekit.core import atomic, labels
+from measurekit.data.population import declared
 
 VIEW = ["geography_name", "breakdown", "breakdown_value", "value", "ci_low", "ci_high", "numerator", "denominator",
         "comparator", "significance_95", "symbol", "note"]
@@ -142,9 +143,13 @@ def write_workbook(board, path) -> None:
              (f"'Compared with the {words.la}': higher or lower only when the difference from the {words.la} value "
               "is bigger than chance alone would give 95 times in 100 (for the size of the group); otherwise "
               "similar (the difference could be chance).", ""),
-             ("Blank numbers with symbol c have been withheld so that no child or family can be identified; "
-              "u marks fewer than 30 children (read with caution). Mean scores have no numerator: the number of "
-              "children is the number of parents' answers averaged.", ""),
+             (("Blank numbers with symbol c have been withheld so that no child or family can be identified; "
+               "u marks fewer than 30 children (read with caution). Mean scores have no numerator: the number of "
+               "children is the number of parents' answers averaged.") if not declared(framework) else
+              (f"Blank numbers with symbol c have been withheld so that no {framework.population.person} can be "
+               f"identified; u marks fewer than 30 {framework.population.people} (read with caution). Ratings are "
+               f"each {framework.population.person}'s latest review (see each indicator's specification sheet)."),
+              ""),
              ("The 'Indicators' sheet defines each indicator; the 'Symbols' sheet explains the symbols.", ""), ("", ""),
              ("For analysts", "head"),
              ("The same figures are in board_table.csv (one row per indicator, area and group) with these columns: "
@@ -213,6 +218,8 @@ def write_workbook(board, path) -> None:
         ws.append([f"Period {period}. Values are " + ("percentages (0-100)." if ind.value_type == "proportion"
                                                       else f"mean scores ({ind.unit})."), ])
         headers = {k: v.format(la=words.la, La=words.La) for k, v in HEADERS.items()}
+        if declared(framework):   # a framework with its own population: the group size in its word
+            headers["denominator"] = f"Number of {framework.population.people}"
         headers["value"] = "Value (%)" if ind.value_type == "proportion" else "Mean score"
         view = VIEW if ind.value_type == "proportion" else [c for c in VIEW if c != "numerator"]
         if len(board.periods) > 1:     # a multi-period pack: say which period each row is
