@@ -200,7 +200,8 @@ def test_the_intruder_learns_no_withheld_count_of_the_board_table(site, tmp_path
 
 @pytest.mark.slow
 def test_run_completes_on_5000_young_people(tmp_path):
-    """Measured on the shared 2-core machine (load about 10): synth about 5 s, run about 60 s."""
+    """Measured on the shared 2-core machine: this test (synth + run) 49 s at load 6-8; the run alone 79 s at load
+    about 10 (the perspectives step is most of it)."""
     data, out, done = _synth_and_run(tmp_path, 5000, 7)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     truth = json.loads((data / "ground_truth.json").read_text())
