@@ -63,7 +63,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "period_bad_name": ("Folder is not an academic year",
                         "Name each period's folder YYYY-YY (e.g. 2023-24); move other folders out of the data folder."),
     "period_folder": ("A folder of several years where one year's files were expected",
-                      "Give one year's folder (e.g. DATA/2024-25), or use measurekit over-time for every year."),
+                      "Give one year's folder (e.g. DATA/2024-25), or use board-pack or over-time for every year."),
     "period_duplicate": ("Two folders for one academic year", "Keep one folder per period."),
     "period_gap": ("Academic years missing between periods",
                    "Add the missing years if they exist; otherwise the series have a gap there (allowed)."),

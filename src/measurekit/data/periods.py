@@ -24,7 +24,8 @@ framework; its problems keep their code, row, column, value and rule, their file
 * ``period_eyfsp_twice`` (error): a child with an EYFSP record in two periods (the profile is completed once,
   at the end of reception);
 * ``period_folder`` (error, from the one-year reader): a folder of years given where one year's files are expected
-  (``measurekit run``, ``board-pack``, ``read_dir``): they take one period's folder;
+  (``measurekit run``, ``link``, ``read_dir``): they take one period's folder (``board-pack`` and ``over-time``
+  take the folder of years);
 * ``period_boundary_change`` (warning): a small area whose area (neighbourhood) in the lookup differs from the
   previous period's: a boundary change, reported so a trend across it is read with care, never refused.
 
