@@ -277,9 +277,10 @@ def test_briefings_show_each_series_as_small_multiples(pack, built):
         html = page.read_text(encoding="utf-8")
         i = html.index("<h2>Over time</h2>")
         section = html[i:html.index("<h2>", i + 5)]
-        assert section.count("<svg") >= 2      # one chart per indicator with a series
-        assert "Trend:" in section and "target 75% by 2028" in section
-        assert "percentage points" in section
+        assert section.count("<svg") >= 1      # a chart per headline indicator (GLD), one line per other indicator
+        assert "Trend:" in section and "target 75% by 2028" in section and "on track" in section.lower()
+        assert section.count("<li>") >= len(fw.indicators) - section.count("<svg") - 1
+        assert "slope index of inequality" in section
     # the cards and funnels describe the latest period
     assert "2025/26" in pages[0].read_text(encoding="utf-8").split("<main>")[0]
 
@@ -298,3 +299,42 @@ def test_sii_has_its_own_small_count_rule(built):
         for ind in fw.indicators]}))
     assert len(_sii_table(big, periods, "idaci_decile", 200, 1, warnings)) == 0
     assert any("withheld" in w for w in warnings)
+
+
+@pytest.mark.browser
+def test_over_time_briefings_pass_the_browser_checks(pack, chromium_path, tmp_path):
+    """As tests/test_board_browser.py checks the one-period pages: offline, axe-core with no serious or critical
+    WCAG violation, no raw code in the visible text; printed to A4 on at most three pages (a one-period briefing
+    takes two; the over-time section adds one)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+    from test_board_browser import ARGS, AXE, FLOAT_COUNT, RAW_CODES, visible_text_outside_appendix
+
+    problems = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
+        for path in sorted((pack / "briefing").glob("*.html")):
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            requests = []
+            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.goto(path.resolve().as_uri())
+            page.wait_for_load_state("load")
+            page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+            result = page.evaluate("""async () => await axe.run(document, {resultTypes: ['violations'],
+                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
+            text = visible_text_outside_appendix(page)
+            page.close()
+            bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            codes = sorted({m.group(0) for pat in (RAW_CODES, FLOAT_COUNT) for m in pat.finditer(text)})
+            if bad or codes or requests:
+                problems.append((path.name, bad, codes, requests[:3]))
+            page = browser.new_page()
+            page.goto(path.resolve().as_uri())
+            pdf = tmp_path / f"{path.stem}.pdf"
+            page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+            page.close()
+            if len(PdfReader(pdf).pages) > 3:
+                problems.append((path.name, "more than three A4 pages"))
+        browser.close()
+    assert problems == []

@@ -303,6 +303,14 @@ def briefing_section(over: PublishedOverTime, board, code: str) -> dict | None:
         name = str(a["geography_name"].iloc[0])
         b = la[la["indicator_id"] == ind.id]
         tgt = framework_target(fw, ind.id)
+        if not _is_headline(ind, tgt):     # the voice indicators: one line each (the page stays two A4 sides)
+            tr = _one(over.trend, ind.id, code)
+            ch = _one(over.change, ind.id, code, last=True)
+            lines.append(f"{ind.title}: {str(tr['marker']) if tr is not None else 'trend could not be calculated'}"
+                         + (f" ({ch['period']}: {_labels.percent(ch['value'])}, {ch['change']:+.1f} points on "
+                            f"{ch['previous_period']}, 95% interval {ch['ci_low']:+.1f} to {ch['ci_high']:+.1f})"
+                            if ch is not None else "") + ".")
+            continue
         series = [{"name": name, "x": [_period_start(p) for p in a["period"]], "y": a["value"].tolist()},
                   {"name": words.La, "x": [_period_start(p) for p in b["period"]], "y": b["value"].tolist(),
                    "dash": "5,3", "marker": "^"}]
@@ -316,15 +324,16 @@ def briefing_section(over: PublishedOverTime, board, code: str) -> dict | None:
                + (f" and the target of {tgt.value:g}% by {tgt.period}" if tgt is not None else "")
                + f". Trend: {marker}.")
         years = sorted({_period_start(p) for p in pd.concat([a["period"], b["period"]])})
-        x_range = (years[0] - 0.3, years[-1] + 0.3)
-        chart = svg.line_chart(series, alt=alt, x_label="Academic year (starting)", y_label="Percent",
-                               x_range=x_range, y_range=(0, 100), hline=tgt.value if tgt is not None else None,
-                               width=320, height=220, size=7.5)
+        names = {_period_start(p): str(p)[2:] for p in pd.concat([a["period"], b["period"]])}
+        chart = svg.line_chart(series, alt=alt, x_label="Academic year", y_label="Percent",
+                               x_range=(years[0] - 0.4, years[-1] + 0.4), y_range=(0, 100),
+                               hline=tgt.value if tgt is not None else None, width=300, height=190, size=7.5,
+                               x_names=names)
         text = [f"Trend: {marker}."]
         if ch is not None:
-            text.append(f"{ch['period']}: {_labels.percent(ch['value'])}, change from {ch['previous_period']} "
-                        f"{ch['change']:+.1f} percentage points (95% interval {ch['ci_low']:+.1f} to "
-                        f"{ch['ci_high']:+.1f}): {str(ch['words']).lower()}.")
+            text.append(f"{ch['period']}: {_labels.percent(ch['value'])}, {ch['change']:+.1f} points on "
+                        f"{ch['previous_period']} (95% interval {ch['ci_low']:+.1f} to {ch['ci_high']:+.1f}): "
+                        f"{str(ch['words']).lower()}.")
         if tp is not None:
             text.append(str(tp["words"]))
         if gp is not None:
@@ -333,25 +342,32 @@ def briefing_section(over: PublishedOverTime, board, code: str) -> dict | None:
             if len(gap_rows):
                 g = gap_rows.iloc[-1]
                 gb = gap_breakdown(fw)
-                one, other = (_labels.category(gb[0], v, framework=fw) for v in gb[1])
-                text.append(f"Gap between {one} and {other} in {g['period']}: "
-                            f"{g['gap']:+.1f} percentage points (95% interval {g['ci_low']:+.1f} to "
-                            f"{g['ci_high']:+.1f}); over the years the gap shows {gp['direction']}.")
-        caption = (f"{ind.title}: {name} (solid) and the {words.la} (dashed), published figures only"
-                   + (f"; grey line: target {tgt.value:g}% by {tgt.period}" if tgt is not None else "") + ".")
+                one = _labels.category(gb[0], gb[1][0], framework=fw)
+                text.append(f"Gap, {one[0].lower() + one[1:]} minus others, {g['period']}: {g['gap']:+.1f} points "
+                            f"({g['ci_low']:+.1f} to {g['ci_high']:+.1f}); over the years: {gp['direction']}.")
+        caption = (f"Solid: {name}; dashed: the {words.la}"
+                   + (f"; grey line: target {tgt.value:g}% by {tgt.period}" if tgt is not None else "")
+                   + ". Published figures only.")
         items.append({"svg": pagekit.markup(chart), "caption": caption, "title": ind.title, "text": text})
+    sii_lines = []
     if over.inequality is not None and len(over.inequality):
         last = over.inequality.sort_values("period").groupby("indicator_id").tail(1)
         for r in last.itertuples():
             t = board.indicators.get(r.indicator_id)
-            if t is None:
+            if t is None or not _is_headline(t, framework_target(fw, t.id)):
                 continue
-            lines.append(f"{t.title}, {words.the_la} {r.period}: slope index of inequality {r.sii:.1f} percentage "
+            sii_lines.append(f"{t.title}, {words.the_la} {r.period}: slope index of inequality {r.sii:.1f} percentage "
                          f"points (95% interval {r.sii_lower:.1f} to {r.sii_upper:.1f}) between the most and least "
                          "deprived small areas.")
-    if not items:
+    if not items and not lines:
         return None
-    return {"items": items, "lines": lines}
+    return {"items": items, "lines": lines, "inequality": sii_lines}
+
+
+def _is_headline(ind, target) -> bool:
+    """A headline indicator of the briefing's "Over time" section (drawn as a small chart): one computed from
+    routine records (GLD in the school-readiness framework) or one with a declared target."""
+    return target is not None or getattr(ind.compute, "source", "") == "routine"
 
 
 def _one(table: pd.DataFrame, indicator_id: str, code: str, last: bool = False):

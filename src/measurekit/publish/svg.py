@@ -131,15 +131,18 @@ class Canvas:
         else:
             self.parts.append(f"<circle cx='{num(x)}' cy='{num(y)}' r='{num(s / 2)}' {paint}/>")
 
-    def x_axis(self, sx, ticks, y, x0, x1, size: float, grid_to: float | None = None) -> None:
-        """Bottom axis line from x0 to x1 at y, with ticks and labels (and vertical grid lines up to ``grid_to``)."""
+    def x_axis(self, sx, ticks, y, x0, x1, size: float, grid_to: float | None = None, names: dict | None = None
+               ) -> None:
+        """Bottom axis line from x0 to x1 at y, with ticks and labels (and vertical grid lines up to ``grid_to``).
+        ``names``: tick value -> its label (e.g. academic years), instead of the number."""
         for t in ticks:
             if grid_to is not None:
                 self.line(sx(t), grid_to, sx(t), y, "#e0e0e0", 0.6 * PT)
         self.line(x0, y, x1, y, INK, 0.8)
         for t in ticks:
             self.line(sx(t), y, sx(t), y + 4, INK, 0.8)
-            self.text(sx(t), y + 5 + size * PT * 0.6, tick_label(t, ticks), size, "middle")
+            label = names.get(t, "") if names is not None else tick_label(t, ticks)
+            self.text(sx(t), y + 5 + size * PT * 0.6, label, size, "middle")
 
     def y_axis(self, sy, ticks, x, y0, y1, size: float) -> None:
         """Left axis line from y0 to y1 at x, with ticks and labels."""
@@ -220,19 +223,21 @@ def bar_chart(labels, values, *, alt: str, axis_label: str, lo: float | None = N
 
 def line_chart(series, *, alt: str, x_label: str, y_label: str, x_range: tuple | None = None,
                y_range: tuple | None = None, hline: float | None = None, diagonal: bool = False,
-               width: float = 640, height: float = 340, size: float = 8.5, legend_columns: int = 2) -> str:
+               width: float = 640, height: float = 340, size: float = 8.5, legend_columns: int = 2,
+               x_names: dict | None = None) -> str:
     """Lines (and markers) of several series on shared axes with a legend below.
 
     ``series``: a list of dicts with ``name``, ``x``, ``y`` and optionally ``colour``, ``dash`` (an SVG dash
     pattern) and ``marker`` ('o', '^', 'v' or '' for none). ``hline``: a thin grey horizontal line at that value;
-    ``diagonal``: the line y = x (a calibration or ROC reference)."""
+    ``diagonal``: the line y = x (a calibration or ROC reference). ``x_names``: x value -> tick label (e.g. 2021.0 ->
+    "21/22"): the ticks are exactly these values."""
     pts = [(float(a), float(b)) for s in series for a, b in zip(s["x"], s["y"])
            if math.isfinite(float(a)) and math.isfinite(float(b))]
     xs, ys = [p[0] for p in pts] or [0.0, 1.0], [p[1] for p in pts] or [0.0, 1.0]
     xlo, xhi = x_range or padded(min(xs), max(xs), 0.03)
     ylo, yhi = y_range or padded(min(ys + ([hline] if hline is not None else [])),
                                  max(ys + ([hline] if hline is not None else [])))
-    yt, xt = nice_ticks(ylo, yhi, 5), nice_ticks(xlo, xhi, 6)
+    yt, xt = nice_ticks(ylo, yhi, 5), (sorted(x_names) if x_names else nice_ticks(xlo, xhi, 6))
     left = max(text_width(tick_label(t, yt), size) for t in yt) + size * PT * 2.6 if yt else 40
     entries = []
     for k, s in enumerate(series):
@@ -252,7 +257,7 @@ def line_chart(series, *, alt: str, x_label: str, y_label: str, x_range: tuple |
     c = Canvas(width, height)
     for t in yt:
         c.line(left, sy(t), right, sy(t), "#e0e0e0", 0.6 * PT)
-    c.x_axis(sx, xt, plot_bottom, left, right, size)
+    c.x_axis(sx, xt, plot_bottom, left, right, size, names=x_names)
     c.y_axis(sy, yt, left, plot_bottom, top, size)
     if hline is not None and ylo <= hline <= yhi:
         c.line(left, sy(hline), right, sy(hline), GREY, 0.8)
