@@ -338,3 +338,29 @@ def test_over_time_briefings_pass_the_browser_checks(pack, chromium_path, tmp_pa
                 problems.append((path.name, "more than three A4 pages"))
         browser.close()
     assert problems == []
+
+
+def test_three_period_pack_with_the_release_ledger(framework_dir, tmp_path, capsys):
+    """A smaller, three-year folder packed twice with --ledger: the multi-period pack is recorded in the ledger, and
+    the second pack is audited with the first (its README names it); every period is in both."""
+    from measurekit.cli import main
+    from measurekit.synth.over_time import make_periods, write_periods
+
+    data = tmp_path / "data"
+    write_periods(make_periods("2022/23-2024/25", n=500, random_state=3, truth=False), data)
+    ledger = tmp_path / "ledger"
+    for k in (1, 2):
+        out = tmp_path / f"pack{k}"
+        assert main(["board-pack", "--framework", str(framework_dir), "--data", str(data), "--out", str(out),
+                     "--ledger", str(ledger)]) == 0
+        assert sorted(_board(out)["period"].unique()) == ["2022/23", "2023/24", "2024/25"]
+    assert len(list((ledger / "releases").iterdir())) == 2
+    readme = (tmp_path / "pack2" / "README.txt").read_text(encoding="utf-8")
+    assert "audited together with 'board pack 2022/23, 2023/24, 2024/25'" in readme
+    # the first pack's README says no earlier release was in the ledger
+    assert "holds no earlier release" in (tmp_path / "pack1" / "README.txt").read_text(encoding="utf-8")
+    # --period with a multi-period folder is refused with its code and the row/column/value/rule, not a traceback
+    code = main(["board-pack", "--framework", str(framework_dir), "--data", str(data), "--out", str(tmp_path / "p3"),
+                 "--period", "2024/25"])
+    err = capsys.readouterr().err
+    assert code != 0 and "period_option_multi at --period" in err and not (tmp_path / "p3").exists()
