@@ -83,7 +83,7 @@ def test_every_period_is_in_the_board_table(pack, framework_dir):
 def test_ees_file_passes_check_ees_with_every_time_period(pack):
     from measurekit.publish.ees_check import check_ees
 
-    data = next(p for p in pack.glob("*.csv") if p.name not in ("board_table.csv",) and not p.name.endswith(".meta.csv"))
+    data = next(p for p in pack.glob("*.csv") if p.name != "board_table.csv" and not p.name.endswith(".meta.csv"))
     report = check_ees(data)
     assert report.ok, report.to_text()
     periods = pd.read_csv(data, dtype={"time_period": str})["time_period"].unique()
@@ -316,8 +316,9 @@ def test_over_time_briefings_pass_the_browser_checks(pack, chromium_path, tmp_pa
         browser = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
         for path in sorted((pack / "briefing").glob("*.html")):
             page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            requests = []
-            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            requests: list = []
+            page.on("request", lambda r, seen=requests: seen.append(r.url)
+                    if not r.url.startswith(("file:", "data:")) else None)
             page.goto(path.resolve().as_uri())
             page.wait_for_load_state("load")
             page.add_script_tag(content=AXE.read_text(encoding="utf-8"))

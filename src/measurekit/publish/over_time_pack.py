@@ -87,7 +87,7 @@ def build_board_table_over_time(periods, *, framework, ledger=None, evidence=Non
 
         evidence = read_framework_evidence(framework)
     evidence = getattr(evidence, "voice", evidence)
-    parts, sds, results = [], [], []
+    sds, results = [], []
     quiet_solver_banner()
     for label, cohort in cohorts.items():
         t = build_board_table(cohort, framework=framework, period=label, disclosure=False, evidence=evidence,
@@ -207,9 +207,7 @@ def over_time_published(board, periods=None, *, deprivation: str = "idaci_decile
         bid, groups = gb
         g = pub[(pub["breakdown"] == bid) & pub["breakdown_value"].isin(groups)]
         parts, tparts = [], []
-        for ind_id, gi in g.groupby("indicator_id", sort=False):
-            if gi["period"].nunique() < 1:
-                continue
+        for _, gi in g.groupby("indicator_id", sort=False):
             res = group_gap(gi, group="breakdown_value", groups=groups, period="period", by=KEYS)
             parts.append(res.table.assign(breakdown=bid))
             tparts.append(res.trend.assign(breakdown=bid))
