@@ -74,3 +74,83 @@ def test_survey_schema_follows_the_first_voice_table(bundled, second):
         expected_answers = [f["name"] for f in voice["fields"] if f["name"] not in ("response_id", fw.population.id)]
         assert names[-len(expected_answers):] == expected_answers
         assert set(_voice_items(fw, voice_tables(fw)[0].name)) <= set(names)
+
+
+# ---- 3. an item in several domains counts in each ----
+
+def _ratings(fw, n=800, seed=11):
+    """0-10 ratings with a planted structure: looking_after_yourself follows your_future closely; every other
+    topic is independent noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    future = rng.integers(0, 11, n)
+    data = {i.id: rng.integers(0, 11, n) for i in fw.items}
+    data["your_future"] = future
+    data["looking_after_yourself"] = np.clip(future + rng.integers(-1, 2, n), 0, 10)
+    return pd.DataFrame(data)
+
+
+def _domains_from_yaml(root):
+    import yaml
+
+    raw = yaml.safe_load((root / "indicators" / "north-yorkshire-care-leavers" / "items.yaml").read_text())["items"]
+    return {it["id"]: it.get("domains") or [it["domain"]] for it in raw}
+
+
+def test_item_analysis_has_a_row_and_an_item_rest_correlation_per_domain(second, root):
+    import numpy as np
+
+    from measurekit.stats.items import item_analysis
+
+    data = _ratings(second)
+    before = data.copy()
+    res = item_analysis(data, framework=second)              # no respondent: the first the items name
+    pd.testing.assert_frame_equal(data, before)
+    domains = _domains_from_yaml(root)
+    assert len(res.items) == sum(len(d) for d in domains.values())
+    t = res.items.reset_index()
+    for item, its in domains.items():
+        assert sorted(t.loc[t["item"] == item, "domain"]) == sorted(its)
+        for d in its:
+            mates = [o for o, ods in domains.items() if d in ods and o != item]
+            got = t.loc[(t["item"] == item) & (t["domain"] == d), "r_drop"].item()
+            if not mates:
+                assert np.isnan(got)
+                continue
+            want = np.corrcoef(data[item], data[mates].mean(axis=1))[0, 1]
+            assert got == pytest.approx(want, abs=1e-12)
+    # the planted link shows where it should: strong in the domain it shares with your_future alone
+    fin = t[(t["item"] == "looking_after_yourself") & (t["domain"] == "finances")]["r_drop"].item()
+    assert fin > 0.9
+    idc = t[(t["item"] == "identity_and_culture")]["r_drop"].item()
+    assert abs(idc) < 0.2 and "identity_and_culture: " in " ".join(res.warnings)
+
+
+def test_item_analysis_on_the_bundled_framework_keeps_one_row_per_item(bundled, cohort):
+    from measurekit.stats.items import item_analysis
+
+    voice = cohort.tables["voice_parent"]
+    res = item_analysis(voice, framework=bundled)
+    assert res.items.index.is_unique and list(res.items.index) == bundled.item_ids(bundled.respondents()[0])
+    assert (res.items["domain"] == [bundled.item(i).domain for i in res.items.index]).all()
+
+
+def test_cosmin_rates_an_item_indicator_in_each_of_its_domains(second, root):
+    from measurekit.stats.cosmin import PROPERTIES, cosmin_table
+    from measurekit.stats.items import item_analysis
+
+    data = _ratings(second)
+    ia = item_analysis(data, framework=second)
+    res = cosmin_table(framework=second, item_analysis=ia)
+    domains = _domains_from_yaml(root)
+    item_inds = {ind.id: ind.compute.field for ind in second.indicators if ind.compute.source == "item"}
+    for ind, item in item_inds.items():
+        rows = res.table[res.table["indicator"] == ind]
+        assert sorted(set(rows["domain"])) == sorted(domains[item])
+        assert len(rows) == len(PROPERTIES) * len(domains[item])
+    cards = res.items
+    assert len(cards) == sum(len(d) for d in domains.values())
+    card = cards[(cards["item"] == "looking_after_yourself") & (cards["domain"] == "finances")]["r_drop"].item()
+    t = ia.items.reset_index()
+    assert card == t[(t["item"] == "looking_after_yourself") & (t["domain"] == "finances")]["r_drop"].item()

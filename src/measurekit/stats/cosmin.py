@@ -62,8 +62,8 @@ class CosminResult(Result):
     ``table``: one row per indicator and measurement property: indicator, domain, property, result (the numbers
       behind the rating), rating (+ sufficient, - insufficient, ? indeterminate), criterion (the rule applied)
       and source (the citation).
-    ``items``: the evidence card of every item, one row each: item, domain, status (co-design history), i_cvi,
-      kappa (modified kappa), clarity_cvi, interviews, interview_problems, loading (CFA standardised), r_drop,
+    ``items``: the evidence card of every item, one row per item and domain it counts in: item, domain, status
+      (co-design history), i_cvi, kappa (modified kappa), clarity_cvi, interviews, interview_problems, loading (CFA standardised), r_drop,
       dif_r2 (largest McFadden R2 change over the grouping variables), dif_flag, icc2, kappa_w, sem, sdc, and a
       rating per property (content, cross_cultural, reliability).
     """
@@ -256,6 +256,20 @@ def _content_rows(content_validity, items):
     return _rate(s_ave >= 0.90 and not low), text
 
 
+def _rated(framework, respondent):
+    """(indicator, domain, its items) for every indicator computed from a scale (``voice_<domain>``: that
+    domain's items) or an item (one entry per domain of the item, ``Item.all_domains``: its internal
+    consistency, retest and MIC are those of each domain it counts in)."""
+    for ind in framework.indicators:
+        c = ind.compute
+        if c.source == "scale":
+            domain = c.field.removeprefix("voice_")
+            yield ind, domain, [i.id for i in framework.items_in(domain, respondent)]
+        elif c.source == "item":
+            for domain in framework.item(c.field).all_domains:
+                yield ind, domain, [c.field]
+
+
 def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None, omega=None, invariance=None,
                  dif=None, retest=None, added_value=None, mic: Mapping | float | None = None,
                  interviews=None, item_analysis=None) -> CosminResult:
@@ -263,7 +277,9 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
 
     Parameters (all optional; a property without its result is rated ``?``)
     ----------
-    framework : the ``Framework``; indicators computed from a scale (``voice_<domain>``) or an item get rows.
+    framework : the ``Framework``; indicators computed from a scale (``voice_<domain>``) or an item get rows (an
+        item in several domains: rows for each domain, ``Item.all_domains``). The scale's items are those of the
+        first respondent the framework's items name.
     content_validity : :func:`measurekit.content_validity` result.
     cfa : :func:`measurekit.cfa` result of the instrument's model; without it the configural model of
         ``invariance`` is used for structural validity.
@@ -284,16 +300,8 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
     warnings: list[str] = []
     structural = _structural(cfa, invariance)
     added = _added_value_row(added_value)
-    for ind in framework.indicators:
-        c = ind.compute
-        if c.source == "scale":
-            domain = c.field.removeprefix("voice_")
-            items = [i.id for i in framework.items_in(domain)]
-        elif c.source == "item":
-            domain = framework.item(c.field).domain
-            items = [c.field]
-        else:
-            continue
+    respondent = framework.respondents()[0] if framework.respondents() else None
+    for ind, domain, items in _rated(framework, respondent):
         out = {"content validity": _content_rows(content_validity, items), "structural validity": structural}
         a = _alpha_value(reliability, domain)
         if a is None:
@@ -338,13 +346,14 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews,
     if cfa is not None:
         est = cfa.estimates
         loadings = est[est["op"] == "=~"].set_index("rhs")["std_all"].to_dict()
-    r_drop = {}
+    r_drop: dict[tuple[str, str], float] = {}        # (item, domain) -> item-rest correlation in that domain
     if item_analysis is not None:
-        r_drop.update(item_analysis.items["r_drop"].dropna().to_dict())
+        t = item_analysis.items
+        r_drop.update({(str(i), str(d)): v for i, d, v in zip(t.index, t["domain"], t["r_drop"]) if pd.notna(v)})
     if isinstance(reliability, Mapping):
-        for res in reliability.values():
+        for domain, res in reliability.items():
             if res is not None:
-                r_drop.update(res.items["r_drop"].to_dict())
+                r_drop.update({(str(i), str(domain)): v for i, v in res.items["r_drop"].to_dict().items()})
     dif_r2: dict[str, float] = {}
     dif_flag: dict[str, bool] = {}
     for _, t in _dif_tables(dif):
@@ -357,8 +366,8 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews,
         from measurekit.design.interviews import summarise
 
         log = summarise(interviews).set_index("item")
-    for it in fw.items:
-        card = {"item": it.id, "domain": it.domain, "status": it.status}
+    for it, domain in ((it, d) for it in fw.items for d in it.all_domains):   # one card per item and domain
+        card = {"item": it.id, "domain": domain, "status": it.status}
         if cv is not None and it.id in cv.index:
             r = cv.loc[it.id]
             card.update(i_cvi=r["i_cvi"], kappa=r["kappa"], clarity_cvi=r["clarity_cvi"],
@@ -370,7 +379,7 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews,
             card.update(interviews=int(log.loc[it.id, "n_interviews"]), interview_problems=log.loc[it.id, "problems"])
         else:
             card.update(interviews=0, interview_problems="")
-        card.update(loading=loadings.get(it.id, np.nan), r_drop=r_drop.get(it.id, np.nan),
+        card.update(loading=loadings.get(it.id, np.nan), r_drop=r_drop.get((it.id, domain), np.nan),
                     dif_r2=dif_r2.get(it.id, np.nan), dif_flag=dif_flag.get(it.id, False),
                     cross_cultural=_rate(dif_r2[it.id] < th.DIF_R2_CHANGE) if it.id in dif_r2 else INDETERMINATE)
         if rt is not None and it.id in rt.index and pd.notna(rt.loc[it.id].get("icc2")):

@@ -20,10 +20,12 @@ from measurekit.problems import InputError, Problem, ProblemReport
 class ItemAnalysis(Result):
     """Result of :func:`item_analysis`.
 
-    items (one row per item): domain, n (respondents shown the item), answered, missing_pct (left
-        blank), dont_know_pct, floor_pct / ceiling_pct (share of answers at the lowest / highest
-        code, before reverse keying), mean and sd (after reverse keying, don't know excluded),
-        r_drop (correlation with the mean of the other items in its domain), flags (plain English).
+    items (one row per item and domain it belongs to, indexed by item: an item in several domains,
+        ``Item.all_domains``, has a row for each): domain, n (respondents shown the item), answered,
+        missing_pct (left blank), dont_know_pct, floor_pct / ceiling_pct (share of answers at the lowest /
+        highest code, before reverse keying), mean and sd (after reverse keying, don't know excluded),
+        r_drop (correlation with the mean of the other items in that domain; NaN when the domain has no other
+        item), flags (plain English).
     distribution (long): item, group variable and value, response category, proportion of answers.
     """
 
@@ -34,24 +36,26 @@ class ItemAnalysis(Result):
     _main = "items"
 
 
-def item_analysis(data: pd.DataFrame, *, framework, by: str | list[str] | None = None, respondent: str = "parent",
+def item_analysis(data: pd.DataFrame, *, framework, by: str | list[str] | None = None, respondent: str | None = None,
                   floor_ceiling_flag: float = 0.6, missing_flag: float = 0.1) -> ItemAnalysis:
     """Floor and ceiling, missing and don't-know rates, item-rest correlations and distributions by subgroup.
 
     ``framework`` is a framework (``measurekit.design.Framework`` or a path to one) or a plain mapping as
     :func:`measurekit.score` takes (domain -> items, or dict with items/reverse/min/max/dont_know).
-    ``by`` names subgroup columns (e.g. "home_language", "fsm") for the distribution table.
+    ``by`` names subgroup columns (e.g. a language or eligibility column) for the distribution table.
+    ``respondent``: whose answers (an item's ``respondents``); ``None``: the first respondent the framework's
+    items name.
     Items are flagged when at least ``floor_ceiling_flag`` of answers sit at one end, when at least
     ``missing_flag`` are blank or don't know, when nobody varies, or when r_drop < 0.3.
     The item-rest correlation is ``psych::alpha``'s r.drop computed per pair of complete answers
-    (item vs mean of the other answered items of its domain, after reverse keying).
+    (item vs mean of the other answered items of its domain, after reverse keying), once per domain of the item.
     """
     from measurekit.stats._numerics.item_data import named_frame, names
     from measurekit.stats.scoring import as_framework, item_values
 
-    if isinstance(framework, Mapping):
-        respondent = "parent"
     fw = as_framework(framework, data)
+    if isinstance(framework, Mapping) or respondent is None:
+        respondent = fw.respondents()[0] if fw.respondents() else "parent"
     by = names(by) or []
     data = named_frame(data, used=[i.id for i in fw.items] + by)
     items = [i for i in fw.items if respondent in i.respondents]
@@ -73,32 +77,36 @@ def item_analysis(data: pd.DataFrame, *, framework, by: str | list[str] | None =
         dk = (raw == sc.dont_know.code).sum() if sc.dont_know else 0
         answered = raw.isin(sc.codes)
         v = values[item.id]
-        others = [i.id for i in fw.items_in(item.domain, respondent) if i.id != item.id]
-        rest = values[others].mean(axis=1) if others else pd.Series(np.nan, index=data.index)
-        ok = v.notna() & rest.notna()
-        varies = ok.sum() > 2 and v[ok].std() > 0 and rest[ok].std() > 0
-        r_drop = float(np.corrcoef(v[ok], rest[ok])[0, 1]) if varies else np.nan
         floor = (raw[answered] == sc.min).mean() if answered.any() else np.nan
         ceiling = (raw[answered] == sc.max).mean() if answered.any() else np.nan
-        flags = []
-        if max(floor, ceiling) >= floor_ceiling_flag:
-            flags.append("most answers at one end of the scale")
-        if raw.isna().mean() >= missing_flag:
-            flags.append("often left blank")
-        if dk / max(n, 1) >= missing_flag:
-            flags.append("often 'don't know'")
-        if answered.any() and v.std() == 0:
-            flags.append("everyone gave the same answer")
-        elif r_drop < 0.3:
-            flags.append("weak link with the rest of its domain")
-        rows.append({"item": item.id, "domain": item.domain, "n": n, "answered": int(answered.sum()),
-                     "missing_pct": 100 * raw.isna().mean(), "dont_know_pct": 100 * dk / max(n, 1),
-                     "floor_pct": 100 * floor, "ceiling_pct": 100 * ceiling, "mean": v.mean(), "sd": v.std(),
-                     "r_drop": r_drop, "flags": "; ".join(flags)})
+        several = len(item.all_domains) > 1
+        for domain in item.all_domains:           # an item in several domains: a row (and an r_drop) for each
+            others = [i.id for i in fw.items_in(domain, respondent) if i.id != item.id]
+            rest = values[others].mean(axis=1) if others else pd.Series(np.nan, index=data.index)
+            ok = v.notna() & rest.notna()
+            varies = ok.sum() > 2 and v[ok].std() > 0 and rest[ok].std() > 0
+            r_drop = float(np.corrcoef(v[ok], rest[ok])[0, 1]) if varies else np.nan
+            flags = []
+            if max(floor, ceiling) >= floor_ceiling_flag:
+                flags.append("most answers at one end of the scale")
+            if raw.isna().mean() >= missing_flag:
+                flags.append("often left blank")
+            if dk / max(n, 1) >= missing_flag:
+                flags.append("often 'don't know'")
+            if answered.any() and v.std() == 0:
+                flags.append("everyone gave the same answer")
+            elif r_drop < 0.3:
+                flags.append(f"weak link with the rest of its domain {domain}" if several
+                             else "weak link with the rest of its domain")
+            rows.append({"item": item.id, "domain": domain, "n": n, "answered": int(answered.sum()),
+                         "missing_pct": 100 * raw.isna().mean(), "dont_know_pct": 100 * dk / max(n, 1),
+                         "floor_pct": 100 * floor, "ceiling_pct": 100 * ceiling, "mean": v.mean(), "sd": v.std(),
+                         "r_drop": r_drop, "flags": "; ".join(flags)})
     table = pd.DataFrame(rows).set_index("item")
     flagged = table[table["flags"] != ""]
     for it, row in flagged.iterrows():
-        warnings.append(f"{it}: {row['flags']}.")
+        if f"{it}: {row['flags']}." not in warnings:
+            warnings.append(f"{it}: {row['flags']}.")
     dist = []
     for group_var in ["all", *by]:
         groups = pd.Series("all", index=data.index) if group_var == "all" else data[group_var].astype(str)
