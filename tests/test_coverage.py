@@ -20,7 +20,7 @@ def test_coverage_shows_planted_under_response(analysis_frame, cohort):
         "home_language" in cov.summary.set_index("measure").loc["who_is_missing", "value"]
     # passing the survey frame gives the same answer as the flag
     responses = cohort.tables["voice_parent"]
-    same = mk.coverage(analysis_frame, responded=responses, by=["eal"])
+    same = mk.coverage(analysis_frame, responded=responses, by=["eal"], id_col="child_id")
     assert same.table["n_responded"].sum() == analysis_frame["responded"].sum()
 
 

@@ -154,3 +154,55 @@ def test_cosmin_rates_an_item_indicator_in_each_of_its_domains(second, root):
     card = cards[(cards["item"] == "looking_after_yourself") & (cards["domain"] == "finances")]["r_drop"].item()
     t = ia.items.reset_index()
     assert card == t[(t["item"] == "looking_after_yourself") & (t["domain"] == "finances")]["r_drop"].item()
+
+
+# ---- 4. no default column roles: the caller or the framework names them ----
+
+@pytest.mark.parametrize("call, parameter", [
+    (lambda mk, f: mk.coverage(f, responded="responded"), "by"),
+    (lambda mk, f: mk.coverage(f, responded=f.iloc[::2], by=["g"]), "id_col"),
+    (lambda mk, f: mk.response_weights(f, responded="responded"), "by"),
+    (lambda mk, f: mk.weighted_estimates(f, "x"), "by"),
+    (lambda mk, f: mk.added_value(f, new=["x"]), "outcome"),
+    (lambda mk, f: mk.added_value(f, "y", new=["x"]), "base"),
+    (lambda mk, f: mk.discordance(f, voice_flag="y"), "gld"),
+])
+def test_a_missing_column_role_is_a_clear_error_naming_the_parameter(call, parameter):
+    import numpy as np
+
+    import measurekit as mk
+
+    rng = np.random.default_rng(3)
+    f = pd.DataFrame({"pid": range(200), "g": rng.choice(["a", "b"], 200), "x": rng.normal(size=200),
+                      "y": rng.integers(0, 2, 200), "responded": rng.integers(0, 2, 200)})
+    with pytest.raises(InputError) as e:
+        call(mk, f)
+    (p,) = e.value.report.problems
+    assert (p.code, p.column) == ("role_required", parameter) and f"{parameter}=" in p.message
+
+
+def test_coverage_on_the_second_framework_uses_its_declared_roles(second, tmp_path):
+    """Coverage by the second framework's declared `coverage_by` columns (no bundled column involved): the counts
+    are the data's own, group by group, and a planted low-response group is found."""
+    import numpy as np
+
+    import measurekit as mk
+
+    rng = np.random.default_rng(5)
+    n = 600
+    by = list(second.analysis.coverage_by)
+    frame = pd.DataFrame({c: rng.choice(["p", "q", "r"], n) for c in by})
+    truth = np.where(frame[by[0]] == "p", 0.2, 0.8)                   # planted: group p answers far less
+    frame["responded"] = (rng.random(n) < truth).astype(int)
+    cov = mk.coverage(frame, responded="responded", by=by)
+    t = cov.table[cov.table["variable"] == by[0]].set_index("group")
+    for g in "pqr":
+        sub = frame[frame[by[0]] == g]
+        assert t.loc[g, "n_cohort"] == len(sub) and t.loc[g, "n_responded"] == sub["responded"].sum()
+    assert t.loc["p", "response_rate"] < 0.3 < 0.7 < t.loc["q", "response_rate"]
+    assert by[0] in cov.summary.set_index("measure").loc["who_is_missing", "value"]
+
+
+def test_the_bundled_pipeline_passes_the_declared_added_value_groups(bundled):
+    for o in bundled.analysis.outcomes:
+        assert o.by, o.column      # declared in framework.yaml, so the run's by-group tables stay as they were

@@ -123,9 +123,9 @@ CALLS = {
                                                random_state=1, by=["g"], min_group=5),
     "discordance": lambda f, i: mk.discordance(f, "outcome", i[0], by="g"),
     "response_weights": lambda f, i: mk.response_weights(f, responded="responded", by=["g", "fsm"]),
-    "response_weights_ids": lambda f, i: mk.response_weights(f, responded=f.iloc[::2], by=[i[0], "fsm"]),
+    "response_weights_ids": lambda f, i: mk.response_weights(f, responded=f.iloc[::2], by=[i[0], "fsm"], id_col="child_id"),
     "coverage": lambda f, i: mk.coverage(f, responded="responded", by=["g", "fsm"]),
-    "coverage_items": lambda f, i: mk.coverage(f, responded=f.iloc[::2], by=[i[0]]),
+    "coverage_items": lambda f, i: mk.coverage(f, responded=f.iloc[::2], by=[i[0]], id_col="child_id"),
     "weighted_estimates": lambda f, i: mk.weighted_estimates(f, i[0], by="g"),
     "score": lambda f, i: mk.score(f, framework={"d": i}),
 }

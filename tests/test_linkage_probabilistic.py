@@ -187,7 +187,7 @@ def test_linkage_weights_give_flagged_groups_their_cohort_share(held_out):
 
     for _cohort, result in held_out:
         flagged = set(result.by_group.loc[result.by_group["flag"], "variable"]) & set(result.linked.columns)
-        w = linkage_weights(result)
+        w = linkage_weights(result, base=["neighbourhood", "eal", "fsm"])
         m = w.margins
         assert set(m["variable"]) == {"neighbourhood", "eal", "fsm"} | flagged
         assert (m["weighted_share"] - m["cohort_share"]).abs().max() < 1e-6
@@ -354,7 +354,7 @@ def test_flagged_groups_enter_the_response_weights():
     cohort = kids.assign(fsm=np.arange(len(kids)) % 3 == 0)
     responders = pd.DataFrame({"child_id": table.loc[table["status"] == "linked", "child_id"]})
     unweighted = cohort[cohort["child_id"].isin(responders["child_id"])]["home_language"].eq("Bengali").mean()
-    w = response_weights(cohort, responded=responders, by=margins)
+    w = response_weights(cohort, responded=responders, by=margins, id_col="child_id")
     share = w.weights.groupby(cohort.loc[w.weights.index, "home_language"]).sum() / w.weights.sum()
     assert unweighted < 0.15 - 0.02
     assert share["Bengali"] == pytest.approx(300 / 2000, abs=1e-6)

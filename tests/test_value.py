@@ -27,7 +27,8 @@ def _voice(frame):
 
 
 def test_detects_planted_voice_effect_and_covers_true_delta_auc(scored, cohort):
-    v = mk.added_value(scored, "y1_phonics_pass", BASE, _voice(scored), n_boot=1000, random_state=1)
+    v = mk.added_value(scored, "y1_phonics_pass", BASE, _voice(scored), n_boot=1000, random_state=1,
+                       by=["fsm", "eal", "neighbourhood"])
     t = v.table.set_index("measure")
     assert v.p_val < 0.001
     assert t.loc["lr_chisq", "df"] == 4
@@ -86,7 +87,7 @@ def test_separation_is_warned_not_crashed(scored):
 def test_group_with_no_events_and_all_missing_predictor(scored):
     data = scored.copy()
     data.loc[data.neighbourhood == "Pennines", "y1_phonics_pass"] = 1
-    v = mk.added_value(data, "y1_phonics_pass", BASE, _voice(data), n_boot=0)
+    v = mk.added_value(data, "y1_phonics_pass", BASE, _voice(data), n_boot=0, by=["neighbourhood"])
     row = v.by_group.set_index("group").loc["Pennines"]
     assert "too small" in row["note"] and np.isnan(row.get("delta_auc", np.nan))
     data["empty"] = np.nan

@@ -588,13 +588,15 @@ class Outcome(_Model):
     """An outcome the added-value analysis predicts: does adding the voice scores to ``covariates`` (routine
     columns) predict ``column`` better? ``given``: earlier outcomes added to the covariates (a later outcome
     given the earlier one). ``evidence_note``: the words the specification sheets of the voice indicators
-    print before the result ("the voice domains add to ... in predicting ..."); empty: not printed."""
+    print before the result ("the voice domains add to ... in predicting ..."); empty: not printed. ``by``: the
+    group columns the added value is also estimated within (none: the whole population only)."""
 
     column: str
     covariates: list[str] = Field(default_factory=list)
     given: list[str] = Field(default_factory=list)
     title: str = ""
     evidence_note: str = ""
+    by: list[str] = Field(default_factory=list)
 
 
 class RoutineCheck(_Model):

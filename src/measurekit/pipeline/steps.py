@@ -273,7 +273,7 @@ def value_step(state: RunState) -> str:
         base = declared_columns(state, step, f"added value for {outcome}", "outcomes: covariates", o.covariates,
                                 scored) + list(o.given)
         r = attempt(state, step, f"added value for {outcome}", added_value, resp, outcome, base, new,
-                    n_boot=500, random_state=1)
+                    n_boot=500, random_state=1, by=list(o.by))
         if r is not None:
             v.added_value[outcome] = r
             v.outcomes[outcome] = o

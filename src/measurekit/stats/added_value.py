@@ -170,12 +170,14 @@ def _prepare(df, outcome, base, new, by, warnings):
         raise _problem("out_of_range", f"The outcome {outcome!r} must be coded 0/1 (e.g. {bad.iloc[0]!r} is not).",
                        column=outcome, value=str(bad.iloc[0]), rule="0 or 1")
     cols = [outcome, *base, *new]
-    df = _text_numbers(df[list(dict.fromkeys([*cols, *[b for b in (*by, "fsm", "eal") if b in df.columns]]))],
+    df = _text_numbers(df[list(dict.fromkeys([*cols, *[b for b in by if b in df.columns]]))],
                        [*base, *new], warnings)
     df = df.assign(**{outcome: y_all})
     keep = df[cols].notna().all(axis=1)
     data = df[keep]
-    compare = [c for c in (outcome, "fsm", "eal") if c in df.columns]
+    # how those dropped differ: the outcome and every numeric group column of ``by`` (text groups have no mean)
+    compare = [outcome, *[c for c in dict.fromkeys(by) if c in df.columns and c != outcome
+                          and pd.api.types.is_numeric_dtype(df[c])]]
     rows = []
     for c in compare:
         x = pd.to_numeric(df[c], errors="coerce")
@@ -311,11 +313,16 @@ def _check_options(n_boot, cv, level):
 
 
 @single_thread
-def added_value(data: pd.DataFrame, outcome: str = "gld",
-                base=("fsm", "send", "eal", "sex", "summer_born", "asq_total"), new=(), n_boot: int = 1000,
-                cv: int | None = 5, random_state=None, by=("fsm", "eal", "neighbourhood"), min_group: int = 100,
+def added_value(data: pd.DataFrame, outcome: str | None = None, base=None, new=(), n_boot: int = 1000,
+                cv: int | None = 5, random_state=None, by=(), min_group: int = 100,
                 level: float = 0.95) -> AddedValueResult:
     """Does adding ``new`` predictors to ``base`` improve the prediction of a binary ``outcome``?
+
+    ``outcome`` (a 0/1 column) and ``base`` (the routine columns, ``[]`` for none) are required: the pipeline
+    passes the framework's ``analysis: outcomes`` (``column``, ``covariates`` + ``given``, ``by``); a library
+    call without them is refused (``role_required``, naming the parameter). ``by``: group columns the added
+    value is also estimated within (default none). ``dropped`` compares those analysed and those left out on the
+    outcome and the numeric ``by`` columns.
 
     Complete cases are analysed (the number dropped and how they differ are reported in
     ``dropped``). Categorical predictors (text columns, e.g. ``send`` or ``sex``) are dummy coded
@@ -333,6 +340,13 @@ def added_value(data: pd.DataFrame, outcome: str = "gld",
     """
     from measurekit.stats._numerics.item_data import named_frame, names
 
+    if outcome is None:
+        raise _problem("role_required", "Say which 0/1 outcome to predict: pass outcome= (the pipeline passes the "
+                       "framework's `analysis: outcomes`).", column="outcome", rule="outcome names a 0/1 column")
+    if base is None:
+        raise _problem("role_required", "Say which routine columns the voice must add to: pass base= (a list; [] for "
+                       "none; the pipeline passes the outcome's declared covariates).", column="base",
+                       rule="base lists columns of the data")
     outcome, base, new, by = str(outcome), names(base) or [], names(new) or [], names(by) or []
     if not new:
         raise _problem("no_items", "Name at least one new predictor in `new`.", column="new")
@@ -423,16 +437,21 @@ class DiscordanceResult(Result):
     _title = "Where GLD and parents' voices disagree"
 
 
-def discordance(data: pd.DataFrame, gld: str = "gld", voice_flag: str = "voice_need", by: str | None = "neighbourhood",
+def discordance(data: pd.DataFrame, gld: str | None = None, voice_flag: str = "voice_need", by: str | None = None,
                 level: float = 0.95) -> DiscordanceResult:
-    """Children with GLD whose parents report needs, and children without GLD whose parents report none.
+    """People with the routine outcome ``gld`` (a 0/1 column, required: ``role_required`` without it) whose own
+    answers report needs, and people without it whose answers report none; overall and by the groups of ``by``
+    (none by default).
 
-    ``voice_flag`` is a 0/1 column (1 = the parent reports a need, e.g. a domain score below 3).
+    ``voice_flag`` is a 0/1 column (1 = the answers report a need, e.g. a domain score below 3).
     Rows with either value missing are left out. Rates carry Wilson score intervals.
     """
     from measurekit.stats._numerics.item_data import named_frame
     from measurekit.stats.intervals import wilson
 
+    if gld is None:
+        raise _problem("role_required", "Say which 0/1 routine outcome to compare with: pass gld= (the column).",
+                       column="gld", rule="gld names a 0/1 column")
     gld, voice_flag, by = str(gld), str(voice_flag), (str(by) if by is not None else None)
     df = named_frame(data, "The data", used=[gld, voice_flag, *([by] if by else [])])
     check_columns(df, [gld, voice_flag], "column")

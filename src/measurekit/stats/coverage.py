@@ -27,14 +27,22 @@ from measurekit.stats._numerics.item_data import (
     numeric_items,
 )
 
-DEFAULT_BY = ("neighbourhood", "eal", "fsm", "send", "home_language")
+def required_role(value, parameter: str, what: str):
+    """``value`` unless it is None or empty; else ``InputError`` (``role_required``) naming ``parameter``: the
+    columns of an analysis come from the caller or the framework's ``analysis:`` roles, never from a default."""
+    if value is None or (not isinstance(value, str) and len(names(value) or []) == 0):
+        raise InputError.of("role_required", f"Say {what}: pass {parameter}= (the pipeline passes the framework's "
+                            "declared `analysis:` roles).", column=parameter, value="",
+                            rule=f"{parameter} names column(s) of the data")
+    return value
 
 
-def _responded(responses, cohort: pd.DataFrame, id_col: str) -> pd.Series:
-    """A 0/1 Series over the cohort: 1 where the child has a response."""
+def _responded(responses, cohort: pd.DataFrame, id_col: str | None) -> pd.Series:
+    """A 0/1 Series over the cohort: 1 where the person has a response."""
     if isinstance(responses, str):
         check_columns(cohort, [responses], "response flag")
         return pd.to_numeric(cohort[responses], errors="coerce").fillna(0).astype(int)
+    id_col = str(required_role(id_col, "id_col", "which column identifies a person in the cohort and the responses"))
     if isinstance(responses, pd.DataFrame):
         responses = named_frame(responses, "The responses", used=[id_col])
         check_columns(responses, [id_col], "identifier")
@@ -99,16 +107,17 @@ class CoverageResult(Result):
         return fig
 
 
-def coverage(data: pd.DataFrame, *, responded, by=DEFAULT_BY, id_col: str = "child_id") -> CoverageResult:
-    """Response coverage of the cohort ``data`` (one row per child) by the groups in ``by``.
+def coverage(data: pd.DataFrame, *, responded, by=None, id_col: str | None = None) -> CoverageResult:
+    """Response coverage of the cohort ``data`` (one row per person) by the groups in ``by`` (required: the
+    framework's ``analysis: coverage_by``, or columns the caller names; ``role_required`` when not given).
 
-    ``responded`` says who responded: the survey frame (with ``id_col``), a list of ids, or the name
-    of a 0/1 column of ``data`` (e.g. "responded").
+    ``responded`` says who responded: the survey frame (with ``id_col``, then required), a list of ids (of
+    ``id_col``), or the name of a 0/1 column of ``data`` (e.g. "responded").
     """
     from measurekit.stats._numerics.logistic import add_intercept, fit_logistic
 
+    by = required_role(by, "by", "which groups to compare coverage by")
     data, by = _checked_groups(data, by, "grouping column")
-    id_col = str(id_col)
     r = _responded(responded, data, id_col)
     overall = r.mean()
     rows = []
@@ -167,22 +176,23 @@ class WeightsResult(Result):
         return float(self.summary.set_index("measure")["value"].loc["n_eff"])
 
 
-def response_weights(data: pd.DataFrame, *, responded, by=("neighbourhood", "eal", "fsm"), method: str = "raking",
-                     trim: float = 5.0, id_col: str = "child_id", max_iter: int = 200,
+def response_weights(data: pd.DataFrame, *, responded, by=None, method: str = "raking",
+                     trim: float = 5.0, id_col: str | None = None, max_iter: int = 200,
                      tol: float = 1e-8) -> WeightsResult:
     """Weights for respondents so that weighted totals match the cohort on each ``by`` margin.
 
     Raking (iterative proportional fitting) to the one-way margins; weights above ``trim`` times
     the mean are cut back and the raking repeated, so no family counts for more than ``trim``
     average families. Groups with no respondents cannot be weighted and are reported.
-    ``data`` is the cohort (one row per child); ``responded`` says who responded, as in :func:`coverage`.
+    ``data`` is the cohort (one row per person); ``responded`` says who responded, as in :func:`coverage`.
+    ``by`` (required: the framework's ``analysis: weighting_by`` or the caller's columns) names the margins.
     """
     from measurekit.stats.intervals import kish_effective_n
 
     if method != "raking":
         raise bad_option("method", "Only method='raking' is supported.", method)
+    by = required_role(by, "by", "which margins to weight to")
     data, by = _checked_groups(data, by, "weighting variable")
-    id_col = str(id_col)
     r = _responded(responded, data, id_col).astype(bool)
     resp = data.loc[r, by]                 # only the weighting columns: a national cohort has 70 more
     if len(resp) == 0:
@@ -233,16 +243,17 @@ def response_weights(data: pd.DataFrame, *, responded, by=("neighbourhood", "eal
     return WeightsResult(weights, summary, pd.DataFrame(rows), warnings)
 
 
-def weighted_estimates(data: pd.DataFrame, value: str, weights: pd.Series | None = None, by: str = "neighbourhood",
+def weighted_estimates(data: pd.DataFrame, value: str, weights: pd.Series | None = None, by: str | None = None,
                        level: float = 0.95) -> pd.DataFrame:
-    """Mean of ``value`` by group, unweighted (t interval) and weighted (design-effect-adjusted t interval).
+    """Mean of ``value`` by group of the column ``by`` (required, e.g. the framework's area column),
+    unweighted (t interval) and weighted (design-effect-adjusted t interval).
 
     Columns: group, n, mean, ci_low, ci_high (unweighted); weighted_mean, weighted_ci_low,
     weighted_ci_high, n_eff (Kish effective sample size of the weights in the group).
     """
     from measurekit.stats.intervals import t_interval, weighted_mean_interval
 
-    value, by = str(value), str(by)
+    value, by = str(value), str(required_role(by, "by", "which column groups the estimates"))
     data = named_frame(data, "The data", used=[value, by])
     check_columns(data, [value, by], "column")
     values = numeric_items(data, [value], min_items=1, what="A weighted estimate", allow_constant=True)[value]
@@ -263,14 +274,16 @@ def weighted_estimates(data: pd.DataFrame, value: str, weights: pd.Series | None
     return pd.DataFrame(rows)
 
 
-def linkage_weights(result, base=("neighbourhood", "eal", "fsm"), **options):
+def linkage_weights(result, base=None, **options):
     """Response weights for a ``LinkageResult`` of ``link(responses=...)``: :func:`response_weights` (raking to the
-    cohort's margins) of the children with a linked response, with ``adjusted_margins`` (the base margins plus
+    cohort's margins) of the people with a linked response, with ``adjusted_margins`` (the ``base`` margins,
+    required, e.g. the framework's ``analysis: weighting_by``, plus
     every variable in which a group links less often beyond chance). Returns the ``WeightsResult``; its
     ``margins`` table shows each group's cohort share and weighted share. ``options`` go to
     ``response_weights`` (``trim``...)."""
     from measurekit.data.linkage_match import adjusted_margins
 
+    base = names(required_role(base, "base", "which margins to weight to")) or []
     frame = result.linked
     margins = adjusted_margins(result.by_group, base=[b for b in base if b in frame], available=set(frame.columns))
     return response_weights(frame, responded=frame[frame["responded"] == 1], by=margins, **options)
