@@ -206,3 +206,79 @@ def test_coverage_on_the_second_framework_uses_its_declared_roles(second, tmp_pa
 def test_the_bundled_pipeline_passes_the_declared_added_value_groups(bundled):
     for o in bundled.analysis.outcomes:
         assert o.by, o.column      # declared in framework.yaml, so the run's by-group tables stay as they were
+
+
+# ---- 5. the trial report's wording comes from the framework ----
+
+def _blocks_text(rep) -> str:
+    out = []
+    for s in rep.sections:
+        out.append(s.title)
+        for b in s.blocks:
+            out += [str(v) for v in b.values() if isinstance(v, str)]
+    return " ".join(out)
+
+
+def test_added_value_section_takes_the_declared_outcome_words(second):
+    import numpy as np
+    from types import SimpleNamespace
+
+    import measurekit as mk
+    from measurekit.design.models import Outcome
+    from measurekit.pipeline import trial_report
+    from measurekit.pipeline.state import Value
+
+    rng = np.random.default_rng(2)
+    n = 400
+    x = rng.normal(size=n)
+    f = pd.DataFrame({"x": x, "base": rng.normal(size=n), "y": (rng.random(n) < 1 / (1 + np.exp(-2 * x))).astype(int)})
+    res = mk.added_value(f, "y", ["base"], ["x"], n_boot=0, cv=None)
+    o = Outcome(column="y", title="Settled home at 21", words="being in a settled home at 21")
+    state = SimpleNamespace(framework=second, value=Value(added_value={"y": res}, outcomes={"y": o}))
+    rep = trial_report._Report("t", "s")
+    trial_report._added_value(rep, state)
+    text = _blocks_text(rep)
+    assert "Added value: Settled home at 21" in text
+    assert f"predicting {second.population.people} being in a settled home at 21" in text
+    assert "GLD" not in text and "phonics" not in text and "children" not in text.split("predicting")[1][:40]
+
+
+def test_dif_and_group_words_come_from_the_fairness_group(bundled):
+    from types import SimpleNamespace
+
+    from measurekit.pipeline import trial_report
+
+    fw = bundled.model_copy(deep=True)
+    g = next(g for g in fw.analysis.fairness_groups if g.dif)
+    g.label, g.reference = "first language (Welsh or other)", "Welsh"
+    fw.breakdown(g.column).words = "first language"
+    label, column = trial_report._dif_words(fw, SimpleNamespace(dif_group=g.name))
+    assert (label, column) == ("first language (Welsh or other)", "first language")
+    # the area column is recognised by the framework's declaration, whatever its name
+    area = fw.area_breakdown.id
+    assert trial_report._group_label(fw, area, "North").endswith(": North")
+    assert trial_report._group_label(fw, "fsm", 1) == fw.breakdown("fsm").value("1").label
+
+
+def test_weighting_sentence_names_the_declared_margins(second):
+    import numpy as np
+    from types import SimpleNamespace
+
+    import measurekit as mk
+    from measurekit.pipeline import trial_report
+    from measurekit.pipeline.state import Value
+
+    fw = second.model_copy(deep=True)
+    area = fw.area_breakdown.id
+    fw.analysis.weighting_by = [area, "uasc"]
+    rng = np.random.default_rng(4)
+    n = 500
+    f = pd.DataFrame({area: rng.choice(["A", "B", "C"], n), "uasc": rng.integers(0, 2, n),
+                      "responded": rng.integers(0, 2, n)})
+    v = Value(coverage=mk.coverage(f, responded="responded", by=[area, "uasc"]),
+              weights=mk.response_weights(f, responded="responded", by=[area, "uasc"]))
+    rep = trial_report._Report("t", "s")
+    trial_report._coverage(rep, SimpleNamespace(framework=fw, value=v))
+    text = _blocks_text(rep)
+    assert f"Raking weights ({fw.area.area_word}, uasc)" in text
+    assert "free school meals" not in text and "English as an additional language" not in text

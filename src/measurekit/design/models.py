@@ -589,7 +589,8 @@ class Outcome(_Model):
     columns) predict ``column`` better? ``given``: earlier outcomes added to the covariates (a later outcome
     given the earlier one). ``evidence_note``: the words the specification sheets of the voice indicators
     print before the result ("the voice domains add to ... in predicting ..."); empty: not printed. ``by``: the
-    group columns the added value is also estimated within (none: the whole population only)."""
+    group columns the added value is also estimated within (none: the whole population only). ``words``: how the
+    outcome reads in a sentence after "predicting <people>" ("passing the check"); empty: the title in lower case."""
 
     column: str
     covariates: list[str] = Field(default_factory=list)
@@ -597,6 +598,16 @@ class Outcome(_Model):
     title: str = ""
     evidence_note: str = ""
     by: list[str] = Field(default_factory=list)
+    words: str = ""
+
+    @property
+    def label(self) -> str:
+        """The outcome's title (its column when it has none)."""
+        return self.title or self.column
+
+    @property
+    def in_words(self) -> str:
+        return self.words or (self.label[:1].lower() + self.label[1:])
 
 
 class RoutineCheck(_Model):

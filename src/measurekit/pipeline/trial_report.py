@@ -36,8 +36,7 @@ LEVELS = {"configural": "Same structure (configural)", "thresholds": "Same thres
           "strict": "Same residual variances (strict)", "residuals": "Same residual variances (residuals)"}
 MEANS_COMPARABLE = {"scalar", "intercepts", "strict", "residuals"}     # levels at which group means can be compared
 METRIC = {"metric", "loadings"}
-OUTCOMES = {"gld": ("GLD at age 5", "reaching a Good Level of Development"),
-            "y1_phonics_pass": ("Year 1 phonics (later outcome)", "passing the Year 1 phonics check")}
+
 RATINGS = {"+": "sufficient (+)", "-": "insufficient (-)", "?": "not known yet (?)"}
 TEMPLATE = "trial_report.html.j2"
 
@@ -183,13 +182,31 @@ def _fmt(frame: pd.DataFrame, spec: list[tuple[str, str, object]]) -> pd.DataFra
     return pd.DataFrame(out)
 
 
+def _is_area(fw, variable) -> bool:
+    """``variable`` is the framework's area column (its area breakdown, or the population's area column)."""
+    area = fw.area_breakdown if fw is not None else None
+    pop = getattr(fw, "population", None)
+    return variable in {"area", *(x for x in (area.id if area else None, pop.area if pop else None) if x)}
+
+
 def _group_label(fw, variable, group) -> str:
-    """A group of the linkage and coverage tables in words; the framework names its areas."""
-    if variable in ("neighbourhood", "area"):
+    """A group of the linkage and coverage tables in words; the framework names its areas and groups."""
+    if _is_area(fw, variable):
         return f"{_area_word(fw).capitalize()}: {group}"
-    if variable == "home_language":
-        return f"{labels.breakdown('home_language')}: {group}"
-    return labels.category(variable, group)
+    declared = fw.breakdown(variable) if fw is not None else None
+    if declared is not None and declared.own_panel:       # a many-valued group (e.g. a language): "Title: value"
+        return f"{labels.breakdown(variable, framework=fw)}: {group}"
+    return labels.category(variable, group, framework=fw)
+
+
+def _dif_words(fw, f) -> tuple[str, str]:
+    """The DIF grouping in words: (its label, e.g. "language (X or other)"; how its column reads in a sentence,
+    e.g. "language"), from the framework's fairness group ``f.dif_group``."""
+    g = next((g for g in fw.analysis.fairness_groups if g.name == f.dif_group), None)
+    if g is None:
+        return labels.breakdown(f.dif_group, framework=fw).lower(), labels.breakdown(f.dif_group, framework=fw).lower()
+    declared = fw.breakdown(g.column)
+    return g.words, (declared.in_words if declared is not None else g.column.replace("_", " "))
 
 
 def _area_word(fw, plural: bool = False) -> str:
@@ -465,9 +482,12 @@ def _own_factor_loadings(fw, efa) -> dict[str, float]:
 
 
 def _item_cards(state) -> list[dict]:
-    """One card per item: the numbers the run computed about it, in words (a number not computed says so)."""
+    """One card per item: the numbers the run computed about it, in words (a number not computed says so); an
+    item in several domains shows its item-rest correlation in each."""
     fw, m, c = state.framework, state.measurement, state.cosmin
-    base = c.items.set_index("item") if c is not None else pd.DataFrame()
+    cards_table = c.items if c is not None else pd.DataFrame(columns=["item", "domain"])
+    base = cards_table.drop_duplicates("item").set_index("item")      # what does not depend on the domain
+    rest_in = {(str(r["item"]), str(r["domain"])): r.get("r_drop", np.nan) for r in cards_table.to_dict("records")}
 
     def known(col, item) -> float:
         if col in base and item in base.index and pd.notna(base.loc[item, col]):
@@ -479,9 +499,11 @@ def _item_cards(state) -> list[dict]:
     loading_label = labels.statistic("loading", "CFA, std.all" if cfa_loadings else "EFA, own domain's factor")
     r_drop = {}
     if m is not None and m.item_analysis is not None and "r_drop" in m.item_analysis.items:
-        r_drop = m.item_analysis.items["r_drop"].to_dict()
+        t = m.item_analysis.items
+        r_drop = {(str(i), str(d)): v for i, d, v in zip(t.index, t["domain"], t["r_drop"])}
     titles = {d.id: d.title for d in fw.domains}
-    dif_by = labels.breakdown("home_language_group").lower()     # the grouping the main job tests DIF by
+    f = state.fairness
+    dif_by = labels.breakdown(f.dif_group if f is not None else "", framework=fw).lower()   # the DIF grouping
 
     def num(x, digits=2):
         return (labels.number(x, digits), "") if pd.notna(x) else ("not computed", "missing")
@@ -490,10 +512,12 @@ def _item_cards(state) -> list[dict]:
     for it in fw.items:
         i = it.id
         loading = known("loading", i) if cfa_loadings else loadings.get(i, np.nan)
-        rest = known("r_drop", i)
-        rest = rest if pd.notna(rest) else r_drop.get(i, np.nan)
         fields = [(loading_label, *num(loading))]
-        fields.append((labels.statistic("r_drop"), *num(rest)))
+        for d in it.all_domains:
+            rest = rest_in.get((i, d), np.nan)
+            rest = rest if pd.notna(rest) else r_drop.get((i, d), np.nan)
+            name = labels.statistic("r_drop")
+            fields.append((f"{name}, {titles.get(d, d)}" if len(it.all_domains) > 1 else name, *num(rest)))
         if c is not None:
             status = base.loc[i, "status"] if i in base.index else it.status
             fields.append((labels.STATISTICS["status"], str(status).replace("_", " ").capitalize(), ""))
@@ -594,7 +618,7 @@ def _fairness(rep, state):
                          "means can be compared.")
             key = next((k for k in ("scalar", "intercepts") if t is not None and k in t.index), None)
             scalar = t.loc[key] if key else None
-            if group == "home_language_group" and len(flagged) and scalar is not None:
+            if group == f.dif_group and len(flagged) and scalar is not None:
                 reconcile.append((label, scalar))
         elif level in METRIC or level == "thresholds":
             parts.append(f"By {label}, items relate to their domains equally (metric invariance) but the same answers "
@@ -605,14 +629,18 @@ def _fairness(rep, state):
         else:
             parts.append(f"By {label}, the domains do not have the same structure in every group: "
                          "do not compare groups.")
+    dif_label, dif_column = _dif_words(fw, f) if dif_t is not None else ("", "")
+    dif_group = next((g for g in fw.analysis.fairness_groups if g.name == f.dif_group), None)
+    whose = (f"for families whose {dif_column} is not {dif_group.reference}"
+             if dif_group is not None and dif_group.reference else f"by {dif_label}")
     if dif_t is not None:
         if len(flagged):
             parts.append("Item by item, " + "; ".join(
-                f"{r.item} (“{_stem(fw, r.item)}”) works differently for families whose home language is not English "
+                f"{r.item} (“{_stem(fw, r.item)}”) works differently {whose} "
                 f"(p {_p_words(r.p13)}, effect size {r.r2_13:.3f})" for r in flagged.itertuples())
                 + ". Act on the item-level result: review its wording and translation with families.")
         else:
-            parts.append("No item works differently by home language.")
+            parts.append(f"No item works differently by {dif_column}.")
     text = " ".join(parts)
     _verdict(rep, s, text)
     for label, scalar in reconcile:
@@ -654,31 +682,33 @@ def _fairness(rep, state):
                              ("chi23", _col("chi23"), 2), ("p23", _col("p23"), "p"), ("r2_13", _col("r2_13"), _small),
                              ("flag_words", "Flagged", None),
                              ("dif_type", "Type of difference", lambda x: str(x).replace("-", " ") if x else "")]),
-              caption="Differential item functioning by home language (English or other), within each domain")
+              caption=f"Differential item functioning by {dif_label}, within each domain")
     for r in flagged.itertuples():
-        chart = _dif_chart(fw, f.dif, r.item)
+        chart = _dif_chart(fw, f, r.item)
         if chart:
-            rep.figure(s, chart, f"{r.item}: mean answer at the same level of the domain, by home language")
+            rep.figure(s, chart, f"{r.item}: mean answer at the same level of the domain, by {dif_column}")
     return ("Fairness", text)
 
 
-def _dif_chart(fw, dif, item: str) -> str:
+def _dif_chart(fw, f, item: str) -> str:
     """Mean answer to ``item`` against the matching level (``DIFResult.curves``: eight bins of equal size), one
     line per group, as in ``DIFResult.plot``: lines apart at the same level are the difference the DIF test flags."""
     from measurekit.publish import svg
 
+    dif = f.dif
     curves = dif.curves(item)
     if curves.empty:
         return ""
     series, words = [], []
     for g, m in curves.groupby("group", sort=False):
-        name = labels.category("home_language_group", g)
+        name = labels.category(f.dif_group, g, framework=fw)
         series.append({"name": name, "x": m["match"].tolist(), "y": m["y"].tolist()})
         words.append(f"{name}: " + ", ".join(f"{v:.1f}" for v in m["y"]))
     level = ("level of the domain (trait estimate of a graded response model)" if dif.method == "irt"
              else "level of the domain (total of its other items)")
     alt = (f"Line chart for item {item}, \u201c{_stem(fw, item)}\u201d: mean answer against the {level}, one line per "
-           "home-language group; mean answers from low to high level, " + "; ".join(words) + ".")
+           f"{_dif_words(fw, f)[1].replace(' ', '-')} group; mean answers from low to high level, "
+           + "; ".join(words) + ".")
     return svg.line_chart(series, alt=alt, x_label=level[:1].upper() + level[1:], y_label=f"Mean answer to {item}",
                           height=320)
 
@@ -763,7 +793,10 @@ def _coverage(rep, state):
                "Who is over- and under-represented among respondents; the line at 1 is a fair share")
     if v.weights is not None:
         w = v.weights
-        rep.text(s, f"Raking weights ({_area_word(fw)}, English as an additional language, free school meals): "
+        margins = [_area_word(fw) if _is_area(fw, c) else
+                   (b.in_words if (b := fw.breakdown(c)) is not None else labels.breakdown(c, framework=fw).lower())
+                   for c in fw.analysis.weighting_by]
+        rep.text(s, f"Raking weights ({', '.join(margins)}): "
                     f"{_col('n_eff')} {labels.count(w.n_eff)} of {labels.count(len(w.weights))} respondents.")
     return ("Whose voices are missing", text)
 
@@ -772,7 +805,10 @@ def _added_value(rep, state):
     if state.value is None:
         return None
     out = None
-    for outcome, (label, words) in OUTCOMES.items():
+    declared = state.value.outcomes or {o.column: o for o in state.framework.analysis.outcomes}
+    people = getattr(getattr(state.framework, "population", None), "people", None) or "children"
+    for outcome, o in declared.items():
+        label, words = o.label, o.in_words
         v = state.value.added_value.get(outcome)
         if v is None:
             continue
@@ -781,7 +817,7 @@ def _added_value(rep, state):
         auc = t.loc["auc"] if "auc" in t.index else None
         yes = v.p_val < 0.05
         text = (f"{'Yes' if yes else 'No clear evidence'}: the voice domains "
-                f"{'add' if yes else 'do not clearly add'} to routine data in predicting children {words} "
+                f"{'add' if yes else 'do not clearly add'} to routine data in predicting {people} {words} "
                 f"(likelihood-ratio test p {_p_words(v.p_val)}).")
         if auc is not None and pd.notna(auc["difference"]):
             d = auc["difference"]
@@ -810,7 +846,8 @@ def _added_value(rep, state):
                 dropped = getattr(v, "dropped", None)
                 if dropped is not None and len(dropped):
                     rep.table(s, _fmt(dropped, [("variable", "Characteristic",
-                                                 lambda x: OUTCOMES[x][0] if x in OUTCOMES else labels.breakdown(x)),
+                                                 lambda x: declared[x].label if x in declared
+                                                 else labels.breakdown(x, framework=state.framework)),
                                                 ("analysed_mean", "Children analysed (mean)", 3),
                                                 ("dropped_mean", "Children left out (mean)", 3)]))
             else:

@@ -63,9 +63,9 @@ class CosminResult(Result):
       behind the rating), rating (+ sufficient, - insufficient, ? indeterminate), criterion (the rule applied)
       and source (the citation).
     ``items``: the evidence card of every item, one row per item and domain it counts in: item, domain, status
-      (co-design history), i_cvi, kappa (modified kappa), clarity_cvi, interviews, interview_problems, loading (CFA standardised), r_drop,
-      dif_r2 (largest McFadden R2 change over the grouping variables), dif_flag, icc2, kappa_w, sem, sdc, and a
-      rating per property (content, cross_cultural, reliability).
+      (co-design history), i_cvi, kappa (modified kappa), clarity_cvi, interviews, interview_problems, loading
+      (CFA standardised), r_drop (item-rest correlation in that domain), dif_r2 (largest McFadden R2 change over
+      the grouping variables), dif_flag, icc2, kappa_w, sem, sdc, and a rating per property (content, cross_cultural, reliability).
     """
 
     table: pd.DataFrame
@@ -366,7 +366,7 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews,
         from measurekit.design.interviews import summarise
 
         log = summarise(interviews).set_index("item")
-    for it, domain in ((it, d) for it in fw.items for d in it.all_domains):   # one card per item and domain
+    for it, domain in [(item, d) for item in fw.items for d in item.all_domains]:   # a card per item and domain
         card = {"item": it.id, "domain": domain, "status": it.status}
         if cv is not None and it.id in cv.index:
             r = cv.loc[it.id]

@@ -27,6 +27,7 @@ from measurekit.stats._numerics.item_data import (
     numeric_items,
 )
 
+
 def required_role(value, parameter: str, what: str):
     """``value`` unless it is None or empty; else ``InputError`` (``role_required``) naming ``parameter``: the
     columns of an analysis come from the caller or the framework's ``analysis:`` roles, never from a default."""
