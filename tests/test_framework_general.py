@@ -220,8 +220,9 @@ def _blocks_text(rep) -> str:
 
 
 def test_added_value_section_takes_the_declared_outcome_words(second):
-    import numpy as np
     from types import SimpleNamespace
+
+    import numpy as np
 
     import measurekit as mk
     from measurekit.design.models import Outcome
@@ -261,8 +262,9 @@ def test_dif_and_group_words_come_from_the_fairness_group(bundled):
 
 
 def test_weighting_sentence_names_the_declared_margins(second):
-    import numpy as np
     from types import SimpleNamespace
+
+    import numpy as np
 
     import measurekit as mk
     from measurekit.pipeline import trial_report

@@ -65,7 +65,8 @@ class CosminResult(Result):
     ``items``: the evidence card of every item, one row per item and domain it counts in: item, domain, status
       (co-design history), i_cvi, kappa (modified kappa), clarity_cvi, interviews, interview_problems, loading
       (CFA standardised), r_drop (item-rest correlation in that domain), dif_r2 (largest McFadden R2 change over
-      the grouping variables), dif_flag, icc2, kappa_w, sem, sdc, and a rating per property (content, cross_cultural, reliability).
+      the grouping variables), dif_flag, icc2, kappa_w, sem, sdc, and a rating per property (content,
+      cross_cultural, reliability).
     """
 
     table: pd.DataFrame
