@@ -186,6 +186,17 @@ def test_followup_shares_cover_the_planted_values(multi):
         assert (row.numerator, row.denominator) == (int(w["sum"]), int(w["count"]))
 
 
+def test_followup_gap_flagged_against_not_flagged(multi):
+    fu = multi["tables"].followup.set_index(["period", "area", "group"])["value"]
+    fg = multi["tables"].followup_gap
+    assert len(fg) == 5 * 6
+    for r in fg.itertuples():
+        want = fu[(r.period, r.area, "flagged at two")] - fu[(r.period, r.area, "not flagged")]
+        assert r.gap == pytest.approx(want, abs=1e-9)
+        assert r.ci_low < r.gap < r.ci_high
+    assert (fg["ci_high"] < 0).mean() > 0.9      # flagged children reach GLD less often, almost everywhere
+
+
 def test_followup_added_value_among_flagged_children(multi):
     av = multi["tables"].followup_added_value
     assert set(av["measure"]) >= {"lr_chisq", "auc", "nri_total"}

@@ -42,6 +42,9 @@ statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, 
     ("flagged at two": below the ASQ-3 cut-off in any domain, zone "below"; "not flagged"; children without an
     ASQ-3 review are left out): ``numerator`` (reached GLD at five), ``denominator``, ``value`` (percent) with
     Wilson 95% limits.
+``followup_gap``
+    flagged minus not flagged (percentage points) per period, geography and area, with Newcombe's method 10 95%
+    interval (``group_gap``: ``value_a`` flagged, ``value_b`` not flagged, ``gap``, ``ci_low``/``ci_high``).
 ``followup_added_value`` and ``followup_added_value_by_area``
     among flagged children whose parent answered the voice questions (all periods pooled): ``added_value``'s
     table (does adding the voice domain scores to FSM, SEND, EAL, sex, summer birth and the ASQ-3 total improve
@@ -75,6 +78,7 @@ class OverTimeResult(Result):
     gap_trend: pd.DataFrame
     funnel: pd.DataFrame
     followup: pd.DataFrame
+    followup_gap: pd.DataFrame
     followup_added_value: pd.DataFrame
     followup_added_value_by_area: pd.DataFrame
     periods: list = field(default_factory=list)
@@ -297,8 +301,15 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
     followup, av, av_by = _followup(frames, fw, area, n_boot, random_state, warnings, CANNOT_SUPPORT, InputError,
                                     max_sample)
     summary = _summary(trend_df, target_df, gap_trend, ineq_trend, followup, list(frames))
+    fgap = pd.DataFrame()
+    per_period = followup[followup["period"] != "all"] if len(followup) else followup
+    if len(per_period) and set(per_period["group"]) == {"flagged at two", "not flagged"}:
+        fg = group_gap(per_period, group="group", groups=("flagged at two", "not flagged"), period="period",
+                       by=["geography", "area"])
+        fgap = fg.table
+        warnings += fg.warnings
     return OverTimeResult(series, trend_df, change_df, target_df, ineq, ineq_trend, gap_df, gap_trend, funnel_df,
-                          followup, av, av_by, list(frames), summary, warnings)
+                          followup, fgap, av, av_by, list(frames), summary, warnings)
 
 
 def _sii_each(q, heads, repetitions, random_state, warnings, cannot, InputError) -> pd.DataFrame:
