@@ -249,6 +249,11 @@ def test_one_form_per_respondent_with_that_respondents_items(fw2, tmp_path):
         assert all(f"/{i}" in result.xform for i in mine)
         form_ids.add(pd.read_excel(p, sheet_name="settings").loc[0, "form_id"])
     assert len(form_ids) == 2                            # ODK servers need a distinct form id per form
+    # a file named: one form, for the respondent named (none: the first the items name)
+    one = export_form(fw2, "xlsform", tmp_path / "one.xlsx", respondent=respondents[1])
+    assert one == [tmp_path / "one.xlsx"]
+    survey = pd.read_excel(one[0], sheet_name="settings")
+    assert survey.loc[0, "form_id"].endswith(respondents[1])
 
 
 def test_item_in_several_domains_is_asked_once_under_its_first(fw2):

@@ -426,13 +426,14 @@ def paper_form_html(fw, language: str, respondent: str | None = None, pictorial:
 
 
 def export_form(framework, fmt: str, out, pictorial: bool = False, respondent: str | None = None) -> list[Path]:
-    """Write the form(s), one per respondent the framework's items name (or only ``respondent``): ``xlsform``
-    -> one .xlsx (and its media folder), ``redcap`` -> one .csv, ``html`` -> one page per language.
-    ``pictorial`` uses the pictorial version of scales that have one.
+    """Write the form(s): ``xlsform`` -> .xlsx (and its media folder), ``redcap`` -> .csv, ``html`` -> one page
+    per language. ``pictorial`` uses the pictorial version of scales that have one.
 
-    With one respondent the files are named as given (``out`` a file) or after the framework (``out`` a
-    folder: ``<name>.xlsx``, ``<name>_redcap.csv``, ``form_<lang>.html``); with several, each file name ends
-    in the respondent (``<stem>_<respondent>.xlsx``, ``form_<respondent>_<lang>.html``)."""
+    ``out`` a file (.xlsx, .csv): one form, for ``respondent`` (``None``: the first respondent the framework's
+    items name). ``out`` a folder: a form for ``respondent``, or for every respondent the items name when it is
+    ``None``; with one respondent the files are named after the framework (``<name>.xlsx``, ``<name>_redcap.csv``,
+    ``form_<lang>.html``), with several each name ends in its respondent (``<name>_<respondent>.xlsx``,
+    ``<name>_redcap_<respondent>.csv``, ``form_<respondent>_<lang>.html``)."""
     from measurekit.design import Framework, load_framework
     from measurekit.problems import InputError
 
@@ -442,11 +443,14 @@ def export_form(framework, fmt: str, out, pictorial: bool = False, respondent: s
                             value=str(fmt), rule="xlsform, redcap or html")
     out = Path(out)
     root = out.parent if out.suffix else out     # every file is refused if it would land outside this folder
-    who = form_respondents(fw, respondent)
-    several = len(who) > 1
+    single_file = out.suffix != "" and fmt != "html"
+    who = [form_respondent(fw, respondent)] if single_file else form_respondents(fw, respondent)
+    several = len(fw.respondents()) > 1 and not single_file
 
     def named(default: str, ext: str, r: str) -> Path:
-        path = out if out.suffix else out / f"{default}{ext}"
+        if single_file:
+            return out
+        path = out / f"{default}{ext}"
         return path.with_name(f"{path.stem}_{r}{path.suffix}") if several else path
 
     written: list[Path] = []

@@ -300,19 +300,17 @@ def evidence_step(state: RunState) -> str:
         cv = attempt(state, step, "content validity", content_validity, evidence.ratings, framework=fw)
     log = evidence.interviews
     tables = ready(state.cohort, "cohort").tables
-    # the declared retest table and first voice table (the data contract's voice_retest, voice_parent, child_id)
-    retest_name = next((t.name for t in (fw.tables or []) if t.kind == "voice" and t.retest), "voice_retest")
-    voices = voice_tables(fw)
-    first_name = voices[0].name if voices else "voice_parent"
-    pid = fw.population.id if declared(fw) else "child_id"
-    second = tables.get(retest_name)   # read and checked with every other input
-    if second is not None and first_name in tables:
+    # the declared retest table (read and checked with every other input) and the voice table of its respondent
+    retest_decl = next((t for t in fw.tables if t.kind == "voice" and t.retest and t.name in tables), None)
+    first_decl = next((t for t in voice_tables(fw) if retest_decl is not None
+                       and t.respondent == retest_decl.respondent and t.name in tables), None)
+    if retest_decl is not None and first_decl is not None and fw.population is not None:
         from measurekit.stats.retest import retest
 
-        first = tables[first_name]
+        pid, second = fw.population.id, tables[retest_decl.name]
+        first = tables[first_decl.name]
         first = first[first[pid].isin(second[pid])]
-        rt = attempt(state, step, "test-retest", retest, first, second, framework=fw,
-                     **({"id": pid} if pid != "child_id" else {}))
+        rt = attempt(state, step, "test-retest", retest, first, second, framework=fw, id=pid)
     m, fa, v = state.measurement, state.fairness, state.value
     dif = {fa.dif_group: fa.dif} if fa is not None and fa.dif is not None else None
     state.cosmin = cosmin_table(
