@@ -74,7 +74,13 @@ def test_every_period_is_in_the_board_table(pack, framework_dir):
         assert set(rows.loc[rows["geography_type"] == "la", "indicator_id"]) == {i.id for i in fw.indicators}
         assert rows["geography_type"].eq("neighbourhood").sum() > 0
     assert sizes.max() - sizes.min() <= 0.05 * sizes.max()
-    assert json.loads((pack / "datapackage.json").read_text())["periods"] == LABELS
+    package = json.loads((pack / "datapackage.json").read_text())
+    assert package["periods"] == LABELS
+    listed = {r["path"] for r in package["resources"]}
+    assert {"board_table.csv", "over_time/trend.csv", "over_time/change.csv", "over_time/target.csv"} <= listed
+    for r in package["resources"]:     # every listed file exists and its schema names its columns
+        cols = list(pd.read_csv(pack / r["path"], nrows=0).columns)
+        assert [f["name"] for f in r["schema"]["fields"]] == cols, r["path"]
     # the LA's row for a period is that period's children only: its denominator of GLD is about N children
     gld_la = t[(t["indicator_id"] == "gld") & (t["geography_type"] == "la") & (t["breakdown"] == "all")]
     assert len(gld_la) == 5 and (gld_la["denominator"] <= N).all() and (gld_la["denominator"] > 0.8 * N).all()

@@ -197,16 +197,20 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
     fw = board.framework
     with atomic.atomic_directory(out) as tmp:
         write_board_csv(board, tmp / "board_table.csv")
-        atomic.write_text(tmp / "datapackage.json", json.dumps(datapackage(board), indent=2, ensure_ascii=False)
+        package, pages = datapackage(board), board
+        if over_time is not None:   # several periods: the over-time tables, listed in the data package too
+            from measurekit.publish.over_time_pack import (
+                latest_period_board,
+                over_time_resources,
+                write_over_time_files,
+            )
+
+            pages = latest_period_board(board)
+            package["resources"] += over_time_resources(write_over_time_files(over_time, tmp / "over_time"), tmp)
+        atomic.write_text(tmp / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False)
                           + "\n", root=tmp)
         write_workbook(board, tmp / "board_pack.xlsx")
         write_spec_sheets(board, tmp / "specs", evidence_notes or {})
-        pages = board
-        if over_time is not None:
-            from measurekit.publish.over_time_pack import latest_period_board, write_over_time_files
-
-            pages = latest_period_board(board)
-            write_over_time_files(over_time, tmp / "over_time")
         write_briefings(pages, tmp / "briefing", over_time=over_time)
         write_family_pages(pages, tmp / "families")
         ees_files = write_ees(board, tmp) if getattr(fw, "area", None) is not None else ()

@@ -404,6 +404,35 @@ def write_over_time_files(over: PublishedOverTime, folder) -> dict:
     return files
 
 
+RESOURCE_TITLES = {
+    "series": "Each indicator's published value and 95% interval per geography and period (percent)",
+    "trend": "Recent trend over the last five published periods (chi-squared test for trend; Fingertips' words)",
+    "change": "Change from the previous published period, percentage points with a 95% interval (Newcombe)",
+    "target": "Progress to the framework's declared target",
+    "gap": "Gap between the two groups of the gap breakdown (percentage points, Newcombe 95% interval)",
+    "gap_trend": "Trend of that gap over the last five periods (narrowing, widening, no significant change)",
+    "inequality": "Slope and relative index of inequality by deprivation quintile (local authority)",
+}
+
+
+def over_time_resources(files: dict, root) -> list[dict]:
+    """Frictionless tabular-data resources for the over-time CSVs written by :func:`write_over_time_files`
+    (``root``: the pack's folder; paths relative to it), each field typed from the file as written."""
+    from pathlib import Path
+
+    out = []
+    for name, path in files.items():
+        t = pd.read_csv(path, nrows=1000)
+        fields = [{"name": c, "type": "number" if pd.api.types.is_float_dtype(t[c])
+                   else "integer" if pd.api.types.is_integer_dtype(t[c])
+                   else "boolean" if pd.api.types.is_bool_dtype(t[c]) else "string"} for c in t.columns]
+        out.append({"name": f"over_time_{name}", "path": Path(path).relative_to(root).as_posix(),
+                    "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+                    "description": RESOURCE_TITLES.get(name, name) + " (computed from the published board table)",
+                    "schema": {"fields": fields, "missingValues": [""]}})
+    return out
+
+
 OVER_TIME_README = """Over time: periods {periods}.
 
 These tables are computed from the published board table only (board_table.csv): a number withheld there (c) is
