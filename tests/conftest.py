@@ -111,10 +111,11 @@ def java_path() -> str:
 # after them in the usual order. With pytest-xdist the first tests are dealt out first, so a test of minutes starts
 # while the short ones fill the other core, instead of starting last and keeping one core busy alone at the end.
 # Whole modules move (the order inside a module is kept), so module-scoped fixtures are still made once.
-# Ranked by `pytest --durations=60` (issue 30); a module missing from this list only loses its head start.
-RUN_FIRST = ("test_value.py", "test_wheel.py", "test_disclosure_attack.py", "test_pipeline.py", "test_security.py",
-             "test_notebooks.py", "test_linkage_probabilistic.py", "test_jupyterlab_browser.py", "test_fuzz.py",
-             "test_board_browser.py", "test_trial_report.py")
+# Ranked by the longest single test of each module in a full run (per-test CPU time and --durations, issue 30,
+# suite of 928 tests on main of 4 Dec); a module missing from this list only loses its head start.
+RUN_FIRST = ("test_value.py", "test_wheel.py", "test_ledger.py", "test_jupyterlab_browser.py", "test_notebooks.py",
+             "test_disclosure_attack.py", "test_pipeline.py", "test_linkage_probabilistic.py", "test_security.py",
+             "test_fuzz.py", "test_framework_declarations.py", "test_board_browser.py", "test_trial_report.py")
 
 
 def pytest_collection_modifyitems(session, config, items):
