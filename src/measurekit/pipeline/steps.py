@@ -31,6 +31,7 @@ from measurekit.pipeline.state import (
     attempt,
     ready,
 )
+from measurekit.problems import InputError
 
 INTERNAL_README = """\
 INTERNAL: DO NOT SHARE

@@ -167,7 +167,7 @@ def kmo(r: np.ndarray) -> tuple[float, np.ndarray]:
 
 def bartlett(r: np.ndarray, n: int) -> dict:
     """Bartlett's test that the correlation matrix is an identity matrix (psych::cortest.bartlett)."""
-    from scipy.special import chdtrc       # what scipy.stats.chi2.sf computes, without its per-call overhead
+    from scipy.special import chdtrc  # what scipy.stats.chi2.sf computes, without its per-call overhead
 
     p = r.shape[0]
     sign, logdet = np.linalg.slogdet(r)
