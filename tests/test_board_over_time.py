@@ -100,7 +100,11 @@ def test_workbook_carries_every_period(pack):
     import openpyxl
 
     wb = openpyxl.load_workbook(pack / "board_pack.xlsx", read_only=True)
-    sheets = [ws for ws in wb.worksheets if ws.title.lower() not in ("readme", "symbols", "indicators")]
+    over = wb["Over time"]
+    rows = list(over.iter_rows(values_only=True))
+    trend = pd.read_csv(pack / "over_time" / "trend.csv")
+    assert [r[2] for r in rows[4:4 + len(trend)]] == trend["marker"].tolist()     # the trend words, in order
+    sheets = [ws for ws in wb.worksheets if ws.title.lower() not in ("readme", "symbols", "indicators", "over time")]
     assert sheets
     for ws in sheets:
         rows = list(ws.iter_rows(values_only=True))

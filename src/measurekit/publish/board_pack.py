@@ -210,6 +210,10 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
         atomic.write_text(tmp / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False)
                           + "\n", root=tmp)
         write_workbook(board, tmp / "board_pack.xlsx")
+        if over_time is not None:
+            from measurekit.publish.over_time_pack import add_over_time_sheet
+
+            add_over_time_sheet(tmp / "board_pack.xlsx", over_time, board)
         write_spec_sheets(board, tmp / "specs", evidence_notes or {})
         write_briefings(pages, tmp / "briefing", over_time=over_time)
         write_family_pages(pages, tmp / "families")

@@ -463,3 +463,58 @@ def write_board_pack_over_time(framework, periods, out, *, ledger=None, label: s
     if led is not None:
         files["ledger_release"] = record_release(board, led, label)
     return files
+
+
+def add_over_time_sheet(path, over: PublishedOverTime, board) -> None:
+    """Add an "Over time" sheet to the pack's workbook at ``path`` (written by ``excel.write_workbook``): one row per
+    indicator and geography with the trend words, the slope, the latest change with its interval, and the target
+    words where a target is declared; then the gap between groups' trend and the local authority's SII by period.
+    Every figure comes from :func:`over_time_published` (published numbers)."""
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    from measurekit.core import atomic
+    from measurekit.core.formatting import round_half_away
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Over time", 1)
+    words = board.words
+    ws.append([f"Over time: {', '.join(over.periods)}"])
+    ws["A1"].font = Font(bold=True, size=12)
+    ws.append(["From the published figures only: a withheld figure (c) is left out of its series."])
+    ws.append([])
+    header = ["Indicator", "Area", "Trend (last five years)", "Slope (points a year)", "Latest year",
+              "Change on previous year (points)", "95% interval, lower", "95% interval, upper", "Target"]
+    ws.append(header)
+    for c in ws[4]:
+        c.font = Font(bold=True)
+    titles = {i.id: i.title for i in board.framework.indicators}
+
+    def r1(x):
+        return None if x is None or pd.isna(x) else float(round_half_away(np.array([float(x)]), 1)[0])
+
+    for t in over.trend.to_dict("records"):
+        key = (t["indicator_id"], str(t["geography_code"]))
+        ch = over.change[(over.change["indicator_id"] == key[0])
+                         & (over.change["geography_code"].astype(str) == key[1])] if len(over.change) else None
+        last = ch.iloc[-1] if ch is not None and len(ch) else None
+        tg = over.target[(over.target["indicator_id"] == key[0])
+                         & (over.target["geography_code"].astype(str) == key[1])] if len(over.target) else None
+        area = words.La if t["geography_type"] == "la" else t["geography_name"]
+        ws.append([titles.get(t["indicator_id"], t["indicator_id"]), area, t["marker"], r1(t.get("slope")),
+                   None if last is None else last["period"], None if last is None else r1(last["change"]),
+                   None if last is None else r1(last["ci_low"]), None if last is None else r1(last["ci_high"]),
+                   tg.iloc[0]["words"] if tg is not None and len(tg) else ""])
+    if len(over.inequality):
+        ws.append([])
+        ws.append(["Slope index of inequality by deprivation quintile (points, least minus most deprived)"])
+        ws.append(["Indicator", "Period", "SII", "95% interval, lower", "95% interval, upper"])
+        for r in over.inequality.to_dict("records"):
+            ws.append([titles.get(r["indicator_id"], r["indicator_id"]), r["period"], r1(r["sii"]),
+                       r1(r["sii_lower"]), r1(r["sii_upper"])])
+    for letter, width in zip("ABCDEFGHI", (34, 18, 30, 12, 10, 14, 11, 11, 60)):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=5):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    atomic.save_workbook(wb, path)
