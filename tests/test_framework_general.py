@@ -284,3 +284,42 @@ def test_weighting_sentence_names_the_declared_margins(second):
     text = _blocks_text(rep)
     assert f"Raking weights ({fw.area.area_word}, uasc)" in text
     assert "free school meals" not in text and "English as an additional language" not in text
+
+
+def test_fallback_words_of_the_data_contract_do_not_reach_a_framework_with_its_own_population(bundled, second):
+    from measurekit.core import labels
+
+    # the bundled framework is on the data contract (children, child_id): its undeclared codes keep their words
+    assert labels.category("summer_born", 1, framework=bundled) == labels.CATEGORIES[("summer_born", "1")]
+    # a framework with its own population declares no sex breakdown: the value, not words about children
+    assert labels.category("sex", "F", framework=second) == "F"
+    assert labels.breakdown("all", framework=second) == "All"
+    assert labels.breakdown("all", framework=bundled) == labels.BREAKDOWNS["all"]
+
+
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory, root):
+    import subprocess
+    import sys
+
+    base = tmp_path_factory.mktemp("general_second")
+    folder = root / "indicators" / "north-yorkshire-care-leavers"
+    for args in (["synth", "--framework", folder, "--n", 500, "--seed", 7, "--out", base / "data"],
+                 ["run", "--framework", folder, "--data", base / "data", "--out", base / "out"]):
+        done = subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
+                              cwd=root, timeout=900)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return base / "out"
+
+
+def test_second_framework_trial_report_has_no_words_of_the_bundled_one(second_run):
+    import html
+    import re
+
+    page = (second_run / "internal" / "trial_report.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    for words in ("GLD", "phonics", "free school meals", "English as an additional language", "Girls", "Boys",
+                  "home language", "Summer-born"):
+        assert words not in text, words
+    cards = pd.read_csv(second_run / "internal" / "measurement" / "item_evidence_cards.csv")
+    assert (cards.groupby("item").size() > 1).any()          # an item in several domains: a card for each

@@ -26,8 +26,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Fallback words for columns named without a framework (the trial report's analysis groups, e.g. summer_born,
-# responded). Breakdowns in board-pack outputs take the framework's declared words (``framework=``).
+# Fallback words for the columns of the data contract (the ``children`` table with ``child_id``: the trial report's
+# analysis groups, e.g. summer_born, responded), used without a framework or with a framework on that contract.
+# A framework that declares its own population gets only its declared words (or the code tidied): these words
+# (children, free school meals...) would be wrong for its people. Board-pack outputs pass ``framework=``.
 BREAKDOWNS = {
     "all": "All children",
     "fsm": "Free school meals",
@@ -155,6 +157,13 @@ def _norm_value(value) -> str:
     return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
 
 
+def contract_words(framework) -> bool:
+    """True when the fallback words below apply: no framework, or one on the data contract's population (the
+    ``children`` table keyed by ``child_id``); False for a framework that declares its own population."""
+    pop = getattr(framework, "population", None) if framework is not None else None
+    return pop is None or (pop.table, pop.id) == ("children", "child_id")
+
+
 def _declared(framework, code):
     """The framework's declared breakdown ``code`` (``design.models.Breakdown``), or None."""
     find = getattr(framework, "breakdown", None)
@@ -168,7 +177,7 @@ def breakdown(code: str, framework=None) -> str:
     declared = _declared(framework, code)
     if declared is not None:
         return declared.title
-    return BREAKDOWNS.get(str(code), _tidy(code))
+    return BREAKDOWNS.get(str(code), _tidy(code)) if contract_words(framework) else _tidy(code)
 
 
 def category(breakdown_code: str, value, plain: bool = False, framework=None) -> str:
@@ -185,7 +194,7 @@ def category(breakdown_code: str, value, plain: bool = False, framework=None) ->
         group = declared.value(key[1])
         if group is not None:
             return (group.plain or group.label) if plain else group.label
-    elif key in CATEGORIES:
+    elif key in CATEGORIES and contract_words(framework):
         return CATEGORIES[key]
     if key[1] in ("0", "1"):        # an undeclared yes/no group: never show a bare 0/1
         words = breakdown(breakdown_code, framework)

@@ -914,6 +914,10 @@ def _appendix(rep, state):
             "r_indicator", "n_eff"]
     rows = pd.DataFrame([(n, labels.STATISTICS[n]) for n in used], columns=["Column name", "Meaning"])
     rep.table(s, rows)
-    codes = pd.DataFrame([(f"{b} = {v}", labels.category(b, v)) for (b, v) in labels.CATEGORIES if b != "all"],
-                         columns=["Code in the data", "Label in this report"])
-    rep.table(s, codes)
+    fw = state.framework
+    if labels.contract_words(fw):
+        pairs = [(f"{b} = {v}", labels.category(b, v)) for (b, v) in labels.CATEGORIES if b != "all"]
+    else:       # a framework with its own population: the group codes it declares, in its words
+        pairs = [(f"{b.id} = {v.value}", v.label) for b in fw.group_breakdowns for v in b.values]
+    if pairs:
+        rep.table(s, pd.DataFrame(pairs, columns=["Code in the data", "Label in this report"]))
