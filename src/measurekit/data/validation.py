@@ -470,7 +470,8 @@ def read_and_check(folder, config=None, *, framework=None, today: dt.date | None
     if is_period_folder(folder):       # several academic years: read per period (data/periods.py)
         report.add("period_folder", f"{folder} holds one folder per academic year, not the files of one year: give "
                    "one year's folder here, or use the commands for several years (measurekit board-pack, measurekit "
-                   "over-time; measurekit validate reads every year).", file=folder.name, rule="the files of one period")
+                   "over-time; measurekit validate reads every year).", file=folder.name,
+                   rule="the files of one period")
         return raw, files, report, Completeness()
     cfg = load_config(config, [t.name for t in fw.tables])
     threshold = float(cfg.get("completeness_threshold", COMPLETENESS_THRESHOLD))

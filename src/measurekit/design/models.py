@@ -507,8 +507,8 @@ class FormText(_Model):
                                              description="Shown when the reference does not match.")
     family: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="The page for the people who answered (publish/family_page.py): its "
-        "phrases in the framework's own words, by key (thanks, answered, in_ten, rated, need, score, plan, again, next, "
-        "private, told) and language; a key left out keeps the page's default wording.")
+        "phrases in the framework's own words, by key (thanks, answered, in_ten, rated, need, score, plan, again, "
+        "next, private, told) and language; a key left out keeps the page's default wording.")
 
 
 class Area(_Model):

@@ -368,8 +368,8 @@ def perspective_agreement(data: pd.DataFrame, *, perspectives, id: str = "person
                           ) -> PerspectiveAgreementResult:
     """Agreement between two perspectives, per topic and per domain (long data: see the module docstring).
 
-    ``k``: the share of pairs within ``k`` points (default 2). ``rating_range``: the lowest and highest rating (the kappa
-    categories are its whole points). ``min_pairs``: a topic or domain with fewer pairs gets a row with ``n`` only
+    ``k``: the share of pairs within ``k`` points (default 2). ``rating_range``: the lowest and highest rating (the
+    kappa categories are its whole points). ``min_pairs``: a topic or domain with fewer pairs gets a row with ``n`` only
     and a warning. Returns :class:`PerspectiveAgreementResult`; ICCs match psych::ICC to 1e-6 (stored fixture).
     """
     _options(alpha=alpha, k=k, min_pairs=min_pairs, min_topics=min_topics)
@@ -675,7 +675,8 @@ class ChangeResult(Result):
 def review_change(data: pd.DataFrame, *, round: str, perspectives=None, id: str = "person_id",
                   perspective: str = "perspective", topic: str = "topic", rating: str = "rating", items=None,
                   domains=None, min_topics=None, compare: str = "consecutive", k: float = 2,
-                  higher_is_better: bool = True, framework=None, rating_range=None, alpha: float = 0.05) -> ChangeResult:
+                  higher_is_better: bool = True, framework=None, rating_range=None,
+                  alpha: float = 0.05) -> ChangeResult:
     """Paired change of each topic's (and domain's) rating between reviews of the same person, per perspective.
 
     ``compare="consecutive"``: each rated review against the person's previous rated review of that topic;
