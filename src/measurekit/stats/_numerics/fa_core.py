@@ -2,9 +2,9 @@
 
 ``ml`` follows psych::fa(fm = "ml") (psych's fit.ml, the criterion of R's factanal). ``minres`` follows
 psych::fa(fm = "minres"): uniquenesses minimise the sum of squared off-diagonal residuals (L-BFGS-B, bounds
-0.005..1), loadings from the eigen decomposition of R with communalities on the diagonal. ``oblimin`` is the gradient projection algorithm of
-Bernaards and Jennrich (GPArotation::GPFoblq with the oblimin criterion, gamma = 0, no
-normalisation), run to a tighter tolerance than GPArotation's default.
+0.005..1), loadings from the eigen decomposition of R with communalities on the diagonal. ``oblimin`` is the
+gradient projection algorithm of Bernaards and Jennrich (GPArotation::GPFoblq with the oblimin criterion,
+gamma = 0, no normalisation), run to a tighter tolerance than GPArotation's default.
 """
 from __future__ import annotations
 
