@@ -58,6 +58,7 @@ _API = {
     "sii": "measurekit.stats.inequality",
     "group_gap": "measurekit.stats.inequality",
     "funnel": "measurekit.stats.funnel",
+    "over_time": "measurekit.stats.over_time",
     "read_inventory": "measurekit.mapping.reading",
     "check_inventory": "measurekit.mapping.reading",
     "information_map": "measurekit.mapping.analysis",
