@@ -916,7 +916,12 @@ def _appendix(rep, state):
     rep.table(s, rows)
     fw = state.framework
     if labels.contract_words(fw):
-        pairs = [(f"{b} = {v}", labels.category(b, v)) for (b, v) in labels.CATEGORIES if b != "all"]
+        # the contract's codes, but only of groups this framework has (its breakdowns and fairness groups, and the
+        # contract's own analysis columns), in its words: a code from another framework's declaration is not listed
+        known = None if fw is None else ({b.id for b in fw.declared_breakdowns} | {"responded", "summer_born"}
+                                         | {g.name for g in fw.analysis.fairness_groups})
+        pairs = [(f"{b} = {v}", labels.category(b, v, framework=fw)) for (b, v) in labels.CATEGORIES
+                 if b != "all" and (known is None or b in known)]
     else:       # a framework with its own population: the group codes it declares, in its words
         pairs = [(f"{b.id} = {v.value}", v.label) for b in fw.group_breakdowns for v in b.values]
     if pairs:

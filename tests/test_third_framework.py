@@ -1,0 +1,296 @@
+"""The "third framework" test (issue 26): a framework made by renaming every id, title, area and language of a
+bundled one runs through synth, validate, run and board-pack, and no id or word of the original reaches an output.
+
+The renaming is written here, independently of measurekit: the ids are read from the bundled YAML files, each gets
+an invented token, every free text (titles, item wording, labels, notes ...) is replaced by a neutral numbered text,
+the LA and its codes, the areas and the languages are replaced by other ones. The original's words are read from
+the same YAML files; the few that the renaming cannot remove (the data contract's fixed column names, generic
+English) are excluded below, each with the reason.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from measurekit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = sorted(p.parent for p in (ROOT / "indicators").glob("*/framework.yaml"))
+FILES = ("framework.yaml", "items.yaml", "scales.yaml", "indicators.yaml", "synthetic.yaml")
+
+# other valid codes: Gateshead (old 390, E08000037), region North East (E12000001)
+NEW_AREA = {"la_name": "Gateshead", "old_la_code": "390", "new_la_code": "E08000037", "region_code": "E12000001",
+            "region_name": "North East", "la_word": "district", "area_word": "zone", "small_area_word": "block",
+            "area_word_plural": "zones"}
+# free-text keys: their value is replaced by a neutral numbered text (in every language)
+TEXT_KEYS = {"title", "label", "text", "description", "definition", "note", "notes", "purpose", "rationale",
+             "reason", "caveats", "vision", "outcomes", "assumptions", "owner", "ees", "ees_name", "plain", "words",
+             "reader_note", "evidence_note", "informs_decision", "readme", "understood", "change_made",
+             "lawful_basis", "dpia_reference", "retention", "advisers", "analysts", "families", "source",
+             "other_label", "neighbourhood_boards", "young_people", "care_leavers_board", "intro",
+             "child_id_message", "frequency", "themes", "quotes", "data_quality"}
+# values of text-named keys that are a format's vocabulary (indicators' compute.source), not free text
+KEEP_VALUES = {"routine", "scale", "item"}
+# pictures and recordings are files named after the original's items: the third framework goes without them
+DROPPED = {"media", "pictorial"}
+# the second and later languages become other real codes (Welsh, Irish, Scottish Gaelic, Cornish, Basque, Breton)
+NEW_LANGS = ["cy", "ga", "gd", "kw", "eu", "br"]
+# the data contract's fixed names, which a framework cannot rename (kind: eyfsp / asq / voice tables and the
+# population contract of the school-readiness framework are read by measurekit's own readers)
+CONTRACT = {"child_id", "eyfsp", "asq", "gld", "y1_phonics_pass", "asq_total", "summer_born", "date_of_birth",
+            "small_area", "small_area_name", "small_areas", "neighbourhood_code", "voice_parent", "voice_child"}
+# keys of measurekit's YAML formats, not ids of the framework (never renamed, never searched for)
+FORMAT_KEYS = {"small_areas", "small_area_prefix", "language_mixes", "language_mix", "areas", "columns", "plant"}
+
+
+def _y(path: Path):
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+# measurekit's synthetic cohort for the children contract (the population table 'children', as the school-readiness
+# framework declares) writes these column names and values itself (synth/cohort.py), whatever the framework
+# declares: a framework on that contract cannot rename them yet (reported; the full rename is xfail below)
+CHILDREN_CONTRACT = {"children", "sex", "fsm", "send", "eal", "home_language", "ethnicity_group", "idaci_decile",
+                     "mobility", "neighbourhood", "none", "sen_support", "ehc_plan", "F", "M", "English", "Urdu",
+                     "Bengali", "Punjabi", "Polish", "Arabic", "Romanian", "Other", "White British", "White Other",
+                     "Pakistani", "Bangladeshi", "Indian", "Black", "Arab", "Mixed", "language_mixes",
+                     "south_asian", "east_european", "mixed", "later_outcome", "voice_practitioner", "voice_retest",
+                     "parent", "practitioner", "form_language", "completed_on", "response_id", "practitioner_id",
+                     "rated_on"}
+
+
+def _ids(fw: Path, keep: frozenset = frozenset()) -> set[str]:
+    """Every id the framework declares, read from its YAML (the renaming's domain)."""
+    meta = _y(fw / "framework.yaml")
+    ids = {meta["name"]}
+    for t in meta.get("tables") or []:
+        ids.add(t["name"])
+        ids.update(t.get("key") or [])
+        ids.update(c["name"] for c in t.get("columns") or [])
+        for c in t.get("columns") or []:
+            ids.update(str(v) for v in c.get("enum") or [] if isinstance(v, str))
+        if t.get("respondent"):
+            ids.add(t["respondent"])
+    for b in meta.get("breakdowns") or []:
+        ids.add(b["id"])
+        ids.update(str(v["value"]) for v in b.get("values") or [] if not str(v["value"]).isdigit())
+    for g in (meta.get("analysis") or {}).get("fairness_groups") or []:
+        ids.update(x for x in (g.get("column"), g.get("id")) if x)
+    for o in (meta.get("analysis") or {}).get("outcomes") or []:
+        ids.add(o["column"])
+        ids.update(o.get("covariates") or [])
+    pop = meta.get("population") or {}
+    ids.update(str(v) for k, v in pop.items() if isinstance(v, str) and k not in ("group", "person", "people"))
+    ids.update(s["id"] for s in _y(fw / "scales.yaml").get("scales", []))
+    items = _y(fw / "items.yaml")
+    ids.update(d["id"] for d in items.get("domains", []))
+    ids.update(i["id"] for i in items.get("items", []))
+    ids.update(i["id"] for i in _y(fw / "indicators.yaml").get("indicators", []))
+    syn = _y(fw / "synthetic.yaml")
+    for a in syn.get("areas") or []:
+        ids.update(str(a[k]) for k in ("name", "small_area_prefix") if a.get(k))
+    ids.update((syn.get("language_mixes") or {}).keys())
+    ids.discard("")
+    return {i for i in ids if not i.isdigit()} - CONTRACT - FORMAT_KEYS - keep
+
+
+def _tokens(ids: set[str]) -> dict[str, str]:
+    """Each id -> an invented token (letters only, so it is a valid id, column name, area name or prefix)."""
+    letters = ("".join(p) for p in itertools.product("bcdfghjklmnpqrstvwxz", repeat=3))
+    out = {}
+    for i in sorted(ids, key=lambda s: (-len(s), s)):
+        tok = "zz" + next(letters)
+        out[i] = tok.upper() if i.isupper() else (tok.title() if i[:1].isupper() else tok)
+    # a domain's scale score is the field 'voice_<domain id>' (docs/framework.md): renamed with its domain
+    out.update({"voice_" + i: "voice_" + t for i, t in list(out.items())})
+    return out
+
+
+def _sub(text: str, tokens: dict[str, str]) -> str:
+    pat = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(k) for k in tokens) + r")(?![A-Za-z0-9_])")
+    return pat.sub(lambda m: tokens[m.group(1)], text)
+
+
+class _Renamer:
+    def __init__(self, fw: Path, keep: frozenset = frozenset()):
+        meta = _y(fw / "framework.yaml")
+        self.tokens = _tokens(_ids(fw, keep))
+        langs = [l for l in meta.get("languages") or [] if l != "en" and not keep]
+        self.langs = dict(zip(langs, NEW_LANGS))
+        self.n = 0
+
+    def neutral(self) -> str:
+        self.n += 1
+        return f"Neutral text {self.n}"
+
+    def key(self, k):
+        if isinstance(k, str):
+            if k in self.langs:
+                return self.langs[k]
+            return _sub(k, self.tokens) if k not in FORMAT_KEYS else k
+        return k
+
+    def __call__(self, obj, key=None):
+        if isinstance(obj, dict):
+            if obj and set(obj) <= {"en", *self.langs} and all(isinstance(v, str) for v in obj.values()):
+                return {self.key(k): self.neutral() for k in obj}   # a text in each language (stem, hint ...)
+            out = {}
+            for k, v in obj.items():
+                if k in DROPPED:
+                    continue
+                if key in TEXT_KEYS and isinstance(v, str):        # a text by language: {en: ..., ur: ...}
+                    out[self.key(k)] = self.neutral()
+                elif k in NEW_AREA and isinstance(v, str):
+                    out[k] = NEW_AREA[k]
+                else:
+                    out[self.key(k)] = self(v, k)
+            return out
+        if isinstance(obj, list):
+            return [self(v, key) for v in obj]
+        if isinstance(obj, str):
+            if key in TEXT_KEYS and obj not in KEEP_VALUES:
+                return self.neutral()
+            if key == "groups":                       # items' provenance groups: measurekit's vocabulary
+                return obj
+            if key == "languages" or key in self.langs:
+                return self.langs.get(obj, obj)
+            return _sub(obj, self.tokens)
+        return obj
+
+
+def _third(fw: Path, dest: Path, keep: frozenset = frozenset()) -> _Renamer:
+    dest.mkdir()
+    ren = _Renamer(fw, keep)
+    for f in FILES:
+        if (fw / f).is_file():
+            doc = ren(_y(fw / f))
+            if f == "framework.yaml":
+                doc["name"] = "zz-third-framework"
+                doc["title"] = "Neutral framework"
+                if "population" in doc:
+                    doc["population"].update(group="a test group", person="member", people="members")
+            (dest / f).write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return ren
+
+
+# --------------------------------------------------------------------------------------------- the original's words
+# generic English or codes the renaming leaves in measurekit's own sentences and which every framework shares
+GENERIC = {
+    "en",            # English stays the source language (measurekit's forms need one source language)
+    "english",       # the value 'English' of a home-language column is generic, and measurekit names English text
+    "other",         # 'Other' is a generic category value used by measurekit itself
+    "none",          # generic value
+    "all",           # the 'all' breakdown of the board table
+    "area",          # measurekit's own word for the area breakdown
+    "services",      # a domain id of one framework that is plain English used in measurekit's sentences
+    "parent", "child", "carer", "young_person",   # generic respondent words in measurekit's own text
+    "sex", "f", "m",  # the sex breakdown is generic; F/M are letters
+    "yes", "no",     # values of a yes/no column (renamed in the third framework) and everyday words in sentences
+    "children",      # a table name (renamed), but also a value of measurekit's provenance-group vocabulary
+                     # (items' provenance.groups), which a framework cannot rename, and plain English
+    "education",     # a domain id (renamed) that is plain English; measurekit names the Department for Education
+}
+
+
+def _words(fw: Path, keep: frozenset = frozenset()) -> set[str]:
+    meta = _y(fw / "framework.yaml")
+    words = {i.lower() for i in _ids(fw, keep)} | {meta["name"].lower(), meta["title"].lower()}
+    area = meta.get("area") or {}
+    words.update(str(area[k]).lower() for k in ("la_name", "old_la_code", "new_la_code", "region_name", "region_code")
+                 if area.get(k))
+    # whole titles of domains, items and indicators (phrases: a leaked title is a leak, its words alone are not)
+    items = _y(fw / "items.yaml")
+    for d in items.get("domains", []) + _y(fw / "indicators.yaml").get("indicators", []):
+        if isinstance(d.get("title"), str) and len(d["title"].split()) > 2:
+            words.add(d["title"].lower())
+    for it in items.get("items", []):
+        t = it.get("text")
+        t = t.get("en") if isinstance(t, dict) else t
+        if isinstance(t, str) and len(t.split()) > 2:
+            words.add(t.lower())
+    # a number alone (the old LA code, '354') is not searched for: any count or numbered text may hold it; the
+    # GSS codes (E08..., E12...) are
+    return {w for w in words if w and w not in GENERIC and len(w) > 1 and not w.isdigit()}
+
+
+def _cells(path: Path):
+    """(line or cell, text) of one output file."""
+    if path.suffix == ".xlsx":
+        import openpyxl
+        wb = openpyxl.load_workbook(path, read_only=True)
+        for ws in wb.worksheets:
+            yield f"sheet {ws.title!r}", ws.title
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value is not None:
+                        yield f"{ws.title}!{getattr(c, 'coordinate', '?')}", str(c.value)
+        wb.close()
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return
+    for n, line in enumerate(text.splitlines(), 1):
+        yield f"line {n}", line
+
+
+def _leaks(folder: Path, words: set[str]) -> list[str]:
+    pats = {w: re.compile(r"(?<![a-z0-9_])" + re.escape(w) + r"(?![a-z0-9_])") for w in words}
+    found = []
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        for w, pat in pats.items():
+            if pat.search(p.name.lower()):
+                found.append(f"{p.relative_to(folder)} (file name): {w!r}")
+        for where, text in _cells(p):
+            low = text.lower()
+            for w, pat in pats.items():
+                if pat.search(low):
+                    found.append(f"{p.relative_to(folder)} {where}: {w!r}")
+    return found
+
+
+def _cases():
+    for fw in BUNDLED:
+        on_children_contract = (_y(fw / "framework.yaml").get("population") or {}).get("table") == "children"
+        if not on_children_contract:
+            yield pytest.param(fw, frozenset(), id=fw.name)
+            continue
+        yield pytest.param(fw, frozenset(), id=fw.name + "-full", marks=pytest.mark.xfail(
+            strict=True, reason="measurekit synth writes the children contract's columns, home languages and form "
+                                "language codes itself (synth/cohort.py, synth/profile.py LANGUAGES): a framework "
+                                "on that contract cannot rename them (KeyError in make_cohort)"))
+        yield pytest.param(fw, frozenset(CHILDREN_CONTRACT), id=fw.name + "-contract-kept")
+
+
+@pytest.mark.parametrize(("fw", "keep"), list(_cases()))
+def test_third_framework_has_no_word_of_the_original(fw, keep, tmp_path, capsys):
+    third = tmp_path / "third"
+    ren = _third(fw, third, keep)
+    words = _words(fw, keep)
+    assert len(ren.tokens) > 30 and len(words) > 30
+    # the renamed framework holds no word of the original (the test's own renaming is complete)
+    assert _leaks(third, words) == []
+
+    data, out, pack = tmp_path / "data", tmp_path / "out", tmp_path / "pack"
+    assert main(["synth", "--framework", str(third), "--n", "600", "--seed", "5", "--out", str(data)]) == 0, \
+        capsys.readouterr()
+    assert main(["validate", str(data), "--framework", str(third)]) == 0, capsys.readouterr()
+    assert main(["run", "--data", str(data), "--framework", str(third), "--out", str(out)]) == 0, capsys.readouterr()
+    assert main(["board-pack", "--data", str(data), "--framework", str(third), "--out", str(pack)]) == 0, \
+        capsys.readouterr()
+    printed = capsys.readouterr()
+    outputs = [p for base in (data, out, pack) for p in base.rglob("*") if p.is_file()]
+    assert outputs
+    leaks = [f"data/{x}" for x in _leaks(data, words)] + [f"out/{x}" for x in _leaks(out, words)] \
+        + [f"pack/{x}" for x in _leaks(pack, words)]
+    leaks += [f"printed: {w!r}" for w in words
+              if re.search(r"(?<![a-z0-9_])" + re.escape(w) + r"(?![a-z0-9_])", (printed.out + printed.err).lower())]
+    assert leaks == [], "\n".join(leaks[:200])
