@@ -287,4 +287,4 @@ def linkage_weights(result, base=None, **options):
     base = names(required_role(base, "base", "which margins to weight to")) or []
     frame = result.linked
     margins = adjusted_margins(result.by_group, base=[b for b in base if b in frame], available=set(frame.columns))
-    return response_weights(frame, responded=frame[frame["responded"] == 1], by=margins, **options)
+    return response_weights(frame, responded="responded", by=margins, **options)   # its 0/1 flag: no id needed
