@@ -121,8 +121,9 @@ class _Renamer:
     def __init__(self, fw: Path, keep: frozenset = frozenset()):
         meta = _y(fw / "framework.yaml")
         self.tokens = _tokens(_ids(fw, keep))
-        langs = [l for l in meta.get("languages") or [] if l != "en" and not keep]
-        self.langs = dict(zip(langs, NEW_LANGS))
+        langs = [l for l in meta.get("languages") or [] if l != "en"]
+        # with the children contract kept, the languages stay (synth writes their form language codes itself)
+        self.langs = {l: l for l in langs} if keep else dict(zip(langs, NEW_LANGS))
         self.n = 0
 
     def neutral(self) -> str:
@@ -194,8 +195,27 @@ GENERIC = {
     "yes", "no",     # values of a yes/no column (renamed in the third framework) and everyday words in sentences
     "children",      # a table name (renamed), but also a value of measurekit's provenance-group vocabulary
                      # (items' provenance.groups), which a framework cannot rename, and plain English
+    "what you told us",   # a heading of measurekit's own family page (publish/family_page.py), which the
+                          # care-leavers framework also uses as one of its form texts
     "education",     # a domain id (renamed) that is plain English; measurekit names the Department for Education
 }
+
+
+def _texts(obj, key=None):
+    """The free texts of a YAML document: values of TEXT_KEYS and of language-keyed maps."""
+    if isinstance(obj, dict):
+        lang_map = bool(obj) and all(isinstance(k, str) and len(k) == 2 for k in obj)
+        for k, v in obj.items():
+            if isinstance(v, str) and (key in TEXT_KEYS or k in TEXT_KEYS or lang_map):
+                yield v.strip()
+            else:
+                yield from _texts(v, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            if isinstance(v, str) and key in TEXT_KEYS:
+                yield v.strip()
+            else:
+                yield from _texts(v, key)
 
 
 def _words(fw: Path, keep: frozenset = frozenset()) -> set[str]:
@@ -204,16 +224,12 @@ def _words(fw: Path, keep: frozenset = frozenset()) -> set[str]:
     area = meta.get("area") or {}
     words.update(str(area[k]).lower() for k in ("la_name", "old_la_code", "new_la_code", "region_name", "region_code")
                  if area.get(k))
-    # whole titles of domains, items and indicators (phrases: a leaked title is a leak, its words alone are not)
-    items = _y(fw / "items.yaml")
-    for d in items.get("domains", []) + _y(fw / "indicators.yaml").get("indicators", []):
-        if isinstance(d.get("title"), str) and len(d["title"].split()) > 2:
-            words.add(d["title"].lower())
-    for it in items.get("items", []):
-        t = it.get("text")
-        t = t.get("en") if isinstance(t, dict) else t
-        if isinstance(t, str) and len(t.split()) > 2:
-            words.add(t.lower())
+    if not keep:    # the place words (kept with the children contract: 'neighbourhood' is its column)
+        words.update(str(area[k]).lower() for k in ("la_word", "area_word") if area.get(k))
+    # every free text of two words or more (titles, labels, item wording, notes ... in every language): a leaked
+    # phrase is a leak; its words alone are not (they are everyday words)
+    for f in FILES:
+        words.update(t.lower() for t in _texts(_y(fw / f)) if len(t.split()) >= 2)
     # a number alone (the old LA code, '354') is not searched for: any count or numbered text may hold it; the
     # GSS codes (E08..., E12...) are
     return {w for w in words if w and w not in GENERIC and len(w) > 1 and not w.isdigit()}

@@ -109,7 +109,8 @@ def _item_fields(framework, respondent):
         if respondent not in item.respondents:
             continue
         scale = framework.scale(item.scale)
-        dk = f"; {scale.dont_know.code} = don't know" if scale.dont_know else ""
+        dk_words = (scale.dont_know.label.get("en") or "don't know").lower() if scale.dont_know else ""
+        dk = f"; {scale.dont_know.code} = {dk_words}" if scale.dont_know else ""   # the scale's own words for it
         labels = ", ".join(f"{o.code} = {o.label.get('en', '')}" for o in scale.options)
         fields.append(_f(item.id, "integer", f"{item.stem.get('en', item.id)} [{labels}{dk}; blank = not answered]"
                          + (" (reverse keyed)" if item.reverse else ""), enum=scale.valid_codes))

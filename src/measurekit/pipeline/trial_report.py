@@ -369,7 +369,7 @@ def _scores(rep, state):
                     f"ratings at their latest review), for {fw.population.people} who answered enough of them."
                     .replace("_", " "))
     else:
-        rep.text(s, "Each domain score is the mean of the answered items (1 = strongly disagree ... 5 = strongly agree, "
+        rep.text(s, f"Each domain score is the mean of the answered items ({_scale_ends(fw)}, "
                     "reverse-worded items flipped), for parents who answered enough of the domain's items.")
     titles = {d.score_column: d.title for d in fw.domains}
     rep.table(s, _fmt(state.score_summary, [("scale", "Domain", lambda x: titles.get(x, x)),
@@ -855,12 +855,29 @@ def _added_value(rep, state):
     return out
 
 
-def _codes_to_words(text) -> str:
-    """Breakdown codes inside a sentence (``by fsm``, ``home_language_group``) replaced by their labels."""
+def _scale_ends(fw) -> str:
+    """The ends of the domains' answer scale in words ("1 = strongly disagree ... 5 = strongly agree"), from the
+    framework's scale when the domains' items share one, else the scale's lowest to highest answer."""
+    ids = {i.scale for d in fw.domains for i in fw.items_in(d.id)}
+    if len(ids) == 1:
+        try:
+            opts = fw.scale(next(iter(ids))).options
+        except (KeyError, ValueError, AttributeError):
+            opts = []
+        if len(opts) >= 2 and opts[0].label.get("en") and opts[-1].label.get("en"):
+            return (f"{opts[0].code} = {opts[0].label['en'].lower()} ... "
+                    f"{opts[-1].code} = {opts[-1].label['en'].lower()}")
+    return "from the scale's lowest to its highest answer"
+
+
+def _codes_to_words(text, framework=None) -> str:
+    """Breakdown codes inside a sentence (``by fsm``, ``home_language_group``) replaced by their labels: the
+    framework's declared title where it declares the breakdown, else the contract's fallback words."""
     import re
 
     return re.sub(r"\b(" + "|".join(sorted(labels.BREAKDOWNS, key=len, reverse=True)) + r")\b",
-                  lambda m: labels.breakdown(m.group(1)).lower() if m.group(1) != "all" else m.group(1), str(text))
+                  lambda m: (labels.breakdown(m.group(1), framework=framework).lower() if m.group(1) != "all"
+                             else m.group(1)), str(text))
 
 
 def _cell(x) -> str:
@@ -897,7 +914,7 @@ def _cosmin(rep, state):
     titles = {d.id: d.title for d in fw.domains}
     spec = [("indicator", "Indicator", lambda x: labels.indicator(fw, x)),
             ("domain", "Domain", lambda x: titles.get(x, x)),
-            ("property", "Property", lambda x: str(x)[:1].upper() + str(x)[1:]), ("result", "Result", _codes_to_words),
+            ("property", "Property", lambda x: str(x)[:1].upper() + str(x)[1:]), ("result", "Result", lambda x: _codes_to_words(x, fw)),
             ("rating", "Rating", None), ("criterion", "Criterion", None), ("source", "Source", None)]
     rep.table(s, _fmt(t, spec), caption="Measurement properties by indicator")
     rep.cards(s, _item_cards(state), caption="Evidence card of every item")
