@@ -42,7 +42,8 @@ DROPPED = {"media", "pictorial"}
 # the second and later languages become other real codes (Welsh, Irish, Scottish Gaelic, Cornish, Basque, Breton)
 NEW_LANGS = ["cy", "ga", "gd", "kw", "eu", "br"]
 # the data contract's fixed names, which a framework cannot rename (kind: eyfsp / asq / voice tables and the
-# population contract of the school-readiness framework are read by measurekit's own readers)
+# population contract of the school-readiness framework are read by measurekit's own readers; the routine
+# indicator 'gld' keeps the id of the EYFSP column it counts, as the renaming is by whole id everywhere)
 CONTRACT = {"child_id", "eyfsp", "asq", "gld", "y1_phonics_pass", "asq_total", "summer_born", "date_of_birth",
             "small_area", "small_area_name", "small_areas", "neighbourhood_code", "voice_parent", "voice_child"}
 # keys of measurekit's YAML formats, not ids of the framework (never renamed, never searched for)
@@ -303,6 +304,13 @@ def test_third_framework_has_no_word_of_the_original(fw, keep, tmp_path, capsys)
     assert main(["board-pack", "--data", str(data), "--framework", str(third), "--out", str(pack)]) == 0, \
         capsys.readouterr()
     printed = capsys.readouterr()
+    # the run used the third framework: the board table's indicators are its (renamed) ids, and a workbook was
+    # written (so the xlsx cells were scanned)
+    import pandas as pd
+    board = pd.read_csv(pack / "board_table.csv")
+    renamed = {ren.tokens[i["id"]] for i in _y(fw / "indicators.yaml")["indicators"] if i["id"] in ren.tokens}
+    assert set(board["indicator_id"]) and set(board["indicator_id"]) <= renamed | CONTRACT   # 'gld': see CONTRACT
+    assert list(pack.rglob("*.xlsx")) and list(out.rglob("*.xlsx"))
     outputs = [p for base in (data, out, pack) for p in base.rglob("*") if p.is_file()]
     assert outputs
     leaks = [f"data/{x}" for x in _leaks(data, words)] + [f"out/{x}" for x in _leaks(out, words)] \
@@ -310,3 +318,26 @@ def test_third_framework_has_no_word_of_the_original(fw, keep, tmp_path, capsys)
     leaks += [f"printed: {w!r}" for w in words
               if re.search(r"(?<![a-z0-9_])" + re.escape(w) + r"(?![a-z0-9_])", (printed.out + printed.err).lower())]
     assert leaks == [], "\n".join(leaks[:200])
+
+
+def test_the_scan_finds_a_planted_word_in_text_json_xlsx_and_file_names(tmp_path):
+    """The checker itself: an original word hidden in each kind of output is found, with its place."""
+    import openpyxl
+
+    fw = BUNDLED[0]
+    words = _words(fw)
+    item = sorted(i["id"] for i in _y(fw / "items.yaml")["items"])[0]
+    la = _y(fw / "framework.yaml")["area"]["la_name"]
+    (tmp_path / "a.csv").write_text("x,y\n1,fine\n2,Value " + la.upper() + " here\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps({"k": [f"the {item} item"]}), encoding="utf-8")
+    wb = openpyxl.Workbook()
+    wb.active["C3"] = f"about {item}"
+    wb.save(tmp_path / "c.xlsx")
+    (tmp_path / f"{item}.txt").write_text("nothing", encoding="utf-8")
+    (tmp_path / "d.txt").write_text(f"{item}x and x{item} and {item}_2 are other words", encoding="utf-8")
+    found = _leaks(tmp_path, words)
+    assert f"a.csv line 3: {la.lower()!r}" in found
+    assert any(f.startswith("b.json line 1") and repr(item) in f for f in found)
+    assert any(f.startswith("c.xlsx Sheet!C3") and repr(item) in f for f in found)
+    assert any(f.startswith(f"{item}.txt (file name)") for f in found)
+    assert not any(f.startswith("d.txt") for f in found)          # word boundaries: a longer token is not a hit
