@@ -197,7 +197,8 @@ def check_spec(args) -> int:
     from measurekit.design.wording import CheckConfig, check_items
 
     report = check_framework(args.framework)
-    report.extend(placeholder_problems(args.framework))     # new-framework's placeholders (docs/framework.md)
+    if report.ok:   # the files have passed the one guarded reader (depth, size, duplicate keys) before this re-read
+        report.extend(placeholder_problems(args.framework))     # new-framework's placeholders (docs/framework.md)
     print(report.to_text(limit=100))
     if not report.ok:
         return 1

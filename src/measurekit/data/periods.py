@@ -39,6 +39,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from measurekit.problems import InputError, ProblemReport
 
@@ -184,7 +185,7 @@ def _cross_checks(cohorts: dict, folders: dict, fw, report: ProblemReport) -> No
             if table is None or table not in cohort.tables or idc not in cohort.tables[table]:
                 continue
             ids = cohort.tables[table][idc].astype(str).to_numpy()
-            again = np.flatnonzero(np.isin(ids, list(seen)))
+            again = np.flatnonzero(pd.Index(ids).isin(list(seen)))   # hashed: np.isin on strings compares all pairs
             for i in again.tolist():
                 first = seen[ids[i]]
                 rule = ("one reception cohort per period: a child belongs to one" if code == "period_child_overlap"

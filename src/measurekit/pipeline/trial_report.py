@@ -914,7 +914,8 @@ def _cosmin(rep, state):
     titles = {d.id: d.title for d in fw.domains}
     spec = [("indicator", "Indicator", lambda x: labels.indicator(fw, x)),
             ("domain", "Domain", lambda x: titles.get(x, x)),
-            ("property", "Property", lambda x: str(x)[:1].upper() + str(x)[1:]), ("result", "Result", lambda x: _codes_to_words(x, fw)),
+            ("property", "Property", lambda x: str(x)[:1].upper() + str(x)[1:]),
+            ("result", "Result", lambda x: _codes_to_words(x, fw)),
             ("rating", "Rating", None), ("criterion", "Criterion", None), ("source", "Source", None)]
     rep.table(s, _fmt(t, spec), caption="Measurement properties by indicator")
     rep.cards(s, _item_cards(state), caption="Evidence card of every item")

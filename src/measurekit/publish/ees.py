@@ -164,9 +164,11 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
         dict(col_name=area_col, col_type="Filter", label=words.Area,
              filter_hint=f"{words.Area} board area; Total is the whole local authority"),
         dict(col_name="characteristic_group", col_type="Filter", label="Characteristic group",
-             filter_hint=f"Which characteristic {_people(framework)} are grouped by; Total is all {_people(framework)}"),
+             filter_hint=f"Which characteristic {_people(framework)} are grouped by; "
+                         f"Total is all {_people(framework)}"),
         dict(col_name="characteristic", col_type="Filter", label="Characteristic",
-             filter_hint=f"{_people(framework).capitalize()} with this characteristic; Total is all {_people(framework)}",
+             filter_hint=f"{_people(framework).capitalize()} with this characteristic; "
+                         f"Total is all {_people(framework)}",
              filter_grouping_column="characteristic_group"),
     ]
     for ind in board.indicators.values():

@@ -405,7 +405,7 @@ def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_b
         full_checks()
         raise bad_option("missing", "missing must be 'pairwise' or 'listwise'.")
     x_given = x  # frequencies are of the answers as given (psych), before reversing
-    if reverse:
+    if reverse and np.isfinite(x).any():   # nothing answered (e.g. after listwise deletion): too_few_cases below
         x = x.copy(order="F")
         lo, hi = np.nanmin(x), np.nanmax(x)
         cols = [columns.index(r) for r in dict.fromkeys(reverse)]

@@ -149,7 +149,7 @@ def plain_values(df, items) -> tuple[np.ndarray, list[str]] | None:
     whose item columns are unique text names of numpy numeric dtypes (what :func:`numeric_items` would pass
     unchanged); None otherwise, and the full checks run instead. The array is column-major, as the frame
     :func:`numeric_items` builds gives it: the sums below then add in the same order, to the last bit."""
-    if type(df) is not pd.DataFrame:
+    if type(df) is not pd.DataFrame or len(df) == 0:   # no rows: the full checks say so (too_few_cases)
         return None
     cols = df.columns
     if not cols.is_unique or not ((cols.dtype == "str" and not cols.hasnans) or all(type(c) is str for c in cols)):
