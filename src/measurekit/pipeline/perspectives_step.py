@@ -32,7 +32,8 @@ STEP = "Two perspectives"
 
 def _people(state: RunState, cols: list[str]) -> pd.DataFrame:
     """One row per person: id plus the wanted columns, from the linked frame (population + routine data)."""
-    fw = state.framework
+    fw = ready(state.framework, "framework")
+    assert fw.population is not None   # the step applies only to frameworks that declare their population
     pid = fw.population.id
     linked = ready(state.linkage, "linkage").linked
     have = [c for c in dict.fromkeys(cols) if c in linked and c != pid]
@@ -104,7 +105,7 @@ def perspectives_step(state: RunState) -> str:
         expected = expected.merge(pd.DataFrame({rnd: rounds}), how="cross")
     p.missingness = attempt(state, STEP, "missing ratings", perspective_missingness, long,
                             perspectives=(first, second), by=by, expected=expected, **keys)
-    if rnd and len(rounds) > 1:
+    if rnd and rounds is not None and len(rounds) > 1:
         p.change = attempt(state, STEP, "change between reviews", review_change, long, perspectives=[first, second],
                            k=roles.k, **{**keys, "round": rnd})
     else:

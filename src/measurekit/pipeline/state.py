@@ -35,6 +35,12 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.stats.factor import EFAResult, OmegaResult, ParallelResult
     from measurekit.stats.invariance import InvarianceResult
     from measurekit.stats.items import ItemAnalysis
+    from measurekit.stats.perspectives import (
+        ChangeResult,
+        DivergenceResult,
+        MissingnessResult,
+        PerspectiveAgreementResult,
+    )
 
 
 T = TypeVar("T")
@@ -125,10 +131,10 @@ class Perspectives:
     second: str
     area: str
     by: list[str]
-    agreement: object | None = None
-    divergence: object | None = None
-    missingness: object | None = None
-    change: object | None = None
+    agreement: "PerspectiveAgreementResult | None" = None
+    divergence: "DivergenceResult | None" = None
+    missingness: "MissingnessResult | None" = None
+    change: "ChangeResult | None" = None
     discordance: "pd.DataFrame | None" = None       # every declared routine check, one table
     checks: list = field(default_factory=list)      # the RoutineCheck declarations that ran
     warnings: list[str] = field(default_factory=list)

@@ -380,7 +380,8 @@ def board_pack_step(state: RunState) -> str:
     tables = ready(state.cohort, "cohort").tables
     # a framework's own population, area and table names -> the board table's technical names (unchanged else)
     frame = technical_frame(ready(state.scored, "scores"), tables, fw)
-    lookup_name = fw.population.lookup if declared(fw) and fw.population.lookup else "small_areas"
+    lookup_name = (fw.population.lookup if declared(fw) and fw.population is not None and fw.population.lookup
+                   else "small_areas")
     board = build_board_table(frame, framework=fw, weights=weights, lookup=tables.get(lookup_name), ledger=led,
                               evidence=ready(state.evidence, "framework evidence"))
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)

@@ -234,6 +234,7 @@ def render_trial_report(state: RunState) -> str:
     verdicts: list[tuple[str, str]] = []
     if own:
         pop = fw.population
+        assert pop is not None   # own: the framework declares its population
         rep.text(summary, f"This report checks the input files, links the {pop.people}'s ratings to their records, "
                           "and says for each analysis what it found or why it could not run on this design. Each "
                           "section starts with its verdict; the evidence follows. Read whose ratings are missing "

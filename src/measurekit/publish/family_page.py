@@ -253,7 +253,7 @@ def _topic_quotes(board) -> dict[str, list[dict]]:
         topic = str(getattr(q, "topic", "") or "").strip()
         if topic and len(out.setdefault(topic, [])) < 2:
             out[topic].append({"text": q.text, "source": ", ".join(
-                t for t in (labels.breakdown(q.voice_group).capitalize(), str(q.setting or "").strip()) if t)})
+                t for t in (labels.breakdown(str(q.voice_group)).capitalize(), str(q.setting or "").strip()) if t)})
     return out
 
 
@@ -294,7 +294,7 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
     name = s["name"]
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
     beside = _topic_quotes(board)
-    told = [{"title": title, "dots": _dots(k), "said": " ".join(said), "quotes": beside.get(getattr(d, "id", None), [])}
+    told = [{"title": title, "dots": _dots(k), "said": " ".join(said), "quotes": beside.get(str(getattr(d, "id", "")), [])}
             for d, title, said, k, ind in s["told"]]
     blocks = []
     for lang, draft in _languages(fw):

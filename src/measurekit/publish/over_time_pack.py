@@ -337,9 +337,9 @@ def briefing_section(over: PublishedOverTime, board, code: str) -> dict | None:
         if gp is not None:
             gap_rows = over.gap[(over.gap["indicator_id"] == ind.id)
                                 & (over.gap["geography_code"].astype(str) == str(code))]
-            if len(gap_rows):
+            gb = gap_breakdown(fw)
+            if len(gap_rows) and gb is not None:
                 g = gap_rows.iloc[-1]
-                gb = gap_breakdown(fw)
                 one = _labels.category(gb[0], gb[1][0], framework=fw)
                 text.append(f"Gap, {one[0].lower() + one[1:]} minus others, {g['period']}: {g['gap']:+.1f} points "
                             f"({g['ci_low']:+.1f} to {g['ci_high']:+.1f}); over the years: {gp['direction']}.")
