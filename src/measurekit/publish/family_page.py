@@ -294,7 +294,8 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
     name = s["name"]
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
     beside = _topic_quotes(board)
-    told = [{"title": title, "dots": _dots(k), "said": " ".join(said), "quotes": beside.get(str(getattr(d, "id", "")), [])}
+    told = [{"title": title, "dots": _dots(k), "said": " ".join(said),
+             "quotes": beside.get(str(getattr(d, "id", "")), [])}
             for d, title, said, k, ind in s["told"]]
     blocks = []
     for lang, draft in _languages(fw):
