@@ -7,26 +7,16 @@ periods in under 5 s for trend markers, change from the previous period and targ
 best of three (the machine is shared); the load average is printed with them.
 """
 import os
-import time
 
 import numpy as np
 import pandas as pd
 import scipy.stats  # noqa: F401  (imported once, outside the timings)
+from _timing import best
 
 from measurekit.stats.funnel import funnel
 from measurekit.stats.inequality import sii
 from measurekit.stats.target import target_progress
 from measurekit.stats.trend import change_from_previous, trend_markers
-
-
-def best(f, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
 
 rng = np.random.default_rng(1)
 years = [f"{y}/{str(y + 1)[2:]}" for y in range(2020, 2026)]

@@ -11,20 +11,13 @@ import os
 import sys
 import time
 
+from _timing import best
+
 from measurekit.core.paths import BUNDLED_FRAMEWORK
 from measurekit.stats.over_time import over_time
 from measurekit.synth.over_time import make_periods
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-
-
-def best(f, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 t0 = time.perf_counter()
