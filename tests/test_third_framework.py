@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -125,9 +124,9 @@ class _Renamer:
     def __init__(self, fw: Path, keep: frozenset = frozenset()):
         meta = _y(fw / "framework.yaml")
         self.tokens = _tokens(_ids(fw, keep))
-        langs = [l for l in meta.get("languages") or [] if l != "en"]
+        langs = [lang for lang in meta.get("languages") or [] if lang != "en"]
         # with the children contract kept, the languages stay (synth writes their form language codes itself)
-        self.langs = {l: l for l in langs} if keep else dict(zip(langs, NEW_LANGS))
+        self.langs = {lang: lang for lang in langs} if keep else dict(zip(langs, NEW_LANGS))
         self.n = 0
 
     def neutral(self) -> str:
