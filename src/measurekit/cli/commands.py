@@ -260,7 +260,7 @@ def _board_pack_over_time(args, fw) -> dict:
     """``board-pack`` on a multi-period data folder (publish/over_time_pack.py): every period read and validated
     (errors in any period or across periods stop it, as ``read_dir`` does for one), one pack over all periods."""
     from measurekit.data.periods import read_periods
-    from measurekit.publish.over_time_pack import write_board_pack_over_time
+    from measurekit.publish.board_pack import write_board_pack_over_time
 
     if args.period:
         from measurekit.problems import InputError

@@ -290,3 +290,21 @@ def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
         "internal folder beside this one and must not be shared.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def write_board_pack_over_time(framework, periods, out, *, ledger=None, label: str | None = None,
+                               evidence_notes: dict | None = None, repetitions: int = 10_000) -> dict:
+    """The board pack of a multi-period data folder: ``board_table.csv`` (every period), the data package, the
+    EES files (one ``time_period`` per period), the workbook (every period), specification sheets, the briefings and
+    family pages of the latest period (briefings with an "Over time" section) and ``over_time/`` (the published
+    over-time tables), written atomically and passed by the gate. ``ledger``: as
+    :func:`write_board_pack`."""
+    from measurekit.publish.over_time_pack import build_board_table_over_time, over_time_published
+
+    led = open_ledger(ledger, out)
+    board = build_board_table_over_time(periods, framework=framework, ledger=led)
+    over = over_time_published(board, periods, repetitions=repetitions)
+    files = render_board_pack(board, out, evidence_notes=evidence_notes, readme=True, over_time=over)
+    if led is not None:
+        files["ledger_release"] = record_release(board, led, label)
+    return files

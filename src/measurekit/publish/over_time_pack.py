@@ -447,24 +447,6 @@ quintile has enough children meeting and not meeting the definition.
 """
 
 
-def write_board_pack_over_time(framework, periods, out, *, ledger=None, label: str | None = None,
-                               evidence_notes: dict | None = None, repetitions: int = 10_000) -> dict:
-    """The board pack of a multi-period data folder: ``board_table.csv`` (every period), the data package, the
-    EES files (one ``time_period`` per period), the workbook (every period), specification sheets, the briefings and
-    family pages of the latest period (briefings with an "Over time" section) and ``over_time/`` (the published
-    over-time tables), written atomically and passed by the gate. ``ledger``: as
-    :func:`~measurekit.publish.board_pack.write_board_pack`."""
-    from measurekit.publish.board_pack import open_ledger, record_release, render_board_pack
-
-    led = open_ledger(ledger, out)
-    board = build_board_table_over_time(periods, framework=framework, ledger=led)
-    over = over_time_published(board, periods, repetitions=repetitions)
-    files = render_board_pack(board, out, evidence_notes=evidence_notes, readme=True, over_time=over)
-    if led is not None:
-        files["ledger_release"] = record_release(board, led, label)
-    return files
-
-
 def add_over_time_sheet(path, over: PublishedOverTime, board) -> None:
     """Add an "Over time" sheet to the pack's workbook at ``path`` (written by ``excel.write_workbook``): one row per
     indicator and geography with the trend words, the slope, the latest change with its interval, and the target
