@@ -28,6 +28,7 @@ import pandas as pd
 
 from measurekit.core.result import Result
 from measurekit.stats._numerics import series as S
+from measurekit.stats.intervals import wilson
 
 VALUE_TYPES = ("proportion", "rate", "other")
 
@@ -227,7 +228,7 @@ def sii(data: pd.DataFrame, *, quantile: str = "quantile", population: str = "po
             hi = S.numeric_column(df, upper_cl, minimum=None, allow_missing=True)   # type: ignore[arg-type]
         else:
             assert k is not None                      # checked above: proportions given as counts
-            lo, hi = S.wilson(k, pop, 1.959963984540054)
+            lo, hi = wilson(k, pop, 0.95)
         if value_type != "other":
             for name, arr in ((lower_cl, lo), (upper_cl, hi)):
                 lim = (0, 1) if value_type == "proportion" else (0, np.inf)

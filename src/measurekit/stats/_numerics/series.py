@@ -157,26 +157,15 @@ def no_duplicate_periods(df: pd.DataFrame, keys: list[str], period: str) -> None
                       value=str(df[period].iloc[i]), rule="one row per period")
 
 
-def wilson(k, n, z):
-    """Wilson score limits (no continuity correction) for k of n, as arrays."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
 def newcombe_difference(k1, n1, k2, n2, level: float = 0.95):
     """Difference p1 - p2 of two independent proportions and its interval by Newcombe's (1998) method 10,
     the hybrid Wilson score interval without continuity correction (as PHE's tools compute the difference
     of two proportions). Returns (difference, low, high) as arrays on the 0-1 scale."""
-    from scipy import stats
+    from measurekit.stats.intervals import wilson
 
-    z = float(stats.norm.ppf(0.5 + level / 2))
     p1, p2 = np.asarray(k1, float) / np.asarray(n1, float), np.asarray(k2, float) / np.asarray(n2, float)
-    l1, u1 = wilson(k1, n1, z)
-    l2, u2 = wilson(k2, n2, z)
+    l1, u1 = wilson(k1, n1, level)
+    l2, u2 = wilson(k2, n2, level)
     d = p1 - p2
     low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
