@@ -76,15 +76,6 @@ def exact_limits(target: float, n, level: float):
     return out[0], out[1]
 
 
-def score_limits(target: float, n, level: float):
-    """Normal approximation with the target's variance: target +- z sqrt(target (1 - target) / n), in [0, 1]."""
-    from scipy import stats
-
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    half = z * np.sqrt(target * (1 - target) / np.asarray(n, dtype=float))
-    return np.clip(target - half, 0, 1), np.clip(target + half, 0, 1)
-
-
 def overdispersion(k, n, target: float, trim: float = 0.1) -> tuple[float, float, float]:
     """(phi, tau2, p of the dispersion test) on the arcsine-square-root scale, z-scores winsorised at ``trim``."""
     from scipy import stats
@@ -129,6 +120,7 @@ def funnel(data: pd.DataFrame, *, area: str = "area", numerator: str = "numerato
     (FunnelPlotR's ``trim_by``, 10%).
     """
     from measurekit.stats._numerics.item_data import bad_option
+    from measurekit.stats.intervals import funnel_limits_proportion
 
     if method not in METHODS:
         raise bad_option("method", f"method must be one of {', '.join(METHODS)}, not {method!r}.", method)
@@ -170,7 +162,7 @@ def funnel(data: pd.DataFrame, *, area: str = "area", numerator: str = "numerato
         raise S.problem("bad_target", f"The target ({100 * theta:g}%) must be above 0% and below 100% for funnel "
                         "limits.", "Funnel plot", column="target", value=f"{100 * theta:g}", rule="0 < target < 100")
     p = k / n
-    limit_fn = exact_limits if method == "exact" else score_limits
+    limit_fn = exact_limits if method == "exact" else funnel_limits_proportion
     table = pd.DataFrame({area: df[area].to_numpy(), "numerator": k.astype(int), "denominator": n.astype(int),
                           "value": 100 * p, "z": (p - theta) / np.sqrt(theta * (1 - theta) / n)})
     n_grid = np.unique(np.round(np.geomspace(max(1.0, n.min() / 2), n.max() * 1.5, grid)))
