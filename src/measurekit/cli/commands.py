@@ -225,7 +225,7 @@ def export_form(args) -> int:
     from measurekit.design.forms import export_form as write_form
 
     _guard(args.out, args.framework, folder=False)
-    for p in write_form(args.framework, args.format, args.out):
+    for p in write_form(args.framework, args.format, args.out, respondent=getattr(args, "respondent", None)):
         print(f"Wrote {p}")
     return 0
 

@@ -143,6 +143,71 @@ SYMBOLS = {"c": "Withheld to protect small numbers",
            "u": "Fewer than 30 children: read with caution"}
 
 
+@dataclass(frozen=True)
+class PeopleWords:
+    """How one framework names the people it counts and who answers for them: ``person`` / ``people`` (the
+    population's words, ``population.person``/``people``), ``respondent`` (who answers the first voice table, its
+    respondent id in words: ``young_person`` -> "young person"). ``own``: the person answers for themselves."""
+
+    person: str = "child"
+    people: str = "children"
+    respondent: str = "parent"
+
+    @property
+    def own(self) -> bool:
+        return self.respondent == self.person
+
+    @property
+    def People(self) -> str:     # noqa: N802 - the word with a capital, to start a sentence or a label
+        return self.people[:1].upper() + self.people[1:]
+
+    def answered(self, respondent: str | None = None) -> str:
+        """"children whose parent answered", "young people who answered" (``respondent``: another respondent's
+        words, e.g. "adviser" -> "young people whose adviser answered")."""
+        who = respondent or self.respondent
+        return f"{self.people} who answered" if who == self.person else f"{self.people} whose {who} answered"
+
+
+def respondent_words(respondent: str | None) -> str:
+    """A respondent id in words (``young_person`` -> "young person")."""
+    return str(respondent or "").replace("_", " ").strip()
+
+
+def people_words(framework) -> PeopleWords:
+    """The framework's words for its people (:class:`PeopleWords`): the data contract's (children, parent) without a
+    framework or for one on the data contract (see :func:`contract_words`); otherwise its ``population`` words and
+    the respondent of its first voice table (the person themselves when it names none)."""
+    if contract_words(framework):
+        return PeopleWords()
+    pop = framework.population
+    first = next((t.respondent for t in getattr(framework, "tables", ()) if t.kind == "voice" and t.respondent), None)
+    return PeopleWords(person=pop.person, people=pop.people, respondent=respondent_words(first) or pop.person)
+
+
+def in_people_words(text, framework=None) -> str:
+    """Text written for the data contract ("no children in this group", a note of the board table) in the
+    framework's word for its people ("no young people in this group"); unchanged for a framework on the data
+    contract or without a framework."""
+    import re
+
+    if contract_words(framework) or not isinstance(text, str):
+        return text
+    w = people_words(framework)
+    text = re.sub(r"\bchildren\b", w.people, text)
+    text = re.sub(r"\bChildren\b", w.People, text)
+    return re.sub(r"\bchild\b", w.person, text)
+
+
+def symbols(framework=None) -> dict[str, str]:
+    """The board pack's symbols in words, in the framework's word for its people ("no young people in this
+    group"); without a framework (or one on the data contract) the module's :data:`SYMBOLS`."""
+    if contract_words(framework):
+        return dict(SYMBOLS)
+    w = people_words(framework)
+    return {**SYMBOLS, "x": f"Not available: no {w.people} in this group",
+            "u": f"Fewer than 30 {w.people}: read with caution"}
+
+
 def _tidy(code) -> str:
     text = str(code).replace("_", " ").strip()
     return text[:1].upper() + text[1:] if text else ""
@@ -330,7 +395,7 @@ GLOSSARY = {
            "reception",
     "EYFSP": "the Early Years Foundation Stage Profile: the teacher's assessment at the end of reception",
     "fairness checks": "tests, in the analysts' trial report, of whether each survey question works the same for "
-                       "every group of families{example}",
+                       "every group of {people}{example}",
     "SEN": "special educational needs",
     "EHC plan": "an education, health and care plan: a legal plan for a child with more complex needs",
     "free school meals": "a sign of low family income used in school statistics",
@@ -383,5 +448,7 @@ def glossary(text: str, framework=None) -> list[tuple[str, str]]:
     import re
 
     example = _fairness_example(framework)
-    return [(term, meaning.replace("{example}", example)) for term, meaning in GLOSSARY.items()
+    people = "families" if contract_words(framework) else people_words(framework).people
+    return [(term, meaning.replace("{example}", example).replace("{people}", people))
+            for term, meaning in GLOSSARY.items()
             if re.search(r"(?<![\w-])" + re.escape(term) + r"(?:s)?(?![\w-])", text)]

@@ -112,7 +112,8 @@ def _item_fields(framework, respondent):
         dk_words = (scale.dont_know.label.get("en") or "don't know").lower() if scale.dont_know else ""
         dk = f"; {scale.dont_know.code} = {dk_words}" if scale.dont_know else ""   # the scale's own words for it
         labels = ", ".join(f"{o.code} = {o.label.get('en', '')}" for o in scale.options)
-        fields.append(_f(item.id, "integer", f"{item.stem.get('en', item.id)} [{labels}{dk}; blank = not answered]"
+        asked = item.stem_for(respondent).get("en", item.id)     # as this respondent is asked it
+        fields.append(_f(item.id, "integer", f"{asked} [{labels}{dk}; blank = not answered]"
                          + (" (reverse keyed)" if item.reverse else ""), enum=scale.valid_codes))
     return fields
 

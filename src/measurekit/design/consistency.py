@@ -39,6 +39,12 @@ def check_consistency(fw: Framework) -> ProblemReport:
             if not item.stem.get(lang):
                 report.add("missing_translation", f"Item {item.id} has no stem in declared language {lang!r}.",
                            file="items.yaml", column=f"items[{i}].stem.{lang}", severity="warning")
+        for who, own in item.stem_by_respondent.items():     # another respondent's wording: in every language too
+            for lang in fw.languages:
+                if item.stem.get(lang) and not own.get(lang):
+                    report.add("missing_translation", f"Item {item.id} has no wording for {who} in declared language "
+                               f"{lang!r}; that form shows the {lang!r} stem instead.", file="items.yaml",
+                               column=f"items[{i}].stem_by_respondent.{who}.{lang}", severity="warning")
         for lang in item.stem:
             if lang not in fw.languages:
                 report.add("undeclared_language", f"Item {item.id} has a stem in {lang!r}, which framework.yaml does "

@@ -86,7 +86,8 @@ def form_respondent(fw, respondent: str | None) -> str:
         return respondent
     detail = ("the framework's items name no respondent" if respondent is None
               else f"no item of the framework is answered by {respondent!r}")
-    raise InputError.of("unknown_respondent", f"{detail}: respondent= one of {', '.join(declared) or '(none)'}.",
+    raise InputError.of("unknown_respondent", f"{detail}; the framework declares: {', '.join(declared) or '(none)'} "
+                        "(respondent= in Python, --respondent on the command line).",
                         column="respondent", value="" if respondent is None else str(respondent),
                         rule="one of the respondents the framework's items name")
 
@@ -216,12 +217,12 @@ def xlsform_sheets(fw, respondent: str | None = None, pictorial: bool = False) -
         row("begin_group", f"grp_{d.id}", {lang: d.title_in(lang) for lang in langs}, appearance="field-list")
         for it in items:
             sc = fw.scale(it.scale)
-            r = row(f"select_one {choice_list(fw, it, pictorial)}", it.id, it.stem,
+            r = row(f"select_one {choice_list(fw, it, pictorial)}", it.id, it.stem_for(respondent),
                     required="yes" if it.required else "", relevant=it.relevant or "",
                     constraint=it.constraint or "", choice_filter=it.choice_filter or "",
                     appearance=sc.pictorial.appearance if (pictorial and sc.pictorial is not None)
                     else ("likert" if sc.numeric else ""))
-            per_language("hint", it.hint, r)
+            per_language("hint", it.hint_for(respondent), r)
             if it.constraint:
                 per_language("constraint_message", it.constraint_message, r)
             media("image", it.media, r)
@@ -320,6 +321,7 @@ def redcap_dictionary(fw, respondent: str | None = None, form_name: str = "voice
         first = True
         for it in placed_items(fw, d.id, respondent):
             options = item_options(fw, it)
+            stem, hint = it.stem_for(respondent), it.hint_for(respondent)
             notes = [f"domain={','.join(it.all_domains)}", f"reverse={'yes' if it.reverse else 'no'}"]
             if it.constraint:
                 notes.append(f"XLSForm constraint not carried over: {it.constraint}")
@@ -327,10 +329,10 @@ def redcap_dictionary(fw, respondent: str | None = None, form_name: str = "voice
                 notes.append(f"XLSForm choice filter not carried over: {it.choice_filter}")
             rows.append({"Variable / Field Name": it.id, "Form Name": form_name,
                          "Section Header": d.title_in(lang) if first else "", "Field Type": "radio",
-                         "Field Label": it.stem.get(lang, it.stem.get("en", "")),
+                         "Field Label": stem.get(lang, stem.get("en", "")),
                          "Choices, Calculations, OR Slider Labels": " | ".join(
                              f"{o.code}, {o.label.get(lang, o.label.get('en', ''))}" for o in options),
-                         "Field Note": it.hint.get(lang, ""),
+                         "Field Note": hint.get(lang, ""),
                          "Required Field?": "y" if it.required else "",
                          "Branching Logic (Show field only if...)": redcap_branching(it.relevant),
                          "Field Annotation": "; ".join(notes)})
@@ -408,14 +410,15 @@ def paper_form_html(fw, language: str, respondent: str | None = None, pictorial:
             grids.append({
                 "options": [{"label": label(o.label),
                              "image": _image_uri(fw, faces.images.get(o.code) if faces else None)} for o in options],
-                "rows": [{"stem": label(it.stem), "hint": label(it.hint) if it.hint else "",
+                "rows": [{"stem": label(it.stem_for(respondent)),
+                           "hint": label(it.hint_for(respondent)) if it.hint_for(respondent) else "",
                            "image": _image_uri(fw, it.media.file("image", language) if it.media else None)}
                           for it in group]})
         domains.append({"title": d.title_in(language), "grids": grids})
     notes = []
     status = getattr(fw.translations.get(language), "status", None)
     if status == "draft":
-        notes.append("Draft translation for review; not yet checked with families who read this language.")
+        notes.append("Draft translation for review; not yet checked by people who read this language.")
     if getattr(fw, "illustrative", False):
         notes.append("Illustrative example form; not an official instrument.")
     fonts = ",".join(f for f in ("'Noto Sans'", PAPER_FONTS.get(language.split("-")[0], "")) if f)

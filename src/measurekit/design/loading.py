@@ -476,7 +476,7 @@ def _load(path: Path):
             file = _WHERE.get(str(loc[0]), "framework.yaml") if loc else "framework.yaml"
             dotted = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
             catalogued = ("unsafe_name", "suppress_range", "weaker_disclosure", "gss_code", "missing_domain",
-                          "domain_mismatch", "bad_scale_range")
+                          "domain_mismatch", "bad_scale_range", "unknown_respondent")
             code = err["type"] if err["type"] in catalogued else "invalid_field"
             report.add(code, err["msg"], file=file, column=dotted[:200], value=_short(err.get("input")))
         fw, kept, dropped = _salvage(doc, exc.errors())

@@ -245,6 +245,26 @@ class Item(_Model):
         default_factory=list, description="Languages whose wording was made for an earlier source-language "
         "wording and must be translated again (set when the source wording changes, cleared when that "
         "language's wording is saved).")
+    # per-respondent wording (respondent -> language -> text): how another perspective is asked the same topic
+    # ("How well is the young person's home working for them?"); a respondent or language not given: ``stem``/``hint``
+    stem_by_respondent: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="The question as one respondent is asked it, by respondent and language "
+        "(e.g. an adviser rating the same topic in the third person); a respondent or language left out is asked "
+        "`stem`.")
+    hint_by_respondent: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="The hint one respondent sees, by respondent and language; a respondent "
+        "or language left out sees `hint`.")
+
+    def stem_for(self, respondent: str | None) -> dict[str, str]:
+        """The wording ``respondent`` is asked, per language: its ``stem_by_respondent`` text where given, else
+        ``stem`` (``None``: ``stem``)."""
+        own = self.stem_by_respondent.get(respondent or "") or {}
+        return {**self.stem, **{k: v for k, v in own.items() if v}}
+
+    def hint_for(self, respondent: str | None) -> dict[str, str]:
+        """The hint ``respondent`` sees, per language (``hint_by_respondent``, else ``hint``)."""
+        own = self.hint_by_respondent.get(respondent or "") or {}
+        return {**self.hint, **{k: v for k, v in own.items() if v}}
 
     @property
     def status(self) -> str:
@@ -262,8 +282,23 @@ class Item(_Model):
         """Every domain the item belongs to, its first domain first."""
         return list(self.domains) if self.domains else ([self.domain] if self.domain else [])
 
+    @model_serializer(mode="wrap")
+    def _drop_empty_wording(self, handler):
+        """``stem_by_respondent``/``hint_by_respondent`` are left out when empty: items without them save as before."""
+        data = handler(self)
+        for key in ("stem_by_respondent", "hint_by_respondent"):
+            if isinstance(data, dict) and not data.get(key, True):
+                data.pop(key, None)
+        return data
+
     @model_validator(mode="after")
     def _one_or_many_domains(self):
+        for key in ("stem_by_respondent", "hint_by_respondent"):
+            stray = [r for r in getattr(self, key) if r not in self.respondents]
+            if stray:
+                raise PydanticCustomError(
+                    "unknown_respondent", "`{key}` names {stray}, which is not one of the item's respondents "
+                    "({known})", {"key": key, "stray": ", ".join(stray), "known": ", ".join(self.respondents)})
         if not self.domain and not self.domains:
             raise PydanticCustomError("missing_domain", "An item needs `domain: <id>` or `domains: [<id>, ...]`", {})
         if self.domains and not self.domain:
@@ -327,18 +362,19 @@ class Disclosure(_Model):
     allow_weaker_disclosure: bool = False
     reason: str = ""
 
-    def describe(self) -> str:
-        """The rule in plain words, for specification sheets, briefings and the workbook."""
+    def describe(self, person: str = "child", people: str = "children") -> str:
+        """The rule in plain words, for specification sheets, briefings and the workbook (``person``/``people``: the
+        framework's words for the people counted)."""
         text = (f"counts of {self.suppress_min} to {self.suppress_max} suppressed, with further cells suppressed so "
                 "that no suppressed count can be worked out from the others")
         if self.all_or_none_below:
-            text += (f"; 0% and 100% withheld in groups of fewer than {self.all_or_none_below} children (they would "
-                     "tell every child's outcome)")
+            text += (f"; 0% and 100% withheld in groups of fewer than {self.all_or_none_below} {people} (they would "
+                     f"tell every {person}'s outcome)")
         if self.round_to and self.round_to > 1:
             text += f"; counts rounded to the nearest {self.round_to}"
         return text
 
-    def weakenings(self) -> list[str]:
+    def weakenings(self, people: str = "children") -> list[str]:
         """How this rule is weaker than the standard one, in plain words (empty: not weaker)."""
         out = []
         if self.suppress_min > 1:
@@ -348,11 +384,11 @@ class Disclosure(_Model):
         if self.round_to is not None and self.round_to <= 1:
             out.append("rounding is switched off")
         if not self.all_or_none_below:
-            out.append("0% and 100% are published however few children are in the group (group disclosure "
+            out.append(f"0% and 100% are published however few {people} are in the group (group disclosure "
                        "rule switched off)")
         elif self.all_or_none_below < ALL_OR_NONE_STANDARD:
             out.append(f"0% and 100% are published in groups of {self.all_or_none_below} to "
-                       f"{ALL_OR_NONE_STANDARD - 1} children")
+                       f"{ALL_OR_NONE_STANDARD - 1} {people}")
         return out
 
     @model_validator(mode="after")

@@ -14,7 +14,8 @@ What it computes, with ``measurekit.stats.perspectives`` (docs/perspectives.md),
 
 Files (internal, unsuppressed counts): ``internal/perspectives/agreement.csv``, ``agreement_icc.csv``,
 ``divergence.csv``, ``divergence_tests.csv``, ``divergence_flagged.csv``, ``missingness.csv``,
-``missingness_patterns.csv``, ``change.csv``, ``discordance.csv``; their columns are those of the result tables
+``missingness_patterns.csv``, ``change.csv``, ``discordance.csv``, ``known_groups.csv`` (each routine check as a
+known-groups comparison for the COSMIN table: ``stats/cosmin_perspectives.py``); their columns are those of the result tables
 documented in ``measurekit.stats.perspectives``. A framework with one perspective: skipped with that reason.
 """
 from __future__ import annotations
@@ -110,7 +111,7 @@ def perspectives_step(state: RunState) -> str:
                            k=roles.k, **{**keys, "round": rnd})
     else:
         state.skip(STEP, "change between reviews: the data hold one review per person")
-    parts = []
+    parts, groups_compared = [], []
     if not roles.routine:
         state.skip(STEP, "discordance with routine measures: the framework declares none "
                          "(`analysis: perspectives: routine:` in framework.yaml)")
@@ -132,7 +133,17 @@ def perspectives_step(state: RunState) -> str:
             parts.append(r.table.assign(check=check.title or f"{check.column} = {check.value}"))
             p.checks.append(check)
             p.warnings += r.warnings
+            # the same check as a known-groups hypothesis (COSMIN construct validity): against everyone else
+            from measurekit.stats.cosmin_perspectives import known_groups
+
+            kg = attempt(state, STEP, f"known groups by {check.column}", known_groups, own, routine,
+                         measure=check.column, perspective_value=who, value=check.value, threshold=check.threshold,
+                         id=pid, round=rnd, framework=fw, items=[i for i in check.items if i in topics],
+                         check=check.title or f"{check.column} = {check.value}")
+            if kg is not None:
+                groups_compared.append(kg)
     p.discordance = pd.concat(parts, ignore_index=True) if parts else None
+    p.known_groups = pd.concat(groups_compared, ignore_index=True) if groups_compared else None
     state.perspectives = p
     folder = state.internal / "perspectives"
     written = {"agreement.csv": p.agreement.table if p.agreement else None,
@@ -143,7 +154,7 @@ def perspectives_step(state: RunState) -> str:
                "missingness.csv": p.missingness.table if p.missingness else None,
                "missingness_patterns.csv": p.missingness.patterns if p.missingness else None,
                "change.csv": p.change.table if p.change else None,
-               "discordance.csv": p.discordance}
+               "discordance.csv": p.discordance, "known_groups.csv": p.known_groups}
     for name, table in written.items():
         if table is not None:
             atomic.write_csv(folder / name, table)

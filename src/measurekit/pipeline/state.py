@@ -136,6 +136,7 @@ class Perspectives:
     missingness: "MissingnessResult | None" = None
     change: "ChangeResult | None" = None
     discordance: "pd.DataFrame | None" = None       # every declared routine check, one table
+    known_groups: "pd.DataFrame | None" = None      # each check against everyone else (COSMIN construct validity)
     checks: list = field(default_factory=list)      # the RoutineCheck declarations that ran
     warnings: list[str] = field(default_factory=list)
 

@@ -318,7 +318,7 @@ def evidence_step(state: RunState) -> str:
         framework=fw, content_validity=cv, reliability=m.reliability if m else None, omega=m.omega if m else None,
         invariance=fa.invariance if fa is not None and fa.invariance else None, dif=dif, retest=rt,
         added_value=v.added_value if v is not None and v.added_value else None, interviews=log,
-        item_analysis=m.item_analysis if m else None)
+        item_analysis=m.item_analysis if m else None, perspectives=getattr(state, "perspectives", None))
     atomic.write_csv(state.internal / "measurement" / "cosmin_properties.csv", state.cosmin.table)
     atomic.write_csv(state.internal / "measurement" / "item_evidence_cards.csv", state.cosmin.items)
     state.files["measurement evidence (internal)"] = Path("internal/measurement/cosmin_properties.csv")
@@ -417,8 +417,8 @@ STEPS = [
     Step("Reliability and structure", reliability_step, needs=("scored",)),
     Step("Fairness: invariance and DIF", fairness_step, needs=("scored",)),
     Step("Added value and coverage", value_step, needs=("scored",)),
-    Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),
     Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies),
+    Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),   # after: it rates their agreement
     Step("Board pack", board_pack_step, needs=("scored",)),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]

@@ -328,28 +328,57 @@ def _linkage(rep, state):
                              ("difference", "Difference from the overall rate (points)", 1)]),
               caption="Response rate by group")
     overall = (linked / cohort) if cohort else None
-    rep.figure(s, _rate_chart(comp, "rate", "Response rate (%)", overall=overall),
-               "Share of each group with a linked parent response; dashed line: all children")
+    v = _voices(fw)
+    rep.figure(s, _rate_chart(comp, "rate", "Response rate (%)", overall=overall, framework=fw),
+               f"Share of each group with a linked {v.respondent} response; dashed line: all {v.people}")
     return ("Who responded", text) if text else None
 
 
-CHART_GROUPS = ("neighbourhood", "area", "home_language", "fsm", "eal", "send")
+@dataclass(frozen=True)
+class _Voices:
+    """The report's words for whose voices these are: ``families`` (the people heard, as a group), ``respondents``
+    (who answered, plural), ``respondent`` and ``person``/``people`` (the framework's words; the data contract's
+    families, parents, child and children for a framework on it)."""
+
+    families: str
+    respondents: str
+    respondent: str
+    person: str
+    people: str
 
 
-def _rate_chart(comp: pd.DataFrame, col: str, xlabel: str, overall=None, ref: float | None = None) -> str:
-    """Bars by group (the framework's areas, home language, free school meals, EAL, SEND) as inline SVG."""
+def _voices(fw) -> _Voices:
+    w = labels.people_words(fw)
+    if labels.contract_words(fw):
+        return _Voices("families", "parents", w.respondent, w.person, w.people)
+    plural = w.people if w.own else f"{w.respondent}s"
+    return _Voices(w.people, plural, w.respondent, w.person, w.people)
+
+
+def chart_groups(fw) -> list[str]:
+    """The groups the report's bar charts show: the framework's area breakdown and the groups it declares for
+    coverage (``analysis: coverage_by:``), else every breakdown it declares."""
+    area = getattr(fw, "area_breakdown", None)
+    declared_groups = list(fw.analysis.coverage_by) or [b.id for b in getattr(fw, "group_breakdowns", [])]
+    return list(dict.fromkeys(([area.id] if area is not None else []) + declared_groups))
+
+
+def _rate_chart(comp: pd.DataFrame, col: str, xlabel: str, overall=None, ref: float | None = None,
+                framework=None) -> str:
+    """Bars by group (the framework's areas and its coverage groups, :func:`chart_groups`) as inline SVG."""
     from measurekit.publish import svg
 
-    data = comp[comp["variable"].isin(CHART_GROUPS)]
+    people = _voices(framework).people
+    data = comp[comp["variable"].isin(chart_groups(framework))]
     if col == "rate":
         values = (data[col].to_numpy(dtype=float) * 100).tolist()
         ref_value = overall * 100 if overall is not None else None
         alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(
             f"{lab} {v:.0f}%" for lab, v in zip(data["label"], values))
         if ref_value is not None:
-            alt += f"; all children {ref_value:.0f}%"
+            alt += f"; all {people} {ref_value:.0f}%"
         return svg.bar_chart(data["label"], values, alt=alt + ".", axis_label=xlabel, lo=0, hi=100, ref=ref_value,
-                             ref_label=f"All children {ref_value:.0f}%" if ref_value is not None else "",
+                             ref_label=f"All {people} {ref_value:.0f}%" if ref_value is not None else "",
                              ref_dashed=True, value_text=lambda v: f"{v:.0f}%")
     values = data[col].to_numpy(dtype=float).tolist()
     alt = f"Bar chart, {xlabel.lower()} by group: " + "; ".join(
@@ -397,7 +426,8 @@ def _measurement(rep, state):
                      f"{_area_word(fw, plural=True)} "
                      f"(Cronbach's alpha {rel['raw_alpha'].min():.2f} to {rel['raw_alpha'].max():.2f}, "
                      "each with its 95% "
-                     f"interval above {GOOD_ALPHA:.2f}); they are not precise enough for decisions about one child.")
+                     f"interval above {GOOD_ALPHA:.2f}); they are not precise enough for decisions about one "
+                     f"{_voices(fw).person}.")
     else:
         if len(good):
             parts.append("Reliable enough for group reporting: " + ", ".join(good[title_col]) + ".")
@@ -406,7 +436,7 @@ def _measurement(rep, state):
                          + "; report with care.")
         if len(weak):
             parts.append("Not reliable enough yet (alpha below 0.70): " + ", ".join(weak[title_col])
-                         + "; revise items with families before publishing.")
+                         + f"; revise items with {_voices(fw).families} before publishing.")
     if m.parallel is not None:
         k = m.parallel.n_factors
         parts.append(f"The answers support {k} distinct domain{'s' if k != 1 else ''}"
@@ -416,7 +446,9 @@ def _measurement(rep, state):
     rep.text(s, "Cronbach's alpha says how consistently a domain's items move together (0.70 or more is usually "
                 "enough for comparing groups; the interval is a bootstrap one). Parallel analysis compares the "
                 "structure of the answers with random data to suggest how many distinct domains they support.")
-    rep.table(s, _fmt(rel, [(title_col, "Domain", None), ("items", "Items", "count"), ("n", "Parents", "count"),
+    who = _voices(fw).respondents
+    rep.table(s, _fmt(rel, [(title_col, "Domain", None), ("items", "Items", "count"),
+                            ("n", who[:1].upper() + who[1:], "count"),
                             ("raw_alpha", _col("raw_alpha"), 2), ("ci_low", "95% interval, lower", 2),
                             ("ci_high", "95% interval, upper", 2), ("average_r", _col("average_r"), 2),
                             ("weakest_item", "Weakest item", None), ("weakest_r_drop", _col("r_drop"), 2)]))
@@ -432,7 +464,7 @@ def _measurement(rep, state):
     if m.item_analysis is not None:
         flagged = m.item_analysis.items
         flagged = flagged[flagged["flags"] != ""]
-        rep.text(s, "Items to look at again with families: "
+        rep.text(s, f"Items to look at again with {_voices(fw).families}: "
                  + ("; ".join(f"{i} (“{_stem(fw, i)}”): {str(r).replace('_', ' ')}"
                               for i, r in flagged["flags"].items())
                     or "none flagged."))
@@ -605,7 +637,9 @@ def _fairness(rep, state):
     if f is None:
         return None
     fw = state.framework
-    s = rep.section("Fairness across language and poverty groups")
+    voices = _voices(fw)
+    s = rep.section("Fairness across groups: " + " and ".join(dict.fromkeys(f.groups.values()))
+                    if f.groups else "Fairness across groups")
     parts, reconcile = [], []
     dif_t = f.dif.table if f.dif is not None else None
     flagged = dif_t[dif_t["flag"]] if dif_t is not None else pd.DataFrame()
@@ -632,14 +666,14 @@ def _fairness(rep, state):
                          "do not compare groups.")
     dif_label, dif_column = _dif_words(fw, f) if dif_t is not None else ("", "")
     dif_group = next((g for g in fw.analysis.fairness_groups if g.name == f.dif_group), None)
-    whose = (f"for families whose {dif_column} is not {dif_group.reference}"
+    whose = (f"for {voices.families} whose {dif_column} is not {dif_group.reference}"
              if dif_group is not None and dif_group.reference else f"by {dif_label}")
     if dif_t is not None:
         if len(flagged):
             parts.append("Item by item, " + "; ".join(
                 f"{r.item} (“{_stem(fw, r.item)}”) works differently {whose} "
                 f"(p {_p_words(r.p13)}, effect size {r.r2_13:.3f})" for r in flagged.itertuples())
-                + ". Act on the item-level result: review its wording and translation with families.")
+                + f". Act on the item-level result: review its wording and translation with {voices.families}.")
         else:
             parts.append(f"No item works differently by {dif_column}.")
     text = " ".join(parts)
@@ -653,12 +687,12 @@ def _fairness(rep, state):
             f"{scalar['delta_cfi']:+.3f}" + (f" and the chi-square difference test gave p {_p_words(scalar['p_val'])}"
                                              if pd.notna(scalar.get("p_val")) else "")
             + ", so the whole scale passes while one item does not. Differential item functioning (DIF) is an "
-            "item-level test on the ordinal answers of parents at the same level of the domain, so it sees what the "
-            "whole-scale test averages away. Act on the DIF flag: until the item is reviewed, compare language groups "
-            "on its domain with and without it."))
+            f"item-level test on the ordinal answers of {voices.respondents} at the same level of the domain, so it "
+            "sees what the whole-scale test averages away. Act on the DIF flag: until the item is reviewed, compare "
+            f"the {dif_column or label} groups on its domain with and without it."))
     rep.text(s, "Measurement invariance asks whether the instrument works the same way in each group; items treated "
-                f"as {f.route}. Differential item functioning (DIF) asks, item by item, whether families at the same "
-                "level answer differently depending on their group.")
+                f"as {f.route}. Differential item functioning (DIF) asks, item by item, whether {voices.families} at "
+                "the same level answer differently depending on their group.")
     for group, label in f.groups.items():
         inv = f.invariance.get(group)
         if inv is None:
@@ -725,7 +759,7 @@ def _roc_points(y: np.ndarray, p: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.interp(grid, fpr, tpr)
 
 
-def _added_value_charts(v, words: str) -> list[tuple[str, str]]:
+def _added_value_charts(v, words: str, people: str = "children") -> list[tuple[str, str]]:
     """ROC curves and calibration (observed against predicted by tenths of risk) of the routine and the routine +
     voice models, drawn from the result's fitted risks (``AddedValueResult.fitted_risks``)."""
     from measurekit.publish import svg
@@ -742,7 +776,7 @@ def _added_value_charts(v, words: str) -> list[tuple[str, str]]:
     roc = [{"name": name + (f" (area {auc['base' if k == 0 else 'full']:.3f})" if auc is not None else ""),
             "x": grid, "y": _roc_points(y, p, grid), "colour": colour, "dash": dash, "marker": ""}
            for k, (name, p, colour, dash) in enumerate(models)]
-    alt_roc = (f"ROC curves of the two models predicting children {words}"
+    alt_roc = (f"ROC curves of the two models predicting {people} {words}"
                + (f": area under the curve {auc['base']:.3f} with routine data only and {auc['full']:.3f} with "
                   "the voice domains added" if auc is not None else "") + "; the dashed diagonal is chance.")
     cal, alt_cal = [], []
@@ -784,13 +818,14 @@ def _coverage(rep, state):
     missing = t[t["representation"] < th.REPRESENTATION_MIN]
     text = (f"{_col('r_indicator', 'R-indicator')}: {cov.r_indicator:.2f} (1 = every group equally likely to "
             "respond). ")
-    text += ("Under-represented by more than 15% (their share of respondents against their share of children): "
+    people = _voices(fw).people
+    text += (f"Under-represented by more than 15% (their share of respondents against their share of {people}): "
              + ", ".join(f"{r.label} ({r.representation:.2f})" for r in missing.itertuples())
              + ". Unweighted voice figures speak mostly for the groups who responded."
              if len(missing) else "No group is under-represented by more than 15%.")
     _verdict(rep, s, text)
-    rep.figure(s, _rate_chart(t, "representation", "Share of respondents / share of children (1 = fair share)",
-                              ref=1.0),
+    rep.figure(s, _rate_chart(t, "representation", f"Share of respondents / share of {people} (1 = fair share)",
+                              ref=1.0, framework=fw),
                "Who is over- and under-represented among respondents; the line at 1 is a fair share")
     if v.weights is not None:
         w = v.weights
@@ -800,6 +835,17 @@ def _coverage(rep, state):
         rep.text(s, f"Raking weights ({', '.join(margins)}): "
                     f"{_col('n_eff')} {labels.count(w.n_eff)} of {labels.count(len(w.weights))} respondents.")
     return ("Whose voices are missing", text)
+
+
+def _routine_examples(fw, outcome) -> str:
+    """"(such as ...)": the routine data the added value is judged against, in the framework's words (the outcome's
+    covariates); the data contract's free school meals, SEN and EAL for a framework on it."""
+    if labels.contract_words(fw):
+        return ("(such as free school meals, special educational needs and English as an additional language)")
+    names = [labels.breakdown(c, framework=fw).lower() for c in getattr(outcome, "covariates", [])]
+    if not names:
+        return ""
+    return "(here " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]) + ")"
 
 
 def _added_value(rep, state):
@@ -829,14 +875,13 @@ def _added_value(rep, state):
         out = out or ("Added value", "")
         out = ("Added value", (out[1] + " " if out[1] else "") + f"{label}: {text}")
         rep.text(s, "The likelihood-ratio test says whether the voice domains add anything beyond routine data "
-                    "(such as free school meals, special educational needs and English as an additional language); "
-                    "the other rows say how much, with bootstrap intervals.")
+                    f"{_routine_examples(state.framework, o)}; the other rows say how much, with bootstrap intervals.")
         show = v.table.assign(measure_words=v.table["measure"].map(lambda m: _col(m)))
         rep.table(s, _fmt(show, [("measure_words", "Measure", None), ("base", "Routine data only", 3),
                                  ("full", "Routine data + voice", 3), ("difference", "Difference", 3),
                                  ("ci_low", "95% interval, lower", 3), ("ci_high", "95% interval, upper", 3),
                                  ("df", _col("df"), "count"), ("p_val", _col("p_val"), "p")]))
-        charts = _added_value_charts(v, words)
+        charts = _added_value_charts(v, words, people)
         if charts:
             rep.figures(s, charts)
         for note in v.warnings:
@@ -931,9 +976,10 @@ def _appendix(rep, state):
     used = ["raw_alpha", "average_r", "r_drop", "chisq", "df", "cfi", "rmsea", "delta_cfi", "delta_rmsea", "p_val",
             "chi12", "p12", "chi23", "p23", "r2_13", "lr_chisq", "auc", "brier", "nri_events", "nri_nonevents",
             "r_indicator", "n_eff"]
-    rows = pd.DataFrame([(n, labels.STATISTICS[n]) for n in used], columns=["Column name", "Meaning"])
-    rep.table(s, rows)
     fw = state.framework
+    rows = pd.DataFrame([(n, labels.in_people_words(labels.STATISTICS[n], fw)) for n in used],
+                        columns=["Column name", "Meaning"])
+    rep.table(s, rows)
     if labels.contract_words(fw):
         # the contract's codes, but only of groups this framework has (its breakdowns and fairness groups, and the
         # contract's own analysis columns), in its words: a code from another framework's declaration is not listed

@@ -39,10 +39,11 @@ def _items_for(fw, ind):
     return []
 
 
-def _disclosure_text(d) -> str:
-    text = d.describe()
-    if d.weakenings():
-        text += (f". WEAKER THAN THE STANDARD RULE (counts of 1 to 5 suppressed): {'; '.join(d.weakenings())}. "
+def _disclosure_text(d, fw=None) -> str:
+    w = labels.people_words(fw)
+    text = d.describe(w.person, w.people)
+    if d.weakenings(w.people):
+        text += (f". WEAKER THAN THE STANDARD RULE (counts of 1 to 5 suppressed): {'; '.join(d.weakenings(w.people))}. "
                  f"Agreed because: {d.reason.strip()}")
     return text
 
@@ -52,20 +53,47 @@ POLARITY = {"higher_is_better": "Higher is better", "lower_is_better": "Lower is
 CI_METHODS = {"wilson": "Wilson score interval", "t": "t interval (from the spread of the scores)",
               "weighted_t": "weighted t interval (weights for who answered; design effect allowed for)"}
 POPULATIONS = {"respondents": "children whose parent answered the survey", "cohort": "all children in the cohort"}
+
+
+def _respondent(fw, ind=None) -> str | None:
+    """The respondent whose answers an indicator reads: the respondent of its declared voice ``table``, else the
+    first voice table's (None: the framework declares no voice table)."""
+    table = getattr(getattr(ind, "compute", None), "table", None)
+    for t in getattr(fw, "tables", ()):
+        if t.kind == "voice" and t.respondent and (table is None or t.name == table):
+            return t.respondent
+    return None
+
+
+def population_words(fw, ind) -> str:
+    """Who an indicator counts, in words: the data contract's ("children whose parent answered the survey") or the
+    framework's people and the respondent whose answers it reads ("young people whose adviser answered")."""
+    c = ind.compute
+    if labels.contract_words(fw):
+        return POPULATIONS.get(c.population, labels.plain(c.population.replace("_", " ")))
+    w = labels.people_words(fw)
+    if c.population == "respondents":
+        return w.answered(labels.respondent_words(_respondent(fw, ind)) or None)
+    return f"all {w.people} counted" if c.population == "cohort" else labels.plain(c.population.replace("_", " "))
+
+
 STATUS = {"cognitively_tested": "tested in cognitive interviews"}
 
 
-def field_words(fw, field: str) -> str:
-    """What an indicator's field is, in words: a voice domain's score, an item's question, or a routine field."""
+def field_words(fw, field: str, respondent: str | None = None) -> str:
+    """What an indicator's field is, in words: a voice domain's score, an item's question (as ``respondent`` is
+    asked it, ``Item.stem_for``), or a routine field."""
     if field.startswith("voice_"):
         try:
             d = fw.domain(field.removeprefix("voice_"))
-            return f"{d.title.lower()} score (the average of a parent's answers to its questions)"
+            who = "parent" if labels.contract_words(fw) else (labels.respondent_words(respondent)
+                                                              or labels.people_words(fw).respondent)
+            return f"{d.title.lower()} score (the average of a {who}'s answers to its questions)"
         except Exception:   # noqa: BLE001 - not a domain of this framework: said as a routine field
             pass
     try:
         item = fw.item(field)
-        return f"answer to “{item.stem.get('en', '')}”"
+        return f"answer to “{item.stem_for(respondent).get('en', '')}”"
     except Exception:   # noqa: BLE001 - not an item: a routine field
         return labels.plain(labels.breakdown(field, fw), labels.breakdown_code_words(fw))
 
@@ -73,8 +101,8 @@ def field_words(fw, field: str) -> str:
 def computed_words(fw, ind) -> str:
     """How an indicator is computed, in words (no codes)."""
     c = ind.compute
-    what = field_words(fw, c.field)
-    among = POPULATIONS.get(c.population, labels.plain(c.population.replace("_", " ")))
+    what = field_words(fw, c.field, _respondent(fw, ind))
+    among = population_words(fw, ind)
     if c.statistic == "proportion_below":
         text = f"The percentage whose {what} is below {c.threshold:g}"
     elif c.statistic == "proportion_at_or_above":
@@ -114,7 +142,7 @@ def spec_rows(fw, ind, words: labels.PlaceWords) -> list[tuple[str, str]]:
             ("How it is computed", computed_words(fw, ind)),
             ("Breakdowns", ", ".join(breakdowns)),
             ("Confidence interval", "95% " + CI_METHODS.get(ind.ci_method, labels.plain(ind.ci_method))),
-            ("Disclosure control", _disclosure_text(ind.disclosure)),
+            ("Disclosure control", _disclosure_text(ind.disclosure, fw)),
             ("Rounding", f"percentages and averages to {ind.decimal_places} decimal place(s), half away from zero; "
                          "counts are whole numbers" + (f" ({ind.rounding})" if ind.rounding else "")),
             ("Reviews used", review_rule(fw, ind)),
@@ -126,9 +154,10 @@ def spec_rows(fw, ind, words: labels.PlaceWords) -> list[tuple[str, str]]:
 
 def _provenance(fw, ind) -> list[dict]:
     out = []
+    who = _respondent(fw, ind)
     for it in _items_for(fw, ind):
         groups = ", ".join(g.replace("_", " ") for g in it.provenance.groups) or "no voice evidence recorded"
-        out.append({"id": it.id, "stem": it.stem.get("en", ""), "groups": groups,
+        out.append({"id": it.id, "stem": it.stem_for(who).get("en", ""), "groups": groups,
                     "status": STATUS.get(it.status, it.status.replace("_", " "))})
     return out
 
@@ -355,6 +384,7 @@ class FunnelCharts:
         from measurekit.publish.svg import PT, Canvas
 
         self.words = board.words
+        self.people = labels.people_words(board.framework).people
         table = board.rows
         everyone = table[table["breakdown"] == "all"]
         by_ind = dict(tuple(everyone.groupby("indicator_id", sort=False)))
@@ -406,7 +436,7 @@ class FunnelCharts:
         c.y_axis(sy, yt, left, top, bottom, 7)
         c.text(x0 + 9, (top + bottom) / 2, "%" if ind.value_type == "proportion" else "mean score", 7, "middle",
                rotate=True)
-        c.text((left + right) / 2, bottom + 27, "children counted", 7, "middle")
+        c.text((left + right) / 2, bottom + 27, f"{self.people} counted", 7, "middle")
         c.text(x0 + 8, y0 + 2 + 8 * PT * 0.6, title, 8, middle=False)
         gx = [sx(v) for v in grid]
         for dash, lim in limits:
@@ -454,6 +484,7 @@ def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str, fram
     """
     from measurekit.publish.svg import PT, Canvas, nice_ticks, scale, text_width
 
+    people = labels.people_words(framework)
     own = cov["breakdown"].isin([b.id for b in getattr(framework, "group_breakdowns", []) if b.own_panel])
     panels = [cov[~own], cov[own]]
     panels = [p for p in panels if len(p)]
@@ -481,14 +512,16 @@ def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str, fram
         for y, r in zip(mids, part.to_dict("records")):
             shown = pd.notna(r["value"]) and r["symbol"] != "c"
             text = f"{r['value']:.0f}%" + (" (u)" if r["symbol"] == "u" else "") if shown else (
-                "withheld (c)" if r["symbol"] == "c" else "no children (x)")
+                "withheld (c)" if r["symbol"] == "c" else f"no {people.people} (x)")
             x = sx(float(r["value"]) if shown else 0) + 4
             if x - 3 < line_x < x + text_width(text, 7) + 2:        # the label would sit on the dashed line
                 x = line_x + 4
             c.text(x, y, text, 7, halo=True)
         c.x_axis(sx, ticks, axis_y, left, right, 7.5)
         c.line(left, top - 2, left, axis_y, "#1b1b1b", 0.8)
-        c.text((left + right) / 2, axis_y + 29, "% whose parent answered", 7.5, "middle")
+        c.text((left + right) / 2, axis_y + 29, "% whose parent answered" if people.respondent == "parent"
+               and labels.contract_words(framework) else "% who gave their ratings" if people.own
+               else f"% whose {people.respondent} answered", 7.5, "middle")
     entries = [(_key("--", LA_INK, width=1.2), f"All of {name}: {overall:.0f}%")]
     c.height = c.legend(entries, axis_y + 40, 7.5, ncol=1) + 4
     return c.svg(alt)
@@ -502,10 +535,10 @@ def _chance_words(r) -> str:
     return "The difference could be chance." if r.significance_95 else ""
 
 
-def _card(r, value_type: str, words: labels.PlaceWords) -> dict:
+def _card(r, value_type: str, words: labels.PlaceWords, symbols: dict | None = None) -> dict:
     """One headline card's texts (the template lays them out)."""
     if pd.isna(r.value):
-        return {"title": r.indicator_title, "missing": labels.SYMBOLS.get(r.symbol, "Not available")}
+        return {"title": r.indicator_title, "missing": (symbols or labels.SYMBOLS).get(r.symbol, "Not available")}
     comp = labels.comparison(r.significance_95, r.polarity, words.the_la)
     return {"title": r.indicator_title, "missing": "", "value": labels.value(r.value, value_type), "symbol": r.symbol,
             "low": labels.value(r.ci_low, value_type), "high": labels.value(r.ci_high, value_type),
@@ -537,7 +570,8 @@ def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
            for q in picked]
     same = (f"every {w.area}'s page shows quotes from the same set" if len(quotes) <= k_per_page
             else f"each {w.area}'s page shows a different few of them")
-    quoted = ((getattr(board.framework.form_text, "family", None) or {}).get("quoted_by") or {}).get("en", "families")
+    quoted = ((getattr(board.framework.form_text, "family", None) or {}).get("quoted_by") or {}).get(
+        "en", "families" if labels.contract_words(board.framework) else labels.people_words(board.framework).people)
     note = (f"Shared with consent by {quoted} across the {w.la}: not recorded by {w.area}, so they may not be from "
             f"{board.area_rows(code)['geography_name'].iloc[0]}; {same}. After each quote: who was heard, and where.")
     return out, note
@@ -563,14 +597,17 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
     name = str(rows["geography_name"].iloc[0])
     period = str(rows["period"].iloc[0])
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
-    cards = [_card(r, meta[r.indicator_id].value_type, words) for r in rows.itertuples()]
+    symbols = labels.symbols(fw)
+    cards = [_card(r, meta[r.indicator_id].value_type, words, symbols) for r in rows.itertuples()]
     shown = rows[rows["value"].notna() & rows["symbol"].ne("c")]          # published values only
     props = shown[shown["indicator_id"].map(lambda i: meta[i].value_type == "proportion")]
     means = shown[shown["indicator_id"].map(lambda i: meta[i].value_type != "proportion")]
     charts = []
     if len(props):
         alt = _chart_alt(props, name, "proportion", "Chart of the percentage indicators", words)
-        chart = _indicator_chart(props, name, (0, 100), "Percentage of children or parents (0-100%)", alt, words)
+        axis = ("Percentage of children or parents (0-100%)" if labels.contract_words(fw)
+                else f"Percentage of {labels.people_words(fw).people} (0-100%)")
+        chart = _indicator_chart(props, name, (0, 100), axis, alt, words)
         charts.append({"svg": pagekit.markup(chart),
                        "caption": f"Percentages with their 95% intervals; the black bar is the {words.la}."})
     for r in means.itertuples():
@@ -581,7 +618,8 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
                                  "highest)", _chart_alt(one, name, "mean", "Chart of a mean score", words), words)
         charts.append({"svg": pagekit.markup(chart),
                        "caption": f"{ind.title}: mean score from {lo:g} to {hi:g}, with its 95% interval."})
-    alt = (f"Funnel plots, one per indicator: each {words.area}'s value against the number of children counted, "
+    alt = (f"Funnel plots, one per indicator: each {words.area}'s value against the number of "
+           f"{labels.people_words(fw).people} counted, "
            f"with the {words.la} value and 95% and 99.8% limits. {name} is highlighted. Points outside the limits "
            f"differ from the {words.la} by more than chance. " + " ".join(
                f"{r['indicator_title']}: {labels.comparison(r['significance_95'], r['polarity'], words.the_la)} "
@@ -601,8 +639,9 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
             "95% interval: the range the true value is likely to be in; small groups give wide intervals.",
             f"“Similar”: the difference from the {words.la} could be chance."]
     care += [f"{ind.title}: {labels.plain(c, extra)}" for ind in meta.values() for c in ind.caveats]
+    people = labels.people_words(fw).people
     care += [f"For {ind.title}, small numbers are protected less than usual "
-             f"({'; '.join(ind.disclosure.weakenings())}), because {ind.disclosure.reason.strip()}."
+             f"({'; '.join(ind.disclosure.weakenings(people))}), because {ind.disclosure.reason.strip()}."
              for ind in meta.values() if ind.disclosure.weakenings()]
     used_symbols = sorted({s for s in own["symbol"] if s})
     sources = sorted({ind.numerator.source for ind in meta.values()}
@@ -613,7 +652,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
         framework_title=fw.title or fw.name, period=period, words=words, illustrative=fw.illustrative, cards=cards,
         charts=charts, funnel=funnel, coverage=coverage, quotes=quotes, quotes_note=quotes_note, care=care,
         said=said, over_time=None if over_time is None else _over_time_section(over_time, board, code),
-        glossary=labels.glossary(text, fw), symbols=[(s, labels.SYMBOLS.get(s, s)) for s in used_symbols],
+        glossary=labels.glossary(text, fw), symbols=[(s, symbols.get(s, s)) for s in used_symbols],
         sources=", ".join(s for s in sources if s), made_on=made_on)
 
 

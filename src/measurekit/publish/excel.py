@@ -104,14 +104,15 @@ def _rows_for(table: pd.DataFrame, ind) -> pd.DataFrame:
 
 
 def _example_group(framework) -> str:
-    """" (for example children <a group>)" from the framework's first declared breakdown by groups that
-    indicators use: its first group with words for families, else its last group; "" when there is none."""
+    """" (for example children <a group>)" (the framework's word for its people) from the framework's first
+    declared breakdown by groups that indicators use: its first group with words for families, else its last
+    group; "" when there is none."""
     used = {b for ind in framework.indicators for b in ind.breakdowns}
     for b in getattr(framework, "group_breakdowns", []):
         if b.id in used and b.values:
             v = next((v for v in b.values if v.plain), b.values[-1])
             label = v.label[:1].lower() + v.label[1:] if v.label[1:2].islower() else v.label
-            return f" (for example children {label})"
+            return f" (for example {labels.people_words(framework).people} {label})"
     return ""
 
 
@@ -169,7 +170,7 @@ def write_workbook(board, path) -> None:
     sym.append(["Symbol", "Meaning"])
     _style_header(sym[1], head_fill)
     for k, v in SYMBOLS.items():
-        sym.append([k, v])
+        sym.append([k, labels.in_people_words(v, framework)])
     sym.column_dimensions["A"].width = 10
     sym.column_dimensions["B"].width = 70
     sym.freeze_panes = "A2"
@@ -196,7 +197,8 @@ def write_workbook(board, path) -> None:
             elif f in ("numerator", "denominator"):
                 v = f"{v.get('definition', '')} (source: {v.get('source', '')})"
             elif f == "disclosure":
-                text = ind.disclosure.describe()
+                w = labels.people_words(framework)
+                text = ind.disclosure.describe(w.person, w.people)
                 v = text[0].upper() + text[1:]
             elif isinstance(v, list):
                 v = " ".join(map(str, v))
@@ -242,6 +244,8 @@ def write_workbook(board, path) -> None:
                     cell = int(round(cell))
                 elif col == "geography_name" and r["geography_type"] == "la":
                     cell = words.La
+                elif col == "note":
+                    cell = labels.in_people_words(cell, framework)
                 out.append(cell)
             ws.append(out)
         for pos, col in enumerate(view, start=1):

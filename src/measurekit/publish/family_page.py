@@ -96,8 +96,31 @@ TEXT = {
 }
 
 
+def neutral_text(fw) -> dict[str, dict[str, str]]:
+    """The page's default phrases for a framework of its own people (not the data contract's children and
+    families): English only, in the framework's word for its people (``population.people``), naming no service.
+    Any other language comes only from the framework (``form_text.family``)."""
+    people = labels.people_words(fw).people
+    return {
+        "thanks": {"en": "Thank you for telling us what you think."},
+        "told": {"en": "What you told us"},
+        "need": {"en": f"About {{k}} in 10 {people} told us they need more help with this."},
+        "score": {"en": f"On a scale of {{lo}} to {{hi}}, {people} gave this {{v}} on the whole."},
+        "next": {"en": "We will share this with the people who plan help in your area."},
+        "answered": {"en": f"About {{n}} {people} in {{name}} answered."},
+        "in_ten": {"en": f"That is about {{k}} in 10 {people}."},
+        "need_none": {"en": f"Fewer than 1 in 10 {people} told us they need more help with this."},
+        "plan": {"en": "They will use it to plan help."},
+        "again": {"en": "We will ask you again. Then you can see what has changed."},
+        "made_up": {"en": f"This is an example made with made-up {people}. It is not about real people."},
+        "private": {"en": "We never show your name."},
+    }
+
+
 def phrase(fw, key: str, lang: str) -> str:
-    """The framework's ``form_text.family_<key>`` in ``lang`` when it has one, else this module's draft ('' if none)."""
+    """The framework's ``form_text.family_<key>`` in ``lang`` when it has one, else this module's draft ('' if none):
+    :data:`TEXT` for a framework on the data contract (children and their families), :func:`neutral_text` (English
+    only) for any other."""
     form = getattr(fw, "form_text", None)
     own = getattr(form, f"family_{key}", None)
     if isinstance(own, dict) and own.get(lang):
@@ -105,7 +128,8 @@ def phrase(fw, key: str, lang: str) -> str:
     own = (getattr(form, "family", None) or {}).get(key)   # form_text.family: {key: {lang: text}}
     if isinstance(own, dict) and own.get(lang):
         return own[lang]
-    return TEXT.get(key, {}).get(lang, "")
+    defaults = TEXT if labels.contract_words(fw) else neutral_text(fw)
+    return defaults.get(key, {}).get(lang, "")
 
 
 def is_rtl(fw, lang: str) -> bool:
@@ -117,7 +141,7 @@ def _languages(fw) -> list[tuple[str, bool]]:
     """(language, is_draft) for the translated blocks, in the framework's order."""
     out = []
     for lang in getattr(fw, "languages", []):
-        if lang == "en" or not TEXT["thanks"].get(lang) and not phrase(fw, "thanks", lang):
+        if lang == "en" or not phrase(fw, "thanks", lang):
             continue
         t = fw.translations.get(lang)
         status = t.status if t else "draft"
@@ -331,7 +355,9 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
         illustrative=fw.illustrative, made_up=phrase(fw, "made_up", "en"), intro=" ".join(s["intro"]), told=told,
         quotes=quotes[:2],
         quotes_note=quotes_note, heard=s["heard"], next=s["next"], blocks=blocks, menu=menu,
-        owner=fw.owner or "the council", made_on=made_on)
+        owner=fw.owner or "the council", made_on=made_on,
+        draft_note="Draft translation: not yet checked with families who read this language."
+        if labels.contract_words(fw) else "Draft translation: not yet checked by people who read this language.")
 
 
 def write_family_pages(board, folder: Path) -> dict[str, Path]:

@@ -441,7 +441,8 @@ series.csv: each indicator's published value and 95% interval per area and year.
 trend.csv: the recent trend over the last five published years (chi-squared test for trend, as OHID Fingertips; words
 by polarity). change.csv: each year against the previous published year, percentage points with a 95% interval.
 target.csv: progress to the declared target (absent when the framework declares none).
-gap.csv and gap_trend.csv: the gap between children eligible for free school meals and others, and its trend.
+gap.csv and gap_trend.csv: the gap between the two groups of the framework's gap breakdown (group 1 minus group 0,
+in percentage points), and its trend.
 inequality.csv: the slope index of inequality by deprivation quintile (local authority), published only when every
 quintile has enough children meeting and not meeting the definition.
 """

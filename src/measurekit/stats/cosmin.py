@@ -21,6 +21,10 @@ run, or not enough information) by the published criteria:
 * Reliability: **+** ICC or weighted kappa >= 0.70; **-** below (Prinsen et al. 2018; Terwee et al. 2007).
 * Measurement error: **+** smallest detectable change < minimal important change (MIC); **-** SDC >= MIC;
   **?** when no MIC is defined (Prinsen et al. 2018).
+* With two perspectives rating the same topics (``perspectives=``, :mod:`measurekit.stats.cosmin_perspectives`):
+  reliability between the perspectives (ICC(2,1) >= 0.70) where there is no test-retest, measurement error (limits
+  of agreement against the MIC or the framework's agreement margin) and a row for hypotheses testing for construct
+  validity (known groups from the framework's routine checks).
 * Criterion validity / added value: COSMIN's criterion validity needs a gold standard (correlation or AUC
   >= 0.70), which voice measures do not have. The row reports the added value over routine data instead,
   with measurekit's own rule (not a COSMIN criterion): **+** when the likelihood-ratio test of the voice
@@ -273,7 +277,7 @@ def _rated(framework, respondent):
 
 def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None, omega=None, invariance=None,
                  dif=None, retest=None, added_value=None, mic: Mapping | float | None = None,
-                 interviews=None, item_analysis=None) -> CosminResult:
+                 interviews=None, item_analysis=None, perspectives=None) -> CosminResult:
     """Rate every measurement property of every voice indicator from results already computed.
 
     Parameters (all optional; a property without its result is rated ``?``)
@@ -294,6 +298,11 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
     interviews : a cognitive-interview log (``design.interviews``), for the item cards.
     item_analysis : :func:`measurekit.item_analysis` result: its ``r_drop`` (item-rest correlation) fills the
         item cards; where ``reliability`` is a dict of ``mk.alpha`` results, alpha's ``r_drop`` is used instead.
+    perspectives : two perspectives of the same topics: the main job's ``Perspectives`` or a mapping with
+        ``agreement`` (:func:`measurekit.stats.perspectives.perspective_agreement` result or table),
+        ``known_groups`` (:func:`measurekit.stats.cosmin_perspectives.known_groups` rows) and optionally ``k``.
+        It rates reliability and measurement error where there is no retest, and adds the property "hypotheses
+        testing for construct validity" (see :mod:`measurekit.stats.cosmin_perspectives`).
 
     Nothing is modified, fitted or read; the same inputs give the same table.
     """
@@ -302,7 +311,13 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
     structural = _structural(cfa, invariance)
     added = _added_value_row(added_value)
     respondent = framework.respondents()[0] if framework.respondents() else None
+    properties = list(PROPERTIES)
+    if perspectives is not None:
+        from measurekit.stats import cosmin_perspectives as cp
+
+        properties.insert(properties.index("measurement error") + 1, cp.HYPOTHESES)
     for ind, domain, items in _rated(framework, respondent):
+        criteria = dict(CRITERIA)
         out = {"content validity": _content_rows(content_validity, items), "structural validity": structural}
         a = _alpha_value(reliability, domain)
         if a is None:
@@ -329,9 +344,19 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
             out["measurement error"] = ((INDETERMINATE, text + "; no MIC defined") if m is None
                                         else (_rate(r["sdc"] < m), text + f"; MIC {m:g}"))
         out["criterion validity / added value"] = added
-        for prop in PROPERTIES:
+        if perspectives is not None:
+            level, name = ("topic", ind.compute.field) if ind.compute.source == "item" else ("domain", domain)
+            two = cp.perspective_rows(perspectives, framework=framework, level=level, name=name,
+                                      mic=mic.get(domain) if isinstance(mic, Mapping) else mic)
+            for prop, rated in two.items():
+                if prop == cp.HYPOTHESES or out[prop][1] == "no test-retest data":   # retest, when run, stands
+                    out[prop] = rated
+                    criteria[prop] = cp.CRITERIA[prop]
+            out.setdefault(cp.HYPOTHESES, (INDETERMINATE, "no hypothesis declared for a domain score"))
+            criteria.setdefault(cp.HYPOTHESES, cp.CRITERIA[cp.HYPOTHESES])
+        for prop in properties:
             rating, result = out[prop]
-            criterion, source = CRITERIA[prop]
+            criterion, source = criteria[prop]
             rows.append({"indicator": ind.id, "domain": domain, "property": prop, "result": result, "rating": rating,
                          "criterion": criterion, "source": source})
     table = pd.DataFrame(rows, columns=["indicator", "domain", "property", "result", "rating", "criterion", "source"])
