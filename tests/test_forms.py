@@ -244,7 +244,7 @@ def test_one_form_per_respondent_with_that_respondents_items(fw2, tmp_path):
         asked = survey[survey["type"].str.startswith("select_one")]
         assert sorted(asked["name"]) == sorted(mine) and asked["name"].is_unique   # each item asked once
         for name, label in zip(asked["name"], asked["label::English (en)"]):
-            assert label == fw2.item(name).stem["en"]
+            assert label == fw2.item(name).stem_for(r)["en"]     # each respondent its own wording
         result = convert(xlsform=str(p), validate=False)
         assert all(f"/{i}" in result.xform for i in mine)
         form_ids.add(pd.read_excel(p, sheet_name="settings").loc[0, "form_id"])

@@ -256,3 +256,155 @@ def test_the_pages_pass_the_browser_and_axe_checks(site, chromium_path):
                 problems.append(f"{name}: a chart did not decode or has no real alt text")
         browser.close()
     assert problems == []
+
+
+# ---- no school-readiness word in a care leavers' output (issue 26, second site) ----
+# An independent list, written for this test: the school-readiness framework's people, respondents, measures, groups
+# and languages. Words this framework declares itself (a topic "Learning at school, college ...", its owner's team
+# name) are masked first: the test is about words measurekit writes, not the framework's own text.
+SCHOOL_WORDS = ["child", "children", "child's", "children's", "parent", "parents", "parent's", "parents'", "pupil",
+                "pupils", "GLD", "good level of development", "FSM", "free school meals", "EYFSP", "EYFS",
+                "early years", "early learning goal", "reception", "school readiness", "starting school", "family",
+                "families", "families'", "SEN", "SEND", "EAL", "English as an additional language", "Urdu",
+                "Bengali", "home language", "poverty", "phonics", "ASQ", "practitioner", "practitioners"]
+# not yet changed: written by modules outside this change (publish/board_pack.py's README and data-package
+# descriptions); test_known_leaks_outside_this_change fails (strict xfail) once they are fixed, so this list shrinks
+KNOWN_ELSEWHERE = {("shareable/README.txt", "children"), ("shareable/README.txt", "families"),
+                   ("shareable/board_pack/datapackage.json", "children")}
+
+
+def _declared_strings(folder: Path) -> list[str]:
+    import yaml
+
+    out: set[str] = set()
+
+    def walk(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif isinstance(x, str) and len(x) >= 12:
+            out.add(" ".join(x.split()))
+            head = x.split(":")[0].strip()      # a topic's short name ("Your family: how are ...")
+            if ":" in x and len(head) >= 4:
+                out.add(" ".join(head.split()))
+
+    for f in folder.glob("*.yaml"):
+        walk(yaml.safe_load(f.read_text(encoding="utf-8")))
+    for f in folder.rglob("*.csv"):
+        for row in pd.read_csv(f, dtype=str).fillna("").itertuples(index=False):
+            walk(list(row))
+    return sorted(out, key=len, reverse=True)
+
+
+def _text_of(path: Path) -> str:
+    import html as htmllib
+    import re
+
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        return "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+                         if c is not None)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix in (".html", ".svg"):
+        text = re.sub(r"<(style|script)\b.*?</\1>", " ", text, flags=re.S | re.I)
+        text = htmllib.unescape(re.sub(r"<[^>]+>", "\n", text))
+    return text
+
+
+def _mask(text: str, declared: list[str]) -> str:
+    """``text`` with every declared string (whitespace normalised) and every shortened form of one (cut and ended
+    with "…", as labels of limited length are) blanked out."""
+    text = " ".join(text.replace('""', '"').split(" "))
+    flat = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    for d in declared:
+        flat = flat.replace(d, " ")
+    while "…" in flat:
+        i = flat.index("…")
+        window = flat[max(0, i - 200):i]
+        cut = next((len(d[:j]) for d in declared for j in range(len(d) - 1, 11, -1) if window.endswith(d[:j])), 0)
+        flat = flat[:i - cut] + " " + flat[i + 1:]
+    return flat
+
+
+def _school_words_found(out: Path) -> dict[tuple[str, str], str]:
+    import re
+
+    declared = _declared_strings(FOLDER)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(SCHOOL_WORDS, key=len, reverse=True)))
+                         + r")(?![\w-])", re.I)
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.suffix not in {".csv", ".html", ".md", ".json", ".txt", ".svg", ".xlsx"}:
+            continue
+        if path.suffix == ".csv" and "internal" in path.relative_to(out).parts:
+            continue       # internal tables: technical column names for analysts, no sentence a board reads
+        text = _mask(_text_of(path), declared)
+        for m in pattern.finditer(text):
+            key = (path.relative_to(out).as_posix(), m.group(1).lower())
+            found.setdefault(key, text[max(0, m.start() - 60):m.end() + 60].replace("\n", " "))
+    return found
+
+
+def test_no_school_readiness_word_reaches_the_care_leavers_outputs(site):
+    _, out, stdout = site
+    found = _school_words_found(out)
+    leaks = {k: v for k, v in found.items() if k not in KNOWN_ELSEWHERE}
+    assert not leaks, "\n".join(f"{f} [{w}]: ...{ctx}..." for (f, w), ctx in sorted(leaks.items()))
+    # the words come from the framework instead: its people, its respondents, its place words
+    pack = out / "shareable" / "board_pack"
+    spec = _text_of(pack / "specs" / "adviser_home_rated_7_or_more.html")
+    assert "young people whose adviser answered" in spec or "all young people counted" in spec
+    assert "young person's home working for them" in spec              # the adviser's own question
+    report = _text_of(out / "internal" / "trial_report.html")
+    assert "All young people" in report and "Fairness across language and poverty groups" not in report
+    assert "neighbourhood" not in report.lower() + spec.lower()
+    import openpyxl
+
+    wb = openpyxl.load_workbook(pack / "board_pack.xlsx", read_only=True)
+    symbols = {r[0]: r[1] for r in wb["Symbols"].iter_rows(min_row=2, values_only=True)}
+    assert "young people" in symbols["x"]
+
+
+def test_the_school_readiness_word_check_finds_a_planted_word(site, tmp_path):
+    """The checker above is not blind: a copy of the outputs with one planted word is caught."""
+    import shutil
+
+    _, out, _ = site
+    copy = tmp_path / "out"
+    shutil.copytree(out / "shareable" / "board_pack" / "briefing", copy / "briefing")
+    page = sorted((copy / "briefing").glob("*.html"))[0]
+    page.write_text(page.read_text(encoding="utf-8").replace("</main>", "<p>Pupils eligible for FSM</p></main>"),
+                    encoding="utf-8")
+    found = _school_words_found(copy)
+    assert {w for (f, w) in found} == {"pupils", "fsm"}
+
+
+@pytest.mark.xfail(strict=True, reason="publish/board_pack.py (outside this change) still writes 'children' and "
+                   "'families' in the shareable README and the data package's field descriptions")
+def test_known_leaks_outside_this_change(site):
+    _, out, _ = site
+    found = _school_words_found(out)
+    assert not set(found) & KNOWN_ELSEWHERE
+
+
+def test_cosmin_boxes_are_rated_from_the_two_perspectives(site):
+    """The run's COSMIN table rates reliability between the perspectives by its rule: the planted divergent topics
+    (their adviser ratings shifted, so ICC(2,1) falls) get "-", and no topic the perspectives rate is left "?"."""
+    data, out, _ = site
+    truth = json.loads((data / "ground_truth.json").read_text())
+    table = pd.read_csv(out / "internal" / "measurement" / "cosmin_properties.csv")
+    fw_items = {"home_rated_7_or_more": "your_home", "safe_rated_7_or_more": "safe_and_well",
+                "learning_rated_7_or_more": "learning_and_work"}
+    rel = table[table["property"] == "reliability"].drop_duplicates("indicator").set_index("indicator")["rating"]
+    diverging = {d["item"] for d in truth["divergence"]}
+    for ind, item in fw_items.items():
+        assert rel[ind] in "+-"
+        if item in diverging:
+            assert rel[ind] == "-", (ind, rel[ind])
+    assert "hypotheses testing for construct validity" in set(table["property"])
+    assert (out / "internal" / "perspectives" / "known_groups.csv").exists()

@@ -68,7 +68,9 @@ def link_step(state: RunState) -> str:
 
     result = link(ready(state.cohort, "cohort"))
     state.linkage = result
-    atomic.write_text(state.internal / "README.txt", INTERNAL_README)
+    from measurekit.core.labels import in_people_words
+
+    atomic.write_text(state.internal / "README.txt", in_people_words(INTERNAL_README, state.framework))
     atomic.write_csv(state.internal / "validation_report.csv", ready(state.validation, "validation report").to_frame())
     state.files["validation report (internal)"] = Path("internal/validation_report.csv")
     folder = state.internal / "linkage"
