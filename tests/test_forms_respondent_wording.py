@@ -116,7 +116,8 @@ def test_fallback_to_the_stem_and_a_warning_for_a_missing_language(tmp_path):
     assert survey.loc[second["id"], "label::English (en)"] == second["stem_by_respondent"]["adviser"]["en"]
     assert survey.loc[second["id"], "label::Arabic (ar)"] == second["stem"]["ar"]
     report = check_framework(copy)
-    warned = [p for p in report.problems if p.code == "missing_translation" and "stem_by_respondent" in (p.column or "")]
+    warned = [p for p in report.problems
+              if p.code == "missing_translation" and "stem_by_respondent" in (p.column or "")]
     assert len(warned) == 1 and warned[0].column.endswith(".adviser.ar") and warned[0].severity == "warning"
 
 

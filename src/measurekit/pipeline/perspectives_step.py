@@ -15,8 +15,9 @@ What it computes, with ``measurekit.stats.perspectives`` (docs/perspectives.md),
 Files (internal, unsuppressed counts): ``internal/perspectives/agreement.csv``, ``agreement_icc.csv``,
 ``divergence.csv``, ``divergence_tests.csv``, ``divergence_flagged.csv``, ``missingness.csv``,
 ``missingness_patterns.csv``, ``change.csv``, ``discordance.csv``, ``known_groups.csv`` (each routine check as a
-known-groups comparison for the COSMIN table: ``stats/cosmin_perspectives.py``); their columns are those of the result tables
-documented in ``measurekit.stats.perspectives``. A framework with one perspective: skipped with that reason.
+known-groups comparison for the COSMIN table: ``stats/cosmin_perspectives.py``); their columns are those of the
+result tables documented in ``measurekit.stats.perspectives``. A framework with one perspective: skipped with that
+reason.
 """
 from __future__ import annotations
 

@@ -227,8 +227,7 @@ def render_trial_report(state: RunState) -> str:
 
     fw = ready(state.framework, "framework")
     own = declared(fw)   # a framework with its own population: its title and words (the bundled report unchanged)
-    rep = _Report(f"Trial report: {fw.title or fw.name}" if own else
-                  "Trial report: voice-informed school readiness indicators",
+    rep = _Report(f"Trial report: {fw.title or fw.name or state.inputs.framework_dir.name}",
                   f"Framework: {fw.title or fw.name or state.inputs.framework_dir.name}")
     summary = rep.section("Summary")
     verdicts: list[tuple[str, str]] = []

@@ -7,9 +7,11 @@ it ("about the same" otherwise), and sentences are short (the English text is ch
 :mod:`measurekit.design.readability`; the tests hold it at a reading age of 9 or below).
 
 Languages: the page is in English (``lang="en"``) with a block per other framework language
-(``lang`` and, for Arabic-script languages, ``dir="rtl"`` on the block). A block uses the
-framework's own translated text (form title, domain labels) and this module's short phrases,
-which the framework can override with ``form_text.family_<key>`` entries. Drafts are included only
+(``lang`` and, for Arabic-script languages, ``dir="rtl"`` on the block). A block uses only the
+framework's own translated text (form title, domain labels, and the page's phrases in
+``form_text.family`` by key and language); this module's phrases are English defaults (:data:`TEXT` for
+the data contract's families, :func:`neutral_text` in a framework's own people word) and a language the
+framework gives no ``thanks`` phrase for gets no block. Drafts are included only
 for illustrative frameworks and are marked as drafts; otherwise only translations reviewed by the
 community (status ``community_reviewed`` or later) reach families.
 
@@ -35,64 +37,22 @@ LANGUAGE_NAMES = {"en": "English", "ur": "اردو", "bn": "বাংলা", "p
                   "ro": "Română", "so": "Soomaali", "tr": "Türkçe", "fa": "فارسی", "pt": "Português"}
 REVIEWED = ("source", "community_reviewed", "cognitively_tested", "approved")
 
-# Short phrases for the translated blocks. ILLUSTRATIVE drafts, not made by a qualified translator:
-# review them with community translators like every other translation in the framework.
+# The page's own phrases for a framework on the data contract (children, answered for by their families) that does
+# not declare them (``form_text.family`` in framework.yaml): English only. Other languages come from the framework
+# (its declared translations), never from here.
 TEXT = {
-    "thanks": {
-        "en": "Thank you for telling us about your child and your family.",
-        "ur": "اپنے بچے اور اپنے خاندان کے بارے میں ہمیں بتانے کا شکریہ۔",
-        "bn": "আপনার সন্তান ও পরিবারের কথা আমাদের জানানোর জন্য ধন্যবাদ।",
-        "pa": "ਆਪਣੇ ਬੱਚੇ ਅਤੇ ਪਰਿਵਾਰ ਬਾਰੇ ਸਾਨੂੰ ਦੱਸਣ ਲਈ ਧੰਨਵਾਦ।",
-        "pl": "Dziękujemy, że opowiedzieli nam Państwo o swoim dziecku i rodzinie.",
-        "ar": "شكرًا لأنك أخبرتنا عن طفلك وعائلتك.",
-        "ro": "Vă mulțumim că ne-ați spus despre copilul și familia dumneavoastră.",
-    },
-    "told": {
-        "en": "What you told us", "ur": "آپ نے ہمیں کیا بتایا", "bn": "আপনি আমাদের যা বলেছেন",
-        "pa": "ਤੁਸੀਂ ਸਾਨੂੰ ਕੀ ਦੱਸਿਆ", "pl": "Co nam Państwo powiedzieli", "ar": "ما أخبرتنا به", "ro": "Ce ne-ați spus",
-    },
-    "need": {
-        "en": "About {k} in 10 families told us they need more help with this.",
-        "ur": "ہر 10 میں سے تقریباً {k} خاندانوں نے کہا کہ انہیں اس میں مزید مدد چاہیے۔",
-        "bn": "প্রতি 10টি পরিবারের মধ্যে প্রায় {k}টি বলেছে যে এ বিষয়ে তাদের আরও সাহায্য দরকার।",
-        "pa": "ਹਰ 10 ਵਿੱਚੋਂ ਲਗਭਗ {k} ਪਰਿਵਾਰਾਂ ਨੇ ਕਿਹਾ ਕਿ ਉਨ੍ਹਾਂ ਨੂੰ ਇਸ ਵਿੱਚ ਹੋਰ ਮਦਦ ਚਾਹੀਦੀ ਹੈ।",
-        "pl": "Około {k} na 10 rodzin powiedziało, że potrzebuje w tym więcej pomocy.",
-        "ar": "قالت نحو {k} من كل 10 عائلات إنها تحتاج إلى مساعدة أكبر في هذا.",
-        "ro": "Aproximativ {k} din 10 familii au spus că au nevoie de mai mult ajutor aici.",
-    },
-    "score": {
-        "en": "On a scale of {lo} to {hi}, families gave this {v} on the whole.",
-        "ur": "{lo} سے {hi} کے پیمانے پر خاندانوں نے اسے اوسطاً {v} دیا۔",
-        "bn": "{lo} থেকে {hi}-এর মাপে পরিবারগুলো গড়ে এটিকে {v} দিয়েছে।",
-        "pa": "{lo} ਤੋਂ {hi} ਦੇ ਪੈਮਾਨੇ 'ਤੇ ਪਰਿਵਾਰਾਂ ਨੇ ਔਸਤਨ ਇਸ ਨੂੰ {v} ਦਿੱਤਾ।",
-        "pl": "W skali od {lo} do {hi} rodziny oceniły to średnio na {v}.",
-        "ar": "على مقياس من {lo} إلى {hi}، أعطت العائلات هذا {v} في المتوسط.",
-        "ro": "Pe o scară de la {lo} la {hi}, familiile au dat în medie {v}.",
-    },
-    "next": {
-        "en": "We will share this with the people who plan help for families in your area.",
-        "ur": "ہم یہ باتیں ان لوگوں کو بتائیں گے جو آپ کے علاقے میں خاندانوں کی مدد کا منصوبہ بناتے ہیں۔",
-        "bn": "যাঁরা আপনার এলাকায় পরিবারের জন্য সাহায্যের পরিকল্পনা করেন, আমরা তাঁদের এটি জানাব।",
-        "pa": "ਅਸੀਂ ਇਹ ਉਨ੍ਹਾਂ ਲੋਕਾਂ ਨਾਲ ਸਾਂਝਾ ਕਰਾਂਗੇ ਜੋ ਤੁਹਾਡੇ ਇਲਾਕੇ ਵਿੱਚ ਪਰਿਵਾਰਾਂ ਲਈ ਮਦਦ ਦੀ ਯੋਜਨਾ ਬਣਾਉਂਦੇ ਹਨ।",
-        "pl": "Przekażemy to osobom, które planują pomoc dla rodzin w Państwa okolicy.",
-        "ar": "سنشارك هذا مع الأشخاص الذين يخططون لمساعدة العائلات في منطقتك.",
-        "ro": "Vom împărtăși acest lucru cu oamenii care plănuiesc ajutorul pentru familii din zona dumneavoastră.",
-    },
+    "thanks": {"en": "Thank you for telling us about your child and your family."},
+    "told": {"en": "What you told us"},
+    "need": {"en": "About {k} in 10 families told us they need more help with this."},
+    "score": {"en": "On a scale of {lo} to {hi}, families gave this {v} on the whole."},
+    "next": {"en": "We will share this with the people who plan help for families in your area."},
     "answered": {"en": "About {n} families in {name} answered."},
     "in_ten": {"en": "That is about {k} in 10 families."},
     "need_none": {"en": "Fewer than 1 in 10 families told us they need more help with this."},
     "plan": {"en": "They will use it to plan help like play groups and books for your child."},
     "again": {"en": "We will ask you again next year. Then you can see what has changed."},
     "made_up": {"en": "This is an example made with made-up families. It is not about real people."},
-    "private": {
-        "en": "We never show your name or your child's name.",
-        "ur": "ہم کبھی آپ کا یا آپ کے بچے کا نام نہیں دکھاتے۔",
-        "bn": "আমরা কখনও আপনার বা আপনার সন্তানের নাম দেখাই না।",
-        "pa": "ਅਸੀਂ ਕਦੇ ਵੀ ਤੁਹਾਡਾ ਜਾਂ ਤੁਹਾਡੇ ਬੱਚੇ ਦਾ ਨਾਮ ਨਹੀਂ ਦਿਖਾਉਂਦੇ।",
-        "pl": "Nigdy nie pokazujemy Państwa imienia ani imienia dziecka.",
-        "ar": "لا نعرض أبدًا اسمك أو اسم طفلك.",
-        "ro": "Nu arătăm niciodată numele dumneavoastră sau al copilului.",
-    },
+    "private": {"en": "We never show your name or your child's name."},
 }
 
 

@@ -70,14 +70,15 @@ def known_groups(data: pd.DataFrame, routine: pd.DataFrame, *, measure: str, per
     except (TypeError, ValueError):     # a value that is not a number: compared as text only
         pass
     known = col.notna().to_numpy(dtype=bool)
-    groups = routine.assign(**{measure: np.where(is_value, "in", np.where(known, "out", None))})
+    label = pd.Series(np.where(is_value, "in", "out"), index=routine.index, dtype=object)
+    groups = routine.assign(**{measure: label.where(known | is_value)})     # unknown: in neither group
     outside = routine_discordance(data, groups, value="out", **kw).table
-    a = inside[inside["by"] == "all"].set_index("name")
-    b = outside[outside["by"] == "all"].set_index("name")
+    a = inside[inside["by"] == "all"].set_index("name")[["numerator", "denominator"]].astype(int)
+    b = outside[outside["by"] == "all"].set_index("name")[["numerator", "denominator"]].astype(int)
     rows = []
     for name in a.index.intersection(b.index):
-        k_in, n_in = int(a.at[name, "numerator"]), int(a.at[name, "denominator"])
-        k_out, n_out = int(b.at[name, "numerator"]), int(b.at[name, "denominator"])
+        k_in, n_in = (int(x) for x in a.loc[name])
+        k_out, n_out = (int(x) for x in b.loc[name])
         if n_in and n_out:
             d, lo, hi = (float(x) for x in newcombe_difference(k_out, n_out, k_in, n_in, 1 - alpha))
         else:
