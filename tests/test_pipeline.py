@@ -28,7 +28,8 @@ def test_main_job_writes_reports(bundled_run):
     assert len(list((out / "shareable" / "board_pack" / "briefing").glob("*.html"))) == 5
     dif = pd.read_csv(out / "internal" / "fairness" / "dif_home_language.csv")
     assert dif.loc[dif["flag"], "item"].tolist() == ["sv4"]
-    assert "Fairness across language and poverty groups" in html and "Added value: Year 1 phonics" in html
+    assert "Fairness across groups: free school meals and home language (English or other)" in html   # declared groups
+    assert "Added value: Year 1 phonics" in html
     # five-point items: the invariance models treat them as ordered categories, and the report says so
     assert state.fairness.route.startswith("ordinal") and "items treated as ordinal" in html
     assert list(state.fairness.invariance["fsm"].table["level"]) == ["configural", "thresholds", "loadings", "intercepts"]

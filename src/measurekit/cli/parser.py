@@ -117,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["xlsform", "redcap", "html"], required=True)
     p.add_argument("--out", type=Path, required=True, help="output file (.xlsx, .csv) or folder (html)")
     p.add_argument("--respondent", default=None,
-                   help="the respondent the form is for (one of those the items name, e.g. the person or an adviser); "
-                        "default: one form for each respondent the framework declares")
+                   help="the respondent the form is for (one of those the items name, e.g. the person or a "
+                        "professional); default: one form for each respondent the framework declares")
 
     p = add("board-pack", "board_pack",
             "Write the neighbourhood board pack: a long indicator table with intervals and "

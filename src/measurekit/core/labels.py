@@ -147,7 +147,7 @@ SYMBOLS = {"c": "Withheld to protect small numbers",
 class PeopleWords:
     """How one framework names the people it counts and who answers for them: ``person`` / ``people`` (the
     population's words, ``population.person``/``people``), ``respondent`` (who answers the first voice table, its
-    respondent id in words: ``young_person`` -> "young person"). ``own``: the person answers for themselves."""
+    respondent id in words: ``case_worker`` -> "case worker"). ``own``: the person answers for themselves."""
 
     person: str = "child"
     people: str = "children"
@@ -162,14 +162,14 @@ class PeopleWords:
         return self.people[:1].upper() + self.people[1:]
 
     def answered(self, respondent: str | None = None) -> str:
-        """"children whose parent answered", "young people who answered" (``respondent``: another respondent's
-        words, e.g. "adviser" -> "young people whose adviser answered")."""
+        """"children whose parent answered", "people who answered" (``respondent``: another respondent's
+        words, e.g. "case worker" -> "people whose case worker answered")."""
         who = respondent or self.respondent
         return f"{self.people} who answered" if who == self.person else f"{self.people} whose {who} answered"
 
 
 def respondent_words(respondent: str | None) -> str:
-    """A respondent id in words (``young_person`` -> "young person")."""
+    """A respondent id in words (``case_worker`` -> "case worker")."""
     return str(respondent or "").replace("_", " ").strip()
 
 
@@ -186,7 +186,7 @@ def people_words(framework) -> PeopleWords:
 
 def in_people_words(text, framework=None) -> str:
     """Text written for the data contract ("no children in this group", a note of the board table) in the
-    framework's word for its people ("no young people in this group"); unchanged for a framework on the data
+    framework's word for its people ("no families in this group"); unchanged for a framework on the data
     contract or without a framework."""
     import re
 
@@ -199,7 +199,7 @@ def in_people_words(text, framework=None) -> str:
 
 
 def symbols(framework=None) -> dict[str, str]:
-    """The board pack's symbols in words, in the framework's word for its people ("no young people in this
+    """The board pack's symbols in words, in the framework's word for its people ("no families in this
     group"); without a framework (or one on the data contract) the module's :data:`SYMBOLS`."""
     if contract_words(framework):
         return dict(SYMBOLS)

@@ -246,10 +246,10 @@ class Item(_Model):
         "wording and must be translated again (set when the source wording changes, cleared when that "
         "language's wording is saved).")
     # per-respondent wording (respondent -> language -> text): how another perspective is asked the same topic
-    # ("How well is the young person's home working for them?"); a respondent or language not given: ``stem``/``hint``
+    # ("How well is this working for them?"); a respondent or language not given: ``stem``/``hint``
     stem_by_respondent: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="The question as one respondent is asked it, by respondent and language "
-        "(e.g. an adviser rating the same topic in the third person); a respondent or language left out is asked "
+        "(e.g. a professional rating the same topic in the third person); a respondent or language left out is asked "
         "`stem`.")
     hint_by_respondent: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="The hint one respondent sees, by respondent and language; a respondent "

@@ -67,7 +67,7 @@ def _respondent(fw, ind=None) -> str | None:
 
 def population_words(fw, ind) -> str:
     """Who an indicator counts, in words: the data contract's ("children whose parent answered the survey") or the
-    framework's people and the respondent whose answers it reads ("young people whose adviser answered")."""
+    framework's people and the respondent whose answers it reads ("people whose case worker answered")."""
     c = ind.compute
     if labels.contract_words(fw):
         return POPULATIONS.get(c.population, labels.plain(c.population.replace("_", " ")))
