@@ -341,8 +341,6 @@ def _school_words_found(out: Path) -> dict[tuple[str, str], str]:
     for path in sorted(out.rglob("*")):
         if not path.is_file() or path.suffix not in {".csv", ".html", ".md", ".json", ".txt", ".svg", ".xlsx"}:
             continue
-        if path.suffix == ".csv" and "internal" in path.relative_to(out).parts:
-            continue       # internal tables: technical column names for analysts, no sentence a board reads
         text = _mask(_text_of(path), declared)
         for m in pattern.finditer(text):
             key = (path.relative_to(out).as_posix(), m.group(1).lower())
