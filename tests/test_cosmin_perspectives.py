@@ -147,3 +147,13 @@ def test_inputs_are_not_modified(planted, fw):
                  perspective_value="young_person", id="young_person_id", items=[AGREE], framework=fw)
     pd.testing.assert_frame_equal(long, before[0])
     pd.testing.assert_frame_equal(routine, before[1])
+
+
+def test_item_cards_carry_the_agreement_between_perspectives(fw, rated):
+    agreement, kg, _ = rated
+    cards = cosmin_table(framework=fw, perspectives={"agreement": agreement, "known_groups": kg}).items
+    cards = cards.drop_duplicates("item").set_index("item")
+    t = agreement.table.set_index("name")
+    assert cards.loc[AGREE, "icc2"] == pytest.approx(t.loc[AGREE, "icc2"]) and cards.loc[AGREE, "reliability"] == "+"
+    assert cards.loc[DIVERGE, "reliability"] == "-"
+    assert cards.loc[UNRATED, "reliability"] == "?" and np.isnan(cards.loc[UNRATED, "icc2"])

@@ -69,8 +69,9 @@ class CosminResult(Result):
     ``items``: the evidence card of every item, one row per item and domain it counts in: item, domain, status
       (co-design history), i_cvi, kappa (modified kappa), clarity_cvi, interviews, interview_problems, loading
       (CFA standardised), r_drop (item-rest correlation in that domain), dif_r2 (largest McFadden R2 change over
-      the grouping variables), dif_flag, icc2, kappa_w, sem, sdc, and a rating per property (content,
-      cross_cultural, reliability).
+      the grouping variables), dif_flag, icc2, kappa_w, sem, sdc (test-retest; without a retest, icc2 and kappa_w
+      (quadratic) between two perspectives of the topic when ``perspectives`` is given, sem and sdc blank), and a
+      rating per property (content, cross_cultural, reliability).
     """
 
     table: pd.DataFrame
@@ -361,10 +362,11 @@ def cosmin_table(*, framework, content_validity=None, cfa=None, reliability=None
                          "criterion": criterion, "source": source})
     table = pd.DataFrame(rows, columns=["indicator", "domain", "property", "result", "rating", "criterion", "source"])
     return CosminResult(table=table, items=_item_cards(framework, content_validity, cfa, reliability, dif, retest,
-                                                       interviews, item_analysis), warnings=warnings)
+                                                       interviews, item_analysis, perspectives), warnings=warnings)
 
 
-def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews, item_analysis) -> pd.DataFrame:
+def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews, item_analysis,
+                perspectives=None) -> pd.DataFrame:
     cards = []
     cv = (content_validity.items[content_validity.items["group"] == "all"].set_index("item") if content_validity
           else None)
@@ -387,6 +389,13 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews,
             dif_r2[r["item"]] = max(dif_r2.get(r["item"], 0.0), float(r["r2_13"]))
             dif_flag[r["item"]] = bool(dif_flag.get(r["item"], False) or r["flag"])
     rt = retest.table[retest.table["level"] == "item"].set_index("name") if retest is not None else None
+    between = None      # two perspectives of the same topics: their agreement per topic, where there is no retest
+    if perspectives is not None:
+        from measurekit.stats.cosmin_perspectives import part_table
+
+        agreement = part_table(perspectives, "agreement")
+        if agreement is not None and len(agreement) and "icc2" in agreement:
+            between = agreement[agreement["level"] == "topic"].set_index("name")
     log = None
     if interviews is not None:
         from measurekit.design.interviews import summarise
@@ -412,6 +421,10 @@ def _item_cards(fw, content_validity, cfa, reliability, dif, retest, interviews,
             r = rt.loc[it.id]
             card.update(icc2=r["icc2"], kappa_w=r["kappa_w"], sem=r["sem"], sdc=r["sdc"],
                         reliability=_rate(max(r["icc2"], r["kappa_w"]) >= th.ICC_MIN))
+        elif between is not None and it.id in between.index and pd.notna(between.loc[it.id].get("icc2")):
+            r = between.loc[it.id]      # between the perspectives (inter-rater): ICC(2,1), quadratic weighted kappa
+            card.update(icc2=r["icc2"], kappa_w=r.get("kappa_quadratic", np.nan), sem=np.nan, sdc=np.nan,
+                        reliability=_rate(bool(r["icc2"] >= th.ICC_MIN)))
         else:
             card.update(icc2=np.nan, kappa_w=np.nan, sem=np.nan, sdc=np.nan, reliability=INDETERMINATE)
         cards.append(card)

@@ -90,7 +90,7 @@ def known_groups(data: pd.DataFrame, routine: pd.DataFrame, *, measure: str, per
     return pd.DataFrame(rows, columns=KNOWN_GROUPS_COLUMNS)
 
 
-def _table(obj, name: str):
+def part_table(obj, name: str):
     """``obj.<name>`` (a result's ``.table`` when it is a result), or ``obj[name]`` for a mapping; None if absent."""
     part = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
     return getattr(part, "table", part)
@@ -110,7 +110,7 @@ def perspective_rows(perspectives, *, framework, level: str, name: str, mic=None
     ``known_groups`` (:func:`known_groups` rows) and optionally ``k``. ``mic``: one number or domain/topic -> number.
     A property the results cannot rate is left out (the caller keeps its own rating)."""
     out: dict[str, tuple[str, str]] = {}
-    agreement = _table(perspectives, "agreement")
+    agreement = part_table(perspectives, "agreement")
     row = None
     if agreement is not None and len(agreement) and "icc2" in agreement:
         hit = agreement[(agreement["level"] == level) & (agreement["name"].astype(str) == str(name))]
@@ -136,7 +136,7 @@ def perspective_rows(perspectives, *, framework, level: str, name: str, mic=None
         else:
             out["measurement error"] = (SUFFICIENT if max(abs(lo), abs(hi)) < float(m) else INSUFFICIENT,
                                         f"{text}; {where}")
-    kg = _table(perspectives, "known_groups")
+    kg = part_table(perspectives, "known_groups")
     if level == "topic":
         mine = kg[kg["name"].astype(str) == str(name)] if kg is not None and len(kg) else pd.DataFrame()
         if not len(mine):
