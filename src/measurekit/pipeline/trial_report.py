@@ -945,7 +945,7 @@ def _cosmin(rep, state):
     fw = state.framework
     s = rep.section("Measurement properties (COSMIN)")
     t = c.table
-    bad = t[t["rating"] == "-"]
+    bad = t[t["rating"] == "-"].drop_duplicates(["indicator", "property"])   # an item in several domains: once
     unknown = t[t["rating"] == "?"]
     text = (f"{labels.count((t['rating'] == '+').sum())} of {labels.count(len(t))} ratings are sufficient (+)"
             + ("; insufficient (-): " + "; ".join(f"{labels.indicator(fw, r.indicator)}, {r.property}"
