@@ -157,3 +157,16 @@ def test_item_cards_carry_the_agreement_between_perspectives(fw, rated):
     assert cards.loc[AGREE, "icc2"] == pytest.approx(t.loc[AGREE, "icc2"]) and cards.loc[AGREE, "reliability"] == "+"
     assert cards.loc[DIVERGE, "reliability"] == "-"
     assert cards.loc[UNRATED, "reliability"] == "?" and np.isnan(cards.loc[UNRATED, "icc2"])
+
+
+def test_known_groups_reuses_a_given_discordance_table(fw, planted, rated):
+    """The main job passes the discordance table it already has (the ``_in`` side); the result is the same."""
+    from measurekit.stats.perspectives import routine_discordance
+
+    long, routine = planted
+    _, kg, _ = rated
+    own = long[long["perspective"] == "young_person"]
+    kw = dict(measure="accommodation_suitable", perspective_value="young_person", value=1, threshold=4,
+              id="young_person_id", items=[AGREE, DIVERGE], framework=fw)
+    inside = routine_discordance(own, routine, **kw).table
+    pd.testing.assert_frame_equal(known_groups(own, routine, inside=inside, **kw), kg)

@@ -140,7 +140,7 @@ def perspectives_step(state: RunState) -> str:
             kg = attempt(state, STEP, f"known groups by {check.column}", known_groups, own, routine,
                          measure=check.column, perspective_value=who, value=check.value, threshold=check.threshold,
                          id=pid, round=rnd, framework=fw, items=[i for i in check.items if i in topics],
-                         check=check.title or f"{check.column} = {check.value}")
+                         check=check.title or f"{check.column} = {check.value}", inside=r.table)
             if kg is not None:
                 groups_compared.append(kg)
     p.discordance = pd.concat(parts, ignore_index=True) if parts else None

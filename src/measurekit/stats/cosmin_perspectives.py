@@ -44,7 +44,7 @@ KNOWN_GROUPS_COLUMNS = ["name", "perspective", "measure", "value", "threshold", 
 
 def known_groups(data: pd.DataFrame, routine: pd.DataFrame, *, measure: str, perspective_value: str, value=1,
                  threshold: float = 4, id: str = "person_id", round: str | None = None, items=None, framework=None,
-                 alpha: float = 0.05, check: str = "") -> pd.DataFrame:
+                 alpha: float = 0.05, check: str = "", inside: pd.DataFrame | None = None) -> pd.DataFrame:
     """Known-groups comparison of one routine measure: the share rating each topic at or below ``threshold`` from
     ``perspective_value`` among people whose routine ``measure`` is ``value`` (``_in``) and among people whose
     ``measure`` is known and any other value (``_out``), at each person's latest review (long data, as
@@ -54,14 +54,17 @@ def known_groups(data: pd.DataFrame, routine: pd.DataFrame, *, measure: str, per
     the value: rated, rating at or below the threshold, share), n_out / low_out / share_out (the others),
     difference (share_out - share_in: positive when the routine measure and the ratings agree), ci_low / ci_high
     (Newcombe's method 10 interval of the difference, level 1 - ``alpha``), check (``check``, the declaration's
-    title). Nothing is modified.
+    title). ``inside``: the table :func:`~measurekit.stats.perspectives.routine_discordance` already gave for the same
+    measure, value, perspective and threshold (its ``by == "all"`` rows are the ``_in`` side; not computed again).
+    Nothing is modified.
     """
     from measurekit.stats._numerics.series import newcombe_difference
     from measurekit.stats.perspectives import routine_discordance
 
     kw = dict(measure=measure, perspective_value=perspective_value, threshold=threshold, id=id, round=round,
               items=items, framework=framework, alpha=alpha)
-    inside = routine_discordance(data, routine, value=value, **kw).table
+    if inside is None:
+        inside = routine_discordance(data, routine, value=value, **kw).table
     col = routine[measure]      # routine_discordance above has checked the column is there
     is_value = (col.astype(str) == str(value)).to_numpy(dtype=bool)
     try:
