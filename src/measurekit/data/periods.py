@@ -176,24 +176,35 @@ def _cross_checks(cohorts: dict, folders: dict, fw, report: ProblemReport) -> No
     pop = fw.population
     people, idc = pop.table, pop.id
     eyfsp = "eyfsp" if any(t.name == "eyfsp" and t.kind == "eyfsp" for t in fw.tables) else None
-    seen_people: dict[str, str] = {}
-    seen_eyfsp: dict[str, str] = {}
-    for label, cohort in cohorts.items():
+    # each table's ids of every period hashed once together (cost grows with the children, not with pairs of
+    # periods): a row is reported when its id first appeared in an earlier period
+    checks = []
+    for table, code, what in ((people, "period_child_overlap", "the population file"),
+                              (eyfsp, "period_eyfsp_twice", "an EYFSP record")):
+        labels = [lb for lb, c in cohorts.items() if table is not None and table in c.tables
+                  and idc in c.tables[table]]
+        if not labels:
+            continue
+        ids_of = {lb: cohorts[lb].tables[table][idc].astype(str).to_numpy() for lb in labels}
+        codes, _ = pd.factorize(np.concatenate(list(ids_of.values())))   # codes in order of first appearance
+        which = np.repeat(np.arange(len(labels)), [len(x) for x in ids_of.values()])
+        new = np.ones(len(codes), dtype=bool)
+        new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+        first_period = which[np.flatnonzero(new)][codes]       # the period each row's id first appears in
+        offsets = dict(zip(labels, np.cumsum([0] + [len(x) for x in ids_of.values()])[:-1].tolist()))
+        checks.append((table, code, what, labels, ids_of, first_period, offsets))
+    for label in cohorts:
         name = folders[label].name
-        for table, seen, code, what in ((people, seen_people, "period_child_overlap", "the population file"),
-                                        (eyfsp, seen_eyfsp, "period_eyfsp_twice", "an EYFSP record")):
-            if table is None or table not in cohort.tables or idc not in cohort.tables[table]:
+        for table, code, what, labels, ids_of, first_period, offsets in checks:
+            if label not in ids_of:
                 continue
-            ids = cohort.tables[table][idc].astype(str).to_numpy()
-            again = np.flatnonzero(pd.Index(ids).isin(list(seen)))   # hashed: np.isin on strings compares all pairs
-            for i in again.tolist():
-                first = seen[ids[i]]
+            ids, k, at = ids_of[label], labels.index(label), offsets[label]
+            for i in np.flatnonzero(first_period[at:at + len(ids)] < k).tolist():
+                first = labels[first_period[at + i]]
                 rule = ("one reception cohort per period: a child belongs to one" if code == "period_child_overlap"
                         else "the EYFSP is completed once, at the end of reception")
                 report.add(code, f"{idc} {ids[i]!r} has {what} in {first} and again in {label}.",
                            file=f"{name}/{table}.csv", row=i + 2, column=idc, value=ids[i], rule=rule)
-            for v in ids:
-                seen.setdefault(v, label)
     lookup = pop.lookup
     area, small = pop.area, pop.small_area
     previous = None
