@@ -209,11 +209,13 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
             package["resources"] += over_time_resources(write_over_time_files(over_time, tmp / "over_time"), tmp)
         atomic.write_text(tmp / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False)
                           + "\n", root=tmp)
-        write_workbook(board, tmp / "board_pack.xlsx")
-        if over_time is not None:
-            from measurekit.publish.over_time_pack import add_over_time_sheet
+        extra = None
+        if over_time is not None:     # the "Over time" sheet is added before the workbook's one save
+            from measurekit.publish.over_time_pack import over_time_sheet
 
-            add_over_time_sheet(tmp / "board_pack.xlsx", over_time, board)
+            def extra(wb):
+                over_time_sheet(wb, over_time, board)
+        write_workbook(board, tmp / "board_pack.xlsx", extra=extra)
         write_spec_sheets(board, tmp / "specs", evidence_notes or {})
         write_briefings(pages, tmp / "briefing", over_time=over_time)
         write_family_pages(pages, tmp / "families")
@@ -299,9 +301,10 @@ def write_board_pack_over_time(framework, periods, out, *, ledger=None, label: s
     family pages of the latest period (briefings with an "Over time" section) and ``over_time/`` (the published
     over-time tables), written atomically and passed by the gate. ``ledger``: as
     :func:`write_board_pack`."""
-    from measurekit.publish.over_time_pack import build_board_table_over_time, over_time_published
+    from measurekit.publish.over_time_pack import build_board_table_over_time, frames_once, over_time_published
 
     led = open_ledger(ledger, out)
+    periods = frames_once(periods)      # each period's analysis frame made once (board table, then the SII)
     board = build_board_table_over_time(periods, framework=framework, ledger=led)
     over = over_time_published(board, periods, repetitions=repetitions)
     files = render_board_pack(board, out, evidence_notes=evidence_notes, readme=True, over_time=over)

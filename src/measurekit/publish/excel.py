@@ -116,8 +116,11 @@ def _example_group(framework) -> str:
     return ""
 
 
-def write_workbook(board, path) -> None:
-    """The workbook of a board table (:class:`~measurekit.publish.board_table.BoardTable`) at ``path``."""
+def write_workbook(board, path, extra=None) -> None:
+    """The workbook of a board table (:class:`~measurekit.publish.board_table.BoardTable`) at ``path``.
+    ``extra`` (optional): a function given the openpyxl workbook before it is saved, to add sheets (the
+    multi-period pack's "Over time" sheet), so the workbook is written once, not saved, read back and saved
+    again."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -261,4 +264,6 @@ def write_workbook(board, path) -> None:
                         c.alignment = wrap
         ws.freeze_panes = "B5"
         _print_setup(ws, "4:4")
+    if extra is not None:
+        extra(wb)
     atomic.save_workbook(wb, path)     # formula-like text (=, +, -, @) stored as text, never as a formula

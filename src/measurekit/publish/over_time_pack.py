@@ -70,6 +70,28 @@ def _cohorts(periods) -> dict:
     return ordered(periods)
 
 
+class _FrameOnce:
+    """A period's cohort whose analysis frame is made once: the board table and the SII both read it (making it
+    joins every table of the period, the largest cost after reading the files). Anything else is the cohort's."""
+
+    def __init__(self, cohort):
+        self._cohort, self._frame = cohort, None
+
+    def analysis_frame(self):
+        if self._frame is None:
+            self._frame = self._cohort.analysis_frame()
+        return self._frame
+
+    def __getattr__(self, name):
+        return getattr(self._cohort, name)
+
+
+def frames_once(periods) -> dict:
+    """``periods`` (``Periods`` or a dict academic year -> Cohort) as a dict academic year -> cohort whose analysis
+    frame is made once however often it is asked for (the pack's board table, then its SII)."""
+    return {label: c if isinstance(c, _FrameOnce) else _FrameOnce(c) for label, c in _cohorts(periods).items()}
+
+
 def build_board_table_over_time(periods, *, framework, ledger=None, evidence=None, level: float = 0.95,
                                 weights=None):
     """One :class:`~measurekit.publish.board_table.BoardTable` of every period in ``periods`` (``Periods`` from
@@ -449,17 +471,27 @@ quintile has enough children meeting and not meeting the definition.
 
 
 def add_over_time_sheet(path, over: PublishedOverTime, board) -> None:
-    """Add an "Over time" sheet to the pack's workbook at ``path`` (written by ``excel.write_workbook``): one row per
-    indicator and geography with the trend words, the slope, the latest change with its interval, and the target
-    words where a target is declared; then the gap between groups' trend and the local authority's SII by period.
-    Every figure comes from :func:`over_time_published` (published numbers)."""
+    """Add the "Over time" sheet (:func:`over_time_sheet`) to a workbook already saved at ``path``: read back,
+    added to and saved again. The pack writes the sheet before its workbook's one save instead
+    (``excel.write_workbook(..., extra=...)``)."""
     import openpyxl
-    from openpyxl.styles import Alignment, Font
 
     from measurekit.core import atomic
-    from measurekit.core.formatting import round_half_away
 
     wb = openpyxl.load_workbook(path)
+    over_time_sheet(wb, over, board)
+    atomic.save_workbook(wb, path)
+
+
+def over_time_sheet(wb, over: PublishedOverTime, board) -> None:
+    """Add an "Over time" sheet to the pack's openpyxl workbook ``wb`` (made by ``excel.write_workbook``), second:
+    one row per indicator and geography with the trend words, the slope, the latest change with its interval, and
+    the target words where a target is declared; then the gap between groups' trend and the local authority's SII
+    by period. Every figure comes from :func:`over_time_published` (published numbers)."""
+    from openpyxl.styles import Alignment, Font
+
+    from measurekit.core.formatting import round_half_away
+
     ws = wb.create_sheet("Over time", 1)
     words = board.words
     ws.append([f"Over time: {', '.join(over.periods)}"])
@@ -500,4 +532,3 @@ def add_over_time_sheet(path, over: PublishedOverTime, board) -> None:
     for row in ws.iter_rows(min_row=5):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    atomic.save_workbook(wb, path)
