@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import TypedDict
@@ -32,32 +33,22 @@ from measurekit.core import paths
 from measurekit.data.cohort import Cohort
 from measurekit.data.eyfsp import ELGS, codes_from_expected, derive_gld, total_expected
 from measurekit.data.schemas import ASQ_DOMAINS
-from measurekit.synth.profile import LANGUAGES, Profile, load_profile
-
-_FORM_CODE = {"Urdu": "ur", "Bengali": "bn", "Punjabi": "pa", "Polish": "pl", "Arabic": "ar", "Romanian": "ro"}
-_ETHNICITY = {  # home language -> (groups, probabilities)
-    "English": (["White British", "Pakistani", "Mixed", "Black", "Indian", "Other"],
-                [0.80, 0.06, 0.06, 0.04, 0.02, 0.02]),
-    "Urdu": (["Pakistani", "Indian"], [0.95, 0.05]),
-    "Bengali": (["Bangladeshi", "Indian"], [0.92, 0.08]),
-    "Punjabi": (["Pakistani", "Indian"], [0.6, 0.4]),
-    "Polish": (["White Other"], [1.0]),
-    "Romanian": (["White Other"], [1.0]),
-    "Arabic": (["Arab", "Black"], [0.85, 0.15]),
-    "Other": (["Black", "White Other", "Other", "Mixed"], [0.35, 0.25, 0.3, 0.1]),
-}
+from measurekit.synth.profile import Names, Profile, load_profile
 
 _THRESHOLDS = np.array([-1.6, -0.8, 0.0, 0.9])  # latent response cut points between codes 1|2|3|4|5
 _P_DONT_KNOW, _P_ITEM_MISSING = 0.03, 0.03
 
 # Response (unit non-response is not at random): logit P(respond) = a + b * s
 _RESPONSE = {"intercept": 0.55, "seldom_heard": -1.0}
-# Seldom-heard trait: s = 0.55 * deprivation + 0.9 * eal + 0.7 * mobility + N(0, 0.6^2) - 0.5
-_SELDOM = {"deprivation": 0.55, "eal": 0.9, "mobility": 0.7, "noise_sd": 0.6, "centre": 0.5}
+# Seldom-heard trait: s = 0.55 * deprivation + 0.9 * additional language + 0.7 * moved home + N(0, 0.6^2) - 0.5
+# (the parts of the model by their names in synth/profile.py ROLES; ground_truth.json names them by their columns)
+_SELDOM = {"deprivation": 0.55, "additional_language": 0.9, "moved_home": 0.7, "noise_sd": 0.6, "centre": 0.5}
 
-# Later outcome (Year 1 phonics): logit = base terms + voice_effect * voice terms
-_OUTCOME_BASE = {"intercept": 1.25, "gld": 1.5, "fsm": -0.35, "eal": -0.10, "send_sen_support": -0.7,
-                 "send_ehc_plan": -1.5, "sex_M": -0.25, "summer_born": -0.20, "asq_total_per_point": 0.008}
+# Later outcome (the follow-up outcome): logit = base terms + voice_effect * voice terms; the special-needs terms
+# are for the lighter and the heavier level of need, the sex term for the value that is not the reference
+_OUTCOME_BASE = {"intercept": 1.25, "gld": 1.5, "free_meals": -0.35, "additional_language": -0.10,
+                 "lighter_need": -0.7, "heavier_need": -1.5, "other_sex": -0.25, "summer_birth": -0.20,
+                 "asq_total_per_point": 0.008}
 _ASQ = {"communication": (42, 13), "gross_motor": (50, 9), "fine_motor": (44, 11),
         "problem_solving": (45, 11), "personal_social": (47, 10)}
 _ASQ_CENTRE = 230.0
@@ -105,8 +96,8 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     v.update(_asq(n, rng, v))
     v.update(_voice_latents(n, rng, fw, v, prof))
     dif = prof.dif
-    dif_shift = {dif["item"]: dif["shift"] * (v[dif["group"]] != dif["reference"])} if dif else {}
-    parent_items = [i for i in fw.items if "parent" in i.respondents]
+    dif_shift = {dif["item"]: dif["shift"] * (_values_of(v, prof, dif["group"]) != dif["reference"])} if dif else {}
+    parent_items = [i for i in fw.items if prof.names.respondent in i.respondents]
     parent_codes = _respond(rng, fw, prof, v["theta"], parent_items, _P_DONT_KNOW, _P_ITEM_MISSING, dif_shift)
     v.update(_parent_response(n, rng, v))
     practitioner = _practitioner_ratings(n, rng, fw, prof, v)
@@ -117,6 +108,24 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     return {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
             "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
             "dif_shift": dif_shift, "child_id": child_id}
+
+
+# the drawn quantity (a key of the simulation's values) behind each part of the model a column can play
+_DRAWN = {"recorded_sex": "sex", "summer_birth": "summer_born", "free_meals": "fsm", "additional_language": "eal",
+          "special_needs": "send", "language_at_home": "home_language", "ethnic_group": "ethnicity",
+          "deprivation_decile": "idaci", "moved_home": "mobility"}
+
+
+def _values_of(v, prof: Profile, column: str) -> np.ndarray:
+    """The drawn values of a population column with a part in the model (``dif.group`` names one)."""
+    from measurekit.problems import InputError
+
+    part = next((p for p, c in prof.names.columns.items() if c == column and p in _DRAWN), None)
+    if part is None:
+        raise InputError.of("bad_synthetic_profile", f"dif.group names {column!r}, which plays no part of the model "
+                            "(roles in synthetic.yaml).", file="synthetic.yaml", column="dif.group", value=column,
+                            rule="a column named in roles")
+    return v[_DRAWN[part]]
 
 
 def _places(n, rng, prof: Profile) -> dict:
@@ -139,7 +148,8 @@ def _places(n, rng, prof: Profile) -> dict:
     area_idx = np.array(first_area)[nb_idx] + np.floor(rng.random(n) * n_areas[nb_idx]).astype(int)
     small_area = np.array([r["small_area"] for r in area_rows], dtype=object)[area_idx]
     dep = np.array([a.deprivation for a in areas])[nb_idx] + np.array(area_effect)[area_idx] + rng.normal(0, 0.8, n)
-    return {"nb_idx": nb_idx, "area_rows": area_rows, "small_area": small_area, "dep": dep}
+    # the names travel with the values: the later parts write the framework's values (``names``)
+    return {"nb_idx": nb_idx, "area_rows": area_rows, "small_area": small_area, "dep": dep, "names": prof.names}
 
 
 def _families(n, rng, v, prof: Profile) -> dict:
@@ -148,20 +158,22 @@ def _families(n, rng, v, prof: Profile) -> dict:
     idaci = np.clip(1 + np.floor(10 * (1 - _norm_cdf(dep / 1.1))), 1, 10).astype(int)
     areas = prof.areas
     eal = (rng.random(n) < _expit(np.array([a.eal_logit for a in areas])[nb_idx] + 0.3 * dep)).astype(int)
+    names: Names = v["names"]
+    others = names.other_languages
     mix = np.array([prof.language_mixes[a.language_mix] for a in areas])[nb_idx]
     lang_draw = (rng.random(n)[:, None] > np.cumsum(mix, axis=1)).sum(axis=1)
-    home_language = np.where(eal == 1, np.array(LANGUAGES, dtype=object)[np.minimum(lang_draw, len(LANGUAGES) - 1)],
-                             "English")
+    home_language = np.where(eal == 1, np.array(others, dtype=object)[np.minimum(lang_draw, len(others) - 1)],
+                             names.main_language)
     fsm = (rng.random(n) < _expit(-1.45 + 1.1 * dep)).astype(int)
     mobility = (rng.random(n) < _expit(np.array([a.mobility_logit for a in areas])[nb_idx] + 0.4 * dep)).astype(int)
-    sex = np.where(rng.random(n) < 0.49, "F", "M")
+    sex = np.where(rng.random(n) < 0.49, names.sex[0], names.sex[1])
     day = rng.integers(0, 366, n)
     dob = np.datetime64(_YEAR_START.isoformat()) + day.astype("timedelta64[D]")
     month = (dob.astype("datetime64[M]").astype(int) % 12) + 1
     summer_born = ((month >= 4) & (month <= 8)).astype(int)
     eth_u = rng.random(n)
     ethnicity = np.empty(n, dtype=object)
-    for lang, (groups, probs) in _ETHNICITY.items():
+    for lang, (groups, probs) in names.ethnic.items():
         m = home_language == lang
         draw = np.minimum((eth_u[m][:, None] > np.cumsum(probs)).sum(axis=1), len(groups) - 1)
         ethnicity[m] = np.array(groups, dtype=object)[draw]
@@ -174,8 +186,9 @@ def _development(n, rng, v) -> dict:
     D = -0.36 * v["dep"] - 0.12 * v["fsm"] + 0.8 * v["age_c"] + 0.17 * v["eal"] + rng.normal(0, 0.85, n)
     u = rng.random(n)
     p_ehc, p_sen = _expit(-4.4 - 1.3 * D), _expit(-2.2 - 1.0 * D)
-    send = np.where(u < p_ehc, "ehc_plan", np.where(u < p_ehc + p_sen, "sen_support", "none"))
-    D = D - 0.6 * (send == "sen_support") - 1.2 * (send == "ehc_plan")
+    no_need, lighter, heavier = v["names"].needs
+    send = np.where(u < p_ehc, heavier, np.where(u < p_ehc + p_sen, lighter, no_need))
+    D = D - 0.6 * (send == lighter) - 1.2 * (send == heavier)
     return {"D": D, "send": send}
 
 
@@ -220,7 +233,8 @@ def _asq(n, rng, v) -> dict:
 
 def _voice_latents(n, rng, fw, v, prof: Profile) -> dict:
     """The seldom-heard trait ``s`` and the correlated voice-domain latents ``theta``."""
-    s = (_SELDOM["deprivation"] * v["dep"] + _SELDOM["eal"] * v["eal"] + _SELDOM["mobility"] * v["mobility"]
+    s = (_SELDOM["deprivation"] * v["dep"] + _SELDOM["additional_language"] * v["eal"]
+         + _SELDOM["moved_home"] * v["mobility"]
          + rng.normal(0, _SELDOM["noise_sd"], n) - _SELDOM["centre"])
     domains = [d.id for d in fw.domains]
     chol = np.linalg.cholesky(prof.domain_correlation)
@@ -262,16 +276,17 @@ def _parent_response(n, rng, v) -> dict:
     """Who responds (propensity falls with the seldom-heard trait), the form language and the completion date."""
     propensity = _expit(_RESPONSE["intercept"] + _RESPONSE["seldom_heard"] * v["s"])
     responded = rng.random(n) < propensity
-    home_language = v["home_language"]
-    form_lang = np.where((home_language != "English") & (rng.random(n) < 0.55),
-                         pd.Series(home_language).map(_FORM_CODE).fillna("en").to_numpy(), "en")
+    home_language, names = v["home_language"], v["names"]
+    source = names.source_language
+    form_lang = np.where((home_language != names.main_language) & (rng.random(n) < 0.55),
+                         pd.Series(home_language).map(names.form_language).fillna(source).to_numpy(), source)
     completed = np.datetime64("2025-03-03") + rng.integers(0, 100, n).astype("timedelta64[D]")
     return {"propensity": propensity, "responded": responded, "form_lang": form_lang, "completed": completed}
 
 
 def _practitioner_ratings(n, rng, fw, prof: Profile, v) -> dict:
     """Practitioner ratings of the same children's communication items (about 45% of children rated)."""
-    prac_items = [i for i in fw.items if "practitioner" in i.respondents]
+    prac_items = [i for i in fw.items if prof.names.rater is not None and prof.names.rater in i.respondents]
     prac_theta = {dom: 0.75 * v["theta"][dom] + 0.66 * rng.normal(size=n) + 0.2 for dom in v["theta"]}
     codes = _respond(rng, fw, prof, prac_theta, prac_items, 0.01, 0.01)
     rated = rng.random(n) < 0.45
@@ -284,40 +299,111 @@ def _later_outcome(n, rng, fw, prof: Profile, v, eyfsp, voice_effect) -> np.ndar
     """Year 1 phonics pass: routine predictors plus ``voice_effect`` x the voice latents (logistic)."""
     asq_for_outcome = np.where(v["has_asq"], v["asq_total"], _ASQ_CENTRE)
     ob, send, sex = _OUTCOME_BASE, v["send"], v["sex"]
-    lin = (ob["intercept"] + ob["gld"] * eyfsp["gld"].to_numpy() + ob["fsm"] * v["fsm"] + ob["eal"] * v["eal"]
-           + ob["send_sen_support"] * (send == "sen_support") + ob["send_ehc_plan"] * (send == "ehc_plan")
-           + ob["sex_M"] * (sex == "M") + ob["summer_born"] * v["summer_born"]
+    _, lighter, heavier = prof.names.needs
+    lin = (ob["intercept"] + ob["gld"] * eyfsp["gld"].to_numpy() + ob["free_meals"] * v["fsm"]
+           + ob["additional_language"] * v["eal"]
+           + ob["lighter_need"] * (send == lighter) + ob["heavier_need"] * (send == heavier)
+           + ob["other_sex"] * (sex == prof.names.sex[1]) + ob["summer_birth"] * v["summer_born"]
            + ob["asq_total_per_point"] * (asq_for_outcome - _ASQ_CENTRE))
     lin = lin + voice_effect * sum(prof.domains[d.id].later_outcome * v["theta"][d.id] for d in fw.domains)
     return (rng.random(n) < _expit(lin)).astype(int)
 
 
+def _voice_columns(table, pid: str) -> dict[str, str | None]:
+    """The parts of a declared voice table's columns: its response id (a key column other than the person id), its
+    form-language column (``values_from: languages``), its date, and its first other column (a rater's id)."""
+    if table is None:
+        return {"response": None, "form": None, "date": None, "other": None}
+    names = [c.name for c in table.columns]
+    response = next((k for k in table.key if k != pid), None)
+    form = next((c.name for c in table.columns if c.values_from == "languages"), None)
+    other = next((c for c in names if c not in (pid, response, form, table.date)), None)
+    return {"response": response, "form": form, "date": table.date, "other": other}
+
+
+def _in_declared_order(table, known: dict, n: int, fw, extra: dict | None = None) -> pd.DataFrame:
+    """A table in its declared column order: the ``known`` columns, and any other declared column drawn evenly from
+    its declared values (synth/declared.py's draw; a stream of its own, so the model's draws do not move); then the
+    ``extra`` columns (a voice table's items)."""
+    from measurekit.synth.declared import _generic
+
+    cols: dict = {}
+    for col in (table.columns if table is not None else []):
+        if col.name in known:
+            cols[col.name] = known[col.name]
+        else:
+            rng = np.random.default_rng([zlib.crc32(f"{table.name}.{col.name}".encode()), n])
+            cols[col.name] = _generic(col, n, rng, fw)
+    for name, values in known.items():   # a column the table does not declare (the person id of a built-in kind)
+        cols.setdefault(name, values)
+    frame = pd.DataFrame(cols)
+    for name, values in (extra or {}).items():
+        frame[name] = values
+    return frame
+
+
 def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> dict[str, pd.DataFrame]:
-    """The seven tables an LA would hold, from the drawn quantities."""
-    children = pd.DataFrame({
-        "child_id": child_id, "sex": v["sex"], "date_of_birth": np.datetime_as_string(v["dob"], unit="D"),
-        "summer_born": v["summer_born"], "fsm": v["fsm"], "send": v["send"], "eal": v["eal"],
-        "home_language": v["home_language"], "ethnicity_group": v["ethnicity"], "idaci_decile": v["idaci"],
-        "mobility": v["mobility"], "small_area": v["small_area"],
-        "neighbourhood": np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]],
-    })
-    eyfsp.insert(0, "child_id", child_id)
-    asq_df = pd.DataFrame({"child_id": child_id, **v["asq"]})[v["has_asq"]].reset_index(drop=True)
-    voice = pd.DataFrame({"child_id": child_id, "form_language": v["form_lang"],
-                          "completed_on": np.datetime_as_string(v["completed"], unit="D"),
-                          **{k: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64")
-                             for k, c in parent_codes.items()}})
-    voice = voice[v["responded"]].reset_index(drop=True)
-    voice.insert(0, "response_id", [f"R{k:05d}" for k in range(1, len(voice) + 1)])
-    setting = prac["setting"]
-    practitioner = pd.DataFrame({
-        "child_id": child_id,
-        "practitioner_id": np.char.add("PR", np.char.zfill(setting.astype(str), 3)).astype(object),
-        "rated_on": np.datetime_as_string(prac["rated_on"], unit="D"),
-        **{k: pd.array(c, dtype="Int64") for k, c in prac["codes"].items()}})[prac["rated"]].reset_index(drop=True)
-    later = pd.DataFrame({"child_id": child_id, "y1_phonics_pass": phonics})
-    return {"children": children, "small_areas": pd.DataFrame(v["area_rows"]), "eyfsp": eyfsp, "asq": asq_df,
-            "voice_parent": voice, "voice_practitioner": practitioner, "later_outcome": later}
+    """The tables an LA would hold, from the drawn quantities, under the names the framework declares (the
+    population table, its lookup, the EYFSP and ASQ-3 tables, the first voice table, a rater's voice table, the
+    follow-up outcome's table, and any other routine table, drawn evenly)."""
+    names = prof.names
+    fw = names.framework
+    pid, n = names.id, len(child_id)
+    table = fw.table
+    people = {pid: child_id, names.area: np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]]}
+    if names.birth_date:
+        people[names.birth_date] = np.datetime_as_string(v["dob"], unit="D")
+    if names.small_area:
+        people[names.small_area] = v["small_area"]
+    people.update({col: v[_DRAWN[part]] for part, col in names.columns.items() if part in _DRAWN})
+    out = {names.population: _in_declared_order(table(names.population), people, n, fw)}
+    if names.lookup:
+        rows = v["area_rows"]
+        lookup = {col: [r[key] for r in rows] for col, key in
+                  ((names.small_area, "small_area"), (names.small_area_name, "small_area_name"),
+                   (names.area_code, "neighbourhood_code"), (names.area, "neighbourhood")) if col}
+        out[names.lookup] = _in_declared_order(table(names.lookup), lookup, len(rows), fw)
+    if names.eyfsp:
+        eyfsp.insert(0, pid, child_id)
+        out[names.eyfsp] = eyfsp
+    if names.asq:
+        out[names.asq] = pd.DataFrame({pid: child_id, **v["asq"]})[v["has_asq"]].reset_index(drop=True)
+    if names.voice is not None:
+        c = _voice_columns(names.voice, pid)
+        known = {pid: child_id}
+        if c["form"]:
+            known[c["form"]] = v["form_lang"]
+        if c["date"]:
+            known[c["date"]] = np.datetime_as_string(v["completed"], unit="D")
+        voice = pd.DataFrame({**known, **{k: pd.array(np.where(np.isnan(x), np.nan, x), dtype="Int64")
+                                          for k, x in parent_codes.items()}})
+        voice = voice[v["responded"]].reset_index(drop=True)
+        known = {k: voice[k] for k in known}
+        if c["response"]:
+            known[c["response"]] = [f"R{k:05d}" for k in range(1, len(voice) + 1)]
+        out[names.voice.name] = _in_declared_order(names.voice, known, len(voice), fw,
+                                                   {k: voice[k] for k in parent_codes})
+    if names.rater_voice is not None:
+        c = _voice_columns(names.rater_voice, pid)
+        known = {pid: child_id}
+        if c["other"]:
+            prefix = c["other"][:2].upper()
+            known[c["other"]] = np.char.add(prefix, np.char.zfill(prac["setting"].astype(str), 3)).astype(object)
+        if c["date"]:
+            known[c["date"]] = np.datetime_as_string(prac["rated_on"], unit="D")
+        rated = pd.DataFrame({**known, **{k: pd.array(x, dtype="Int64") for k, x in prac["codes"].items()}}
+                             )[prac["rated"]].reset_index(drop=True)
+        out[names.rater_voice.name] = _in_declared_order(names.rater_voice, {k: rated[k] for k in known},
+                                                         len(rated), fw, {k: rated[k] for k in prac["codes"]})
+    if names.outcome_table:
+        out[names.outcome_table] = _in_declared_order(table(names.outcome_table),
+                                                      {pid: child_id, names.column("follow_up_outcome"): phonics},
+                                                      n, fw)
+    made = {*out, *(t.name for t in (names.voice, names.rater_voice, names.retest) if t is not None)}
+    for t in fw.tables:   # a routine table the model does not make: one row per person, drawn evenly
+        if t.name not in made and t.kind == "routine":
+            out[t.name] = _in_declared_order(t, {pid: child_id}, n, fw)
+    return out
 
 
 def _norm_cdf(x):
@@ -340,29 +426,38 @@ def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000)
 
     fw = _framework(framework_dir)
     sim = _simulate(n, np.random.default_rng(20250601), fw, voice_effect)
+    names: Names = sim["profile"].names
     cohort = Cohort(sim["tables"], framework=fw)
     frame = cohort.analysis_frame()
     resp = frame[frame["responded"] == 1]
     from measurekit.stats.scoring import item_values
 
     values = item_values(resp, framework=fw)
-    reliability = {d.id: _alpha_pairwise(values[[i.id for i in fw.items_in(d.id)]]) for d in fw.domains}
+    reliability = {d.id: _alpha_pairwise(values[[i.id for i in fw.items_in(d.id, names.respondent)]])
+                   for d in fw.domains}
+    retest = _population_retest(sim, fw)
+    outcome = names.column("follow_up_outcome")
+    if outcome is None:    # no column plays the later outcome: no gain in AUC to compute
+        return {"true_reliability": reliability, "auc_base": None, "auc_full": None, "population_delta_auc": None,
+                "n_population": n, **retest}
     scores = score(resp, framework=fw)
     data = pd.concat([resp, scores], axis=1)
-    base_cols = ["fsm", "eal", "summer_born", "asq_total", "gld"]
+    base_cols = [c for c in (names.column("free_meals"), names.column("additional_language"),
+                             names.column("summer_birth"), "asq_total", "gld") if c]
     new_cols = [d.score_column for d in fw.domains]
-    data = data.dropna(subset=base_cols + new_cols + ["y1_phonics_pass"])
-    Xb = pd.concat([data[base_cols].astype(float),
-                    pd.get_dummies(data["send"], prefix="send", drop_first=True, dtype=float),
-                    (data["sex"] == "M").astype(float).rename("sex_M")], axis=1)
+    data = data.dropna(subset=base_cols + new_cols + [outcome])
+    needs, sex = names.column("special_needs"), names.column("recorded_sex")
+    Xb = pd.concat([data[base_cols].astype(float)]
+                   + ([pd.get_dummies(data[needs], prefix=needs, drop_first=True, dtype=float)] if needs else [])
+                   + ([(data[sex] == names.sex[1]).astype(float).rename("other_sex")] if sex else []), axis=1)
     Xf = pd.concat([Xb, data[new_cols].astype(float)], axis=1)
-    y = data["y1_phonics_pass"].to_numpy()
+    y = data[outcome].to_numpy()
     aucs = []
     for X in (Xb, Xf):
         design = add_intercept(X.to_numpy())
         aucs.append(auc(y, design @ fit_logistic(design, y).coef))
     return {"true_reliability": reliability, "auc_base": float(aucs[0]), "auc_full": float(aucs[1]),
-            "population_delta_auc": float(aucs[1] - aucs[0]), "n_population": n, **_population_retest(sim, fw)}
+            "population_delta_auc": float(aucs[1] - aucs[0]), "n_population": n, **retest}
 
 
 def _population_retest(sim, fw) -> dict:
@@ -404,6 +499,12 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
 
         raise InputError.of("bad_option", f"make_cohort needs n >= 50 children, not {n}.", column="n", value=str(n))
     fw = _framework(framework)
+    if fw.population is None or not any(t.kind == "voice" and not t.retest for t in fw.tables):
+        from measurekit.problems import InputError
+
+        raise InputError.of("no_tables_declared", f"{fw.name or 'This framework'} declares no population or no voice "
+                            "table, so there is nothing to synthesise. Declare `population:` and `tables:` (with a "
+                            "table of kind voice) in framework.yaml.", file="framework.yaml", column="tables")
     seeds = np.random.SeedSequence(random_state)
     sim = _simulate(int(n), np.random.default_rng(seeds), fw, float(voice_effect))
     # the retest, panel and interviews come from a child stream: the cohort's own tables do not change
@@ -427,19 +528,21 @@ def _retest_answers(rng, fw, sim, idx) -> dict:
     st = _RETEST["stability"]
     theta2 = {d: st * t[idx] + np.sqrt(1 - st ** 2) * rng.normal(size=len(idx)) for d, t in sim["theta"].items()}
     shift = {k: v[idx] for k, v in sim["dif_shift"].items()}
-    items = [i for i in fw.items if "parent" in i.respondents]
+    items = [i for i in fw.items if sim["profile"].names.respondent in i.respondents]
     return _respond(rng, fw, sim["profile"], theta2, items, _P_DONT_KNOW, _P_ITEM_MISSING, shift)
 
 
 def _codesign(rng, fw, sim) -> dict:
     """The retest subsample, the content validity panel's ratings and the cognitive-interview log."""
-    panel, interviews = sim["profile"].panel, sim["profile"].interviews
-    tables = {"voice_retest": _retest_table(rng, fw, sim), "panel_ratings": _panel_ratings(rng, fw, sim["profile"]),
-              "cognitive_interviews": _interview_log(rng, fw, interviews)}
+    panel, interviews, names = sim["profile"].panel, sim["profile"].interviews, sim["profile"].names
+    retest = _retest_table(rng, fw, sim)    # drawn whether or not the framework declares a retest table
+    tables = {names.retest.name: retest} if names.retest is not None else {}
+    tables.update({"panel_ratings": _panel_ratings(rng, fw, sim["profile"]),
+                   "cognitive_interviews": _interview_log(rng, fw, interviews, names.respondent)})
     planted = panel["relevance"] | panel["clarity"]
     n_raters = sum(panel["raters"].values())
     truth = {
-        "retest": dict(_RETEST, n=int(len(tables["voice_retest"])), days=list(_RETEST["days"]),
+        "retest": dict(_RETEST, n=int(len(retest)), days=list(_RETEST["days"]),
                        description="A random sample of responders answered again 14-28 days later; domain latents "
                                    "at retest = stability x first + sqrt(1 - stability^2) x fresh normal; "
                                    "population_icc2 is ICC(2,1) of each domain score among all responders of a "
@@ -462,18 +565,30 @@ def _codesign(rng, fw, sim) -> dict:
 
 
 def _retest_table(rng, fw, sim) -> pd.DataFrame:
-    voice = sim["tables"]["voice_parent"]
+    """The second answers of a random sample of responders, under the retest table's declared names (the first
+    voice table's where the framework declares no retest table)."""
+    names: Names = sim["profile"].names
+    was = _voice_columns(names.voice, names.id)
+    voice = sim["tables"][names.voice.name]
     responders = np.flatnonzero(sim["responded"])
     k = min(len(responders), max(_RETEST["min_n"], int(round(_RETEST["share"] * len(sim["responded"])))))
     pick = np.sort(rng.choice(len(responders), size=k, replace=False))
     codes = _retest_answers(rng, fw, sim, responders[pick])
     first = voice.iloc[pick]
     lo, hi = _RETEST["days"]
-    second_on = (first["completed_on"].to_numpy().astype("datetime64[D]")
-                 + rng.integers(lo, hi + 1, k).astype("timedelta64[D]"))
-    return pd.DataFrame({"child_id": first["child_id"].to_numpy(), "form_language": first["form_language"].to_numpy(),
-                         "completed_on": np.datetime_as_string(second_on, unit="D"),
-                         **{i: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64") for i, c in codes.items()}})
+    first_on = (first[was["date"]].to_numpy().astype("datetime64[D]") if was["date"]
+                else np.full(k, np.datetime64("2025-03-03")))
+    second_on = first_on + rng.integers(lo, hi + 1, k).astype("timedelta64[D]")
+    decl = names.retest if names.retest is not None else names.voice
+    now = _voice_columns(decl, names.id)
+    known = {names.id: first[names.id].to_numpy()}
+    if now["form"]:
+        known[now["form"]] = (first[was["form"]].to_numpy() if was["form"]
+                              else np.full(k, names.source_language, dtype=object))
+    if now["date"]:
+        known[now["date"]] = np.datetime_as_string(second_on, unit="D")
+    return _in_declared_order(decl, known, k, fw, {i: pd.array(np.where(np.isnan(c), np.nan, c), dtype="Int64")
+                                                   for i, c in codes.items()})
 
 
 def _panel_ratings(rng, fw, prof: Profile) -> pd.DataFrame:
@@ -507,7 +622,7 @@ def _panel_ratings(rng, fw, prof: Profile) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _interview_log(rng, fw, plan_of: dict) -> pd.DataFrame:
+def _interview_log(rng, fw, plan_of: dict, respondent: str) -> pd.DataFrame:
     """Six cognitive interviews per item: planted problems recur on their items, other problems are one-offs."""
     from measurekit.design.interviews import PROBLEM_TYPES
 
@@ -532,7 +647,8 @@ def _interview_log(rng, fw, plan_of: dict) -> pd.DataFrame:
                 problem = other_types[int(rng.integers(len(other_types)))]
                 understood = "Hesitated; answered after the question was read again."
             rows.append({"item": item.id, "date": str(start + int(rng.integers(0, 21))), "language": lang,
-                         "participant_group": "parent (outreach)" if rng.random() < 0.6 else "parent (panel)",
+                         "participant_group": f"{respondent} (outreach)" if rng.random() < 0.6
+                         else f"{respondent} (panel)",
                          "participant": f"CI{participant:03d}", "probe": _PROBES[k % len(_PROBES)],
                          "understood": understood, "problem_type": problem, "change_made": change})
         if plan:   # the change was made once, after the round: recorded on the item's last problem interview
@@ -547,33 +663,48 @@ def _interview_log(rng, fw, plan_of: dict) -> pd.DataFrame:
 def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     from measurekit.stats.scoring import score
 
-    children, prof = sim["tables"]["children"], sim["profile"]
+    prof = sim["profile"]
+    names: Names = prof.names
+    people = sim["tables"][names.population]
+    who = names.respondent
     domains = [d.id for d in fw.domains]
     pop = _population_truth(str(Path(framework).resolve()), float(voice_effect)) if framework is not None else {}
     theta = np.column_stack([sim["theta"][d] for d in domains])
     full_scores = score(sim["all_answers"], framework=fw)
-    full_scores["neighbourhood"] = children["neighbourhood"].to_numpy()
-    full_means = full_scores.groupby("neighbourhood")[[f"voice_{d}" for d in domains]].mean()
+    full_scores["__area"] = people[names.area].to_numpy()
+    full_means = full_scores.groupby("__area")[[f"voice_{d}" for d in domains]].mean()
+    # the parts of the model under their columns' names (the part's own name where no column plays it)
+    fsm, eal, mobility = names.key("free_meals"), names.key("additional_language"), names.key("moved_home")
+    needs, sex = names.key("special_needs"), names.key("recorded_sex")
+    base = {"intercept": _OUTCOME_BASE["intercept"], "gld": _OUTCOME_BASE["gld"], fsm: _OUTCOME_BASE["free_meals"],
+            eal: _OUTCOME_BASE["additional_language"], f"{needs}_{names.needs[1]}": _OUTCOME_BASE["lighter_need"],
+            f"{needs}_{names.needs[2]}": _OUTCOME_BASE["heavier_need"],
+            f"{sex}_{names.sex[1]}": _OUTCOME_BASE["other_sex"],
+            names.key("summer_birth"): _OUTCOME_BASE["summer_birth"],
+            "asq_total_per_point": _OUTCOME_BASE["asq_total_per_point"]}
+    seldom = {"deprivation": _SELDOM["deprivation"], eal: _SELDOM["additional_language"],
+              mobility: _SELDOM["moved_home"], "noise_sd": _SELDOM["noise_sd"], "centre": _SELDOM["centre"]}
     truth = {
         "seed": seed, "n": int(n), "voice_effect": float(voice_effect),
         "framework": fw.name,   # the framework the voice answers were made for (``--framework`` of later steps)
         "n_factors": len(domains),
         "domains": {
-            d: {"items": [i.id for i in fw.items_in(d)],
+            d: {"items": [i.id for i in fw.items_in(d, who)],
                 "loadings": {i.id: prof.loading(d, k) for k, i in enumerate(fw.items_in(d, respondent=None))
-                             if "parent" in i.respondents},
-                "reverse_keyed": [i.id for i in fw.items_in(d) if i.reverse],
+                             if who in i.respondents},
+                "reverse_keyed": [i.id for i in fw.items_in(d, who) if i.reverse],
                 "true_reliability": pop.get("true_reliability", {}).get(d)}
             for d in domains},
         "factor_correlations": {"domains": domains, "matrix": np.round(np.corrcoef(theta, rowvar=False), 4).tolist(),
                                 "generating_residual_matrix": prof.domain_correlation.tolist()},
         "dif": dict(prof.dif) if prof.dif else None,
-        "invariance": {"fsm": "no DIF or non-invariance planted by FSM: same loadings and thresholds in both groups"},
+        "invariance": {fsm: f"no DIF or non-invariance planted by {fsm.upper()}: same loadings and thresholds in "
+                            "both groups"},
         "later_outcome": {
-            "outcome": "y1_phonics_pass",
-            "base": ["fsm", "send", "eal", "sex", "summer_born", "asq_total", "gld"],
+            "outcome": names.column("follow_up_outcome"),
+            "base": [fsm, needs, eal, sex, names.key("summer_birth"), "asq_total", "gld"],
             "new": [f"voice_{d}" for d in domains],
-            "coefficients": {"base": _OUTCOME_BASE,
+            "coefficients": {"base": base,
                              "voice_latents": {d: voice_effect * prof.domains[d].later_outcome for d in domains}},
             "asq_total_centre": _ASQ_CENTRE,
             "population_delta_auc": pop.get("population_delta_auc"),
@@ -583,11 +714,11 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
         "response": {
             "model": "logit P(respond) = intercept + seldom_heard * s",
             "coefficients": _RESPONSE,
-            "seldom_heard": dict(_SELDOM, formula="s = deprivation*dep + eal*EAL + mobility*moved + N(0, noise_sd^2) "
-                                                  "- centre; dep is the latent behind the IDACI decile"),
+            "seldom_heard": dict(seldom, formula=f"s = deprivation*dep + {eal}*{eal.upper()} + {mobility}*moved + "
+                                                 "N(0, noise_sd^2) - centre; dep is the latent behind the IDACI decile"),
             "response_rate": float(np.mean(sim["responded"])),
-            "propensity": {cid: round(float(p), 6) for cid, p in zip(children["child_id"], sim["propensity"])},
-            "seldom_heard_value": {cid: round(float(v), 6) for cid, v in zip(children["child_id"], sim["s"])},
+            "propensity": {cid: round(float(p), 6) for cid, p in zip(people[names.id], sim["propensity"])},
+            "seldom_heard_value": {cid: round(float(v), 6) for cid, v in zip(people[names.id], sim["s"])},
         },
         "full_cohort_domain_means": {nb: {k: round(float(v), 6) for k, v in row.items()}
                                      for nb, row in full_means.iterrows()},
