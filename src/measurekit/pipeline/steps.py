@@ -172,7 +172,7 @@ def fairness_frame(state: RunState):
 
     resp = state.trial_respondents
     fw = ready(state.framework, "framework")
-    data = item_values(resp, framework=fw)
+    data = item_values(resp, framework=fw, respondent=first_respondent(fw))
     for g in fw.analysis.fairness_groups:
         if g.column not in resp:
             continue
@@ -186,7 +186,7 @@ def fairness_frame(state: RunState):
 def ordinal_items(framework) -> bool:
     """True when every parent item is answered on a scale of at most 7 categories: the invariance
     models then treat the answers as ordered categories (WLSMV), not as continuous (ML)."""
-    return all(len(framework.scale(framework.item(i).scale).codes) <= 7 for i in framework.item_ids())
+    return all(len(framework.scale(framework.item(i).scale).codes) <= 7 for i in framework.item_ids(first_respondent(framework)))
 
 
 def fairness_step(state: RunState) -> str:
@@ -194,6 +194,7 @@ def fairness_step(state: RunState) -> str:
     from measurekit.stats.invariance import invariance
 
     step, fw = "Fairness: invariance and DIF", ready(state.framework, "framework")
+    who = first_respondent(fw)
     declared = fw.analysis.fairness_groups
     if not declared:
         state.skip(step, NO_DECLARATION.format(what="groups to compare", key="fairness_groups"))
@@ -206,11 +207,11 @@ def fairness_step(state: RunState) -> str:
     f = Fairness(route="ordinal (WLSMV, Wu and Estabrook 2016)" if ordinal else "continuous (maximum likelihood)",
                  groups={g.name: g.words for g in declared if g.name in data})
     for group, label in f.groups.items():
-        r = attempt(state, step, f"invariance by {label}", invariance, data, fw.lavaan_model(), group,
+        r = attempt(state, step, f"invariance by {label}", invariance, data, fw.lavaan_model(who), group,
                     ordered=True if ordinal else None)
         if r is None and ordinal:   # ordinal models need more answers per group than ML: fall back, and say so
             r = attempt(state, step, f"invariance by {label} (continuous fallback)", invariance, data,
-                        fw.lavaan_model(), group)
+                        fw.lavaan_model(who), group)
             if r is not None:
                 f.routes[group] = "continuous (maximum likelihood), because the ordinal model could not be fitted"
                 state.skip(step, f"invariance by {label}: the ordinal route was replaced by the continuous (ML) route")
@@ -227,7 +228,7 @@ def fairness_step(state: RunState) -> str:
         words = declared_by.in_words if declared_by is not None else by.column.replace("_", " ")
         f.dif_group = by.name
         f.dif = attempt(state, step, f"DIF by {words}", dif, state.trial_respondents,
-                        items=fw.domain_items(), group=data[by.name], reference=by.reference, framework=fw)
+                        items=fw.domain_items(who), group=data[by.name], reference=by.reference, framework=fw)
     if f.dif is not None and by is not None:
         atomic.write_csv(state.internal / "fairness" / f"dif_{by.column}.csv", f.dif.table)
     state.fairness = f

@@ -432,7 +432,7 @@ def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000)
     resp = frame[frame["responded"] == 1]
     from measurekit.stats.scoring import item_values
 
-    values = item_values(resp, framework=fw)
+    values = item_values(resp, framework=fw, respondent=names.respondent)
     reliability = {d.id: _alpha_pairwise(values[[i.id for i in fw.items_in(d.id, names.respondent)]])
                    for d in fw.domains}
     retest = _population_retest(sim, fw)
@@ -440,7 +440,7 @@ def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000)
     if outcome is None:    # no column plays the later outcome: no gain in AUC to compute
         return {"true_reliability": reliability, "auc_base": None, "auc_full": None, "population_delta_auc": None,
                 "n_population": n, **retest}
-    scores = score(resp, framework=fw)
+    scores = score(resp, framework=fw, respondent=names.respondent)
     data = pd.concat([resp, scores], axis=1)
     base_cols = [c for c in (names.column("free_meals"), names.column("additional_language"),
                              names.column("summer_birth"), "asq_total", "gld") if c]
@@ -468,8 +468,9 @@ def _population_retest(sim, fw) -> dict:
     idx = np.flatnonzero(sim["responded"])
     first = sim["all_answers"].iloc[idx].reset_index(drop=True)
     second = pd.DataFrame(_retest_answers(np.random.default_rng(20250602), fw, sim, idx))
-    s1, s2 = score(first, framework=fw), score(second, framework=fw)
-    v1, v2 = item_values(first, framework=fw), item_values(second, framework=fw)
+    who = sim["profile"].names.respondent
+    s1, s2 = score(first, framework=fw, respondent=who), score(second, framework=fw, respondent=who)
+    v1, v2 = item_values(first, framework=fw, respondent=who), item_values(second, framework=fw, respondent=who)
 
     def icc2(a, b):
         return float(icc_table(np.column_stack([a, b])).set_index("type").loc["ICC2", "estimate"])
@@ -670,7 +671,7 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     domains = [d.id for d in fw.domains]
     pop = _population_truth(str(Path(framework).resolve()), float(voice_effect)) if framework is not None else {}
     theta = np.column_stack([sim["theta"][d] for d in domains])
-    full_scores = score(sim["all_answers"], framework=fw)
+    full_scores = score(sim["all_answers"], framework=fw, respondent=who)
     full_scores["__area"] = people[names.area].to_numpy()
     full_means = full_scores.groupby("__area")[[f"voice_{d}" for d in domains]].mean()
     # the parts of the model under their columns' names (the part's own name where no column plays it)
@@ -727,9 +728,13 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
 
 
 def _ratings_schema(framework) -> dict:
+    """The content-validity ratings' schema, its rater groups named as the synthesis profile's panel names them."""
     from measurekit.design.content_validity import TABLE_SCHEMA
 
-    return {**TABLE_SCHEMA, "primaryKey": ["rater", "item"]}
+    groups = ", ".join(load_profile(framework).panel["raters"])
+    fields = [{**f, "description": f"Rater group ({groups}, ...)"} if f["name"] == "rater_group" else f
+              for f in TABLE_SCHEMA["fields"]]
+    return {**TABLE_SCHEMA, "fields": fields, "primaryKey": ["rater", "item"]}
 
 
 def _interviews_schema(framework) -> dict:
