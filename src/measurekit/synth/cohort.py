@@ -14,7 +14,13 @@ voice responses, a later outcome) and ``.ground_truth`` recording what was plant
   scaled by ``voice_effect`` (0 removes it: the outcome then depends only on the routine predictors).
 
 What is particular to a framework (its areas, how its domains behave, what is planted) comes from its synthesis
-profile (``synthetic.yaml`` beside ``framework.yaml``; defaults otherwise: ``synth/profile.py``).
+profile (``synthetic.yaml`` beside ``framework.yaml``; defaults otherwise: ``synth/profile.py``). Every table,
+column and value written is one the framework declares: the population table and its lookup (``population:``), the
+tables of kind eyfsp and asq, the first voice table (the respondent whose answers are scored), a second voice table
+(a rater's), the retest table and the table of the follow-up outcome (``tables:``); which population column is the
+sex, free-meals, additional-language, special-needs, home-language, ethnic-group, deprivation-decile and moved-home
+column, and which of their values is the reference, come from the profile's ``roles`` (``synth/profile.py``
+``Names``); a declared column that plays no part is drawn evenly from its declared values.
 Everything is deterministic given ``random_state``: the same seed gives the same bytes.
 """
 from __future__ import annotations
