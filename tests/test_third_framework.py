@@ -120,6 +120,11 @@ class _Renamer:
         self.n += 1
         return f"Neutral text {self.n}"
 
+    def is_language(self, k) -> bool:
+        """A key of a text by language ({en: ..., ur: ...}); not a key of a record under a text-named list (an
+        outcome's column under analysis.outcomes is an id, not free text)."""
+        return k == "en" or k in self.langs
+
     def key(self, k):
         if isinstance(k, str):
             if k in self.langs:
@@ -135,7 +140,7 @@ class _Renamer:
             for k, v in obj.items():
                 if k in DROPPED:
                     continue
-                if key in TEXT_KEYS and isinstance(v, str):        # a text by language: {en: ..., ur: ...}
+                if key in TEXT_KEYS and isinstance(v, str) and self.is_language(k):   # a text by language
                     out[self.key(k)] = self.neutral()
                 elif k in NEW_AREA and isinstance(v, str):
                     out[k] = NEW_AREA[k]
