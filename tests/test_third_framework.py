@@ -40,11 +40,12 @@ KEEP_VALUES = {"routine", "scale", "item"}
 DROPPED = {"media", "pictorial"}
 # the second and later languages become other real codes (Welsh, Irish, Scottish Gaelic, Cornish, Basque, Breton)
 NEW_LANGS = ["cy", "ga", "gd", "kw", "eu", "br"]
-# the data contract's fixed names, which a framework cannot rename (kind: eyfsp / asq / voice tables and the
-# population contract of the school-readiness framework are read by measurekit's own readers; the routine
-# indicator 'gld' keeps the id of the EYFSP column it counts, as the renaming is by whole id everywhere)
-CONTRACT = {"child_id", "eyfsp", "asq", "gld", "y1_phonics_pass", "asq_total", "summer_born", "voice_parent",
-            "voice_child"}
+# the fixed names of the national datasets measurekit reads itself: the table kinds eyfsp and asq (the school-
+# readiness framework names its tables after their kinds, and the renaming is by whole word everywhere, so `kind:`
+# would be renamed too), the EYFSP's GLD column (the routine indicator 'gld' keeps the id of the column it counts)
+# and the ASQ-3 total measurekit computes. Everything else, the population table, its id and columns, the voice
+# tables and their respondents, the later outcome, is renamed (synth writes what the framework declares).
+CONTRACT = {"eyfsp", "asq", "gld", "asq_total"}
 # keys of measurekit's YAML formats, not ids of the framework (never renamed, never searched for)
 FORMAT_KEYS = {"small_areas", "small_area_prefix", "language_mixes", "language_mix", "areas", "columns", "plant"}
 # keys of framework.yaml's population that share their name with the column they usually name: the key stays,

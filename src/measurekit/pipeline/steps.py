@@ -186,7 +186,8 @@ def fairness_frame(state: RunState):
 def ordinal_items(framework) -> bool:
     """True when every parent item is answered on a scale of at most 7 categories: the invariance
     models then treat the answers as ordered categories (WLSMV), not as continuous (ML)."""
-    return all(len(framework.scale(framework.item(i).scale).codes) <= 7 for i in framework.item_ids(first_respondent(framework)))
+    return all(len(framework.scale(framework.item(i).scale).codes) <= 7
+               for i in framework.item_ids(first_respondent(framework)))
 
 
 def fairness_step(state: RunState) -> str:

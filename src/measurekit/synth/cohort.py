@@ -285,7 +285,8 @@ def _parent_response(n, rng, v) -> dict:
     home_language, names = v["home_language"], v["names"]
     source = names.source_language
     form_lang = np.where((home_language != names.main_language) & (rng.random(n) < 0.55),
-                         pd.Series(home_language).map(names.form_language).fillna(source).to_numpy(), source)
+                         pd.Series(home_language).map(names.form_language).astype(object).fillna(source).to_numpy(),
+                         source)
     completed = np.datetime64("2025-03-03") + rng.integers(0, 100, n).astype("timedelta64[D]")
     return {"propensity": propensity, "responded": responded, "form_lang": form_lang, "completed": completed}
 
@@ -453,7 +454,7 @@ def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000)
     new_cols = [d.score_column for d in fw.domains]
     data = data.dropna(subset=base_cols + new_cols + [outcome])
     needs, sex = names.column("special_needs"), names.column("recorded_sex")
-    Xb = pd.concat([data[base_cols].astype(float)]
+    Xb: pd.DataFrame = pd.concat([data[base_cols].astype(float)]
                    + ([pd.get_dummies(data[needs], prefix=needs, drop_first=True, dtype=float)] if needs else [])
                    + ([(data[sex] == names.sex[1]).astype(float).rename("other_sex")] if sex else []), axis=1)
     Xf = pd.concat([Xb, data[new_cols].astype(float)], axis=1)
@@ -721,8 +722,9 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
         "response": {
             "model": "logit P(respond) = intercept + seldom_heard * s",
             "coefficients": _RESPONSE,
-            "seldom_heard": dict(seldom, formula=f"s = deprivation*dep + {eal}*{eal.upper()} + {mobility}*moved + "
-                                                 "N(0, noise_sd^2) - centre; dep is the latent behind the IDACI decile"),
+            "seldom_heard": dict(seldom, formula=f"s = deprivation*dep + {eal}*{eal.upper()} + {mobility}*moved "
+                                                 "+ N(0, noise_sd^2) - centre; dep is the latent behind the IDACI "
+                                                 "decile"),
             "response_rate": float(np.mean(sim["responded"])),
             "propensity": {cid: round(float(p), 6) for cid, p in zip(people[names.id], sim["propensity"])},
             "seldom_heard_value": {cid: round(float(v), 6) for cid, v in zip(people[names.id], sim["s"])},
@@ -738,8 +740,9 @@ def _ratings_schema(framework) -> dict:
     from measurekit.design.content_validity import TABLE_SCHEMA
 
     groups = ", ".join(load_profile(framework).panel["raters"])
+    given: list[dict] = TABLE_SCHEMA["fields"]   # type: ignore[assignment]
     fields = [{**f, "description": f"Rater group ({groups}, ...)"} if f["name"] == "rater_group" else f
-              for f in TABLE_SCHEMA["fields"]]
+              for f in given]
     return {**TABLE_SCHEMA, "fields": fields, "primaryKey": ["rater", "item"]}
 
 

@@ -134,8 +134,8 @@ class Profile:
     panel: dict[str, Any]
     interviews: dict[str, Any]
     readme: str
+    names: Names            # the names the generator writes (from the framework and the roles)
     source: Path | None = field(default=None)
-    names: Names | None = field(default=None)
 
     def loading(self, domain: str, position: int) -> float:
         """The loading of the item at ``position`` within its domain (the domain's list, cycled)."""
@@ -217,7 +217,7 @@ def _names(fw, raw: dict, add) -> Names:
                     at, column, f"{count} values")
                 continue
             reference[part] = ref
-        columns[part] = column
+        columns[part] = str(column)
 
     def others(part):
         return [v for v in _enum(cols.get(columns.get(part, ""))) if v != reference.get(part)]
