@@ -505,7 +505,7 @@ def _own_factor_loadings(fw, efa) -> dict[str, float]:
     L = efa.loadings
     out = {}
     for d in fw.domains:
-        ids = [i.id for i in fw.items_in(d.id) if i.id in L.index]
+        ids = [i.id for i in fw.items_in(d.id, first_respondent(fw)) if i.id in L.index]
         if not ids:
             continue
         factor = L.loc[ids].sum(axis=0).abs().idxmax()
@@ -903,7 +903,7 @@ def _added_value(rep, state):
 def _scale_ends(fw) -> str:
     """The ends of the domains' answer scale in words ("1 = strongly disagree ... 5 = strongly agree"), from the
     framework's scale when the domains' items share one, else the scale's lowest to highest answer."""
-    ids = {i.scale for d in fw.domains for i in fw.items_in(d.id)}
+    ids = {i.scale for d in fw.domains for i in fw.items_in(d.id, first_respondent(fw))}
     if len(ids) == 1:
         try:
             opts = fw.scale(next(iter(ids))).options
