@@ -314,6 +314,14 @@ def test_third_framework_has_no_word_of_the_original(fw, tmp_path, capsys):
     renamed = {ren.tokens[i["id"]] for i in _y(fw / "indicators.yaml")["indicators"] if i["id"] in ren.tokens}
     assert set(board["indicator_id"]) and set(board["indicator_id"]) <= renamed | CONTRACT   # 'gld': see CONTRACT
     assert list(pack.rglob("*.xlsx")) and list(out.rglob("*.xlsx"))
+    # the planted truth is kept under the new names and recovered: the item synthetic.yaml plants DIF on is, renamed,
+    # the ground truth's DIF item, and the run's DIF table (by the renamed group) flags it
+    planted = (_y(fw / "synthetic.yaml") or {}).get("dif")
+    if planted:
+        truth = json.loads((data / "ground_truth.json").read_text(encoding="utf-8"))["dif"]
+        assert truth["item"] == ren.tokens[planted["item"]] and truth["group"] == ren.tokens[planted["group"]]
+        dif = pd.read_csv(out / "internal" / "fairness" / f"dif_{truth['group']}.csv")
+        assert truth["item"] in set(dif.loc[dif["flag"].astype(bool), "item"])
     outputs = [p for base in (data, out, pack) for p in base.rglob("*") if p.is_file()]
     assert outputs
     leaks = [f"data/{x}" for x in _leaks(data, words)] + [f"out/{x}" for x in _leaks(out, words)] \
