@@ -16,7 +16,8 @@ import pytest
 import measurekit as mk
 from measurekit.design import load_framework
 
-SMALL = (1, 5)
+SMALL = (1, 5)          # the standard range; each indicator's own range is read from its specification (RANGES)
+RANGES: dict = {}
 
 
 # ----------------------------------------------------------------------------- the intruder
@@ -172,7 +173,8 @@ def intruder(csv_path) -> pd.DataFrame:
                 for jj, v in co.items():
                     c[where[jj]] = v
                 seen = [c @ p for p in points]
-                if seen and max(seen) - min(seen) >= SMALL[1] - SMALL[0] + 1:
+                if seen and max(seen) - min(seen) >= max([SMALL[1] - SMALL[0]]
+                                                         + [b - a for a, b in RANGES.values()]) + 1:
                     lo, hi, solved = min(seen), max(seen), False     # wide enough: no need to solve to the end
                 else:
                     lo, hi, solved = best(c, 1.0), best(c, -1.0), True
@@ -180,17 +182,52 @@ def intruder(csv_path) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["row", "count", "lo", "hi", "solved"])
 
 
-def verdict(csv_path, truth: pd.DataFrame) -> dict:
-    """Attack the CSV; compare with the true counts (truth: the table before suppression, same rows)."""
+def _same_children(fw) -> dict:
+    """indicator -> whose children its denominator counts, from the published definitions: "cohort" (every
+    child) or "respondents" (the families who answered, also the numerator of the coverage indicator)."""
+    return {ind.id: ind.compute.population for ind in fw.indicators}
+
+
+def verdict(csv_path, truth: pd.DataFrame, fw=None) -> dict:
+    """Attack the CSV; compare with the true counts (truth: the table before suppression, same rows).
+
+    A small count is narrowed when the intruder's interval holds fewer whole values than the indicator's
+    suppression range (from its specification; 1 to 5: 5 values, so hi - lo < 4). A withheld denominator the
+    intruder pins is not counted as recovered when the same cell prints it anyway, as the denominator of another
+    indicator about the same children (or, for the families who answered, the coverage indicator's numerator)."""
     b = intruder(csv_path)
     num, den = truth["numerator"].to_numpy(), truth["denominator"].to_numpy()
     true = np.where(b["count"] == "denominator", den[b["row"]],
                     np.where(b["count"] == "numerator", num[b["row"]], den[b["row"]] - num[b["row"]]))
     sound = (b["lo"] <= true + 1e-6) & (true <= b["hi"] + 1e-6)
     assert sound[b["solved"]].all()                                        # the intruder's model is sound
-    small = (true >= SMALL[0]) & (true <= SMALL[1])
-    return {"suppressed_counts": len(b), "exact": int((b["hi"] - b["lo"] < 0.5).sum()),
-            "small_narrowed": int((small & (b["hi"] - b["lo"] < SMALL[1] - SMALL[0] + 1)).sum())}
+    pub = pd.read_csv(csv_path, dtype={"geography_code": str, "breakdown_value": str, "period": str},
+                      keep_default_na=False, na_values={"numerator": [""], "denominator": [""]})
+    ind = pub["indicator_id"].to_numpy()[b["row"]]
+    if fw is not None:
+        RANGES.update({i.id: (i.disclosure.suppress_min, i.disclosure.suppress_max) for i in fw.indicators})
+    lo_s = np.array([RANGES.get(i, SMALL)[0] for i in ind], dtype=float)
+    hi_s = np.array([RANGES.get(i, SMALL)[1] for i in ind], dtype=float)
+    small = (true >= lo_s) & (true <= hi_s)
+    width = (b["hi"] - b["lo"]).to_numpy()
+    exact = width < 0.5
+    if fw is not None:
+        who = _same_children(fw)
+        shown = pub["suppressed"].astype(str).str.lower().ne("true").to_numpy()
+        cells = pub[["period", "geography_type", "geography_code", "breakdown", "breakdown_value"]].astype(str)
+        key = cells.agg("|".join, axis=1).to_numpy()
+        cover = {i.id for i in fw.indicators if i.compute.field == "responded"}
+        for j in np.flatnonzero(exact & (b["count"] == "denominator").to_numpy()):
+            r = int(b["row"].iloc[j])
+            for o in np.flatnonzero((key == key[r]) & shown):
+                same = who.get(ind[j]) is not None and who.get(pub.at[o, "indicator_id"]) == who.get(ind[j])
+                if same and float(pub.at[o, "denominator"]) == den[r]:
+                    exact[j] = False
+                elif (who.get(ind[j]) == "respondents" and pub.at[o, "indicator_id"] in cover
+                      and float(pub.at[o, "numerator"]) == den[r]):
+                    exact[j] = False
+    return {"suppressed_counts": len(b), "exact": int(exact.sum()),
+            "small_narrowed": int((small & (width < np.maximum(hi_s - lo_s, 1))).sum())}
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -243,7 +280,7 @@ def test_intruder_recovers_nothing(fw, cohort, tmp_path, n, seed):
     raw = _raw(fw, c)
     result = protect(raw, fw)
     result.table.to_csv(tmp_path / "board_table.csv", index=False)
-    v = verdict(tmp_path / "board_table.csv", raw)
+    v = verdict(tmp_path / "board_table.csv", raw, fw)
     assert v["suppressed_counts"] > 0
     assert v["exact"] == 0, v
     assert v["small_narrowed"] == 0, v
@@ -255,7 +292,7 @@ def test_intruder_breaks_the_old_method(fw, tmp_path):
     c = mk.make_cohort(300, random_state=1, truth=False)
     raw = _raw(fw, c)
     _old_method(raw, fw).to_csv(tmp_path / "board_table.csv", index=False)
-    v = verdict(tmp_path / "board_table.csv", raw)
+    v = verdict(tmp_path / "board_table.csv", raw, fw)
     assert v["exact"] > 0 and v["small_narrowed"] > 0, v
 
 
@@ -485,7 +522,7 @@ def _whole_groups(table: pd.DataFrame, below: int) -> pd.DataFrame:
 
 
 def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, cohort):
-    """Off by default; when set, no 0% or 100% of a small group is published, the audit still passes and an
+    """On by default below 10 children; raised to 30 here: no 0% or 100% of a group under 30 is published, the audit still passes and an
     independent intruder pins no withheld count."""
     import yaml
 
@@ -507,6 +544,6 @@ def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, co
     assert len(_whole_groups(result.table, 30)) == 0 and result.audit.passed
     assert check_disclosure(result.table, strict) == [] and check_disclosure(before, strict) != []
     result.table.to_csv(tmp_path / "board_table.csv", index=False)
-    v = verdict(tmp_path / "board_table.csv", raw)
+    v = verdict(tmp_path / "board_table.csv", raw, strict)
     assert v["exact"] == 0 and v["small_narrowed"] == 0, v
     assert "0% and 100% withheld in groups of fewer than 30 children" in strict.indicators[0].disclosure.describe()

@@ -19,8 +19,47 @@ import pytest
 import measurekit as mk
 from measurekit.design import load_framework
 
-SMALL = (1, 5)
+SMALL = (1, 5)                  # the standard suppression range, for indicators whose own range is not learned
+RANGES: dict = {}               # indicator -> (suppress_min, suppress_max), from the published specification
 COHORT_WIDE: set = set()        # indicators whose denominator is every child (from the published definitions)
+RESPONDENTS: set = set()        # indicators whose denominator is the families who answered (published definitions)
+COVERAGE: set = set()           # indicators whose numerator is the families who answered
+
+
+def WIDEST() -> float:
+    """A spread of values the intruder need not narrow further: wider than every suppression range."""
+    return max([SMALL[1] - SMALL[0]] + [b - a for a, b in RANGES.values()]) + 1.0
+
+
+def learn(framework) -> None:
+    """What the published specification sheets tell the intruder and the judge: each indicator's suppression
+    range and whose children its denominator counts."""
+    for ind in framework.indicators:
+        RANGES[ind.id] = (ind.disclosure.suppress_min, ind.disclosure.suppress_max)
+        if ind.compute.population == "cohort":
+            COHORT_WIDE.add(ind.id)
+        elif ind.compute.population == "respondents":
+            RESPONDENTS.add(ind.id)
+        if ind.compute.field == "responded":
+            COVERAGE.add(ind.id)
+
+
+def printed_in_the_clear(pub: pd.DataFrame, truth: pd.DataFrame, row: int) -> bool:
+    """True when the denominator of withheld ``row`` is printed anyway in the same cell (period, geography,
+    breakdown, group) by another indicator whose published definition counts the same children: the number of
+    children (indicators about every child), or the families who answered (the coverage indicator's numerator,
+    another indicator among respondents). Such a count is published, whatever the withheld row shows."""
+    ind, true = pub.at[row, "indicator_id"], float(truth.at[row, "denominator"])
+    cell = (pub[KEY[1:]] == pub.loc[row, KEY[1:]]).all(axis=1) & ~pub["suppressed"] & (pub.index != row)
+    for other in pub.index[cell]:
+        o = pub.at[other, "indicator_id"]
+        if ind in COHORT_WIDE and o in COHORT_WIDE and _number(pub.at[other, "denominator"]) == true:
+            return True
+        if ind in RESPONDENTS and o in RESPONDENTS and _number(pub.at[other, "denominator"]) == true:
+            return True
+        if ind in RESPONDENTS and o in COVERAGE and _number(pub.at[other, "numerator"]) == true:
+            return True
+    return False
 KEY = ["indicator_id", "period", "geography_type", "geography_code", "breakdown", "breakdown_value"]
 
 
@@ -288,7 +327,7 @@ def attack(paths, lookup: dict | None = None) -> pd.DataFrame:
             for jj, v in co.items():
                 c[jj] = v
             low, high = spread(c)
-            solved = high - low < SMALL[1] - SMALL[0] + 1
+            solved = high - low < WIDEST()
             if solved:
                 ends = []
                 for sign in (1.0, -1.0):
@@ -302,7 +341,9 @@ def attack(paths, lookup: dict | None = None) -> pd.DataFrame:
                         ends.append(float(c @ x))
                 low, high = ends
             out.append((k, r, {"N": "denominator", "K": "numerator"}.get(name, name), low, high, solved))
-    return pd.DataFrame(out, columns=["release", "row", "count", "lo", "hi", "solved"])
+    out = pd.DataFrame(out, columns=["release", "row", "count", "lo", "hi", "solved"])
+    out.attrs["published"] = pubs
+    return out
 
 
 def judge(bounds: pd.DataFrame, truths: list[pd.DataFrame]) -> dict:
@@ -315,17 +356,28 @@ def judge(bounds: pd.DataFrame, truths: list[pd.DataFrame]) -> dict:
     solved = bounds["solved"].to_numpy(dtype=bool)
     inside = (bounds["lo"] <= true + 1e-6) & (true <= bounds["hi"] + 1e-6)
     assert inside[solved].all()     # the intruder's model is sound: the truth lies within every solved interval
-    small = (true >= SMALL[0]) & (true <= SMALL[1])
+    pubs = bounds.attrs.get("published")
+    ind = [pubs[k].at[r, "indicator_id"] if pubs else "" for k, r in zip(bounds["release"], bounds["row"])]
+    lo_s = np.array([RANGES.get(i, SMALL)[0] for i in ind], dtype=float)
+    hi_s = np.array([RANGES.get(i, SMALL)[1] for i in ind], dtype=float)
+    small = (true >= lo_s) & (true <= hi_s)
     width = (bounds["hi"] - bounds["lo"]).to_numpy()
-    return {"withheld_counts": len(bounds), "exact": int((width < 0.5).sum()),
-            "small_narrowed": int((small & (width < SMALL[1] - SMALL[0] + 1)).sum())}
+    # a withheld count is pinned when the intruder's interval holds one value; a small one is narrowed when the
+    # interval holds fewer whole values than the suppression range does (1 to 5: 5 values, hi - lo < 4)
+    exact = width < 0.5
+    if pubs and exact.any():
+        for j in np.flatnonzero(exact & (bounds["count"] == "denominator").to_numpy()):
+            k, r = int(bounds["release"].iloc[j]), int(bounds["row"].iloc[j])
+            exact[j] = not printed_in_the_clear(pubs[k], truths[k], r)
+    return {"withheld_counts": len(bounds), "exact": int(exact.sum()),
+            "small_narrowed": int((small & (width < np.maximum(hi_s - lo_s, 1))).sum())}
 
 
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def fw(framework_dir):
     f = load_framework(framework_dir)
-    COHORT_WIDE.update(ind.id for ind in f.indicators if ind.compute.population == "cohort")
+    learn(f)
     return f
 
 
@@ -355,9 +407,11 @@ def test_one_release_gives_nothing_away(packs, n, seed):
 
 
 def test_headline_rows_kept_at_800(packs):
-    """At 800 children no area or LA headline row is withheld unless a count in it is small itself,
-    and rows withheld are at most two thirds of the share the previous method withheld (72%, measured
-    on main before this change at seeds 1-3: 228/314, 208/312, 242/320)."""
+    """At 800 children no area or LA headline row is withheld unless a count in it is small itself, and the
+    share of rows withheld is well below the previous method's (71.7%, measured on main before issue 32 at seeds
+    1-3: 228/314, 208/312, 242/320). The two-thirds target (47.8%) is measured on seeds 1-3 by
+    bench/bench_disclosure.py (46.4% pooled); these held-out seeds gave 164/318 and 138/306 (48.4% pooled), so
+    the bound here is 50%, not the target."""
     shares = []
     for seed in (11, 12):
         raw, res, _ = packs[(800, seed)]
@@ -365,7 +419,7 @@ def test_headline_rows_kept_at_800(packs):
         secondary_head = head & (res.reasons == "secondary").to_numpy()
         assert not secondary_head.any(), raw[secondary_head]
         shares.append(res.table["suppressed"].mean())
-    assert np.mean(shares) <= 0.72, shares           # below today's share (the two-thirds target: see the report)
+    assert np.mean(shares) <= 0.50, shares
 
 
 # two releases of one cohort (late records added, one child removed): tests/test_ledger.py

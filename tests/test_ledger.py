@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_disclosure_attack import COHORT_WIDE, attack, judge
+from test_disclosure_attack import attack, judge, learn
 
 import measurekit as mk
 from measurekit.design import load_framework
@@ -20,7 +20,7 @@ KEY = ["indicator_id", "period", "geography_type", "geography_code", "breakdown"
 @pytest.fixture(scope="module")
 def fw(framework_dir):
     f = load_framework(framework_dir)
-    COHORT_WIDE.update(ind.id for ind in f.indicators if ind.compute.population == "cohort")
+    learn(f)
     return f
 
 
@@ -180,6 +180,52 @@ def test_a_later_period_sharing_children_is_audited_when_declared(fw, tmp_path):
               [t_before.reset_index(drop=True), t_after.reset_index(drop=True)])
     assert v["withheld_counts"] > 0
     assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+
+
+def test_two_periods_sharing_children_are_protected_in_one_call(fw, tmp_path):
+    """One table of two periods, the later holding the same children and 60 more (declared: linked_periods):
+    protect() solves them as one problem with their cells related; the independent intruder, told the two periods
+    are the same children (cells aligned), pins nothing and narrows no small count. Protected apart (no
+    declaration), the same two periods are audited as independent years."""
+    from measurekit.publish.disclosure import protect
+
+    frame = mk.make_cohort(800, random_state=36, truth=False).analysis_frame()
+    t_before = mk.board_table(frame.iloc[60:], framework=fw, disclosure=False, period="2024/25")
+    t_after = mk.board_table(frame, framework=fw, disclosure=False, period="2025/26")
+    both = pd.concat([t_before, t_after], ignore_index=True)
+    res = protect(both, fw, linked_periods=[("2025/26", "2024/25")])
+    assert res.audit.passed and len(res.table) == len(both)
+    assert (res.table[KEY].to_numpy() == both[KEY].to_numpy()).all()          # rows in the table's order
+    # each row's comparator is its own period's local-authority value
+    pub = res.table
+    la = pub[(pub["geography_type"] == "la")].set_index(["period", "indicator_id", "breakdown", "breakdown_value"])
+    for r in pub[pub["geography_type"] == "neighbourhood"].head(40).itertuples():
+        want = la.at[(r.period, r.indicator_id, r.breakdown, r.breakdown_value), "value"]
+        assert (np.isnan(r.comparator) and np.isnan(want)) or r.comparator == want
+    a = pub[pub["period"] == "2024/25"]
+    b = pub[pub["period"] == "2025/26"].assign(period="2024/25")          # the intruder aligns the same children
+    a.to_csv(tmp_path / "a.csv", index=False)
+    b.to_csv(tmp_path / "b.csv", index=False)
+    v = judge(attack([tmp_path / "a.csv", tmp_path / "b.csv"]),
+              [t_before.reset_index(drop=True), t_after.reset_index(drop=True)])
+    assert v["withheld_counts"] > 0
+    assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+
+
+def test_independent_periods_are_protected_apart_in_one_call(fw):
+    """Two periods of different children in one table: the same pattern as protecting each alone (separable), one
+    audit of the whole table."""
+    from measurekit.publish.disclosure import protect
+
+    t1 = mk.board_table(mk.make_cohort(300, random_state=37, truth=False), framework=fw, disclosure=False,
+                        period="2023/24")
+    t2 = mk.board_table(mk.make_cohort(300, random_state=38, truth=False), framework=fw, disclosure=False,
+                        period="2024/25")
+    res = protect(pd.concat([t1, t2], ignore_index=True), fw)
+    alone = np.concatenate([protect(t, fw).table["suppressed"].to_numpy() for t in (t1, t2)])
+    assert (res.table["suppressed"].to_numpy() == alone).all()
+    assert res.audit.passed and set(res.audit.table["row"]) >= set(np.flatnonzero(alone))
+    assert list(res.reasons[alone].unique()) != [""]
 
 
 def test_the_main_job_records_its_pack(tmp_path):

@@ -8,7 +8,11 @@ Secondary suppression is an optimisation: withhold the rows that cost readers le
 :func:`suppression_cost`: headline rows, the "all" row of an area and above all of the local
 authority, cost far more than breakdown rows, and indicators marked ``headline`` more than the
 rest) subject to the protection the audit asks for (no withheld count can be worked out exactly;
-no count in the suppression range can be narrowed to fewer values than the range holds). It is
+no count in the suppression range can be narrowed to fewer whole values than the range holds: 5 for
+1 to 5, :func:`~measurekit.publish.disclosure_audit.required_width`). A withheld row's denominator
+that another row of the same cell prints (the number of children, printed by every indicator about
+the whole cohort) is published, so it needs no protection: withholding a row for a small numerator
+does not drag the rows of the other indicators of that cell with it. It is
 solved by constraint generation, as tau-Argus's optimal method (Fischetti and Salazar 2001) and
 sdcTable's ``OPT`` do it (read for their method, no code taken):
 
@@ -249,6 +253,12 @@ class _Master:
         return x
 
 
+# tables larger than this (rows) keep the pattern found after LARGE_TABLE_BUDGET seconds and only add rows from
+# there (national tables); smaller ones run to the least-cost pattern (at most optimal_rounds rounds), whatever the
+# machine's load, so the same data give the same pattern
+LARGE_TABLE = 2000
+LARGE_TABLE_BUDGET = 40.0
+
 # rounds a published rounded count may fail the audit before its row is withheld outright
 STALL_ROUNDS = 8
 
@@ -258,27 +268,79 @@ def _target_coefs(model, row: int, count: str) -> dict:
     return {"denominator": {d: 1.0}, "numerator": {m: 1.0}, "complement": {d: 1.0, m: -1.0}}[count]
 
 
+def period_parts(table: pd.DataFrame, linked_periods=()) -> list[np.ndarray]:
+    """Row positions of the parts of ``table`` that can be protected apart: one per period, except periods
+    declared to hold the same children (``linked_periods``: pairs of periods), which are one part together.
+
+    Periods are separable: every sum an intruder can write (groups to "all", areas to the local authority, small
+    areas to areas) and every equal count of two indicators is within one period, and two periods hold different
+    children (a child in two periods' data is the validation error ``period_child_overlap``), so no count of one
+    period bounds a count of another. The least-cost pattern of the whole table is then the least-cost pattern of
+    each part, and each part's audit is the whole table's audit of that part."""
+    if "period" not in table.columns:
+        return [np.arange(len(table))]
+    period = table["period"].astype(str).to_numpy()
+    names = list(dict.fromkeys(period.tolist()))
+    parent = {p: p for p in names}
+
+    def root(p):
+        while parent[p] != p:
+            p = parent[p]
+        return p
+
+    for a, b in linked_periods or ():
+        if str(a) in parent and str(b) in parent:
+            parent[root(str(a))] = root(str(b))
+    parts: dict[str, list[str]] = {}
+    for p in names:
+        parts.setdefault(root(p), []).append(p)
+    return [np.flatnonzero(np.isin(period, ps)) for ps in parts.values()]
+
+
 def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int = 500, *, nesting=None,
-            earlier=None, time_limit: float = 60.0, optimal_rounds: int = 30, time_budget: float = 40.0
-            ) -> DisclosureResult:
+            earlier=None, linked_periods=(), time_limit: float = 60.0, optimal_rounds: int = 200,
+            time_budget: float | None = None) -> DisclosureResult:
     """Primary and secondary suppression, then rounding, as each indicator declares (see the module doc).
+
+    ``table`` may hold several periods (the ``period`` column; every row keyed by period, indicator, geography
+    and breakdown): the periods are protected apart (:func:`period_parts`: separable), except periods declared
+    in ``linked_periods`` (pairs (later, earlier) of periods holding the same children, e.g. a cohort followed
+    from one year to the next), which are protected in one problem with their cells related as the true counts
+    show (equal, or one never smaller; :func:`measurekit.publish.ledger.link_periods`). The result is ONE
+    audit of the whole table (every period's counts, the declared links); each row's comparator is the local
+    authority's row of its own period.
 
     ``nesting`` (optional): small-area code -> area code, so small-area rows are audited as parts of
     their area. ``earlier``: earlier releases about the same children (:class:`measurekit.publish.ledger.Release`
     objects, or a :class:`~measurekit.publish.ledger.Ledger`), audited jointly with this one;
     their withheld cells stay protected. ``time_limit``: seconds per master solve. After
-    ``optimal_rounds`` rounds, or ``time_budget`` seconds (large tables), the pattern found so far is
+    ``optimal_rounds`` rounds (200; a cohort of 800 needed 33 rounds to its least-cost pattern at seed 2,
+    where the former 30 stopped it short), or ``time_budget`` seconds (default: 40 s for tables of more than
+    ``LARGE_TABLE`` rows, none below, so a board table of a council's cohort gets the same pattern however busy
+    the machine is; ``None`` keeps that default, ``inf`` never stops), the pattern found so far is
     kept and later rounds only add rows (the modular fallback: still audited to the same standard,
     but no longer guaranteed least-cost; ``DisclosureResult.optimal`` says which).
     """
     from measurekit.problems import InputError, ProblemReport
 
     t = table.reset_index(drop=True)
+    parts = period_parts(t, linked_periods)
+    if len(parts) > 1:
+        results = [protect(t.iloc[rows], framework, level, max_rounds, nesting=nesting, earlier=earlier,
+                           linked_periods=linked_periods, time_limit=time_limit, optimal_rounds=optimal_rounds,
+                           time_budget=time_budget) for rows in parts]
+        return _stack(t, parts, results, framework, nesting, linked_periods)
     n = len(t)
+    if time_budget is None:
+        time_budget = LARGE_TABLE_BUDGET if n > LARGE_TABLE else np.inf
     primary = primary_mask(t, framework)
     cost = suppression_cost(t, framework)
     rounding = _rounding(t, framework)
     model = _audit.build_model(t, framework, nesting=nesting)
+    if linked_periods and "period" in t.columns and t["period"].nunique() > 1:
+        from measurekit.publish import ledger as _ledger
+
+        model = _ledger.link_periods(model, linked_periods)
     joint = None
     if earlier is not None:
         from measurekit.publish import ledger as _ledger
@@ -293,8 +355,9 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     G = len(m.groups)
     master = _Master(np.concatenate([full_cost, np.zeros(G)]), np.concatenate([on, np.zeros(G, bool)]),
                      np.concatenate([off, np.zeros(G, bool)]), time_limit)
-    # a withheld row alone in a sum (or beside an equal count) follows by subtraction: every sum withholds
-    # none of its rows or at least two (y_g = 1 when sum g withholds any: 2 y_g <= sum_g x <= |g| y_g)
+    # a withheld row alone in a sum (or beside a row with the same counts) follows by subtraction: every sum
+    # withholds none of its rows or at least two (y_g = 1 when sum g withholds any: 2 y_g <= sum_g x <= |g| y_g).
+    # Indicators sharing only a denominator are no such group: that count is printed by the other row anyway.
     for k, g in enumerate(m.groups):
         members = {int(j): 1.0 for j in g}
         master.add({**members, N + k: -2.0}, 0.0)
@@ -393,6 +456,36 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
                             counts=t, nesting=nesting, earlier=labels)
 
 
+def _stack(t: pd.DataFrame, parts: list[np.ndarray], results: list[DisclosureResult], framework, nesting,
+           linked_periods) -> DisclosureResult:
+    """One result for a table protected in separable parts: rows back in the table's order, and ONE audit of the
+    whole table (every period's counts and the declared links) attacked with the whole pattern and rounding."""
+    order = np.concatenate(parts)
+    back = np.empty(len(order), dtype=int)
+    back[order] = np.arange(len(order))
+
+    def stacked(frames):
+        return pd.concat(frames, ignore_index=True).iloc[back].reset_index(drop=True)
+
+    table = stacked([r.table for r in results])
+    supp = table["suppressed"].to_numpy(dtype=bool)
+    model = _audit.build_model(t, framework, nesting=nesting)
+    if linked_periods:
+        from measurekit.publish import ledger as _ledger
+
+        model = _ledger.link_periods(model, linked_periods)
+    audit_result = _audit.audit(model, supp, _rounding(t, framework))
+    if not audit_result.passed:          # separable parts that each passed: a failure here is a fault, not data
+        raise RuntimeError("disclosure control: the periods protected apart fail the audit together: "
+                           + "; ".join(audit_result.problems[:5]))
+    labels = [x for r in results for x in (r.earlier or [])]
+    return DisclosureResult(
+        table, stacked([r.reasons.to_frame() for r in results])["reason"], audit_result,
+        sum(r.rounds for r in results), stacked([r.why.to_frame() for r in results])["why"],
+        float(sum(r.cost for r in results)), all(r.optimal for r in results), counts=t, nesting=nesting,
+        earlier=None if all(r.earlier is None for r in results) else list(dict.fromkeys(labels)))
+
+
 def _why(t: pd.DataFrame, primary: np.ndarray, supp: np.ndarray) -> np.ndarray:
     """Per row, why it is withheld, in plain words (internal)."""
     headline = (t["breakdown"] == "all").to_numpy() & (t["geography_type"] != "small_area").to_numpy()
@@ -453,8 +546,9 @@ def _publish(t: pd.DataFrame, supp: np.ndarray, rounding: np.ndarray, level: flo
     out.loc[supp, "symbol"] = "c"
     out.loc[supp, "note"] = ""
     # the comparator is the published local-authority value: blank when that row is suppressed
-    la = out[out["geography_type"] == "la"].set_index(["indicator_id", "breakdown", "breakdown_value"])["value"]
-    key = pd.MultiIndex.from_frame(out[["indicator_id", "breakdown", "breakdown_value"]])
+    cols = (["period"] if "period" in out.columns else []) + ["indicator_id", "breakdown", "breakdown_value"]
+    la = out[out["geography_type"] == "la"].set_index(cols)["value"]           # the LA row of the row's period
+    key = pd.MultiIndex.from_frame(out[cols])
     out["comparator"] = la.reindex(key).to_numpy()
     if has_r.any():
         _published_significance(out, has_r & (out["geography_type"] != "la").to_numpy(), is_prop)

@@ -27,10 +27,14 @@ into independent pieces (connected components of unknowns), and feasible whole-n
 already found are used as evidence that an interval is wide, so most bounds need no solve.
 
 A suppressed count fails the audit when the intruder can pin it exactly, or, for a count in the
-suppression range (by default 1-5), when its interval is narrower than that range is wide (the
-upper end less than 5 above the lower by default): the intruder could then tell a small count
-more precisely than the rule allows. (Counts of 0 and counts above the range need only not be
-pinned, as tau-Argus and sdcTable require protection intervals of the sensitive cells only.) This
+suppression range (by default 1-5), when its interval holds fewer whole values than the range does
+(:func:`required_width`: the upper end less than ``suppress_max - suppress_min`` above the lower, 4 by
+default, so 3-7 passes and 3-6 fails): the intruder could then tell a small count more precisely than
+the rule allows. (Counts of 0 and counts above the range need only not be pinned, as tau-Argus and
+sdcTable require protection intervals of the sensitive cells only.) A withheld row's denominator that
+is printed in the clear in another row of the same cell (:meth:`CountModel.printed_elsewhere`: the
+number of children, which every indicator about the whole cohort prints) is published, not withheld,
+and is not a target; the row's numerator and complement are. This
 matches the "attacker problem" of sdcTable's ``attack()`` and tau-Argus's
 audit (Hundepool et al. 2012, *Statistical Disclosure Control*, chapter 4.3), with whole-number
 unknowns and the links between indicators added.
@@ -57,7 +61,9 @@ class CountModel:
     have no count numerator). ``A`` (sparse, constraints x unknowns) with ``sense`` ('=' or '<') and
     right-hand side 0. ``groups``: row sets tied by an equality (a sum with its total, or two
     indicators with equal counts), used by secondary suppression. ``truth``: the true counts.
-    ``smin``/``smax``: the suppression range of each row's indicator.
+    ``smin``/``smax``: the suppression range of each row's indicator. ``same_count`` (pairs of unknowns):
+    counts that are one and the same count of children (indicators about the same children, the same cell),
+    so printing one prints the other.
     """
 
     table: pd.DataFrame
@@ -71,6 +77,30 @@ class CountModel:
     smin: np.ndarray
     smax: np.ndarray
     is_prop: np.ndarray
+    same_count: np.ndarray | None = None
+
+    def printed_elsewhere(self, suppressed: np.ndarray, round_to=None) -> np.ndarray:
+        """Per unknown: True when the same count of children is printed exactly in a row that is not withheld
+        (``same_count``: the pairs of unknowns that are one count by definition, such as the denominators of two
+        indicators about the same children in the same cell). Such a count is published, whatever symbol a
+        withheld row beside it shows."""
+        out = np.zeros(self.n_vars, dtype=bool)
+        if self.same_count is None or not len(self.same_count):
+            return out
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        p, q = self.same_count[:, 0], self.same_count[:, 1]
+        g = sparse.coo_matrix((np.ones(len(p)), (p, q)), shape=(self.n_vars, self.n_vars))
+        _, label = connected_components(g, directed=False)
+        rows = self.var_row
+        shown = ~np.asarray(suppressed, dtype=bool)[rows]
+        if round_to is not None:
+            base = np.asarray(round_to, dtype=float)[rows]
+            shown &= np.isnan(base) | (base <= 1)                 # a rounded count is not printed exactly
+        printed = np.zeros(label.max() + 1, dtype=bool)
+        printed[label[shown]] = True
+        return printed[label]
 
     @property
     def n_vars(self) -> int:
@@ -88,6 +118,15 @@ def all_or_none(table: pd.DataFrame, framework) -> np.ndarray:
     num, den = table["numerator"].to_numpy(dtype=float), table["denominator"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         return (den > 0) & (den < limit) & ((num == 0) | (num == den))
+
+
+def required_width(suppress_min: float, suppress_max: float) -> float:
+    """How far apart the ends of the intruder's interval for a withheld count in the suppression range
+    must be: ``suppress_max - suppress_min`` (at least 1), so the interval holds at least as many whole
+    values as the range does (1 to 5: 5 values, e.g. 3-7). The guarantee as documented ("nobody can narrow
+    a withheld small count to fewer possible values than the suppression range holds"); a withheld count
+    outside the range (0, or above it) needs a width of 1 (two values: not pinned)."""
+    return max(float(suppress_max) - float(suppress_min), 1.0)
 
 
 def _indicator_rules(framework) -> dict:
@@ -233,6 +272,7 @@ def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> 
         if (rule.value_type == "proportion" and rule.compute.field == "responded"
                 and rule.compute.statistic == "proportion"):
             pops.append((iid, "numerator", mask, num_var))
+    same: list[tuple[int, int]] = []
     text = t[KEY].astype(str)
     # pandas-stubs gap: str.cat takes a list of Series (documented), the stub lists only list[str]
     keyed = text[KEY[0]].str.cat([text[c] for c in KEY[1:]], sep="\x1f").to_numpy(dtype=object)  # type: ignore[misc]
@@ -251,14 +291,15 @@ def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> 
             ua, ub = truth[xa], truth[xb]
             if np.allclose(ua, ub):
                 if a < b:
-                    for p, q, ra_, rb_ in zip(xa.tolist(), xb.tolist(), ra[shared].tolist(), rb[shared].tolist()):
+                    for p, q in zip(xa.tolist(), xb.tolist()):
                         add([p, q], [1.0, -1.0], "=")
-                        groups.append(np.array([ra_, rb_]))
+                        same.append((p, q))
             elif (ua <= ub + 1e-9).all():
                 for p, q in zip(xa.tolist(), xb.tolist()):
                     add([p, q], [1.0, -1.0], "<")
     A = sparse.csr_matrix((vals_i, (rows_i, cols_i)), shape=(len(sense), len(var_row)))
-    return CountModel(t, den_var, num_var, var_row, truth, A, np.array(sense), groups, smin, smax, is_prop)
+    return CountModel(t, den_var, num_var, var_row, truth, A, np.array(sense), groups, smin, smax, is_prop,
+                      np.array(same, dtype=np.int64).reshape(-1, 2))
 
 
 def published_bounds(model: CountModel, suppressed: np.ndarray, round_to: np.ndarray | None = None):
@@ -298,8 +339,9 @@ class AuditResult(Result):
     (numerator | denominator | complement, the children without the outcome), ``low`` and
     ``high`` (values the intruder cannot rule out: when ``solved`` they are the intruder's exact
     bounds, otherwise two feasible values, so the true interval is at least this wide),
-    ``required`` (the width the interval must have: the width of the suppression range for a
-    count in that range, else 1), ``passed``; ``published`` is True for a published rounded count
+    ``required`` (how far apart ``low`` and ``high`` must be: ``suppress_max - suppress_min`` for a
+    count in the suppression range, so the interval holds as many values as the range, else 1), ``passed``;
+    ``published`` is True for a published rounded count
     (the intruder must not be able to un-round it), False for a withheld one. ``table`` is internal: it holds no
     true values but lists which rows were suppressed. Matches sdcTable's ``attack()`` output (low, up,
     protected).
@@ -470,10 +512,15 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     t = model.table
     lo, hi = published_bounds(model, suppressed, round_to)
     free = lo < hi
+    # a count printed in the clear in another row (the same children counted by another indicator) is published:
+    # only a count outside the suppression range can be, else that row is withheld too (primary suppression)
+    elsewhere = model.printed_elsewhere(suppressed, round_to)
+    elsewhere &= ~((model.truth >= model.smin[model.var_row]) & (model.truth <= model.smax[model.var_row]))
     targets = []      # (row, count, coefficient dict over variables)
     for i in np.flatnonzero(suppressed):
         d, m = model.den_var[i], model.num_var[i]
-        targets.append((i, "denominator", {d: 1.0}))
+        if not elsewhere[d]:
+            targets.append((i, "denominator", {d: 1.0}))
         if m >= 0:
             targets.append((i, "numerator", {m: 1.0}))
             targets.append((i, "complement", {d: 1.0, m: -1.0}))
@@ -549,7 +596,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 # a count in the suppression range must stay as uncertain as the range is wide; any other
                 # withheld count (0, or above the range) must not be pinned
                 small = model.smin[row] <= true <= model.smax[row] and row not in rounded_rows
-                need = (model.smax[row] - model.smin[row] + 1) if small else 1.0
+                need = required_width(model.smin[row], model.smax[row]) if small else 1.0
                 vals = C.values(c) + const
                 low, high, solved = vals.min(), vals.max(), False
                 if full or high - low < need:

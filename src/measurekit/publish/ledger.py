@@ -215,6 +215,84 @@ def _as_releases(earlier, periods) -> list[Release]:
     return list(earlier)
 
 
+def _relate(truth, den_var, num_var, n_rows, o_rows, link, link3, small_change) -> list:
+    """Tell the intruder how the cells ``n_rows`` (a release, or a later period) and ``o_rows`` (an earlier one,
+    about the same children, cell for cell) are related, as their true counts show: equal (a re-run), or one never
+    smaller than the other with the numerators growing by no more than the denominators (children added, or
+    removed). ``link(p, q, s)`` adds p - q (= | <) 0, ``link3`` (a - b) - (c - d) < 0. Returns the row pairs tied
+    by equal counts (groups for secondary suppression). ``small_change(change)``: the problem raised when the
+    two differ by fewer than ``MIN_CHANGE`` children in every cell (their difference would describe them)."""
+    pairs = [(den_var[n_rows], den_var[o_rows])]
+    has_num = (num_var[n_rows] >= 0) & (num_var[o_rows] >= 0)
+    pairs.append((num_var[n_rows][has_num], num_var[o_rows][has_num]))
+    nv = np.concatenate([p[0] for p in pairs])
+    ov = np.concatenate([p[1] for p in pairs])
+    diff = truth[nv] - truth[ov]
+    change = float(np.max(np.abs(diff))) if len(diff) else 0.0
+    if 0.5 < change < MIN_CHANGE:
+        raise small_change(change)
+    if np.allclose(diff, 0):
+        for p, q in zip(nv.tolist(), ov.tolist()):
+            link(p, q, "=")
+        return [np.array([a, b]) for a, b in zip(np.asarray(n_rows).tolist(), np.asarray(o_rows).tolist())]
+    sign = 1.0 if (diff >= -1e-9).all() else -1.0 if (diff <= 1e-9).all() else 0.0
+    if sign:   # the change is all additions (or all removals): a table of children in its own right
+        for p, q in zip(nv.tolist(), ov.tolist()):
+            link(q, p, "<") if sign > 0 else link(p, q, "<")
+        hn = np.flatnonzero(has_num)
+        dn, do_ = den_var[n_rows][hn], den_var[o_rows][hn]
+        nn, no = num_var[n_rows][hn], num_var[o_rows][hn]
+        for a, b, c, d in zip(nn.tolist(), no.tolist(), dn.tolist(), do_.tolist()):
+            if sign > 0:
+                link3(a, b, c, d, "<")        # added with the outcome <= added
+            else:
+                link3(b, a, d, c, "<")
+    return []
+
+
+def link_periods(model: _audit.CountModel, pairs) -> _audit.CountModel:
+    """``model`` (one table of several periods) with the periods declared to hold the same children related cell
+    for cell, as a release and an earlier one about the same children are (:func:`_relate`): ``pairs`` of
+    (later period, earlier period). Without such a declaration nothing links two periods' counts: every sum is
+    within a period, and a child in two periods' data is a validation error."""
+    from scipy import sparse
+
+    t = model.table
+    period = t["period"].astype(str).to_numpy()
+    cell = t[[c for c in KEY if c != "period"]].astype(str).agg("\x1f".join, axis=1).to_numpy()
+    rows_i: list[int] = []
+    cols_i: list[int] = []
+    vals_i: list[float] = []
+    sense: list[str] = []
+    groups = list(model.groups)
+
+    def link(p, q, s):
+        rows_i.extend([len(sense)] * 2), cols_i.extend([p, q]), vals_i.extend([1.0, -1.0]), sense.append(s)
+
+    def link3(a, b, c, d, s):
+        rows_i.extend([len(sense)] * 4), cols_i.extend([a, b, c, d]), vals_i.extend([1.0, -1.0, -1.0, 1.0])
+        sense.append(s)
+
+    for later, earlier in pairs:
+        a = pd.Series(np.flatnonzero(period == str(later)), index=cell[period == str(later)])
+        b = pd.Series(np.flatnonzero(period == str(earlier)), index=cell[period == str(earlier)])
+        shared = a.index.intersection(b.index)
+        if not len(shared) or str(later) == str(earlier):
+            continue
+        groups += _relate(model.truth, model.den_var, model.num_var, a[shared].to_numpy(), b[shared].to_numpy(),
+                          link, link3, lambda change, la=later, ea=earlier: _problem(
+                              "ledger_small_change",
+                              f"periods {la} and {ea} are declared to hold the same children but differ by at most "
+                              f"{change:g} children in every cell: subtracting one from the other would tell a reader "
+                              f"about those children", column="period", value=f"{la}",
+                              rule=f"periods that share children differ by none or at least {MIN_CHANGE} children"))
+    if not sense:
+        return model
+    E = sparse.csr_matrix((vals_i, (rows_i, cols_i)), shape=(len(sense), model.n_vars))
+    return dataclasses.replace(model, A=sparse.vstack([model.A, E], format="csr"),
+                               sense=np.concatenate([model.sense, np.array(sense, dtype=object)]), groups=groups)
+
+
 def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framework) -> JointModel | None:
     """One intruder's problem for ``table`` (whose model is ``model``) and the earlier releases about
     the same period(s); None when there are none."""
@@ -240,7 +318,8 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
         return None
     # stack the models block-diagonally
     row_off, var_off = 0, 0
-    den_vars, num_vars, var_row, truths, blocks, senses, groups, smin, smax, is_prop, tables = ([] for _ in range(11))
+    den_vars, num_vars, var_row, truths, blocks, senses, groups, smin, smax, is_prop, tables, same = (
+        [] for _ in range(12))
     for k, m in enumerate(models):
         den_vars.append(m.den_var + var_off)
         num_vars.append(np.where(m.num_var >= 0, m.num_var + var_off, -1))
@@ -249,6 +328,8 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
         blocks.append(m.A)
         senses.append(m.sense)
         groups += [g + row_off for g in m.groups]
+        if m.same_count is not None:
+            same.append(m.same_count + var_off)
         smin.append(m.smin)
         smax.append(m.smax)
         is_prop.append(m.is_prop)
@@ -284,44 +365,20 @@ def joint_model(model: _audit.CountModel, table: pd.DataFrame, earlier, framewor
         if not shared.any():
             continue
         o_rows, n_rows = rows[shared], new_idx[keys[shared]].to_numpy()
-        pairs = [(den_var[n_rows], den_var[o_rows])]
-        has_num = (num_var[n_rows] >= 0) & (num_var[o_rows] >= 0)
-        pairs.append((num_var[n_rows][has_num], num_var[o_rows][has_num]))
-        nv = np.concatenate([p[0] for p in pairs])
-        ov = np.concatenate([p[1] for p in pairs])
-        diff = truth[nv] - truth[ov]
-        change = float(np.max(np.abs(diff))) if len(diff) else 0.0
-        if 0.5 < change < MIN_CHANGE:
-            raise _problem(
-                "ledger_small_change",
-                f"this release differs from the earlier release '{rel.label}' (period "
-                f"{', '.join(map(str, rel.meta.get('periods', [])))}) by at most {change:g} children in every cell "
-                f"both publish: subtracting one from the other would tell a reader about those children (where they "
-                f"live, their groups, their outcomes). A release that close to an earlier one cannot be protected",
-                file=str(rel.meta.get("label", "")), column="denominator", value=f"{change:g}",
-                rule=f"a re-issue differs from every earlier release of the same children by none or at least "
-                     f"{MIN_CHANGE} children")
-        if np.allclose(diff, 0):
-            for p, q in zip(nv.tolist(), ov.tolist()):
-                link(p, q, "=")
-            groups += [np.array([a, b]) for a, b in zip(n_rows.tolist(), o_rows.tolist())]
-        else:
-            sign = 1.0 if (diff >= -1e-9).all() else -1.0 if (diff <= 1e-9).all() else 0.0
-            if sign:   # the change is all additions (or all removals): a table of children in its own right
-                for p, q in zip(nv.tolist(), ov.tolist()):
-                    link(q, p, "<") if sign > 0 else link(p, q, "<")
-                hn = np.flatnonzero(has_num)
-                dn, do_ = den_var[n_rows][hn], den_var[o_rows][hn]
-                nn, no = num_var[n_rows][hn], num_var[o_rows][hn]
-                for a, b, c, d in zip(nn.tolist(), no.tolist(), dn.tolist(), do_.tolist()):
-                    if sign > 0:
-                        link3(a, b, c, d, "<")        # added with the outcome <= added
-                    else:
-                        link3(b, a, d, c, "<")
+        groups += _relate(truth, den_var, num_var, n_rows, o_rows, link, link3, lambda change, rel=rel: _problem(
+            "ledger_small_change",
+            f"this release differs from the earlier release '{rel.label}' (period "
+            f"{', '.join(map(str, rel.meta.get('periods', [])))}) by at most {change:g} children in every cell "
+            f"both publish: subtracting one from the other would tell a reader about those children (where they "
+            f"live, their groups, their outcomes). A release that close to an earlier one cannot be protected",
+            file=str(rel.meta.get("label", "")), column="denominator", value=f"{change:g}",
+            rule=f"a re-issue differs from every earlier release of the same children by none or at least "
+                 f"{MIN_CHANGE} children"))
     if extra_s:
         E = sparse.csr_matrix((extra_v, ([r - A.shape[0] for r in extra_r], extra_c)), shape=(len(extra_s), A.shape[1]))
         A = sparse.vstack([A, E], format="csr")
     sense = np.concatenate(senses + [np.array(extra_s, dtype=object)]) if extra_s else np.concatenate(senses)
     joint = _audit.CountModel(big, den_var, num_var, np.concatenate(var_row), truth, A, sense, groups,
-                              np.concatenate(smin), np.concatenate(smax), np.concatenate(is_prop))
+                              np.concatenate(smin), np.concatenate(smax), np.concatenate(is_prop),
+                              np.concatenate(same) if same else None)
     return JointModel(joint, np.concatenate(supps), np.concatenate(rounds), [r.label for r in rels])
