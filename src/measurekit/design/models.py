@@ -365,8 +365,10 @@ class Disclosure(_Model):
     def describe(self, person: str = "child", people: str = "children") -> str:
         """The rule in plain words, for specification sheets, briefings and the workbook (``person``/``people``: the
         framework's words for the people counted)."""
+        values = max(self.suppress_max - self.suppress_min + 1, 2)
         text = (f"counts of {self.suppress_min} to {self.suppress_max} suppressed, with further cells suppressed so "
-                "that no suppressed count can be worked out from the others")
+                f"that no suppressed count can be worked out from the others, nor a small one narrowed to fewer "
+                f"than {values} possible values")
         if self.all_or_none_below:
             text += (f"; 0% and 100% withheld in groups of fewer than {self.all_or_none_below} {people} (they would "
                      f"tell every {person}'s outcome)")
