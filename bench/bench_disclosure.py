@@ -67,9 +67,10 @@ def shares():
         a = sum(x for x, _ in now) / sum(y for _, y in now)
         b = sum(x for x, _ in before) / sum(y for _, y in before)
         floor = sum(primary) / sum(y for _, y in now)
-        print(f"{n:>8}  all  pooled share now {a:.1%}, previous {b:.1%}, ratio {a / b:.2f} (target at 800: at most "
-              f"2/3 = {2 * b / 3:.1%}{', met' if a <= 2 * b / 3 else ', NOT met'}); small themselves (primary, the "
-              f"floor for whole rows) {floor:.1%}")
+        target = (f" (target: at most 2/3 of the previous, {2 * b / 3:.1%}: {'met' if a <= 2 * b / 3 else 'NOT met'})"
+                  if n == 800 else "")
+        print(f"{n:>8}  all  pooled share now {a:.1%}, previous {b:.1%}, ratio {a / b:.2f}{target}; small themselves "
+              f"(primary, the floor for whole rows) {floor:.1%}")
 
 
 def periods(n=800, k=3):

@@ -547,3 +547,30 @@ def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, co
     v = verdict(tmp_path / "board_table.csv", raw, strict)
     assert v["exact"] == 0 and v["small_narrowed"] == 0, v
     assert "0% and 100% withheld in groups of fewer than 30 children" in strict.indicators[0].disclosure.describe()
+
+
+def test_the_guarantee_follows_the_configured_range(tmp_path, framework_dir, cohort):
+    """A wider suppression range (1 to 9) asks for wider intervals (9 possible values, not a constant 5): the audit
+    requires it, and the independent intruder, reading each indicator's range from its specification, narrows no
+    small count below it and pins nothing."""
+    import yaml
+
+    from measurekit.publish.disclosure import protect
+    from measurekit.publish.disclosure_audit import required_width
+
+    assert required_width(1, 5) == 4 and required_width(1, 9) == 8 and required_width(3, 3) == 1
+    d = _framework_with(tmp_path, framework_dir)
+    doc = yaml.safe_load((d / "indicators.yaml").read_text(encoding="utf-8"))
+    for ind in doc["indicators"]:
+        ind["disclosure"] = {**ind.get("disclosure", {}), "suppress_max": 9}
+    (d / "indicators.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    wide = load_framework(d)
+    raw = _raw(wide, cohort)
+    result = protect(raw, wide)
+    assert result.audit.passed
+    req = result.audit.table["required"].to_numpy()
+    assert set(np.unique(req)) <= {1.0, 8.0} and (req == 8.0).any()
+    result.table.to_csv(tmp_path / "board_table.csv", index=False)
+    v = verdict(tmp_path / "board_table.csv", raw, wide)
+    assert v["suppressed_counts"] > 0
+    assert v["exact"] == 0 and v["small_narrowed"] == 0, v
