@@ -481,7 +481,9 @@ def _stack(t: pd.DataFrame, parts: list[np.ndarray], results: list[DisclosureRes
     labels = [x for r in results for x in (r.earlier or [])]
     return DisclosureResult(
         table, stacked([r.reasons.to_frame() for r in results])["reason"], audit_result,
-        sum(r.rounds for r in results), stacked([r.why.to_frame() for r in results])["why"],
+        sum(r.rounds for r in results),
+        stacked([(r.why if r.why is not None else pd.Series("", index=r.reasons.index, name="why")).to_frame()
+                 for r in results])["why"],
         float(sum(r.cost for r in results)), all(r.optimal for r in results), counts=t, nesting=nesting,
         earlier=None if all(r.earlier is None for r in results) else list(dict.fromkeys(labels)))
 
