@@ -77,6 +77,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                            "reception year, or correct the identifier."),
     "period_option_multi": ("--period given with a multi-period data folder",
                             "Leave out --period: each subfolder's name (YYYY-YY) is its period."),
+    "period_not_found": ("--period names an academic year the data folder does not hold",
+                         "Give one of the years the folder holds (the message lists them), e.g. --period 2024/25."),
+    "period_option_one_year": ("--period given with a one-year data folder",
+                               "--period picks a year of a folder of academic years; leave it out for one year's "
+                               "files."),
     "period_boundary_change": ("A small area moved to another area between periods",
                                "Nothing to correct if the boundary really changed: read area trends across the change "
                                "with care (the over-time tables use each period's own lookup)."),

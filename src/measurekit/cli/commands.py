@@ -37,7 +37,8 @@ def run(args) -> int:
         _guard(args.ledger, args.data or bundled_data(), _framework_folder(args, args.data), args.config,
                folder=False, command="ledger")
     run_pipeline(args.data, framework=args.framework, out=args.out, config=args.config, trial_sample=args.trial_sample,
-                 profile=getattr(args, "profile", False), ledger=getattr(args, "ledger", None))
+                 profile=getattr(args, "profile", False), ledger=getattr(args, "ledger", None),
+                 period=getattr(args, "period", None))
     return 0
 
 

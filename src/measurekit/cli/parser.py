@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("run", "run",
             "Run the whole trial on one folder of data: validate, link, score, check reliability "
-            "and fairness, measure added value and coverage, and write the board pack and a trial report.")
+            "and fairness, measure added value and coverage, and write the board pack and a trial report. On a "
+            "folder of academic years (one subfolder per year): the one-year analyses of the latest year (or "
+            "--period), the statistics over time of every year and the board pack of every year.")
     p.add_argument("--data", type=Path, default=None,
                    help="folder of input files (default: the bundled synthetic cohort)")
     p.add_argument("--framework", default=None, help=FRAMEWORK_HELP)
@@ -48,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "always use every child")
     p.add_argument("--profile", action="store_true",
                    help="also print where the time went: each step's share and the slowest functions (cProfile)")
+    p.add_argument("--period", default=None, metavar="YYYY/YY",
+                   help="with a data folder of academic years: the year the one-year analyses (linkage, reliability, "
+                        "fairness, added value, trial report) use (default: the latest); the over-time statistics "
+                        "and the board pack always use every year")
 
     p.add_argument("--ledger", type=Path, default=None, metavar="DIR",
                    help=LEDGER_HELP)

@@ -79,7 +79,8 @@ def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) 
 
 def run(data: Path | str | None = None, *, framework=None, out: Path | str = Path("out"),
         config: Path | str | None = None, log: Callable[[str], None] = print,
-        trial_sample: int | str = "auto", profile: bool = False, ledger: Path | str | None = None) -> RunState:
+        trial_sample: int | str = "auto", profile: bool = False, ledger: Path | str | None = None,
+        period: str | None = None) -> RunState:
     """Run the whole trial. Returns the run state with every result; writes everything under ``out``:
     ``out/shareable`` (the board pack) and ``out/internal`` (analyst material, not to be shared).
 
@@ -97,7 +98,15 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
 
     ``ledger`` (``--ledger DIR``; default none): the release ledger (``measurekit.publish.ledger``). The board
     pack is audited jointly with the earlier releases recorded there, and recorded there once the whole output
-    folder is in place. A ledger inside ``out`` is refused (``ledger_in_shareable``) before anything runs."""
+    folder is in place. A ledger inside ``out`` is refused (``ledger_in_shareable``) before anything runs.
+
+    A data folder of several academic years (one subfolder per year, ``data/periods.py``): every period is read and
+    validated (errors in any period, or across periods, stop the run as one year's do); the one-year analyses
+    (linkage, scores, reliability, fairness, added value, evidence, trial report) use ``period`` (``2024/25``;
+    default: the latest), said in the console and the internal README; ``internal/over_time`` holds the statistics
+    over every period (as ``measurekit over-time``) and ``shareable/board_pack`` the board pack of every period (as
+    ``measurekit board-pack`` on the folder, with the chosen period's measurement evidence on the specification
+    sheets). ``period`` with a one-year folder is refused (``period_option_one_year``)."""
     if profile:
         import cProfile
 
@@ -105,26 +114,34 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
         start = time.perf_counter()
         try:
             state = profiler.runcall(run, data, framework=framework, out=out, config=config, log=log,
-                                     trial_sample=trial_sample, ledger=ledger)
+                                     trial_sample=trial_sample, ledger=ledger, period=period)
         finally:
             profiler.disable()
         log(profile_report(profiler, state.steps, time.perf_counter() - start))
         return state
     from measurekit.core import atomic
+    from measurekit.data.periods import is_period_folder
     from measurekit.design.choose import framework_path
     from measurekit.pipeline import steps
 
     data_dir = Path(data) if data is not None else paths.bundled_data()
+    several = is_period_folder(data_dir)
+    if period is not None and not several:
+        raise InputError.of("period_option_one_year", f"--period {period}: picks one academic year of a data folder "
+                            f"that holds one subfolder per year; {str(data_dir)!r} holds the files of one year.",
+                            column="--period", value=str(period),
+                            rule="--period only with a folder of academic years")
     if ledger is not None:
         from measurekit.publish.board_pack import open_ledger
 
         open_ledger(ledger, out)       # refused before anything runs when it lies inside the output folder
     inputs = Inputs(data_dir, framework_path(framework, data=data), Path(out), Path(config) if config else None,
-                    trial_sample, Path(ledger) if ledger is not None else None)
+                    trial_sample, Path(ledger) if ledger is not None else None, period)
     total_start = time.perf_counter()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)
-    _timed(state, "Read and validate inputs", steps.read_inputs, log)
+    _timed(state, "Read and validate inputs" + (" (every period)" if several else ""),
+           steps.read_period_inputs if several else steps.read_inputs, log)
     validation = ready(state.validation, "validation report")
     if not validation.ok:
         # Stop before any analysis; an earlier complete output folder is left byte for byte as it was.
@@ -133,6 +150,11 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
             atomic.write_csv(work / "validation_report.csv", validation.to_frame())
             atomic.write_text(work / "README.txt", FAILED_README.format(out=inputs.out))
         raise RunStopped(validation, failed / "validation_report.csv")
+    if state.periods is not None:
+        labels = state.periods.labels
+        log(f"   {len(labels)} academic years ({', '.join(labels)}): the one-year analyses use {inputs.period}"
+            + (" (the latest; --period picks another)" if inputs.period == labels[-1] else " (--period)")
+            + "; the over-time statistics and the board pack use every period")
     with atomic.atomic_directory(inputs.out) as work:
         state.work = work
         for step in steps.STEPS:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
 
     from measurekit.data.cohort import Cohort
     from measurekit.data.linkage import LinkageResult
+    from measurekit.data.periods import Periods
     from measurekit.design.evidence import FrameworkEvidence
     from measurekit.design.models import Framework, Outcome
     from measurekit.problems import ProblemReport
@@ -69,6 +70,9 @@ class Inputs:
     # the release ledger (publish/ledger.py): the pack is audited with the earlier releases there and recorded
     # in it after the run; None: no ledger (the shareable README then says no earlier release was checked)
     ledger: Path | None = None
+    # a data folder of several academic years (data/periods.py): the period the one-year analyses use (``2024/25``);
+    # None: the latest
+    period: str | None = None
 
 
 @dataclass
@@ -176,6 +180,9 @@ class RunState:
     cosmin: "CosminResult | None" = None       # measurement properties rated + / - / ? per indicator
     perspectives: "Perspectives | None" = None   # two perspectives of the same topics (pipeline/perspectives_step.py)
     board: Board | None = None
+    # a data folder of several academic years: every period read and validated (``data.periods.Periods``); the
+    # one-year parts above (``cohort`` ...) are the period ``inputs.period`` names, or the latest. None: one year
+    periods: "Periods | None" = None
     steps: list[StepLog] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)   # label -> path relative to the output folder

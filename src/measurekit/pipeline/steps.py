@@ -62,6 +62,47 @@ def read_inputs(state: RunState) -> str:
     return state.validation.summary()
 
 
+def read_period_inputs(state: RunState) -> str:
+    """A data folder of several academic years (``data/periods.py``): every period read and validated once by the one
+    reader, the checks across periods, and the framework's evidence; the one-year analyses then use the period
+    ``inputs.period`` names (default: the latest). Problems of any period stop the run as one year's do: the board
+    pack and the over-time statistics need every period."""
+    from measurekit.data.periods import read_and_validate_periods
+    from measurekit.design import load_framework
+    from measurekit.design.evidence import read_framework_evidence
+
+    state.framework = load_framework(state.inputs.framework_dir)
+    periods = read_and_validate_periods(state.inputs.data_dir, config=state.inputs.config, framework=state.framework)
+    state.validation = periods.report
+    try:
+        state.evidence = read_framework_evidence(state.framework)
+    except InputError as exc:
+        periods.report.extend(exc.report)
+    if periods.report.ok:
+        label = chosen_period(state.inputs.period, periods.folders or {}, state.inputs.data_dir)
+        state.periods = periods
+        state.cohort = periods.cohorts[label]
+        state.inputs.period = label
+    return (f"{len(periods.cohorts)} periods; " if periods.report.ok else "") + periods.report.summary()
+
+
+def chosen_period(period: str | None, folders: dict, data_dir) -> str:
+    """The academic year the one-year analyses use: ``period`` (``2024/25``, ``2024-25`` or ``202425``) when it is
+    one of the folder's periods, else the latest. A period the folder does not hold is refused
+    (``period_not_found``), naming the periods it holds."""
+    from measurekit.data.periods import period_label
+
+    labels = list(folders)
+    if period is None:
+        return labels[-1]
+    label = period_label(str(period).strip().replace("/", "-"))
+    if label is None or label not in folders:
+        raise InputError.of("period_not_found", f"--period {period}: the data folder {str(data_dir)!r} holds no "
+                            f"folder for that academic year; it holds {', '.join(labels)}.", column="--period",
+                            value=str(period), rule="one of the periods the data folder holds")
+    return label
+
+
 def link_step(state: RunState) -> str:
     from measurekit.data import link
     from measurekit.data.linkage import population_names
@@ -398,6 +439,83 @@ def board_pack_step(state: RunState) -> str:
     return "board table, data package, workbook, spec sheets and briefings"
 
 
+PERIODS_README = (
+    "The data folder holds {n} academic years ({labels}). The one-year analyses in this folder (linkage, scores, "
+    "measurement, fairness, added value and coverage, the measurement evidence and the trial report) are of {period} "
+    "only{why}. over_time/ holds the statistics over every period (what `measurekit over-time` writes: series, "
+    "trends, change, targets, inequality, gaps, funnel, follow-up), with unsuppressed counts. validation_report.csv "
+    "lists the problems of every period and across periods. The shareable board pack beside this folder carries "
+    "every period.")
+
+
+def over_time_step(state: RunState) -> str:
+    """The statistics over every period of a folder of years (``stats/over_time.py``, what ``measurekit over-time``
+    writes), into ``internal/over_time``; the internal README says which period the one-year analyses used."""
+    from measurekit.stats.over_time import over_time, write_over_time
+
+    step, fw, periods = "Over time (every period)", ready(state.framework, "framework"), ready(state.periods, "periods")
+    labels = periods.labels
+    why = (" (the latest; `measurekit run --period YYYY/YY` analyses another)" if state.inputs.period == labels[-1]
+           else f" (chosen with --period; the latest is {labels[-1]})")
+    import textwrap
+
+    text = PERIODS_README.format(n=len(labels), labels=", ".join(labels), period=state.inputs.period, why=why)
+    atomic.write_text(state.internal / "README.txt",
+                      INTERNAL_README + "\nSEVERAL PERIODS\n\n" + textwrap.fill(text, 110) + "\n")
+    result = attempt(state, step, "statistics over time", over_time, periods, framework=fw, random_state=1)
+    if result is None:
+        return "skipped"
+    write_over_time(result, state.internal / "over_time")
+    state.files["over-time tables (internal)"] = Path("internal/over_time")
+    return f"{len(labels)} periods ({labels[0]} to {labels[-1]}); {len(result.trend)} trends"
+
+
+def board_pack_over_time_step(state: RunState) -> str:
+    """The board pack of every period (what ``measurekit board-pack`` writes for the folder of years: one board
+    table with a row set per period, protected and audited at once, and the over-time figures from the published
+    numbers), with the chosen period's measurement evidence on the specification sheets, as a one-year run."""
+    from measurekit.publish.board_pack import render_board_pack, shareable_readme
+    from measurekit.publish.over_time_pack import build_board_table_over_time, over_time_published
+
+    fw, periods = ready(state.framework, "framework"), ready(state.periods, "periods")
+    # the one-year evidence, said to be of the period it was computed on
+    notes = {ind: {k: f"{v} ({state.inputs.period} data)" for k, v in d.items()}
+             for ind, d in evidence_notes(state).items()}
+    if state.cosmin is not None:
+        for ind in fw.indicators:
+            if not state.cosmin.for_indicator(ind.id).empty:
+                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
+    led = None
+    if state.inputs.ledger is not None:
+        from measurekit.publish.ledger import Ledger
+
+        led = Ledger(state.inputs.ledger)
+    board = build_board_table_over_time(periods, framework=fw, ledger=led,
+                                        evidence=ready(state.evidence, "framework evidence"))
+    over = over_time_published(board, periods)
+    files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes, readme=True, over_time=over)
+    state.board = Board(board_table=board, files=files)
+    latest = periods.labels[-1]
+    import textwrap
+
+    extra = "\nSeveral periods\n" + textwrap.fill(
+        f"board_pack/board_table.csv, the workbook and the open-data files carry every period "
+        f"({', '.join(periods.labels)}); the briefings and family pages show {latest} with each indicator's series; "
+        "board_pack/over_time/ holds the over-time figures, computed from the published numbers only. The "
+        f"specification sheets' measurement evidence is from {state.inputs.period}.", 110) + "\n"
+    atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable) + extra,
+                      root=state.shareable)
+    state.files["board pack of every period (shareable)"] = Path("shareable/board_pack")
+    state.files[f"{board.words.area} briefings (shareable)"] = Path("shareable/board_pack/briefing")
+    state.files["shareable folder README"] = Path("shareable/README.txt")
+    return f"{len(periods.labels)} periods in one board table, one disclosure audit"
+
+
+def board_step(state: RunState) -> str:
+    """The board pack: of one year, or of every period of a folder of years."""
+    return board_pack_over_time_step(state) if state.periods is not None else board_pack_step(state)
+
+
 def trial_report_step(state: RunState) -> str:
     from measurekit.pipeline.trial_report import write_trial_report
 
@@ -423,6 +541,7 @@ STEPS = [
     Step("Added value and coverage", value_step, needs=("scored",)),
     Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies),
     Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),   # after: it rates their agreement
-    Step("Board pack", board_pack_step, needs=("scored",)),
+    Step("Over time (every period)", over_time_step, needs=("periods",), applies=lambda s: s.periods is not None),
+    Step("Board pack", board_step, needs=("scored",)),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]
