@@ -108,7 +108,8 @@ def test_trend_chi2_agrees_with_an_independent_computation(multi):
 def test_fsm_gap_narrowing_and_widening_are_recovered(multi):
     roles = multi["truth"]["plan"]["roles"]
     gt = multi["tables"].gap_trend
-    gt = gt[(gt["indicator"] == "gld") & (gt["geography"] == "area")].set_index("area")
+    assert set(gt["breakdown"]) >= {"fsm", "eal"}      # every breakdown the framework declares with two groups
+    gt = gt[(gt["indicator"] == "gld") & (gt["geography"] == "area") & (gt["breakdown"] == "fsm")].set_index("area")
     assert gt.loc[roles["gap_narrowing"], "direction"] == "narrowing"
     assert gt.loc[roles["gap_widening"], "direction"] == "widening"
     assert gt.loc[roles["flat"], "direction"] == "no significant change"
@@ -127,7 +128,9 @@ def test_fsm_gap_narrowing_and_widening_are_recovered(multi):
     g = pd.to_numeric(m["gld"], errors="coerce")
     want = 100 * (g[m["fsm"] == "1"].mean() - g[m["fsm"] == "0"].mean())
     gap = multi["tables"].gap
-    got = gap[(gap["indicator"] == "gld") & (gap["area"] == roles["gap_widening"]) & (gap["period"] == "2025/26")]
+    got = gap[(gap["indicator"] == "gld") & (gap["area"] == roles["gap_widening"]) & (gap["period"] == "2025/26")
+              & (gap["breakdown"] == "fsm")]
+    assert len(got) == 1
     assert got["gap"].iloc[0] == pytest.approx(want, abs=1e-9)
 
 

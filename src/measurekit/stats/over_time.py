@@ -102,16 +102,66 @@ def _cohorts(data) -> dict:
 
 
 def _headline(fw, frame: pd.DataFrame, indicators) -> list:
-    """Routine proportion indicators whose column the analysis frame holds (or those named in ``indicators``)."""
-    out = []
+    """The framework's indicators (or those named in ``indicators``) whose values the data hold: a column
+    ``_v_<id>`` that :func:`_indicator_values` could fill for someone."""
+    return [ind for ind in fw.indicators if (indicators is None or ind.id in indicators)
+            and f"_v_{ind.id}" in frame.columns and frame[f"_v_{ind.id}"].notna().any()]
+
+
+def is_mean(ind) -> bool:
+    """True for an indicator published as a mean (a 0-10 rating, a scale score), False for a proportion."""
+    return ind.value_type == "mean" or ind.compute.statistic == "mean"
+
+
+def _indicator_values(frame: pd.DataFrame, ind) -> pd.Series | None:
+    """Per person, what ``ind`` counts: 1/0 for a proportion (1: in the numerator), the value for a mean; NaN: not
+    in the denominator. The rule of the indicator's ``compute`` (docs/framework.md): ``field`` (a column, an item, a
+    ``voice_<domain>`` score, or ``<table>.<field>`` of a declared table), only respondents for ``population:
+    respondents``, only those meeting ``among``, and ``proportion_below``/``proportion_at_or_above`` a
+    ``threshold``. None when the data have no such column. ``frame``: the analysis frame with the board table's
+    technical names (``data.population.technical_frame``) and the voice scores."""
+    from measurekit.data.population import among_mask, field_column
+
+    c = ind.compute
+    col = field_column(c.table, c.field)
+    if col not in frame:
+        return None
+    x = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    if c.population == "respondents" and "responded" in frame:
+        x = x.where(frame["responded"] == 1)
+    if c.among is not None:
+        among = field_column(c.among.table, c.among.field)
+        if among not in frame:
+            return None
+        x = x.where(among_mask(frame[among], c.among.values))
+    if c.statistic == "proportion_below":
+        return (x < c.threshold).astype(float).where(x.notna())
+    if c.statistic == "proportion_at_or_above":
+        return (x >= c.threshold).astype(float).where(x.notna())
+    return x
+
+
+def _period_frame(cohort, fw) -> pd.DataFrame:
+    """One period's analysis frame (the framework's own column names) with ``_v_<indicator id>`` for every
+    indicator the data can compute (:func:`_indicator_values`) and ``_flagged`` (the ASQ-3 flag at two)."""
+    from measurekit.data.population import first_respondent, technical_frame
+    from measurekit.stats.scoring import score
+
+    f = cohort.analysis_frame()
+    tech = technical_frame(f, cohort.tables, fw)
+    if any(ind.compute.source == "scale" for ind in fw.indicators) and "responded" in tech \
+            and not all(d.score_column in tech for d in fw.domains):
+        resp = tech["responded"] == 1
+        if resp.any():
+            scores = score(tech.loc[resp], framework=fw, respondent=first_respondent(fw))
+            tech = tech.assign(**{d.score_column: scores[d.score_column].reindex(tech.index)
+                                  for d in fw.domains if d.score_column in scores})
+    values = {}
     for ind in fw.indicators:
-        c = ind.compute
-        if indicators is not None and ind.id not in indicators:
-            continue
-        if c.source == "routine" and c.statistic == "proportion" and ind.value_type == "proportion" \
-                and c.field in frame.columns and getattr(c, "among", None) is None:
-            out.append(ind)
-    return out
+        v = _indicator_values(tech, ind)
+        if v is not None:
+            values[f"_v_{ind.id}"] = v.to_numpy()
+    return f.assign(_flagged=_flagged(f), **values)
 
 
 def _counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
@@ -133,6 +183,42 @@ def _counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
     for k in names:
         out[k] = [_text(x) for x in out[k]]
     return out
+
+
+def _sums(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
+    """For a mean: people with a value (``denominator``), the mean (``value``), its ``sd`` and t-based 95% limits
+    ``ci_low``/``ci_high`` (R ``t.test``) per group of ``keys`` (as :func:`_counts`); ``numerator`` blank."""
+    from scipy import stats
+
+    v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    has = ~np.isnan(v)
+    d = pd.DataFrame({"denominator": has.astype(np.int64), "_s": np.where(has, v, 0.0),
+                      "_ss": np.where(has, v, 0.0) ** 2})
+    names, arrays = [], []
+    for k in keys:
+        if isinstance(k, tuple):
+            names.append(k[0])
+            arrays.append(np.full(len(frame), k[1], dtype=object))
+        else:
+            names.append(k)
+            arrays.append(frame[k].to_numpy())
+    out = d.groupby(arrays, sort=True, dropna=True).sum()
+    out.index.names = names
+    out = out.reset_index()
+    for k in names:
+        out[k] = [_text(x) for x in out[k]]
+    n = out["denominator"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = out["_s"].to_numpy() / n
+        var = (out["_ss"].to_numpy() - n * mean ** 2) / (n - 1)
+        sd = np.sqrt(np.clip(var, 0.0, None))
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    out.insert(len(names), "numerator", np.nan)
+    out["value"] = np.where(n > 0, mean, np.nan)
+    out["ci_low"] = np.where(n > 1, mean - half, np.nan)
+    out["ci_high"] = np.where(n > 1, mean + half, np.nan)
+    out["sd"] = np.where(n > 1, sd, np.nan)
+    return out.drop(columns=["_s", "_ss"])
 
 
 def _text(x) -> str:
@@ -166,17 +252,42 @@ def _flagged(frame: pd.DataFrame) -> pd.Series:
     return below.where(reviewed).astype("object")
 
 
-def over_time(data, *, framework=None, indicators=None, deprivation: str | None = None, gap: str = "fsm",
+def gap_breakdowns(framework) -> list[tuple[str, tuple[str, str], str]]:
+    """The framework's declared breakdowns by groups with exactly two declared values (``breakdowns:`` in
+    framework.yaml): ``(id, (second value, first value), words)``; the gap is the second group minus the first
+    (declared ``'0'`` then ``'1'``: 1 minus 0, e.g. eligible for free school meals minus not)."""
+    out = []
+    for b in getattr(framework, "group_breakdowns", None) or []:
+        if len(b.values) == 2:
+            out.append((b.id, (b.values[1].value, b.values[0].value), b.in_words))
+    return out
+
+
+def followup_outcome(framework, frame: pd.DataFrame):
+    """The outcome followed from the review at two (the framework's first ``analysis: outcomes:`` entry whose column
+    the data hold) and its covariates (its ``covariates`` and ``given`` the data hold); None without one."""
+    analysis = getattr(framework, "analysis", None)
+    for o in (getattr(analysis, "outcomes", None) or []):
+        if o.column in frame.columns:
+            return o, [c for c in [*o.covariates, *o.given] if c in frame.columns and c != o.column]
+    return None
+
+
+def over_time(data, *, framework=None, indicators=None, deprivation: str | None = None, gap: str | None = None,
               repetitions: int = 10_000, n_boot: int = 200, max_sample: int = 20_000,
               random_state=1) -> OverTimeResult:
     """The over-time tables of several periods (see the module docstring for what each table holds).
 
     ``data``: ``data.periods.Periods`` (``read_periods``) or a dict academic year -> ``Cohort``. ``framework``: the
-    framework (default: the cohorts' own). ``indicators``: ids to restrict to (default: every routine proportion
-    indicator). ``deprivation``: the decile column (1 most deprived) for the SII: a column of the children's data,
+    framework (default: the cohorts' own). ``indicators``: ids to restrict to (default: every indicator of the
+    framework whose column the data hold: routine, scale and item indicators, proportions and means).
+    ``deprivation``: the decile column (1 most deprived) for the SII: a column of the people's data,
     or of the small-area lookup (joined on the small area); default ``imd_decile`` when the lookup has it (the
-    IMD decile of each LSOA), else each child's ``idaci_decile``. ``gap``: the 0/1
-    column whose groups are compared (1 minus 0). ``repetitions``: Monte Carlo draws of the SII limits;
+    IMD decile of each LSOA), else each person's ``idaci_decile``; neither: no SII (a note, not an error).
+    ``gap``: a 0/1 column whose groups are compared (1 minus 0); default: every breakdown the framework declares
+    with two values (:func:`gap_breakdowns`; none: no gap tables). The follow-up from two to five uses the
+    framework's first declared outcome and its covariates (:func:`followup_outcome`; none declared, or no ASQ-3
+    review: no follow-up). ``repetitions``: Monte Carlo draws of the SII limits;
     ``n_boot``: bootstrap resamples of the added value, estimated on a random sample of at most ``max_sample``
     flagged respondents (as the main job's trial sample); ``random_state``: seed of all three.
     """
@@ -196,8 +307,7 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
     frames = {}
     pop = fw.population
     for label, c in cohorts.items():
-        f = c.analysis_frame()
-        f["_flagged"] = _flagged(f)
+        f = _period_frame(c, fw)
         lk = c.tables.get(pop.lookup) if pop.lookup else None
         if deprivation is None:       # the lookup's IMD decile of each small area, else the child's IDACI decile
             deprivation = "imd_decile" if lk is not None and "imd_decile" in lk else "idaci_decile"
@@ -210,27 +320,37 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
     heads = _headline(fw, first, indicators)
     warnings: list[str] = []
     if not heads:
-        raise InputError.of("too_few_cases", "No routine proportion indicator of the framework has its column in the "
-                            "data: nothing to follow over time.", column="indicators", rule="routine proportion")
+        raise InputError.of("too_few_cases", "No indicator of the framework has its column in the data: nothing to "
+                            "follow over time.", column="indicators", rule="an indicator the data can compute")
+    if gap is None:
+        gaps = [g for g in gap_breakdowns(fw) if g[0] in first.columns]
+    else:
+        declared_gap = next((g for g in gap_breakdowns(fw) if g[0] == gap), None)
+        gaps = [declared_gap or (gap, ("1", "0"), gap.replace("_", " "))]
     series_parts, gap_parts, sii_parts = [], [], []
     for ind in heads:
-        col = ind.compute.field
+        col, mean = f"_v_{ind.id}", is_mean(ind)
+        count = _sums if mean else _counts
         for label, f in frames.items():
             for geo, key in (("la", ("_la", LA)), ("area", area)):
                 name = key[0] if isinstance(key, tuple) else key
-                c = _counts(f, col, [key]).rename(columns={name: "area"})
+                c = count(f, col, [key]).rename(columns={name: "area"})
                 c.insert(0, "geography", geo)
                 c.insert(0, "period", label)
+                c.insert(0, "value_type", "mean" if mean else "proportion")
                 c.insert(0, "polarity", ind.polarity)
                 c.insert(0, "indicator", ind.id)
                 series_parts.append(c)
-                if gap in f.columns:
-                    g = _counts(f, col, [key, gap]).rename(columns={name: "area", gap: "group"})
+                for bid, _, _ in gaps if not mean else ():
+                    if bid not in f.columns:
+                        continue
+                    g = _counts(f, col, [key, bid]).rename(columns={name: "area", bid: "group"})
                     g.insert(0, "geography", geo)
                     g.insert(0, "period", label)
+                    g.insert(0, "breakdown", bid)
                     g.insert(0, "indicator", ind.id)
                     gap_parts.append(g)
-            if deprivation in f.columns:
+            if deprivation in f.columns and not mean:
                 q = _counts(f.dropna(subset=[deprivation]), col, [deprivation])
                 q = q.rename(columns={deprivation: "quantile"})
                 q["quantile"] = pd.to_numeric(q["quantile"]).astype(int)
@@ -238,19 +358,27 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
                 q.insert(0, "indicator", ind.id)
                 q["polarity"] = ind.polarity
                 sii_parts.append(q)
-    series = _with_wilson(pd.concat(series_parts, ignore_index=True))
+    series = pd.concat(series_parts, ignore_index=True)
+    props = series["value_type"] == "proportion"
+    if props.any():
+        series.loc[props, ["value", "ci_low", "ci_high"]] = _with_wilson(
+            series.loc[props, ["numerator", "denominator"]].copy())[["value", "ci_low", "ci_high"]]
+    if "sd" not in series:
+        series["sd"] = np.nan
     series = series[series["denominator"] > 0].reset_index(drop=True)
+    series["numerator"] = series["numerator"].astype("Int64")      # whole counts; blank for means
     keys = ["indicator", "geography", "area"]
 
     trend, change, target = [], [], []
     for ind in heads:
         s = series[series["indicator"] == ind.id]
-        t = trend_markers(s, period="period", by=keys, polarity=ind.polarity)
+        kind = dict(value_type="mean", mean="value", sd="sd", n="denominator") if is_mean(ind) else {}
+        t = trend_markers(s, period="period", by=keys, polarity=ind.polarity, **kind)
         trend.append(t.table)
         warnings += t.warnings
-        ch = change_from_previous(s, period="period", by=keys, polarity=ind.polarity)
+        ch = change_from_previous(s, period="period", by=keys, polarity=ind.polarity, **kind)
         change.append(ch.table)
-        tp = target_progress(s, framework=fw, indicator=ind.id, period="period", by=keys)
+        tp = target_progress(s, framework=fw, indicator=ind.id, period="period", by=keys, **kind)
         if tp is not None:
             target.append(tp.table)
     trend_df = pd.concat(trend, ignore_index=True)
@@ -271,22 +399,34 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
                 parts.append(trend_markers(s, period="period", by=["indicator"], value_type="other", value="sii",
                                            lower_cl="sii_lower", upper_cl="sii_upper", polarity=pol).table)
         ineq_trend = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    else:
+    elif any(not is_mean(i) for i in heads):
         warnings.append(f"No {deprivation!r} column: no slope index of inequality.")
 
     gap_df, gap_trend = pd.DataFrame(), pd.DataFrame()
     if gap_parts:
         g = pd.concat(gap_parts, ignore_index=True)
-        g = g[g["group"].isin(["0", "1"])]
-        gr = group_gap(g, group="group", groups=("1", "0"), period="period", by=keys)
-        gap_df, gap_trend = gr.table, gr.trend
-        warnings += gr.warnings
-    else:
+        tables, trends = [], []
+        for bid, groups, _ in gaps:
+            gb = g[(g["breakdown"] == bid) & g["group"].isin(groups)]
+            if not len(gb):
+                continue
+            gr = group_gap(gb, group="group", groups=groups, period="period", by=["breakdown", *keys])
+            tables.append(gr.table)
+            trends.append(gr.trend)
+            warnings += gr.warnings
+        if tables:
+            gap_df, gap_trend = pd.concat(tables, ignore_index=True), pd.concat(trends, ignore_index=True)
+    elif gap is not None:
         warnings.append(f"No {gap!r} column: no gap between groups.")
+    elif not gaps:
+        warnings.append("The framework declares no breakdown with two groups (`breakdowns:` with two `values`): no "
+                        "gap between groups.")
 
     latest = list(frames)[-1]
     funnels = []
     for ind in heads:
+        if is_mean(ind):
+            continue
         s = series[(series["indicator"] == ind.id) & (series["period"] == latest) & (series["geography"] == "area")]
         if len(s) >= 3:
             fr = funnel(s[["area", "numerator", "denominator"]], area="area")
@@ -300,7 +440,8 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
 
     followup, av, av_by = _followup(frames, fw, area, n_boot, random_state, warnings, CANNOT_SUPPORT, InputError,
                                     max_sample)
-    summary = _summary(trend_df, target_df, gap_trend, ineq_trend, followup, list(frames))
+    summary = _summary(trend_df, target_df, gap_trend, ineq_trend, followup, list(frames),
+                       {bid: words for bid, _, words in gaps}, {i.id for i in heads if is_mean(i)})
     fgap = pd.DataFrame()
     per_period = followup[followup["period"] != "all"] if len(followup) else followup
     if len(per_period) and set(per_period["group"]) == {"flagged at two", "not flagged"}:
@@ -347,16 +488,27 @@ def _quintiles(g: pd.DataFrame) -> pd.DataFrame:
 
 
 def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputError, max_sample):
-    """GLD at five by ASQ-3 flag at two, and what the voice domains add among flagged children."""
+    """The declared outcome (GLD at five in the school-readiness framework) by ASQ-3 flag at two, and what the voice
+    domains add among flagged children (:func:`followup_outcome`: its covariates)."""
+    found = followup_outcome(fw, next(iter(frames.values())))
+    if found is None:
+        warnings.append("The framework declares no outcome the data hold (`analysis: outcomes:`): no follow-up from "
+                        "the review at two.")
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+    outcome, base = found
+    y = outcome.column
+    if not any(f["_flagged"].notna().any() for f in frames.values()):
+        warnings.append("No ASQ-3 review at two in the data: no follow-up from two to five.")
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     parts = []
     for label, f in frames.items():
-        f = f[f["_flagged"].notna() & f["gld"].notna()] if "gld" in f.columns else f.iloc[0:0]
+        f = f[f["_flagged"].notna() & f[y].notna()] if y in f.columns else f.iloc[0:0]
         if not len(f):
             continue
         f = f.assign(group=np.where(f["_flagged"].astype(bool), "flagged at two", "not flagged"))
         for geo, key in (("la", ("_la", LA)), ("area", area)):
             name = key[0] if isinstance(key, tuple) else key
-            c = _counts(f, "gld", [key, "group"]).rename(columns={name: "area"})
+            c = _counts(f, y, [key, "group"]).rename(columns={name: "area"})
             c.insert(0, "geography", geo)
             c.insert(0, "period", label)
             parts.append(c)
@@ -366,8 +518,9 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
         parts.append(pooled_counts.reset_index().assign(period="all")[every.columns])
     followup = _with_wilson(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame()
     if not parts:
-        warnings.append("No ASQ-3 reviews with an EYFSP record: no follow-up from two to five.")
+        warnings.append(f"No ASQ-3 review with a value of {y!r}: no follow-up from two to five.")
         return followup, pd.DataFrame(), pd.DataFrame()
+    from measurekit.data.population import first_respondent
     from measurekit.stats.added_value import added_value
     from measurekit.stats.scoring import score
 
@@ -382,10 +535,9 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
                         f"{len(flagged):,} (max_sample).")
         keep = np.sort(np.random.default_rng(random_state).choice(len(flagged), size=max_sample, replace=False))
         flagged = flagged.iloc[keep].reset_index(drop=True)
-    scored = pd.concat([flagged, score(flagged, framework=fw)[new]], axis=1)
-    base = [c for c in ("fsm", "send", "eal", "sex", "summer_born", "asq_total") if c in scored.columns]
+    scored = pd.concat([flagged, score(flagged, framework=fw, respondent=first_respondent(fw))[new]], axis=1)
     try:
-        res = added_value(scored, outcome="gld", base=base, new=new, n_boot=n_boot, cv=5, random_state=random_state,
+        res = added_value(scored, outcome=y, base=base, new=new, n_boot=n_boot, cv=5, random_state=random_state,
                           by=(area,), min_group=100)
     except InputError as e:
         if not set(e.codes) <= cannot:
@@ -395,20 +547,23 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
         return followup, pd.DataFrame(), pd.DataFrame()
     warnings += res.warnings
     table = res.table.copy()
-    table.insert(0, "n_children", res.n)
-    table.insert(1, "n_reached_gld", res.n_events)
+    table.insert(0, "outcome", y)
+    table.insert(1, "n_children", res.n)
+    table.insert(2, "n_events", res.n_events)
     return followup, table, res.by_group
 
 
-def _summary(trend, target, gap_trend, ineq_trend, followup, periods) -> list[str]:
+def _summary(trend, target, gap_trend, ineq_trend, followup, periods, gap_words=None, means=()) -> list[str]:
     lines = [f"Periods: {', '.join(periods)}."]
     for r in trend.itertuples():
-        lines.append(f"{r.indicator} {r.area}: {r.marker}" + (f" ({r.slope:+.1f} pp a year)"
+        unit = "points" if r.indicator in means else "pp"
+        lines.append(f"{r.indicator} {r.area}: {r.marker}" + (f" ({r.slope:+.1f} {unit} a year)"
                                                               if pd.notna(getattr(r, "slope", np.nan)) else ""))
     for r in target.itertuples() if len(target) and "words" in target else ():
         lines.append(f"{r.indicator} {r.area}: {r.words}")
     for r in gap_trend.itertuples() if len(gap_trend) else ():
-        lines.append(f"{r.indicator} {r.area}: FSM gap {r.direction}")
+        lines.append(f"{r.indicator} {r.area}: gap by {(gap_words or {}).get(r.breakdown, r.breakdown)} "
+                     f"{r.direction}")
     for r in ineq_trend.itertuples() if len(ineq_trend) else ():
         lines.append(f"{r.indicator}: slope index of inequality {str(r.marker).lower()}")
     return lines

@@ -53,6 +53,11 @@ class TargetResult(Result):
     projection meets the target); ``interval_includes_target``; ``status`` ("on track", "not on track at the
     current rate", "too few points to say", "already met"; when the latest data are for the target period or
     later, "met" or "not met"); ``words`` (one plain-English sentence).
+
+    For a mean (``value_type="mean"``) the same columns in points of the score: ``current_value`` is the mean,
+    ``current_denominator`` its n, ``gap_pp``/``change_needed_pp``/``trend_pp``/``projected_*`` are points (not
+    percentage points), ``current_numerator``, ``gap_children`` and ``children_per_year`` are blank, and
+    ``dispersion`` is the weighted residual mean square of the line (phi).
     """
 
     table: pd.DataFrame
@@ -80,7 +85,8 @@ def _needed_count(target_pct: float, n: float, higher: bool) -> int:
 def target_progress(data: pd.DataFrame, *, target: float | None = None, target_period=None, framework=None,
                     indicator: str | None = None, period: str = "period", by=None, numerator: str = "numerator",
                     denominator: str = "denominator", polarity: str | None = None, points: int = 5,
-                    min_points: int = 3, level: float = 0.95) -> TargetResult | None:
+                    min_points: int = 3, level: float = 0.95, value_type: str = "proportion", mean: str = "mean",
+                    sd: str = "sd", n: str = "n") -> TargetResult | None:
     """Gap to a target, the yearly change it needs and whether the current trend reaches it.
 
     The target is ``target`` (a percentage: 75 for 75%) by ``target_period`` (2028 or 2027/28), or, with
@@ -90,6 +96,15 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
     "lower_is_better") says which side of the target counts as meeting it. ``data`` is a long table of
     counts, one row per period per group of ``by``. Fewer than ``min_points`` (3) periods: the gap is given,
     the projection is not ("too few points to say").
+
+    ``value_type="mean"``: a target on a mean score (e.g. 7.5 on a 0-10 rating): ``data`` holds each period's
+    ``mean``, ``sd`` and ``n``; the gap, the change needed and the trend are in points of the score
+    (``gap_children`` and ``children_per_year`` are blank), and the projection is the inverse-variance weighted
+    least-squares line (weights n / sd^2) carried to the target period, with a t-based prediction interval on
+    points - 2 degrees of freedom: the line's variance scaled by the residual dispersion phi (at least 1) plus the
+    target year's sampling variance (phi x sd^2 / n at the latest period's sd and n); when the points scatter more
+    than sampling noise explains (phi > 1) it is R's ``predict(lm(mean ~ year, weights = n / sd^2), newdata,
+    interval = "prediction", weights = n_now / sd_now^2)``.
     """
     from scipy import stats
 
@@ -121,6 +136,9 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
     if polarity not in ("higher_is_better", "lower_is_better"):
         raise bad_option("polarity", "A target needs a direction: polarity 'higher_is_better' or 'lower_is_better', "
                          f"not {polarity!r}.", polarity)
+    if value_type not in ("proportion", "mean"):
+        raise bad_option("value_type", f"value_type must be 'proportion' or 'mean', not {value_type!r}.", value_type)
+    is_mean = value_type == "mean"
     if not (isinstance(level, (int, float)) and 0.5 < float(level) < 1):
         raise bad_option("level", f"level must be between 0.5 and 1 (e.g. 0.95), not {level!r}.", level)
     if not isinstance(points, (int, np.integer)) or not isinstance(min_points, (int, np.integer)) \
@@ -132,10 +150,10 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
     except (TypeError, ValueError):
         raise S.problem("bad_target", f"The target {target!r} is not a number.", column="target",
                         value=str(target), rule="a percentage, 0 to 100") from None
-    if not (0 <= target_value <= 100):
+    if not np.isfinite(target_value) or (not is_mean and not (0 <= target_value <= 100)):
         raise S.problem("bad_target", f"The target {target!r} is not a percentage between 0 and 100.",
                         column="target", value=str(target), rule="a percentage, 0 to 100")
-    if target_value <= 1:
+    if target_value <= 1 and not is_mean:
         warnings.append(f"The target {target_value:g} is read as {target_value:g}%; write 75 for 75%.")
     if target_period is None:
         raise S.problem("bad_target", "A target needs the period to reach it by (target_period=2028).",
@@ -146,8 +164,11 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
         raise S.problem("bad_target", f"The target period {target_period!r} is not a year (2028) or an academic "
                         "year (2027/28).", column="target_period", value=str(target_period),
                         rule="a year or academic year") from None
-    df, keys = prepare_series(data, period=period, by=by, value_type="proportion", numerator=numerator,
-                              denominator=denominator, mean="", sd="", n="")
+    df, keys = prepare_series(data, period=period, by=by, value_type=value_type, numerator=numerator,
+                              denominator=denominator, mean=mean, sd=sd, n=n)
+    if is_mean:
+        return _mean_progress(df, keys, period, target_value, target_period, target_x, polarity, points, min_points,
+                              level, source, warnings)
     higher = polarity == "higher_is_better"
     z = float(stats.norm.ppf(0.5 + level / 2))
     # every series at once: groups are contiguous (sorted by group, then period); sums by group with bincount
@@ -217,7 +238,9 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
     return TargetResult(pd.DataFrame(rows), float(level), source, warnings)
 
 
-def _words(row: dict, status: str, level: float, higher: bool) -> str:
+def _words(row: dict, status: str, level: float, higher: bool, unit: str = "%") -> str:
+    if unit != "%":
+        return _mean_words(row, status, level)
     tv, tp = row["target_value"], row["target_period"]
     now = f"{row['current_value']:.1f}% in {row['current_period']}"
     more = "more" if higher else "fewer"
@@ -240,6 +263,104 @@ def _words(row: dict, status: str, level: float, higher: bool) -> str:
     if status == ALREADY_MET:
         return f"Already met: {now}, against a target of {tv:g}% by {tp}" + (f"; {proj}." if
                                                                                np.isfinite(row["trend_pp"]) else ".")
+    unsure = " The interval includes the target, so this is not certain." if row["interval_includes_target"] else ""
+    head = "On track" if status == ON_TRACK else "Not on track at the current rate"
+    return f"{head}: {now}; {proj}.{unsure}{need}"
+
+
+def _mean_progress(df, keys, period, target_value, target_period, target_x, polarity, points, min_points, level,
+                   source, warnings) -> TargetResult:
+    """:func:`target_progress` for means (``df`` from ``prepare_series``: ``_mean``, ``_sd``, ``_n``, ``_se``)."""
+    from scipy import stats
+
+    from measurekit.stats.trend import _group_ids
+
+    higher = polarity == "higher_is_better"
+    gid = _group_ids(df, keys)
+    n_groups = int(gid.max()) + 1
+    last = np.r_[gid[1:] != gid[:-1], True]
+    lastrow = df[last].reset_index(drop=True)
+    mean_now, sd_now = lastrow["_mean"].to_numpy(dtype=float), lastrow["_sd"].to_numpy(dtype=float)
+    n_now = lastrow["_n"].to_numpy(dtype=float)
+    years_left = (target_x - lastrow["_period_number"].to_numpy()).astype(int)
+    gap = target_value - mean_now
+    with np.errstate(invalid="ignore", divide="ignore"):
+        needed = np.where(years_left > 0, gap / np.where(years_left > 0, years_left, 1), np.nan)
+    from_end = df.groupby(gid).cumcount(ascending=False).to_numpy()
+    use = from_end < points
+    g = gid[use]
+    y, se, x = (df.loc[use, c].to_numpy(dtype=float) for c in ("_mean", "_se", "_period_number"))
+    usable = np.isfinite(se) & (se > 0)
+    bad_group = np.bincount(g[~usable], minlength=n_groups) > 0     # a point with no spread: no weight to give it
+    w = np.where(usable, 1 / np.where(usable, se, 1.0) ** 2, 0.0)
+
+    def total(v):
+        return np.bincount(g, weights=v, minlength=n_groups)
+
+    m = np.bincount(g, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sw = total(w)
+        xbar, ybar = total(w * x) / sw, total(w * y) / sw
+        sxx = total(w * (x - xbar[g]) ** 2)
+        slope = total(w * (x - xbar[g]) * (y - ybar[g])) / sxx
+        resid = y - (ybar[g] + slope[g] * (x - xbar[g]))
+        phi_hat = np.where(m > 2, total(w * resid ** 2) / np.maximum(m - 2, 1), np.nan)
+        fitted = (m >= min_points) & (sxx > 0) & ~bad_group
+        phi = np.maximum(1.0, np.nan_to_num(phi_hat, nan=1.0))
+        q = stats.t.ppf(0.5 + level / 2, np.maximum(m - 2, 1))
+        fit0 = ybar + slope * (target_x - xbar)
+        half = q * np.sqrt(phi * (1 / sw + (target_x - xbar) ** 2 / sxx) + phi * sd_now ** 2 / n_now)
+    proj = np.where(fitted, fit0, np.nan)
+    low, high = np.where(fitted, fit0 - half, np.nan), np.where(fitted, fit0 + half, np.nan)
+    reaches = np.where(higher, proj >= target_value, proj <= target_value)
+    met_now = mean_now >= target_value if higher else mean_now <= target_value
+    rows = []
+    for i in range(n_groups):
+        row = {**{kk: lastrow[kk].iloc[i] for kk in keys}, "current_period": lastrow[period].iloc[i],
+               "current_value": mean_now[i], "current_numerator": None, "current_denominator": int(n_now[i]),
+               "target_value": target_value, "target_period": str(target_period), "years_left": int(years_left[i]),
+               "gap_pp": gap[i], "gap_children": None, "children_per_year": np.nan,
+               "change_needed_pp": needed[i], "points": int(m[i]),
+               "trend_pp": slope[i] if fitted[i] else np.nan, "projected_value": proj[i],
+               "projected_low": low[i], "projected_high": high[i],
+               "dispersion": phi_hat[i] if fitted[i] else np.nan,
+               "reaches_target": bool(reaches[i]) if fitted[i] else None,
+               "interval_includes_target": bool(low[i] <= target_value <= high[i]) if fitted[i] else None}
+        if years_left[i] <= 0:
+            status = MET if met_now[i] else NOT_MET
+        elif met_now[i] and row["reaches_target"] is not False:
+            status = ALREADY_MET
+        elif row["reaches_target"] is None:
+            status = TOO_FEW
+        else:
+            status = ON_TRACK if row["reaches_target"] else NOT_ON_TRACK
+        row["status"] = status
+        row["words"] = _words(row, status, level, higher, unit="points")
+        rows.append(row)
+    return TargetResult(pd.DataFrame(rows), float(level), source, warnings)
+
+
+def _mean_words(row: dict, status: str, level: float) -> str:
+    """:func:`_words` for a mean score: points of the score, no children."""
+    tv, tp = row["target_value"], row["target_period"]
+    now = f"{row['current_value']:.2f} in {row['current_period']}"
+    need = ""
+    if row["years_left"] > 0 and status != ALREADY_MET:
+        need = (f" Reaching {tv:g} by {tp} needs {abs(row['change_needed_pp']):.2f} points a year "
+                f"({abs(row['gap_pp']):.2f} in all).")
+    if status in (MET, NOT_MET):
+        when = "the target period" if row["years_left"] == 0 else "after the target period"
+        return (f"{'Met' if status == MET else 'Not met'}: {now} ({when}), against a target of {tv:g} by {tp}"
+                + ("." if status == MET else f"; {abs(row['gap_pp']):.2f} points short."))
+    if status == TOO_FEW:
+        return (f"Too few points to say: {now}, {abs(row['gap_pp']):.2f} points from the target of {tv:g} by {tp}; "
+                f"a trend needs at least 3 periods (there {'is' if row['points'] == 1 else 'are'} "
+                f"{row['points']}).{need}")
+    proj = (f"the current trend ({row['trend_pp']:+.2f} points a year) gives about {row['projected_value']:.2f} "
+            f"by {tp} ({round(level * 100):d}% interval {row['projected_low']:.2f} to {row['projected_high']:.2f})")
+    if status == ALREADY_MET:
+        return f"Already met: {now}, against a target of {tv:g} by {tp}" + (f"; {proj}." if
+                                                                              np.isfinite(row["trend_pp"]) else ".")
     unsure = " The interval includes the target, so this is not certain." if row["interval_includes_target"] else ""
     head = "On track" if status == ON_TRACK else "Not on track at the current rate"
     return f"{head}: {now}; {proj}.{unsure}{need}"
