@@ -55,10 +55,7 @@ def synth(args) -> int:
 
     fw = load_framework(framework)
     if uses_declared(fw) and getattr(args, "years", None):
-        from measurekit.problems import InputError
-
-        raise InputError.of("bad_option", "--years is for a framework with an EYFSP table (the school-readiness "
-                            "generator).", column="--years", value=args.years)
+        return _synth_declared_years(args, fw)
     if uses_declared(fw):
         # a framework that declares its own tables (no EYFSP): made from its declaration and synthetic.yaml
         if getattr(args, "identifiers", False):
@@ -104,6 +101,29 @@ def _synth_years(args, framework) -> int:
     print(f"Wrote synthetic cohorts of {args.n} children for {len(result.cohorts)} academic years "
           f"({', '.join(result.cohorts)}) to {args.out}, one folder per year; planted trends, gaps, a boundary "
           "change and the follow-up from two to five in ground_truth.json.")
+    return 0
+
+
+def _synth_declared_years(args, fw) -> int:
+    """``measurekit synth --years`` for a framework that declares its tables: one folder per academic year
+    (synth/declared.py ``make_declared_periods``)."""
+    from measurekit.core import atomic
+    from measurekit.core.paths import MARKER, marker_text
+    from measurekit.synth.declared import make_declared_periods, write_declared_periods
+
+    if getattr(args, "identifiers", False):
+        from measurekit.problems import InputError
+
+        raise InputError.of("bad_option", "--identifiers and --years cannot be combined.", column="--identifiers")
+    result = make_declared_periods(args.years, n=args.n, random_state=args.seed, framework=fw)
+    write_declared_periods(result, args.out)
+    atomic.write_text(args.out / MARKER, marker_text("synth"))
+    plan = result.ground_truth["plan"]
+    people = fw.population.people if fw.population is not None else "people"
+    print(f"Wrote synthetic data for {args.n} {people} a year for {len(result.cohorts)} academic years "
+          f"({', '.join(result.cohorts)}) to {args.out}, one folder per year (review rounds within each); planted: "
+          f"a trend in {plan['item']!r} by area ({', '.join(f'{v} {k}' for k, v in plan['roles'].items())}), in "
+          "ground_truth.json.")
     return 0
 
 

@@ -373,16 +373,20 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
     for ind in heads:
         s = series[series["indicator"] == ind.id]
         kind = dict(value_type="mean", mean="value", sd="sd", n="denominator") if is_mean(ind) else {}
+        if kind:        # a mean needs two people for its spread
+            s = s[(s["denominator"] >= 2) & (s["sd"] > 0)]
+            if not len(s):
+                continue
         t = trend_markers(s, period="period", by=keys, polarity=ind.polarity, **kind)
         trend.append(t.table)
-        warnings += t.warnings
+        warnings += [f"{ind.id}: {w}" for w in t.warnings]
         ch = change_from_previous(s, period="period", by=keys, polarity=ind.polarity, **kind)
         change.append(ch.table)
         tp = target_progress(s, framework=fw, indicator=ind.id, period="period", by=keys, **kind)
         if tp is not None:
             target.append(tp.table)
-    trend_df = pd.concat(trend, ignore_index=True)
-    change_df = pd.concat(change, ignore_index=True)
+    trend_df = pd.concat(trend, ignore_index=True) if trend else pd.DataFrame(columns=keys)
+    change_df = pd.concat(change, ignore_index=True) if change else pd.DataFrame(columns=keys)
     target_df = pd.concat(target, ignore_index=True) if target else pd.DataFrame(columns=keys)
 
     ineq, ineq_trend = pd.DataFrame(), pd.DataFrame()
@@ -407,13 +411,13 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
         g = pd.concat(gap_parts, ignore_index=True)
         tables, trends = [], []
         for bid, groups, _ in gaps:
-            gb = g[(g["breakdown"] == bid) & g["group"].isin(groups)]
+            gb = g[(g["breakdown"] == bid) & g["group"].isin(groups) & (g["denominator"] > 0)]
             if not len(gb):
                 continue
             gr = group_gap(gb, group="group", groups=groups, period="period", by=["breakdown", *keys])
             tables.append(gr.table)
             trends.append(gr.trend)
-            warnings += gr.warnings
+            warnings += [f"gap by {bid}: {w}" for w in gr.warnings]
         if tables:
             gap_df, gap_trend = pd.concat(tables, ignore_index=True), pd.concat(trends, ignore_index=True)
     elif gap is not None:
@@ -435,7 +439,7 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
             ft.insert(0, "indicator", ind.id)
             ft["target"], ft["adjusted"], ft["phi"], ft["tau2"] = fr.target, fr.adjusted, fr.phi, fr.tau2
             funnels.append(ft)
-            warnings += fr.warnings
+            warnings += [f"{ind.id}, {latest}: {w}" for w in fr.warnings]
     funnel_df = pd.concat(funnels, ignore_index=True) if funnels else pd.DataFrame()
 
     followup, av, av_by = _followup(frames, fw, area, n_boot, random_state, warnings, CANNOT_SUPPORT, InputError,
