@@ -24,8 +24,9 @@ framework; its problems keep their code, row, column, value and rule, their file
 * ``period_eyfsp_twice`` (error): a child with an EYFSP record in two periods (the profile is completed once,
   at the end of reception);
 * ``period_folder`` (error, from the one-year reader): a folder of years given where one year's files are expected
-  (``measurekit run``, ``link``, ``read_dir``): they take one period's folder (``board-pack`` and ``over-time``
-  take the folder of years);
+  (``measurekit link``, ``read_dir``): they take one period's folder (``run``, ``board-pack``, ``over-time`` and
+  ``validate`` take the folder of years; ``run --period`` picks the year its one-year analyses use:
+  ``period_not_found`` when the folder has no such year, ``period_option_one_year`` with a one-year folder);
 * ``period_boundary_change`` (warning): a small area whose area (neighbourhood) in the lookup differs from the
   previous period's: a boundary change, reported so a trend across it is read with care, never refused.
 
