@@ -32,9 +32,12 @@ def runs(tmp_path_factory):
     assert main(["synth", "--framework", FW, "--years", "2022/23-2024/25", "--n", "300", "--seed", "2",
                  "--out", str(data)]) == 0
     out = {"data": data, "multi": base / "multi", "one": base / "one", "pack": base / "pack", "ot": base / "ot"}
-    assert main(["run", "--framework", FW, "--data", str(data), "--out", str(out["multi"])]) == 0
+    out["ledgers"] = (base / "ledger_run", base / "ledger_pack")
+    assert main(["run", "--framework", FW, "--data", str(data), "--out", str(out["multi"]),
+                 "--ledger", str(out["ledgers"][0])]) == 0
     assert main(["run", "--framework", FW, "--data", str(data / "2024-25"), "--out", str(out["one"])]) == 0
-    assert main(["board-pack", "--framework", FW, "--data", str(data), "--out", str(out["pack"])]) == 0
+    assert main(["board-pack", "--framework", FW, "--data", str(data), "--out", str(out["pack"]),
+                 "--ledger", str(out["ledgers"][1])]) == 0
     assert main(["over-time", "--framework", FW, "--data", str(data), "--out", str(out["ot"])]) == 0
     return out
 
@@ -105,6 +108,17 @@ def test_board_pack_is_board_pack_on_the_folder(runs):
             assert a == b, rel
     spec = (mine / "specs" / "home_learning_low.md").read_text()
     assert "Evidence that it works" in spec and "(2024/25 data)" in spec
+
+
+def test_the_release_ledger_records_the_pack_of_every_period(runs):
+    """With --ledger the run's pack is recorded as board-pack's is: one release, the same label and periods."""
+    from measurekit.publish.ledger import Ledger
+
+    mine, theirs = (Ledger(p).summary() for p in runs["ledgers"])
+    assert len(mine) == len(theirs) == 1
+    cols = ["label", "periods", "geography_types", "rows", "rows_withheld"]
+    assert mine[cols].astype(str).equals(theirs[cols].astype(str))
+    assert mine["periods"].iloc[0] == "2022/23, 2023/24, 2024/25"
 
 
 def test_over_time_tables_are_those_of_over_time(runs):

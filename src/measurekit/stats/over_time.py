@@ -1,17 +1,21 @@
 """The over-time tables of a multi-period data set: one call, no pipeline (issue 27).
 
 ``over_time(data, framework=fw)`` takes the periods a multi-period folder holds (``data.periods.read_periods``,
-or a dict ``{"2023/24": Cohort, ...}``) and computes, for the framework's headline routine indicators (every
-indicator computed from a routine column as a proportion; GLD in the school-readiness framework), with the
-statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, ``stats/funnel.py`` and
-``stats/added_value.py``:
+or a dict ``{"2023/24": Cohort, ...}``) and computes, for every indicator of the framework whose column the data
+hold (by the indicator's own ``compute`` rule: routine columns, item answers, scale scores, declared tables; each
+person's latest review in the period), with the statistics of ``stats/trend.py``, ``stats/target.py``,
+``stats/inequality.py``, ``stats/funnel.py`` and ``stats/added_value.py``. What the framework does not declare (no
+two-group breakdown, no outcome, no target) gives an empty table and a note in ``warnings``, never an error; nothing
+here names a column of a particular framework:
 
 ``series``
-    one row per indicator, geography and period: ``indicator``, ``polarity``, ``geography`` ("la" for the whole
-    local authority, "area" for each board area), ``area`` (the area's name; "All areas" for the LA), ``period``,
-    ``numerator`` (children counted), ``denominator`` (children with a value: for GLD, with an EYFSP record),
-    ``value`` (percent) and its Wilson 95% limits ``ci_low``/``ci_high`` (Fingertips' method; R
-    ``prop.test(correct = FALSE)``). Areas are as each period's lookup draws them (a boundary change moves
+    one row per indicator, geography and period: ``indicator``, ``polarity``, ``value_type`` ("proportion" or
+    "mean"), ``period``, ``geography`` ("la" for the whole local authority, "area" for each board area), ``area``
+    (the area's name; "All areas" for the LA), ``numerator`` (people counted; blank for a mean), ``denominator``
+    (people with a value: for GLD, children with an EYFSP record), ``value`` (percent; the mean for a mean) and its
+    95% limits ``ci_low``/``ci_high`` (proportions: Wilson, Fingertips' method, R ``prop.test(correct = FALSE)``;
+    means: t, R ``t.test``), ``sd`` (a mean's standard deviation; blank for proportions).
+    Areas are as each period's lookup draws them (a boundary change moves
     children between areas: the cross-period validation reports it).
 ``trend``
     ``trend_markers`` per indicator and geography: Fingertips' recent trend over the most recent five periods
@@ -22,7 +26,8 @@ statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, 
 ``target``
     ``target_progress`` for indicators the framework declares a target for (none declared: no rows, no error):
     ``gap_pp``, ``gap_children``, ``children_per_year``, ``change_needed_pp``, ``trend_pp``, ``projected_value``
-    with ``projected_low``/``projected_high``, ``status`` and ``words``, for the LA and each area.
+    with ``projected_low``/``projected_high``, ``status`` and ``words``, for the LA and each area (a target on a
+    mean: points of the score, no children, a t-based projection interval; ``stats/target.py``).
 ``inequality``
     ``sii`` per indicator and period (LA), by the deprivation decile of the children's small areas
     (``deprivation`` column: the lookup's ``imd_decile`` when it has one, else ``idaci_decile``; 1 most
@@ -31,30 +36,34 @@ statistics of ``stats/trend.py``, ``stats/target.py``, ``stats/inequality.py``, 
     with Monte Carlo ``sii_lower``/``sii_upper``, ``rii`` with limits; ``inequality_trend``: the SII series'
     trend marker (a growing SII for a higher-is-better indicator is "getting worse").
 ``gap`` and ``gap_trend``
-    ``group_gap`` between the ``gap`` groups (FSM 1 minus FSM 0, pp) per indicator, geography and period with
+    ``group_gap`` for every breakdown the framework declares with two groups (``breakdown``: its id; the second
+    declared group minus the first, e.g. FSM 1 minus FSM 0, pp) per proportion indicator, geography and period with
     Newcombe's interval, and each gap's trend over the most recent five periods ("narrowing", "widening", "no
     significant change" at 95%).
 ``funnel``
     the latest period's areas against the LA's pooled value: ``funnel`` (Spiegelhalter's exact limits at 95% and
     99.8%, overdispersion adjustment when areas differ more than chance, as NHS-R FunnelPlotR).
 ``followup``
-    children followed from two to five: per period (and ``period`` "all" pooled), geography and ``group``
-    ("flagged at two": below the ASQ-3 cut-off in any domain, zone "below"; "not flagged"; children without an
-    ASQ-3 review are left out): ``numerator`` (reached GLD at five), ``denominator``, ``value`` (percent) with
-    Wilson 95% limits.
+    children followed from two to five, for the framework's first declared outcome the data hold (``analysis:
+    outcomes:``; GLD at five in the school-readiness framework): per period (and ``period`` "all" pooled),
+    geography and ``group`` ("flagged at two": below the ASQ-3 cut-off in any domain, zone "below"; "not flagged";
+    children without an ASQ-3 review are left out): ``numerator`` (with the outcome), ``denominator``, ``value``
+    (percent) with Wilson 95% limits.
 ``followup_gap``
     flagged minus not flagged (percentage points) per period, geography and area, with Newcombe's method 10 95%
     interval (``group_gap``: ``value_a`` flagged, ``value_b`` not flagged, ``gap``, ``ci_low``/``ci_high``).
 ``followup_added_value`` and ``followup_added_value_by_area``
-    among flagged children whose parent answered the voice questions (all periods pooled): ``added_value``'s
-    table (does adding the voice domain scores to FSM, SEND, EAL, sex, summer birth and the ASQ-3 total improve
-    the prediction of GLD at five: LR test, change in AUC, R2, Brier, NRI with bootstrap intervals; R ``glm`` and
+    among flagged children whose parent answered the voice questions (all periods pooled): ``outcome``,
+    ``n_children``, ``n_events`` (with the outcome) and ``added_value``'s table (does adding the voice domain scores
+    to the outcome's declared covariates, e.g. FSM, SEND, EAL, sex, summer birth and the ASQ-3 total, improve the
+    prediction of the outcome: LR test, change in AUC, R2, Brier, NRI with bootstrap intervals; R ``glm`` and
     ``anova(test = "LRT")``) and its ``by_group`` table by area. Skipped, with the reason in ``warnings``, when the
     data cannot support it (too few flagged respondents).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,6 +111,20 @@ def _cohorts(data) -> dict:
 
 
 def _headline(fw, frame: pd.DataFrame, indicators) -> list:
+    """Routine proportion indicators whose column the analysis frame holds (or those named in ``indicators``): what
+    the board pack's SII by deprivation quintile uses (``publish/over_time_pack.py``)."""
+    out = []
+    for ind in fw.indicators:
+        c = ind.compute
+        if indicators is not None and ind.id not in indicators:
+            continue
+        if c.source == "routine" and c.statistic == "proportion" and ind.value_type == "proportion" \
+                and c.field in frame.columns and getattr(c, "among", None) is None:
+            out.append(ind)
+    return out
+
+
+def _computable(fw, frame: pd.DataFrame, indicators) -> list:
     """The framework's indicators (or those named in ``indicators``) whose values the data hold: a column
     ``_v_<id>`` that :func:`_indicator_values` could fill for someone."""
     return [ind for ind in fw.indicators if (indicators is None or ind.id in indicators)
@@ -317,7 +340,7 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
                         how="left")
         frames[label] = f
     first = next(iter(frames.values()))
-    heads = _headline(fw, first, indicators)
+    heads = _computable(fw, first, indicators)
     warnings: list[str] = []
     if not heads:
         raise InputError.of("too_few_cases", "No indicator of the framework has its column in the data: nothing to "
@@ -372,7 +395,8 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
     trend, change, target = [], [], []
     for ind in heads:
         s = series[series["indicator"] == ind.id]
-        kind = dict(value_type="mean", mean="value", sd="sd", n="denominator") if is_mean(ind) else {}
+        kind: dict[str, Any] = (dict(value_type="mean", mean="value", sd="sd", n="denominator") if is_mean(ind)
+                                else {})
         if kind:        # a mean needs two people for its spread
             s = s[(s["denominator"] >= 2) & (s["sd"] > 0)]
             if not len(s):

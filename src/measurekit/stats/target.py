@@ -186,20 +186,20 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
         needed = np.where(years_left > 0, gap_pp / np.where(years_left > 0, years_left, 1), np.nan)
     from_end = df.groupby(gid).cumcount(ascending=False).to_numpy()
     use = from_end < points
-    g, k, n, x = gid[use], *(df.loc[use, c].to_numpy(dtype=float) for c in ("_k", "_n", "_period_number"))
+    g, k, cnt, x = gid[use], *(df.loc[use, c].to_numpy(dtype=float) for c in ("_k", "_n", "_period_number"))
 
     def total(v):
         return np.bincount(g, weights=v, minlength=n_groups)
 
     m = np.bincount(g, minlength=n_groups)
-    sum_n = total(n)
-    pbar, xbar = total(k) / sum_n, total(n * x) / sum_n
-    sxx = total(n * (x - xbar[g]) ** 2)
+    sum_n = total(cnt)
+    pbar, xbar = total(k) / sum_n, total(cnt * x) / sum_n
+    sxx = total(cnt * (x - xbar[g]) ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        slope = total(n * (x - xbar[g]) * (k / n - pbar[g])) / sxx
+        slope = total(cnt * (x - xbar[g]) * (k / cnt - pbar[g])) / sxx
         fit = pbar[g] + slope[g] * (x - xbar[g])
         unit = pbar * (1 - pbar)
-        phi_hat = np.where((m > 2) & (unit > 0), total(n * (k / n - fit) ** 2) / unit / np.maximum(m - 2, 1), 1.0)
+        phi_hat = np.where((m > 2) & (unit > 0), total(cnt * (k / cnt - fit) ** 2) / unit / np.maximum(m - 2, 1), 1.0)
         fitted = (m >= min_points) & (sxx > 0)
         phi = np.maximum(1.0, phi_hat)
         q = np.where(phi_hat > 1, stats.t.ppf(0.5 + level / 2, np.maximum(m - 2, 1)), z)

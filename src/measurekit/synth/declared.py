@@ -450,8 +450,8 @@ def make_declared_periods(years: str = "2022/23-2025/26", n: int = 500, random_s
     (``item``; default :func:`default_trend_item`) by area: the profile's first area improving, its second flat,
     its third worsening (a shift of the true state of ``TOPIC_TREND`` of the scale's range a year), the other areas
     flat. People of earlier periods are drawn younger by the years to the latest period (ages are validated against
-    today's date). Returns ``synth.over_time.MultiYear`` (cohorts by academic year, ground truth across years). Same seed,
-    same bytes."""
+    today's date). Returns ``synth.over_time.MultiYear`` (cohorts by academic year, ground truth across years).
+    Same seed, same bytes."""
     from measurekit.design.choose import choose_framework
     from measurekit.synth.over_time import MultiYear, label, parse_years
 
