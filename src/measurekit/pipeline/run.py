@@ -131,6 +131,11 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
                             f"that holds one subfolder per year; {str(data_dir)!r} holds the files of one year.",
                             column="--period", value=str(period),
                             rule="--period only with a folder of academic years")
+    if period is not None:      # a year the folder does not hold is refused before anything is read
+        from measurekit.data.periods import period_label
+
+        named = {period_label(e.name): e for e in data_dir.iterdir() if e.is_dir()}
+        steps.chosen_period(period, dict(sorted((k, v) for k, v in named.items() if k is not None)), data_dir)
     if ledger is not None:
         from measurekit.publish.board_pack import open_ledger
 

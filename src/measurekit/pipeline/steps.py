@@ -14,6 +14,7 @@ particular framework. A part the framework declares nothing for is skipped with 
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -457,8 +458,6 @@ def over_time_step(state: RunState) -> str:
     labels = periods.labels
     why = (" (the latest; `measurekit run --period YYYY/YY` analyses another)" if state.inputs.period == labels[-1]
            else f" (chosen with --period; the latest is {labels[-1]})")
-    import textwrap
-
     text = PERIODS_README.format(n=len(labels), labels=", ".join(labels), period=state.inputs.period, why=why)
     atomic.write_text(state.internal / "README.txt",
                       INTERNAL_README + "\nSEVERAL PERIODS\n\n" + textwrap.fill(text, 110) + "\n")
@@ -496,8 +495,6 @@ def board_pack_over_time_step(state: RunState) -> str:
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes, readme=True, over_time=over)
     state.board = Board(board_table=board, files=files)
     latest = periods.labels[-1]
-    import textwrap
-
     extra = "\nSeveral periods\n" + textwrap.fill(
         f"board_pack/board_table.csv, the workbook and the open-data files carry every period "
         f"({', '.join(periods.labels)}); the briefings and family pages show {latest} with each indicator's series; "
