@@ -74,9 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "with the identifiers as families give them (errors at documented rates; true links in "
                         "ground_truth.json), for practising linkage without a shared id (docs/linkage.md)")
     p.add_argument("--years", default=None, metavar="YYYY/YY-YYYY/YY",
-                   help="several academic years, e.g. 2021/22-2025/26: one folder per year (each --n children) with "
-                        "planted trends by area, FSM gaps that narrow and widen, a boundary change and children "
-                        "followed from the ASQ-3 at two to the EYFSP at five (docs/over_time.md)")
+                   help="several academic years, e.g. 2021/22-2025/26: one folder per year (each --n children or "
+                        "people). With an EYFSP table: planted trends by area, FSM gaps that narrow and widen, a "
+                        "boundary change and children followed from the ASQ-3 at two to the EYFSP at five; with "
+                        "declared tables: different people each year, review rounds within it and a trend planted "
+                        "in one topic by area (docs/over_time.md)")
 
     p = add("validate", "validate",
             "Check every input file in a folder against its schema and report every problem "
