@@ -261,7 +261,7 @@ def test_means_are_followed_with_their_own_statistics(small_school):
 
 def test_synth_years_refuses_what_it_cannot_make(tmp_path):
     from measurekit.problems import InputError
-    from measurekit.synth.declared import make_declared_periods
+    from measurekit.synth.over_time import make_declared_periods
 
     for bad in ({"years": "2024/25-2022/23"}, {"n": 10}, {"item": "no_such_topic"}):
         kw = {"years": "2022/23-2023/24", "n": 100, **bad}
@@ -273,12 +273,8 @@ def test_synth_years_refuses_what_it_cannot_make(tmp_path):
 
 
 def test_same_seed_same_bytes_and_single_year_unchanged(tmp_path):
-    from measurekit.synth.declared import (
-        make_declared_cohort,
-        make_declared_periods,
-        write_declared_cohort,
-        write_declared_periods,
-    )
+    from measurekit.synth.declared import make_declared_cohort, write_declared_cohort
+    from measurekit.synth.over_time import make_declared_periods, write_declared_periods
 
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):

@@ -106,10 +106,10 @@ def _synth_years(args, framework) -> int:
 
 def _synth_declared_years(args, fw) -> int:
     """``measurekit synth --years`` for a framework that declares its tables: one folder per academic year
-    (synth/declared.py ``make_declared_periods``)."""
+    (synth/over_time.py ``make_declared_periods``, each year made by synth/declared.py)."""
     from measurekit.core import atomic
     from measurekit.core.paths import MARKER, marker_text
-    from measurekit.synth.declared import make_declared_periods, write_declared_periods
+    from measurekit.synth.over_time import make_declared_periods, write_declared_periods
 
     if getattr(args, "identifiers", False):
         from measurekit.problems import InputError

@@ -182,8 +182,8 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
     table one row per person and review round answered; retest tables are not made) and whose ``ground_truth``
     holds what was planted. The same seed gives the same tables.
 
-    For one period of several (:func:`make_declared_periods`): ``first_review`` (an ISO date) and ``rounds`` replace
-    the profile's, ``id_start`` numbers the people from there (so periods hold different people), and ``shift``
+    For one period of several (``synth.over_time.make_declared_periods``): ``first_review`` (an ISO date) and
+    ``rounds`` replace the profile's, ``id_start`` numbers the people from there (so periods hold different people), and ``shift``
     (item id -> area name -> points) moves the true state of everyone in that area on that item, and
     ``years_to_latest`` (how many years before the latest period this one is) makes its people that much younger
     (validation checks ages against today's date, so every period of a data set stays valid as long as its latest
@@ -425,94 +425,3 @@ def write_declared_cohort(cohort: Cohort, out_dir) -> Path:
                           json.dumps(cohort.ground_truth, indent=1, sort_keys=True) + "\n")
     return out_dir
 
-
-TOPIC_TREND = 0.06     # a year, as a share of the scale's range (0.6 points a year on a 0-10 rating)
-
-
-def default_trend_item(framework):
-    """The topic whose trend is planted: the item of the framework's first indicator computed from one item's
-    answers (``compute: source: item``) of the first perspective, else the first perspective's first item."""
-    from measurekit.data.population import first_respondent
-
-    who = first_respondent(framework)
-    for ind in framework.indicators:
-        c = ind.compute
-        if c.source == "item" and c.table is None and c.field in {i.id for i in framework.items}:
-            return framework.item(c.field)
-    return next(i for i in framework.items if who in i.respondents)
-
-
-def make_declared_periods(years: str = "2022/23-2025/26", n: int = 500, random_state: int | None = 1, *,
-                          framework, item: str | None = None):
-    """Several academic years of synthetic data for a framework that declares its tables: one cohort of ``n``
-    different people per year in ``years`` (``2022/23-2025/26``), each with its review rounds inside the year (the
-    profile's rounds, as many as fit in twelve months, the first on 1 October), and a planted trend in one topic
-    (``item``; default :func:`default_trend_item`) by area: the profile's first area improving, its second flat,
-    its third worsening (a shift of the true state of ``TOPIC_TREND`` of the scale's range a year), the other areas
-    flat. People of earlier periods are drawn younger by the years to the latest period (ages are validated against
-    today's date). Returns ``synth.over_time.MultiYear`` (cohorts by academic year, ground truth across years).
-    Same seed, same bytes."""
-    from measurekit.design.choose import choose_framework
-    from measurekit.synth.over_time import MultiYear, label, parse_years
-
-    fw = choose_framework(framework)
-    starts = parse_years(years)
-    if n < MIN_PEOPLE:
-        raise InputError.of("bad_option", f"synth needs n >= {MIN_PEOPLE} people a year, not {n}.", column="n",
-                            value=str(n))
-    prof = load_declared_profile(fw)
-    _check_profile(prof, fw)
-    if item is not None and item not in {i.id for i in fw.items}:
-        raise InputError.of("bad_option", f"{item!r} is not an item of the framework.", column="item", value=item,
-                            rule="an item id of the framework")
-    topic = fw.item(item) if item is not None else default_trend_item(fw)
-    names = [a["name"] for a in _areas(prof)]
-    roles = {"improving": names[0], "flat": names[1 % len(names)], "worsening": names[2 % len(names)]}
-    scale = fw.scale(topic.scale)
-    per_year = TOPIC_TREND * (scale.max - scale.min)
-    months = int(prof.get("months_between_rounds", 6))
-    rounds = max(1, min(int(prof.get("rounds", 3)), 12 // max(months, 1)))
-    seeds = np.random.SeedSequence(random_state).generate_state(len(starts))
-    cohorts, by_period = {}, {}
-    for t, (start, seed) in enumerate(zip(starts, seeds)):
-        shift = {roles["improving"]: per_year * t, roles["worsening"]: -per_year * t}
-        c = make_declared_cohort(n, int(seed), framework=fw, first_review=dt.date(start, 10, 1).isoformat(),
-                                 rounds=rounds, id_start=t * n + 1, shift={topic.id: shift},
-                                 years_to_latest=len(starts) - 1 - t)
-        cohorts[label(start)] = c
-        by_period[label(start)] = {"years_from_first": t, "first_review": dt.date(start, 10, 1).isoformat(),
-                                   "rounds": rounds, "shift": {a: float(v) for a, v in shift.items()}}
-    indicators = [i.id for i in fw.indicators if i.compute.source == "item" and i.compute.field == topic.id
-                  and i.compute.table is None and i.compute.among is None]
-    gt = {"generator": "declared_tables", "kind": "multi-period synthetic data", "framework": fw.name,
-          "seed": random_state, "n_per_period": int(n), "periods": [label(s) for s in starts],
-          "plan": {"item": topic.id, "indicators": indicators, "roles": roles, "shift_per_year": per_year},
-          "expected": {"topic_trend": {roles["improving"]: "increasing", roles["flat"]: "no change",
-                                       roles["worsening"]: "decreasing"}},
-          "by_period": by_period,
-          "description": (f"The true state of every person on {topic.id!r} is shifted by shift_per_year x years "
-                          f"since the first period: up in {roles['improving']}, down in {roles['worsening']}, "
-                          "unchanged elsewhere; both perspectives rate the shifted state. Each period holds "
-                          "different people (ids numbered on), its review rounds within the academic year; every "
-                          "period's own planted truth is in its folder.")}
-    return MultiYear(cohorts, gt, fw)
-
-
-def write_declared_periods(result, out_dir) -> Path:
-    """One folder per academic year (``2022-23/`` ...: :func:`write_declared_cohort`) and the truth across years
-    as ``ground_truth.json`` beside them, with a README."""
-    from measurekit.core import atomic
-    from measurekit.synth.over_time import folder_name
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for lab, c in result.cohorts.items():
-        write_declared_cohort(c, out_dir / folder_name(int(lab[:4])))
-    atomic.write_text(out_dir / "ground_truth.json", json.dumps(result.ground_truth, indent=1, sort_keys=True) + "\n")
-    plan = result.ground_truth["plan"]
-    atomic.write_text(out_dir / "README.md", (
-        f"# Synthetic data over several academic years (not real people)\n\nOne folder per academic year "
-        f"({', '.join(result.cohorts)}), each a complete data folder for that year. Planted across the years: a trend "
-        f"in {plan['item']!r} by area ({', '.join(f'{v} {k}' for k, v in plan['roles'].items())}); see "
-        "ground_truth.json. `measurekit run`, `over-time` and `board-pack` take this folder (docs/over_time.md).\n"))
-    return out_dir
