@@ -183,8 +183,8 @@ def make_declared_cohort(n: int = 500, random_state: int | None = None, *, frame
     holds what was planted. The same seed gives the same tables.
 
     For one period of several (``synth.over_time.make_declared_periods``): ``first_review`` (an ISO date) and
-    ``rounds`` replace the profile's, ``id_start`` numbers the people from there (so periods hold different
-    people), and ``shift`` (item id -> area name -> points) moves the true state of everyone in that area on that item, and
+    ``rounds`` replace the profile's, ``id_start`` numbers the people from there (so periods hold different people),
+    and ``shift`` (item id -> area name -> points) moves the true state of everyone in that area on that item, and
     ``years_to_latest`` (how many years before the latest period this one is) makes its people that much younger
     (validation checks ages against today's date, so every period of a data set stays valid as long as its latest
     does); left out, the data are those of a single year, byte for byte."""
