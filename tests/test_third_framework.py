@@ -40,6 +40,9 @@ KEEP_VALUES = {"routine", "scale", "item"}
 DROPPED = {"media", "pictorial"}
 # the second and later languages become other real codes (Welsh, Irish, Scottish Gaelic, Cornish, Basque, Breton)
 NEW_LANGS = ["cy", "ga", "gd", "kw", "eu", "br"]
+# the scripts the home languages' names are written in (synthetic.yaml ``scripts:``, ISO 15924 codes) become other
+# real scripts ('Arab' is also an ethnic group of the school-readiness framework)
+NEW_SCRIPTS = {"Arab": "Cyrl", "Beng": "Grek", "Guru": "Armn", "Deva": "Hebr", "Latn": "Latn"}
 # the fixed names of the national datasets measurekit reads itself: the table kinds eyfsp and asq (the school-
 # readiness framework names its tables after their kinds, and the renaming is by whole word everywhere, so `kind:`
 # would be renamed too), the EYFSP's GLD column (the routine indicator 'gld' keeps the id of the column it counts)
@@ -135,6 +138,8 @@ class _Renamer:
 
     def __call__(self, obj, key=None):
         if isinstance(obj, dict):
+            if key == "scripts":        # home language -> script code: the languages renamed, the codes replaced
+                return {self.key(k): NEW_SCRIPTS[v] for k, v in obj.items()}
             if obj and set(obj) <= {"en", *self.langs} and all(isinstance(v, str) for v in obj.values()):
                 return {self.key(k): self.neutral() for k in obj}   # a text in each language (stem, hint ...)
             out = {}
@@ -314,6 +319,20 @@ def test_third_framework_has_no_word_of_the_original(fw, tmp_path, capsys):
     renamed = {ren.tokens[i["id"]] for i in _y(fw / "indicators.yaml")["indicators"] if i["id"] in ren.tokens}
     assert set(board["indicator_id"]) and set(board["indicator_id"]) <= renamed | CONTRACT   # 'gld': see CONTRACT
     assert list(pack.rglob("*.xlsx")) and list(out.rglob("*.xlsx"))
+    # the voice indicators keep their content although no respondent is called 'parent' any more (the board-pack
+    # command scores the answers itself): each has counted people, and a scale's spec sheet lists its items
+    items = _y(third / "items.yaml")["items"]
+    for ind in _y(third / "indicators.yaml")["indicators"]:
+        c = ind["compute"]
+        if c["source"] not in ("scale", "item"):
+            continue
+        rows = board[board["indicator_id"] == ind["id"]]
+        assert (rows["denominator"] > 0).any(), f"voice indicator {ind['id']} counted nobody"
+        if c["source"] == "scale":
+            domain = c["field"].removeprefix("voice_")
+            spec = (pack / "specs" / f"{ind['id']}.md").read_text(encoding="utf-8")
+            mine = [i["id"] for i in items if domain in [i.get("domain"), *(i.get("domains") or [])]]
+            assert any(f"**{i}**" in spec for i in mine), f"the spec sheet of {ind['id']} lists none of its items"
     # the planted truth is kept under the new names and recovered: the item synthetic.yaml plants DIF on is, renamed,
     # the ground truth's DIF item, and the run's DIF table (by the renamed group) flags it
     planted = (_y(fw / "synthetic.yaml") or {}).get("dif")

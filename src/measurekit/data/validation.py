@@ -261,6 +261,29 @@ def _with_key(frame, id_column: str):
     return frame.with_columns(pl.col(id_column).hash().alias("_h")) if id_column in frame.columns else frame
 
 
+CONTRACT_BIRTH_FLAG = ("summer_born", [4, 5, 6, 7, 8])   # the data contract's flag, checked when none is declared
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def _birth_month_flags(table, pop, frame) -> list[tuple[str, list[int]]]:
+    """The population table's columns that flag months of birth (``birth_months`` in framework.yaml), present in
+    ``frame``; with none declared, the data contract's ``summer_born`` (April to August) when the population is the
+    contract's (``children`` keyed by ``child_id``). A column named otherwise is checked only when declared."""
+    flags = [(c.name, list(c.birth_months)) for c in getattr(table, "columns", None) or [] if c.birth_months]
+    if not flags and (pop.table, pop.id) == ("children", "child_id"):
+        flags = [CONTRACT_BIRTH_FLAG]
+    return [(name, months) for name, months in flags if name in frame.columns]
+
+
+def _months_words(months: list[int]) -> tuple[str, str]:
+    """Months in words and as a rule: ([4..8]) -> ("April-August", "4..8"); otherwise listed ("1, 3")."""
+    m = sorted(set(months))
+    if len(m) > 1 and m == list(range(m[0], m[-1] + 1)):
+        return f"{MONTHS[m[0] - 1]}-{MONTHS[m[-1] - 1]}", f"{m[0]}..{m[-1]}"
+    return ", ".join(MONTHS[k - 1] for k in m), ", ".join(map(str, m))
+
+
 def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.date):
     """Rules within one table beyond its schema (dates against today, plausible ages, GLD and totals against the
     ELGs, ASQ steps, repeated responses, a compound key used twice). Returns the frame with helper columns for the
@@ -283,14 +306,16 @@ def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.d
             _each(report, ~future & ((age < lo) | (age > hi)), raw_dob, "implausible_date",
                   f"{birth} gives an age outside {lo}-{hi} years" + (f" for {pop.group}." if pop.group else "."),
                   file=file, column=birth, rule=f"age {lo}-{hi} years")
-        # the English school year: born 1 April to 31 August is the youngest in the year group
-        if "summer_born" in frame.columns:
-            expected = pl.select(pl.lit(births).dt.month().is_between(4, 8).cast(pl.Int8).cast(pl.String)).to_series()
-            sb = frame["summer_born"]
+        # a 0/1 flag of the month of birth (the English school year's summer-born: born 1 April to 31 August is
+        # the youngest in the year group): the columns that declare birth_months
+        for col, months in _birth_month_flags(table, pop, frame):
+            expected = pl.select(pl.lit(births).dt.month().is_in(months).cast(pl.Int8).cast(pl.String)).to_series()
+            sb = frame[col]
             bad = births.is_not_null() & sb.is_in(["0", "1"]) & (sb != expected)
+            span, rule = _months_words(months)
             _each(report, bad, sb, "summer_born_mismatch",
-                  f"summer_born disagrees with {birth} (born April-August = 1).", file=file, column="summer_born",
-                  rule="summer_born = month of birth in 4..8")
+                  f"{col} disagrees with {birth} (born {span} = 1).", file=file, column=col,
+                  rule=f"{col} = month of birth in {rule}")
         frame = frame.with_columns(births.alias("_born"))
     date_col = table.date if table.kind == "voice" else None
     if date_col and date_col in frame.columns:

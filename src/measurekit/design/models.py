@@ -713,7 +713,10 @@ class Column(_Model):
     ``enum`` lists the allowed values (text for a string column, whole numbers for an integer one);
     ``values_from: languages`` takes them from the framework's ``languages`` (a form-language column);
     ``minimum``/``maximum`` bound a number; ``required``: a blank is an error; ``unique``: no value twice;
-    ``label``: its values become labels in outputs (area names, groups), so they are held to 100 characters."""
+    ``label``: its values become labels in outputs (area names, groups), so they are held to 100 characters.
+    ``birth_months``: a 0/1 column of the population table that is 1 exactly when the month of the date of birth
+    (``population.birth_date``) is one of these months (1-12); ``validate`` checks every row (a summer-born flag:
+    ``[4, 5, 6, 7, 8]``)."""
 
     name: SafeName
     type: ColumnType = "string"
@@ -725,6 +728,7 @@ class Column(_Model):
     minimum: int | float | None = None
     maximum: int | float | None = None
     label: bool = False
+    birth_months: list[Annotated[int, Field(ge=1, le=12)]] | None = None
 
 
 class DataTable(_Model):

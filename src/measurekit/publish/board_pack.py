@@ -13,7 +13,8 @@ from pathlib import Path
 
 from measurekit.core import atomic
 from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE
-from measurekit.publish.board_table import SYMBOLS  # noqa: F401 - the data package's symbols, kept here too
+from measurekit.core import labels
+from measurekit.publish.board_table import SYMBOLS, symbols  # noqa: F401 - the data package's symbols, kept here too
 
 
 def _field(name: str, kind: str, desc: str, constraints: dict) -> dict:
@@ -28,6 +29,9 @@ def table_schema(framework=None) -> dict:
     def n(name: str, desc: str, **c) -> dict:
         return _field(name, "number", desc, c)
 
+    def words(text: str) -> str:     # the framework's word for its people ("young people meeting ...")
+        return labels.in_people_words(text, framework)
+
     return {"fields": [
         s("indicator_id", "Indicator identifier (see the indicators in this package)", required=True),
         s("indicator_title", "Indicator title"),
@@ -38,8 +42,9 @@ def table_schema(framework=None) -> dict:
         s("breakdown", "Which characteristic the row is broken down by", required=True,
           enum=["all", *(b.id for b in getattr(framework, "group_breakdowns", []))]),
         s("breakdown_value", "Value of the breakdown characteristic ('all' for everyone)", required=True),
-        n("numerator", "Numerator: children meeting the definition (proportions); blank for mean scores", minimum=0),
-        {"name": "denominator", "type": "integer", "description": "Denominator (children in the group)",
+        n("numerator", words("Numerator: children meeting the definition (proportions); blank for mean scores"),
+          minimum=0),
+        {"name": "denominator", "type": "integer", "description": words("Denominator (children in the group)"),
          "constraints": {"minimum": 0}},
         n("value", "Indicator value: percentage for proportions, mean for scores"),
         n("ci_low", "Lower 95% confidence limit"),
@@ -70,7 +75,7 @@ def datapackage(board) -> dict:
                        + (" (ILLUSTRATIVE, synthetic data)" if fw.illustrative else ""),
         "resources": [{"name": "board_table", "path": "board_table.csv", "profile": "tabular-data-resource",
                        "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": table_schema(fw)}],
-        "symbols": SYMBOLS,
+        "symbols": symbols(fw),
         "rounding": ROUNDING_NOTE,
         "periods": list(board.periods),
         "indicators": [ind.model_dump(mode="json") for ind in fw.indicators],
@@ -158,14 +163,17 @@ def record_release(board, ledger, label: str | None = None) -> Path:
 def ledger_note(board) -> list[str]:
     """The README's paragraph on earlier releases: which were audited with this one, or that none was."""
     earlier = getattr(board.disclosure, "earlier", None)
+    fw = getattr(board, "framework", None)
     if earlier is None:
-        return ["Earlier releases: none was checked. This pack was made without a release ledger, so it was not "
+        return [labels.in_people_words(
+                "Earlier releases: none was checked. This pack was made without a release ledger, so it was not "
                 "audited together with any earlier release about the same children; if one was published (a pack "
                 "re-run with late records, by other areas or other groups), tell the information governance "
-                "officer before sharing this one."]
+                "officer before sharing this one.", fw)]
     if not earlier:
-        return ["Earlier releases: the release ledger holds no earlier release about these children; this pack "
-                "has been recorded in it, so later releases are audited together with it."]
+        return [labels.in_people_words(
+                "Earlier releases: the release ledger holds no earlier release about these children; this pack "
+                "has been recorded in it, so later releases are audited together with it.", fw)]
     return ["Earlier releases: audited together with " + "; ".join(f"'{x}'" for x in earlier) + " (recorded in "
             "the release ledger), so no withheld number in this pack or in those can be worked out by comparing "
             "them. This pack has been recorded in the ledger too."]
@@ -237,9 +245,23 @@ def _pack_readme(board) -> str:
     """README.txt of a pack written by ``measurekit board-pack``: what passed disclosure control, earlier releases."""
     fw = board.framework
     lines = [f"{fw.title or fw.name}: board pack, period {', '.join(board.periods)}."
-             + (" ILLUSTRATIVE: made from synthetic data, not real children or families." if fw.illustrative else ""),
+             + (_synthetic_note(fw) if fw.illustrative else ""),
              "", "What passed disclosure control", _controlled(board), ""] + ledger_note(board)
     return "\n".join(lines) + "\n"
+
+
+def _synthetic_note(fw) -> str:
+    """The README's warning on an illustrative pack, in the framework's word for its people: "not real children
+    or families" on the data contract, "not real young people" for a framework whose people are young people."""
+    if labels.contract_words(fw):
+        return " ILLUSTRATIVE: made from synthetic data, not real children or families."
+    return f" ILLUSTRATIVE: made from synthetic data, not real {labels.people_words(fw).people}."
+
+
+def _who_answered(fw) -> str:
+    """Who the family pages are for: "families who answered" on the data contract, else the framework's people
+    ("young people who answered", "members whose carer answered")."""
+    return "families who answered" if labels.contract_words(fw) else labels.people_words(fw).answered()
 
 
 def _controlled(board) -> str:
@@ -260,11 +282,11 @@ def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
         "SHAREABLE: FILES THAT MAY LEAVE THE ORGANISATION",
         "",
         f"{fw.title or fw.name}, period {', '.join(board.periods)}."
-        + (" ILLUSTRATIVE: made from synthetic data, not real children or families." if fw.illustrative else ""),
+        + (_synthetic_note(fw) if fw.illustrative else ""),
         "",
         "What this folder holds",
         f"- {rel.get('board_table', 'board_pack/board_table.csv')}: every indicator for {words.the_la}, each "
-        f"{words.area} and each group of children, with 95% intervals and the comparison with {words.the_la} "
+        f"{words.area} and each group of {labels.people_words(fw).people}, with 95% intervals and the comparison with {words.the_la} "
         "(one row per indicator, area and group; the columns are described in datapackage.json).",
         f"- {rel.get('datapackage', 'board_pack/datapackage.json')}: the Frictionless data package describing the "
         "table, its symbols, its rounding and every indicator's definition.",
@@ -273,8 +295,8 @@ def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
         f"- {rel.get('specs', 'board_pack/specs')}/: one specification sheet per indicator (Markdown and HTML).",
         f"- {rel.get('briefing', 'board_pack/briefing')}/: one printable briefing page per {words.area} for its "
         "board.",
-        f"- {rel.get('families', 'board_pack/families')}/: one page per {words.area} for the families who answered, "
-        "in plain words and their languages.",
+        f"- {rel.get('families', 'board_pack/families')}/: one page per {words.area} for the "
+        f"{_who_answered(fw)}, in plain words and their languages.",
     ]
     if "ees_data" in rel:
         lines.append(f"- {rel['ees_data']} and {rel.get('ees_meta', '')}: the same numbers as open data in the "
@@ -286,7 +308,7 @@ def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
         "",
         *ledger_note(board),
         "",
-        "Symbols: " + "; ".join(f"{k} = {v}" for k, v in SYMBOLS.items()) + ".",
+        "Symbols: " + "; ".join(f"{k} = {v}" for k, v in symbols(fw).items()) + ".",
         "",
         "Material with unsuppressed counts (validation, linkage, measurement tables, the trial report) is in the "
         "internal folder beside this one and must not be shared.",

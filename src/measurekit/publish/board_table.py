@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from measurekit.core import labels, thresholds
-from measurekit.data.population import among_mask, field_column, technical_frame, technical_lookup
+from measurekit.data.population import among_mask, field_column, first_respondent, technical_frame, technical_lookup
 from measurekit.stats import intervals
 
 COLUMNS = ["indicator_id", "indicator_title", "period", "geography_type", "geography_code", "geography_name",
@@ -42,6 +42,12 @@ SYMBOLS = {"c": "confidential: suppressed to protect small numbers",
            "x": "not available: no children in this group",
            "z": "not applicable",
            "u": f"low reliability: fewer than {LOW_RELIABILITY_N} children, read with caution"}
+
+
+def symbols(framework=None) -> dict[str, str]:
+    """:data:`SYMBOLS` in the framework's word for its people ("no young people in this group"); the module's
+    words (children) for a framework on the data contract or without one."""
+    return {k: labels.in_people_words(v, framework) for k, v in SYMBOLS.items()}
 
 
 def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
@@ -60,7 +66,7 @@ def _frame(frame: pd.DataFrame, framework) -> pd.DataFrame:
     if not scored and "responded" in frame and any(ind.compute.source == "scale" for ind in framework.indicators):
         resp = (frame["responded"] == 1).to_numpy()
         items = [i.id for i in framework.items if i.id in frame.columns]
-        scores = score(frame.loc[resp, items], framework=framework)
+        scores = score(frame.loc[resp, items], framework=framework, respondent=first_respondent(framework))
         for col in scores.columns:
             if col in needed:          # by position: the respondents' rows of the frame
                 full = np.full(len(frame), np.nan)
@@ -399,8 +405,9 @@ def _finish(t: pd.DataFrame, framework, period, level) -> tuple[pd.DataFrame, np
     out["polarity"] = t["indicator_id"].map(lambda i: meta[i].polarity).to_numpy()
     out["suppressed"] = False
     out["symbol"] = np.where(n == 0, "x", np.where(n < LOW_RELIABILITY_N, "u", ""))
-    out["note"] = np.where(n == 0, "no children in this group", np.where(n < LOW_RELIABILITY_N,
-                           f"fewer than {LOW_RELIABILITY_N} children: low reliability", ""))
+    out["note"] = np.where(n == 0, labels.in_people_words("no children in this group", framework),
+                           np.where(n < LOW_RELIABILITY_N, labels.in_people_words(
+                               f"fewer than {LOW_RELIABILITY_N} children: low reliability", framework), ""))
     return out[COLUMNS].reset_index(drop=True), sd
 
 

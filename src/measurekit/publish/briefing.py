@@ -31,9 +31,13 @@ def _slug(text: str) -> str:
 
 
 def _items_for(fw, ind):
+    """The items an indicator reads: a scale's items as its respondent is asked them (the respondent of the
+    indicator's voice table, else the framework's first respondent: never a fixed name), or its one item."""
+    from measurekit.data.population import first_respondent
+
     c = ind.compute
     if c.source == "scale":
-        return fw.items_in(c.field.removeprefix("voice_"))
+        return fw.items_in(c.field.removeprefix("voice_"), _respondent(fw, ind) or first_respondent(fw))
     if c.source == "item":
         return [fw.item(c.field)]
     return []

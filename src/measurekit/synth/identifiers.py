@@ -1,6 +1,7 @@
 """Synthetic identifiers: legal names in the records, and the names, dates and postcodes families give.
 
-``add_identifiers(cohort, random_state)`` returns a copy of a synthetic cohort whose ``children`` table also holds
+``add_identifiers(cohort, random_state)`` returns a copy of a synthetic cohort whose population table (the framework's
+``children`` table, or whatever it names; its columns are read from the framework's declared names) also holds
 legal ``first_name``, ``last_name``, a ``postcode`` and an early-years ``setting`` (with twins and siblings in the
 same household), plus a ``survey_responses`` table: the responses of the framework's first voice table as a council
 would receive them, with no
@@ -17,10 +18,11 @@ The rates (``RATES``, each the chance per response unless it says otherwise):
 =========================  =====  ================================================================================
 first_variant              0.15   first name given as a known variant (nickname, diminutive, other transliteration)
 last_variant               0.06   family name given as a known variant
-translit                   0.15   a name transliterated from Arabic script or Bengali (home language Urdu, Bengali,
-                                  Punjabi, Arabic) spelt another way by rule (vowels a/u/o, ee/i, oo/u, doubled
-                                  consonants, h after a consonant): applied to first and family name separately
-diacritics                 0.50   Polish or Romanian names given without their accents
+translit                   0.15   a name of a home language written in another script (``scripts:`` of the
+                                  framework's synthetic.yaml, e.g. Urdu: Arab; Latn when not named) spelt another
+                                  way by rule (vowels a/u/o, ee/i, oo/u, doubled consonants, h after a consonant):
+                                  applied to first and family name separately
+diacritics                 0.50   names of a name list with accents (package data) given without them
 typo_first, typo_last      0.03   one keyboard slip (a letter changed, dropped, doubled or two swapped)
 name_order                 0.02   first and family names given the other way round
 first_missing              0.01   first name left blank (family name blank: 0.02)
@@ -50,7 +52,6 @@ RATES = {"first_variant": 0.15, "last_variant": 0.06, "translit": 0.15, "diacrit
          "dob_typo": 0.02, "dob_missing": 0.03, "moved": 0.05, "moved_if_mobile": 0.20, "postcode_typo": 0.02,
          "postcode_missing": 0.05, "setting_missing": 0.30, "setting_wrong": 0.05, "id_given": 0.20,
          "id_wrong": 0.01, "not_in_records": 0.02, "twins": 0.015, "siblings": 0.02}
-SCRIPT_LANGUAGES = ("Urdu", "Bengali", "Punjabi", "Arabic")
 IDENTIFIER_COLUMNS = ("first_name", "last_name", "date_of_birth", "postcode", "setting")
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))   # the letters UK postcodes use in the inward code
 
@@ -184,18 +185,25 @@ def _blank_where(mask: np.ndarray, values) -> np.ndarray:
     return out
 
 
-def given_identifiers(records: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
+def _accented_lists() -> list[str]:
+    """The name lists (package data, keyed by home language) that hold names with accents."""
+    return [k for k, v in name_lists().items()
+            if any(not name.isascii() for names in v.values() for name in names)]
+
+
+def given_identifiers(records: pd.DataFrame, rng, rates=None, scripts: dict | None = None) -> pd.DataFrame:
     """The identifiers a family gives for each child in ``records`` (rows of the legal-identifier children frame):
     ``first_name``, ``last_name``, ``date_of_birth``, ``postcode``, ``setting`` and ``child_id`` (blank unless the
-    id was given), with the errors of ``RATES``."""
+    id was given), with the errors of ``RATES``. ``scripts``: home language -> the script its names are written in
+    (ISO 15924; ``Latn``, no transliteration, for a language not named)."""
     r = {**RATES, **(rates or {})}
     n = len(records)
     u = lambda: rng.random(n)  # noqa: E731 - one fresh uniform per response and error kind
     first = records["first_name"].astype(str).to_numpy().copy()
     last = records["last_name"].astype(str).to_numpy().copy()
     lang = records["home_language"].astype(str).to_numpy()
-    script = np.isin(lang, SCRIPT_LANGUAGES)
-    accents = np.isin(lang, ("Polish", "Romanian"))
+    script = np.isin(lang, [str(k) for k, v in (scripts or {}).items() if v != "Latn"])
+    accents = np.isin(lang, _accented_lists())
     draws = {k: u() for k in ("fv", "lv", "ft", "lt", "dia", "typf", "typl", "order", "fm", "lm")}
     for i in range(n):
         if draws["fv"][i] < r["first_variant"]:
@@ -260,43 +268,95 @@ def given_identifiers(records: pd.DataFrame, rng, rates=None) -> pd.DataFrame:
                          "postcode": pc, "setting": setting})
 
 
-def add_identifiers(cohort, random_state=None, rates=None):
-    """A copy of a synthetic ``cohort`` with legal identifiers in ``children`` and a ``survey_responses`` table
-    (see the module docstring); ``ground_truth["linkage"]`` holds the true links. ``cohort`` is not changed."""
-    from measurekit.data.cohort import Cohort
+def _contract_frame(table: pd.DataFrame, names) -> pd.DataFrame:
+    """The population table's columns the identifiers are drawn from, under the names of the functions above
+    (``child_id``, ``sex``, ``date_of_birth``, ``home_language``, ``small_area``, ``neighbourhood``, ``mobility``),
+    read from the framework's declared names (``names``: :class:`~measurekit.synth.profile.Names`). A part no
+    column plays is neutral: every person in one home language (the generic name list) and one small area per area;
+    the first names are drawn from the two lists by the sex role's reference and other value."""
+    n = len(table)
+    sex_col = names.column("recorded_sex")
+    ref = names.sex[0]
+    sex = (np.where(table[sex_col].astype(str).to_numpy() == str(ref), "F", "M") if sex_col else
+           np.where(np.arange(n) % 2 == 0, "F", "M"))
+    lang_col = names.column("language_at_home")
+    out = pd.DataFrame({
+        "child_id": table[names.id].to_numpy(),
+        "sex": sex,
+        "date_of_birth": table[names.birth_date].to_numpy(),
+        "home_language": table[lang_col].to_numpy() if lang_col else np.full(n, "Other", dtype=object),
+        "neighbourhood": table[names.area].to_numpy(),
+        "small_area": table[names.small_area if names.small_area in table else names.area].to_numpy(),
+    }, index=table.index)
+    moved = names.column("moved_home")
+    if moved and moved in table:
+        out["mobility"] = table[moved].to_numpy()
+    return out
 
+
+def response_id(decl, pid: str) -> str:
+    """The response id column of the voice table ``decl``: its declared key when that is not the person id, else
+    ``response_id``."""
+    return next((k for k in (getattr(decl, "key", None) or []) if k != pid), "response_id")
+
+
+def add_identifiers(cohort, random_state=None, rates=None):
+    """A copy of a synthetic ``cohort`` with legal identifiers in its population table and a ``survey_responses``
+    table (see the module docstring); ``ground_truth["linkage"]`` holds the true links. The tables and columns are
+    the framework's (its population table, person id, date of birth, areas, and the columns ``roles:`` of
+    synthetic.yaml gives the sex, home language and moved-home parts; its ``scripts:``). ``cohort`` is not
+    changed."""
+    from measurekit.data.cohort import Cohort
+    from measurekit.problems import InputError
+    from measurekit.synth.profile import load_profile
+
+    names = load_profile(cohort.framework).names
+    if not names.birth_date or names.population not in cohort.tables:
+        raise InputError.of("bad_option", "--identifiers needs a population table with a date of birth "
+                            "(population: birth_date in framework.yaml).", column="--identifiers",
+                            rule="population.birth_date")
     r = {**RATES, **(rates or {})}
     rng = np.random.default_rng(np.random.SeedSequence(random_state).spawn(2)[1])
     from measurekit.data.linkage_files import responses_table
 
-    children = legal_identifiers(cohort.tables["children"], rng, r)
-    voice = cohort.tables[responses_table(cohort.framework).name]
-    rec = children.set_index("child_id").loc[voice["child_id"]].reset_index()
-    given = given_identifiers(rec, rng, r)
-    true_child = voice["child_id"].astype(str).tolist()
-    # children who are not in the records: fresh legal identifiers, answers of a random other response
+    population = cohort.tables[names.population]
+    pid = names.id
+    legal = legal_identifiers(_contract_frame(population, names), rng, r)
+    people = population.copy()
+    people[names.birth_date] = legal["date_of_birth"].to_numpy()      # twins share their date of birth
+    for c in ("first_name", "last_name", "postcode", "setting"):
+        people[c] = legal[c].to_numpy()
+    decl = responses_table(cohort.framework)
+    voice = cohort.tables[decl.name]
+    rid = response_id(decl, pid)
+    rec = legal.set_index("child_id").loc[voice[pid]].reset_index()
+    given = given_identifiers(rec, rng, r, names.scripts)
+    true_child = voice[pid].astype(str).tolist()
+    # people who are not in the records: fresh legal identifiers, answers of a random other response
     n_new = int(round(r["not_in_records"] * len(voice)))
     extra_answers = voice.iloc[rng.integers(0, len(voice), n_new)].reset_index(drop=True)
     if n_new:
-        ghosts = children.iloc[rng.integers(0, len(children), n_new)].reset_index(drop=True)
+        ghosts = legal.iloc[rng.integers(0, len(legal), n_new)].reset_index(drop=True)
         ghosts = legal_identifiers(ghosts.assign(child_id=[f"NEW{k}" for k in range(n_new)]), rng, {"twins": 0,
                                                                                                    "siblings": 0})
         dates = pd.Timestamp("2019-09-01") + pd.to_timedelta(rng.integers(0, 366, n_new), unit="D")
         ghosts["date_of_birth"] = dates.strftime("%Y-%m-%d")
-        g = given_identifiers(ghosts, rng, {**r, "id_given": 0.0})
+        g = given_identifiers(ghosts, rng, {**r, "id_given": 0.0}, names.scripts)
         given = pd.concat([given, g], ignore_index=True)
         true_child += [None] * n_new
-    answers = pd.concat([voice, extra_answers], ignore_index=True).drop(columns=["response_id", "child_id"])
+    given = given.rename(columns={"child_id": pid, "date_of_birth": names.birth_date})   # the framework's names
+    answers = pd.concat([voice, extra_answers], ignore_index=True).drop(columns=[c for c in (rid, pid)
+                                                                                 if c in voice])
     ids = [f"S{k:06d}" for k in range(1, len(given) + 1)]
-    survey = pd.concat([pd.DataFrame({"response_id": ids}), given, answers], axis=1)
+    survey = pd.concat([pd.DataFrame({rid: ids}), given, answers], axis=1)
     order = rng.permutation(len(survey))          # responses arrive in no particular order
     survey = survey.iloc[order].reset_index(drop=True)
     truth = dict(zip(ids, true_child))
-    tables = {**cohort.tables, "children": children, "survey_responses": survey}
+    tables = {**cohort.tables, names.population: people, "survey_responses": survey}
     out = Cohort(tables, dict(cohort.ground_truth or {}), cohort.framework)
-    out.ground_truth["linkage"] = {"rates": r, "true_child": {k: truth[k] for k in survey["response_id"]},
-                                   "planted": {**children.attrs.get("planted", {}), "not_in_records": n_new,
-                                               "id_given": int(given["child_id"].notna().sum())}}
+    out.ground_truth["linkage"] = {"rates": r, "true_child": {k: truth[k] for k in survey[rid]},
+                                   "planted": {**legal.attrs.get("planted", {}), "not_in_records": n_new,
+                                               "id_given": int(given[pid].notna().sum())}}
     return out
 
 
@@ -306,18 +366,30 @@ def survey_schema(framework) -> dict:
     from measurekit.data.linkage_files import responses_table
     from measurekit.data.schemas import table_schema
 
-    voice = table_schema(responses_table(framework).name, framework)
+    from measurekit.core import labels
+
+    decl = responses_table(framework)
+    voice = table_schema(decl.name, framework)
+    pid = framework.population.id if getattr(framework, "population", None) is not None else "child_id"
+    rid = response_id(decl, pid)
+    if labels.contract_words(framework):
+        who, whose, by, setting = "The child's", "Child's", "the family", "Early years setting or school code"
+    else:       # the framework's people, and a setting without the early-years word
+        w = labels.people_words(framework)
+        who, whose, by, setting = f"The {w.person}'s", f"The {w.person}'s", "they", "Setting code"
     given = [
-        {"name": "child_id", "type": "string", "description": "The child's record id where the family or setting "
-         "gave it (blank otherwise; not always right)"},
-        {"name": "first_name", "type": "string", "description": "Child's first name as the family gave it"},
-        {"name": "last_name", "type": "string", "description": "Child's family name as the family gave it"},
-        {"name": "date_of_birth", "type": "string", "description": "Child's date of birth as given (YYYY-MM-DD; "
+        {"name": pid, "type": "string", "description": f"{who} record id where {by} or a setting "
+         "gave it (blank otherwise; not always right)" if by == "they" else f"{who} record id where the family or "
+         "setting gave it (blank otherwise; not always right)"},
+        {"name": "first_name", "type": "string", "description": f"{whose} first name as {by} gave it"},
+        {"name": "last_name", "type": "string", "description": f"{whose} family name as {by} gave it"},
+        {"name": getattr(framework.population, "birth_date", None) or "date_of_birth", "type": "string",
+         "description": f"{whose} date of birth as given (YYYY-MM-DD; "
          "day and month may be swapped)"},
         {"name": "postcode", "type": "string", "description": "Home postcode as given (may be an old one)"},
-        {"name": "setting", "type": "string", "description": "Early years setting or school code as given"},
+        {"name": "setting", "type": "string", "description": f"{setting} as given"},
     ]
-    pid = framework.population.id if getattr(framework, "population", None) is not None else "child_id"
-    first = [f for f in voice["fields"] if f["name"] == "response_id"]
-    fields = first + given + [f for f in voice["fields"] if f["name"] not in ("response_id", pid)]
-    return {"fields": fields, "primaryKey": ["response_id"], "missingValues": [""]}
+    first = [f for f in voice["fields"] if f["name"] == rid] or [
+        {"name": rid, "type": "string", "description": "Identifier of the response as received"}]
+    fields = first + given + [f for f in voice["fields"] if f["name"] not in (rid, pid)]
+    return {"fields": fields, "primaryKey": [rid], "missingValues": [""]}

@@ -17,6 +17,10 @@ Keys of ``synthetic.yaml`` (all optional):
   ``ethnic_group`` column's ``enum``); default even shares of every group, whatever the language.
 - ``translated_forms``: a language of the framework -> the home languages whose families may answer the form in it
   (others answer in the framework's first language); default none.
+- ``scripts``: home language -> the ISO 15924 code of the script its names are written in before they are spelt in
+  Latin letters (``Arab``, ``Beng``, ``Guru``...); only ``--identifiers`` reads it: the names of a language with a
+  script other than ``Latn`` are given transliterated another way at a documented rate. Default ``Latn`` (no
+  transliteration) for every home language.
 - ``domains``: domain id -> ``{loadings (by item position, cycled), on_development, on_seldom_heard,
   later_outcome}``; default loadings 0.7, 0.3 on development, -0.2 on the seldom-heard trait, 0.25 on the outcome.
 - ``domain_correlation``: correlation matrix of the domain latents' own parts (framework domain order); default
@@ -114,6 +118,11 @@ class Names:
     respondent: str                 # who answers the first voice table, who rates in the second
     rater: str | None
     framework: Any = field(default=None, repr=False)
+    scripts: dict[Any, str] = field(default_factory=dict)   # home language -> its names' script (default Latn)
+
+    def script(self, language) -> str:
+        """The ISO 15924 script of a home language's names (``scripts:`` of synthetic.yaml; ``Latn`` if none)."""
+        return self.scripts.get(language, "Latn")
 
     def column(self, part: str) -> str | None:
         """The column that plays ``part`` of the model (``None``: no column does; the part is not written)."""
@@ -259,6 +268,22 @@ def _names(fw, raw: dict, add) -> Names:
             continue
         for lang in langs:
             form_language[lang] = code
+    scripts: dict[Any, str] = {}
+    given_scripts = raw.get("scripts") or {}
+    if not isinstance(given_scripts, dict):
+        add("scripts must map home languages to script codes (language: Arab).", "scripts",
+            type(given_scripts).__name__, "home language: ISO 15924 code")
+        given_scripts = {}
+    for lang, code in given_scripts.items():
+        if lang not in languages:
+            add(f"scripts names the home language {lang!r}, not a value of the language_at_home column.",
+                f"scripts.{lang}", lang, "a home language")
+        elif not (isinstance(code, str) and len(code) == 4 and code.isalpha() and code[0].isupper()
+                  and code[1:].islower()):
+            add(f"scripts.{lang} must be an ISO 15924 script code such as Arab, Beng or Latn.", f"scripts.{lang}",
+                code, "four letters, the first a capital")
+        else:
+            scripts[lang] = code
     voices = [t for t in tables if t.kind == "voice" and not t.retest]
     first = voices[0] if voices else None
     second = voices[1] if len(voices) > 1 else None
@@ -273,7 +298,7 @@ def _names(fw, raw: dict, add) -> Names:
                  voice=first, rater_voice=second, retest=next((t for t in tables if t.kind == "voice" and t.retest),
                                                               None),
                  respondent=first_respondent(fw), rater=second.respondent if second is not None else None,
-                 framework=fw)
+                 framework=fw, scripts=scripts)
 
 
 def load_profile(fw) -> Profile:
