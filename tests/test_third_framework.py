@@ -371,3 +371,28 @@ def test_the_scan_finds_a_planted_word_in_text_json_xlsx_and_file_names(tmp_path
     assert any(f.startswith("c.xlsx Sheet!C3") and repr(item) in f for f in found)
     assert any(f.startswith(f"{item}.txt (file name)") for f in found)
     assert not any(f.startswith("d.txt") for f in found)          # word boundaries: a longer token is not a hit
+
+
+def test_third_framework_identifiers_carry_no_word_of_the_original(tmp_path, capsys):
+    """``synth --identifiers`` on the renamed school-readiness framework (the generator with an EYFSP table) writes
+    the legal and given identifiers under the framework's own names (its population table, id, date of birth, its
+    voice table's response id) and no id or word of the original."""
+    fw = next(p for p in BUNDLED if any(t.get("kind") == "eyfsp" for t in _y(p / "framework.yaml").get("tables", [])))
+    third = tmp_path / "third"
+    ren = _third(fw, third)
+    data = tmp_path / "data"
+    assert main(["synth", "--framework", str(third), "--n", "600", "--seed", "5", "--identifiers",
+                 "--out", str(data)]) == 0, capsys.readouterr()
+    import pandas as pd
+
+    meta = _y(third / "framework.yaml")
+    pop = meta["population"]
+    people = pd.read_csv(data / f"{pop['table']}.csv", dtype=str)
+    assert {"first_name", "last_name", "postcode", "setting"} <= set(people.columns)
+    survey = pd.read_csv(data / "survey_responses.csv", dtype=str)
+    assert {pop["id"], pop["birth_date"], "first_name", "postcode"} <= set(survey.columns)
+    truth = json.loads((data / "ground_truth.json").read_text(encoding="utf-8"))["linkage"]["true_child"]
+    assert set(v for v in truth.values() if v) <= set(people[pop["id"]])
+    leaks = _leaks(data, _words(fw))
+    assert leaks == [], "\n".join(leaks[:100])
+    assert ren.tokens        # (the renaming ran)
