@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import FRAMEWORK_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,3 +161,31 @@ def test_the_bundled_summer_born_check_still_holds(tmp_path, synthetic_dir):
     hits = report[report["code"] == "summer_born_mismatch"]
     assert list(hits["column"]) == ["summer_born"] and int(hits["row"].iloc[0]) == row + 2
     assert hits["rule"].iloc[0] == "summer_born = month of birth in 4..8"
+
+
+# ---- 2. no fixed 'parent' respondent -----------------------------------------------------------------------------
+def test_scores_default_to_the_frameworks_own_respondent(tmp_path, synthetic_dir):
+    """The bundled framework with its parents called carers: scoring, reliability and the items of a domain with no
+    respondent named read the carers' items, and give the numbers the original gives for its parents."""
+    import re
+
+    import measurekit as mk
+
+    fw_dir = tmp_path / "fw"
+    shutil.copytree(FRAMEWORK_DIR, fw_dir)
+    for f in ("framework.yaml", "items.yaml"):
+        p = fw_dir / f
+        text = p.read_text(encoding="utf-8")
+        text = re.sub(r"(respondent: )parent\b", r"\1carer", text)
+        text = re.sub(r"(respondents:\n(?:\s*- \w+\n)*?\s*- )parent\b", r"\1carer", text)
+        p.write_text(text, encoding="utf-8")
+    carers, original = _load(fw_dir), _load(FRAMEWORK_DIR)
+    assert "parent" not in carers.respondents() and "carer" in carers.respondents()
+    answers = pd.read_csv(synthetic_dir / "voice_parent.csv")
+    for d in original.domains:
+        assert [i.id for i in carers.items_in(d.id)] == [i.id for i in original.items_in(d.id, "parent")]
+    mine = mk.score(answers, framework=carers)
+    theirs = mk.score(answers, framework=original, respondent="parent")
+    assert list(mine.columns) == list(theirs.columns) and len(mine.columns) > 0
+    pd.testing.assert_frame_equal(mine, theirs)
+    assert carers.lavaan_model() == original.lavaan_model("parent")

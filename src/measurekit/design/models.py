@@ -702,6 +702,10 @@ class Target(_Model):
     note: str = ""
 
 
+# the default of ``respondent=`` in the calls that read one respondent's items: the framework's main respondent
+# (``Framework.main_respondent``: its first voice table's), never a fixed name ('@' is not allowed in an id)
+MAIN_RESPONDENT = "@main"
+
 ColumnType = Literal["string", "integer", "number", "date"]
 TableKind = Literal["routine", "eyfsp", "asq", "voice"]
 TABLE_KINDS: tuple[str, ...] = get_args(TableKind)
@@ -881,26 +885,40 @@ class Framework(_Model):
     def domain(self, domain_id: str) -> Domain:
         return _find(self.domains, domain_id, "domain")
 
-    def items_in(self, domain_id: str, respondent: str | None = "parent") -> list[Item]:
-        """Items of one domain (for one kind of respondent, or all when respondent is None); an item in several
-        domains (``Item.domains``) is in each of them."""
+    def main_respondent(self) -> str:
+        """The respondent whose answers are scored and published when none is named: the respondent of the first
+        declared voice table, else ``parent`` when the items name it (or name none), else the first they name."""
+        from measurekit.data.population import first_respondent
+
+        return first_respondent(self)
+
+    def _who(self, respondent: str | None) -> str | None:
+        return self.main_respondent() if respondent == MAIN_RESPONDENT else respondent
+
+    def items_in(self, domain_id: str, respondent: str | None = MAIN_RESPONDENT) -> list[Item]:
+        """Items of one domain (for one kind of respondent, or all when respondent is None; by default the
+        framework's :meth:`main_respondent`); an item in several domains (``Item.domains``) is in each of them."""
+        respondent = self._who(respondent)
         return [i for i in self.items
                 if domain_id in i.all_domains and (respondent is None or respondent in i.respondents)]
 
-    def item_ids(self, respondent: str | None = "parent") -> list[str]:
+    def item_ids(self, respondent: str | None = MAIN_RESPONDENT) -> list[str]:
+        respondent = self._who(respondent)
         return [i.id for i in self.items if respondent is None or respondent in i.respondents]
 
-    def domain_items(self, respondent: str | None = "parent") -> dict[str, list[str]]:
+    def domain_items(self, respondent: str | None = MAIN_RESPONDENT) -> dict[str, list[str]]:
         """Domain id -> its item ids, in framework order, for domains that have items for this respondent."""
+        respondent = self._who(respondent)
         out = {d.id: [i.id for i in self.items_in(d.id, respondent)] for d in self.domains}
         return {d: items for d, items in out.items() if items}
 
-    def lavaan_model(self, respondent: str | None = "parent") -> str:
+    def lavaan_model(self, respondent: str | None = MAIN_RESPONDENT) -> str:
         """The measurement model the framework designs, in lavaan syntax: one factor per domain
         (``domain =~ item1 + item2 + ...``), for ``mk.cfa`` and ``mk.invariance``.
 
         Refused (``InputError`` ``cross_loading_items``) when an item belongs to several domains: one factor per
         domain would then be a model with cross-loadings the framework did not design as such."""
+        respondent = self._who(respondent)
         shared = [i.id for i in self.items
                   if len(i.all_domains) > 1 and (respondent is None or respondent in i.respondents)]
         if shared:

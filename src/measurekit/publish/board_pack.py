@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from measurekit.core import atomic
+from measurekit.core import atomic, labels
 from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE
-from measurekit.core import labels
 from measurekit.publish.board_table import SYMBOLS, symbols  # noqa: F401 - the data package's symbols, kept here too
 
 
@@ -286,7 +285,8 @@ def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
         "",
         "What this folder holds",
         f"- {rel.get('board_table', 'board_pack/board_table.csv')}: every indicator for {words.the_la}, each "
-        f"{words.area} and each group of {labels.people_words(fw).people}, with 95% intervals and the comparison with {words.the_la} "
+        f"{words.area} and each group of {labels.people_words(fw).people}, with 95% intervals and the comparison "
+        f"with {words.the_la} "
         "(one row per indicator, area and group; the columns are described in datapackage.json).",
         f"- {rel.get('datapackage', 'board_pack/datapackage.json')}: the Frictionless data package describing the "
         "table, its symbols, its rounding and every indicator's definition.",

@@ -461,16 +461,19 @@ def alpha(data: pd.DataFrame, *, items=None, reverse=None, ci: float = 0.95, n_b
 
 
 def reliability_by_domain(data: pd.DataFrame, *, framework, n_boot: int = 500, random_state=None,
-                          respondent: str = "parent") -> pd.DataFrame:
+                          respondent: str | None = None) -> pd.DataFrame:
     """Alpha of every domain of a framework, one row per domain.
 
     ``data`` holds the raw item codes (one row per respondent); items are reverse-keyed and
     don't-know codes dropped as in ``mk.score``. Columns: ``domain`` (id), ``title``, ``items``
     (how many), ``n`` (respondents who answered at least one item), ``raw_alpha`` with its bootstrap
     ``ci_low``/``ci_high`` (psych::alpha's raw_alpha with n.iter bootstraps), ``average_r``,
-    ``weakest_item`` (lowest r.drop) and ``weakest_r_drop``.
+    ``weakest_item`` (lowest r.drop) and ``weakest_r_drop``. ``respondent``: whose items (by default the
+    framework's main respondent, ``Framework.main_respondent``).
     """
     from measurekit.stats.scoring import item_values
+
+    respondent = respondent or framework.main_respondent()
 
     values = item_values(data, framework=framework, respondent=respondent)
     rows = []

@@ -13,11 +13,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from measurekit.design.models import MAIN_RESPONDENT
 from measurekit.problems import ProblemReport
 
 
-def item_values(data: pd.DataFrame, *, framework, respondent: str | None = "parent") -> pd.DataFrame:
+def item_values(data: pd.DataFrame, *, framework, respondent: str | None = MAIN_RESPONDENT) -> pd.DataFrame:
     """Item codes as floats, reverse-keyed, with don't-know and out-of-scale codes set to NaN.
+
+    ``respondent``: the items meant for this respondent (None: every item; by default the framework's main
+    respondent, ``Framework.main_respondent``: its first voice table's).
 
     Columns: one per item of the framework that is present in ``data`` (reverse-keyed items are
     already flipped, so higher always means "more of" the domain's title). Raises ``InputError``
@@ -26,6 +30,8 @@ def item_values(data: pd.DataFrame, *, framework, respondent: str | None = "pare
     from measurekit.stats._numerics.item_data import named_frame
 
     data = named_frame(data, used=[i.id for i in framework.items])
+    if respondent == MAIN_RESPONDENT:
+        respondent = framework.main_respondent()
     out = {}
     report = ProblemReport(title="Item codes")
     for item in framework.items:
@@ -127,7 +133,7 @@ def as_framework(obj, df: pd.DataFrame | None = None):
     return load_framework(obj)
 
 
-def score(data: pd.DataFrame, *, framework, respondent: str | None = "parent") -> pd.DataFrame:
+def score(data: pd.DataFrame, *, framework, respondent: str | None = MAIN_RESPONDENT) -> pd.DataFrame:
     """Score every domain of a framework for every row of ``data``.
 
     Parameters
@@ -137,8 +143,8 @@ def score(data: pd.DataFrame, *, framework, respondent: str | None = "parent") -
         mapping of domain id -> item list or dict (see :func:`framework_from_mapping`), e.g.
         ``{"wellbeing": {"items": ["w1", "w2", "w3"], "reverse": ["w2"], "min": 1, "max": 5,
         "dont_know": 9, "min_answered": 2}}``.
-    respondent : score the items meant for this respondent ("parent" or "practitioner"; ignored for
-        a mapping).
+    respondent : score the items meant for this respondent (by default the framework's main respondent, the
+        respondent of its first voice table: "parent" for the school-readiness framework; ignored for a mapping).
 
     Returns
     -------
@@ -158,6 +164,8 @@ def score(data: pd.DataFrame, *, framework, respondent: str | None = "parent") -
     if isinstance(framework, Mapping):
         respondent = "parent"
     fw = as_framework(framework, data)
+    if respondent == MAIN_RESPONDENT:
+        respondent = fw.main_respondent()
     data = named_frame(data, used=[i.id for i in fw.items])
     report = ProblemReport(title="Scoring")
     for domain in fw.domains:

@@ -363,10 +363,9 @@ def add_identifiers(cohort, random_state=None, rates=None):
 def survey_schema(framework) -> dict:
     """Table Schema of ``survey_responses.csv``: the responses of the framework's first voice table as received,
     identifiers as given."""
+    from measurekit.core import labels
     from measurekit.data.linkage_files import responses_table
     from measurekit.data.schemas import table_schema
-
-    from measurekit.core import labels
 
     decl = responses_table(framework)
     voice = table_schema(decl.name, framework)
