@@ -183,6 +183,8 @@ def build_board_table(data, *, framework, period=None, weights: pd.Series | None
     result = protect(table, framework, level, nesting=nesting, earlier=ledger)
     # rounding and typing come last, once, after every calculation and the disclosure control
     rows = formatting.publish_board_table(result.table, framework)
+    if not labels.contract_words(framework):     # the rounding step's low-reliability note, in the people's words
+        rows["note"] = rows["note"].map(lambda text: labels.in_people_words(text, framework))
     return BoardTable(framework, rows, sd=sd, disclosure=result, evidence=evidence, level=level)
 
 
