@@ -295,9 +295,10 @@ def _contract_frame(table: pd.DataFrame, names) -> pd.DataFrame:
 
 
 def response_id(decl, pid: str) -> str:
-    """The response id column of the voice table ``decl``: its declared key when that is not the person id, else
-    ``response_id``."""
-    return next((k for k in (getattr(decl, "key", None) or []) if k != pid), "response_id")
+    """The response id column of the voice table ``decl``: its declared key when that is one column other than the
+    person id, else ``response_id`` (a table keyed by person and review round has no response id of its own)."""
+    key = list(getattr(decl, "key", None) or [])
+    return key[0] if len(key) == 1 and key[0] != pid else "response_id"
 
 
 def add_identifiers(cohort, random_state=None, rates=None):
