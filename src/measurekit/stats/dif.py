@@ -429,15 +429,22 @@ def _purify_trait(prep: _Prepared, matchings: dict, flag, purify: bool, max_iter
     warnings = []
     split: set[str] = set()
     iteration = 0
+    # (set, its split items) -> (trait, rows): a set whose split items did not change since an earlier round has the
+    # same trait and the same tests (every fit is deterministic), so it is not fitted again
+    done: dict = {}
     for _ in range(max_iter):
         iteration += 1
         rows = []
         for domain, own in prep.sets.items():
-            theta = _grm_trait(prep, own, split & set(own))
+            key = (domain, frozenset(split & set(own)))
+            if key not in done:
+                theta = _grm_trait(prep, own, split & set(own))
+                done[key] = (theta, [{"item": it, "domain": domain,
+                                      **_tests(prep.values[it].to_numpy(), theta.to_numpy(), prep.G)} for it in own])
+            theta, own_rows = done[key]
             for it in own:
                 matchings[it] = theta
-                res = _tests(prep.values[it].to_numpy(), theta.to_numpy(), prep.G)
-                rows.append({"item": it, "domain": domain, **res})
+            rows += [dict(r) for r in own_rows]
         table = pd.DataFrame(rows).set_index("item").loc[prep.items].reset_index()
         table["flag"] = flag(table)
         if not purify:
