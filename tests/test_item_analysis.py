@@ -78,3 +78,30 @@ def test_integer_column_names_work_as_text():
     text = df.rename(columns=str)
     expected = mk.item_analysis(text, framework={"d": ["0", "1", "2", "3"]}).items
     pd.testing.assert_frame_equal(res.items, expected)
+
+
+def test_distribution_matches_crosstab_with_missing_and_odd_groups():
+    """The distribution table (counted without pandas' pivot tables, for speed) is what pd.crosstab gives, group by
+    group: missing group values left out, numbers and categories as groups, a category nobody chose left out."""
+    rng = np.random.default_rng(5)
+    n = 300
+    df = pd.DataFrame({"a": rng.choice([1, 2, 3, 4, 5, 9, np.nan], n), "b": rng.choice([1, 2, 4, 5], n),
+                       "c": rng.choice([2.0, 3.0, np.nan], n),
+                       "num": rng.choice([0.0, 1.0, np.nan], n),
+                       "cat": pd.Categorical(rng.choice(["z", "é", "A", "b"], n), categories=["z", "é", "A", "b", "x"]),
+                       "txt": rng.choice(["Urdu", "English", None], n)})
+    spec = {"d": {"items": ["a", "b", "c"], "min": 1, "max": 5, "dont_know": 9}}
+    res = mk.item_analysis(df, framework=spec, by=["num", "cat", "txt"])
+    got = res.distribution
+    for var in ["all", "num", "cat", "txt"]:
+        groups = pd.Series("all", index=df.index) if var == "all" else df[var].astype(str)
+        for item in ["a", "b", "c"]:
+            raw = pd.to_numeric(df[item], errors="coerce")
+            valid = raw.isin([1, 2, 3, 4, 5, 9])
+            counts = pd.crosstab(groups[valid], raw[valid])
+            want = counts.div(counts.sum(axis=1), axis=0).stack()
+            part = got[(got["item"] == item) & (got["group"] == var)]
+            assert list(part["group_value"]) == [str(g) for g, _ in want.index]
+            assert list(part["category"]) == [int(c) for _, c in want.index]
+            assert part["proportion"].tolist() == want.tolist()        # the same divisions, to the last digit
+            assert part["n"].tolist() == [int(counts.sum(axis=1)[g]) for g, _ in want.index]
