@@ -377,10 +377,10 @@ def added_value(data: pd.DataFrame, outcome: str | None = None, base=None, new=(
                             "Results are unreliable; look for a predictor that is almost the outcome itself.")
         if not fit.converged:
             warnings.append(f"The {label} model did not converge.")
-    from scipy import stats
+    from measurekit.stats._numerics.distributions import chi2_sf
 
     lr = 2 * (ff.loglik - fb.loglik)
-    p_val = float(stats.chi2.sf(lr, df_lr))
+    p_val = float(chi2_sf(lr, df_lr))
     point = _metrics(Xb, Xf, y, fb, ff)
     rng = np.random.default_rng(random_state)
     cv_ll = (_cv_log_loss(Xb, y, cv, rng), _cv_log_loss(Xf, y, cv, rng)) if cv else (np.nan, np.nan)
@@ -392,7 +392,7 @@ def added_value(data: pd.DataFrame, outcome: str | None = None, base=None, new=(
 
 
 def _by_group(data, outcome, base, new, by, min_group, warnings):
-    from scipy import stats
+    from measurekit.stats._numerics.distributions import chi2_sf
 
     rows = []
     for var in by:
@@ -414,7 +414,7 @@ def _by_group(data, outcome, base, new, by, min_group, warnings):
             fb, ff = fit_logistic(Xb, y), fit_logistic(Xf, y)
             m = _metrics(Xb, Xf, y, fb, ff)
             lr = 2 * (ff.loglik - fb.loglik)
-            row.update({"lr_chisq": lr, "df": k, "p_val": float(stats.chi2.sf(lr, k)),
+            row.update({"lr_chisq": lr, "df": k, "p_val": float(chi2_sf(lr, k)),
                         "delta_auc": m["auc"][1] - m["auc"][0],
                         "delta_nagelkerke_r2": m["nagelkerke_r2"][1] - m["nagelkerke_r2"][0],
                         "nri_events": m["nri"][0], "nri_nonevents": m["nri"][1],

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from measurekit.core import thresholds as th
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
+from measurekit.stats._numerics.distributions import chi2_sf
 from measurekit.stats._numerics.ordinal import fit_ordinal
 
 
@@ -126,7 +126,7 @@ def _tests(y, match, g_dummies):
     for (a, b), df in (((0, 1), k), ((0, 2), 2 * k), ((1, 2), k)):
         chi = max(2 * (ll[b] - ll[a]), 0.0)
         tag = f"{a + 1}{b + 1}"
-        out.update({f"chi{tag}": chi, f"df{tag}": df, f"p{tag}": float(stats.chi2.sf(chi, df)),
+        out.update({f"chi{tag}": chi, f"df{tag}": df, f"p{tag}": float(chi2_sf(chi, df)),
                     f"r2_{tag}": r2[b] - r2[a]})
     out["converged"] = all(f.converged for f in fits)
     return out
@@ -536,7 +536,7 @@ def _irt_round(prep: _Prepared, removed: set, matchings: dict, cache: dict) -> p
                                       ("13", (ll0, ll2), K * (n_groups - 1)),
                                       ("23", (ll1, ll2), n_groups - 1)):
                 chi = max(2 * (hi - lo), 0.0)
-                out.update({f"chi{tag}": chi, f"df{tag}": df, f"p{tag}": float(stats.chi2.sf(chi, df))})
+                out.update({f"chi{tag}": chi, f"df{tag}": df, f"p{tag}": float(chi2_sf(chi, df))})
             a_ref, d_ref = m1.layouts[j].ad(0)
             for g in range(1, n_groups):
                 a_g, d_g = m1.layouts[j].ad(g)

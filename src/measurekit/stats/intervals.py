@@ -8,11 +8,12 @@ All functions are vectorised over numpy arrays / pandas Series.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from measurekit.stats._numerics.distributions import norm_ppf, t_ppf
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def wilson(k, n, level: float = 0.95):
@@ -40,7 +41,7 @@ def t_interval(mean, sd, n, level: float = 0.95):
     """t interval for a mean: mean ± t(n-1) * sd / sqrt(n). NaN where n < 2."""
     mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
+        t = t_ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
         half = t * sd / np.sqrt(n)
     return mean - half, mean + half
 

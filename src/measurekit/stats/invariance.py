@@ -202,7 +202,7 @@ class InvarianceResult(Result):
             rows = [self._row(prev_level, prev_fit),
                     self._row(f"{level} (partial: {', '.join(i for _, i in rel)})", fit)]
             return _compare(rows, ordinal, [self._diff(prev_fit, fit)] if ordinal else None)
-        from scipy import stats
+        from measurekit.stats._numerics.distributions import chi2_sf
 
         base, prev = base_fit.fit.iloc[0], prev_fit.fit.iloc[0]
         rows = []
@@ -212,9 +212,9 @@ class InvarianceResult(Result):
             f = fit.fit.iloc[0]
             if ordinal:
                 stat, ddf = self._diff(fit, base_fit)
-                p = stats.chi2.sf(stat, ddf) if ddf > 0 else np.nan
+                p = chi2_sf(stat, ddf) if ddf > 0 else np.nan
             else:
-                p = stats.chi2.sf(base["chisq"] - f["chisq"], base["df"] - f["df"])
+                p = chi2_sf(base["chisq"] - f["chisq"], base["df"] - f["df"])
             rows.append({"item": item, "released": kind, "chisq": f["chisq"], "df": f["df"],
                          "chisq_drop": base["chisq"] - f["chisq"], cfi: f[cfi],
                          "delta_cfi_vs_previous": f[cfi] - prev[cfi], "p_val": p})

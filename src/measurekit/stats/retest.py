@@ -50,7 +50,7 @@ def icc_table(x, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def _icc_table(x, n, k, alpha):
-    from scipy import stats
+    from measurekit.stats._numerics.distributions import f_ppf, f_sf
 
     grand = x.mean()
     ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
@@ -65,16 +65,16 @@ def _icc_table(x, n, k, alpha):
     est = [icc1, icc2, icc3, (msb - msw) / msb, (msb - mse) / (msb + (msj - mse) / n), (msb - mse) / msb]
     f11, df11n, df11d = msb / msw, n - 1, n * (k - 1)
     f21, df21n, df21d = msb / mse, n - 1, (n - 1) * (k - 1)
-    p11, p21 = stats.f.sf(f11, df11n, df11d), stats.f.sf(f21, df21n, df21d)
+    p11, p21 = f_sf(f11, df11n, df11d), f_sf(f21, df21n, df21d)
     q = 1 - alpha / 2
-    f1l, f1u = f11 / stats.f.ppf(q, df11n, df11d), f11 * stats.f.ppf(q, df11d, df11n)
-    f3l, f3u = f21 / stats.f.ppf(q, df21n, df21d), f21 * stats.f.ppf(q, df21d, df21n)
+    f1l, f1u = f11 / f_ppf(q, df11n, df11d), f11 * f_ppf(q, df11d, df11n)
+    f3l, f3u = f21 / f_ppf(q, df21n, df21d), f21 * f_ppf(q, df21d, df21n)
     # ICC(2,1): McGraw and Wong's approximate degrees of freedom (psych's v)
     fj = msj / mse
     vn = (k - 1) * (n - 1) * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
     vd = (n - 1) * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
     v = vn / vd
-    f2u, f2l = stats.f.ppf(q, n - 1, v), stats.f.ppf(q, v, n - 1)
+    f2u, f2l = f_ppf(q, n - 1, v), f_ppf(q, v, n - 1)
     l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
     u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
     low = [(f1l - 1) / (f1l + k - 1), l2, (f3l - 1) / (f3l + k - 1),

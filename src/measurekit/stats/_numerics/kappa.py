@@ -45,7 +45,7 @@ def contingency(a, b, categories) -> np.ndarray:
 def weighted_kappa_table(table: np.ndarray, weights: str = "quadratic", level: float = 0.95) -> dict:
     """Weighted kappa of an m x m table of counts: ``estimate``, ``se`` (Fleiss, Cohen and Everitt 1969),
     ``ci_low`` / ``ci_high`` (estimate -/+ z * se, clipped to [-1, 1] as psych does), ``n``."""
-    from scipy import stats
+    from measurekit.stats._numerics.distributions import norm_ppf
 
     table = np.asarray(table, dtype=float)
     n = table.sum()
@@ -63,6 +63,6 @@ def weighted_kappa_table(table: np.ndarray, weights: str = "quadratic", level: f
     term = (p * (w - np.add.outer(wi, wj) * (1 - kappa)) ** 2).sum()
     var = (term - (kappa - pe * (1 - kappa)) ** 2) / ((1 - pe) ** 2 * n)
     se = float(np.sqrt(var)) if var > 0 else 0.0
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(norm_ppf(0.5 + level / 2))
     return {"estimate": float(kappa), "se": se, "ci_low": float(max(kappa - z * se, -1.0)),
             "ci_high": float(min(kappa + z * se, 1.0)), "n": int(n)}

@@ -70,7 +70,7 @@ def ml_table(spec, theta: np.ndarray, se: np.ndarray) -> pd.DataFrame:
 
 def ordinal_table(spec, res) -> pd.DataFrame:
     """Parameter table of a WLSMV fit (spec: ``_numerics.wlsmv.OrdSpec``, res: its ``DWLSFit``)."""
-    from scipy import stats as st
+    from measurekit.stats._numerics.distributions import norm_sf
 
     theta, se = res.theta, res.se
     k_of = {}
@@ -125,5 +125,5 @@ def ordinal_table(spec, res) -> pd.DataFrame:
     est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "est", "se", "std_all"])
     with np.errstate(divide="ignore", invalid="ignore"):
         est["z"] = np.where(est["se"] > 0, est["est"] / est["se"], np.nan)
-    est["p_val"] = 2 * st.norm.sf(np.abs(est["z"]))
+    est["p_val"] = 2 * norm_sf(np.abs(est["z"]))
     return est[COLUMNS]
