@@ -44,13 +44,23 @@ class RunStopped(InputError):
         self.report_path = report_path
 
 
-def _timed(state: RunState, name: str, func: Callable[[RunState], str], log) -> None:
+def _cpu_now() -> float:
+    """CPU seconds (user + system) of this process and of its finished worker processes."""
+    try:
+        import resource
+    except ImportError:                                  # pragma: no cover - Windows: no worker processes anyway
+        return time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def _timed(state: RunState, name: str, func: Callable[[RunState], str], log, where: str = "") -> None:
     log(f"-> {name} ...")
     start, cpu_start = time.perf_counter(), time.process_time()
     note = func(state) or ""
-    elapsed = time.perf_counter() - start
-    state.steps.append(StepLog(name, elapsed, note, cpu=time.process_time() - cpu_start))
-    log(f"   done in {elapsed:.1f} s{'  (' + note + ')' if note else ''}")
+    state.steps.append(StepLog(name, time.perf_counter() - start, note, cpu=time.process_time() - cpu_start,
+                               where=where))
+    log(state.steps[-1].done_line())
 
 
 def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) -> str:
@@ -75,6 +85,42 @@ def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) 
         head = next((i for i, line in enumerate(body) if line.lstrip().startswith("ncalls")), 0)
         lines += ["", f"Top {top} {title}:"] + [line for line in body[head:] if line.strip()]
     return "\n".join(lines)
+
+
+def _run_steps(state: RunState, log, parallel: bool) -> None:
+    """Run ``steps.STEPS`` in order. With ``parallel``, each step marked ``apart`` starts in a worker process of its
+    own (``pipeline/workers.py``), the steps marked ``beside`` run meanwhile, and the workers are collected, in step
+    order, before any other step; without, every step runs here, one after the other. The same numbers either way."""
+    from measurekit.pipeline import steps, workers
+
+    pending: list[workers.Pending] = []
+    try:
+        for step in steps.STEPS:
+            if step.applies is not None and not step.applies(state):
+                continue     # a step for another kind of framework (e.g. two perspectives): not part of this run
+            if pending and not (step.apart or step.beside):
+                while pending:
+                    workers.collect(state, pending.pop(0), log)
+            missing = [part for part in step.needs if getattr(state, part) is None]
+            if missing:
+                state.skip(step.name, f"needs {', '.join(missing)}, which could not be produced")
+                log(f"-> {step.name}: skipped (needs {', '.join(missing)})")
+                continue
+            if parallel and step.apart:
+                pending.append(workers.start(state, step))
+                continue
+            _timed(state, step.name, step.func, log,
+                   f"beside {len(pending)} worker process{'es' if len(pending) > 1 else ''}" if pending else "")
+        while pending:
+            workers.collect(state, pending.pop(0), log)
+    finally:
+        workers.stop(pending)
+    order = {s.name: i for i, s in enumerate(steps.STEPS)}
+    state.steps.sort(key=lambda s: order.get(s.name, -1))       # the order of STEPS, however they overlapped
+    state.skipped.sort(key=lambda s: order.get(s.step, -1))
+
+
+_profiled = False     # True while ``run(profile=True)`` runs: every step in this process, where cProfile sees it
 
 
 def run(data: Path | str | None = None, *, framework=None, out: Path | str = Path("out"),
@@ -110,19 +156,22 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     if profile:
         import cProfile
 
+        global _profiled
         profiler = cProfile.Profile()
         start = time.perf_counter()
+        _profiled = True
         try:
             state = profiler.runcall(run, data, framework=framework, out=out, config=config, log=log,
                                      trial_sample=trial_sample, ledger=ledger, period=period)
         finally:
             profiler.disable()
+            _profiled = False
         log(profile_report(profiler, state.steps, time.perf_counter() - start))
         return state
     from measurekit.core import atomic
     from measurekit.data.periods import is_period_folder
     from measurekit.design.choose import framework_path
-    from measurekit.pipeline import steps
+    from measurekit.pipeline import steps, workers
 
     data_dir = Path(data) if data is not None else paths.bundled_data()
     several = is_period_folder(data_dir)
@@ -142,7 +191,7 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
         open_ledger(ledger, out)       # refused before anything runs when it lies inside the output folder
     inputs = Inputs(data_dir, framework_path(framework, data=data), Path(out), Path(config) if config else None,
                     trial_sample, Path(ledger) if ledger is not None else None, period)
-    total_start = time.perf_counter()
+    total_start, cpu_start = time.perf_counter(), _cpu_now()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)
     _timed(state, "Read and validate inputs" + (" (every period)" if several else ""),
@@ -162,15 +211,7 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
             + "; the over-time statistics and the board pack use every period")
     with atomic.atomic_directory(inputs.out) as work:
         state.work = work
-        for step in steps.STEPS:
-            if step.applies is not None and not step.applies(state):
-                continue     # a step for another kind of framework (e.g. two perspectives): not part of this run
-            missing = [part for part in step.needs if getattr(state, part) is None]
-            if missing:
-                state.skip(step.name, f"needs {', '.join(missing)}, which could not be produced")
-                log(f"-> {step.name}: skipped (needs {', '.join(missing)})")
-                continue
-            _timed(state, step.name, step.func, log)
+        _run_steps(state, log, parallel=workers.wanted() and not _profiled)
     if inputs.ledger is not None and state.board is not None:
         from measurekit.publish.board_pack import record_release
 
@@ -181,7 +222,8 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
         log("\nSkipped on these data (see the trial report):")
         for s in state.skipped:
             log(f"  {s.step}: {s.reason}")
-    log(f"\nFinished in {total:.1f} s. Outputs in {inputs.out.resolve()}:")
+    log(f"\nFinished in {total:.1f} s (CPU {_cpu_now() - cpu_start:.1f} s, workers included). "
+        f"Outputs in {inputs.out.resolve()}:")
     for label, rel in state.files.items():
         log(f"  {label:<40} {inputs.out / rel}")
     return state

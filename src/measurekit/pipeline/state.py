@@ -151,6 +151,16 @@ class StepLog:
     seconds: float              # wall time
     note: str = ""
     cpu: float | None = None    # CPU time of this process (all threads) during the step; None when not measured
+    # "" (the main process, alone), "in a worker process" or "beside N worker processes" (pipeline/workers.py)
+    where: str = ""
+
+    def done_line(self) -> str:
+        """The console line that closes the step: wall time, CPU time (on a busy machine the wall time includes
+        waiting for a core; the CPU time does not), where it ran when not in the main process alone, and the note."""
+        inside = ", ".join(([f"CPU {self.cpu:.1f} s"] if self.cpu is not None else [])
+                           + ([self.where] if self.where else []))
+        return (f"   done in {self.seconds:.1f} s" + (f" ({inside})" if inside else "")
+                + (f"  ({self.note})" if self.note else ""))
 
 
 @dataclass
@@ -179,6 +189,7 @@ class RunState:
     value: Value | None = None
     cosmin: "CosminResult | None" = None       # measurement properties rated + / - / ? per indicator
     perspectives: "Perspectives | None" = None   # two perspectives of the same topics (pipeline/perspectives_step.py)
+    board_table: "BoardTable | None" = None    # built once (the Board table step), rendered by the Board pack step
     board: Board | None = None
     # a data folder of several academic years: every period read and validated (``data.periods.Periods``); the
     # one-year parts above (``cohort`` ...) are the period ``inputs.period`` names, or the latest. None: one year

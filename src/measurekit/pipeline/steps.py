@@ -283,11 +283,13 @@ def fairness_step(state: RunState) -> str:
     return f"invariance {route}; DIF by {words} flags: {', '.join(flagged) or 'none'}"
 
 
-def value_step(state: RunState) -> str:
-    from measurekit.stats.added_value import added_value
+def coverage_step(state: RunState) -> str:
+    """Whose voices were heard (coverage by the declared groups, the R-indicator) and the raking weights that
+    the board table's weighted estimates use; every child, not the trial sample."""
     from measurekit.stats.coverage import coverage, response_weights
 
-    step, fw, scored = "Added value and coverage", ready(state.framework, "framework"), ready(state.scored, "scores")
+    step, fw, scored = "Coverage and response weights", ready(state.framework, "framework"), ready(state.scored,
+                                                                                                   "scores")
     v = Value()
     roles = fw.analysis
     by = declared_columns(state, step, "coverage", "coverage_by", roles.coverage_by, scored)
@@ -304,6 +306,18 @@ def value_step(state: RunState) -> str:
         state.skip(step, "response weights: " + NO_DECLARATION.format(what="weighting margins", key="weighting_by"))
     if v.coverage is not None:
         atomic.write_csv(state.internal / "value" / "coverage.csv", v.coverage.table)
+    state.value = v
+    state.files["added value and coverage (internal)"] = Path("internal/value")
+    return f"R-indicator {v.coverage.r_indicator:.2f}" if v.coverage is not None else ""
+
+
+def added_value_step(state: RunState) -> str:
+    """What the voice domains add to routine data in predicting each declared outcome (trial respondents)."""
+    from measurekit.stats.added_value import added_value
+
+    step, fw, scored = "Added value", ready(state.framework, "framework"), ready(state.scored, "scores")
+    v = ready(state.value, "coverage and weights")
+    roles = fw.analysis
     new = [d.score_column for d in fw.domains]
     resp = state.trial_respondents
     notes = []
@@ -326,10 +340,8 @@ def value_step(state: RunState) -> str:
             v.outcomes[outcome] = o
             atomic.write_csv(state.internal / "value" / f"added_value_{outcome}.csv", r.table)
             notes.append(f"{outcome}: LR p = {r.p_val:.2g}")
-    state.value = v
     state.files["added value and coverage (internal)"] = Path("internal/value")
-    lead = [f"R-indicator {v.coverage.r_indicator:.2f}"] if v.coverage is not None else []
-    return "; ".join(lead + notes)
+    return "; ".join(notes)
 
 
 def evidence_step(state: RunState) -> str:
@@ -399,25 +411,20 @@ def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
     return notes
 
 
-def board_pack_step(state: RunState) -> str:
-    """The board table, built once from the scores computed once and kept in memory (``state.board.board_table``);
-    the pack and the shareable folder's README are rendered from it. Weighted estimates use the raking weights."""
-    from measurekit.publish.board_pack import render_board_pack, shareable_readme
+def board_table_step(state: RunState) -> str:
+    """The board table, built once from the scores computed once and kept in memory (``state.board_table``):
+    aggregates, intervals, comparisons, disclosure control and its audit. Weighted estimates use the raking
+    weights. It reads nothing the reliability, fairness and added-value steps make, so it runs beside them."""
     from measurekit.publish.board_table import build_board_table
 
     fw = ready(state.framework, "framework")
     weights = None
     if any(ind.ci_method == "weighted_t" for ind in fw.indicators):
         if state.value is None or state.value.weights is None:
-            state.skip("Board pack",
+            state.skip("Board table",
                        "weighted estimates: no response weights could be made; unweighted intervals used")
         else:
             weights = state.value.weights.weights
-    notes = evidence_notes(state)
-    if state.cosmin is not None:
-        for ind in fw.indicators:
-            if not state.cosmin.for_indicator(ind.id).empty:
-                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
     led = None
     if state.inputs.ledger is not None:
         from measurekit.publish.ledger import Ledger
@@ -428,8 +435,23 @@ def board_pack_step(state: RunState) -> str:
     frame = technical_frame(ready(state.scored, "scores"), tables, fw)
     lookup_name = (fw.population.lookup if declared(fw) and fw.population is not None and fw.population.lookup
                    else "small_areas")
-    board = build_board_table(frame, framework=fw, weights=weights, lookup=tables.get(lookup_name), ledger=led,
-                              evidence=ready(state.evidence, "framework evidence"))
+    state.board_table = build_board_table(frame, framework=fw, weights=weights, lookup=tables.get(lookup_name),
+                                          ledger=led, evidence=ready(state.evidence, "framework evidence"))
+    return f"{len(state.board_table.rows):,} rows, disclosure control applied"
+
+
+def board_pack_step(state: RunState) -> str:
+    """The board pack and the shareable folder's README, rendered from the board table (``state.board_table``)
+    with the evidence notes of this run's measurement results (reliability, added value, COSMIN)."""
+    from measurekit.publish.board_pack import render_board_pack, shareable_readme
+
+    fw = ready(state.framework, "framework")
+    board = ready(state.board_table, "board table")
+    notes = evidence_notes(state)
+    if state.cosmin is not None:
+        for ind in fw.indicators:
+            if not state.cosmin.for_indicator(ind.id).empty:
+                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
     files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
     state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),
@@ -437,7 +459,7 @@ def board_pack_step(state: RunState) -> str:
     state.files["board pack (shareable)"] = Path("shareable/board_pack")
     state.files[f"{board.words.area} briefings (shareable)"] = Path("shareable/board_pack/briefing")
     state.files["shareable folder README"] = Path("shareable/README.txt")
-    return "board table, data package, workbook, spec sheets and briefings"
+    return "data package, workbook, spec sheets and briefings"
 
 
 PERIODS_README = (
@@ -528,15 +550,28 @@ class Step:
     needs: tuple[str, ...] = ()   # RunState parts that must be filled in for the step to run
     # None: every run; else the step is part of a run only when this returns True (not logged, not "skipped")
     applies: Callable[[RunState], bool] | None = None
+    # True: the step may run in a process of its own (``pipeline/workers.py``) while the main process goes on: it
+    # reads only parts made before it and fills in only ``makes`` (attribute paths of the RunState, sent back),
+    # its files and its ``skipped`` entries
+    apart: bool = False
+    makes: tuple[str, ...] = ()
+    # True: the step reads nothing that the apart steps before it make, so it runs while they run; any other step
+    # waits for them first
+    beside: bool = False
 
 
 STEPS = [
     Step("Link survey to records", link_step),
     Step("Score voice domains", score_step, needs=("linkage",)),
-    Step("Reliability and structure", reliability_step, needs=("scored",)),
-    Step("Fairness: invariance and DIF", fairness_step, needs=("scored",)),
-    Step("Added value and coverage", value_step, needs=("scored",)),
-    Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies),
+    Step("Coverage and response weights", coverage_step, needs=("scored",)),
+    Step("Reliability and structure", reliability_step, needs=("scored",), apart=True, makes=("measurement",)),
+    Step("Fairness: invariance and DIF", fairness_step, needs=("scored",), apart=True, makes=("fairness",)),
+    Step("Added value", added_value_step, needs=("scored", "value"), apart=True,
+         makes=("value.added_value", "value.outcomes")),
+    # one year's board table, beside the workers; a folder of years builds every period's in the board pack step
+    Step("Board table", board_table_step, needs=("scored",), beside=True, applies=lambda s: s.periods is None),
+    # reads the framework, the linkage and the cohort only: beside the workers too
+    Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies, beside=True),
     Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),   # after: it rates their agreement
     Step("Over time (every period)", over_time_step, needs=("periods",), applies=lambda s: s.periods is not None),
     Step("Board pack", board_step, needs=("scored",)),

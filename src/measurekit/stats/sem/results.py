@@ -58,6 +58,12 @@ class CFAResult(Result):
     _title = "Confirmatory factor analysis"
     _main = "estimates"
 
+    def __getstate__(self) -> dict:
+        """Pickled (e.g. sent back from a worker process of the main job) with its tables built: the functions
+        that build them when first read are closures, which do not pickle."""
+        self.fit, self.estimates  # noqa: B018 - build them
+        return self.__dict__.copy()
+
     @property
     def fit(self) -> pd.DataFrame:
         if callable(self._fit_table):

@@ -1,0 +1,194 @@
+"""Steps of the main job run in processes of their own, beside the main process (two cores: about half the wall time
+of the analysis steps).
+
+A step marked ``apart`` (``pipeline/steps.py``) reads only what the steps before it made and fills in only the parts
+it ``makes``; it runs in a forked copy of the main process (the run state, the imported modules and the data are
+shared copy-on-write, nothing is pickled on the way in) and sends back those parts, its ``skipped`` entries, the
+files it registered, its step log and the warnings it raised. The main process goes on with the steps marked
+``beside`` and collects the apart steps, in the order of ``STEPS``, before any other step. Every step computes
+exactly what it computes in the main process (the same functions, data and seeds), so the numbers are the same to
+the last digit: tests/test_workers.py compares every file of a run with and without workers.
+
+Workers are used only where forking is safe and helps: Linux (``fork``), at least two CPU cores available to the
+process, not inside a daemonic process, not under ``--profile`` (cProfile sees one process), and only when at least
+one core is idle (the one-minute load average at least one below the cores): on a machine whose cores are already
+busy the workers cannot run beside the main process, and forking, copying pages and sending results back cost about
+0.7 s of CPU (measured on this project's shared 2-core machine at load 7-10: wall 22 s with workers against 16 s
+without). ``MEASUREKIT_WORKERS``: ``auto`` (default, the rule above), ``on`` (whenever forking is possible, whatever
+the load; what tests/test_workers.py uses), ``0``, ``1`` or ``off`` (never). Without workers the steps run one after
+the other, as before.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from measurekit.pipeline.state import RunState, StepLog
+
+ENV = "MEASUREKIT_WORKERS"      # "auto" (default), "on", or "0" / "1" / "off": see the module notes
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):          # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def possible() -> bool:
+    """Whether worker processes can be forked here at all (Linux, fork, two cores or more, not a daemon)."""
+    if not sys.platform.startswith("linux") or available_cores() < 2:
+        return False
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def wanted() -> bool:
+    """Whether apart steps run in worker processes in this run (see the module notes)."""
+    setting = os.environ.get(ENV, "auto").strip().lower() or "auto"
+    if setting in ("0", "1", "off", "no", "false") or not possible():
+        return False
+    if setting in ("on", "yes", "true"):
+        return True
+    try:
+        load = os.getloadavg()[0]
+    except OSError:                                   # pragma: no cover - no load average: assume busy
+        return False
+    return available_cores() - load >= 1.0
+
+
+def _get(obj: Any, path: str) -> Any:
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _set(obj: Any, path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for name in parents:
+        obj = getattr(obj, name)
+    setattr(obj, last, value)
+
+
+@dataclass
+class Outcome:
+    """What an apart step sends back to the main process."""
+
+    parts: dict[str, Any]
+    skipped: list
+    files: dict
+    log: StepLog
+    warnings: list = field(default_factory=list)
+
+
+def _child(state: RunState, step, conn) -> None:
+    """In the worker: run ``step`` on the forked state and send back its :class:`Outcome` (or the exception)."""
+    import warnings
+
+    os.environ["MEASUREKIT_NO_PROGRESS"] = "1"      # no progress bars drawn over the main process's console
+    try:
+        n_skipped, files = len(state.skipped), dict(state.files)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            start, cpu = time.perf_counter(), time.process_time()
+            note = step.func(state) or ""
+            log = StepLog(step.name, time.perf_counter() - start, note, cpu=time.process_time() - cpu,
+                          where="in a worker process")
+        new_files = {k: v for k, v in state.files.items() if files.get(k) != v}
+        said = [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+        outcome = Outcome({p: _get(state, p) for p in step.makes}, state.skipped[n_skipped:], new_files, log, said)
+        try:
+            from multiprocessing.reduction import ForkingPickler
+
+            message = bytes(ForkingPickler.dumps(("ok", outcome)))
+        except Exception as exc:                          # a result that cannot be pickled: the main process reruns
+            conn.send(("rerun", f"{type(exc).__name__}: {exc}"))
+        else:
+            conn.send_bytes(message)
+    except BaseException as exc:                          # noqa: BLE001 - every failure goes back to the main process
+        import traceback
+
+        text = traceback.format_exc()
+        try:
+            conn.send(("error", exc, text))
+        except Exception:                                 # an exception that cannot be pickled: its text
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), text))
+    finally:
+        conn.close()
+
+
+@dataclass
+class Pending:
+    step: Any
+    process: Any
+    conn: Any
+
+
+def start(state: RunState, step) -> Pending:
+    """Fork a worker running ``step`` on a copy of ``state``. Before the first fork, the modules that every
+    analysis step and the board table use (scipy.optimize, which brings scipy.linalg, sparse and special) are
+    imported here once: a worker inherits what is imported before it is forked, so they are not imported again in
+    each process (about half a second of CPU each)."""
+    import multiprocessing
+
+    import scipy.optimize  # noqa: F401
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(state, step, send), name=f"measurekit: {step.name}", daemon=True)
+    process.start()
+    send.close()
+    return Pending(step, process, receive)
+
+
+def collect(state: RunState, pending: Pending, log) -> None:
+    """Wait for a worker and put what its step made into ``state``, as if the step had run here; re-raise its
+    exception (with the worker's traceback as a note) when it failed."""
+    import warnings
+
+    step = pending.step
+    try:
+        kind, *rest = pending.conn.recv()
+    except EOFError:
+        pending.process.join()
+        raise RuntimeError(f"the worker process of the step {step.name!r} stopped without a result (exit code "
+                           f"{pending.process.exitcode}); run with {ENV}=1 to run every step in one process") from None
+    finally:
+        pending.conn.close()
+    pending.process.join()
+    if kind == "error":
+        exc, text = rest
+        exc.add_note(f"(in the worker process of the step {step.name!r}:)\n{text}")
+        raise exc
+    if kind == "rerun":
+        # its result could not be sent back (an object that does not pickle): run the step here, with the same
+        # data and seeds, so the same numbers; its files are written again, the same bytes
+        from measurekit.pipeline.run import _timed
+
+        log(f"   ({step.name}: the worker's result could not be sent back ({rest[0]}); running it here)")
+        _timed(state, step.name, step.func, log)
+        return
+    out: Outcome = rest[0]
+    for path, value in out.parts.items():
+        _set(state, path, value)
+    state.skipped.extend(out.skipped)
+    state.files.update(out.files)
+    state.steps.append(out.log)
+    for message, category, filename, lineno in out.warnings:
+        warnings.warn_explicit(message, category, filename, lineno)
+    log(f"-> {step.name} ...")
+    log(out.log.done_line())
+
+
+def stop(pending: list[Pending]) -> None:
+    """End the workers still running (the run failed or was interrupted)."""
+    for p in pending:
+        if p.process.is_alive():
+            p.process.terminate()
+        p.process.join()
+        p.conn.close()
