@@ -167,6 +167,17 @@ def fit_logistic_batch(X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.nd
     return beta, ll, converged
 
 
+def _sort_kind(weights: np.ndarray) -> str | None:
+    """How ``auc_batch`` may sort. With whole-number weights (bootstrap counts) and totals below 2**24, every sum
+    it forms is of whole and half numbers below 2**52, so exact: the order of tied scores among themselves cannot
+    change a digit, and numpy's default sort (introsort, SIMD where the machine has it; about twice as fast) gives
+    the same AUCs as a stable sort. Any other weights: a stable sort, as before."""
+    total = weights.sum(axis=1).max() if weights.size else 0.0
+    if np.isfinite(total) and total < 2 ** 24 and (weights >= 0).all() and np.array_equal(weights, np.floor(weights)):
+        return None
+    return "stable"
+
+
 def auc_batch(scores: np.ndarray, y: np.ndarray, weights: np.ndarray, order: np.ndarray | None = None,
               groups: np.ndarray | None = None):
     """Weighted AUC (ties count one half) for each row of ``scores`` (B x n) with weights ``weights`` (B x n).
@@ -179,7 +190,7 @@ def auc_batch(scores: np.ndarray, y: np.ndarray, weights: np.ndarray, order: np.
     weights = np.atleast_2d(weights)
     B, n = scores.shape
     if order is None:
-        order = np.argsort(scores, axis=1, kind="stable")
+        order = np.argsort(scores, axis=1, kind=_sort_kind(weights))
     s = np.take_along_axis(scores, order, axis=1)
     ys = np.asarray(y, dtype=float)[order]
     ws = np.take_along_axis(weights, order, axis=1)
