@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from _timing import best
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -44,8 +43,9 @@ items <- x[, %(items)s]
 m <- '%(model)s'
 f <- function() %(expr)s
 f()
-t <- min(sapply(1:%(repeat)d, function(i) system.time(f())[["elapsed"]]))
-cat(sprintf("R_SECONDS %%.4f\n", t))
+times <- sapply(1:%(repeat)d, function(i) {s <- system.time(f()); c(s[["elapsed"]], sum(s[c("user.self", "sys.self",
+                 "user.child", "sys.child")], na.rm = TRUE))})
+cat(sprintf("R_SECONDS %%.4f %%.4f\n", min(times[1, ]), min(times[2, ])))
 """
 
 R_EXPR = {
@@ -62,14 +62,25 @@ R_EXPR = {
 }
 
 
-def python_seconds(fn, repeat: int) -> float:
-    """One warm-up call, then the best of ``repeat`` timed calls."""
+def python_seconds(fn, repeat: int) -> tuple[float, float]:
+    """One warm-up call, then the best wall time and the least CPU time (user + system, every thread) of ``repeat``
+    timed calls."""
+    import time
+
     fn()
-    return best(fn, repeat)
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return min(walls), min(cpus)
 
 
-def r_seconds(frame, cols, what: str, repeat: int, model: str = "", group: str = "fsm") -> float | None:
-    """The same workload in R, timed inside R as :func:`python_seconds` times Python (None without Rscript)."""
+def r_seconds(frame, cols, what: str, repeat: int, model: str = "", group: str = "fsm") -> tuple[float, float] | None:
+    """The same workload in R, timed inside R as :func:`python_seconds` times Python: the best wall time and the least
+    CPU time (R's own and its forked children's: psych runs polychoric and fa.parallel through mclapply); None
+    without Rscript."""
     rscript = shutil.which("Rscript")
     if not rscript:
         return None
@@ -84,7 +95,7 @@ def r_seconds(frame, cols, what: str, repeat: int, model: str = "", group: str =
     if not line:
         print("   R failed:", out.stderr.strip().splitlines()[-3:] if out.stderr else "")
         return None
-    return float(line[0].split()[1])
+    return float(line[0].split()[1]), float(line[0].split()[2])
 
 
 def cohort_workloads() -> dict:
@@ -149,33 +160,44 @@ def main() -> int:
     n = len(next(iter(work.values()))[1])
     print(f"{n} respondents; R peer: {shutil.which('Rscript') or 'not found'}; "
           f"each side: 1 warm-up call, then the best of the repeats; load average {_loadavg()}")
-    print(f"{'workload':12s} {'repeats':>7s} {'python s':>9s} {'R s':>9s} {'R/python':>9s} {'target':>7s}")
+    print(f"{'workload':12s} {'repeats':>7s} {'python s':>9s} {'R s':>9s} {'R/python':>9s} {'target':>7s}"
+          f"     {'py CPU s':>9s} {'R CPU s':>9s} {'CPU ratio':>9s}")
     medians = []
     for what in only:
         fn, frame, cols, repeat, model = work[what]
-        ratios = []
+        ratios, cpu_ratios = [], []
         for _ in range(args.runs):
-            py = python_seconds(fn, repeat)
-            r_s = r_seconds(frame, cols, what, repeat, model)
+            py, py_cpu = python_seconds(fn, repeat)
+            r = r_seconds(frame, cols, what, repeat, model)
+            r_s, r_cpu = r if r else (None, None)
             ratio = f"{r_s / py:9.1f}" if r_s else f"{'-':>9s}"
             if r_s:
                 ratios.append(r_s / py)
+                cpu_ratios.append(r_cpu / max(py_cpu, 1e-9))
             target = TARGETS.get(what)
             verdict = "" if target is None or not r_s else ("  met" if r_s / py >= target else "  NOT met")
+            cpu_part = f"{py_cpu:9.3f} {r_cpu:9.3f} {r_cpu / max(py_cpu, 1e-9):9.1f}" if r_s else ""
             print(f"{what:12s} {repeat:7d} {py:9.3f} {r_s if r_s is not None else float('nan'):9.3f} {ratio} "
-                  f"{'>= ' + format(target, 'g') if target else '-':>7s}{verdict}", flush=True)
+                  f"{'>= ' + format(target, 'g') if target else '-':>7s}{verdict:9s}{cpu_part}", flush=True)
         if args.runs > 1 and ratios:
-            medians.append((what, sorted(ratios)))
+            medians.append((what, sorted(ratios), sorted(cpu_ratios)))
     if medians:
-        print(f"\nmedian R/python of {args.runs} runs (load average at the end {_loadavg()})")
-        for what, ratios in medians:
+        print(f"\nmedian R/python of {args.runs} runs, wall and CPU (load average at the end {_loadavg()}; on a busy "
+              "machine the CPU ratio is the steadier one)")
+        for what, ratios, cpu_ratios in medians:
             target = TARGETS.get(what)
-            med = float(sorted(ratios)[len(ratios) // 2]) if len(ratios) % 2 else (
-                (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2)
+            med, cmed = _median(ratios), _median(cpu_ratios)
             verdict = "" if target is None else ("  met" if med >= target else "  NOT met")
-            print(f"{what:12s} median {med:6.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f})"
-                  f"{'  target >= ' + format(target, 'g') if target else ''}{verdict}")
+            cverdict = "" if target is None else ("  met" if cmed >= target else "  NOT met")
+            print(f"{what:12s} wall {med:6.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f}){verdict:9s}  CPU {cmed:6.1f}x "
+                  f"(range {cpu_ratios[0]:.1f}-{cpu_ratios[-1]:.1f}){cverdict:9s}"
+                  f"{'  target >= ' + format(target, 'g') if target else ''}")
     return 0
+
+
+def _median(values: list[float]) -> float:
+    v = sorted(values)
+    return float(v[len(v) // 2]) if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
 
 if __name__ == "__main__":

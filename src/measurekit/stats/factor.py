@@ -13,7 +13,7 @@ import pandas as pd
 
 from measurekit.core.result import Result
 from measurekit.problems import InputError, Problem, ProblemReport
-from measurekit.stats._numerics.item_data import bad_option, numeric_items
+from measurekit.stats._numerics.item_data import bad_option, checked_matrix, numeric_items
 from measurekit.stats._numerics.threads import single_thread
 
 
@@ -62,8 +62,8 @@ def polychoric(data: pd.DataFrame, *, items=None, max_categories: int = 8, smoot
     """
     from scipy.special import ndtri
 
-    data = numeric_items(data, items, min_items=2, what="A polychoric correlation")
-    x = data.to_numpy()
+    # the item values read directly when the frame is plain (item_data.checked_matrix: every check still made)
+    x, names = checked_matrix(data, items, min_items=2, what="A polychoric correlation")
     finite = x[~np.isnan(x)]
     if not np.all(finite == np.round(finite)):
         raise InputError.of("not_item_codes",
@@ -116,7 +116,6 @@ def polychoric(data: pd.DataFrame, *, items=None, max_categories: int = 8, smoot
         if smoothed:
             warnings.append("The polychoric matrix was not positive definite, so it was smoothed as psych::cor.smooth "
                             "does (small eigenvalues raised, then rescaled). Results based on it are approximate.")
-    names = list(data.columns)
     nmat = present.T.astype(float) @ present.astype(float)
     del top
     return PolychoricResult(
