@@ -100,7 +100,8 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
                 continue     # a step for another kind of framework (e.g. two perspectives): not part of this run
             if pending and not (step.apart or step.beside):
                 while pending:
-                    workers.collect(state, pending.pop(0), log)
+                    workers.collect(state, pending[0], log)
+                    pending.pop(0)        # only once collected: a failure or an interrupt stops every worker left
             missing = [part for part in step.needs if getattr(state, part) is None]
             if missing:
                 state.skip(step.name, f"needs {', '.join(missing)}, which could not be produced")
@@ -112,7 +113,8 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
             _timed(state, step.name, step.func, log,
                    f"beside {len(pending)} worker process{'es' if len(pending) > 1 else ''}" if pending else "")
         while pending:
-            workers.collect(state, pending.pop(0), log)
+            workers.collect(state, pending[0], log)
+            pending.pop(0)
     finally:
         workers.stop(pending)
     order = {s.name: i for i, s in enumerate(steps.STEPS)}

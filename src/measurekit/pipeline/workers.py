@@ -191,4 +191,4 @@ def stop(pending: list[Pending]) -> None:
         if p.process.is_alive():
             p.process.terminate()
         p.process.join()
-        p.conn.close()
+        p.conn.close()             # closing twice is allowed
