@@ -104,7 +104,7 @@ def test_apart_steps_read_only_what_earlier_steps_make():
         if step.apart:
             assert step.makes and not set(step.makes) & set(made), step.name
             made += step.makes
-    assert [s.name for s in STEPS if s.beside] == ["Board table"]
+    assert [s.name for s in STEPS if s.beside] == ["Board table", "Two perspectives"]
 
 
 @needs_workers
