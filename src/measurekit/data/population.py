@@ -21,14 +21,11 @@ def voice_tables(framework) -> list:
 
 
 def first_respondent(framework) -> str:
-    """The respondent whose answers are scored and published: the respondent of the first declared voice table;
-    without one, the data contract's ``parent`` when the items name it (or name no respondent), else the first
-    respondent the items name (a framework whose respondent has another name keeps its items)."""
-    tables = voice_tables(framework)
-    if tables:
-        return tables[0].respondent or DEFAULT_RESPONDENT
-    named = framework.respondents() if callable(getattr(framework, "respondents", None)) else []
-    return DEFAULT_RESPONDENT if not named or DEFAULT_RESPONDENT in named else named[0]
+    """The respondent whose answers are scored and published (``Framework.main_respondent``: the respondent of the
+    first declared voice table; without one, the data contract's ``parent`` when the items name it or name none,
+    else the first respondent the items name); ``parent`` for a shorthand mapping of scales."""
+    main = getattr(framework, "main_respondent", None)
+    return main() if callable(main) else DEFAULT_RESPONDENT
 
 
 def declared(framework) -> bool:

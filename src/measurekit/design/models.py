@@ -705,6 +705,8 @@ class Target(_Model):
 # the default of ``respondent=`` in the calls that read one respondent's items: the framework's main respondent
 # (``Framework.main_respondent``: its first voice table's), never a fixed name ('@' is not allowed in an id)
 MAIN_RESPONDENT = "@main"
+# the data contract's respondent (the children contract's voice table), when a framework declares no voice table
+CONTRACT_RESPONDENT = "parent"
 
 ColumnType = Literal["string", "integer", "number", "date"]
 TableKind = Literal["routine", "eyfsp", "asq", "voice"]
@@ -888,9 +890,11 @@ class Framework(_Model):
     def main_respondent(self) -> str:
         """The respondent whose answers are scored and published when none is named: the respondent of the first
         declared voice table, else ``parent`` when the items name it (or name none), else the first they name."""
-        from measurekit.data.population import first_respondent
-
-        return first_respondent(self)
+        voice = [t for t in self.tables or [] if t.kind == "voice" and not t.retest]
+        if voice:
+            return voice[0].respondent or CONTRACT_RESPONDENT
+        named = self.respondents()
+        return CONTRACT_RESPONDENT if not named or CONTRACT_RESPONDENT in named else named[0]
 
     def _who(self, respondent: str | None) -> str | None:
         return self.main_respondent() if respondent == MAIN_RESPONDENT else respondent

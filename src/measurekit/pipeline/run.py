@@ -54,15 +54,6 @@ def _cpu_now() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-def _timed(state: RunState, name: str, func: Callable[[RunState], str], log, where: str = "") -> None:
-    log(f"-> {name} ...")
-    start, cpu_start = time.perf_counter(), time.process_time()
-    note = func(state) or ""
-    state.steps.append(StepLog(name, time.perf_counter() - start, note, cpu=time.process_time() - cpu_start,
-                               where=where))
-    log(state.steps[-1].done_line())
-
-
 def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) -> str:
     """Where a profiled run's time went: each step's wall time, its CPU time (on a busy machine the wall time
     includes waiting for a core; the CPU time does not) and its share of the run's wall time, then the ``top``
@@ -92,6 +83,7 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
     own (``pipeline/workers.py``), the steps marked ``beside`` run meanwhile, and the workers are collected, in step
     order, before any other step; without, every step runs here, one after the other. The same numbers either way."""
     from measurekit.pipeline import steps, workers
+    from measurekit.pipeline.workers import timed
 
     pending: list[workers.Pending] = []
     try:
@@ -110,7 +102,7 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
             if parallel and step.apart:
                 pending.append(workers.start(state, step))
                 continue
-            _timed(state, step.name, step.func, log,
+            timed(state, step.name, step.func, log,
                    f"beside {len(pending)} worker process{'es' if len(pending) > 1 else ''}" if pending else "")
         while pending:
             workers.collect(state, pending[0], log)
@@ -174,6 +166,7 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     from measurekit.data.periods import is_period_folder
     from measurekit.design.choose import framework_path
     from measurekit.pipeline import steps, workers
+    from measurekit.pipeline.workers import timed
 
     data_dir = Path(data) if data is not None else paths.bundled_data()
     several = is_period_folder(data_dir)
@@ -196,7 +189,7 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
     total_start, cpu_start = time.perf_counter(), _cpu_now()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
     state = RunState(inputs=inputs, work=inputs.out)
-    _timed(state, "Read and validate inputs" + (" (every period)" if several else ""),
+    timed(state, "Read and validate inputs" + (" (every period)" if several else ""),
            steps.read_period_inputs if several else steps.read_inputs, log)
     validation = ready(state.validation, "validation report")
     if not validation.ok:

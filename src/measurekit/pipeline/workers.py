@@ -24,7 +24,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from measurekit.pipeline.state import RunState, StepLog
 
@@ -46,6 +46,16 @@ def possible() -> bool:
     import multiprocessing
 
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def timed(state: RunState, name: str, func: Callable[[RunState], str], log, where: str = "") -> None:
+    """Run one step here, logging its start and its wall and CPU time (``state.steps``); ``where`` says beside what."""
+    log(f"-> {name} ...")
+    start, cpu_start = time.perf_counter(), time.process_time()
+    note = func(state) or ""
+    state.steps.append(StepLog(name, time.perf_counter() - start, note, cpu=time.process_time() - cpu_start,
+                               where=where))
+    log(state.steps[-1].done_line())
 
 
 def wanted() -> bool:
@@ -168,10 +178,9 @@ def collect(state: RunState, pending: Pending, log) -> None:
     if kind == "rerun":
         # its result could not be sent back (an object that does not pickle): run the step here, with the same
         # data and seeds, so the same numbers; its files are written again, the same bytes
-        from measurekit.pipeline.run import _timed
 
         log(f"   ({step.name}: the worker's result could not be sent back ({rest[0]}); running it here)")
-        _timed(state, step.name, step.func, log)
+        timed(state, step.name, step.func, log)
         return
     out: Outcome = rest[0]
     for path, value in out.parts.items():

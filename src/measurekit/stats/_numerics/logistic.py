@@ -6,6 +6,7 @@ problems. Used by the synthetic ground truth and the added-value analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -167,7 +168,7 @@ def fit_logistic_batch(X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.nd
     return beta, ll, converged
 
 
-def _sort_kind(weights: np.ndarray) -> str | None:
+def _sort_kind(weights: np.ndarray) -> Literal["stable"] | None:
     """How ``auc_batch`` may sort. With whole-number weights (bootstrap counts) and totals below 2**24, every sum
     it forms is of whole and half numbers below 2**52, so exact: the order of tied scores among themselves cannot
     change a digit, and numpy's default sort (introsort, SIMD where the machine has it; about twice as fast) gives
