@@ -184,12 +184,13 @@ def _published(board) -> pd.DataFrame:
 
 
 def gap_breakdown(framework) -> tuple[str, tuple[str, str]] | None:
-    """The breakdown whose two groups' gap is followed (free school meals when declared): (id, (group, other))."""
-    ids = {b.id for b in getattr(framework, "group_breakdowns", [])}
-    for bid in ("fsm", "disadvantaged", "eal"):
-        if bid in ids:
-            return bid, ("1", "0")
-    return None
+    """The breakdown whose two groups' gap the pack follows: the first the framework declares with exactly two
+    values (``stats.over_time.gap_breakdowns``), as (id, (second declared value, first declared value)), the gap
+    being the second group minus the first; None when the framework declares no two-group breakdown."""
+    from measurekit.stats.over_time import gap_breakdowns
+
+    found = gap_breakdowns(framework)
+    return (found[0][0], found[0][1]) if found else None
 
 
 def over_time_published(board, periods=None, *, deprivation: str = "idaci_decile", repetitions: int = 10_000,
@@ -247,7 +248,7 @@ def _sii_table(board, periods, deprivation, repetitions, random_state, warnings)
     rule (every quintile above ``suppress_max`` meeting and not meeting the definition)."""
     from measurekit.problems import CANNOT_SUPPORT, InputError
     from measurekit.stats.inequality import sii
-    from measurekit.stats.over_time import _counts, _headline
+    from measurekit.stats.over_time import counts, routine_proportions
 
     fw = board.framework
     out = []
@@ -259,8 +260,8 @@ def _sii_table(board, periods, deprivation, repetitions, random_state, warnings)
             warnings.append(f"{label}: no {deprivation!r} column, no slope index of inequality.")
             continue
         f = f.dropna(subset=[deprivation])
-        for ind in _headline(fw, f, None):
-            q = _counts(f, ind.compute.field, [deprivation]).rename(columns={deprivation: "quantile",
+        for ind in routine_proportions(fw, f):
+            q = counts(f, ind.compute.field, [deprivation]).rename(columns={deprivation: "quantile",
                                                                              "denominator": "population"})
             q["quantile"] = (pd.to_numeric(q["quantile"]).astype(int) + 1) // 2
             q = q.groupby("quantile", as_index=False)[["numerator", "population"]].sum()

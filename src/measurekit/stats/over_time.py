@@ -110,9 +110,10 @@ def _cohorts(data) -> dict:
     return dict(sorted(cohorts.items(), key=lambda kv: period_number(kv[0])))
 
 
-def _headline(fw, frame: pd.DataFrame, indicators) -> list:
-    """Routine proportion indicators whose column the analysis frame holds (or those named in ``indicators``): what
-    the board pack's SII by deprivation quintile uses (``publish/over_time_pack.py``)."""
+def routine_proportions(fw, frame: pd.DataFrame, indicators=None) -> list:
+    """The framework's routine proportion indicators (a routine column counted as a share, over everyone with a
+    value) whose column the analysis frame ``frame`` holds, restricted to the ids in ``indicators`` when given:
+    the indicators the board pack's SII by deprivation quintile covers (``publish/over_time_pack.py``)."""
     out = []
     for ind in fw.indicators:
         c = ind.compute
@@ -187,9 +188,10 @@ def _period_frame(cohort, fw) -> pd.DataFrame:
     return f.assign(_flagged=_flagged(f), **values)
 
 
-def _counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
-    """Children counted (value 1) and children with a value of ``column`` per group of ``keys`` (column names, or
-    ``(name, constant)`` pairs for a group that is the whole frame); keys as text in the result."""
+def counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
+    """People counted (``numerator``: value 1) and people with a value of ``column`` (``denominator``) per group
+    of ``keys`` (column names, or ``(name, constant)`` pairs for a group that is the whole frame); keys as text in
+    the result (R: ``aggregate(cbind(numerator, denominator) ~ keys, FUN = sum)``)."""
     v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     d = pd.DataFrame({"numerator": (v == 1).astype(np.int64), "denominator": (~np.isnan(v)).astype(np.int64)})
     names, arrays = [], []
@@ -210,7 +212,7 @@ def _counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
 
 def _sums(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
     """For a mean: people with a value (``denominator``), the mean (``value``), its ``sd`` and t-based 95% limits
-    ``ci_low``/``ci_high`` (R ``t.test``) per group of ``keys`` (as :func:`_counts`); ``numerator`` blank."""
+    ``ci_low``/``ci_high`` (R ``t.test``) per group of ``keys`` (as :func:`counts`); ``numerator`` blank."""
     from scipy import stats
 
     v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
@@ -353,7 +355,7 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
     series_parts, gap_parts, sii_parts = [], [], []
     for ind in heads:
         col, mean = f"_v_{ind.id}", is_mean(ind)
-        count = _sums if mean else _counts
+        count = _sums if mean else counts
         for label, f in frames.items():
             for geo, key in (("la", ("_la", LA)), ("area", area)):
                 name = key[0] if isinstance(key, tuple) else key
@@ -367,14 +369,14 @@ def over_time(data, *, framework=None, indicators=None, deprivation: str | None 
                 for bid, _, _ in gaps if not mean else ():
                     if bid not in f.columns:
                         continue
-                    g = _counts(f, col, [key, bid]).rename(columns={name: "area", bid: "group"})
+                    g = counts(f, col, [key, bid]).rename(columns={name: "area", bid: "group"})
                     g.insert(0, "geography", geo)
                     g.insert(0, "period", label)
                     g.insert(0, "breakdown", bid)
                     g.insert(0, "indicator", ind.id)
                     gap_parts.append(g)
             if deprivation in f.columns and not mean:
-                q = _counts(f.dropna(subset=[deprivation]), col, [deprivation])
+                q = counts(f.dropna(subset=[deprivation]), col, [deprivation])
                 q = q.rename(columns={deprivation: "quantile"})
                 q["quantile"] = pd.to_numeric(q["quantile"]).astype(int)
                 q.insert(0, "period", label)
@@ -536,7 +538,7 @@ def _followup(frames, fw, area, n_boot, random_state, warnings, cannot, InputErr
         f = f.assign(group=np.where(f["_flagged"].astype(bool), "flagged at two", "not flagged"))
         for geo, key in (("la", ("_la", LA)), ("area", area)):
             name = key[0] if isinstance(key, tuple) else key
-            c = _counts(f, y, [key, "group"]).rename(columns={name: "area"})
+            c = counts(f, y, [key, "group"]).rename(columns={name: "area"})
             c.insert(0, "geography", geo)
             c.insert(0, "period", label)
             parts.append(c)

@@ -1,0 +1,63 @@
+"""The over-time path reads the framework's declared names, not fixed ones (issues 26 and 27).
+
+The board pack's gap breakdown is the framework's first declared two-group breakdown, whatever its id (a renamed
+third framework, a framework whose first two-group breakdown is not free school meals, one with none); ``synth
+--years`` on a renamed children-shaped framework writes only its declared names.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+from test_third_framework import _third
+
+from measurekit.design.loading import load_framework
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHOOL = ROOT / "indicators" / "rochdale-school-readiness"
+
+
+def _breakdowns(fw: Path) -> list[dict]:
+    return yaml.safe_load((fw / "framework.yaml").read_text(encoding="utf-8"))["breakdowns"]
+
+
+def _rewrite(fw: Path, breakdowns: list[dict]) -> None:
+    doc = yaml.safe_load((fw / "framework.yaml").read_text(encoding="utf-8"))
+    doc["breakdowns"] = breakdowns
+    (fw / "framework.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_gap_breakdown_is_the_first_declared_two_group_breakdown_under_any_name(tmp_path):
+    from measurekit.publish.over_time_pack import gap_breakdown
+
+    # the bundled framework: its first two-value breakdown, second declared value minus the first
+    declared = [b for b in _breakdowns(SCHOOL) if len(b.get("values") or []) == 2]
+    assert declared, "the bundled framework declares a two-group breakdown"
+    first = declared[0]
+    want = (first["id"], (str(first["values"][1]["value"]), str(first["values"][0]["value"])))
+    assert gap_breakdown(load_framework(SCHOOL)) == want
+
+    # renamed: the same breakdown under its new id
+    third = tmp_path / "third"
+    ren = _third(SCHOOL, third)
+    assert ren.tokens[first["id"]] != first["id"]
+    got = gap_breakdown(load_framework(third))
+    assert got is not None and got[0] == ren.tokens[first["id"]]
+
+    # the first two-group breakdown declared last: the next declared one, whatever it is called
+    other = tmp_path / "other"
+    shutil.copytree(SCHOOL, other)
+    _rewrite(other, [b for b in _breakdowns(SCHOOL) if b["id"] != first["id"]] + [first])
+    want_next = (declared[1] if len(declared) > 1 else first)["id"]
+    assert gap_breakdown(load_framework(other))[0] == want_next
+
+    # no breakdown with exactly two groups (a third value declared for each): no gap, no error
+    none = tmp_path / "none"
+    shutil.copytree(SCHOOL, none)
+    bs = _breakdowns(SCHOOL)
+    for b in bs:
+        if len(b.get("values") or []) == 2:
+            b["values"].append({**b["values"][0], "value": "unknown"})
+    _rewrite(none, bs)
+    assert gap_breakdown(load_framework(none)) is None
