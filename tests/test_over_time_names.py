@@ -61,3 +61,36 @@ def test_gap_breakdown_is_the_first_declared_two_group_breakdown_under_any_name(
             b["values"].append({**b["values"][0], "value": "unknown"})
     _rewrite(none, bs)
     assert gap_breakdown(load_framework(none)) is None
+
+
+def test_synth_years_on_a_renamed_framework_writes_only_its_names(tmp_path, capsys):
+    """tests/test_third_framework.py's renaming of the children-shaped framework, then ``synth --years``: it runs,
+    writes the renamed tables (every year's folder holds a file per declared table name it writes), and no id or
+    word of the original is in any file it wrote (the same scan as the third-framework test)."""
+    from test_third_framework import _leaks, _words
+
+    from measurekit.cli import main
+
+    third = tmp_path / "third"
+    ren = _third(SCHOOL, third)
+    out = tmp_path / "years"
+    assert main(["synth", "--framework", str(third), "--years", "2022/23-2024/25", "--n", "200", "--seed", "3",
+                 "--out", str(out)]) == 0, capsys.readouterr()
+    printed = capsys.readouterr()
+    years = sorted(p for p in out.iterdir() if p.is_dir())
+    assert len(years) == 3
+    declared = yaml.safe_load((third / "framework.yaml").read_text(encoding="utf-8"))
+    population = declared["population"]["table"]
+    assert population != yaml.safe_load((SCHOOL / "framework.yaml").read_text(encoding="utf-8"))[
+        "population"]["table"]
+    for y in years:
+        assert (y / f"{population}.csv").is_file(), sorted(p.name for p in y.iterdir())
+    # the renamed voice tables were written and their dates moved to each year (the population's births too)
+    import pandas as pd
+    births = [pd.to_datetime(pd.read_csv(y / f"{population}.csv")[ren.tokens["date_of_birth"]]).dt.year.median()
+              for y in years]
+    assert births[1] - births[0] == 1 and births[2] - births[1] == 1
+    words = _words(SCHOOL)
+    leaks = _leaks(out, words)
+    leaks += [f"printed: {w!r}" for w in words if w in (printed.out + printed.err).lower().split()]
+    assert leaks == [], "\n".join(leaks[:100])

@@ -147,12 +147,20 @@ def _shift_dates(values, years: int) -> np.ndarray:
     return (s + pd.DateOffset(years=years)).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
 
 
+def _meals_word(prof) -> str:
+    """The free-meals group in the README and ground truth's sentences: the framework's own column (upper case)."""
+    col = prof.names.column("free_meals")
+    return col.upper() if col else "free-meals"
+
+
 def _year(n, rng, fw, prof, plan, t, start) -> dict:
     v, eyfsp = _routine(n, rng, prof, plan, t)
     v.update(single._voice_latents(n, rng, fw, v, prof))
     dif = prof.dif
-    dif_shift = {dif["item"]: dif["shift"] * (v[dif["group"]] != dif["reference"])} if dif else {}
-    parent_items = [i for i in fw.items if "parent" in i.respondents]
+    dif_shift = {dif["item"]: dif["shift"] * (single._values_of(v, prof, dif["group"]) != dif["reference"])} if dif \
+        else {}
+    names = prof.names
+    parent_items = [i for i in fw.items if names.respondent in i.respondents]
     parent_codes = single._respond(rng, fw, prof, v["theta"], parent_items, single._P_DONT_KNOW,
                                    single._P_ITEM_MISSING, dif_shift)
     v.update(single._parent_response(n, rng, v))
@@ -162,9 +170,12 @@ def _year(n, rng, fw, prof, plan, t, start) -> dict:
     child_id = np.char.add(f"CH{start % 100:02d}", ids.astype(str)).astype(object)
     tables = single._tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
     k = start - 2024     # the single-year generator's dates are for reception in 2024/25
-    tables["children"]["date_of_birth"] = _shift_dates(tables["children"]["date_of_birth"], k)
-    tables["voice_parent"]["completed_on"] = _shift_dates(tables["voice_parent"]["completed_on"], k)
-    tables["voice_practitioner"]["rated_on"] = _shift_dates(tables["voice_practitioner"]["rated_on"], k)
+    # the dates the framework declares: the population's date of birth, each voice table's date
+    dated = [(names.population, names.birth_date)]
+    dated += [(t.name, t.date) for t in (names.voice, names.rater_voice) if t is not None]
+    for table, column in dated:
+        if column and table in tables and column in tables[table].columns:
+            tables[table][column] = _shift_dates(tables[table][column], k)
     return {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
             "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
             "dif_shift": dif_shift, "child_id": child_id, "flagged": _flagged(v), "has_asq": v["has_asq"]}
@@ -230,10 +241,10 @@ def make_periods(years: str = "2021/22-2025/26", n: int = 3000, random_state: in
         },
         "by_period": periods_truth,
         "description": ("Development latent D of each child shifted by area_trend_per_year x years since the first "
-                        "period (improving +, worsening -) and, for FSM children, by fsm_trend_per_year x (years "
-                        "since the first period - years from the first to the last) where the gap narrows (they "
-                        "catch up) and by -fsm_trend_per_year x years where it widens; GLD follows from the ELGs "
-                        "drawn on D. The ASQ-3 at two "
+                        f"period (improving +, worsening -) and, for {_meals_word(prof)} children, by "
+                        "fsm_trend_per_year x (years since the first period - years from the first to the last) "
+                        "where the gap narrows (they catch up) and by -fsm_trend_per_year x years where it widens; "
+                        "GLD follows from the ELGs drawn on D. The ASQ-3 at two "
                         "is drawn before the shift (flagged = below the cut-off in any domain). population: values "
                         f"of each period in a draw of {_TRUTH_N:,} children of the same model."),
     }
@@ -251,7 +262,8 @@ def write_periods(result: MultiYear, out_dir) -> Path:
     for lab, c in result.cohorts.items():
         write_cohort(c, out_dir / folder_name(int(lab[:4])))
     atomic.write_text(out_dir / "ground_truth.json", json.dumps(result.ground_truth, indent=1, sort_keys=True) + "\n")
-    atomic.write_text(out_dir / "README.md", _README.format(periods=", ".join(result.cohorts)))
+    atomic.write_text(out_dir / "README.md", _README.format(periods=", ".join(result.cohorts),
+                                                             meals=_meals_word(load_profile(result.framework))))
     return out_dir
 
 
@@ -259,7 +271,7 @@ _README = """# Synthetic data over several academic years (not real children)
 
 One folder per academic year ({periods}), each a complete data folder for that year's reception cohort (children,
 small-area lookup, EYFSP, ASQ-3 at two, voice responses, later outcome). Planted truth across the years (trends by
-area, FSM gaps that narrow and widen, a boundary change, children followed from two to five) is in
+area, {meals} gaps that narrow and widen, a boundary change, children followed from two to five) is in
 ground_truth.json; each period's own truth is in its folder. Validate with
 `measurekit validate DATA --framework ...`; the over-time tables: `measurekit over-time --data DATA ...`
 (docs/over_time.md).
