@@ -94,3 +94,46 @@ def test_synth_years_on_a_renamed_framework_writes_only_its_names(tmp_path, caps
     leaks = _leaks(out, words)
     leaks += [f"printed: {w!r}" for w in words if w in (printed.out + printed.err).lower().split()]
     assert leaks == [], "\n".join(leaks[:100])
+
+
+def _renamed_eyfsp(tmp_path: Path, new: str) -> Path:
+    """The bundled children-shaped framework with its table of kind eyfsp renamed ``new`` (the kind kept)."""
+    fw = tmp_path / "fw"
+    shutil.copytree(SCHOOL, fw)
+    doc = yaml.safe_load((fw / "framework.yaml").read_text(encoding="utf-8"))
+    renamed = [t for t in doc["tables"] if t.get("kind") == "eyfsp"]
+    assert len(renamed) == 1
+    renamed[0]["name"] = new
+    (fw / "framework.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return fw
+
+
+def test_a_child_assessed_twice_is_found_in_the_eyfsp_table_whatever_its_name(tmp_path):
+    """data/periods.py reads the table of kind eyfsp the framework declares: renamed, a child's record copied
+    into the next year's file is reported as period_eyfsp_twice (row, column, value, file of the new name)."""
+    import pandas as pd
+
+    from measurekit.data.periods import validate_periods
+    from measurekit.synth.over_time import make_periods, write_periods
+
+    name = "profile_year_end"
+    fw = _renamed_eyfsp(tmp_path, name)
+    data = tmp_path / "data"
+    write_periods(make_periods("2022/23-2023/24", n=120, random_state=2, framework=fw, truth=False), data)
+    first, second = sorted(p for p in data.iterdir() if p.is_dir())
+    assert (second / f"{name}.csv").is_file() and not (second / "eyfsp.csv").exists()
+    clean = validate_periods(data, framework=fw)
+    assert "period_eyfsp_twice" not in {p.code for p in clean.problems}
+
+    before = pd.read_csv(first / f"{name}.csv", dtype=str)
+    after = pd.read_csv(second / f"{name}.csv", dtype=str)
+    pid = "child_id"
+    moved, replaced = before[pid].iloc[3], after[pid].iloc[5]
+    # a child of the first year is the child at row 5 of the second year's table too (every file of that year
+    # says so: the period reads without errors, and the checks across periods see it)
+    for f in second.glob("*.csv"):
+        f.write_text(f.read_text(encoding="utf-8").replace(replaced, moved), encoding="utf-8")
+    found = [p for p in validate_periods(data, framework=fw).problems if p.code == "period_eyfsp_twice"]
+    assert len(found) == 1
+    p = found[0]
+    assert p.value == moved and p.row == 5 + 2 and p.column == pid and p.file == f"{second.name}/{name}.csv"

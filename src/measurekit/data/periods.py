@@ -31,7 +31,8 @@ framework; its problems keep their code, row, column, value and rule, their file
   previous period's: a boundary change, reported so a trend across it is read with care, never refused.
 
 The checks on children, the EYFSP and the lookup use the tables the framework declares (its population table,
-its id column, its lookup); a framework without an EYFSP table gets every check but ``period_eyfsp_twice``.
+its id column, its lookup, its table of kind ``eyfsp`` whatever its name); a framework without a table of kind
+``eyfsp`` gets every check but ``period_eyfsp_twice``.
 """
 from __future__ import annotations
 
@@ -176,7 +177,7 @@ def read_and_validate_periods(folder, *, config=None, framework=None) -> Periods
 def _cross_checks(cohorts: dict, folders: dict, fw, report: ProblemReport) -> None:
     pop = fw.population
     people, idc = pop.table, pop.id
-    eyfsp = "eyfsp" if any(t.name == "eyfsp" and t.kind == "eyfsp" for t in fw.tables) else None
+    eyfsp = next((t.name for t in fw.tables if t.kind == "eyfsp"), None)     # the table of kind eyfsp, any name
     # each table's ids of every period hashed once together (cost grows with the children, not with pairs of
     # periods): a row is reported when its id first appeared in an earlier period
     checks = []
