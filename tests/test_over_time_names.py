@@ -137,3 +137,48 @@ def test_a_child_assessed_twice_is_found_in_the_eyfsp_table_whatever_its_name(tm
     assert len(found) == 1
     p = found[0]
     assert p.value == moved and p.row == 5 + 2 and p.column == pid and p.file == f"{second.name}/{name}.csv"
+
+
+def test_ages_are_checked_at_each_period_end_in_a_folder_of_years(tmp_path, capsys):
+    """A folder of old years (2016/17-2017/18) of the care-leavers' framework (ages 16-25 declared): ages are
+    measured at each period's end (31 August), so the period validates; a birth date giving an age outside 16-25
+    at that date is still an error, with its row, column, value and the date in the rule; one year's folder read
+    alone keeps today's check."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from measurekit.cli import main
+    from measurekit.data.periods import validate_periods
+    from measurekit.data.validation import validate_dir
+
+    care = ROOT / "indicators" / "north-yorkshire-care-leavers"
+    meta = yaml.safe_load((care / "framework.yaml").read_text(encoding="utf-8"))["population"]
+    lo, hi = meta["age_years"]
+    table, birth = meta["table"], meta["birth_date"]
+    data = tmp_path / "years"
+    assert main(["synth", "--framework", str(care), "--years", "2016/17-2017/18", "--n", "150", "--seed", "4",
+                 "--out", str(data)]) == 0, capsys.readouterr()
+    assert validate_periods(data, framework=care).ok
+
+    first = data / "2016-17"
+    end = dt.date(2017, 8, 31)
+    people = pd.read_csv(first / f"{table}.csv", dtype=str, keep_default_na=False)
+    inside = end.replace(year=end.year - (hi - 1))                 # hi - 1 years old at the period's end
+    outside = end.replace(year=end.year - (hi + 2))                # hi + 2 years old at the period's end
+    people.loc[10, birth] = inside.isoformat()
+    people.loc[20, birth] = outside.isoformat()
+    people.to_csv(first / f"{table}.csv", index=False)
+
+    bad = [p for p in validate_periods(data, framework=care).problems if p.code == "implausible_date"]
+    assert [(p.row, p.column, p.value, p.file) for p in bad] == [(22, birth, outside.isoformat(),
+                                                                   f"2016-17/{table}.csv")]
+    assert end.isoformat() in bad[0].rule and bad[0].severity == "error"
+
+    # the same folder read as one year: ages on today, so the person (hi - 1) at the period's end is out of range
+    # today too (as long as today is two years or more after 2017)
+    today_age = (dt.date.today() - inside).days / 365.25
+    one = {p.row for p in validate_dir(first, framework=care).problems if p.code == "implausible_date"}
+    assert 22 in one
+    if today_age > hi:
+        assert 12 in one

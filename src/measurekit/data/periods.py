@@ -11,7 +11,10 @@ A folder is a multi-period folder when it holds at least one subfolder named lik
 (``2021-22``, also ``2021_22`` or the EES time period ``202122``) and no data file (CSV or Excel) of its own.
 Each period is read and validated by the one reader (``data.read_and_validate``), with the same config and
 framework; its problems keep their code, row, column, value and rule, their file named inside its period folder
-(``2023-24/eyfsp.csv``). Then the checks across periods, each a problem with a code:
+(``2023-24/eyfsp.csv``); the population's plausible ages (``population.age_years``) are checked at the period's
+end (31 August of its second year, :func:`reference_date`), not today, so an old period of young people keeps
+their ages of that year (a folder of one year alone is checked against today). Then the checks across periods,
+each a problem with a code:
 
 * ``period_bad_name`` (error): a subfolder that is not an academic year;
 * ``period_duplicate`` (error): two folders for the same academic year (``2021-22`` and ``202122``);
@@ -120,6 +123,15 @@ def _period_folders(folder: Path, report: ProblemReport) -> dict[str, Path]:
     return ordered
 
 
+def reference_date(label: str):
+    """The date a period's ages are measured on: the end of the academic year (31 August of its second year;
+    2021/22 -> 2022-08-31). A care leaver aged 25 in 2021/22 is checked against the ages the framework declares
+    as at that date, not as at today."""
+    import datetime as dt
+
+    return dt.date(int(label[:4]) + 1, 8, 31)
+
+
 def _in_period(report: ProblemReport, folder_name: str) -> list:
     return [dataclasses.replace(p, file=f"{folder_name}/{p.file}" if p.file else folder_name) for p in report]
 
@@ -139,6 +151,7 @@ def read_and_validate_periods(folder, *, config=None, framework=None) -> Periods
     from measurekit.data import read_and_validate
     from measurekit.data.readers import sources
     from measurekit.data.schemas import declared
+    from measurekit.data.validation import ages_on
     from measurekit.design.choose import choose_framework
 
     folder = Path(folder)
@@ -156,7 +169,8 @@ def read_and_validate_periods(folder, *, config=None, framework=None) -> Periods
     present: dict[str, set[str]] = {}
     for label, sub in folders.items():
         present[label] = _present_tables(sources(sub, config, framework=fw))
-        cohort, rep = read_and_validate(sub, config=config, framework=fw)
+        with ages_on(reference_date(label)):      # ages as at the period's end, not today
+            cohort, rep = read_and_validate(sub, config=config, framework=fw)
         report.extend(_in_period(rep, sub.name))
         if cohort is not None:
             cohorts[label] = cohort
