@@ -171,3 +171,19 @@ def test_period_errors(runs, tmp_path):
     assert any(f and f.startswith("2022-23/") for f in files)
     assert not (tmp_path / "d").exists() and e.value.report_path.exists()
     assert sorted(p.name for p in bad.rglob("*")) == before        # inputs untouched
+
+
+def test_trial_report_names_the_period_analysed(runs):
+    """The trial report of ``run`` on the folder of years names the year its analyses are of (the latest: no
+    --period) and the years the folder holds; a run on one year's folder has no such line."""
+    import re
+
+    multi = (runs["multi"] / "internal/trial_report.html").read_text(encoding="utf-8")
+    one = (runs["one"] / "internal/trial_report.html").read_text(encoding="utf-8")
+    line = re.search(r"Period analysed: (\d{4}/\d{2}), one of the (\d+) academic years of the data folder \(([^)]*)\)",
+                     multi)
+    assert line is not None
+    assert line.group(1) == "2024/25" and line.group(2) == "3"
+    assert line.group(3).split(", ") == ["2022/23", "2023/24", "2024/25"]
+    assert "Period analysed" not in one
+

@@ -34,8 +34,9 @@ children exist (a pack re-run, or periods that share children by declaration), t
     ``gap_children``, ``change_needed_pp``, ``trend_pp``, ``projected_value`` with limits, ``status`` and ``words``.
     A framework without targets: no rows, no error.
 ``gap`` and ``gap_trend``
-    the gap between the two groups of the gap breakdown (free school meals: eligible minus not, pp) from the
-    published breakdown rows, with Newcombe's interval (:func:`~measurekit.stats.inequality.group_gap`), and the
+    the gap between the two groups of the gap breakdown (:func:`gap_breakdown`: the framework's first declared
+    breakdown with two values, the second value minus the first, pp; e.g. eligible for free meals minus not) from
+    the published breakdown rows, with Newcombe's interval (:func:`~measurekit.stats.inequality.group_gap`), and the
     gap's trend ("narrowing", "widening", "no significant change").
 ``inequality``
     the slope index of inequality for the local authority by deprivation quintile of the children's small areas
