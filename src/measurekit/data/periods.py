@@ -39,7 +39,10 @@ its id column, its lookup, its table of kind ``eyfsp`` whatever its name); a fra
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -123,13 +126,32 @@ def _period_folders(folder: Path, report: ProblemReport) -> dict[str, Path]:
     return ordered
 
 
-def reference_date(label: str):
+def reference_date(label: str) -> dt.date:
     """The date a period's ages are measured on: the end of the academic year (31 August of its second year;
     2021/22 -> 2022-08-31). A care leaver aged 25 in 2021/22 is checked against the ages the framework declares
     as at that date, not as at today."""
-    import datetime as dt
-
     return dt.date(int(label[:4]) + 1, 8, 31)
+
+
+# the date the one reader's age check (data/validation.py) measures ages on; None: today
+_AGES_ON: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("measurekit_ages_on", default=None)
+
+
+@contextlib.contextmanager
+def ages_on(date: dt.date | None):
+    """Within the block, the population's plausible ages (``population.age_years``) are checked on ``date`` (a
+    period's :func:`reference_date`) instead of today; ``None``: today. Only the age check moves: future dates are
+    still dates after today."""
+    token = _AGES_ON.set(date)
+    try:
+        yield
+    finally:
+        _AGES_ON.reset(token)
+
+
+def ages_reference() -> dt.date | None:
+    """The date ages are checked on inside :func:`ages_on` (None outside it: today)."""
+    return _AGES_ON.get()
 
 
 def _in_period(report: ProblemReport, folder_name: str) -> list:
@@ -151,7 +173,6 @@ def read_and_validate_periods(folder, *, config=None, framework=None) -> Periods
     from measurekit.data import read_and_validate
     from measurekit.data.readers import sources
     from measurekit.data.schemas import declared
-    from measurekit.data.validation import ages_on
     from measurekit.design.choose import choose_framework
 
     folder = Path(folder)

@@ -24,8 +24,6 @@ files: a warning, an error above ``completeness_threshold``).
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -286,22 +284,6 @@ def _months_words(months: list[int]) -> tuple[str, str]:
     return ", ".join(MONTHS[k - 1] for k in m), ", ".join(map(str, m))
 
 
-# the date the age check measures ages on (None: today): data/periods.py sets each period's own reference date
-_AGES_ON: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("measurekit_ages_on", default=None)
-
-
-@contextlib.contextmanager
-def ages_on(date: dt.date | None):
-    """Within the block, the population's plausible ages (``population.age_years``) are checked on ``date`` (a
-    period's reference date: ``data/periods.py`` gives each academic year's end, 31 August) instead of today;
-    ``None``: today. Only the age check moves: future dates are still dates after today."""
-    token = _AGES_ON.set(date)
-    try:
-        yield
-    finally:
-        _AGES_ON.reset(token)
-
-
 def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.date):
     """Rules within one table beyond its schema (dates against today, plausible ages, GLD and totals against the
     ELGs, ASQ steps, repeated responses, a compound key used twice). Returns the frame with helper columns for the
@@ -320,7 +302,9 @@ def _table_rules(table, fw, frame, file: str, report: ProblemReport, today: dt.d
               column=birth, rule=f"<= {today.isoformat()}")
         if pop.age_years:
             lo, hi = pop.age_years
-            on = _AGES_ON.get()            # a period's reference date (data/periods.py), else today
+            from measurekit.data.periods import ages_reference
+
+            on = ages_reference()          # a period's reference date (data/periods.py), else None: today
             age = pl.select((pl.lit(on or today) - pl.lit(births)).dt.total_days() / 365.25).to_series()
             _each(report, ~future & ((age < lo) | (age > hi)), raw_dob, "implausible_date",
                   f"{birth} gives an age outside {lo}-{hi} years" + (f" on {on.isoformat()}" if on else "")
