@@ -166,10 +166,7 @@ class _Master:
         self.n = len(self.cost)
         self.pending: list[tuple[dict, float]] = []
         self.cuts: list[tuple[np.ndarray, np.ndarray, float]] = []
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", float(time_limit))
-        h.setOptionValue("mip_rel_gap", float(gap))
+        h = _audit.new_highs(time_limit=float(time_limit), mip_rel_gap=float(gap))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n, 0
         lp.col_cost_ = self.cost
@@ -239,7 +236,7 @@ class _Master:
                 sol.col_value = start.tolist()
                 sol.value_valid = True
                 self.h.setSolution(sol)
-        self.h.run()
+        _audit.run_highs(self.h)
         st = self.h.getModelStatus()
         info = self.h.getInfo()
         if info.primal_solution_status != 2:          # no feasible solution
@@ -364,6 +361,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         master.add({**{j: -1.0 for j in members}, N + k: float(len(members))}, 0.0)
     gen = _audit.CutGenerator(m, full_round)
     rounds, result, prev_supp = 0, None, None
+    audit_cache: dict = {}                # pieces of the intruder's problem already audited (see _audit.audit)
     failing: Counter = Counter()          # (row, count) -> rounds it has failed the audit
     started = _time.perf_counter()
     while True:
@@ -382,7 +380,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         rounds += 1
         _t0 = _time.perf_counter()
         prev: _audit.AuditResult | None = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
-        result = _audit.audit(m, supp, full_round, previous=prev)
+        result = _audit.audit(m, supp, full_round, previous=prev, cache=audit_cache)
         prev_supp = supp
         if result.passed:
             break
