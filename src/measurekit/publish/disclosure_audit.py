@@ -647,7 +647,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                         high = C.solve(c, True) + const
                         solved = True
                 records.append((row, count, low, high, solved, need, high - low >= need))
-            if key is not None:
+            if cache is not None and key is not None:
                 cache[key] = records[first:]
     # published rows contribute no records; fixed suppressed counts (free is False) are exact
     out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
