@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,29 @@ def bundled_run(tmp_path_factory) -> BundledRun:
     return BundledRun(state, out, data)
 
 
+def execute_notebook(nb, folder: Path, timeout: int = 600):
+    """Run every cell of the notebook ``nb`` (in place, outputs kept) as Run All does with ``folder`` the working
+    folder, in a new IPython kernel of its own; returns ``nb``.
+
+    The kernel talks over Unix sockets in a new private folder instead of TCP on localhost, and keeps no IPython
+    history. The TCP default picks each port by binding port 0 and letting it go before the kernel binds it
+    (jupyter_client issue 487), so kernels started at the same moment by two pytest-xdist workers, or by anyone
+    else on the machine, can be handed the same port; and every kernel writes to ~/.ipython's one history
+    database. Neither can meet another kernel here. The notebook still runs top to bottom in a real kernel."""
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+
+    sockets = Path(tempfile.mkdtemp(prefix="mk-kernel-"))
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"))
+    try:
+        NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                       extra_arguments=["--HistoryManager.enabled=False"],
+                       resources={"metadata": {"path": str(folder)}}).execute()
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    return nb
+
+
 def _require(env_var: str, what: str, found: bool) -> None:
     if found:
         return
@@ -107,18 +131,85 @@ def java_path() -> str:
     return path
 
 
-# Modules with the longest single tests (or most run-the-main-job tests) first, in this order; every other module
-# after them in the usual order. With pytest-xdist the first tests are dealt out first, so a test of minutes starts
-# while the short ones fill the other core, instead of starting last and keeping one core busy alone at the end.
-# Whole modules move (the order inside a module is kept), so module-scoped fixtures are still made once.
-# Ranked by the longest single test of each module in a full run (per-test CPU time and --durations, issue 30,
-# suite of 928 tests on main of 4 Dec); a module missing from this list only loses its head start.
-RUN_FIRST = ("test_value.py", "test_wheel.py", "test_ledger.py", "test_jupyterlab_browser.py", "test_notebooks.py",
-             "test_disclosure_attack.py", "test_pipeline.py", "test_linkage_probabilistic.py", "test_security.py",
-             "test_fuzz.py", "test_framework_declarations.py", "test_board_browser.py", "test_trial_report.py")
+# ---------------------------------------------------------------- how pytest-xdist shares the suite out (issue 30)
+# With -n (tasks.py test passes -n auto) the workers get the suite in "units", one unit at a time, to whichever
+# worker is free (MeasurekitScheduling below; xdist's own --dist load gave each worker a fixed block of about an
+# eighth of the suite at the start, so every long test at the front landed on one worker while the other ran short
+# ones and then waited). A unit is a whole module, so its module-scoped fixtures (fitted models, built wheels,
+# a JupyterLab server, held-out cohorts) are made once, except the modules in SPLIT: their tests are long and
+# share nothing costly, and each is a unit of its own. Units go out longest first (COST), so the last ones are
+# the shortest and both workers finish together; units without a cost follow in the usual order.
+# COST: CPU seconds (the test process and its subprocesses: kernels, browsers, `measurekit` commands), measured per
+# test on a full run of the suite with -n 2 (4 Dec, issue 30); a module's cost is the sum of its tests'. A test or
+# module missing here only loses its head start. An explicit --dist (loadfile, worksteal, ...) is respected.
+SPLIT = frozenset({"test_notebooks.py", "test_ledger.py", "test_value.py", "test_security.py", "test_fuzz.py",
+                   "test_board_over_time.py", "test_framework_declarations.py", "test_pipeline.py",
+                   "test_disclosure_attack.py", "test_second_site.py", "test_board_pack.py"})
+COST = {
+    # whole modules
+    "test_wheel.py": 75, "test_jupyterlab_browser.py": 40, "test_board_browser.py": 20, "test_board_ready.py": 8,
+    "test_linkage_probabilistic.py": 30, "test_framework_evidence.py": 6, "test_forms.py": 4,
+    "test_trial_report.py": 3.5, "test_briefing_charts.py": 3, "test_checks.py": 2.5,
+    # tests of the SPLIT modules
+    "test_value.py::test_lr_false_positive_rate_near_nominal_without_voice_effect": 31,
+    "test_ledger.py::test_a_reissue_with_many_late_records_is_repaired": 24,
+    "test_ledger.py::test_a_later_period_sharing_children_is_audited_when_declared": 21,
+    "test_ledger.py::test_pack_is_audited_with_and_recorded_in_the_ledger": 12,
+    "test_ledger.py::test_the_main_job_records_its_pack": 12,
+    "test_board_over_time.py::test_every_period_is_in_the_board_table": 23,
+    "test_board_over_time.py::test_three_period_pack_with_the_release_ledger": 14,
+    "test_board_over_time.py::test_one_audit_covers_every_period": 13,
+    "test_notebooks.py::test_notebook_runs": 15,
+    "test_notebooks.py::test_analysts_edits_survive_a_rerun": 15,
+    "test_security.py::test_synth_replaces_only_what_synth_made": 15,
+    "test_fuzz.py::test_validate_answers_random_csv_shapes_with_clear_errors": 13,
+    "test_framework_declarations.py::"
+    "test_a_framework_with_other_breakdowns_and_analysis_columns_runs_without_the_originals": 10,
+    "test_framework_declarations.py::test_declared_analysis_columns_the_data_lack_are_said_not_dropped_quietly": 7,
+    "test_board_pack.py": 3,
+}
+
+
+def _unit(nodeid: str) -> str:
+    """The unit of ``nodeid`` (``tests/test_x.py::test_y[p]``): its module, or itself in a SPLIT module."""
+    module = nodeid.split("::", 1)[0]
+    return nodeid if module.rsplit("/", 1)[-1] in SPLIT else module
+
+
+def _cost(item) -> float:
+    name = item.path.name
+    if name in SPLIT:
+        return COST.get(f"{name}::{getattr(item, 'originalname', item.name)}", COST.get(name, 0))
+    return COST.get(name, 0)
 
 
 def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(RUN_FIRST)}
+    """Longest units first (see COST); the usual order otherwise, and inside a module."""
+    module_cost: dict = {}
+    for item in items:
+        if item.path.name not in SPLIT:
+            module_cost[item.path.name] = _cost(item)
     order = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (rank.get(item.path.name, len(RUN_FIRST)), order[id(item)]))
+    items.sort(key=lambda item: (-(_cost(item) if item.path.name in SPLIT else module_cost[item.path.name]),
+                                 order[id(item)]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Units of MeasurekitScheduling for the default distribution (-n without --dist, or --dist load)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MeasurekitScheduling(LoadScopeScheduling):
+        """xdist's loadscope scheduler with the units of ``_unit``, handed out in collection order (no reordering
+        by size: the collection is already sorted longest first)."""
+
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            config.option.loadscopereorder = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return MeasurekitScheduling(config, log)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -40,13 +41,10 @@ def repo_copy(tmp_path_factory) -> Path:
 
 def execute(path: Path, extra: tuple[str, ...] = ()) -> nbformat.NotebookNode:
     """Run the notebook at ``path`` in its own folder (as Run All does), with ``extra`` cells appended."""
-    from nbclient import NotebookClient
-
     nb = nbformat.read(path, as_version=4)
     for source in extra:
         nb.cells.append(nbformat.v4.new_code_cell(source))
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb
+    return execute_notebook(nb, path.parent)
 
 
 def errors(nb) -> list:

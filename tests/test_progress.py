@@ -31,8 +31,8 @@ def test_shown_text_of_a_stream_is_what_a_notebook_draws():
 
 
 @pytest.mark.slow
-def test_progress_bar_in_a_notebook_saves_as_plain_output_without_empty_boxes():
-    from nbclient import NotebookClient
+def test_progress_bar_in_a_notebook_saves_as_plain_output_without_empty_boxes(tmp_path):
+    from conftest import execute_notebook
 
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
@@ -46,7 +46,7 @@ def test_progress_bar_in_a_notebook_saves_as_plain_output_without_empty_boxes():
     nb.cells.append(nbformat.v4.new_code_cell(
         "from measurekit.core.progress import progress\n"
         "print(sum(progress(range(200), total=200, desc='quick', show=True)))"))
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    execute_notebook(nb, tmp_path, timeout=120)      # a kernel of its own (see conftest)
     slow, quick = nb.cells[0].outputs, nb.cells[1].outputs
     assert any(o.get("text", "").strip().endswith("435") for o in slow if o.output_type == "stream")
     errs = [text for name, text in boxes(slow) if name == "stderr"]
