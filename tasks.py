@@ -34,7 +34,8 @@ VENV = ROOT / ".venv"
 LATEST = ROOT / ".venv-latest"
 CONSTRAINTS = ROOT / "constraints.txt"
 COMMANDS = ("demo", "lab", "test", "test-latest", "freeze", "lint")
-# the whole suite on every core (pytest-xdist) and the 20 slowest tests listed; arguments after them win
+# the whole suite on every core (pytest-xdist; tests/conftest.py decides which worker runs what) and the 20
+# slowest tests listed; arguments after them win
 PYTEST_DEFAULTS = ("-n", "auto", "--durations=20")
 
 
@@ -184,9 +185,21 @@ def main(argv: list[str]) -> int:
         return _run([str(BIN / "ruff"), "check", "src", *rest]) or _run([str(BIN / "mypy"), *rest])
     if cmd == "test-latest":
         ensure_env("dev", LATEST, pinned=False)
-        return _run([str(_py(LATEST)), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
+        return _timed("test suite (newest allowed versions)",
+                      [str(_py(LATEST)), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
     ensure_env("dev")
-    return _run([str(PY), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
+    return _timed("test suite", [str(PY), "-m", "pytest", *PYTEST_DEFAULTS, *rest])
+
+
+def _timed(what: str, cmd: list[str]) -> int:
+    """Run ``cmd`` and say how long it took on the wall clock (the set-up before it not counted)."""
+    import time
+
+    start = time.monotonic()
+    code = _run(cmd)
+    took = time.monotonic() - start
+    _say(f"{what}: {took:.0f} s wall ({int(took // 60)} min {took % 60:.0f} s), exit {code}")
+    return code
 
 
 if __name__ == "__main__":

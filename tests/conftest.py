@@ -140,58 +140,88 @@ def java_path() -> str:
 # share nothing costly, and each is a unit of its own. Units go out longest first (COST), so the last ones are
 # the shortest and both workers finish together; units without a cost follow in the usual order.
 # COST: CPU seconds (the test process and its subprocesses: kernels, browsers, `measurekit` commands), measured per
-# test on a full run of the suite with -n 2 (4 Dec, issue 30); a module's cost is the sum of its tests'. A test or
-# module missing here only loses its head start. An explicit --dist (loadfile, worksteal, ...) is respected.
+# test on a full run of the suite with -n 2 (4 Dec, issue 30, a busy machine); a module's cost is the sum of its
+# tests'. A test or module missing here only loses its head start (listed: 3 s or more). Two modules that mostly
+# wait count their wall time instead (they then start first and the waiting overlaps the other worker's work).
+# An explicit --dist (loadfile, worksteal, ...) is respected.
 SPLIT = frozenset({"test_notebooks.py", "test_ledger.py", "test_value.py", "test_security.py", "test_fuzz.py",
-                   "test_board_over_time.py", "test_framework_declarations.py", "test_pipeline.py",
-                   "test_disclosure_attack.py", "test_second_site.py", "test_board_pack.py"})
+                   "test_framework_declarations.py", "test_pipeline.py", "test_board_pack.py"})
 COST = {
-    # whole modules
-    "test_wheel.py": 75, "test_jupyterlab_browser.py": 40, "test_board_browser.py": 20, "test_board_ready.py": 8,
-    "test_linkage_probabilistic.py": 30, "test_framework_evidence.py": 6, "test_forms.py": 4,
-    "test_trial_report.py": 3.5, "test_briefing_charts.py": 3, "test_checks.py": 2.5,
-    # tests of the SPLIT modules
+    # whole modules (the wheel's build and uv install wait on the index; JupyterLab: a server and a browser)
+    "test_wheel.py": 90, "test_board_over_time.py": 69, "test_disclosure_attack.py": 54,
+    "test_jupyterlab_browser.py": 30, "test_over_time.py": 22, "test_board_browser.py": 20,
+    "test_linkage_probabilistic.py": 18, "test_readers.py": 16, "test_information_map.py": 15,
+    "test_second_site.py": 10, "test_invariance_convergence.py": 9, "test_dif.py": 9, "test_board_ready.py": 8,
+    "test_framework_evidence.py": 6, "test_framework_general.py": 6, "test_disclosure.py": 6,
+    "test_fuzz_stats.py": 6, "test_linkage.py": 5, "test_forms.py": 4, "test_irt.py": 4, "test_trial_report.py": 3,
+    "test_briefing_charts.py": 3, "test_inequality.py": 3, "test_perspectives_synth.py": 3, "test_checks.py": 3,
+    # tests of the SPLIT modules (a name with [parameters] is that case alone)
     "test_value.py::test_lr_false_positive_rate_near_nominal_without_voice_effect": 31,
     "test_ledger.py::test_a_reissue_with_many_late_records_is_repaired": 24,
     "test_ledger.py::test_a_later_period_sharing_children_is_audited_when_declared": 21,
-    "test_ledger.py::test_pack_is_audited_with_and_recorded_in_the_ledger": 12,
-    "test_ledger.py::test_the_main_job_records_its_pack": 12,
-    "test_board_over_time.py::test_every_period_is_in_the_board_table": 23,
-    "test_board_over_time.py::test_three_period_pack_with_the_release_ledger": 14,
-    "test_board_over_time.py::test_one_audit_covers_every_period": 13,
-    "test_notebooks.py::test_notebook_runs": 15,
-    "test_notebooks.py::test_analysts_edits_survive_a_rerun": 15,
+    "test_notebooks.py::test_notebook_runs[00_start_here]": 17,
+    "test_pipeline.py::test_second_seed_and_bad_input": 16,
+    "test_notebooks.py::test_analysts_edits_survive_a_rerun": 16,
     "test_security.py::test_synth_replaces_only_what_synth_made": 15,
     "test_fuzz.py::test_validate_answers_random_csv_shapes_with_clear_errors": 13,
+    "test_ledger.py::test_pack_is_audited_with_and_recorded_in_the_ledger": 12,
+    "test_ledger.py::test_the_main_job_records_its_pack": 12,
+    "test_notebooks.py::test_notebook_runs[10_over_time]": 12,
     "test_framework_declarations.py::"
     "test_a_framework_with_other_breakdowns_and_analysis_columns_runs_without_the_originals": 10,
+    "test_notebooks.py::test_notebook_runs[03b_linkage_without_id]": 10,
+    "test_notebooks.py::test_notebook_runs[07_board_pack]": 9,
+    "test_board_pack.py::test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_back": 7,
     "test_framework_declarations.py::test_declared_analysis_columns_the_data_lack_are_said_not_dropped_quietly": 7,
-    "test_board_pack.py": 3,
+    "test_notebooks.py::test_notebook_runs[11_second_site]": 7,
+    "test_pipeline.py::test_one_run_reads_each_input_once_and_scores_once": 6,
+    "test_pipeline.py::test_main_job_writes_reports": 6,
+    "test_ledger.py::test_register_an_earlier_release_from_its_csv": 6,
+    "test_notebooks.py::test_notebook_runs[05_fairness]": 6,
+    "test_notebooks.py::test_notebook_runs": 3,
+    "test_board_pack.py::test_failed_run_leaves_previous_pack_intact": 5,
+    "test_value.py::test_detects_planted_voice_effect_and_covers_true_delta_auc": 5,
+    "test_security.py::test_hostile_titles_reach_the_board_pack_as_text": 5,
+    "test_fuzz.py::test_check_spec_answers_random_bytes_and_yaml_with_clear_errors": 5,
+    "test_security.py::test_re_running_into_measurekits_own_output_is_allowed": 4,
+    "test_framework_declarations.py::test_a_framework_without_analysis_roles_skips_those_analyses_with_a_reason": 4,
+    "test_board_pack.py::test_rounding_once_matches_rounding_the_unrounded_table": 4,
+    "test_board_pack.py::test_board_pack_files_are_valid_and_identify_nobody": 4,
+    "test_board_pack.py::test_rounding_to_five": 3,
+    "test_board_pack.py::test_workbook_shows_each_indicator_to_its_declared_decimal_places": 3,
+    "test_ledger.py::test_a_reissue_that_differs_by_a_few_children_is_refused": 3,
 }
 
 
+# the tests that read the shared run of the main job (fixture bundled_run): one unit, so one worker makes the run
+# (tests/test_suite_schedule.py checks that every test using the fixture is listed here)
+BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_profile.py",
+                    "test_pipeline.py::test_main_job_writes_reports")
+
+
 def _unit(nodeid: str) -> str:
-    """The unit of ``nodeid`` (``tests/test_x.py::test_y[p]``): its module, or itself in a SPLIT module."""
+    """The unit of ``nodeid`` (``tests/test_x.py::test_y[p]``): its module, or itself in a SPLIT module; the
+    readers of bundled_run together."""
     module = nodeid.split("::", 1)[0]
+    name = nodeid.rsplit("/", 1)[-1]
+    if any(name == u or name.startswith(u + "::") or name.startswith(u + "[") for u in BUNDLED_RUN_UNIT):
+        return "bundled_run"
     return nodeid if module.rsplit("/", 1)[-1] in SPLIT else module
 
 
 def _cost(item) -> float:
+    """Estimated seconds of ``item``'s unit: its module's, or in a SPLIT module its own (that case's, else the
+    test function's)."""
     name = item.path.name
-    if name in SPLIT:
-        return COST.get(f"{name}::{getattr(item, 'originalname', item.name)}", COST.get(name, 0))
-    return COST.get(name, 0)
+    if name not in SPLIT:
+        return COST.get(name, 0)
+    return COST.get(f"{name}::{item.name}", COST.get(f"{name}::{getattr(item, 'originalname', item.name)}", 0))
 
 
 def pytest_collection_modifyitems(session, config, items):
     """Longest units first (see COST); the usual order otherwise, and inside a module."""
-    module_cost: dict = {}
-    for item in items:
-        if item.path.name not in SPLIT:
-            module_cost[item.path.name] = _cost(item)
     order = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (-(_cost(item) if item.path.name in SPLIT else module_cost[item.path.name]),
-                                 order[id(item)]))
+    items.sort(key=lambda item: (-_cost(item), order[id(item)]))
 
 
 @pytest.hookimpl(optionalhook=True)
