@@ -151,7 +151,7 @@ COST = {
     "test_wheel.py": 90, "test_board_over_time.py": 72, "test_disclosure_attack.py": 57,
     "test_jupyterlab_browser.py": 40, "test_linkage_probabilistic.py": 38, "test_disclosure.py": 30,
     "test_second_site.py": 28, "test_third_framework.py": 26, "test_over_time.py": 23, "test_readers.py": 18,
-    "test_information_map.py": 14, "test_board_browser.py": 11, "test_framework_general.py": 10,
+    "test_information_map.py": 14, "test_board_speed.py": 11, "test_board_browser.py": 11, "test_framework_general.py": 10,
     "test_invariance_convergence.py": 9, "test_dif.py": 9, "test_board_ready.py": 7, "test_framework_evidence.py": 7,
     "test_validation.py": 7, "test_fuzz_stats.py": 6, "test_factor.py": 6, "test_linkage.py": 5, "test_forms.py": 4,
     "test_drafter.py": 4, "test_trial_report.py": 4, "test_review.py": 3, "test_synth_declared.py": 3,
