@@ -150,7 +150,8 @@ COST = {
     # whole modules (the wheel's build and uv install wait on the index; JupyterLab: a server and a browser)
     "test_wheel.py": 90, "test_board_over_time.py": 72, "test_disclosure_attack.py": 57,
     "test_jupyterlab_browser.py": 40, "test_linkage_probabilistic.py": 38, "test_disclosure.py": 30,
-    "test_second_site.py": 28, "test_third_framework.py": 26, "test_over_time.py": 23, "test_readers.py": 18,
+    "test_second_site.py": 28, "test_third_framework.py": 26, "test_run_periods.py": 25,
+    "test_over_time_declared.py": 17, "test_over_time.py": 23, "test_readers.py": 18,
     "test_information_map.py": 14, "test_board_speed.py": 11, "test_board_browser.py": 11,
     "test_framework_general.py": 10,
     "test_invariance_convergence.py": 9, "test_dif.py": 9, "test_board_ready.py": 7, "test_framework_evidence.py": 7,
@@ -200,7 +201,8 @@ COST = {
 # the tests that read the shared run of the main job (fixture bundled_run): one unit, so one worker makes the run
 # (tests/test_suite_schedule.py checks that every test using the fixture is listed here)
 BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_profile.py",
-                    "test_pipeline.py::test_main_job_writes_reports")
+                    "test_pipeline.py::test_main_job_writes_reports",
+                    "test_workers.py::test_the_run_with_workers_writes_what_the_run_without_writes")
 
 
 def _unit(nodeid: str) -> str:
