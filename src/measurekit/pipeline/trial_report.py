@@ -246,8 +246,9 @@ def render_trial_report(state: RunState) -> str:
                           "be in the survey.")
     if getattr(state, "sample_note", ""):
         rep.text(summary, state.sample_note, "note")
-    if getattr(state, "periods", None) is not None and state.inputs.period:    # `run` on a folder of years
-        years = list(state.periods.labels)
+    periods = getattr(state, "periods", None)
+    if periods is not None and state.inputs.period:    # `run` on a folder of years
+        years = list(periods.labels)
         rep.text(summary, f"Period analysed: {state.inputs.period}, one of the {len(years)} academic years of the "
                           f"data folder ({', '.join(years)}). Every analysis in this report is of "
                           f"{state.inputs.period} alone; the series over the years are in the over-time tables and "
