@@ -239,30 +239,40 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
 
 
 def _words(row: dict, status: str, level: float, higher: bool, unit: str = "%") -> str:
-    if unit != "%":
-        return _mean_words(row, status, level)
+    """The target's status in words: a proportion in % (with the children a year it takes), or a mean score in
+    points of the score (``unit`` other than "%")."""
+    pct = unit == "%"
+    d = 1 if pct else 2                                  # decimals of values and points
+
+    def val(v) -> str:
+        return f"{v:.{d}f}%" if pct else f"{v:.{d}f}"
+
     tv, tp = row["target_value"], row["target_period"]
-    now = f"{row['current_value']:.1f}% in {row['current_period']}"
-    more = "more" if higher else "fewer"
+    target = f"{tv:g}%" if pct else f"{tv:g}"
+    now = f"{val(row['current_value'])} in {row['current_period']}"
     need = ""
     if row["years_left"] > 0 and status != ALREADY_MET:
-        per_year = abs(row["children_per_year"])
-        need = (f" Reaching {tv:g}% by {tp} needs {abs(row['change_needed_pp']):.1f} percentage points a year: "
-                f"about {per_year:.0f} {more} children a year at the current cohort size "
-                f"({abs(row['gap_children'])} in all).")
+        if pct:
+            need = (f" Reaching {target} by {tp} needs {abs(row['change_needed_pp']):.1f} percentage points a year: "
+                    f"about {abs(row['children_per_year']):.0f} {'more' if higher else 'fewer'} children a year at "
+                    f"the current cohort size ({abs(row['gap_children'])} in all).")
+        else:
+            need = (f" Reaching {target} by {tp} needs {abs(row['change_needed_pp']):.2f} points a year "
+                    f"({abs(row['gap_pp']):.2f} in all).")
     if status in (MET, NOT_MET):
         when = "the target period" if row["years_left"] == 0 else "after the target period"
-        return (f"{'Met' if status == MET else 'Not met'}: {now} ({when}), against a target of {tv:g}% by {tp}"
-                + ("." if status == MET else f"; {abs(row['gap_pp']):.1f} percentage points short."))
+        short = f"; {abs(row['gap_pp']):.{d}f} {'percentage points' if pct else 'points'} short."
+        return (f"{'Met' if status == MET else 'Not met'}: {now} ({when}), against a target of {target} by {tp}"
+                + ("." if status == MET else short))
     if status == TOO_FEW:
-        return (f"Too few points to say: {now}, {abs(row['gap_pp']):.1f} points from the target of {tv:g}% by {tp}; "
-                f"a trend needs at least 3 periods (there {'is' if row['points'] == 1 else 'are'} "
+        return (f"Too few points to say: {now}, {abs(row['gap_pp']):.{d}f} points from the target of {target} by "
+                f"{tp}; a trend needs at least 3 periods (there {'is' if row['points'] == 1 else 'are'} "
                 f"{row['points']}).{need}")
-    proj = (f"the current trend ({row['trend_pp']:+.1f} points a year) gives about {row['projected_value']:.1f}% "
-            f"by {tp} ({round(level * 100):d}% interval {row['projected_low']:.1f}% to {row['projected_high']:.1f}%)")
+    proj = (f"the current trend ({row['trend_pp']:+.{d}f} points a year) gives about {val(row['projected_value'])} "
+            f"by {tp} ({round(level * 100):d}% interval {val(row['projected_low'])} to {val(row['projected_high'])})")
     if status == ALREADY_MET:
-        return f"Already met: {now}, against a target of {tv:g}% by {tp}" + (f"; {proj}." if
-                                                                               np.isfinite(row["trend_pp"]) else ".")
+        return f"Already met: {now}, against a target of {target} by {tp}" + (
+            f"; {proj}." if np.isfinite(row["trend_pp"]) else ".")
     unsure = " The interval includes the target, so this is not certain." if row["interval_includes_target"] else ""
     head = "On track" if status == ON_TRACK else "Not on track at the current rate"
     return f"{head}: {now}; {proj}.{unsure}{need}"
@@ -340,27 +350,3 @@ def _mean_progress(df, keys, period, target_value, target_period, target_x, pola
     return TargetResult(pd.DataFrame(rows), float(level), source, warnings)
 
 
-def _mean_words(row: dict, status: str, level: float) -> str:
-    """:func:`_words` for a mean score: points of the score, no children."""
-    tv, tp = row["target_value"], row["target_period"]
-    now = f"{row['current_value']:.2f} in {row['current_period']}"
-    need = ""
-    if row["years_left"] > 0 and status != ALREADY_MET:
-        need = (f" Reaching {tv:g} by {tp} needs {abs(row['change_needed_pp']):.2f} points a year "
-                f"({abs(row['gap_pp']):.2f} in all).")
-    if status in (MET, NOT_MET):
-        when = "the target period" if row["years_left"] == 0 else "after the target period"
-        return (f"{'Met' if status == MET else 'Not met'}: {now} ({when}), against a target of {tv:g} by {tp}"
-                + ("." if status == MET else f"; {abs(row['gap_pp']):.2f} points short."))
-    if status == TOO_FEW:
-        return (f"Too few points to say: {now}, {abs(row['gap_pp']):.2f} points from the target of {tv:g} by {tp}; "
-                f"a trend needs at least 3 periods (there {'is' if row['points'] == 1 else 'are'} "
-                f"{row['points']}).{need}")
-    proj = (f"the current trend ({row['trend_pp']:+.2f} points a year) gives about {row['projected_value']:.2f} "
-            f"by {tp} ({round(level * 100):d}% interval {row['projected_low']:.2f} to {row['projected_high']:.2f})")
-    if status == ALREADY_MET:
-        return f"Already met: {now}, against a target of {tv:g} by {tp}" + (f"; {proj}." if
-                                                                              np.isfinite(row["trend_pp"]) else ".")
-    unsure = " The interval includes the target, so this is not certain." if row["interval_includes_target"] else ""
-    head = "On track" if status == ON_TRACK else "Not on track at the current rate"
-    return f"{head}: {now}; {proj}.{unsure}{need}"
