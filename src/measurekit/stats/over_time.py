@@ -188,12 +188,9 @@ def _period_frame(cohort, fw) -> pd.DataFrame:
     return f.assign(_flagged=_flagged(f), **values)
 
 
-def counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
-    """People counted (``numerator``: value 1) and people with a value of ``column`` (``denominator``) per group
-    of ``keys`` (column names, or ``(name, constant)`` pairs for a group that is the whole frame); keys as text in
-    the result (R: ``aggregate(cbind(numerator, denominator) ~ keys, FUN = sum)``)."""
-    v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    d = pd.DataFrame({"numerator": (v == 1).astype(np.int64), "denominator": (~np.isnan(v)).astype(np.int64)})
+def _group_sums(d: pd.DataFrame, frame: pd.DataFrame, keys: list) -> pd.DataFrame:
+    """The columns of ``d`` (one row per row of ``frame``) summed per group of ``keys`` (column names of
+    ``frame``, or ``(name, constant)`` pairs for a group that is the whole frame), keys as text columns."""
     names, arrays = [], []
     for k in keys:
         if isinstance(k, tuple):
@@ -210,6 +207,15 @@ def counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
     return out
 
 
+def counts(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
+    """People counted (``numerator``: value 1) and people with a value of ``column`` (``denominator``) per group
+    of ``keys`` (column names, or ``(name, constant)`` pairs for a group that is the whole frame); keys as text in
+    the result (R: ``aggregate(cbind(numerator, denominator) ~ keys, FUN = sum)``)."""
+    v = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    d = pd.DataFrame({"numerator": (v == 1).astype(np.int64), "denominator": (~np.isnan(v)).astype(np.int64)})
+    return _group_sums(d, frame, keys)
+
+
 def _sums(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
     """For a mean: people with a value (``denominator``), the mean (``value``), its ``sd`` and t-based 95% limits
     ``ci_low``/``ci_high`` (R ``t.test``) per group of ``keys`` (as :func:`counts`); ``numerator`` blank."""
@@ -219,26 +225,14 @@ def _sums(frame: pd.DataFrame, column: str, keys: list) -> pd.DataFrame:
     has = ~np.isnan(v)
     d = pd.DataFrame({"denominator": has.astype(np.int64), "_s": np.where(has, v, 0.0),
                       "_ss": np.where(has, v, 0.0) ** 2})
-    names, arrays = [], []
-    for k in keys:
-        if isinstance(k, tuple):
-            names.append(k[0])
-            arrays.append(np.full(len(frame), k[1], dtype=object))
-        else:
-            names.append(k)
-            arrays.append(frame[k].to_numpy())
-    out = d.groupby(arrays, sort=True, dropna=True).sum()
-    out.index.names = names
-    out = out.reset_index()
-    for k in names:
-        out[k] = [_text(x) for x in out[k]]
+    out = _group_sums(d, frame, keys)
     n = out["denominator"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = out["_s"].to_numpy() / n
         var = (out["_ss"].to_numpy() - n * mean ** 2) / (n - 1)
         sd = np.sqrt(np.clip(var, 0.0, None))
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    out.insert(len(names), "numerator", np.nan)
+    out.insert(len(keys), "numerator", np.nan)
     out["value"] = np.where(n > 0, mean, np.nan)
     out["ci_low"] = np.where(n > 1, mean - half, np.nan)
     out["ci_high"] = np.where(n > 1, mean + half, np.nan)
