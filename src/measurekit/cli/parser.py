@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check-ees", "check_ees",
             "Check a DfE open-data (explore-education-statistics) CSV and its .meta.csv against the main rules "
             "of DfE's data screener; report every failure with its row and rule. Exits with status 1 on errors.")
-    p.add_argument("file", type=Path, help="the data file, e.g. board_pack/rochdale_school_readiness.csv")
+    p.add_argument("file", type=Path, help="the data file, e.g. board_pack/<framework name>.csv")
     p.add_argument("--meta", type=Path, default=None,
                    help="the metadata file (default: <file name>.meta.csv beside it)")
     p.add_argument("--report", type=Path, default=None, help="also write the full report to this CSV file")

@@ -128,7 +128,7 @@ def _period_folders(folder: Path, report: ProblemReport) -> dict[str, Path]:
 
 def reference_date(label: str) -> dt.date:
     """The date a period's ages are measured on: the end of the academic year (31 August of its second year;
-    2021/22 -> 2022-08-31). A care leaver aged 25 in 2021/22 is checked against the ages the framework declares
+    2021/22 -> 2022-08-31). A person aged 25 in 2021/22 is checked against the ages the framework declares
     as at that date, not as at today."""
     return dt.date(int(label[:4]) + 1, 8, 31)
 
