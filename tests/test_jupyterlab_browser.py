@@ -154,7 +154,9 @@ def test_notebook_08_review_widget_in_jupyterlab(lab):
     assert "is a folder, not a file" in status.inner_text() and "Errno" not in status.inner_text()
     path_box.fill(str(own))
     page.locator("button.jupyter-button[title='Save']").last.click()
-    page.get_by_text(re.compile(r"^Saved to ")).last.wait_for(timeout=20_000)
+    # wait for THIS save's message (the notebook's own save of the example already printed "Saved to ..."; waiting
+    # for any such text could return before the click was handled)
+    page.get_by_text(re.compile(r"^Saved to .*" + re.escape(own.name) + "$")).last.wait_for(timeout=20_000)
     assert own.exists()
     text = _save_and_reopen(page)
     assert "Error displaying widget" not in text and "model not found" not in text
