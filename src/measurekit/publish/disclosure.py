@@ -154,7 +154,15 @@ def _rounding(table: pd.DataFrame, framework) -> np.ndarray:
 class _Master:
     """The master problem: choose the rows to withhold (x_r = 1) at least cost, subject to every cut
     found so far: a covering integer programme held by HiGHS (``highspy``) between rounds, so each
-    round only adds the new cuts and starts from the previous pattern repaired to satisfy them."""
+    round only adds the new cuts and starts from the previous pattern repaired to satisfy them.
+
+    Two gaps: while the cuts are being found, each master is solved to within ``SEARCH_GAP`` of its optimum (the
+    pattern is only a probe for the audit then: most rounds add cuts, and proving 1% on a problem that changes next
+    round cost most of the time: a cohort of 800, seed 11, spent 22 of 25 s CPU in 50 masters). Once a probe passes
+    the audit, :meth:`tighten` asks for ``gap`` (1%) and the rounds go on until a pattern found to that gap passes:
+    every cut holds for every protecting pattern, so that pattern is least-cost within 1%, as before."""
+
+    SEARCH_GAP = 0.1
 
     def __init__(self, cost, fixed_on, fixed_off, time_limit, gap: float = 1e-2):
         import highspy
@@ -166,7 +174,8 @@ class _Master:
         self.n = len(self.cost)
         self.pending: list[tuple[dict, float]] = []
         self.cuts: list[tuple[np.ndarray, np.ndarray, float]] = []
-        h = _audit.new_highs(time_limit=float(time_limit), mip_rel_gap=float(gap))
+        self.gap, self.tight = float(gap), False
+        h = _audit.new_highs(time_limit=float(time_limit), mip_rel_gap=max(self.SEARCH_GAP, self.gap))
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = self.n, 0
         lp.col_cost_ = self.cost
@@ -219,6 +228,14 @@ class _Master:
         return None
 
     frozen = False
+
+    def tighten(self) -> bool:
+        """Ask for the final gap from the next solve on; False when it was asked for already."""
+        if self.tight:
+            return False
+        self.tight = True
+        self.h.setOptionValue("mip_rel_gap", self.gap)
+        return True
 
     def freeze(self, x: np.ndarray) -> None:
         """Keep the rows withheld in ``x`` withheld from now on."""
@@ -382,6 +399,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         prev: _audit.AuditResult | None = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
         result = _audit.audit(m, supp, full_round, previous=prev, cache=audit_cache)
         prev_supp = supp
+        if result.passed and not master.frozen and master.tighten():
+            continue                               # a probe passed: now find the pattern of least cost (1% gap)
         if result.passed:
             break
         if rounds >= max_rounds:
