@@ -56,13 +56,15 @@ def category_probs(a, d, theta) -> np.ndarray:
     return np.exp(log_category_probs(a, d, theta))
 
 
-def category_derivs(a, d, theta):
+def category_derivs(a, d, theta, logP=None):
     """P (B, K, Q) and dP (B, K, K, Q): derivatives of P_k with respect to (a, d_1..d_{K-1}) for a
-    batch of items with the same number of categories (``a`` (B,), ``d`` (B, K-1))."""
+    batch of items with the same number of categories (``a`` (B,), ``d`` (B, K-1)). ``logP``: the
+    :func:`log_category_probs` of these same ``a``, ``d`` and ``theta`` when already computed."""
     a = np.atleast_1d(np.asarray(a, dtype=float))
     d = np.atleast_2d(np.asarray(d, dtype=float))
     B, K, Q = len(a), d.shape[1] + 1, len(theta)
-    logP = log_category_probs(a, d, theta)
+    if logP is None:
+        logP = log_category_probs(a, d, theta)
     s = expit(a[:, None, None] * theta[None, None, :] + d[:, :, None])
     z = np.zeros((B, 1, Q))
     w = np.concatenate([z, s * (1 - s), z], axis=1)                        # (B, K+1, Q), w_0 = w_K = 0
@@ -74,14 +76,16 @@ def category_derivs(a, d, theta):
     return logP, dP
 
 
-def pair_terms(a, d, r, theta, need_info: bool = True):
+def pair_terms(a, d, r, theta, need_info: bool = True, logP=None):
     """For a batch of (item, group) pairs with the same K: the expected complete-data
-    log-likelihood sum r log P, its gradient (B, K) in (a, d) and the Fisher information (B, K, K)."""
+    log-likelihood sum r log P, its gradient (B, K) in (a, d) and the Fisher information (B, K, K).
+    ``logP``: :func:`log_category_probs` of these ``a``, ``d`` and ``theta`` when already computed."""
     if not need_info:       # the same logP as category_derivs gives, without the derivatives
-        logP = np.maximum(log_category_probs(np.atleast_1d(np.asarray(a, dtype=float)),
-                                             np.atleast_2d(np.asarray(d, dtype=float)), theta), -700.0)
-        return np.sum(r * logP, axis=(1, 2)), None, None
-    logP, dP = category_derivs(a, d, theta)
+        if logP is None:
+            logP = log_category_probs(np.atleast_1d(np.asarray(a, dtype=float)),
+                                      np.atleast_2d(np.asarray(d, dtype=float)), theta)
+        return np.sum(r * np.maximum(logP, -700.0), axis=(1, 2)), None, None
+    logP, dP = category_derivs(a, d, theta, logP)
     logP = np.maximum(logP, -700.0)
     q = np.sum(r * logP, axis=(1, 2))
     P = np.exp(logP)
@@ -440,6 +444,13 @@ def fit_grm(codes: np.ndarray, n_cat, group=None, free_a=(), free_d=(), quadpts:
 
 def _em(layouts, mean, sd, data, theta, anchored, tol, max_iter):
     """EM cycles in place on ``layouts``, ``mean`` and ``sd``; returns (iterations, converged)."""
+    if len(data.rows) == 1 and len({L.n_cat for L in layouts}) == 1:
+        return _em_one_batch(layouts, mean, sd, data, theta, tol, max_iter)
+    return _em_general(layouts, mean, sd, data, theta, anchored, tol, max_iter)
+
+
+def _em_general(layouts, mean, sd, data, theta, anchored, tol, max_iter):
+    """:func:`_em` for any groups and numbers of categories, item by item through :func:`mstep`."""
     ll_old = -np.inf
     it = 0
     for it in range(1, max_iter + 1):
@@ -457,6 +468,76 @@ def _em(layouts, mean, sd, data, theta, anchored, tol, max_iter):
             return it, True
         ll_old = ll
     return it, False
+
+
+def _em_one_batch(layouts, mean, sd, data, theta, tol, max_iter):
+    """:func:`_em` for the common case, one group and every item with the same number of categories, with
+    the items' parameters held as one (J, K) array (slope, then intercepts) instead of a list of vectors.
+
+    It makes the same floating-point operations on the same arrays as the general path (:func:`estep`,
+    :func:`mstep` through :func:`item_terms`' one-batch branch, :func:`_scoring_steps`), so it gives the
+    same estimates bit for bit, with less work per cycle: the log category probabilities of the
+    parameters the line search accepts are the ones the next E-step and the next M-step's derivatives
+    need, so they are computed once instead of three times, and the line search's checks (ordered
+    intercepts, no fall of the expected log-likelihood) are array operations instead of a loop over
+    items."""
+    J, K, Q = len(layouts), layouts[0].n_cat, len(theta)
+    V = np.stack([L.values for L in layouts])                         # (J, K): a, d_1..d_{K-1}
+    X, Xt, c = data.sparse[0], data.sparse_t[0], data.counts[data.rows[0]]
+    log_prior = np.log(prior_weights(theta, mean[0], sd[0]))[None, :]
+    take = data.offsets[:, None] + np.arange(K)                         # each item's rows of the stacked counts
+    eye = 1e-10 * np.eye(K)
+    logP = log_category_probs(V[:, 0], V[:, 1:], theta)               # (J, K, Q), for the current V
+    ll_old = -np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        # E-step (estep, one group)
+        logl = X @ logP.reshape(-1, Q) + log_prior
+        m = logl.max(axis=1, keepdims=True)
+        p = np.exp(logl - m)
+        s = p.sum(axis=1, keepdims=True)
+        p /= s
+        ll = 0.0 + float(np.sum(c * (np.log(s[:, 0]) + m[:, 0])))
+        Rk = (Xt @ (p * c[:, None]))[take].reshape(J, K, Q)
+        # M-step (mstep): one Fisher-scoring step per item, halved until it is acceptable
+        A, D = V[:, 0].copy(), V[:, 1:].copy()
+        q, grad, info = pair_terms(A, D, Rk, theta, True, logP)
+        try:
+            steps = np.linalg.solve(info + eye, grad[..., None])[..., 0]
+        except np.linalg.LinAlgError:            # one singular item: solved one by one, as _scoring_steps
+            steps = np.stack(_scoring_steps(layouts, list(grad), list(info)))
+        t = np.ones(J)
+        pending = np.ones(J, dtype=bool)
+        cand, cand_logP = V, logP
+        for _ in range(30):
+            cand = np.where(pending[:, None], V + t[:, None] * steps, V)
+            cand_logP = log_category_probs(cand[:, 0].copy(), cand[:, 1:].copy(), theta)
+            qc = np.sum(Rk * np.maximum(cand_logP, -700.0), axis=(1, 2))
+            ordered = np.all(np.diff(cand[:, 1:], axis=1) < 0, axis=1)
+            bad = pending & (~ordered | ~np.isfinite(qc) | (qc < q - 1e-9))
+            if not bad.any():
+                break
+            pending &= bad
+            t[bad] /= 2
+            if t[bad].min() < 1e-6:
+                cand = np.where(bad[:, None], V, cand)
+                cand_logP = None
+                break
+        if cand_logP is None:
+            cand_logP = log_category_probs(cand[:, 0].copy(), cand[:, 1:].copy(), theta)
+        moved = np.max(np.abs(cand - V))
+        V, logP = cand, cand_logP
+        if moved < tol and abs(ll - ll_old) < 1e-7 * max(1.0, abs(ll)):
+            break
+        ll_old = ll
+    else:
+        it, converged = max_iter, False
+        for L, v in zip(layouts, V):
+            L.values = v.copy()
+        return it, converged
+    for L, v in zip(layouts, V):
+        L.values = v.copy()
+    return it, True
 
 
 def pack(fit: GRMFit) -> np.ndarray:
