@@ -298,3 +298,25 @@ def test_efa_reads_plain_and_odd_frames_alike(hs):
     assert "all_missing" in info.value.report.codes()
     with pytest.raises(InputError):
         mk.efa(plain, 2, method="pa")
+
+
+def test_parallel_analysis_solve_is_numpys_solve():
+    """The principal-axis steps of parallel analysis call LAPACK's solver without np.linalg.solve's wrapper; it must
+    give np.linalg.solve's numbers bit for bit and raise LinAlgError on a singular matrix as it does."""
+    from measurekit.stats.factor import _solve
+
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((20, 16, 16))
+    b = rng.standard_normal((20, 16, 1))
+    np.testing.assert_array_equal(_solve(a, b), np.linalg.solve(a, b))
+    a[3] = 0.0
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.solve(a, b)
+    with pytest.raises(np.linalg.LinAlgError):
+        _solve(a, b)
+
+
+def test_parallel_analysis_rejects_unknown_correlation_type():
+    frame = pd.DataFrame(np.random.default_rng(1).integers(1, 6, (60, 4)).astype(float), columns=list("abcd"))
+    with pytest.raises(InputError):
+        mk.parallel_analysis(frame, n_iter=2, cor="spearman")
