@@ -273,9 +273,13 @@ def test_one_batch_em_equals_the_general_em(monkeypatch, start):
     fast = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts)
     halved = len(calls) > fast.iterations + 2         # one per cycle, one at the start, one for the final loglik
     assert halved == (start is not None)
+    cut_short = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts, max_iter=3)
     monkeypatch.setattr(grm_em, "_em_one_batch", lambda layouts, mean, sd, data, theta, tol, max_iter:
                         grm_em._em_general(layouts, mean, sd, data, theta, False, tol, max_iter))
     slow = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts)
+    slow_cut = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts, max_iter=3)
+    assert (cut_short.converged, cut_short.iterations) == (slow_cut.converged, slow_cut.iterations) == (False, 3)
+    assert cut_short.loglik == slow_cut.loglik
     assert fast.converged and slow.converged
     assert fast.iterations == slow.iterations
     assert fast.loglik == slow.loglik

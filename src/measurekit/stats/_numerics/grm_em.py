@@ -528,16 +528,13 @@ def _em_one_batch(layouts, mean, sd, data, theta, tol, max_iter):
         moved = np.max(np.abs(cand - V))
         V, logP = cand, cand_logP
         if moved < tol and abs(ll - ll_old) < 1e-7 * max(1.0, abs(ll)):
-            break
+            for L, v in zip(layouts, V):
+                L.values = v.copy()
+            return it, True
         ll_old = ll
-    else:
-        it, converged = max_iter, False
-        for L, v in zip(layouts, V):
-            L.values = v.copy()
-        return it, converged
     for L, v in zip(layouts, V):
         L.values = v.copy()
-    return it, True
+    return it, False
 
 
 def pack(fit: GRMFit) -> np.ndarray:
