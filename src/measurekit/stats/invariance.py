@@ -259,8 +259,8 @@ def _check_groups(df: pd.DataFrame, group: str, items: list[str]) -> None:
         raise InputError(ProblemReport([Problem("unknown_variable", f"The group {group!r} is not a column of the data.",
                                                 column=group)]))
     present = [x for x in items if x in df.columns]
-    complete = df[present + [group]].dropna()
-    groups = complete[group].unique()
+    complete = df[present + [group]].notna().to_numpy().all(axis=1)      # the rows dropna() would keep
+    groups = pd.unique(df[group].to_numpy()[complete])
     if len(groups) < 2:
         only = ", ".join(str(g.item() if isinstance(g, np.generic) else g) for g in groups) or "none"
         raise InputError(ProblemReport([Problem(
