@@ -252,29 +252,33 @@ def test_slopes_agree_with_lavaan_ordinal_cfa(fixtures_dir):
     np.testing.assert_allclose(a.to_numpy(), lav["a_logistic"].to_numpy(), rtol=0.05)
 
 
+@pytest.mark.parametrize("mixed", [False, True])
 @pytest.mark.parametrize("start", [None, (0.05, [6.0, 2.0, -2.0, -6.0]), (8.0, [9.0, 8.9, -8.9, -9.0])])
-def test_one_batch_em_equals_the_general_em(monkeypatch, start):
-    """With one group and every item on the same number of categories, EM runs on the items' parameters as one
-    array (grm_em._em_one_batch, for speed). It must give the general item-by-item path's estimates bit for bit:
-    the same cycles, log-likelihood and parameters, from the usual start and from starts far off whose Fisher
-    steps overshoot and are halved (checked: more evaluations of the category probabilities than one per cycle),
-    and recover the simulated slopes."""
+def test_one_group_em_equals_the_general_em(monkeypatch, start, mixed):
+    """With one group, EM runs on the parameters of the items with the same number of categories as one array
+    (grm_em._em_one_group, for speed). It must give the general item-by-item path's estimates bit for bit: the
+    same cycles, log-likelihood and parameters, with every item on 5 categories or items on 5 and 4 alternating,
+    from the usual start and from starts far off whose Fisher steps overshoot and are halved (checked: more
+    evaluations of the category probabilities than one per batch and cycle), also when EM is stopped after 3
+    cycles, and recover the simulated slopes."""
     from measurekit.stats._numerics import grm_em
     from measurekit.stats.irt import item_codes
 
     df, a, _, _ = simulate(1500, 12, seed=5, missing=0.1)
-    keep = list(range(0, 12, 2))                                     # the items with 5 categories
+    keep = list(range(12)) if mixed else list(range(0, 12, 2))       # 5 and 4 categories, or only 5
     codes, n_cat, _ = item_codes(df.iloc[:, keep])
     rows = (codes >= 0).any(axis=1)
-    starts = None if start is None else [(start[0], np.array(start[1])) for _ in keep]
+    starts = None if start is None else [(start[0], np.array(start[1][:k - 1])) for k in n_cat]
     calls = []
     probs = grm_em.log_category_probs
     monkeypatch.setattr(grm_em, "log_category_probs", lambda *a: calls.append(1) or probs(*a))
     fast = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts)
-    halved = len(calls) > fast.iterations + 2         # one per cycle, one at the start, one for the final loglik
+    batches = len(set(n_cat))
+    # one per batch and cycle, one per batch at the start, one per batch for the final loglik
+    halved = len(calls) > batches * (fast.iterations + 2)
     assert halved == (start is not None)
     cut_short = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts, max_iter=3)
-    monkeypatch.setattr(grm_em, "_em_one_batch", lambda layouts, mean, sd, data, theta, tol, max_iter:
+    monkeypatch.setattr(grm_em, "_em_one_group", lambda layouts, mean, sd, data, theta, tol, max_iter:
                         grm_em._em_general(layouts, mean, sd, data, theta, False, tol, max_iter))
     slow = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts)
     slow_cut = grm_em.fit_grm(codes[rows], n_cat, tol=1e-4, start=starts, max_iter=3)

@@ -444,8 +444,8 @@ def fit_grm(codes: np.ndarray, n_cat, group=None, free_a=(), free_d=(), quadpts:
 
 def _em(layouts, mean, sd, data, theta, anchored, tol, max_iter):
     """EM cycles in place on ``layouts``, ``mean`` and ``sd``; returns (iterations, converged)."""
-    if len(data.rows) == 1 and len({L.n_cat for L in layouts}) == 1:
-        return _em_one_batch(layouts, mean, sd, data, theta, tol, max_iter)
+    if len(data.rows) == 1:
+        return _em_one_group(layouts, mean, sd, data, theta, tol, max_iter)
     return _em_general(layouts, mean, sd, data, theta, anchored, tol, max_iter)
 
 
@@ -470,71 +470,92 @@ def _em_general(layouts, mean, sd, data, theta, anchored, tol, max_iter):
     return it, False
 
 
-def _em_one_batch(layouts, mean, sd, data, theta, tol, max_iter):
-    """:func:`_em` for the common case, one group and every item with the same number of categories, with
-    the items' parameters held as one (J, K) array (slope, then intercepts) instead of a list of vectors.
+def _em_one_group(layouts, mean, sd, data, theta, tol, max_iter):
+    """:func:`_em` for one group (any numbers of categories), with the parameters of the items that have the
+    same number of categories K held as one (items, K) array (slope, then intercepts) instead of a list of
+    vectors: the batches :func:`estep`, :func:`item_terms` and :func:`_scoring_steps` form.
 
     It makes the same floating-point operations on the same arrays as the general path (:func:`estep`,
-    :func:`mstep` through :func:`item_terms`' one-batch branch, :func:`_scoring_steps`), so it gives the
-    same estimates bit for bit, with less work per cycle: the log category probabilities of the
-    parameters the line search accepts are the ones the next E-step and the next M-step's derivatives
-    need, so they are computed once instead of three times, and the line search's checks (ordered
-    intercepts, no fall of the expected log-likelihood) are array operations instead of a loop over
-    items."""
-    J, K, Q = len(layouts), layouts[0].n_cat, len(theta)
-    V = np.stack([L.values for L in layouts])                         # (J, K): a, d_1..d_{K-1}
+    :func:`mstep` through :func:`item_terms` and :func:`_scoring_steps`), so it gives the same estimates
+    bit for bit, with less work per cycle: the log category probabilities of the parameters the line search
+    accepts are the ones the next E-step and the next M-step's derivatives need, so they are computed once
+    instead of three times, and the line search's checks (ordered intercepts, no fall of the expected
+    log-likelihood) are array operations instead of a loop over items."""
+    J, Q = len(layouts), len(theta)
+    by_k: dict[int, list[int]] = {}
+    for j, L in enumerate(layouts):
+        by_k.setdefault(L.n_cat, []).append(j)
+    batches = [(K, np.array(js)) for K, js in by_k.items()]
+    # each batch's rows of the stacked (sum K, Q) arrays, in the batch's item order
+    rows = [(data.offsets[js][:, None] + np.arange(K)).ravel() for K, js in batches]
+    V = [np.stack([layouts[j].values for j in js]) for _, js in batches]      # per batch (items, K)
     X, Xt, c = data.sparse[0], data.sparse_t[0], data.counts[data.rows[0]]
     log_prior = np.log(prior_weights(theta, mean[0], sd[0]))[None, :]
-    take = data.offsets[:, None] + np.arange(K)                         # each item's rows of the stacked counts
-    eye = 1e-10 * np.eye(K)
-    logP = log_category_probs(V[:, 0], V[:, 1:], theta)               # (J, K, Q), for the current V
+    eyes = [1e-10 * np.eye(K) for K, _ in batches]
+    n_rows = int(data.onehot.shape[1])
+
+    def logp(v):
+        return log_category_probs(v[:, 0].copy(), v[:, 1:].copy(), theta)
+
+    logP = [logp(v) for v in V]                                            # per batch (items, K, Q)
+    stacked = np.empty((n_rows, Q))
     ll_old = -np.inf
     it = 0
     for it in range(1, max_iter + 1):
         # E-step (estep, one group)
-        logl = X @ logP.reshape(-1, Q) + log_prior
+        for r, lp in zip(rows, logP):
+            stacked[r] = lp.reshape(-1, Q)
+        logl = X @ stacked + log_prior
         m = logl.max(axis=1, keepdims=True)
         p = np.exp(logl - m)
         s = p.sum(axis=1, keepdims=True)
         p /= s
         ll = 0.0 + float(np.sum(c * (np.log(s[:, 0]) + m[:, 0])))
-        Rk = (Xt @ (p * c[:, None]))[take].reshape(J, K, Q)
+        R0 = Xt @ (p * c[:, None])
+        Rk = [R0[r].reshape(len(js), K, Q) for r, (K, js) in zip(rows, batches)]
         # M-step (mstep): one Fisher-scoring step per item, halved until it is acceptable
-        A, D = V[:, 0].copy(), V[:, 1:].copy()
-        q, grad, info = pair_terms(A, D, Rk, theta, True, logP)
-        try:
-            steps = np.linalg.solve(info + eye, grad[..., None])[..., 0]
-        except np.linalg.LinAlgError:            # one singular item: solved one by one, as _scoring_steps
-            steps = np.stack(_scoring_steps(layouts, list(grad), list(info)))
+        q, steps = np.empty(J), []
+        for b, (_, js) in enumerate(batches):
+            qb, grad, info = pair_terms(V[b][:, 0].copy(), V[b][:, 1:].copy(), Rk[b], theta, True, logP[b])
+            q[js] = qb
+            try:
+                steps.append(np.linalg.solve(info + eyes[b], grad[..., None])[..., 0])
+            except np.linalg.LinAlgError:            # one singular item: solved one by one, as _scoring_steps
+                steps.append(np.stack(_scoring_steps([layouts[j] for j in js], list(grad), list(info))))
         t = np.ones(J)
         pending = np.ones(J, dtype=bool)
         cand, cand_logP = V, logP
+        qc, ordered = np.empty(J), np.empty(J, dtype=bool)
         for _ in range(30):
-            cand = np.where(pending[:, None], V + t[:, None] * steps, V)
-            cand_logP = log_category_probs(cand[:, 0].copy(), cand[:, 1:].copy(), theta)
-            qc = np.sum(Rk * np.maximum(cand_logP, -700.0), axis=(1, 2))
-            ordered = np.all(np.diff(cand[:, 1:], axis=1) < 0, axis=1)
+            cand = [np.where(pending[js][:, None], v + t[js][:, None] * st, v)
+                    for (_, js), v, st in zip(batches, V, steps)]
+            cand_logP = [logp(v) for v in cand]
+            for (_, js), v, lp, rk in zip(batches, cand, cand_logP, Rk):
+                qc[js] = np.sum(rk * np.maximum(lp, -700.0), axis=(1, 2))
+                ordered[js] = np.all(np.diff(v[:, 1:], axis=1) < 0, axis=1)
             bad = pending & (~ordered | ~np.isfinite(qc) | (qc < q - 1e-9))
             if not bad.any():
                 break
             pending &= bad
             t[bad] /= 2
             if t[bad].min() < 1e-6:
-                cand = np.where(bad[:, None], V, cand)
-                cand_logP = None
+                cand = [np.where(bad[js][:, None], v, cv) for (_, js), v, cv in zip(batches, V, cand)]
+                cand_logP = [logp(v) for v in cand]
                 break
-        if cand_logP is None:
-            cand_logP = log_category_probs(cand[:, 0].copy(), cand[:, 1:].copy(), theta)
-        moved = np.max(np.abs(cand - V))
+        moved = max(float(np.max(np.abs(cv - v))) for cv, v in zip(cand, V))
         V, logP = cand, cand_logP
         if moved < tol and abs(ll - ll_old) < 1e-7 * max(1.0, abs(ll)):
-            for L, v in zip(layouts, V):
-                L.values = v.copy()
+            _store(layouts, batches, V)
             return it, True
         ll_old = ll
-    for L, v in zip(layouts, V):
-        L.values = v.copy()
+    _store(layouts, batches, V)
     return it, False
+
+
+def _store(layouts, batches, V) -> None:
+    for (_, js), v in zip(batches, V):
+        for j, row in zip(js, v):
+            layouts[j].values = row.copy()
 
 
 def pack(fit: GRMFit) -> np.ndarray:
