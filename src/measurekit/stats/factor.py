@@ -397,11 +397,17 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return _GESV(a, b, signature="dd->d")
 
 
-try:                                   # numpy's own gufunc behind np.linalg.solve (numpy 1.x and 2.x)
-    from numpy.linalg import _umath_linalg
-    _GESV = _umath_linalg.solve
-except (ImportError, AttributeError):  # pragma: no cover - another numpy layout: the public call
-    _GESV = None
+def _gesv():
+    """numpy's own gufunc behind np.linalg.solve (numpy 1.x and 2.x); None in another numpy layout, where
+    :func:`_solve` uses the public call."""
+    try:
+        from numpy.linalg import _umath_linalg
+        return _umath_linalg.solve
+    except (ImportError, AttributeError):  # pragma: no cover
+        return None
+
+
+_GESV = _gesv()
 
 
 def _rayleigh_step(s: np.ndarray, v: np.ndarray, eye: np.ndarray) -> np.ndarray:
