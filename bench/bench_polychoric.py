@@ -1,5 +1,7 @@
 """Speed of mk.polychoric on 3,000 children x 16 items (5 categories) against psych::polychoric, measured
-in the same run when Rscript is present (target: at least 10 times faster; issues 16 and 19).
+in the same run when Rscript is present (target: at least 10 times faster; issues 16 and 19). R runs with
+options(mc.cores = 1), one core like measurekit, as in bench_vs_r.py (psych's default mclapply on two forked processes
+makes R's time on a busy machine mostly forking and waiting; see that file's notes).
 Run: python bench/bench_polychoric.py"""
 import shutil
 import subprocess
@@ -21,7 +23,8 @@ print(f"polychoric, 3,000 x 16: measurekit {ours:.3f} s")
 if shutil.which("Rscript"):
     with tempfile.TemporaryDirectory() as tmp:
         data.to_csv(Path(tmp) / "d.csv", index=False)
-        script = (f"suppressPackageStartupMessages(library(psych)); d <- read.csv('{tmp}/d.csv'); polychoric(d)\n"
+        script = (f"suppressPackageStartupMessages(library(psych)); options(mc.cores = 1); "
+                  f"d <- read.csv('{tmp}/d.csv'); polychoric(d)\n"
                   "t <- min(sapply(1:3, function(i) system.time(polychoric(d))[['elapsed']])); cat(t)")
         out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True)
         r = float(out.stdout.strip().split()[-1])
