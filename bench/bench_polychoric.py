@@ -28,4 +28,5 @@ if shutil.which("Rscript"):
                   "t <- min(sapply(1:3, function(i) system.time(polychoric(d))[['elapsed']])); cat(t)")
         out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True)
         r = float(out.stdout.strip().split()[-1])
-        print(f"psych::polychoric, same data, same run: {r:.3f} s -> measurekit is {r / ours:.1f}x faster (target >= 10x)")
+        print(f"psych::polychoric, same data, same run: {r:.3f} s -> measurekit is {r / ours:.1f}x faster "
+              "(target >= 10x)")
