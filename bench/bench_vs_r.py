@@ -9,10 +9,11 @@ and loading packages is not counted). Without Rscript only the Python times are 
 
 The same work on both sides, on one core each (issue 30):
 - R runs with options(mc.cores = 1) and set.seed(1). psych's fa.parallel and polychoric otherwise run their
-  iterations through parallel::mclapply on 2 forked processes, and then (a) R's CPU time misses children not yet
-  reaped when system.time returns (one run on this machine: polychoric 0.010 s CPU for 2.24 s wall), and (b) on a
-  busy machine R's wall time is mostly forking and waiting for the second core (polychoric 2.2-3.9 s wall for
-  0.44-0.79 s CPU). measurekit uses one core, so one core each is the like-for-like comparison.
+  iterations through parallel::mclapply on 2 forked processes, and then R's CPU time misses children not yet
+  reaped when system.time returns (one run on this machine: polychoric 0.010 s CPU for 2.24 s wall; median
+  0.44 s). measurekit uses one core, so one core each is the like-for-like comparison. On the busy machine both
+  sides' wall times are mostly waiting for a core, with one R process or two (polychoric: 2.24 s wall for 0.44 s
+  CPU on two processes; 1.2-3.9 s wall for 0.77-0.79 s CPU on one), so the CPU ratio is the figure to compare.
 - Parallel analysis: psych::fa.parallel on raw data does two analyses per iteration, a resampling of the data
   AND a simulation of normal data (each with its own correlation, eigen and fa()), and bases its suggestion
   on the resampled one; measurekit.parallel_analysis does the simulation only. So R is given the observed
