@@ -20,15 +20,15 @@ The same work on both sides, on one core each (issue 30):
   correlation matrix with n.obs (the rows with at least one answer, as measurekit counts them), which makes
   fa.parallel simulate only: the same 20 simulated data sets, eigenvalues and one-factor solutions as
   measurekit, plus the observed correlations and their one-factor solution.
-Why the issue's "today" figures (polychoric 59x, parallel analysis 55x, invariance 17x) were not reproduced:
-they were single wall-clock runs (the bench had no --runs and printed no CPU times then), with R doing twice the
+Why the issue's "today" figures (polychoric 59x, parallel analysis 55x, invariance 17x) were not reproduced: they
+were single wall-clock runs (the bench had no --runs and printed no CPU times then), with R doing twice the
 parallel-analysis work (resampling and simulation; R's CPU 0.60 s for both against 0.16-0.22 s for the simulation
-alone, load ~7), and wall ratios on this machine swing with the load (polychoric 44-82x, invariance 5-14x in
-runs minutes apart), so one run is no baseline. measurekit's own CPU times did not grow since (measured side by
-side with the source at the issue's commit 2037832: parallel 21.6-23.8 vs 22.3-23.3 ms, polychoric 15.5-16.8
-vs 16.0-16.6 ms, invariance 32.9-38.4 vs 25.6-27.6 ms). Against this R (same work, one core; load 6-9), the code at the issue's commit had
-CPU ratios of 8.9-9.4x (parallel), 45.8-50.7x (polychoric) and 10.1-11.1x (invariance): those are "today" in
-TARGETS below; the issue's figures are printed beside them for reference. On a busy machine wall times swing
+alone, load ~7), and wall ratios on this machine swing with the load (polychoric 44-82x, invariance 5-14x in runs
+minutes apart), so one run is no baseline. measurekit's own CPU times did not grow since (measured side by side with
+the source at the issue's commit 2037832: parallel 21.6-23.8 vs 22.3-23.3 ms, polychoric 15.5-16.8 vs 16.0-16.6 ms,
+invariance 32.9-38.4 vs 25.6-27.6 ms). Against this R (same work, one core; load 6-9), the code at the issue's
+commit had CPU ratios of 8.9-9.4x (parallel), 45.8-50.7x (polychoric) and 10.1-11.1x (invariance): those are "today"
+in TARGETS below; the issue's figures are printed beside them for reference. On a busy machine wall times swing
 (parallel analysis 7-13x in three runs at load 6-9); the CPU ratio is the steadier figure.
 
 Workloads (issue 19): polychoric correlations of the 16 items (psych::polychoric); parallel analysis with
