@@ -208,7 +208,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "double_negative": ("Double negative", "Rewrite positively."),
     "negative_wording": ("Negative wording", "Prefer a positive statement."),
     "leading_wording": ("Leading wording", "Use neutral wording."),
-    "jargon": ("Professional jargon", "Say it in everyday words, as parents said it."),
+    "jargon": ("Professional jargon", "Say it in everyday words, as people said it."),
     "translation_outdated": ("Translation made for an earlier wording", "Translate the new source wording again."),
     "open_findings": ("Saved with open wording problems", "Resolve them, or record why the wording is kept."),
     "translation_draft": ("Translation still a draft",

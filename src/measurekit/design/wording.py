@@ -65,7 +65,7 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
         if s["reading_age"] > cfg.reading_age:
             out.append(Finding.about(item_id, language, "reading_age", "warning",
                                f"Reading age about {s['reading_age']:.1f} (target {cfg.reading_age:g}). Harder wording "
-                               "loses the parents we most want to hear from.",
+                               "loses the people we most want to hear from.",
                                "Use shorter, everyday words (one or two syllables) and one short sentence.", s))
     if len(ws) > cfg.max_words:
         out.append(Finding.about(item_id, language, "too_long", "warning",
@@ -75,13 +75,13 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
     if language == "en":
         if re.search(r"\b(and|as well as)\b", lower):
             out.append(Finding.about(item_id, language, "double_barrelled", "warning",
-                               "'and' may join two ideas, so a parent who agrees with one but not the other cannot "
+                               "'and' may join two ideas, so someone who agrees with one but not the other cannot "
                                "answer.",
                                "Split into two items, or keep only the idea that matters."))
         elif re.search(r"\bor\b", lower):
             out.append(Finding.about(item_id, language, "double_barrelled", "info",
                                "'or' joins two options; fine if they are examples of one idea, not if they differ.",
-                               "Check in cognitive interviews that parents read both options as one thing."))
+                               "Check in cognitive interviews that people read both options as one thing."))
         negs = [w for w in ws if w in NEGATIONS or w.endswith("n't")]
         if negs:  # a negated prefix ("unhelpful", "dislike") after a negation makes a double negative
             negs += [w for w in ws if len(w) > 5 and w.startswith(("un", "dis"))
@@ -101,8 +101,8 @@ def check_stem(text: str, item_id: str = "", language: str = "en", config: Check
     for term in cfg.jargon:
         if re.search(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", lower):
             out.append(Finding.about(item_id, language, "jargon", "warning",
-                               f"'{term}' is professional language many parents do not use.",
-                               "Say what it means in everyday words, as parents said it in the engagement work."))
+                               f"'{term}' is professional language many people do not use.",
+                               "Say what it means in everyday words, as people said it in the engagement work."))
     return out
 
 
@@ -146,7 +146,7 @@ def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
             text = it.stem.get(lang)
             if not text:
                 rows.append(Finding.about(it.id, lang, "missing_translation", "error",
-                                    f"No {lang} wording: parents reading {lang} cannot answer this item.",
+                                    f"No {lang} wording: people reading {lang} cannot answer this item.",
                                     "Add a translation and check it with a community translator."))
                 continue
             if lang in it.outdated_translations:
@@ -157,7 +157,7 @@ def check_items(fw, config: CheckConfig | None = None) -> pd.DataFrame:
             rows.append(Finding.about("", lang, "translation_draft", "info",
                                 f"The {lang} wording is a draft nobody from the community has reviewed; a literal "
                                 "translation can change what a question asks.",
-                                "Have community translators review and back-translate it, then test it with parents "
+                                "Have community translators review and back-translate it, then test it with people "
                                 "who read this language; record the step in framework.yaml `translations`."))
     for d in fw.domains:
         scales = {i.scale for i in fw.items_in(d.id, respondent=None)}
