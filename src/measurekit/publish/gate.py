@@ -20,6 +20,7 @@ coverage detail, row-level scores, trial reports) belong in the internal folder,
 from __future__ import annotations
 
 import html.parser
+import io
 import json
 import re
 from pathlib import Path
@@ -184,74 +185,112 @@ def _json_counts(obj, path, where, lo, hi, report):
         _scan_text(obj, where, lo, hi, report)
 
 
-def _scan_xlsx(path: Path, where: str, lo, hi, report) -> None:
+def _xlsx_rows(path: Path) -> list[tuple[str, list[list]]]:
+    """(sheet title, rows of cell values) of every sheet of a workbook, as written (read-only, cached values)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        for ws in wb.worksheets:
-            rows = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
-            header = next((k for k, r in enumerate(rows)
-                           if sum(_is_count_name(v) for v in r if isinstance(v, str))), None)
-            for r in rows[: header if header is not None else len(rows)]:
-                for v in r:
-                    if isinstance(v, str):
-                        _scan_text(v, f"{where} [{ws.title}]", lo, hi, report)
-            if header is not None:
-                frame = _rows_to_frame([[str(v) for v in r] for r in rows[header:]])
-                _scan_table(frame, f"{where} [{ws.title}]", lo, hi, report)
+        return [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets]
     finally:
         wb.close()
+
+
+def _scan_xlsx(sheets, where: str, lo, hi, report) -> None:
+    for title, values in sheets:
+        rows = [["" if v is None else v for v in r] for r in values]
+        header = next((k for k, r in enumerate(rows)
+                       if sum(_is_count_name(v) for v in r if isinstance(v, str))), None)
+        for r in rows[: header if header is not None else len(rows)]:
+            for v in r:
+                if isinstance(v, str):
+                    _scan_text(v, f"{where} [{title}]", lo, hi, report)
+        if header is not None:
+            frame = _rows_to_frame([[str(v) for v in r] for r in rows[header:]])
+            _scan_table(frame, f"{where} [{title}]", lo, hi, report)
+
+
+class _File:
+    """One file of a folder being checked, read at most once for both scans (its text, or a workbook's cells)."""
+
+    def __init__(self, path: Path, folder: Path):
+        self.path, self.where, self.suffix = path, path.relative_to(folder).as_posix(), path.suffix.lower()
+        self._data: bytes | None = None
+        self._sheets = None
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.path.read_bytes()
+        return self._data
+
+    @property
+    def text(self) -> str:
+        """The text as ``Path.read_text`` gives it (universal newlines: ``\\r\\n`` and ``\\r`` read as ``\\n``)."""
+        return self.data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+    @property
+    def sheets(self):
+        if self._sheets is None:
+            self._sheets = _xlsx_rows(self.path)
+        return self._sheets
+
+
+def _files(folder: Path) -> list[_File]:
+    return [_File(p, folder) for p in sorted(p for p in folder.rglob("*") if p.is_file())]
 
 
 def scan_folder(folder, small: tuple[int, int] = (1, 5)) -> ProblemReport:
     """Every small count found in the files of ``folder`` (see the module docstring)."""
     folder = Path(folder)
-    lo, hi = float(small[0]), float(small[1])
     report = ProblemReport(title=f"Shareable folder {folder}")
     if not folder.is_dir():
         report.add("missing_folder", f"{folder} is not a folder")
         return report
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        where = path.relative_to(folder).as_posix()
-        suffix = path.suffix.lower()
-        if path.name in IGNORED:
-            continue
-        if path.name == MARKER:               # the JSON marker of a folder measurekit made: read as JSON
-            suffix = ".json"
-        if suffix not in SCANNED:
-            report.add("unscanned_file", f"{where}: the gate cannot read {suffix or 'this kind of'} files, so it "
-                       "cannot vouch for them; move the file to the internal folder", file=where)
-            continue
-        if suffix == ".xlsx":
-            _scan_xlsx(path, where, lo, hi, report)
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if suffix == ".csv":
-            try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-            except Exception as exc:                      # noqa: BLE001 - any unreadable CSV is refused
-                report.add("unscanned_file", f"{where}: cannot be read as CSV ({exc})", file=where)
-                continue
-            _scan_table(frame, where, lo, hi, report)
-        elif suffix == ".json":
-            try:
-                _json_counts(json.loads(text), "", where, lo, hi, report)
-            except json.JSONDecodeError as exc:
-                report.add("unscanned_file", f"{where}: not valid JSON ({exc})", file=where)
-        elif suffix in (".html", ".htm"):
-            parser = _HtmlTables()
-            parser.feed(text)
-            for rows in parser.tables:
-                _scan_table(_rows_to_frame(rows), where, lo, hi, report)
-            _scan_text(" ".join(parser.text), where, lo, hi, report)
-        else:
-            for block, rest in _markdown_tables(text):
-                if block is not None:
-                    _scan_table(_rows_to_frame(block), where, lo, hi, report)
-                else:
-                    _scan_text(rest, where, lo, hi, report)
+    for f in _files(folder):
+        _counts_in(f, float(small[0]), float(small[1]), report)
     return report
+
+
+def _counts_in(f: _File, lo: float, hi: float, report: ProblemReport) -> None:
+    """``scan_folder``'s check of one file."""
+    where, suffix = f.where, f.suffix
+    if f.path.name in IGNORED:
+        return
+    if f.path.name == MARKER:               # the JSON marker of a folder measurekit made: read as JSON
+        suffix = ".json"
+    if suffix not in SCANNED:
+        report.add("unscanned_file", f"{where}: the gate cannot read {suffix or 'this kind of'} files, so it "
+                   "cannot vouch for them; move the file to the internal folder", file=where)
+        return
+    if suffix == ".xlsx":
+        _scan_xlsx(f.sheets, where, lo, hi, report)
+        return
+    text = f.text
+    if suffix == ".csv":
+        try:
+            frame = pd.read_csv(io.BytesIO(f.data), dtype=str, keep_default_na=False)
+        except Exception as exc:                      # noqa: BLE001 - any unreadable CSV is refused
+            report.add("unscanned_file", f"{where}: cannot be read as CSV ({exc})", file=where)
+            return
+        _scan_table(frame, where, lo, hi, report)
+    elif suffix == ".json":
+        try:
+            _json_counts(json.loads(text), "", where, lo, hi, report)
+        except json.JSONDecodeError as exc:
+            report.add("unscanned_file", f"{where}: not valid JSON ({exc})", file=where)
+    elif suffix in (".html", ".htm"):
+        parser = _HtmlTables()
+        parser.feed(text)
+        for rows in parser.tables:
+            _scan_table(_rows_to_frame(rows), where, lo, hi, report)
+        _scan_text(" ".join(parser.text), where, lo, hi, report)
+    else:
+        for block, rest in _markdown_tables(text):
+            if block is not None:
+                _scan_table(_rows_to_frame(block), where, lo, hi, report)
+            else:
+                _scan_text(rest, where, lo, hi, report)
 
 
 def small_range(framework) -> tuple[int, int]:
@@ -280,33 +319,39 @@ def scan_identifiers(folder, known=()) -> ProblemReport:
     from the linkage input: names, dates of birth, postcodes; compared without case or spaces) found as a word in
     any file. Reads the same kinds of file as ``scan_folder``; files it cannot read are ``scan_folder``'s concern.
     """
-    from measurekit.data.linkage_names import name_lists
-
     folder = Path(folder)
     report = ProblemReport(title=f"Identifiers in the shareable folder {folder}")
     if not folder.is_dir():
         return report
-    lists = name_lists()
-    given = {n.lower() for v in lists.values() for s in ("F", "M") for n in v[s]}
-    family = {n.lower() for v in lists.values() for n in v["surname"]}
-    squash = lambda v: re.sub(r"\s+", "", str(v)).lower()  # noqa: E731
-    wanted = {squash(k) for k in known if k is not None and len(squash(k)) >= 4}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SCANNED):
-        where = path.relative_to(folder).as_posix()
-        if path.suffix.lower() == ".xlsx":
-            from openpyxl import load_workbook
+    look = _Identifiers(known)
+    for f in _files(folder):
+        look.scan(f, report)
+    return report
 
-            wb = load_workbook(path, read_only=True, data_only=True)
-            try:
-                cells = [str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r
-                         if v is not None]
-            finally:
-                wb.close()
+
+class _Identifiers:
+    """``scan_identifiers``'s look-ups (the bundled name lists, the known identifiers), made once per check."""
+
+    def __init__(self, known=()):
+        from measurekit.data.linkage_names import name_lists
+
+        lists = name_lists()
+        self.given = {n.lower() for v in lists.values() for s in ("F", "M") for n in v[s]}
+        self.family = {n.lower() for v in lists.values() for n in v["surname"]}
+        self.wanted = {_squash(k) for k in known if k is not None and len(_squash(k)) >= 4}
+
+    def scan(self, f: _File, report: ProblemReport) -> None:
+        """``scan_identifiers``'s check of one file."""
+        if f.suffix not in SCANNED:
+            return
+        where = f.where
+        if f.suffix == ".xlsx":
+            cells = [str(v) for _title, rows in f.sheets for r in rows for v in r if v is not None]
             text = "\n".join(cells)
         else:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = f.text
             cells = [c.strip().strip('"') for c in re.split(r"[,\t|\n<>]", text)]
-            if path.suffix.lower() == ".json":
+            if f.suffix == ".json":
                 cells += re.findall(r'"([^"\\]{1,60})"\s*:', text)
         for c in sorted({c for c in cells if IDENTIFIER_NAME.match(c.strip())}):
             report.add("identifier_in_shareable", f"{where}: a column or field named {c!r} (an identifier)",
@@ -315,20 +360,59 @@ def scan_identifiers(folder, known=()) -> ProblemReport:
             report.add("identifier_in_shareable", f"{where}: {m!r} looks like a postcode", file=where, value=m,
                        rule="no postcodes in shareable files")
         for a, b in sorted(set(NAME_PAIR.findall(text))):
-            if a.lower() in given and b.lower() in family:
+            if a.lower() in self.given and b.lower() in self.family:
                 report.add("identifier_in_shareable", f"{where}: {a} {b!s} looks like a child's name", file=where,
                            value=f"{a} {b}", rule="no names in shareable files")
-        if wanted:
-            found = {squash(c) for c in cells} & wanted
-            flat = squash(text)
-            found |= {k for k in wanted - found if k in flat and not k.isdigit()}
+        if self.wanted:
+            found = {_squash(c) for c in cells} & self.wanted
+            flat = _squash(text)
+            found |= {k for k in self.wanted - found if k in flat and not k.isdigit()}
             for _ in found:          # one problem per identifier, never naming it
                 report.add("identifier_in_shareable", f"{where}: holds an identifier from the linkage input",
                            file=where, rule="no identifiers in shareable files")
-    return report
 
 
-def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, board=None) -> ProblemReport:
+def _squash(v) -> str:
+    return re.sub(r"\s+", "", str(v)).lower()
+
+
+class GateScan:
+    """What the gate found in each file of a folder, kept with the file's bytes: a folder checked in two goes (a
+    board pack whose files are written while other work runs, then finished) is read again only where a file is
+    new or changed (``check_shareable(..., scan=)``); a file whose bytes are the same gives the same problems."""
+
+    def __init__(self):
+        self._seen: dict[str, tuple[tuple[bytes, float, float], list[Problem], list[Problem]]] = {}
+
+    def read(self, folder, small: tuple[int, int] | None = None, board=None) -> tuple[ProblemReport, ProblemReport]:
+        """Scan the files of ``folder`` not scanned before with these bytes (``small``: as ``check_shareable``):
+        (small counts, identifiers), every file's problems in file order; nothing is raised here."""
+        folder = Path(folder)
+        if small is None:
+            small = small_range(board.framework) if board is not None else (1, 5)
+        lo, hi = float(small[0]), float(small[1])
+        counts = ProblemReport(title=f"Shareable folder {folder}")
+        ids = ProblemReport(title=f"Identifiers in the shareable folder {folder}")
+        if not folder.is_dir():
+            counts.add("missing_folder", f"{folder} is not a folder")
+            return counts, ids
+        look = None
+        for f in _files(folder):
+            key = (f.data, lo, hi)
+            hit = self._seen.get(f.where)
+            if hit is None or hit[0] != key:
+                c, i = ProblemReport(), ProblemReport()
+                _counts_in(f, lo, hi, c)
+                look = look or _Identifiers()
+                look.scan(f, i)
+                hit = self._seen[f.where] = (key, list(c), list(i))
+            counts.extend(hit[1])
+            ids.extend(hit[2])
+        return counts, ids
+
+
+def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, board=None,
+                    scan: GateScan | None = None) -> ProblemReport:
     """Refuse to let ``folder`` leave the building if it would disclose a small count.
 
     ``board``: the :class:`~measurekit.publish.board_table.BoardTable` the folder was rendered from
@@ -336,8 +420,9 @@ def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, bo
     ``board_table.csv`` in the folder (read from the file, as written) must be the ones it audited and the
     ones the object holds; its framework gives the counts to look for (:func:`small_range`). ``audit``: an
     :class:`~measurekit.publish.disclosure_audit.AuditResult` given on its own (no object). ``small``: the
-    range of counts to look for when no board is given (default 1-5). Raises :class:`DisclosureGateError`
-    (with the whole report) on any problem; returns the (empty) report otherwise.
+    range of counts to look for when no board is given (default 1-5). ``scan``: a :class:`GateScan` that read
+    some of the files before (their bytes compared, so a file changed since is read again). Raises
+    :class:`DisclosureGateError` (with the whole report) on any problem; returns the (empty) report otherwise.
     """
     folder = Path(folder)
     if board is not None:
@@ -348,8 +433,8 @@ def check_shareable(folder, audit=None, small: tuple[int, int] | None = None, bo
                 "board_table_unprotected", "The board table carries no disclosure audit (built with disclosure=False "
                 "or read back from a file): the gate cannot vouch for it.", rule="every shared number passes "
                 "disclosure control")]))
-    report = scan_folder(folder, small or (1, 5))
-    report.extend(scan_identifiers(folder))
+    report, ids = (scan or GateScan()).read(folder, small or (1, 5))
+    report.extend(ids)
     if audit is not None:
         if not audit.passed:
             for msg in audit.problems:
