@@ -131,6 +131,11 @@ def test_the_run_with_workers_writes_what_the_run_without_writes(bundled_run, tm
 
     state, lines = run_with("on", tmp_path / "on")
     assert in_workers(state) == apart and any("(CPU" in ln and "in a worker process" in ln for ln in lines)
+    # the board pack's files that need no analysis result are drafted beside the workers; one step in the log
+    early = lines.index("-> Board pack: early part ...")
+    assert "beside 3 worker processes" in lines[early + 1] and lines.index("-> Added value ...") > early
+    assert [s.name for s in state.steps].count("Board pack") == 1 and state.pack_draft is None
+    assert not list((tmp_path / "on").rglob(".board_pack.draft*"))
     if not in_workers(bundled_run.state):
         single, a = bundled_run.state, bundled_run.out
     else:

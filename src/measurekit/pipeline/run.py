@@ -80,16 +80,22 @@ def profile_report(profiler, steps: list[StepLog], total: float, top: int = 15) 
 
 def _run_steps(state: RunState, log, parallel: bool) -> None:
     """Run ``steps.STEPS`` in order. With ``parallel``, each step marked ``apart`` starts in a worker process of its
-    own (``pipeline/workers.py``), the steps marked ``beside`` run meanwhile, and the workers are collected, in step
-    order, before any other step; without, every step runs here, one after the other. The same numbers either way."""
+    own (``pipeline/workers.py``), the steps marked ``beside`` run meanwhile, then the early parts of the steps
+    after them (``Step.early``), and the workers are collected, in step order, before any other step; without,
+    every step runs here, one after the other (the early parts at the same place). The same numbers either way."""
     from measurekit.pipeline import steps, workers
+    from measurekit.pipeline.state import StepLog
     from measurekit.pipeline.workers import timed
 
     pending: list[workers.Pending] = []
+    early: dict[str, StepLog] = {}            # step name -> its early part's log, added to the step's own
+    seen_apart = False
     try:
-        for step in steps.STEPS:
+        for i, step in enumerate(steps.STEPS):
             if step.applies is not None and not step.applies(state):
                 continue     # a step for another kind of framework (e.g. two perspectives): not part of this run
+            if seen_apart and not early and not (step.apart or step.beside):
+                _run_early(state, steps.STEPS[i:], early, log, len(pending))
             if pending and not (step.apart or step.beside):
                 while pending:
                     workers.collect(state, pending[0], log)
@@ -99,11 +105,16 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
                 state.skip(step.name, f"needs {', '.join(missing)}, which could not be produced")
                 log(f"-> {step.name}: skipped (needs {', '.join(missing)})")
                 continue
+            seen_apart = seen_apart or step.apart
             if parallel and step.apart:
                 pending.append(workers.start(state, step))
                 continue
             timed(state, step.name, step.func, log,
                    f"beside {len(pending)} worker process{'es' if len(pending) > 1 else ''}" if pending else "")
+            if step.name in early:            # the step's whole time: its early part and the rest
+                first, rest = early[step.name], state.steps[-1]
+                state.steps[-1] = StepLog(step.name, first.seconds + rest.seconds, rest.note,
+                                          cpu=None if first.cpu is None or rest.cpu is None else first.cpu + rest.cpu)
         while pending:
             workers.collect(state, pending[0], log)
             pending.pop(0)
@@ -112,6 +123,23 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
     order = {s.name: i for i, s in enumerate(steps.STEPS)}
     state.steps.sort(key=lambda s: order.get(s.name, -1))       # the order of STEPS, however they overlapped
     state.skipped.sort(key=lambda s: order.get(s.step, -1))
+
+
+def _run_early(state: RunState, later, done: dict, log, n_workers: int) -> None:
+    """The early parts (``Step.early``) of the steps ``later`` that are part of this run and whose needs are met,
+    here and now (beside ``n_workers`` worker processes), each logged on the console as a step of its own;
+    ``done`` gets each one's :class:`StepLog` (the step's own log adds it)."""
+    from measurekit.pipeline.workers import timed
+
+    for step in later:
+        if step.early is None or (step.applies is not None and not step.applies(state)) \
+                or any(getattr(state, part) is None for part in step.needs):
+            continue
+        where = f"beside {n_workers} worker process{'es' if n_workers > 1 else ''}" if n_workers else ""
+        n = len(state.steps)
+        timed(state, f"{step.name}: early part", step.early, log, where)
+        done[step.name] = state.steps.pop(n)
+    done.setdefault("", StepLog("", 0.0))     # ran (even when no step has an early part): not again
 
 
 _profiled = False     # True while ``run(profile=True)`` runs: every step in this process, where cProfile sees it

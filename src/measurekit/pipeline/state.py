@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - for readers and type checkers only
     from measurekit.design.evidence import FrameworkEvidence
     from measurekit.design.models import Framework, Outcome
     from measurekit.problems import ProblemReport
+    from measurekit.publish.board_pack import PackDraft
     from measurekit.publish.board_table import BoardTable
     from measurekit.stats.added_value import AddedValueResult
     from measurekit.stats.cosmin import CosminResult
@@ -191,6 +192,9 @@ class RunState:
     perspectives: "Perspectives | None" = None   # two perspectives of the same topics (pipeline/perspectives_step.py)
     board_table: "BoardTable | None" = None    # built once (the Board table step), rendered by the Board pack step
     board: Board | None = None
+    # the board pack's files that need no analysis result, written while the analysis steps run (the Board pack
+    # step's early part: ``publish.board_pack.PackDraft``); the Board pack step finishes it
+    pack_draft: "PackDraft | None" = None
     # a data folder of several academic years: every period read and validated (``data.periods.Periods``); the
     # one-year parts above (``cohort`` ...) are the period ``inputs.period`` names, or the latest. None: one year
     periods: "Periods | None" = None

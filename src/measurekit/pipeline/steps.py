@@ -442,8 +442,10 @@ def board_table_step(state: RunState) -> str:
 
 def board_pack_step(state: RunState) -> str:
     """The board pack and the shareable folder's README, rendered from the board table (``state.board_table``)
-    with the evidence notes of this run's measurement results (reliability, added value, COSMIN)."""
-    from measurekit.publish.board_pack import render_board_pack, shareable_readme
+    with the evidence notes of this run's measurement results (reliability, added value, COSMIN): the draft of
+    every file but the specification sheets (``board_pack_draft``, written while the analysis steps ran) finished
+    with the specification sheets, passed by the gate and put in place."""
+    from measurekit.publish.board_pack import shareable_readme
 
     fw = ready(state.framework, "framework")
     board = ready(state.board_table, "board table")
@@ -452,7 +454,7 @@ def board_pack_step(state: RunState) -> str:
         for ind in fw.indicators:
             if not state.cosmin.for_indicator(ind.id).empty:
                 notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
-    files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes)
+    _, files = _finish_pack(state, notes)
     state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),
                       root=state.shareable)
@@ -460,6 +462,59 @@ def board_pack_step(state: RunState) -> str:
     state.files[f"{board.words.area} briefings (shareable)"] = Path("shareable/board_pack/briefing")
     state.files["shareable folder README"] = Path("shareable/README.txt")
     return "data package, workbook, spec sheets and briefings"
+
+
+DRAFT = ".board_pack.draft"     # the pack's draft folder, beside shareable/board_pack inside the run's own folder
+
+
+def board_pack_draft(state: RunState) -> str:
+    """The early part of the Board pack step: every file of the pack that needs no analysis result (board table CSV,
+    data package, workbook, briefings, family pages, EES files; all but the specification sheets) written from the
+    board table, while the reliability, fairness and added-value steps run in worker processes, into
+    ``shareable/.board_pack.draft`` (inside the run's temporary folder: nothing is in place before the whole run
+    succeeds) and read once by the gate. A folder of years builds its board table of every period here too."""
+    from measurekit.publish.board_pack import draft_board_pack
+
+    folder = state.shareable / DRAFT
+    atomic.inside(state.work, folder).mkdir(parents=True, exist_ok=True)
+    if state.periods is None:
+        state.pack_draft = draft_board_pack(ready(state.board_table, "board table"), folder)
+        return "every file but the specification sheets"
+    from measurekit.publish.over_time_pack import build_board_table_over_time, over_time_published
+
+    fw, periods = ready(state.framework, "framework"), ready(state.periods, "periods")
+    led = None
+    if state.inputs.ledger is not None:
+        from measurekit.publish.ledger import Ledger
+
+        led = Ledger(state.inputs.ledger)
+    board = build_board_table_over_time(periods, framework=fw, ledger=led,
+                                        evidence=ready(state.evidence, "framework evidence"))
+    over = over_time_published(board, periods)
+    state.pack_draft = draft_board_pack(board, folder, readme=True, over_time=over)
+    return f"{len(periods.labels)} periods in one board table; every file but the specification sheets"
+
+
+def _finish_pack(state: RunState, notes: dict):
+    """The drafted pack (``board_pack_draft``; drafted here when the early part did not run) moved into
+    ``shareable/board_pack`` (swapped in as one folder), finished with the specification sheets and passed by the
+    gate. Returns the board table it was rendered from and the pack's main files."""
+    import os
+
+    from measurekit.publish.board_pack import finish_board_pack, pack_files
+
+    if state.pack_draft is None:
+        board_pack_draft(state)
+    draft = ready(state.pack_draft, "board pack draft")
+    out = state.shareable / "board_pack"
+    with atomic.atomic_directory(out) as tmp:
+        for entry in sorted(draft.folder.iterdir()):
+            os.replace(entry, tmp / entry.name)
+        draft.folder.rmdir()
+        draft.folder = tmp
+        finish_board_pack(draft, notes)
+    state.pack_draft = None
+    return draft.board, pack_files(draft, out)
 
 
 PERIODS_README = (
@@ -494,9 +549,10 @@ def over_time_step(state: RunState) -> str:
 def board_pack_over_time_step(state: RunState) -> str:
     """The board pack of every period (what ``measurekit board-pack`` writes for the folder of years: one board
     table with a row set per period, protected and audited at once, and the over-time figures from the published
-    numbers), with the chosen period's measurement evidence on the specification sheets, as a one-year run."""
-    from measurekit.publish.board_pack import render_board_pack, shareable_readme
-    from measurekit.publish.over_time_pack import build_board_table_over_time, over_time_published
+    numbers), with the chosen period's measurement evidence on the specification sheets, as a one-year run. The
+    board table of every period and every file but the specification sheets are made in the step's early part
+    (``board_pack_draft``), while the analysis steps run."""
+    from measurekit.publish.board_pack import shareable_readme
 
     fw, periods = ready(state.framework, "framework"), ready(state.periods, "periods")
     # the one-year evidence, said to be of the period it was computed on
@@ -506,15 +562,7 @@ def board_pack_over_time_step(state: RunState) -> str:
         for ind in fw.indicators:
             if not state.cosmin.for_indicator(ind.id).empty:
                 notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
-    led = None
-    if state.inputs.ledger is not None:
-        from measurekit.publish.ledger import Ledger
-
-        led = Ledger(state.inputs.ledger)
-    board = build_board_table_over_time(periods, framework=fw, ledger=led,
-                                        evidence=ready(state.evidence, "framework evidence"))
-    over = over_time_published(board, periods)
-    files = render_board_pack(board, state.shareable / "board_pack", evidence_notes=notes, readme=True, over_time=over)
+    board, files = _finish_pack(state, notes)
     state.board = Board(board_table=board, files=files)
     latest = periods.labels[-1]
     extra = "\nSeveral periods\n" + textwrap.fill(
@@ -558,6 +606,9 @@ class Step:
     # True: the step reads nothing that the apart steps before it make, so it runs while they run; any other step
     # waits for them first
     beside: bool = False
+    # a first part of the step that reads nothing the apart steps make: the runner runs it while they run (after
+    # the steps beside them), and the step itself, in its place, does the rest with what they made
+    early: Callable[[RunState], str] | None = None
 
 
 STEPS = [
@@ -574,6 +625,7 @@ STEPS = [
     Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies, beside=True),
     Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),   # after: it rates their agreement
     Step("Over time (every period)", over_time_step, needs=("periods",), applies=lambda s: s.periods is not None),
-    Step("Board pack", board_step, needs=("scored",)),
+    # its files that need no analysis result are drafted beside the workers (early), the rest after them
+    Step("Board pack", board_step, needs=("scored",), early=board_pack_draft),
     Step("Trial report", trial_report_step, needs=("linkage",)),
 ]

@@ -9,7 +9,9 @@ so a failed run never leaves a half-written pack and an earlier pack is replaced
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from measurekit.core import atomic, labels
 from measurekit.core.formatting import CSV_FLOAT_FORMAT, ROUNDING_NOTE
@@ -187,13 +189,18 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
     audited with this one; the main job writes its own README beside the pack instead). ``over_time``: the
     :class:`~measurekit.publish.over_time_pack.PublishedOverTime` of a multi-period board table: the briefings and
     family pages show the latest period (briefings with an "Over time" section) and ``over_time/`` holds its
-    tables."""
-    from measurekit.publish.briefing import write_briefings, write_spec_sheets
-    from measurekit.publish.ees import write_ees
-    from measurekit.publish.excel import write_workbook
-    from measurekit.publish.family_page import write_family_pages
-    from measurekit.publish.gate import check_shareable
+    tables.
 
+    The same as :func:`draft_board_pack` then :func:`finish_board_pack` in the temporary folder (the main job
+    drafts the pack while the analysis steps run, and finishes it with their evidence notes)."""
+    _refuse_unprotected(board)         # before anything is written
+    with atomic.atomic_directory(out) as tmp:
+        draft = draft_board_pack(board, tmp, readme=readme, over_time=over_time)
+        finish_board_pack(draft, evidence_notes)
+    return pack_files(draft, out)
+
+
+def _refuse_unprotected(board) -> None:
     if not board.published or board.audit is None:
         from measurekit.problems import InputError, Problem, ProblemReport
 
@@ -201,43 +208,88 @@ def render_board_pack(board, out, evidence_notes: dict | None = None, readme: bo
             "board_table_unprotected", "This board table has no disclosure audit (built with disclosure=False, or "
             "read back from a file): it may hold true small counts and is never written to a board pack.",
             rule="every shared number passes disclosure control")]))
+
+
+@dataclass
+class PackDraft:
+    """A board pack written but for its specification sheets (:func:`draft_board_pack`), in ``folder``, with the
+    gate's reading of the files written so far (``scan``, a :class:`~measurekit.publish.gate.GateScan`)."""
+
+    board: Any
+    folder: Path
+    readme: bool = False
+    over_time: Any = None
+    ees_files: tuple = ()
+    scan: Any = None
+
+
+def draft_board_pack(board, folder, readme: bool = False, over_time=None) -> PackDraft:
+    """Every file of the pack (as :func:`render_board_pack`) except the specification sheets, the only part that
+    carries evidence notes, written in ``folder`` (a folder the caller swaps into place once
+    :func:`finish_board_pack` has passed; nothing here is shareable before that), and read once by the gate
+    (:class:`~measurekit.publish.gate.GateScan`: the finishing check reads again only the files written or changed
+    since). Refuses a board table without a disclosure audit (``board_table_unprotected``)."""
+    from measurekit.publish.briefing import write_briefings
+    from measurekit.publish.ees import write_ees
+    from measurekit.publish.excel import write_workbook
+    from measurekit.publish.family_page import write_family_pages
+    from measurekit.publish.gate import GateScan
+
+    _refuse_unprotected(board)
     fw = board.framework
-    with atomic.atomic_directory(out) as tmp:
-        write_board_csv(board, tmp / "board_table.csv")
-        package, pages = datapackage(board), board
-        if over_time is not None:   # several periods: the over-time tables, listed in the data package too
-            from measurekit.publish.over_time_pack import (
-                latest_period_board,
-                over_time_resources,
-                write_over_time_files,
-            )
+    tmp = Path(folder)
+    write_board_csv(board, tmp / "board_table.csv")
+    package, pages = datapackage(board), board
+    if over_time is not None:   # several periods: the over-time tables, listed in the data package too
+        from measurekit.publish.over_time_pack import (
+            latest_period_board,
+            over_time_resources,
+            write_over_time_files,
+        )
 
-            pages = latest_period_board(board)
-            package["resources"] += over_time_resources(write_over_time_files(over_time, tmp / "over_time"), tmp)
-        atomic.write_text(tmp / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False)
-                          + "\n", root=tmp)
-        extra = None
-        if over_time is not None:     # the "Over time" sheet is added before the workbook's one save
-            from measurekit.publish.over_time_pack import over_time_sheet
+        pages = latest_period_board(board)
+        package["resources"] += over_time_resources(write_over_time_files(over_time, tmp / "over_time"), tmp)
+    atomic.write_text(tmp / "datapackage.json", json.dumps(package, indent=2, ensure_ascii=False)
+                      + "\n", root=tmp)
+    extra = None
+    if over_time is not None:     # the "Over time" sheet is added before the workbook's one save
+        from measurekit.publish.over_time_pack import over_time_sheet
 
-            def extra(wb):
-                over_time_sheet(wb, over_time, board)
-        write_workbook(board, tmp / "board_pack.xlsx", extra=extra)
-        write_spec_sheets(board, tmp / "specs", evidence_notes or {})
-        write_briefings(pages, tmp / "briefing", over_time=over_time)
-        write_family_pages(pages, tmp / "families")
-        ees_files = write_ees(board, tmp) if getattr(fw, "area", None) is not None else ()
-        if readme:
-            atomic.write_text(tmp / "README.txt", _pack_readme(board), root=tmp)
-        # nothing is swapped into place unless the whole pack passes the gate and the audit
-        check_shareable(tmp, board=board)
+        def extra(wb):
+            over_time_sheet(wb, over_time, board)
+    write_workbook(board, tmp / "board_pack.xlsx", extra=extra)
+    write_briefings(pages, tmp / "briefing", over_time=over_time)
+    write_family_pages(pages, tmp / "families")
+    ees_files = write_ees(board, tmp) if getattr(fw, "area", None) is not None else ()
+    if readme:
+        atomic.write_text(tmp / "README.txt", _pack_readme(board), root=tmp)
+    draft = PackDraft(board, tmp, readme, over_time, tuple(ees_files), GateScan())
+    draft.scan.read(tmp, board=board)
+    return draft
+
+
+def finish_board_pack(draft: PackDraft, evidence_notes: dict | None = None) -> None:
+    """The specification sheets (with ``evidence_notes``: indicator id -> {"reliability": text, ...}) written in
+    the draft's folder, then the gate on the whole folder (:func:`~measurekit.publish.gate.check_shareable`, which
+    reads again every file not read by the draft's scan with the same bytes): raises
+    :class:`~measurekit.publish.gate.DisclosureGateError` when anything would disclose a small count."""
+    from measurekit.publish.briefing import write_spec_sheets
+    from measurekit.publish.gate import check_shareable
+
+    write_spec_sheets(draft.board, draft.folder / "specs", evidence_notes or {})
+    # nothing is swapped into place unless the whole pack passes the gate and the audit
+    check_shareable(draft.folder, board=draft.board, scan=draft.scan)
+
+
+def pack_files(draft: PackDraft, out) -> dict[str, Path]:
+    """The main files of a pack written from ``draft``, under their final folder ``out``."""
     out = Path(out)
     return {"board_table": out / "board_table.csv", "datapackage": out / "datapackage.json",
             "workbook": out / "board_pack.xlsx", "specs": out / "specs", "briefing": out / "briefing",
             "families": out / "families",
-            **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in ees_files))),
-            **({"readme": out / "README.txt"} if readme else {}),
-            **({"over_time": out / "over_time"} if over_time is not None else {})}
+            **dict(zip(("ees_data", "ees_meta"), (out / p.name for p in draft.ees_files))),
+            **({"readme": out / "README.txt"} if draft.readme else {}),
+            **({"over_time": out / "over_time"} if draft.over_time is not None else {})}
 
 
 def _pack_readme(board) -> str:
