@@ -83,6 +83,23 @@ def test_a_result_that_cannot_be_sent_back_is_made_again_here(tmp_path):
     assert state.steps[0].where == "" and state.steps[0].note == "made after 1 skips"
 
 
+def _records_priority(state: RunState) -> str:
+    state.measurement = os.nice(0)              # this process's niceness, sent back
+    return "recorded"
+
+
+@needs_workers
+def test_a_worker_runs_at_a_lower_priority_than_the_main_process(tmp_path):
+    """The main process keeps the longest chain (board table, then the pack's draft) while the workers run: they
+    give way to it (``workers.NICE`` steps lower), and the main process's own priority is left as it was."""
+    state = _state(tmp_path)
+    mine = os.nice(0)
+    pending = workers.start(state, Step("Priority apart", _records_priority, apart=True, makes=("measurement",)))
+    workers.collect(state, pending, lambda *_: None)
+    assert workers.NICE >= 5
+    assert state.measurement == min(mine + workers.NICE, 19) and os.nice(0) == mine
+
+
 def test_workers_are_used_only_with_an_idle_core(monkeypatch):
     monkeypatch.setattr(workers, "possible", lambda: True)
     monkeypatch.setattr(workers, "available_cores", lambda: 2)
