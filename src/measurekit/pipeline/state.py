@@ -189,6 +189,9 @@ class RunState:
     fairness: Fairness | None = None
     value: Value | None = None
     cosmin: "CosminResult | None" = None       # measurement properties rated + / - / ? per indicator
+    # what the evidence step rates besides this run's analyses: "content_validity" and "retest" (each a result or
+    # None), made in its early part while the analysis steps run
+    evidence_parts: dict | None = None
     perspectives: "Perspectives | None" = None   # two perspectives of the same topics (pipeline/perspectives_step.py)
     board_table: "BoardTable | None" = None    # built once (the Board table step), rendered by the Board pack step
     board: Board | None = None

@@ -344,12 +344,10 @@ def added_value_step(state: RunState) -> str:
     return "; ".join(notes)
 
 
-def evidence_step(state: RunState) -> str:
-    """COSMIN-style rating of every voice indicator's measurement properties from what this run computed,
-    plus the co-design evidence kept with the framework (content validity panel, cognitive interviews)
-    and a retest file in the data folder (``voice_retest.csv``) when there is one."""
-    from measurekit.stats.cosmin import cosmin_table
-
+def evidence_parts(state: RunState) -> str:
+    """The early part of the evidence step: what it rates besides this run's analyses, computed while they run in
+    worker processes: the co-design evidence kept with the framework (content validity panel) and a declared
+    retest table in the data folder (test-retest). Into ``state.evidence_parts``."""
     step, fw = "Measurement evidence (COSMIN)", ready(state.framework, "framework")
     evidence = ready(state.evidence, "framework evidence")   # read once with the inputs (read_inputs)
     cv = rt = None
@@ -357,7 +355,6 @@ def evidence_step(state: RunState) -> str:
         from measurekit.design.content_validity import content_validity
 
         cv = attempt(state, step, "content validity", content_validity, evidence.ratings, framework=fw)
-    log = evidence.interviews
     tables = ready(state.cohort, "cohort").tables
     # the declared retest table (read and checked with every other input) and the voice table of its respondent
     retest_decl = next((t for t in fw.tables if t.kind == "voice" and t.retest and t.name in tables), None)
@@ -370,6 +367,23 @@ def evidence_step(state: RunState) -> str:
         first = tables[first_decl.name]
         first = first[first[pid].isin(second[pid])]
         rt = attempt(state, step, "test-retest", retest, first, second, framework=fw, id=pid)
+    state.evidence_parts = {"content_validity": cv, "retest": rt}
+    return ", ".join(k.replace("_", " ") for k, v in state.evidence_parts.items() if v is not None) or "nothing to rate"
+
+
+def evidence_step(state: RunState) -> str:
+    """COSMIN-style rating of every voice indicator's measurement properties from what this run computed,
+    plus the co-design evidence kept with the framework (content validity panel, cognitive interviews)
+    and a retest file in the data folder (``voice_retest.csv``) when there is one (``evidence_parts``, the step's
+    early part; computed here when it did not run)."""
+    from measurekit.stats.cosmin import cosmin_table
+
+    fw = ready(state.framework, "framework")
+    if state.evidence_parts is None:
+        evidence_parts(state)
+    parts = ready(state.evidence_parts, "evidence parts")
+    cv, rt = parts["content_validity"], parts["retest"]
+    log = ready(state.evidence, "framework evidence").interviews
     m, fa, v = state.measurement, state.fairness, state.value
     dif = {fa.dif_group: fa.dif} if fa is not None and fa.dif is not None else None
     state.cosmin = cosmin_table(
@@ -623,7 +637,8 @@ STEPS = [
     Step("Board table", board_table_step, needs=("scored",), beside=True, applies=lambda s: s.periods is None),
     # reads the framework, the linkage and the cohort only: beside the workers too
     Step("Two perspectives", perspectives_step, needs=("linkage",), applies=perspectives_applies, beside=True),
-    Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",)),   # after: it rates their agreement
+    # after them: it rates their results (its early part, content validity and retest, beside them)
+    Step("Measurement evidence (COSMIN)", evidence_step, needs=("scored",), early=evidence_parts),
     Step("Over time (every period)", over_time_step, needs=("periods",), applies=lambda s: s.periods is not None),
     # its files that need no analysis result are drafted beside the workers (early), the rest after them
     Step("Board pack", board_step, needs=("scored",), early=board_pack_draft),
