@@ -16,8 +16,8 @@ busy the workers cannot run beside the main process, and forking, copying pages 
 0.7 s of CPU (measured on this project's shared 2-core machine at load 7-10: wall 22 s with workers against 16 s
 without). ``MEASUREKIT_WORKERS``: ``auto`` (default, the rule above), ``on`` (whenever forking is possible, whatever
 the load; what tests/test_workers.py uses), ``0``, ``1`` or ``off`` (never). Without workers the steps run one after
-the other, as before. Workers run at a lower scheduling priority than the main process (``NICE``), which holds the
-longest chain of work meanwhile (see ``_lower_priority``).
+the other, as before. When a core is idle, workers run at a lower scheduling priority than the main process
+(``NICE``), which holds the longest chain of work meanwhile (see ``_lower_priority``).
 """
 from __future__ import annotations
 
@@ -66,6 +66,11 @@ def wanted() -> bool:
         return False
     if setting in ("on", "yes", "true"):
         return True
+    return idle_core()
+
+
+def idle_core() -> bool:
+    """Whether at least one core is idle: the one-minute load average at least one below the cores."""
     try:
         load = os.getloadavg()[0]
     except OSError:                                   # pragma: no cover - no load average: assume busy
@@ -100,28 +105,31 @@ class Outcome:
 NICE = int(os.environ.get("MEASUREKIT_WORKER_NICE", "5"))   # how much lower a worker's scheduling priority is
 
 
-def _lower_priority() -> None:
-    """Give this worker a lower scheduling priority than the main process (``NICE`` steps; an experiment can set
-    ``MEASUREKIT_WORKER_NICE``, 0 for none). The main process holds the longest chain of work while the workers
-    run (the board table, then the board pack's draft: about 2.7 s of CPU against 0.6, 1.0 and 1.4 s for the
-    three workers on the bundled cohort); with equal priorities four processes on two cores each get half a core,
-    so the main process finishes last, long after the workers (about 3.5 s). One step lower would not do: the
-    system balances the cores by weight, and at ``nice 5`` the three workers together weigh about as much as the
-    main process, which then keeps a core to itself while they share the other (about 3 s: the workers'
-    CPU time on one core). A worker alone on a core still runs at full speed: priority only orders who waits."""
-    if NICE > 0:
-        try:
-            os.nice(NICE)
-        except OSError:                               # pragma: no cover - not allowed here: equal priority
-            pass
+def _lower_priority(nice: int) -> None:
+    """Give this worker a lower scheduling priority than the main process (``nice`` steps: ``NICE``, or 0 when the
+    machine has no idle core; an experiment can set ``MEASUREKIT_WORKER_NICE``, 0 for none). The main process
+    holds the longest chain of work while the workers run (the board table, then the early parts: about 2.8 s of
+    CPU on the bundled cohort against 0.6, 1.0 and 1.4 s for the three workers); with equal priorities four
+    processes on two cores each get half a core, so the main process finishes last, long after the workers (about
+    3.5 s). One step lower would not do: the system balances the cores by weight, and at ``nice 5`` the three
+    workers together weigh about as much as the main process, which then keeps a core to itself while they share
+    the other (about 3 s). A worker alone on a core still runs at full speed: priority only orders who waits. On a
+    machine whose cores are busy with other work (``MEASUREKIT_WORKERS=on`` there) the workers keep the main
+    process's priority, so that other work does not hold them back."""
+    try:
+        os.nice(nice)
+    except OSError:                                   # pragma: no cover - not allowed here: equal priority
+        pass
 
 
-def _child(state: RunState, step, conn) -> None:
-    """In the worker: run ``step`` on the forked state and send back its :class:`Outcome` (or the exception)."""
+def _child(state: RunState, step, conn, nice: int = 0) -> None:
+    """In the worker: run ``step`` on the forked state (``nice`` steps below the main process's priority) and send
+    back its :class:`Outcome` (or the exception)."""
     import warnings
 
     os.environ["MEASUREKIT_NO_PROGRESS"] = "1"      # no progress bars drawn over the main process's console
-    _lower_priority()
+    if nice:
+        _lower_priority(nice)
     try:
         n_skipped, files = len(state.skipped), dict(state.files)
         with warnings.catch_warnings(record=True) as caught:
@@ -171,7 +179,9 @@ def start(state: RunState, step) -> Pending:
 
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(state, step, send), name=f"measurekit: {step.name}", daemon=True)
+    nice = NICE if NICE > 0 and idle_core() else 0
+    process = ctx.Process(target=_child, args=(state, step, send, nice), name=f"measurekit: {step.name}",
+                          daemon=True)
     process.start()
     send.close()
     return Pending(step, process, receive)
