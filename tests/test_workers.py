@@ -118,6 +118,29 @@ def test_workers_are_used_only_with_an_idle_core(monkeypatch):
     assert not workers.wanted()
 
 
+def test_an_idle_core_is_measured_over_the_run_not_the_last_minute(monkeypatch):
+    """Other processes' CPU time on this process's cores over the run so far decides (all busy time less the run's
+    own): a benchmark's earlier repeats still in the one-minute load average do not make a quiet machine busy."""
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.3, 1.3, 1.3))       # "busy" by the load average
+    start = (100.0, 5.0, 50.0)
+    # 1 s of run: the machine busy 1.1 s, 0.95 of it this process: others 0.15 of a core -> idle
+    assert workers.idle_core(start, (101.1, 5.95, 51.0))
+    # others 0.7 of a core over 2 s -> not idle; the load average is not asked
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not workers.idle_core(start, (103.4, 7.0, 52.0))
+    # too short a run to measure: the load average decides
+    assert workers.idle_core(start, (100.1, 5.05, 50.1))
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.3, 1.3, 1.3))
+    assert not workers.idle_core(start, (100.1, 5.05, 50.1))
+    # the sample itself: busy time since boot grows, this process's CPU time is its own
+    a, b = workers.cpu_sample(), None
+    sum(i * i for i in range(200_000))
+    b = workers.cpu_sample()
+    if a is not None:
+        assert b[0] >= a[0] and b[1] > a[1] and b[2] > a[2]
+
+
 def test_apart_steps_read_only_what_earlier_steps_make():
     """A step marked apart or beside may come only after the steps making what it needs, and the steps after the
     apart ones that are not beside them wait (the runner's rule); the steps apart make disjoint parts."""

@@ -216,7 +216,7 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
                     trial_sample, Path(ledger) if ledger is not None else None, period)
     total_start, cpu_start = time.perf_counter(), _cpu_now()
     log(f"measurekit run: data {inputs.data_dir}, framework {inputs.framework_dir}")
-    state = RunState(inputs=inputs, work=inputs.out)
+    state = RunState(inputs=inputs, work=inputs.out, cpu_at_start=workers.cpu_sample())
     timed(state, "Read and validate inputs" + (" (every period)" if several else ""),
            steps.read_period_inputs if several else steps.read_inputs, log)
     validation = ready(state.validation, "validation report")
@@ -234,7 +234,8 @@ def run(data: Path | str | None = None, *, framework=None, out: Path | str = Pat
             + "; the over-time statistics and the board pack use every period")
     with atomic.atomic_directory(inputs.out) as work:
         state.work = work
-        _run_steps(state, log, parallel=workers.wanted() and not _profiled)
+        state.core_idle = workers.idle_core(state.cpu_at_start)
+        _run_steps(state, log, parallel=workers.wanted(state.core_idle) and not _profiled)
     if inputs.ledger is not None and state.board is not None:
         from measurekit.publish.board_pack import record_release
 

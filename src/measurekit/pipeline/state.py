@@ -198,6 +198,10 @@ class RunState:
     # the board pack's files that need no analysis result, written while the analysis steps run (the Board pack
     # step's early part: ``publish.board_pack.PackDraft``); the Board pack step finishes it
     pack_draft: "PackDraft | None" = None
+    # ``pipeline.workers.cpu_sample()`` when the run started, and whether a core was idle for worker processes when
+    # the analysis steps began (``workers.idle_core``: measured over the run so far; None: not decided yet)
+    cpu_at_start: tuple | None = None
+    core_idle: bool | None = None
     # a data folder of several academic years: every period read and validated (``data.periods.Periods``); the
     # one-year parts above (``cohort`` ...) are the period ``inputs.period`` names, or the latest. None: one year
     periods: "Periods | None" = None

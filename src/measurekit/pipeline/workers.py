@@ -11,7 +11,7 @@ the last digit: tests/test_workers.py compares every file of a run with and with
 
 Workers are used only where forking is safe and helps: Linux (``fork``), at least two CPU cores available to the
 process, not inside a daemonic process, not under ``--profile`` (cProfile sees one process), and only when at least
-one core is idle (the one-minute load average at least one below the cores): on a machine whose cores are already
+one core is idle (measured over the run so far, see :func:`idle_core`): on a machine whose cores are already
 busy the workers cannot run beside the main process, and forking, copying pages and sending results back cost about
 0.7 s of CPU (measured on this project's shared 2-core machine at load 7-10: wall 22 s with workers against 16 s
 without). ``MEASUREKIT_WORKERS``: ``auto`` (default, the rule above), ``on`` (whenever forking is possible, whatever
@@ -59,18 +59,53 @@ def timed(state: RunState, name: str, func: Callable[[RunState], str], log, wher
     log(state.steps[-1].done_line())
 
 
-def wanted() -> bool:
-    """Whether apart steps run in worker processes in this run (see the module notes)."""
+def wanted(idle: bool | None = None) -> bool:
+    """Whether apart steps run in worker processes in this run (see the module notes); ``idle``: the run's
+    :func:`idle_core` decision (worked out here when not given)."""
     setting = os.environ.get(ENV, "auto").strip().lower() or "auto"
     if setting in ("0", "1", "off", "no", "false") or not possible():
         return False
     if setting in ("on", "yes", "true"):
         return True
-    return idle_core()
+    return idle_core() if idle is None else idle
 
 
-def idle_core() -> bool:
-    """Whether at least one core is idle: the one-minute load average at least one below the cores."""
+def cpu_sample() -> tuple[float, float, float] | None:
+    """Now: (seconds the cores this process may run on have been busy since boot, by every process; this process's
+    own CPU seconds; a wall clock), from ``/proc/stat``; None where there is no ``/proc/stat``."""
+    try:
+        with open("/proc/stat") as f:
+            lines = [line.split() for line in f if line.startswith("cpu") and line[3:4].isdigit()]
+        mine = {f"cpu{c}" for c in os.sched_getaffinity(0)}
+    except (OSError, AttributeError):                 # pragma: no cover - not Linux
+        return None
+    busy = 0
+    for name, *ticks in lines:
+        if name in mine:
+            t = [int(x) for x in ticks[:8]]           # user nice system idle iowait irq softirq steal
+            busy += sum(t) - t[3] - (t[4] if len(t) > 4 else 0)
+    return busy / os.sysconf("SC_CLK_TCK"), time.process_time(), time.perf_counter()
+
+
+# how long the run must have gone on before its own measure of the machine is trusted (seconds)
+MEASURE_FOR = 0.3
+
+
+def idle_core(since: tuple[float, float, float] | None = None,
+              now: tuple[float, float, float] | None = None) -> bool:
+    """Whether a core is idle for the workers.
+
+    Measured where it can be: from ``since`` (a :func:`cpu_sample` taken when the run started, at least
+    ``MEASURE_FOR`` seconds ago) to ``now``, the CPU time other processes took on this process's cores (all their
+    busy time less this process's own), per second: a core is idle when that leaves at least half a core free
+    beside the one this run holds. This sees the machine as it is during the run: the one-minute load average
+    still counts a run that ended seconds ago (an analyst re-running the job, a benchmark's repeats) and said
+    "busy" on a quiet machine. Otherwise (no ``/proc/stat``, or too short a run so far): the one-minute load
+    average at least one below the cores."""
+    now = now if now is not None or since is None else cpu_sample()
+    if since is not None and now is not None and now[2] - since[2] >= MEASURE_FOR:
+        others = max(0.0, (now[0] - since[0]) - (now[1] - since[1])) / (now[2] - since[2])
+        return available_cores() - 1 - others >= 0.5
     try:
         load = os.getloadavg()[0]
     except OSError:                                   # pragma: no cover - no load average: assume busy
@@ -179,7 +214,8 @@ def start(state: RunState, step) -> Pending:
 
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    nice = NICE if NICE > 0 and idle_core() else 0
+    idle = state.core_idle if state.core_idle is not None else idle_core()
+    nice = NICE if NICE > 0 and idle else 0
     process = ctx.Process(target=_child, args=(state, step, send, nice), name=f"measurekit: {step.name}",
                           daemon=True)
     process.start()
