@@ -1,9 +1,9 @@
 """Board-ready outputs in a real browser (issue 15): every briefing, every family page and the trial report.
 
-One run of the main job feeds all checks. Each page is loaded in Debian's headless Chromium and
-must: render offline (no network request, no console error, every chart decoded), pass axe-core
-(vendored in tests/vendor/axe-core, pinned 4.10.2) with no serious or critical WCAG 2.x A/AA
-violation, and show no raw code in its visible text (fsm, eal, ehc_plan, 0/1 group values,
+One run of the main job feeds all checks. Each page is loaded in Debian's headless Chromium (the checks of
+tests/pagecheck.py, shared with the other browser tests) and must: render offline (no network request, no console
+error, every chart decoded), pass axe-core (vendored in tests/vendor/axe-core, pinned 4.10.2) with no serious or
+critical WCAG 2.x A/AA violation, and show no raw code in its visible text (fsm, eal, ehc_plan, 0/1 group values,
 counts printed as floats). Technical names may appear only in brackets after their words (R's
 name of a statistic) or inside the trial report's "for analysts" appendix. A briefing printed
 to A4 PDF is at most two pages and no chart is split across pages.
@@ -14,13 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-        "--disable-component-update", "--disable-sync"]
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
-RAW_CODES = re.compile(r"\b(fsm|eal|ehc_plan|sen_support|breakdown_value|p_val|chi12|chi23|p12|p23|r2_13|lr_chisq|"
-                       r"nri_events|home_language_group)\b")
-FLOAT_COUNT = re.compile(r"\b\d{3,}\.0\b(?![\d%])")
+from pagecheck import FLOAT_COUNT, RAW_CODES, launch, page_problems
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +28,7 @@ def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
+        b = launch(p, chromium_path)
         yield b
         b.close()
 
@@ -43,15 +37,6 @@ def _pages(out: Path) -> list[Path]:
     pack = out / "shareable" / "board_pack"
     pages = sorted((pack / "briefing").glob("*.html")) + sorted((pack / "families").glob("*.html"))
     return pages + [out / "internal" / "trial_report.html"]
-
-
-def visible_text_outside_appendix(page) -> str:
-    """innerText of the body without the analysts' appendix and with bracketed text removed."""
-    text = page.evaluate("""() => {
-        const body = document.body.cloneNode(true);
-        body.querySelectorAll('.analysts').forEach(e => e.remove());
-        document.documentElement.appendChild(body); const t = body.innerText; body.remove(); return t; }""")
-    return re.sub(r"\([^()]*\)", " ", text)
 
 
 def test_raw_code_check_catches_what_it_should():
@@ -66,42 +51,7 @@ def test_raw_code_check_catches_what_it_should():
 def test_every_page_is_accessible_offline_and_free_of_codes(run_out, browser):
     pages = _pages(run_out)
     assert len(pages) == 11 and all(p.exists() for p in pages)
-    axe = AXE.read_text(encoding="utf-8")
-    problems = []
-    for path in pages:
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-        page.goto(path.resolve().as_uri())
-        page.wait_for_load_state("load")
-        images = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.getAttribute('alt') || ''])")
-        images += page.eval_on_selector_all("svg[role=img]", "els => els.map(e => [e.getBoundingClientRect().width, "
-                                            "e.getAttribute('aria-label') || ''])")
-        lang = page.get_attribute("html", "lang")
-        page.add_script_tag(content=axe)
-        result = page.evaluate("""async () => await axe.run(document, {resultTypes: ['violations'],
-            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
-        text = visible_text_outside_appendix(page)
-        first_cells = page.eval_on_selector_all("tbody tr > :first-child", "els => els.map(e => e.innerText.trim())")
-        page.close()
-        name = f"{path.parent.name}/{path.name}"
-        bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        if bad:
-            problems.append(f"{name}: axe {bad}")
-        if errors or requests:
-            problems.append(f"{name}: console errors {errors[:3]} or network requests {requests[:3]}")
-        if lang != "en":
-            problems.append(f"{name}: html lang is {lang!r}")
-        if any(w <= 100 or len(alt) < 20 for w, alt in images):
-            problems.append(f"{name}: a chart did not decode or has no real alt text")
-        for pattern in (RAW_CODES, FLOAT_COUNT):
-            found = sorted(set(m.group(0) for m in pattern.finditer(text)))
-            if found:
-                problems.append(f"{name}: raw codes or float counts in visible text: {found[:8]}")
-        if {"0", "1"} & set(first_cells):
-            problems.append(f"{name}: a table row is labelled with a bare 0/1 code")
+    problems = [p for path in pages for p in page_problems(browser, path, codes=True)]
     assert problems == []
 
 

@@ -333,33 +333,20 @@ def test_sii_has_its_own_small_count_rule(built):
 
 @pytest.mark.browser
 def test_over_time_briefings_pass_the_browser_checks(pack, chromium_path, tmp_path):
-    """As tests/test_board_browser.py checks the one-period pages: offline, axe-core with no serious or critical
-    WCAG violation, no raw code in the visible text; printed to A4 on at most three pages (a one-period briefing
+    """The checks of the one-period pages (tests/pagecheck.py, as tests/test_board_browser.py): offline, no console
+    error, html lang en, charts decoded with alt text, axe-core with no serious or critical WCAG violation, no raw
+    code in the visible text; printed to A4 on at most three pages (a one-period briefing
     takes two; the over-time section adds one)."""
     sys.path.insert(0, str(Path(__file__).parent))
+    from pagecheck import launch, page_problems
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
-    from test_board_browser import ARGS, AXE, FLOAT_COUNT, RAW_CODES, visible_text_outside_appendix
 
     problems = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
+        browser = launch(p, chromium_path)
         for path in sorted((pack / "briefing").glob("*.html")):
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            requests: list = []
-            page.on("request", lambda r, seen=requests: seen.append(r.url)
-                    if not r.url.startswith(("file:", "data:")) else None)
-            page.goto(path.resolve().as_uri())
-            page.wait_for_load_state("load")
-            page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-            result = page.evaluate("""async () => await axe.run(document, {resultTypes: ['violations'],
-                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
-            text = visible_text_outside_appendix(page)
-            page.close()
-            bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
-            codes = sorted({m.group(0) for pat in (RAW_CODES, FLOAT_COUNT) for m in pat.finditer(text)})
-            if bad or codes or requests:
-                problems.append((path.name, bad, codes, requests[:3]))
+            problems += page_problems(browser, path, codes=True)
             page = browser.new_page()
             page.goto(path.resolve().as_uri())
             pdf = tmp_path / f"{path.stem}.pdf"

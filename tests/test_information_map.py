@@ -417,11 +417,11 @@ def framework_dir_module():
 
 @pytest.fixture(scope="module")
 def browser(chromium_path):
+    from pagecheck import launch
     from playwright.sync_api import sync_playwright
-    from test_board_browser import ARGS
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
+        b = launch(p, chromium_path)
         yield b
         b.close()
 
@@ -429,7 +429,7 @@ def browser(chromium_path):
 @pytest.mark.browser
 @pytest.mark.parametrize("which", ["map_page", "bare_page"])
 def test_map_page_passes_axe_offline(which, request, browser):
-    from test_board_browser import AXE
+    from pagecheck import serious_axe_violations
 
     map_page = request.getfixturevalue(which)
     page = browser.new_page(viewport={"width": 1100, "height": 1400})
@@ -437,14 +437,11 @@ def test_map_page_passes_axe_offline(which, request, browser):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
     page.goto(map_page.resolve().as_uri())
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("""async () => await axe.run(document, {resultTypes: ['violations'],
-        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
+    bad = serious_axe_violations(page)
     svgs = page.eval_on_selector_all("svg[role=img]", "els => els.map(e => [e.getBoundingClientRect().width, "
                                      "e.getAttribute('aria-label') || '', e.querySelector('title') ? 1 : 0])")
     lang = page.get_attribute("html", "lang")
     page.close()
-    bad = [(v["id"], v["impact"]) for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert bad == [] and errors == [] and requests == [] and lang == "en"
     assert len(svgs) == 1 and svgs[0][0] > 300 and len(svgs[0][1]) > 100 and svgs[0][2] == 1, svgs
 

@@ -214,46 +214,20 @@ def test_run_completes_on_5000_young_people(tmp_path):
 @pytest.mark.browser
 def test_the_pages_pass_the_browser_and_axe_checks(site, chromium_path):
     """Every briefing, page for young people and specification sheet of this framework's board pack, and its trial
-    report, through the same checks as the bundled pages (tests/test_board_browser.py): offline, no console error,
-    no serious or critical axe-core WCAG 2.x A/AA violation, html lang en, charts decoded with real alt text."""
+    report, through the same checks as the bundled pages (tests/pagecheck.py, as tests/test_board_browser.py):
+    offline, no console error, no serious or critical axe-core WCAG 2.x A/AA violation, html lang en, charts decoded
+    with real alt text."""
+    from pagecheck import launch, page_problems
     from playwright.sync_api import sync_playwright
-    from test_board_browser import ARGS, AXE
 
     _, out, _ = site
     pack = out / "shareable" / "board_pack"
     pages = (sorted((pack / "briefing").glob("*.html")) + sorted((pack / "families").glob("*.html"))
              + sorted((pack / "specs").glob("*.html")) + [out / "internal" / "trial_report.html"])
     assert len(pages) == 6 + 6 + 11 + 1
-    axe = AXE.read_text(encoding="utf-8")
-    problems = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
-        for path in pages:
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            errors, requests = [], []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-            page.goto(path.resolve().as_uri())
-            page.wait_for_load_state("load")
-            images = page.eval_on_selector_all("svg[role=img]", "els => els.map(e => [e.getBoundingClientRect().width, "
-                                               "e.getAttribute('aria-label') || ''])")
-            lang = page.get_attribute("html", "lang")
-            page.add_script_tag(content=axe)
-            result = page.evaluate("""async () => await axe.run(document, {resultTypes: ['violations'],
-                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})""")
-            page.close()
-            name = f"{path.parent.name}/{path.name}"
-            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
-                   if v["impact"] in ("serious", "critical")]
-            if bad:
-                problems.append(f"{name}: axe {bad}")
-            if errors or requests:
-                problems.append(f"{name}: console errors {errors[:3]} or network requests {requests[:3]}")
-            if lang != "en":
-                problems.append(f"{name}: html lang is {lang!r}")
-            if any(w <= 100 or len(alt) < 20 for w, alt in images):
-                problems.append(f"{name}: a chart did not decode or has no real alt text")
+        browser = launch(p, chromium_path)
+        problems = [problem for path in pages for problem in page_problems(browser, path)]
         browser.close()
     assert problems == []
 
