@@ -42,8 +42,12 @@ def test_main_job_writes_reports(bundled_run):
 
 
 def test_second_seed_and_bad_input(tmp_path):
+    from measurekit.cli import main
+
     data = tmp_path / "seed2"
-    subprocess.run([sys.executable, "-m", "measurekit", "synth", "--framework", str(FRAMEWORK_DIR), "--n", "800", "--seed", "2", "--out", str(data)], check=True)
+    # the data made in this process (the synth command line runs in a fresh interpreter in test_second_site,
+    # test_synth_declared and test_security); both runs below are `python -m measurekit run` in fresh interpreters
+    assert main(["synth", "--framework", str(FRAMEWORK_DIR), "--n", "800", "--seed", "2", "--out", str(data)]) == 0
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(data), "--framework", str(FRAMEWORK_DIR), "--out", str(out)],
                        capture_output=True, text=True)
