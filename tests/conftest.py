@@ -85,6 +85,41 @@ def bundled_run(tmp_path_factory) -> BundledRun:
     return BundledRun(state, out, data)
 
 
+@dataclass(frozen=True)
+class SecondSiteRun:
+    """``measurekit synth`` (500 young people, seed 5) then ``measurekit run`` on the second illustrative framework
+    (indicators/north-yorkshire-care-leavers), each in a fresh interpreter: its data and output folders and what the
+    run printed."""
+
+    data: Path
+    out: Path
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def second_site_run(tmp_path_factory) -> SecondSiteRun:
+    """The second framework's synth and run, made once per test session (once per pytest-xdist worker: its readers
+    are one scheduling unit, SHARED_UNITS below) and shared by the tests that only read its files
+    (tests/test_second_site.py, tests/test_framework_general.py): two modules each made their own, about 9 s of CPU
+    each. Tests must not change the folders."""
+    import subprocess
+    import sys
+
+    folder = ROOT / "indicators" / "north-yorkshire-care-leavers"
+    base = tmp_path_factory.mktemp("second_site")
+    data, out = base / "data", base / "out"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=900)
+
+    done = cli("synth", "--framework", folder, "--n", 500, "--seed", 5, "--out", data)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done = cli("run", "--framework", folder, "--data", data, "--out", out)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return SecondSiteRun(data, out, done.stdout)
+
+
 def execute_notebook(nb, folder: Path, timeout: int = 600):
     """Run every cell of the notebook ``nb`` (in place, outputs kept) as Run All does with ``folder`` the working
     folder, in a new IPython kernel of its own; returns ``nb``.
@@ -198,20 +233,24 @@ COST = {
 }
 
 
-# the tests that read the shared run of the main job (fixture bundled_run): one unit, so one worker makes the run
-# (tests/test_suite_schedule.py checks that every test using the fixture is listed here)
+# the tests that read a shared session fixture (bundled_run: the main job on the bundled data; second_site_run: the
+# second framework's synth and run): one unit per fixture, so one worker makes it
+# (tests/test_suite_schedule.py checks that every test using such a fixture is listed here)
 BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_profile.py",
                     "test_pipeline.py::test_main_job_writes_reports",
                     "test_workers.py::test_the_run_with_workers_writes_what_the_run_without_writes")
+SHARED_UNITS = {"bundled_run": BUNDLED_RUN_UNIT,
+                "second_site_run": ("test_second_site.py", "test_framework_general.py")}
 
 
 def _unit(nodeid: str) -> str:
     """The unit of ``nodeid`` (``tests/test_x.py::test_y[p]``): its module, or itself in a SPLIT module; the
-    readers of bundled_run together."""
+    readers of each shared session fixture together (SHARED_UNITS)."""
     module = nodeid.split("::", 1)[0]
     name = nodeid.rsplit("/", 1)[-1]
-    if any(name == u or name.startswith(u + "::") or name.startswith(u + "[") for u in BUNDLED_RUN_UNIT):
-        return "bundled_run"
+    for unit, members in SHARED_UNITS.items():
+        if any(name == u or name.startswith(u + "::") or name.startswith(u + "[") for u in members):
+            return unit
     return nodeid if module.rsplit("/", 1)[-1] in SPLIT else module
 
 

@@ -298,18 +298,10 @@ def test_fallback_words_of_the_data_contract_do_not_reach_a_framework_with_its_o
 
 
 @pytest.fixture(scope="module")
-def second_run(tmp_path_factory, root):
-    import subprocess
-    import sys
-
-    base = tmp_path_factory.mktemp("general_second")
-    folder = root / "indicators" / "north-yorkshire-care-leavers"
-    for args in (["synth", "--framework", folder, "--n", 500, "--seed", 7, "--out", base / "data"],
-                 ["run", "--framework", folder, "--data", base / "data", "--out", base / "out"]):
-        done = subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                              cwd=root, timeout=900)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return base / "out"
+def second_run(second_site_run):
+    """The second framework's synth (500 young people) and run, each in a fresh interpreter: the session's shared run
+    (conftest ``second_site_run``, also read by tests/test_second_site.py)."""
+    return second_site_run.out
 
 
 def test_second_framework_trial_report_has_no_words_of_the_bundled_one(second_run):

@@ -36,10 +36,10 @@ def _synth_and_run(base: Path, n: int, seed: int):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    data, out, done = _synth_and_run(tmp_path_factory.mktemp("second_site"), 500, 5)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return data, out, done.stdout
+def site(second_site_run):
+    """``measurekit synth`` (500 young people, seed 5) and ``measurekit run``, each in a fresh interpreter: the
+    session's shared run (conftest ``second_site_run``, also read by tests/test_framework_general.py)."""
+    return second_site_run.data, second_site_run.out, second_site_run.stdout
 
 
 def test_run_completes_and_says_what_it_skipped_and_why(site):

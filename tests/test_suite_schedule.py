@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import conftest
+import pytest
 
 TESTS = Path(__file__).resolve().parent
 
@@ -23,27 +24,40 @@ def _functions(path: Path) -> dict[str, list[str]]:
 
 
 def test_every_entry_of_the_tables_names_a_test_that_exists():
-    for key in [*conftest.COST, *conftest.BUNDLED_RUN_UNIT, *conftest.SPLIT]:
+    for key in [*conftest.COST, *[m for ms in conftest.SHARED_UNITS.values() for m in ms], *conftest.SPLIT]:
         module, _, test = key.partition("::")
         assert (TESTS / module).is_file(), key
         if test:
             assert re.sub(r"\[.*\]$", "", test) in _functions(TESTS / module), key
 
 
-def test_every_reader_of_the_shared_run_is_in_its_unit():
-    """A test (or a fixture of its module) taking ``bundled_run`` outside the unit would make a worker run the main
-    job a second time."""
+# the session fixtures whose readers must share a worker (each is made once per worker that asks for it)
+SHARED = ("bundled_run", "second_site_run")
+
+
+@pytest.mark.parametrize("fixture", SHARED)
+def test_every_reader_of_a_shared_run_is_in_its_unit(fixture):
+    """A test (or a fixture of its module) taking ``bundled_run`` (or ``second_site_run``) outside the unit would
+    make a worker run the main job (the second framework's synth and run) a second time."""
     for path in sorted(TESTS.glob("test_*.py")):
         funcs = _functions(path)
-        readers = [name for name, args in funcs.items() if "bundled_run" in args]
+        readers = [name for name, args in funcs.items() if fixture in args]
         if not readers:
             continue
         if any(not name.startswith("test_") for name in readers):    # a fixture: any test of the module may use it
-            assert path.name in conftest.BUNDLED_RUN_UNIT, (path.name, readers)
+            assert path.name in conftest.SHARED_UNITS[fixture], (path.name, readers)
+            assert conftest._unit(f"tests/{path.name}::test_any") == fixture, (path.name, readers)
             continue
         for name in readers:
-            assert conftest._unit(f"tests/{path.name}::{name}") == "bundled_run", (path.name, name)
-            assert conftest._unit(f"tests/{path.name}::{name}[x]") == "bundled_run", (path.name, name)
+            assert conftest._unit(f"tests/{path.name}::{name}") == fixture, (path.name, name)
+            assert conftest._unit(f"tests/{path.name}::{name}[x]") == fixture, (path.name, name)
+
+
+def test_shared_fixtures_are_session_fixtures_of_conftest():
+    tree = ast.parse((TESTS / "conftest.py").read_text(encoding="utf-8"))
+    session = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+               and any("session" in ast.unparse(d) for d in node.decorator_list)}
+    assert set(SHARED) <= session and set(conftest.SHARED_UNITS) == set(SHARED)
 
 
 def test_units_are_modules_except_split_ones():
@@ -53,6 +67,7 @@ def test_units_are_modules_except_split_ones():
     assert conftest._unit(f"tests/{split}::test_x[1]") == f"tests/{split}::test_x[1]"
     assert conftest._unit("tests/test_pipeline.py::test_main_job_writes_reports") == "bundled_run"
     assert conftest._unit("tests/test_pipeline.py::test_main_job_writes_reportsX") != "bundled_run"
+    assert conftest._unit("tests/test_second_site.py::test_x[1]") == "second_site_run"
 
 
 def test_the_collection_is_sorted_longest_unit_first(request):
