@@ -288,3 +288,27 @@ def pytest_xdist_make_scheduler(config, log):
             return _unit(nodeid)
 
     return MeasurekitScheduling(config, log)
+
+
+# ---------------------------------------------------------------- CPU seconds per test (for COST above)
+# MEASUREKIT_TEST_CPU=FILE: each test process appends one line per test to FILE: nodeid, its worker, the CPU seconds
+# of its setup, call and teardown in the test process and in the subprocesses that ended meanwhile (kernels,
+# browsers, `python -m measurekit`), and the wall seconds. A tab-separated file; several workers append to it.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    path = os.environ.get("MEASUREKIT_TEST_CPU")
+    if not path:
+        yield
+        return
+    import resource
+    import time
+
+    def cpu() -> float:
+        return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                      resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+    start, wall = cpu(), time.monotonic()
+    yield
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"{item.nodeid}\t{worker}\t{cpu() - start:.2f}\t{time.monotonic() - wall:.2f}\n")
