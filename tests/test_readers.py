@@ -248,16 +248,21 @@ def test_a_link_leading_outside_the_data_folder_is_refused(small, tmp_path):
     ("columns: {UPN: child_id\n", "yaml_syntax", "line"),
     ("columns:\n  - a\n   b: c\n", "yaml_syntax", "line"),
 ])
-def test_config_mistakes_are_clear_errors(small, text, code, expect):
+def test_config_mistakes_are_clear_errors(small, text, code, expect, capsys):
+    """The call and the command line (``measurekit.cli.main`` in this process: its exit code and what it prints; a
+    fresh interpreter for each of the five cases cost about a second of CPU each, and the validate command runs in
+    one in the tests of named pipes and of the report-file line below)."""
+    from measurekit.cli import main
+
     (small / "config.yaml").write_text(text)
     with pytest.raises(InputError) as exc:
         validate_dir(small, config=small / "config.yaml", framework=FRAMEWORK_DIR)
     [p] = exc.value.report.problems
     assert p.code == code and expect in p.message, p.message
-    proc = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(small), "--framework",
-                           str(FRAMEWORK_DIR), "--config", str(small / "config.yaml")], capture_output=True,
-                          text=True, timeout=120)
-    assert proc.returncode == 1 and code in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    capsys.readouterr()
+    rc = main(["validate", str(small), "--framework", str(FRAMEWORK_DIR), "--config", str(small / "config.yaml")])
+    err = capsys.readouterr().err
+    assert rc == 1 and code in err and "Traceback" not in err, err[-2000:]
 
 
 def test_a_config_that_does_not_exist_is_a_clear_error(small, tmp_path):
@@ -374,17 +379,22 @@ def test_symlink_loop_is_not_a_missing_file(small):
     assert "broken_link" in _codes(validate_dir(small, framework=FRAMEWORK_DIR))
 
 
-def test_report_file_line_only_when_written(small, tmp_path):
+def test_report_file_line_only_when_written(small, tmp_path, capsys):
+    """The plain command in a fresh interpreter; the same with --report in this process (``measurekit.cli.main``)."""
+    from measurekit.cli import main
+
     h, rows = _read(small / "children.csv")
     for r in rows:
         r[h.index("sex")] = "X"
     _write(small / "children.csv", h, rows)
-    cmd = [sys.executable, "-m", "measurekit", "validate", str(small), "--framework", str(FRAMEWORK_DIR)]
-    plain = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = ["validate", str(small), "--framework", str(FRAMEWORK_DIR)]
+    plain = subprocess.run([sys.executable, "-m", "measurekit", *cmd], capture_output=True, text=True)
     assert plain.returncode == 1 and "more (" in plain.stdout and "see the full report file" not in plain.stdout
     assert "--report FILE" in plain.stdout
-    with_file = subprocess.run(cmd + ["--report", str(tmp_path / "r.csv")], capture_output=True, text=True)
-    assert with_file.returncode == 1 and f"see the full report file {tmp_path / 'r.csv'}" in with_file.stdout
+    capsys.readouterr()
+    rc = main(cmd + ["--report", str(tmp_path / "r.csv")])
+    out = capsys.readouterr().out
+    assert rc == 1 and f"see the full report file {tmp_path / 'r.csv'}" in out
     assert (tmp_path / "r.csv").exists()
 
 
