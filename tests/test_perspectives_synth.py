@@ -6,8 +6,6 @@ skipped while the framework or its generator is not in this checkout."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +19,13 @@ pytestmark = [pytest.mark.skipif(not (FRAMEWORK / "synthetic.yaml").exists(),
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory):
+    from measurekit.cli import main
     from measurekit.design import load_framework
 
     out = tmp_path_factory.mktemp("synth_perspectives")
-    done = subprocess.run([sys.executable, "-m", "measurekit", "synth", "--framework", str(FRAMEWORK), "--n", "1500",
-                           "--seed", "5", "--out", str(out)], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
+    # the synth command in this process (it runs in a fresh interpreter in tests/conftest.py's second_site_run,
+    # test_synth_declared and test_security): the same files, without a second interpreter's imports
+    assert main(["synth", "--framework", str(FRAMEWORK), "--n", "1500", "--seed", "5", "--out", str(out)]) == 0
     fw = load_framework(FRAMEWORK)
     truth = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
     pop = fw.population
