@@ -60,20 +60,39 @@ def analysis_frame(cohort):
 
 @dataclass(frozen=True)
 class BundledRun:
-    """One finished run of the main job: its ``RunState``, output folder and the data folder it read."""
+    """One finished run of the main job: its ``RunState``, output folder and the data folder it read; ``calls``: how
+    often each function of ``WATCHED`` ran during the run, and ``board_readers``: the file (module) of every
+    ``pandas.read_csv`` call on a ``board_table`` path during the run."""
 
     state: object
     out: Path
     data: Path
+    calls: dict
+    board_readers: tuple
+
+
+# functions of the main job counted during the shared run (pass-through wrappers: nothing else changes), for the tests
+# that check a step runs once (test_board_pack: aggregation, disclosure control, rounding; test_framework_evidence:
+# each evidence file read once); before, each of those two tests ran the whole job again with its own counters
+WATCHED = (("measurekit.publish.board_table", "_aggregate"), ("measurekit.publish.disclosure", "protect"),
+           ("measurekit.core.formatting", "publish_board_table"), ("measurekit.design.evidence", "read_quotes"),
+           ("measurekit.design.content_validity", "read_ratings"), ("measurekit.design.interviews", "read_interviews"))
 
 
 @pytest.fixture(scope="session")
 def bundled_run(tmp_path_factory) -> BundledRun:
     """The main job (``measurekit run``) on a copy of the bundled cohort with the demo framework, run once per test
-    session (once per pytest-xdist worker) and shared by every test that only reads its state or its files (the
-    run takes about a tenth of the suite's time when each test module ran its own). Tests must not change the
-    state or the folders; one that needs them gone (``test_report_is_a_pure_function_of_the_run_state``) moves them
-    aside and puts them back. A test that needs its own run (monkeypatched steps, other data) still calls ``run``."""
+    session (once per pytest-xdist worker) and shared by every test that only reads its state, its files or its
+    counts (the run takes about a tenth of the suite's time when each test module ran its own). Tests must not
+    change the state or the folders; one that needs them gone (``test_report_is_a_pure_function_of_the_run_state``)
+    moves them aside and puts them back. A test that needs its own run (monkeypatched steps, other data) still calls
+    ``run``."""
+    import importlib
+    import inspect
+    from collections import Counter
+
+    import pandas as pd
+
     from measurekit.core import paths
     from measurekit.pipeline.run import run
 
@@ -81,8 +100,29 @@ def bundled_run(tmp_path_factory) -> BundledRun:
     data = base / "data"
     shutil.copytree(paths.BUNDLED_DATA, data)
     out = base / "out"
-    state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
-    return BundledRun(state, out, data)
+    calls: Counter = Counter()
+    readers: list[str] = []
+
+    def counting(name, real):
+        def spy(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return spy
+
+    real_read_csv = pd.read_csv
+
+    def read_csv(path, *args, **kwargs):
+        if "board_table" in str(path):
+            readers.append(Path(inspect.stack()[1].filename).name)
+        return real_read_csv(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        for module, name in WATCHED:
+            mod = importlib.import_module(module)
+            mp.setattr(mod, name, counting(name, getattr(mod, name)))
+        mp.setattr(pd, "read_csv", read_csv)
+        state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
+    return BundledRun(state, out, data, dict(calls), tuple(readers))
 
 
 @dataclass(frozen=True)
@@ -237,7 +277,8 @@ COST = {
 # second framework's synth and run): one unit per fixture, so one worker makes it
 # (tests/test_suite_schedule.py checks that every test using such a fixture is listed here)
 BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_profile.py",
-                    "test_pipeline.py::test_main_job_writes_reports",
+                    "test_framework_evidence.py", "test_pipeline.py::test_main_job_writes_reports",
+                    "test_board_pack.py::test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_back",
                     "test_workers.py::test_the_run_with_workers_writes_what_the_run_without_writes")
 SHARED_UNITS = {"bundled_run": BUNDLED_RUN_UNIT,
                 "second_site_run": ("test_second_site.py", "test_framework_general.py")}

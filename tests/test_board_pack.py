@@ -256,47 +256,21 @@ def test_workbook_shows_each_indicator_to_its_declared_decimal_places(fw, cohort
     assert checked >= 3 and {i.decimal_places for i in fw.indicators} >= {0, 1, 3}
 
 
-def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_back(tmp_path, monkeypatch):
+def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_back(bundled_run):
     """One run of the main job: the aggregation, the disclosure control and the rounding each run once; no
-    code but the gate reads board_table.csv back; the state holds the object the files were rendered from."""
-    import inspect
-    from collections import Counter
-
-    import measurekit.core.formatting as formatting
+    code but the gate reads board_table.csv back; the state holds the object the files were rendered from.
+    The run is the session's shared run of the main job (conftest ``bundled_run``), which counts those calls
+    (board_table._aggregate, disclosure.protect, formatting.publish_board_table, evidence.read_quotes) and the
+    callers of pandas.read_csv on board_table paths."""
     import measurekit.publish.board_table as bt
-    import measurekit.publish.disclosure as disclosure
-    from measurekit.pipeline.run import run
 
-    calls, readers = Counter(), []
-
-    def counted(module, name):
-        real = getattr(module, name)
-
-        def spy(*a, **k):
-            calls[name] += 1
-            return real(*a, **k)
-        monkeypatch.setattr(module, name, spy)
-
-    import measurekit.design.evidence as evidence
-
-    counted(bt, "_aggregate")
-    counted(disclosure, "protect")
-    counted(evidence, "read_quotes")
-    counted(formatting, "publish_board_table")
-    real_read_csv = pd.read_csv
-
-    def read_csv(path, *a, **k):
-        if "board_table" in str(path):
-            readers.append(Path(inspect.stack()[1].filename).name)
-        return real_read_csv(path, *a, **k)
-    monkeypatch.setattr(pd, "read_csv", read_csv)
-    state = run(out=tmp_path / "out", log=lambda *_: None)
+    calls, readers, state, out = bundled_run.calls, bundled_run.board_readers, bundled_run.state, bundled_run.out
     assert calls["_aggregate"] == 1 and calls["protect"] == 1 and calls["publish_board_table"] == 1, calls
     assert calls["read_quotes"] == 1, calls                 # the framework's quotes read once for every page
     assert readers and set(readers) == {"gate.py"}, readers  # only the gate reads the file (to check it)
     board = state.board.board_table
     assert isinstance(board, bt.BoardTable) and state.board.table is board.rows and board.audit is not None and board.audit.passed
-    written = real_read_csv(tmp_path / "out" / "shareable" / "board_pack" / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str,
+    written = pd.read_csv(out / "shareable" / "board_pack" / "board_table.csv", dtype={"geography_code": str, "breakdown_value": str,
                                                                      "symbol": str}, keep_default_na=False,
                             na_values={c: [""] for c in ("numerator", "denominator", "value", "ci_low", "ci_high",
                                                          "comparator")})
@@ -304,10 +278,10 @@ def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_bac
     for col in ("numerator", "denominator", "value", "ci_low", "ci_high", "comparator"):
         np.testing.assert_array_equal(written[col].to_numpy(dtype=float), board.rows[col].to_numpy(dtype=float))
     assert board.periods == ("2024/25",) and board.indicator("gld").id == "gld"
-    readme = (tmp_path / "out" / "shareable" / "README.txt").read_text(encoding="utf-8")
+    readme = (out / "shareable" / "README.txt").read_text(encoding="utf-8")
     assert "passed disclosure control" in readme and "board_pack/board_table.csv" in readme
     from measurekit.publish.gate import scan_folder
-    assert len(scan_folder(tmp_path / "out" / "shareable")) == 0
+    assert len(scan_folder(out / "shareable")) == 0
 
 
 def test_rounding_once_matches_rounding_the_unrounded_table(fw, cohort):

@@ -10,35 +10,18 @@ import pandas as pd
 import pytest
 from conftest import FRAMEWORK_DIR
 
-import measurekit.design.content_validity as cv_module
-import measurekit.design.evidence as evidence_module
-import measurekit.design.interviews as interviews_module
 from measurekit.design import load_framework
 from measurekit.pipeline.run import run
 from measurekit.problems import InputError
 
 
 @pytest.fixture(scope="module")
-def counted_run(tmp_path_factory):
-    """The bundled run, counting how often each evidence file is read."""
-    calls = {"quotes": 0, "ratings": 0, "interviews": 0}
-    mp = pytest.MonkeyPatch()
-
-    def counting(key, func):
-        def wrapped(*args, **kwargs):
-            calls[key] += 1
-            return func(*args, **kwargs)
-        return wrapped
-
-    mp.setattr(evidence_module, "read_quotes", counting("quotes", evidence_module.read_quotes))
-    mp.setattr(cv_module, "read_ratings", counting("ratings", cv_module.read_ratings))
-    mp.setattr(interviews_module, "read_interviews", counting("interviews", interviews_module.read_interviews))
-    out = tmp_path_factory.mktemp("run") / "out"
-    try:
-        state = run(out=out, log=lambda *_: None)
-    finally:
-        mp.undo()
-    return state, out, calls
+def counted_run(bundled_run):
+    """The bundled run (the session's shared run, conftest ``bundled_run``, which counts how often each evidence file
+    is read: read_quotes, read_ratings, read_interviews)."""
+    calls = {"quotes": bundled_run.calls.get("read_quotes", 0), "ratings": bundled_run.calls.get("read_ratings", 0),
+             "interviews": bundled_run.calls.get("read_interviews", 0)}
+    return bundled_run.state, bundled_run.out, calls
 
 
 def test_evidence_folder_read_once(counted_run):
