@@ -140,11 +140,18 @@ def test_pseudonymised_link_outputs_hold_no_raw_ids_or_full_dates(tmp_path, synt
 
 
 @pytest.mark.parametrize("what", ["missing", "folder", "short"])
-def test_a_bad_key_file_is_a_clear_error(tmp_path, synthetic_dir, what):
+def test_a_bad_key_file_is_a_clear_error(tmp_path, synthetic_dir, what, capsys):
+    """The link command in-process (``measurekit.cli.main``: exit code and message; the command runs in a fresh
+    interpreter in the tests above), then the call."""
+    from measurekit.cli import main
+
     key = {"missing": tmp_path / "nonexistent", "folder": tmp_path, "short": tmp_path / "short"}[what]
     (tmp_path / "short").write_text("tooshort")
-    r = _cli("link", synthetic_dir, "--framework", FRAMEWORK_DIR, "--out", tmp_path / "out", "--pseudonymise", "--key-file", key)
-    assert r.returncode == 1 and "key_file" in r.stderr
+    capsys.readouterr()
+    code = main(["link", str(synthetic_dir), "--framework", str(FRAMEWORK_DIR), "--out", str(tmp_path / "out"),
+                 "--pseudonymise", "--key-file", str(key)])
+    err = capsys.readouterr().err
+    assert code == 1 and "key_file" in err and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()
     with pytest.raises(InputError) as exc:
         load_key(key)
