@@ -171,7 +171,7 @@ def test_missing_media_is_reported_and_stops_the_export(fw, tmp_path):
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_redcap_names_checked_by_check_spec_and_export(fw, framework_dir, tmp_path):
+def test_redcap_names_checked_by_check_spec_and_export(fw, framework_dir, tmp_path, capsys):
     import shutil
 
     from measurekit.design.forms import redcap_name_problems
@@ -189,8 +189,12 @@ def test_redcap_names_checked_by_check_spec_and_export(fw, framework_dir, tmp_pa
     items = copy / "items.yaml"
     items.write_text(items.read_text(encoding="utf-8").replace("- id: hl4\n", "- id: Sing_songs_and_rhymes_together\n"),
                      encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(copy)], capture_output=True, text=True)
-    assert "redcap_name" in r.stdout and "Sing_songs_and_rhymes_together" in r.stdout and "26 characters" in r.stdout
+    from measurekit.cli import main           # check-spec in-process (fresh interpreters: test_checks, test_security)
+
+    capsys.readouterr()
+    main(["check-spec", str(copy)])
+    printed = capsys.readouterr().out
+    assert "redcap_name" in printed and "Sing_songs_and_rhymes_together" in printed and "26 characters" in printed
     from measurekit.design import load_framework as load
 
     with pytest.raises(InputError) as e:

@@ -82,15 +82,19 @@ def test_read_dir_raises_with_the_whole_report(corrupted):
     assert len(info.value.report.errors) >= len(planted)
 
 
-def test_cli_exit_codes_and_report_file(corrupted, synthetic_dir, tmp_path):
+def test_cli_exit_codes_and_report_file(corrupted, synthetic_dir, tmp_path, capsys):
+    """The failing validate in a fresh interpreter, the passing one in-process (``measurekit.cli.main``)."""
+    from measurekit.cli import main
+
     folder, _ = corrupted
     bad = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(folder), "--framework", str(FRAMEWORK_DIR), "--report", str(tmp_path / "r.csv")],
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert "gld_mismatch" in bad.stdout and "row" in bad.stdout
     assert len(pd.read_csv(tmp_path / "r.csv")) >= 10
-    good = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(synthetic_dir)], capture_output=True, text=True)
-    assert good.returncode == 0, good.stdout + good.stderr
+    capsys.readouterr()
+    good = main(["validate", str(synthetic_dir)])
+    assert good == 0, capsys.readouterr()
 
 
 def test_missing_required_file_and_column(tmp_path, synthetic_dir):
