@@ -68,7 +68,7 @@ def test_lr_false_positive_rate_near_nominal_without_voice_effect(monkeypatch):
     # the first cohort made as every user makes one (framework and its synthesis profile read from the folder) ...
     first = p_value(0)
     # ... then the framework and its synthesis profile (synthetic.yaml) read once for all 200 cohorts instead of
-    # once per cohort (the same objects each time; make_cohort only reads them): about a fifth of the test's time
+    # once per cohort (the same objects each time; make_cohort only reads them): about a fifth of the test's time;
     framework = load_framework(paths.BUNDLED_FRAMEWORK)
     read_profile = synth_cohort.load_profile
     profile = read_profile(framework)
@@ -77,6 +77,9 @@ def test_lr_false_positive_rate_near_nominal_without_voice_effect(monkeypatch):
     # and the sample's ground truth (true scores, propensities), which this test never reads, is not worked out: it
     # draws no random numbers, so the cohort's tables are the same (checked on the first seed just below)
     monkeypatch.setattr(synth_cohort, "_ground_truth", lambda *args: {})
+    # nor the co-design tables (retest subsample, panel ratings, interview log): drawn from a child random stream
+    # of their own, so the cohort's other tables are the same without them
+    monkeypatch.setattr(synth_cohort, "_codesign", lambda *args: {"tables": {}, "truth": {}})
     p_values = [p_value(seed) for seed in range(200)]
     assert p_values[0] == first          # the shared objects draw the same cohort (the same p-value, to the bit)
     rejections = [p < 0.05 for p in p_values]
