@@ -399,8 +399,10 @@ def evidence_step(state: RunState) -> str:
            f"{int(rated.get('?', 0))} indeterminate"
 
 
-def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
-    """Indicator id -> plain-English evidence (reliability, added value) for the spec sheets."""
+def evidence_notes(state: RunState, computed_on: str | None = None) -> dict[str, dict[str, str]]:
+    """Indicator id -> plain-English evidence (reliability, added value, the COSMIN table) for the spec sheets.
+    ``computed_on``: the period the trial's results were computed on, said after the reliability and added-value
+    notes (a pack of several periods)."""
     fw = ready(state.framework, "framework")
     notes: dict[str, dict[str, str]] = {}
     scale_indicators = [ind for ind in fw.indicators if ind.compute.source == "scale"]
@@ -422,6 +424,12 @@ def evidence_notes(state: RunState) -> dict[str, dict[str, str]]:
                 f"95% CI {auc['ci_low']:.3f}-{auc['ci_high']:.3f})")
         for ind in scale_indicators:
             notes.setdefault(ind.id, {})["added_value"] = text
+    if computed_on is not None:
+        notes = {ind: {k: f"{v} ({computed_on} data)" for k, v in d.items()} for ind, d in notes.items()}
+    if state.cosmin is not None:
+        for ind in fw.indicators:
+            if not state.cosmin.for_indicator(ind.id).empty:
+                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
     return notes
 
 
@@ -461,14 +469,8 @@ def board_pack_step(state: RunState) -> str:
     with the specification sheets, passed by the gate and put in place."""
     from measurekit.publish.board_pack import shareable_readme
 
-    fw = ready(state.framework, "framework")
     board = ready(state.board_table, "board table")
-    notes = evidence_notes(state)
-    if state.cosmin is not None:
-        for ind in fw.indicators:
-            if not state.cosmin.for_indicator(ind.id).empty:
-                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
-    _, files = _finish_pack(state, notes)
+    _, files = _finish_pack(state, evidence_notes(state))
     state.board = Board(board_table=board, files=files)
     atomic.write_text(state.shareable / "README.txt", shareable_readme(board, files, state.shareable),
                       root=state.shareable)
@@ -568,15 +570,9 @@ def board_pack_over_time_step(state: RunState) -> str:
     (``board_pack_draft``), while the analysis steps run."""
     from measurekit.publish.board_pack import shareable_readme
 
-    fw, periods = ready(state.framework, "framework"), ready(state.periods, "periods")
+    periods = ready(state.periods, "periods")
     # the one-year evidence, said to be of the period it was computed on
-    notes = {ind: {k: f"{v} ({state.inputs.period} data)" for k, v in d.items()}
-             for ind, d in evidence_notes(state).items()}
-    if state.cosmin is not None:
-        for ind in fw.indicators:
-            if not state.cosmin.for_indicator(ind.id).empty:
-                notes.setdefault(ind.id, {})["cosmin"] = state.cosmin.to_markdown(ind.id)
-    board, files = _finish_pack(state, notes)
+    board, files = _finish_pack(state, evidence_notes(state, computed_on=state.inputs.period))
     state.board = Board(board_table=board, files=files)
     latest = periods.labels[-1]
     extra = "\nSeveral periods\n" + textwrap.fill(

@@ -224,18 +224,22 @@ def target_progress(data: pd.DataFrame, *, target: float | None = None, target_p
                "projected_high": high[i], "dispersion": phi_hat[i] if fitted[i] else np.nan,
                "reaches_target": bool(reaches[i]) if fitted[i] else None,
                "interval_includes_target": bool(low[i] <= target_value <= high[i]) if fitted[i] else None}
-        if years_left[i] <= 0:
-            status = MET if met_now[i] else NOT_MET
-        elif met_now[i] and row["reaches_target"] is not False:
-            status = ALREADY_MET
-        elif row["reaches_target"] is None:
-            status = TOO_FEW
-        else:
-            status = ON_TRACK if row["reaches_target"] else NOT_ON_TRACK
-        row["status"] = status
+        row["status"] = status = _status(row, bool(met_now[i]))
         row["words"] = _words(row, status, level, higher)
         rows.append(row)
     return TargetResult(pd.DataFrame(rows), float(level), source, warnings)
+
+
+def _status(row: dict, met_now: bool) -> str:
+    """A group's status from its row (``years_left``, ``reaches_target``: None when no trend could be fitted) and
+    whether its latest value meets the target already; the same rule for proportions and mean scores."""
+    if row["years_left"] <= 0:
+        return MET if met_now else NOT_MET
+    if met_now and row["reaches_target"] is not False:
+        return ALREADY_MET
+    if row["reaches_target"] is None:
+        return TOO_FEW
+    return ON_TRACK if row["reaches_target"] else NOT_ON_TRACK
 
 
 def _words(row: dict, status: str, level: float, higher: bool, unit: str = "%") -> str:
@@ -336,15 +340,7 @@ def _mean_progress(df, keys, period, target_value, target_period, target_x, pola
                "dispersion": phi_hat[i] if fitted[i] else np.nan,
                "reaches_target": bool(reaches[i]) if fitted[i] else None,
                "interval_includes_target": bool(low[i] <= target_value <= high[i]) if fitted[i] else None}
-        if years_left[i] <= 0:
-            status = MET if met_now[i] else NOT_MET
-        elif met_now[i] and row["reaches_target"] is not False:
-            status = ALREADY_MET
-        elif row["reaches_target"] is None:
-            status = TOO_FEW
-        else:
-            status = ON_TRACK if row["reaches_target"] else NOT_ON_TRACK
-        row["status"] = status
+        row["status"] = status = _status(row, bool(met_now[i]))
         row["words"] = _words(row, status, level, higher, unit="points")
         rows.append(row)
     return TargetResult(pd.DataFrame(rows), float(level), source, warnings)
