@@ -88,14 +88,15 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
     from measurekit.pipeline.workers import timed
 
     pending: list[workers.Pending] = []
-    early: dict[str, StepLog] = {}            # step name -> its early part's log, added to the step's own
+    # step name -> its early part's log, added to the step's own; None until the early parts have run
+    early: dict[str, StepLog] | None = None
     seen_apart = False
     try:
         for i, step in enumerate(steps.STEPS):
             if step.applies is not None and not step.applies(state):
                 continue     # a step for another kind of framework (e.g. two perspectives): not part of this run
-            if seen_apart and not early and not (step.apart or step.beside):
-                _run_early(state, steps.STEPS[i:], early, log, len(pending))
+            if seen_apart and early is None and not (step.apart or step.beside):
+                early = _run_early(state, steps.STEPS[i:], log, len(pending))
             if pending and not (step.apart or step.beside):
                 while pending:
                     workers.collect(state, pending[0], log)
@@ -111,7 +112,7 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
                 continue
             timed(state, step.name, step.func, log,
                    f"beside {len(pending)} worker process{'es' if len(pending) > 1 else ''}" if pending else "")
-            if step.name in early:            # the step's whole time: its early part and the rest
+            if early and step.name in early:  # the step's whole time: its early part and the rest
                 first, rest = early[step.name], state.steps[-1]
                 state.steps[-1] = StepLog(step.name, first.seconds + rest.seconds, rest.note,
                                           cpu=None if first.cpu is None or rest.cpu is None else first.cpu + rest.cpu)
@@ -125,12 +126,13 @@ def _run_steps(state: RunState, log, parallel: bool) -> None:
     state.skipped.sort(key=lambda s: order.get(s.step, -1))
 
 
-def _run_early(state: RunState, later, done: dict, log, n_workers: int) -> None:
+def _run_early(state: RunState, later, log, n_workers: int) -> dict:
     """The early parts (``Step.early``) of the steps ``later`` that are part of this run and whose needs are met,
-    here and now (beside ``n_workers`` worker processes), each logged on the console as a step of its own;
-    ``done`` gets each one's :class:`StepLog` (the step's own log adds it)."""
+    here and now (beside ``n_workers`` worker processes), each logged on the console as a step of its own; returns
+    step name -> the early part's :class:`StepLog` (the step's own log adds it)."""
     from measurekit.pipeline.workers import timed
 
+    done = {}
     for step in later:
         if step.early is None or (step.applies is not None and not step.applies(state)) \
                 or any(getattr(state, part) is None for part in step.needs):
@@ -139,7 +141,7 @@ def _run_early(state: RunState, later, done: dict, log, n_workers: int) -> None:
         n = len(state.steps)
         timed(state, f"{step.name}: early part", step.early, log, where)
         done[step.name] = state.steps.pop(n)
-    done.setdefault("", StepLog("", 0.0))     # ran (even when no step has an early part): not again
+    return done
 
 
 _profiled = False     # True while ``run(profile=True)`` runs: every step in this process, where cProfile sees it
