@@ -37,7 +37,7 @@ import pandas as pd
 
 from measurekit.core import paths
 from measurekit.data.cohort import Cohort
-from measurekit.data.eyfsp import ELGS, codes_from_expected, derive_gld, total_expected
+from measurekit.data.eyfsp import ELG_COLUMNS, ELGS, EMERGING, EXPECTED, GLD_COLUMNS, NOT_ASSESSED
 from measurekit.data.schemas import ASQ_DOMAINS
 from measurekit.synth.profile import Names, Profile, load_profile
 
@@ -75,6 +75,27 @@ _RETEST: _RetestDesign = {"share": 0.05, "min_n": 40, "stability": 0.9, "days": 
 _PROBES = ["In your own words, what is this question asking?", "How did you choose your answer?",
            "What does this sentence mean to you?", "Was anything hard to answer here?"]
 _YEAR_START = date(2019, 9, 1)  # children born 1 Sep 2019 - 31 Aug 2020: reception in 2024/25
+
+
+_ELG_CODES = (EXPECTED, EMERGING, NOT_ASSESSED)
+
+
+@functools.lru_cache(maxsize=1)
+def _str_dtype():
+    """The dtype pandas gives a column of Python strings (pandas 3: its pyarrow-backed ``str``)."""
+    return pd.Series(np.array(["x"], dtype=object)).dtype
+
+
+def _strings(pool, idx: np.ndarray):
+    """``pool[idx]`` as the column pandas would make of those Python strings (same dtype, same values), made by one
+    pyarrow ``take`` from the few distinct values instead of converting every row's Python string."""
+    dtype = _str_dtype()
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        return pd.array(pa.array(list(pool), type=pa.large_string()).take(pa.array(np.asarray(idx, dtype=np.intp))),
+                        dtype=dtype)
+    return np.array(list(pool), dtype=object)[idx]
 
 
 def _expit(x):
@@ -209,13 +230,17 @@ def _eyfsp(n, rng, v) -> pd.DataFrame:
         z = 0.9 * D + 0.44 * rng.normal(size=n) - (0.22 * eal if e.area in language_areas else 0.0)
         elg_expected[e.column] = z > (-1.13 + offset)
     not_assessed_child = rng.random(n) < 0.006
-    elg_cols = {}
+    elg_cols, at_expected = {}, {}
     for k, e in enumerate(ELGS):
         na = not_assessed_child & ((rng.random(n) < 0.5) | (k < 3))
-        elg_cols[e.column] = codes_from_expected(elg_expected[e.column], na)
+        # the code of each child (codes_from_expected: expected, emerging, not assessed) as a position in _ELG_CODES
+        elg_cols[e.column] = _strings(_ELG_CODES, np.where(na, 2, np.where(elg_expected[e.column], 0, 1)))
+        at_expected[e.column] = elg_expected[e.column] & ~na
     eyfsp = pd.DataFrame(elg_cols)
-    eyfsp["gld"] = derive_gld(eyfsp)
-    eyfsp["total_elgs_expected"] = total_expected(eyfsp)
+    # GLD and the number at expected by data/eyfsp.py's rules (derive_gld, total_expected: a code is at the expected
+    # level when it is EXPECTED), from the judgements the codes were made from rather than by reading the codes back
+    eyfsp["gld"] = np.logical_and.reduce([at_expected[c] for c in GLD_COLUMNS]).astype(np.int64)
+    eyfsp["total_elgs_expected"] = np.sum([at_expected[c] for c in ELG_COLUMNS], axis=0, dtype=np.int64)
     return eyfsp
 
 
@@ -427,7 +452,16 @@ def _alpha_pairwise(block: pd.DataFrame) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000) -> dict:
-    """Population quantities from a very large draw with a fixed seed (cached per process)."""
+    """Population quantities from a very large draw with a fixed seed (cached per process, and between processes
+    by ``synth/truth_cache.py``: the same values, read back instead of drawn again)."""
+    from measurekit.synth.truth_cache import cached
+
+    return cached("population_truth", framework_dir, {"voice_effect": voice_effect, "n": n},
+                  lambda: _draw_population_truth(framework_dir, voice_effect, n))
+
+
+def _draw_population_truth(framework_dir: str, voice_effect: float, n: int) -> dict:
+    """The population quantities of ``_population_truth``, drawn."""
     from measurekit.stats._numerics.logistic import add_intercept, auc, fit_logistic
     from measurekit.stats.scoring import score
 

@@ -181,8 +181,17 @@ def _year(n, rng, fw, prof, plan, t, start) -> dict:
             "dif_shift": dif_shift, "child_id": child_id, "flagged": _flagged(v), "has_asq": v["has_asq"]}
 
 
-def _population(prof, plan, t, seed) -> dict:
-    """Population values of period ``t`` from a very large draw of the routine part of the model."""
+def _population(prof, plan, t, seed, framework_dir=None) -> dict:
+    """Population values of period ``t`` from a very large draw of the routine part of the model (kept between
+    processes by ``synth/truth_cache.py`` when the framework has a folder: the same values, read back)."""
+    from measurekit.synth.truth_cache import cached
+
+    return cached("population_by_period", framework_dir, {"plan": plan, "t": t, "seed": seed, "n": _TRUTH_N},
+                  lambda: _draw_population(prof, plan, t, seed))
+
+
+def _draw_population(prof, plan, t, seed) -> dict:
+    """The population values of ``_population``, drawn."""
     rng = np.random.default_rng([20270127, seed, t])
     v, eyfsp = _routine(_TRUTH_N, rng, prof, plan, t)
     names = np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]]
@@ -225,7 +234,8 @@ def make_periods(years: str = "2021/22-2025/26", n: int = 3000, random_state: in
         entry = {"period": label(start), "years_from_first": t, "asq_review_year": label(start - 3),
                  "flagged_at_two": int(sim["flagged"].sum()), "with_asq": int(sim["has_asq"].sum())}
         if truth:
-            entry["population"] = _population(prof, plan, t, 0 if random_state is None else int(random_state))
+            entry["population"] = _population(prof, plan, t, 0 if random_state is None else int(random_state),
+                                              fw.path)
         periods_truth[label(start)] = entry
     gt = {
         "kind": "multi-period synthetic cohort", "seed": random_state, "n_per_period": int(n),
