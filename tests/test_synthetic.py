@@ -241,3 +241,98 @@ def test_any_framework_synthesises_without_a_profile_and_bad_profiles_are_named(
     codes = [p.code for p in info.value.report.problems]
     assert codes == ["bad_synthetic_profile", "bad_synthetic_profile"], codes
     assert "no_such_domain" in str(info.value) and "zz9" in str(info.value)
+
+
+def _identical(a, b, where="value"):
+    """Same keys in the same order, same types, floats equal to the bit (a checker of its own, not the cache's)."""
+    assert type(a) is type(b), (where, type(a), type(b))
+    if isinstance(a, dict):
+        assert list(a) == list(b), (where, list(a), list(b))
+        for k in a:
+            _identical(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _identical(x, y, f"{where}[{i}]")
+    elif isinstance(a, float):
+        assert np.float64(a).tobytes() == np.float64(b).tobytes(), (where, a, b)
+    else:
+        assert a == b, (where, a, b)
+
+
+def test_population_truth_read_back_from_the_cache_is_the_drawn_truth(tmp_path, monkeypatch, framework_dir):
+    """A second process (here: the per-process cache cleared) reads the population truth back from the cache folder,
+    bit for bit what a fresh draw gives; the cache off writes nothing; an edited framework file is a new key."""
+    import shutil
+
+    from measurekit.synth import cohort as single
+
+    fw = tmp_path / "fw"
+    shutil.copytree(framework_dir, fw)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MEASUREKIT_SYNTH_CACHE", "off")
+    drawn = single._draw_population_truth(str(fw), 1.0, 4000)
+    single._population_truth.cache_clear()
+    _identical(single._population_truth(str(fw), 1.0, 4000), drawn)
+    assert not cache.exists()
+    monkeypatch.setenv("MEASUREKIT_SYNTH_CACHE", str(cache))
+    calls = []
+    real = single._draw_population_truth
+    monkeypatch.setattr(single, "_draw_population_truth", lambda *a: calls.append(a) or real(*a))
+    try:
+        first = single._population_truth(str(fw), 1.0, 4000)
+        single._population_truth.cache_clear()
+        again = single._population_truth(str(fw), 1.0, 4000)
+        assert len(calls) == 1 and len(list(cache.glob("population_truth-*.json"))) == 1
+        _identical(first, drawn)
+        _identical(again, drawn)
+        single._population_truth.cache_clear()
+        single._population_truth(str(fw), 0.0, 4000)        # other arguments: drawn
+        assert len(calls) == 2
+        (fw / "synthetic.yaml").write_text((fw / "synthetic.yaml").read_text(encoding="utf-8") + "\n# edited\n",
+                                           encoding="utf-8")
+        single._population_truth.cache_clear()
+        _identical(single._population_truth(str(fw), 1.0, 4000), drawn)   # a comment changes no number ...
+        assert len(calls) == 3                                             # ... but the files changed: drawn again
+    finally:
+        single._population_truth.cache_clear()
+
+
+def test_the_truth_cache_ignores_broken_files_and_unsafe_folders(tmp_path, monkeypatch, framework_dir):
+    import os
+
+    from measurekit.synth import truth_cache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MEASUREKIT_SYNTH_CACHE", str(cache))
+    value = {"a": 0.1 + 0.2, "b": None, "c": {"d": [1, 2.5e-300, float("nan")]}, "n": 7}
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return json.loads(json.dumps(value))
+
+    out = truth_cache.cached("t", framework_dir, {"x": 1}, compute)
+    assert len(calls) == 1 and out["a"] == 0.1 + 0.2
+    [stored] = cache.glob("t-*.json")
+    assert (os.stat(cache).st_mode & 0o777) == 0o700 and not list(cache.glob("*.tmp"))
+    back = truth_cache.cached("t", framework_dir, {"x": 1}, compute)
+    assert len(calls) == 1 and math.isnan(back["c"]["d"][2])
+    _identical({k: v for k, v in back.items() if k != "c"}, {k: v for k, v in value.items() if k != "c"})
+    stored.write_text('{"key": "not this file\'s key", "value": {"a": 1}}', encoding="utf-8")
+    assert truth_cache.cached("t", framework_dir, {"x": 1}, compute)["a"] == 0.1 + 0.2 and len(calls) == 2
+    stored.write_text("{trunc", encoding="utf-8")
+    assert truth_cache.cached("t", framework_dir, {"x": 1}, compute)["a"] == 0.1 + 0.2 and len(calls) == 3
+    # a value JSON cannot carry exactly (a tuple) is returned as computed and not stored
+    kept = len(list(cache.iterdir()))
+    assert truth_cache.cached("t", framework_dir, {"x": 2}, lambda: {"t": (1, 2)}) == {"t": (1, 2)}
+    assert len(list(cache.iterdir())) == kept
+    # a folder that is a link (or not ours) is not used: computed every time, nothing written through it
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    monkeypatch.setenv("MEASUREKIT_SYNTH_CACHE", str(link))
+    assert truth_cache.cache_folder() is None
+    truth_cache.cached("t", framework_dir, {"x": 1}, compute)
+    assert len(calls) == 4 and not list(target.iterdir())
