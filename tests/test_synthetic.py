@@ -272,7 +272,7 @@ def test_population_truth_read_back_from_the_cache_is_the_drawn_truth(tmp_path, 
     cache = tmp_path / "cache"
     monkeypatch.setenv("MEASUREKIT_SYNTH_CACHE", "off")
     drawn = single._draw_population_truth(str(fw), 1.0, 4000)
-    single._population_truth.cache_clear()
+    single._TRUTH_MEMO.clear()
     _identical(single._population_truth(str(fw), 1.0, 4000), drawn)
     assert not cache.exists()
     monkeypatch.setenv("MEASUREKIT_SYNTH_CACHE", str(cache))
@@ -281,21 +281,21 @@ def test_population_truth_read_back_from_the_cache_is_the_drawn_truth(tmp_path, 
     monkeypatch.setattr(single, "_draw_population_truth", lambda *a: calls.append(a) or real(*a))
     try:
         first = single._population_truth(str(fw), 1.0, 4000)
-        single._population_truth.cache_clear()
+        single._TRUTH_MEMO.clear()
         again = single._population_truth(str(fw), 1.0, 4000)
         assert len(calls) == 1 and len(list(cache.glob("population_truth-*.json"))) == 1
         _identical(first, drawn)
         _identical(again, drawn)
-        single._population_truth.cache_clear()
+        single._TRUTH_MEMO.clear()
         single._population_truth(str(fw), 0.0, 4000)        # other arguments: drawn
         assert len(calls) == 2
         (fw / "synthetic.yaml").write_text((fw / "synthetic.yaml").read_text(encoding="utf-8") + "\n# edited\n",
                                            encoding="utf-8")
-        single._population_truth.cache_clear()
+        single._TRUTH_MEMO.clear()
         _identical(single._population_truth(str(fw), 1.0, 4000), drawn)   # a comment changes no number ...
         assert len(calls) == 3                                             # ... but the files changed: drawn again
     finally:
-        single._population_truth.cache_clear()
+        single._TRUTH_MEMO.clear()
 
 
 def test_the_truth_cache_ignores_broken_files_and_unsafe_folders(tmp_path, monkeypatch, framework_dir):
@@ -336,3 +336,14 @@ def test_the_truth_cache_ignores_broken_files_and_unsafe_folders(tmp_path, monke
     assert truth_cache.cache_folder() is None
     truth_cache.cached("t", framework_dir, {"x": 1}, compute)
     assert len(calls) == 4 and not list(target.iterdir())
+
+
+def test_a_loaded_framework_gives_the_cohort_its_folder_gives(framework_dir):
+    from measurekit.design import load_framework
+
+    by_folder, by_object = make_cohort(300, 11, framework=framework_dir), make_cohort(
+        300, 11, framework=load_framework(framework_dir))
+    assert list(by_folder.tables) == list(by_object.tables)
+    for name, frame in by_folder.tables.items():
+        pd.testing.assert_frame_equal(frame, by_object.tables[name], check_exact=True)
+    _identical(by_folder.ground_truth, by_object.ground_truth)

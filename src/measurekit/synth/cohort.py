@@ -103,9 +103,28 @@ def _expit(x):
 
 
 def _framework(framework):
+    """The framework: a folder loaded, or a framework already loaded (``design.models.Framework``) as it is."""
     from measurekit.design import load_framework
+    from measurekit.design.models import Framework
 
-    return load_framework(framework)
+    return framework if isinstance(framework, Framework) else load_framework(framework)
+
+
+def _folder(framework, fw) -> tuple[str, object]:
+    """The resolved framework folder (the key of the population truth) and the framework to draw it from: ``fw``
+    when it was loaded from that folder here, None (load it afresh) when the caller passed a loaded framework,
+    which may differ in memory from its folder."""
+    from measurekit.design.models import Framework
+
+    if isinstance(framework, Framework):
+        if framework.path is None:
+            from measurekit.problems import InputError
+
+            raise InputError.of("bad_option", "The ground truth's population values are drawn from a framework "
+                                "folder; this framework was not loaded from one. Pass its folder, or truth=False.",
+                                column="framework", rule="a framework folder")
+        return str(Path(framework.path).resolve()), None
+    return str(Path(framework).resolve()), fw
 
 
 def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict:
@@ -450,22 +469,32 @@ def _alpha_pairwise(block: pd.DataFrame) -> float:
     return float(k / (k - 1) * (1 - np.trace(cov) / cov.sum()))
 
 
-@functools.lru_cache(maxsize=8)
-def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000) -> dict:
+_TRUTH_MEMO: dict = {}     # (framework folder, voice effect, n) -> population truth, the last 8 of this process
+
+
+def _population_truth(framework_dir: str, voice_effect: float, n: int = 200_000, fw=None) -> dict:
     """Population quantities from a very large draw with a fixed seed (cached per process, and between processes
-    by ``synth/truth_cache.py``: the same values, read back instead of drawn again)."""
+    by ``synth/truth_cache.py``: the same values, read back instead of drawn again). ``fw``: the framework as just
+    loaded from ``framework_dir`` by the caller (not loaded again for the draw); None loads it."""
     from measurekit.synth.truth_cache import cached
 
-    return cached("population_truth", framework_dir, {"voice_effect": voice_effect, "n": n},
-                  lambda: _draw_population_truth(framework_dir, voice_effect, n))
+    key = (framework_dir, voice_effect, n)
+    if key not in _TRUTH_MEMO:
+        value = cached("population_truth", framework_dir, {"voice_effect": voice_effect, "n": n},
+                       lambda: _draw_population_truth(framework_dir, voice_effect, n, fw))
+        while len(_TRUTH_MEMO) >= 8:
+            _TRUTH_MEMO.pop(next(iter(_TRUTH_MEMO)))
+        _TRUTH_MEMO[key] = value
+    return _TRUTH_MEMO[key]
 
 
-def _draw_population_truth(framework_dir: str, voice_effect: float, n: int) -> dict:
-    """The population quantities of ``_population_truth``, drawn."""
+def _draw_population_truth(framework_dir: str, voice_effect: float, n: int, fw=None) -> dict:
+    """The population quantities of ``_population_truth``, drawn (from ``fw`` when given: the framework loaded from
+    ``framework_dir``)."""
     from measurekit.stats._numerics.logistic import add_intercept, auc, fit_logistic
     from measurekit.stats.scoring import score
 
-    fw = _framework(framework_dir)
+    fw = _framework(framework_dir) if fw is None else fw
     sim = _simulate(n, np.random.default_rng(20250601), fw, voice_effect)
     names: Names = sim["profile"].names
     cohort = Cohort(sim["tables"], framework=fw)
@@ -528,11 +557,13 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
     ----------
     n : number of children.
     random_state : seed; the same seed gives the same cohort (and the same bytes when written).
-    framework : framework folder whose items, scales and domains define the voice instrument.
+    framework : framework folder whose items, scales and domains define the voice instrument (or the framework
+        loaded from it: not loaded again).
     voice_effect : multiplies the planted effect of the voice domains on the later outcome
         (0 = no effect beyond the routine predictors, for checking false-positive rates).
     truth : compute the population quantities of the ground truth (true reliability and
-        population delta AUC: one large simulation, cached per process). ``False`` skips them.
+        population delta AUC: one large simulation with a fixed seed, kept per process and between processes by
+        ``synth/truth_cache.py``, the same values read back). ``False`` skips them.
     identifiers : add legal names, postcodes and settings to ``children`` and a ``survey_responses`` table with
         identifiers as families give them (``measurekit.synth.identifiers``); other tables unchanged.
     """
@@ -555,7 +586,7 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
     cohort.ground_truth = _ground_truth(sim, fw, n, random_state, voice_effect, framework if truth else None)
     cohort.ground_truth.update(extra["truth"])
     if truth:
-        pop = _population_truth(str(Path(framework).resolve()), float(voice_effect))
+        pop = _population_truth(_folder(framework, fw)[0], float(voice_effect))    # read back: drawn above
         cohort.ground_truth["retest"].update(population_icc2=pop["retest_icc2"],
                                              population_icc2_items=pop["retest_icc2_items"])
     if identifiers:
@@ -710,7 +741,8 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     people = sim["tables"][names.population]
     who = names.respondent
     domains = [d.id for d in fw.domains]
-    pop = _population_truth(str(Path(framework).resolve()), float(voice_effect)) if framework is not None else {}
+    folder, loaded = _folder(framework, fw) if framework is not None else (None, None)
+    pop = _population_truth(folder, float(voice_effect), fw=loaded) if folder is not None else {}
     theta = np.column_stack([sim["theta"][d] for d in domains])
     full_scores = score(sim["all_answers"], framework=fw, respondent=who)
     full_scores["__area"] = people[names.area].to_numpy()

@@ -33,6 +33,7 @@ rating is that plus its divergence shift and ``N(0, noise_sd)`` noise, rounded a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,23 @@ def load_declared_profile(framework) -> dict:
     path = Path(framework.path) / "synthetic.yaml" if framework.path is not None else None
     if path is None or not path.is_file():
         return {}
+    import copy
+
+    # read afresh every call (an edited file is seen at once); parsed once per distinct text, handed out as a copy
+    return copy.deepcopy(_parse_profile(path.read_text(encoding="utf-8"), path.name))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_profile(text: str, name: str) -> dict:
+    """``synthetic.yaml``'s text checked (size, depth, aliases: design/loading.py ``yaml_text_ok``) and parsed;
+    cached per process by its text (errors are raised, never cached)."""
     import yaml
 
     from measurekit.design.loading import yaml_text_ok
     from measurekit.problems import ProblemReport
 
-    text = path.read_text(encoding="utf-8")
     report = ProblemReport(title="Synthetic profile")
-    if not yaml_text_ok(text, path.name, report):
+    if not yaml_text_ok(text, name, report):
         raise InputError(report)
     try:
         data = yaml.safe_load(text) or {}

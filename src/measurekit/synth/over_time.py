@@ -235,7 +235,7 @@ def make_periods(years: str = "2021/22-2025/26", n: int = 3000, random_state: in
                  "flagged_at_two": int(sim["flagged"].sum()), "with_asq": int(sim["has_asq"].sum())}
         if truth:
             entry["population"] = _population(prof, plan, t, 0 if random_state is None else int(random_state),
-                                              fw.path)
+                                              fw.path if fw is not framework else None)
         periods_truth[label(start)] = entry
     gt = {
         "kind": "multi-period synthetic cohort", "seed": random_state, "n_per_period": int(n),
