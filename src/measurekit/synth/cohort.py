@@ -98,6 +98,12 @@ def _strings(pool, idx: np.ndarray):
     return np.array(list(pool), dtype=object)[idx]
 
 
+def _day_strings(days: np.ndarray):
+    """``np.datetime_as_string(days, unit="D")`` as the column pandas makes of it: each distinct day written once."""
+    distinct, idx = np.unique(np.asarray(days, dtype="datetime64[D]"), return_inverse=True)
+    return _strings(np.datetime_as_string(distinct, unit="D"), idx.reshape(-1))
+
+
 def _expit(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -401,9 +407,9 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
     fw = names.framework
     pid, n = names.id, len(child_id)
     table = fw.table
-    people = {pid: child_id, names.area: np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]]}
+    people = {pid: child_id, names.area: _strings([a.name for a in prof.areas], v["nb_idx"])}
     if names.birth_date:
-        people[names.birth_date] = np.datetime_as_string(v["dob"], unit="D")
+        people[names.birth_date] = _day_strings(v["dob"])
     if names.small_area:
         people[names.small_area] = v["small_area"]
     people.update({col: v[_DRAWN[part]] for part, col in names.columns.items() if part in _DRAWN})
@@ -418,14 +424,15 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
         eyfsp.insert(0, pid, child_id)
         out[names.eyfsp] = eyfsp
     if names.asq:
-        out[names.asq] = pd.DataFrame({pid: child_id, **v["asq"]})[v["has_asq"]].reset_index(drop=True)
+        has = v["has_asq"]     # the children with an ASQ-3, picked before the columns become a frame
+        out[names.asq] = pd.DataFrame({pid: child_id[has], **{k: a[has] for k, a in v["asq"].items()}})
     if names.voice is not None:
         c = _voice_columns(names.voice, pid)
         known = {pid: child_id}
         if c["form"]:
             known[c["form"]] = v["form_lang"]
         if c["date"]:
-            known[c["date"]] = np.datetime_as_string(v["completed"], unit="D")
+            known[c["date"]] = _day_strings(v["completed"])
         voice = pd.DataFrame({**known, **{k: pd.array(np.where(np.isnan(x), np.nan, x), dtype="Int64")
                                           for k, x in parent_codes.items()}})
         voice = voice[v["responded"]].reset_index(drop=True)
@@ -441,7 +448,7 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
             prefix = c["other"][:2].upper()
             known[c["other"]] = np.char.add(prefix, np.char.zfill(prac["setting"].astype(str), 3)).astype(object)
         if c["date"]:
-            known[c["date"]] = np.datetime_as_string(prac["rated_on"], unit="D")
+            known[c["date"]] = _day_strings(prac["rated_on"])
         rated = pd.DataFrame({**known, **{k: pd.array(x, dtype="Int64") for k, x in prac["codes"].items()}}
                              )[prac["rated"]].reset_index(drop=True)
         out[names.rater_voice.name] = _in_declared_order(names.rater_voice, {k: rated[k] for k in known},
