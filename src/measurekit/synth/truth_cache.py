@@ -12,7 +12,8 @@ A value is found again only under the same key, a SHA-256 of:
 
 * every file of the installed measurekit package (its code and package data: any change of code, a new version or
   an edited checkout gives new keys);
-* the versions of Python, numpy, pandas, scipy and pyarrow (random streams and numerics);
+* the versions of Python, numpy, pandas, scipy and pyarrow, the machine type and the BLAS thread settings
+  (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``): random streams and numerics;
 * every file of the framework folder (names and bytes: an edited ``synthetic.yaml`` or item gives a new key);
 * which value it is and its arguments (voice effect, size of the draw, period, seed, the planted change).
 
@@ -30,6 +31,7 @@ import functools
 import hashlib
 import json
 import os
+import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +40,7 @@ from typing import Callable
 ENV = "MEASUREKIT_SYNTH_CACHE"
 _OFF = {"off", "0", "no", "false", "none"}
 _FORMAT = 1
+_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")   # BLAS threads can move last digits
 
 
 def cache_folder() -> Path | None:
@@ -81,7 +84,8 @@ def _tree_digest(root: Path, skip_dirs=("__pycache__",)) -> str:
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """SHA-256 of the measurekit package's files and the versions of the libraries the draws depend on."""
+    """SHA-256 of the measurekit package's files, the versions of the libraries the draws depend on, the machine
+    type and the BLAS thread settings."""
     import numpy
     import pandas
     import pyarrow
@@ -89,7 +93,8 @@ def code_digest() -> str:
 
     import measurekit
 
-    versions = [sys.version, numpy.__version__, pandas.__version__, scipy.__version__, pyarrow.__version__]
+    versions = [sys.version, platform.machine(), numpy.__version__, pandas.__version__, scipy.__version__,
+                pyarrow.__version__, *(os.environ.get(v, "") for v in _THREADS)]
     return hashlib.sha256(json.dumps([_tree_digest(Path(measurekit.__file__).resolve().parent), versions])
                           .encode()).hexdigest()
 
