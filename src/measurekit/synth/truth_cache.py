@@ -68,7 +68,7 @@ def cache_folder() -> Path | None:
 def _tree_digest(root: Path, skip_dirs=("__pycache__",)) -> str:
     """SHA-256 of every regular file under ``root``: its path relative to ``root`` and its bytes, in sorted order."""
     h = hashlib.sha256()
-    files = []
+    files: list[Path] = []
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
         files.extend(Path(folder) / n for n in names)
