@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from pagecheck import FLOAT_COUNT, RAW_CODES, launch, page_problems
+from pagecheck import FLOAT_COUNT, RAW_CODES, Tab, launch, pages_problems
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +51,14 @@ def test_raw_code_check_catches_what_it_should():
 def test_every_page_is_accessible_offline_and_free_of_codes(run_out, browser):
     pages = _pages(run_out)
     assert len(pages) == 11 and all(p.exists() for p in pages)
-    problems = [p for path in pages for p in page_problems(browser, path, codes=True)]
-    assert problems == []
+    assert pages_problems(browser, pages, codes=True) == []
 
 
 @pytest.mark.browser
 def test_translated_blocks_carry_language_and_direction(run_out, browser):
     path = sorted((run_out / "shareable" / "board_pack" / "families").glob("*.html"))[0]
-    page = browser.new_page()
-    page.goto(path.resolve().as_uri())
-    blocks = page.eval_on_selector_all("section[lang]", "els => els.map(e => [e.lang, e.dir])")
-    page.close()
+    with Tab(browser, viewport=None) as tab:
+        blocks = tab.open(path).eval_on_selector_all("section[lang]", "els => els.map(e => [e.lang, e.dir])")
     langs = dict(blocks)
     assert {"ur", "bn", "pa", "pl", "ar", "ro"} <= set(langs)
     assert langs["ar"] == "rtl" and langs["ur"] == "rtl" and langs["pl"] == "" and langs["bn"] == ""
@@ -80,14 +77,13 @@ MARK_FIGURES = """() => { const figs = [...document.querySelectorAll('figure')];
 def test_briefing_prints_on_two_a4_pages_without_split_charts(run_out, browser, tmp_path):
     from pypdf import PdfReader
 
+    tab = Tab(browser, viewport=None)
     for path in sorted((run_out / "shareable" / "board_pack" / "briefing").glob("*.html")):
-        page = browser.new_page()
-        page.goto(path.resolve().as_uri())
+        page = tab.open(path)
         # a mark at the top and one at the bottom of every chart (out of the flow: the layout does not change)
         n_charts = page.evaluate(MARK_FIGURES)
         pdf = tmp_path / f"{path.stem}.pdf"
         page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
-        page.close()
         reader = PdfReader(str(pdf))
         box = reader.pages[0].mediabox
         assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2   # A4 in points
@@ -98,6 +94,7 @@ def test_briefing_prints_on_two_a4_pages_without_split_charts(run_out, browser, 
                  for k in range(n_charts) for end in ("top", "end")}
         assert n_charts >= 3 and all(len(v) == 1 for v in where.values()), (path.name, where)
         assert all(where[(k, "top")] == where[(k, "end")] for k in range(n_charts)), (path.name, where)
+    tab.close()
 
 
 def test_trial_report_opens_each_section_with_a_verdict_and_reconciles_invariance_with_dif(run_out):
@@ -134,17 +131,16 @@ def test_spec_sheets_show_no_markdown_and_no_codes(run_out, browser):
     specs = sorted((run_out / "shareable" / "board_pack" / "specs").glob("*.html"))
     assert len(specs) == 6
     problems = []
+    tab = Tab(browser, viewport=None)
     for path in specs:
-        page = browser.new_page()
-        page.goto(path.resolve().as_uri())
-        text = page.evaluate("""() => { const b = document.body.cloneNode(true);
+        text = tab.open(path).evaluate("""() => { const b = document.body.cloneNode(true);
             b.querySelectorAll('.analysts').forEach(e => e.remove()); return b.innerText; }""")
-        page.close()
         found = [m.group(0) for m in MARKDOWN.finditer(text)] + [m.group(0) for m in SNAKE.finditer(text)]
         found += [m.group(0) for m in RAW_CODES.finditer(text)]
         found += [w for w in ("wilson", "proportion below", "proportion of", path.stem) if w in text]
         if found:
             problems.append(f"{path.name}: {sorted(set(found))[:8]}")
+    tab.close()
     assert problems == []
 
 
@@ -153,14 +149,51 @@ def test_chart_labels_are_whole_on_screen(run_out, browser):
     """Every text of every chart lies inside its chart (no first letters cut off at the left edge), measured by
     the browser's own font."""
     problems = []
+    tab = Tab(browser)
     for path in sorted((run_out / "shareable" / "board_pack" / "briefing").glob("*.html")):
-        page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        page.goto(path.resolve().as_uri())
-        cut = page.evaluate("""() => [...document.querySelectorAll('svg[role=img]')].flatMap(svg => {
+        cut = tab.open(path).evaluate("""() => [...document.querySelectorAll('svg[role=img]')].flatMap(svg => {
             const box = svg.getBoundingClientRect();
             return [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()])
                 .filter(([s, r]) => r.left < box.left - 0.5 || r.right > box.right + 0.5).map(([s, r]) => s); })""")
-        page.close()
         if cut:
             problems.append(f"{path.name}: {cut[:5]}")
+    tab.close()
     assert problems == []
+
+
+PLANTED = {  # page file -> the problems it plants (written for this test, independent of measurekit's pages)
+    "clean.html": (),
+    "console.html": ("console errors",),
+    "thrown.html": ("console errors",),
+    "network.html": ("network requests", "chart did not decode"),     # the picture is never fetched
+    "nolang.html": ("html lang is 'fr'",),
+    "noalt.html": ("axe [('image-alt'", "chart did not decode"),
+    "codes.html": ("raw codes",),
+    "zero.html": ("bare 0/1",),
+}
+_BODY = "<main><h1>A page</h1><p>Text for the board.</p>{}</main>"
+
+
+@pytest.mark.browser
+def test_one_tab_catches_each_planted_problem_on_the_page_that_has_it(browser, tmp_path):
+    """The page checks reuse one tab for many pages: each planted problem is found on its own page and on no
+    other, whatever was opened before (a clean page last: nothing carries over from the page before it)."""
+    extra = {"console.html": "<script>console.error('broken chart')</script>",
+             "thrown.html": "<script>null.nothing()</script>",
+             "network.html": "<img src='http://127.0.0.1:9/x.png' alt='a picture that is never fetched'>",
+             "noalt.html": "<img src='data:image/gif;base64,R0lGODlhAQABAAAAACw=' width=200 height=20>",
+             "codes.html": "<p>Children with fsm: 611.0</p>",
+             "zero.html": "<table><thead><tr><th>Group</th><th>n</th></tr></thead><tbody><tr><td>0</td><td>40</td>"
+                          "</tr></tbody></table>"}
+    paths = []
+    for name in [*PLANTED, "clean.html"]:
+        lang = " lang='fr'" if name == "nolang.html" else " lang='en'"
+        html = f"<!doctype html><html{lang}><head><meta charset='utf-8'><title>{name}</title></head><body>"
+        html += _BODY.format(extra.get(name, "")) + "</body></html>"
+        (tmp_path / name).write_text(html, encoding="utf-8")
+        paths.append(tmp_path / name)
+    with Tab(browser) as tab:
+        found = [(path.name, tab.problems(path, codes=True)) for path in paths]
+    for name, problems in found:
+        expected = PLANTED[name]
+        assert len(problems) == len(expected) and all(any(e in p for p in problems) for e in expected), (name, problems)

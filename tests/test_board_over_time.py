@@ -338,20 +338,18 @@ def test_over_time_briefings_pass_the_browser_checks(pack, chromium_path, tmp_pa
     code in the visible text; printed to A4 on at most three pages (a one-period briefing
     takes two; the over-time section adds one)."""
     sys.path.insert(0, str(Path(__file__).parent))
-    from pagecheck import launch, page_problems
+    from pagecheck import Tab, launch
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
 
     problems = []
     with sync_playwright() as p:
         browser = launch(p, chromium_path)
+        checked, printed = Tab(browser), Tab(browser, viewport=None)     # the checks; the print (a clean load)
         for path in sorted((pack / "briefing").glob("*.html")):
-            problems += page_problems(browser, path, codes=True)
-            page = browser.new_page()
-            page.goto(path.resolve().as_uri())
+            problems += checked.problems(path, codes=True)
             pdf = tmp_path / f"{path.stem}.pdf"
-            page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
-            page.close()
+            printed.open(path).pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
             if len(PdfReader(pdf).pages) > 3:
                 problems.append((path.name, "more than three A4 pages"))
         browser.close()

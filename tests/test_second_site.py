@@ -217,7 +217,7 @@ def test_the_pages_pass_the_browser_and_axe_checks(site, chromium_path):
     report, through the same checks as the bundled pages (tests/pagecheck.py, as tests/test_board_browser.py):
     offline, no console error, no serious or critical axe-core WCAG 2.x A/AA violation, html lang en, charts decoded
     with real alt text."""
-    from pagecheck import launch, page_problems
+    from pagecheck import launch, pages_problems
     from playwright.sync_api import sync_playwright
 
     _, out, _ = site
@@ -227,7 +227,7 @@ def test_the_pages_pass_the_browser_and_axe_checks(site, chromium_path):
     assert len(pages) == 6 + 6 + 11 + 1
     with sync_playwright() as p:
         browser = launch(p, chromium_path)
-        problems = [problem for path in pages for problem in page_problems(browser, path)]
+        problems = pages_problems(browser, pages)
         browser.close()
     assert problems == []
 
