@@ -24,8 +24,22 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
         "--disable-component-update", "--disable-sync"]
 TOKEN = "measurekit-test"
-ALL_DONE = "() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')];" \
-           " return p.length > 0 && p.every(e => !e.textContent.includes('*')); }"
+# Run All has finished: no cell waits ('*') and every code cell shows its execution count (but the hidden answers,
+# whose prompt stays empty), or a cell raised (Run All stops there). Waiting for the counts needs no pause after the
+# click (before: 1 s, so that the '*' had appeared): before the run every prompt is empty.
+ALL_DONE = """() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')];
+    const code = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')]
+        .filter(c => !c.querySelector('.jp-InputPlaceholder')).map(c => c.querySelector('.jp-InputPrompt'));
+    if (!code.length || p.some(e => e.textContent.includes('*'))) return false;
+    return code.every(e => /\\[\\d+\\]/.test(e.textContent))
+        || [...document.querySelectorAll('.jp-OutputArea-output')].some(e => e.textContent.includes('Traceback')); }"""
+# every widget view of the re-opened notebook (an output panel of its own) has drawn itself, or has said it cannot
+# ("Error displaying widget ...", class jupyter-widgets); "Loading widget..." is a view still waiting for its model
+WIDGETS_SETTLED = """n => { const v = [...document.querySelectorAll('.jp-OutputArea-output')].filter(e =>
+        e.classList.contains('lm-Panel') || e.classList.contains('jupyter-widgets')
+        || e.textContent.startsWith('Loading widget'));
+    return v.length >= n && v.every(e => e.classList.contains('jupyter-widgets')
+        || (e.childElementCount > 0 && !e.textContent.startsWith('Loading widget'))); }"""
 
 
 def _settings(folder: Path) -> None:
@@ -69,7 +83,11 @@ def lab(tmp_path_factory, chromium_path):
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
-            yield base, root, browser
+            # one browser profile for the module, as an analyst's browser: the second notebook's JupyterLab loads its
+            # scripts from the cache the first filled (each test still opens its own tab, with a reset workspace)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            yield base, root, context
+            context.close()
             browser.close()
     finally:
         server.terminate()
@@ -80,8 +98,8 @@ def lab(tmp_path_factory, chromium_path):
         log.close()
 
 
-def _open_and_run(browser, base, notebook: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def _open_and_run(context, base, notebook: str):
+    page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{base}/lab/tree/notebooks/{notebook}?token={TOKEN}&reset")   # reset: no tabs from earlier tests
@@ -89,21 +107,33 @@ def _open_and_run(browser, base, notebook: str):
     page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=120_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
-    page.wait_for_timeout(1000)
-    page.wait_for_function(ALL_DONE, timeout=300_000)
+    page.wait_for_function(ALL_DONE, timeout=300_000, polling=200)
     errors += page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
     tracebacks = [e for e in errors if "Traceback" in e or "Error" in e.split("\n")[0]]
     assert not page.locator(".jp-OutputArea-output:has-text('Traceback')").count(), "a cell raised"
     return page, tracebacks
 
 
-def _save_and_reopen(page):
-    """Save (the widget state goes into the file), reload the page, and return the visible text."""
+def _save_and_reopen(page, notebook: Path):
+    """Save (the widget state goes into the file), reload the page, and return the visible text once every widget
+    view has drawn itself or failed to. Waits for the file to be rewritten and the tab to be clean, and then for the
+    widget views the saved file holds (fixed pauses of 1.5 s and 4 s before: slower than needed on a quiet machine,
+    maybe too short on a busy one)."""
+    before = notebook.stat().st_mtime_ns
     page.keyboard.press("Control+s")
-    page.wait_for_timeout(1500)
+    for _ in range(600):                                  # up to 60 s
+        if notebook.stat().st_mtime_ns != before and not page.locator(".lm-TabBar-tab.jp-mod-dirty").count():
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail(f"{notebook.name} was not saved")
+    saved = json.loads(notebook.read_text(encoding="utf-8"))
+    views = [o for c in saved["cells"] for o in c.get("outputs", [])
+             if o.get("data", {}).get("application/vnd.jupyter.widget-view+json", {}).get("model_id")]
+    assert views, "the saved notebook holds no widget"
     page.reload()
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.wait_for_timeout(4000)
+    page.wait_for_function(WIDGETS_SETTLED, arg=len(views), timeout=120_000, polling=200)
     return page.inner_text(".jp-Notebook")
 
 
@@ -114,8 +144,8 @@ def _widget_text(page, description: str):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_notebook_01_drafter_in_jupyterlab(lab):
-    base, root, browser = lab
-    page, errors = _open_and_run(browser, base, "01_draft_items.ipynb")
+    base, root, context = lab
+    page, errors = _open_and_run(context, base, "01_draft_items.ipynb")
     assert not errors, errors
     stem = page.locator(".widget-textarea:has(label:text-is('Wording')) textarea").last
     stem.fill("Do you agree that the EHCP process and the setting are good?")
@@ -133,7 +163,7 @@ def test_notebook_01_drafter_in_jupyterlab(lab):
     assert _widget_text(page, "Who").input_value() == ""          # cleared for the next change
     items = (root / "notebooks" / "output" / "01_draft_items" / "framework" / "items.yaml").read_text(encoding="utf-8")
     assert "the EHCP process and the setting are good?" in items and "Testing the override" in items
-    text = _save_and_reopen(page)
+    text = _save_and_reopen(page, root / "notebooks" / "01_draft_items.ipynb")
     assert "Error displaying widget" not in text and "model not found" not in text
     page.close()
 
@@ -141,9 +171,9 @@ def test_notebook_01_drafter_in_jupyterlab(lab):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_notebook_08_review_widget_in_jupyterlab(lab):
-    base, root, browser = lab
+    base, root, context = lab
     own = root / "notebooks" / "output" / "08_framework_review" / "framework_review.yaml"
-    page, errors = _open_and_run(browser, base, "08_framework_review.ipynb")
+    page, errors = _open_and_run(context, base, "08_framework_review.ipynb")
     assert not errors, errors
     assert (own.parent / "example_review.yaml").exists() and not own.exists()   # the example kept to its own file
     path_box = _widget_text(page, "File")
@@ -158,6 +188,6 @@ def test_notebook_08_review_widget_in_jupyterlab(lab):
     # for any such text could return before the click was handled)
     page.get_by_text(re.compile(r"^Saved to .*" + re.escape(own.name) + "$")).last.wait_for(timeout=20_000)
     assert own.exists()
-    text = _save_and_reopen(page)
+    text = _save_and_reopen(page, root / "notebooks" / "08_framework_review.ipynb")
     assert "Error displaying widget" not in text and "model not found" not in text
     page.close()
