@@ -187,6 +187,8 @@ class _Master:
         h.passModel(lp)
         self.h = h
         self.last: np.ndarray | None = None
+        self._mat = None                       # the cuts as a sparse matrix (see _lhs), and their right-hand sides
+        self._rhs = np.zeros(0)
 
     def add(self, coef: dict, rhs: float) -> None:
         """sum(coef[r] x_r) >= rhs."""
@@ -207,13 +209,44 @@ class _Master:
                        np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32), np.array(vals))
         self.pending = []
 
+    def _lhs(self, x: np.ndarray) -> np.ndarray:
+        """Every cut's left-hand side at ``x`` (one sparse product; the cuts as a matrix, grown as cuts come)."""
+        from scipy import sparse
+
+        have = 0 if self._mat is None else self._mat.shape[0]
+        if have < len(self.cuts):
+            new = self.cuts[have:]
+            starts = np.concatenate([[0], np.cumsum([len(k) for k, _, _ in new])])
+            block = sparse.csr_matrix((np.concatenate([v for _, v, _ in new]), np.concatenate([k for k, _, _ in new]),
+                                       starts), shape=(len(new), self.n))
+            self._mat = block if self._mat is None else sparse.vstack([self._mat, block], format="csr")
+            self._rhs = np.array([r for _, _, r in self.cuts])
+        if self._mat is None:
+            return np.zeros(0)
+        return self._mat @ x
+
     def _repair(self, x: np.ndarray) -> np.ndarray | None:
         """The previous pattern made to satisfy every cut (greedily, most helpful row first): a starting
-        incumbent for the solver."""
+        incumbent for the solver.
+
+        Cuts are visited in order and each violated one repaired at once, as a loop over the cuts would; only the
+        cuts that one sparse product (updated as rows are added) finds violated, or within 1e-7 of it, are looked at
+        one by one, with the test of the plain loop."""
         x = np.maximum(x.astype(float), self.lb)
+        if not self.cuts:
+            return x
+        lhs = self._lhs(x)
+        cols = self._mat.tocsc()
         for _ in range(4):
             ok = True
-            for keys, v, rhs in self.cuts:
+            start = 0
+            while True:
+                near = np.flatnonzero(lhs[start:] < self._rhs[start:] - 1e-9 + 1e-7)
+                if not len(near):
+                    break
+                i = start + int(near[0])
+                start = i + 1
+                keys, v, rhs = self.cuts[i]
                 for _ in range(len(keys)):
                     if float(v @ x[keys]) >= rhs - 1e-9:
                         break
@@ -223,6 +256,9 @@ class _Master:
                         return None
                     j = np.flatnonzero(room)[np.argmax(v[room] / np.maximum(self.cost[keys][room], 1e-9))]
                     x[keys[j]] = 1.0
+                    col = keys[j]
+                    lhs[cols.indices[cols.indptr[col]:cols.indptr[col + 1]]] += cols.data[cols.indptr[col]:
+                                                                                             cols.indptr[col + 1]]
             if ok:
                 return x
         return None
@@ -259,7 +295,7 @@ class _Master:
         if info.primal_solution_status != 2:          # no feasible solution
             return None
         x = np.round(np.array(self.h.getSolution().col_value)) > 0.5
-        self.pending_check = sum(float(v @ x[k]) < r - 1e-6 for k, v, r in self.cuts)
+        self.pending_check = int((self._lhs(x.astype(float)) < self._rhs - 1e-6).sum()) if self.cuts else 0
         _log.debug("master status %s, %d cuts violated by its solution", self.h.modelStatusToString(st),
                    self.pending_check)
         self.last = x
@@ -397,7 +433,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         rounds += 1
         _t0 = _time.perf_counter()
         prev: _audit.AuditResult | None = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
-        result = _audit.audit(m, supp, full_round, previous=prev, cache=audit_cache)
+        result = _audit.audit(m, supp, full_round, previous=prev, cache=audit_cache, exact_failures=False)
         prev_supp = supp
         if result.passed and not master.frozen and master.tighten():
             continue                               # a probe passed: now find the pattern of least cost (1% gap)

@@ -505,6 +505,20 @@ class _Component:
             return float(c @ np.round(x))
         return self._milp(c, -1.0 if maximise else 1.0)
 
+    def bound(self, c: np.ndarray, maximise: bool) -> tuple[float, bool]:
+        """(bound, exact): the linear optimum of c.x rounded in to a whole number (c is whole: every whole solution lies
+        within it) and whether it is the integer optimum itself (the linear vertex is whole, and kept as evidence)."""
+        st, x = self._lp(c, maximise)
+        if st == "unbounded":
+            return (np.inf if maximise else -np.inf), True
+        if st != "optimal":
+            raise RuntimeError(f"disclosure audit: the intruder's problem could not be solved ({st})")
+        if _integral(x):
+            self.keep(np.round(x))
+            return float(c @ np.round(x)), True
+        v = float(c @ x)
+        return (float(np.floor(v + 1e-6)) if maximise else float(np.ceil(v - 1e-6))), False
+
     def _milp(self, c, sign) -> float:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -521,7 +535,7 @@ class _Component:
 
 
 def audit(model: CountModel, suppressed, round_to=None, full: bool = False, previous: AuditResult | None = None,
-          random_state: int = 0, cache: dict | None = None) -> AuditResult:
+          random_state: int = 0, cache: dict | None = None, exact_failures: bool = True) -> AuditResult:
     """Attack the publication that ``suppressed`` (bool per row of ``model.table``) and ``round_to``
     (per row: rounding base, NaN for none) describe; see the module docstring.
 
@@ -534,6 +548,10 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     suppression audits one pattern per round): an independent piece of the intruder's problem that an earlier
     audit met unchanged (the same free unknowns with the same bounds, so the same constraints and right-hand
     sides, and the same counts to bound) gives the same verdicts and is not solved again.
+    ``exact_failures=False`` (secondary suppression's rounds, which need only the verdicts): a count whose linear
+    bounds are already too close fails without the integer programme that would find its exact ends; its ``low``
+    and ``high`` are then values the intruder cannot rule out (``solved`` False), inside its interval, which is too
+    narrow. Verdicts are the same either way.
     """
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
@@ -590,7 +608,13 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
         # components of free unknowns linked by constraints
         adj = (Af.T @ Af) if Af.shape[0] else sparse.csr_matrix((len(free_idx), len(free_idx)))
         ncomp, label = connected_components(adj, directed=False)
-        con_comp = label[np.asarray(abs(Af).argmax(axis=1)).ravel()] if Af.shape[0] else np.array([], int)
+        # each active constraint's component: that of its first free unknown (all of them share one component)
+        if Af.shape[0]:
+            nz = Af.copy()
+            nz.eliminate_zeros()
+            con_comp = label[nz.indices[nz.indptr[:-1]]]
+        else:
+            con_comp = np.array([], int)
         by_comp: dict[int, list] = {}
         for tg in targets:
             k = pos[next(iter(tg[2]))]
@@ -602,7 +626,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 # the piece is fixed by its free unknowns and their bounds: a constraint's other unknowns are
                 # published exactly (lo == hi), so its right-hand side is too; the targets carry their own kind
                 fv = free_idx[cols]
-                key = (bool(full), fv.tobytes(), lo[fv].tobytes(), hi[fv].tobytes(),
+                key = (bool(full), bool(exact_failures), fv.tobytes(), lo[fv].tobytes(), hi[fv].tobytes(),
                        tuple((int(r), c, int(r) in rounded_rows) for r, c, _ in tgs))
                 if key in cache:
                     records += cache[key]
@@ -640,7 +664,26 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 need = required_width(model.smin[row], model.smax[row]) if small else 1.0
                 vals = C.values(c) + const
                 low, high, solved = vals.min(), vals.max(), False
-                if full or high - low < need:
+                if not full and not exact_failures and high - low < need:
+                    # the linear bounds first: a count they show narrow fails, whatever its integer ends
+                    lo_b, lo_x = C.bound(c, False)
+                    low = (lo_b if lo_x else C.values(c).min()) + const
+                    high = C.values(c).max() + const
+                    if high - low < need:
+                        hi_b, hi_x = C.bound(c, True)
+                        high = (hi_b if hi_x else C.values(c).max()) + const
+                        if lo_x and hi_x:
+                            solved = True
+                        elif hi_b - lo_b >= need:       # the linear problem leaves room: the integer ends decide
+                            low = (lo_b if lo_x else C._milp(c, 1.0)) + const
+                            high = (hi_b if hi_x else C._milp(c, -1.0)) + const
+                            solved = True
+                        elif not lo_x:                  # narrow: the values seen stand for the interval
+                            low = C.values(c).min() + const
+                        passed = high - low >= need if solved else False
+                        records.append((row, count, low, high, solved, need, passed))
+                        continue
+                elif full or high - low < need:
                     low = C.solve(c, False) + const
                     high = C.values(c).max() + const
                     if full or high - low < need:
@@ -772,16 +815,18 @@ class CutGenerator:
             eq = model.sense[rows_c] == "="
             where = {int(v): j for j, v in enumerate(cols)}
             bounds = np.column_stack([lo[cols], hi[cols]])
-            kw = dict(A_ub=sub[~eq] if (~eq).any() else None, b_ub=b[~eq] if (~eq).any() else None,
-                      A_eq=sub[eq] if eq.any() else None, b_eq=b[eq] if eq.any() else None, bounds=bounds,
-                      method="highs")
+            kw = _LinprogArgs(sub, b, eq, bounds)
             h = self._highs(sub, b, eq, bounds)
+            # the unknowns the component's constraints touch (its own and the published ones beside them): the same
+            # for every count of the component, so found once
+            touched = np.union1d(sub_full.nonzero()[1], cols)
+            shape = (touched, np.searchsorted(touched, cols), model.var_row[touched])
             for k in ks:
                 c = np.zeros(len(cols))
                 for v, a in targets[k].items():
                     if int(v) in where:
                         c[where[int(v)]] += a
-                out[k] = self._one(c, cols, rows_c, sub_full, eq, kw, linprog, h, lo)
+                out[k] = self._one(c, cols, rows_c, sub_full, eq, kw, linprog, h, lo, shape)
         return out
 
     @staticmethod
@@ -794,8 +839,12 @@ class CutGenerator:
         h, hs = _highs_model(A, bounds[:, 0], bounds[:, 1], np.where(eq, b, -np.inf), b)
         return h, hs, np.arange(A.shape[1], dtype=np.int32)
 
-    def _one(self, c, cols, rows_c, sub_full, eq, kw, linprog, h, lo):
-        model, p_lo, p_hi = self.model, self.p_lo, self.p_hi
+    def _one(self, c, cols, rows_c, sub_full, eq, kw, linprog, h, lo, shape=None):
+        p_lo, p_hi = self.p_lo, self.p_hi
+        if shape is None:
+            touched = np.union1d(sub_full.nonzero()[1], cols)
+            shape = (touched, np.searchsorted(touched, cols), self.model.var_row[touched])
+        touched, pos_in, touched_row = shape
         total_const, row_coef = 0.0, {}
         for sign in (1.0, -1.0):          # min c.y (lower end), then min -c.y (minus the upper end)
             lam = None
@@ -809,7 +858,7 @@ class CutGenerator:
                     lam[~eq] = np.minimum(lam[~eq], 0.0)
                     opt = float(hh.getInfo().objective_function_value)
             if lam is None:
-                res = linprog(sign * c, **kw)
+                res = linprog(sign * c, **dict(kw))
                 if res.status != 0:
                     return None
                 lam = np.zeros(len(rows_c))
@@ -818,9 +867,7 @@ class CutGenerator:
                 if (~eq).any():
                     lam[~eq] = np.minimum(res.ineqlin.marginals, 0.0)
                 opt = float(res.fun)
-            touched = np.union1d(sub_full.nonzero()[1], cols)
             d = -(sub_full.T @ lam)[touched]                     # reduced costs of the unknowns involved
-            pos_in = np.searchsorted(touched, cols)
             d[pos_in] += sign * c
             d[np.abs(d) < 1e-9] = 0.0
             pos, neg = d > 0, d < 0
@@ -832,14 +879,31 @@ class CutGenerator:
             cur = float(np.where(d > 0, d * lo[touched], 0.0).sum()
                         + np.where(d < 0, d * self._hi_now[touched], 0.0).sum())
             if abs(cur - opt) > 1e-6 * max(1.0, abs(opt)) and h is not None:
-                return self._one(c, cols, rows_c, sub_full, eq, kw, linprog, None, lo)
+                return self._one(c, cols, rows_c, sub_full, eq, kw, linprog, None, lo, shape)
             grow = np.zeros(len(touched))
             grow[pos] = d[pos] * p_lo[touched[pos]]             # the interval widens by these when x_r = 1
             grow[neg] = -d[neg] * (self.cap - p_hi[touched[neg]])
-            for j in np.flatnonzero(grow > 1e-9):
-                r = int(model.var_row[touched[j]])
-                row_coef[r] = row_coef.get(r, 0.0) + float(grow[j])
+            for r, g in zip(touched_row[grow > 1e-9].tolist(), grow[grow > 1e-9].tolist()):
+                row_coef[r] = row_coef.get(r, 0.0) + g
         return total_const, row_coef
+
+
+class _LinprogArgs:
+    """The keyword arguments of ``scipy.optimize.linprog`` for one component (the fallback when highspy is missing
+    or its duals fail the self-check), sliced only when asked for: ``dict(args)``."""
+
+    def __init__(self, sub, b, eq, bounds):
+        self.sub, self.b, self.eq, self.bounds = sub, b, eq, bounds
+
+    def keys(self):
+        return ["A_ub", "b_ub", "A_eq", "b_eq", "bounds", "method"]
+
+    def __getitem__(self, key):
+        sub, b, eq = self.sub, self.b, self.eq
+        ub, has_ub, has_eq = ~eq, (~eq).any(), eq.any()
+        return {"A_ub": sub[ub] if has_ub else None, "b_ub": b[ub] if has_ub else None,
+                "A_eq": sub[eq] if has_eq else None, "b_eq": b[eq] if has_eq else None,
+                "bounds": self.bounds, "method": "highs"}[key]
 
 
 def protection_cut(model: CountModel, suppressed: np.ndarray, coefs: dict, round_to=None, cap: float | None = None,
