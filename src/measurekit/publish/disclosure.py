@@ -415,6 +415,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     gen = _audit.CutGenerator(m, full_round)
     rounds, result, prev_supp = 0, None, None
     audit_cache: dict = {}                # pieces of the intruder's problem already audited (see _audit.audit)
+    evidence = _audit.Evidence(m.truth)   # whole-number solutions of earlier rounds' audits (see _audit.Evidence)
     failing: Counter = Counter()          # (row, count) -> rounds it has failed the audit
     started = _time.perf_counter()
     while True:
@@ -433,7 +434,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         rounds += 1
         _t0 = _time.perf_counter()
         prev: _audit.AuditResult | None = result if prev_supp is not None and not (prev_supp & ~supp).any() else None
-        result = _audit.audit(m, supp, full_round, previous=prev, cache=audit_cache, exact_failures=False)
+        result = _audit.audit(m, supp, full_round, previous=prev, cache=audit_cache,
+                               exact_failures=False, evidence=evidence)
         prev_supp = supp
         if result.passed and not master.frozen and master.tighten():
             continue                               # a probe passed: now find the pattern of least cost (1% gap)

@@ -534,8 +534,76 @@ class _Component:
         return float(c @ np.round(res.x))
 
 
+class Evidence:
+    """Whole-number solutions of the intruder's problem found by earlier audits of one model (secondary suppression
+    audits one pattern per round), kept as departures from the true counts, to show intervals wide in later audits.
+
+    A solution found for one pattern (its piece's unknowns, the true counts elsewhere) satisfies every constraint. It
+    is a solution for another pattern when every unknown it moves from the truth is free there (withheld, or a rounded
+    count) and within that unknown's bounds: the constraints are the same, and the unknowns it leaves at the truth are
+    published at the truth or free. So its values of the counts are values the intruder cannot rule out: evidence
+    that an interval is at least so wide, never a verdict that it is narrow (those are solved). At most ``limit``
+    solutions are kept (the latest)."""
+
+    def __init__(self, truth: np.ndarray, limit: int = 4000):
+        self._truth = np.asarray(truth, dtype=float)
+        self.n, self.limit = len(self._truth), int(limit)
+        self._rows: list[tuple[np.ndarray, np.ndarray]] = []
+        self._seen: set = set()
+        self._mat = None
+        self._ok = None
+        self._state = None
+
+    def add(self, idx: np.ndarray, points: np.ndarray, truth: np.ndarray) -> None:
+        """Keep ``points`` (solutions over the unknowns ``idx``, rows) that move some count from ``truth``."""
+        dev = points - truth[idx]
+        for d in dev:
+            nz = np.flatnonzero(d)
+            if not len(nz):
+                continue
+            key = (idx[nz].tobytes(), d[nz].tobytes())
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self._rows.append((idx[nz].astype(np.int64), d[nz].astype(float)))
+        if len(self._rows) > self.limit:
+            for i, v in self._rows[:len(self._rows) - self.limit]:
+                self._seen.discard((i.tobytes(), v.tobytes()))
+            self._rows = self._rows[-self.limit:]
+        self._mat = None
+
+    def points(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """The kept solutions that are solutions for the bounds ``lo``/``hi`` (one pattern), over the unknowns ``cols``
+        (one piece), without those that leave the piece at the truth."""
+        from scipy import sparse
+
+        if not self._rows:
+            return np.zeros((0, len(cols)))
+        if self._mat is None:
+            lens = [len(i) for i, _ in self._rows]
+            self._mat = sparse.csr_matrix((np.concatenate([v for _, v in self._rows]),
+                                           np.concatenate([i for i, _ in self._rows]),
+                                           np.concatenate([[0], np.cumsum(lens)])), shape=(len(self._rows), self.n))
+            self._csc = self._mat.tocsc()
+            self._state = None
+        state = (lo.tobytes(), hi.tobytes())
+        if self._state != state:                 # which solutions fit these bounds: once per pattern
+            m = self._mat
+            val = self._truth[m.indices] + m.data
+            bad = (val < lo[m.indices] - 1e-9) | (val > hi[m.indices] + 1e-9)
+            row = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+            self._ok = np.bincount(row[bad], minlength=m.shape[0]) == 0
+            self._state = state
+        sub = self._csc[:, cols].tocsr()
+        touch = self._ok & (np.diff(sub.indptr) > 0)
+        if not touch.any():
+            return np.zeros((0, len(cols)))
+        return self._truth[cols] + sub[np.flatnonzero(touch)].toarray()
+
+
 def audit(model: CountModel, suppressed, round_to=None, full: bool = False, previous: AuditResult | None = None,
-          random_state: int = 0, cache: dict | None = None, exact_failures: bool = True) -> AuditResult:
+          random_state: int = 0, cache: dict | None = None, exact_failures: bool = True,
+          evidence: "Evidence | None" = None) -> AuditResult:
     """Attack the publication that ``suppressed`` (bool per row of ``model.table``) and ``round_to``
     (per row: rounding base, NaN for none) describe; see the module docstring.
 
@@ -552,6 +620,9 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     bounds are already too close fails without the integer programme that would find its exact ends; its ``low``
     and ``high`` are then values the intruder cannot rule out (``solved`` False), inside its interval, which is too
     narrow. Verdicts are the same either way.
+    ``evidence``: an :class:`Evidence` kept by the caller between audits of the same ``model`` and ``round_to``:
+    whole-number solutions found by earlier audits that are still feasible for this pattern show intervals wide
+    without a solve (random directions are then tried only in a piece where they do not suffice).
     """
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
@@ -644,11 +715,21 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
             # feasible whole-number solutions that show intervals are wide without a solve per count:
             # the true counts, and optima of random directions inside a box (feasible for the real problem)
             C.keep(model.truth[free_idx[cols]])
-            if not full:
+            if evidence is not None and not full:
+                for x in evidence.points(free_idx[cols], lo, hi):
+                    C.keep(x)
+            explored = full            # random directions tried (only when a count is not shown wide without them)
+
+            def explore():
                 cap = 2 * float(np.max(model.truth)) + 10
                 box = (C.lo, np.minimum(C.hi, cap))
                 for k in range(min(12, 2 + len(tgs) // 10)):
                     C.point(rng.uniform(0.1, 1.0, len(cols)), k % 2 == 1, box)
+
+            if evidence is None and not full:
+                explore()
+                explored = True
+            solved_passed = False
             for row, count, coefs in tgs:
                 c = np.zeros(len(cols))
                 const = 0.0
@@ -664,6 +745,14 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 need = required_width(model.smin[row], model.smax[row]) if small else 1.0
                 vals = C.values(c) + const
                 low, high, solved = vals.min(), vals.max(), False
+                if not explored and high - low < need and solved_passed:
+                    # the count before passed but had to be solved: the solutions kept are not enough evidence
+                    # here, so try the random directions now (a count that fails is solved either way)
+                    explore()
+                    explored = True
+                    vals = C.values(c) + const
+                    low, high = vals.min(), vals.max()
+                solved_passed = high - low < need        # True from here if this count passes after a solve
                 if not full and not exact_failures and high - low < need:
                     # the linear bounds first: a count they show narrow fails, whatever its integer ends
                     lo_b, lo_x = C.bound(c, False)
@@ -682,6 +771,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                             low = C.values(c).min() + const
                         passed = high - low >= need if solved else False
                         records.append((row, count, low, high, solved, need, passed))
+                        solved_passed = passed
                         continue
                 elif full or high - low < need:
                     low = C.solve(c, False) + const
@@ -692,6 +782,8 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                 records.append((row, count, low, high, solved, need, high - low >= need))
             if cache is not None and key is not None:
                 cache[key] = records[first:]
+            if evidence is not None:
+                evidence.add(free_idx[cols], C._points[:C._count], model.truth)
     # published rows contribute no records; fixed suppressed counts (free is False) are exact
     out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
     out.insert(2, "published", out["row"].isin(rounded_rows).to_numpy(dtype=bool) if len(out) else [])
