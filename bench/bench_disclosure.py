@@ -2,6 +2,8 @@
 
 Run: python bench/bench_disclosure.py [--quick]   (--quick: bundled cohort, the 300/800/3,000 table, several
 periods and pytauargus; without it also the national cohorts)
+     python bench/bench_disclosure.py --patterns  (only: CPU time of protect() and the md5 of each withheld mask at
+     300/11, 800/11, 800/1 and 3,000/1, to compare two versions: the same md5 is the same published pattern)
 
 1. Optimisation + audit for the bundled cohort (3,000 children): target < 10 s; for 150 areas of the
    600,000-child cohort: target < 120 s; and the sparse 60,000-child case.
@@ -154,6 +156,21 @@ def tau_compare(n, seed):
               flush=True)
 
 
+def patterns():
+    """protect() CPU time and the md5 of the withheld mask (one byte per row) for fixed cohorts: run on two versions
+    of measurekit, the same md5 means the same published pattern."""
+    import hashlib
+
+    for n, seed in ((300, 11), (800, 11), (800, 1), (3000, 1)):
+        raw = mk.board_table(make_cohort(n, seed, truth=False), framework=fw, disclosure=False)
+        cpu = time.process_time()
+        res = protect(raw, fw)
+        cpu = time.process_time() - cpu
+        s = res.table["suppressed"].to_numpy(dtype=bool)
+        print(f"{n:>6} children, seed {seed:>2}: CPU {cpu:5.1f} s, {res.rounds:>3} rounds, {int(s.sum())} of {len(s)} "
+              f"withheld, cost {res.cost:.4f}, md5 {hashlib.md5(s.tobytes()).hexdigest()}", flush=True)
+
+
 def load() -> str:
     """The machine's load average (1, 5, 15 minutes): the figures above are only comparable at a similar load."""
     import os
@@ -166,6 +183,10 @@ def load() -> str:
 
 if __name__ == "__main__":
     print(load())
+    if "--patterns" in sys.argv:
+        patterns()
+        print(load())
+        sys.exit(0)
     run("bundled cohort, 3,000 children:", make_cohort(3000, 1, truth=False), target=10)
     shares()
     print()
