@@ -44,6 +44,7 @@ import dataclasses
 import logging
 import time as _time
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -187,7 +188,7 @@ class _Master:
         h.passModel(lp)
         self.h = h
         self.last: np.ndarray | None = None
-        self._mat = None                       # the cuts as a sparse matrix (see _lhs), and their right-hand sides
+        self._mat: Any = None                  # the cuts as a sparse matrix (see _lhs), and their right-hand sides
         self._rhs = np.zeros(0)
 
     def add(self, coef: dict, rhs: float) -> None:

@@ -550,9 +550,10 @@ class Evidence:
         self.n, self.limit = len(self._truth), int(limit)
         self._rows: list[tuple[np.ndarray, np.ndarray]] = []
         self._seen: set = set()
-        self._mat = None
-        self._ok = None
-        self._state = None
+        self._mat: Any = None                  # the kept solutions (moves from the truth) as a sparse matrix
+        self._csc: Any = None
+        self._ok: Any = None
+        self._state: tuple[bytes, bytes] | None = None
 
     def add(self, idx: np.ndarray, points: np.ndarray, truth: np.ndarray) -> None:
         """Keep ``points`` (solutions over the unknowns ``idx``, rows) that move some count from ``truth``."""
@@ -720,7 +721,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                     C.keep(x)
             explored = full            # random directions tried (only when a count is not shown wide without them)
 
-            def explore():
+            def explore(C=C, tgs=tgs, cols=cols):        # this piece's (called in this iteration only)
                 cap = 2 * float(np.max(model.truth)) + 10
                 box = (C.lo, np.minimum(C.hi, cap))
                 for k in range(min(12, 2 + len(tgs) // 10)):
