@@ -7,8 +7,10 @@ EAL "0" equals the home-language group English (the definitions say so), 0 <= nu
 denominator, equal denominators of indicators that agree in every cell both publish; across two
 releases of the same period, equal cells where every published pair agrees, else (late records
 added) the later count is never smaller and the numerator grows by no more than the denominator.
-Then an integer programme (scipy.optimize.milp, HiGHS) gives the lowest and highest value of every
-withheld count. Held-out cohorts: seeds measurekit's own tests do not use.
+Then an integer programme gives the lowest and highest value of every withheld count (HiGHS: each end
+solved as a linear programme in one model kept open, and as an integer programme when the linear optimum
+is not whole-numbered; :func:`bounds_by_milp`, one scipy.optimize.milp per end, is the plain way it is
+checked against). Held-out cohorts: seeds measurekit's own tests do not use.
 """
 from __future__ import annotations
 
@@ -199,103 +201,119 @@ def read_folder(folder) -> pd.DataFrame:
 
 
 def attack(paths, lookup: dict | None = None) -> pd.DataFrame:
-    """Bounds on every withheld count of every release: columns release, row, count, lo, hi. A count whose
-    interval is at least as wide as the suppression range is given two values the intruder cannot rule out
-    (two whole-number solutions), not necessarily its ends; narrower ones are the intruder's exact bounds."""
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
+    """Bounds on every withheld count of every release: columns release, row, count (denominator, numerator or
+    complement, the denominator less the numerator), lo, hi, solved. A count whose interval is at least as wide as
+    :func:`WIDEST` is given two values the intruder cannot rule out (two whole-number solutions), not necessarily
+    its ends (solved False); narrower ones are the intruder's exact bounds (solved True); a count nothing published
+    caps has hi = inf."""
     pubs = [_read(p) for p in paths]
-    var: dict[tuple, int] = {}
-    fixed: dict[tuple, float] = {}
+    return attack_tables(pubs, lookup)
 
-    def cell(k, r, what):                     # what: "N" denominator, "K" numerator
-        pub = pubs[k]
-        if pub.at[r, "suppressed"]:
-            return var.setdefault((k, r, what), len(var)), None
-        return None, float(pub.at[r, "denominator" if what == "N" else "numerator"])
 
-    rels = []                                 # (dict var -> coef, constant, sense) : sum + constant (= | <=) 0
+def attack_tables(pubs: list[pd.DataFrame], lookup: dict | None = None) -> pd.DataFrame:
+    """:func:`attack` on releases already read (board tables with a plain row index 0, 1, ...)."""
+    from collections import defaultdict
+
+    from scipy import sparse
+
+    rels = []                      # (dict cell -> coefficient, constant, sense): sum + constant (= | <=) 0
+    cols = {}                      # per release: its columns as plain lists (what the intruder reads, row by row)
+    for k, pub in enumerate(pubs):
+        assert (pub.index == np.arange(len(pub))).all()
+        cols[k] = {"key": list(pub[KEY].astype(str).itertuples(index=False, name=None)),
+                   "suppressed": pub["suppressed"].to_numpy(bool),
+                   "N": pub["denominator"].to_numpy(float), "K": pd.to_numeric(pub["numerator"]).to_numpy(float),
+                   "wilson": pub["ci_method"].eq("wilson").to_numpy(bool)}
 
     def rel(pos, neg, s):
         co, const = {}, 0.0
         for cells, sg in ((pos, 1.0), (neg, -1.0)):
             for k, r, what in cells:
-                j, v = cell(k, r, what)
-                if j is None:
-                    const += sg * v
+                if cols[k]["suppressed"][r]:
+                    co[(k, r, what)] = co.get((k, r, what), 0.0) + sg
                 else:
-                    co[j] = co.get(j, 0.0) + sg
+                    const += sg * float(cols[k][what][r])
         if co:
             rels.append((co, const, s))
 
-    for k, pub in enumerate(pubs):
-        prop = pub["ci_method"].eq("wilson")
+    for k in cols:
+        keys, wilson = cols[k]["key"], cols[k]["wilson"]
         for what in ("N", "K"):
-            use = pub if what == "N" else pub[prop]
-            idx = {tuple(x): i for i, x in zip(use.index, use[KEY].itertuples(index=False, name=None))}
+            use = [r for r in range(len(keys)) if what == "N" or wilson[r]]
+            idx = {keys[r]: r for r in use}
+            breakdowns, areas, small, languages = (defaultdict(list) for _ in range(4))
+            la = {}
+            for r in use:
+                ind, per, gt, gc, bd, bv = keys[r]
+                if bd != "all":
+                    breakdowns[(ind, per, gt, gc, bd)].append(r)
+                if gt == "neighbourhood":
+                    areas[(ind, per, bd, bv)].append(r)
+                if gt == "la":
+                    la.setdefault((ind, per, bd, bv), r)
+                if gt == "small_area" and lookup and gc in lookup and not pd.isna(lookup[gc]):
+                    small[(ind, per, lookup[gc])].append(r)
+                if (bd, bv) in (("eal", "0"), ("home_language", "English")):
+                    languages[(ind, per, gt, gc, bd)].append(r)
             # sums of breakdown values
-            for (ind, per, gt, gc, bd), g in use[use["breakdown"] != "all"].groupby(
-                    ["indicator_id", "period", "geography_type", "geography_code", "breakdown"]):
+            for (ind, per, gt, gc, bd), g in breakdowns.items():
                 tot = idx.get((ind, per, gt, gc, "all", "all"))
                 if tot is not None:
-                    rel([(k, r, what) for r in g.index], [(k, tot, what)], "=")
+                    rel([(k, r, what) for r in g], [(k, tot, what)], "=")
             # areas -> LA
-            for (ind, per, bd, bv), g in use[use["geography_type"] == "neighbourhood"].groupby(
-                    ["indicator_id", "period", "breakdown", "breakdown_value"]):
-                la = use[(use["geography_type"] == "la") & (use["indicator_id"] == ind) & (use["breakdown"] == bd)
-                         & (use["breakdown_value"] == bv) & (use["period"] == per)]
-                if len(la):
-                    rel([(k, r, what) for r in g.index], [(k, la.index[0], what)], "=")
+            for key, g in areas.items():
+                if key in la:
+                    rel([(k, r, what) for r in g], [(k, la[key], what)], "=")
             # small areas -> area
-            sa = use[use["geography_type"] == "small_area"]
-            if len(sa) and lookup:
-                for (ind, per, area), g in sa.groupby(["indicator_id", "period", sa["geography_code"].map(lookup)]):
-                    tot = idx.get((ind, per, "neighbourhood", area, "all", "all"))
-                    if tot is not None:
-                        rel([(k, r, what) for r in g.index], [(k, tot, what)], "=")
+            for (ind, per, area), g in small.items():
+                tot = idx.get((ind, per, "neighbourhood", area, "all", "all"))
+                if tot is not None:
+                    rel([(k, r, what) for r in g], [(k, tot, what)], "=")
             # EAL 0 = home language English
-            for (ind, per, gt, gc), g in use.groupby(["indicator_id", "period", "geography_type", "geography_code"]):
-                e = g[(g["breakdown"] == "eal") & (g["breakdown_value"] == "0")]
-                h = g[(g["breakdown"] == "home_language") & (g["breakdown_value"] == "English")]
-                if len(e) and len(h):
-                    rel([(k, e.index[0], what)], [(k, h.index[0], what)], "=")
-        for r in pub.index[prop]:
+            for (ind, per, gt, gc, bd), e in languages.items():
+                h = languages.get((ind, per, gt, gc, "home_language"))
+                if bd == "eal" and h:
+                    rel([(k, e[0], what)], [(k, h[0], what)], "=")
+        for r in np.flatnonzero(wilson):
             rel([(k, r, "K")], [(k, r, "N")], "<")
         # equal denominators of indicators whose published definitions count the same children (the whole cohort)
-        cellkey = ["period", "geography_type", "geography_code", "breakdown", "breakdown_value"]
-        same = [i for i in pub["indicator_id"].unique() if i in COHORT_WIDE]
-        by = {i: pub[pub["indicator_id"] == i].reset_index().set_index(cellkey)["index"] for i in same}
-        for a in same:
-            for b in same:
-                if a < b:
-                    sh = by[a].index.intersection(by[b].index)
-                    for x, y in zip(by[a][sh].to_numpy(), by[b][sh].to_numpy()):
-                        rel([(k, x, "N")], [(k, y, "N")], "=")
+        by = defaultdict(dict)                  # cell (period, geography, breakdown, group) -> indicator -> row
+        for r, (ind, *place) in enumerate(keys):
+            if ind in COHORT_WIDE:
+                by[tuple(place)].setdefault(ind, r)
+        for inds in by.values():
+            for a in inds:
+                for b in inds:
+                    if a < b:
+                        rel([(k, inds[a], "N")], [(k, inds[b], "N")], "=")
     # across releases
     for k1 in range(len(pubs)):
         for k2 in range(k1 + 1, len(pubs)):
-            a, b = pubs[k1].reset_index(), pubs[k2].reset_index()
-            m = a.merge(b, on=KEY, suffixes=("_a", "_b"))
-            if not len(m):
+            rows_b = {key: r for r, key in enumerate(cols[k2]["key"])}
+            pairs = [(x, rows_b[key]) for x, key in enumerate(cols[k1]["key"]) if key in rows_b]
+            if not pairs:
                 continue
-            pubd = ~m["suppressed_a"] & ~m["suppressed_b"]
-            da, db = m.loc[pubd, "denominator_a"].to_numpy(float), m.loc[pubd, "denominator_b"].to_numpy(float)
-            prop = m["ci_method_a"].eq("wilson")
+            a, b = cols[k1], cols[k2]
+            shown = [(x, y) for x, y in pairs if not a["suppressed"][x] and not b["suppressed"][y]]
+            da, db = np.array([a["N"][x] for x, _ in shown]), np.array([b["N"][y] for _, y in shown])
             if np.array_equal(da, db):
-                for x, y, p in zip(m["index_a"], m["index_b"], prop):
+                for x, y in pairs:
                     rel([(k1, x, "N")], [(k2, y, "N")], "=")
-                    if p:
+                    if a["wilson"][x]:
                         rel([(k1, x, "K")], [(k2, y, "K")], "=")
             else:
                 later, earlier = (k2, k1) if (db >= da).all() else (k1, k2)
-                for x, y, p in zip(m["index_a"], m["index_b"], prop):
+                for x, y in pairs:
                     xl, xe = (y, x) if later == k2 else (x, y)
                     rel([(earlier, xe, "N")], [(later, xl, "N")], "<")
-                    if p:
+                    if a["wilson"][x]:
                         rel([(earlier, xe, "K")], [(later, xl, "K")], "<")
                         # added with the outcome <= added
                         rel([(later, xl, "K"), (earlier, xe, "N")], [(earlier, xe, "K"), (later, xl, "N")], "<")
+    # the unknowns: every withheld count that appears in a relation, in the order of the releases' rows
+    var = {c: j for j, c in enumerate(sorted({c for co, _, _ in rels for c in co},
+                                             key=lambda c: (c[0], c[1], c[2] == "K")))}
+    rels = [({var[c]: v for c, v in co.items()}, const, s) for co, const, s in rels]
     n = len(var)
     if not n:
         return pd.DataFrame(columns=["release", "row", "count", "lo", "hi", "solved"])
@@ -306,44 +324,151 @@ def attack(paths, lookup: dict | None = None) -> pd.DataFrame:
         lo_b.append(-const if s == "=" else -np.inf)
         hi_b.append(-const)
     A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(rels), n))
-    cons = [LinearConstraint(A, lo_b, hi_b)]
-    out = []
-    # every whole-number solution found is a table the intruder cannot rule out: once two of them differ by the
-    # width of the range in a count, that count is neither pinned nor narrowed, and is not solved for again
-    seen: list[np.ndarray] = []
-
-    def spread(c):
-        if not seen:
-            return np.inf, -np.inf
-        v = np.array([c @ x for x in seen])
-        return float(v.min()), float(v.max())
-
+    counts = []                                # (release, row, count, {variable: coefficient})
     for (k, r, what), j in var.items():
-        exprs = [(what, {j: 1.0})]
+        counts.append((k, r, {"N": "denominator", "K": "numerator"}[what], {j: 1.0}))
         if what == "K":
-            exprs.append(("complement", {var[(k, r, "N")]: 1.0, j: -1.0}))
-        for name, co in exprs:
-            c = np.zeros(n)
-            for jj, v in co.items():
-                c[jj] = v
-            low, high = spread(c)
-            solved = high - low < WIDEST()
-            if solved:
-                ends = []
-                for sign in (1.0, -1.0):
-                    res = milp(sign * c, constraints=cons, integrality=np.ones(n), bounds=Bounds(0, np.inf),
-                               options={"time_limit": 30})
-                    if res.status == 3 or res.x is None:
-                        ends.append(-np.inf * sign if res.status == 3 else np.nan)
-                    else:
-                        x = np.round(res.x)
-                        seen.append(x)
-                        ends.append(float(c @ x))
-                low, high = ends
-            out.append((k, r, {"N": "denominator", "K": "numerator"}.get(name, name), low, high, solved))
-    out = pd.DataFrame(out, columns=["release", "row", "count", "lo", "hi", "solved"])
+            counts.append((k, r, "complement", {var[(k, r, "N")]: 1.0, j: -1.0}))
+    lo_b, hi_b = np.array(lo_b), np.array(hi_b)
+    if np.isnan(lo_b).any() or np.isnan(hi_b).any():
+        # a relation holding a blank count (a file printing a denominator but not its numerator): the integer
+        # programme is not defined, and no count is bounded (scipy's milp answers no solution for each)
+        ends = [(np.nan, np.nan, True)] * len(counts)
+    else:
+        ends = SOLVERS[SOLVER](A, lo_b, hi_b, [co for *_, co in counts])
+    out = pd.DataFrame([(k, r, name, lo, hi, solved) for (k, r, name, _), (lo, hi, solved) in zip(counts, ends)],
+                       columns=["release", "row", "count", "lo", "hi", "solved"])
     out.attrs["published"] = pubs
     return out
+
+
+def _objective(co: dict, n: int) -> np.ndarray:
+    c = np.zeros(n)
+    for j, v in co.items():
+        c[j] = v
+    return c
+
+
+class _Seen:
+    """Every whole-number solution found is a table the intruder cannot rule out: once two of them differ by at
+    least :func:`WIDEST` in a count, that count is neither pinned nor narrowed, and is not solved for again."""
+
+    def __init__(self, n: int):
+        self.points = np.zeros((0, n))
+        self.new: list[np.ndarray] = []
+
+    def add(self, x: np.ndarray) -> None:
+        self.new.append(x)
+
+    def spread(self, co: dict) -> tuple[float, float]:
+        if self.new:
+            self.points = np.vstack([self.points, *self.new])
+            self.new = []
+        if not len(self.points):
+            return np.inf, -np.inf
+        v = sum(self.points[:, j] * a for j, a in co.items())
+        return float(v.min()), float(v.max())
+
+
+def bounds_by_milp(A, lo_b, hi_b, objectives: list[dict]) -> list[tuple[float, float, bool]]:
+    """The plain way, kept to check the fast one: one integer programme (scipy.optimize.milp) per end of every count
+    not already shown wide. Returns (lowest, highest, solved) per objective."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = A.shape[1]
+    cons = [LinearConstraint(A, lo_b, hi_b)]
+    seen, out = _Seen(n), []
+    for co in objectives:
+        low, high = seen.spread(co)
+        solved = high - low < WIDEST()
+        if solved:
+            c, ends = _objective(co, n), []
+            for sign in (1.0, -1.0):
+                res = milp(sign * c, constraints=cons, integrality=np.ones(n), bounds=Bounds(0, np.inf),
+                           options={"mip_rel_gap": 0.0})
+                if res.status in (3, 4):      # unbounded (or infeasible, which the true table is not)
+                    ends.append(-np.inf * sign)
+                else:
+                    assert res.status == 0, res.message
+                    x = np.round(res.x)
+                    seen.add(x)
+                    ends.append(float(c @ x))
+            low, high = ends
+        out.append((low, high, solved))
+    return out
+
+
+def bounds_fast(A, lo_b, hi_b, objectives: list[dict]) -> list[tuple[float, float, bool]]:
+    """The same bounds as :func:`bounds_by_milp`, faster: one HiGHS model kept open, whose objective is changed between
+    solves (the simplex restarts from the last basis). Each end is first solved as a linear programme; when its
+    optimal point is whole-numbered it is the integer programme's optimum too (no whole-number point can do better
+    than the relaxation), else the same model with whole-number variables is solved (HiGHS MIP, gap 0)."""
+    import highspy
+
+    n = A.shape[1]
+    inf = highspy.kHighsInf
+
+    def model(integer: bool):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        csc = A.tocsc()
+        lp.num_col_, lp.num_row_ = n, A.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, inf)
+        lp.row_lower_ = np.where(np.isfinite(lo_b), lo_b, -inf)
+        lp.row_upper_ = np.where(np.isfinite(hi_b), hi_b, inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+        if integer:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        h.passModel(lp)
+        if integer:
+            h.setOptionValue("mip_rel_gap", 0.0)
+        else:
+            h.setOptionValue("presolve", "off")
+        return h
+
+    lp, mip = model(False), None
+
+    def solve(h, co, sign):
+        idx = np.fromiter(co, dtype=np.int32)
+        h.changeColsCost(len(idx), idx, np.array([sign * co[j] for j in co]))
+        h.run()
+        status = h.getModelStatus()
+        h.changeColsCost(len(idx), idx, np.zeros(len(idx)))
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return None
+        assert status == highspy.HighsModelStatus.kOptimal, h.modelStatusToString(status)
+        return np.asarray(h.getSolution().col_value)
+
+    seen, out = _Seen(n), []
+    for co in objectives:
+        low, high = seen.spread(co)
+        solved = high - low < WIDEST()
+        if solved:
+            ends = []
+            for sign in (1.0, -1.0):
+                STATS["lp"] += 1
+                x = solve(lp, co, sign)
+                if x is None:        # the relaxation is unbounded, so is the count (the true table is a solution)
+                    ends.append(-np.inf * sign)
+                    continue
+                if np.abs(x - np.round(x)).max() > 1e-6:
+                    STATS["mip"] += 1
+                    mip = mip or model(True)
+                    x = solve(mip, co, sign)
+                x = np.round(x)
+                seen.add(x)
+                ends.append(float(sum(x[j] * a for j, a in co.items())))
+            low, high = ends
+        out.append((low, high, solved))
+    return out
+
+
+SOLVERS = {"milp": bounds_by_milp, "fast": bounds_fast}
+SOLVER = "fast"
+STATS = {"lp": 0, "mip": 0}     # solves by bounds_fast: linear programmes, and integer ones after a fractional optimum
 
 
 def judge(bounds: pd.DataFrame, truths: list[pd.DataFrame]) -> dict:
@@ -522,3 +647,58 @@ def test_area_pack_and_small_area_pack_learn_nothing(fw, tmp_path):
     v = judge(attack([tmp_path / "a.csv", tmp_path / "b.csv"], lookup=nest),
               [areas.reset_index(drop=True), small.reset_index(drop=True)])
     assert v["exact"] == 0 and v["small_narrowed"] == 0, v
+
+
+# ----------------------------------------------------------------------------- the fast solve is the plain one
+def test_fast_bounds_equal_plain_integer_programmes_on_random_systems(monkeypatch):
+    """bounds_fast (linear programme first, integer programme when its optimum is fractional) against
+    bounds_by_milp (one scipy milp per end) on small random systems of sums and inequalities with a known
+    whole-number solution, every count solved to the end by both: the same lowest and highest values, the known
+    solution inside them, and both ways of the fast path (a fractional optimum, an unbounded count) taken."""
+    from scipy import sparse
+
+    import test_disclosure_attack as me
+
+    monkeypatch.setattr(me, "WIDEST", lambda: np.inf)
+    rng = np.random.default_rng(30)
+    before, unbounded, compared = dict(STATS), 0, 0
+    for _ in range(6):
+        n, m = int(rng.integers(6, 12)), int(rng.integers(4, 9))
+        dense = rng.choice([-1.0, 0.0, 1.0], size=(m, n), p=[0.2, 0.55, 0.25])
+        truth = rng.integers(0, 8, n).astype(float)
+        ax = dense @ truth
+        equal = rng.random(m) < 0.5
+        lo_b = np.where(equal, ax, -np.inf)
+        hi_b = ax + np.where(equal, 0, rng.integers(0, 3, m))
+        objectives = [{j: 1.0} for j in range(n)] + [{a: 1.0, b: -1.0} for a, b in rng.integers(0, n, (4, 2)) if a != b]
+        A = sparse.csr_matrix(dense)
+        fast, plain = bounds_fast(A, lo_b, hi_b, objectives), bounds_by_milp(A, lo_b, hi_b, objectives)
+        assert fast == plain
+        for co, (lo, hi, solved) in zip(objectives, fast):
+            value = sum(truth[j] * a for j, a in co.items())
+            assert solved and lo <= value <= hi
+            unbounded += np.isinf(hi)
+            compared += 1
+    assert compared > 50
+    assert STATS["mip"] > before["mip"] and unbounded > 0, (STATS, before, unbounded)
+
+
+def test_fast_and_plain_intruders_agree_on_a_published_table(packs, monkeypatch):
+    """The whole attack on a published table, solved the fast way and the plain way: the same counts, the same exact
+    bounds of every count both solved, every count left unsolved shown at least WIDEST wide, the same verdict."""
+    import test_disclosure_attack as me
+
+    raw, _, path = packs[(3000, 12)]
+    found = {}
+    for way in ("milp", "fast"):
+        monkeypatch.setattr(me, "SOLVER", way)
+        found[way] = attack([path])
+    a, b = found["milp"], found["fast"]
+    assert a[["release", "row", "count"]].equals(b[["release", "row", "count"]])
+    both = (a["solved"] & b["solved"]).to_numpy()
+    assert both.sum() >= 5
+    assert np.array_equal(a.loc[both, ["lo", "hi"]].to_numpy(), b.loc[both, ["lo", "hi"]].to_numpy())
+    for t in (a, b):
+        assert ((t["hi"] - t["lo"])[~t["solved"]] >= WIDEST()).all()
+    truth = [raw.reset_index(drop=True)]
+    assert judge(a, truth) == judge(b, truth)
