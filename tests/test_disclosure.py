@@ -4,7 +4,8 @@ The intruder here is written independently of measurekit.publish.disclosure / di
 (it imports neither): it reads the CSV, writes down every relation it can see or infer (sums to
 totals, neighbourhoods to the borough, 0 <= numerator <= denominator, equal denominators of
 indicators that agree in every cell both publish, voice denominators at most the coverage
-numerator), and solves an integer programme (scipy's HiGHS) for the lowest and highest value of
+numerator), and solves an integer programme (HiGHS: a linear programme first, in one model per group of related
+counts kept open, and the integer programme when its optimum is fractional) for the lowest and highest value of
 every suppressed numerator, denominator and complement.
 """
 from __future__ import annotations
@@ -27,8 +28,8 @@ def intruder(csv_path) -> pd.DataFrame:
     When whole-number solutions already show a count can take values at least as far apart as
     the suppression range, lo and hi are those values (the true bounds are at least as wide);
     otherwise they are the integer programme's exact minimum and maximum."""
+    import highspy
     from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
     from scipy.sparse.csgraph import connected_components
 
     pub = pd.read_csv(csv_path, dtype={"geography_code": str, "breakdown_value": str}, keep_default_na=False,
@@ -133,33 +134,41 @@ def intruder(csv_path) -> pd.DataFrame:
         ae, be, au, bu = Aeq[e][:, cols], beq[e], Aub[u][:, cols], bub[u]
 
         points = []
+        h = _model(sparse.vstack([ae, au]).tocsc(), np.concatenate([be, np.full(len(u), -np.inf)]),
+                   np.concatenate([be, bu]))
+        mip = None
+        every = np.arange(len(cols), dtype=np.int32)
 
-        def lp(c, sign, bounds):
-            res = linprog(sign * c, A_ub=au if len(u) else None, b_ub=bu if len(u) else None,
-                          A_eq=ae if len(e) else None, b_eq=be if len(e) else None, bounds=bounds, method="highs")
-            return res
+        def lp(h, c, sign, upper):
+            h.changeColsBounds(len(cols), every, np.zeros(len(cols)), np.full(len(cols), upper))
+            h.changeColsCost(len(cols), every, sign * c)
+            h.run()
+            status = h.getModelStatus()
+            if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                return None
+            assert status == highspy.HighsModelStatus.kOptimal, h.modelStatusToString(status)
+            return np.asarray(h.getSolution().col_value)
 
         def best(c, sign):
-            res = lp(c, sign, (0, None))
-            if res.status == 3:
+            nonlocal mip
+            x = lp(h, c, sign, highspy.kHighsInf)
+            if x is None:
                 return np.inf if sign < 0 else -np.inf
-            assert res.status == 0, res.message
-            if np.allclose(res.x, np.round(res.x), atol=1e-7):
-                points.append(np.round(res.x))
-                return float(c @ np.round(res.x))
-            cons = ([LinearConstraint(ae, be, be)] if len(e) else []) + ([LinearConstraint(au, -np.inf, bu)] if len(u) else [])
-            res = milp(sign * c, constraints=cons, integrality=np.ones(len(cols)), bounds=Bounds(0, np.inf))
-            assert res.status == 0, res.message
-            points.append(np.round(res.x))
-            return float(c @ np.round(res.x))
+            if np.abs(x - np.round(x)).max(initial=0) > 1e-6:      # a fractional optimum: the integer programme
+                if mip is None:
+                    mip = _model(sparse.vstack([ae, au]).tocsc(), np.concatenate([be, np.full(len(u), -np.inf)]),
+                                 np.concatenate([be, bu]), integer=True)
+                x = lp(mip, c, sign, highspy.kHighsInf)
+            points.append(np.round(x))
+            return float(c @ np.round(x))
 
         # whole-number solutions of random objectives in a box: each is a value the intruder cannot rule out
         rng = np.random.default_rng(0)
         cap = 10 * np.nanmax(pub["denominator"].to_numpy(dtype=float)) + 10
         for k in range(12):
-            res = lp(rng.uniform(0.1, 1, len(cols)), 1.0 if k % 2 else -1.0, (0, cap))
-            if res.status == 0 and np.allclose(res.x, np.round(res.x), atol=1e-7):
-                points.append(np.round(res.x))
+            x = lp(h, rng.uniform(0.1, 1, len(cols)), 1.0 if k % 2 else -1.0, cap)
+            if np.abs(x - np.round(x)).max(initial=0) <= 1e-6:
+                points.append(np.round(x))
 
         where = {j: k for k, j in enumerate(cols)}
         for (r, what), j in unknown.items():
@@ -172,14 +181,38 @@ def intruder(csv_path) -> pd.DataFrame:
                 c = np.zeros(len(cols))
                 for jj, v in co.items():
                     c[where[jj]] = v
-                seen = [c @ p for p in points]
-                if seen and max(seen) - min(seen) >= max([SMALL[1] - SMALL[0]]
+                seen = np.array(points) @ c if points else []
+                if len(seen) and max(seen) - min(seen) >= max([SMALL[1] - SMALL[0]]
                                                          + [b - a for a, b in RANGES.values()]) + 1:
                     lo, hi, solved = min(seen), max(seen), False     # wide enough: no need to solve to the end
                 else:
                     lo, hi, solved = best(c, 1.0), best(c, -1.0), True
                 out.append((r, {"N": "denominator", "K": "numerator"}.get(name, name), lo, hi, solved))
     return pd.DataFrame(out, columns=["row", "count", "lo", "hi", "solved"])
+
+
+def _model(A, lo, hi, integer: bool = False):
+    """A HiGHS model of rows lo <= A x <= hi, x >= 0 (whole numbers if ``integer``), kept open so that each solve
+    changes the objective and the column bounds only and the simplex restarts from the last basis."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(A.shape[1]), np.zeros(A.shape[1]), np.full(A.shape[1], inf)
+    lp.row_lower_, lp.row_upper_ = np.where(np.isfinite(lo), lo, -inf), np.where(np.isfinite(hi), hi, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * A.shape[1]
+    h.passModel(lp)
+    if integer:
+        h.setOptionValue("mip_rel_gap", 0.0)
+    else:
+        h.setOptionValue("presolve", "off")
+    return h
 
 
 def _same_children(fw) -> dict:
