@@ -316,7 +316,9 @@ def attack_tables(pubs: list[pd.DataFrame], lookup: dict | None = None) -> pd.Da
     rels = [({var[c]: v for c, v in co.items()}, const, s) for co, const, s in rels]
     n = len(var)
     if not n:
-        return pd.DataFrame(columns=["release", "row", "count", "lo", "hi", "solved"])
+        out = pd.DataFrame(columns=["release", "row", "count", "lo", "hi", "solved"])
+        out.attrs["published"] = pubs
+        return out
     rows, cols, vals, lo_b, hi_b = [], [], [], [], []
     for i, (co, const, s) in enumerate(rels):
         for j, v in co.items():
