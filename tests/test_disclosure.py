@@ -304,14 +304,31 @@ def _old_method(table, fw):
     return t
 
 
-# ----------------------------------------------------------------------------- tests
-@pytest.mark.parametrize("n,seed", [(150, 1), (150, 2), (300, 1), (300, 2), (800, 1), (800, 2), (3000, 1)])
-def test_intruder_recovers_nothing(fw, cohort, tmp_path, n, seed):
+@pytest.fixture(scope="module")
+def tables(fw, cohort):
+    """``get(n, seed)``: the board table (no disclosure) of a cohort of n children (3000, 1: the bundled cohort), and
+    ``get(n, seed, protected=True)``: its ``protect()`` result with the bundled framework, each made once per module
+    (two tests read the same table: the 300-child cohort of seed 1, and the bundled cohort protected as usual)."""
     from measurekit.publish.disclosure import protect
 
-    c = cohort if (n, seed) == (3000, 1) else mk.make_cohort(n, random_state=seed, truth=False)
-    raw = _raw(fw, c)
-    result = protect(raw, fw)
+    made: dict = {}
+
+    def get(n, seed, protected=False):
+        if (n, seed, protected) not in made:
+            if protected:
+                made[(n, seed, True)] = protect(get(n, seed), fw)
+            else:
+                c = cohort if (n, seed) == (3000, 1) else mk.make_cohort(n, random_state=seed, truth=False)
+                made[(n, seed, False)] = _raw(fw, c)
+        return made[(n, seed, protected)]
+
+    return get
+
+
+# ----------------------------------------------------------------------------- tests
+@pytest.mark.parametrize("n,seed", [(150, 1), (150, 2), (300, 1), (300, 2), (800, 1), (800, 2), (3000, 1)])
+def test_intruder_recovers_nothing(fw, tables, tmp_path, n, seed):
+    raw, result = tables(n, seed), tables(n, seed, protected=True)
     result.table.to_csv(tmp_path / "board_table.csv", index=False)
     v = verdict(tmp_path / "board_table.csv", raw, fw)
     assert v["suppressed_counts"] > 0
@@ -321,9 +338,8 @@ def test_intruder_recovers_nothing(fw, cohort, tmp_path, n, seed):
     assert result.audit.passed
 
 
-def test_intruder_breaks_the_old_method(fw, tmp_path):
-    c = mk.make_cohort(300, random_state=1, truth=False)
-    raw = _raw(fw, c)
+def test_intruder_breaks_the_old_method(fw, tables, tmp_path):
+    raw = tables(300, 1)
     _old_method(raw, fw).to_csv(tmp_path / "board_table.csv", index=False)
     v = verdict(tmp_path / "board_table.csv", raw, fw)
     assert v["exact"] > 0 and v["small_narrowed"] > 0, v
@@ -554,7 +570,7 @@ def _whole_groups(table: pd.DataFrame, below: int) -> pd.DataFrame:
     return shown[(den > 0) & (den < below) & ((num == 0) | (num == den))]
 
 
-def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, cohort):
+def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, tables):
     """On by default below 10 children; raised to 30 here: no 0% or 100% of a group under 30 is published, the audit still passes and an
     independent intruder pins no withheld count."""
     import yaml
@@ -569,9 +585,9 @@ def test_all_or_none_rule_withholds_group_disclosure(tmp_path, framework_dir, co
         ind["disclosure"] = {**ind.get("disclosure", {}), "all_or_none_below": 30}
     (d / "indicators.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
     assert not check_framework(d).errors
-    strict, usual = load_framework(d), load_framework(framework_dir)
-    raw = _raw(usual, cohort)                                       # the bundled 3,000 children
-    before = protect(raw, usual).table
+    strict = load_framework(d)
+    raw = tables(3000, 1)                                           # the bundled 3,000 children
+    before = tables(3000, 1, protected=True).table                 # protected with the bundled framework
     assert len(_whole_groups(before, 30)) > 0                      # the default publishes such rows
     result = protect(raw, strict)
     assert len(_whole_groups(result.table, 30)) == 0 and result.audit.passed
