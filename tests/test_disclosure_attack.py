@@ -663,9 +663,8 @@ def test_fast_bounds_equal_plain_integer_programmes_on_random_systems(monkeypatc
     bounds_by_milp (one scipy milp per end) on small random systems of sums and inequalities with a known
     whole-number solution, every count solved to the end by both: the same lowest and highest values, the known
     solution inside them, and both ways of the fast path (a fractional optimum, an unbounded count) taken."""
-    from scipy import sparse
-
     import test_disclosure_attack as me
+    from scipy import sparse
 
     monkeypatch.setattr(me, "WIDEST", lambda: np.inf)
     rng = np.random.default_rng(30)
