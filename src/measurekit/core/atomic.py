@@ -37,6 +37,26 @@ def sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def tree_sha256(root: str | os.PathLike, skip_dirs: tuple[str, ...] = ()) -> str:
+    """Hex SHA-256 of every regular file under ``root`` (folders named in ``skip_dirs`` left out): each file's path
+    relative to ``root`` and its bytes, in sorted order, so a renamed, added, removed or edited file changes it.
+    Raises ``OSError`` if a file cannot be read."""
+    root = Path(root)
+    h = hashlib.sha256()
+    files: list[Path] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
+        files.extend(Path(folder) / n for n in names)
+    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(root).as_posix().encode()
+        data = path.read_bytes()
+        h.update(len(rel).to_bytes(8, "little") + rel + len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
 def _mode_for(path: Path) -> int:
     """Permissions for a file about to replace ``path``: those of the file it replaces, else what the
     umask gives a new file (mkstemp's private 0600 would lock colleagues on a shared drive out)."""

@@ -448,7 +448,40 @@ def _after_salvage(report: ProblemReport, kept: dict, dropped: dict) -> ProblemR
     return out
 
 
+# Loaded folders kept per process (issue 30): a notebook, a test or a multi-year run loads the same framework many
+# times, and each load parsed four YAML files and read and checked the evidence files again (about 0.07 s CPU). The
+# key is the folder's path and every file in it (names and bytes, read afresh each call), so an edited file is
+# loaded again; every caller gets its own deep copy, so nothing a caller changes reaches another.
+_LOADED: dict = {}
+_LOADED_MAX = 8
+
+
+def _folder_key(path: Path) -> tuple | None:
+    """(the path as given, SHA-256 of every file under it: relative names and bytes), or None if it cannot be read."""
+    from measurekit.core.atomic import tree_sha256
+
+    try:
+        return str(path), tree_sha256(path)
+    except OSError:
+        return None
+
+
 def _load(path: Path):
+    """(the framework or None, every problem) of the folder ``path``: loaded once per content (see ``_LOADED``)."""
+    import copy
+
+    key = _folder_key(path) if path.is_dir() else None
+    if key is None:
+        return _load_folder(path)
+    if key not in _LOADED:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = _load_folder(path)
+    fw, report = _LOADED[key]
+    return (fw.model_copy(deep=True) if fw is not None else None), copy.deepcopy(report)
+
+
+def _load_folder(path: Path):
     report = ProblemReport(title=f"Specification {path}")
     if not path.is_dir():
         report.add("missing_folder", f"Framework folder {path} does not exist.")

@@ -37,6 +37,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from measurekit.core.atomic import tree_sha256
+
 ENV = "MEASUREKIT_SYNTH_CACHE"
 _OFF = {"off", "0", "no", "false", "none"}
 _FORMAT = 1
@@ -65,23 +67,6 @@ def cache_folder() -> Path | None:
     return folder
 
 
-def _tree_digest(root: Path, skip_dirs=("__pycache__",)) -> str:
-    """SHA-256 of every regular file under ``root``: its path relative to ``root`` and its bytes, in sorted order."""
-    h = hashlib.sha256()
-    files: list[Path] = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
-        files.extend(Path(folder) / n for n in names)
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(root).as_posix().encode()
-        data = path.read_bytes()
-        h.update(len(rel).to_bytes(8, "little") + rel + len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
-
-
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """SHA-256 of the measurekit package's files, the versions of the libraries the draws depend on, the machine
@@ -95,13 +80,13 @@ def code_digest() -> str:
 
     versions = [sys.version, platform.machine(), numpy.__version__, pandas.__version__, scipy.__version__,
                 pyarrow.__version__, *(os.environ.get(v, "") for v in _THREADS)]
-    return hashlib.sha256(json.dumps([_tree_digest(Path(measurekit.__file__).resolve().parent), versions])
-                          .encode()).hexdigest()
+    package = tree_sha256(Path(measurekit.__file__).resolve().parent, skip_dirs=("__pycache__",))
+    return hashlib.sha256(json.dumps([package, versions]).encode()).hexdigest()
 
 
 def framework_digest(framework_dir) -> str:
     """SHA-256 of a framework folder's files (read afresh each call: an edit between two calls gives a new key)."""
-    return _tree_digest(Path(framework_dir).resolve())
+    return tree_sha256(Path(framework_dir).resolve())
 
 
 def _same(a, b) -> bool:
