@@ -116,7 +116,11 @@ def bundled_run(tmp_path_factory) -> BundledRun:
             readers.append(Path(inspect.stack()[1].filename).name)
         return real_read_csv(path, *args, **kwargs)
 
+    from measurekit.design import loading
+
     with pytest.MonkeyPatch.context() as mp:
+        # counted as in a fresh process: no framework folder loaded before (design/loading.py keeps loaded folders)
+        mp.setattr(loading, "_LOADED", {})
         for module, name in WATCHED:
             mod = importlib.import_module(module)
             mp.setattr(mod, name, counting(name, getattr(mod, name)))
