@@ -17,6 +17,8 @@ import pytest
 import measurekit as mk
 from measurekit.design import load_framework
 
+from test_disclosure_attack import highs_model as _model
+
 SMALL = (1, 5)          # the standard range; each indicator's own range is read from its specification (RANGES)
 RANGES: dict = {}
 
@@ -189,30 +191,6 @@ def intruder(csv_path) -> pd.DataFrame:
                     lo, hi, solved = best(c, 1.0), best(c, -1.0), True
                 out.append((r, {"N": "denominator", "K": "numerator"}.get(name, name), lo, hi, solved))
     return pd.DataFrame(out, columns=["row", "count", "lo", "hi", "solved"])
-
-
-def _model(A, lo, hi, integer: bool = False):
-    """A HiGHS model of rows lo <= A x <= hi, x >= 0 (whole numbers if ``integer``), kept open so that each solve
-    changes the objective and the column bounds only and the simplex restarts from the last basis."""
-    import highspy
-
-    inf = highspy.kHighsInf
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(A.shape[1]), np.zeros(A.shape[1]), np.full(A.shape[1], inf)
-    lp.row_lower_, lp.row_upper_ = np.where(np.isfinite(lo), lo, -inf), np.where(np.isfinite(hi), hi, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-    if integer:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * A.shape[1]
-    h.passModel(lp)
-    if integer:
-        h.setOptionValue("mip_rel_gap", 0.0)
-    else:
-        h.setOptionValue("presolve", "off")
-    return h
 
 
 def _same_children(fw) -> dict:

@@ -406,6 +406,33 @@ def bounds_by_milp(A, lo_b, hi_b, objectives: list[dict]) -> list[tuple[float, f
     return out
 
 
+def highs_model(A, lo, hi, integer: bool = False):
+    """A HiGHS model of rows lo <= A x <= hi (``A`` column-wise sparse), x >= 0 (whole numbers if ``integer``: HiGHS
+    MIP with gap 0; else the simplex without presolve), kept open so that each solve changes the objective (and the
+    column bounds) only and the simplex restarts from the last basis. The intruders of this file and of
+    test_disclosure.py build their models here."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    n = A.shape[1]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, A.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(n), np.zeros(n), np.full(n, inf)
+    lp.row_lower_, lp.row_upper_ = np.where(np.isfinite(lo), lo, -inf), np.where(np.isfinite(hi), hi, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h.passModel(lp)
+    if integer:
+        h.setOptionValue("mip_rel_gap", 0.0)
+    else:
+        h.setOptionValue("presolve", "off")
+    return h
+
+
 def bounds_fast(A, lo_b, hi_b, objectives: list[dict]) -> list[tuple[float, float, bool]]:
     """The same bounds as :func:`bounds_by_milp`, faster: one HiGHS model kept open, whose objective is changed between
     solves (the simplex restarts from the last basis). Each end is first solved as a linear programme; when its
@@ -414,28 +441,9 @@ def bounds_fast(A, lo_b, hi_b, objectives: list[dict]) -> list[tuple[float, floa
     import highspy
 
     n = A.shape[1]
-    inf = highspy.kHighsInf
 
     def model(integer: bool):
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        csc = A.tocsc()
-        lp.num_col_, lp.num_row_ = n, A.shape[0]
-        lp.col_cost_ = np.zeros(n)
-        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, inf)
-        lp.row_lower_ = np.where(np.isfinite(lo_b), lo_b, -inf)
-        lp.row_upper_ = np.where(np.isfinite(hi_b), hi_b, inf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
-        if integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-        h.passModel(lp)
-        if integer:
-            h.setOptionValue("mip_rel_gap", 0.0)
-        else:
-            h.setOptionValue("presolve", "off")
-        return h
+        return highs_model(A.tocsc(), lo_b, hi_b, integer)
 
     lp, mip = model(False), None
 

@@ -35,6 +35,19 @@ def _patterns(raw, fw, rng, k=6):
     return pats
 
 
+def assert_same_verdicts(fast, exact) -> None:
+    """``fast`` (an audit by a fast path) and ``exact`` (``full=True``) hold the same counts with the same verdicts,
+    and each interval ``fast`` reports lies inside the exact one (its ends are values the intruder cannot rule out)."""
+    f = fast.table.set_index(["row", "count"]).sort_index()
+    e = exact.table.set_index(["row", "count"]).sort_index()
+    assert list(f.index) == list(e.index)
+    assert (f["passed"] == e["passed"]).all(), (f[f["passed"] != e["passed"]], e[f["passed"] != e["passed"]])
+    assert fast.passed == exact.passed
+    assert (f["low"] >= e["low"] - 1e-6).all() and (f["high"] <= e["high"] + 1e-6).all()
+    # the exact interval is the intruder's; a count passes exactly when that interval is wide enough
+    assert (e["passed"] == (e["high"] - e["low"] >= e["required"])).all()
+
+
 @pytest.mark.parametrize("n,seed", [(150, 3)])
 def test_cached_audit_gives_the_exact_verdicts(fw, n, seed):
     from measurekit.publish import disclosure_audit as da
@@ -49,15 +62,7 @@ def test_cached_audit_gives_the_exact_verdicts(fw, n, seed):
         fast = da.audit(model, s, rounding, cache=cache)
         exact = da.audit(model, s, rounding, full=True)
         hits += len(cache) == before and len(fast.table) > 0
-        f = fast.table.set_index(["row", "count"]).sort_index()
-        e = exact.table.set_index(["row", "count"]).sort_index()
-        assert list(f.index) == list(e.index)
-        assert (f["passed"] == e["passed"]).all(), (f[f["passed"] != e["passed"]], e[f["passed"] != e["passed"]])
-        assert fast.passed == exact.passed
-        # the cached audit's ends are feasible values (or exact bounds): inside the exact interval
-        assert (f["low"] >= e["low"] - 1e-6).all() and (f["high"] <= e["high"] + 1e-6).all()
-        # e's interval is the intruder's; a count passes exactly when that interval is wide enough
-        assert (e["passed"] == (e["high"] - e["low"] >= e["required"])).all()
+        assert_same_verdicts(fast, exact)
     assert hits >= 1                      # the pattern met again was answered from the cache
 
 
