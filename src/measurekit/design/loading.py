@@ -474,9 +474,12 @@ def _load(path: Path):
     if key is None:
         return _load_folder(path)
     if key not in _LOADED:
+        loaded = _load_folder(path)
+        if _folder_key(path) != key:           # a file changed while it was being read: not kept
+            return loaded
         if len(_LOADED) >= _LOADED_MAX:
             _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = _load_folder(path)
+        _LOADED[key] = loaded
     fw, report = _LOADED[key]
     return (fw.model_copy(deep=True) if fw is not None else None), copy.deepcopy(report)
 
