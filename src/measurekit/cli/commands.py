@@ -74,8 +74,8 @@ def synth(args) -> int:
               + ", ".join(f"{k} {v:,}" for k, v in rows.items()) + "; planted truth in ground_truth.json).")
         return 0
     if getattr(args, "years", None):
-        return _synth_years(args, fw)
-    cohort = make_cohort(n=args.n, random_state=args.seed, framework=fw,
+        return _synth_years(args, framework)
+    cohort = make_cohort(n=args.n, random_state=args.seed, framework=framework,
                          identifiers=getattr(args, "identifiers", False))
     write_cohort(cohort, args.out)
     atomic.write_text(args.out / MARKER, marker_text("synth"))
@@ -85,9 +85,8 @@ def synth(args) -> int:
     return 0
 
 
-def _synth_years(args, fw) -> int:
-    """``measurekit synth --years 2021/22-2025/26``: one folder per academic year (synth/over_time.py); ``fw``: the
-    loaded framework (loaded once per command)."""
+def _synth_years(args, framework) -> int:
+    """``measurekit synth --years 2021/22-2025/26``: one folder per academic year (synth/over_time.py)."""
     from measurekit.core import atomic
     from measurekit.core.paths import MARKER, marker_text
     from measurekit.synth.over_time import make_periods, write_periods
@@ -96,7 +95,7 @@ def _synth_years(args, fw) -> int:
         from measurekit.problems import InputError
 
         raise InputError.of("bad_option", "--identifiers and --years cannot be combined.", column="--identifiers")
-    result = make_periods(args.years, n=args.n, random_state=args.seed, framework=fw)
+    result = make_periods(args.years, n=args.n, random_state=args.seed, framework=framework)
     write_periods(result, args.out)
     atomic.write_text(args.out / MARKER, marker_text("synth"))
     print(f"Wrote synthetic cohorts of {args.n} children for {len(result.cohorts)} academic years "
