@@ -58,19 +58,22 @@ def _expected(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return pd.DataFrame(values == EXPECTED, index=frame.index, columns=columns)
 
 
+def gld_rule(at_expected) -> np.ndarray:
+    """GLD (1/0) by the DfE rule, expected in all 12 GLD ELGs; ``at_expected``: one boolean array (or column) per
+    ELG column name, True where the child is at the expected level."""
+    return np.logical_and.reduce([np.asarray(at_expected[c], dtype=bool) for c in GLD_COLUMNS]).astype(np.int64)
+
+
+def count_expected(at_expected) -> np.ndarray:
+    """Number of the 17 ELGs at the expected level (0-17); ``at_expected`` as for :func:`gld_rule`."""
+    return np.asarray(np.sum([np.asarray(at_expected[c], dtype=bool) for c in ELG_COLUMNS], axis=0, dtype=np.int64))
+
+
 def derive_gld(frame: pd.DataFrame) -> pd.Series:
     """GLD (1/0) from the ELG columns by the DfE rule: expected in all 12 GLD ELGs."""
-    return _expected(frame, GLD_COLUMNS).all(axis=1).astype(int)
+    return pd.Series(gld_rule(_expected(frame, GLD_COLUMNS)), index=frame.index)
 
 
 def total_expected(frame: pd.DataFrame) -> pd.Series:
     """Number of the 17 ELGs at the expected level (0-17)."""
-    return _expected(frame, ELG_COLUMNS).sum(axis=1).astype(int)
-
-
-def codes_from_expected(expected: np.ndarray, not_assessed: np.ndarray | None = None) -> np.ndarray:
-    """Turn a boolean array (True = expected) into ELG codes, with ``A`` where not assessed."""
-    out = np.where(expected, EXPECTED, EMERGING).astype(object)
-    if not_assessed is not None:
-        out[not_assessed] = NOT_ASSESSED
-    return out
+    return pd.Series(count_expected(_expected(frame, ELG_COLUMNS)), index=frame.index)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from measurekit.core import paths
 from measurekit.data.cohort import Cohort
-from measurekit.data.eyfsp import ELG_COLUMNS, ELGS, EMERGING, EXPECTED, GLD_COLUMNS, NOT_ASSESSED
+from measurekit.data.eyfsp import ELGS, EMERGING, EXPECTED, NOT_ASSESSED, count_expected, gld_rule
 from measurekit.data.schemas import ASQ_DOMAINS
 from measurekit.synth.profile import Names, Profile, load_profile
 
@@ -258,14 +258,14 @@ def _eyfsp(n, rng, v) -> pd.DataFrame:
     elg_cols, at_expected = {}, {}
     for k, e in enumerate(ELGS):
         na = not_assessed_child & ((rng.random(n) < 0.5) | (k < 3))
-        # the code of each child (codes_from_expected: expected, emerging, not assessed) as a position in _ELG_CODES
+        # the code of each child (expected, emerging, or not assessed) as a position in _ELG_CODES
         elg_cols[e.column] = _strings(_ELG_CODES, np.where(na, 2, np.where(elg_expected[e.column], 0, 1)))
         at_expected[e.column] = elg_expected[e.column] & ~na
     eyfsp = pd.DataFrame(elg_cols)
-    # GLD and the number at expected by data/eyfsp.py's rules (derive_gld, total_expected: a code is at the expected
-    # level when it is EXPECTED), from the judgements the codes were made from rather than by reading the codes back
-    eyfsp["gld"] = np.logical_and.reduce([at_expected[c] for c in GLD_COLUMNS]).astype(np.int64)
-    eyfsp["total_elgs_expected"] = np.sum([at_expected[c] for c in ELG_COLUMNS], axis=0, dtype=np.int64)
+    # GLD and the number at expected by data/eyfsp.py's rules, from the judgements the codes were made from rather
+    # than by reading the codes back (derive_gld and total_expected apply the same rules to read codes)
+    eyfsp["gld"] = gld_rule(at_expected)
+    eyfsp["total_elgs_expected"] = count_expected(at_expected)
     return eyfsp
 
 
