@@ -511,6 +511,10 @@ class ProblemReport:
             where = (f"see the full report file {report_file}" if report_file is not None
                      else "not shown; write them all to a file with --report FILE")
             lines.append(f"  ... and {len(self.problems) - limit} more ({where})")
+        advice = list(dict.fromkeys((p.code, p.advice) for p in self.problems if p.advice))
+        if advice:                       # the catalogue's advice, once per kind of problem (the first five kinds)
+            lines.append("  What to do:")
+            lines += [f"    {code}: {text}" for code, text in advice[:5]]
         return "\n".join(lines)
 
     def raise_if_errors(self, exc_type: type["InputError"] | None = None) -> None:

@@ -51,19 +51,15 @@ def synth(args) -> int:
     framework = framework_path(args.framework, option="--framework")
     _guard(args.out, framework, command="synth")
     from measurekit.design import load_framework
-    from measurekit.synth.declared import make_declared_cohort, uses_declared, write_declared_cohort
+    from measurekit.synth.declared import uses_declared, write_declared_cohort
 
     fw = load_framework(framework)
     if uses_declared(fw) and getattr(args, "years", None):
         return _synth_declared_years(args, fw)
     if uses_declared(fw):
         # a framework that declares its own tables (no EYFSP): made from its declaration and synthetic.yaml
-        if getattr(args, "identifiers", False):
-            from measurekit.problems import InputError
-
-            raise InputError.of("bad_option", "--identifiers is for the school-readiness generator; this framework's "
-                                "data are made from its declared tables.", column="--identifiers")
-        cohort = make_declared_cohort(n=args.n, random_state=args.seed, framework=fw)
+        cohort = make_cohort(n=args.n, random_state=args.seed, framework=fw,
+                             identifiers=getattr(args, "identifiers", False))
         write_declared_cohort(cohort, args.out)
         atomic.write_text(args.out / MARKER, marker_text("synth"))
         truth = cohort.ground_truth or {}

@@ -418,6 +418,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     audit_cache: dict = {}                # pieces of the intruder's problem already audited (see _audit.audit)
     evidence = _audit.Evidence(m.truth)   # whole-number solutions of earlier rounds' audits (see _audit.Evidence)
     failing: Counter = Counter()          # (row, count) -> rounds it has failed the audit
+    hopeless: dict = {}                   # (row, count) of a withheld small row no pattern can widen enough
+    last_failing: dict = {}               # (row, count) failing in the last audit
     started = _time.perf_counter()
     while True:
         _tm = _time.perf_counter()
@@ -429,8 +431,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             report.add("disclosure_infeasible",
                        "no pattern of withheld rows protects this release"
                        + (" together with the earlier releases in the ledger (a cell they published is now small, or "
-                          "a cell they withheld cannot be hidden again)" if joint is not None else ""),
-                       file="board_table.csv")
+                          "a cell they withheld cannot be hidden again)" if joint is not None else "")
+                       + _infeasible_detail(m.table, hopeless or last_failing), file="board_table.csv")
             raise InputError(report)
         rounds += 1
         _t0 = _time.perf_counter()
@@ -454,6 +456,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         todo = list(zip(bad["row"].tolist(), bad["count"].tolist(), bad["required"].tolist(),
                         bad["published"].tolist()))
         failing.update((r, count) for r, count, _, _ in todo)
+        last_failing = {(r, count): None for r, count, _, _ in todo}
         stuck = [r for r, count, _, pub in todo if pub and failing[(r, count)] > STALL_ROUNDS]
         if stuck:
             # a rounded count that is published keeps failing while the cuts change nothing the audit sees (this
@@ -466,7 +469,7 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             continue
         found = gen.cuts(supp, [_target_coefs(m, r, count) for r, count, _, _ in todo], comps)
         added = 0
-        for (r, _count, need, pub), cut in zip(todo, found):
+        for (r, kind, need, pub), cut in zip(todo, found):
             cond = not on[r]                       # a secondary row needs protecting only when withheld
             if cut is not None:
                 const, coef = cut
@@ -478,6 +481,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
                     rhs = -const
                 else:
                     rhs = need - const
+                    if const + sum(a for j, a in coef.items() if a > 0) < need - 1e-6:
+                        hopeless[(r, kind)] = None     # narrower than required whatever else is withheld
                 rhs -= 1e-6
                 now = sum(a for j, a in coef.items() if supp[j])
                 if now < rhs:
@@ -510,6 +515,22 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     return DisclosureResult(_publish(t, supp, rounding, level), reasons, audit_result, rounds, why,
                             float(cost[supp].sum()), not master.frozen and getattr(master, "optimal", True),
                             counts=t, nesting=nesting, earlier=labels)
+
+
+def _infeasible_detail(table: pd.DataFrame, counts: dict) -> str:
+    """The counts behind a release no pattern protects, in words: ``counts`` ((row, count) of ``table``) are those
+    no withheld rows can hide well enough, else those failing the last audit before the search ran out."""
+    if not counts:
+        return ""
+    said = []
+    for r, count in list(counts)[:5]:
+        row = table.iloc[int(r)]
+        group = "" if row["breakdown"] == "all" else f", {row['breakdown']} {row['breakdown_value']}"
+        period = f"{row['period']}, " if "period" in table.columns and str(row["period"]) not in ("", "nan") else ""
+        said.append(f"the {count} of {row['indicator_id']} ({period}{row['geography_type']} "
+                    f"{row['geography_code']}{group})")
+    more = f" and {len(counts) - 5} more" if len(counts) > 5 else ""
+    return ". The counts that cannot be hidden well enough: " + "; ".join(said) + more
 
 
 def _stack(t: pd.DataFrame, parts: list[np.ndarray], results: list[DisclosureResult], framework, nesting,

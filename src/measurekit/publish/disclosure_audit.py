@@ -31,7 +31,9 @@ suppression range (by default 1-5), when its interval holds fewer whole values t
 (:func:`required_width`: the upper end less than ``suppress_max - suppress_min`` above the lower, 4 by
 default, so 3-7 passes and 3-6 fails): the intruder could then tell a small count more precisely than
 the rule allows. (Counts of 0 and counts above the range need only not be pinned, as tau-Argus and
-sdcTable require protection intervals of the sensitive cells only.) A withheld row's denominator that
+sdcTable require protection intervals of the sensitive cells only. A count that is 0 in every table the
+relations allow, whatever is withheld, is known to every reader and is no target:
+:meth:`CountModel.zero_by_relations`.) A withheld row's denominator that
 is printed in the clear in another row of the same cell (:meth:`CountModel.printed_elsewhere`: the
 number of children, which every indicator about the whole cohort prints) is published, not withheld,
 and is not a target; the row's numerator and complement are. This
@@ -78,6 +80,59 @@ class CountModel:
     smax: np.ndarray
     is_prop: np.ndarray
     same_count: np.ndarray | None = None
+    _zero: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def zero_by_relations(self, targets) -> set:
+        """The ``(row, count)`` of ``targets`` (``(row, count, coefficients over unknowns)``) that are 0 in every
+        table the relations allow, whatever is published or withheld.
+
+        The relations (sums, equal or never larger counts, numerator <= denominator, every count >= 0) have
+        right-hand side 0, so the counts they allow form a cone: a count is 0 in all of them or can be made as
+        large as one likes. Such a count is known to anyone who reads the relations (e.g. the children without a
+        coverage indicator's outcome, when the relations say the families who answered are as many as the
+        children: everyone answered), so no pattern of withheld rows can hide it, and it is no small count.
+
+        One linear programme for all candidates (each true count 0; a count that is 0 by the relations is 0 in
+        truth): maximise the sum of ``s_k`` in [0, 1] with ``s_k`` at most candidate k, over the cone. The sum of
+        two points of the cone is in it and every candidate is >= 0 there, so one optimum has ``s_k = 1`` for
+        every candidate that can be positive and 0 for the others. Kept on the model per candidate."""
+        truth = self.truth
+        todo, known = [], set()
+        for row, count, coefs in targets:
+            key = (int(row), count)
+            if key in self._zero:
+                if self._zero[key]:
+                    known.add(key)
+                continue
+            if abs(sum(a * truth[v] for v, a in coefs.items())) > 1e-9:
+                self._zero[key] = False
+            else:
+                todo.append((key, coefs))
+        if not todo:
+            return known
+        from scipy import sparse
+        from scipy.optimize import linprog
+
+        nv, k = self.n_vars, len(todo)
+        cone = sparse.hstack([self.A, sparse.csr_matrix((self.A.shape[0], k))])
+        r, c, v = [], [], []
+        for i, (_, coefs) in enumerate(todo):          # s_i - candidate_i(x) <= 0
+            r += [i] * (len(coefs) + 1)
+            c += [nv + i] + list(coefs)
+            v += [1.0] + [-a for a in coefs.values()]
+        link = sparse.csr_matrix((v, (r, c)), shape=(k, nv + k))
+        eq = self.sense == "="
+        res = linprog(np.concatenate([np.zeros(nv), -np.ones(k)]),
+                      A_ub=sparse.vstack([cone[~eq], link]).tocsr(), b_ub=np.zeros(int((~eq).sum()) + k),
+                      A_eq=cone[eq] if eq.any() else None, b_eq=np.zeros(int(eq.sum())) if eq.any() else None,
+                      bounds=[(0, None)] * nv + [(0, 1)] * k, method="highs")
+        if res.status != 0:            # not expected (x = 0 is feasible, the objective is bounded): none is known
+            return known
+        for i, (key, _) in enumerate(todo):
+            self._zero[key] = bool(res.x[nv + i] < 0.5)
+            if self._zero[key]:
+                known.add(key)
+        return known
 
     def printed_elsewhere(self, suppressed: np.ndarray, round_to=None) -> np.ndarray:
         """Per unknown: True when the same count of children is printed exactly in a row that is not withheld
@@ -657,6 +712,12 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                     targets.append((i, "numerator", {m: 1.0}))
                     targets.append((i, "complement", {d: 1.0, m: -1.0}))
     records = []
+    # a count that is 0 by the relations alone is known whatever is withheld (see CountModel.zero_by_relations):
+    # not a target; its record says so (required 0)
+    known = model.zero_by_relations(targets)
+    if known:
+        records += [(r, c, 0.0, 0.0, True, 0.0, True) for r, c, _ in targets if (int(r), c) in known]
+        targets = [tg for tg in targets if (int(tg[0]), tg[1]) not in known]
     if previous is not None and not full:
         prev = previous.table[previous.table["passed"] & ~previous.table["published"]]
         keep = {(int(r), c) for r, c in zip(prev["row"], prev["count"])}

@@ -573,12 +573,26 @@ def make_cohort(n: int = 3000, random_state: int | None = None, *, framework=pat
         ``synth/truth_cache.py``, the same values read back). ``False`` skips them.
     identifiers : add legal names, postcodes and settings to ``children`` and a ``survey_responses`` table with
         identifiers as families give them (``measurekit.synth.identifiers``); other tables unchanged.
+
+    A framework that declares its own tables (no EYFSP; ``synth.declared.uses_declared``) gets the cohort of
+    ``synth.declared.make_declared_cohort`` (its planted truth always made; ``voice_effect`` and ``identifiers``
+    are options of this generator only).
     """
+    from measurekit.synth.declared import make_declared_cohort, uses_declared
+
+    fw = _framework(framework)
+    if uses_declared(fw):
+        if identifiers or voice_effect != 1.0:
+            from measurekit.problems import InputError
+
+            option = "identifiers" if identifiers else "voice_effect"
+            raise InputError.of("bad_option", f"{option} is an option of the school-readiness generator; this "
+                                "framework's data are made from its declared tables (synthetic.yaml).", column=option)
+        return make_declared_cohort(n, random_state, framework=fw)
     if n < 50:
         from measurekit.problems import InputError
 
         raise InputError.of("bad_option", f"make_cohort needs n >= 50 children, not {n}.", column="n", value=str(n))
-    fw = _framework(framework)
     if fw.population is None or not any(t.kind == "voice" and not t.retest for t in fw.tables):
         from measurekit.problems import InputError
 
