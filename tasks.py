@@ -124,15 +124,16 @@ def freeze() -> int:
     return 0
 
 
-def _run(cmd: list[str]) -> int:
-    """Run ``cmd`` in its own process group and stop the whole group (JupyterLab and its kernels, pytest and its
-    subprocesses) when this script is interrupted (Ctrl-C) or terminated, instead of leaving it running."""
+def _run(cmd: list[str], env: dict | None = None) -> int:
+    """Run ``cmd`` (with environment ``env``, default this one) in its own process group and stop the whole group
+    (JupyterLab and its kernels, pytest and its subprocesses) when this script is interrupted (Ctrl-C) or
+    terminated, instead of leaving it running."""
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s}
     kw = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt" else {"start_new_session": True})
-    proc = subprocess.Popen(cmd, cwd=ROOT, **kw)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, **kw)
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -195,8 +196,13 @@ def _timed(what: str, cmd: list[str]) -> int:
     """Run ``cmd`` and say how long it took on the wall clock (the set-up before it not counted)."""
     import time
 
+    # the suite starts about a hundred Python processes (two workers, the command line, notebook kernels, the
+    # wheel's): each would compile measurekit's modules and rewrite the test modules' asserts again where
+    # PYTHONDONTWRITEBYTECODE is set (it is on some machines), about 40 s of CPU in all. The caches go to
+    # __pycache__ folders, which git ignores and the sdist and wheel leave out.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.monotonic()
-    code = _run(cmd)
+    code = _run(cmd, env)
     took = time.monotonic() - start
     _say(f"{what}: {took:.0f} s wall ({int(took // 60)} min {took % 60:.0f} s), exit {code}")
     return code
