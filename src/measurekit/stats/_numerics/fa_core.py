@@ -96,8 +96,16 @@ def _vgq_oblimin(L: np.ndarray):
     return L * X, np.sum(L**2 * X) / 4
 
 
+# a rotation that cannot move any more (a fixed point of the line search) counts as converged when its gradient is
+# below this: GPArotation::oblimin's default eps, the tolerance psych::fa's rotations are run with
+STALL_EPS = 1e-5
+
+
 def oblimin(A: np.ndarray, eps: float = 1e-8, max_iter: int = 5000) -> tuple[np.ndarray, np.ndarray, bool]:
-    """GPA oblique rotation with the oblimin (quartimin) criterion. Returns (loadings, Phi, converged)."""
+    """GPA oblique rotation with the oblimin (quartimin) criterion. Returns (loadings, Phi, converged).
+
+    Iterates to a gradient below ``eps``; a rotation whose step size has shrunk to nothing first (the gradient at
+    the floor of floating-point noise) stops there, converged if the gradient is below ``STALL_EPS``."""
     k = A.shape[1]
     if k < 2:
         return A.copy(), np.eye(k), True
@@ -126,7 +134,9 @@ def oblimin(A: np.ndarray, eps: float = 1e-8, max_iter: int = 5000) -> tuple[np.
             if ft == f and np.array_equal(Tt, T):
                 # a fixed point short of eps (the gradient at the floor of floating-point noise, the step size
                 # shrinking towards 0): every later iteration would give these same values, bit for bit, until
-                # max_iter (a 300-child cohort spent 1.1 s of CPU per rotation so); stop here, not converged
+                # max_iter (a 300-child cohort spent 1.1 s of CPU per rotation so). Stop here; converged when the
+                # gradient is below GPArotation's own default eps (1e-5), which psych's fa uses
+                converged = bool(s < STALL_EPS)
                 break
         T, f = Tt, ft
         G = -(L.T @ Gqt @ np.linalg.inv(Tt)).T
