@@ -120,8 +120,9 @@ def check_interviews(log: pd.DataFrame, framework=None, file: str | None = None)
     today = dt.date.today()
     known_items = {i.id for i in framework.items} if framework is not None else None
     languages = set(getattr(framework, "languages", []) or [])
+    columns = {c: text[c].tolist() for c in text.columns}     # plain lists: a pandas row per record was slow
     for pos in range(len(text)):
-        row = text.iloc[pos]
+        row = {c: values[pos] for c, values in columns.items()}
         for col in REQUIRED:
             if not row[col]:
                 report.add("missing_value", f"Interview on {_where_text(lines, pos)} has no {col}.", file=file,
