@@ -91,6 +91,7 @@ def test_a_command_that_changes_everything_is_undone(monkeypatch, tmp_path):
         print("to stdout")
         print("to stderr", file=sys.stderr)
         warnings.warn("a warning the interpreter would print", UserWarning)
+        warnings.warn("a deprecation the interpreter would not print", DeprecationWarning)   # (pytest shows it)
         warnings.simplefilter("error")
         logging.getLogger().setLevel(logging.DEBUG)
         logging.getLogger().addHandler(logging.StreamHandler())
@@ -113,6 +114,7 @@ def test_a_command_that_changes_everything_is_undone(monkeypatch, tmp_path):
     assert seen == {"cwd": str(tmp_path), "env": ("for the call", None)}
     assert r.returncode == 1 and r.stdout == "to stdout\n"
     assert r.stderr.startswith("to stderr\n") and "UserWarning: a warning the interpreter would print" in r.stderr
+    assert "deprecation" not in r.stderr
     assert "Traceback (most recent call last)" in r.stderr and r.stderr.rstrip().endswith("RuntimeError: the command broke")
 
 
