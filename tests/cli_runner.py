@@ -139,7 +139,8 @@ def _interpreter_warning_filters() -> None:
 def _alarm(seconds: float | None):
     """Raise ``_Timeout`` in the main thread after ``seconds`` (SIGALRM); the earlier handler and timer are put
     back afterwards (an outer timer keeps running, less the time this call took)."""
-    usable = seconds is not None and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
     if not usable:
         yield
         return

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from cli_runner import run_cli
 from measurekit.design import load_framework
 from measurekit.design.wording import CheckConfig, check_items, check_stem
 from measurekit.design.readability import stats, syllables
@@ -65,6 +66,8 @@ def test_framework_checks_cover_languages_and_domains(framework_dir):
 
 
 def test_checks_work_without_network():
+    # a fresh interpreter is the point: which modules the check imports (no textstat, no nltk) is only seen in a
+    # process that has not imported them already
     code = ("import socket\n"
             "def no(*a, **k): raise OSError('network disabled')\n"
             "socket.socket.connect = no; socket.create_connection = no\n"
@@ -91,12 +94,12 @@ def test_word_limit_follows_each_language(framework_dir):
 def test_check_spec_command_exit_codes(framework_dir, tmp_path):
     import shutil
 
-    ok = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(framework_dir)], capture_output=True, text=True)
+    ok = run_cli("check-spec", framework_dir)
     assert ok.returncode == 0, ok.stderr
     assert "0 error(s)" in ok.stdout and "reading_age" in ok.stdout and "T17 Housing moves" in ok.stdout
     bad = tmp_path / "fw"
     shutil.copytree(framework_dir, bad)
     text = (bad / "items.yaml").read_text(encoding="utf-8").replace("scale: agree5", "scale: agree7", 1)
     (bad / "items.yaml").write_text(text, encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(bad)], capture_output=True, text=True)
+    r = run_cli("check-spec", bad)
     assert r.returncode == 1 and "unknown_scale" in r.stdout and "items[0].scale" in r.stdout

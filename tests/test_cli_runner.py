@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from cli_runner import run_cli
+
 from measurekit.cli import commands
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,8 @@ def _visible_state() -> dict:
     return {"cwd": os.getcwd(), "environ": dict(os.environ), "filters": list(warnings.filters),
             "showwarning": warnings.showwarning, "loggers": loggers, "disable": logging.root.manager.disable,
             "np_err": np.geterr(), "np_random": np.random.get_state()[1].tolist(),
-            "random": random.getstate(), "alarm": (signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)),
+            "random": random.getstate(),
+            "alarm": (signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL)),
             "streams": (sys.stdout, sys.stderr)}
 
 
@@ -90,8 +91,8 @@ def test_a_command_that_changes_everything_is_undone(monkeypatch, tmp_path):
         seen["env"] = (os.environ.get("CLI9_SET"), os.environ.get("CLI9_GONE"))
         print("to stdout")
         print("to stderr", file=sys.stderr)
-        warnings.warn("a warning the interpreter would print", UserWarning)
-        warnings.warn("a deprecation the interpreter would not print", DeprecationWarning)   # (pytest shows it)
+        warnings.warn("a warning the interpreter would print", UserWarning, stacklevel=1)
+        warnings.warn("a deprecation the interpreter would not print", DeprecationWarning, stacklevel=1)
         warnings.simplefilter("error")
         logging.getLogger().setLevel(logging.DEBUG)
         logging.getLogger().addHandler(logging.StreamHandler())
@@ -115,7 +116,8 @@ def test_a_command_that_changes_everything_is_undone(monkeypatch, tmp_path):
     assert r.returncode == 1 and r.stdout == "to stdout\n"
     assert r.stderr.startswith("to stderr\n") and "UserWarning: a warning the interpreter would print" in r.stderr
     assert "deprecation" not in r.stderr
-    assert "Traceback (most recent call last)" in r.stderr and r.stderr.rstrip().endswith("RuntimeError: the command broke")
+    assert "Traceback (most recent call last)" in r.stderr
+    assert r.stderr.rstrip().endswith("RuntimeError: the command broke")
 
 
 @pytest.mark.parametrize("code,returncode,stderr", [(None, 0, ""), (3, 3, ""), ("a message", 1, "a message\n")])

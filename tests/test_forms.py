@@ -1,9 +1,8 @@
 """Fielding exports: the XLSForm converts with pyxform (and passes ODK Validate with Java), REDCap and paper forms."""
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
+
+from cli_runner import run_cli
 
 from measurekit.design import forms
 from measurekit.design.forms import REDCAP_COLUMNS, export_form, paper_form_html, redcap_dictionary, xlsform_sheets
@@ -87,8 +86,7 @@ def test_redcap_dictionary_has_the_standard_columns(fw, tmp_path):
 
 def test_paper_forms_per_language_and_cli(fw, framework_dir, tmp_path):
     out = tmp_path / "paper"
-    r = subprocess.run([sys.executable, "-m", "measurekit", "export-form", str(framework_dir), "--format", "html",
-                        "--out", str(out)], capture_output=True, text=True)
+    r = run_cli("export-form", framework_dir, "--format", "html", "--out", out)
     assert r.returncode == 0, r.stderr
     who = fw.respondents()         # one form per respondent the items name, each file named after it
     first = f"form_{who[0]}_" if len(who) > 1 else "form_"

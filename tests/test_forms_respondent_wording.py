@@ -7,14 +7,13 @@ check what the forms print against what the framework author wrote.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from cli_runner import run_cli
 from measurekit.design import load_framework
 from measurekit.design.forms import export_form, paper_form_html, redcap_dictionary, xlsform_sheets
 from measurekit.problems import InputError
@@ -137,8 +136,7 @@ def test_a_wording_for_a_respondent_the_item_does_not_name_is_an_error(tmp_path)
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    return run_cli(*args, cwd=ROOT, timeout=300)
 
 
 def test_export_form_respondent_option(tmp_path):
