@@ -146,16 +146,14 @@ def second_site_run(tmp_path_factory) -> SecondSiteRun:
     are one scheduling unit, SHARED_UNITS below) and shared by the tests that only read its files
     (tests/test_second_site.py, tests/test_framework_general.py): two modules each made their own, about 9 s of CPU
     each. Tests must not change the folders."""
-    import subprocess
-    import sys
+    from cli_runner import run_cli
 
     folder = ROOT / "indicators" / "north-yorkshire-care-leavers"
     base = tmp_path_factory.mktemp("second_site")
     data, out = base / "data", base / "out"
 
-    def cli(*args):
-        return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                              cwd=ROOT, timeout=900)
+    def cli(*args):      # in this process (tests/cli_runner.py), as a fresh interpreter would run it
+        return run_cli(*args, cwd=ROOT, timeout=900)
 
     done = cli("synth", "--framework", folder, "--n", 500, "--seed", 5, "--out", data)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -10,8 +10,6 @@ import csv
 import json
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from cli_runner import CliResult, run_cli
 from measurekit.core import labels
 from measurekit.design import check_framework, load_framework
 
@@ -155,10 +154,9 @@ def test_labels_come_from_the_declaration():
 
 # --- the pipeline: analysis roles from the declaration --------------------------------------------------------------
 
-def _run(data: Path, fw: Path, out: Path) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": str(out.parent)}
-    return subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(data), "--framework", str(fw),
-                           "--out", str(out)], capture_output=True, text=True, env=env, timeout=900)
+def _run(data: Path, fw: Path, out: Path) -> CliResult:
+    """``measurekit run`` in this process (tests/cli_runner.py), with $HOME a scratch folder for the call."""
+    return run_cli("run", "--data", data, "--framework", fw, "--out", out, env={"HOME": str(out.parent)}, timeout=900)
 
 
 def test_a_framework_without_analysis_roles_skips_those_analyses_with_a_reason(tmp_path):

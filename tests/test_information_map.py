@@ -9,8 +9,6 @@ or reads its network fails here.
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 import textwrap
 from collections import deque
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 import yaml
 
 import measurekit as mk
+from cli_runner import CliResult, run_cli
 from measurekit.problems import CATALOGUE, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -338,9 +337,8 @@ def test_unknown_keys_are_warnings_not_errors(tmp_path):
     assert mk.read_inventory(path).title == "Small"
 
 
-def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+def _cli(*args) -> CliResult:
+    return run_cli(*args, timeout=120, cwd=ROOT)
 
 
 def test_cli_reports_a_malformed_inventory_without_traceback(tmp_path):

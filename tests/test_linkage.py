@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from cli_runner import run_cli
 from measurekit.data import Cohort, link
 from measurekit.data.pseudonymise import load_key, pseudonym
 from measurekit.problems import InputError
@@ -58,13 +59,10 @@ def test_pseudonymisation_is_keyed_and_consistent(monkeypatch, tmp_path):
     assert load_key(tmp_path / "k") == b"x" * 20
 
 
-def test_link_cli_never_writes_the_key(tmp_path, synthetic_dir, monkeypatch):
-    import subprocess, sys, os
-
-    env = dict(os.environ, MEASUREKIT_KEY="super-secret-key-123456")
+def test_link_cli_never_writes_the_key(tmp_path, synthetic_dir):
     out = tmp_path / "linked"
-    r = subprocess.run([sys.executable, "-m", "measurekit", "link", str(synthetic_dir), "--framework", str(FRAMEWORK_DIR), "--out", str(out), "--pseudonymise"],
-                       capture_output=True, text=True, env=env)
+    r = run_cli("link", synthetic_dir, "--framework", FRAMEWORK_DIR, "--out", out, "--pseudonymise",
+                env={"MEASUREKIT_KEY": "super-secret-key-123456"})
     assert r.returncode == 0, r.stderr
     text = "".join(p.read_text() for p in out.iterdir())
     assert "super-secret-key-123456" not in text
@@ -111,12 +109,7 @@ def test_unmatched_responses_never_carry_the_response_id():
 
 
 def _cli(*args, env=None):
-    import os
-    import subprocess
-    import sys
-
-    r = subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                       env=dict(os.environ, **(env or {})))
+    r = run_cli(*args, env=env)
     assert "Traceback" not in r.stdout + r.stderr, r.stderr
     return r
 
@@ -141,8 +134,7 @@ def test_pseudonymised_link_outputs_hold_no_raw_ids_or_full_dates(tmp_path, synt
 
 @pytest.mark.parametrize("what", ["missing", "folder", "short"])
 def test_a_bad_key_file_is_a_clear_error(tmp_path, synthetic_dir, what, capsys):
-    """The link command in-process (``measurekit.cli.main``: exit code and message; the command runs in a fresh
-    interpreter in the tests above), then the call."""
+    """The link command in-process (``measurekit.cli.main``: exit code and message), then the call."""
     from measurekit.cli import main
 
     key = {"missing": tmp_path / "nonexistent", "folder": tmp_path, "short": tmp_path / "short"}[what]

@@ -6,14 +6,11 @@ planted truth; precision and recall are counted here from the raw links, indepen
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from cli_runner import run_cli
 from measurekit.data import link
 from measurekit.problems import InputError
 
@@ -398,17 +395,14 @@ def test_bundled_board_pack_passes_the_identifier_check(tmp_path, framework_dir,
 
 # ------------------------------------------------------------------ the command line
 def _cli(*args, env=None):
-    r = subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                       env=dict(os.environ, **(env or {})))
+    r = run_cli(*args, env=env)
     assert "Traceback" not in r.stdout + r.stderr, r.stderr
     return r
 
 
-def test_link_cli_without_shared_ids(tmp_path, small_id_cohort, framework_dir, capsys):
-    """The link command in fresh interpreters (the first link, the refusals), and the review round trip's two links
-    in this process (``measurekit.cli.main``: exit code and messages as before), which spares two interpreters'
-    imports of the probabilistic linkage."""
-    from measurekit.cli import main
+def test_link_cli_without_shared_ids(tmp_path, small_id_cohort, framework_dir):
+    """The link command, run in this process (tests/cli_runner.py: exit code and messages as a fresh interpreter
+    gives them): the first link, the review round trip's two links, the refusals."""
     from measurekit.core.atomic import sha256
     from measurekit.synth.cohort import write_cohort
     from measurekit.publish.gate import scan_identifiers
@@ -439,11 +433,8 @@ def test_link_cli_without_shared_ids(tmp_path, small_id_cohort, framework_dir, c
     strict = tmp_path / "internal" / "strict"
 
     def link_here(*args):
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        err = capsys.readouterr().err
-        assert "Traceback" not in err, err
-        return code, err
+        r = _cli(*args)             # no traceback (_cli checks)
+        return r.returncode, r.stderr
 
     code, err = link_here("link", data, *fw, "--out", strict, "--responses", data / "survey_responses.csv",
                           "--key-file", tmp_path / "key", "--upper", "0.99999")

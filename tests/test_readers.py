@@ -5,11 +5,10 @@ problem (code, row, column) or a correct result, never a traceback, and the inpu
 import csv
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
+from cli_runner import run_cli
 from measurekit.core.atomic import sha256
 from measurekit.data import read_dir, validate_dir
 from measurekit.problems import CATALOGUE, InputError
@@ -220,8 +219,8 @@ def test_two_neighbourhoods_with_one_name_are_an_error(small):
 def test_a_named_pipe_is_refused_without_waiting(small, tmp_path):
     os.remove(small / "asq.csv")
     os.mkfifo(small / "asq.csv")
-    proc = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(small), "--framework",
-                           str(FRAMEWORK_DIR)], capture_output=True, text=True, timeout=120)
+    # in this process: a command that waited on the pipe is stopped by the timeout (subprocess.TimeoutExpired)
+    proc = run_cli("validate", small, "--framework", FRAMEWORK_DIR, timeout=120)
     assert proc.returncode == 1 and "special_file" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
@@ -250,8 +249,7 @@ def test_a_link_leading_outside_the_data_folder_is_refused(small, tmp_path):
 ])
 def test_config_mistakes_are_clear_errors(small, text, code, expect, capsys):
     """The call and the command line (``measurekit.cli.main`` in this process: its exit code and what it prints; a
-    fresh interpreter for each of the five cases cost about a second of CPU each, and the validate command runs in
-    one in the tests of named pipes and of the report-file line below)."""
+    fresh interpreter for each of the five cases cost about a second of CPU each)."""
     from measurekit.cli import main
 
     (small / "config.yaml").write_text(text)
@@ -266,9 +264,8 @@ def test_config_mistakes_are_clear_errors(small, text, code, expect, capsys):
 
 
 def test_a_config_that_does_not_exist_is_a_clear_error(small, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "measurekit", "run", "--data", str(small), "--framework",
-                           str(FRAMEWORK_DIR), "--config", str(tmp_path / "nope.yaml"), "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    proc = run_cli("run", "--data", small, "--framework", FRAMEWORK_DIR, "--config", tmp_path / "nope.yaml",
+                   "--out", tmp_path / "out", timeout=300)
     assert proc.returncode == 1 and "missing_file" in proc.stderr and "nope.yaml" in proc.stderr, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
 
@@ -380,7 +377,7 @@ def test_symlink_loop_is_not_a_missing_file(small):
 
 
 def test_report_file_line_only_when_written(small, tmp_path, capsys):
-    """The plain command in a fresh interpreter; the same with --report in this process (``measurekit.cli.main``)."""
+    """The plain command through tests/cli_runner.py; the same with --report by ``measurekit.cli.main``."""
     from measurekit.cli import main
 
     h, rows = _read(small / "children.csv")
@@ -388,7 +385,7 @@ def test_report_file_line_only_when_written(small, tmp_path, capsys):
         r[h.index("sex")] = "X"
     _write(small / "children.csv", h, rows)
     cmd = ["validate", str(small), "--framework", str(FRAMEWORK_DIR)]
-    plain = subprocess.run([sys.executable, "-m", "measurekit", *cmd], capture_output=True, text=True)
+    plain = run_cli(*cmd)
     assert plain.returncode == 1 and "more (" in plain.stdout and "see the full report file" not in plain.stdout
     assert "--report FILE" in plain.stdout
     capsys.readouterr()

@@ -4,9 +4,9 @@ The expected facts are copied here from the domain notes (the nine topics and th
 read from the framework, so a slip in either shows."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_runner import run_cli
 
 from measurekit.data.schemas import table_names, table_schema
 from measurekit.design import check_framework, load_framework
@@ -31,8 +31,7 @@ TOPICS = {
 def test_it_passes_check_spec_and_loads():
     report = check_framework(FOLDER)
     assert report.ok and not report.errors, report.to_frame()
-    out = subprocess.run([sys.executable, "-m", "measurekit", "check-spec", str(FOLDER)], capture_output=True,
-                         text=True, cwd=ROOT, timeout=300)
+    out = run_cli("check-spec", FOLDER, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 error(s)" in out.stdout
 

@@ -11,20 +11,19 @@ published board table.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "indicators" / "north-yorkshire-care-leavers"
 
 
 def _cli(*args, timeout=900):
-    return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=timeout)
+    return run_cli(*args, cwd=ROOT, timeout=timeout)
 
 
 def _synth_and_run(base: Path, n: int, seed: int):
@@ -37,7 +36,7 @@ def _synth_and_run(base: Path, n: int, seed: int):
 
 @pytest.fixture(scope="module")
 def site(second_site_run):
-    """``measurekit synth`` (500 young people, seed 5) and ``measurekit run``, each in a fresh interpreter: the
+    """``measurekit synth`` (500 young people, seed 5) and ``measurekit run`` (tests/cli_runner.py): the
     session's shared run (conftest ``second_site_run``, also read by tests/test_framework_general.py)."""
     return second_site_run.data, second_site_run.out, second_site_run.stdout
 

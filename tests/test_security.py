@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from cli_runner import run_cli
 from measurekit.core import atomic
 from measurekit.design import check_framework, load_framework
 from measurekit.problems import CATALOGUE, InputError
@@ -51,9 +52,18 @@ def _check(folder: Path):
 
 
 def _cli(*args, cwd=None, timeout=120):
-    """Run the command line in a fresh interpreter, so a crash (segfault) shows as a return code."""
+    """Run the command line in a fresh interpreter, so a crash (segfault) shows as a return code: KEPT for the
+    cases that hand hostile text to a parser (libyaml segfaulted on very deep nesting; a named pipe could hang)."""
     proc = subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-3000:]
+    return proc
+
+
+def _here(*args, cwd=None, timeout=120):
+    """The command line in this process (tests/cli_runner.py), for the output-folder cases: nothing there can
+    crash the interpreter, and the refusals are decided before anything is read."""
+    proc = run_cli(*args, cwd=cwd, timeout=timeout)
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr[-3000:]
     return proc
 
@@ -85,7 +95,7 @@ def test_every_name_that_becomes_a_path_is_checked(spec, where, file, path):
         _edit(spec, file, lambda d: d[key][i].__setitem__("id", bad))
     report = _check(spec)
     assert any(p.code == "unsafe_name" and p.column == path and p.file == file for p in report.errors), report.to_text()
-    proc = _cli("check-spec", spec)
+    proc = _cli("check-spec", spec)          # a fresh interpreter: hostile names through the YAML parser
     assert proc.returncode == 1 and "unsafe_name" in proc.stdout
 
 
@@ -140,7 +150,7 @@ def test_spec_sheets_and_forms_never_write_outside_their_folder(framework_dir, t
 def test_deep_nesting_is_a_clear_error_not_a_crash(spec, text):
     (spec / "items.yaml").write_text(text, encoding="utf-8")
     before = _hashes(spec)
-    proc = _cli("check-spec", spec)
+    proc = _cli("check-spec", spec)          # a fresh interpreter: a segfault here must not take pytest with it
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])     # 139 was the libyaml segfault
     assert "yaml_too_deep" in proc.stdout
     assert _hashes(spec) == before
@@ -422,7 +432,7 @@ def test_an_output_over_an_input_is_refused_and_nothing_changes(workspace, synth
             else str(workspace) if a == "." else a for a in args]
     before = _tree(workspace)
     bundled_before = _tree(synthetic_dir)
-    proc = _cli(*args, cwd=workspace, timeout=300)
+    proc = _here(*args, cwd=workspace, timeout=300)
     assert proc.returncode == 1, (case, proc.returncode, proc.stdout[-1000:], proc.stderr[-2000:])
     assert re.search(r"output_overlaps_input|output_not_ours", proc.stderr), proc.stderr
     assert "Nothing was written" in proc.stderr and "Choose" in proc.stderr, proc.stderr
@@ -434,7 +444,7 @@ def test_an_existing_folder_measurekit_did_not_make_is_refused(workspace, tmp_pa
     other = tmp_path / "holiday_photos"
     other.mkdir()
     (other / "a.jpg").write_bytes(b"\xff\xd8 not really a photo")
-    proc = _cli("link", "D", "--framework", "FW", "--out", other, cwd=workspace)
+    proc = _here("link", "D", "--framework", "FW", "--out", other, cwd=workspace)
     assert proc.returncode == 1 and "output_not_ours" in proc.stderr
     assert (other / "a.jpg").read_bytes() == b"\xff\xd8 not really a photo"
 
@@ -442,17 +452,17 @@ def test_an_existing_folder_measurekit_did_not_make_is_refused(workspace, tmp_pa
 def test_re_running_into_measurekits_own_output_is_allowed(workspace, tmp_path):
     out = tmp_path / "linked"
     for _ in range(2):
-        proc = _cli("link", "D", "--framework", "FW", "--out", out, cwd=workspace)
+        proc = _here("link", "D", "--framework", "FW", "--out", out, cwd=workspace)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert (out / "linked.csv").is_file()
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert _cli("link", "D", "--framework", "FW", "--out", empty, cwd=workspace).returncode == 0
+    assert _here("link", "D", "--framework", "FW", "--out", empty, cwd=workspace).returncode == 0
 
 
 def test_synth_replaces_only_what_synth_made(workspace, tmp_path, monkeypatch, capsys):
-    """The first synth in a fresh interpreter as elsewhere in this file; the four commands after it in this process
-    (``measurekit.cli.main`` from the same folder, its own exit code and messages): each synth in a fresh
+    """The first synth through tests/cli_runner.py (from the project folder); the four commands after it by
+    ``measurekit.cli.main`` from the same folder (its own exit code and messages): each synth in a fresh
     interpreter paid the imports and the framework's population truth again (about 5 s of CPU each)."""
     from measurekit.cli import main
 
@@ -463,7 +473,7 @@ def test_synth_replaces_only_what_synth_made(workspace, tmp_path, monkeypatch, c
         return code, err
 
     out = tmp_path / "practice"
-    proc = _cli("synth", "--n", 200, "--framework", "FW", "--out", out, cwd=workspace)
+    proc = _here("synth", "--n", 200, "--framework", "FW", "--out", out, cwd=workspace)
     assert proc.returncode == 0, proc.stderr[-2000:]
     monkeypatch.chdir(workspace)
     code, err = mk("synth", "--n", 200, "--framework", "FW", "--out", out)    # a re-run into its own output is allowed
@@ -491,6 +501,7 @@ def test_matplotlib_writes_nothing_under_home(tmp_path):
     env["HOME"] = str(home)
     code = ("import measurekit, os; import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt; "
             "plt.plot([1, 2]); plt.savefig(os.devnull, format='png'); print(matplotlib.get_cachedir())")
+    # a fresh interpreter is the point: what `import measurekit` sets up (MPLCONFIGDIR) before matplotlib loads
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not str(home) in proc.stdout and not list(home.rglob("*")), list(home.rglob("*"))
@@ -502,7 +513,7 @@ def test_a_named_pipe_in_a_framework_is_refused_without_waiting(spec):
 
     os.remove(spec / "scales.yaml")
     os.mkfifo(spec / "scales.yaml")
-    proc = _cli("check-spec", spec, timeout=120)
+    proc = _cli("check-spec", spec, timeout=120)     # a fresh interpreter: the parser meets a special file
     assert proc.returncode == 1 and "special_file" in proc.stdout, proc.stdout[-2000:]
 
 

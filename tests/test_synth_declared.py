@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from cli_runner import run_cli
 from measurekit.data import validate_dir
 from measurekit.problems import InputError
 from measurekit.synth.declared import make_declared_cohort, write_declared_cohort
@@ -22,8 +21,7 @@ FOLDER = ROOT / "indicators" / "north-yorkshire-care-leavers"
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "measurekit", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
+    return run_cli(*args, cwd=ROOT, timeout=600)
 
 
 @pytest.fixture(scope="module")

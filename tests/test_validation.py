@@ -1,11 +1,10 @@
 """Validation reports every planted problem, with row, column, value and code; inputs never change."""
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
+from cli_runner import run_cli
 from measurekit.core.atomic import sha256
 from measurekit.data import read_dir, validate_dir
 from measurekit.problems import InputError
@@ -83,12 +82,11 @@ def test_read_dir_raises_with_the_whole_report(corrupted):
 
 
 def test_cli_exit_codes_and_report_file(corrupted, synthetic_dir, tmp_path, capsys):
-    """The failing validate in a fresh interpreter, the passing one in-process (``measurekit.cli.main``)."""
+    """The failing validate through tests/cli_runner.py, the passing one by ``measurekit.cli.main``."""
     from measurekit.cli import main
 
     folder, _ = corrupted
-    bad = subprocess.run([sys.executable, "-m", "measurekit", "validate", str(folder), "--framework", str(FRAMEWORK_DIR), "--report", str(tmp_path / "r.csv")],
-                         capture_output=True, text=True)
+    bad = run_cli("validate", folder, "--framework", FRAMEWORK_DIR, "--report", tmp_path / "r.csv")
     assert bad.returncode == 1
     assert "gld_mismatch" in bad.stdout and "row" in bad.stdout
     assert len(pd.read_csv(tmp_path / "r.csv")) >= 10
