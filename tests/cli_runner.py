@@ -32,6 +32,9 @@ What it cannot do, and where the tests keep a new interpreter instead (say so at
 the interpreter itself (a C library's segfault kills the test process: libyaml on very deep nesting), see the
 installed ``measurekit`` entry point, or see a fresh interpreter's imports and start-up (what ``import measurekit``
 sets, which modules it pulls in). Output written by C code to file descriptors 1 and 2 is not captured.
+
+Measured (5 Dec, issue 30; -n 0, MEASUREKIT_TEST_CPU, three runs each on a shared 2-core machine, load 2.5-6):
+the 14 modules that moved to it took 144 CPU s before and 107 after (mean), 250 tests.
 """
 from __future__ import annotations
 
