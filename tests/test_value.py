@@ -243,3 +243,21 @@ def test_fitted_risks_are_the_two_models_the_table_reports(scored):
             len(pos) * len(neg))
         assert hand_auc == pytest.approx(t.loc["auc", model], abs=1e-12)
         assert np.mean((p - y) ** 2) == pytest.approx(t.loc["brier", model], abs=1e-12)
+
+
+def test_a_separated_resample_gives_no_overflow_warning():
+    """A bootstrap resample in which an outcome is separated drives the linear predictor to hundreds: exp() of it
+    overflows to inf, which is the probability 0 it stands for; the analyst sees no RuntimeWarning (they did with
+    `measurekit run --trial-sample 200`), and the fit still moves towards separation."""
+    import warnings
+
+    from measurekit.stats._numerics.logistic import fit_logistic_batch
+
+    x = np.linspace(-3, 3, 40)
+    X = add_intercept(x[:, None])
+    y = (x > 0).astype(float)                                    # perfectly separated
+    W = np.ones((3, len(x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        coef, loglik, _ = fit_logistic_batch(X, y, W, start=np.array([0.0, 400.0]))
+    assert np.all(np.isfinite(loglik)) and np.all(coef[:, 1] > 100)

@@ -245,7 +245,8 @@ def _bootstrap(Xb, Xf, y, fb, ff, n_boot, rng, warnings) -> np.ndarray:
             W = W[(W @ y > 0) & (W @ (1 - y) > 0)]
             cb, llb, _ = fit_logistic_batch(Xb, y, W, start=fb.coef, tol=1e-8)
             cf, llf, _ = fit_logistic_batch(Xf, y, W, start=ff.coef, tol=1e-8)
-            pb, pf = 1 / (1 + np.exp(-(cb @ Xb.T))), 1 / (1 + np.exp(-(cf @ Xf.T)))
+            with np.errstate(over="ignore"):    # exp(-eta) = inf (a separated resample) is the probability 0
+                pb, pf = 1 / (1 + np.exp(-(cb @ Xb.T))), 1 / (1 + np.exp(-(cf @ Xf.T)))
             nw = W.sum(axis=1)
             ybar = (W @ y) / nw
             ll0 = nw * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))

@@ -136,7 +136,8 @@ def fit_logistic_batch(X: np.ndarray, y: np.ndarray, W: np.ndarray, start: np.nd
         if len(Wa) != active.size:              # copy the weights of the unfinished fits only when some finished
             Wa = W[active]
         ba, ea = beta[active], eta[active]
-        prob = np.exp(-ea)                      # 1 / (1 + exp(-eta)), in place (the same numbers)
+        with np.errstate(over="ignore"):        # a separated resample: exp(-eta) = inf gives the probability 0
+            prob = np.exp(-ea)                  # 1 / (1 + exp(-eta)), in place (the same numbers)
         prob += 1
         np.divide(1.0, prob, out=prob)
         grad = (Wa * (y - prob)) @ X
