@@ -265,6 +265,7 @@ class _Master:
         return None
 
     frozen = False
+    work = 0                                   # simplex iterations of every solve so far (see MASTER_WORK)
 
     def tighten(self) -> bool:
         """Ask for the final gap from the next solve on; False when it was asked for already."""
@@ -293,6 +294,7 @@ class _Master:
         _audit.run_highs(self.h)
         st = self.h.getModelStatus()
         info = self.h.getInfo()
+        self.work += max(int(info.simplex_iteration_count), 0)
         if info.primal_solution_status != 2:          # no feasible solution
             return None
         x = np.round(np.array(self.h.getSolution().col_value)) > 0.5
@@ -309,6 +311,13 @@ class _Master:
 # machine's load, so the same data give the same pattern
 LARGE_TABLE = 2000
 LARGE_TABLE_BUDGET = 40.0
+
+# simplex iterations of the master problems (summed over the rounds) after which the pattern found so far is kept
+# and later rounds only add rows, as after optimal_rounds: a count of work, not of seconds, so the same data give
+# the same pattern however busy the machine. The hardest council tables measured need far less (a cohort of 800 at
+# seed 11: 19,000 in 56 rounds); two linked periods of 3,000 children (seed 54) ran 218 rounds and 500 s of CPU
+# before the round cap stopped them, the master taking 3-6 s a round by then (about 4,000 iterations each).
+MASTER_WORK = 60_000
 
 # rounds a published rounded count may fail the audit before its row is withheld outright
 STALL_ROUNDS = 8
@@ -366,7 +375,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
     objects, or a :class:`~measurekit.publish.ledger.Ledger`), audited jointly with this one;
     their withheld cells stay protected. ``time_limit``: seconds per master solve. After
     ``optimal_rounds`` rounds (200; a cohort of 800 needed 33 rounds to its least-cost pattern at seed 2,
-    where the former 30 stopped it short), or ``time_budget`` seconds (default: 40 s for tables of more than
+    where the former 30 stopped it short), or ``MASTER_WORK`` simplex iterations of the master problems, or
+    ``time_budget`` seconds (default: 40 s for tables of more than
     ``LARGE_TABLE`` rows, none below, so a board table of a council's cohort gets the same pattern however busy
     the machine is; ``None`` keeps that default, ``inf`` never stops), the pattern found so far is
     kept and later rounds only add rows (the modular fallback: still audited to the same standard,
@@ -446,7 +456,8 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
             break
         if rounds >= max_rounds:
             raise RuntimeError("secondary suppression did not converge: " + "; ".join(result.problems[:5]))
-        if master.frozen or rounds == optimal_rounds or _time.perf_counter() - started > time_budget:
+        if (master.frozen or rounds == optimal_rounds or master.work > MASTER_WORK
+                or _time.perf_counter() - started > time_budget):
             # from here on only add rows: monotone, so each audit reuses the last (before, only the rows withheld at
             # the first freeze were kept, later ones could be dropped again and every audit started afresh)
             master.freeze(supp[:master.n])
