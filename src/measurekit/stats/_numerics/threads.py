@@ -34,7 +34,7 @@ def single_thread(func):
             return func(*args, **kwargs)
         try:
             controller = _get_controller()
-        except ImportError:                                   # pragma: no cover - scikit-learn brings it
+        except ImportError:                                   # pragma: no cover - a runtime dependency
             return func(*args, **kwargs)
         _state.depth = 1
         try:
