@@ -33,11 +33,7 @@ def care():
 
 
 def _targets(model, rows):
-    out = []
-    for r in rows:
-        d, m = int(model.den_var[r]), int(model.num_var[r])
-        out += [(r, "denominator", {d: 1.0}), (r, "numerator", {m: 1.0}), (r, "complement", {d: 1.0, m: -1.0})]
-    return out
+    return [(r, kind, coefs) for r in rows for kind, coefs in model.counts(r)]
 
 
 def test_everyone_answered_is_published_and_the_pack_is_protected(care, tmp_path):

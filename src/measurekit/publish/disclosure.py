@@ -324,8 +324,7 @@ STALL_ROUNDS = 8
 
 
 def _target_coefs(model, row: int, count: str) -> dict:
-    d, m = int(model.den_var[row]), int(model.num_var[row])
-    return {"denominator": {d: 1.0}, "numerator": {m: 1.0}, "complement": {d: 1.0, m: -1.0}}[count]
+    return dict(model.counts(row))[count]
 
 
 def period_parts(table: pd.DataFrame, linked_periods=()) -> list[np.ndarray]:

@@ -82,6 +82,14 @@ class CountModel:
     same_count: np.ndarray | None = None
     _zero: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
+    def counts(self, row: int) -> list[tuple[str, dict]]:
+        """The counts of ``row`` an intruder bounds, each with its coefficients over the unknowns: the denominator,
+        and for a proportion the numerator and the complement (denominator - numerator)."""
+        d, m = self.den_var[row], self.num_var[row]
+        if m < 0:
+            return [("denominator", {d: 1.0})]
+        return [("denominator", {d: 1.0}), ("numerator", {m: 1.0}), ("complement", {d: 1.0, m: -1.0})]
+
     def zero_by_relations(self, targets) -> set:
         """The ``(row, count)`` of ``targets`` (``(row, count, coefficients over unknowns)``) that are 0 in every
         table the relations allow, whatever is published or withheld.
@@ -693,12 +701,8 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     elsewhere &= ~((model.truth >= model.smin[model.var_row]) & (model.truth <= model.smax[model.var_row]))
     targets = []      # (row, count, coefficient dict over variables)
     for i in np.flatnonzero(suppressed):
-        d, m = model.den_var[i], model.num_var[i]
-        if not elsewhere[d]:
-            targets.append((i, "denominator", {d: 1.0}))
-        if m >= 0:
-            targets.append((i, "numerator", {m: 1.0}))
-            targets.append((i, "complement", {d: 1.0, m: -1.0}))
+        targets += [(i, kind, coefs) for kind, coefs in model.counts(int(i))
+                    if kind != "denominator" or not elsewhere[model.den_var[i]]]
     # published rounded counts: the sums must not give them back exactly (un-rounding)
     rounded_rows = set()
     if round_to is not None:
@@ -707,10 +711,7 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
             d, m = model.den_var[i], model.num_var[i]
             if lo[d] < hi[d] or (m >= 0 and lo[m] < hi[m]):
                 rounded_rows.add(int(i))
-                targets.append((i, "denominator", {d: 1.0}))
-                if m >= 0:
-                    targets.append((i, "numerator", {m: 1.0}))
-                    targets.append((i, "complement", {d: 1.0, m: -1.0}))
+                targets += [(i, kind, coefs) for kind, coefs in model.counts(int(i))]
     records = []
     # a count that is 0 by the relations alone is known whatever is withheld (see CountModel.zero_by_relations):
     # not a target; its record says so (required 0)
