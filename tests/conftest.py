@@ -170,7 +170,13 @@ def execute_notebook(nb, folder: Path, timeout: int = 600):
     history. The TCP default picks each port by binding port 0 and letting it go before the kernel binds it
     (jupyter_client issue 487), so kernels started at the same moment by two pytest-xdist workers, or by anyone
     else on the machine, can be handed the same port; and every kernel writes to ~/.ipython's one history
-    database. Neither can meet another kernel here. The notebook still runs top to bottom in a real kernel."""
+    database. Neither can meet another kernel here. The notebook still runs top to bottom in a real kernel.
+
+    Once the last cell has replied (every output received, every file the notebook writes closed), the kernel is
+    stopped at once (``shutdown_kernel="immediate"``: SIGKILL to its process group) instead of asked to shut down:
+    ipykernel 7's graceful shutdown often waited 1-3.5 s with its control thread blocked sending to the IOPub
+    thread it had already stopped (py-spy; after importing pyxform, for one), idle time that added about 25 s
+    to the suite's wall time over its 26 notebook runs (issue 30)."""
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
@@ -178,7 +184,7 @@ def execute_notebook(nb, folder: Path, timeout: int = 600):
     km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "k"))
     try:
         NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
-                       extra_arguments=["--HistoryManager.enabled=False"],
+                       extra_arguments=["--HistoryManager.enabled=False"], shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(folder)}}).execute(cleanup_kc=True)  # shut it down
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
