@@ -114,7 +114,7 @@ def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: f
     reason = np.full(n, None, dtype=object)
     for col in ids:
         given = _text(responses[col].reset_index(drop=True))
-        known = set(_text(children[col]).dropna())
+        known = set(_text(children[col]).dropna().unique())
         hit = given.notna() & given.isin(known) & pd.isna(child)
         if col != "child_id":
             lookup = pd.Series(children["child_id"].to_numpy(), index=_text(children[col]).to_numpy())
@@ -157,7 +157,7 @@ def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: f
     elif rest.any():
         table.loc[rest, "reason"] = table.loc[rest, "reason"].fillna("no identifiers to link on")
     if len(decisions):
-        _apply_decisions(table, decisions, set(children["child_id"].astype(str)))
+        _apply_decisions(table, decisions, set(children["child_id"].astype(str).unique()))
     return Matches(table, pairs, model, lower, upper)
 
 

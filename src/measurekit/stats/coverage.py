@@ -202,7 +202,7 @@ def response_weights(data: pd.DataFrame, *, responded, by=None, method: str = "r
     targets = {}
     for var in by:
         cohort_counts = data[var].astype(str).value_counts()
-        resp_groups = set(resp[var].astype(str))
+        resp_groups = set(resp[var].astype(str).unique())
         empty = [g for g in cohort_counts.index if g not in resp_groups]
         if empty:
             warnings.append(f"{var}: nobody responded in group(s) {', '.join(empty)}; they cannot be represented by "

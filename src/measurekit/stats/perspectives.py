@@ -103,7 +103,7 @@ def _read(data, *, id, round, perspective, topic, rating, perspectives, by=None,
                    f"{perspective!r} column, first and second.", column=perspective, value=repr(perspectives),
                    rule="two different values")
         report.raise_if_errors()
-    seen = set(data[perspective].dropna().astype(str))
+    seen = set(data[perspective].dropna().astype(str).unique())
     for p in pair:
         if p not in seen:
             report.add("unknown_perspective", f"No rating has {perspective} = {p!r}; the column holds "
@@ -128,7 +128,7 @@ def _read(data, *, id, round, perspective, topic, rating, perspectives, by=None,
     notes: list[str] = []
     dont_know: set = set()
     if framework is not None:
-        known0 = set(frame[topic].dropna().astype(str))
+        known0 = set(frame[topic].dropna().astype(str).unique())
         scale, dont_know, domains, notes = _from_framework(framework, known0, domains, scale, topic)
     if scale is None:
         scale = (0, 10)
