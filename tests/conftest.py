@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,13 +72,17 @@ def analysis_frame(cohort):
 class BundledRun:
     """One finished run of the main job: its ``RunState``, output folder and the data folder it read; ``calls``: how
     often each function of ``WATCHED`` ran during the run, and ``board_readers``: the file (module) of every
-    ``pandas.read_csv`` call on a ``board_table`` path during the run."""
+    ``pandas.read_csv`` call on a ``board_table`` path during the run; ``opened``: every time the run opened one of
+    the data folder's CSV or Excel files (its resolved path, once per opening); ``scored_rows``: the number of rows
+    of each call of ``measurekit.stats.scoring.score``, in order."""
 
     state: object
     out: Path
     data: Path
     calls: dict
     board_readers: tuple
+    opened: tuple = ()
+    scored_rows: tuple = ()
 
 
 # functions of the main job counted during the shared run (pass-through wrappers: nothing else changes), for the tests
@@ -85,7 +90,9 @@ class BundledRun:
 # each evidence file read once); before, each of those two tests ran the whole job again with its own counters
 WATCHED = (("measurekit.publish.board_table", "_aggregate"), ("measurekit.publish.disclosure", "protect"),
            ("measurekit.core.formatting", "publish_board_table"), ("measurekit.design.evidence", "read_quotes"),
-           ("measurekit.design.content_validity", "read_ratings"), ("measurekit.design.interviews", "read_interviews"))
+           ("measurekit.design.content_validity", "read_ratings"), ("measurekit.design.interviews", "read_interviews"),
+           # test_pipeline's test_one_run_reads_each_input_once_and_scores_once, which also ran a job of its own
+           ("measurekit.data.validation", "read_and_check"))
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +102,11 @@ def bundled_run(tmp_path_factory) -> BundledRun:
     counts (the run takes about a tenth of the suite's time when each test module ran its own). Tests must not
     change the state or the folders; one that needs them gone (``test_report_is_a_pure_function_of_the_run_state``)
     moves them aside and puts them back. A test that needs its own run (monkeypatched steps, other data) still calls
-    ``run``."""
+    ``run``.
+
+    Every step runs in this process (``MEASUREKIT_WORKERS=1``), whatever the machine's load: the counters then see
+    the whole run, and tests/test_workers.py compares its run with worker processes with this one instead of
+    running the job a third time (with ``auto`` the shared run took the workers whenever a core looked idle)."""
     import importlib
     import inspect
     from collections import Counter
@@ -111,6 +122,16 @@ def bundled_run(tmp_path_factory) -> BundledRun:
     out = base / "out"
     calls: Counter = Counter()
     readers: list[str] = []
+    inputs = {str(p.resolve()) for p in data.iterdir() if p.suffix in (".csv", ".xlsx")}
+    opened: list[str] = []
+    scored_rows: list[int] = []
+    watching = [True]
+
+    def hook(event, args):      # an audit hook cannot be removed: it stops listening when the run is over
+        if watching[0] and event == "open" and isinstance(args[0], (str, bytes)):
+            path = os.path.realpath(os.fsdecode(args[0]))
+            if path in inputs:
+                opened.append(path)
 
     def counting(name, real):
         def spy(*args, **kwargs):
@@ -126,16 +147,30 @@ def bundled_run(tmp_path_factory) -> BundledRun:
         return real_read_csv(path, *args, **kwargs)
 
     from measurekit.design import loading
+    from measurekit.pipeline import workers
+    from measurekit.stats import scoring
+
+    real_score = scoring.score
+
+    def score(*args, **kwargs):
+        scored_rows.append(len(args[0]))
+        return real_score(*args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         # counted as in a fresh process: no framework folder loaded before (design/loading.py keeps loaded folders)
         mp.setattr(loading, "_LOADED", {})
+        mp.setenv(workers.ENV, "1")
         for module, name in WATCHED:
             mod = importlib.import_module(module)
             mp.setattr(mod, name, counting(name, getattr(mod, name)))
         mp.setattr(pd, "read_csv", read_csv)
-        state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
-    return BundledRun(state, out, data, dict(calls), tuple(readers))
+        mp.setattr(scoring, "score", score)
+        sys.addaudithook(hook)
+        try:
+            state = run(data, framework=paths.BUNDLED_FRAMEWORK, out=out, log=lambda *_: None)
+        finally:
+            watching[0] = False
+    return BundledRun(state, out, data, dict(calls), tuple(readers), tuple(opened), tuple(scored_rows))
 
 
 @dataclass(frozen=True)
@@ -280,7 +315,8 @@ COST = {
 BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_profile.py",
                     "test_framework_evidence.py", "test_pipeline.py::test_main_job_writes_reports",
                     "test_board_pack.py::test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_back",
-                    "test_workers.py::test_the_run_with_workers_writes_what_the_run_without_writes")
+                    "test_workers.py::test_the_run_with_workers_writes_what_the_run_without_writes",
+                    "test_pipeline.py::test_one_run_reads_each_input_once_and_scores_once")
 SHARED_UNITS = {"bundled_run": BUNDLED_RUN_UNIT,
                 "second_site_run": ("test_second_site.py", "test_framework_general.py")}
 

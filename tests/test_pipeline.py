@@ -77,50 +77,27 @@ def _synth(tmp_path, n, seed):
     return write_cohort(make_cohort(n=n, random_state=seed), tmp_path / f"data{n}_{seed}")
 
 
-def test_one_run_reads_each_input_once_and_scores_once(tmp_path, monkeypatch):
+def test_one_run_reads_each_input_once_and_scores_once(bundled_run):
     """Inputs are read and validated once (the run state hands the cohort on) and the voice domains are
-    scored once (the board pack reuses the scores)."""
-    import measurekit.data.validation as validation
-    import measurekit.stats.scoring as scoring
+    scored once (the board pack reuses the scores).
 
-    data = _synth(tmp_path, 600, 3)
-    inputs = {str(p.resolve()) for p in data.iterdir() if p.suffix in (".csv", ".xlsx")}
-    opened: list[str] = []
-    watching = [True]
-
-    def hook(event, args):
-        if not (watching[0] and event == "open" and isinstance(args[0], (str, bytes))):
-            return
-        path = args[0].decode() if isinstance(args[0], bytes) else args[0]
-        if os.path.realpath(path) in inputs:
-            opened.append(path)
-
-    sys.addaudithook(hook)
-    calls = {"read_and_check": 0}
-    scored_rows: list[int] = []
-    real_check, real_score = validation.read_and_check, scoring.score
-
-    def counting_check(*a, **k):
-        calls["read_and_check"] += 1
-        return real_check(*a, **k)
-
-    def counting_score(*a, **k):
-        scored_rows.append(len(a[0]))
-        return real_score(*a, **k)
-
-    monkeypatch.setattr(validation, "read_and_check", counting_check)
-    monkeypatch.setattr(scoring, "score", counting_score)
-    try:
-        state = run(data, framework=FRAMEWORK_DIR, out=tmp_path / "out", log=lambda *_: None)
-    finally:
-        watching[0] = False
-    assert calls == {"read_and_check": 1}
+    The run is the session's shared run of the main job (conftest ``bundled_run``: the bundled data, every step in
+    one process), which counts the calls of ``read_and_check`` and the rows of each ``score`` call and records each
+    opening of an input file (an audit hook); this test used to run a job of its own (600 children) to count them."""
+    state, data = bundled_run.state, bundled_run.data
+    assert bundled_run.calls.get("read_and_check", 0) == 1, bundled_run.calls
     # the cohort's respondents are scored once; the only other scoring is of the small retest
     # subsample (its two administrations), which is different data
+    scored_rows = list(bundled_run.scored_rows)
     n_resp, n_retest = len(state.respondents), len(pd.read_csv(data / "voice_retest.csv"))
     assert scored_rows.count(n_resp) == 1 and sorted(scored_rows) == sorted([n_resp] + [n_retest] * 2), scored_rows
+    inputs = {os.path.realpath(p) for p in data.iterdir() if p.suffix in (".csv", ".xlsx")}
+    opened = list(bundled_run.opened)
     counts = {p: opened.count(p) for p in set(opened)}
     assert all(c == 1 for c in counts.values()), counts
+    # every table the job reads was seen opening (the hook listened), and nothing but the data folder's inputs
+    assert set(counts) <= inputs and {os.path.realpath(data / f) for f in ("children.csv", "voice_parent.csv")} \
+        <= set(counts), sorted(counts)
 
 
 def test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table(tmp_path):

@@ -155,9 +155,9 @@ def test_apart_steps_read_only_what_earlier_steps_make():
 @needs_workers
 def test_the_run_with_workers_writes_what_the_run_without_writes(bundled_run, tmp_path, monkeypatch):
     """The bundled job with worker processes (MEASUREKIT_WORKERS=on) writes the same files, byte for byte, as with
-    every step in one process (the shared run, bundled_run, when it ran without workers, else a run with
-    MEASUREKIT_WORKERS=1): the workbook's zip parts apart from its creation time, the trial report apart from the
-    step times."""
+    every step in one process (the shared run, bundled_run, which conftest makes with MEASUREKIT_WORKERS=1; were it
+    ever made with workers, a run with MEASUREKIT_WORKERS=1 here): the workbook's zip parts apart from its creation
+    time, the trial report apart from the step times."""
     import zipfile
 
     from measurekit.core import paths
