@@ -43,11 +43,14 @@ def test_main_job_writes_reports(bundled_run):
 
 
 def test_second_seed_and_bad_input(tmp_path):
+    """A seed other than the bundled cohort's (1). Seed 9, not 2 as before: disclosure control of the board table
+    is most of the run and varies with the seed (protect() on 800 children: 3.4-3.5 CPU s with seed 2, 0.6 with
+    9; the whole run 5.8-6.2 against 2.8-3.0; measured 5 Dec, issue 30)."""
     from measurekit.cli import main
 
-    data = tmp_path / "seed2"
+    data = tmp_path / "seed9"
     # the data made in this process
-    assert main(["synth", "--framework", str(FRAMEWORK_DIR), "--n", "800", "--seed", "2", "--out", str(data)]) == 0
+    assert main(["synth", "--framework", str(FRAMEWORK_DIR), "--n", "800", "--seed", "9", "--out", str(data)]) == 0
     out = tmp_path / "out"
     # KEEP a fresh interpreter here: the suite's one end-to-end `python -m measurekit run` of the main job (the
     # module entry point, the imports a new process makes, output and exit status through a real pipe)
