@@ -140,7 +140,10 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
     filters = [area_col, *FILTERS]
     t = table[table["geography_type"].isin(["la", "neighbourhood"])].copy()
     t[area_col] = t["geography_name"].where(t["geography_type"] == "neighbourhood", TOTAL).astype(str)
-    pairs = [_characteristic(framework, b, v) for b, v in zip(t["breakdown"], t["breakdown_value"])]
+    # each distinct breakdown and value looked up once (the framework's look-up walks its declarations)
+    known: dict[tuple, tuple[str, str]] = {}
+    pairs = [known[b, v] if (b, v) in known else known.setdefault((b, v), _characteristic(framework, b, v))
+             for b, v in zip(t["breakdown"], t["breakdown_value"])]
     t["characteristic_group"] = [g for g, _ in pairs]
     t["characteristic"] = [c for _, c in pairs]
     keys = ["period", *filters]

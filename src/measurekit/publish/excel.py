@@ -116,6 +116,46 @@ def _example_group(framework) -> str:
     return ""
 
 
+def _style_cells(cells, number_format: str | None, alignment) -> None:
+    """Give every one of ``cells`` (unstyled cells: written by ``ws.append`` of plain values) ``number_format``
+    and ``alignment`` (None: left as it is). The first cell is styled through openpyxl (which registers the
+    format and alignment with the workbook) and the others take a copy of its style ids: the same style per
+    cell, and the same styles registered in the same order, as styling each cell in turn, without openpyxl
+    looking the same format up again for every cell."""
+    from copy import copy
+
+    first = None
+    for c in cells:
+        if first is None:
+            if number_format:
+                c.number_format = number_format
+            if alignment is not None:
+                c.alignment = alignment
+            first = c._style
+        else:
+            c._style = copy(first)
+
+
+class _Memo(dict):
+    """Words of each distinct breakdown or group looked up once per workbook (the framework's look-up walks its
+    declarations; a board table repeats the same few codes on every row). Keys carry the value's type, so 1,
+    1.0 and "1" are never confused."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __call__(self, *args):
+        key = tuple((type(a), a) for a in args)
+        try:
+            return self[key]
+        except KeyError:
+            out = self[key] = self.fn(*args)
+            return out
+        except TypeError:            # an unhashable value: looked up every time
+            return self.fn(*args)
+
+
 def write_workbook(board, path, extra=None) -> None:
     """The workbook of a board table (:class:`~measurekit.publish.board_table.BoardTable`) at ``path``.
     ``extra`` (optional): a function given the openpyxl workbook before it is saved, to add sheets (the
@@ -209,12 +249,12 @@ def write_workbook(board, path, extra=None) -> None:
         meta.append(row)
     for pos, (_, _, width) in enumerate(fields, start=1):
         meta.column_dimensions[meta.cell(row=1, column=pos).column_letter].width = width
-    for row in meta.iter_rows(min_row=2):
-        for c in row:
-            c.alignment = wrap
+    _style_cells((c for row in meta.iter_rows(min_row=2) for c in row), None, wrap)
     meta.freeze_panes = "B2"
     _print_setup(meta, "1:1")
     used = {"readme", "symbols", "indicators"}
+    breakdown_words = _Memo(lambda b: labels.breakdown(b, framework))
+    group_words = _Memo(lambda b, v: labels.category(b, v, framework=framework))
     for ind in board.indicators.values():
         ws = wb.create_sheet(_sheet_name(ind.title, used))
         ws.append([ind.title])
@@ -231,15 +271,15 @@ def write_workbook(board, path, extra=None) -> None:
             view = ["period", *view]
         ws.append([headers[c] for c in view])
         _style_header(ws[4], head_fill)
-        for r in _rows_for(table, ind).to_dict("records"):
+        needed = list(dict.fromkeys([*view, "breakdown", "polarity", "geography_type"]))
+        for r in _rows_for(table, ind)[needed].to_dict("records"):
             out = []
             for col in view:
                 cell = _plain(r[col])
                 if col == "breakdown":
-                    cell = labels.breakdown(cell, framework)
+                    cell = breakdown_words(cell)
                 elif col == "breakdown_value":
-                    cell = "" if r["breakdown"] == "all" else labels.category(r["breakdown"], cell,
-                                                                              framework=framework)
+                    cell = "" if r["breakdown"] == "all" else group_words(r["breakdown"], cell)
                 elif col == "significance_95":
                     cell = labels.comparison(cell, r["polarity"], words.the_la) if cell else ""
                 elif col in ("numerator", "denominator") and cell is not None and (
@@ -256,12 +296,10 @@ def write_workbook(board, path, extra=None) -> None:
             ws.column_dimensions[letter].width = WIDTHS[col]
             fmt = COUNT_FORMAT if col in ("numerator", "denominator") else value_format(ind) if col in (
                 "value", "ci_low", "ci_high", "comparator") else None
-            for row in ws.iter_rows(min_row=5, min_col=pos, max_col=pos):
-                for c in row:
-                    if fmt:
-                        c.number_format = fmt
-                    if col in ("note", "significance_95", "breakdown_value"):
-                        c.alignment = wrap
+            wrapped = col in ("note", "significance_95", "breakdown_value")
+            if fmt or wrapped:
+                _style_cells((c for (c,) in ws.iter_rows(min_row=5, min_col=pos, max_col=pos)), fmt,
+                             wrap if wrapped else None)
         ws.freeze_panes = "B5"
         _print_setup(ws, "4:4")
     if extra is not None:

@@ -200,7 +200,8 @@ def english_sentences(board, code: str, own: pd.DataFrame | None = None) -> dict
         cov = rows[(rows["indicator_id"] == cov_id) & rows["breakdown"].isin({b for b, _ in named})]
         overall = everyone["value"].get(cov_id) if cov_id in everyone.index else None
         if overall is not None and pd.notna(overall):
-            few = [labels.category(r.breakdown, r.breakdown_value, plain=True, framework=fw) for r in cov.itertuples()
+            few = [labels.category(r.breakdown, r.breakdown_value, plain=True, framework=fw) for r in
+                   cov[["breakdown", "breakdown_value", "value"]].itertuples()
                    if pd.notna(r.value) and r.value < overall - 5 and (r.breakdown, str(r.breakdown_value)) in named]
             if few:
                 heard = [f"{f[:1].upper()}{f[1:]}." for f in few]
