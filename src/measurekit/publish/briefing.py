@@ -26,10 +26,37 @@ from measurekit.core import atomic, labels
 from measurekit.publish import html as pagekit
 
 
+def _native(v):
+    """A value as pandas' ``to_dict`` boxes the values of an object column (numpy numbers as Python ones)."""
+    if isinstance(v, (np.floating, np.integer, np.bool_)):
+        return v.item()
+    return v
+
+
 def _records(frame: pd.DataFrame, columns) -> list[dict]:
-    """``frame.to_dict("records")`` of only ``columns``: the same values, without pandas' cost per column of a
-    board table's other columns (most of the time of a page's loops was spent there)."""
-    return frame[list(columns)].to_dict("records")
+    """``frame[columns].to_dict("records")``: the same values of the same types (numpy numbers as Python ones,
+    a missing whole number as None), read column by column from numpy-typed, object and nullable integer
+    columns (pandas' ``to_dict`` cost a page ~1 ms a call, most of the time of its loops); any other column
+    through pandas itself."""
+    columns = list(columns)
+    values: dict[str, list] = {}
+    rest = []
+    for c in columns:
+        col = frame[c]
+        dtype = col.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+            values[c] = col.tolist()
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
+            values[c] = [_native(v) for v in col.tolist()]
+        elif isinstance(dtype, pd.Int64Dtype):
+            values[c] = [None if v is pd.NA else int(v) for v in col.tolist()]
+        else:
+            rest.append(c)
+    if rest:
+        records = frame[rest].to_dict("records")
+        for c in rest:
+            values[c] = [r[c] for r in records]
+    return [dict(zip(columns, row)) for row in zip(*(values[c] for c in columns))]
 
 
 def _tuples(frame: pd.DataFrame, columns):
@@ -756,9 +783,10 @@ def write_area_pages(board, folder: Path, render, desc: str = "") -> dict[str, P
     table = board.rows
     nb = table[table["geography_type"] == "neighbourhood"]
     # text columns as Python objects: each page walks its rows many times, and pandas' own string arrays make
-    # every row lookup slow (30 times slower at 150 areas); the numbers stay numbers
+    # every row lookup slow (30 times slower at 150 areas); the numbers stay numbers. The copy puts the columns
+    # of one type in one block (pandas' consolidation), so each of a page's many filters is one take per type
     nb = nb.astype({c: object for c in nb.columns if pd.api.types.is_string_dtype(nb[c].dtype)
-                    and not pd.api.types.is_object_dtype(nb[c].dtype)})
+                    and not pd.api.types.is_object_dtype(nb[c].dtype)}).copy()
     keys = nb["geography_code"].astype(str)
     codes = board.area_codes()
     own = dict(tuple(nb.groupby(keys, sort=False)))

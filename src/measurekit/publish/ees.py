@@ -174,21 +174,32 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
                          f"Total is all {_people(framework)}",
              filter_grouping_column="characteristic_group"),
     ]
+    # the grid's index made once for every indicator; only the columns the measures read are joined to it,
+    # and the indicators' columns are added to the data in one go (not one frame insert per column)
+    target = pd.MultiIndex.from_frame(grid[keys])
+    used = ["indicator_id", "suppressed", "denominator", "value", "ci_low", "ci_high", "numerator"]
+    narrow = t[keys + [c for c in used if c in t.columns]]
+    measures: dict[str, list[str]] = {}
     for ind in board.indicators.values():
-        rows = t[t["indicator_id"] == ind.id].set_index(keys)
+        rows = narrow[narrow["indicator_id"] == ind.id].set_index(keys)
         rows = rows[~rows.index.duplicated()]
-        joined = rows.reindex(pd.MultiIndex.from_frame(grid[keys]))
+        joined = rows.reindex(target)
         present = joined["indicator_id"].notna().to_numpy()
         suppressed = joined["suppressed"].fillna(False).astype(bool).to_numpy()
         nobody = (pd.to_numeric(joined["denominator"], errors="coerce").fillna(0) == 0).to_numpy()
         symbols = ["z" if not p else ("c" if s else ("x" if n else "")) for p, s, n in zip(present, suppressed, nobody)]
         dp = int(getattr(ind, "decimal_places", formatting.DEFAULT_DP))
         for col, source, kind, suffix in _measures(ind, _people(framework), _group_word(board)):
-            data[col] = formatting.cell_texts(joined[source].to_numpy(), kind, dp, symbols)
+            measures[col] = formatting.cell_texts(joined[source].to_numpy(), kind, dp, symbols)
             meta_rows.append(dict(col_name=col, col_type="Indicator", label=_label(ind.title, suffix),
                                   indicator_grouping=_label(ind.title, ""),
                                   indicator_unit="%" if kind == "percent" else "",
                                   indicator_dp=str(0 if kind == "count" else dp)))
+    if set(measures) & set(data.columns):     # a measure named like a column before it: replaced in place
+        for col, texts in measures.items():
+            data[col] = texts
+    elif measures:
+        data = pd.concat([data, pd.DataFrame(measures, index=data.index)], axis=1)
     meta = pd.DataFrame([{c: row.get(c, "") for c in META_COLUMNS} for row in meta_rows], columns=META_COLUMNS)
     return data, meta
 

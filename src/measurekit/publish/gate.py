@@ -345,14 +345,16 @@ class _Identifiers:
         if f.suffix not in SCANNED:
             return
         where = f.where
+        # cells: the distinct texts of the file's cells (each looked at once: a page repeats the same few)
         if f.suffix == ".xlsx":
-            cells = [str(v) for _title, rows in f.sheets for r in rows for v in r if v is not None]
-            text = "\n".join(cells)
+            values = [str(v) for _title, rows in f.sheets for r in rows for v in r if v is not None]
+            text = "\n".join(values)
+            cells = set(values)
         else:
             text = f.text
-            cells = [c.strip().strip('"') for c in re.split(r"[,\t|\n<>]", text)]
+            cells = {c.strip().strip('"') for c in set(re.split(r"[,\t|\n<>]", text))}
             if f.suffix == ".json":
-                cells += re.findall(r'"([^"\\]{1,60})"\s*:', text)
+                cells.update(re.findall(r'"([^"\\]{1,60})"\s*:', text))
         for c in sorted({c for c in cells if IDENTIFIER_NAME.match(c.strip())}):
             report.add("identifier_in_shareable", f"{where}: a column or field named {c!r} (an identifier)",
                        file=where, column=c, rule="no identifier columns in shareable files")
