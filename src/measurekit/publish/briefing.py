@@ -35,8 +35,8 @@ def _native(v):
 
 def _records(frame: pd.DataFrame, columns) -> list[dict]:
     """``frame[columns].to_dict("records")``: the same values of the same types (numpy numbers as Python ones,
-    a missing whole number as None), read column by column from numpy-typed, object and nullable integer
-    columns (pandas' ``to_dict`` cost a page ~1 ms a call, most of the time of its loops); any other column
+    a missing whole number as None), read column by column from numpy-typed, object, text (pandas' str) and
+    nullable integer columns (pandas' ``to_dict`` cost a page ~1 ms a call, most of the time of its loops); any other column
     through pandas itself."""
     columns = list(columns)
     values: dict[str, list] = {}
@@ -50,6 +50,8 @@ def _records(frame: pd.DataFrame, columns) -> list[dict]:
             values[c] = [_native(v) for v in col.tolist()]
         elif isinstance(dtype, pd.Int64Dtype):
             values[c] = [None if v is pd.NA else int(v) for v in col.tolist()]
+        elif isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:   # pandas' str: text, NaN if missing
+            values[c] = col.tolist()
         else:
             rest.append(c)
     if rest:

@@ -94,11 +94,20 @@ def _style_header(row_cells, fill) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _rows_for(table: pd.DataFrame, ind) -> pd.DataFrame:
-    rows = table[(table["indicator_id"] == ind.id) & (table["geography_type"] != "small_area")].copy()
+def _sheet_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows the indicator sheets show (no small areas), with ``_g`` (0 for the local authority, 1 for an
+    area) for their order: made once for every sheet."""
+    rows = table[table["geography_type"] != "small_area"].copy()
+    rows["_g"] = (rows["geography_type"] != "la").astype(int)
+    return rows
+
+
+def _rows_for(table: pd.DataFrame, ind, shown: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One indicator's rows in its sheet's order; ``shown``: :func:`_sheet_rows` of ``table`` when made already."""
+    shown = _sheet_rows(table) if shown is None else shown
+    rows = shown[shown["indicator_id"] == ind.id].copy()
     order_b = {b: k for k, b in enumerate(["all"] + list(ind.breakdowns))}
     rows["_b"] = rows["breakdown"].map(order_b).fillna(99)
-    rows["_g"] = (rows["geography_type"] != "la").astype(int)
     # several periods (a multi-period pack): each period's rows together, oldest first
     return rows.sort_values(["period", "_b", "_g", "geography_name", "breakdown_value"], kind="stable")
 
@@ -165,6 +174,7 @@ def write_workbook(board, path, extra=None) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from measurekit.publish.board_table import COLUMNS as COLUMN_NAMES
+    from measurekit.publish.briefing import _records
     from measurekit.publish.board_table import SYMBOLS
 
     framework, table, words = board.framework, board.rows, board.words
@@ -255,6 +265,7 @@ def write_workbook(board, path, extra=None) -> None:
     used = {"readme", "symbols", "indicators"}
     breakdown_words = _Memo(lambda b: labels.breakdown(b, framework))
     group_words = _Memo(lambda b, v: labels.category(b, v, framework=framework))
+    shown = _sheet_rows(table)
     for ind in board.indicators.values():
         ws = wb.create_sheet(_sheet_name(ind.title, used))
         ws.append([ind.title])
@@ -272,7 +283,7 @@ def write_workbook(board, path, extra=None) -> None:
         ws.append([headers[c] for c in view])
         _style_header(ws[4], head_fill)
         needed = list(dict.fromkeys([*view, "breakdown", "polarity", "geography_type"]))
-        for r in _rows_for(table, ind)[needed].to_dict("records"):
+        for r in _records(_rows_for(table, ind, shown), needed):
             out = []
             for col in view:
                 cell = _plain(r[col])
@@ -291,6 +302,7 @@ def write_workbook(board, path, extra=None) -> None:
                     cell = labels.in_people_words(cell, framework)
                 out.append(cell)
             ws.append(out)
+        last = ws.max_row          # (openpyxl counts it over every cell: once per sheet, not once per column)
         for pos, col in enumerate(view, start=1):
             letter = ws.cell(row=4, column=pos).column_letter
             ws.column_dimensions[letter].width = WIDTHS[col]
@@ -298,7 +310,7 @@ def write_workbook(board, path, extra=None) -> None:
                 "value", "ci_low", "ci_high", "comparator") else None
             wrapped = col in ("note", "significance_95", "breakdown_value")
             if fmt or wrapped:
-                _style_cells((c for (c,) in ws.iter_rows(min_row=5, min_col=pos, max_col=pos)), fmt,
+                _style_cells((ws.cell(row=row, column=pos) for row in range(5, last + 1)), fmt,
                              wrap if wrapped else None)
         ws.freeze_panes = "B5"
         _print_setup(ws, "4:4")
