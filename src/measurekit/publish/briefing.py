@@ -61,10 +61,17 @@ def _records(frame: pd.DataFrame, columns) -> list[dict]:
     return [dict(zip(columns, row)) for row in zip(*(values[c] for c in columns))]
 
 
-def _tuples(frame: pd.DataFrame, columns):
-    """``frame.itertuples()`` of only ``columns`` (and the index): the same fields a loop reads, as
-    :func:`_records`."""
-    return frame[list(columns)].itertuples()
+def _tuples(frame: pd.DataFrame, columns) -> list:
+    """``frame[columns].itertuples()`` as a list: named tuples ``Pandas(Index, *columns)`` of each column's own
+    values, iterated as pandas' itertuples iterates them (each column and the index as a Series), without
+    pandas building a frame of the columns first (a page's loops spent most of their time there)."""
+    import collections
+
+    columns = list(columns)
+    if not frame.columns.is_unique:             # a name of several columns: pandas' own way
+        return list(frame[columns].itertuples())
+    row = collections.namedtuple("Pandas", ["Index", *columns], rename=True)
+    return [row._make(v) for v in zip(frame.index, *(frame[c] for c in columns))]
 
 
 def _slug(text: str) -> str:
@@ -598,12 +605,13 @@ def _card(r, value_type: str, words: labels.PlaceWords, symbols: dict | None = N
 QUOTES_PER_PAGE = 2
 
 
-def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
+def page_quotes(board, code: str, k: int, own: pd.DataFrame | None = None) -> tuple[list[dict], str]:
     """Consented quotes for one area's pages and the sentence that says where they come from.
 
     Quotes are not recorded by area, so no page pretends they are its own: the note says they come from
     families across the local authority. Pages take turns through the consented quotes (area ``k`` of the
-    table starts at quote ``k * k_per_page``), so the pages do not all repeat the same few."""
+    table starts at quote ``k * k_per_page``), so the pages do not all repeat the same few. ``own``: the area's
+    rows (:meth:`BoardTable.area_rows`) when already split from the table."""
     ev = board.evidence
     quotes = ev.consented_quotes() if ev is not None else pd.DataFrame()
     if not len(quotes):
@@ -621,7 +629,7 @@ def page_quotes(board, code: str, k: int) -> tuple[list[dict], str]:
     quoted = ((getattr(board.framework.form_text, "family", None) or {}).get("quoted_by") or {}).get(
         "en", "families" if labels.contract_words(board.framework) else labels.people_words(board.framework).people)
     note = (f"Shared with consent by {quoted} across the {w.la}: not recorded by {w.area}, so they may not be from "
-            f"{board.area_rows(code)['geography_name'].iloc[0]}; {same}. After each quote: who was heard, and where.")
+            f"{(board.area_rows(code) if own is None else own)['geography_name'].iloc[0]}; {same}. After each quote: who was heard, and where.")
     return out, note
 
 
@@ -681,8 +689,9 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
                          "a difference bigger than chance alone would give 95 times in 100 for a group that size; "
                          "outside the dotted lines (99.8%): very unlikely to be chance."}
     coverage = _coverage(board, own, rows, name)
-    k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
-    quotes, quotes_note = page_quotes(board, code, k)
+    codes = board.area_codes()
+    k = codes.index(str(code)) if str(code) in codes else 0
+    quotes, quotes_note = page_quotes(board, code, k, own)
     extra = _code_words(fw)
     said = page_words(fw)
     care = [said["care"],

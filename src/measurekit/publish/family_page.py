@@ -302,8 +302,9 @@ def family_page(board, code: str, made_on: str | None = None, own: pd.DataFrame 
                        "name": LANGUAGE_NAMES.get(lang, lang), "title": getattr(fw.form_text, "title", {}).get(lang),
                        "thanks": phrase(fw, "thanks", lang), "told": phrase(fw, "told", lang), "lines": items,
                        "next": f"{phrase(fw, 'next', lang)} {phrase(fw, 'private', lang)}", "draft": draft})
-    k = board.area_codes().index(str(code)) if str(code) in board.area_codes() else 0
-    quotes, quotes_note = page_quotes(board, code, k)
+    codes = board.area_codes()
+    k = codes.index(str(code)) if str(code) in codes else 0
+    quotes, quotes_note = page_quotes(board, code, k, own)
     shown = {q["text"] for t in told for q in t["quotes"]}
     if shown:   # a quote already beside its topic's numbers is not repeated below
         quotes = [q for q in quotes if q["text"] not in shown]
