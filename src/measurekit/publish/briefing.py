@@ -36,8 +36,8 @@ def _native(v):
 def _records(frame: pd.DataFrame, columns) -> list[dict]:
     """``frame[columns].to_dict("records")``: the same values of the same types (numpy numbers as Python ones,
     a missing whole number as None), read column by column from numpy-typed, object, text (pandas' str) and
-    nullable integer columns (pandas' ``to_dict`` cost a page ~1 ms a call, most of the time of its loops); any other column
-    through pandas itself."""
+    nullable integer columns (pandas' ``to_dict`` cost a page ~1 ms a call, most of the time of its loops); any
+    other column through pandas itself."""
     columns = list(columns)
     values: dict[str, list] = {}
     rest = []
@@ -629,7 +629,8 @@ def page_quotes(board, code: str, k: int, own: pd.DataFrame | None = None) -> tu
     quoted = ((getattr(board.framework.form_text, "family", None) or {}).get("quoted_by") or {}).get(
         "en", "families" if labels.contract_words(board.framework) else labels.people_words(board.framework).people)
     note = (f"Shared with consent by {quoted} across the {w.la}: not recorded by {w.area}, so they may not be from "
-            f"{(board.area_rows(code) if own is None else own)['geography_name'].iloc[0]}; {same}. After each quote: who was heard, and where.")
+            f"{(board.area_rows(code) if own is None else own)['geography_name'].iloc[0]}; {same}. After each quote: "
+            "who was heard, and where.")
     return out, note
 
 
@@ -756,7 +757,8 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
     drawn = cov[~cov["breakdown"].isin(withheld_all)]
     alt = (f"Bar chart: share of children whose parent answered the survey in {name}, by group. " + "; ".join(
         f"{labels.category(r.breakdown, r.breakdown_value, framework=fw)}: "
-        + ("withheld" if pd.isna(r.value) else labels.percent(r.value)) for r in _tuples(drawn, ("breakdown", "breakdown_value", "value"))) + ".")
+        + ("withheld" if pd.isna(r.value) else labels.percent(r.value))
+        for r in _tuples(drawn, ("breakdown", "breakdown_value", "value"))) + ".")
     low = published[published["value"] < overall - 10]
     text = f"Parents of {labels.percent(overall)} of children in {name} answered the survey. "
     from measurekit.data.population import declared

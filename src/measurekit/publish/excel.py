@@ -174,8 +174,8 @@ def write_workbook(board, path, extra=None) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from measurekit.publish.board_table import COLUMNS as COLUMN_NAMES
-    from measurekit.publish.briefing import _records
     from measurekit.publish.board_table import SYMBOLS
+    from measurekit.publish.briefing import _records
 
     framework, table, words = board.framework, board.rows, board.words
 
