@@ -70,7 +70,7 @@ def _tuples(frame: pd.DataFrame, columns) -> list:
     columns = list(columns)
     if not frame.columns.is_unique:             # a name of several columns: pandas' own way
         return list(frame[columns].itertuples())
-    row = collections.namedtuple("Pandas", ["Index", *columns], rename=True)
+    row = collections.namedtuple("Pandas", ["Index", *columns], rename=True)  # type: ignore[misc]  # fields known at run time
     return [row._make(v) for v in zip(frame.index, *(frame[c] for c in columns))]
 
 
