@@ -16,9 +16,12 @@ The refusal of an output folder holding the ledger needs no protection and keeps
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runner import run_cli
 from test_disclosure_attack import attack, judge, learn
 
 import measurekit as mk
@@ -311,6 +314,12 @@ def test_the_main_job_records_its_pack(tmp_path):
     recorded = _read(led / "releases" / summary["release"].iloc[0] / "published.csv")
     assert recorded[KEY].equals(published[KEY])
     assert not list((tmp_path / "out").rglob("counts.csv"))
-    assert main(["run", "--out", str(tmp_path / "out2"), "--ledger", str(led), *sample]) == 0
-    assert summary["label"].iloc[0] in (tmp_path / "out2" / "shareable" / "README.txt").read_text(encoding="utf-8")
+    # the second run as an analyst types it, from the folder above with a relative output folder: the README names
+    # the files as they are found after the run (it named the run's temporary folder, .out2.XXXX.partial/...)
+    done = run_cli("run", "--out", "out2", "--ledger", str(led), *sample, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    readme2 = (tmp_path / "out2" / "shareable" / "README.txt").read_text(encoding="utf-8")
+    assert summary["label"].iloc[0] in readme2
+    named = re.findall(r"^- (\S+?):", readme2, flags=re.MULTILINE)
+    assert "board_pack/board_table.csv" in named and all((tmp_path / "out2" / "shareable" / f).exists() for f in named)
     assert len(Ledger(led).summary()) == 2

@@ -325,10 +325,20 @@ def _controlled(board) -> str:
             "small count in the clear.")
 
 
+def _inside(path, root) -> str:
+    """``path`` as the README names it: relative to the shareable folder ``root`` (both resolved, so a run given a
+    relative output folder, which writes into a temporary folder beside it, lists board_pack/... and not the
+    temporary folder's name); a path outside ``root`` as it is."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
 def shareable_readme(board, files: dict[str, Path], root: Path) -> str:
     """The README of the shareable folder: what each file holds and what passed disclosure control."""
     fw, words = board.framework, board.words
-    rel = {k: Path(v).relative_to(root).as_posix() if Path(v).is_absolute() else str(v) for k, v in files.items()}
+    rel = {k: _inside(v, root) for k, v in files.items()}
     lines = [
         "SHAREABLE: FILES THAT MAY LEAVE THE ORGANISATION",
         "",
