@@ -75,7 +75,7 @@ class Cohort:
         t = self.tables
         lay = _layout(self.framework, t)
         pid = lay.id
-        frame = t[lay.table].copy()
+        frame = t[lay.table].copy(deep=False)   # columns are added to the copy, never to the table
         if lay.lookup and lay.lookup in t and lay.area_code and lay.small_area and lay.area_code not in frame:
             lookup = t[lay.lookup][[lay.small_area, lay.area_code]].drop_duplicates(lay.small_area)
             frame = frame.merge(lookup, on=lay.small_area, how="left")
@@ -90,19 +90,33 @@ class Cohort:
         def one_per_child(name: str) -> pd.DataFrame:
             """The table with an integer key instead of child_id; the first row of each child."""
             right = t[name].drop(columns=pid).assign(**{_KEY: key[name]})
-            return right[~right[_KEY].duplicated().to_numpy()]
+            again = right[_KEY].duplicated().to_numpy()
+            return right[~again] if again.any() else right
+
+        def join(frame: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+            """``frame.merge(right, on=_KEY, how="left")``; the right table's columns put beside the frame's as
+            they are when it holds the frame's people in the frame's order (the merge's result without a copy)."""
+            aligned = (len(right) == len(frame) and isinstance(frame.index, pd.RangeIndex)
+                       and frame.index.equals(pd.RangeIndex(len(frame))) and right.index.equals(frame.index)
+                       and not set(frame.columns) & (set(right.columns) - {_KEY})
+                       and np.array_equal(right[_KEY].to_numpy(), frame[_KEY].to_numpy()))
+            if not aligned:
+                return frame.merge(right, on=_KEY, how="left")
+            return pd.concat([frame, right.drop(columns=_KEY)], axis=1)
 
         for name, kind in lay.routine:
             right = one_per_child(name)
             if kind == "asq":
                 right["asq_total"] = right[[f"asq_{d}" for d in ASQ_DOMAINS]].sum(axis=1, min_count=5)
-            frame = frame.merge(right, on=_KEY, how="left")
+            frame = join(frame, right)
         voice = t.get(voice_name) if voice_name else None
         if voice is not None and voice_name is not None:
-            # the latest response of each person (a missing date sorts last, as pandas sorts it)
+            # the latest response of each person (a missing date sorts last, as pandas sorts it); with one response
+            # each there is nothing to choose (the merge below puts them in the frame's order)
             voice = voice.drop(columns=pid).assign(**{_KEY: key[voice_name]})
             order: list[str] = [_KEY] + ([lay.voice_date] if lay.voice_date and lay.voice_date in voice else [])
-            voice = voice.sort_values(order).drop_duplicates(_KEY, keep="last")
+            if voice[_KEY].duplicated().any():
+                voice = voice.sort_values(order).drop_duplicates(_KEY, keep="last")
             voice = voice.drop(columns=list(lay.voice_drop), errors="ignore")
             first_column = next((c for c in voice.columns if c != _KEY), None)
             frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")

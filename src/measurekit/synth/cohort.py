@@ -104,6 +104,34 @@ def _day_strings(days: np.ndarray):
     return _strings(np.datetime_as_string(distinct, unit="D"), idx.reshape(-1))
 
 
+def _column(v: dict, key: str, rows=None):
+    """The table column of the drawn values ``v[key]`` (of the rows ``rows``, a mask, when given): made by
+    :func:`_strings` from the codes the draw kept (``v["codes"][key]``: the distinct values and each row's position
+    among them) when every value is text, so the column is what pandas makes of the drawn values without
+    converting every row's string; the drawn values themselves otherwise (values that are not text)."""
+    coded = v.get("codes", {}).get(key)
+    if coded is not None and all(isinstance(p, str) for p in coded[0]):
+        pool, idx = coded
+        return _strings(pool, idx if rows is None else idx[rows])
+    values = v[key]
+    return values if rows is None else values[rows]
+
+
+def _id_strings(prefix: str, ids: np.ndarray):
+    """The person ids ``prefix`` + each number of ``ids`` (positive integers) as the column pandas makes of those
+    Python strings (``np.char.add(prefix, ids.astype(str))``), joined by pyarrow when pandas keeps text in it."""
+    dtype = _str_dtype()
+    ids = np.asarray(ids)
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and ids.dtype.kind in "iu":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pc.binary_join_element_wise(pa.scalar(prefix, pa.large_string()),
+                                           pa.array(ids).cast(pa.large_string()), pa.scalar("", pa.large_string()))
+        return pd.array(text, dtype=dtype)
+    return np.char.add(prefix, ids.astype(str)).astype(object)
+
+
 def _expit(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -155,7 +183,7 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     practitioner = _practitioner_ratings(n, rng, fw, prof, v)
     phonics = _later_outcome(n, rng, fw, prof, v, eyfsp, voice_effect)
     ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
-    child_id = np.char.add("CH", ids.astype(str)).astype(object)
+    child_id = _id_strings("CH", ids)
     tables = _tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
     return {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
             "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
@@ -198,10 +226,13 @@ def _places(n, rng, prof: Profile) -> dict:
             area_effect.append(float(area_rng.normal(0, 0.3)))
     n_areas = np.array([a.small_areas for a in areas])
     area_idx = np.array(first_area)[nb_idx] + np.floor(rng.random(n) * n_areas[nb_idx]).astype(int)
-    small_area = np.array([r["small_area"] for r in area_rows], dtype=object)[area_idx]
+    small_areas = [r["small_area"] for r in area_rows]
+    small_area = np.array(small_areas, dtype=object)[area_idx]
     dep = np.array([a.deprivation for a in areas])[nb_idx] + np.array(area_effect)[area_idx] + rng.normal(0, 0.8, n)
-    # the names travel with the values: the later parts write the framework's values (``names``)
-    return {"nb_idx": nb_idx, "area_rows": area_rows, "small_area": small_area, "dep": dep, "names": prof.names}
+    # the names travel with the values: the later parts write the framework's values (``names``); ``codes`` keeps
+    # the text values drawn as (distinct values, position of each row's value among them) for ``_column``
+    return {"nb_idx": nb_idx, "area_rows": area_rows, "small_area": small_area, "dep": dep, "names": prof.names,
+            "codes": {"small_area": (small_areas, area_idx)}}
 
 
 def _families(n, rng, v, prof: Profile) -> dict:
@@ -212,25 +243,38 @@ def _families(n, rng, v, prof: Profile) -> dict:
     eal = (rng.random(n) < _expit(np.array([a.eal_logit for a in areas])[nb_idx] + 0.3 * dep)).astype(int)
     names: Names = v["names"]
     others = names.other_languages
-    mix = np.array([prof.language_mixes[a.language_mix] for a in areas])[nb_idx]
-    lang_draw = (rng.random(n)[:, None] > np.cumsum(mix, axis=1)).sum(axis=1)
-    home_language = np.where(eal == 1, np.array(others, dtype=object)[np.minimum(lang_draw, len(others) - 1)],
-                             names.main_language)
+    # each area's cumulative shares, one row per child (the same sums as summing each child's row of shares)
+    cum_mix = np.cumsum(np.array([prof.language_mixes[a.language_mix] for a in areas]), axis=1)[nb_idx]
+    lang_draw = (rng.random(n)[:, None] > cum_mix).sum(axis=1)
+    other_idx = np.minimum(lang_draw, len(others) - 1)
+    home_language = np.where(eal == 1, np.array(others, dtype=object)[other_idx], names.main_language)
+    # the home languages as codes: the other languages, then the main one (last)
+    languages = np.array([*others, names.main_language], dtype=object)
+    language_idx = np.where(eal == 1, other_idx, len(others))
     fsm = (rng.random(n) < _expit(-1.45 + 1.1 * dep)).astype(int)
     mobility = (rng.random(n) < _expit(np.array([a.mobility_logit for a in areas])[nb_idx] + 0.4 * dep)).astype(int)
-    sex = np.where(rng.random(n) < 0.49, names.sex[0], names.sex[1])
+    reference = rng.random(n) < 0.49
+    sex = np.where(reference, names.sex[0], names.sex[1])
     day = rng.integers(0, 366, n)
     dob = np.datetime64(_YEAR_START.isoformat()) + day.astype("timedelta64[D]")
     month = (dob.astype("datetime64[M]").astype(int) % 12) + 1
     summer_born = ((month >= 4) & (month <= 8)).astype(int)
     eth_u = rng.random(n)
     ethnicity = np.empty(n, dtype=object)
+    groups_all: list = []
+    group_idx = np.full(n, -1)
     for lang, (groups, probs) in names.ethnic.items():
-        m = home_language == lang
+        m = (languages == lang)[language_idx]       # home_language == lang, compared once per distinct language
         draw = np.minimum((eth_u[m][:, None] > np.cumsum(probs)).sum(axis=1), len(groups) - 1)
         ethnicity[m] = np.array(groups, dtype=object)[draw]
+        group_idx[m] = len(groups_all) + draw
+        groups_all += list(groups)
+    codes = {"home_language": (list(languages), language_idx), "sex": (list(names.sex), np.where(reference, 0, 1))}
+    if (group_idx >= 0).all():      # every child has a group (else the column is made from the drawn values)
+        codes["ethnicity"] = (groups_all, group_idx)
     return {"idaci": idaci, "eal": eal, "home_language": home_language, "fsm": fsm, "mobility": mobility, "sex": sex,
-            "dob": dob, "summer_born": summer_born, "age_c": 0.5 - day / 365.0, "ethnicity": ethnicity}
+            "dob": dob, "summer_born": summer_born, "age_c": 0.5 - day / 365.0, "ethnicity": ethnicity,
+            "codes": {**v.get("codes", {}), **codes}}
 
 
 def _development(n, rng, v) -> dict:
@@ -239,9 +283,10 @@ def _development(n, rng, v) -> dict:
     u = rng.random(n)
     p_ehc, p_sen = _expit(-4.4 - 1.3 * D), _expit(-2.2 - 1.0 * D)
     no_need, lighter, heavier = v["names"].needs
-    send = np.where(u < p_ehc, heavier, np.where(u < p_ehc + p_sen, lighter, no_need))
+    level = np.where(u < p_ehc, 2, np.where(u < p_ehc + p_sen, 1, 0))     # position in ``needs``
+    send = np.where(level == 2, heavier, np.where(level == 1, lighter, no_need))
     D = D - 0.6 * (send == lighter) - 1.2 * (send == heavier)
-    return {"D": D, "send": send}
+    return {"D": D, "send": send, "codes": {**v.get("codes", {}), "send": (list(v["names"].needs), level)}}
 
 
 def _eyfsp(n, rng, v) -> pd.DataFrame:
@@ -278,13 +323,18 @@ def _asq(n, rng, v) -> dict:
         mean, sd = _ASQ[d]
         raw = mean + sd * (0.55 * Dz + 0.83 * rng.normal(size=n))
         asq[f"asq_{d}"] = np.clip(5 * np.round(raw / 5), 0, 60).astype(int)
+    zones = ["below", "monitoring", "above"]
+    codes = {}
     for d in ASQ_DOMAINS:
         mean, sd = _ASQ[d]
         s = asq[f"asq_{d}"]
-        asq[f"asq_{d}_zone"] = np.where(s <= mean - 2 * sd, "below", np.where(s <= mean - sd, "monitoring", "above"))
+        zone = np.where(s <= mean - 2 * sd, 0, np.where(s <= mean - sd, 1, 2))    # position in ``zones``
+        asq[f"asq_{d}_zone"] = np.array(zones)[zone]
+        codes[f"asq_{d}_zone"] = (zones, zone)
     has_asq = rng.random(n) > _expit(-2.3 + 0.9 * v["mobility"])
     asq_total = sum(asq[f"asq_{d}"] for d in ASQ_DOMAINS).astype(float)
-    return {"Dz": Dz, "asq": asq, "has_asq": has_asq, "asq_total": asq_total}
+    return {"Dz": Dz, "asq": asq, "has_asq": has_asq, "asq_total": asq_total,
+            "codes": {**v.get("codes", {}), **codes}}
 
 
 def _voice_latents(n, rng, fw, v, prof: Profile) -> dict:
@@ -332,13 +382,18 @@ def _parent_response(n, rng, v) -> dict:
     """Who responds (propensity falls with the seldom-heard trait), the form language and the completion date."""
     propensity = _expit(_RESPONSE["intercept"] + _RESPONSE["seldom_heard"] * v["s"])
     responded = rng.random(n) < propensity
-    home_language, names = v["home_language"], v["names"]
+    names = v["names"]
     source = names.source_language
-    form_lang = np.where((home_language != names.main_language) & (rng.random(n) < 0.55),
-                         pd.Series(home_language).map(names.form_language).astype(object).fillna(source).to_numpy(),
-                         source)
+    # each distinct home language's form language, looked up once (codes of ``_families``): then per child
+    languages, language_idx = v["codes"]["home_language"]
+    languages = np.array(languages, dtype=object)
+    form_of = pd.Series(languages).map(names.form_language).astype(object).fillna(source).to_numpy()
+    translated = (languages != names.main_language)[language_idx] & (rng.random(n) < 0.55)
+    form_lang = np.where(translated, form_of[language_idx], source)
+    forms = [*form_of, source]          # the form languages as codes: each home language's, then the source
     completed = np.datetime64("2025-03-03") + rng.integers(0, 100, n).astype("timedelta64[D]")
-    return {"propensity": propensity, "responded": responded, "form_lang": form_lang, "completed": completed}
+    return {"propensity": propensity, "responded": responded, "form_lang": form_lang, "completed": completed,
+            "codes": {**v["codes"], "form_lang": (forms, np.where(translated, language_idx, len(form_of)))}}
 
 
 def _practitioner_ratings(n, rng, fw, prof: Profile, v) -> dict:
@@ -393,10 +448,8 @@ def _in_declared_order(table, known: dict, n: int, fw, extra: dict | None = None
             cols[col.name] = _generic(col, n, rng, fw)
     for name, values in known.items():   # a column the table does not declare (the person id of a built-in kind)
         cols.setdefault(name, values)
-    frame = pd.DataFrame(cols)
-    for name, values in (extra or {}).items():
-        frame[name] = values
-    return frame
+    cols.update(extra or {})             # made in one go (an extra with a column's name replaces it in place)
+    return pd.DataFrame(cols)
 
 
 def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> dict[str, pd.DataFrame]:
@@ -411,8 +464,8 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
     if names.birth_date:
         people[names.birth_date] = _day_strings(v["dob"])
     if names.small_area:
-        people[names.small_area] = v["small_area"]
-    people.update({col: v[_DRAWN[part]] for part, col in names.columns.items() if part in _DRAWN})
+        people[names.small_area] = _column(v, "small_area")
+    people.update({col: _column(v, _DRAWN[part]) for part, col in names.columns.items() if part in _DRAWN})
     out = {names.population: _in_declared_order(table(names.population), people, n, fw)}
     if names.lookup:
         rows = v["area_rows"]
@@ -425,34 +478,37 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
         out[names.eyfsp] = eyfsp
     if names.asq:
         has = v["has_asq"]     # the children with an ASQ-3, picked before the columns become a frame
-        out[names.asq] = pd.DataFrame({pid: child_id[has], **{k: a[has] for k, a in v["asq"].items()}})
+        asq = {k: _column({"codes": v["codes"], k: a}, k, has) for k, a in v["asq"].items()}
+        out[names.asq] = pd.DataFrame({pid: child_id[has], **asq})
+    # each voice table: the rows of the children who answered, picked before the columns are made
     if names.voice is not None:
         c = _voice_columns(names.voice, pid)
-        known = {pid: child_id}
+        rows = v["responded"]
+        k = int(np.count_nonzero(rows))
+        answers = {pid: child_id[rows]}
         if c["form"]:
-            known[c["form"]] = v["form_lang"]
+            answers[c["form"]] = _column(v, "form_lang", rows)
         if c["date"]:
-            known[c["date"]] = _day_strings(v["completed"])
-        voice = pd.DataFrame({**known, **{k: pd.array(np.where(np.isnan(x), np.nan, x), dtype="Int64")
-                                          for k, x in parent_codes.items()}})
-        voice = voice[v["responded"]].reset_index(drop=True)
-        known = {k: voice[k] for k in known}
+            answers[c["date"]] = _day_strings(v["completed"][rows])
+        codes = {i: pd.array(np.where(np.isnan(x[rows]), np.nan, x[rows]), dtype="Int64")
+                 for i, x in parent_codes.items()}
         if c["response"]:
-            known[c["response"]] = [f"R{k:05d}" for k in range(1, len(voice) + 1)]
-        out[names.voice.name] = _in_declared_order(names.voice, known, len(voice), fw,
-                                                   {k: voice[k] for k in parent_codes})
+            answers[c["response"]] = [f"R{j:05d}" for j in range(1, k + 1)]
+        out[names.voice.name] = _in_declared_order(names.voice, answers, k, fw, codes)
     if names.rater_voice is not None:
         c = _voice_columns(names.rater_voice, pid)
-        known = {pid: child_id}
+        rows = prac["rated"]
+        answers = {pid: child_id[rows]}
         if c["other"]:
             prefix = c["other"][:2].upper()
-            known[c["other"]] = np.char.add(prefix, np.char.zfill(prac["setting"].astype(str), 3)).astype(object)
+            setting = prac["setting"][rows]     # whole numbers from 1: each code written once, then picked
+            pool = np.char.add(prefix, np.char.zfill(np.arange(int(setting.max(initial=0)) + 1).astype(str), 3))
+            answers[c["other"]] = _strings(pool.tolist(), setting)
         if c["date"]:
-            known[c["date"]] = _day_strings(prac["rated_on"])
-        rated = pd.DataFrame({**known, **{k: pd.array(x, dtype="Int64") for k, x in prac["codes"].items()}}
-                             )[prac["rated"]].reset_index(drop=True)
-        out[names.rater_voice.name] = _in_declared_order(names.rater_voice, {k: rated[k] for k in known},
-                                                         len(rated), fw, {k: rated[k] for k in prac["codes"]})
+            answers[c["date"]] = _day_strings(prac["rated_on"][rows])
+        out[names.rater_voice.name] = _in_declared_order(
+            names.rater_voice, answers, int(np.count_nonzero(rows)), fw,
+            {i: pd.array(x[rows], dtype="Int64") for i, x in prac["codes"].items()})
     if names.outcome_table:
         out[names.outcome_table] = _in_declared_order(table(names.outcome_table),
                                                       {pid: child_id, names.column("follow_up_outcome"): phonics},
@@ -506,24 +562,28 @@ def _draw_population_truth(framework_dir: str, voice_effect: float, n: int, fw=N
     names: Names = sim["profile"].names
     cohort = Cohort(sim["tables"], framework=fw)
     frame = cohort.analysis_frame()
-    resp = frame[frame["responded"] == 1]
+    outcome = names.column("follow_up_outcome")
+    base_cols = [c for c in (names.column("free_meals"), names.column("additional_language"),
+                             names.column("summer_birth"), "asq_total", "gld") if c]
+    needs, sex = names.column("special_needs"), names.column("recorded_sex")
+    # the responders' rows of the columns read below (the items, the model's columns; a column named as a score
+    # would be, to be joined as before), picked at once rather than every column's rows and then the few read
+    read = {i.id for i in fw.items} | set(base_cols) | {needs, sex, outcome}
+    read |= {c for d in fw.domains for c in (d.score_column, f"n_answered_{d.id}")}
+    resp = frame.loc[frame["responded"].to_numpy() == 1, frame.columns.isin(list(read))]
     from measurekit.stats.scoring import item_values
 
     values = item_values(resp, framework=fw, respondent=names.respondent)
     reliability = {d.id: _alpha_pairwise(values[[i.id for i in fw.items_in(d.id, names.respondent)]])
                    for d in fw.domains}
     retest = _population_retest(sim, fw)
-    outcome = names.column("follow_up_outcome")
     if outcome is None:    # no column plays the later outcome: no gain in AUC to compute
         return {"true_reliability": reliability, "auc_base": None, "auc_full": None, "population_delta_auc": None,
                 "n_population": n, **retest}
     scores = score(resp, framework=fw, respondent=names.respondent)
     data = pd.concat([resp, scores], axis=1)
-    base_cols = [c for c in (names.column("free_meals"), names.column("additional_language"),
-                             names.column("summer_birth"), "asq_total", "gld") if c]
     new_cols = [d.score_column for d in fw.domains]
     data = data.dropna(subset=base_cols + new_cols + [outcome])
-    needs, sex = names.column("special_needs"), names.column("recorded_sex")
     Xb: pd.DataFrame = pd.concat([data[base_cols].astype(float)]
                    + ([pd.get_dummies(data[needs], prefix=needs, drop_first=True, dtype=float)] if needs else [])
                    + ([(data[sex] == names.sex[1]).astype(float).rename("other_sex")] if sex else []), axis=1)
