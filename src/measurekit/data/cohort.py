@@ -47,6 +47,17 @@ def _layout(framework, tables: dict) -> _Layout:
                    first.name if first else None, first.date if first else None, drop)
 
 
+def _person_codes(ids: list[pd.Series]) -> np.ndarray:
+    """One integer per distinct person id over the columns ``ids`` put end to end (-1 for a missing id), as
+    ``pd.factorize`` of their values: factorized as text at once when every column holds pandas text of one dtype
+    (pyarrow's dictionary encoding rather than a hash of every row's Python string). Only which ids are equal
+    matters to the joins, so any such numbering gives the same frame."""
+    first = ids[0].dtype
+    if isinstance(first, pd.StringDtype) and all(i.dtype == first for i in ids):
+        return np.asarray(pd.factorize(pd.concat(ids, ignore_index=True))[0])
+    return pd.factorize(np.concatenate([i.to_numpy() for i in ids]))[0]
+
+
 @dataclass
 class Cohort:
     """Tables keyed by file stem (the tables the framework declares), plus the ground truth for synthetic
@@ -82,8 +93,8 @@ class Cohort:
         # the person id of every table as one integer code, hashed once: the joins below are on integers
         voice_name = lay.voice if lay.voice in t else None
         joined = [n for n, _ in lay.routine] + ([voice_name] if voice_name else [])
-        ids = [frame[pid].to_numpy()] + [t[n][pid].to_numpy() for n in joined]
-        codes = np.split(pd.factorize(np.concatenate(ids))[0], np.cumsum([len(i) for i in ids])[:-1])
+        ids = [frame[pid]] + [t[n][pid] for n in joined]
+        codes = np.split(_person_codes(ids), np.cumsum([len(i) for i in ids])[:-1])
         key: dict[str, np.ndarray] = dict(zip(joined, codes[1:]))
         frame[_KEY] = codes[0]
 

@@ -78,6 +78,7 @@ _YEAR_START = date(2019, 9, 1)  # children born 1 Sep 2019 - 31 Aug 2020: recept
 
 
 _ELG_CODES = (EXPECTED, EMERGING, NOT_ASSESSED)
+ASQ_ZONES = ["below", "monitoring", "above"]    # an ASQ-3 domain score's zone: below the cut-off, monitoring, above
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,19 +118,29 @@ def _column(v: dict, key: str, rows=None):
     return values if rows is None else values[rows]
 
 
-def _id_strings(prefix: str, ids: np.ndarray):
-    """The person ids ``prefix`` + each number of ``ids`` (positive integers) as the column pandas makes of those
-    Python strings (``np.char.add(prefix, ids.astype(str))``), joined by pyarrow when pandas keeps text in it."""
+def _id_strings(prefix: str, ids: np.ndarray, width: int = 0):
+    """The ids ``prefix`` + each number of ``ids`` (whole numbers from 0), written with at least ``width`` digits
+    (``f"{prefix}{i:0{width}d}"``), as the column pandas makes of those Python strings; joined by pyarrow when
+    pandas keeps text in it."""
     dtype = _str_dtype()
     ids = np.asarray(ids)
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and ids.dtype.kind in "iu":
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and ids.dtype.kind in "iu" and (
+            not len(ids) or ids.min() >= 0):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        text = pc.binary_join_element_wise(pa.scalar(prefix, pa.large_string()),
-                                           pa.array(ids).cast(pa.large_string()), pa.scalar("", pa.large_string()))
+        digits = pa.array(ids).cast(pa.large_string())
+        if width:
+            digits = pc.utf8_lpad(digits, width=width, padding="0")
+        text = pc.binary_join_element_wise(pa.scalar(prefix, pa.large_string()), digits,
+                                           pa.scalar("", pa.large_string()))
         return pd.array(text, dtype=dtype)
-    return np.char.add(prefix, ids.astype(str)).astype(object)
+    return np.asarray([f"{prefix}{i:0{width}d}" for i in ids.tolist()], dtype=object)
+
+
+def _whole_numbers(x: np.ndarray):
+    """Codes drawn as floats (NaN: not answered) as a nullable integer column: ``pd.array(x, dtype="Int64")``."""
+    return pd.array(x, dtype="Int64")
 
 
 def _expit(x):
@@ -161,18 +172,19 @@ def _folder(framework, fw) -> tuple[str, object]:
     return str(Path(framework).resolve()), fw
 
 
-def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict:
+def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float, keep: set | None = None) -> dict:
     """Draw one cohort; returns the tables and the latent quantities (for ground truth).
 
     The parts run in a fixed order on one random stream (each part's draws follow the previous
     part's), so the same seed gives the same cohort: places, families, development, EYFSP, ASQ-3,
     voice latents, parent answers and response, practitioner ratings, later outcome, identifiers.
+    ``keep``: the only columns whose values are wanted (see ``_tables``); None: every column.
     """
     prof = load_profile(fw)
     v = _places(n, rng, prof)
     v.update(_families(n, rng, v, prof))
     v.update(_development(n, rng, v))
-    eyfsp = _eyfsp(n, rng, v)
+    eyfsp = _eyfsp(n, rng, v, keep)
     v.update(_asq(n, rng, v))
     v.update(_voice_latents(n, rng, fw, v, prof))
     dif = prof.dif
@@ -183,11 +195,16 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float) -> dict
     practitioner = _practitioner_ratings(n, rng, fw, prof, v)
     phonics = _later_outcome(n, rng, fw, prof, v, eyfsp, voice_effect)
     ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
-    child_id = _id_strings("CH", ids)
-    tables = _tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
-    return {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
-            "responded": v["responded"], "all_answers": pd.DataFrame(dict(parent_codes)), "D": v["D"],
-            "dif_shift": dif_shift, "child_id": child_id}
+    # the ids' text; where only some columns are kept and not the id, the drawn numbers (the same people are
+    # equal, the same joins: the column itself is not read)
+    child_id = _id_strings("CH", ids) if keep is None or prof.names.id in keep else ids
+    tables = _tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof, keep)
+    sim = {"profile": prof, "tables": tables, "theta": v["theta"], "s": v["s"], "propensity": v["propensity"],
+           "responded": v["responded"], "answers": parent_codes, "D": v["D"], "dif_shift": dif_shift,
+           "child_id": child_id}
+    if keep is None:
+        sim["all_answers"] = pd.DataFrame(dict(parent_codes))
+    return sim
 
 
 # the drawn quantity (a key of the simulation's values) behind each part of the model a column can play
@@ -289,8 +306,14 @@ def _development(n, rng, v) -> dict:
     return {"D": D, "send": send, "codes": {**v.get("codes", {}), "send": (list(v["names"].needs), level)}}
 
 
-def _eyfsp(n, rng, v) -> pd.DataFrame:
-    """The 17 ELG judgements from ``D`` (language areas lower for EAL), a few not assessed, GLD by the DfE rule."""
+def _placeholder(k: int) -> np.ndarray:
+    """What stands for a column whose values are not wanted (``keep`` of ``_tables``): ``k`` zeros."""
+    return np.zeros(k, dtype=np.int8)
+
+
+def _eyfsp(n, rng, v, keep: set | None = None) -> pd.DataFrame:
+    """The 17 ELG judgements from ``D`` (language areas lower for EAL), a few not assessed, GLD by the DfE rule.
+    ``keep``: the only columns whose values are wanted (the others hold ``_placeholder``); None: every column."""
     D, eal = v["D"], v["eal"]
     elg_expected = {}
     language_areas = {"Communication and Language", "Literacy"}
@@ -304,7 +327,8 @@ def _eyfsp(n, rng, v) -> pd.DataFrame:
     for k, e in enumerate(ELGS):
         na = not_assessed_child & ((rng.random(n) < 0.5) | (k < 3))
         # the code of each child (expected, emerging, or not assessed) as a position in _ELG_CODES
-        elg_cols[e.column] = _strings(_ELG_CODES, np.where(na, 2, np.where(elg_expected[e.column], 0, 1)))
+        elg_cols[e.column] = (_strings(_ELG_CODES, np.where(na, 2, np.where(elg_expected[e.column], 0, 1)))
+                              if keep is None or e.column in keep else _placeholder(n))
         at_expected[e.column] = elg_expected[e.column] & ~na
     eyfsp = pd.DataFrame(elg_cols)
     # GLD and the number at expected by data/eyfsp.py's rules, from the judgements the codes were made from rather
@@ -323,14 +347,13 @@ def _asq(n, rng, v) -> dict:
         mean, sd = _ASQ[d]
         raw = mean + sd * (0.55 * Dz + 0.83 * rng.normal(size=n))
         asq[f"asq_{d}"] = np.clip(5 * np.round(raw / 5), 0, 60).astype(int)
-    zones = ["below", "monitoring", "above"]
     codes = {}
     for d in ASQ_DOMAINS:
         mean, sd = _ASQ[d]
         s = asq[f"asq_{d}"]
-        zone = np.where(s <= mean - 2 * sd, 0, np.where(s <= mean - sd, 1, 2))    # position in ``zones``
-        asq[f"asq_{d}_zone"] = np.array(zones)[zone]
-        codes[f"asq_{d}_zone"] = (zones, zone)
+        # each zone as its position in ASQ_ZONES (the table's text is made from it: ``_column``)
+        asq[f"asq_{d}_zone"] = zone = np.where(s <= mean - 2 * sd, 0, np.where(s <= mean - sd, 1, 2))
+        codes[f"asq_{d}_zone"] = (ASQ_ZONES, zone)
     has_asq = rng.random(n) > _expit(-2.3 + 0.9 * v["mobility"])
     asq_total = sum(asq[f"asq_{d}"] for d in ASQ_DOMAINS).astype(float)
     return {"Dz": Dz, "asq": asq, "has_asq": has_asq, "asq_total": asq_total,
@@ -367,7 +390,8 @@ def _respond(rng, fw, prof: Profile, latent_by_domain, items, dk_p, miss_p, extr
         codes = np.array(scale.codes)
         cuts = (_THRESHOLDS if len(codes) == 5
                 else np.quantile(np.linspace(-2, 2, 101), np.linspace(0, 1, len(codes) + 1)[1:-1]))
-        pos = (ystar[:, None] > cuts).sum(axis=1)
+        # the number of cut points below each answer's latent value (the cut points rise)
+        pos = np.searchsorted(cuts, ystar) if not np.isnan(ystar).any() else (ystar[:, None] > cuts).sum(axis=1)
         code = codes[pos] if not item.reverse else codes[::-1][pos]
         code = code.astype(float)
         r = rng.random(n)
@@ -433,16 +457,19 @@ def _voice_columns(table, pid: str) -> dict[str, str | None]:
     return {"response": response, "form": form, "date": table.date, "other": other}
 
 
-def _in_declared_order(table, known: dict, n: int, fw, extra: dict | None = None) -> pd.DataFrame:
+def _in_declared_order(table, known: dict, n: int, fw, extra: dict | None = None,
+                       keep: set | None = None) -> pd.DataFrame:
     """A table in its declared column order: the ``known`` columns, and any other declared column drawn evenly from
     its declared values (synth/declared.py's draw; a stream of its own, so the model's draws do not move); then the
-    ``extra`` columns (a voice table's items)."""
+    ``extra`` columns (a voice table's items). ``keep``: the only columns drawn (others hold ``_placeholder``)."""
     from measurekit.synth.declared import _generic
 
     cols: dict = {}
     for col in (table.columns if table is not None else []):
         if col.name in known:
             cols[col.name] = known[col.name]
+        elif keep is not None and col.name not in keep:
+            cols[col.name] = _placeholder(n)
         else:
             rng = np.random.default_rng([zlib.crc32(f"{table.name}.{col.name}".encode()), n])
             cols[col.name] = _generic(col, n, rng, fw)
@@ -452,21 +479,33 @@ def _in_declared_order(table, known: dict, n: int, fw, extra: dict | None = None
     return pd.DataFrame(cols)
 
 
-def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> dict[str, pd.DataFrame]:
+def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile,
+            keep: set | None = None) -> dict[str, pd.DataFrame]:
     """The tables an LA would hold, from the drawn quantities, under the names the framework declares (the
     population table, its lookup, the EYFSP and ASQ-3 tables, the first voice table, a rater's voice table, the
-    follow-up outcome's table, and any other routine table, drawn evenly)."""
+    follow-up outcome's table, and any other routine table, drawn evenly).
+
+    ``keep`` (None: every column): the names of the only columns whose values are wanted; every other column of
+    the tables ``Cohort.analysis_frame`` joins is there under its name holding ``_placeholder`` zeros (so the joined
+    frame has the same columns, and what is read from it the same values), and a rater's voice table, which it
+    does not join, is not made. The population truth's draw reads a few columns of 200,000 people."""
     names = prof.names
     fw = names.framework
     pid, n = names.id, len(child_id)
     table = fw.table
-    people = {pid: child_id, names.area: _strings([a.name for a in prof.areas], v["nb_idx"])}
+
+    def col(name, make, k=n):
+        return make() if keep is None or name in keep else _placeholder(k)
+
+    people = {pid: child_id,
+              names.area: col(names.area, lambda: _strings([a.name for a in prof.areas], v["nb_idx"]))}
     if names.birth_date:
-        people[names.birth_date] = _day_strings(v["dob"])
+        people[names.birth_date] = col(names.birth_date, lambda: _day_strings(v["dob"]))
     if names.small_area:
-        people[names.small_area] = _column(v, "small_area")
-    people.update({col: _column(v, _DRAWN[part]) for part, col in names.columns.items() if part in _DRAWN})
-    out = {names.population: _in_declared_order(table(names.population), people, n, fw)}
+        people[names.small_area] = col(names.small_area, lambda: _column(v, "small_area"))
+    people.update({c: col(c, lambda part=part: _column(v, _DRAWN[part]))
+                   for part, c in names.columns.items() if part in _DRAWN})
+    out = {names.population: _in_declared_order(table(names.population), people, n, fw, keep=keep)}
     if names.lookup:
         rows = v["area_rows"]
         lookup = {col: [r[key] for r in rows] for col, key in
@@ -478,7 +517,9 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
         out[names.eyfsp] = eyfsp
     if names.asq:
         has = v["has_asq"]     # the children with an ASQ-3, picked before the columns become a frame
-        asq = {k: _column({"codes": v["codes"], k: a}, k, has) for k, a in v["asq"].items()}
+        k = int(np.count_nonzero(has))
+        asq = {c: col(c, lambda c=c, a=a: _column({"codes": v["codes"], c: a}, c, has), k)
+               for c, a in v["asq"].items()}
         out[names.asq] = pd.DataFrame({pid: child_id[has], **asq})
     # each voice table: the rows of the children who answered, picked before the columns are made
     if names.voice is not None:
@@ -487,15 +528,14 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
         k = int(np.count_nonzero(rows))
         answers = {pid: child_id[rows]}
         if c["form"]:
-            answers[c["form"]] = _column(v, "form_lang", rows)
+            answers[c["form"]] = col(c["form"], lambda: _column(v, "form_lang", rows), k)
         if c["date"]:
-            answers[c["date"]] = _day_strings(v["completed"][rows])
-        codes = {i: pd.array(np.where(np.isnan(x[rows]), np.nan, x[rows]), dtype="Int64")
-                 for i, x in parent_codes.items()}
+            answers[c["date"]] = col(c["date"], lambda: _day_strings(v["completed"][rows]), k)
+        codes = {i: col(i, lambda x=x: _whole_numbers(x[rows]), k) for i, x in parent_codes.items()}
         if c["response"]:
-            answers[c["response"]] = [f"R{j:05d}" for j in range(1, k + 1)]
-        out[names.voice.name] = _in_declared_order(names.voice, answers, k, fw, codes)
-    if names.rater_voice is not None:
+            answers[c["response"]] = col(c["response"], lambda: _id_strings("R", np.arange(1, k + 1), 5), k)
+        out[names.voice.name] = _in_declared_order(names.voice, answers, k, fw, codes, keep)
+    if names.rater_voice is not None and keep is None:
         c = _voice_columns(names.rater_voice, pid)
         rows = prac["rated"]
         answers = {pid: child_id[rows]}
@@ -508,15 +548,15 @@ def _tables(child_id, v, eyfsp, parent_codes, prac, phonics, prof: Profile) -> d
             answers[c["date"]] = _day_strings(prac["rated_on"][rows])
         out[names.rater_voice.name] = _in_declared_order(
             names.rater_voice, answers, int(np.count_nonzero(rows)), fw,
-            {i: pd.array(x[rows], dtype="Int64") for i, x in prac["codes"].items()})
+            {i: _whole_numbers(x[rows]) for i, x in prac["codes"].items()})
     if names.outcome_table:
         out[names.outcome_table] = _in_declared_order(table(names.outcome_table),
                                                       {pid: child_id, names.column("follow_up_outcome"): phonics},
-                                                      n, fw)
+                                                      n, fw, keep=keep)
     made = {*out, *(t.name for t in (names.voice, names.rater_voice, names.retest) if t is not None)}
     for t in fw.tables:   # a routine table the model does not make: one row per person, drawn evenly
         if t.name not in made and t.kind == "routine":
-            out[t.name] = _in_declared_order(t, {pid: child_id}, n, fw)
+            out[t.name] = _in_declared_order(t, {pid: child_id}, n, fw, keep=keep)
     return out
 
 
@@ -558,18 +598,21 @@ def _draw_population_truth(framework_dir: str, voice_effect: float, n: int, fw=N
     from measurekit.stats.scoring import score
 
     fw = _framework(framework_dir) if fw is None else fw
-    sim = _simulate(n, np.random.default_rng(20250601), fw, voice_effect)
-    names: Names = sim["profile"].names
-    cohort = Cohort(sim["tables"], framework=fw)
-    frame = cohort.analysis_frame()
+    names: Names = load_profile(fw).names
     outcome = names.column("follow_up_outcome")
     base_cols = [c for c in (names.column("free_meals"), names.column("additional_language"),
                              names.column("summer_birth"), "asq_total", "gld") if c]
     needs, sex = names.column("special_needs"), names.column("recorded_sex")
-    # the responders' rows of the columns read below (the items, the model's columns; a column named as a score
-    # would be, to be joined as before), picked at once rather than every column's rows and then the few read
+    # the columns read below: the items, the model's columns (and a column named as a score would be, which would
+    # be joined with the scores as before); the tables hold values only in these and in the ones the analysis
+    # frame joins by or computes from (``_tables``' keep: the others are there, named, holding zeros)
     read = {i.id for i in fw.items} | set(base_cols) | {needs, sex, outcome}
     read |= {c for d in fw.domains for c in (d.score_column, f"n_answered_{d.id}")}
+    joined_by = {names.small_area, names.voice.date if names.voice is not None else None}   # (and the id)
+    keep = read | joined_by | {f"asq_{d}" for d in ASQ_DOMAINS}
+    sim = _simulate(n, np.random.default_rng(20250601), fw, voice_effect, keep)
+    frame = Cohort(sim["tables"], framework=fw).analysis_frame()
+    # the responders' rows of the columns read, picked at once rather than every column's rows and then the few
     resp = frame.loc[frame["responded"].to_numpy() == 1, frame.columns.isin(list(read))]
     from measurekit.stats.scoring import item_values
 
@@ -603,7 +646,7 @@ def _population_retest(sim, fw) -> dict:
     from measurekit.stats.scoring import item_values, score
 
     idx = np.flatnonzero(sim["responded"])
-    first = sim["all_answers"].iloc[idx].reset_index(drop=True)
+    first = pd.DataFrame({i: x[idx] for i, x in sim["answers"].items()})     # all_answers' rows of responders
     second = pd.DataFrame(_retest_answers(np.random.default_rng(20250602), fw, sim, idx))
     who = sim["profile"].names.respondent
     s1, s2 = score(first, framework=fw, respondent=who), score(second, framework=fw, respondent=who)

@@ -121,8 +121,9 @@ def _shift(nb, fsm, prof, plan, t) -> np.ndarray:
     return s
 
 
-def _routine(n, rng, prof, plan, t):
-    """Places, families, development, ASQ-3 at two (before the shift), then the planted shift and the EYFSP."""
+def _routine(n, rng, prof, plan, t, keep=None):
+    """Places, families, development, ASQ-3 at two (before the shift), then the planted shift and the EYFSP (``keep``:
+    the only EYFSP columns whose values are wanted, as ``synth/cohort.py`` ``_eyfsp``; None: every column)."""
     v = single._places(n, rng, prof)
     v.update(single._families(n, rng, v, prof))
     v.update(single._development(n, rng, v))
@@ -130,15 +131,15 @@ def _routine(n, rng, prof, plan, t):
     nb, rows = _publish_areas(v, prof, plan, t)
     v["nb_idx"], v["area_rows"] = nb, rows
     v["D"] = v["D"] + _shift(nb, v["fsm"], prof, plan, t)
-    eyfsp = single._eyfsp(n, rng, v)
+    eyfsp = single._eyfsp(n, rng, v, keep)
     return v, eyfsp
 
 
 def _flagged(v) -> np.ndarray:
     """Below the ASQ-3 cut-off in any domain (children with an ASQ-3 only; others are False)."""
     below = np.zeros(len(v["D"]), dtype=bool)
-    for d in ASQ_DOMAINS:
-        below |= v["asq"][f"asq_{d}_zone"] == "below"
+    for d in ASQ_DOMAINS:     # each zone is drawn as its position in ASQ_ZONES
+        below |= v["asq"][f"asq_{d}_zone"] == single.ASQ_ZONES.index("below")
     return below & v["has_asq"]
 
 
@@ -167,7 +168,7 @@ def _year(n, rng, fw, prof, plan, t, start) -> dict:
     practitioner = single._practitioner_ratings(n, rng, fw, prof, v)
     phonics = single._later_outcome(n, rng, fw, prof, v, eyfsp, 1.0)
     ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
-    child_id = np.char.add(f"CH{start % 100:02d}", ids.astype(str)).astype(object)
+    child_id = single._id_strings(f"CH{start % 100:02d}", ids)
     tables = single._tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
     k = start - 2024     # the single-year generator's dates are for reception in 2024/25
     # the dates the framework declares: the population's date of birth, each voice table's date
@@ -193,7 +194,7 @@ def _population(prof, plan, t, seed, framework_dir=None) -> dict:
 def _draw_population(prof, plan, t, seed) -> dict:
     """The population values of ``_population``, drawn."""
     rng = np.random.default_rng([20270127, seed, t])
-    v, eyfsp = _routine(_TRUTH_N, rng, prof, plan, t)
+    v, eyfsp = _routine(_TRUTH_N, rng, prof, plan, t, keep={"gld"})      # the ELGs' codes are not read
     names = np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]]
     frame = pd.DataFrame({"area": names, "gld": eyfsp["gld"].to_numpy(), "fsm": v["fsm"], "flagged": _flagged(v),
                           "has_asq": v["has_asq"]})
