@@ -271,7 +271,7 @@ CASES = [("make_cohort_300", "make_cohort(300) (truth=False)", 20),
          ("years", "synth --years (3 periods of 3,000; cache off)", 1)]
 
 
-def bench(ref: str | None, repeat: int) -> None:
+def bench(ref: str | None, repeat: int, only: list[str] | None = None) -> None:
     school = next(str(p.parent) for p in sorted((ROOT / "indicators").glob("*/framework.yaml"))
                   if "kind: eyfsp" in p.read_text("utf-8"))
     codes = [("this code", None)] + ([(f"ref {ref}", ref)] if ref else [])
@@ -279,12 +279,16 @@ def bench(ref: str | None, repeat: int) -> None:
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         for what, title, reps in CASES:
+            if only and what not in only:
+                continue
             for _ in range(repeat):
                 for label, src in codes:          # interleaved: both codes see the same load
                     run = subprocess.run([sys.executable, "-c", _BENCH_CODE, what, school, str(reps)], env=_env(src),
                                          cwd=tmp, capture_output=True, text=True, check=True)
                     figures.setdefault((what, label), []).append(json.loads(run.stdout.strip().splitlines()[-1]))
     for what, title, _ in CASES:
+        if only and what not in only:
+            continue
         line = f"{title:55s}"
         for label, _src in codes:
             xs = figures[(what, label)]
@@ -302,6 +306,7 @@ def main(argv=None) -> int:
     b = sub.add_parser("bench")
     b.add_argument("--ref", help="another checkout's src folder, measured in the same run")
     b.add_argument("--repeat", type=int, default=3)
+    b.add_argument("--only", nargs="*", choices=[c[0] for c in CASES], help="measure only these cases")
     c = sub.add_parser("check")
     c.add_argument("--ref", required=True, help="another checkout's src folder (e.g. the main branch's)")
     c.add_argument("--quick", action="store_true", help="the bundled frameworks only, no 200,000-child draw")
@@ -309,7 +314,7 @@ def main(argv=None) -> int:
     d.add_argument("spec")
     args = p.parse_args(argv)
     if args.cmd == "bench":
-        bench(args.ref, args.repeat)
+        bench(args.ref, args.repeat, args.only)
         return 0
     if args.cmd == "check":
         return check(args.ref, args.quick)

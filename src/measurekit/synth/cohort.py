@@ -101,7 +101,16 @@ def _strings(pool, idx: np.ndarray):
 
 def _day_strings(days: np.ndarray):
     """``np.datetime_as_string(days, unit="D")`` as the column pandas makes of it: each distinct day written once."""
-    distinct, idx = np.unique(np.asarray(days, dtype="datetime64[D]"), return_inverse=True)
+    days = np.asarray(days, dtype="datetime64[D]")
+    number = days.astype(np.int64)
+    low = int(number.min()) if len(number) else 0
+    if len(number) and not np.isnat(days).any() and int(number.max()) - low < 4 * len(number) + 1000:
+        # days within a few years: the distinct days and each one's position among them by counting, not sorting
+        present = np.bincount(number - low) > 0
+        position = np.cumsum(present) - 1
+        distinct = (np.flatnonzero(present) + low).astype("datetime64[D]")
+        return _strings(np.datetime_as_string(distinct, unit="D"), position[number - low])
+    distinct, idx = np.unique(days, return_inverse=True)
     return _strings(np.datetime_as_string(distinct, unit="D"), idx.reshape(-1))
 
 
@@ -139,8 +148,21 @@ def _id_strings(prefix: str, ids: np.ndarray, width: int = 0):
 
 
 def _whole_numbers(x: np.ndarray):
-    """Codes drawn as floats (NaN: not answered) as a nullable integer column: ``pd.array(x, dtype="Int64")``."""
-    return pd.array(x, dtype="Int64")
+    """Codes drawn as floats (NaN: not answered) as a nullable integer column: ``pd.array(x, dtype="Int64")``, made
+    from the values and the mask of missing ones (1 stored under a missing value, as pandas stores it)."""
+    x = np.asarray(x, dtype=float)
+    missing = np.isnan(x)
+    filled = np.where(missing, 1.0, x)
+    whole = filled.astype(np.int64)
+    if not np.array_equal(whole, filled):     # not whole numbers: as pandas has it (it refuses them)
+        return pd.array(x, dtype="Int64")
+    return pd.arrays.IntegerArray(whole, missing)
+
+
+def _six_digit_ids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` different numbers from 100000 to 999999: ``rng.choice(np.arange(100000, 1000000), n, replace=False)``,
+    the same draw from the same stream, without making the 900,000 candidates first."""
+    return rng.choice(900_000, size=n, replace=False) + 100_000
 
 
 def _expit(x):
@@ -194,7 +216,7 @@ def _simulate(n: int, rng: np.random.Generator, fw, voice_effect: float, keep: s
     v.update(_parent_response(n, rng, v))
     practitioner = _practitioner_ratings(n, rng, fw, prof, v)
     phonics = _later_outcome(n, rng, fw, prof, v, eyfsp, voice_effect)
-    ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
+    ids = _six_digit_ids(rng, n)
     # the ids' text; where only some columns are kept and not the id, the drawn numbers (the same people are
     # equal, the same joins: the column itself is not read)
     child_id = _id_strings("CH", ids) if keep is None or prof.names.id in keep else ids
@@ -827,6 +849,7 @@ def _interview_log(rng, fw, plan_of: dict, respondent: str) -> pd.DataFrame:
     start = np.datetime64(plan_of["start"])
     other_types = [t for t in PROBLEM_TYPES if t != "none"]
     rows, participant = [], 0
+    cum = np.cumsum(weights / weights.sum())     # the languages' cumulative weights
     for item in fw.items:
         plan = plan_of["planted"].get(item.id)
         pool = plan["languages"] if plan and plan["languages"] else None
@@ -835,7 +858,7 @@ def _interview_log(rng, fw, plan_of: dict, respondent: str) -> pd.DataFrame:
             if pool and k < len(pool):
                 lang = pool[k]
             else:
-                lang = langs[int(np.searchsorted(np.cumsum(weights / weights.sum()), rng.random()))]
+                lang = langs[int(np.searchsorted(cum, rng.random()))]
             problem, understood, change = "none", "Understood as intended.", ""
             u = rng.random()
             if plan and u < plan["p"] and (pool is None or lang in pool):
@@ -871,6 +894,7 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
     full_scores = score(sim["all_answers"], framework=fw, respondent=who)
     full_scores["__area"] = people[names.area].to_numpy()
     full_means = full_scores.groupby("__area")[[f"voice_{d}" for d in domains]].mean()
+    ids = people[names.id].tolist()     # Python values, as iterating the column gives them
     # the parts of the model under their columns' names (the part's own name where no column plays it)
     fsm, eal, mobility = names.key("free_meals"), names.key("additional_language"), names.key("moved_home")
     needs, sex = names.key("special_needs"), names.key("recorded_sex")
@@ -916,8 +940,8 @@ def _ground_truth(sim, fw, n, seed, voice_effect, framework) -> dict:
                                                  "+ N(0, noise_sd^2) - centre; dep is the latent behind the IDACI "
                                                  "decile"),
             "response_rate": float(np.mean(sim["responded"])),
-            "propensity": {cid: round(float(p), 6) for cid, p in zip(people[names.id], sim["propensity"])},
-            "seldom_heard_value": {cid: round(float(v), 6) for cid, v in zip(people[names.id], sim["s"])},
+            "propensity": {cid: round(p, 6) for cid, p in zip(ids, np.asarray(sim["propensity"], float).tolist())},
+            "seldom_heard_value": {cid: round(v, 6) for cid, v in zip(ids, np.asarray(sim["s"], float).tolist())},
         },
         "full_cohort_domain_means": {nb: {k: round(float(v), 6) for k, v in row.items()}
                                      for nb, row in full_means.iterrows()},

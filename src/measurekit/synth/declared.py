@@ -59,19 +59,25 @@ def uses_declared(framework) -> bool:
     none of kind eyfsp, or its synthetic.yaml says ``generator: declared_tables``)."""
     if not getattr(framework, "tables", None) or framework.population is None:
         return False
-    profile = load_declared_profile(framework) if framework.path is not None else {}
+    profile = _read_profile(framework) if framework.path is not None else {}
     return profile.get("generator") == "declared_tables" or not any(t.kind == "eyfsp" for t in framework.tables)
 
 
 def load_declared_profile(framework) -> dict:
     """The framework's ``synthetic.yaml`` as a mapping ({} without one); unknown keys are ``bad_synthetic_profile``."""
-    path = Path(framework.path) / "synthetic.yaml" if framework.path is not None else None
-    if path is None or not path.is_file():
-        return {}
     import copy
 
     # read afresh every call (an edited file is seen at once); parsed once per distinct text, handed out as a copy
-    return copy.deepcopy(_parse_profile(path.read_text(encoding="utf-8"), path.name))
+    return copy.deepcopy(_read_profile(framework))
+
+
+def _read_profile(framework) -> dict:
+    """``load_declared_profile`` without the copy: the parsed mapping shared by every call with the same text, to be
+    read and never changed."""
+    path = Path(framework.path) / "synthetic.yaml" if framework.path is not None else None
+    if path is None or not path.is_file():
+        return {}
+    return _parse_profile(path.read_text(encoding="utf-8"), path.name)
 
 
 @functools.lru_cache(maxsize=16)

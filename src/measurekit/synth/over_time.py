@@ -167,7 +167,7 @@ def _year(n, rng, fw, prof, plan, t, start) -> dict:
     v.update(single._parent_response(n, rng, v))
     practitioner = single._practitioner_ratings(n, rng, fw, prof, v)
     phonics = single._later_outcome(n, rng, fw, prof, v, eyfsp, 1.0)
-    ids = rng.choice(np.arange(100000, 1000000), size=n, replace=False)
+    ids = single._six_digit_ids(rng, n)
     child_id = single._id_strings(f"CH{start % 100:02d}", ids)
     tables = single._tables(child_id, v, eyfsp, parent_codes, practitioner, phonics, prof)
     k = start - 2024     # the single-year generator's dates are for reception in 2024/25
