@@ -282,9 +282,17 @@ def _families(n, rng, v, prof: Profile) -> dict:
     eal = (rng.random(n) < _expit(np.array([a.eal_logit for a in areas])[nb_idx] + 0.3 * dep)).astype(int)
     names: Names = v["names"]
     others = names.other_languages
-    # each area's cumulative shares, one row per child (the same sums as summing each child's row of shares)
-    cum_mix = np.cumsum(np.array([prof.language_mixes[a.language_mix] for a in areas]), axis=1)[nb_idx]
-    lang_draw = (rng.random(n)[:, None] > cum_mix).sum(axis=1)
+    # the number of the child's area's cumulative shares below a uniform draw (each area's shares summed once:
+    # the same sums as summing each child's row); by a binary search in each area where the sums rise
+    cum_mix = np.cumsum(np.array([prof.language_mixes[a.language_mix] for a in areas]), axis=1)
+    u = rng.random(n)
+    if (np.diff(cum_mix, axis=1) >= 0).all() and not np.isnan(u).any():
+        lang_draw = np.zeros(n, dtype=np.intp)
+        for k in np.unique(nb_idx):
+            in_area = nb_idx == k
+            lang_draw[in_area] = np.searchsorted(cum_mix[k], u[in_area])
+    else:
+        lang_draw = (u[:, None] > cum_mix[nb_idx]).sum(axis=1)
     other_idx = np.minimum(lang_draw, len(others) - 1)
     home_language = np.where(eal == 1, np.array(others, dtype=object)[other_idx], names.main_language)
     # the home languages as codes: the other languages, then the main one (last)
@@ -295,8 +303,10 @@ def _families(n, rng, v, prof: Profile) -> dict:
     reference = rng.random(n) < 0.49
     sex = np.where(reference, names.sex[0], names.sex[1])
     day = rng.integers(0, 366, n)
-    dob = np.datetime64(_YEAR_START.isoformat()) + day.astype("timedelta64[D]")
-    month = (dob.astype("datetime64[M]").astype(int) % 12) + 1
+    first_day = np.datetime64(_YEAR_START.isoformat())
+    dob = first_day + day.astype("timedelta64[D]")
+    # the month of each of the 366 days, looked up (the same months as converting every date)
+    month = ((first_day + np.arange(366).astype("timedelta64[D]")).astype("datetime64[M]").astype(int) % 12 + 1)[day]
     summer_born = ((month >= 4) & (month <= 8)).astype(int)
     eth_u = rng.random(n)
     ethnicity = np.empty(n, dtype=object)
@@ -339,10 +349,11 @@ def _eyfsp(n, rng, v, keep: set | None = None) -> pd.DataFrame:
     D, eal = v["D"], v["eal"]
     elg_expected = {}
     language_areas = {"Communication and Language", "Literacy"}
+    on_d, on_eal = 0.9 * D, 0.22 * eal      # the same for every ELG: computed once
     for e in ELGS:
         offset = {"elg_writing": 0.25, "elg_word_reading": 0.1, "elg_gross_motor": -0.4, "elg_fine_motor": -0.1,
                   "elg_past_present": -0.2, "elg_imaginative": -0.3}.get(e.column, 0.0)
-        z = 0.9 * D + 0.44 * rng.normal(size=n) - (0.22 * eal if e.area in language_areas else 0.0)
+        z = on_d + 0.44 * rng.normal(size=n) - (on_eal if e.area in language_areas else 0.0)
         elg_expected[e.column] = z > (-1.13 + offset)
     not_assessed_child = rng.random(n) < 0.006
     elg_cols, at_expected = {}, {}
@@ -365,9 +376,10 @@ def _asq(n, rng, v) -> dict:
     D = v["D"]
     Dz = (D - D.mean()) / D.std() if n > 1 else D
     asq = {"asq_age_months": rng.integers(24, 31, n)}
+    on_dz = 0.55 * Dz       # the same for every domain: computed once
     for d in ASQ_DOMAINS:
         mean, sd = _ASQ[d]
-        raw = mean + sd * (0.55 * Dz + 0.83 * rng.normal(size=n))
+        raw = mean + sd * (on_dz + 0.83 * rng.normal(size=n))
         asq[f"asq_{d}"] = np.clip(5 * np.round(raw / 5), 0, 60).astype(int)
     codes = {}
     for d in ASQ_DOMAINS:

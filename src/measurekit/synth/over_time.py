@@ -112,12 +112,17 @@ def _publish_areas(v, prof, plan, t) -> tuple[np.ndarray, list[dict]]:
 def _shift(nb, fsm, prof, plan, t) -> np.ndarray:
     names = [a.name for a in prof.areas]
     r = plan["roles"]
-    area = np.array(names, dtype=object)[nb]
+
+    def area_is(name) -> np.ndarray:
+        """Each child's area name == ``name`` (compared once per area, then by the children's area positions)."""
+        return np.isin(nb, [k for k, a in enumerate(names) if a == name])
+
     s = np.zeros(len(nb))
-    s += AREA_TREND * t * (area == r["improving"]) - AREA_TREND * t * (area == r["worsening"])
+    s += AREA_TREND * t * area_is(r["improving"]) - AREA_TREND * t * area_is(r["worsening"])
     # narrowing: FSM children start behind and catch up to the usual gap by the last period (never past zero)
     last = plan["n_periods"] - 1
-    s += FSM_TREND * (t - last) * fsm * (area == r["gap_narrowing"]) - FSM_TREND * t * fsm * (area == r["gap_widening"])
+    s += (FSM_TREND * (t - last) * fsm * area_is(r["gap_narrowing"])
+          - FSM_TREND * t * fsm * area_is(r["gap_widening"]))
     return s
 
 
@@ -195,10 +200,28 @@ def _draw_population(prof, plan, t, seed) -> dict:
     """The population values of ``_population``, drawn."""
     rng = np.random.default_rng([20270127, seed, t])
     v, eyfsp = _routine(_TRUTH_N, rng, prof, plan, t, keep={"gld"})      # the ELGs' codes are not read
-    names = np.array([a.name for a in prof.areas], dtype=object)[v["nb_idx"]]
-    frame = pd.DataFrame({"area": names, "gld": eyfsp["gld"].to_numpy(), "fsm": v["fsm"], "flagged": _flagged(v),
-                          "has_asq": v["has_asq"]})
+    area_names = [a.name for a in prof.areas]
+    gld, fsm, flagged, has_asq = eyfsp["gld"].to_numpy(), v["fsm"], _flagged(v), v["has_asq"]
     out: dict = {"gld_percent": {}, "fsm_gap_pp": {}, "gld_flagged_percent": {}, "gld_unflagged_percent": {}}
+    if all(isinstance(a, str) for a in area_names) and gld.dtype.kind in "iub" and fsm.dtype.kind in "iub":
+        # the LA, then each area present in the order pandas' groupby gives them (sorted names); every value a
+        # share of 0/1 values, so its mean is the count over the size, as pandas computes it (NaN when none)
+        def mean(mask):
+            k = np.count_nonzero(mask)
+            return np.count_nonzero(gld[mask]) / k if k else float("nan")
+
+        present = np.unique(v["nb_idx"])
+        groups = [("LA", np.ones(len(gld), dtype=bool))]
+        groups += [(name, np.isin(v["nb_idx"], [k for k, a in enumerate(area_names) if a == name]))
+                   for name in sorted({area_names[k] for k in present})]
+        for area, m in groups:
+            out["gld_percent"][area] = round(100 * float(mean(m)), 3)
+            out["fsm_gap_pp"][area] = round(100 * float(mean(m & (fsm == 1)) - mean(m & (fsm == 0))), 3)
+            out["gld_flagged_percent"][area] = round(100 * float(mean(m & has_asq & flagged)), 3)
+            out["gld_unflagged_percent"][area] = round(100 * float(mean(m & has_asq & ~flagged)), 3)
+        return out
+    frame = pd.DataFrame({"area": np.array(area_names, dtype=object)[v["nb_idx"]], "gld": gld, "fsm": fsm,
+                          "flagged": flagged, "has_asq": has_asq})
     for area, g in [("LA", frame), *frame.groupby("area")]:
         out["gld_percent"][area] = round(100 * float(g["gld"].mean()), 3)
         out["fsm_gap_pp"][area] = round(100 * float(g.loc[g.fsm == 1, "gld"].mean() - g.loc[g.fsm == 0, "gld"].mean()),
