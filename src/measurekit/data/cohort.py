@@ -47,6 +47,20 @@ def _layout(framework, tables: dict) -> _Layout:
                    first.name if first else None, first.date if first else None, drop)
 
 
+def _join_lookup(frame: pd.DataFrame, lookup: pd.DataFrame, on: str, column: str) -> pd.DataFrame:
+    """``frame.merge(lookup, on=on, how="left")`` (``lookup``: one row per key): where the keys are text of one
+    dtype and every key of the frame is in the lookup, the lookup's ``column`` picked by position and put last, on
+    the merge's fresh row numbers (the same frame without the merge's work); the merge itself otherwise."""
+    keys, known = frame[on], lookup[on]
+    if isinstance(keys.dtype, pd.StringDtype) and keys.dtype == known.dtype and list(lookup.columns) == [on, column]:
+        at = pd.Index(known).get_indexer(keys)
+        if len(at) and (at >= 0).all():
+            out = frame.reset_index(drop=True)
+            out[column] = lookup[column].array.take(at)
+            return out
+    return frame.merge(lookup, on=on, how="left")
+
+
 def _person_codes(ids: list[pd.Series]) -> np.ndarray:
     """One integer per distinct person id over the columns ``ids`` put end to end (-1 for a missing id), as
     ``pd.factorize`` of their values: factorized as text at once when every column holds pandas text of one dtype
@@ -89,7 +103,7 @@ class Cohort:
         frame = t[lay.table].copy(deep=False)   # columns are added to the copy, never to the table
         if lay.lookup and lay.lookup in t and lay.area_code and lay.small_area and lay.area_code not in frame:
             lookup = t[lay.lookup][[lay.small_area, lay.area_code]].drop_duplicates(lay.small_area)
-            frame = frame.merge(lookup, on=lay.small_area, how="left")
+            frame = _join_lookup(frame, lookup, lay.small_area, lay.area_code)
         # the person id of every table as one integer code, hashed once: the joins below are on integers
         voice_name = lay.voice if lay.voice in t else None
         joined = [n for n, _ in lay.routine] + ([voice_name] if voice_name else [])

@@ -133,8 +133,8 @@ def _id_strings(prefix: str, ids: np.ndarray, width: int = 0):
     pandas keeps text in it."""
     dtype = _str_dtype()
     ids = np.asarray(ids)
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and ids.dtype.kind in "iu" and (
-            not len(ids) or ids.min() >= 0):
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow" and ids.dtype.kind in "iu" and len(ids) and (
+            ids.min() >= 0):
         import pyarrow as pa
         import pyarrow.compute as pc
 
