@@ -75,7 +75,7 @@ def _frameworks(work: Path) -> dict[str, str]:
     copy("extra-column", lambda t: t.replace("- name: small_areas\n", extra + "- name: small_areas\n", 1))
     sys.path.insert(0, str(ROOT / "tests"))
     try:
-        from test_third_framework import _third   # the tests' own renaming (written independently of measurekit)
+        from test_third_framework import _third  # the tests' own renaming (written independently of measurekit)
     finally:
         sys.path.pop(0)
     for name, folder in bundled.items():
@@ -96,8 +96,6 @@ TRUTHS = [(200_000, 1.0), (200_000, 0.0), (20_000, 1.0), (5_000, 0.5)]
 
 def _work_dump(spec: dict) -> None:
     """(In the process of one code) make every case of ``spec`` and pickle the results to ``spec['out']``."""
-    import numpy as np
-
     from measurekit.cli import main
     from measurekit.synth import cohort as single
     from measurekit.synth import over_time
@@ -123,7 +121,6 @@ def _work_dump(spec: dict) -> None:
     for name, args in spec["cli"].items():
         code = main([*args, "--out", str(Path(spec["cli_out"]) / name)])
         assert code == 0, (name, code)
-    del np
     with open(spec["out"], "wb") as fh:
         pickle.dump(out, fh)
 
@@ -278,7 +275,7 @@ def bench(ref: str | None, repeat: int, only: list[str] | None = None) -> None:
     print(f"load average before: {os.getloadavg()}")
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for what, title, reps in CASES:
+        for what, _title, reps in CASES:
             if only and what not in only:
                 continue
             for _ in range(repeat):
