@@ -100,6 +100,10 @@ def _plain_analysis_joins(tables, pid="child_id"):
         if name == "asq":
             right = right.assign(asq_total=right[[f"asq_{d}" for d in single.ASQ_DOMAINS]].sum(axis=1, min_count=5))
         frame = frame.merge(right, on=pid, how="left")
+    voice = (tables["voice_parent"].sort_values([pid, "completed_on"], kind="stable")
+             .drop_duplicates(pid, keep="last").drop(columns="response_id"))
+    frame = frame.merge(voice, on=pid, how="left", indicator="_linked")
+    frame.insert(frame.columns.get_loc("form_language"), "responded", (frame.pop("_linked") == "both").astype(int))
     return frame
 
 
@@ -114,7 +118,18 @@ def test_analysis_frame_shortcuts_join_as_merges_do():
     for tables in (t, {**t, **as_objects}):
         frame = Cohort(tables).analysis_frame()
         shared = [col for col in plain.columns if col != "child_id"]
+        assert list(frame.columns) == list(plain.columns)
         pd.testing.assert_frame_equal(frame[shared], plain[shared], check_exact=True)
+    # a person answering twice (the later answer kept), an answer from someone not in the records, a person
+    # without an EYFSP record (NaN filled as the merge fills: integers become floats)
+    voice = t["voice_parent"]
+    again = voice.iloc[:5].assign(completed_on="2099-01-01", response_id=lambda f: f["response_id"] + "-2")
+    ghost = voice.iloc[:1].assign(child_id="ghost", response_id="R-ghost")
+    messy = dict(t, voice_parent=pd.concat([again, voice, ghost], ignore_index=True),
+                 eyfsp=t["eyfsp"].iloc[3:].reset_index(drop=True))
+    frame, plain = Cohort(messy).analysis_frame(), _plain_analysis_joins(messy)
+    pd.testing.assert_frame_equal(frame, plain, check_exact=True)
+    assert frame["gld"].isna().sum() == 3 and frame["responded"].sum() == voice["child_id"].nunique()
     lacking = dict(t, small_areas=t["small_areas"].iloc[1:])       # one small area missing: merged, NaN there
     frame = Cohort(lacking).analysis_frame()
     assert frame["neighbourhood_code"].isna().sum() == (t["children"]["small_area"] == t["small_areas"]

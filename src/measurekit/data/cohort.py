@@ -118,16 +118,31 @@ class Cohort:
             again = right[_KEY].duplicated().to_numpy()
             return right[~again] if again.any() else right
 
+        def plain(frame: pd.DataFrame, right: pd.DataFrame) -> bool:
+            """Whether ``frame.merge(right, on=_KEY, how="left")`` only puts each person's row of ``right`` beside
+            the frame: the frame numbered 0, 1, ... (as a merge numbers its result), no column name shared, one row
+            of ``right`` per person."""
+            return (isinstance(frame.index, pd.RangeIndex) and frame.index.equals(pd.RangeIndex(len(frame)))
+                    and right.columns.is_unique and not set(frame.columns) & (set(right.columns) - {_KEY})
+                    and bool(right[_KEY].is_unique))
+
+        def beside(frame: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+            """The merge of a ``plain`` join without its work: ``right``'s rows reindexed by the frame's keys
+            (pandas' fill where a person has none, as the merge fills) and put beside the frame; and where a row
+            was found. Without a copy when ``right`` holds the frame's people in the frame's order."""
+            if len(right) == len(frame) and right.index.equals(frame.index) and np.array_equal(
+                    right[_KEY].to_numpy(), frame[_KEY].to_numpy()):
+                return pd.concat([frame, right.drop(columns=_KEY)], axis=1), np.ones(len(frame), dtype=bool)
+            keyed = right.set_index(_KEY)
+            codes = frame[_KEY].to_numpy()
+            found = keyed.index.get_indexer(codes) >= 0
+            taken = keyed.reindex(codes)
+            taken.index = frame.index
+            return pd.concat([frame, taken], axis=1), found
+
         def join(frame: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
-            """``frame.merge(right, on=_KEY, how="left")``; the right table's columns put beside the frame's as
-            they are when it holds the frame's people in the frame's order (the merge's result without a copy)."""
-            aligned = (len(right) == len(frame) and isinstance(frame.index, pd.RangeIndex)
-                       and frame.index.equals(pd.RangeIndex(len(frame))) and right.index.equals(frame.index)
-                       and not set(frame.columns) & (set(right.columns) - {_KEY})
-                       and np.array_equal(right[_KEY].to_numpy(), frame[_KEY].to_numpy()))
-            if not aligned:
-                return frame.merge(right, on=_KEY, how="left")
-            return pd.concat([frame, right.drop(columns=_KEY)], axis=1)
+            """``frame.merge(right, on=_KEY, how="left")``."""
+            return beside(frame, right)[0] if plain(frame, right) else frame.merge(right, on=_KEY, how="left")
 
         for name, kind in lay.routine:
             right = one_per_child(name)
@@ -144,10 +159,16 @@ class Cohort:
                 voice = voice.sort_values(order).drop_duplicates(_KEY, keep="last")
             voice = voice.drop(columns=list(lay.voice_drop), errors="ignore")
             first_column = next((c for c in voice.columns if c != _KEY), None)
-            frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")
-            at = frame.columns.get_loc(first_column) if first_column is not None else len(frame.columns) - 1
+            if plain(frame, voice) and "_linked" not in frame.columns and "_linked" not in voice.columns:
+                frame, found = beside(frame, voice)
+                linked = found.astype(int)
+                at = frame.columns.get_loc(first_column) if first_column is not None else len(frame.columns)
+            else:
+                frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")
+                at = frame.columns.get_loc(first_column) if first_column is not None else len(frame.columns) - 1
+                linked = (frame.pop("_linked") == "both").astype(int)
             assert isinstance(at, int)  # the merged columns are unique, so get_loc gives a position
-            frame.insert(at, "responded", (frame.pop("_linked") == "both").astype(int))
+            frame.insert(at, "responded", linked)
         else:
             frame["responded"] = 0
         return frame.drop(columns=_KEY)
