@@ -648,6 +648,8 @@ def _draw_population_truth(framework_dir: str, voice_effect: float, n: int, fw=N
     frame = Cohort(sim["tables"], framework=fw).analysis_frame()
     # the responders' rows of the columns read, picked at once rather than every column's rows and then the few
     resp = frame.loc[frame["responded"].to_numpy() == 1, frame.columns.isin(list(read))]
+    del frame
+    sim["tables"] = {}      # read: their memory is free for what follows (fewer fresh pages to touch)
     from measurekit.stats.scoring import item_values
 
     values = item_values(resp, framework=fw, respondent=names.respondent)
