@@ -135,7 +135,7 @@ class Cohort:
                 return pd.concat([frame, right.drop(columns=_KEY)], axis=1), np.ones(len(frame), dtype=bool)
             keyed = right.set_index(_KEY)
             codes = frame[_KEY].to_numpy()
-            found = keyed.index.get_indexer(codes) >= 0
+            found = keyed.index.get_indexer(pd.Index(codes)) >= 0
             taken = keyed.reindex(codes)
             taken.index = frame.index
             return pd.concat([frame, taken], axis=1), found
@@ -161,7 +161,7 @@ class Cohort:
             first_column = next((c for c in voice.columns if c != _KEY), None)
             if plain(frame, voice) and "_linked" not in frame.columns and "_linked" not in voice.columns:
                 frame, found = beside(frame, voice)
-                linked = found.astype(int)
+                linked: np.ndarray | pd.Series = found.astype(int)
                 at = frame.columns.get_loc(first_column) if first_column is not None else len(frame.columns)
             else:
                 frame = frame.merge(voice, on=_KEY, how="left", indicator="_linked")
