@@ -236,16 +236,21 @@ class _Master:
         x = np.maximum(x.astype(float), self.lb)
         if not self.cuts:
             return x
+        import heapq
+
         lhs = self._lhs(x)
         cols = self._mat.tocsc()
+        near_at = self._rhs - 1e-9 + 1e-7          # a cut is looked at when its left-hand side is below this
         for _ in range(4):
             ok = True
             start = 0
-            while True:
-                near = np.flatnonzero(lhs[start:] < self._rhs[start:] - 1e-9 + 1e-7)
-                if not len(near):
-                    break
-                i = start + int(near[0])
+            # the cuts from ``start`` on that are near now, smallest first: those near at the start of the pass, and
+            # every cut a row added since made near (pushed then); one that is no longer near is passed over
+            heap = np.flatnonzero(lhs < near_at).tolist()
+            while heap:
+                i = heapq.heappop(heap)
+                if i < start or not lhs[i] < near_at[i]:
+                    continue
                 start = i + 1
                 keys, v, rhs = self.cuts[i]
                 for _ in range(len(keys)):
@@ -258,8 +263,10 @@ class _Master:
                     j = np.flatnonzero(room)[np.argmax(v[room] / np.maximum(self.cost[keys][room], 1e-9))]
                     x[keys[j]] = 1.0
                     col = keys[j]
-                    lhs[cols.indices[cols.indptr[col]:cols.indptr[col + 1]]] += cols.data[cols.indptr[col]:
-                                                                                             cols.indptr[col + 1]]
+                    touched = cols.indices[cols.indptr[col]:cols.indptr[col + 1]]
+                    lhs[touched] += cols.data[cols.indptr[col]:cols.indptr[col + 1]]
+                    for r in touched[(touched >= start) & (lhs[touched] < near_at[touched])].tolist():
+                        heapq.heappush(heap, r)
             if ok:
                 return x
         return None
@@ -423,6 +430,9 @@ def protect(table: pd.DataFrame, framework, level: float = 0.95, max_rounds: int
         master.add({**members, N + k: -2.0}, 0.0)
         master.add({**{j: -1.0 for j in members}, N + k: float(len(members))}, 0.0)
     gen = _audit.CutGenerator(m, full_round)
+    # every count any round can audit, asked at once whether the relations alone make it 0 (one linear programme;
+    # each round's audit then finds its answers kept on the model: see CountModel.zero_by_relations)
+    m.zero_by_relations([(r, kind, coefs) for r in range(N) for kind, coefs in m.counts(r)])
     rounds, result, prev_supp = 0, None, None
     audit_cache: dict = {}                # pieces of the intruder's problem already audited (see _audit.audit)
     evidence = _audit.Evidence(m.truth)   # whole-number solutions of earlier rounds' audits (see _audit.Evidence)

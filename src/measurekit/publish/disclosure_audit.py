@@ -81,6 +81,13 @@ class CountModel:
     is_prop: np.ndarray
     same_count: np.ndarray | None = None
     _zero: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    _labels: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def labels(self, col: str) -> np.ndarray:
+        """Column ``col`` of the table as a plain array, read once (the audit's records name each row's cell)."""
+        if col not in self._labels:
+            self._labels[col] = self.table[col].to_numpy()
+        return self._labels[col]
 
     def counts(self, row: int) -> list[tuple[str, dict]]:
         """The counts of ``row`` an intruder bounds, each with its coefficients over the unknowns: the denominator,
@@ -339,27 +346,52 @@ def build_model(table: pd.DataFrame, framework, nesting: dict | None = None) -> 
     text = t[KEY].astype(str)
     # pandas-stubs gap: str.cat takes a list of Series (documented), the stub lists only list[str]
     keyed = text[KEY[0]].str.cat([text[c] for c in KEY[1:]], sep="\x1f").to_numpy(dtype=object)  # type: ignore[misc]
+    def add_pairs(xa: np.ndarray, xb: np.ndarray, s: str):
+        """x_p - x_q (s) 0 for each pair, in order (as ``add`` one pair at a time)."""
+        k, first = len(xa), len(sense)
+        rows_i.extend(np.repeat(np.arange(first, first + k), 2).tolist())
+        cols_i.extend(np.column_stack([xa, xb]).ravel().tolist())
+        vals_i.extend([1.0, -1.0] * k)
+        sense.extend([s] * k)
+
+    # each cell as a number; per population, its rows (table order) and the row of each cell. A cell shared by two
+    # populations is found by one lookup: the first population's cells in its row order, as an intersection of
+    # their keys would list them (keys are unique within a population: one row per indicator and cell)
+    code, uniq = pd.factorize(keyed)
+    rows_of, row_at = [], []
+    for _, _, mask, _ in pops:
+        rows = np.flatnonzero(mask)
+        at = np.full(len(uniq), -1)
+        at[code[rows]] = rows
+        rows_of.append(rows)
+        row_at.append(at)
+    unique_cells = all(len(np.unique(code[rows])) == len(rows) for rows in rows_of)
     for a in range(len(pops)):
         for b in range(len(pops)):
             ia, _, ma, va = pops[a]
             ib, _, mb, vb = pops[b]
             if ia == ib:
                 continue
-            ra = pd.Series(np.flatnonzero(ma), index=keyed[ma])
-            rb = pd.Series(np.flatnonzero(mb), index=keyed[mb])
-            shared = ra.index.intersection(rb.index)
-            if not len(shared):
-                continue
-            xa, xb = va[ra[shared].to_numpy()], vb[rb[shared].to_numpy()]
+            if unique_cells:
+                match = row_at[b][code[rows_of[a]]]
+                found = match >= 0
+                if not found.any():
+                    continue
+                xa, xb = va[rows_of[a][found]], vb[match[found]]
+            else:
+                ra = pd.Series(np.flatnonzero(ma), index=keyed[ma])
+                rb = pd.Series(np.flatnonzero(mb), index=keyed[mb])
+                shared = ra.index.intersection(rb.index)
+                if not len(shared):
+                    continue
+                xa, xb = va[ra[shared].to_numpy()], vb[rb[shared].to_numpy()]
             ua, ub = truth[xa], truth[xb]
             if np.allclose(ua, ub):
                 if a < b:
-                    for p, q in zip(xa.tolist(), xb.tolist()):
-                        add([p, q], [1.0, -1.0], "=")
-                        same.append((p, q))
+                    add_pairs(xa, xb, "=")
+                    same.extend(zip(xa.tolist(), xb.tolist()))
             elif (ua <= ub + 1e-9).all():
-                for p, q in zip(xa.tolist(), xb.tolist()):
-                    add([p, q], [1.0, -1.0], "<")
+                add_pairs(xa, xb, "<")
     A = sparse.csr_matrix((vals_i, (rows_i, cols_i)), shape=(len(sense), len(var_row)))
     return CountModel(t, den_var, num_var, var_row, truth, A, np.array(sense), groups, smin, smax, is_prop,
                       np.array(same, dtype=np.int64).reshape(-1, 2))
@@ -724,9 +756,12 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
         keep = {(int(r), c) for r, c in zip(prev["row"], prev["count"])}
         kept = [(r, c) for r, c, _ in targets if (r, c) in keep and r not in rounded_rows]
         targets = [tg for tg in targets if (tg[0], tg[1]) not in keep or tg[0] in rounded_rows]
-        p = prev.set_index(["row", "count"]).loc[kept] if kept else prev.iloc[0:0].set_index(["row", "count"])
-        records += [(r, c, low, high, False, need, True) for (r, c), low, high, need
-                    in zip(p.index, p["low"].tolist(), p["high"].tolist(), p["required"].tolist())]
+        if kept:
+            seen = dict(zip(zip(prev["row"].tolist(), prev["count"].tolist()),
+                            zip(prev["low"].tolist(), prev["high"].tolist(), prev["required"].tolist())))
+            for r, c in kept:
+                low, high, need = seen[(int(r), c)]
+                records.append((r, c, low, high, False, need, True))
     rng = np.random.default_rng(random_state)
     if targets:
         fixed_val = np.where(free, 0.0, lo)
@@ -848,11 +883,31 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
             if evidence is not None:
                 evidence.add(free_idx[cols], C._points[:C._count], model.truth)
     # published rows contribute no records; fixed suppressed counts (free is False) are exact
-    out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
-    out.insert(2, "published", out["row"].isin(rounded_rows).to_numpy(dtype=bool) if len(out) else [])
-    for col in ("indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value"):
-        out.insert(len(out.columns) - 5, col, t[col].to_numpy()[out["row"].to_numpy()] if len(out) else [])
-    return AuditResult(out, bool(out["passed"].all()) if len(out) else True)
+    return AuditResult(_audit_table(model, records, rounded_rows), all(r[6] for r in records))
+
+
+_CELL = ("indicator_id", "geography_type", "geography_code", "breakdown", "breakdown_value")
+
+
+def _audit_table(model: CountModel, records: list, rounded_rows: set) -> pd.DataFrame:
+    """:attr:`AuditResult.table` from the audit's records ``(row, count, low, high, solved, required, passed)``:
+    columns row, count, published, the row's cell (indicator_id ... breakdown_value), low, high, solved, required,
+    passed (built column by column from arrays: one audit per round of secondary suppression)."""
+    if not records:
+        out = pd.DataFrame(records, columns=["row", "count", "low", "high", "solved", "required", "passed"])
+        out.insert(2, "published", [])
+        for col in _CELL:
+            out.insert(len(out.columns) - 5, col, [])
+        return out
+    row, count, low, high, solved, required, passed = zip(*records)
+    row = np.array(row, dtype=np.int64)
+    cols = {"row": row, "count": np.array(count, dtype=object),
+            "published": np.isin(row, np.fromiter(rounded_rows, dtype=np.int64, count=len(rounded_rows))),
+            **{col: model.labels(col)[row] for col in _CELL},
+            "low": np.array(low, dtype=float), "high": np.array(high, dtype=float),
+            "solved": np.array(solved, dtype=bool), "required": np.array(required, dtype=float),
+            "passed": np.array(passed, dtype=bool)}
+    return pd.DataFrame(cols)
 
 
 def check_disclosure(published: pd.DataFrame, framework=None, true_table: pd.DataFrame | None = None) -> list[str]:
@@ -974,8 +1029,7 @@ class CutGenerator:
             h = self._highs(sub, b, eq, bounds)
             # the unknowns the component's constraints touch (its own and the published ones beside them): the same
             # for every count of the component, so found once
-            touched = np.union1d(sub_full.nonzero()[1], cols)
-            shape = (touched, np.searchsorted(touched, cols), model.var_row[touched])
+            shape = self._touched(sub_full, cols, lo)
             for k in ks:
                 c = np.zeros(len(cols))
                 for v, a in targets[k].items():
@@ -994,12 +1048,24 @@ class CutGenerator:
         h, hs = _highs_model(A, bounds[:, 0], bounds[:, 1], np.where(eq, b, -np.inf), b)
         return h, hs, np.arange(A.shape[1], dtype=np.int32)
 
+    def _touched(self, sub_full, cols, lo) -> tuple:
+        """What every count of one component needs from its constraints ``sub_full`` (rows x all unknowns): the
+        unknowns they touch (``touched``: the component's own and the published ones beside them), where the
+        component's unknowns sit among them, their rows, the constraints transposed to those unknowns (CSR, so the
+        reduced costs are summed over the constraints in the order a product with ``sub_full.T`` sums them), and
+        the bounds of each touched unknown as :meth:`_one` reads them."""
+        touched = np.union1d(sub_full.nonzero()[1], cols)
+        sub_t = sub_full[:, touched].T.tocsr()
+        sub_t.sort_indices()
+        p_hi = self.p_hi[touched]
+        return (touched, np.searchsorted(touched, cols), self.model.var_row[touched], sub_t, self.p_lo[touched], p_hi,
+                lo[touched], self._hi_now[touched], self.cap - p_hi)
+
     def _one(self, c, cols, rows_c, sub_full, eq, kw, linprog, h, lo, shape=None):
-        p_lo, p_hi = self.p_lo, self.p_hi
         if shape is None:
-            touched = np.union1d(sub_full.nonzero()[1], cols)
-            shape = (touched, np.searchsorted(touched, cols), self.model.var_row[touched])
-        touched, pos_in, touched_row = shape
+            shape = self._touched(sub_full, cols, lo)
+        touched, pos_in, touched_row, sub_t, p_lo_t, p_hi_t, lo_t, hi_now_t, room_t = shape
+        ineq = ~eq
         total_const, row_coef = 0.0, {}
         for sign in (1.0, -1.0):          # min c.y (lower end), then min -c.y (minus the upper end)
             lam = None
@@ -1010,7 +1076,7 @@ class CutGenerator:
                 if hh.getModelStatus() == hs.HighsModelStatus.kOptimal:
                     sol = hh.getSolution()
                     lam = np.array(sol.row_dual, dtype=float)
-                    lam[~eq] = np.minimum(lam[~eq], 0.0)
+                    lam[ineq] = np.minimum(lam[ineq], 0.0)
                     opt = float(hh.getInfo().objective_function_value)
             if lam is None:
                 res = linprog(sign * c, **dict(kw))
@@ -1022,25 +1088,41 @@ class CutGenerator:
                 if (~eq).any():
                     lam[~eq] = np.minimum(res.ineqlin.marginals, 0.0)
                 opt = float(res.fun)
-            d = -(sub_full.T @ lam)[touched]                     # reduced costs of the unknowns involved
+            d = -_matvec(sub_t, lam)                             # reduced costs of the unknowns involved
             d[pos_in] += sign * c
             d[np.abs(d) < 1e-9] = 0.0
             pos, neg = d > 0, d < 0
+            d_pos, d_neg, lo_pos = d[pos], d[neg], p_lo_t[pos]
             # lower bound of min(sign*c.y) = sum over d>0 of d*lower(x) + over d<0 of d*upper(x), where
             # lower(x) = p_lo (1 - x_r) and upper(x) = p_hi + (cap - p_hi) x_r
-            total_const -= float(d[pos] @ p_lo[touched[pos]] + d[neg] @ p_hi[touched[neg]])
+            total_const -= float(d_pos @ lo_pos + d_neg @ p_hi_t[neg])
             # self-check: at the current pattern the dual bound must equal the optimum (else the duals'
             # signs were not as assumed: fall back to scipy's marginals, whose convention is documented)
-            cur = float(np.where(d > 0, d * lo[touched], 0.0).sum()
-                        + np.where(d < 0, d * self._hi_now[touched], 0.0).sum())
+            cur = float(np.where(pos, d * lo_t, 0.0).sum() + np.where(neg, d * hi_now_t, 0.0).sum())
             if abs(cur - opt) > 1e-6 * max(1.0, abs(opt)) and h is not None:
                 return self._one(c, cols, rows_c, sub_full, eq, kw, linprog, None, lo, shape)
             grow = np.zeros(len(touched))
-            grow[pos] = d[pos] * p_lo[touched[pos]]             # the interval widens by these when x_r = 1
-            grow[neg] = -d[neg] * (self.cap - p_hi[touched[neg]])
-            for r, g in zip(touched_row[grow > 1e-9].tolist(), grow[grow > 1e-9].tolist()):
+            grow[pos] = d_pos * lo_pos                           # the interval widens by these when x_r = 1
+            grow[neg] = -d_neg * room_t[neg]
+            wide = grow > 1e-9
+            for r, g in zip(touched_row[wide].tolist(), grow[wide].tolist()):
                 row_coef[r] = row_coef.get(r, 0.0) + g
         return total_const, row_coef
+
+
+def _matvec(A, x: np.ndarray) -> np.ndarray:
+    """``A @ x`` for a CSR matrix and a vector of floats, by the routine scipy's product itself calls (the same sums
+    in the same order), without the product's checks: it runs twice for every failing count of every round."""
+    try:
+        from scipy.sparse._sparsetools import csr_matvec
+    except ImportError:                                      # not public: should scipy move it, the product itself
+        return A @ x
+    if A.data.dtype != np.float64 or x.dtype != np.float64:
+        return A @ x
+    n_row = len(A.indptr) - 1
+    out = np.zeros(n_row, dtype=float)
+    csr_matvec(n_row, len(x), A.indptr, A.indices, A.data, x, out)
+    return out
 
 
 class _LinprogArgs:
