@@ -1,0 +1,109 @@
+"""The faster paths of protect() give what the plain ones gave: the master's repaired start (a heap of near cuts
+instead of a rescan after every repair) against a plain loop over the cuts, written here from the documented rule,
+and the relations between indicators of build_model (one lookup per pair of populations) against a plain search
+over the cells."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import measurekit as mk
+
+
+def plain_repair(cuts, x, lb, ub, cost):
+    """The documented rule, spelled out: visit the cuts in order; while one is violated, set the row with room whose
+    coefficient per unit of cost is largest; up to four passes; None when a violated cut has no row left to set."""
+    x = np.maximum(x.astype(float), lb)
+    for _ in range(4):
+        changed = False
+        for keys, v, rhs in cuts:
+            while float(v @ x[keys]) < rhs - 1e-9:
+                room = (v > 0) & (x[keys] < 1) & (ub[keys] > 0)
+                if not room.any():
+                    return None
+                j = np.flatnonzero(room)[np.argmax(v[room] / np.maximum(cost[keys][room], 1e-9))]
+                x[keys[j]] = 1.0
+                changed = True
+        if not changed:
+            return x
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_repaired_start_is_the_plain_loops(seed):
+    from measurekit.publish.disclosure import _Master
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    cost = rng.uniform(1, 5, n)
+    on = rng.random(n) < 0.1
+    off = ~on & (rng.random(n) < 0.1)
+    master = _Master(cost, on, off, time_limit=10.0)
+    cuts = []
+    for _ in range(rng.integers(20, 120)):
+        k = int(rng.integers(2, 8))
+        keys = rng.choice(n, k, replace=False)
+        v = rng.choice([-2.0, -1.0, 1.0, 1.0, 2.0, 3.0], k)
+        rhs = float(rng.integers(-1, 3)) - 1e-6
+        master.add(dict(zip(keys.tolist(), v.tolist())), rhs)
+        cuts.append((keys.astype(np.int32), v, rhs))
+    master._flush()
+    x = rng.random(n) < 0.3
+    got = master._repair(x)
+    want = plain_repair(cuts, x, master.lb, master.ub, master.cost)
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert np.array_equal(got, want)
+
+
+def test_relations_between_indicators_are_those_a_plain_search_finds(framework_dir):
+    from measurekit.publish.disclosure_audit import build_model
+    from measurekit.synth.cohort import make_cohort
+
+    framework = mk.load_framework(framework_dir)
+    table = mk.board_table(make_cohort(300, 3, truth=False), framework=framework, disclosure=False)
+    model = build_model(table, framework)
+    t = model.table
+    key = ["period", "geography_type", "geography_code", "breakdown", "breakdown_value"]
+    cells = [tuple(str(v) for v in r) for r in t[key].itertuples(index=False)]
+    rules = {ind.id: ind for ind in framework.indicators}
+    pops = []
+    for iid, rule in rules.items():
+        rows = [i for i in range(len(t)) if t.at[i, "indicator_id"] == iid]
+        if not rows:
+            continue
+        pops.append((iid, {cells[i]: model.den_var[i] for i in rows}, rows, "den"))
+        if (rule.value_type == "proportion" and rule.compute.field == "responded"
+                and rule.compute.statistic == "proportion"):
+            pops.append((iid, {cells[i]: model.num_var[i] for i in rows}, rows, "num"))
+    want_eq, want_le = [], []
+    for a, (ia, va, rows_a, _) in enumerate(pops):
+        for b, (ib, vb, _, _) in enumerate(pops):
+            if ia == ib:
+                continue
+            pairs = [(va[cells[i]], vb[cells[i]]) for i in rows_a if cells[i] in vb]
+            if not pairs:
+                continue
+            ua = np.array([model.truth[p] for p, _ in pairs])
+            ub = np.array([model.truth[q] for _, q in pairs])
+            if np.allclose(ua, ub):
+                if a < b:
+                    want_eq += pairs
+            elif (ua <= ub + 1e-9).all():
+                want_le += pairs
+    A = model.A.tocsr()
+    two = []
+    for r in range(A.shape[0]):
+        cols, vals = A.indices[A.indptr[r]:A.indptr[r + 1]], A.data[A.indptr[r]:A.indptr[r + 1]]
+        if len(cols) == 2 and sorted(vals.tolist()) == [-1.0, 1.0]:
+            p, q = (cols[0], cols[1]) if vals[0] > 0 else (cols[1], cols[0])
+            two.append((int(p), int(q), model.sense[r]))
+    # relations tie counts of two indicators (a sum of one group, or numerator <= denominator, stays within one)
+    ind = t["indicator_id"].to_numpy()[model.var_row]
+    across = [(p, q, s) for p, q, s in two if ind[p] != ind[q]]
+    got_eq = [(p, q) for p, q, s in across if s == "="]
+    got_le = [(p, q) for p, q, s in across if s == "<"]
+    assert sorted(got_eq) == sorted((int(p), int(q)) for p, q in want_eq)
+    assert sorted(got_le) == sorted((int(p), int(q)) for p, q in want_le)
+    assert sorted(map(tuple, model.same_count.tolist())) == sorted((int(p), int(q)) for p, q in want_eq)
+    assert len(want_eq) > 0
