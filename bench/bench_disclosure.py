@@ -2,8 +2,9 @@
 
 Run: python bench/bench_disclosure.py [--quick]   (--quick: bundled cohort, the 300/800/3,000 table, several
 periods and pytauargus; without it also the national cohorts)
-     python bench/bench_disclosure.py --patterns  (only: CPU time of protect() and the md5 of each withheld mask at
-     300/11, 800/11, 800/1 and 3,000/1, to compare two versions: the same md5 is the same published pattern)
+     python bench/bench_disclosure.py --patterns  (only: CPU time of protect() and the md5 of each withheld mask of 15
+     tables (pattern_tables: 300/11, 800/11, 800/1, 3,000/1 first, then the test suite's cohorts and periods), to
+     compare two versions: the same md5 is the same published pattern)
 
 1. Optimisation + audit for the bundled cohort (3,000 children): target < 10 s; for 150 areas of the
    600,000-child cohort: target < 120 s; and the sparse 60,000-child case.
@@ -156,19 +157,44 @@ def tau_compare(n, seed):
               flush=True)
 
 
+def pattern_tables():
+    """(label, board table, keyword arguments of protect()) of the tables --patterns times: the first four as before
+    (300/11, 800/11, 800/1, 3,000/1), then the held-out cohorts of tests/test_disclosure_attack.py, the cohorts of
+    tests/test_disclosure.py, two independent periods in one table and three periods sharing children (linked)."""
+    out = []
+    for n, seed in ((300, 11), (800, 11), (800, 1), (3000, 1), (300, 12), (800, 12), (3000, 11), (3000, 12),
+                    (150, 1), (150, 2), (300, 1), (300, 2), (800, 2)):
+        out.append((f"{n:>6} children, seed {seed:>2}",
+                    mk.board_table(make_cohort(n, seed, truth=False), framework=fw, disclosure=False), {}))
+    two = pd.concat([mk.board_table(make_cohort(3000, 67 + j, truth=False), framework=fw, disclosure=False,
+                                    period=f"{2023 + j}/{24 + j}") for j in range(2)], ignore_index=True)
+    out.append(("two periods of 3,000 (seeds 67, 68)", two, {}))
+    frame = make_cohort(800, 4, truth=False).analysis_frame()
+    years = [f"{2020 + j}/{21 + j}" for j in range(3)]
+    linked = pd.concat([mk.board_table(frame.iloc[60 * (2 - j):], framework=fw, disclosure=False, period=y)
+                        for j, y in enumerate(years)], ignore_index=True)
+    out.append(("three linked periods of 800 (seed 4)", linked,
+                {"linked_periods": [(years[j + 1], years[j]) for j in range(2)]}))
+    return out
+
+
 def patterns():
-    """protect() CPU time and the md5 of the withheld mask (one byte per row) for fixed cohorts: run on two versions
-    of measurekit, the same md5 means the same published pattern."""
+    """protect() CPU time and the md5 of the withheld mask (one byte per row) for fixed tables: run on two versions
+    of measurekit, the same md5 means the same published pattern. Totals: the first four tables (the set measured
+    before) and all of them."""
     import hashlib
 
-    for n, seed in ((300, 11), (800, 11), (800, 1), (3000, 1)):
-        raw = mk.board_table(make_cohort(n, seed, truth=False), framework=fw, disclosure=False)
+    first4 = total = 0.0
+    for k, (label, raw, kw) in enumerate(pattern_tables()):
         cpu = time.process_time()
-        res = protect(raw, fw)
+        res = protect(raw, fw, **kw)
         cpu = time.process_time() - cpu
+        total += cpu
+        first4 += cpu if k < 4 else 0.0
         s = res.table["suppressed"].to_numpy(dtype=bool)
-        print(f"{n:>6} children, seed {seed:>2}: CPU {cpu:5.1f} s, {res.rounds:>3} rounds, {int(s.sum())} of {len(s)} "
+        print(f"{label:<38}: CPU {cpu:5.1f} s, {res.rounds:>3} rounds, {int(s.sum())} of {len(s)} "
               f"withheld, cost {res.cost:.4f}, md5 {hashlib.md5(s.tobytes()).hexdigest()}", flush=True)
+    print(f"protect() CPU: first four tables {first4:.1f} s, all {total:.1f} s", flush=True)
 
 
 def load() -> str:
