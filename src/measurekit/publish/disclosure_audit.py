@@ -157,12 +157,14 @@ class CountModel:
         out = np.zeros(self.n_vars, dtype=bool)
         if self.same_count is None or not len(self.same_count):
             return out
-        from scipy import sparse
-        from scipy.sparse.csgraph import connected_components
+        if ("same_count",) not in self._labels:             # the classes of one count: fixed by the model, found once
+            from scipy import sparse
+            from scipy.sparse.csgraph import connected_components
 
-        p, q = self.same_count[:, 0], self.same_count[:, 1]
-        g = sparse.coo_matrix((np.ones(len(p)), (p, q)), shape=(self.n_vars, self.n_vars))
-        _, label = connected_components(g, directed=False)
+            p, q = self.same_count[:, 0], self.same_count[:, 1]
+            g = sparse.coo_matrix((np.ones(len(p)), (p, q)), shape=(self.n_vars, self.n_vars))
+            self._labels[("same_count",)] = connected_components(g, directed=False)[1]
+        label = self._labels[("same_count",)]
         rows = self.var_row
         shown = ~np.asarray(suppressed, dtype=bool)[rows]
         if round_to is not None:
@@ -724,7 +726,6 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
     from scipy.sparse.csgraph import connected_components
 
     suppressed = np.asarray(suppressed, dtype=bool)
-    t = model.table
     lo, hi = published_bounds(model, suppressed, round_to)
     free = lo < hi
     # a count printed in the clear in another row (the same children counted by another indicator) is published:
@@ -759,9 +760,9 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
         if kept:
             seen = dict(zip(zip(prev["row"].tolist(), prev["count"].tolist()),
                             zip(prev["low"].tolist(), prev["high"].tolist(), prev["required"].tolist())))
-            for r, c in kept:
-                low, high, need = seen[(int(r), c)]
-                records.append((r, c, low, high, False, need, True))
+            for r, kind in kept:
+                low, high, need = seen[(int(r), kind)]
+                records.append((r, kind, low, high, False, need, True))
     rng = np.random.default_rng(random_state)
     if targets:
         fixed_val = np.where(free, 0.0, lo)
@@ -899,8 +900,8 @@ def _audit_table(model: CountModel, records: list, rounded_rows: set) -> pd.Data
         for col in _CELL:
             out.insert(len(out.columns) - 5, col, [])
         return out
-    row, count, low, high, solved, required, passed = zip(*records)
-    row = np.array(row, dtype=np.int64)
+    rows, count, low, high, solved, required, passed = zip(*records)
+    row = np.array(rows, dtype=np.int64)
     cols = {"row": row, "count": np.array(count, dtype=object),
             "published": np.isin(row, np.fromiter(rounded_rows, dtype=np.int64, count=len(rounded_rows))),
             **{col: model.labels(col)[row] for col in _CELL},
