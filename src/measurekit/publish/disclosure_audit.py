@@ -582,7 +582,12 @@ class _Component:
     def values(self, c: np.ndarray) -> np.ndarray:
         """c.x at every feasible whole-number solution kept so far."""
         nz = np.flatnonzero(c)              # a count is one unknown or a difference of two
-        return self._points[:self._count, nz] @ c[nz]
+        P = self._points[:self._count]
+        if len(nz) == 1:                    # whole numbers: the same values as the product, exactly
+            return P[:, nz[0]] * c[nz[0]]
+        if len(nz) == 2:
+            return P[:, nz[0]] * c[nz[0]] + P[:, nz[1]] * c[nz[1]]
+        return P[:, nz] @ c[nz]
 
     def point(self, c: np.ndarray, maximise: bool, box) -> None:
         """Add the optimum of c.x within ``box`` (a feasible solution of the real problem) if whole."""
