@@ -513,7 +513,9 @@ def _highs_model(A, col_lo, col_hi, row_lo, row_hi):
 
 
 def _integral(x, tol=1e-6) -> bool:
-    return x is not None and bool(np.all(np.abs(x - np.round(x)) < tol))
+    if x is None:
+        return False
+    return not len(x) or bool(np.abs(x - np.rint(x)).max() < tol)
 
 
 class _Component:
