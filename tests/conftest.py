@@ -266,46 +266,48 @@ def java_path() -> str:
 # a JupyterLab server, held-out cohorts) are made once, except the modules in SPLIT: their tests are long and
 # share nothing costly, and each is a unit of its own. Units go out longest first (COST), so the last ones are
 # the shortest and both workers finish together; units without a cost follow in the usual order.
-# COST: CPU seconds (the test process and its subprocesses: kernels, browsers, `measurekit` commands), measured per
-# test on a full run of the suite with -n 2 and MEASUREKIT_TEST_CPU (below; 5 Dec, issue 30, quiet machine, an empty
-# synth cache); a module's cost is the sum of its tests'. A
+# COST: the seconds a worker spends on the test (wall time: setup, call and teardown, its kernels, browsers and
+# `measurekit` commands included, whose CPU the test process cannot always count, e.g. a module's browser), measured
+# per test on a full run of the suite with -n 2 and MEASUREKIT_TEST_CPU (below; 5 Dec 07:40, issue 30, a quiet
+# machine, an empty synth cache, both workers busy to the end); a module's cost is the sum of its tests'. A
 # test or module missing here only loses its head start (listed: 3 s or more). Two modules that mostly wait count
-# their wall time in CI instead (the wheel's install from the index, JupyterLab; kept from the earlier CI figures, as
-# the busy machine's wall times say nothing of CI): they start first and the waiting overlaps the other worker's work.
+# their wall time in CI instead (the wheel's install from the index, JupyterLab; kept from the earlier CI figures):
+# they start first and the waiting overlaps the other worker's work.
 # An explicit --dist (loadfile, worksteal, ...) is respected.
 SPLIT = frozenset({"test_notebooks.py", "test_ledger.py", "test_value.py", "test_security.py", "test_fuzz.py",
                    "test_framework_declarations.py", "test_pipeline.py", "test_board_pack.py"})
 COST = {
     # whole modules (the wheel's build and uv install wait on the index; JupyterLab: a server and a browser)
-    "test_wheel.py": 90, "test_jupyterlab_browser.py": 40, "test_disclosure_attack.py": 34, "test_disclosure.py": 22,
-    "test_board_over_time.py": 21, "test_linkage_probabilistic.py": 16, "test_run_periods.py": 16,
-    "test_third_framework.py": 14, "test_over_time_declared.py": 14, "test_second_site.py": 12,
-    "test_over_time.py": 12, "test_board_browser.py": 9, "test_board_speed.py": 8,
-    "test_invariance_convergence.py": 6, "test_disclosure_speed.py": 5, "test_workers.py": 4,
-    "test_disclosure_evidence.py": 4, "test_over_time_names.py": 4, "test_dif.py": 4, "test_board_ready.py": 4,
-    "test_information_map.py": 3, "test_readers.py": 3, "test_fuzz_stats.py": 3, "test_irt.py": 3,
-    # tests of the SPLIT modules (a name with [parameters] is that case alone); notebooks: the kernel's CPU
-    "test_value.py::test_lr_false_positive_rate_near_nominal_without_voice_effect": 15,
-    "test_notebooks.py::test_analysts_edits_survive_a_rerun": 9,
+    "test_wheel.py": 90, "test_jupyterlab_browser.py": 40, "test_disclosure_attack.py": 38,
+    "test_board_over_time.py": 26, "test_second_site.py": 26, "test_board_browser.py": 22, "test_disclosure.py": 21,
+    "test_linkage_probabilistic.py": 18, "test_run_periods.py": 15, "test_over_time_declared.py": 15,
+    "test_third_framework.py": 12, "test_over_time.py": 11, "test_information_map.py": 7,
+    "test_invariance_convergence.py": 6, "test_disclosure_speed.py": 5, "test_fuzz_stats.py": 5, "test_workers.py": 4,
+    "test_trial_report.py": 4, "test_board_ready.py": 4, "test_dif.py": 4, "test_disclosure_evidence.py": 4,
+    "test_over_time_names.py": 4, "test_readers.py": 4, "test_disclosure_budget.py": 4, "test_irt.py": 3,
+    "test_oblimin_stall.py": 3, "test_validation.py": 3,
+    # tests of the SPLIT modules (a name with [parameters] is that case alone); notebooks: their kernels included
+    "test_value.py::test_lr_false_positive_rate_near_nominal_without_voice_effect": 13,
+    "test_notebooks.py::test_analysts_edits_survive_a_rerun": 11,
     "test_notebooks.py::test_notebook_runs[00_start_here]": 8,
     "test_notebooks.py::test_notebook_runs[03b_linkage_without_id]": 8,
-    "test_pipeline.py::test_second_seed_and_bad_input": 6,
+    "test_fuzz.py::test_validate_answers_random_csv_shapes_with_clear_errors": 8,
     "test_pipeline.py::test_trial_sample_runs_the_trial_analyses_on_a_subsample": 6,
-    "test_fuzz.py::test_validate_answers_random_csv_shapes_with_clear_errors": 6,
+    "test_notebooks.py::test_notebook_runs[10_over_time]": 6,
+    "test_ledger.py::test_the_main_job_records_its_pack": 5,
     "test_framework_declarations.py::"
     "test_a_framework_with_other_breakdowns_and_analysis_columns_runs_without_the_originals": 5,
-    "test_notebooks.py::test_notebook_runs[10_over_time]": 5,
-    "test_ledger.py::test_the_main_job_records_its_pack": 5,
-    "test_notebooks.py::test_notebook_runs[05_fairness]": 4,
-    "test_notebooks.py::test_notebook_runs[11_second_site]": 4,
-    "test_pipeline.py::test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table": 4,
+    "test_notebooks.py::test_notebook_runs[05_fairness]": 5,
+    "test_notebooks.py::test_notebook_runs[11_second_site]": 5,
+    "test_pipeline.py::test_small_cohorts_degrade_with_reasons_and_weights_reach_the_board_table": 5,
+    "test_pipeline.py::test_second_seed_and_bad_input": 4,
     "test_board_pack.py::test_rounding_to_five": 4,
     "test_framework_declarations.py::test_declared_analysis_columns_the_data_lack_are_said_not_dropped_quietly": 4,
     "test_notebooks.py::test_notebook_runs[07_board_pack]": 4,
-    "test_pipeline.py::test_one_run_reads_each_input_once_and_scores_once": 4,
-    "test_pipeline.py::test_retest_file_goes_through_the_reader_with_the_column_mapping": 4,
-    "test_ledger.py::test_pack_is_audited_with_and_recorded_in_the_ledger": 4,
-    "test_ledger.py::test_register_an_earlier_release_from_its_csv": 3,
+    "test_ledger.py::test_register_an_earlier_release_from_its_csv": 4,
+    "test_ledger.py::test_pack_is_audited_with_and_recorded_in_the_ledger": 3,
+    "test_notebooks.py::test_notebook_runs[06_added_value]": 3,
+    "test_notebooks.py::test_notebook_runs[04_reliability]": 3,
 }
 
 
