@@ -19,7 +19,7 @@ import pandas as pd
 from measurekit.core.result import Result
 from measurekit.problems import InputError
 from measurekit.stats._numerics.design_matrix import check_columns, design_matrix
-from measurekit.stats._numerics.logistic import auc, auc_batch, fit_logistic, fit_logistic_batch
+from measurekit.stats._numerics.logistic import auc, auc_batch, expit, fit_logistic, fit_logistic_batch
 from measurekit.stats._numerics.threads import single_thread
 
 
@@ -29,7 +29,7 @@ def _nagelkerke(ll: float, ll0: float, n: int) -> float:
 
 
 def _probs(X, coef):
-    return 1 / (1 + np.exp(-(X @ coef)))
+    return expit(X @ coef)
 
 
 def _nri(p_base, p_full, y, w):
@@ -245,8 +245,7 @@ def _bootstrap(Xb, Xf, y, fb, ff, n_boot, rng, warnings) -> np.ndarray:
             W = W[(W @ y > 0) & (W @ (1 - y) > 0)]
             cb, llb, _ = fit_logistic_batch(Xb, y, W, start=fb.coef, tol=1e-8)
             cf, llf, _ = fit_logistic_batch(Xf, y, W, start=ff.coef, tol=1e-8)
-            with np.errstate(over="ignore"):    # exp(-eta) = inf (a separated resample) is the probability 0
-                pb, pf = 1 / (1 + np.exp(-(cb @ Xb.T))), 1 / (1 + np.exp(-(cf @ Xf.T)))
+            pb, pf = expit(cb @ Xb.T), expit(cf @ Xf.T)     # a separated resample gives probabilities of 0
             nw = W.sum(axis=1)
             ybar = (W @ y) / nw
             ll0 = nw * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))

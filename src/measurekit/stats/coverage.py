@@ -115,7 +115,7 @@ def coverage(data: pd.DataFrame, *, responded, by=None, id_col: str | None = Non
     ``responded`` says who responded: the survey frame (with ``id_col``, then required), a list of ids (of
     ``id_col``), or the name of a 0/1 column of ``data`` (e.g. "responded").
     """
-    from measurekit.stats._numerics.logistic import add_intercept, fit_logistic
+    from measurekit.stats._numerics.logistic import add_intercept, expit, fit_logistic
 
     by = required_role(by, "by", "which groups to compare coverage by")
     data, by = _checked_groups(data, by, "grouping column")
@@ -135,7 +135,7 @@ def coverage(data: pd.DataFrame, *, responded, by=None, id_col: str | None = Non
     table = pd.DataFrame(rows)
     X = design_matrix(data, by)[0].to_numpy()
     fit = fit_logistic(add_intercept(X), r.to_numpy(dtype=float))
-    prop = pd.Series(1 / (1 + np.exp(-(add_intercept(X) @ fit.coef))), index=data.index, name="propensity")
+    prop = pd.Series(expit(add_intercept(X) @ fit.coef), index=data.index, name="propensity")
     r_ind = 1 - 2 * prop.std(ddof=1)
     missing = table[(table["representation"] < th.REPRESENTATION_MIN)
                     & (table["n_cohort"] >= th.REPRESENTATION_MIN_GROUP)].sort_values("representation")

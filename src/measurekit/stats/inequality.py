@@ -97,11 +97,13 @@ def _to_scale(values, value_type: str):
 
 
 def _from_scale(values, value_type: str):
+    from measurekit.stats._numerics.logistic import expit
+
     v = np.asarray(values, dtype=float)
     if value_type == "rate":
         return np.exp(v)
     if value_type == "proportion":
-        return 1 / (1 + np.exp(-v))
+        return expit(v)
     return v
 
 

@@ -13,6 +13,13 @@ import numpy as np
 from measurekit.stats._numerics.threads import single_thread
 
 
+def expit(x):
+    """The logistic function 1 / (1 + exp(-x)); exp(-x) overflowing to inf (a large negative x, e.g. a fit on a
+    separated resample) gives the probability 0 without a warning."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
 @dataclass
 class LogitFit:
     coef: np.ndarray         # coefficients, intercept first when the design has one
@@ -47,7 +54,7 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
     it = 0
     for _ in range(max_iter):
         it += 1
-        p = 1 / (1 + np.exp(-eta))
+        p = expit(eta)
         grad = X.T @ (w * (y - p))
         W = w * p * (1 - p)
         H = X.T @ (X * W[:, None])
@@ -68,7 +75,7 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
         if change < tol:
             converged = True
             break
-    p = 1 / (1 + np.exp(-(X @ beta)))
+    p = expit(X @ beta)
     separated = bool(np.any((p < 1e-8) | (p > 1 - 1e-8)) or np.max(np.abs(beta)) > 25)
     return LogitFit(beta, ll, converged, it, separated)
 

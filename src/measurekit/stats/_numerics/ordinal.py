@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from measurekit.stats._numerics.logistic import expit
+
 
 @dataclass
 class OrdinalFit:
@@ -28,11 +30,6 @@ class OrdinalFit:
     iterations: int
 
 
-def _expit(x):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
-
-
 def _loglik_parts(theta, X, y, n_cut, need_hess=True):
     z, b = theta[:n_cut], theta[n_cut:]
     n = len(y)
@@ -41,8 +38,8 @@ def _loglik_parts(theta, X, y, n_cut, need_hess=True):
     has_lo = y > 0
     up = np.minimum(y, n_cut - 1)
     lo = np.maximum(y - 1, 0)
-    Fa = np.where(has_up, _expit(z[up] - eta), 1.0)
-    Fb = np.where(has_lo, _expit(z[lo] - eta), 0.0)
+    Fa = np.where(has_up, expit(z[up] - eta), 1.0)
+    Fb = np.where(has_lo, expit(z[lo] - eta), 0.0)
     u = Fa - Fb
     if np.any(u <= 0):
         return -np.inf, None, None
