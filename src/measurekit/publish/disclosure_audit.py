@@ -82,6 +82,7 @@ class CountModel:
     same_count: np.ndarray | None = None
     _zero: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
     _labels: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    _classes: np.ndarray | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def labels(self, col: str) -> np.ndarray:
         """Column ``col`` of the table as a plain array, read once (the audit's records name each row's cell)."""
@@ -157,14 +158,14 @@ class CountModel:
         out = np.zeros(self.n_vars, dtype=bool)
         if self.same_count is None or not len(self.same_count):
             return out
-        if ("same_count",) not in self._labels:             # the classes of one count: fixed by the model, found once
+        if self._classes is None:                           # the classes of one count: fixed by the model, found once
             from scipy import sparse
             from scipy.sparse.csgraph import connected_components
 
             p, q = self.same_count[:, 0], self.same_count[:, 1]
             g = sparse.coo_matrix((np.ones(len(p)), (p, q)), shape=(self.n_vars, self.n_vars))
-            self._labels[("same_count",)] = connected_components(g, directed=False)[1]
-        label = self._labels[("same_count",)]
+            self._classes = connected_components(g, directed=False)[1]
+        label = self._classes
         rows = self.var_row
         shown = ~np.asarray(suppressed, dtype=bool)[rows]
         if round_to is not None:
@@ -1096,7 +1097,7 @@ class CutGenerator:
                 if (~eq).any():
                     lam[~eq] = np.minimum(res.ineqlin.marginals, 0.0)
                 opt = float(res.fun)
-            d = -_matvec(sub_t, lam)                             # reduced costs of the unknowns involved
+            d = -(sub_t @ lam)                                   # reduced costs of the unknowns involved
             d[pos_in] += sign * c
             d[np.abs(d) < 1e-9] = 0.0
             pos, neg = d > 0, d < 0
@@ -1116,21 +1117,6 @@ class CutGenerator:
             for r, g in zip(touched_row[wide].tolist(), grow[wide].tolist()):
                 row_coef[r] = row_coef.get(r, 0.0) + g
         return total_const, row_coef
-
-
-def _matvec(A, x: np.ndarray) -> np.ndarray:
-    """``A @ x`` for a CSR matrix and a vector of floats, by the routine scipy's product itself calls (the same sums
-    in the same order), without the product's checks: it runs twice for every failing count of every round."""
-    try:
-        from scipy.sparse._sparsetools import csr_matvec
-    except ImportError:                                      # not public: should scipy move it, the product itself
-        return A @ x
-    if A.data.dtype != np.float64 or x.dtype != np.float64:
-        return A @ x
-    n_row = len(A.indptr) - 1
-    out = np.zeros(n_row, dtype=float)
-    csr_matvec(n_row, len(x), A.indptr, A.indices, A.data, x, out)
-    return out
 
 
 class _LinprogArgs:
