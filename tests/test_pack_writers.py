@@ -1,5 +1,5 @@
-"""The board pack's writers read rows and style cells with shortcuts (publish/briefing.py ``_records`` and
-``_tuples``, publish/excel.py ``_style_cells``). Each is checked here against the pandas or openpyxl call it stands
+"""The board pack's writers read rows and style cells with shortcuts (publish/rows.py ``records`` and
+``tuples``, publish/excel.py ``_style_cells``). Each is checked here against the pandas or openpyxl call it stands
 for, on a board table with withheld rows (missing whole numbers, missing text): the same values of the same types,
 the same styles registered in the same order."""
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _typed(value):
 
 
 def test_records_are_pandas_to_dict_records(rows):
-    from measurekit.publish.briefing import _records
+    from measurekit.publish.rows import records as _records
 
     for frame in rows:
         for columns in (list(frame.columns), ["value", "symbol", "denominator"], ["breakdown_value"]):
@@ -39,7 +39,7 @@ def test_records_are_pandas_to_dict_records(rows):
 
 
 def test_tuples_are_pandas_itertuples(rows):
-    from measurekit.publish.briefing import _tuples
+    from measurekit.publish.rows import tuples as _tuples
 
     for frame in rows:
         for columns in (list(frame.columns), ["indicator_id", "denominator", "value"], ["symbol"]):

@@ -24,54 +24,7 @@ import pandas as pd
 
 from measurekit.core import atomic, labels
 from measurekit.publish import html as pagekit
-
-
-def _native(v):
-    """A value as pandas' ``to_dict`` boxes the values of an object column (numpy numbers as Python ones)."""
-    if isinstance(v, (np.floating, np.integer, np.bool_)):
-        return v.item()
-    return v
-
-
-def _records(frame: pd.DataFrame, columns) -> list[dict]:
-    """``frame[columns].to_dict("records")``: the same values of the same types (numpy numbers as Python ones,
-    a missing whole number as None), read column by column from numpy-typed, object, text (pandas' str) and
-    nullable integer columns (pandas' ``to_dict`` cost a page ~1 ms a call, most of the time of its loops); any
-    other column through pandas itself."""
-    columns = list(columns)
-    values: dict[str, list] = {}
-    rest = []
-    for c in columns:
-        col = frame[c]
-        dtype = col.dtype
-        if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
-            values[c] = col.tolist()
-        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
-            values[c] = [_native(v) for v in col.tolist()]
-        elif isinstance(dtype, pd.Int64Dtype):
-            values[c] = [None if v is pd.NA else int(v) for v in col.tolist()]
-        elif isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:   # pandas' str: text, NaN if missing
-            values[c] = col.tolist()
-        else:
-            rest.append(c)
-    if rest:
-        records = frame[rest].to_dict("records")
-        for c in rest:
-            values[c] = [r[c] for r in records]
-    return [dict(zip(columns, row)) for row in zip(*(values[c] for c in columns))]
-
-
-def _tuples(frame: pd.DataFrame, columns) -> list:
-    """``frame[columns].itertuples()`` as a list: named tuples ``Pandas(Index, *columns)`` of each column's own
-    values, iterated as pandas' itertuples iterates them (each column and the index as a Series), without
-    pandas building a frame of the columns first (a page's loops spent most of their time there)."""
-    import collections
-
-    columns = list(columns)
-    if not frame.columns.is_unique:             # a name of several columns: pandas' own way
-        return list(frame[columns].itertuples())
-    row = collections.namedtuple("Pandas", ["Index", *columns], rename=True)  # type: ignore[misc]  # fields known at run time
-    return [row._make(v) for v in zip(frame.index, *(frame[c] for c in columns))]
+from measurekit.publish.rows import records, tuples
 
 
 def _slug(text: str) -> str:
@@ -383,7 +336,7 @@ def _indicator_chart(rows: pd.DataFrame, name: str, xlim: tuple[float, float], x
     c.line(left, top, left, axis_y, "#1b1b1b", 0.8)
     c.text((left + WIDTH - right) / 2, axis_y + 31, xlabel, 8, "middle")
     used = []
-    for y, r in zip(mids, _records(rows, ("significance_95", "polarity", "ci_low", "ci_high", "comparator",
+    for y, r in zip(mids, records(rows, ("significance_95", "polarity", "ci_low", "ci_high", "comparator",
                                           "value"))):
         j = judgement(r["significance_95"], r["polarity"])
         marker, colour, _ = MARKERS.get(j, MARKERS[""])
@@ -406,7 +359,7 @@ def _chart_alt(rows: pd.DataFrame, name: str, value_type: str, kind: str, words:
              f"{labels.value(r['ci_low'], value_type)} to {labels.value(r['ci_high'], value_type)}), {words.la} "
              f"{labels.value(r['comparator'], value_type)}, "
              f"{labels.comparison(r['significance_95'], r['polarity'], words.the_la)}"
-             for r in _records(rows, ("indicator_title", "value", "ci_low", "ci_high", "comparator",
+             for r in records(rows, ("indicator_title", "value", "ci_low", "ci_high", "comparator",
                                       "significance_95", "polarity"))]
     return f"{kind} for {name}. " + "; ".join(parts) + "."
 
@@ -499,7 +452,7 @@ class FunnelCharts:
         c.line(left, sy(target), right, sy(target), LA_INK, 1.2 * PT)
         self.parts.append("".join(c.parts))
         dots = {}
-        for r in _records(nb, ("denominator", "value", "significance_95", "polarity", "geography_code")):
+        for r in records(nb, ("denominator", "value", "significance_95", "polarity", "geography_code")):
             x, y = sx(float(r["denominator"])), sy(float(r["value"]))
             grey, mine = Canvas(WIDTH), Canvas(WIDTH)
             grey.marker("o", x, y, 4.25, "#8c8c8c")
@@ -550,21 +503,21 @@ def _coverage_chart(cov: pd.DataFrame, overall: float, name: str, alt: str, fram
     ticks = nice_ticks(0, 100, 5)
     for k, part in enumerate(panels):
         x0 = k * panel_w
-        records = _records(part, ("breakdown", "breakdown_value", "value", "symbol"))
+        bars = records(part, ("breakdown", "breakdown_value", "value", "symbol"))
         labels_ = [_wrap(labels.category(r["breakdown"], r["breakdown_value"], framework=framework), 34)
-                   for r in records]
+                   for r in bars]
         left = _label_column(labels_, 7, x0)
         right = x0 + panel_w - 46
         sx = scale(0, 100, left, right)
         mids = [top + (j + 0.5) * row_h for j in range(len(part))]
         for lab, y in zip(labels_, mids):
             c.text(x0 + LABEL_PAD, y, lab, 7)
-        for y, r in zip(mids, records):
+        for y, r in zip(mids, bars):
             if pd.notna(r["value"]) and r["symbol"] != "c":
                 c.rect(left, y - row_h * 0.325, sx(float(r["value"])) - left, row_h * 0.65, "#5b7fa6")
         line_x = sx(overall)
         c.line(line_x, top - 2, line_x, axis_y, LA_INK, 1.2 * PT, "5,2.2")
-        for y, r in zip(mids, records):
+        for y, r in zip(mids, bars):
             shown = pd.notna(r["value"]) and r["symbol"] != "c"
             text = f"{r['value']:.0f}%" + (" (u)" if r["symbol"] == "u" else "") if shown else (
                 "withheld (c)" if r["symbol"] == "c" else f"no {people.people} (x)")
@@ -655,7 +608,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
     period = str(rows["period"].iloc[0])
     made_on = made_on or _dt.date.today().strftime("%d %B %Y")
     symbols = labels.symbols(fw)
-    cards = [_card(r, meta[r.indicator_id].value_type, words, symbols) for r in _tuples(rows, (
+    cards = [_card(r, meta[r.indicator_id].value_type, words, symbols) for r in tuples(rows, (
         "indicator_id", "indicator_title", "value", "symbol", "significance_95", "significance_998", "polarity",
         "ci_low", "ci_high", "denominator", "comparator"))]
     shown = rows[rows["value"].notna() & rows["symbol"].ne("c")]          # published values only
@@ -669,7 +622,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
         chart = _indicator_chart(props, name, (0, 100), axis, alt, words)
         charts.append({"svg": pagekit.markup(chart),
                        "caption": f"Percentages with their 95% intervals; the black bar is the {words.la}."})
-    for r in _tuples(means, ("indicator_id",)):
+    for r in tuples(means, ("indicator_id",)):
         ind = meta[r.indicator_id]
         lo, hi = _scale_range(fw, ind, means)
         one = means[means["indicator_id"] == r.indicator_id]
@@ -683,7 +636,7 @@ def briefing_page(board, code: str, made_on: str | None = None, funnels: FunnelC
            f"differ from the {words.la} by more than chance. " + " ".join(
                f"{r['indicator_title']}: {labels.comparison(r['significance_95'], r['polarity'], words.the_la)} "
                f"at 95%, {labels.comparison(r['significance_998'], r['polarity'], words.the_la)} at 99.8%."
-               for r in _records(shown, ("indicator_title", "significance_95", "significance_998", "polarity"))))
+               for r in records(shown, ("indicator_title", "significance_95", "significance_998", "polarity"))))
     funnels = funnels if funnels is not None else FunnelCharts(board)
     funnel = {"svg": pagekit.markup(funnels.svg(code, name, alt)),
               "caption": f"Each dot is one {words.area}; the solid line is the {words.la}. Outside the dashed lines: "
@@ -758,7 +711,7 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
     alt = (f"Bar chart: share of children whose parent answered the survey in {name}, by group. " + "; ".join(
         f"{labels.category(r.breakdown, r.breakdown_value, framework=fw)}: "
         + ("withheld" if pd.isna(r.value) else labels.percent(r.value))
-        for r in _tuples(drawn, ("breakdown", "breakdown_value", "value"))) + ".")
+        for r in tuples(drawn, ("breakdown", "breakdown_value", "value"))) + ".")
     low = published[published["value"] < overall - 10]
     text = f"Parents of {labels.percent(overall)} of children in {name} answered the survey. "
     from measurekit.data.population import declared
@@ -768,7 +721,7 @@ def _coverage(board, own: pd.DataFrame, rows: pd.DataFrame, name: str) -> dict |
         alt = alt.replace("children whose parent answered the survey", f"{fw.population.people} who gave ratings")
     if len(low):
         text += ("Fewer answered among: " + ", ".join(labels.category(r.breakdown, r.breakdown_value, framework=fw)
-                                                      for r in _tuples(low, ("breakdown", "breakdown_value")))
+                                                      for r in tuples(low, ("breakdown", "breakdown_value")))
                  + ". Their views are under-represented in the voice indicators above.")
     if withheld_all:
         text += (" " + " and ".join(labels.breakdown(b, fw) for b in withheld_all)

@@ -29,6 +29,7 @@ in, so analysts can put them next to DfE's files and load them into EES-style to
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -140,10 +141,10 @@ def ees_tables(board) -> tuple[pd.DataFrame, pd.DataFrame]:
     filters = [area_col, *FILTERS]
     t = table[table["geography_type"].isin(["la", "neighbourhood"])].copy()
     t[area_col] = t["geography_name"].where(t["geography_type"] == "neighbourhood", TOTAL).astype(str)
-    # each distinct breakdown and value looked up once (the framework's look-up walks its declarations)
-    known: dict[tuple, tuple[str, str]] = {}
-    pairs = [known[b, v] if (b, v) in known else known.setdefault((b, v), _characteristic(framework, b, v))
-             for b, v in zip(t["breakdown"], t["breakdown_value"])]
+    # each distinct breakdown and value looked up once (the framework's look-up walks its declarations); typed, as
+    # the workbook's, so 1, 1.0 and True are never taken for one another
+    characteristic = functools.lru_cache(maxsize=None, typed=True)(lambda b, v: _characteristic(framework, b, v))
+    pairs = [characteristic(b, v) for b, v in zip(t["breakdown"], t["breakdown_value"])]
     t["characteristic_group"] = [g for g, _ in pairs]
     t["characteristic"] = [c for _, c in pairs]
     keys = ["period", *filters]

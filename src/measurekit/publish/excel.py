@@ -9,6 +9,7 @@ The technical column names of board_table.csv are listed on the README sheet for
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -145,26 +146,6 @@ def _style_cells(cells, number_format: str | None, alignment) -> None:
             c._style = copy(first)
 
 
-class _Memo(dict):
-    """Words of each distinct breakdown or group looked up once per workbook (the framework's look-up walks its
-    declarations; a board table repeats the same few codes on every row). Keys carry the value's type, so 1,
-    1.0 and "1" are never confused."""
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def __call__(self, *args):
-        key = tuple((type(a), a) for a in args)
-        try:
-            return self[key]
-        except KeyError:
-            out = self[key] = self.fn(*args)
-            return out
-        except TypeError:            # an unhashable value: looked up every time
-            return self.fn(*args)
-
-
 def write_workbook(board, path, extra=None) -> None:
     """The workbook of a board table (:class:`~measurekit.publish.board_table.BoardTable`) at ``path``.
     ``extra`` (optional): a function given the openpyxl workbook before it is saved, to add sheets (the
@@ -175,7 +156,7 @@ def write_workbook(board, path, extra=None) -> None:
 
     from measurekit.publish.board_table import COLUMNS as COLUMN_NAMES
     from measurekit.publish.board_table import SYMBOLS
-    from measurekit.publish.briefing import _records
+    from measurekit.publish.rows import records
 
     framework, table, words = board.framework, board.rows, board.words
 
@@ -263,8 +244,11 @@ def write_workbook(board, path, extra=None) -> None:
     meta.freeze_panes = "B2"
     _print_setup(meta, "1:1")
     used = {"readme", "symbols", "indicators"}
-    breakdown_words = _Memo(lambda b: labels.breakdown(b, framework))
-    group_words = _Memo(lambda b, v: labels.category(b, v, framework=framework))
+    # each distinct breakdown's and group's words looked up once per workbook (a board table repeats the same few
+    # codes on every row); typed, so 1, 1.0 and True are never taken for one another
+    breakdown_words = functools.lru_cache(maxsize=None, typed=True)(lambda b: labels.breakdown(b, framework))
+    group_words = functools.lru_cache(maxsize=None, typed=True)(
+        lambda b, v: labels.category(b, v, framework=framework))
     shown = _sheet_rows(table)
     for ind in board.indicators.values():
         ws = wb.create_sheet(_sheet_name(ind.title, used))
@@ -283,7 +267,7 @@ def write_workbook(board, path, extra=None) -> None:
         ws.append([headers[c] for c in view])
         _style_header(ws[4], head_fill)
         needed = list(dict.fromkeys([*view, "breakdown", "polarity", "geography_type"]))
-        for r in _records(_rows_for(table, ind, shown), needed):
+        for r in records(_rows_for(table, ind, shown), needed):
             out = []
             for col in view:
                 cell = _plain(r[col])
