@@ -29,8 +29,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 # notebook schema, frictionless's data package schemas). Marked absent, jsonschema leaves those two formats
 # unchecked, as it does wherever the package is not installed. pyproject's addopts keep the nbval plugin (unused: the
 # notebooks run through nbclient, execute_notebook below) from importing nbformat before this line (issue 30).
-import sys  # noqa: E402
-
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 
