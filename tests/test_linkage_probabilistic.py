@@ -202,6 +202,9 @@ def test_exact_route_gives_the_same_links_as_today(synthetic_dir):
     assert via_ids.matches["method"].dropna().eq("exact child_id").all()
     assert via_ids.parameters is None         # no probabilistic step was needed
     pd.testing.assert_frame_equal(today.linked, via_ids.linked)
+    with pytest.raises(InputError) as exc:          # no model decided: nothing to decide again from
+        today.relink(upper=0.99)
+    assert exc.value.report.codes() == {"bad_option"}
     linked_today = set(voice.loc[voice["child_id"].isin(set(cohort.tables["children"]["child_id"])), "response_id"])
     assert set(via_ids.matches.loc[via_ids.matches["status"] == "linked", "response_id"]) == linked_today
 
@@ -223,6 +226,11 @@ def test_unknown_shared_id_falls_back_to_probabilistic():
     assert t.loc["R1", "method"] == "exact child_id" and t.loc["R1", "child_id"] == "C2"
     assert t.loc["R2", "candidate"] == "C1"
     assert "not in the records" in t.loc["R2", "reason"]
+    # the model of these responses cannot decide for others
+    other = resp.assign(child_id=[None, None], response_id=["R3", "R4"])
+    with pytest.raises(InputError) as exc:
+        match_responses(other, kids, lower=0.01, upper=0.02, fitted=m)
+    assert exc.value.report.codes() == {"bad_option"}
 
 
 def test_linkage_options_are_checked():
@@ -253,14 +261,32 @@ def small_id_cohort():
     return make_cohort(800, random_state=403, truth=False, identifiers=True)
 
 
-def test_review_round_trip_applies_decisions_on_rerun(small_id_cohort, tmp_path):
+@pytest.fixture(scope="module")
+def strict_link(small_id_cohort):
+    """The small cohort linked with a strict upper threshold, which sends many pairs to review (trained once for
+    the review round trip and the relink check)."""
+    c = small_id_cohort
+    return link(c, responses=c.tables["survey_responses"], lower=0.5, upper=0.99999)
+
+
+def _same_linkage(a, b):
+    """Two link results agree in every table an analyst reads, and in their warnings."""
+    for name in ("matches", "review", "summary", "comparison", "linked", "by_group", "parameters"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+    assert (a.waterfall is None) == (b.waterfall is None)
+    if a.waterfall is not None:
+        pd.testing.assert_frame_equal(a.waterfall, b.waterfall, obj="waterfall")
+    assert a.warnings == b.warnings
+
+
+def test_review_round_trip_applies_decisions_on_rerun(small_id_cohort, strict_link, tmp_path):
     from measurekit.core import atomic
     from measurekit.data.linkage_review import read_decisions
 
     c = small_id_cohort
     truth = c.ground_truth["linkage"]["true_child"]
     # a strict upper threshold sends many pairs to review
-    first = link(c, responses=c.tables["survey_responses"], lower=0.5, upper=0.99999)
+    first = strict_link
     q = first.review
     assert len(q) > 0 and (q["decision"] == "").all()
     assert {"first_name_response", "first_name_record", "dob_response", "postcode_record"} <= set(q.columns)
@@ -279,6 +305,34 @@ def test_review_round_trip_applies_decisions_on_rerun(small_id_cohort, tmp_path)
     assert not set(again.review["response_id"]) & set(queue["response_id"])
     linked_before = (first.matches["status"] == "linked").sum()
     assert (again.matches["status"] == "linked").sum() == linked_before + (queue["decision"] == "accept").sum()
+    # the decisions applied to the first result's model and pairs, without training again: the same linkage
+    kept = {name: getattr(first, name).copy() for name in ("matches", "review", "pairs", "summary")}
+    _same_linkage(first.relink(decisions=decisions), again)
+    for name, table in kept.items():                                    # and the first result is unchanged
+        pd.testing.assert_frame_equal(getattr(first, name), table, obj=name)
+
+
+def test_relink_gives_the_links_of_a_fresh_fit(small_id_cohort, strict_link):
+    """Deciding again at other thresholds from a trained model (``relink``) links as training afresh at those
+    thresholds does, both ways, also where the new lower threshold needs pairs the first scoring left out (below
+    0.01: the same model scores them again); and the links are right against the planted truth."""
+    c = small_id_cohort
+    survey = c.tables["survey_responses"]
+    before = survey.copy()
+    loose = link(c, responses=survey, lower=0.005, upper=0.95)
+    _same_linkage(strict_link.relink(lower=0.005, upper=0.95), loose)
+    _same_linkage(loose.relink(lower=0.5, upper=0.99999), strict_link)
+    pd.testing.assert_frame_equal(survey, before)
+    assert len(loose.pairs) > len(strict_link.pairs)          # the lower floor kept more pairs
+    # thresholds move responses between linked and review, as the planted truth says they should
+    truth = c.ground_truth["linkage"]["true_child"]
+    n_true = sum(v is not None for v in truth.values())
+    for result in (loose, strict_link.relink(upper=0.9)):
+        made = {r.response_id: r.child_id for r in result.matches.itertuples() if r.status == "linked"}
+        right = sum(truth.get(k) == v for k, v in made.items())
+        assert right / len(made) >= 0.98 and right / n_true >= 0.9, (right, len(made), n_true)
+    n_review = [len(strict_link.relink(upper=u).review) for u in (0.9, 0.99, 0.99999)]
+    assert n_review == sorted(n_review) and n_review[0] < n_review[-1]
 
 
 def test_bad_decisions_are_reported_with_row_and_value(tmp_path):

@@ -88,6 +88,9 @@ class LinkageResult(Result):
     waterfall: how the match weight of each pair in review adds up (``LinkageModel.waterfall``).
     pairs, model: every scored candidate pair and the trained model, to explain any pair:
         ``result.model.waterfall(result.pairs[result.pairs["response_key"] == "S000123"])``.
+
+    ``relink(lower=, upper=, decisions=)`` decides again from the same trained model and scored pairs: to compare
+    thresholds, or to apply clerical decisions, without training the model again.
     """
 
     summary: pd.DataFrame
@@ -103,8 +106,35 @@ class LinkageResult(Result):
     waterfall: pd.DataFrame | None = field(default=None, repr=False)
     pairs: pd.DataFrame | None = field(default=None, repr=False)
     model: object = field(default=None, repr=False)
+    # what relink needs: the inputs of link(responses=...) (the key among them: never shown) and the Matches
+    _inputs: dict | None = field(default=None, repr=False)
     _title = "Linkage of survey responses to routine records"
     _main = "summary"
+
+    def relink(self, *, lower: float | None = None, upper: float | None = None,
+               decisions: pd.DataFrame | None = None) -> LinkageResult:
+        """The linkage at other thresholds or with clerical decisions, from this result's trained model and
+        scored pairs: the same result as ``link`` with the same data and options and these ``lower``, ``upper``
+        and ``decisions`` (the model is trained on the data alone, never on the thresholds or decisions), in a
+        fraction of the time. ``lower``/``upper``: None keeps this result's; ``decisions`` as in ``link`` (None:
+        no decisions, whatever this result was given). This result is not changed. Only for a result of
+        ``link(..., responses=...)``, where a model decides.
+
+        Analyst's use: train once, then compare thresholds (``result.relink(upper=0.999).review``) or apply the
+        review queue's decisions (``result.relink(decisions=reviewed)``).
+        """
+        if self._inputs is None:
+            from measurekit.problems import InputError, Problem, ProblemReport
+
+            raise InputError(ProblemReport([Problem(
+                "bad_option", "relink() decides again from a trained model: only a result of link(..., "
+                "responses=...) has one. Call link() again instead.", column="relink", rule="link(responses=...)")],
+                title="Linkage options"))
+        i = self._inputs
+        m = i["matches"]
+        return _link_responses(i["cohort"], i["responses"], i["by"], i["key"], i["keep"],
+                               m.lower if lower is None else lower, m.upper if upper is None else upper,
+                               decisions, i["random_state"], i["model_options"], fitted=m)
 
 
 def population_names(data: Cohort) -> dict:
@@ -142,7 +172,8 @@ def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, resp
     least ``upper`` links, one between ``lower`` and ``upper`` goes to the clerical review queue, below ``lower``
     it does not link. ``decisions`` (``response_id``, ``child_id``, ``decision`` = accept/reject) from an earlier
     review are applied. The linked responses then take the place of ``voice_parent``; identifiers never reach the
-    linked frame. The model is trained on the data each run (``random_state`` fixes its random pairs).
+    linked frame. The model is trained on the data each run (``random_state`` fixes its random pairs);
+    ``LinkageResult.relink`` decides again at other thresholds or with decisions without training it again.
     """
     if responses is not None:
         return _link_responses(data, responses, by, key, keep, lower, upper, decisions, random_state, model_options)
@@ -212,8 +243,10 @@ def link(data: Cohort, by=COMPARE_BY, key: bytes | None = None, keep=(), *, resp
     return LinkageResult(summary, comparison, unmatched, dups, frame, warnings)
 
 
-def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, random_state, model_options):
-    """``link`` for responses without a shared identifier (see ``link``)."""
+def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, random_state, model_options,
+                    fitted=None):
+    """``link`` for responses without a shared identifier (see ``link``); ``fitted``: the ``Matches`` of an
+    earlier call with the same inputs, whose model and pairs are reused (``LinkageResult.relink``)."""
     from measurekit.data.linkage_match import by_group, match_responses
     from measurekit.data.linkage_review import review_queue
 
@@ -224,6 +257,8 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
         raise InputError(ProblemReport([Problem(
             "missing_column", f"The survey responses have no {c!r} column; it is needed as in voice_parent.",
             column=c, rule="required column") for c in missing], title="Survey responses"))
+    inputs = {"cohort": cohort, "responses": responses.copy(), "by": by, "key": key, "keep": keep,
+              "random_state": random_state, "model_options": model_options}
     responses = responses.copy()
     if key is not None:
         from measurekit.data.pseudonymise import pseudonymise_column
@@ -237,7 +272,7 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
         children = children.copy()
         children["child_id"] = pseudonymise_column(children["child_id"].astype(object), key)
     m = match_responses(responses, children, lower=lower, upper=upper, decisions=decisions,
-                        random_state=random_state, model_options=model_options)
+                        random_state=random_state, model_options=model_options, fitted=fitted)
     drop = [c for c in ("first_name", "last_name", "date_of_birth", "postcode", "setting", "upn", "nhs_number",
                         "name", "address") if c in responses]
     voice = responses.drop(columns=drop).reset_index(drop=True)
@@ -269,6 +304,7 @@ def _link_responses(cohort, responses, by, key, keep, lower, upper, decisions, r
     result.summary.loc[result.summary["measure"] == "responses not linked (unknown child_id)", "measure"] = \
         "responses not linked (review or no match)"
     result.matches = t
+    result._inputs = {**inputs, "matches": m}
     result.review = review_queue(m)
     result.by_group = by_group(t, responses, children, by=("form_language",) + tuple(
         v for v in ("home_language", "ethnicity_group", "fsm", "eal", "neighbourhood") if v in children))

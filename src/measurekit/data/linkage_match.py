@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from measurekit.problems import InputError, ProblemReport
+from measurekit.problems import InputError, Problem, ProblemReport
 
 SHARED_IDS = ("child_id", "upn", "nhs_number")
 IDENTIFIERS = ("first_name", "last_name", "date_of_birth", "postcode", "setting")
@@ -40,6 +40,8 @@ class Matches:
     pairs: every scored candidate pair (``response_key``, ``record_key``, weights, each comparison's level and the
         values compared), for the review queue and the waterfall.
     model: the trained ``LinkageModel`` (None when every response linked exactly or no identifiers were given).
+    lower, upper: the thresholds decided at; min_probability, chunks: how ``pairs`` were scored (the pairs of
+        probability at least ``min_probability``, which is ``min(lower, 0.01)``).
     """
 
     table: pd.DataFrame
@@ -47,6 +49,8 @@ class Matches:
     model: object = field(default=None, repr=False)
     lower: float = 0.5
     upper: float = 0.95
+    min_probability: float = 0.01
+    chunks: int = 1
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -84,8 +88,17 @@ def check_decisions(decisions: pd.DataFrame | None, where: str = "review decisio
 
 def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: float = 0.5, upper: float = 0.95,
                     decisions: pd.DataFrame | None = None, shared_ids=SHARED_IDS, random_state: int | None = 1,
-                    model_options: dict | None = None) -> Matches:
-    """Link ``responses`` to ``children`` (see the module docstring). Neither frame is changed."""
+                    model_options: dict | None = None, fitted: Matches | None = None) -> Matches:
+    """Link ``responses`` to ``children`` (see the module docstring). Neither frame is changed.
+
+    ``fitted``: the ``Matches`` of an earlier call on the same ``responses``, ``children``, ``shared_ids``,
+    ``random_state`` and ``model_options``, to decide again at other thresholds or with other clerical decisions
+    without training the model again: its model and scored pairs are reused (the pairs are scored again, by the
+    same model, only when the new ``lower`` needs pairs of a lower probability than it kept). The links are those
+    a fresh call with the same arguments makes, as the model does not depend on the thresholds or the decisions.
+    The caller keeps the inputs the same (``LinkageResult.relink`` does); the numbers of responses and records
+    are checked.
+    """
     report = ProblemReport(title="Linkage options")
     if not (0 < lower <= upper < 1):
         report.add("bad_option", f"The thresholds must satisfy 0 < lower <= upper < 1 (match probabilities); got "
@@ -131,13 +144,27 @@ def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: f
     table.loc[table["method"].notna(), "reason"] = "shared identifier"
     rest = table["child_id"].isna().to_numpy()
     pairs, model = pd.DataFrame(), None
+    options = dict(model_options or {})
+    chunks = int(options.pop("chunks", 1))
+    floor = min(lower, 0.01)
     if rest.any() and present:
         from measurekit.data.linkage_probabilistic import decide, fit_model
 
-        options = dict(model_options or {})
-        chunks = int(options.pop("chunks", 1))
-        model = fit_model(responses.reset_index(drop=True)[rest], children, random_state=random_state, **options)
-        pairs = model.predict(min_probability=min(lower, 0.01), chunks=chunks)
+        if fitted is not None and fitted.model is not None:
+            model = fitted.model
+            if (getattr(model, "n_responses", None), getattr(model, "n_records", None)) != (int(rest.sum()),
+                                                                                          len(children)):
+                raise InputError(ProblemReport([Problem(
+                    "bad_option", "fitted= holds the model of other responses or records than these; link these "
+                    "without fitted=.", column="fitted", value=f"{model.n_responses} responses, "
+                    f"{model.n_records} records", rule="the responses and records the model was trained on")],
+                    title="Linkage options"))
+            same = fitted.min_probability == floor and fitted.chunks == chunks
+            pairs = fitted.pairs if same else model.predict(min_probability=floor, chunks=chunks)
+        else:
+            model = fit_model(responses.reset_index(drop=True)[rest], children, random_state=random_state,
+                              **options)
+            pairs = model.predict(min_probability=floor, chunks=chunks)
         best = decide(pairs, lower, upper).set_index("response_key")
         idx = np.flatnonzero(rest)
         keys = resp_id.iloc[idx]
@@ -158,7 +185,7 @@ def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: f
         table.loc[rest, "reason"] = table.loc[rest, "reason"].fillna("no identifiers to link on")
     if len(decisions):
         _apply_decisions(table, decisions, set(children["child_id"].astype(str).unique()))
-    return Matches(table, pairs, model, lower, upper)
+    return Matches(table, pairs, model, lower, upper, floor, chunks)
 
 
 def _apply_decisions(table: pd.DataFrame, decisions: pd.DataFrame, known: set) -> None:
