@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -462,6 +463,8 @@ class ProblemReport:
         return iter(self.problems)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = [{c: getattr(p, c) for c in self.COLUMNS} for p in self.problems]
         frame = pd.DataFrame(rows, columns=self.COLUMNS)
         frame["row"] = frame["row"].astype("Int64")
