@@ -211,8 +211,10 @@ def _labels(values) -> pd.Series:
 
 
 def _z_lower(k1, n1, k2, n2) -> float:
-    """One-sided p-value that proportion k1/n1 is lower than k2/n2 (two-proportion z-test, pooled)."""
-    from scipy.stats import norm
+    """One-sided p-value that proportion k1/n1 is lower than k2/n2 (two-proportion z-test, pooled): the normal
+    distribution function by ``scipy.special.ndtr``, which ``scipy.stats.norm.cdf`` calls (the same number, without
+    importing ``scipy.stats``: about a third of a CPU second, see ``stats/_numerics/distributions.py``)."""
+    from scipy.special import ndtr
 
     if n1 == 0 or n2 == 0:
         return float("nan")
@@ -220,7 +222,7 @@ def _z_lower(k1, n1, k2, n2) -> float:
     se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
     if se == 0:
         return 1.0
-    return float(norm.cdf((k1 / n1 - k2 / n2) / se))
+    return float(ndtr((k1 / n1 - k2 / n2) / se))
 
 
 def by_group(table: pd.DataFrame, responses: pd.DataFrame, children: pd.DataFrame, by=(), alpha: float = 0.05
