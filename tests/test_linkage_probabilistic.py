@@ -333,6 +333,9 @@ def test_relink_gives_the_links_of_a_fresh_fit(small_id_cohort, strict_link):
         assert right / len(made) >= 0.98 and right / n_true >= 0.9, (right, len(made), n_true)
     n_review = [len(strict_link.relink(upper=u).review) for u in (0.9, 0.99, 0.99999)]
     assert n_review == sorted(n_review) and n_review[0] < n_review[-1]
+    with pytest.raises(InputError) as exc:                     # the thresholds are checked as link checks them
+        strict_link.relink(lower=0.6, upper=0.4)
+    assert exc.value.report.codes() == {"bad_option"}
 
 
 def test_bad_decisions_are_reported_with_row_and_value(tmp_path):
