@@ -148,12 +148,11 @@ def match_responses(responses: pd.DataFrame, children: pd.DataFrame, *, lower: f
     chunks = int(options.pop("chunks", 1))
     floor = min(lower, 0.01)
     if rest.any() and present:
-        from measurekit.data.linkage_probabilistic import decide, fit_model
+        from measurekit.data.linkage_probabilistic import LinkageModel, decide, fit_model
 
-        if fitted is not None and fitted.model is not None:
+        if fitted is not None and isinstance(fitted.model, LinkageModel):
             model = fitted.model
-            if (getattr(model, "n_responses", None), getattr(model, "n_records", None)) != (int(rest.sum()),
-                                                                                          len(children)):
+            if (model.n_responses, model.n_records) != (int(rest.sum()), len(children)):
                 raise InputError(ProblemReport([Problem(
                     "bad_option", "fitted= holds the model of other responses or records than these; link these "
                     "without fitted=.", column="fitted", value=f"{model.n_responses} responses, "
