@@ -487,7 +487,7 @@ def run_highs(h):
     return status
 
 
-def _highs_model(A, col_lo, col_hi, row_lo, row_hi):
+def _highs_model(A, col_lo, col_hi, row_lo, row_hi, **options):
     """A silent HiGHS solver holding the linear programme ``col_lo <= x <= col_hi``, ``row_lo <= A x <= row_hi``
     (``A`` in CSC form; infinite bounds as HiGHS's infinity) with a zero objective, for repeated solves in which
     only the objective changes. Returns ``(solver, highspy)``; needs highspy.
@@ -508,7 +508,7 @@ def _highs_model(A, col_lo, col_hi, row_lo, row_hi):
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
-    h = new_highs(presolve="off", simplex_strategy=4)
+    h = new_highs(presolve="off", simplex_strategy=4, **options)
     h.passModel(lp)
     return h, highspy
 
@@ -517,6 +517,11 @@ def _integral(x, tol=1e-6) -> bool:
     if x is None:
         return False
     return not len(x) or bool(np.abs(x - np.rint(x)).max() < tol)
+
+
+#: options of the audit's linear programmes (only their optima count there, never which vertex or dual): without the
+#: primal simplex's bound perturbation a warm-started solve takes fewer iterations and skips the clean-up after it
+_AUDIT_LP = {"primal_simplex_bound_perturbation_multiplier": 0.0}
 
 
 class _Component:
@@ -544,7 +549,7 @@ class _Component:
         rl = np.concatenate([b for b in (b_eq, np.full(0 if A_ub is None else A_ub.shape[0], -np.inf))
                              if b is not None])
         ru = np.concatenate([b for b in (b_eq, b_ub) if b is not None]) if parts else np.zeros(0)
-        self._h, self._hs = _highs_model(A, lo, hi, rl, ru)
+        self._h, self._hs = _highs_model(A, lo, hi, rl, ru, **_AUDIT_LP)
         self._idx = np.arange(self.n, dtype=np.int32)
 
     def _lp(self, c, maximise, bounds=None):
@@ -608,7 +613,8 @@ class _Component:
         if _integral(x):
             self.keep(np.round(x))
             return float(c @ np.round(x))
-        return self._milp(c, -1.0 if maximise else 1.0)
+        v = float(c @ x)
+        return self.integer_end(c, float(np.floor(v + 1e-6)) if maximise else float(np.ceil(v - 1e-6)), maximise)
 
     def bound(self, c: np.ndarray, maximise: bool) -> tuple[float, bool]:
         """(bound, exact): the linear optimum of c.x rounded in to a whole number (c is whole: every whole solution lies
@@ -623,6 +629,15 @@ class _Component:
             return float(c @ np.round(x)), True
         v = float(c @ x)
         return (float(np.floor(v + 1e-6)) if maximise else float(np.ceil(v - 1e-6))), False
+
+    def integer_end(self, c: np.ndarray, rounded: float, maximise: bool) -> float:
+        """The integer optimum of c.x, given ``rounded``: the linear optimum rounded in to a whole number (a bound of
+        every whole solution, :meth:`bound`). A kept whole-number solution that attains it is the optimum, so the
+        integer programme is solved only when none does (the same value either way)."""
+        vals = self.values(c)
+        if len(vals) and float(vals.max() if maximise else vals.min()) == rounded:
+            return float(rounded)
+        return self._milp(c, -1.0 if maximise else 1.0)
 
     def _milp(self, c, sign) -> float:
         from scipy.optimize import Bounds, LinearConstraint, milp
@@ -871,8 +886,8 @@ def audit(model: CountModel, suppressed, round_to=None, full: bool = False, prev
                         if lo_x and hi_x:
                             solved = True
                         elif hi_b - lo_b >= need:       # the linear problem leaves room: the integer ends decide
-                            low = (lo_b if lo_x else C._milp(c, 1.0)) + const
-                            high = (hi_b if hi_x else C._milp(c, -1.0)) + const
+                            low = (lo_b if lo_x else C.integer_end(c, lo_b, False)) + const
+                            high = (hi_b if hi_x else C.integer_end(c, hi_b, True)) + const
                             solved = True
                         elif not lo_x:                  # narrow: the values seen stand for the interval
                             low = C.values(c).min() + const
