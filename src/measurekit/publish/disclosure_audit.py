@@ -603,8 +603,27 @@ class _Component:
         if st == "optimal" and _integral(x):
             self.keep(np.round(x))
 
+    def _at_box(self, c: np.ndarray, maximise: bool) -> float | None:
+        """The end of c.x the unknowns' own bounds allow (every solution lies within it), when a kept whole-number
+        solution attains it: then it is the optimum itself, with no solve (a withheld count seen at 0, its least
+        value). None otherwise."""
+        if not self._count:
+            return None
+        nz = np.flatnonzero(c)
+        a = c[nz]
+        up = (a > 0) == maximise
+        ends = np.where(up, self.hi[nz], self.lo[nz])
+        if not np.isfinite(ends).all():
+            return None
+        end = float(a @ ends)
+        vals = self.values(c)
+        return end if float(vals.max() if maximise else vals.min()) == end else None
+
     def solve(self, c: np.ndarray, maximise: bool) -> float:
         """Exact integer optimum of c.x (LP first; integer programme only if the LP vertex is fractional)."""
+        end = self._at_box(c, maximise)
+        if end is not None:
+            return end
         st, x = self._lp(c, maximise)
         if st == "unbounded":
             return np.inf if maximise else -np.inf
@@ -618,7 +637,11 @@ class _Component:
 
     def bound(self, c: np.ndarray, maximise: bool) -> tuple[float, bool]:
         """(bound, exact): the linear optimum of c.x rounded in to a whole number (c is whole: every whole solution lies
-        within it) and whether it is the integer optimum itself (the linear vertex is whole, and kept as evidence)."""
+        within it) and whether it is the integer optimum itself (the linear vertex is whole, and kept as evidence; or
+        a kept solution attains the unknowns' own bounds: :meth:`_at_box`)."""
+        end = self._at_box(c, maximise)
+        if end is not None:
+            return end, True
         st, x = self._lp(c, maximise)
         if st == "unbounded":
             return (np.inf if maximise else -np.inf), True
