@@ -1,11 +1,11 @@
 """The faster paths of protect() give what the plain ones gave: the master's repaired start (a heap of near cuts
 instead of a rescan after every repair) against a plain loop over the cuts, written here from the documented rule,
-and the relations between indicators of build_model (one lookup per pair of populations) against a plain search
-over the cells."""
+the relations between indicators of build_model (one lookup per pair of populations) against a plain search
+over the cells, and the exact audit's ends (which skip solves a kept whole-number solution makes needless) against
+programmes over the whole intruder's system."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import measurekit as mk
