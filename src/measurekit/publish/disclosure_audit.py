@@ -24,7 +24,8 @@ intruder cannot rule out, by linear programming with the HiGHS solver (``scipy.o
 and, when the linear optimum is not a whole number, integer programming (``scipy.optimize.milp``),
 so the bounds are those of the integer problem the intruder would solve. The problem is split
 into independent pieces (connected components of unknowns), and feasible whole-number solutions
-already found are used as evidence that an interval is wide, so most bounds need no solve.
+already found are used as evidence that an interval is wide, so most bounds need no solve; an end such a
+solution attains at the unknowns' own bounds, or at the linear optimum rounded in, is the exact end itself.
 
 A suppressed count fails the audit when the intruder can pin it exactly, or, for a count in the
 suppression range (by default 1-5), when its interval holds fewer whole values than the range does
