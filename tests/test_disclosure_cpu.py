@@ -114,7 +114,7 @@ def test_exact_audit_ends_are_the_whole_problems_integer_optima(framework_dir):
     """``audit(full=True)`` reports each withheld count's exact ends, though it skips solves (a kept whole solution at
     the unknowns' own bounds, or at the linear optimum rounded in, is the end itself; its linear programmes run without
     bound perturbation). Checked here against programmes written independently, over the WHOLE intruder's system
-    (every unknown, every relation, bounds read off the publication directly), not its pieces: for every sixth count
+    (every unknown, every relation, bounds read off the publication directly), not its pieces: for every tenth count
     the audit reports, each end is the linear optimum when that lies at a whole-number vertex, else the integer
     programme's. On this table the audit rounds a fractional linear end in hundreds of times."""
     from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -135,8 +135,8 @@ def test_exact_audit_ends_are_the_whole_problems_integer_optima(framework_dir):
     eq = model.sense == "="
     A_eq, A_ub = model.A[eq], model.A[~eq]
     cons = [LinearConstraint(A_eq, 0.0, 0.0), LinearConstraint(A_ub, -np.inf, 0.0)]
-    checked = got.iloc[::6]
-    assert len(checked) >= 80 and (checked["low"] == 0).any() and (checked["low"] > 0).any()
+    checked = got.iloc[::10]
+    assert len(checked) >= 50 and (checked["low"] == 0).any() and (checked["low"] > 0).any()
     for r in checked.itertuples():
         c = np.zeros(model.n_vars)
         for v, a in dict(model.counts(int(r.row)))[r.count].items():
