@@ -18,6 +18,7 @@ would be (uv creates them when it is there).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -75,15 +76,8 @@ def _run(cmd, cwd, timeout=600, **kw):
     return res
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    try:
-        import build  # noqa: F401
-    except ImportError:
-        if os.environ.get("MEASUREKIT_WHEEL_DEPS"):
-            pytest.fail("the 'build' package (dev extra) is required here (MEASUREKIT_WHEEL_DEPS is set)")
-        pytest.skip("the 'build' package (dev extra) builds the sdist and wheel")
-    dist = tmp_path_factory.mktemp("dist")
+def _build(dist: Path) -> tuple[Path, Path]:
+    """The sdist, then the wheel from the unpacked sdist, into the empty folder ``dist``."""
     # no folder given to --sdist/--wheel: build makes the sdist, then the wheel from the unpacked sdist
     installer = ["--installer", "uv"] if _uv() else []
     _run([sys.executable, "-m", "build", *installer, "--outdir", dist, ROOT], cwd=dist)
@@ -92,10 +86,8 @@ def built(tmp_path_factory):
     return wheel, sdist
 
 
-@pytest.fixture(scope="module")
-def installed(built, tmp_path_factory):
-    wheel, _ = built
-    env_dir = tmp_path_factory.mktemp("venv")
+def _install(wheel: Path, env_dir: Path) -> tuple[Path, Path, Path]:
+    """A new virtual environment in the empty folder ``env_dir`` with the wheel installed (see the module doc)."""
     assert ROOT not in env_dir.parents
     from_index = os.environ.get("MEASUREKIT_WHEEL_DEPS") == "index"
     uv = _uv() if from_index else None
@@ -118,6 +110,97 @@ def installed(built, tmp_path_factory):
         (site / "_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n")
     _run([py, "-m", "pip", "check"], cwd=env_dir)
     return env_dir, bin_dir, py
+
+
+# ---------------------------------------------------------------- the build and install, started early (issue 30)
+# Most of the wall time of building and installing is waiting (on the package index: build's isolated environments,
+# uv's resolution; on pip). tests/conftest.py starts this file as a script (prepare below) in the background as soon
+# as the session's collection holds a test of this module (the xdist controller, or the one pytest process), so the
+# waiting overlaps other tests; the fixtures then wait for its result. The steps are _build and _install, the same
+# functions the fixtures call when no background job was started; a failure is reported by the fixture of its step,
+# with the failing command's output and the job's log.
+def _write_result(folder: Path, result: dict) -> None:
+    tmp = folder / "result.json.partial"
+    tmp.write_text(json.dumps(result), encoding="utf-8")
+    os.replace(tmp, folder / "result.json")
+
+
+def prepare(folder: Path) -> int:
+    """The background job: ``built`` and ``installed``'s steps into ``folder`` (dist/, venv/), each step's outcome
+    in ``folder/result.json`` (paths, or the step that failed and its message)."""
+    import traceback
+
+    result: dict = {}
+    try:
+        import build  # noqa: F401
+    except ImportError:
+        _write_result(folder, {"no_build": True})
+        return 0
+    for step in ("built", "installed"):
+        try:
+            if step == "built":
+                dist = folder / "dist"
+                dist.mkdir()
+                found = _build(dist)
+            else:
+                env_dir = folder / "venv"
+                env_dir.mkdir()
+                found = _install(Path(result["built"][0]), env_dir)
+        except BaseException as exc:  # noqa: BLE001 - every failure is the step's, shown by its fixture
+            result["failed"] = step
+            result["error"] = "".join(traceback.format_exception_only(type(exc), exc))
+            _write_result(folder, result)
+            return 1
+        result[step] = [str(p) for p in found]
+        _write_result(folder, result)
+    return 0
+
+
+def _prepared(request, step: str) -> tuple | None:
+    """``step``'s paths from the background job (waited for), or None when no job was started (then the fixture
+    does the step itself). A failed step fails the fixture with the job's message and log."""
+    from conftest import background_job
+
+    job = background_job(request.config, "wheel")
+    if job is None:
+        return None
+    outcome = job.wait()
+    found = job.folder / "result.json"
+    result = json.loads(found.read_text(encoding="utf-8")) if outcome.finished and found.is_file() else {}
+    if result.get("no_build"):          # not in the job's interpreter (the same as this one): the fixture says so
+        return None
+    if step in result:
+        return tuple(Path(p) for p in result[step])
+    if result.get("failed") == step or not result:
+        pytest.fail(f"{step}: {result.get('error', outcome.reason)}\n--- log of the background build "
+                    f"({job.folder}) ---\n{job.log()[-6000:]}", pytrace=False)
+    pytest.fail(f"{step}: not reached, the step before failed", pytrace=False)
+
+
+def _need_build() -> None:
+    try:
+        import build  # noqa: F401
+    except ImportError:
+        if os.environ.get("MEASUREKIT_WHEEL_DEPS"):
+            pytest.fail("the 'build' package (dev extra) is required here (MEASUREKIT_WHEEL_DEPS is set)")
+        pytest.skip("the 'build' package (dev extra) builds the sdist and wheel")
+
+
+@pytest.fixture(scope="module")
+def built(request, tmp_path_factory):
+    _need_build()
+    done = _prepared(request, "built")
+    if done is not None:
+        return done
+    return _build(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def installed(built, request, tmp_path_factory):
+    done = _prepared(request, "installed")
+    if done is not None:
+        return done
+    return _install(built[0], tmp_path_factory.mktemp("venv"))
 
 
 def test_sdist_and_wheel_carry_the_examples(built):
@@ -170,3 +253,7 @@ def test_installed_wheel_runs_from_another_folder(installed, tmp_path):
     res = _run([py, "-c", "import measurekit as mk; c = mk.make_cohort(500); print(len(c.analysis_frame()))"],
                cwd=elsewhere)
     assert res.stdout.strip().endswith("500")
+
+
+if __name__ == "__main__":        # the background job (tests/conftest.py starts it): python test_wheel.py FOLDER
+    sys.exit(prepare(Path(sys.argv[1])))
