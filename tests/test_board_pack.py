@@ -1,5 +1,6 @@
 """Board table, intervals, disclosure control and its independent checker, and the published pack."""
 import json
+import re
 import shutil
 from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,8 +24,10 @@ def fw(framework_dir):
 
 
 @pytest.fixture(scope="module")
-def table(fw, cohort):
-    return mk.board_table(cohort, framework=fw)
+def table(bundled_boards):
+    """``mk.board_table(cohort, framework=fw)``: the rows of the session's shared board table (conftest
+    ``bundled_boards``, built by ``build_board_table`` from the same cohort and framework)."""
+    return bundled_boards.board.rows
 
 
 def test_wilson_and_t_intervals_match_published_worked_values():
@@ -64,15 +67,15 @@ def test_board_table_contract_and_numbers(table, cohort):
     assert set(mean_rows["ci_method"].dropna()) == {"t"}
 
 
-def test_published_table_passes_the_audit(table, fw, cohort):
+def test_published_table_passes_the_audit(table, fw, bundled_boards):
     assert table["suppressed"].any()
-    assert check_disclosure(table, fw, _table_without_sdc(fw, cohort)) == []
+    assert check_disclosure(table, fw, _table_without_sdc(bundled_boards)) == []
 
 
-def test_checker_catches_primary_suppression_only(fw, cohort):
+def test_checker_catches_primary_suppression_only(fw, bundled_boards):
     from measurekit.publish.disclosure import primary_mask
 
-    clear = _table_without_sdc(fw, cohort)
+    clear = _table_without_sdc(bundled_boards)
     primary_only = clear.copy()
     m = primary_mask(primary_only, fw)
     primary_only.loc[m, ["numerator", "denominator", "value", "ci_low", "ci_high"]] = np.nan
@@ -95,8 +98,10 @@ def test_public_table_says_only_c(table):
     assert "primary" not in text and "secondary" not in text and "small count" not in text
 
 
-def _table_without_sdc(fw, cohort):
-    return mk.board_table(cohort, framework=fw, disclosure=False)
+def _table_without_sdc(bundled_boards):
+    """``mk.board_table(cohort, framework=fw, disclosure=False)``: the shared table's true counts (conftest
+    ``bundled_boards``; callers copy before changing it)."""
+    return bundled_boards.raw.rows
 
 
 def _toy_framework(fw):
@@ -163,16 +168,21 @@ def test_join_board_data_long_and_wide(table):
     assert joined.set_index("geography_name").loc["Pennines", "child_poverty"] == 10
 
 
-def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_path):
+def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, bundled_boards, tmp_path):
+    """The pack ``write_board_pack(fw, <the bundled data>, out)`` writes: its board table is the session's shared one
+    (conftest ``bundled_boards``, built from the same children by the generator that made the bundled files), so
+    the pack is rendered from it as write_board_pack renders what it builds (``render_board_pack(board, out,
+    readme=True)``; tests/test_disclosure.py and test_failed_run_leaves_previous_pack_intact below go through
+    write_board_pack itself). The children whose identifiers must not appear are read from the bundled files."""
     from frictionless import Package
     from openpyxl import load_workbook
 
     from measurekit.data import read_dir
-    from measurekit.publish.board_pack import write_board_pack
+    from measurekit.publish.board_pack import render_board_pack
 
     cohort = read_dir(synthetic_dir, framework=FRAMEWORK_DIR)
     out = tmp_path / "pack"
-    files = write_board_pack(fw, cohort, out)
+    files = render_board_pack(bundled_boards.board, out, readme=True)
     report = Package(str(files["datapackage"])).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
     # counts are written as whole numbers (no "1820.0"); rates with at most the indicator's decimal places
@@ -207,16 +217,23 @@ def test_board_pack_files_are_valid_and_identify_nobody(fw, synthetic_dir, tmp_p
     for ws in wb.worksheets:
         texts.append(" ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None))
     blob = "\n".join(texts)
-    leaks = [s for s in secrets if s in blob]
+    # one pass over the text with the prefix tree of every identifier (tests/test_third_framework.py's _trie: a
+    # pattern matching exactly those strings) instead of a search of the whole text for each of the 6,000; the list
+    # of what leaked is made only when something did
+    from test_third_framework import _trie
+
+    leaks = [s for s in secrets if s in blob] if re.search(_trie(secrets), blob) else []
     assert not leaks, leaks[:5]
     assert not [q for q in unconsented if q in blob]
 
 
-def test_failed_run_leaves_previous_pack_intact(fw, cohort, tmp_path, monkeypatch):
+def test_failed_run_leaves_previous_pack_intact(fw, cohort, bundled_boards, tmp_path, monkeypatch):
     from measurekit.publish import board_pack, excel
 
     out = tmp_path / "pack"
-    board_pack.write_board_pack(fw, cohort, out)
+    # the previous pack: what write_board_pack(fw, cohort, out) writes, rendered from the shared board table of the
+    # same cohort (conftest bundled_boards) as write_board_pack renders the table it builds
+    board_pack.render_board_pack(bundled_boards.board, out, readme=True)
     before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
     stamp = (out / "board_table.csv").read_bytes()
 
@@ -284,14 +301,14 @@ def test_pipeline_builds_the_board_table_once_rounds_once_and_never_reads_it_bac
     assert len(scan_folder(out / "shareable")) == 0
 
 
-def test_rounding_once_matches_rounding_the_unrounded_table(fw, cohort):
+def test_rounding_once_matches_rounding_the_unrounded_table(fw, bundled_boards):
     """Rounded once, after disclosure control: the same numbers as protecting the full-precision table and
-    rounding it by the rule (half away from zero, checked with Decimal), never a rounding of a rounding."""
-    from measurekit.publish.board_table import build_board_table
+    rounding it by the rule (half away from zero, checked with Decimal), never a rounding of a rounding.
+    ``build_board_table(cohort, framework=fw)`` with and without disclosure control: the session's shared tables
+    (conftest ``bundled_boards``)."""
     from measurekit.publish.disclosure import protect
 
-    board = build_board_table(cohort, framework=fw)
-    raw = build_board_table(cohort, framework=fw, disclosure=False)
+    board, raw = bundled_boards.board, bundled_boards.raw
     assert not raw.published and raw.disclosure is None
     assert raw.rows["value"].map(lambda v: pd.notna(v) and round(v, 1) != v).any()     # full precision inside
     expected = protect(raw.rows, fw).table
@@ -303,18 +320,19 @@ def test_rounding_once_matches_rounding_the_unrounded_table(fw, cohort):
     assert (board.rows["suppressed"].to_numpy() == expected["suppressed"].to_numpy()).all()
 
 
-def test_render_refuses_the_internal_table(fw, cohort, tmp_path):
+def test_render_refuses_the_internal_table(fw, bundled_boards, tmp_path):
+    """``build_board_table(cohort, framework=fw)`` with and without disclosure control: the session's shared tables
+    (conftest ``bundled_boards``)."""
     from measurekit.publish.board_pack import render_board_pack
-    from measurekit.publish.board_table import build_board_table
 
     from measurekit.problems import InputError
     from measurekit.publish.board_table import BoardTable
 
-    raw = build_board_table(cohort, framework=fw, disclosure=False)
+    raw = bundled_boards.raw
     with pytest.raises(InputError) as err:
         render_board_pack(raw, tmp_path / "pack")
     assert err.value.report.codes() == {"board_table_unprotected"}
-    published = build_board_table(cohort, framework=fw)
+    published = bundled_boards.board
     with pytest.raises(InputError):                     # rows without their audit (e.g. read back from a file)
         render_board_pack(BoardTable.from_rows(fw, published.rows), tmp_path / "pack")
     assert not (tmp_path / "pack").exists()

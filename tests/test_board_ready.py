@@ -16,10 +16,9 @@ def fw(framework_dir):
 
 
 @pytest.fixture(scope="module")
-def board(fw, cohort):
-    from measurekit.publish.board_table import build_board_table
-
-    return build_board_table(cohort, framework=fw)
+def board(bundled_boards):
+    """``build_board_table(cohort, framework=fw)``: the session's shared board table (conftest ``bundled_boards``)."""
+    return bundled_boards.board
 
 
 @pytest.fixture(scope="module")

@@ -27,17 +27,10 @@ def fw(framework_dir):
 
 
 @pytest.fixture(scope="module")
-def cohort(synthetic_dir, fw):
-    from measurekit.data import read_dir
-
-    return read_dir(synthetic_dir, framework=fw)
-
-
-@pytest.fixture(scope="module")
-def built(fw, cohort):
-    from measurekit.publish.board_table import build_board_table
-
-    return build_board_table(cohort, framework=fw)
+def built(bundled_boards):
+    """``build_board_table(cohort, framework=fw)`` of the bundled seed-1 cohort (conftest ``cohort``, the children of
+    the bundled files): the session's shared board table (conftest ``bundled_boards``)."""
+    return bundled_boards.board
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ is caught here instead of quietly costing time.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -16,8 +17,10 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 
 
+@functools.cache
 def _functions(path: Path) -> dict[str, list[str]]:
-    """Every module-level function of a test file and the names of its arguments."""
+    """Every module-level function of a test file and the names of its arguments (each file read once: every
+    shared fixture's check reads them all)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.name: [a.arg for a in node.args.args + node.args.kwonlyargs]
             for node in tree.body if isinstance(node, ast.FunctionDef)}
@@ -29,16 +32,18 @@ def test_every_entry_of_the_tables_names_a_test_that_exists():
         assert (TESTS / module).is_file(), key
         if test:
             assert re.sub(r"\[.*\]$", "", test) in _functions(TESTS / module), key
+    assert set(conftest.UNIT_COST) <= set(conftest.SHARED_UNITS)          # a unit's cost names a shared unit
 
 
 # the session fixtures whose readers must share a worker (each is made once per worker that asks for it)
-SHARED = ("bundled_run", "second_site_run")
+SHARED = ("bundled_run", "second_site_run", "bundled_boards")
 
 
 @pytest.mark.parametrize("fixture", SHARED)
 def test_every_reader_of_a_shared_run_is_in_its_unit(fixture):
-    """A test (or a fixture of its module) taking ``bundled_run`` (or ``second_site_run``) outside the unit would
-    make a worker run the main job (the second framework's synth and run) a second time."""
+    """A test (or a fixture of its module) taking ``bundled_run`` (``second_site_run``, ``bundled_boards``) outside
+    the unit would make a worker run the main job (the second framework's synth and run, the bundled board tables)
+    a second time."""
     for path in sorted(TESTS.glob("test_*.py")):
         funcs = _functions(path)
         readers = [name for name, args in funcs.items() if fixture in args]
