@@ -5,7 +5,7 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -71,27 +71,44 @@ class BundledBoards:
     """The board tables of the seed-1, 3,000-child cohort (the ``cohort`` fixture, the bundled data) with the demo
     framework (``framework``, loaded from FRAMEWORK_DIR): ``board``, ``build_board_table(cohort, framework=...)``
     (disclosure control, rounding once: what is published), and ``raw``, the same with ``disclosure=False`` (true
-    counts at full precision, internal)."""
+    counts at full precision, internal); ``protected()``, ``protect(raw.rows, framework)`` (made when first asked
+    for)."""
 
     framework: object
     board: object
     raw: object
+    _made: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def protected(self):
+        """``measurekit.publish.disclosure.protect(raw.rows, framework)``, made once (tests/test_disclosure.py's
+        intruder attacks it, tests/test_board_pack.py rounds it by hand)."""
+        if "protected" not in self._made:
+            from measurekit.publish.disclosure import protect
+
+            result = protect(self.raw.rows, self.framework)
+            self._made["protected"] = result
+            self._made["protected_fingerprint"] = _fingerprint([result.table, result.audit.table])
+        return self._made["protected"]
+
+
+def _fingerprint(frames) -> list:
+    import pandas as pd
+
+    return [(list(f.columns), pd.util.hash_pandas_object(f.astype(str), index=True).tolist()) for f in frames]
 
 
 def _boards_fingerprint(boards: BundledBoards) -> list:
-    import pandas as pd
-
-    frames = [boards.board.rows, boards.raw.rows, boards.board.disclosure.table, boards.board.audit.table]
-    return [(list(f.columns), pd.util.hash_pandas_object(f.astype(str), index=True).tolist()) for f in frames]
+    return _fingerprint([boards.board.rows, boards.raw.rows, boards.board.disclosure.table, boards.board.audit.table])
 
 
 @pytest.fixture(scope="session")
 def bundled_boards(cohort):
     """The bundled cohort's board tables (BundledBoards), built once per test session (once per pytest-xdist worker:
     its readers are one scheduling unit, SHARED_UNITS below) and shared by the modules that only read them
-    (test_board_pack, test_board_ready, test_briefing_charts, test_ees): each built the same table again, about
-    1 CPU s each time (disclosure control is most of it), nine times in all. Tests must not change the tables (or
-    their disclosure result and audit): checked when the session ends."""
+    (test_board_pack, test_board_ready, test_briefing_charts, test_ees, test_disclosure): each built the same table
+    again, about 1 CPU s each time (disclosure control is most of it), nine times in all, and protected its true
+    counts twice. Tests must not change the tables (or their disclosure results and audits): checked when the session
+    ends."""
     from measurekit.design import load_framework
     from measurekit.publish.board_table import build_board_table
 
@@ -101,6 +118,10 @@ def bundled_boards(cohort):
     before = _boards_fingerprint(boards)
     yield boards
     assert _boards_fingerprint(boards) == before, "a test changed the shared board tables (bundled_boards)"
+    if "protected" in boards._made:
+        result = boards._made["protected"]
+        assert _fingerprint([result.table, result.audit.table]) == boards._made["protected_fingerprint"], \
+            "a test changed the shared protect() result (bundled_boards.protected())"
 
 
 @dataclass(frozen=True)
@@ -316,7 +337,7 @@ SPLIT = frozenset({"test_notebooks.py", "test_ledger.py", "test_value.py", "test
 COST = {
     # whole modules (the wheel: its installed commands, built in the background; JupyterLab: a server and a browser)
     "test_wheel.py": 14, "test_jupyterlab_browser.py": 40, "test_disclosure_attack.py": 38,
-    "test_board_over_time.py": 26, "test_second_site.py": 26, "test_board_browser.py": 22, "test_disclosure.py": 21,
+    "test_board_over_time.py": 26, "test_second_site.py": 26, "test_board_browser.py": 22,
     "test_linkage_probabilistic.py": 18, "test_run_periods.py": 15, "test_over_time_declared.py": 15,
     "test_third_framework.py": 12, "test_over_time.py": 11, "test_information_map.py": 7,
     "test_invariance_convergence.py": 6, "test_disclosure_speed.py": 5, "test_fuzz_stats.py": 5, "test_workers.py": 4,
@@ -357,13 +378,13 @@ BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_p
                     "test_workers.py::test_the_run_with_workers_writes_what_the_run_without_writes",
                     "test_pipeline.py::test_one_run_reads_each_input_once_and_scores_once")
 # the seconds of a shared unit whose members' own costs (COST) would put it too late: every test of the unit counts
-# the whole unit's time (bundled_boards: its four modules one after the other, one process, empty synth cache, the
-# session's cohort made on the way: 14.6-15.4 CPU s, 5 Dec 09:40)
-UNIT_COST = {"bundled_boards": 14}
+# the whole unit's time (bundled_boards: its five modules one after the other, one process, empty synth cache, the
+# session's cohort made on the way, 5 Dec 10:00)
+UNIT_COST = {"bundled_boards": 33}
 SHARED_UNITS = {"bundled_run": BUNDLED_RUN_UNIT,
                 "second_site_run": ("test_second_site.py", "test_framework_general.py"),
                 "bundled_boards": ("test_board_pack.py", "test_board_ready.py", "test_briefing_charts.py",
-                                   "test_ees.py")}
+                                   "test_ees.py", "test_disclosure.py")}
 
 
 def _unit(nodeid: str) -> str:

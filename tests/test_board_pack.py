@@ -306,12 +306,10 @@ def test_rounding_once_matches_rounding_the_unrounded_table(fw, bundled_boards):
     rounding it by the rule (half away from zero, checked with Decimal), never a rounding of a rounding.
     ``build_board_table(cohort, framework=fw)`` with and without disclosure control: the session's shared tables
     (conftest ``bundled_boards``)."""
-    from measurekit.publish.disclosure import protect
-
     board, raw = bundled_boards.board, bundled_boards.raw
     assert not raw.published and raw.disclosure is None
     assert raw.rows["value"].map(lambda v: pd.notna(v) and round(v, 1) != v).any()     # full precision inside
-    expected = protect(raw.rows, fw).table
+    expected = bundled_boards.protected().table        # protect(raw.rows, fw), made once (tests/test_disclosure.py)
     dp = {i.id: i.decimal_places for i in fw.indicators}
     for col in ("value", "ci_low", "ci_high", "comparator"):
         want = [float(Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-dp[i]), rounding=ROUND_HALF_UP))
