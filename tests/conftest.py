@@ -380,11 +380,16 @@ BUNDLED_RUN_UNIT = ("test_board_browser.py", "test_trial_report.py", "test_run_p
 # the seconds of a shared unit whose members' own costs (COST) would put it too late: every test of the unit counts
 # the whole unit's time (bundled_boards: its five modules one after the other, one process, empty synth cache, the
 # session's cohort made on the way, 5 Dec 10:00)
-UNIT_COST = {"bundled_boards": 33}
+UNIT_COST = {"bundled_boards": 33, "notebook_reruns": 9}
 SHARED_UNITS = {"bundled_run": BUNDLED_RUN_UNIT,
                 "second_site_run": ("test_second_site.py", "test_framework_general.py"),
                 "bundled_boards": ("test_board_pack.py", "test_board_ready.py", "test_briefing_charts.py",
-                                   "test_ees.py", "test_disclosure.py")}
+                                   "test_ees.py", "test_disclosure.py"),
+                # not a session fixture: module state of test_notebooks.py (run_checked), whose first Run All of
+                # notebooks 01 and 08 on the module's copy test_analysts_edits_survive_a_rerun re-runs after its edits
+                "notebook_reruns": ("test_notebooks.py::test_notebook_runs[01_draft_items]",
+                                    "test_notebooks.py::test_notebook_runs[08_framework_review]",
+                                    "test_notebooks.py::test_analysts_edits_survive_a_rerun")}
 
 
 def _unit(nodeid: str) -> str:

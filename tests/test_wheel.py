@@ -42,7 +42,7 @@ BUNDLED = {
 
 # both tests use the module's build: under pytest-xdist they go to one worker (a module is one unit of
 # tests/conftest.py's scheduling; the group says the same to --dist loadgroup), so it is built once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+pytestmark = pytest.mark.slow
 
 
 def _uv() -> str | None:
