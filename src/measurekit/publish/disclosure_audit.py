@@ -621,20 +621,10 @@ class _Component:
         return end if float(vals.max() if maximise else vals.min()) == end else None
 
     def solve(self, c: np.ndarray, maximise: bool) -> float:
-        """Exact integer optimum of c.x (LP first; integer programme only if the LP vertex is fractional)."""
-        end = self._at_box(c, maximise)
-        if end is not None:
-            return end
-        st, x = self._lp(c, maximise)
-        if st == "unbounded":
-            return np.inf if maximise else -np.inf
-        if st != "optimal":
-            raise RuntimeError(f"disclosure audit: the intruder's problem could not be solved ({st})")
-        if _integral(x):
-            self.keep(np.round(x))
-            return float(c @ np.round(x))
-        v = float(c @ x)
-        return self.integer_end(c, float(np.floor(v + 1e-6)) if maximise else float(np.ceil(v - 1e-6)), maximise)
+        """Exact integer optimum of c.x: :meth:`bound`, and when that is not exact, :meth:`integer_end` (an integer
+        programme only if no kept whole-number solution attains the rounded linear bound)."""
+        end, exact = self.bound(c, maximise)
+        return end if exact else self.integer_end(c, end, maximise)
 
     def bound(self, c: np.ndarray, maximise: bool) -> tuple[float, bool]:
         """(bound, exact): the linear optimum of c.x rounded in to a whole number (c is whole: every whole solution lies
